@@ -1,0 +1,154 @@
+/**
+ * Op types tinyml supports and the typed attributes each carries. Importers map their format's
+ * options onto these; every other stage reads only these.
+ */
+
+export type FusedActivation = 'NONE' | 'RELU' | 'RELU_N1_TO_1' | 'RELU6' | 'TANH' | 'SIGN_BIT';
+export type Padding = 'SAME' | 'VALID';
+
+export interface Conv2DAttrs {
+  padding: Padding;
+  strideH: number;
+  strideW: number;
+  dilationH: number;
+  dilationW: number;
+  activation: FusedActivation;
+}
+
+export interface DepthwiseConv2DAttrs extends Conv2DAttrs {
+  depthMultiplier: number;
+}
+
+export interface FullyConnectedAttrs {
+  activation: FusedActivation;
+  keepNumDims: boolean;
+}
+
+export interface Pool2DAttrs {
+  padding: Padding;
+  strideH: number;
+  strideW: number;
+  filterH: number;
+  filterW: number;
+  activation: FusedActivation;
+}
+
+export interface ElementwiseAttrs {
+  activation: FusedActivation;
+}
+
+export interface ReshapeAttrs {
+  /** From ReshapeOptions.new_shape when present; the shape input tensor otherwise. */
+  newShape?: number[];
+}
+
+export interface SqueezeAttrs {
+  squeezeDims: number[];
+}
+
+export interface SoftmaxAttrs {
+  beta: number;
+}
+
+export interface LeakyReluAttrs {
+  alpha: number;
+}
+
+export interface ConcatenationAttrs {
+  axis: number;
+  activation: FusedActivation;
+}
+
+/** MEAN and SUM; the axes come from the second input tensor. */
+export interface ReduceAttrs {
+  keepDims: boolean;
+}
+
+export interface StridedSliceAttrs {
+  beginMask: number;
+  endMask: number;
+  ellipsisMask: number;
+  newAxisMask: number;
+  shrinkAxisMask: number;
+  /** TFLite `offset`: `end` is relative to `begin`. */
+  offset: boolean;
+}
+
+export interface TransposeConvAttrs {
+  padding: Padding;
+  strideH: number;
+  strideW: number;
+  activation: FusedActivation;
+}
+
+export interface ResizeNearestNeighborAttrs {
+  alignCorners: boolean;
+  halfPixelCenters: boolean;
+}
+
+export type NoAttrs = Record<string, never>;
+
+/** The attribute type of every supported op, keyed by its TFLite builtin name. */
+export interface OpAttrs {
+  CONV_2D: Conv2DAttrs;
+  DEPTHWISE_CONV_2D: DepthwiseConv2DAttrs;
+  FULLY_CONNECTED: FullyConnectedAttrs;
+  AVERAGE_POOL_2D: Pool2DAttrs;
+  MAX_POOL_2D: Pool2DAttrs;
+  ADD: ElementwiseAttrs;
+  SUB: ElementwiseAttrs;
+  MUL: ElementwiseAttrs;
+  RESHAPE: ReshapeAttrs;
+  SQUEEZE: SqueezeAttrs;
+  SOFTMAX: SoftmaxAttrs;
+  LOGISTIC: NoAttrs;
+  TANH: NoAttrs;
+  RELU: NoAttrs;
+  RELU6: NoAttrs;
+  LEAKY_RELU: LeakyReluAttrs;
+  HARD_SWISH: NoAttrs;
+  PAD: NoAttrs;
+  CONCATENATION: ConcatenationAttrs;
+  MEAN: ReduceAttrs;
+  SUM: ReduceAttrs;
+  STRIDED_SLICE: StridedSliceAttrs;
+  TRANSPOSE_CONV: TransposeConvAttrs;
+  RESIZE_NEAREST_NEIGHBOR: ResizeNearestNeighborAttrs;
+  QUANTIZE: NoAttrs;
+  DEQUANTIZE: NoAttrs;
+}
+
+export type OpType = keyof OpAttrs;
+
+export const OP_TYPES: readonly OpType[] = [
+  'CONV_2D',
+  'DEPTHWISE_CONV_2D',
+  'FULLY_CONNECTED',
+  'AVERAGE_POOL_2D',
+  'MAX_POOL_2D',
+  'ADD',
+  'SUB',
+  'MUL',
+  'RESHAPE',
+  'SQUEEZE',
+  'SOFTMAX',
+  'LOGISTIC',
+  'TANH',
+  'RELU',
+  'RELU6',
+  'LEAKY_RELU',
+  'HARD_SWISH',
+  'PAD',
+  'CONCATENATION',
+  'MEAN',
+  'SUM',
+  'STRIDED_SLICE',
+  'TRANSPOSE_CONV',
+  'RESIZE_NEAREST_NEIGHBOR',
+  'QUANTIZE',
+  'DEQUANTIZE',
+];
+
+export function isOpType(name: string): name is OpType {
+  return (OP_TYPES as readonly string[]).includes(name);
+}

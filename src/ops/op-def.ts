@@ -1,0 +1,81 @@
+/**
+ * The contract every op implements. One file per op (or per small family) under `src/ops/`
+ * exports an `OpDef`; `registry.ts` collects them. The op's shape rule, MAC count, quantization
+ * constants (`prepare`) and reference semantics (`evaluate`) live together, and the C kernel in
+ * `firmware/kernels/` is driven by exactly the params `prepare` returns, which is what makes
+ * the firmware bit-exact with the reference interpreter.
+ */
+import type { OpType } from '../ir/attrs.js';
+import type { Graph, Op, Tensor, TensorData } from '../ir/types.js';
+
+export interface OpContext<T extends OpType = OpType> {
+  graph: Graph;
+  op: Op<T>;
+  /** Input tensors in op order; `undefined` where an optional input is omitted (index -1). */
+  inputs: (Tensor | undefined)[];
+  outputs: Tensor[];
+}
+
+export interface OpDef<T extends OpType = OpType, P = unknown> {
+  type: T;
+  /**
+   * Output shapes computed from input shapes, constant operands and attrs. Throws GraphError
+   * (wrong arity, incompatible shapes) naming the op via `describeOp`.
+   */
+  inferShapes(ctx: OpContext<T>): number[][];
+  /** Multiply-accumulates per inference (conv, depthwise, dense, transpose conv); 0 otherwise. */
+  macs(ctx: OpContext<T>): number;
+  /**
+   * Everything constant the kernel needs, computed once at load/generation time: dims, strides,
+   * padding, requantization multipliers and shifts (per channel where needed), clamp ranges,
+   * lookup tables. Plain JSON-serializable data (numbers, arrays, strings, booleans; typed arrays
+   * allowed for tables). Throws UnsupportedOpError naming the op and the dtypes for an
+   * unsupported combination.
+   */
+  prepare(ctx: OpContext<T>): P;
+  /**
+   * Reference kernel. Reads `inputs` (constant operands included: weights, bias, shape tensors)
+   * and fills the preallocated `outputs`, using only `params` for everything else.
+   */
+  evaluate(params: P, inputs: (TensorData | undefined)[], outputs: TensorData[]): void;
+  /** Output 0 is input 0 reinterpreted (RESHAPE, SQUEEZE): the memory planner aliases them. */
+  aliasesInput?: boolean;
+  /**
+   * Lowers one instance of the op to a call into its portable C kernel in firmware/kernels/,
+   * with every constant parameter (from `prepare`) baked in. The C kernel computes exactly what
+   * `evaluate` computes from the same params.
+   */
+  emitC?(params: P, names: EmitNames, ctx: EmitContext): CEmission;
+}
+
+/** Erases the params type for storage in the registry. */
+export type AnyOpDef = OpDef<OpType, any>;
+
+/** C expressions naming an op's operands in the generated model.c. */
+export interface EmitNames {
+  /**
+   * One per input: the name of a `const` array for constant tensors (weights, biases, shape
+   * operands), or a typed pointer expression into the arena for activations, e.g.
+   * `((const int8_t *)(tinyml_arena + 1024))`; `undefined` for an omitted optional input.
+   */
+  inputs: (string | undefined)[];
+  /** One per output: a typed pointer expression into the arena, e.g. `((int8_t *)(tinyml_arena + 0))`. */
+  outputs: string[];
+}
+
+export interface EmitContext {
+  /** Unique C identifier prefix for this op's file-scope declarations, e.g. "op3". */
+  prefix: string;
+}
+
+/** What an op contributes to the generated model.c. */
+export interface CEmission {
+  /** Kernel sources this call needs, relative to firmware/kernels/ (e.g. ["conv2d.c"]). */
+  kernels: string[];
+  /** Headers under firmware/kernels/ to #include in model.c (e.g. ["conv2d.h"]). */
+  includes: string[];
+  /** File-scope declarations: `static const` params structs, per-channel multiplier arrays. */
+  decls: string;
+  /** The C statement(s) that run the op inside tinyml_invoke(). */
+  call: string;
+}
