@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Installs what tinyml's commands and tests need and are missing: npm packages, the compiled
+// CLI, and (through apt when running as root) the Arm toolchain, QEMU and the Fashion-MNIST
+// dataset. Without root it prints the exact install line instead. Plain Node, no dependencies,
+// because it runs before `npm install` has.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const purpose = process.argv.includes('--for') ? process.argv[process.argv.indexOf('--for') + 1] : 'test';
+
+function has(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.status !== 0) {
+    console.error(`setup: '${cmd} ${args.join(' ')}' failed (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+}
+
+// System packages: [probe, Debian package].
+const newlibProbe = () => existsSync('/usr/lib/arm-none-eabi/newlib') || existsSync('/usr/lib/arm-none-eabi/lib/libc.a');
+const wanted = [
+  ['arm-none-eabi-gcc', () => has('arm-none-eabi-gcc'), 'gcc-arm-none-eabi'],
+  ['newlib', newlibProbe, 'libnewlib-arm-none-eabi'],
+  ['qemu-system-arm', () => has('qemu-system-arm'), 'qemu-system-arm'],
+  ['make', () => has('make'), 'make'],
+  ['gcc', () => has('gcc'), 'gcc'],
+];
+if (purpose === 'test') {
+  wanted.push(['Fashion-MNIST', () => existsSync('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz'), 'dataset-fashion-mnist']);
+}
+const missing = wanted.filter(([, probe]) => !probe()).map(([, , pkg]) => pkg);
+if (missing.length > 0) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && has('apt-get')) {
+    console.log(`setup: installing ${missing.join(' ')} with apt-get`);
+    run('apt-get', ['update', '-qq']);
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  } else {
+    console.error(`setup: missing system packages. Install them with:\n  sudo apt-get install ${missing.join(' ')}`);
+    process.exit(1);
+  }
+}
+
+if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
+  console.log('setup: installing npm packages');
+  run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund']);
+} else {
+  // Keep dist/ in step with src/ (npm install does this through `prepare`).
+  run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json']);
+}
+
+if (!existsSync(join(root, '..', 'shared', 'models'))) {
+  console.error(`setup: ../shared (models and golden data) not found beside the project at ${join(root, '..', 'shared')}.\nThe tests and the example need it; see README.md.`);
+  process.exit(1);
+}
+try {
+  execFileSync('arm-none-eabi-gcc', ['--version'], { stdio: 'ignore' });
+} catch {
+  console.error('setup: arm-none-eabi-gcc does not run');
+  process.exit(1);
+}

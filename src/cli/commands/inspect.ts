@@ -1,0 +1,54 @@
+/** `tinyml inspect MODEL`: per-layer table and totals, or JSON. */
+import { summarizeModel } from '../../analysis/summary.js';
+import type { CliIO } from '../io.js';
+import { loadModel } from '../load-model.js';
+import { num, renderTable, shapeText } from '../table.js';
+
+export async function inspectCommand(modelPath: string, opts: { json?: boolean }, io: CliIO): Promise<void> {
+  const graph = await loadModel(modelPath);
+  const summary = summarizeModel(graph);
+  if (opts.json) {
+    io.out(JSON.stringify(summary, null, 2));
+    return;
+  }
+  const rows = summary.layers.map((l) => {
+    const acts = l.inputs.filter((t) => !t.constant);
+    const first = acts[0] ?? l.inputs[0];
+    return [
+      String(l.index),
+      l.op,
+      acts.map((t) => shapeText(t.shape)).join(' ') || '-',
+      l.outputs.map((t) => shapeText(t.shape)).join(' '),
+      [...new Set([...acts, ...l.outputs].map((t) => t.dtype))].join('/'),
+      first ? first.quant : '-',
+      l.outputs.map((t) => t.quant).join('; '),
+      num(l.macs),
+      num(l.parameterBytes),
+    ];
+  });
+  io.out(`${summary.name}: ${summary.totals.ops} ops`);
+  for (const t of summary.inputs) io.out(`  input  ${t.name} ${t.dtype} ${shapeText(t.shape)} ${t.quant}`);
+  for (const t of summary.outputs) io.out(`  output ${t.name} ${t.dtype} ${shapeText(t.shape)} ${t.quant}`);
+  io.out('');
+  io.out(
+    renderTable(
+      [
+        { header: '#', align: 'right' },
+        { header: 'op' },
+        { header: 'input' },
+        { header: 'output' },
+        { header: 'dtype' },
+        { header: 'in quant' },
+        { header: 'out quant' },
+        { header: 'MACs', align: 'right' },
+        { header: 'param bytes', align: 'right' },
+      ],
+      rows,
+    ),
+  );
+  const la = summary.totals.largestActivation;
+  io.out('');
+  io.out(`total MACs:         ${num(summary.totals.macs)}`);
+  io.out(`parameter bytes:    ${num(summary.totals.parameterBytes)}`);
+  io.out(`largest activation: ${la ? `${num(la.bytes)} bytes (${la.name})` : '-'}`);
+}

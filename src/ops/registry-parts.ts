@@ -1,0 +1,48 @@
+/** The op modules the registry collects (one import per op file). */
+import type { AnyOpDef } from './op-def.js';
+import { hardSwish, leakyRelu, relu, relu6 } from './activations.js';
+import { add, sub } from './add-sub.js';
+import { concatenation } from './concatenation.js';
+import { conv2d } from './conv2d.js';
+import { depthwiseConv2d } from './depthwise-conv2d.js';
+import { fullyConnected } from './fully-connected.js';
+import { logistic, tanh } from './logistic-tanh.js';
+import { mul } from './mul.js';
+import { pad } from './pad.js';
+import { averagePool2d, maxPool2d } from './pool2d.js';
+import { dequantize, quantize } from './quantize.js';
+import { mean, sum } from './reduce.js';
+import { reshape, squeeze } from './reshape.js';
+import { resizeNearestNeighbor } from './resize-nearest-neighbor.js';
+import { softmax } from './softmax.js';
+import { stridedSlice } from './strided-slice.js';
+import { transposeConv } from './transpose-conv.js';
+
+export const ALL_OPS: AnyOpDef[] = [
+  conv2d,
+  depthwiseConv2d,
+  fullyConnected,
+  transposeConv,
+  averagePool2d,
+  maxPool2d,
+  add,
+  sub,
+  mul,
+  softmax,
+  logistic,
+  tanh,
+  relu,
+  relu6,
+  leakyRelu,
+  hardSwish,
+  quantize,
+  dequantize,
+  reshape,
+  squeeze,
+  pad,
+  concatenation,
+  mean,
+  sum,
+  stridedSlice,
+  resizeNearestNeighbor,
+];
