@@ -1,0 +1,141 @@
+/**
+ * Lowers a prepared graph to C: model.c (constants, arena, layer calls) and model.h (shapes,
+ * dtypes, quantization as macros), from the Handlebars templates in templates/. Each op lowers
+ * itself through its OpDef's `emitC`; this module only places operands and assembles the file.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { UnsupportedOpError } from '../errors.js';
+import type { PreparedGraph } from '../interp/interpreter.js';
+import type { Tensor } from '../ir/types.js';
+import { DTYPE_BYTES, describeOp, elementCount } from '../ir/types.js';
+import type { MemoryPlan } from '../plan/memory-plan.js';
+import { C_DTYPE_ENUM, C_TYPE, cArrayBody, cFloat, cIdent, cString } from './c-literals.js';
+import { FIRMWARE_DIR, packageVersion, renderTemplate } from './templates.js';
+
+export interface GeneratedModel {
+  /** Project-relative path → contents, e.g. 'model/model.c'. */
+  files: Record<string, string>;
+  /** Kernel files under firmware/kernels/ the model needs (sources and every header). */
+  kernelFiles: string[];
+  arenaBytes: number;
+  numLayers: number;
+  /** Bytes of constant tensors emitted into flash. */
+  constantBytes: number;
+}
+
+export interface GenerateOptions {
+  /** Hex digest of the source model file (the first 16 digits are embedded). */
+  hash: string;
+}
+
+function tensorInfo(t: Tensor, offset: number) {
+  const per = t.quant && t.quant.scale.length === 1;
+  return {
+    name: t.name,
+    nameLiteral: cString(t.name),
+    dtype: t.dtype,
+    dtypeEnum: C_DTYPE_ENUM[t.dtype],
+    ctype: C_TYPE[t.dtype],
+    rank: t.shape.length,
+    shape: t.shape.length ? t.shape.join(', ') : '0',
+    shapeText: t.shape.join('x'),
+    elements: elementCount(t.shape),
+    bytes: elementCount(t.shape) * DTYPE_BYTES[t.dtype],
+    scale: per ? cFloat(t.quant!.scale[0]) : '0.0f',
+    zeroPoint: per ? t.quant!.zeroPoint[0] : 0,
+    offset,
+  };
+}
+
+export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, options: GenerateOptions): GeneratedModel {
+  const { graph } = prepared;
+  const constName = new Map<number, string>();
+  const nameFor = (t: Tensor): string => {
+    let n = constName.get(t.id);
+    if (!n) {
+      n = `tensor${t.id}_${cIdent(t.name).slice(0, 40)}`;
+      constName.set(t.id, n);
+    }
+    return n;
+  };
+  const arenaPtr = (t: Tensor, writable: boolean): string => {
+    const off = plan.offsets.get(t.id);
+    if (off === undefined) throw new Error(`tensor ${t.id} '${t.name}' has no arena offset`);
+    return `((${writable ? '' : 'const '}${C_TYPE[t.dtype]} *)(tinyml_arena + ${off}))`;
+  };
+
+  const includes = new Set<string>();
+  const kernels = new Set<string>();
+  const decls: string[] = [];
+  const layers = prepared.steps.map((step, k) => {
+    const { op, def, params } = step;
+    if (!def.emitC) throw new UnsupportedOpError(`${describeOp(graph, op)}: no C kernel for ${op.type} yet`);
+    const inputs = op.inputs.map((i) => {
+      if (i < 0) return undefined;
+      const t = graph.tensors[i];
+      return t.data ? nameFor(t) : arenaPtr(t, false);
+    });
+    const outputs = op.outputs.map((i) => arenaPtr(graph.tensors[i], true));
+    const em = def.emitC(params, { inputs, outputs }, { prefix: `l${k}` });
+    em.includes.forEach((h) => includes.add(h));
+    em.kernels.forEach((c) => kernels.add(c));
+    if (em.decls.trim()) decls.push(em.decls);
+    const outT = graph.tensors[op.outputs[0]];
+    return {
+      index: k,
+      comment: `${op.type} -> '${outT.name}' [${outT.shape.join('x')}]`.replace(/\*\//g, '* /'),
+      call: em.call
+        .split('\n')
+        .map((l) => (l.trim() ? `  ${l.trimStart()}` : l))
+        .join('\n'),
+    };
+  });
+
+  // Emit only constants some call or declaration refers to (unused statics would warn).
+  const referenced = layers.map((l) => l.call).join('\n') + decls.join('\n');
+  let constantBytes = 0;
+  const constants = [...constName.entries()]
+    .filter(([, name]) => new RegExp(`\\b${name}\\b`).test(referenced))
+    .sort((a, b) => a[0] - b[0])
+    .map(([id, name]) => {
+      const t = graph.tensors[id];
+      constantBytes += t.data!.byteLength;
+      return {
+        id,
+        comment: t.name.replace(/\*\//g, '* /'),
+        dtype: t.dtype,
+        shape: t.shape.join('x'),
+        ctype: C_TYPE[t.dtype],
+        name,
+        count: Math.max(1, t.data!.length),
+        body: t.data!.length ? cArrayBody(t.data!, t.dtype) : '  0',
+      };
+    });
+
+  const data = {
+    fileName: 'model.c',
+    version: packageVersion(),
+    modelName: graph.name,
+    modelNameLiteral: cString(graph.name),
+    hash: options.hash.slice(0, 16),
+    arenaBytes: plan.arenaBytes,
+    arenaAlloc: Math.max(16, plan.arenaBytes),
+    numBuffers: plan.buffers.length,
+    numLayers: layers.length,
+    includes: [...includes].sort(),
+    constants,
+    decls,
+    inputs: graph.inputs.map((i) => tensorInfo(graph.tensors[i], plan.offsets.get(i)!)),
+    outputs: graph.outputs.map((i) => tensorInfo(graph.tensors[i], plan.offsets.get(i)!)),
+    layers,
+  };
+  const headers = readdirSync(join(FIRMWARE_DIR, 'kernels')).filter((f) => f.endsWith('.h'));
+  return {
+    files: { 'model/model.c': renderTemplate('model.c.hbs', data), 'model/model.h': renderTemplate('model.h.hbs', data) },
+    kernelFiles: [...[...kernels].sort(), ...headers.sort()],
+    arenaBytes: plan.arenaBytes,
+    numLayers: layers.length,
+    constantBytes,
+  };
+}

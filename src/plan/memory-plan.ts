@@ -1,0 +1,111 @@
+/**
+ * Static memory plan: every activation tensor gets an offset in one arena. Tensors whose
+ * lifetimes (first write .. last read, in op order) do not overlap may share bytes; RESHAPE and
+ * SQUEEZE outputs alias their inputs (same bytes, no copy). Placement is greedy by size, largest
+ * first, each at the lowest aligned offset free for its whole lifetime (the strategy TFLite
+ * Micro's greedy planner uses, which is what we must not exceed).
+ */
+import type { Graph } from '../ir/types.js';
+import { DTYPE_BYTES, elementCount } from '../ir/types.js';
+import { getOpDef } from '../ops/registry.js';
+
+export interface BufferPlan {
+  /** Tensors stored in this buffer (more than one when aliased). */
+  tensors: number[];
+  offset: number;
+  size: number;
+  /** First op index that writes it (-1 for graph inputs) and last op index that reads it. */
+  firstUse: number;
+  lastUse: number;
+}
+
+export interface MemoryPlan {
+  arenaBytes: number;
+  alignment: number;
+  buffers: BufferPlan[];
+  /** Arena offset of every activation tensor, by tensor id. */
+  offsets: Map<number, number>;
+  /** Largest total size of buffers alive at the same op: no plan can use less. */
+  lowerBound: number;
+}
+
+const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+export function planMemory(graph: Graph, options: { alignment?: number } = {}): MemoryPlan {
+  const alignment = options.alignment ?? 16;
+  const nOps = graph.ops.length;
+  // Union-find over aliases: a tensor maps to the root whose buffer it lives in.
+  const parent = new Map<number, number>();
+  const find = (t: number): number => {
+    let r = t;
+    while (parent.has(r) && parent.get(r) !== r) r = parent.get(r)!;
+    return r;
+  };
+  for (const op of graph.ops) {
+    const def = getOpDef(graph, op);
+    const src = op.inputs[0];
+    if (def.aliasesInput && src !== undefined && src >= 0 && !graph.tensors[src].data) parent.set(op.outputs[0], find(src));
+  }
+  const isActivation = (id: number): boolean => id >= 0 && !graph.tensors[id].data;
+  const buffers = new Map<number, BufferPlan>();
+  const touch = (id: number, at: number): void => {
+    const root = find(id);
+    let b = buffers.get(root);
+    if (!b) {
+      b = { tensors: [], offset: 0, size: 0, firstUse: at, lastUse: at };
+      buffers.set(root, b);
+    }
+    if (!b.tensors.includes(id)) b.tensors.push(id);
+    const t = graph.tensors[id];
+    b.size = Math.max(b.size, elementCount(t.shape) * DTYPE_BYTES[t.dtype]);
+    b.firstUse = Math.min(b.firstUse, at);
+    b.lastUse = Math.max(b.lastUse, at);
+  };
+  for (const id of graph.inputs) touch(id, -1);
+  graph.ops.forEach((op, k) => {
+    for (const id of op.inputs) if (isActivation(id)) touch(id, k);
+    for (const id of op.outputs) touch(id, k);
+  });
+  for (const id of graph.outputs) touch(id, nOps);
+
+  const list = [...buffers.values()].sort((a, b) => b.size - a.size || a.firstUse - b.firstUse);
+  const placed: BufferPlan[] = [];
+  let arenaBytes = 0;
+  for (const b of list) {
+    const conflicts = placed
+      .filter((p) => p.firstUse <= b.lastUse && b.firstUse <= p.lastUse)
+      .sort((x, y) => x.offset - y.offset);
+    let offset = 0;
+    for (const c of conflicts) {
+      if (offset + b.size <= c.offset) break;
+      offset = Math.max(offset, alignUp(c.offset + c.size, alignment));
+    }
+    b.offset = offset;
+    placed.push(b);
+    arenaBytes = Math.max(arenaBytes, alignUp(offset + b.size, alignment));
+  }
+  let lowerBound = 0;
+  for (let k = -1; k <= nOps; k++) {
+    let live = 0;
+    for (const b of list) if (b.firstUse <= k && k <= b.lastUse) live += b.size;
+    lowerBound = Math.max(lowerBound, live);
+  }
+  const offsets = new Map<number, number>();
+  for (const b of list) for (const t of b.tensors) offsets.set(t, b.offset);
+  return { arenaBytes, alignment, buffers: list, offsets, lowerBound };
+}
+
+/** Throws if two tensors that are alive at the same time overlap in the arena (a planner bug). */
+export function checkPlan(plan: MemoryPlan): void {
+  const bs = plan.buffers;
+  for (let i = 0; i < bs.length; i++) {
+    for (let j = i + 1; j < bs.length; j++) {
+      const a = bs[i];
+      const b = bs[j];
+      const timeOverlap = a.firstUse <= b.lastUse && b.firstUse <= a.lastUse;
+      const spaceOverlap = a.offset < b.offset + b.size && b.offset < a.offset + a.size;
+      if (timeOverlap && spaceOverlap) throw new Error(`memory plan overlap: tensors ${a.tensors} and ${b.tensors}`);
+    }
+    if (bs[i].offset % plan.alignment !== 0 || bs[i].offset + bs[i].size > plan.arenaBytes) throw new Error(`memory plan: buffer ${bs[i].tensors} misplaced`);
+  }
+}
