@@ -1,0 +1,58 @@
+/*
+ * conv2d.h - CONV_2D reference kernels (int8, and 16x8: int16 activations with int8 weights),
+ * bit-exact with TFLite Micro's reference_integer_ops::ConvPerChannel. Data is NHWC, weights
+ * OHWI; grouped convolution is supported (input_depth = filter_input_depth * groups).
+ */
+#ifndef TINYML_CONV2D_H
+#define TINYML_CONV2D_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+  int32_t batches;
+  int32_t input_height;
+  int32_t input_width;
+  int32_t input_depth;
+  int32_t filter_height;
+  int32_t filter_width;
+  int32_t filter_input_depth;
+  int32_t output_height;
+  int32_t output_width;
+  int32_t output_depth;
+  int32_t groups;
+  int32_t stride_height;
+  int32_t stride_width;
+  int32_t dilation_height;
+  int32_t dilation_width;
+  /* Leading (top/left) zero padding; the trailing side gets pad + pad_*_offset. The reference
+   * kernel only needs the leading amount, but optimized kernels that pre-pad need both. */
+  int32_t pad_height;
+  int32_t pad_width;
+  int32_t pad_height_offset;
+  int32_t pad_width_offset;
+  /* -input zero point and output zero point; always 0 for the 16x8 kernels, which ignore them. */
+  int32_t input_offset;
+  int32_t output_offset;
+  /* Output clamp from the fused activation, in output quantized units. */
+  int32_t activation_min;
+  int32_t activation_max;
+  /* 1: one multiplier/shift per output channel; 0: element 0 applies to every channel. */
+  int32_t per_channel;
+  const int32_t *output_multiplier; /* Q31 */
+  const int32_t *output_shift;      /* exponent, positive = left shift */
+} tinyml_conv2d_params;
+
+/* bias may be NULL. */
+void tinyml_conv2d_s8(const tinyml_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                      const int32_t *bias, int8_t *output);
+
+/* 16x8 with int64 bias (or none): 64-bit accumulator and the 64-bit requantization. */
+void tinyml_conv2d_s16(const tinyml_conv2d_params *p, const int16_t *input, const int8_t *filter,
+                       const int64_t *bias, int16_t *output);
+
+/* 16x8 with int32 bias: TFLM then accumulates in int32 and requantizes with the 32-bit path. */
+void tinyml_conv2d_s16_b32(const tinyml_conv2d_params *p, const int16_t *input,
+                           const int8_t *filter, const int32_t *bias, int16_t *output);
+
+#endif /* TINYML_CONV2D_H */
