@@ -1,0 +1,196 @@
+/**
+ * ADD and SUB with numpy broadcasting, as TFLite Micro's quantized kernels compute them: both
+ * inputs are re-centred, shifted left (20 bits for int8, 15 for int16) and scaled onto a common
+ * scale of twice the larger input scale, summed (or subtracted) in int32, then requantized to the
+ * output and clamped to the fused activation range.
+ *
+ * TFLM computes ADD's real multipliers in double but SUB's in float32; both are reproduced.
+ */
+import type { ElementwiseAttrs } from '../ir/attrs.js';
+import type { TensorData } from '../ir/types.js';
+import { describeOp } from '../ir/types.js';
+import { GraphError, UnsupportedOpError } from '../errors.js';
+import { multiplyByQuantizedMultiplierSmallerThanOneExp as mbqmSmaller, quantizeMultiplier } from '../fixedpoint.js';
+import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
+import {
+  type BroadcastLayout,
+  activationRangeFloat,
+  activationRangeQuantized,
+  broadcastLayout,
+  cBroadcastFields,
+  cInt,
+  cStructDecl,
+  f32,
+  forEachBroadcast,
+  inferBroadcastShape,
+  input,
+  perTensorQuant,
+  unsupportedDtypes,
+} from './elementwise-util.js';
+
+export interface AddSubQuantParams extends BroadcastLayout {
+  kind: 'int8' | 'int16';
+  /** Left shift applied to both re-centred inputs before scaling: 20 (int8) or 15 (int16). */
+  leftShift: number;
+  /** Negated input zero points. */
+  input1Offset: number;
+  input1Multiplier: number;
+  input1Shift: number;
+  input2Offset: number;
+  input2Multiplier: number;
+  input2Shift: number;
+  /** Output zero point. */
+  outputOffset: number;
+  outputMultiplier: number;
+  outputShift: number;
+  activationMin: number;
+  activationMax: number;
+}
+
+export interface AddSubFloatParams extends BroadcastLayout {
+  kind: 'float32';
+  activationMin: number;
+  activationMax: number;
+}
+
+export type AddSubParams = AddSubQuantParams | AddSubFloatParams;
+
+type AddSubType = 'ADD' | 'SUB';
+
+/** TFLite QuantizeMultiplierSmallerThanOneExp, with its CHECKs turned into UnsupportedOpError. */
+function multiplierBelowOne(ctx: OpContext, real: number, what: string): { multiplier: number; shift: number } {
+  const q = real > 0 && real < 1 ? quantizeMultiplier(real) : undefined;
+  if (!q || q.shift > 0) {
+    throw new UnsupportedOpError(
+      `${describeOp(ctx.graph, ctx.op)}: the ${what} rescale factor ${real} is outside (0, 1); TFLite Micro cannot run this quantization`,
+    );
+  }
+  return q;
+}
+
+function prepareAddSub(type: AddSubType, ctx: OpContext<AddSubType>): AddSubParams {
+  const layout = broadcastLayout(ctx);
+  const a = input(ctx, 0);
+  const b = input(ctx, 1);
+  const out = ctx.outputs[0];
+  if (out.shape.reduce((p, d) => p * d, 1) !== layout.size) {
+    throw new GraphError(`${describeOp(ctx.graph, ctx.op)}: output shape [${out.shape.join(', ')}] does not match the broadcast shape [${inferBroadcastShape(ctx).join(', ')}]`);
+  }
+  if (a.dtype !== b.dtype || a.dtype !== out.dtype) throw unsupportedDtypes(ctx, 'inputs and output must share one data type');
+  const attrs = ctx.op.attrs as ElementwiseAttrs;
+  if (out.dtype === 'float32') {
+    const [activationMin, activationMax] = activationRangeFloat(attrs.activation);
+    return { kind: 'float32', ...layout, activationMin, activationMax };
+  }
+  if (out.dtype !== 'int8' && out.dtype !== 'int16') throw unsupportedDtypes(ctx);
+  const q1 = perTensorQuant(ctx, a);
+  const q2 = perTensorQuant(ctx, b);
+  const qo = perTensorQuant(ctx, out);
+  const leftShift = out.dtype === 'int16' ? 15 : 20;
+  let real1: number;
+  let real2: number;
+  let realOut: number;
+  if (type === 'ADD') {
+    const twiceMax = 2 * Math.max(q1.scale, q2.scale);
+    real1 = q1.scale / twiceMax;
+    real2 = q2.scale / twiceMax;
+    realOut = twiceMax / (2 ** leftShift * qo.scale);
+  } else {
+    const twiceMax = f32(2 * Math.max(q1.scale, q2.scale));
+    real1 = f32(q1.scale / twiceMax);
+    real2 = f32(q2.scale / twiceMax);
+    realOut = f32(twiceMax / f32(2 ** leftShift * qo.scale));
+  }
+  const m1 = multiplierBelowOne(ctx, real1, 'input 1');
+  const m2 = multiplierBelowOne(ctx, real2, 'input 2');
+  const mo = multiplierBelowOne(ctx, realOut, 'output');
+  const [activationMin, activationMax] = activationRangeQuantized(ctx, attrs.activation, out.dtype, qo.scale, qo.zeroPoint);
+  return {
+    kind: out.dtype,
+    ...layout,
+    leftShift,
+    input1Offset: -q1.zeroPoint,
+    input1Multiplier: m1.multiplier,
+    input1Shift: m1.shift,
+    input2Offset: -q2.zeroPoint,
+    input2Multiplier: m2.multiplier,
+    input2Shift: m2.shift,
+    outputOffset: qo.zeroPoint,
+    outputMultiplier: mo.multiplier,
+    outputShift: mo.shift,
+    activationMin,
+    activationMax,
+  };
+}
+
+function evaluateAddSub(type: AddSubType, p: AddSubParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
+  const in1 = inputs[0]!;
+  const in2 = inputs[1]!;
+  const out = outputs[0];
+  const lo = p.activationMin;
+  const hi = p.activationMax;
+  const sign = type === 'ADD' ? 1 : -1;
+  if (p.kind === 'float32') {
+    const x = in1 as Float32Array;
+    const y = in2 as Float32Array;
+    const o = out as Float32Array;
+    forEachBroadcast(p, (i, i1, i2) => {
+      const v = f32(x[i1] + sign * y[i2]);
+      o[i] = Math.min(Math.max(v, lo), hi);
+    });
+    return;
+  }
+  const x = in1 as Int8Array | Int16Array;
+  const y = in2 as Int8Array | Int16Array;
+  const o = out as Int8Array | Int16Array;
+  const shiftMul = 2 ** p.leftShift;
+  const { input1Offset, input1Multiplier, input1Shift, input2Offset, input2Multiplier, input2Shift } = p;
+  const { outputOffset, outputMultiplier, outputShift } = p;
+  forEachBroadcast(p, (i, i1, i2) => {
+    const s1 = mbqmSmaller((x[i1] + input1Offset) * shiftMul, input1Multiplier, input1Shift);
+    const s2 = mbqmSmaller((y[i2] + input2Offset) * shiftMul, input2Multiplier, input2Shift);
+    const raw = (s1 + sign * s2) | 0;
+    const v = mbqmSmaller(raw, outputMultiplier, outputShift) + outputOffset;
+    o[i] = v < lo ? lo : v > hi ? hi : v;
+  });
+}
+
+function emitAddSub(type: AddSubType, p: AddSubParams, names: EmitNames, ctx: EmitContext): CEmission {
+  if (p.kind === 'float32') throw new UnsupportedOpError(`${type} float32 has no C kernel yet`);
+  const suffix = p.kind === 'int8' ? 's8' : 's16';
+  const fields = [
+    ...cBroadcastFields(p),
+    `.left_shift = ${p.leftShift}`,
+    `.input1_offset = ${cInt(p.input1Offset)}`,
+    `.input1_multiplier = ${cInt(p.input1Multiplier)}`,
+    `.input1_shift = ${cInt(p.input1Shift)}`,
+    `.input2_offset = ${cInt(p.input2Offset)}`,
+    `.input2_multiplier = ${cInt(p.input2Multiplier)}`,
+    `.input2_shift = ${cInt(p.input2Shift)}`,
+    `.output_offset = ${cInt(p.outputOffset)}`,
+    `.output_multiplier = ${cInt(p.outputMultiplier)}`,
+    `.output_shift = ${cInt(p.outputShift)}`,
+    `.activation_min = ${cInt(p.activationMin)}`,
+    `.activation_max = ${cInt(p.activationMax)}`,
+  ];
+  return {
+    kernels: ['add_sub.c'],
+    includes: ['add_sub.h'],
+    decls: cStructDecl('tinyml_add_sub_params', `${ctx.prefix}_params`, fields),
+    call: `  tinyml_${type.toLowerCase()}_${suffix}(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.inputs[1]}, ${names.outputs[0]});`,
+  };
+}
+
+function makeDef(type: AddSubType): OpDef<AddSubType, AddSubParams> {
+  return {
+    type,
+    inferShapes: (ctx) => [inferBroadcastShape(ctx)],
+    macs: () => 0,
+    prepare: (ctx) => prepareAddSub(type, ctx),
+    evaluate: (p, inputs, outputs) => evaluateAddSub(type, p, inputs, outputs),
+    emitC: (p, names, ctx) => emitAddSub(type, p, names, ctx),
+  };
+}
+
+export const add: OpDef<'ADD', AddSubParams> = makeDef('ADD') as OpDef<'ADD', AddSubParams>;
+export const sub: OpDef<'SUB', AddSubParams> = makeDef('SUB') as OpDef<'SUB', AddSubParams>;

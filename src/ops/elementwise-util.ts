@@ -1,0 +1,264 @@
+/**
+ * Helpers shared by the pooling, elementwise, activation and (de)quantize ops: TFLite's
+ * activation clamp ranges, per-tensor quantization lookup, numpy-style broadcasting laid out for
+ * the C kernels, and small C emission utilities.
+ */
+import type { FusedActivation } from '../ir/attrs.js';
+import type { DType, Tensor } from '../ir/types.js';
+import { describeOp } from '../ir/types.js';
+import { GraphError, UnsupportedOpError } from '../errors.js';
+import { roundHalfAwayFromZero } from '../fixedpoint.js';
+import type { OpContext } from './op-def.js';
+
+export const f32 = Math.fround;
+
+/** float's numeric_limits max/lowest: TFLite's "no clamp" bounds for float activations. */
+export const FLT_MAX = 3.4028234663852886e38;
+
+export const INT_RANGE: Partial<Record<DType, readonly [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  int32: [-2147483648, 2147483647],
+};
+
+export function intRange(dtype: DType): readonly [number, number] {
+  const r = INT_RANGE[dtype];
+  if (!r) throw new Error(`no integer range for ${dtype}`);
+  return r;
+}
+
+/** Throws GraphError unless the op has exactly `nIn` inputs (all present) and `nOut` outputs. */
+export function checkArity(ctx: OpContext, nIn: number, nOut: number): void {
+  const present = ctx.inputs.filter((t) => t !== undefined).length;
+  if (ctx.inputs.length !== nIn || present !== nIn || ctx.outputs.length !== nOut) {
+    throw new GraphError(
+      `${describeOp(ctx.graph, ctx.op)}: expected ${nIn} input(s) and ${nOut} output(s), got ${present} input(s) and ${ctx.outputs.length} output(s)`,
+    );
+  }
+}
+
+export function input(ctx: OpContext, i: number): Tensor {
+  const t = ctx.inputs[i];
+  if (!t) throw new GraphError(`${describeOp(ctx.graph, ctx.op)}: input ${i} is missing`);
+  return t;
+}
+
+export function dtypeList(ctx: OpContext): string {
+  const ins = ctx.inputs.map((t) => (t ? t.dtype : 'none')).join(', ');
+  const outs = ctx.outputs.map((t) => t.dtype).join(', ');
+  return `inputs (${ins}) -> outputs (${outs})`;
+}
+
+export function unsupportedDtypes(ctx: OpContext, what = ''): UnsupportedOpError {
+  return new UnsupportedOpError(
+    `${describeOp(ctx.graph, ctx.op)}: unsupported data types ${dtypeList(ctx)}${what ? `; ${what}` : ''}`,
+  );
+}
+
+/** The per-tensor scale and zero point of a quantized tensor (GraphError if absent). */
+export function perTensorQuant(ctx: OpContext, t: Tensor): { scale: number; zeroPoint: number } {
+  const q = t.quant;
+  if (!q || q.scale.length === 0) {
+    throw new GraphError(`${describeOp(ctx.graph, ctx.op)}: ${t.dtype} tensor '${t.name}' has no quantization parameters`);
+  }
+  if (q.scale.length !== 1) {
+    throw new UnsupportedOpError(`${describeOp(ctx.graph, ctx.op)}: tensor '${t.name}' is quantized per channel; this op needs per-tensor quantization`);
+  }
+  // Scales are float32 in TFLite; everything downstream computes from the float32 value.
+  return { scale: f32(q.scale[0]), zeroPoint: q.zeroPoint[0] ?? 0 };
+}
+
+/** TFLite's Quantize() used for activation bounds: zp + round(f / scale) in float32. */
+export function quantizeBound(ctx: OpContext, scale: number, zeroPoint: number, f: number): number {
+  const tmp = roundHalfAwayFromZero(f32(f32(f) / scale));
+  if (!(tmp >= -2147483648 && tmp <= 2147483647)) {
+    throw new GraphError(`${describeOp(ctx.graph, ctx.op)}: activation bound ${f} overflows int32 at output scale ${scale}`);
+  }
+  return zeroPoint + tmp;
+}
+
+/** TFLite CalculateActivationRangeQuantized: clamp bounds of a fused activation on the output. */
+export function activationRangeQuantized(
+  ctx: OpContext,
+  activation: FusedActivation,
+  dtype: DType,
+  scale: number,
+  zeroPoint: number,
+): [number, number] {
+  const [qmin, qmax] = intRange(dtype);
+  switch (activation) {
+    case 'RELU':
+      return [Math.max(qmin, quantizeBound(ctx, scale, zeroPoint, 0)), qmax];
+    case 'RELU6':
+      return [Math.max(qmin, quantizeBound(ctx, scale, zeroPoint, 0)), Math.min(qmax, quantizeBound(ctx, scale, zeroPoint, 6))];
+    case 'RELU_N1_TO_1':
+      return [Math.max(qmin, quantizeBound(ctx, scale, zeroPoint, -1)), Math.min(qmax, quantizeBound(ctx, scale, zeroPoint, 1))];
+    default:
+      // TFLite treats the remaining fused activations (TANH, SIGN_BIT) as no clamp here.
+      return [qmin, qmax];
+  }
+}
+
+/** TFLite CalculateActivationRange<float>. */
+export function activationRangeFloat(activation: FusedActivation): [number, number] {
+  switch (activation) {
+    case 'RELU':
+      return [0, FLT_MAX];
+    case 'RELU6':
+      return [0, 6];
+    case 'RELU_N1_TO_1':
+      return [-1, 1];
+    default:
+      return [-FLT_MAX, FLT_MAX];
+  }
+}
+
+// --- broadcasting ---
+
+/** Dimensions the broadcasting kernels handle (shapes are right-aligned and padded with 1s). */
+export const MAX_BROADCAST_DIMS = 6;
+
+export interface BroadcastLayout {
+  /** Output element count. */
+  size: number;
+  /** False when both inputs have the output's element layout (a flat loop suffices). */
+  broadcast: boolean;
+  /** Output dims, padded on the left with 1s to MAX_BROADCAST_DIMS. */
+  outDims: number[];
+  /** Element strides of input 1/2 per output dim; 0 where that input is broadcast. */
+  in1Strides: number[];
+  in2Strides: number[];
+}
+
+/** numpy broadcast of two shapes, or undefined when they are incompatible. */
+export function broadcastShape(a: readonly number[], b: readonly number[]): number[] | undefined {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) return undefined;
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function paddedStrides(shape: readonly number[], outDims: readonly number[]): number[] {
+  const dims = [...Array(MAX_BROADCAST_DIMS - shape.length).fill(1), ...shape];
+  const strides = new Array<number>(MAX_BROADCAST_DIMS).fill(0);
+  let acc = 1;
+  for (let d = MAX_BROADCAST_DIMS - 1; d >= 0; d--) {
+    strides[d] = dims[d] === 1 && outDims[d] !== 1 ? 0 : acc;
+    acc *= dims[d];
+  }
+  return strides;
+}
+
+/** Shape rule of the broadcasting binary ops (GraphError naming the op when incompatible). */
+export function inferBroadcastShape(ctx: OpContext): number[] {
+  checkArity(ctx, 2, 1);
+  const a = input(ctx, 0).shape;
+  const b = input(ctx, 1).shape;
+  const out = broadcastShape(a, b);
+  if (!out) {
+    throw new GraphError(`${describeOp(ctx.graph, ctx.op)}: input shapes [${a.join(', ')}] and [${b.join(', ')}] are not broadcast-compatible`);
+  }
+  return out;
+}
+
+export function broadcastLayout(ctx: OpContext): BroadcastLayout {
+  const a = input(ctx, 0).shape;
+  const b = input(ctx, 1).shape;
+  const out = inferBroadcastShape(ctx);
+  if (out.length > MAX_BROADCAST_DIMS) {
+    throw new UnsupportedOpError(`${describeOp(ctx.graph, ctx.op)}: broadcasting is supported up to ${MAX_BROADCAST_DIMS} dimensions, got ${out.length}`);
+  }
+  const outDims = [...Array(MAX_BROADCAST_DIMS - out.length).fill(1), ...out];
+  const size = out.reduce((p, d) => p * d, 1);
+  const broadcast = !(sameShape(a, out) && sameShape(b, out));
+  return { size, broadcast, outDims, in1Strides: paddedStrides(a, outDims), in2Strides: paddedStrides(b, outDims) };
+}
+
+/**
+ * Calls `fn(outIndex, in1Index, in2Index)` for every output element in row-major order; the
+ * odometer walks input offsets with the layout's strides (0 on broadcast dims).
+ */
+export function forEachBroadcast(layout: BroadcastLayout, fn: (o: number, i1: number, i2: number) => void): void {
+  const { outDims, in1Strides, in2Strides, size } = layout;
+  if (!layout.broadcast) {
+    for (let i = 0; i < size; i++) fn(i, i, i);
+    return;
+  }
+  const idx = new Array<number>(MAX_BROADCAST_DIMS).fill(0);
+  let off1 = 0;
+  let off2 = 0;
+  for (let o = 0; o < size; o++) {
+    fn(o, off1, off2);
+    for (let d = MAX_BROADCAST_DIMS - 1; d >= 0; d--) {
+      off1 += in1Strides[d];
+      off2 += in2Strides[d];
+      if (++idx[d] < outDims[d]) break;
+      off1 -= in1Strides[d] * outDims[d];
+      off2 -= in2Strides[d] * outDims[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+/** The broadcast part of a params struct initializer in C. */
+export function cBroadcastFields(layout: BroadcastLayout): string[] {
+  return [
+    `.size = ${layout.size}`,
+    `.broadcast = ${layout.broadcast ? 1 : 0}`,
+    `.bcast = { .out_dims = ${cIntList(layout.outDims)}, .in1_strides = ${cIntList(layout.in1Strides)}, .in2_strides = ${cIntList(layout.in2Strides)} }`,
+  ];
+}
+
+// --- C emission ---
+
+/** An int32 literal valid in C even for INT32_MIN. */
+export function cInt(n: number): string {
+  if (!Number.isInteger(n)) throw new Error(`not an integer: ${n}`);
+  return n === -2147483648 ? '(-2147483647 - 1)' : String(n);
+}
+
+export function cIntList(xs: readonly number[]): string {
+  return `{${xs.map(cInt).join(', ')}}`;
+}
+
+/** A float literal that reads back as exactly the float32 value `x`. */
+export function cFloat(x: number): string {
+  const v = f32(x);
+  if (!Number.isFinite(v)) throw new Error(`not a finite float: ${x}`);
+  if (Object.is(v, -0)) return '-0.0f';
+  const s = v.toPrecision(9);
+  return `${s.includes('.') || s.includes('e') ? s : `${s}.0`}f`;
+}
+
+/** `static const <type> <name> = { .a = 1, ... };` */
+export function cStructDecl(type: string, name: string, fields: readonly string[]): string {
+  return `static const ${type} ${name} = {\n  ${fields.join(',\n  ')}\n};`;
+}
+
+/** A C array initializer body for int16 tables, wrapped for readability. */
+export function cInt16Table(name: string, data: Int16Array): string {
+  const rows: string[] = [];
+  for (let i = 0; i < data.length; i += 16) rows.push(`  ${Array.from(data.subarray(i, i + 16)).join(', ')}`);
+  return `static const int16_t ${name}[${data.length}] = {\n${rows.join(',\n')}\n};`;
+}
+
+/** Element count of an activation tensor. */
+export function elementCountOf(t: Tensor): number {
+  return t.shape.reduce((p, d) => p * d, 1);
+}
+
+/** Shape rule of the elementwise unary ops: the output has the input's shape. */
+export function inferSameShape(ctx: OpContext): number[][] {
+  checkArity(ctx, 1, 1);
+  return [[...input(ctx, 0).shape]];
+}
