@@ -1,0 +1,51 @@
+/*
+ * depthwise_conv2d.h - DEPTHWISE_CONV_2D reference kernels (int8, and 16x8: int16 activations,
+ * int8 weights, int64 bias), bit-exact with TFLite Micro's
+ * reference_integer_ops::DepthwiseConvPerChannel. Data is NHWC; weights are [1, H, W, C_out]
+ * with C_out = input_depth * depth_multiplier and output channel = in_channel * multiplier + m.
+ */
+#ifndef TINYML_DEPTHWISE_CONV2D_H
+#define TINYML_DEPTHWISE_CONV2D_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+  int32_t batches;
+  int32_t input_height;
+  int32_t input_width;
+  int32_t input_depth;
+  int32_t filter_height;
+  int32_t filter_width;
+  int32_t output_height;
+  int32_t output_width;
+  int32_t output_depth;
+  int32_t depth_multiplier;
+  int32_t stride_height;
+  int32_t stride_width;
+  int32_t dilation_height;
+  int32_t dilation_width;
+  /* Leading (top/left) zero padding; the trailing side gets pad + pad_*_offset. */
+  int32_t pad_height;
+  int32_t pad_width;
+  int32_t pad_height_offset;
+  int32_t pad_width_offset;
+  /* -input zero point and output zero point; 0 for 16x8, whose kernel ignores them. */
+  int32_t input_offset;
+  int32_t output_offset;
+  int32_t activation_min;
+  int32_t activation_max;
+  /* 1: one multiplier/shift per output channel; 0: element 0 applies to every channel. */
+  int32_t per_channel;
+  const int32_t *output_multiplier; /* Q31 */
+  const int32_t *output_shift;      /* exponent, positive = left shift */
+} tinyml_depthwise_conv2d_params;
+
+/* bias may be NULL. */
+void tinyml_depthwise_conv2d_s8(const tinyml_depthwise_conv2d_params *p, const int8_t *input,
+                                const int8_t *filter, const int32_t *bias, int8_t *output);
+
+void tinyml_depthwise_conv2d_s16(const tinyml_depthwise_conv2d_params *p, const int16_t *input,
+                                 const int8_t *filter, const int64_t *bias, int16_t *output);
+
+#endif /* TINYML_DEPTHWISE_CONV2D_H */
