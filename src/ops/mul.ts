@@ -1,0 +1,134 @@
+/**
+ * MUL with numpy broadcasting, as TFLite Micro's quantized kernel computes it: the product of the
+ * two re-centred inputs (exact in int32) is requantized once with in1_scale * in2_scale /
+ * out_scale, offset by the output zero point and clamped to the fused activation range. int16
+ * needs all zero points to be 0, as in TFLM.
+ */
+import type { ElementwiseAttrs } from '../ir/attrs.js';
+import type { TensorData } from '../ir/types.js';
+import { describeOp } from '../ir/types.js';
+import { GraphError, UnsupportedOpError } from '../errors.js';
+import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../fixedpoint.js';
+import type { OpDef } from './op-def.js';
+import {
+  type BroadcastLayout,
+  activationRangeFloat,
+  activationRangeQuantized,
+  broadcastLayout,
+  cBroadcastFields,
+  cInt,
+  cStructDecl,
+  f32,
+  forEachBroadcast,
+  inferBroadcastShape,
+  input,
+  perTensorQuant,
+  unsupportedDtypes,
+} from './elementwise-util.js';
+
+export interface MulQuantParams extends BroadcastLayout {
+  kind: 'int8' | 'int16';
+  /** Negated input zero points. */
+  input1Offset: number;
+  input2Offset: number;
+  /** Output zero point. */
+  outputOffset: number;
+  outputMultiplier: number;
+  /** Power-of-two exponent of the multiplier; positive shifts left. */
+  outputShift: number;
+  activationMin: number;
+  activationMax: number;
+}
+
+export interface MulFloatParams extends BroadcastLayout {
+  kind: 'float32';
+  activationMin: number;
+  activationMax: number;
+}
+
+export type MulParams = MulQuantParams | MulFloatParams;
+
+export const mul: OpDef<'MUL', MulParams> = {
+  type: 'MUL',
+  inferShapes: (ctx) => [inferBroadcastShape(ctx)],
+  macs: () => 0,
+
+  prepare(ctx): MulParams {
+    const layout = broadcastLayout(ctx);
+    const a = input(ctx, 0);
+    const b = input(ctx, 1);
+    const out = ctx.outputs[0];
+    if (out.shape.reduce((p, d) => p * d, 1) !== layout.size) {
+      throw new GraphError(`${describeOp(ctx.graph, ctx.op)}: output shape [${out.shape.join(', ')}] does not match the broadcast shape [${inferBroadcastShape(ctx).join(', ')}]`);
+    }
+    if (a.dtype !== b.dtype || a.dtype !== out.dtype) throw unsupportedDtypes(ctx, 'inputs and output must share one data type');
+    const attrs = ctx.op.attrs as ElementwiseAttrs;
+    if (out.dtype === 'float32') {
+      const [activationMin, activationMax] = activationRangeFloat(attrs.activation);
+      return { kind: 'float32', ...layout, activationMin, activationMax };
+    }
+    if (out.dtype !== 'int8' && out.dtype !== 'int16') throw unsupportedDtypes(ctx);
+    const q1 = perTensorQuant(ctx, a);
+    const q2 = perTensorQuant(ctx, b);
+    const qo = perTensorQuant(ctx, out);
+    if (out.dtype === 'int16' && (q1.zeroPoint !== 0 || q2.zeroPoint !== 0 || qo.zeroPoint !== 0)) {
+      throw new UnsupportedOpError(`${describeOp(ctx.graph, ctx.op)}: int16 MUL needs zero points of 0 on inputs and output (as TFLite Micro)`);
+    }
+    const { multiplier, shift } = quantizeMultiplier((q1.scale * q2.scale) / qo.scale);
+    const [activationMin, activationMax] = activationRangeQuantized(ctx, attrs.activation, out.dtype, qo.scale, qo.zeroPoint);
+    return {
+      kind: out.dtype,
+      ...layout,
+      input1Offset: -q1.zeroPoint,
+      input2Offset: -q2.zeroPoint,
+      outputOffset: qo.zeroPoint,
+      outputMultiplier: multiplier,
+      outputShift: shift,
+      activationMin,
+      activationMax,
+    };
+  },
+
+  evaluate(p, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
+    const lo = p.activationMin;
+    const hi = p.activationMax;
+    if (p.kind === 'float32') {
+      const x = inputs[0] as Float32Array;
+      const y = inputs[1] as Float32Array;
+      const o = outputs[0] as Float32Array;
+      forEachBroadcast(p, (i, i1, i2) => {
+        o[i] = Math.min(Math.max(f32(x[i1] * y[i2]), lo), hi);
+      });
+      return;
+    }
+    const x = inputs[0] as Int8Array | Int16Array;
+    const y = inputs[1] as Int8Array | Int16Array;
+    const o = outputs[0] as Int8Array | Int16Array;
+    const { input1Offset, input2Offset, outputOffset, outputMultiplier, outputShift } = p;
+    forEachBroadcast(p, (i, i1, i2) => {
+      const prod = (x[i1] + input1Offset) * (y[i2] + input2Offset);
+      const v = multiplyByQuantizedMultiplier(prod, outputMultiplier, outputShift) + outputOffset;
+      o[i] = v < lo ? lo : v > hi ? hi : v;
+    });
+  },
+
+  emitC(p, names, ctx) {
+    if (p.kind === 'float32') throw new UnsupportedOpError('MUL float32 has no C kernel yet');
+    const fields = [
+      ...cBroadcastFields(p),
+      `.input1_offset = ${cInt(p.input1Offset)}`,
+      `.input2_offset = ${cInt(p.input2Offset)}`,
+      `.output_offset = ${cInt(p.outputOffset)}`,
+      `.output_multiplier = ${cInt(p.outputMultiplier)}`,
+      `.output_shift = ${cInt(p.outputShift)}`,
+      `.activation_min = ${cInt(p.activationMin)}`,
+      `.activation_max = ${cInt(p.activationMax)}`,
+    ];
+    return {
+      kernels: ['mul.c'],
+      includes: ['mul.h'],
+      decls: cStructDecl('tinyml_mul_params', `${ctx.prefix}_params`, fields),
+      call: `  tinyml_mul_${p.kind === 'int8' ? 's8' : 's16'}(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.inputs[1]}, ${names.outputs[0]});`,
+    };
+  },
+};
