@@ -1,0 +1,182 @@
+/**
+ * TFLite flatbuffer → Graph IR. Reads subgraph 0 (tensors, constant buffers, quantization,
+ * operators and their builtin options, inputs and outputs); metadata, signature defs and other
+ * subgraphs are ignored. Every failure is a TinymlError naming what is wrong and where.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { InputError, ModelFormatError, TinymlError, UnsupportedOpError } from '../errors.js';
+import { OP_TYPES, isOpType, type OpType } from '../ir/attrs.js';
+import type { Graph, Op, Tensor } from '../ir/types.js';
+import { BUILTIN_CUSTOM, builtinName } from './builtin-codes.js';
+import { FlatBufferReader, type TableVector } from './flatbuffer-reader.js';
+import { readOpAttrs } from './options.js';
+import {
+  OperatorCodeTable,
+  OperatorTable,
+  SubGraphTable,
+  TensorTable,
+  TFLITE_FILE_IDENTIFIER,
+  TFLITE_SCHEMA_VERSION,
+  readModel,
+} from './schema.js';
+import { readTensor } from './tensors.js';
+
+/** Parse a TFLite model. `name` becomes `Graph.name` and is used in error messages. */
+export function importTflite(bytes: Uint8Array, name: string): Graph {
+  try {
+    return importModel(bytes, name);
+  } catch (e) {
+    if (e instanceof TinymlError) throw e;
+    // Last resort: every malformed input should already have hit an explicit check.
+    const detail = e instanceof Error ? e.message : String(e);
+    throw new ModelFormatError(`could not read TFLite model '${name}': malformed model (${detail})`, { cause: e });
+  }
+}
+
+/** Read and parse a .tflite file; the graph is named after the file's stem. */
+export async function importTfliteFile(path: string): Promise<Graph> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    throw new InputError(`cannot read model file '${path}': ${why}`);
+  }
+  return importTflite(bytes, basename(path, extname(path)));
+}
+
+interface ResolvedOp {
+  type: OpType;
+  table: OperatorTable;
+}
+
+function importModel(bytes: Uint8Array, name: string): Graph {
+  if (bytes.length < 8) {
+    throw new ModelFormatError(`not a TFLite model: '${name}' is only ${bytes.length} bytes long`);
+  }
+  const reader = new FlatBufferReader(bytes);
+  const ident = reader.fileIdentifier();
+  if (ident !== TFLITE_FILE_IDENTIFIER) {
+    throw new ModelFormatError(`not a TFLite model: file identifier is '${ident}', expected '${TFLITE_FILE_IDENTIFIER}'`);
+  }
+  const model = readModel(reader);
+  const version = model.version;
+  if (version !== TFLITE_SCHEMA_VERSION) {
+    throw new ModelFormatError(`unsupported TFLite schema version ${version} (expected ${TFLITE_SCHEMA_VERSION})`);
+  }
+  const subgraphs = model.subgraphs();
+  if (!subgraphs || subgraphs.length === 0) throw new ModelFormatError('the TFLite model has no subgraphs');
+  const sg = new SubGraphTable(subgraphs.at(0, 'subgraph 0'));
+
+  const tensorTables = sg.tensors();
+  const numTensors = tensorTables?.length ?? 0;
+  const ops = resolveOps(sg.operators(), model.operatorCodes());
+
+  const src = { reader, buffers: model.buffers() };
+  const tensors: Tensor[] = [];
+  for (let i = 0; i < numTensors; i++) {
+    tensors.push(readTensor(src, new TensorTable(tensorTables!.at(i, `tensor ${i}`)), i));
+  }
+
+  const graphOps: Op[] = ops.map(({ type, table }, index) => {
+    const label = `op #${index} ${type}`;
+    const inputs = tensorRefs(table.inputs() ?? [], numTensors, `input of ${label}`, true);
+    const outputs = tensorRefs(table.outputs() ?? [], numTensors, `output of ${label}`, false);
+    return { index, type, inputs, outputs, attrs: readOpAttrs(type, table, label, inputs.length) };
+  });
+
+  const meta: Record<string, string> = { format: 'tflite', version: String(version) };
+  const description = model.description();
+  if (description) meta.description = description;
+  if (subgraphs.length > 1) meta.subgraphs = String(subgraphs.length);
+
+  return {
+    name,
+    tensors,
+    ops: graphOps,
+    inputs: tensorRefs(sg.inputs() ?? [], numTensors, 'model input', false),
+    outputs: tensorRefs(sg.outputs() ?? [], numTensors, 'model output', false),
+    meta,
+  };
+}
+
+function tensorRefs(refs: number[], numTensors: number, what: string, allowOmitted: boolean): number[] {
+  for (const r of refs) {
+    if (r === -1 && allowOmitted) continue;
+    if (r < 0 || r >= numTensors) {
+      throw new ModelFormatError(`${what} refers to tensor ${r}, but subgraph 0 has ${numTensors} tensors`);
+    }
+  }
+  return refs;
+}
+
+/**
+ * The op type of every operator. All unsupported ops are collected first so the error can name
+ * each kind the model uses, not just the first.
+ */
+function resolveOps(operators: TableVector | undefined, codes: TableVector | undefined): ResolvedOp[] {
+  const count = operators?.length ?? 0;
+  const numCodes = codes?.length ?? 0;
+  const codeCache = new Map<number, OperatorCodeTable>();
+  const resolved: ResolvedOp[] = [];
+  const unsupported = new Map<string, { first: string; indices: number[] }>();
+
+  for (let i = 0; i < count; i++) {
+    const table = new OperatorTable(operators!.at(i, `operator ${i}`));
+    const codeIndex = table.opcodeIndex;
+    if (codeIndex >= numCodes) {
+      throw new ModelFormatError(`op #${i} refers to operator code ${codeIndex}, but the model has ${numCodes}`);
+    }
+    let code = codeCache.get(codeIndex);
+    if (!code) {
+      code = new OperatorCodeTable(codes!.at(codeIndex, `operator code ${codeIndex}`));
+      codeCache.set(codeIndex, code);
+    }
+    const builtin = code.effectiveCode;
+    if (builtin < 0) {
+      throw new ModelFormatError(`op #${i} has invalid builtin code ${builtin} (operator code ${codeIndex})`);
+    }
+    const opName = builtinName(builtin);
+    if (opName !== undefined && isOpType(opName)) {
+      resolved.push({ type: opName, table });
+      continue;
+    }
+    let kind: string;
+    let sentence: string;
+    if (builtin === BUILTIN_CUSTOM) {
+      const custom = code.customCode();
+      const desc = custom ? `custom op '${custom}'` : 'a custom op without a custom_code';
+      kind = desc;
+      sentence = `op #${i} is ${desc} (builtin code ${BUILTIN_CUSTOM}, CUSTOM), which tinyml does not support; tinyml runs only builtin ops`;
+    } else if (opName === undefined) {
+      kind = `unknown builtin code ${builtin}`;
+      sentence = `op #${i} has builtin code ${builtin}, which is not a TFLite builtin op tinyml knows (a newer TensorFlow, or a corrupt model?)`;
+    } else {
+      kind = opName;
+      sentence = `op #${i} is ${opName} (builtin code ${builtin}), which tinyml does not support`;
+    }
+    const entry = unsupported.get(kind);
+    if (entry) entry.indices.push(i);
+    else unsupported.set(kind, { first: sentence, indices: [i] });
+  }
+
+  if (unsupported.size > 0) {
+    const [first, ...rest] = [...unsupported.entries()];
+    const more = first[1].indices.slice(1);
+    let message = first[1].first + (more.length > 0 ? ` (${opList(more)} ${more.length === 1 ? 'is' : 'are'} too)` : '') + '.';
+    if (rest.length > 0) {
+      message += ` The model also uses ${rest.map(([kind, { indices }]) => `${kind} (${opList(indices)})`).join(', ')}, which tinyml does not support either.`;
+    }
+    message += ` Supported ops: ${OP_TYPES.join(', ')}.`;
+    throw new UnsupportedOpError(message);
+  }
+  return resolved;
+}
+
+/** "op #3" / "ops #3, #4, #7" (at most 5 listed). */
+function opList(indices: number[]): string {
+  const shown = indices.slice(0, 5).map((i) => `#${i}`).join(', ');
+  return `${indices.length === 1 ? 'op' : 'ops'} ${shown}${indices.length > 5 ? `, ... (${indices.length} in all)` : ''}`;
+}
