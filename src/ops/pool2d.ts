@@ -1,0 +1,230 @@
+/**
+ * AVERAGE_POOL_2D and MAX_POOL_2D (NHWC) as TFLite Micro computes them. Windows are clipped to
+ * the input, so SAME padding never reads padded values: the average divides by the number of
+ * valid taps, rounding half away from zero (C's truncating division after adding or subtracting
+ * half the count). Input and output must share their quantization, as TFLM requires.
+ */
+import type { Padding } from '../ir/attrs.js';
+import type { TensorData } from '../ir/types.js';
+import { describeOp } from '../ir/types.js';
+import { GraphError, UnsupportedOpError } from '../errors.js';
+import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
+import {
+  FLT_MAX,
+  activationRangeFloat,
+  activationRangeQuantized,
+  checkArity,
+  cInt,
+  cStructDecl,
+  f32,
+  input,
+  intRange,
+  perTensorQuant,
+  unsupportedDtypes,
+} from './elementwise-util.js';
+
+export interface Pool2DParams {
+  kind: 'int8' | 'int16' | 'float32';
+  batches: number;
+  inputHeight: number;
+  inputWidth: number;
+  depth: number;
+  outputHeight: number;
+  outputWidth: number;
+  strideH: number;
+  strideW: number;
+  filterH: number;
+  filterW: number;
+  /** Rows/columns of padding before the input (TFLite's padding_values; the rest goes after). */
+  padH: number;
+  padW: number;
+  /** Clamp range of the fused activation: quantized integers, or floats for 'float32'. */
+  activationMin: number;
+  activationMax: number;
+}
+
+type PoolType = 'AVERAGE_POOL_2D' | 'MAX_POOL_2D';
+
+/** TFLite's windowed output size (ComputeOutSize) for one spatial dimension. */
+function outSize(padding: Padding, inSize: number, filter: number, stride: number): number {
+  return padding === 'SAME' ? Math.ceil(inSize / stride) : Math.trunc((inSize + stride - filter) / stride);
+}
+
+/** TFLite's ComputePadding: the padding before the input (the odd extra row goes after). */
+function padBefore(inSize: number, filter: number, stride: number, out: number): number {
+  return Math.floor(Math.max(0, (out - 1) * stride + filter - inSize) / 2);
+}
+
+function geometry(ctx: OpContext<PoolType>) {
+  checkArity(ctx, 1, 1);
+  const a = ctx.op.attrs;
+  const x = input(ctx, 0);
+  const where = describeOp(ctx.graph, ctx.op);
+  if (x.shape.length !== 4) throw new GraphError(`${where}: input must be 4-D NHWC, got shape [${x.shape.join(', ')}]`);
+  for (const [k, v] of [['strideH', a.strideH], ['strideW', a.strideW], ['filterH', a.filterH], ['filterW', a.filterW]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new GraphError(`${where}: ${k} must be a positive integer, got ${v}`);
+  }
+  const [batches, inputHeight, inputWidth, depth] = x.shape;
+  const outputHeight = outSize(a.padding, inputHeight, a.filterH, a.strideH);
+  const outputWidth = outSize(a.padding, inputWidth, a.filterW, a.strideW);
+  if (outputHeight < 1 || outputWidth < 1) {
+    throw new GraphError(`${where}: a ${a.filterH}x${a.filterW} ${a.padding} window does not fit the ${inputHeight}x${inputWidth} input`);
+  }
+  return {
+    batches,
+    inputHeight,
+    inputWidth,
+    depth,
+    outputHeight,
+    outputWidth,
+    strideH: a.strideH,
+    strideW: a.strideW,
+    filterH: a.filterH,
+    filterW: a.filterW,
+    padH: padBefore(inputHeight, a.filterH, a.strideH, outputHeight),
+    padW: padBefore(inputWidth, a.filterW, a.strideW, outputWidth),
+  };
+}
+
+function preparePool(ctx: OpContext<PoolType>): Pool2DParams {
+  const g = geometry(ctx);
+  const x = input(ctx, 0);
+  const out = ctx.outputs[0];
+  const expected = [g.batches, g.outputHeight, g.outputWidth, g.depth];
+  if (out.shape.length !== 4 || out.shape.some((d, i) => d !== expected[i])) {
+    throw new GraphError(`${describeOp(ctx.graph, ctx.op)}: output shape [${out.shape.join(', ')}] should be [${expected.join(', ')}]`);
+  }
+  if (x.dtype !== out.dtype) throw unsupportedDtypes(ctx, 'input and output must share one data type');
+  const activation = ctx.op.attrs.activation;
+  if (x.dtype === 'float32') {
+    const [activationMin, activationMax] = activationRangeFloat(activation);
+    return { kind: 'float32', ...g, activationMin, activationMax };
+  }
+  if (x.dtype !== 'int8' && x.dtype !== 'int16') throw unsupportedDtypes(ctx);
+  const qi = perTensorQuant(ctx, x);
+  const qo = perTensorQuant(ctx, out);
+  if (Math.abs(qi.scale - qo.scale) > 1e-6 || qi.zeroPoint !== qo.zeroPoint) {
+    throw new UnsupportedOpError(
+      `${describeOp(ctx.graph, ctx.op)}: input and output quantization differ (scale ${qi.scale} vs ${qo.scale}, zero point ${qi.zeroPoint} vs ${qo.zeroPoint}); TFLite Micro pooling requires them equal`,
+    );
+  }
+  const [activationMin, activationMax] = activationRangeQuantized(ctx, activation, out.dtype, qo.scale, qo.zeroPoint);
+  return { kind: x.dtype, ...g, activationMin, activationMax };
+}
+
+/** Runs `body(outIndex, inBase, yStart, yEnd, xStart, xEnd)` per output element, window clipped. */
+function forEachWindow(
+  p: Pool2DParams,
+  body: (o: number, inBatchBase: number, inY0: number, yStart: number, yEnd: number, inX0: number, xStart: number, xEnd: number, c: number) => void,
+): void {
+  let o = 0;
+  for (let b = 0; b < p.batches; b++) {
+    const inBatchBase = b * p.inputHeight * p.inputWidth * p.depth;
+    for (let oy = 0; oy < p.outputHeight; oy++) {
+      const inY0 = oy * p.strideH - p.padH;
+      const yStart = Math.max(0, -inY0);
+      const yEnd = Math.min(p.filterH, p.inputHeight - inY0);
+      for (let ox = 0; ox < p.outputWidth; ox++) {
+        const inX0 = ox * p.strideW - p.padW;
+        const xStart = Math.max(0, -inX0);
+        const xEnd = Math.min(p.filterW, p.inputWidth - inX0);
+        for (let c = 0; c < p.depth; c++) body(o++, inBatchBase, inY0, yStart, yEnd, inX0, xStart, xEnd, c);
+      }
+    }
+  }
+}
+
+function evaluateAverage(p: Pool2DParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
+  const x = inputs[0] as Int8Array | Int16Array | Float32Array;
+  const out = outputs[0] as Int8Array | Int16Array | Float32Array;
+  const { inputWidth: W, depth: C, activationMin: lo, activationMax: hi } = p;
+  const isFloat = p.kind === 'float32';
+  forEachWindow(p, (o, base, inY0, yStart, yEnd, inX0, xStart, xEnd, c) => {
+    let acc = 0;
+    let count = 0;
+    for (let fy = yStart; fy < yEnd; fy++) {
+      const row = base + ((inY0 + fy) * W + inX0) * C + c;
+      for (let fx = xStart; fx < xEnd; fx++) {
+        acc = isFloat ? f32(acc + x[row + fx * C]) : acc + x[row + fx * C];
+        count++;
+      }
+    }
+    let v: number;
+    if (isFloat) {
+      v = f32(acc / count);
+    } else {
+      const half = count >> 1;
+      v = Math.trunc(acc > 0 ? (acc + half) / count : (acc - half) / count);
+    }
+    out[o] = Math.min(Math.max(v, lo), hi);
+  });
+}
+
+function evaluateMax(p: Pool2DParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
+  const x = inputs[0] as Int8Array | Int16Array | Float32Array;
+  const out = outputs[0] as Int8Array | Int16Array | Float32Array;
+  const { inputWidth: W, depth: C, activationMin: lo, activationMax: hi } = p;
+  const lowest = p.kind === 'float32' ? -FLT_MAX : intRange(p.kind)[0];
+  forEachWindow(p, (o, base, inY0, yStart, yEnd, inX0, xStart, xEnd, c) => {
+    let m = lowest;
+    for (let fy = yStart; fy < yEnd; fy++) {
+      const row = base + ((inY0 + fy) * W + inX0) * C + c;
+      for (let fx = xStart; fx < xEnd; fx++) {
+        const v = x[row + fx * C];
+        if (v > m) m = v;
+      }
+    }
+    out[o] = Math.min(Math.max(m, lo), hi);
+  });
+}
+
+function emitPool(type: PoolType, p: Pool2DParams, names: EmitNames, ctx: EmitContext): CEmission {
+  if (p.kind === 'float32') throw new UnsupportedOpError(`${type} float32 has no C kernel yet`);
+  const fields = [
+    `.batches = ${p.batches}`,
+    `.input_height = ${p.inputHeight}`,
+    `.input_width = ${p.inputWidth}`,
+    `.depth = ${p.depth}`,
+    `.output_height = ${p.outputHeight}`,
+    `.output_width = ${p.outputWidth}`,
+    `.stride_height = ${p.strideH}`,
+    `.stride_width = ${p.strideW}`,
+    `.filter_height = ${p.filterH}`,
+    `.filter_width = ${p.filterW}`,
+    `.pad_height = ${p.padH}`,
+    `.pad_width = ${p.padW}`,
+    `.activation_min = ${cInt(p.activationMin)}`,
+    `.activation_max = ${cInt(p.activationMax)}`,
+  ];
+  const fn = type === 'AVERAGE_POOL_2D' ? 'average_pool2d' : 'max_pool2d';
+  return {
+    kernels: ['pool2d.c'],
+    includes: ['pool2d.h'],
+    decls: cStructDecl('tinyml_pool2d_params', `${ctx.prefix}_params`, fields),
+    call: `  tinyml_${fn}_${p.kind === 'int8' ? 's8' : 's16'}(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.outputs[0]});`,
+  };
+}
+
+function inferPoolShape(ctx: OpContext<PoolType>): number[][] {
+  const g = geometry(ctx);
+  return [[g.batches, g.outputHeight, g.outputWidth, g.depth]];
+}
+
+export const averagePool2d: OpDef<'AVERAGE_POOL_2D', Pool2DParams> = {
+  type: 'AVERAGE_POOL_2D',
+  inferShapes: inferPoolShape,
+  macs: () => 0,
+  prepare: preparePool,
+  evaluate: evaluateAverage,
+  emitC: (p, names, ctx) => emitPool('AVERAGE_POOL_2D', p, names, ctx),
+};
+
+export const maxPool2d: OpDef<'MAX_POOL_2D', Pool2DParams> = {
+  type: 'MAX_POOL_2D',
+  inferShapes: inferPoolShape,
+  macs: () => 0,
+  prepare: preparePool,
+  evaluate: evaluateMax,
+  emitC: (p, names, ctx) => emitPool('MAX_POOL_2D', p, names, ctx),
+};
+
