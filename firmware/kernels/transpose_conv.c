@@ -1,0 +1,135 @@
+/*
+ * transpose_conv.c - portable reference TRANSPOSE_CONV kernels, following TFLite Micro's
+ * scatter loop and requantization so results match bit for bit.
+ */
+#include "transpose_conv.h"
+
+#include "tinyml_fixedpoint.h"
+
+static int32_t output_count(const tinyml_transpose_conv_params *p) {
+  return p->batches * p->output_height * p->output_width * p->output_depth;
+}
+
+void tinyml_transpose_conv_s8(const tinyml_transpose_conv_params *p, const int8_t *input,
+                              const int8_t *filter, const int32_t *bias, int8_t *output,
+                              int32_t *scratch) {
+  const int32_t n = output_count(p);
+  for (int32_t i = 0; i < n; ++i) {
+    scratch[i] = 0;
+  }
+  for (int32_t b = 0; b < p->batches; ++b) {
+    for (int32_t in_y = 0; in_y < p->input_height; ++in_y) {
+      for (int32_t in_x = 0; in_x < p->input_width; ++in_x) {
+        for (int32_t ic = 0; ic < p->input_depth; ++ic) {
+          const int32_t out_y_origin = in_y * p->stride_height - p->pad_height;
+          const int32_t out_x_origin = in_x * p->stride_width - p->pad_width;
+          const int32_t in_val =
+              input[((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth + ic];
+          for (int32_t fy = 0; fy < p->filter_height; ++fy) {
+            const int32_t out_y = out_y_origin + fy;
+            /* Window positions cropped away by the padding receive nothing. */
+            if (out_y < 0 || out_y >= p->output_height) {
+              continue;
+            }
+            for (int32_t fx = 0; fx < p->filter_width; ++fx) {
+              const int32_t out_x = out_x_origin + fx;
+              if (out_x < 0 || out_x >= p->output_width) {
+                continue;
+              }
+              int32_t *acc =
+                  scratch + ((b * p->output_height + out_y) * p->output_width + out_x) *
+                                p->output_depth;
+              for (int32_t oc = 0; oc < p->output_depth; ++oc) {
+                const int32_t f_val =
+                    filter[((oc * p->filter_height + fy) * p->filter_width + fx) * p->input_depth +
+                           ic];
+                acc[oc] += (in_val + p->input_offset) * f_val;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  for (int32_t i = 0; i < n; ++i) {
+    const int32_t oc = i % p->output_depth;
+    int32_t acc = scratch[i];
+    if (bias != NULL) {
+      acc += bias[oc];
+    }
+    const int32_t ch = p->per_channel ? oc : 0;
+    acc = tinyml_mbqm(acc, p->output_multiplier[ch], p->output_shift[ch]);
+    acc += p->output_offset;
+    output[i] = (int8_t)tinyml_clamp(acc, p->activation_min, p->activation_max);
+  }
+}
+
+/* The 16x8 scatter shared by both bias widths. */
+static void scatter_s16(const tinyml_transpose_conv_params *p, const int16_t *input,
+                        const int8_t *filter, int64_t *scratch) {
+  const int32_t n = output_count(p);
+  for (int32_t i = 0; i < n; ++i) {
+    scratch[i] = 0;
+  }
+  for (int32_t b = 0; b < p->batches; ++b) {
+    for (int32_t in_y = 0; in_y < p->input_height; ++in_y) {
+      for (int32_t in_x = 0; in_x < p->input_width; ++in_x) {
+        for (int32_t ic = 0; ic < p->input_depth; ++ic) {
+          const int32_t out_y_origin = in_y * p->stride_height - p->pad_height;
+          const int32_t out_x_origin = in_x * p->stride_width - p->pad_width;
+          const int32_t in_val =
+              input[((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth + ic];
+          for (int32_t fy = 0; fy < p->filter_height; ++fy) {
+            const int32_t out_y = out_y_origin + fy;
+            if (out_y < 0 || out_y >= p->output_height) {
+              continue;
+            }
+            for (int32_t fx = 0; fx < p->filter_width; ++fx) {
+              const int32_t out_x = out_x_origin + fx;
+              if (out_x < 0 || out_x >= p->output_width) {
+                continue;
+              }
+              int64_t *acc =
+                  scratch + ((b * p->output_height + out_y) * p->output_width + out_x) *
+                                p->output_depth;
+              for (int32_t oc = 0; oc < p->output_depth; ++oc) {
+                const int32_t f_val =
+                    filter[((oc * p->filter_height + fy) * p->filter_width + fx) * p->input_depth +
+                           ic];
+                acc[oc] += (int64_t)(in_val * f_val);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+static int16_t requantize_s16(const tinyml_transpose_conv_params *p, int64_t acc, int32_t oc) {
+  const int32_t ch = p->per_channel ? oc : 0;
+  const int32_t scaled = tinyml_mbqm64(acc, p->output_multiplier[ch], p->output_shift[ch]);
+  return (int16_t)tinyml_clamp(scaled, p->activation_min, p->activation_max);
+}
+
+void tinyml_transpose_conv_s16(const tinyml_transpose_conv_params *p, const int16_t *input,
+                               const int8_t *filter, const int64_t *bias, int16_t *output,
+                               int64_t *scratch) {
+  scatter_s16(p, input, filter, scratch);
+  const int32_t n = output_count(p);
+  for (int32_t i = 0; i < n; ++i) {
+    const int32_t oc = i % p->output_depth;
+    output[i] = requantize_s16(p, scratch[i] + (bias != NULL ? bias[oc] : 0), oc);
+  }
+}
+
+void tinyml_transpose_conv_s16_b16(const tinyml_transpose_conv_params *p, const int16_t *input,
+                                   const int8_t *filter, const int16_t *bias, int16_t *output,
+                                   int64_t *scratch) {
+  scatter_s16(p, input, filter, scratch);
+  const int32_t n = output_count(p);
+  for (int32_t i = 0; i < n; ++i) {
+    const int32_t oc = i % p->output_depth;
+    output[i] = requantize_s16(p, scratch[i] + (bias != NULL ? (int64_t)bias[oc] : 0), oc);
+  }
+}

@@ -1,0 +1,57 @@
+/*
+ * transpose_conv.h - TRANSPOSE_CONV reference kernels (int8, and 16x8: int16 activations with
+ * int8 weights), bit-exact with TFLite Micro's reference_integer_ops::TransposeConv. Data is
+ * NHWC, weights OHWI. Each input pixel scatters input x weights into the output window at
+ * (in * stride - pad); sums collect in a caller-provided scratch buffer with one accumulator per
+ * output element, then get requantized.
+ */
+#ifndef TINYML_TRANSPOSE_CONV_H
+#define TINYML_TRANSPOSE_CONV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+  int32_t batches;
+  int32_t input_height;
+  int32_t input_width;
+  int32_t input_depth;
+  int32_t filter_height;
+  int32_t filter_width;
+  int32_t output_height;
+  int32_t output_width;
+  int32_t output_depth;
+  int32_t stride_height;
+  int32_t stride_width;
+  /* Output cropped at the top/left; bottom/right lose pad + pad_*_offset. */
+  int32_t pad_height;
+  int32_t pad_width;
+  int32_t pad_height_offset;
+  int32_t pad_width_offset;
+  /* -input zero point and output zero point; 0 for 16x8, whose kernel ignores them. */
+  int32_t input_offset;
+  int32_t output_offset;
+  int32_t activation_min;
+  int32_t activation_max;
+  /* 1: one multiplier/shift per output channel; 0: element 0 applies to every channel. */
+  int32_t per_channel;
+  const int32_t *output_multiplier; /* Q31 */
+  const int32_t *output_shift;      /* exponent, positive = left shift */
+} tinyml_transpose_conv_params;
+
+/* bias may be NULL; scratch holds batches * output_height * output_width * output_depth. */
+void tinyml_transpose_conv_s8(const tinyml_transpose_conv_params *p, const int8_t *input,
+                              const int8_t *filter, const int32_t *bias, int8_t *output,
+                              int32_t *scratch);
+
+/* 16x8 with int64 bias (or none). */
+void tinyml_transpose_conv_s16(const tinyml_transpose_conv_params *p, const int16_t *input,
+                               const int8_t *filter, const int64_t *bias, int16_t *output,
+                               int64_t *scratch);
+
+/* 16x8 with int16 bias, which TFLM widens to int64 before adding. */
+void tinyml_transpose_conv_s16_b16(const tinyml_transpose_conv_params *p, const int16_t *input,
+                                   const int8_t *filter, const int16_t *bias, int16_t *output,
+                                   int64_t *scratch);
+
+#endif /* TINYML_TRANSPOSE_CONV_H */

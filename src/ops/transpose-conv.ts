@@ -1,0 +1,335 @@
+/**
+ * TRANSPOSE_CONV: the gradient of a convolution, computed as a scatter: every input pixel adds
+ * input x weights into a window of the output. Inputs: [output_shape (int32 constant), weights
+ * OHWI, input, bias (optional)].
+ *
+ * Reference: TFLite Micro's transpose_conv kernel (reference_integer_ops::TransposeConv for int8
+ * with an int32 scratch accumulator and 16x8 with an int64 one; reference_ops::TransposeConv for
+ * float). The padding comes from ComputePaddingHeightWidth applied to the *output* size.
+ */
+import { GraphError, UnsupportedOpError } from '../errors.js';
+import type { Padding } from '../ir/attrs.js';
+import type { Tensor, TensorData } from '../ir/types.js';
+import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplier64 } from '../fixedpoint.js';
+import {
+  checkArity,
+  checkBias,
+  classifyDtypes,
+  cInt32Array,
+  convMultipliers,
+  cPointer,
+  cStructInit,
+  filterScales,
+  floatActivationRange,
+  floatKernelUnsupported,
+  opLabel,
+  quantCommonFields,
+  quantizedActivationRange,
+  requireRank,
+  tensorQuant,
+  type QuantKind,
+} from './conv2d.js';
+import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
+
+export interface TransposeConvGeometry {
+  batches: number;
+  inputHeight: number;
+  inputWidth: number;
+  inputDepth: number;
+  filterHeight: number;
+  filterWidth: number;
+  outputHeight: number;
+  outputWidth: number;
+  outputDepth: number;
+  strideHeight: number;
+  strideWidth: number;
+  /** Output rows/columns cropped at the top/left; the bottom/right lose pad + offset. */
+  padHeight: number;
+  padWidth: number;
+  padHeightOffset: number;
+  padWidthOffset: number;
+  hasBias: boolean;
+}
+
+export interface TransposeConvQuantParams extends TransposeConvGeometry {
+  kind: QuantKind;
+  /** 16x8 only: the bias is int16 (TFLM widens it to int64 before use). */
+  bias16: boolean;
+  inputOffset: number;
+  outputOffset: number;
+  activationMin: number;
+  activationMax: number;
+  perChannel: boolean;
+  outputMultiplier: number[];
+  outputShift: number[];
+}
+
+export interface TransposeConvFloatParams extends TransposeConvGeometry {
+  kind: 'float32';
+  activationMin: number;
+  activationMax: number;
+}
+
+export type TransposeConvParams = TransposeConvQuantParams | TransposeConvFloatParams;
+
+/**
+ * ComputePaddingHeightWidth as TFLM's transpose conv calls it: on the output size, dilation 1.
+ * If either axis' windowed size comes out negative the reference leaves all padding at 0.
+ */
+function transposePadding(
+  padding: Padding,
+  strideH: number,
+  strideW: number,
+  outH: number,
+  outW: number,
+  fH: number,
+  fW: number,
+): { padHeight: number; padWidth: number; padHeightOffset: number; padWidthOffset: number } {
+  const windowed = (size: number, f: number, s: number) => (padding === 'SAME' ? Math.trunc((size + s - 1) / s) : Math.trunc((size + s - f) / s));
+  const wh = windowed(outH, fH, strideH);
+  const ww = windowed(outW, fW, strideW);
+  if (wh < 0 || ww < 0) return { padHeight: 0, padWidth: 0, padHeightOffset: 0, padWidthOffset: 0 };
+  const totalH = Math.max(0, (wh - 1) * strideH + fH - outH);
+  const totalW = Math.max(0, (ww - 1) * strideW + fW - outW);
+  return {
+    padHeight: Math.trunc(totalH / 2),
+    padWidth: Math.trunc(totalW / 2),
+    padHeightOffset: totalH % 2,
+    padWidthOffset: totalW % 2,
+  };
+}
+
+function outputShapeOperand(ctx: OpContext<'TRANSPOSE_CONV'>): number[] {
+  const t = ctx.inputs[0] as Tensor;
+  if (!t.data) {
+    throw new UnsupportedOpError(`${opLabel(ctx)}: the output_shape input '${t.name}' must be a constant tensor; dynamic output shapes are not supported`);
+  }
+  if (t.dtype !== 'int32' || t.data.length !== 4) {
+    throw new GraphError(`${opLabel(ctx)}: output_shape '${t.name}' must hold 4 int32 values, got ${t.data.length} ${t.dtype}`);
+  }
+  return Array.from(t.data as Int32Array);
+}
+
+function geometry(ctx: OpContext<'TRANSPOSE_CONV'>): TransposeConvGeometry {
+  checkArity(ctx, 3, 4);
+  const [, filter, input, bias] = ctx.inputs as [Tensor, Tensor, Tensor, Tensor | undefined];
+  requireRank(ctx, input, 4, 'input');
+  requireRank(ctx, filter, 4, 'weights');
+  const [batches, inH, inW, inC] = input.shape;
+  const [outC, fH, fW, fIC] = filter.shape;
+  const out = outputShapeOperand(ctx);
+  const a = ctx.op.attrs;
+  if (fIC !== inC) throw new GraphError(`${opLabel(ctx)}: input depth ${inC} differs from the weights' input depth ${fIC}`);
+  if (out[0] !== batches || out[3] !== outC || out[1] <= 0 || out[2] <= 0) {
+    throw new GraphError(
+      `${opLabel(ctx)}: output_shape [${out.join(', ')}] must be [${batches}, H, W, ${outC}] (input batches, weights' output channels)`,
+    );
+  }
+  if (!(a.strideH > 0 && a.strideW > 0)) throw new GraphError(`${opLabel(ctx)}: strides must be positive`);
+  checkBias(ctx, bias, outC);
+  return {
+    batches,
+    inputHeight: inH,
+    inputWidth: inW,
+    inputDepth: inC,
+    filterHeight: fH,
+    filterWidth: fW,
+    outputHeight: out[1],
+    outputWidth: out[2],
+    outputDepth: outC,
+    strideHeight: a.strideH,
+    strideWidth: a.strideW,
+    ...transposePadding(a.padding, a.strideH, a.strideW, out[1], out[2], fH, fW),
+    hasBias: bias !== undefined,
+  };
+}
+
+function prepare(ctx: OpContext<'TRANSPOSE_CONV'>): TransposeConvParams {
+  const g = geometry(ctx);
+  const [, filter, input, bias] = ctx.inputs as [Tensor, Tensor, Tensor, Tensor | undefined];
+  const output = ctx.outputs[0];
+  // TFLM's 16x8 path also accepts an int16 bias (widened to int64); int32 bias is not an option there.
+  const bias16 = input.dtype === 'int16' && filter.dtype === 'int8' && output.dtype === 'int16' && bias?.dtype === 'int16';
+  const { kind } = classifyDtypes(ctx, input, filter, bias16 ? undefined : bias, output, false);
+  const activation = ctx.op.attrs.activation;
+  if (kind === 'float32') {
+    const r = floatActivationRange(activation);
+    return { ...g, kind, activationMin: r.min, activationMax: r.max };
+  }
+  const iq = tensorQuant(ctx, input, 'input');
+  const oq = tensorQuant(ctx, output, 'output');
+  const scales = filterScales(ctx, filter, 0, g.outputDepth);
+  const m = convMultipliers(iq.scale, scales, oq.scale);
+  const r = quantizedActivationRange(activation, kind, oq.scale, oq.zeroPoint);
+  return {
+    ...g,
+    kind,
+    bias16,
+    inputOffset: kind === 'int8' ? -iq.zeroPoint : 0,
+    outputOffset: kind === 'int8' ? oq.zeroPoint : 0,
+    activationMin: r.min,
+    activationMax: r.max,
+    perChannel: scales.length > 1,
+    outputMultiplier: m.multiplier,
+    outputShift: m.shift,
+  };
+}
+
+function evaluate(p: TransposeConvParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
+  if (p.kind === 'float32') {
+    evaluateFloat(p, inputs[2] as Float32Array, inputs[1] as Float32Array, p.hasBias ? (inputs[3] as Float32Array) : undefined, outputs[0] as Float32Array);
+    return;
+  }
+  const input = inputs[2] as Int8Array | Int16Array;
+  const filter = inputs[1] as Int8Array;
+  const { inputHeight: inH, inputWidth: inW, inputDepth: inC, filterHeight: fH, filterWidth: fW } = p;
+  const { outputHeight: outH, outputWidth: outW, outputDepth: outC } = p;
+  const inOff = p.inputOffset;
+  const n = p.batches * outH * outW * outC;
+  // int8: TFLM's int32 scratch (Int32Array stores wrap like it). 16x8: int64 scratch; every sum of
+  // int16 x int8 products stays far below 2^53, so doubles hold it exactly.
+  const scratch = p.kind === 'int8' ? new Int32Array(n) : new Float64Array(n);
+  const filterOcStride = fH * fW * inC;
+  for (let b = 0; b < p.batches; b++) {
+    for (let iy = 0; iy < inH; iy++) {
+      const oy0 = iy * p.strideHeight - p.padHeight;
+      for (let ix = 0; ix < inW; ix++) {
+        const ox0 = ix * p.strideWidth - p.padWidth;
+        const ip = ((b * inH + iy) * inW + ix) * inC;
+        for (let fy = 0; fy < fH; fy++) {
+          const oy = oy0 + fy;
+          if (oy < 0 || oy >= outH) continue;
+          for (let fx = 0; fx < fW; fx++) {
+            const ox = ox0 + fx;
+            if (ox < 0 || ox >= outW) continue;
+            const op = ((b * outH + oy) * outW + ox) * outC;
+            let fp = (fy * fW + fx) * inC;
+            // Integer sums are order independent, so each output channel takes its input
+            // channels in one contiguous run (the reference interleaves them).
+            for (let oc = 0; oc < outC; oc++, fp += filterOcStride) {
+              let s = 0;
+              for (let ic = 0; ic < inC; ic++) s += (input[ip + ic] + inOff) * filter[fp + ic];
+              scratch[op + oc] += s;
+            }
+          }
+        }
+      }
+    }
+  }
+  const { activationMin: lo, activationMax: hi, outputMultiplier: mults, outputShift: shifts, outputOffset: outOff } = p;
+  if (p.kind === 'int8') {
+    const out = outputs[0] as Int8Array;
+    const bias = p.hasBias ? (inputs[3] as Int32Array) : undefined;
+    for (let i = 0, oc = 0; i < n; i++) {
+      const ch = p.perChannel ? oc : 0;
+      const acc = bias ? (scratch[i] + bias[oc]) | 0 : scratch[i];
+      const v = multiplyByQuantizedMultiplier(acc, mults[ch], shifts[ch]) + outOff;
+      out[i] = v < lo ? lo : v > hi ? hi : v;
+      if (++oc === outC) oc = 0;
+    }
+  } else {
+    const out = outputs[0] as Int16Array;
+    const bias = p.hasBias ? (inputs[3] as BigInt64Array | Int16Array) : undefined;
+    for (let i = 0, oc = 0; i < n; i++) {
+      const ch = p.perChannel ? oc : 0;
+      const acc = bias ? BigInt(scratch[i]) + BigInt(bias[oc]) : BigInt(scratch[i]);
+      const v = multiplyByQuantizedMultiplier64(acc, mults[ch], shifts[ch]);
+      out[i] = v < lo ? lo : v > hi ? hi : v;
+      if (++oc === outC) oc = 0;
+    }
+  }
+}
+
+function evaluateFloat(p: TransposeConvFloatParams, input: Float32Array, filter: Float32Array, bias: Float32Array | undefined, out: Float32Array): void {
+  const { inputHeight: inH, inputWidth: inW, inputDepth: inC, filterHeight: fH, filterWidth: fW } = p;
+  const { outputHeight: outH, outputWidth: outW, outputDepth: outC } = p;
+  const fr = Math.fround;
+  out.fill(0);
+  // Float sums depend on order: keep the reference's (in_channel outside the taps) exactly.
+  for (let b = 0; b < p.batches; b++) {
+    for (let iy = 0; iy < inH; iy++) {
+      for (let ix = 0; ix < inW; ix++) {
+        for (let ic = 0; ic < inC; ic++) {
+          const x = input[((b * inH + iy) * inW + ix) * inC + ic];
+          for (let fy = 0; fy < fH; fy++) {
+            const oy = iy * p.strideHeight - p.padHeight + fy;
+            if (oy < 0 || oy >= outH) continue;
+            for (let fx = 0; fx < fW; fx++) {
+              const ox = ix * p.strideWidth - p.padWidth + fx;
+              if (ox < 0 || ox >= outW) continue;
+              const op = ((b * outH + oy) * outW + ox) * outC;
+              for (let oc = 0; oc < outC; oc++) {
+                out[op + oc] = fr(out[op + oc] + fr(x * filter[((oc * fH + fy) * fW + fx) * inC + ic]));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  for (let i = 0, oc = 0; i < out.length; i++) {
+    const v = bias ? fr(out[i] + bias[oc]) : out[i];
+    out[i] = Math.min(Math.max(v, p.activationMin), p.activationMax);
+    if (++oc === outC) oc = 0;
+  }
+}
+
+function emitC(p: TransposeConvParams, names: EmitNames, ctx: EmitContext): CEmission {
+  if (p.kind === 'float32') floatKernelUnsupported(ctx, 'TRANSPOSE_CONV');
+  const fields: Record<string, string | number> = {
+    batches: p.batches,
+    input_height: p.inputHeight,
+    input_width: p.inputWidth,
+    input_depth: p.inputDepth,
+    filter_height: p.filterHeight,
+    filter_width: p.filterWidth,
+    output_height: p.outputHeight,
+    output_width: p.outputWidth,
+    output_depth: p.outputDepth,
+    stride_height: p.strideHeight,
+    stride_width: p.strideWidth,
+    pad_height: p.padHeight,
+    pad_width: p.padWidth,
+    pad_height_offset: p.padHeightOffset,
+    pad_width_offset: p.padWidthOffset,
+    ...quantCommonFields(p, ctx.prefix),
+  };
+  const n = p.batches * p.outputHeight * p.outputWidth * p.outputDepth;
+  const scratchType = p.kind === 'int8' ? 'int32_t' : 'int64_t';
+  const decls = [
+    cInt32Array(`${ctx.prefix}_mult`, p.outputMultiplier),
+    cInt32Array(`${ctx.prefix}_shift`, p.outputShift),
+    cStructInit('tinyml_transpose_conv_params', `${ctx.prefix}_params`, fields),
+    '/* Accumulator for the scatter, one per output element. TODO: a memory planner should place',
+    ' * this in the arena (it is only live during this op) instead of static RAM. */',
+    `static ${scratchType} ${ctx.prefix}_scratch[${n}];`,
+  ].join('\n');
+  const fn = p.kind === 'int8' ? 'tinyml_transpose_conv_s8' : p.bias16 ? 'tinyml_transpose_conv_s16_b16' : 'tinyml_transpose_conv_s16';
+  const args = [
+    `&${ctx.prefix}_params`,
+    names.inputs[2],
+    names.inputs[1],
+    cPointer(p.hasBias ? names.inputs[3] : undefined),
+    names.outputs[0],
+    `${ctx.prefix}_scratch`,
+  ];
+  // The output_shape operand is baked into the params; referencing it keeps its constant array
+  // from tripping -Werror=unused-const-variable when nothing else reads it.
+  const call = [names.inputs[0] ? `  (void)${names.inputs[0]};` : undefined, `  ${fn}(${args.join(', ')});`].filter(Boolean).join('\n');
+  return { kernels: ['transpose_conv.c'], includes: ['transpose_conv.h'], decls, call };
+}
+
+export const transposeConv: OpDef<'TRANSPOSE_CONV', TransposeConvParams> = {
+  type: 'TRANSPOSE_CONV',
+  inferShapes(ctx) {
+    const g = geometry(ctx);
+    return [[g.batches, g.outputHeight, g.outputWidth, g.outputDepth]];
+  },
+  macs(ctx) {
+    const g = geometry(ctx);
+    return g.batches * g.inputHeight * g.inputWidth * g.inputDepth * g.filterHeight * g.filterWidth * g.outputDepth;
+  },
+  prepare,
+  evaluate,
+  emitC,
+};
