@@ -85,7 +85,7 @@ describe('MEAN/SUM int8 reference (QuantizedMeanOrSum)', () => {
 
   it('MEAN folds 1/count into the multiplier (count 4: multiplier 2^30, shift -1)', () => {
     const ctx = ctxOf({ op: 'MEAN', shape: [1, 2, 2, 1], axes: [1, 2], keepDims: true, dtype: 'int8', inQ: unit, outQ: unit });
-    const p = mean.prepare(ctx);
+    const p = mean.prepare(ctx as never);
     expect(p.multiplier).toBe(2 ** 30);
     expect(p.shift).toBe(-1);
     // 11/4 = 2.75 -> 3; -10/4 = -2.5 -> -3 (ties away from zero).
@@ -100,7 +100,7 @@ describe('MEAN/SUM int8 reference (QuantizedMeanOrSum)', () => {
 
   it('MEAN over 3 elements divides the multiplier by 3 in integers', () => {
     const ctx = ctxOf({ op: 'MEAN', shape: [3], axes: [0], keepDims: false, dtype: 'int8', inQ: unit, outQ: unit });
-    const p = mean.prepare(ctx);
+    const p = mean.prepare(ctx as never);
     // quantizeMultiplier(1) = 2^30 * 2^1; s = floor(log2 3) = 1 -> (2^30 << 1) / 3 truncated, shift 0.
     expect(p.multiplier).toBe(Math.floor(2 ** 31 / 3));
     expect(p.shift).toBe(0);
@@ -111,7 +111,7 @@ describe('MEAN/SUM int8 reference (QuantizedMeanOrSum)', () => {
   it('MEAN clamps the fold shift to 31 + shift for tiny multipliers', () => {
     const inQ = { scale: 1e-6, zeroPoint: 0 };
     const ctx = ctxOf({ op: 'MEAN', shape: [8192], axes: [0], keepDims: false, dtype: 'int8', inQ, outQ: unit });
-    const p = mean.prepare(ctx);
+    const p = mean.prepare(ctx as never);
     const base = quantizeMultiplier(Math.fround(1e-6));
     const s = Math.min(13, 32, 31 + base.shift);
     expect(s).toBeLessThan(13);
@@ -178,7 +178,7 @@ describe('MEAN/SUM float32', () => {
 
   it('has no C kernel yet', () => {
     const ctx = ctxOf({ op: 'SUM', shape: [2], axes: [0], keepDims: false, dtype: 'float32' });
-    expect(() => sum.emitC!(sum.prepare(ctx), { inputs: ['a', 'b'], outputs: ['c'] }, { prefix: 'p' })).toThrow(UnsupportedOpError);
+    expect(() => sum.emitC!(sum.prepare(ctx as never), { inputs: ['a', 'b'], outputs: ['c'] }, { prefix: 'p' })).toThrow(UnsupportedOpError);
   });
 });
 
@@ -213,7 +213,7 @@ describe('MEAN/SUM C kernel', () => {
     }
     // Larger realistic case: global average pool 7x7x64.
     const gap = ctxOf({ op: 'MEAN', shape: [1, 7, 7, 64], axes: [1, 2], keepDims: true, dtype: 'int8', inQ: { scale: 0.05, zeroPoint: -12 }, outQ: { scale: 0.03, zeroPoint: 5 } });
-    cases.push({ ctx: gap, params: mean.prepare(gap), inputs: [randomInt8(7 * 7 * 64, rand)] });
+    cases.push({ ctx: gap, params: mean.prepare(gap as never), inputs: [randomInt8(7 * 7 * 64, rand)] });
     // MEAN and SUM share params and kernels, so one def runs them all.
     const got = runOpCasesInC(mean, cases);
     const want = runOpCasesInTs(mean, cases);
