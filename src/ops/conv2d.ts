@@ -113,6 +113,29 @@ export function tensorQuant(ctx: OpContext, t: Tensor, role: string): { scale: n
   return { scale: q.scale[0], zeroPoint: q.zeroPoint[0] ?? 0 };
 }
 
+/**
+ * The kernels' input offset, -zeroPoint, without producing -0: a -0 would turn an integer field
+ * of the params into a double, and the evaluate loops would deoptimize on the changed shape.
+ */
+export function zeroPointOffset(zeroPoint: number): number {
+  return zeroPoint === 0 ? 0 : -zeroPoint;
+}
+
+/**
+ * Rebuilds a params object with every integral number as a small integer (zero points read from
+ * a model arrive as heap doubles). Params of one op type then share one hidden class, so the
+ * evaluate loops stay optimized across ops instead of deoptimizing on each new field layout.
+ */
+export function normalizeParams<T extends object>(p: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(p)) {
+    if (typeof v === 'number' && Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff) out[k] = v | 0;
+    else if (Array.isArray(v)) out[k] = v.map((x: unknown) => (typeof x === 'number' && Number.isInteger(x) ? x | 0 : x));
+    else out[k] = v;
+  }
+  return out as T;
+}
+
 /** The weights' scales: one (per tensor) or one per channel along `channelDim`. */
 export function filterScales(ctx: OpContext, filter: Tensor, channelDim: number, channels: number): number[] {
   const q: Quantization | undefined = filter.quant;
@@ -209,9 +232,13 @@ export function classifyDtypes(
     if (b === 'int32' && int16Bias32) return { kind: 'int16', accumulator: 'int32' };
   }
   if (i === 'float32' && w === 'float32' && o === 'float32' && (b === undefined || b === 'float32')) return { kind: 'float32', accumulator: 'int32' };
+  const hybrid =
+    i === 'float32' && (w === 'int8' || w === 'int16')
+      ? ' This is a hybrid (dynamic-range quantized) model, which TFLite Micro does not run either: convert it with full integer quantization.'
+      : '';
   throw new UnsupportedOpError(
     `${opLabel(ctx)}: ${ctx.op.type} does not support input ${i}, weights ${w}, bias ${b ?? 'none'}, output ${o}. ` +
-      `Supported: int8/int8/int32->int8, int16/int8/int64${int16Bias32 ? ' or int32' : ''}->int16 (16x8), and float32`,
+      `Supported: int8/int8/int32->int8, int16/int8/int64${int16Bias32 ? ' or int32' : ''}->int16 (16x8), and float32.${hybrid}`,
   );
 }
 
@@ -370,7 +397,7 @@ function conv2dPrepare(ctx: OpContext<'CONV_2D'>): Conv2DParams {
     ...g,
     kind,
     accumulator,
-    inputOffset: kind === 'int8' ? -iq.zeroPoint : 0,
+    inputOffset: kind === 'int8' ? zeroPointOffset(iq.zeroPoint) : 0,
     outputOffset: kind === 'int8' ? oq.zeroPoint : 0,
     activationMin: r.min,
     activationMax: r.max,
@@ -541,7 +568,7 @@ export const conv2d: OpDef<'CONV_2D', Conv2DParams> = {
     const g = conv2dGeometry(ctx);
     return g.batches * g.outputHeight * g.outputWidth * g.outputDepth * g.filterHeight * g.filterWidth * g.filterInputDepth;
   },
-  prepare: conv2dPrepare,
+  prepare: (ctx) => normalizeParams(conv2dPrepare(ctx)),
   evaluate: conv2dEvaluate,
   emitC: conv2dEmitC,
 };

@@ -21,12 +21,14 @@ import {
   floatActivationRange,
   floatKernelUnsupported,
   kernelFunction,
+  normalizeParams,
   opLabel,
   quantCommonFields,
   quantizedActivationRange,
   requantize16,
   requireRank,
   tensorQuant,
+  zeroPointOffset,
   windowAxis,
   type Accumulator,
   type QuantKind,
@@ -144,7 +146,7 @@ function prepare(ctx: OpContext<'DEPTHWISE_CONV_2D'>): DepthwiseConv2DParams {
     ...g,
     kind,
     accumulator,
-    inputOffset: kind === 'int8' ? -iq.zeroPoint : 0,
+    inputOffset: kind === 'int8' ? zeroPointOffset(iq.zeroPoint) : 0,
     outputOffset: kind === 'int8' ? oq.zeroPoint : 0,
     activationMin: r.min,
     activationMax: r.max,
@@ -271,7 +273,7 @@ export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D', DepthwiseConv2DParams> 
     const g = geometry(ctx);
     return g.batches * g.outputHeight * g.outputWidth * g.outputDepth * g.filterHeight * g.filterWidth;
   },
-  prepare,
+  prepare: (ctx) => normalizeParams(prepare(ctx)),
   evaluate,
   emitC,
 };

@@ -22,12 +22,14 @@ import {
   floatActivationRange,
   floatKernelUnsupported,
   kernelFunction,
+  normalizeParams,
   opLabel,
   quantCommonFields,
   quantizedActivationRange,
   requantize16,
   requireRank,
   tensorQuant,
+  zeroPointOffset,
   type Accumulator,
   type QuantKind,
 } from './conv2d.js';
@@ -121,8 +123,8 @@ function prepare(ctx: OpContext<'FULLY_CONNECTED'>): FullyConnectedParams {
     ...g,
     kind,
     accumulator,
-    inputOffset: -iq.zeroPoint,
-    weightsOffset: perChannel ? 0 : -(weights.quant?.zeroPoint[0] ?? 0),
+    inputOffset: zeroPointOffset(iq.zeroPoint),
+    weightsOffset: perChannel ? 0 : zeroPointOffset(weights.quant?.zeroPoint[0] ?? 0),
     outputOffset: oq.zeroPoint,
     activationMin: r.min,
     activationMax: r.max,
@@ -210,7 +212,7 @@ export const fullyConnected: OpDef<'FULLY_CONNECTED', FullyConnectedParams> = {
     const g = shapes(ctx).geometry;
     return g.batches * g.outputDepth * g.inputDepth;
   },
-  prepare,
+  prepare: (ctx) => normalizeParams(prepare(ctx)),
   evaluate,
   emitC,
 };

@@ -22,11 +22,13 @@ import {
   filterScales,
   floatActivationRange,
   floatKernelUnsupported,
+  normalizeParams,
   opLabel,
   quantCommonFields,
   quantizedActivationRange,
   requireRank,
   tensorQuant,
+  zeroPointOffset,
   type QuantKind,
 } from './conv2d.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
@@ -165,7 +167,7 @@ function prepare(ctx: OpContext<'TRANSPOSE_CONV'>): TransposeConvParams {
     ...g,
     kind,
     bias16,
-    inputOffset: kind === 'int8' ? -iq.zeroPoint : 0,
+    inputOffset: kind === 'int8' ? zeroPointOffset(iq.zeroPoint) : 0,
     outputOffset: kind === 'int8' ? oq.zeroPoint : 0,
     activationMin: r.min,
     activationMax: r.max,
@@ -329,7 +331,7 @@ export const transposeConv: OpDef<'TRANSPOSE_CONV', TransposeConvParams> = {
     const g = geometry(ctx);
     return g.batches * g.inputHeight * g.inputWidth * g.inputDepth * g.filterHeight * g.filterWidth * g.outputDepth;
   },
-  prepare,
+  prepare: (ctx) => normalizeParams(prepare(ctx)),
   evaluate,
   emitC,
 };

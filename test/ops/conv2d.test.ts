@@ -316,6 +316,8 @@ function randomCase(rand: () => number, kind: 'int8' | 'int16', bias: 'none' | '
 }
 
 function expectSame(cases: CKernelCase[]): void {
+  // Params are plain data: they survive a JSON round trip unchanged.
+  cases.forEach((c) => expect(JSON.parse(JSON.stringify(c.params))).toEqual(c.params));
   const c = runOpCasesInC(conv2d, cases);
   const ts = runOpCasesInTs(conv2d, cases);
   cases.forEach((_, i) => {

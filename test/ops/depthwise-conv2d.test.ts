@@ -240,6 +240,8 @@ function randomCase(rand: () => number, kind: 'int8' | 'int16', withBias: boolea
 }
 
 function expectSame(cases: CKernelCase[]): void {
+  // Params are plain data: they survive a JSON round trip unchanged.
+  cases.forEach((c) => expect(JSON.parse(JSON.stringify(c.params))).toEqual(c.params));
   const c = runOpCasesInC(depthwiseConv2d, cases);
   const ts = runOpCasesInTs(depthwiseConv2d, cases);
   cases.forEach((_, i) => expect(Array.from(c[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(ts[i][0] as Int8Array)));

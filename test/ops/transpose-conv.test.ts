@@ -254,6 +254,8 @@ function randomCase(rand: () => number, kind: 'int8' | 'int16', bias: 'none' | '
 }
 
 function expectSame(cases: CKernelCase[]): void {
+  // Params are plain data: they survive a JSON round trip unchanged.
+  cases.forEach((c) => expect(JSON.parse(JSON.stringify(c.params))).toEqual(c.params));
   const c = runOpCasesInC(transposeConv, cases);
   const ts = runOpCasesInTs(transposeConv, cases);
   cases.forEach((_, i) => expect(Array.from(c[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(ts[i][0] as Int8Array)));
