@@ -226,7 +226,7 @@ export function lutPopulateInt16(
 }
 
 /** TFLite LUTLookup for int16: the top 9 bits index the table, the low 7 interpolate. */
-export function lutLookupInt16(value: number, lut: Int16Array): number {
+export function lutLookupInt16(value: number, lut: ArrayLike<number>): number {
   const index = 256 + (value >> 7);
   const offset = value & 0x7f;
   const base = lut[index];
