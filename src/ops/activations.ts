@@ -16,7 +16,7 @@ import { GraphError, UnsupportedOpError } from '../errors.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAwayFromZero } from '../fixedpoint.js';
 import { roundingDivideByPOT16, saturatingDoublingHighMul16, saturatingRoundingDoublingHighMul16 } from '../fixedpoint-gemmlowp.js';
 import type { CEmission, EmitContext, OpContext, OpDef } from './op-def.js';
-import { cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, intRange, perTensorQuant, unsupportedDtypes } from './elementwise-util.js';
+import { byteTable, cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, intRange, perTensorQuant, unsupportedDtypes } from './elementwise-util.js';
 
 type ActType = 'RELU' | 'RELU6' | 'LEAKY_RELU' | 'HARD_SWISH';
 
@@ -109,6 +109,16 @@ function clampTo(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
 
+/** Applies a per-value kernel; int8 goes through a 256-entry table computed once per call. */
+function mapValues(kind: 'int8' | 'int16', size: number, x: Int8Array | Int16Array, out: Int8Array | Int16Array, fn: (v: number) => number): void {
+  if (kind === 'int8') {
+    const { table, offset } = byteTable(true, fn);
+    for (let i = 0; i < size; i++) out[i] = table[x[i] + offset];
+  } else {
+    for (let i = 0; i < size; i++) out[i] = fn(x[i]);
+  }
+}
+
 // --- RELU ---
 
 export const relu: OpDef<'RELU', ReluParams> = {
@@ -141,12 +151,9 @@ export const relu: OpDef<'RELU', ReluParams> = {
       for (let i = 0; i < p.size; i++) o[i] = x[i] < 0 ? 0 : x[i];
       return;
     }
-    const x = inputs[0] as Int8Array | Int16Array;
-    const o = outputs[0] as Int8Array | Int16Array;
-    for (let i = 0; i < p.size; i++) {
-      const v = p.outputOffset + multiplyByQuantizedMultiplier(x[i] - p.inputOffset, p.outputMultiplier, p.outputShift);
-      o[i] = clampTo(v, p.activationMin, p.activationMax);
-    }
+    mapValues(p.kind, p.size, inputs[0] as Int8Array | Int16Array, outputs[0] as Int8Array | Int16Array, (x) =>
+      clampTo(p.outputOffset + multiplyByQuantizedMultiplier(x - p.inputOffset, p.outputMultiplier, p.outputShift), p.activationMin, p.activationMax),
+    );
   },
   emitC(p, names, ctx): CEmission {
     if (p.kind === 'float32') throw new UnsupportedOpError('RELU float32 has no C kernel yet');
@@ -236,13 +243,11 @@ export const leakyRelu: OpDef<'LEAKY_RELU', LeakyReluParams> = {
       for (let i = 0; i < p.size; i++) o[i] = x[i] > 0 ? x[i] : f32(x[i] * alpha);
       return;
     }
-    const x = inputs[0] as Int8Array | Int16Array;
-    const o = outputs[0] as Int8Array | Int16Array;
     const [qmin, qmax] = intRange(p.kind);
     const negativeAlpha = p.alphaMultiplier < 0;
     const alphaMagnitude = Math.abs(p.alphaMultiplier) | 0;
-    for (let i = 0; i < p.size; i++) {
-      const v = x[i] - p.inputOffset;
+    mapValues(p.kind, p.size, inputs[0] as Int8Array | Int16Array, outputs[0] as Int8Array | Int16Array, (x) => {
+      const v = x - p.inputOffset;
       let r = p.outputOffset;
       if (v >= 0) {
         r += multiplyByQuantizedMultiplier(v, p.identityMultiplier, p.identityShift);
@@ -250,8 +255,8 @@ export const leakyRelu: OpDef<'LEAKY_RELU', LeakyReluParams> = {
         const scaled = multiplyByQuantizedMultiplier(v, alphaMagnitude, p.alphaShift);
         r += negativeAlpha ? -scaled : scaled;
       }
-      o[i] = clampTo(r, qmin, qmax);
-    }
+      return clampTo(r, qmin, qmax);
+    });
   },
   emitC(p, names, ctx): CEmission {
     if (p.kind === 'float32') throw new UnsupportedOpError('LEAKY_RELU float32 has no C kernel yet');
@@ -321,11 +326,9 @@ export const hardSwish: OpDef<'HARD_SWISH', HardSwishParams> = {
       }
       return;
     }
-    const x = inputs[0] as Int8Array;
-    const o = outputs[0] as Int8Array;
     const rExp = p.reluishMultiplierExponent;
-    for (let i = 0; i < p.size; i++) {
-      const inputValue = x[i] - p.inputZeroPoint;
+    mapValues('int8', p.size, inputs[0] as Int8Array, outputs[0] as Int8Array, (x) => {
+      const inputValue = x - p.inputZeroPoint;
       // 7 bits of headroom: |input| <= 255 so this stays inside int16.
       const hires = inputValue * 128;
       const preshiftOutput = saturatingRoundingDoublingHighMul16(hires, p.outputMultiplierFixedpointInt16);
@@ -340,8 +343,8 @@ export const hardSwish: OpDef<'HARD_SWISH', HardSwishParams> = {
       const preshift = saturatingDoublingHighMul16(reluish, preshiftOutput);
       let v = roundingDivideByPOT16(preshift, -p.outputMultiplierExponent);
       v = ((v + p.outputZeroPoint) << 16) >> 16;
-      o[i] = clampTo(v, -128, 127);
-    }
+      return clampTo(v, -128, 127);
+    });
   },
   emitC(p, names, ctx): CEmission {
     if (p.kind === 'float32') throw new UnsupportedOpError('HARD_SWISH float32 has no C kernel yet');

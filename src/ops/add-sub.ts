@@ -17,6 +17,7 @@ import {
   activationRangeFloat,
   activationRangeQuantized,
   broadcastLayout,
+  byteTable,
   cBroadcastFields,
   cInt,
   cStructDecl,
@@ -56,6 +57,9 @@ export interface AddSubFloatParams extends BroadcastLayout {
 export type AddSubParams = AddSubQuantParams | AddSubFloatParams;
 
 type AddSubType = 'ADD' | 'SUB';
+
+/** From this many int8 outputs on, evaluate tabulates every input byte pair first. */
+const PAIR_TABLE_MIN_SIZE = 65536;
 
 /** TFLite QuantizeMultiplierSmallerThanOneExp, with its CHECKs turned into UnsupportedOpError. */
 function multiplierBelowOne(ctx: OpContext, real: number, what: string): { multiplier: number; shift: number } {
@@ -146,12 +150,32 @@ function evaluateAddSub(type: AddSubType, p: AddSubParams, inputs: (TensorData |
   const shiftMul = 2 ** p.leftShift;
   const { input1Offset, input1Multiplier, input1Shift, input2Offset, input2Multiplier, input2Shift } = p;
   const { outputOffset, outputMultiplier, outputShift } = p;
+  const scale1 = (q: number) => mbqmSmaller((q + input1Offset) * shiftMul, input1Multiplier, input1Shift);
+  const scale2 = (q: number) => sign * mbqmSmaller((q + input2Offset) * shiftMul, input2Multiplier, input2Shift);
+  const finish = (raw: number) => {
+    const v = mbqmSmaller(raw | 0, outputMultiplier, outputShift) + outputOffset;
+    return v < lo ? lo : v > hi ? hi : v;
+  };
+  if (p.kind === 'int8') {
+    // Each input's rescaled value depends on one byte: tabulate both once per call.
+    const t1 = byteTable(true, scale1).table;
+    const t2 = byteTable(true, scale2).table;
+    if (p.size < PAIR_TABLE_MIN_SIZE) {
+      forEachBroadcast(p, (i, i1, i2) => {
+        o[i] = finish(t1[x[i1] + 128] + t2[y[i2] + 128]);
+      });
+      return;
+    }
+    // Large tensors: the output depends on the byte pair only, so tabulate all 65536 pairs.
+    const pair = new Int8Array(65536);
+    for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) pair[(a << 8) | b] = finish(t1[a] + t2[b]);
+    forEachBroadcast(p, (i, i1, i2) => {
+      o[i] = pair[((x[i1] + 128) << 8) | (y[i2] + 128)];
+    });
+    return;
+  }
   forEachBroadcast(p, (i, i1, i2) => {
-    const s1 = mbqmSmaller((x[i1] + input1Offset) * shiftMul, input1Multiplier, input1Shift);
-    const s2 = mbqmSmaller((y[i2] + input2Offset) * shiftMul, input2Multiplier, input2Shift);
-    const raw = (s1 + sign * s2) | 0;
-    const v = mbqmSmaller(raw, outputMultiplier, outputShift) + outputOffset;
-    o[i] = v < lo ? lo : v > hi ? hi : v;
+    o[i] = finish(scale1(x[i1]) + scale2(y[i2]));
   });
 }
 

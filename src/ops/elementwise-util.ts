@@ -262,3 +262,15 @@ export function inferSameShape(ctx: OpContext): number[][] {
   checkArity(ctx, 1, 1);
   return [[...input(ctx, 0).shape]];
 }
+
+/**
+ * Evaluates `fn` once per possible 8-bit input value (int8 when `signed`, else uint8); element
+ * loops then index the table with `x + offset`. Kernels whose output depends on one input byte
+ * use this in `evaluate` to stay fast on large tensors; the results are identical by definition.
+ */
+export function byteTable(signed: boolean, fn: (x: number) => number): { table: Int32Array; offset: number } {
+  const table = new Int32Array(256);
+  const offset = signed ? 128 : 0;
+  for (let i = 0; i < 256; i++) table[i] = fn(i - offset);
+  return { table, offset };
+}

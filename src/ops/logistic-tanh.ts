@@ -16,7 +16,7 @@ import { GraphError, UnsupportedOpError } from '../errors.js';
 import { frexp, multiplyByQuantizedMultiplier, roundHalfAwayFromZero, roundingDivideByPOT } from '../fixedpoint.js';
 import { fixedLogistic, fixedTanh } from '../fixedpoint-gemmlowp.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
-import { cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, perTensorQuant, unsupportedDtypes } from './elementwise-util.js';
+import { byteTable, cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, perTensorQuant, unsupportedDtypes } from './elementwise-util.js';
 
 /** sigmoid(i / 24) in unsigned Q0.16, i = 0..255 (TFLite's table; the last entry is clamped to 65535). */
 export const SIGMOID_TABLE_U16: readonly number[] = [
@@ -125,22 +125,22 @@ function prepareLogisticTanh(type: Kind, ctx: OpContext<Kind>): LogisticTanhPara
   throw unsupportedDtypes(ctx, `${type} supports int8, int16 and float32`);
 }
 
+/** The int8 kernel for one input value. */
+function int8Value(type: Kind, p: LogisticTanhInt8Params, x: number): number {
+  const v = x - p.inputZeroPoint;
+  if (v <= -p.inputRangeRadius) return -128;
+  if (v >= p.inputRangeRadius) return 127;
+  const inQ4 = multiplyByQuantizedMultiplier(v, p.inputMultiplier, p.inputLeftShift);
+  const r =
+    type === 'LOGISTIC'
+      ? roundingDivideByPOT(fixedLogistic(inQ4, INPUT_INTEGER_BITS), 23) - 128
+      : roundingDivideByPOT(fixedTanh(inQ4, INPUT_INTEGER_BITS), 24);
+  return r < -128 ? -128 : r > 127 ? 127 : r;
+}
+
 function evaluateInt8(type: Kind, p: LogisticTanhInt8Params, x: Int8Array, out: Int8Array): void {
-  const { size, inputZeroPoint, inputRangeRadius: radius, inputMultiplier, inputLeftShift } = p;
-  for (let i = 0; i < size; i++) {
-    const v = x[i] - inputZeroPoint;
-    if (v <= -radius) {
-      out[i] = -128;
-    } else if (v >= radius) {
-      out[i] = 127;
-    } else {
-      const inQ4 = multiplyByQuantizedMultiplier(v, inputMultiplier, inputLeftShift);
-      let r: number;
-      if (type === 'LOGISTIC') r = roundingDivideByPOT(fixedLogistic(inQ4, INPUT_INTEGER_BITS), 23) - 128;
-      else r = roundingDivideByPOT(fixedTanh(inQ4, INPUT_INTEGER_BITS), 24);
-      out[i] = r < -128 ? -128 : r > 127 ? 127 : r;
-    }
-  }
+  const { table, offset } = byteTable(true, (v) => int8Value(type, p, v));
+  for (let i = 0; i < p.size; i++) out[i] = table[x[i] + offset];
 }
 
 function evaluateInt16(type: Kind, p: LogisticTanhInt16Params, x: Int16Array, out: Int16Array): void {

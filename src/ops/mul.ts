@@ -105,10 +105,21 @@ export const mul: OpDef<'MUL', MulParams> = {
     const y = inputs[1] as Int8Array | Int16Array;
     const o = outputs[0] as Int8Array | Int16Array;
     const { input1Offset, input2Offset, outputOffset, outputMultiplier, outputShift } = p;
+    const one = (a: number, b: number): number => {
+      const v = multiplyByQuantizedMultiplier((a + input1Offset) * (b + input2Offset), outputMultiplier, outputShift) + outputOffset;
+      return v < lo ? lo : v > hi ? hi : v;
+    };
+    if (p.kind === 'int8' && p.size >= 65536) {
+      // Large int8 tensors: the output depends on the byte pair only, so tabulate all pairs.
+      const pair = new Int8Array(65536);
+      for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) pair[(a << 8) | b] = one(a - 128, b - 128);
+      forEachBroadcast(p, (i, i1, i2) => {
+        o[i] = pair[((x[i1] + 128) << 8) | (y[i2] + 128)];
+      });
+      return;
+    }
     forEachBroadcast(p, (i, i1, i2) => {
-      const prod = (x[i1] + input1Offset) * (y[i2] + input2Offset);
-      const v = multiplyByQuantizedMultiplier(prod, outputMultiplier, outputShift) + outputOffset;
-      o[i] = v < lo ? lo : v > hi ? hi : v;
+      o[i] = one(x[i1], y[i2]);
     });
   },
 

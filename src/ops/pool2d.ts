@@ -112,14 +112,17 @@ function preparePool(ctx: OpContext<PoolType>): Pool2DParams {
   return { kind: x.dtype, ...g, activationMin, activationMax };
 }
 
-/** Runs `body(outIndex, inBase, yStart, yEnd, xStart, xEnd)` per output element, window clipped. */
-function forEachWindow(
-  p: Pool2DParams,
-  body: (o: number, inBatchBase: number, inY0: number, yStart: number, yEnd: number, inX0: number, xStart: number, xEnd: number, c: number) => void,
-): void {
+/**
+ * Visits output elements in NHWC order with their window clipped to the input: `visit` gets the
+ * output index, the flat input index of the window's first valid tap, the tap counts along y
+ * and x, and the row stride (W * C); channels advance by one inside.
+ */
+function poolLoop(p: Pool2DParams, visit: (o: number, first: number, ny: number, nx: number, rowStride: number) => void): void {
+  const C = p.depth;
+  const rowStride = p.inputWidth * C;
   let o = 0;
   for (let b = 0; b < p.batches; b++) {
-    const inBatchBase = b * p.inputHeight * p.inputWidth * p.depth;
+    const batchBase = b * p.inputHeight * rowStride;
     for (let oy = 0; oy < p.outputHeight; oy++) {
       const inY0 = oy * p.strideH - p.padH;
       const yStart = Math.max(0, -inY0);
@@ -128,49 +131,52 @@ function forEachWindow(
         const inX0 = ox * p.strideW - p.padW;
         const xStart = Math.max(0, -inX0);
         const xEnd = Math.min(p.filterW, p.inputWidth - inX0);
-        for (let c = 0; c < p.depth; c++) body(o++, inBatchBase, inY0, yStart, yEnd, inX0, xStart, xEnd, c);
+        const first = batchBase + (inY0 + yStart) * rowStride + (inX0 + xStart) * C;
+        for (let c = 0; c < C; c++) visit(o++, first + c, yEnd - yStart, xEnd - xStart, rowStride);
       }
     }
   }
 }
 
 function evaluateAverage(p: Pool2DParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
-  const x = inputs[0] as Int8Array | Int16Array | Float32Array;
-  const out = outputs[0] as Int8Array | Int16Array | Float32Array;
-  const { inputWidth: W, depth: C, activationMin: lo, activationMax: hi } = p;
-  const isFloat = p.kind === 'float32';
-  forEachWindow(p, (o, base, inY0, yStart, yEnd, inX0, xStart, xEnd, c) => {
+  const C = p.depth;
+  const lo = p.activationMin;
+  const hi = p.activationMax;
+  if (p.kind === 'float32') {
+    const x = inputs[0] as Float32Array;
+    const out = outputs[0] as Float32Array;
+    poolLoop(p, (o, first, ny, nx, rowStride) => {
+      let acc = 0;
+      for (let fy = 0; fy < ny; fy++) for (let fx = 0, i = first + fy * rowStride; fx < nx; fx++, i += C) acc = f32(acc + x[i]);
+      out[o] = Math.min(Math.max(f32(acc / (ny * nx)), lo), hi);
+    });
+    return;
+  }
+  const x = inputs[0] as Int8Array | Int16Array;
+  const out = outputs[0] as Int8Array | Int16Array;
+  poolLoop(p, (o, first, ny, nx, rowStride) => {
     let acc = 0;
-    let count = 0;
-    for (let fy = yStart; fy < yEnd; fy++) {
-      const row = base + ((inY0 + fy) * W + inX0) * C + c;
-      for (let fx = xStart; fx < xEnd; fx++) {
-        acc = isFloat ? f32(acc + x[row + fx * C]) : acc + x[row + fx * C];
-        count++;
-      }
-    }
-    let v: number;
-    if (isFloat) {
-      v = f32(acc / count);
-    } else {
-      const half = count >> 1;
-      v = Math.trunc(acc > 0 ? (acc + half) / count : (acc - half) / count);
-    }
-    out[o] = Math.min(Math.max(v, lo), hi);
+    for (let fy = 0; fy < ny; fy++) for (let fx = 0, i = first + fy * rowStride; fx < nx; fx++, i += C) acc += x[i];
+    // Divide by the valid taps only, rounding half away from zero (C's truncating division).
+    const count = ny * nx;
+    const half = count >> 1;
+    const v = Math.trunc(acc > 0 ? (acc + half) / count : (acc - half) / count);
+    out[o] = v < lo ? lo : v > hi ? hi : v;
   });
 }
 
 function evaluateMax(p: Pool2DParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
+  const C = p.depth;
+  const lo = p.activationMin;
+  const hi = p.activationMax;
   const x = inputs[0] as Int8Array | Int16Array | Float32Array;
   const out = outputs[0] as Int8Array | Int16Array | Float32Array;
-  const { inputWidth: W, depth: C, activationMin: lo, activationMax: hi } = p;
   const lowest = p.kind === 'float32' ? -FLT_MAX : intRange(p.kind)[0];
-  forEachWindow(p, (o, base, inY0, yStart, yEnd, inX0, xStart, xEnd, c) => {
+  poolLoop(p, (o, first, ny, nx, rowStride) => {
     let m = lowest;
-    for (let fy = yStart; fy < yEnd; fy++) {
-      const row = base + ((inY0 + fy) * W + inX0) * C + c;
-      for (let fx = xStart; fx < xEnd; fx++) {
-        const v = x[row + fx * C];
+    for (let fy = 0; fy < ny; fy++) {
+      for (let fx = 0, i = first + fy * rowStride; fx < nx; fx++, i += C) {
+        const v = x[i];
         if (v > m) m = v;
       }
     }

@@ -13,7 +13,7 @@ import { describeOp } from '../ir/types.js';
 import { GraphError, UnsupportedOpError } from '../errors.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAwayFromZero } from '../fixedpoint.js';
 import type { OpContext, OpDef } from './op-def.js';
-import { cFloat, cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, intRange, perTensorQuant, unsupportedDtypes } from './elementwise-util.js';
+import { byteTable, cFloat, cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, intRange, perTensorQuant, unsupportedDtypes } from './elementwise-util.js';
 
 type IntType = 'int8' | 'int16' | 'uint8';
 
@@ -109,9 +109,15 @@ export const quantize: OpDef<'QUANTIZE', QuantizeParams> = {
       return;
     }
     const x = inputs[0] as Int8Array | Int16Array | Uint8Array;
-    for (let i = 0; i < p.size; i++) {
-      const v = multiplyByQuantizedMultiplier(x[i] - p.inputZeroPoint, p.multiplier, p.shift) + p.outputZeroPoint;
-      out[i] = v < qmin ? qmin : v > qmax ? qmax : v;
+    const one = (q: number): number => {
+      const v = multiplyByQuantizedMultiplier(q - p.inputZeroPoint, p.multiplier, p.shift) + p.outputZeroPoint;
+      return v < qmin ? qmin : v > qmax ? qmax : v;
+    };
+    if (p.kind === 'int16') {
+      for (let i = 0; i < p.size; i++) out[i] = one(x[i]);
+    } else {
+      const { table, offset } = byteTable(p.kind === 'int8', one);
+      for (let i = 0; i < p.size; i++) out[i] = table[x[i] + offset];
     }
   },
 

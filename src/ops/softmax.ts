@@ -192,8 +192,12 @@ function softmaxInt8(p: SoftmaxInt8Params, x: Int8Array, out: Int8Array | Int16A
   const { outerSize, depth, inputMultiplier, inputLeftShift, diffMin } = p;
   const outMin = p.outputBits === 8 ? -128 : -32768;
   const outMax = p.outputBits === 8 ? 127 : 32767;
-  // exp() of each element, reused by the second pass (TFLM recomputes it; the values are equal).
-  const exps = new Int32Array(depth);
+  // exp() depends only on the difference to the row maximum (0..-255): tabulate it once per call.
+  // TFLM recomputes it per element; the values are identical.
+  const expOfDiff = new Int32Array(256);
+  for (let d = 0; d < 256; d++) {
+    if (-d >= diffMin) expOfDiff[d] = expOnNegativeValues(multiplyByQuantizedMultiplierGreaterThanOne(-d, inputMultiplier, inputLeftShift), SCALED_DIFF_INTEGER_BITS);
+  }
   for (let i = 0; i < outerSize; i++) {
     const base = i * depth;
     let maxInRow = -128;
@@ -201,18 +205,14 @@ function softmaxInt8(p: SoftmaxInt8Params, x: Int8Array, out: Int8Array | Int16A
     let sumOfExps = 0;
     for (let c = 0; c < depth; c++) {
       const diff = x[base + c] - maxInRow;
-      if (diff >= diffMin) {
-        const scaled = multiplyByQuantizedMultiplierGreaterThanOne(diff, inputMultiplier, inputLeftShift);
-        exps[c] = expOnNegativeValues(scaled, SCALED_DIFF_INTEGER_BITS);
-        sumOfExps = (sumOfExps + roundingDivideByPOT(exps[c], ACCUMULATION_INTEGER_BITS)) | 0;
-      }
+      if (diff >= diffMin) sumOfExps = (sumOfExps + roundingDivideByPOT(expOfDiff[-diff], ACCUMULATION_INTEGER_BITS)) | 0;
     }
     const { reciprocal, numBitsOverUnit } = getReciprocal(sumOfExps, ACCUMULATION_INTEGER_BITS);
     const exponent = numBitsOverUnit + 31 - p.outputBits;
     for (let c = 0; c < depth; c++) {
       const diff = x[base + c] - maxInRow;
       if (diff >= diffMin) {
-        const unsat = roundingDivideByPOT(saturatingRoundingDoublingHighMul(reciprocal, exps[c]), exponent);
+        const unsat = roundingDivideByPOT(saturatingRoundingDoublingHighMul(reciprocal, expOfDiff[-diff]), exponent);
         const v = unsat + outMin;
         out[base + c] = v > outMax ? outMax : v < outMin ? outMin : v;
       } else {

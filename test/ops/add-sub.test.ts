@@ -133,3 +133,20 @@ describe('ADD/SUB C kernels match evaluate', () => {
     });
   }
 });
+
+describe('ADD/SUB large int8 tensors (pair-table path of evaluate)', () => {
+  it('match the C kernels', () => {
+    const rand = rng(8);
+    const cases: { def: typeof add; c: CKernelCase }[] = [];
+    for (const [type, s2] of [['ADD', [1, 64, 64, 17]], ['SUB', [17]]] as const) {
+      const ctx = ctxFor(type, 'int8', [1, 64, 64, 17], [...s2], { scale: 0.05, zeroPoint: 3 }, { scale: 0.02, zeroPoint: -9 }, { scale: 0.06, zeroPoint: 1 }, 'RELU');
+      const n2 = s2.reduce((p, d) => p * d, 1);
+      const def = type === 'ADD' ? add : sub;
+      cases.push({ def, c: { ctx: ctx as never, params: def.prepare(ctx as never), inputs: [randomInt8(64 * 64 * 17, rand), randomInt8(n2, rand)] } });
+    }
+    for (const { def, c } of cases) {
+      expect(Array.from(runOpCasesInC(def, [c])[0][0])).toEqual(Array.from(runOpCasesInTs(def, [c])[0][0]));
+    }
+  });
+});
+

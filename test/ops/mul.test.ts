@@ -84,3 +84,13 @@ describe('MUL C kernel matches evaluate', () => {
     for (let i = 0; i < cases.length; i++) expect(Array.from(c[i][0]), `case ${i}`).toEqual(Array.from(ts[i][0]));
   });
 });
+
+describe('MUL large int8 tensors (pair-table path of evaluate)', () => {
+  it('match the C kernel', () => {
+    const rand = rng(9);
+    const ctx = ctxFor('int8', [1, 64, 64, 17], [1, 1, 64, 17], { scale: 0.05, zeroPoint: 3 }, { scale: 0.02, zeroPoint: -9 }, { scale: 0.01, zeroPoint: 1 }, 'RELU6');
+    const c: CKernelCase = { ctx, params: mul.prepare(ctx), inputs: [randomInt8(64 * 64 * 17, rand), randomInt8(64 * 17, rand)] };
+    expect(Array.from(runOpCasesInC(mul, [c])[0][0])).toEqual(Array.from(runOpCasesInTs(mul, [c])[0][0]));
+  });
+});
+
