@@ -5,11 +5,13 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { UnsupportedOpError } from '../errors.js';
 import type { PreparedGraph } from '../interp/interpreter.js';
 import type { Tensor } from '../ir/types.js';
 import { DTYPE_BYTES, describeOp, elementCount } from '../ir/types.js';
+import type { TargetInfo } from '../ops/op-def.js';
+import { HOST_TARGET } from '../ops/op-def.js';
 import type { MemoryPlan } from '../plan/memory-plan.js';
+import { emitLayer } from './select-kernel.js';
 import { C_DTYPE_ENUM, C_TYPE, cArrayBody, cFloat, cIdent, cString } from './c-literals.js';
 import { FIRMWARE_DIR, packageVersion, renderTemplate } from './templates.js';
 
@@ -27,6 +29,8 @@ export interface GeneratedModel {
 export interface GenerateOptions {
   /** Hex digest of the source model file (the first 16 digits are embedded). */
   hash: string;
+  /** The core to generate for; selects optimized kernels where one applies. Default: portable. */
+  target?: TargetInfo;
 }
 
 function tensorInfo(t: Tensor, offset: number) {
@@ -69,15 +73,15 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
   const kernels = new Set<string>();
   const decls: string[] = [];
   const layers = prepared.steps.map((step, k) => {
-    const { op, def, params } = step;
-    if (!def.emitC) throw new UnsupportedOpError(`${describeOp(graph, op)}: no C kernel for ${op.type} yet`);
+    const { op } = step;
     const inputs = op.inputs.map((i) => {
       if (i < 0) return undefined;
       const t = graph.tensors[i];
       return t.data ? nameFor(t) : arenaPtr(t, false);
     });
     const outputs = op.outputs.map((i) => arenaPtr(graph.tensors[i], true));
-    const em = def.emitC(params, { inputs, outputs }, { prefix: `l${k}` });
+    const constants = op.inputs.map((i) => (i >= 0 ? graph.tensors[i].data : undefined));
+    const em = emitLayer(step, { inputs, outputs }, { prefix: `l${k}`, target: options.target ?? HOST_TARGET, constants });
     em.includes.forEach((h) => includes.add(h));
     em.kernels.forEach((c) => kernels.add(c));
     if (em.decls.trim()) decls.push(em.decls);

@@ -63,9 +63,29 @@ export interface EmitNames {
   outputs: string[];
 }
 
+/** What the generated code runs on: lets emitters pick kernels per core. */
+export interface TargetInfo {
+  /** GCC -mcpu name, e.g. "cortex-m4"; "host" when compiled for the build machine. */
+  core: string;
+  /** Armv7E-M / Armv8-M DSP extension (SMLAD, SXTB16, SSAT...). */
+  dsp: boolean;
+  /** Helium (M-profile Vector Extension). */
+  mve: boolean;
+}
+
+export const HOST_TARGET: TargetInfo = { core: 'host', dsp: false, mve: false };
+
 export interface EmitContext {
   /** Unique C identifier prefix for this op's file-scope declarations, e.g. "op3". */
   prefix: string;
+  /** The core the code is generated for (portable kernels ignore it). */
+  target?: TargetInfo;
+  /**
+   * Contents of constant inputs, by input position (undefined for activations), for emitters
+   * that lay weights out offline for their kernel. An emitter that does so declares its own
+   * arrays in `decls`; constants nobody references are left out of the firmware.
+   */
+  constants?: (TensorData | undefined)[];
 }
 
 /** What an op contributes to the generated model.c. */
