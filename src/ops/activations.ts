@@ -16,7 +16,7 @@ import { GraphError, UnsupportedOpError } from '../errors.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAwayFromZero } from '../fixedpoint.js';
 import { roundingDivideByPOT16, saturatingDoublingHighMul16, saturatingRoundingDoublingHighMul16 } from '../fixedpoint-gemmlowp.js';
 import type { CEmission, EmitContext, OpContext, OpDef } from './op-def.js';
-import { byteTable, cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, intRange, perTensorQuant, unsupportedDtypes } from './elementwise-util.js';
+import { byteTable, cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, intRange, perTensorQuant, unsupportedDtypes, withNormalizedParams } from './elementwise-util.js';
 
 type ActType = 'RELU' | 'RELU6' | 'LEAKY_RELU' | 'HARD_SWISH';
 
@@ -121,7 +121,7 @@ function mapValues(kind: 'int8' | 'int16', size: number, x: Int8Array | Int16Arr
 
 // --- RELU ---
 
-export const relu: OpDef<'RELU', ReluParams> = {
+export const relu: OpDef<'RELU', ReluParams> = withNormalizedParams<'RELU', ReluParams>({
   type: 'RELU',
   inferShapes: inferSameShape,
   macs: () => 0,
@@ -172,11 +172,11 @@ export const relu: OpDef<'RELU', ReluParams> = {
       call: call(`tinyml_relu_${suffix(p.kind)}`, ctx, names.inputs[0], names.outputs[0]),
     };
   },
-};
+});
 
 // --- RELU6 ---
 
-export const relu6: OpDef<'RELU6', Relu6Params> = {
+export const relu6: OpDef<'RELU6', Relu6Params> = withNormalizedParams<'RELU6', Relu6Params>({
   type: 'RELU6',
   inferShapes: inferSameShape,
   macs: () => 0,
@@ -207,11 +207,11 @@ export const relu6: OpDef<'RELU6', Relu6Params> = {
       call: call(`tinyml_relu6_${suffix(p.kind)}`, ctx, names.inputs[0], names.outputs[0]),
     };
   },
-};
+});
 
 // --- LEAKY_RELU ---
 
-export const leakyRelu: OpDef<'LEAKY_RELU', LeakyReluParams> = {
+export const leakyRelu: OpDef<'LEAKY_RELU', LeakyReluParams> = withNormalizedParams<'LEAKY_RELU', LeakyReluParams>({
   type: 'LEAKY_RELU',
   inferShapes: inferSameShape,
   macs: () => 0,
@@ -275,7 +275,7 @@ export const leakyRelu: OpDef<'LEAKY_RELU', LeakyReluParams> = {
       call: call(`tinyml_leaky_relu_${suffix(p.kind)}`, ctx, names.inputs[0], names.outputs[0]),
     };
   },
-};
+});
 
 // --- HARD_SWISH ---
 
@@ -288,7 +288,7 @@ function saturatingLeftShift16(value: number, amount: number): number {
   return clampTo(value * 2 ** amount, -32768, 32767);
 }
 
-export const hardSwish: OpDef<'HARD_SWISH', HardSwishParams> = {
+export const hardSwish: OpDef<'HARD_SWISH', HardSwishParams> = withNormalizedParams<'HARD_SWISH', HardSwishParams>({
   type: 'HARD_SWISH',
   inferShapes: inferSameShape,
   macs: () => 0,
@@ -363,4 +363,4 @@ export const hardSwish: OpDef<'HARD_SWISH', HardSwishParams> = {
       call: call('tinyml_hard_swish_s8', ctx, names.inputs[0], names.outputs[0]),
     };
   },
-};
+});

@@ -25,6 +25,7 @@ import {
   forEachBroadcast,
   inferBroadcastShape,
   input,
+  normalizeParams,
   perTensorQuant,
   unsupportedDtypes,
 } from './elementwise-util.js';
@@ -210,7 +211,7 @@ function makeDef(type: AddSubType): OpDef<AddSubType, AddSubParams> {
     type,
     inferShapes: (ctx) => [inferBroadcastShape(ctx)],
     macs: () => 0,
-    prepare: (ctx) => prepareAddSub(type, ctx),
+    prepare: (ctx) => normalizeParams(prepareAddSub(type, ctx)),
     evaluate: (p, inputs, outputs) => evaluateAddSub(type, p, inputs, outputs),
     emitC: (p, names, ctx) => emitAddSub(type, p, names, ctx),
   };

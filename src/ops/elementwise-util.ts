@@ -3,12 +3,12 @@
  * activation clamp ranges, per-tensor quantization lookup, numpy-style broadcasting laid out for
  * the C kernels, and small C emission utilities.
  */
-import type { FusedActivation } from '../ir/attrs.js';
+import type { FusedActivation, OpType } from '../ir/attrs.js';
 import type { DType, Tensor } from '../ir/types.js';
 import { describeOp } from '../ir/types.js';
 import { GraphError, UnsupportedOpError } from '../errors.js';
 import { roundHalfAwayFromZero } from '../fixedpoint.js';
-import type { OpContext } from './op-def.js';
+import type { OpContext, OpDef } from './op-def.js';
 
 export const f32 = Math.fround;
 
@@ -273,4 +273,27 @@ export function byteTable(signed: boolean, fn: (x: number) => number): { table: 
   const offset = signed ? 128 : 0;
   for (let i = 0; i < 256; i++) table[i] = fn(i - offset);
   return { table, offset };
+}
+
+/**
+ * Returns params with every integral number in int32 range as a small integer (which also turns
+ * -0 into 0): zero points read from a model arrive as doubles and -zeroPoint can be -0, and
+ * params of one op type should share one shape so the evaluate loops stay optimized. Arrays of
+ * numbers are normalized element-wise; other values are kept. JSON round trips are lossless.
+ */
+export function normalizeParams<T extends object>(p: T): T {
+  const norm = (v: unknown): unknown => {
+    if (typeof v === 'number') return Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff ? v | 0 : v;
+    if (Array.isArray(v)) return v.map(norm);
+    return v;
+  };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(p)) out[k] = norm(v);
+  return out as T;
+}
+
+/** The same OpDef with `prepare` returning normalized params (see normalizeParams). */
+export function withNormalizedParams<T extends OpType, P extends object>(def: OpDef<T, P>): OpDef<T, P> {
+  const prepare = def.prepare.bind(def);
+  return { ...def, prepare: (ctx) => normalizeParams(prepare(ctx)) };
 }

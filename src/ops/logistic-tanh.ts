@@ -16,7 +16,7 @@ import { GraphError, UnsupportedOpError } from '../errors.js';
 import { frexp, multiplyByQuantizedMultiplier, roundHalfAwayFromZero, roundingDivideByPOT } from '../fixedpoint.js';
 import { fixedLogistic, fixedTanh } from '../fixedpoint-gemmlowp.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
-import { byteTable, cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, perTensorQuant, unsupportedDtypes } from './elementwise-util.js';
+import { byteTable, cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, normalizeParams, perTensorQuant, unsupportedDtypes } from './elementwise-util.js';
 
 /** sigmoid(i / 24) in unsigned Q0.16, i = 0..255 (TFLite's table; the last entry is clamped to 65535). */
 export const SIGMOID_TABLE_U16: readonly number[] = [
@@ -212,7 +212,7 @@ function makeDef<T extends Kind>(type: T): OpDef<T, LogisticTanhParams> {
     type,
     inferShapes: inferSameShape,
     macs: () => 0,
-    prepare: (ctx) => prepareLogisticTanh(type, ctx as OpContext<Kind>),
+    prepare: (ctx) => normalizeParams(prepareLogisticTanh(type, ctx as OpContext<Kind>)),
     evaluate(p, inputs: (TensorData | undefined)[], outputs: TensorData[]) {
       if (p.kind === 'int8') evaluateInt8(type, p, inputs[0] as Int8Array, outputs[0] as Int8Array);
       else if (p.kind === 'int16') evaluateInt16(type, p, inputs[0] as Int16Array, outputs[0] as Int16Array);

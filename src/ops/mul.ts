@@ -9,7 +9,7 @@ import type { TensorData } from '../ir/types.js';
 import { describeOp } from '../ir/types.js';
 import { GraphError, UnsupportedOpError } from '../errors.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../fixedpoint.js';
-import type { OpDef } from './op-def.js';
+import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import {
   type BroadcastLayout,
   activationRangeFloat,
@@ -22,6 +22,7 @@ import {
   forEachBroadcast,
   inferBroadcastShape,
   input,
+  normalizeParams,
   perTensorQuant,
   unsupportedDtypes,
 } from './elementwise-util.js';
@@ -53,93 +54,99 @@ export const mul: OpDef<'MUL', MulParams> = {
   inferShapes: (ctx) => [inferBroadcastShape(ctx)],
   macs: () => 0,
 
-  prepare(ctx): MulParams {
-    const layout = broadcastLayout(ctx);
-    const a = input(ctx, 0);
-    const b = input(ctx, 1);
-    const out = ctx.outputs[0];
-    if (out.shape.reduce((p, d) => p * d, 1) !== layout.size) {
-      throw new GraphError(`${describeOp(ctx.graph, ctx.op)}: output shape [${out.shape.join(', ')}] does not match the broadcast shape [${inferBroadcastShape(ctx).join(', ')}]`);
-    }
-    if (a.dtype !== b.dtype || a.dtype !== out.dtype) throw unsupportedDtypes(ctx, 'inputs and output must share one data type');
-    const attrs = ctx.op.attrs as ElementwiseAttrs;
-    if (out.dtype === 'float32') {
-      const [activationMin, activationMax] = activationRangeFloat(attrs.activation);
-      return { kind: 'float32', ...layout, activationMin, activationMax };
-    }
-    if (out.dtype !== 'int8' && out.dtype !== 'int16') throw unsupportedDtypes(ctx);
-    const q1 = perTensorQuant(ctx, a);
-    const q2 = perTensorQuant(ctx, b);
-    const qo = perTensorQuant(ctx, out);
-    if (out.dtype === 'int16' && (q1.zeroPoint !== 0 || q2.zeroPoint !== 0 || qo.zeroPoint !== 0)) {
-      throw new UnsupportedOpError(`${describeOp(ctx.graph, ctx.op)}: int16 MUL needs zero points of 0 on inputs and output (as TFLite Micro)`);
-    }
-    const { multiplier, shift } = quantizeMultiplier((q1.scale * q2.scale) / qo.scale);
-    const [activationMin, activationMax] = activationRangeQuantized(ctx, attrs.activation, out.dtype, qo.scale, qo.zeroPoint);
-    return {
-      kind: out.dtype,
-      ...layout,
-      input1Offset: -q1.zeroPoint,
-      input2Offset: -q2.zeroPoint,
-      outputOffset: qo.zeroPoint,
-      outputMultiplier: multiplier,
-      outputShift: shift,
-      activationMin,
-      activationMax,
-    };
-  },
+  prepare: (ctx) => normalizeParams(prepareMul(ctx)),
 
-  evaluate(p, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
-    const lo = p.activationMin;
-    const hi = p.activationMax;
-    if (p.kind === 'float32') {
-      const x = inputs[0] as Float32Array;
-      const y = inputs[1] as Float32Array;
-      const o = outputs[0] as Float32Array;
-      forEachBroadcast(p, (i, i1, i2) => {
-        o[i] = Math.min(Math.max(f32(x[i1] * y[i2]), lo), hi);
-      });
-      return;
-    }
-    const x = inputs[0] as Int8Array | Int16Array;
-    const y = inputs[1] as Int8Array | Int16Array;
-    const o = outputs[0] as Int8Array | Int16Array;
-    const { input1Offset, input2Offset, outputOffset, outputMultiplier, outputShift } = p;
-    const one = (a: number, b: number): number => {
-      const v = multiplyByQuantizedMultiplier((a + input1Offset) * (b + input2Offset), outputMultiplier, outputShift) + outputOffset;
-      return v < lo ? lo : v > hi ? hi : v;
-    };
-    if (p.kind === 'int8' && p.size >= 65536) {
-      // Large int8 tensors: the output depends on the byte pair only, so tabulate all pairs.
-      const pair = new Int8Array(65536);
-      for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) pair[(a << 8) | b] = one(a - 128, b - 128);
-      forEachBroadcast(p, (i, i1, i2) => {
-        o[i] = pair[((x[i1] + 128) << 8) | (y[i2] + 128)];
-      });
-      return;
-    }
-    forEachBroadcast(p, (i, i1, i2) => {
-      o[i] = one(x[i1], y[i2]);
-    });
-  },
+  evaluate: evaluateMul,
 
-  emitC(p, names, ctx) {
-    if (p.kind === 'float32') throw new UnsupportedOpError('MUL float32 has no C kernel yet');
-    const fields = [
-      ...cBroadcastFields(p),
-      `.input1_offset = ${cInt(p.input1Offset)}`,
-      `.input2_offset = ${cInt(p.input2Offset)}`,
-      `.output_offset = ${cInt(p.outputOffset)}`,
-      `.output_multiplier = ${cInt(p.outputMultiplier)}`,
-      `.output_shift = ${cInt(p.outputShift)}`,
-      `.activation_min = ${cInt(p.activationMin)}`,
-      `.activation_max = ${cInt(p.activationMax)}`,
-    ];
-    return {
-      kernels: ['mul.c'],
-      includes: ['mul.h'],
-      decls: cStructDecl('tinyml_mul_params', `${ctx.prefix}_params`, fields),
-      call: `  tinyml_mul_${p.kind === 'int8' ? 's8' : 's16'}(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.inputs[1]}, ${names.outputs[0]});`,
-    };
-  },
+  emitC: emitMul,
 };
+
+function prepareMul(ctx: OpContext<'MUL'>): MulParams {
+  const layout = broadcastLayout(ctx);
+  const a = input(ctx, 0);
+  const b = input(ctx, 1);
+  const out = ctx.outputs[0];
+  if (out.shape.reduce((p, d) => p * d, 1) !== layout.size) {
+    throw new GraphError(`${describeOp(ctx.graph, ctx.op)}: output shape [${out.shape.join(', ')}] does not match the broadcast shape [${inferBroadcastShape(ctx).join(', ')}]`);
+  }
+  if (a.dtype !== b.dtype || a.dtype !== out.dtype) throw unsupportedDtypes(ctx, 'inputs and output must share one data type');
+  const attrs = ctx.op.attrs as ElementwiseAttrs;
+  if (out.dtype === 'float32') {
+    const [activationMin, activationMax] = activationRangeFloat(attrs.activation);
+    return { kind: 'float32', ...layout, activationMin, activationMax };
+  }
+  if (out.dtype !== 'int8' && out.dtype !== 'int16') throw unsupportedDtypes(ctx);
+  const q1 = perTensorQuant(ctx, a);
+  const q2 = perTensorQuant(ctx, b);
+  const qo = perTensorQuant(ctx, out);
+  if (out.dtype === 'int16' && (q1.zeroPoint !== 0 || q2.zeroPoint !== 0 || qo.zeroPoint !== 0)) {
+    throw new UnsupportedOpError(`${describeOp(ctx.graph, ctx.op)}: int16 MUL needs zero points of 0 on inputs and output (as TFLite Micro)`);
+  }
+  const { multiplier, shift } = quantizeMultiplier((q1.scale * q2.scale) / qo.scale);
+  const [activationMin, activationMax] = activationRangeQuantized(ctx, attrs.activation, out.dtype, qo.scale, qo.zeroPoint);
+  return {
+    kind: out.dtype,
+    ...layout,
+    input1Offset: -q1.zeroPoint,
+    input2Offset: -q2.zeroPoint,
+    outputOffset: qo.zeroPoint,
+    outputMultiplier: multiplier,
+    outputShift: shift,
+    activationMin,
+    activationMax,
+  };
+}
+
+function evaluateMul(p: MulParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
+  const lo = p.activationMin;
+  const hi = p.activationMax;
+  if (p.kind === 'float32') {
+    const x = inputs[0] as Float32Array;
+    const y = inputs[1] as Float32Array;
+    const o = outputs[0] as Float32Array;
+    forEachBroadcast(p, (i, i1, i2) => {
+      o[i] = Math.min(Math.max(f32(x[i1] * y[i2]), lo), hi);
+    });
+    return;
+  }
+  const x = inputs[0] as Int8Array | Int16Array;
+  const y = inputs[1] as Int8Array | Int16Array;
+  const o = outputs[0] as Int8Array | Int16Array;
+  const { input1Offset, input2Offset, outputOffset, outputMultiplier, outputShift } = p;
+  const one = (a: number, b: number): number => {
+    const v = multiplyByQuantizedMultiplier((a + input1Offset) * (b + input2Offset), outputMultiplier, outputShift) + outputOffset;
+    return v < lo ? lo : v > hi ? hi : v;
+  };
+  if (p.kind === 'int8' && p.size >= 65536) {
+    // Large int8 tensors: the output depends on the byte pair only, so tabulate all pairs.
+    const pair = new Int8Array(65536);
+    for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) pair[(a << 8) | b] = one(a - 128, b - 128);
+    forEachBroadcast(p, (i, i1, i2) => {
+      o[i] = pair[((x[i1] + 128) << 8) | (y[i2] + 128)];
+    });
+    return;
+  }
+  forEachBroadcast(p, (i, i1, i2) => {
+    o[i] = one(x[i1], y[i2]);
+  });
+}
+
+function emitMul(p: MulParams, names: EmitNames, ctx: EmitContext): CEmission {
+  if (p.kind === 'float32') throw new UnsupportedOpError('MUL float32 has no C kernel yet');
+  const fields = [
+    ...cBroadcastFields(p),
+    `.input1_offset = ${cInt(p.input1Offset)}`,
+    `.input2_offset = ${cInt(p.input2Offset)}`,
+    `.output_offset = ${cInt(p.outputOffset)}`,
+    `.output_multiplier = ${cInt(p.outputMultiplier)}`,
+    `.output_shift = ${cInt(p.outputShift)}`,
+    `.activation_min = ${cInt(p.activationMin)}`,
+    `.activation_max = ${cInt(p.activationMax)}`,
+  ];
+  return {
+    kernels: ['mul.c'],
+    includes: ['mul.h'],
+    decls: cStructDecl('tinyml_mul_params', `${ctx.prefix}_params`, fields),
+    call: `  tinyml_mul_${p.kind === 'int8' ? 's8' : 's16'}(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.inputs[1]}, ${names.outputs[0]});`,
+  };
+}

@@ -19,6 +19,7 @@ import {
   f32,
   input,
   intRange,
+  normalizeParams,
   perTensorQuant,
   unsupportedDtypes,
 } from './elementwise-util.js';
@@ -220,7 +221,7 @@ export const averagePool2d: OpDef<'AVERAGE_POOL_2D', Pool2DParams> = {
   type: 'AVERAGE_POOL_2D',
   inferShapes: inferPoolShape,
   macs: () => 0,
-  prepare: preparePool,
+  prepare: (ctx) => normalizeParams(preparePool(ctx)),
   evaluate: evaluateAverage,
   emitC: (p, names, ctx) => emitPool('AVERAGE_POOL_2D', p, names, ctx),
 };
@@ -229,7 +230,7 @@ export const maxPool2d: OpDef<'MAX_POOL_2D', Pool2DParams> = {
   type: 'MAX_POOL_2D',
   inferShapes: inferPoolShape,
   macs: () => 0,
-  prepare: preparePool,
+  prepare: (ctx) => normalizeParams(preparePool(ctx)),
   evaluate: evaluateMax,
   emitC: (p, names, ctx) => emitPool('MAX_POOL_2D', p, names, ctx),
 };

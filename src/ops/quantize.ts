@@ -13,7 +13,7 @@ import { describeOp } from '../ir/types.js';
 import { GraphError, UnsupportedOpError } from '../errors.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAwayFromZero } from '../fixedpoint.js';
 import type { OpContext, OpDef } from './op-def.js';
-import { byteTable, cFloat, cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, intRange, perTensorQuant, unsupportedDtypes } from './elementwise-util.js';
+import { byteTable, cFloat, cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, intRange, perTensorQuant, unsupportedDtypes, withNormalizedParams } from './elementwise-util.js';
 
 type IntType = 'int8' | 'int16' | 'uint8';
 
@@ -69,7 +69,7 @@ export function quantizeValue(x: number, scale: number, zeroPoint: number, qmin:
   return v < qmin ? qmin : v > qmax ? qmax : v;
 }
 
-export const quantize: OpDef<'QUANTIZE', QuantizeParams> = {
+export const quantize: OpDef<'QUANTIZE', QuantizeParams> = withNormalizedParams<'QUANTIZE', QuantizeParams>({
   type: 'QUANTIZE',
   inferShapes: inferSameShape,
   macs: () => 0,
@@ -143,9 +143,9 @@ export const quantize: OpDef<'QUANTIZE', QuantizeParams> = {
       call: `  tinyml_requantize_${SUFFIX[p.kind]}_${SUFFIX[p.outputType]}(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.outputs[0]});`,
     };
   },
-};
+});
 
-export const dequantize: OpDef<'DEQUANTIZE', DequantizeParams> = {
+export const dequantize: OpDef<'DEQUANTIZE', DequantizeParams> = withNormalizedParams<'DEQUANTIZE', DequantizeParams>({
   type: 'DEQUANTIZE',
   inferShapes: inferSameShape,
   macs: () => 0,
@@ -178,4 +178,4 @@ export const dequantize: OpDef<'DEQUANTIZE', DequantizeParams> = {
       call: `  tinyml_dequantize_${SUFFIX[p.kind]}_f32(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.outputs[0]});`,
     };
   },
-};
+});

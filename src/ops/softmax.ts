@@ -23,7 +23,7 @@ import {
 } from '../fixedpoint.js';
 import { countLeadingZeros32, expOnNegativeValues, getReciprocal, lutLookupInt16, lutPopulateInt16 } from '../fixedpoint-gemmlowp.js';
 import type { OpContext, OpDef } from './op-def.js';
-import { FLT_MAX, cInt, cInt16Table, cStructDecl, checkArity, f32, input, perTensorQuant, unsupportedDtypes } from './elementwise-util.js';
+import { FLT_MAX, cInt, cInt16Table, cStructDecl, checkArity, f32, input, perTensorQuant, unsupportedDtypes, withNormalizedParams } from './elementwise-util.js';
 
 /** Integer bits of the scaled input differences fed to exp (Q5.26). */
 const SCALED_DIFF_INTEGER_BITS = 5;
@@ -87,7 +87,7 @@ function softmaxLuts(): { expLut: number[]; oneOverOnePlusXLut: number[] } {
 
 let cachedLuts: { expLut: number[]; oneOverOnePlusXLut: number[] } | undefined;
 
-export const softmax: OpDef<'SOFTMAX', SoftmaxParams> = {
+export const softmax: OpDef<'SOFTMAX', SoftmaxParams> = withNormalizedParams<'SOFTMAX', SoftmaxParams>({
   type: 'SOFTMAX',
 
   inferShapes(ctx) {
@@ -186,7 +186,7 @@ export const softmax: OpDef<'SOFTMAX', SoftmaxParams> = {
       call: call('tinyml_softmax_s16'),
     };
   },
-};
+});
 
 function softmaxInt8(p: SoftmaxInt8Params, x: Int8Array, out: Int8Array | Int16Array): void {
   const { outerSize, depth, inputMultiplier, inputLeftShift, diffMin } = p;

@@ -87,6 +87,8 @@ describe('activation C kernels match evaluate', () => {
         const x = dtype === 'int8' ? randomInt8(n, rand) : randomInt16(n, rand);
         cases.push({ ctx, params: def.prepare(ctx), inputs: [x] });
       }
+      // Params are plain data: a JSON round trip keeps them exactly (no -0, no typed arrays).
+      for (const k of cases) expect(JSON.parse(JSON.stringify(k.params))).toEqual(k.params);
       const c = runOpCasesInC(def, cases);
       const ts = runOpCasesInTs(def, cases);
       for (let i = 0; i < cases.length; i++) expect(Array.from(c[i][0]), `case ${i}`).toEqual(Array.from(ts[i][0]));

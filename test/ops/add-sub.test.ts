@@ -127,6 +127,8 @@ describe('ADD/SUB C kernels match evaluate', () => {
     it(`${type} int8 and int16, random shapes/broadcasts/quantization`, () => {
       const def = type === 'ADD' ? add : sub;
       const cases = [...randomCases(type, 'int8', 60, type === 'ADD' ? 1 : 2), ...randomCases(type, 'int16', 40, type === 'ADD' ? 3 : 4)];
+      // Params are plain data: a JSON round trip keeps them exactly (no -0, no typed arrays).
+      for (const k of cases) expect(JSON.parse(JSON.stringify(k.params))).toEqual(k.params);
       const c = runOpCasesInC(def, cases);
       const ts = runOpCasesInTs(def, cases);
       for (let i = 0; i < cases.length; i++) expect(Array.from(c[i][0]), `case ${i}`).toEqual(Array.from(ts[i][0]));

@@ -79,6 +79,8 @@ describe('MUL C kernel matches evaluate', () => {
       const gen = (m: number) => (dtype === 'int8' ? randomInt8(m, rand) : randomInt16(m, rand));
       cases.push({ ctx, params: mul.prepare(ctx), inputs: [gen(n1), gen(n2)] });
     }
+    // Params are plain data: a JSON round trip keeps them exactly (no -0, no typed arrays).
+    for (const k of cases) expect(JSON.parse(JSON.stringify(k.params))).toEqual(k.params);
     const c = runOpCasesInC(mul, cases);
     const ts = runOpCasesInTs(mul, cases);
     for (let i = 0; i < cases.length; i++) expect(Array.from(c[i][0]), `case ${i}`).toEqual(Array.from(ts[i][0]));

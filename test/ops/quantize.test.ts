@@ -79,6 +79,8 @@ describe('QUANTIZE/DEQUANTIZE C kernels match evaluate', () => {
       const x = a === 'int8' ? randomInt8(n, rand) : a === 'int16' ? randomInt16(n, rand) : Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
       cases.push({ ctx, params: quantize.prepare(ctx), inputs: [x] });
     }
+    // Params are plain data: a JSON round trip keeps them exactly (no -0, no typed arrays).
+    for (const k of cases) expect(JSON.parse(JSON.stringify(k.params))).toEqual(k.params);
     const c = runOpCasesInC(quantize, cases);
     const ts = runOpCasesInTs(quantize, cases);
     for (let i = 0; i < cases.length; i++) expect(Array.from(c[i][0]), `case ${i}`).toEqual(Array.from(ts[i][0]));
@@ -95,6 +97,8 @@ describe('QUANTIZE/DEQUANTIZE C kernels match evaluate', () => {
       const x = dt === 'int8' ? randomInt8(n, rand) : dt === 'int16' ? randomInt16(n, rand) : Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
       cases.push({ ctx, params: dequantize.prepare(ctx), inputs: [x] });
     }
+    // Params are plain data: a JSON round trip keeps them exactly (no -0, no typed arrays).
+    for (const k of cases) expect(JSON.parse(JSON.stringify(k.params))).toEqual(k.params);
     const c = runOpCasesInC(dequantize, cases);
     const ts = runOpCasesInTs(dequantize, cases);
     const bits = (d: TensorData) => Array.from(new Uint32Array(d.buffer, d.byteOffset, d.length));

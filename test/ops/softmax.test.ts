@@ -87,6 +87,8 @@ describe('SOFTMAX C kernels match evaluate', () => {
       const x = inDt === 'int8' ? randomInt8(n, rand, rand() < 0.3 ? 100 : -128, 127) : randomInt16(n, rand, rand() < 0.3 ? 30000 : -32768, 32767);
       cases.push({ ctx, params: softmax.prepare(ctx), inputs: [x] });
     }
+    // Params are plain data: a JSON round trip keeps them exactly (no -0, no typed arrays).
+    for (const k of cases) expect(JSON.parse(JSON.stringify(k.params))).toEqual(k.params);
     const c = runOpCasesInC(softmax, cases);
     const ts = runOpCasesInTs(softmax, cases);
     for (let i = 0; i < cases.length; i++) expect(Array.from(c[i][0]), `case ${i}`).toEqual(Array.from(ts[i][0]));
