@@ -1,0 +1,52 @@
+/**
+ * Model → C: import, validate and prepare, plan memory, generate model.c/model.h for a target.
+ * Shared by `build`, `deploy`, `run --board`, `profile`, `export` and the benchmark.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+import type { GeneratedModel } from '../codegen/generate-model.js';
+import { generateModelC } from '../codegen/generate-model.js';
+import type { PreparedGraph } from '../interp/interpreter.js';
+import { prepareGraph } from '../interp/interpreter.js';
+import type { Graph } from '../ir/types.js';
+import type { TargetInfo } from '../ops/op-def.js';
+import { HOST_TARGET } from '../ops/op-def.js';
+import type { MemoryPlan } from '../plan/memory-plan.js';
+import { planMemory } from '../plan/memory-plan.js';
+import { loadModel } from '../cli/load-model.js';
+
+export interface CompiledModel {
+  modelPath: string;
+  /** Hex SHA-256 of the model file. */
+  hash: string;
+  graph: Graph;
+  prepared: PreparedGraph;
+  plan: MemoryPlan;
+  generated: GeneratedModel;
+  target: TargetInfo;
+}
+
+/** Cores with the DSP extension (SMLAD, SXTB16, SSAT...). */
+const DSP_CORES = new Set(['cortex-m4', 'cortex-m7', 'cortex-m33', 'cortex-m35p', 'cortex-m55', 'cortex-m85']);
+const MVE_CORES = new Set(['cortex-m55', 'cortex-m85']);
+
+export function targetForCore(core: string): TargetInfo {
+  return { core, dsp: DSP_CORES.has(core), mve: MVE_CORES.has(core) };
+}
+
+export async function compileModel(modelPath: string, options: { target?: TargetInfo; graph?: Graph } = {}): Promise<CompiledModel> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(modelPath);
+  } catch {
+    throw new InputError(`model file not found: ${modelPath}`);
+  }
+  const hash = createHash('sha256').update(bytes).digest('hex');
+  const graph = options.graph ?? (await loadModel(modelPath));
+  const target = options.target ?? HOST_TARGET;
+  const prepared = prepareGraph(graph);
+  const plan = planMemory(graph);
+  const generated = generateModelC(prepared, plan, { hash, target });
+  return { modelPath, hash, graph, prepared, plan, generated, target };
+}
