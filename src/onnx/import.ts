@@ -740,12 +740,12 @@ class OnnxImporter {
       rhs = this.operandFor(n, 1, { dtype: 'float32', shape: b.c.shape, data: inv }, lhs);
       type = 'MUL';
     } else if (a.kind === 'tensor' && b.kind === 'tensor') {
-      if (a.nhwc !== b.nhwc && !(orderEquivalent(a) && orderEquivalent(b) && a.onnxShape.length === b.onnxShape.length)) {
-        if (!(a.nhwc && b.onnxShape.length <= 1) && !(b.nhwc && a.onnxShape.length <= 1)) {
-          this.unsupported(n, `cannot combine a rank-${a.onnxShape.length} and a rank-${b.onnxShape.length} activation in tinyml's NHWC layout`);
-        }
-      }
       if (a.flatten || b.flatten) this.unsupported(n, 'elementwise ops on a flattened NCHW tensor are not supported');
+      const scalar = (v: TensorValue): boolean => elementCount(v.onnxShape) === 1;
+      if ((a.nhwc || b.nhwc) && !(a.nhwc && b.nhwc) && !scalar(a) && !scalar(b)) {
+        // ONNX broadcasting aligns trailing axes (W of NCHW); the NHWC layout cannot express it.
+        this.unsupported(n, `cannot broadcast activations of shapes [${a.onnxShape.join(', ')}] and [${b.onnxShape.join(', ')}] in tinyml's NHWC layout`);
+      }
       lhs = a;
       rhs = b;
     } else if (a.kind === 'tensor') {
@@ -930,13 +930,8 @@ class OnnxImporter {
       this.unsupported(n, `Softmax (opset ${this.opset}) over the flattened axes ${axis}..${rank - 1} is not supported`);
     }
     const ir = this.irAxis(n, x, axis);
-    const irShape = irShapeOf(x);
-    if (ir !== irShape.length - 1 && irShape.slice(ir + 1).some((d) => d !== 1)) this.unsupported(n, `Softmax along axis ${axis} is not the innermost axis in tinyml's NHWC layout`);
+    if (ir !== irShapeOf(x).length - 1) this.unsupported(n, `Softmax along axis ${axis} is not the innermost axis in tinyml's NHWC layout (TFLite's SOFTMAX works on the last axis)`);
     const out = this.outputTensor(n, 0, [...x.onnxShape], x.nhwc, 'float32', { nonNegative: true });
-    if (ir !== irShape.length - 1) {
-      // Softmax over an axis followed only by size-1 axes: reshape so it becomes the last axis.
-      this.unsupported(n, `Softmax along axis ${axis} followed by size-1 axes is not supported`);
-    }
     this.emit('SOFTMAX', [x.id], [out.id], { beta: 1 });
   }
 

@@ -59,3 +59,24 @@ describe('tinyml eval (host)', () => {
     expect(renderProgress({ done: 250, total: 1000, elapsedMs: 5000, top1: 0.9 }, 8)).toBe('[##------] 250/1,000 25%  50.0/s  ETA 0:15  top-1 90.00%');
   });
 });
+
+describe('tinyml eval --jobs (worker threads)', () => {
+  it('gives the same result as one in-process runner', async () => {
+    const { transpileSrc } = await import('./transpiled-src.js');
+    const { pathToFileURL } = await import('node:url');
+    const { join } = await import('node:path');
+    const src = transpileSrc();
+    try {
+      const workerUrl = pathToFileURL(join(src.dir, 'eval', 'host-worker.js'));
+      const a = await evalCommand(FLOAT, { data: DATA, scale: '1/255', limit: 30, json: true }, bufferIO());
+      const io = bufferIO();
+      const b = await evalCommand(FLOAT, { data: DATA, scale: '1/255', limit: 30, jobs: 2, json: true }, io, { workerUrl });
+      expect(b.samples).toBe(30);
+      expect(b.top1).toBe(a.top1);
+      expect(b.confusion).toEqual(a.confusion);
+      await expect(evalCommand(FLOAT, { data: DATA, jobs: 'x' }, bufferIO())).rejects.toThrow(/--jobs/);
+    } finally {
+      src.cleanup();
+    }
+  });
+});

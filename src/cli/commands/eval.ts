@@ -8,19 +8,15 @@
  * ETA, running top-1) goes to stderr when it is a terminal; Ctrl-C stops early and reports what
  * was measured.
  */
-import { access } from 'node:fs/promises';
-import { extname } from 'node:path';
 import { openDataset } from '../../data/dataset.js';
 import { makePreprocessor, parsePreprocessOptions } from '../../data/preprocess.js';
 import { InputError } from '../../errors.js';
 import { evaluate, type EvalProgress, type EvalResult } from '../../eval/evaluator.js';
-import { createHostRunner, type Runner } from '../../eval/runner.js';
-import type { Graph } from '../../ir/types.js';
+import { loadModelForEval } from '../../eval/load.js';
+import { createHostRunner, createHostWorkerRunner, type Runner } from '../../eval/runner.js';
 import { elementCount } from '../../ir/types.js';
-import { loadOnnxModel } from '../../onnx/index.js';
 import type { CliIO } from '../io.js';
 import { processIO } from '../io.js';
-import { loadModel } from '../load-model.js';
 import { num, renderTable } from '../table.js';
 
 export interface EvalOptions {
@@ -42,6 +38,8 @@ export interface EvalOptions {
   json?: boolean;
   /** false (--no-progress) disables the progress bar. */
   progress?: boolean;
+  /** Host: worker threads running the interpreter in parallel (default 1: in-process). */
+  jobs?: string | number;
 }
 
 export interface EvalDeps {
@@ -49,25 +47,32 @@ export interface EvalDeps {
   signal?: AbortSignal;
   /** Where to draw the progress bar; default process.stderr when it is a TTY and io is the process's. */
   progressStream?: { write(s: string): unknown; isTTY?: boolean };
-}
-
-/** Loads a model for evaluation: .onnx through the ONNX importer and preparation passes. */
-async function loadForEval(path: string): Promise<Graph> {
-  if (extname(path).toLowerCase() === '.onnx') {
-    try {
-      await access(path);
-    } catch {
-      throw new InputError(`model file not found: ${path}`);
-    }
-    return loadOnnxModel(path);
-  }
-  return loadModel(path);
+  /** Worker script for --jobs > 1 (default: the compiled dist/eval/host-worker.js). */
+  workerUrl?: URL;
 }
 
 function parseLimit(limit: string | number | undefined): number | undefined {
   if (limit === undefined) return undefined;
   const n = typeof limit === 'number' ? limit : Number(limit);
   if (!Number.isInteger(n) || n <= 0) throw new InputError(`--limit must be a positive integer, got '${limit}'`);
+  return n;
+}
+
+async function startWorkers(modelPath: string, jobs: number, workerUrl: URL | undefined): Promise<Runner[]> {
+  const started = await Promise.allSettled(Array.from({ length: jobs }, () => createHostWorkerRunner(modelPath, { workerUrl })));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  const ok = started.filter((s): s is PromiseFulfilledResult<Runner> => s.status === 'fulfilled').map((s) => s.value);
+  if (failed) {
+    await Promise.all(ok.map((r) => r.close?.()));
+    throw failed.reason;
+  }
+  return ok;
+}
+
+function parseJobs(jobs: string | number | undefined): number {
+  if (jobs === undefined) return 1;
+  const n = typeof jobs === 'number' ? jobs : Number(jobs);
+  if (!Number.isInteger(n) || n <= 0 || n > 64) throw new InputError(`--jobs must be an integer from 1 to 64, got '${jobs}'`);
   return n;
 }
 
@@ -104,8 +109,9 @@ export async function evalCommand(modelPath: string, opts: EvalOptions, io: CliI
   const board = opts.board ?? 'host';
   if (board !== 'host') throw new InputError(`board ${board} evaluation is not wired yet`);
   const limit = parseLimit(opts.limit);
+  const jobs = parseJobs(opts.jobs);
   const pre = parsePreprocessOptions(opts);
-  const graph = await loadForEval(modelPath);
+  const graph = await loadModelForEval(modelPath);
   if (graph.inputs.length !== 1) throw new InputError(`${graph.name} has ${graph.inputs.length} inputs; tinyml eval supports single-input models`);
   const input = graph.tensors[graph.inputs[0]];
   const output = graph.tensors[graph.outputs[0]];
@@ -113,7 +119,7 @@ export async function evalCommand(modelPath: string, opts: EvalOptions, io: CliI
   if (classes < 2) throw new InputError(`${graph.name}: output '${output.name}' has ${classes} value(s); eval needs class scores`);
   const dataset = await openDataset({ data: opts.data, labels: opts.labels, dataKey: opts.dataKey, labelsKey: opts.labelsKey });
   const preprocess = makePreprocessor(pre, input, dataset.sampleShape);
-  const runners: Runner[] = [createHostRunner(graph)];
+  const runners: Runner[] = jobs === 1 ? [createHostRunner(graph)] : await startWorkers(modelPath, jobs, deps.workerUrl);
 
   const stream = deps.progressStream ?? (io === processIO && process.stderr.isTTY ? process.stderr : undefined);
   const showProgress = opts.progress !== false && stream !== undefined && stream.isTTY !== false;
@@ -172,7 +178,7 @@ export async function evalCommand(modelPath: string, opts: EvalOptions, io: CliI
     return result;
   }
   const lines: string[] = [];
-  lines.push(`${graph.name} on ${board} (${runners[0].name}): ${num(result.samples)} samples of ${opts.data}`);
+  lines.push(`${graph.name} on ${board} (${runners[0].name}${runners.length > 1 ? ` x${runners.length}` : ''}): ${num(result.samples)} samples of ${opts.data}`);
   if (result.interrupted) lines.push(`interrupted: evaluated ${num(result.samples)} of ${num(result.requested)} samples`);
   lines.push(`top-1  ${pct(result.top1)}`);
   if (result.top5 !== null) lines.push(`top-5  ${pct(result.top5)}`);
