@@ -497,9 +497,7 @@ class OnnxImporter {
   }
 
   private identity(n: NodeInfo): void {
-    if (n.opType === 'Dropout' && n.node.output.length > 1 && n.node.output[1]) {
-      // The mask output of inference-mode Dropout is all ones; nothing in tinyml consumes it.
-    }
+    // Inference-mode Dropout passes its input through (its optional mask output is left undefined).
     this.alias(n, this.requireValue(n, 0, 'input'));
   }
 

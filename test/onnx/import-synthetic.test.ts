@@ -219,6 +219,45 @@ describe('ONNX import: op mapping', () => {
     expect(maxRelError(run(g, toNhwc(xn))[0], want)).toBeLessThan(1e-5);
   });
 
+  it('AveragePool (SAME-matching pads, padding excluded), ReduceMean, Sigmoid and Pad compute what ONNX defines', () => {
+    const x = arr([1, 2, 4, 4], randomValues(32, 21));
+    const g = load({
+      inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
+      outputs: [{ name: 'y' }],
+      initializers: [{ name: 'p', dims: [8], type: 7, values: [0, 0, 1, 0, 0, 0, 0, 2] }],
+      nodes: [
+        { op: 'AveragePool', inputs: ['x'], outputs: ['a'], attrs: { kernel_shape: ints([3, 3]), pads: ints([1, 1, 1, 1]) } },
+        { op: 'Sigmoid', inputs: ['a'], outputs: ['s'] },
+        { op: 'Pad', inputs: ['s', 'p'], outputs: ['q'] },
+        { op: 'ReduceMean', inputs: ['q'], outputs: ['y'], attrs: { axes: ints([2, 3]), keepdims: int(0) } },
+      ],
+    });
+    expect(opTypes(g)).toEqual(['AVERAGE_POOL_2D', 'LOGISTIC', 'PAD', 'MEAN']);
+    expect(g.ops[0].attrs).toMatchObject({ padding: 'SAME', filterH: 3 });
+    expect(Array.from(g.tensors[g.ops[2].inputs[1]].data as Int32Array)).toEqual([0, 0, 1, 0, 0, 2, 0, 0]);
+    expect(g.tensors[g.outputs[0]].shape).toEqual([1, 2]);
+    // reference in NCHW: average over the valid part of each 3x3 window, sigmoid, pad H by (1, 0) and W by (0, 2) with 0, mean over H, W
+    const want = [0, 1].map((c) => {
+      let total = 0;
+      for (let h = 0; h < 4; h++)
+        for (let w = 0; w < 4; w++) {
+          let s = 0;
+          let n = 0;
+          for (let dy = -1; dy <= 1; dy++)
+            for (let dx = -1; dx <= 1; dx++) {
+              const yy = h + dy;
+              const xx = w + dx;
+              if (yy < 0 || yy > 3 || xx < 0 || xx > 3) continue;
+              s += x.data[(c * 4 + yy) * 4 + xx];
+              n++;
+            }
+          total += 1 / (1 + Math.exp(-s / n));
+        }
+      return total / (5 * 6);
+    });
+    expect(maxRelError(run(g, toNhwc(x))[0], want)).toBeLessThan(1e-5);
+  });
+
   it('QuantizeLinear/DequantizeLinear: uint8 activations become int8 (zero point - 128), per-axis weights keep their axis', () => {
     const g = load({
       inputs: [{ name: 'x', shape: [1, 3, 2, 2] }],
