@@ -133,8 +133,12 @@ export function loadBoard(name: string, options: LoadBoardOptions = {}): Board {
   return board;
 }
 
-/** Validates a parsed board.json; `where` names the file in error messages. */
-export function parseBoard(raw: unknown, where: string, dir: string): Board {
+/**
+ * Validates a parsed board.json; `where` names the file in error messages. With `checkFiles`
+ * (the default) the listed sources must exist under `dir`; a generated project holds a flattened
+ * copy of them, so it reads its board/board.json with checkFiles false.
+ */
+export function parseBoard(raw: unknown, where: string, dir: string, options: { checkFiles?: boolean } = {}): Board {
   const v = new Validator(where);
   const o = v.object(raw, '');
   const timerObj = v.object(o.timer, 'timer');
@@ -195,7 +199,7 @@ export function parseBoard(raw: unknown, where: string, dir: string): Board {
   }
   if (board.sources.length === 0) v.fail('sources', 'must list at least the board support C file');
   if (board.linkerScripts.length === 0) v.fail('linkerScripts', 'must list the linker script');
-  for (const rel of [...board.sources, ...board.headers, ...board.linkerScripts]) {
+  for (const rel of options.checkFiles === false ? [] : [...board.sources, ...board.headers, ...board.linkerScripts]) {
     if (!existsSync(resolve(dir, rel))) v.fail('sources', `lists '${rel}', which does not exist in ${dir}`);
   }
   ticksPerUnitRatio(board); // validates that it is a usable fraction
