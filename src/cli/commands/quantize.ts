@@ -1,0 +1,182 @@
+/**
+ * `tinyml quantize MODEL --calib DATA [--out model.int8.tflite] [--per-tensor]
+ *   [--calibration minmax|percentile|mse|entropy] [--percentile P] [--symmetric]
+ *   [--int16 [LAYERS]] [--bias-correction] [--calib-limit N] [--calib-key K]
+ *   [--scale S] [--mean M] [--std S] [--json] [--force]`
+ *
+ * Post-training quantization of a float model (.onnx through the ONNX importer and the graph
+ * preparation passes, or a float32 .tflite) to a fully-integer int8 .tflite (16x8 for the layers
+ * given to --int16), calibrated on the first N samples of DATA (IDX, gz or not, .npy or .npz;
+ * labels are not needed), preprocessed like `tinyml eval` does it. Prints the per-layer report
+ * (or its JSON with --json). The written model takes int8 input and gives int8 output; the
+ * report prints their scales and zero points.
+ */
+import { access } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { NPZ_DATA_KEYS } from '../../data/dataset.js';
+import { isZip, numAt, parseArrayFile, parseNpz, readBytes, type NumArray } from '../../data/formats.js';
+import { makePreprocessor, parsePreprocessOptions } from '../../data/preprocess.js';
+import { InputError, WouldOverwriteError } from '../../errors.js';
+import type { Graph } from '../../ir/types.js';
+import { loadOnnxModel } from '../../onnx/index.js';
+import { formatReport, quantizeGraph, reportJson, type QuantizationReport, type QuantizeOptions } from '../../quantize/index.js';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../../quantize/ranges.js';
+import { importTfliteFile } from '../../tflite/import.js';
+import { writeTfliteFile } from '../../tflite-writer/index.js';
+import type { CliIO } from '../io.js';
+
+export interface QuantizeCommandOptions {
+  /** Calibration samples: IDX (gz or not), .npy or .npz. */
+  calib: string;
+  /** Array name inside an .npz (default: the first of x, images, x_test, data, X, arr_0). */
+  calibKey?: string;
+  /** Output path (default: MODEL's folder, `<stem>.int8.tflite`). */
+  out?: string;
+  /** Per-tensor weights instead of per-channel. */
+  perTensor?: boolean;
+  calibration?: string;
+  /** For --calibration percentile (default 99.99). */
+  percentile?: string | number;
+  /** Symmetric int8 activations. */
+  symmetric?: boolean;
+  /** true (flag alone): the whole model 16x8; a string: comma-separated op indices / output tensor names. */
+  int16?: boolean | string;
+  biasCorrection?: boolean;
+  /** Calibrate on the first N samples (default 300). */
+  calibLimit?: string | number;
+  /** Preprocessing, as for `tinyml eval`: number or fraction ("1/255"); scalar or per-channel lists. */
+  scale?: string;
+  mean?: string;
+  std?: string;
+  json?: boolean;
+  /** Overwrite an existing --out. */
+  force?: boolean;
+}
+
+export interface QuantizeCommandResult {
+  outPath: string;
+  report: QuantizationReport;
+}
+
+const DEFAULT_CALIB_LIMIT = 300;
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Loads the float model: .onnx through import + prepareForInference, .tflite as is. */
+export async function loadFloatModel(path: string): Promise<Graph> {
+  if (!(await exists(path))) throw new InputError(`model file not found: ${path}`);
+  const ext = extname(path).toLowerCase();
+  let graph: Graph;
+  if (ext === '.onnx') graph = await loadOnnxModel(path);
+  else if (ext === '.tflite') graph = await importTfliteFile(path);
+  else throw new InputError(`${path}: unknown model format '${ext}' (tinyml quantize reads .onnx and float32 .tflite)`);
+  const notFloat = graph.inputs.map((i) => graph.tensors[i]).find((t) => t.dtype !== 'float32');
+  if (notFloat) {
+    throw new InputError(`${path}: input '${notFloat.name}' is ${notFloat.dtype}; tinyml quantize takes float32 models (this one is already quantized)`);
+  }
+  return graph;
+}
+
+/** Calibration samples (no labels needed): the samples array and the shape of one sample. */
+export async function readCalibrationArray(path: string, key?: string): Promise<NumArray> {
+  const bytes = await readBytes(path, 'calibration data file');
+  let arr: NumArray;
+  if (isZip(bytes) || extname(path).toLowerCase() === '.npz') {
+    const arrays = parseNpz(bytes, path);
+    const names = [...arrays.keys()];
+    const k = key ?? NPZ_DATA_KEYS.find((n) => arrays.has(n)) ?? (names.length === 1 ? names[0] : undefined);
+    if (k === undefined || !arrays.has(k)) {
+      throw new InputError(
+        `${path}: ${key ? `no array '${key}'` : `no samples array found (looked for ${NPZ_DATA_KEYS.join(', ')})`}; it holds ${names.join(', ')}; choose one with --calib-key`,
+      );
+    }
+    arr = arrays.get(k)!;
+  } else {
+    arr = parseArrayFile(bytes, path);
+  }
+  if (arr.shape.length < 1 || arr.shape[0] === 0) throw new InputError(`${path} holds no samples (shape [${arr.shape.join(', ')}])`);
+  return arr;
+}
+
+function parseInt16(v: boolean | string | undefined): QuantizeOptions['int16'] {
+  if (v === undefined || v === false) return false;
+  if (v === true) return true;
+  const items = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (items.length === 0 || (items.length === 1 && items[0].toLowerCase() === 'all')) return true;
+  return items.map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function positiveInt(v: string | number | undefined, what: string, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InputError(`${what} must be a positive integer, got '${v}'`);
+  return n;
+}
+
+export function defaultOutPath(modelPath: string): string {
+  return join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.int8.tflite`);
+}
+
+export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOptions, io: CliIO): Promise<QuantizeCommandResult> {
+  const method = (opts.calibration ?? 'minmax') as CalibrationMethod;
+  if (!CALIBRATION_METHODS.includes(method)) {
+    throw new InputError(`--calibration '${opts.calibration}' is not one of ${CALIBRATION_METHODS.join(', ')}`);
+  }
+  const percentile = opts.percentile === undefined ? 99.99 : Number(opts.percentile);
+  if (!(percentile > 0 && percentile <= 100)) throw new InputError(`--percentile must be a number in (0, 100], got '${opts.percentile}'`);
+  if (opts.percentile !== undefined && method !== 'percentile') {
+    throw new InputError(`--percentile only applies to --calibration percentile (got --calibration ${method})`);
+  }
+  const limit = positiveInt(opts.calibLimit, '--calib-limit', DEFAULT_CALIB_LIMIT);
+  const pre = parsePreprocessOptions(opts);
+  const outPath = opts.out ?? defaultOutPath(modelPath);
+  if (!opts.force && (await exists(outPath))) {
+    throw new WouldOverwriteError(`${outPath} already exists; give --force to overwrite it or --out to write elsewhere`);
+  }
+
+  const graph = await loadFloatModel(modelPath);
+  if (graph.inputs.length !== 1) {
+    throw new InputError(`${graph.name} has ${graph.inputs.length} inputs; tinyml quantize calibrates single-input models from a data file`);
+  }
+  const input = graph.tensors[graph.inputs[0]];
+  const arr = await readCalibrationArray(opts.calib, opts.calibKey);
+  const sampleShape = arr.shape.slice(1);
+  const preprocess = makePreprocessor(pre, input, sampleShape);
+  const count = Math.min(limit, arr.shape[0]);
+  const size = sampleShape.reduce((a, b) => a * b, 1);
+  const samples = [];
+  for (let i = 0; i < count; i++) {
+    const raw = new Float32Array(size);
+    if (arr.data instanceof BigInt64Array) for (let k = 0; k < size; k++) raw[k] = Number(arr.data[i * size + k]);
+    else if (ArrayBuffer.isView(arr.data)) raw.set((arr.data as Float32Array).subarray(i * size, (i + 1) * size));
+    else for (let k = 0; k < size; k++) raw[k] = numAt(arr, i * size + k);
+    samples.push([preprocess(raw)]);
+  }
+
+  const { graph: q, report } = quantizeGraph(graph, samples, {
+    perChannel: !opts.perTensor,
+    calibration: method,
+    percentile,
+    symmetric: opts.symmetric ?? false,
+    int16: parseInt16(opts.int16),
+    biasCorrection: opts.biasCorrection ?? false,
+    onProgress: opts.json ? undefined : (m) => io.err(m),
+  });
+  await writeTfliteFile(outPath, q);
+  if (opts.json) io.out(reportJson(report));
+  else {
+    io.out(formatReport(report));
+    io.out(`\nwrote ${outPath}`);
+  }
+  return { outPath, report };
+}

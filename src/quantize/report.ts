@@ -1,0 +1,266 @@
+/**
+ * The quantization report: per layer the weight range and scales, the observed and calibrated
+ * activation ranges, input/output scales and the SQNR of the quantized layer's output
+ * (dequantized) against the float layer's output over the evaluation samples, with the layers
+ * that lose the most; rendered as a terminal table or JSON.
+ *
+ * SQNR = 10 log10(Σ f² / Σ (f - dequant(q))²) in dB, where f is the float model's value of the
+ * tensor and q the quantized model's (both models run end to end, so errors accumulate as they
+ * do on the device). "Loss" is how many dB a layer drops below the worst of its inputs.
+ */
+import type { PreparedGraph } from '../interp/interpreter.js';
+import { prepareGraph, runGraph } from '../interp/interpreter.js';
+import type { OpType } from '../ir/attrs.js';
+import type { Graph, TensorData } from '../ir/types.js';
+import { renderTable, type Column } from '../cli/table.js';
+import { forEachActivation, type CalibrationSample } from './calibrate.js';
+import { dequantizeValues, quantizeValues, type ActivationDType, type Range } from './qparams.js';
+import type { CalibrationMethod } from './ranges.js';
+
+export interface LayerReport {
+  /** Op index in the float graph. */
+  index: number;
+  type: OpType;
+  /** Name of the op's (first) output tensor. */
+  output: string;
+  /** Activation precision the op runs at. */
+  dtype: ActivationDType;
+  /** Float weight range (weight ops only). */
+  weightRange?: Range;
+  /** Smallest and largest weight scale, and how many (1 = per tensor). */
+  weightScales?: { min: number; max: number; count: number };
+  /** Observed float range of the output over the calibration samples. */
+  activationRange: Range;
+  /** The range the output's quantization represents (after calibration method and constraints). */
+  calibratedRange: Range;
+  inputScale?: number;
+  inputZeroPoint?: number;
+  outputScale: number;
+  outputZeroPoint: number;
+  /** SQNR of the output in dB (Infinity when exact); absent without evaluation. */
+  sqnrDb?: number;
+  /** dB lost relative to the worst SQNR among the layer's activation inputs. */
+  lossDb?: number;
+}
+
+export interface QuantizationReport {
+  model: string;
+  method: CalibrationMethod;
+  percentile?: number;
+  perChannel: boolean;
+  symmetric: boolean;
+  biasCorrection: boolean;
+  /** Float op indices quantized 16x8. */
+  int16Layers: number[];
+  calibrationSamples: number;
+  evaluationSamples: number;
+  inputs: { name: string; scale: number; zeroPoint: number; dtype: string; sqnrDb?: number }[];
+  outputs: { name: string; scale: number; zeroPoint: number; dtype: string; sqnrDb?: number }[];
+  layers: LayerReport[];
+  /** Float op indices of the (up to 5) layers that lose the most dB, worst first. */
+  worst: number[];
+  /** Ops in the quantized graph, QUANTIZE ops inserted at precision boundaries included. */
+  quantizedOps: number;
+  insertedQuantizeOps: number;
+  timings: { calibrationMs: number; quantizeMs: number; evaluationMs: number };
+}
+
+export type ReportBase = Omit<QuantizationReport, 'model' | 'evaluationSamples' | 'inputs' | 'outputs' | 'layers' | 'worst' | 'quantizedOps' | 'insertedQuantizeOps'>;
+
+function sqnr(signal: number, noise: number): number {
+  if (noise === 0) return Infinity;
+  if (signal === 0) return -Infinity;
+  return 10 * Math.log10(signal / noise);
+}
+
+/** Runs both models on `samples`, fills in per-layer SQNR and builds the report. */
+export function evaluateQuantization(
+  floatGraph: Graph,
+  floatPrepared: PreparedGraph,
+  q: Graph,
+  origin: number[],
+  samples: readonly CalibrationSample[],
+  layers: LayerReport[],
+  base: ReportBase,
+): QuantizationReport {
+  const t0 = performance.now();
+  const signal = new Float64Array(floatGraph.tensors.length);
+  const noise = new Float64Array(floatGraph.tensors.length);
+  const inSignal = new Float64Array(q.inputs.length);
+  const inNoise = new Float64Array(q.inputs.length);
+  const outSignal = new Float64Array(q.outputs.length);
+  const outNoise = new Float64Array(q.outputs.length);
+  const accumulate = (ref: Float32Array, t: number, data: TensorData, k: number, sig: Float64Array, noi: Float64Array): void => {
+    const tensor = q.tensors[t];
+    const dq = dequantizeValues(data, tensor.quant!, tensor.shape);
+    let s = 0;
+    let n = 0;
+    for (let i = 0; i < ref.length; i++) {
+      s += ref[i] * ref[i];
+      const d = ref[i] - dq[i];
+      n += d * d;
+    }
+    sig[k] += s;
+    noi[k] += n;
+  };
+
+  if (samples.length > 0) {
+    const qPrepared = prepareGraph(q);
+    const floatValues = new Map<number, Float32Array>();
+    for (const sample of samples) {
+      floatValues.clear();
+      forEachActivation(floatPrepared, [sample], (id, data) => floatValues.set(id, data as Float32Array));
+      const qInputs = q.inputs.map((id, k) => {
+        const t = q.tensors[id];
+        const data = quantizeValues(sample[k] as Float32Array, { scale: t.quant!.scale[0], zeroPoint: t.quant!.zeroPoint[0] }, t.dtype as ActivationDType);
+        accumulate(sample[k] as Float32Array, id, data, k, inSignal, inNoise);
+        return data;
+      });
+      const outs = runGraph(qPrepared, qInputs, {
+        onStep: (step, outputs) => {
+          if (origin[step.op.index] < 0) return;
+          step.op.outputs.forEach((id, k) => {
+            const ref = floatValues.get(id);
+            if (ref) accumulate(ref, id, outputs[k], id, signal, noise);
+          });
+        },
+      });
+      floatGraph.outputs.forEach((id, k) => accumulate(floatValues.get(id)!, q.outputs[k], outs[k], k, outSignal, outNoise));
+    }
+    // Per-layer SQNR, then the loss relative to the worst input.
+    const producer = new Map<number, number>();
+    for (const op of floatGraph.ops) for (const o of op.outputs) producer.set(o, op.index);
+    const tensorSqnr = (id: number): number | undefined => {
+      const gi = floatGraph.inputs.indexOf(id);
+      if (gi >= 0) return sqnr(inSignal[gi], inNoise[gi]);
+      return producer.has(id) ? sqnr(signal[id], noise[id]) : undefined;
+    };
+    for (const layer of layers) {
+      const op = floatGraph.ops[layer.index];
+      layer.sqnrDb = sqnr(signal[op.outputs[0]], noise[op.outputs[0]]);
+      const ins = op.inputs
+        .filter((i) => i >= 0 && !floatGraph.tensors[i].data && floatGraph.tensors[i].dtype === 'float32')
+        .map(tensorSqnr)
+        .filter((v): v is number => v !== undefined);
+      const worstIn = ins.length > 0 ? Math.min(...ins) : Infinity;
+      layer.lossDb = Number.isFinite(worstIn) && Number.isFinite(layer.sqnrDb) ? worstIn - layer.sqnrDb : Number.isFinite(layer.sqnrDb) ? undefined : 0;
+    }
+  }
+  const evaluated = samples.length > 0;
+  const worst = evaluated
+    ? [...layers]
+        .filter((l) => l.lossDb !== undefined || (l.sqnrDb !== undefined && Number.isFinite(l.sqnrDb)))
+        .sort((a, b) => (b.lossDb ?? 0) - (a.lossDb ?? 0) || (a.sqnrDb ?? 0) - (b.sqnrDb ?? 0))
+        .slice(0, 5)
+        .map((l) => l.index)
+    : [];
+  const io = (id: number, k: number, sig: Float64Array, noi: Float64Array) => {
+    const t = q.tensors[id];
+    return {
+      name: t.name,
+      dtype: t.dtype,
+      scale: t.quant!.scale[0],
+      zeroPoint: t.quant!.zeroPoint[0],
+      ...(evaluated ? { sqnrDb: sqnr(sig[k], noi[k]) } : {}),
+    };
+  };
+  return {
+    model: floatGraph.name,
+    ...base,
+    evaluationSamples: samples.length,
+    inputs: q.inputs.map((id, k) => io(id, k, inSignal, inNoise)),
+    outputs: q.outputs.map((id, k) => io(id, k, outSignal, outNoise)),
+    layers,
+    worst,
+    quantizedOps: q.ops.length,
+    insertedQuantizeOps: origin.filter((o) => o < 0).length,
+    timings: { ...base.timings, evaluationMs: performance.now() - t0 },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+// ---------------------------------------------------------------------------------------------
+
+function g4(x: number | undefined): string {
+  if (x === undefined) return '';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  return a >= 1e4 || a < 1e-3 ? x.toExponential(2) : x.toPrecision(4).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+}
+
+function rangeText(r: Range | undefined): string {
+  return r ? `[${g4(r.min)}, ${g4(r.max)}]` : '';
+}
+
+function db(x: number | undefined): string {
+  if (x === undefined) return '';
+  if (!Number.isFinite(x)) return x > 0 ? 'exact' : '-inf';
+  return x.toFixed(1);
+}
+
+/** The report as a terminal table with a summary and the worst layers. */
+export function formatReport(r: QuantizationReport): string {
+  const lines: string[] = [];
+  const int16 = r.int16Layers.length === 0 ? 'none' : r.int16Layers.length === r.layers.length ? 'all' : r.int16Layers.join(', ');
+  lines.push(
+    `Quantized '${r.model}': ${r.method}${r.percentile !== undefined ? ` ${r.percentile}` : ''} calibration on ${r.calibrationSamples} sample(s), ` +
+      `${r.perChannel ? 'per-channel' : 'per-tensor'} weights, ${r.symmetric ? 'symmetric' : 'asymmetric'} int8 activations, ` +
+      `16x8 layers: ${int16}${r.biasCorrection ? ', bias correction' : ''}`,
+  );
+  for (const t of r.inputs) lines.push(`input  '${t.name}': ${t.dtype} scale ${g4(t.scale)} zero point ${t.zeroPoint}${t.sqnrDb !== undefined ? ` (SQNR ${db(t.sqnrDb)} dB)` : ''}`);
+  for (const t of r.outputs) lines.push(`output '${t.name}': ${t.dtype} scale ${g4(t.scale)} zero point ${t.zeroPoint}${t.sqnrDb !== undefined ? ` (SQNR ${db(t.sqnrDb)} dB)` : ''}`);
+  lines.push('');
+  const columns: Column[] = [
+    { header: '#', align: 'right' },
+    { header: 'op' },
+    { header: 'output' },
+    { header: 'type' },
+    { header: 'weight range' },
+    { header: 'w scale', align: 'right' },
+    { header: 'activation range' },
+    { header: 'calibrated' },
+    { header: 'in scale', align: 'right' },
+    { header: 'out scale', align: 'right' },
+    { header: 'zp', align: 'right' },
+    { header: 'SQNR dB', align: 'right' },
+    { header: 'loss dB', align: 'right' },
+  ];
+  const name = (s: string): string => (s.length > 32 ? `…${s.slice(-31)}` : s);
+  const rows = r.layers.map((l) => [
+    String(l.index),
+    l.type,
+    name(l.output),
+    l.dtype === 'int16' ? '16x8' : 'int8',
+    rangeText(l.weightRange),
+    l.weightScales ? (l.weightScales.count > 1 ? `${g4(l.weightScales.min)}..${g4(l.weightScales.max)}` : g4(l.weightScales.min)) : '',
+    rangeText(l.activationRange),
+    rangeText(l.calibratedRange),
+    g4(l.inputScale),
+    g4(l.outputScale),
+    String(l.outputZeroPoint),
+    db(l.sqnrDb),
+    l.lossDb === undefined ? '' : l.lossDb.toFixed(1),
+  ]);
+  lines.push(renderTable(columns, rows));
+  if (r.worst.length > 0) {
+    lines.push('');
+    lines.push('Layers losing the most (dB below their worst input):');
+    for (const i of r.worst) {
+      const l = r.layers[i];
+      lines.push(`  #${l.index} ${l.type} '${l.output}': SQNR ${db(l.sqnrDb)} dB, loss ${l.lossDb?.toFixed(1) ?? '?'} dB`);
+    }
+  }
+  lines.push('');
+  lines.push(
+    `${r.quantizedOps} ops (${r.insertedQuantizeOps} QUANTIZE inserted); calibration ${(r.timings.calibrationMs / 1000).toFixed(2)} s, ` +
+      `quantization ${(r.timings.quantizeMs / 1000).toFixed(2)} s, SQNR evaluation on ${r.evaluationSamples} sample(s) ${(r.timings.evaluationMs / 1000).toFixed(2)} s`,
+  );
+  return lines.join('\n');
+}
+
+/** JSON for the report: Infinity (an exact layer) becomes the string "inf". */
+export function reportJson(r: QuantizationReport): string {
+  return JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? (v > 0 ? 'inf' : '-inf') : v), 2);
+}
