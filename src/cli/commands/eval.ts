@@ -141,6 +141,7 @@ export async function evalCommand(modelPath: string, opts: EvalOptions, io: CliI
   const onSigint = (): void => {
     sigints++;
     if (sigints > 1) process.exit(130);
+    io.err(`${showProgress ? '\n' : ''}interrupted: reporting the samples evaluated so far (Ctrl-C again to quit at once)`);
     controller.abort();
   };
   process.on('SIGINT', onSigint);
