@@ -151,7 +151,13 @@ export async function startQemu(options: QemuOptions): Promise<QemuSession> {
 
   const machineDesc = `QEMU ${board.qemu.machine} (board ${board.name})`;
   const describeExit = (): string => {
-    const how = exited?.signal ? `was killed by ${exited.signal}` : `exited with code ${exited?.code}`;
+    // The wrapper reports QEMU's death by signal N as exit status 128+N.
+    const code = exited?.code ?? null;
+    const how = exited?.signal
+      ? `was killed by ${exited.signal}`
+      : code !== null && code > 128
+        ? `was killed by signal ${code - 128}`
+        : `exited with code ${code}`;
     const text = output.trim();
     return `${machineDesc} ${how}${text ? `; it said:\n${text}` : ' without printing anything'}`;
   };

@@ -1,0 +1,3 @@
+import { defineBoardSuite } from './e2e-suite.js';
+
+defineBoardSuite('qemu-m3');
