@@ -139,7 +139,7 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
   const layers: LayerReport[] = g.ops.map((op) => layerInfo(g, op, precision[op.index], plan, built, cal.stats));
   const evalCount = options.evaluate === false ? 0 : options.evaluate === true || options.evaluate === undefined ? samples.length : Math.min(samples.length, Math.max(0, Math.floor(options.evaluate)));
   if (evalCount > 0) progress(`measuring per-layer SQNR on ${evalCount} sample(s)`);
-  const report = evaluateQuantization(g, cal.prepared, built.graph, built.origin, samples.slice(0, evalCount), layers, {
+  const report = evaluateQuantization(g, cal.prepared, built.graph, built.origin, built.repr, samples.slice(0, evalCount), layers, {
     method: opts.calibration,
     percentile: opts.calibration === 'percentile' ? opts.percentile : undefined,
     perChannel: opts.perChannel,
@@ -381,6 +381,8 @@ interface Built {
   graph: Graph;
   /** New op index → index of the float op it implements (-1 for inserted QUANTIZE ops). */
   origin: number[];
+  /** Added activation tensors (QUANTIZE outputs) → the float tensor they carry. */
+  repr: Map<number, number>;
   weights: Map<number, WeightInfo>;
 }
 
@@ -395,6 +397,7 @@ function buildQuantizedGraph(
   const tensors: Tensor[] = g.tensors.map((t) => ({ ...t, shape: [...t.shape] }));
   const ops: Op[] = [];
   const origin: number[] = [];
+  const repr = new Map<number, number>();
   const materialized = new Map<string, number>();
   const claimed = new Set<number>(); // original constant ids already given a quantized meaning
   const weights = new Map<number, WeightInfo>();
@@ -441,6 +444,7 @@ function buildQuantizedGraph(
       const srcId = ensure(src);
       const suffix = variant ? `requant${variant.slice(1)}` : dtype;
       id = append({ name: `${orig.name}/${suffix}`, shape: [...orig.shape], dtype, quant: quantOf(q) });
+      repr.set(id, tensor);
       ops.push({ index: ops.length, type: 'QUANTIZE', inputs: [srcId], outputs: [id], attrs: {} } as Op);
       origin.push(-1);
     }
@@ -534,7 +538,7 @@ function buildQuantizedGraph(
     outputs,
     meta: { ...(g.meta ?? {}), quantized: precision.some((p) => p === 'int16') ? 'int8+16x8' : 'int8' },
   };
-  return { graph, origin, weights };
+  return { graph, origin, repr, weights };
 }
 
 /**

@@ -5,13 +5,19 @@
  * that lose the most; rendered as a terminal table or JSON.
  *
  * SQNR = 10 log10(Σ f² / Σ (f - dequant(q))²) in dB, where f is the float model's value of the
- * tensor and q the quantized model's (both models run end to end, so errors accumulate as they
- * do on the device). "Loss" is how many dB a layer drops below the worst of its inputs.
+ * tensor and q the quantized model's, measured two ways:
+ *
+ * - end to end (`sqnrDb`): both models run whole, so errors accumulate as they do on the device;
+ * - alone (`isolatedSqnrDb`): the quantized layer is fed the float model's inputs, quantized, so
+ *   only its own error (weights, bias, requantization, output rounding and clipping) counts.
+ *
+ * The layers that lose the most are those with the lowest SQNR alone.
  */
 import type { PreparedGraph } from '../interp/interpreter.js';
 import { prepareGraph, runGraph } from '../interp/interpreter.js';
 import type { OpType } from '../ir/attrs.js';
 import type { Graph, TensorData } from '../ir/types.js';
+import { allocTensorData, elementCount } from '../ir/types.js';
 import { renderTable, type Column } from '../cli/table.js';
 import { forEachActivation, type CalibrationSample } from './calibrate.js';
 import { dequantizeValues, quantizeValues, type ActivationDType, type Range } from './qparams.js';
@@ -37,10 +43,10 @@ export interface LayerReport {
   inputZeroPoint?: number;
   outputScale: number;
   outputZeroPoint: number;
-  /** SQNR of the output in dB (Infinity when exact); absent without evaluation. */
+  /** SQNR of the output in dB, end to end (Infinity when exact); absent without evaluation. */
   sqnrDb?: number;
-  /** dB lost relative to the worst SQNR among the layer's activation inputs. */
-  lossDb?: number;
+  /** SQNR of the output in dB with the layer fed the float model's (quantized) inputs. */
+  isolatedSqnrDb?: number;
 }
 
 export interface QuantizationReport {
@@ -57,7 +63,7 @@ export interface QuantizationReport {
   inputs: { name: string; scale: number; zeroPoint: number; dtype: string; sqnrDb?: number }[];
   outputs: { name: string; scale: number; zeroPoint: number; dtype: string; sqnrDb?: number }[];
   layers: LayerReport[];
-  /** Float op indices of the (up to 5) layers that lose the most dB, worst first. */
+  /** Float op indices of the (up to 5) layers with the lowest SQNR alone, worst first. */
   worst: number[];
   /** Ops in the quantized graph, QUANTIZE ops inserted at precision boundaries included. */
   quantizedOps: number;
@@ -79,6 +85,7 @@ export function evaluateQuantization(
   floatPrepared: PreparedGraph,
   q: Graph,
   origin: number[],
+  repr: Map<number, number>,
   samples: readonly CalibrationSample[],
   layers: LayerReport[],
   base: ReportBase,
@@ -86,6 +93,8 @@ export function evaluateQuantization(
   const t0 = performance.now();
   const signal = new Float64Array(floatGraph.tensors.length);
   const noise = new Float64Array(floatGraph.tensors.length);
+  const aloneSignal = new Float64Array(floatGraph.tensors.length);
+  const aloneNoise = new Float64Array(floatGraph.tensors.length);
   const inSignal = new Float64Array(q.inputs.length);
   const inNoise = new Float64Array(q.inputs.length);
   const outSignal = new Float64Array(q.outputs.length);
@@ -126,31 +135,35 @@ export function evaluateQuantization(
         },
       });
       floatGraph.outputs.forEach((id, k) => accumulate(floatValues.get(id)!, q.outputs[k], outs[k], k, outSignal, outNoise));
+      // Each layer alone: its inputs are the float model's values, quantized as it reads them.
+      for (const step of qPrepared.steps) {
+        if (origin[step.op.index] < 0) continue;
+        const ins = step.op.inputs.map((id) => {
+          if (id < 0) return undefined;
+          const t = q.tensors[id];
+          if (t.data) return t.data;
+          const ref = floatValues.get(repr.get(id) ?? id)!;
+          return quantizeValues(ref, { scale: t.quant!.scale[0], zeroPoint: t.quant!.zeroPoint[0] }, t.dtype as ActivationDType);
+        });
+        const outs2 = step.op.outputs.map((id) => allocTensorData(q.tensors[id].dtype, elementCount(q.tensors[id].shape)));
+        step.def.evaluate(step.params, ins, outs2);
+        step.op.outputs.forEach((id, k) => {
+          const ref = floatValues.get(id);
+          if (ref) accumulate(ref, id, outs2[k], id, aloneSignal, aloneNoise);
+        });
+      }
     }
-    // Per-layer SQNR, then the loss relative to the worst input.
-    const producer = new Map<number, number>();
-    for (const op of floatGraph.ops) for (const o of op.outputs) producer.set(o, op.index);
-    const tensorSqnr = (id: number): number | undefined => {
-      const gi = floatGraph.inputs.indexOf(id);
-      if (gi >= 0) return sqnr(inSignal[gi], inNoise[gi]);
-      return producer.has(id) ? sqnr(signal[id], noise[id]) : undefined;
-    };
     for (const layer of layers) {
-      const op = floatGraph.ops[layer.index];
-      layer.sqnrDb = sqnr(signal[op.outputs[0]], noise[op.outputs[0]]);
-      const ins = op.inputs
-        .filter((i) => i >= 0 && !floatGraph.tensors[i].data && floatGraph.tensors[i].dtype === 'float32')
-        .map(tensorSqnr)
-        .filter((v): v is number => v !== undefined);
-      const worstIn = ins.length > 0 ? Math.min(...ins) : Infinity;
-      layer.lossDb = Number.isFinite(worstIn) && Number.isFinite(layer.sqnrDb) ? worstIn - layer.sqnrDb : Number.isFinite(layer.sqnrDb) ? undefined : 0;
+      const out = floatGraph.ops[layer.index].outputs[0];
+      layer.sqnrDb = sqnr(signal[out], noise[out]);
+      layer.isolatedSqnrDb = sqnr(aloneSignal[out], aloneNoise[out]);
     }
   }
   const evaluated = samples.length > 0;
   const worst = evaluated
     ? [...layers]
-        .filter((l) => l.lossDb !== undefined || (l.sqnrDb !== undefined && Number.isFinite(l.sqnrDb)))
-        .sort((a, b) => (b.lossDb ?? 0) - (a.lossDb ?? 0) || (a.sqnrDb ?? 0) - (b.sqnrDb ?? 0))
+        .filter((l) => l.isolatedSqnrDb !== undefined && Number.isFinite(l.isolatedSqnrDb))
+        .sort((a, b) => a.isolatedSqnrDb! - b.isolatedSqnrDb! || a.index - b.index)
         .slice(0, 5)
         .map((l) => l.index)
     : [];
@@ -225,7 +238,7 @@ export function formatReport(r: QuantizationReport): string {
     { header: 'out scale', align: 'right' },
     { header: 'zp', align: 'right' },
     { header: 'SQNR dB', align: 'right' },
-    { header: 'loss dB', align: 'right' },
+    { header: 'alone dB', align: 'right' },
   ];
   const name = (s: string): string => (s.length > 32 ? `…${s.slice(-31)}` : s);
   const rows = r.layers.map((l) => [
@@ -241,15 +254,15 @@ export function formatReport(r: QuantizationReport): string {
     g4(l.outputScale),
     String(l.outputZeroPoint),
     db(l.sqnrDb),
-    l.lossDb === undefined ? '' : l.lossDb.toFixed(1),
+    db(l.isolatedSqnrDb),
   ]);
   lines.push(renderTable(columns, rows));
   if (r.worst.length > 0) {
     lines.push('');
-    lines.push('Layers losing the most (dB below their worst input):');
+    lines.push('Layers losing the most (lowest SQNR with float inputs; end-to-end SQNR accumulates all earlier layers):');
     for (const i of r.worst) {
       const l = r.layers[i];
-      lines.push(`  #${l.index} ${l.type} '${l.output}': SQNR ${db(l.sqnrDb)} dB, loss ${l.lossDb?.toFixed(1) ?? '?'} dB`);
+      lines.push(`  #${l.index} ${l.type} '${l.output}': ${db(l.isolatedSqnrDb)} dB alone, ${db(l.sqnrDb)} dB end to end`);
     }
   }
   lines.push('');

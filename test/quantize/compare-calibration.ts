@@ -5,6 +5,7 @@
  *
  *   npx vite-node test/quantize/compare-calibration.ts [METHOD...] [--limit N] [--float] [--bias-correction] [--per-tensor] [--symmetric]
  *
+ * Without METHOD all four run (none with --float alone: then only the float model is evaluated).
  * Prints one JSON line per model evaluated and a table at the end.
  */
 import { quantizeGraph, type CalibrationMethod } from '../../src/quantize/index.js';
@@ -25,7 +26,7 @@ if (flag('--float')) {
   rows.push(`float      ${(f.top1 * 100).toFixed(2)}%  (${f.samples} images, ${(f.ms / 1000).toFixed(1)} s)`);
 }
 const calib = await fashionCalibration(graph, 300);
-for (const method of methods.length > 0 ? methods : CALIBRATION_METHODS) {
+for (const method of methods.length > 0 ? methods : flag('--float') ? [] : CALIBRATION_METHODS) {
   const t0 = performance.now();
   const { graph: q, report } = quantizeGraph(graph, calib, {
     calibration: method,
