@@ -163,11 +163,16 @@ export async function startQemu(options: QemuOptions): Promise<QemuSession> {
   };
 
   let client: DeviceClient | undefined;
+  const sleep = (ms: number): Promise<false> => new Promise((r) => setTimeout(() => r(false), ms));
   const kill = async (): Promise<void> => {
     closing = true;
-    killGroup(child);
+    if (exited) return;
+    // Closing the wrapper's stdin makes its watcher kill QEMU, and the wrapper then reaps it and
+    // exits: no zombie is left behind. Killing the whole group is the fallback.
     child.stdin?.destroy();
-    await Promise.race([exitPromise, new Promise((r) => setTimeout(r, 2000))]);
+    if (await Promise.race([exitPromise.then(() => true), sleep(2000)])) return;
+    killGroup(child);
+    await Promise.race([exitPromise, sleep(2000)]);
   };
   const close = async (): Promise<void> => {
     closing = true;
@@ -202,7 +207,18 @@ export async function startQemu(options: QemuOptions): Promise<QemuSession> {
     await new Promise<void>((res, rej) =>
       port.open((err) => (err ? rej(new DeviceError(`cannot open ${ptyPath} (UART of ${machineDesc}): ${err.message}`, { cause: err })) : res())),
     );
-    client = new DeviceClient(port, { portName: ptyPath, timeoutMs: options.timeoutMs, retries: options.retries, log });
+    client = new DeviceClient(port, {
+      portName: ptyPath,
+      timeoutMs: options.timeoutMs,
+      retries: options.retries,
+      log,
+      // The pty closes when QEMU dies; say why, with what QEMU printed.
+      explainStreamEnd: async (reason) => {
+        if (closing) return reason;
+        await Promise.race([exitPromise, sleep(1000)]);
+        return exited ? `${describeExit()}\n(${reason})` : reason;
+      },
+    });
     const c = client;
     void exitPromise.then(() => {
       if (!closing) c.abort(`${describeExit()}`);

@@ -46,6 +46,12 @@ export interface DeviceClientOptions {
   closeStream?: () => Promise<void> | void;
   /** Diagnostic log (frames ignored, retries). */
   log?: (line: string) => void;
+  /**
+   * When the stream fails or closes on its own, called with the plain reason; what it returns
+   * (e.g. "QEMU exited with code 1; it said: ...") becomes the error of pending and later
+   * requests. Lets a runner explain why the link went away.
+   */
+  explainStreamEnd?: (reason: string) => Promise<string> | string;
 }
 
 export interface RequestOptions {
@@ -100,8 +106,8 @@ export class DeviceClient {
     this.retries = options.retries ?? 2;
     this.decoder = new FrameDecoder();
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
-    stream.on('error', (err: Error) => this.fail(`serial port ${this.portName} failed: ${err.message}`));
-    stream.on('close', () => this.fail(`serial port ${this.portName} was closed`));
+    stream.on('error', (err: Error) => this.streamEnded(`serial port ${this.portName} failed: ${err.message}`));
+    stream.on('close', () => this.streamEnded(`serial port ${this.portName} was closed`));
   }
 
   /** Model, tensors, board, timer and build description (cached after the first call). */
@@ -350,6 +356,24 @@ export class DeviceClient {
         this.options.log?.(`ignoring frame type 0x${frame.type.toString(16)} seq ${frame.seq} from ${this.portName} (not the awaited reply)`);
       }
     }
+  }
+
+  private streamEnded(reason: string): void {
+    const explain = this.options.explainStreamEnd;
+    if (this.closed || !explain) {
+      this.fail(reason);
+      return;
+    }
+    // Refuse new requests now; fail the pending one once we know why.
+    this.closed = true;
+    this.closeReason = reason;
+    void Promise.resolve()
+      .then(() => explain(reason))
+      .catch(() => reason)
+      .then((why) => {
+        this.closeReason = why;
+        this.pending?.reject(new DeviceError(why));
+      });
   }
 
   private fail(reason: string): void {
