@@ -115,6 +115,28 @@ describe('QEMU runner failure modes', () => {
     expect(await waitFor(() => !groupAlive(wrapper), 5000)).toBe(true);
   }, 40_000);
 
+  it('reports a failing invoke, and survives a CPU fault by resetting', async () => {
+    const failing = await buildStub(join(temp.dir, 'fails'), 'qemu-m4', 'stub', { defines: ['STUB_INVOKE_FAILS'] });
+    const s1 = await startQemu({ board: 'qemu-m4', elf: failing.elf });
+    try {
+      await expect(s1.client.invoke(3)).rejects.toThrow(/rejected INVOKE: tinyml_invoke\(\) returned 3 on run 1 \(INVOKE_FAILED\)/);
+    } finally {
+      await s1.close();
+    }
+    const faulting = await buildStub(join(temp.dir, 'faults'), 'qemu-m4', 'stub', { defines: ['STUB_FAULT_ON_INVOKE'] });
+    const s2 = await startQemu({ board: 'qemu-m4', elf: faulting.elf, timeoutMs: 1000, retries: 0 });
+    try {
+      const frames: Array<{ type: number; seq: number; text: string }> = [];
+      s2.client.onFrame((f) => frames.push({ type: f.type, seq: f.seq, text: new TextDecoder().decode(f.payload.subarray(2)) }));
+      await expect(s2.client.invoke(1)).rejects.toThrow(/no valid reply to INVOKE/);
+      expect(frames).toContainEqual({ type: 0x7f, seq: 0, text: 'CPU fault; resetting' });
+      // The board rebooted and serves requests again.
+      expect((await s2.client.info({ refresh: true })).model.name).toBe('stub_model');
+    } finally {
+      await s2.close();
+    }
+  });
+
   it('refuses firmware built for another board', async () => {
     const m4 = loadBoard('qemu-m4');
     const err = await startQemu({ board: { ...m4, name: 'qemu-m4-other' }, elf: good.elf }).catch((e: unknown) => e);
