@@ -1,10 +1,18 @@
 /** The `tinyml` command line. Typed errors become one clear line on stderr and an exit code. */
 import { Command, CommanderError } from 'commander';
 import { TinymlError } from '../errors.js';
+import { buildCommand } from './commands/build.js';
+import { deployCommand } from './commands/deploy.js';
 import { inspectCommand } from './commands/inspect.js';
+import type { BuildCommandOptions } from './commands/build.js';
+import type { DeployOptions } from './commands/deploy.js';
+import type { RunOptions } from './commands/run.js';
 import { runCommand } from './commands/run.js';
+import { listBoards } from '../build/board.js';
 import type { CliIO } from './io.js';
 import { processIO } from './io.js';
+
+const boardNames = (): string => listBoards().join(', ');
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -27,7 +35,36 @@ function buildProgram(io: CliIO): Command {
     .argument('<model>', 'model file (.tflite)')
     .requiredOption('--input <file>', 'input tensor: .bin (raw bytes) or .npy; once per model input', collect)
     .option('--output <file>', 'write output tensor to .bin or .npy (default: print); once per output', collect)
-    .action((model: string, opts: { input: string[]; output?: string[] }) => runCommand(model, opts, io));
+    .option('--board <name>', 'run the generated firmware on this board instead of the host (e.g. qemu-m4)')
+    .option('--out <dir>', 'firmware project directory when --board is given')
+    .option('--port <path>', 'serial port of a physical board')
+    .option('--force', 'overwrite a non-tinyml --out directory')
+    .action((model: string, opts: RunOptions) => runCommand(model, opts, io));
+
+  program
+    .command('build')
+    .description('generate a firmware project for a board and build it; report sections, arena and fit')
+    .argument('<model>', 'model file (.tflite)')
+    .requiredOption('--board <name>', `board: ${boardNames()}`)
+    .option('--out <dir>', 'project directory (default tinyml-out/<model>-<board>)')
+    .option('--os', 'optimize for size (-Os) instead of speed (-O2)')
+    .option('--profile', 'build with per-layer timing hooks')
+    .option('--force', 'overwrite a directory that holds files tinyml did not write')
+    .option('--json', 'machine-readable output')
+    .action((model: string, opts: BuildCommandOptions) => buildCommand(model, opts, io));
+
+  program
+    .command('deploy')
+    .description('build, boot (QEMU) or connect, check against the reference, measure latency, flash and RAM')
+    .argument('<model>', 'model file (.tflite)')
+    .requiredOption('--board <name>', `board: ${boardNames()}`)
+    .option('--out <dir>', 'project directory (default tinyml-out/<model>-<board>)')
+    .option('--os', 'optimize for size (-Os)')
+    .option('--check <n>', 'random inputs compared with the reference interpreter', '3')
+    .option('--port <path>', 'serial port of a physical board')
+    .option('--force', 'overwrite a directory that holds files tinyml did not write')
+    .option('--json', 'machine-readable output')
+    .action((model: string, opts: DeployOptions) => deployCommand(model, opts, io));
 
   return program;
 }

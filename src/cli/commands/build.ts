@@ -1,0 +1,67 @@
+/** `tinyml build MODEL --board B [--out DIR] [--os] [--force]`: a firmware project, built. */
+import type { BuildResult } from '../../build/compile.js';
+import { buildModelFirmware } from '../../deploy/firmware.js';
+import type { CliIO } from '../io.js';
+import { num, renderTable } from '../table.js';
+
+export interface BuildCommandOptions {
+  board: string;
+  out?: string;
+  os?: boolean;
+  force?: boolean;
+  profile?: boolean;
+  json?: boolean;
+}
+
+export function sizeRows(build: BuildResult, arenaBytes: number): string[][] {
+  const pct = (used: number, size: number): string => `${((100 * used) / size).toFixed(1)}%`;
+  return [
+    ['.text', num(build.sections.text), 'flash'],
+    ['.rodata', num(build.sections.rodata), 'flash'],
+    ['.data', num(build.sections.data), 'flash + RAM'],
+    ['.bss', num(build.sections.bss), 'RAM'],
+    ['arena (in .bss)', num(arenaBytes), 'RAM'],
+    ['stack reserve', num(build.sections.stack), 'RAM'],
+    ['flash used', num(build.flashBytes), `${pct(build.flashBytes, build.flashSize)} of ${num(build.flashSize)}`],
+    ['RAM used', num(build.ramBytes), `${pct(build.ramBytes, build.ramSize)} of ${num(build.ramSize)}`],
+  ];
+}
+
+export async function buildCommand(modelPath: string, opts: BuildCommandOptions, io: CliIO): Promise<void> {
+  const built = await buildModelFirmware(modelPath, {
+    board: opts.board,
+    ...(opts.out ? { outDir: opts.out } : {}),
+    force: opts.force ?? false,
+    opt: opts.os ? '-Os' : '-O2',
+    profile: opts.profile ?? false,
+  });
+  const { build, compiled, project } = built;
+  if (opts.json) {
+    io.out(
+      JSON.stringify(
+        {
+          model: compiled.graph.name,
+          board: built.board.name,
+          dir: project.dir,
+          elf: build.elf,
+          opt: build.opt,
+          sections: build.sections,
+          flashBytes: build.flashBytes,
+          ramBytes: build.ramBytes,
+          arenaBytes: compiled.plan.arenaBytes,
+          arenaLowerBound: compiled.plan.lowerBound,
+          fits: true,
+        },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  io.out(`built ${compiled.graph.name} for ${built.board.name} (${build.opt}) in ${project.dir}`);
+  io.out(`firmware: ${build.elf}`);
+  io.out('');
+  io.out(renderTable([{ header: 'section' }, { header: 'bytes', align: 'right' }, { header: 'where' }], sizeRows(build, compiled.plan.arenaBytes)));
+  io.out('');
+  io.out(`fits ${built.board.name}: yes. Rebuild without tinyml: make -C ${project.dir} [OPT=-Os]`);
+}

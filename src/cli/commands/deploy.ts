@@ -1,0 +1,77 @@
+/**
+ * `tinyml deploy MODEL --board B`: build, boot (QEMU) or connect (serial), check outputs
+ * against the reference interpreter on random inputs, measure latency, print a report.
+ */
+import { MismatchError } from '../../errors.js';
+import { checkAgainstReference, measureLatency } from '../../deploy/verify.js';
+import { buildModelFirmware } from '../../deploy/firmware.js';
+import { openTargetSession } from '../../deploy/target-session.js';
+import type { CliIO } from '../io.js';
+import { num, renderTable } from '../table.js';
+import { sizeRows } from './build.js';
+
+export interface DeployOptions {
+  board: string;
+  out?: string;
+  os?: boolean;
+  force?: boolean;
+  check?: string;
+  port?: string;
+  json?: boolean;
+}
+
+export async function deployCommand(modelPath: string, opts: DeployOptions, io: CliIO): Promise<void> {
+  const cases = opts.check === undefined ? 3 : Number.parseInt(opts.check, 10);
+  const built = await buildModelFirmware(modelPath, {
+    board: opts.board,
+    ...(opts.out ? { outDir: opts.out } : {}),
+    force: opts.force ?? false,
+    opt: opts.os ? '-Os' : '-O2',
+  });
+  const { build, compiled, board } = built;
+  if (!opts.json) io.err(`built ${build.elf}; starting ${board.qemu ? `QEMU (${board.qemu.machine})` : `the board on ${opts.port}`}`);
+  const session = await openTargetSession(board, build.elf, opts.port ? { port: opts.port } : {});
+  try {
+    if (session.info.model.hash !== compiled.hash.slice(0, 16)) {
+      throw new MismatchError(`the device runs model ${session.info.model.name} (${session.info.model.hash}), not the one just built (${compiled.hash.slice(0, 16)}): was the upload skipped?`);
+    }
+    const check = await checkAgainstReference(session.client, compiled.prepared, Number.isFinite(cases) ? Math.max(0, cases) : 3);
+    const latency = await measureLatency(session.client, board);
+    const report = {
+      model: compiled.graph.name,
+      board: board.name,
+      core: board.core,
+      opt: build.opt,
+      flashBytes: build.flashBytes,
+      ramBytes: build.ramBytes,
+      arenaBytes: compiled.plan.arenaBytes,
+      arenaLowerBound: compiled.plan.lowerBound,
+      sections: build.sections,
+      latency: { unit: latency.unit, perInference: latency.perInference, ms: latency.ms, clockHz: board.clockHz, runs: latency.runs },
+      check: { cases: check.cases, matched: check.matched, mismatches: check.mismatches },
+      elf: build.elf,
+    };
+    if (opts.json) io.out(JSON.stringify(report, null, 2));
+    else {
+      io.out(`${report.model} on ${board.name} (${board.core}, ${build.opt})`);
+      io.out('');
+      io.out(
+        renderTable(
+          [{ header: 'measure' }, { header: 'value', align: 'right' }, { header: 'note' }],
+          [
+            [`latency (${latency.unit})`, num(latency.perInference), `per inference, median of ${latency.runs.length} after 1 warm-up`],
+            ['latency (ms)', latency.ms.toFixed(3), `at ${num(board.clockHz / 1e6)} MHz${latency.unit === 'instructions' ? ', one instruction per cycle' : ''}`],
+            ['check', `${check.matched}/${check.cases}`, 'random inputs bit-exact with the reference interpreter'],
+            ...sizeRows(build, compiled.plan.arenaBytes),
+          ],
+        ),
+      );
+    }
+    if (check.matched !== check.cases) {
+      const m = check.mismatches[0];
+      throw new MismatchError(`${check.cases - check.matched} of ${check.cases} cases differ from the reference interpreter (first: case ${m.case}, output ${m.output}, byte ${m.byte}: expected ${m.expected}, got ${m.got})`);
+    }
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Model file → built firmware for a board: compile the model to C, lay out the project
+ * (model, kernels, runtime, board support, Makefile), build it with make and arm-none-eabi-gcc,
+ * and report sizes and fit.
+ */
+import { basename, extname, join, resolve } from 'node:path';
+import type { Board } from '../build/board.js';
+import { loadBoard } from '../build/board.js';
+import type { BuildResult, OptLevel } from '../build/compile.js';
+import { buildFirmware } from '../build/compile.js';
+import type { FirmwareProject } from '../build/project.js';
+import { writeFirmwareProject } from '../build/project.js';
+import type { Graph } from '../ir/types.js';
+import type { CompiledModel } from './compile-model.js';
+import { compileModel, targetForCore } from './compile-model.js';
+
+export interface FirmwareOptions {
+  board: string;
+  /** Project directory (default: tinyml-out/<model>-<board> under the current directory). */
+  outDir?: string;
+  force?: boolean;
+  opt?: OptLevel;
+  /** Build with per-layer timing (PROFILE command). */
+  profile?: boolean;
+  /** Extra preprocessor defines for the firmware build. */
+  defines?: string[];
+  /** Use this graph instead of importing the file again (the file still gives name and hash). */
+  graph?: Graph;
+  /** Generate portable kernels only, whatever the core (for comparisons). */
+  portable?: boolean;
+}
+
+export interface BuiltFirmware {
+  compiled: CompiledModel;
+  board: Board;
+  project: FirmwareProject;
+  build: BuildResult;
+}
+
+export function defaultOutDir(modelPath: string, board: string): string {
+  return resolve('tinyml-out', `${basename(modelPath, extname(modelPath))}-${board}`);
+}
+
+export async function buildModelFirmware(modelPath: string, options: FirmwareOptions): Promise<BuiltFirmware> {
+  const board = loadBoard(options.board);
+  const target = options.portable ? { core: board.core, dsp: false, mve: false } : targetForCore(board.core);
+  const compiled = await compileModel(modelPath, { target, ...(options.graph ? { graph: options.graph } : {}) });
+  const project = await writeFirmwareProject({
+    outDir: options.outDir ?? defaultOutDir(modelPath, board.name),
+    board,
+    modelFiles: compiled.generated.files,
+    kernelFiles: compiled.generated.kernelFiles,
+    force: options.force ?? false,
+    ...(options.defines ? { defines: options.defines } : {}),
+  });
+  const build = await buildFirmware(project.dir, { ...(options.opt ? { opt: options.opt } : {}), profile: options.profile ?? false });
+  return { compiled, board, project, build };
+}
+
+export function firmwareElf(built: BuiltFirmware): string {
+  return built.build.elf ?? join(built.project.dir, 'build', 'firmware.elf');
+}
