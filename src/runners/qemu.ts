@@ -36,6 +36,8 @@ export interface QemuOptions {
   timeoutMs?: number;
   /** Request retries for the returned client (default 2). */
   retries?: number;
+  /** Per-attempt timeout of INVOKE/PROFILE for the returned client, ms (default 60000). */
+  invokeTimeoutMs?: number;
   /** Extra QEMU arguments (after the board's). */
   extraArgs?: string[];
   /** Environment for finding QEMU (TINYML_QEMU, PATH). */
@@ -211,6 +213,7 @@ export async function startQemu(options: QemuOptions): Promise<QemuSession> {
       portName: ptyPath,
       timeoutMs: options.timeoutMs,
       retries: options.retries,
+      invokeTimeoutMs: options.invokeTimeoutMs,
       log,
       // The pty closes when QEMU dies; say why, with what QEMU printed.
       explainStreamEnd: async (reason) => {

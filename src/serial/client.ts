@@ -42,6 +42,12 @@ export interface DeviceClientOptions {
   timeoutMs?: number;
   /** Attempts after the first one when a reply times out or arrives corrupted (default 2). */
   retries?: number;
+  /**
+   * Per-attempt timeout for requests that run the model (INVOKE, the first PROFILE page), ms
+   * (default: the larger of timeoutMs and 60000). Inference can take seconds on a big model
+   * under QEMU; retrying a slow INVOKE early would only queue a second one behind it.
+   */
+  invokeTimeoutMs?: number;
   /** Called to release the stream on close() (default: the stream's close() if any, else destroy()). */
   closeStream?: () => Promise<void> | void;
   /** Diagnostic log (frames ignored, retries). */
@@ -85,6 +91,7 @@ export class DeviceClient {
   readonly portName: string;
   private readonly timeoutMs: number;
   private readonly retries: number;
+  private readonly invokeTimeoutMs: number;
   private readonly decoder: FrameDecoder;
   private seq = 0;
   private pending: Pending | undefined;
@@ -104,6 +111,7 @@ export class DeviceClient {
     this.portName = options.portName ?? 'the device stream';
     this.timeoutMs = options.timeoutMs ?? 2000;
     this.retries = options.retries ?? 2;
+    this.invokeTimeoutMs = options.invokeTimeoutMs ?? Math.max(this.timeoutMs, 60_000);
     this.decoder = new FrameDecoder();
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('error', (err: Error) => this.streamEnded(`serial port ${this.portName} failed: ${err.message}`));
@@ -160,7 +168,7 @@ export class DeviceClient {
     const ticks: number[] = [];
     while (ticks.length < count) {
       const n = Math.min(MAX_INVOKE_COUNT, count - ticks.length);
-      const reply = await this.request(MSG.INVOKE, encodeInvoke(n), options);
+      const reply = await this.request(MSG.INVOKE, encodeInvoke(n), { timeoutMs: this.invokeTimeoutMs, ...options });
       const got = this.parse('INVOKE', () => parseInvokeReply(reply.payload));
       if (got.length !== n) throw new DeviceError(`INVOKE on ${this.portName} returned ${got.length} timings for ${n} runs`);
       ticks.push(...got);
@@ -193,7 +201,8 @@ export class DeviceClient {
     let totalTicks = 0;
     let numLayers = 0;
     do {
-      const reply = await this.request(MSG.PROFILE, encodeProfile(layerTicks.length), options);
+      const first = layerTicks.length === 0;
+      const reply = await this.request(MSG.PROFILE, encodeProfile(layerTicks.length), first ? { timeoutMs: this.invokeTimeoutMs, ...options } : options);
       const page = this.parse('PROFILE', () => parseProfilePage(reply.payload));
       if (page.first !== layerTicks.length || (page.ticks.length === 0 && page.numLayers > layerTicks.length)) {
         throw new DeviceError(`PROFILE reply from ${this.portName} is inconsistent`);

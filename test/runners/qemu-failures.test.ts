@@ -124,7 +124,7 @@ describe('QEMU runner failure modes', () => {
       await s1.close();
     }
     const faulting = await buildStub(join(temp.dir, 'faults'), 'qemu-m4', 'stub', { defines: ['STUB_FAULT_ON_INVOKE'] });
-    const s2 = await startQemu({ board: 'qemu-m4', elf: faulting.elf, timeoutMs: 1000, retries: 0 });
+    const s2 = await startQemu({ board: 'qemu-m4', elf: faulting.elf, timeoutMs: 1000, invokeTimeoutMs: 1000, retries: 0 });
     try {
       const frames: Array<{ type: number; seq: number; text: string }> = [];
       s2.client.onFrame((f) => frames.push({ type: f.type, seq: f.seq, text: new TextDecoder().decode(f.payload.subarray(2)) }));

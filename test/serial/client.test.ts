@@ -10,7 +10,12 @@ function setup(opts: { inputs?: number[]; outputs?: number[]; timeoutMs?: number
     (opts.inputs ?? [3000]).map((n, i) => tensor(`in${i}`, n)),
     (opts.outputs ?? [3000, 12]).map((n, i) => tensor(`out${i}`, n)),
   );
-  const client = new DeviceClient(dev.hostSide, { portName: '/dev/mock0', timeoutMs: opts.timeoutMs ?? 200, retries: opts.retries ?? 2 });
+  const client = new DeviceClient(dev.hostSide, {
+    portName: '/dev/mock0',
+    timeoutMs: opts.timeoutMs ?? 200,
+    invokeTimeoutMs: opts.timeoutMs ?? 200,
+    retries: opts.retries ?? 2,
+  });
   return { dev, client };
 }
 
@@ -70,6 +75,15 @@ describe('DeviceClient', () => {
     expect(dev.received.filter((f) => f.type === MSG.INVOKE)).toHaveLength(3);
     // each attempt had its own seq
     expect(new Set(dev.received.map((f) => f.seq)).size).toBe(3);
+  });
+
+  it('gives INVOKE its own, longer timeout (inference can be slow)', async () => {
+    const dev = new MockDevice([tensor('x', 4)], [tensor('y', 4)]);
+    const client = new DeviceClient(dev.hostSide, { portName: '/dev/mock1', timeoutMs: 100 });
+    dev.delayMs = 300;
+    expect(await client.invoke(1)).toEqual([1234]);
+    expect(client.stats.retries).toBe(0);
+    await expect(client.request(MSG.INFO, new Uint8Array(0), { retries: 0 })).rejects.toThrow(/no valid reply to INFO .*100 ms each/);
   });
 
   it('retries after a lost reply and succeeds', async () => {

@@ -25,6 +25,8 @@ export class MockDevice {
   /** Answer the next request with this error code (once). */
   errorNext: { code: number; message: string } | undefined;
   invokeTicks = 1234;
+  /** Delay before each reply, ms. */
+  delayMs = 0;
   private lastSeq = 0;
   private readonly decoder = new FrameDecoder();
 
@@ -57,7 +59,9 @@ export class MockDevice {
     const out = new Uint8Array(this.noise.length + f.length);
     out.set(this.noise);
     out.set(f, this.noise.length);
-    setImmediate(() => this.hostSide.push(Buffer.from(out)));
+    const push = (): void => void this.hostSide.push(Buffer.from(out));
+    if (this.delayMs > 0) setTimeout(push, this.delayMs);
+    else setImmediate(push);
   }
 
   private error(seq: number, reqType: number, code: number, message: string): void {
