@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { TinymlError } from '../errors.js';
 import { buildCommand } from './commands/build.js';
 import { deployCommand } from './commands/deploy.js';
+import type { EvalOptions } from './commands/eval.js';
+import { evalCommand } from './commands/eval.js';
 import { inspectCommand } from './commands/inspect.js';
 import type { BuildCommandOptions } from './commands/build.js';
 import type { DeployOptions } from './commands/deploy.js';
@@ -65,6 +67,26 @@ function buildProgram(io: CliIO): Command {
     .option('--force', 'overwrite a directory that holds files tinyml did not write')
     .option('--json', 'machine-readable output')
     .action((model: string, opts: DeployOptions) => deployCommand(model, opts, io));
+
+  program
+    .command('eval')
+    .description('accuracy, confusion matrix and latency over a labelled dataset, on the host or a board')
+    .argument('<model>', 'model file (.tflite or .onnx)')
+    .option('--board <name>', 'where to run: host (reference interpreter) or a board', 'host')
+    .requiredOption('--data <file>', 'samples: IDX (gz or not), .npy or .npz')
+    .option('--labels <file>', 'labels: IDX or .npy (optional for .npz and MNIST-named IDX files)')
+    .option('--data-key <name>', 'samples array inside an .npz')
+    .option('--labels-key <name>', 'labels array inside an .npz')
+    .option('--scale <x>', 'multiply raw values, e.g. 1/255')
+    .option('--mean <list>', 'subtract: scalar or per-channel comma list')
+    .option('--std <list>', 'divide: scalar or per-channel comma list')
+    .option('--limit <n>', 'first N samples only')
+    .option('--jobs <n>', 'parallel runners (host worker threads, or QEMU instances)')
+    .option('--json', 'machine-readable output')
+    .option('--no-progress', 'no progress bar')
+    .action(async (model: string, opts: EvalOptions) => {
+      await evalCommand(model, opts, io);
+    });
 
   return program;
 }
