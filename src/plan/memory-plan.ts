@@ -68,31 +68,89 @@ export function planMemory(graph: Graph, options: { alignment?: number } = {}): 
   });
   for (const id of graph.outputs) touch(id, nOps);
 
-  const list = [...buffers.values()].sort((a, b) => b.size - a.size || a.firstUse - b.firstUse);
-  const placed: BufferPlan[] = [];
-  let arenaBytes = 0;
-  for (const b of list) {
-    const conflicts = placed
-      .filter((p) => p.firstUse <= b.lastUse && b.firstUse <= p.lastUse)
-      .sort((x, y) => x.offset - y.offset);
-    let offset = 0;
-    for (const c of conflicts) {
-      if (offset + b.size <= c.offset) break;
-      offset = Math.max(offset, alignUp(c.offset + c.size, alignment));
-    }
-    b.offset = offset;
-    placed.push(b);
-    arenaBytes = Math.max(arenaBytes, alignUp(offset + b.size, alignment));
-  }
+  const list = [...buffers.values()];
   let lowerBound = 0;
   for (let k = -1; k <= nOps; k++) {
     let live = 0;
     for (const b of list) if (b.firstUse <= k && k <= b.lastUse) live += b.size;
     lowerBound = Math.max(lowerBound, live);
   }
+  // Two strategies; keep the smaller arena. Greedy-by-size is robust on branching graphs;
+  // two-ended placement reaches the lower bound on chains, where greedy fragments.
+  const greedy = placeGreedyBySize(list, alignment);
+  const twoEnded = placeTwoEnded(list, alignment, alignUp(lowerBound, alignment));
+  const best = twoEnded && twoEnded.arena < greedy.arena ? twoEnded : greedy;
+  list.forEach((b, i) => (b.offset = best.offsets[i]));
+  const arenaBytes = best.arena;
   const offsets = new Map<number, number>();
   for (const b of list) for (const t of b.tensors) offsets.set(t, b.offset);
   return { arenaBytes, alignment, buffers: list, offsets, lowerBound };
+}
+
+interface Placement {
+  offsets: number[];
+  arena: number;
+}
+
+const overlapsInTime = (a: BufferPlan, b: BufferPlan): boolean => a.firstUse <= b.lastUse && b.firstUse <= a.lastUse;
+
+/** Largest first, each at the lowest aligned offset free for its whole lifetime (TFLM's greedy planner). */
+function placeGreedyBySize(list: BufferPlan[], alignment: number): Placement {
+  const order = list.map((_, i) => i).sort((a, b) => list[b].size - list[a].size || list[a].firstUse - list[b].firstUse);
+  const offsets = new Array<number>(list.length).fill(0);
+  const placed: number[] = [];
+  let arena = 0;
+  for (const i of order) {
+    const b = list[i];
+    const conflicts = placed.filter((j) => overlapsInTime(list[j], b)).sort((x, y) => offsets[x] - offsets[y]);
+    let offset = 0;
+    for (const j of conflicts) {
+      if (offset + b.size <= offsets[j]) break;
+      offset = Math.max(offset, alignUp(offsets[j] + list[j].size, alignment));
+    }
+    offsets[i] = offset;
+    placed.push(i);
+    arena = Math.max(arena, alignUp(offset + b.size, alignment));
+  }
+  return { offsets, arena };
+}
+
+/**
+ * In order of first use, each buffer goes to the lowest or the highest free place inside a fixed
+ * arena of `target` bytes, on the side away from the buffer placed just before it (which is
+ * usually its producer's input). On a chain this ping-pongs between the two ends and fits in the
+ * lower bound; returns null when some buffer does not fit.
+ */
+function placeTwoEnded(list: BufferPlan[], alignment: number, target: number): Placement | null {
+  const order = list.map((_, i) => i).sort((a, b) => list[a].firstUse - list[b].firstUse || list[b].size - list[a].size);
+  const offsets = new Array<number>(list.length).fill(0);
+  const placed: number[] = [];
+  let lastCenter = target; // first buffer goes to the bottom
+  for (const i of order) {
+    const b = list[i];
+    const busy = placed
+      .filter((j) => overlapsInTime(list[j], b))
+      .map((j) => [offsets[j], offsets[j] + list[j].size] as const)
+      .sort((x, y) => x[0] - y[0]);
+    // Free gaps inside [0, target).
+    const gaps: [number, number][] = [];
+    let cursor = 0;
+    for (const [lo, hi] of busy) {
+      if (lo > cursor) gaps.push([cursor, lo]);
+      cursor = Math.max(cursor, alignUp(hi, alignment));
+    }
+    if (cursor < target) gaps.push([cursor, target]);
+    const fits = gaps.filter(([lo, hi]) => lo + b.size <= hi);
+    if (fits.length === 0) return null;
+    const low = fits[0][0];
+    const topGap = fits[fits.length - 1];
+    const high = Math.floor((topGap[1] - b.size) / alignment) * alignment;
+    const useHigh = lastCenter < target / 2 && high >= topGap[0];
+    offsets[i] = useHigh ? high : low;
+    lastCenter = offsets[i] + b.size / 2;
+    placed.push(i);
+  }
+  return { offsets, arena: target };
 }
 
 /** Throws if two tensors that are alive at the same time overlap in the arena (a planner bug). */

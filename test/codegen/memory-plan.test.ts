@@ -29,3 +29,14 @@ describe('static memory plan', () => {
     expect(plan.offsets.get(reshape.outputs[0])).toBe(plan.offsets.get(reshape.inputs[0]));
   });
 });
+
+describe('planner reaches the lower bound on chains', () => {
+  for (const id of ['vww_96_int8', 'kws_ref_model', 'ad01_int8']) {
+    it(`${id}: arena equals the largest live set (rounded to the alignment)`, async () => {
+      const g = await importTfliteFile(sharedPath(reference.models[id].model));
+      const plan = planMemory(g);
+      checkPlan(plan);
+      expect(plan.arenaBytes).toBe(Math.ceil(plan.lowerBound / plan.alignment) * plan.alignment);
+    });
+  }
+});
