@@ -5,6 +5,8 @@ import { buildCommand } from './commands/build.js';
 import { deployCommand } from './commands/deploy.js';
 import type { EvalOptions } from './commands/eval.js';
 import { evalCommand } from './commands/eval.js';
+import type { QuantizeCommandOptions } from './commands/quantize.js';
+import { quantizeCommand } from './commands/quantize.js';
 import { inspectCommand } from './commands/inspect.js';
 import type { BuildCommandOptions } from './commands/build.js';
 import type { DeployOptions } from './commands/deploy.js';
@@ -86,6 +88,29 @@ function buildProgram(io: CliIO): Command {
     .option('--no-progress', 'no progress bar')
     .action(async (model: string, opts: EvalOptions) => {
       await evalCommand(model, opts, io);
+    });
+
+  program
+    .command('quantize')
+    .description('post-training quantization of a float model (.onnx, float32 .tflite) to an int8 .tflite')
+    .argument('<model>', 'float model (.onnx or float32 .tflite)')
+    .requiredOption('--calib <file>', 'calibration samples: IDX (gz or not), .npy or .npz; labels not needed')
+    .option('--calib-key <name>', 'array name inside an .npz')
+    .option('--out <file>', 'output .tflite (default: <model stem>.int8.tflite next to the model)')
+    .option('--per-tensor', 'one weight scale per tensor instead of per output channel')
+    .option('--calibration <method>', 'minmax | percentile | mse | entropy (default minmax)')
+    .option('--percentile <p>', 'for --calibration percentile (default 99.99)')
+    .option('--symmetric', 'symmetric int8 activations (zero point 0)')
+    .option('--int16 [layers]', '16x8: whole model, or comma-separated op indices / output tensor names')
+    .option('--bias-correction', 'correct biases for the mean error of weight quantization')
+    .option('--calib-limit <n>', 'calibrate on the first N samples (default 300)')
+    .option('--scale <s>', 'multiply raw values, e.g. 1/255')
+    .option('--mean <m>', 'subtract: scalar or per channel')
+    .option('--std <s>', 'divide: scalar or per channel')
+    .option('--json', 'print the report as JSON')
+    .option('--force', 'overwrite --out if it exists')
+    .action(async (model: string, opts: QuantizeCommandOptions) => {
+      await quantizeCommand(model, opts, io);
     });
 
   return program;
