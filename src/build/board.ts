@@ -38,10 +38,36 @@ export interface BoardTimer {
   note?: string;
 }
 
+/** UART peripherals with a driver in boards/: Arm's CMSDK APB UART, Nordic's nRF52 UARTE (EasyDMA). */
+export type UartKind = 'cmsdk-apb-uart' | 'nrf52-uarte';
+
 export interface BoardUart {
-  kind: 'cmsdk-apb-uart';
+  kind: UartKind;
   base: number;
   baud: number;
+  description: string;
+  /** Pins of a physical board's link, e.g. { tx: 'P1.03', rx: 'P1.10' } (documentation). */
+  pins?: { tx: string; rx: string };
+}
+
+/**
+ * How a physical board is programmed. 'bossac': a SAM-BA bootloader on the board's USB port
+ * (Arduino boards), entered with a 1200-bps "touch" on the running application's port.
+ */
+export interface BoardFlasher {
+  kind: 'bossac';
+  /** USB IDs of the board's serial ports, for auto-detection. */
+  usb: {
+    vendorId: number;
+    /** Product IDs the board has while its bootloader runs (the port bossac talks to). */
+    bootloaderProductIds: number[];
+    /** Product IDs of an application with a USB serial port (a 1200-bps touch starts the bootloader). */
+    applicationProductIds: number[];
+  };
+  /** Whether opening an application port at 1200 bps and closing it restarts into the bootloader. */
+  touch1200: boolean;
+  /** bossac --offset, when the bootloader does not place the image itself. */
+  offset?: number;
   description: string;
 }
 
@@ -76,6 +102,8 @@ export interface Board {
   timer: BoardTimer;
   /** How to run it under QEMU; absent for physical boards. */
   qemu?: BoardQemu;
+  /** How to program a physical board (absent: the user flashes it by other means). */
+  flasher?: BoardFlasher;
   /** Board C sources, relative to the board folder (shared ones as "../common/x.c"). */
   sources: string[];
   /** Board headers the sources need, relative to the board folder. */
@@ -154,7 +182,7 @@ export function parseBoard(raw: unknown, where: string, dir: string, options: { 
     clockHz: v.positive(o.clockHz, 'clockHz'),
     clockNote: v.optionalString(o.clockNote, 'clockNote'),
     uart: {
-      kind: v.oneOf(uartObj.kind, 'uart.kind', ['cmsdk-apb-uart'] as const),
+      kind: v.oneOf(uartObj.kind, 'uart.kind', ['cmsdk-apb-uart', 'nrf52-uarte'] as const),
       base: v.address(uartObj.base, 'uart.base'),
       baud: v.positive(uartObj.baud, 'uart.baud'),
       description: v.string(uartObj.description, 'uart.description'),
@@ -174,6 +202,11 @@ export function parseBoard(raw: unknown, where: string, dir: string, options: { 
     linkerScripts: v.stringArray(o.linkerScripts, 'linkerScripts'),
     dir,
   };
+  if (uartObj.pins !== undefined) {
+    const pins = v.object(uartObj.pins, 'uart.pins');
+    board.uart.pins = { tx: v.string(pins.tx, 'uart.pins.tx'), rx: v.string(pins.rx, 'uart.pins.rx') };
+  }
+  if (o.flasher !== undefined) board.flasher = parseFlasher(v, o.flasher);
   if (o.qemu !== undefined) {
     const q = v.object(o.qemu, 'qemu');
     board.qemu = {
@@ -204,6 +237,35 @@ export function parseBoard(raw: unknown, where: string, dir: string, options: { 
   }
   ticksPerUnitRatio(board); // validates that it is a usable fraction
   return board;
+}
+
+function parseFlasher(v: Validator, raw: unknown): BoardFlasher {
+  const f = v.object(raw, 'flasher');
+  const kind = v.oneOf(f.kind, 'flasher.kind', ['bossac'] as const);
+  const usb = v.object(f.usb, 'flasher.usb');
+  const usbId = (x: unknown, field: string): number => {
+    const n = v.uint(x, field);
+    if (n > 0xffff) v.fail(field, 'must be a 16-bit USB ID');
+    return n;
+  };
+  const ids = (x: unknown, field: string): number[] => {
+    if (!Array.isArray(x)) v.fail(field, 'must be an array of USB product IDs');
+    return x.map((e, i) => usbId(e, `${field}[${i}]`));
+  };
+  if (f.touch1200 !== undefined && typeof f.touch1200 !== 'boolean') v.fail('flasher.touch1200', 'must be true or false');
+  const flasher: BoardFlasher = {
+    kind,
+    usb: {
+      vendorId: usbId(usb.vendorId, 'flasher.usb.vendorId'),
+      bootloaderProductIds: ids(usb.bootloaderProductIds, 'flasher.usb.bootloaderProductIds'),
+      applicationProductIds: usb.applicationProductIds === undefined ? [] : ids(usb.applicationProductIds, 'flasher.usb.applicationProductIds'),
+    },
+    touch1200: f.touch1200 === true,
+    description: v.string(f.description, 'flasher.description'),
+  };
+  if (flasher.usb.bootloaderProductIds.length === 0) v.fail('flasher.usb.bootloaderProductIds', 'must list at least one product ID');
+  if (f.offset !== undefined) flasher.offset = v.uint(f.offset, 'flasher.offset');
+  return flasher;
 }
 
 /** The board's ticks-per-unit as an exact fraction num/den (both fit in uint32). */

@@ -1,0 +1,146 @@
+/*
+ * The few nRF52840 and Cortex-M4 registers the nano33 board support touches.
+ *
+ * Addresses and bit positions: nRF52840 Product Specification v1.x (instantiation table and the
+ * CLOCK, GPIO, UARTE, TIMER, PPI and NVMC chapters), cross-checked against Nordic's nrf52840.svd
+ * and nrf52840_bitfields.h; core registers: Armv7-M Architecture Reference Manual (SCB, NVIC,
+ * SysTick, DWT, CoreDebug).
+ *
+ * Peripheral bases can be overridden with -D (a host-side test can point them at plain memory).
+ */
+#ifndef NANO33_NRF52840_REGS_H
+#define NANO33_NRF52840_REGS_H
+
+#include <stdint.h>
+
+#define NRF_REG(base, off) (*(volatile uint32_t *)(uintptr_t)((base) + (off)))
+
+/* ---- peripheral bases (PS, "Instantiation") ---- */
+#ifndef NRF_CLOCK_BASE
+#define NRF_CLOCK_BASE 0x40000000u  /* CLOCK (shares its ID and base with POWER) */
+#endif
+#ifndef NRF_UARTE0_BASE
+#define NRF_UARTE0_BASE 0x40002000u /* UARTE0 (the legacy UART0 shares the base) */
+#endif
+#ifndef NRF_TIMER2_BASE
+#define NRF_TIMER2_BASE 0x4000A000u /* TIMER2 (TIMER0 0x40008000, TIMER1 0x40009000) */
+#endif
+#ifndef NRF_NVMC_BASE
+#define NRF_NVMC_BASE 0x4001E000u
+#endif
+#ifndef NRF_PPI_BASE
+#define NRF_PPI_BASE 0x4001F000u
+#endif
+#ifndef NRF_P1_BASE
+#define NRF_P1_BASE 0x50000300u     /* GPIO port 1 (P0 is at 0x50000000) */
+#endif
+
+/* ---- CLOCK ---- */
+#define CLOCK_TASKS_HFCLKSTART NRF_REG(NRF_CLOCK_BASE, 0x000u)
+#define CLOCK_EVENTS_HFCLKSTARTED NRF_REG(NRF_CLOCK_BASE, 0x100u)
+#define CLOCK_HFCLKSTAT NRF_REG(NRF_CLOCK_BASE, 0x40Cu)
+#define CLOCK_HFCLKSTAT_SRC_XTAL (1u << 0)
+#define CLOCK_HFCLKSTAT_STATE_RUNNING (1u << 16)
+
+/* ---- NVMC ---- */
+#define NVMC_ICACHECNF NRF_REG(NRF_NVMC_BASE, 0x540u)
+#define NVMC_ICACHECNF_CACHEEN (1u << 0)
+
+/* ---- GPIO port 1 ---- */
+#define P1_OUTSET NRF_REG(NRF_P1_BASE, 0x508u)
+#define P1_PIN_CNF(pin) NRF_REG(NRF_P1_BASE, 0x700u + 4u * (uint32_t)(pin))
+#define GPIO_PIN_CNF_DIR_OUTPUT (1u << 0)
+#define GPIO_PIN_CNF_INPUT_DISCONNECT (1u << 1)
+#define GPIO_PIN_CNF_PULL_UP (3u << 2)
+
+/* ---- UARTE0 ---- */
+#define UARTE_TASKS_STARTRX NRF_REG(NRF_UARTE0_BASE, 0x000u)
+#define UARTE_TASKS_STOPRX NRF_REG(NRF_UARTE0_BASE, 0x004u)
+#define UARTE_TASKS_STARTTX NRF_REG(NRF_UARTE0_BASE, 0x008u)
+#define UARTE_TASKS_STOPTX NRF_REG(NRF_UARTE0_BASE, 0x00Cu)
+#define UARTE_EVENTS_RXDRDY_OFFSET 0x108u
+#define UARTE_EVENTS_RXDRDY NRF_REG(NRF_UARTE0_BASE, UARTE_EVENTS_RXDRDY_OFFSET)
+#define UARTE_EVENTS_ENDRX NRF_REG(NRF_UARTE0_BASE, 0x110u)
+#define UARTE_EVENTS_ENDTX NRF_REG(NRF_UARTE0_BASE, 0x120u)
+#define UARTE_EVENTS_ERROR NRF_REG(NRF_UARTE0_BASE, 0x124u)
+#define UARTE_EVENTS_RXTO NRF_REG(NRF_UARTE0_BASE, 0x144u)
+#define UARTE_EVENTS_RXSTARTED NRF_REG(NRF_UARTE0_BASE, 0x14Cu)
+#define UARTE_EVENTS_TXSTARTED NRF_REG(NRF_UARTE0_BASE, 0x150u)
+#define UARTE_EVENTS_TXSTOPPED NRF_REG(NRF_UARTE0_BASE, 0x158u)
+#define UARTE_SHORTS NRF_REG(NRF_UARTE0_BASE, 0x200u)
+#define UARTE_SHORTS_ENDRX_STARTRX (1u << 5)
+#define UARTE_INTENCLR NRF_REG(NRF_UARTE0_BASE, 0x308u)
+#define UARTE_ERRORSRC NRF_REG(NRF_UARTE0_BASE, 0x480u)
+#define UARTE_ENABLE NRF_REG(NRF_UARTE0_BASE, 0x500u)
+#define UARTE_ENABLE_ENABLED 8u
+#define UARTE_PSEL_RTS NRF_REG(NRF_UARTE0_BASE, 0x508u)
+#define UARTE_PSEL_TXD NRF_REG(NRF_UARTE0_BASE, 0x50Cu)
+#define UARTE_PSEL_CTS NRF_REG(NRF_UARTE0_BASE, 0x510u)
+#define UARTE_PSEL_RXD NRF_REG(NRF_UARTE0_BASE, 0x514u)
+#define UARTE_PSEL_DISCONNECTED 0xFFFFFFFFu
+/* PSEL value: PIN in bits 0-4, PORT in bit 5, CONNECT (bit 31) = 0 means connected. */
+#define UARTE_PSEL(port, pin) (((uint32_t)(port) << 5) | (uint32_t)(pin))
+#define UARTE_BAUDRATE NRF_REG(NRF_UARTE0_BASE, 0x524u)
+#define UARTE_RXD_PTR NRF_REG(NRF_UARTE0_BASE, 0x534u)
+#define UARTE_RXD_MAXCNT NRF_REG(NRF_UARTE0_BASE, 0x538u)
+#define UARTE_TXD_PTR NRF_REG(NRF_UARTE0_BASE, 0x544u)
+#define UARTE_TXD_MAXCNT NRF_REG(NRF_UARTE0_BASE, 0x548u)
+#define UARTE_CONFIG NRF_REG(NRF_UARTE0_BASE, 0x56Cu)
+
+/* BAUDRATE register values (PS, UARTE BAUDRATE; not a linear function of the rate). */
+#define UARTE_BAUDRATE_9600 0x00275000u
+#define UARTE_BAUDRATE_19200 0x004EA000u
+#define UARTE_BAUDRATE_38400 0x009D0000u
+#define UARTE_BAUDRATE_57600 0x00EB0000u
+#define UARTE_BAUDRATE_115200 0x01D60000u
+#define UARTE_BAUDRATE_230400 0x03B00000u
+#define UARTE_BAUDRATE_460800 0x07400000u
+#define UARTE_BAUDRATE_921600 0x0F000000u
+#define UARTE_BAUDRATE_1000000 0x10000000u
+
+/* ---- TIMER2 (counts UARTE RXDRDY events through PPI) ---- */
+#define TIMER_TASKS_START NRF_REG(NRF_TIMER2_BASE, 0x000u)
+#define TIMER_TASKS_STOP NRF_REG(NRF_TIMER2_BASE, 0x004u)
+#define TIMER_TASKS_COUNT_OFFSET 0x008u
+#define TIMER_TASKS_CLEAR NRF_REG(NRF_TIMER2_BASE, 0x00Cu)
+#define TIMER_TASKS_CAPTURE0 NRF_REG(NRF_TIMER2_BASE, 0x040u)
+#define TIMER_SHORTS NRF_REG(NRF_TIMER2_BASE, 0x200u)
+#define TIMER_INTENCLR NRF_REG(NRF_TIMER2_BASE, 0x308u)
+#define TIMER_MODE NRF_REG(NRF_TIMER2_BASE, 0x504u)
+#define TIMER_MODE_LOW_POWER_COUNTER 2u
+#define TIMER_BITMODE NRF_REG(NRF_TIMER2_BASE, 0x508u)
+#define TIMER_BITMODE_32BIT 3u
+#define TIMER_CC0 NRF_REG(NRF_TIMER2_BASE, 0x540u)
+
+/* ---- PPI ---- */
+#define PPI_CHENSET NRF_REG(NRF_PPI_BASE, 0x504u)
+#define PPI_CHENCLR NRF_REG(NRF_PPI_BASE, 0x508u)
+#define PPI_CH_EEP(n) NRF_REG(NRF_PPI_BASE, 0x510u + 8u * (uint32_t)(n))
+#define PPI_CH_TEP(n) NRF_REG(NRF_PPI_BASE, 0x514u + 8u * (uint32_t)(n))
+
+/* ---- Cortex-M4 core ---- */
+#ifndef CORE_SCS_BASE
+#define CORE_SCS_BASE 0xE000E000u
+#endif
+#ifndef CORE_DWT_BASE
+#define CORE_DWT_BASE 0xE0001000u
+#endif
+#define SYST_CSR NRF_REG(CORE_SCS_BASE, 0x010u)
+#define NVIC_ICER(n) NRF_REG(CORE_SCS_BASE, 0x180u + 4u * (uint32_t)(n))
+#define NVIC_ICPR(n) NRF_REG(CORE_SCS_BASE, 0x280u + 4u * (uint32_t)(n))
+#define SCB_ICSR NRF_REG(CORE_SCS_BASE, 0xD04u)
+#define SCB_ICSR_PENDSTCLR (1u << 25)
+#define SCB_ICSR_PENDSVCLR (1u << 27)
+#define SCB_VTOR NRF_REG(CORE_SCS_BASE, 0xD08u)
+#define SCB_AIRCR NRF_REG(CORE_SCS_BASE, 0xD0Cu)
+#define SCB_CPACR NRF_REG(CORE_SCS_BASE, 0xD88u)
+#define COREDEBUG_DEMCR NRF_REG(CORE_SCS_BASE, 0xDFCu)
+#define COREDEBUG_DEMCR_TRCENA (1u << 24)
+#define DWT_CTRL NRF_REG(CORE_DWT_BASE, 0x000u)
+#define DWT_CTRL_CYCCNTENA (1u << 0)
+#define DWT_CYCCNT NRF_REG(CORE_DWT_BASE, 0x004u)
+
+/* Board-internal: drains the UART transmitter (used by the fault handler before it resets). */
+void nano33_uart_flush(void);
+
+#endif /* NANO33_NRF52840_REGS_H */
