@@ -1,0 +1,55 @@
+/*
+ * conv2d_dsp.h - CONV_2D (int8, groups = 1) for cores with the DSP extension: im2col of four
+ * output pixels at a time into int16 columns, then a 1x4 register-blocked matrix multiply with
+ * SMLAD (one weight word expanded once, used for four pixels). 1x1 stride-1 convolutions skip
+ * the window logic (the columns are the pixels themselves). Bit-exact with tinyml_conv2d_s8.
+ *
+ * Weights: [output_depth][k4 * 4] int8, each row the OHWI filter padded with zeros to a
+ * multiple of 4. Requantization constants and bias' (input offset folded in) come from the
+ * generator; see tinyml_dsp.h.
+ */
+#ifndef TINYML_CONV2D_DSP_H
+#define TINYML_CONV2D_DSP_H
+
+#include <stdint.h>
+
+#include "tinyml_dsp.h"
+
+typedef struct {
+  int32_t batches;
+  int32_t input_height;
+  int32_t input_width;
+  int32_t input_depth;
+  int32_t filter_height;
+  int32_t filter_width;
+  int32_t stride_height;
+  int32_t stride_width;
+  int32_t dilation_height;
+  int32_t dilation_width;
+  int32_t pad_height;
+  int32_t pad_width;
+  int32_t output_height;
+  int32_t output_width;
+  int32_t output_depth;
+  /* Row length of the weights and the columns, in words of four: ceil(fh * fw * depth / 4). */
+  int32_t k4;
+  /* Input zero point: what padded taps read (they then add nothing, as in the reference). */
+  int32_t pad_value;
+  /* TINYML_RQ_*: FAST modes accumulate 2 * acc (inputs doubled in the columns). */
+  int32_t mode;
+  /* 1: rq has output_depth entries; 0: one entry for all channels. */
+  int32_t per_channel;
+  int32_t output_offset;
+  int32_t activation_min;
+  int32_t activation_max;
+  const int32_t *bias;      /* bias' per output channel (doubled in the FAST modes) */
+  const tinyml_dsp_rq *rq;
+} tinyml_conv2d_dsp_params;
+
+/* int16 scratch the kernel needs: 4 columns of k4 * 4 values. */
+#define TINYML_CONV2D_DSP_SCRATCH_BYTES(k4) ((k4) * 32)
+
+void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int8_t *weights,
+                          int8_t *output, void *scratch);
+
+#endif /* TINYML_CONV2D_DSP_H */

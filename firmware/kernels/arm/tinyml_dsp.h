@@ -1,0 +1,226 @@
+/*
+ * tinyml_dsp.h - the Armv7E-M / Armv8-M DSP-extension instructions the optimized kernels use
+ * (SMLAD, SXTB16, SMMLAR, SSAT...), as inline functions. With __ARM_FEATURE_DSP they are the
+ * real instructions (inline asm); elsewhere (the host tests, Cortex-M3) they are portable C
+ * with exactly the same results, so the same kernels run and are tested everywhere.
+ *
+ * Also the fast requantization the optimized kernels share (see tinyml_dsp_requant below).
+ */
+#ifndef TINYML_DSP_H
+#define TINYML_DSP_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "../tinyml_fixedpoint.h"
+
+#define TINYML_DSP_INLINE static inline __attribute__((always_inline))
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(TINYML_DSP_PORTABLE)
+#define TINYML_DSP_ASM 1
+#else
+#define TINYML_DSP_ASM 0
+#endif
+
+/* Unaligned 32-bit load/store (one LDR/STR on Cortex-M4/M7/M33; memcpy keeps C well defined). */
+TINYML_DSP_INLINE uint32_t tinyml_ld32(const void *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+TINYML_DSP_INLINE void tinyml_st32(void *p, uint32_t v) { memcpy(p, &v, 4); }
+
+#if TINYML_DSP_ASM
+
+/* (sign-extended byte 0, sign-extended byte 2) as two halfwords. */
+TINYML_DSP_INLINE uint32_t tinyml_sxtb16(uint32_t x) {
+  uint32_t r;
+  __asm__("sxtb16 %0, %1" : "=r"(r) : "r"(x));
+  return r;
+}
+
+/* (sign-extended byte 1, sign-extended byte 3). */
+TINYML_DSP_INLINE uint32_t tinyml_sxtb16_ror8(uint32_t x) {
+  uint32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+  return r;
+}
+
+/* acc + lo(a)*lo(b) + hi(a)*hi(b), halfwords signed; wraps like the hardware. */
+TINYML_DSP_INLINE int32_t tinyml_smlad(uint32_t a, uint32_t b, int32_t acc) {
+  int32_t r;
+  __asm__("smlad %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
+}
+
+/* acc + lo(a)*lo(b) (SMLABB) and the other halfword combinations. */
+TINYML_DSP_INLINE int32_t tinyml_smlabb(uint32_t a, uint32_t b, int32_t acc) {
+  int32_t r;
+  __asm__("smlabb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
+}
+
+TINYML_DSP_INLINE int32_t tinyml_smlatt(uint32_t a, uint32_t b, int32_t acc) {
+  int32_t r;
+  __asm__("smlatt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
+}
+
+TINYML_DSP_INLINE int32_t tinyml_smlabt(uint32_t a, uint32_t b, int32_t acc) {
+  int32_t r;
+  __asm__("smlabt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
+}
+
+TINYML_DSP_INLINE int32_t tinyml_smlatb(uint32_t a, uint32_t b, int32_t acc) {
+  int32_t r;
+  __asm__("smlatb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
+}
+
+/* High word of (acc << 32) + a * b, rounded: (acc*2^32 + a*b + 2^31) >> 32. */
+TINYML_DSP_INLINE int32_t tinyml_smmlar(int32_t a, int32_t b, int32_t acc) {
+  int32_t r;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
+}
+
+/* Halfword-wise wrapping add. */
+TINYML_DSP_INLINE uint32_t tinyml_sadd16(uint32_t a, uint32_t b) {
+  uint32_t r;
+  __asm__("sadd16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+
+/* (lo(a), lo(b)) and (hi(a), hi(b)) halfword packing. */
+TINYML_DSP_INLINE uint32_t tinyml_pkhbt(uint32_t a, uint32_t b) {
+  uint32_t r;
+  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+
+TINYML_DSP_INLINE uint32_t tinyml_pkhtb(uint32_t a, uint32_t b) {
+  uint32_t r;
+  __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+
+/* Saturate to int8. */
+TINYML_DSP_INLINE int32_t tinyml_ssat8(int32_t x) {
+  int32_t r;
+  __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x));
+  return r;
+}
+
+#else /* portable equivalents */
+
+TINYML_DSP_INLINE uint32_t tinyml_sxtb16(uint32_t x) {
+  const uint32_t lo = (uint32_t)(int32_t)(int8_t)(x & 0xFF) & 0xFFFFu;
+  const uint32_t hi = (uint32_t)(int32_t)(int8_t)((x >> 16) & 0xFF) & 0xFFFFu;
+  return lo | (hi << 16);
+}
+
+TINYML_DSP_INLINE uint32_t tinyml_sxtb16_ror8(uint32_t x) { return tinyml_sxtb16((x >> 8) | (x << 24)); }
+
+TINYML_DSP_INLINE int32_t tinyml_lo16(uint32_t x) { return (int32_t)(int16_t)(x & 0xFFFFu); }
+TINYML_DSP_INLINE int32_t tinyml_hi16(uint32_t x) { return (int32_t)(int16_t)(x >> 16); }
+
+TINYML_DSP_INLINE int32_t tinyml_smlad(uint32_t a, uint32_t b, int32_t acc) {
+  const uint32_t p = (uint32_t)(tinyml_lo16(a) * tinyml_lo16(b)) + (uint32_t)(tinyml_hi16(a) * tinyml_hi16(b));
+  return (int32_t)((uint32_t)acc + p);
+}
+
+TINYML_DSP_INLINE int32_t tinyml_smlabb(uint32_t a, uint32_t b, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(tinyml_lo16(a) * tinyml_lo16(b)));
+}
+
+TINYML_DSP_INLINE int32_t tinyml_smlatt(uint32_t a, uint32_t b, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(tinyml_hi16(a) * tinyml_hi16(b)));
+}
+
+TINYML_DSP_INLINE int32_t tinyml_smlabt(uint32_t a, uint32_t b, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(tinyml_lo16(a) * tinyml_hi16(b)));
+}
+
+TINYML_DSP_INLINE int32_t tinyml_smlatb(uint32_t a, uint32_t b, int32_t acc) {
+  return (int32_t)((uint32_t)acc + (uint32_t)(tinyml_hi16(a) * tinyml_lo16(b)));
+}
+
+TINYML_DSP_INLINE int32_t tinyml_smmlar(int32_t a, int32_t b, int32_t acc) {
+  const uint64_t t = ((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * (int64_t)b) + 0x80000000u;
+  return (int32_t)(uint32_t)(t >> 32);
+}
+
+TINYML_DSP_INLINE uint32_t tinyml_sadd16(uint32_t a, uint32_t b) {
+  const uint32_t lo = (a + b) & 0xFFFFu;
+  const uint32_t hi = ((a >> 16) + (b >> 16)) & 0xFFFFu;
+  return lo | (hi << 16);
+}
+
+TINYML_DSP_INLINE uint32_t tinyml_pkhbt(uint32_t a, uint32_t b) { return (a & 0xFFFFu) | (b << 16); }
+
+TINYML_DSP_INLINE uint32_t tinyml_pkhtb(uint32_t a, uint32_t b) { return (a & 0xFFFF0000u) | (b >> 16); }
+
+TINYML_DSP_INLINE int32_t tinyml_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127 : x); }
+
+#endif
+
+/*
+ * Requantization.
+ *
+ * Every optimized kernel accumulates acc = bias' + sum(w * x) with the input offset folded into
+ * bias' at generation time (bias'[c] = bias[c] + input_offset * sum(w[c])), and padded taps
+ * reading the input zero point, so they still add nothing. Two ways to requantize:
+ *
+ * FAST (generation time has proven |acc| < 2^30 for every possible input, from the weights and
+ * biases, and every channel has shift <= -1 or a zero multiplier): the kernels accumulate 2*acc
+ * (inputs or weights doubled, bias doubled), and with e = -shift and t = 2^(e-1):
+ *
+ *   SMMLAR(2*acc, m, t + (acc < 0 ? -1 : 0)) = srdhm(acc, m) + t - [acc < 0]
+ *   >> e                                      = rdbpot(srdhm(acc, m), e)
+ *
+ * which is TFLite's MultiplyByQuantizedMultiplier (both roundings included) in three
+ * instructions. The output offset is then added (or, when every channel has e <= 22, folded
+ * into t as off * 2^e). Zero-multiplier channels use e = 1, t = 1: the result is 0 (+ offset).
+ *
+ * REF: acc (not doubled) is requantized with the portable tinyml_mbqm; exact for any acc,
+ * including int32 wrap-around. Used when the bound cannot be proven or a shift is >= 0.
+ */
+typedef struct {
+  int32_t multiplier; /* FAST and REF: Q31 multiplier */
+  int32_t t;          /* FAST: 2^(e-1) (+ off * 2^e when the offset is folded); REF: shift */
+  int32_t e;          /* FAST: right shift e >= 1; REF: unused */
+} tinyml_dsp_rq;
+
+#define TINYML_RQ_FAST 0        /* offset added after the shift */
+#define TINYML_RQ_FAST_FOLDED 1 /* offset folded into t */
+#define TINYML_RQ_REF 2
+
+/* acc2 = 2 * acc, FAST modes: the requantized value (plus offset when folded into t). */
+TINYML_DSP_INLINE int32_t tinyml_rq_fast(int32_t acc2, int32_t m, int32_t t, int32_t e) {
+  return tinyml_smmlar(acc2, m, t + (acc2 >> 31)) >> e;
+}
+
+/*
+ * Requantize (per mode, a constant in the callers), add the offset, clamp. m, t, e are the
+ * fields of the channel's tinyml_dsp_rq (loaded by the caller, so that they stay in registers).
+ */
+TINYML_DSP_INLINE int32_t tinyml_rq(int mode, int32_t acc, int32_t m, int32_t t, int32_t e, int32_t off, int32_t lo,
+                                    int32_t hi) {
+  int32_t z;
+  if (mode == TINYML_RQ_FAST_FOLDED) {
+    z = tinyml_rq_fast(acc, m, t, e);
+  } else if (mode == TINYML_RQ_FAST) {
+    z = tinyml_rq_fast(acc, m, t, e) + off;
+  } else {
+    (void)e;
+    z = (int32_t)((uint32_t)tinyml_mbqm(acc, m, t) + (uint32_t)off);
+  }
+  if (lo == -128 && hi == 127) {
+    return tinyml_ssat8(z);
+  }
+  return tinyml_clamp(z, lo, hi);
+}
+
+#endif /* TINYML_DSP_H */

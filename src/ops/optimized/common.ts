@@ -1,0 +1,164 @@
+/**
+ * Shared by the DSP-extension kernel variants (Cortex-M4/M7/M33/M55): generation-time
+ * requantization constants, bias folding, accumulator bounds, offline weight layouts as C
+ * arrays, and the shared scratch buffer. The C side is firmware/kernels/arm/tinyml_dsp.h.
+ */
+import type { TensorData } from '../../ir/types.js';
+import type { TargetInfo } from '../op-def.js';
+
+/** The kernels' requantization modes (TINYML_RQ_* in tinyml_dsp.h). */
+export const RQ_FAST = 0;
+export const RQ_FAST_FOLDED = 1;
+export const RQ_REF = 2;
+
+const TWO_30 = 2 ** 30;
+
+/** True for targets the DSP variants run on (host tests force one with dsp: true). */
+export function dspTarget(target: TargetInfo): boolean {
+  return target.dsp === true;
+}
+
+export interface AccBounds {
+  min: number;
+  max: number;
+}
+
+/**
+ * One output channel's accumulator range over every possible int8 input, given its weights
+ * (whatever their order) and the folded bias'. Padded taps read the input zero point, which is an
+ * int8 value too, so they are covered.
+ */
+export function accBounds(biasPrime: number, weights: ArrayLike<number>, start: number, count: number, stride = 1): AccBounds {
+  let hi = biasPrime;
+  let lo = biasPrime;
+  for (let k = 0; k < count; k++) {
+    const w = weights[start + k * stride];
+    if (w > 0) {
+      hi += 127 * w;
+      lo -= 128 * w;
+    } else {
+      hi -= 128 * w;
+      lo += 127 * w;
+    }
+  }
+  return { min: lo, max: hi };
+}
+
+export interface RequantPlan {
+  mode: number;
+  /** FAST modes: the kernels accumulate 2 * acc (bias doubled here; inputs or weights doubled). */
+  doubled: boolean;
+  /** One [multiplier, t, e] per channel, or one in all when the layer is per tensor. */
+  records: [number, number, number][];
+  /** Bias' as the kernel starts its accumulators from (doubled in the FAST modes), int32. */
+  bias: number[];
+}
+
+/**
+ * Chooses the requantization of a layer (see tinyml_dsp.h): FAST when the bounds prove
+ * |acc| < 2^30 for every channel and no channel with a non-zero multiplier has shift >= 0;
+ * FOLDED (the output offset folded into t) when moreover every such shift is >= -22; else REF.
+ * `biasPrime` is the exact (unwrapped) bias + input_offset * sum(weights) per output channel.
+ */
+export function planRequant(
+  multipliers: readonly number[],
+  shifts: readonly number[],
+  perChannel: boolean,
+  outputOffset: number,
+  biasPrime: readonly number[],
+  bounds: readonly AccBounds[],
+): RequantPlan {
+  const nq = perChannel ? multipliers.length : 1;
+  let fast = bounds.every((b) => b.min > -TWO_30 && b.max < TWO_30);
+  let folded = true;
+  for (let c = 0; c < nq; c++) {
+    if (multipliers[c] === 0) continue;
+    if (multipliers[c] < 0 || shifts[c] >= 0) fast = false;
+    if (shifts[c] < -22) folded = false;
+  }
+  if (!fast) {
+    return {
+      mode: RQ_REF,
+      doubled: false,
+      records: Array.from({ length: nq }, (_, c) => [multipliers[c], shifts[c], 0]),
+      bias: biasPrime.map((b) => wrap32(b)),
+    };
+  }
+  const records: [number, number, number][] = [];
+  for (let c = 0; c < nq; c++) {
+    const m = multipliers[c];
+    const e = m === 0 ? 1 : -shifts[c];
+    let t = 2 ** (e - 1);
+    if (folded) t += outputOffset * 2 ** e;
+    records.push([m, t, e]);
+  }
+  return { mode: folded ? RQ_FAST_FOLDED : RQ_FAST, doubled: true, records, bias: biasPrime.map((b) => 2 * b) };
+}
+
+export function wrap32(x: number): number {
+  // Exact for |x| < 2^53.
+  const m = ((x % 4294967296) + 4294967296) % 4294967296;
+  return m >= 2147483648 ? m - 4294967296 : m;
+}
+
+/** bias[c] + inputOffset * sum of row c's weights, exact. */
+export function foldBias(bias: TensorData | undefined, channels: number, inputOffset: number, rowSum: (c: number) => number): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < channels; c++) out.push((bias ? Number((bias as ArrayLike<number | bigint>)[c]) : 0) + inputOffset * rowSum(c));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// C emission
+// ---------------------------------------------------------------------------------------------
+
+function body(values: ArrayLike<number>, perLine: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < values.length; i += perLine) {
+    const chunk: string[] = [];
+    for (let j = i; j < Math.min(values.length, i + perLine); j++) chunk.push(values[j] === -2147483648 ? 'INT32_MIN' : String(values[j]));
+    lines.push(`  ${chunk.join(', ')}`);
+  }
+  return lines.join(',\n');
+}
+
+export function cArray(ctype: 'int8_t' | 'int16_t' | 'int32_t', name: string, values: ArrayLike<number>): string {
+  const perLine = ctype === 'int8_t' ? 32 : ctype === 'int16_t' ? 16 : 8;
+  return `static const ${ctype} ${name}[${Math.max(1, values.length)}] __attribute__((aligned(4))) = {\n${values.length ? body(values, perLine) : '  0'}\n};`;
+}
+
+export function cRqArray(name: string, records: readonly [number, number, number][]): string {
+  const lines = records.map(([m, t, e]) => `  {${m}, ${t === -2147483648 ? 'INT32_MIN' : t}, ${e}},`);
+  return `static const tinyml_dsp_rq ${name}[${records.length}] = {\n${lines.join('\n')}\n};`;
+}
+
+export function cStruct(type: string, name: string, fields: Record<string, string | number>): string {
+  const lines = Object.entries(fields).map(([k, v]) => `  .${k} = ${v},`);
+  return `static const ${type} ${name} = {\n${lines.join('\n')}\n};`;
+}
+
+/**
+ * The scratch buffer the DSP kernels share: one static int32 array in tinyml_invoke sized for
+ * the largest request (each layer raises TINYML_DSP_SCRATCH_WORDS in its declarations; the
+ * first call that needs it defines the array, which the later calls in tinyml_invoke see).
+ */
+export const SCRATCH_NAME = 'tinyml_dsp_scratch';
+
+export function scratchDecl(bytes: number): string {
+  const words = Math.max(1, Math.ceil(bytes / 4));
+  return [
+    `#if !defined(TINYML_DSP_SCRATCH_WORDS) || TINYML_DSP_SCRATCH_WORDS < ${words}`,
+    '#undef TINYML_DSP_SCRATCH_WORDS',
+    `#define TINYML_DSP_SCRATCH_WORDS ${words}`,
+    '#endif',
+  ].join('\n');
+}
+
+export function scratchCallPrefix(): string {
+  return [
+    '#ifndef TINYML_DSP_SCRATCH_DEFINED',
+    '#define TINYML_DSP_SCRATCH_DEFINED',
+    `static int32_t ${SCRATCH_NAME}[TINYML_DSP_SCRATCH_WORDS];`,
+    '#endif',
+  ].join('\n');
+}
