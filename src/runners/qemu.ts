@@ -168,7 +168,11 @@ export async function startQemu(options: QemuOptions): Promise<QemuSession> {
   const sleep = (ms: number): Promise<false> => new Promise((r) => setTimeout(() => r(false), ms));
   const kill = async (): Promise<void> => {
     closing = true;
-    if (exited) return;
+    if (exited) {
+      // The wrapper is gone, but its stdin watcher may still be alive in the group: end it too.
+      killGroup(child);
+      return;
+    }
     // Closing the wrapper's stdin makes its watcher kill QEMU, and the wrapper then reaps it and
     // exits: no zombie is left behind. Killing the whole group is the fallback.
     child.stdin?.destroy();
