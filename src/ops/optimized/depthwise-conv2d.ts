@@ -1,0 +1,99 @@
+/**
+ * DEPTHWISE_CONV_2D (int8, depth multiplier 1) on cores with the DSP extension:
+ * firmware/kernels/arm/depthwise_conv2d_dsp.c. Weights are pre-expanded to int16 halfword pairs
+ * (doubled in the FAST requantization modes) in the order the kernel reads them; the input
+ * offset is folded into the bias.
+ */
+import type { KernelVariant } from '../../codegen/select-kernel.js';
+import type { DepthwiseConv2DParams, DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
+import { depthwiseConv2d } from '../depthwise-conv2d.js';
+import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
+import { accBounds, cArray, cRqArray, cStruct, dspTarget, foldBias, planRequant } from './common.js';
+
+function accepts(params: unknown, target: TargetInfo): boolean {
+  const p = params as DepthwiseConv2DParams;
+  return dspTarget(target) && p.kind === 'int8' && p.depthMultiplier === 1;
+}
+
+/**
+ * int16 weights in kernel order (see depthwise_conv2d_dsp.h), from TFLite's [1, fh, fw, C].
+ */
+export function dwWeightLayout(weights: Int8Array, taps: number, c: number, scale: number): Int16Array {
+  const out = new Int16Array(taps * c);
+  let o = 0;
+  const groups = Math.floor(c / 4);
+  for (let g = 0; g < groups; g++) {
+    for (let t = 0; t < taps; t++) {
+      const base = t * c + 4 * g;
+      out[o++] = weights[base] * scale;
+      out[o++] = weights[base + 2] * scale;
+      out[o++] = weights[base + 1] * scale;
+      out[o++] = weights[base + 3] * scale;
+    }
+  }
+  for (let ch = groups * 4; ch < c; ch++) {
+    for (let t = 0; t < taps; t++) out[o++] = weights[t * c + ch] * scale;
+  }
+  return out;
+}
+
+function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
+  const p = params as DepthwiseConv2DQuantParams;
+  const weights = ctx.constants?.[1] as Int8Array | undefined;
+  const bias = p.hasBias ? ctx.constants?.[2] : undefined;
+  if (!weights || (p.hasBias && !bias)) return depthwiseConv2d.emitC!(p, names, ctx);
+  const c = p.outputDepth;
+  const taps = p.filterHeight * p.filterWidth;
+  const rowSum = (ch: number): number => {
+    let s = 0;
+    for (let t = 0; t < taps; t++) s += weights[t * c + ch];
+    return s;
+  };
+  const biasPrime = foldBias(bias, c, p.inputOffset, rowSum);
+  const bounds = biasPrime.map((b, ch) => accBounds(b, weights, ch, taps, c));
+  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds);
+  const w = dwWeightLayout(weights, taps, c, plan.doubled ? 2 : 1);
+  const pre = ctx.prefix;
+  const decls = [
+    cArray('int16_t', `${pre}_w`, w),
+    cArray('int32_t', `${pre}_bias`, plan.bias),
+    cRqArray(`${pre}_rq`, plan.records),
+    cStruct('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
+      batches: p.batches,
+      input_height: p.inputHeight,
+      input_width: p.inputWidth,
+      depth: c,
+      filter_height: p.filterHeight,
+      filter_width: p.filterWidth,
+      stride_height: p.strideHeight,
+      stride_width: p.strideWidth,
+      dilation_height: p.dilationHeight,
+      dilation_width: p.dilationWidth,
+      pad_height: p.padHeight,
+      pad_width: p.padWidth,
+      output_height: p.outputHeight,
+      output_width: p.outputWidth,
+      pad_value: -p.inputOffset,
+      mode: plan.mode,
+      per_channel: plan.records.length > 1 ? 1 : 0,
+      output_offset: p.outputOffset,
+      activation_min: p.activationMin,
+      activation_max: p.activationMax,
+      bias: `${pre}_bias`,
+      rq: `${pre}_rq`,
+    }),
+  ].join('\n');
+  return {
+    kernels: ['arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/tinyml_dsp.h'],
+    includes: ['arm/depthwise_conv2d_dsp.h'],
+    decls,
+    call: `tinyml_depthwise_conv2d_s8_dsp(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]});`,
+  };
+}
+
+export const depthwiseConv2dDspVariant: KernelVariant = {
+  name: 'depthwise_conv2d_s8_dsp',
+  op: 'DEPTHWISE_CONV_2D',
+  accepts,
+  emitC,
+};
