@@ -6,8 +6,9 @@
 import { registerKernelVariants } from '../../codegen/select-kernel.js';
 import { conv2dDspVariant } from './conv2d.js';
 import { depthwiseConv2dDspVariant } from './depthwise-conv2d.js';
+import { fullyConnectedDspVariant } from './fully-connected.js';
 
-export const DSP_VARIANTS = [conv2dDspVariant, depthwiseConv2dDspVariant];
+export const DSP_VARIANTS = [conv2dDspVariant, depthwiseConv2dDspVariant, fullyConnectedDspVariant];
 
 let registered = false;
 if (!registered) {

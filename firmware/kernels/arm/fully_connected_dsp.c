@@ -1,0 +1,163 @@
+/*
+ * fully_connected_dsp.c - see fully_connected_dsp.h.
+ */
+#include "fully_connected_dsp.h"
+
+/* x[j] = (x0, x2), x[j + 1] = (x1, x3) per group of four inputs, doubled if dbl; zero-padded. */
+static void expand_input(const int8_t *in, int32_t depth, int32_t k4, uint32_t *x, const int dbl) {
+  int32_t j = 0;
+  for (; j < depth >> 2; ++j) {
+    const uint32_t v = tinyml_ld32(in + 4 * j);
+    uint32_t e = tinyml_sxtb16(v);
+    uint32_t o = tinyml_sxtb16_ror8(v);
+    if (dbl) {
+      e = tinyml_sadd16(e, e);
+      o = tinyml_sadd16(o, o);
+    }
+    x[2 * j] = e;
+    x[2 * j + 1] = o;
+  }
+  if (j < k4) {
+    int8_t tail[4] = {0, 0, 0, 0};
+    for (int32_t i = 4 * j; i < depth; ++i) tail[i - 4 * j] = in[i];
+    const uint32_t v = tinyml_ld32(tail);
+    uint32_t e = tinyml_sxtb16(v);
+    uint32_t o = tinyml_sxtb16_ror8(v);
+    if (dbl) {
+      e = tinyml_sadd16(e, e);
+      o = tinyml_sadd16(o, o);
+    }
+    x[2 * j] = e;
+    x[2 * j + 1] = o;
+  }
+}
+
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+#define TINYML_FC_ROW(w, a)                  \
+  "sxtb16 %[t], %[" #w "]\n\t"               \
+  "smlad  %[" #a "], %[t], %[x0], %[" #a "]\n\t" \
+  "sxtb16 %[" #w "], %[" #w "], ror #8\n\t"      \
+  "smlad  %[" #a "], %[" #w "], %[x1], %[" #a "]\n\t"
+#define TINYML_FC_GROUP4                                  \
+  "ldmia  %[xp]!, {%[x0], %[x1]}\n\t"                     \
+  "ldmia  %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"       \
+  TINYML_FC_ROW(w0, a0) TINYML_FC_ROW(w1, a1) TINYML_FC_ROW(w2, a2) TINYML_FC_ROW(w3, a3)
+#endif
+
+/* Four rows: *A0..*A3 += rows . x over k4 groups; returns the weights pointer past them. */
+TINYML_DSP_INLINE const int8_t *dot_4rows(const uint32_t *x, const int8_t *w, int32_t k4, int32_t *A0, int32_t *A1,
+                                          int32_t *A2, int32_t *A3) {
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  register int32_t a0 __asm__("r0") = *A0;
+  register int32_t a1 __asm__("r1") = *A1;
+  register int32_t a2 __asm__("r2") = *A2;
+  register int32_t a3 __asm__("r3") = *A3;
+  register uint32_t x0 __asm__("r4");
+  register uint32_t x1 __asm__("r5");
+  register uint32_t w0 __asm__("r6");
+  register uint32_t w1 __asm__("r7");
+  register uint32_t w2 __asm__("r8");
+  register uint32_t w3 __asm__("r9");
+  register uint32_t t __asm__("r10");
+  register const uint32_t *xp __asm__("r11") = x;
+  register const int8_t *wp __asm__("r12") = w;
+  register int32_t n __asm__("lr") = k4;
+  __asm__ volatile(
+      "lsrs   %[n], %[n], #1\n\t"
+      "bcc    2f\n\t" TINYML_FC_GROUP4
+      "2:\n\t"
+      "beq    3f\n"
+      "1:\n\t" TINYML_FC_GROUP4 TINYML_FC_GROUP4
+      "subs   %[n], %[n], #1\n\t"
+      "bne    1b\n"
+      "3:\n\t"
+      : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0),
+        [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3), [t] "=&r"(t), [xp] "+r"(xp), [wp] "+r"(wp), [n] "+r"(n)
+      :
+      : "cc", "memory");
+  *A0 = a0;
+  *A1 = a1;
+  *A2 = a2;
+  *A3 = a3;
+  return wp;
+#else
+  int32_t a0 = *A0, a1 = *A1, a2 = *A2, a3 = *A3;
+  const uint32_t *wv = (const uint32_t *)(const void *)w;
+  for (int32_t j = 0; j < k4; ++j) {
+    const uint32_t x0 = x[2 * j], x1 = x[2 * j + 1];
+    a0 = tinyml_smlad(tinyml_sxtb16_ror8(wv[0]), x1, tinyml_smlad(tinyml_sxtb16(wv[0]), x0, a0));
+    a1 = tinyml_smlad(tinyml_sxtb16_ror8(wv[1]), x1, tinyml_smlad(tinyml_sxtb16(wv[1]), x0, a1));
+    a2 = tinyml_smlad(tinyml_sxtb16_ror8(wv[2]), x1, tinyml_smlad(tinyml_sxtb16(wv[2]), x0, a2));
+    a3 = tinyml_smlad(tinyml_sxtb16_ror8(wv[3]), x1, tinyml_smlad(tinyml_sxtb16(wv[3]), x0, a3));
+    wv += 4;
+  }
+  *A0 = a0;
+  *A1 = a1;
+  *A2 = a2;
+  *A3 = a3;
+  return (const int8_t *)(const void *)wv;
+#endif
+}
+
+TINYML_DSP_INLINE int32_t dot_1row(const uint32_t *x, const int8_t *w, int32_t k4, int32_t a) {
+  for (int32_t j = 0; j < k4; ++j) {
+    const uint32_t wv = tinyml_ld32(w + 4 * j);
+    a = tinyml_smlad(tinyml_sxtb16(wv), x[2 * j], a);
+    a = tinyml_smlad(tinyml_sxtb16_ror8(wv), x[2 * j + 1], a);
+  }
+  return a;
+}
+
+TINYML_DSP_INLINE void fc_run(const tinyml_fully_connected_dsp_params *p, const int8_t *input, const int8_t *weights,
+                              int8_t *output, void *scratch, const int MODE) {
+  uint32_t *x = (uint32_t *)scratch;
+  const int32_t n_out = p->output_depth;
+  const int32_t k4 = p->k4;
+  const int32_t off = p->output_offset;
+  const int32_t lo = p->activation_min;
+  const int32_t hi = p->activation_max;
+  const int32_t rq_step = p->per_channel ? 1 : 0;
+  for (int32_t b = 0; b < p->batches; ++b) {
+    expand_input(input + b * p->input_depth, p->input_depth, k4, x, MODE != TINYML_RQ_REF);
+    const int8_t *w = weights;
+    const int32_t *bias = p->bias;
+    const tinyml_dsp_rq *rq = p->rq;
+    int8_t *o = output + b * n_out;
+    int32_t n = 0;
+    for (; n + 4 <= n_out; n += 4) {
+      int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+      bias += 4;
+      w = dot_4rows(x, w, k4, &a0, &a1, &a2, &a3);
+      const tinyml_dsp_rq *q1 = rq + rq_step;
+      const tinyml_dsp_rq *q2 = q1 + rq_step;
+      const tinyml_dsp_rq *q3 = q2 + rq_step;
+      o[0] = (int8_t)tinyml_rq(MODE, a0, rq->multiplier, rq->t, rq->e, off, lo, hi);
+      o[1] = (int8_t)tinyml_rq(MODE, a1, q1->multiplier, q1->t, q1->e, off, lo, hi);
+      o[2] = (int8_t)tinyml_rq(MODE, a2, q2->multiplier, q2->t, q2->e, off, lo, hi);
+      o[3] = (int8_t)tinyml_rq(MODE, a3, q3->multiplier, q3->t, q3->e, off, lo, hi);
+      rq = q3 + rq_step;
+      o += 4;
+    }
+    for (; n < n_out; ++n) {
+      const int32_t a = dot_1row(x, w, k4, *bias++);
+      w += 4 * k4;
+      *o++ = (int8_t)tinyml_rq(MODE, a, rq->multiplier, rq->t, rq->e, off, lo, hi);
+      rq += rq_step;
+    }
+  }
+}
+
+void tinyml_fully_connected_s8_dsp_fast(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+                                        const int8_t *weights, int8_t *output, void *scratch) {
+  fc_run(p, input, weights, output, scratch, TINYML_RQ_FAST);
+}
+
+void tinyml_fully_connected_s8_dsp_folded(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+                                          const int8_t *weights, int8_t *output, void *scratch) {
+  fc_run(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED);
+}
+
+void tinyml_fully_connected_s8_dsp_ref(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+                                       const int8_t *weights, int8_t *output, void *scratch) {
+  fc_run(p, input, weights, output, scratch, TINYML_RQ_REF);
+}

@@ -1,0 +1,41 @@
+/*
+ * fully_connected_dsp.h - FULLY_CONNECTED (int8) for cores with the DSP extension. The input
+ * row is expanded once to int16 halfword pairs (scratch); weights are interleaved at generation
+ * time four rows at a time, so one LDM fetches a word of each of four rows, and each word is
+ * expanded by SXTB16 and multiplied by SMLAD. Bit-exact with tinyml_fully_connected_s8 (weights
+ * offset 0).
+ *
+ * Weights: for each group of four rows g < output_depth / 4 and each group j of four inputs,
+ * the words of rows 4g..4g+3 at inputs 4j..4j+3; then each remaining row, k4 words. Rows are
+ * padded with zeros to k4 * 4 inputs.
+ */
+#ifndef TINYML_FULLY_CONNECTED_DSP_H
+#define TINYML_FULLY_CONNECTED_DSP_H
+
+#include <stdint.h>
+
+#include "tinyml_dsp.h"
+
+typedef struct {
+  int32_t batches;
+  int32_t input_depth;
+  int32_t output_depth;
+  int32_t k4;
+  int32_t per_channel;
+  int32_t output_offset;
+  int32_t activation_min;
+  int32_t activation_max;
+  const int32_t *bias; /* bias' per output (doubled in the FAST modes) */
+  const tinyml_dsp_rq *rq;
+} tinyml_fully_connected_dsp_params;
+
+/* Scratch: k4 * 8 bytes. One entry point per requantization mode (TINYML_RQ_*), so that the
+ * linker keeps only the ones a model uses. */
+void tinyml_fully_connected_s8_dsp_fast(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+                                        const int8_t *weights, int8_t *output, void *scratch);
+void tinyml_fully_connected_s8_dsp_folded(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+                                          const int8_t *weights, int8_t *output, void *scratch);
+void tinyml_fully_connected_s8_dsp_ref(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+                                       const int8_t *weights, int8_t *output, void *scratch);
+
+#endif /* TINYML_FULLY_CONNECTED_DSP_H */
