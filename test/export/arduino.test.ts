@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bufferIO } from '../../src/cli/io.js';
 import { exportCommand } from '../../src/cli/commands/export.js';
 import { InputError, WouldOverwriteError } from '../../src/errors.js';
+import { whichSync } from '../../src/build/toolchain.js';
 import { EXPORT_MARKER, exportArduinoLibrary, identifierFor } from '../../src/export/arduino.js';
 import { runGraph } from '../../src/interp/interpreter.js';
 import { allocTensorData, elementCount } from '../../src/ir/types.js';
@@ -112,6 +113,7 @@ describe('tinyml export --arduino', () => {
 
   /** Builds the sketch for the host with the stub core and returns what it printed. */
   const runOnHost = (lib: string, sketch: string): string => {
+    if (!whichSync('g++')) throw new Error('this test needs the host C++ compiler g++ (Debian: apt-get install g++)');
     const src = join(lib, 'src');
     const obj = join(temp.dir, `host-${Math.random().toString(36).slice(2)}`);
     mkdirSync(obj);
