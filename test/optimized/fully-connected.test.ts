@@ -49,7 +49,7 @@ export function randomFcCase(seed: number, kind: Kind = 'fast', weightsZeroPoint
 
 function modeOf(c: VariantCase): number {
   const em = fullyConnectedDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)) });
-  const fn = /tinyml_fully_connected_s8_dsp_(\w+)/.exec(em.call)![1];
+  const fn = /tinyml_fully_connected_s8_dsp_([a-z]+)/.exec(em.call)![1];
   return fn === 'fast' ? RQ_FAST : fn === 'folded' ? RQ_FAST_FOLDED : RQ_REF;
 }
 

@@ -108,14 +108,14 @@ TINYML_DSP_INLINE int32_t dot_1row(const uint32_t *x, const int8_t *w, int32_t k
   return a;
 }
 
-TINYML_DSP_INLINE void fc_run(const tinyml_fully_connected_dsp_params *p, const int8_t *input, const int8_t *weights,
-                              int8_t *output, void *scratch, const int MODE) {
+TINYML_DSP_INLINE void fc_body(const tinyml_fully_connected_dsp_params *p, const int8_t *input, const int8_t *weights,
+                               int8_t *output, void *scratch, const int MODE, const int FULL) {
   uint32_t *x = (uint32_t *)scratch;
   const int32_t n_out = p->output_depth;
   const int32_t k4 = p->k4;
   const int32_t off = p->output_offset;
-  const int32_t lo = p->activation_min;
-  const int32_t hi = p->activation_max;
+  const int32_t lo = FULL ? -128 : p->activation_min;
+  const int32_t hi = FULL ? 127 : p->activation_max;
   const int32_t rq_step = p->per_channel ? 1 : 0;
   for (int32_t b = 0; b < p->batches; ++b) {
     expand_input(input + b * p->input_depth, p->input_depth, k4, x, MODE != TINYML_RQ_REF);
@@ -147,17 +147,34 @@ TINYML_DSP_INLINE void fc_run(const tinyml_fully_connected_dsp_params *p, const 
   }
 }
 
+/* One entry point per requantization mode and clamp (_full: no fused clamp, SSAT alone), so
+ * that the linker keeps only what a model uses. */
+void tinyml_fully_connected_s8_dsp_fast_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const int8_t *weights, int8_t *output, void *scratch) {
+  fc_body(p, input, weights, output, scratch, TINYML_RQ_FAST, 1);
+}
+
 void tinyml_fully_connected_s8_dsp_fast(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
-                                        const int8_t *weights, int8_t *output, void *scratch) {
-  fc_run(p, input, weights, output, scratch, TINYML_RQ_FAST);
+    const int8_t *weights, int8_t *output, void *scratch) {
+  fc_body(p, input, weights, output, scratch, TINYML_RQ_FAST, 0);
+}
+
+void tinyml_fully_connected_s8_dsp_folded_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const int8_t *weights, int8_t *output, void *scratch) {
+  fc_body(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED, 1);
 }
 
 void tinyml_fully_connected_s8_dsp_folded(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
-                                          const int8_t *weights, int8_t *output, void *scratch) {
-  fc_run(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED);
+    const int8_t *weights, int8_t *output, void *scratch) {
+  fc_body(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED, 0);
+}
+
+void tinyml_fully_connected_s8_dsp_ref_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const int8_t *weights, int8_t *output, void *scratch) {
+  fc_body(p, input, weights, output, scratch, TINYML_RQ_REF, 1);
 }
 
 void tinyml_fully_connected_s8_dsp_ref(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
-                                       const int8_t *weights, int8_t *output, void *scratch) {
-  fc_run(p, input, weights, output, scratch, TINYML_RQ_REF);
+    const int8_t *weights, int8_t *output, void *scratch) {
+  fc_body(p, input, weights, output, scratch, TINYML_RQ_REF, 0);
 }

@@ -217,7 +217,8 @@ TINYML_DSP_INLINE int32_t tinyml_rq(int mode, int32_t acc, int32_t m, int32_t t,
     (void)e;
     z = (int32_t)((uint32_t)tinyml_mbqm(acc, m, t) + (uint32_t)off);
   }
-  if (lo == -128 && hi == 127) {
+  /* Callers pass the whole int8 range as constants when there is no fused clamp: SSAT alone. */
+  if (__builtin_constant_p(lo) && __builtin_constant_p(hi) && lo == -128 && hi == 127) {
     return tinyml_ssat8(z);
   }
   return tinyml_clamp(z, lo, hi);

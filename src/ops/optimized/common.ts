@@ -95,6 +95,12 @@ export function planRequant(
   return { mode: folded ? RQ_FAST_FOLDED : RQ_FAST, doubled: true, records, bias: biasPrime.map((b) => 2 * b) };
 }
 
+/** Entry-point suffix of the kernels that have one per mode and clamp: fast, folded_full, ref... */
+export function modeSuffix(mode: number, activationMin: number, activationMax: number): string {
+  const name = mode === RQ_FAST ? 'fast' : mode === RQ_FAST_FOLDED ? 'folded' : 'ref';
+  return activationMin === -128 && activationMax === 127 ? `${name}_full` : name;
+}
+
 export function wrap32(x: number): number {
   // Exact for |x| < 2^53.
   const m = ((x % 4294967296) + 4294967296) % 4294967296;

@@ -7,7 +7,7 @@ import type { KernelVariant } from '../../codegen/select-kernel.js';
 import type { FullyConnectedParams, FullyConnectedQuantParams } from '../fully-connected.js';
 import { fullyConnected } from '../fully-connected.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
-import { RQ_FAST, RQ_FAST_FOLDED, accBounds, cArray, cRqArray, cStruct, dspTarget, foldBias, planRequant, SCRATCH_NAME, scratchCallPrefix, scratchDecl } from './common.js';
+import { accBounds, modeSuffix, cArray, cRqArray, cStruct, dspTarget, foldBias, planRequant, SCRATCH_NAME, scratchCallPrefix, scratchDecl } from './common.js';
 
 function accepts(params: unknown, target: TargetInfo): boolean {
   const p = params as FullyConnectedParams;
@@ -53,7 +53,7 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const bounds = biasPrime.map((b, c) => accBounds(b, weights, c * k, k));
   const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds);
   const pre = ctx.prefix;
-  const fn = plan.mode === RQ_FAST ? 'fast' : plan.mode === RQ_FAST_FOLDED ? 'folded' : 'ref';
+  const fn = modeSuffix(plan.mode, p.activationMin, p.activationMax);
   const decls = [
     cArray('int8_t', `${pre}_w`, fcWeightLayout(weights, n, k, k4)),
     cArray('int32_t', `${pre}_bias`, plan.bias),

@@ -4,11 +4,12 @@
  * so Cortex-M3 and host builds keep the portable kernels.
  */
 import { registerKernelVariants } from '../../codegen/select-kernel.js';
+import { addDspVariant, subDspVariant } from './add-sub.js';
 import { conv2dDspVariant } from './conv2d.js';
 import { depthwiseConv2dDspVariant } from './depthwise-conv2d.js';
 import { fullyConnectedDspVariant } from './fully-connected.js';
 
-export const DSP_VARIANTS = [conv2dDspVariant, depthwiseConv2dDspVariant, fullyConnectedDspVariant];
+export const DSP_VARIANTS = [conv2dDspVariant, depthwiseConv2dDspVariant, fullyConnectedDspVariant, addDspVariant, subDspVariant];
 
 let registered = false;
 if (!registered) {

@@ -1,0 +1,64 @@
+/*
+ * add_sub_dsp.c - see add_sub_dsp.h.
+ */
+#include "add_sub_dsp.h"
+
+TINYML_DSP_INLINE void add_sub_body(const tinyml_add_sub_dsp_params *p, const int8_t *in1, const int8_t *in2,
+                                    int8_t *out, const int MODE, const int FULL) {
+  const uint8_t *a = (const uint8_t *)in1;
+  const uint8_t *b = (const uint8_t *)in2;
+  const int32_t *t1 = p->table1;
+  const int32_t *t2 = p->table2;
+  const int32_t m = p->rq.multiplier;
+  const int32_t t = p->rq.t;
+  const int32_t e = p->rq.e;
+  const int32_t off = p->output_offset;
+  const int32_t lo = FULL ? -128 : p->activation_min;
+  const int32_t hi = FULL ? 127 : p->activation_max;
+  int32_t n = p->size;
+  for (; n >= 2; n -= 2) {
+    const int32_t r0 = (int32_t)((uint32_t)t1[a[0]] + (uint32_t)t2[b[0]]);
+    const int32_t r1 = (int32_t)((uint32_t)t1[a[1]] + (uint32_t)t2[b[1]]);
+    a += 2;
+    b += 2;
+    out[0] = (int8_t)tinyml_rq(MODE, r0, m, t, e, off, lo, hi);
+    out[1] = (int8_t)tinyml_rq(MODE, r1, m, t, e, off, lo, hi);
+    out += 2;
+  }
+  if (n) {
+    const int32_t r0 = (int32_t)((uint32_t)t1[a[0]] + (uint32_t)t2[b[0]]);
+    out[0] = (int8_t)tinyml_rq(MODE, r0, m, t, e, off, lo, hi);
+  }
+}
+
+/* One entry point per requantization mode and clamp (_full: no fused clamp, SSAT alone), so
+ * that the linker keeps only what a model uses. */
+void tinyml_add_sub_s8_dsp_fast_full(const tinyml_add_sub_dsp_params *p, const int8_t *input1,
+    const int8_t *input2, int8_t *output) {
+  add_sub_body(p, input1, input2, output, TINYML_RQ_FAST, 1);
+}
+
+void tinyml_add_sub_s8_dsp_fast(const tinyml_add_sub_dsp_params *p, const int8_t *input1,
+    const int8_t *input2, int8_t *output) {
+  add_sub_body(p, input1, input2, output, TINYML_RQ_FAST, 0);
+}
+
+void tinyml_add_sub_s8_dsp_folded_full(const tinyml_add_sub_dsp_params *p, const int8_t *input1,
+    const int8_t *input2, int8_t *output) {
+  add_sub_body(p, input1, input2, output, TINYML_RQ_FAST_FOLDED, 1);
+}
+
+void tinyml_add_sub_s8_dsp_folded(const tinyml_add_sub_dsp_params *p, const int8_t *input1,
+    const int8_t *input2, int8_t *output) {
+  add_sub_body(p, input1, input2, output, TINYML_RQ_FAST_FOLDED, 0);
+}
+
+void tinyml_add_sub_s8_dsp_ref_full(const tinyml_add_sub_dsp_params *p, const int8_t *input1,
+    const int8_t *input2, int8_t *output) {
+  add_sub_body(p, input1, input2, output, TINYML_RQ_REF, 1);
+}
+
+void tinyml_add_sub_s8_dsp_ref(const tinyml_add_sub_dsp_params *p, const int8_t *input1,
+    const int8_t *input2, int8_t *output) {
+  add_sub_body(p, input1, input2, output, TINYML_RQ_REF, 0);
+}
