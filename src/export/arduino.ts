@@ -9,11 +9,13 @@
  *     src/<lib>.h                  the header a sketch includes (C++-safe: extern "C")
  *     src/model.c, src/model.h     the generated model
  *     src/tinyml_model.h           the C API every generated model implements
- *     src/<kernel>.c/.h            the kernels the model calls (and the shared kernel headers)
+ *     src/<kernel>.c/.h            the kernels the model calls (and the shared kernel headers),
+ *                                  in their firmware/kernels/ folders (e.g. src/arm/conv2d_dsp.c)
  *     examples/<sketch>/<sketch>.ino   runs one inference every 2 s, prints outputs and micros()
  *
- * Everything is flat in src/ because the Arduino build compiles src/ recursively but puts only
- * src/ itself on the include path; the generated sources include each other by bare name.
+ * The Arduino build compiles src/ recursively and puts src/ on the include path; model.c includes
+ * its kernels' headers relative to src/ ("conv2d.h", "arm/conv2d_dsp.h"), and the kernels include
+ * each other relative to their own folder, so the firmware/kernels/ layout is kept as is.
  */
 import { readFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
@@ -90,7 +92,8 @@ export async function exportArduinoLibrary(modelPath: string, options: ArduinoEx
   // Model, API header and kernels, flat in src/.
   for (const [rel, text] of Object.entries(generated.files)) add(`src/${basename(rel)}`, text);
   add('src/tinyml_model.h', readFileSync(join(firmwareDir(), 'runtime', 'tinyml_model.h')));
-  for (const k of generated.kernelFiles) add(`src/${basename(k)}`, readFileSync(join(firmwareDir(), 'kernels', k)));
+  // Kernels keep their folders (arm/...): the sources include each other by relative path.
+  for (const k of generated.kernelFiles) add(`src/${k.replace(/\\/g, '/')}`, readFileSync(join(firmwareDir(), 'kernels', k)));
   if (files.has(`src/${header}`)) throw new InputError(`library name '${libName}' collides with a generated file; choose another --name`);
 
   const tensor = (i: number) => {

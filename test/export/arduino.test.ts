@@ -79,6 +79,17 @@ void delay(unsigned long) {}
 int main(void) { setup(); loop(); return 0; }
 `;
 
+/** Every .c under dir (recursively, as the Arduino build compiles src/), relative with '/'. */
+function cSources(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...cSources(dir, rel));
+    else if (e.name.endsWith('.c')) out.push(rel);
+  }
+  return out.sort();
+}
+
 function fnv1a(bytes: Uint8Array): number {
   let h = 2166136261;
   for (const b of bytes) h = Math.imul(h ^ b, 16777619) >>> 0;
@@ -95,7 +106,7 @@ describe('tinyml export --arduino', () => {
 
   const compileForNano33 = (lib: string, sketch: string): void => {
     const src = join(lib, 'src');
-    const cFiles = readdirSync(src).filter((f) => f.endsWith('.c'));
+    const cFiles = cSources(src);
     expect(cFiles.length).toBeGreaterThan(1);
     const obj = join(temp.dir, 'obj');
     mkdirSync(obj, { recursive: true });
@@ -103,7 +114,7 @@ describe('tinyml export --arduino', () => {
       // hard: this project's nano33 board; softfp: what the Arduino mbed core builds with.
       const flags = [...NANO33_FLAGS.filter((f) => !f.startsWith('-mfloat-abi')), floatAbi, '-Os', ...STRICT];
       for (const f of cFiles) {
-        execFileSync('arm-none-eabi-gcc', ['-c', ...flags, '-std=gnu11', '-I', src, '-o', join(obj, `${f}.o`), join(src, f)], { stdio: 'pipe' });
+        execFileSync('arm-none-eabi-gcc', ['-c', ...flags, '-std=gnu11', '-I', src, '-o', join(obj, `${f.replace(/\//g, '_')}.o`), join(src, f)], { stdio: 'pipe' });
       }
       execFileSync('arm-none-eabi-g++', ['-c', '-x', 'c++', ...flags, '-std=gnu++17', '-fno-exceptions', '-fno-rtti', '-I', stubDir, '-I', src, '-o', join(obj, 'sketch.o'), sketch], {
         stdio: 'pipe',
@@ -118,8 +129,8 @@ describe('tinyml export --arduino', () => {
     const obj = join(temp.dir, `host-${Math.random().toString(36).slice(2)}`);
     mkdirSync(obj);
     const objects: string[] = [];
-    for (const f of readdirSync(src).filter((x) => x.endsWith('.c'))) {
-      const o = join(obj, `${f}.o`);
+    for (const f of cSources(src)) {
+      const o = join(obj, `${f.replace(/\//g, '_')}.o`);
       execFileSync('gcc', ['-c', '-O2', ...STRICT, '-I', src, '-o', o, join(src, f)], { stdio: 'pipe' });
       objects.push(o);
     }
