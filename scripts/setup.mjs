@@ -31,6 +31,7 @@ const wanted = [
   ['qemu-system-arm', () => has('qemu-system-arm'), 'qemu-system-arm'],
   ['make', () => has('make'), 'make'],
   ['gcc', () => has('gcc'), 'gcc'],
+  ['g++', () => has('g++'), 'g++'],
 ];
 if (purpose === 'test') {
   wanted.push(['Fashion-MNIST', () => existsSync('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz'), 'dataset-fashion-mnist']);

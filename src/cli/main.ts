@@ -5,6 +5,8 @@ import { buildCommand } from './commands/build.js';
 import { deployCommand } from './commands/deploy.js';
 import type { EvalOptions } from './commands/eval.js';
 import { evalCommand } from './commands/eval.js';
+import type { ExportOptions } from './commands/export.js';
+import { exportCommand } from './commands/export.js';
 import type { QuantizeCommandOptions } from './commands/quantize.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -41,7 +43,9 @@ function buildProgram(io: CliIO): Command {
     .option('--output <file>', 'write output tensor to .bin or .npy (default: print); once per output', collect)
     .option('--board <name>', 'run the generated firmware on this board instead of the host (e.g. qemu-m4)')
     .option('--out <dir>', 'firmware project directory when --board is given')
-    .option('--port <path>', 'serial port of a physical board')
+    .option('--port <path>', "serial port of a physical board's link (its UART)")
+    .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
+    .option('--no-flash', 'the board already runs this firmware: do not flash it')
     .option('--force', 'overwrite a non-tinyml --out directory')
     .action((model: string, opts: RunOptions) => runCommand(model, opts, io));
 
@@ -65,10 +69,23 @@ function buildProgram(io: CliIO): Command {
     .option('--out <dir>', 'project directory (default tinyml-out/<model>-<board>)')
     .option('--os', 'optimize for size (-Os)')
     .option('--check <n>', 'random inputs compared with the reference interpreter', '3')
-    .option('--port <path>', 'serial port of a physical board')
+    .option('--port <path>', "serial port of a physical board's link (its UART)")
+    .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
+    .option('--no-flash', 'the board already runs this firmware: do not flash it')
     .option('--force', 'overwrite a directory that holds files tinyml did not write')
     .option('--json', 'machine-readable output')
     .action((model: string, opts: DeployOptions) => deployCommand(model, opts, io));
+
+  program
+    .command('export')
+    .description('export a model for other toolchains: --arduino writes an Arduino library with an example sketch')
+    .argument('<model>', 'model file (.tflite or .onnx)')
+    .option('--arduino', 'an Arduino library (library.properties, src/, examples/<model>/<model>.ino)')
+    .option('--out <dir>', 'output folder (default tinyml-out/<model>-arduino)')
+    .option('--name <lib>', 'library name, also the header <lib>.h (default tinyml_<model>)')
+    .option('--force', 'overwrite a folder that holds files tinyml did not write')
+    .option('--json', 'machine-readable output')
+    .action((model: string, opts: ExportOptions) => exportCommand(model, opts, io));
 
   program
     .command('eval')

@@ -72,3 +72,13 @@ export async function openTargetSession(board: Board, elf: string, options: Sess
     throw e;
   }
 }
+
+/** Session options from the CLI's --port / --flash-port / --no-flash. */
+export function sessionOptionsFromCli(opts: { port?: string; flashPort?: string; flash?: boolean }, log?: (line: string) => void): SessionOptions {
+  return {
+    ...(opts.port ? { port: opts.port } : {}),
+    ...(opts.flashPort ? { flashPort: opts.flashPort } : {}),
+    ...(opts.flash === false ? { flash: false } : {}),
+    ...(log ? { log } : {}),
+  };
+}

@@ -5,7 +5,7 @@
 import { MismatchError } from '../../errors.js';
 import { checkAgainstReference, measureLatency } from '../../deploy/verify.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';
-import { openTargetSession } from '../../deploy/target-session.js';
+import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
 import type { CliIO } from '../io.js';
 import { num, renderTable } from '../table.js';
 import { sizeRows } from './build.js';
@@ -17,6 +17,9 @@ export interface DeployOptions {
   force?: boolean;
   check?: string;
   port?: string;
+  flashPort?: string;
+  /** false with --no-flash */
+  flash?: boolean;
   json?: boolean;
 }
 
@@ -30,7 +33,7 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
   });
   const { build, compiled, board } = built;
   if (!opts.json) io.err(`built ${build.elf}; starting ${board.qemu ? `QEMU (${board.qemu.machine})` : `the board on ${opts.port}`}`);
-  const session = await openTargetSession(board, build.elf, opts.port ? { port: opts.port } : {});
+  const session = await openTargetSession(board, build.elf, sessionOptionsFromCli(opts, opts.json ? undefined : (l) => io.err(l)));
   try {
     if (session.info.model.hash !== compiled.hash.slice(0, 16)) {
       throw new MismatchError(`the device runs model ${session.info.model.name} (${session.info.model.hash}), not the one just built (${compiled.hash.slice(0, 16)}): was the upload skipped?`);

@@ -8,7 +8,7 @@ import { tensorDataFromBytes } from '../../ir/types.js';
 import type { TensorData } from '../../ir/types.js';
 import { formatTensor, readTensorFile, writeTensorFile } from '../../io/tensor-file.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';
-import { openTargetSession } from '../../deploy/target-session.js';
+import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
 import { inferOnDevice } from '../../deploy/verify.js';
 import type { CliIO } from '../io.js';
 import { loadModel } from '../load-model.js';
@@ -20,6 +20,9 @@ export interface RunOptions {
   out?: string;
   force?: boolean;
   port?: string;
+  flashPort?: string;
+  /** false with --no-flash */
+  flash?: boolean;
 }
 
 export async function runCommand(modelPath: string, opts: RunOptions, io: CliIO): Promise<void> {
@@ -38,7 +41,7 @@ export async function runCommand(modelPath: string, opts: RunOptions, io: CliIO)
   if (!opts.board || opts.board === 'host') outputs = runGraph(prepareGraph(graph), inputs);
   else {
     const built = await buildModelFirmware(modelPath, { board: opts.board, graph, ...(opts.out ? { outDir: opts.out } : {}), force: opts.force ?? false });
-    const session = await openTargetSession(built.board, built.build.elf, opts.port ? { port: opts.port } : {});
+    const session = await openTargetSession(built.board, built.build.elf, sessionOptionsFromCli(opts, (l) => io.err(l)));
     try {
       const raw = await inferOnDevice(session.client, inputs);
       outputs = raw.map((bytes, k) => tensorDataFromBytes(outputTensors[k].dtype, bytes));
