@@ -260,6 +260,533 @@ export function requantize16(acc: number, bias: BigInt64Array | Int32Array | und
   return multiplyByQuantizedMultiplier(total, mult, shift);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Fast evaluation kernels shared by CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
+//
+// Every kind accumulates in doubles: int8 x int8 and int16 x int8 products and their sums are
+// integers far below 2^53, so the double sum is the exact integer sum (wrapped to int32 once at
+// the end where the kernel's accumulator is int32, which equals wrapping after every step);
+// float32 x float32 products are exact in a double and only the summation rounds (more finely
+// than TFLite's float32 accumulator). Doubles keep the hot loops in V8's unboxed float
+// registers, which measured faster than int32 Math.imul loops on typed arrays. Inputs are copied
+// once per op into zero-padded Float64Array scratch buffers with the input offset applied, so
+// the inner loops need neither bounds checks nor per-tap offset adds; the requantization of
+// finished accumulators (finalize*) then runs per output kind on monomorphic arrays.
+// ---------------------------------------------------------------------------------------------
+
+const scratchSlots: Float64Array[] = [new Float64Array(256), new Float64Array(256), new Float64Array(256), new Float64Array(256)];
+/** Scratch slots: the padded/converted input, im2col rows, converted weights, accumulators. */
+export const SCRATCH_INPUT = 0;
+export const SCRATCH_COLUMNS = 1;
+export const SCRATCH_WEIGHTS = 2;
+export const SCRATCH_ACC = 3;
+
+/** A reusable Float64Array of at least n elements (contents unspecified). */
+export function f64Scratch(slot: number, n: number): Float64Array {
+  let s = scratchSlots[slot];
+  if (s.length < n) {
+    s = new Float64Array(Math.max(n, s.length * 2));
+    scratchSlots[slot] = s;
+  }
+  return s;
+}
+
+/** Accumulator elements processed per chunk (bounds scratch memory on large feature maps). */
+export const ACC_CHUNK = 1 << 15;
+
+/** Copies n elements of `src` from `srcOff` into dst as doubles plus `offset`. */
+export function toF64(src: Int8Array | Int16Array | Float32Array, srcOff: number, n: number, offset: number, dst: Float64Array): Float64Array {
+  if (offset === 0) {
+    for (let i = 0; i < n; i++) dst[i] = src[srcOff + i];
+  } else {
+    for (let i = 0; i < n; i++) dst[i] = src[srcOff + i] + offset;
+  }
+  return dst;
+}
+
+/**
+ * One batch of an NHWC input as doubles (+ offset) inside a zero border: dst is [hp][wp][depth],
+ * with input pixel (0, 0) at (top, left). Input rows/columns beyond hp/wp are not needed.
+ */
+export function padInputNHWC(
+  src: Int8Array | Int16Array | Float32Array,
+  srcBase: number,
+  inH: number,
+  inW: number,
+  depth: number,
+  offset: number,
+  dst: Float64Array,
+  hp: number,
+  wp: number,
+  top: number,
+  left: number,
+): void {
+  dst.fill(0, 0, hp * wp * depth);
+  const rows = Math.min(inH, hp - top);
+  const run = Math.min(inW, wp - left) * depth;
+  for (let y = 0; y < rows; y++) {
+    const s = srcBase + y * inW * depth;
+    const d = ((y + top) * wp + left) * depth;
+    for (let i = 0; i < run; i++) dst[d + i] = src[s + i] + offset;
+  }
+}
+
+/** Like padInputNHWC but channel-planar: dst is [depth][hp][wp]. */
+export function padInputPlanar(
+  src: Int8Array | Int16Array | Float32Array,
+  srcBase: number,
+  inH: number,
+  inW: number,
+  depth: number,
+  offset: number,
+  dst: Float64Array,
+  hp: number,
+  wp: number,
+  top: number,
+  left: number,
+): void {
+  const plane = hp * wp;
+  dst.fill(0, 0, plane * depth);
+  const rows = Math.min(inH, hp - top);
+  const cols = Math.min(inW, wp - left);
+  for (let y = 0; y < rows; y++) {
+    for (let x = 0; x < cols; x++) {
+      const s = srcBase + (y * inW + x) * depth;
+      const d = (y + top) * wp + x + left;
+      for (let c = 0; c < depth; c++) dst[c * plane + d] = src[s + c] + offset;
+    }
+  }
+}
+
+/**
+ * acc[accOff + r*accStride + c] = sum over t < depth of A[aOff + r*aStride + t] * W[wOff + c*depth + t]
+ * for r < rows, c < cols: a matrix product blocked 2 rows x 4 columns so that each load feeds
+ * several multiply-adds.
+ */
+export function gemmF64(
+  A: Float64Array,
+  aOff: number,
+  aStride: number,
+  rows: number,
+  W: Float64Array,
+  wOff: number,
+  depth: number,
+  cols: number,
+  acc: Float64Array,
+  accOff: number,
+  accStride: number,
+): void {
+  let r = 0;
+  for (; r + 2 <= rows; r += 2) {
+    const a0 = aOff + r * aStride;
+    const a1 = a0 + aStride;
+    const o0 = accOff + r * accStride;
+    const o1 = o0 + accStride;
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const w0 = wOff + c * depth;
+      const w1 = w0 + depth;
+      const w2 = w1 + depth;
+      const w3 = w2 + depth;
+      let s00 = 0;
+      let s01 = 0;
+      let s02 = 0;
+      let s03 = 0;
+      let s10 = 0;
+      let s11 = 0;
+      let s12 = 0;
+      let s13 = 0;
+      for (let t = 0; t < depth; t++) {
+        const x0 = A[a0 + t];
+        const x1 = A[a1 + t];
+        const k0 = W[w0 + t];
+        s00 += x0 * k0;
+        s10 += x1 * k0;
+        const k1 = W[w1 + t];
+        s01 += x0 * k1;
+        s11 += x1 * k1;
+        const k2 = W[w2 + t];
+        s02 += x0 * k2;
+        s12 += x1 * k2;
+        const k3 = W[w3 + t];
+        s03 += x0 * k3;
+        s13 += x1 * k3;
+      }
+      acc[o0 + c] = s00;
+      acc[o0 + c + 1] = s01;
+      acc[o0 + c + 2] = s02;
+      acc[o0 + c + 3] = s03;
+      acc[o1 + c] = s10;
+      acc[o1 + c + 1] = s11;
+      acc[o1 + c + 2] = s12;
+      acc[o1 + c + 3] = s13;
+    }
+    for (; c < cols; c++) {
+      const w0 = wOff + c * depth;
+      let s0 = 0;
+      let s1 = 0;
+      for (let t = 0; t < depth; t++) {
+        const k = W[w0 + t];
+        s0 += A[a0 + t] * k;
+        s1 += A[a1 + t] * k;
+      }
+      acc[o0 + c] = s0;
+      acc[o1 + c] = s1;
+    }
+  }
+  if (r < rows) {
+    const a0 = aOff + r * aStride;
+    const o0 = accOff + r * accStride;
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const w0 = wOff + c * depth;
+      const w1 = w0 + depth;
+      const w2 = w1 + depth;
+      const w3 = w2 + depth;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let t = 0; t < depth; t++) {
+        const x = A[a0 + t];
+        s0 += x * W[w0 + t];
+        s1 += x * W[w1 + t];
+        s2 += x * W[w2 + t];
+        s3 += x * W[w3 + t];
+      }
+      acc[o0 + c] = s0;
+      acc[o0 + c + 1] = s1;
+      acc[o0 + c + 2] = s2;
+      acc[o0 + c + 3] = s3;
+    }
+    for (; c < cols; c++) {
+      const w0 = wOff + c * depth;
+      let s = 0;
+      for (let t = 0; t < depth; t++) s += A[a0 + t] * W[w0 + t];
+      acc[o0 + c] = s;
+    }
+  }
+}
+
+const TWO_53 = 9007199254740992;
+const TWO_NEG_31 = 1 / 2147483648;
+
+/**
+ * Per-channel constants of MultiplyByQuantizedMultiplier (fixedpoint.ts) for a fast exact
+ * evaluation: with x the (left-shifted) int32 total and 0 <= M < 2^31, the 64-bit product x*M is
+ * exact in a double while |x| <= lim, and SaturatingRoundingDoublingHighMul is then
+ * floor((x*M + 2^30) / 2^31) (the saturating case needs M = INT32_MIN). Channels whose
+ * constants fall outside what the fast path handles get lim = -1 and use the reference function.
+ */
+export interface Requant32 {
+  mult: Float64Array;
+  shift: Int32Array;
+  /** 1 << left shift (1 when the shift is not positive), applied with Math.imul as the reference does. */
+  lsMul: Int32Array;
+  rightShift: Int32Array;
+  /** (1 << rightShift) - 1. */
+  mask: Int32Array;
+  lim: Float64Array;
+}
+
+export function requant32Constants(mults: readonly number[], shifts: readonly number[], perChannel: boolean, channels: number): Requant32 {
+  const r: Requant32 = {
+    mult: new Float64Array(channels),
+    shift: new Int32Array(channels),
+    lsMul: new Int32Array(channels),
+    rightShift: new Int32Array(channels),
+    mask: new Int32Array(channels),
+    lim: new Float64Array(channels),
+  };
+  for (let c = 0; c < channels; c++) {
+    const ch = perChannel ? c : 0;
+    const m = mults[ch];
+    const s = shifts[ch];
+    r.mult[c] = m;
+    r.shift[c] = s;
+    const ls = s > 0 ? s : 0;
+    const rs = s > 0 ? 0 : -s;
+    const ok = Number.isInteger(m) && m >= 0 && m < 2147483648 && Number.isInteger(s) && ls <= 30 && rs <= 31;
+    r.lsMul[c] = ok ? 1 << ls : 1;
+    r.rightShift[c] = ok ? rs : 0;
+    r.mask[c] = ok ? (rs === 31 ? 0x7fffffff : (1 << rs) - 1) : 0;
+    r.lim[c] = ok ? (m === 0 ? 2147483648 : Math.floor((TWO_53 - 2147483648) / m)) : -1;
+  }
+  return r;
+}
+
+interface Requant32Entry {
+  mults: number[];
+  shifts: number[];
+  perChannel: boolean;
+  channels: number;
+  rq: Requant32;
+}
+const requant32Cache = new WeakMap<object, Requant32Entry>();
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * requant32Constants, remembered per params object (and recomputed if its multipliers or
+ * shifts changed), so an op's evaluate does not allocate them on every call.
+ */
+export function requant32For(key: object, mults: readonly number[], shifts: readonly number[], perChannel: boolean, channels: number): Requant32 {
+  const hit = requant32Cache.get(key);
+  if (hit && hit.perChannel === perChannel && hit.channels === channels && sameNumbers(hit.mults, mults) && sameNumbers(hit.shifts, shifts)) {
+    return hit.rq;
+  }
+  const rq = requant32Constants(mults, shifts, perChannel, channels);
+  requant32Cache.set(key, { mults: mults.slice(), shifts: shifts.slice(), perChannel, channels, rq });
+  return rq;
+}
+
+/**
+ * Per-channel constants of the 16x8 kernels' int64 MultiplyByQuantizedMultiplier: the Q15
+ * multiplier, the rounding term and the shift, plus the bias as a double. While
+ * |acc + bias| <= lim the product and rounding stay below 2^53 and the arithmetic shift is an
+ * exact floor of a power-of-two scaling; otherwise (lim = -1 for unusual constants or a bias
+ * beyond 2^52) the BigInt reference runs.
+ */
+export interface Requant64 {
+  mult: Float64Array;
+  shift: Int32Array;
+  reduced: Float64Array;
+  round: Float64Array;
+  scale: Float64Array;
+  bias: Float64Array;
+  lim: Float64Array;
+}
+
+export function requant64Constants(
+  mults: readonly number[],
+  shifts: readonly number[],
+  perChannel: boolean,
+  channels: number,
+  bias: BigInt64Array | undefined,
+): Requant64 {
+  const r: Requant64 = {
+    mult: new Float64Array(channels),
+    shift: new Int32Array(channels),
+    reduced: new Float64Array(channels),
+    round: new Float64Array(channels),
+    scale: new Float64Array(channels),
+    bias: new Float64Array(channels),
+    lim: new Float64Array(channels),
+  };
+  for (let c = 0; c < channels; c++) {
+    const ch = perChannel ? c : 0;
+    const m = mults[ch];
+    const s = shifts[ch];
+    r.mult[c] = m;
+    r.shift[c] = s;
+    const b = bias ? bias[c] : 0n;
+    const biasOk = b >= -(2n ** 52n) && b <= 2n ** 52n;
+    r.bias[c] = biasOk ? Number(b) : 0;
+    const totalShift = 15 - s;
+    const ok = biasOk && Number.isInteger(m) && m >= 0 && m < 2147483648 && Number.isInteger(s) && totalShift >= 1 && totalShift <= 52;
+    if (!ok) {
+      r.lim[c] = -1;
+      continue;
+    }
+    const reduced = m < 0x7fff0000 ? (m + (1 << 15)) >> 16 : 0x7fff;
+    r.reduced[c] = reduced;
+    r.round[c] = 2 ** (totalShift - 1);
+    r.scale[c] = 2 ** -totalShift;
+    r.lim[c] = reduced === 0 ? TWO_53 / 2 : Math.floor((TWO_53 - r.round[c]) / reduced);
+  }
+  return r;
+}
+
+/**
+ * min(max(v, lo), hi) for integers v and lo <= hi within int16 range, without branches on v
+ * (a clamp to a ReLU's zero point is taken about half the time, so a branch mispredicts).
+ */
+function clampInt(v: number, lo: number, hi: number): number {
+  // Rare (a huge accumulator with a left shift): bring v within reach of int32 differences.
+  if (v < -65536 || v > 65535) v = v < 0 ? -65536 : 65535;
+  const d = v - lo;
+  const a = v - (d & (d >> 31));
+  const e = hi - a;
+  return a + (e & (e >> 31));
+}
+
+/**
+ * int8 outputs from finished accumulators: acc[p*channels + c] is requantized as
+ * MultiplyByQuantizedMultiplier((acc + bias[c]) | 0, M[c], shift[c]) + outOff, clamped to
+ * [lo, hi], and stored at out[outBase + p*channels + c]. Channel-outer so that the channel's
+ * constants stay in registers.
+ */
+export function finalizeInt8(
+  acc: Float64Array,
+  pixels: number,
+  channels: number,
+  bias: Int32Array | undefined,
+  rq: Requant32,
+  outOff: number,
+  lo: number,
+  hi: number,
+  out: Int8Array,
+  outBase: number,
+): void {
+  for (let c = 0; c < channels; c++) {
+    const m = rq.mult[c];
+    const ls = rq.lsMul[c];
+    const rs = rq.rightShift[c];
+    const mk = rq.mask[c];
+    const half = mk >> 1;
+    const l = rq.lim[c];
+    const b = bias !== undefined ? bias[c] : 0;
+    for (let p = 0, i = c; p < pixels; p++, i += channels) {
+      const total = (acc[i] + b) | 0;
+      const x = Math.imul(total, ls);
+      let v: number;
+      if (x <= l && x >= -l) {
+        // C's (x*M + (x*M >= 0 ? 2^30 : 1 - 2^30)) / 2^31, truncating, equals floor((x*M + 2^30) / 2^31).
+        const h = Math.floor((x * m + 1073741824) * TWO_NEG_31) | 0;
+        // RoundingDivideByPOT: +1 when the remainder exceeds mask/2 (+1 for negative h).
+        v = (h >> rs) + ((half + (h >>> 31) - (h & mk)) >>> 31) + outOff;
+      } else {
+        v = multiplyByQuantizedMultiplier(total, m, rq.shift[c]) + outOff;
+      }
+      out[outBase + i] = clampInt(v, lo, hi);
+    }
+  }
+}
+
+/** 16x8 outputs with an int64 accumulator (BigInt64Array bias). */
+export function finalizeInt16Wide(
+  acc: Float64Array,
+  pixels: number,
+  channels: number,
+  bias: BigInt64Array | undefined,
+  rq: Requant64,
+  outOff: number,
+  lo: number,
+  hi: number,
+  out: Int16Array,
+  outBase: number,
+): void {
+  for (let c = 0; c < channels; c++) {
+    const reduced = rq.reduced[c];
+    const round = rq.round[c];
+    const scale = rq.scale[c];
+    const l = rq.lim[c];
+    const b = rq.bias[c];
+    for (let p = 0, i = c; p < pixels; p++, i += channels) {
+      const x = acc[i] + b;
+      let v: number;
+      if (x <= l && x >= -l) v = (Math.floor((x * reduced + round) * scale) | 0) + outOff;
+      else v = requantize16(acc[i], bias, c, 'int64', rq.mult[c], rq.shift[c]) + outOff;
+      out[outBase + i] = clampInt(v, lo, hi);
+    }
+  }
+}
+
+/** 16x8 outputs with an int32 accumulator (Int32Array bias): int8's requantization, int16 stores. */
+export function finalizeInt16Narrow(
+  acc: Float64Array,
+  pixels: number,
+  channels: number,
+  bias: Int32Array | undefined,
+  rq: Requant32,
+  outOff: number,
+  lo: number,
+  hi: number,
+  out: Int16Array,
+  outBase: number,
+): void {
+  for (let c = 0; c < channels; c++) {
+    const m = rq.mult[c];
+    const ls = rq.lsMul[c];
+    const rs = rq.rightShift[c];
+    const mk = rq.mask[c];
+    const half = mk >> 1;
+    const l = rq.lim[c];
+    const b = bias !== undefined ? bias[c] : 0;
+    for (let p = 0, i = c; p < pixels; p++, i += channels) {
+      const total = (acc[i] + b) | 0;
+      const x = Math.imul(total, ls);
+      let v: number;
+      if (x <= l && x >= -l) {
+        const h = Math.floor((x * m + 1073741824) * TWO_NEG_31) | 0;
+        v = (h >> rs) + ((half + (h >>> 31) - (h & mk)) >>> 31) + outOff;
+      } else {
+        v = multiplyByQuantizedMultiplier(total, m, rq.shift[c]) + outOff;
+      }
+      out[outBase + i] = clampInt(v, lo, hi);
+    }
+  }
+}
+
+/** float32 outputs: acc + bias clamped to [lo, hi] (as Math.min/max treat NaN and -0), rounded to float32 by the store. */
+export function finalizeFloat(
+  acc: Float64Array,
+  pixels: number,
+  channels: number,
+  bias: Float32Array | undefined,
+  lo: number,
+  hi: number,
+  out: Float32Array,
+  outBase: number,
+): void {
+  for (let c = 0; c < channels; c++) {
+    const b = bias !== undefined ? bias[c] : 0;
+    for (let p = 0, i = c; p < pixels; p++, i += channels) out[outBase + i] = Math.min(Math.max(acc[i] + b, lo), hi);
+  }
+}
+
+/** What turns accumulators into one op's outputs: built once per evaluate by outputStage. */
+export interface OutputStage {
+  kind: QuantKind | 'float32';
+  wide: boolean;
+  rq32: Requant32 | undefined;
+  rq64: Requant64 | undefined;
+  bias: TensorData | undefined;
+  outOff: number;
+  lo: number;
+  hi: number;
+  out: TensorData;
+}
+
+/** The quantized params fields outputStage reads (the conv-like ops' params all have them). */
+export interface StageParams {
+  kind: QuantKind | 'float32';
+  activationMin: number;
+  activationMax: number;
+  accumulator?: Accumulator;
+  outputMultiplier?: number[];
+  outputShift?: number[];
+  perChannel?: boolean;
+}
+
+export function outputStage(p: StageParams, channels: number, bias: TensorData | undefined, out: TensorData, outOff: number): OutputStage {
+  const wide = p.kind === 'int16' && p.accumulator === 'int64';
+  let rq32: Requant32 | undefined;
+  let rq64: Requant64 | undefined;
+  if (p.kind !== 'float32') {
+    if (wide) rq64 = requant64Constants(p.outputMultiplier!, p.outputShift!, p.perChannel!, channels, bias as BigInt64Array | undefined);
+    else rq32 = requant32For(p, p.outputMultiplier!, p.outputShift!, p.perChannel!, channels);
+  }
+  return { kind: p.kind, wide, rq32, rq64, bias, outOff, lo: p.activationMin, hi: p.activationMax, out };
+}
+
+/** Writes pixels x channels outputs from acc[0...] to the stage's output at outBase. */
+export function finalizeOutputs(s: OutputStage, acc: Float64Array, pixels: number, channels: number, outBase: number): void {
+  if (s.kind === 'float32') {
+    finalizeFloat(acc, pixels, channels, s.bias as Float32Array | undefined, s.lo, s.hi, s.out as Float32Array, outBase);
+  } else if (s.kind === 'int8') {
+    finalizeInt8(acc, pixels, channels, s.bias as Int32Array | undefined, s.rq32!, s.outOff, s.lo, s.hi, s.out as Int8Array, outBase);
+  } else if (s.wide) {
+    finalizeInt16Wide(acc, pixels, channels, s.bias as BigInt64Array | undefined, s.rq64!, s.outOff, s.lo, s.hi, s.out as Int16Array, outBase);
+  } else {
+    finalizeInt16Narrow(acc, pixels, channels, s.bias as Int32Array | undefined, s.rq32!, s.outOff, s.lo, s.hi, s.out as Int16Array, outBase);
+  }
+}
+
 // C emission helpers
 
 export function cInt32Array(name: string, values: readonly number[]): string {
@@ -407,92 +934,96 @@ function conv2dPrepare(ctx: OpContext<'CONV_2D'>): Conv2DParams {
   };
 }
 
+/**
+ * CONV_2D evaluation: per batch, the input becomes a zero-padded Float64Array with the input
+ * offset applied (padding taps then contribute 0, as the reference's skipped taps do); chunks of
+ * output rows are unrolled into im2col rows (the padded input itself for a 1x1 stride-1
+ * unpadded conv), multiplied with the weights per group, and requantized per output kind.
+ */
 function conv2dEvaluate(p: Conv2DParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
-  if (p.kind === 'float32') {
-    conv2dFloat(p, inputs[0] as Float32Array, inputs[1] as Float32Array, inputs[2] as Float32Array | undefined, outputs[0] as Float32Array);
-    return;
-  }
-  const input = inputs[0] as Int8Array | Int16Array;
-  const filter = inputs[1] as Int8Array;
-  const bias = p.hasBias ? (inputs[2] as Int32Array | BigInt64Array) : undefined;
-  const output = outputs[0] as Int8Array | Int16Array;
+  const input = inputs[0] as Int8Array | Int16Array | Float32Array;
+  const filter = inputs[1] as Int8Array | Float32Array;
+  const bias = p.hasBias ? inputs[2] : undefined;
   const { inputHeight: inH, inputWidth: inW, inputDepth: inC, filterHeight: fH, filterWidth: fW, filterInputDepth: fIC } = p;
   const { outputHeight: outH, outputWidth: outW, outputDepth: outC, strideHeight: sH, strideWidth: sW } = p;
-  const { dilationHeight: dH, dilationWidth: dW, padHeight: pH, padWidth: pW } = p;
-  const inOff = p.inputOffset;
-  const outOff = p.outputOffset;
-  const actMin = p.activationMin;
-  const actMax = p.activationMax;
-  const mults = p.outputMultiplier;
-  const shifts = p.outputShift;
-  const perChannel = p.perChannel;
-  const filtersPerGroup = outC / p.groups;
-  const wide = p.kind === 'int16';
-  let o = 0;
+  const { dilationHeight: dH, dilationWidth: dW, padHeight: pH, padWidth: pW, groups } = p;
+  const inOff = p.kind === 'float32' ? 0 : p.inputOffset;
+  // The 16x8 conv kernel ignores the output zero point.
+  const outOff = p.kind === 'int8' ? p.outputOffset : 0;
+  const stage = outputStage(p, outC, bias, outputs[0], outOff);
+  const taps = fH * fW * fIC;
+  // `| 0`: integers computed by division or Math.floor may be heap doubles, and a double index
+  // argument would deoptimize gemmF64 into float index arithmetic.
+  const filtersPerGroup = (outC / groups) | 0;
+  const W = toF64(filter, 0, outC * taps, 0, f64Scratch(SCRATCH_WEIGHTS, outC * taps));
+  // Rows and columns of (padded) input the windows reach, starting at -pad.
+  const hp = (outH - 1) * sH + (fH - 1) * dH + 1;
+  const wp = (outW - 1) * sW + (fW - 1) * dW + 1;
+  const pointwise = fH === 1 && fW === 1 && sH === 1 && sW === 1 && pH === 0 && pW === 0;
+  const X = f64Scratch(SCRATCH_INPUT, hp * wp * inC);
+  const rowsPerChunk = Math.max(1, Math.floor(ACC_CHUNK / (outW * Math.max(outC, taps)))) | 0;
+  const acc = f64Scratch(SCRATCH_ACC, Math.min(outH, rowsPerChunk) * outW * outC);
+  const cols = pointwise ? X : f64Scratch(SCRATCH_COLUMNS, Math.min(outH, rowsPerChunk) * outW * taps);
   for (let b = 0; b < p.batches; b++) {
-    const inBatch = b * inH * inW * inC;
-    for (let oy = 0; oy < outH; oy++) {
-      const iy0 = oy * sH - pH;
-      for (let ox = 0; ox < outW; ox++) {
-        const ix0 = ox * sW - pW;
-        for (let oc = 0; oc < outC; oc++) {
-          const icBase = Math.floor(oc / filtersPerGroup) * fIC;
-          let acc = 0;
-          for (let fy = 0; fy < fH; fy++) {
-            const iy = iy0 + dH * fy;
-            if (iy < 0 || iy >= inH) continue;
-            const inRow = inBatch + iy * inW * inC + icBase;
-            const fRow = (oc * fH + fy) * fW * fIC;
-            for (let fx = 0; fx < fW; fx++) {
-              const ix = ix0 + dW * fx;
-              if (ix < 0 || ix >= inW) continue;
-              const ip = inRow + ix * inC;
-              const fp = fRow + fx * fIC;
-              for (let ic = 0; ic < fIC; ic++) acc += filter[fp + ic] * (input[ip + ic] + inOff);
-            }
-          }
-          const ch = perChannel ? oc : 0;
-          let v: number;
-          if (wide) {
-            v = requantize16(acc, bias, oc, p.accumulator, mults[ch], shifts[ch]);
-          } else {
-            // C accumulates in int32; the double sum is exact, so wrapping once at the end matches.
-            const total = (bias ? acc + (bias as Int32Array)[oc] : acc) | 0;
-            v = multiplyByQuantizedMultiplier(total, mults[ch], shifts[ch]) + outOff;
-          }
-          output[o++] = v < actMin ? actMin : v > actMax ? actMax : v;
+    padInputNHWC(input, b * inH * inW * inC, inH, inW, inC, inOff, X, hp, wp, pH, pW);
+    for (let oy0 = 0; oy0 < outH; oy0 += rowsPerChunk) {
+      const oy1 = Math.min(outH, oy0 + rowsPerChunk) | 0;
+      const pixels = (oy1 - oy0) * outW;
+      for (let g = 0; g < groups; g++) {
+        if (pointwise) {
+          gemmF64(X, oy0 * outW * inC + g * fIC, inC, pixels, W, g * filtersPerGroup * taps, taps, filtersPerGroup, acc, g * filtersPerGroup, outC);
+        } else {
+          im2col(X, wp, inC, g * fIC, fIC, fH, fW, dH, dW, sH, sW, oy0, oy1, outW, cols);
+          gemmF64(cols, 0, taps, pixels, W, g * filtersPerGroup * taps, taps, filtersPerGroup, acc, g * filtersPerGroup, outC);
         }
       }
+      finalizeOutputs(stage, acc, pixels, outC, ((b * outH + oy0) * outW) * outC);
     }
   }
 }
 
-function conv2dFloat(p: Conv2DFloatParams, input: Float32Array, filter: Float32Array, bias: Float32Array | undefined, output: Float32Array): void {
-  const { inputHeight: inH, inputWidth: inW, inputDepth: inC, filterHeight: fH, filterWidth: fW, filterInputDepth: fIC } = p;
-  const filtersPerGroup = p.outputDepth / p.groups;
-  const fr = Math.fround;
-  let o = 0;
-  for (let b = 0; b < p.batches; b++) {
-    for (let oy = 0; oy < p.outputHeight; oy++) {
-      const iy0 = oy * p.strideHeight - p.padHeight;
-      for (let ox = 0; ox < p.outputWidth; ox++) {
-        const ix0 = ox * p.strideWidth - p.padWidth;
-        for (let oc = 0; oc < p.outputDepth; oc++) {
-          const icBase = Math.floor(oc / filtersPerGroup) * fIC;
-          let acc = 0;
-          for (let fy = 0; fy < fH; fy++) {
-            const iy = iy0 + p.dilationHeight * fy;
-            if (iy < 0 || iy >= inH) continue;
-            for (let fx = 0; fx < fW; fx++) {
-              const ix = ix0 + p.dilationWidth * fx;
-              if (ix < 0 || ix >= inW) continue;
-              const ip = ((b * inH + iy) * inW + ix) * inC + icBase;
-              const fp = ((oc * fH + fy) * fW + fx) * fIC;
-              for (let ic = 0; ic < fIC; ic++) acc = fr(acc + fr(input[ip + ic] * filter[fp + ic]));
-            }
-          }
-          const v = fr(acc + (bias ? bias[oc] : 0));
-          output[o++] = Math.min(Math.max(v, p.activationMin), p.activationMax);
+/**
+ * Output rows [oy0, oy1) of a padded NHWC input as im2col rows: one row of fH*fW*fIC values per
+ * output pixel, in the weights' (fy, fx, ic) order, channels [icBase, icBase + fIC).
+ */
+function im2col(
+  X: Float64Array,
+  wp: number,
+  depth: number,
+  icBase: number,
+  fIC: number,
+  fH: number,
+  fW: number,
+  dH: number,
+  dW: number,
+  sH: number,
+  sW: number,
+  oy0: number,
+  oy1: number,
+  outW: number,
+  cols: Float64Array,
+): void {
+  let d = 0;
+  if (dW === 1 && fIC === depth) {
+    // Each filter row reads one contiguous run of fW*depth values.
+    const run = fW * depth;
+    for (let oy = oy0; oy < oy1; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        for (let fy = 0; fy < fH; fy++) {
+          const s = ((oy * sH + fy * dH) * wp + ox * sW) * depth;
+          for (let k = 0; k < run; k++) cols[d++] = X[s + k];
+        }
+      }
+    }
+    return;
+  }
+  for (let oy = oy0; oy < oy1; oy++) {
+    for (let ox = 0; ox < outW; ox++) {
+      for (let fy = 0; fy < fH; fy++) {
+        const row = ((oy * sH + fy * dH) * wp + ox * sW) * depth + icBase;
+        for (let fx = 0; fx < fW; fx++) {
+          const s = row + fx * dW * depth;
+          for (let ic = 0; ic < fIC; ic++) cols[d++] = X[s + ic];
         }
       }
     }

@@ -8,8 +8,11 @@
  */
 import { GraphError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
-import { multiplyByQuantizedMultiplier } from '../fixedpoint.js';
 import {
+  ACC_CHUNK,
+  SCRATCH_ACC,
+  SCRATCH_INPUT,
+  SCRATCH_WEIGHTS,
   checkArity,
   checkBias,
   classifyDtypes,
@@ -17,15 +20,18 @@ import {
   convMultipliers,
   cPointer,
   cStructInit,
+  f64Scratch,
   filterScales,
+  finalizeOutputs,
   floatActivationRange,
   floatKernelUnsupported,
   kernelFunction,
   normalizeParams,
   opLabel,
+  outputStage,
+  padInputPlanar,
   quantCommonFields,
   quantizedActivationRange,
-  requantize16,
   requireRank,
   tensorQuant,
   zeroPointOffset,
@@ -157,75 +163,115 @@ function prepare(ctx: OpContext<'DEPTHWISE_CONV_2D'>): DepthwiseConv2DParams {
 }
 
 /**
- * Walks the taps tap-major with all channels of a pixel in the inner loop (fast in JavaScript);
- * each channel still sums its taps in the reference's (filter_y, filter_x) order, so integer
- * results are identical and float sums round identically.
+ * Per batch, the input becomes a channel-planar, zero-padded Float64Array with the input offset
+ * applied (padding taps then contribute 0, as the reference's skipped taps do). Each output
+ * channel then slides its window over its input channel's plane with the weights in locals
+ * (3x3 unrolled), and the accumulators are requantized per output kind.
  */
 function evaluate(p: DepthwiseConv2DParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
   const input = inputs[0] as Int8Array | Int16Array | Float32Array;
   const filter = inputs[1] as Int8Array | Float32Array;
+  const bias = p.hasBias ? inputs[2] : undefined;
   const { inputHeight: inH, inputWidth: inW, inputDepth: inC, filterHeight: fH, filterWidth: fW } = p;
   const { outputHeight: outH, outputWidth: outW, outputDepth: outC, depthMultiplier: mult } = p;
-  const isFloat = p.kind === 'float32';
+  const { strideHeight: sH, strideWidth: sW, dilationHeight: dH, dilationWidth: dW, padHeight: pH, padWidth: pW } = p;
   const inOff = p.kind === 'float32' ? 0 : p.inputOffset;
-  const acc = new Float64Array(outC);
-  const fr = Math.fround;
-  let o = 0;
+  // The 16x8 depthwise kernel ignores the output zero point.
+  const outOff = p.kind === 'int8' ? p.outputOffset : 0;
+  const stage = outputStage(p, outC, bias, outputs[0], outOff);
+  const taps = fH * fW;
+  // Weights [1, fH, fW, outC] transposed to [outC][taps].
+  const W = f64Scratch(SCRATCH_WEIGHTS, outC * taps);
+  for (let t = 0; t < taps; t++) for (let c = 0; c < outC; c++) W[c * taps + t] = filter[t * outC + c];
+  const hp = (outH - 1) * sH + (fH - 1) * dH + 1;
+  const wp = (outW - 1) * sW + (fW - 1) * dW + 1;
+  const X = f64Scratch(SCRATCH_INPUT, hp * wp * inC);
+  const rowsPerChunk = Math.max(1, Math.floor(ACC_CHUNK / (outW * outC))) | 0;
+  const acc = f64Scratch(SCRATCH_ACC, Math.min(outH, rowsPerChunk) * outW * outC);
+  const tapOffsets = new Int32Array(taps);
+  for (let fy = 0; fy < fH; fy++) for (let fx = 0; fx < fW; fx++) tapOffsets[fy * fW + fx] = fy * dH * wp + fx * dW;
   for (let b = 0; b < p.batches; b++) {
-    for (let oy = 0; oy < outH; oy++) {
-      const iy0 = oy * p.strideHeight - p.padHeight;
-      for (let ox = 0; ox < outW; ox++) {
-        const ix0 = ox * p.strideWidth - p.padWidth;
-        acc.fill(0);
-        for (let fy = 0; fy < fH; fy++) {
-          const iy = iy0 + p.dilationHeight * fy;
-          if (iy < 0 || iy >= inH) continue;
-          for (let fx = 0; fx < fW; fx++) {
-            const ix = ix0 + p.dilationWidth * fx;
-            if (ix < 0 || ix >= inW) continue;
-            const ip = ((b * inH + iy) * inW + ix) * inC;
-            const fp = (fy * fW + fx) * outC;
-            if (isFloat) {
-              for (let ic = 0, oc = 0; ic < inC; ic++) {
-                const x = input[ip + ic];
-                for (let m = 0; m < mult; m++, oc++) acc[oc] = fr(acc[oc] + fr(filter[fp + oc] * x));
-              }
-            } else if (mult === 1) {
-              for (let c = 0; c < outC; c++) acc[c] += filter[fp + c] * (input[ip + c] + inOff);
-            } else {
-              for (let ic = 0, oc = 0; ic < inC; ic++) {
-                const x = input[ip + ic] + inOff;
-                for (let m = 0; m < mult; m++, oc++) acc[oc] += filter[fp + oc] * x;
-              }
-            }
-          }
-        }
-        if (p.kind === 'float32') {
-          const out = outputs[0] as Float32Array;
-          const bias = p.hasBias ? (inputs[2] as Float32Array) : undefined;
-          for (let c = 0; c < outC; c++) {
-            const v = fr(acc[c] + (bias ? bias[c] : 0));
-            out[o++] = Math.min(Math.max(v, p.activationMin), p.activationMax);
-          }
-        } else if (p.kind === 'int8') {
-          const out = outputs[0] as Int8Array;
-          const bias = p.hasBias ? (inputs[2] as Int32Array) : undefined;
-          for (let c = 0; c < outC; c++) {
-            const ch = p.perChannel ? c : 0;
-            const total = (bias ? acc[c] + bias[c] : acc[c]) | 0;
-            const v = multiplyByQuantizedMultiplier(total, p.outputMultiplier[ch], p.outputShift[ch]) + p.outputOffset;
-            out[o++] = v < p.activationMin ? p.activationMin : v > p.activationMax ? p.activationMax : v;
-          }
-        } else {
-          const out = outputs[0] as Int16Array;
-          const bias = p.hasBias ? (inputs[2] as BigInt64Array) : undefined;
-          for (let c = 0; c < outC; c++) {
-            const ch = p.perChannel ? c : 0;
-            const v = requantize16(acc[c], bias, c, p.accumulator, p.outputMultiplier[ch], p.outputShift[ch]);
-            out[o++] = v < p.activationMin ? p.activationMin : v > p.activationMax ? p.activationMax : v;
-          }
-        }
+    padInputPlanar(input, b * inH * inW * inC, inH, inW, inC, inOff, X, hp, wp, pH, pW);
+    for (let oy0 = 0; oy0 < outH; oy0 += rowsPerChunk) {
+      const oy1 = Math.min(outH, oy0 + rowsPerChunk) | 0;
+      for (let oc = 0; oc < outC; oc++) {
+        const plane = ((oc / mult) | 0) * hp * wp;
+        if (fH === 3 && fW === 3) depthwise3x3(X, plane, wp, sH, sW, dH, dW, W, oc * 9, oy0, oy1, outW, acc, oc, outC);
+        else depthwiseAny(X, plane, wp, sH, sW, tapOffsets, W, oc * taps, oy0, oy1, outW, acc, oc, outC);
       }
+      finalizeOutputs(stage, acc, (oy1 - oy0) * outW, outC, (b * outH + oy0) * outW * outC);
+    }
+  }
+}
+
+/** One output channel of a 3x3 depthwise conv over output rows [oy0, oy1) into acc[(row pixel)*outC + oc]. */
+function depthwise3x3(
+  X: Float64Array,
+  plane: number,
+  wp: number,
+  sH: number,
+  sW: number,
+  dH: number,
+  dW: number,
+  W: Float64Array,
+  w: number,
+  oy0: number,
+  oy1: number,
+  outW: number,
+  acc: Float64Array,
+  oc: number,
+  outC: number,
+): void {
+  const k0 = W[w];
+  const k1 = W[w + 1];
+  const k2 = W[w + 2];
+  const k3 = W[w + 3];
+  const k4 = W[w + 4];
+  const k5 = W[w + 5];
+  const k6 = W[w + 6];
+  const k7 = W[w + 7];
+  const k8 = W[w + 8];
+  const d2 = 2 * dW;
+  let o = oc;
+  for (let oy = oy0; oy < oy1; oy++) {
+    const r0 = plane + oy * sH * wp;
+    const r1 = r0 + dH * wp;
+    const r2 = r1 + dH * wp;
+    for (let ox = 0, x = 0; ox < outW; ox++, x += sW, o += outC) {
+      acc[o] =
+        k0 * X[r0 + x] + k1 * X[r0 + x + dW] + k2 * X[r0 + x + d2] +
+        k3 * X[r1 + x] + k4 * X[r1 + x + dW] + k5 * X[r1 + x + d2] +
+        k6 * X[r2 + x] + k7 * X[r2 + x + dW] + k8 * X[r2 + x + d2];
+    }
+  }
+}
+
+/** Any window: taps at plane + tapOffsets[t] from the window's corner. */
+function depthwiseAny(
+  X: Float64Array,
+  plane: number,
+  wp: number,
+  sH: number,
+  sW: number,
+  tapOffsets: Int32Array,
+  W: Float64Array,
+  w: number,
+  oy0: number,
+  oy1: number,
+  outW: number,
+  acc: Float64Array,
+  oc: number,
+  outC: number,
+): void {
+  const taps = tapOffsets.length;
+  let o = oc;
+  for (let oy = oy0; oy < oy1; oy++) {
+    const row = plane + oy * sH * wp;
+    for (let ox = 0; ox < outW; ox++, o += outC) {
+      const corner = row + ox * sW;
+      let s = 0;
+      for (let t = 0; t < taps; t++) s += W[w + t] * X[corner + tapOffsets[t]];
+      acc[o] = s;
     }
   }
 }

@@ -266,9 +266,14 @@ export class DeviceClient {
     let lastProblem = '';
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (this.closed) throw new DeviceError(`cannot send ${name}: ${this.closeReason}`);
-      const seq = (this.seq = (this.seq + 1) & 0xff);
+      // 1..255: the device sends its unsolicited reports (FAULT, a stalled header) with seq 0.
+      const seq = (this.seq = (this.seq % 255) + 1);
       lastFrame = encodeFrame(type, seq, payload);
       if (attempt > 1) {
+        // Drop any partial frame the decoder holds: a header whose length field was corrupted
+        // upwards would otherwise make it wait for bytes that never come and swallow every
+        // later reply.
+        this.decoder.reset();
         this.stats.retries++;
         this.options.log?.(`retrying ${name} on ${this.portName} (attempt ${attempt} of ${attempts}): ${lastProblem}`);
       }

@@ -48,7 +48,7 @@ describe('tinyml eval (host)', () => {
 
   it('rejects other boards, bad limits and missing files with InputError', async () => {
     const io = bufferIO();
-    await expect(evalCommand(FLOAT, { board: 'stm32f4', data: DATA }, io)).rejects.toThrow(new InputError('board stm32f4 evaluation is not wired yet'));
+    await expect(evalCommand(FLOAT, { board: 'stm32f4', data: DATA }, io)).rejects.toThrow(/unknown board 'stm32f4'; known boards: .*qemu-m4/);
     await expect(evalCommand(FLOAT, { data: DATA, limit: '0' }, io)).rejects.toThrow(/--limit/);
     await expect(evalCommand(FLOAT, { data: DATA, scale: 'x' }, io)).rejects.toBeInstanceOf(InputError);
     await expect(evalCommand('/nonexistent/model.onnx', { data: DATA }, io)).rejects.toThrow(/not found/);
