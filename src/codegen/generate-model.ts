@@ -12,6 +12,8 @@ import type { TargetInfo } from '../ops/op-def.js';
 import { HOST_TARGET } from '../ops/op-def.js';
 import type { MemoryPlan } from '../plan/memory-plan.js';
 import { emitLayer } from './select-kernel.js';
+// Registers the optimized per-core kernel variants with the selection seam.
+import '../ops/optimized/index.js';
 import { C_DTYPE_ENUM, C_TYPE, cArrayBody, cFloat, cIdent, cString } from './c-literals.js';
 import { FIRMWARE_DIR, packageVersion, renderTemplate } from './templates.js';
 
@@ -134,10 +136,11 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     outputs: graph.outputs.map((i) => tensorInfo(graph.tensors[i], plan.offsets.get(i)!)),
     layers,
   };
+  // Every top-level kernel header (they include one another); variant folders list their own.
   const headers = readdirSync(join(FIRMWARE_DIR, 'kernels')).filter((f) => f.endsWith('.h'));
   return {
     files: { 'model/model.c': renderTemplate('model.c.hbs', data), 'model/model.h': renderTemplate('model.h.hbs', data) },
-    kernelFiles: [...[...kernels].sort(), ...headers.sort()],
+    kernelFiles: [...new Set([...[...kernels].sort(), ...headers.sort()])],
     arenaBytes: plan.arenaBytes,
     numLayers: layers.length,
     constantBytes,
