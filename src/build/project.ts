@@ -7,7 +7,8 @@
  *     Makefile                 rendered from templates/Makefile.hbs
  *     .tinyml-project          what tinyml wrote here (paths and SHA-256), see below
  *     model/...                modelFiles
- *     tinyml/runtime/...       firmware/runtime/ (main.c, tinyml_model.h, protocol, docs)
+ *     tinyml/runtime/...       firmware/runtime/ (main.c, or eembc_main.c for the EEMBC
+ *                              protocol; tinyml_model.h, protocol, docs)
  *     tinyml/kernels/...       the requested files of firmware/kernels/
  *     board/...                the board's C, headers, linker scripts, board.json and the
  *                              generated board_config.h
@@ -41,7 +42,18 @@ export interface FirmwareProjectOptions {
   force?: boolean;
   /** Extra preprocessor defines for every source, e.g. ['-DFOO=1'] or ['FOO=1']. */
   defines?: string[];
+  /**
+   * The serial protocol of the on-target runtime: 'tinyml' (default; runtime/main.c, framed
+   * binary protocol of PROTOCOL.md) or 'eembc' (runtime/eembc_main.c, the EEMBC / MLPerf Tiny
+   * DUT text protocol). The project holds only the chosen main.
+   */
+  protocol?: FirmwareProtocol;
 }
+
+export type FirmwareProtocol = 'tinyml' | 'eembc';
+
+/** The runtime's alternative mains, by protocol. */
+const RUNTIME_MAINS: Record<FirmwareProtocol, string> = { tinyml: 'main.c', eembc: 'eembc_main.c' };
 
 export interface FirmwareProject {
   /** Absolute project directory. */
@@ -79,10 +91,14 @@ export async function writeFirmwareProject(options: FirmwareProjectOptions): Pro
     add(clean, contents, `model file '${rel}'`);
   }
 
-  // Runtime.
+  // Runtime (with the main of the chosen protocol only).
+  const protocol = options.protocol ?? 'tinyml';
+  if (!(protocol in RUNTIME_MAINS)) throw new InputError(`unknown protocol '${String(protocol)}'; use ${Object.keys(RUNTIME_MAINS).join(' or ')}`);
+  const otherMains = new Set(Object.values(RUNTIME_MAINS).filter((m) => m !== RUNTIME_MAINS[protocol]));
   const runtimeDir = join(firmwareDir(), 'runtime');
   for (const name of (await readdir(runtimeDir)).sort()) {
     if (!/\.(c|h|md)$/.test(name)) continue;
+    if (otherMains.has(name)) continue;
     add(`tinyml/runtime/${name}`, await readFile(join(runtimeDir, name)), join(runtimeDir, name));
   }
 

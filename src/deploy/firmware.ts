@@ -8,7 +8,7 @@ import type { Board } from '../build/board.js';
 import { loadBoard } from '../build/board.js';
 import type { BuildResult, OptLevel } from '../build/compile.js';
 import { buildFirmware } from '../build/compile.js';
-import type { FirmwareProject } from '../build/project.js';
+import type { FirmwareProject, FirmwareProtocol } from '../build/project.js';
 import { writeFirmwareProject } from '../build/project.js';
 import type { Graph } from '../ir/types.js';
 import type { CompiledModel } from './compile-model.js';
@@ -28,6 +28,8 @@ export interface FirmwareOptions {
   graph?: Graph;
   /** Generate portable kernels only, whatever the core (for comparisons). */
   portable?: boolean;
+  /** Serial protocol of the firmware: 'tinyml' (default) or 'eembc' (EEMBC / MLPerf Tiny DUT). */
+  protocol?: FirmwareProtocol;
 }
 
 export interface BuiltFirmware {
@@ -52,6 +54,7 @@ export async function buildModelFirmware(modelPath: string, options: FirmwareOpt
     kernelFiles: compiled.generated.kernelFiles,
     force: options.force ?? false,
     ...(options.defines ? { defines: options.defines } : {}),
+    ...(options.protocol ? { protocol: options.protocol } : {}),
   });
   const build = await buildFirmware(project.dir, { ...(options.opt ? { opt: options.opt } : {}), profile: options.profile ?? false });
   return { compiled, board, project, build };

@@ -1,7 +1,7 @@
 /**
  * `tinyml eval MODEL [--board host|B] --data D [--labels L] [--data-key K] [--labels-key K]
  *   [--scale S] [--mean M] [--std S] [--limit N] [--jobs N] [--save-outputs F.npy]
- *   [--out DIR] [--os] [--force] [--port P] [--json] [--no-progress]`
+ *   [--out DIR] [--os] [--force] [--port P] [--flash-port P] [--no-flash] [--json] [--no-progress]`
  *
  * Classification accuracy (top-1, top-5), confusion matrix and latency of a model over a labelled
  * dataset. Samples are scaled/normalized as given, laid out as the model input (NHWC; ONNX models
@@ -20,6 +20,7 @@ import { writeFile } from 'node:fs/promises';
 import { unitsToMs, loadBoard, type Board } from '../../build/board.js';
 import { openDataset, type Dataset } from '../../data/dataset.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';
+import { sessionOptionsFromCli } from '../../deploy/target-session.js';
 import { makePreprocessor, parsePreprocessOptions } from '../../data/preprocess.js';
 import { InputError } from '../../errors.js';
 import { mergeAgreement, startBoardRunners, type Agreement, type BoardRunner } from '../../eval/board-runner.js';
@@ -62,8 +63,12 @@ export interface EvalOptions {
   os?: boolean;
   /** Board: overwrite a project directory holding files tinyml did not write. */
   force?: boolean;
-  /** Board: serial port of a physical board. */
+  /** Board: serial port of a physical board's link. */
   port?: string;
+  /** Board: a physical board's USB port for flashing (default: found by USB ID). */
+  flashPort?: string;
+  /** Board: false (--no-flash) when the board already runs this firmware. */
+  flash?: boolean;
 }
 
 /** What `evalCommand` returns: the evaluation, plus what only a board run measures. */
@@ -248,7 +253,7 @@ export async function evalCommand(modelPath: string, opts: EvalOptions, io: CliI
         jobs,
         reference: built.compiled.prepared,
         modelHash: built.compiled.hash,
-        session: opts.port ? { port: opts.port } : {},
+        session: sessionOptionsFromCli(opts, opts.json ? undefined : (l) => io.err(l)),
       });
     }
     if (boardRunners.length > 0) runners = boardRunners;

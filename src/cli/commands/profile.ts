@@ -1,12 +1,13 @@
 /**
- * `tinyml profile MODEL --board B [--out DIR] [--os] [--force] [--port P] [--seed N] [--json]`:
+ * `tinyml profile MODEL --board B [--out DIR] [--os] [--force] [--port P] [--flash-port P] [--no-flash]
+ *   [--seed N] [--json]`:
  * builds the firmware with per-layer timing hooks, runs one inference on the target with the
  * PROFILE command, and reports each layer's time (in the board's unit and ms), its share of the
  * inference, its MACs and units per MAC, as a table with a bar chart; plus the sum of the layers
  * against an INVOKE timing of the same firmware.
  */
 import { buildModelFirmware } from '../../deploy/firmware.js';
-import { openTargetSession } from '../../deploy/target-session.js';
+import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
 import { MismatchError } from '../../errors.js';
 import { bar, profileOnTarget, type ProfileReport } from '../../profile/profile.js';
 import type { CliIO } from '../io.js';
@@ -19,8 +20,12 @@ export interface ProfileCommandOptions {
   /** Optimize for size (-Os) instead of speed (-O2). */
   os?: boolean;
   force?: boolean;
-  /** Serial port of a physical board. */
+  /** Serial port of a physical board's link. */
   port?: string;
+  /** A physical board's USB port for flashing (default: found by USB ID). */
+  flashPort?: string;
+  /** false (--no-flash) when the board already runs this firmware. */
+  flash?: boolean;
   /** Seed of the random input (default 1). */
   seed?: string | number;
   json?: boolean;
@@ -91,7 +96,7 @@ export async function profileCommand(modelPath: string, opts: ProfileCommandOpti
   });
   const { build, compiled, board } = built;
   if (!opts.json) io.err(`built ${build.elf} with per-layer timing; starting ${board.qemu ? `QEMU (${board.qemu.machine})` : `the board on ${opts.port}`}`);
-  const session = await openTargetSession(board, build.elf, opts.port ? { port: opts.port } : {});
+  const session = await openTargetSession(board, build.elf, sessionOptionsFromCli(opts, opts.json ? undefined : (l) => io.err(l)));
   let report: ProfileReport;
   try {
     if (session.info.model.hash !== compiled.hash.slice(0, 16)) {
