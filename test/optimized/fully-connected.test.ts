@@ -17,18 +17,20 @@ function int(r: () => number, lo: number, hi: number): number {
   return lo + Math.floor(r() * (hi - lo + 1));
 }
 
-type Kind = 'fast' | 'big-bias' | 'big-scale' | 'tiny-scale';
+type Kind = 'fast' | 'big-bias' | 'big-scale' | 'tiny-scale' | 'nibble';
 
 export function randomFcCase(seed: number, kind: Kind = 'fast', weightsZeroPoint = 0): VariantCase {
   const r = rng(seed);
-  const k = r() < 0.5 ? 4 * int(r, 1, 40) : int(r, 1, 150);
-  const n = int(r, 1, 23);
+  const nibble = kind === 'nibble';
+  const k = nibble ? int(r, 64, 200) : r() < 0.5 ? 4 * int(r, 1, 40) : int(r, 1, 150);
+  const n = nibble ? int(r, 16, 41) : int(r, 1, 23);
   const batches = r() < 0.2 ? int(r, 2, 3) : 1;
   const perChannel = weightsZeroPoint === 0 && r() < 0.5;
   const scales = Array.from({ length: perChannel ? n : 1 }, () =>
     kind === 'big-scale' ? 0.5 + r() * 3 : kind === 'tiny-scale' ? 2 ** -int(r, 20, 30) : 0.001 + r() * 0.01,
   );
-  const weights = randomInt8(n * k, r);
+  // Nibble cases: mostly small weights (they pack into 4 bits), a few outliers anywhere.
+  const weights = nibble ? Int8Array.from(randomInt8(n * k, r), (w, i) => (i % 61 === 3 || r() < 0.01 ? w : w >> 4)) : randomInt8(n * k, r);
   const biasRange = kind === 'big-bias' ? 2 ** 31 - 1 : 5000;
   const bias = r() < 0.85 ? randomInt32(n, r, -biasRange, biasRange) : undefined;
   const inSpec = { shape: [batches, k], dtype: 'int8' as const, quant: { scale: 0.05 + r() * 0.05, zeroPoint: int(r, -128, 127) } };
@@ -49,7 +51,7 @@ export function randomFcCase(seed: number, kind: Kind = 'fast', weightsZeroPoint
 
 function modeOf(c: VariantCase): number {
   const em = fullyConnectedDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)) });
-  const fn = /tinyml_fully_connected_s8_dsp_([a-z]+)/.exec(em.call)![1];
+  const fn = /tinyml_fully_connected_s8_dsp_(?:nib_)?([a-z]+)/.exec(em.call)![1];
   return fn === 'fast' ? RQ_FAST : fn === 'folded' ? RQ_FAST_FOLDED : RQ_REF;
 }
 
@@ -59,6 +61,15 @@ describe('fully_connected_s8_dsp vs FULLY_CONNECTED evaluate', () => {
   for (let i = 0; i < 10; i++) cases.push(randomFcCase(3000 + i, 'big-bias'));
   for (let i = 0; i < 10; i++) cases.push(randomFcCase(4000 + i, 'big-scale'));
   for (let i = 0; i < 10; i++) cases.push(randomFcCase(5000 + i, 'tiny-scale'));
+  for (let i = 0; i < 12; i++) cases.push(randomFcCase(6000 + i, 'nibble'));
+  const emitted = (c: VariantCase) =>
+    fullyConnectedDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)) });
+
+  it('packs low-entropy weights into nibbles when that saves a quarter of their bytes', () => {
+    const nib = cases.filter((c) => emitted(c).call.includes('_nib_'));
+    expect(nib.length).toBeGreaterThanOrEqual(8);
+    expect(nib.every((c) => (c.params as FullyConnectedQuantParams).inputDepth >= 64)).toBe(true);
+  });
 
   it('covers every requantization mode', () => {
     expect([...new Set(cases.map(modeOf))].sort()).toEqual([RQ_FAST, RQ_FAST_FOLDED, RQ_REF].sort());
@@ -82,6 +93,6 @@ describe('fully_connected_s8_dsp vs FULLY_CONNECTED evaluate', () => {
   });
 
   it.skipIf(!armToolchainAvailable())('compiles for Cortex-M4 without warnings', () => {
-    compileVariantForArm(fullyConnectedDspVariant, cases.slice(0, 3));
+    compileVariantForArm(fullyConnectedDspVariant, [...cases.slice(0, 3), cases[cases.length - 1]]);
   });
 });

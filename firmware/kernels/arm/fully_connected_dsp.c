@@ -3,8 +3,12 @@
  */
 #include "fully_connected_dsp.h"
 
-/* x[j] = (x0, x2), x[j + 1] = (x1, x3) per group of four inputs, doubled if dbl; zero-padded. */
-static void expand_input(const int8_t *in, int32_t depth, int32_t k4, uint32_t *x, const int dbl) {
+/*
+ * x[j] = (x0, x2), x[j + 1] = (x1, x3) per group of four inputs, doubled if dbl; zero-padded to
+ * k4 groups. Returns the sum of the expanded values.
+ */
+static int32_t expand_input(const int8_t *in, int32_t depth, int32_t k4, uint32_t *x, const int dbl) {
+  int32_t sum = 0;
   int32_t j = 0;
   for (; j < depth >> 2; ++j) {
     const uint32_t v = tinyml_ld32(in + 4 * j);
@@ -16,6 +20,7 @@ static void expand_input(const int8_t *in, int32_t depth, int32_t k4, uint32_t *
     }
     x[2 * j] = e;
     x[2 * j + 1] = o;
+    sum = tinyml_smlad(e, 0x00010001u, tinyml_smlad(o, 0x00010001u, sum));
   }
   if (j < k4) {
     int8_t tail[4] = {0, 0, 0, 0};
@@ -29,7 +34,13 @@ static void expand_input(const int8_t *in, int32_t depth, int32_t k4, uint32_t *
     }
     x[2 * j] = e;
     x[2 * j + 1] = o;
+    sum = tinyml_smlad(e, 0x00010001u, tinyml_smlad(o, 0x00010001u, sum));
+    for (++j; j < k4; ++j) {
+      x[2 * j] = 0;
+      x[2 * j + 1] = 0;
+    }
   }
+  return sum;
 }
 
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
@@ -177,4 +188,180 @@ void tinyml_fully_connected_s8_dsp_ref_full(const tinyml_fully_connected_dsp_par
 void tinyml_fully_connected_s8_dsp_ref(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
     const int8_t *weights, int8_t *output, void *scratch) {
   fc_body(p, input, weights, output, scratch, TINYML_RQ_REF, 0);
+}
+
+
+/* ---- nibble-packed weights ---- */
+
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+#define TINYML_NIB_ROW(a)                             \
+  "ldr    %[v], [%[wp]], #4\n\t"                      \
+  "lsr    %[h], %[v], #4\n\t"                         \
+  "and    %[v], %[v], #0x0F0F0F0F\n\t"                \
+  "and    %[h], %[h], #0x0F0F0F0F\n\t"                \
+  "uxtb16 %[t], %[v]\n\t"                             \
+  "smlad  %[" #a "], %[t], %[x0], %[" #a "]\n\t"      \
+  "uxtb16 %[v], %[v], ror #8\n\t"                     \
+  "smlad  %[" #a "], %[v], %[x1], %[" #a "]\n\t"      \
+  "uxtb16 %[t], %[h]\n\t"                             \
+  "smlad  %[" #a "], %[t], %[x2], %[" #a "]\n\t"      \
+  "uxtb16 %[h], %[h], ror #8\n\t"                     \
+  "smlad  %[" #a "], %[h], %[x3], %[" #a "]\n\t"
+#endif
+
+/* Portable decode of one nibble word against eight expanded inputs (x[0..3]). */
+TINYML_DSP_INLINE int32_t nib_dot8(uint32_t v, const uint32_t *x, int32_t a) {
+  const uint32_t lo = v & 0x0F0F0F0Fu;
+  const uint32_t hi = (v >> 4) & 0x0F0F0F0Fu;
+  a = tinyml_smlad(lo & 0x00FF00FFu, x[0], a);
+  a = tinyml_smlad((lo >> 8) & 0x00FF00FFu, x[1], a);
+  a = tinyml_smlad(hi & 0x00FF00FFu, x[2], a);
+  a = tinyml_smlad((hi >> 8) & 0x00FF00FFu, x[3], a);
+  return a;
+}
+
+TINYML_DSP_INLINE const uint32_t *nib_4rows(const uint32_t *x, const uint32_t *w, int32_t k8, int32_t *A0, int32_t *A1,
+                                            int32_t *A2, int32_t *A3) {
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  register int32_t a0 __asm__("r0") = *A0;
+  register int32_t a1 __asm__("r1") = *A1;
+  register int32_t a2 __asm__("r2") = *A2;
+  register int32_t a3 __asm__("r3") = *A3;
+  register uint32_t x0 __asm__("r4");
+  register uint32_t x1 __asm__("r5");
+  register uint32_t x2 __asm__("r6");
+  register uint32_t x3 __asm__("r7");
+  register uint32_t v __asm__("r8");
+  register uint32_t h __asm__("r9");
+  register uint32_t t __asm__("r10");
+  register const uint32_t *xp __asm__("r11") = x;
+  register const uint32_t *wp __asm__("r12") = w;
+  register int32_t n __asm__("lr") = k8;
+  __asm__ volatile(
+      "1:\n\t"
+      "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" TINYML_NIB_ROW(a0) TINYML_NIB_ROW(a1) TINYML_NIB_ROW(a2)
+          TINYML_NIB_ROW(a3)
+      "subs   %[n], %[n], #1\n\t"
+      "bne    1b\n\t"
+      : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),
+        [x3] "=&r"(x3), [v] "=&r"(v), [h] "=&r"(h), [t] "=&r"(t), [xp] "+r"(xp), [wp] "+r"(wp), [n] "+r"(n)
+      :
+      : "cc", "memory");
+  *A0 = a0;
+  *A1 = a1;
+  *A2 = a2;
+  *A3 = a3;
+  return wp;
+#else
+  int32_t a0 = *A0, a1 = *A1, a2 = *A2, a3 = *A3;
+  for (int32_t j = 0; j < k8; ++j) {
+    a0 = nib_dot8(w[0], x, a0);
+    a1 = nib_dot8(w[1], x, a1);
+    a2 = nib_dot8(w[2], x, a2);
+    a3 = nib_dot8(w[3], x, a3);
+    w += 4;
+    x += 4;
+  }
+  *A0 = a0;
+  *A1 = a1;
+  *A2 = a2;
+  *A3 = a3;
+  return w;
+#endif
+}
+
+/* Adds a row's sparse corrections: x (int16, at the entry's byte offset) times its high half. */
+TINYML_DSP_INLINE int32_t nib_corrections(const uint32_t **cp, int32_t count, const uint8_t *xs, int32_t a) {
+  const uint32_t *c = *cp;
+  for (int32_t i = 0; i < count; ++i) {
+    const uint32_t e = c[i];
+    int16_t xv;
+    memcpy(&xv, xs + (e & 0xFFFFu), 2);
+    a = tinyml_smlabt((uint32_t)(int32_t)xv, e, a);
+  }
+  *cp = c + count;
+  return a;
+}
+
+TINYML_DSP_INLINE void fc_nib_body(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+                                   const uint32_t *weights, int8_t *output, void *scratch, const int MODE,
+                                   const int FULL) {
+  uint32_t *x = (uint32_t *)scratch;
+  const uint8_t *xs = (const uint8_t *)scratch;
+  const int32_t n_out = p->output_depth;
+  const int32_t k8 = p->k8;
+  const int32_t off = p->output_offset;
+  const int32_t lo = FULL ? -128 : p->activation_min;
+  const int32_t hi = FULL ? 127 : p->activation_max;
+  const int32_t rq_step = p->per_channel ? 1 : 0;
+  for (int32_t b = 0; b < p->batches; ++b) {
+    const int32_t sum = expand_input(input + b * p->input_depth, p->input_depth, 2 * k8, x, MODE != TINYML_RQ_REF);
+    /* Every nibble carries +8: remove 8 * sum(x) from each row once. */
+    const uint32_t bias8 = (uint32_t)sum * 8u;
+    const uint32_t *w = weights;
+    const int32_t *bias = p->bias;
+    const tinyml_dsp_rq *rq = p->rq;
+    const uint16_t *cc = p->corr_count;
+    const uint32_t *cp = p->corr;
+    int8_t *o = output + b * n_out;
+    int32_t n = 0;
+    for (; n + 4 <= n_out; n += 4) {
+      int32_t a0 = (int32_t)((uint32_t)bias[0] - bias8), a1 = (int32_t)((uint32_t)bias[1] - bias8);
+      int32_t a2 = (int32_t)((uint32_t)bias[2] - bias8), a3 = (int32_t)((uint32_t)bias[3] - bias8);
+      bias += 4;
+      w = nib_4rows(x, w, k8, &a0, &a1, &a2, &a3);
+      a0 = nib_corrections(&cp, cc[0], xs, a0);
+      a1 = nib_corrections(&cp, cc[1], xs, a1);
+      a2 = nib_corrections(&cp, cc[2], xs, a2);
+      a3 = nib_corrections(&cp, cc[3], xs, a3);
+      cc += 4;
+      const tinyml_dsp_rq *q1 = rq + rq_step;
+      const tinyml_dsp_rq *q2 = q1 + rq_step;
+      const tinyml_dsp_rq *q3 = q2 + rq_step;
+      o[0] = (int8_t)tinyml_rq(MODE, a0, rq->multiplier, rq->t, rq->e, off, lo, hi);
+      o[1] = (int8_t)tinyml_rq(MODE, a1, q1->multiplier, q1->t, q1->e, off, lo, hi);
+      o[2] = (int8_t)tinyml_rq(MODE, a2, q2->multiplier, q2->t, q2->e, off, lo, hi);
+      o[3] = (int8_t)tinyml_rq(MODE, a3, q3->multiplier, q3->t, q3->e, off, lo, hi);
+      rq = q3 + rq_step;
+      o += 4;
+    }
+    for (; n < n_out; ++n) {
+      int32_t a = (int32_t)((uint32_t)*bias++ - bias8);
+      for (int32_t j = 0; j < k8; ++j) a = nib_dot8(w[j], x + 4 * j, a);
+      w += k8;
+      a = nib_corrections(&cp, *cc++, xs, a);
+      *o++ = (int8_t)tinyml_rq(MODE, a, rq->multiplier, rq->t, rq->e, off, lo, hi);
+      rq += rq_step;
+    }
+  }
+}
+
+void tinyml_fully_connected_s8_dsp_nib_fast_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch) {
+  fc_nib_body(p, input, weights, output, scratch, TINYML_RQ_FAST, 1);
+}
+
+void tinyml_fully_connected_s8_dsp_nib_fast(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch) {
+  fc_nib_body(p, input, weights, output, scratch, TINYML_RQ_FAST, 0);
+}
+
+void tinyml_fully_connected_s8_dsp_nib_folded_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch) {
+  fc_nib_body(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED, 1);
+}
+
+void tinyml_fully_connected_s8_dsp_nib_folded(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch) {
+  fc_nib_body(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED, 0);
+}
+
+void tinyml_fully_connected_s8_dsp_nib_ref_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch) {
+  fc_nib_body(p, input, weights, output, scratch, TINYML_RQ_REF, 1);
+}
+
+void tinyml_fully_connected_s8_dsp_nib_ref(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch) {
+  fc_nib_body(p, input, weights, output, scratch, TINYML_RQ_REF, 0);
 }

@@ -27,6 +27,11 @@ typedef struct {
   int32_t activation_max;
   const int32_t *bias; /* bias' per output (doubled in the FAST modes) */
   const tinyml_dsp_rq *rq;
+  /* Nibble-packed weights only (else 0/NULL): groups of eight inputs, and the sparse
+   * corrections per row (count per row; entries: scratch byte offset | (16 * high part) << 16). */
+  int32_t k8;
+  const uint16_t *corr_count;
+  const uint32_t *corr;
 } tinyml_fully_connected_dsp_params;
 
 /* One entry point per requantization mode (TINYML_RQ_*: _fast, _folded, _ref) and clamp (_full:
@@ -43,5 +48,26 @@ void tinyml_fully_connected_s8_dsp_ref_full(const tinyml_fully_connected_dsp_par
     const int8_t *weights, int8_t *output, void *scratch);
 void tinyml_fully_connected_s8_dsp_ref(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
     const int8_t *weights, int8_t *output, void *scratch);
+
+/*
+ * Nibble-packed weights (the generator picks them when they are much smaller): each weight
+ * w = q + 16 * h with q in [-8, 7] stored as the nibble q + 8, eight per word, and h, which is
+ * rarely non-zero, as a sparse correction. Words come in groups of four rows per eight inputs
+ * (like the int8 layout), the nibbles of a word ordered so that AND + UXTB16 yield pairs matching
+ * the expanded input; the nibble bias of 8 is removed once per input row through the input sum.
+ * Scratch: k8 * 16 bytes.
+ */
+void tinyml_fully_connected_s8_dsp_nib_fast_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch);
+void tinyml_fully_connected_s8_dsp_nib_fast(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch);
+void tinyml_fully_connected_s8_dsp_nib_folded_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch);
+void tinyml_fully_connected_s8_dsp_nib_folded(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch);
+void tinyml_fully_connected_s8_dsp_nib_ref_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch);
+void tinyml_fully_connected_s8_dsp_nib_ref(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch);
 
 #endif /* TINYML_FULLY_CONNECTED_DSP_H */

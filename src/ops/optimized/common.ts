@@ -122,14 +122,17 @@ function body(values: ArrayLike<number>, perLine: number): string {
   const lines: string[] = [];
   for (let i = 0; i < values.length; i += perLine) {
     const chunk: string[] = [];
-    for (let j = i; j < Math.min(values.length, i + perLine); j++) chunk.push(values[j] === -2147483648 ? 'INT32_MIN' : String(values[j]));
+    for (let j = i; j < Math.min(values.length, i + perLine); j++) {
+      const v = values[j];
+      chunk.push(v === -2147483648 ? 'INT32_MIN' : v > 0x7fffffff ? `0x${v.toString(16)}u` : String(v));
+    }
     lines.push(`  ${chunk.join(', ')}`);
   }
   return lines.join(',\n');
 }
 
-export function cArray(ctype: 'int8_t' | 'int16_t' | 'int32_t', name: string, values: ArrayLike<number>): string {
-  const perLine = ctype === 'int8_t' ? 32 : ctype === 'int16_t' ? 16 : 8;
+export function cArray(ctype: 'int8_t' | 'int16_t' | 'int32_t' | 'uint16_t' | 'uint32_t', name: string, values: ArrayLike<number>): string {
+  const perLine = ctype === 'int8_t' ? 32 : ctype === 'int16_t' || ctype === 'uint16_t' ? 16 : 8;
   return `static const ${ctype} ${name}[${Math.max(1, values.length)}] __attribute__((aligned(4))) = {\n${values.length ? body(values, perLine) : '  0'}\n};`;
 }
 

@@ -36,6 +36,61 @@ export function fcWeightLayout(weights: Int8Array, n: number, k: number, k4: num
   return out;
 }
 
+/** Byte offset of input `col` in the kernel's expanded input (see expand_input). */
+function scratchOffset(col: number): number {
+  return (2 * (col >> 2) + (col & 1)) * 4 + ((col >> 1) & 1) * 2;
+}
+
+/** Nibble slot i of a word holds input 8j + NIB_INPUT[i] (so that AND + UXTB16 match the expanded pairs). */
+const NIB_INPUT = [0, 4, 1, 5, 2, 6, 3, 7];
+
+export interface NibbleLayout {
+  words: number[];
+  counts: number[];
+  corrections: number[];
+  bytes: number;
+}
+
+/**
+ * Weights as nibbles q + 8 (q = w wrapped into [-8, 7]) with sparse corrections 16 * h for
+ * w = q + 16 h: row groups and order as the int8 layout, eight inputs per word.
+ */
+export function fcNibbleLayout(weights: Int8Array, n: number, k: number): NibbleLayout {
+  const k8 = Math.ceil(k / 8);
+  const words: number[] = [];
+  const counts: number[] = [];
+  const corrections: number[] = [];
+  const wordOf = (row: number, j: number): number => {
+    let v = 0;
+    for (let i = 0; i < 8; i++) {
+      const col = 8 * j + NIB_INPUT[i];
+      const w = col < k ? weights[row * k + col] : 0;
+      v += ((w + 8) & 15) * 2 ** (4 * i);
+    }
+    return v;
+  };
+  const groups = Math.floor(n / 4);
+  for (let g = 0; g < groups; g++) for (let j = 0; j < k8; j++) for (let r = 0; r < 4; r++) words.push(wordOf(4 * g + r, j));
+  for (let row = groups * 4; row < n; row++) for (let j = 0; j < k8; j++) words.push(wordOf(row, j));
+  for (let row = 0; row < n; row++) {
+    let c = 0;
+    for (let col = 0; col < k; col++) {
+      const w = weights[row * k + col];
+      const q = ((w + 8) & 15) - 8;
+      const h = (w - q) / 16;
+      if (h !== 0) {
+        corrections.push(scratchOffset(col) + ((16 * h) & 0xffff) * 65536);
+        c++;
+      }
+    }
+    counts.push(c);
+  }
+  return { words, counts, corrections, bytes: 4 * words.length + 4 * corrections.length + 2 * counts.length };
+}
+
+/** Nibble packing pays when it saves at least this share of the int8 weights, and 1 KB. */
+export const NIBBLE_MIN_SAVING = 0.25;
+
 function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const p = params as FullyConnectedQuantParams;
   const weights = ctx.constants?.[1] as Int8Array | undefined;
@@ -54,8 +109,15 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds);
   const pre = ctx.prefix;
   const fn = modeSuffix(plan.mode, p.activationMin, p.activationMax);
+  const int8Bytes = n * k4 * 4;
+  const nib = k >= 8 ? fcNibbleLayout(weights, n, k) : undefined;
+  const useNib = nib !== undefined && int8Bytes - nib.bytes >= Math.max(1024, NIBBLE_MIN_SAVING * int8Bytes);
+  const k8 = Math.ceil(k / 8);
+  const weightDecls = useNib
+    ? [cArray('uint32_t', `${pre}_w`, nib.words), cArray('uint16_t', `${pre}_cc`, nib.counts), cArray('uint32_t', `${pre}_corr`, nib.corrections)]
+    : [cArray('int8_t', `${pre}_w`, fcWeightLayout(weights, n, k, k4))];
   const decls = [
-    cArray('int8_t', `${pre}_w`, fcWeightLayout(weights, n, k, k4)),
+    ...weightDecls,
     cArray('int32_t', `${pre}_bias`, plan.bias),
     cRqArray(`${pre}_rq`, plan.records),
     cStruct('tinyml_fully_connected_dsp_params', `${pre}_params`, {
@@ -69,14 +131,17 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
       activation_max: p.activationMax,
       bias: `${pre}_bias`,
       rq: `${pre}_rq`,
+      k8: useNib ? k8 : 0,
+      corr_count: useNib ? `${pre}_cc` : 'NULL',
+      corr: useNib ? `${pre}_corr` : 'NULL',
     }),
-    scratchDecl(k4 * 8),
+    scratchDecl(useNib ? k8 * 16 : k4 * 8),
   ].join('\n');
   return {
     kernels: ['arm/fully_connected_dsp.c', 'arm/fully_connected_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/fully_connected_dsp.h'],
     decls,
-    call: `${scratchCallPrefix()}\ntinyml_fully_connected_s8_dsp_${fn}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${SCRATCH_NAME});`,
+    call: `${scratchCallPrefix()}\ntinyml_fully_connected_s8_dsp_${useNib ? 'nib_' : ''}${fn}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${SCRATCH_NAME});`,
   };
 }
 
