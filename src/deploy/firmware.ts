@@ -11,6 +11,7 @@ import { buildFirmware } from '../build/compile.js';
 import type { FirmwareProject, FirmwareProtocol } from '../build/project.js';
 import { writeFirmwareProject } from '../build/project.js';
 import type { Graph } from '../ir/types.js';
+import { eembcModelVersion } from '../serial/eembc-client.js';
 import type { CompiledModel } from './compile-model.js';
 import { compileModel, targetForCore } from './compile-model.js';
 
@@ -53,11 +54,19 @@ export async function buildModelFirmware(modelPath: string, options: FirmwareOpt
     modelFiles: compiled.generated.files,
     kernelFiles: compiled.generated.kernelFiles,
     force: options.force ?? false,
-    ...(options.defines ? { defines: options.defines } : {}),
+    ...(options.defines || options.protocol === 'eembc' ? { defines: eembcDefines(options, compiled.graph.name) } : {}),
     ...(options.protocol ? { protocol: options.protocol } : {}),
   });
   const build = await buildFirmware(project.dir, { ...(options.opt ? { opt: options.opt } : {}), profile: options.profile ?? false });
   return { compiled, board, project, build };
+}
+
+/** The EEMBC runtime names MLPerf Tiny's models as their runner expects (profile%: m-model-[kws01]). */
+function eembcDefines(options: FirmwareOptions, modelName: string): string[] {
+  const defines = [...(options.defines ?? [])];
+  const version = eembcModelVersion(modelName);
+  if (options.protocol === 'eembc' && version && !defines.some((d) => /^(-D)?TINYML_EEMBC_MODEL(=|$)/.test(d))) defines.push(`TINYML_EEMBC_MODEL=${version}`);
+  return defines;
 }
 
 export function firmwareElf(built: BuiltFirmware): string {

@@ -15,6 +15,9 @@ import type { Duplex } from 'node:stream';
 import type { Board } from '../build/board.js';
 import { loadBoard } from '../build/board.js';
 import { findQemu } from '../build/toolchain.js';
+import type { SessionOptions } from '../deploy/target-session.js';
+import { randomInputs } from '../deploy/verify.js';
+import { checkLinkPort, flashFirmware } from '../flash/index.js';
 import { DeviceError, InputError, ToolFailedError } from '../errors.js';
 import type { PreparedGraph } from '../interp/interpreter.js';
 import { runGraph } from '../interp/interpreter.js';
@@ -504,4 +507,72 @@ export async function openEembcSerial(path: string, baudRate = 115200, options: 
     throw e;
   }
   return client;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Any board, and what `deploy --protocol eembc` measures.
+
+export interface EembcTarget {
+  client: EembcClient;
+  board: Board;
+  /** Where the link is: a pty under QEMU, or the serial port. */
+  port: string;
+  /** m-name content from the handshake. */
+  name: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots (QEMU) or flashes and connects (a physical board, like openTargetSession: flashed first
+ * when board.json has a flasher, unless `flash` is false) EEMBC-protocol firmware.
+ */
+export async function openEembcTarget(board: Board, elf: string, options: SessionOptions = {}): Promise<EembcTarget> {
+  if (board.qemu) {
+    const s = await startEembcQemu({ board, elf, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+    return { client: s.client, board, port: s.ptyPath, name: s.name, close: () => s.close() };
+  }
+  if (!options.port) throw new InputError(`board ${board.name} is a physical board: give its serial port with --port`);
+  if (board.flasher && options.flash !== false) {
+    await checkLinkPort(board, options.port, options.flashOptions?.listPorts);
+    const flashPort = options.flashPort ?? process.env.TINYML_FLASH_PORT;
+    await (options.flasher ?? flashFirmware)(board, elf, {
+      ...options.flashOptions,
+      ...(flashPort ? { port: flashPort } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+    await new Promise((r) => setTimeout(r, options.bootDelayMs ?? 1500));
+  }
+  const client = await openEembcSerial(options.port, options.baud ?? board.uart.baud, options.timeoutMs ? { timeoutMs: options.timeoutMs } : {});
+  const name = await client.name();
+  return { client, board, port: options.port, name, close: () => client.close() };
+}
+
+export interface EembcReport {
+  /** m-name content, e.g. "dut-[tinyml]". */
+  name: string;
+  profile: { firmware: string; model: string };
+  /** Accuracy mode on seeded random inputs against the reference interpreter. */
+  check: EembcCheckResult;
+  /** Performance mode: `infer runs warmups`, timed by the DUT's m-lap-us stamps. */
+  latency: { runs: number; warmups: number; perInferenceUs: number; ms: number; lapUs: [number, number] };
+}
+
+/**
+ * What `deploy --protocol eembc` reports: name and profile, `cases` random inputs checked against
+ * the reference interpreter (accuracy mode), and one performance-mode run of `runs` inferences
+ * after `warmups` warm-ups on the first of them.
+ */
+export async function eembcReport(client: EembcClient, prepared: PreparedGraph, options: { cases?: number; seed?: number; runs?: number; warmups?: number } = {}): Promise<EembcReport> {
+  const { graph } = prepared;
+  const inputTensors = graph.inputs.map((i) => graph.tensors[i]);
+  const seed = options.seed ?? 1;
+  const sets = Array.from({ length: Math.max(1, options.cases ?? 3) }, (_, c) => randomInputs(inputTensors, seed + c));
+  const name = await client.name();
+  const profile = await client.profile();
+  const check = await eembcCheckAgainstReference(client, prepared, options.cases === 0 ? [] : sets);
+  await client.load(inputBytes(sets[0]));
+  const runs = options.runs ?? 5;
+  const warmups = options.warmups ?? 1;
+  const r = await client.infer(runs, warmups);
+  return { name, profile, check, latency: { runs, warmups, perInferenceUs: r.perInferenceUs, ms: r.perInferenceUs / 1000, lapUs: r.lapUs } };
 }

@@ -17,6 +17,8 @@ import { tensorDataFromBytes } from '../../src/ir/types.js';
 import {
   eembcCheckAgainstReference,
   eembcModelVersion,
+  eembcReport,
+  openEembcTarget,
   inputBytes,
   resultsToOutputs,
   startEembcQemu,
@@ -38,9 +40,9 @@ describe('EEMBC DUT protocol on qemu-m4 (kws_ref_model)', () => {
     built = await buildModelFirmware(kws.modelPath, {
       board: 'qemu-m4',
       outDir: join(temp.dir, 'kws'),
-      protocol: 'eembc',
-      defines: [`TINYML_EEMBC_MODEL=${eembcModelVersion('kws_ref_model')}`],
+      protocol: 'eembc', // names the model kws01 in profile% (MLPerf Tiny's name for it)
     });
+    expect(eembcModelVersion('kws_ref_model')).toBe('kws01');
     expect(built.build.log).not.toMatch(/warning:/);
     s = await startEembcQemu({ board: built.board, elf: built.build.elf, timeoutMs: 10_000 });
     boot.push(...s.client.unsolicited);
@@ -114,10 +116,17 @@ describe('EEMBC DUT protocol on qemu-m4 (kws_ref_model)', () => {
     await expect(s.client.command('a%b')).rejects.toBeInstanceOf(InputError);
   });
 
-  it('reports a dead link as a DeviceError', async () => {
-    const other = await startEembcQemu({ board: built.board, elf: built.build.elf, timeoutMs: 300 });
-    await other.close();
-    await expect(other.client.name()).rejects.toBeInstanceOf(DeviceError);
+  it('openEembcTarget + eembcReport: what deploy --protocol eembc reports; a closed link is a DeviceError', async () => {
+    const t = await openEembcTarget(built.board, built.build.elf);
+    try {
+      expect(t.port).toMatch(/^\/dev\//);
+      const r = await eembcReport(t.client, built.compiled.prepared, { cases: 2, runs: 2, warmups: 1 });
+      expect(r).toMatchObject({ name: 'dut-[tinyml]', profile: { model: 'kws01' }, check: { cases: 2, matched: 2, mismatches: [] }, latency: { runs: 2, warmups: 1 } });
+      expect(r.latency.ms).toBeCloseTo(r.latency.perInferenceUs / 1000, 9);
+    } finally {
+      await t.close();
+    }
+    await expect(t.client.name()).rejects.toBeInstanceOf(DeviceError);
   });
 });
 
