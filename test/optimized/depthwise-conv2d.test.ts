@@ -73,7 +73,8 @@ export function randomDwCase(seed: number, kind: Kind = 'fast', depthMultiplier 
 
 function modeOf(c: VariantCase): number {
   const em = depthwiseConv2dDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)) });
-  return Number(/\.mode = (\d+)/.exec(em.decls)![1]);
+  const fn = /conv2d_s8_dsp_([a-z]+)/.exec(em.call)![1];
+  return fn === 'fast' ? RQ_FAST : fn === 'folded' ? RQ_FAST_FOLDED : RQ_REF;
 }
 
 describe('depthwise_conv2d_s8_dsp vs DEPTHWISE_CONV_2D evaluate', () => {

@@ -1,65 +1,173 @@
 /*
  * depthwise_conv2d_dsp.c - see depthwise_conv2d_dsp.h.
+ *
+ * For each output row the kh input rows it reads are copied into scratch with their left and
+ * right padding filled with the input zero point (rows above or below the image entirely so), so
+ * every output pixel is an interior one: no bounds checks in the tap loops.
  */
 #include "depthwise_conv2d_dsp.h"
 
 /* Accumulates one tap of four channels: x holds the four input bytes, w02/w13 the weights. */
-#define TINYML_DW_TAP4(x, w02, w13)                     \
-  do {                                                  \
-    const uint32_t xe_ = tinyml_sxtb16(x);              \
-    const uint32_t xo_ = tinyml_sxtb16_ror8(x);         \
-    a0 = tinyml_smlabb(xe_, (w02), a0);                 \
-    a2 = tinyml_smlatt(xe_, (w02), a2);                 \
-    a1 = tinyml_smlabb(xo_, (w13), a1);                 \
-    a3 = tinyml_smlatt(xo_, (w13), a3);                 \
+#define TINYML_DW_TAP4(x, w02, w13)             \
+  do {                                          \
+    const uint32_t xv_ = (x);                   \
+    const uint32_t xe_ = tinyml_sxtb16(xv_);    \
+    const uint32_t xo_ = tinyml_sxtb16_ror8(xv_); \
+    a0 = tinyml_smlabb(xe_, (w02), a0);         \
+    a2 = tinyml_smlatt(xe_, (w02), a2);         \
+    a1 = tinyml_smlabb(xo_, (w13), a1);         \
+    a3 = tinyml_smlatt(xo_, (w13), a3);         \
   } while (0)
 
-TINYML_DSP_INLINE void dw_store4(int8_t *o, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const tinyml_dsp_rq *rq,
-                                 int32_t rq_step, const int MODE, const int FULL, int32_t off, int32_t lo, int32_t hi) {
-  const tinyml_dsp_rq *q1 = rq + rq_step;
-  const tinyml_dsp_rq *q2 = q1 + rq_step;
-  const tinyml_dsp_rq *q3 = q2 + rq_step;
-  const int32_t l = FULL ? -128 : lo;
-  const int32_t h = FULL ? 127 : hi;
-  o[0] = (int8_t)tinyml_rq(MODE, a0, rq->multiplier, rq->t, rq->e, off, l, h);
-  o[1] = (int8_t)tinyml_rq(MODE, a1, q1->multiplier, q1->t, q1->e, off, l, h);
-  o[2] = (int8_t)tinyml_rq(MODE, a2, q2->multiplier, q2->t, q2->e, off, l, h);
-  o[3] = (int8_t)tinyml_rq(MODE, a3, q3->multiplier, q3->t, q3->e, off, l, h);
+/* Copies n bytes (word at a time where it can). */
+static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) tinyml_st32(dst + i, tinyml_ld32(src + i));
+  for (; i < n; ++i) dst[i] = src[i];
 }
 
-/* One output pixel: every channel. in0 points at the window's top-left tap (may be outside). */
-TINYML_DSP_INLINE void dw_pixel(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, int32_t iy0,
-                                int32_t ix0, const int16_t *weights, int8_t *out, const int MODE, const int FULL,
-                                const int K3) {
+static void fill_bytes(int8_t *dst, uint32_t v4, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) tinyml_st32(dst + i, v4);
+  for (; i < n; ++i) dst[i] = (int8_t)v4;
+}
+
+/* The kh padded input rows output row oy reads. */
+static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *in, int32_t oy, int8_t *rows) {
+  const int32_t c = p->depth;
+  const int32_t row_bytes = p->padded_width * c;
+  const uint32_t pad4 = ((uint32_t)p->pad_value & 0xFFu) * 0x01010101u;
+  const int32_t left = p->pad_width * c;
+  const int32_t body = p->input_width * c < row_bytes - left ? p->input_width * c : row_bytes - left;
+  for (int32_t fy = 0; fy < p->filter_height; ++fy) {
+    const int32_t iy = oy * p->stride_height - p->pad_height + fy * p->dilation_height;
+    int8_t *r = rows + fy * row_bytes;
+    if (iy < 0 || iy >= p->input_height) {
+      fill_bytes(r, pad4, row_bytes);
+      continue;
+    }
+    fill_bytes(r, pad4, left);
+    copy_bytes(r + left, in + iy * p->input_width * c, body);
+    fill_bytes(r + left + body, pad4, row_bytes - left - body);
+  }
+}
+
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+/*
+ * One output pixel, all groups of four channels, 3x3: the whole group loop in assembly (bias
+ * and requantization constants come from the per-group records). FOLDED: the output offset is
+ * in t; else it is added from `off`. Clamp: SSAT to int8 (the whole range).
+ */
+#define TINYML_DW_ASM_TAP(addr)                       \
+  "ldr    r4, " addr "\n\t"                           \
+  "ldrd   r6, r8, [%[wp]], #8\n\t"                    \
+  "sxtb16 r5, r4\n\t"                                 \
+  "sxtb16 r4, r4, ror #8\n\t"                         \
+  "smlabb r0, r5, r6, r0\n\t"                         \
+  "smlatt r2, r5, r6, r2\n\t"                         \
+  "smlabb r1, r4, r8, r1\n\t"                         \
+  "smlatt r3, r4, r8, r3\n\t"
+#define TINYML_DW_ASM_ROW TINYML_DW_ASM_TAP("[%[p]]") TINYML_DW_ASM_TAP("[%[p], %[cs]]") TINYML_DW_ASM_TAP("[%[p], %[cs], lsl #1]")
+#define TINYML_DW_ASM_RQ(a, ADD_OFF)                  \
+  "ldmia  %[q]!, {r4, r5, r6}\n\t"                    \
+  "add    r5, r5, " a ", asr #31\n\t"                 \
+  "smmlar " a ", " a ", r4, r5\n\t"                   \
+  "asr    " a ", " a ", r6\n\t"                       \
+  ADD_OFF                                             \
+  "ssat   " a ", #8, " a "\n\t"                       \
+  "strb   " a ", [%[o]], #1\n\t"
+
+static void dw_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_bytes, const uint32_t **w,
+                             const int32_t **q, int8_t **out, int32_t groups, int32_t off, const int folded) {
+  register const int8_t *rp __asm__("r9") = px;
+  register int32_t rcs __asm__("r10") = col_step;
+  register int32_t rrs __asm__("r11") = row_bytes;
+  register const uint32_t *rwp __asm__("r12") = *w;
+  register const int32_t *rq __asm__("lr") = *q;
+  register int8_t *ro __asm__("r7") = *out;
+  int8_t *const o_end = *out + 4 * groups;
+  int32_t stack[2] = {(int32_t)(intptr_t)o_end, off};
+  register int32_t *rst __asm__("r8") = stack;
+  if (folded) {
+    __asm__ volatile(
+        "ldrd   r4, r5, [r8]\n\t"
+        "strd   r4, r5, [sp, #-8]!\n\t"
+        "1:\n\t"
+        "ldmia  %[q]!, {r0, r1, r2, r3}\n\t" TINYML_DW_ASM_ROW
+        "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW
+        "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW
+        "sub    %[p], %[p], %[rs], lsl #1\n\t"
+        "add    %[p], %[p], #4\n\t"
+        TINYML_DW_ASM_RQ("r0", "") TINYML_DW_ASM_RQ("r1", "") TINYML_DW_ASM_RQ("r2", "") TINYML_DW_ASM_RQ("r3", "")
+        "ldr    r8, [sp]\n\t"
+        "cmp    %[o], r8\n\t"
+        "bne    1b\n\t"
+        "add    sp, sp, #8\n\t"
+        : [p] "+r"(rp), [wp] "+r"(rwp), [q] "+r"(rq), [o] "+r"(ro), "+r"(rst)
+        : [cs] "r"(rcs), [rs] "r"(rrs)
+        : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "cc", "memory");
+  } else {
+    __asm__ volatile(
+        "ldrd   r4, r5, [r8]\n\t"
+        "strd   r4, r5, [sp, #-8]!\n\t"
+        "1:\n\t"
+        "ldmia  %[q]!, {r0, r1, r2, r3}\n\t" TINYML_DW_ASM_ROW
+        "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW
+        "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW
+        "sub    %[p], %[p], %[rs], lsl #1\n\t"
+        "add    %[p], %[p], #4\n\t"
+        "ldr    r8, [sp, #4]\n\t"
+        TINYML_DW_ASM_RQ("r0", "add    r0, r0, r8\n\t") TINYML_DW_ASM_RQ("r1", "add    r1, r1, r8\n\t")
+        TINYML_DW_ASM_RQ("r2", "add    r2, r2, r8\n\t") TINYML_DW_ASM_RQ("r3", "add    r3, r3, r8\n\t")
+        "ldr    r8, [sp]\n\t"
+        "cmp    %[o], r8\n\t"
+        "bne    1b\n\t"
+        "add    sp, sp, #8\n\t"
+        : [p] "+r"(rp), [wp] "+r"(rwp), [q] "+r"(rq), [o] "+r"(ro), "+r"(rst)
+        : [cs] "r"(rcs), [rs] "r"(rrs)
+        : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "cc", "memory");
+  }
+  *w = rwp;
+  *q = rq;
+  *out = ro;
+}
+#undef TINYML_DW_ASM_RQ
+#undef TINYML_DW_ASM_ROW
+#undef TINYML_DW_ASM_TAP
+#endif
+
+TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *rows, const int16_t *weights,
+                              int8_t *out, const int MODE, const int FULL, const int K3) {
   const int32_t c = p->depth;
   const int32_t fh = K3 ? 3 : p->filter_height;
   const int32_t fw = K3 ? 3 : p->filter_width;
-  const int32_t dh = p->dilation_height;
-  const int32_t dw = p->dilation_width;
-  const int32_t taps = fh * fw;
-  const int32_t row_stride = p->input_width * c;
+  const int32_t row_bytes = p->padded_width * c;
+  const int32_t col_step = p->dilation_width * c;
+  const int32_t px_step = p->stride_width * c;
   const int32_t off = p->output_offset;
-  const int32_t rq_step = p->per_channel ? 1 : 0;
-  const int32_t interior = iy0 >= 0 && iy0 + (fh - 1) * dh < p->input_height && ix0 >= 0 &&
-                           ix0 + (fw - 1) * dw < p->input_width;
-  const uint32_t pad4 = ((uint32_t)p->pad_value & 0xFFu) * 0x01010101u;
-  const int32_t *bias = p->bias;
-  const tinyml_dsp_rq *rq = p->rq;
-  const uint32_t *w = (const uint32_t *)weights;
-  const int8_t *in0 = input + (iy0 * p->input_width + ix0) * c;
-  int32_t ch = 0;
-  if (interior) {
-    const int32_t col_step = dw * c;
-    const int32_t row_step = dh * row_stride;
-    for (; ch + 4 <= c; ch += 4) {
-      int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-      const int8_t *ip = in0 + ch;
+  const int32_t lo = FULL ? -128 : p->activation_min;
+  const int32_t hi = FULL ? 127 : p->activation_max;
+  const int32_t groups = c >> 2;
+  for (int32_t ox = 0; ox < p->output_width; ++ox) {
+    const int8_t *px = rows + ox * px_step;
+    const uint32_t *w = (const uint32_t *)(const void *)weights;
+    const int32_t *q = p->q;
+    int8_t *o = out;
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+    if (K3 && FULL && MODE != TINYML_RQ_REF && groups > 0) {
+      dw_groups_k3_asm(px, col_step, row_bytes, &w, &q, &o, groups, off, MODE == TINYML_RQ_FAST_FOLDED);
+      px += 4 * groups;
+    } else
+#endif
+    for (int32_t g = 0; g < groups; ++g) {
+      int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
       if (K3) {
-        const int8_t *r1 = ip + row_step;
-        const int8_t *r2 = r1 + row_step;
-        TINYML_DW_TAP4(tinyml_ld32(ip), w[0], w[1]);
-        TINYML_DW_TAP4(tinyml_ld32(ip + col_step), w[2], w[3]);
-        TINYML_DW_TAP4(tinyml_ld32(ip + 2 * col_step), w[4], w[5]);
+        const int8_t *r0 = px;
+        const int8_t *r1 = r0 + row_bytes;
+        const int8_t *r2 = r1 + row_bytes;
+        TINYML_DW_TAP4(tinyml_ld32(r0), w[0], w[1]);
+        TINYML_DW_TAP4(tinyml_ld32(r0 + col_step), w[2], w[3]);
+        TINYML_DW_TAP4(tinyml_ld32(r0 + 2 * col_step), w[4], w[5]);
         TINYML_DW_TAP4(tinyml_ld32(r1), w[6], w[7]);
         TINYML_DW_TAP4(tinyml_ld32(r1 + col_step), w[8], w[9]);
         TINYML_DW_TAP4(tinyml_ld32(r1 + 2 * col_step), w[10], w[11]);
@@ -69,7 +177,7 @@ TINYML_DSP_INLINE void dw_pixel(const tinyml_depthwise_conv2d_dsp_params *p, con
         w += 18;
       } else {
         for (int32_t fy = 0; fy < fh; ++fy) {
-          const int8_t *rp = ip + fy * row_step;
+          const int8_t *rp = px + fy * row_bytes;
           for (int32_t fx = 0; fx < fw; ++fx) {
             TINYML_DW_TAP4(tinyml_ld32(rp), w[0], w[1]);
             rp += col_step;
@@ -77,93 +185,79 @@ TINYML_DSP_INLINE void dw_pixel(const tinyml_depthwise_conv2d_dsp_params *p, con
           }
         }
       }
-      dw_store4(out + ch, a0, a1, a2, a3, rq, rq_step, MODE, FULL, off, p->activation_min, p->activation_max);
-      bias += 4;
-      rq += 4 * rq_step;
+      px += 4;
+      o[0] = (int8_t)tinyml_rq(MODE, a0, q[4], q[5], q[6], off, lo, hi);
+      o[1] = (int8_t)tinyml_rq(MODE, a1, q[7], q[8], q[9], off, lo, hi);
+      o[2] = (int8_t)tinyml_rq(MODE, a2, q[10], q[11], q[12], off, lo, hi);
+      o[3] = (int8_t)tinyml_rq(MODE, a3, q[13], q[14], q[15], off, lo, hi);
+      q += 16;
+      o += 4;
     }
-  } else {
-    for (; ch + 4 <= c; ch += 4) {
-      int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+    /* Remaining channels one at a time; their weights are per channel, tap-major. */
+    const int16_t *w16 = (const int16_t *)(const void *)w;
+    for (int32_t ch = groups * 4; ch < c; ++ch) {
+      int32_t acc = q[0];
       for (int32_t fy = 0; fy < fh; ++fy) {
-        const int32_t iy = iy0 + fy * dh;
-        const int32_t row_in = iy >= 0 && iy < p->input_height;
+        const int8_t *rp = px + fy * row_bytes;
         for (int32_t fx = 0; fx < fw; ++fx) {
-          const int32_t ix = ix0 + fx * dw;
-          const uint32_t x = row_in && ix >= 0 && ix < p->input_width
-                                 ? tinyml_ld32(input + (iy * p->input_width + ix) * c + ch)
-                                 : pad4;
-          TINYML_DW_TAP4(x, w[0], w[1]);
-          w += 2;
+          acc = (int32_t)((uint32_t)acc + (uint32_t)((int32_t)*rp * *w16++));
+          rp += col_step;
         }
       }
-      dw_store4(out + ch, a0, a1, a2, a3, rq, rq_step, MODE, FULL, off, p->activation_min, p->activation_max);
-      bias += 4;
-      rq += 4 * rq_step;
+      ++px;
+      *o++ = (int8_t)tinyml_rq(MODE, acc, q[1], q[2], q[3], off, lo, hi);
+      q += 4;
     }
+    out += c;
   }
-  /* Remaining channels one at a time; their weights are per channel, tap-major. */
-  const int16_t *w16 = (const int16_t *)w;
-  for (; ch < c; ++ch) {
-    int32_t acc = *bias++;
-    for (int32_t fy = 0; fy < fh; ++fy) {
-      const int32_t iy = iy0 + fy * dh;
-      for (int32_t fx = 0; fx < fw; ++fx) {
-        const int32_t ix = ix0 + fx * dw;
-        const int32_t x = iy >= 0 && iy < p->input_height && ix >= 0 && ix < p->input_width
-                              ? input[(iy * p->input_width + ix) * c + ch]
-                              : p->pad_value;
-        acc = (int32_t)((uint32_t)acc + (uint32_t)(x * *w16++));
-      }
-    }
-    out[ch] = (int8_t)tinyml_rq(MODE, acc, rq->multiplier, rq->t, rq->e, off, p->activation_min, p->activation_max);
-    rq += rq_step;
-  }
-  (void)taps;
 }
 
 TINYML_DSP_INLINE void dw_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
-                              int8_t *output, const int MODE, const int FULL, const int K3) {
+                              int8_t *output, void *scratch, const int MODE, const int FULL) {
   const int32_t c = p->depth;
+  const int32_t k3 = p->filter_height == 3 && p->filter_width == 3;
+  int8_t *rows = (int8_t *)scratch;
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *in = input + b * p->input_height * p->input_width * c;
     int8_t *out = output + b * p->output_height * p->output_width * c;
     for (int32_t oy = 0; oy < p->output_height; ++oy) {
-      const int32_t iy0 = oy * p->stride_height - p->pad_height;
-      for (int32_t ox = 0; ox < p->output_width; ++ox) {
-        const int32_t ix0 = ox * p->stride_width - p->pad_width;
-        dw_pixel(p, in, iy0, ix0, weights, out, MODE, FULL, K3);
-        out += c;
+      fill_rows(p, in, oy, rows);
+      if (k3) {
+        dw_row(p, rows, weights, out, MODE, FULL, 1);
+      } else {
+        dw_row(p, rows, weights, out, MODE, FULL, 0);
       }
+      out += p->output_width * c;
     }
   }
 }
 
-#define TINYML_DW_VARIANT(name, MODE, FULL, K3)                                                               \
-  static void name(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,  \
-                   int8_t *output) {                                                                          \
-    dw_run(p, input, weights, output, MODE, FULL, K3);                                                        \
-  }
-TINYML_DW_VARIANT(dw_fast_full_k3, TINYML_RQ_FAST, 1, 1)
-TINYML_DW_VARIANT(dw_folded_full_k3, TINYML_RQ_FAST_FOLDED, 1, 1)
-TINYML_DW_VARIANT(dw_fast, TINYML_RQ_FAST, 0, 0)
-TINYML_DW_VARIANT(dw_folded, TINYML_RQ_FAST_FOLDED, 0, 0)
-TINYML_DW_VARIANT(dw_ref, TINYML_RQ_REF, 0, 0)
+void tinyml_depthwise_conv2d_s8_dsp_fast_full(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const int16_t *weights, int8_t *output, void *scratch) {
+  dw_run(p, input, weights, output, scratch, TINYML_RQ_FAST, 1);
+}
 
-void tinyml_depthwise_conv2d_s8_dsp(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
-                                    const int16_t *weights, int8_t *output) {
-  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  const int32_t k3 = p->filter_height == 3 && p->filter_width == 3;
-  if (p->mode == TINYML_RQ_REF) {
-    dw_ref(p, input, weights, output);
-  } else if (full && k3) {
-    if (p->mode == TINYML_RQ_FAST_FOLDED) {
-      dw_folded_full_k3(p, input, weights, output);
-    } else {
-      dw_fast_full_k3(p, input, weights, output);
-    }
-  } else if (p->mode == TINYML_RQ_FAST_FOLDED) {
-    dw_folded(p, input, weights, output);
-  } else {
-    dw_fast(p, input, weights, output);
-  }
+void tinyml_depthwise_conv2d_s8_dsp_fast(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const int16_t *weights, int8_t *output, void *scratch) {
+  dw_run(p, input, weights, output, scratch, TINYML_RQ_FAST, 0);
+}
+
+void tinyml_depthwise_conv2d_s8_dsp_folded_full(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const int16_t *weights, int8_t *output, void *scratch) {
+  dw_run(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED, 1);
+}
+
+void tinyml_depthwise_conv2d_s8_dsp_folded(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const int16_t *weights, int8_t *output, void *scratch) {
+  dw_run(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED, 0);
+}
+
+void tinyml_depthwise_conv2d_s8_dsp_ref_full(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const int16_t *weights, int8_t *output, void *scratch) {
+  dw_run(p, input, weights, output, scratch, TINYML_RQ_REF, 1);
+}
+
+void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const int16_t *weights, int8_t *output, void *scratch) {
+  dw_run(p, input, weights, output, scratch, TINYML_RQ_REF, 0);
 }

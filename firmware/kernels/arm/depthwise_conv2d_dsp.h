@@ -2,8 +2,8 @@
  * depthwise_conv2d_dsp.h - DEPTHWISE_CONV_2D (int8, depth multiplier 1) for cores with the DSP
  * extension: four channels per step, one input word per tap split by SXTB16 into two halfword
  * pairs multiplied with SMLABB/SMLATT by weights pre-expanded to int16 at generation time.
- * Interior pixels run without bounds checks; border taps read the input zero point (so they add
- * nothing, the input offset being folded into the bias). Bit-exact with
+ * The input rows each output row reads are copied to scratch with zero-point padding, so no tap
+ * needs a bounds check (padded taps add nothing, the input offset being folded into the bias). Bit-exact with
  * tinyml_depthwise_conv2d_s8.
  *
  * Weights (int16 words, see the generator): for each group of four channels g < depth / 4 and
@@ -32,18 +32,33 @@ typedef struct {
   int32_t pad_width;
   int32_t output_height;
   int32_t output_width;
+  /* Width of the zero-point-padded rows in scratch: (output_width - 1) * stride_width +
+   * (filter_width - 1) * dilation_width + 1. Scratch: filter_height * padded_width * depth bytes. */
+  int32_t padded_width;
   /* Input zero point: what out-of-image taps read. */
   int32_t pad_value;
-  int32_t mode;
-  int32_t per_channel;
   int32_t output_offset;
   int32_t activation_min;
   int32_t activation_max;
-  const int32_t *bias; /* bias' per channel (doubled in the FAST modes) */
-  const tinyml_dsp_rq *rq;
+  /* Per group of four channels 16 words: bias'[4] (doubled in the FAST modes), then
+   * {multiplier, t, e} (tinyml_dsp_rq) of each channel; then per remaining channel 4 words:
+   * bias', multiplier, t, e. */
+  const int32_t *q;
 } tinyml_depthwise_conv2d_dsp_params;
 
-void tinyml_depthwise_conv2d_s8_dsp(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
-                                    const int16_t *weights, int8_t *output);
+/* One entry point per requantization mode (TINYML_RQ_*: _fast, _folded, _ref) and clamp (_full:
+ * the activation range is the whole int8 range), so that the linker keeps only what a model uses. */
+void tinyml_depthwise_conv2d_s8_dsp_fast_full(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const int16_t *weights, int8_t *output, void *scratch);
+void tinyml_depthwise_conv2d_s8_dsp_fast(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const int16_t *weights, int8_t *output, void *scratch);
+void tinyml_depthwise_conv2d_s8_dsp_folded_full(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const int16_t *weights, int8_t *output, void *scratch);
+void tinyml_depthwise_conv2d_s8_dsp_folded(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const int16_t *weights, int8_t *output, void *scratch);
+void tinyml_depthwise_conv2d_s8_dsp_ref_full(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const int16_t *weights, int8_t *output, void *scratch);
+void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const int16_t *weights, int8_t *output, void *scratch);
 
 #endif /* TINYML_DEPTHWISE_CONV2D_DSP_H */

@@ -2,17 +2,30 @@
  * DEPTHWISE_CONV_2D (int8, depth multiplier 1) on cores with the DSP extension:
  * firmware/kernels/arm/depthwise_conv2d_dsp.c. Weights are pre-expanded to int16 halfword pairs
  * (doubled in the FAST requantization modes) in the order the kernel reads them; the input
- * offset is folded into the bias.
+ * offset is folded into the bias. Scratch: the zero-point-padded input rows of one output row.
  */
 import type { KernelVariant } from '../../codegen/select-kernel.js';
 import type { DepthwiseConv2DParams, DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
 import { depthwiseConv2d } from '../depthwise-conv2d.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
-import { accBounds, cArray, cRqArray, cStruct, dspTarget, foldBias, planRequant } from './common.js';
+import { accBounds, cArray, cStruct, dspTarget, foldBias, modeSuffix, planRequant, SCRATCH_NAME, scratchCallPrefix, scratchDecl } from './common.js';
+
+/** Largest row scratch the variant takes (bytes); bigger layers keep the portable kernel. */
+export const DW_MAX_SCRATCH = 16384;
+
+/** Width of the zero-point-padded input rows the kernel works on. */
+export function dwPaddedWidth(p: DepthwiseConv2DQuantParams): number {
+  return (p.outputWidth - 1) * p.strideWidth + (p.filterWidth - 1) * p.dilationWidth + 1;
+}
+
+/** Bytes of scratch: filter_height padded rows. */
+export function dwScratchBytes(p: DepthwiseConv2DQuantParams): number {
+  return p.filterHeight * dwPaddedWidth(p) * p.outputDepth;
+}
 
 function accepts(params: unknown, target: TargetInfo): boolean {
   const p = params as DepthwiseConv2DParams;
-  return dspTarget(target) && p.kind === 'int8' && p.depthMultiplier === 1;
+  return dspTarget(target) && p.kind === 'int8' && p.depthMultiplier === 1 && dwScratchBytes(p) <= DW_MAX_SCRATCH;
 }
 
 /**
@@ -37,6 +50,22 @@ export function dwWeightLayout(weights: Int8Array, taps: number, c: number, scal
   return out;
 }
 
+/**
+ * Bias and requantization records in kernel order: per group of four channels the four biases
+ * then {multiplier, t, e} of each; per remaining channel bias, multiplier, t, e.
+ */
+export function dwRecords(bias: readonly number[], records: readonly [number, number, number][], c: number): number[] {
+  const rec = (ch: number) => records[records.length > 1 ? ch : 0];
+  const out: number[] = [];
+  const groups = Math.floor(c / 4);
+  for (let g = 0; g < groups; g++) {
+    for (let k = 0; k < 4; k++) out.push(bias[4 * g + k]);
+    for (let k = 0; k < 4; k++) out.push(...rec(4 * g + k));
+  }
+  for (let ch = groups * 4; ch < c; ch++) out.push(bias[ch], ...rec(ch));
+  return out;
+}
+
 function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const p = params as DepthwiseConv2DQuantParams;
   const weights = ctx.constants?.[1] as Int8Array | undefined;
@@ -56,8 +85,7 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const pre = ctx.prefix;
   const decls = [
     cArray('int16_t', `${pre}_w`, w),
-    cArray('int32_t', `${pre}_bias`, plan.bias),
-    cRqArray(`${pre}_rq`, plan.records),
+    cArray('int32_t', `${pre}_q`, dwRecords(plan.bias, plan.records, c)),
     cStruct('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
       batches: p.batches,
       input_height: p.inputHeight,
@@ -73,21 +101,21 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
       pad_width: p.padWidth,
       output_height: p.outputHeight,
       output_width: p.outputWidth,
+      padded_width: dwPaddedWidth(p),
       pad_value: -p.inputOffset,
-      mode: plan.mode,
-      per_channel: plan.records.length > 1 ? 1 : 0,
       output_offset: p.outputOffset,
       activation_min: p.activationMin,
       activation_max: p.activationMax,
-      bias: `${pre}_bias`,
-      rq: `${pre}_rq`,
+      q: `${pre}_q`,
     }),
+    scratchDecl(dwScratchBytes(p)),
   ].join('\n');
+  const fn = `tinyml_depthwise_conv2d_s8_dsp_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}`;
   return {
     kernels: ['arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/depthwise_conv2d_dsp.h'],
     decls,
-    call: `tinyml_depthwise_conv2d_s8_dsp(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]});`,
+    call: `${scratchCallPrefix()}\n${fn}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${SCRATCH_NAME});`,
   };
 }
 
