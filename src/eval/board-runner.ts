@@ -72,8 +72,8 @@ export interface Agreement {
   compared: number;
   /** Samples whose every output byte equals the reference's. */
   identical: number;
-  /** The first few differences. */
-  mismatches: { output: number; byte: number; expected: number; got: number }[];
+  /** The first few differences (`sample` when the runner was told how to find it). */
+  mismatches: { sample?: number; output: number; byte: number; expected: number; got: number }[];
 }
 
 export interface BoardRunner extends Runner {
@@ -89,6 +89,8 @@ export interface BoardRunnerOptions {
   reference?: PreparedGraph;
   /** Write-invoke-read attempts per sample (default 3). */
   attempts?: number;
+  /** Names the dataset sample an input came from, for mismatch reports. */
+  sampleOf?: (inputs: TensorData[]) => number | undefined;
 }
 
 export function createBoardRunner(session: TargetSession, options: BoardRunnerOptions = {}): BoardRunner {
@@ -123,7 +125,8 @@ export function createBoardRunner(session: TargetSession, options: BoardRunnerOp
           const byte = w.length === g.length ? w.findIndex((v, i) => g[i] !== v) : 0;
           if (byte >= 0) {
             same = false;
-            if (agreement.mismatches.length < 5) agreement.mismatches.push({ output: k, byte, expected: w[byte], got: g[byte] });
+            const sample = options.sampleOf?.(inputs);
+            if (agreement.mismatches.length < 5) agreement.mismatches.push({ ...(sample !== undefined ? { sample } : {}), output: k, byte, expected: w[byte], got: g[byte] });
           }
         });
         agreement.compared++;

@@ -252,6 +252,7 @@ export async function evalCommand(modelPath: string, opts: EvalOptions, io: CliI
       boardRunners = await startBoardRunners(built.board, built.build.elf, {
         jobs,
         reference: built.compiled.prepared,
+        sampleOf: (inputs) => indexed.indexOf.get(inputs[0]),
         modelHash: built.compiled.hash,
         session: sessionOptionsFromCli(opts, opts.json ? undefined : (l) => io.err(l)),
       });
@@ -348,7 +349,7 @@ export async function evalCommand(modelPath: string, opts: EvalOptions, io: CliI
     const m = agreement.mismatches[0];
     io.err(
       `warning: ${agreement.compared - agreement.identical} of ${agreement.compared} samples differ from the reference interpreter` +
-        (m ? ` (first: output ${m.output}, byte ${m.byte}: expected ${m.expected}, got ${m.got})` : ''),
+        (m ? ` (first: ${m.sample !== undefined ? `sample ${m.sample}, ` : ''}output ${m.output}, byte ${m.byte}: expected ${m.expected}, got ${m.got})` : ''),
     );
   }
   if (result.samples > 0 && result.classes <= 20) {
