@@ -269,23 +269,38 @@ export function requantize16(acc: number, bias: BigInt64Array | Int32Array | und
 // float32 x float32 products are exact in a double and only the summation rounds (more finely
 // than TFLite's float32 accumulator). Doubles keep the hot loops in V8's unboxed float
 // registers, which measured faster than int32 Math.imul loops on typed arrays. Inputs are copied
-// once per op into zero-padded Float64Array scratch buffers with the input offset applied, so
+// once per op into zero-padded scratch buffers of doubles with the input offset applied, so
 // the inner loops need neither bounds checks nor per-tap offset adds; the requantization of
 // finished accumulators (finalize*) then runs per output kind on monomorphic arrays.
 // ---------------------------------------------------------------------------------------------
 
-const scratchSlots: Float64Array[] = [new Float64Array(256), new Float64Array(256), new Float64Array(256), new Float64Array(256)];
+/**
+ * Scratch buffers are plain arrays of doubles (V8's PACKED_DOUBLE_ELEMENTS: unboxed, like a
+ * Float64Array) rather than typed arrays: once any ArrayBuffer in the process has been detached
+ * (a transfer through a MessagePort, as test runners and loaders do), V8 guards every typed
+ * array access against detachment, which measured up to 2x slower in the inner loops.
+ */
+export type F64Buffer = number[];
+
+function newF64Buffer(n: number): F64Buffer {
+  const a: number[] = [];
+  // A non-integer first element makes the array's elements unboxed doubles from the start.
+  for (let i = 0; i < n; i++) a.push(0.5);
+  return a;
+}
+
+const scratchSlots: F64Buffer[] = [newF64Buffer(256), newF64Buffer(256), newF64Buffer(256), newF64Buffer(256)];
 /** Scratch slots: the padded/converted input, im2col rows, converted weights, accumulators. */
 export const SCRATCH_INPUT = 0;
 export const SCRATCH_COLUMNS = 1;
 export const SCRATCH_WEIGHTS = 2;
 export const SCRATCH_ACC = 3;
 
-/** A reusable Float64Array of at least n elements (contents unspecified). */
-export function f64Scratch(slot: number, n: number): Float64Array {
+/** A reusable buffer of at least n doubles (contents unspecified). */
+export function f64Scratch(slot: number, n: number): F64Buffer {
   let s = scratchSlots[slot];
   if (s.length < n) {
-    s = new Float64Array(Math.max(n, s.length * 2));
+    s = newF64Buffer(Math.max(n, s.length * 2));
     scratchSlots[slot] = s;
   }
   return s;
@@ -295,7 +310,9 @@ export function f64Scratch(slot: number, n: number): Float64Array {
 export const ACC_CHUNK = 1 << 15;
 
 /** Copies n elements of `src` from `srcOff` into dst as doubles plus `offset`. */
-export function toF64(src: Int8Array | Int16Array | Float32Array, srcOff: number, n: number, offset: number, dst: Float64Array): Float64Array {
+export function toF64(src: Int8Array | Int16Array | Float32Array, srcOff: number, n: number, offset: number, dst: F64Buffer): F64Buffer {
+  srcOff |= 0;
+  n |= 0;
   if (offset === 0) {
     for (let i = 0; i < n; i++) dst[i] = src[srcOff + i];
   } else {
@@ -315,12 +332,20 @@ export function padInputNHWC(
   inW: number,
   depth: number,
   offset: number,
-  dst: Float64Array,
+  dst: F64Buffer,
   hp: number,
   wp: number,
   top: number,
   left: number,
 ): void {
+  srcBase |= 0;
+  inH |= 0;
+  inW |= 0;
+  depth |= 0;
+  hp |= 0;
+  wp |= 0;
+  top |= 0;
+  left |= 0;
   dst.fill(0, 0, hp * wp * depth);
   const rows = Math.min(inH, hp - top);
   const run = Math.min(inW, wp - left) * depth;
@@ -339,12 +364,20 @@ export function padInputPlanar(
   inW: number,
   depth: number,
   offset: number,
-  dst: Float64Array,
+  dst: F64Buffer,
   hp: number,
   wp: number,
   top: number,
   left: number,
 ): void {
+  srcBase |= 0;
+  inH |= 0;
+  inW |= 0;
+  depth |= 0;
+  hp |= 0;
+  wp |= 0;
+  top |= 0;
+  left |= 0;
   const plane = hp * wp;
   dst.fill(0, 0, plane * depth);
   const rows = Math.min(inH, hp - top);
@@ -364,18 +397,28 @@ export function padInputPlanar(
  * several multiply-adds.
  */
 export function gemmF64(
-  A: Float64Array,
+  A: F64Buffer,
   aOff: number,
   aStride: number,
   rows: number,
-  W: Float64Array,
+  W: F64Buffer,
   wOff: number,
   depth: number,
   cols: number,
-  acc: Float64Array,
+  acc: F64Buffer,
   accOff: number,
   accStride: number,
 ): void {
+  // Integer arguments may arrive as heap doubles (e.g. read from params objects whose fields V8
+  // stores as doubles); `| 0` keeps the index arithmetic in int32 whatever the caller passes.
+  aOff |= 0;
+  aStride |= 0;
+  rows |= 0;
+  wOff |= 0;
+  depth |= 0;
+  cols |= 0;
+  accOff |= 0;
+  accStride |= 0;
   let r = 0;
   for (; r + 2 <= rows; r += 2) {
     const a0 = aOff + r * aStride;
@@ -469,23 +512,31 @@ export function gemmF64(
 }
 
 const TWO_53 = 9007199254740992;
+const INT32_MAX_VALUE = 2147483647;
 const TWO_NEG_31 = 1 / 2147483648;
 
 /**
- * Per-channel constants of MultiplyByQuantizedMultiplier (fixedpoint.ts) for a fast exact
- * evaluation: with x the (left-shifted) int32 total and 0 <= M < 2^31, the 64-bit product x*M is
- * exact in a double while |x| <= lim, and SaturatingRoundingDoublingHighMul is then
- * floor((x*M + 2^30) / 2^31) (the saturating case needs M = INT32_MIN). Channels whose
- * constants fall outside what the fast path handles get lim = -1 and use the reference function.
+ * Per-channel constants for an exact fast MultiplyByQuantizedMultiplier (fixedpoint.ts) of an
+ * int32 total t: while |t| <= lim (lim keeps t * 2^leftShift within int32, so the reference's
+ * wrapping left shift is a plain product, and t * M * 2^leftShift below 2^53, so it is exact):
+ * - SaturatingRoundingDoublingHighMul = floor((t * M * 2^leftShift + 2^30) / 2^31): C's
+ *   truncating (ab + (ab >= 0 ? 2^30 : 1 - 2^30)) / 2^31 rounds both signs' ties up (the
+ *   saturating case needs M = INT32_MIN, outside 0 <= M < 2^31);
+ * - RoundingDivideByPOT(h, rs) = (h + round - (h < 0 ? negAdjust : 0)) >> rs with round =
+ *   2^(rs-1) and negAdjust = 1 (both 0 for rs = 0): ties away from zero. |h| < 2^23 here, so
+ *   the sum stays within int32.
+ * Channels whose constants fall outside this (M outside [0, 2^31), left shift > 30, right
+ * shift > 31) get lim = -1 and always use the reference function.
  */
 export interface Requant32 {
+  /** The reference's Q31 multiplier and shift (for the fallback). */
   mult: Float64Array;
   shift: Int32Array;
-  /** 1 << left shift (1 when the shift is not positive), applied with Math.imul as the reference does. */
-  lsMul: Int32Array;
+  /** M * 2^leftShift, exact in a double. */
+  multScaled: Float64Array;
   rightShift: Int32Array;
-  /** (1 << rightShift) - 1. */
-  mask: Int32Array;
+  round: Int32Array;
+  negAdjust: Int32Array;
   lim: Float64Array;
 }
 
@@ -493,9 +544,10 @@ export function requant32Constants(mults: readonly number[], shifts: readonly nu
   const r: Requant32 = {
     mult: new Float64Array(channels),
     shift: new Int32Array(channels),
-    lsMul: new Int32Array(channels),
+    multScaled: new Float64Array(channels),
     rightShift: new Int32Array(channels),
-    mask: new Int32Array(channels),
+    round: new Int32Array(channels),
+    negAdjust: new Int32Array(channels),
     lim: new Float64Array(channels),
   };
   for (let c = 0; c < channels; c++) {
@@ -507,10 +559,17 @@ export function requant32Constants(mults: readonly number[], shifts: readonly nu
     const ls = s > 0 ? s : 0;
     const rs = s > 0 ? 0 : -s;
     const ok = Number.isInteger(m) && m >= 0 && m < 2147483648 && Number.isInteger(s) && ls <= 30 && rs <= 31;
-    r.lsMul[c] = ok ? 1 << ls : 1;
-    r.rightShift[c] = ok ? rs : 0;
-    r.mask[c] = ok ? (rs === 31 ? 0x7fffffff : (1 << rs) - 1) : 0;
-    r.lim[c] = ok ? (m === 0 ? 2147483648 : Math.floor((TWO_53 - 2147483648) / m)) : -1;
+    if (!ok) {
+      r.lim[c] = -1;
+      continue;
+    }
+    const scaled = m * 2 ** ls;
+    r.multScaled[c] = scaled;
+    r.rightShift[c] = rs;
+    r.round[c] = rs > 0 ? 2 ** (rs - 1) : 0;
+    r.negAdjust[c] = rs > 0 ? 1 : 0;
+    const noWrap = Math.floor(INT32_MAX_VALUE / 2 ** ls);
+    r.lim[c] = scaled === 0 ? noWrap : Math.min(noWrap, Math.floor((TWO_53 - 2147483648) / scaled));
   }
   return r;
 }
@@ -616,12 +675,12 @@ function clampInt(v: number, lo: number, hi: number): number {
 
 /**
  * int8 outputs from finished accumulators: acc[p*channels + c] is requantized as
- * MultiplyByQuantizedMultiplier((acc + bias[c]) | 0, M[c], shift[c]) + outOff, clamped to
+ * MultiplyByQuantizedMultiplier((acc + bias[c]) | 0, M[c], shift[c]) + outOff (see Requant32), clamped to
  * [lo, hi], and stored at out[outBase + p*channels + c]. Channel-outer so that the channel's
  * constants stay in registers.
  */
 export function finalizeInt8(
-  acc: Float64Array,
+  acc: F64Buffer,
   pixels: number,
   channels: number,
   bias: Int32Array | undefined,
@@ -632,25 +691,28 @@ export function finalizeInt8(
   out: Int8Array,
   outBase: number,
 ): void {
+  pixels |= 0;
+  channels |= 0;
+  outOff |= 0;
+  lo |= 0;
+  hi |= 0;
+  outBase |= 0;
   for (let c = 0; c < channels; c++) {
-    const m = rq.mult[c];
-    const ls = rq.lsMul[c];
+    const m = rq.multScaled[c];
     const rs = rq.rightShift[c];
-    const mk = rq.mask[c];
-    const half = mk >> 1;
+    const round = rq.round[c];
+    const negAdjust = rq.negAdjust[c];
     const l = rq.lim[c];
     const b = bias !== undefined ? bias[c] : 0;
     for (let p = 0, i = c; p < pixels; p++, i += channels) {
-      const total = (acc[i] + b) | 0;
-      const x = Math.imul(total, ls);
+      const t = acc[i] + b;
       let v: number;
-      if (x <= l && x >= -l) {
-        // C's (x*M + (x*M >= 0 ? 2^30 : 1 - 2^30)) / 2^31, truncating, equals floor((x*M + 2^30) / 2^31).
-        const h = Math.floor((x * m + 1073741824) * TWO_NEG_31) | 0;
-        // RoundingDivideByPOT: +1 when the remainder exceeds mask/2 (+1 for negative h).
-        v = (h >> rs) + ((half + (h >>> 31) - (h & mk)) >>> 31) + outOff;
+      if (t <= l && t >= -l) {
+        const h = Math.floor((t * m + 1073741824) * TWO_NEG_31) | 0;
+        v = ((h + round - ((h >>> 31) & negAdjust)) >> rs) + outOff;
       } else {
-        v = multiplyByQuantizedMultiplier(total, m, rq.shift[c]) + outOff;
+        // The reference, on C's int32 total.
+        v = multiplyByQuantizedMultiplier(t | 0, rq.mult[c], rq.shift[c]) + outOff;
       }
       out[outBase + i] = clampInt(v, lo, hi);
     }
@@ -659,7 +721,7 @@ export function finalizeInt8(
 
 /** 16x8 outputs with an int64 accumulator (BigInt64Array bias). */
 export function finalizeInt16Wide(
-  acc: Float64Array,
+  acc: F64Buffer,
   pixels: number,
   channels: number,
   bias: BigInt64Array | undefined,
@@ -670,6 +732,12 @@ export function finalizeInt16Wide(
   out: Int16Array,
   outBase: number,
 ): void {
+  pixels |= 0;
+  channels |= 0;
+  outOff |= 0;
+  lo |= 0;
+  hi |= 0;
+  outBase |= 0;
   for (let c = 0; c < channels; c++) {
     const reduced = rq.reduced[c];
     const round = rq.round[c];
@@ -688,7 +756,7 @@ export function finalizeInt16Wide(
 
 /** 16x8 outputs with an int32 accumulator (Int32Array bias): int8's requantization, int16 stores. */
 export function finalizeInt16Narrow(
-  acc: Float64Array,
+  acc: F64Buffer,
   pixels: number,
   channels: number,
   bias: Int32Array | undefined,
@@ -699,23 +767,28 @@ export function finalizeInt16Narrow(
   out: Int16Array,
   outBase: number,
 ): void {
+  pixels |= 0;
+  channels |= 0;
+  outOff |= 0;
+  lo |= 0;
+  hi |= 0;
+  outBase |= 0;
   for (let c = 0; c < channels; c++) {
-    const m = rq.mult[c];
-    const ls = rq.lsMul[c];
+    const m = rq.multScaled[c];
     const rs = rq.rightShift[c];
-    const mk = rq.mask[c];
-    const half = mk >> 1;
+    const round = rq.round[c];
+    const negAdjust = rq.negAdjust[c];
     const l = rq.lim[c];
     const b = bias !== undefined ? bias[c] : 0;
     for (let p = 0, i = c; p < pixels; p++, i += channels) {
-      const total = (acc[i] + b) | 0;
-      const x = Math.imul(total, ls);
+      const t = acc[i] + b;
       let v: number;
-      if (x <= l && x >= -l) {
-        const h = Math.floor((x * m + 1073741824) * TWO_NEG_31) | 0;
-        v = (h >> rs) + ((half + (h >>> 31) - (h & mk)) >>> 31) + outOff;
+      if (t <= l && t >= -l) {
+        const h = Math.floor((t * m + 1073741824) * TWO_NEG_31) | 0;
+        v = ((h + round - ((h >>> 31) & negAdjust)) >> rs) + outOff;
       } else {
-        v = multiplyByQuantizedMultiplier(total, m, rq.shift[c]) + outOff;
+        // The reference, on C's int32 total.
+        v = multiplyByQuantizedMultiplier(t | 0, rq.mult[c], rq.shift[c]) + outOff;
       }
       out[outBase + i] = clampInt(v, lo, hi);
     }
@@ -724,7 +797,7 @@ export function finalizeInt16Narrow(
 
 /** float32 outputs: acc + bias clamped to [lo, hi] (as Math.min/max treat NaN and -0), rounded to float32 by the store. */
 export function finalizeFloat(
-  acc: Float64Array,
+  acc: F64Buffer,
   pixels: number,
   channels: number,
   bias: Float32Array | undefined,
@@ -733,6 +806,9 @@ export function finalizeFloat(
   out: Float32Array,
   outBase: number,
 ): void {
+  pixels |= 0;
+  channels |= 0;
+  outBase |= 0;
   for (let c = 0; c < channels; c++) {
     const b = bias !== undefined ? bias[c] : 0;
     for (let p = 0, i = c; p < pixels; p++, i += channels) out[outBase + i] = Math.min(Math.max(acc[i] + b, lo), hi);
@@ -775,7 +851,7 @@ export function outputStage(p: StageParams, channels: number, bias: TensorData |
 }
 
 /** Writes pixels x channels outputs from acc[0...] to the stage's output at outBase. */
-export function finalizeOutputs(s: OutputStage, acc: Float64Array, pixels: number, channels: number, outBase: number): void {
+export function finalizeOutputs(s: OutputStage, acc: F64Buffer, pixels: number, channels: number, outBase: number): void {
   if (s.kind === 'float32') {
     finalizeFloat(acc, pixels, channels, s.bias as Float32Array | undefined, s.lo, s.hi, s.out as Float32Array, outBase);
   } else if (s.kind === 'int8') {
@@ -935,7 +1011,7 @@ function conv2dPrepare(ctx: OpContext<'CONV_2D'>): Conv2DParams {
 }
 
 /**
- * CONV_2D evaluation: per batch, the input becomes a zero-padded Float64Array with the input
+ * CONV_2D evaluation: per batch, the input becomes a zero-padded buffer of doubles with the input
  * offset applied (padding taps then contribute 0, as the reference's skipped taps do); chunks of
  * output rows are unrolled into im2col rows (the padded input itself for a 1x1 stride-1
  * unpadded conv), multiplied with the weights per group, and requantized per output kind.
@@ -944,12 +1020,27 @@ function conv2dEvaluate(p: Conv2DParams, inputs: (TensorData | undefined)[], out
   const input = inputs[0] as Int8Array | Int16Array | Float32Array;
   const filter = inputs[1] as Int8Array | Float32Array;
   const bias = p.hasBias ? inputs[2] : undefined;
-  const { inputHeight: inH, inputWidth: inW, inputDepth: inC, filterHeight: fH, filterWidth: fW, filterInputDepth: fIC } = p;
-  const { outputHeight: outH, outputWidth: outW, outputDepth: outC, strideHeight: sH, strideWidth: sW } = p;
-  const { dilationHeight: dH, dilationWidth: dW, padHeight: pH, padWidth: pW, groups } = p;
-  const inOff = p.kind === 'float32' ? 0 : p.inputOffset;
+  // `| 0`: V8 may hold params fields as doubles; int32 locals keep all index arithmetic integral.
+  const inH = p.inputHeight | 0;
+  const inW = p.inputWidth | 0;
+  const inC = p.inputDepth | 0;
+  const fH = p.filterHeight | 0;
+  const fW = p.filterWidth | 0;
+  const fIC = p.filterInputDepth | 0;
+  const outH = p.outputHeight | 0;
+  const outW = p.outputWidth | 0;
+  const outC = p.outputDepth | 0;
+  const sH = p.strideHeight | 0;
+  const sW = p.strideWidth | 0;
+  const dH = p.dilationHeight | 0;
+  const dW = p.dilationWidth | 0;
+  const pH = p.padHeight | 0;
+  const pW = p.padWidth | 0;
+  const groups = p.groups | 0;
+  const batches = p.batches | 0;
+  const inOff = p.kind === 'float32' ? 0 : p.inputOffset | 0;
   // The 16x8 conv kernel ignores the output zero point.
-  const outOff = p.kind === 'int8' ? p.outputOffset : 0;
+  const outOff = p.kind === 'int8' ? p.outputOffset | 0 : 0;
   const stage = outputStage(p, outC, bias, outputs[0], outOff);
   const taps = fH * fW * fIC;
   // `| 0`: integers computed by division or Math.floor may be heap doubles, and a double index
@@ -964,7 +1055,7 @@ function conv2dEvaluate(p: Conv2DParams, inputs: (TensorData | undefined)[], out
   const rowsPerChunk = Math.max(1, Math.floor(ACC_CHUNK / (outW * Math.max(outC, taps)))) | 0;
   const acc = f64Scratch(SCRATCH_ACC, Math.min(outH, rowsPerChunk) * outW * outC);
   const cols = pointwise ? X : f64Scratch(SCRATCH_COLUMNS, Math.min(outH, rowsPerChunk) * outW * taps);
-  for (let b = 0; b < p.batches; b++) {
+  for (let b = 0; b < batches; b++) {
     padInputNHWC(input, b * inH * inW * inC, inH, inW, inC, inOff, X, hp, wp, pH, pW);
     for (let oy0 = 0; oy0 < outH; oy0 += rowsPerChunk) {
       const oy1 = Math.min(outH, oy0 + rowsPerChunk) | 0;
@@ -987,7 +1078,7 @@ function conv2dEvaluate(p: Conv2DParams, inputs: (TensorData | undefined)[], out
  * output pixel, in the weights' (fy, fx, ic) order, channels [icBase, icBase + fIC).
  */
 function im2col(
-  X: Float64Array,
+  X: F64Buffer,
   wp: number,
   depth: number,
   icBase: number,
@@ -1001,8 +1092,21 @@ function im2col(
   oy0: number,
   oy1: number,
   outW: number,
-  cols: Float64Array,
+  cols: F64Buffer,
 ): void {
+  wp |= 0;
+  depth |= 0;
+  icBase |= 0;
+  fIC |= 0;
+  fH |= 0;
+  fW |= 0;
+  dH |= 0;
+  dW |= 0;
+  sH |= 0;
+  sW |= 0;
+  oy0 |= 0;
+  oy1 |= 0;
+  outW |= 0;
   let d = 0;
   if (dW === 1 && fIC === depth) {
     // Each filter row reads one contiguous run of fW*depth values.

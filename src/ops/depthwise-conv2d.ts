@@ -23,6 +23,7 @@ import {
   f64Scratch,
   filterScales,
   finalizeOutputs,
+  type F64Buffer,
   floatActivationRange,
   floatKernelUnsupported,
   kernelFunction,
@@ -163,7 +164,7 @@ function prepare(ctx: OpContext<'DEPTHWISE_CONV_2D'>): DepthwiseConv2DParams {
 }
 
 /**
- * Per batch, the input becomes a channel-planar, zero-padded Float64Array with the input offset
+ * Per batch, the input becomes a channel-planar, zero-padded buffer of doubles with the input offset
  * applied (padding taps then contribute 0, as the reference's skipped taps do). Each output
  * channel then slides its window over its input channel's plane with the weights in locals
  * (3x3 unrolled), and the accumulators are requantized per output kind.
@@ -172,12 +173,26 @@ function evaluate(p: DepthwiseConv2DParams, inputs: (TensorData | undefined)[], 
   const input = inputs[0] as Int8Array | Int16Array | Float32Array;
   const filter = inputs[1] as Int8Array | Float32Array;
   const bias = p.hasBias ? inputs[2] : undefined;
-  const { inputHeight: inH, inputWidth: inW, inputDepth: inC, filterHeight: fH, filterWidth: fW } = p;
-  const { outputHeight: outH, outputWidth: outW, outputDepth: outC, depthMultiplier: mult } = p;
-  const { strideHeight: sH, strideWidth: sW, dilationHeight: dH, dilationWidth: dW, padHeight: pH, padWidth: pW } = p;
-  const inOff = p.kind === 'float32' ? 0 : p.inputOffset;
+  // `| 0`: V8 may hold params fields as doubles; int32 locals keep all index arithmetic integral.
+  const inH = p.inputHeight | 0;
+  const inW = p.inputWidth | 0;
+  const inC = p.inputDepth | 0;
+  const fH = p.filterHeight | 0;
+  const fW = p.filterWidth | 0;
+  const outH = p.outputHeight | 0;
+  const outW = p.outputWidth | 0;
+  const outC = p.outputDepth | 0;
+  const mult = p.depthMultiplier | 0;
+  const sH = p.strideHeight | 0;
+  const sW = p.strideWidth | 0;
+  const dH = p.dilationHeight | 0;
+  const dW = p.dilationWidth | 0;
+  const pH = p.padHeight | 0;
+  const pW = p.padWidth | 0;
+  const batches = p.batches | 0;
+  const inOff = p.kind === 'float32' ? 0 : p.inputOffset | 0;
   // The 16x8 depthwise kernel ignores the output zero point.
-  const outOff = p.kind === 'int8' ? p.outputOffset : 0;
+  const outOff = p.kind === 'int8' ? p.outputOffset | 0 : 0;
   const stage = outputStage(p, outC, bias, outputs[0], outOff);
   const taps = fH * fW;
   // Weights [1, fH, fW, outC] transposed to [outC][taps].
@@ -190,7 +205,7 @@ function evaluate(p: DepthwiseConv2DParams, inputs: (TensorData | undefined)[], 
   const acc = f64Scratch(SCRATCH_ACC, Math.min(outH, rowsPerChunk) * outW * outC);
   const tapOffsets = new Int32Array(taps);
   for (let fy = 0; fy < fH; fy++) for (let fx = 0; fx < fW; fx++) tapOffsets[fy * fW + fx] = fy * dH * wp + fx * dW;
-  for (let b = 0; b < p.batches; b++) {
+  for (let b = 0; b < batches; b++) {
     padInputPlanar(input, b * inH * inW * inC, inH, inW, inC, inOff, X, hp, wp, pH, pW);
     for (let oy0 = 0; oy0 < outH; oy0 += rowsPerChunk) {
       const oy1 = Math.min(outH, oy0 + rowsPerChunk) | 0;
@@ -206,22 +221,34 @@ function evaluate(p: DepthwiseConv2DParams, inputs: (TensorData | undefined)[], 
 
 /** One output channel of a 3x3 depthwise conv over output rows [oy0, oy1) into acc[(row pixel)*outC + oc]. */
 function depthwise3x3(
-  X: Float64Array,
+  X: F64Buffer,
   plane: number,
   wp: number,
   sH: number,
   sW: number,
   dH: number,
   dW: number,
-  W: Float64Array,
+  W: F64Buffer,
   w: number,
   oy0: number,
   oy1: number,
   outW: number,
-  acc: Float64Array,
+  acc: F64Buffer,
   oc: number,
   outC: number,
 ): void {
+  plane |= 0;
+  wp |= 0;
+  sH |= 0;
+  sW |= 0;
+  dH |= 0;
+  dW |= 0;
+  w |= 0;
+  oy0 |= 0;
+  oy1 |= 0;
+  outW |= 0;
+  oc |= 0;
+  outC |= 0;
   const k0 = W[w];
   const k1 = W[w + 1];
   const k2 = W[w + 2];
@@ -248,21 +275,31 @@ function depthwise3x3(
 
 /** Any window: taps at plane + tapOffsets[t] from the window's corner. */
 function depthwiseAny(
-  X: Float64Array,
+  X: F64Buffer,
   plane: number,
   wp: number,
   sH: number,
   sW: number,
   tapOffsets: Int32Array,
-  W: Float64Array,
+  W: F64Buffer,
   w: number,
   oy0: number,
   oy1: number,
   outW: number,
-  acc: Float64Array,
+  acc: F64Buffer,
   oc: number,
   outC: number,
 ): void {
+  plane |= 0;
+  wp |= 0;
+  sH |= 0;
+  sW |= 0;
+  w |= 0;
+  oy0 |= 0;
+  oy1 |= 0;
+  outW |= 0;
+  oc |= 0;
+  outC |= 0;
   const taps = tapOffsets.length;
   let o = oc;
   for (let oy = oy0; oy < oy1; oy++) {

@@ -9,8 +9,12 @@
 import { GraphError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { elementCount } from '../ir/types.js';
-import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../fixedpoint.js';
+import { quantizeMultiplier } from '../fixedpoint.js';
 import {
+  ACC_CHUNK,
+  SCRATCH_ACC,
+  SCRATCH_INPUT,
+  SCRATCH_WEIGHTS,
   checkArity,
   checkBias,
   classifyDtypes,
@@ -18,19 +22,24 @@ import {
   convMultipliers,
   cPointer,
   cStructInit,
+  f64Scratch,
   filterScales,
+  finalizeOutputs,
+  gemmF64,
   floatActivationRange,
   floatKernelUnsupported,
   kernelFunction,
   normalizeParams,
   opLabel,
+  outputStage,
   quantCommonFields,
   quantizedActivationRange,
-  requantize16,
   requireRank,
   tensorQuant,
+  toF64,
   zeroPointOffset,
   type Accumulator,
+  type F64Buffer,
   type QuantKind,
 } from './conv2d.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
@@ -134,53 +143,112 @@ function prepare(ctx: OpContext<'FULLY_CONNECTED'>): FullyConnectedParams {
   };
 }
 
+/**
+ * The input rows become doubles with the input offset applied; each row is multiplied with the
+ * weights (read in place for a few rows, converted once for many rows or a weights offset) and
+ * the accumulators are requantized per output kind (conv2d.ts's shared kernels).
+ */
 function evaluate(p: FullyConnectedParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
-  const depth = p.inputDepth;
-  const units = p.outputDepth;
-  if (p.kind === 'float32') {
-    const input = inputs[0] as Float32Array;
-    const weights = inputs[1] as Float32Array;
-    const bias = p.hasBias ? (inputs[2] as Float32Array) : undefined;
-    const out = outputs[0] as Float32Array;
-    const fr = Math.fround;
-    for (let b = 0; b < p.batches; b++) {
-      for (let o = 0; o < units; o++) {
-        let acc = 0;
-        const ip = b * depth;
-        const wp = o * depth;
-        for (let d = 0; d < depth; d++) acc = fr(acc + fr(input[ip + d] * weights[wp + d]));
-        const v = fr(acc + (bias ? bias[o] : 0));
-        out[b * units + o] = Math.min(Math.max(v, p.activationMin), p.activationMax);
+  // `| 0`: V8 may hold params fields as doubles; int32 locals keep all index arithmetic integral.
+  const depth = p.inputDepth | 0;
+  const units = p.outputDepth | 0;
+  const batches = p.batches | 0;
+  const input = inputs[0] as Int8Array | Int16Array | Float32Array;
+  const weights = inputs[1] as Int8Array | Float32Array;
+  const bias = p.hasBias ? inputs[2] : undefined;
+  const inOff = p.kind === 'float32' ? 0 : p.inputOffset | 0;
+  const wOff = p.kind === 'float32' ? 0 : p.weightsOffset | 0;
+  // Unlike the conv kernels, TFLM's 16x8 fully connected kernel adds the output zero point.
+  const outOff = p.kind === 'float32' ? 0 : p.outputOffset | 0;
+  const stage = outputStage(p, units, bias, outputs[0], outOff);
+  const X = toF64(input, 0, batches * depth, inOff, f64Scratch(SCRATCH_INPUT, batches * depth));
+  const rowsPerChunk = Math.max(1, Math.floor(ACC_CHUNK / units)) | 0;
+  const acc = f64Scratch(SCRATCH_ACC, Math.min(batches, rowsPerChunk) * units);
+  const convert = batches >= 4 || wOff !== 0;
+  const W = convert ? toF64(weights, 0, units * depth, wOff, f64Scratch(SCRATCH_WEIGHTS, units * depth)) : undefined;
+  for (let b0 = 0; b0 < batches; b0 += rowsPerChunk) {
+    const rows = Math.min(batches - b0, rowsPerChunk) | 0;
+    if (W !== undefined) {
+      gemmF64(X, b0 * depth, depth, rows, W, 0, depth, units, acc, 0, units);
+    } else {
+      for (let r = 0; r < rows; r++) {
+        if (weights instanceof Int8Array) dotRowsInt8(X, (b0 + r) * depth, depth, weights, units, acc, r * units);
+        else dotRowsFloat(X, (b0 + r) * depth, depth, weights, units, acc, r * units);
       }
     }
-    return;
+    finalizeOutputs(stage, acc, rows, units, b0 * units);
   }
-  const input = inputs[0] as Int8Array | Int16Array;
-  const weights = inputs[1] as Int8Array;
-  const out = outputs[0] as Int8Array | Int16Array;
-  const { inputOffset: inOff, weightsOffset: wOff, outputOffset: outOff, activationMin: lo, activationMax: hi } = p;
-  const wide = p.kind === 'int16';
-  const bias = p.hasBias ? (inputs[2] as Int32Array | BigInt64Array) : undefined;
-  for (let b = 0; b < p.batches; b++) {
-    const ip = b * depth;
-    for (let o = 0; o < units; o++) {
-      const wp = o * depth;
-      let acc = 0;
-      if (wOff === 0) {
-        for (let d = 0; d < depth; d++) acc += weights[wp + d] * (input[ip + d] + inOff);
-      } else {
-        for (let d = 0; d < depth; d++) acc += (weights[wp + d] + wOff) * (input[ip + d] + inOff);
-      }
-      const ch = p.perChannel ? o : 0;
-      let v: number;
-      if (wide) {
-        v = requantize16(acc, bias, o, p.accumulator, p.outputMultiplier[ch], p.outputShift[ch]) + outOff;
-      } else {
-        const total = (bias ? acc + (bias as Int32Array)[o] : acc) | 0;
-        v = multiplyByQuantizedMultiplier(total, p.outputMultiplier[ch], p.outputShift[ch]) + outOff;
-      }
-      out[b * units + o] = v < lo ? lo : v > hi ? hi : v;
+}
+
+/** acc[accOff + o] = sum over d of x[xOff + d] * w[o*depth + d], four units at a time. */
+function dotRowsInt8(x: F64Buffer, xOff: number, depth: number, w: Int8Array, units: number, acc: F64Buffer, accOff: number): void {
+  xOff |= 0;
+  depth |= 0;
+  units |= 0;
+  accOff |= 0;
+  let o = 0;
+  for (; o + 4 <= units; o += 4) {
+    const w0 = o * depth;
+    const w1 = w0 + depth;
+    const w2 = w1 + depth;
+    const w3 = w2 + depth;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let d = 0; d < depth; d++) {
+      const v = x[xOff + d];
+      s0 += v * w[w0 + d];
+      s1 += v * w[w1 + d];
+      s2 += v * w[w2 + d];
+      s3 += v * w[w3 + d];
     }
+    acc[accOff + o] = s0;
+    acc[accOff + o + 1] = s1;
+    acc[accOff + o + 2] = s2;
+    acc[accOff + o + 3] = s3;
+  }
+  for (; o < units; o++) {
+    const w0 = o * depth;
+    let s = 0;
+    for (let d = 0; d < depth; d++) s += x[xOff + d] * w[w0 + d];
+    acc[accOff + o] = s;
+  }
+}
+
+/** dotRowsInt8 for float32 weights. */
+function dotRowsFloat(x: F64Buffer, xOff: number, depth: number, w: Float32Array, units: number, acc: F64Buffer, accOff: number): void {
+  xOff |= 0;
+  depth |= 0;
+  units |= 0;
+  accOff |= 0;
+  let o = 0;
+  for (; o + 4 <= units; o += 4) {
+    const w0 = o * depth;
+    const w1 = w0 + depth;
+    const w2 = w1 + depth;
+    const w3 = w2 + depth;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let d = 0; d < depth; d++) {
+      const v = x[xOff + d];
+      s0 += v * w[w0 + d];
+      s1 += v * w[w1 + d];
+      s2 += v * w[w2 + d];
+      s3 += v * w[w3 + d];
+    }
+    acc[accOff + o] = s0;
+    acc[accOff + o + 1] = s1;
+    acc[accOff + o + 2] = s2;
+    acc[accOff + o + 3] = s3;
+  }
+  for (; o < units; o++) {
+    const w0 = o * depth;
+    let s = 0;
+    for (let d = 0; d < depth; d++) s += x[xOff + d] * w[w0 + d];
+    acc[accOff + o] = s;
   }
 }
 
