@@ -546,6 +546,15 @@ static void dispatch(char *line)
   put_line("m-ready");
 }
 
+#ifdef TINYML_PROFILE
+/* Built with the per-layer hook (PROFILE=1): this runtime has no per-layer report; the hook is a
+ * no-op so that such a build still links. */
+void tinyml_layer_hook(uint32_t layer)
+{
+  (void)layer;
+}
+#endif
+
 void tinyml_board_fault(void)
 {
   put_line("e-[CPU fault; resetting]");
