@@ -1,14 +1,23 @@
 /**
  * add_s8_dsp / sub_s8_dsp against ADD/SUB evaluate, bit for bit: random scales (including
  * ones that need the REF requantization), zero points, fused activations and sizes; host build
- * with the portable DSP fallbacks, and an ARM compile check.
+ * with the portable DSP fallbacks, an emulated Cortex-M4, and an ARM compile check.
  */
 import { describe, expect, it } from 'vitest';
 import type { FusedActivation } from '../../src/ir/attrs.js';
 import { add, sub, type AddSubQuantParams } from '../../src/ops/add-sub.js';
 import { addDspVariant, subDspVariant } from '../../src/ops/optimized/add-sub.js';
 import { randomInt8, rng, singleOpContext } from '../helpers/op-graph.js';
-import { HOST_DSP_TARGET, armToolchainAvailable, compileVariantForArm, evaluateCases, runVariantCasesInC, type VariantCase } from './harness.js';
+import {
+  HOST_DSP_TARGET,
+  armToolchainAvailable,
+  compileVariantForArm,
+  evaluateCases,
+  qemuAvailable,
+  runVariantCasesInC,
+  runVariantCasesOnQemu,
+  type VariantCase,
+} from './harness.js';
 
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'NONE'];
 
@@ -55,6 +64,12 @@ for (const type of ['ADD', 'SUB'] as const) {
       const modes = new Set(cases.map((c) => /_dsp_([a-z]+)/.exec(variant.emitC(c.params, { inputs: ['x', 'y'], outputs: ['o'] }, { prefix: 'p', target: HOST_DSP_TARGET }).call)![1]));
       expect(modes.has('folded')).toBe(true);
       const got = runVariantCasesInC(variant, cases);
+      const want = evaluateCases(def, cases);
+      cases.forEach((c, i) => expect(Array.from(got[i][0]), `case ${i}`).toEqual(Array.from(want[i][0])));
+    });
+
+    it.skipIf(!qemuAvailable())('bit-exact on an emulated Cortex-M4 (real instructions)', { timeout: 120_000 }, () => {
+      const got = runVariantCasesOnQemu(variant, cases);
       const want = evaluateCases(def, cases);
       cases.forEach((c, i) => expect(Array.from(got[i][0]), `case ${i}`).toEqual(Array.from(want[i][0])));
     });

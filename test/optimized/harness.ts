@@ -2,13 +2,15 @@
  * Runs optimized kernel variants on the host: emits each case with the variant (target with
  * dsp: true, constants passed as the generator passes them), compiles the variant's kernels with
  * the portable DSP fallbacks (gcc -Wall -Wextra -Werror), runs the program and returns the
- * outputs, to be compared byte for byte with the op's `evaluate`. Also: compile-only checks with
- * arm-none-eabi-gcc for the real-instruction path.
+ * outputs, to be compared byte for byte with the op's `evaluate`. Also: the same programs on an
+ * emulated Cortex-M4 (QEMU, semihosting) for the real instructions and assembly paths, and
+ * compile-only checks with arm-none-eabi-gcc.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { KernelVariant } from '../../src/codegen/select-kernel.js';
 import type { DType, TensorData } from '../../src/ir/types.js';
 import { DTYPE_BYTES, allocTensorData, elementCount, tensorDataBytes } from '../../src/ir/types.js';
@@ -42,8 +44,11 @@ export interface EmittedProgram {
   kernels: string[];
 }
 
-/** main.c running every case once and writing the outputs to stdout. */
-export function emitVariantProgram(variant: KernelVariant, cases: VariantCase[], target: TargetInfo = HOST_DSP_TARGET): EmittedProgram {
+const HOST_PRELUDE = ['#include <stdio.h>', '#define TINYML_TEST_EMIT(p, n) fwrite((p), 1, (n), stdout)'];
+const QEMU_PRELUDE = ['void tgt_write_hex(const void *data, uint32_t n);', '#define TINYML_TEST_EMIT(p, n) tgt_write_hex((p), (n))'];
+
+/** main.c running every case once and writing the outputs (stdout on the host, semihosting hex on QEMU). */
+export function emitVariantProgram(variant: KernelVariant, cases: VariantCase[], target: TargetInfo = HOST_DSP_TARGET, onQemu = false): EmittedProgram {
   const kernels = new Set<string>();
   const includes = new Set<string>();
   const decls: string[] = [];
@@ -80,13 +85,13 @@ export function emitVariantProgram(variant: KernelVariant, cases: VariantCase[],
     body.push(em.call);
     c.ctx.outputs.forEach((t, i) => {
       const bytes = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
-      body.push(`  fwrite(c${ci}_out${i}_bytes, 1, ${bytes}, stdout);`);
+      body.push(`  TINYML_TEST_EMIT(c${ci}_out${i}_bytes, ${bytes});`);
     });
   });
   const source = [
     '#include <stdint.h>',
-    '#include <stdio.h>',
     '#include <string.h>',
+    ...(onQemu ? QEMU_PRELUDE : HOST_PRELUDE),
     ...[...includes].map((h) => `#include "${h}"`),
     ...decls,
     'int main(void) {',
@@ -112,6 +117,74 @@ function compileError(what: string, e: unknown): Error {
   return new Error(`${what} failed:\n${err.stderr?.toString() ?? String(e)}`);
 }
 
+function splitOutputs(cases: VariantCase[], out: Uint8Array): TensorData[][] {
+  let offset = 0;
+  return cases.map((c) =>
+    c.ctx.outputs.map((t) => {
+      const n = elementCount(t.shape);
+      const bytes = n * DTYPE_BYTES[t.dtype];
+      const data = allocTensorData(t.dtype, n);
+      tensorDataBytes(data).set(out.subarray(offset, offset + bytes));
+      offset += bytes;
+      return data;
+    }),
+  );
+}
+
+const TARGET_DIR = join(dirname(fileURLToPath(import.meta.url)), 'target');
+
+export function qemuAvailable(): boolean {
+  try {
+    execFileSync('qemu-system-arm', ['--version'], { stdio: 'ignore' });
+    return armToolchainAvailable();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs the cases on an emulated Cortex-M4 (QEMU mps2-an386): the real DSP instructions and the
+ * kernels' assembly paths, built with arm-none-eabi-gcc at `opt`, output over semihosting.
+ */
+export function runVariantCasesOnQemu(variant: KernelVariant, cases: VariantCase[], opt = '-O2'): TensorData[][] {
+  const prog = emitVariantProgram(variant, cases, M4_TARGET, true);
+  return withTmp((dir) => {
+    const mainC = join(dir, 'main.c');
+    writeFileSync(mainC, prog.source);
+    const elf = join(dir, 'test.elf');
+    const sources = [mainC, join(TARGET_DIR, 'startup.c'), ...prog.kernels.filter((k) => k.endsWith('.c')).map((k) => join(KERNELS_DIR, k))];
+    try {
+      execFileSync(
+        'arm-none-eabi-gcc',
+        [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-ffreestanding', '-nostdlib', '-T', join(TARGET_DIR, 'link.ld'), '-I', KERNELS_DIR, '-o', elf, ...sources, '-lgcc'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+    } catch (e) {
+      throw compileError(`arm-none-eabi-gcc (QEMU test program) for ${variant.name}`, e);
+    }
+    // Semihosting output goes to a file chardev (QEMU's own stdout is not always the pipe).
+    const outFile = join(dir, 'out.txt');
+    try {
+      execFileSync(
+        'qemu-system-arm',
+        [
+          '-M', 'mps2-an386', '-cpu', 'cortex-m4', '-nographic', '-monitor', 'none', '-serial', 'none',
+          '-chardev', `file,id=semihost,path=${outFile}`, '-semihosting-config', 'enable=on,target=native,chardev=semihost',
+          '-kernel', elf,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 },
+      );
+    } catch (e) {
+      const err = e as { stdout?: Buffer; stderr?: Buffer; status?: number };
+      const out = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '';
+      throw new Error(`QEMU run of ${variant.name} failed (status ${err.status}): ${out.slice(-200)} ${err.stderr?.toString() ?? ''}`);
+    }
+    const text = readFileSync(outFile, 'utf8');
+    const hex = text.replace(/[^0-9a-f]/g, '');
+    return splitOutputs(cases, Uint8Array.from(Buffer.from(hex, 'hex')));
+  });
+}
+
 export function runVariantCasesInC(variant: KernelVariant, cases: VariantCase[], extraFlags: string[] = []): TensorData[][] {
   const prog = emitVariantProgram(variant, cases);
   return withTmp((dir) => {
@@ -126,18 +199,7 @@ export function runVariantCasesInC(variant: KernelVariant, cases: VariantCase[],
     } catch (e) {
       throw compileError(`host compile of ${variant.name}`, e);
     }
-    const out = execFileSync(exe, { maxBuffer: 1 << 28 });
-    let offset = 0;
-    return cases.map((c) =>
-      c.ctx.outputs.map((t) => {
-        const n = elementCount(t.shape);
-        const bytes = n * DTYPE_BYTES[t.dtype];
-        const data = allocTensorData(t.dtype, n);
-        tensorDataBytes(data).set(out.subarray(offset, offset + bytes));
-        offset += bytes;
-        return data;
-      }),
-    );
+    return splitOutputs(cases, execFileSync(exe, { maxBuffer: 1 << 28 }));
   });
 }
 

@@ -35,7 +35,10 @@ function makeEmit(type: 'ADD' | 'SUB') {
     const ext = (t: number[]) => ({ min: Math.min(...t), max: Math.max(...t) });
     const b1 = ext(t1);
     const b2 = ext(t2);
-    const plan = planRequant([p.outputMultiplier], [p.outputShift], false, p.outputOffset, [0], [{ min: b1.min + b2.min, max: b1.max + b2.max }]);
+    const plan = planRequant([p.outputMultiplier], [p.outputShift], false, p.outputOffset, [0], [{ min: b1.min + b2.min, max: b1.max + b2.max }], {
+      min: p.activationMin,
+      max: p.activationMax,
+    });
     const scale = plan.doubled ? 2 : 1;
     const pre = ctx.prefix;
     const [m, t, e] = plan.records[0];

@@ -3,6 +3,7 @@
  * requantization constants, bias folding, accumulator bounds, offline weight layouts as C
  * arrays, and the shared scratch buffer. The C side is firmware/kernels/arm/tinyml_dsp.h.
  */
+import { multiplyByQuantizedMultiplier } from '../../fixedpoint.js';
 import type { TensorData } from '../../ir/types.js';
 import type { TargetInfo } from '../op-def.js';
 
@@ -12,6 +13,9 @@ export const RQ_FAST_FOLDED = 1;
 export const RQ_REF = 2;
 
 const TWO_30 = 2 ** 30;
+
+/** Generation knobs. `fold`: allow the FOLDED mode (tests turn it off to cover FAST's own path). */
+export const planOptions = { fold: true };
 
 /** True for targets the DSP variants run on (host tests force one with dsp: true). */
 export function dspTarget(target: TargetInfo): boolean {
@@ -67,15 +71,21 @@ export function planRequant(
   outputOffset: number,
   biasPrime: readonly number[],
   bounds: readonly AccBounds[],
+  activation: { min: number; max: number } = { min: -128, max: 127 },
 ): RequantPlan {
-  const nq = perChannel ? multipliers.length : 1;
-  let fast = bounds.every((b) => b.min > -TWO_30 && b.max < TWO_30);
-  let folded = true;
-  for (let c = 0; c < nq; c++) {
-    if (multipliers[c] === 0) continue;
-    if (multipliers[c] < 0 || shifts[c] >= 0) fast = false;
-    if (shifts[c] < -22) folded = false;
+  const channels = biasPrime.length;
+  const q = (c: number) => (perChannel ? c : 0);
+  // A channel whose output is the same for every input (typically a dead channel whose bias
+  // dwarfs what the weights can add) is requantized as that constant; it needs no bound.
+  const constant: (number | undefined)[] = bounds.map((b, c) => constantOutput(b, multipliers[q(c)], shifts[q(c)], outputOffset, activation));
+  let fast = bounds.every((b, c) => constant[c] !== undefined || (b.min > -TWO_30 && b.max < TWO_30));
+  let folded = planOptions.fold;
+  for (let c = 0; c < channels; c++) {
+    if (constant[c] !== undefined || multipliers[q(c)] === 0) continue;
+    if (multipliers[q(c)] < 0 || shifts[q(c)] >= 0) fast = false;
+    if (shifts[q(c)] < -22) folded = false;
   }
+  const nq = perChannel ? multipliers.length : 1;
   if (!fast) {
     return {
       mode: RQ_REF,
@@ -84,15 +94,45 @@ export function planRequant(
       bias: biasPrime.map((b) => wrap32(b)),
     };
   }
+  // Constant channels need records of their own, so a per-tensor layer with one becomes per channel.
+  const perChannelRecords = perChannel || constant.some((k) => k !== undefined);
   const records: [number, number, number][] = [];
-  for (let c = 0; c < nq; c++) {
-    const m = multipliers[c];
-    const e = m === 0 ? 1 : -shifts[c];
+  for (let c = 0; c < (perChannelRecords ? channels : 1); c++) {
+    const k = constant[c];
+    if (k !== undefined) {
+      // m = 0: SMMLAR returns t - [acc < 0]; with t = 2 * value + 1, >> 1 gives value either way.
+      records.push([0, 2 * (folded ? k : k - outputOffset) + 1, 1]);
+      continue;
+    }
+    const m = multipliers[q(c)];
+    const e = m === 0 ? 1 : -shifts[q(c)];
     let t = 2 ** (e - 1);
     if (folded) t += outputOffset * 2 ** e;
     records.push([m, t, e]);
   }
-  return { mode: folded ? RQ_FAST_FOLDED : RQ_FAST, doubled: true, records, bias: biasPrime.map((b) => 2 * b) };
+  return {
+    mode: folded ? RQ_FAST_FOLDED : RQ_FAST,
+    doubled: true,
+    records,
+    bias: biasPrime.map((b, c) => (constant[c] !== undefined ? 0 : 2 * b)),
+  };
+}
+
+/**
+ * The clamped output when it is the same at both ends of the accumulator range (the reference
+ * requantization is monotonic in the accumulator), else undefined. Only for ranges inside int32,
+ * where the reference's int32 accumulator cannot wrap.
+ */
+export function constantOutput(b: AccBounds, multiplier: number, shift: number, outputOffset: number, activation: { min: number; max: number }): number | undefined {
+  if (b.min < -2147483648 || b.max > 2147483647 || multiplier < 0) return undefined;
+  // A left shift must not wrap either (the reference multiplies in int32).
+  if (shift > 0 && (b.min * 2 ** shift < -2147483648 || b.max * 2 ** shift > 2147483647)) return undefined;
+  const at = (acc: number) => {
+    const v = multiplyByQuantizedMultiplier(acc, multiplier, shift) + outputOffset;
+    return Math.min(Math.max(v, activation.min), activation.max);
+  };
+  const lo = at(b.min);
+  return lo === at(b.max) ? lo : undefined;
 }
 
 /** Entry-point suffix of the kernels that have one per mode and clamp: fast, folded_full, ref... */

@@ -53,7 +53,10 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   };
   const biasPrime = foldBias(bias, n, p.inputOffset, rowSum);
   const bounds = biasPrime.map((b, c) => accBounds(b, weights, c * k, k));
-  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds);
+  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, {
+    min: p.activationMin,
+    max: p.activationMax,
+  });
   const w = new Int8Array(n * k4 * 4);
   for (let c = 0; c < n; c++) w.set(weights.subarray(c * k, (c + 1) * k), c * k4 * 4);
   const pre = ctx.prefix;

@@ -80,7 +80,10 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   };
   const biasPrime = foldBias(bias, c, p.inputOffset, rowSum);
   const bounds = biasPrime.map((b, ch) => accBounds(b, weights, ch, taps, c));
-  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds);
+  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, {
+    min: p.activationMin,
+    max: p.activationMax,
+  });
   const w = dwWeightLayout(weights, taps, c, plan.doubled ? 2 : 1);
   const pre = ctx.prefix;
   const decls = [

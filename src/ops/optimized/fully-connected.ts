@@ -106,7 +106,10 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   };
   const biasPrime = foldBias(bias, n, p.inputOffset, rowSum);
   const bounds = biasPrime.map((b, c) => accBounds(b, weights, c * k, k));
-  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds);
+  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, {
+    min: p.activationMin,
+    max: p.activationMax,
+  });
   const pre = ctx.prefix;
   const fn = modeSuffix(plan.mode, p.activationMin, p.activationMax);
   const int8Bytes = n * k4 * 4;

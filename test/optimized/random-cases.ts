@@ -1,0 +1,162 @@
+/**
+ * Random cases for the optimized-kernel tests: int8 ops with random shapes, strides, dilation,
+ * padding, zero points, per-tensor or per-channel scales, and kinds that steer towards each
+ * requantization mode (huge biases: REF; scales >= 0.5: REF; tiny scales: FAST without folding;
+ * dead channels: constant outputs) or towards a layout (nibble-packable weights).
+ */
+import type { Conv2DAttrs, DepthwiseConv2DAttrs, FusedActivation } from '../../src/ir/attrs.js';
+import { conv2d } from '../../src/ops/conv2d.js';
+import { depthwiseConv2d } from '../../src/ops/depthwise-conv2d.js';
+import { fullyConnected } from '../../src/ops/fully-connected.js';
+import { randomInt32, randomInt8, rng, singleOpContext } from '../helpers/op-graph.js';
+import type { VariantCase } from './harness.js';
+
+const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'NONE', 'NONE'];
+
+function pick<T>(r: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(r() * xs.length)];
+}
+
+function int(r: () => number, lo: number, hi: number): number {
+  return lo + Math.floor(r() * (hi - lo + 1));
+}
+
+/** A random int8 conv case. `kind` steers towards a requantization mode. */
+export function randomConvCase(seed: number, kind: 'fast' | 'big-bias' | 'big-scale' | 'tiny-scale' | 'pointwise' | 'dead' = 'fast'): VariantCase {
+  const r = rng(seed);
+  const pointwise = kind === 'pointwise' || r() < 0.2;
+  const fh = pointwise ? 1 : int(r, 1, 5);
+  const fw = pointwise ? 1 : int(r, 1, 5);
+  const dil = pointwise || r() < 0.7 ? 1 : 2;
+  const stride = pointwise && r() < 0.7 ? 1 : int(r, 1, 3);
+  const padding = pointwise ? 'VALID' : pick(r, ['SAME', 'VALID'] as const);
+  const inH = int(r, Math.max(1, (fh - 1) * dil + 1), 11);
+  const inW = int(r, Math.max(1, (fw - 1) * dil + 1), 11);
+  const inC = r() < 0.5 ? 4 * int(r, 1, 6) : int(r, 1, 13);
+  const outC = int(r, 1, 19);
+  const batches = r() < 0.15 ? 2 : 1;
+  const perChannel = kind === 'dead' || r() < 0.7;
+  const a: Conv2DAttrs = {
+    padding,
+    strideH: stride,
+    strideW: pointwise ? stride : int(r, 1, 3),
+    dilationH: dil,
+    dilationW: dil,
+    activation: pick(r, ACTIVATIONS),
+  };
+  const scales = Array.from({ length: perChannel ? outC : 1 }, () => (kind === 'big-scale' ? 0.5 + r() * 3 : kind === 'tiny-scale' ? 2 ** -int(r, 20, 30) : 0.002 + r() * 0.02));
+  if (perChannel && r() < 0.3) scales[int(r, 0, scales.length - 1)] = 0;
+  const weights = randomInt8(outC * fh * fw * inC, r);
+  const biasRange = kind === 'big-bias' ? 2 ** 31 - 1 : 3000;
+  const bias = kind === 'dead' || r() < 0.9 ? randomInt32(outC, r, -biasRange, biasRange) : undefined;
+  if (kind === 'dead') killChannels(r, scales, bias!);
+  const inSpec = { shape: [batches, inH, inW, inC], dtype: 'int8' as const, quant: { scale: 0.05 + r() * 0.05, zeroPoint: int(r, -128, 127) } };
+  const wSpec = {
+    shape: [outC, fh, fw, inC],
+    dtype: 'int8' as const,
+    quant: { scale: scales, zeroPoint: scales.map(() => 0), quantizedDimension: 0 },
+    data: weights,
+  };
+  const bSpec = bias ? { shape: [outC], dtype: 'int32' as const, data: bias } : undefined;
+  const probe = singleOpContext('CONV_2D', a, [inSpec, wSpec, bSpec], [{ shape: [], dtype: 'int8' }]);
+  const [shape] = conv2d.inferShapes(probe);
+  const ctx = singleOpContext('CONV_2D', a, [inSpec, wSpec, bSpec], [{ shape, dtype: 'int8', quant: { scale: 0.1 + r() * 0.2, zeroPoint: int(r, -128, 127) } }]);
+  const params = conv2d.prepare(ctx);
+  const input = randomInt8(batches * inH * inW * inC, r);
+  return { ctx, params, inputs: [input, weights, bias] };
+}
+
+/** Dead channels: a bias far beyond what the weights can add and a tiny scale (constant output). */
+export function killChannels(r: () => number, scales: number[], bias: Int32Array): void {
+  const n = 1 + Math.floor(r() * Math.min(3, scales.length));
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(r() * scales.length);
+    scales[c] = 2 ** -(24 + Math.floor(r() * 8));
+    bias[c] = (r() < 0.5 ? -1 : 1) * Math.floor(2 ** 29 + r() * (2 ** 31 - 1 - 2 ** 29));
+  }
+}
+
+export type DwKind = 'fast' | 'k3' | 'big-bias' | 'big-scale' | 'tiny-scale' | 'dead';
+
+export function randomDwCase(seed: number, kind: DwKind = 'fast', depthMultiplier = 1): VariantCase {
+  const r = rng(seed);
+  const k3 = kind === 'k3' || r() < 0.3;
+  const fh = k3 ? 3 : int(r, 1, 5);
+  const fw = k3 ? 3 : int(r, 1, 5);
+  const dil = k3 || r() < 0.7 ? 1 : 2;
+  const stride = int(r, 1, 2);
+  const padding = pick(r, ['SAME', 'VALID'] as const);
+  const inH = int(r, (fh - 1) * dil + 1, 12);
+  const inW = int(r, (fw - 1) * dil + 1, 12);
+  const inC = r() < 0.5 ? 4 * int(r, 1, 5) : int(r, 1, 13);
+  const outC = inC * depthMultiplier;
+  const batches = r() < 0.15 ? 2 : 1;
+  const perChannel = kind === 'dead' || r() < 0.7;
+  const a: DepthwiseConv2DAttrs = {
+    padding,
+    strideH: stride,
+    strideW: int(r, 1, 2),
+    dilationH: dil,
+    dilationW: dil,
+    depthMultiplier,
+    activation: pick(r, ACTIVATIONS),
+  };
+  const scales = Array.from({ length: perChannel ? outC : 1 }, () =>
+    kind === 'big-scale' ? 0.5 + r() * 3 : kind === 'tiny-scale' ? 2 ** -int(r, 20, 30) : 0.002 + r() * 0.05,
+  );
+  if (perChannel && r() < 0.3) scales[int(r, 0, scales.length - 1)] = 0;
+  const weights = randomInt8(fh * fw * outC, r);
+  const biasRange = kind === 'big-bias' ? 2 ** 31 - 1 : 3000;
+  const bias = kind === 'dead' || r() < 0.9 ? randomInt32(outC, r, -biasRange, biasRange) : undefined;
+  if (kind === 'dead') killChannels(r, scales, bias!);
+  const inSpec = { shape: [batches, inH, inW, inC], dtype: 'int8' as const, quant: { scale: 0.05 + r() * 0.05, zeroPoint: int(r, -128, 127) } };
+  const wSpec = {
+    shape: [1, fh, fw, outC],
+    dtype: 'int8' as const,
+    quant: { scale: scales, zeroPoint: scales.map(() => 0), quantizedDimension: 3 },
+    data: weights,
+  };
+  const bSpec = bias ? { shape: [outC], dtype: 'int32' as const, data: bias } : undefined;
+  const probe = singleOpContext('DEPTHWISE_CONV_2D', a, [inSpec, wSpec, bSpec], [{ shape: [], dtype: 'int8' }]);
+  const [shape] = depthwiseConv2d.inferShapes(probe);
+  const ctx = singleOpContext('DEPTHWISE_CONV_2D', a, [inSpec, wSpec, bSpec], [
+    { shape, dtype: 'int8', quant: { scale: 0.05 + r() * 0.2, zeroPoint: int(r, -128, 127) } },
+  ]);
+  const params = depthwiseConv2d.prepare(ctx);
+  const input = randomInt8(batches * inH * inW * inC, r);
+  return { ctx, params, inputs: [input, weights, bias] };
+}
+
+export type FcKind = 'fast' | 'big-bias' | 'big-scale' | 'tiny-scale' | 'nibble' | 'dead';
+
+export function randomFcCase(seed: number, kind: FcKind = 'fast', weightsZeroPoint = 0): VariantCase {
+  const r = rng(seed);
+  const nibble = kind === 'nibble';
+  const k = nibble ? int(r, 64, 200) : r() < 0.5 ? 4 * int(r, 1, 40) : int(r, 1, 150);
+  const n = nibble ? int(r, 16, 41) : int(r, 1, 23);
+  const batches = r() < 0.2 ? int(r, 2, 3) : 1;
+  const perChannel = kind === 'dead' || (weightsZeroPoint === 0 && r() < 0.5);
+  const scales = Array.from({ length: perChannel ? n : 1 }, () =>
+    kind === 'big-scale' ? 0.5 + r() * 3 : kind === 'tiny-scale' ? 2 ** -int(r, 20, 30) : 0.001 + r() * 0.01,
+  );
+  // Nibble cases: mostly small weights (they pack into 4 bits), a few outliers anywhere.
+  const weights = nibble ? Int8Array.from(randomInt8(n * k, r), (w, i) => (i % 61 === 3 || r() < 0.01 ? w : w >> 4)) : randomInt8(n * k, r);
+  const biasRange = kind === 'big-bias' ? 2 ** 31 - 1 : 5000;
+  const bias = kind === 'dead' || r() < 0.85 ? randomInt32(n, r, -biasRange, biasRange) : undefined;
+  if (kind === 'dead') killChannels(r, scales, bias!);
+  const inSpec = { shape: [batches, k], dtype: 'int8' as const, quant: { scale: 0.05 + r() * 0.05, zeroPoint: int(r, -128, 127) } };
+  const wSpec = {
+    shape: [n, k],
+    dtype: 'int8' as const,
+    quant: { scale: scales, zeroPoint: scales.map(() => weightsZeroPoint), quantizedDimension: 0 },
+    data: weights,
+  };
+  const bSpec = bias ? { shape: [n], dtype: 'int32' as const, data: bias } : undefined;
+  const attrs = { activation: pick(r, ACTIVATIONS), keepNumDims: false };
+  const ctx = singleOpContext('FULLY_CONNECTED', attrs, [inSpec, wSpec, bSpec], [
+    { shape: [batches, n], dtype: 'int8', quant: { scale: 0.05 + r() * 0.2, zeroPoint: int(r, -128, 127) } },
+  ]);
+  const params = fullyConnected.prepare(ctx);
+  return { ctx, params, inputs: [randomInt8(batches * k, r), weights, bias] };
+}
+
