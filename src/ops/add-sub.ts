@@ -139,6 +139,10 @@ function evaluateAddSub(type: AddSubType, p: AddSubParams, inputs: (TensorData |
     const x = in1 as Float32Array;
     const y = in2 as Float32Array;
     const o = out as Float32Array;
+    if (!p.broadcast) {
+      for (let i = 0, n = p.size | 0; i < n; i++) o[i] = Math.min(Math.max(f32(x[i] + sign * y[i]), lo), hi);
+      return;
+    }
     forEachBroadcast(p, (i, i1, i2) => {
       const v = f32(x[i1] + sign * y[i2]);
       o[i] = Math.min(Math.max(v, lo), hi);
@@ -158,9 +162,24 @@ function evaluateAddSub(type: AddSubType, p: AddSubParams, inputs: (TensorData |
     return v < lo ? lo : v > hi ? hi : v;
   };
   if (p.kind === 'int8') {
-    // Each input's rescaled value depends on one byte: tabulate both once per call.
-    const t1 = byteTable(true, scale1).table;
-    const t2 = byteTable(true, scale2).table;
+    // Each input's rescaled value depends on one byte: tabulate both (once per params).
+    const tables = inputTables(p, sign, scale1, scale2);
+    const { t1, t2 } = tables;
+    // The output depends on the byte pair only: an op evaluated again and again (a model run
+    // on many inputs) gets all 65536 pairs tabulated once and then only looks them up.
+    if (!p.broadcast && tables.pair === undefined && ++tables.calls >= PAIR_TABLE_MIN_CALLS) {
+      const pair = new Int8Array(65536);
+      for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) pair[(a << 8) | b] = finish(t1[a] + t2[b]);
+      tables.pair = pair;
+    }
+    if (!p.broadcast && tables.pair !== undefined) {
+      addInt8Pairs(x as Int8Array, y as Int8Array, o as Int8Array, p.size, tables.pair);
+      return;
+    }
+    if (!p.broadcast && p.size < PAIR_TABLE_MIN_SIZE && fastOutputRescale(outputMultiplier, outputShift)) {
+      addInt8Direct(x as Int8Array, y as Int8Array, o as Int8Array, p.size, t1, t2, outputMultiplier, outputShift, outputOffset, lo, hi);
+      return;
+    }
     if (p.size < PAIR_TABLE_MIN_SIZE) {
       forEachBroadcast(p, (i, i1, i2) => {
         o[i] = finish(t1[x[i1] + 128] + t2[y[i2] + 128]);
@@ -178,6 +197,83 @@ function evaluateAddSub(type: AddSubType, p: AddSubParams, inputs: (TensorData |
   forEachBroadcast(p, (i, i1, i2) => {
     o[i] = finish(scale1(x[i1]) + scale2(y[i2]));
   });
+}
+
+interface InputTables {
+  key: string;
+  t1: Int32Array;
+  t2: Int32Array;
+  /** Evaluations with these tables so far, and (from PAIR_TABLE_MIN_CALLS on) the pair table. */
+  calls: number;
+  pair: Int8Array | undefined;
+}
+
+/** Evaluations of one non-broadcast int8 ADD/SUB (same params) after which its pair table pays off. */
+const PAIR_TABLE_MIN_CALLS = 8;
+const inputTablesCache = new WeakMap<object, InputTables>();
+
+/**
+ * The two inputs' rescale tables, remembered per params object while its constants stay the
+ * same (the key includes the output constants too, which the pair table depends on).
+ */
+function inputTables(p: AddSubQuantParams, sign: number, scale1: (q: number) => number, scale2: (q: number) => number): InputTables {
+  const key =
+    `${sign},${p.leftShift},${p.input1Offset},${p.input1Multiplier},${p.input1Shift},${p.input2Offset},${p.input2Multiplier},${p.input2Shift},` +
+    `${p.outputOffset},${p.outputMultiplier},${p.outputShift},${p.activationMin},${p.activationMax}`;
+  const hit = inputTablesCache.get(p);
+  if (hit && hit.key === key) return hit;
+  const t: InputTables = { key, t1: byteTable(true, scale1).table, t2: byteTable(true, scale2).table, calls: 0, pair: undefined };
+  inputTablesCache.set(p, t);
+  return t;
+}
+
+function addInt8Pairs(x: Int8Array, y: Int8Array, o: Int8Array, size: number, pair: Int8Array): void {
+  for (let i = 0, n = size | 0; i < n; i++) o[i] = pair[((x[i] + 128) << 8) | (y[i] + 128)];
+}
+
+/** Whether addInt8Direct's exact rescale covers these constants (else the reference function runs). */
+function fastOutputRescale(multiplier: number, shift: number): boolean {
+  return Number.isInteger(multiplier) && multiplier >= 0 && multiplier < 2147483648 && Number.isInteger(shift) && shift <= 0 && shift >= -31;
+}
+
+const TWO_NEG_15 = 1 / 32768;
+const TWO_NEG_31 = 1 / 2147483648;
+
+/**
+ * Non-broadcast int8 ADD/SUB from the input tables, with the output's
+ * MultiplyByQuantizedMultiplierSmallerThanOneExp inlined exactly for any int32 total x:
+ * SaturatingRoundingDoublingHighMul(x, M) = floor((x*M + 2^30) / 2^31) (C's truncating division
+ * with its sign-dependent nudge rounds ties up for both signs), with x*M split at M's 16th bit so
+ * every partial product and sum stays below 2^53; then RoundingDivideByPOT by -shift as
+ * floor((h + 2^(rs-1) - (h < 0 ? 1 : 0)) / 2^rs) (ties away from zero).
+ */
+function addInt8Direct(
+  x: Int8Array,
+  y: Int8Array,
+  o: Int8Array,
+  size: number,
+  t1: Int32Array,
+  t2: Int32Array,
+  multiplier: number,
+  shift: number,
+  outOff: number,
+  lo: number,
+  hi: number,
+): void {
+  const mHi = Math.floor(multiplier / 65536);
+  const mLo = multiplier - mHi * 65536;
+  const rs = -shift;
+  const round = rs > 0 ? 2 ** (rs - 1) : 0;
+  const negAdjust = rs > 0 ? 1 : 0;
+  const scale = 2 ** -rs;
+  for (let i = 0, n = size | 0; i < n; i++) {
+    const total = (t1[x[i] + 128] + t2[y[i] + 128]) | 0;
+    const big = total * mHi;
+    const q1 = Math.floor(big * TWO_NEG_15);
+    const h = q1 + Math.floor(((big - q1 * 32768) * 65536 + total * mLo + 1073741824) * TWO_NEG_31);
+    const v = Math.floor((h + round - ((h >>> 31) & negAdjust)) * scale) + outOff;
+    o[i] = v < lo ? lo : v > hi ? hi : v;
+  }
 }
 
 function emitAddSub(type: AddSubType, p: AddSubParams, names: EmitNames, ctx: EmitContext): CEmission {

@@ -166,23 +166,134 @@ function evaluateAverage(p: Pool2DParams, inputs: (TensorData | undefined)[], ou
   });
 }
 
+/**
+ * Direct loops (no per-output callback): per output pixel the window is clipped to the input
+ * once, and each channel takes the maximum over the valid taps with TFLite's `>` (NaN inputs are
+ * skipped, as the reference's comparison does).
+ */
 function evaluateMax(p: Pool2DParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
-  const C = p.depth;
-  const lo = p.activationMin;
-  const hi = p.activationMax;
-  const x = inputs[0] as Int8Array | Int16Array | Float32Array;
-  const out = outputs[0] as Int8Array | Int16Array | Float32Array;
-  const lowest = p.kind === 'float32' ? -FLT_MAX : intRange(p.kind)[0];
-  poolLoop(p, (o, first, ny, nx, rowStride) => {
-    let m = lowest;
-    for (let fy = 0; fy < ny; fy++) {
-      for (let fx = 0, i = first + fy * rowStride; fx < nx; fx++, i += C) {
-        const v = x[i];
-        if (v > m) m = v;
+  if (p.kind === 'float32') {
+    maxPoolFloat(p, inputs[0] as Float32Array, outputs[0] as Float32Array, -FLT_MAX);
+  } else {
+    maxPoolInt(p, inputs[0] as Int8Array | Int16Array, outputs[0] as Int8Array | Int16Array, intRange(p.kind)[0]);
+  }
+}
+
+/** Running maxima of one output pixel's channels (a plain array: no typed-array access guards). */
+let maxScratch: number[] = [];
+
+function maxPoolInt(p: Pool2DParams, x: Int8Array | Int16Array, out: Int8Array | Int16Array, lowest: number): void {
+  const C = p.depth | 0;
+  const inH = p.inputHeight | 0;
+  const inW = p.inputWidth | 0;
+  const lo = p.activationMin | 0;
+  const hi = p.activationMax | 0;
+  const rowStride = inW * C;
+  if (maxScratch.length < C) maxScratch = Array.from({ length: C }, () => 0);
+  const m = maxScratch;
+  let o = 0;
+  for (let b = 0; b < (p.batches | 0); b++) {
+    const batchBase = b * inH * rowStride;
+    for (let oy = 0; oy < (p.outputHeight | 0); oy++) {
+      const inY0 = oy * (p.strideH | 0) - (p.padH | 0);
+      const yStart = Math.max(0, -inY0) | 0;
+      const yEnd = Math.min(p.filterH | 0, inH - inY0) | 0;
+      for (let ox = 0; ox < (p.outputWidth | 0); ox++) {
+        const inX0 = ox * (p.strideW | 0) - (p.padW | 0);
+        const xStart = Math.max(0, -inX0) | 0;
+        const xEnd = Math.min(p.filterW | 0, inW - inX0) | 0;
+        const first = batchBase + (inY0 + yStart) * rowStride + (inX0 + xStart) * C;
+        const ny = yEnd - yStart;
+        const nx = xEnd - xStart;
+        if (ny <= 0 || nx <= 0) {
+          for (let c = 0; c < C; c++) out[o++] = lowest < lo ? lo : lowest > hi ? hi : lowest;
+          continue;
+        }
+        if (ny === 2 && nx === 2) {
+          // The common 2x2 window, with no scratch round trips.
+          for (let c = 0, i = first; c < C; c++, i++) {
+            const a0 = x[i];
+            const a1 = x[i + C];
+            const a2 = x[i + rowStride];
+            const a3 = x[i + rowStride + C];
+            const m01 = a1 > a0 ? a1 : a0;
+            const m23 = a3 > a2 ? a3 : a2;
+            const v = m23 > m01 ? m23 : m01;
+            out[o++] = v < lo ? lo : v > hi ? hi : v;
+          }
+          continue;
+        }
+        // Every integer is >= the type's lowest value, so the first tap can seed the maxima.
+        for (let c = 0; c < C; c++) m[c] = x[first + c];
+        for (let fy = 0; fy < ny; fy++) {
+          for (let fx = fy === 0 ? 1 : 0; fx < nx; fx++) {
+            const t = first + fy * rowStride + fx * C;
+            for (let c = 0; c < C; c++) {
+              const v = x[t + c];
+              const cur = m[c];
+              m[c] = v > cur ? v : cur;
+            }
+          }
+        }
+        for (let c = 0; c < C; c++) {
+          const v = m[c];
+          out[o++] = v < lo ? lo : v > hi ? hi : v;
+        }
       }
     }
-    out[o] = Math.min(Math.max(m, lo), hi);
-  });
+  }
+}
+
+function maxPoolFloat(p: Pool2DParams, x: Float32Array, out: Float32Array, lowest: number): void {
+  const C = p.depth | 0;
+  const inH = p.inputHeight | 0;
+  const inW = p.inputWidth | 0;
+  const lo = p.activationMin;
+  const hi = p.activationMax;
+  const rowStride = inW * C;
+  let o = 0;
+  for (let b = 0; b < (p.batches | 0); b++) {
+    const batchBase = b * inH * rowStride;
+    for (let oy = 0; oy < (p.outputHeight | 0); oy++) {
+      const inY0 = oy * (p.strideH | 0) - (p.padH | 0);
+      const yStart = Math.max(0, -inY0) | 0;
+      const yEnd = Math.min(p.filterH | 0, inH - inY0) | 0;
+      for (let ox = 0; ox < (p.outputWidth | 0); ox++) {
+        const inX0 = ox * (p.strideW | 0) - (p.padW | 0);
+        const xStart = Math.max(0, -inX0) | 0;
+        const xEnd = Math.min(p.filterW | 0, inW - inX0) | 0;
+        const first = batchBase + (inY0 + yStart) * rowStride + (inX0 + xStart) * C;
+        const ny = yEnd - yStart;
+        const nx = xEnd - xStart;
+        if (ny === 2 && nx === 2) {
+          // The common 2x2 window, in the reference's tap order (NaN never wins a `>`).
+          for (let c = 0, i = first; c < C; c++, i++) {
+            let m = lowest;
+            const a0 = x[i];
+            m = a0 > m ? a0 : m;
+            const a1 = x[i + C];
+            m = a1 > m ? a1 : m;
+            const a2 = x[i + rowStride];
+            m = a2 > m ? a2 : m;
+            const a3 = x[i + rowStride + C];
+            m = a3 > m ? a3 : m;
+            out[o++] = Math.min(Math.max(m, lo), hi);
+          }
+          continue;
+        }
+        for (let c = 0; c < C; c++) {
+          let m = lowest;
+          for (let fy = 0; fy < ny; fy++) {
+            for (let fx = 0, i = first + fy * rowStride + c; fx < nx; fx++, i += C) {
+              const v = x[i];
+              if (v > m) m = v;
+            }
+          }
+          out[o++] = Math.min(Math.max(m, lo), hi);
+        }
+      }
+    }
+  }
 }
 
 function emitPool(type: PoolType, p: Pool2DParams, names: EmitNames, ctx: EmitContext): CEmission {
