@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { conv2d, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import { RQ_FAST, RQ_FAST_FOLDED, RQ_REF, planOptions } from '../../src/ops/optimized/common.js';
-import { conv2dDspVariant } from '../../src/ops/optimized/conv2d.js';
+import { CONV_W16_MIN_PIXELS, conv2dDspVariant } from '../../src/ops/optimized/conv2d.js';
 import {
   HOST_DSP_TARGET,
   armToolchainAvailable,
@@ -52,6 +52,16 @@ describe('conv2d_s8_dsp vs CONV_2D evaluate', () => {
     planOptions.fold = false;
     expect(new Set(unfolded.map(modeOf)).has(RQ_FAST)).toBe(true);
     planOptions.fold = true;
+  });
+
+  it('uses int16 weights for layers with many output pixels, int8 otherwise', () => {
+    const w16 = cases.filter((c) => emitted(c).call.includes('tinyml_conv2d_s8_dsp_w16('));
+    expect(w16.length).toBeGreaterThanOrEqual(5);
+    expect(w16.length).toBeLessThan(cases.length - 20);
+    w16.forEach((c) => {
+      const p = c.params as Conv2DQuantParams;
+      expect(p.batches * p.outputHeight * p.outputWidth).toBeGreaterThanOrEqual(CONV_W16_MIN_PIXELS);
+    });
   });
 
   it('requantizes channels with a constant output as constants, keeping the FAST path', () => {

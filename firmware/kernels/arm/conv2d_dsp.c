@@ -62,15 +62,51 @@ TINYML_DSP_INLINE void col_fill(int16_t *cols, int32_t s, int32_t k0, int32_t va
   }
 }
 
-/* im2col of output pixel (oy, ox) into column s. */
+/* Copies n bytes (a word at a time while it can; unaligned words are fine on the DSP cores). */
+TINYML_DSP_INLINE void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) tinyml_st32(dst + i, tinyml_ld32(src + i));
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
+/*
+ * im2col of output pixel (oy, ox) into column s. Depths that are a multiple of 4 go straight
+ * from the input to the column, a word (four channels) at a time; other depths first gather the
+ * window's bytes into `gather` (k4 * 4 bytes, zero tail) and expand that.
+ */
 static void col_window(const tinyml_conv2d_dsp_params *p, int16_t *cols, int32_t s, const int8_t *input,
-                       int32_t oy, int32_t ox, int32_t dbl) {
+                       int32_t oy, int32_t ox, int32_t dbl, int8_t *gather) {
   const int32_t c = p->input_depth;
-  const int32_t pad = p->pad_value << dbl;
   const int32_t iy0 = oy * p->stride_height - p->pad_height;
   const int32_t ix0 = ox * p->stride_width - p->pad_width;
   const int32_t row_len = p->filter_width * c;
   const int32_t row_inside = p->dilation_width == 1 && ix0 >= 0 && ix0 + p->filter_width <= p->input_width;
+  if (c & 3) {
+    int8_t *g = gather;
+    for (int32_t fy = 0; fy < p->filter_height; ++fy) {
+      const int32_t iy = iy0 + fy * p->dilation_height;
+      if (iy < 0 || iy >= p->input_height) {
+        for (int32_t i = 0; i < row_len; ++i) g[i] = (int8_t)p->pad_value;
+      } else if (row_inside) {
+        copy_bytes(g, input + (iy * p->input_width + ix0) * c, row_len);
+      } else {
+        const int8_t *row = input + iy * p->input_width * c;
+        for (int32_t fx = 0; fx < p->filter_width; ++fx) {
+          const int32_t ix = ix0 + fx * p->dilation_width;
+          if (ix < 0 || ix >= p->input_width) {
+            for (int32_t i = 0; i < c; ++i) g[fx * c + i] = (int8_t)p->pad_value;
+          } else {
+            for (int32_t i = 0; i < c; ++i) g[fx * c + i] = row[ix * c + i];
+          }
+        }
+      }
+      g += row_len;
+    }
+    for (int32_t i = (int32_t)(g - gather); i < p->k4 * 4; ++i) gather[i] = 0;
+    col_copy(cols, s, 0, gather, p->k4 * 4, dbl);
+    return;
+  }
+  const int32_t pad = p->pad_value << dbl;
   int32_t k = 0;
   for (int32_t fy = 0; fy < p->filter_height; ++fy) {
     const int32_t iy = iy0 + fy * p->dilation_height;
@@ -99,85 +135,117 @@ static void col_window(const tinyml_conv2d_dsp_params *p, int16_t *cols, int32_t
 }
 
 /*
- * a0..a3 += sum over k4 groups of four K indices of weights (int8, one row) x four columns;
- * advances w past the row.
+ * The dot products of one weight row with four columns, over k4 groups of four K indices:
+ * int8 weights (one word per group, expanded by SXTB16) or int16 weights (the generator stored
+ * each group as the two words (w0, w2), (w1, w3) already: no expansion).
  */
-#if TINYML_DSP_ASM
-#define TINYML_DOT_1X4_GROUP                          \
-  "ldr    %[wv], [%[wp]], #4\n\t"                     \
-  "ldmia  %[cp]!, {%[c0], %[c1], %[c2], %[c3]}\n\t"   \
-  "sxtb16 %[t], %[wv]\n\t"                            \
-  "smlad  %[a0], %[t], %[c0], %[a0]\n\t"              \
-  "smlad  %[a1], %[t], %[c1], %[a1]\n\t"              \
-  "smlad  %[a2], %[t], %[c2], %[a2]\n\t"              \
-  "smlad  %[a3], %[t], %[c3], %[a3]\n\t"              \
-  "ldmia  %[cp]!, {%[c0], %[c1], %[c2], %[c3]}\n\t"   \
-  "sxtb16 %[t], %[wv], ror #8\n\t"                    \
-  "smlad  %[a0], %[t], %[c0], %[a0]\n\t"              \
-  "smlad  %[a1], %[t], %[c1], %[a1]\n\t"              \
-  "smlad  %[a2], %[t], %[c2], %[a2]\n\t"              \
-  "smlad  %[a3], %[t], %[c3], %[a3]\n\t"
-
-#define TINYML_DOT_1X4(cols, w, k4, A0, A1, A2, A3)                                                           \
-  do {                                                                                                      \
-    register int32_t a0_ __asm__("r0") = (A0);                                                               \
-    register int32_t a1_ __asm__("r1") = (A1);                                                               \
-    register int32_t a2_ __asm__("r2") = (A2);                                                               \
-    register int32_t a3_ __asm__("r3") = (A3);                                                               \
-    register uint32_t c0_ __asm__("r4");                                                                     \
-    register uint32_t c1_ __asm__("r5");                                                                     \
-    register uint32_t c2_ __asm__("r6");                                                                     \
-    register uint32_t c3_ __asm__("r8");                                                                     \
-    register uint32_t wv_ __asm__("r9");                                                                     \
-    register uint32_t t_ __asm__("r10");                                                                     \
-    register const uint32_t *cp_ __asm__("r11") = (cols);                                                    \
-    register const int8_t *wp_ __asm__("r12") = (w);                                                         \
-    register int32_t n_ __asm__("lr") = (k4);                                                                \
-    __asm__ volatile("lsrs   %[n], %[n], #1\n\t"                                                            \
-                     "bcc    2f\n\t" TINYML_DOT_1X4_GROUP "2:\n\t"                                          \
-                     "beq    3f\n"                                                                          \
-                     "1:\n\t" TINYML_DOT_1X4_GROUP TINYML_DOT_1X4_GROUP "subs   %[n], %[n], #1\n\t"          \
-                     "bne    1b\n"                                                                          \
-                     "3:\n\t"                                                                              \
-                     : [a0] "+r"(a0_), [a1] "+r"(a1_), [a2] "+r"(a2_), [a3] "+r"(a3_), [c0] "=&r"(c0_),          \
-                       [c1] "=&r"(c1_), [c2] "=&r"(c2_), [c3] "=&r"(c3_), [wv] "=&r"(wv_), [t] "=&r"(t_),        \
-                       [cp] "+r"(cp_), [wp] "+r"(wp_), [n] "+r"(n_)                                             \
-                     :                                                                                      \
-                     : "cc", "memory");                                                                     \
-    (A0) = a0_;                                                                                              \
-    (A1) = a1_;                                                                                              \
-    (A2) = a2_;                                                                                              \
-    (A3) = a3_;                                                                                              \
-    (w) = wp_;                                                                                               \
-  } while (0)
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+#define TINYML_MM_ASM 1
+/* Register use in every assembly loop below: r0-r3 accumulators, r4 r5 r6 r8 column words,
+ * r9 r10 weights, r11 columns pointer, r12 weights pointer, lr group counter, r7 loop state. */
+#define TINYML_MM_GROUP_W8             \
+  "ldr    r9, [r12], #4\n\t"           \
+  "ldmia  r11!, {r4, r5, r6, r8}\n\t"  \
+  "sxtb16 r10, r9\n\t"                 \
+  "smlad  r0, r10, r4, r0\n\t"         \
+  "smlad  r1, r10, r5, r1\n\t"         \
+  "smlad  r2, r10, r6, r2\n\t"         \
+  "smlad  r3, r10, r8, r3\n\t"         \
+  "ldmia  r11!, {r4, r5, r6, r8}\n\t"  \
+  "sxtb16 r10, r9, ror #8\n\t"         \
+  "smlad  r0, r10, r4, r0\n\t"         \
+  "smlad  r1, r10, r5, r1\n\t"         \
+  "smlad  r2, r10, r6, r2\n\t"         \
+  "smlad  r3, r10, r8, r3\n\t"
+#define TINYML_MM_GROUP_W16            \
+  "ldrd   r9, r10, [r12], #8\n\t"      \
+  "ldmia  r11!, {r4, r5, r6, r8}\n\t"  \
+  "smlad  r0, r9, r4, r0\n\t"          \
+  "smlad  r1, r9, r5, r1\n\t"          \
+  "smlad  r2, r9, r6, r2\n\t"          \
+  "smlad  r3, r9, r8, r3\n\t"          \
+  "ldmia  r11!, {r4, r5, r6, r8}\n\t"  \
+  "smlad  r0, r10, r4, r0\n\t"         \
+  "smlad  r1, r10, r5, r1\n\t"         \
+  "smlad  r2, r10, r6, r2\n\t"         \
+  "smlad  r3, r10, r8, r3\n\t"
+/* lr groups, two per iteration. */
+#define TINYML_MM_DOT(GROUP)                  \
+  "lsrs   lr, lr, #1\n\t"                     \
+  "bcc    2f\n\t" GROUP                       \
+  "2:\n\t"                                    \
+  "beq    4f\n"                               \
+  "3:\n\t" GROUP GROUP                        \
+  "subs   lr, lr, #1\n\t"                     \
+  "bne    3b\n"                               \
+  "4:\n\t"
 #else
-#define TINYML_DOT_1X4(cols, w, k4, A0, A1, A2, A3)                                                           \
-  do {                                                                                                      \
-    const uint32_t *c_ = (cols);                                                                            \
-    for (int32_t j_ = 0; j_ < (k4); ++j_) {                                                                 \
-      const uint32_t wv_ = tinyml_ld32(w);                                                                  \
-      (w) += 4;                                                                                             \
-      const uint32_t we_ = tinyml_sxtb16(wv_);                                                              \
-      (A0) = tinyml_smlad(we_, c_[0], (A0));                                                                \
-      (A1) = tinyml_smlad(we_, c_[1], (A1));                                                                \
-      (A2) = tinyml_smlad(we_, c_[2], (A2));                                                                \
-      (A3) = tinyml_smlad(we_, c_[3], (A3));                                                                \
-      const uint32_t wo_ = tinyml_sxtb16_ror8(wv_);                                                         \
-      (A0) = tinyml_smlad(wo_, c_[4], (A0));                                                                \
-      (A1) = tinyml_smlad(wo_, c_[5], (A1));                                                                \
-      (A2) = tinyml_smlad(wo_, c_[6], (A2));                                                                \
-      (A3) = tinyml_smlad(wo_, c_[7], (A3));                                                                \
-      c_ += 8;                                                                                              \
-    }                                                                                                       \
-  } while (0)
+#define TINYML_MM_ASM 0
 #endif
 
+/* One row (advancing *w past it) against four columns, from the accumulators' initial values. */
+TINYML_DSP_INLINE void dot_1x4(const uint32_t *cols, const int8_t **w, int32_t k4, const int W16, int32_t *A0,
+                               int32_t *A1, int32_t *A2, int32_t *A3) {
+#if TINYML_MM_ASM
+  register int32_t a0 __asm__("r0") = *A0;
+  register int32_t a1 __asm__("r1") = *A1;
+  register int32_t a2 __asm__("r2") = *A2;
+  register int32_t a3 __asm__("r3") = *A3;
+  register const uint32_t *cp __asm__("r11") = cols;
+  register const int8_t *wp __asm__("r12") = *w;
+  register int32_t n __asm__("lr") = k4;
+  if (W16) {
+    __asm__ volatile(TINYML_MM_DOT(TINYML_MM_GROUP_W16)
+                     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(wp), "+r"(n)
+                     :
+                     : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory");
+  } else {
+    __asm__ volatile(TINYML_MM_DOT(TINYML_MM_GROUP_W8)
+                     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(wp), "+r"(n)
+                     :
+                     : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory");
+  }
+  *w = wp;
+#else
+  int32_t a0 = *A0, a1 = *A1, a2 = *A2, a3 = *A3;
+  const uint32_t *c = cols;
+  const int8_t *wp = *w;
+  for (int32_t j = 0; j < k4; ++j) {
+    uint32_t we, wo;
+    if (W16) {
+      we = tinyml_ld32(wp);
+      wo = tinyml_ld32(wp + 4);
+      wp += 8;
+    } else {
+      const uint32_t wv = tinyml_ld32(wp);
+      wp += 4;
+      we = tinyml_sxtb16(wv);
+      wo = tinyml_sxtb16_ror8(wv);
+    }
+    a0 = tinyml_smlad(we, c[0], a0);
+    a1 = tinyml_smlad(we, c[1], a1);
+    a2 = tinyml_smlad(we, c[2], a2);
+    a3 = tinyml_smlad(we, c[3], a3);
+    a0 = tinyml_smlad(wo, c[4], a0);
+    a1 = tinyml_smlad(wo, c[5], a1);
+    a2 = tinyml_smlad(wo, c[6], a2);
+    a3 = tinyml_smlad(wo, c[7], a3);
+    c += 8;
+  }
+  *w = wp;
+#endif
+  *A0 = a0;
+  *A1 = a1;
+  *A2 = a2;
+  *A3 = a3;
+}
+
 /*
- * Every output channel against four columns; out[s * n_out + n] for s < npx. MODE and FULL
- * (activation range is the whole int8 range) are constants in each instantiation.
+ * Every output channel against four columns; out[s * n_out + n] for s < npx. MODE, FULL (the
+ * activation range is the whole int8 range) and W16 are constants in each instantiation.
  */
 TINYML_DSP_INLINE void mm_1x4(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w,
-                              int8_t *out, int32_t npx, const int MODE, const int FULL) {
+                              int8_t *out, int32_t npx, const int MODE, const int FULL, const int W16) {
   const int32_t n_out = p->output_depth;
   const int32_t k4 = p->k4;
   const int32_t off = p->output_offset;
@@ -191,53 +259,138 @@ TINYML_DSP_INLINE void mm_1x4(const tinyml_conv2d_dsp_params *p, const uint32_t 
   while (o != o_end) {
     int32_t a0 = *bias++;
     int32_t a1 = a0, a2 = a0, a3 = a0;
-    TINYML_DOT_1X4(cols, w, k4, a0, a1, a2, a3);
+    dot_1x4(cols, &w, k4, W16, &a0, &a1, &a2, &a3);
     const int32_t m = rq->multiplier, t = rq->t, e = rq->e;
     rq += rq_step;
     const int32_t z0 = tinyml_rq(MODE, a0, m, t, e, off, lo, hi);
     const int32_t z1 = tinyml_rq(MODE, a1, m, t, e, off, lo, hi);
     const int32_t z2 = tinyml_rq(MODE, a2, m, t, e, off, lo, hi);
     const int32_t z3 = tinyml_rq(MODE, a3, m, t, e, off, lo, hi);
-    if (npx == 4) {
-      o[0] = (int8_t)z0;
-      o[n_out] = (int8_t)z1;
-      o[2 * n_out] = (int8_t)z2;
-      o[3 * n_out] = (int8_t)z3;
-    } else {
-      o[0] = (int8_t)z0;
-      if (npx > 1) o[n_out] = (int8_t)z1;
-      if (npx > 2) o[2 * n_out] = (int8_t)z2;
-    }
+    o[0] = (int8_t)z0;
+    if (npx > 1) o[n_out] = (int8_t)z1;
+    if (npx > 2) o[2 * n_out] = (int8_t)z2;
+    if (npx > 3) o[3 * n_out] = (int8_t)z3;
     ++o;
   }
 }
 
-#define TINYML_MM_VARIANT(name, MODE, FULL)                                                                   \
-  static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,    \
-                   int32_t npx) {                                                                            \
-    mm_1x4(p, cols, w, out, npx, MODE, FULL);                                                                \
+#if TINYML_MM_ASM
+/*
+ * mm_1x4 for four columns, the FAST modes and no fused clamp, entirely in assembly: every
+ * register serves the dot product, the loop state lives in a small frame (r7):
+ *   [0] columns  [4] k4  [8] bias  [12] rq  [16] rq step (bytes)  [20] out  [24] out end
+ *   [28] output depth  [32] output offset
+ */
+#define TINYML_MM_RQ(a, ADD_OFF)          \
+  "add    r10, r5, " a ", asr #31\n\t"    \
+  "smmlar " a ", " a ", r4, r10\n\t"      \
+  "asr    " a ", " a ", r6\n\t" ADD_OFF   \
+  "ssat   " a ", #8, " a "\n\t"
+#define TINYML_MM_ROWS(GROUP, ADD_OFF_LOAD, OFF0, OFF1, OFF2, OFF3)                      \
+  "1:\n\t"                                                                             \
+  "ldr    r9, [r7, #8]\n\t"                                                            \
+  "ldr    r0, [r9], #4\n\t"                                                            \
+  "str    r9, [r7, #8]\n\t"                                                            \
+  "mov    r1, r0\n\t"                                                                  \
+  "mov    r2, r0\n\t"                                                                  \
+  "mov    r3, r0\n\t"                                                                  \
+  "ldr    r11, [r7, #0]\n\t"                                                           \
+  "ldr    lr, [r7, #4]\n\t" TINYML_MM_DOT(GROUP)                                        \
+  "ldr    r9, [r7, #12]\n\t"                                                           \
+  "ldmia  r9, {r4, r5, r6}\n\t"                                                        \
+  "ldr    r8, [r7, #16]\n\t"                                                           \
+  "add    r9, r9, r8\n\t"                                                              \
+  "str    r9, [r7, #12]\n\t" ADD_OFF_LOAD                                              \
+  TINYML_MM_RQ("r0", OFF0) TINYML_MM_RQ("r1", OFF1) TINYML_MM_RQ("r2", OFF2) TINYML_MM_RQ("r3", OFF3) \
+  "ldr    r9, [r7, #20]\n\t"                                                           \
+  "ldr    r10, [r7, #28]\n\t"                                                          \
+  "strb   r0, [r9]\n\t"                                                                \
+  "strb   r1, [r9, r10]\n\t"                                                           \
+  "add    r11, r9, r10, lsl #1\n\t"                                                    \
+  "strb   r2, [r11]\n\t"                                                               \
+  "strb   r3, [r11, r10]\n\t"                                                          \
+  "add    r9, r9, #1\n\t"                                                              \
+  "str    r9, [r7, #20]\n\t"                                                           \
+  "ldr    r10, [r7, #24]\n\t"                                                          \
+  "cmp    r9, r10\n\t"                                                                 \
+  "bne    1b\n\t"
+/* Expands its arguments first (TINYML_MM_ADD_OFF stands for five). */
+#define TINYML_MM_ROWS_X(...) TINYML_MM_ROWS(__VA_ARGS__)
+#define TINYML_MM_CLOBBERS "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "lr", "cc", "memory"
+#define TINYML_MM_ADD_OFF "ldr    r8, [r7, #32]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
+                          "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
+
+static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
+                       const int folded, const int w16) {
+  int32_t frame[9];
+  frame[0] = (int32_t)(intptr_t)cols;
+  frame[1] = p->k4;
+  frame[2] = (int32_t)(intptr_t)p->bias;
+  frame[3] = (int32_t)(intptr_t)p->rq;
+  frame[4] = p->per_channel ? (int32_t)sizeof(tinyml_dsp_rq) : 0;
+  frame[5] = (int32_t)(intptr_t)out;
+  frame[6] = (int32_t)(intptr_t)(out + p->output_depth);
+  frame[7] = p->output_depth;
+  frame[8] = p->output_offset;
+  register int32_t *fr __asm__("r7") = frame;
+  register const int8_t *wp __asm__("r12") = w;
+  if (w16) {
+    if (folded) {
+      __asm__ volatile(TINYML_MM_ROWS(TINYML_MM_GROUP_W16, "", "", "", "", "") : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS);
+    } else {
+      __asm__ volatile(TINYML_MM_ROWS_X(TINYML_MM_GROUP_W16, TINYML_MM_ADD_OFF) : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS);
+    }
+  } else {
+    if (folded) {
+      __asm__ volatile(TINYML_MM_ROWS(TINYML_MM_GROUP_W8, "", "", "", "", "") : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS);
+    } else {
+      __asm__ volatile(TINYML_MM_ROWS_X(TINYML_MM_GROUP_W8, TINYML_MM_ADD_OFF) : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS);
+    }
   }
-TINYML_MM_VARIANT(mm_fast_full, TINYML_RQ_FAST, 1)
-TINYML_MM_VARIANT(mm_folded_full, TINYML_RQ_FAST_FOLDED, 1)
+}
+#endif
+
+/* The matrix multiply of one block of columns, by mode, clamp and weight width. */
+typedef void (*mm_fn)(const tinyml_conv2d_dsp_params *, const uint32_t *, const int8_t *, int8_t *, int32_t);
+
+#if TINYML_MM_ASM
+#define TINYML_MM_FULL_VARIANT(name, MODE, W16)                                                                  \
+  static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
+                   int32_t npx) {                                                                               \
+    if (npx == 4) {                                                                                             \
+      mm_1x4_asm(p, cols, w, out, MODE == TINYML_RQ_FAST_FOLDED, W16);                                          \
+    } else {                                                                                                    \
+      mm_1x4(p, cols, w, out, npx, MODE, 1, W16);                                                               \
+    }                                                                                                           \
+  }
+#else
+#define TINYML_MM_FULL_VARIANT(name, MODE, W16)                                                                  \
+  static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
+                   int32_t npx) {                                                                               \
+    mm_1x4(p, cols, w, out, npx, MODE, 1, W16);                                                                 \
+  }
+#endif
+#define TINYML_MM_VARIANT(name, MODE, W16)                                                                       \
+  static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
+                   int32_t npx) {                                                                               \
+    mm_1x4(p, cols, w, out, npx, MODE, 0, W16);                                                                 \
+  }
+TINYML_MM_FULL_VARIANT(mm_fast_full, TINYML_RQ_FAST, 0)
+TINYML_MM_FULL_VARIANT(mm_folded_full, TINYML_RQ_FAST_FOLDED, 0)
 TINYML_MM_VARIANT(mm_fast, TINYML_RQ_FAST, 0)
 TINYML_MM_VARIANT(mm_folded, TINYML_RQ_FAST_FOLDED, 0)
 TINYML_MM_VARIANT(mm_ref, TINYML_RQ_REF, 0)
+TINYML_MM_FULL_VARIANT(mm16_fast_full, TINYML_RQ_FAST, 1)
+TINYML_MM_FULL_VARIANT(mm16_folded_full, TINYML_RQ_FAST_FOLDED, 1)
+TINYML_MM_VARIANT(mm16_fast, TINYML_RQ_FAST, 1)
+TINYML_MM_VARIANT(mm16_folded, TINYML_RQ_FAST_FOLDED, 1)
+TINYML_MM_VARIANT(mm16_ref, TINYML_RQ_REF, 1)
 
-typedef void (*mm_fn)(const tinyml_conv2d_dsp_params *, const uint32_t *, const int8_t *, int8_t *, int32_t);
-
-void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int8_t *weights,
-                          int8_t *output, void *scratch) {
+static void conv_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int8_t *weights, int8_t *output,
+                     void *scratch, mm_fn mm) {
   int16_t *cols = (int16_t *)scratch;
+  int8_t *gather = (int8_t *)scratch + TINYML_CONV2D_DSP_SCRATCH_BYTES(p->k4) - 4 * p->k4;
   const int32_t dbl = p->mode != TINYML_RQ_REF;
-  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  mm_fn mm;
-  if (p->mode == TINYML_RQ_FAST) {
-    mm = full ? mm_fast_full : mm_fast;
-  } else if (p->mode == TINYML_RQ_FAST_FOLDED) {
-    mm = full ? mm_folded_full : mm_folded;
-  } else {
-    mm = mm_ref;
-  }
   const int32_t npix = p->output_height * p->output_width;
   const int32_t c = p->input_depth;
   const int32_t pointwise = p->filter_height == 1 && p->filter_width == 1 && p->stride_height == 1 &&
@@ -253,7 +406,7 @@ void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input
         if (pointwise) {
           col_copy(cols, s, 0, in + (p0 + s) * c, c, dbl);
         } else {
-          col_window(p, cols, s, in, oy, ox, dbl);
+          col_window(p, cols, s, in, oy, ox, dbl, gather);
           if (++ox == p->output_width) {
             ox = 0;
             ++oy;
@@ -263,4 +416,32 @@ void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input
       mm(p, (const uint32_t *)cols, weights, out + p0 * p->output_depth, npx);
     }
   }
+}
+
+void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int8_t *weights,
+                          int8_t *output, void *scratch) {
+  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
+  mm_fn mm;
+  if (p->mode == TINYML_RQ_FAST) {
+    mm = full ? mm_fast_full : mm_fast;
+  } else if (p->mode == TINYML_RQ_FAST_FOLDED) {
+    mm = full ? mm_folded_full : mm_folded;
+  } else {
+    mm = mm_ref;
+  }
+  conv_run(p, input, weights, output, scratch, mm);
+}
+
+void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
+                              int8_t *output, void *scratch) {
+  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
+  mm_fn mm;
+  if (p->mode == TINYML_RQ_FAST) {
+    mm = full ? mm16_fast_full : mm16_fast;
+  } else if (p->mode == TINYML_RQ_FAST_FOLDED) {
+    mm = full ? mm16_folded_full : mm16_folded;
+  } else {
+    mm = mm16_ref;
+  }
+  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm);
 }

@@ -46,10 +46,17 @@ typedef struct {
   const tinyml_dsp_rq *rq;
 } tinyml_conv2d_dsp_params;
 
-/* int16 scratch the kernel needs: 4 columns of k4 * 4 values. */
-#define TINYML_CONV2D_DSP_SCRATCH_BYTES(k4) ((k4) * 32)
+/* Scratch the kernel needs: 4 int16 columns of k4 * 4 values, and k4 * 4 bytes to gather a
+ * window whose depth is not a multiple of 4. */
+#define TINYML_CONV2D_DSP_SCRATCH_BYTES(k4) ((k4) * 36)
 
 void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int8_t *weights,
                           int8_t *output, void *scratch);
+
+/* The same with weights pre-expanded to int16 at generation time (twice the flash, no SXTB16 in
+ * the inner loop): per row and group of four K indices the words (w0, w2), (w1, w3). The
+ * generator picks it for layers with many output pixels. */
+void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
+                              int8_t *output, void *scratch);
 
 #endif /* TINYML_CONV2D_DSP_H */

@@ -1,8 +1,9 @@
 /**
  * CONV_2D on cores with the DSP extension: firmware/kernels/arm/conv2d_dsp.c (im2col of four
  * output pixels, 1x4-blocked SMLAD matrix multiply; 1x1 stride-1 convolutions read the pixels
- * directly). Weights are laid out offline (rows padded to a multiple of 4), the input offset is
- * folded into the bias and the requantization constants are precomputed here.
+ * directly). Weights are laid out offline (rows padded to a multiple of 4; int16 for layers with
+ * many output pixels), the input offset is folded into the bias and the requantization constants
+ * are precomputed here.
  */
 import type { KernelVariant } from '../../codegen/select-kernel.js';
 import type { Conv2DParams, Conv2DQuantParams } from '../conv2d.js';
@@ -30,7 +31,28 @@ export function convK4(p: Conv2DQuantParams): number {
 
 /** Bytes of scratch the kernel needs for this layer. */
 export function convScratchBytes(p: Conv2DQuantParams): number {
-  return convK4(p) * 32;
+  return convK4(p) * 36;
+}
+
+/**
+ * Output pixels from which a layer's weights are stored pre-expanded to int16 (twice their flash,
+ * about 15% fewer instructions in the inner loop): layers that reuse each weight many times.
+ */
+export const CONV_W16_MIN_PIXELS = 96;
+
+/** int16 weights in kernel order: per row and group of four K indices (w0, w2), (w1, w3). */
+export function convW16Layout(w: Int8Array, n: number, k4: number): Int16Array {
+  const out = new Int16Array(n * k4 * 4);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < k4; j++) {
+      const src = (r * k4 + j) * 4;
+      out[src] = w[src];
+      out[src + 1] = w[src + 2];
+      out[src + 2] = w[src + 1];
+      out[src + 3] = w[src + 3];
+    }
+  }
+  return out;
 }
 
 function accepts(params: unknown, target: TargetInfo): boolean {
@@ -61,8 +83,9 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   for (let c = 0; c < n; c++) w.set(weights.subarray(c * k, (c + 1) * k), c * k4 * 4);
   const pre = ctx.prefix;
   const scratch = convScratchBytes(p);
+  const w16 = p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS;
   const decls = [
-    cArray('int8_t', `${pre}_w`, w),
+    w16 ? cArray('int16_t', `${pre}_w`, convW16Layout(w, n, k4)) : cArray('int8_t', `${pre}_w`, w),
     cArray('int32_t', `${pre}_bias`, plan.bias),
     cRqArray(`${pre}_rq`, plan.records),
     cStruct('tinyml_conv2d_dsp_params', `${pre}_params`, {
@@ -93,7 +116,7 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
     }),
     scratchDecl(scratch),
   ].join('\n');
-  const call = `${scratchCallPrefix()}\ntinyml_conv2d_s8_dsp(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${SCRATCH_NAME});`;
+  const call = `${scratchCallPrefix()}\ntinyml_conv2d_s8_dsp${w16 ? '_w16' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${SCRATCH_NAME});`;
   return {
     kernels: ['arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/conv2d_dsp.h'],
