@@ -522,6 +522,112 @@ export function gemmF64(
   }
 }
 
+/**
+ * One output channel of a 3x3 window slid over one input plane (a channel of a planar padded
+ * input, or a single-channel NHWC one) for output rows [oy0, oy1), into acc[accOff + k*accStep]
+ * for the k-th output pixel: the nine weights stay in locals. Used by DEPTHWISE_CONV_2D and by
+ * CONV_2D with one input channel.
+ */
+export function planeConv3x3(
+  X: F64Buffer,
+  plane: number,
+  wp: number,
+  sH: number,
+  sW: number,
+  dH: number,
+  dW: number,
+  W: F64Buffer,
+  w: number,
+  oy0: number,
+  oy1: number,
+  outW: number,
+  acc: F64Buffer,
+  accOff: number,
+  accStep: number,
+): void {
+  plane |= 0;
+  wp |= 0;
+  sH |= 0;
+  sW |= 0;
+  dH |= 0;
+  dW |= 0;
+  w |= 0;
+  oy0 |= 0;
+  oy1 |= 0;
+  outW |= 0;
+  accOff |= 0;
+  accStep |= 0;
+  const k0 = W[w];
+  const k1 = W[w + 1];
+  const k2 = W[w + 2];
+  const k3 = W[w + 3];
+  const k4 = W[w + 4];
+  const k5 = W[w + 5];
+  const k6 = W[w + 6];
+  const k7 = W[w + 7];
+  const k8 = W[w + 8];
+  const d2 = 2 * dW;
+  let o = accOff;
+  for (let oy = oy0; oy < oy1; oy++) {
+    const r0 = plane + oy * sH * wp;
+    const r1 = r0 + dH * wp;
+    const r2 = r1 + dH * wp;
+    for (let ox = 0, x = 0; ox < outW; ox++, x += sW, o += accStep) {
+      acc[o] =
+        k0 * X[r0 + x] + k1 * X[r0 + x + dW] + k2 * X[r0 + x + d2] +
+        k3 * X[r1 + x] + k4 * X[r1 + x + dW] + k5 * X[r1 + x + d2] +
+        k6 * X[r2 + x] + k7 * X[r2 + x + dW] + k8 * X[r2 + x + d2];
+    }
+  }
+}
+
+/** planeConv3x3 for any window: taps at plane + tapOffsets[t] from the window's corner. */
+export function planeConvAny(
+  X: F64Buffer,
+  plane: number,
+  wp: number,
+  sH: number,
+  sW: number,
+  tapOffsets: readonly number[],
+  W: F64Buffer,
+  w: number,
+  oy0: number,
+  oy1: number,
+  outW: number,
+  acc: F64Buffer,
+  accOff: number,
+  accStep: number,
+): void {
+  plane |= 0;
+  wp |= 0;
+  sH |= 0;
+  sW |= 0;
+  w |= 0;
+  oy0 |= 0;
+  oy1 |= 0;
+  outW |= 0;
+  accOff |= 0;
+  accStep |= 0;
+  const taps = tapOffsets.length;
+  let o = accOff;
+  for (let oy = oy0; oy < oy1; oy++) {
+    const row = plane + oy * sH * wp;
+    for (let ox = 0; ox < outW; ox++, o += accStep) {
+      const corner = row + ox * sW;
+      let s = 0;
+      for (let t = 0; t < taps; t++) s += W[w + t] * X[corner + tapOffsets[t]];
+      acc[o] = s;
+    }
+  }
+}
+
+/** Offsets of a window's taps within one padded plane of width wp, in (fy, fx) order. */
+export function windowTapOffsets(fH: number, fW: number, dH: number, dW: number, wp: number): number[] {
+  const offsets: number[] = [];
+  for (let fy = 0; fy < fH; fy++) for (let fx = 0; fx < fW; fx++) offsets.push(fy * dH * wp + fx * dW);
+  return offsets;
+}
+
 const TWO_53 = 9007199254740992;
 const INT32_MAX_VALUE = 2147483647;
 const TWO_NEG_31 = 1 / 2147483648;
@@ -701,6 +807,7 @@ export function finalizeInt8(
   hi: number,
   out: Int8Array,
   outBase: number,
+  channelMajor = false,
 ): void {
   pixels |= 0;
   channels |= 0;
@@ -708,6 +815,8 @@ export function finalizeInt8(
   lo |= 0;
   hi |= 0;
   outBase |= 0;
+  // acc is [pixel][channel], or [channel][pixel] when channelMajor.
+  const step = channelMajor ? 1 : channels;
   for (let c = 0; c < channels; c++) {
     const m = rq.multScaled[c];
     const rs = rq.rightShift[c];
@@ -715,7 +824,7 @@ export function finalizeInt8(
     const negAdjust = rq.negAdjust[c];
     const l = rq.lim[c];
     const b = bias !== undefined ? bias[c] : 0;
-    for (let p = 0, i = c; p < pixels; p++, i += channels) {
+    for (let p = 0, i = channelMajor ? c * pixels : c, j = outBase + c; p < pixels; p++, i += step, j += channels) {
       const t = acc[i] + b;
       let v: number;
       if (t <= l && t >= -l) {
@@ -725,7 +834,7 @@ export function finalizeInt8(
         // The reference, on C's int32 total.
         v = multiplyByQuantizedMultiplier(t | 0, rq.mult[c], rq.shift[c]) + outOff;
       }
-      out[outBase + i] = clampInt(v, lo, hi);
+      out[j] = clampInt(v, lo, hi);
     }
   }
 }
@@ -742,6 +851,7 @@ export function finalizeInt16Wide(
   hi: number,
   out: Int16Array,
   outBase: number,
+  channelMajor = false,
 ): void {
   pixels |= 0;
   channels |= 0;
@@ -749,18 +859,20 @@ export function finalizeInt16Wide(
   lo |= 0;
   hi |= 0;
   outBase |= 0;
+  // acc is [pixel][channel], or [channel][pixel] when channelMajor.
+  const step = channelMajor ? 1 : channels;
   for (let c = 0; c < channels; c++) {
     const reduced = rq.reduced[c];
     const round = rq.round[c];
     const scale = rq.scale[c];
     const l = rq.lim[c];
     const b = rq.bias[c];
-    for (let p = 0, i = c; p < pixels; p++, i += channels) {
+    for (let p = 0, i = channelMajor ? c * pixels : c, j = outBase + c; p < pixels; p++, i += step, j += channels) {
       const x = acc[i] + b;
       let v: number;
       if (x <= l && x >= -l) v = (Math.floor((x * reduced + round) * scale) | 0) + outOff;
       else v = requantize16(acc[i], bias, c, 'int64', rq.mult[c], rq.shift[c]) + outOff;
-      out[outBase + i] = clampInt(v, lo, hi);
+      out[j] = clampInt(v, lo, hi);
     }
   }
 }
@@ -777,6 +889,7 @@ export function finalizeInt16Narrow(
   hi: number,
   out: Int16Array,
   outBase: number,
+  channelMajor = false,
 ): void {
   pixels |= 0;
   channels |= 0;
@@ -784,6 +897,8 @@ export function finalizeInt16Narrow(
   lo |= 0;
   hi |= 0;
   outBase |= 0;
+  // acc is [pixel][channel], or [channel][pixel] when channelMajor.
+  const step = channelMajor ? 1 : channels;
   for (let c = 0; c < channels; c++) {
     const m = rq.multScaled[c];
     const rs = rq.rightShift[c];
@@ -791,7 +906,7 @@ export function finalizeInt16Narrow(
     const negAdjust = rq.negAdjust[c];
     const l = rq.lim[c];
     const b = bias !== undefined ? bias[c] : 0;
-    for (let p = 0, i = c; p < pixels; p++, i += channels) {
+    for (let p = 0, i = channelMajor ? c * pixels : c, j = outBase + c; p < pixels; p++, i += step, j += channels) {
       const t = acc[i] + b;
       let v: number;
       if (t <= l && t >= -l) {
@@ -801,7 +916,7 @@ export function finalizeInt16Narrow(
         // The reference, on C's int32 total.
         v = multiplyByQuantizedMultiplier(t | 0, rq.mult[c], rq.shift[c]) + outOff;
       }
-      out[outBase + i] = clampInt(v, lo, hi);
+      out[j] = clampInt(v, lo, hi);
     }
   }
 }
@@ -816,13 +931,18 @@ export function finalizeFloat(
   hi: number,
   out: Float32Array,
   outBase: number,
+  channelMajor = false,
 ): void {
   pixels |= 0;
   channels |= 0;
   outBase |= 0;
+  // acc is [pixel][channel], or [channel][pixel] when channelMajor.
+  const step = channelMajor ? 1 : channels;
   for (let c = 0; c < channels; c++) {
     const b = bias !== undefined ? bias[c] : 0;
-    for (let p = 0, i = c; p < pixels; p++, i += channels) out[outBase + i] = Math.min(Math.max(acc[i] + b, lo), hi);
+    for (let p = 0, i = channelMajor ? c * pixels : c, j = outBase + c; p < pixels; p++, i += step, j += channels) {
+      out[j] = Math.min(Math.max(acc[i] + b, lo), hi);
+    }
   }
 }
 
@@ -862,15 +982,15 @@ export function outputStage(p: StageParams, channels: number, bias: TensorData |
 }
 
 /** Writes pixels x channels outputs from acc[0...] to the stage's output at outBase. */
-export function finalizeOutputs(s: OutputStage, acc: F64Buffer, pixels: number, channels: number, outBase: number): void {
+export function finalizeOutputs(s: OutputStage, acc: F64Buffer, pixels: number, channels: number, outBase: number, channelMajor = false): void {
   if (s.kind === 'float32') {
-    finalizeFloat(acc, pixels, channels, s.bias as Float32Array | undefined, s.lo, s.hi, s.out as Float32Array, outBase);
+    finalizeFloat(acc, pixels, channels, s.bias as Float32Array | undefined, s.lo, s.hi, s.out as Float32Array, outBase, channelMajor);
   } else if (s.kind === 'int8') {
-    finalizeInt8(acc, pixels, channels, s.bias as Int32Array | undefined, s.rq32!, s.outOff, s.lo, s.hi, s.out as Int8Array, outBase);
+    finalizeInt8(acc, pixels, channels, s.bias as Int32Array | undefined, s.rq32!, s.outOff, s.lo, s.hi, s.out as Int8Array, outBase, channelMajor);
   } else if (s.wide) {
-    finalizeInt16Wide(acc, pixels, channels, s.bias as BigInt64Array | undefined, s.rq64!, s.outOff, s.lo, s.hi, s.out as Int16Array, outBase);
+    finalizeInt16Wide(acc, pixels, channels, s.bias as BigInt64Array | undefined, s.rq64!, s.outOff, s.lo, s.hi, s.out as Int16Array, outBase, channelMajor);
   } else {
-    finalizeInt16Narrow(acc, pixels, channels, s.bias as Int32Array | undefined, s.rq32!, s.outOff, s.lo, s.hi, s.out as Int16Array, outBase);
+    finalizeInt16Narrow(acc, pixels, channels, s.bias as Int32Array | undefined, s.rq32!, s.outOff, s.lo, s.hi, s.out as Int16Array, outBase, channelMajor);
   }
 }
 
@@ -1062,15 +1182,28 @@ function conv2dEvaluate(p: Conv2DParams, inputs: (TensorData | undefined)[], out
   const hp = (outH - 1) * sH + (fH - 1) * dH + 1;
   const wp = (outW - 1) * sW + (fW - 1) * dW + 1;
   const pointwise = fH === 1 && fW === 1 && sH === 1 && sW === 1 && pH === 0 && pW === 0;
+  // One input channel: the padded input is a single plane, and each output channel slides its
+  // window over it with the weights in locals (as a depthwise conv does).
+  const singlePlane = inC === 1 && !pointwise;
+  const tapOffsets = singlePlane ? windowTapOffsets(fH, fW, dH, dW, wp) : [];
   const X = f64Scratch(SCRATCH_INPUT, hp * wp * inC);
   const rowsPerChunk = Math.max(1, Math.floor(ACC_CHUNK / (outW * Math.max(outC, taps)))) | 0;
   const acc = f64Scratch(SCRATCH_ACC, Math.min(outH, rowsPerChunk) * outW * outC);
-  const cols = pointwise ? X : f64Scratch(SCRATCH_COLUMNS, Math.min(outH, rowsPerChunk) * outW * taps);
+  const cols = pointwise || singlePlane ? X : f64Scratch(SCRATCH_COLUMNS, Math.min(outH, rowsPerChunk) * outW * taps);
   for (let b = 0; b < batches; b++) {
     padInputNHWC(input, b * inH * inW * inC, inH, inW, inC, inOff, X, hp, wp, pH, pW);
     for (let oy0 = 0; oy0 < outH; oy0 += rowsPerChunk) {
       const oy1 = Math.min(outH, oy0 + rowsPerChunk) | 0;
       const pixels = (oy1 - oy0) * outW;
+      if (singlePlane) {
+        // Channel-major accumulators: each channel's outputs contiguous.
+        for (let oc = 0; oc < outC; oc++) {
+          if (fH === 3 && fW === 3) planeConv3x3(X, 0, wp, sH, sW, dH, dW, W, oc * 9, oy0, oy1, outW, acc, oc * pixels, 1);
+          else planeConvAny(X, 0, wp, sH, sW, tapOffsets, W, oc * taps, oy0, oy1, outW, acc, oc * pixels, 1);
+        }
+        finalizeOutputs(stage, acc, pixels, outC, ((b * outH + oy0) * outW) * outC, true);
+        continue;
+      }
       for (let g = 0; g < groups; g++) {
         if (pointwise) {
           gemmF64(X, oy0 * outW * inC + g * fIC, inC, pixels, W, g * filtersPerGroup * taps, taps, filtersPerGroup, acc, g * filtersPerGroup, outC);

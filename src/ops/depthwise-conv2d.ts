@@ -23,7 +23,6 @@ import {
   f64Scratch,
   filterScales,
   finalizeOutputs,
-  type F64Buffer,
   floatActivationRange,
   floatKernelUnsupported,
   kernelFunction,
@@ -31,6 +30,9 @@ import {
   opLabel,
   outputStage,
   padInputPlanar,
+  planeConv3x3,
+  planeConvAny,
+  windowTapOffsets,
   quantCommonFields,
   quantizedActivationRange,
   requireRank,
@@ -203,112 +205,19 @@ function evaluate(p: DepthwiseConv2DParams, inputs: (TensorData | undefined)[], 
   const X = f64Scratch(SCRATCH_INPUT, hp * wp * inC);
   const rowsPerChunk = Math.max(1, Math.floor(ACC_CHUNK / (outW * outC))) | 0;
   const acc = f64Scratch(SCRATCH_ACC, Math.min(outH, rowsPerChunk) * outW * outC);
-  const tapOffsets = new Int32Array(taps);
-  for (let fy = 0; fy < fH; fy++) for (let fx = 0; fx < fW; fx++) tapOffsets[fy * fW + fx] = fy * dH * wp + fx * dW;
+  const tapOffsets = windowTapOffsets(fH, fW, dH, dW, wp);
   for (let b = 0; b < batches; b++) {
     padInputPlanar(input, b * inH * inW * inC, inH, inW, inC, inOff, X, hp, wp, pH, pW);
     for (let oy0 = 0; oy0 < outH; oy0 += rowsPerChunk) {
       const oy1 = Math.min(outH, oy0 + rowsPerChunk) | 0;
+      const pixels = (oy1 - oy0) * outW;
+      // Channel-major accumulators: each channel's outputs contiguous.
       for (let oc = 0; oc < outC; oc++) {
         const plane = ((oc / mult) | 0) * hp * wp;
-        if (fH === 3 && fW === 3) depthwise3x3(X, plane, wp, sH, sW, dH, dW, W, oc * 9, oy0, oy1, outW, acc, oc, outC);
-        else depthwiseAny(X, plane, wp, sH, sW, tapOffsets, W, oc * taps, oy0, oy1, outW, acc, oc, outC);
+        if (fH === 3 && fW === 3) planeConv3x3(X, plane, wp, sH, sW, dH, dW, W, oc * 9, oy0, oy1, outW, acc, oc * pixels, 1);
+        else planeConvAny(X, plane, wp, sH, sW, tapOffsets, W, oc * taps, oy0, oy1, outW, acc, oc * pixels, 1);
       }
-      finalizeOutputs(stage, acc, (oy1 - oy0) * outW, outC, (b * outH + oy0) * outW * outC);
-    }
-  }
-}
-
-/** One output channel of a 3x3 depthwise conv over output rows [oy0, oy1) into acc[(row pixel)*outC + oc]. */
-function depthwise3x3(
-  X: F64Buffer,
-  plane: number,
-  wp: number,
-  sH: number,
-  sW: number,
-  dH: number,
-  dW: number,
-  W: F64Buffer,
-  w: number,
-  oy0: number,
-  oy1: number,
-  outW: number,
-  acc: F64Buffer,
-  oc: number,
-  outC: number,
-): void {
-  plane |= 0;
-  wp |= 0;
-  sH |= 0;
-  sW |= 0;
-  dH |= 0;
-  dW |= 0;
-  w |= 0;
-  oy0 |= 0;
-  oy1 |= 0;
-  outW |= 0;
-  oc |= 0;
-  outC |= 0;
-  const k0 = W[w];
-  const k1 = W[w + 1];
-  const k2 = W[w + 2];
-  const k3 = W[w + 3];
-  const k4 = W[w + 4];
-  const k5 = W[w + 5];
-  const k6 = W[w + 6];
-  const k7 = W[w + 7];
-  const k8 = W[w + 8];
-  const d2 = 2 * dW;
-  let o = oc;
-  for (let oy = oy0; oy < oy1; oy++) {
-    const r0 = plane + oy * sH * wp;
-    const r1 = r0 + dH * wp;
-    const r2 = r1 + dH * wp;
-    for (let ox = 0, x = 0; ox < outW; ox++, x += sW, o += outC) {
-      acc[o] =
-        k0 * X[r0 + x] + k1 * X[r0 + x + dW] + k2 * X[r0 + x + d2] +
-        k3 * X[r1 + x] + k4 * X[r1 + x + dW] + k5 * X[r1 + x + d2] +
-        k6 * X[r2 + x] + k7 * X[r2 + x + dW] + k8 * X[r2 + x + d2];
-    }
-  }
-}
-
-/** Any window: taps at plane + tapOffsets[t] from the window's corner. */
-function depthwiseAny(
-  X: F64Buffer,
-  plane: number,
-  wp: number,
-  sH: number,
-  sW: number,
-  tapOffsets: Int32Array,
-  W: F64Buffer,
-  w: number,
-  oy0: number,
-  oy1: number,
-  outW: number,
-  acc: F64Buffer,
-  oc: number,
-  outC: number,
-): void {
-  plane |= 0;
-  wp |= 0;
-  sH |= 0;
-  sW |= 0;
-  w |= 0;
-  oy0 |= 0;
-  oy1 |= 0;
-  outW |= 0;
-  oc |= 0;
-  outC |= 0;
-  const taps = tapOffsets.length;
-  let o = oc;
-  for (let oy = oy0; oy < oy1; oy++) {
-    const row = plane + oy * sH * wp;
-    for (let ox = 0; ox < outW; ox++, o += outC) {
-      const corner = row + ox * sW;
-      let s = 0;
-      for (let t = 0; t < taps; t++) s += W[w + t] * X[corner + tapOffsets[t]];
-      acc[o] = s;
+      finalizeOutputs(stage, acc, pixels, outC, (b * outH + oy0) * outW * outC, true);
     }
   }
 }
