@@ -7,6 +7,8 @@ import type { EvalOptions } from './commands/eval.js';
 import { evalCommand } from './commands/eval.js';
 import type { ExportOptions } from './commands/export.js';
 import { exportCommand } from './commands/export.js';
+import type { ProfileCommandOptions } from './commands/profile.js';
+import { profileCommand } from './commands/profile.js';
 import type { QuantizeCommandOptions } from './commands/quantize.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -57,6 +59,7 @@ function buildProgram(io: CliIO): Command {
     .option('--out <dir>', 'project directory (default tinyml-out/<model>-<board>)')
     .option('--os', 'optimize for size (-Os) instead of speed (-O2)')
     .option('--profile', 'build with per-layer timing hooks')
+    .option('--protocol <name>', 'serial protocol of the firmware: tinyml (default) or eembc (MLPerf Tiny / EnergyRunner DUT)')
     .option('--force', 'overwrite a directory that holds files tinyml did not write')
     .option('--json', 'machine-readable output')
     .action((model: string, opts: BuildCommandOptions) => buildCommand(model, opts, io));
@@ -69,6 +72,7 @@ function buildProgram(io: CliIO): Command {
     .option('--out <dir>', 'project directory (default tinyml-out/<model>-<board>)')
     .option('--os', 'optimize for size (-Os)')
     .option('--check <n>', 'random inputs compared with the reference interpreter', '3')
+    .option('--protocol <name>', 'serial protocol of the firmware: tinyml (default) or eembc (MLPerf Tiny / EnergyRunner DUT)')
     .option('--port <path>', "serial port of a physical board's link (its UART)")
     .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
     .option('--no-flash', 'the board already runs this firmware: do not flash it')
@@ -101,10 +105,34 @@ function buildProgram(io: CliIO): Command {
     .option('--std <list>', 'divide: scalar or per-channel comma list')
     .option('--limit <n>', 'first N samples only')
     .option('--jobs <n>', 'parallel runners (host worker threads, or QEMU instances)')
+    .option('--save-outputs <file>', 'write output 0 of every sample to a .npy, in sample order')
+    .option('--out <dir>', 'firmware project directory for a board (default tinyml-out/<model>-<board>)')
+    .option('--os', 'optimize the firmware for size (-Os)')
+    .option('--force', 'overwrite a directory that holds files tinyml did not write')
+    .option('--port <path>', "serial port of a physical board's link (its UART)")
+    .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
+    .option('--no-flash', 'the board already runs this firmware: do not flash it')
     .option('--json', 'machine-readable output')
     .option('--no-progress', 'no progress bar')
     .action(async (model: string, opts: EvalOptions) => {
       await evalCommand(model, opts, io);
+    });
+
+  program
+    .command('profile')
+    .description('per-layer time on the target: share, MACs, instructions (or cycles) per MAC, bar chart')
+    .argument('<model>', 'model file (.tflite or .onnx)')
+    .requiredOption('--board <name>', `board: ${boardNames()}`)
+    .option('--out <dir>', 'project directory (default tinyml-out/<model>-<board>-profile)')
+    .option('--os', 'optimize for size (-Os)')
+    .option('--force', 'overwrite a directory that holds files tinyml did not write')
+    .option('--port <path>', "serial port of a physical board's link (its UART)")
+    .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
+    .option('--no-flash', 'the board already runs this firmware: do not flash it')
+    .option('--seed <n>', 'seed of the random input', '1')
+    .option('--json', 'machine-readable output')
+    .action(async (model: string, opts: ProfileCommandOptions) => {
+      await profileCommand(model, opts, io);
     });
 
   program

@@ -13,59 +13,17 @@ import type { Board } from '../build/board.js';
 import { ticksToUnits } from '../build/board.js';
 import type { SessionOptions, TargetSession } from '../deploy/target-session.js';
 import { openTargetSession } from '../deploy/target-session.js';
-import { DeviceError, InputError, MismatchError } from '../errors.js';
+import { InputError, MismatchError } from '../errors.js';
 import type { PreparedGraph } from '../interp/interpreter.js';
 import { runGraph } from '../interp/interpreter.js';
 import type { TensorData } from '../ir/types.js';
 import { tensorDataBytes, tensorDataFromBytes } from '../ir/types.js';
-import type { DeviceClient } from '../serial/client.js';
-import { DeviceErrorReply } from '../serial/client.js';
 import type { Runner } from './runner.js';
 
-export interface DeviceInference {
-  /** Raw bytes of every output, in model order. */
-  outputs: Uint8Array[];
-  /** Raw timer ticks of the inference (INVOKE reply). */
-  ticks: number;
-  /** How many times the whole write-invoke-read sequence ran (1 unless the link lost a reply). */
-  attempts: number;
-}
-
-/** A transport failure (the request may or may not have reached the device), not a device's answer. */
-function isTransportFailure(e: unknown, client: DeviceClient): boolean {
-  return e instanceof DeviceError && !(e.cause instanceof DeviceErrorReply) && !client.isClosed;
-}
-
-/**
- * One inference on a device: write the inputs, INVOKE once, read the outputs.
- *
- * Safe over a line that loses bytes. SET_INPUT and GET_OUTPUT are idempotent, so the client's
- * own retries cover them. INVOKE is not: when its reply is lost the device may already have run
- * the model, and the generated code reuses the input's arena bytes for later layers, so a
- * blindly repeated INVOKE computes on a clobbered input and returns a wrong output with a valid
- * CRC. So INVOKE goes out without automatic retries, and if it fails in transit the whole
- * sequence starts again from the inputs (at most `attempts` times).
- */
-export async function inferOnce(client: DeviceClient, inputs: Uint8Array[], options: { attempts?: number } = {}): Promise<DeviceInference> {
-  const attempts = options.attempts ?? 3;
-  let last: unknown;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    for (let k = 0; k < inputs.length; k++) await client.setInput(k, inputs[k]);
-    let ticks: number;
-    try {
-      [ticks] = await client.invoke(1, { retries: 0 });
-    } catch (e) {
-      if (!isTransportFailure(e, client)) throw e;
-      last = e;
-      continue;
-    }
-    const info = await client.info();
-    const outputs: Uint8Array[] = [];
-    for (let k = 0; k < info.outputs.length; k++) outputs.push(await client.getOutput(k));
-    return { outputs, ticks, attempts: attempt };
-  }
-  throw new DeviceError(`inference on ${client.portName} failed ${attempts} times in transit: ${(last as Error).message}`, { cause: last });
-}
+// One safe inference lives with the deploy pipeline, which shares it.
+export { inferOnce } from '../deploy/verify.js';
+export type { DeviceInference } from '../deploy/verify.js';
+import { inferOnce } from '../deploy/verify.js';
 
 export interface Agreement {
   /** Samples whose outputs were compared with the reference interpreter. */

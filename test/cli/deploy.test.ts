@@ -58,6 +58,21 @@ describe('tinyml build / deploy / run --board', () => {
     expect(JSON.parse(io.stdout)).toMatchObject({ board: 'qemu-m4', fits: true });
   });
 
+  it('deploy --protocol eembc runs the MLPerf Tiny DUT firmware, bit-exact in accuracy mode; profile adds up', { timeout: 180_000 }, async () => {
+    let io = bufferIO();
+    expect(await runCli(['deploy', hello.modelPath, '--board', 'qemu-m4', '--protocol', 'eembc', '--out', join(work, 'eembc'), '--check', '2', '--json'], io), io.stderr).toBe(0);
+    const r = JSON.parse(io.stdout);
+    expect(r.protocol).toBe('eembc');
+    expect(r.check).toMatchObject({ cases: 2, matched: 2 });
+    expect(r.latency.perInference).toBeGreaterThan(0);
+    io = bufferIO();
+    expect(await runCli(['build', hello.modelPath, '--board', 'qemu-m4', '--protocol', 'nope'], io)).not.toBe(0);
+    expect(io.stderr).toMatch(/^error: --protocol must be tinyml or eembc/);
+    io = bufferIO();
+    expect(await runCli(['profile', hello.modelPath, '--board', 'qemu-m4', '--out', join(work, 'prof'), '--json'], io), io.stderr).toBe(0);
+    expect(JSON.parse(io.stdout)).toBeTruthy();
+  });
+
   it('an unknown board is a clear error listing the boards', async () => {
     const io = bufferIO();
     expect(await runCli(['build', hello.modelPath, '--board', 'nosuch'], io)).not.toBe(0);

@@ -1,6 +1,8 @@
 /** `tinyml build MODEL --board B [--out DIR] [--os] [--force]`: a firmware project, built. */
 import type { BuildResult } from '../../build/compile.js';
+import type { FirmwareProtocol } from '../../build/project.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';
+import { InputError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import { num, renderTable } from '../table.js';
 
@@ -11,6 +13,14 @@ export interface BuildCommandOptions {
   force?: boolean;
   profile?: boolean;
   json?: boolean;
+  protocol?: string;
+}
+
+/** --protocol value, checked. */
+export function parseProtocol(value: string | undefined): FirmwareProtocol | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'tinyml' && value !== 'eembc') throw new InputError(`--protocol must be tinyml or eembc, not '${value}'`);
+  return value;
 }
 
 export function sizeRows(build: BuildResult, arenaBytes: number): string[][] {
@@ -34,6 +44,7 @@ export async function buildCommand(modelPath: string, opts: BuildCommandOptions,
     force: opts.force ?? false,
     opt: opts.os ? '-Os' : '-O2',
     profile: opts.profile ?? false,
+    ...(opts.protocol ? { protocol: parseProtocol(opts.protocol) } : {}),
   });
   const { build, compiled, project } = built;
   if (opts.json) {

@@ -8,7 +8,9 @@ import { buildModelFirmware } from '../../deploy/firmware.js';
 import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
 import type { CliIO } from '../io.js';
 import { num, renderTable } from '../table.js';
-import { sizeRows } from './build.js';
+import { parseProtocol, sizeRows } from './build.js';
+import type { BuiltFirmware } from '../../deploy/firmware.js';
+import { eembcReport, openEembcTarget } from '../../serial/eembc-client.js';
 
 export interface DeployOptions {
   board: string;
@@ -21,17 +23,24 @@ export interface DeployOptions {
   /** false with --no-flash */
   flash?: boolean;
   json?: boolean;
+  protocol?: string;
 }
 
 export async function deployCommand(modelPath: string, opts: DeployOptions, io: CliIO): Promise<void> {
   const cases = opts.check === undefined ? 3 : Number.parseInt(opts.check, 10);
+  const protocol = parseProtocol(opts.protocol);
   const built = await buildModelFirmware(modelPath, {
     board: opts.board,
     ...(opts.out ? { outDir: opts.out } : {}),
     force: opts.force ?? false,
     opt: opts.os ? '-Os' : '-O2',
+    ...(protocol ? { protocol } : {}),
   });
   const { build, compiled, board } = built;
+  if (protocol === 'eembc') {
+    await deployEembc(built, Number.isFinite(cases) ? Math.max(0, cases) : 3, opts, io);
+    return;
+  }
   if (!opts.json) io.err(`built ${build.elf}; starting ${board.qemu ? `QEMU (${board.qemu.machine})` : `the board on ${opts.port}`}`);
   const session = await openTargetSession(board, build.elf, sessionOptionsFromCli(opts, opts.json ? undefined : (l) => io.err(l)));
   try {
@@ -76,5 +85,43 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
     }
   } finally {
     await session.close();
+  }
+}
+
+/** deploy --protocol eembc: the MLPerf Tiny / EnergyRunner DUT firmware, driven the way the runner does. */
+async function deployEembc(built: BuiltFirmware, cases: number, opts: DeployOptions, io: CliIO): Promise<void> {
+  const { build, compiled, board } = built;
+  const target = await openEembcTarget(board, build.elf, sessionOptionsFromCli(opts, opts.json ? undefined : (l) => io.err(l)));
+  try {
+    const r = await eembcReport(target.client, compiled.prepared, { cases });
+    const report = {
+      model: compiled.graph.name,
+      board: board.name,
+      protocol: 'eembc',
+      name: r.name,
+      profile: r.profile,
+      flashBytes: build.flashBytes,
+      ramBytes: build.ramBytes,
+      arenaBytes: compiled.plan.arenaBytes,
+      latency: { unit: 'us', perInference: r.latency.perInferenceUs, ms: r.latency.ms, runs: r.latency.runs, warmups: r.latency.warmups },
+      check: r.check,
+    };
+    if (opts.json) io.out(JSON.stringify(report, null, 2));
+    else {
+      io.out(`${report.model} on ${board.name}, EEMBC DUT protocol (${r.name}, ${r.profile.model})`);
+      io.out(
+        renderTable(
+          [{ header: 'measure' }, { header: 'value', align: 'right' }, { header: 'note' }],
+          [
+            ['latency (ms)', r.latency.ms.toFixed(3), `m-lap-us stamps, ${r.latency.runs} runs after ${r.latency.warmups} warm-up`],
+            ['check', `${r.check.matched}/${r.check.cases}`, 'accuracy mode, bit-exact with the reference interpreter'],
+            ...sizeRows(build, compiled.plan.arenaBytes),
+          ],
+        ),
+      );
+    }
+    if (r.check.matched !== r.check.cases) throw new MismatchError(`${r.check.cases - r.check.matched} of ${r.check.cases} EEMBC accuracy-mode cases differ from the reference interpreter`);
+  } finally {
+    await target.close();
   }
 }
