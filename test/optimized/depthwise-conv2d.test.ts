@@ -21,6 +21,8 @@ import { randomDwCase } from './random-cases.js';
 
 function modeOf(c: VariantCase): number {
   const em = depthwiseConv2dDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)) });
+  const conv = /\.mode = (\d+)/.exec(em.decls);
+  if (conv) return Number(conv[1]);
   const fn = /conv2d_s8_dsp_([a-z]+)/.exec(em.call)![1];
   return fn === 'fast' ? RQ_FAST : fn === 'folded' ? RQ_FAST_FOLDED : RQ_REF;
 }
@@ -38,6 +40,8 @@ describe('depthwise_conv2d_s8_dsp vs DEPTHWISE_CONV_2D evaluate', () => {
   for (let i = 0; i < 10; i++) cases.push(randomDwCase(4000 + i, 'big-scale'));
   for (let i = 0; i < 10; i++) cases.push(randomDwCase(5000 + i, 'tiny-scale'));
   for (let i = 0; i < 12; i++) cases.push(randomDwCase(6000 + i, 'dead'));
+  // Input depth 1 with a multiplier (micro_speech's first layer): a plain convolution.
+  for (let i = 0; i < 12; i++) cases.push(randomDwCase(7000 + i, 'depth1', 1 + (i % 8)));
   const unfolded = [...cases.slice(0, 20), ...cases.slice(60, 90)];
   afterAll(() => {
     planOptions.fold = true;
@@ -54,6 +58,7 @@ describe('depthwise_conv2d_s8_dsp vs DEPTHWISE_CONV_2D evaluate', () => {
     expect(depthwiseConv2dDspVariant.accepts(cases[0].params, HOST_DSP_TARGET)).toBe(true);
     expect(depthwiseConv2dDspVariant.accepts(cases[0].params, { core: 'host', dsp: false, mve: false })).toBe(false);
     expect(depthwiseConv2dDspVariant.accepts(randomDwCase(7, 'fast', 2).params, HOST_DSP_TARGET)).toBe(false);
+    expect(depthwiseConv2dDspVariant.accepts(randomDwCase(7, 'depth1', 8).params, HOST_DSP_TARGET)).toBe(true);
   });
 
   it('bit-exact on random cases (host, portable DSP fallbacks)', () => {

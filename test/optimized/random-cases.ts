@@ -76,7 +76,7 @@ export function killChannels(r: () => number, scales: number[], bias: Int32Array
   }
 }
 
-export type DwKind = 'fast' | 'k3' | 'big-bias' | 'big-scale' | 'tiny-scale' | 'dead';
+export type DwKind = 'fast' | 'k3' | 'big-bias' | 'big-scale' | 'tiny-scale' | 'dead' | 'depth1';
 
 export function randomDwCase(seed: number, kind: DwKind = 'fast', depthMultiplier = 1): VariantCase {
   const r = rng(seed);
@@ -88,7 +88,7 @@ export function randomDwCase(seed: number, kind: DwKind = 'fast', depthMultiplie
   const padding = pick(r, ['SAME', 'VALID'] as const);
   const inH = int(r, (fh - 1) * dil + 1, 12);
   const inW = int(r, (fw - 1) * dil + 1, 12);
-  const inC = r() < 0.5 ? 4 * int(r, 1, 5) : int(r, 1, 13);
+  const inC = kind === 'depth1' ? 1 : r() < 0.5 ? 4 * int(r, 1, 5) : int(r, 1, 13);
   const outC = inC * depthMultiplier;
   const batches = r() < 0.15 ? 2 : 1;
   const perChannel = kind === 'dead' || r() < 0.7;

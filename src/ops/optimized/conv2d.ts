@@ -8,6 +8,7 @@
 import type { KernelVariant } from '../../codegen/select-kernel.js';
 import type { Conv2DParams, Conv2DQuantParams } from '../conv2d.js';
 import { conv2d } from '../conv2d.js';
+import type { TensorData } from '../../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
 import {
   accBounds,
@@ -65,6 +66,14 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const weights = ctx.constants?.[1] as Int8Array | undefined;
   const bias = p.hasBias ? ctx.constants?.[2] : undefined;
   if (!weights || (p.hasBias && !bias)) return conv2d.emitC!(p, names, ctx);
+  return emitConvDsp(p, weights, bias, names, ctx);
+}
+
+/**
+ * The DSP convolution of an int8 CONV_2D-shaped layer (groups 1) with OHWI `weights`; also used
+ * for depthwise layers that are plain convolutions (input depth 1).
+ */
+export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext): CEmission {
   const k = p.filterHeight * p.filterWidth * p.filterInputDepth;
   const k4 = convK4(p);
   const n = p.outputDepth;

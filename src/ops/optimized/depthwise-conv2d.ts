@@ -3,11 +3,14 @@
  * firmware/kernels/arm/depthwise_conv2d_dsp.c. Weights are pre-expanded to int16 halfword pairs
  * (doubled in the FAST requantization modes) in the order the kernel reads them; the input
  * offset is folded into the bias. Scratch: the zero-point-padded input rows of one output row.
+ * Input depth 1 (any multiplier) is a plain convolution and runs on conv2d_dsp.c.
  */
 import type { KernelVariant } from '../../codegen/select-kernel.js';
 import type { DepthwiseConv2DParams, DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
 import { depthwiseConv2d } from '../depthwise-conv2d.js';
+import type { Conv2DQuantParams } from '../conv2d.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
+import { CONV_MAX_SCRATCH, convScratchBytes, emitConvDsp } from './conv2d.js';
 import { accBounds, cArray, cStruct, dspTarget, foldBias, modeSuffix, planRequant, SCRATCH_NAME, scratchCallPrefix, scratchDecl } from './common.js';
 
 /** Largest row scratch the variant takes (bytes); bigger layers keep the portable kernel. */
@@ -23,9 +26,23 @@ export function dwScratchBytes(p: DepthwiseConv2DQuantParams): number {
   return p.filterHeight * dwPaddedWidth(p) * p.outputDepth;
 }
 
+/**
+ * A depthwise layer with input depth 1 is a plain convolution with depth_multiplier output
+ * channels (output channel m reads weights [.., .., m]): it runs on the convolution kernel.
+ */
+export function dwAsConv(p: DepthwiseConv2DQuantParams): Conv2DQuantParams {
+  return {
+    ...p,
+    filterInputDepth: 1,
+    groups: 1,
+  };
+}
+
 function accepts(params: unknown, target: TargetInfo): boolean {
   const p = params as DepthwiseConv2DParams;
-  return dspTarget(target) && p.kind === 'int8' && p.depthMultiplier === 1 && dwScratchBytes(p) <= DW_MAX_SCRATCH;
+  if (!dspTarget(target) || p.kind !== 'int8') return false;
+  if (p.inputDepth === 1) return convScratchBytes(dwAsConv(p)) <= CONV_MAX_SCRATCH;
+  return p.depthMultiplier === 1 && dwScratchBytes(p) <= DW_MAX_SCRATCH;
 }
 
 /**
@@ -71,6 +88,13 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const weights = ctx.constants?.[1] as Int8Array | undefined;
   const bias = p.hasBias ? ctx.constants?.[2] : undefined;
   if (!weights || (p.hasBias && !bias)) return depthwiseConv2d.emitC!(p, names, ctx);
+  if (p.inputDepth === 1) {
+    // [1, fh, fw, M] -> OHWI [M, fh, fw, 1].
+    const taps = p.filterHeight * p.filterWidth;
+    const ohwi = new Int8Array(taps * p.outputDepth);
+    for (let t = 0; t < taps; t++) for (let m = 0; m < p.outputDepth; m++) ohwi[m * taps + t] = weights[t * p.outputDepth + m];
+    return emitConvDsp(dwAsConv(p), ohwi, bias, names, ctx);
+  }
   const c = p.outputDepth;
   const taps = p.filterHeight * p.filterWidth;
   const rowSum = (ch: number): number => {
