@@ -22,8 +22,11 @@ typedef struct {
   const int32_t *table2;
 } tinyml_add_sub_dsp_params;
 
-/* One entry point per requantization mode (TINYML_RQ_*: _fast, _folded, _ref) and clamp (_full:
- * the activation range is the whole int8 range), so that the linker keeps only what a model uses. */
+/*
+ * One entry point per requantization mode (TINYML_RQ_*: _fast, _folded, _ref) and clamp (_full:
+ * the activation range is the whole int8 range), so that the linker keeps only what a model
+ * uses.
+ */
 void tinyml_add_sub_s8_dsp_fast_full(const tinyml_add_sub_dsp_params *p, const int8_t *input1,
     const int8_t *input2, int8_t *output);
 void tinyml_add_sub_s8_dsp_fast(const tinyml_add_sub_dsp_params *p, const int8_t *input1,

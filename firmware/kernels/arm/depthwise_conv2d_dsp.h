@@ -46,8 +46,11 @@ typedef struct {
   const int32_t *q;
 } tinyml_depthwise_conv2d_dsp_params;
 
-/* One entry point per requantization mode (TINYML_RQ_*: _fast, _folded, _ref) and clamp (_full:
- * the activation range is the whole int8 range), so that the linker keeps only what a model uses. */
+/*
+ * One entry point per requantization mode (TINYML_RQ_*: _fast, _folded, _ref) and clamp (_full:
+ * the activation range is the whole int8 range), so that the linker keeps only what a model
+ * uses.
+ */
 void tinyml_depthwise_conv2d_s8_dsp_fast_full(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
     const int16_t *weights, int8_t *output, void *scratch);
 void tinyml_depthwise_conv2d_s8_dsp_fast(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,

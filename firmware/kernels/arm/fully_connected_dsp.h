@@ -34,8 +34,11 @@ typedef struct {
   const uint32_t *corr;
 } tinyml_fully_connected_dsp_params;
 
-/* One entry point per requantization mode (TINYML_RQ_*: _fast, _folded, _ref) and clamp (_full:
- * the activation range is the whole int8 range), so that the linker keeps only what a model uses. Scratch: k4 * 8 bytes. */
+/*
+ * One entry point per requantization mode (TINYML_RQ_*: _fast, _folded, _ref) and clamp (_full:
+ * the activation range is the whole int8 range), so that the linker keeps only what a model
+ * uses. Scratch: k4 * 8 bytes.
+ */
 void tinyml_fully_connected_s8_dsp_fast_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
     const int8_t *weights, int8_t *output, void *scratch);
 void tinyml_fully_connected_s8_dsp_fast(const tinyml_fully_connected_dsp_params *p, const int8_t *input,

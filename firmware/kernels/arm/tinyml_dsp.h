@@ -183,6 +183,9 @@ TINYML_DSP_INLINE int32_t tinyml_ssat8(int32_t x) { return x < -128 ? -128 : (x 
  * which is TFLite's MultiplyByQuantizedMultiplier (both roundings included) in three
  * instructions. The output offset is then added (or, when every channel has e <= 22, folded
  * into t as off * 2^e). Zero-multiplier channels use e = 1, t = 1: the result is 0 (+ offset).
+ * A channel whose output is the same for every possible input (a dead channel: a bias far beyond
+ * what the weights can add, a tiny scale) needs no bound: it gets multiplier 0, e = 1 and
+ * t = 2 * value + 1, which yields that value whatever the sign of acc.
  *
  * REF: acc (not doubled) is requantized with the portable tinyml_mbqm; exact for any acc,
  * including int32 wrap-around. Used when the bound cannot be proven or a shift is >= 0.
