@@ -16,7 +16,7 @@
  * during start-up, and this process's exit kill the whole group; and if this process dies
  * without running any handler (SIGKILL), the wrapper sees its stdin pipe close and kills QEMU.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DeviceError, InputError, ToolFailedError } from '../errors.js';
@@ -106,6 +106,22 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
+/** Whether any live (non-zombie) process is still in the child's process group. */
+function groupHasMembers(child: ChildProcess): boolean {
+  if (child.pid === undefined) return false;
+  try {
+    process.kill(-child.pid, 0);
+  } catch {
+    return false;
+  }
+  // Signal 0 also succeeds for zombies; ask ps for live members.
+  const r = spawnSync('ps', ['-e', '-o', 'pgid=,stat='], { encoding: 'utf8' });
+  return (r.stdout ?? '').split('\n').some((l) => {
+    const [pgid, stat] = l.trim().split(/\s+/);
+    return Number(pgid) === child.pid && stat !== undefined && !stat.startsWith('Z');
+  });
+}
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
@@ -168,17 +184,16 @@ export async function startQemu(options: QemuOptions): Promise<QemuSession> {
   const sleep = (ms: number): Promise<false> => new Promise((r) => setTimeout(() => r(false), ms));
   const kill = async (): Promise<void> => {
     closing = true;
-    if (exited) {
-      // The wrapper is gone, but its stdin watcher may still be alive in the group: end it too.
-      killGroup(child);
-      return;
+    if (!exited) {
+      // Closing the wrapper's stdin makes its watcher kill QEMU, and the wrapper then reaps it and
+      // exits: no zombie is left behind. Killing the whole group is the fallback.
+      child.stdin?.destroy();
+      await Promise.race([exitPromise, sleep(2000)]);
     }
-    // Closing the wrapper's stdin makes its watcher kill QEMU, and the wrapper then reaps it and
-    // exits: no zombie is left behind. Killing the whole group is the fallback.
-    child.stdin?.destroy();
-    if (await Promise.race([exitPromise.then(() => true), sleep(2000)])) return;
+    // Whatever is left in the group (the wrapper's stdin watcher outlives a QEMU that died on
+    // its own for a moment) goes too, and close() returns only once the group is empty.
     killGroup(child);
-    await Promise.race([exitPromise, sleep(2000)]);
+    for (let i = 0; i < 40 && groupHasMembers(child); i++) await sleep(25);
   };
   const close = async (): Promise<void> => {
     closing = true;

@@ -346,7 +346,18 @@ export class DeviceClient {
         reject(new DeviceError(`cannot write to ${this.portName}: ${this.closeReason ?? 'stream is closed'}`));
         return;
       }
-      this.stream.write(Buffer.from(bytes), (err) => (err ? reject(new DeviceError(`write to ${this.portName} failed: ${err.message}`, { cause: err })) : resolve()));
+      this.stream.write(Buffer.from(bytes), (err) => {
+        if (!err) return resolve();
+        // A write that fails because the far end died (EIO on a pty whose QEMU is gone) is
+        // explained the same way as the stream ending, so the user learns why.
+        const reason = `write to ${this.portName} failed: ${err.message}`;
+        const explain = this.options.explainStreamEnd;
+        if (!explain) return reject(new DeviceError(reason, { cause: err }));
+        void Promise.resolve()
+          .then(() => explain(reason))
+          .catch(() => reason)
+          .then((why) => reject(new DeviceError(why, { cause: err })));
+      });
     });
   }
 
