@@ -156,7 +156,7 @@ export function runVariantCasesOnQemu(variant: KernelVariant, cases: VariantCase
     try {
       execFileSync(
         'arm-none-eabi-gcc',
-        [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-ffreestanding', '-nostdlib', '-T', join(TARGET_DIR, 'link.ld'), '-I', KERNELS_DIR, '-o', elf, ...sources, '-lgcc'],
+        [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-nostdlib', '-T', join(TARGET_DIR, 'link.ld'), '-I', KERNELS_DIR, '-o', elf, ...sources, '-lgcc'],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
     } catch (e) {
