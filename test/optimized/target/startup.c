@@ -62,14 +62,14 @@ __attribute__((section(".vectors"), used)) static const void *const vectors[16] 
 
 /* What GCC may call for struct copies and large memset/memcpy (kept from being turned back into
  * calls to themselves). */
-__attribute__((optimize("no-tree-loop-distribute-patterns"))) void *memcpy(void *dst, const void *src, uint32_t n) {
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) void *memcpy(void *dst, const void *src, __SIZE_TYPE__ n) {
   uint8_t *d = (uint8_t *)dst;
   const uint8_t *s = (const uint8_t *)src;
   while (n--) *d++ = *s++;
   return dst;
 }
 
-__attribute__((optimize("no-tree-loop-distribute-patterns"))) void *memset(void *dst, int v, uint32_t n) {
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) void *memset(void *dst, int v, __SIZE_TYPE__ n) {
   uint8_t *d = (uint8_t *)dst;
   while (n--) *d++ = (uint8_t)v;
   return dst;
