@@ -22,6 +22,24 @@
 /* Copies n bytes (word at a time where it can). */
 static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
   int32_t i = 0;
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  if ((((uintptr_t)dst | (uintptr_t)src) & 3) == 0 && n >= 16) {
+    /* Word-aligned rows (depth a multiple of 4): 16 bytes per LDM/STM pair. */
+    const int8_t *s16 = src;
+    int8_t *d16 = dst;
+    int32_t blocks = n >> 4;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldmia  %[s]!, {r4, r5, r6, r8}\n\t"
+        "stmia  %[d]!, {r4, r5, r6, r8}\n\t"
+        "subs   %[b], %[b], #1\n\t"
+        "bne    1b\n\t"
+        : [s] "+r"(s16), [d] "+r"(d16), [b] "+r"(blocks)
+        :
+        : "r4", "r5", "r6", "r8", "cc", "memory");
+    i = n & ~15;
+  }
+#endif
   for (; i + 4 <= n; i += 4) tinyml_st32(dst + i, tinyml_ld32(src + i));
   for (; i < n; ++i) dst[i] = src[i];
 }
