@@ -389,7 +389,7 @@ TINYML_MM_VARIANT(mm16_ref, TINYML_RQ_REF, 1)
 static void conv_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int8_t *weights, int8_t *output,
                      void *scratch, mm_fn mm) {
   int16_t *cols = (int16_t *)scratch;
-  int8_t *gather = (int8_t *)scratch + TINYML_CONV2D_DSP_SCRATCH_BYTES(p->k4) - 4 * p->k4;
+  int8_t *gather = (int8_t *)scratch + TINYML_CONV2D_DSP_COLUMN_BYTES(p->k4);
   const int32_t dbl = p->mode != TINYML_RQ_REF;
   const int32_t npix = p->output_height * p->output_width;
   const int32_t c = p->input_depth;

@@ -46,9 +46,10 @@ typedef struct {
   const tinyml_dsp_rq *rq;
 } tinyml_conv2d_dsp_params;
 
-/* Scratch the kernel needs: 4 int16 columns of k4 * 4 values, and k4 * 4 bytes to gather a
- * window whose depth is not a multiple of 4. */
-#define TINYML_CONV2D_DSP_SCRATCH_BYTES(k4) ((k4) * 36)
+/* Scratch the kernel needs: 4 int16 columns of k4 * 4 values, then (only when the input depth
+ * is not a multiple of 4) k4 * 4 bytes to gather a window in. */
+#define TINYML_CONV2D_DSP_COLUMN_BYTES(k4) ((k4) * 32)
+#define TINYML_CONV2D_DSP_SCRATCH_BYTES(k4, input_depth) ((k4) * ((input_depth) & 3 ? 36 : 32))
 
 void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int8_t *weights,
                           int8_t *output, void *scratch);

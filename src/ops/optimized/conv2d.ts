@@ -32,7 +32,7 @@ export function convK4(p: Conv2DQuantParams): number {
 
 /** Bytes of scratch the kernel needs for this layer. */
 export function convScratchBytes(p: Conv2DQuantParams): number {
-  return convK4(p) * 36;
+  return convK4(p) * (p.inputDepth % 4 === 0 ? 32 : 36);
 }
 
 /**
