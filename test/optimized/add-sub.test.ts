@@ -16,6 +16,7 @@ import {
   qemuAvailable,
   runVariantCasesInC,
   runVariantCasesOnQemu,
+  values,
   type VariantCase,
 } from './harness.js';
 
@@ -54,28 +55,28 @@ for (const type of ['ADD', 'SUB'] as const) {
     all.inputs = [a, b];
     cases.push(all);
 
-    it('accepts int8 without broadcasting on DSP targets only', () => {
+    it('accepts int8 without broadcasting on DSP targets only', async () => {
       expect(variant.accepts(cases[0].params, HOST_DSP_TARGET)).toBe(true);
       expect(variant.accepts(cases[0].params, { core: 'cortex-m3', dsp: false, mve: false })).toBe(false);
       expect(variant.accepts({ ...(cases[0].params as AddSubQuantParams), broadcast: true }, HOST_DSP_TARGET)).toBe(false);
     });
 
-    it('bit-exact on random cases (host, portable DSP fallbacks)', () => {
+    it('bit-exact on random cases (host, portable DSP fallbacks)', async () => {
       const modes = new Set(cases.map((c) => /_dsp_([a-z]+)/.exec(variant.emitC(c.params, { inputs: ['x', 'y'], outputs: ['o'] }, { prefix: 'p', target: HOST_DSP_TARGET }).call)![1]));
       expect(modes.has('folded')).toBe(true);
-      const got = runVariantCasesInC(variant, cases);
+      const got = await runVariantCasesInC(variant, cases);
       const want = evaluateCases(def, cases);
-      cases.forEach((c, i) => expect(Array.from(got[i][0]), `case ${i}`).toEqual(Array.from(want[i][0])));
+      cases.forEach((c, i) => expect(values(got[i][0]), `case ${i}`).toEqual(values(want[i][0])));
     });
 
-    it.skipIf(!qemuAvailable())('bit-exact on an emulated Cortex-M4 (real instructions)', { timeout: 120_000 }, () => {
-      const got = runVariantCasesOnQemu(variant, cases);
+    it.skipIf(!qemuAvailable())('bit-exact on an emulated Cortex-M4 (real instructions)', { timeout: 120_000 }, async () => {
+      const got = await runVariantCasesOnQemu(variant, cases);
       const want = evaluateCases(def, cases);
-      cases.forEach((c, i) => expect(Array.from(got[i][0]), `case ${i}`).toEqual(Array.from(want[i][0])));
+      cases.forEach((c, i) => expect(values(got[i][0]), `case ${i}`).toEqual(values(want[i][0])));
     });
 
-    it.skipIf(!armToolchainAvailable())('compiles for Cortex-M4 without warnings', () => {
-      compileVariantForArm(variant, cases.slice(0, 2));
+    it.skipIf(!armToolchainAvailable())('compiles for Cortex-M4 without warnings', async () => {
+      await compileVariantForArm(variant, cases.slice(0, 2));
     });
   });
 }

@@ -16,9 +16,11 @@ import {
   qemuAvailable,
   runVariantCasesInC,
   runVariantCasesOnQemu,
+  values,
   type VariantCase,
 } from './harness.js';
 import { randomConvCase } from './random-cases.js';
+import { dspScratchBytes } from '../../src/ops/optimized/index.js';
 
 function emitted(c: VariantCase) {
   return conv2dDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)) });
@@ -47,14 +49,14 @@ describe('conv2d_s8_dsp vs CONV_2D evaluate', () => {
     planOptions.fold = true;
   });
 
-  it('covers every requantization mode', () => {
+  it('covers every requantization mode', async () => {
     expect([...new Set(cases.map(modeOf))].sort()).toEqual([RQ_FAST_FOLDED, RQ_REF].sort());
     planOptions.fold = false;
     expect(new Set(unfolded.map(modeOf)).has(RQ_FAST)).toBe(true);
     planOptions.fold = true;
   });
 
-  it('uses int16 weights for layers with many output pixels, int8 otherwise', () => {
+  it('uses int16 weights for layers with many output pixels, int8 otherwise', async () => {
     const w16 = cases.filter((c) => emitted(c).call.includes('tinyml_conv2d_s8_dsp_w16('));
     expect(w16.length).toBeGreaterThanOrEqual(5);
     expect(w16.length).toBeLessThan(cases.length - 20);
@@ -64,38 +66,49 @@ describe('conv2d_s8_dsp vs CONV_2D evaluate', () => {
     });
   });
 
-  it('requantizes channels with a constant output as constants, keeping the FAST path', () => {
+  it('requantizes channels with a constant output as constants, keeping the FAST path', async () => {
     const dead = cases.filter((c) => /\{0, -?\d+, 1\}/.test(emitted(c).decls) && modeOf(c) !== RQ_REF);
     expect(dead.length).toBeGreaterThanOrEqual(6);
   });
 
-  it('accepts int8, groups 1, on DSP targets only', () => {
+  it('accepts int8, groups 1, on DSP targets only', async () => {
     expect(conv2dDspVariant.accepts(cases[0].params, HOST_DSP_TARGET)).toBe(true);
     expect(conv2dDspVariant.accepts(cases[0].params, { core: 'cortex-m3', dsp: false, mve: false })).toBe(false);
     expect(conv2dDspVariant.accepts({ ...(cases[0].params as Conv2DQuantParams), groups: 2 }, HOST_DSP_TARGET)).toBe(false);
   });
 
-  it('bit-exact on random cases (host, portable DSP fallbacks)', () => {
+  it('bit-exact on random cases (host, portable DSP fallbacks)', async () => {
     const want = evaluateCases(conv2d, cases);
-    const got = runVariantCasesInC(conv2dDspVariant, cases);
-    cases.forEach((c, i) => expect(Array.from(got[i][0]), label(c, i)).toEqual(Array.from(want[i][0])));
+    const got = await runVariantCasesInC(conv2dDspVariant, cases);
+    cases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
     planOptions.fold = false;
-    const got2 = runVariantCasesInC(conv2dDspVariant, unfolded);
+    const got2 = await runVariantCasesInC(conv2dDspVariant, unfolded);
     planOptions.fold = true;
-    unfolded.forEach((c, i) => expect(Array.from(got2[i][0]), `unfolded ${label(c, i)}`).toEqual(Array.from(want[i][0])));
+    unfolded.forEach((c, i) => expect(values(got2[i][0]), `unfolded ${label(c, i)}`).toEqual(values(want[i][0])));
   });
 
-  it.skipIf(!qemuAvailable())('bit-exact on random cases on an emulated Cortex-M4 (real instructions)', { timeout: 120_000 }, () => {
-    const want = evaluateCases(conv2d, cases);
-    const got = runVariantCasesOnQemu(conv2dDspVariant, cases);
-    cases.forEach((c, i) => expect(Array.from(got[i][0]), label(c, i)).toEqual(Array.from(want[i][0])));
-    planOptions.fold = false;
-    const got2 = runVariantCasesOnQemu(conv2dDspVariant, unfolded, '-Os');
-    planOptions.fold = true;
-    unfolded.forEach((c, i) => expect(Array.from(got2[i][0]), `unfolded -Os ${label(c, i)}`).toEqual(Array.from(want[i][0])));
+  it('uses a planned scratch buffer of dspScratchBytes bytes instead of its static one (host, AddressSanitizer)', async () => {
+    const some = cases.filter((_, i) => i % 3 === 0);
+    const planned = (c: VariantCase) => dspScratchBytes('CONV_2D', c.params, HOST_DSP_TARGET);
+    const em = conv2dDspVariant.emitC(some[0].params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: some[0].inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' } as never);
+    expect(em.decls + em.call).not.toMatch(/TINYML_DSP_SCRATCH/);
+    expect(em.call).toContain('(void *)(buf)');
+    const want = evaluateCases(conv2d, some);
+    const got = await runVariantCasesInC(conv2dDspVariant, some, planned);
+    some.forEach((c, i) => expect(values(got[i][0]), `case ${i}`).toEqual(values(want[i][0])));
   });
 
-  it.skipIf(!armToolchainAvailable())('compiles for Cortex-M4 without warnings', () => {
-    compileVariantForArm(conv2dDspVariant, cases.slice(0, 3));
+  it.skipIf(!qemuAvailable())('bit-exact on random cases on an emulated Cortex-M4 (real instructions)', { timeout: 120_000 }, async () => {
+    const want = evaluateCases(conv2d, cases);
+    const got = await runVariantCasesOnQemu(conv2dDspVariant, cases);
+    cases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
+    planOptions.fold = false;
+    const got2 = await runVariantCasesOnQemu(conv2dDspVariant, unfolded, '-Os');
+    planOptions.fold = true;
+    unfolded.forEach((c, i) => expect(values(got2[i][0]), `unfolded -Os ${label(c, i)}`).toEqual(values(want[i][0])));
+  });
+
+  it.skipIf(!armToolchainAvailable())('compiles for Cortex-M4 without warnings', async () => {
+    await compileVariantForArm(conv2dDspVariant, cases.slice(0, 3));
   });
 });

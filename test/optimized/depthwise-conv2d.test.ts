@@ -15,9 +15,11 @@ import {
   qemuAvailable,
   runVariantCasesInC,
   runVariantCasesOnQemu,
+  values,
   type VariantCase,
 } from './harness.js';
 import { randomDwCase } from './random-cases.js';
+import { dspScratchBytes } from '../../src/ops/optimized/index.js';
 
 function modeOf(c: VariantCase): number {
   const em = depthwiseConv2dDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)) });
@@ -47,38 +49,49 @@ describe('depthwise_conv2d_s8_dsp vs DEPTHWISE_CONV_2D evaluate', () => {
     planOptions.fold = true;
   });
 
-  it('covers every requantization mode', () => {
+  it('covers every requantization mode', async () => {
     expect([...new Set(cases.map(modeOf))].sort()).toEqual([RQ_FAST_FOLDED, RQ_REF].sort());
     planOptions.fold = false;
     expect(new Set(unfolded.map(modeOf)).has(RQ_FAST)).toBe(true);
     planOptions.fold = true;
   });
 
-  it('accepts int8 with depth multiplier 1 on DSP targets only', () => {
+  it('accepts int8 with depth multiplier 1 on DSP targets only', async () => {
     expect(depthwiseConv2dDspVariant.accepts(cases[0].params, HOST_DSP_TARGET)).toBe(true);
     expect(depthwiseConv2dDspVariant.accepts(cases[0].params, { core: 'host', dsp: false, mve: false })).toBe(false);
     expect(depthwiseConv2dDspVariant.accepts(randomDwCase(7, 'fast', 2).params, HOST_DSP_TARGET)).toBe(false);
     expect(depthwiseConv2dDspVariant.accepts(randomDwCase(7, 'depth1', 8).params, HOST_DSP_TARGET)).toBe(true);
   });
 
-  it('bit-exact on random cases (host, portable DSP fallbacks)', () => {
+  it('bit-exact on random cases (host, portable DSP fallbacks)', async () => {
     const want = evaluateCases(depthwiseConv2d, cases);
-    const got = runVariantCasesInC(depthwiseConv2dDspVariant, cases);
-    cases.forEach((c, i) => expect(Array.from(got[i][0]), label(c, i)).toEqual(Array.from(want[i][0])));
+    const got = await runVariantCasesInC(depthwiseConv2dDspVariant, cases);
+    cases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
   });
 
-  it.skipIf(!qemuAvailable())('bit-exact on random cases on an emulated Cortex-M4 (real instructions)', { timeout: 120_000 }, () => {
+  it('uses a planned scratch buffer of dspScratchBytes bytes instead of its static one (host, AddressSanitizer)', async () => {
+    const some = cases.filter((_, i) => i % 3 === 0);
+    const planned = (c: VariantCase) => dspScratchBytes('DEPTHWISE_CONV_2D', c.params, HOST_DSP_TARGET);
+    const em = depthwiseConv2dDspVariant.emitC(some[0].params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: some[0].inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' } as never);
+    expect(em.decls + em.call).not.toMatch(/TINYML_DSP_SCRATCH/);
+    expect(em.call).toContain('(void *)(buf)');
+    const want = evaluateCases(depthwiseConv2d, some);
+    const got = await runVariantCasesInC(depthwiseConv2dDspVariant, some, planned);
+    some.forEach((c, i) => expect(values(got[i][0]), `case ${i}`).toEqual(values(want[i][0])));
+  });
+
+  it.skipIf(!qemuAvailable())('bit-exact on random cases on an emulated Cortex-M4 (real instructions)', { timeout: 120_000 }, async () => {
     const want = evaluateCases(depthwiseConv2d, cases);
-    const got = runVariantCasesOnQemu(depthwiseConv2dDspVariant, cases);
-    cases.forEach((c, i) => expect(Array.from(got[i][0]), label(c, i)).toEqual(Array.from(want[i][0])));
+    const got = await runVariantCasesOnQemu(depthwiseConv2dDspVariant, cases);
+    cases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
     planOptions.fold = false;
     const wantU = evaluateCases(depthwiseConv2d, unfolded);
-    const gotU = runVariantCasesOnQemu(depthwiseConv2dDspVariant, unfolded, '-Os');
+    const gotU = await runVariantCasesOnQemu(depthwiseConv2dDspVariant, unfolded, '-Os');
     planOptions.fold = true;
-    unfolded.forEach((c, i) => expect(Array.from(gotU[i][0]), `unfolded -Os ${label(c, i)}`).toEqual(Array.from(wantU[i][0])));
+    unfolded.forEach((c, i) => expect(values(gotU[i][0]), `unfolded -Os ${label(c, i)}`).toEqual(values(wantU[i][0])));
   });
 
-  it.skipIf(!armToolchainAvailable())('compiles for Cortex-M4 without warnings', () => {
-    compileVariantForArm(depthwiseConv2dDspVariant, cases.slice(0, 3));
+  it.skipIf(!armToolchainAvailable())('compiles for Cortex-M4 without warnings', async () => {
+    await compileVariantForArm(depthwiseConv2dDspVariant, cases.slice(0, 3));
   });
 });

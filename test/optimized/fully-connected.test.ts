@@ -16,9 +16,11 @@ import {
   qemuAvailable,
   runVariantCasesInC,
   runVariantCasesOnQemu,
+  values,
   type VariantCase,
 } from './harness.js';
 import { randomFcCase } from './random-cases.js';
+import { dspScratchBytes } from '../../src/ops/optimized/index.js';
 
 function modeOf(c: VariantCase): number {
   const em = fullyConnectedDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)) });
@@ -37,7 +39,7 @@ describe('fully_connected_s8_dsp vs FULLY_CONNECTED evaluate', () => {
   const emitted = (c: VariantCase) =>
     fullyConnectedDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)) });
 
-  it('packs low-entropy weights into nibbles when that saves a quarter of their bytes', () => {
+  it('packs low-entropy weights into nibbles when that saves a quarter of their bytes', async () => {
     const nib = cases.filter((c) => emitted(c).call.includes('_nib_'));
     expect(nib.length).toBeGreaterThanOrEqual(8);
     expect(nib.every((c) => (c.params as FullyConnectedQuantParams).inputDepth >= 64)).toBe(true);
@@ -48,14 +50,14 @@ describe('fully_connected_s8_dsp vs FULLY_CONNECTED evaluate', () => {
     planOptions.fold = true;
   });
 
-  it('covers every requantization mode', () => {
+  it('covers every requantization mode', async () => {
     expect([...new Set(cases.map(modeOf))].sort()).toEqual([RQ_FAST_FOLDED, RQ_REF].sort());
     planOptions.fold = false;
     expect(new Set(unfolded.map(modeOf)).has(RQ_FAST)).toBe(true);
     planOptions.fold = true;
   });
 
-  it('accepts int8 without a weights zero point, on DSP targets only', () => {
+  it('accepts int8 without a weights zero point, on DSP targets only', async () => {
     expect(fullyConnectedDspVariant.accepts(cases[0].params, HOST_DSP_TARGET)).toBe(true);
     expect(fullyConnectedDspVariant.accepts(cases[0].params, { core: 'cortex-m3', dsp: false, mve: false })).toBe(false);
     const zp = randomFcCase(9, 'fast', 3).params as FullyConnectedQuantParams;
@@ -63,27 +65,38 @@ describe('fully_connected_s8_dsp vs FULLY_CONNECTED evaluate', () => {
     expect(fullyConnectedDspVariant.accepts(zp, HOST_DSP_TARGET)).toBe(false);
   });
 
-  it('bit-exact on random cases (host, portable DSP fallbacks)', () => {
-    const got = runVariantCasesInC(fullyConnectedDspVariant, cases);
+  it('bit-exact on random cases (host, portable DSP fallbacks)', async () => {
+    const got = await runVariantCasesInC(fullyConnectedDspVariant, cases);
     const want = evaluateCases(fullyConnected, cases);
     cases.forEach((c, i) => {
       const p = c.params as FullyConnectedQuantParams;
-      expect(Array.from(got[i][0]), `case ${i}: ${p.batches}x${p.inputDepth} -> ${p.outputDepth} mode ${modeOf(c)}`).toEqual(Array.from(want[i][0]));
+      expect(values(got[i][0]), `case ${i}: ${p.batches}x${p.inputDepth} -> ${p.outputDepth} mode ${modeOf(c)}`).toEqual(values(want[i][0]));
     });
   });
 
-  it.skipIf(!qemuAvailable())('bit-exact on random cases on an emulated Cortex-M4 (real instructions)', { timeout: 120_000 }, () => {
-    const want = evaluateCases(fullyConnected, cases);
-    const got = runVariantCasesOnQemu(fullyConnectedDspVariant, cases);
-    cases.forEach((c, i) => expect(Array.from(got[i][0]), `case ${i}`).toEqual(Array.from(want[i][0])));
-    planOptions.fold = false;
-    const wantU = evaluateCases(fullyConnected, unfolded);
-    const gotU = runVariantCasesOnQemu(fullyConnectedDspVariant, unfolded, '-Os');
-    planOptions.fold = true;
-    unfolded.forEach((c, i) => expect(Array.from(gotU[i][0]), `unfolded -Os case ${i}`).toEqual(Array.from(wantU[i][0])));
+  it('uses a planned scratch buffer of dspScratchBytes bytes instead of its static one (host, AddressSanitizer)', async () => {
+    const some = cases.filter((_, i) => i % 3 === 0);
+    const planned = (c: VariantCase) => dspScratchBytes('FULLY_CONNECTED', c.params, HOST_DSP_TARGET);
+    const em = fullyConnectedDspVariant.emitC(some[0].params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: some[0].inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' } as never);
+    expect(em.decls + em.call).not.toMatch(/TINYML_DSP_SCRATCH/);
+    expect(em.call).toContain('(void *)(buf)');
+    const want = evaluateCases(fullyConnected, some);
+    const got = await runVariantCasesInC(fullyConnectedDspVariant, some, planned);
+    some.forEach((c, i) => expect(values(got[i][0]), `case ${i}`).toEqual(values(want[i][0])));
   });
 
-  it.skipIf(!armToolchainAvailable())('compiles for Cortex-M4 without warnings', () => {
-    compileVariantForArm(fullyConnectedDspVariant, [...cases.slice(0, 3), cases[cases.length - 1]]);
+  it.skipIf(!qemuAvailable())('bit-exact on random cases on an emulated Cortex-M4 (real instructions)', { timeout: 120_000 }, async () => {
+    const want = evaluateCases(fullyConnected, cases);
+    const got = await runVariantCasesOnQemu(fullyConnectedDspVariant, cases);
+    cases.forEach((c, i) => expect(values(got[i][0]), `case ${i}`).toEqual(values(want[i][0])));
+    planOptions.fold = false;
+    const wantU = evaluateCases(fullyConnected, unfolded);
+    const gotU = await runVariantCasesOnQemu(fullyConnectedDspVariant, unfolded, '-Os');
+    planOptions.fold = true;
+    unfolded.forEach((c, i) => expect(values(gotU[i][0]), `unfolded -Os case ${i}`).toEqual(values(wantU[i][0])));
+  });
+
+  it.skipIf(!armToolchainAvailable())('compiles for Cortex-M4 without warnings', async () => {
+    await compileVariantForArm(fullyConnectedDspVariant, [...cases.slice(0, 3), cases[cases.length - 1]]);
   });
 });

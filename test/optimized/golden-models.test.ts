@@ -4,7 +4,6 @@
  * byte; and compiled for Cortex-M4 with arm-none-eabi-gcc -Wall -Wextra -Werror (compile only),
  * so the real-instruction path builds warning-free.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,7 +17,7 @@ import '../../src/ops/optimized/index.js';
 import { planMemory } from '../../src/plan/memory-plan.js';
 import { importTfliteFile } from '../../src/tflite/import.js';
 import { goldenModels } from '../helpers/golden.js';
-import { ARM_FLAGS, HOST_DSP_TARGET, M4_TARGET, armToolchainAvailable } from './harness.js';
+import { ARM_FLAGS, HOST_DSP_TARGET, M4_TARGET, armToolchainAvailable, run } from './harness.js';
 
 const DRIVER = `
 #include <stdio.h>
@@ -61,13 +60,9 @@ describe('golden models with the DSP variants', () => {
         writeFileSync(join(dir, 'driver.c'), DRIVER);
         const exe = join(dir, 'model.exe');
         const sources = [join(dir, 'model/model.c'), join(dir, 'driver.c'), ...gen.kernelFiles.filter((f) => f.endsWith('.c')).map((f) => join(FIRMWARE_DIR, 'kernels', f))];
-        try {
-          execFileSync('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', ...includes(dir), '-o', exe, ...sources, '-lm'], { stdio: ['ignore', 'pipe', 'pipe'] });
-        } catch (e) {
-          throw new Error(`host compile failed:\n${(e as { stderr?: Buffer }).stderr?.toString()}`);
-        }
+        await run('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', ...includes(dir), '-o', exe, ...sources, '-lm']);
         const stdin = Buffer.concat(m.cases.flatMap((c) => c.inputs.map((b) => Buffer.from(b))));
-        const out = execFileSync(exe, { input: stdin, maxBuffer: 1 << 28 });
+        const out = await run(exe, [], { input: stdin });
         const sizes = prepared.graph.outputs.map((i) => elementCount(prepared.graph.tensors[i].shape) * DTYPE_BYTES[prepared.graph.tensors[i].dtype]);
         let off = 0;
         m.cases.forEach((c) => {
@@ -90,13 +85,7 @@ describe('golden models with the DSP variants', () => {
         writeModel(dir, gen.files);
         const sources = [join(dir, 'model/model.c'), ...gen.kernelFiles.filter((f) => f.endsWith('.c')).map((f) => join(FIRMWARE_DIR, 'kernels', f))];
         for (const src of sources) {
-          try {
-            execFileSync('arm-none-eabi-gcc', [...ARM_FLAGS, '-O2', '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-ffunction-sections', '-fdata-sections', ...includes(dir), '-c', '-o', join(dir, 'x.o'), src], {
-              stdio: ['ignore', 'pipe', 'pipe'],
-            });
-          } catch (e) {
-            throw new Error(`arm-none-eabi-gcc ${src} failed:\n${(e as { stderr?: Buffer }).stderr?.toString()}`);
-          }
+          await run('arm-none-eabi-gcc', [...ARM_FLAGS, '-O2', '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-ffunction-sections', '-fdata-sections', ...includes(dir), '-c', '-o', join(dir, 'x.o'), src]);
         }
       } finally {
         if (!process.env.TINYML_KEEP_TMP) rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,7 @@
  * emulated Cortex-M4 (QEMU, semihosting) for the real instructions and assembly paths, and
  * compile-only checks with arm-none-eabi-gcc.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +16,32 @@ import type { DType, TensorData } from '../../src/ir/types.js';
 import { DTYPE_BYTES, allocTensorData, elementCount, tensorDataBytes } from '../../src/ir/types.js';
 import type { AnyOpDef, OpContext, TargetInfo } from '../../src/ops/op-def.js';
 import { KERNELS_DIR } from '../helpers/c-kernel-harness.js';
+
+/**
+ * Runs a program without blocking the event loop (long synchronous compiles would starve
+ * vitest's worker RPC); resolves with its stdout, rejects with its stderr.
+ */
+export function run(cmd: string, args: string[], options: { input?: Buffer; timeoutMs?: number } = {}): Promise<Buffer> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      if (code === 0) resolvePromise(Buffer.concat(out));
+      else reject(new Error(`${cmd} exited with ${code ?? signal}:\n${Buffer.concat(err).toString()}`));
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? Buffer.alloc(0));
+  });
+}
 
 export const HOST_DSP_TARGET: TargetInfo = { core: 'host-test', dsp: true, mve: false };
 export const M4_TARGET: TargetInfo = { core: 'cortex-m4', dsp: true, mve: false };
@@ -48,7 +74,13 @@ const HOST_PRELUDE = ['#include <stdio.h>', '#define TINYML_TEST_EMIT(p, n) fwri
 const QEMU_PRELUDE = ['void tgt_write_hex(const void *data, uint32_t n);', '#define TINYML_TEST_EMIT(p, n) tgt_write_hex((p), (n))'];
 
 /** main.c running every case once and writing the outputs (stdout on the host, semihosting hex on QEMU). */
-export function emitVariantProgram(variant: KernelVariant, cases: VariantCase[], target: TargetInfo = HOST_DSP_TARGET, onQemu = false): EmittedProgram {
+export function emitVariantProgram(
+  variant: KernelVariant,
+  cases: VariantCase[],
+  target: TargetInfo = HOST_DSP_TARGET,
+  onQemu = false,
+  plannedScratch?: (c: VariantCase) => number,
+): EmittedProgram {
   const kernels = new Set<string>();
   const includes = new Set<string>();
   const decls: string[] = [];
@@ -77,7 +109,13 @@ export function emitVariantProgram(variant: KernelVariant, cases: VariantCase[],
       body.push(`  memset(${name}_bytes, 0x5a, sizeof ${name}_bytes);`);
       return `((${C_TYPE[t.dtype]} *)${name}_bytes)`;
     });
-    const em = variant.emitC(c.params, { inputs: inNames, outputs: outNames }, { prefix: `c${ci}op`, target, constants });
+    let scratch: string | undefined;
+    if (plannedScratch) {
+      // A buffer of exactly the announced size, as a planner would give.
+      scratch = `c${ci}_scratch`;
+      decls.push(`static int32_t ${scratch}[${Math.max(1, Math.ceil(plannedScratch(c) / 4))}];`);
+    }
+    const em = variant.emitC(c.params, { inputs: inNames, outputs: outNames }, { prefix: `c${ci}op`, target, constants, ...(scratch ? { scratch } : {}) });
     em.kernels.forEach((k) => kernels.add(k));
     em.includes.forEach((h) => includes.add(h));
     decls.push(em.decls);
@@ -103,18 +141,17 @@ export function emitVariantProgram(variant: KernelVariant, cases: VariantCase[],
   return { source, kernels: [...kernels] };
 }
 
-function withTmp<T>(fn: (dir: string) => T): T {
+async function withTmp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'tinyml-dsp-'));
   try {
-    return fn(dir);
+    return await fn(dir);
   } finally {
     if (!process.env.TINYML_KEEP_TMP) rmSync(dir, { recursive: true, force: true });
   }
 }
 
 function compileError(what: string, e: unknown): Error {
-  const err = e as { stderr?: Buffer };
-  return new Error(`${what} failed:\n${err.stderr?.toString() ?? String(e)}`);
+  return new Error(`${what} failed:\n${e instanceof Error ? e.message : String(e)}`);
 }
 
 function splitOutputs(cases: VariantCase[], out: Uint8Array): TensorData[][] {
@@ -146,75 +183,66 @@ export function qemuAvailable(): boolean {
  * Runs the cases on an emulated Cortex-M4 (QEMU mps2-an386): the real DSP instructions and the
  * kernels' assembly paths, built with arm-none-eabi-gcc at `opt`, output over semihosting.
  */
-export function runVariantCasesOnQemu(variant: KernelVariant, cases: VariantCase[], opt = '-O2'): TensorData[][] {
+export async function runVariantCasesOnQemu(variant: KernelVariant, cases: VariantCase[], opt = '-O2'): Promise<TensorData[][]> {
   const prog = emitVariantProgram(variant, cases, M4_TARGET, true);
-  return withTmp((dir) => {
+  return withTmp(async (dir) => {
     const mainC = join(dir, 'main.c');
     writeFileSync(mainC, prog.source);
     const elf = join(dir, 'test.elf');
     const sources = [mainC, join(TARGET_DIR, 'startup.c'), ...prog.kernels.filter((k) => k.endsWith('.c')).map((k) => join(KERNELS_DIR, k))];
     try {
-      execFileSync(
-        'arm-none-eabi-gcc',
-        [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-nostdlib', '-T', join(TARGET_DIR, 'link.ld'), '-I', KERNELS_DIR, '-o', elf, ...sources, '-lgcc'],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+      await run('arm-none-eabi-gcc', [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-nostdlib', '-T', join(TARGET_DIR, 'link.ld'), '-I', KERNELS_DIR, '-o', elf, ...sources, '-lgcc']);
     } catch (e) {
       throw compileError(`arm-none-eabi-gcc (QEMU test program) for ${variant.name}`, e);
     }
     // Semihosting output goes to a file chardev (QEMU's own stdout is not always the pipe).
     const outFile = join(dir, 'out.txt');
     try {
-      execFileSync(
+      await run(
         'qemu-system-arm',
         [
           '-M', 'mps2-an386', '-cpu', 'cortex-m4', '-nographic', '-monitor', 'none', '-serial', 'none',
           '-chardev', `file,id=semihost,path=${outFile}`, '-semihosting-config', 'enable=on,target=native,chardev=semihost',
           '-kernel', elf,
         ],
-        { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 },
+        { timeoutMs: 120_000 },
       );
     } catch (e) {
-      const err = e as { stdout?: Buffer; stderr?: Buffer; status?: number };
       const out = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '';
-      throw new Error(`QEMU run of ${variant.name} failed (status ${err.status}): ${out.slice(-200)} ${err.stderr?.toString() ?? ''}`);
+      throw new Error(`QEMU run of ${variant.name} failed: ${out.slice(-200)} ${e instanceof Error ? e.message : String(e)}`);
     }
-    const text = readFileSync(outFile, 'utf8');
-    const hex = text.replace(/[^0-9a-f]/g, '');
+    const hex = readFileSync(outFile, 'utf8').replace(/[^0-9a-f]/g, '');
     return splitOutputs(cases, Uint8Array.from(Buffer.from(hex, 'hex')));
   });
 }
 
-export function runVariantCasesInC(variant: KernelVariant, cases: VariantCase[], extraFlags: string[] = []): TensorData[][] {
-  const prog = emitVariantProgram(variant, cases);
-  return withTmp((dir) => {
+export async function runVariantCasesInC(variant: KernelVariant, cases: VariantCase[], plannedScratch?: (c: VariantCase) => number): Promise<TensorData[][]> {
+  const prog = emitVariantProgram(variant, cases, HOST_DSP_TARGET, false, plannedScratch);
+  return withTmp(async (dir) => {
     const mainC = join(dir, 'main.c');
     writeFileSync(mainC, prog.source);
     const exe = join(dir, 'a.out');
     const sources = [mainC, ...prog.kernels.filter((k) => k.endsWith('.c')).map((k) => join(KERNELS_DIR, k))];
     try {
-      execFileSync('gcc', ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', ...extraFlags, '-I', KERNELS_DIR, '-o', exe, ...sources, '-lm'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      // AddressSanitizer and UBSan: out-of-bounds accesses (scratch included) and undefined behaviour fail the run.
+      await run('gcc', ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-I', KERNELS_DIR, '-o', exe, ...sources, '-lm']);
     } catch (e) {
       throw compileError(`host compile of ${variant.name}`, e);
     }
-    return splitOutputs(cases, execFileSync(exe, { maxBuffer: 1 << 28 }));
+    return splitOutputs(cases, await run(exe, []));
   });
 }
 
 /** Compiles the cases' program and kernels for Cortex-M4 (compile only, -O2 and -Os, warnings as errors). */
-export function compileVariantForArm(variant: KernelVariant, cases: VariantCase[]): void {
+export async function compileVariantForArm(variant: KernelVariant, cases: VariantCase[]): Promise<void> {
   const prog = emitVariantProgram(variant, cases, M4_TARGET);
-  withTmp((dir) => {
+  await withTmp(async (dir) => {
     const mainC = join(dir, 'main.c');
     writeFileSync(mainC, prog.source);
     for (const opt of ['-O2', '-Os']) {
       for (const src of [mainC, ...prog.kernels.filter((k) => k.endsWith('.c')).map((k) => join(KERNELS_DIR, k))]) {
         try {
-          execFileSync('arm-none-eabi-gcc', [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR, '-c', '-o', join(dir, 'x.o'), src], {
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
+          await run('arm-none-eabi-gcc', [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR, '-c', '-o', join(dir, 'x.o'), src]);
         } catch (e) {
           throw compileError(`arm-none-eabi-gcc ${opt} ${src}`, e);
         }
@@ -230,6 +258,11 @@ export function armToolchainAvailable(): boolean {
   } catch {
     return false;
   }
+}
+
+/** An integer tensor's values as plain numbers (for toEqual). */
+export function values(t: TensorData): number[] {
+  return Array.from(t as ArrayLike<number>);
 }
 
 /** Runs the cases through `evaluate`. */

@@ -187,27 +187,41 @@ export function cStruct(type: string, name: string, fields: Record<string, strin
 }
 
 /**
- * The scratch buffer the DSP kernels share: one static int32 array in tinyml_invoke sized for
- * the largest request (each layer raises TINYML_DSP_SCRATCH_WORDS in its declarations; the
- * first call that needs it defines the array, which the later calls in tinyml_invoke see).
+ * The scratch buffer the DSP kernels share. By default one static int32 array in tinyml_invoke
+ * sized for the largest request (each layer raises TINYML_DSP_SCRATCH_WORDS in its declarations;
+ * the first call that needs it defines the array, which the later calls in tinyml_invoke see).
+ * A generator that plans scratch itself (e.g. in free arena space) passes the buffer as a C
+ * expression in `ctx.scratch` (word aligned, at least `dspScratchBytes` bytes): the layer then
+ * uses it and declares nothing.
  */
 export const SCRATCH_NAME = 'tinyml_dsp_scratch';
 
-export function scratchDecl(bytes: number): string {
-  const words = Math.max(1, Math.ceil(bytes / 4));
-  return [
-    `#if !defined(TINYML_DSP_SCRATCH_WORDS) || TINYML_DSP_SCRATCH_WORDS < ${words}`,
-    '#undef TINYML_DSP_SCRATCH_WORDS',
-    `#define TINYML_DSP_SCRATCH_WORDS ${words}`,
-    '#endif',
-  ].join('\n');
+export interface ScratchUse {
+  /** For the layer's declarations. */
+  decl: string;
+  /** For its call, before the kernel call. */
+  prefix: string;
+  /** The buffer, as the kernel's `void *scratch` argument. */
+  expr: string;
 }
 
-export function scratchCallPrefix(): string {
-  return [
-    '#ifndef TINYML_DSP_SCRATCH_DEFINED',
-    '#define TINYML_DSP_SCRATCH_DEFINED',
-    `static int32_t ${SCRATCH_NAME}[TINYML_DSP_SCRATCH_WORDS];`,
-    '#endif',
-  ].join('\n');
+export function scratchFor(ctx: { scratch?: string }, bytes: number): ScratchUse {
+  if (ctx.scratch) return { decl: '', prefix: '', expr: `(void *)(${ctx.scratch})` };
+  const words = Math.max(1, Math.ceil(bytes / 4));
+  return {
+    decl: [
+      `#if !defined(TINYML_DSP_SCRATCH_WORDS) || TINYML_DSP_SCRATCH_WORDS < ${words}`,
+      '#undef TINYML_DSP_SCRATCH_WORDS',
+      `#define TINYML_DSP_SCRATCH_WORDS ${words}`,
+      '#endif',
+    ].join('\n'),
+    prefix: [
+      '#ifndef TINYML_DSP_SCRATCH_DEFINED',
+      '#define TINYML_DSP_SCRATCH_DEFINED',
+      `static int32_t ${SCRATCH_NAME}[TINYML_DSP_SCRATCH_WORDS];`,
+      '#endif',
+      '',
+    ].join('\n'),
+    expr: SCRATCH_NAME,
+  };
 }

@@ -18,9 +18,7 @@ import {
   dspTarget,
   foldBias,
   planRequant,
-  SCRATCH_NAME,
-  scratchCallPrefix,
-  scratchDecl,
+  scratchFor,
 } from './common.js';
 
 /** Largest im2col scratch the variant takes (bytes); bigger layers keep the portable kernel. */
@@ -91,7 +89,7 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   const w = new Int8Array(n * k4 * 4);
   for (let c = 0; c < n; c++) w.set(weights.subarray(c * k, (c + 1) * k), c * k4 * 4);
   const pre = ctx.prefix;
-  const scratch = convScratchBytes(p);
+  const scratch = scratchFor(ctx as EmitContext & { scratch?: string }, convScratchBytes(p));
   const w16 = p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS;
   const decls = [
     w16 ? cArray('int16_t', `${pre}_w`, convW16Layout(w, n, k4)) : cArray('int8_t', `${pre}_w`, w),
@@ -123,9 +121,11 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
       bias: `${pre}_bias`,
       rq: `${pre}_rq`,
     }),
-    scratchDecl(scratch),
-  ].join('\n');
-  const call = `${scratchCallPrefix()}\ntinyml_conv2d_s8_dsp${w16 ? '_w16' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${SCRATCH_NAME});`;
+    scratch.decl,
+  ]
+    .filter((d) => d)
+    .join('\n');
+  const call = `${scratch.prefix}tinyml_conv2d_s8_dsp${w16 ? '_w16' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch.expr});`;
   return {
     kernels: ['arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/conv2d_dsp.h'],

@@ -11,7 +11,7 @@ import { depthwiseConv2d } from '../depthwise-conv2d.js';
 import type { Conv2DQuantParams } from '../conv2d.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
 import { CONV_MAX_SCRATCH, convScratchBytes, emitConvDsp } from './conv2d.js';
-import { accBounds, cArray, cStruct, dspTarget, foldBias, modeSuffix, planRequant, SCRATCH_NAME, scratchCallPrefix, scratchDecl } from './common.js';
+import { accBounds, cArray, cStruct, dspTarget, foldBias, modeSuffix, planRequant, scratchFor } from './common.js';
 
 /** Largest row scratch the variant takes (bytes); bigger layers keep the portable kernel. */
 export const DW_MAX_SCRATCH = 16384;
@@ -110,6 +110,7 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   });
   const w = dwWeightLayout(weights, taps, c, plan.doubled ? 2 : 1);
   const pre = ctx.prefix;
+  const scratch = scratchFor(ctx as EmitContext & { scratch?: string }, dwScratchBytes(p));
   const decls = [
     cArray('int16_t', `${pre}_w`, w),
     cArray('int32_t', `${pre}_q`, dwRecords(plan.bias, plan.records, c)),
@@ -135,14 +136,16 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
       activation_max: p.activationMax,
       q: `${pre}_q`,
     }),
-    scratchDecl(dwScratchBytes(p)),
-  ].join('\n');
+    scratch.decl,
+  ]
+    .filter((d) => d)
+    .join('\n');
   const fn = `tinyml_depthwise_conv2d_s8_dsp_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}`;
   return {
     kernels: ['arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/depthwise_conv2d_dsp.h'],
     decls,
-    call: `${scratchCallPrefix()}\n${fn}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${SCRATCH_NAME});`,
+    call: `${scratch.prefix}${fn}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch.expr});`,
   };
 }
 

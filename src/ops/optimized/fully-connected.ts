@@ -7,7 +7,7 @@ import type { KernelVariant } from '../../codegen/select-kernel.js';
 import type { FullyConnectedParams, FullyConnectedQuantParams } from '../fully-connected.js';
 import { fullyConnected } from '../fully-connected.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
-import { accBounds, modeSuffix, cArray, cRqArray, cStruct, dspTarget, foldBias, planRequant, SCRATCH_NAME, scratchCallPrefix, scratchDecl } from './common.js';
+import { accBounds, modeSuffix, cArray, cRqArray, cStruct, dspTarget, foldBias, planRequant, scratchFor } from './common.js';
 
 function accepts(params: unknown, target: TargetInfo): boolean {
   const p = params as FullyConnectedParams;
@@ -116,6 +116,7 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const nib = k >= 8 ? fcNibbleLayout(weights, n, k) : undefined;
   const useNib = nib !== undefined && int8Bytes - nib.bytes >= Math.max(1024, NIBBLE_MIN_SAVING * int8Bytes);
   const k8 = Math.ceil(k / 8);
+  const scratch = scratchFor(ctx as EmitContext & { scratch?: string }, useNib ? k8 * 16 : k4 * 8);
   const weightDecls = useNib
     ? [cArray('uint32_t', `${pre}_w`, nib.words), cArray('uint16_t', `${pre}_cc`, nib.counts), cArray('uint32_t', `${pre}_corr`, nib.corrections)]
     : [cArray('int8_t', `${pre}_w`, fcWeightLayout(weights, n, k, k4))];
@@ -138,13 +139,15 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
       corr_count: useNib ? `${pre}_cc` : 'NULL',
       corr: useNib ? `${pre}_corr` : 'NULL',
     }),
-    scratchDecl(useNib ? k8 * 16 : k4 * 8),
-  ].join('\n');
+    scratch.decl,
+  ]
+    .filter((d) => d)
+    .join('\n');
   return {
     kernels: ['arm/fully_connected_dsp.c', 'arm/fully_connected_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/fully_connected_dsp.h'],
     decls,
-    call: `${scratchCallPrefix()}\ntinyml_fully_connected_s8_dsp_${useNib ? 'nib_' : ''}${fn}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${SCRATCH_NAME});`,
+    call: `${scratch.prefix}tinyml_fully_connected_s8_dsp_${useNib ? 'nib_' : ''}${fn}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch.expr});`,
   };
 }
 
