@@ -41,7 +41,7 @@ TINYML_DSP_INLINE void col_copy(int16_t *cols, int32_t s, int32_t k0, const int8
     return;
   }
   for (int32_t i = 0; i < n; ++i) {
-    cols[col_index(k0 + i, s)] = (int16_t)((int32_t)src[i] * (1 + dbl));
+    cols[col_index(k0 + i, s)] = (int16_t)((uint32_t)(int32_t)src[i] << dbl);
   }
 }
 
@@ -106,7 +106,7 @@ static void col_window(const tinyml_conv2d_dsp_params *p, int16_t *cols, int32_t
     col_copy(cols, s, 0, gather, p->k4 * 4, dbl);
     return;
   }
-  const int32_t pad = p->pad_value * (1 + dbl);
+  const int32_t pad = (int32_t)((uint32_t)p->pad_value << dbl);
   int32_t k = 0;
   for (int32_t fy = 0; fy < p->filter_height; ++fy) {
     const int32_t iy = iy0 + fy * p->dilation_height;
