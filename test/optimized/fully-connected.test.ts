@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { fullyConnected, type FullyConnectedQuantParams } from '../../src/ops/fully-connected.js';
 import { RQ_FAST, RQ_FAST_FOLDED, RQ_REF, planOptions } from '../../src/ops/optimized/common.js';
-import { fullyConnectedDspVariant } from '../../src/ops/optimized/fully-connected.js';
+import { FC_MAX_ROW_SCRATCH, fullyConnectedDspVariant } from '../../src/ops/optimized/fully-connected.js';
 import {
   HOST_DSP_TARGET,
   armToolchainAvailable,
@@ -24,6 +24,8 @@ import { dspScratchBytes } from '../../src/ops/optimized/index.js';
 
 function modeOf(c: VariantCase): number {
   const em = fullyConnectedDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)) });
+  const sliced = /tinyml_fully_connected_s8_dsp_sliced\(.*, (\d)\);/.exec(em.call);
+  if (sliced) return Number(sliced[1]);
   const fn = /tinyml_fully_connected_s8_dsp_(?:nib_)?([a-z]+)/.exec(em.call)![1];
   return fn === 'fast' ? RQ_FAST : fn === 'folded' ? RQ_FAST_FOLDED : RQ_REF;
 }
@@ -36,8 +38,16 @@ describe('fully_connected_s8_dsp vs FULLY_CONNECTED evaluate', () => {
   for (let i = 0; i < 10; i++) cases.push(randomFcCase(5000 + i, 'tiny-scale'));
   for (let i = 0; i < 12; i++) cases.push(randomFcCase(6000 + i, 'nibble'));
   for (let i = 0; i < 12; i++) cases.push(randomFcCase(7000 + i, 'dead'));
+  // Rows longer than FC_MAX_ROW_SCRATCH allows expanded at once: sliced, accumulators in scratch.
+  for (let i = 0; i < 8; i++) cases.push(randomFcCase(8000 + i, 'long'));
   const emitted = (c: VariantCase) =>
     fullyConnectedDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)) });
+
+  it('expands long rows in slices', () => {
+    const sliced = cases.filter((c) => emitted(c).call.includes('tinyml_fully_connected_s8_dsp_sliced('));
+    expect(sliced.length).toBe(8);
+    sliced.forEach((c) => expect((c.params as FullyConnectedQuantParams).inputDepth).toBeGreaterThan(FC_MAX_ROW_SCRATCH / 2));
+  });
 
   it('packs low-entropy weights into nibbles when that saves a quarter of their bytes', async () => {
     const nib = cases.filter((c) => emitted(c).call.includes('_nib_'));

@@ -127,13 +127,13 @@ export function randomDwCase(seed: number, kind: DwKind = 'fast', depthMultiplie
   return { ctx, params, inputs: [input, weights, bias] };
 }
 
-export type FcKind = 'fast' | 'big-bias' | 'big-scale' | 'tiny-scale' | 'nibble' | 'dead';
+export type FcKind = 'fast' | 'big-bias' | 'big-scale' | 'tiny-scale' | 'nibble' | 'dead' | 'long';
 
 export function randomFcCase(seed: number, kind: FcKind = 'fast', weightsZeroPoint = 0): VariantCase {
   const r = rng(seed);
   const nibble = kind === 'nibble';
-  const k = nibble ? int(r, 64, 200) : r() < 0.5 ? 4 * int(r, 1, 40) : int(r, 1, 150);
-  const n = nibble ? int(r, 16, 41) : int(r, 1, 23);
+  const k = kind === 'long' ? int(r, 1030, 2600) : nibble ? int(r, 64, 200) : r() < 0.5 ? 4 * int(r, 1, 40) : int(r, 1, 150);
+  const n = kind === 'long' ? int(r, 1, 9) : nibble ? int(r, 16, 41) : int(r, 1, 23);
   const batches = r() < 0.2 ? int(r, 2, 3) : 1;
   const perChannel = kind === 'dead' || (weightsZeroPoint === 0 && r() < 0.5);
   const scales = Array.from({ length: perChannel ? n : 1 }, () =>

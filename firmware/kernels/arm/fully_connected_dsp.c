@@ -119,6 +119,18 @@ TINYML_DSP_INLINE int32_t dot_1row(const uint32_t *x, const int8_t *w, int32_t k
   return a;
 }
 
+/* Requantizes and stores four outputs. */
+TINYML_DSP_INLINE void fc_store4(int8_t *o, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const tinyml_dsp_rq *rq,
+                                 int32_t rq_step, int32_t off, int32_t lo, int32_t hi, const int MODE) {
+  const tinyml_dsp_rq *q1 = rq + rq_step;
+  const tinyml_dsp_rq *q2 = q1 + rq_step;
+  const tinyml_dsp_rq *q3 = q2 + rq_step;
+  o[0] = (int8_t)tinyml_rq(MODE, a0, rq->multiplier, rq->t, rq->e, off, lo, hi);
+  o[1] = (int8_t)tinyml_rq(MODE, a1, q1->multiplier, q1->t, q1->e, off, lo, hi);
+  o[2] = (int8_t)tinyml_rq(MODE, a2, q2->multiplier, q2->t, q2->e, off, lo, hi);
+  o[3] = (int8_t)tinyml_rq(MODE, a3, q3->multiplier, q3->t, q3->e, off, lo, hi);
+}
+
 TINYML_DSP_INLINE void fc_body(const tinyml_fully_connected_dsp_params *p, const int8_t *input, const int8_t *weights,
                                int8_t *output, void *scratch, const int MODE, const int FULL) {
   uint32_t *x = (uint32_t *)scratch;
@@ -128,31 +140,27 @@ TINYML_DSP_INLINE void fc_body(const tinyml_fully_connected_dsp_params *p, const
   const int32_t lo = FULL ? -128 : p->activation_min;
   const int32_t hi = FULL ? 127 : p->activation_max;
   const int32_t rq_step = p->per_channel ? 1 : 0;
+  const int32_t quads = n_out >> 2;
+  const int32_t rows_end = quads * 4;
+  const int dbl = MODE != TINYML_RQ_REF;
   for (int32_t b = 0; b < p->batches; ++b) {
-    expand_input(input + b * p->input_depth, p->input_depth, k4, x, MODE != TINYML_RQ_REF);
+    const int8_t *in = input + b * p->input_depth;
+    int8_t *o = output + b * n_out;
+    expand_input(in, p->input_depth, k4, x, dbl);
     const int8_t *w = weights;
     const int32_t *bias = p->bias;
     const tinyml_dsp_rq *rq = p->rq;
-    int8_t *o = output + b * n_out;
-    int32_t n = 0;
-    for (; n + 4 <= n_out; n += 4) {
+    for (int32_t n = 0; n < rows_end; n += 4) {
       int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
       bias += 4;
       w = dot_4rows(x, w, k4, &a0, &a1, &a2, &a3);
-      const tinyml_dsp_rq *q1 = rq + rq_step;
-      const tinyml_dsp_rq *q2 = q1 + rq_step;
-      const tinyml_dsp_rq *q3 = q2 + rq_step;
-      o[0] = (int8_t)tinyml_rq(MODE, a0, rq->multiplier, rq->t, rq->e, off, lo, hi);
-      o[1] = (int8_t)tinyml_rq(MODE, a1, q1->multiplier, q1->t, q1->e, off, lo, hi);
-      o[2] = (int8_t)tinyml_rq(MODE, a2, q2->multiplier, q2->t, q2->e, off, lo, hi);
-      o[3] = (int8_t)tinyml_rq(MODE, a3, q3->multiplier, q3->t, q3->e, off, lo, hi);
-      rq = q3 + rq_step;
-      o += 4;
+      fc_store4(o + n, a0, a1, a2, a3, rq, rq_step, off, lo, hi, MODE);
+      rq += 4 * rq_step;
     }
-    for (; n < n_out; ++n) {
+    for (int32_t n = rows_end; n < n_out; ++n) {
       const int32_t a = dot_1row(x, w, k4, *bias++);
       w += 4 * k4;
-      *o++ = (int8_t)tinyml_rq(MODE, a, rq->multiplier, rq->t, rq->e, off, lo, hi);
+      o[n] = (int8_t)tinyml_rq(MODE, a, rq->multiplier, rq->t, rq->e, off, lo, hi);
       rq += rq_step;
     }
   }
@@ -190,6 +198,59 @@ void tinyml_fully_connected_s8_dsp_ref(const tinyml_fully_connected_dsp_params *
   fc_body(p, input, weights, output, scratch, TINYML_RQ_REF, 0);
 }
 
+
+/*
+ * Long rows (slice_k4 < k4): the input expanded a slice of slice_k4 groups at a time, the
+ * accumulators kept in scratch after the slice. One entry point for every mode and clamp (these
+ * layers have few outputs per input, so the requantization need not be specialized).
+ */
+void tinyml_fully_connected_s8_dsp_sliced(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const int8_t *weights, int8_t *output, void *scratch, int32_t mode) {
+  uint32_t *x = (uint32_t *)scratch;
+  const int32_t n_out = p->output_depth;
+  const int32_t k4 = p->k4;
+  const int32_t slice = p->slice_k4;
+  const int32_t off = p->output_offset;
+  const int32_t lo = p->activation_min;
+  const int32_t hi = p->activation_max;
+  const int32_t rq_step = p->per_channel ? 1 : 0;
+  const int32_t rows_end = (n_out >> 2) * 4;
+  const int dbl = mode != TINYML_RQ_REF;
+  int32_t *acc = (int32_t *)(void *)(x + 2 * slice);
+  for (int32_t b = 0; b < p->batches; ++b) {
+    const int8_t *in = input + b * p->input_depth;
+    int8_t *o = output + b * n_out;
+    for (int32_t n = 0; n < n_out; ++n) acc[n] = p->bias[n];
+    for (int32_t j0 = 0; j0 < k4; j0 += slice) {
+      const int32_t len = k4 - j0 < slice ? k4 - j0 : slice;
+      const int32_t in_len = p->input_depth - 4 * j0 < 4 * len ? p->input_depth - 4 * j0 : 4 * len;
+      expand_input(in + 4 * j0, in_len, len, x, dbl);
+      for (int32_t n = 0; n < rows_end; n += 4) {
+        int32_t a0 = acc[n], a1 = acc[n + 1], a2 = acc[n + 2], a3 = acc[n + 3];
+        (void)dot_4rows(x, weights + (n * k4 + 4 * j0) * 4, len, &a0, &a1, &a2, &a3);
+        acc[n] = a0;
+        acc[n + 1] = a1;
+        acc[n + 2] = a2;
+        acc[n + 3] = a3;
+      }
+      for (int32_t n = rows_end; n < n_out; ++n) acc[n] = dot_1row(x, weights + (n * k4 + j0) * 4, len, acc[n]);
+    }
+    const tinyml_dsp_rq *rq = p->rq;
+    for (int32_t n = 0; n < n_out; ++n) {
+      const int32_t a = acc[n];
+      int32_t z;
+      if (mode == TINYML_RQ_FAST_FOLDED) {
+        z = tinyml_rq(TINYML_RQ_FAST_FOLDED, a, rq->multiplier, rq->t, rq->e, off, lo, hi);
+      } else if (mode == TINYML_RQ_FAST) {
+        z = tinyml_rq(TINYML_RQ_FAST, a, rq->multiplier, rq->t, rq->e, off, lo, hi);
+      } else {
+        z = tinyml_rq(TINYML_RQ_REF, a, rq->multiplier, rq->t, rq->e, off, lo, hi);
+      }
+      o[n] = (int8_t)z;
+      rq += rq_step;
+    }
+  }
+}
 
 /* ---- nibble-packed weights ---- */
 

@@ -21,6 +21,9 @@ typedef struct {
   int32_t input_depth;
   int32_t output_depth;
   int32_t k4;
+  /* Groups of four inputs expanded at a time: k4 (the whole row), or fewer for long rows (the
+   * _sliced entry point), whose accumulators then live in scratch after the slice. */
+  int32_t slice_k4;
   int32_t per_channel;
   int32_t output_offset;
   int32_t activation_min;
@@ -51,6 +54,11 @@ void tinyml_fully_connected_s8_dsp_ref_full(const tinyml_fully_connected_dsp_par
     const int8_t *weights, int8_t *output, void *scratch);
 void tinyml_fully_connected_s8_dsp_ref(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
     const int8_t *weights, int8_t *output, void *scratch);
+
+/* Long rows (slice_k4 < k4), any mode (TINYML_RQ_*) and clamp. Scratch: slice_k4 * 8 +
+ * output_depth * 4 bytes. */
+void tinyml_fully_connected_s8_dsp_sliced(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const int8_t *weights, int8_t *output, void *scratch, int32_t mode);
 
 /*
  * Nibble-packed weights (the generator picks them when they are much smaller): each weight

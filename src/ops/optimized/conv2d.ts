@@ -22,7 +22,7 @@ import {
 } from './common.js';
 
 /** Largest im2col scratch the variant takes (bytes); bigger layers keep the portable kernel. */
-export const CONV_MAX_SCRATCH = 16384;
+export const CONV_MAX_SCRATCH = 32768;
 
 export function convK4(p: Conv2DQuantParams): number {
   return Math.ceil((p.filterHeight * p.filterWidth * p.filterInputDepth) / 4);

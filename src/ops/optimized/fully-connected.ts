@@ -91,6 +91,18 @@ export function fcNibbleLayout(weights: Int8Array, n: number, k: number): Nibble
 /** Nibble packing pays when it saves at least this share of the int8 weights, and 1 KB. */
 export const NIBBLE_MIN_SAVING = 0.25;
 
+/** Longest expanded input row kept in scratch (bytes); longer rows go in slices. */
+export const FC_MAX_ROW_SCRATCH = 2048;
+/** Groups of four inputs per slice for long rows. */
+export const FC_SLICE_K4 = 128;
+
+/** Scratch the kernel needs for a layer (bytes), given whether its weights are nibble-packed. */
+export function fcScratchBytes(inputDepth: number, outputDepth: number, nibble: boolean): number {
+  if (nibble) return Math.ceil(inputDepth / 8) * 16;
+  const k4 = Math.ceil(inputDepth / 4);
+  return k4 * 8 <= FC_MAX_ROW_SCRATCH ? k4 * 8 : FC_SLICE_K4 * 8 + 4 * outputDepth;
+}
+
 function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const p = params as FullyConnectedQuantParams;
   const weights = ctx.constants?.[1] as Int8Array | undefined;
@@ -113,10 +125,12 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const pre = ctx.prefix;
   const fn = modeSuffix(plan.mode, p.activationMin, p.activationMax);
   const int8Bytes = n * k4 * 4;
-  const nib = k >= 8 ? fcNibbleLayout(weights, n, k) : undefined;
+  // Nibble weights need the whole expanded row (their corrections address it).
+  const nib = k >= 8 && Math.ceil(k / 8) * 16 <= FC_MAX_ROW_SCRATCH ? fcNibbleLayout(weights, n, k) : undefined;
   const useNib = nib !== undefined && int8Bytes - nib.bytes >= Math.max(1024, NIBBLE_MIN_SAVING * int8Bytes);
   const k8 = Math.ceil(k / 8);
-  const scratch = scratchFor(ctx as EmitContext & { scratch?: string }, useNib ? k8 * 16 : k4 * 8);
+  const scratch = scratchFor(ctx as EmitContext & { scratch?: string }, fcScratchBytes(k, n, useNib));
+  const sliceK4 = useNib || k4 * 8 <= FC_MAX_ROW_SCRATCH ? k4 : FC_SLICE_K4;
   const weightDecls = useNib
     ? [cArray('uint32_t', `${pre}_w`, nib.words), cArray('uint16_t', `${pre}_cc`, nib.counts), cArray('uint32_t', `${pre}_corr`, nib.corrections)]
     : [cArray('int8_t', `${pre}_w`, fcWeightLayout(weights, n, k, k4))];
@@ -129,6 +143,7 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
       input_depth: k,
       output_depth: n,
       k4,
+      slice_k4: sliceK4,
       per_channel: plan.records.length > 1 ? 1 : 0,
       output_offset: p.outputOffset,
       activation_min: p.activationMin,
@@ -147,7 +162,10 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
     kernels: ['arm/fully_connected_dsp.c', 'arm/fully_connected_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/fully_connected_dsp.h'],
     decls,
-    call: `${scratch.prefix}tinyml_fully_connected_s8_dsp_${useNib ? 'nib_' : ''}${fn}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch.expr});`,
+    call:
+      sliceK4 < k4
+        ? `${scratch.prefix}tinyml_fully_connected_s8_dsp_sliced(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch.expr}, ${plan.mode});`
+        : `${scratch.prefix}tinyml_fully_connected_s8_dsp_${useNib ? 'nib_' : ''}${fn}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch.expr});`,
   };
 }
 

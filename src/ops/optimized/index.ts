@@ -12,7 +12,7 @@ import type { TargetInfo } from '../op-def.js';
 import { addDspVariant, subDspVariant } from './add-sub.js';
 import { conv2dDspVariant, convScratchBytes } from './conv2d.js';
 import { depthwiseConv2dDspVariant, dwAsConv, dwScratchBytes } from './depthwise-conv2d.js';
-import { fullyConnectedDspVariant } from './fully-connected.js';
+import { FC_MAX_ROW_SCRATCH, fcScratchBytes, fullyConnectedDspVariant } from './fully-connected.js';
 
 export const DSP_VARIANTS = [conv2dDspVariant, depthwiseConv2dDspVariant, fullyConnectedDspVariant, addDspVariant, subDspVariant];
 
@@ -34,9 +34,12 @@ export function dspScratchBytes(op: OpType, params: unknown, target: TargetInfo)
       const p = params as DepthwiseConv2DQuantParams;
       return p.inputDepth === 1 ? convScratchBytes(dwAsConv(p)) : dwScratchBytes(p);
     }
-    case 'FULLY_CONNECTED':
-      // Enough for either weight layout (int8: ceil(k/4) * 8, nibbles: ceil(k/8) * 16).
-      return Math.ceil((params as FullyConnectedQuantParams).inputDepth / 8) * 16;
+    case 'FULLY_CONNECTED': {
+      // Enough for either weight layout.
+      const p = params as FullyConnectedQuantParams;
+      const nibble = fcScratchBytes(p.inputDepth, p.outputDepth, true);
+      return Math.max(fcScratchBytes(p.inputDepth, p.outputDepth, false), nibble <= FC_MAX_ROW_SCRATCH ? nibble : 0);
+    }
     default:
       return 0;
   }
