@@ -15,15 +15,16 @@
  *
  * tinyml never overwrites what it did not write: the marker file lists every file it wrote
  * with its hash, and a directory holding anything else (or a tinyml file the user has since
- * edited) is refused with WouldOverwriteError unless `force` is set. An empty or missing
- * directory is fine.
+ * edited) is refused with WouldOverwriteError unless `force` is set; it never touches anything
+ * outside the directory or behind a link, whatever the marker says. An empty or missing
+ * directory is fine. The rules and their one implementation are in src/fs/owned-dir.ts.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, normalize, posix, relative, resolve, sep } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, isAbsolute, join, normalize, posix, relative, resolve, sep } from 'node:path';
 import Handlebars from 'handlebars';
-import { InputError, WouldOverwriteError } from '../errors.js';
+import { InputError } from '../errors.js';
+import { writeOwnedTree } from '../fs/owned-dir.js';
 import { type Board, loadBoard, ticksPerUnitRatio } from './board.js';
 import { firmwareDir, templatesDir } from './paths.js';
 
@@ -63,13 +64,6 @@ export interface FirmwareProject {
   files: string[];
   /** The C sources the Makefile compiles. */
   sources: string[];
-}
-
-interface Marker {
-  generator: 'tinyml';
-  board: string;
-  /** project-relative path → hex SHA-256 of the contents tinyml wrote. */
-  files: Record<string, string>;
 }
 
 /** Writes the project; see the module comment. */
@@ -143,29 +137,15 @@ export async function writeFirmwareProject(options: FirmwareProjectOptions): Pro
   });
   add('Makefile', renderTemplate('Makefile.hbs', { board, defines, sources, includeDirs }), 'templates/Makefile.hbs');
 
-  await checkOverwrite(dir, files, options.force === true);
-
-  // Write, then remove files an earlier run wrote that this one does not (unless edited).
-  const previous = await readMarker(dir);
-  for (const [rel, contents] of files) {
-    const dest = join(dir, ...rel.split('/'));
-    await mkdir(dirname(dest), { recursive: true });
-    await writeFile(dest, contents);
-  }
-  if (previous) {
-    for (const [rel, hash] of Object.entries(previous.files)) {
-      if (files.has(rel)) continue;
-      const p = join(dir, ...rel.split('/'));
-      if (existsSync(p) && sha256(await readFile(p)) === hash) await rm(p);
-    }
-  }
-  const marker: Marker = {
-    generator: 'tinyml',
-    board: board.name,
-    files: Object.fromEntries([...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([rel, c]) => [rel, sha256(c)])),
-  };
-  await writeFile(join(dir, PROJECT_MARKER), JSON.stringify(marker, null, 2) + '\n');
-
+  await writeOwnedTree(dir, files, {
+    marker: PROJECT_MARKER,
+    kind: 'firmware-project',
+    markerFields: { board: board.name },
+    force: options.force === true,
+    what: 'firmware project',
+    // build/ is make's output directory inside a tinyml project.
+    generatedDirs: ['build'],
+  });
   return { dir, board, files: [...files.keys()].sort(), sources };
 }
 
@@ -182,64 +162,4 @@ function cleanRelative(rel: string, what: string): string {
     throw new InputError(`${what} path '${rel}' must be a relative file path inside the project`);
   }
   return p;
-}
-
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-async function readMarker(dir: string): Promise<Marker | undefined> {
-  const p = join(dir, PROJECT_MARKER);
-  if (!existsSync(p)) return undefined;
-  try {
-    const m = JSON.parse(await readFile(p, 'utf8')) as Partial<Marker>;
-    if (m.generator === 'tinyml' && typeof m.files === 'object' && m.files !== null) return m as Marker;
-  } catch {
-    // an unreadable marker protects nothing: treat the directory as foreign
-  }
-  return undefined;
-}
-
-/** Every file under dir, project-relative with '/' separators. */
-async function listFiles(dir: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(join(dir, prefix), { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...(await listFiles(dir, rel)));
-    else out.push(rel);
-  }
-  return out;
-}
-
-async function checkOverwrite(dir: string, files: Map<string, Buffer>, force: boolean): Promise<void> {
-  if (!existsSync(dir)) return;
-  if (!(await stat(dir)).isDirectory()) {
-    throw new WouldOverwriteError(`${dir} exists and is not a directory; choose another --out`);
-  }
-  const existing = await listFiles(dir);
-  if (existing.length === 0 || force) return;
-  const marker = await readMarker(dir);
-  const foreign: string[] = [];
-  const edited: string[] = [];
-  for (const rel of existing) {
-    if (rel === PROJECT_MARKER && marker) continue;
-    // build/ is make's output directory inside a tinyml project.
-    if (marker && rel.startsWith('build/')) continue;
-    const hash = marker?.files[rel];
-    if (hash === undefined) {
-      foreign.push(rel);
-    } else if (sha256(await readFile(join(dir, ...rel.split('/')))) !== hash) {
-      // A tinyml file the user has since edited: overwriting (or deleting) it would lose work.
-      edited.push(rel);
-    }
-  }
-  if (foreign.length === 0 && edited.length === 0) return;
-  const show = (list: string[]): string => list.slice(0, 5).join(', ') + (list.length > 5 ? `, ... (${list.length} in all)` : '');
-  const parts: string[] = [];
-  if (foreign.length > 0) parts.push(`files tinyml did not write (${show(foreign)})`);
-  if (edited.length > 0) parts.push(`tinyml files edited since they were written (${show(edited)})`);
-  throw new WouldOverwriteError(
-    `refusing to write the firmware project into ${dir}: it contains ${parts.join(' and ')}; ` +
-      'pass --force to overwrite, or choose another --out',
-  );
 }

@@ -5,7 +5,7 @@
  *   <out>/
  *     library.properties           name, version, includes=<lib>.h, architectures=*
  *     README.md                    API, tensors, how to install
- *     .tinyml-export               what tinyml wrote (paths and SHA-256), see write-tree.ts
+ *     .tinyml-export               what tinyml wrote (paths and SHA-256), see src/fs/owned-dir.ts
  *     src/<lib>.h                  the header a sketch includes (C++-safe: extern "C")
  *     src/model.c, src/model.h     the generated model
  *     src/tinyml_model.h           the C API every generated model implements
@@ -27,7 +27,7 @@ import type { CompiledModel } from '../deploy/compile-model.js';
 import { compileModel, targetForCore } from '../deploy/compile-model.js';
 import { InputError } from '../errors.js';
 import { DTYPE_BYTES, elementCount } from '../ir/types.js';
-import { writeTree } from './write-tree.js';
+import { writeOwnedTree } from '../fs/owned-dir.js';
 
 export const EXPORT_MARKER = '.tinyml-export';
 
@@ -130,7 +130,7 @@ export async function exportArduinoLibrary(modelPath: string, options: ArduinoEx
   add('README.md', render('README.md.hbs', context));
   add(`examples/${sketchName}/${sketchName}.ino`, render('sketch.ino.hbs', context));
 
-  const dir = await writeTree(options.outDir ?? defaultArduinoOutDir(modelPath), files, {
+  const dir = await writeOwnedTree(options.outDir ?? defaultArduinoOutDir(modelPath), files, {
     marker: EXPORT_MARKER,
     kind: 'arduino-library',
     force: options.force === true,

@@ -55,7 +55,7 @@ describe('writeFirmwareProject', () => {
 
   it('copies the requested kernels, keeping their paths', async () => {
     const kernels = readdirSync(join(firmwareDir(), 'kernels')).filter((f) => f.endsWith('.c') || f.endsWith('.h'));
-    if (kernels.length === 0) return; // kernels are written by another part of the project
+    expect(kernels.length).toBeGreaterThanOrEqual(2);
     const dir = temp();
     const pick = kernels.slice(0, 2);
     const p = await writeFirmwareProject({ outDir: dir, board: 'qemu-m4', modelFiles: stubModelFiles(), kernelFiles: [pick[0], `firmware/kernels/${pick[1]}`] });
