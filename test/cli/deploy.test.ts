@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { bufferIO } from '../../src/cli/io.js';
+import { importTfliteFile } from '../../src/tflite/import.js';
 import { goldenModels } from '../helpers/golden.js';
+import { macsFromShapes } from '../helpers/macs.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tinyml-cli-deploy-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -70,7 +72,32 @@ describe('tinyml build / deploy / run --board', () => {
     expect(io.stderr).toMatch(/^error: --protocol must be tinyml or eembc/);
     io = bufferIO();
     expect(await runCli(['profile', hello.modelPath, '--board', 'qemu-m4', '--out', join(work, 'prof'), '--json'], io), io.stderr).toBe(0);
-    expect(JSON.parse(io.stdout)).toBeTruthy();
+    const prof = JSON.parse(io.stdout) as {
+      model: string;
+      board: string;
+      unit: string;
+      layers: { op: string; output: { name: string }; units: number; macs: number }[];
+      totalUnits: number;
+      layerSumUnits: number;
+      overheadUnits: number;
+      invokeUnits: number;
+      totalMacs: number;
+    };
+    expect(prof).toMatchObject({ model: 'hello_world_int8', board: 'qemu-m4', unit: 'instructions' });
+    // The layers are the model's ops, in order, with MACs counted from the shapes (1-16-16-1 dense).
+    const model = await importTfliteFile(hello.modelPath);
+    expect(prof.layers.map((l) => l.op)).toEqual(model.ops.map((o) => o.type));
+    expect(prof.layers.map((l) => l.output.name)).toEqual(model.ops.map((o) => model.tensors[o.outputs[0]].name));
+    expect(prof.layers.map((l) => l.macs)).toEqual(macsFromShapes(model));
+    expect(prof.totalMacs).toBe(288);
+    // Per-layer times tile the inference: they add up to the profiled one and to INVOKE's, short
+    // only of the call and the first and last hooks (a few dozen instructions; 30 when written).
+    for (const l of prof.layers) expect(l.units).toBeGreaterThan(0);
+    expect(prof.layerSumUnits).toBe(prof.layers.reduce((a, l) => a + l.units, 0));
+    expect(prof.overheadUnits).toBe(prof.totalUnits - prof.layerSumUnits);
+    expect(prof.overheadUnits).toBeGreaterThanOrEqual(0);
+    expect(prof.overheadUnits).toBeLessThanOrEqual(64);
+    expect(Math.abs(prof.invokeUnits - prof.layerSumUnits)).toBeLessThanOrEqual(64);
   });
 
   it('an unknown board is a clear error listing the boards', async () => {

@@ -11,12 +11,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bufferIO } from '../../src/cli/io.js';
 import { exportCommand } from '../../src/cli/commands/export.js';
 import { InputError, WouldOverwriteError } from '../../src/errors.js';
-import { whichSync } from '../../src/build/toolchain.js';
 import { EXPORT_MARKER, exportArduinoLibrary, identifierFor } from '../../src/export/arduino.js';
 import { runGraph } from '../../src/interp/interpreter.js';
 import { allocTensorData, elementCount } from '../../src/ir/types.js';
 import { makeTempDir } from '../fixtures/stub-model/index.js';
 import { sharedPath } from '../helpers/shared.js';
+import { requireArmToolchain, requireHostCompiler } from '../helpers/tools.js';
 
 const NANO33_FLAGS = ['-mcpu=cortex-m4', '-mthumb', '-mfpu=fpv4-sp-d16', '-mfloat-abi=hard'];
 const STRICT = ['-Wall', '-Wextra', '-Werror'];
@@ -108,15 +108,16 @@ describe('tinyml export --arduino', () => {
     const src = join(lib, 'src');
     const cFiles = cSources(src);
     expect(cFiles.length).toBeGreaterThan(1);
+    const arm = requireArmToolchain().prefix;
     const obj = join(temp.dir, 'obj');
     mkdirSync(obj, { recursive: true });
     for (const floatAbi of ['-mfloat-abi=hard', '-mfloat-abi=softfp']) {
       // hard: this project's nano33 board; softfp: what the Arduino mbed core builds with.
       const flags = [...NANO33_FLAGS.filter((f) => !f.startsWith('-mfloat-abi')), floatAbi, '-Os', ...STRICT];
       for (const f of cFiles) {
-        execFileSync('arm-none-eabi-gcc', ['-c', ...flags, '-std=gnu11', '-I', src, '-o', join(obj, `${f.replace(/\//g, '_')}.o`), join(src, f)], { stdio: 'pipe' });
+        execFileSync(`${arm}gcc`, ['-c', ...flags, '-std=gnu11', '-I', src, '-o', join(obj, `${f.replace(/\//g, '_')}.o`), join(src, f)], { stdio: 'pipe' });
       }
-      execFileSync('arm-none-eabi-g++', ['-c', '-x', 'c++', ...flags, '-std=gnu++17', '-fno-exceptions', '-fno-rtti', '-I', stubDir, '-I', src, '-o', join(obj, 'sketch.o'), sketch], {
+      execFileSync(`${arm}g++`, ['-c', '-x', 'c++', ...flags, '-std=gnu++17', '-fno-exceptions', '-fno-rtti', '-I', stubDir, '-I', src, '-o', join(obj, 'sketch.o'), sketch], {
         stdio: 'pipe',
       });
     }
@@ -124,18 +125,19 @@ describe('tinyml export --arduino', () => {
 
   /** Builds the sketch for the host with the stub core and returns what it printed. */
   const runOnHost = (lib: string, sketch: string): string => {
-    if (!whichSync('g++')) throw new Error('this test needs the host C++ compiler g++ (Debian: apt-get install g++)');
+    const gcc = requireHostCompiler('gcc');
+    const gxx = requireHostCompiler('g++');
     const src = join(lib, 'src');
     const obj = join(temp.dir, `host-${Math.random().toString(36).slice(2)}`);
     mkdirSync(obj);
     const objects: string[] = [];
     for (const f of cSources(src)) {
       const o = join(obj, `${f.replace(/\//g, '_')}.o`);
-      execFileSync('gcc', ['-c', '-O2', ...STRICT, '-I', src, '-o', o, join(src, f)], { stdio: 'pipe' });
+      execFileSync(gcc, ['-c', '-O2', ...STRICT, '-I', src, '-o', o, join(src, f)], { stdio: 'pipe' });
       objects.push(o);
     }
     const exe = join(obj, 'sketch');
-    execFileSync('g++', ['-O2', ...STRICT, '-x', 'c++', sketch, '-x', 'c++', join(stubDir, 'stub_host.cpp'), '-x', 'none', ...objects, '-I', stubDir, '-I', src, '-o', exe, '-lm'], {
+    execFileSync(gxx, ['-O2', ...STRICT, '-x', 'c++', sketch, '-x', 'c++', join(stubDir, 'stub_host.cpp'), '-x', 'none', ...objects, '-I', stubDir, '-I', src, '-o', exe, '-lm'], {
       stdio: 'pipe',
     });
     return execFileSync(exe, { encoding: 'utf8' });

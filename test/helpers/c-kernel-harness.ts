@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { DType, TensorData } from '../../src/ir/types.js';
 import { DTYPE_BYTES, allocTensorData, elementCount, tensorDataBytes } from '../../src/ir/types.js';
 import type { AnyOpDef, OpContext } from '../../src/ops/op-def.js';
+import { requireHostCompiler } from './tools.js';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const KERNELS_DIR = join(PROJECT_ROOT, 'firmware/kernels');
@@ -96,7 +97,7 @@ export function runOpCasesInC(def: AnyOpDef, cases: CKernelCase[]): TensorData[]
     const exe = join(dir, 'a.out');
     const sources = [mainC, ...[...kernels].map((k) => join(KERNELS_DIR, k))];
     try {
-      execFileSync('gcc', ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR, '-o', exe, ...sources, '-lm'], {
+      execFileSync(requireHostCompiler('gcc'), ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR, '-o', exe, ...sources, '-lm'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
     } catch (e) {

@@ -12,6 +12,7 @@ import { FIRMWARE_DIR } from '../../src/codegen/templates.js';
 import type { PreparedGraph } from '../../src/interp/interpreter.js';
 import { DTYPE_BYTES, elementCount } from '../../src/ir/types.js';
 import { planMemory } from '../../src/plan/memory-plan.js';
+import { requireHostCompiler } from './tools.js';
 
 const DRIVER = `
 #include <stdio.h>
@@ -45,7 +46,7 @@ export function runGeneratedModelOnHost(prepared: PreparedGraph, inputs: Uint8Ar
     const exe = join(dir, 'model.exe');
     const sources = [join(dir, 'model/model.c'), join(dir, 'driver.c'), ...gen.kernelFiles.filter((f) => f.endsWith('.c')).map((f) => join(FIRMWARE_DIR, 'kernels', f))];
     try {
-      execFileSync('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-I', join(dir, 'model'), '-I', join(FIRMWARE_DIR, 'runtime'), '-I', join(FIRMWARE_DIR, 'kernels'), '-o', exe, ...sources, '-lm'], {
+      execFileSync(requireHostCompiler('gcc'), ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-I', join(dir, 'model'), '-I', join(FIRMWARE_DIR, 'runtime'), '-I', join(FIRMWARE_DIR, 'kernels'), '-o', exe, ...sources, '-lm'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
     } catch (e) {

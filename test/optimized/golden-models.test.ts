@@ -17,7 +17,8 @@ import '../../src/ops/optimized/index.js';
 import { planMemory } from '../../src/plan/memory-plan.js';
 import { importTfliteFile } from '../../src/tflite/import.js';
 import { goldenModels } from '../helpers/golden.js';
-import { ARM_FLAGS, HOST_DSP_TARGET, M4_TARGET, armToolchainAvailable, run } from './harness.js';
+import { ARM_FLAGS, HOST_DSP_TARGET, M4_TARGET, run } from './harness.js';
+import { requireArmToolchain, requireHostCompiler } from '../helpers/tools.js';
 
 const DRIVER = `
 #include <stdio.h>
@@ -60,7 +61,7 @@ describe('golden models with the DSP variants', () => {
         writeFileSync(join(dir, 'driver.c'), DRIVER);
         const exe = join(dir, 'model.exe');
         const sources = [join(dir, 'model/model.c'), join(dir, 'driver.c'), ...gen.kernelFiles.filter((f) => f.endsWith('.c')).map((f) => join(FIRMWARE_DIR, 'kernels', f))];
-        await run('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', ...includes(dir), '-o', exe, ...sources, '-lm']);
+        await run(requireHostCompiler('gcc'), ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', ...includes(dir), '-o', exe, ...sources, '-lm']);
         const stdin = Buffer.concat(m.cases.flatMap((c) => c.inputs.map((b) => Buffer.from(b))));
         const out = await run(exe, [], { input: stdin });
         const sizes = prepared.graph.outputs.map((i) => elementCount(prepared.graph.tensors[i].shape) * DTYPE_BYTES[prepared.graph.tensors[i].dtype]);
@@ -77,7 +78,8 @@ describe('golden models with the DSP variants', () => {
       }
     });
 
-    it.skipIf(!armToolchainAvailable())(`${m.id}: compiles for Cortex-M4 (-O2, -Wall -Wextra -Werror)`, { timeout: 180_000 }, async () => {
+    it(`${m.id}: compiles for Cortex-M4 (-O2, -Wall -Wextra -Werror)`, { timeout: 180_000 }, async () => {
+      const gcc = requireArmToolchain().gcc;
       const prepared = prepareGraph(await importTfliteFile(m.modelPath));
       const gen = generateModelC(prepared, planMemory(prepared.graph), { hash: '0'.repeat(64), target: M4_TARGET });
       const dir = mkdtempSync(join(tmpdir(), 'tinyml-dspmodel-arm-'));
@@ -85,7 +87,7 @@ describe('golden models with the DSP variants', () => {
         writeModel(dir, gen.files);
         const sources = [join(dir, 'model/model.c'), ...gen.kernelFiles.filter((f) => f.endsWith('.c')).map((f) => join(FIRMWARE_DIR, 'kernels', f))];
         for (const src of sources) {
-          await run('arm-none-eabi-gcc', [...ARM_FLAGS, '-O2', '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-ffunction-sections', '-fdata-sections', ...includes(dir), '-c', '-o', join(dir, 'x.o'), src]);
+          await run(gcc, [...ARM_FLAGS, '-O2', '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-ffunction-sections', '-fdata-sections', ...includes(dir), '-c', '-o', join(dir, 'x.o'), src]);
         }
       } finally {
         if (!process.env.TINYML_KEEP_TMP) rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,7 @@
  * emulated Cortex-M4 (QEMU, semihosting) for the real instructions and assembly paths, and
  * compile-only checks with arm-none-eabi-gcc.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +16,7 @@ import type { DType, TensorData } from '../../src/ir/types.js';
 import { DTYPE_BYTES, allocTensorData, elementCount, tensorDataBytes } from '../../src/ir/types.js';
 import type { AnyOpDef, OpContext, TargetInfo } from '../../src/ops/op-def.js';
 import { KERNELS_DIR } from '../helpers/c-kernel-harness.js';
+import { requireArmToolchain, requireHostCompiler, requireQemu } from '../helpers/tools.js';
 
 /**
  * Runs a program without blocking the event loop (long synchronous compiles would starve
@@ -170,20 +171,13 @@ function splitOutputs(cases: VariantCase[], out: Uint8Array): TensorData[][] {
 
 const TARGET_DIR = join(dirname(fileURLToPath(import.meta.url)), 'target');
 
-export function qemuAvailable(): boolean {
-  try {
-    execFileSync('qemu-system-arm', ['--version'], { stdio: 'ignore' });
-    return armToolchainAvailable();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Runs the cases on an emulated Cortex-M4 (QEMU mps2-an386): the real DSP instructions and the
  * kernels' assembly paths, built with arm-none-eabi-gcc at `opt`, output over semihosting.
  */
 export async function runVariantCasesOnQemu(variant: KernelVariant, cases: VariantCase[], opt = '-O2'): Promise<TensorData[][]> {
+  const gcc = requireArmToolchain().gcc;
+  const qemu = requireQemu();
   const prog = emitVariantProgram(variant, cases, M4_TARGET, true);
   return withTmp(async (dir) => {
     const mainC = join(dir, 'main.c');
@@ -191,7 +185,7 @@ export async function runVariantCasesOnQemu(variant: KernelVariant, cases: Varia
     const elf = join(dir, 'test.elf');
     const sources = [mainC, join(TARGET_DIR, 'startup.c'), ...prog.kernels.filter((k) => k.endsWith('.c')).map((k) => join(KERNELS_DIR, k))];
     try {
-      await run('arm-none-eabi-gcc', [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-nostdlib', '-T', join(TARGET_DIR, 'link.ld'), '-I', KERNELS_DIR, '-o', elf, ...sources, '-lgcc']);
+      await run(gcc, [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-nostdlib', '-T', join(TARGET_DIR, 'link.ld'), '-I', KERNELS_DIR, '-o', elf, ...sources, '-lgcc']);
     } catch (e) {
       throw compileError(`arm-none-eabi-gcc (QEMU test program) for ${variant.name}`, e);
     }
@@ -199,7 +193,7 @@ export async function runVariantCasesOnQemu(variant: KernelVariant, cases: Varia
     const outFile = join(dir, 'out.txt');
     try {
       await run(
-        'qemu-system-arm',
+        qemu,
         [
           '-M', 'mps2-an386', '-cpu', 'cortex-m4', '-nographic', '-monitor', 'none', '-serial', 'none',
           '-chardev', `file,id=semihost,path=${outFile}`, '-semihosting-config', 'enable=on,target=native,chardev=semihost',
@@ -217,6 +211,7 @@ export async function runVariantCasesOnQemu(variant: KernelVariant, cases: Varia
 }
 
 export async function runVariantCasesInC(variant: KernelVariant, cases: VariantCase[], plannedScratch?: (c: VariantCase) => number): Promise<TensorData[][]> {
+  const gcc = requireHostCompiler('gcc');
   const prog = emitVariantProgram(variant, cases, HOST_DSP_TARGET, false, plannedScratch);
   return withTmp(async (dir) => {
     const mainC = join(dir, 'main.c');
@@ -225,7 +220,7 @@ export async function runVariantCasesInC(variant: KernelVariant, cases: VariantC
     const sources = [mainC, ...prog.kernels.filter((k) => k.endsWith('.c')).map((k) => join(KERNELS_DIR, k))];
     try {
       // AddressSanitizer and UBSan: out-of-bounds accesses (scratch included) and undefined behaviour fail the run.
-      await run('gcc', ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-I', KERNELS_DIR, '-o', exe, ...sources, '-lm']);
+      await run(gcc, ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-I', KERNELS_DIR, '-o', exe, ...sources, '-lm']);
     } catch (e) {
       throw compileError(`host compile of ${variant.name}`, e);
     }
@@ -235,6 +230,7 @@ export async function runVariantCasesInC(variant: KernelVariant, cases: VariantC
 
 /** Compiles the cases' program and kernels for Cortex-M4 (compile only, -O2 and -Os, warnings as errors). */
 export async function compileVariantForArm(variant: KernelVariant, cases: VariantCase[]): Promise<void> {
+  const gcc = requireArmToolchain().gcc;
   const prog = emitVariantProgram(variant, cases, M4_TARGET);
   await withTmp(async (dir) => {
     const mainC = join(dir, 'main.c');
@@ -242,22 +238,13 @@ export async function compileVariantForArm(variant: KernelVariant, cases: Varian
     for (const opt of ['-O2', '-Os']) {
       for (const src of [mainC, ...prog.kernels.filter((k) => k.endsWith('.c')).map((k) => join(KERNELS_DIR, k))]) {
         try {
-          await run('arm-none-eabi-gcc', [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR, '-c', '-o', join(dir, 'x.o'), src]);
+          await run(gcc, [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR, '-c', '-o', join(dir, 'x.o'), src]);
         } catch (e) {
           throw compileError(`arm-none-eabi-gcc ${opt} ${src}`, e);
         }
       }
     }
   });
-}
-
-export function armToolchainAvailable(): boolean {
-  try {
-    execFileSync('arm-none-eabi-gcc', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** An integer tensor's values as plain numbers (for toEqual). */

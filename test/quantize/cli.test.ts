@@ -12,7 +12,7 @@ import { InputError, WouldOverwriteError } from '../../src/errors.js';
 import { formatNpy } from '../../src/io/npy.js';
 import { importTflite } from '../../src/tflite/import.js';
 import { sharedPath } from '../helpers/shared.js';
-import { FASHION_TRAIN, fashionAvailable, fashionModelPath } from './fashion.js';
+import { FASHION_TRAIN, fashionModelPath, requireFashionMnist } from './fashion.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tinyml-quantize-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -83,7 +83,8 @@ describe('tinyml quantize', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it.runIf(fashionAvailable())('quantizes the Fashion-MNIST ONNX model from IDX images with --scale 1/255', async () => {
+  it('quantizes the Fashion-MNIST ONNX model from IDX images with --scale 1/255', async () => {
+    requireFashionMnist([FASHION_TRAIN]);
     const io = bufferIO();
     const out = join(dir, 'fashion.int8.tflite');
     const r = await quantizeCommand(fashionModelPath(), { calib: FASHION_TRAIN, out, calibLimit: '20', scale: '1/255' }, io);

@@ -9,18 +9,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { bufferIO } from '../../src/cli/io.js';
-import { FASHION_TRAIN, fashionAvailable, fashionModelPath } from './fashion.js';
+import { FASHION_TRAIN, fashionModelPath, requireFashionMnist } from './fashion.js';
 import { sharedPath } from '../helpers/shared.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tinyml-quant-deploy-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('quantized models on qemu-m4', () => {
-  it('is run with Fashion-MNIST installed (npm test installs dataset-fashion-mnist)', () => {
-    expect(fashionAvailable()).toBe(true);
-  });
-
   it('quantize → inspect → deploy: bit-exact on the board', { timeout: 300_000 }, async () => {
+    requireFashionMnist([FASHION_TRAIN]);
     const out = join(work, 'fashion.int8.tflite');
     let io = bufferIO();
     expect(await runCli(['quantize', fashionModelPath(), '--calib', FASHION_TRAIN, '--calib-limit', '64', '--scale', '1/255', '--out', out, '--json'], io), io.stderr).toBe(0);

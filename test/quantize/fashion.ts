@@ -3,7 +3,6 @@
  * script: the float ONNX model, calibration samples from the training set (pixel / 255, as the
  * model was trained), and top-1 accuracy on the test set in the reference interpreter.
  */
-import { existsSync } from 'node:fs';
 import { openDataset, type Dataset } from '../../src/data/dataset.js';
 import { makePreprocessor } from '../../src/data/preprocess.js';
 import { evaluate } from '../../src/eval/evaluator.js';
@@ -13,16 +12,12 @@ import { elementCount } from '../../src/ir/types.js';
 import { loadOnnxModel } from '../../src/onnx/index.js';
 import type { CalibrationSample } from '../../src/quantize/index.js';
 import { sharedPath } from '../helpers/shared.js';
+import { FASHION_TEST, FASHION_TRAIN, requireFashionMnist } from '../helpers/tools.js';
 
-export const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
-export const FASHION_TRAIN = `${FASHION_DIR}/train-images-idx3-ubyte.gz`;
-export const FASHION_TEST = `${FASHION_DIR}/t10k-images-idx3-ubyte.gz`;
+export { FASHION_DIR, FASHION_TEST, FASHION_TRAIN, requireFashionMnist } from '../helpers/tools.js';
+
 /** Float model top-1 on the 10,000 test images (shared/models/fashion-mnist/README.md). */
 export const FLOAT_TOP1 = 0.9167;
-
-export function fashionAvailable(): boolean {
-  return existsSync(FASHION_TRAIN) && existsSync(FASHION_TEST);
-}
 
 export function fashionModelPath(): string {
   return sharedPath('models', 'fashion-mnist', 'fashion_cnn_float.onnx');
@@ -34,6 +29,7 @@ export async function loadFashionFloat(): Promise<Graph> {
 
 /** The first `count` training images, pixel / 255, laid out as the model input. */
 export async function fashionCalibration(graph: Graph, count: number): Promise<CalibrationSample[]> {
+  requireFashionMnist([FASHION_TRAIN]);
   const ds = await openDataset({ data: FASHION_TRAIN });
   const pre = makePreprocessor({ scale: 1, scaleDivisor: 255 }, graph.tensors[graph.inputs[0]], ds.sampleShape);
   const out: CalibrationSample[] = [];
@@ -43,6 +39,7 @@ export async function fashionCalibration(graph: Graph, count: number): Promise<C
 
 let testSet: Promise<Dataset> | undefined;
 export function fashionTestSet(): Promise<Dataset> {
+  requireFashionMnist([FASHION_TEST]);
   testSet ??= openDataset({ data: FASHION_TEST });
   return testSet;
 }
