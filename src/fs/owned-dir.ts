@@ -236,11 +236,19 @@ async function checkOverwrite(root: string, files: Map<string, Uint8Array>, read
       );
     }
   }
-  // Even with force: never write through a link or over a directory.
+  // Even with force: never write through a link or over a directory, and leave no link in the
+  // folders the build writes into (make would follow it out of the directory).
   const blocked: string[] = [];
   for (const rel of [...files.keys(), options.marker]) {
     const reason = await unwritableReason(root, rel);
     if (reason) blocked.push(reason);
+  }
+  for (const d of options.generatedDirs ?? []) {
+    const st = await lstatOrUndefined(join(root, ...d.split('/')));
+    if (st && !st.isDirectory()) blocked.push(`${d} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}`);
+  }
+  for (const { rel, link } of entries) {
+    if (link && (options.generatedDirs ?? []).some((d) => rel.startsWith(`${d}/`))) blocked.push(`${rel} is a symbolic link`);
   }
   if (blocked.length > 0) {
     throw new WouldOverwriteError(

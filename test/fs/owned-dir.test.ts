@@ -183,6 +183,22 @@ describe.each(WRITERS)('$name never touches a file outside --out', (w) => {
   });
 });
 
+describe('build never lets make write out of --out', () => {
+  const build = WRITERS[0];
+  it('a build/ folder (make writes there) that is a link out of --out is refused, even with --force', async () => {
+    const { root, out } = await setup(build);
+    const elsewhere = join(root, 'elsewhere-build');
+    mkdirSync(elsewhere);
+    symlinkSync(elsewhere, join(out, 'build'));
+    await expectRefused(build.write(out, false), /build \(a symbolic link\)/);
+    await expectRefused(build.write(out, true), /build is a symbolic link/);
+    rmSync(join(out, 'build'));
+    mkdirSync(join(out, 'build'));
+    symlinkSync(elsewhere, join(out, 'build', 'O2'));
+    await expectRefused(build.write(out, true), /build\/O2 is a symbolic link/);
+  });
+});
+
 describe('isPlainRelativePath', () => {
   it('accepts only paths strictly inside a directory', () => {
     for (const ok of ['a', 'model/model.c', 'src/arm/conv2d_dsp.c', '.tinyml-other', 'a..b/c']) expect(isPlainRelativePath(ok), ok).toBe(true);
