@@ -19,6 +19,7 @@ import { runCommand } from './commands/run.js';
 import { listBoards } from '../build/board.js';
 import type { CliIO } from './io.js';
 import { processIO } from './io.js';
+import { FEED_RULE_HELP } from '../data/feed-rule.js';
 
 const boardNames = (): string => listBoards().join(', ');
 
@@ -41,7 +42,7 @@ function buildProgram(io: CliIO): Command {
     .command('run')
     .description('run one inference with the reference interpreter on the host')
     .argument('<model>', 'model file (.tflite)')
-    .requiredOption('--input <file>', 'input tensor: .bin (raw bytes) or .npy; once per model input', collect)
+    .requiredOption('--input <file>', 'input tensor: .bin (the raw bytes) or .npy (see "Data types"); once per model input', collect)
     .option('--output <file>', 'write output tensor to .bin or .npy (default: print); once per output', collect)
     .option('--board <name>', 'run the generated firmware on this board instead of the host (e.g. qemu-m4)')
     .option('--out <dir>', 'firmware project directory when --board is given')
@@ -49,6 +50,7 @@ function buildProgram(io: CliIO): Command {
     .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
     .option('--no-flash', 'the board already runs this firmware: do not flash it')
     .option('--force', 'overwrite a non-tinyml --out directory')
+    .addHelpText('after', FEED_RULE_HELP)
     .action((model: string, opts: RunOptions) => runCommand(model, opts, io));
 
   program
@@ -96,7 +98,7 @@ function buildProgram(io: CliIO): Command {
     .description('accuracy, confusion matrix and latency over a labelled dataset, on the host or a board')
     .argument('<model>', 'model file (.tflite or .onnx)')
     .option('--board <name>', 'where to run: host (reference interpreter) or a board', 'host')
-    .requiredOption('--data <file>', 'samples: IDX (gz or not), .npy or .npz')
+    .requiredOption('--data <file>', 'samples: IDX (gz or not), .npy or .npz (see "Data types")')
     .option('--labels <file>', 'labels: IDX or .npy (optional for .npz and MNIST-named IDX files)')
     .option('--data-key <name>', 'samples array inside an .npz')
     .option('--labels-key <name>', 'labels array inside an .npz')
@@ -114,6 +116,7 @@ function buildProgram(io: CliIO): Command {
     .option('--no-flash', 'the board already runs this firmware: do not flash it')
     .option('--json', 'machine-readable output')
     .option('--no-progress', 'no progress bar')
+    .addHelpText('after', FEED_RULE_HELP)
     .action(async (model: string, opts: EvalOptions) => {
       await evalCommand(model, opts, io);
     });
@@ -139,7 +142,7 @@ function buildProgram(io: CliIO): Command {
     .command('quantize')
     .description('post-training quantization of a float model (.onnx, float32 .tflite) to an int8 .tflite')
     .argument('<model>', 'float model (.onnx or float32 .tflite)')
-    .requiredOption('--calib <file>', 'calibration samples: IDX (gz or not), .npy or .npz; labels not needed')
+    .requiredOption('--calib <file>', 'calibration samples: IDX (gz or not), .npy or .npz (see "Data types"); labels not needed')
     .option('--calib-key <name>', 'array name inside an .npz')
     .option('--out <file>', 'output .tflite (default: <model stem>.int8.tflite next to the model)')
     .option('--per-tensor', 'one weight scale per tensor instead of per output channel')
@@ -154,6 +157,7 @@ function buildProgram(io: CliIO): Command {
     .option('--std <s>', 'divide: scalar or per channel')
     .option('--json', 'print the report as JSON')
     .option('--force', 'overwrite --out if it exists')
+    .addHelpText('after', FEED_RULE_HELP)
     .action(async (model: string, opts: QuantizeCommandOptions) => {
       await quantizeCommand(model, opts, io);
     });

@@ -1,7 +1,9 @@
 /**
  * Reading model inputs from and writing model outputs to files: raw `.bin` (exactly the tensor's
- * bytes) or `.npy`. Float `.npy` inputs to a quantized tensor are quantized with its scale and
- * zero point, as a user holding real-valued data expects.
+ * bytes) or `.npy`. A `.npy` input follows the rule shared with `eval` and `quantize`
+ * (src/data/feed-rule.ts): the input's own dtype is fed byte for byte; float (and uint8, int16...)
+ * values are raw values, quantized with a quantized input's scale and zero point as a user
+ * holding real-valued data expects; int8 data for another dtype is refused.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -10,6 +12,7 @@ import type { Tensor, TensorData } from '../ir/types.js';
 import { DTYPE_BYTES, elementCount, tensorDataFromBytes } from '../ir/types.js';
 import { formatNpy, parseNpy } from './npy.js';
 import { roundHalfAwayFromZero } from '../fixedpoint.js';
+import { feedFor } from '../data/feed-rule.js';
 
 const INT_RANGE: Partial<Record<Tensor['dtype'], [number, number]>> = {
   int8: [-128, 127],
@@ -47,9 +50,10 @@ export async function readTensorFile(path: string, tensor: Tensor): Promise<Tens
     if (arr.data.length !== count) {
       throw new InputError(`${path} holds ${arr.data.length} values [${arr.shape.join('x')}], input '${tensor.name}' needs ${count} [${tensor.shape.join('x')}]`);
     }
-    if (arr.dtype === tensor.dtype) return arr.data;
-    if (arr.dtype === 'float32') return quantizeForTensor(arr.data as Float32Array, tensor);
-    throw new InputError(`${path} holds ${arr.dtype} values; input '${tensor.name}' is ${tensor.dtype} (give ${tensor.dtype} or float32 data)`);
+    if (feedFor({ data: arr.dtype, input: tensor, preprocessing: false, source: path }) === 'bytes') return arr.data;
+    const values = arr.data instanceof BigInt64Array ? Float32Array.from(arr.data, Number) : Float32Array.from(arr.data as ArrayLike<number>);
+    if (tensor.dtype === 'float32') return values;
+    return quantizeForTensor(values, tensor);
   }
   if (ext === '.bin' || ext === '.raw' || ext === '') {
     const need = count * DTYPE_BYTES[tensor.dtype];

@@ -43,8 +43,8 @@ describe.runIf(fashionAvailable())('Fashion-MNIST post-training quantization', (
     const ds = await fashionTestSet();
     const fp = prepareGraph(float);
     const qp = prepareGraph(written);
-    const preF = makePreprocessor({ scale: 1, scaleDivisor: 255 }, float.tensors[float.inputs[0]], ds.sampleShape);
-    const preQ = makePreprocessor({ scale: 1, scaleDivisor: 255 }, written.tensors[written.inputs[0]], ds.sampleShape);
+    const preF = makePreprocessor({ scale: 1, scaleDivisor: 255 }, float.tensors[float.inputs[0]], ds);
+    const preQ = makePreprocessor({ scale: 1, scaleDivisor: 255 }, written.tensors[written.inputs[0]], ds);
     let agree = 0;
     const n = 40;
     for (let i = 0; i < n; i++) {

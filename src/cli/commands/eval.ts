@@ -4,8 +4,10 @@
  *   [--out DIR] [--os] [--force] [--port P] [--flash-port P] [--no-flash] [--json] [--no-progress]`
  *
  * Classification accuracy (top-1, top-5), confusion matrix and latency of a model over a labelled
- * dataset. Samples are scaled/normalized as given, laid out as the model input (NHWC; ONNX models
- * are imported NHWC, so images are fed NHWC) and quantized for int8 inputs. A progress bar (rate,
+ * dataset. Samples are laid out as the model input (NHWC; ONNX models are imported NHWC, so images
+ * are fed NHWC) and follow the rule shared with `run` and `quantize` (src/data/feed-rule.ts):
+ * samples of the input's own dtype without --scale/--mean/--std are fed byte for byte; float and
+ * uint8 samples are scaled/normalized as given and quantized for a quantized input. A progress bar (rate,
  * ETA, running top-1) goes to stderr when it is a terminal; Ctrl-C stops early and reports what
  * was measured.
  *
@@ -159,6 +161,7 @@ function indexedSamples(dataset: Dataset, preprocess: (raw: Float32Array) => Ten
     source: dataset.source,
     count: dataset.count,
     sampleShape: dataset.sampleShape,
+    dtype: dataset.dtype,
     labels: dataset.labels,
     sample(i: number): Float32Array {
       current = i;
@@ -213,7 +216,7 @@ export async function evalCommand(modelPath: string, opts: EvalOptions, io: CliI
   const classes = elementCount(output.shape);
   if (classes < 2) throw new InputError(`${graph.name}: output '${output.name}' has ${classes} value(s); eval needs class scores`);
   const opened = await openDataset({ data: opts.data, labels: opts.labels, dataKey: opts.dataKey, labelsKey: opts.labelsKey });
-  const indexed = indexedSamples(opened, makePreprocessor(pre, input, opened.sampleShape));
+  const indexed = indexedSamples(opened, makePreprocessor(pre, input, opened));
   const { dataset, preprocess } = indexed;
 
   const controller = new AbortController();

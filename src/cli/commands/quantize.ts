@@ -151,7 +151,7 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
   const input = graph.tensors[graph.inputs[0]];
   const arr = await readCalibrationArray(opts.calib, opts.calibKey);
   const sampleShape = arr.shape.slice(1);
-  const preprocess = makePreprocessor(pre, input, sampleShape);
+  const preprocess = makePreprocessor(pre, input, { sampleShape, dtype: arr.dtype, source: opts.calib });
   const count = Math.min(limit, arr.shape[0]);
   const size = sampleShape.reduce((a, b) => a * b, 1);
   const samples = [];
