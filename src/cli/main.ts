@@ -49,7 +49,7 @@ function buildProgram(io: CliIO): Command {
     .option('--port <path>', "serial port of a physical board's link (its UART)")
     .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
     .option('--no-flash', 'the board already runs this firmware: do not flash it')
-    .option('--force', 'overwrite a non-tinyml --out directory')
+    .option('--force', 'overwrite existing --output files (never an input file) and a non-tinyml --out directory')
     .addHelpText('after', FEED_RULE_HELP)
     .action((model: string, opts: RunOptions) => runCommand(model, opts, io));
 
@@ -110,7 +110,7 @@ function buildProgram(io: CliIO): Command {
     .option('--save-outputs <file>', 'write output 0 of every sample to a .npy, in sample order')
     .option('--out <dir>', 'firmware project directory for a board (default tinyml-out/<model>-<board>)')
     .option('--os', 'optimize the firmware for size (-Os)')
-    .option('--force', 'overwrite a directory that holds files tinyml did not write')
+    .option('--force', 'overwrite an existing --save-outputs file (never the data or labels) and a directory that holds files tinyml did not write')
     .option('--port <path>', "serial port of a physical board's link (its UART)")
     .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
     .option('--no-flash', 'the board already runs this firmware: do not flash it')

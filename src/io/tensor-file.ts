@@ -5,7 +5,7 @@
  * values are raw values, quantized with a quantized input's scale and zero point as a user
  * holding real-valued data expects; int8 data for another dtype is refused.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { InputError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
@@ -65,13 +65,17 @@ export async function readTensorFile(path: string, tensor: Tensor): Promise<Tens
   throw new InputError(`${path}: unknown input format '${ext}' (use .bin with the raw tensor bytes, or .npy)`);
 }
 
-export async function writeTensorFile(path: string, tensor: Tensor, data: TensorData): Promise<void> {
+/** Throws InputError unless `path` names an output format tinyml writes (.bin, .raw, .npy). */
+export function checkOutputFormat(path: string): void {
   const ext = extname(path).toLowerCase();
-  let bytes: Uint8Array;
-  if (ext === '.npy') bytes = formatNpy({ dtype: tensor.dtype, shape: tensor.shape, data });
-  else if (ext === '.bin' || ext === '.raw') bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  else throw new InputError(`${path}: unknown output format '${ext}' (use .bin or .npy)`);
-  await writeFile(path, bytes);
+  if (ext !== '.npy' && ext !== '.bin' && ext !== '.raw') throw new InputError(`${path}: unknown output format '${ext}' (use .bin or .npy)`);
+}
+
+/** The bytes of an output file: `.npy` with the tensor's dtype and shape, or `.bin`/`.raw` raw bytes. */
+export function encodeTensorFile(path: string, tensor: Tensor, data: TensorData): Uint8Array {
+  checkOutputFormat(path);
+  if (extname(path).toLowerCase() === '.npy') return formatNpy({ dtype: tensor.dtype, shape: tensor.shape, data });
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** Human-readable rendering of an output tensor: values, and dequantized values when quantized. */

@@ -18,7 +18,6 @@
  * (instructions under QEMU, cycles on hardware) and in ms at the board's clock; every output is
  * also compared with the reference interpreter's (`agreement`).
  */
-import { writeFile } from 'node:fs/promises';
 import { unitsToMs, loadBoard, type Board } from '../../build/board.js';
 import { openDataset, type Dataset } from '../../data/dataset.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';
@@ -32,6 +31,7 @@ import { createHostRunner, createHostWorkerRunner, type Runner } from '../../eva
 import type { Tensor, TensorData } from '../../ir/types.js';
 import { elementCount, tensorDataBytes, tensorDataFromBytes } from '../../ir/types.js';
 import { formatNpy } from '../../io/npy.js';
+import { checkOutputFiles, writeOutputFile } from '../../io/output-file.js';
 import type { CliIO } from '../io.js';
 import { processIO } from '../io.js';
 import { num, renderTable } from '../table.js';
@@ -63,7 +63,7 @@ export interface EvalOptions {
   out?: string;
   /** Board: optimize for size (-Os). */
   os?: boolean;
-  /** Board: overwrite a project directory holding files tinyml did not write. */
+  /** Overwrite an existing --save-outputs file (never the data), and a board project directory holding files tinyml did not write. */
   force?: boolean;
   /** Board: serial port of a physical board's link. */
   port?: string;
@@ -191,14 +191,14 @@ function recording(runner: Runner, indexOf: WeakMap<object, number>, sink: Map<n
   };
 }
 
-async function writeOutputs(path: string, output: Tensor, rows: Map<number, TensorData>): Promise<void> {
+async function writeOutputs(path: string, output: Tensor, rows: Map<number, TensorData>, force: boolean): Promise<void> {
   const order = [...rows.keys()].sort((a, b) => a - b);
   const first = rows.get(order[0] ?? -1);
   const rowBytes = first ? first.byteLength : 0;
   const all = new Uint8Array(rowBytes * order.length);
   order.forEach((i, k) => all.set(tensorDataBytes(rows.get(i)!), k * rowBytes));
   const shape = [order.length, ...(output.shape.length > 0 ? output.shape : [1])];
-  await writeFile(path, formatNpy({ dtype: output.dtype, shape, data: tensorDataFromBytes(output.dtype, all) }));
+  await writeOutputFile({ path, option: '--save-outputs' }, formatNpy({ dtype: output.dtype, shape, data: tensorDataFromBytes(output.dtype, all) }), force);
 }
 
 export async function evalCommand(modelPath: string, opts: EvalOptions, io: CliIO, deps: EvalDeps = {}): Promise<EvalCommandResult> {
@@ -209,6 +209,10 @@ export async function evalCommand(modelPath: string, opts: EvalOptions, io: CliI
   const jobs = parseJobs(opts.jobs);
   const pre = parsePreprocessOptions(opts);
   if (opts.saveOutputs !== undefined && !/\.npy$/i.test(opts.saveOutputs)) throw new InputError(`--save-outputs must name a .npy file, got '${opts.saveOutputs}'`);
+  if (opts.saveOutputs !== undefined) {
+    const reads = [modelPath, opts.data, ...(opts.labels !== undefined ? [opts.labels] : [])];
+    await checkOutputFiles([{ path: opts.saveOutputs, option: '--save-outputs' }], reads, opts.force ?? false);
+  }
   const graph = await loadModelForEval(modelPath);
   if (graph.inputs.length !== 1) throw new InputError(`${graph.name} has ${graph.inputs.length} inputs; tinyml eval supports single-input models`);
   const input = graph.tensors[graph.inputs[0]];
@@ -290,7 +294,7 @@ export async function evalCommand(modelPath: string, opts: EvalOptions, io: CliI
     await Promise.all(runners.map((r) => r.close?.()));
   }
 
-  if (opts.saveOutputs) await writeOutputs(opts.saveOutputs, output, rows);
+  if (opts.saveOutputs) await writeOutputs(opts.saveOutputs, output, rows, opts.force ?? false);
   const agreement = board ? (mergeAgreement(boardRunners.map((r) => r.agreement)) ?? null) : null;
   const l = evaluated.latency;
   const latencyMs = board && l ? { min: unitsToMs(board, l.min), median: unitsToMs(board, l.median), p99: unitsToMs(board, l.p99), mean: unitsToMs(board, l.mean) } : null;

@@ -6,7 +6,8 @@ import { InputError } from '../../errors.js';
 import { prepareGraph, runGraph } from '../../interp/interpreter.js';
 import { tensorDataFromBytes } from '../../ir/types.js';
 import type { TensorData } from '../../ir/types.js';
-import { formatTensor, readTensorFile, writeTensorFile } from '../../io/tensor-file.js';
+import { checkOutputFormat, encodeTensorFile, formatTensor, readTensorFile } from '../../io/tensor-file.js';
+import { checkOutputFiles, writeOutputFile, type OutputFile } from '../../io/output-file.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';
 import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
 import { inferOnDevice } from '../../deploy/verify.js';
@@ -18,6 +19,7 @@ export interface RunOptions {
   output?: string[];
   board?: string;
   out?: string;
+  /** Overwrite existing --output files (never an input), and a --out directory tinyml did not write. */
   force?: boolean;
   port?: string;
   flashPort?: string;
@@ -35,6 +37,9 @@ export async function runCommand(modelPath: string, opts: RunOptions, io: CliIO)
   const outputTensors = graph.outputs.map((i) => graph.tensors[i]);
   const files = opts.output ?? [];
   if (files.length > outputTensors.length) throw new InputError(`${graph.name} has ${outputTensors.length} output(s), got ${files.length} --output files`);
+  const outFiles: OutputFile[] = files.map((path) => ({ path, option: '--output' }));
+  await checkOutputFiles(outFiles, [modelPath, ...opts.input], opts.force ?? false);
+  files.forEach(checkOutputFormat);
   const inputs = await Promise.all(opts.input.map((f, k) => readTensorFile(f, inputTensors[k])));
 
   let outputs: TensorData[];
@@ -50,7 +55,7 @@ export async function runCommand(modelPath: string, opts: RunOptions, io: CliIO)
     }
   }
   for (let k = 0; k < outputTensors.length; k++) {
-    if (files[k]) await writeTensorFile(files[k], outputTensors[k], outputs[k]);
+    if (files[k]) await writeOutputFile(outFiles[k], encodeTensorFile(files[k], outputTensors[k], outputs[k]), opts.force ?? false);
     else io.out(formatTensor(outputTensors[k], outputs[k]));
   }
 }
