@@ -73,7 +73,7 @@ function buildProgram(io: CliIO): Command {
     .requiredOption('--board <name>', `board: ${boardNames()}`)
     .option('--out <dir>', 'project directory (default tinyml-out/<model>-<board>)')
     .option('--os', 'optimize for size (-Os)')
-    .option('--check <n>', 'random inputs compared with the reference interpreter', '3')
+    .option('--check <n>', 'random inputs compared with the reference interpreter (0: no check, said so in the report)', '3')
     .option('--protocol <name>', 'serial protocol of the firmware: tinyml (default) or eembc (MLPerf Tiny / EnergyRunner DUT)')
     .option('--port <path>', "serial port of a physical board's link (its UART)")
     .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
