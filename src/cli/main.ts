@@ -1,4 +1,8 @@
-/** The `tinyml` command line. Typed errors become one clear line on stderr and an exit code. */
+/**
+ * The `tinyml` command line. Typed errors become one clear line on stderr and an exit code; with
+ * --json also `{"error": {"code", "message"}}` on stdout, so that a script always gets JSON.
+ */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { TinymlError } from '../errors.js';
 import { buildCommand } from './commands/build.js';
@@ -25,9 +29,16 @@ const boardNames = (): string => listBoards().join(', ');
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+/** The version in package.json (two levels up from both src/cli/ and dist/cli/). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 function buildProgram(io: CliIO): Command {
   const program = new Command('tinyml')
     .description('Deploy quantized neural networks to Cortex-M microcontrollers')
+    .version(packageVersion(), '-V, --version', 'print the tinyml version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
 
@@ -40,7 +51,7 @@ function buildProgram(io: CliIO): Command {
 
   program
     .command('run')
-    .description('run one inference with the reference interpreter on the host')
+    .description('run one inference with the reference interpreter on the host, or on a board (with its latency)')
     .argument('<model>', 'model file (.tflite)')
     .requiredOption('--input <file>', 'input tensor: .bin (the raw bytes) or .npy (see "Data types"); once per model input', collect)
     .option('--output <file>', 'write output tensor to .bin or .npy (default: print); once per output', collect)
@@ -50,6 +61,7 @@ function buildProgram(io: CliIO): Command {
     .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
     .option('--no-flash', 'the board already runs this firmware: do not flash it')
     .option('--force', 'overwrite existing --output files (never an input file) and a non-tinyml --out directory')
+    .option('--json', 'machine-readable output: inputs and outputs (name, shape, dtype, values), latency on a board')
     .addHelpText('after', FEED_RULE_HELP)
     .action((model: string, opts: RunOptions) => runCommand(model, opts, io));
 
@@ -165,20 +177,52 @@ function buildProgram(io: CliIO): Command {
   return program;
 }
 
+/** Whether --json was given (before a `--` that ends the options). */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** The error as a script reads it: `{"error": {"code": ..., "message": ...}}`. */
+export function errorJson(code: string, message: string): string {
+  return JSON.stringify({ error: { code, message } }, null, 2);
+}
+
 /** Runs the CLI; returns the exit code instead of exiting (tests call this directly). */
 export async function runCli(argv: string[], io: CliIO = processIO): Promise<number> {
-  const program = buildProgram(io);
+  const json = wantsJson(argv);
+  // With --json, stdout holds one JSON document: a command that already printed its report
+  // (deploy puts a failed check inside it) gets no second one for the error.
+  let printed = false;
+  const tracked: CliIO = {
+    out: (t) => {
+      printed = true;
+      io.out(t);
+    },
+    err: (t) => io.err(t),
+  };
+  const program = buildProgram(tracked);
+  const jsonError = (code: string, message: string): void => {
+    if (json && !printed) io.out(errorJson(code, message));
+  };
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof CommanderError) {
+      // commander has already printed the usage error (or the help / version, exit code 0).
+      if (e.exitCode !== 0) jsonError('USAGE', e.message.replace(/^error: /, ''));
+      return e.exitCode;
+    }
     if (e instanceof TinymlError) {
       io.err(`error: ${e.message}`);
+      jsonError(e.code, e.message);
       return e.exitCode;
     }
     const err = e as Error;
-    io.err(`internal error: ${err?.message ?? String(e)}\nThis is a bug in tinyml; please report it with the command you ran.${process.env.TINYML_DEBUG ? `\n${err?.stack}` : ''}`);
+    const message = err?.message ?? String(e);
+    io.err(`internal error: ${message}\nThis is a bug in tinyml; please report it with the command you ran.${process.env.TINYML_DEBUG ? `\n${err?.stack}` : ''}`);
+    jsonError('INTERNAL', message);
     return 70;
   }
 }

@@ -3,7 +3,7 @@
  * against the reference interpreter on random inputs, measure latency, print a report.
  */
 import { InputError, MismatchError } from '../../errors.js';
-import { checkAgainstReference, measureLatency } from '../../deploy/verify.js';
+import { checkAgainstReference, measureLatency, type CheckResult } from '../../deploy/verify.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';
 import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
 import type { CliIO } from '../io.js';
@@ -67,6 +67,7 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
     }
     const check = cases > 0 ? await checkAgainstReference(session.client, compiled.prepared, cases) : undefined;
     const latency = await measureLatency(session.client, board);
+    const failed = check && check.matched !== check.cases ? checkFailure(check) : undefined;
     const report = {
       model: compiled.graph.name,
       board: board.name,
@@ -81,6 +82,8 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
       // No check object at all when nothing was checked: a zero-case "check" would read as a pass.
       ...(check ? { check: { cases: check.cases, matched: check.matched, mismatches: check.mismatches } } : {}),
       elf: build.elf,
+      // A failed check is the command's error: in the one JSON document a script reads.
+      ...(failed ? { error: { code: failed.code, message: failed.message } } : {}),
     };
     if (opts.json) io.out(JSON.stringify(report, null, 2));
     else {
@@ -99,13 +102,15 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
       );
     }
     if (!check) io.err(`warning: not checked: ${NOT_CHECKED_NOTE}`);
-    else if (check.matched !== check.cases) {
-      const m = check.mismatches[0];
-      throw new MismatchError(`${check.cases - check.matched} of ${check.cases} cases differ from the reference interpreter (first: case ${m.case}, output ${m.output}, byte ${m.byte}: expected ${m.expected}, got ${m.got})`);
-    }
+    if (failed) throw failed;
   } finally {
     await session.close();
   }
+}
+
+function checkFailure(check: CheckResult): MismatchError {
+  const m = check.mismatches[0];
+  return new MismatchError(`${check.cases - check.matched} of ${check.cases} cases differ from the reference interpreter (first: case ${m.case}, output ${m.output}, byte ${m.byte}: expected ${m.expected}, got ${m.got})`);
 }
 
 /** deploy --protocol eembc: the MLPerf Tiny / EnergyRunner DUT firmware, driven the way the runner does. */
@@ -115,6 +120,7 @@ async function deployEembc(built: BuiltFirmware, cases: number, opts: DeployOpti
   try {
     const r = await eembcReport(target.client, compiled.prepared, { cases });
     const check = cases > 0 ? r.check : undefined;
+    const failed = check && check.matched !== check.cases ? new MismatchError(`${check.cases - check.matched} of ${check.cases} EEMBC accuracy-mode cases differ from the reference interpreter`) : undefined;
     const report = {
       model: compiled.graph.name,
       board: board.name,
@@ -126,6 +132,7 @@ async function deployEembc(built: BuiltFirmware, cases: number, opts: DeployOpti
       arenaBytes: compiled.plan.arenaBytes,
       latency: { unit: 'us', perInference: r.latency.perInferenceUs, ms: r.latency.ms, runs: r.latency.runs, warmups: r.latency.warmups },
       ...(check ? { check } : {}),
+      ...(failed ? { error: { code: failed.code, message: failed.message } } : {}),
     };
     if (opts.json) io.out(JSON.stringify(report, null, 2));
     else {
@@ -142,7 +149,7 @@ async function deployEembc(built: BuiltFirmware, cases: number, opts: DeployOpti
       );
     }
     if (!check) io.err(`warning: not checked: ${NOT_CHECKED_NOTE}`);
-    else if (check.matched !== check.cases) throw new MismatchError(`${check.cases - check.matched} of ${check.cases} EEMBC accuracy-mode cases differ from the reference interpreter`);
+    if (failed) throw failed;
   } finally {
     await target.close();
   }
