@@ -1,4 +1,8 @@
-/** The `tinyml` command line. Typed errors become one clear line on stderr and an exit code. */
+/**
+ * The `tinyml` command line. Typed errors become one clear line on stderr and an exit code; with
+ * --json also `{"error": {"code", "message"}}` on stdout, so that a script always gets JSON.
+ */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { TinymlError } from '../errors.js';
 import { buildCommand } from './commands/build.js';
@@ -19,14 +23,22 @@ import { runCommand } from './commands/run.js';
 import { listBoards } from '../build/board.js';
 import type { CliIO } from './io.js';
 import { processIO } from './io.js';
+import { FEED_RULE_HELP } from '../data/feed-rule.js';
 
 const boardNames = (): string => listBoards().join(', ');
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+/** The version in package.json (two levels up from both src/cli/ and dist/cli/). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 function buildProgram(io: CliIO): Command {
   const program = new Command('tinyml')
     .description('Deploy quantized neural networks to Cortex-M microcontrollers')
+    .version(packageVersion(), '-V, --version', 'print the tinyml version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
 
@@ -39,16 +51,18 @@ function buildProgram(io: CliIO): Command {
 
   program
     .command('run')
-    .description('run one inference with the reference interpreter on the host')
+    .description('run one inference with the reference interpreter on the host, or on a board (with its latency)')
     .argument('<model>', 'model file (.tflite)')
-    .requiredOption('--input <file>', 'input tensor: .bin (raw bytes) or .npy; once per model input', collect)
+    .requiredOption('--input <file>', 'input tensor: .bin (the raw bytes) or .npy (see "Data types"); once per model input', collect)
     .option('--output <file>', 'write output tensor to .bin or .npy (default: print); once per output', collect)
     .option('--board <name>', 'run the generated firmware on this board instead of the host (e.g. qemu-m4)')
     .option('--out <dir>', 'firmware project directory when --board is given')
     .option('--port <path>', "serial port of a physical board's link (its UART)")
     .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
     .option('--no-flash', 'the board already runs this firmware: do not flash it')
-    .option('--force', 'overwrite a non-tinyml --out directory')
+    .option('--force', 'overwrite existing --output files (never an input file) and a non-tinyml --out directory')
+    .option('--json', 'machine-readable output: inputs and outputs (name, shape, dtype, values), latency on a board')
+    .addHelpText('after', FEED_RULE_HELP)
     .action((model: string, opts: RunOptions) => runCommand(model, opts, io));
 
   program
@@ -71,7 +85,7 @@ function buildProgram(io: CliIO): Command {
     .requiredOption('--board <name>', `board: ${boardNames()}`)
     .option('--out <dir>', 'project directory (default tinyml-out/<model>-<board>)')
     .option('--os', 'optimize for size (-Os)')
-    .option('--check <n>', 'random inputs compared with the reference interpreter', '3')
+    .option('--check <n>', 'random inputs compared with the reference interpreter (0: no check, said so in the report)', '3')
     .option('--protocol <name>', 'serial protocol of the firmware: tinyml (default) or eembc (MLPerf Tiny / EnergyRunner DUT)')
     .option('--port <path>', "serial port of a physical board's link (its UART)")
     .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
@@ -96,7 +110,7 @@ function buildProgram(io: CliIO): Command {
     .description('accuracy, confusion matrix and latency over a labelled dataset, on the host or a board')
     .argument('<model>', 'model file (.tflite or .onnx)')
     .option('--board <name>', 'where to run: host (reference interpreter) or a board', 'host')
-    .requiredOption('--data <file>', 'samples: IDX (gz or not), .npy or .npz')
+    .requiredOption('--data <file>', 'samples: IDX (gz or not), .npy or .npz (see "Data types")')
     .option('--labels <file>', 'labels: IDX or .npy (optional for .npz and MNIST-named IDX files)')
     .option('--data-key <name>', 'samples array inside an .npz')
     .option('--labels-key <name>', 'labels array inside an .npz')
@@ -108,12 +122,13 @@ function buildProgram(io: CliIO): Command {
     .option('--save-outputs <file>', 'write output 0 of every sample to a .npy, in sample order')
     .option('--out <dir>', 'firmware project directory for a board (default tinyml-out/<model>-<board>)')
     .option('--os', 'optimize the firmware for size (-Os)')
-    .option('--force', 'overwrite a directory that holds files tinyml did not write')
+    .option('--force', 'overwrite an existing --save-outputs file (never the data or labels) and a directory that holds files tinyml did not write')
     .option('--port <path>', "serial port of a physical board's link (its UART)")
     .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
     .option('--no-flash', 'the board already runs this firmware: do not flash it')
     .option('--json', 'machine-readable output')
     .option('--no-progress', 'no progress bar')
+    .addHelpText('after', FEED_RULE_HELP)
     .action(async (model: string, opts: EvalOptions) => {
       await evalCommand(model, opts, io);
     });
@@ -139,7 +154,7 @@ function buildProgram(io: CliIO): Command {
     .command('quantize')
     .description('post-training quantization of a float model (.onnx, float32 .tflite) to an int8 .tflite')
     .argument('<model>', 'float model (.onnx or float32 .tflite)')
-    .requiredOption('--calib <file>', 'calibration samples: IDX (gz or not), .npy or .npz; labels not needed')
+    .requiredOption('--calib <file>', 'calibration samples: IDX (gz or not), .npy or .npz (see "Data types"); labels not needed')
     .option('--calib-key <name>', 'array name inside an .npz')
     .option('--out <file>', 'output .tflite (default: <model stem>.int8.tflite next to the model)')
     .option('--per-tensor', 'one weight scale per tensor instead of per output channel')
@@ -154,6 +169,7 @@ function buildProgram(io: CliIO): Command {
     .option('--std <s>', 'divide: scalar or per channel')
     .option('--json', 'print the report as JSON')
     .option('--force', 'overwrite --out if it exists')
+    .addHelpText('after', FEED_RULE_HELP)
     .action(async (model: string, opts: QuantizeCommandOptions) => {
       await quantizeCommand(model, opts, io);
     });
@@ -161,20 +177,52 @@ function buildProgram(io: CliIO): Command {
   return program;
 }
 
+/** Whether --json was given (before a `--` that ends the options). */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** The error as a script reads it: `{"error": {"code": ..., "message": ...}}`. */
+export function errorJson(code: string, message: string): string {
+  return JSON.stringify({ error: { code, message } }, null, 2);
+}
+
 /** Runs the CLI; returns the exit code instead of exiting (tests call this directly). */
 export async function runCli(argv: string[], io: CliIO = processIO): Promise<number> {
-  const program = buildProgram(io);
+  const json = wantsJson(argv);
+  // With --json, stdout holds one JSON document: a command that already printed its report
+  // (deploy puts a failed check inside it) gets no second one for the error.
+  let printed = false;
+  const tracked: CliIO = {
+    out: (t) => {
+      printed = true;
+      io.out(t);
+    },
+    err: (t) => io.err(t),
+  };
+  const program = buildProgram(tracked);
+  const jsonError = (code: string, message: string): void => {
+    if (json && !printed) io.out(errorJson(code, message));
+  };
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof CommanderError) {
+      // commander has already printed the usage error (or the help / version, exit code 0).
+      if (e.exitCode !== 0) jsonError('USAGE', e.message.replace(/^error: /, ''));
+      return e.exitCode;
+    }
     if (e instanceof TinymlError) {
       io.err(`error: ${e.message}`);
+      jsonError(e.code, e.message);
       return e.exitCode;
     }
     const err = e as Error;
-    io.err(`internal error: ${err?.message ?? String(e)}\nThis is a bug in tinyml; please report it with the command you ran.${process.env.TINYML_DEBUG ? `\n${err?.stack}` : ''}`);
+    const message = err?.message ?? String(e);
+    io.err(`internal error: ${message}\nThis is a bug in tinyml; please report it with the command you ran.${process.env.TINYML_DEBUG ? `\n${err?.stack}` : ''}`);
+    jsonError('INTERNAL', message);
     return 70;
   }
 }

@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { InputError } from '../errors.js';
+import type { DataDType } from './feed-rule.js';
 import { isNpy, isZip, numAt, parseArrayFile, parseNpz, readBytes, type NumArray } from './formats.js';
 
 export interface Dataset {
@@ -22,6 +23,8 @@ export interface Dataset {
   count: number;
   /** Shape of one sample (the samples array without axis 0). */
   sampleShape: number[];
+  /** dtype of the samples array in its file: decides how samples reach the model (src/data/feed-rule.ts). */
+  dtype: DataDType;
   labels: Int32Array;
   /** The raw values of sample i (no scaling), C order. */
   sample(i: number): Float32Array;
@@ -106,6 +109,7 @@ function makeDataset(source: string, samples: NumArray, labels: Int32Array, labe
     source,
     count,
     sampleShape,
+    dtype: samples.dtype,
     labels,
     sample(i: number): Float32Array {
       if (!(i >= 0 && i < count)) throw new RangeError(`sample ${i} out of range 0..${count - 1}`);

@@ -9,10 +9,12 @@ import { unzipSync } from 'fflate';
 import { InputError } from '../errors.js';
 import type { TensorData } from '../ir/types.js';
 import { parseNpy } from '../io/npy.js';
+import type { DataDType } from './feed-rule.js';
 
-/** A numeric array: C-order values (any typed array; int64 as BigInt64Array) and shape. */
+/** A numeric array: C-order values (any typed array; int64 as BigInt64Array), shape and the file's dtype. */
 export interface NumArray {
   shape: number[];
+  dtype: DataDType;
   data: TensorData | Float64Array | Uint16Array;
 }
 
@@ -46,13 +48,13 @@ export function gunzip(bytes: Uint8Array, what: string): Uint8Array {
   }
 }
 
-const IDX_TYPES: Record<number, { name: string; size: number }> = {
-  0x08: { name: 'unsigned byte', size: 1 },
-  0x09: { name: 'signed byte', size: 1 },
-  0x0b: { name: 'short', size: 2 },
-  0x0c: { name: 'int', size: 4 },
-  0x0d: { name: 'float', size: 4 },
-  0x0e: { name: 'double', size: 8 },
+const IDX_TYPES: Record<number, { name: string; size: number; dtype: DataDType }> = {
+  0x08: { name: 'unsigned byte', size: 1, dtype: 'uint8' },
+  0x09: { name: 'signed byte', size: 1, dtype: 'int8' },
+  0x0b: { name: 'short', size: 2, dtype: 'int16' },
+  0x0c: { name: 'int', size: 4, dtype: 'int32' },
+  0x0d: { name: 'float', size: 4, dtype: 'float32' },
+  0x0e: { name: 'double', size: 8, dtype: 'float64' },
 };
 
 /** Parses an IDX file (big-endian header `00 00 type ndims`, then ndims uint32 sizes, then data). */
@@ -77,9 +79,9 @@ export function parseIdx(input: Uint8Array, what: string): NumArray {
   const body = bytes.subarray(headerLen, need);
   switch (bytes[2]) {
     case 0x08:
-      return { shape, data: new Uint8Array(body) };
+      return { shape, dtype: 'uint8', data: new Uint8Array(body) };
     case 0x09:
-      return { shape, data: new Int8Array(body.slice().buffer) };
+      return { shape, dtype: 'int8', data: new Int8Array(body.slice().buffer) };
     default: {
       const out = type.name === 'short' ? new Int16Array(count) : type.name === 'int' ? new Int32Array(count) : type.name === 'float' ? new Float32Array(count) : new Float64Array(count);
       const bv = new DataView(body.buffer, body.byteOffset, body.byteLength);
@@ -87,14 +89,14 @@ export function parseIdx(input: Uint8Array, what: string): NumArray {
         const o = i * type.size;
         out[i] = type.name === 'short' ? bv.getInt16(o, false) : type.name === 'int' ? bv.getInt32(o, false) : type.name === 'float' ? bv.getFloat32(o, false) : bv.getFloat64(o, false);
       }
-      return { shape, data: out };
+      return { shape, dtype: type.dtype, data: out };
     }
   }
 }
 
 export function readNpyArray(bytes: Uint8Array, what: string): NumArray {
   const arr = parseNpy(bytes, what);
-  return { shape: arr.shape, data: arr.data };
+  return { shape: arr.shape, dtype: arr.dtype, data: arr.data };
 }
 
 /** The .npy members of an .npz archive, keyed by name without the .npy extension. */

@@ -7,12 +7,14 @@
  * per channel ("0.485,0.456,0.406"), channel = the model input's last (NHWC) axis. The result is
  * laid out as the model input (a 28x28 sample feeds a [1, 28, 28, 1] input; a channel-first
  * [C, H, W] sample is transposed to [H, W, C]) and, for an int8/uint8/int16 input, quantized with
- * the input's scale and zero point.
+ * the input's scale and zero point. Which samples are raw values at all, and which are fed byte
+ * for byte (int8 data for an int8 input...), is decided by the shared rule in feed-rule.ts.
  */
 import { InputError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
-import { elementCount } from '../ir/types.js';
+import { allocTensorData, elementCount } from '../ir/types.js';
 import { quantizeForTensor } from '../io/tensor-file.js';
+import { feedFor, type DataDType, type Feed } from './feed-rule.js';
 
 export interface PreprocessOptions {
   /** Multiplier applied to raw values. */
@@ -88,12 +90,44 @@ export function sampleLayout(sampleShape: readonly number[], input: Tensor): Lay
 
 export interface Preprocessor {
   layout: Layout;
+  /** How samples reach the input: byte for byte, or as raw values (feed-rule.ts). */
+  feed: Feed;
   /** Raw sample values → the model input's data (dtype and layout of `input`). */
   (raw: Float32Array): TensorData;
 }
 
-export function makePreprocessor(options: PreprocessOptions, input: Tensor, sampleShape: readonly number[]): Preprocessor {
+/** What the preprocessor needs to know of the samples (a Dataset is one). */
+export interface SampleSpec {
+  /** Shape of one sample. */
+  sampleShape: readonly number[];
+  /** dtype of the samples in their file. */
+  dtype: DataDType;
+  /** Where they come from, for messages. */
+  source: string;
+}
+
+/** Input dtypes whose values survive the trip through a Float32Array sample unchanged. */
+const EXACT_IN_FLOAT32 = new Set(['int8', 'uint8', 'int16', 'float32']);
+
+export function makePreprocessor(options: PreprocessOptions, input: Tensor, samples: SampleSpec): Preprocessor {
+  const { sampleShape } = samples;
+  const preprocessing = options.scale !== undefined || options.scaleDivisor !== undefined || options.mean !== undefined || options.std !== undefined;
+  const feed = feedFor({ data: samples.dtype, input, preprocessing, source: samples.source });
   const layout = sampleLayout(sampleShape, input);
+  if (feed === 'bytes') {
+    if (!EXACT_IN_FLOAT32.has(input.dtype)) throw new InputError(`model input '${input.name}' has unsupported dtype ${input.dtype}`);
+    const exact = ((raw: Float32Array): TensorData => {
+      const out = allocTensorData(input.dtype, raw.length) as Int8Array | Uint8Array | Int16Array | Float32Array;
+      if (layout === 'chw-to-hwc') {
+        const [c, h, w] = sampleShape;
+        for (let ci = 0; ci < c; ci++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[(y * w + x) * c + ci] = raw[(ci * h + y) * w + x];
+      } else out.set(raw);
+      return out;
+    }) as Preprocessor;
+    exact.layout = layout;
+    exact.feed = feed;
+    return exact;
+  }
   const channels = input.shape.length >= 2 ? input.shape[input.shape.length - 1] : 1;
   const check = (list: number[] | undefined, what: string): number[] | undefined => {
     if (list && list.length !== 1 && list.length !== channels) {
@@ -127,5 +161,6 @@ export function makePreprocessor(options: PreprocessOptions, input: Tensor, samp
     return quantized ? quantizeForTensor(v, input) : v;
   }) as Preprocessor;
   fn.layout = layout;
+  fn.feed = feed;
   return fn;
 }

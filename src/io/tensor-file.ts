@@ -1,15 +1,18 @@
 /**
  * Reading model inputs from and writing model outputs to files: raw `.bin` (exactly the tensor's
- * bytes) or `.npy`. Float `.npy` inputs to a quantized tensor are quantized with its scale and
- * zero point, as a user holding real-valued data expects.
+ * bytes) or `.npy`. A `.npy` input follows the rule shared with `eval` and `quantize`
+ * (src/data/feed-rule.ts): the input's own dtype is fed byte for byte; float (and uint8, int16...)
+ * values are raw values, quantized with a quantized input's scale and zero point as a user
+ * holding real-valued data expects; int8 data for another dtype is refused.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { InputError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { DTYPE_BYTES, elementCount, tensorDataFromBytes } from '../ir/types.js';
 import { formatNpy, parseNpy } from './npy.js';
 import { roundHalfAwayFromZero } from '../fixedpoint.js';
+import { feedFor } from '../data/feed-rule.js';
 
 const INT_RANGE: Partial<Record<Tensor['dtype'], [number, number]>> = {
   int8: [-128, 127],
@@ -47,9 +50,10 @@ export async function readTensorFile(path: string, tensor: Tensor): Promise<Tens
     if (arr.data.length !== count) {
       throw new InputError(`${path} holds ${arr.data.length} values [${arr.shape.join('x')}], input '${tensor.name}' needs ${count} [${tensor.shape.join('x')}]`);
     }
-    if (arr.dtype === tensor.dtype) return arr.data;
-    if (arr.dtype === 'float32') return quantizeForTensor(arr.data as Float32Array, tensor);
-    throw new InputError(`${path} holds ${arr.dtype} values; input '${tensor.name}' is ${tensor.dtype} (give ${tensor.dtype} or float32 data)`);
+    if (feedFor({ data: arr.dtype, input: tensor, preprocessing: false, source: path }) === 'bytes') return arr.data;
+    const values = arr.data instanceof BigInt64Array ? Float32Array.from(arr.data, Number) : Float32Array.from(arr.data as ArrayLike<number>);
+    if (tensor.dtype === 'float32') return values;
+    return quantizeForTensor(values, tensor);
   }
   if (ext === '.bin' || ext === '.raw' || ext === '') {
     const need = count * DTYPE_BYTES[tensor.dtype];
@@ -61,13 +65,17 @@ export async function readTensorFile(path: string, tensor: Tensor): Promise<Tens
   throw new InputError(`${path}: unknown input format '${ext}' (use .bin with the raw tensor bytes, or .npy)`);
 }
 
-export async function writeTensorFile(path: string, tensor: Tensor, data: TensorData): Promise<void> {
+/** Throws InputError unless `path` names an output format tinyml writes (.bin, .raw, .npy). */
+export function checkOutputFormat(path: string): void {
   const ext = extname(path).toLowerCase();
-  let bytes: Uint8Array;
-  if (ext === '.npy') bytes = formatNpy({ dtype: tensor.dtype, shape: tensor.shape, data });
-  else if (ext === '.bin' || ext === '.raw') bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  else throw new InputError(`${path}: unknown output format '${ext}' (use .bin or .npy)`);
-  await writeFile(path, bytes);
+  if (ext !== '.npy' && ext !== '.bin' && ext !== '.raw') throw new InputError(`${path}: unknown output format '${ext}' (use .bin or .npy)`);
+}
+
+/** The bytes of an output file: `.npy` with the tensor's dtype and shape, or `.bin`/`.raw` raw bytes. */
+export function encodeTensorFile(path: string, tensor: Tensor, data: TensorData): Uint8Array {
+  checkOutputFormat(path);
+  if (extname(path).toLowerCase() === '.npy') return formatNpy({ dtype: tensor.dtype, shape: tensor.shape, data });
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** Human-readable rendering of an output tensor: values, and dequantized values when quantized. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makePreprocessor, openDataset, parseList, parsePreprocessOptions, parseScalar, samples } from '../../src/data/index.js';
+import { makePreprocessor, openDataset, type SampleSpec, parseList, parsePreprocessOptions, parseScalar, samples } from '../../src/data/index.js';
 import { InputError } from '../../src/errors.js';
 import { formatNpy } from '../../src/io/npy.js';
 import type { Tensor } from '../../src/ir/types.js';
@@ -120,6 +120,8 @@ describe('.npy and .npz datasets', () => {
 
 describe('preprocessing', () => {
   const floatInput = (shape: number[]): Tensor => ({ id: 0, name: 'in', shape, dtype: 'float32' });
+  /** Samples of `shape` read as uint8 images. */
+  const images = (sampleShape: number[]): SampleSpec => ({ sampleShape, dtype: 'uint8', source: 'images.idx' });
 
   it('parses scales, fractions and lists', () => {
     expect(parseScalar('1/255', '--scale')).toBeCloseTo(1 / 255, 15);
@@ -133,35 +135,35 @@ describe('preprocessing', () => {
   });
 
   it('scales exactly like pixel / 255 in float32', () => {
-    const pre = makePreprocessor(parsePreprocessOptions({ scale: '1/255' }), floatInput([1, 1, 256, 1]), [256]);
+    const pre = makePreprocessor(parsePreprocessOptions({ scale: '1/255' }), floatInput([1, 1, 256, 1]), images([256]));
     const raw = Float32Array.from({ length: 256 }, (_, i) => i);
     const out = pre(raw) as Float32Array;
     for (let i = 0; i < 256; i++) expect(out[i]).toBe(Math.fround(i / 255));
   });
 
   it('applies per-channel mean and std on the last (NHWC) axis', () => {
-    const pre = makePreprocessor({ scale: 0.5, mean: [1, 2], std: [2, 4] }, floatInput([1, 1, 2, 2]), [1, 2, 2]);
+    const pre = makePreprocessor({ scale: 0.5, mean: [1, 2], std: [2, 4] }, floatInput([1, 1, 2, 2]), images([1, 2, 2]));
     expect(Array.from(pre(Float32Array.from([2, 4, 6, 8])) as Float32Array)).toEqual([0, 0, 1, 0.5]);
-    expect(() => makePreprocessor({ mean: [1, 2, 3] }, floatInput([1, 1, 2, 2]), [1, 2, 2])).toThrow(/has 3 values.*2 channel/);
+    expect(() => makePreprocessor({ mean: [1, 2, 3] }, floatInput([1, 1, 2, 2]), images([1, 2, 2]))).toThrow(/has 3 values.*2 channel/);
   });
 
   it('lays a 28x28 sample onto [1, 28, 28, 1]; transposes channel-first samples to NHWC', () => {
-    const pre = makePreprocessor({}, floatInput([1, 28, 28, 1]), [28, 28]);
+    const pre = makePreprocessor({}, floatInput([1, 28, 28, 1]), images([28, 28]));
     expect(pre.layout).toBe('as-is');
     expect(pre(new Float32Array(784))).toHaveLength(784);
-    const chw = makePreprocessor({}, floatInput([1, 2, 2, 3]), [3, 2, 2]);
+    const chw = makePreprocessor({}, floatInput([1, 2, 2, 3]), images([3, 2, 2]));
     expect(chw.layout).toBe('chw-to-hwc');
     // CHW: channel 0 = 0..3, channel 1 = 10..13, channel 2 = 20..23
     const out = chw(Float32Array.from([0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23])) as Float32Array;
     expect(Array.from(out)).toEqual([0, 10, 20, 1, 11, 21, 2, 12, 22, 3, 13, 23]);
-    expect(() => makePreprocessor({}, floatInput([1, 28, 28, 1]), [32, 32])).toThrow(/do not fit model input/);
+    expect(() => makePreprocessor({}, floatInput([1, 28, 28, 1]), images([32, 32]))).toThrow(/do not fit model input/);
   });
 
   it('quantizes for an int8 input with its scale and zero point', () => {
     const input: Tensor = { id: 0, name: 'in', shape: [1, 4], dtype: 'int8', quant: { scale: [1 / 255], zeroPoint: [-128], quantizedDimension: 0 } };
-    const pre = makePreprocessor(parsePreprocessOptions({ scale: '1/255' }), input, [4]);
+    const pre = makePreprocessor(parsePreprocessOptions({ scale: '1/255' }), input, images([4]));
     expect(Array.from(pre(Float32Array.from([0, 1, 128, 255])) as Int8Array)).toEqual([-128, -127, 0, 127]);
     const noQuant: Tensor = { id: 0, name: 'in', shape: [1, 4], dtype: 'int8' };
-    expect(() => makePreprocessor({}, noQuant, [4])).toThrow(/without quantization/);
+    expect(() => makePreprocessor({}, noQuant, images([4]))).toThrow(/without quantization/);
   });
 });

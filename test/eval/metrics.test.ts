@@ -85,6 +85,7 @@ function fakeDataset(n: number): Dataset {
     source: 'fake',
     count: n,
     sampleShape: [1],
+    dtype: 'float32',
     labels: Int32Array.from({ length: n }, (_, i) => i % 3),
     sample: (i) => Float32Array.from([i]),
   };

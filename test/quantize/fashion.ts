@@ -31,7 +31,7 @@ export async function loadFashionFloat(): Promise<Graph> {
 export async function fashionCalibration(graph: Graph, count: number): Promise<CalibrationSample[]> {
   requireFashionMnist([FASHION_TRAIN]);
   const ds = await openDataset({ data: FASHION_TRAIN });
-  const pre = makePreprocessor({ scale: 1, scaleDivisor: 255 }, graph.tensors[graph.inputs[0]], ds.sampleShape);
+  const pre = makePreprocessor({ scale: 1, scaleDivisor: 255 }, graph.tensors[graph.inputs[0]], ds);
   const out: CalibrationSample[] = [];
   for (let i = 0; i < Math.min(count, ds.count); i++) out.push([pre(ds.sample(i))]);
   return out;
@@ -47,7 +47,7 @@ export function fashionTestSet(): Promise<Dataset> {
 /** Top-1 of `graph` (float or int8 input) on the first `limit` test images (all by default). */
 export async function fashionTop1(graph: Graph, limit?: number): Promise<{ top1: number; samples: number; ms: number }> {
   const dataset = await fashionTestSet();
-  const preprocess = makePreprocessor({ scale: 1, scaleDivisor: 255 }, graph.tensors[graph.inputs[0]], dataset.sampleShape);
+  const preprocess = makePreprocessor({ scale: 1, scaleDivisor: 255 }, graph.tensors[graph.inputs[0]], dataset);
   const t0 = performance.now();
   const r = await evaluate({
     runners: [createHostRunner(graph)],

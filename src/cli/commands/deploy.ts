@@ -2,8 +2,8 @@
  * `tinyml deploy MODEL --board B`: build, boot (QEMU) or connect (serial), check outputs
  * against the reference interpreter on random inputs, measure latency, print a report.
  */
-import { MismatchError } from '../../errors.js';
-import { checkAgainstReference, measureLatency } from '../../deploy/verify.js';
+import { InputError, MismatchError } from '../../errors.js';
+import { checkAgainstReference, measureLatency, type CheckResult } from '../../deploy/verify.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';
 import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
 import type { CliIO } from '../io.js';
@@ -26,8 +26,26 @@ export interface DeployOptions {
   protocol?: string;
 }
 
+const DEFAULT_CHECK_CASES = 3;
+
+/**
+ * `--check N`: how many random inputs to compare with the reference interpreter. 0 skips the
+ * check (a deploy for timing only), which the report then states instead of a check result.
+ */
+export function parseCheck(check: string | undefined): number {
+  if (check === undefined) return DEFAULT_CHECK_CASES;
+  const text = check.trim();
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new InputError(`--check must be a positive integer (random inputs compared with the reference interpreter), or 0 to skip the check; got '${check}'`);
+  }
+  return n;
+}
+
+const NOT_CHECKED_NOTE = '--check 0: outputs NOT compared with the reference interpreter';
+
 export async function deployCommand(modelPath: string, opts: DeployOptions, io: CliIO): Promise<void> {
-  const cases = opts.check === undefined ? 3 : Number.parseInt(opts.check, 10);
+  const cases = parseCheck(opts.check);
   const protocol = parseProtocol(opts.protocol);
   const built = await buildModelFirmware(modelPath, {
     board: opts.board,
@@ -38,7 +56,7 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
   });
   const { build, compiled, board } = built;
   if (protocol === 'eembc') {
-    await deployEembc(built, Number.isFinite(cases) ? Math.max(0, cases) : 3, opts, io);
+    await deployEembc(built, cases, opts, io);
     return;
   }
   if (!opts.json) io.err(`built ${build.elf}; starting ${board.qemu ? `QEMU (${board.qemu.machine})` : `the board on ${opts.port}`}`);
@@ -47,8 +65,9 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
     if (session.info.model.hash !== compiled.hash.slice(0, 16)) {
       throw new MismatchError(`the device runs model ${session.info.model.name} (${session.info.model.hash}), not the one just built (${compiled.hash.slice(0, 16)}): was the upload skipped?`);
     }
-    const check = await checkAgainstReference(session.client, compiled.prepared, Number.isFinite(cases) ? Math.max(0, cases) : 3);
+    const check = cases > 0 ? await checkAgainstReference(session.client, compiled.prepared, cases) : undefined;
     const latency = await measureLatency(session.client, board);
+    const failed = check && check.matched !== check.cases ? checkFailure(check) : undefined;
     const report = {
       model: compiled.graph.name,
       board: board.name,
@@ -60,8 +79,11 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
       arenaLowerBound: compiled.plan.lowerBound,
       sections: build.sections,
       latency: { unit: latency.unit, perInference: latency.perInference, ms: latency.ms, clockHz: board.clockHz, runs: latency.runs },
-      check: { cases: check.cases, matched: check.matched, mismatches: check.mismatches },
+      // No check object at all when nothing was checked: a zero-case "check" would read as a pass.
+      ...(check ? { check: { cases: check.cases, matched: check.matched, mismatches: check.mismatches } } : {}),
       elf: build.elf,
+      // A failed check is the command's error: in the one JSON document a script reads.
+      ...(failed ? { error: { code: failed.code, message: failed.message } } : {}),
     };
     if (opts.json) io.out(JSON.stringify(report, null, 2));
     else {
@@ -73,19 +95,22 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
           [
             [`latency (${latency.unit})`, num(latency.perInference), `per inference, median of ${latency.runs.length} after 1 warm-up`],
             ['latency (ms)', latency.ms.toFixed(3), `at ${num(board.clockHz / 1e6)} MHz${latency.unit === 'instructions' ? ', one instruction per cycle' : ''}`],
-            ['check', `${check.matched}/${check.cases}`, 'random inputs bit-exact with the reference interpreter'],
+            check ? ['check', `${check.matched}/${check.cases}`, 'random inputs bit-exact with the reference interpreter'] : ['check', 'not checked', NOT_CHECKED_NOTE],
             ...sizeRows(build, compiled.plan.arenaBytes),
           ],
         ),
       );
     }
-    if (check.matched !== check.cases) {
-      const m = check.mismatches[0];
-      throw new MismatchError(`${check.cases - check.matched} of ${check.cases} cases differ from the reference interpreter (first: case ${m.case}, output ${m.output}, byte ${m.byte}: expected ${m.expected}, got ${m.got})`);
-    }
+    if (!check) io.err(`warning: not checked: ${NOT_CHECKED_NOTE}`);
+    if (failed) throw failed;
   } finally {
     await session.close();
   }
+}
+
+function checkFailure(check: CheckResult): MismatchError {
+  const m = check.mismatches[0];
+  return new MismatchError(`${check.cases - check.matched} of ${check.cases} cases differ from the reference interpreter (first: case ${m.case}, output ${m.output}, byte ${m.byte}: expected ${m.expected}, got ${m.got})`);
 }
 
 /** deploy --protocol eembc: the MLPerf Tiny / EnergyRunner DUT firmware, driven the way the runner does. */
@@ -94,6 +119,8 @@ async function deployEembc(built: BuiltFirmware, cases: number, opts: DeployOpti
   const target = await openEembcTarget(board, build.elf, sessionOptionsFromCli(opts, opts.json ? undefined : (l) => io.err(l)));
   try {
     const r = await eembcReport(target.client, compiled.prepared, { cases });
+    const check = cases > 0 ? r.check : undefined;
+    const failed = check && check.matched !== check.cases ? new MismatchError(`${check.cases - check.matched} of ${check.cases} EEMBC accuracy-mode cases differ from the reference interpreter`) : undefined;
     const report = {
       model: compiled.graph.name,
       board: board.name,
@@ -104,7 +131,8 @@ async function deployEembc(built: BuiltFirmware, cases: number, opts: DeployOpti
       ramBytes: build.ramBytes,
       arenaBytes: compiled.plan.arenaBytes,
       latency: { unit: 'us', perInference: r.latency.perInferenceUs, ms: r.latency.ms, runs: r.latency.runs, warmups: r.latency.warmups },
-      check: r.check,
+      ...(check ? { check } : {}),
+      ...(failed ? { error: { code: failed.code, message: failed.message } } : {}),
     };
     if (opts.json) io.out(JSON.stringify(report, null, 2));
     else {
@@ -114,13 +142,14 @@ async function deployEembc(built: BuiltFirmware, cases: number, opts: DeployOpti
           [{ header: 'measure' }, { header: 'value', align: 'right' }, { header: 'note' }],
           [
             ['latency (ms)', r.latency.ms.toFixed(3), `m-lap-us stamps, ${r.latency.runs} runs after ${r.latency.warmups} warm-up`],
-            ['check', `${r.check.matched}/${r.check.cases}`, 'accuracy mode, bit-exact with the reference interpreter'],
+            check ? ['check', `${check.matched}/${check.cases}`, 'accuracy mode, bit-exact with the reference interpreter'] : ['check', 'not checked', NOT_CHECKED_NOTE],
             ...sizeRows(build, compiled.plan.arenaBytes),
           ],
         ),
       );
     }
-    if (r.check.matched !== r.check.cases) throw new MismatchError(`${r.check.cases - r.check.matched} of ${r.check.cases} EEMBC accuracy-mode cases differ from the reference interpreter`);
+    if (!check) io.err(`warning: not checked: ${NOT_CHECKED_NOTE}`);
+    if (failed) throw failed;
   } finally {
     await target.close();
   }

@@ -4,8 +4,10 @@
  *   [--out DIR] [--os] [--force] [--port P] [--flash-port P] [--no-flash] [--json] [--no-progress]`
  *
  * Classification accuracy (top-1, top-5), confusion matrix and latency of a model over a labelled
- * dataset. Samples are scaled/normalized as given, laid out as the model input (NHWC; ONNX models
- * are imported NHWC, so images are fed NHWC) and quantized for int8 inputs. A progress bar (rate,
+ * dataset. Samples are laid out as the model input (NHWC; ONNX models are imported NHWC, so images
+ * are fed NHWC) and follow the rule shared with `run` and `quantize` (src/data/feed-rule.ts):
+ * samples of the input's own dtype without --scale/--mean/--std are fed byte for byte; float and
+ * uint8 samples are scaled/normalized as given and quantized for a quantized input. A progress bar (rate,
  * ETA, running top-1) goes to stderr when it is a terminal; Ctrl-C stops early and reports what
  * was measured.
  *
@@ -16,7 +18,6 @@
  * (instructions under QEMU, cycles on hardware) and in ms at the board's clock; every output is
  * also compared with the reference interpreter's (`agreement`).
  */
-import { writeFile } from 'node:fs/promises';
 import { unitsToMs, loadBoard, type Board } from '../../build/board.js';
 import { openDataset, type Dataset } from '../../data/dataset.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';
@@ -30,6 +31,7 @@ import { createHostRunner, createHostWorkerRunner, type Runner } from '../../eva
 import type { Tensor, TensorData } from '../../ir/types.js';
 import { elementCount, tensorDataBytes, tensorDataFromBytes } from '../../ir/types.js';
 import { formatNpy } from '../../io/npy.js';
+import { checkOutputFiles, writeOutputFile } from '../../io/output-file.js';
 import type { CliIO } from '../io.js';
 import { processIO } from '../io.js';
 import { num, renderTable } from '../table.js';
@@ -61,7 +63,7 @@ export interface EvalOptions {
   out?: string;
   /** Board: optimize for size (-Os). */
   os?: boolean;
-  /** Board: overwrite a project directory holding files tinyml did not write. */
+  /** Overwrite an existing --save-outputs file (never the data), and a board project directory holding files tinyml did not write. */
   force?: boolean;
   /** Board: serial port of a physical board's link. */
   port?: string;
@@ -159,6 +161,7 @@ function indexedSamples(dataset: Dataset, preprocess: (raw: Float32Array) => Ten
     source: dataset.source,
     count: dataset.count,
     sampleShape: dataset.sampleShape,
+    dtype: dataset.dtype,
     labels: dataset.labels,
     sample(i: number): Float32Array {
       current = i;
@@ -188,14 +191,14 @@ function recording(runner: Runner, indexOf: WeakMap<object, number>, sink: Map<n
   };
 }
 
-async function writeOutputs(path: string, output: Tensor, rows: Map<number, TensorData>): Promise<void> {
+async function writeOutputs(path: string, output: Tensor, rows: Map<number, TensorData>, force: boolean): Promise<void> {
   const order = [...rows.keys()].sort((a, b) => a - b);
   const first = rows.get(order[0] ?? -1);
   const rowBytes = first ? first.byteLength : 0;
   const all = new Uint8Array(rowBytes * order.length);
   order.forEach((i, k) => all.set(tensorDataBytes(rows.get(i)!), k * rowBytes));
   const shape = [order.length, ...(output.shape.length > 0 ? output.shape : [1])];
-  await writeFile(path, formatNpy({ dtype: output.dtype, shape, data: tensorDataFromBytes(output.dtype, all) }));
+  await writeOutputFile({ path, option: '--save-outputs' }, formatNpy({ dtype: output.dtype, shape, data: tensorDataFromBytes(output.dtype, all) }), force);
 }
 
 export async function evalCommand(modelPath: string, opts: EvalOptions, io: CliIO, deps: EvalDeps = {}): Promise<EvalCommandResult> {
@@ -206,6 +209,10 @@ export async function evalCommand(modelPath: string, opts: EvalOptions, io: CliI
   const jobs = parseJobs(opts.jobs);
   const pre = parsePreprocessOptions(opts);
   if (opts.saveOutputs !== undefined && !/\.npy$/i.test(opts.saveOutputs)) throw new InputError(`--save-outputs must name a .npy file, got '${opts.saveOutputs}'`);
+  if (opts.saveOutputs !== undefined) {
+    const reads = [modelPath, opts.data, ...(opts.labels !== undefined ? [opts.labels] : [])];
+    await checkOutputFiles([{ path: opts.saveOutputs, option: '--save-outputs' }], reads, opts.force ?? false);
+  }
   const graph = await loadModelForEval(modelPath);
   if (graph.inputs.length !== 1) throw new InputError(`${graph.name} has ${graph.inputs.length} inputs; tinyml eval supports single-input models`);
   const input = graph.tensors[graph.inputs[0]];
@@ -213,7 +220,7 @@ export async function evalCommand(modelPath: string, opts: EvalOptions, io: CliI
   const classes = elementCount(output.shape);
   if (classes < 2) throw new InputError(`${graph.name}: output '${output.name}' has ${classes} value(s); eval needs class scores`);
   const opened = await openDataset({ data: opts.data, labels: opts.labels, dataKey: opts.dataKey, labelsKey: opts.labelsKey });
-  const indexed = indexedSamples(opened, makePreprocessor(pre, input, opened.sampleShape));
+  const indexed = indexedSamples(opened, makePreprocessor(pre, input, opened));
   const { dataset, preprocess } = indexed;
 
   const controller = new AbortController();
@@ -287,7 +294,7 @@ export async function evalCommand(modelPath: string, opts: EvalOptions, io: CliI
     await Promise.all(runners.map((r) => r.close?.()));
   }
 
-  if (opts.saveOutputs) await writeOutputs(opts.saveOutputs, output, rows);
+  if (opts.saveOutputs) await writeOutputs(opts.saveOutputs, output, rows, opts.force ?? false);
   const agreement = board ? (mergeAgreement(boardRunners.map((r) => r.agreement)) ?? null) : null;
   const l = evaluated.latency;
   const latencyMs = board && l ? { min: unitsToMs(board, l.min), median: unitsToMs(board, l.median), p99: unitsToMs(board, l.p99), mean: unitsToMs(board, l.mean) } : null;

@@ -16,7 +16,8 @@ import { basename, dirname, extname, join } from 'node:path';
 import { NPZ_DATA_KEYS } from '../../data/dataset.js';
 import { isZip, numAt, parseArrayFile, parseNpz, readBytes, type NumArray } from '../../data/formats.js';
 import { makePreprocessor, parsePreprocessOptions } from '../../data/preprocess.js';
-import { InputError, WouldOverwriteError } from '../../errors.js';
+import { InputError } from '../../errors.js';
+import { checkOutputFiles } from '../../io/output-file.js';
 import type { Graph } from '../../ir/types.js';
 import { loadOnnxModel } from '../../onnx/index.js';
 import { formatReport, quantizeGraph, reportJson, type QuantizationReport, type QuantizeOptions } from '../../quantize/index.js';
@@ -140,9 +141,7 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
   const limit = positiveInt(opts.calibLimit, '--calib-limit', DEFAULT_CALIB_LIMIT);
   const pre = parsePreprocessOptions(opts);
   const outPath = opts.out ?? defaultOutPath(modelPath);
-  if (!opts.force && (await exists(outPath))) {
-    throw new WouldOverwriteError(`${outPath} already exists; give --force to overwrite it or --out to write elsewhere`);
-  }
+  await checkOutputFiles([{ path: outPath, option: '--out' }], [modelPath, opts.calib], opts.force ?? false);
 
   const graph = await loadFloatModel(modelPath);
   if (graph.inputs.length !== 1) {
@@ -151,7 +150,7 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
   const input = graph.tensors[graph.inputs[0]];
   const arr = await readCalibrationArray(opts.calib, opts.calibKey);
   const sampleShape = arr.shape.slice(1);
-  const preprocess = makePreprocessor(pre, input, sampleShape);
+  const preprocess = makePreprocessor(pre, input, { sampleShape, dtype: arr.dtype, source: opts.calib });
   const count = Math.min(limit, arr.shape[0]);
   const size = sampleShape.reduce((a, b) => a * b, 1);
   const samples = [];

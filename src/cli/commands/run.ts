@@ -1,16 +1,21 @@
 /**
- * `tinyml run MODEL --input FILE... [--output FILE...] [--board B]`: one inference with the
- * reference interpreter on the host, or with the generated firmware on a board.
+ * `tinyml run MODEL --input FILE... [--output FILE...] [--board B] [--json]`: one inference with
+ * the reference interpreter on the host, or with the generated firmware on a board (then also
+ * its latency, the INVOKE's own timer reading). `--json` prints inputs and outputs (name, shape,
+ * dtype, values) and, on a board, the latency.
  */
 import { InputError } from '../../errors.js';
 import { prepareGraph, runGraph } from '../../interp/interpreter.js';
 import { tensorDataFromBytes } from '../../ir/types.js';
-import type { TensorData } from '../../ir/types.js';
-import { formatTensor, readTensorFile, writeTensorFile } from '../../io/tensor-file.js';
+import type { Tensor, TensorData } from '../../ir/types.js';
+import { checkOutputFormat, encodeTensorFile, formatTensor, readTensorFile } from '../../io/tensor-file.js';
+import { checkOutputFiles, writeOutputFile, type OutputFile } from '../../io/output-file.js';
+import { ticksToUnits, unitsToMs } from '../../build/board.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';
 import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
-import { inferOnDevice } from '../../deploy/verify.js';
+import { inferOnce } from '../../deploy/verify.js';
 import type { CliIO } from '../io.js';
+import { num } from '../table.js';
 import { loadModel } from '../load-model.js';
 
 export interface RunOptions {
@@ -18,11 +23,39 @@ export interface RunOptions {
   output?: string[];
   board?: string;
   out?: string;
+  /** Overwrite existing --output files (never an input), and a --out directory tinyml did not write. */
   force?: boolean;
   port?: string;
   flashPort?: string;
   /** false with --no-flash */
   flash?: boolean;
+  json?: boolean;
+}
+
+/** A board run's latency: the INVOKE's timer reading in the board's unit, and in ms at its clock. */
+export interface RunLatency {
+  unit: string;
+  value: number;
+  ms: number;
+  clockHz: number;
+}
+
+/** Values as JSON numbers (int64 through Number; non-finite floats become null, as JSON.stringify does). */
+function jsonValues(data: TensorData): number[] {
+  return Array.from(data as ArrayLike<number | bigint>, (v) => Number(v));
+}
+
+function tensorJson(t: Tensor, data: TensorData, file: string | undefined): Record<string, unknown> {
+  const perTensor = t.quant && t.quant.scale.length === 1 && t.dtype !== 'float32';
+  return {
+    name: t.name,
+    shape: t.shape,
+    dtype: t.dtype,
+    ...(file ? { file } : {}),
+    ...(perTensor ? { scale: t.quant!.scale[0], zeroPoint: t.quant!.zeroPoint[0] } : {}),
+    values: jsonValues(data),
+    ...(perTensor ? { dequantized: jsonValues(data).map((v) => (v - t.quant!.zeroPoint[0]) * t.quant!.scale[0]) } : {}),
+  };
 }
 
 export async function runCommand(modelPath: string, opts: RunOptions, io: CliIO): Promise<void> {
@@ -35,22 +68,42 @@ export async function runCommand(modelPath: string, opts: RunOptions, io: CliIO)
   const outputTensors = graph.outputs.map((i) => graph.tensors[i]);
   const files = opts.output ?? [];
   if (files.length > outputTensors.length) throw new InputError(`${graph.name} has ${outputTensors.length} output(s), got ${files.length} --output files`);
+  const outFiles: OutputFile[] = files.map((path) => ({ path, option: '--output' }));
+  await checkOutputFiles(outFiles, [modelPath, ...opts.input], opts.force ?? false);
+  files.forEach(checkOutputFormat);
   const inputs = await Promise.all(opts.input.map((f, k) => readTensorFile(f, inputTensors[k])));
 
+  const onHost = !opts.board || opts.board === 'host';
   let outputs: TensorData[];
-  if (!opts.board || opts.board === 'host') outputs = runGraph(prepareGraph(graph), inputs);
+  let latency: RunLatency | undefined;
+  if (onHost) outputs = runGraph(prepareGraph(graph), inputs);
   else {
-    const built = await buildModelFirmware(modelPath, { board: opts.board, graph, ...(opts.out ? { outDir: opts.out } : {}), force: opts.force ?? false });
-    const session = await openTargetSession(built.board, built.build.elf, sessionOptionsFromCli(opts, (l) => io.err(l)));
+    const built = await buildModelFirmware(modelPath, { board: opts.board!, graph, ...(opts.out ? { outDir: opts.out } : {}), force: opts.force ?? false });
+    const board = built.board;
+    const session = await openTargetSession(board, built.build.elf, sessionOptionsFromCli(opts, (l) => io.err(l)));
     try {
-      const raw = await inferOnDevice(session.client, inputs);
-      outputs = raw.map((bytes, k) => tensorDataFromBytes(outputTensors[k].dtype, bytes));
+      const r = await inferOnce(session.client, inputs.map((d) => new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
+      outputs = r.outputs.map((bytes, k) => tensorDataFromBytes(outputTensors[k].dtype, bytes));
+      const units = Math.round(ticksToUnits(board, r.ticks));
+      latency = { unit: board.timer.latencyUnit, value: units, ms: unitsToMs(board, units), clockHz: board.clockHz };
     } finally {
       await session.close();
     }
   }
   for (let k = 0; k < outputTensors.length; k++) {
-    if (files[k]) await writeTensorFile(files[k], outputTensors[k], outputs[k]);
-    else io.out(formatTensor(outputTensors[k], outputs[k]));
+    if (files[k]) await writeOutputFile(outFiles[k], encodeTensorFile(files[k], outputTensors[k], outputs[k]), opts.force ?? false);
+    else if (!opts.json) io.out(formatTensor(outputTensors[k], outputs[k]));
+  }
+  if (opts.json) {
+    const report = {
+      model: graph.name,
+      board: onHost ? 'host' : opts.board,
+      inputs: inputTensors.map((t, k) => tensorJson(t, inputs[k], opts.input[k])),
+      outputs: outputTensors.map((t, k) => tensorJson(t, outputs[k], files[k])),
+      ...(latency ? { latency } : {}),
+    };
+    io.out(JSON.stringify(report, null, 2));
+  } else if (latency) {
+    io.out(`latency: ${num(latency.value)} ${latency.unit} (${latency.ms.toFixed(3)} ms at ${num(latency.clockHz / 1e6)} MHz${latency.unit === 'instructions' ? ', one instruction per cycle' : ''})`);
   }
 }
