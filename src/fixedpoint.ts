@@ -70,10 +70,30 @@ export function multiplyByQuantizedMultiplierGreaterThanOne(x: number, quantized
 }
 
 /**
+ * The domain of TFLite's int64 MultiplyByQuantizedMultiplier (its DCHECKs): shift in
+ * [-31, 7], multiplier >= 0, -2^47 <= x < 2^47. Inside it the C arithmetic (round = 1 << (14 -
+ * shift), x * reduced_multiplier) stays far from int64 overflow; outside it the C code shifts by
+ * a negative count (shift >= 15) or overflows a signed 64-bit product, which is undefined
+ * behaviour, so no host result could be "the" firmware's. The 16x8 ops' prepare refuses layers
+ * that could leave it (src/ops/requant64-limits.ts).
+ */
+export const MBQM64_MIN_SHIFT = -31;
+export const MBQM64_MAX_SHIFT = 7;
+export const MBQM64_X_LIMIT = 2n ** 47n;
+
+/**
  * TFLite's int64-accumulator MultiplyByQuantizedMultiplier used by the 16x8 kernels: rounds the
- * multiplier to Q15 and does a single rounding shift. Returns an int32 (truncated like C's cast).
+ * multiplier to Q15 and does a single rounding shift. Returns an int32 truncated like C's cast
+ * (GCC defines the narrowing as modulo 2^32). Throws RangeError outside TFLite's domain (see
+ * MBQM64_*), where the C twin tinyml_mbqm64 has undefined behaviour.
  */
 export function multiplyByQuantizedMultiplier64(x: bigint, quantizedMultiplier: number, shift: number): number {
+  if (!(shift >= MBQM64_MIN_SHIFT && shift <= MBQM64_MAX_SHIFT) || !(quantizedMultiplier >= 0) || x >= MBQM64_X_LIMIT || x < -MBQM64_X_LIMIT) {
+    throw new RangeError(
+      `multiplyByQuantizedMultiplier64(${x}, ${quantizedMultiplier}, ${shift}) outside TFLite's domain ` +
+        `(shift in [${MBQM64_MIN_SHIFT}, ${MBQM64_MAX_SHIFT}], multiplier >= 0, |x| < 2^47)`,
+    );
+  }
   const reduced = quantizedMultiplier < 0x7fff0000 ? (quantizedMultiplier + (1 << 15)) >> 16 : 0x7fff;
   const totalShift = 15 - shift;
   const round = 1n << BigInt(totalShift - 1);

@@ -38,7 +38,15 @@ TINYML_INLINE int32_t tinyml_mbqm(int32_t x, int32_t multiplier, int shift) {
   return tinyml_rdbpot(tinyml_srdhm(shifted, multiplier), right_shift);
 }
 
-/* The 16x8 kernels' 64-bit accumulator variant: Q15-rounded multiplier, single rounding. */
+/*
+ * The 16x8 kernels' 64-bit accumulator variant: Q15-rounded multiplier, single rounding.
+ * Defined only in TFLite's domain: multiplier >= 0, shift in [-31, 7], -2^47 <= x < 2^47. Then
+ * total_shift is 8..46 (a shift of 15 or more would make round's shift count negative) and
+ * |x * reduced| < 2^62 (beyond 2^47 the signed product can overflow). No check here: the 16x8
+ * ops' prepare (src/ops/requant64-limits.ts) refuses any layer whose constants or worst-case
+ * accumulator could leave the domain. The final narrowing keeps the low 32 bits (GCC's
+ * definition), as the host's BigInt.asIntN(32) does.
+ */
 TINYML_INLINE int32_t tinyml_mbqm64(int64_t x, int32_t multiplier, int shift) {
   const int32_t reduced = multiplier < 0x7FFF0000 ? ((multiplier + (1 << 15)) >> 16) : 0x7FFF;
   const int total_shift = 15 - shift;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { PreparedGraph } from '../interp/interpreter.js';
 import type { Tensor } from '../ir/types.js';
 import { DTYPE_BYTES, describeOp, elementCount } from '../ir/types.js';
-import type { TargetInfo } from '../ops/op-def.js';
+import type { OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 import { HOST_TARGET } from '../ops/op-def.js';
 import type { MemoryPlan } from '../plan/memory-plan.js';
 import { emitLayer } from './select-kernel.js';
@@ -33,6 +33,8 @@ export interface GenerateOptions {
   hash: string;
   /** The core to generate for; selects optimized kernels where one applies. Default: portable. */
   target?: TargetInfo;
+  /** Flash or speed where kernels have the choice (default 'speed'). */
+  optimize?: OptimizeGoal;
 }
 
 function tensorInfo(t: Tensor, offset: number) {
@@ -83,7 +85,7 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     });
     const outputs = op.outputs.map((i) => arenaPtr(graph.tensors[i], true));
     const constants = op.inputs.map((i) => (i >= 0 ? graph.tensors[i].data : undefined));
-    const em = emitLayer(step, { inputs, outputs }, { prefix: `l${k}`, target: options.target ?? HOST_TARGET, constants });
+    const em = emitLayer(step, { inputs, outputs }, { prefix: `l${k}`, target: options.target ?? HOST_TARGET, optimize: options.optimize ?? 'speed', constants });
     em.includes.forEach((h) => includes.add(h));
     em.kernels.forEach((c) => kernels.add(c));
     if (em.decls.trim()) decls.push(em.decls);

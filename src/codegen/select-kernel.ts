@@ -7,13 +7,14 @@
 import { UnsupportedOpError } from '../errors.js';
 import type { OpType } from '../ir/attrs.js';
 import type { PreparedStep } from '../interp/interpreter.js';
-import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../ops/op-def.js';
+import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 
 export interface KernelVariant {
   /** Short name shown in reports, e.g. "conv2d_1x1_s8_dsp". */
   name: string;
   op: OpType;
-  accepts(params: unknown, target: TargetInfo): boolean;
+  /** Whether the variant takes this layer; with optimize 'size', only if that costs no flash. */
+  accepts(params: unknown, target: TargetInfo, optimize?: OptimizeGoal): boolean;
   emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission;
 }
 
@@ -24,12 +25,12 @@ export function registerKernelVariants(variants: KernelVariant[]): void {
 }
 
 /** Which kernel a step lowers to for `target`: a variant's name, or "portable". */
-export function selectedKernelName(step: PreparedStep, target: TargetInfo): string {
-  return VARIANTS.find((v) => v.op === step.op.type && v.accepts(step.params, target))?.name ?? 'portable';
+export function selectedKernelName(step: PreparedStep, target: TargetInfo, optimize: OptimizeGoal = 'speed'): string {
+  return VARIANTS.find((v) => v.op === step.op.type && v.accepts(step.params, target, optimize))?.name ?? 'portable';
 }
 
 export function emitLayer(step: PreparedStep, names: EmitNames, ctx: EmitContext & { target: TargetInfo }): CEmission {
-  const variant = VARIANTS.find((v) => v.op === step.op.type && v.accepts(step.params, ctx.target));
+  const variant = VARIANTS.find((v) => v.op === step.op.type && v.accepts(step.params, ctx.target, ctx.optimize));
   if (variant) return variant.emitC(step.params, names, ctx);
   if (!step.def.emitC) throw new UnsupportedOpError(`op #${step.op.index} ${step.op.type}: no C kernel for this op`);
   return step.def.emitC(step.params, names, ctx);

@@ -10,7 +10,7 @@ import { generateModelC } from '../codegen/generate-model.js';
 import type { PreparedGraph } from '../interp/interpreter.js';
 import { prepareGraph } from '../interp/interpreter.js';
 import type { Graph } from '../ir/types.js';
-import type { TargetInfo } from '../ops/op-def.js';
+import type { OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 import { HOST_TARGET } from '../ops/op-def.js';
 import type { MemoryPlan } from '../plan/memory-plan.js';
 import { planMemory } from '../plan/memory-plan.js';
@@ -25,6 +25,7 @@ export interface CompiledModel {
   plan: MemoryPlan;
   generated: GeneratedModel;
   target: TargetInfo;
+  optimize: OptimizeGoal;
 }
 
 /** Cores with the DSP extension (SMLAD, SXTB16, SSAT...). */
@@ -35,7 +36,7 @@ export function targetForCore(core: string): TargetInfo {
   return { core, dsp: DSP_CORES.has(core), mve: MVE_CORES.has(core) };
 }
 
-export async function compileModel(modelPath: string, options: { target?: TargetInfo; graph?: Graph } = {}): Promise<CompiledModel> {
+export async function compileModel(modelPath: string, options: { target?: TargetInfo; graph?: Graph; optimize?: OptimizeGoal } = {}): Promise<CompiledModel> {
   let bytes: Buffer;
   try {
     bytes = await readFile(modelPath);
@@ -47,6 +48,7 @@ export async function compileModel(modelPath: string, options: { target?: Target
   const target = options.target ?? HOST_TARGET;
   const prepared = prepareGraph(graph);
   const plan = planMemory(graph);
-  const generated = generateModelC(prepared, plan, { hash, target });
-  return { modelPath, hash, graph, prepared, plan, generated, target };
+  const optimize = options.optimize ?? 'speed';
+  const generated = generateModelC(prepared, plan, { hash, target, optimize });
+  return { modelPath, hash, graph, prepared, plan, generated, target, optimize };
 }

@@ -11,6 +11,7 @@ import { buildFirmware } from '../build/compile.js';
 import type { FirmwareProject, FirmwareProtocol } from '../build/project.js';
 import { writeFirmwareProject } from '../build/project.js';
 import type { Graph } from '../ir/types.js';
+import type { OptimizeGoal } from '../ops/op-def.js';
 import { eembcModelVersion } from '../serial/eembc-client.js';
 import type { CompiledModel } from './compile-model.js';
 import { compileModel, targetForCore } from './compile-model.js';
@@ -20,7 +21,13 @@ export interface FirmwareOptions {
   /** Project directory (default: tinyml-out/<model>-<board> under the current directory). */
   outDir?: string;
   force?: boolean;
+  /** Compiler optimization level (default: -Os when optimizing for size, else -O2). */
   opt?: OptLevel;
+  /**
+   * Flash or speed: 'size' also turns off weight pre-expansion and lookup tables in the kernels.
+   * Default: 'size' when opt is -Os, else 'speed'.
+   */
+  optimize?: OptimizeGoal;
   /** Build with per-layer timing (PROFILE command). */
   profile?: boolean;
   /** Extra preprocessor defines for the firmware build. */
@@ -47,7 +54,9 @@ export function defaultOutDir(modelPath: string, board: string): string {
 export async function buildModelFirmware(modelPath: string, options: FirmwareOptions): Promise<BuiltFirmware> {
   const board = loadBoard(options.board);
   const target = options.portable ? { core: board.core, dsp: false, mve: false } : targetForCore(board.core);
-  const compiled = await compileModel(modelPath, { target, ...(options.graph ? { graph: options.graph } : {}) });
+  const optimize = options.optimize ?? (options.opt === '-Os' ? 'size' : 'speed');
+  const opt = options.opt ?? (optimize === 'size' ? '-Os' : '-O2');
+  const compiled = await compileModel(modelPath, { target, optimize, ...(options.graph ? { graph: options.graph } : {}) });
   const project = await writeFirmwareProject({
     outDir: options.outDir ?? defaultOutDir(modelPath, board.name),
     board,
@@ -57,7 +66,7 @@ export async function buildModelFirmware(modelPath: string, options: FirmwareOpt
     ...(options.defines || options.protocol === 'eembc' ? { defines: eembcDefines(options, compiled.graph.name) } : {}),
     ...(options.protocol ? { protocol: options.protocol } : {}),
   });
-  const build = await buildFirmware(project.dir, { ...(options.opt ? { opt: options.opt } : {}), profile: options.profile ?? false });
+  const build = await buildFirmware(project.dir, { opt, profile: options.profile ?? false });
   return { compiled, board, project, build };
 }
 

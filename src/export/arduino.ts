@@ -24,6 +24,7 @@ import { firmwareDir, templatesDir } from '../build/paths.js';
 import { cFloat } from '../codegen/c-literals.js';
 import { packageVersion } from '../codegen/templates.js';
 import type { CompiledModel } from '../deploy/compile-model.js';
+import type { OptimizeGoal } from '../ops/op-def.js';
 import { compileModel, targetForCore } from '../deploy/compile-model.js';
 import { InputError } from '../errors.js';
 import { DTYPE_BYTES, elementCount } from '../ir/types.js';
@@ -40,6 +41,8 @@ export interface ArduinoExportOptions {
   name?: string;
   /** Core to generate for (default cortex-m4, the Nano 33 BLE's); the C is portable either way. */
   core?: string;
+  /** Kernel layouts for speed (default) or flash size (see build --optimize). */
+  optimize?: OptimizeGoal;
 }
 
 export interface ArduinoExport {
@@ -78,7 +81,7 @@ export async function exportArduinoLibrary(modelPath: string, options: ArduinoEx
   if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(libName)) {
     throw new InputError(`library name '${libName}' must start with a letter and hold only letters, digits and '_' (at most 63 characters)`);
   }
-  const compiled = await compileModel(modelPath, { target: targetForCore(options.core ?? 'cortex-m4') });
+  const compiled = await compileModel(modelPath, { target: targetForCore(options.core ?? 'cortex-m4'), optimize: options.optimize ?? 'speed' });
   const { graph, generated, plan } = compiled;
   const header = `${libName}.h`;
   const sketchName = id;

@@ -17,6 +17,7 @@ import {
   roundHalfAwayFromZero,
 } from '../fixedpoint.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
+import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
@@ -1126,6 +1127,12 @@ function conv2dPrepare(ctx: OpContext<'CONV_2D'>): Conv2DParams {
   const oq = tensorQuant(ctx, output, 'output');
   const scales = filterScales(ctx, filter, 0, g.outputDepth);
   const m = convMultipliers(iq.scale, scales, oq.scale);
+  if (kind === 'int16' && accumulator === 'int64') {
+    // OHWI weights: each output channel's taps are contiguous. The 16x8 kernel has no input offset.
+    const taps = g.filterHeight * g.filterWidth * g.filterInputDepth;
+    const totals = maxAbsAccumulators({ weights: filter, bias, channels: g.outputDepth, taps, index: (c, k) => c * taps + k, inputOffset: 0, weightsOffset: 0 });
+    checkRequant64Limits(ctx, m.multiplier, m.shift, scales.length > 1, totals);
+  }
   const r = quantizedActivationRange(activation, kind, oq.scale, oq.zeroPoint);
   return {
     ...g,

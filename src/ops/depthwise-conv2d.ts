@@ -43,6 +43,7 @@ import {
   type QuantKind,
 } from './conv2d.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
+import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 
 export interface DepthwiseConv2DGeometry {
   batches: number;
@@ -150,6 +151,12 @@ function prepare(ctx: OpContext<'DEPTHWISE_CONV_2D'>): DepthwiseConv2DParams {
   const oq = tensorQuant(ctx, output, 'output');
   const scales = filterScales(ctx, filter, 3, g.outputDepth);
   const m = convMultipliers(iq.scale, scales, oq.scale);
+  if (kind === 'int16') {
+    // [1, H, W, C] weights: channel c's taps are strided by the channel count. No input offset in 16x8.
+    const channels = g.outputDepth;
+    const totals = maxAbsAccumulators({ weights: filter, bias, channels, taps: g.filterHeight * g.filterWidth, index: (c, k) => k * channels + c, inputOffset: 0, weightsOffset: 0 });
+    checkRequant64Limits(ctx, m.multiplier, m.shift, scales.length > 1, totals);
+  }
   const r = quantizedActivationRange(activation, kind, oq.scale, oq.zeroPoint);
   return {
     ...g,

@@ -43,6 +43,7 @@ import {
   type QuantKind,
 } from './conv2d.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
+import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 
 export interface FullyConnectedGeometry {
   /** Rows: input elements / inputDepth. */
@@ -126,6 +127,20 @@ function prepare(ctx: OpContext<'FULLY_CONNECTED'>): FullyConnectedParams {
     const q = quantizeMultiplier(product / Math.fround(oq.scale));
     multiplier = [q.multiplier];
     shift = [q.shift];
+  }
+  if (kind === 'int16' && accumulator === 'int64') {
+    // TFLM's 16x8 fully connected applies the input (and per-tensor weights) offsets.
+    const depth = g.inputDepth;
+    const totals = maxAbsAccumulators({
+      weights,
+      bias,
+      channels: g.outputDepth,
+      taps: depth,
+      index: (c, k) => c * depth + k,
+      inputOffset: zeroPointOffset(iq.zeroPoint),
+      weightsOffset: perChannel ? 0 : zeroPointOffset(weights.quant?.zeroPoint[0] ?? 0),
+    });
+    checkRequant64Limits(ctx, multiplier, shift, perChannel, totals);
   }
   const r = quantizedActivationRange(activation, kind, oq.scale, oq.zeroPoint);
   return {

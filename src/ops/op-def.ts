@@ -75,11 +75,20 @@ export interface TargetInfo {
 
 export const HOST_TARGET: TargetInfo = { core: 'host', dsp: false, mve: false };
 
+/**
+ * What generated code favours where flash and speed conflict: 'speed' (the default) may store
+ * weights pre-expanded or lookup tables in flash to save instructions; 'size' takes the
+ * smallest layouts and kernels.
+ */
+export type OptimizeGoal = 'speed' | 'size';
+
 export interface EmitContext {
   /** Unique C identifier prefix for this op's file-scope declarations, e.g. "op3". */
   prefix: string;
   /** The core the code is generated for (portable kernels ignore it). */
   target?: TargetInfo;
+  /** Flash or speed where an emitter has the choice (default 'speed'). */
+  optimize?: OptimizeGoal;
   /**
    * Contents of constant inputs, by input position (undefined for activations), for emitters
    * that lay weights out offline for their kernel. An emitter that does so declares its own

@@ -32,6 +32,7 @@ import {
   type QuantKind,
 } from './conv2d.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
+import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 
 export interface TransposeConvGeometry {
   batches: number;
@@ -162,6 +163,12 @@ function prepare(ctx: OpContext<'TRANSPOSE_CONV'>): TransposeConvParams {
   const oq = tensorQuant(ctx, output, 'output');
   const scales = filterScales(ctx, filter, 0, g.outputDepth);
   const m = convMultipliers(iq.scale, scales, oq.scale);
+  if (kind === 'int16') {
+    // Each output sums every weight of its channel at most once (OHWI, taps contiguous); no input offset in 16x8.
+    const taps = g.filterHeight * g.filterWidth * g.inputDepth;
+    const totals = maxAbsAccumulators({ weights: filter, bias, channels: g.outputDepth, taps, index: (c, k) => c * taps + k, inputOffset: 0, weightsOffset: 0 });
+    checkRequant64Limits(ctx, m.multiplier, m.shift, scales.length > 1, totals);
+  }
   const r = quantizedActivationRange(activation, kind, oq.scale, oq.zeroPoint);
   return {
     ...g,

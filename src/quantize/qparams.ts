@@ -168,11 +168,18 @@ export function quantizeWeights(
 const INT32_MAX = 2147483647;
 
 /**
- * Smallest weight scale per channel that keeps round(bias / (inputScale * weightScale)) inside
- * int32 (int8 ops). The 16x8 int64 bias never overflows in practice.
+ * The largest |quantized bias| of a 16x8 op: TFLite's int64 requantization takes |acc + bias|
+ * < 2^47 (src/ops/requant64-limits.ts); 2^46 leaves the other half to the weights' sum.
  */
-export function minWeightScalesForBias(bias: Float32Array, inputScale: number, perChannel: boolean): number[] {
-  const need = (b: number): number => Math.abs(b) / (inputScale * (INT32_MAX - 1));
+export const INT64_BIAS_LIMIT = 2 ** 46;
+
+/**
+ * Smallest weight scale per channel that keeps round(bias / (inputScale * weightScale)) within
+ * `limit`: int32 for int8 ops, INT64_BIAS_LIMIT for 16x8 ops (reached only by a huge bias over
+ * tiny weights).
+ */
+export function minWeightScalesForBias(bias: Float32Array, inputScale: number, perChannel: boolean, limit = INT32_MAX - 1): number[] {
+  const need = (b: number): number => Math.abs(b) / (inputScale * limit);
   if (!perChannel) {
     let m = 0;
     for (let i = 0; i < bias.length; i++) m = Math.max(m, need(bias[i]));

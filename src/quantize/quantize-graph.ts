@@ -19,6 +19,7 @@ import { accumulateProbe, makeProbe, probeMeanError, type BiasErrorProbe } from 
 import { calibrate, checkSamples, type CalibrationSample } from './calibrate.js';
 import {
   asymmetricQParams,
+  INT64_BIAS_LIMIT,
   minWeightScalesForBias,
   quantization,
   quantizeBias,
@@ -476,7 +477,7 @@ function buildQuantizedGraph(
         bias ??= new Float32Array(probe.channels);
         for (let c = 0; c < bias.length; c++) bias[c] -= err[c];
       }
-      const minScales = bias && p === 'int8' ? minWeightScalesForBias(bias, inScale, wq.axis !== undefined) : undefined;
+      const minScales = bias ? minWeightScalesForBias(bias, inScale, wq.axis !== undefined, p === 'int8' ? undefined : INT64_BIAS_LIMIT) : undefined;
       const qw = quantizeWeights(wq.float, wTensor.shape, wq.axis, minScales);
       inputs[rule.weights] = constSlot(op.inputs[rule.weights], {
         name: wTensor.name,

@@ -178,6 +178,23 @@ describe('16x8 (int16 activations)', () => {
     runGraph(prepareGraph(q), [quantizeInput(q.tensors[q.inputs[0]], samples[0][0] as Float32Array)]);
   });
 
+  it('keeps int64 biases within the 2^47 the 16x8 requantization takes (a channel of near-zero weights)', () => {
+    const r = rng(9);
+    const b = new GraphBuilder('tiny');
+    const x = b.input([1, 4, 4, 2], 'x');
+    const wv = randomFloats(3 * 2 * 2 * 2, r, -0.5, 0.5);
+    for (let i = 8; i < 16; i++) wv[i] = 1e-12 * (i - 11.5); // channel 1: weights of ~1e-12
+    const w = b.constant([3, 2, 2, 2], wv, 'w');
+    const bias = b.constant([3], Float32Array.from([0.1, 0.5, -0.2]), 'bias');
+    const y = b.op('CONV_2D', [x, w, bias], [1, 3, 3, 3], conv(1, 'VALID', 'NONE'), 'conv');
+    const tg = b.build([y]);
+    const { graph: q } = quantizeGraph(tg, samplesFor(tg, 8, 5), { int16: true, evaluate: 0 });
+    const qb = byName(q, 'bias');
+    expect(qb.dtype).toBe('int64');
+    for (const v of qb.data as BigInt64Array) expect(v < 0n ? -v : v).toBeLessThanOrEqual(2n ** 46n);
+    expect(() => prepareGraph(q)).not.toThrow();
+  });
+
   it('rejects unknown layers', () => {
     expect(() => quantizeGraph(g, samples, { int16: ['nope'] })).toThrow(InputError);
     expect(() => quantizeGraph(g, samples, { int16: [99] })).toThrow(/out of range/);

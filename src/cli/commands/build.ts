@@ -1,6 +1,7 @@
-/** `tinyml build MODEL --board B [--out DIR] [--os] [--force]`: a firmware project, built. */
+/** `tinyml build MODEL --board B [--out DIR] [--optimize speed|size] [--os] [--force]`: a firmware project, built. */
 import type { BuildResult } from '../../build/compile.js';
 import type { FirmwareProtocol } from '../../build/project.js';
+import type { OptimizeGoal } from '../../ops/op-def.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';
 import { InputError } from '../../errors.js';
 import type { CliIO } from '../io.js';
@@ -9,6 +10,7 @@ import { num, renderTable } from '../table.js';
 export interface BuildCommandOptions {
   board: string;
   out?: string;
+  optimize?: string;
   os?: boolean;
   force?: boolean;
   profile?: boolean;
@@ -21,6 +23,23 @@ export function parseProtocol(value: string | undefined): FirmwareProtocol | und
   if (value === undefined) return undefined;
   if (value !== 'tinyml' && value !== 'eembc') throw new InputError(`--protocol must be tinyml or eembc, not '${value}'`);
   return value;
+}
+
+/**
+ * --optimize (speed or size) and --os, checked: --os is --optimize size (-Os and the smallest
+ * kernel layouts), so it cannot go with --optimize speed. Default speed.
+ */
+export function parseOptimize(value: string | undefined, os: boolean | undefined): OptimizeGoal {
+  if (value !== undefined && value !== 'speed' && value !== 'size') {
+    throw new InputError(`--optimize must be speed or size, not '${value}'`);
+  }
+  if (os && value === 'speed') throw new InputError('--os means --optimize size; it cannot be combined with --optimize speed');
+  return os ? 'size' : (value ?? 'speed');
+}
+
+/** Compiler level and kernel choice for an --optimize goal (-Os for size, -O2 for speed). */
+export function optimizeOptions(goal: OptimizeGoal): { optimize: OptimizeGoal; opt: '-Os' | '-O2' } {
+  return { optimize: goal, opt: goal === 'size' ? '-Os' : '-O2' };
 }
 
 export function sizeRows(build: BuildResult, arenaBytes: number): string[][] {
@@ -42,7 +61,7 @@ export async function buildCommand(modelPath: string, opts: BuildCommandOptions,
     board: opts.board,
     ...(opts.out ? { outDir: opts.out } : {}),
     force: opts.force ?? false,
-    opt: opts.os ? '-Os' : '-O2',
+    ...optimizeOptions(parseOptimize(opts.optimize, opts.os)),
     profile: opts.profile ?? false,
     ...(opts.protocol ? { protocol: parseProtocol(opts.protocol) } : {}),
   });
@@ -55,6 +74,7 @@ export async function buildCommand(modelPath: string, opts: BuildCommandOptions,
           board: built.board.name,
           dir: project.dir,
           elf: build.elf,
+          optimize: compiled.optimize,
           opt: build.opt,
           sections: build.sections,
           flashBytes: build.flashBytes,
@@ -69,7 +89,7 @@ export async function buildCommand(modelPath: string, opts: BuildCommandOptions,
     );
     return;
   }
-  io.out(`built ${compiled.graph.name} for ${built.board.name} (${build.opt}) in ${project.dir}`);
+  io.out(`built ${compiled.graph.name} for ${built.board.name} (optimized for ${compiled.optimize}, ${build.opt}) in ${project.dir}`);
   io.out(`firmware: ${build.elf}`);
   io.out('');
   io.out(renderTable([{ header: 'section' }, { header: 'bytes', align: 'right' }, { header: 'where' }], sizeRows(build, compiled.plan.arenaBytes)));

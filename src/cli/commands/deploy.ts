@@ -8,13 +8,14 @@ import { buildModelFirmware } from '../../deploy/firmware.js';
 import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
 import type { CliIO } from '../io.js';
 import { num, renderTable } from '../table.js';
-import { parseProtocol, sizeRows } from './build.js';
+import { optimizeOptions, parseOptimize, parseProtocol, sizeRows } from './build.js';
 import type { BuiltFirmware } from '../../deploy/firmware.js';
 import { eembcReport, openEembcTarget } from '../../serial/eembc-client.js';
 
 export interface DeployOptions {
   board: string;
   out?: string;
+  optimize?: string;
   os?: boolean;
   force?: boolean;
   check?: string;
@@ -51,7 +52,7 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
     board: opts.board,
     ...(opts.out ? { outDir: opts.out } : {}),
     force: opts.force ?? false,
-    opt: opts.os ? '-Os' : '-O2',
+    ...optimizeOptions(parseOptimize(opts.optimize, opts.os)),
     ...(protocol ? { protocol } : {}),
   });
   const { build, compiled, board } = built;
@@ -72,6 +73,7 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
       model: compiled.graph.name,
       board: board.name,
       core: board.core,
+      optimize: compiled.optimize,
       opt: build.opt,
       flashBytes: build.flashBytes,
       ramBytes: build.ramBytes,
@@ -87,7 +89,7 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
     };
     if (opts.json) io.out(JSON.stringify(report, null, 2));
     else {
-      io.out(`${report.model} on ${board.name} (${board.core}, ${build.opt})`);
+      io.out(`${report.model} on ${board.name} (${board.core}, optimized for ${compiled.optimize}, ${build.opt})`);
       io.out('');
       io.out(
         renderTable(

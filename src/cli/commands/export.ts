@@ -1,10 +1,11 @@
 /**
- * `tinyml export MODEL --arduino [--out DIR] [--name NAME] [--force] [--json]`: the generated
+ * `tinyml export MODEL --arduino [--out DIR] [--name NAME] [--optimize speed|size] [--force] [--json]`: the generated
  * model as an Arduino library with an example sketch (see src/export/arduino.ts).
  */
 import { exportArduinoLibrary } from '../../export/arduino.js';
 import { InputError } from '../../errors.js';
 import type { CliIO } from '../io.js';
+import { parseOptimize } from './build.js';
 
 export interface ExportOptions {
   /** Export as an Arduino library (the only format so far; required). */
@@ -13,6 +14,8 @@ export interface ExportOptions {
   out?: string;
   /** Library name (default tinyml_<model>). */
   name?: string;
+  /** 'speed' (default) or 'size': kernel layouts (the Arduino IDE picks the compiler flags). */
+  optimize?: string;
   /** Overwrite a folder that holds files tinyml did not write. */
   force?: boolean;
   json?: boolean;
@@ -23,6 +26,7 @@ export async function exportCommand(modelPath: string, opts: ExportOptions, io: 
   const r = await exportArduinoLibrary(modelPath, {
     ...(opts.out ? { outDir: opts.out } : {}),
     ...(opts.name ? { name: opts.name } : {}),
+    optimize: parseOptimize(opts.optimize, false),
     force: opts.force ?? false,
   });
   const sketch = `examples/${r.sketchName}/${r.sketchName}.ino`;
@@ -32,6 +36,7 @@ export async function exportCommand(modelPath: string, opts: ExportOptions, io: 
         {
           model: r.compiled.graph.name,
           format: 'arduino',
+          optimize: r.compiled.optimize,
           dir: r.dir,
           library: r.libName,
           header: r.header,

@@ -1,5 +1,5 @@
 /**
- * `tinyml profile MODEL --board B [--out DIR] [--os] [--force] [--port P] [--flash-port P] [--no-flash]
+ * `tinyml profile MODEL --board B [--out DIR] [--optimize speed|size] [--os] [--force] [--port P] [--flash-port P] [--no-flash]
  *   [--seed N] [--json]`:
  * builds the firmware with per-layer timing hooks, runs one inference on the target with the
  * PROFILE command, and reports each layer's time (in the board's unit and ms), its share of the
@@ -11,13 +11,16 @@ import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-se
 import { MismatchError } from '../../errors.js';
 import { bar, profileOnTarget, type ProfileReport } from '../../profile/profile.js';
 import type { CliIO } from '../io.js';
+import { optimizeOptions, parseOptimize } from './build.js';
 import { num, renderTable, shapeText } from '../table.js';
 
 export interface ProfileCommandOptions {
   board: string;
   /** Firmware project directory (default tinyml-out/<model>-<board>). */
   out?: string;
-  /** Optimize for size (-Os) instead of speed (-O2). */
+  /** 'speed' (default) or 'size' (see build --optimize). */
+  optimize?: string;
+  /** Optimize for size (-Os and the smallest kernel layouts) instead of speed (-O2). */
   os?: boolean;
   force?: boolean;
   /** Serial port of a physical board's link. */
@@ -91,7 +94,7 @@ export async function profileCommand(modelPath: string, opts: ProfileCommandOpti
     board: opts.board,
     ...(opts.out ? { outDir: opts.out } : {}),
     force: opts.force ?? false,
-    opt: opts.os ? '-Os' : '-O2',
+    ...optimizeOptions(parseOptimize(opts.optimize, opts.os)),
     profile: true,
   });
   const { build, compiled, board } = built;
@@ -106,7 +109,7 @@ export async function profileCommand(modelPath: string, opts: ProfileCommandOpti
   } finally {
     await session.close();
   }
-  if (opts.json) io.out(JSON.stringify({ ...report, opt: build.opt, elf: build.elf }, null, 2));
+  if (opts.json) io.out(JSON.stringify({ ...report, optimize: compiled.optimize, opt: build.opt, elf: build.elf }, null, 2));
   else io.out(renderProfile(report, opts.barWidth));
   return report;
 }

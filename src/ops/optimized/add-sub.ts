@@ -8,12 +8,13 @@ import type { KernelVariant } from '../../codegen/select-kernel.js';
 import { roundingDivideByPOT, saturatingRoundingDoublingHighMul } from '../../fixedpoint.js';
 import type { OpType } from '../../ir/attrs.js';
 import type { AddSubParams, AddSubQuantParams } from '../add-sub.js';
-import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
+import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import { cArray, cStruct, dspTarget, modeSuffix, planRequant } from './common.js';
 
-function accepts(params: unknown, target: TargetInfo): boolean {
+/** Not when optimizing for size: the two tables take 2 KB of flash per layer. */
+function accepts(params: unknown, target: TargetInfo, optimize?: OptimizeGoal): boolean {
   const p = params as AddSubParams;
-  return dspTarget(target) && p.kind === 'int8' && !p.broadcast;
+  return dspTarget(target) && optimize !== 'size' && p.kind === 'int8' && !p.broadcast;
 }
 
 /** Rescaled input value for every byte, indexed by the unsigned byte (as the kernel reads it). */

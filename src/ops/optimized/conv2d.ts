@@ -36,6 +36,7 @@ export function convScratchBytes(p: Conv2DQuantParams): number {
 /**
  * Output pixels from which a layer's weights are stored pre-expanded to int16 (twice their flash,
  * about 15% fewer instructions in the inner loop): layers that reuse each weight many times.
+ * Never when optimizing for size.
  */
 export const CONV_W16_MIN_PIXELS = 96;
 
@@ -90,7 +91,7 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   for (let c = 0; c < n; c++) w.set(weights.subarray(c * k, (c + 1) * k), c * k4 * 4);
   const pre = ctx.prefix;
   const scratch = scratchFor(ctx as EmitContext & { scratch?: string }, convScratchBytes(p));
-  const w16 = p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS;
+  const w16 = ctx.optimize !== 'size' && p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS;
   const decls = [
     w16 ? cArray('int16_t', `${pre}_w`, convW16Layout(w, n, k4)) : cArray('int8_t', `${pre}_w`, w),
     cArray('int32_t', `${pre}_bias`, plan.bias),

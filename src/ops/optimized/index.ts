@@ -8,7 +8,7 @@ import type { OpType } from '../../ir/attrs.js';
 import type { DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
 import type { FullyConnectedQuantParams } from '../fully-connected.js';
 import type { Conv2DQuantParams } from '../conv2d.js';
-import type { TargetInfo } from '../op-def.js';
+import type { OptimizeGoal, TargetInfo } from '../op-def.js';
 import { addDspVariant, subDspVariant } from './add-sub.js';
 import { conv2dDspVariant, convScratchBytes } from './conv2d.js';
 import { depthwiseConv2dDspVariant, dwAsConv, dwScratchBytes } from './depthwise-conv2d.js';
@@ -24,8 +24,8 @@ registerKernelVariants(DSP_VARIANTS);
  * expression, word aligned) in the EmitContext. Without that, the variants share one static
  * buffer in tinyml_invoke.
  */
-export function dspScratchBytes(op: OpType, params: unknown, target: TargetInfo): number {
-  const variant = DSP_VARIANTS.find((v) => v.op === op && v.accepts(params, target));
+export function dspScratchBytes(op: OpType, params: unknown, target: TargetInfo, optimize?: OptimizeGoal): number {
+  const variant = DSP_VARIANTS.find((v) => v.op === op && v.accepts(params, target, optimize));
   if (!variant) return 0;
   switch (op) {
     case 'CONV_2D':
