@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireHostCompiler } from '../helpers/tools.js';
 import { describe, expect, it } from 'vitest';
 import { INT32_MAX, INT32_MIN } from '../../src/fixedpoint.js';
 import {
@@ -96,7 +97,7 @@ function runC(body: string): number[] {
   try {
     const src = join(dir, 't.c');
     writeFileSync(src, `#include <stdio.h>\n#include "tinyml_gemmlowp.h"\nint main(void) {\n${body}\n  return 0;\n}\n`);
-    execFileSync('gcc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR, '-o', join(dir, 'a.out'), src]);
+    execFileSync(requireHostCompiler('gcc'), ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR, '-o', join(dir, 'a.out'), src]);
     return execFileSync(join(dir, 'a.out'), { maxBuffer: 1 << 26 }).toString().trim().split('\n').map(Number);
   } finally {
     rmSync(dir, { recursive: true, force: true });

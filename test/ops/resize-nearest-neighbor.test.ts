@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireHostCompiler } from '../helpers/tools.js';
 import { describe, expect, it } from 'vitest';
 import { GraphError, UnsupportedOpError } from '../../src/errors.js';
 import type { DType, TensorData } from '../../src/ir/types.js';
@@ -106,7 +107,7 @@ int main(void) {
     const dir = mkdtempSync(join(tmpdir(), 'tinyml-rnn-'));
     try {
       writeFileSync(join(dir, 'nn.c'), src);
-      execFileSync('gcc', ['-std=c99', '-O0', '-ffp-contract=off', '-o', join(dir, 'nn'), join(dir, 'nn.c'), '-lm']);
+      execFileSync(requireHostCompiler('gcc'), ['-std=c99', '-O0', '-ffp-contract=off', '-o', join(dir, 'nn'), join(dir, 'nn.c'), '-lm']);
       const lines = execFileSync(join(dir, 'nn'), { maxBuffer: 1 << 24 }).toString().trim().split('\n').map(Number);
       const ours: number[] = [];
       for (let inSize = 1; inSize <= 40; inSize++)
