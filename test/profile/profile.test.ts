@@ -12,7 +12,7 @@ import { summarizeModel } from '../../src/analysis/summary.js';
 import { buildModelFirmware } from '../../src/deploy/firmware.js';
 import { openTargetSession } from '../../src/deploy/target-session.js';
 import { measureLatency } from '../../src/deploy/verify.js';
-import { loadModel } from '../../src/cli/load-model.js';
+import { loadModel } from '../../src/model-file/load-model.js';
 import { bar, type ProfileReport } from '../../src/profile/profile.js';
 import { makeTempDir } from '../fixtures/stub-model/index.js';
 import { sharedPath } from '../helpers/shared.js';

@@ -4,7 +4,7 @@ import type { FirmwareProtocol } from '../../build/project.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';
 import { InputError } from '../../errors.js';
 import type { CliIO } from '../io.js';
-import { num, renderTable } from '../table.js';
+import { num, renderTable } from '../../text/table.js';
 
 export interface BuildCommandOptions {
   board: string;

@@ -11,7 +11,7 @@ import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-se
 import { MismatchError } from '../../errors.js';
 import { bar, profileOnTarget, type ProfileReport } from '../../profile/profile.js';
 import type { CliIO } from '../io.js';
-import { num, renderTable, shapeText } from '../table.js';
+import { num, renderTable, shapeText } from '../../text/table.js';
 
 export interface ProfileCommandOptions {
   board: string;

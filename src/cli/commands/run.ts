@@ -11,7 +11,7 @@ import { buildModelFirmware } from '../../deploy/firmware.js';
 import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
 import { inferOnDevice } from '../../deploy/verify.js';
 import type { CliIO } from '../io.js';
-import { loadModel } from '../load-model.js';
+import { loadModel } from '../../model-file/load-model.js';
 
 export interface RunOptions {
   input: string[];
