@@ -26,6 +26,15 @@ module.exports = {
       from: { path: '^src/ir/' },
       to: { pathNot: ['^src/ir/', '^src/errors\\.ts$'], dependencyTypesNot: ['core'] },
     },
+    {
+      name: 'processes-through-execa',
+      severity: 'error',
+      comment:
+        'Processes start with execa: tools that run to completion (make, objcopy, bossac) where they are used, ' +
+        'and long-running ones behind a link (QEMU) only in src/link/process-group.ts, which never leaves one behind.',
+      from: {},
+      to: { dependencyTypes: ['core'], path: '^(node:)?child_process$' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
