@@ -299,6 +299,9 @@ export class DeviceClient {
           },
         };
       });
+      // The reply can be rejected before it is awaited (the link's target dies while the write
+      // below is in progress); it is awaited just after, so that rejection is not unhandled.
+      replyPromise.catch(() => undefined);
       try {
         await this.write(lastFrame);
       } catch (err) {
