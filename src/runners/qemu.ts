@@ -13,8 +13,6 @@ import { connectDevice, type DeviceClient } from '../serial/client.js';
 import { connectEembc, type EembcClient } from '../serial/eembc-client.js';
 import type { DeviceInfo } from '../serial/protocol.js';
 
-export { qemuArgs } from '../link/qemu.js';
-
 export interface QemuOptions extends QemuLinkOptions {
   /** How long to wait for the firmware's first INFO reply, ms (default 5000). */
   bootTimeoutMs?: number;
