@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../codegen/templates.js';
 import { TinymlError } from '../errors.js';
 import { tensorDataFromBytes } from '../ir/types.js';
-import { num, renderTable } from '../cli/table.js';
+import { num, renderTable } from '../text/table.js';
 import { buildModelFirmware } from '../deploy/firmware.js';
 import { openTargetSession } from '../deploy/target-session.js';
 import { inferOnDevice, measureLatency } from '../deploy/verify.js';

@@ -14,7 +14,7 @@ import type { OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 import { HOST_TARGET } from '../ops/op-def.js';
 import type { MemoryPlan } from '../plan/memory-plan.js';
 import { planMemory } from '../plan/memory-plan.js';
-import { loadModel } from '../cli/load-model.js';
+import { loadModel } from '../model-file/load-model.js';
 
 export interface CompiledModel {
   modelPath: string;

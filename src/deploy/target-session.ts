@@ -1,16 +1,15 @@
 /**
- * A running target: QEMU for emulated boards (the UART on a pseudo-terminal), or a physical
- * board on a serial port. Either way the caller gets the same DeviceClient. A physical board
- * with a "flasher" in its board.json (e.g. nano33: bossac) is programmed first.
+ * A running target, whichever the board: a link (link/: QEMU for emulated boards; for a physical
+ * board its serial port, after flashing it when its board.json has a "flasher", e.g. nano33:
+ * bossac) with a protocol client on it. openTargetSession() speaks tinyml's framed protocol,
+ * openEembcTarget() the EEMBC DUT protocol.
  */
 import type { Board } from '../build/board.js';
-import { InputError } from '../errors.js';
-import type { FlashOptions } from '../flash/index.js';
-import { checkLinkPort, flashFirmware } from '../flash/index.js';
-import { sleep } from '../flash/ports.js';
-import { startQemu } from '../runners/qemu.js';
+import { openBoardLink, type LinkOptions } from '../link/board.js';
+import { attachDeviceClient, attachEembcClient } from '../runners/qemu.js';
 import type { DeviceClient } from '../serial/client.js';
-import { openSerialDevice } from '../serial/client.js';
+import { connectDevice } from '../serial/client.js';
+import { connectEembc, type EembcClient } from '../serial/eembc-client.js';
 import type { DeviceInfo } from '../serial/protocol.js';
 
 export interface TargetSession {
@@ -22,53 +21,61 @@ export interface TargetSession {
   close(): Promise<void>;
 }
 
-export interface SessionOptions {
-  /** Serial port of a physical board's link (required for boards without a "qemu" section). */
-  port?: string;
-  baud?: number;
+export interface SessionOptions extends LinkOptions {
+  /** Per-attempt request timeout of the protocol client, ms. */
   timeoutMs?: number;
-  /**
-   * Program a physical board that has a "flasher" in board.json with `elf` before connecting
-   * (default true). False: the board already runs the firmware.
-   */
-  flash?: boolean;
-  /** The board's USB port for the flasher (default: $TINYML_FLASH_PORT, else found by USB ID). */
-  flashPort?: string;
-  /** Progress messages (flashing). */
-  log?: (line: string) => void;
-  /** Flasher options and injected dependencies (tests). */
-  flashOptions?: FlashOptions;
-  /** Replaces flashFirmware (tests). */
-  flasher?: (board: Board, elf: string, options: FlashOptions) => Promise<unknown>;
-  /** Pause between flashing and connecting while the board restarts, ms (default 1500). */
-  bootDelayMs?: number;
 }
 
 export async function openTargetSession(board: Board, elf: string, options: SessionOptions = {}): Promise<TargetSession> {
-  if (board.qemu) {
-    const s = await startQemu({ board, elf, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+  const link = await openBoardLink(board, elf, options);
+  const timeout = options.timeoutMs ? { timeoutMs: options.timeoutMs } : {};
+  if (link.kind === 'qemu') {
+    const s = await attachDeviceClient(link, timeout);
     return { client: s.client, info: s.info, board, port: s.ptyPath, close: () => s.close() };
   }
-  if (!options.port) {
-    const pins = board.uart.pins ? ` (the USB-serial adapter on its ${board.uart.pins.tx} TX / ${board.uart.pins.rx} RX pins)` : '';
-    throw new InputError(`board ${board.name} is a physical board: give its serial port${pins} with --port`);
-  }
-  if (board.flasher && options.flash !== false) {
-    await checkLinkPort(board, options.port, options.flashOptions?.listPorts);
-    const flashPort = options.flashPort ?? process.env.TINYML_FLASH_PORT;
-    await (options.flasher ?? flashFirmware)(board, elf, {
-      ...options.flashOptions,
-      ...(flashPort ? { port: flashPort } : {}),
-      ...(options.log ? { log: options.log } : {}),
-    });
-    await (options.flashOptions?.sleep ?? sleep)(options.bootDelayMs ?? 1500);
-  }
-  const client = await openSerialDevice(options.port, options.baud ?? board.uart.baud, options.timeoutMs ? { timeoutMs: options.timeoutMs } : {});
+  const client = connectDevice(link, timeout);
+  const close = async (): Promise<void> => {
+    await client.close();
+    await link.close();
+  };
   try {
     const info = await client.info();
-    return { client, info, board, port: options.port, close: () => client.close() };
+    return { client, info, board, port: link.name, close };
   } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+export interface EembcTarget {
+  client: EembcClient;
+  board: Board;
+  /** Where the link is: a pty under QEMU, or the serial port. */
+  port: string;
+  /** m-name content from the handshake. */
+  name: string;
+  close(): Promise<void>;
+}
+
+/** Boots (QEMU) or flashes and connects (a physical board, as openTargetSession) EEMBC-protocol firmware. */
+export async function openEembcTarget(board: Board, elf: string, options: SessionOptions = {}): Promise<EembcTarget> {
+  const link = await openBoardLink(board, elf, options);
+  const timeout = options.timeoutMs ? { timeoutMs: options.timeoutMs } : {};
+  if (link.kind === 'qemu') {
+    const s = await attachEembcClient(link, timeout);
+    return { client: s.client, board, port: s.ptyPath, name: s.name, close: () => s.close() };
+  }
+  const client = connectEembc(link, timeout);
+  const close = async (): Promise<void> => {
     await client.close();
+    await link.close();
+  };
+  try {
+    await client.handshake(10_000);
+    const name = await client.name();
+    return { client, board, port: link.name, name, close };
+  } catch (e) {
+    await close();
     throw e;
   }
 }

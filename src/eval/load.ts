@@ -5,7 +5,7 @@
  */
 import { access } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { loadModel } from '../cli/load-model.js';
+import { loadModel } from '../model-file/load-model.js';
 import { InputError } from '../errors.js';
 import type { Graph } from '../ir/types.js';
 import { loadOnnxModel } from '../onnx/index.js';

@@ -1,7 +1,7 @@
 /**
  * Programming physical boards. board.json's "flasher" says how; today the only kind is bossac
- * (Arduino boards with a SAM-BA bootloader on USB, e.g. the Nano 33 BLE). openTargetSession()
- * calls flashFirmware() for such boards before it opens the serial link.
+ * (Arduino boards with a SAM-BA bootloader on USB, e.g. the Nano 33 BLE). openBoardLink()
+ * (link/board.ts) calls flashFirmware() for such boards before it opens the serial link.
  */
 import type { Board } from '../build/board.js';
 import { InputError } from '../errors.js';

@@ -5,7 +5,7 @@
 import { InputError } from '../errors.js';
 import type { Graph, Op, TensorData } from '../ir/types.js';
 import { DTYPE_BYTES, allocTensorData, elementCount } from '../ir/types.js';
-import { inferShapes, validateGraph } from '../ir/validate.js';
+import { inferShapes, validateGraph } from '../passes/validate.js';
 import type { AnyOpDef } from '../ops/op-def.js';
 import { getOpDef, opContext } from '../ops/registry.js';
 

@@ -1,18 +1,23 @@
 /**
- * Structural validation and shape inference over the IR. Every problem names the op by index,
- * type and output tensor so a user can find it in Netron.
+ * Structural validation of the IR: tensor indices in range, every activation produced before it
+ * is read, every graph output produced. It knows no op: what an op type means (whether tinyml
+ * supports it, its shape rule) is checked above the IR, in passes/validate.ts, through `checkOp`.
+ * Every problem names the op by index, type and output tensor so a user can find it in Netron.
  */
 import { GraphError } from '../errors.js';
-import { getOpDef, opContext } from '../ops/registry.js';
 import type { Graph, Op } from './types.js';
 import { describeOp } from './types.js';
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+export interface StructureCheckOptions {
+  /**
+   * Called for each op once its own indices are known to be valid and before its inputs are
+   * checked for availability, so a caller's op-level error comes in the same order as before.
+   */
+  checkOp?: (op: Op) => void;
 }
 
-/** Checks indices, execution order (every activation is produced before it is read) and op support. */
-export function validateGraph(graph: Graph): void {
+/** Checks indices and execution order (every activation is produced before it is read). */
+export function validateStructure(graph: Graph, options: StructureCheckOptions = {}): void {
   const n = graph.tensors.length;
   const checkIndex = (i: number, where: string): void => {
     if (!Number.isInteger(i) || i >= n || i < -1) throw new GraphError(`${where} refers to tensor ${i}, but the graph has ${n} tensors`);
@@ -29,7 +34,7 @@ export function validateGraph(graph: Graph): void {
       checkIndex(i, `${describeOp(graph, op)} output ${k}`);
       if (i < 0) throw new GraphError(`${describeOp(graph, op)} output ${k} is missing`);
     });
-    getOpDef(graph, op); // throws UnsupportedOpError naming the op
+    options.checkOp?.(op);
     op.inputs.forEach((i, k) => {
       if (i >= 0 && !available.has(i)) {
         throw new GraphError(`${describeOp(graph, op)} input ${k} reads tensor ${i} '${graph.tensors[i].name}', which no earlier op produces and which is not a graph input or constant`);
@@ -40,25 +45,4 @@ export function validateGraph(graph: Graph): void {
   graph.outputs.forEach((i) => {
     if (!available.has(i)) throw new GraphError(`graph output tensor ${i} '${graph.tensors[i].name}' is never produced`);
   });
-}
-
-/**
- * Runs every op's shape rule. With `update`, writes inferred output shapes into a copy of the
- * graph (for graphs built by passes); otherwise checks them against the declared shapes.
- */
-export function inferShapes(graph: Graph, options: { update?: boolean } = {}): Graph {
-  const g: Graph = options.update ? { ...graph, tensors: graph.tensors.map((t) => ({ ...t })) } : graph;
-  for (const op of g.ops) {
-    const def = getOpDef(g, op);
-    const ctx = opContext(g, op);
-    const shapes = def.inferShapes(ctx);
-    shapes.forEach((shape, k) => {
-      const t = g.tensors[op.outputs[k]];
-      if (options.update) t.shape = shape;
-      else if (!sameShape(t.shape, shape)) {
-        throw new GraphError(`${describeOp(g, op as Op)}: output ${k} is declared [${t.shape.join(', ')}] but the op computes [${shape.join(', ')}]`);
-      }
-    });
-  }
-  return g;
 }

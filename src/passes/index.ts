@@ -10,7 +10,7 @@
  * 6. `removeIdentityOps`, then shape inference (`inferShapes(graph, { update: true })`).
  */
 import type { Graph } from '../ir/types.js';
-import { inferShapes } from '../ir/validate.js';
+import { inferShapes } from './validate.js';
 import { foldBatchNorm } from './batchnorm-fold.js';
 import { constantFold } from './constant-fold.js';
 import { fuseActivations } from './fuse-activations.js';

@@ -18,7 +18,7 @@ import { prepareGraph, runGraph } from '../interp/interpreter.js';
 import type { OpType } from '../ir/attrs.js';
 import type { Graph, TensorData } from '../ir/types.js';
 import { allocTensorData, elementCount } from '../ir/types.js';
-import { renderTable, type Column } from '../cli/table.js';
+import { renderTable, type Column } from '../text/table.js';
 import { forEachActivation, type CalibrationSample } from './calibrate.js';
 import { dequantizeValues, quantizeValues, type ActivationDType, type Range } from './qparams.js';
 import type { CalibrationMethod } from './ranges.js';

@@ -1,7 +1,7 @@
 /**
  * DeviceClient: the host side of the tinyml serial protocol over any Node Duplex stream, so the
- * same code drives a USB serial port (SerialPort), the pseudo-terminal of a QEMU board and an
- * in-memory mock.
+ * same code drives any link (link/: a USB serial port, the pseudo-terminal of a QEMU board) and
+ * an in-memory mock.
  *
  * Requests go one at a time. Each attempt gets a fresh sequence number and a timeout; a reply
  * counts only if it carries that sequence number and a valid CRC, so a late reply to an earlier
@@ -11,6 +11,8 @@
  */
 import type { Duplex } from 'node:stream';
 import { DeviceError, InputError } from '../errors.js';
+import type { Link } from '../link/link.js';
+import { openSerialLink } from '../link/serial-port.js';
 import { encodeFrame, type Frame, FrameDecoder, MAX_PAYLOAD } from './frame.js';
 import {
   type DeviceInfo,
@@ -297,6 +299,9 @@ export class DeviceClient {
           },
         };
       });
+      // The reply can be rejected before it is awaited (the link's target dies while the write
+      // below is in progress); it is awaited just after, so that rejection is not unhandled.
+      replyPromise.catch(() => undefined);
       try {
         await this.write(lastFrame);
       } catch (err) {
@@ -409,12 +414,19 @@ export class DeviceClient {
   }
 }
 
+/**
+ * A client over `link`: named after it, and when the target behind the link goes away (QEMU
+ * exited), pending and later requests fail with the link's explanation. close() releases the
+ * stream only; the link's owner closes the link.
+ */
+export function connectDevice(link: Link, options: Omit<DeviceClientOptions, 'portName' | 'explainStreamEnd'> = {}): DeviceClient {
+  const explain = link.explainEnd?.bind(link);
+  const client = new DeviceClient(link.stream, { ...options, portName: link.name, ...(explain ? { explainStreamEnd: explain } : {}) });
+  link.onLost?.((why) => client.abort(why));
+  return client;
+}
+
 /** Opens a real serial port (e.g. '/dev/ttyACM0') and returns a client for it. */
 export async function openSerialDevice(path: string, baudRate = 115200, options: Omit<DeviceClientOptions, 'portName'> = {}): Promise<DeviceClient> {
-  const { SerialPort } = await import('serialport');
-  const port = new SerialPort({ path, baudRate, autoOpen: false });
-  await new Promise<void>((resolve, reject) =>
-    port.open((err) => (err ? reject(new DeviceError(`cannot open serial port ${path}: ${err.message}`, { cause: err })) : resolve())),
-  );
-  return new DeviceClient(port, { ...options, portName: path });
+  return connectDevice(await openSerialLink(path, baudRate), options);
 }

@@ -14,16 +14,10 @@ import { randomInputs } from '../../src/deploy/verify.js';
 import { DeviceError, InputError } from '../../src/errors.js';
 import { runGraph } from '../../src/interp/interpreter.js';
 import { tensorDataFromBytes } from '../../src/ir/types.js';
-import {
-  eembcCheckAgainstReference,
-  eembcModelVersion,
-  eembcReport,
-  openEembcTarget,
-  inputBytes,
-  resultsToOutputs,
-  startEembcQemu,
-  type EembcQemuSession,
-} from '../../src/serial/eembc-client.js';
+import { openEembcTarget } from '../../src/deploy/target-session.js';
+import { eembcCheckAgainstReference, eembcReport } from '../../src/deploy/verify-eembc.js';
+import { startEembcQemu, type EembcQemuSession } from '../../src/runners/qemu.js';
+import { eembcModelVersion, inputBytes, resultsToOutputs } from '../../src/serial/eembc-client.js';
 import { makeTempDir, stubModelFiles } from '../fixtures/stub-model/index.js';
 import { goldenModels } from '../helpers/golden.js';
 

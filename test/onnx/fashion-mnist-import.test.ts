@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
 import type { Graph } from '../../src/ir/types.js';
-import { inferShapes, validateGraph } from '../../src/ir/validate.js';
+import { inferShapes, validateGraph } from '../../src/passes/validate.js';
 import { importOnnxFile } from '../../src/onnx/index.js';
 import { prepareForInference } from '../../src/passes/index.js';
 import { openDataset } from '../../src/data/dataset.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ModelFormatError, UnsupportedOpError } from '../../src/errors.js';
 import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
 import type { Graph } from '../../src/ir/types.js';
-import { inferShapes, validateGraph } from '../../src/ir/validate.js';
+import { inferShapes, validateGraph } from '../../src/passes/validate.js';
 import { importOnnx } from '../../src/onnx/import.js';
 import { prepareForInference } from '../../src/passes/index.js';
 import {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
 import type { Graph, TensorData } from '../../src/ir/types.js';
-import { validateGraph } from '../../src/ir/validate.js';
+import { validateGraph } from '../../src/passes/validate.js';
 import { constantFold, dequantizeConstants, foldBatchNorm, foldQdq, fuseActivations, prepareForInference, removeIdentityOps } from '../../src/passes/index.js';
 import { CONV_ATTRS, GraphBuilder, maxRelError, perTensor, seeded } from './graph-builder.js';
 

@@ -14,6 +14,7 @@ import { buildModelFirmware } from '../../src/deploy/firmware.js';
 import { openTargetSession } from '../../src/deploy/target-session.js';
 import { measureLatency } from '../../src/deploy/verify.js';
 import { importTfliteFile } from '../../src/tflite/import.js';
+import { loadModel } from '../../src/model-file/load-model.js';
 import { bar, type ProfileReport } from '../../src/profile/profile.js';
 import { makeTempDir } from '../fixtures/stub-model/index.js';
 import { macsFromShapes } from '../helpers/macs.js';

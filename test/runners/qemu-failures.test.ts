@@ -108,11 +108,17 @@ describe('QEMU runner failure modes', () => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    expect(await waitFor(() => /PID \d+/.test(out), 20_000), out).toBe(true);
-    const wrapper = Number(/PID (\d+)/.exec(out)![1]);
-    expect(groupAlive(wrapper)).toBe(true);
-    child.kill('SIGKILL');
-    expect(await waitFor(() => !groupAlive(wrapper), 5000)).toBe(true);
+    try {
+      expect(await waitFor(() => /PID \d+/.test(out), 20_000), out).toBe(true);
+      const wrapper = Number(/PID (\d+)/.exec(out)![1]);
+      expect(groupAlive(wrapper)).toBe(true);
+      child.kill('SIGKILL');
+      expect(await waitFor(() => !groupAlive(wrapper), 5000)).toBe(true);
+    } finally {
+      // Also when it failed: a child that was slow to start must not stay behind with its QEMU
+      // (killing it outright is what stops that QEMU).
+      child.kill('SIGKILL');
+    }
   }, 40_000);
 
   it('reports a failing invoke, and survives a CPU fault by resetting', async () => {

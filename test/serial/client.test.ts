@@ -1,3 +1,4 @@
+import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DeviceError, InputError } from '../../src/errors.js';
 import { DeviceClient, DeviceErrorReply, openSerialDevice } from '../../src/serial/client.js';
@@ -165,6 +166,36 @@ describe('DeviceClient', () => {
     await client.close();
     expect(port.isOpen).toBe(false);
     SerialPortMock.binding.reset();
+  });
+
+  it('a request aborted while its frame is still being written fails once, with no unhandled rejection', async () => {
+    // The link's target dies (QEMU killed) while the write of a request has not completed: the
+    // abort rejects the pending reply before the client awaits it.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let releaseWrite: (() => void) | undefined;
+      const stream = new Duplex({
+        read() {},
+        write(_chunk, _enc, cb) {
+          releaseWrite = () => cb();
+        },
+      });
+      const client = new DeviceClient(stream, { portName: '/dev/slow', timeoutMs: 1000 });
+      const request = client.request(MSG.INFO, new Uint8Array(0)).catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 20));
+      client.abort('QEMU mps2-an386 (board qemu-m4) was killed by signal 9');
+      await new Promise((r) => setTimeout(r, 20)); // let an unhandled rejection surface
+      releaseWrite?.();
+      const err = await request;
+      expect(err).toBeInstanceOf(DeviceError);
+      expect((err as Error).message).toBe('QEMU mps2-an386 (board qemu-m4) was killed by signal 9');
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('openSerialDevice reports a port that cannot be opened', async () => {

@@ -5,7 +5,7 @@ import type { OptimizeGoal } from '../../ops/op-def.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';
 import { InputError } from '../../errors.js';
 import type { CliIO } from '../io.js';
-import { num, renderTable } from '../table.js';
+import { num, renderTable } from '../../text/table.js';
 
 export interface BuildCommandOptions {
   board: string;

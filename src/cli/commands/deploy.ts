@@ -5,12 +5,12 @@
 import { InputError, MismatchError } from '../../errors.js';
 import { checkAgainstReference, measureLatency, type CheckResult } from '../../deploy/verify.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';
-import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
+import { openEembcTarget, openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
 import type { CliIO } from '../io.js';
-import { num, renderTable } from '../table.js';
+import { num, renderTable } from '../../text/table.js';
 import { optimizeOptions, parseOptimize, parseProtocol, sizeRows } from './build.js';
 import type { BuiltFirmware } from '../../deploy/firmware.js';
-import { eembcReport, openEembcTarget } from '../../serial/eembc-client.js';
+import { eembcReport } from '../../deploy/verify-eembc.js';
 
 export interface DeployOptions {
   board: string;

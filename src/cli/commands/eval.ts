@@ -34,7 +34,7 @@ import { formatNpy } from '../../io/npy.js';
 import { checkOutputFiles, writeOutputFile } from '../../io/output-file.js';
 import type { CliIO } from '../io.js';
 import { processIO } from '../io.js';
-import { num, renderTable } from '../table.js';
+import { num, renderTable } from '../../text/table.js';
 
 export interface EvalOptions {
   /** Where to run: "host" (the reference interpreter, the default) or a board name. */

@@ -1,8 +1,8 @@
 /** `tinyml inspect MODEL`: per-layer table and totals, or JSON. */
 import { summarizeModel } from '../../analysis/summary.js';
 import type { CliIO } from '../io.js';
-import { loadModel } from '../load-model.js';
-import { num, renderTable, shapeText } from '../table.js';
+import { loadModel } from '../../model-file/load-model.js';
+import { num, renderTable, shapeText } from '../../text/table.js';
 
 export async function inspectCommand(modelPath: string, opts: { json?: boolean }, io: CliIO): Promise<void> {
   const graph = await loadModel(modelPath);

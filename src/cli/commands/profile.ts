@@ -12,7 +12,7 @@ import { MismatchError } from '../../errors.js';
 import { bar, profileOnTarget, type ProfileReport } from '../../profile/profile.js';
 import type { CliIO } from '../io.js';
 import { optimizeOptions, parseOptimize } from './build.js';
-import { num, renderTable, shapeText } from '../table.js';
+import { num, renderTable, shapeText } from '../../text/table.js';
 
 export interface ProfileCommandOptions {
   board: string;

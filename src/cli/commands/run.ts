@@ -15,8 +15,8 @@ import { buildModelFirmware } from '../../deploy/firmware.js';
 import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
 import { inferOnce } from '../../deploy/verify.js';
 import type { CliIO } from '../io.js';
-import { num } from '../table.js';
-import { loadModel } from '../load-model.js';
+import { num } from '../../text/table.js';
+import { loadModel } from '../../model-file/load-model.js';
 
 export interface RunOptions {
   input: string[];

@@ -4,7 +4,7 @@
  * round) depends on its byte alone, so it is tabulated here for all 256 bytes; the kernel adds
  * two table entries and requantizes once.
  */
-import type { KernelVariant } from '../../codegen/select-kernel.js';
+import type { KernelVariant } from '../kernel-variants.js';
 import { roundingDivideByPOT, saturatingRoundingDoublingHighMul } from '../../fixedpoint.js';
 import type { OpType } from '../../ir/attrs.js';
 import type { AddSubParams, AddSubQuantParams } from '../add-sub.js';

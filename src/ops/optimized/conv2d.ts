@@ -5,7 +5,7 @@
  * many output pixels), the input offset is folded into the bias and the requantization constants
  * are precomputed here.
  */
-import type { KernelVariant } from '../../codegen/select-kernel.js';
+import type { KernelVariant } from '../kernel-variants.js';
 import type { Conv2DParams, Conv2DQuantParams } from '../conv2d.js';
 import { conv2d } from '../conv2d.js';
 import type { TensorData } from '../../ir/types.js';

@@ -5,7 +5,7 @@
  * offset is folded into the bias. Scratch: the zero-point-padded input rows of one output row.
  * Input depth 1 (any multiplier) is a plain convolution and runs on conv2d_dsp.c.
  */
-import type { KernelVariant } from '../../codegen/select-kernel.js';
+import type { KernelVariant } from '../kernel-variants.js';
 import type { DepthwiseConv2DParams, DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
 import { depthwiseConv2d } from '../depthwise-conv2d.js';
 import type { Conv2DQuantParams } from '../conv2d.js';

@@ -3,7 +3,7 @@
  * Weights are interleaved four rows at a time at generation time (rows padded to a multiple of
  * 4), the input offset is folded into the bias and requantization constants precomputed.
  */
-import type { KernelVariant } from '../../codegen/select-kernel.js';
+import type { KernelVariant } from '../kernel-variants.js';
 import type { FullyConnectedParams, FullyConnectedQuantParams } from '../fully-connected.js';
 import { fullyConnected } from '../fully-connected.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';

@@ -3,7 +3,7 @@
  * module once). Every variant accepts only targets with the DSP extension, so Cortex-M3 and host
  * builds keep the portable kernels.
  */
-import { registerKernelVariants } from '../../codegen/select-kernel.js';
+import { registerKernelVariants } from '../kernel-variants.js';
 import type { OpType } from '../../ir/attrs.js';
 import type { DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
 import type { FullyConnectedQuantParams } from '../fully-connected.js';

@@ -1,0 +1,30 @@
+/**
+ * The registry of optimized kernel variants. Variants (per op, per core; ops/optimized/) register
+ * here with a predicate over the op's params and the target; the first that accepts wins, and
+ * the op's own portable `emitC` is the fallback (codegen/select-kernel.ts makes that choice).
+ * It lives with the ops, not in codegen, because the variants are op code: codegen reads this
+ * registry, the ops never import codegen. Every variant must compute exactly what the portable
+ * kernel computes from the same params.
+ */
+import type { OpType } from '../ir/attrs.js';
+import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from './op-def.js';
+
+export interface KernelVariant {
+  /** Short name shown in reports, e.g. "conv2d_1x1_s8_dsp". */
+  name: string;
+  op: OpType;
+  /** Whether the variant takes this layer; with optimize 'size', only if that costs no flash. */
+  accepts(params: unknown, target: TargetInfo, optimize?: OptimizeGoal): boolean;
+  emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission;
+}
+
+const VARIANTS: KernelVariant[] = [];
+
+export function registerKernelVariants(variants: KernelVariant[]): void {
+  VARIANTS.push(...variants);
+}
+
+/** The first registered variant of `op` that accepts these params on `target`, if any. */
+export function findKernelVariant(op: OpType, params: unknown, target: TargetInfo, optimize: OptimizeGoal = 'speed'): KernelVariant | undefined {
+  return VARIANTS.find((v) => v.op === op && v.accepts(params, target, optimize));
+}
