@@ -4,7 +4,7 @@
 // dataset. Without root it prints the exact install line instead. Plain Node, no dependencies,
 // because it runs before `npm install` has.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,7 +49,12 @@ if (missing.length > 0) {
   }
 }
 
-if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
+// npm packages: installed when node_modules is missing or lacks a package that package.json names
+// (a checkout that predates a newly added dependency).
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const declared = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
+const npmMissing = declared.filter((name) => !existsSync(join(root, 'node_modules', name, 'package.json')));
+if (!existsSync(join(root, 'node_modules', '.package-lock.json')) || npmMissing.length > 0) {
   console.log('setup: installing npm packages');
   run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund']);
 } else {
