@@ -13,7 +13,7 @@
 import { InputError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { allocTensorData, elementCount } from '../ir/types.js';
-import { quantizeForTensor } from '../io/tensor-file.js';
+import { quantizeForTensor } from './tensor-file.js';
 import { feedFor, type DataDType, type Feed } from './feed-rule.js';
 
 export interface PreprocessOptions {

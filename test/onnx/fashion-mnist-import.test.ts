@@ -5,7 +5,7 @@ import { inferShapes, validateGraph } from '../../src/passes/validate.js';
 import { importOnnxFile } from '../../src/onnx/index.js';
 import { prepareForInference } from '../../src/passes/index.js';
 import { openDataset } from '../../src/data/dataset.js';
-import { quantizeForTensor } from '../../src/io/tensor-file.js';
+import { quantizeForTensor } from '../../src/data/tensor-file.js';
 import { sharedPath } from '../helpers/shared.js';
 
 const FLOAT = sharedPath('models', 'fashion-mnist', 'fashion_cnn_float.onnx');

@@ -8,7 +8,7 @@ import { InputError } from '../../errors.js';
 import { prepareGraph, runGraph } from '../../interp/interpreter.js';
 import { tensorDataFromBytes } from '../../ir/types.js';
 import type { Tensor, TensorData } from '../../ir/types.js';
-import { checkOutputFormat, encodeTensorFile, formatTensor, readTensorFile } from '../../io/tensor-file.js';
+import { checkOutputFormat, encodeTensorFile, formatTensor, readTensorFile } from '../../data/tensor-file.js';
 import { checkOutputFiles, writeOutputFile, type OutputFile } from '../../io/output-file.js';
 import { ticksToUnits, unitsToMs } from '../../build/board.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';

@@ -10,9 +10,9 @@ import { extname } from 'node:path';
 import { InputError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { DTYPE_BYTES, elementCount, tensorDataFromBytes } from '../ir/types.js';
-import { formatNpy, parseNpy } from './npy.js';
+import { formatNpy, parseNpy } from '../io/npy.js';
 import { roundHalfAwayFromZero } from '../fixedpoint.js';
-import { feedFor } from '../data/feed-rule.js';
+import { feedFor } from './feed-rule.js';
 
 const INT_RANGE: Partial<Record<Tensor['dtype'], [number, number]>> = {
   int8: [-128, 127],
