@@ -7,6 +7,7 @@
 import { UnsupportedOpError } from '../errors.js';
 import type { OpType } from '../ir/attrs.js';
 import type { PreparedStep } from '../interp/interpreter.js';
+import type { TensorData } from '../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../ops/op-def.js';
 
 export interface KernelVariant {
@@ -15,6 +16,11 @@ export interface KernelVariant {
   op: OpType;
   accepts(params: unknown, target: TargetInfo): boolean;
   emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission;
+  /**
+   * Bytes of scratch `emitC` will ask for (`ctx.scratch`) given the same constant operands (0:
+   * none). Without `constants`, what the optimized kernel needs whatever the weights.
+   */
+  scratchBytes?(params: unknown, constants?: (TensorData | undefined)[]): number;
 }
 
 const VARIANTS: KernelVariant[] = [];
@@ -26,6 +32,17 @@ export function registerKernelVariants(variants: KernelVariant[]): void {
 /** Which kernel a step lowers to for `target`: a variant's name, or "portable". */
 export function selectedKernelName(step: PreparedStep, target: TargetInfo): string {
   return VARIANTS.find((v) => v.op === step.op.type && v.accepts(step.params, target))?.name ?? 'portable';
+}
+
+/**
+ * Bytes of scratch the kernel `emitLayer` picks for this step needs while the step runs (0:
+ * none), given the constant operands by input position. The memory planner places that much in
+ * the arena for the step alone and the generator passes it as `ctx.scratch`.
+ */
+export function layerScratchBytes(step: PreparedStep, target: TargetInfo, constants: (TensorData | undefined)[]): number {
+  const variant = VARIANTS.find((v) => v.op === step.op.type && v.accepts(step.params, target));
+  if (variant) return variant.scratchBytes?.(step.params, constants) ?? 0;
+  return step.def.scratchBytes?.(step.params) ?? 0;
 }
 
 export function emitLayer(step: PreparedStep, names: EmitNames, ctx: EmitContext & { target: TargetInfo }): CEmission {
