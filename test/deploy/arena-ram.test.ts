@@ -12,18 +12,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { bufferIO } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/main.js';
-import { ramSymbols } from '../helpers/elf.js';
+import { RUNTIME_RAM, ramSymbols } from '../helpers/elf.js';
 import { sharedPath } from '../helpers/shared.js';
-
-/** RAM the firmware runtime (firmware/runtime/main.c) keeps whatever the model: not model memory. */
-const RUNTIME_IO: Record<string, string> = {
-  rx_buf: 'request frame payload',
-  tx_buf: 'reply frame payload',
-  timer_overhead_ticks: 'timer calibration',
-};
 
 const reference = JSON.parse(readFileSync(sharedPath('reference/tflm-cmsisnn-qemu-m4.json'), 'utf8')) as {
   models: Record<string, { model: string; cmsisnn: { arenaUsedBytes: number } }>;
@@ -33,14 +26,14 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe.concurrent('qemu-m4 firmware RAM: the arena and the runtime I/O buffers, nothing else', () => {
   for (const [id, ref] of Object.entries(reference.models)) {
-    it(`${id}`, { timeout: 300_000 }, async () => {
+    it(`${id}`, { timeout: 300_000 }, async ({ expect }) => {
       const io = bufferIO();
       const code = await runCli(['build', sharedPath(ref.model), '--board', 'qemu-m4', '--out', join(work, id), '--json'], io);
       expect(io.stderr).toBe('');
       expect(code).toBe(0);
       const r = JSON.parse(io.stdout) as { elf: string; arenaBytes: number; arenaLowerBound: number; sections: { bss: number; data: number } };
       const syms = ramSymbols(r.elf);
-      const extra = syms.filter((s) => s.name !== 'tinyml_arena' && !(s.name in RUNTIME_IO));
+      const extra = syms.filter((s) => s.name !== 'tinyml_arena' && !(s.name in RUNTIME_RAM));
       expect.soft(extra, 'RAM objects besides the arena and the runtime I/O buffers').toEqual([]);
       // Nothing unnamed either: the objects cover .bss and .data up to alignment padding.
       const named = syms.reduce((n, s) => n + s.size, 0);
@@ -49,7 +42,7 @@ describe.concurrent('qemu-m4 firmware RAM: the arena and the runtime I/O buffers
       const arena = syms.find((s) => s.name === 'tinyml_arena');
       expect(arena?.size).toBe(Math.max(16, r.arenaBytes));
       expect(r.arenaBytes).toBeGreaterThanOrEqual(r.arenaLowerBound);
-      const modelRam = syms.filter((s) => !(s.name in RUNTIME_IO)).reduce((n, s) => n + s.size, 0);
+      const modelRam = syms.filter((s) => !(s.name in RUNTIME_RAM)).reduce((n, s) => n + s.size, 0);
       expect(modelRam, `${id}: model RAM vs TFLM's arena_used_bytes`).toBeLessThanOrEqual(ref.cmsisnn.arenaUsedBytes);
     });
   }

@@ -5,6 +5,21 @@
 import { execFileSync } from 'node:child_process';
 import { findArmToolchain } from '../../src/build/toolchain.js';
 
+/**
+ * RAM the firmware runtime (firmware/runtime/main.c, protocol 'tinyml') keeps whatever the model:
+ * serial frame buffers and the timer calibration, not model memory.
+ */
+export const RUNTIME_RAM: Record<string, string> = {
+  rx_buf: 'request frame payload',
+  tx_buf: 'reply frame payload',
+  timer_overhead_ticks: 'timer calibration',
+};
+
+/** RAM objects that are neither the arena nor the runtime's (a kernel's own buffer, say). */
+export function ramBesidesArena(elf: string): RamSymbol[] {
+  return ramSymbols(elf).filter((s) => s.name !== 'tinyml_arena' && !(s.name in RUNTIME_RAM));
+}
+
 export interface RamSymbol {
   /** As nm prints it: function-local statics carry GCC's suffix, e.g. "buf.0". */
   name: string;
