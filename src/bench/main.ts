@@ -143,7 +143,11 @@ async function main(): Promise<number> {
       `${r.goldenMatched}/${r.goldenCases}`,
     ]),
   );
-  process.stdout.write(`${table}\n\nInstructions per inference under QEMU -icount (exact); arena and flash in bytes; TFLM figures from ../shared/reference (qemu-m4 only).\n`);
+  process.stdout.write(
+    `${table}\n\nInstructions per inference under QEMU -icount (exact); arena and flash in bytes. The arena holds activations and every kernel's scratch ` +
+      `(all the RAM the model needs besides the stack); the lower bound is the largest set of them alive at one layer. ` +
+      `TFLM figures from ../shared/reference (qemu-m4 only; its arena counts its scratch too).\n`,
+  );
   mkdirSync(args.out, { recursive: true });
   const file = join(args.out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), rows }, null, 2));

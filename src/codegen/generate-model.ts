@@ -11,7 +11,8 @@ import { DTYPE_BYTES, describeOp, elementCount } from '../ir/types.js';
 import type { OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 import { HOST_TARGET } from '../ops/op-def.js';
 import type { MemoryPlan } from '../plan/memory-plan.js';
-import { emitLayer } from './select-kernel.js';
+import { stepConstants } from './plan-model.js';
+import { emitLayer, layerScratchBytes } from './select-kernel.js';
 // Registers the optimized per-core kernel variants with the selection seam.
 import '../ops/optimized/index.js';
 import { C_DTYPE_ENUM, C_TYPE, cArrayBody, cFloat, cIdent, cString } from './c-literals.js';
@@ -73,6 +74,15 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     return `((${writable ? '' : 'const '}${C_TYPE[t.dtype]} *)(tinyml_arena + ${off}))`;
   };
 
+  // A layer's kernel scratch: its planned place in the arena (see planModelMemory).
+  const scratchPtr = (k: number, bytes: number): string | undefined => {
+    if (bytes === 0) return undefined;
+    const b = plan.buffers.find((x) => x.scratchOf === k);
+    if (!b || b.size < bytes) {
+      throw new Error(`layer ${k} needs ${bytes} bytes of kernel scratch but the memory plan has ${b ? b.size : 'none'}: plan with planModelMemory() for the same target`);
+    }
+    return `(tinyml_arena + ${b.offset})`;
+  };
   const includes = new Set<string>();
   const kernels = new Set<string>();
   const decls: string[] = [];
@@ -84,15 +94,19 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
       return t.data ? nameFor(t) : arenaPtr(t, false);
     });
     const outputs = op.outputs.map((i) => arenaPtr(graph.tensors[i], true));
-    const constants = op.inputs.map((i) => (i >= 0 ? graph.tensors[i].data : undefined));
-    const em = emitLayer(step, { inputs, outputs }, { prefix: `l${k}`, target: options.target ?? HOST_TARGET, optimize: options.optimize ?? 'speed', constants });
+    const constants = stepConstants(prepared, k);
+    const target = options.target ?? HOST_TARGET;
+    const optimize = options.optimize ?? 'speed';
+    const scratchBytes = layerScratchBytes(step, target, constants, optimize);
+    const scratch = scratchPtr(k, scratchBytes);
+    const em = emitLayer(step, { inputs, outputs }, { prefix: `l${k}`, target, optimize, constants, ...(scratch ? { scratch } : {}) });
     em.includes.forEach((h) => includes.add(h));
     em.kernels.forEach((c) => kernels.add(c));
     if (em.decls.trim()) decls.push(em.decls);
     const outT = graph.tensors[op.outputs[0]];
     return {
       index: k,
-      comment: `${op.type} -> '${outT.name}' [${outT.shape.join('x')}]`.replace(/\*\//g, '* /'),
+      comment: `${op.type} -> '${outT.name}' [${outT.shape.join('x')}]${scratch ? `, scratch ${scratchBytes} B at arena + ${plan.scratchOffsets.get(k)}` : ''}`.replace(/\*\//g, '* /'),
       call: em.call
         .split('\n')
         .map((l) => (l.trim() ? `  ${l.trimStart()}` : l))
@@ -130,6 +144,7 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     arenaBytes: plan.arenaBytes,
     arenaAlloc: Math.max(16, plan.arenaBytes),
     numBuffers: plan.buffers.length,
+    numScratch: plan.scratchOffsets.size,
     numLayers: layers.length,
     includes: [...includes].sort(),
     constants,

@@ -5,6 +5,7 @@
  */
 import { UnsupportedOpError } from '../errors.js';
 import type { PreparedStep } from '../interp/interpreter.js';
+import type { TensorData } from '../ir/types.js';
 import { findKernelVariant } from '../ops/kernel-variants.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 
@@ -14,6 +15,17 @@ export { registerKernelVariants } from '../ops/kernel-variants.js';
 /** Which kernel a step lowers to for `target`: a variant's name, or "portable". */
 export function selectedKernelName(step: PreparedStep, target: TargetInfo, optimize: OptimizeGoal = 'speed'): string {
   return findKernelVariant(step.op.type, step.params, target, optimize)?.name ?? 'portable';
+}
+
+/**
+ * Bytes of scratch the kernel `emitLayer` picks for this step needs while the step runs (0:
+ * none), given the constant operands by input position. The memory planner places that much in
+ * the arena for the step alone and the generator passes it as `ctx.scratch`.
+ */
+export function layerScratchBytes(step: PreparedStep, target: TargetInfo, constants: (TensorData | undefined)[], optimize: OptimizeGoal = 'speed'): number {
+  const variant = findKernelVariant(step.op.type, step.params, target, optimize);
+  if (variant) return variant.scratchBytes?.(step.params, constants) ?? 0;
+  return step.def.scratchBytes?.(step.params) ?? 0;
 }
 
 export function emitLayer(step: PreparedStep, names: EmitNames, ctx: EmitContext & { target: TargetInfo }): CEmission {

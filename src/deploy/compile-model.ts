@@ -13,7 +13,7 @@ import type { Graph } from '../ir/types.js';
 import type { OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 import { HOST_TARGET } from '../ops/op-def.js';
 import type { MemoryPlan } from '../plan/memory-plan.js';
-import { planMemory } from '../plan/memory-plan.js';
+import { planModelMemory } from '../codegen/plan-model.js';
 import { loadModel } from '../model-file/load-model.js';
 
 export interface CompiledModel {
@@ -47,8 +47,9 @@ export async function compileModel(modelPath: string, options: { target?: Target
   const graph = options.graph ?? (await loadModel(modelPath));
   const target = options.target ?? HOST_TARGET;
   const prepared = prepareGraph(graph);
-  const plan = planMemory(graph);
   const optimize = options.optimize ?? 'speed';
+  // Activations and every kernel's scratch, for the kernels chosen for this target and goal.
+  const plan = planModelMemory(prepared, target, { optimize });
   const generated = generateModelC(prepared, plan, { hash, target, optimize });
   return { modelPath, hash, graph, prepared, plan, generated, target, optimize };
 }

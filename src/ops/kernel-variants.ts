@@ -7,6 +7,7 @@
  * kernel computes from the same params.
  */
 import type { OpType } from '../ir/attrs.js';
+import type { TensorData } from '../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from './op-def.js';
 
 export interface KernelVariant {
@@ -16,6 +17,11 @@ export interface KernelVariant {
   /** Whether the variant takes this layer; with optimize 'size', only if that costs no flash. */
   accepts(params: unknown, target: TargetInfo, optimize?: OptimizeGoal): boolean;
   emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission;
+  /**
+   * Bytes of scratch `emitC` will ask for (`ctx.scratch`) given the same constant operands (0:
+   * none). Without `constants`, what the optimized kernel needs whatever the weights.
+   */
+  scratchBytes?(params: unknown, constants?: (TensorData | undefined)[]): number;
 }
 
 const VARIANTS: KernelVariant[] = [];

@@ -46,6 +46,12 @@ export interface OpDef<T extends OpType = OpType, P = unknown> {
    * `evaluate` computes from the same params.
    */
   emitC?(params: P, names: EmitNames, ctx: EmitContext): CEmission;
+  /**
+   * Bytes of working memory the portable C kernel needs while it runs (0 or absent: none). The
+   * memory planner places it in the arena, alive during this op only, and `emitC` gets it as
+   * `ctx.scratch`: kernels never keep buffers of their own outside the arena.
+   */
+  scratchBytes?(params: P): number;
 }
 
 /** Erases the params type for storage in the registry. */
@@ -95,6 +101,13 @@ export interface EmitContext {
    * arrays in `decls`; constants nobody references are left out of the firmware.
    */
   constants?: (TensorData | undefined)[];
+  /**
+   * This layer's scratch buffer, as a C expression of type `uint8_t *` (16-byte aligned, at least
+   * the bytes the kernel announced through `scratchBytes`), placed in the arena by the memory
+   * planner. Present exactly when the kernel announced scratch; an emitter that needs scratch and
+   * gets none throws (no kernel falls back to a static buffer).
+   */
+  scratch?: string;
 }
 
 /** What an op contributes to the generated model.c. */

@@ -33,6 +33,7 @@ import {
 } from './conv2d.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
+import { scratchArg } from './scratch.js';
 
 export interface TransposeConvGeometry {
   batches: number;
@@ -283,6 +284,12 @@ function evaluateFloat(p: TransposeConvFloatParams, input: Float32Array, filter:
   }
 }
 
+/** The kernel's accumulators: int32 per output element (int64 for 16x8); float runs on the host only. */
+function scratchBytes(p: TransposeConvParams): number {
+  if (p.kind === 'float32') return 0;
+  return p.batches * p.outputHeight * p.outputWidth * p.outputDepth * (p.kind === 'int8' ? 4 : 8);
+}
+
 function emitC(p: TransposeConvParams, names: EmitNames, ctx: EmitContext): CEmission {
   if (p.kind === 'float32') floatKernelUnsupported(ctx, 'TRANSPOSE_CONV');
   const fields: Record<string, string | number> = {
@@ -303,16 +310,13 @@ function emitC(p: TransposeConvParams, names: EmitNames, ctx: EmitContext): CEmi
     pad_width_offset: p.padWidthOffset,
     ...quantCommonFields(p, ctx.prefix),
   };
-  const n = p.batches * p.outputHeight * p.outputWidth * p.outputDepth;
-  const scratchType = p.kind === 'int8' ? 'int32_t' : 'int64_t';
   const decls = [
     cInt32Array(`${ctx.prefix}_mult`, p.outputMultiplier),
     cInt32Array(`${ctx.prefix}_shift`, p.outputShift),
     cStructInit('tinyml_transpose_conv_params', `${ctx.prefix}_params`, fields),
-    '/* Accumulator for the scatter, one per output element. TODO: a memory planner should place',
-    ' * this in the arena (it is only live during this op) instead of static RAM. */',
-    `static ${scratchType} ${ctx.prefix}_scratch[${n}];`,
   ].join('\n');
+  // The scatter's accumulators (one per output element) live in the arena during this op only.
+  const scratch = scratchArg(ctx, p.kind === 'int8' ? 'int32_t' : 'int64_t', scratchBytes(p), 'transpose_conv');
   const fn = p.kind === 'int8' ? 'tinyml_transpose_conv_s8' : p.bias16 ? 'tinyml_transpose_conv_s16_b16' : 'tinyml_transpose_conv_s16';
   const args = [
     `&${ctx.prefix}_params`,
@@ -320,7 +324,7 @@ function emitC(p: TransposeConvParams, names: EmitNames, ctx: EmitContext): CEmi
     names.inputs[1],
     cPointer(p.hasBias ? names.inputs[3] : undefined),
     names.outputs[0],
-    `${ctx.prefix}_scratch`,
+    scratch,
   ];
   // The output_shape operand is baked into the params; referencing it keeps its constant array
   // from tripping -Werror=unused-const-variable when nothing else reads it.
@@ -341,4 +345,5 @@ export const transposeConv: OpDef<'TRANSPOSE_CONV', TransposeConvParams> = {
   prepare: (ctx) => normalizeParams(prepare(ctx)),
   evaluate,
   emitC,
+  scratchBytes,
 };

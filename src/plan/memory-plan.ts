@@ -1,17 +1,22 @@
 /**
- * Static memory plan: every activation tensor gets an offset in one arena. Tensors whose
- * lifetimes (first write .. last read, in op order) do not overlap may share bytes; RESHAPE and
- * SQUEEZE outputs alias their inputs (same bytes, no copy). Placement is greedy by size, largest
- * first, each at the lowest aligned offset free for its whole lifetime (the strategy TFLite
- * Micro's greedy planner uses, which is what we must not exceed).
+ * Static memory plan: every activation tensor, and every layer's kernel scratch, gets an offset
+ * in one arena, so the arena is all the RAM the model needs at run time. Buffers whose lifetimes
+ * (first write .. last read, in op order) do not overlap may share bytes; a layer's scratch is
+ * alive during that layer alone, so it shares bytes with tensors dead by then and with the other
+ * layers' scratch, never with its own layer's operands. RESHAPE and SQUEEZE outputs alias their
+ * inputs (same bytes, no copy). Placement is greedy by size, largest first, each at the lowest
+ * aligned offset free for its whole lifetime (the strategy TFLite Micro's greedy planner uses,
+ * which is what we must not exceed), or two-ended when that is smaller.
  */
 import type { Graph } from '../ir/types.js';
 import { DTYPE_BYTES, elementCount } from '../ir/types.js';
 import { getOpDef } from '../ops/registry.js';
 
 export interface BufferPlan {
-  /** Tensors stored in this buffer (more than one when aliased). */
+  /** Tensors stored in this buffer (more than one when aliased); none for a scratch buffer. */
   tensors: number[];
+  /** For a layer's kernel scratch: the op index it belongs to (alive during that op only). */
+  scratchOf?: number;
   offset: number;
   size: number;
   /** First op index that writes it (-1 for graph inputs) and last op index that reads it. */
@@ -25,13 +30,25 @@ export interface MemoryPlan {
   buffers: BufferPlan[];
   /** Arena offset of every activation tensor, by tensor id. */
   offsets: Map<number, number>;
-  /** Largest total size of buffers alive at the same op: no plan can use less. */
+  /** Arena offset of each layer's kernel scratch, by op index (only layers that need scratch). */
+  scratchOffsets: Map<number, number>;
+  /** Largest total size of buffers (scratch included) alive at the same op: no plan can use less. */
   lowerBound: number;
+}
+
+export interface PlanOptions {
+  /** Offset alignment of every buffer (default 16: enough for int64 and LDRD/LDM accesses). */
+  alignment?: number;
+  /**
+   * Bytes of kernel scratch each op needs while it runs, by op index (missing or 0: none), as
+   * the kernels chosen for the target announce it (`layerScratchBytes`).
+   */
+  scratch?: readonly number[];
 }
 
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
-export function planMemory(graph: Graph, options: { alignment?: number } = {}): MemoryPlan {
+export function planMemory(graph: Graph, options: PlanOptions = {}): MemoryPlan {
   const alignment = options.alignment ?? 16;
   const nOps = graph.ops.length;
   // Union-find over aliases: a tensor maps to the root whose buffer it lives in.
@@ -69,6 +86,10 @@ export function planMemory(graph: Graph, options: { alignment?: number } = {}): 
   for (const id of graph.outputs) touch(id, nOps);
 
   const list = [...buffers.values()];
+  (options.scratch ?? []).forEach((bytes, k) => {
+    if (k >= nOps) throw new Error(`memory plan: scratch given for op ${k}, the graph has ${nOps} ops`);
+    if (bytes > 0) list.push({ tensors: [], scratchOf: k, offset: 0, size: bytes, firstUse: k, lastUse: k });
+  });
   let lowerBound = 0;
   for (let k = -1; k <= nOps; k++) {
     let live = 0;
@@ -83,8 +104,12 @@ export function planMemory(graph: Graph, options: { alignment?: number } = {}): 
   list.forEach((b, i) => (b.offset = best.offsets[i]));
   const arenaBytes = best.arena;
   const offsets = new Map<number, number>();
-  for (const b of list) for (const t of b.tensors) offsets.set(t, b.offset);
-  return { arenaBytes, alignment, buffers: list, offsets, lowerBound };
+  const scratchOffsets = new Map<number, number>();
+  for (const b of list) {
+    for (const t of b.tensors) offsets.set(t, b.offset);
+    if (b.scratchOf !== undefined) scratchOffsets.set(b.scratchOf, b.offset);
+  }
+  return { arenaBytes, alignment, buffers: list, offsets, scratchOffsets, lowerBound };
 }
 
 interface Placement {
@@ -162,8 +187,12 @@ export function checkPlan(plan: MemoryPlan): void {
       const b = bs[j];
       const timeOverlap = a.firstUse <= b.lastUse && b.firstUse <= a.lastUse;
       const spaceOverlap = a.offset < b.offset + b.size && b.offset < a.offset + a.size;
-      if (timeOverlap && spaceOverlap) throw new Error(`memory plan overlap: tensors ${a.tensors} and ${b.tensors}`);
+      if (timeOverlap && spaceOverlap) throw new Error(`memory plan overlap: ${bufferName(a)} and ${bufferName(b)}`);
     }
-    if (bs[i].offset % plan.alignment !== 0 || bs[i].offset + bs[i].size > plan.arenaBytes) throw new Error(`memory plan: buffer ${bs[i].tensors} misplaced`);
+    if (bs[i].offset % plan.alignment !== 0 || bs[i].offset + bs[i].size > plan.arenaBytes) throw new Error(`memory plan: ${bufferName(bs[i])} misplaced`);
   }
+}
+
+function bufferName(b: BufferPlan): string {
+  return b.scratchOf !== undefined ? `scratch of op ${b.scratchOf}` : `tensors ${b.tensors}`;
 }

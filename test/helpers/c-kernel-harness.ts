@@ -71,7 +71,10 @@ export function runOpCasesInC(def: AnyOpDef, cases: CKernelCase[], options: { sa
         body.push(`  memset(${name}_bytes, 0x5a, sizeof ${name}_bytes);`);
         return `((${C_TYPE[t.dtype]} *)${name}_bytes)`;
       });
-      const em = def.emitC!(c.params, { inputs: inNames, outputs: outNames }, { prefix: `c${ci}op` });
+      // Kernel scratch of exactly the announced size, 16-byte aligned like the planned arena.
+      const scratchBytes = def.scratchBytes?.(c.params) ?? 0;
+      if (scratchBytes > 0) decls.push(`static uint8_t c${ci}_scratch[${scratchBytes}] __attribute__((aligned(16)));`);
+      const em = def.emitC!(c.params, { inputs: inNames, outputs: outNames }, { prefix: `c${ci}op`, ...(scratchBytes > 0 ? { scratch: `c${ci}_scratch` } : {}) });
       em.kernels.forEach((k) => kernels.add(k));
       em.includes.forEach((h) => includes.add(h));
       decls.push(em.decls);

@@ -11,7 +11,7 @@ import { generateModelC } from '../../src/codegen/generate-model.js';
 import { FIRMWARE_DIR } from '../../src/codegen/templates.js';
 import type { PreparedGraph } from '../../src/interp/interpreter.js';
 import { DTYPE_BYTES, elementCount } from '../../src/ir/types.js';
-import { planMemory } from '../../src/plan/memory-plan.js';
+import { planModelMemory } from '../../src/codegen/plan-model.js';
 import { requireHostCompiler } from './tools.js';
 
 const DRIVER = `
@@ -35,7 +35,7 @@ int main(void) {
 
 export function runGeneratedModelOnHost(prepared: PreparedGraph, inputs: Uint8Array[][]): Uint8Array[][] {
   const { graph } = prepared;
-  const gen = generateModelC(prepared, planMemory(graph), { hash: '0'.repeat(64) });
+  const gen = generateModelC(prepared, planModelMemory(prepared), { hash: '0'.repeat(64) });
   const dir = mkdtempSync(join(tmpdir(), 'tinyml-hostmodel-'));
   try {
     for (const [rel, text] of Object.entries(gen.files)) {

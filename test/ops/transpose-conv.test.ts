@@ -273,12 +273,21 @@ describe('TRANSPOSE_CONV C kernel matches evaluate', () => {
     expectSame(Array.from({ length: 45 }, (_, i) => randomCase(rand, 'int16', (['wide', 'int16', 'none'] as const)[i % 3])));
   });
 
-  it('declares a static scratch accumulator of output size', () => {
-    const c = randomCase(rng(9), 'int8', 'wide');
-    const p = c.params as TransposeConvQuantParams;
-    const em = transposeConv.emitC!(p, { inputs: ['shape', 'w', 'x', 'b'], outputs: ['y'] }, { prefix: 'op5' });
-    const n = p.batches * p.outputHeight * p.outputWidth * p.outputDepth;
-    expect(em.decls).toContain(`static int32_t op5_scratch[${n}];`);
-    expect(em.call).toContain('tinyml_transpose_conv_s8(&op5_params, x, w, b, y, op5_scratch)');
+  it('takes its accumulators from the planned scratch (int32, or int64 for 16x8, per output element) and keeps no buffer of its own', () => {
+    const c8 = randomCase(rng(9), 'int8', 'wide');
+    const p8 = c8.params as TransposeConvQuantParams;
+    const n8 = p8.batches * p8.outputHeight * p8.outputWidth * p8.outputDepth;
+    expect(transposeConv.scratchBytes!(p8)).toBe(4 * n8);
+    const em = transposeConv.emitC!(p8, { inputs: ['shape', 'w', 'x', 'b'], outputs: ['y'] }, { prefix: 'op5', scratch: '(tinyml_arena + 96)' });
+    expect(em.decls).not.toMatch(/static (?!const)/);
+    expect(em.call).toContain('tinyml_transpose_conv_s8(&op5_params, x, w, b, y, ((int32_t *)(void *)((tinyml_arena + 96))))');
+    const p16 = randomCase(rng(10), 'int16', 'wide').params as TransposeConvQuantParams;
+    expect(transposeConv.scratchBytes!(p16)).toBe(8 * p16.batches * p16.outputHeight * p16.outputWidth * p16.outputDepth);
+    expect(transposeConv.emitC!(p16, { inputs: ['shape', 'w', 'x', 'b'], outputs: ['y'] }, { prefix: 'op6', scratch: 's' }).call).toContain('((int64_t *)(void *)(s))');
+  });
+
+  it('refuses to emit without planned scratch', () => {
+    const p = randomCase(rng(9), 'int8', 'wide').params as TransposeConvQuantParams;
+    expect(() => transposeConv.emitC!(p, { inputs: ['shape', 'w', 'x', 'b'], outputs: ['y'] }, { prefix: 'op5' })).toThrow(/op5 \(transpose_conv\) needs \d+ bytes of scratch but the memory plan gave it none/);
   });
 });

@@ -20,7 +20,7 @@ import { randomDwCase } from './random-cases.js';
 import { dspScratchBytes } from '../../src/ops/optimized/index.js';
 
 function modeOf(c: VariantCase): number {
-  const em = depthwiseConv2dDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)) });
+  const em = depthwiseConv2dDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
   const conv = /\.mode = (\d+)/.exec(em.decls);
   if (conv) return Number(conv[1]);
   const fn = /conv2d_s8_dsp_([a-z]+)/.exec(em.call)![1];
@@ -67,7 +67,7 @@ describe('depthwise_conv2d_s8_dsp vs DEPTHWISE_CONV_2D evaluate', () => {
     cases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
   });
 
-  it('uses a planned scratch buffer of dspScratchBytes bytes instead of its static one (host, AddressSanitizer)', async () => {
+  it('runs in a planned scratch buffer of exactly dspScratchBytes bytes (host, AddressSanitizer)', async () => {
     const some = cases.filter((_, i) => i % 3 === 0);
     const planned = (c: VariantCase) => dspScratchBytes('DEPTHWISE_CONV_2D', c.params, HOST_DSP_TARGET);
     const em = depthwiseConv2dDspVariant.emitC(some[0].params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: some[0].inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' } as never);

@@ -21,7 +21,7 @@ import { randomFcCase } from './random-cases.js';
 import { dspScratchBytes } from '../../src/ops/optimized/index.js';
 
 function modeOf(c: VariantCase): number {
-  const em = fullyConnectedDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)) });
+  const em = fullyConnectedDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
   const sliced = /tinyml_fully_connected_s8_dsp_sliced\(.*, (\d)\);/.exec(em.call);
   if (sliced) return Number(sliced[1]);
   const fn = /tinyml_fully_connected_s8_dsp_(?:nib_)?([a-z]+)/.exec(em.call)![1];
@@ -39,7 +39,7 @@ describe('fully_connected_s8_dsp vs FULLY_CONNECTED evaluate', () => {
   // Rows longer than FC_MAX_ROW_SCRATCH allows expanded at once: sliced, accumulators in scratch.
   for (let i = 0; i < 8; i++) cases.push(randomFcCase(8000 + i, 'long'));
   const emitted = (c: VariantCase) =>
-    fullyConnectedDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)) });
+    fullyConnectedDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
 
   it('expands long rows in slices', () => {
     const sliced = cases.filter((c) => emitted(c).call.includes('tinyml_fully_connected_s8_dsp_sliced('));
@@ -82,7 +82,7 @@ describe('fully_connected_s8_dsp vs FULLY_CONNECTED evaluate', () => {
     });
   });
 
-  it('uses a planned scratch buffer of dspScratchBytes bytes instead of its static one (host, AddressSanitizer)', async () => {
+  it('runs in a planned scratch buffer of exactly dspScratchBytes bytes (host, AddressSanitizer)', async () => {
     const some = cases.filter((_, i) => i % 3 === 0);
     const planned = (c: VariantCase) => dspScratchBytes('FULLY_CONNECTED', c.params, HOST_DSP_TARGET);
     const em = fullyConnectedDspVariant.emitC(some[0].params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: some[0].inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' } as never);

@@ -14,7 +14,7 @@ import { FIRMWARE_DIR } from '../../src/codegen/templates.js';
 import { prepareGraph } from '../../src/interp/interpreter.js';
 import { DTYPE_BYTES, elementCount } from '../../src/ir/types.js';
 import '../../src/ops/optimized/index.js';
-import { planMemory } from '../../src/plan/memory-plan.js';
+import { planModelMemory } from '../../src/codegen/plan-model.js';
 import { importTfliteFile } from '../../src/tflite/import.js';
 import { goldenModels } from '../helpers/golden.js';
 import { ARM_FLAGS, HOST_DSP_TARGET, M4_TARGET, run } from './harness.js';
@@ -52,7 +52,7 @@ describe('golden models with the DSP variants', () => {
   for (const m of goldenModels().filter((g) => g.integer)) {
     it(`${m.id}: host build bit-exact on every golden case`, { timeout: 180_000 }, async () => {
       const prepared = prepareGraph(await importTfliteFile(m.modelPath));
-      const gen = generateModelC(prepared, planMemory(prepared.graph), { hash: '0'.repeat(64), target: HOST_DSP_TARGET });
+      const gen = generateModelC(prepared, planModelMemory(prepared, HOST_DSP_TARGET), { hash: '0'.repeat(64), target: HOST_DSP_TARGET });
       const optimized = prepared.steps.filter((s) => selectedKernelName(s, HOST_DSP_TARGET) !== 'portable').length;
       expect(optimized, 'layers on optimized kernels').toBeGreaterThan(0);
       const dir = mkdtempSync(join(tmpdir(), 'tinyml-dspmodel-'));
@@ -81,7 +81,7 @@ describe('golden models with the DSP variants', () => {
     it(`${m.id}: compiles for Cortex-M4 (-O2, -Wall -Wextra -Werror)`, { timeout: 180_000 }, async () => {
       const gcc = requireArmToolchain().gcc;
       const prepared = prepareGraph(await importTfliteFile(m.modelPath));
-      const gen = generateModelC(prepared, planMemory(prepared.graph), { hash: '0'.repeat(64), target: M4_TARGET });
+      const gen = generateModelC(prepared, planModelMemory(prepared, M4_TARGET), { hash: '0'.repeat(64), target: M4_TARGET });
       const dir = mkdtempSync(join(tmpdir(), 'tinyml-dspmodel-arm-'));
       try {
         writeModel(dir, gen.files);

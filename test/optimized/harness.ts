@@ -110,17 +110,18 @@ export function emitVariantProgram(
       body.push(`  memset(${name}_bytes, 0x5a, sizeof ${name}_bytes);`);
       return `((${C_TYPE[t.dtype]} *)${name}_bytes)`;
     });
+    // The layer's scratch as the planner gives it: exactly the announced size, 16-byte aligned.
+    const scratchBytes = plannedScratch ? plannedScratch(c) : (variant.scratchBytes?.(c.params, constants) ?? 0);
     let scratch: string | undefined;
-    if (plannedScratch) {
-      // A buffer of exactly the announced size, as a planner would give.
+    if (scratchBytes > 0) {
       scratch = `c${ci}_scratch`;
-      decls.push(`static int32_t ${scratch}[${Math.max(1, Math.ceil(plannedScratch(c) / 4))}];`);
+      decls.push(`static uint8_t ${scratch}[${scratchBytes}] __attribute__((aligned(16)));`);
     }
     const em = variant.emitC(c.params, { inputs: inNames, outputs: outNames }, { prefix: `c${ci}op`, target, constants, ...(scratch ? { scratch } : {}) });
     em.kernels.forEach((k) => kernels.add(k));
     em.includes.forEach((h) => includes.add(h));
     decls.push(em.decls);
-    // Calls sit directly in main's block, as in tinyml_invoke (the shared scratch is a static there).
+    // Calls sit directly in main's block, as in tinyml_invoke.
     body.push(em.call);
     c.ctx.outputs.forEach((t, i) => {
       const bytes = elementCount(t.shape) * DTYPE_BYTES[t.dtype];

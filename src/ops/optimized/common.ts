@@ -1,11 +1,12 @@
 /**
  * Shared by the DSP-extension kernel variants (Cortex-M4/M7/M33/M55): generation-time
  * requantization constants, bias folding, accumulator bounds, offline weight layouts as C
- * arrays, and the shared scratch buffer. The C side is firmware/kernels/arm/tinyml_dsp.h.
+ * arrays, and the scratch argument. The C side is firmware/kernels/arm/tinyml_dsp.h.
  */
 import { multiplyByQuantizedMultiplier } from '../../fixedpoint.js';
 import type { TensorData } from '../../ir/types.js';
-import type { TargetInfo } from '../op-def.js';
+import type { EmitContext, TargetInfo } from '../op-def.js';
+import { scratchArg } from '../scratch.js';
 
 /** The kernels' requantization modes (TINYML_RQ_* in tinyml_dsp.h). */
 export const RQ_FAST = 0;
@@ -147,6 +148,15 @@ export function wrap32(x: number): number {
   return m >= 2147483648 ? m - 4294967296 : m;
 }
 
+/**
+ * Whether a conv / depthwise / dense layer's weights (input 1) and bias (input 2, when it has
+ * one) are constants: the DSP kernels lay them out offline, so without them the variants emit
+ * the portable kernel instead.
+ */
+export function hasConstantOperands(p: { hasBias: boolean }, constants: readonly (TensorData | undefined)[] | undefined): boolean {
+  return constants?.[1] !== undefined && (!p.hasBias || constants[2] !== undefined);
+}
+
 /** bias[c] + inputOffset * sum of row c's weights, exact. */
 export function foldBias(bias: TensorData | undefined, channels: number, inputOffset: number, rowSum: (c: number) => number): number[] {
   const out: number[] = [];
@@ -187,41 +197,9 @@ export function cStruct(type: string, name: string, fields: Record<string, strin
 }
 
 /**
- * The scratch buffer the DSP kernels share. By default one static int32 array in tinyml_invoke
- * sized for the largest request (each layer raises TINYML_DSP_SCRATCH_WORDS in its declarations;
- * the first call that needs it defines the array, which the later calls in tinyml_invoke see).
- * A generator that plans scratch itself (e.g. in free arena space) passes the buffer as a C
- * expression in `ctx.scratch` (word aligned, at least `dspScratchBytes` bytes): the layer then
- * uses it and declares nothing.
+ * The layer's scratch buffer (planned into the arena, alive during the layer only; see
+ * src/ops/scratch.ts) as the kernel's `void *scratch` argument.
  */
-export const SCRATCH_NAME = 'tinyml_dsp_scratch';
-
-export interface ScratchUse {
-  /** For the layer's declarations. */
-  decl: string;
-  /** For its call, before the kernel call. */
-  prefix: string;
-  /** The buffer, as the kernel's `void *scratch` argument. */
-  expr: string;
-}
-
-export function scratchFor(ctx: { scratch?: string }, bytes: number): ScratchUse {
-  if (ctx.scratch) return { decl: '', prefix: '', expr: `(void *)(${ctx.scratch})` };
-  const words = Math.max(1, Math.ceil(bytes / 4));
-  return {
-    decl: [
-      `#if !defined(TINYML_DSP_SCRATCH_WORDS) || TINYML_DSP_SCRATCH_WORDS < ${words}`,
-      '#undef TINYML_DSP_SCRATCH_WORDS',
-      `#define TINYML_DSP_SCRATCH_WORDS ${words}`,
-      '#endif',
-    ].join('\n'),
-    prefix: [
-      '#ifndef TINYML_DSP_SCRATCH_DEFINED',
-      '#define TINYML_DSP_SCRATCH_DEFINED',
-      `static int32_t ${SCRATCH_NAME}[TINYML_DSP_SCRATCH_WORDS];`,
-      '#endif',
-      '',
-    ].join('\n'),
-    expr: SCRATCH_NAME,
-  };
+export function scratchFor(ctx: EmitContext, bytes: number, kernel: string): string {
+  return scratchArg(ctx, 'void', bytes, kernel);
 }

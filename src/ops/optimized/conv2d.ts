@@ -17,6 +17,7 @@ import {
   cStruct,
   dspTarget,
   foldBias,
+  hasConstantOperands,
   planRequant,
   scratchFor,
 } from './common.js';
@@ -68,6 +69,11 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   return emitConvDsp(p, weights, bias, names, ctx);
 }
 
+function scratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number {
+  const p = params as Conv2DQuantParams;
+  return constants && !hasConstantOperands(p, constants) ? 0 : convScratchBytes(p);
+}
+
 /**
  * The DSP convolution of an int8 CONV_2D-shaped layer (groups 1) with OHWI `weights`; also used
  * for depthwise layers that are plain convolutions (input depth 1).
@@ -90,7 +96,7 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   const w = new Int8Array(n * k4 * 4);
   for (let c = 0; c < n; c++) w.set(weights.subarray(c * k, (c + 1) * k), c * k4 * 4);
   const pre = ctx.prefix;
-  const scratch = scratchFor(ctx as EmitContext & { scratch?: string }, convScratchBytes(p));
+  const scratch = scratchFor(ctx, convScratchBytes(p), 'conv2d_s8_dsp');
   const w16 = ctx.optimize !== 'size' && p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS;
   const decls = [
     w16 ? cArray('int16_t', `${pre}_w`, convW16Layout(w, n, k4)) : cArray('int8_t', `${pre}_w`, w),
@@ -122,11 +128,8 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
       bias: `${pre}_bias`,
       rq: `${pre}_rq`,
     }),
-    scratch.decl,
-  ]
-    .filter((d) => d)
-    .join('\n');
-  const call = `${scratch.prefix}tinyml_conv2d_s8_dsp${w16 ? '_w16' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch.expr});`;
+  ].join('\n');
+  const call = `tinyml_conv2d_s8_dsp${w16 ? '_w16' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`;
   return {
     kernels: ['arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/conv2d_dsp.h'],
@@ -140,4 +143,5 @@ export const conv2dDspVariant: KernelVariant = {
   op: 'CONV_2D',
   accepts,
   emitC,
+  scratchBytes,
 };

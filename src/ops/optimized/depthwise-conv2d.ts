@@ -11,7 +11,8 @@ import { depthwiseConv2d } from '../depthwise-conv2d.js';
 import type { Conv2DQuantParams } from '../conv2d.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
 import { CONV_MAX_SCRATCH, convScratchBytes, emitConvDsp } from './conv2d.js';
-import { accBounds, cArray, cStruct, dspTarget, foldBias, modeSuffix, planRequant, scratchFor } from './common.js';
+import type { TensorData } from '../../ir/types.js';
+import { accBounds, cArray, cStruct, dspTarget, foldBias, hasConstantOperands, modeSuffix, planRequant, scratchFor } from './common.js';
 
 /** Largest row scratch the variant takes (bytes); bigger layers keep the portable kernel. */
 export const DW_MAX_SCRATCH = 16384;
@@ -43,6 +44,12 @@ function accepts(params: unknown, target: TargetInfo): boolean {
   if (!dspTarget(target) || p.kind !== 'int8') return false;
   if (p.inputDepth === 1) return convScratchBytes(dwAsConv(p)) <= CONV_MAX_SCRATCH;
   return p.depthMultiplier === 1 && dwScratchBytes(p) <= DW_MAX_SCRATCH;
+}
+
+function scratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number {
+  const p = params as DepthwiseConv2DQuantParams;
+  if (constants && !hasConstantOperands(p, constants)) return 0;
+  return p.inputDepth === 1 ? convScratchBytes(dwAsConv(p)) : dwScratchBytes(p);
 }
 
 /**
@@ -110,7 +117,7 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   });
   const w = dwWeightLayout(weights, taps, c, plan.doubled ? 2 : 1);
   const pre = ctx.prefix;
-  const scratch = scratchFor(ctx as EmitContext & { scratch?: string }, dwScratchBytes(p));
+  const scratch = scratchFor(ctx, dwScratchBytes(p), 'depthwise_conv2d_s8_dsp');
   const decls = [
     cArray('int16_t', `${pre}_w`, w),
     cArray('int32_t', `${pre}_q`, dwRecords(plan.bias, plan.records, c)),
@@ -136,16 +143,13 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
       activation_max: p.activationMax,
       q: `${pre}_q`,
     }),
-    scratch.decl,
-  ]
-    .filter((d) => d)
-    .join('\n');
+  ].join('\n');
   const fn = `tinyml_depthwise_conv2d_s8_dsp_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}`;
   return {
     kernels: ['arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/depthwise_conv2d_dsp.h'],
     decls,
-    call: `${scratch.prefix}${fn}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch.expr});`,
+    call: `${fn}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`,
   };
 }
 
@@ -154,4 +158,5 @@ export const depthwiseConv2dDspVariant: KernelVariant = {
   op: 'DEPTHWISE_CONV_2D',
   accepts,
   emitC,
+  scratchBytes,
 };

@@ -7,7 +7,8 @@ import type { KernelVariant } from '../kernel-variants.js';
 import type { FullyConnectedParams, FullyConnectedQuantParams } from '../fully-connected.js';
 import { fullyConnected } from '../fully-connected.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
-import { accBounds, modeSuffix, cArray, cRqArray, cStruct, dspTarget, foldBias, planRequant, scratchFor } from './common.js';
+import type { TensorData } from '../../ir/types.js';
+import { accBounds, modeSuffix, cArray, cRqArray, cStruct, dspTarget, foldBias, hasConstantOperands, planRequant, scratchFor } from './common.js';
 
 function accepts(params: unknown, target: TargetInfo): boolean {
   const p = params as FullyConnectedParams;
@@ -103,6 +104,28 @@ export function fcScratchBytes(inputDepth: number, outputDepth: number, nibble: 
   return k4 * 8 <= FC_MAX_ROW_SCRATCH ? k4 * 8 : FC_SLICE_K4 * 8 + 4 * outputDepth;
 }
 
+/**
+ * The nibble layout of a layer's weights when it is used: it saves at least NIBBLE_MIN_SAVING of
+ * the int8 layout and 1 KB, and its expanded row fits the row scratch (the corrections address
+ * the whole row).
+ */
+export function fcNibbleChoice(weights: Int8Array, n: number, k: number): NibbleLayout | undefined {
+  const int8Bytes = n * Math.ceil(k / 4) * 4;
+  const nib = k >= 8 && Math.ceil(k / 8) * 16 <= FC_MAX_ROW_SCRATCH ? fcNibbleLayout(weights, n, k) : undefined;
+  return nib !== undefined && int8Bytes - nib.bytes >= Math.max(1024, NIBBLE_MIN_SAVING * int8Bytes) ? nib : undefined;
+}
+
+/** Exact with the constants emitC gets; without them, enough for either weight layout. */
+function scratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number {
+  const p = params as FullyConnectedQuantParams;
+  if (!constants) {
+    const nibble = fcScratchBytes(p.inputDepth, p.outputDepth, true);
+    return Math.max(fcScratchBytes(p.inputDepth, p.outputDepth, false), nibble <= FC_MAX_ROW_SCRATCH ? nibble : 0);
+  }
+  if (!hasConstantOperands(p, constants)) return 0;
+  return fcScratchBytes(p.inputDepth, p.outputDepth, fcNibbleChoice(constants[1] as Int8Array, p.outputDepth, p.inputDepth) !== undefined);
+}
+
 function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const p = params as FullyConnectedQuantParams;
   const weights = ctx.constants?.[1] as Int8Array | undefined;
@@ -124,12 +147,10 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   });
   const pre = ctx.prefix;
   const fn = modeSuffix(plan.mode, p.activationMin, p.activationMax);
-  const int8Bytes = n * k4 * 4;
-  // Nibble weights need the whole expanded row (their corrections address it).
-  const nib = k >= 8 && Math.ceil(k / 8) * 16 <= FC_MAX_ROW_SCRATCH ? fcNibbleLayout(weights, n, k) : undefined;
-  const useNib = nib !== undefined && int8Bytes - nib.bytes >= Math.max(1024, NIBBLE_MIN_SAVING * int8Bytes);
+  const nib = fcNibbleChoice(weights, n, k);
+  const useNib = nib !== undefined;
   const k8 = Math.ceil(k / 8);
-  const scratch = scratchFor(ctx as EmitContext & { scratch?: string }, fcScratchBytes(k, n, useNib));
+  const scratch = scratchFor(ctx, fcScratchBytes(k, n, useNib), 'fully_connected_s8_dsp');
   const sliceK4 = useNib || k4 * 8 <= FC_MAX_ROW_SCRATCH ? k4 : FC_SLICE_K4;
   const weightDecls = useNib
     ? [cArray('uint32_t', `${pre}_w`, nib.words), cArray('uint16_t', `${pre}_cc`, nib.counts), cArray('uint32_t', `${pre}_corr`, nib.corrections)]
@@ -154,18 +175,15 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
       corr_count: useNib ? `${pre}_cc` : 'NULL',
       corr: useNib ? `${pre}_corr` : 'NULL',
     }),
-    scratch.decl,
-  ]
-    .filter((d) => d)
-    .join('\n');
+  ].join('\n');
   return {
     kernels: ['arm/fully_connected_dsp.c', 'arm/fully_connected_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/fully_connected_dsp.h'],
     decls,
     call:
       sliceK4 < k4
-        ? `${scratch.prefix}tinyml_fully_connected_s8_dsp_sliced(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch.expr}, ${plan.mode});`
-        : `${scratch.prefix}tinyml_fully_connected_s8_dsp_${useNib ? 'nib_' : ''}${fn}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch.expr});`,
+        ? `tinyml_fully_connected_s8_dsp_sliced(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch}, ${plan.mode});`
+        : `tinyml_fully_connected_s8_dsp_${useNib ? 'nib_' : ''}${fn}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`,
   };
 }
 
@@ -174,4 +192,5 @@ export const fullyConnectedDspVariant: KernelVariant = {
   op: 'FULLY_CONNECTED',
   accepts,
   emitC,
+  scratchBytes,
 };
