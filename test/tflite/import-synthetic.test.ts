@@ -426,6 +426,33 @@ describe('builtin options → attrs', () => {
     ],
     ['QUANTIZE', { deprecated: 114 }, 89, (b) => table(b, 0, () => {}), {}],
     ['DEQUANTIZE', { deprecated: 6 }, 38, undefined, {}],
+    ['SHAPE', { deprecated: 77 }, 55, (b) => table(b, 1, (b) => b.addFieldInt8(0, 4, null)), { outType: 'int64' }],
+    ['SHAPE (no options: int32)', { deprecated: 77 }, undefined, undefined, { outType: 'int32' }],
+    [
+      'PACK',
+      { deprecated: 83 },
+      59,
+      (b) =>
+        table(b, 2, (b) => {
+          b.addFieldInt32(0, 2, null);
+          b.addFieldInt32(1, -1, null);
+        }),
+      { valuesCount: 2, axis: -1 },
+      [0, 0],
+    ],
+    [
+      'GATHER',
+      { deprecated: 36 },
+      23,
+      (b) =>
+        table(b, 2, (b) => {
+          b.addFieldInt32(0, 1, null);
+          b.addFieldInt32(1, 0, null);
+        }),
+      { axis: 1, batchDims: 0 },
+      [0, 2],
+    ],
+    ['EXPAND_DIMS', { deprecated: 70 }, 52, (b) => table(b, 0, () => {}), {}, [0, 2]],
   ];
 
   it.each(cases)('%s', (label, code, optionsType, options, expected, inputs) => {
