@@ -19,7 +19,7 @@ const work = mkdtempSync(join(tmpdir(), 'tinyml-keras-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe.concurrent(`Keras 3 fixtures on ${board}`, () => {
-  it('has fixtures to deploy', () => expect(models.length).toBe(3));
+  it('has fixtures to deploy', () => expect(models.length).toBe(4));
   for (const m of models) {
     it(`${m.id}: every golden case bit-exact`, { timeout: 300_000 }, async () => {
       const built = await buildModelFirmware(m.modelPath, { board, outDir: join(work, m.id) });
