@@ -65,5 +65,8 @@ export const pack: OpDef<'PACK', ConcatenationParams> = {
     };
   },
   evaluate: concatenation.evaluate,
-  emitC: (params, names, ctx) => concatenation.emitC!(params, names, ctx),
+  emitC(params, names, ctx) {
+    const em = concatenation.emitC!(params, names, ctx);
+    return { ...em, decls: em.decls.replace('/* CONCATENATION', '/* PACK (run as a concatenation)') };
+  },
 };
