@@ -86,6 +86,23 @@ export interface ResizeNearestNeighborAttrs {
   halfPixelCenters: boolean;
 }
 
+/** SHAPE: the dtype of the output (TFLite ShapeOptions.out_type; int32 unless said otherwise). */
+export interface ShapeAttrs {
+  outType: 'int32' | 'int64';
+}
+
+/** PACK: stacks `valuesCount` equally shaped inputs along a new axis `axis` of the output. */
+export interface PackAttrs {
+  valuesCount: number;
+  axis: number;
+}
+
+/** GATHER: picks slices of input 0 along `axis` at the indices in input 1. */
+export interface GatherAttrs {
+  axis: number;
+  batchDims: number;
+}
+
 export type NoAttrs = Record<string, never>;
 
 /** The attribute type of every supported op, keyed by its TFLite builtin name. */
@@ -116,6 +133,10 @@ export interface OpAttrs {
   RESIZE_NEAREST_NEIGHBOR: ResizeNearestNeighborAttrs;
   QUANTIZE: NoAttrs;
   DEQUANTIZE: NoAttrs;
+  SHAPE: ShapeAttrs;
+  PACK: PackAttrs;
+  GATHER: GatherAttrs;
+  EXPAND_DIMS: NoAttrs;
 }
 
 export type OpType = keyof OpAttrs;
@@ -147,6 +168,10 @@ export const OP_TYPES: readonly OpType[] = [
   'RESIZE_NEAREST_NEIGHBOR',
   'QUANTIZE',
   'DEQUANTIZE',
+  'SHAPE',
+  'PACK',
+  'GATHER',
+  'EXPAND_DIMS',
 ];
 
 export function isOpType(name: string): name is OpType {

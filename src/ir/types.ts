@@ -54,6 +54,12 @@ export interface Graph {
   outputs: number[];
   /** Free-form provenance, e.g. { format: 'tflite', version: '3' }. */
   meta?: Record<string, string>;
+  /**
+   * Names of the graph inputs whose batch dimension the source model leaves unfixed (TFLite
+   * shape_signature -1 in dimension 0). tinyml, like TFLite Micro, runs them with the stored
+   * batch of 1.
+   */
+  dynamicBatchInputs?: string[];
 }
 
 /** A name for an op in error messages: "op #3 CONV_2D (output 'conv1/Relu')". */

@@ -6,14 +6,17 @@ import { concatenation } from './concatenation.js';
 import { conv2d } from './conv2d.js';
 import { depthwiseConv2d } from './depthwise-conv2d.js';
 import { fullyConnected } from './fully-connected.js';
+import { gather } from './gather.js';
 import { logistic, tanh } from './logistic-tanh.js';
 import { mul } from './mul.js';
+import { pack } from './pack.js';
 import { pad } from './pad.js';
 import { averagePool2d, maxPool2d } from './pool2d.js';
 import { dequantize, quantize } from './quantize.js';
 import { mean, sum } from './reduce.js';
-import { reshape, squeeze } from './reshape.js';
+import { expandDims, reshape, squeeze } from './reshape.js';
 import { resizeNearestNeighbor } from './resize-nearest-neighbor.js';
+import { shape } from './shape.js';
 import { softmax } from './softmax.js';
 import { stridedSlice } from './strided-slice.js';
 import { transposeConv } from './transpose-conv.js';
@@ -45,4 +48,8 @@ export const ALL_OPS: AnyOpDef[] = [
   sum,
   stridedSlice,
   resizeNearestNeighbor,
+  shape,
+  pack,
+  gather,
+  expandDims,
 ];

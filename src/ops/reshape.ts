@@ -1,5 +1,5 @@
 /**
- * RESHAPE and SQUEEZE: the output is the input's bytes under a new shape. Both are pure
+ * RESHAPE, SQUEEZE and EXPAND_DIMS: the output is the input's bytes under a new shape. All are pure
  * metadata changes, so the memory planner aliases output to input (`aliasesInput`) and the
  * generated code runs no copy; evaluate/emitC still perform a plain byte copy for the cases
  * where the buffers are distinct.
@@ -110,7 +110,29 @@ function resolveSqueeze(ctx: OpContext<'SQUEEZE'>): number[] {
   return inShape.filter((_, i) => !squeeze[i]);
 }
 
-function prepareCopy(ctx: OpContext<'RESHAPE' | 'SQUEEZE'>): CopyParams {
+/**
+ * EXPAND_DIMS inserts a size-1 dimension at the constant scalar (or 1-element) int32 `axis`;
+ * a negative axis counts from the end of the output, as in TFLite Micro's expand_dims.cc.
+ */
+function resolveExpandDims(ctx: OpContext<'EXPAND_DIMS'>): number[] {
+  const { graph, op } = ctx;
+  const where = describeOp(graph, op);
+  if (ctx.inputs.length !== 2 || !ctx.inputs[0] || !ctx.inputs[1]) throw new GraphError(`${where}: EXPAND_DIMS takes an input and an axis, got ${ctx.inputs.length} inputs`);
+  if (ctx.outputs.length !== 1) throw new GraphError(`${where}: EXPAND_DIMS has one output, got ${ctx.outputs.length}`);
+  const axisTensor = ctx.inputs[1];
+  if (axisTensor.dtype !== 'int32') throw new UnsupportedOpError(`${where}: the axis of EXPAND_DIMS must be int32, got ${axisTensor.dtype}`);
+  if (axisTensor.shape.length > 1 || elementCount(axisTensor.shape) !== 1) {
+    throw new GraphError(`${where}: the axis of EXPAND_DIMS must hold one value, got shape [${axisTensor.shape.join(', ')}]`);
+  }
+  const values = constIntValues(axisTensor);
+  if (!values) throw new UnsupportedOpError(`${where}: the axis '${axisTensor.name}' is computed at run time; tinyml (like TFLite Micro) needs a constant axis`);
+  const inShape = ctx.inputs[0].shape;
+  const axis = values[0] < 0 ? values[0] + inShape.length + 1 : values[0];
+  if (!(axis >= 0 && axis <= inShape.length)) throw new GraphError(`${where}: axis ${values[0]} is out of range for a ${inShape.length}-D input`);
+  return [...inShape.slice(0, axis), 1, ...inShape.slice(axis)];
+}
+
+function prepareCopy(ctx: OpContext<'RESHAPE' | 'SQUEEZE' | 'EXPAND_DIMS'>): CopyParams {
   const input = ctx.inputs[0]!;
   const output = ctx.outputs[0];
   if (input.dtype !== output.dtype || !COPY_DTYPES.includes(input.dtype)) {
@@ -163,6 +185,23 @@ export const squeeze: OpDef<'SQUEEZE', CopyParams> = {
   macs: () => 0,
   prepare(ctx) {
     resolveSqueeze(ctx);
+    return prepareCopy(ctx);
+  },
+  evaluate: evaluateCopy,
+  aliasesInput: true,
+  emitC: emitCopy,
+};
+
+export const expandDims: OpDef<'EXPAND_DIMS', CopyParams> = {
+  type: 'EXPAND_DIMS',
+  inferShapes: (ctx) => [resolveExpandDims(ctx)],
+  macs: () => 0,
+  prepare(ctx) {
+    const shape = resolveExpandDims(ctx);
+    const out = ctx.outputs[0].shape;
+    if (out.length !== shape.length || out.some((d, i) => d !== shape[i])) {
+      throw new GraphError(`${describeOp(ctx.graph, ctx.op)}: output is declared [${out.join(', ')}] but EXPAND_DIMS gives [${shape.join(', ')}]`);
+    }
     return prepareCopy(ctx);
   },
   evaluate: evaluateCopy,

@@ -2,7 +2,7 @@
  * Constant folding: an op whose inputs are all constants is evaluated once with its reference
  * kernel (the interpreter's path for its dtypes) and replaced by a constant. QUANTIZE and
  * DEQUANTIZE are left alone unless `includeQdq` is set, because QDQ folding needs to see them;
- * graph outputs are never folded away.
+ * graph outputs are never folded away. SHAPE folds whatever its input: every shape is static.
  */
 import type { Graph, Op } from '../ir/types.js';
 import { allocTensorData, elementCount } from '../ir/types.js';
@@ -12,6 +12,8 @@ import { cloneGraph, compactGraph, isConst } from './graph-utils.js';
 export interface ConstantFoldOptions {
   /** Also fold QUANTIZE/DEQUANTIZE of constants (default false). */
   includeQdq?: boolean;
+  /** Fold only the ops this accepts (default: every op whose inputs are constant). */
+  only?: (graph: Graph, op: Op) => boolean;
 }
 
 export function constantFold(graph: Graph, options: ConstantFoldOptions = {}): Graph {
@@ -20,7 +22,8 @@ export function constantFold(graph: Graph, options: ConstantFoldOptions = {}): G
   for (const op of g.ops) {
     if (!options.includeQdq && (op.type === 'QUANTIZE' || op.type === 'DEQUANTIZE')) continue;
     const present = op.inputs.filter((i) => i >= 0);
-    if (present.length === 0 || !present.every((i) => isConst(g, i))) continue;
+    const inputsKnown = op.type === 'SHAPE' || (present.length > 0 && present.every((i) => isConst(g, i)));
+    if (!inputsKnown || (options.only && !options.only(g, op))) continue;
     if (op.outputs.some((o) => g.outputs.includes(o))) continue;
     try {
       const def = getOpDef(g, op);

@@ -21,6 +21,7 @@ export { foldBatchNorm } from './batchnorm-fold.js';
 export { constantFold, type ConstantFoldOptions } from './constant-fold.js';
 export { fuseActivations } from './fuse-activations.js';
 export { removeIdentityOps } from './identity.js';
+export { foldShapeArithmetic } from './shape-fold.js';
 export { dequantizeConstants, foldQdq, type QdqFoldOptions } from './qdq-fold.js';
 export { compactGraph } from './graph-utils.js';
 

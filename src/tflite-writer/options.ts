@@ -208,6 +208,31 @@ export function writeOptions(b: Builder, graph: Graph, op: Op, ctx: OptionsConte
       b.addFieldInt8(1, a.halfPixelCenters ? 1 : 0, 0);
       return { type: OptionsType.ResizeNearestNeighborOptions, offset: b.endObject() };
     }
+    case 'SHAPE': {
+      const a = op.attrs as OpAttrs['SHAPE'];
+      // ShapeOptions: 0 out_type (TensorType INT32 = 2, INT64 = 4), always written (default 0 is FLOAT32).
+      b.startObject(1);
+      b.addFieldInt8(0, a.outType === 'int64' ? 4 : 2, null);
+      return { type: OptionsType.ShapeOptions, offset: b.endObject() };
+    }
+    case 'PACK': {
+      const a = op.attrs as OpAttrs['PACK'];
+      // PackOptions: 0 values_count, 1 axis.
+      b.startObject(2);
+      b.addFieldInt32(0, checkInt(graph, op, 'valuesCount', a.valuesCount), 0);
+      b.addFieldInt32(1, checkInt(graph, op, 'axis', a.axis), 0);
+      return { type: OptionsType.PackOptions, offset: b.endObject() };
+    }
+    case 'GATHER': {
+      const a = op.attrs as OpAttrs['GATHER'];
+      // GatherOptions: 0 axis, 1 batch_dims.
+      b.startObject(2);
+      b.addFieldInt32(0, checkInt(graph, op, 'axis', a.axis), 0);
+      b.addFieldInt32(1, checkInt(graph, op, 'batchDims', a.batchDims), 0);
+      return { type: OptionsType.GatherOptions, offset: b.endObject() };
+    }
+    case 'EXPAND_DIMS':
+      return emptyTable(b, OptionsType.ExpandDimsOptions);
     // Empty options tables, written as the converter writes them.
     case 'PAD':
       return emptyTable(b, OptionsType.PadOptions);

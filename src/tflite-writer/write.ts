@@ -50,7 +50,8 @@ export function writeTflite(graph: Graph, options: WriteTfliteOptions = {}): Uin
   // Buffers first: they end up at the end of the file, after the small tables.
   const { bufferOf, bufferOffsets } = writeBuffers(b, graph);
 
-  const tensorOffsets = graph.tensors.map((t) => writeTensor(b, t, bufferOf[t.id]));
+  const dynamicBatch = new Set(graph.inputs.filter((i) => graph.dynamicBatchInputs?.includes(graph.tensors[i].name)));
+  const tensorOffsets = graph.tensors.map((t) => writeTensor(b, t, bufferOf[t.id], dynamicBatch.has(t.id)));
 
   // Operator codes: one per distinct (op type, version), in order of first use.
   const codeIndex = new Map<string, number>();
@@ -190,8 +191,10 @@ function writeBuffers(b: Builder, graph: Graph): { bufferOf: number[]; bufferOff
   return { bufferOf, bufferOffsets };
 }
 
-function writeTensor(b: Builder, t: Tensor, buffer: number): number {
+function writeTensor(b: Builder, t: Tensor, buffer: number, dynamicBatch: boolean): number {
   const shape = i32Vector(b, t.shape);
+  // An input whose batch the source model left unfixed keeps its -1 (see Graph.dynamicBatchInputs).
+  const signature = dynamicBatch && t.shape.length > 0 ? i32Vector(b, [-1, ...t.shape.slice(1)]) : 0;
   const name = b.createString(t.name);
   let quant = 0;
   if (t.quant && t.quant.scale.length > 0) {
@@ -214,6 +217,7 @@ function writeTensor(b: Builder, t: Tensor, buffer: number): number {
   b.addFieldOffset(3, name, 0);
   if (quant) b.addFieldOffset(4, quant, 0);
   if (t.isVariable) b.addFieldInt8(5, 1, 0);
+  if (signature) b.addFieldOffset(7, signature, 0);
   // Every IR shape is fully known, scalars included: say so, as current converters do.
   b.addFieldInt8(8, 1, 0);
   return b.endObject();

@@ -8,6 +8,7 @@ import { basename, extname } from 'node:path';
 import { InputError, ModelFormatError, TinymlError, UnsupportedOpError } from '../errors.js';
 import { OP_TYPES, isOpType, type OpType } from '../ir/attrs.js';
 import type { Graph, Op, Tensor } from '../ir/types.js';
+import { foldShapeArithmetic } from '../passes/shape-fold.js';
 import { BUILTIN_CUSTOM, builtinName } from './builtin-codes.js';
 import { FlatBufferReader, type TableVector } from './flatbuffer-reader.js';
 import { readOpAttrs } from './options.js';
@@ -92,7 +93,7 @@ function importModel(bytes: Uint8Array, name: string): Graph {
   if (description) meta.description = description;
   if (subgraphs.length > 1) meta.subgraphs = String(subgraphs.length);
 
-  return {
+  const graph: Graph = {
     name,
     tensors,
     ops: graphOps,
@@ -100,6 +101,13 @@ function importModel(bytes: Uint8Array, name: string): Graph {
     outputs: tensorRefs(sg.outputs() ?? [], numTensors, 'model output', false),
     meta,
   };
+  const dynamicBatch = graph.inputs.filter((i) => {
+    const signature = new TensorTable(tensorTables!.at(i, `tensor ${i}`)).shapeSignature();
+    return signature !== undefined && signature.length === tensors[i].shape.length && signature.length > 0 && signature[0] === -1;
+  });
+  if (dynamicBatch.length > 0) graph.dynamicBatchInputs = dynamicBatch.map((i) => tensors[i].name);
+  // With the batch fixed, shapes computed at run time (Flatten under an unfixed batch) are constants.
+  return foldShapeArithmetic(graph);
 }
 
 function tensorRefs(refs: number[], numTensors: number, what: string, allowOmitted: boolean): number[] {

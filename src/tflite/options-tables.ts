@@ -20,9 +20,13 @@ export const OptionsType = {
   ReducerOptions: 27,
   SubOptions: 28,
   SqueezeOptions: 30,
+  GatherOptions: 23,
   StridedSliceOptions: 32,
   DequantizeOptions: 38,
   TransposeConvOptions: 49,
+  ExpandDimsOptions: 52,
+  ShapeOptions: 55,
+  PackOptions: 59,
   ResizeNearestNeighborOptions: 74,
   LeakyReluOptions: 75,
   QuantizeOptions: 89,
@@ -190,4 +194,20 @@ export function readResizeNearestNeighborOptions(t: Table | undefined): {
 
 export function readLeakyReluOptions(t: Table | undefined): { alpha: number } {
   return { alpha: t ? t.f32(0, 'alpha') : 0 };
+}
+
+/**
+ * ShapeOptions.out_type is a TensorType (INT32 = 2, INT64 = 4). Without options TFLite uses
+ * INT32; a table without the field holds the schema default 0 (FLOAT32), which the caller rejects.
+ */
+export function readShapeOptions(t: Table | undefined): { outType: number } {
+  return { outType: t ? t.i8(0, 'out_type') : 2 };
+}
+
+export function readPackOptions(t: Table | undefined): { valuesCount: number; axis: number } {
+  return { valuesCount: t ? t.i32(0, 'values_count') : 0, axis: t ? t.i32(1, 'axis') : 0 };
+}
+
+export function readGatherOptions(t: Table | undefined): { axis: number; batchDims: number } {
+  return { axis: t ? t.i32(0, 'axis') : 0, batchDims: t ? t.i32(1, 'batch_dims') : 0 };
 }

@@ -13,11 +13,14 @@ import {
   readConv2DOptions,
   readDepthwiseConv2DOptions,
   readFullyConnectedOptions,
+  readGatherOptions,
   readLeakyReluOptions,
+  readPackOptions,
   readPool2DOptions,
   readReducerOptions,
   readReshapeOptions,
   readResizeNearestNeighborOptions,
+  readShapeOptions,
   readSoftmaxOptions,
   readSqueezeOptions,
   readStridedSliceOptions,
@@ -49,6 +52,10 @@ const OPTIONS_OF: Partial<Record<OpType, OptionsTypeName>> = {
   STRIDED_SLICE: 'StridedSliceOptions',
   TRANSPOSE_CONV: 'TransposeConvOptions',
   RESIZE_NEAREST_NEIGHBOR: 'ResizeNearestNeighborOptions',
+  SHAPE: 'ShapeOptions',
+  PACK: 'PackOptions',
+  GATHER: 'GatherOptions',
+  EXPAND_DIMS: 'ExpandDimsOptions',
 };
 
 /** Where an op sits, for messages: "op #3 CONV_2D". */
@@ -196,6 +203,19 @@ function mapOptions(type: OpType, t: Table | undefined, c: OptionsContext, numIn
     }
     case 'RESIZE_NEAREST_NEIGHBOR':
       return readResizeNearestNeighborOptions(t);
+    case 'SHAPE': {
+      const { outType } = readShapeOptions(t);
+      // TensorType INT32 = 2, INT64 = 4: the only shape types TFLite allows.
+      if (outType === 2) return { outType: 'int32' };
+      if (outType === 4) return { outType: 'int64' };
+      throw new ModelFormatError(`${c.label} has out_type ${outType}; SHAPE writes INT32 (2) or INT64 (4)`);
+    }
+    case 'PACK': {
+      const o = readPackOptions(t);
+      return { valuesCount: c.positive(o.valuesCount, 'values_count'), axis: o.axis };
+    }
+    case 'GATHER':
+      return readGatherOptions(t);
     case 'LOGISTIC':
     case 'TANH':
     case 'RELU':
@@ -204,6 +224,7 @@ function mapOptions(type: OpType, t: Table | undefined, c: OptionsContext, numIn
     case 'PAD':
     case 'QUANTIZE':
     case 'DEQUANTIZE':
+    case 'EXPAND_DIMS':
       return {};
   }
 }

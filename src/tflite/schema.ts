@@ -109,7 +109,11 @@ export class TensorTable {
   get hasSparsity(): boolean {
     return this.t.has(6);
   }
-  // 7 shape_signature, 8 has_rank, 9 variant_tensors: not needed.
+  /** The shape with -1 for each dimension left unknown (e.g. an unfixed batch); absent when fully static. */
+  shapeSignature(): number[] | undefined {
+    return this.t.i32s(7, 'shape_signature');
+  }
+  // 8 has_rank, 9 variant_tensors: not needed.
 }
 
 export class QuantizationTable {

@@ -1,9 +1,9 @@
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { bufferIO } from '../../src/cli/io.js';
 import { importTfliteFile } from '../../src/tflite/import.js';
-import { sharedModels, sharedPath } from '../helpers/shared.js';
+import { projectRoot, sharedModels, sharedPath } from '../helpers/shared.js';
 
 // MAC totals published in shared/README.md for the MLPerf Tiny and micro_speech models.
 const PUBLISHED_MACS: Record<string, number> = {
@@ -65,5 +65,24 @@ describe('tinyml inspect', () => {
     io = bufferIO();
     expect(await runCli(['inspect', sharedPath('README.md')], io)).not.toBe(0);
     expect(io.stderr).toMatch(/^error: .*unknown model format/);
+  });
+
+  it('says when the batch is unfixed (Keras 3 default) and that it runs as 1, in text and JSON', async () => {
+    const path = join(projectRoot(), 'test/fixtures/keras/keras_fashion_cnn.tflite');
+    const io = bufferIO();
+    expect(await runCli(['inspect', path], io)).toBe(0);
+    expect(io.stdout).toContain("note: the batch dimension of 'serving_default_image:0' is unfixed in the model (shape_signature -1); tinyml runs it with batch 1");
+    expect(io.stdout).not.toMatch(/\bSHAPE\b|\bPACK\b/);
+    const json = (await inspectJson(path)) as unknown as { dynamicBatch: unknown };
+    expect(json.dynamicBatch).toEqual({ inputs: ['serving_default_image:0'], treatedAs: 1 });
+  });
+
+  it('reports a fixed batch (micro_speech has no shape_signature) as dynamicBatch null, with no note', async () => {
+    const path = sharedPath('models/tflm-examples/micro_speech_quantized.tflite');
+    const json = (await inspectJson(path)) as unknown as { dynamicBatch: unknown };
+    expect(json.dynamicBatch).toBeNull();
+    const io = bufferIO();
+    expect(await runCli(['inspect', path], io)).toBe(0);
+    expect(io.stdout).not.toContain('note:');
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GraphError, UnsupportedOpError } from '../../src/errors.js';
 import type { DType, TensorData } from '../../src/ir/types.js';
 import { allocTensorData, elementCount } from '../../src/ir/types.js';
-import { reshape, squeeze } from '../../src/ops/reshape.js';
+import { expandDims, reshape, squeeze } from '../../src/ops/reshape.js';
 import type { CKernelCase } from '../helpers/c-kernel-harness.js';
 import { runOpCasesInC, runOpCasesInTs } from '../helpers/c-kernel-harness.js';
 import type { TensorSpec } from '../helpers/op-graph.js';
@@ -156,5 +156,50 @@ describe('RESHAPE/SQUEEZE data', () => {
     const got = runOpCasesInC(reshape, cases);
     const want = runOpCasesInTs(reshape, cases);
     expect(got.map((o) => Array.from(new Uint8Array(o[0].buffer)))).toEqual(want.map((o) => Array.from(new Uint8Array(o[0].buffer))));
+  });
+});
+
+describe('EXPAND_DIMS', () => {
+  const ctx = (inShape: number[], axis: number, outShape: number[] = [], axisShape: number[] = []) =>
+    singleOpContext('EXPAND_DIMS', {}, [{ shape: inShape, dtype: 'int8' }, { shape: axisShape, dtype: 'int32', data: Int32Array.from([axis]) }], [{ shape: outShape, dtype: 'int8' }]);
+
+  it('inserts a 1 at the axis; a negative axis counts from the end of the output (Conv1D: -3)', () => {
+    expect(expandDims.inferShapes(ctx([1, 128, 3], -3))).toEqual([[1, 1, 128, 3]]);
+    expect(expandDims.inferShapes(ctx([1, 124, 16], 1))).toEqual([[1, 1, 124, 16]]);
+    expect(expandDims.inferShapes(ctx([5], 1))).toEqual([[5, 1]]);
+    expect(expandDims.inferShapes(ctx([5], -2, [], [1]))).toEqual([[1, 5]]);
+  });
+
+  it('is a byte copy that the planner aliases', () => {
+    const c = ctx([1, 4], 0, [1, 1, 4]);
+    const out = new Int8Array(4);
+    expandDims.evaluate(expandDims.prepare(c), [Int8Array.from([1, -2, 3, -4]), undefined], [out]);
+    expect(Array.from(out)).toEqual([1, -2, 3, -4]);
+    expect(expandDims.aliasesInput).toBe(true);
+  });
+
+  it('rejects an out-of-range or non-constant axis, more than one axis and a wrong declared output', () => {
+    expect(() => expandDims.inferShapes(ctx([1, 4], 3))).toThrow(/axis 3 is out of range/);
+    expect(() => expandDims.inferShapes(ctx([1, 4], -4))).toThrow(GraphError);
+    const twoAxes = singleOpContext('EXPAND_DIMS', {}, [{ shape: [4], dtype: 'int8' }, { shape: [2], dtype: 'int32', data: Int32Array.from([0, 1]) }], [{ shape: [], dtype: 'int8' }]);
+    expect(() => expandDims.inferShapes(twoAxes)).toThrow(/one value/);
+    const live = singleOpContext('EXPAND_DIMS', {}, [{ shape: [4], dtype: 'int8' }, { shape: [], dtype: 'int32' }], [{ shape: [], dtype: 'int8' }]);
+    expect(() => expandDims.inferShapes(live)).toThrow(UnsupportedOpError);
+    expect(() => expandDims.prepare(ctx([1, 4], 0, [1, 4, 1]))).toThrow(/declared \[1, 4, 1\]/);
+  });
+
+  it('C kernel copies exactly what evaluate copies', () => {
+    const rand = rng(70);
+    const cases: CKernelCase[] = [[1, 128, 3], [1, 62, 16], [7]].map((s, k) => {
+      const [out] = expandDims.inferShapes(ctx(s, k - 1));
+      const c = ctx(s, k - 1, out);
+      const data: TensorData = allocTensorData('int8', elementCount(s));
+      for (let i = 0; i < data.length; i++) (data as Int8Array)[i] = Math.floor(rand() * 256) - 128;
+      // The axis is a constant the kernel never reads (the generated model leaves it out too).
+      return { ctx: c, params: expandDims.prepare(c), inputs: [data, undefined] };
+    });
+    const got = runOpCasesInC(expandDims, cases);
+    const want = runOpCasesInTs(expandDims, cases);
+    got.forEach((o, i) => expect(Array.from(o[0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
   });
 });

@@ -42,6 +42,10 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   RESIZE_NEAREST_NEIGHBOR: { alignCorners: true, halfPixelCenters: false },
   QUANTIZE: {},
   DEQUANTIZE: {},
+  SHAPE: { outType: 'int64' },
+  PACK: { valuesCount: 2, axis: -1 },
+  GATHER: { axis: 1, batchDims: 1 },
+  EXPAND_DIMS: {},
 };
 
 function everyOpGraph(): Graph {

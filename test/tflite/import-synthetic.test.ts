@@ -426,6 +426,33 @@ describe('builtin options → attrs', () => {
     ],
     ['QUANTIZE', { deprecated: 114 }, 89, (b) => table(b, 0, () => {}), {}],
     ['DEQUANTIZE', { deprecated: 6 }, 38, undefined, {}],
+    ['SHAPE', { deprecated: 77 }, 55, (b) => table(b, 1, (b) => b.addFieldInt8(0, 4, null)), { outType: 'int64' }],
+    ['SHAPE (no options: int32)', { deprecated: 77 }, undefined, undefined, { outType: 'int32' }],
+    [
+      'PACK',
+      { deprecated: 83 },
+      59,
+      (b) =>
+        table(b, 2, (b) => {
+          b.addFieldInt32(0, 2, null);
+          b.addFieldInt32(1, -1, null);
+        }),
+      { valuesCount: 2, axis: -1 },
+      [0, 0],
+    ],
+    [
+      'GATHER',
+      { deprecated: 36 },
+      23,
+      (b) =>
+        table(b, 2, (b) => {
+          b.addFieldInt32(0, 1, null);
+          b.addFieldInt32(1, 0, null);
+        }),
+      { axis: 1, batchDims: 0 },
+      [0, 2],
+    ],
+    ['EXPAND_DIMS', { deprecated: 70 }, 52, (b) => table(b, 0, () => {}), {}, [0, 2]],
   ];
 
   it.each(cases)('%s', (label, code, optionsType, options, expected, inputs) => {
@@ -478,6 +505,65 @@ describe('builtin options → attrs', () => {
       ModelFormatError,
       'op #0 CONV_2D carries builtin options of union type 5 (Pool2DOptions), but CONV_2D takes Conv2DOptions',
     );
+  });
+});
+
+describe('unfixed batch (Keras 3 through the TFLite converter)', () => {
+  /** x [1, 2, 3] -> SHAPE -> STRIDED_SLICE [0:1] shrunk -> PACK with 6 -> RESHAPE x to [1, 6]. */
+  function flattenModel(signature?: number[]) {
+    const q = { scale: [0.5], zeroPoint: [1] };
+    return buildModel({
+      opcodes: [{ deprecated: 77 }, { deprecated: 45 }, { deprecated: 83 }, { deprecated: 22 }],
+      tensors: [
+        { name: 'x', shape: [1, 2, 3], type: INT8, quant: q, ...(signature ? { shapeSignature: signature } : {}) },
+        { name: 'shape', shape: [3], type: INT32 },
+        { name: 'begin', shape: [1], type: INT32, buffer: 1 },
+        { name: 'one', shape: [1], type: INT32, buffer: 2 },
+        { name: 'batch', shape: [], type: INT32 },
+        { name: 'features', shape: [], type: INT32, buffer: 3 },
+        { name: 'packed', shape: [2], type: INT32 },
+        { name: 'y', shape: [1, 6], type: INT8, quant: q, ...(signature ? { shapeSignature: [-1, 6] } : {}) },
+      ],
+      buffers: [{}, { data: bytesOf(Int32Array.from([0])) }, { data: bytesOf(Int32Array.from([1])) }, { data: bytesOf(Int32Array.from([6])) }],
+      operators: [
+        { opcodeIndex: 0, inputs: [0], outputs: [1], optionsType: 55, options: (b) => table(b, 1, (b) => b.addFieldInt8(0, 2, null)) },
+        { opcodeIndex: 1, inputs: [1, 2, 3, 3], outputs: [4], optionsType: 32, options: (b) => table(b, 5, (b) => b.addFieldInt32(4, 1, null)) },
+        {
+          opcodeIndex: 2,
+          inputs: [4, 5],
+          outputs: [6],
+          optionsType: 59,
+          options: (b) => table(b, 2, (b) => b.addFieldInt32(0, 2, null)),
+        },
+        { opcodeIndex: 3, inputs: [0, 6], outputs: [7] },
+      ],
+      inputs: [0],
+      outputs: [7],
+    });
+  }
+
+  it('records inputs whose batch is -1 in shape_signature, and runs them with the stored batch 1', () => {
+    const g = importTflite(flattenModel([-1, 2, 3]), 'm');
+    expect(g.dynamicBatchInputs).toEqual(['x']);
+    expect(g.tensors[g.inputs[0]].shape).toEqual([1, 2, 3]);
+    expect(importTflite(flattenModel(), 'm').dynamicBatchInputs).toBeUndefined();
+    expect(importTflite(flattenModel([1, 2, 3]), 'm').dynamicBatchInputs).toBeUndefined();
+  });
+
+  it('folds the converter\'s Flatten (SHAPE -> STRIDED_SLICE -> PACK) into a constant RESHAPE shape', () => {
+    const g = importTflite(flattenModel([-1, 2, 3]), 'm');
+    expect(g.ops.map((o) => o.type)).toEqual(['RESHAPE']);
+    expect(Array.from(g.tensors[g.ops[0].inputs[1]].data as Int32Array)).toEqual([1, 6]);
+    expect(g.tensors[g.outputs[0]].shape).toEqual([1, 6]);
+  });
+
+  it('rejects a SHAPE out_type other than INT32/INT64 and a PACK without values', () => {
+    const shapeFloat = unaryModel({ deprecated: 77 }, 55, (b) => table(b, 1, (b) => b.addFieldInt8(0, 9, null)));
+    expectError(() => importTflite(buildModel(shapeFloat), 'm'), ModelFormatError, 'op #0 SHAPE has out_type 9');
+    const shapeDefault = unaryModel({ deprecated: 77 }, 55, (b) => table(b, 1, () => {}));
+    expectError(() => importTflite(buildModel(shapeDefault), 'm'), ModelFormatError, 'out_type 0');
+    const packNone = unaryModel({ deprecated: 83 }, 59, (b) => table(b, 2, () => {}));
+    expectError(() => importTflite(buildModel(packNone), 'm'), ModelFormatError, 'op #0 PACK has values_count 0');
   });
 });
 

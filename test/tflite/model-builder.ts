@@ -19,6 +19,8 @@ export interface TensorSpec {
   buffer?: number;
   quant?: QuantSpec;
   isVariable?: boolean;
+  /** shape_signature: -1 marks a dimension the converter left unknown (an unfixed batch). */
+  shapeSignature?: number[];
 }
 
 export interface BufferSpec {
@@ -106,6 +108,7 @@ export function buildModel(spec: ModelSpec): Uint8Array {
   const tensors = spec.tensors.map((t) => {
     const name = t.name !== undefined ? b.createString(t.name) : 0;
     const shape = i32Vector(b, t.shape);
+    const signature = t.shapeSignature ? i32Vector(b, t.shapeSignature) : 0;
     let quant = 0;
     if (t.quant) {
       const scale = f32Vector(b, t.quant.scale);
@@ -124,6 +127,7 @@ export function buildModel(spec: ModelSpec): Uint8Array {
     if (name) b.addFieldOffset(3, name, 0);
     if (quant) b.addFieldOffset(4, quant, 0);
     if (t.isVariable) b.addFieldInt8(5, 1, 0);
+    if (signature) b.addFieldOffset(7, signature, 0);
     return b.endObject();
   });
 

@@ -7,8 +7,10 @@ import { num, renderTable, shapeText } from '../../text/table.js';
 export async function inspectCommand(modelPath: string, opts: { json?: boolean }, io: CliIO): Promise<void> {
   const graph = await loadModel(modelPath);
   const summary = summarizeModel(graph);
+  // An unfixed batch (Keras's default) runs as batch 1, as in TFLite Micro: say so.
+  const dynamic = graph.dynamicBatchInputs ?? [];
   if (opts.json) {
-    io.out(JSON.stringify(summary, null, 2));
+    io.out(JSON.stringify({ ...summary, dynamicBatch: dynamic.length > 0 ? { inputs: dynamic, treatedAs: 1 } : null }, null, 2));
     return;
   }
   const rows = summary.layers.map((l) => {
@@ -29,6 +31,9 @@ export async function inspectCommand(modelPath: string, opts: { json?: boolean }
   io.out(`${summary.name}: ${summary.totals.ops} ops`);
   for (const t of summary.inputs) io.out(`  input  ${t.name} ${t.dtype} ${shapeText(t.shape)} ${t.quant}`);
   for (const t of summary.outputs) io.out(`  output ${t.name} ${t.dtype} ${shapeText(t.shape)} ${t.quant}`);
+  if (dynamic.length > 0) {
+    io.out(`  note: the batch dimension of ${dynamic.map((n) => `'${n}'`).join(', ')} is unfixed in the model (shape_signature -1); tinyml runs it with batch 1, as TFLite Micro does`);
+  }
   io.out('');
   io.out(
     renderTable(
