@@ -9,7 +9,7 @@
  * - HARD_SWISH (int8 only in TFLM) works in int16 fixed point: the input on a 7-bit higher
  *   resolution scale, a "relu-ish" factor in [0, 1] and a truncating final multiply.
  */
-import type { LeakyReluAttrs } from '../ir/attrs.js';
+import type { NoAttrs } from '../ir/attrs.js';
 import type { TensorData } from '../ir/types.js';
 import { describeOp } from '../ir/types.js';
 import { GraphError, UnsupportedOpError } from '../errors.js';
@@ -17,6 +17,7 @@ import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAwayFromZer
 import { roundingDivideByPOT16, saturatingDoublingHighMul16, saturatingRoundingDoublingHighMul16 } from '../fixedpoint-gemmlowp.js';
 import type { CEmission, EmitContext, OpContext, OpDef } from './op-def.js';
 import { byteTable, cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, intRange, perTensorQuant, unsupportedDtypes, withNormalizedParams } from './elementwise-util.js';
+import { emptyOptions, versionByInput } from './tflite-options.js';
 
 type ActType = 'RELU' | 'RELU6' | 'LEAKY_RELU' | 'HARD_SWISH';
 
@@ -121,8 +122,22 @@ function mapValues(kind: 'int8' | 'int16', size: number, x: Int8Array | Int16Arr
 
 // --- RELU ---
 
+export interface LeakyReluAttrs {
+  alpha: number;
+}
+
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    RELU: NoAttrs;
+    RELU6: NoAttrs;
+    LEAKY_RELU: LeakyReluAttrs;
+    HARD_SWISH: NoAttrs;
+  }
+}
+
 export const relu: OpDef<'RELU', ReluParams> = withNormalizedParams<'RELU', ReluParams>({
   type: 'RELU',
+  tflite: { version: versionByInput(3, 2) },
   inferShapes: inferSameShape,
   macs: () => 0,
   prepare(ctx) {
@@ -178,6 +193,7 @@ export const relu: OpDef<'RELU', ReluParams> = withNormalizedParams<'RELU', Relu
 
 export const relu6: OpDef<'RELU6', Relu6Params> = withNormalizedParams<'RELU6', Relu6Params>({
   type: 'RELU6',
+  tflite: { version: versionByInput(3, 2) },
   inferShapes: inferSameShape,
   macs: () => 0,
   prepare(ctx) {
@@ -213,6 +229,17 @@ export const relu6: OpDef<'RELU6', Relu6Params> = withNormalizedParams<'RELU6', 
 
 export const leakyRelu: OpDef<'LEAKY_RELU', LeakyReluParams> = withNormalizedParams<'LEAKY_RELU', LeakyReluParams>({
   type: 'LEAKY_RELU',
+  // LeakyReluOptions: 0 alpha.
+  tflite: {
+    options: {
+      table: 'LeakyReluOptions',
+      unionType: 75,
+      fields: [{ id: 0, name: 'alpha', kind: 'f32' }],
+      read: (v, c) => ({ alpha: c.finite(v.num('alpha'), 'alpha') }),
+      write: (a) => ({ alpha: a.alpha }),
+    },
+    version: versionByInput(2, 1),
+  },
   inferShapes: inferSameShape,
   macs: () => 0,
   prepare(ctx) {
@@ -290,6 +317,7 @@ function saturatingLeftShift16(value: number, amount: number): number {
 
 export const hardSwish: OpDef<'HARD_SWISH', HardSwishParams> = withNormalizedParams<'HARD_SWISH', HardSwishParams>({
   type: 'HARD_SWISH',
+  tflite: { options: emptyOptions('HardSwishOptions', 91) },
   inferShapes: inferSameShape,
   macs: () => 0,
   prepare(ctx) {

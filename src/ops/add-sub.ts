@@ -6,7 +6,6 @@
  *
  * TFLM computes ADD's real multipliers in double but SUB's in float32; both are reproduced.
  */
-import type { ElementwiseAttrs } from '../ir/attrs.js';
 import type { TensorData } from '../ir/types.js';
 import { describeOp } from '../ir/types.js';
 import { GraphError, UnsupportedOpError } from '../errors.js';
@@ -14,6 +13,8 @@ import { multiplyByQuantizedMultiplierSmallerThanOneExp as mbqmSmaller, quantize
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import {
   type BroadcastLayout,
+  type ElementwiseAttrs,
+  activationOnlyFields,
   activationRangeFloat,
   activationRangeQuantized,
   broadcastLayout,
@@ -29,6 +30,7 @@ import {
   perTensorQuant,
   unsupportedDtypes,
 } from './elementwise-util.js';
+import { versionByInput, type TfliteMapping } from './tflite-options.js';
 
 export interface AddSubQuantParams extends BroadcastLayout {
   kind: 'int8' | 'int16';
@@ -302,9 +304,34 @@ function emitAddSub(type: AddSubType, p: AddSubParams, names: EmitNames, ctx: Em
   };
 }
 
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    ADD: ElementwiseAttrs;
+    SUB: ElementwiseAttrs;
+  }
+}
+
+/**
+ * AddOptions / SubOptions: 0 fused_activation_function, 1 pot_scale_int16 = true. 16x8 models
+ * with general scales carry pot_scale_int16 = false, as the converter writes them.
+ */
+function addSubTflite(type: AddSubType): TfliteMapping<ElementwiseAttrs> {
+  return {
+    options: {
+      table: type === 'ADD' ? 'AddOptions' : 'SubOptions',
+      unionType: type === 'ADD' ? 11 : 28,
+      fields: [...activationOnlyFields(), { id: 1, name: 'pot_scale_int16', kind: 'bool', default: true }],
+      read: (v, c) => ({ activation: c.activation(v.num('fused_activation_function')) }),
+      write: (a, c) => ({ fused_activation_function: c.activation(a.activation), ...(c.int16 ? { pot_scale_int16: false } : {}) }),
+    },
+    version: versionByInput(3, 2),
+  };
+}
+
 function makeDef(type: AddSubType): OpDef<AddSubType, AddSubParams> {
   return {
     type,
+    tflite: addSubTflite(type),
     inferShapes: (ctx) => [inferBroadcastShape(ctx)],
     macs: () => 0,
     prepare: (ctx) => normalizeParams(prepareAddSub(type, ctx)),

@@ -8,6 +8,8 @@ import { GraphError, UnsupportedOpError } from '../errors.js';
 import type { DType, Tensor } from '../ir/types.js';
 import { DTYPE_BYTES, describeOp } from '../ir/types.js';
 import type { OpContext, OpDef } from './op-def.js';
+import type { FusedActivation } from '../ir/attrs.js';
+import { versionByInput } from './tflite-options.js';
 
 export type ConcatenationKind = 'int8' | 'int16' | 'int32' | 'int64' | 'float32' | 'bool';
 const KINDS: readonly DType[] = ['int8', 'int16', 'int32', 'int64', 'float32', 'bool'];
@@ -60,8 +62,34 @@ function quantOf(t: Tensor): { scale: number; zeroPoint: number } {
   return { scale: Math.fround(t.quant?.scale[0] ?? 0), zeroPoint: t.quant?.zeroPoint[0] ?? 0 };
 }
 
+export interface ConcatenationAttrs {
+  axis: number;
+  activation: FusedActivation;
+}
+
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    CONCATENATION: ConcatenationAttrs;
+  }
+}
+
 export const concatenation: OpDef<'CONCATENATION', ConcatenationParams> = {
   type: 'CONCATENATION',
+  // ConcatenationOptions: 0 axis, 1 fused_activation_function.
+  tflite: {
+    options: {
+      table: 'ConcatenationOptions',
+      unionType: 10,
+      fields: [
+        { id: 0, name: 'axis', kind: 'i32' },
+        { id: 1, name: 'fused_activation_function', kind: 'i8' },
+      ],
+      read: (v, c) => ({ axis: v.num('axis'), activation: c.activation(v.num('fused_activation_function')) }),
+      write: (a, c) => ({ axis: c.int('axis', a.axis), fused_activation_function: c.activation(a.activation) }),
+    },
+    version: versionByInput(3, 2),
+  },
+  quant: { sameQParams: 'all', followsInputPrecision: true },
   inferShapes: (ctx) => [resolve(ctx).shape],
   macs: () => 0,
   prepare(ctx) {

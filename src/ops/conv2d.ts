@@ -18,6 +18,7 @@ import {
 } from '../fixedpoint.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
+import { dtypeOf, type TfliteMapping } from './tflite-options.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
@@ -1344,8 +1345,71 @@ function conv2dEmitC(p: Conv2DParams, names: EmitNames, ctx: EmitContext): CEmis
   return { kernels: ['conv2d.c'], includes: ['conv2d.h'], decls, call: `  ${fn}(${args.join(', ')});` };
 }
 
+export interface Conv2DAttrs {
+  padding: Padding;
+  strideH: number;
+  strideW: number;
+  dilationH: number;
+  dilationW: number;
+  activation: FusedActivation;
+}
+
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    CONV_2D: Conv2DAttrs;
+  }
+}
+
+/**
+ * Conv2DOptions: 0 padding, 1 stride_w, 2 stride_h, 3 fused_activation_function,
+ * 4 dilation_w_factor = 1, 5 dilation_h_factor = 1 (6 quantized_bias_type: not needed).
+ */
+const conv2dTflite: TfliteMapping<Conv2DAttrs> = {
+  options: {
+    table: 'Conv2DOptions',
+    unionType: 1,
+    fields: [
+      { id: 0, name: 'padding', kind: 'i8' },
+      { id: 1, name: 'stride_w', kind: 'i32' },
+      { id: 2, name: 'stride_h', kind: 'i32' },
+      { id: 3, name: 'fused_activation_function', kind: 'i8' },
+      { id: 4, name: 'dilation_w_factor', kind: 'i32', default: 1 },
+      { id: 5, name: 'dilation_h_factor', kind: 'i32', default: 1 },
+    ],
+    read: (v, c) => ({
+      padding: c.padding(v.num('padding')),
+      strideH: c.positive(v.num('stride_h'), 'stride_h'),
+      strideW: c.positive(v.num('stride_w'), 'stride_w'),
+      dilationH: c.positive(v.num('dilation_h_factor'), 'dilation_h_factor'),
+      dilationW: c.positive(v.num('dilation_w_factor'), 'dilation_w_factor'),
+      activation: c.activation(v.num('fused_activation_function')),
+    }),
+    write: (a, c) => ({
+      padding: c.padding(a.padding),
+      stride_w: c.int('strideW', a.strideW),
+      stride_h: c.int('strideH', a.strideH),
+      fused_activation_function: c.activation(a.activation),
+      dilation_w_factor: c.int('dilationW', a.dilationW),
+      dilation_h_factor: c.int('dilationH', a.dilationH),
+    }),
+  },
+  version(graph, op) {
+    const [in0, in1, out0] = [dtypeOf(graph, op.inputs[0]), dtypeOf(graph, op.inputs[1]), dtypeOf(graph, op.outputs[0])];
+    const input = graph.tensors[op.inputs[0]];
+    const filter = graph.tensors[op.inputs[1]];
+    if (input && filter && input.shape.length === 4 && filter.shape.length === 4 && input.shape[3] !== filter.shape[3]) return 6;
+    if (in0 === 'int16' && in1 === 'int8' && out0 === 'int16') return 4;
+    if (in0 === 'int8' && in1 === 'int8') return 3;
+    if (in0 === 'float32' && in1 === 'int8') return (filter?.quant?.scale.length ?? 1) > 1 ? 5 : 2; // hybrid
+    const a = op.attrs as Conv2DAttrs;
+    return a.dilationH !== 1 || a.dilationW !== 1 ? 2 : 1;
+  },
+};
+
 export const conv2d: OpDef<'CONV_2D', Conv2DParams> = {
   type: 'CONV_2D',
+  tflite: conv2dTflite,
+  quant: { weights: { weights: 1, axis: 0, bias: 2, input: 0 } },
   inferShapes(ctx) {
     const g = conv2dGeometry(ctx);
     return [[g.batches, g.outputHeight, g.outputWidth, g.outputDepth]];

@@ -44,6 +44,8 @@ import {
 } from './conv2d.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
+import type { Conv2DAttrs } from './conv2d.js';
+import { dtypeOf, type TfliteMapping } from './tflite-options.js';
 
 export interface DepthwiseConv2DGeometry {
   batches: number;
@@ -262,8 +264,67 @@ function emitC(p: DepthwiseConv2DParams, names: EmitNames, ctx: EmitContext): CE
   return { kernels: ['depthwise_conv2d.c'], includes: ['depthwise_conv2d.h'], decls, call: `  ${fn}(${args.join(', ')});` };
 }
 
+export interface DepthwiseConv2DAttrs extends Conv2DAttrs {
+  depthMultiplier: number;
+}
+
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    DEPTHWISE_CONV_2D: DepthwiseConv2DAttrs;
+  }
+}
+
+/**
+ * DepthwiseConv2DOptions: 0 padding, 1 stride_w, 2 stride_h, 3 depth_multiplier,
+ * 4 fused_activation_function, 5 dilation_w_factor = 1, 6 dilation_h_factor = 1.
+ */
+const depthwiseTflite: TfliteMapping<DepthwiseConv2DAttrs> = {
+  options: {
+    table: 'DepthwiseConv2DOptions',
+    unionType: 2,
+    fields: [
+      { id: 0, name: 'padding', kind: 'i8' },
+      { id: 1, name: 'stride_w', kind: 'i32' },
+      { id: 2, name: 'stride_h', kind: 'i32' },
+      { id: 3, name: 'depth_multiplier', kind: 'i32' },
+      { id: 4, name: 'fused_activation_function', kind: 'i8' },
+      { id: 5, name: 'dilation_w_factor', kind: 'i32', default: 1 },
+      { id: 6, name: 'dilation_h_factor', kind: 'i32', default: 1 },
+    ],
+    read: (v, c) => ({
+      padding: c.padding(v.num('padding')),
+      strideH: c.positive(v.num('stride_h'), 'stride_h'),
+      strideW: c.positive(v.num('stride_w'), 'stride_w'),
+      dilationH: c.positive(v.num('dilation_h_factor'), 'dilation_h_factor'),
+      dilationW: c.positive(v.num('dilation_w_factor'), 'dilation_w_factor'),
+      activation: c.activation(v.num('fused_activation_function')),
+      // Redundant in TFLite >= 2.x (output channels come from the filter); kept as stored.
+      depthMultiplier: v.num('depth_multiplier'),
+    }),
+    write: (a, c) => ({
+      padding: c.padding(a.padding),
+      stride_w: c.int('strideW', a.strideW),
+      stride_h: c.int('strideH', a.strideH),
+      depth_multiplier: c.int('depthMultiplier', a.depthMultiplier),
+      fused_activation_function: c.activation(a.activation),
+      dilation_w_factor: c.int('dilationW', a.dilationW),
+      dilation_h_factor: c.int('dilationH', a.dilationH),
+    }),
+  },
+  version(graph, op) {
+    const [in0, in1] = [dtypeOf(graph, op.inputs[0]), dtypeOf(graph, op.inputs[1])];
+    if (in0 === 'int16') return 5;
+    if (in0 === 'int8' && in1 === 'int8') return 3;
+    if (in0 === 'float32' && in1 === 'int8') return (graph.tensors[op.inputs[1]].quant?.scale.length ?? 1) > 1 ? 6 : 4; // hybrid
+    const a = op.attrs as DepthwiseConv2DAttrs;
+    return a.dilationH !== 1 || a.dilationW !== 1 ? 2 : 1;
+  },
+};
+
 export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D', DepthwiseConv2DParams> = {
   type: 'DEPTHWISE_CONV_2D',
+  tflite: depthwiseTflite,
+  quant: { weights: { weights: 1, axis: 3, bias: 2, input: 0 } },
   inferShapes(ctx) {
     const g = geometry(ctx);
     return [[g.batches, g.outputHeight, g.outputWidth, g.outputDepth]];

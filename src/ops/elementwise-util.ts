@@ -9,8 +9,19 @@ import { describeOp } from '../ir/types.js';
 import { GraphError, UnsupportedOpError } from '../errors.js';
 import { roundHalfAwayFromZero } from '../fixedpoint.js';
 import type { OpContext, OpDef } from './op-def.js';
+import type { TfliteField } from './tflite-options.js';
 
 export const f32 = Math.fround;
+
+/** ADD, SUB and MUL: a fused activation and nothing else. */
+export interface ElementwiseAttrs {
+  activation: FusedActivation;
+}
+
+/** AddOptions, SubOptions and MulOptions all start with 0 fused_activation_function. */
+export function activationOnlyFields(): TfliteField[] {
+  return [{ id: 0, name: 'fused_activation_function', kind: 'i8' }];
+}
 
 /** float's numeric_limits max/lowest: TFLite's "no clamp" bounds for float activations. */
 export const FLT_MAX = 3.4028234663852886e38;

@@ -44,6 +44,9 @@ import {
 } from './conv2d.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
+import { UnsupportedOpError } from '../errors.js';
+import type { FusedActivation } from '../ir/attrs.js';
+import { dtypeOf, type TfliteMapping } from './tflite-options.js';
 
 export interface FullyConnectedGeometry {
   /** Rows: input elements / inputDepth. */
@@ -286,8 +289,56 @@ function emitC(p: FullyConnectedParams, names: EmitNames, ctx: EmitContext): CEm
   return { kernels: ['fully_connected.c'], includes: ['fully_connected.h'], decls, call: `  ${fn}(${args.join(', ')});` };
 }
 
+export interface FullyConnectedAttrs {
+  activation: FusedActivation;
+  keepNumDims: boolean;
+}
+
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    FULLY_CONNECTED: FullyConnectedAttrs;
+  }
+}
+
+/**
+ * FullyConnectedOptions: 0 fused_activation_function, 1 weights_format (DEFAULT = 0,
+ * SHUFFLED4x16INT8 = 1), 2 keep_num_dims, 3 asymmetric_quantize_inputs (4 quantized_bias_type).
+ */
+const fullyConnectedTflite: TfliteMapping<FullyConnectedAttrs> = {
+  options: {
+    table: 'FullyConnectedOptions',
+    unionType: 8,
+    fields: [
+      { id: 0, name: 'fused_activation_function', kind: 'i8' },
+      { id: 1, name: 'weights_format', kind: 'i8' },
+      { id: 2, name: 'keep_num_dims', kind: 'bool' },
+      { id: 3, name: 'asymmetric_quantize_inputs', kind: 'bool' },
+    ],
+    read(v, c) {
+      const format = v.num('weights_format');
+      if (format !== 0) {
+        throw new UnsupportedOpError(
+          `${c.label} uses weights_format ${format === 1 ? 'SHUFFLED4x16INT8' : format}; tinyml only supports the DEFAULT weights format`,
+        );
+      }
+      return { activation: c.activation(v.num('fused_activation_function')), keepNumDims: v.bool('keep_num_dims') };
+    },
+    write: (a, c) => ({ fused_activation_function: c.activation(a.activation), keep_num_dims: a.keepNumDims }),
+  },
+  version(graph, op) {
+    const [in0, in1] = [dtypeOf(graph, op.inputs[0]), dtypeOf(graph, op.inputs[1])];
+    if (in0 === 'int16' && in1 === 'int8') return 7;
+    if (op.inputs.length < 3 || op.inputs[2] < 0) return 6;
+    if ((op.attrs as FullyConnectedAttrs).keepNumDims) return 5;
+    if (in0 === 'int8' && in1 === 'int8') return 4;
+    return in0 === 'float32' && in1 === 'int8' ? 3 : 1; // hybrid
+  },
+};
+
 export const fullyConnected: OpDef<'FULLY_CONNECTED', FullyConnectedParams> = {
   type: 'FULLY_CONNECTED',
+  tflite: fullyConnectedTflite,
+  quant: { weights: { weights: 1, axis: 0, bias: 2, input: 0 } },
   inferShapes(ctx) {
     return [shapes(ctx).outputShape];
   },

@@ -46,8 +46,33 @@ function resolve(ctx: OpContext<'GATHER'>): { input: Tensor; axis: number; batch
 
 const product = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
 
+/** GATHER: picks slices of input 0 along `axis` at the indices in input 1. */
+export interface GatherAttrs {
+  axis: number;
+  batchDims: number;
+}
+
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    GATHER: GatherAttrs;
+  }
+}
+
 export const gather: OpDef<'GATHER', GatherParams> = {
   type: 'GATHER',
+  // GatherOptions: 0 axis, 1 batch_dims.
+  tflite: {
+    options: {
+      table: 'GatherOptions',
+      unionType: 23,
+      fields: [
+        { id: 0, name: 'axis', kind: 'i32' },
+        { id: 1, name: 'batch_dims', kind: 'i32' },
+      ],
+      read: (v) => ({ axis: v.num('axis'), batchDims: v.num('batch_dims') }),
+      write: (a, c) => ({ axis: c.int('axis', a.axis), batch_dims: c.int('batchDims', a.batchDims) }),
+    },
+  },
   inferShapes: (ctx) => [resolve(ctx).shape],
   macs: () => 0,
   prepare(ctx) {

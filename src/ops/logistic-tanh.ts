@@ -17,6 +17,8 @@ import { frexp, multiplyByQuantizedMultiplier, roundHalfAwayFromZero, roundingDi
 import { fixedLogistic, fixedTanh } from '../fixedpoint-gemmlowp.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { byteTable, cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, normalizeParams, perTensorQuant, unsupportedDtypes } from './elementwise-util.js';
+import type { NoAttrs } from '../ir/attrs.js';
+import { versionByInput } from './tflite-options.js';
 
 /** sigmoid(i / 24) in unsigned Q0.16, i = 0..255 (TFLite's table; the last entry is clamped to 65535). */
 export const SIGMOID_TABLE_U16: readonly number[] = [
@@ -207,9 +209,25 @@ function emitLogisticTanh(type: Kind, p: LogisticTanhParams, names: EmitNames, c
   };
 }
 
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    LOGISTIC: NoAttrs;
+    TANH: NoAttrs;
+  }
+}
+
+/** The spec's fixed output quantization: [0, 1) for LOGISTIC, [-1, 1) for TANH. */
+const FIXED_OUTPUT = {
+  LOGISTIC: { int8: { scale: 1 / 256, zeroPoint: -128 }, int16: { scale: 1 / 32768, zeroPoint: 0 } },
+  TANH: { int8: { scale: 1 / 128, zeroPoint: 0 }, int16: { scale: 1 / 32768, zeroPoint: 0 } },
+};
+
 function makeDef<T extends Kind>(type: T): OpDef<T, LogisticTanhParams> {
   return {
     type,
+    // No options table in schema.fbs.
+    tflite: { version: versionByInput(3, 2) },
+    quant: { fixedOutput: FIXED_OUTPUT[type] },
     inferShapes: inferSameShape,
     macs: () => 0,
     prepare: (ctx) => normalizeParams(prepareLogisticTanh(type, ctx as OpContext<Kind>)),

@@ -4,7 +4,6 @@
  * out_scale, offset by the output zero point and clamped to the fused activation range. int16
  * needs all zero points to be 0, as in TFLM.
  */
-import type { ElementwiseAttrs } from '../ir/attrs.js';
 import type { TensorData } from '../ir/types.js';
 import { describeOp } from '../ir/types.js';
 import { GraphError, UnsupportedOpError } from '../errors.js';
@@ -26,6 +25,8 @@ import {
   perTensorQuant,
   unsupportedDtypes,
 } from './elementwise-util.js';
+import { activationOnlyFields, type ElementwiseAttrs } from './elementwise-util.js';
+import { versionByInput } from './tflite-options.js';
 
 export interface MulQuantParams extends BroadcastLayout {
   kind: 'int8' | 'int16';
@@ -49,8 +50,25 @@ export interface MulFloatParams extends BroadcastLayout {
 
 export type MulParams = MulQuantParams | MulFloatParams;
 
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    MUL: ElementwiseAttrs;
+  }
+}
+
 export const mul: OpDef<'MUL', MulParams> = {
   type: 'MUL',
+  // MulOptions: 0 fused_activation_function.
+  tflite: {
+    options: {
+      table: 'MulOptions',
+      unionType: 21,
+      fields: activationOnlyFields(),
+      read: (v, c) => ({ activation: c.activation(v.num('fused_activation_function')) }),
+      write: (a, c) => ({ fused_activation_function: c.activation(a.activation) }),
+    },
+    version: versionByInput(4, 2),
+  },
   inferShapes: (ctx) => [inferBroadcastShape(ctx)],
   macs: () => 0,
 

@@ -1,12 +1,14 @@
 /**
  * The contract every op implements. One file per op (or per small family) under `src/ops/`
- * exports an `OpDef`; `registry.ts` collects them. The op's shape rule, MAC count, quantization
- * constants (`prepare`) and reference semantics (`evaluate`) live together, and the C kernel in
+ * exports an `OpDef`; `registry.ts` collects them. The op's attributes (its `OpAttrs` entry),
+ * TFLite options mapping, quantization rule, shape rule, MAC count, quantization constants
+ * (`prepare`) and reference semantics (`evaluate`) live together, and the C kernel in
  * `firmware/kernels/` is driven by exactly the params `prepare` returns, which is what makes
  * the firmware bit-exact with the reference interpreter.
  */
-import type { OpType } from '../ir/attrs.js';
+import type { OpAttrs, OpType } from '../ir/attrs.js';
 import type { Graph, Op, Tensor, TensorData } from '../ir/types.js';
+import type { TfliteMapping } from './tflite-options.js';
 
 export interface OpContext<T extends OpType = OpType> {
   graph: Graph;
@@ -18,6 +20,10 @@ export interface OpContext<T extends OpType = OpType> {
 
 export interface OpDef<T extends OpType = OpType, P = unknown> {
   type: T;
+  /** Its TFLite builtin options (read and write) and version rule; the builtin's name is `type`. */
+  tflite: TfliteMapping<OpAttrs[T]>;
+  /** How post-training quantization treats it (absent: plain activations in and out). */
+  quant?: QuantRule;
   /**
    * Output shapes computed from input shapes, constant operands and attrs. Throws GraphError
    * (wrong arity, incompatible shapes) naming the op via `describeOp`.
@@ -52,6 +58,41 @@ export interface OpDef<T extends OpType = OpType, P = unknown> {
    * `ctx.scratch`: kernels never keep buffers of their own outside the arena.
    */
   scratchBytes?(params: P): number;
+}
+
+/** Where an op keeps its weights: quantized per channel along `axis`, the bias at 32 (or 64) bits. */
+export interface WeightRule {
+  /** Input index of the weights. */
+  weights: number;
+  /** Per-channel axis: 0 for conv/FC/transpose-conv (OHWI, [out, in]), 3 for depthwise (1HWC). */
+  axis: number;
+  /** Input index of the (optional) bias. */
+  bias: number;
+  /** Input index of the activation the bias scale derives from. */
+  input: number;
+}
+
+/** Fixed output quantization of the TFLite spec (TFLite Micro checks it). */
+export interface FixedQParams {
+  scale: number;
+  zeroPoint: number;
+}
+
+/** An op's rule in the TFLite int8 / 16x8 quantization specification. */
+export interface QuantRule {
+  /** Its weights and bias inputs. */
+  weights?: WeightRule;
+  /**
+   * The quantized output shares the scale and zero point of these inputs (TFLite Micro copies or
+   * compares without rescaling): the first, all, or the listed input slots.
+   */
+  sameQParams?: 'first' | 'all' | readonly number[];
+  /** Data movement: when not chosen explicitly, it runs at the precision of its input. */
+  followsInputPrecision?: boolean;
+  /** Output parameters fixed by the spec, per activation type. */
+  fixedOutput?: { int8: FixedQParams; int16: FixedQParams };
+  /** Refused in a float graph (what it means is already quantized). */
+  notQuantizable?: boolean;
 }
 
 /** Erases the params type for storage in the registry. */

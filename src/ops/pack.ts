@@ -37,8 +37,33 @@ function resolve(ctx: OpContext<'PACK'>): { inputs: Tensor[]; axis: number; shap
   return { inputs, axis, shape };
 }
 
+/** PACK: stacks `valuesCount` equally shaped inputs along a new axis `axis` of the output. */
+export interface PackAttrs {
+  valuesCount: number;
+  axis: number;
+}
+
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    PACK: PackAttrs;
+  }
+}
+
 export const pack: OpDef<'PACK', ConcatenationParams> = {
   type: 'PACK',
+  // PackOptions: 0 values_count, 1 axis.
+  tflite: {
+    options: {
+      table: 'PackOptions',
+      unionType: 59,
+      fields: [
+        { id: 0, name: 'values_count', kind: 'i32' },
+        { id: 1, name: 'axis', kind: 'i32' },
+      ],
+      read: (v, c) => ({ valuesCount: c.positive(v.num('values_count'), 'values_count'), axis: v.num('axis') }),
+      write: (a, c) => ({ values_count: c.int('valuesCount', a.valuesCount), axis: c.int('axis', a.axis) }),
+    },
+  },
   inferShapes: (ctx) => [resolve(ctx).shape],
   macs: () => 0,
   prepare(ctx) {

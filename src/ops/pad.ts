@@ -8,6 +8,8 @@ import { GraphError, UnsupportedOpError } from '../errors.js';
 import type { Tensor } from '../ir/types.js';
 import { DTYPE_BYTES, describeOp } from '../ir/types.js';
 import type { OpContext, OpDef } from './op-def.js';
+import type { NoAttrs } from '../ir/attrs.js';
+import { emptyOptions, versionByInput } from './tflite-options.js';
 
 /** TFLite's reference pad works on shapes extended to 5-D. */
 const PAD_MAX_DIMS = 5;
@@ -81,8 +83,17 @@ function extend(values: number[], fill: number): number[] {
   return [...new Array<number>(PAD_MAX_DIMS - values.length).fill(fill), ...values];
 }
 
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    PAD: NoAttrs;
+  }
+}
+
 export const pad: OpDef<'PAD', PadParams> = {
   type: 'PAD',
+  tflite: { options: emptyOptions('PadOptions', 22), version: versionByInput(3, 2) },
+  // The data and the optional constant pad value.
+  quant: { sameQParams: [0, 2], followsInputPrecision: true },
   inferShapes: (ctx) => [inferPad(ctx)],
   macs: () => 0,
   prepare(ctx) {

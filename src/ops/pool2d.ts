@@ -23,6 +23,8 @@ import {
   perTensorQuant,
   unsupportedDtypes,
 } from './elementwise-util.js';
+import type { FusedActivation } from '../ir/attrs.js';
+import { versionByInput, type TfliteMapping } from './tflite-options.js';
 
 export interface Pool2DParams {
   kind: 'int8' | 'int16' | 'float32';
@@ -328,8 +330,59 @@ function inferPoolShape(ctx: OpContext<PoolType>): number[][] {
   return [[g.batches, g.outputHeight, g.outputWidth, g.depth]];
 }
 
+export interface Pool2DAttrs {
+  padding: Padding;
+  strideH: number;
+  strideW: number;
+  filterH: number;
+  filterW: number;
+  activation: FusedActivation;
+}
+
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    AVERAGE_POOL_2D: Pool2DAttrs;
+    MAX_POOL_2D: Pool2DAttrs;
+  }
+}
+
+/** Pool2DOptions: 0 padding, 1 stride_w, 2 stride_h, 3 filter_width, 4 filter_height, 5 fused_activation_function. */
+const poolTflite: TfliteMapping<Pool2DAttrs> = {
+  options: {
+    table: 'Pool2DOptions',
+    unionType: 5,
+    fields: [
+      { id: 0, name: 'padding', kind: 'i8' },
+      { id: 1, name: 'stride_w', kind: 'i32' },
+      { id: 2, name: 'stride_h', kind: 'i32' },
+      { id: 3, name: 'filter_width', kind: 'i32' },
+      { id: 4, name: 'filter_height', kind: 'i32' },
+      { id: 5, name: 'fused_activation_function', kind: 'i8' },
+    ],
+    read: (v, c) => ({
+      padding: c.padding(v.num('padding')),
+      strideH: c.positive(v.num('stride_h'), 'stride_h'),
+      strideW: c.positive(v.num('stride_w'), 'stride_w'),
+      filterH: c.positive(v.num('filter_height'), 'filter_height'),
+      filterW: c.positive(v.num('filter_width'), 'filter_width'),
+      activation: c.activation(v.num('fused_activation_function')),
+    }),
+    write: (a, c) => ({
+      padding: c.padding(a.padding),
+      stride_w: c.int('strideW', a.strideW),
+      stride_h: c.int('strideH', a.strideH),
+      filter_width: c.int('filterW', a.filterW),
+      filter_height: c.int('filterH', a.filterH),
+      fused_activation_function: c.activation(a.activation),
+    }),
+  },
+  version: versionByInput(3, 2),
+};
+
 export const averagePool2d: OpDef<'AVERAGE_POOL_2D', Pool2DParams> = {
   type: 'AVERAGE_POOL_2D',
+  tflite: poolTflite,
+  quant: { sameQParams: 'first' },
   inferShapes: inferPoolShape,
   macs: () => 0,
   prepare: (ctx) => normalizeParams(preparePool(ctx)),
@@ -339,6 +392,8 @@ export const averagePool2d: OpDef<'AVERAGE_POOL_2D', Pool2DParams> = {
 
 export const maxPool2d: OpDef<'MAX_POOL_2D', Pool2DParams> = {
   type: 'MAX_POOL_2D',
+  tflite: poolTflite,
+  quant: { sameQParams: 'first', followsInputPrecision: true },
   inferShapes: inferPoolShape,
   macs: () => 0,
   prepare: (ctx) => normalizeParams(preparePool(ctx)),

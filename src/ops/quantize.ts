@@ -14,6 +14,8 @@ import { GraphError, UnsupportedOpError } from '../errors.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAwayFromZero } from '../fixedpoint.js';
 import type { OpContext, OpDef } from './op-def.js';
 import { byteTable, cFloat, cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, intRange, perTensorQuant, unsupportedDtypes, withNormalizedParams } from './elementwise-util.js';
+import type { NoAttrs } from '../ir/attrs.js';
+import { dtypeOf, emptyOptions, versionByInput } from './tflite-options.js';
 
 type IntType = 'int8' | 'int16' | 'uint8';
 
@@ -69,8 +71,21 @@ export function quantizeValue(x: number, scale: number, zeroPoint: number, qmin:
   return v < qmin ? qmin : v > qmax ? qmax : v;
 }
 
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    QUANTIZE: NoAttrs;
+    DEQUANTIZE: NoAttrs;
+  }
+}
+
 export const quantize: OpDef<'QUANTIZE', QuantizeParams> = withNormalizedParams<'QUANTIZE', QuantizeParams>({
   type: 'QUANTIZE',
+  tflite: {
+    options: emptyOptions('QuantizeOptions', 89),
+    version: (graph, op) => (dtypeOf(graph, op.inputs[0]) === 'int16' || dtypeOf(graph, op.outputs[0]) === 'int16' ? 2 : 1),
+  },
+  // What QUANTIZE and DEQUANTIZE mean in a float graph is already quantized.
+  quant: { notQuantizable: true },
   inferShapes: inferSameShape,
   macs: () => 0,
 
@@ -147,6 +162,8 @@ export const quantize: OpDef<'QUANTIZE', QuantizeParams> = withNormalizedParams<
 
 export const dequantize: OpDef<'DEQUANTIZE', DequantizeParams> = withNormalizedParams<'DEQUANTIZE', DequantizeParams>({
   type: 'DEQUANTIZE',
+  tflite: { options: emptyOptions('DequantizeOptions', 38), version: versionByInput(3, 2) },
+  quant: { notQuantizable: true },
   inferShapes: inferSameShape,
   macs: () => 0,
 

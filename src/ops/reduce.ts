@@ -20,6 +20,7 @@ import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../fixedpoint
 import type { Tensor, TensorData } from '../ir/types.js';
 import { describeOp, elementCount } from '../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
+import { versionByInput, type TfliteMapping } from './tflite-options.js';
 
 type ReduceType = 'MEAN' | 'SUM';
 
@@ -262,9 +263,36 @@ function emitReduce(params: ReduceParams, names: EmitNames, ctx: EmitContext): C
   };
 }
 
+/** MEAN and SUM; the axes come from the second input tensor. */
+export interface ReduceAttrs {
+  keepDims: boolean;
+}
+
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    MEAN: ReduceAttrs;
+    SUM: ReduceAttrs;
+  }
+}
+
+/** ReducerOptions: 0 keep_dims. */
+function reduceTflite(type: ReduceType): TfliteMapping<ReduceAttrs> {
+  return {
+    options: {
+      table: 'ReducerOptions',
+      unionType: 27,
+      fields: [{ id: 0, name: 'keep_dims', kind: 'bool' }],
+      read: (v) => ({ keepDims: v.bool('keep_dims') }),
+      write: (a) => ({ keep_dims: a.keepDims }),
+    },
+    version: type === 'MEAN' ? versionByInput(3, 2) : versionByInput(4, 2),
+  };
+}
+
 function makeReduce<T extends ReduceType>(type: T): OpDef<T, ReduceParams> {
   return {
     type,
+    tflite: reduceTflite(type),
     inferShapes: (ctx) => [inferReduce(ctx as unknown as OpContext<ReduceType>)],
     macs: () => 0,
     prepare: (ctx) => prepareReduce(ctx as unknown as OpContext<ReduceType>),

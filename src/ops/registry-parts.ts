@@ -1,4 +1,7 @@
-/** The op modules the registry collects (one import per op file). */
+/**
+ * The op modules the registry collects (one import per op file). TFLite builtins are read and
+ * written by their name, which is the IR op type, so this list is also the TFLite op table.
+ */
 import type { AnyOpDef } from './op-def.js';
 import { hardSwish, leakyRelu, relu, relu6 } from './activations.js';
 import { add, sub } from './add-sub.js';
@@ -21,16 +24,18 @@ import { softmax } from './softmax.js';
 import { stridedSlice } from './strided-slice.js';
 import { transposeConv } from './transpose-conv.js';
 
+/** In this order in messages that list the supported ops. */
 export const ALL_OPS: AnyOpDef[] = [
   conv2d,
   depthwiseConv2d,
   fullyConnected,
-  transposeConv,
   averagePool2d,
   maxPool2d,
   add,
   sub,
   mul,
+  reshape,
+  squeeze,
   softmax,
   logistic,
   tanh,
@@ -38,16 +43,15 @@ export const ALL_OPS: AnyOpDef[] = [
   relu6,
   leakyRelu,
   hardSwish,
-  quantize,
-  dequantize,
-  reshape,
-  squeeze,
   pad,
   concatenation,
   mean,
   sum,
   stridedSlice,
+  transposeConv,
   resizeNearestNeighbor,
+  quantize,
+  dequantize,
   shape,
   pack,
   gather,

@@ -1,6 +1,7 @@
 /**
- * Every supported op, keyed by type. Each op's shape rule, quantization constants, reference
- * kernel and C lowering live in its own file next door; this only collects them.
+ * Every supported op, keyed by type. Each op's attributes, TFLite options, quantization rule,
+ * shape rule, quantization constants, reference kernel and C lowering live in its own file next
+ * door; this only collects them.
  */
 import type { OpType } from '../ir/attrs.js';
 import { UnsupportedOpError } from '../errors.js';
@@ -19,8 +20,25 @@ export function getOpDef(graph: Graph, op: Op): AnyOpDef {
   return def;
 }
 
+/** The definition of a registered op type (importers and writers, after checking the type). */
+export function getOpDefOfType(type: OpType): AnyOpDef {
+  const def = REGISTRY.get(type);
+  if (!def) throw new UnsupportedOpError(`tinyml has no kernel for ${type}`);
+  return def;
+}
+
+/** The op's definition, or undefined for a type tinyml does not implement. */
+export function findOpDef(type: string): AnyOpDef | undefined {
+  return REGISTRY.get(type as OpType);
+}
+
+/** Every op type tinyml implements, in registry order. */
 export function registeredOpTypes(): OpType[] {
   return [...REGISTRY.keys()];
+}
+
+export function isOpType(name: string): name is OpType {
+  return REGISTRY.has(name as OpType);
 }
 
 /** The OpContext for `op`: its input/output tensors resolved from the graph. */

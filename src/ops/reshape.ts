@@ -8,6 +8,8 @@ import { GraphError, UnsupportedOpError } from '../errors.js';
 import type { DType, Tensor, TensorData } from '../ir/types.js';
 import { DTYPE_BYTES, describeOp, elementCount } from '../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
+import type { NoAttrs } from '../ir/attrs.js';
+import { emptyOptions } from './tflite-options.js';
 
 /** Element types a byte copy handles; the data never changes, so every storage type works. */
 const COPY_DTYPES: readonly DType[] = ['int8', 'uint8', 'int16', 'int32', 'int64', 'float32', 'bool'];
@@ -166,8 +168,42 @@ export function emitCopy(params: CopyParams, names: EmitNames, ctx: EmitContext)
   };
 }
 
+export interface ReshapeAttrs {
+  /** From ReshapeOptions.new_shape when present; the shape input tensor otherwise. */
+  newShape?: number[];
+}
+
+export interface SqueezeAttrs {
+  squeezeDims: number[];
+}
+
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    RESHAPE: ReshapeAttrs;
+    SQUEEZE: SqueezeAttrs;
+    EXPAND_DIMS: NoAttrs;
+  }
+}
+
 export const reshape: OpDef<'RESHAPE', CopyParams> = {
   type: 'RESHAPE',
+  // ReshapeOptions: 0 new_shape. Without it the shape comes from the second input.
+  tflite: {
+    options: {
+      table: 'ReshapeOptions',
+      unionType: 17,
+      fields: [{ id: 0, name: 'new_shape', kind: 'i32s' }],
+      read(v, c) {
+        const newShape = v.ints('new_shape');
+        // Converters often write an empty new_shape next to a shape input tensor; an empty
+        // new_shape only means "reshape to a scalar" when there is no shape input.
+        if (newShape === undefined || (newShape.length === 0 && c.numInputs >= 2)) return {};
+        return { newShape };
+      },
+      write: (a, c) => (a.newShape === undefined ? undefined : { new_shape: c.ints('newShape', a.newShape) }),
+    },
+  },
+  quant: { sameQParams: 'first', followsInputPrecision: true },
   inferShapes: (ctx) => [resolveReshape(ctx)],
   macs: () => 0,
   prepare(ctx) {
@@ -181,6 +217,17 @@ export const reshape: OpDef<'RESHAPE', CopyParams> = {
 
 export const squeeze: OpDef<'SQUEEZE', CopyParams> = {
   type: 'SQUEEZE',
+  // SqueezeOptions: 0 squeeze_dims.
+  tflite: {
+    options: {
+      table: 'SqueezeOptions',
+      unionType: 30,
+      fields: [{ id: 0, name: 'squeeze_dims', kind: 'i32s' }],
+      read: (v) => ({ squeezeDims: v.ints('squeeze_dims') ?? [] }),
+      write: (a, c) => ({ squeeze_dims: c.ints('squeezeDims', a.squeezeDims) }),
+    },
+  },
+  quant: { sameQParams: 'first', followsInputPrecision: true },
   inferShapes: (ctx) => [resolveSqueeze(ctx)],
   macs: () => 0,
   prepare(ctx) {
@@ -194,6 +241,7 @@ export const squeeze: OpDef<'SQUEEZE', CopyParams> = {
 
 export const expandDims: OpDef<'EXPAND_DIMS', CopyParams> = {
   type: 'EXPAND_DIMS',
+  tflite: { options: emptyOptions('ExpandDimsOptions', 52, () => ({})) },
   inferShapes: (ctx) => [resolveExpandDims(ctx)],
   macs: () => 0,
   prepare(ctx) {

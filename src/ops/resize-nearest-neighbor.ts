@@ -10,6 +10,7 @@ import { roundHalfAwayFromZero } from '../fixedpoint.js';
 import type { Tensor } from '../ir/types.js';
 import { DTYPE_BYTES, describeOp } from '../ir/types.js';
 import type { OpContext, OpDef } from './op-def.js';
+import { versionByInput } from './tflite-options.js';
 
 export type ResizeNearestNeighborKind = 'int8' | 'int16' | 'float32';
 
@@ -57,8 +58,34 @@ function readSize(ctx: OpContext<'RESIZE_NEAREST_NEIGHBOR'>): { input: Tensor; h
   return { input, height, width };
 }
 
+export interface ResizeNearestNeighborAttrs {
+  alignCorners: boolean;
+  halfPixelCenters: boolean;
+}
+
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    RESIZE_NEAREST_NEIGHBOR: ResizeNearestNeighborAttrs;
+  }
+}
+
 export const resizeNearestNeighbor: OpDef<'RESIZE_NEAREST_NEIGHBOR', ResizeNearestNeighborParams> = {
   type: 'RESIZE_NEAREST_NEIGHBOR',
+  // ResizeNearestNeighborOptions: 0 align_corners, 1 half_pixel_centers.
+  tflite: {
+    options: {
+      table: 'ResizeNearestNeighborOptions',
+      unionType: 74,
+      fields: [
+        { id: 0, name: 'align_corners', kind: 'bool' },
+        { id: 1, name: 'half_pixel_centers', kind: 'bool' },
+      ],
+      read: (v) => ({ alignCorners: v.bool('align_corners'), halfPixelCenters: v.bool('half_pixel_centers') }),
+      write: (a) => ({ align_corners: a.alignCorners, half_pixel_centers: a.halfPixelCenters }),
+    },
+    version: versionByInput(4, 2),
+  },
+  quant: { sameQParams: 'first', followsInputPrecision: true },
   inferShapes(ctx) {
     const { input, height, width } = readSize(ctx);
     return [[input.shape[0], height, width, input.shape[3]]];

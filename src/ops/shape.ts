@@ -7,6 +7,7 @@
 import { GraphError, UnsupportedOpError } from '../errors.js';
 import { describeOp } from '../ir/types.js';
 import type { OpContext, OpDef } from './op-def.js';
+import { ModelFormatError } from '../errors.js';
 
 export interface ShapeParams {
   /** The input's dimensions, outermost first. */
@@ -22,8 +23,36 @@ function check(ctx: OpContext<'SHAPE'>): number[] {
   return [...ctx.inputs[0].shape];
 }
 
+/** SHAPE: the dtype of the output (TFLite ShapeOptions.out_type; int32 unless said otherwise). */
+export interface ShapeAttrs {
+  outType: 'int32' | 'int64';
+}
+
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    SHAPE: ShapeAttrs;
+  }
+}
+
 export const shape: OpDef<'SHAPE', ShapeParams> = {
   type: 'SHAPE',
+  // ShapeOptions: 0 out_type, a TensorType (INT32 = 2, INT64 = 4, the only shape types TFLite
+  // allows). Without options TFLite uses INT32; a table without the field holds the schema
+  // default 0 (FLOAT32), which is refused, so the writer always stores it.
+  tflite: {
+    options: {
+      table: 'ShapeOptions',
+      unionType: 55,
+      fields: [{ id: 0, name: 'out_type', kind: 'i8', withoutTable: 2, alwaysWrite: true }],
+      read(v, c) {
+        const outType = v.num('out_type');
+        if (outType === 2) return { outType: 'int32' };
+        if (outType === 4) return { outType: 'int64' };
+        throw new ModelFormatError(`${c.label} has out_type ${outType}; SHAPE writes INT32 (2) or INT64 (4)`);
+      },
+      write: (a) => ({ out_type: a.outType === 'int64' ? 4 : 2 }),
+    },
+  },
   inferShapes: (ctx) => [[check(ctx).length]],
   macs: () => 0,
   prepare(ctx) {

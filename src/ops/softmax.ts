@@ -10,7 +10,6 @@
  * int16: two 513-entry interpolated lookup tables (exp on [-10, 0] and 1/(1+x) on [0, 1]),
  * generated here with float32 arithmetic exactly as TFLM's LUTPopulate does.
  */
-import type { SoftmaxAttrs } from '../ir/attrs.js';
 import type { TensorData } from '../ir/types.js';
 import { describeOp } from '../ir/types.js';
 import { GraphError, UnsupportedOpError } from '../errors.js';
@@ -24,6 +23,7 @@ import {
 import { countLeadingZeros32, expOnNegativeValues, getReciprocal, lutLookupInt16, lutPopulateInt16 } from '../fixedpoint-gemmlowp.js';
 import type { OpContext, OpDef } from './op-def.js';
 import { FLT_MAX, cInt, cInt16Table, cStructDecl, checkArity, f32, input, perTensorQuant, unsupportedDtypes, withNormalizedParams } from './elementwise-util.js';
+import { versionByInput } from './tflite-options.js';
 
 /** Integer bits of the scaled input differences fed to exp (Q5.26). */
 const SCALED_DIFF_INTEGER_BITS = 5;
@@ -87,8 +87,30 @@ function softmaxLuts(): { expLut: number[]; oneOverOnePlusXLut: number[] } {
 
 let cachedLuts: { expLut: number[]; oneOverOnePlusXLut: number[] } | undefined;
 
+export interface SoftmaxAttrs {
+  beta: number;
+}
+
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    SOFTMAX: SoftmaxAttrs;
+  }
+}
+
 export const softmax: OpDef<'SOFTMAX', SoftmaxParams> = withNormalizedParams<'SOFTMAX', SoftmaxParams>({
   type: 'SOFTMAX',
+  // SoftmaxOptions: 0 beta.
+  tflite: {
+    options: {
+      table: 'SoftmaxOptions',
+      unionType: 9,
+      fields: [{ id: 0, name: 'beta', kind: 'f32' }],
+      read: (v, c) => ({ beta: c.finite(v.num('beta'), 'beta') }),
+      write: (a) => ({ beta: a.beta }),
+    },
+    version: versionByInput(3, 2),
+  },
+  quant: { fixedOutput: { int8: { scale: 1 / 256, zeroPoint: -128 }, int16: { scale: 1 / 32768, zeroPoint: 0 } } },
 
   inferShapes(ctx) {
     checkArity(ctx, 1, 1);

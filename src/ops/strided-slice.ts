@@ -22,6 +22,7 @@ import { GraphError, UnsupportedOpError } from '../errors.js';
 import type { DType, Tensor } from '../ir/types.js';
 import { DTYPE_BYTES, describeOp, elementCount } from '../ir/types.js';
 import type { OpContext, OpDef } from './op-def.js';
+import { versionByInput } from './tflite-options.js';
 
 const MAX_DIMS = 5;
 export type StridedSliceKind = 'int8' | 'int16' | 'int32' | 'float32' | 'bool';
@@ -216,8 +217,57 @@ function inferStridedSlice(ctx: OpContext<'STRIDED_SLICE'>): number[] {
   return outputShape(ctx, spec, buildEffective(ctx, spec));
 }
 
+export interface StridedSliceAttrs {
+  beginMask: number;
+  endMask: number;
+  ellipsisMask: number;
+  newAxisMask: number;
+  shrinkAxisMask: number;
+  /** TFLite `offset`: `end` is relative to `begin`. */
+  offset: boolean;
+}
+
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    STRIDED_SLICE: StridedSliceAttrs;
+  }
+}
+
 export const stridedSlice: OpDef<'STRIDED_SLICE', StridedSliceParams> = {
   type: 'STRIDED_SLICE',
+  // StridedSliceOptions: 0 begin_mask, 1 end_mask, 2 ellipsis_mask, 3 new_axis_mask, 4 shrink_axis_mask, 5 offset.
+  tflite: {
+    options: {
+      table: 'StridedSliceOptions',
+      unionType: 32,
+      fields: [
+        { id: 0, name: 'begin_mask', kind: 'i32' },
+        { id: 1, name: 'end_mask', kind: 'i32' },
+        { id: 2, name: 'ellipsis_mask', kind: 'i32' },
+        { id: 3, name: 'new_axis_mask', kind: 'i32' },
+        { id: 4, name: 'shrink_axis_mask', kind: 'i32' },
+        { id: 5, name: 'offset', kind: 'bool' },
+      ],
+      read: (v) => ({
+        beginMask: v.num('begin_mask'),
+        endMask: v.num('end_mask'),
+        ellipsisMask: v.num('ellipsis_mask'),
+        newAxisMask: v.num('new_axis_mask'),
+        shrinkAxisMask: v.num('shrink_axis_mask'),
+        offset: v.bool('offset'),
+      }),
+      write: (a, c) => ({
+        begin_mask: c.int('beginMask', a.beginMask),
+        end_mask: c.int('endMask', a.endMask),
+        ellipsis_mask: c.int('ellipsisMask', a.ellipsisMask),
+        new_axis_mask: c.int('newAxisMask', a.newAxisMask),
+        shrink_axis_mask: c.int('shrinkAxisMask', a.shrinkAxisMask),
+        offset: a.offset,
+      }),
+    },
+    version: versionByInput(4, 2),
+  },
+  quant: { sameQParams: 'first', followsInputPrecision: true },
   inferShapes: (ctx) => [inferStridedSlice(ctx)],
   macs: () => 0,
   prepare(ctx) {

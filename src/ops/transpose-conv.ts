@@ -34,6 +34,8 @@ import {
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 import { scratchArg } from './scratch.js';
+import type { FusedActivation } from '../ir/attrs.js';
+import { dtypeOf, type TfliteMapping } from './tflite-options.js';
 
 export interface TransposeConvGeometry {
   batches: number;
@@ -332,8 +334,57 @@ function emitC(p: TransposeConvParams, names: EmitNames, ctx: EmitContext): CEmi
   return { kernels: ['transpose_conv.c'], includes: ['transpose_conv.h'], decls, call };
 }
 
+export interface TransposeConvAttrs {
+  padding: Padding;
+  strideH: number;
+  strideW: number;
+  activation: FusedActivation;
+}
+
+declare module '../ir/attrs.js' {
+  interface OpAttrs {
+    TRANSPOSE_CONV: TransposeConvAttrs;
+  }
+}
+
+/**
+ * TransposeConvOptions: 0 padding, 1 stride_w, 2 stride_h, 3 fused_activation_function (added in
+ * version 4; older models have none: NONE), 4 quantized_bias_type.
+ */
+const transposeConvTflite: TfliteMapping<TransposeConvAttrs> = {
+  options: {
+    table: 'TransposeConvOptions',
+    unionType: 49,
+    fields: [
+      { id: 0, name: 'padding', kind: 'i8' },
+      { id: 1, name: 'stride_w', kind: 'i32' },
+      { id: 2, name: 'stride_h', kind: 'i32' },
+      { id: 3, name: 'fused_activation_function', kind: 'i8' },
+    ],
+    read: (v, c) => ({
+      padding: c.padding(v.num('padding')),
+      strideH: c.positive(v.num('stride_h'), 'stride_h'),
+      strideW: c.positive(v.num('stride_w'), 'stride_w'),
+      activation: c.activation(v.num('fused_activation_function')),
+    }),
+    write: (a, c) => ({
+      padding: c.padding(a.padding),
+      stride_w: c.int('strideW', a.strideW),
+      stride_h: c.int('strideH', a.strideH),
+      fused_activation_function: c.activation(a.activation),
+    }),
+  },
+  version(graph, op) {
+    if ((op.attrs as TransposeConvAttrs).activation !== 'NONE') return 4;
+    if (op.inputs.length === 4 && op.inputs[3] >= 0) return 3;
+    return dtypeOf(graph, op.inputs[1]) === 'int8' ? 2 : 1;
+  },
+};
+
 export const transposeConv: OpDef<'TRANSPOSE_CONV', TransposeConvParams> = {
   type: 'TRANSPOSE_CONV',
+  tflite: transposeConvTflite,
+  quant: { weights: { weights: 1, axis: 0, bias: 3, input: 2 } },
   inferShapes(ctx) {
     const g = geometry(ctx);
     return [[g.batches, g.outputHeight, g.outputWidth, g.outputDepth]];

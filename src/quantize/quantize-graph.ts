@@ -32,7 +32,7 @@ import {
 } from './qparams.js';
 import { chooseRange, type CalibrationMethod, type TensorStats } from './ranges.js';
 import { evaluateQuantization, type QuantizationReport, type LayerReport } from './report.js';
-import { FOLLOWS_INPUT_PRECISION, NOT_QUANTIZABLE, SAME_QPARAMS, WEIGHT_OPS, fixedOutputQParams, type WeightRule } from './rules.js';
+import { fixedOutputQParams, followsInputPrecision, notQuantizable, sameQParams, weightRule, type WeightRule } from './rules.js';
 
 export interface QuantizeOptions {
   /** Per-channel weights (default true); false quantizes each weight tensor with one scale. */
@@ -101,7 +101,7 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
   // Weights first: they depend only on the weights (bias correction needs them during calibration).
   const weightQ = new Map<number, { rule: WeightRule; axis: number | undefined; float: Float32Array }>();
   for (const op of g.ops) {
-    const rule = WEIGHT_OPS[op.type];
+    const rule = weightRule(op.type);
     if (!rule) continue;
     const w = g.tensors[op.inputs[rule.weights]];
     if (!w?.data || w.dtype !== 'float32') {
@@ -127,7 +127,7 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
     const probe = probes.get(opIndex);
     if (!probe) return;
     const op = g.ops[opIndex];
-    accumulateProbe(probe, values.get(op.inputs[WEIGHT_OPS[op.type]!.input])!);
+    accumulateProbe(probe, values.get(op.inputs[weightRule(op.type)!.input])!);
   });
   const tCal = performance.now();
 
@@ -165,7 +165,7 @@ function checkFloatGraph(g: Graph): void {
     }
   });
   for (const op of g.ops) {
-    if (NOT_QUANTIZABLE.has(op.type)) {
+    if (notQuantizable(op.type)) {
       throw new UnsupportedOpError(`${describeOp(g, op)} cannot be quantized: the float model already contains ${op.type}; quantize the original float model instead`);
     }
   }
@@ -196,7 +196,7 @@ function resolvePrecision(g: Graph, int16: boolean | readonly (number | string)[
   for (const op of g.ops) {
     let p: Prec = 'int8';
     if (int16 === true || chosen.has(op.index)) p = 'int16';
-    else if (FOLLOWS_INPUT_PRECISION.has(op.type)) {
+    else if (followsInputPrecision(op.type)) {
       const src = op.inputs.find((i) => i >= 0 && !g.tensors[i].data);
       const prod = src !== undefined ? producer.get(src) : undefined;
       if (prod) p = prec[prod.index];
@@ -308,7 +308,7 @@ function planActivations(
   for (const id of g.inputs) sourceKey.set(id, keyString(id, 'int8'));
   const wanted = new Map<number, Map<number, string>>();
   const weightSlots = (op: Op): Set<number> => {
-    const r = WEIGHT_OPS[op.type];
+    const r = weightRule(op.type);
     return new Set(r ? [r.weights, r.bias] : []);
   };
 
@@ -326,7 +326,7 @@ function planActivations(
       sourceKey.set(o, keyString(o, p));
       ensure(keyString(o, p));
     }
-    const same = SAME_QPARAMS[op.type];
+    const same = sameQParams(op.type);
     if (same) {
       const outKey = keyString(op.outputs[0], p);
       const constrained = (same === 'first' ? [0] : same === 'all' ? [...slots.keys()] : same).filter((s) => slots.has(s));

@@ -6,12 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { InputError, ModelFormatError, TinymlError, UnsupportedOpError } from '../errors.js';
-import { OP_TYPES, isOpType, type OpType } from '../ir/attrs.js';
+import type { OpType } from '../ir/attrs.js';
 import type { Graph, Op, Tensor } from '../ir/types.js';
 import { foldShapeArithmetic } from '../passes/shape-fold.js';
 import { BUILTIN_CUSTOM, builtinName } from './builtin-codes.js';
 import { FlatBufferReader, type TableVector } from './flatbuffer-reader.js';
 import { readOpAttrs } from './options.js';
+import { isOpType, registeredOpTypes } from '../ops/registry.js';
 import {
   OperatorCodeTable,
   OperatorTable,
@@ -177,7 +178,7 @@ function resolveOps(operators: TableVector | undefined, codes: TableVector | und
     if (rest.length > 0) {
       message += ` The model also uses ${rest.map(([kind, { indices }]) => `${kind} (${opList(indices)})`).join(', ')}, which tinyml does not support either.`;
     }
-    message += ` Supported ops: ${OP_TYPES.join(', ')}.`;
+    message += ` Supported ops: ${registeredOpTypes().join(', ')}.`;
     throw new UnsupportedOpError(message);
   }
   return resolved;

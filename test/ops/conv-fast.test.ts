@@ -8,7 +8,9 @@
  * random and extreme totals, multipliers and shifts.
  */
 import { describe, expect, it } from 'vitest';
-import type { Conv2DAttrs, DepthwiseConv2DAttrs, FusedActivation, Padding } from '../../src/ir/attrs.js';
+import type { FusedActivation, Padding } from '../../src/ir/attrs.js';
+import type { Conv2DAttrs } from '../../src/ops/conv2d.js';
+import type { DepthwiseConv2DAttrs } from '../../src/ops/depthwise-conv2d.js';
 import type { DType, Quantization, TensorData } from '../../src/ir/types.js';
 import { allocTensorData, elementCount } from '../../src/ir/types.js';
 import { multiplyByQuantizedMultiplier } from '../../src/fixedpoint.js';

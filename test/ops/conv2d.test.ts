@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphError, UnsupportedOpError } from '../../src/errors.js';
-import type { Conv2DAttrs, FusedActivation, Padding } from '../../src/ir/attrs.js';
+import type { FusedActivation, Padding } from '../../src/ir/attrs.js';
+import type { Conv2DAttrs } from '../../src/ops/conv2d.js';
 import type { Quantization, TensorData } from '../../src/ir/types.js';
 import { allocTensorData, elementCount } from '../../src/ir/types.js';
 import { conv2d, type Conv2DParams, type Conv2DQuantParams } from '../../src/ops/conv2d.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphError, UnsupportedOpError } from '../../src/errors.js';
-import type { DepthwiseConv2DAttrs, FusedActivation, Padding } from '../../src/ir/attrs.js';
+import type { FusedActivation, Padding } from '../../src/ir/attrs.js';
+import type { DepthwiseConv2DAttrs } from '../../src/ops/depthwise-conv2d.js';
 import type { Quantization, TensorData } from '../../src/ir/types.js';
 import { elementCount } from '../../src/ir/types.js';
 import { depthwiseConv2d, type DepthwiseConv2DParams, type DepthwiseConv2DQuantParams } from '../../src/ops/depthwise-conv2d.js';

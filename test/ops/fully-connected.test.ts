@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphError, UnsupportedOpError } from '../../src/errors.js';
-import type { FullyConnectedAttrs, FusedActivation } from '../../src/ir/attrs.js';
+import type { FusedActivation } from '../../src/ir/attrs.js';
+import type { FullyConnectedAttrs } from '../../src/ops/fully-connected.js';
 import type { DType, Quantization, TensorData } from '../../src/ir/types.js';
 import { elementCount } from '../../src/ir/types.js';
 import { fullyConnected, type FullyConnectedQuantParams } from '../../src/ops/fully-connected.js';

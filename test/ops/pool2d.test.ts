@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { FusedActivation, Padding, Pool2DAttrs } from '../../src/ir/attrs.js';
+import type { FusedActivation, Padding } from '../../src/ir/attrs.js';
+import type { Pool2DAttrs } from '../../src/ops/pool2d.js';
 import type { DType, TensorData } from '../../src/ir/types.js';
 import { GraphError, UnsupportedOpError } from '../../src/errors.js';
 import { averagePool2d, maxPool2d, type Pool2DParams } from '../../src/ops/pool2d.js';

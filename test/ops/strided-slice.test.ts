@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GraphError, UnsupportedOpError } from '../../src/errors.js';
-import type { StridedSliceAttrs } from '../../src/ir/attrs.js';
+import type { StridedSliceAttrs } from '../../src/ops/strided-slice.js';
 import type { DType, TensorData } from '../../src/ir/types.js';
 import { allocTensorData, elementCount } from '../../src/ir/types.js';
 import { stridedSlice } from '../../src/ops/strided-slice.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphError, UnsupportedOpError } from '../../src/errors.js';
-import type { FusedActivation, Padding, TransposeConvAttrs } from '../../src/ir/attrs.js';
+import type { FusedActivation, Padding } from '../../src/ir/attrs.js';
+import type { TransposeConvAttrs } from '../../src/ops/transpose-conv.js';
 import type { DType, Quantization, TensorData } from '../../src/ir/types.js';
 import { elementCount } from '../../src/ir/types.js';
 import { transposeConv, type TransposeConvQuantParams } from '../../src/ops/transpose-conv.js';

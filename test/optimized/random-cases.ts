@@ -4,7 +4,9 @@
  * requantization mode (huge biases: REF; scales >= 0.5: REF; tiny scales: FAST without folding;
  * dead channels: constant outputs) or towards a layout (nibble-packable weights).
  */
-import type { Conv2DAttrs, DepthwiseConv2DAttrs, FusedActivation } from '../../src/ir/attrs.js';
+import type { FusedActivation } from '../../src/ir/attrs.js';
+import type { Conv2DAttrs } from '../../src/ops/conv2d.js';
+import type { DepthwiseConv2DAttrs } from '../../src/ops/depthwise-conv2d.js';
 import { conv2d } from '../../src/ops/conv2d.js';
 import { depthwiseConv2d } from '../../src/ops/depthwise-conv2d.js';
 import { fullyConnected } from '../../src/ops/fully-connected.js';

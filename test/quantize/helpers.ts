@@ -5,7 +5,7 @@
 import type { OpAttrs, OpType } from '../../src/ir/attrs.js';
 import type { Graph, Op, Tensor, TensorData } from '../../src/ir/types.js';
 import { elementCount } from '../../src/ir/types.js';
-import { WEIGHT_OPS, SAME_QPARAMS } from '../../src/quantize/rules.js';
+import { sameQParams, weightRule } from '../../src/quantize/rules.js';
 
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -85,7 +85,7 @@ export function specViolations(q: Graph): string[] {
     if (x.dtype !== 'int8' || x.quant?.scale.length !== 1) bad.push(`graph io '${x.name}' is ${x.dtype} (want per-tensor int8)`);
   }
   for (const op of q.ops) {
-    const rule = WEIGHT_OPS[op.type];
+    const rule = weightRule(op.type);
     for (const [k, id] of op.inputs.entries()) {
       if (id < 0) continue;
       const x = t(id);
@@ -131,7 +131,7 @@ export function specViolations(q: Graph): string[] {
       if ((op.type === 'SOFTMAX' || op.type === 'LOGISTIC') && (oq.scale[0] !== 1 / 256 || oq.zeroPoint[0] !== -128)) bad.push(`${where(op)} output is not 1/256, -128`);
       if (op.type === 'TANH' && (oq.scale[0] !== 1 / 128 || oq.zeroPoint[0] !== 0)) bad.push(`${where(op)} output is not 1/128, 0`);
     }
-    const same = SAME_QPARAMS[op.type];
+    const same = sameQParams(op.type);
     if (same) {
       const slots = same === 'first' ? [0] : same === 'all' ? op.inputs.map((_, i) => i) : same;
       for (const s of slots) {

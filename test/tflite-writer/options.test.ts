@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphError } from '../../src/errors.js';
 import type { OpAttrs, OpType } from '../../src/ir/attrs.js';
-import { OP_TYPES } from '../../src/ir/attrs.js';
+import { registeredOpTypes } from '../../src/ops/registry.js';
 import type { Graph, Op, Tensor } from '../../src/ir/types.js';
 import { FlatBufferReader } from '../../src/tflite/flatbuffer-reader.js';
 import { importTflite } from '../../src/tflite/import.js';
@@ -67,7 +67,7 @@ function everyOpGraph(): Graph {
     { id: 7, name: 'state', shape: [1, 2], dtype: 'float32', isVariable: true },
     { id: 8, name: 'same_as_f', shape: [2], dtype: 'float32', data: Float32Array.from([1.5, -0.25]) },
   ];
-  const ops: Op[] = OP_TYPES.map((type, index) => {
+  const ops: Op[] = registeredOpTypes().map((type, index) => {
     const out = tensors.length;
     tensors.push({ id: out, name: `${type.toLowerCase()}_out`, shape: [1, 2], dtype: 'float32' });
     return { index, type, inputs: index === 0 ? [0, 1, -1] : [0, 3], outputs: [out], attrs: ATTRS[type] } as Op;
@@ -79,7 +79,7 @@ describe('TFLite writer: options and tensors', () => {
   it('every op type round-trips with its attributes', () => {
     const g = everyOpGraph();
     const back = importTflite(writeTflite(g), g.name);
-    expect(back.ops.map((o) => o.type)).toEqual(OP_TYPES);
+    expect(back.ops.map((o) => o.type)).toEqual(registeredOpTypes());
     for (const op of back.ops) expect([op.type, op.attrs]).toEqual([op.type, ATTRS[op.type]]);
     expect(back.ops[0].inputs).toEqual([0, 1, -1]);
     const { meta: _a, ...a } = back;
@@ -98,7 +98,7 @@ describe('TFLite writer: options and tensors', () => {
     const g = everyOpGraph();
     const model = readModel(new FlatBufferReader(writeTflite(g)));
     const codes = model.operatorCodes()!;
-    expect(codes.length).toBe(OP_TYPES.length);
+    expect(codes.length).toBe(registeredOpTypes().length);
     for (let i = 0; i < codes.length; i++) {
       const c = new OperatorCodeTable(codes.at(i, 'c'));
       expect(c.deprecatedBuiltinCode).toBe(Math.min(c.builtinCode, 127));

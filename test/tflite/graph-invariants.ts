@@ -2,7 +2,7 @@
  * Structural invariants every imported graph must satisfy; returns the violations (empty = ok).
  * Used on real models and on every mutated model that still imports.
  */
-import { isOpType } from '../../src/ir/attrs.js';
+import { isOpType } from '../../src/ops/registry.js';
 import { DTYPE_BYTES, elementCount, type Graph } from '../../src/ir/types.js';
 
 export function graphViolations(g: Graph): string[] {
