@@ -8,40 +8,11 @@
  */
 import { GraphError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
-import {
-  ACC_CHUNK,
-  SCRATCH_ACC,
-  SCRATCH_INPUT,
-  SCRATCH_WEIGHTS,
-  checkArity,
-  checkBias,
-  classifyDtypes,
-  cInt32Array,
-  convMultipliers,
-  cPointer,
-  cStructInit,
-  f64Scratch,
-  filterScales,
-  finalizeOutputs,
-  floatActivationRange,
-  floatKernelUnsupported,
-  kernelFunction,
-  normalizeParams,
-  opLabel,
-  outputStage,
-  padInputPlanar,
-  planeConv3x3,
-  planeConvAny,
-  windowTapOffsets,
-  quantCommonFields,
-  quantizedActivationRange,
-  requireRank,
-  tensorQuant,
-  zeroPointOffset,
-  windowAxis,
-  type Accumulator,
-  type QuantKind,
-} from './conv2d.js';
+import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, f64Scratch, padInputPlanar, planeConv3x3, planeConvAny, windowTapOffsets } from './gemm-f64.js';
+import { checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, opLabel, quantizedActivationRange, requireRank, tensorQuant, zeroPointOffset, type Accumulator, type QuantKind } from './layer-params.js';
+import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, kernelFunction, quantCommonFields } from './c-emit.js';
+import { finalizeOutputs, outputStage } from './requant-fast.js';
+import { windowAxis } from './padding.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 import type { Conv2DAttrs } from './conv2d.js';

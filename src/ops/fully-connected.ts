@@ -10,38 +10,10 @@ import { GraphError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { elementCount } from '../ir/types.js';
 import { quantizeMultiplier } from '../fixedpoint.js';
-import {
-  ACC_CHUNK,
-  SCRATCH_ACC,
-  SCRATCH_INPUT,
-  SCRATCH_WEIGHTS,
-  checkArity,
-  checkBias,
-  classifyDtypes,
-  cInt32Array,
-  convMultipliers,
-  cPointer,
-  cStructInit,
-  f64Scratch,
-  filterScales,
-  finalizeOutputs,
-  gemmF64,
-  floatActivationRange,
-  floatKernelUnsupported,
-  kernelFunction,
-  normalizeParams,
-  opLabel,
-  outputStage,
-  quantCommonFields,
-  quantizedActivationRange,
-  requireRank,
-  tensorQuant,
-  toF64,
-  zeroPointOffset,
-  type Accumulator,
-  type F64Buffer,
-  type QuantKind,
-} from './conv2d.js';
+import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, f64Scratch, gemmF64, toF64, type F64Buffer } from './gemm-f64.js';
+import { checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, opLabel, quantizedActivationRange, requireRank, tensorQuant, zeroPointOffset, type Accumulator, type QuantKind } from './layer-params.js';
+import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, kernelFunction, quantCommonFields } from './c-emit.js';
+import { finalizeOutputs, outputStage } from './requant-fast.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 import { UnsupportedOpError } from '../errors.js';

@@ -11,26 +11,8 @@ import { GraphError, UnsupportedOpError } from '../errors.js';
 import type { Padding } from '../ir/attrs.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplier64 } from '../fixedpoint.js';
-import {
-  checkArity,
-  checkBias,
-  classifyDtypes,
-  cInt32Array,
-  convMultipliers,
-  cPointer,
-  cStructInit,
-  filterScales,
-  floatActivationRange,
-  floatKernelUnsupported,
-  normalizeParams,
-  opLabel,
-  quantCommonFields,
-  quantizedActivationRange,
-  requireRank,
-  tensorQuant,
-  zeroPointOffset,
-  type QuantKind,
-} from './conv2d.js';
+import { checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, opLabel, quantizedActivationRange, requireRank, tensorQuant, zeroPointOffset, type QuantKind } from './layer-params.js';
+import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, quantCommonFields } from './c-emit.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 import { scratchArg } from './scratch.js';

@@ -14,16 +14,9 @@ import type { DepthwiseConv2DAttrs } from '../../src/ops/depthwise-conv2d.js';
 import type { DType, Quantization, TensorData } from '../../src/ir/types.js';
 import { allocTensorData, elementCount } from '../../src/ir/types.js';
 import { multiplyByQuantizedMultiplier } from '../../src/fixedpoint.js';
-import {
-  conv2d,
-  finalizeInt16Narrow,
-  finalizeInt16Wide,
-  finalizeInt8,
-  requant32Constants,
-  requant64Constants,
-  requantize16,
-  type Conv2DParams,
-} from '../../src/ops/conv2d.js';
+import { conv2d, type Conv2DParams } from '../../src/ops/conv2d.js';
+import { finalizeInt16Narrow, finalizeInt16Wide, finalizeInt8, requant32Constants, requant64Constants } from '../../src/ops/requant-fast.js';
+import { requantize16 } from '../../src/ops/layer-params.js';
 import { depthwiseConv2d, type DepthwiseConv2DParams } from '../../src/ops/depthwise-conv2d.js';
 import { fullyConnected, type FullyConnectedParams } from '../../src/ops/fully-connected.js';
 import type { AnyOpDef, OpContext } from '../../src/ops/op-def.js';

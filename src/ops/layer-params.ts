@@ -1,0 +1,198 @@
+/**
+ * Prepare-time helpers of the layers with weights (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED,
+ * TRANSPOSE_CONV): arity and rank checks, per-tensor and per-channel quantization constants,
+ * fused-activation clamp ranges, the dtype combinations the kernels take, and the scalar 16x8
+ * requantization the reference loops use.
+ */
+import { GraphError, UnsupportedOpError } from '../errors.js';
+import type { FusedActivation } from '../ir/attrs.js';
+import { describeOp, type DType, elementCount, type Quantization, type Tensor } from '../ir/types.js';
+import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplier64, quantizeMultiplier, roundHalfAwayFromZero } from '../fixedpoint.js';
+import type { OpContext } from './op-def.js';
+
+/** std::numeric_limits<float>::max(): the "no clamp" bound of the float kernels (JSON-safe, unlike Infinity). */
+export const FLT_MAX = 3.4028234663852886e38;
+
+export function opLabel(ctx: OpContext): string {
+  return describeOp(ctx.graph, ctx.op);
+}
+
+/** Checks input/output counts; optional trailing inputs may be absent or -1. */
+export function checkArity(ctx: OpContext, minInputs: number, maxInputs: number, outputs = 1): void {
+  const n = ctx.op.inputs.length;
+  if (n < minInputs || n > maxInputs) {
+    const want = minInputs === maxInputs ? `${minInputs}` : `${minInputs} to ${maxInputs}`;
+    throw new GraphError(`${opLabel(ctx)}: expects ${want} inputs, got ${n}`);
+  }
+  for (let i = 0; i < minInputs; i++) {
+    if (!ctx.inputs[i]) throw new GraphError(`${opLabel(ctx)}: required input ${i} is missing`);
+  }
+  if (ctx.op.outputs.length !== outputs) {
+    throw new GraphError(`${opLabel(ctx)}: expects ${outputs} output(s), got ${ctx.op.outputs.length}`);
+  }
+}
+
+export function requireRank(ctx: OpContext, t: Tensor, rank: number, role: string): void {
+  if (t.shape.length !== rank) {
+    throw new GraphError(`${opLabel(ctx)}: ${role} '${t.name}' must be ${rank}-D, got [${t.shape.join(', ')}]`);
+  }
+}
+
+/** Per-tensor scale and zero point of an activation tensor; throws if it is not quantized. */
+export function tensorQuant(ctx: OpContext, t: Tensor, role: string): { scale: number; zeroPoint: number } {
+  const q = t.quant;
+  if (!q || q.scale.length === 0) {
+    throw new GraphError(`${opLabel(ctx)}: ${role} '${t.name}' is ${t.dtype} but has no quantization parameters`);
+  }
+  if (q.scale.length !== 1) {
+    throw new UnsupportedOpError(`${opLabel(ctx)}: ${role} '${t.name}' is quantized per channel; only its weights may be`);
+  }
+  return { scale: q.scale[0], zeroPoint: q.zeroPoint[0] ?? 0 };
+}
+
+/**
+ * The kernels' input offset, -zeroPoint, without producing -0: a -0 would turn an integer field
+ * of the params into a double, and the evaluate loops would deoptimize on the changed shape.
+ */
+export function zeroPointOffset(zeroPoint: number): number {
+  return zeroPoint === 0 ? 0 : -zeroPoint;
+}
+
+/**
+ * Rebuilds a params object with every integral number as a small integer (zero points read from
+ * a model arrive as heap doubles). Params of one op type then share one hidden class, so the
+ * evaluate loops stay optimized across ops instead of deoptimizing on each new field layout.
+ */
+export function normalizeParams<T extends object>(p: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(p)) {
+    if (typeof v === 'number' && Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff) out[k] = v | 0;
+    else if (Array.isArray(v)) out[k] = v.map((x: unknown) => (typeof x === 'number' && Number.isInteger(x) ? x | 0 : x));
+    else out[k] = v;
+  }
+  return out as T;
+}
+
+/** The weights' scales: one (per tensor) or one per channel along `channelDim`. */
+export function filterScales(ctx: OpContext, filter: Tensor, channelDim: number, channels: number): number[] {
+  const q: Quantization | undefined = filter.quant;
+  if (!q || q.scale.length === 0) {
+    throw new GraphError(`${opLabel(ctx)}: weights '${filter.name}' are ${filter.dtype} but have no quantization parameters`);
+  }
+  if (q.scale.length === 1) return [q.scale[0]];
+  if (q.scale.length !== channels || q.quantizedDimension !== channelDim) {
+    throw new GraphError(
+      `${opLabel(ctx)}: weights '${filter.name}' have ${q.scale.length} scales along dimension ${q.quantizedDimension}; ` +
+        `expected 1 or ${channels} along dimension ${channelDim}`,
+    );
+  }
+  return q.scale;
+}
+
+/**
+ * Per-channel requantization constants, as PopulateConvolutionQuantizationParams computes them:
+ * input_scale * filter_scale / output_scale in double precision from the float32 scales.
+ */
+export function convMultipliers(inputScale: number, scales: readonly number[], outputScale: number): { multiplier: number[]; shift: number[] } {
+  const multiplier: number[] = [];
+  const shift: number[] = [];
+  const si = Math.fround(inputScale);
+  const so = Math.fround(outputScale);
+  for (const s of scales) {
+    const q = quantizeMultiplier((si * Math.fround(s)) / so);
+    multiplier.push(q.multiplier);
+    shift.push(q.shift);
+  }
+  return { multiplier, shift };
+}
+
+/** TFLite CalculateActivationRangeQuantized: the fused activation as a clamp on quantized outputs. */
+export function quantizedActivationRange(
+  activation: FusedActivation,
+  dtype: 'int8' | 'int16',
+  scale: number,
+  zeroPoint: number,
+): { min: number; max: number } {
+  const qmin = dtype === 'int8' ? -128 : -32768;
+  const qmax = dtype === 'int8' ? 127 : 32767;
+  // The reference quantizes the bound in float32: round(f / scale) with a float division.
+  const quantize = (f: number): number => zeroPoint + roundHalfAwayFromZero(Math.fround(Math.fround(f) / Math.fround(scale)));
+  switch (activation) {
+    case 'RELU':
+      return { min: Math.max(qmin, quantize(0)), max: qmax };
+    case 'RELU6':
+      return { min: Math.max(qmin, quantize(0)), max: Math.min(qmax, quantize(6)) };
+    case 'RELU_N1_TO_1':
+      return { min: Math.max(qmin, quantize(-1)), max: Math.min(qmax, quantize(1)) };
+    default:
+      // TFLite applies no clamp for NONE, and also (silently) for TANH and SIGN_BIT.
+      return { min: qmin, max: qmax };
+  }
+}
+
+/** TFLite CalculateActivationRange for float kernels. */
+export function floatActivationRange(activation: FusedActivation): { min: number; max: number } {
+  switch (activation) {
+    case 'RELU':
+      return { min: 0, max: FLT_MAX };
+    case 'RELU6':
+      return { min: 0, max: 6 };
+    case 'RELU_N1_TO_1':
+      return { min: -1, max: 1 };
+    default:
+      return { min: -FLT_MAX, max: FLT_MAX };
+  }
+}
+
+/**
+ * The dtype combinations the conv-like kernels take: int8 (int32 bias), 16x8 (int16 activations,
+ * int8 weights; bias int64, or int32 where `int16Bias32` says TFLM accepts it) and float32.
+ */
+export type QuantKind = 'int8' | 'int16';
+export type Accumulator = 'int32' | 'int64';
+
+export function classifyDtypes(
+  ctx: OpContext,
+  input: Tensor,
+  filter: Tensor,
+  bias: Tensor | undefined,
+  output: Tensor,
+  int16Bias32: boolean,
+): { kind: QuantKind | 'float32'; accumulator: Accumulator } {
+  const i = input.dtype;
+  const w = filter.dtype;
+  const b: DType | undefined = bias?.dtype;
+  const o = output.dtype;
+  if (i === 'int8' && w === 'int8' && o === 'int8' && (b === undefined || b === 'int32')) return { kind: 'int8', accumulator: 'int32' };
+  if (i === 'int16' && w === 'int8' && o === 'int16') {
+    if (b === undefined || b === 'int64') return { kind: 'int16', accumulator: 'int64' };
+    if (b === 'int32' && int16Bias32) return { kind: 'int16', accumulator: 'int32' };
+  }
+  if (i === 'float32' && w === 'float32' && o === 'float32' && (b === undefined || b === 'float32')) return { kind: 'float32', accumulator: 'int32' };
+  const hybrid =
+    i === 'float32' && (w === 'int8' || w === 'int16')
+      ? ' This is a hybrid (dynamic-range quantized) model, which TFLite Micro does not run either: convert it with full integer quantization.'
+      : '';
+  throw new UnsupportedOpError(
+    `${opLabel(ctx)}: ${ctx.op.type} does not support input ${i}, weights ${w}, bias ${b ?? 'none'}, output ${o}. ` +
+      `Supported: int8/int8/int32->int8, int16/int8/int64${int16Bias32 ? ' or int32' : ''}->int16 (16x8), and float32.${hybrid}`,
+  );
+}
+
+export function checkBias(ctx: OpContext, bias: Tensor | undefined, channels: number): void {
+  if (bias && elementCount(bias.shape) !== channels) {
+    throw new GraphError(`${opLabel(ctx)}: bias '${bias.name}' has ${elementCount(bias.shape)} elements, expected ${channels} (one per output channel)`);
+  }
+}
+
+/** Requantizes a finished accumulator the way the kernel's accumulator width dictates. */
+export function requantize16(acc: number, bias: BigInt64Array | Int32Array | undefined, ch: number, accumulator: Accumulator, mult: number, shift: number): number {
+  if (accumulator === 'int64') {
+    // Products of int16 x int8 summed in a double stay exact; only the bias and the 64-bit
+    // rescale need BigInt.
+    const total = bias ? BigInt(acc) + (bias as BigInt64Array)[ch] : BigInt(acc);
+    return multiplyByQuantizedMultiplier64(total, mult, shift);
+  }
+  const total = (bias ? acc + (bias as Int32Array)[ch] : acc) | 0;
+  return multiplyByQuantizedMultiplier(total, mult, shift);
+}
