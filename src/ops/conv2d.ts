@@ -13,7 +13,7 @@ import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-d
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
 import { windowAxis } from './padding.js';
-import { type Accumulator, checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, opLabel, quantizedActivationRange, type QuantKind, requireRank, tensorQuant, zeroPointOffset } from './layer-params.js';
+import { type Accumulator, checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, opLabel, quantizedActivationRange, type QuantKind, requireRank, tensorQuant, zeroPointOffset, finishReference } from './layer-params.js';
 import { ACC_CHUNK, type F64Buffer, f64Scratch, gemmF64, padInputNHWC, planeConv3x3, planeConvAny, SCRATCH_ACC, SCRATCH_COLUMNS, SCRATCH_INPUT, SCRATCH_WEIGHTS, toF64, windowTapOffsets } from './gemm-f64.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, kernelFunction, quantCommonFields } from './c-emit.js';
@@ -225,6 +225,47 @@ function conv2dEvaluate(p: Conv2DParams, inputs: (TensorData | undefined)[], out
  * Output rows [oy0, oy1) of a padded NHWC input as im2col rows: one row of fH*fW*fIC values per
  * output pixel, in the weights' (fy, fx, ic) order, channels [icBase, icBase + fIC).
  */
+/**
+ * The plain reference (the oracle): TFLite Micro's reference_integer_ops::ConvPerChannel and
+ * reference_ops::Conv loops, one output at a time, accumulating in doubles (exact for the
+ * integer kinds). `conv2dEvaluate` is the fast host path, tested equal to this.
+ */
+export function conv2dReference(p: Conv2DParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
+  const output = outputs[0];
+  const { inputHeight: inH, inputWidth: inW, inputDepth: inC, filterHeight: fH, filterWidth: fW, filterInputDepth: fIC } = p;
+  const { outputHeight: outH, outputWidth: outW, outputDepth: outC, strideHeight: sH, strideWidth: sW } = p;
+  const { dilationHeight: dH, dilationWidth: dW, padHeight: pH, padWidth: pW } = p;
+  const input = inputs[0] as Int8Array | Int16Array | Float32Array;
+  const filter = inputs[1] as Int8Array | Float32Array;
+  const filtersPerGroup = outC / p.groups;
+  const inOff = p.kind === 'float32' ? 0 : p.inputOffset;
+  let o = 0;
+  for (let b = 0; b < p.batches; b++) {
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        for (let oc = 0; oc < outC; oc++) {
+          const icBase = Math.floor(oc / filtersPerGroup) * fIC;
+          let acc = 0;
+          for (let fy = 0; fy < fH; fy++) {
+            const iy = oy * sH - pH + dH * fy;
+            if (iy < 0 || iy >= inH) continue;
+            for (let fx = 0; fx < fW; fx++) {
+              const ix = ox * sW - pW + dW * fx;
+              if (ix < 0 || ix >= inW) continue;
+              const ip = ((b * inH + iy) * inW + ix) * inC + icBase;
+              const fp = ((oc * fH + fy) * fW + fx) * fIC;
+              for (let ic = 0; ic < fIC; ic++) {
+                acc += filter[fp + ic] * (input[ip + ic] + inOff);
+              }
+            }
+          }
+          output[o++] = finishReference(p, acc, inputs[2], oc, p.kind === 'int8' ? (p as { outputOffset: number }).outputOffset : 0);
+        }
+      }
+    }
+  }
+}
+
 function im2col(
   X: F64Buffer,
   wp: number,
@@ -392,5 +433,6 @@ export const conv2d: OpDef<'CONV_2D', Conv2DParams> = {
   },
   prepare: (ctx) => normalizeParams(conv2dPrepare(ctx)),
   evaluate: conv2dEvaluate,
+  reference: conv2dReference,
   emitC: conv2dEmitC,
 };

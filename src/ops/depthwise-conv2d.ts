@@ -9,7 +9,7 @@
 import { GraphError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, f64Scratch, padInputPlanar, planeConv3x3, planeConvAny, windowTapOffsets } from './gemm-f64.js';
-import { checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, opLabel, quantizedActivationRange, requireRank, tensorQuant, zeroPointOffset, type Accumulator, type QuantKind } from './layer-params.js';
+import { checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, opLabel, quantizedActivationRange, requireRank, tensorQuant, zeroPointOffset, type Accumulator, type QuantKind, finishReference } from './layer-params.js';
 import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, kernelFunction, quantCommonFields } from './c-emit.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { windowAxis } from './padding.js';
@@ -202,6 +202,43 @@ function evaluate(p: DepthwiseConv2DParams, inputs: (TensorData | undefined)[], 
   }
 }
 
+/**
+ * The plain reference (the oracle): TFLite Micro's reference_integer_ops::DepthwiseConvPerChannel
+ * and reference_ops::DepthwiseConv loops, one output at a time. `evaluate` is the fast host path,
+ * tested equal to this.
+ */
+export function depthwiseReference(p: DepthwiseConv2DParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
+  const output = outputs[0];
+  const { inputHeight: inH, inputWidth: inW, inputDepth: inC, filterHeight: fH, filterWidth: fW } = p;
+  const { outputHeight: outH, outputWidth: outW, outputDepth: outC, depthMultiplier: mult } = p;
+  const input = inputs[0] as Int8Array | Int16Array | Float32Array;
+  const filter = inputs[1] as Int8Array | Float32Array;
+  const inOff = p.kind === 'float32' ? 0 : p.inputOffset;
+  let o = 0;
+  for (let b = 0; b < p.batches; b++) {
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        for (let oc = 0; oc < outC; oc++) {
+          const ic = Math.floor(oc / mult);
+          let acc = 0;
+          for (let fy = 0; fy < fH; fy++) {
+            const iy = oy * p.strideHeight - p.padHeight + p.dilationHeight * fy;
+            if (iy < 0 || iy >= inH) continue;
+            for (let fx = 0; fx < fW; fx++) {
+              const ix = ox * p.strideWidth - p.padWidth + p.dilationWidth * fx;
+              if (ix < 0 || ix >= inW) continue;
+              const x = input[((b * inH + iy) * inW + ix) * inC + ic];
+              const w = filter[(fy * fW + fx) * outC + oc];
+              acc += w * (x + inOff);
+            }
+          }
+          output[o++] = finishReference(p, acc, inputs[2], oc, p.kind === 'int8' ? (p as { outputOffset: number }).outputOffset : 0);
+        }
+      }
+    }
+  }
+}
+
 function emitC(p: DepthwiseConv2DParams, names: EmitNames, ctx: EmitContext): CEmission {
   if (p.kind === 'float32') floatKernelUnsupported(ctx, 'DEPTHWISE_CONV_2D');
   const fields: Record<string, string | number> = {
@@ -306,5 +343,6 @@ export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D', DepthwiseConv2DParams> 
   },
   prepare: (ctx) => normalizeParams(prepare(ctx)),
   evaluate,
+  reference: depthwiseReference,
   emitC,
 };

@@ -11,7 +11,7 @@ import type { Tensor, TensorData } from '../ir/types.js';
 import { elementCount } from '../ir/types.js';
 import { quantizeMultiplier } from '../fixedpoint.js';
 import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, f64Scratch, gemmF64, toF64, type F64Buffer } from './gemm-f64.js';
-import { checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, opLabel, quantizedActivationRange, requireRank, tensorQuant, zeroPointOffset, type Accumulator, type QuantKind } from './layer-params.js';
+import { checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, opLabel, quantizedActivationRange, requireRank, tensorQuant, zeroPointOffset, type Accumulator, type QuantKind, finishReference } from './layer-params.js';
 import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, kernelFunction, quantCommonFields } from './c-emit.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
@@ -242,6 +242,29 @@ function dotRowsFloat(x: F64Buffer, xOff: number, depth: number, w: Float32Array
   }
 }
 
+/**
+ * The plain reference (the oracle): TFLite Micro's reference_integer_ops::FullyConnected and
+ * reference_ops::FullyConnected loops. `evaluate` is the fast host path, tested equal to this.
+ */
+export function fullyConnectedReference(p: FullyConnectedParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
+  const output = outputs[0];
+  const input = inputs[0] as Int8Array | Int16Array | Float32Array;
+  const weights = inputs[1] as Int8Array | Float32Array;
+  const depth = p.inputDepth;
+  for (let b = 0; b < p.batches; b++) {
+    for (let o = 0; o < p.outputDepth; o++) {
+      let acc = 0;
+      for (let d = 0; d < depth; d++) {
+        const x = input[b * depth + d];
+        const w = weights[o * depth + d];
+        if (p.kind === 'float32') acc += x * w;
+        else acc += (w + p.weightsOffset) * (x + p.inputOffset);
+      }
+      output[b * p.outputDepth + o] = finishReference(p, acc, inputs[2], o, p.kind === 'float32' ? 0 : p.outputOffset);
+    }
+  }
+}
+
 function emitC(p: FullyConnectedParams, names: EmitNames, ctx: EmitContext): CEmission {
   if (p.kind === 'float32') floatKernelUnsupported(ctx, 'FULLY_CONNECTED');
   const fields: Record<string, string | number> = {
@@ -320,5 +343,6 @@ export const fullyConnected: OpDef<'FULLY_CONNECTED', FullyConnectedParams> = {
   },
   prepare: (ctx) => normalizeParams(prepare(ctx)),
   evaluate,
+  reference: fullyConnectedReference,
   emitC,
 };

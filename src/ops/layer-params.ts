@@ -6,7 +6,7 @@
  */
 import { GraphError, UnsupportedOpError } from '../errors.js';
 import type { FusedActivation } from '../ir/attrs.js';
-import { describeOp, type DType, elementCount, type Quantization, type Tensor } from '../ir/types.js';
+import { describeOp, type DType, elementCount, type Quantization, type Tensor, type TensorData } from '../ir/types.js';
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplier64, quantizeMultiplier, roundHalfAwayFromZero } from '../fixedpoint.js';
 import type { OpContext } from './op-def.js';
 
@@ -195,4 +195,38 @@ export function requantize16(acc: number, bias: BigInt64Array | Int32Array | und
   }
   const total = (bias ? acc + (bias as Int32Array)[ch] : acc) | 0;
   return multiplyByQuantizedMultiplier(total, mult, shift);
+}
+
+export interface FinishParams {
+  kind: QuantKind | 'float32';
+  hasBias: boolean;
+  activationMin: number;
+  activationMax: number;
+  accumulator?: 'int32' | 'int64';
+  perChannel?: boolean;
+  outputMultiplier?: number[];
+  outputShift?: number[];
+}
+
+/**
+ * Bias, requantization and clamp of one finished accumulator, as the reference kernels do it
+ * (float32: the double sum plus bias, clamped, rounded to float32 once).
+ */
+export function finishReference(p: FinishParams, acc: number, biasData: TensorData | undefined, oc: number, outOff: number): number {
+  const bias = p.hasBias ? biasData : undefined;
+  if (p.kind === 'float32') {
+    const v = acc + (bias ? (bias as Float32Array)[oc] : 0);
+    return Math.fround(Math.min(Math.max(v, p.activationMin), p.activationMax));
+  }
+  const ch = p.perChannel ? oc : 0;
+  const m = p.outputMultiplier![ch];
+  const s = p.outputShift![ch];
+  let v: number;
+  if (p.kind === 'int16') {
+    v = requantize16(acc, bias as BigInt64Array | Int32Array | undefined, oc, p.accumulator!, m, s) + outOff;
+  } else {
+    const total = (bias ? acc + (bias as Int32Array)[oc] : acc) | 0;
+    v = multiplyByQuantizedMultiplier(total, m, s) + outOff;
+  }
+  return Math.min(Math.max(v, p.activationMin), p.activationMax);
 }

@@ -40,10 +40,18 @@ export interface OpDef<T extends OpType = OpType, P = unknown> {
    */
   prepare(ctx: OpContext<T>): P;
   /**
-   * Reference kernel. Reads `inputs` (constant operands included: weights, bias, shape tensors)
-   * and fills the preallocated `outputs`, using only `params` for everything else.
+   * The host kernel the reference interpreter runs. Reads `inputs` (constant operands included:
+   * weights, bias, shape tensors) and fills the preallocated `outputs`, using only `params` for
+   * everything else.
    */
   evaluate(params: P, inputs: (TensorData | undefined)[], outputs: TensorData[]): void;
+  /**
+   * The plain reference kernel, TFLite Micro's reference loops transcribed: the oracle. Present
+   * when `evaluate` is a faster host path (padded float64 GEMMs, requantization fast paths);
+   * the two are tested equal on random cases and the C kernels are tested against this one.
+   * Absent: `evaluate` is itself the plain reference.
+   */
+  reference?(params: P, inputs: (TensorData | undefined)[], outputs: TensorData[]): void;
   /** Output 0 is input 0 reinterpreted (RESHAPE, SQUEEZE): the memory planner aliases them. */
   aliasesInput?: boolean;
   /**

@@ -167,6 +167,38 @@ function evaluateAverage(p: Pool2DParams, inputs: (TensorData | undefined)[], ou
     out[o] = v < lo ? lo : v > hi ? hi : v;
   });
 }
+/**
+ * The plain reference (the oracle): TFLite Micro's reference_ops::MaxPool loops, one output at a
+ * time. `evaluateMax` is the direct-loop host path, tested equal to this.
+ */
+export function maxPoolReference(p: Pool2DParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
+  const x = inputs[0] as TensorData;
+  const out = outputs[0];
+  const lowest = p.kind === 'float32' ? -FLT_MAX : p.kind === 'int8' ? -128 : -32768;
+  const C = p.depth;
+  let o = 0;
+  for (let b = 0; b < p.batches; b++) {
+    for (let oy = 0; oy < p.outputHeight; oy++) {
+      for (let ox = 0; ox < p.outputWidth; ox++) {
+        for (let c = 0; c < C; c++) {
+          let m = lowest;
+          for (let fy = 0; fy < p.filterH; fy++) {
+            const iy = oy * p.strideH - p.padH + fy;
+            if (iy < 0 || iy >= p.inputHeight) continue;
+            for (let fx = 0; fx < p.filterW; fx++) {
+              const ix = ox * p.strideW - p.padW + fx;
+              if (ix < 0 || ix >= p.inputWidth) continue;
+              const v = (x as Float32Array)[((b * p.inputHeight + iy) * p.inputWidth + ix) * C + c];
+              if (v > m) m = v;
+            }
+          }
+          out[o++] = Math.min(Math.max(m, p.activationMin), p.activationMax);
+        }
+      }
+    }
+  }
+}
+
 
 /**
  * Direct loops (no per-output callback): per output pixel the window is clipped to the input
@@ -398,6 +430,7 @@ export const maxPool2d: OpDef<'MAX_POOL_2D', Pool2DParams> = {
   macs: () => 0,
   prepare: (ctx) => normalizeParams(preparePool(ctx)),
   evaluate: evaluateMax,
+  reference: maxPoolReference,
   emitC: (p, names, ctx) => emitPool('MAX_POOL_2D', p, names, ctx),
 };
 

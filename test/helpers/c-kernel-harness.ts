@@ -1,7 +1,7 @@
 /**
  * Runs an op's C kernel on the host: emits the op with `emitC` against static arrays holding
  * the given inputs, compiles the kernel sources with the host's gcc (-Wall -Wextra -Werror),
- * runs it and returns its outputs. Tests compare them byte for byte with `evaluate`, which pins
+ * runs it and returns its outputs. Tests compare them byte for byte with the op's plain reference, which pins
  * the firmware kernels to the reference interpreter without booting an emulator.
  */
 import { execFileSync } from 'node:child_process';
@@ -126,11 +126,14 @@ export function runOpCasesInC(def: AnyOpDef, cases: CKernelCase[], options: { sa
   }
 }
 
-/** Runs the same cases through `evaluate` (the reference) for comparison. */
+/**
+ * Runs the same cases through the op's plain reference (`reference`, or `evaluate` where that is
+ * the plain one) for comparison: the C kernels are held to the oracle, not to the fast host path.
+ */
 export function runOpCasesInTs(def: AnyOpDef, cases: CKernelCase[]): TensorData[][] {
   return cases.map((c) => {
     const outs = c.ctx.outputs.map((t) => allocTensorData(t.dtype, elementCount(t.shape)));
-    def.evaluate(c.params, c.inputs, outs);
+    (def.reference ?? def.evaluate)(c.params, c.inputs, outs);
     return outs;
   });
 }
