@@ -10,10 +10,9 @@ import { GraphError } from '../errors.js';
 import type { FusedActivation, Padding } from '../ir/attrs.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
-import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
 import { windowAxis } from './padding.js';
-import { type Accumulator, checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, opLabel, quantizedActivationRange, type QuantKind, requireRank, tensorQuant, zeroPointOffset, finishReference } from './layer-params.js';
+import { type Accumulator, checkArity, checkBias, classifyDtypes, floatActivationRange, normalizeParams, opLabel, type QuantKind, requireRank, finishReference, quantLayerFields } from './layer-params.js';
 import { ACC_CHUNK, type F64Buffer, f64Scratch, gemmF64, padInputNHWC, planeConv3x3, planeConvAny, SCRATCH_ACC, SCRATCH_COLUMNS, SCRATCH_INPUT, SCRATCH_WEIGHTS, toF64, windowTapOffsets } from './gemm-f64.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, kernelFunction, quantCommonFields } from './c-emit.js';
@@ -120,29 +119,10 @@ function conv2dPrepare(ctx: OpContext<'CONV_2D'>): Conv2DParams {
     const r = floatActivationRange(activation);
     return { ...g, kind, activationMin: r.min, activationMax: r.max };
   }
-  const iq = tensorQuant(ctx, input, 'input');
-  const oq = tensorQuant(ctx, output, 'output');
-  const scales = filterScales(ctx, filter, 0, g.outputDepth);
-  const m = convMultipliers(iq.scale, scales, oq.scale);
-  if (kind === 'int16' && accumulator === 'int64') {
-    // OHWI weights: each output channel's taps are contiguous. The 16x8 kernel has no input offset.
-    const taps = g.filterHeight * g.filterWidth * g.filterInputDepth;
-    const totals = maxAbsAccumulators({ weights: filter, bias, channels: g.outputDepth, taps, index: (c, k) => c * taps + k, inputOffset: 0, weightsOffset: 0 });
-    checkRequant64Limits(ctx, m.multiplier, m.shift, scales.length > 1, totals);
-  }
-  const r = quantizedActivationRange(activation, kind, oq.scale, oq.zeroPoint);
-  return {
-    ...g,
-    kind,
-    accumulator,
-    inputOffset: kind === 'int8' ? zeroPointOffset(iq.zeroPoint) : 0,
-    outputOffset: kind === 'int8' ? oq.zeroPoint : 0,
-    activationMin: r.min,
-    activationMax: r.max,
-    perChannel: scales.length > 1,
-    outputMultiplier: m.multiplier,
-    outputShift: m.shift,
-  };
+  // OHWI weights: each output channel's taps are contiguous.
+  const taps = g.filterHeight * g.filterWidth * g.filterInputDepth;
+  const check64 = kind === 'int16' && accumulator === 'int64' ? { taps, index: (c: number, k: number) => c * taps + k } : undefined;
+  return { ...g, kind, accumulator, ...quantLayerFields(ctx, { input, filter, bias, output }, kind, activation, 0, g.outputDepth, check64) };
 }
 
 /**

@@ -9,12 +9,11 @@
 import { GraphError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, f64Scratch, padInputPlanar, planeConv3x3, planeConvAny, windowTapOffsets } from './gemm-f64.js';
-import { checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, opLabel, quantizedActivationRange, requireRank, tensorQuant, zeroPointOffset, type Accumulator, type QuantKind, finishReference } from './layer-params.js';
+import { checkArity, checkBias, classifyDtypes, floatActivationRange, normalizeParams, opLabel, requireRank, type Accumulator, type QuantKind, finishReference, quantLayerFields } from './layer-params.js';
 import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, kernelFunction, quantCommonFields } from './c-emit.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { windowAxis } from './padding.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
-import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 import type { Conv2DAttrs } from './conv2d.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
 
@@ -120,29 +119,10 @@ function prepare(ctx: OpContext<'DEPTHWISE_CONV_2D'>): DepthwiseConv2DParams {
     const r = floatActivationRange(activation);
     return { ...g, kind, activationMin: r.min, activationMax: r.max };
   }
-  const iq = tensorQuant(ctx, input, 'input');
-  const oq = tensorQuant(ctx, output, 'output');
-  const scales = filterScales(ctx, filter, 3, g.outputDepth);
-  const m = convMultipliers(iq.scale, scales, oq.scale);
-  if (kind === 'int16') {
-    // [1, H, W, C] weights: channel c's taps are strided by the channel count. No input offset in 16x8.
-    const channels = g.outputDepth;
-    const totals = maxAbsAccumulators({ weights: filter, bias, channels, taps: g.filterHeight * g.filterWidth, index: (c, k) => k * channels + c, inputOffset: 0, weightsOffset: 0 });
-    checkRequant64Limits(ctx, m.multiplier, m.shift, scales.length > 1, totals);
-  }
-  const r = quantizedActivationRange(activation, kind, oq.scale, oq.zeroPoint);
-  return {
-    ...g,
-    kind,
-    accumulator,
-    inputOffset: kind === 'int8' ? zeroPointOffset(iq.zeroPoint) : 0,
-    outputOffset: kind === 'int8' ? oq.zeroPoint : 0,
-    activationMin: r.min,
-    activationMax: r.max,
-    perChannel: scales.length > 1,
-    outputMultiplier: m.multiplier,
-    outputShift: m.shift,
-  };
+  // [1, H, W, C] weights: channel c's taps are strided by the channel count.
+  const channels = g.outputDepth;
+  const check64 = kind === 'int16' ? { taps: g.filterHeight * g.filterWidth, index: (c: number, k: number) => k * channels + c } : undefined;
+  return { ...g, kind, accumulator, ...quantLayerFields(ctx, { input, filter, bias, output }, kind, activation, 3, channels, check64) };
 }
 
 /**

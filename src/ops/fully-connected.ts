@@ -6,9 +6,8 @@
  * (per-tensor weights, with a weights offset) and FullyConnectedPerChannel, for int8 and 16x8
  * (int64 bias, or int32 bias with an int32 accumulator); reference_ops::FullyConnected for float.
  */
-import { GraphError } from '../errors.js';
-import type { Tensor, TensorData } from '../ir/types.js';
-import { elementCount } from '../ir/types.js';
+import { GraphError, UnsupportedOpError } from '../errors.js';
+import { type Tensor, type TensorData, elementCount } from '../ir/types.js';
 import { quantizeMultiplier } from '../fixedpoint.js';
 import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, f64Scratch, gemmF64, toF64, type F64Buffer } from './gemm-f64.js';
 import { checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, opLabel, quantizedActivationRange, requireRank, tensorQuant, zeroPointOffset, type Accumulator, type QuantKind, finishReference } from './layer-params.js';
@@ -16,7 +15,6 @@ import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, kernelFunct
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
-import { UnsupportedOpError } from '../errors.js';
 import type { FusedActivation } from '../ir/attrs.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
 

@@ -9,6 +9,7 @@ import type { FusedActivation } from '../ir/attrs.js';
 import { describeOp, type DType, elementCount, type Quantization, type Tensor, type TensorData } from '../ir/types.js';
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplier64, quantizeMultiplier, roundHalfAwayFromZero } from '../fixedpoint.js';
 import type { OpContext } from './op-def.js';
+import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 
 /** std::numeric_limits<float>::max(): the "no clamp" bound of the float kernels (JSON-safe, unlike Infinity). */
 export const FLT_MAX = 3.4028234663852886e38;
@@ -229,4 +230,51 @@ export function finishReference(p: FinishParams, acc: number, biasData: TensorDa
     v = multiplyByQuantizedMultiplier(total, m, s) + outOff;
   }
   return Math.min(Math.max(v, p.activationMin), p.activationMax);
+}
+
+/** The requantization fields the quantized conv-like params share. */
+export interface QuantLayerFields {
+  inputOffset: number;
+  outputOffset: number;
+  activationMin: number;
+  activationMax: number;
+  perChannel: boolean;
+  outputMultiplier: number[];
+  outputShift: number[];
+}
+
+/**
+ * The quantized half of a conv-like prepare (CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV): the
+ * multipliers from the input, per-channel filter (along `channelDim`) and output scales, the
+ * offsets (none in 16x8) and the clamp range. `check64` lays out each output channel's taps in
+ * the weights when the kernel requantizes a 64-bit accumulator, whose limits are then checked.
+ */
+export function quantLayerFields(
+  ctx: OpContext,
+  t: { input: Tensor; filter: Tensor; bias: Tensor | undefined; output: Tensor },
+  kind: QuantKind,
+  activation: FusedActivation,
+  channelDim: number,
+  channels: number,
+  check64?: { taps: number; index: (channel: number, tap: number) => number },
+): QuantLayerFields {
+  const iq = tensorQuant(ctx, t.input, 'input');
+  const oq = tensorQuant(ctx, t.output, 'output');
+  const scales = filterScales(ctx, t.filter, channelDim, channels);
+  const m = convMultipliers(iq.scale, scales, oq.scale);
+  if (check64) {
+    // The 16x8 kernels have no input offset.
+    const totals = maxAbsAccumulators({ weights: t.filter, bias: t.bias, channels, taps: check64.taps, index: check64.index, inputOffset: 0, weightsOffset: 0 });
+    checkRequant64Limits(ctx, m.multiplier, m.shift, scales.length > 1, totals);
+  }
+  const r = quantizedActivationRange(activation, kind, oq.scale, oq.zeroPoint);
+  return {
+    inputOffset: kind === 'int8' ? zeroPointOffset(iq.zeroPoint) : 0,
+    outputOffset: kind === 'int8' ? oq.zeroPoint : 0,
+    activationMin: r.min,
+    activationMax: r.max,
+    perChannel: scales.length > 1,
+    outputMultiplier: m.multiplier,
+    outputShift: m.shift,
+  };
 }

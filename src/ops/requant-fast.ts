@@ -171,12 +171,13 @@ function clampInt(v: number, lo: number, hi: number): number {
 }
 
 /**
- * int8 outputs from finished accumulators: acc[p*channels + c] is requantized as
+ * Outputs of an int32 accumulator (int8, and 16x8 with an Int32Array bias) from finished
+ * accumulators: acc[p*channels + c] is requantized as
  * MultiplyByQuantizedMultiplier((acc + bias[c]) | 0, M[c], shift[c]) + outOff (see Requant32), clamped to
  * [lo, hi], and stored at out[outBase + p*channels + c]. Channel-outer so that the channel's
  * constants stay in registers.
  */
-export function finalizeInt8(
+export function finalizeInt32(
   acc: F64Buffer,
   pixels: number,
   channels: number,
@@ -185,7 +186,7 @@ export function finalizeInt8(
   outOff: number,
   lo: number,
   hi: number,
-  out: Int8Array,
+  out: Int8Array | Int16Array,
   outBase: number,
   channelMajor = false,
 ): void {
@@ -257,50 +258,6 @@ export function finalizeInt16Wide(
   }
 }
 
-/** 16x8 outputs with an int32 accumulator (Int32Array bias): int8's requantization, int16 stores. */
-export function finalizeInt16Narrow(
-  acc: F64Buffer,
-  pixels: number,
-  channels: number,
-  bias: Int32Array | undefined,
-  rq: Requant32,
-  outOff: number,
-  lo: number,
-  hi: number,
-  out: Int16Array,
-  outBase: number,
-  channelMajor = false,
-): void {
-  pixels |= 0;
-  channels |= 0;
-  outOff |= 0;
-  lo |= 0;
-  hi |= 0;
-  outBase |= 0;
-  // acc is [pixel][channel], or [channel][pixel] when channelMajor.
-  const step = channelMajor ? 1 : channels;
-  for (let c = 0; c < channels; c++) {
-    const m = rq.multScaled[c];
-    const rs = rq.rightShift[c];
-    const round = rq.round[c];
-    const negAdjust = rq.negAdjust[c];
-    const l = rq.lim[c];
-    const b = bias !== undefined ? bias[c] : 0;
-    for (let p = 0, i = channelMajor ? c * pixels : c, j = outBase + c; p < pixels; p++, i += step, j += channels) {
-      const t = acc[i] + b;
-      let v: number;
-      if (t <= l && t >= -l) {
-        const h = Math.floor((t * m + 1073741824) * TWO_NEG_31) | 0;
-        v = ((h + round - ((h >>> 31) & negAdjust)) >> rs) + outOff;
-      } else {
-        // The reference, on C's int32 total.
-        v = multiplyByQuantizedMultiplier(t | 0, rq.mult[c], rq.shift[c]) + outOff;
-      }
-      out[j] = clampInt(v, lo, hi);
-    }
-  }
-}
-
 /** float32 outputs: acc + bias clamped to [lo, hi] (as Math.min/max treat NaN and -0), rounded to float32 by the store. */
 export function finalizeFloat(
   acc: F64Buffer,
@@ -365,11 +322,9 @@ export function outputStage(p: StageParams, channels: number, bias: TensorData |
 export function finalizeOutputs(s: OutputStage, acc: F64Buffer, pixels: number, channels: number, outBase: number, channelMajor = false): void {
   if (s.kind === 'float32') {
     finalizeFloat(acc, pixels, channels, s.bias as Float32Array | undefined, s.lo, s.hi, s.out as Float32Array, outBase, channelMajor);
-  } else if (s.kind === 'int8') {
-    finalizeInt8(acc, pixels, channels, s.bias as Int32Array | undefined, s.rq32!, s.outOff, s.lo, s.hi, s.out as Int8Array, outBase, channelMajor);
   } else if (s.wide) {
     finalizeInt16Wide(acc, pixels, channels, s.bias as BigInt64Array | undefined, s.rq64!, s.outOff, s.lo, s.hi, s.out as Int16Array, outBase, channelMajor);
   } else {
-    finalizeInt16Narrow(acc, pixels, channels, s.bias as Int32Array | undefined, s.rq32!, s.outOff, s.lo, s.hi, s.out as Int16Array, outBase, channelMajor);
+    finalizeInt32(acc, pixels, channels, s.bias as Int32Array | undefined, s.rq32!, s.outOff, s.lo, s.hi, s.out as Int8Array | Int16Array, outBase, channelMajor);
   }
 }

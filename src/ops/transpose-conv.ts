@@ -8,15 +8,13 @@
  * float). The padding comes from ComputePaddingHeightWidth applied to the *output* size.
  */
 import { GraphError, UnsupportedOpError } from '../errors.js';
-import type { Padding } from '../ir/attrs.js';
+import type { Padding, FusedActivation } from '../ir/attrs.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplier64 } from '../fixedpoint.js';
-import { checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, opLabel, quantizedActivationRange, requireRank, tensorQuant, zeroPointOffset, type QuantKind } from './layer-params.js';
+import { checkArity, checkBias, classifyDtypes, floatActivationRange, normalizeParams, opLabel, requireRank, type QuantKind, quantLayerFields } from './layer-params.js';
 import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, quantCommonFields } from './c-emit.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
-import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 import { scratchArg } from './scratch.js';
-import type { FusedActivation } from '../ir/attrs.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
 
 export interface TransposeConvGeometry {
@@ -144,29 +142,10 @@ function prepare(ctx: OpContext<'TRANSPOSE_CONV'>): TransposeConvParams {
     const r = floatActivationRange(activation);
     return { ...g, kind, activationMin: r.min, activationMax: r.max };
   }
-  const iq = tensorQuant(ctx, input, 'input');
-  const oq = tensorQuant(ctx, output, 'output');
-  const scales = filterScales(ctx, filter, 0, g.outputDepth);
-  const m = convMultipliers(iq.scale, scales, oq.scale);
-  if (kind === 'int16') {
-    // Each output sums every weight of its channel at most once (OHWI, taps contiguous); no input offset in 16x8.
-    const taps = g.filterHeight * g.filterWidth * g.inputDepth;
-    const totals = maxAbsAccumulators({ weights: filter, bias, channels: g.outputDepth, taps, index: (c, k) => c * taps + k, inputOffset: 0, weightsOffset: 0 });
-    checkRequant64Limits(ctx, m.multiplier, m.shift, scales.length > 1, totals);
-  }
-  const r = quantizedActivationRange(activation, kind, oq.scale, oq.zeroPoint);
-  return {
-    ...g,
-    kind,
-    bias16,
-    inputOffset: kind === 'int8' ? zeroPointOffset(iq.zeroPoint) : 0,
-    outputOffset: kind === 'int8' ? oq.zeroPoint : 0,
-    activationMin: r.min,
-    activationMax: r.max,
-    perChannel: scales.length > 1,
-    outputMultiplier: m.multiplier,
-    outputShift: m.shift,
-  };
+  // Each output sums every weight of its channel at most once (OHWI, taps contiguous).
+  const taps = g.filterHeight * g.filterWidth * g.inputDepth;
+  const check64 = kind === 'int16' ? { taps, index: (c: number, k: number) => c * taps + k } : undefined;
+  return { ...g, kind, bias16, ...quantLayerFields(ctx, { input, filter, bias, output }, kind, activation, 0, g.outputDepth, check64) };
 }
 
 function evaluate(p: TransposeConvParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {

@@ -5,19 +5,19 @@
  * the firmware kernels to the reference interpreter without booting an emulator.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DType, TensorData } from '../../src/ir/types.js';
 import { DTYPE_BYTES, allocTensorData, elementCount, tensorDataBytes } from '../../src/ir/types.js';
-import type { AnyOpDef, OpContext } from '../../src/ops/op-def.js';
+import type { AnyOpDef, CEmission, EmitNames, OpContext } from '../../src/ops/op-def.js';
 import { requireHostCompiler } from './tools.js';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const KERNELS_DIR = join(PROJECT_ROOT, 'firmware/kernels');
 
-const C_TYPE: Record<DType, string> = {
+export const C_TYPE: Record<DType, string> = {
   int8: 'int8_t',
   uint8: 'uint8_t',
   bool: 'uint8_t',
@@ -27,10 +27,6 @@ const C_TYPE: Record<DType, string> = {
   float32: 'float',
 };
 
-function byteArrayLiteral(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => String(b)).join(',');
-}
-
 /**
  * One or more cases of the same op run by one compiled program (compiling dominates the cost,
  * so tests should batch cases). Each case: params from `prepare` and the input data.
@@ -38,68 +34,118 @@ function byteArrayLiteral(bytes: Uint8Array): string {
 export interface CKernelCase {
   ctx: OpContext;
   params: unknown;
+  /** Input data by position (constants included); undefined for an omitted input. */
   inputs: (TensorData | undefined)[];
+}
+
+/** How a test program emits each case: the kernel call and the scratch it gets. */
+export interface CaseEmitter {
+  /** `constants`: the constant inputs' data by position, for emitters that lay weights out. */
+  emit(c: CKernelCase, names: EmitNames, ctx: { prefix: string; constants: (TensorData | undefined)[]; scratch?: string }): CEmission;
+  /** Bytes of scratch the case's kernel gets (exactly this many, 16-byte aligned, as the planner places it). */
+  scratchBytes(c: CKernelCase, constants: (TensorData | undefined)[]): number;
+  /** Lines after the standard includes; they define TINYML_TEST_EMIT(pointer, bytes), which writes an output. */
+  prelude: readonly string[];
+}
+
+/** Writes outputs to stdout (host programs). */
+export const HOST_PRELUDE: readonly string[] = ['#include <stdio.h>', '#define TINYML_TEST_EMIT(p, n) fwrite((p), 1, (n), stdout)'];
+
+/**
+ * main.c running every case once and writing its outputs in order: inputs as 16-byte aligned
+ * byte arrays viewed with their element type (like the arena), outputs pre-filled with 0x5a.
+ */
+export function emitCasesProgram(cases: CKernelCase[], e: CaseEmitter): { source: string; kernels: string[] } {
+  const kernels = new Set<string>();
+  const includes = new Set<string>();
+  const decls: string[] = [];
+  const body: string[] = [];
+  cases.forEach((c, ci) => {
+    const inNames: (string | undefined)[] = [];
+    const constants: (TensorData | undefined)[] = [];
+    c.inputs.forEach((data, i) => {
+      const t = c.ctx.inputs[i];
+      if (!data || !t) {
+        inNames.push(undefined);
+        constants.push(undefined);
+        return;
+      }
+      const name = `c${ci}_in${i}`;
+      const bytes = tensorDataBytes(data);
+      // Not static: a constant an emitter re-lays out is then left unused without a warning.
+      decls.push(`const uint8_t ${name}_bytes[${Math.max(1, bytes.length)}] __attribute__((aligned(16))) = {${bytes.length ? Array.from(bytes).join(',') : '0'}};`);
+      inNames.push(`((const ${C_TYPE[t.dtype]} *)${name}_bytes)`);
+      constants.push(t.data ? data : undefined);
+    });
+    const outNames = c.ctx.outputs.map((t, i) => {
+      const name = `c${ci}_out${i}`;
+      const bytes = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
+      decls.push(`static uint8_t ${name}_bytes[${Math.max(1, bytes)}] __attribute__((aligned(16)));`);
+      body.push(`  memset(${name}_bytes, 0x5a, sizeof ${name}_bytes);`);
+      return `((${C_TYPE[t.dtype]} *)${name}_bytes)`;
+    });
+    const scratchBytes = e.scratchBytes(c, constants);
+    let scratch: string | undefined;
+    if (scratchBytes > 0) {
+      scratch = `c${ci}_scratch`;
+      decls.push(`static uint8_t ${scratch}[${scratchBytes}] __attribute__((aligned(16)));`);
+    }
+    const em = e.emit(c, { inputs: inNames, outputs: outNames }, { prefix: `c${ci}op`, constants, ...(scratch ? { scratch } : {}) });
+    em.kernels.forEach((k) => kernels.add(k));
+    em.includes.forEach((h) => includes.add(h));
+    decls.push(em.decls);
+    // Calls sit directly in main's block, as in tinyml_invoke.
+    body.push(em.call);
+    c.ctx.outputs.forEach((t, i) => {
+      const bytes = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
+      body.push(`  TINYML_TEST_EMIT(c${ci}_out${i}_bytes, ${bytes});`);
+    });
+  });
+  const source = [
+    '#include <stdint.h>',
+    '#include <string.h>',
+    ...e.prelude,
+    ...[...includes].map((h) => `#include "${h}"`),
+    ...decls,
+    'int main(void) {',
+    ...body,
+    '  return 0;',
+    '}',
+    '',
+  ].join('\n');
+  return { source, kernels: [...kernels] };
+}
+
+/** The program's output bytes cut into each case's output tensors. */
+export function splitOutputs(cases: CKernelCase[], out: Uint8Array): TensorData[][] {
+  let offset = 0;
+  return cases.map((c) =>
+    c.ctx.outputs.map((t) => {
+      const n = elementCount(t.shape);
+      const bytes = n * DTYPE_BYTES[t.dtype];
+      const data = allocTensorData(t.dtype, n);
+      tensorDataBytes(data).set(out.subarray(offset, offset + bytes));
+      offset += bytes;
+      return data;
+    }),
+  );
 }
 
 /** `sanitize`: build with AddressSanitizer and UBSan (no recovery), so undefined behaviour fails the run. */
 export function runOpCasesInC(def: AnyOpDef, cases: CKernelCase[], options: { sanitize?: boolean } = {}): TensorData[][] {
-  if (!def.emitC) throw new Error(`${def.type} has no emitC`);
+  const emitC = def.emitC;
+  if (!emitC) throw new Error(`${def.type} has no emitC`);
   const dir = mkdtempSync(join(tmpdir(), 'tinyml-ckernel-'));
   try {
-    const kernels = new Set<string>();
-    const includes = new Set<string>();
-    const decls: string[] = [];
-    const body: string[] = [];
-    cases.forEach((c, ci) => {
-      const inNames: (string | undefined)[] = [];
-      c.inputs.forEach((data, i) => {
-        const t = c.ctx.inputs[i];
-        if (!data || !t) {
-          inNames.push(undefined);
-          return;
-        }
-        const name = `c${ci}_in${i}`;
-        const bytes = tensorDataBytes(data);
-        // Stored as bytes with 16-byte alignment, then viewed with the element type (like the arena).
-        decls.push(`static const uint8_t ${name}_bytes[${Math.max(1, bytes.length)}] __attribute__((aligned(16))) = {${bytes.length ? byteArrayLiteral(bytes) : '0'}};`);
-        inNames.push(`((const ${C_TYPE[t.dtype]} *)${name}_bytes)`);
-      });
-      const outNames = c.ctx.outputs.map((t, i) => {
-        const name = `c${ci}_out${i}`;
-        const bytes = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
-        decls.push(`static uint8_t ${name}_bytes[${Math.max(1, bytes)}] __attribute__((aligned(16)));`);
-        body.push(`  memset(${name}_bytes, 0x5a, sizeof ${name}_bytes);`);
-        return `((${C_TYPE[t.dtype]} *)${name}_bytes)`;
-      });
-      // Kernel scratch of exactly the announced size, 16-byte aligned like the planned arena.
-      const scratchBytes = def.scratchBytes?.(c.params) ?? 0;
-      if (scratchBytes > 0) decls.push(`static uint8_t c${ci}_scratch[${scratchBytes}] __attribute__((aligned(16)));`);
-      const em = def.emitC!(c.params, { inputs: inNames, outputs: outNames }, { prefix: `c${ci}op`, ...(scratchBytes > 0 ? { scratch: `c${ci}_scratch` } : {}) });
-      em.kernels.forEach((k) => kernels.add(k));
-      em.includes.forEach((h) => includes.add(h));
-      decls.push(em.decls);
-      body.push(`  {\n${em.call}\n  }`);
-      c.ctx.outputs.forEach((t, i) => {
-        const bytes = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
-        body.push(`  fwrite(c${ci}_out${i}_bytes, 1, ${bytes}, stdout);`);
-      });
+    const prog = emitCasesProgram(cases, {
+      emit: (c, names, ctx) => emitC(c.params, names, { prefix: ctx.prefix, ...(ctx.scratch ? { scratch: ctx.scratch } : {}) }),
+      scratchBytes: (c) => def.scratchBytes?.(c.params) ?? 0,
+      prelude: HOST_PRELUDE,
     });
-    const src = [
-      '#include <stdint.h>',
-      '#include <stdio.h>',
-      '#include <string.h>',
-      ...[...includes].map((h) => `#include "${h}"`),
-      ...decls,
-      'int main(void) {',
-      ...body,
-      '  return 0;',
-      '}',
-      '',
-    ].join('\n');
     const mainC = join(dir, 'main.c');
-    writeFileSync(mainC, src);
+    writeFileSync(mainC, prog.source);
     const exe = join(dir, 'a.out');
-    const sources = [mainC, ...[...kernels].map((k) => join(KERNELS_DIR, k))];
+    const sources = [mainC, ...prog.kernels.map((k) => join(KERNELS_DIR, k))];
     try {
       const sanitize = options.sanitize ? ['-fsanitize=address,undefined', '-fno-sanitize-recover=all'] : [];
       execFileSync(requireHostCompiler('gcc'), ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', ...sanitize, '-I', KERNELS_DIR, '-o', exe, ...sources, '-lm'], {
@@ -109,18 +155,7 @@ export function runOpCasesInC(def: AnyOpDef, cases: CKernelCase[], options: { sa
       const err = e as { stderr?: Buffer };
       throw new Error(`host compile of ${def.type} kernel failed:\n${err.stderr?.toString() ?? String(e)}\n--- main.c kept at ${mainC}`);
     }
-    const out = execFileSync(exe, { maxBuffer: 1 << 28 });
-    let offset = 0;
-    return cases.map((c) =>
-      c.ctx.outputs.map((t) => {
-        const n = elementCount(t.shape);
-        const bytes = n * DTYPE_BYTES[t.dtype];
-        const data = allocTensorData(t.dtype, n);
-        tensorDataBytes(data).set(out.subarray(offset, offset + bytes));
-        offset += bytes;
-        return data;
-      }),
-    );
+    return splitOutputs(cases, execFileSync(exe, { maxBuffer: 1 << 28 }));
   } finally {
     if (!process.env.TINYML_KEEP_TMP) rmSync(dir, { recursive: true, force: true });
   }

@@ -15,7 +15,7 @@ import type { DType, Quantization, TensorData } from '../../src/ir/types.js';
 import { allocTensorData, elementCount } from '../../src/ir/types.js';
 import { multiplyByQuantizedMultiplier } from '../../src/fixedpoint.js';
 import { conv2d, conv2dReference } from '../../src/ops/conv2d.js';
-import { finalizeInt16Narrow, finalizeInt16Wide, finalizeInt8, requant32Constants, requant64Constants } from '../../src/ops/requant-fast.js';
+import { finalizeInt16Wide, finalizeInt32, requant32Constants, requant64Constants } from '../../src/ops/requant-fast.js';
 import { requantize16 } from '../../src/ops/layer-params.js';
 import { depthwiseConv2d, depthwiseReference } from '../../src/ops/depthwise-conv2d.js';
 import { fullyConnected, fullyConnectedReference } from '../../src/ops/fully-connected.js';
@@ -316,9 +316,9 @@ describe('inlined requantization matches fixedpoint.ts', () => {
       const rq = requant32Constants(mults, shifts, true, channels);
       for (const useBias of [true, false]) {
         const got = new Int8Array(pixels * channels);
-        finalizeInt8(acc, pixels, channels, useBias ? bias : undefined, rq, outOff, lo, hi, got, 0);
+        finalizeInt32(acc, pixels, channels, useBias ? bias : undefined, rq, outOff, lo, hi, got, 0);
         const got16 = new Int16Array(pixels * channels);
-        finalizeInt16Narrow(acc, pixels, channels, useBias ? bias : undefined, rq, 0, -32768, 32767, got16, 0);
+        finalizeInt32(acc, pixels, channels, useBias ? bias : undefined, rq, 0, -32768, 32767, got16, 0);
         for (let i = 0; i < acc.length; i++) {
           const c = i % channels;
           const total = (useBias ? acc[i] + bias[c] : acc[i]) | 0;

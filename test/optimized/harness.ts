@@ -2,7 +2,7 @@
  * Runs optimized kernel variants on the host: emits each case with the variant (target with
  * dsp: true, constants passed as the generator passes them), compiles the variant's kernels with
  * the portable DSP fallbacks (gcc -Wall -Wextra -Werror), runs the program and returns the
- * outputs, to be compared byte for byte with the op's `evaluate`. Also: the same programs on an
+ * outputs, to be compared byte for byte with the op's plain reference. Also: the same programs on an
  * emulated Cortex-M4 (QEMU, semihosting) for the real instructions and assembly paths, and
  * compile-only checks with arm-none-eabi-gcc.
  */
@@ -12,10 +12,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KernelVariant } from '../../src/codegen/select-kernel.js';
-import type { DType, TensorData } from '../../src/ir/types.js';
-import { DTYPE_BYTES, allocTensorData, elementCount, tensorDataBytes } from '../../src/ir/types.js';
-import type { AnyOpDef, OpContext, TargetInfo } from '../../src/ops/op-def.js';
-import { KERNELS_DIR } from '../helpers/c-kernel-harness.js';
+import type { TensorData } from '../../src/ir/types.js';
+import type { AnyOpDef, TargetInfo } from '../../src/ops/op-def.js';
+import { HOST_PRELUDE, KERNELS_DIR, emitCasesProgram, runOpCasesInTs, splitOutputs, type CKernelCase } from '../helpers/c-kernel-harness.js';
 import { requireArmToolchain, requireHostCompiler, requireQemu } from '../helpers/tools.js';
 
 /**
@@ -49,29 +48,9 @@ export const M4_TARGET: TargetInfo = { core: 'cortex-m4', dsp: true, mve: false 
 
 export const ARM_FLAGS = ['-mcpu=cortex-m4', '-mthumb', '-mfpu=fpv4-sp-d16', '-mfloat-abi=hard'];
 
-const C_TYPE: Record<DType, string> = {
-  int8: 'int8_t',
-  uint8: 'uint8_t',
-  bool: 'uint8_t',
-  int16: 'int16_t',
-  int32: 'int32_t',
-  int64: 'int64_t',
-  float32: 'float',
-};
+/** A case of an optimized variant: the same as a portable kernel's. */
+export type VariantCase = CKernelCase;
 
-export interface VariantCase {
-  ctx: OpContext;
-  params: unknown;
-  /** Input data by position (constants included); undefined for an omitted input. */
-  inputs: (TensorData | undefined)[];
-}
-
-export interface EmittedProgram {
-  source: string;
-  kernels: string[];
-}
-
-const HOST_PRELUDE = ['#include <stdio.h>', '#define TINYML_TEST_EMIT(p, n) fwrite((p), 1, (n), stdout)'];
 const QEMU_PRELUDE = ['void tgt_write_hex(const void *data, uint32_t n);', '#define TINYML_TEST_EMIT(p, n) tgt_write_hex((p), (n))'];
 
 /** main.c running every case once and writing the outputs (stdout on the host, semihosting hex on QEMU). */
@@ -81,66 +60,13 @@ export function emitVariantProgram(
   target: TargetInfo = HOST_DSP_TARGET,
   onQemu = false,
   plannedScratch?: (c: VariantCase) => number,
-): EmittedProgram {
-  const kernels = new Set<string>();
-  const includes = new Set<string>();
-  const decls: string[] = [];
-  const body: string[] = [];
-  cases.forEach((c, ci) => {
-    const inNames: (string | undefined)[] = [];
-    const constants: (TensorData | undefined)[] = [];
-    c.inputs.forEach((data, i) => {
-      const t = c.ctx.inputs[i];
-      if (!data || !t) {
-        inNames.push(undefined);
-        constants.push(undefined);
-        return;
-      }
-      const name = `c${ci}_in${i}`;
-      const bytes = tensorDataBytes(data);
-      // Not static: a constant the variant re-lays out is then left unused without a warning.
-      decls.push(`const uint8_t ${name}_bytes[${Math.max(1, bytes.length)}] __attribute__((aligned(16))) = {${bytes.length ? Array.from(bytes).join(',') : '0'}};`);
-      inNames.push(`((const ${C_TYPE[t.dtype]} *)${name}_bytes)`);
-      constants.push(t.data ? data : undefined);
-    });
-    const outNames = c.ctx.outputs.map((t, i) => {
-      const name = `c${ci}_out${i}`;
-      const bytes = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
-      decls.push(`static uint8_t ${name}_bytes[${Math.max(1, bytes)}] __attribute__((aligned(16)));`);
-      body.push(`  memset(${name}_bytes, 0x5a, sizeof ${name}_bytes);`);
-      return `((${C_TYPE[t.dtype]} *)${name}_bytes)`;
-    });
-    // The layer's scratch as the planner gives it: exactly the announced size, 16-byte aligned.
-    const scratchBytes = plannedScratch ? plannedScratch(c) : (variant.scratchBytes?.(c.params, constants) ?? 0);
-    let scratch: string | undefined;
-    if (scratchBytes > 0) {
-      scratch = `c${ci}_scratch`;
-      decls.push(`static uint8_t ${scratch}[${scratchBytes}] __attribute__((aligned(16)));`);
-    }
-    const em = variant.emitC(c.params, { inputs: inNames, outputs: outNames }, { prefix: `c${ci}op`, target, constants, ...(scratch ? { scratch } : {}) });
-    em.kernels.forEach((k) => kernels.add(k));
-    em.includes.forEach((h) => includes.add(h));
-    decls.push(em.decls);
-    // Calls sit directly in main's block, as in tinyml_invoke.
-    body.push(em.call);
-    c.ctx.outputs.forEach((t, i) => {
-      const bytes = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
-      body.push(`  TINYML_TEST_EMIT(c${ci}_out${i}_bytes, ${bytes});`);
-    });
+): { source: string; kernels: string[] } {
+  return emitCasesProgram(cases, {
+    emit: (c, names, ctx) => variant.emitC(c.params, names, { ...ctx, target }),
+    // The layer's scratch as the planner gives it, or as the variant announces it.
+    scratchBytes: (c, constants) => (plannedScratch ? plannedScratch(c) : (variant.scratchBytes?.(c.params, constants) ?? 0)),
+    prelude: onQemu ? QEMU_PRELUDE : HOST_PRELUDE,
   });
-  const source = [
-    '#include <stdint.h>',
-    '#include <string.h>',
-    ...(onQemu ? QEMU_PRELUDE : HOST_PRELUDE),
-    ...[...includes].map((h) => `#include "${h}"`),
-    ...decls,
-    'int main(void) {',
-    ...body,
-    '  return 0;',
-    '}',
-    '',
-  ].join('\n');
-  return { source, kernels: [...kernels] };
 }
 
 async function withTmp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
@@ -154,20 +80,6 @@ async function withTmp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 
 function compileError(what: string, e: unknown): Error {
   return new Error(`${what} failed:\n${e instanceof Error ? e.message : String(e)}`);
-}
-
-function splitOutputs(cases: VariantCase[], out: Uint8Array): TensorData[][] {
-  let offset = 0;
-  return cases.map((c) =>
-    c.ctx.outputs.map((t) => {
-      const n = elementCount(t.shape);
-      const bytes = n * DTYPE_BYTES[t.dtype];
-      const data = allocTensorData(t.dtype, n);
-      tensorDataBytes(data).set(out.subarray(offset, offset + bytes));
-      offset += bytes;
-      return data;
-    }),
-  );
 }
 
 const TARGET_DIR = join(dirname(fileURLToPath(import.meta.url)), 'target');
@@ -253,11 +165,7 @@ export function values(t: TensorData): number[] {
   return Array.from(t as ArrayLike<number>);
 }
 
-/** Runs the cases through `evaluate`. */
+/** Runs the cases through the op's plain reference (as the portable kernels' tests do). */
 export function evaluateCases(def: AnyOpDef, cases: VariantCase[]): TensorData[][] {
-  return cases.map((c) => {
-    const outs = c.ctx.outputs.map((t) => allocTensorData(t.dtype, elementCount(t.shape)));
-    def.evaluate(c.params, c.inputs, outs);
-    return outs;
-  });
+  return runOpCasesInTs(def, cases);
 }

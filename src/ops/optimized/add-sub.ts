@@ -9,7 +9,8 @@ import { roundingDivideByPOT, saturatingRoundingDoublingHighMul } from '../../fi
 import type { OpType } from '../../ir/attrs.js';
 import type { AddSubParams, AddSubQuantParams } from '../add-sub.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
-import { cArray, cStruct, dspTarget, modeSuffix, planRequant } from './common.js';
+import { cArray, dspTarget, modeSuffix, planRequant } from './common.js';
+import { cStructInit } from '../c-emit.js';
 
 /** Not when optimizing for size: the two tables take 2 KB of flash per layer. */
 function accepts(params: unknown, target: TargetInfo, optimize?: OptimizeGoal): boolean {
@@ -46,7 +47,7 @@ function makeEmit(type: 'ADD' | 'SUB') {
     const decls = [
       cArray('int32_t', `${pre}_t1`, t1.map((v) => v * scale)),
       cArray('int32_t', `${pre}_t2`, t2.map((v) => v * scale)),
-      cStruct('tinyml_add_sub_dsp_params', `${pre}_params`, {
+      cStructInit('tinyml_add_sub_dsp_params', `${pre}_params`, {
         size: p.size,
         output_offset: p.outputOffset,
         activation_min: p.activationMin,

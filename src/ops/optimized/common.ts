@@ -191,11 +191,6 @@ export function cRqArray(name: string, records: readonly [number, number, number
   return `static const tinyml_dsp_rq ${name}[${records.length}] = {\n${lines.join('\n')}\n};`;
 }
 
-export function cStruct(type: string, name: string, fields: Record<string, string | number>): string {
-  const lines = Object.entries(fields).map(([k, v]) => `  .${k} = ${v},`);
-  return `static const ${type} ${name} = {\n${lines.join('\n')}\n};`;
-}
-
 /**
  * The layer's scratch buffer (planned into the arena, alive during the layer only; see
  * src/ops/scratch.ts) as the kernel's `void *scratch` argument.

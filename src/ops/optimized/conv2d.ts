@@ -14,13 +14,13 @@ import {
   accBounds,
   cArray,
   cRqArray,
-  cStruct,
   dspTarget,
   foldBias,
   hasConstantOperands,
   planRequant,
   scratchFor,
 } from './common.js';
+import { cStructInit } from '../c-emit.js';
 
 /** Largest im2col scratch the variant takes (bytes); bigger layers keep the portable kernel. */
 export const CONV_MAX_SCRATCH = 32768;
@@ -102,7 +102,7 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
     w16 ? cArray('int16_t', `${pre}_w`, convW16Layout(w, n, k4)) : cArray('int8_t', `${pre}_w`, w),
     cArray('int32_t', `${pre}_bias`, plan.bias),
     cRqArray(`${pre}_rq`, plan.records),
-    cStruct('tinyml_conv2d_dsp_params', `${pre}_params`, {
+    cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
       batches: p.batches,
       input_height: p.inputHeight,
       input_width: p.inputWidth,

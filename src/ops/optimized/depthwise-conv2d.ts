@@ -12,7 +12,8 @@ import type { Conv2DQuantParams } from '../conv2d.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
 import { CONV_MAX_SCRATCH, convScratchBytes, emitConvDsp } from './conv2d.js';
 import type { TensorData } from '../../ir/types.js';
-import { accBounds, cArray, cStruct, dspTarget, foldBias, hasConstantOperands, modeSuffix, planRequant, scratchFor } from './common.js';
+import { accBounds, cArray, dspTarget, foldBias, hasConstantOperands, modeSuffix, planRequant, scratchFor } from './common.js';
+import { cStructInit } from '../c-emit.js';
 
 /** Largest row scratch the variant takes (bytes); bigger layers keep the portable kernel. */
 export const DW_MAX_SCRATCH = 16384;
@@ -121,7 +122,7 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const decls = [
     cArray('int16_t', `${pre}_w`, w),
     cArray('int32_t', `${pre}_q`, dwRecords(plan.bias, plan.records, c)),
-    cStruct('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
+    cStructInit('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
       batches: p.batches,
       input_height: p.inputHeight,
       input_width: p.inputWidth,

@@ -8,7 +8,8 @@ import type { FullyConnectedParams, FullyConnectedQuantParams } from '../fully-c
 import { fullyConnected } from '../fully-connected.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
 import type { TensorData } from '../../ir/types.js';
-import { accBounds, modeSuffix, cArray, cRqArray, cStruct, dspTarget, foldBias, hasConstantOperands, planRequant, scratchFor } from './common.js';
+import { accBounds, modeSuffix, cArray, cRqArray, dspTarget, foldBias, hasConstantOperands, planRequant, scratchFor } from './common.js';
+import { cStructInit } from '../c-emit.js';
 
 function accepts(params: unknown, target: TargetInfo): boolean {
   const p = params as FullyConnectedParams;
@@ -159,7 +160,7 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
     ...weightDecls,
     cArray('int32_t', `${pre}_bias`, plan.bias),
     cRqArray(`${pre}_rq`, plan.records),
-    cStruct('tinyml_fully_connected_dsp_params', `${pre}_params`, {
+    cStructInit('tinyml_fully_connected_dsp_params', `${pre}_params`, {
       batches: p.batches,
       input_depth: k,
       output_depth: n,
