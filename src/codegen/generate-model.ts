@@ -17,6 +17,7 @@ import { emitLayer, layerScratchBytes } from './select-kernel.js';
 import '../ops/optimized/index.js';
 import { C_DTYPE_ENUM, C_TYPE, cArrayBody, cFloat, cIdent, cString } from './c-literals.js';
 import { FIRMWARE_DIR, packageVersion, renderTemplate } from './templates.js';
+import { assertStructsComplete } from './c-structs.js';
 
 export interface GeneratedModel {
   /** Project-relative path → contents, e.g. 'model/model.c'. */
@@ -102,6 +103,7 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     const em = emitLayer(step, { inputs, outputs }, { prefix: `l${k}`, target, optimize, constants, ...(scratch ? { scratch } : {}) });
     em.includes.forEach((h) => includes.add(h));
     em.kernels.forEach((c) => kernels.add(c));
+    assertStructsComplete(em.decls, `layer ${k} (${op.type})`);
     if (em.decls.trim()) decls.push(em.decls);
     const outT = graph.tensors[op.outputs[0]];
     return {

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { DType, TensorData } from '../../src/ir/types.js';
 import { DTYPE_BYTES, allocTensorData, elementCount, tensorDataBytes } from '../../src/ir/types.js';
 import type { AnyOpDef, CEmission, EmitNames, OpContext } from '../../src/ops/op-def.js';
+import { assertStructsComplete } from '../../src/codegen/c-structs.js';
 import { requireHostCompiler } from './tools.js';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -91,6 +92,8 @@ export function emitCasesProgram(cases: CKernelCase[], e: CaseEmitter): { source
       decls.push(`static uint8_t ${scratch}[${scratchBytes}] __attribute__((aligned(16)));`);
     }
     const em = e.emit(c, { inputs: inNames, outputs: outNames }, { prefix: `c${ci}op`, constants, ...(scratch ? { scratch } : {}) });
+    // As generateModelC does: every params struct sets every member its header declares.
+    assertStructsComplete(em.decls, `case ${ci} (${c.ctx.op.type})`);
     em.kernels.forEach((k) => kernels.add(k));
     em.includes.forEach((h) => includes.add(h));
     decls.push(em.decls);
