@@ -7,8 +7,18 @@
 
 #include "tinyml_fixedpoint.h"
 
-void tinyml_conv2d_s8(const tinyml_conv2d_params *p, const int8_t *input, const int8_t *filter,
-                      const int32_t *bias, int8_t *output) {
+/* The three kernels differ only in the input type, the accumulator and the requantization. */
+typedef enum { CONV_S8, CONV_S16_B64, CONV_S16_B32 } conv_kind;
+
+/*
+ * One body for the three kernels, inlined into each with `kind` a constant: the compiler drops
+ * the other kinds' branches and accumulators, so each kernel runs only its own loop. Exactly
+ * one of in_s8 / in_s16, of out_s8 / out_s16 and of bias32 / bias64 is used.
+ */
+static inline __attribute__((always_inline)) void conv2d_body(
+    const tinyml_conv2d_params *p, const int8_t *in_s8, const int16_t *in_s16,
+    const int8_t *filter, const int32_t *bias32, const int64_t *bias64, int8_t *out_s8,
+    int16_t *out_s16, conv_kind kind) {
   const int32_t filters_per_group = p->output_depth / p->groups;
   for (int32_t b = 0; b < p->batches; ++b) {
     for (int32_t out_y = 0; out_y < p->output_height; ++out_y) {
@@ -17,7 +27,11 @@ void tinyml_conv2d_s8(const tinyml_conv2d_params *p, const int8_t *input, const 
         const int32_t in_x_origin = out_x * p->stride_width - p->pad_width;
         for (int32_t oc = 0; oc < p->output_depth; ++oc) {
           const int32_t in_c_base = (oc / filters_per_group) * p->filter_input_depth;
-          int32_t acc = 0;
+          int32_t acc_s8 = 0;
+          int64_t acc_s16 = 0;
+          /* Unsigned so that overflow wraps (defined) exactly like TFLM's int32 accumulator does
+           * on every target it runs on. */
+          uint32_t acc_b32 = 0;
           for (int32_t fy = 0; fy < p->filter_height; ++fy) {
             const int32_t in_y = in_y_origin + p->dilation_height * fy;
             /* Taps outside the image read zero-valued (after offset) padding: skip them. */
@@ -29,118 +43,77 @@ void tinyml_conv2d_s8(const tinyml_conv2d_params *p, const int8_t *input, const 
               if (in_x < 0 || in_x >= p->input_width) {
                 continue;
               }
-              const int8_t *in_px =
-                  input + ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth +
-                  in_c_base;
-              const int8_t *f_px =
-                  filter + ((oc * p->filter_height + fy) * p->filter_width + fx) *
-                               p->filter_input_depth;
-              for (int32_t ic = 0; ic < p->filter_input_depth; ++ic) {
-                acc += (int32_t)f_px[ic] * ((int32_t)in_px[ic] + p->input_offset);
+              /* The input pointer as each kernel would compute it alone. */
+              if (kind == CONV_S8) {
+                const int8_t *in_px =
+                    in_s8 + ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth +
+                    in_c_base;
+                const int8_t *f_px =
+                    filter + ((oc * p->filter_height + fy) * p->filter_width + fx) *
+                                 p->filter_input_depth;
+                for (int32_t ic = 0; ic < p->filter_input_depth; ++ic) {
+                  acc_s8 += (int32_t)f_px[ic] * ((int32_t)in_px[ic] + p->input_offset);
+                }
+              } else {
+                const int16_t *in_px =
+                    in_s16 + ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth +
+                    in_c_base;
+                const int8_t *f_px =
+                    filter + ((oc * p->filter_height + fy) * p->filter_width + fx) *
+                                 p->filter_input_depth;
+                for (int32_t ic = 0; ic < p->filter_input_depth; ++ic) {
+                  /* Symmetric int16 quantization: no input offset in the 16x8 kernels. */
+                  if (kind == CONV_S16_B64) {
+                    acc_s16 += (int32_t)f_px[ic] * (int32_t)in_px[ic];
+                  } else {
+                    acc_b32 += (uint32_t)((int32_t)f_px[ic] * (int32_t)in_px[ic]);
+                  }
+                }
               }
             }
           }
-          if (bias != NULL) {
-            acc += bias[oc];
+          if (kind == CONV_S8) {
+            if (bias32 != NULL) {
+              acc_s8 += bias32[oc];
+            }
+            const int32_t ch = p->per_channel ? oc : 0;
+            acc_s8 = tinyml_mbqm(acc_s8, p->output_multiplier[ch], p->output_shift[ch]);
+            acc_s8 += p->output_offset;
+            *out_s8++ = (int8_t)tinyml_clamp(acc_s8, p->activation_min, p->activation_max);
+          } else {
+            int32_t scaled;
+            if (kind == CONV_S16_B64) {
+              if (bias64 != NULL) {
+                acc_s16 += bias64[oc];
+              }
+              const int32_t ch = p->per_channel ? oc : 0;
+              scaled = tinyml_mbqm64(acc_s16, p->output_multiplier[ch], p->output_shift[ch]);
+            } else {
+              if (bias32 != NULL) {
+                acc_b32 += (uint32_t)bias32[oc];
+              }
+              const int32_t ch = p->per_channel ? oc : 0;
+              scaled = tinyml_mbqm((int32_t)acc_b32, p->output_multiplier[ch], p->output_shift[ch]);
+            }
+            *out_s16++ = (int16_t)tinyml_clamp(scaled, p->activation_min, p->activation_max);
           }
-          const int32_t ch = p->per_channel ? oc : 0;
-          acc = tinyml_mbqm(acc, p->output_multiplier[ch], p->output_shift[ch]);
-          acc += p->output_offset;
-          *output++ = (int8_t)tinyml_clamp(acc, p->activation_min, p->activation_max);
         }
       }
     }
   }
+}
+
+void tinyml_conv2d_s8(const tinyml_conv2d_params *p, const int8_t *input, const int8_t *filter,
+                      const int32_t *bias, int8_t *output) {
+  conv2d_body(p, input, NULL, filter, bias, NULL, output, NULL, CONV_S8);
 }
 
 void tinyml_conv2d_s16(const tinyml_conv2d_params *p, const int16_t *input, const int8_t *filter,
                        const int64_t *bias, int16_t *output) {
-  const int32_t filters_per_group = p->output_depth / p->groups;
-  for (int32_t b = 0; b < p->batches; ++b) {
-    for (int32_t out_y = 0; out_y < p->output_height; ++out_y) {
-      const int32_t in_y_origin = out_y * p->stride_height - p->pad_height;
-      for (int32_t out_x = 0; out_x < p->output_width; ++out_x) {
-        const int32_t in_x_origin = out_x * p->stride_width - p->pad_width;
-        for (int32_t oc = 0; oc < p->output_depth; ++oc) {
-          const int32_t in_c_base = (oc / filters_per_group) * p->filter_input_depth;
-          int64_t acc = 0;
-          for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-            const int32_t in_y = in_y_origin + p->dilation_height * fy;
-            if (in_y < 0 || in_y >= p->input_height) {
-              continue;
-            }
-            for (int32_t fx = 0; fx < p->filter_width; ++fx) {
-              const int32_t in_x = in_x_origin + p->dilation_width * fx;
-              if (in_x < 0 || in_x >= p->input_width) {
-                continue;
-              }
-              const int16_t *in_px =
-                  input + ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth +
-                  in_c_base;
-              const int8_t *f_px =
-                  filter + ((oc * p->filter_height + fy) * p->filter_width + fx) *
-                               p->filter_input_depth;
-              for (int32_t ic = 0; ic < p->filter_input_depth; ++ic) {
-                /* Symmetric int16 quantization: no input offset in the 16x8 kernels. */
-                acc += (int32_t)f_px[ic] * (int32_t)in_px[ic];
-              }
-            }
-          }
-          if (bias != NULL) {
-            acc += bias[oc];
-          }
-          const int32_t ch = p->per_channel ? oc : 0;
-          const int32_t scaled = tinyml_mbqm64(acc, p->output_multiplier[ch], p->output_shift[ch]);
-          *output++ = (int16_t)tinyml_clamp(scaled, p->activation_min, p->activation_max);
-        }
-      }
-    }
-  }
+  conv2d_body(p, NULL, input, filter, NULL, bias, NULL, output, CONV_S16_B64);
 }
 
 void tinyml_conv2d_s16_b32(const tinyml_conv2d_params *p, const int16_t *input,
                            const int8_t *filter, const int32_t *bias, int16_t *output) {
-  const int32_t filters_per_group = p->output_depth / p->groups;
-  for (int32_t b = 0; b < p->batches; ++b) {
-    for (int32_t out_y = 0; out_y < p->output_height; ++out_y) {
-      const int32_t in_y_origin = out_y * p->stride_height - p->pad_height;
-      for (int32_t out_x = 0; out_x < p->output_width; ++out_x) {
-        const int32_t in_x_origin = out_x * p->stride_width - p->pad_width;
-        for (int32_t oc = 0; oc < p->output_depth; ++oc) {
-          const int32_t in_c_base = (oc / filters_per_group) * p->filter_input_depth;
-          /* Unsigned so that overflow wraps (defined) exactly like TFLM's int32 accumulator does
-           * on every target it runs on. */
-          uint32_t acc = 0;
-          for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-            const int32_t in_y = in_y_origin + p->dilation_height * fy;
-            if (in_y < 0 || in_y >= p->input_height) {
-              continue;
-            }
-            for (int32_t fx = 0; fx < p->filter_width; ++fx) {
-              const int32_t in_x = in_x_origin + p->dilation_width * fx;
-              if (in_x < 0 || in_x >= p->input_width) {
-                continue;
-              }
-              const int16_t *in_px =
-                  input + ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth +
-                  in_c_base;
-              const int8_t *f_px =
-                  filter + ((oc * p->filter_height + fy) * p->filter_width + fx) *
-                               p->filter_input_depth;
-              for (int32_t ic = 0; ic < p->filter_input_depth; ++ic) {
-                acc += (uint32_t)((int32_t)f_px[ic] * (int32_t)in_px[ic]);
-              }
-            }
-          }
-          if (bias != NULL) {
-            acc += (uint32_t)bias[oc];
-          }
-          const int32_t ch = p->per_channel ? oc : 0;
-          const int32_t scaled =
-              tinyml_mbqm((int32_t)acc, p->output_multiplier[ch], p->output_shift[ch]);
-          *output++ = (int16_t)tinyml_clamp(scaled, p->activation_min, p->activation_max);
-        }
-      }
-    }
-  }
+  conv2d_body(p, NULL, input, filter, bias, NULL, NULL, output, CONV_S16_B32);
 }

@@ -10,12 +10,23 @@ static int32_t output_count(const tinyml_transpose_conv_params *p) {
   return p->batches * p->output_height * p->output_width * p->output_depth;
 }
 
-void tinyml_transpose_conv_s8(const tinyml_transpose_conv_params *p, const int8_t *input,
-                              const int8_t *filter, const int32_t *bias, int8_t *output,
-                              int32_t *scratch) {
+/*
+ * The scatter of both kinds: every input value times every filter tap, added into the
+ * accumulators of the outputs its window covers. Inlined with `s16` a constant, so each kind
+ * keeps only its own accumulator type (int32 for int8, int64 for 16x8) and input offset.
+ * Exactly one of in_s8 / in_s16 and of acc32 / acc64 is used.
+ */
+static inline __attribute__((always_inline)) void scatter(const tinyml_transpose_conv_params *p,
+                                                          const int8_t *in_s8, const int16_t *in_s16,
+                                                          const int8_t *filter, int32_t *acc32,
+                                                          int64_t *acc64, int s16) {
   const int32_t n = output_count(p);
   for (int32_t i = 0; i < n; ++i) {
-    scratch[i] = 0;
+    if (s16) {
+      acc64[i] = 0;
+    } else {
+      acc32[i] = 0;
+    }
   }
   for (int32_t b = 0; b < p->batches; ++b) {
     for (int32_t in_y = 0; in_y < p->input_height; ++in_y) {
@@ -23,8 +34,8 @@ void tinyml_transpose_conv_s8(const tinyml_transpose_conv_params *p, const int8_
         for (int32_t ic = 0; ic < p->input_depth; ++ic) {
           const int32_t out_y_origin = in_y * p->stride_height - p->pad_height;
           const int32_t out_x_origin = in_x * p->stride_width - p->pad_width;
-          const int32_t in_val =
-              input[((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth + ic];
+          const int32_t at = ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth + ic;
+          const int32_t in_val = s16 ? (int32_t)in_s16[at] : (int32_t)in_s8[at];
           for (int32_t fy = 0; fy < p->filter_height; ++fy) {
             const int32_t out_y = out_y_origin + fy;
             /* Window positions cropped away by the padding receive nothing. */
@@ -36,14 +47,17 @@ void tinyml_transpose_conv_s8(const tinyml_transpose_conv_params *p, const int8_
               if (out_x < 0 || out_x >= p->output_width) {
                 continue;
               }
-              int32_t *acc =
-                  scratch + ((b * p->output_height + out_y) * p->output_width + out_x) *
-                                p->output_depth;
+              const int32_t out_at =
+                  ((b * p->output_height + out_y) * p->output_width + out_x) * p->output_depth;
               for (int32_t oc = 0; oc < p->output_depth; ++oc) {
                 const int32_t f_val =
                     filter[((oc * p->filter_height + fy) * p->filter_width + fx) * p->input_depth +
                            ic];
-                acc[oc] += (in_val + p->input_offset) * f_val;
+                if (s16) {
+                  acc64[out_at + oc] += (int64_t)(in_val * f_val);
+                } else {
+                  acc32[out_at + oc] += (in_val + p->input_offset) * f_val;
+                }
               }
             }
           }
@@ -51,6 +65,13 @@ void tinyml_transpose_conv_s8(const tinyml_transpose_conv_params *p, const int8_
       }
     }
   }
+}
+
+void tinyml_transpose_conv_s8(const tinyml_transpose_conv_params *p, const int8_t *input,
+                              const int8_t *filter, const int32_t *bias, int8_t *output,
+                              int32_t *scratch) {
+  scatter(p, input, NULL, filter, scratch, NULL, 0);
+  const int32_t n = output_count(p);
   for (int32_t i = 0; i < n; ++i) {
     const int32_t oc = i % p->output_depth;
     int32_t acc = scratch[i];
@@ -67,43 +88,7 @@ void tinyml_transpose_conv_s8(const tinyml_transpose_conv_params *p, const int8_
 /* The 16x8 scatter shared by both bias widths. */
 static void scatter_s16(const tinyml_transpose_conv_params *p, const int16_t *input,
                         const int8_t *filter, int64_t *scratch) {
-  const int32_t n = output_count(p);
-  for (int32_t i = 0; i < n; ++i) {
-    scratch[i] = 0;
-  }
-  for (int32_t b = 0; b < p->batches; ++b) {
-    for (int32_t in_y = 0; in_y < p->input_height; ++in_y) {
-      for (int32_t in_x = 0; in_x < p->input_width; ++in_x) {
-        for (int32_t ic = 0; ic < p->input_depth; ++ic) {
-          const int32_t out_y_origin = in_y * p->stride_height - p->pad_height;
-          const int32_t out_x_origin = in_x * p->stride_width - p->pad_width;
-          const int32_t in_val =
-              input[((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth + ic];
-          for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-            const int32_t out_y = out_y_origin + fy;
-            if (out_y < 0 || out_y >= p->output_height) {
-              continue;
-            }
-            for (int32_t fx = 0; fx < p->filter_width; ++fx) {
-              const int32_t out_x = out_x_origin + fx;
-              if (out_x < 0 || out_x >= p->output_width) {
-                continue;
-              }
-              int64_t *acc =
-                  scratch + ((b * p->output_height + out_y) * p->output_width + out_x) *
-                                p->output_depth;
-              for (int32_t oc = 0; oc < p->output_depth; ++oc) {
-                const int32_t f_val =
-                    filter[((oc * p->filter_height + fy) * p->filter_width + fx) * p->input_depth +
-                           ic];
-                acc[oc] += (int64_t)(in_val * f_val);
-              }
-            }
-          }
-        }
-      }
-    }
-  }
+  scatter(p, NULL, input, filter, NULL, scratch, 1);
 }
 
 static int16_t requantize_s16(const tinyml_transpose_conv_params *p, int64_t acc, int32_t oc) {
