@@ -12,7 +12,7 @@ import type { Tensor, TensorData } from '../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
 import { windowAxis } from './padding.js';
-import { type Accumulator, checkArity, checkBias, classifyDtypes, floatActivationRange, normalizeParams, opLabel, type QuantKind, requireRank, finishReference, quantLayerFields } from './layer-params.js';
+import { type Accumulator, checkArity, checkBias, normalizeParams, opLabel, type QuantKind, requireRank, finishReference, prepareWindowed } from './layer-params.js';
 import { ACC_CHUNK, type F64Buffer, f64Scratch, gemmF64, padInputNHWC, planeConv3x3, planeConvAny, SCRATCH_ACC, SCRATCH_COLUMNS, SCRATCH_INPUT, SCRATCH_WEIGHTS, toF64, windowTapOffsets } from './gemm-f64.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, kernelFunction, quantCommonFields } from './c-emit.js';
@@ -111,18 +111,14 @@ function conv2dGeometry(ctx: OpContext<'CONV_2D'>): Conv2DGeometry {
 
 function conv2dPrepare(ctx: OpContext<'CONV_2D'>): Conv2DParams {
   const g = conv2dGeometry(ctx);
-  const [input, filter, bias] = ctx.inputs as [Tensor, Tensor, Tensor | undefined];
-  const output = ctx.outputs[0];
-  const { kind, accumulator } = classifyDtypes(ctx, input, filter, bias, output, true);
-  const activation = ctx.op.attrs.activation;
-  if (kind === 'float32') {
-    const r = floatActivationRange(activation);
-    return { ...g, kind, activationMin: r.min, activationMax: r.max };
-  }
   // OHWI weights: each output channel's taps are contiguous.
   const taps = g.filterHeight * g.filterWidth * g.filterInputDepth;
-  const check64 = kind === 'int16' && accumulator === 'int64' ? { taps, index: (c: number, k: number) => c * taps + k } : undefined;
-  return { ...g, kind, accumulator, ...quantLayerFields(ctx, { input, filter, bias, output }, kind, activation, 0, g.outputDepth, check64) };
+  return prepareWindowed(ctx, g, {
+    int32BiasFor16x8: true,
+    channelDim: 0,
+    channels: g.outputDepth,
+    check64: (kind, accumulator) => (kind === 'int16' && accumulator === 'int64' ? { taps, index: (c, k) => c * taps + k } : undefined),
+  });
 }
 
 /**

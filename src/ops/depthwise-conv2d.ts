@@ -9,7 +9,7 @@
 import { GraphError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, f64Scratch, padInputPlanar, planeConv3x3, planeConvAny, windowTapOffsets } from './gemm-f64.js';
-import { checkArity, checkBias, classifyDtypes, floatActivationRange, normalizeParams, opLabel, requireRank, type Accumulator, type QuantKind, finishReference, quantLayerFields } from './layer-params.js';
+import { checkArity, checkBias, normalizeParams, opLabel, requireRank, type Accumulator, type QuantKind, finishReference, prepareWindowed } from './layer-params.js';
 import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, kernelFunction, quantCommonFields } from './c-emit.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { windowAxis } from './padding.js';
@@ -111,18 +111,14 @@ function geometry(ctx: OpContext<'DEPTHWISE_CONV_2D'>): DepthwiseConv2DGeometry 
 
 function prepare(ctx: OpContext<'DEPTHWISE_CONV_2D'>): DepthwiseConv2DParams {
   const g = geometry(ctx);
-  const [input, filter, bias] = ctx.inputs as [Tensor, Tensor, Tensor | undefined];
-  const output = ctx.outputs[0];
-  const { kind, accumulator } = classifyDtypes(ctx, input, filter, bias, output, false);
-  const activation = ctx.op.attrs.activation;
-  if (kind === 'float32') {
-    const r = floatActivationRange(activation);
-    return { ...g, kind, activationMin: r.min, activationMax: r.max };
-  }
   // [1, H, W, C] weights: channel c's taps are strided by the channel count.
   const channels = g.outputDepth;
-  const check64 = kind === 'int16' ? { taps: g.filterHeight * g.filterWidth, index: (c: number, k: number) => k * channels + c } : undefined;
-  return { ...g, kind, accumulator, ...quantLayerFields(ctx, { input, filter, bias, output }, kind, activation, 3, channels, check64) };
+  return prepareWindowed(ctx, g, {
+    int32BiasFor16x8: false,
+    channelDim: 3,
+    channels,
+    check64: (kind) => (kind === 'int16' ? { taps: g.filterHeight * g.filterWidth, index: (c, k) => k * channels + c } : undefined),
+  });
 }
 
 /**

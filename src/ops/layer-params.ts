@@ -278,3 +278,32 @@ export function quantLayerFields(
     outputShift: m.shift,
   };
 }
+
+/**
+ * The prepare of CONV_2D and DEPTHWISE_CONV_2D once their geometry is known: input 0 the
+ * activation, 1 the filter, 2 the optional bias; the dtype combination (`int32BiasFor16x8`: the
+ * kernel also takes 16x8 with an int32 bias), then the float clamp range or the quantized
+ * fields, with the filter quantized per channel along `channelDim`. `check64` lays out each
+ * channel's taps for the 64-bit accumulator limits, when the kind has one.
+ */
+export function prepareWindowed<G extends object>(
+  ctx: OpContext,
+  g: G,
+  o: {
+    int32BiasFor16x8: boolean;
+    channelDim: number;
+    channels: number;
+    check64: (kind: QuantKind, accumulator: Accumulator) => { taps: number; index: (channel: number, tap: number) => number } | undefined;
+  },
+): (G & { kind: 'float32'; activationMin: number; activationMax: number }) | (G & { kind: QuantKind; accumulator: Accumulator } & QuantLayerFields) {
+  const [input, filter, bias] = ctx.inputs as [Tensor, Tensor, Tensor | undefined];
+  const output = ctx.outputs[0];
+  const { kind, accumulator } = classifyDtypes(ctx, input, filter, bias, output, o.int32BiasFor16x8);
+  const activation = (ctx.op.attrs as { activation: FusedActivation }).activation;
+  if (kind === 'float32') {
+    const r = floatActivationRange(activation);
+    return { ...g, kind, activationMin: r.min, activationMax: r.max };
+  }
+  const check64 = o.check64(kind, accumulator);
+  return { ...g, kind, accumulator, ...quantLayerFields(ctx, { input, filter, bias, output }, kind, activation, o.channelDim, o.channels, check64) };
+}
