@@ -10,7 +10,7 @@ import { GraphError } from '../errors.js';
 import type { FusedActivation, Padding } from '../ir/attrs.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
-import { dtypeOf, type TfliteMapping } from './tflite-options.js';
+import { dtypeOf, type OptionsReadContext, type OptionsWriteContext, type RawOptions, type TfliteFieldValues, type TfliteMapping } from './tflite-options.js';
 import { windowAxis } from './padding.js';
 import { type Accumulator, checkArity, checkBias, normalizeParams, opLabel, type QuantKind, requireRank, finishReference, prepareWindowed } from './layer-params.js';
 import { ACC_CHUNK, type F64Buffer, f64Scratch, gemmF64, padInputNHWC, planeConv3x3, planeConvAny, SCRATCH_ACC, SCRATCH_COLUMNS, SCRATCH_INPUT, SCRATCH_WEIGHTS, toF64, windowTapOffsets } from './gemm-f64.js';
@@ -349,6 +349,29 @@ declare module '../ir/attrs.js' {
   }
 }
 
+/** The window fields Conv2DOptions and DepthwiseConv2DOptions share, by name. */
+export function readConvOptions(v: RawOptions, c: OptionsReadContext): Conv2DAttrs {
+  return {
+    padding: c.padding(v.num('padding')),
+    strideH: c.positive(v.num('stride_h'), 'stride_h'),
+    strideW: c.positive(v.num('stride_w'), 'stride_w'),
+    dilationH: c.positive(v.num('dilation_h_factor'), 'dilation_h_factor'),
+    dilationW: c.positive(v.num('dilation_w_factor'), 'dilation_w_factor'),
+    activation: c.activation(v.num('fused_activation_function')),
+  };
+}
+
+export function writeConvOptions(a: Conv2DAttrs, c: OptionsWriteContext): TfliteFieldValues {
+  return {
+    padding: c.padding(a.padding),
+    stride_w: c.int('strideW', a.strideW),
+    stride_h: c.int('strideH', a.strideH),
+    fused_activation_function: c.activation(a.activation),
+    dilation_w_factor: c.int('dilationW', a.dilationW),
+    dilation_h_factor: c.int('dilationH', a.dilationH),
+  };
+}
+
 /**
  * Conv2DOptions: 0 padding, 1 stride_w, 2 stride_h, 3 fused_activation_function,
  * 4 dilation_w_factor = 1, 5 dilation_h_factor = 1 (6 quantized_bias_type: not needed).
@@ -365,22 +388,8 @@ const conv2dTflite: TfliteMapping<Conv2DAttrs> = {
       { id: 4, name: 'dilation_w_factor', kind: 'i32', default: 1 },
       { id: 5, name: 'dilation_h_factor', kind: 'i32', default: 1 },
     ],
-    read: (v, c) => ({
-      padding: c.padding(v.num('padding')),
-      strideH: c.positive(v.num('stride_h'), 'stride_h'),
-      strideW: c.positive(v.num('stride_w'), 'stride_w'),
-      dilationH: c.positive(v.num('dilation_h_factor'), 'dilation_h_factor'),
-      dilationW: c.positive(v.num('dilation_w_factor'), 'dilation_w_factor'),
-      activation: c.activation(v.num('fused_activation_function')),
-    }),
-    write: (a, c) => ({
-      padding: c.padding(a.padding),
-      stride_w: c.int('strideW', a.strideW),
-      stride_h: c.int('strideH', a.strideH),
-      fused_activation_function: c.activation(a.activation),
-      dilation_w_factor: c.int('dilationW', a.dilationW),
-      dilation_h_factor: c.int('dilationH', a.dilationH),
-    }),
+    read: readConvOptions,
+    write: writeConvOptions,
   },
   version(graph, op) {
     const [in0, in1, out0] = [dtypeOf(graph, op.inputs[0]), dtypeOf(graph, op.inputs[1]), dtypeOf(graph, op.outputs[0])];

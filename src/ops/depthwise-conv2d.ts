@@ -14,7 +14,7 @@ import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, kernelFunct
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { windowAxis } from './padding.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
-import type { Conv2DAttrs } from './conv2d.js';
+import { readConvOptions, writeConvOptions, type Conv2DAttrs } from './conv2d.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
 
 export interface DepthwiseConv2DGeometry {
@@ -275,25 +275,9 @@ const depthwiseTflite: TfliteMapping<DepthwiseConv2DAttrs> = {
       { id: 5, name: 'dilation_w_factor', kind: 'i32', default: 1 },
       { id: 6, name: 'dilation_h_factor', kind: 'i32', default: 1 },
     ],
-    read: (v, c) => ({
-      padding: c.padding(v.num('padding')),
-      strideH: c.positive(v.num('stride_h'), 'stride_h'),
-      strideW: c.positive(v.num('stride_w'), 'stride_w'),
-      dilationH: c.positive(v.num('dilation_h_factor'), 'dilation_h_factor'),
-      dilationW: c.positive(v.num('dilation_w_factor'), 'dilation_w_factor'),
-      activation: c.activation(v.num('fused_activation_function')),
-      // Redundant in TFLite >= 2.x (output channels come from the filter); kept as stored.
-      depthMultiplier: v.num('depth_multiplier'),
-    }),
-    write: (a, c) => ({
-      padding: c.padding(a.padding),
-      stride_w: c.int('strideW', a.strideW),
-      stride_h: c.int('strideH', a.strideH),
-      depth_multiplier: c.int('depthMultiplier', a.depthMultiplier),
-      fused_activation_function: c.activation(a.activation),
-      dilation_w_factor: c.int('dilationW', a.dilationW),
-      dilation_h_factor: c.int('dilationH', a.dilationH),
-    }),
+    // depth_multiplier: redundant in TFLite >= 2.x (output channels come from the filter); kept as stored.
+    read: (v, c) => ({ ...readConvOptions(v, c), depthMultiplier: v.num('depth_multiplier') }),
+    write: (a, c) => ({ ...writeConvOptions(a, c), depth_multiplier: c.int('depthMultiplier', a.depthMultiplier) }),
   },
   version(graph, op) {
     const [in0, in1] = [dtypeOf(graph, op.inputs[0]), dtypeOf(graph, op.inputs[1])];
