@@ -86,6 +86,20 @@ export interface ResizeNearestNeighborAttrs {
   halfPixelCenters: boolean;
 }
 
+/** UNIDIRECTIONAL_SEQUENCE_LSTM (UnidirectionalSequenceLSTMOptions). */
+export interface UnidirectionalSequenceLstmAttrs {
+  /** The cell gate's non-linearity (TFLite writes TANH for a standard LSTM). */
+  activation: FusedActivation;
+  /** Cell state clipping bound (real value); 0 means no clipping. */
+  cellClip: number;
+  /** Projection clipping bound; no supported LSTM has a projection. */
+  projClip: number;
+  /** Input and output are [time, batch, features] instead of [batch, time, features]. */
+  timeMajor: boolean;
+  asymmetricQuantizeInputs: boolean;
+  diagonalRecurrentTensors: boolean;
+}
+
 export type NoAttrs = Record<string, never>;
 
 /** The attribute type of every supported op, keyed by its TFLite builtin name. */
@@ -116,6 +130,7 @@ export interface OpAttrs {
   RESIZE_NEAREST_NEIGHBOR: ResizeNearestNeighborAttrs;
   QUANTIZE: NoAttrs;
   DEQUANTIZE: NoAttrs;
+  UNIDIRECTIONAL_SEQUENCE_LSTM: UnidirectionalSequenceLstmAttrs;
 }
 
 export type OpType = keyof OpAttrs;
@@ -147,6 +162,7 @@ export const OP_TYPES: readonly OpType[] = [
   'RESIZE_NEAREST_NEIGHBOR',
   'QUANTIZE',
   'DEQUANTIZE',
+  'UNIDIRECTIONAL_SEQUENCE_LSTM',
 ];
 
 export function isOpType(name: string): name is OpType {

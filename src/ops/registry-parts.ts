@@ -7,6 +7,7 @@ import { conv2d } from './conv2d.js';
 import { depthwiseConv2d } from './depthwise-conv2d.js';
 import { fullyConnected } from './fully-connected.js';
 import { logistic, tanh } from './logistic-tanh.js';
+import { unidirectionalSequenceLstm } from './lstm.js';
 import { mul } from './mul.js';
 import { pad } from './pad.js';
 import { averagePool2d, maxPool2d } from './pool2d.js';
@@ -45,4 +46,5 @@ export const ALL_OPS: AnyOpDef[] = [
   sum,
   stridedSlice,
   resizeNearestNeighbor,
+  unidirectionalSequenceLstm,
 ];

@@ -8,6 +8,7 @@ import { basename, extname } from 'node:path';
 import { InputError, ModelFormatError, TinymlError, UnsupportedOpError } from '../errors.js';
 import { OP_TYPES, isOpType, type OpType } from '../ir/attrs.js';
 import type { Graph, Op, Tensor } from '../ir/types.js';
+import { allocTensorData, elementCount } from '../ir/types.js';
 import { BUILTIN_CUSTOM, builtinName } from './builtin-codes.js';
 import { FlatBufferReader, type TableVector } from './flatbuffer-reader.js';
 import { readOpAttrs } from './options.js';
@@ -87,6 +88,8 @@ function importModel(bytes: Uint8Array, name: string): Graph {
     return { index, type, inputs, outputs, attrs: readOpAttrs(type, table, label, inputs.length) };
   });
 
+  resetVariables(tensors, graphOps);
+
   const meta: Record<string, string> = { format: 'tflite', version: String(version) };
   const description = model.description();
   if (description) meta.description = description;
@@ -100,6 +103,25 @@ function importModel(bytes: Uint8Array, name: string): Graph {
     outputs: tensorRefs(sg.outputs() ?? [], numTensors, 'model output', false),
     meta,
   };
+}
+
+/**
+ * Variable tensors (an LSTM's hidden and cell state) become constants holding the value TFLite
+ * Micro gives them when it resets them (MicroInterpreter::Reset after AllocateTensors): the zero
+ * point for int8, 0 otherwise. TFLM then carries the state over from one Invoke to the next; tinyml
+ * starts every inference from the reset state, so an inference depends only on its inputs (what a
+ * stateless Keras LSTM means, and what TFLM computes on its first Invoke). A variable tensor an op
+ * writes as an output is left alone.
+ */
+function resetVariables(tensors: Tensor[], ops: Op[]): void {
+  const written = new Set(ops.flatMap((op) => op.outputs));
+  for (const t of tensors) {
+    if (!t.isVariable || t.data || written.has(t.id)) continue;
+    const data = allocTensorData(t.dtype, elementCount(t.shape));
+    const zp = t.quant?.zeroPoint[0] ?? 0;
+    if (t.dtype === 'int8' && zp !== 0) (data as Int8Array).fill(zp);
+    t.data = data;
+  }
 }
 
 function tensorRefs(refs: number[], numTensors: number, what: string, allowOmitted: boolean): number[] {

@@ -23,6 +23,7 @@ export const OptionsType = {
   StridedSliceOptions: 32,
   DequantizeOptions: 38,
   TransposeConvOptions: 49,
+  UnidirectionalSequenceLSTMOptions: 71,
   ResizeNearestNeighborOptions: 74,
   LeakyReluOptions: 75,
   QuantizeOptions: 89,
@@ -190,4 +191,24 @@ export function readResizeNearestNeighborOptions(t: Table | undefined): {
 
 export function readLeakyReluOptions(t: Table | undefined): { alpha: number } {
   return { alpha: t ? t.f32(0, 'alpha') : 0 };
+}
+
+export interface UnidirectionalSequenceLstmOptions {
+  activation: number;
+  cellClip: number;
+  projClip: number;
+  timeMajor: boolean;
+  asymmetricQuantizeInputs: boolean;
+  diagonalRecurrentTensors: boolean;
+}
+
+export function readUnidirectionalSequenceLstmOptions(t: Table | undefined): UnidirectionalSequenceLstmOptions {
+  return {
+    activation: t ? t.i8(0, 'fused_activation_function') : 0,
+    cellClip: t ? t.f32(1, 'cell_clip') : 0,
+    projClip: t ? t.f32(2, 'proj_clip') : 0,
+    timeMajor: t ? t.bool(3, 'time_major') : false,
+    asymmetricQuantizeInputs: t ? t.bool(4, 'asymmetric_quantize_inputs') : false,
+    diagonalRecurrentTensors: t ? t.bool(5, 'diagonal_recurrent_tensors') : false,
+  };
 }

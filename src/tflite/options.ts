@@ -22,6 +22,7 @@ import {
   readSqueezeOptions,
   readStridedSliceOptions,
   readTransposeConvOptions,
+  readUnidirectionalSequenceLstmOptions,
   type OptionsTypeName,
 } from './options-tables.js';
 import type { OperatorTable } from './schema.js';
@@ -49,6 +50,7 @@ const OPTIONS_OF: Partial<Record<OpType, OptionsTypeName>> = {
   STRIDED_SLICE: 'StridedSliceOptions',
   TRANSPOSE_CONV: 'TransposeConvOptions',
   RESIZE_NEAREST_NEIGHBOR: 'ResizeNearestNeighborOptions',
+  UNIDIRECTIONAL_SEQUENCE_LSTM: 'UnidirectionalSequenceLSTMOptions',
 };
 
 /** Where an op sits, for messages: "op #3 CONV_2D". */
@@ -196,6 +198,17 @@ function mapOptions(type: OpType, t: Table | undefined, c: OptionsContext, numIn
     }
     case 'RESIZE_NEAREST_NEIGHBOR':
       return readResizeNearestNeighborOptions(t);
+    case 'UNIDIRECTIONAL_SEQUENCE_LSTM': {
+      const o = readUnidirectionalSequenceLstmOptions(t);
+      return {
+        activation: c.activation(o.activation),
+        cellClip: c.finite(o.cellClip, 'cell_clip'),
+        projClip: c.finite(o.projClip, 'proj_clip'),
+        timeMajor: o.timeMajor,
+        asymmetricQuantizeInputs: o.asymmetricQuantizeInputs,
+        diagonalRecurrentTensors: o.diagonalRecurrentTensors,
+      };
+    }
     case 'LOGISTIC':
     case 'TANH':
     case 'RELU':

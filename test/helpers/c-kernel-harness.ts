@@ -41,7 +41,11 @@ export interface CKernelCase {
   inputs: (TensorData | undefined)[];
 }
 
-export function runOpCasesInC(def: AnyOpDef, cases: CKernelCase[]): TensorData[][] {
+/**
+ * `sanitize`: build with AddressSanitizer and UBSan (out-of-bounds accesses, scratch included, and
+ * undefined behaviour fail the run).
+ */
+export function runOpCasesInC(def: AnyOpDef, cases: CKernelCase[], options: { sanitize?: boolean } = {}): TensorData[][] {
   if (!def.emitC) throw new Error(`${def.type} has no emitC`);
   const dir = mkdtempSync(join(tmpdir(), 'tinyml-ckernel-'));
   try {
@@ -97,7 +101,8 @@ export function runOpCasesInC(def: AnyOpDef, cases: CKernelCase[]): TensorData[]
     const exe = join(dir, 'a.out');
     const sources = [mainC, ...[...kernels].map((k) => join(KERNELS_DIR, k))];
     try {
-      execFileSync(requireHostCompiler('gcc'), ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR, '-o', exe, ...sources, '-lm'], {
+      const sanitize = options.sanitize ? ['-fsanitize=address,undefined', '-fno-sanitize-recover=all'] : [];
+      execFileSync(requireHostCompiler('gcc'), ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', ...sanitize, '-I', KERNELS_DIR, '-o', exe, ...sources, '-lm'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
     } catch (e) {
