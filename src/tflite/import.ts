@@ -111,12 +111,13 @@ function importModel(bytes: Uint8Array, name: string): Graph {
  * point for int8, 0 otherwise. TFLM then carries the state over from one Invoke to the next; tinyml
  * starts every inference from the reset state, so an inference depends only on its inputs (what a
  * stateless Keras LSTM means, and what TFLM computes on its first Invoke). A variable tensor an op
- * writes as an output is left alone.
+ * writes as an output, or that no op reads, is left alone.
  */
 function resetVariables(tensors: Tensor[], ops: Op[]): void {
   const written = new Set(ops.flatMap((op) => op.outputs));
+  const read = new Set(ops.flatMap((op) => op.inputs));
   for (const t of tensors) {
-    if (!t.isVariable || t.data || written.has(t.id)) continue;
+    if (!t.isVariable || t.data || written.has(t.id) || !read.has(t.id)) continue;
     const data = allocTensorData(t.dtype, elementCount(t.shape));
     const zp = t.quant?.zeroPoint[0] ?? 0;
     if (t.dtype === 'int8' && zp !== 0) (data as Int8Array).fill(zp);

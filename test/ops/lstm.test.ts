@@ -11,7 +11,8 @@ import type { UnidirectionalSequenceLstmAttrs } from '../../src/ir/attrs.js';
 import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
 import { tensorDataBytes, tensorDataFromBytes } from '../../src/ir/types.js';
 import { lstmScratchBytes, unidirectionalSequenceLstm as lstm, type LstmParams } from '../../src/ops/lstm.js';
-import { importTfliteFile } from '../../src/tflite/import.js';
+import { importTflite, importTfliteFile } from '../../src/tflite/import.js';
+import { writeTflite } from '../../src/tflite-writer/index.js';
 import { PROJECT_ROOT, runOpCasesInC, runOpCasesInTs, type CKernelCase } from '../helpers/c-kernel-harness.js';
 import { randomInt16, randomInt32, randomInt8, rng, singleOpContext, type TensorSpec } from '../helpers/op-graph.js';
 
@@ -161,5 +162,20 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM refuses what TFLite Micro refuses', () =>
     expect(() => lstm.prepare(badWeights)).toThrow(GraphError);
     const noState = randomLstm(s, rand, { 19: undefined });
     expect(() => lstm.prepare(noState)).toThrow(/cell state.*missing/);
+  });
+});
+
+describe('UNIDIRECTIONAL_SEQUENCE_LSTM through the TFLite writer', () => {
+  it('the written fixture re-imports with the same options and computes the same outputs', async () => {
+    const original = await importTfliteFile(MODEL);
+    const written = importTflite(writeTflite(original), 'written');
+    expect(written.ops[0].type).toBe('UNIDIRECTIONAL_SEQUENCE_LSTM');
+    expect(written.ops[0].attrs).toEqual(original.ops[0].attrs);
+    const [a, b] = [prepareGraph(original), prepareGraph(written)];
+    const rand = rng(5);
+    for (let k = 0; k < 3; k++) {
+      const x = randomInt8(784, rand);
+      expect(runGraph(b, [x])).toEqual(runGraph(a, [x]));
+    }
   });
 });

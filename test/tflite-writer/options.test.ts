@@ -42,6 +42,7 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   RESIZE_NEAREST_NEIGHBOR: { alignCorners: true, halfPixelCenters: false },
   QUANTIZE: {},
   DEQUANTIZE: {},
+  UNIDIRECTIONAL_SEQUENCE_LSTM: { activation: 'TANH', cellClip: 10, projClip: 0.5, timeMajor: true, asymmetricQuantizeInputs: true, diagonalRecurrentTensors: true },
 };
 
 function everyOpGraph(): Graph {
