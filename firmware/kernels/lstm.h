@@ -42,7 +42,12 @@ typedef struct {
 typedef struct {
   const int8_t *input_weights[4];     /* [units][input_size] each */
   const int8_t *recurrent_weights[4]; /* [units][units] each */
-  const int32_t *bias[4];             /* [units] each */
+  /*
+   * [4][units]: the constant part of each FC with zero points expanded (bias + xo * sum(w) +
+   * n * wo * xo), so the inner loops are plain dot products; see foldedInputBias in src/ops/lstm.ts.
+   */
+  const int32_t *folded_input_bias;
+  const int32_t *folded_recurrent_bias;
 } tinyml_lstm_s8_weights;
 
 /* Bytes of `scratch` the kernel uses (word aligned): must match lstmScratchBytes in src/ops/lstm.ts. */

@@ -74,6 +74,13 @@ export interface LstmParams {
   /** int16 tanh input scaling of the cell state (TFLM's Tanh(cell_state_scale_power)). */
   cellTanhMultiplier: number;
   cellTanhShift: number;
+  /**
+   * For the C kernel, per gate then unit: the constant part of each FC with the zero points
+   * expanded, sum (w + wo)(x + xo) = sum w x + wo sum x + [b + xo sum w + n wo xo], so its inner
+   * loop is a plain dot product (integer sums: exactly the same value). `evaluate` does not use them.
+   */
+  foldedInputBias: number[];
+  foldedRecurrentBias: number[];
 }
 
 function where(ctx: Ctx): string {
@@ -203,6 +210,22 @@ function prepare(ctx: Ctx): LstmParams {
     throw new UnsupportedOpError(`${where(ctx)}: the cell state scale ${qc.scale} is too small for TFLite Micro's int16 tanh`);
   }
 
+  const constant = (t: Tensor, what: string): Int8Array | Int32Array => {
+    if (!t.data) throw new UnsupportedOpError(`${where(ctx)}: ${what} '${t.name}' is not a constant; tinyml needs constant LSTM weights and biases`);
+    return t.data as Int8Array | Int32Array;
+  };
+  const fold = (w: Tensor, n: number, inOffset: number, wOffset: number, bias: Tensor | undefined, what: string): number[] => {
+    const wd = constant(w, what);
+    const bd = bias ? (constant(bias, `the ${what.replace(/ (input|recurrent) weights$/, '')} bias`) as Int32Array) : undefined;
+    return Array.from({ length: s.units }, (_, o) => {
+      let sum = 0;
+      for (let d = 0; d < n; d++) sum += wd[o * n + d];
+      return ((bd ? bd[o] : 0) + inOffset * sum + n * wOffset * inOffset) | 0;
+    });
+  };
+  const foldedInputBias = weights.flatMap((w, k) => fold(w, s.inputSize, -qx.zeroPoint, inFc[k].offset, biases[k], `the ${LSTM_GATES[k]} gate's input weights`));
+  const foldedRecurrentBias = recurrent.flatMap((w, k) => fold(w, s.units, -qh.zeroPoint, recFc[k].offset, undefined, `the ${LSTM_GATES[k]} gate's recurrent weights`));
+
   return {
     kind: 'int8',
     timeMajor: attrs.timeMajor,
@@ -225,6 +248,8 @@ function prepare(ctx: Ctx): LstmParams {
     cellClip,
     cellTanhMultiplier,
     cellTanhShift,
+    foldedInputBias,
+    foldedRecurrentBias,
   };
 }
 
@@ -315,6 +340,7 @@ export function lstmScratchBytes(p: LstmParams): number {
 
 function emitC(p: LstmParams, names: EmitNames, ctx: EmitContext): CEmission {
   const pre = ctx.prefix;
+  // The biases are folded into the input FCs' constants (foldedInputBias); the state inputs give the initial state.
   const arg = (i: number): string => {
     const n = names.inputs[i];
     if (!n) throw new GraphError(`UNIDIRECTIONAL_SEQUENCE_LSTM: input ${i} has no C name`);
@@ -326,7 +352,10 @@ function emitC(p: LstmParams, names: EmitNames, ctx: EmitContext): CEmission {
   const scratchDecl = planned ? '' : `\nstatic int32_t ${pre}_scratch[${scratchBytes / 4}];`;
   const scratch = planned ? `(void *)(${planned})` : `${pre}_scratch`;
   const list = (xs: number[]) => cIntList(xs);
+  const folded = (name: string, xs: number[]) => `static const int32_t ${pre}_${name}[${xs.length}] = ${cIntList(xs)};\n`;
   const decls =
+    folded('input_bias', p.foldedInputBias) +
+    folded('recurrent_bias', p.foldedRecurrentBias) +
     cStructDecl('tinyml_lstm_s8_params', `${pre}_params`, [
       `.batches = ${p.batches}`,
       `.steps = ${p.steps}`,
@@ -356,7 +385,8 @@ function emitC(p: LstmParams, names: EmitNames, ctx: EmitContext): CEmission {
     cStructDecl('tinyml_lstm_s8_weights', `${pre}_weights`, [
       `.input_weights = {${[1, 2, 3, 4].map(arg).join(', ')}}`,
       `.recurrent_weights = {${[5, 6, 7, 8].map(arg).join(', ')}}`,
-      `.bias = {${[12, 13, 14, 15].map(arg).join(', ')}}`,
+      `.folded_input_bias = ${pre}_input_bias`,
+      `.folded_recurrent_bias = ${pre}_recurrent_bias`,
     ]) +
     scratchDecl;
   return {

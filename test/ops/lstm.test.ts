@@ -75,6 +75,8 @@ interface Shape {
   timeMajor: boolean;
   cellScale: number;
   cellClip: number;
+  /** Weights zero point (the converter writes 0; TFLM's FC still applies one). */
+  weightZp?: number;
 }
 
 /** A random int8 LSTM with the converter's layout (weights per tensor, zero weight zero points). */
@@ -88,8 +90,8 @@ function randomLstm(s: Shape, rand: () => number, overrides: Partial<Record<numb
   const inputs: (TensorSpec | undefined)[] = new Array(24).fill(undefined);
   inputs[0] = { shape: xShape, dtype: 'int8', quant: q(xScale, Math.floor(rand() * 256) - 128) };
   for (let k = 0; k < 4; k++) {
-    inputs[1 + k] = { shape: [u, s.inputSize], dtype: 'int8', quant: q(10 ** (-3 + rand() * 1.3)), data: randomInt8(u * s.inputSize, rand) };
-    inputs[5 + k] = { shape: [u, u], dtype: 'int8', quant: q(10 ** (-3 + rand() * 1.3)), data: randomInt8(u * u, rand) };
+    inputs[1 + k] = { shape: [u, s.inputSize], dtype: 'int8', quant: q(10 ** (-3 + rand() * 1.3), s.weightZp ?? 0), data: randomInt8(u * s.inputSize, rand) };
+    inputs[5 + k] = { shape: [u, u], dtype: 'int8', quant: q(10 ** (-3 + rand() * 1.3), -(s.weightZp ?? 0)), data: randomInt8(u * u, rand) };
     inputs[12 + k] = { shape: [u], dtype: 'int32', quant: q(1e-5), data: randomInt32(u, rand, -40000, 40000) };
   }
   inputs[18] = { shape: [s.batches, u], dtype: 'int8', quant: q(hScale, hZp), data: randomInt8(s.batches * u, rand) };
@@ -100,7 +102,7 @@ function randomLstm(s: Shape, rand: () => number, overrides: Partial<Record<numb
 }
 
 describe('UNIDIRECTIONAL_SEQUENCE_LSTM C kernel matches evaluate', () => {
-  it('random LSTMs (batch/time major, clipping, cell scales), host gcc with ASan/UBSan', () => {
+  it('random LSTMs (batch/time major, clipping, cell scales, weight zero points), host gcc with ASan/UBSan', () => {
     const rand = rng(1313);
     const cases: CKernelCase[] = [];
     for (let k = 0; k < 40; k++) {
@@ -114,6 +116,7 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM C kernel matches evaluate', () => {
         // Mostly powers of two, as the converter makes them; sometimes not (TFLM rounds the log2).
         cellScale: rand() < 0.8 ? 2 ** cellPow : 2 ** cellPow * (0.7 + rand() * 0.6),
         cellClip: rand() < 0.3 ? 0.5 + rand() * 4 : 0,
+        weightZp: rand() < 0.25 ? 1 + Math.floor(rand() * 6) : 0,
       };
       const ctx = randomLstm(s, rand);
       const params = lstm.prepare(ctx);
