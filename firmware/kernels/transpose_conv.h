@@ -60,7 +60,7 @@ void tinyml_transpose_conv_s16_b16(const tinyml_transpose_conv_params *p, const 
  * compute exactly that shape (as TFLite Micro computes the declared one), so any other value is
  * refused rather than silently ignored.
  */
-#define TINYML_ERR_OUTPUT_SHAPE 2
+#define TINYML_ERR_OUTPUT_SHAPE 2 /* the runtime's TINYML_INVOKE_ERR_OUTPUT_SHAPE (tinyml_model.h) */
 
 /* 1 when output_shape holds {batches, height, width, depth}. */
 static inline int tinyml_transpose_conv_output_shape_ok(const int32_t *output_shape, int32_t batches, int32_t height,
