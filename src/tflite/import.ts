@@ -8,7 +8,7 @@ import { basename, extname } from 'node:path';
 import { InputError, ModelFormatError, TinymlError, UnsupportedOpError } from '../errors.js';
 import { OP_TYPES, isOpType, type OpType } from '../ir/attrs.js';
 import type { Graph, Op, Tensor } from '../ir/types.js';
-import { allocTensorData, elementCount } from '../ir/types.js';
+import { DTYPE_BYTES, allocTensorData, elementCount } from '../ir/types.js';
 import { BUILTIN_CUSTOM, builtinName } from './builtin-codes.js';
 import { FlatBufferReader, type TableVector } from './flatbuffer-reader.js';
 import { readOpAttrs } from './options.js';
@@ -88,7 +88,7 @@ function importModel(bytes: Uint8Array, name: string): Graph {
     return { index, type, inputs, outputs, attrs: readOpAttrs(type, table, label, inputs.length) };
   });
 
-  resetVariables(tensors, graphOps);
+  resetVariables(tensors, graphOps, reader);
 
   const meta: Record<string, string> = { format: 'tflite', version: String(version) };
   const description = model.description();
@@ -113,11 +113,13 @@ function importModel(bytes: Uint8Array, name: string): Graph {
  * stateless Keras LSTM means, and what TFLM computes on its first Invoke). A variable tensor an op
  * writes as an output, or that no op reads, is left alone.
  */
-function resetVariables(tensors: Tensor[], ops: Op[]): void {
+function resetVariables(tensors: Tensor[], ops: Op[], reader: FlatBufferReader): void {
   const written = new Set(ops.flatMap((op) => op.outputs));
   const read = new Set(ops.flatMap((op) => op.inputs));
   for (const t of tensors) {
     if (!t.isVariable || t.data || written.has(t.id) || !read.has(t.id)) continue;
+    // Charged like constant data: a tiny corrupt file cannot make the import allocate gigabytes.
+    reader.charge(elementCount(t.shape) * DTYPE_BYTES[t.dtype], `the initial value of variable tensor ${t.id} '${t.name}'`);
     const data = allocTensorData(t.dtype, elementCount(t.shape));
     const zp = t.quant?.zeroPoint[0] ?? 0;
     if (t.dtype === 'int8' && zp !== 0) (data as Int8Array).fill(zp);

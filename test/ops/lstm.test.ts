@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GraphError, UnsupportedOpError } from '../../src/errors.js';
+import { GraphError, ModelFormatError, UnsupportedOpError } from '../../src/errors.js';
 import type { UnidirectionalSequenceLstmAttrs } from '../../src/ir/attrs.js';
 import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
+import type { Graph } from '../../src/ir/types.js';
 import { tensorDataBytes, tensorDataFromBytes } from '../../src/ir/types.js';
 import { lstmScratchBytes, unidirectionalSequenceLstm as lstm, type LstmParams } from '../../src/ops/lstm.js';
 import { importTflite, importTfliteFile } from '../../src/tflite/import.js';
@@ -180,5 +181,29 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM through the TFLite writer', () => {
       const x = randomInt8(784, rand);
       expect(runGraph(b, [x])).toEqual(runGraph(a, [x]));
     }
+  });
+});
+
+describe('variable tensors at import', () => {
+  const graphWithState = (shape: number[]): Graph => ({
+    name: 'state',
+    tensors: [
+      { id: 0, name: 'x', shape, dtype: 'int16', quant: { scale: [1], zeroPoint: [0], quantizedDimension: 0 } },
+      { id: 1, name: 'state', shape, dtype: 'int8', quant: { scale: [1], zeroPoint: [-7], quantizedDimension: 0 }, isVariable: true },
+      { id: 2, name: 'y', shape, dtype: 'int8' },
+    ],
+    ops: [{ index: 0, type: 'ADD', inputs: [0, 1], outputs: [2], attrs: { activation: 'NONE' } }],
+    inputs: [0],
+    outputs: [2],
+  });
+  it('one an op reads starts at its reset value (int8: the zero point)', () => {
+    const g = importTflite(writeTflite(graphWithState([1, 3])), 'm');
+    expect(Array.from(g.tensors[1].data as Int8Array)).toEqual([-7, -7, -7]);
+  });
+  it('a huge one in a small file is a ModelFormatError, not gigabytes allocated', () => {
+    const bytes = writeTflite(graphWithState([1, 1 << 30]));
+    expect(bytes.length).toBeLessThan(2000);
+    expect(() => importTflite(bytes, 'm')).toThrow(ModelFormatError);
+    expect(() => importTflite(bytes, 'm')).toThrow(/initial value of variable tensor 1 'state'/);
   });
 });
