@@ -11,6 +11,7 @@ import { allocTensorData, elementCount, tensorDataBytes } from '../ir/types.js';
 import { DeviceError } from '../errors.js';
 import type { DeviceClient } from '../serial/client.js';
 import { DeviceErrorReply } from '../serial/client.js';
+import { requiredInputValues } from '../ops/transpose-conv.js';
 
 export interface CheckResult {
   cases: number;
@@ -102,8 +103,14 @@ export async function checkAgainstReference(client: DeviceClient, prepared: Prep
   const { graph } = prepared;
   const inputTensors = graph.inputs.map((i) => graph.tensors[i]);
   const result: CheckResult = { cases, matched: 0, mismatches: [] };
+  const required = requiredInputValues(graph);
   for (let c = 0; c < cases; c++) {
     const inputs = randomInputs(inputTensors, seed + c);
+    // Inputs whose value the model fixes (a TRANSPOSE_CONV output_shape) get that value.
+    graph.inputs.forEach((id, k) => {
+      const v = required.get(id);
+      if (v) inputs[k] = Int32Array.from(v);
+    });
     const want = runGraph(prepared, inputs).map((d) => tensorDataBytes(d));
     const got = await inferOnDevice(client, inputs);
     let ok = true;

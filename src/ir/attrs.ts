@@ -103,6 +103,20 @@ export interface GatherAttrs {
   batchDims: number;
 }
 
+/** UNIDIRECTIONAL_SEQUENCE_LSTM (UnidirectionalSequenceLSTMOptions). */
+export interface UnidirectionalSequenceLstmAttrs {
+  /** The cell gate's non-linearity (TFLite writes TANH for a standard LSTM). */
+  activation: FusedActivation;
+  /** Cell state clipping bound (real value); 0 means no clipping. */
+  cellClip: number;
+  /** Projection clipping bound; no supported LSTM has a projection. */
+  projClip: number;
+  /** Input and output are [time, batch, features] instead of [batch, time, features]. */
+  timeMajor: boolean;
+  asymmetricQuantizeInputs: boolean;
+  diagonalRecurrentTensors: boolean;
+}
+
 export type NoAttrs = Record<string, never>;
 
 /** The attribute type of every supported op, keyed by its TFLite builtin name. */
@@ -137,6 +151,7 @@ export interface OpAttrs {
   PACK: PackAttrs;
   GATHER: GatherAttrs;
   EXPAND_DIMS: NoAttrs;
+  UNIDIRECTIONAL_SEQUENCE_LSTM: UnidirectionalSequenceLstmAttrs;
 }
 
 export type OpType = keyof OpAttrs;
@@ -172,6 +187,7 @@ export const OP_TYPES: readonly OpType[] = [
   'PACK',
   'GATHER',
   'EXPAND_DIMS',
+  'UNIDIRECTIONAL_SEQUENCE_LSTM',
 ];
 
 export function isOpType(name: string): name is OpType {

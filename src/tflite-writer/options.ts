@@ -233,6 +233,19 @@ export function writeOptions(b: Builder, graph: Graph, op: Op, ctx: OptionsConte
     }
     case 'EXPAND_DIMS':
       return emptyTable(b, OptionsType.ExpandDimsOptions);
+    case 'UNIDIRECTIONAL_SEQUENCE_LSTM': {
+      const a = op.attrs as OpAttrs['UNIDIRECTIONAL_SEQUENCE_LSTM'];
+      // 0 fused_activation_function, 1 cell_clip, 2 proj_clip, 3 time_major,
+      // 4 asymmetric_quantize_inputs, 5 diagonal_recurrent_tensors.
+      b.startObject(6);
+      b.addFieldInt8(0, activation(graph, op, a.activation), 0);
+      b.addFieldFloat32(1, a.cellClip, 0);
+      b.addFieldFloat32(2, a.projClip, 0);
+      b.addFieldInt8(3, a.timeMajor ? 1 : 0, 0);
+      b.addFieldInt8(4, a.asymmetricQuantizeInputs ? 1 : 0, 0);
+      b.addFieldInt8(5, a.diagonalRecurrentTensors ? 1 : 0, 0);
+      return { type: OptionsType.UnidirectionalSequenceLSTMOptions, offset: b.endObject() };
+    }
     // Empty options tables, written as the converter writes them.
     case 'PAD':
       return emptyTable(b, OptionsType.PadOptions);

@@ -74,6 +74,13 @@ export function opVersion(graph: Graph, op: Op): number {
     case 'SQUEEZE':
     case 'HARD_SWISH':
       return 1;
+    case 'UNIDIRECTIONAL_SEQUENCE_LSTM': {
+      // 4 with diagonal recurrent tensors, 2/3 for hybrid (float input, int8 weights), else 1.
+      const a = op.attrs as OpAttrs['UNIDIRECTIONAL_SEQUENCE_LSTM'];
+      if (a.diagonalRecurrentTensors) return 4;
+      if (in0 === 'float32' && dtypeOf(graph, op.inputs[2]) === 'int8') return a.asymmetricQuantizeInputs ? 3 : 2;
+      return 1;
+    }
   }
   return 1;
 }

@@ -27,6 +27,7 @@ export const OptionsType = {
   ExpandDimsOptions: 52,
   ShapeOptions: 55,
   PackOptions: 59,
+  UnidirectionalSequenceLSTMOptions: 71,
   ResizeNearestNeighborOptions: 74,
   LeakyReluOptions: 75,
   QuantizeOptions: 89,
@@ -210,4 +211,24 @@ export function readPackOptions(t: Table | undefined): { valuesCount: number; ax
 
 export function readGatherOptions(t: Table | undefined): { axis: number; batchDims: number } {
   return { axis: t ? t.i32(0, 'axis') : 0, batchDims: t ? t.i32(1, 'batch_dims') : 0 };
+}
+
+export interface UnidirectionalSequenceLstmOptions {
+  activation: number;
+  cellClip: number;
+  projClip: number;
+  timeMajor: boolean;
+  asymmetricQuantizeInputs: boolean;
+  diagonalRecurrentTensors: boolean;
+}
+
+export function readUnidirectionalSequenceLstmOptions(t: Table | undefined): UnidirectionalSequenceLstmOptions {
+  return {
+    activation: t ? t.i8(0, 'fused_activation_function') : 0,
+    cellClip: t ? t.f32(1, 'cell_clip') : 0,
+    projClip: t ? t.f32(2, 'proj_clip') : 0,
+    timeMajor: t ? t.bool(3, 'time_major') : false,
+    asymmetricQuantizeInputs: t ? t.bool(4, 'asymmetric_quantize_inputs') : false,
+    diagonalRecurrentTensors: t ? t.bool(5, 'diagonal_recurrent_tensors') : false,
+  };
 }

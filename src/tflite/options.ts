@@ -25,6 +25,7 @@ import {
   readSqueezeOptions,
   readStridedSliceOptions,
   readTransposeConvOptions,
+  readUnidirectionalSequenceLstmOptions,
   type OptionsTypeName,
 } from './options-tables.js';
 import type { OperatorTable } from './schema.js';
@@ -56,6 +57,7 @@ const OPTIONS_OF: Partial<Record<OpType, OptionsTypeName>> = {
   PACK: 'PackOptions',
   GATHER: 'GatherOptions',
   EXPAND_DIMS: 'ExpandDimsOptions',
+  UNIDIRECTIONAL_SEQUENCE_LSTM: 'UnidirectionalSequenceLSTMOptions',
 };
 
 /** Where an op sits, for messages: "op #3 CONV_2D". */
@@ -216,6 +218,17 @@ function mapOptions(type: OpType, t: Table | undefined, c: OptionsContext, numIn
     }
     case 'GATHER':
       return readGatherOptions(t);
+    case 'UNIDIRECTIONAL_SEQUENCE_LSTM': {
+      const o = readUnidirectionalSequenceLstmOptions(t);
+      return {
+        activation: c.activation(o.activation),
+        cellClip: c.finite(o.cellClip, 'cell_clip'),
+        projClip: c.finite(o.projClip, 'proj_clip'),
+        timeMajor: o.timeMajor,
+        asymmetricQuantizeInputs: o.asymmetricQuantizeInputs,
+        diagonalRecurrentTensors: o.diagonalRecurrentTensors,
+      };
+    }
     case 'LOGISTIC':
     case 'TANH':
     case 'RELU':
