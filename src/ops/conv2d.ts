@@ -7,7 +7,7 @@
  * reference_ops::Conv for float), with grouped convolution (input depth = filter depth x groups).
  */
 import { GraphError, UnsupportedOpError } from '../errors.js';
-import type { FusedActivation, OpType, Padding } from '../ir/attrs.js';
+import type { FusedActivation, Padding } from '../ir/attrs.js';
 import type { DType, Quantization, Tensor, TensorData } from '../ir/types.js';
 import { describeOp, elementCount } from '../ir/types.js';
 import {
