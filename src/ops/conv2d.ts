@@ -7,7 +7,7 @@
  * reference_ops::Conv for float), with grouped convolution (input depth = filter depth x groups).
  */
 import { GraphError, UnsupportedOpError } from '../errors.js';
-import type { FusedActivation, OpType, Padding } from '../ir/attrs.js';
+import type { FusedActivation, Padding } from '../ir/attrs.js';
 import type { DType, Quantization, Tensor, TensorData } from '../ir/types.js';
 import { describeOp, elementCount } from '../ir/types.js';
 import {
@@ -1013,8 +1013,35 @@ export function cStructInit(type: string, name: string, fields: Record<string, s
   return `static const ${type} ${name} = {\n${body}\n};`;
 }
 
-export function floatKernelUnsupported(ctx: { prefix: string }, type: OpType): never {
-  throw new UnsupportedOpError(`${type} (${ctx.prefix}): float32 kernels are not emitted to C yet; quantize the model to int8 or 16x8`);
+/** A C float literal that reads back as exactly the float32 value `x` (finite values only). */
+export function cFloat32(x: number): string {
+  const v = Math.fround(x);
+  if (!Number.isFinite(v)) throw new Error(`not a finite float: ${x}`);
+  if (Object.is(v, -0)) return '-0.0f';
+  const s = v.toPrecision(9);
+  return `${s.includes('.') || s.includes('e') ? s : `${s}.0`}f`;
+}
+
+/**
+ * The emission of a float32 conv-like layer: `static const <type>_f32_params` with the given
+ * geometry fields plus the activation clamp, and one call `<base>_f32(&params, input, weights,
+ * bias or NULL, output)` into `<file>_f32.c`.
+ */
+export function emitFloatConvLike(
+  file: string,
+  base: string,
+  p: { activationMin: number; activationMax: number },
+  fields: Record<string, string | number>,
+  args: { input: string | undefined; weights: string | undefined; bias: string | undefined; output: string },
+  ctx: EmitContext,
+): CEmission {
+  const decls = cStructInit(`${base}_f32_params`, `${ctx.prefix}_params`, {
+    ...fields,
+    activation_min: cFloat32(p.activationMin),
+    activation_max: cFloat32(p.activationMax),
+  });
+  const call = `  ${base}_f32(&${ctx.prefix}_params, ${args.input}, ${args.weights}, ${cPointer(args.bias)}, ${args.output});`;
+  return { kernels: [`${file}_f32.c`], includes: [`${file}_f32.h`], decls, call };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1311,8 +1338,7 @@ export function kernelFunction(base: string, kind: QuantKind, accumulator: Accum
 }
 
 function conv2dEmitC(p: Conv2DParams, names: EmitNames, ctx: EmitContext): CEmission {
-  if (p.kind === 'float32') floatKernelUnsupported(ctx, 'CONV_2D');
-  const fields: Record<string, string | number> = {
+  const geometry: Record<string, string | number> = {
     batches: p.batches,
     input_height: p.inputHeight,
     input_width: p.inputWidth,
@@ -1330,6 +1356,13 @@ function conv2dEmitC(p: Conv2DParams, names: EmitNames, ctx: EmitContext): CEmis
     dilation_width: p.dilationWidth,
     pad_height: p.padHeight,
     pad_width: p.padWidth,
+  };
+  if (p.kind === 'float32') {
+    const args = { input: names.inputs[0], weights: names.inputs[1], bias: p.hasBias ? names.inputs[2] : undefined, output: names.outputs[0] };
+    return emitFloatConvLike('conv2d', 'tinyml_conv2d', p, geometry, args, ctx);
+  }
+  const fields: Record<string, string | number> = {
+    ...geometry,
     pad_height_offset: p.padHeightOffset,
     pad_width_offset: p.padWidthOffset,
     ...quantCommonFields(p, ctx.prefix),

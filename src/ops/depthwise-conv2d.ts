@@ -24,7 +24,7 @@ import {
   filterScales,
   finalizeOutputs,
   floatActivationRange,
-  floatKernelUnsupported,
+  emitFloatConvLike,
   kernelFunction,
   normalizeParams,
   opLabel,
@@ -230,8 +230,7 @@ function evaluate(p: DepthwiseConv2DParams, inputs: (TensorData | undefined)[], 
 }
 
 function emitC(p: DepthwiseConv2DParams, names: EmitNames, ctx: EmitContext): CEmission {
-  if (p.kind === 'float32') floatKernelUnsupported(ctx, 'DEPTHWISE_CONV_2D');
-  const fields: Record<string, string | number> = {
+  const geometry: Record<string, string | number> = {
     batches: p.batches,
     input_height: p.inputHeight,
     input_width: p.inputWidth,
@@ -248,6 +247,13 @@ function emitC(p: DepthwiseConv2DParams, names: EmitNames, ctx: EmitContext): CE
     dilation_width: p.dilationWidth,
     pad_height: p.padHeight,
     pad_width: p.padWidth,
+  };
+  if (p.kind === 'float32') {
+    const args = { input: names.inputs[0], weights: names.inputs[1], bias: p.hasBias ? names.inputs[2] : undefined, output: names.outputs[0] };
+    return emitFloatConvLike('depthwise_conv2d', 'tinyml_depthwise_conv2d', p, geometry, args, ctx);
+  }
+  const fields: Record<string, string | number> = {
+    ...geometry,
     pad_height_offset: p.padHeightOffset,
     pad_width_offset: p.padWidthOffset,
     ...quantCommonFields(p, ctx.prefix),

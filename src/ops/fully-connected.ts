@@ -27,7 +27,7 @@ import {
   finalizeOutputs,
   gemmF64,
   floatActivationRange,
-  floatKernelUnsupported,
+  emitFloatConvLike,
   kernelFunction,
   normalizeParams,
   opLabel,
@@ -268,7 +268,11 @@ function dotRowsFloat(x: F64Buffer, xOff: number, depth: number, w: Float32Array
 }
 
 function emitC(p: FullyConnectedParams, names: EmitNames, ctx: EmitContext): CEmission {
-  if (p.kind === 'float32') floatKernelUnsupported(ctx, 'FULLY_CONNECTED');
+  if (p.kind === 'float32') {
+    const geometry = { batches: p.batches, input_depth: p.inputDepth, output_depth: p.outputDepth };
+    const args = { input: names.inputs[0], weights: names.inputs[1], bias: p.hasBias ? names.inputs[2] : undefined, output: names.outputs[0] };
+    return emitFloatConvLike('fully_connected', 'tinyml_fully_connected', p, geometry, args, ctx);
+  }
   const fields: Record<string, string | number> = {
     batches: p.batches,
     input_depth: p.inputDepth,

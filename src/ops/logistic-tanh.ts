@@ -16,7 +16,7 @@ import { GraphError, UnsupportedOpError } from '../errors.js';
 import { frexp, multiplyByQuantizedMultiplier, roundHalfAwayFromZero, roundingDivideByPOT } from '../fixedpoint.js';
 import { fixedLogistic, fixedTanh } from '../fixedpoint-gemmlowp.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
-import { byteTable, cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, normalizeParams, perTensorQuant, unsupportedDtypes } from './elementwise-util.js';
+import { byteTable, cInt, cStructDecl, emitUnaryFloat, elementCountOf, f32, inferSameShape, input, normalizeParams, perTensorQuant, unsupportedDtypes } from './elementwise-util.js';
 
 /** sigmoid(i / 24) in unsigned Q0.16, i = 0..255 (TFLite's table; the last entry is clamped to 65535). */
 export const SIGMOID_TABLE_U16: readonly number[] = [
@@ -184,7 +184,7 @@ function evaluateFloat(type: Kind, p: LogisticTanhFloatParams, x: Float32Array, 
 }
 
 function emitLogisticTanh(type: Kind, p: LogisticTanhParams, names: EmitNames, ctx: EmitContext): CEmission {
-  if (p.kind === 'float32') throw new UnsupportedOpError(`${type} float32 has no C kernel yet`);
+  if (p.kind === 'float32') return emitUnaryFloat(type === 'LOGISTIC' ? 'logistic' : 'tanh', p.size, names);
   const fn = `tinyml_${type.toLowerCase()}_${p.kind === 'int8' ? 's8' : 's16'}`;
   const decls =
     p.kind === 'int8'

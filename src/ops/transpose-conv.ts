@@ -21,7 +21,7 @@ import {
   cStructInit,
   filterScales,
   floatActivationRange,
-  floatKernelUnsupported,
+  emitFloatConvLike,
   normalizeParams,
   opLabel,
   quantCommonFields,
@@ -345,7 +345,27 @@ function scratchBytes(p: TransposeConvParams): number {
 }
 
 function emitC(p: TransposeConvParams, names: EmitNames, ctx: EmitContext): CEmission {
-  if (p.kind === 'float32') floatKernelUnsupported(ctx, 'TRANSPOSE_CONV');
+  if (p.kind === 'float32') {
+    const geometry = {
+      batches: p.batches,
+      input_height: p.inputHeight,
+      input_width: p.inputWidth,
+      input_depth: p.inputDepth,
+      filter_height: p.filterHeight,
+      filter_width: p.filterWidth,
+      output_height: p.outputHeight,
+      output_width: p.outputWidth,
+      output_depth: p.outputDepth,
+      stride_height: p.strideHeight,
+      stride_width: p.strideWidth,
+      pad_height: p.padHeight,
+      pad_width: p.padWidth,
+    };
+    const args = { input: names.inputs[2], weights: names.inputs[1], bias: p.hasBias ? names.inputs[3] : undefined, output: names.outputs[0] };
+    const em = emitFloatConvLike('transpose_conv', 'tinyml_transpose_conv', p, geometry, args, ctx);
+    // The output_shape operand is baked into the params (see below).
+    return names.inputs[0] ? { ...em, call: `  (void)${names.inputs[0]};\n${em.call}` } : em;
+  }
   const fields: Record<string, string | number> = {
     batches: p.batches,
     input_height: p.inputHeight,

@@ -82,7 +82,16 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
       sections: build.sections,
       latency: { unit: latency.unit, perInference: latency.perInference, ms: latency.ms, clockHz: board.clockHz, runs: latency.runs },
       // No check object at all when nothing was checked: a zero-case "check" would read as a pass.
-      ...(check ? { check: { cases: check.cases, matched: check.matched, mismatches: check.mismatches } } : {}),
+      ...(check
+        ? {
+            check: {
+              cases: check.cases,
+              matched: check.matched,
+              mismatches: check.mismatches,
+              ...(check.floatTolerance !== undefined ? { floatTolerance: check.floatTolerance, floatError: check.floatError } : {}),
+            },
+          }
+        : {}),
       elf: build.elf,
       // A failed check is the command's error: in the one JSON document a script reads.
       ...(failed ? { error: { code: failed.code, message: failed.message } } : {}),
@@ -97,7 +106,7 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
           [
             [`latency (${latency.unit})`, num(latency.perInference), `per inference, median of ${latency.runs.length} after 1 warm-up`],
             ['latency (ms)', latency.ms.toFixed(3), `at ${num(board.clockHz / 1e6)} MHz${latency.unit === 'instructions' ? ', one instruction per cycle' : ''}`],
-            check ? ['check', `${check.matched}/${check.cases}`, 'random inputs bit-exact with the reference interpreter'] : ['check', 'not checked', NOT_CHECKED_NOTE],
+            check ? ['check', `${check.matched}/${check.cases}`, checkNote(check)] : ['check', 'not checked', NOT_CHECKED_NOTE],
             ...sizeRows(build, compiled.plan.arenaBytes),
           ],
         ),
@@ -110,9 +119,17 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
   }
 }
 
+/** What the check compared: bytes, or for float outputs the error relative to the output range. */
+function checkNote(check: CheckResult): string {
+  if (check.floatTolerance === undefined) return 'random inputs bit-exact with the reference interpreter';
+  return `random inputs vs the reference interpreter: float outputs within ${check.floatTolerance} of their range (largest error ${(check.floatError ?? 0).toExponential(1)})`;
+}
+
 function checkFailure(check: CheckResult): MismatchError {
   const m = check.mismatches[0];
-  return new MismatchError(`${check.cases - check.matched} of ${check.cases} cases differ from the reference interpreter (first: case ${m.case}, output ${m.output}, byte ${m.byte}: expected ${m.expected}, got ${m.got})`);
+  const where = m.element !== undefined ? `element ${m.element}` : `byte ${m.byte}`;
+  const tolerance = m.element !== undefined ? ` (beyond ${check.floatTolerance} of the output's range)` : '';
+  return new MismatchError(`${check.cases - check.matched} of ${check.cases} cases differ from the reference interpreter (first: case ${m.case}, output ${m.output}, ${where}: expected ${m.expected}, got ${m.got})${tolerance}`);
 }
 
 /** deploy --protocol eembc: the MLPerf Tiny / EnergyRunner DUT firmware, driven the way the runner does. */
