@@ -84,21 +84,14 @@ function importGraph(model: OnnxModelProto, name: string): Graph {
     if (cx.values.has(nm)) continue; // IR < 4 lists initializers as inputs too
     inputs.push(cx.graphInput(vi));
   }
-  g.node.forEach((node, index) => {
+  const nodes: NodeInfo[] = g.node.map((node, index) => {
     const opType = node.opType ?? '';
     const label = `ONNX node #${index} ${opType || '(no op type)'}${node.name ? ` '${node.name}'` : ''}`;
-    const info: NodeInfo = { node, index, opType, label };
-    if (node.domain && node.domain !== 'ai.onnx') {
-      throw new UnsupportedOpError(`${label}: op '${opType}' from domain '${node.domain}' is not supported; tinyml imports standard ONNX ops only (${SUPPORTED_ONNX_OPS.join(', ')})`);
-    }
-    const convert = converterFor(node.domain, opType);
-    if (!convert) {
-      throw new UnsupportedOpError(
-        `${label}: ONNX op '${opType}' (node '${node.name ?? ''}', index ${index}) is not supported by tinyml. Supported ONNX ops: ${SUPPORTED_ONNX_OPS.join(', ')}`,
-      );
-    }
-    convert(cx, info);
+    return { node, index, opType, label };
   });
+  const missing = nodes.filter((n) => !converterFor(n.node.domain, n.opType));
+  if (missing.length > 0) throw unsupportedOps(missing);
+  for (const n of nodes) converterFor(n.node.domain, n.opType)!(cx, n);
   const outputs = g.output.map((vi) => cx.graphOutput(vi));
   const meta: Record<string, string> = {
     format: 'onnx',
@@ -108,4 +101,14 @@ function importGraph(model: OnnxModelProto, name: string): Graph {
   };
   if (model.producerName) meta.producer = `${model.producerName} ${model.producerVersion ?? ''}`.trim();
   return { name, tensors: cx.tensors, ops: cx.ops, inputs, outputs, meta };
+}
+
+/** One error naming every node whose op tinyml does not import. */
+function unsupportedOps(missing: NodeInfo[]): UnsupportedOpError {
+  const qualified = (n: NodeInfo): string => (n.node.domain && n.node.domain !== 'ai.onnx' ? `${n.node.domain}.${n.opType}` : n.opType);
+  const kinds = [...new Set(missing.map(qualified))];
+  const list = missing.map((n) => `  node #${n.index}${n.node.name ? ` '${n.node.name}'` : ''}: op '${qualified(n)}'`).join('\n');
+  return new UnsupportedOpError(
+    `${missing.length} ONNX node${missing.length === 1 ? '' : 's'} use${missing.length === 1 ? 's' : ''} ${kinds.length === 1 ? 'an op' : 'ops'} tinyml does not support (${kinds.join(', ')}):\n${list}\nSupported ONNX ops: ${SUPPORTED_ONNX_OPS.join(', ')}`,
+  );
 }

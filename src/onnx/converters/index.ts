@@ -13,6 +13,7 @@ import { conv } from './conv.js';
 import { gemm, matmul } from './dense.js';
 import { binary } from './elementwise.js';
 import { pad } from './pad.js';
+import { QLINEAR_DEFAULT_DOMAIN, QLINEAR_MICROSOFT_DOMAIN } from './qlinear.js';
 import { globalPool, pool } from './pool.js';
 import { dequantizeLinear, quantizeLinear } from './quantize.js';
 import { reduceMean } from './reduce.js';
@@ -57,11 +58,13 @@ const DEFAULT_DOMAIN: Readonly<Record<string, Converter>> = {
   Sub: binary,
   Tanh: (cx, n) => unary(cx, n, 'TANH', false),
   Unsqueeze: squeezeNode,
+  ...QLINEAR_DEFAULT_DOMAIN,
 };
 
 /** Converters by domain ('' is the default domain). */
 const BY_DOMAIN: Readonly<Record<string, Readonly<Record<string, Converter>>>> = {
   '': DEFAULT_DOMAIN,
+  'com.microsoft': QLINEAR_MICROSOFT_DOMAIN,
 };
 
 /** The converter of an op in a domain (undefined and 'ai.onnx' are the default domain). */
