@@ -4,12 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { InputError } from '../errors.js';
+import { InputError, UnsupportedOpError } from '../errors.js';
 import type { GeneratedModel } from '../codegen/generate-model.js';
 import { generateModelC } from '../codegen/generate-model.js';
 import type { PreparedGraph } from '../interp/interpreter.js';
 import { prepareGraph } from '../interp/interpreter.js';
 import type { Graph } from '../ir/types.js';
+import { floatIslandError } from '../passes/qdq-affine.js';
 import type { TargetInfo } from '../ops/op-def.js';
 import { HOST_TARGET } from '../ops/op-def.js';
 import type { MemoryPlan } from '../plan/memory-plan.js';
@@ -45,6 +46,9 @@ export async function compileModel(modelPath: string, options: { target?: Target
   const hash = createHash('sha256').update(bytes).digest('hex');
   const graph = options.graph ?? (await loadModel(modelPath));
   const target = options.target ?? HOST_TARGET;
+  // Float ops between quantized tensors would only fail later, one at a time, in their kernels' C emission.
+  const islands = floatIslandError(graph);
+  if (islands) throw new UnsupportedOpError(islands);
   const prepared = prepareGraph(graph);
   const plan = planMemory(graph);
   const generated = generateModelC(prepared, plan, { hash, target });

@@ -6,8 +6,10 @@
  * 2. `constantFold`       ops on constants evaluated once (QUANTIZE/DEQUANTIZE kept for step 5)
  * 3. `foldBatchNorm`      per-channel MUL/ADD after conv/dense folded into weights and bias
  * 4. `fuseActivations`    RELU/RELU6 into the producing conv/dense/add/mul
- * 5. `foldQdq`            QUANTIZE/DEQUANTIZE ("fake quant") graphs → int8 layers
- * 6. `removeIdentityOps`, then shape inference (`inferShapes(graph, { update: true })`).
+ * 5. `lowerAffineIslands` DEQUANTIZE → per-channel MUL/ADD → QUANTIZE (an unfolded BatchNorm of a
+ *                         QDQ model) → int8 1x1 DEPTHWISE_CONV_2D
+ * 6. `foldQdq`            QUANTIZE/DEQUANTIZE ("fake quant") graphs → int8 layers
+ * 7. `removeIdentityOps`, then shape inference (`inferShapes(graph, { update: true })`).
  */
 import type { Graph } from '../ir/types.js';
 import { inferShapes } from '../ir/validate.js';
@@ -15,6 +17,7 @@ import { foldBatchNorm } from './batchnorm-fold.js';
 import { constantFold } from './constant-fold.js';
 import { fuseActivations } from './fuse-activations.js';
 import { removeIdentityOps } from './identity.js';
+import { lowerAffineIslands } from './qdq-affine.js';
 import { dequantizeConstants, foldQdq, type QdqFoldOptions } from './qdq-fold.js';
 
 export { foldBatchNorm } from './batchnorm-fold.js';
@@ -23,6 +26,7 @@ export { fuseActivations } from './fuse-activations.js';
 export { removeIdentityOps } from './identity.js';
 export { dequantizeConstants, foldQdq, type QdqFoldOptions } from './qdq-fold.js';
 export { compactGraph } from './graph-utils.js';
+export { floatIslandError, floatIslands, lowerAffineIslands } from './qdq-affine.js';
 
 export interface PrepareOptions extends QdqFoldOptions {
   /**
@@ -37,7 +41,7 @@ export function prepareForInference(graph: Graph, options: PrepareOptions = {}):
   g = constantFold(g);
   g = foldBatchNorm(g);
   g = fuseActivations(g);
-  g = options.keepQdq ? dequantizeConstants(g) : foldQdq(g, options);
+  g = options.keepQdq ? dequantizeConstants(g) : foldQdq(lowerAffineIslands(g), options);
   g = removeIdentityOps(g);
   return inferShapes(g, { update: true });
 }
