@@ -23,6 +23,22 @@ export class OnnxContext {
     this.opset = def ? int64ToNumber(def.version) : 13;
   }
 
+  /** Graph inputs quantized to uint8 and graph outputs dequantized from uint8 (ONNX names). */
+  readonly uint8Io = { inputs: new Set<string>(), outputs: new Set<string>() };
+
+  isGraphInput(name: string | undefined): boolean {
+    return !!name && (this.model.graph?.input ?? []).some((vi) => vi.name === name);
+  }
+
+  isGraphOutput(name: string | undefined): boolean {
+    return !!name && (this.model.graph?.output ?? []).some((vi) => vi.name === name);
+  }
+
+  /** Records that a graph input/output is uint8 in the model's quantized domain. */
+  markUint8Io(side: 'inputs' | 'outputs', name: string): void {
+    this.uint8Io[side].add(name);
+  }
+
   uniqueName(base: string): string {
     let nm = base || `t${this.tensors.length}`;
     if (this.usedNames.has(nm)) {

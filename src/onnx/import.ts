@@ -28,6 +28,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { InputError, ModelFormatError, TinymlError, UnsupportedOpError } from '../errors.js';
 import type { Graph } from '../ir/types.js';
+import { UINT8_INPUTS, UINT8_OUTPUTS } from '../passes/uint8-io.js';
 import { OnnxContext } from './context.js';
 import { converterFor, SUPPORTED_ONNX_OPS } from './converters/index.js';
 import { decodeModelProto, int64ToNumber, type OnnxModelProto } from './schema.js';
@@ -99,6 +100,9 @@ function importGraph(model: OnnxModelProto, name: string): Graph {
     opset: String(cx.opset),
     layout: 'NHWC (converted from ONNX NCHW)',
   };
+  // The QDQ folding pass keeps these inputs/outputs uint8 at the model's boundary (src/passes/uint8-io.ts).
+  if (cx.uint8Io.inputs.size > 0) meta[UINT8_INPUTS] = [...cx.uint8Io.inputs].join(',');
+  if (cx.uint8Io.outputs.size > 0) meta[UINT8_OUTPUTS] = [...cx.uint8Io.outputs].join(',');
   if (model.producerName) meta.producer = `${model.producerName} ${model.producerVersion ?? ''}`.trim();
   return { name, tensors: cx.tensors, ops: cx.ops, inputs, outputs, meta };
 }

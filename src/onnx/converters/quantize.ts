@@ -31,6 +31,7 @@ export function quantizeLinear(cx: OnnxContext, n: NodeInfo): void {
     return;
   }
   const signed = toSignedQuant(quant, zpType);
+  if (zpType === 'uint8' && cx.isGraphInput(n.node.input[0])) cx.markUint8Io('inputs', n.node.input[0]);
   if (signed.quant.scale.length > 1) cx.unsupported(n, 'per-axis quantization of an activation is not supported (TFLite quantizes activations per tensor)');
   const out = cx.outputTensor(n, 0, [...v.onnxShape], v.nhwc, signed.dtype, { flatten: v.flatten, nonNegative: v.nonNegative }, toQuantization(signed.quant));
   cx.emit('QUANTIZE', [v.id], [out.id], {});
@@ -55,4 +56,5 @@ export function dequantizeLinear(cx: OnnxContext, n: NodeInfo): void {
   }
   const out = cx.outputTensor(n, 0, [...v.onnxShape], v.nhwc, 'float32', { flatten: v.flatten, nonNegative: v.nonNegative });
   cx.emit('DEQUANTIZE', [v.id], [out.id], {});
+  if (zpType === 'uint8' && cx.isGraphOutput(n.node.output[0])) cx.markUint8Io('outputs', n.node.output[0]);
 }
