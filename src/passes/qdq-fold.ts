@@ -48,6 +48,7 @@ import {
   uniqueConsumers,
 } from './graph-utils.js';
 import { removeIdentityOps } from './identity.js';
+import { FIXED_INT8_OUTPUT } from './qdq-fixed-range.js';
 import { uint8Boundaries } from './uint8-io.js';
 
 export interface QdqFoldOptions {
@@ -129,6 +130,9 @@ class QdqFolder {
     const outT = g.tensors[yq];
     if (!QUANT_DTYPES.has(outT.dtype) || !outT.quant || outT.quant.scale.length !== 1) return false;
     if (readers.some((r) => g.tensors[r.outputs[0]].dtype !== outT.dtype || !sameQuant(g.tensors[r.outputs[0]].quant, outT.quant))) return false;
+    // These int8 kernels assume their fixed output quantization without reading the scale.
+    const fixed = FIXED_INT8_OUTPUT[op.type];
+    if (fixed && outT.dtype === 'int8' && !sameQuant(outT.quant, fixed)) return false;
     const isLayer = LAYERS.has(op.type);
     const inputs: number[] = [];
     let biasSlot: { tensor: Tensor } | undefined;

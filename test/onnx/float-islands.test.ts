@@ -89,9 +89,14 @@ describe('QDQ float islands', () => {
   });
 
   it('a float op with no int8 form is named at code generation, with the pre-processing fix', async () => {
-    // int8 LOGISTIC needs the output scale 1/256; this one has 0.05, so the Sigmoid stays float.
-    const spec = islandModel([{ op: 'Sigmoid', inputs: ['xf'], outputs: ['t'] }], [], 't');
-    const path = join(work, 'sigmoid_island.onnx');
+    // BatchNormalization of a [N, C] tensor (after a dense layer's quantized output): tinyml lowers
+    // the per-channel affine op on NHWC feature maps only, so this one stays float.
+    const spec: ModelSpec = {
+      ...islandModel([{ op: 'BatchNormalization', inputs: ['xf', 'gamma', 'beta', 'mean', 'var'], outputs: ['bn'] }], bn.initializers!.slice(4), 'bn'),
+      inputs: [{ name: 'x', shape: [1, C] }],
+      outputs: [{ name: 'y', shape: [1, C] }],
+    };
+    const path = join(work, 'bn1d_island.onnx');
     writeFileSync(path, buildModel(spec));
     let err: unknown;
     try {
@@ -101,8 +106,9 @@ describe('QDQ float islands', () => {
     }
     expect(err).toBeInstanceOf(UnsupportedOpError);
     const msg = (err as Error).message;
-    expect(msg).toMatch(/1 float op between quantized tensors/);
-    expect(msg).toMatch(/LOGISTIC .*float32/);
+    expect(msg).toMatch(/2 float ops between quantized tensors/);
+    expect(msg).toMatch(/MUL .*float32/);
+    expect(msg).toMatch(/ADD .*float32/);
     expect(msg).toMatch(/quant_pre_process/);
   });
 });

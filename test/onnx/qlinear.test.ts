@@ -243,9 +243,24 @@ describe.each(['int8', 'uint8'] as const)('QOperator ops with %s activations', (
         { op, domain: 'com.microsoft', inputs: [...qIn('xq'), 'yq_scale', 'yq_zp'], outputs: ['yq'], attrs },
       ], { p, shape }, []);
       const want = quantizeRef(dq(xq, px).map(fn), p, t);
-      check({ spec, inputs: [{ q: xq, shape }], want, outShape: shape, t });
+      const ops = check({ spec, inputs: [{ q: xq, shape }], want, outShape: shape, t });
+      expect(ops.filter((o) => !o.startsWith('QUANTIZE'))).toEqual([op === 'QLinearSigmoid' ? 'LOGISTIC:int8' : 'LEAKY_RELU:int8']);
     });
   }
+
+  it('QLinearSigmoid with a calibrated output scale (not 1/256) → int8 LOGISTIC + requantization', () => {
+    const shape = [1, 4, 3, 3];
+    const xq = gridValues(36, 91, t);
+    // what ONNX Runtime calibrates for sigmoid outputs spanning about [0, 1]
+    const p = { scale: 1 / 255, zp: t === 'int8' ? -128 : 0 };
+    const spec = model(t, [{ name: 'x', shape, p: px }], [
+      { op: 'QLinearSigmoid', domain: 'com.microsoft', inputs: [...qIn('xq'), 'yq_scale', 'yq_zp'], outputs: ['yq'] },
+    ], { p, shape }, []);
+    const want = quantizeRef(dq(xq, px).map((v) => 1 / (1 + Math.exp(-v))), p, t);
+    const ops = check({ spec, inputs: [{ q: xq, shape }], want, outShape: shape, t });
+    const inner = t === 'uint8' ? ops.slice(1, -1) : ops;
+    expect(inner).toEqual(['LOGISTIC:int8', 'QUANTIZE:int8']);
+  });
 });
 
 describe('QOperator import errors', () => {
