@@ -23,6 +23,12 @@
  *
  * Shape-computing subgraphs on constants (Shape, Gather, Unsqueeze, Concat, Cast, arithmetic) are
  * evaluated at import time. Symbolic dimensions of graph inputs are taken as 1.
+ *
+ * This file is the driver: it reads the initializers and graph inputs, checks that every node has
+ * a converter (one error lists all that do not), and runs them in order. Each op's converter lives
+ * in converters/ and is found through the one table in converters/index.ts; ONNX Runtime's
+ * QOperator ops (converters/qlinear.ts) are imported as DequantizeLinear → float op →
+ * QuantizeLinear, so they reach the int8 IR through the same QDQ folding as QDQ models.
  */
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
