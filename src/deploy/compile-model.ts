@@ -46,11 +46,16 @@ export async function compileModel(modelPath: string, options: { target?: Target
   const hash = createHash('sha256').update(bytes).digest('hex');
   const graph = options.graph ?? (await loadModel(modelPath));
   const target = options.target ?? HOST_TARGET;
-  // Float ops between quantized tensors would only fail later, one at a time, in their kernels' C emission.
-  const islands = floatIslandError(graph);
-  if (islands) throw new UnsupportedOpError(islands);
   const prepared = prepareGraph(graph);
   const plan = planMemory(graph);
-  const generated = generateModelC(prepared, plan, { hash, target });
+  let generated: GeneratedModel;
+  try {
+    generated = generateModelC(prepared, plan, { hash, target });
+  } catch (e) {
+    // A float op between quantized tensors has no C kernel: name all of them, and the fix, at once.
+    const islands = e instanceof UnsupportedOpError ? floatIslandError(graph) : undefined;
+    if (islands) throw new UnsupportedOpError(islands);
+    throw e;
+  }
   return { modelPath, hash, graph, prepared, plan, generated, target };
 }
