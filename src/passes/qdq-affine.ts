@@ -15,6 +15,10 @@
  * instead of ORT's own 87.9%). A MUL/ADD straight after a convolution, with no quantization in
  * between, is folded into the convolution by `foldBatchNorm`.
  *
+ * Max pooling, ReLU, reshapes and zero padding between the affine op and the QUANTIZE (ONNX
+ * Runtime's QOperator format leaves DQ → BatchNorm → Relu → MaxPool → Q) commute with the
+ * quantization and run on the int8 result with the QUANTIZE's parameters, exactly.
+ *
  * `floatIslands` lists the float ops that remain between a DEQUANTIZE and a QUANTIZE after all
  * passes: they have no int8 kernel, so code generation cannot run them.
  */
@@ -27,6 +31,12 @@ import { affineOf } from './batchnorm-fold.js';
 import { addTensor, cloneGraph, compactGraph, consumersOf, makeOp, producersOf, uniqueConsumers } from './graph-utils.js';
 
 const INT32_MAX = 2147483647;
+
+/**
+ * Ops f with Q(f(y)) == f'(Q(y)) exactly, f' the op on int8 with the same quantization: quantizing
+ * is monotone (max pooling and ReLU commute with it; Q(0) is the zero point that RELU and PAD use).
+ */
+const COMMUTES_WITH_QUANTIZE = new Set(['MAX_POOL_2D', 'RELU', 'RELU6', 'RESHAPE', 'SQUEEZE', 'PAD']);
 
 /** The int8 per-tensor activation a float tensor is the DEQUANTIZE of. */
 function dqSource(g: Graph, producers: Map<number, Op>, id: number): number | undefined {
@@ -109,17 +119,47 @@ function lowerOne(g: Graph): boolean {
       last = readers[0];
       chain.push(last);
     }
-    const y = last.outputs[0];
-    if (g.outputs.includes(y)) continue;
-    const readers = uniqueConsumers(consumers, y);
-    if (readers.length !== 1 || readers[0].type !== 'QUANTIZE') continue;
-    const quantize = readers[0];
+    // Ops between the affine op and the QUANTIZE that commute with quantization run on int8 after it.
+    const tail: Op[] = [];
+    let end = last;
+    let quantize: Op | undefined;
+    for (;;) {
+      const out = end.outputs[0];
+      if (g.outputs.includes(out)) break;
+      const readers = uniqueConsumers(consumers, out);
+      if (readers.length !== 1) break;
+      const r = readers[0];
+      if (r.type === 'QUANTIZE') {
+        quantize = r;
+        break;
+      }
+      if (!COMMUTES_WITH_QUANTIZE.has(r.type) || r.inputs[0] !== out || r.outputs.length !== 1) break;
+      if (r.inputs.slice(1).some((i) => i >= 0 && !g.tensors[i].data)) break;
+      tail.push(r);
+      end = r;
+    }
+    if (!quantize) continue;
     const yq = quantize.outputs[0];
     const yt = g.tensors[yq];
     if (yt.dtype !== 'int8' || !yt.quant || yt.quant.scale.length !== 1) continue;
-    const dw = depthwiseFor(g, xq, yq, k, b, activationOf(last), g.tensors[y].name);
-    if (!dw || !runnable(g, dw)) continue;
+    const tensorsBefore = g.tensors.length;
+    const int8Like = (floatId: number): number =>
+      addTensor(g, { name: `${g.tensors[floatId].name}/quantized`, shape: g.tensors[floatId].shape, dtype: 'int8', quant: { ...yt.quant!, scale: [...yt.quant!.scale], zeroPoint: [...yt.quant!.zeroPoint] } });
+    const dwOut = tail.length ? int8Like(last.outputs[0]) : yq;
+    const dw = depthwiseFor(g, xq, dwOut, k, b, activationOf(last), g.tensors[last.outputs[0]].name);
+    let prev = dwOut;
+    const newTail = tail.map((op, i) => {
+      const out = i === tail.length - 1 ? yq : int8Like(op.outputs[0]);
+      const o = makeOp(op.type, [prev, ...op.inputs.slice(1)], [out], op.attrs as never);
+      prev = out;
+      return o;
+    });
+    if (!dw || ![dw, ...newTail].every((o) => runnable(g, o))) {
+      g.tensors.length = tensorsBefore;
+      continue;
+    }
     const at = g.ops.indexOf(first);
+    newTail.forEach((o, i) => (g.ops[g.ops.indexOf(tail[i])] = o));
     const drop = new Set<Op>([...chain, quantize]);
     g.ops = g.ops.filter((o) => !drop.has(o));
     g.ops.splice(Math.min(at, g.ops.length), 0, dw);

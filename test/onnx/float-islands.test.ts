@@ -13,7 +13,7 @@ import { UnsupportedOpError } from '../../src/errors.js';
 import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
 import { importOnnx } from '../../src/onnx/import.js';
 import { floatIslands, prepareForInference } from '../../src/passes/index.js';
-import { buildModel, randomValues, type ModelSpec, type NodeSpec, type TensorSpec } from './onnx-builder.js';
+import { buildModel, ints, randomValues, type ModelSpec, type NodeSpec, type TensorSpec } from './onnx-builder.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tinyml-islands-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -85,6 +85,38 @@ describe('QDQ float islands', () => {
       for (let i = 2; i < got.length; i += C) expect(got[i]).toBe(Math.round(0.9 / 0.05) + 2);
     }
     // off by one only where the float result sits on a rounding boundary
+    expect(equal / total).toBeGreaterThan(0.98);
+  });
+
+  it('DQ → BatchNormalization → Relu → MaxPool → Q (QOperator without pre-processing): the pool runs on the int8 result', () => {
+    const spec = islandModel(
+      [
+        { op: 'BatchNormalization', inputs: ['xf', 'gamma', 'beta', 'mean', 'var'], outputs: ['bn'] },
+        { op: 'Relu', inputs: ['bn'], outputs: ['r'] },
+        { op: 'MaxPool', inputs: ['r'], outputs: ['p'], attrs: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
+      ],
+      bn.initializers!.slice(4),
+      'p',
+    );
+    spec.outputs = [{ name: 'y', shape: [1, C, 2, 2] }];
+    const raw = importOnnx(buildModel(spec), 'bn_pool_island');
+    const g = prepareForInference(raw);
+    expect(g.ops.map((o) => `${o.type}:${g.tensors[o.outputs[0]].dtype}`)).toEqual(['DEPTHWISE_CONV_2D:int8', 'MAX_POOL_2D:int8']);
+    expect(g.ops[0].attrs).toMatchObject({ activation: 'RELU' });
+    const fRun = prepareGraph(prepareForInference(raw, { keepQdq: true }));
+    const qRun = prepareGraph(g);
+    let equal = 0;
+    let total = 0;
+    for (let seed = 1; seed <= 4; seed++) {
+      const xq = Int8Array.from(randomValues(100, seed + 10, -128, 128), (v) => Math.floor(v));
+      const want = Array.from(runGraph(fRun, [Float32Array.from(xq, (v) => 0.02 * (v + 3))])[0] as Float32Array, (v) => Math.round(v / 0.05) + 2);
+      const got = Array.from(runGraph(qRun, [xq])[0] as Int8Array);
+      got.forEach((v, i) => {
+        expect(Math.abs(v - want[i])).toBeLessThanOrEqual(1);
+        if (v === want[i]) equal++;
+        total++;
+      });
+    }
     expect(equal / total).toBeGreaterThan(0.98);
   });
 

@@ -18,7 +18,7 @@ describe('ONNX Runtime quantizer fixtures on the host', () => {
 
   it('there is one of each kind the tool makes', () => {
     const kinds = fixtures.map((f) => `${f.format}/${f.preprocessed ? 'pre' : 'raw'}/${f.activations}`).sort();
-    expect(kinds).toEqual(['QDQ/pre/int8', 'QDQ/pre/uint8', 'QDQ/raw/int8', 'QOperator/pre/int8', 'QOperator/pre/uint8']);
+    expect(kinds).toEqual(['QDQ/pre/int8', 'QDQ/pre/uint8', 'QDQ/raw/int8', 'QOperator/pre/int8', 'QOperator/pre/uint8', 'QOperator/raw/int8']);
   });
 
   for (const f of fixtures) {
