@@ -13,7 +13,7 @@ import { UnsupportedOpError } from '../../src/errors.js';
 import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
 import { importOnnx } from '../../src/onnx/import.js';
 import { floatIslands, prepareForInference } from '../../src/passes/index.js';
-import { buildModel, ints, randomValues, type ModelSpec, type NodeSpec, type TensorSpec } from './onnx-builder.js';
+import { buildModel, int, ints, randomValues, type ModelSpec, type NodeSpec, type TensorSpec } from './onnx-builder.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tinyml-islands-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -118,6 +118,36 @@ describe('QDQ float islands', () => {
       });
     }
     expect(equal / total).toBeGreaterThan(0.98);
+  });
+
+  it('Conv → BatchNormalization → Q with no quantization between them folds into the convolution', () => {
+    const wq = Array.from(randomValues(C * C, 5, -127, 128), (v) => Math.floor(v));
+    const spec = islandModel(
+      [
+        { op: 'DequantizeLinear', inputs: ['w', 'ws', 'wz'], outputs: ['wf'], attrs: { axis: int(0) } },
+        { op: 'Conv', inputs: ['xf', 'wf'], outputs: ['c'], attrs: { kernel_shape: ints([1, 1]) } },
+        { op: 'BatchNormalization', inputs: ['c', 'gamma', 'beta', 'mean', 'var'], outputs: ['bn'] },
+      ],
+      [
+        { name: 'w', dims: [C, C, 1, 1], type: 3, values: wq },
+        { name: 'ws', dims: [C], values: [0.01, 0.02, 0.015, 0.005] },
+        { name: 'wz', dims: [C], type: 3, values: [0, 0, 0, 0] },
+        ...bn.initializers!.slice(4),
+      ],
+      'bn',
+    );
+    const raw = importOnnx(buildModel(spec), 'conv_bn');
+    const g = prepareForInference(raw);
+    // the BatchNorm's factor is in the weight scales, its offset in the bias: one int8 layer
+    expect(g.ops.map((o) => `${o.type}:${g.tensors[o.outputs[0]].dtype}`)).toEqual(['CONV_2D:int8']);
+    const fRun = prepareGraph(prepareForInference(raw, { keepQdq: true }));
+    const qRun = prepareGraph(g);
+    for (let seed = 1; seed <= 3; seed++) {
+      const xq = Int8Array.from(randomValues(100, seed + 20, -128, 128), (v) => Math.floor(v));
+      const want = Array.from(runGraph(fRun, [Float32Array.from(xq, (v) => 0.02 * (v + 3))])[0] as Float32Array, (v) => Math.round(v / 0.05) + 2);
+      const got = Array.from(runGraph(qRun, [xq])[0] as Int8Array);
+      got.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThanOrEqual(1));
+    }
   });
 
   it('a float op with no int8 form is named at code generation, with the pre-processing fix', async () => {
