@@ -12,6 +12,7 @@ import { FASHION_TEST } from '../helpers/tools.js';
 import { ortFixtures } from './ort-fixtures.js';
 
 const fixtures = ortFixtures();
+const byName = (name: string) => fixtures.find((f) => f.name === name)!;
 
 describe('ONNX Runtime quantizer fixtures on the host', () => {
   beforeAll(() => requireFashionMnist([FASHION_TEST]));
@@ -19,6 +20,23 @@ describe('ONNX Runtime quantizer fixtures on the host', () => {
   it('there is one of each kind the tool makes', () => {
     const kinds = fixtures.map((f) => `${f.format}/${f.preprocessed ? 'pre' : 'raw'}/${f.activations}`).sort();
     expect(kinds).toEqual(['QDQ/pre/int8', 'QDQ/pre/uint8', 'QDQ/raw/int8', 'QOperator/pre/int8', 'QOperator/pre/uint8', 'QOperator/raw/int8']);
+  });
+
+  it('QOperator and QDQ files from the same calibration become the same int8 graph', async () => {
+    for (const act of ['s8', 'u8']) {
+      const [qdq, qop] = await Promise.all([loadOnnxModel(byName(`qdq_${act}_pre`).path), loadOnnxModel(byName(`qop_${act}_pre`).path)]);
+      expect(qop.ops.map((o) => o.type)).toEqual(qdq.ops.map((o) => o.type));
+      qdq.ops.forEach((op, k) => {
+        const other = qop.ops[k];
+        expect(other.attrs).toEqual(op.attrs);
+        op.inputs.forEach((id, j) => {
+          const [a, b] = [qdq.tensors[id], qop.tensors[other.inputs[j]]];
+          expect([b.dtype, b.shape, b.quant?.zeroPoint]).toEqual([a.dtype, a.shape, a.quant?.zeroPoint]);
+          expect(b.quant?.scale.map(Math.fround)).toEqual(a.quant?.scale.map(Math.fround));
+          if (a.data) expect(Array.from(b.data as Int8Array), `${op.type} #${k} input ${j}`).toEqual(Array.from(a.data as Int8Array));
+        });
+      });
+    }
   });
 
   for (const f of fixtures) {
