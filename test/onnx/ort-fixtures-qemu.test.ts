@@ -32,7 +32,7 @@ describe('ONNX Runtime quantizer fixtures on qemu-m4', () => {
       const graph = built.compiled.graph;
       const prepared = prepareGraph(graph);
       const ds = await openDataset({ data: FASHION_TEST });
-      const pre = makePreprocessor({ scale: 1, scaleDivisor: 255 }, graph.tensors[graph.inputs[0]], ds.sampleShape);
+      const pre = makePreprocessor({ scale: 1, scaleDivisor: 255 }, graph.tensors[graph.inputs[0]], ds);
       const session = await openTargetSession(built.board, built.build.elf!, { timeoutMs: 30_000 });
       try {
         for (let i = 0; i < 4; i++) {

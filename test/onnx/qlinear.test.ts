@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { UnsupportedOpError } from '../../src/errors.js';
 import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
 import type { Graph, TensorData } from '../../src/ir/types.js';
-import { validateGraph } from '../../src/ir/validate.js';
+import { validateGraph } from '../../src/passes/validate.js';
 import { importOnnx } from '../../src/onnx/import.js';
 import { prepareForInference } from '../../src/passes/index.js';
 import { arr, buildModel, float, int, ints, randomValues, refConv, refGemm, type ModelSpec, type NodeSpec, type TensorSpec } from './onnx-builder.js';
