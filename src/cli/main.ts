@@ -15,6 +15,8 @@ import type { ProfileCommandOptions } from './commands/profile.js';
 import { profileCommand } from './commands/profile.js';
 import type { QuantizeCommandOptions } from './commands/quantize.js';
 import { quantizeCommand } from './commands/quantize.js';
+import type { ReportCommandOptions } from './commands/report.js';
+import { reportCommand } from './commands/report.js';
 import { inspectCommand } from './commands/inspect.js';
 import type { BuildCommandOptions } from './commands/build.js';
 import type { DeployOptions } from './commands/deploy.js';
@@ -176,6 +178,29 @@ function buildProgram(io: CliIO): Command {
     .addHelpText('after', FEED_RULE_HELP)
     .action(async (model: string, opts: QuantizeCommandOptions) => {
       await quantizeCommand(model, opts, io);
+    });
+
+  program
+    .command('report')
+    .description('one self-contained HTML page: per-layer latency, arena timeline, weight histograms, SQNR, flash/RAM breakdown')
+    .argument('<model>', 'model file (.tflite or .onnx)')
+    .requiredOption('--board <name>', `board: ${boardNames()}, or host (no latency, no section sizes)`)
+    .requiredOption('--html <file>', 'the page to write (.html)')
+    .option('--calib <file>', 'float model: quantize it on these samples first and report SQNR (see "Data types")')
+    .option('--calib-key <name>', 'array name inside an .npz')
+    .option('--calib-limit <n>', 'calibrate on the first N samples (default 300)')
+    .option('--scale <s>', 'multiply raw values, e.g. 1/255')
+    .option('--mean <m>', 'subtract: scalar or per channel')
+    .option('--std <s>', 'divide: scalar or per channel')
+    .option('--out <dir>', 'firmware project directory (default tinyml-out/<model>-<board>-report)')
+    .option('--force', 'overwrite --html if it exists (and a project directory with files tinyml did not write)')
+    .option('--port <path>', "serial port of a physical board's link (its UART)")
+    .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
+    .option('--no-flash', 'the board already runs this firmware: do not flash it')
+    .option('--seed <n>', 'seed of the profiled random input', '1')
+    .addHelpText('after', FEED_RULE_HELP)
+    .action(async (model: string, opts: ReportCommandOptions) => {
+      await reportCommand(model, opts, io);
     });
 
   return program;

@@ -20,7 +20,7 @@ import { InputError } from '../../errors.js';
 import { checkOutputFiles } from '../../io/output-file.js';
 import type { Graph } from '../../ir/types.js';
 import { loadOnnxModel } from '../../onnx/index.js';
-import { formatReport, quantizeGraph, reportJson, type QuantizationReport, type QuantizeOptions } from '../../quantize/index.js';
+import { formatReport, quantizeGraph, reportJson, type CalibrationSample, type QuantizationReport, type QuantizeOptions } from '../../quantize/index.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../../quantize/ranges.js';
 import { importTfliteFile } from '../../tflite/import.js';
 import { writeTfliteFile } from '../../tflite-writer/index.js';
@@ -117,7 +117,7 @@ function parseInt16(v: boolean | string | undefined): QuantizeOptions['int16'] {
   return items.map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
-function positiveInt(v: string | number | undefined, what: string, fallback: number): number {
+export function positiveInt(v: string | number | undefined, what: string, fallback: number): number {
   if (v === undefined) return fallback;
   const n = typeof v === 'number' ? v : Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InputError(`${what} must be a positive integer, got '${v}'`);
@@ -126,6 +126,36 @@ function positiveInt(v: string | number | undefined, what: string, fallback: num
 
 export function defaultOutPath(modelPath: string): string {
   return join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.int8.tflite`);
+}
+
+/**
+ * The first `limit` samples of --calib, preprocessed for `graph`'s single input like `tinyml eval`
+ * does it (shared by quantize and report).
+ */
+export async function readCalibrationSamples(
+  graph: Graph,
+  opts: Pick<QuantizeCommandOptions, 'calib' | 'calibKey'>,
+  limit: number,
+  pre: ReturnType<typeof parsePreprocessOptions>,
+): Promise<CalibrationSample[]> {
+  if (graph.inputs.length !== 1) {
+    throw new InputError(`${graph.name} has ${graph.inputs.length} inputs; tinyml quantize calibrates single-input models from a data file`);
+  }
+  const input = graph.tensors[graph.inputs[0]];
+  const arr = await readCalibrationArray(opts.calib, opts.calibKey);
+  const sampleShape = arr.shape.slice(1);
+  const preprocess = makePreprocessor(pre, input, { sampleShape, dtype: arr.dtype, source: opts.calib });
+  const count = Math.min(limit, arr.shape[0]);
+  const size = sampleShape.reduce((a, b) => a * b, 1);
+  const samples: CalibrationSample[] = [];
+  for (let i = 0; i < count; i++) {
+    const raw = new Float32Array(size);
+    if (arr.data instanceof BigInt64Array) for (let k = 0; k < size; k++) raw[k] = Number(arr.data[i * size + k]);
+    else if (ArrayBuffer.isView(arr.data)) raw.set((arr.data as Float32Array).subarray(i * size, (i + 1) * size));
+    else for (let k = 0; k < size; k++) raw[k] = numAt(arr, i * size + k);
+    samples.push([preprocess(raw)]);
+  }
+  return samples;
 }
 
 export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOptions, io: CliIO): Promise<QuantizeCommandResult> {
@@ -144,23 +174,7 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
   await checkOutputFiles([{ path: outPath, option: '--out' }], [modelPath, opts.calib], opts.force ?? false);
 
   const graph = await loadFloatModel(modelPath);
-  if (graph.inputs.length !== 1) {
-    throw new InputError(`${graph.name} has ${graph.inputs.length} inputs; tinyml quantize calibrates single-input models from a data file`);
-  }
-  const input = graph.tensors[graph.inputs[0]];
-  const arr = await readCalibrationArray(opts.calib, opts.calibKey);
-  const sampleShape = arr.shape.slice(1);
-  const preprocess = makePreprocessor(pre, input, { sampleShape, dtype: arr.dtype, source: opts.calib });
-  const count = Math.min(limit, arr.shape[0]);
-  const size = sampleShape.reduce((a, b) => a * b, 1);
-  const samples = [];
-  for (let i = 0; i < count; i++) {
-    const raw = new Float32Array(size);
-    if (arr.data instanceof BigInt64Array) for (let k = 0; k < size; k++) raw[k] = Number(arr.data[i * size + k]);
-    else if (ArrayBuffer.isView(arr.data)) raw.set((arr.data as Float32Array).subarray(i * size, (i + 1) * size));
-    else for (let k = 0; k < size; k++) raw[k] = numAt(arr, i * size + k);
-    samples.push([preprocess(raw)]);
-  }
+  const samples = await readCalibrationSamples(graph, opts, limit, pre);
 
   const { graph: q, report } = quantizeGraph(graph, samples, {
     perChannel: !opts.perTensor,
