@@ -5,3 +5,4 @@
 export { renderReportHtml, type ReportData } from './html.js';
 export { latencyPlot, memoryPlot, sizeSegments, sizesPlot, sqnrPlot, weightPlot, type MemorySizes, type Segment } from './plots.js';
 export { dequantizeWeights, histogram, weightHistograms, type Histogram, type LayerWeights } from './weights.js';
+export { mapSectionBytes } from './link-map.js';

@@ -164,7 +164,7 @@ export interface MemorySizes {
   sections?: SectionSizes;
   flashSize?: number;
   ramSize?: number;
-  /** Bytes of constant tensors the generated model puts in flash (weights, biases, tables). */
+  /** Bytes of the model's constants in flash (weights, biases, requantization tables). */
   constantBytes: number;
   arenaBytes: number;
 }

@@ -9,8 +9,8 @@
  * report is about the int8 model, with the float weights beside the int8 ones and the
  * quantizer's SQNR. `--board host` reports what needs no board: no latency, no section sizes.
  */
-import { readFileSync } from 'node:fs';
-import { basename, extname, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { buildModelFirmware } from '../../deploy/firmware.js';
 import { compileModel } from '../../deploy/compile-model.js';
 import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
@@ -21,7 +21,7 @@ import type { Graph } from '../../ir/types.js';
 import { loadModel } from '../../model-file/load-model.js';
 import { profileOnTarget, type ProfileReport } from '../../profile/profile.js';
 import { quantizeGraph, type QuantizationReport } from '../../quantize/index.js';
-import { renderReportHtml, weightHistograms, type MemorySizes, type ReportData } from '../../report/index.js';
+import { mapSectionBytes, renderReportHtml, weightHistograms, type MemorySizes, type ReportData } from '../../report/index.js';
 import type { CliIO } from '../io.js';
 import { positiveInt, readCalibrationSamples } from './quantize.js';
 
@@ -123,14 +123,19 @@ export async function reportCommand(modelPath: string, opts: ReportCommandOption
     }
     plan = compiled.plan;
     prepared = compiled.prepared.graph;
+    // The model's constants as linked (DSP kernels pre-expand weights and add tables), from the map.
+    const mapFile = join(dirname(build.elf), 'firmware.map');
+    const linked = existsSync(mapFile) ? mapSectionBytes(readFileSync(mapFile, 'utf8'), '.rodata', 'model/model.o') : undefined;
     sizes = {
       sections: build.sections,
       flashSize: build.flashSize,
       ramSize: build.ramSize,
-      constantBytes: compiled.generated.constantBytes,
+      constantBytes: linked ?? compiled.generated.constantBytes,
       arenaBytes: compiled.plan.arenaBytes,
     };
-    notes.sizes = `Sections of the profiling build (${build.opt}): its per-layer timer hooks add a little code to .text.`;
+    notes.sizes =
+      `Sections of the profiling build (${build.opt}): its per-layer timer hooks add a little code to .text.` +
+      (linked === undefined ? ` No linker map at ${mapFile}: the weights are the graph's constant bytes, before any kernel-specific layout.` : ' Weights and constants: the model\'s .rodata in the linker map (kernel layouts such as pre-expanded int16 weights included).');
   }
 
   const data: ReportData = {
