@@ -123,7 +123,7 @@ export function renderReportHtml(d: ReportData): string {
       'sizes',
       'Flash and RAM',
       d.sizes.sections
-        ? 'Flash: code, the model\'s weights and constants, other read-only data and the initial values of .data; RAM: the arena, other .bss, .data and the stack reserve, as the linked firmware\'s sections give them, against the board\'s capacity.'
+        ? 'Flash: code, the model\'s weights and constants, other read-only data and the initial values of .data; RAM: the arena, other .bss, .data and the stack reserve, as the linked firmware\'s sections give them, with the share of the board\'s capacity as a thin gauge underneath.'
         : 'The model\'s constants (flash) and arena (RAM).',
       sizesPlot(d.sizes),
       n.sizes ?? (d.sizes.sections ? undefined : 'Only the model\'s own bytes: code, stack and the rest of the firmware need a board build.'),

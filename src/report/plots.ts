@@ -206,12 +206,16 @@ export function sizeSegments(s: MemorySizes): Segment[] {
   return segs.filter((g) => g.bytes > 0);
 }
 
-/** Two stacked bars (flash, RAM), each against the board's capacity when known. */
+/**
+ * Two stacked bars (flash, RAM), each the full width of what is used, so small segments stay
+ * visible on a board with megabytes to spare; the board's capacity is a thin gauge underneath and
+ * the percentage in the label.
+ */
 export function sizesPlot(s: MemorySizes): string {
   const segs = sizeSegments(s);
   const left = 60;
   const w = 680;
-  const barH = 34;
+  const barH = 30;
   const body: string[] = [];
   const regions: Array<{ region: 'flash' | 'ram'; capacity?: number }> = [
     { region: 'flash', capacity: s.flashSize },
@@ -221,19 +225,26 @@ export function sizesPlot(s: MemorySizes): string {
   for (const { region, capacity } of regions) {
     const mine = segs.filter((g) => g.region === region);
     const used = mine.reduce((a, g) => a + g.bytes, 0);
-    const full = Math.max(1, capacity ?? used);
-    const scale = w / Math.max(full, used);
-    body.push(text(left - 8, y + barH / 2 + 4, region === 'flash' ? 'flash' : 'RAM', 'class="label" text-anchor="end"'));
-    if (capacity !== undefined) body.push(rect({ cls: 'capacity', x: left, y, w: capacity * scale, h: barH, fill: '#eeeeee', title: `the board's ${region === 'flash' ? 'flash' : 'RAM'}: ${fmtNum(capacity)} bytes` }));
+    const scale = w / Math.max(1, used);
+    const name = region === 'flash' ? 'flash' : 'RAM';
+    body.push(text(left - 8, y + barH / 2 + 4, name, 'class="label" text-anchor="end"'));
     let x = left;
     mine.forEach((g, i) => {
-      body.push(rect({ cls: `seg ${region}`, x, y, w: g.bytes * scale, h: barH, fill: colour(i), title: `${g.label}: ${fmtNum(g.bytes)} bytes (${fmtBytes(g.bytes)})` }));
+      body.push(rect({ cls: `seg ${region}`, x, y, w: g.bytes * scale, h: barH, fill: colour(i), title: `${g.label}: ${fmtNum(g.bytes)} bytes (${fmtBytes(g.bytes)}, ${((g.bytes / Math.max(1, used)) * 100).toFixed(1)}% of the ${name} used)` }));
       x += g.bytes * scale;
     });
+    let below = y + barH;
+    if (capacity !== undefined && capacity > 0) {
+      body.push(
+        rect({ cls: 'capacity', x: left, y: below + 3, w, h: 5, fill: '#eeeeee', title: `the board's ${name}: ${fmtNum(capacity)} bytes` }),
+        rect({ cls: 'capacity-used', x: left, y: below + 3, w: Math.min(1, used / capacity) * w, h: 5, fill: '#555555', title: `${fmtNum(used)} of ${fmtNum(capacity)} bytes used` }),
+      );
+      below += 8;
+    }
     const legend = mine.map((g, i) => `<tspan fill="${colour(i)}">■</tspan> ${esc(g.label)} ${esc(fmtBytes(g.bytes))}`).join('   ');
-    body.push(`<text class="legend" x="${left}" y="${y + barH + 15}">${legend}</text>`);
-    body.push(text(left + w, y - 2, `${fmtBytes(used)}${capacity !== undefined ? ` of ${fmtBytes(capacity)} (${((used / capacity) * 100).toFixed(1)}%)` : ''}`, 'class="value" text-anchor="end"'));
-    y += barH + 40;
+    body.push(`<text class="legend" x="${left}" y="${below + 15}">${legend}</text>`);
+    body.push(text(left + w, y - 4, `${fmtBytes(used)}${capacity !== undefined ? ` of ${fmtBytes(capacity)} (${((used / capacity) * 100).toFixed(1)}%)` : ''}`, 'class="value" text-anchor="end"'));
+    y = below + 44;
   }
-  return svg('sizes', left + w + 20, y, 'flash and RAM breakdown', body);
+  return svg('sizes', left + w + 20, y - 14, 'flash and RAM breakdown', body);
 }

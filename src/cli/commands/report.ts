@@ -11,6 +11,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { loadBoard } from '../../build/board.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';
 import { compileModel } from '../../deploy/compile-model.js';
 import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
@@ -71,6 +72,9 @@ export async function reportCommand(modelPath: string, opts: ReportCommandOption
   }
   const limit = positiveInt(opts.calibLimit, '--calib-limit', 300);
   const pre = parsePreprocessOptions(opts);
+  if (opts.board !== 'host') loadBoard(opts.board); // an unknown board fails now, listing the known ones
+  // Before the build and the run, not after: a page with nowhere to go is an input error.
+  if (!existsSync(dirname(html))) throw new InputError(`cannot write --html ${opts.html}: its folder ${dirname(html)} does not exist`);
   await checkOutputFiles([{ path: html, option: '--html' }], [modelPath, ...(opts.calib ? [opts.calib] : [])], force);
 
   const graph = await loadModel(modelPath);
