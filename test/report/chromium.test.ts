@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../fixtures/stub-model/index.js';
-import { openInChromium } from '../helpers/chromium.js';
+import { openInChromium, requireChromium } from '../helpers/chromium.js';
 
 const temp = makeTempDir('tinyml-chromium-check-');
 afterAll(() => temp.cleanup());
@@ -40,4 +40,10 @@ describe('openInChromium', () => {
       await page.close();
     }
   }, 30_000);
+});
+
+describe('requireChromium', () => {
+  it('fails with the apt-get line when chromium is not on PATH', () => {
+    expect(() => requireChromium({ PATH: temp.dir })).toThrow(/this test needs chromium, which is missing: .*apt-get install chromium/);
+  });
 });
