@@ -49,6 +49,15 @@ interface Message {
   sessionId?: string;
 }
 
+/** The fields of the DevTools events this helper reads (Runtime, Log and Network domains). */
+interface EventParams {
+  type?: string;
+  args?: Array<{ value?: unknown; description?: string }>;
+  exceptionDetails?: { text?: string; exception?: { description?: string } };
+  entry?: { level?: string; source?: string; text?: string; url?: string };
+  request?: { url?: string };
+}
+
 /** Opens `file` in headless Chromium and waits for its load event. */
 export async function openInChromium(file: string, timeoutMs = 30_000): Promise<OpenPage> {
   const exe = requireChromium();
@@ -135,12 +144,12 @@ export async function openInChromium(file: string, timeoutMs = 30_000): Promise<
       const { sessionId } = (await send('Target.attachToTarget', { targetId, flatten: true })) as { sessionId: string };
       listeners.push((m) => {
         if (m.sessionId !== sessionId || !m.params) return;
-        const p = m.params as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const p = m.params as EventParams;
         if (m.method === 'Runtime.consoleAPICalled' && (p.type === 'error' || p.type === 'assert')) {
-          problems.consoleErrors.push((p.args as Array<{ value?: unknown; description?: string }>).map((a) => String(a.value ?? a.description)).join(' '));
+          problems.consoleErrors.push((p.args ?? []).map((a) => String(a.value ?? a.description)).join(' '));
         } else if (m.method === 'Runtime.exceptionThrown') {
           problems.exceptions.push(String(p.exceptionDetails?.exception?.description ?? p.exceptionDetails?.text));
-        } else if (m.method === 'Log.entryAdded' && p.entry?.level === 'error') {
+        } else if (m.method === 'Log.entryAdded' && p.entry && p.entry.level === 'error') {
           problems.logErrors.push(`${p.entry.source}: ${p.entry.text} ${p.entry.url ?? ''}`);
         } else if (m.method === 'Network.requestWillBeSent') {
           const u = String(p.request?.url);

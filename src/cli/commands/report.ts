@@ -88,8 +88,11 @@ export async function reportCommand(modelPath: string, opts: ReportCommandOption
     ({ graph: quantized, report: quantization } = quantizeGraph(graph, samples, { onProgress: (m) => io.err(m) }));
   }
   const runs = quantized ?? graph;
-  const weights = weightHistograms(graph, quantized);
   const notes: ReportData['notes'] = {};
+  if (quantization && quantization.insertedQuantizeOps > 0) {
+    notes.weights = `Layer numbers here and under SQNR are the float model's ops; the quantized model adds ${quantization.insertedQuantizeOps} QUANTIZE op(s) at precision boundaries, so its numbers (latency, memory plan) differ after the first of them.`;
+  }
+  const weights = weightHistograms(graph, quantized);
   if (!quantization) {
     notes.sqnr = isFloatModel(graph)
       ? 'No SQNR: give --calib (calibration samples) to quantize this float model and compare each layer with its float form.'
