@@ -11,18 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
-import { whichSync } from '../../src/build/toolchain.js';
-import { TestToolMissingError } from './tools.js';
+import { requireChromium } from './tools.js';
 
-/** Debian's chromium; the test fails with the install line when it is missing. */
-export function requireChromium(env: NodeJS.ProcessEnv = process.env): string {
-  const p = whichSync(env.TINYML_CHROMIUM ?? 'chromium', env);
-  if (!p) {
-    const sudo = typeof process.getuid === 'function' && process.getuid() === 0 ? '' : 'sudo ';
-    throw new TestToolMissingError('chromium', `chromium was not found on PATH; install it with: ${sudo}apt-get install chromium`);
-  }
-  return p;
-}
+export { requireChromium };
 
 export interface PageProblems {
   consoleErrors: string[];
