@@ -1,5 +1,5 @@
 /**
- * The installed command in a shell pipeline: a reader that closes early (`| head -1`) must not
+ * The installed command in a shell pipeline: a reader that closes early (`| head -1`, or `| true` that reads nothing) must not
  * make tinyml die with an EPIPE stack trace.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ describe('tinyml in a pipeline', () => {
     const bin = join(projectRoot(), 'bin', 'tinyml.js');
     const model = sharedPath('models', 'mlperf-tiny', 'vww_96_int8.tflite');
     // pipefail: the pipeline's status includes tinyml's own.
-    const r = spawnSync('bash', ['-c', `set -o pipefail; node '${bin}' inspect '${model}' | head -c 10 >/dev/null`], { encoding: 'utf8' });
+    const r = spawnSync('bash', ['-c', `set -o pipefail; node '${bin}' inspect '${model}' | true`], { encoding: 'utf8' });
     expect(r.stderr).not.toMatch(/EPIPE|Unhandled|at /);
     expect(r.status).toBe(0);
   });
