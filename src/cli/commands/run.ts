@@ -6,14 +6,13 @@
  */
 import { InputError } from '../../errors.js';
 import { prepareGraph, runGraph } from '../../interp/interpreter.js';
-import { tensorDataFromBytes } from '../../ir/types.js';
 import type { Tensor, TensorData } from '../../ir/types.js';
 import { checkOutputFormat, encodeTensorFile, formatTensor, readTensorFile } from '../../data/tensor-file.js';
 import { checkOutputFiles, writeOutputFile, type OutputFile } from '../../io/output-file.js';
-import { ticksToUnits, unitsToMs } from '../../build/board.js';
-import { buildModelFirmware } from '../../deploy/firmware.js';
-import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
-import { inferOnce } from '../../deploy/verify.js';
+import { build } from '../../api/build.js';
+import { modelOf } from '../../api/model.js';
+import { startSession } from '../../api/session.js';
+import { sessionOptionsFromCli } from '../../deploy/target-session.js';
 import type { CliIO } from '../io.js';
 import { num } from '../../text/table.js';
 import { loadModel } from '../../model-file/load-model.js';
@@ -78,14 +77,13 @@ export async function runCommand(modelPath: string, opts: RunOptions, io: CliIO)
   let latency: RunLatency | undefined;
   if (onHost) outputs = runGraph(prepareGraph(graph), inputs);
   else {
-    const built = await buildModelFirmware(modelPath, { board: opts.board!, graph, ...(opts.out ? { outDir: opts.out } : {}), force: opts.force ?? false });
-    const board = built.board;
-    const session = await openTargetSession(board, built.build.elf, sessionOptionsFromCli(opts, (l) => io.err(l)));
+    const built = await build(modelOf(modelPath, graph), { board: opts.board!, ...(opts.out ? { out: opts.out } : {}), force: opts.force ?? false });
+    const board = built.firmware.board;
+    const session = await startSession(built, sessionOptionsFromCli(opts, (l) => io.err(l)));
     try {
-      const r = await inferOnce(session.client, inputs.map((d) => new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
-      outputs = r.outputs.map((bytes, k) => tensorDataFromBytes(outputTensors[k].dtype, bytes));
-      const units = Math.round(ticksToUnits(board, r.ticks));
-      latency = { unit: board.timer.latencyUnit, value: units, ms: unitsToMs(board, units), clockHz: board.clockHz };
+      const r = await session.invoke(inputs);
+      outputs = r.outputs;
+      latency = { unit: r.latency.unit, value: r.latency.value, ms: r.latency.ms, clockHz: board.clockHz };
     } finally {
       await session.close();
     }
