@@ -114,7 +114,7 @@ function checkTyped(specs: readonly TensorSpec[], inputs: readonly TensorData[],
   return inputs.map((data, k) => {
     const s = specs[k];
     if (!ArrayBuffer.isView(data) || data.length !== s.length || data.byteLength !== s.length * DTYPE_BYTES[s.dtype]) {
-      const got = ArrayBuffer.isView(data) ? `a ${data.constructor.name} of ${data.length}` : typeof data;
+      const got = ArrayBuffer.isView(data) ? `${data.constructor.name}(${data.length})` : typeof data;
       throw new InputError(`input ${k} '${s.name}' of ${model} must be ${s.length} ${s.dtype} elements [${s.shape.join('x')}], got ${got}`);
     }
     return tensorDataBytes(data);
