@@ -36,7 +36,7 @@ function sessionRunner(session: Session): Runner {
     latencyUnit: session.board.timer.latencyUnit,
     async run(inputs: TensorData[]) {
       const r = await session.invoke(inputs);
-      last = r.latency.value;
+      last = r.latency.perInference;
       return r.outputs;
     },
     lastLatency: () => last,

@@ -34,7 +34,8 @@ export type DeployOptions = BuildOptions & ConnectOptions;
 export interface Latency {
   /** The board's unit: 'instructions' under QEMU, 'cycles' on hardware. */
   unit: string;
-  value: number;
+  /** This inference, in `unit` (the name deploy's median uses too). */
+  perInference: number;
   /** At the board's clock. */
   ms: number;
 }
@@ -144,7 +145,7 @@ function sessionOn(built: BuildOutput, target: TargetSession): Session {
       const value = Math.round(ticksToUnits(board, r.ticks));
       return {
         outputs: r.outputs.map((b, k) => tensorDataFromBytes(model.outputs[k].dtype, b)),
-        latency: { unit: board.timer.latencyUnit, value, ms: unitsToMs(board, value) },
+        latency: { unit: board.timer.latencyUnit, perInference: value, ms: unitsToMs(board, value) },
       };
     },
     run,

@@ -95,7 +95,7 @@ describe('npm pack', () => {
     expect(r.out).toEqual(golden);
     expect(r.direct).toEqual(golden);
     expect(r.latency.unit).toBe('instructions');
-    expect(r.latency.value).toBeGreaterThan(0);
+    expect(r.latency.perInference).toBeGreaterThan(0);
     // Softmax output: the dequantized probabilities add up to about 1.
     expect(r.sum).toBeGreaterThan(0.9);
     expect(r.sum).toBeLessThan(1.1);

@@ -34,7 +34,8 @@ export interface RunOptions {
 /** A board run's latency: the INVOKE's timer reading in the board's unit, and in ms at its clock. */
 export interface RunLatency {
   unit: string;
-  value: number;
+  /** The field name deploy's latency uses too. */
+  perInference: number;
   ms: number;
   clockHz: number;
 }
@@ -83,7 +84,7 @@ export async function runCommand(modelPath: string, opts: RunOptions, io: CliIO)
     try {
       const r = await session.invoke(inputs);
       outputs = r.outputs;
-      latency = { unit: r.latency.unit, value: r.latency.value, ms: r.latency.ms, clockHz: board.clockHz };
+      latency = { unit: r.latency.unit, perInference: r.latency.perInference, ms: r.latency.ms, clockHz: board.clockHz };
     } finally {
       await session.close();
     }
@@ -102,6 +103,6 @@ export async function runCommand(modelPath: string, opts: RunOptions, io: CliIO)
     };
     io.out(JSON.stringify(report, null, 2));
   } else if (latency) {
-    io.out(`latency: ${num(latency.value)} ${latency.unit} (${latency.ms.toFixed(3)} ms at ${num(latency.clockHz / 1e6)} MHz${latency.unit === 'instructions' ? ', one instruction per cycle' : ''})`);
+    io.out(`latency: ${num(latency.perInference)} ${latency.unit} (${latency.ms.toFixed(3)} ms at ${num(latency.clockHz / 1e6)} MHz${latency.unit === 'instructions' ? ', one instruction per cycle' : ''})`);
   }
 }
