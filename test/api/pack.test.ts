@@ -14,11 +14,15 @@ import { requireArmToolchain, requireQemu } from '../helpers/tools.js';
 
 const CONSUMER = `import { readFileSync } from 'node:fs';
 import { deploy, loadModel, InputError, type Session } from 'tinyml';
+import type { TargetOptions } from 'tinyml/testing';
 import { connect, dequantizeOutput, inputOf, MODEL, OUTPUTS } from './fw/client/kws_ref_model.js';
+
+// tinyml/testing's types resolve without vitest installed (its runtime needs vitest).
+const hil: TargetOptions = { board: 'qemu-m4', setupTimeoutMs: 60_000 };
 
 const [modelPath, goldenIn] = process.argv.slice(2);
 const model = await loadModel(modelPath);
-const session: Session = await deploy(model, { board: 'qemu-m4', out: 'fw' });
+const session: Session = await deploy(model, { board: hil.board!, out: 'fw' });
 try {
   const client = connect(session);
   const x = inputOf(new Int8Array(Uint8Array.from(readFileSync(goldenIn)).buffer));

@@ -4,12 +4,12 @@
  * time a wrong size is a ClientSizeError while a right one reaches the link byte for byte.
  */
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { Project, ts } from 'ts-morph';
 import { describe, expect, it } from 'vitest';
 import { generateClient } from '../../src/client-gen/generate-client.js';
 import { loadModel } from '../../src/model-file/load-model.js';
-import { sharedModels, sharedPath } from '../helpers/shared.js';
+import { projectRoot, sharedModels, sharedPath } from '../helpers/shared.js';
 
 /** A strict project in memory (TypeScript's own lib files), the way a user's tsconfig would check it. */
 function project(): Project {
@@ -71,6 +71,28 @@ describe('generated model client', () => {
     }
     expect(diagnostics(p)).toEqual([]);
   }, 120_000);
+
+  it('types several inputs and outputs as fixed tuples (int16 / int32 fixtures)', async () => {
+    const p = project();
+    const fixtures = join(projectRoot(), 'test/fixtures/int16');
+    for (const f of ['quantize_int16_int32.tflite', 'transpose_conv_shape_input.tflite']) {
+      const c = generateClient(await loadModel(join(fixtures, f)));
+      p.createSourceFile(`/m/${c.fileName}`, c.text);
+    }
+    p.createSourceFile(
+      '/m/use.ts',
+      [
+        "import * as a from './quantize_int16_int32.js';",
+        "import * as b from './transpose_conv_shape_input.js';",
+        'declare const link: a.Link;',
+        'export const outs: Promise<a.Outputs> = a.connect(link).invoke(a.inputOf(new Int16Array(a.INPUTS[0].length)));',
+        'export const firstOut: Promise<Int32Array> = outs.then((o) => o[0]);',
+        'export const y = b.connect(link).invoke([b.input0Of(new Int16Array(b.INPUTS[0].length)), b.input1Of(new Int32Array(4))]);',
+        'export const bad = b.connect(link).invoke([b.input0Of(new Int16Array(b.INPUTS[0].length))]);', // line 7: one input missing
+      ].join('\n'),
+    );
+    expect(diagnostics(p).map((d) => d.split(' ').slice(0, 2).join(' '))).toEqual(['use.ts:7 TS2345']);
+  }, 60_000);
 
   it('makes a wrong-sized input a compile error where its size is static', async () => {
     const c = generateClient(await loadModel(KWS));
