@@ -198,6 +198,7 @@ function buildProgram(io: CliIO): Command {
     .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
     .option('--no-flash', 'the board already runs this firmware: do not flash it')
     .option('--seed <n>', 'seed of the profiled random input', '1')
+    .option('--json', 'print a JSON summary (page path, arena, flash, RAM, latency, SQNR) instead of the text line')
     .addHelpText('after', FEED_RULE_HELP)
     .action(async (model: string, opts: ReportCommandOptions) => {
       await reportCommand(model, opts, io);

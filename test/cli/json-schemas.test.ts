@@ -33,7 +33,7 @@ async function jsonOf(schema: string, argv: string[], exitCode = 0): Promise<Rec
 
 describe('--json outputs match schemas/', () => {
   it('ships one schema per command, and the error schema', () => {
-    expect(readdirSync(schemasDir).sort()).toEqual(['build.json', 'deploy.json', 'error.json', 'eval.json', 'export.json', 'inspect.json', 'profile.json', 'quantize.json', 'run.json']);
+    expect(readdirSync(schemasDir).sort()).toEqual(['build.json', 'deploy.json', 'error.json', 'eval.json', 'export.json', 'inspect.json', 'profile.json', 'quantize.json', 'report.json', 'run.json']);
     const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { files: string[] };
     expect(pkg.files).toContain('schemas');
   });
@@ -66,6 +66,8 @@ describe('--json outputs match schemas/', () => {
     expect(ev.samples).toBe(20);
     const ex = await jsonOf('export', ['export', HELLO, '--arduino', '--out', join(temp.dir, 'ard')]);
     expect(ex.format).toBe('arduino');
+    const rep = await jsonOf('report', ['report', HELLO, '--board', 'host', '--html', join(temp.dir, 'host.html')]);
+    expect([rep.model, rep.board, rep.quantized, rep.latency]).toEqual(['hello_world_int8', 'host', false, undefined]);
     const err = await jsonOf('error', ['inspect', join(temp.dir, 'missing.tflite')], 2);
     expect(err.error.code).toBe('INPUT');
   }, 120_000);
@@ -80,7 +82,12 @@ describe('--json outputs match schemas/', () => {
     const input = join(temp.dir, 'y.bin');
     writeFileSync(input, Uint8Array.of(16));
     const run = await jsonOf('run', ['run', HELLO, '--input', input, '--board', 'qemu-m4', '--out', out]);
-    await jsonOf('profile', ['profile', HELLO, '--board', 'qemu-m4', '--out', join(temp.dir, 'fwp')]);
+    const profile = await jsonOf('profile', ['profile', HELLO, '--board', 'qemu-m4', '--out', join(temp.dir, 'fwp')]);
+    const report = await jsonOf('report', ['report', HELLO, '--board', 'qemu-m4', '--html', join(temp.dir, 'r.html'), '--out', join(temp.dir, 'fwr')]);
+    expect(report.html).toBe(join(temp.dir, 'r.html'));
+    expect(report.layers).toBe(3);
+    // The report's latency is the profiled firmware's INVOKE, as `profile` measures it.
+    expect(report.latency.perInference).toBe(profile.invokeUnits);
     // One name per shared field.
     for (const doc of [build, deploy, run]) {
       expect(doc.model).toBe('hello_world_int8');

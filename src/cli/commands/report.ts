@@ -47,6 +47,8 @@ export interface ReportCommandOptions {
   flash?: boolean;
   /** Seed of the profiled input (default 1). */
   seed?: string | number;
+  /** Print a JSON summary (schemas/report.json) on stdout instead of the text line. */
+  json?: boolean;
 }
 
 export interface ReportCommandResult {
@@ -158,6 +160,25 @@ export async function reportCommand(modelPath: string, opts: ReportCommandOption
     notes,
   };
   await writeOutputFile({ path: html, option: '--html' }, new TextEncoder().encode(renderReportHtml(data)), force);
-  io.out(`wrote ${html} (open it in a browser: it needs no network)`);
+  if (opts.json) io.out(JSON.stringify(reportSummary(html, data), null, 2));
+  else io.out(`wrote ${html} (open it in a browser: it needs no network)`);
   return { html, data };
+}
+
+/** What `report --json` prints: where the page is and the headline figures it shows. */
+export function reportSummary(html: string, d: ReportData): Record<string, unknown> {
+  const p = d.profile;
+  const sec = d.sizes.sections;
+  return {
+    model: d.model,
+    board: d.board,
+    html,
+    layers: d.graph.ops.length,
+    arenaBytes: d.sizes.arenaBytes,
+    constantBytes: d.sizes.constantBytes,
+    ...(sec ? { flashBytes: sec.text + sec.rodata + sec.data, ramBytes: sec.data + sec.bss + sec.stack } : {}),
+    ...(p ? { latency: { unit: p.unit, perInference: p.invokeUnits, ms: (p.invokeUnits / p.clockHz) * 1000 } } : {}),
+    quantized: d.quantization !== undefined,
+    ...(d.quantization ? { sqnrDb: d.quantization.layers.map((l) => l.sqnrDb ?? null) } : {}),
+  };
 }
