@@ -1,0 +1,81 @@
+/**
+ * DEPTHWISE_CONV_2D (int8, depth multiplier 1, input depth > 1) on cores with Helium:
+ * firmware/kernels/mve/depthwise_conv2d_mve.c. Weights keep TFLite's [fh][fw][C] order with
+ * each tap's channels padded to a multiple of 4; the input offset is folded into the bias. No
+ * scratch. Other depthwise layers fall through to the DSP variant.
+ */
+import type { KernelVariant } from '../kernel-variants.js';
+import type { DepthwiseConv2DParams, DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
+import { depthwiseConv2d } from '../depthwise-conv2d.js';
+import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
+import { cArray, cStruct, foldBias } from '../optimized/common.js';
+import { cRq4Array, mveTarget, rq4Records } from './common.js';
+
+/** Weights [taps][C] as [taps][C rounded up to 4], zero padded. */
+export function dwMveWeightLayout(weights: ArrayLike<number>, taps: number, c: number): Int8Array {
+  const c4 = Math.ceil(c / 4) * 4;
+  const out = new Int8Array(taps * c4);
+  for (let t = 0; t < taps; t++) for (let ch = 0; ch < c; ch++) out[t * c4 + ch] = weights[t * c + ch];
+  return out;
+}
+
+function accepts(params: unknown, target: TargetInfo): boolean {
+  const p = params as DepthwiseConv2DParams;
+  return mveTarget(target) && p.kind === 'int8' && p.depthMultiplier === 1 && p.inputDepth > 1;
+}
+
+function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
+  const p = params as DepthwiseConv2DQuantParams;
+  const weights = ctx.constants?.[1] as Int8Array | undefined;
+  const bias = p.hasBias ? ctx.constants?.[2] : undefined;
+  if (!weights || (p.hasBias && !bias)) return depthwiseConv2d.emitC!(p, names, ctx);
+  const taps = p.filterHeight * p.filterWidth;
+  const c = p.outputDepth;
+  const rowSum = (ch: number): number => {
+    let s = 0;
+    for (let t = 0; t < taps; t++) s += weights[t * c + ch];
+    return s;
+  };
+  const biasPrime = foldBias(bias, c, p.inputOffset, rowSum);
+  const pre = ctx.prefix;
+  const decls = [
+    cArray('int8_t', `${pre}_w`, dwMveWeightLayout(weights, taps, c)),
+    cRq4Array(`${pre}_rq`, rq4Records(p.outputMultiplier, p.outputShift, p.perChannel, biasPrime)),
+    cStruct('tinyml_depthwise_conv2d_mve_params', `${pre}_params`, {
+      batches: p.batches,
+      input_height: p.inputHeight,
+      input_width: p.inputWidth,
+      depth: c,
+      filter_height: p.filterHeight,
+      filter_width: p.filterWidth,
+      stride_height: p.strideHeight,
+      stride_width: p.strideWidth,
+      dilation_height: p.dilationHeight,
+      dilation_width: p.dilationWidth,
+      pad_height: p.padHeight,
+      pad_width: p.padWidth,
+      output_height: p.outputHeight,
+      output_width: p.outputWidth,
+      depth4: Math.ceil(c / 4) * 4,
+      pad_value: -p.inputOffset,
+      output_offset: p.outputOffset,
+      activation_min: p.activationMin,
+      activation_max: p.activationMax,
+      rq: `${pre}_rq`,
+    }),
+  ].join('\n');
+  return {
+    kernels: ['mve/depthwise_conv2d_mve.c', 'mve/depthwise_conv2d_mve.h', 'mve/tinyml_mve.h'],
+    includes: ['mve/depthwise_conv2d_mve.h'],
+    decls,
+    call: `tinyml_depthwise_conv2d_s8_mve(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]});`,
+  };
+}
+
+export const depthwiseConv2dMveVariant: KernelVariant = {
+  name: 'depthwise_conv2d_s8_mve',
+  op: 'DEPTHWISE_CONV_2D',
+  accepts,
+  emitC,
+  scratchBytes: () => 0,
+};
