@@ -1,13 +1,13 @@
 /*
  * depthwise_conv2d_mve.h - DEPTHWISE_CONV_2D (int8, depth multiplier 1) with Helium: four
  * channels per vector (int8 widened to int32 lanes by the loads, VMUL + VADD per tap), four output
- * pixels of a row per step where the whole window is inside the row (each weight vector loaded
- * once for the four), one pixel with bounds checks elsewhere. Padded taps multiply the weights
- * by the input zero point, as the reference's skipped taps add nothing once the input offset is
- * folded into the bias. No scratch. Bit-exact with tinyml_depthwise_conv2d_s8.
+ * pixels of a row per step (each weight vector loaded once for the four). The input rows of
+ * each output row are first copied to scratch with the zero point in the padding (padded taps
+ * then add nothing: the input offset is folded into the bias), so no tap checks a bound.
+ * Bit-exact with tinyml_depthwise_conv2d_s8.
  *
- * Weights: [fh * fw][depth rounded up to 4] int8 (the generator pads each tap's channels with
- * zeros), requantization records per group of four channels (tinyml_mve.h).
+ * Weights: [ceil(depth / 4)][fh * fw][4] int8 (each group's taps together; channels past the
+ * depth zero), requantization records per group of four channels (tinyml_mve.h).
  */
 #ifndef TINYML_DEPTHWISE_CONV2D_MVE_H
 #define TINYML_DEPTHWISE_CONV2D_MVE_H
@@ -31,8 +31,6 @@ typedef struct {
   int32_t pad_width;
   int32_t output_height;
   int32_t output_width;
-  /* Row length of the weights: depth rounded up to 4. */
-  int32_t depth4;
   /* Input zero point: what padded taps read. */
   int32_t pad_value;
   int32_t output_offset;
@@ -41,7 +39,9 @@ typedef struct {
   const tinyml_mve_rq4 *rq;
 } tinyml_depthwise_conv2d_mve_params;
 
+/* Scratch: filter_height rows of padded_width * 4 bytes per group of four channels,
+ * padded_width = (output_width - 1) * stride_width + (filter_width - 1) * dilation_width + 1. */
 void tinyml_depthwise_conv2d_s8_mve(const tinyml_depthwise_conv2d_mve_params *p, const int8_t *input,
-                                    const int8_t *weights, int8_t *output);
+                                    const int8_t *weights, int8_t *output, void *scratch);
 
 #endif /* TINYML_DEPTHWISE_CONV2D_MVE_H */

@@ -46,14 +46,32 @@ TINYML_MVE_INLINE int32x4_t tinyml_mve_mbqm(int32x4_t x, int32x4_t m, int32x4_t 
   return vrshlq_s32(vqaddq_s32(x, fix), right);
 }
 
+/* A record loaded into vector registers (kernels that requantize several pixels with the same
+ * channels load it once: stores through int8_t pointers would otherwise force reloads). */
+typedef struct {
+  int32x4_t multiplier, left, right, bias;
+} tinyml_mve_rqv;
+
+TINYML_MVE_INLINE tinyml_mve_rqv tinyml_mve_rq_load(const tinyml_mve_rq4 *rq) {
+  tinyml_mve_rqv v;
+  v.multiplier = vldrwq_s32(rq->multiplier);
+  v.left = vldrwq_s32(rq->left);
+  v.right = vldrwq_s32(rq->right);
+  v.bias = vldrwq_s32(rq->bias);
+  return v;
+}
+
 /* Requantizes acc (bias not yet added), adds the output offset, clamps. */
-TINYML_MVE_INLINE int32x4_t tinyml_mve_requant(int32x4_t acc, const tinyml_mve_rq4 *rq, int32_t off, int32_t lo,
-                                               int32_t hi) {
-  acc = vaddq_s32(acc, vldrwq_s32(rq->bias));
-  int32x4_t z = tinyml_mve_mbqm(acc, vldrwq_s32(rq->multiplier), vldrwq_s32(rq->left), vldrwq_s32(rq->right));
+TINYML_MVE_INLINE int32x4_t tinyml_mve_requant_v(int32x4_t acc, tinyml_mve_rqv rq, int32_t off, int32_t lo, int32_t hi) {
+  int32x4_t z = tinyml_mve_mbqm(vaddq_s32(acc, rq.bias), rq.multiplier, rq.left, rq.right);
   z = vaddq_n_s32(z, off);
   z = vmaxq_s32(z, vdupq_n_s32(lo));
   return vminq_s32(z, vdupq_n_s32(hi));
+}
+
+TINYML_MVE_INLINE int32x4_t tinyml_mve_requant(int32x4_t acc, const tinyml_mve_rq4 *rq, int32_t off, int32_t lo,
+                                               int32_t hi) {
+  return tinyml_mve_requant_v(acc, tinyml_mve_rq_load(rq), off, lo, hi);
 }
 
 /* Copies n bytes, 16 at a time (the last step predicated: nothing past n is read or written). */

@@ -1,27 +1,34 @@
 /**
  * DEPTHWISE_CONV_2D (int8, depth multiplier 1, input depth > 1) on cores with Helium:
- * firmware/kernels/mve/depthwise_conv2d_mve.c. Weights keep TFLite's [fh][fw][C] order with
- * each tap's channels padded to a multiple of 4; the input offset is folded into the bias. No
+ * firmware/kernels/mve/depthwise_conv2d_mve.c. Weights are regrouped per four channels
+ * ([group][tap][4]); the input offset is folded into the bias. No
  * scratch. Other depthwise layers fall through to the DSP variant.
  */
 import type { KernelVariant } from '../kernel-variants.js';
 import type { DepthwiseConv2DParams, DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
 import { depthwiseConv2d } from '../depthwise-conv2d.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
-import { cArray, cStruct, foldBias } from '../optimized/common.js';
+import type { TensorData } from '../../ir/types.js';
+import { cArray, cStruct, foldBias, hasConstantOperands, scratchFor } from '../optimized/common.js';
+import { DW_MAX_SCRATCH, dwPaddedWidth } from '../optimized/depthwise-conv2d.js';
 import { cRq4Array, mveTarget, rq4Records } from './common.js';
 
-/** Weights [taps][C] as [taps][C rounded up to 4], zero padded. */
+/** Weights [taps][C] as [ceil(C / 4)][taps][4], channels past C zero. */
 export function dwMveWeightLayout(weights: ArrayLike<number>, taps: number, c: number): Int8Array {
-  const c4 = Math.ceil(c / 4) * 4;
-  const out = new Int8Array(taps * c4);
-  for (let t = 0; t < taps; t++) for (let ch = 0; ch < c; ch++) out[t * c4 + ch] = weights[t * c + ch];
+  const groups = Math.ceil(c / 4);
+  const out = new Int8Array(groups * taps * 4);
+  for (let t = 0; t < taps; t++) for (let ch = 0; ch < c; ch++) out[((ch >> 2) * taps + t) * 4 + (ch & 3)] = weights[t * c + ch];
   return out;
+}
+
+/** Scratch: filter_height padded rows of 4 bytes per column and group of four channels. */
+export function dwMveScratchBytes(p: DepthwiseConv2DQuantParams): number {
+  return p.filterHeight * dwPaddedWidth(p) * Math.ceil(p.outputDepth / 4) * 4;
 }
 
 function accepts(params: unknown, target: TargetInfo): boolean {
   const p = params as DepthwiseConv2DParams;
-  return mveTarget(target) && p.kind === 'int8' && p.depthMultiplier === 1 && p.inputDepth > 1;
+  return mveTarget(target) && p.kind === 'int8' && p.depthMultiplier === 1 && p.inputDepth > 1 && dwMveScratchBytes(p) <= DW_MAX_SCRATCH;
 }
 
 function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
@@ -38,6 +45,7 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   };
   const biasPrime = foldBias(bias, c, p.inputOffset, rowSum);
   const pre = ctx.prefix;
+  const scratch = scratchFor(ctx, dwMveScratchBytes(p), 'depthwise_conv2d_s8_mve');
   const decls = [
     cArray('int8_t', `${pre}_w`, dwMveWeightLayout(weights, taps, c)),
     cRq4Array(`${pre}_rq`, rq4Records(p.outputMultiplier, p.outputShift, p.perChannel, biasPrime)),
@@ -56,7 +64,6 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
       pad_width: p.padWidth,
       output_height: p.outputHeight,
       output_width: p.outputWidth,
-      depth4: Math.ceil(c / 4) * 4,
       pad_value: -p.inputOffset,
       output_offset: p.outputOffset,
       activation_min: p.activationMin,
@@ -68,7 +75,7 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
     kernels: ['mve/depthwise_conv2d_mve.c', 'mve/depthwise_conv2d_mve.h', 'mve/tinyml_mve.h'],
     includes: ['mve/depthwise_conv2d_mve.h'],
     decls,
-    call: `tinyml_depthwise_conv2d_s8_mve(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]});`,
+    call: `tinyml_depthwise_conv2d_s8_mve(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`,
   };
 }
 
@@ -77,5 +84,8 @@ export const depthwiseConv2dMveVariant: KernelVariant = {
   op: 'DEPTHWISE_CONV_2D',
   accepts,
   emitC,
-  scratchBytes: () => 0,
+  scratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number {
+    const p = params as DepthwiseConv2DQuantParams;
+    return constants && !hasConstantOperands(p, constants) ? 0 : dwMveScratchBytes(p);
+  },
 };
