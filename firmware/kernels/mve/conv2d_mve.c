@@ -31,6 +31,46 @@ static void gather_window(const tinyml_conv2d_mve_params *p, const int8_t *input
   }
 }
 
+/* (a0, a1, a2, a3) as a vector: two VMOVs of two lanes each. */
+TINYML_MVE_INLINE int32x4_t lanes4(int32_t a0, int32_t a1, int32_t a2, int32_t a3) {
+  int32x4_t v;
+  __asm__("vmov %q0[2], %q0[0], %1, %2\n\tvmov %q0[3], %q0[1], %3, %4" : "=w"(v) : "r"(a0), "r"(a2), "r"(a1), "r"(a3));
+  return v;
+}
+
+/*
+ * Output channels c..c+3 of one pixel whose K inputs are at x; w: the group's weights.
+ * FULL: all four channels exist (plain store), else the store is predicated by `store_pred`.
+ */
+TINYML_MVE_INLINE void group4(const int8_t *x, const int8_t *w, int32_t chunks, int32_t tail, mve_pred16_t k_pred,
+                              const tinyml_mve_rq4 *rq, int32_t off, int32_t lo, int32_t hi, int8_t *out,
+                              const int FULL, mve_pred16_t store_pred) {
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  for (int32_t i = 0; i < chunks; ++i) {
+    const int8x16_t xv = vldrbq_s8(x);
+    x += 16;
+    a0 = vmladavaq_s8(a0, vldrbq_s8(w), xv);
+    a1 = vmladavaq_s8(a1, vldrbq_s8(w + 16), xv);
+    a2 = vmladavaq_s8(a2, vldrbq_s8(w + 32), xv);
+    a3 = vmladavaq_s8(a3, vldrbq_s8(w + 48), xv);
+    w += 64;
+  }
+  if (tail) {
+    /* Inputs past K are not read (zeroed lanes); their weights are zero anyway. */
+    const int8x16_t xv = vldrbq_z_s8(x, k_pred);
+    a0 = vmladavaq_s8(a0, vldrbq_s8(w), xv);
+    a1 = vmladavaq_s8(a1, vldrbq_s8(w + 16), xv);
+    a2 = vmladavaq_s8(a2, vldrbq_s8(w + 32), xv);
+    a3 = vmladavaq_s8(a3, vldrbq_s8(w + 48), xv);
+  }
+  const int32x4_t z = tinyml_mve_requant(lanes4(a0, a1, a2, a3), rq, off, lo, hi);
+  if (FULL) {
+    vstrbq_s32(out, z);
+  } else {
+    vstrbq_p_s32(out, z, store_pred);
+  }
+}
+
 /* Every output channel of one pixel whose K inputs are at x. */
 static void pixel_channels(const tinyml_conv2d_mve_params *p, const int8_t *x, const int8_t *weights, int8_t *out) {
   const int32_t k = p->k;
@@ -39,37 +79,18 @@ static void pixel_channels(const tinyml_conv2d_mve_params *p, const int8_t *x, c
   const int32_t lo = p->activation_min;
   const int32_t hi = p->activation_max;
   const tinyml_mve_rq4 *rq = p->rq;
+  const int32_t chunks = k >> 4;
+  const int32_t tail = k & 15;
+  const int32_t group_bytes = (chunks + (tail ? 1 : 0)) * 64;
+  const mve_pred16_t k_pred = vctp8q((uint32_t)tail);
+  const int32_t full = n_out >> 2;
   const int8_t *w = weights;
-  const int32_t full = k & ~15;
-  const mve_pred16_t tail = vctp8q((uint32_t)(k & 15));
-  for (int32_t c = 0; c < n_out; c += 4) {
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    const int8_t *xp = x;
-    for (int32_t i = 0; i < full; i += 16) {
-      const int8x16_t xv = vldrbq_s8(xp);
-      xp += 16;
-      a0 = vmladavaq_s8(a0, vldrbq_s8(w), xv);
-      a1 = vmladavaq_s8(a1, vldrbq_s8(w + 16), xv);
-      a2 = vmladavaq_s8(a2, vldrbq_s8(w + 32), xv);
-      a3 = vmladavaq_s8(a3, vldrbq_s8(w + 48), xv);
-      w += 64;
-    }
-    if (k & 15) {
-      /* Inputs past K are not read (zeroed lanes); their weights are zero anyway. */
-      const int8x16_t xv = vldrbq_z_s8(xp, tail);
-      a0 = vmladavaq_s8(a0, vldrbq_s8(w), xv);
-      a1 = vmladavaq_s8(a1, vldrbq_s8(w + 16), xv);
-      a2 = vmladavaq_s8(a2, vldrbq_s8(w + 32), xv);
-      a3 = vmladavaq_s8(a3, vldrbq_s8(w + 48), xv);
-      w += 64;
-    }
-    int32x4_t acc = vdupq_n_s32(a0);
-    acc = vsetq_lane_s32(a1, acc, 1);
-    acc = vsetq_lane_s32(a2, acc, 2);
-    acc = vsetq_lane_s32(a3, acc, 3);
-    const int32x4_t z = tinyml_mve_requant(acc, rq++, off, lo, hi);
-    vstrbq_p_s32(out + c, z, vctp32q((uint32_t)(n_out - c)));
+  for (int32_t g = 0; g < full; ++g) {
+    group4(x, w, chunks, tail, k_pred, rq++, off, lo, hi, out, 1, 0);
+    w += group_bytes;
+    out += 4;
   }
+  if (n_out & 3) group4(x, w, chunks, tail, k_pred, rq, off, lo, hi, out, 0, vctp32q((uint32_t)(n_out & 3)));
 }
 
 void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input, const int8_t *weights,
