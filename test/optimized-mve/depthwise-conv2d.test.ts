@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../../src/ops/depthwise-conv2d.js';
-import { depthwiseConv2dMveVariant } from '../../src/ops/optimized-mve/depthwise-conv2d.js';
+import { DW_MVE_MIN_OUTPUT_WIDTH, depthwiseConv2dMveVariant } from '../../src/ops/optimized-mve/depthwise-conv2d.js';
 import { findKernelVariant } from '../../src/ops/kernel-variants.js';
 import '../../src/ops/optimized/index.js';
 import '../../src/ops/optimized-mve/index.js';
@@ -27,11 +27,22 @@ describe('depthwise_conv2d_s8_mve vs DEPTHWISE_CONV_2D evaluate', () => {
   for (let i = 0; i < 10; i++) cases.push(randomDwCase(4000 + i, 'big-scale'));
   for (let i = 0; i < 10; i++) cases.push(randomDwCase(5000 + i, 'tiny-scale'));
   for (let i = 0; i < 10; i++) cases.push(randomDwCase(6000 + i, 'dead'));
-  const taken = cases.filter((c) => depthwiseConv2dMveVariant.accepts(c.params, M55_TARGET));
+  // The kernel handles any row width (blocks of four pixels, then a narrower tail); the variant
+  // only takes rows of DW_MVE_MIN_OUTPUT_WIDTH or more, so the kernel is run here on every case
+  // of its shape class, narrow rows included.
+  const taken = cases.filter((c) => {
+    const p = c.params as DepthwiseConv2DQuantParams;
+    return p.depthMultiplier === 1 && p.inputDepth > 1;
+  });
 
-  it('takes depth multiplier 1 with input depth > 1 on MVE cores; the rest falls through to the DSP variant', () => {
+  it('takes depth multiplier 1 with input depth > 1 and rows of 8 pixels or more on MVE cores; the rest falls through to the DSP variant', () => {
     expect(taken.length).toBeGreaterThanOrEqual(100);
-    expect(findKernelVariant('DEPTHWISE_CONV_2D', taken[0].params, M55_TARGET)).toBe(depthwiseConv2dMveVariant);
+    const wide = taken.filter((c) => (c.params as DepthwiseConv2DQuantParams).outputWidth >= DW_MVE_MIN_OUTPUT_WIDTH);
+    const narrow = taken.filter((c) => (c.params as DepthwiseConv2DQuantParams).outputWidth < DW_MVE_MIN_OUTPUT_WIDTH);
+    expect(wide.length).toBeGreaterThanOrEqual(10);
+    expect(narrow.length).toBeGreaterThanOrEqual(10);
+    wide.forEach((c) => expect(findKernelVariant('DEPTHWISE_CONV_2D', c.params, M55_TARGET)).toBe(depthwiseConv2dMveVariant));
+    narrow.forEach((c) => expect(findKernelVariant('DEPTHWISE_CONV_2D', c.params, M55_TARGET)?.name).toBe('depthwise_conv2d_s8_dsp'));
     expect(findKernelVariant('DEPTHWISE_CONV_2D', taken[0].params, { core: 'cortex-m4', dsp: true, mve: false })?.name).not.toBe(depthwiseConv2dMveVariant.name);
     const depth1 = randomDwCase(7000, 'depth1', 3);
     expect(depthwiseConv2dMveVariant.accepts(depth1.params, M55_TARGET)).toBe(false);
