@@ -5,7 +5,8 @@
  */
 import { registerKernelVariants } from '../kernel-variants.js';
 import { hybridConv2dVariant } from './conv2d.js';
+import { hybridFullyConnectedVariant } from './fully-connected.js';
 
-export const HYBRID_VARIANTS = [hybridConv2dVariant];
+export const HYBRID_VARIANTS = [hybridConv2dVariant, hybridFullyConnectedVariant];
 
 registerKernelVariants(HYBRID_VARIANTS);
