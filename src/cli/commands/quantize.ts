@@ -25,10 +25,15 @@ import { CALIBRATION_METHODS, type CalibrationMethod } from '../../quantize/rang
 import { importTfliteFile } from '../../tflite/import.js';
 import { writeTfliteFile } from '../../tflite-writer/index.js';
 import type { CliIO } from '../io.js';
+import { dynamicQuantizeCommand, type DynamicQuantizeCommandResult } from './quantize-dynamic.js';
 
 export interface QuantizeCommandOptions {
-  /** Calibration samples: IDX (gz or not), .npy or .npz. */
-  calib: string;
+  /** Calibration samples: IDX (gz or not), .npy or .npz (required unless `dynamic`). */
+  calib?: string;
+  /** Weights-only (dynamic-range, hybrid) quantization: no calibration. */
+  dynamic?: boolean;
+  /** With `dynamic`: the weights' type (int8, the default and only one so far). */
+  weights?: string;
   /** Array name inside an .npz (default: the first of x, images, x_test, data, X, arr_0). */
   calibKey?: string;
   /** Output path (default: MODEL's folder, `<stem>.int8.tflite`). */
@@ -128,7 +133,13 @@ export function defaultOutPath(modelPath: string): string {
   return join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.int8.tflite`);
 }
 
-export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOptions, io: CliIO): Promise<QuantizeCommandResult> {
+export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOptions, io: CliIO): Promise<QuantizeCommandResult | DynamicQuantizeCommandResult> {
+  if (opts.dynamic) return dynamicQuantizeCommand(modelPath, opts, io);
+  if (opts.weights !== undefined) throw new InputError('--weights applies to --dynamic quantization only');
+  if (opts.calib === undefined) {
+    throw new InputError('tinyml quantize needs calibration samples (--calib FILE), or --dynamic for weights-only (hybrid) quantization without data');
+  }
+  const calib = opts.calib;
   const method = (opts.calibration ?? 'minmax') as CalibrationMethod;
   if (!CALIBRATION_METHODS.includes(method)) {
     throw new InputError(`--calibration '${opts.calibration}' is not one of ${CALIBRATION_METHODS.join(', ')}`);
@@ -141,16 +152,16 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
   const limit = positiveInt(opts.calibLimit, '--calib-limit', DEFAULT_CALIB_LIMIT);
   const pre = parsePreprocessOptions(opts);
   const outPath = opts.out ?? defaultOutPath(modelPath);
-  await checkOutputFiles([{ path: outPath, option: '--out' }], [modelPath, opts.calib], opts.force ?? false);
+  await checkOutputFiles([{ path: outPath, option: '--out' }], [modelPath, calib], opts.force ?? false);
 
   const graph = await loadFloatModel(modelPath);
   if (graph.inputs.length !== 1) {
     throw new InputError(`${graph.name} has ${graph.inputs.length} inputs; tinyml quantize calibrates single-input models from a data file`);
   }
   const input = graph.tensors[graph.inputs[0]];
-  const arr = await readCalibrationArray(opts.calib, opts.calibKey);
+  const arr = await readCalibrationArray(calib, opts.calibKey);
   const sampleShape = arr.shape.slice(1);
-  const preprocess = makePreprocessor(pre, input, { sampleShape, dtype: arr.dtype, source: opts.calib });
+  const preprocess = makePreprocessor(pre, input, { sampleShape, dtype: arr.dtype, source: calib });
   const count = Math.min(limit, arr.shape[0]);
   const size = sampleShape.reduce((a, b) => a * b, 1);
   const samples = [];
