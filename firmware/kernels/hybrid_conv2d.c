@@ -57,9 +57,10 @@ void tinyml_hybrid_conv2d(const tinyml_hybrid_conv2d_params *p, const float *inp
         float *out = output + (((size_t)b * p->output_height + oy) * p->output_width + ox) * out_c;
         for (int32_t oc = 0; oc < out_c; ++oc) {
           const int32_t acc = tinyml_hybrid_dot(col, weights + (size_t)oc * taps, taps);
-          /* TFLite's order: the sum times the weight scale, times the input scale, plus bias. */
+          /* TFLite's order (its optimized kernels): the sum times (weight scale times input
+           * scale), plus bias. */
           const float ws = p->weight_scales[p->per_channel ? oc : 0];
-          float v = p->per_channel ? ((float)acc * ws) * input_scale : (float)acc * (input_scale * ws);
+          float v = (float)acc * (ws * input_scale);
           if (bias != NULL) {
             v += bias[oc];
           }

@@ -3,7 +3,7 @@
  * weights (OHWI), float bias. TFLite's hybrid semantics: each batch of the input is quantized to
  * int8 at run time (asymmetrically when the weights have one scale per output channel,
  * symmetrically when they have one scale), the products are summed in int32, and each sum is
- * scaled back to float: acc * weight_scale[oc] * input_scale + bias[oc], then the fused
+ * scaled back to float: acc * (weight_scale[oc] * input_scale) + bias[oc], then the fused
  * activation. Groups and dilation are 1 (as in TFLite's hybrid kernels).
  */
 #ifndef TINYML_HYBRID_CONV2D_H

@@ -13,7 +13,7 @@ import type { Graph, Tensor } from '../ir/types.js';
 import { elementCount } from '../ir/types.js';
 
 export interface DynamicQuantizeOptions {
-  /** One scale per output channel (default true), else one per tensor. */
+  /** One scale per output channel (default true), else one per tensor (depthwise weights keep per channel). */
   perChannel?: boolean;
   /** Weight tensors with fewer elements stay float32 (default 1024, the TFLite converter's). */
   minElements?: number;
@@ -97,10 +97,12 @@ export function dynamicQuantizeGraph(graph: Graph, options: DynamicQuantizeOptio
       bytesAfter += elements * 4;
       continue;
     }
-    const { q, scales, maxRelativeError } = quantizeWeightsSymmetric(w.data, w.shape, perChannel ? dim : -1);
+    // TFLite's hybrid depthwise kernel takes per-channel weights only.
+    const channelDim = perChannel || op.type === 'DEPTHWISE_CONV_2D' ? dim : -1;
+    const { q, scales, maxRelativeError } = quantizeWeightsSymmetric(w.data, w.shape, channelDim);
     w.dtype = 'int8';
     w.data = q;
-    w.quant = { scale: scales, zeroPoint: new Array(scales.length).fill(0), quantizedDimension: perChannel ? dim : 0 };
+    w.quant = { scale: scales, zeroPoint: new Array(scales.length).fill(0), quantizedDimension: Math.max(0, channelDim) };
     if (op.type === 'FULLY_CONNECTED') {
       // Rows with a zero point keep more of the input's resolution when it is one-sided (after a ReLU).
       (op.attrs as { asymmetricQuantizeInputs?: boolean }).asymmetricQuantizeInputs = true;

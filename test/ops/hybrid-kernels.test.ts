@@ -6,6 +6,8 @@
  * same order, so outputs must be identical bit for bit. And the host path against TensorFlow
  * Lite's own interpreter on the hybrid KWS model (reference outputs in test/fixtures/hybrid/).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GraphError } from '../../src/errors.js';
 import type { FusedActivation, OpAttrs, OpType, Padding } from '../../src/ir/attrs.js';
@@ -16,11 +18,13 @@ import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
 import type { KernelVariant } from '../../src/ops/kernel-variants.js';
 import type { AnyOpDef } from '../../src/ops/op-def.js';
 import { conv2d } from '../../src/ops/conv2d.js';
+import { depthwiseConv2d } from '../../src/ops/depthwise-conv2d.js';
 import { fullyConnected } from '../../src/ops/fully-connected.js';
 import { HYBRID_VARIANTS } from '../../src/ops/hybrid/index.js';
 import { runOpCasesInC, runOpCasesInTs, type CKernelCase } from '../helpers/c-kernel-harness.js';
 import { KWS_HYBRID_MODEL, MAX_SOFTMAX_DIFFERENCE, argmax, kwsReferenceCases, largestDifference } from '../helpers/kws-hybrid.js';
 import { rng, singleOpContext, type TensorSpec } from '../helpers/op-graph.js';
+import { projectRoot } from '../helpers/shared.js';
 
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 
@@ -128,6 +132,45 @@ describe('hybrid C kernels vs the host evaluate on random shapes', () => {
     expect(cases.filter((c) => !(c.params as { perChannel: boolean }).perChannel).length).toBeGreaterThan(5);
   });
 
+  it('DEPTHWISE_CONV_2D: per-channel weights (asymmetric input), depth multiplier, padding, strides, dilation, bias', () => {
+    const rand = rng(1820);
+    const ri = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+    const cases: CKernelCase[] = [];
+    while (cases.length < 40) {
+      const inC = ri(1, 9);
+      const mult = rand() < 0.3 ? ri(2, 3) : 1;
+      const outC = inC * mult;
+      const fH = ri(1, 4);
+      const fW = ri(1, 4);
+      const a: OpAttrs['DEPTHWISE_CONV_2D'] = {
+        padding: (rand() < 0.5 ? 'SAME' : 'VALID') as Padding,
+        strideH: ri(1, 2),
+        strideW: ri(1, 2),
+        dilationH: ri(1, 2),
+        dilationW: ri(1, 2),
+        activation: ACTIVATIONS[ri(0, 3)],
+        depthMultiplier: mult,
+      };
+      const inShape = [ri(1, 2), ri(1, 10), ri(1, 10), inC];
+      const fShape = [1, fH, fW, outC];
+      const [lo, hi] = inputRange(rand);
+      const c = hybridCase(
+        depthwiseConv2d,
+        'DEPTHWISE_CONV_2D',
+        a,
+        [
+          { shape: inShape, dtype: 'float32' },
+          { shape: fShape, dtype: 'int8', data: randomI8(elementCount(fShape), rand), quant: { ...weightQuant(outC, true, rand), quantizedDimension: 3 } },
+          rand() < 0.7 ? { shape: [outC], dtype: 'float32', data: randomF32(outC, rand, -1, 1) } : undefined,
+        ],
+        randomF32(elementCount(inShape), rand, lo, hi),
+      );
+      if (c) cases.push(c);
+    }
+    const outs = expectIdentical(depthwiseConv2d, cases);
+    expect(outs.filter((o) => o.some((v) => v !== 0)).length).toBeGreaterThan(30);
+  });
+
   it('FULLY_CONNECTED: symmetric and asymmetric input rows, per-channel and per-tensor weights', () => {
     const rand = rng(1819);
     const ri = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
@@ -167,4 +210,31 @@ describe('hybrid host path vs TensorFlow Lite', () => {
       expect(largestDifference(got, c.output), `case ${i}`).toBeLessThanOrEqual(MAX_SOFTMAX_DIFFERENCE);
     }
   });
+
+  // Every conv, depthwise and dense layer hybrid: per-channel weights with asymmetric inputs
+  // (kws_all_hybrid) and per-tensor weights with symmetric inputs (kws_all_hybrid_pt). tinyml
+  // computes in float32 the operations TFLite's hybrid kernels do, in their order, so outputs are
+  // equal to float32 rounding, except where a value falls exactly on a rounding tie of the
+  // run-time input quantization (TFLite's x86 build rounds those the other way: one step of one
+  // input value), which the issue's bar (same top class, within 0.06) still covers.
+  for (const variant of ['kws_all_hybrid', 'kws_all_hybrid_pt']) {
+    it(`${variant} (all layers hybrid) on the host agrees with TFLite`, async () => {
+      const dir = join(projectRoot(), 'test', 'fixtures', 'hybrid');
+      const ref = JSON.parse(readFileSync(join(dir, `${variant}.json`), 'utf8')) as { outputs: number[][] };
+      const prepared = prepareGraph(await loadModel(join(dir, `${variant}.tflite`)));
+      const types = prepared.steps.filter((s) => (s.params as { kind?: string }).kind === 'hybrid').map((s) => s.op.type);
+      expect(new Set(types)).toEqual(new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']));
+      const cases = kwsReferenceCases();
+      expect(ref.outputs.length).toBe(cases.length);
+      let exact = 0;
+      for (const [i, c] of cases.entries()) {
+        const [got] = runGraph(prepared, [c.input]) as Float32Array[];
+        expect(argmax(got), `case ${i}`).toBe(argmax(ref.outputs[i]));
+        const d = largestDifference(got, ref.outputs[i]);
+        expect(d, `case ${i}`).toBeLessThanOrEqual(MAX_SOFTMAX_DIFFERENCE);
+        if (d <= 1e-6) exact++;
+      }
+      expect(exact, 'cases equal to float32 rounding').toBeGreaterThanOrEqual(cases.length - 2);
+    });
+  }
 });

@@ -4,7 +4,7 @@
  * TFLite's semantics (conv.cc EvalHybrid / EvalHybridPerChannel): each batch of the input is
  * quantized to int8 when the layer runs, asymmetrically when the weights have one scale per
  * output channel and symmetrically when they have one scale; products are summed in int32 with
- * padding taps skipped; each sum becomes float as acc * weight_scale * input_scale, plus the
+ * padding taps skipped; each sum becomes float as acc * (weight_scale * input_scale), plus the
  * float bias, then the fused activation clamps it. `evaluate` computes this in float32
  * arithmetic; the C kernel is firmware/kernels/hybrid_conv2d.c.
  */
@@ -41,9 +41,10 @@ export function prepareHybridConv2d(ctx: OpContext<'CONV_2D'>, g: Conv2DGeometry
   return { ...g, kind: 'hybrid', perChannel: weightScales.length > 1, weightScales, activationMin: r.min, activationMax: r.max };
 }
 
-/** The hybrid conv's float result from an int32 sum: TFLite's multiplication order, in float32. */
-export function hybridOutput(acc: number, weightScale: number, inputScale: number, perChannel: boolean, bias: number | undefined): number {
-  const v = perChannel ? f(f(f(acc) * weightScale) * inputScale) : f(f(acc) * f(inputScale * weightScale));
+/** The hybrid conv's float result from an int32 sum, in float32. */
+export function hybridOutput(acc: number, weightScale: number, inputScale: number, bias: number | undefined): number {
+  // TFLite's optimized kernels (what its interpreter runs) multiply the two scales first.
+  const v = f(f(acc) * f(weightScale * inputScale));
   return bias === undefined ? v : f(v + bias);
 }
 
@@ -85,7 +86,7 @@ export function evaluateHybridConv2d(p: HybridConv2DParams, inputs: (TensorData 
           let acc = 0;
           const w = oc * taps;
           for (let t = 0; t < taps; t++) acc += col[t] * weights[w + t];
-          const v = hybridOutput(acc, p.weightScales[p.perChannel ? oc : 0], q.scale, p.perChannel, bias?.[oc]);
+          const v = hybridOutput(acc, p.weightScales[p.perChannel ? oc : 0], q.scale, bias?.[oc]);
           out[o + oc] = clampF32(v, p.activationMin, p.activationMax);
         }
       }

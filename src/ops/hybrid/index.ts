@@ -5,8 +5,9 @@
  */
 import { registerKernelVariants } from '../kernel-variants.js';
 import { hybridConv2dVariant } from './conv2d.js';
+import { hybridDepthwiseConv2dVariant } from './depthwise-conv2d.js';
 import { hybridFullyConnectedVariant } from './fully-connected.js';
 
-export const HYBRID_VARIANTS = [hybridConv2dVariant, hybridFullyConnectedVariant];
+export const HYBRID_VARIANTS = [hybridConv2dVariant, hybridDepthwiseConv2dVariant, hybridFullyConnectedVariant];
 
 registerKernelVariants(HYBRID_VARIANTS);
