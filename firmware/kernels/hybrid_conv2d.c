@@ -12,6 +12,19 @@
 #include "hybrid_quantize.h"
 #include "tinyml_f32.h"
 
+/* TFLite's order (its optimized kernels): the sum times (weight scale times input scale), plus
+ * bias, then the activation clamp. */
+static inline __attribute__((always_inline)) float hybrid_conv_output(
+    const tinyml_hybrid_conv2d_params *p, int32_t acc, int32_t oc, float input_scale,
+    const float *bias) {
+  const float ws = p->weight_scales[p->per_channel ? oc : 0];
+  float v = (float)acc * (ws * input_scale);
+  if (bias != NULL) {
+    v += bias[oc];
+  }
+  return tinyml_clamp_f32(v, p->activation_min, p->activation_max);
+}
+
 void tinyml_hybrid_conv2d(const tinyml_hybrid_conv2d_params *p, const float *input,
                           const int8_t *weights, const float *bias, float *output, void *scratch) {
   const int32_t in_h = p->input_height;
@@ -55,16 +68,17 @@ void tinyml_hybrid_conv2d(const tinyml_hybrid_conv2d_params *p, const float *inp
           }
         }
         float *out = output + (((size_t)b * p->output_height + oy) * p->output_width + ox) * out_c;
-        for (int32_t oc = 0; oc < out_c; ++oc) {
-          const int32_t acc = tinyml_hybrid_dot(col, weights + (size_t)oc * taps, taps);
-          /* TFLite's order (its optimized kernels): the sum times (weight scale times input
-           * scale), plus bias. */
-          const float ws = p->weight_scales[p->per_channel ? oc : 0];
-          float v = (float)acc * (ws * input_scale);
-          if (bias != NULL) {
-            v += bias[oc];
+        int32_t oc = 0;
+        for (; oc + 4 <= out_c; oc += 4) {
+          int32_t acc[4];
+          tinyml_hybrid_dot4(col, weights + (size_t)oc * taps, taps, acc);
+          for (int32_t j = 0; j < 4; ++j) {
+            out[oc + j] = hybrid_conv_output(p, acc[j], oc + j, input_scale, bias);
           }
-          out[oc] = tinyml_clamp_f32(v, p->activation_min, p->activation_max);
+        }
+        for (; oc < out_c; ++oc) {
+          const int32_t acc = tinyml_hybrid_dot(col, weights + (size_t)oc * taps, taps);
+          out[oc] = hybrid_conv_output(p, acc, oc, input_scale, bias);
         }
       }
     }
