@@ -18,7 +18,7 @@ import {
 } from '../fixedpoint.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
-import { isHybridLayer } from './hybrid/common.js';
+import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
 import { evaluateHybridConv2d, prepareHybridConv2d, type HybridConv2DParams } from './hybrid/conv2d.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -1393,6 +1393,6 @@ export const conv2d: OpDef<'CONV_2D', Conv2DParams | HybridConv2DParams> = {
   // kernel variant registered there.
   prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridConv2d(ctx, conv2dGeometry(ctx)) : normalizeParams(conv2dPrepare(ctx))),
   evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridConv2d(p, inputs, outputs) : conv2dEvaluate(p, inputs, outputs)),
-  emitC: (p, names, ctx) => conv2dEmitC(p as Conv2DParams, names, ctx),
+  emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : conv2dEmitC(p, names, ctx)),
 };
 

@@ -43,7 +43,7 @@ import {
   type QuantKind,
 } from './conv2d.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
-import { isHybridLayer } from './hybrid/common.js';
+import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
 import { evaluateHybridDepthwiseConv2d, prepareHybridDepthwiseConv2d, type HybridDepthwiseConv2DParams } from './hybrid/depthwise-conv2d.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 
@@ -284,5 +284,5 @@ export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D', DepthwiseConv2DParams |
   // kernel variant registered there.
   prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridDepthwiseConv2d(ctx, geometry(ctx)) : normalizeParams(prepare(ctx))),
   evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridDepthwiseConv2d(p, inputs, outputs) : evaluate(p, inputs, outputs)),
-  emitC: (p, names, ctx) => emitC(p as DepthwiseConv2DParams, names, ctx),
+  emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : emitC(p, names, ctx)),
 };

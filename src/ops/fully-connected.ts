@@ -44,7 +44,7 @@ import {
 } from './conv2d.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
-import { isHybridLayer } from './hybrid/common.js';
+import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
 import { evaluateHybridFullyConnected, prepareHybridFullyConnected, type HybridFullyConnectedParams } from './hybrid/fully-connected.js';
 
 export interface FullyConnectedGeometry {
@@ -305,5 +305,5 @@ export const fullyConnected: OpDef<'FULLY_CONNECTED', FullyConnectedParams | Hyb
   // kernel variant registered there.
   prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridFullyConnected(ctx, shapes(ctx).geometry) : normalizeParams(prepare(ctx))),
   evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridFullyConnected(p, inputs, outputs) : evaluate(p, inputs, outputs)),
-  emitC: (p, names, ctx) => emitC(p as FullyConnectedParams, names, ctx),
+  emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : emitC(p, names, ctx)),
 };

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GraphError } from '../../src/errors.js';
+import { GraphError, UnsupportedOpError } from '../../src/errors.js';
 import type { FusedActivation, OpAttrs, OpType, Padding } from '../../src/ir/attrs.js';
 import type { Quantization, TensorData } from '../../src/ir/types.js';
 import { elementCount } from '../../src/ir/types.js';
@@ -238,3 +238,39 @@ describe('hybrid host path vs TensorFlow Lite', () => {
     });
   }
 });
+
+describe('hybrid layers TFLite has no kernel for are refused with the reason', () => {
+  const conv = (attrs: Partial<OpAttrs['CONV_2D']>, filterShape: number[], quant: Quantization, bias?: TensorSpec) =>
+    singleOpContext(
+      'CONV_2D',
+      { padding: 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'NONE', ...attrs },
+      [{ shape: [1, 5, 5, 4], dtype: 'float32' }, { shape: filterShape, dtype: 'int8', data: new Int8Array(elementCount(filterShape)), quant }, bias],
+      [{ shape: [1, 3, 3, 2], dtype: 'float32' }],
+    );
+  const q = (n: number, zp = 0): Quantization => ({ scale: new Array(n).fill(0.01), zeroPoint: new Array(n).fill(zp), quantizedDimension: 0 });
+
+  it('CONV_2D: dilation, groups, weights with a zero point, a non-float bias', () => {
+    expect(() => conv2d.prepare(conv({ dilationH: 2 }, [2, 2, 2, 4], q(2)))).toThrow(UnsupportedOpError);
+    expect(() => conv2d.prepare(conv({ dilationH: 2 }, [2, 2, 2, 4], q(2)))).toThrow(/groups 1 and dilation 1/);
+    expect(() => conv2d.prepare(conv({}, [2, 3, 3, 2], q(2)))).toThrow(/2 group\(s\)/);
+    expect(() => conv2d.prepare(conv({}, [2, 3, 3, 4], q(2, 3)))).toThrow(/must be symmetric \(zero point 0\)/);
+    expect(() => conv2d.prepare(conv({}, [2, 3, 3, 4], q(2), { shape: [2], dtype: 'int32', data: new Int32Array(2) }))).toThrow(/needs a float32 bias, got int32/);
+    expect((conv2d.prepare(conv({}, [2, 3, 3, 4], q(2))) as { kind: string }).kind).toBe('hybrid');
+  });
+
+  it('DEPTHWISE_CONV_2D: one weight scale for several channels', () => {
+    const ctx = singleOpContext(
+      'DEPTHWISE_CONV_2D',
+      { padding: 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'NONE', depthMultiplier: 1 },
+      [{ shape: [1, 5, 5, 4], dtype: 'float32' }, { shape: [1, 3, 3, 4], dtype: 'int8', data: new Int8Array(36), quant: { ...q(1), quantizedDimension: 3 } }],
+      [{ shape: [1, 3, 3, 4], dtype: 'float32' }],
+    );
+    expect(() => depthwiseConv2d.prepare(ctx)).toThrow(/needs one weight scale per output channel \(4\)/);
+  });
+
+  it('the portable emitC refuses hybrid params (they lower through the hybrid kernel variant)', () => {
+    const p = conv2d.prepare(conv({}, [2, 3, 3, 4], q(2)));
+    expect(() => conv2d.emitC!(p, { inputs: ['x', 'w', undefined], outputs: ['y'] }, { prefix: 'op0', scratch: 's' })).toThrow(/hybrid kernel variant/);
+  });
+});
+

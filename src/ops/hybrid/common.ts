@@ -5,7 +5,15 @@
 import { GraphError, UnsupportedOpError } from '../../errors.js';
 import type { Tensor } from '../../ir/types.js';
 import { filterScales, opLabel } from '../conv2d.js';
-import type { OpContext } from '../op-def.js';
+import type { EmitContext, OpContext } from '../op-def.js';
+
+/**
+ * The op's portable emitC given hybrid params: a bug in the caller, since hybrid layers lower
+ * through their kernel variant (registered by ops/hybrid/index.ts, which codegen imports).
+ */
+export function noPortableHybridKernel(ctx: EmitContext): never {
+  throw new Error(`${ctx.prefix}: a hybrid layer has no portable kernel; its C comes from the hybrid kernel variant (import ops/hybrid/index.js)`);
+}
 
 /** Float input and output with int8 weights (input 1): TFLite's hybrid kernels take these. */
 export function isHybridLayer(ctx: OpContext): boolean {
