@@ -158,9 +158,11 @@ function buildProgram(io: CliIO): Command {
 
   program
     .command('quantize')
-    .description('post-training quantization of a float model (.onnx, float32 .tflite) to an int8 .tflite')
+    .description('post-training quantization of a float model (.onnx, float32 .tflite) to an int8 .tflite, or with --dynamic to a hybrid one')
     .argument('<model>', 'float model (.onnx or float32 .tflite)')
-    .requiredOption('--calib <file>', 'calibration samples: IDX (gz or not), .npy or .npz (see "Data types"); labels not needed')
+    .option('--calib <file>', 'calibration samples: IDX (gz or not), .npy or .npz (see "Data types"); labels not needed; required unless --dynamic')
+    .option('--dynamic', 'dynamic-range (hybrid) quantization: int8 weights, float activations; no calibration data')
+    .option('--weights <type>', 'with --dynamic: the weights\' type (int8)')
     .option('--calib-key <name>', 'array name inside an .npz')
     .option('--out <file>', 'output .tflite (default: <model stem>.int8.tflite next to the model)')
     .option('--per-tensor', 'one weight scale per tensor instead of per output channel')

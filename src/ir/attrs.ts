@@ -22,6 +22,8 @@ export interface DepthwiseConv2DAttrs extends Conv2DAttrs {
 export interface FullyConnectedAttrs {
   activation: FusedActivation;
   keepNumDims: boolean;
+  /** Hybrid layers (float input, int8 weights): quantize each input row with a zero point (absent: false). */
+  asymmetricQuantizeInputs?: boolean;
 }
 
 export interface Pool2DAttrs {

@@ -18,6 +18,8 @@ import {
 } from '../fixedpoint.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
+import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
+import { evaluateHybridConv2d, prepareHybridConv2d, type HybridConv2DParams } from './hybrid/conv2d.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
@@ -1377,7 +1379,7 @@ function conv2dEmitC(p: Conv2DParams, names: EmitNames, ctx: EmitContext): CEmis
   return { kernels: ['conv2d.c'], includes: ['conv2d.h'], decls, call: `  ${fn}(${args.join(', ')});` };
 }
 
-export const conv2d: OpDef<'CONV_2D', Conv2DParams> = {
+export const conv2d: OpDef<'CONV_2D', Conv2DParams | HybridConv2DParams> = {
   type: 'CONV_2D',
   inferShapes(ctx) {
     const g = conv2dGeometry(ctx);
@@ -1387,8 +1389,10 @@ export const conv2d: OpDef<'CONV_2D', Conv2DParams> = {
     const g = conv2dGeometry(ctx);
     return g.batches * g.outputHeight * g.outputWidth * g.outputDepth * g.filterHeight * g.filterWidth * g.filterInputDepth;
   },
-  prepare: (ctx) => normalizeParams(conv2dPrepare(ctx)),
-  evaluate: conv2dEvaluate,
-  emitC: conv2dEmitC,
+  // Hybrid layers (float activations, int8 weights) are ops/hybrid/'s; their C kernel is a
+  // kernel variant registered there.
+  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridConv2d(ctx, conv2dGeometry(ctx)) : normalizeParams(conv2dPrepare(ctx))),
+  evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridConv2d(p, inputs, outputs) : conv2dEvaluate(p, inputs, outputs)),
+  emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : conv2dEmitC(p, names, ctx)),
 };
 

@@ -43,6 +43,8 @@ import {
   type QuantKind,
 } from './conv2d.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
+import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
+import { evaluateHybridDepthwiseConv2d, prepareHybridDepthwiseConv2d, type HybridDepthwiseConv2DParams } from './hybrid/depthwise-conv2d.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 
 export interface DepthwiseConv2DGeometry {
@@ -268,7 +270,7 @@ function emitC(p: DepthwiseConv2DParams, names: EmitNames, ctx: EmitContext): CE
   return { kernels: ['depthwise_conv2d.c'], includes: ['depthwise_conv2d.h'], decls, call: `  ${fn}(${args.join(', ')});` };
 }
 
-export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D', DepthwiseConv2DParams> = {
+export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D', DepthwiseConv2DParams | HybridDepthwiseConv2DParams> = {
   type: 'DEPTHWISE_CONV_2D',
   inferShapes(ctx) {
     const g = geometry(ctx);
@@ -278,7 +280,9 @@ export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D', DepthwiseConv2DParams> 
     const g = geometry(ctx);
     return g.batches * g.outputHeight * g.outputWidth * g.outputDepth * g.filterHeight * g.filterWidth;
   },
-  prepare: (ctx) => normalizeParams(prepare(ctx)),
-  evaluate,
-  emitC,
+  // Hybrid layers (float activations, int8 weights) are ops/hybrid/'s; their C kernel is a
+  // kernel variant registered there.
+  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridDepthwiseConv2d(ctx, geometry(ctx)) : normalizeParams(prepare(ctx))),
+  evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridDepthwiseConv2d(p, inputs, outputs) : evaluate(p, inputs, outputs)),
+  emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : emitC(p, names, ctx)),
 };

@@ -44,6 +44,8 @@ import {
 } from './conv2d.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
+import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
+import { evaluateHybridFullyConnected, prepareHybridFullyConnected, type HybridFullyConnectedParams } from './hybrid/fully-connected.js';
 
 export interface FullyConnectedGeometry {
   /** Rows: input elements / inputDepth. */
@@ -290,7 +292,7 @@ function emitC(p: FullyConnectedParams, names: EmitNames, ctx: EmitContext): CEm
   return { kernels: ['fully_connected.c'], includes: ['fully_connected.h'], decls, call: `  ${fn}(${args.join(', ')});` };
 }
 
-export const fullyConnected: OpDef<'FULLY_CONNECTED', FullyConnectedParams> = {
+export const fullyConnected: OpDef<'FULLY_CONNECTED', FullyConnectedParams | HybridFullyConnectedParams> = {
   type: 'FULLY_CONNECTED',
   inferShapes(ctx) {
     return [shapes(ctx).outputShape];
@@ -299,7 +301,9 @@ export const fullyConnected: OpDef<'FULLY_CONNECTED', FullyConnectedParams> = {
     const g = shapes(ctx).geometry;
     return g.batches * g.outputDepth * g.inputDepth;
   },
-  prepare: (ctx) => normalizeParams(prepare(ctx)),
-  evaluate,
-  emitC,
+  // Hybrid layers (float activations, int8 weights) are ops/hybrid/'s; their C kernel is a
+  // kernel variant registered there.
+  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridFullyConnected(ctx, shapes(ctx).geometry) : normalizeParams(prepare(ctx))),
+  evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridFullyConnected(p, inputs, outputs) : evaluate(p, inputs, outputs)),
+  emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : emitC(p, names, ctx)),
 };

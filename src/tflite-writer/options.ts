@@ -104,6 +104,7 @@ export function writeOptions(b: Builder, graph: Graph, op: Op, ctx: OptionsConte
       b.startObject(5);
       b.addFieldInt8(0, activation(graph, op, a.activation), 0);
       b.addFieldInt8(2, a.keepNumDims ? 1 : 0, 0);
+      b.addFieldInt8(3, a.asymmetricQuantizeInputs ? 1 : 0, 0);
       return { type: OptionsType.FullyConnectedOptions, offset: b.endObject() };
     }
     case 'AVERAGE_POOL_2D':

@@ -39,7 +39,8 @@ export function opVersion(graph: Graph, op: Op): number {
       if (op.inputs.length < 3 || op.inputs[2] < 0) return 6;
       if ((op.attrs as OpAttrs['FULLY_CONNECTED']).keepNumDims) return 5;
       if (int8 && in1 === 'int8') return 4;
-      return in0 === 'float32' && in1 === 'int8' ? 3 : 1; // hybrid
+      if (in0 === 'float32' && in1 === 'int8') return (op.attrs as OpAttrs['FULLY_CONNECTED']).asymmetricQuantizeInputs ? 9 : 3; // hybrid
+      return 1;
     }
     case 'TRANSPOSE_CONV': {
       if ((op.attrs as OpAttrs['TRANSPOSE_CONV']).activation !== 'NONE') return 4;

@@ -154,7 +154,7 @@ function mapOptions(type: OpType, t: Table | undefined, c: OptionsContext, numIn
             `tinyml only supports the DEFAULT weights format`,
         );
       }
-      return { activation: c.activation(o.activation), keepNumDims: o.keepNumDims };
+      return { activation: c.activation(o.activation), keepNumDims: o.keepNumDims, ...(o.asymmetricQuantizeInputs ? { asymmetricQuantizeInputs: true } : {}) };
     }
     case 'AVERAGE_POOL_2D':
     case 'MAX_POOL_2D': {

@@ -25,10 +25,15 @@ import { CALIBRATION_METHODS, type CalibrationMethod } from '../../quantize/rang
 import { importTfliteFile } from '../../tflite/import.js';
 import { writeTfliteFile } from '../../tflite-writer/index.js';
 import type { CliIO } from '../io.js';
+import { dynamicQuantizeCommand, type DynamicQuantizeCommandResult } from './quantize-dynamic.js';
 
 export interface QuantizeCommandOptions {
-  /** Calibration samples: IDX (gz or not), .npy or .npz. */
-  calib: string;
+  /** Calibration samples: IDX (gz or not), .npy or .npz (required unless `dynamic`). */
+  calib?: string;
+  /** Weights-only (dynamic-range, hybrid) quantization: no calibration. */
+  dynamic?: boolean;
+  /** With `dynamic`: the weights' type (int8, the default and only one so far). */
+  weights?: string;
   /** Array name inside an .npz (default: the first of x, images, x_test, data, X, arr_0). */
   calibKey?: string;
   /** Output path (default: MODEL's folder, `<stem>.int8.tflite`). */
@@ -134,7 +139,7 @@ export function defaultOutPath(modelPath: string): string {
  */
 export async function readCalibrationSamples(
   graph: Graph,
-  opts: Pick<QuantizeCommandOptions, 'calib' | 'calibKey'>,
+  opts: { calib: string; calibKey?: string },
   limit: number,
   pre: ReturnType<typeof parsePreprocessOptions>,
 ): Promise<CalibrationSample[]> {
@@ -158,7 +163,13 @@ export async function readCalibrationSamples(
   return samples;
 }
 
-export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOptions, io: CliIO): Promise<QuantizeCommandResult> {
+export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOptions, io: CliIO): Promise<QuantizeCommandResult | DynamicQuantizeCommandResult> {
+  if (opts.dynamic) return dynamicQuantizeCommand(modelPath, opts, io);
+  if (opts.weights !== undefined) throw new InputError('--weights applies to --dynamic quantization only');
+  if (opts.calib === undefined) {
+    throw new InputError('tinyml quantize needs calibration samples (--calib FILE), or --dynamic for weights-only (hybrid) quantization without data');
+  }
+  const calib = opts.calib;
   const method = (opts.calibration ?? 'minmax') as CalibrationMethod;
   if (!CALIBRATION_METHODS.includes(method)) {
     throw new InputError(`--calibration '${opts.calibration}' is not one of ${CALIBRATION_METHODS.join(', ')}`);
@@ -171,10 +182,10 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
   const limit = positiveInt(opts.calibLimit, '--calib-limit', DEFAULT_CALIB_LIMIT);
   const pre = parsePreprocessOptions(opts);
   const outPath = opts.out ?? defaultOutPath(modelPath);
-  await checkOutputFiles([{ path: outPath, option: '--out' }], [modelPath, opts.calib], opts.force ?? false);
+  await checkOutputFiles([{ path: outPath, option: '--out' }], [modelPath, calib], opts.force ?? false);
 
   const graph = await loadFloatModel(modelPath);
-  const samples = await readCalibrationSamples(graph, opts, limit, pre);
+  const samples = await readCalibrationSamples(graph, { calib, calibKey: opts.calibKey }, limit, pre);
 
   const { graph: q, report } = quantizeGraph(graph, samples, {
     perChannel: !opts.perTensor,
