@@ -12,6 +12,27 @@ module.exports = {
       to: { path: '^src/cli/' },
     },
     {
+      name: 'api-is-the-library-surface',
+      severity: 'error',
+      comment: 'api/ (the library API) sits above the workflows and below the front ends: only cli/, testing/ and src/index.ts import it.',
+      from: { pathNot: ['^src/api/', '^src/cli/', '^src/testing/', '^src/index\\.ts$'] },
+      to: { path: '^src/api/' },
+    },
+    {
+      name: 'nothing-imports-testing-or-index',
+      severity: 'error',
+      comment: 'testing/ (the vitest helpers, package export tinyml/testing) and src/index.ts (the package root) are entry points, never dependencies.',
+      from: { pathNot: '^src/testing/' },
+      to: { path: ['^src/testing/', '^src/index\\.ts$'] },
+    },
+    {
+      name: 'client-gen-reads-the-ir-only',
+      severity: 'error',
+      comment: 'client-gen/ turns a graph into a TypeScript module: it knows ir/ (and ts-morph), nothing else of src/.',
+      from: { path: '^src/client-gen/' },
+      to: { path: '^src/', pathNot: ['^src/client-gen/', '^src/ir/', '^src/errors\\.ts$'] },
+    },
+    {
       name: 'no-folder-cycles',
       severity: 'error',
       comment: 'Folders form layers: if a imports b, nothing in b may import a, directly or through other folders.',

@@ -1,8 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const src = (p: string): string => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    // examples/ import tinyml the way a user's project does; in this repository that is src/.
+    alias: [
+      { find: /^tinyml\/testing$/, replacement: src('testing/index.ts') },
+      { find: /^tinyml$/, replacement: src('index.ts') },
+    ],
+  },
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores on CI: one worker per core; QEMU and gcc runs are processes of their own.

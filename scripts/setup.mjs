@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Installs what tinyml's commands and tests need and are missing: npm packages, the compiled
-// CLI, and (through apt when running as root) the Arm toolchain, QEMU and the Fashion-MNIST
-// dataset. Without root it prints the exact install line instead. Plain Node, no dependencies,
-// because it runs before `npm install` has.
+// CLI, and (through apt when running as root) the Arm toolchain, QEMU, the Fashion-MNIST
+// dataset and chromium (for the tests). Without root it prints the exact install line instead.
+// Plain Node, no dependencies, because it runs before `npm install` has.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -35,6 +35,8 @@ const wanted = [
 ];
 if (purpose === 'test') {
   wanted.push(['Fashion-MNIST', () => existsSync('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz'), 'dataset-fashion-mnist']);
+  // The headless browser that opens `tinyml report`'s page in test/report.
+  wanted.push(['chromium', () => has('chromium'), 'chromium']);
 }
 const missing = wanted.filter(([, probe]) => !probe()).map(([, , pkg]) => pkg);
 if (missing.length > 0) {

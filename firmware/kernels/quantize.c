@@ -74,6 +74,34 @@ void tinyml_requantize_s16_s16(const tinyml_requantize_params *params, const int
   }
 }
 
+/*
+ * With int32 on either side, zero points are subtracted and added in wrapping int32 arithmetic
+ * (done in unsigned to stay defined): TFLM does the same int32 operations without a check.
+ */
+static inline int32_t requantize_one_wrap(const tinyml_requantize_params *p, int32_t x) {
+  const int32_t centred = (int32_t)((uint32_t)x - (uint32_t)p->input_zero_point);
+  return (int32_t)((uint32_t)tinyml_mbqm(centred, p->multiplier, p->shift) + (uint32_t)p->output_zero_point);
+}
+void tinyml_requantize_s8_s32(const tinyml_requantize_params *params, const int8_t *input, int32_t *output) {
+  for (int32_t i = 0; i < params->size; ++i) {
+    output[i] = requantize_one_wrap(params, input[i]);
+  }
+}
+void tinyml_requantize_s16_s32(const tinyml_requantize_params *params, const int16_t *input, int32_t *output) {
+  for (int32_t i = 0; i < params->size; ++i) {
+    output[i] = requantize_one_wrap(params, input[i]);
+  }
+}
+void tinyml_requantize_s32_s8(const tinyml_requantize_params *params, const int32_t *input, int8_t *output) {
+  for (int32_t i = 0; i < params->size; ++i) {
+    output[i] = (int8_t)tinyml_clamp(requantize_one_wrap(params, input[i]), INT8_MIN, INT8_MAX);
+  }
+}
+void tinyml_requantize_s32_s16(const tinyml_requantize_params *params, const int32_t *input, int16_t *output) {
+  for (int32_t i = 0; i < params->size; ++i) {
+    output[i] = (int16_t)tinyml_clamp(requantize_one_wrap(params, input[i]), INT16_MIN, INT16_MAX);
+  }
+}
 void tinyml_requantize_u8_s8(const tinyml_requantize_params *params, const uint8_t *input, int8_t *output) {
   for (int32_t i = 0; i < params->size; ++i) {
     output[i] = (int8_t)requantize_one(params, input[i], INT8_MIN, INT8_MAX);

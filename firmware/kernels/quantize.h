@@ -38,6 +38,10 @@ void tinyml_requantize_s8_s8(const tinyml_requantize_params *params, const int8_
 void tinyml_requantize_s8_s16(const tinyml_requantize_params *params, const int8_t *input, int16_t *output);
 void tinyml_requantize_s16_s8(const tinyml_requantize_params *params, const int16_t *input, int8_t *output);
 void tinyml_requantize_s16_s16(const tinyml_requantize_params *params, const int16_t *input, int16_t *output);
+void tinyml_requantize_s8_s32(const tinyml_requantize_params *params, const int8_t *input, int32_t *output);
+void tinyml_requantize_s16_s32(const tinyml_requantize_params *params, const int16_t *input, int32_t *output);
+void tinyml_requantize_s32_s8(const tinyml_requantize_params *params, const int32_t *input, int8_t *output);
+void tinyml_requantize_s32_s16(const tinyml_requantize_params *params, const int32_t *input, int16_t *output);
 void tinyml_requantize_u8_s8(const tinyml_requantize_params *params, const uint8_t *input, int8_t *output);
 void tinyml_requantize_s8_u8(const tinyml_requantize_params *params, const int8_t *input, uint8_t *output);
 

@@ -54,4 +54,19 @@ void tinyml_transpose_conv_s16_b16(const tinyml_transpose_conv_params *p, const 
                                    const int8_t *filter, const int16_t *bias, int16_t *output,
                                    int64_t *scratch);
 
+/*
+ * What tinyml_invoke() returns when a TRANSPOSE_CONV's output_shape is a run-time input (e.g. a
+ * graph input) that does not hold the output shape the model was generated for: the kernels
+ * compute exactly that shape (as TFLite Micro computes the declared one), so any other value is
+ * refused rather than silently ignored.
+ */
+#define TINYML_ERR_OUTPUT_SHAPE 2 /* the runtime's TINYML_INVOKE_ERR_OUTPUT_SHAPE (tinyml_model.h) */
+
+/* 1 when output_shape holds {batches, height, width, depth}. */
+static inline int tinyml_transpose_conv_output_shape_ok(const int32_t *output_shape, int32_t batches, int32_t height,
+                                                        int32_t width, int32_t depth) {
+  return output_shape[0] == batches && output_shape[1] == height && output_shape[2] == width &&
+         output_shape[3] == depth;
+}
+
 #endif /* TINYML_TRANSPOSE_CONV_H */

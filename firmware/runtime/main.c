@@ -401,6 +401,9 @@ static void send_invoke_failed(uint8_t seq, uint8_t req_type, int rc, uint32_t r
   }
   text_str(&t, " on run ");
   text_u32(&t, run + 1u);
+  if (rc == TINYML_INVOKE_ERR_OUTPUT_SHAPE) {
+    text_str(&t, ": a TRANSPOSE_CONV output_shape input is wrong"); /* fits ERROR_MAX_MESSAGE */
+  }
   send_error_text(seq, req_type, TINYML_ERR_INVOKE_FAILED, &t);
 }
 

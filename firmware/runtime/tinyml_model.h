@@ -60,7 +60,9 @@ void tinyml_init(void);
 void *tinyml_input(int i);
 void *tinyml_output(int i);
 
-/* Runs one inference. Returns 0 on success. */
+/* Runs one inference. Returns 0 on success; TINYML_INVOKE_ERR_OUTPUT_SHAPE when a TRANSPOSE_CONV
+ * output_shape input does not hold the output shape the model was generated for. */
+#define TINYML_INVOKE_ERR_OUTPUT_SHAPE 2
 int tinyml_invoke(void);
 
 /* Optional per-layer timing hook: when the firmware is built with TINYML_PROFILE defined, the

@@ -1,8 +1,11 @@
 /**
  * `npm run bench`: builds every shared int8 model for the benchmark boards, checks it against
  * the golden outputs, measures instructions per inference, arena and flash, and prints them next
- * to TensorFlow Lite Micro + CMSIS-NN's figures from ../shared/reference/. A benchmark, not a
- * test: it asserts nothing about speed; it fails only if an output is wrong.
+ * to TensorFlow Lite Micro + CMSIS-NN's figures from ../shared/reference/. On qemu-m4 it also
+ * runs the float golden models (VWW, AD01) as float32 and as hybrid (`quantize --dynamic`'s
+ * weights-only int8) next to their int8 versions. A benchmark, not a test: it asserts nothing
+ * about speed; it fails only if an output is wrong (float: beyond 1e-4 of the golden output's
+ * range; hybrid, which has no golden data: beyond 1e-4 of the host interpreter's).
  */
 import { mkdirSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,15 +16,26 @@ import { tensorDataFromBytes } from '../ir/types.js';
 import { num, renderTable } from '../text/table.js';
 import { buildModelFirmware } from '../deploy/firmware.js';
 import { openTargetSession } from '../deploy/target-session.js';
-import { inferOnDevice, measureLatency } from '../deploy/verify.js';
+import { FLOAT_CHECK_TOLERANCE, floatOutputError, inferOnDevice, measureLatency } from '../deploy/verify.js';
+import { prepareGraph, runGraph } from '../interp/interpreter.js';
+import type { Graph } from '../ir/types.js';
+import { loadModel } from '../model-file/load-model.js';
+import { dynamicQuantizeGraph } from '../quantize/dynamic.js';
 import { summarizeModel } from '../analysis/summary.js';
 
 interface ReferenceFile {
   models: Record<string, { model: string; macs: number; cmsisnn: { instructions: number; arenaUsedBytes: number; flashBytes: number } }>;
 }
 
+/** int8 golden models; float32 golden models as they are; their hybrid (weights-only int8) form. */
+type BenchKind = 'int8' | 'float32' | 'hybrid';
+
+/** The float golden models benchmarked as float32 and hybrid, with their int8 counterparts. */
+const FLOAT_MODELS: Record<string, string> = { ad01_fp32: 'ad01_int8', vww_96_float: 'vww_96_int8' };
+
 interface BenchRow {
   model: string;
+  kind: BenchKind;
   board: string;
   macs: number;
   instructions: number;
@@ -48,22 +62,34 @@ function parseArgs(argv: string[]): { boards: string[]; models?: string[]; out: 
   };
 }
 
-async function benchOne(id: string, modelPath: string, board: string, goldenDir: string, work: string): Promise<BenchRow> {
-  const built = await buildModelFirmware(modelPath, { board, outDir: join(work, `${id}-${board}`), force: true });
+/** Whether float32 outputs are within FLOAT_CHECK_TOLERANCE of the expected ones. */
+function floatClose(got: Uint8Array, want: Uint8Array): boolean {
+  const w = tensorDataFromBytes('float32', want) as Float32Array;
+  const g = tensorDataFromBytes('float32', got) as Float32Array;
+  return g.length === w.length && floatOutputError(w, g, FLOAT_CHECK_TOLERANCE).error <= FLOAT_CHECK_TOLERANCE;
+}
+
+async function benchOne(id: string, modelPath: string, board: string, goldenDir: string, work: string, kind: BenchKind = 'int8', graph?: Graph): Promise<BenchRow> {
+  const built = await buildModelFirmware(modelPath, { board, outDir: join(work, `${id}-${kind}-${board}`), force: true, ...(graph ? { graph } : {}) });
   const manifest = JSON.parse(readFileSync(join(goldenDir, 'manifest.json'), 'utf8')) as { cases: { inputs: string[]; outputs: string[] }[] };
   const g = built.compiled.graph;
-  const session = await openTargetSession(built.board, built.build.elf, { timeoutMs: 30_000 });
+  // A hybrid model has no golden outputs of its own: the host interpreter's are the reference.
+  const host = kind === 'hybrid' ? prepareGraph(g) : undefined;
+  const session = await openTargetSession(built.board, built.build.elf, { timeoutMs: 60_000 });
   try {
     let matched = 0;
     for (const c of manifest.cases) {
       const inputs = c.inputs.map((f, k) => tensorDataFromBytes(g.tensors[g.inputs[k]].dtype, new Uint8Array(readFileSync(join(goldenDir, f)))));
       const outs = await inferOnDevice(session.client, inputs);
-      if (outs.every((o, k) => Buffer.from(o).equals(readFileSync(join(goldenDir, c.outputs[k]))))) matched++;
+      const want = host ? runGraph(host, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength)) : c.outputs.map((f) => new Uint8Array(readFileSync(join(goldenDir, f))));
+      const same = (o: Uint8Array, k: number): boolean => (kind === 'int8' ? Buffer.from(o).equals(want[k]) : floatClose(o, want[k]));
+      if (outs.every(same)) matched++;
     }
     const latency = await measureLatency(session.client, built.board);
     const macs = summarizeModel(g).totals.macs;
     return {
       model: id,
+      kind,
       board,
       macs,
       instructions: latency.perInference,
@@ -105,18 +131,34 @@ async function main(): Promise<number> {
       });
     }
   }
+  // The float golden models as float32 and hybrid, on qemu-m4 (where the int8 rows have TFLM's figures).
+  for (const [id, int8Id] of Object.entries(FLOAT_MODELS)) {
+    if (!args.boards.includes('qemu-m4') || (args.models && !args.models.includes(id) && !args.models.includes(int8Id))) continue;
+    const goldenDir = join(golden, id);
+    const modelPath = join(shared, (JSON.parse(readFileSync(join(goldenDir, 'manifest.json'), 'utf8')) as { model: string }).model);
+    for (const kind of ['float32', 'hybrid'] as const) {
+      jobs.push(async () => {
+        const graph = kind === 'hybrid' ? dynamicQuantizeGraph(await loadModel(modelPath)).graph : undefined;
+        const row = await benchOne(id, modelPath, 'qemu-m4', goldenDir, work, kind, graph);
+        rows.push(row);
+        process.stderr.write(`  qemu-m4 ${id} (${kind}): ${num(row.instructions)} instructions, checked ${row.goldenMatched}/${row.goldenCases}\n`);
+      });
+    }
+  }
   // Two at a time: each QEMU keeps one core busy.
   const queue = [...jobs];
   await Promise.all([0, 1].map(async () => {
     for (let job = queue.shift(); job; job = queue.shift()) await job();
   }));
-  rows.sort((a, b) => args.boards.indexOf(a.board) - args.boards.indexOf(b.board) || a.macs - b.macs);
+  const kinds: BenchKind[] = ['int8', 'hybrid', 'float32'];
+  rows.sort((a, b) => args.boards.indexOf(a.board) - args.boards.indexOf(b.board) || a.macs - b.macs || kinds.indexOf(a.kind) - kinds.indexOf(b.kind));
 
   const ratio = (x: number | undefined): string => (x === undefined ? '-' : `${x.toFixed(2)}x`);
   const table = renderTable(
     [
       { header: 'board' },
       { header: 'model' },
+      { header: 'kind' },
       { header: 'MACs', align: 'right' },
       { header: 'instructions', align: 'right' },
       { header: 'instr/MAC', align: 'right' },
@@ -131,6 +173,7 @@ async function main(): Promise<number> {
     rows.map((r) => [
       r.board,
       r.model,
+      r.kind,
       num(r.macs),
       num(r.instructions),
       r.instructionsPerMac.toFixed(2),
@@ -146,7 +189,9 @@ async function main(): Promise<number> {
   process.stdout.write(
     `${table}\n\nInstructions per inference under QEMU -icount (exact); arena and flash in bytes. The arena holds activations and every kernel's scratch ` +
       `(all the RAM the model needs besides the stack); the lower bound is the largest set of them alive at one layer. ` +
-      `TFLM figures from ../shared/reference (qemu-m4 only; its arena counts its scratch too).\n`,
+      `TFLM figures from ../shared/reference (qemu-m4 only, int8; its arena counts its scratch too). float32 and hybrid rows: ` +
+      `the float golden models as they are and weights-only int8 (quantize --dynamic); "golden" counts their outputs within 1e-4 of the ` +
+      `output's range of the golden data (float32) or of the host interpreter (hybrid, which has no golden data).\n`,
   );
   mkdirSync(args.out, { recursive: true });
   const file = join(args.out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -91,6 +91,11 @@ export interface Board {
   cflags: string[];
   /** Non-volatile code/constant memory (.text, .rodata, .data's initial values). */
   flash: MemoryRegion;
+  /**
+   * Read-only memory holding .rodata (the model's weights) when it is not `flash` (linker.ld
+   * aliases CONSTANTS to it); absent: constants are in flash.
+   */
+  constants?: MemoryRegion;
   /** Read-write memory (.data, .bss, stack). */
   ram: MemoryRegion;
   /** Stack reserve in bytes (counted in RAM used). */
@@ -206,6 +211,7 @@ export function parseBoard(raw: unknown, where: string, dir: string, options: { 
     const pins = v.object(uartObj.pins, 'uart.pins');
     board.uart.pins = { tx: v.string(pins.tx, 'uart.pins.tx'), rx: v.string(pins.rx, 'uart.pins.rx') };
   }
+  if (o.constants !== undefined) board.constants = v.region(o.constants, 'constants');
   if (o.flasher !== undefined) board.flasher = parseFlasher(v, o.flasher);
   if (o.qemu !== undefined) {
     const q = v.object(o.qemu, 'qemu');

@@ -183,10 +183,18 @@ function usage(s: SectionSizes): { flashBytes: number; ramBytes: number } {
 export function checkFit(board: Board, r: { flashBytes: number; ramBytes: number; sections: SectionSizes }): void {
   const problems: string[] = [];
   const s = r.sections;
-  if (r.flashBytes > board.flash.size) {
+  // With a separate constants region, .rodata is checked against it rather than against flash.
+  const flashBytes = board.constants ? r.flashBytes - s.rodata : r.flashBytes;
+  if (flashBytes > board.flash.size) {
     problems.push(
-      `flash needs ${fmt(r.flashBytes)} bytes, the board has ${fmt(board.flash.size)} (over by ${fmt(r.flashBytes - board.flash.size)} bytes; ` +
-        `.text ${fmt(s.text)} + .rodata ${fmt(s.rodata)} + .data ${fmt(s.data)})`,
+      `flash needs ${fmt(flashBytes)} bytes, the board has ${fmt(board.flash.size)} (over by ${fmt(flashBytes - board.flash.size)} bytes; ` +
+        `.text ${fmt(s.text)}${board.constants ? '' : ` + .rodata ${fmt(s.rodata)}`} + .data ${fmt(s.data)})`,
+    );
+  }
+  if (board.constants && s.rodata > board.constants.size) {
+    problems.push(
+      `constants need ${fmt(s.rodata)} bytes, the board's ${board.constants.description.split(/[,(:]/)[0]} has ${fmt(board.constants.size)} ` +
+        `(over by ${fmt(s.rodata - board.constants.size)} bytes of .rodata)`,
     );
   }
   if (r.ramBytes > board.ram.size) {
@@ -224,12 +232,13 @@ function buildError(board: Board, log: string, command: string, exitCode: number
     return new ToolMissingError('libnewlib-arm-none-eabi', `the Arm toolchain has no newlib C library (nano.specs not found); install it with: ${INSTALL_HINTS.newlib()}`);
   }
   // The linker's own overflow message (a plain `make` link, or limits we could not raise).
-  const over = [...log.matchAll(/region [`'](FLASH|RAM)' overflowed by (\d+) bytes?/g)];
+  const over = [...log.matchAll(/region [`'](FLASH|RAM|CONSTANTS)' overflowed by (\d+) bytes?/g)];
   if (over.length > 0) {
     const parts = over.map(([, region, n]) => {
-      const r = region === 'FLASH' ? board.flash : board.ram;
+      const r = region === 'FLASH' ? board.flash : region === 'RAM' ? board.ram : (board.constants ?? board.flash);
       const by = Number(n);
-      return `${region === 'FLASH' ? 'flash' : 'RAM'} needs at least ${fmt(r.size + by)} bytes, the board has ${fmt(r.size)} (over by ${fmt(by)} bytes)`;
+      const what = region === 'FLASH' ? 'flash' : region === 'RAM' ? 'RAM' : 'constants';
+      return `${what} need${what === 'constants' ? '' : 's'} at least ${fmt(r.size + by)} bytes, the board has ${fmt(r.size)} (over by ${fmt(by)} bytes)`;
     });
     return new DoesNotFitError(`does not fit ${board.name}: ${parts.join('; ')}`);
   }

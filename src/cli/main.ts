@@ -15,6 +15,8 @@ import type { ProfileCommandOptions } from './commands/profile.js';
 import { profileCommand } from './commands/profile.js';
 import type { QuantizeCommandOptions } from './commands/quantize.js';
 import { quantizeCommand } from './commands/quantize.js';
+import type { ReportCommandOptions } from './commands/report.js';
+import { reportCommand } from './commands/report.js';
 import { inspectCommand } from './commands/inspect.js';
 import type { BuildCommandOptions } from './commands/build.js';
 import type { DeployOptions } from './commands/deploy.js';
@@ -156,9 +158,11 @@ function buildProgram(io: CliIO): Command {
 
   program
     .command('quantize')
-    .description('post-training quantization of a float model (.onnx, float32 .tflite) to an int8 .tflite')
+    .description('post-training quantization of a float model (.onnx, float32 .tflite) to an int8 .tflite, or with --dynamic to a hybrid one')
     .argument('<model>', 'float model (.onnx or float32 .tflite)')
-    .requiredOption('--calib <file>', 'calibration samples: IDX (gz or not), .npy or .npz (see "Data types"); labels not needed')
+    .option('--calib <file>', 'calibration samples: IDX (gz or not), .npy or .npz (see "Data types"); labels not needed; required unless --dynamic')
+    .option('--dynamic', 'dynamic-range (hybrid) quantization: int8 weights, float activations; no calibration data')
+    .option('--weights <type>', 'with --dynamic: the weights\' type (int8)')
     .option('--calib-key <name>', 'array name inside an .npz')
     .option('--out <file>', 'output .tflite (default: <model stem>.int8.tflite next to the model)')
     .option('--per-tensor', 'one weight scale per tensor instead of per output channel')
@@ -176,6 +180,30 @@ function buildProgram(io: CliIO): Command {
     .addHelpText('after', FEED_RULE_HELP)
     .action(async (model: string, opts: QuantizeCommandOptions) => {
       await quantizeCommand(model, opts, io);
+    });
+
+  program
+    .command('report')
+    .description('one self-contained HTML page: per-layer latency, arena timeline, weight histograms, SQNR, flash/RAM breakdown')
+    .argument('<model>', 'model file (.tflite or .onnx)')
+    .requiredOption('--board <name>', `board: ${boardNames()}, or host (no latency, no section sizes)`)
+    .requiredOption('--html <file>', 'the page to write (.html)')
+    .option('--calib <file>', 'float model: quantize it on these samples first and report SQNR (see "Data types")')
+    .option('--calib-key <name>', 'array name inside an .npz')
+    .option('--calib-limit <n>', 'calibrate on the first N samples (default 300)')
+    .option('--scale <s>', 'multiply raw values, e.g. 1/255')
+    .option('--mean <m>', 'subtract: scalar or per channel')
+    .option('--std <s>', 'divide: scalar or per channel')
+    .option('--out <dir>', 'firmware project directory (default tinyml-out/<model>-<board>-report)')
+    .option('--force', 'overwrite --html if it exists (and a project directory with files tinyml did not write)')
+    .option('--port <path>', "serial port of a physical board's link (its UART)")
+    .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
+    .option('--no-flash', 'the board already runs this firmware: do not flash it')
+    .option('--seed <n>', 'seed of the profiled random input', '1')
+    .option('--json', 'print a JSON summary (page path, arena, flash, RAM, latency, SQNR) instead of the text line')
+    .addHelpText('after', FEED_RULE_HELP)
+    .action(async (model: string, opts: ReportCommandOptions) => {
+      await reportCommand(model, opts, io);
     });
 
   return program;

@@ -15,6 +15,8 @@ import { stepConstants } from './plan-model.js';
 import { emitLayer, layerScratchBytes } from './select-kernel.js';
 // Registers the optimized per-core kernel variants with the selection seam.
 import '../ops/optimized/index.js';
+import '../ops/optimized-mve/index.js';
+import '../ops/hybrid/index.js';
 import { C_DTYPE_ENUM, C_TYPE, cArrayBody, cFloat, cIdent, cString } from './c-literals.js';
 import { FIRMWARE_DIR, packageVersion, renderTemplate } from './templates.js';
 import { assertStructsComplete } from './c-structs.js';

@@ -12,6 +12,8 @@ import { planMemory } from '../plan/memory-plan.js';
 import { layerScratchBytes } from './select-kernel.js';
 // Registers the optimized per-core kernel variants (their scratch differs from the portable kernels').
 import '../ops/optimized/index.js';
+import '../ops/optimized-mve/index.js';
+import '../ops/hybrid/index.js';
 
 /** Constant operands of op `k` by input position (undefined for activations), as emitters get them. */
 export function stepConstants(prepared: PreparedGraph, k: number): (TensorData | undefined)[] {

@@ -4,12 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { InputError } from '../errors.js';
+import { InputError, UnsupportedOpError } from '../errors.js';
 import type { GeneratedModel } from '../codegen/generate-model.js';
 import { generateModelC } from '../codegen/generate-model.js';
 import type { PreparedGraph } from '../interp/interpreter.js';
 import { prepareGraph } from '../interp/interpreter.js';
 import type { Graph } from '../ir/types.js';
+import { floatIslandError } from '../passes/qdq-affine.js';
 import type { OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 import { HOST_TARGET } from '../ops/op-def.js';
 import type { MemoryPlan } from '../plan/memory-plan.js';
@@ -50,6 +51,14 @@ export async function compileModel(modelPath: string, options: { target?: Target
   const optimize = options.optimize ?? 'speed';
   // Activations and every kernel's scratch, for the kernels chosen for this target and goal.
   const plan = planModelMemory(prepared, target, { optimize });
-  const generated = generateModelC(prepared, plan, { hash, target, optimize });
+  let generated: GeneratedModel;
+  try {
+    generated = generateModelC(prepared, plan, { hash, target, optimize });
+  } catch (e) {
+    // A float op between quantized tensors has no C kernel: name all of them, and the fix, at once.
+    const islands = e instanceof UnsupportedOpError ? floatIslandError(graph) : undefined;
+    if (islands) throw new UnsupportedOpError(islands);
+    throw e;
+  }
   return { modelPath, hash, graph, prepared, plan, generated, target, optimize };
 }

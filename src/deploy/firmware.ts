@@ -38,6 +38,8 @@ export interface FirmwareOptions {
   portable?: boolean;
   /** Serial protocol of the firmware: 'tinyml' (default) or 'eembc' (EEMBC / MLPerf Tiny DUT). */
   protocol?: FirmwareProtocol;
+  /** More project files (e.g. 'client/<model>.ts'), project-relative path → contents; never compiled. */
+  extraFiles?: Record<string, string | Uint8Array>;
 }
 
 export interface BuiltFirmware {
@@ -60,7 +62,7 @@ export async function buildModelFirmware(modelPath: string, options: FirmwareOpt
   const project = await writeFirmwareProject({
     outDir: options.outDir ?? defaultOutDir(modelPath, board.name),
     board,
-    modelFiles: compiled.generated.files,
+    modelFiles: { ...compiled.generated.files, ...(options.extraFiles ?? {}) },
     kernelFiles: compiled.generated.kernelFiles,
     force: options.force ?? false,
     ...(options.defines || options.protocol === 'eembc' ? { defines: eembcDefines(options, compiled.graph.name) } : {}),

@@ -16,7 +16,7 @@ import { GraphError, UnsupportedOpError } from '../errors.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAwayFromZero } from '../fixedpoint.js';
 import { roundingDivideByPOT16, saturatingDoublingHighMul16, saturatingRoundingDoublingHighMul16 } from '../fixedpoint-gemmlowp.js';
 import type { CEmission, EmitContext, OpContext, OpDef } from './op-def.js';
-import { byteTable, cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, intRange, perTensorQuant, unsupportedDtypes, withNormalizedParams } from './elementwise-util.js';
+import { byteTable, cFloat, cInt, cStructDecl, emitUnaryFloat, elementCountOf, f32, inferSameShape, input, intRange, perTensorQuant, unsupportedDtypes, withNormalizedParams } from './elementwise-util.js';
 import { emptyOptions, versionByInput } from './tflite-options.js';
 
 type ActType = 'RELU' | 'RELU6' | 'LEAKY_RELU' | 'HARD_SWISH';
@@ -171,7 +171,7 @@ export const relu: OpDef<'RELU', ReluParams> = withNormalizedParams<'RELU', Relu
     );
   },
   emitC(p, names, ctx): CEmission {
-    if (p.kind === 'float32') throw new UnsupportedOpError('RELU float32 has no C kernel yet');
+    if (p.kind === 'float32') return emitUnaryFloat('relu', p.size, names);
     return {
       kernels: ['activations.c'],
       includes: ['activations.h'],
@@ -215,7 +215,7 @@ export const relu6: OpDef<'RELU6', Relu6Params> = withNormalizedParams<'RELU6', 
     }
   },
   emitC(p, names, ctx): CEmission {
-    if (p.kind === 'float32') throw new UnsupportedOpError('RELU6 float32 has no C kernel yet');
+    if (p.kind === 'float32') return emitUnaryFloat('relu6', p.size, names);
     return {
       kernels: ['activations.c'],
       includes: ['activations.h'],
@@ -286,7 +286,7 @@ export const leakyRelu: OpDef<'LEAKY_RELU', LeakyReluParams> = withNormalizedPar
     });
   },
   emitC(p, names, ctx): CEmission {
-    if (p.kind === 'float32') throw new UnsupportedOpError('LEAKY_RELU float32 has no C kernel yet');
+    if (p.kind === 'float32') return emitUnaryFloat('leaky_relu', p.size, names, [cFloat(p.alpha ?? 0)]);
     return {
       kernels: ['activations.c'],
       includes: ['activations.h'],
@@ -375,7 +375,7 @@ export const hardSwish: OpDef<'HARD_SWISH', HardSwishParams> = withNormalizedPar
     });
   },
   emitC(p, names, ctx): CEmission {
-    if (p.kind === 'float32') throw new UnsupportedOpError('HARD_SWISH float32 has no C kernel yet');
+    if (p.kind === 'float32') return emitUnaryFloat('hard_swish', p.size, names);
     return {
       kernels: ['activations.c'],
       includes: ['activations.h'],

@@ -21,6 +21,7 @@ import {
   byteTable,
   cBroadcastFields,
   cInt,
+  emitBinaryFloat,
   cStructDecl,
   f32,
   forEachBroadcast,
@@ -279,7 +280,7 @@ function addInt8Direct(
 }
 
 function emitAddSub(type: AddSubType, p: AddSubParams, names: EmitNames, ctx: EmitContext): CEmission {
-  if (p.kind === 'float32') throw new UnsupportedOpError(`${type} float32 has no C kernel yet`);
+  if (p.kind === 'float32') return emitBinaryFloat(type, p, names, ctx);
   const suffix = p.kind === 'int8' ? 's8' : 's16';
   const fields = [
     ...cBroadcastFields(p),

@@ -3,9 +3,8 @@
  * struct's designated initializer, the fields the quantized conv-like structs share, and the
  * kernel function name per quantized kind.
  */
-import { UnsupportedOpError } from '../errors.js';
-import type { OpType } from '../ir/attrs.js';
 import type { Accumulator, QuantKind } from './layer-params.js';
+import type { CEmission, EmitContext } from './op-def.js';
 
 export function cInt32Array(name: string, values: readonly number[]): string {
   return `static const int32_t ${name}[${values.length}] = {${values.join(', ')}};`;
@@ -23,8 +22,35 @@ export function cStructInit(type: string, name: string, fields: Record<string, s
   return `static const ${type} ${name} = {\n${body}\n};`;
 }
 
-export function floatKernelUnsupported(ctx: { prefix: string }, type: OpType): never {
-  throw new UnsupportedOpError(`${type} (${ctx.prefix}): float32 kernels are not emitted to C yet; quantize the model to int8 or 16x8`);
+/** A C float literal that reads back as exactly the float32 value `x` (finite values only). */
+export function cFloat32(x: number): string {
+  const v = Math.fround(x);
+  if (!Number.isFinite(v)) throw new Error(`not a finite float: ${x}`);
+  if (Object.is(v, -0)) return '-0.0f';
+  const s = v.toPrecision(9);
+  return `${s.includes('.') || s.includes('e') ? s : `${s}.0`}f`;
+}
+
+/**
+ * The emission of a float32 conv-like layer: `static const <type>_f32_params` with the given
+ * geometry fields plus the activation clamp, and one call `<base>_f32(&params, input, weights,
+ * bias or NULL, output)` into `<file>_f32.c`.
+ */
+export function emitFloatConvLike(
+  file: string,
+  base: string,
+  p: { activationMin: number; activationMax: number },
+  fields: Record<string, string | number>,
+  args: { input: string | undefined; weights: string | undefined; bias: string | undefined; output: string },
+  ctx: EmitContext,
+): CEmission {
+  const decls = cStructInit(`${base}_f32_params`, `${ctx.prefix}_params`, {
+    ...fields,
+    activation_min: cFloat32(p.activationMin),
+    activation_max: cFloat32(p.activationMax),
+  });
+  const call = `  ${base}_f32(&${ctx.prefix}_params, ${args.input}, ${args.weights}, ${cPointer(args.bias)}, ${args.output});`;
+  return { kernels: [`${file}_f32.c`], includes: [`${file}_f32.h`], decls, call };
 }
 
 

@@ -15,7 +15,9 @@ import { windowAxis } from './padding.js';
 import { type Accumulator, checkArity, checkBias, normalizeParams, opLabel, type QuantKind, requireRank, finishReference, prepareWindowed } from './layer-params.js';
 import { ACC_CHUNK, type F64Buffer, f64Scratch, gemmF64, padInputNHWC, planeConv3x3, planeConvAny, SCRATCH_ACC, SCRATCH_COLUMNS, SCRATCH_INPUT, SCRATCH_WEIGHTS, toF64, windowTapOffsets } from './gemm-f64.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
-import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, kernelFunction, quantCommonFields } from './c-emit.js';
+import { cInt32Array, cPointer, cStructInit, emitFloatConvLike, kernelFunction, quantCommonFields } from './c-emit.js';
+import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
+import { evaluateHybridConv2d, prepareHybridConv2d, type HybridConv2DParams } from './hybrid/conv2d.js';
 
 export interface Conv2DGeometry {
   batches: number;
@@ -301,8 +303,7 @@ function im2col(
 
 /** The designated initializer fields shared by the conv-like params structs. */
 function conv2dEmitC(p: Conv2DParams, names: EmitNames, ctx: EmitContext): CEmission {
-  if (p.kind === 'float32') floatKernelUnsupported(ctx, 'CONV_2D');
-  const fields: Record<string, string | number> = {
+  const geometry: Record<string, string | number> = {
     batches: p.batches,
     input_height: p.inputHeight,
     input_width: p.inputWidth,
@@ -320,6 +321,13 @@ function conv2dEmitC(p: Conv2DParams, names: EmitNames, ctx: EmitContext): CEmis
     dilation_width: p.dilationWidth,
     pad_height: p.padHeight,
     pad_width: p.padWidth,
+  };
+  if (p.kind === 'float32') {
+    const args = { input: names.inputs[0], weights: names.inputs[1], bias: p.hasBias ? names.inputs[2] : undefined, output: names.outputs[0] };
+    return emitFloatConvLike('conv2d', 'tinyml_conv2d', p, geometry, args, ctx);
+  }
+  const fields: Record<string, string | number> = {
+    ...geometry,
     pad_height_offset: p.padHeightOffset,
     pad_width_offset: p.padWidthOffset,
     ...quantCommonFields(p, ctx.prefix),
@@ -404,7 +412,7 @@ const conv2dTflite: TfliteMapping<Conv2DAttrs> = {
   },
 };
 
-export const conv2d: OpDef<'CONV_2D', Conv2DParams> = {
+export const conv2d: OpDef<'CONV_2D', Conv2DParams | HybridConv2DParams> = {
   type: 'CONV_2D',
   tflite: conv2dTflite,
   quant: { weights: { weights: 1, axis: 0, bias: 2, input: 0 } },
@@ -416,8 +424,10 @@ export const conv2d: OpDef<'CONV_2D', Conv2DParams> = {
     const g = conv2dGeometry(ctx);
     return g.batches * g.outputHeight * g.outputWidth * g.outputDepth * g.filterHeight * g.filterWidth * g.filterInputDepth;
   },
-  prepare: (ctx) => normalizeParams(conv2dPrepare(ctx)),
-  evaluate: conv2dEvaluate,
-  reference: conv2dReference,
-  emitC: conv2dEmitC,
+  // Hybrid layers (float activations, int8 weights) are ops/hybrid/'s; their C kernel is a
+  // kernel variant registered there.
+  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridConv2d(ctx, conv2dGeometry(ctx)) : normalizeParams(conv2dPrepare(ctx))),
+  evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridConv2d(p, inputs, outputs) : conv2dEvaluate(p, inputs, outputs)),
+  reference: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridConv2d(p, inputs, outputs) : conv2dReference(p, inputs, outputs)),
+  emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : conv2dEmitC(p, names, ctx)),
 };

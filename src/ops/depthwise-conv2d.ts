@@ -10,12 +10,14 @@ import { GraphError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, f64Scratch, padInputPlanar, planeConv3x3, planeConvAny, windowTapOffsets } from './gemm-f64.js';
 import { checkArity, checkBias, normalizeParams, opLabel, requireRank, type Accumulator, type QuantKind, finishReference, prepareWindowed } from './layer-params.js';
-import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, kernelFunction, quantCommonFields } from './c-emit.js';
+import { cInt32Array, cPointer, cStructInit, emitFloatConvLike, kernelFunction, quantCommonFields } from './c-emit.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { windowAxis } from './padding.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { readConvOptions, writeConvOptions, type Conv2DAttrs } from './conv2d.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
+import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
+import { evaluateHybridDepthwiseConv2d, prepareHybridDepthwiseConv2d, type HybridDepthwiseConv2DParams } from './hybrid/depthwise-conv2d.js';
 
 export interface DepthwiseConv2DGeometry {
   batches: number;
@@ -216,8 +218,7 @@ export function depthwiseReference(p: DepthwiseConv2DParams, inputs: (TensorData
 }
 
 function emitC(p: DepthwiseConv2DParams, names: EmitNames, ctx: EmitContext): CEmission {
-  if (p.kind === 'float32') floatKernelUnsupported(ctx, 'DEPTHWISE_CONV_2D');
-  const fields: Record<string, string | number> = {
+  const geometry: Record<string, string | number> = {
     batches: p.batches,
     input_height: p.inputHeight,
     input_width: p.inputWidth,
@@ -234,6 +235,13 @@ function emitC(p: DepthwiseConv2DParams, names: EmitNames, ctx: EmitContext): CE
     dilation_width: p.dilationWidth,
     pad_height: p.padHeight,
     pad_width: p.padWidth,
+  };
+  if (p.kind === 'float32') {
+    const args = { input: names.inputs[0], weights: names.inputs[1], bias: p.hasBias ? names.inputs[2] : undefined, output: names.outputs[0] };
+    return emitFloatConvLike('depthwise_conv2d', 'tinyml_depthwise_conv2d', p, geometry, args, ctx);
+  }
+  const fields: Record<string, string | number> = {
+    ...geometry,
     pad_height_offset: p.padHeightOffset,
     pad_width_offset: p.padWidthOffset,
     ...quantCommonFields(p, ctx.prefix),
@@ -289,7 +297,7 @@ const depthwiseTflite: TfliteMapping<DepthwiseConv2DAttrs> = {
   },
 };
 
-export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D', DepthwiseConv2DParams> = {
+export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D', DepthwiseConv2DParams | HybridDepthwiseConv2DParams> = {
   type: 'DEPTHWISE_CONV_2D',
   tflite: depthwiseTflite,
   quant: { weights: { weights: 1, axis: 3, bias: 2, input: 0 } },
@@ -301,8 +309,10 @@ export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D', DepthwiseConv2DParams> 
     const g = geometry(ctx);
     return g.batches * g.outputHeight * g.outputWidth * g.outputDepth * g.filterHeight * g.filterWidth;
   },
-  prepare: (ctx) => normalizeParams(prepare(ctx)),
-  evaluate,
-  reference: depthwiseReference,
-  emitC,
+  // Hybrid layers (float activations, int8 weights) are ops/hybrid/'s; their C kernel is a
+  // kernel variant registered there.
+  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridDepthwiseConv2d(ctx, geometry(ctx)) : normalizeParams(prepare(ctx))),
+  evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridDepthwiseConv2d(p, inputs, outputs) : evaluate(p, inputs, outputs)),
+  reference: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridDepthwiseConv2d(p, inputs, outputs) : depthwiseReference(p, inputs, outputs)),
+  emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : emitC(p, names, ctx)),
 };

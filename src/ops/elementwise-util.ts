@@ -8,7 +8,7 @@ import type { DType, Tensor } from '../ir/types.js';
 import { describeOp } from '../ir/types.js';
 import { GraphError, UnsupportedOpError } from '../errors.js';
 import { roundHalfAwayFromZero } from '../fixedpoint.js';
-import type { OpContext, OpDef } from './op-def.js';
+import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import type { TfliteField } from './tflite-options.js';
 
 export const f32 = Math.fround;
@@ -261,6 +261,35 @@ export function cInt16Table(name: string, data: Int16Array): string {
   const rows: string[] = [];
   for (let i = 0; i < data.length; i += 16) rows.push(`  ${Array.from(data.subarray(i, i + 16)).join(', ')}`);
   return `static const int16_t ${name}[${data.length}] = {\n${rows.join(',\n')}\n};`;
+}
+
+/** ADD, SUB or MUL on float32: one call into elementwise_f32.c with the broadcast layout and clamp. */
+export function emitBinaryFloat(
+  type: 'ADD' | 'SUB' | 'MUL',
+  p: BroadcastLayout & { activationMin: number; activationMax: number },
+  names: EmitNames,
+  ctx: EmitContext,
+): CEmission {
+  const fields = [...cBroadcastFields(p), `.activation_min = ${cFloat(p.activationMin)}`, `.activation_max = ${cFloat(p.activationMax)}`];
+  return {
+    kernels: ['elementwise_f32.c'],
+    includes: ['elementwise_f32.h'],
+    decls: cStructDecl('tinyml_binary_f32_params', `${ctx.prefix}_params`, fields),
+    call: `  tinyml_${type.toLowerCase()}_f32(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.inputs[1]}, ${names.outputs[0]});`,
+  };
+}
+
+/**
+ * A float32 unary op: `tinyml_<fn>_f32(size, [extra args,] input, output)` from
+ * elementwise_f32.c (no params struct: the size and any constant are the arguments).
+ */
+export function emitUnaryFloat(fn: string, size: number, names: EmitNames, extra: string[] = []): CEmission {
+  return {
+    kernels: ['elementwise_f32.c'],
+    includes: ['elementwise_f32.h'],
+    decls: '',
+    call: `  tinyml_${fn}_f32(${[String(size), ...extra, names.inputs[0], names.outputs[0]].join(', ')});`,
+  };
 }
 
 /** Element count of an activation tensor. */

@@ -11,12 +11,14 @@ import { type Tensor, type TensorData, elementCount } from '../ir/types.js';
 import { quantizeMultiplier } from '../fixedpoint.js';
 import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, f64Scratch, gemmF64, toF64, type F64Buffer } from './gemm-f64.js';
 import { checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, opLabel, quantizedActivationRange, requireRank, tensorQuant, zeroPointOffset, type Accumulator, type QuantKind, finishReference } from './layer-params.js';
-import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, kernelFunction, quantCommonFields } from './c-emit.js';
+import { cInt32Array, cPointer, cStructInit, emitFloatConvLike, kernelFunction, quantCommonFields } from './c-emit.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 import type { FusedActivation } from '../ir/attrs.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
+import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
+import { evaluateHybridFullyConnected, prepareHybridFullyConnected, type HybridFullyConnectedParams } from './hybrid/fully-connected.js';
 
 export interface FullyConnectedGeometry {
   /** Rows: input elements / inputDepth. */
@@ -264,7 +266,11 @@ export function fullyConnectedReference(p: FullyConnectedParams, inputs: (Tensor
 }
 
 function emitC(p: FullyConnectedParams, names: EmitNames, ctx: EmitContext): CEmission {
-  if (p.kind === 'float32') floatKernelUnsupported(ctx, 'FULLY_CONNECTED');
+  if (p.kind === 'float32') {
+    const geometry = { batches: p.batches, input_depth: p.inputDepth, output_depth: p.outputDepth };
+    const args = { input: names.inputs[0], weights: names.inputs[1], bias: p.hasBias ? names.inputs[2] : undefined, output: names.outputs[0] };
+    return emitFloatConvLike('fully_connected', 'tinyml_fully_connected', p, geometry, args, ctx);
+  }
   const fields: Record<string, string | number> = {
     batches: p.batches,
     input_depth: p.inputDepth,
@@ -285,6 +291,8 @@ function emitC(p: FullyConnectedParams, names: EmitNames, ctx: EmitContext): CEm
 export interface FullyConnectedAttrs {
   activation: FusedActivation;
   keepNumDims: boolean;
+  /** Hybrid layers (float input, int8 weights): quantize each input row with a zero point (absent: false). */
+  asymmetricQuantizeInputs?: boolean;
 }
 
 declare module '../ir/attrs.js' {
@@ -314,9 +322,17 @@ const fullyConnectedTflite: TfliteMapping<FullyConnectedAttrs> = {
           `${c.label} uses weights_format ${format === 1 ? 'SHUFFLED4x16INT8' : format}; tinyml only supports the DEFAULT weights format`,
         );
       }
-      return { activation: c.activation(v.num('fused_activation_function')), keepNumDims: v.bool('keep_num_dims') };
+      return {
+        activation: c.activation(v.num('fused_activation_function')),
+        keepNumDims: v.bool('keep_num_dims'),
+        ...(v.bool('asymmetric_quantize_inputs') ? { asymmetricQuantizeInputs: true } : {}),
+      };
     },
-    write: (a, c) => ({ fused_activation_function: c.activation(a.activation), keep_num_dims: a.keepNumDims }),
+    write: (a, c) => ({
+      fused_activation_function: c.activation(a.activation),
+      keep_num_dims: a.keepNumDims,
+      asymmetric_quantize_inputs: a.asymmetricQuantizeInputs === true,
+    }),
   },
   version(graph, op) {
     const [in0, in1] = [dtypeOf(graph, op.inputs[0]), dtypeOf(graph, op.inputs[1])];
@@ -324,11 +340,12 @@ const fullyConnectedTflite: TfliteMapping<FullyConnectedAttrs> = {
     if (op.inputs.length < 3 || op.inputs[2] < 0) return 6;
     if ((op.attrs as FullyConnectedAttrs).keepNumDims) return 5;
     if (in0 === 'int8' && in1 === 'int8') return 4;
-    return in0 === 'float32' && in1 === 'int8' ? 3 : 1; // hybrid
+    if (in0 === 'float32' && in1 === 'int8') return (op.attrs as FullyConnectedAttrs).asymmetricQuantizeInputs ? 9 : 3; // hybrid
+    return 1;
   },
 };
 
-export const fullyConnected: OpDef<'FULLY_CONNECTED', FullyConnectedParams> = {
+export const fullyConnected: OpDef<'FULLY_CONNECTED', FullyConnectedParams | HybridFullyConnectedParams> = {
   type: 'FULLY_CONNECTED',
   tflite: fullyConnectedTflite,
   quant: { weights: { weights: 1, axis: 0, bias: 2, input: 0 } },
@@ -339,8 +356,10 @@ export const fullyConnected: OpDef<'FULLY_CONNECTED', FullyConnectedParams> = {
     const g = shapes(ctx).geometry;
     return g.batches * g.outputDepth * g.inputDepth;
   },
-  prepare: (ctx) => normalizeParams(prepare(ctx)),
-  evaluate,
-  reference: fullyConnectedReference,
-  emitC,
+  // Hybrid layers (float activations, int8 weights) are ops/hybrid/'s; their C kernel is a
+  // kernel variant registered there.
+  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridFullyConnected(ctx, shapes(ctx).geometry) : normalizeParams(prepare(ctx))),
+  evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridFullyConnected(p, inputs, outputs) : evaluate(p, inputs, outputs)),
+  reference: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridFullyConnected(p, inputs, outputs) : fullyConnectedReference(p, inputs, outputs)),
+  emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : emitC(p, names, ctx)),
 };

@@ -26,8 +26,9 @@ export interface KernelVariant {
 
 const VARIANTS: KernelVariant[] = [];
 
-export function registerKernelVariants(variants: KernelVariant[]): void {
-  VARIANTS.push(...variants);
+export function registerKernelVariants(variants: KernelVariant[], options: { first?: boolean } = {}): void {
+  if (options.first) VARIANTS.unshift(...variants);
+  else VARIANTS.push(...variants);
 }
 
 /** The first registered variant of `op` that accepts these params on `target`, if any. */

@@ -16,7 +16,7 @@ import { GraphError, UnsupportedOpError } from '../errors.js';
 import { frexp, multiplyByQuantizedMultiplier, roundHalfAwayFromZero, roundingDivideByPOT } from '../fixedpoint.js';
 import { fixedLogistic, fixedTanh } from '../fixedpoint-gemmlowp.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
-import { byteTable, cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, normalizeParams, perTensorQuant, unsupportedDtypes } from './elementwise-util.js';
+import { byteTable, cInt, cStructDecl, emitUnaryFloat, elementCountOf, f32, inferSameShape, input, normalizeParams, perTensorQuant, unsupportedDtypes } from './elementwise-util.js';
 import type { NoAttrs } from '../ir/attrs.js';
 import { versionByInput } from './tflite-options.js';
 
@@ -69,10 +69,10 @@ export interface LogisticTanhFloatParams {
 
 export type LogisticTanhParams = LogisticTanhInt8Params | LogisticTanhInt16Params | LogisticTanhFloatParams;
 
-type Kind = 'LOGISTIC' | 'TANH';
+export type Kind = 'LOGISTIC' | 'TANH';
 
 /** TFLite CheckedLog2 in float32: the rounded log2 and whether x is (nearly) a power of two. */
-function checkedLog2(x: number): { log2: number; isPowerOfTwo: boolean } {
+export function checkedLog2(x: number): { log2: number; isPowerOfTwo: boolean } {
   const xLog2 = f32(f32(Math.log(x)) * f32(1 / f32(Math.log(2))));
   const rounded = roundHalfAwayFromZero(xLog2);
   return { log2: rounded, isPowerOfTwo: Math.abs(f32(xLog2 - rounded)) < f32(1e-3) };
@@ -145,7 +145,8 @@ function evaluateInt8(type: Kind, p: LogisticTanhInt8Params, x: Int8Array, out: 
   for (let i = 0; i < p.size; i++) out[i] = table[x[i] + offset];
 }
 
-function evaluateInt16(type: Kind, p: LogisticTanhInt16Params, x: Int16Array, out: Int16Array): void {
+/** The int16 kernel over `p.size` elements (in place allowed); the LSTM's gates use it too. */
+export function evaluateInt16(type: Kind, p: LogisticTanhInt16Params, x: Int16Array, out: Int16Array): void {
   let multiplier = p.inputMultiplier;
   let shift = p.inputLeftShift;
   if (multiplier === 0) {
@@ -185,7 +186,7 @@ function evaluateFloat(type: Kind, p: LogisticTanhFloatParams, x: Float32Array, 
 }
 
 function emitLogisticTanh(type: Kind, p: LogisticTanhParams, names: EmitNames, ctx: EmitContext): CEmission {
-  if (p.kind === 'float32') throw new UnsupportedOpError(`${type} float32 has no C kernel yet`);
+  if (p.kind === 'float32') return emitUnaryFloat(type === 'LOGISTIC' ? 'logistic' : 'tanh', p.size, names);
   const fn = `tinyml_${type.toLowerCase()}_${p.kind === 'int8' ? 's8' : 's16'}`;
   const decls =
     p.kind === 'int8'

@@ -17,6 +17,7 @@ import {
   cBroadcastFields,
   cInt,
   cStructDecl,
+  emitBinaryFloat,
   f32,
   forEachBroadcast,
   inferBroadcastShape,
@@ -150,7 +151,7 @@ function evaluateMul(p: MulParams, inputs: (TensorData | undefined)[], outputs: 
 }
 
 function emitMul(p: MulParams, names: EmitNames, ctx: EmitContext): CEmission {
-  if (p.kind === 'float32') throw new UnsupportedOpError('MUL float32 has no C kernel yet');
+  if (p.kind === 'float32') return emitBinaryFloat('MUL', p, names, ctx);
   const fields = [
     ...cBroadcastFields(p),
     `.input1_offset = ${cInt(p.input1Offset)}`,

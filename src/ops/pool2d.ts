@@ -14,6 +14,7 @@ import {
   activationRangeFloat,
   activationRangeQuantized,
   checkArity,
+  cFloat,
   cInt,
   cStructDecl,
   f32,
@@ -331,7 +332,7 @@ function maxPoolFloat(p: Pool2DParams, x: Float32Array, out: Float32Array, lowes
 }
 
 function emitPool(type: PoolType, p: Pool2DParams, names: EmitNames, ctx: EmitContext): CEmission {
-  if (p.kind === 'float32') throw new UnsupportedOpError(`${type} float32 has no C kernel yet`);
+  const float = p.kind === 'float32';
   const fields = [
     `.batches = ${p.batches}`,
     `.input_height = ${p.inputHeight}`,
@@ -345,15 +346,16 @@ function emitPool(type: PoolType, p: Pool2DParams, names: EmitNames, ctx: EmitCo
     `.filter_width = ${p.filterW}`,
     `.pad_height = ${p.padH}`,
     `.pad_width = ${p.padW}`,
-    `.activation_min = ${cInt(p.activationMin)}`,
-    `.activation_max = ${cInt(p.activationMax)}`,
+    `.activation_min = ${float ? cFloat(p.activationMin) : cInt(p.activationMin)}`,
+    `.activation_max = ${float ? cFloat(p.activationMax) : cInt(p.activationMax)}`,
   ];
   const fn = type === 'AVERAGE_POOL_2D' ? 'average_pool2d' : 'max_pool2d';
+  const file = float ? 'pool2d_f32' : 'pool2d';
   return {
-    kernels: ['pool2d.c'],
-    includes: ['pool2d.h'],
-    decls: cStructDecl('tinyml_pool2d_params', `${ctx.prefix}_params`, fields),
-    call: `  tinyml_${fn}_${p.kind === 'int8' ? 's8' : 's16'}(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.outputs[0]});`,
+    kernels: [`${file}.c`],
+    includes: [`${file}.h`],
+    decls: cStructDecl(float ? 'tinyml_pool2d_f32_params' : 'tinyml_pool2d_params', `${ctx.prefix}_params`, fields),
+    call: `  tinyml_${fn}_${float ? 'f32' : p.kind === 'int8' ? 's8' : 's16'}(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.outputs[0]});`,
   };
 }
 

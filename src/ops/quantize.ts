@@ -5,7 +5,9 @@
  * from zero) in float32, then saturated to the output type. NaN quantizes to the zero point and
  * infinities saturate (TFLM leaves those undefined).
  * QUANTIZE between integer types (requantize): zp_out + (x - zp_in) * in_scale / out_scale with a
- * Q31 multiplier, saturated. Supported pairs: int8/int16 to int8/int16, uint8 <-> int8.
+ * Q31 multiplier, saturated. Supported pairs (TFLM's): int8/int16 to int8/int16/int32, int32 to
+ * int8/int16, uint8 <-> int8. With int32 on either side the subtraction and addition of zero
+ * points wrap like two's-complement int32 (TFLM computes them in int32 without a check).
  * DEQUANTIZE: scale * (x - zp) rounded once to float32.
  */
 import type { DType, TensorData } from '../ir/types.js';
@@ -17,7 +19,7 @@ import { byteTable, cFloat, cInt, cStructDecl, elementCountOf, f32, inferSameSha
 import type { NoAttrs } from '../ir/attrs.js';
 import { dtypeOf, emptyOptions, versionByInput } from './tflite-options.js';
 
-type IntType = 'int8' | 'int16' | 'uint8';
+type IntType = 'int8' | 'int16' | 'uint8' | 'int32';
 
 export interface QuantizeFloatParams {
   kind: 'float32';
@@ -49,9 +51,20 @@ export interface DequantizeParams {
   zeroPoint: number;
 }
 
-const REQUANTIZE_PAIRS = new Set(['int8>int8', 'int8>int16', 'int16>int8', 'int16>int16', 'uint8>int8', 'int8>uint8']);
+const REQUANTIZE_PAIRS = new Set([
+  'int8>int8',
+  'int8>int16',
+  'int8>int32',
+  'int16>int8',
+  'int16>int16',
+  'int16>int32',
+  'int32>int8',
+  'int32>int16',
+  'uint8>int8',
+  'int8>uint8',
+]);
 
-const SUFFIX: Record<IntType, string> = { int8: 's8', int16: 's16', uint8: 'u8' };
+const SUFFIX: Record<IntType, string> = { int8: 's8', int16: 's16', uint8: 'u8', int32: 's32' };
 
 function sizes(ctx: OpContext<'QUANTIZE' | 'DEQUANTIZE'>): number {
   const [shape] = inferSameShape(ctx);
@@ -93,14 +106,14 @@ export const quantize: OpDef<'QUANTIZE', QuantizeParams> = withNormalizedParams<
     const size = sizes(ctx);
     const x = input(ctx, 0);
     const out = ctx.outputs[0];
-    if (out.dtype !== 'int8' && out.dtype !== 'int16' && out.dtype !== 'uint8') throw unsupportedDtypes(ctx);
+    if (out.dtype !== 'int8' && out.dtype !== 'int16' && out.dtype !== 'uint8' && out.dtype !== 'int32') throw unsupportedDtypes(ctx);
     const qo = perTensorQuant(ctx, out);
     if (x.dtype === 'float32') {
-      if (out.dtype === 'uint8') throw unsupportedDtypes(ctx, 'TFLite Micro quantizes float32 to int8 or int16');
+      if (out.dtype === 'uint8' || out.dtype === 'int32') throw unsupportedDtypes(ctx, 'TFLite Micro quantizes float32 to int8 or int16');
       return { kind: 'float32', outputType: out.dtype, size, scale: qo.scale, zeroPoint: qo.zeroPoint };
     }
     if (!REQUANTIZE_PAIRS.has(`${x.dtype}>${out.dtype}`)) {
-      throw unsupportedDtypes(ctx, 'requantization supports int8/int16 -> int8/int16 and uint8 <-> int8');
+      throw unsupportedDtypes(ctx, 'requantization supports int8/int16 -> int8/int16/int32, int32 -> int8/int16 and uint8 <-> int8');
     }
     const qi = perTensorQuant(ctx, x);
     const { multiplier, shift } = quantizeMultiplier(qi.scale / qo.scale);
@@ -117,18 +130,19 @@ export const quantize: OpDef<'QUANTIZE', QuantizeParams> = withNormalizedParams<
 
   evaluate(p, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
     const [qmin, qmax] = intRange(p.outputType);
-    const out = outputs[0] as Int8Array | Int16Array | Uint8Array;
+    const out = outputs[0] as Int8Array | Int16Array | Uint8Array | Int32Array;
     if (p.kind === 'float32') {
       const x = inputs[0] as Float32Array;
       for (let i = 0; i < p.size; i++) out[i] = quantizeValue(x[i], p.scale, p.zeroPoint, qmin, qmax);
       return;
     }
-    const x = inputs[0] as Int8Array | Int16Array | Uint8Array;
+    const x = inputs[0] as Int8Array | Int16Array | Uint8Array | Int32Array;
     const one = (q: number): number => {
-      const v = multiplyByQuantizedMultiplier(q - p.inputZeroPoint, p.multiplier, p.shift) + p.outputZeroPoint;
+      // `| 0`: int32 arithmetic (only int32 inputs or outputs can leave the range).
+      const v = (multiplyByQuantizedMultiplier((q - p.inputZeroPoint) | 0, p.multiplier, p.shift) + p.outputZeroPoint) | 0;
       return v < qmin ? qmin : v > qmax ? qmax : v;
     };
-    if (p.kind === 'int16') {
+    if (p.kind === 'int16' || p.kind === 'int32') {
       for (let i = 0; i < p.size; i++) out[i] = one(x[i]);
     } else {
       const { table, offset } = byteTable(p.kind === 'int8', one);

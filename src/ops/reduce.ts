@@ -243,14 +243,15 @@ function evaluateReduce(params: ReduceParams, inputs: (TensorData | undefined)[]
 }
 
 function emitReduce(params: ReduceParams, names: EmitNames, ctx: EmitContext): CEmission {
-  if (params.kind === 'float32') throw new UnsupportedOpError(`${params.op.toUpperCase()} float32 has no C kernel yet`);
   const p = `${ctx.prefix}_params`;
   const pad4 = (a: number[]) => `{ ${[...a, ...new Array<number>(REDUCE_MAX_GROUP_DIMS - a.length).fill(0)].map((x) => `${x}u`).join(', ')} }`;
   const i32 = (x: number) => (x === -2147483648 ? '(-2147483647 - 1)' : String(x));
-  const fn = params.kind === 'int8' ? 'tinyml_reduce_s8' : 'tinyml_reduce_s16';
+  const float = params.kind === 'float32';
+  const fn = float ? `tinyml_${params.op}_f32` : params.kind === 'int8' ? 'tinyml_reduce_s8' : 'tinyml_reduce_s16';
   return {
-    kernels: ['reduce.c'],
-    includes: ['reduce.h'],
+    // The float kernels take reduce.h's params struct and ignore its quantization fields.
+    kernels: [float ? 'reduce_f32.c' : 'reduce.c'],
+    includes: [float ? 'reduce_f32.h' : 'reduce.h'],
     decls:
       `/* ${params.op.toUpperCase()} ${params.kind}: ${params.numOutputs} outputs of ${params.numReduced} elements each */\n` +
       `static const tinyml_reduce_params ${p} = {\n` +

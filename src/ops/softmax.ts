@@ -22,7 +22,7 @@ import {
 } from '../fixedpoint.js';
 import { countLeadingZeros32, expOnNegativeValues, getReciprocal, lutLookupInt16, lutPopulateInt16 } from '../fixedpoint-gemmlowp.js';
 import type { OpContext, OpDef } from './op-def.js';
-import { FLT_MAX, cInt, cInt16Table, cStructDecl, checkArity, f32, input, perTensorQuant, unsupportedDtypes, withNormalizedParams } from './elementwise-util.js';
+import { FLT_MAX, cFloat, cInt, cInt16Table, cStructDecl, checkArity, f32, input, perTensorQuant, unsupportedDtypes, withNormalizedParams } from './elementwise-util.js';
 import { versionByInput } from './tflite-options.js';
 
 /** Integer bits of the scaled input differences fed to exp (Q5.26). */
@@ -172,7 +172,14 @@ export const softmax: OpDef<'SOFTMAX', SoftmaxParams> = withNormalizedParams<'SO
   },
 
   emitC(p, names, ctx) {
-    if (p.kind === 'float32') throw new UnsupportedOpError('SOFTMAX float32 has no C kernel yet');
+    if (p.kind === 'float32') {
+      return {
+        kernels: ['softmax_f32.c'],
+        includes: ['softmax_f32.h'],
+        decls: cStructDecl('tinyml_softmax_f32_params', `${ctx.prefix}_params`, [`.outer_size = ${p.outerSize}`, `.depth = ${p.depth}`, `.beta = ${cFloat(p.beta)}`]),
+        call: `  tinyml_softmax_f32(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.outputs[0]});`,
+      };
+    }
     const call = (fn: string) => `  ${fn}(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.outputs[0]});`;
     if (p.kind === 'int8') {
       const fields = [

@@ -7,12 +7,12 @@
  * with an int32 scratch accumulator and 16x8 with an int64 one; reference_ops::TransposeConv for
  * float). The padding comes from ComputePaddingHeightWidth applied to the *output* size.
  */
-import { GraphError, UnsupportedOpError } from '../errors.js';
+import { GraphError, InputError } from '../errors.js';
 import type { Padding, FusedActivation } from '../ir/attrs.js';
-import type { Tensor, TensorData } from '../ir/types.js';
+import type { Graph, Tensor, TensorData } from '../ir/types.js';
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplier64 } from '../fixedpoint.js';
 import { checkArity, checkBias, classifyDtypes, floatActivationRange, normalizeParams, opLabel, requireRank, type QuantKind, quantLayerFields } from './layer-params.js';
-import { cInt32Array, cPointer, cStructInit, floatKernelUnsupported, quantCommonFields } from './c-emit.js';
+import { cInt32Array, cPointer, cStructInit, emitFloatConvLike, quantCommonFields } from './c-emit.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { scratchArg } from './scratch.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
@@ -35,6 +35,10 @@ export interface TransposeConvGeometry {
   padHeightOffset: number;
   padWidthOffset: number;
   hasBias: boolean;
+  /** output_shape is not a constant: check at run time that it holds the output shape. */
+  outputShapeAtRuntime: boolean;
+  /** The op, for the run-time error. */
+  label: string;
 }
 
 export interface TransposeConvQuantParams extends TransposeConvGeometry {
@@ -85,15 +89,50 @@ function transposePadding(
   };
 }
 
-function outputShapeOperand(ctx: OpContext<'TRANSPOSE_CONV'>): number[] {
+/**
+ * The output shape, and whether the output_shape operand is only known at run time. A constant
+ * operand gives the shape. A run-time operand (a graph input, as in streaming audio models) is
+ * accepted when the declared output shape is one the input shape, strides and padding determine:
+ * TFLM computes the declared shape whatever the operand holds, and tinyml checks at run time that
+ * the operand holds exactly that shape (interpreter and firmware).
+ */
+function outputShapeOperand(ctx: OpContext<'TRANSPOSE_CONV'>, input: Tensor, filter: Tensor): { shape: number[]; runtime: boolean } {
   const t = ctx.inputs[0] as Tensor;
-  if (!t.data) {
-    throw new UnsupportedOpError(`${opLabel(ctx)}: the output_shape input '${t.name}' must be a constant tensor; dynamic output shapes are not supported`);
+  if (t.dtype !== 'int32' || t.shape.reduce((a, b) => a * b, 1) !== 4) {
+    throw new GraphError(`${opLabel(ctx)}: output_shape '${t.name}' must hold 4 int32 values, got ${t.dtype} [${t.shape.join(', ')}]`);
   }
-  if (t.dtype !== 'int32' || t.data.length !== 4) {
-    throw new GraphError(`${opLabel(ctx)}: output_shape '${t.name}' must hold 4 int32 values, got ${t.data.length} ${t.dtype}`);
+  if (t.data) return { shape: Array.from(t.data as Int32Array), runtime: false };
+  const declared = ctx.outputs[0].shape;
+  const [, inH, inW] = input.shape;
+  const [, fH, fW] = filter.shape;
+  const a = ctx.op.attrs;
+  // The forward convolution's output size: what a transpose convolution must invert.
+  const windowed = (size: number, f: number, s: number) => (a.padding === 'SAME' ? Math.ceil(size / s) : Math.ceil((size - f + 1) / s));
+  const range = (inSize: number, f: number, s: number) =>
+    a.padding === 'SAME' ? `${(inSize - 1) * s + 1}..${inSize * s}` : `${(inSize - 1) * s + f}..${inSize * s + f - 1}`;
+  if (declared.length !== 4 || declared[1] <= 0 || declared[2] <= 0 || windowed(declared[1], fH, a.strideH) !== inH || windowed(declared[2], fW, a.strideW) !== inW) {
+    throw new GraphError(
+      `${opLabel(ctx)}: output_shape '${t.name}' is computed at run time, so the output size must come from the declared output shape, ` +
+        `but [${declared.join(', ')}] is not what a ${a.padding} transpose convolution with strides ${a.strideH}x${a.strideW} makes of the input ` +
+        `[${input.shape.join(', ')}] (height ${range(inH, fH, a.strideH)}, width ${range(inW, fW, a.strideW)}). ` +
+        `Converters declare dynamic dimensions as 1: give the model a fixed output shape (e.g. a constant output_shape).`,
+    );
   }
-  return Array.from(t.data as Int32Array);
+  return { shape: [...declared], runtime: true };
+}
+
+/**
+ * Values some graph inputs must hold: a TRANSPOSE_CONV output_shape fed by a graph input must be
+ * the declared output shape. Random checks (deploy) use these instead of random values.
+ */
+export function requiredInputValues(graph: Graph): Map<number, Int32Array> {
+  const required = new Map<number, Int32Array>();
+  for (const op of graph.ops) {
+    if (op.type !== 'TRANSPOSE_CONV') continue;
+    const id = op.inputs[0];
+    if (id >= 0 && graph.inputs.includes(id) && !graph.tensors[id].data) required.set(id, Int32Array.from(graph.tensors[op.outputs[0]].shape));
+  }
+  return required;
 }
 
 function geometry(ctx: OpContext<'TRANSPOSE_CONV'>): TransposeConvGeometry {
@@ -103,7 +142,7 @@ function geometry(ctx: OpContext<'TRANSPOSE_CONV'>): TransposeConvGeometry {
   requireRank(ctx, filter, 4, 'weights');
   const [batches, inH, inW, inC] = input.shape;
   const [outC, fH, fW, fIC] = filter.shape;
-  const out = outputShapeOperand(ctx);
+  const { shape: out, runtime } = outputShapeOperand(ctx, input, filter);
   const a = ctx.op.attrs;
   if (fIC !== inC) throw new GraphError(`${opLabel(ctx)}: input depth ${inC} differs from the weights' input depth ${fIC}`);
   if (out[0] !== batches || out[3] !== outC || out[1] <= 0 || out[2] <= 0) {
@@ -127,6 +166,8 @@ function geometry(ctx: OpContext<'TRANSPOSE_CONV'>): TransposeConvGeometry {
     strideWidth: a.strideW,
     ...transposePadding(a.padding, a.strideH, a.strideW, out[1], out[2], fH, fW),
     hasBias: bias !== undefined,
+    outputShapeAtRuntime: runtime,
+    label: opLabel(ctx),
   };
 }
 
@@ -148,7 +189,20 @@ function prepare(ctx: OpContext<'TRANSPOSE_CONV'>): TransposeConvParams {
   return { ...g, kind, bias16, ...quantLayerFields(ctx, { input, filter, bias, output }, kind, activation, 0, g.outputDepth, check64) };
 }
 
+function checkOutputShapeInput(p: TransposeConvParams, shape: TensorData | undefined): void {
+  if (!p.outputShapeAtRuntime) return;
+  const want = [p.batches, p.outputHeight, p.outputWidth, p.outputDepth];
+  const got = Array.from(shape as Int32Array);
+  if (got.length !== 4 || got.some((v, i) => v !== want[i])) {
+    throw new InputError(
+      `${p.label}: the output_shape input holds [${got.join(', ')}], but this model computes an output of shape [${want.join(', ')}] ` +
+        `(fixed by its declared output shape); give output_shape exactly that value`,
+    );
+  }
+}
+
 function evaluate(p: TransposeConvParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
+  checkOutputShapeInput(p, inputs[0]);
   if (p.kind === 'float32') {
     evaluateFloat(p, inputs[2] as Float32Array, inputs[1] as Float32Array, p.hasBias ? (inputs[3] as Float32Array) : undefined, outputs[0] as Float32Array);
     return;
@@ -254,7 +308,27 @@ function scratchBytes(p: TransposeConvParams): number {
 }
 
 function emitC(p: TransposeConvParams, names: EmitNames, ctx: EmitContext): CEmission {
-  if (p.kind === 'float32') floatKernelUnsupported(ctx, 'TRANSPOSE_CONV');
+  if (p.kind === 'float32') {
+    const geometry = {
+      batches: p.batches,
+      input_height: p.inputHeight,
+      input_width: p.inputWidth,
+      input_depth: p.inputDepth,
+      filter_height: p.filterHeight,
+      filter_width: p.filterWidth,
+      output_height: p.outputHeight,
+      output_width: p.outputWidth,
+      output_depth: p.outputDepth,
+      stride_height: p.strideHeight,
+      stride_width: p.strideWidth,
+      pad_height: p.padHeight,
+      pad_width: p.padWidth,
+    };
+    const args = { input: names.inputs[2], weights: names.inputs[1], bias: p.hasBias ? names.inputs[3] : undefined, output: names.outputs[0] };
+    const em = emitFloatConvLike('transpose_conv', 'tinyml_transpose_conv', p, geometry, args, ctx);
+    // The output_shape operand is baked into the params (see below).
+    return names.inputs[0] ? { ...em, call: `  (void)${names.inputs[0]};\n${em.call}` } : em;
+  }
   const fields: Record<string, string | number> = {
     batches: p.batches,
     input_height: p.inputHeight,
@@ -289,9 +363,15 @@ function emitC(p: TransposeConvParams, names: EmitNames, ctx: EmitContext): CEmi
     names.outputs[0],
     scratch,
   ];
-  // The output_shape operand is baked into the params; referencing it keeps its constant array
-  // from tripping -Werror=unused-const-variable when nothing else reads it.
-  const call = [names.inputs[0] ? `  (void)${names.inputs[0]};` : undefined, `  ${fn}(${args.join(', ')});`].filter(Boolean).join('\n');
+  // A constant output_shape operand is baked into the params; referencing it keeps its constant
+  // array from tripping -Werror=unused-const-variable when nothing else reads it. A run-time one
+  // must hold the output shape the code was generated for: otherwise invoke fails.
+  const shapeCheck = p.outputShapeAtRuntime
+    ? `  if (!tinyml_transpose_conv_output_shape_ok(${names.inputs[0]}, ${p.batches}, ${p.outputHeight}, ${p.outputWidth}, ${p.outputDepth})) return TINYML_ERR_OUTPUT_SHAPE;`
+    : names.inputs[0]
+      ? `  (void)${names.inputs[0]};`
+      : undefined;
+  const call = [shapeCheck, `  ${fn}(${args.join(', ')});`].filter(Boolean).join('\n');
   return { kernels: ['transpose_conv.c'], includes: ['transpose_conv.h'], decls, call };
 }
 

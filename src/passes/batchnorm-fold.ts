@@ -36,10 +36,10 @@ function channelDim(op: Op): number {
   return op.type === 'DEPTHWISE_CONV_2D' ? 3 : 0;
 }
 
-type Affine = { kind: 'mul' | 'add'; values: Float64Array; x: number };
+export type Affine = { kind: 'mul' | 'add'; values: Float64Array; x: number };
 
 /** A MUL/ADD/SUB of activation `x` by a per-channel constant (SUB only as x - k). */
-function affineOf(g: Graph, op: Op): Affine | undefined {
+export function affineOf(g: Graph, op: Op): Affine | undefined {
   if (op.type !== 'MUL' && op.type !== 'ADD' && op.type !== 'SUB') return undefined;
   if (op.inputs.length !== 2) return undefined;
   const out = g.tensors[op.outputs[0]];

@@ -21,7 +21,8 @@
  * int8 is left in float with its QUANTIZE/DEQUANTIZE ops around it. With `int8Io` (the default)
  * a float graph input that is immediately quantized becomes an int8 input, and a graph output
  * that is a DEQUANTIZE of an int8 tensor becomes that int8 tensor (the tensors keep the original
- * input/output names). DEQUANTIZE of constants left over (weights of layers that stayed float)
+ * input/output names); one that the model quantizes to uint8 stays uint8 (src/passes/uint8-io.ts).
+ * DEQUANTIZE of constants left over (weights of layers that stayed float)
  * are folded into float constants.
  *
  * The PyTorch QAT pattern (per-channel QDQ of W·γ/σ, then Div by γ/σ and BatchNormalization)
@@ -47,6 +48,8 @@ import {
   uniqueConsumers,
 } from './graph-utils.js';
 import { removeIdentityOps } from './identity.js';
+import { FIXED_INT8_OUTPUT } from './qdq-fixed-range.js';
+import { uint8Boundaries } from './uint8-io.js';
 
 export interface QdqFoldOptions {
   /** Make quantized graph inputs/outputs int8 (drop the leading QUANTIZE / trailing DEQUANTIZE). Default true. */
@@ -127,6 +130,9 @@ class QdqFolder {
     const outT = g.tensors[yq];
     if (!QUANT_DTYPES.has(outT.dtype) || !outT.quant || outT.quant.scale.length !== 1) return false;
     if (readers.some((r) => g.tensors[r.outputs[0]].dtype !== outT.dtype || !sameQuant(g.tensors[r.outputs[0]].quant, outT.quant))) return false;
+    // These int8 kernels assume their fixed output quantization without reading the scale.
+    const fixed = FIXED_INT8_OUTPUT[op.type];
+    if (fixed && outT.dtype === 'int8' && !sameQuant(outT.quant, fixed)) return false;
     const isLayer = LAYERS.has(op.type);
     const inputs: number[] = [];
     let biasSlot: { tensor: Tensor } | undefined;
@@ -324,7 +330,10 @@ export function foldQdq(graph: Graph, options: QdqFoldOptions = {}): Graph {
   f.refresh();
   for (const op of g.ops) if (f.requantize(op)) f.refresh();
   removeDeadOps(g);
-  if (options.int8Io ?? true) f.int8Io();
+  if (options.int8Io ?? true) {
+    f.int8Io();
+    uint8Boundaries(g);
+  }
   f.foldConstDequantize();
   return removeIdentityOps(compactGraph(g));
 }

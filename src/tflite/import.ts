@@ -9,6 +9,7 @@ import { InputError, ModelFormatError, TinymlError, UnsupportedOpError } from '.
 import type { OpType } from '../ir/attrs.js';
 import type { Graph, Op, Tensor } from '../ir/types.js';
 import { foldShapeArithmetic } from '../passes/shape-fold.js';
+import { DTYPE_BYTES, allocTensorData, elementCount } from '../ir/types.js';
 import { BUILTIN_CUSTOM, builtinName } from './builtin-codes.js';
 import { FlatBufferReader, type TableVector } from './flatbuffer-reader.js';
 import { readOpAttrs } from './options.js';
@@ -89,6 +90,8 @@ function importModel(bytes: Uint8Array, name: string): Graph {
     return { index, type, inputs, outputs, attrs: readOpAttrs(type, table, label, inputs.length) };
   });
 
+  resetVariables(tensors, graphOps, reader);
+
   const meta: Record<string, string> = { format: 'tflite', version: String(version) };
   const description = model.description();
   if (description) meta.description = description;
@@ -109,6 +112,28 @@ function importModel(bytes: Uint8Array, name: string): Graph {
   if (dynamicBatch.length > 0) graph.dynamicBatchInputs = dynamicBatch.map((i) => tensors[i].name);
   // With the batch fixed, shapes computed at run time (Flatten under an unfixed batch) are constants.
   return foldShapeArithmetic(graph);
+}
+
+/**
+ * Variable tensors (an LSTM's hidden and cell state) become constants holding the value TFLite
+ * Micro gives them when it resets them (MicroInterpreter::Reset after AllocateTensors): the zero
+ * point for int8, 0 otherwise. TFLM then carries the state over from one Invoke to the next; tinyml
+ * starts every inference from the reset state, so an inference depends only on its inputs (what a
+ * stateless Keras LSTM means, and what TFLM computes on its first Invoke). A variable tensor an op
+ * writes as an output, or that no op reads, is left alone.
+ */
+function resetVariables(tensors: Tensor[], ops: Op[], reader: FlatBufferReader): void {
+  const written = new Set(ops.flatMap((op) => op.outputs));
+  const read = new Set(ops.flatMap((op) => op.inputs));
+  for (const t of tensors) {
+    if (!t.isVariable || t.data || written.has(t.id) || !read.has(t.id)) continue;
+    // Charged like constant data: a tiny corrupt file cannot make the import allocate gigabytes.
+    reader.charge(elementCount(t.shape) * DTYPE_BYTES[t.dtype], `the initial value of variable tensor ${t.id} '${t.name}'`);
+    const data = allocTensorData(t.dtype, elementCount(t.shape));
+    const zp = t.quant?.zeroPoint[0] ?? 0;
+    if (t.dtype === 'int8' && zp !== 0) (data as Int8Array).fill(zp);
+    t.data = data;
+  }
 }
 
 function tensorRefs(refs: number[], numTensors: number, what: string, allowOmitted: boolean): number[] {

@@ -63,23 +63,28 @@ describe('buildFirmware', () => {
     await expect(buildStub(dir(), 'qemu-m4', 'stub', { defines: ['STUB_BIG_CONST_BYTES=600000'] })).resolves.toBeDefined();
   });
 
-  it('reports a flash overflow on the small M55 ITCM, and a RAM overflow', async () => {
-    await expect(buildStub(dir(), 'qemu-m55', 'stub', { defines: ['STUB_BIG_CONST_BYTES=600000'] })).rejects.toThrow(
-      /^does not fit qemu-m55: flash needs [\d,]+ bytes, the board has 524,288 \(over by [\d,]+ bytes/,
+  it('reports a flash overflow on the small M55 ITCM (constants apart), and a RAM overflow', async () => {
+    const b = loadBoard('qemu-m55');
+    // .rodata lives in the board's 8 MiB "constants" region (QSPI flash), not in the ITCM.
+    const sections = { text: 524_000, rodata: 8_000_000, data: 400, bss: 0, stack: 0, other: {} };
+    expect(() => checkFit(b, { flashBytes: 8_524_400, ramBytes: 400, sections })).toThrow(/^does not fit qemu-m55: flash needs 524,400 bytes, the board has 524,288 \(over by 112 bytes; \.text 524,000 \+ \.data 400\)$/);
+    expect(() => checkFit(b, { flashBytes: 8_411_600, ramBytes: 0, sections: { ...sections, text: 11_600, rodata: 8_400_000, data: 0 } })).toThrow(
+      /^does not fit qemu-m55: constants need 8,400,000 bytes, the board's QSPI flash has 8,388,608 \(over by 11,392 bytes of \.rodata\)$/,
     );
+    await expect(buildStub(dir(), 'qemu-m55', 'stub', { defines: ['STUB_BIG_CONST_BYTES=600000'] })).resolves.toBeDefined();
     await expect(buildStub(dir(), 'qemu-m55', 'stub', { defines: ['STUB_BIG_ARENA_BYTES=3000000'] })).rejects.toThrow(
       /^does not fit qemu-m55: RAM needs [\d,]+ bytes, the board has 2,097,152 \(over by [\d,]+ bytes; \.data \d+ \+ \.bss [\d,]+ \+ stack 16,384\)$/,
     );
   });
 
   it('turns a linker region overflow into the same error', async () => {
-    // Past the room between the M55's flash and RAM origins (16 MiB): even the generous link
-    // limit overflows, and the linker's message is translated.
+    // The M55's constants region (QSPI flash) has its physical size in linker.ld: past it the
+    // linker fails, and its message is translated.
     const b = loadBoard('qemu-m55');
     expect(linkLimits(b).flash).toBe(0x01000000);
-    const err = await buildStub(dir(), 'qemu-m55', 'stub', { defines: ['STUB_BIG_CONST_BYTES=17000000'] }).catch((e: unknown) => e);
+    const err = await buildStub(dir(), 'qemu-m55', 'stub', { defines: ['STUB_BIG_CONST_BYTES=9000000'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DoesNotFitError);
-    expect((err as Error).message).toMatch(/^does not fit qemu-m55: flash needs at least [\d,]+ bytes, the board has 524,288 \(over by [\d,]+ bytes\)/);
+    expect((err as Error).message).toMatch(/^does not fit qemu-m55: constants need at least [\d,]+ bytes, the board has 8,388,608 \(over by [\d,]+ bytes\)/);
   });
 
   it('reports compile errors with the compiler message', async () => {

@@ -121,11 +121,11 @@ describe('run --json', () => {
     expect(a.outputs[0].values).toEqual(int8(hello.cases[5].outputs[0]));
     expect(a.latency.unit).toBe('instructions');
     expect(a.latency.clockHz).toBe(25_000_000);
-    expect(Number.isInteger(a.latency.value)).toBe(true);
-    expect(a.latency.value).toBeGreaterThan(0);
-    expect(a.latency.ms).toBeCloseTo((a.latency.value / 25e6) * 1000, 9);
+    expect(Number.isInteger(a.latency.perInference)).toBe(true);
+    expect(a.latency.perInference).toBeGreaterThan(0);
+    expect(a.latency.ms).toBeCloseTo((a.latency.perInference / 25e6) * 1000, 9);
     // Under -icount the instruction count of the first inference after boot is deterministic.
     const b = await runOnce();
-    expect(b.latency.value).toBe(a.latency.value);
+    expect(b.latency.perInference).toBe(a.latency.perInference);
   });
 });

@@ -134,7 +134,10 @@ export function splitOutputs(cases: CKernelCase[], out: Uint8Array): TensorData[
   );
 }
 
-/** `sanitize`: build with AddressSanitizer and UBSan (no recovery), so undefined behaviour fails the run. */
+/**
+ * `sanitize`: build with AddressSanitizer and UBSan (out-of-bounds accesses, scratch included, and
+ * undefined behaviour fail the run).
+ */
 export function runOpCasesInC(def: AnyOpDef, cases: CKernelCase[], options: { sanitize?: boolean } = {}): TensorData[][] {
   const emitC = def.emitC;
   if (!emitC) throw new Error(`${def.type} has no emitC`);

@@ -66,3 +66,13 @@ export function requireFashionMnist(files: string[] = [FASHION_TRAIN, FASHION_TE
   }
 }
 
+
+/** Debian's chromium (the headless browser that opens `tinyml report`'s page); TINYML_CHROMIUM overrides it. */
+export function requireChromium(env: Env = process.env): string {
+  const p = whichSync(env.TINYML_CHROMIUM ?? 'chromium', env);
+  if (!p) {
+    const sudo = typeof process.getuid === 'function' && process.getuid() === 0 ? '' : 'sudo ';
+    throw new TestToolMissingError('chromium', `chromium was not found on PATH; install it with: ${sudo}apt-get install chromium`);
+  }
+  return p;
+}

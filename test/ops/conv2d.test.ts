@@ -235,7 +235,10 @@ describe('CONV_2D 16x8 and float hand-checked', () => {
     expect(Array.from(out)).toEqual([5.25, 0]);
     conv2d.evaluate(p, [Float32Array.from([10, 2, 3, 4]), ctx.inputs[1]!.data, ctx.inputs[2]!.data], [out]);
     expect(Array.from(out)).toEqual([6, 0]);
-    expect(() => conv2d.emitC!(p, { inputs: ['a', 'b', 'c'], outputs: ['d'] }, { prefix: 'op0' })).toThrow(UnsupportedOpError);
+    // Lowered to the single-precision kernel (tested against evaluate in float-kernels.test.ts).
+    const em = conv2d.emitC!(p, { inputs: ['a', 'b', 'c'], outputs: ['d'] }, { prefix: 'op0' });
+    expect(em.call).toBe('  tinyml_conv2d_f32(&op0_params, a, b, c, d);');
+    expect(em.decls).toMatch(/\.activation_min = 0\.0+f,\n  \.activation_max = 6\.0+f,/);
   });
 
   it('rejects unsupported dtype combinations', () => {

@@ -190,7 +190,9 @@ describe('FULLY_CONNECTED 16x8 and float', () => {
         [{ shape: [1, 1], dtype: o, quant: { scale: 1, zeroPoint: 0 } }],
       );
     expect(() => fullyConnected.prepare(mk('int8', 'int8', 'int16'))).toThrow(UnsupportedOpError);
-    expect(() => fullyConnected.prepare(mk('float32', 'int8', 'float32'))).toThrow(/FULLY_CONNECTED does not support input float32, weights int8/);
+    expect(() => fullyConnected.prepare(mk('float32', 'int8', 'int8'))).toThrow(/FULLY_CONNECTED does not support input float32, weights int8/);
+    // Float input and output with int8 weights is a hybrid layer (ops/hybrid/), no longer refused.
+    expect((fullyConnected.prepare(mk('float32', 'int8', 'float32')) as { kind: string }).kind).toBe('hybrid');
   });
 });
 

@@ -3,7 +3,7 @@ import type { DType, TensorData } from '../../src/ir/types.js';
 import { UnsupportedOpError, GraphError } from '../../src/errors.js';
 import { dequantize, quantize } from '../../src/ops/quantize.js';
 import type { AnyOpDef } from '../../src/ops/op-def.js';
-import { singleOpContext, rng, randomInt8, randomInt16 } from '../helpers/op-graph.js';
+import { singleOpContext, rng, randomInt8, randomInt16, randomInt32 } from '../helpers/op-graph.js';
 import { runOpCasesInC, runOpCasesInTs, type CKernelCase } from '../helpers/c-kernel-harness.js';
 
 type Q = { scale: number; zeroPoint: number };
@@ -45,6 +45,17 @@ describe('QUANTIZE/DEQUANTIZE hand-checked', () => {
     expect(run(dequantize, ctxFor(dequantize, 'int16', 'float32', 1, { scale: 2 ** -15, zeroPoint: 0 }), Int16Array.from([-32768]))).toEqual([-1]);
     expect(run(dequantize, ctxFor(dequantize, 'uint8', 'float32', 1, { scale: 0.1, zeroPoint: 128 }), Uint8Array.from([129]))).toEqual([Math.fround(0.1)]);
   });
+  it('requantizes int16 -> int32 and int32 -> int16/int8 (TFLM: Requantize, int32 arithmetic)', () => {
+    // 2^-15 -> 2^-20: x32 exactly; zero point 7 added.
+    const up = ctxFor(quantize, 'int16', 'int32', 3, { scale: 2 ** -15, zeroPoint: 0 }, { scale: 2 ** -20, zeroPoint: 7 });
+    expect(run(quantize, up, Int16Array.from([1, -32768, 32767]))).toEqual([39, -1048569, 1048551]);
+    const down = ctxFor(quantize, 'int32', 'int16', 3, { scale: 2 ** -20, zeroPoint: 7 }, { scale: 2 ** -15, zeroPoint: 0 });
+    expect(run(quantize, down, Int32Array.from([39, 7 + 16, 2 ** 31 - 1]))).toEqual([1, 1, 32767]);
+    const i8 = ctxFor(quantize, 'int32', 'int8', 2, { scale: 0.001, zeroPoint: 0 }, { scale: 0.1, zeroPoint: -3 });
+    // 250 * 0.001 / 0.1 = 2.5 rounds away from zero to 3, plus -3.
+    expect(run(quantize, i8, Int32Array.from([250, -100000]))).toEqual([0, -128]);
+    expect(() => quantize.prepare(ctxFor(quantize, 'float32', 'int32', 2, undefined, { scale: 0.1, zeroPoint: 0 }))).toThrow(/int8 or int16/);
+  });
   it('rejects unsupported pairs', () => {
     const q = { scale: 0.1, zeroPoint: 0 };
     expect(() => quantize.prepare(ctxFor(quantize, 'int16', 'uint8', 2, q, q))).toThrow(UnsupportedOpError);
@@ -71,17 +82,37 @@ describe('QUANTIZE/DEQUANTIZE C kernels match evaluate', () => {
       const ctx = ctxFor(quantize, 'float32', outDt, n, undefined, q);
       cases.push({ ctx, params: quantize.prepare(ctx), inputs: [x] });
     }
-    const pairs: [DType, DType][] = [['int8', 'int8'], ['int8', 'int16'], ['int16', 'int8'], ['int16', 'int16'], ['uint8', 'int8'], ['int8', 'uint8']];
-    for (let k = 0; k < 60; k++) {
+    const pairs: [DType, DType][] = [
+      ['int8', 'int8'],
+      ['int8', 'int16'],
+      ['int16', 'int8'],
+      ['int16', 'int16'],
+      ['uint8', 'int8'],
+      ['int8', 'uint8'],
+      ['int8', 'int32'],
+      ['int16', 'int32'],
+      ['int32', 'int8'],
+      ['int32', 'int16'],
+    ];
+    for (let k = 0; k < 100; k++) {
       const [a, b] = pairs[k % pairs.length];
       const n = 1 + Math.floor(rand() * 200);
-      const ctx = ctxFor(quantize, a, b, n, { scale: 10 ** (-4 + rand() * 4), zeroPoint: zp(a) }, { scale: 10 ** (-4 + rand() * 4), zeroPoint: zp(b) });
-      const x = a === 'int8' ? randomInt8(n, rand) : a === 'int16' ? randomInt16(n, rand) : Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
+      // int32 scales span more: int16 -> int32 multiplies up by up to 2^16, int32 -> int16 divides.
+      const scale = (t: DType) => 10 ** ((t === 'int32' ? -8 : -4) + rand() * 4);
+      const ctx = ctxFor(quantize, a, b, n, { scale: scale(a), zeroPoint: zp(a) }, { scale: scale(b), zeroPoint: zp(b) });
+      const x =
+        a === 'int8'
+          ? randomInt8(n, rand)
+          : a === 'int16'
+            ? randomInt16(n, rand)
+            : a === 'int32'
+              ? randomInt32(n, rand, -2147483648, 2147483647)
+              : Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
       cases.push({ ctx, params: quantize.prepare(ctx), inputs: [x] });
     }
     // Params are plain data: a JSON round trip keeps them exactly (no -0, no typed arrays).
     for (const k of cases) expect(JSON.parse(JSON.stringify(k.params))).toEqual(k.params);
-    const c = runOpCasesInC(quantize, cases);
+    const c = runOpCasesInC(quantize, cases, { sanitize: true });
     const ts = runOpCasesInTs(quantize, cases);
     for (let i = 0; i < cases.length; i++) expect(Array.from(c[i][0]), `case ${i}`).toEqual(Array.from(ts[i][0]));
   });

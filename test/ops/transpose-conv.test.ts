@@ -132,7 +132,11 @@ describe('TRANSPOSE_CONV int8 hand-checked', () => {
       );
     expect(transposeConv.macs(mk([1, 10, 10, 8]))).toBe(5 * 5 * 4 * 9 * 8);
     expect(() => transposeConv.inferShapes(mk([1, 10, 10, 7]))).toThrow(GraphError);
-    expect(() => transposeConv.inferShapes(mk([1, 10, 10, 8], false))).toThrow(UnsupportedOpError);
+    // A run-time output_shape: the declared output must be one the input, strides and padding give.
+    expect(transposeConv.inferShapes(mk([1, 10, 10, 8], false))).toEqual([[1, 10, 10, 8]]);
+    expect(transposeConv.inferShapes(mk([1, 9, 10, 8], false))).toEqual([[1, 9, 10, 8]]);
+    expect(() => transposeConv.inferShapes(mk([1, 11, 10, 8], false))).toThrow(/height 9\.\.10, width 9\.\.10/);
+    expect(() => transposeConv.inferShapes(mk([1, 1, 1, 8], false))).toThrow(GraphError);
   });
 });
 
@@ -290,5 +294,36 @@ describe('TRANSPOSE_CONV C kernel matches evaluate', () => {
   it('refuses to emit without planned scratch', () => {
     const p = randomCase(rng(9), 'int8', 'wide').params as TransposeConvQuantParams;
     expect(() => transposeConv.emitC!(p, { inputs: ['shape', 'w', 'x', 'b'], outputs: ['y'] }, { prefix: 'op5' })).toThrow(/op5 \(transpose_conv\) needs \d+ bytes of scratch but the memory plan gave it none/);
+  });
+});
+
+describe('TRANSPOSE_CONV with a run-time output_shape: the C kernel checks it', () => {
+  function runtimeCase(shapeValue: number[]): CKernelCase {
+    const rand = rng(77);
+    const ctx = singleOpContext(
+      'TRANSPOSE_CONV',
+      attrs({ strideH: 2, strideW: 1, padding: 'SAME' }),
+      [
+        { shape: [4], dtype: 'int32' },
+        { shape: [3, 3, 1, 2], dtype: 'int8', quant: perChannel([0.02, 0.03, 0.01]), data: randomInt8(18, rand) },
+        { shape: [1, 4, 1, 2], dtype: 'int16', quant: { scale: 1e-4, zeroPoint: 0 } },
+        { shape: [3], dtype: 'int64', data: BigInt64Array.from([100n, -2000n, 5n]) },
+      ],
+      [{ shape: [1, 8, 1, 3], dtype: 'int16', quant: { scale: 2e-4, zeroPoint: 0 } }],
+    );
+    return { ctx, params: transposeConv.prepare(ctx), inputs: [Int32Array.from(shapeValue), ctx.inputs[1]!.data, randomInt16(8, rand), ctx.inputs[3]!.data] };
+  }
+  it('the right value: the C kernel equals evaluate', () => {
+    const c = runtimeCase([1, 8, 1, 3]);
+    expect(Array.from(runOpCasesInC(transposeConv, [c], { sanitize: true })[0][0])).toEqual(Array.from(runOpCasesInTs(transposeConv, [c])[0][0]));
+  });
+  it('another value: the call returns TINYML_ERR_OUTPUT_SHAPE (2) instead of computing', () => {
+    let status: number | undefined;
+    try {
+      runOpCasesInC(transposeConv, [runtimeCase([1, 7, 1, 3])]);
+    } catch (e) {
+      status = (e as { status?: number }).status;
+    }
+    expect(status).toBe(2);
   });
 });

@@ -46,6 +46,7 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   PACK: { valuesCount: 2, axis: -1 },
   GATHER: { axis: 1, batchDims: 1 },
   EXPAND_DIMS: {},
+  UNIDIRECTIONAL_SEQUENCE_LSTM: { activation: 'TANH', cellClip: 10, projClip: 0.5, timeMajor: true, asymmetricQuantizeInputs: true, diagonalRecurrentTensors: true },
 };
 
 function everyOpGraph(): Graph {

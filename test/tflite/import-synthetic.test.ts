@@ -192,12 +192,12 @@ describe('operator codes', () => {
 describe('unsupported ops', () => {
   it('names the op, its builtin code and index, and lists supported ops', () => {
     const spec = convModel();
-    spec.opcodes.push({ deprecated: 44 });
+    spec.opcodes.push({ deprecated: 52 });
     spec.operators.push({ opcodeIndex: 1, inputs: [3], outputs: [0] });
     const e = expectError(
       () => importTflite(buildModel(spec), 'm'),
       UnsupportedOpError,
-      'op #1 is UNIDIRECTIONAL_SEQUENCE_LSTM (builtin code 44), which tinyml does not support',
+      'op #1 is BIDIRECTIONAL_SEQUENCE_LSTM (builtin code 52), which tinyml does not support',
       'Supported ops: CONV_2D, DEPTHWISE_CONV_2D',
     );
     expect(e.code).toBe('UNSUPPORTED_OP');
@@ -453,6 +453,19 @@ describe('builtin options → attrs', () => {
       [0, 2],
     ],
     ['EXPAND_DIMS', { deprecated: 70 }, 52, (b) => table(b, 0, () => {}), {}, [0, 2]],
+    [
+      'UNIDIRECTIONAL_SEQUENCE_LSTM',
+      { deprecated: 44 },
+      71,
+      (b) =>
+        table(b, 6, (b) => {
+          b.addFieldInt8(0, 4, null);
+          b.addFieldFloat32(1, 10, null);
+          b.addFieldInt8(3, 1, null);
+          b.addFieldInt8(5, 1, null);
+        }),
+      { activation: 'TANH', cellClip: 10, projClip: 0, timeMajor: true, asymmetricQuantizeInputs: false, diagonalRecurrentTensors: true },
+    ],
   ];
 
   it.each(cases)('%s', (label, code, optionsType, options, expected, inputs) => {

@@ -195,7 +195,7 @@ describe('a real model with an op code patched to an unsupported op', () => {
     const code = new OperatorCodeTable(codes.at(1));
     expect(code.effectiveCode).toBe(4);
     const vtable = code.t.pos - reader.i32(code.t.pos, 'soffset');
-    bytes[code.t.pos + reader.u16(vtable + 4, 'field 0 slot')] = 44;
+    bytes[code.t.pos + reader.u16(vtable + 4, 'field 0 slot')] = 52;
     let error: unknown;
     try {
       importTflite(bytes, 'kws');
@@ -204,7 +204,7 @@ describe('a real model with an op code patched to an unsupported op', () => {
     }
     expect(error).toBeInstanceOf(UnsupportedOpError);
     expect((error as Error).message).toMatch(
-      /^op #1 is UNIDIRECTIONAL_SEQUENCE_LSTM \(builtin code 44\), which tinyml does not support \(ops #3, #5, #7 are too\)\. Supported ops: CONV_2D, /,
+      /^op #1 is BIDIRECTIONAL_SEQUENCE_LSTM \(builtin code 52\), which tinyml does not support \(ops #3, #5, #7 are too\)\. Supported ops: CONV_2D, /,
     );
   });
 });

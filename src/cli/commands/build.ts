@@ -2,7 +2,7 @@
 import type { BuildResult } from '../../build/compile.js';
 import type { FirmwareProtocol } from '../../build/project.js';
 import type { OptimizeGoal } from '../../ops/op-def.js';
-import { buildModelFirmware } from '../../deploy/firmware.js';
+import { build } from '../../api/build.js';
 import { InputError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import { num, renderTable } from '../../text/table.js';
@@ -57,28 +57,30 @@ export function sizeRows(build: BuildResult, arenaBytes: number): string[][] {
 }
 
 export async function buildCommand(modelPath: string, opts: BuildCommandOptions, io: CliIO): Promise<void> {
-  const built = await buildModelFirmware(modelPath, {
+  const protocol = parseProtocol(opts.protocol);
+  const out = await build(modelPath, {
     board: opts.board,
-    ...(opts.out ? { outDir: opts.out } : {}),
+    ...(opts.out ? { out: opts.out } : {}),
     force: opts.force ?? false,
-    ...optimizeOptions(parseOptimize(opts.optimize, opts.os)),
+    optimize: parseOptimize(opts.optimize, opts.os),
     profile: opts.profile ?? false,
-    ...(opts.protocol ? { protocol: parseProtocol(opts.protocol) } : {}),
+    ...(protocol ? { protocol } : {}),
   });
-  const { build, compiled, project } = built;
+  const { build: b, compiled, project } = out.firmware;
   if (opts.json) {
     io.out(
       JSON.stringify(
         {
           model: compiled.graph.name,
-          board: built.board.name,
+          board: out.board,
           dir: project.dir,
-          elf: build.elf,
+          elf: b.elf,
+          ...(out.client ? { client: out.client } : {}),
           optimize: compiled.optimize,
-          opt: build.opt,
-          sections: build.sections,
-          flashBytes: build.flashBytes,
-          ramBytes: build.ramBytes,
+          opt: b.opt,
+          sections: b.sections,
+          flashBytes: b.flashBytes,
+          ramBytes: b.ramBytes,
           arenaBytes: compiled.plan.arenaBytes,
           arenaLowerBound: compiled.plan.lowerBound,
           fits: true,
@@ -89,10 +91,11 @@ export async function buildCommand(modelPath: string, opts: BuildCommandOptions,
     );
     return;
   }
-  io.out(`built ${compiled.graph.name} for ${built.board.name} (optimized for ${compiled.optimize}, ${build.opt}) in ${project.dir}`);
-  io.out(`firmware: ${build.elf}`);
+  io.out(`built ${compiled.graph.name} for ${out.board} (optimized for ${compiled.optimize}, ${b.opt}) in ${project.dir}`);
+  io.out(`firmware: ${b.elf}`);
+  if (out.client) io.out(`typed client: ${out.client}`);
   io.out('');
-  io.out(renderTable([{ header: 'section' }, { header: 'bytes', align: 'right' }, { header: 'where' }], sizeRows(build, compiled.plan.arenaBytes)));
+  io.out(renderTable([{ header: 'section' }, { header: 'bytes', align: 'right' }, { header: 'where' }], sizeRows(b, compiled.plan.arenaBytes)));
   io.out('');
-  io.out(`fits ${built.board.name}: yes. Rebuild without tinyml: make -C ${project.dir} [OPT=-Os]`);
+  io.out(`fits ${out.board}: yes. Rebuild without tinyml: make -C ${project.dir} [OPT=-Os]`);
 }

@@ -3,12 +3,13 @@
  * against the reference interpreter on random inputs, measure latency, print a report.
  */
 import { InputError, MismatchError } from '../../errors.js';
-import { checkAgainstReference, measureLatency, type CheckResult } from '../../deploy/verify.js';
-import { buildModelFirmware } from '../../deploy/firmware.js';
-import { openEembcTarget, openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
+import type { CheckResult } from '../../deploy/verify.js';
+import { build } from '../../api/build.js';
+import { startSession } from '../../api/session.js';
+import { openEembcTarget, sessionOptionsFromCli } from '../../deploy/target-session.js';
 import type { CliIO } from '../io.js';
 import { num, renderTable } from '../../text/table.js';
-import { optimizeOptions, parseOptimize, parseProtocol, sizeRows } from './build.js';
+import { parseOptimize, parseProtocol, sizeRows } from './build.js';
 import type { BuiltFirmware } from '../../deploy/firmware.js';
 import { eembcReport } from '../../deploy/verify-eembc.js';
 
@@ -48,48 +49,55 @@ const NOT_CHECKED_NOTE = '--check 0: outputs NOT compared with the reference int
 export async function deployCommand(modelPath: string, opts: DeployOptions, io: CliIO): Promise<void> {
   const cases = parseCheck(opts.check);
   const protocol = parseProtocol(opts.protocol);
-  const built = await buildModelFirmware(modelPath, {
+  const out = await build(modelPath, {
     board: opts.board,
-    ...(opts.out ? { outDir: opts.out } : {}),
+    ...(opts.out ? { out: opts.out } : {}),
     force: opts.force ?? false,
-    ...optimizeOptions(parseOptimize(opts.optimize, opts.os)),
+    optimize: parseOptimize(opts.optimize, opts.os),
     ...(protocol ? { protocol } : {}),
   });
-  const { build, compiled, board } = built;
+  const built = out.firmware;
+  const { build: b, compiled, board } = built;
   if (protocol === 'eembc') {
     await deployEembc(built, cases, opts, io);
     return;
   }
-  if (!opts.json) io.err(`built ${build.elf}; starting ${board.qemu ? `QEMU (${board.qemu.machine})` : `the board on ${opts.port}`}`);
-  const session = await openTargetSession(board, build.elf, sessionOptionsFromCli(opts, opts.json ? undefined : (l) => io.err(l)));
+  if (!opts.json) io.err(`built ${b.elf}; starting ${board.qemu ? `QEMU (${board.qemu.machine})` : `the board on ${opts.port}`}`);
+  const session = await startSession(out, sessionOptionsFromCli(opts, opts.json ? undefined : (l) => io.err(l)));
   try {
-    if (session.info.model.hash !== compiled.hash.slice(0, 16)) {
-      throw new MismatchError(`the device runs model ${session.info.model.name} (${session.info.model.hash}), not the one just built (${compiled.hash.slice(0, 16)}): was the upload skipped?`);
-    }
-    const check = cases > 0 ? await checkAgainstReference(session.client, compiled.prepared, cases) : undefined;
-    const latency = await measureLatency(session.client, board);
+    const check = cases > 0 ? await session.check(cases) : undefined;
+    const latency = await session.latency();
     const failed = check && check.matched !== check.cases ? checkFailure(check) : undefined;
     const report = {
       model: compiled.graph.name,
       board: board.name,
       core: board.core,
       optimize: compiled.optimize,
-      opt: build.opt,
-      flashBytes: build.flashBytes,
-      ramBytes: build.ramBytes,
+      opt: b.opt,
+      flashBytes: b.flashBytes,
+      ramBytes: b.ramBytes,
       arenaBytes: compiled.plan.arenaBytes,
       arenaLowerBound: compiled.plan.lowerBound,
-      sections: build.sections,
+      sections: b.sections,
       latency: { unit: latency.unit, perInference: latency.perInference, ms: latency.ms, clockHz: board.clockHz, runs: latency.runs },
       // No check object at all when nothing was checked: a zero-case "check" would read as a pass.
-      ...(check ? { check: { cases: check.cases, matched: check.matched, mismatches: check.mismatches } } : {}),
-      elf: build.elf,
+      ...(check
+        ? {
+            check: {
+              cases: check.cases,
+              matched: check.matched,
+              mismatches: check.mismatches,
+              ...(check.floatTolerance !== undefined ? { floatTolerance: check.floatTolerance, floatError: check.floatError } : {}),
+            },
+          }
+        : {}),
+      elf: b.elf,
       // A failed check is the command's error: in the one JSON document a script reads.
       ...(failed ? { error: { code: failed.code, message: failed.message } } : {}),
     };
     if (opts.json) io.out(JSON.stringify(report, null, 2));
     else {
-      io.out(`${report.model} on ${board.name} (${board.core}, optimized for ${compiled.optimize}, ${build.opt})`);
+      io.out(`${report.model} on ${board.name} (${board.core}, optimized for ${compiled.optimize}, ${b.opt})`);
       io.out('');
       io.out(
         renderTable(
@@ -97,8 +105,8 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
           [
             [`latency (${latency.unit})`, num(latency.perInference), `per inference, median of ${latency.runs.length} after 1 warm-up`],
             ['latency (ms)', latency.ms.toFixed(3), `at ${num(board.clockHz / 1e6)} MHz${latency.unit === 'instructions' ? ', one instruction per cycle' : ''}`],
-            check ? ['check', `${check.matched}/${check.cases}`, 'random inputs bit-exact with the reference interpreter'] : ['check', 'not checked', NOT_CHECKED_NOTE],
-            ...sizeRows(build, compiled.plan.arenaBytes),
+            check ? ['check', `${check.matched}/${check.cases}`, checkNote(check)] : ['check', 'not checked', NOT_CHECKED_NOTE],
+            ...sizeRows(b, compiled.plan.arenaBytes),
           ],
         ),
       );
@@ -110,9 +118,17 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
   }
 }
 
+/** What the check compared: bytes, or for float outputs the error relative to the output range. */
+function checkNote(check: CheckResult): string {
+  if (check.floatTolerance === undefined) return 'random inputs bit-exact with the reference interpreter';
+  return `random inputs vs the reference interpreter: float outputs within ${check.floatTolerance} of their range (largest error ${(check.floatError ?? 0).toExponential(1)})`;
+}
+
 function checkFailure(check: CheckResult): MismatchError {
   const m = check.mismatches[0];
-  return new MismatchError(`${check.cases - check.matched} of ${check.cases} cases differ from the reference interpreter (first: case ${m.case}, output ${m.output}, byte ${m.byte}: expected ${m.expected}, got ${m.got})`);
+  const where = m.element !== undefined ? `element ${m.element}` : `byte ${m.byte}`;
+  const tolerance = m.element !== undefined ? ` (beyond ${check.floatTolerance} of the output's range)` : '';
+  return new MismatchError(`${check.cases - check.matched} of ${check.cases} cases differ from the reference interpreter (first: case ${m.case}, output ${m.output}, ${where}: expected ${m.expected}, got ${m.got})${tolerance}`);
 }
 
 /** deploy --protocol eembc: the MLPerf Tiny / EnergyRunner DUT firmware, driven the way the runner does. */

@@ -10,7 +10,8 @@ export async function inspectCommand(modelPath: string, opts: { json?: boolean }
   // An unfixed batch (Keras's default) runs as batch 1, as in TFLite Micro: say so.
   const dynamic = graph.dynamicBatchInputs ?? [];
   if (opts.json) {
-    io.out(JSON.stringify({ ...summary, dynamicBatch: dynamic.length > 0 ? { inputs: dynamic, treatedAs: 1 } : null }, null, 2));
+    // `model` as in every command's JSON; `name` stays for scripts written before it.
+    io.out(JSON.stringify({ model: summary.name, ...summary, dynamicBatch: dynamic.length > 0 ? { inputs: dynamic, treatedAs: 1 } : null }, null, 2));
     return;
   }
   const rows = summary.layers.map((l) => {

@@ -6,12 +6,12 @@
  * inference, its MACs and units per MAC, as a table with a bar chart; plus the sum of the layers
  * against an INVOKE timing of the same firmware.
  */
-import { buildModelFirmware } from '../../deploy/firmware.js';
-import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
-import { MismatchError } from '../../errors.js';
-import { bar, profileOnTarget, type ProfileReport } from '../../profile/profile.js';
+import { build } from '../../api/build.js';
+import { startSession } from '../../api/session.js';
+import { sessionOptionsFromCli } from '../../deploy/target-session.js';
+import { bar, type ProfileReport } from '../../profile/profile.js';
 import type { CliIO } from '../io.js';
-import { optimizeOptions, parseOptimize } from './build.js';
+import { parseOptimize } from './build.js';
 import { num, renderTable, shapeText } from '../../text/table.js';
 
 export interface ProfileCommandOptions {
@@ -90,26 +90,24 @@ export function renderProfile(r: ProfileReport, barWidth = 30): string {
 
 export async function profileCommand(modelPath: string, opts: ProfileCommandOptions, io: CliIO): Promise<ProfileReport> {
   const seed = opts.seed === undefined ? 1 : Number(opts.seed);
-  const built = await buildModelFirmware(modelPath, {
+  const out = await build(modelPath, {
     board: opts.board,
-    ...(opts.out ? { outDir: opts.out } : {}),
+    ...(opts.out ? { out: opts.out } : {}),
     force: opts.force ?? false,
-    ...optimizeOptions(parseOptimize(opts.optimize, opts.os)),
+    optimize: parseOptimize(opts.optimize, opts.os),
     profile: true,
   });
-  const { build, compiled, board } = built;
-  if (!opts.json) io.err(`built ${build.elf} with per-layer timing; starting ${board.qemu ? `QEMU (${board.qemu.machine})` : `the board on ${opts.port}`}`);
-  const session = await openTargetSession(board, build.elf, sessionOptionsFromCli(opts, opts.json ? undefined : (l) => io.err(l)));
+  const { build: b, compiled, board } = out.firmware;
+  if (!opts.json) io.err(`built ${b.elf} with per-layer timing; starting ${board.qemu ? `QEMU (${board.qemu.machine})` : `the board on ${opts.port}`}`);
+  // startSession checks that the device runs the model just built.
+  const session = await startSession(out, sessionOptionsFromCli(opts, opts.json ? undefined : (l) => io.err(l)));
   let report: ProfileReport;
   try {
-    if (session.info.model.hash !== compiled.hash.slice(0, 16)) {
-      throw new MismatchError(`the device runs model ${session.info.model.name} (${session.info.model.hash}), not the one just built (${compiled.hash.slice(0, 16)}): was the upload skipped?`);
-    }
-    report = await profileOnTarget(session.client, session.info, board, compiled, { seed: Number.isFinite(seed) ? seed : 1 });
+    report = await session.profile({ seed: Number.isFinite(seed) ? seed : 1 });
   } finally {
     await session.close();
   }
-  if (opts.json) io.out(JSON.stringify({ ...report, optimize: compiled.optimize, opt: build.opt, elf: build.elf }, null, 2));
+  if (opts.json) io.out(JSON.stringify({ ...report, optimize: compiled.optimize, opt: b.opt, elf: b.elf }, null, 2));
   else io.out(renderProfile(report, opts.barWidth));
   return report;
 }

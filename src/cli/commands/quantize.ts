@@ -20,15 +20,20 @@ import { InputError } from '../../errors.js';
 import { checkOutputFiles } from '../../io/output-file.js';
 import type { Graph } from '../../ir/types.js';
 import { loadOnnxModel } from '../../onnx/index.js';
-import { formatReport, quantizeGraph, reportJson, type QuantizationReport, type QuantizeOptions } from '../../quantize/index.js';
+import { formatReport, quantizeGraph, reportJson, type CalibrationSample, type QuantizationReport, type QuantizeOptions } from '../../quantize/index.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../../quantize/ranges.js';
 import { importTfliteFile } from '../../tflite/import.js';
 import { writeTfliteFile } from '../../tflite-writer/index.js';
 import type { CliIO } from '../io.js';
+import { dynamicQuantizeCommand, type DynamicQuantizeCommandResult } from './quantize-dynamic.js';
 
 export interface QuantizeCommandOptions {
-  /** Calibration samples: IDX (gz or not), .npy or .npz. */
-  calib: string;
+  /** Calibration samples: IDX (gz or not), .npy or .npz (required unless `dynamic`). */
+  calib?: string;
+  /** Weights-only (dynamic-range, hybrid) quantization: no calibration. */
+  dynamic?: boolean;
+  /** With `dynamic`: the weights' type (int8, the default and only one so far). */
+  weights?: string;
   /** Array name inside an .npz (default: the first of x, images, x_test, data, X, arr_0). */
   calibKey?: string;
   /** Output path (default: MODEL's folder, `<stem>.int8.tflite`). */
@@ -117,7 +122,7 @@ function parseInt16(v: boolean | string | undefined): QuantizeOptions['int16'] {
   return items.map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
-function positiveInt(v: string | number | undefined, what: string, fallback: number): number {
+export function positiveInt(v: string | number | undefined, what: string, fallback: number): number {
   if (v === undefined) return fallback;
   const n = typeof v === 'number' ? v : Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InputError(`${what} must be a positive integer, got '${v}'`);
@@ -128,7 +133,43 @@ export function defaultOutPath(modelPath: string): string {
   return join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.int8.tflite`);
 }
 
-export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOptions, io: CliIO): Promise<QuantizeCommandResult> {
+/**
+ * The first `limit` samples of --calib, preprocessed for `graph`'s single input like `tinyml eval`
+ * does it (shared by quantize and report).
+ */
+export async function readCalibrationSamples(
+  graph: Graph,
+  opts: { calib: string; calibKey?: string },
+  limit: number,
+  pre: ReturnType<typeof parsePreprocessOptions>,
+): Promise<CalibrationSample[]> {
+  if (graph.inputs.length !== 1) {
+    throw new InputError(`${graph.name} has ${graph.inputs.length} inputs; tinyml quantize calibrates single-input models from a data file`);
+  }
+  const input = graph.tensors[graph.inputs[0]];
+  const arr = await readCalibrationArray(opts.calib, opts.calibKey);
+  const sampleShape = arr.shape.slice(1);
+  const preprocess = makePreprocessor(pre, input, { sampleShape, dtype: arr.dtype, source: opts.calib });
+  const count = Math.min(limit, arr.shape[0]);
+  const size = sampleShape.reduce((a, b) => a * b, 1);
+  const samples: CalibrationSample[] = [];
+  for (let i = 0; i < count; i++) {
+    const raw = new Float32Array(size);
+    if (arr.data instanceof BigInt64Array) for (let k = 0; k < size; k++) raw[k] = Number(arr.data[i * size + k]);
+    else if (ArrayBuffer.isView(arr.data)) raw.set((arr.data as Float32Array).subarray(i * size, (i + 1) * size));
+    else for (let k = 0; k < size; k++) raw[k] = numAt(arr, i * size + k);
+    samples.push([preprocess(raw)]);
+  }
+  return samples;
+}
+
+export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOptions, io: CliIO): Promise<QuantizeCommandResult | DynamicQuantizeCommandResult> {
+  if (opts.dynamic) return dynamicQuantizeCommand(modelPath, opts, io);
+  if (opts.weights !== undefined) throw new InputError('--weights applies to --dynamic quantization only');
+  if (opts.calib === undefined) {
+    throw new InputError('tinyml quantize needs calibration samples (--calib FILE), or --dynamic for weights-only (hybrid) quantization without data');
+  }
+  const calib = opts.calib;
   const method = (opts.calibration ?? 'minmax') as CalibrationMethod;
   if (!CALIBRATION_METHODS.includes(method)) {
     throw new InputError(`--calibration '${opts.calibration}' is not one of ${CALIBRATION_METHODS.join(', ')}`);
@@ -141,26 +182,10 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
   const limit = positiveInt(opts.calibLimit, '--calib-limit', DEFAULT_CALIB_LIMIT);
   const pre = parsePreprocessOptions(opts);
   const outPath = opts.out ?? defaultOutPath(modelPath);
-  await checkOutputFiles([{ path: outPath, option: '--out' }], [modelPath, opts.calib], opts.force ?? false);
+  await checkOutputFiles([{ path: outPath, option: '--out' }], [modelPath, calib], opts.force ?? false);
 
   const graph = await loadFloatModel(modelPath);
-  if (graph.inputs.length !== 1) {
-    throw new InputError(`${graph.name} has ${graph.inputs.length} inputs; tinyml quantize calibrates single-input models from a data file`);
-  }
-  const input = graph.tensors[graph.inputs[0]];
-  const arr = await readCalibrationArray(opts.calib, opts.calibKey);
-  const sampleShape = arr.shape.slice(1);
-  const preprocess = makePreprocessor(pre, input, { sampleShape, dtype: arr.dtype, source: opts.calib });
-  const count = Math.min(limit, arr.shape[0]);
-  const size = sampleShape.reduce((a, b) => a * b, 1);
-  const samples = [];
-  for (let i = 0; i < count; i++) {
-    const raw = new Float32Array(size);
-    if (arr.data instanceof BigInt64Array) for (let k = 0; k < size; k++) raw[k] = Number(arr.data[i * size + k]);
-    else if (ArrayBuffer.isView(arr.data)) raw.set((arr.data as Float32Array).subarray(i * size, (i + 1) * size));
-    else for (let k = 0; k < size; k++) raw[k] = numAt(arr, i * size + k);
-    samples.push([preprocess(raw)]);
-  }
+  const samples = await readCalibrationSamples(graph, { calib, calibKey: opts.calibKey }, limit, pre);
 
   const { graph: q, report } = quantizeGraph(graph, samples, {
     perChannel: !opts.perTensor,

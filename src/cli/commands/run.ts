@@ -6,14 +6,13 @@
  */
 import { InputError } from '../../errors.js';
 import { prepareGraph, runGraph } from '../../interp/interpreter.js';
-import { tensorDataFromBytes } from '../../ir/types.js';
 import type { Tensor, TensorData } from '../../ir/types.js';
 import { checkOutputFormat, encodeTensorFile, formatTensor, readTensorFile } from '../../data/tensor-file.js';
 import { checkOutputFiles, writeOutputFile, type OutputFile } from '../../io/output-file.js';
-import { ticksToUnits, unitsToMs } from '../../build/board.js';
-import { buildModelFirmware } from '../../deploy/firmware.js';
-import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
-import { inferOnce } from '../../deploy/verify.js';
+import { build } from '../../api/build.js';
+import { modelOf } from '../../api/model.js';
+import { startSession } from '../../api/session.js';
+import { sessionOptionsFromCli } from '../../deploy/target-session.js';
 import type { CliIO } from '../io.js';
 import { num } from '../../text/table.js';
 import { loadModel } from '../../model-file/load-model.js';
@@ -35,7 +34,8 @@ export interface RunOptions {
 /** A board run's latency: the INVOKE's timer reading in the board's unit, and in ms at its clock. */
 export interface RunLatency {
   unit: string;
-  value: number;
+  /** The field name deploy's latency uses too. */
+  perInference: number;
   ms: number;
   clockHz: number;
 }
@@ -78,14 +78,13 @@ export async function runCommand(modelPath: string, opts: RunOptions, io: CliIO)
   let latency: RunLatency | undefined;
   if (onHost) outputs = runGraph(prepareGraph(graph), inputs);
   else {
-    const built = await buildModelFirmware(modelPath, { board: opts.board!, graph, ...(opts.out ? { outDir: opts.out } : {}), force: opts.force ?? false });
-    const board = built.board;
-    const session = await openTargetSession(board, built.build.elf, sessionOptionsFromCli(opts, (l) => io.err(l)));
+    const built = await build(modelOf(modelPath, graph), { board: opts.board!, ...(opts.out ? { out: opts.out } : {}), force: opts.force ?? false });
+    const board = built.firmware.board;
+    const session = await startSession(built, sessionOptionsFromCli(opts, (l) => io.err(l)));
     try {
-      const r = await inferOnce(session.client, inputs.map((d) => new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
-      outputs = r.outputs.map((bytes, k) => tensorDataFromBytes(outputTensors[k].dtype, bytes));
-      const units = Math.round(ticksToUnits(board, r.ticks));
-      latency = { unit: board.timer.latencyUnit, value: units, ms: unitsToMs(board, units), clockHz: board.clockHz };
+      const r = await session.invoke(inputs);
+      outputs = r.outputs;
+      latency = { unit: r.latency.unit, perInference: r.latency.perInference, ms: r.latency.ms, clockHz: board.clockHz };
     } finally {
       await session.close();
     }
@@ -104,6 +103,6 @@ export async function runCommand(modelPath: string, opts: RunOptions, io: CliIO)
     };
     io.out(JSON.stringify(report, null, 2));
   } else if (latency) {
-    io.out(`latency: ${num(latency.value)} ${latency.unit} (${latency.ms.toFixed(3)} ms at ${num(latency.clockHz / 1e6)} MHz${latency.unit === 'instructions' ? ', one instruction per cycle' : ''})`);
+    io.out(`latency: ${num(latency.perInference)} ${latency.unit} (${latency.ms.toFixed(3)} ms at ${num(latency.clockHz / 1e6)} MHz${latency.unit === 'instructions' ? ', one instruction per cycle' : ''})`);
   }
 }

@@ -1,0 +1,51 @@
+/*
+ * conv2d_mve.h - CONV_2D (int8, groups = 1) with Helium: four output channels against one
+ * output pixel at a time, 16 multiply-accumulates per VMLADAVA, the four accumulators
+ * requantized together (tinyml_mve.h) and stored as four consecutive bytes (NHWC). 1x1
+ * convolutions without padding read the input pixels directly; other layers first copy the
+ * pixel's window (zero-point padded) into the scratch buffer. Bit-exact with tinyml_conv2d_s8.
+ *
+ * Weights (laid out by the generator): per group of four output channels and per 16 K indices
+ * (K = fh * fw * input_depth, OHWI order), 64 bytes: 16 of each channel. Rows are padded with
+ * zero weights to a multiple of 16 and the output channels with zero rows to a multiple of 4,
+ * so no weight load is ever partial; the input's last 16 are loaded predicated instead.
+ */
+#ifndef TINYML_CONV2D_MVE_H
+#define TINYML_CONV2D_MVE_H
+
+#include <stdint.h>
+
+#include "tinyml_mve.h"
+
+typedef struct {
+  int32_t batches;
+  int32_t input_height;
+  int32_t input_width;
+  int32_t input_depth;
+  int32_t filter_height;
+  int32_t filter_width;
+  int32_t stride_height;
+  int32_t stride_width;
+  int32_t dilation_height;
+  int32_t dilation_width;
+  int32_t pad_height;
+  int32_t pad_width;
+  int32_t output_height;
+  int32_t output_width;
+  int32_t output_depth;
+  /* K = filter_height * filter_width * input_depth. */
+  int32_t k;
+  /* Input zero point: what padded taps read (they then add nothing: the input offset is folded
+   * into the bias). */
+  int32_t pad_value;
+  int32_t output_offset;
+  int32_t activation_min;
+  int32_t activation_max;
+  const tinyml_mve_rq4 *rq; /* ceil(output_depth / 4) groups */
+} tinyml_conv2d_mve_params;
+
+/* Scratch: one window of K bytes (none for 1x1 convolutions without padding). */
+void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input, const int8_t *weights,
+                          int8_t *output, void *scratch);
+
+#endif /* TINYML_CONV2D_MVE_H */

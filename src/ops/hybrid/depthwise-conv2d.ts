@@ -1,0 +1,132 @@
+/**
+ * DEPTHWISE_CONV_2D of a hybrid (dynamic-range quantized) model: float input and output, int8
+ * weights with one scale per output channel.
+ *
+ * TFLite's semantics (depthwise_conv.cc EvalHybridPerChannel,
+ * reference_integer_ops::DepthwiseConvHybridPerChannel): each batch of the input is quantized
+ * asymmetrically when the layer runs; each output channel's int32 sum of weight * (input - zero
+ * point) over the window, padding taps skipped, becomes (acc * weight_scale) * input_scale + bias
+ * (the order of TFLite's optimized kernel, which its interpreter runs),
+ * then the fused activation. The C kernel is firmware/kernels/hybrid_depthwise_conv2d.c.
+ */
+import { UnsupportedOpError } from '../../errors.js';
+import type { Tensor, TensorData } from '../../ir/types.js';
+import type { KernelVariant } from '../kernel-variants.js';
+import type { CEmission, EmitContext, EmitNames, OpContext } from '../op-def.js';
+import { cFloat32, cPointer, cStructInit } from '../c-emit.js';
+import { floatActivationRange, opLabel } from '../layer-params.js';
+import type { DepthwiseConv2DGeometry } from '../depthwise-conv2d.js';
+import { scratchArg } from '../scratch.js';
+import { clampF32, cFloatArray } from './conv2d.js';
+import { hybridWeightScales } from './common.js';
+import { quantizeAsymmetric } from './quantize-input.js';
+
+export interface HybridDepthwiseConv2DParams extends DepthwiseConv2DGeometry {
+  kind: 'hybrid';
+  /** One per output channel. */
+  weightScales: number[];
+  activationMin: number;
+  activationMax: number;
+}
+
+const f = Math.fround;
+
+export function prepareHybridDepthwiseConv2d(ctx: OpContext<'DEPTHWISE_CONV_2D'>, g: DepthwiseConv2DGeometry): HybridDepthwiseConv2DParams {
+  const [, weights, bias] = ctx.inputs as [Tensor, Tensor, Tensor | undefined];
+  const scales = hybridWeightScales(ctx, weights, bias, 3, g.outputDepth);
+  if (scales.length !== g.outputDepth) {
+    throw new UnsupportedOpError(
+      `${opLabel(ctx)}: hybrid DEPTHWISE_CONV_2D needs one weight scale per output channel (${g.outputDepth}), as TFLite's hybrid kernel does; '${weights.name}' has ${scales.length}`,
+    );
+  }
+  const r = floatActivationRange(ctx.op.attrs.activation);
+  return { ...g, kind: 'hybrid', weightScales: scales, activationMin: r.min, activationMax: r.max };
+}
+
+export function evaluateHybridDepthwiseConv2d(p: HybridDepthwiseConv2DParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
+  const input = inputs[0] as Float32Array;
+  const weights = inputs[1] as Int8Array;
+  const bias = p.hasBias ? (inputs[2] as Float32Array) : undefined;
+  const out = outputs[0] as Float32Array;
+  const inH = p.inputHeight;
+  const inW = p.inputWidth;
+  const inC = p.inputDepth;
+  const outC = p.outputDepth;
+  const mult = p.depthMultiplier;
+  const inElems = inH * inW * inC;
+  const xq = new Int8Array(inElems);
+  for (let b = 0; b < p.batches; b++) {
+    const q = quantizeAsymmetric(input, b * inElems, inElems, xq);
+    for (let oy = 0; oy < p.outputHeight; oy++) {
+      for (let ox = 0; ox < p.outputWidth; ox++) {
+        const y0 = oy * p.strideHeight - p.padHeight;
+        const x0 = ox * p.strideWidth - p.padWidth;
+        const o = ((b * p.outputHeight + oy) * p.outputWidth + ox) * outC;
+        for (let oc = 0; oc < outC; oc++) {
+          const ic = Math.floor(oc / mult);
+          let acc = 0;
+          for (let fy = 0; fy < p.filterHeight; fy++) {
+            const iy = y0 + fy * p.dilationHeight;
+            if (iy < 0 || iy >= inH) continue;
+            for (let fx = 0; fx < p.filterWidth; fx++) {
+              const ix = x0 + fx * p.dilationWidth;
+              if (ix < 0 || ix >= inW) continue;
+              acc += weights[(fy * p.filterWidth + fx) * outC + oc] * (xq[(iy * inW + ix) * inC + ic] - q.zeroPoint);
+            }
+          }
+          let v = f(f(f(acc) * p.weightScales[oc]) * q.scale);
+          if (bias) v = f(v + bias[oc]);
+          out[o + oc] = clampF32(v, p.activationMin, p.activationMax);
+        }
+      }
+    }
+  }
+}
+
+/** hybrid_depthwise_conv2d.h's TINYML_HYBRID_DW_SCRATCH. */
+export function hybridDepthwiseConv2dScratchBytes(p: HybridDepthwiseConv2DParams): number {
+  return ((p.inputHeight * p.inputWidth * p.inputDepth + 3) & ~3) + 4 * p.outputDepth;
+}
+
+export function emitHybridDepthwiseConv2d(p: HybridDepthwiseConv2DParams, names: EmitNames, ctx: EmitContext): CEmission {
+  const scratch = scratchArg(ctx, 'void', hybridDepthwiseConv2dScratchBytes(p), 'hybrid_depthwise_conv2d');
+  const decls = [
+    cFloatArray(`${ctx.prefix}_wscale`, p.weightScales),
+    cStructInit('tinyml_hybrid_depthwise_conv2d_params', `${ctx.prefix}_params`, {
+      batches: p.batches,
+      input_height: p.inputHeight,
+      input_width: p.inputWidth,
+      input_depth: p.inputDepth,
+      filter_height: p.filterHeight,
+      filter_width: p.filterWidth,
+      output_height: p.outputHeight,
+      output_width: p.outputWidth,
+      output_depth: p.outputDepth,
+      depth_multiplier: p.depthMultiplier,
+      stride_height: p.strideHeight,
+      stride_width: p.strideWidth,
+      dilation_height: p.dilationHeight,
+      dilation_width: p.dilationWidth,
+      pad_height: p.padHeight,
+      pad_width: p.padWidth,
+      weight_scales: `${ctx.prefix}_wscale`,
+      activation_min: cFloat32(p.activationMin),
+      activation_max: cFloat32(p.activationMax),
+    }),
+  ].join('\n');
+  const args = [`&${ctx.prefix}_params`, names.inputs[0], names.inputs[1], cPointer(p.hasBias ? names.inputs[2] : undefined), names.outputs[0], scratch];
+  return {
+    kernels: ['hybrid_depthwise_conv2d.c', 'hybrid_quantize.c'],
+    includes: ['hybrid_depthwise_conv2d.h'],
+    decls,
+    call: `  tinyml_hybrid_depthwise_conv2d(${args.join(', ')});`,
+  };
+}
+
+export const hybridDepthwiseConv2dVariant: KernelVariant = {
+  name: 'hybrid_depthwise_conv2d',
+  op: 'DEPTHWISE_CONV_2D',
+  accepts: (params) => (params as { kind?: string }).kind === 'hybrid',
+  emitC: (params, names, ctx) => emitHybridDepthwiseConv2d(params as HybridDepthwiseConv2DParams, names, ctx),
+  scratchBytes: (params) => hybridDepthwiseConv2dScratchBytes(params as HybridDepthwiseConv2DParams),
+};

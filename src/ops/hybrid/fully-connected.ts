@@ -1,0 +1,105 @@
+/**
+ * FULLY_CONNECTED of a hybrid (dynamic-range quantized) model: float input and output, int8
+ * weights.
+ *
+ * TFLite's semantics (fully_connected.cc EvalHybrid, tensor_utils
+ * MatrixBatchVectorMultiplyAccumulate): each input row is quantized to int8 when the layer runs,
+ * with a zero point when the op's asymmetric_quantize_inputs option says so (else
+ * symmetrically); each unit's int32 sum of products (input minus zero point, times weight)
+ * becomes float as bias + sum * (input_scale * weight_scale), then the fused activation. The C
+ * kernel is firmware/kernels/hybrid_fully_connected.c.
+ */
+import type { Tensor, TensorData } from '../../ir/types.js';
+import type { KernelVariant } from '../kernel-variants.js';
+import type { CEmission, EmitContext, EmitNames, OpContext } from '../op-def.js';
+import { cFloat32, cPointer, cStructInit } from '../c-emit.js';
+import { floatActivationRange } from '../layer-params.js';
+import type { FullyConnectedGeometry } from '../fully-connected.js';
+import { scratchArg } from '../scratch.js';
+import { clampF32, cFloatArray } from './conv2d.js';
+import { hybridWeightScales } from './common.js';
+import { quantizeAsymmetric, quantizeSymmetric } from './quantize-input.js';
+
+export interface HybridFullyConnectedParams extends FullyConnectedGeometry {
+  kind: 'hybrid';
+  /** Quantize input rows with a zero point (the op's asymmetric_quantize_inputs). */
+  asymmetric: boolean;
+  perChannel: boolean;
+  weightScales: number[];
+  activationMin: number;
+  activationMax: number;
+}
+
+const f = Math.fround;
+
+export function prepareHybridFullyConnected(ctx: OpContext<'FULLY_CONNECTED'>, g: FullyConnectedGeometry): HybridFullyConnectedParams {
+  const [, weights, bias] = ctx.inputs as [Tensor, Tensor, Tensor | undefined];
+  const weightScales = hybridWeightScales(ctx, weights, bias, 0, g.outputDepth);
+  const r = floatActivationRange(ctx.op.attrs.activation);
+  return {
+    ...g,
+    kind: 'hybrid',
+    asymmetric: ctx.op.attrs.asymmetricQuantizeInputs === true,
+    perChannel: weightScales.length > 1,
+    weightScales,
+    activationMin: r.min,
+    activationMax: r.max,
+  };
+}
+
+export function evaluateHybridFullyConnected(p: HybridFullyConnectedParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
+  const input = inputs[0] as Float32Array;
+  const weights = inputs[1] as Int8Array;
+  const bias = p.hasBias ? (inputs[2] as Float32Array) : undefined;
+  const out = outputs[0] as Float32Array;
+  const depth = p.inputDepth;
+  const xq = new Int8Array(depth);
+  for (let b = 0; b < p.batches; b++) {
+    const q = p.asymmetric ? quantizeAsymmetric(input, b * depth, depth, xq) : quantizeSymmetric(input, b * depth, depth, xq);
+    for (let o = 0; o < p.outputDepth; o++) {
+      let acc = 0;
+      const w = o * depth;
+      for (let k = 0; k < depth; k++) acc += (xq[k] - q.zeroPoint) * weights[w + k];
+      const scale = f(q.scale * p.weightScales[p.perChannel ? o : 0]);
+      const v = f((bias ? bias[o] : 0) + f(f(acc) * scale));
+      out[b * p.outputDepth + o] = clampF32(v, p.activationMin, p.activationMax);
+    }
+  }
+}
+
+/** hybrid_fully_connected.h's TINYML_HYBRID_FC_SCRATCH: the quantized row and its int16 column. */
+export function hybridFullyConnectedScratchBytes(p: HybridFullyConnectedParams): number {
+  return ((p.inputDepth + 3) & ~3) * 3;
+}
+
+export function emitHybridFullyConnected(p: HybridFullyConnectedParams, names: EmitNames, ctx: EmitContext): CEmission {
+  const scratch = scratchArg(ctx, 'void', hybridFullyConnectedScratchBytes(p), 'hybrid_fully_connected');
+  const decls = [
+    cFloatArray(`${ctx.prefix}_wscale`, p.weightScales),
+    cStructInit('tinyml_hybrid_fully_connected_params', `${ctx.prefix}_params`, {
+      batches: p.batches,
+      input_depth: p.inputDepth,
+      output_depth: p.outputDepth,
+      asymmetric: p.asymmetric ? 1 : 0,
+      per_channel: p.perChannel ? 1 : 0,
+      weight_scales: `${ctx.prefix}_wscale`,
+      activation_min: cFloat32(p.activationMin),
+      activation_max: cFloat32(p.activationMax),
+    }),
+  ].join('\n');
+  const args = [`&${ctx.prefix}_params`, names.inputs[0], names.inputs[1], cPointer(p.hasBias ? names.inputs[2] : undefined), names.outputs[0], scratch];
+  return {
+    kernels: ['hybrid_fully_connected.c', 'hybrid_quantize.c', 'arm/tinyml_dsp.h'],
+    includes: ['hybrid_fully_connected.h'],
+    decls,
+    call: `  tinyml_hybrid_fully_connected(${args.join(', ')});`,
+  };
+}
+
+export const hybridFullyConnectedVariant: KernelVariant = {
+  name: 'hybrid_fully_connected',
+  op: 'FULLY_CONNECTED',
+  accepts: (params) => (params as { kind?: string }).kind === 'hybrid',
+  emitC: (params, names, ctx) => emitHybridFullyConnected(params as HybridFullyConnectedParams, names, ctx),
+  scratchBytes: (params) => hybridFullyConnectedScratchBytes(params as HybridFullyConnectedParams),
+};

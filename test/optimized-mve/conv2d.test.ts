@@ -1,0 +1,51 @@
+/**
+ * conv2d_s8_mve (firmware/kernels/mve/conv2d_mve.c) against CONV_2D's evaluate, bit for bit, on
+ * an emulated Cortex-M55 (MVE): random shapes, strides, dilations, padding, zero points,
+ * per-tensor and per-channel scales, huge biases (wrapping accumulators), scales >= 1 (left
+ * shifts), tiny scales and dead channels.
+ */
+import { describe, expect, it } from 'vitest';
+import { conv2d, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
+import { conv2dMveVariant, convMveScratchBytes } from '../../src/ops/optimized-mve/conv2d.js';
+import { findKernelVariant } from '../../src/ops/kernel-variants.js';
+import '../../src/ops/optimized/index.js';
+import '../../src/ops/optimized-mve/index.js';
+import { evaluateCases, values, type VariantCase } from '../optimized/harness.js';
+import { randomConvCase } from '../optimized/random-cases.js';
+import { M55_TARGET, runVariantCasesOnM55 } from './harness.js';
+
+function label(c: VariantCase, i: number): string {
+  const p = c.params as Conv2DQuantParams;
+  return `case ${i}: ${p.inputHeight}x${p.inputWidth}x${p.inputDepth} k${p.filterHeight}x${p.filterWidth} s${p.strideHeight},${p.strideWidth} d${p.dilationHeight} -> ${p.outputHeight}x${p.outputWidth}x${p.outputDepth}`;
+}
+
+describe('conv2d_s8_mve vs CONV_2D evaluate', () => {
+  const cases: VariantCase[] = [];
+  for (let i = 0; i < 60; i++) cases.push(randomConvCase(1000 + i, 'fast'));
+  for (let i = 0; i < 20; i++) cases.push(randomConvCase(2000 + i, 'pointwise'));
+  for (let i = 0; i < 10; i++) cases.push(randomConvCase(3000 + i, 'big-bias'));
+  for (let i = 0; i < 10; i++) cases.push(randomConvCase(4000 + i, 'big-scale'));
+  for (let i = 0; i < 10; i++) cases.push(randomConvCase(5000 + i, 'tiny-scale'));
+  for (let i = 0; i < 12; i++) cases.push(randomConvCase(6000 + i, 'dead'));
+
+  it('is the variant chosen for int8 convolutions on MVE cores only', () => {
+    expect(findKernelVariant('CONV_2D', cases[0].params, M55_TARGET)).toBe(conv2dMveVariant);
+    expect(findKernelVariant('CONV_2D', cases[0].params, { core: 'cortex-m4', dsp: true, mve: false })?.name).toBe('conv2d_s8_dsp');
+    expect(conv2dMveVariant.accepts({ ...(cases[0].params as Conv2DQuantParams), groups: 2 }, M55_TARGET)).toBe(false);
+  });
+
+  it('covers direct 1x1 layers (no scratch) and windowed ones', () => {
+    const direct = cases.filter((c) => convMveScratchBytes(c.params as Conv2DQuantParams) === 0);
+    expect(direct.length).toBeGreaterThanOrEqual(15);
+    expect(cases.length - direct.length).toBeGreaterThanOrEqual(60);
+  });
+
+  it('bit-exact on random cases on an emulated Cortex-M55 (-O2 and -Os)', { timeout: 240_000 }, async () => {
+    const want = evaluateCases(conv2d, cases);
+    const got = await runVariantCasesOnM55(conv2dMveVariant, cases);
+    cases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
+    const some = cases.filter((_, i) => i % 4 === 0);
+    const gotOs = await runVariantCasesOnM55(conv2dMveVariant, some, '-Os');
+    some.forEach((c, i) => expect(values(gotOs[i][0]), `-Os ${label(c, i)}`).toEqual(values(want[i * 4][0])));
+  });
+});
