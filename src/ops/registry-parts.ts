@@ -11,6 +11,7 @@ import { depthwiseConv2d } from './depthwise-conv2d.js';
 import { fullyConnected } from './fully-connected.js';
 import { gather } from './gather.js';
 import { logistic, tanh } from './logistic-tanh.js';
+import { maximum, minimum } from './maximum-minimum.js';
 import { mul } from './mul.js';
 import { pack } from './pack.js';
 import { pad } from './pad.js';
@@ -56,4 +57,6 @@ export const ALL_OPS: AnyOpDef[] = [
   pack,
   gather,
   expandDims,
+  maximum,
+  minimum,
 ];

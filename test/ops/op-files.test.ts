@@ -60,6 +60,8 @@ describe('op files', () => {
       RESIZE_NEAREST_NEIGHBOR: 'first',
       CONCATENATION: 'all',
       PAD: [0, 2],
+      MAXIMUM: 'all',
+      MINIMUM: 'all',
     });
     const s16 = { scale: 1 / 32768, zeroPoint: 0 };
     expect(fixed).toEqual({

@@ -46,6 +46,8 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   PACK: { valuesCount: 2, axis: -1 },
   GATHER: { axis: 1, batchDims: 1 },
   EXPAND_DIMS: {},
+  MAXIMUM: {},
+  MINIMUM: {},
 };
 
 function everyOpGraph(): Graph {

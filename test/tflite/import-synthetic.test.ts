@@ -453,6 +453,8 @@ describe('builtin options → attrs', () => {
       [0, 2],
     ],
     ['EXPAND_DIMS', { deprecated: 70 }, 52, (b) => table(b, 0, () => {}), {}, [0, 2]],
+    ['MAXIMUM', { deprecated: 55 }, 39, (b) => table(b, 0, () => {}), {}, [0, 0]],
+    ['MINIMUM (no options)', { deprecated: 57 }, undefined, undefined, {}, [0, 0]],
   ];
 
   it.each(cases)('%s', (label, code, optionsType, options, expected, inputs) => {
