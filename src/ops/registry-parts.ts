@@ -23,6 +23,7 @@ import { resizeNearestNeighbor } from './resize-nearest-neighbor.js';
 import { shape } from './shape.js';
 import { softmax } from './softmax.js';
 import { stridedSlice } from './strided-slice.js';
+import { transpose } from './transpose.js';
 import { transposeConv } from './transpose-conv.js';
 
 /** In this order in messages that list the supported ops. */
@@ -59,4 +60,5 @@ export const ALL_OPS: AnyOpDef[] = [
   expandDims,
   maximum,
   minimum,
+  transpose,
 ];

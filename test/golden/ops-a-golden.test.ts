@@ -17,6 +17,8 @@ const models = opsAGoldenModels();
 const OP_UNDER_TEST: Record<string, string> = {
   op_maximum: 'MAXIMUM',
   op_minimum: 'MINIMUM',
+  op_transpose: 'TRANSPOSE',
+  op_transpose_5d: 'TRANSPOSE',
 };
 
 describe('issue #13 part A single-op models vs TFLite Micro', () => {

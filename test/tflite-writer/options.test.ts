@@ -48,6 +48,7 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   EXPAND_DIMS: {},
   MAXIMUM: {},
   MINIMUM: {},
+  TRANSPOSE: {},
 };
 
 function everyOpGraph(): Graph {

@@ -205,13 +205,13 @@ describe('unsupported ops', () => {
 
   it('mentions every distinct unsupported op kind', () => {
     const spec = convModel();
-    spec.opcodes.push({ deprecated: 16 }, { deprecated: 39 });
+    spec.opcodes.push({ deprecated: 16 }, { deprecated: 38 });
     spec.operators.push(
       { opcodeIndex: 1, inputs: [3], outputs: [0] },
       { opcodeIndex: 2, inputs: [3], outputs: [0] },
       { opcodeIndex: 1, inputs: [3], outputs: [0] },
     );
-    expectError(() => importTflite(buildModel(spec), 'm'), UnsupportedOpError, 'op #1 is LSTM (builtin code 16)', 'TRANSPOSE (op #2)');
+    expectError(() => importTflite(buildModel(spec), 'm'), UnsupportedOpError, 'op #1 is LSTM (builtin code 16)', 'SPACE_TO_BATCH_ND (op #2)');
   });
 
   it('names custom ops by their custom code', () => {
@@ -455,6 +455,7 @@ describe('builtin options → attrs', () => {
     ['EXPAND_DIMS', { deprecated: 70 }, 52, (b) => table(b, 0, () => {}), {}, [0, 2]],
     ['MAXIMUM', { deprecated: 55 }, 39, (b) => table(b, 0, () => {}), {}, [0, 0]],
     ['MINIMUM (no options)', { deprecated: 57 }, undefined, undefined, {}, [0, 0]],
+    ['TRANSPOSE', { deprecated: 39 }, 26, (b) => table(b, 0, () => {}), {}, [0, 2]],
   ];
 
   it.each(cases)('%s', (label, code, optionsType, options, expected, inputs) => {
