@@ -7,6 +7,7 @@ import { hardSwish, leakyRelu, relu, relu6 } from './activations.js';
 import { add, sub } from './add-sub.js';
 import { concatenation } from './concatenation.js';
 import { conv2d } from './conv2d.js';
+import { depthToSpace, spaceToDepth } from './depth-space.js';
 import { depthwiseConv2d } from './depthwise-conv2d.js';
 import { fullyConnected } from './fully-connected.js';
 import { gather } from './gather.js';
@@ -61,4 +62,6 @@ export const ALL_OPS: AnyOpDef[] = [
   maximum,
   minimum,
   transpose,
+  depthToSpace,
+  spaceToDepth,
 ];

@@ -8,7 +8,7 @@ import { GraphError, UnsupportedOpError } from '../errors.js';
 import type { NoAttrs } from '../ir/attrs.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { DTYPE_BYTES, describeOp } from '../ir/types.js';
-import type { OpContext, OpDef } from './op-def.js';
+import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { cIntList, cStructDecl } from './elementwise-util.js';
 import { dtypeOf, emptyOptions } from './tflite-options.js';
 
@@ -95,37 +95,46 @@ export const transpose: OpDef<'TRANSPOSE', TransposeParams> = {
     if (output.shape.length !== expected.length || output.shape.some((d, i) => d !== expected[i])) {
       throw new GraphError(`${what}: output is [${output.shape.join(', ')}] but permuting [${input.shape.join(', ')}] by [${perm.join(', ')}] gives [${expected.join(', ')}]`);
     }
-    const rank = perm.length;
-    const strides = new Array<number>(rank);
-    let acc = 1;
-    for (let d = rank - 1; d >= 0; d--) {
-      strides[d] = acc;
-      acc *= input.shape[d];
-    }
-    const pad = TRANSPOSE_MAX_DIMS - rank;
-    return {
-      kind: input.dtype as TransposeKind,
-      elementBytes: DTYPE_BYTES[input.dtype],
-      outDims: [...new Array<number>(pad).fill(1), ...expected],
-      inStrides: [...new Array<number>(pad).fill(0), ...perm.map((p) => strides[p])],
-    };
+    return transposeParams(input.dtype as TransposeKind, input.shape, perm);
   },
-  evaluate(p, inputs, outputs) {
-    transposeWalk(p, inputs[0] as Int8Array | Int16Array | Float32Array, outputs[0] as Int8Array | Int16Array | Float32Array);
-  },
-  emitC(p, names, ctx) {
-    const fields = [`.out_dims = ${cIntList(p.outDims)}`, `.in_strides = ${cIntList(p.inStrides)}`, `.elem_bytes = ${p.elementBytes}`];
-    return {
-      kernels: ['transpose.c'],
-      includes: ['transpose.h'],
-      decls: `/* TRANSPOSE ${p.kind} to [${p.outDims.join('x')}] */\n${cStructDecl('tinyml_transpose_params', `${ctx.prefix}_params`, fields)}`,
-      call: `  tinyml_transpose(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.outputs[0]});`,
-    };
-  },
+  evaluate: (p, inputs, outputs) => transposeWalk(p, inputs[0] as TensorData, outputs[0] as TensorData),
+  emitC: (p, names, ctx) => emitTranspose('TRANSPOSE', p, names, ctx),
 };
 
+/**
+ * The strided walk that permutes `shape` (up to 6-D, row-major) by `perm`. DEPTH_TO_SPACE and
+ * SPACE_TO_DEPTH are such permutations of a 6-D view of their input and reuse it.
+ */
+export function transposeParams(kind: TransposeKind, shape: readonly number[], perm: readonly number[]): TransposeParams {
+  const rank = perm.length;
+  const strides = new Array<number>(rank);
+  let acc = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    strides[d] = acc;
+    acc *= shape[d];
+  }
+  const pad = TRANSPOSE_MAX_DIMS - rank;
+  return {
+    kind,
+    elementBytes: DTYPE_BYTES[kind],
+    outDims: [...new Array<number>(pad).fill(1), ...perm.map((p) => shape[p])],
+    inStrides: [...new Array<number>(pad).fill(0), ...perm.map((p) => strides[p])],
+  };
+}
+
+/** The transpose kernel's call for `p`; `label` names the op in the generated comment. */
+export function emitTranspose(label: string, p: TransposeParams, names: EmitNames, ctx: EmitContext): CEmission {
+  const fields = [`.out_dims = ${cIntList(p.outDims)}`, `.in_strides = ${cIntList(p.inStrides)}`, `.elem_bytes = ${p.elementBytes}`];
+  return {
+    kernels: ['transpose.c'],
+    includes: ['transpose.h'],
+    decls: `/* ${label} ${p.kind} as a transpose to [${p.outDims.join('x')}] */\n${cStructDecl('tinyml_transpose_params', `${ctx.prefix}_params`, fields)}`,
+    call: `  tinyml_transpose(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.outputs[0]});`,
+  };
+}
+
 /** Output elements in row-major order, each read from the input through the per-axis strides. */
-function transposeWalk(p: TransposeParams, x: TensorData, o: TensorData): void {
+export function transposeWalk(p: TransposeParams, x: TensorData, o: TensorData): void {
   const [d0, d1, d2, d3, d4, d5] = p.outDims;
   const [s0, s1, s2, s3, s4, s5] = p.inStrides;
   let k = 0;

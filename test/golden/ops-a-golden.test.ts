@@ -19,6 +19,8 @@ const OP_UNDER_TEST: Record<string, string> = {
   op_minimum: 'MINIMUM',
   op_transpose: 'TRANSPOSE',
   op_transpose_5d: 'TRANSPOSE',
+  op_depth_to_space: 'DEPTH_TO_SPACE',
+  op_space_to_depth: 'SPACE_TO_DEPTH',
 };
 
 describe('issue #13 part A single-op models vs TFLite Micro', () => {

@@ -63,6 +63,8 @@ describe('op files', () => {
       MAXIMUM: 'all',
       MINIMUM: 'all',
       TRANSPOSE: 'first',
+      DEPTH_TO_SPACE: 'first',
+      SPACE_TO_DEPTH: 'first',
     });
     const s16 = { scale: 1 / 32768, zeroPoint: 0 };
     expect(fixed).toEqual({
@@ -70,7 +72,7 @@ describe('op files', () => {
       LOGISTIC: [{ scale: 1 / 256, zeroPoint: -128 }, s16],
       TANH: [{ scale: 1 / 128, zeroPoint: 0 }, s16],
     });
-    expect(follows.sort()).toEqual(['CONCATENATION', 'MAX_POOL_2D', 'PAD', 'RESHAPE', 'RESIZE_NEAREST_NEIGHBOR', 'SQUEEZE', 'STRIDED_SLICE', 'TRANSPOSE']);
+    expect(follows.sort()).toEqual(['CONCATENATION', 'DEPTH_TO_SPACE', 'MAX_POOL_2D', 'PAD', 'RESHAPE', 'RESIZE_NEAREST_NEIGHBOR', 'SPACE_TO_DEPTH', 'SQUEEZE', 'STRIDED_SLICE', 'TRANSPOSE']);
     expect(refused.sort()).toEqual(['DEQUANTIZE', 'QUANTIZE']);
   });
 });

@@ -49,6 +49,8 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   MAXIMUM: {},
   MINIMUM: {},
   TRANSPOSE: {},
+  DEPTH_TO_SPACE: { blockSize: 2 },
+  SPACE_TO_DEPTH: { blockSize: 3 },
 };
 
 function everyOpGraph(): Graph {

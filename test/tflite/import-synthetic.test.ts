@@ -456,6 +456,8 @@ describe('builtin options → attrs', () => {
     ['MAXIMUM', { deprecated: 55 }, 39, (b) => table(b, 0, () => {}), {}, [0, 0]],
     ['MINIMUM (no options)', { deprecated: 57 }, undefined, undefined, {}, [0, 0]],
     ['TRANSPOSE', { deprecated: 39 }, 26, (b) => table(b, 0, () => {}), {}, [0, 2]],
+    ['DEPTH_TO_SPACE', { deprecated: 5 }, 94, (b) => table(b, 1, (b) => b.addFieldInt32(0, 2, null)), { blockSize: 2 }],
+    ['SPACE_TO_DEPTH', { deprecated: 26 }, 19, (b) => table(b, 1, (b) => b.addFieldInt32(0, 3, null)), { blockSize: 3 }],
   ];
 
   it.each(cases)('%s', (label, code, optionsType, options, expected, inputs) => {
