@@ -5,6 +5,7 @@
 import type { AnyOpDef } from './op-def.js';
 import { hardSwish, leakyRelu, relu, relu6 } from './activations.js';
 import { add, sub } from './add-sub.js';
+import { argMax } from './arg-max.js';
 import { concatenation } from './concatenation.js';
 import { conv2d } from './conv2d.js';
 import { depthToSpace, spaceToDepth } from './depth-space.js';
@@ -64,4 +65,5 @@ export const ALL_OPS: AnyOpDef[] = [
   transpose,
   depthToSpace,
   spaceToDepth,
+  argMax,
 ];

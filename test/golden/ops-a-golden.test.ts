@@ -21,6 +21,7 @@ const OP_UNDER_TEST: Record<string, string> = {
   op_transpose_5d: 'TRANSPOSE',
   op_depth_to_space: 'DEPTH_TO_SPACE',
   op_space_to_depth: 'SPACE_TO_DEPTH',
+  op_arg_max: 'ARG_MAX',
 };
 
 describe('issue #13 part A single-op models vs TFLite Micro', () => {

@@ -51,6 +51,7 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   TRANSPOSE: {},
   DEPTH_TO_SPACE: { blockSize: 2 },
   SPACE_TO_DEPTH: { blockSize: 3 },
+  ARG_MAX: { outputType: 'int64' },
 };
 
 function everyOpGraph(): Graph {
