@@ -14,6 +14,7 @@ import { fullyConnected } from './fully-connected.js';
 import { gather } from './gather.js';
 import { logistic, tanh } from './logistic-tanh.js';
 import { maximum, minimum } from './maximum-minimum.js';
+import { mirrorPad } from './mirror-pad.js';
 import { mul } from './mul.js';
 import { pack } from './pack.js';
 import { pad } from './pad.js';
@@ -66,4 +67,5 @@ export const ALL_OPS: AnyOpDef[] = [
   depthToSpace,
   spaceToDepth,
   argMax,
+  mirrorPad,
 ];

@@ -22,6 +22,8 @@ const OP_UNDER_TEST: Record<string, string> = {
   op_depth_to_space: 'DEPTH_TO_SPACE',
   op_space_to_depth: 'SPACE_TO_DEPTH',
   op_arg_max: 'ARG_MAX',
+  op_mirror_pad_reflect: 'MIRROR_PAD',
+  op_mirror_pad_symmetric: 'MIRROR_PAD',
 };
 
 describe('issue #13 part A single-op models vs TFLite Micro', () => {

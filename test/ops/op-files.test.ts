@@ -65,6 +65,7 @@ describe('op files', () => {
       TRANSPOSE: 'first',
       DEPTH_TO_SPACE: 'first',
       SPACE_TO_DEPTH: 'first',
+      MIRROR_PAD: 'first',
     });
     const s16 = { scale: 1 / 32768, zeroPoint: 0 };
     expect(fixed).toEqual({
@@ -72,7 +73,7 @@ describe('op files', () => {
       LOGISTIC: [{ scale: 1 / 256, zeroPoint: -128 }, s16],
       TANH: [{ scale: 1 / 128, zeroPoint: 0 }, s16],
     });
-    expect(follows.sort()).toEqual(['CONCATENATION', 'DEPTH_TO_SPACE', 'MAX_POOL_2D', 'PAD', 'RESHAPE', 'RESIZE_NEAREST_NEIGHBOR', 'SPACE_TO_DEPTH', 'SQUEEZE', 'STRIDED_SLICE', 'TRANSPOSE']);
+    expect(follows.sort()).toEqual(['CONCATENATION', 'DEPTH_TO_SPACE', 'MAX_POOL_2D', 'MIRROR_PAD', 'PAD', 'RESHAPE', 'RESIZE_NEAREST_NEIGHBOR', 'SPACE_TO_DEPTH', 'SQUEEZE', 'STRIDED_SLICE', 'TRANSPOSE']);
     expect(refused.sort()).toEqual(['DEQUANTIZE', 'QUANTIZE']);
   });
 });

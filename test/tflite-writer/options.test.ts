@@ -52,6 +52,7 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   DEPTH_TO_SPACE: { blockSize: 2 },
   SPACE_TO_DEPTH: { blockSize: 3 },
   ARG_MAX: { outputType: 'int64' },
+  MIRROR_PAD: { mode: 'SYMMETRIC' },
 };
 
 function everyOpGraph(): Graph {

@@ -459,6 +459,7 @@ describe('builtin options → attrs', () => {
     ['DEPTH_TO_SPACE', { deprecated: 5 }, 94, (b) => table(b, 1, (b) => b.addFieldInt32(0, 2, null)), { blockSize: 2 }],
     ['SPACE_TO_DEPTH', { deprecated: 26 }, 19, (b) => table(b, 1, (b) => b.addFieldInt32(0, 3, null)), { blockSize: 3 }],
     ['ARG_MAX', { deprecated: 56 }, 40, (b) => table(b, 1, (b) => b.addFieldInt8(0, 2, null)), { outputType: 'int32' }, [0, 2]],
+    ['MIRROR_PAD', { deprecated: 100 }, 77, (b) => table(b, 1, (b) => b.addFieldInt8(0, 1, null)), { mode: 'SYMMETRIC' }, [0, 2]],
   ];
 
   it.each(cases)('%s', (label, code, optionsType, options, expected, inputs) => {
