@@ -5,13 +5,17 @@
 import type { AnyOpDef } from './op-def.js';
 import { hardSwish, leakyRelu, relu, relu6 } from './activations.js';
 import { add, sub } from './add-sub.js';
+import { argMax } from './arg-max.js';
 import { concatenation } from './concatenation.js';
 import { conv2d } from './conv2d.js';
+import { depthToSpace, spaceToDepth } from './depth-space.js';
 import { depthwiseConv2d } from './depthwise-conv2d.js';
 import { fullyConnected } from './fully-connected.js';
 import { gather } from './gather.js';
 import { logistic, tanh } from './logistic-tanh.js';
 import { unidirectionalSequenceLstm } from './lstm.js';
+import { maximum, minimum } from './maximum-minimum.js';
+import { mirrorPad } from './mirror-pad.js';
 import { mul } from './mul.js';
 import { pack } from './pack.js';
 import { pad } from './pad.js';
@@ -23,6 +27,7 @@ import { resizeNearestNeighbor } from './resize-nearest-neighbor.js';
 import { shape } from './shape.js';
 import { softmax } from './softmax.js';
 import { stridedSlice } from './strided-slice.js';
+import { transpose } from './transpose.js';
 import { transposeConv } from './transpose-conv.js';
 
 /** In this order in messages that list the supported ops. */
@@ -58,4 +63,11 @@ export const ALL_OPS: AnyOpDef[] = [
   gather,
   expandDims,
   unidirectionalSequenceLstm,
+  maximum,
+  minimum,
+  transpose,
+  depthToSpace,
+  spaceToDepth,
+  argMax,
+  mirrorPad,
 ];

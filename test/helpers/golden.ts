@@ -42,6 +42,12 @@ export function kerasGoldenModels(): GoldenModel[] {
   return readGoldenDir(join(dir, 'golden'), (model) => join(dir, model));
 }
 
+/** The single-op fixtures of issue #13 part A (test/fixtures/ops-a/golden/; made by make_fixtures.py there). */
+export function opsAGoldenModels(): GoldenModel[] {
+  const dir = join(projectRoot(), 'test', 'fixtures', 'ops-a');
+  return readGoldenDir(join(dir, 'golden'), (model) => join(dir, model));
+}
+
 function readGoldenDir(root: string, modelPath: (manifestModel: string) => string): GoldenModel[] {
   const ids = readdirSync(root)
     .filter((d) => existsSync(join(root, d, 'manifest.json')))

@@ -47,6 +47,13 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   GATHER: { axis: 1, batchDims: 1 },
   EXPAND_DIMS: {},
   UNIDIRECTIONAL_SEQUENCE_LSTM: { activation: 'TANH', cellClip: 10, projClip: 0.5, timeMajor: true, asymmetricQuantizeInputs: true, diagonalRecurrentTensors: true },
+  MAXIMUM: {},
+  MINIMUM: {},
+  TRANSPOSE: {},
+  DEPTH_TO_SPACE: { blockSize: 2 },
+  SPACE_TO_DEPTH: { blockSize: 3 },
+  ARG_MAX: { outputType: 'int64' },
+  MIRROR_PAD: { mode: 'SYMMETRIC' },
 };
 
 function everyOpGraph(): Graph {

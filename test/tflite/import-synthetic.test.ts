@@ -205,13 +205,13 @@ describe('unsupported ops', () => {
 
   it('mentions every distinct unsupported op kind', () => {
     const spec = convModel();
-    spec.opcodes.push({ deprecated: 16 }, { deprecated: 39 });
+    spec.opcodes.push({ deprecated: 16 }, { deprecated: 38 });
     spec.operators.push(
       { opcodeIndex: 1, inputs: [3], outputs: [0] },
       { opcodeIndex: 2, inputs: [3], outputs: [0] },
       { opcodeIndex: 1, inputs: [3], outputs: [0] },
     );
-    expectError(() => importTflite(buildModel(spec), 'm'), UnsupportedOpError, 'op #1 is LSTM (builtin code 16)', 'TRANSPOSE (op #2)');
+    expectError(() => importTflite(buildModel(spec), 'm'), UnsupportedOpError, 'op #1 is LSTM (builtin code 16)', 'SPACE_TO_BATCH_ND (op #2)');
   });
 
   it('names custom ops by their custom code', () => {
@@ -466,6 +466,13 @@ describe('builtin options → attrs', () => {
         }),
       { activation: 'TANH', cellClip: 10, projClip: 0, timeMajor: true, asymmetricQuantizeInputs: false, diagonalRecurrentTensors: true },
     ],
+    ['MAXIMUM', { deprecated: 55 }, 39, (b) => table(b, 0, () => {}), {}, [0, 0]],
+    ['MINIMUM (no options)', { deprecated: 57 }, undefined, undefined, {}, [0, 0]],
+    ['TRANSPOSE', { deprecated: 39 }, 26, (b) => table(b, 0, () => {}), {}, [0, 2]],
+    ['DEPTH_TO_SPACE', { deprecated: 5 }, 94, (b) => table(b, 1, (b) => b.addFieldInt32(0, 2, null)), { blockSize: 2 }],
+    ['SPACE_TO_DEPTH', { deprecated: 26 }, 19, (b) => table(b, 1, (b) => b.addFieldInt32(0, 3, null)), { blockSize: 3 }],
+    ['ARG_MAX', { deprecated: 56 }, 40, (b) => table(b, 1, (b) => b.addFieldInt8(0, 2, null)), { outputType: 'int32' }, [0, 2]],
+    ['MIRROR_PAD', { deprecated: 100 }, 77, (b) => table(b, 1, (b) => b.addFieldInt8(0, 1, null)), { mode: 'SYMMETRIC' }, [0, 2]],
   ];
 
   it.each(cases)('%s', (label, code, optionsType, options, expected, inputs) => {
