@@ -19,6 +19,7 @@ import { dequantize, quantize } from './quantize.js';
 import { mean, sum } from './reduce.js';
 import { expandDims, reshape, squeeze } from './reshape.js';
 import { resizeNearestNeighbor } from './resize-nearest-neighbor.js';
+import { rsqrt } from './rsqrt.js';
 import { shape } from './shape.js';
 import { softmax } from './softmax.js';
 import { stridedSlice } from './strided-slice.js';
@@ -56,4 +57,5 @@ export const ALL_OPS: AnyOpDef[] = [
   pack,
   gather,
   expandDims,
+  rsqrt,
 ];

@@ -16,6 +16,7 @@ const models = fixtureGoldenModels('ops-b');
 /** The ops each fixture must hold after import (what makes it a test of that op). */
 const EXPECTED_OPS: Record<string, string[]> = {
   ops_b_gather: ['GATHER', 'GATHER'],
+  ops_b_rsqrt: ['MUL', 'ADD', 'RSQRT'],
 };
 
 describe('issue #13 op fixtures (part B) vs TFLite Micro', () => {

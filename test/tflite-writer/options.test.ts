@@ -46,6 +46,7 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   PACK: { valuesCount: 2, axis: -1 },
   GATHER: { axis: 1, batchDims: 1 },
   EXPAND_DIMS: {},
+  RSQRT: {},
 };
 
 function everyOpGraph(): Graph {

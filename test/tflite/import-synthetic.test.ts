@@ -453,6 +453,7 @@ describe('builtin options → attrs', () => {
       [0, 2],
     ],
     ['EXPAND_DIMS', { deprecated: 70 }, 52, (b) => table(b, 0, () => {}), {}, [0, 2]],
+    ['RSQRT', { deprecated: 76 }, undefined, undefined, {}],
   ];
 
   it.each(cases)('%s', (label, code, optionsType, options, expected, inputs) => {
