@@ -10,6 +10,7 @@ import { conv2d } from './conv2d.js';
 import { depthwiseConv2d } from './depthwise-conv2d.js';
 import { fullyConnected } from './fully-connected.js';
 import { gather } from './gather.js';
+import { l2Normalization } from './l2-normalization.js';
 import { logistic, tanh } from './logistic-tanh.js';
 import { mul } from './mul.js';
 import { pack } from './pack.js';
@@ -58,4 +59,5 @@ export const ALL_OPS: AnyOpDef[] = [
   gather,
   expandDims,
   rsqrt,
+  l2Normalization,
 ];

@@ -17,6 +17,7 @@ const models = fixtureGoldenModels('ops-b');
 const EXPECTED_OPS: Record<string, string[]> = {
   ops_b_gather: ['GATHER', 'GATHER'],
   ops_b_rsqrt: ['MUL', 'ADD', 'RSQRT'],
+  ops_b_l2_normalization: ['L2_NORMALIZATION'],
 };
 
 describe('issue #13 op fixtures (part B) vs TFLite Micro', () => {

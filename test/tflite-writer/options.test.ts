@@ -47,6 +47,7 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   GATHER: { axis: 1, batchDims: 1 },
   EXPAND_DIMS: {},
   RSQRT: {},
+  L2_NORMALIZATION: { activation: 'RELU' },
 };
 
 function everyOpGraph(): Graph {

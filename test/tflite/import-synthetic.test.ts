@@ -454,6 +454,7 @@ describe('builtin options → attrs', () => {
     ],
     ['EXPAND_DIMS', { deprecated: 70 }, 52, (b) => table(b, 0, () => {}), {}, [0, 2]],
     ['RSQRT', { deprecated: 76 }, undefined, undefined, {}],
+    ['L2_NORMALIZATION', { deprecated: 11 }, 12, (b) => table(b, 1, (b) => b.addFieldInt8(0, 1, null)), { activation: 'RELU' }],
   ];
 
   it.each(cases)('%s', (label, code, optionsType, options, expected, inputs) => {
