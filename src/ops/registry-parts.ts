@@ -15,6 +15,7 @@ import { logistic, tanh } from './logistic-tanh.js';
 import { mul } from './mul.js';
 import { pack } from './pack.js';
 import { pad } from './pad.js';
+import { prelu } from './prelu.js';
 import { averagePool2d, maxPool2d } from './pool2d.js';
 import { dequantize, quantize } from './quantize.js';
 import { mean, sum } from './reduce.js';
@@ -60,4 +61,5 @@ export const ALL_OPS: AnyOpDef[] = [
   expandDims,
   rsqrt,
   l2Normalization,
+  prelu,
 ];

@@ -18,6 +18,7 @@ const EXPECTED_OPS: Record<string, string[]> = {
   ops_b_gather: ['GATHER', 'GATHER'],
   ops_b_rsqrt: ['MUL', 'ADD', 'RSQRT'],
   ops_b_l2_normalization: ['L2_NORMALIZATION'],
+  ops_b_prelu: ['PRELU'],
 };
 
 describe('issue #13 op fixtures (part B) vs TFLite Micro', () => {

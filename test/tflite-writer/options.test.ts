@@ -48,6 +48,7 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   EXPAND_DIMS: {},
   RSQRT: {},
   L2_NORMALIZATION: { activation: 'RELU' },
+  PRELU: {},
 };
 
 function everyOpGraph(): Graph {
