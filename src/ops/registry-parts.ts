@@ -8,6 +8,7 @@ import { add, sub } from './add-sub.js';
 import { concatenation } from './concatenation.js';
 import { conv2d } from './conv2d.js';
 import { depthwiseConv2d } from './depthwise-conv2d.js';
+import { div } from './div.js';
 import { fullyConnected } from './fully-connected.js';
 import { gather } from './gather.js';
 import { l2Normalization } from './l2-normalization.js';
@@ -62,4 +63,5 @@ export const ALL_OPS: AnyOpDef[] = [
   rsqrt,
   l2Normalization,
   prelu,
+  div,
 ];

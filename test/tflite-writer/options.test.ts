@@ -49,6 +49,7 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   RSQRT: {},
   L2_NORMALIZATION: { activation: 'RELU' },
   PRELU: {},
+  DIV: { activation: 'RELU6' },
 };
 
 function everyOpGraph(): Graph {

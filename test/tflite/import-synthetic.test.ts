@@ -455,6 +455,7 @@ describe('builtin options → attrs', () => {
     ['EXPAND_DIMS', { deprecated: 70 }, 52, (b) => table(b, 0, () => {}), {}, [0, 2]],
     ['RSQRT', { deprecated: 76 }, undefined, undefined, {}],
     ['PRELU', { deprecated: 54 }, undefined, undefined, {}, [0, 0]],
+    ['DIV', { deprecated: 42 }, 29, (b) => table(b, 1, (b) => b.addFieldInt8(0, 3, null)), { activation: 'RELU6' }, [0, 0]],
     ['L2_NORMALIZATION', { deprecated: 11 }, 12, (b) => table(b, 1, (b) => b.addFieldInt8(0, 1, null)), { activation: 'RELU' }],
   ];
 
