@@ -3,8 +3,16 @@
  * struct's designated initializer, the fields the quantized conv-like structs share, and the
  * kernel function name per quantized kind.
  */
+import { UnsupportedOpError } from '../errors.js';
+import type { OpType } from '../ir/attrs.js';
 import type { Accumulator, QuantKind } from './layer-params.js';
 import type { CEmission, EmitContext } from './op-def.js';
+
+/** For an op whose float32 path runs on the host only: a clear refusal at code generation. */
+export function floatKernelUnsupported(ctx: { prefix: string }, type: OpType): never {
+  throw new UnsupportedOpError(`${type} (${ctx.prefix}): float32 ${type} has no C kernel yet; quantize the model to int8 or 16x8`);
+}
+
 
 export function cInt32Array(name: string, values: readonly number[]): string {
   return `static const int32_t ${name}[${values.length}] = {${values.join(', ')}};`;

@@ -3,11 +3,11 @@
  * positions.shape[batch_dims:] + input.shape[axis+1:], each position selecting one slice along
  * `axis`. TFLite Micro gathers float32 and int8; int32 is accepted too because the converter
  * gathers from shape vectors, which tinyml folds to constants at import (src/passes/shape-fold.ts).
- * No C kernel yet: a GATHER on activations runs on the host only.
+ * Its C kernel (firmware/kernels/gather.c) copies slices byte-wise, so one body serves every kind.
  */
 import { GraphError, InputError, UnsupportedOpError } from '../errors.js';
 import type { DType, Tensor } from '../ir/types.js';
-import { describeOp } from '../ir/types.js';
+import { DTYPE_BYTES, describeOp } from '../ir/types.js';
 import type { OpContext, OpDef } from './op-def.js';
 
 const KINDS: readonly DType[] = ['int8', 'int32', 'float32'];
@@ -21,6 +21,8 @@ export interface GatherParams {
   coordSize: number;
   /** Elements per gathered slice. */
   innerSize: number;
+  /** Bytes per element (1 for int8, 4 for int32 and float32). */
+  elementBytes: number;
 }
 
 function resolve(ctx: OpContext<'GATHER'>): { input: Tensor; axis: number; batchDims: number; shape: number[] } {
@@ -92,6 +94,7 @@ export const gather: OpDef<'GATHER', GatherParams> = {
       axisSize: input.shape[axis],
       coordSize: product(coords.shape.slice(batchDims)),
       innerSize: product(input.shape.slice(axis + 1)),
+      elementBytes: DTYPE_BYTES[input.dtype],
     };
     if (coords.data) {
       const bad = Array.from(coords.data as Int32Array).find((c) => c < 0 || c >= params.axisSize);
@@ -114,5 +117,18 @@ export const gather: OpDef<'GATHER', GatherParams> = {
         }
       }
     }
+  },
+  emitC(params, names, ctx) {
+    const p = ctx.prefix;
+    const [input, positions] = names.inputs;
+    if (!input || !positions) throw new GraphError(`GATHER (${p}): input or positions has no C name`);
+    return {
+      kernels: ['gather.c'],
+      includes: ['gather.h'],
+      decls:
+        `/* GATHER: ${params.batchSize} batch x ${params.outerSize} outer x ${params.coordSize} positions of ${params.innerSize}-element slices from an axis of ${params.axisSize} */\n` +
+        `static const tinyml_gather_params ${p}_params = { ${params.batchSize}u, ${params.outerSize}u, ${params.axisSize}u, ${params.coordSize}u, ${params.innerSize}u, ${params.elementBytes}u };`,
+      call: `  tinyml_gather(&${p}_params, ${input}, ${positions}, ${names.outputs[0]});`,
+    };
   },
 };

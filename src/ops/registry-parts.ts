@@ -10,8 +10,10 @@ import { concatenation } from './concatenation.js';
 import { conv2d } from './conv2d.js';
 import { depthToSpace, spaceToDepth } from './depth-space.js';
 import { depthwiseConv2d } from './depthwise-conv2d.js';
+import { div } from './div.js';
 import { fullyConnected } from './fully-connected.js';
 import { gather } from './gather.js';
+import { l2Normalization } from './l2-normalization.js';
 import { logistic, tanh } from './logistic-tanh.js';
 import { unidirectionalSequenceLstm } from './lstm.js';
 import { maximum, minimum } from './maximum-minimum.js';
@@ -19,11 +21,13 @@ import { mirrorPad } from './mirror-pad.js';
 import { mul } from './mul.js';
 import { pack } from './pack.js';
 import { pad } from './pad.js';
+import { prelu } from './prelu.js';
 import { averagePool2d, maxPool2d } from './pool2d.js';
 import { dequantize, quantize } from './quantize.js';
 import { mean, sum } from './reduce.js';
 import { expandDims, reshape, squeeze } from './reshape.js';
 import { resizeNearestNeighbor } from './resize-nearest-neighbor.js';
+import { rsqrt } from './rsqrt.js';
 import { shape } from './shape.js';
 import { softmax } from './softmax.js';
 import { stridedSlice } from './strided-slice.js';
@@ -70,4 +74,8 @@ export const ALL_OPS: AnyOpDef[] = [
   spaceToDepth,
   argMax,
   mirrorPad,
+  rsqrt,
+  l2Normalization,
+  prelu,
+  div,
 ];

@@ -1,6 +1,6 @@
 /**
  * Reads golden cases in the layout of ../shared/golden/ (see shared/README.md): the shared
- * models' cases, and the ones checked in next to test fixtures (test/fixtures/keras/golden/).
+ * models' cases, and the ones checked in next to test fixtures (test/fixtures/<folder>/golden/).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,7 +38,12 @@ export function goldenModels(): GoldenModel[] {
 
 /** The Keras 3 fixtures' golden cases (test/fixtures/keras/golden/; model paths relative to test/fixtures/keras/). */
 export function kerasGoldenModels(): GoldenModel[] {
-  const dir = join(projectRoot(), 'test', 'fixtures', 'keras');
+  return fixtureGoldenModels('keras');
+}
+
+/** Golden cases checked in under test/fixtures/<folder>/golden/ (model paths relative to test/fixtures/<folder>/). */
+export function fixtureGoldenModels(folder: string): GoldenModel[] {
+  const dir = join(projectRoot(), 'test', 'fixtures', folder);
   return readGoldenDir(join(dir, 'golden'), (model) => join(dir, model));
 }
 

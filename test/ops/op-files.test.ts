@@ -72,6 +72,8 @@ describe('op files', () => {
       SOFTMAX: [{ scale: 1 / 256, zeroPoint: -128 }, s16],
       LOGISTIC: [{ scale: 1 / 256, zeroPoint: -128 }, s16],
       TANH: [{ scale: 1 / 128, zeroPoint: 0 }, s16],
+      // TFLM has no int16 L2_NORMALIZATION (prepare refuses it); int16 is the spec's usual Q15.
+      L2_NORMALIZATION: [{ scale: 1 / 128, zeroPoint: 0 }, s16],
     });
     expect(follows.sort()).toEqual(['CONCATENATION', 'DEPTH_TO_SPACE', 'MAX_POOL_2D', 'MIRROR_PAD', 'PAD', 'RESHAPE', 'RESIZE_NEAREST_NEIGHBOR', 'SPACE_TO_DEPTH', 'SQUEEZE', 'STRIDED_SLICE', 'TRANSPOSE']);
     expect(refused.sort()).toEqual(['DEQUANTIZE', 'QUANTIZE']);

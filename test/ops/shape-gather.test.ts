@@ -1,6 +1,7 @@
 /**
  * SHAPE and GATHER: the shape ops the converter emits under an unfixed batch. Both are folded to
- * constants at import (test/passes/shape-fold.test.ts); these pin their reference semantics.
+ * constants at import (test/passes/shape-fold.test.ts); these pin their reference semantics,
+ * and GATHER's C kernel against that reference.
  */
 import { describe, expect, it } from 'vitest';
 import { GraphError, InputError, UnsupportedOpError } from '../../src/errors.js';
@@ -8,7 +9,9 @@ import type { DType, TensorData } from '../../src/ir/types.js';
 import { allocTensorData, elementCount } from '../../src/ir/types.js';
 import { gather } from '../../src/ops/gather.js';
 import { shape } from '../../src/ops/shape.js';
-import { singleOpContext } from '../helpers/op-graph.js';
+import type { CKernelCase } from '../helpers/c-kernel-harness.js';
+import { runOpCasesInC, runOpCasesInTs } from '../helpers/c-kernel-harness.js';
+import { randomInt32, randomInt8, rng, singleOpContext } from '../helpers/op-graph.js';
 
 describe('SHAPE', () => {
   it('writes the input dimensions as int32 or int64', () => {
@@ -69,5 +72,39 @@ describe('GATHER', () => {
     // Positions only known at run time are checked when the kernel runs.
     const live = ctx('int32', 0);
     expect(() => gather.evaluate(gather.prepare(live), [new Int8Array(4), Int32Array.from([-1])], [new Int8Array(1)])).toThrow(InputError);
+  });
+});
+
+describe('GATHER C kernel', () => {
+  it('matches the reference byte for byte on random shapes, axes, batch_dims and kinds (ASan/UBSan)', () => {
+    const rand = rng(1313);
+    const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+    const dtypes: DType[] = ['int8', 'float32', 'int32'];
+    const cases: CKernelCase[] = [];
+    for (let k = 0; k < 30; k++) {
+      const dtype = dtypes[k % 3];
+      const inShape = Array.from({ length: int(1, 4) }, () => int(1, 4));
+      const axis = int(0, inShape.length - 1);
+      const batchDims = int(0, Math.min(axis, 1));
+      const coordsShape = [...inShape.slice(0, batchDims), ...Array.from({ length: int(0, 2) }, () => int(1, 3))];
+      const coords = randomInt32(elementCount(coordsShape), rand, 0, inShape[axis] - 1);
+      // Half the cases take the positions as a constant, half as an activation (no data in the graph).
+      const constant = k % 2 === 0;
+      const spec = (outShape: number[]) =>
+        singleOpContext('GATHER', { axis: rand() < 0.3 ? axis - inShape.length : axis, batchDims }, [{ shape: inShape, dtype }, { shape: coordsShape, dtype: 'int32', ...(constant ? { data: coords } : {}) }], [{ shape: outShape, dtype }]);
+      const ctx = spec(gather.inferShapes(spec([]))[0]);
+      const n = elementCount(inShape);
+      const data: TensorData = dtype === 'int8' ? randomInt8(n, rand) : dtype === 'int32' ? randomInt32(n, rand, -1e9, 1e9) : Float32Array.from({ length: n }, () => rand() * 8 - 4);
+      cases.push({ ctx, params: gather.prepare(ctx), inputs: [data, coords] });
+    }
+    const got = runOpCasesInC(gather, cases, { sanitize: true });
+    const want = runOpCasesInTs(gather, cases);
+    got.forEach((o, i) => expect(Array.from(new Uint8Array(o[0].buffer)), `case ${i}`).toEqual(Array.from(new Uint8Array(want[i][0].buffer))));
+  });
+
+  it('writes a zero slice for a run-time position outside the axis instead of reading past the input', () => {
+    const ctx = singleOpContext('GATHER', { axis: 0, batchDims: 0 }, [{ shape: [3, 2], dtype: 'int8' }, { shape: [3], dtype: 'int32' }], [{ shape: [3, 2], dtype: 'int8' }]);
+    const [out] = runOpCasesInC(gather, [{ ctx, params: gather.prepare(ctx), inputs: [Int8Array.from([1, 2, 3, 4, 5, 6]), Int32Array.from([2, 3, -1])] }], { sanitize: true })[0];
+    expect(Array.from(out as Int8Array)).toEqual([5, 6, 0, 0, 0, 0]);
   });
 });

@@ -54,6 +54,10 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   SPACE_TO_DEPTH: { blockSize: 3 },
   ARG_MAX: { outputType: 'int64' },
   MIRROR_PAD: { mode: 'SYMMETRIC' },
+  RSQRT: {},
+  L2_NORMALIZATION: { activation: 'RELU' },
+  PRELU: {},
+  DIV: { activation: 'RELU6' },
 };
 
 function everyOpGraph(): Graph {

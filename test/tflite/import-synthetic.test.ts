@@ -473,6 +473,10 @@ describe('builtin options → attrs', () => {
     ['SPACE_TO_DEPTH', { deprecated: 26 }, 19, (b) => table(b, 1, (b) => b.addFieldInt32(0, 3, null)), { blockSize: 3 }],
     ['ARG_MAX', { deprecated: 56 }, 40, (b) => table(b, 1, (b) => b.addFieldInt8(0, 2, null)), { outputType: 'int32' }, [0, 2]],
     ['MIRROR_PAD', { deprecated: 100 }, 77, (b) => table(b, 1, (b) => b.addFieldInt8(0, 1, null)), { mode: 'SYMMETRIC' }, [0, 2]],
+    ['RSQRT', { deprecated: 76 }, undefined, undefined, {}],
+    ['PRELU', { deprecated: 54 }, undefined, undefined, {}, [0, 0]],
+    ['DIV', { deprecated: 42 }, 29, (b) => table(b, 1, (b) => b.addFieldInt8(0, 3, null)), { activation: 'RELU6' }, [0, 0]],
+    ['L2_NORMALIZATION', { deprecated: 11 }, 12, (b) => table(b, 1, (b) => b.addFieldInt8(0, 1, null)), { activation: 'RELU' }],
   ];
 
   it.each(cases)('%s', (label, code, optionsType, options, expected, inputs) => {
