@@ -7,6 +7,7 @@ import { UnsupportedOpError } from '../errors.js';
 import type { OpType } from '../ir/attrs.js';
 import type { Accumulator, QuantKind } from './layer-params.js';
 import type { CEmission, EmitContext } from './op-def.js';
+import { cFloat } from './elementwise-util.js';
 
 /** For an op whose float32 path runs on the host only: a clear refusal at code generation. */
 export function floatKernelUnsupported(ctx: { prefix: string }, type: OpType): never {
@@ -16,6 +17,11 @@ export function floatKernelUnsupported(ctx: { prefix: string }, type: OpType): n
 
 export function cInt32Array(name: string, values: readonly number[]): string {
   return `static const int32_t ${name}[${values.length}] = {${values.join(', ')}};`;
+}
+
+/** `static const float <name>[] = {...};`, each value exactly its float32. */
+export function cFloatArray(name: string, values: readonly number[]): string {
+  return `static const float ${name}[${values.length}] = {${values.map(cFloat).join(', ')}};`;
 }
 
 export function cPointer(name: string | undefined): string {
@@ -28,15 +34,6 @@ export function cStructInit(type: string, name: string, fields: Record<string, s
     .map(([k, v]) => `  .${k} = ${v},`)
     .join('\n');
   return `static const ${type} ${name} = {\n${body}\n};`;
-}
-
-/** A C float literal that reads back as exactly the float32 value `x` (finite values only). */
-export function cFloat32(x: number): string {
-  const v = Math.fround(x);
-  if (!Number.isFinite(v)) throw new Error(`not a finite float: ${x}`);
-  if (Object.is(v, -0)) return '-0.0f';
-  const s = v.toPrecision(9);
-  return `${s.includes('.') || s.includes('e') ? s : `${s}.0`}f`;
 }
 
 /**
@@ -54,8 +51,8 @@ export function emitFloatConvLike(
 ): CEmission {
   const decls = cStructInit(`${base}_f32_params`, `${ctx.prefix}_params`, {
     ...fields,
-    activation_min: cFloat32(p.activationMin),
-    activation_max: cFloat32(p.activationMax),
+    activation_min: cFloat(p.activationMin),
+    activation_max: cFloat(p.activationMax),
   });
   const call = `  ${base}_f32(&${ctx.prefix}_params, ${args.input}, ${args.weights}, ${cPointer(args.bias)}, ${args.output});`;
   return { kernels: [`${file}_f32.c`], includes: [`${file}_f32.h`], decls, call };

@@ -5,7 +5,10 @@
 import { GraphError, UnsupportedOpError } from '../../errors.js';
 import type { Tensor } from '../../ir/types.js';
 import { filterScales, opLabel } from '../layer-params.js';
-import type { EmitContext, OpContext } from '../op-def.js';
+import type { CEmission, EmitContext, EmitNames, OpContext } from '../op-def.js';
+import { cFloat } from '../elementwise-util.js';
+import { cFloatArray, cPointer, cStructInit } from '../c-emit.js';
+import { scratchArg } from '../scratch.js';
 
 /**
  * The op's portable emitC given hybrid params: a bug in the caller, since hybrid layers lower
@@ -38,4 +41,45 @@ export function hybridWeightScales(ctx: OpContext, weights: Tensor, bias: Tensor
     throw new UnsupportedOpError(`${opLabel(ctx)}: hybrid weights '${weights.name}' must be symmetric (zero point 0), as TFLite's hybrid kernels assume`);
   }
   return scales;
+}
+
+/** What every hybrid layer's emission needs besides its geometry. */
+export interface HybridEmitParams {
+  weightScales: readonly number[];
+  hasBias: boolean;
+  activationMin: number;
+  activationMax: number;
+}
+
+/**
+ * One hybrid layer's C: its weight scales, `tinyml_hybrid_<kernel>_params` (the geometry fields,
+ * then the scales and the float clamp), and the call `tinyml_hybrid_<kernel>(&params, input,
+ * weights, bias or NULL, output, scratch)` with the planned scratch.
+ */
+export function emitHybridLayer(
+  kernel: 'conv2d' | 'depthwise_conv2d' | 'fully_connected',
+  p: HybridEmitParams,
+  geometry: Record<string, string | number>,
+  scratchBytes: number,
+  extraFiles: readonly string[],
+  names: EmitNames,
+  ctx: EmitContext,
+): CEmission {
+  const scratch = scratchArg(ctx, 'void', scratchBytes, `hybrid_${kernel}`);
+  const decls = [
+    cFloatArray(`${ctx.prefix}_wscale`, p.weightScales),
+    cStructInit(`tinyml_hybrid_${kernel}_params`, `${ctx.prefix}_params`, {
+      ...geometry,
+      weight_scales: `${ctx.prefix}_wscale`,
+      activation_min: cFloat(p.activationMin),
+      activation_max: cFloat(p.activationMax),
+    }),
+  ].join('\n');
+  const args = [`&${ctx.prefix}_params`, names.inputs[0], names.inputs[1], cPointer(p.hasBias ? names.inputs[2] : undefined), names.outputs[0], scratch];
+  return {
+    kernels: [`hybrid_${kernel}.c`, 'hybrid_quantize.c', ...extraFiles],
+    includes: [`hybrid_${kernel}.h`],
+    decls,
+    call: `  tinyml_hybrid_${kernel}(${args.join(', ')});`,
+  };
 }

@@ -13,10 +13,8 @@ import type { Tensor, TensorData } from '../../ir/types.js';
 import type { KernelVariant } from '../kernel-variants.js';
 import type { CEmission, EmitContext, EmitNames, OpContext } from '../op-def.js';
 import type { Conv2DGeometry } from '../conv2d.js';
-import { cFloat32, cPointer, cStructInit } from '../c-emit.js';
 import { floatActivationRange, opLabel } from '../layer-params.js';
-import { scratchArg } from '../scratch.js';
-import { hybridWeightScales } from './common.js';
+import { emitHybridLayer, hybridWeightScales } from './common.js';
 import { quantizeAsymmetric, quantizeSymmetric } from './quantize-input.js';
 
 export interface HybridConv2DParams extends Conv2DGeometry {
@@ -103,42 +101,24 @@ export function hybridConv2dScratchBytes(p: HybridConv2DParams): number {
   return align4(p.inputHeight * p.inputWidth * p.inputDepth) + 2 * align4(p.filterHeight * p.filterWidth * p.inputDepth);
 }
 
-/** `static const float <name>[] = {...};` */
-export function cFloatArray(name: string, values: readonly number[]): string {
-  return `static const float ${name}[${values.length}] = {${values.map(cFloat32).join(', ')}};`;
-}
-
 export function emitHybridConv2d(p: HybridConv2DParams, names: EmitNames, ctx: EmitContext): CEmission {
-  const scratch = scratchArg(ctx, 'void', hybridConv2dScratchBytes(p), 'hybrid_conv2d');
-  const decls = [
-    cFloatArray(`${ctx.prefix}_wscale`, p.weightScales),
-    cStructInit('tinyml_hybrid_conv2d_params', `${ctx.prefix}_params`, {
-      batches: p.batches,
-      input_height: p.inputHeight,
-      input_width: p.inputWidth,
-      input_depth: p.inputDepth,
-      filter_height: p.filterHeight,
-      filter_width: p.filterWidth,
-      output_height: p.outputHeight,
-      output_width: p.outputWidth,
-      output_depth: p.outputDepth,
-      stride_height: p.strideHeight,
-      stride_width: p.strideWidth,
-      pad_height: p.padHeight,
-      pad_width: p.padWidth,
-      per_channel: p.perChannel ? 1 : 0,
-      weight_scales: `${ctx.prefix}_wscale`,
-      activation_min: cFloat32(p.activationMin),
-      activation_max: cFloat32(p.activationMax),
-    }),
-  ].join('\n');
-  const args = [`&${ctx.prefix}_params`, names.inputs[0], names.inputs[1], cPointer(p.hasBias ? names.inputs[2] : undefined), names.outputs[0], scratch];
-  return {
-    kernels: ['hybrid_conv2d.c', 'hybrid_quantize.c', 'arm/tinyml_dsp.h'],
-    includes: ['hybrid_conv2d.h'],
-    decls,
-    call: `  tinyml_hybrid_conv2d(${args.join(', ')});`,
+  const geometry = {
+    batches: p.batches,
+    input_height: p.inputHeight,
+    input_width: p.inputWidth,
+    input_depth: p.inputDepth,
+    filter_height: p.filterHeight,
+    filter_width: p.filterWidth,
+    output_height: p.outputHeight,
+    output_width: p.outputWidth,
+    output_depth: p.outputDepth,
+    stride_height: p.strideHeight,
+    stride_width: p.strideWidth,
+    pad_height: p.padHeight,
+    pad_width: p.padWidth,
+    per_channel: p.perChannel ? 1 : 0,
   };
+  return emitHybridLayer('conv2d', p, geometry, hybridConv2dScratchBytes(p), ['arm/tinyml_dsp.h'], names, ctx);
 }
 
 export const hybridConv2dVariant: KernelVariant = {

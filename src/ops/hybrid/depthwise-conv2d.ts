@@ -13,12 +13,10 @@ import { UnsupportedOpError } from '../../errors.js';
 import type { Tensor, TensorData } from '../../ir/types.js';
 import type { KernelVariant } from '../kernel-variants.js';
 import type { CEmission, EmitContext, EmitNames, OpContext } from '../op-def.js';
-import { cFloat32, cPointer, cStructInit } from '../c-emit.js';
 import { floatActivationRange, opLabel } from '../layer-params.js';
 import type { DepthwiseConv2DGeometry } from '../depthwise-conv2d.js';
-import { scratchArg } from '../scratch.js';
-import { clampF32, cFloatArray } from './conv2d.js';
-import { hybridWeightScales } from './common.js';
+import { clampF32 } from './conv2d.js';
+import { emitHybridLayer, hybridWeightScales } from './common.js';
 import { quantizeAsymmetric } from './quantize-input.js';
 
 export interface HybridDepthwiseConv2DParams extends DepthwiseConv2DGeometry {
@@ -89,38 +87,25 @@ export function hybridDepthwiseConv2dScratchBytes(p: HybridDepthwiseConv2DParams
 }
 
 export function emitHybridDepthwiseConv2d(p: HybridDepthwiseConv2DParams, names: EmitNames, ctx: EmitContext): CEmission {
-  const scratch = scratchArg(ctx, 'void', hybridDepthwiseConv2dScratchBytes(p), 'hybrid_depthwise_conv2d');
-  const decls = [
-    cFloatArray(`${ctx.prefix}_wscale`, p.weightScales),
-    cStructInit('tinyml_hybrid_depthwise_conv2d_params', `${ctx.prefix}_params`, {
-      batches: p.batches,
-      input_height: p.inputHeight,
-      input_width: p.inputWidth,
-      input_depth: p.inputDepth,
-      filter_height: p.filterHeight,
-      filter_width: p.filterWidth,
-      output_height: p.outputHeight,
-      output_width: p.outputWidth,
-      output_depth: p.outputDepth,
-      depth_multiplier: p.depthMultiplier,
-      stride_height: p.strideHeight,
-      stride_width: p.strideWidth,
-      dilation_height: p.dilationHeight,
-      dilation_width: p.dilationWidth,
-      pad_height: p.padHeight,
-      pad_width: p.padWidth,
-      weight_scales: `${ctx.prefix}_wscale`,
-      activation_min: cFloat32(p.activationMin),
-      activation_max: cFloat32(p.activationMax),
-    }),
-  ].join('\n');
-  const args = [`&${ctx.prefix}_params`, names.inputs[0], names.inputs[1], cPointer(p.hasBias ? names.inputs[2] : undefined), names.outputs[0], scratch];
-  return {
-    kernels: ['hybrid_depthwise_conv2d.c', 'hybrid_quantize.c'],
-    includes: ['hybrid_depthwise_conv2d.h'],
-    decls,
-    call: `  tinyml_hybrid_depthwise_conv2d(${args.join(', ')});`,
+  const geometry = {
+    batches: p.batches,
+    input_height: p.inputHeight,
+    input_width: p.inputWidth,
+    input_depth: p.inputDepth,
+    filter_height: p.filterHeight,
+    filter_width: p.filterWidth,
+    output_height: p.outputHeight,
+    output_width: p.outputWidth,
+    output_depth: p.outputDepth,
+    depth_multiplier: p.depthMultiplier,
+    stride_height: p.strideHeight,
+    stride_width: p.strideWidth,
+    dilation_height: p.dilationHeight,
+    dilation_width: p.dilationWidth,
+    pad_height: p.padHeight,
+    pad_width: p.padWidth,
   };
+  return emitHybridLayer('depthwise_conv2d', p, geometry, hybridDepthwiseConv2dScratchBytes(p), [], names, ctx);
 }
 
 export const hybridDepthwiseConv2dVariant: KernelVariant = {

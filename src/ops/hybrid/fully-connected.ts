@@ -12,12 +12,10 @@
 import type { Tensor, TensorData } from '../../ir/types.js';
 import type { KernelVariant } from '../kernel-variants.js';
 import type { CEmission, EmitContext, EmitNames, OpContext } from '../op-def.js';
-import { cFloat32, cPointer, cStructInit } from '../c-emit.js';
 import { floatActivationRange } from '../layer-params.js';
 import type { FullyConnectedGeometry } from '../fully-connected.js';
-import { scratchArg } from '../scratch.js';
-import { clampF32, cFloatArray } from './conv2d.js';
-import { hybridWeightScales } from './common.js';
+import { clampF32 } from './conv2d.js';
+import { emitHybridLayer, hybridWeightScales } from './common.js';
 import { quantizeAsymmetric, quantizeSymmetric } from './quantize-input.js';
 
 export interface HybridFullyConnectedParams extends FullyConnectedGeometry {
@@ -73,27 +71,14 @@ export function hybridFullyConnectedScratchBytes(p: HybridFullyConnectedParams):
 }
 
 export function emitHybridFullyConnected(p: HybridFullyConnectedParams, names: EmitNames, ctx: EmitContext): CEmission {
-  const scratch = scratchArg(ctx, 'void', hybridFullyConnectedScratchBytes(p), 'hybrid_fully_connected');
-  const decls = [
-    cFloatArray(`${ctx.prefix}_wscale`, p.weightScales),
-    cStructInit('tinyml_hybrid_fully_connected_params', `${ctx.prefix}_params`, {
-      batches: p.batches,
-      input_depth: p.inputDepth,
-      output_depth: p.outputDepth,
-      asymmetric: p.asymmetric ? 1 : 0,
-      per_channel: p.perChannel ? 1 : 0,
-      weight_scales: `${ctx.prefix}_wscale`,
-      activation_min: cFloat32(p.activationMin),
-      activation_max: cFloat32(p.activationMax),
-    }),
-  ].join('\n');
-  const args = [`&${ctx.prefix}_params`, names.inputs[0], names.inputs[1], cPointer(p.hasBias ? names.inputs[2] : undefined), names.outputs[0], scratch];
-  return {
-    kernels: ['hybrid_fully_connected.c', 'hybrid_quantize.c', 'arm/tinyml_dsp.h'],
-    includes: ['hybrid_fully_connected.h'],
-    decls,
-    call: `  tinyml_hybrid_fully_connected(${args.join(', ')});`,
+  const geometry = {
+    batches: p.batches,
+    input_depth: p.inputDepth,
+    output_depth: p.outputDepth,
+    asymmetric: p.asymmetric ? 1 : 0,
+    per_channel: p.perChannel ? 1 : 0,
   };
+  return emitHybridLayer('fully_connected', p, geometry, hybridFullyConnectedScratchBytes(p), ['arm/tinyml_dsp.h'], names, ctx);
 }
 
 export const hybridFullyConnectedVariant: KernelVariant = {
