@@ -8,7 +8,8 @@ import type { Conv2DParams, Conv2DQuantParams } from '../conv2d.js';
 import { conv2d } from '../conv2d.js';
 import type { TensorData } from '../../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
-import { cArray, foldBias, hasConstantOperands, scratchFor } from '../optimized/common.js';
+import { cArray, foldBias, constantOperands,
+  hasConstantOperands, scratchFor } from '../optimized/common.js';
 import { cStructInit } from '../c-emit.js';
 import { cRq4Array, mveTarget, rq4Records } from './common.js';
 
@@ -47,9 +48,9 @@ function accepts(params: unknown, target: TargetInfo): boolean {
 
 function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const p = params as Conv2DQuantParams;
-  const weights = ctx.constants?.[1] as Int8Array | undefined;
-  const bias = p.hasBias ? ctx.constants?.[2] : undefined;
-  if (!weights || (p.hasBias && !bias)) return conv2d.emitC!(p, names, ctx);
+  const operands = constantOperands(p, ctx.constants);
+  if (!operands) return conv2d.emitC!(p, names, ctx);
+  const { weights, bias } = operands;
   return emitConvMve(p, weights, bias, names, ctx);
 }
 

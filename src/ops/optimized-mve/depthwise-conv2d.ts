@@ -9,7 +9,8 @@ import type { DepthwiseConv2DParams, DepthwiseConv2DQuantParams } from '../depth
 import { depthwiseConv2d } from '../depthwise-conv2d.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
 import type { TensorData } from '../../ir/types.js';
-import { cArray, foldBias, hasConstantOperands, scratchFor } from '../optimized/common.js';
+import { cArray, foldBias, constantOperands,
+  hasConstantOperands, scratchFor } from '../optimized/common.js';
 import { cStructInit } from '../c-emit.js';
 import { DW_MAX_SCRATCH, dwPaddedWidth } from '../optimized/depthwise-conv2d.js';
 import { cRq4Array, mveTarget, rq4Records } from './common.js';
@@ -49,9 +50,9 @@ function accepts(params: unknown, target: TargetInfo): boolean {
 
 function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const p = params as DepthwiseConv2DQuantParams;
-  const weights = ctx.constants?.[1] as Int8Array | undefined;
-  const bias = p.hasBias ? ctx.constants?.[2] : undefined;
-  if (!weights || (p.hasBias && !bias)) return depthwiseConv2d.emitC!(p, names, ctx);
+  const operands = constantOperands(p, ctx.constants);
+  if (!operands) return depthwiseConv2d.emitC!(p, names, ctx);
+  const { weights, bias } = operands;
   const taps = p.filterHeight * p.filterWidth;
   const c = p.outputDepth;
   const rowSum = (ch: number): number => {

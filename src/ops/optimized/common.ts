@@ -157,6 +157,19 @@ export function hasConstantOperands(p: { hasBias: boolean }, constants: readonly
   return constants?.[1] !== undefined && (!p.hasBias || constants[2] !== undefined);
 }
 
+/**
+ * The constant weights (int8, input 1) and bias (input 2, when the layer has one) the offline
+ * layouts need, or undefined when either is not a constant (the variant then emits the portable
+ * kernel). The same test as `hasConstantOperands`, with the operands.
+ */
+export function constantOperands(
+  p: { hasBias: boolean },
+  constants: readonly (TensorData | undefined)[] | undefined,
+): { weights: Int8Array; bias: TensorData | undefined } | undefined {
+  if (!hasConstantOperands(p, constants)) return undefined;
+  return { weights: constants![1] as Int8Array, bias: p.hasBias ? constants![2] : undefined };
+}
+
 /** bias[c] + inputOffset * sum of row c's weights, exact. */
 export function foldBias(bias: TensorData | undefined, channels: number, inputOffset: number, rowSum: (c: number) => number): number[] {
   const out: number[] = [];

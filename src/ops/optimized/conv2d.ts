@@ -16,6 +16,7 @@ import {
   cRqArray,
   dspTarget,
   foldBias,
+  constantOperands,
   hasConstantOperands,
   planRequant,
   scratchFor,
@@ -63,9 +64,9 @@ function accepts(params: unknown, target: TargetInfo): boolean {
 
 function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const p = params as Conv2DQuantParams;
-  const weights = ctx.constants?.[1] as Int8Array | undefined;
-  const bias = p.hasBias ? ctx.constants?.[2] : undefined;
-  if (!weights || (p.hasBias && !bias)) return conv2d.emitC!(p, names, ctx);
+  const operands = constantOperands(p, ctx.constants);
+  if (!operands) return conv2d.emitC!(p, names, ctx);
+  const { weights, bias } = operands;
   return emitConvDsp(p, weights, bias, names, ctx);
 }
 

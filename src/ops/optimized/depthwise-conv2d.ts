@@ -12,7 +12,8 @@ import type { Conv2DQuantParams } from '../conv2d.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
 import { CONV_MAX_SCRATCH, convScratchBytes, emitConvDsp } from './conv2d.js';
 import type { TensorData } from '../../ir/types.js';
-import { accBounds, cArray, dspTarget, foldBias, hasConstantOperands, modeSuffix, planRequant, scratchFor } from './common.js';
+import { accBounds, cArray, dspTarget, foldBias, constantOperands,
+  hasConstantOperands, modeSuffix, planRequant, scratchFor } from './common.js';
 import { cStructInit } from '../c-emit.js';
 
 /** Largest row scratch the variant takes (bytes); bigger layers keep the portable kernel. */
@@ -93,9 +94,9 @@ export function dwRecords(bias: readonly number[], records: readonly [number, nu
 
 function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const p = params as DepthwiseConv2DQuantParams;
-  const weights = ctx.constants?.[1] as Int8Array | undefined;
-  const bias = p.hasBias ? ctx.constants?.[2] : undefined;
-  if (!weights || (p.hasBias && !bias)) return depthwiseConv2d.emitC!(p, names, ctx);
+  const operands = constantOperands(p, ctx.constants);
+  if (!operands) return depthwiseConv2d.emitC!(p, names, ctx);
+  const { weights, bias } = operands;
   if (p.inputDepth === 1) {
     // [1, fh, fw, M] -> OHWI [M, fh, fw, 1].
     const taps = p.filterHeight * p.filterWidth;

@@ -8,7 +8,8 @@ import type { FullyConnectedParams, FullyConnectedQuantParams } from '../fully-c
 import { fullyConnected } from '../fully-connected.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
 import type { TensorData } from '../../ir/types.js';
-import { accBounds, modeSuffix, cArray, cRqArray, dspTarget, foldBias, hasConstantOperands, planRequant, scratchFor } from './common.js';
+import { accBounds, modeSuffix, cArray, cRqArray, dspTarget, foldBias, constantOperands,
+  hasConstantOperands, planRequant, scratchFor } from './common.js';
 import { cStructInit } from '../c-emit.js';
 
 function accepts(params: unknown, target: TargetInfo): boolean {
@@ -129,9 +130,9 @@ function scratchBytes(params: unknown, constants?: (TensorData | undefined)[]): 
 
 function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const p = params as FullyConnectedQuantParams;
-  const weights = ctx.constants?.[1] as Int8Array | undefined;
-  const bias = p.hasBias ? ctx.constants?.[2] : undefined;
-  if (!weights || (p.hasBias && !bias)) return fullyConnected.emitC!(p, names, ctx);
+  const operands = constantOperands(p, ctx.constants);
+  if (!operands) return fullyConnected.emitC!(p, names, ctx);
+  const { weights, bias } = operands;
   const n = p.outputDepth;
   const k = p.inputDepth;
   const k4 = Math.ceil(k / 4);
