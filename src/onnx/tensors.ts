@@ -228,19 +228,6 @@ export function transposeConst(c: OnnxConst, perm: readonly number[]): OnnxConst
   return out;
 }
 
-/** numpy broadcasting of two shapes; undefined when incompatible. */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const da = a[a.length - rank + i] ?? 1;
-    const db = b[b.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) return undefined;
-    out.push(da === 1 ? db : da);
-  }
-  return out;
-}
-
 /** Expands `values` of `shape` to `target` by numpy broadcasting. */
 export function broadcastTo(values: ArrayLike<number>, shape: readonly number[], target: readonly number[]): number[] {
   const rank = target.length;

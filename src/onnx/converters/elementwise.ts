@@ -2,7 +2,8 @@
 import { ModelFormatError } from '../../errors.js';
 import { elementCount } from '../../ir/types.js';
 import type { OnnxContext } from '../context.js';
-import { broadcastShapes, broadcastTo, constFloat, constNumbers, makeConst, type OnnxConst } from '../tensors.js';
+import { broadcastShape } from '../../ops/elementwise-util.js';
+import { broadcastTo, constFloat, constNumbers, makeConst, type OnnxConst } from '../tensors.js';
 import type { ConstValue, NodeInfo, TensorValue } from '../values.js';
 
 export function binary(cx: OnnxContext, n: NodeInfo): void {
@@ -38,7 +39,7 @@ export function binary(cx: OnnxContext, n: NodeInfo): void {
     rhs = b as TensorValue;
     lhs = cx.operandFor(n, 0, a.c, rhs);
   }
-  const onnxShape = broadcastShapes(a.kind === 'tensor' ? a.onnxShape : a.c.shape, b.kind === 'tensor' ? b.onnxShape : b.c.shape);
+  const onnxShape = broadcastShape(a.kind === 'tensor' ? a.onnxShape : a.c.shape, b.kind === 'tensor' ? b.onnxShape : b.c.shape);
   if (!onnxShape) cx.unsupported(n, 'the operand shapes do not broadcast');
   const nhwc = (a.kind === 'tensor' && a.nhwc) || (b.kind === 'tensor' && b.nhwc);
   if (nhwc && onnxShape.length !== 4) cx.unsupported(n, `broadcasting a rank-4 activation to rank ${onnxShape.length} is not supported`);
@@ -49,7 +50,7 @@ export function binary(cx: OnnxContext, n: NodeInfo): void {
 }
 
 function constBinary(n: NodeInfo, op: 'Add' | 'Sub' | 'Mul' | 'Div', a: OnnxConst, b: OnnxConst): OnnxConst {
-  const shape = broadcastShapes(a.shape, b.shape);
+  const shape = broadcastShape(a.shape, b.shape);
   if (!shape) throw new ModelFormatError(`${n.label}: constant shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] do not broadcast`);
   const isFloat = a.dtype === 'float32' || b.dtype === 'float32' || a.dequantized || b.dequantized;
   const av = broadcastTo(isFloat ? constFloat(a) : constNumbers(a), a.shape, shape);
