@@ -4,6 +4,7 @@
  * methods) so passes can be pure functions over it.
  */
 import type { OpAttrs, OpType } from './attrs.js';
+import type { WeightEncoding } from './weight-encoding.js';
 
 export type DType = 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'float32' | 'bool';
 
@@ -32,6 +33,11 @@ export interface Tensor {
   data?: TensorData;
   /** TFLite variable tensors (state). Kept for fidelity; no supported op uses them. */
   isVariable?: boolean;
+  /**
+   * Sub-byte or clustered storage of an int8 constant (see `weight-encoding.ts`): `data` still
+   * holds the decoded int8 values; this says how they are packed and which kernel variant runs.
+   */
+  weightEncoding?: WeightEncoding;
 }
 
 /** One operation. `inputs`/`outputs` index `Graph.tensors`; -1 marks an omitted optional input. */
