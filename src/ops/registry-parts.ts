@@ -30,6 +30,7 @@ import { resizeNearestNeighbor } from './resize-nearest-neighbor.js';
 import { rsqrt } from './rsqrt.js';
 import { shape } from './shape.js';
 import { softmax } from './softmax.js';
+import { split, splitV, unpack } from './split.js';
 import { stridedSlice } from './strided-slice.js';
 import { transpose } from './transpose.js';
 import { transposeConv } from './transpose-conv.js';
@@ -78,4 +79,7 @@ export const ALL_OPS: AnyOpDef[] = [
   l2Normalization,
   prelu,
   div,
+  split,
+  splitV,
+  unpack,
 ];

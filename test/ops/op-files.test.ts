@@ -66,6 +66,9 @@ describe('op files', () => {
       DEPTH_TO_SPACE: 'first',
       SPACE_TO_DEPTH: 'first',
       MIRROR_PAD: 'first',
+      SPLIT: [1],
+      SPLIT_V: 'first',
+      UNPACK: 'first',
     });
     const s16 = { scale: 1 / 32768, zeroPoint: 0 };
     expect(fixed).toEqual({
@@ -75,7 +78,7 @@ describe('op files', () => {
       // TFLM has no int16 L2_NORMALIZATION (prepare refuses it); int16 is the spec's usual Q15.
       L2_NORMALIZATION: [{ scale: 1 / 128, zeroPoint: 0 }, s16],
     });
-    expect(follows.sort()).toEqual(['CONCATENATION', 'DEPTH_TO_SPACE', 'MAX_POOL_2D', 'MIRROR_PAD', 'PAD', 'RESHAPE', 'RESIZE_NEAREST_NEIGHBOR', 'SPACE_TO_DEPTH', 'SQUEEZE', 'STRIDED_SLICE', 'TRANSPOSE']);
+    expect(follows.sort()).toEqual(['CONCATENATION', 'DEPTH_TO_SPACE', 'MAX_POOL_2D', 'MIRROR_PAD', 'PAD', 'RESHAPE', 'RESIZE_NEAREST_NEIGHBOR', 'SPACE_TO_DEPTH', 'SPLIT', 'SPLIT_V', 'SQUEEZE', 'STRIDED_SLICE', 'TRANSPOSE', 'UNPACK']);
     expect(refused.sort()).toEqual(['DEQUANTIZE', 'QUANTIZE']);
   });
 });
