@@ -31,6 +31,7 @@ import { rsqrt } from './rsqrt.js';
 import { shape } from './shape.js';
 import { softmax } from './softmax.js';
 import { split, splitV, unpack } from './split.js';
+import { squaredDifference } from './squared-difference.js';
 import { stridedSlice } from './strided-slice.js';
 import { transpose } from './transpose.js';
 import { transposeConv } from './transpose-conv.js';
@@ -82,4 +83,5 @@ export const ALL_OPS: AnyOpDef[] = [
   split,
   splitV,
   unpack,
+  squaredDifference,
 ];

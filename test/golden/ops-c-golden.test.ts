@@ -20,6 +20,8 @@ const EXPECTED_OPS: Record<string, string[]> = {
   ops_c_split: ['SPLIT'],
   ops_c_split_v: ['SPLIT_V'],
   ops_c_unpack: ['UNPACK'],
+  ops_c_squared_difference: ['SQUARED_DIFFERENCE'],
+  ops_c_squared_difference_broadcast: ['SQUARED_DIFFERENCE'],
 };
 
 describe('issue #13 op fixtures (part C) vs TFLite Micro', () => {

@@ -61,6 +61,7 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   SPLIT: { numSplits: 3 },
   SPLIT_V: { numSplits: 2 },
   UNPACK: { num: 4, axis: -2 },
+  SQUARED_DIFFERENCE: {},
 };
 
 function everyOpGraph(): Graph {
