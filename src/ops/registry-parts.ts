@@ -11,6 +11,7 @@ import { conv2d } from './conv2d.js';
 import { depthToSpace, spaceToDepth } from './depth-space.js';
 import { depthwiseConv2d } from './depthwise-conv2d.js';
 import { div } from './div.js';
+import { exp } from './exp.js';
 import { fullyConnected } from './fully-connected.js';
 import { gather } from './gather.js';
 import { l2Normalization } from './l2-normalization.js';
@@ -84,4 +85,5 @@ export const ALL_OPS: AnyOpDef[] = [
   splitV,
   unpack,
   squaredDifference,
+  exp,
 ];

@@ -62,6 +62,7 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   SPLIT_V: { numSplits: 2 },
   UNPACK: { num: 4, axis: -2 },
   SQUARED_DIFFERENCE: {},
+  EXP: {},
 };
 
 function everyOpGraph(): Graph {
