@@ -15,6 +15,7 @@ import { exp } from './exp.js';
 import { fullyConnected } from './fully-connected.js';
 import { gather } from './gather.js';
 import { l2Normalization } from './l2-normalization.js';
+import { logSoftmax } from './log-softmax.js';
 import { logistic, tanh } from './logistic-tanh.js';
 import { unidirectionalSequenceLstm } from './lstm.js';
 import { maximum, minimum } from './maximum-minimum.js';
@@ -86,4 +87,5 @@ export const ALL_OPS: AnyOpDef[] = [
   unpack,
   squaredDifference,
   exp,
+  logSoftmax,
 ];

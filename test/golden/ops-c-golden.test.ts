@@ -25,6 +25,8 @@ const EXPECTED_OPS: Record<string, string[]> = {
   ops_c_squared_difference: ['SQUARED_DIFFERENCE'],
   ops_c_squared_difference_broadcast: ['SQUARED_DIFFERENCE'],
   ops_c_exp_float: ['MUL', 'EXP'],
+  ops_c_log_softmax: ['LOG_SOFTMAX'],
+  ops_c_log_softmax_float: ['MUL', 'LOG_SOFTMAX'],
 };
 
 describe('issue #13 op fixtures (part C) vs TFLite Micro', () => {

@@ -63,6 +63,7 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   UNPACK: { num: 4, axis: -2 },
   SQUARED_DIFFERENCE: {},
   EXP: {},
+  LOG_SOFTMAX: {},
 };
 
 function everyOpGraph(): Graph {
