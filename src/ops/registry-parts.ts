@@ -8,6 +8,7 @@ import { add, sub } from './add-sub.js';
 import { argMax } from './arg-max.js';
 import { concatenation } from './concatenation.js';
 import { conv2d } from './conv2d.js';
+import { cumsum } from './cumsum.js';
 import { depthToSpace, spaceToDepth } from './depth-space.js';
 import { depthwiseConv2d } from './depthwise-conv2d.js';
 import { div } from './div.js';
@@ -88,4 +89,5 @@ export const ALL_OPS: AnyOpDef[] = [
   squaredDifference,
   exp,
   logSoftmax,
+  cumsum,
 ];

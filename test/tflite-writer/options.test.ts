@@ -64,6 +64,7 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   SQUARED_DIFFERENCE: {},
   EXP: {},
   LOG_SOFTMAX: {},
+  CUMSUM: { exclusive: true, reverse: false },
 };
 
 function everyOpGraph(): Graph {
