@@ -8,12 +8,15 @@ import { add, sub } from './add-sub.js';
 import { argMax } from './arg-max.js';
 import { concatenation } from './concatenation.js';
 import { conv2d } from './conv2d.js';
+import { cumsum } from './cumsum.js';
 import { depthToSpace, spaceToDepth } from './depth-space.js';
 import { depthwiseConv2d } from './depthwise-conv2d.js';
 import { div } from './div.js';
+import { exp } from './exp.js';
 import { fullyConnected } from './fully-connected.js';
 import { gather } from './gather.js';
 import { l2Normalization } from './l2-normalization.js';
+import { logSoftmax } from './log-softmax.js';
 import { logistic, tanh } from './logistic-tanh.js';
 import { unidirectionalSequenceLstm } from './lstm.js';
 import { maximum, minimum } from './maximum-minimum.js';
@@ -30,6 +33,8 @@ import { resizeNearestNeighbor } from './resize-nearest-neighbor.js';
 import { rsqrt } from './rsqrt.js';
 import { shape } from './shape.js';
 import { softmax } from './softmax.js';
+import { split, splitV, unpack } from './split.js';
+import { squaredDifference } from './squared-difference.js';
 import { stridedSlice } from './strided-slice.js';
 import { transpose } from './transpose.js';
 import { transposeConv } from './transpose-conv.js';
@@ -78,4 +83,11 @@ export const ALL_OPS: AnyOpDef[] = [
   l2Normalization,
   prelu,
   div,
+  split,
+  splitV,
+  unpack,
+  squaredDifference,
+  exp,
+  logSoftmax,
+  cumsum,
 ];

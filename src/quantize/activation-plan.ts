@@ -139,6 +139,8 @@ export function planActivations(
     const same = sameQParams(op.type);
     if (same) {
       const outKey = keyString(op.outputs[0], p);
+      // Ops with several outputs (SPLIT, UNPACK) give them all the same parameters.
+      for (const o of op.outputs.slice(1)) union(outKey, keyString(o, p));
       const constrained = (same === 'first' ? [0] : same === 'all' ? [...slots.keys()] : same).filter((s) => slots.has(s));
       // Inputs with different fixed parameters (a LOGISTIC and a TANH output into one
       // CONCATENATION) cannot all share the output's: each of those is read through a

@@ -66,6 +66,9 @@ describe('op files', () => {
       DEPTH_TO_SPACE: 'first',
       SPACE_TO_DEPTH: 'first',
       MIRROR_PAD: 'first',
+      SPLIT: [1],
+      SPLIT_V: 'first',
+      UNPACK: 'first',
     });
     const s16 = { scale: 1 / 32768, zeroPoint: 0 };
     expect(fixed).toEqual({
@@ -74,8 +77,10 @@ describe('op files', () => {
       TANH: [{ scale: 1 / 128, zeroPoint: 0 }, s16],
       // TFLM has no int16 L2_NORMALIZATION (prepare refuses it); int16 is the spec's usual Q15.
       L2_NORMALIZATION: [{ scale: 1 / 128, zeroPoint: 0 }, s16],
+      // TFLM has no int16 LOG_SOFTMAX either; int16 keeps the int8 range [-8, 0) at 16 bits.
+      LOG_SOFTMAX: [{ scale: 16 / 256, zeroPoint: 127 }, { scale: 16 / 32768, zeroPoint: 0 }],
     });
-    expect(follows.sort()).toEqual(['CONCATENATION', 'DEPTH_TO_SPACE', 'MAX_POOL_2D', 'MIRROR_PAD', 'PAD', 'RESHAPE', 'RESIZE_NEAREST_NEIGHBOR', 'SPACE_TO_DEPTH', 'SQUEEZE', 'STRIDED_SLICE', 'TRANSPOSE']);
+    expect(follows.sort()).toEqual(['CONCATENATION', 'DEPTH_TO_SPACE', 'MAX_POOL_2D', 'MIRROR_PAD', 'PAD', 'RESHAPE', 'RESIZE_NEAREST_NEIGHBOR', 'SPACE_TO_DEPTH', 'SPLIT', 'SPLIT_V', 'SQUEEZE', 'STRIDED_SLICE', 'TRANSPOSE', 'UNPACK']);
     expect(refused.sort()).toEqual(['DEQUANTIZE', 'QUANTIZE']);
   });
 });

@@ -304,3 +304,22 @@ describe('errors', () => {
     expect(() => quantizeGraph(g, samplesFor(g, 2))).toThrow(/op #0 FULLY_CONNECTED .* weights 'input1' are not a float32 constant/);
   });
 });
+
+describe('quantizeGraph on the ops of issue #13 part C', () => {
+  it('gives every output of SPLIT_V the input parameters, and LOG_SOFTMAX its fixed 16/256 at 127', () => {
+    const b = new GraphBuilder('split');
+    const x = b.input([1, 6], 'x');
+    const sizes = b.constant([2], Int32Array.from([2, 4]), 'sizes');
+    const axis = b.constant([], Int32Array.from([1]), 'axis');
+    const parts = [2, 4].map((n, k) => b.tensors.push({ id: b.tensors.length, name: `part${k}`, shape: [1, n], dtype: 'float32' }) - 1);
+    b.ops.push({ index: 0, type: 'SPLIT_V', inputs: [x, sizes, axis], outputs: parts, attrs: { numSplits: 2 } } as never);
+    const ls = b.op('LOG_SOFTMAX', [parts[1]], [1, 4], {}, 'logp');
+    const g = b.build([parts[0], ls]);
+    const { graph: q } = quantizeGraph(g, samplesFor(g, 20, 5, -3, 3), { evaluate: false });
+    expect(specViolations(q)).toEqual([]);
+    const qp = (n: string) => [byName(q, n).quant!.scale[0], byName(q, n).quant!.zeroPoint[0]];
+    expect(qp('part0')).toEqual(qp('x'));
+    expect(qp('part1')).toEqual(qp('x'));
+    expect(qp('logp')).toEqual([16 / 256, 127]);
+  });
+});

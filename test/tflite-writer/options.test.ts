@@ -58,6 +58,13 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   L2_NORMALIZATION: { activation: 'RELU' },
   PRELU: {},
   DIV: { activation: 'RELU6' },
+  SPLIT: { numSplits: 3 },
+  SPLIT_V: { numSplits: 2 },
+  UNPACK: { num: 4, axis: -2 },
+  SQUARED_DIFFERENCE: {},
+  EXP: {},
+  LOG_SOFTMAX: {},
+  CUMSUM: { exclusive: true, reverse: false },
 };
 
 function everyOpGraph(): Graph {

@@ -477,6 +477,24 @@ describe('builtin options → attrs', () => {
     ['PRELU', { deprecated: 54 }, undefined, undefined, {}, [0, 0]],
     ['DIV', { deprecated: 42 }, 29, (b) => table(b, 1, (b) => b.addFieldInt8(0, 3, null)), { activation: 'RELU6' }, [0, 0]],
     ['L2_NORMALIZATION', { deprecated: 11 }, 12, (b) => table(b, 1, (b) => b.addFieldInt8(0, 1, null)), { activation: 'RELU' }],
+    ['SPLIT', { deprecated: 49 }, 35, (b) => table(b, 1, (b) => b.addFieldInt32(0, 3, null)), { numSplits: 3 }, [2, 0]],
+    ['SPLIT_V', { deprecated: 102 }, 79, (b) => table(b, 1, (b) => b.addFieldInt32(0, 2, null)), { numSplits: 2 }, [0, 2, 2]],
+    [
+      'UNPACK',
+      { deprecated: 88 },
+      64,
+      (b) =>
+        table(b, 2, (b) => {
+          b.addFieldInt32(0, 4, null);
+          b.addFieldInt32(1, -1, null);
+        }),
+      { num: 4, axis: -1 },
+    ],
+    ['SQUARED_DIFFERENCE', { deprecated: 99 }, 76, (b) => table(b, 0, () => {}), {}, [0, 0]],
+    ['EXP', { deprecated: 47 }, 33, (b) => table(b, 0, () => {}), {}],
+    ['LOG_SOFTMAX (no options)', { deprecated: 50 }, undefined, undefined, {}],
+    ['CUMSUM', { deprecated: 127, builtin: 128 }, 102, (b) => table(b, 2, (b) => b.addFieldInt8(1, 1, null)), { exclusive: false, reverse: true }, [0, 2]],
+    ['CUMSUM (no options)', { deprecated: 127, builtin: 128 }, undefined, undefined, { exclusive: false, reverse: false }, [0, 2]],
   ];
 
   it.each(cases)('%s', (label, code, optionsType, options, expected, inputs) => {

@@ -1,4 +1,4 @@
-/** Elementwise activations: Relu, Sigmoid, Tanh, HardSwish, LeakyRelu, Clip (as RELU/RELU6). */
+/** Elementwise activations: Relu, Sigmoid, Tanh, HardSwish, Exp, LeakyRelu, Clip (as RELU/RELU6). */
 import type { OpAttrs } from '../../ir/attrs.js';
 import type { OnnxContext } from '../context.js';
 import { constNumbers } from '../tensors.js';
@@ -6,7 +6,7 @@ import type { NodeInfo } from '../values.js';
 
 const FLOAT_MAX = 3.4028234663852886e38;
 
-export function unary(cx: OnnxContext, n: NodeInfo, type: 'RELU' | 'RELU6' | 'LOGISTIC' | 'TANH' | 'HARD_SWISH', nonNegative: boolean): void {
+export function unary(cx: OnnxContext, n: NodeInfo, type: 'RELU' | 'RELU6' | 'LOGISTIC' | 'TANH' | 'HARD_SWISH' | 'EXP', nonNegative: boolean): void {
   const x = cx.tensorIn(n, 0);
   const dtype = cx.tensors[x.id].dtype;
   const out = cx.outputTensor(n, 0, [...x.onnxShape], x.nhwc, dtype, { flatten: x.flatten, nonNegative });

@@ -18,7 +18,8 @@ import { globalPool, pool } from './pool.js';
 import { dequantizeLinear, quantizeLinear } from './quantize.js';
 import { reduceMean } from './reduce.js';
 import { flatten, identity, reshapeNode, squeezeNode } from './reshape.js';
-import { softmax } from './softmax.js';
+import { logSoftmax, softmax } from './softmax.js';
+import { cumSum, split } from './split-scan.js';
 
 export type Converter = (cx: OnnxContext, n: NodeInfo) => void;
 
@@ -32,9 +33,11 @@ const DEFAULT_DOMAIN: Readonly<Record<string, Converter>> = {
   Concat: concat,
   Constant: constant,
   Conv: conv,
+  CumSum: cumSum,
   DequantizeLinear: dequantizeLinear,
   Div: binary,
   Dropout: identity,
+  Exp: (cx, n) => unary(cx, n, 'EXP', true),
   Flatten: flatten,
   Gather: gather,
   Gemm: gemm,
@@ -43,6 +46,7 @@ const DEFAULT_DOMAIN: Readonly<Record<string, Converter>> = {
   HardSwish: (cx, n) => unary(cx, n, 'HARD_SWISH', false),
   Identity: identity,
   LeakyRelu: leakyRelu,
+  LogSoftmax: logSoftmax,
   MatMul: matmul,
   MaxPool: pool,
   Mul: binary,
@@ -54,6 +58,7 @@ const DEFAULT_DOMAIN: Readonly<Record<string, Converter>> = {
   Shape: shapeNode,
   Sigmoid: (cx, n) => unary(cx, n, 'LOGISTIC', true),
   Softmax: softmax,
+  Split: split,
   Squeeze: squeezeNode,
   Sub: binary,
   Tanh: (cx, n) => unary(cx, n, 'TANH', false),
