@@ -58,6 +58,8 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   L2_NORMALIZATION: { activation: 'RELU' },
   PRELU: {},
   DIV: { activation: 'RELU6' },
+  RESIZE_BILINEAR: { alignCorners: false, halfPixelCenters: true },
+  BATCH_MATMUL: { adjX: true, adjY: false, asymmetricQuantizeInputs: true },
 };
 
 function everyOpGraph(): Graph {
