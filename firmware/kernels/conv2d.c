@@ -52,7 +52,7 @@ static inline __attribute__((always_inline)) void conv2d_body(
                     filter + ((oc * p->filter_height + fy) * p->filter_width + fx) *
                                  p->filter_input_depth;
                 for (int32_t ic = 0; ic < p->filter_input_depth; ++ic) {
-                  acc_s8 += (int32_t)f_px[ic] * ((int32_t)in_px[ic] + p->input_offset);
+                  acc_s8 += ((int32_t)f_px[ic] + p->weights_offset) * ((int32_t)in_px[ic] + p->input_offset);
                 }
               } else {
                 const int16_t *in_px =

@@ -33,6 +33,7 @@ typedef struct {
   int32_t pad_width_offset;
   /* -input zero point and output zero point; always 0 for the 16x8 kernels, which ignore them. */
   int32_t input_offset;
+  int32_t weights_offset; /* -weights zero point: 0 in the int8 spec, non-zero in legacy uint8 models */
   int32_t output_offset;
   /* Output clamp from the fused activation, in output quantized units. */
   int32_t activation_min;

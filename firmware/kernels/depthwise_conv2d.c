@@ -43,7 +43,7 @@ static inline __attribute__((always_inline)) void depthwise_body(
                   /* Symmetric int16 activations: no input offset. */
                   acc_s16 += (int64_t)f_val * (int64_t)in_s16[at];
                 } else {
-                  acc_s8 += f_val * ((int32_t)in_s8[at] + p->input_offset);
+                  acc_s8 += (f_val + p->weights_offset) * ((int32_t)in_s8[at] + p->input_offset);
                 }
               }
             }

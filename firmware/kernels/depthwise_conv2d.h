@@ -32,6 +32,7 @@ typedef struct {
   int32_t pad_width_offset;
   /* -input zero point and output zero point; 0 for 16x8, whose kernel ignores them. */
   int32_t input_offset;
+  int32_t weights_offset; /* -weights zero point: 0 in the int8 spec, non-zero in legacy uint8 models */
   int32_t output_offset;
   int32_t activation_min;
   int32_t activation_max;

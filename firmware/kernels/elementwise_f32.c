@@ -7,10 +7,10 @@
 
 #include "tinyml_f32.h"
 
-typedef enum { BIN_ADD, BIN_SUB, BIN_MUL } binary_op;
+typedef enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV } binary_op;
 
 TINYML_F32_INLINE float apply(const binary_op op, float a, float b) {
-  return op == BIN_ADD ? a + b : op == BIN_SUB ? a - b : a * b;
+  return op == BIN_ADD ? a + b : op == BIN_SUB ? a - b : op == BIN_MUL ? a * b : a / b;
 }
 
 TINYML_F32_INLINE void binary(const binary_op op, const tinyml_binary_f32_params *p,
@@ -41,6 +41,30 @@ void tinyml_sub_f32(const tinyml_binary_f32_params *params, const float *input1,
 
 void tinyml_mul_f32(const tinyml_binary_f32_params *params, const float *input1, const float *input2, float *output) {
   binary(BIN_MUL, params, input1, input2, output);
+}
+
+void tinyml_div_f32(const tinyml_binary_f32_params *params, const float *input1, const float *input2, float *output) {
+  /* IEEE division as TFLite's: x / 0 is +-inf or NaN, which the clamp then bounds or lets through. */
+  binary(BIN_DIV, params, input1, input2, output);
+}
+
+TINYML_F32_INLINE float prelu(float x, float alpha) {
+  return x >= 0.0f ? x : x * alpha;
+}
+
+void tinyml_prelu_f32(const tinyml_prelu_f32_params *params, const float *input, const float *alpha, float *output) {
+  if (!params->broadcast) {
+    for (int32_t i = 0; i < params->size; ++i) {
+      output[i] = prelu(input[i], alpha[i]);
+    }
+    return;
+  }
+  tinyml_bcast_iter it;
+  tinyml_bcast_begin(&it);
+  for (int32_t i = 0; i < params->size; ++i) {
+    output[i] = prelu(input[it.in1_offset], alpha[it.in2_offset]);
+    tinyml_bcast_next(&params->bcast, &it);
+  }
 }
 
 void tinyml_relu_f32(int32_t size, const float *input, float *output) {
@@ -93,5 +117,31 @@ void tinyml_logistic_f32(int32_t size, const float *input, float *output) {
 void tinyml_tanh_f32(int32_t size, const float *input, float *output) {
   for (int32_t i = 0; i < size; ++i) {
     output[i] = tanhf(input[i]);
+  }
+}
+
+void tinyml_rsqrt_f32(int32_t size, const float *input, float *output) {
+  for (int32_t i = 0; i < size; ++i) {
+    /* TFLite's 1.f / std::sqrt(x): a square root and a division, each rounded (not a fast
+     * reciprocal-square-root estimate). */
+    output[i] = 1.0f / sqrtf(input[i]);
+  }
+}
+
+void tinyml_l2_normalization_f32(int32_t outer_size, int32_t depth, const float *input, float *output) {
+  for (int32_t o = 0; o < outer_size; ++o) {
+    const float *x = input + o * depth;
+    float *y = output + o * depth;
+    /* The sum in the reference's order, element by element (a core with FMA fuses each step). */
+    float squared = 0.0f;
+    for (int32_t c = 0; c < depth; ++c) {
+      squared += x[c] * x[c];
+    }
+    /* TFLite's epsilon keeps an all-zero row finite (0 / 1e-6 = 0). */
+    float norm = sqrtf(squared);
+    norm = norm < 1e-6f ? 1e-6f : norm;
+    for (int32_t c = 0; c < depth; ++c) {
+      y[c] = x[c] / norm;
+    }
   }
 }

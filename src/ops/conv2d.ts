@@ -50,6 +50,8 @@ export interface Conv2DQuantParams extends Conv2DGeometry {
   accumulator: Accumulator;
   /** -input zero point (int8 only; the 16x8 kernel ignores zero points). */
   inputOffset: number;
+  /** -weights zero point: 0 in the int8 spec; a legacy uint8 model's shifted one (int8 only). */
+  weightsOffset: number;
   /** Output zero point (int8 only). */
   outputOffset: number;
   activationMin: number;
@@ -132,6 +134,8 @@ function conv2dPrepare(ctx: OpContext<'CONV_2D'>): Conv2DParams {
 function conv2dEvaluate(p: Conv2DParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
   const input = inputs[0] as Int8Array | Int16Array | Float32Array;
   const filter = inputs[1] as Int8Array | Float32Array;
+  // Weights with a zero point (legacy uint8 models) take the plain loops.
+  if (p.kind === 'int8' && p.weightsOffset !== 0) return conv2dReference(p, inputs, outputs);
   const bias = p.hasBias ? inputs[2] : undefined;
   // `| 0`: V8 may hold params fields as doubles; int32 locals keep all index arithmetic integral.
   const inH = p.inputHeight | 0;
@@ -217,6 +221,7 @@ export function conv2dReference(p: Conv2DParams, inputs: (TensorData | undefined
   const filter = inputs[1] as Int8Array | Float32Array;
   const filtersPerGroup = outC / p.groups;
   const inOff = p.kind === 'float32' ? 0 : p.inputOffset;
+  const wOff = p.kind === 'int8' ? p.weightsOffset : 0;
   let o = 0;
   for (let b = 0; b < p.batches; b++) {
     for (let oy = 0; oy < outH; oy++) {
@@ -233,7 +238,7 @@ export function conv2dReference(p: Conv2DParams, inputs: (TensorData | undefined
               const ip = ((b * inH + iy) * inW + ix) * inC + icBase;
               const fp = ((oc * fH + fy) * fW + fx) * fIC;
               for (let ic = 0; ic < fIC; ic++) {
-                acc += filter[fp + ic] * (input[ip + ic] + inOff);
+                acc += (filter[fp + ic] + wOff) * (input[ip + ic] + inOff);
               }
             }
           }
@@ -331,6 +336,7 @@ function conv2dEmitC(p: Conv2DParams, names: EmitNames, ctx: EmitContext): CEmis
     pad_height_offset: p.padHeightOffset,
     pad_width_offset: p.padWidthOffset,
     ...quantCommonFields(p, ctx.prefix),
+    weights_offset: p.kind === 'int8' ? p.weightsOffset : 0,
   };
   const decls = [
     cInt32Array(`${ctx.prefix}_mult`, p.outputMultiplier),

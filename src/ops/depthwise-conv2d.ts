@@ -47,6 +47,8 @@ export interface DepthwiseConv2DQuantParams extends DepthwiseConv2DGeometry {
   /** Always int64 for 16x8 (TFLM's depthwise 16x8 kernel only takes int64 bias). */
   accumulator: Accumulator;
   inputOffset: number;
+  /** -weights zero point: 0 in the int8 spec; a legacy uint8 model's shifted one (int8 only). */
+  weightsOffset: number;
   outputOffset: number;
   activationMin: number;
   activationMax: number;
@@ -131,6 +133,8 @@ function prepare(ctx: OpContext<'DEPTHWISE_CONV_2D'>): DepthwiseConv2DParams {
  */
 function evaluate(p: DepthwiseConv2DParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
   const input = inputs[0] as Int8Array | Int16Array | Float32Array;
+  // Weights with a zero point (legacy uint8 models) take the plain loops.
+  if (p.kind === 'int8' && p.weightsOffset !== 0) return depthwiseReference(p, inputs, outputs);
   const filter = inputs[1] as Int8Array | Float32Array;
   const bias = p.hasBias ? inputs[2] : undefined;
   // `| 0`: V8 may hold params fields as doubles; int32 locals keep all index arithmetic integral.
@@ -192,6 +196,7 @@ export function depthwiseReference(p: DepthwiseConv2DParams, inputs: (TensorData
   const input = inputs[0] as Int8Array | Int16Array | Float32Array;
   const filter = inputs[1] as Int8Array | Float32Array;
   const inOff = p.kind === 'float32' ? 0 : p.inputOffset;
+  const wOff = p.kind === 'int8' ? p.weightsOffset : 0;
   let o = 0;
   for (let b = 0; b < p.batches; b++) {
     for (let oy = 0; oy < outH; oy++) {
@@ -207,7 +212,7 @@ export function depthwiseReference(p: DepthwiseConv2DParams, inputs: (TensorData
               if (ix < 0 || ix >= inW) continue;
               const x = input[((b * inH + iy) * inW + ix) * inC + ic];
               const w = filter[(fy * fW + fx) * outC + oc];
-              acc += w * (x + inOff);
+              acc += (w + wOff) * (x + inOff);
             }
           }
           output[o++] = finishReference(p, acc, inputs[2], oc, p.kind === 'int8' ? (p as { outputOffset: number }).outputOffset : 0);
@@ -245,6 +250,7 @@ function emitC(p: DepthwiseConv2DParams, names: EmitNames, ctx: EmitContext): CE
     pad_height_offset: p.padHeightOffset,
     pad_width_offset: p.padWidthOffset,
     ...quantCommonFields(p, ctx.prefix),
+    weights_offset: p.kind === 'int8' ? p.weightsOffset : 0,
   };
   const decls = [
     cInt32Array(`${ctx.prefix}_mult`, p.outputMultiplier),

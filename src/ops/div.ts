@@ -1,13 +1,13 @@
 /**
  * DIV of float32 tensors with numpy broadcasting, as TFLite Micro's div.cc: the float32 quotient,
  * then the fused activation's clamp, std::min(std::max(q, lo), hi) (which lets a NaN through and
- * keeps the sign of a zero). Host reference only for now: no C kernel, and int8 DIV (which TFLM
- * also has) is refused.
+ * keeps the sign of a zero); the C kernel is elementwise_f32.c's tinyml_div_f32. int8 DIV (which
+ * TFLM also has) is refused.
  */
 import { UnsupportedOpError } from '../errors.js';
 import { describeOp } from '../ir/types.js';
 import type { BroadcastLayout, ElementwiseAttrs } from './elementwise-util.js';
-import { activationOnlyFields, activationRangeFloat, broadcastLayout, f32, forEachBroadcast, inferBroadcastShape, input, unsupportedDtypes } from './elementwise-util.js';
+import { activationOnlyFields, activationRangeFloat, broadcastLayout, emitBinaryFloat, f32, forEachBroadcast, inferBroadcastShape, input, unsupportedDtypes } from './elementwise-util.js';
 import type { OpDef } from './op-def.js';
 import { versionByInput } from './tflite-options.js';
 
@@ -66,4 +66,5 @@ export const div: OpDef<'DIV', DivParams> = {
       o[i] = hi < m ? hi : m;
     });
   },
+  emitC: (p, names, ctx) => emitBinaryFloat('DIV', p, names, ctx),
 };

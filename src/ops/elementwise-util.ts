@@ -265,7 +265,7 @@ export function cInt16Table(name: string, data: Int16Array): string {
 
 /** ADD, SUB or MUL on float32: one call into elementwise_f32.c with the broadcast layout and clamp. */
 export function emitBinaryFloat(
-  type: 'ADD' | 'SUB' | 'MUL',
+  type: 'ADD' | 'SUB' | 'MUL' | 'DIV',
   p: BroadcastLayout & { activationMin: number; activationMax: number },
   names: EmitNames,
   ctx: EmitContext,

@@ -5,12 +5,11 @@
  * GetInvSqrtQuantizedMultiplierExp (the one RSQRT uses), and each re-centred input is multiplied
  * by that 1/sqrt with 7 more bits of left shift: the output scale is fixed at 1/128, zero point
  * 0 (no epsilon: a zero row gives the largest multiplier, times zero inputs). float32: x / max(
- * sqrt(sum of squares), 1e-6) in float32 on the host (no C kernel yet).
+ * sqrt(sum of squares), 1e-6) in float32 (C: elementwise_f32.c's tinyml_l2_normalization_f32).
  */
 import { GraphError, UnsupportedOpError } from '../errors.js';
 import { multiplyByQuantizedMultiplier } from '../fixedpoint.js';
 import { describeOp } from '../ir/types.js';
-import { floatKernelUnsupported } from './c-emit.js';
 import type { ElementwiseAttrs } from './elementwise-util.js';
 import { activationOnlyFields, cInt, cStructDecl, f32, inferSameShape, input, perTensorQuant, unsupportedDtypes, withNormalizedParams } from './elementwise-util.js';
 import type { OpDef } from './op-def.js';
@@ -98,7 +97,14 @@ export const l2Normalization: OpDef<'L2_NORMALIZATION', L2NormalizationParams> =
     }
   },
   emitC(p, names, ctx) {
-    if (p.kind === 'float32') floatKernelUnsupported(ctx, 'L2_NORMALIZATION');
+    if (p.kind === 'float32') {
+      return {
+        kernels: ['elementwise_f32.c'],
+        includes: ['elementwise_f32.h'],
+        decls: '',
+        call: `  tinyml_l2_normalization_f32(${p.outerSize}, ${p.depth}, ${names.inputs[0]}, ${names.outputs[0]});`,
+      };
+    }
     return {
       kernels: ['l2_normalization.c'],
       includes: ['l2_normalization.h'],

@@ -280,6 +280,24 @@ export function quantLayerFields(
 }
 
 /**
+ * The kernels' weights offset, -weights zero point: TFLite's uint8 kernels subtract it (a legacy
+ * uint8 model's weights become int8 with zero point z - 128, see passes/uint8-tflite.ts); the
+ * int8 spec has it 0. Only one per tensor, and only with int8 activations: the per-channel and
+ * 16x8 kernels (TFLite Micro's) have no weights offset, so a non-zero one there is refused.
+ */
+export function weightsOffsetOf(ctx: OpContext, filter: Tensor, kind: QuantKind): number {
+  const zps = filter.quant?.zeroPoint ?? [];
+  if (zps.every((z) => z === 0)) return 0;
+  if (kind !== 'int8' || zps.length !== 1) {
+    throw new UnsupportedOpError(
+      `${opLabel(ctx)}: weights '${filter.name}' have zero point${zps.length > 1 ? 's' : ''} ${zps.slice(0, 4).join(', ')}${zps.length > 4 ? ', ...' : ''}; ` +
+        `tinyml supports a non-zero weights zero point only per tensor with int8 (or legacy uint8) activations, as TFLite's kernels do; quantize the weights symmetrically`,
+    );
+  }
+  return zeroPointOffset(zps[0]);
+}
+
+/**
  * The prepare of CONV_2D and DEPTHWISE_CONV_2D once their geometry is known: input 0 the
  * activation, 1 the filter, 2 the optional bias; the dtype combination (`int32BiasFor16x8`: the
  * kernel also takes 16x8 with an int32 bias), then the float clamp range or the quantized
@@ -295,7 +313,7 @@ export function prepareWindowed<G extends object>(
     channels: number;
     check64: (kind: QuantKind, accumulator: Accumulator) => { taps: number; index: (channel: number, tap: number) => number } | undefined;
   },
-): (G & { kind: 'float32'; activationMin: number; activationMax: number }) | (G & { kind: QuantKind; accumulator: Accumulator } & QuantLayerFields) {
+): (G & { kind: 'float32'; activationMin: number; activationMax: number }) | (G & { kind: QuantKind; accumulator: Accumulator; weightsOffset: number } & QuantLayerFields) {
   const [input, filter, bias] = ctx.inputs as [Tensor, Tensor, Tensor | undefined];
   const output = ctx.outputs[0];
   const { kind, accumulator } = classifyDtypes(ctx, input, filter, bias, output, o.int32BiasFor16x8);
@@ -305,5 +323,6 @@ export function prepareWindowed<G extends object>(
     return { ...g, kind, activationMin: r.min, activationMax: r.max };
   }
   const check64 = o.check64(kind, accumulator);
-  return { ...g, kind, accumulator, ...quantLayerFields(ctx, { input, filter, bias, output }, kind, activation, o.channelDim, o.channels, check64) };
+  const weightsOffset = weightsOffsetOf(ctx, filter, kind);
+  return { ...g, kind, accumulator, weightsOffset, ...quantLayerFields(ctx, { input, filter, bias, output }, kind, activation, o.channelDim, o.channels, check64) };
 }

@@ -6,13 +6,12 @@
  * rescaled by input_scale * alpha_scale / output_scale (both multipliers from doubles), then the
  * output zero point is added and the result clamped to the type. The sign test is on the
  * re-centred input, so the input's zero point itself takes the first branch.
- * float32: x >= 0 ? x : x * alpha on the host (no C kernel yet).
+ * float32: x >= 0 ? x : x * alpha (C: elementwise_f32.c's tinyml_prelu_f32).
  */
 import { GraphError } from '../errors.js';
 import type { NoAttrs } from '../ir/attrs.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../fixedpoint.js';
 import { describeOp } from '../ir/types.js';
-import { floatKernelUnsupported } from './c-emit.js';
 import type { BroadcastLayout } from './elementwise-util.js';
 import { broadcastLayout, cBroadcastFields, cInt, cStructDecl, f32, forEachBroadcast, inferBroadcastShape, input, perTensorQuant, unsupportedDtypes, withNormalizedParams } from './elementwise-util.js';
 import type { OpDef } from './op-def.js';
@@ -109,7 +108,14 @@ export const prelu: OpDef<'PRELU', PreluParams> = withNormalizedParams<'PRELU', 
     });
   },
   emitC(p, names, ctx) {
-    if (p.kind === 'float32') floatKernelUnsupported(ctx, 'PRELU');
+    if (p.kind === 'float32') {
+      return {
+        kernels: ['elementwise_f32.c'],
+        includes: ['elementwise_f32.h'],
+        decls: cStructDecl('tinyml_prelu_f32_params', `${ctx.prefix}_params`, cBroadcastFields(p)),
+        call: `  tinyml_prelu_f32(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.inputs[1]}, ${names.outputs[0]});`,
+      };
+    }
     return {
       kernels: ['prelu.c'],
       includes: ['prelu.h'],

@@ -6,6 +6,7 @@ import type { AnyOpDef } from './op-def.js';
 import { hardSwish, leakyRelu, relu, relu6 } from './activations.js';
 import { add, sub } from './add-sub.js';
 import { argMax } from './arg-max.js';
+import { batchMatmul } from './batch-matmul.js';
 import { concatenation } from './concatenation.js';
 import { conv2d } from './conv2d.js';
 import { cumsum } from './cumsum.js';
@@ -29,6 +30,7 @@ import { averagePool2d, maxPool2d } from './pool2d.js';
 import { dequantize, quantize } from './quantize.js';
 import { mean, sum } from './reduce.js';
 import { expandDims, reshape, squeeze } from './reshape.js';
+import { resizeBilinear } from './resize-bilinear.js';
 import { resizeNearestNeighbor } from './resize-nearest-neighbor.js';
 import { rsqrt } from './rsqrt.js';
 import { shape } from './shape.js';
@@ -65,6 +67,8 @@ export const ALL_OPS: AnyOpDef[] = [
   stridedSlice,
   transposeConv,
   resizeNearestNeighbor,
+  resizeBilinear,
+  batchMatmul,
   quantize,
   dequantize,
   shape,

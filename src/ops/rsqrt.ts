@@ -10,15 +10,14 @@
  * throws an InputError, the C kernel (which has no error path) treats it as v = 1, as
  * GetInvSqrtQuantizedMultiplierExp does for any v <= 1.
  *
- * float32: 1.f / sqrtf(x) on the host (no C kernel yet).
+ * float32: 1.f / sqrtf(x) (C: elementwise_f32.c's tinyml_rsqrt_f32).
  */
 import { InputError } from '../errors.js';
 import type { NoAttrs } from '../ir/attrs.js';
 import { INT32_MAX, multiplyByQuantizedMultiplier, quantizeMultiplier, roundingDivideByPOT, saturatingRoundingDoublingHighMul } from '../fixedpoint.js';
 import { countLeadingZeros32, rescale } from '../fixedpoint-gemmlowp.js';
-import { cInt, cStructDecl, elementCountOf, f32, inferSameShape, input, perTensorQuant, unsupportedDtypes, withNormalizedParams } from './elementwise-util.js';
+import { cInt, cStructDecl, elementCountOf, emitUnaryFloat, f32, inferSameShape, input, perTensorQuant, unsupportedDtypes, withNormalizedParams } from './elementwise-util.js';
 import type { OpDef } from './op-def.js';
-import { floatKernelUnsupported } from './c-emit.js';
 import { versionByInput } from './tflite-options.js';
 
 export interface RsqrtQuantParams {
@@ -132,7 +131,7 @@ export const rsqrt: OpDef<'RSQRT', RsqrtParams> = withNormalizedParams<'RSQRT', 
     }
   },
   emitC(p, names, ctx) {
-    if (p.kind === 'float32') floatKernelUnsupported(ctx, 'RSQRT');
+    if (p.kind === 'float32') return emitUnaryFloat('rsqrt', p.size, names);
     return {
       kernels: ['rsqrt.c'],
       includes: ['rsqrt.h'],

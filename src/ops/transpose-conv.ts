@@ -7,11 +7,11 @@
  * with an int32 scratch accumulator and 16x8 with an int64 one; reference_ops::TransposeConv for
  * float). The padding comes from ComputePaddingHeightWidth applied to the *output* size.
  */
-import { GraphError, InputError } from '../errors.js';
+import { GraphError, InputError, UnsupportedOpError } from '../errors.js';
 import type { Padding, FusedActivation } from '../ir/attrs.js';
 import type { Graph, Tensor, TensorData } from '../ir/types.js';
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplier64 } from '../fixedpoint.js';
-import { checkArity, checkBias, classifyDtypes, floatActivationRange, normalizeParams, opLabel, requireRank, type QuantKind, quantLayerFields } from './layer-params.js';
+import { checkArity, checkBias, classifyDtypes, floatActivationRange, normalizeParams, opLabel, requireRank, type QuantKind, quantLayerFields, weightsOffsetOf } from './layer-params.js';
 import { cInt32Array, cPointer, cStructInit, emitFloatConvLike, quantCommonFields } from './c-emit.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { scratchArg } from './scratch.js';
@@ -186,6 +186,8 @@ function prepare(ctx: OpContext<'TRANSPOSE_CONV'>): TransposeConvParams {
   // Each output sums every weight of its channel at most once (OHWI, taps contiguous).
   const taps = g.filterHeight * g.filterWidth * g.inputDepth;
   const check64 = kind === 'int16' ? { taps, index: (c: number, k: number) => c * taps + k } : undefined;
+  // TFLite Micro's TRANSPOSE_CONV has no weights offset (and TFLite no uint8 one to match).
+  if (weightsOffsetOf(ctx, filter, kind) !== 0) throw new UnsupportedOpError(`${opLabel(ctx)}: TRANSPOSE_CONV weights '${filter.name}' have a non-zero zero point; quantize them symmetrically`);
   return { ...g, kind, bias16, ...quantLayerFields(ctx, { input, filter, bias, output }, kind, activation, 0, g.outputDepth, check64) };
 }
 

@@ -9,6 +9,7 @@ import { InputError, ModelFormatError, TinymlError, UnsupportedOpError } from '.
 import type { OpType } from '../ir/attrs.js';
 import type { Graph, Op, Tensor } from '../ir/types.js';
 import { foldShapeArithmetic } from '../passes/shape-fold.js';
+import { uint8TfliteToInt8 } from '../passes/uint8-tflite.js';
 import { DTYPE_BYTES, allocTensorData, elementCount } from '../ir/types.js';
 import { BUILTIN_CUSTOM, builtinName } from './builtin-codes.js';
 import { FlatBufferReader, type TableVector } from './flatbuffer-reader.js';
@@ -111,7 +112,8 @@ function importModel(bytes: Uint8Array, name: string): Graph {
   });
   if (dynamicBatch.length > 0) graph.dynamicBatchInputs = dynamicBatch.map((i) => tensors[i].name);
   // With the batch fixed, shapes computed at run time (Flatten under an unfixed batch) are constants.
-  return foldShapeArithmetic(graph);
+  // A legacy uint8 model then becomes the equivalent int8 one, uint8 at its inputs and outputs.
+  return uint8TfliteToInt8(foldShapeArithmetic(graph));
 }
 
 /**

@@ -15,11 +15,15 @@ import { hardSwish, leakyRelu, relu, relu6 } from '../../src/ops/activations.js'
 import { add, sub } from '../../src/ops/add-sub.js';
 import { conv2d } from '../../src/ops/conv2d.js';
 import { depthwiseConv2d } from '../../src/ops/depthwise-conv2d.js';
+import { div } from '../../src/ops/div.js';
 import { fullyConnected } from '../../src/ops/fully-connected.js';
+import { l2Normalization } from '../../src/ops/l2-normalization.js';
 import { logistic, tanh } from '../../src/ops/logistic-tanh.js';
 import { mul } from '../../src/ops/mul.js';
 import { averagePool2d, maxPool2d } from '../../src/ops/pool2d.js';
+import { prelu } from '../../src/ops/prelu.js';
 import { mean, sum } from '../../src/ops/reduce.js';
+import { rsqrt } from '../../src/ops/rsqrt.js';
 import { softmax } from '../../src/ops/softmax.js';
 import { transposeConv } from '../../src/ops/transpose-conv.js';
 import { runOpCasesInC, runOpCasesInTs, type CKernelCase } from '../helpers/c-kernel-harness.js';
@@ -279,8 +283,8 @@ describe('float32 C kernels vs the reference interpreter on random shapes', () =
     }
   });
 
-  it('ADD, SUB and MUL with and without broadcasting (exact)', () => {
-    for (const def of [add, sub, mul]) {
+  it('ADD, SUB, MUL and DIV with and without broadcasting (exact)', () => {
+    for (const def of [add, sub, mul, div]) {
       const rand = rng(186);
       const ri = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
       const cases: CKernelCase[] = [];
@@ -369,5 +373,47 @@ describe('float32 C kernels vs the reference interpreter on random shapes', () =
       }
       expectClose(def, cases, 0);
     }
+  });
+
+  it('DIV by zero and of zeros: infinities, NaN and signed zeros as IEEE division, then the clamp (exact)', () => {
+    const x = Float32Array.from([1, -1, 0, -0, 0, 3, -3, 1e-30, 6]);
+    const y = Float32Array.from([0, 0, 0, 5, -5, -0, 1e-30, 1e30, 2]);
+    for (const activation of ['NONE', 'RELU6'] as FusedActivation[]) {
+      const c = floatCase(div, 'DIV', { activation }, [{ shape: [x.length], dtype: 'float32' }, { shape: [y.length], dtype: 'float32' }], [x, y])!;
+      expectClose(div, [c], 0);
+    }
+  });
+
+  it('PRELU with alpha broadcast over some dimensions, and of the same shape (exact)', () => {
+    const rand = rng(191);
+    const ri = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+    const cases: CKernelCase[] = [];
+    for (let k = 0; k < 16; k++) {
+      const shape = [1, ri(1, 5), ri(1, 5), ri(1, 6)];
+      const alphaShape = k % 4 === 0 ? [...shape] : k % 4 === 1 ? [shape[3]] : [1, 1, shape[3]];
+      cases.push(floatCase(prelu, 'PRELU', {}, [{ shape, dtype: 'float32' }, { shape: alphaShape, dtype: 'float32' }], [randomF32(elementCount(shape), rand, 3), randomF32(elementCount(alphaShape), rand, 2)])!);
+    }
+    expectClose(prelu, cases, 0);
+  });
+
+  it('RSQRT: one rounded square root and one rounded division, including 0, negatives and denormals (exact)', () => {
+    const rand = rng(192);
+    const x = Float32Array.from({ length: 200 }, () => rand() * 1000);
+    x.set([0, -0, -1, 1, 4, 1e-40, 3.4e38, 0.25], 0);
+    const c = floatCase(rsqrt, 'RSQRT', {}, [{ shape: [x.length], dtype: 'float32' }], [x])!;
+    expectClose(rsqrt, [c], 0);
+  });
+
+  it('L2_NORMALIZATION over the last axis, with an all-zero row (exact: same order as the reference)', () => {
+    const rand = rng(193);
+    const cases: CKernelCase[] = [];
+    for (let k = 0; k < 10; k++) {
+      const shape = [1, 1 + Math.floor(rand() * 4), 1 + Math.floor(rand() * 30)];
+      const x = randomF32(elementCount(shape), rand, 5);
+      if (k === 0) x.fill(0, 0, shape[2]);
+      cases.push(floatCase(l2Normalization, 'L2_NORMALIZATION', { activation: 'NONE' }, [{ shape, dtype: 'float32' }], [x])!);
+    }
+    const want = expectClose(l2Normalization, cases, 0);
+    expect(Array.from(want[0].subarray(0, cases[0].ctx.inputs[0]!.shape[2]))).toEqual(new Array(cases[0].ctx.inputs[0]!.shape[2]).fill(0));
   });
 });

@@ -58,6 +58,7 @@ describe('op files', () => {
       AVERAGE_POOL_2D: 'first',
       STRIDED_SLICE: 'first',
       RESIZE_NEAREST_NEIGHBOR: 'first',
+      RESIZE_BILINEAR: 'first',
       CONCATENATION: 'all',
       PAD: [0, 2],
       MAXIMUM: 'all',

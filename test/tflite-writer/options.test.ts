@@ -65,6 +65,8 @@ const ATTRS: { [T in OpType]: OpAttrs[T] } = {
   EXP: {},
   LOG_SOFTMAX: {},
   CUMSUM: { exclusive: true, reverse: false },
+  RESIZE_BILINEAR: { alignCorners: false, halfPixelCenters: true },
+  BATCH_MATMUL: { adjX: true, adjY: false, asymmetricQuantizeInputs: true },
 };
 
 function everyOpGraph(): Graph {

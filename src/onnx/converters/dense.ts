@@ -1,4 +1,4 @@
-/** Gemm and MatMul by a constant matrix → FULLY_CONNECTED. */
+/** Gemm and MatMul by a constant matrix → FULLY_CONNECTED; MatMul of two activations → BATCH_MATMUL. */
 import { ModelFormatError } from '../../errors.js';
 import { elementCount, type TensorData } from '../../ir/types.js';
 import type { OnnxContext } from '../context.js';
@@ -57,9 +57,34 @@ export function gemm(cx: OnnxContext, n: NodeInfo): void {
 export function matmul(cx: OnnxContext, n: NodeInfo): void {
   const a = cx.tensorIn(n, 0, 'A');
   const bv = cx.requireValue(n, 1, 'B');
-  if (bv.kind !== 'const') cx.unsupported(n, 'MatMul of two activations is not supported; B must be a constant weight matrix');
+  if (bv.kind !== 'const') return batchMatmul(cx, n, a, cx.tensorIn(n, 1, 'B'));
   if (bv.c.shape.length !== 2) cx.unsupported(n, `B has shape [${bv.c.shape.join(', ')}]; tinyml supports a 2-D weight matrix`);
   if (a.onnxShape.length < 2) cx.unsupported(n, `A has shape [${a.onnxShape.join(', ')}]; MatMul needs at least 2-D`);
   if (a.nhwc && !orderEquivalent(a)) cx.unsupported(n, 'MatMul on a rank-4 NCHW activation is not supported');
   dense(cx, n, a, transposeConst(bv.c, [1, 0]), cx.inputName(n, 1)!, undefined, a.onnxShape.length > 2);
+}
+
+/**
+ * MatMul of two activations (attention scores, bilinear layers): numpy matmul semantics, which
+ * BATCH_MATMUL has for ranks 2 to 5 (batch dimensions broadcast). Both operands must be in ONNX
+ * element order (not an NCHW activation held as NHWC).
+ */
+function batchMatmul(cx: OnnxContext, n: NodeInfo, a: TensorValue, b: TensorValue): void {
+  for (const [v, what] of [[a, 'A'], [b, 'B']] as const) {
+    if (v.onnxShape.length < 2 || v.onnxShape.length > 5) cx.unsupported(n, `${what} has shape [${v.onnxShape.join(', ')}]; a MatMul of two activations needs ranks 2 to 5`);
+    if (!orderEquivalent(v)) cx.unsupported(n, `${what} is a rank-4 NCHW activation that tinyml holds as NHWC; a MatMul of two activations needs it in ONNX order`);
+  }
+  const as = a.onnxShape;
+  const bs = b.onnxShape;
+  if (as[as.length - 1] !== bs[bs.length - 2]) throw new ModelFormatError(`${n.label}: A [${as.join(', ')}] and B [${bs.join(', ')}] do not agree on the summed dimension`);
+  const rank = Math.max(as.length, bs.length);
+  const pad = (s: number[]) => [...new Array<number>(rank - s.length).fill(1), ...s];
+  const [ab, bb] = [pad(as), pad(bs)];
+  const batch = ab.slice(0, -2).map((d, i) => {
+    const e = bb[i];
+    if (d !== e && d !== 1 && e !== 1) throw new ModelFormatError(`${n.label}: batch dimensions of A [${as.join(', ')}] and B [${bs.join(', ')}] do not broadcast`);
+    return d === 1 ? e : d;
+  });
+  const out = cx.outputTensor(n, 0, [...batch, as[as.length - 2], bs[bs.length - 1]], false, 'float32');
+  cx.emit('BATCH_MATMUL', [a.id, b.id], [out.id], { adjX: false, adjY: false, asymmetricQuantizeInputs: false });
 }

@@ -17,6 +17,7 @@ import { QLINEAR_DEFAULT_DOMAIN, QLINEAR_MICROSOFT_DOMAIN } from './qlinear.js';
 import { globalPool, pool } from './pool.js';
 import { dequantizeLinear, quantizeLinear } from './quantize.js';
 import { reduceMean } from './reduce.js';
+import { resize } from './resize.js';
 import { flatten, identity, reshapeNode, squeezeNode } from './reshape.js';
 import { logSoftmax, softmax } from './softmax.js';
 import { cumSum, split } from './split-scan.js';
@@ -55,6 +56,7 @@ const DEFAULT_DOMAIN: Readonly<Record<string, Converter>> = {
   ReduceMean: reduceMean,
   Relu: (cx, n) => unary(cx, n, 'RELU', true),
   Reshape: reshapeNode,
+  Resize: resize,
   Shape: shapeNode,
   Sigmoid: (cx, n) => unary(cx, n, 'LOGISTIC', true),
   Softmax: softmax,

@@ -43,7 +43,7 @@ export function mveWeightLayout(w: ArrayLike<number>, n: number, k: number): Int
 
 function accepts(params: unknown, target: TargetInfo): boolean {
   const p = params as Conv2DParams;
-  return mveTarget(target) && p.kind === 'int8' && p.groups === 1 && convMveScratchBytes(p) <= CONV_MVE_MAX_SCRATCH;
+  return mveTarget(target) && p.kind === 'int8' && p.weightsOffset === 0 && p.groups === 1 && convMveScratchBytes(p) <= CONV_MVE_MAX_SCRATCH;
 }
 
 function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {

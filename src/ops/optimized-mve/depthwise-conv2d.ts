@@ -41,6 +41,7 @@ function accepts(params: unknown, target: TargetInfo): boolean {
   return (
     mveTarget(target) &&
     p.kind === 'int8' &&
+    p.weightsOffset === 0 &&
     p.depthMultiplier === 1 &&
     p.inputDepth > 1 &&
     p.outputWidth >= DW_MVE_MIN_OUTPUT_WIDTH &&

@@ -59,7 +59,8 @@ export function convW16Layout(w: Int8Array, n: number, k4: number): Int16Array {
 
 function accepts(params: unknown, target: TargetInfo): boolean {
   const p = params as Conv2DParams;
-  return dspTarget(target) && p.kind === 'int8' && p.groups === 1 && convScratchBytes(p) <= CONV_MAX_SCRATCH;
+  // Weights with a zero point (legacy uint8 models) run on the portable kernel.
+  return dspTarget(target) && p.kind === 'int8' && p.weightsOffset === 0 && p.groups === 1 && convScratchBytes(p) <= CONV_MAX_SCRATCH;
 }
 
 function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {

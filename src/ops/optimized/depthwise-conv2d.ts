@@ -43,7 +43,8 @@ export function dwAsConv(p: DepthwiseConv2DQuantParams): Conv2DQuantParams {
 
 function accepts(params: unknown, target: TargetInfo): boolean {
   const p = params as DepthwiseConv2DParams;
-  if (!dspTarget(target) || p.kind !== 'int8') return false;
+  // Weights with a zero point (legacy uint8 models) run on the portable kernel.
+  if (!dspTarget(target) || p.kind !== 'int8' || p.weightsOffset !== 0) return false;
   if (p.inputDepth === 1) return convScratchBytes(dwAsConv(p)) <= CONV_MAX_SCRATCH;
   return p.depthMultiplier === 1 && dwScratchBytes(p) <= DW_MAX_SCRATCH;
 }
