@@ -19,49 +19,49 @@ static inline __attribute__((always_inline)) void conv2d_body(
     const tinyml_conv2d_params *p, const int8_t *in_s8, const int16_t *in_s16,
     const int8_t *filter, const int32_t *bias32, const int64_t *bias64, int8_t *out_s8,
     int16_t *out_s16, conv_kind kind) {
-  const int32_t filters_per_group = p->output_depth / p->groups;
-  for (int32_t b = 0; b < p->batches; ++b) {
-    for (int32_t out_y = 0; out_y < p->output_height; ++out_y) {
-      const int32_t in_y_origin = out_y * p->stride_height - p->pad_height;
-      for (int32_t out_x = 0; out_x < p->output_width; ++out_x) {
-        const int32_t in_x_origin = out_x * p->stride_width - p->pad_width;
-        for (int32_t oc = 0; oc < p->output_depth; ++oc) {
-          const int32_t in_c_base = (oc / filters_per_group) * p->filter_input_depth;
+  const int32_t filters_per_group = p->geo.output_depth / p->geo.groups;
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    for (int32_t out_y = 0; out_y < p->geo.output_height; ++out_y) {
+      const int32_t in_y_origin = out_y * p->geo.stride_height - p->geo.pad_height;
+      for (int32_t out_x = 0; out_x < p->geo.output_width; ++out_x) {
+        const int32_t in_x_origin = out_x * p->geo.stride_width - p->geo.pad_width;
+        for (int32_t oc = 0; oc < p->geo.output_depth; ++oc) {
+          const int32_t in_c_base = (oc / filters_per_group) * p->geo.filter_input_depth;
           int32_t acc_s8 = 0;
           int64_t acc_s16 = 0;
           /* Unsigned so that overflow wraps (defined) exactly like TFLM's int32 accumulator does
            * on every target it runs on. */
           uint32_t acc_b32 = 0;
-          for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-            const int32_t in_y = in_y_origin + p->dilation_height * fy;
+          for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+            const int32_t in_y = in_y_origin + p->geo.dilation_height * fy;
             /* Taps outside the image read zero-valued (after offset) padding: skip them. */
-            if (in_y < 0 || in_y >= p->input_height) {
+            if (in_y < 0 || in_y >= p->geo.input_height) {
               continue;
             }
-            for (int32_t fx = 0; fx < p->filter_width; ++fx) {
-              const int32_t in_x = in_x_origin + p->dilation_width * fx;
-              if (in_x < 0 || in_x >= p->input_width) {
+            for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+              const int32_t in_x = in_x_origin + p->geo.dilation_width * fx;
+              if (in_x < 0 || in_x >= p->geo.input_width) {
                 continue;
               }
               /* The input pointer as each kernel would compute it alone. */
               if (kind == CONV_S8) {
                 const int8_t *in_px =
-                    in_s8 + ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth +
+                    in_s8 + ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth +
                     in_c_base;
                 const int8_t *f_px =
-                    filter + ((oc * p->filter_height + fy) * p->filter_width + fx) *
-                                 p->filter_input_depth;
-                for (int32_t ic = 0; ic < p->filter_input_depth; ++ic) {
+                    filter + ((oc * p->geo.filter_height + fy) * p->geo.filter_width + fx) *
+                                 p->geo.filter_input_depth;
+                for (int32_t ic = 0; ic < p->geo.filter_input_depth; ++ic) {
                   acc_s8 += ((int32_t)f_px[ic] + p->weights_offset) * ((int32_t)in_px[ic] + p->input_offset);
                 }
               } else {
                 const int16_t *in_px =
-                    in_s16 + ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth +
+                    in_s16 + ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth +
                     in_c_base;
                 const int8_t *f_px =
-                    filter + ((oc * p->filter_height + fy) * p->filter_width + fx) *
-                                 p->filter_input_depth;
-                for (int32_t ic = 0; ic < p->filter_input_depth; ++ic) {
+                    filter + ((oc * p->geo.filter_height + fy) * p->geo.filter_width + fx) *
+                                 p->geo.filter_input_depth;
+                for (int32_t ic = 0; ic < p->geo.filter_input_depth; ++ic) {
                   /* Symmetric int16 quantization: no input offset in the 16x8 kernels. */
                   if (kind == CONV_S16_B64) {
                     acc_s16 += (int32_t)f_px[ic] * (int32_t)in_px[ic];

@@ -9,26 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tinyml_conv_geometry.h"
+
 typedef struct {
-  int32_t batches;
-  int32_t input_height;
-  int32_t input_width;
-  int32_t input_depth;
-  int32_t filter_height;
-  int32_t filter_width;
-  int32_t filter_input_depth;
-  int32_t output_height;
-  int32_t output_width;
-  int32_t output_depth;
-  int32_t groups;
-  int32_t stride_height;
-  int32_t stride_width;
-  int32_t dilation_height;
-  int32_t dilation_width;
-  /* Leading (top/left) zero padding; the trailing side gets pad + pad_*_offset. The reference
-   * kernel only needs the leading amount, but optimized kernels that pre-pad need both. */
-  int32_t pad_height;
-  int32_t pad_width;
+  tinyml_conv2d_geometry geo;
+  /* The trailing (bottom/right) zero padding is geo.pad_* + pad_*_offset. The reference kernel
+   * only needs the leading amount, but optimized kernels that pre-pad need both. */
   int32_t pad_height_offset;
   int32_t pad_width_offset;
   /* -input zero point and output zero point; always 0 for the 16x8 kernels, which ignore them. */

@@ -20,9 +20,9 @@ TINYML_F32_INLINE void conv_tile(const int npx, const int noc, const tinyml_conv
                                  int32_t fy0, int32_t fy1, int32_t fx0, int32_t fx1,
                                  int32_t ic_base, int32_t oc, const float *filter,
                                  const float *bias, float *out) {
-  const int32_t fic = p->filter_input_depth;
-  const int32_t oc_stride = p->filter_height * p->filter_width * fic;
-  const int32_t px_stride = p->stride_width * p->input_depth;
+  const int32_t fic = p->geo.filter_input_depth;
+  const int32_t oc_stride = p->geo.filter_height * p->geo.filter_width * fic;
+  const int32_t px_stride = p->geo.stride_width * p->geo.input_depth;
   float acc[4][4];
 #pragma GCC unroll 4
   for (int r = 0; r < npx; ++r) {
@@ -33,10 +33,10 @@ TINYML_F32_INLINE void conv_tile(const int npx, const int noc, const tinyml_conv
   }
   for (int32_t fy = fy0; fy < fy1; ++fy) {
     const float *row =
-        in_batch + (in_y0 + fy * p->dilation_height) * p->input_width * p->input_depth + ic_base;
-    const float *w_row = filter + (size_t)oc * oc_stride + fy * p->filter_width * fic;
+        in_batch + (in_y0 + fy * p->geo.dilation_height) * p->geo.input_width * p->geo.input_depth + ic_base;
+    const float *w_row = filter + (size_t)oc * oc_stride + fy * p->geo.filter_width * fic;
     for (int32_t fx = fx0; fx < fx1; ++fx) {
-      tinyml_f32_tile(npx, noc, acc, row + (in_x0 + fx * p->dilation_width) * p->input_depth,
+      tinyml_f32_tile(npx, noc, acc, row + (in_x0 + fx * p->geo.dilation_width) * p->geo.input_depth,
                       px_stride, w_row + fx * fic, oc_stride, fic);
     }
   }
@@ -44,7 +44,7 @@ TINYML_F32_INLINE void conv_tile(const int npx, const int noc, const tinyml_conv
   for (int r = 0; r < npx; ++r) {
 #pragma GCC unroll 4
     for (int c = 0; c < noc; ++c) {
-      out[r * p->output_depth + oc + c] =
+      out[r * p->geo.output_depth + oc + c] =
           tinyml_clamp_f32(acc[r][c], p->activation_min, p->activation_max);
     }
   }
@@ -55,9 +55,9 @@ TINYML_F32_INLINE void conv_pixels(const int npx, const tinyml_conv2d_f32_params
                                    const float *in_batch, int32_t in_y0, int32_t in_x0,
                                    int32_t fy0, int32_t fy1, int32_t fx0, int32_t fx1,
                                    const float *filter, const float *bias, float *out) {
-  const int32_t per_group = p->output_depth / p->groups;
-  for (int32_t g = 0; g < p->groups; ++g) {
-    const int32_t ic_base = g * p->filter_input_depth;
+  const int32_t per_group = p->geo.output_depth / p->geo.groups;
+  for (int32_t g = 0; g < p->geo.groups; ++g) {
+    const int32_t ic_base = g * p->geo.filter_input_depth;
     const int32_t oc_end = (g + 1) * per_group;
     int32_t oc = g * per_group;
     for (; oc + 4 <= oc_end; oc += 4) {
@@ -73,40 +73,40 @@ TINYML_F32_INLINE void conv_pixels(const int npx, const tinyml_conv2d_f32_params
 
 void tinyml_conv2d_f32(const tinyml_conv2d_f32_params *p, const float *input, const float *filter,
                        const float *bias, float *output) {
-  const int32_t sw = p->stride_width;
+  const int32_t sw = p->geo.stride_width;
   /* Output columns whose every tap lies inside the input along x: [x_lo, x_hi). */
-  const int32_t x_lo = (p->pad_width + sw - 1) / sw;
-  const int32_t last_origin = p->input_width - 1 - (p->filter_width - 1) * p->dilation_width;
-  int32_t x_hi = last_origin + p->pad_width >= 0 ? (last_origin + p->pad_width) / sw + 1 : 0;
-  if (x_hi > p->output_width) {
-    x_hi = p->output_width;
+  const int32_t x_lo = (p->geo.pad_width + sw - 1) / sw;
+  const int32_t last_origin = p->geo.input_width - 1 - (p->geo.filter_width - 1) * p->geo.dilation_width;
+  int32_t x_hi = last_origin + p->geo.pad_width >= 0 ? (last_origin + p->geo.pad_width) / sw + 1 : 0;
+  if (x_hi > p->geo.output_width) {
+    x_hi = p->geo.output_width;
   }
-  for (int32_t b = 0; b < p->batches; ++b) {
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
     const float *in_batch =
-        input + (size_t)b * p->input_height * p->input_width * p->input_depth;
-    for (int32_t oy = 0; oy < p->output_height; ++oy) {
-      const int32_t in_y0 = oy * p->stride_height - p->pad_height;
+        input + (size_t)b * p->geo.input_height * p->geo.input_width * p->geo.input_depth;
+    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
+      const int32_t in_y0 = oy * p->geo.stride_height - p->geo.pad_height;
       int32_t fy0;
       int32_t fy1;
-      tinyml_f32_tap_range(in_y0, p->dilation_height, p->filter_height, p->input_height, &fy0, &fy1);
+      tinyml_f32_tap_range(in_y0, p->geo.dilation_height, p->geo.filter_height, p->geo.input_height, &fy0, &fy1);
       float *out_row =
-          output + ((size_t)b * p->output_height + oy) * p->output_width * p->output_depth;
+          output + ((size_t)b * p->geo.output_height + oy) * p->geo.output_width * p->geo.output_depth;
       int32_t ox = 0;
-      while (ox < p->output_width) {
-        const int32_t in_x0 = ox * sw - p->pad_width;
-        float *out = out_row + ox * p->output_depth;
+      while (ox < p->geo.output_width) {
+        const int32_t in_x0 = ox * sw - p->geo.pad_width;
+        float *out = out_row + ox * p->geo.output_depth;
         if (ox >= x_lo && ox + 4 <= x_hi) {
-          conv_pixels(4, p, in_batch, in_y0, in_x0, fy0, fy1, 0, p->filter_width, filter, bias,
+          conv_pixels(4, p, in_batch, in_y0, in_x0, fy0, fy1, 0, p->geo.filter_width, filter, bias,
                       out);
           ox += 4;
         } else if (ox >= x_lo && ox + 2 <= x_hi) {
-          conv_pixels(2, p, in_batch, in_y0, in_x0, fy0, fy1, 0, p->filter_width, filter, bias,
+          conv_pixels(2, p, in_batch, in_y0, in_x0, fy0, fy1, 0, p->geo.filter_width, filter, bias,
                       out);
           ox += 2;
         } else {
           int32_t fx0;
           int32_t fx1;
-          tinyml_f32_tap_range(in_x0, p->dilation_width, p->filter_width, p->input_width, &fx0, &fx1);
+          tinyml_f32_tap_range(in_x0, p->geo.dilation_width, p->geo.filter_width, p->geo.input_width, &fx0, &fx1);
           conv_pixels(1, p, in_batch, in_y0, in_x0, fy0, fy1, fx0, fx1, filter, bias, out);
           ox += 1;
         }

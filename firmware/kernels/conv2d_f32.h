@@ -8,25 +8,10 @@
 
 #include <stdint.h>
 
+#include "tinyml_conv_geometry.h"
+
 typedef struct {
-  int32_t batches;
-  int32_t input_height;
-  int32_t input_width;
-  int32_t input_depth;
-  int32_t filter_height;
-  int32_t filter_width;
-  int32_t filter_input_depth;
-  int32_t output_height;
-  int32_t output_width;
-  int32_t output_depth;
-  int32_t groups;
-  int32_t stride_height;
-  int32_t stride_width;
-  int32_t dilation_height;
-  int32_t dilation_width;
-  /* Leading (top/left) padding; taps outside the input are skipped (they would read zeros). */
-  int32_t pad_height;
-  int32_t pad_width;
+  tinyml_conv2d_geometry geo; /* taps in the padding are skipped (they would read zeros) */
   /* Fused activation clamp (-FLT_MAX / FLT_MAX for none). */
   float activation_min;
   float activation_max;

@@ -15,30 +15,30 @@ static inline __attribute__((always_inline)) void depthwise_body(
     const tinyml_depthwise_conv2d_params *p, const int8_t *in_s8, const int16_t *in_s16,
     const int8_t *filter, const int32_t *bias32, const int64_t *bias64, int8_t *out_s8,
     int16_t *out_s16, int s16) {
-  for (int32_t b = 0; b < p->batches; ++b) {
-    for (int32_t out_y = 0; out_y < p->output_height; ++out_y) {
-      const int32_t in_y_origin = out_y * p->stride_height - p->pad_height;
-      for (int32_t out_x = 0; out_x < p->output_width; ++out_x) {
-        const int32_t in_x_origin = out_x * p->stride_width - p->pad_width;
-        for (int32_t ic = 0; ic < p->input_depth; ++ic) {
-          for (int32_t m = 0; m < p->depth_multiplier; ++m) {
-            const int32_t oc = ic * p->depth_multiplier + m;
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    for (int32_t out_y = 0; out_y < p->geo.output_height; ++out_y) {
+      const int32_t in_y_origin = out_y * p->geo.stride_height - p->geo.pad_height;
+      for (int32_t out_x = 0; out_x < p->geo.output_width; ++out_x) {
+        const int32_t in_x_origin = out_x * p->geo.stride_width - p->geo.pad_width;
+        for (int32_t ic = 0; ic < p->geo.input_depth; ++ic) {
+          for (int32_t m = 0; m < p->geo.depth_multiplier; ++m) {
+            const int32_t oc = ic * p->geo.depth_multiplier + m;
             int32_t acc_s8 = 0;
             int64_t acc_s16 = 0;
-            for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-              const int32_t in_y = in_y_origin + p->dilation_height * fy;
+            for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+              const int32_t in_y = in_y_origin + p->geo.dilation_height * fy;
               /* Out-of-image taps are zero padding (real zero): they add nothing. */
-              if (in_y < 0 || in_y >= p->input_height) {
+              if (in_y < 0 || in_y >= p->geo.input_height) {
                 continue;
               }
-              for (int32_t fx = 0; fx < p->filter_width; ++fx) {
-                const int32_t in_x = in_x_origin + p->dilation_width * fx;
-                if (in_x < 0 || in_x >= p->input_width) {
+              for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+                const int32_t in_x = in_x_origin + p->geo.dilation_width * fx;
+                if (in_x < 0 || in_x >= p->geo.input_width) {
                   continue;
                 }
                 const int32_t at =
-                    ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth + ic;
-                const int32_t f_val = filter[(fy * p->filter_width + fx) * p->output_depth + oc];
+                    ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth + ic;
+                const int32_t f_val = filter[(fy * p->geo.filter_width + fx) * p->geo.output_depth + oc];
                 if (s16) {
                   /* Symmetric int16 activations: no input offset. */
                   acc_s16 += (int64_t)f_val * (int64_t)in_s16[at];
@@ -48,7 +48,7 @@ static inline __attribute__((always_inline)) void depthwise_body(
               }
             }
             const int32_t out_at =
-                ((b * p->output_height + out_y) * p->output_width + out_x) * p->output_depth + oc;
+                ((b * p->geo.output_height + out_y) * p->geo.output_width + out_x) * p->geo.output_depth + oc;
             if (s16) {
               if (bias64 != NULL) {
                 acc_s16 += bias64[oc];

@@ -17,17 +17,17 @@ TINYML_F32_INLINE void dw_channels(const int n, const tinyml_depthwise_conv2d_f3
                                    const float *in_batch, int32_t in_y0, int32_t in_x0, int32_t fy0,
                                    int32_t fy1, int32_t fx0, int32_t fx1, int32_t c,
                                    const float *filter, const float *bias, float *out) {
-  const int32_t depth = p->output_depth;
-  const int32_t col_stride = p->dilation_width * depth;
+  const int32_t depth = p->geo.output_depth;
+  const int32_t col_stride = p->geo.dilation_width * depth;
   float acc[4];
 #pragma GCC unroll 4
   for (int j = 0; j < n; ++j) {
     acc[j] = bias != NULL ? bias[c + j] : 0.0f;
   }
   for (int32_t fy = fy0; fy < fy1; ++fy) {
-    const float *x = in_batch + (((in_y0 + fy * p->dilation_height) * p->input_width + in_x0) * depth +
+    const float *x = in_batch + (((in_y0 + fy * p->geo.dilation_height) * p->geo.input_width + in_x0) * depth +
                                  fx0 * col_stride + c);
-    const float *w = filter + (fy * p->filter_width + fx0) * depth + c;
+    const float *w = filter + (fy * p->geo.filter_width + fx0) * depth + c;
     for (int32_t fx = fx0; fx < fx1; ++fx) {
 #pragma GCC unroll 4
       for (int j = 0; j < n; ++j) {
@@ -45,22 +45,22 @@ TINYML_F32_INLINE void dw_channels(const int n, const tinyml_depthwise_conv2d_f3
 
 void tinyml_depthwise_conv2d_f32(const tinyml_depthwise_conv2d_f32_params *p, const float *input,
                                  const float *filter, const float *bias, float *output) {
-  const int32_t in_c = p->input_depth;
-  const int32_t out_c = p->output_depth;
-  const int32_t mult = p->depth_multiplier;
-  for (int32_t b = 0; b < p->batches; ++b) {
-    const float *in_batch = input + (size_t)b * p->input_height * p->input_width * in_c;
-    for (int32_t oy = 0; oy < p->output_height; ++oy) {
-      const int32_t in_y0 = oy * p->stride_height - p->pad_height;
+  const int32_t in_c = p->geo.input_depth;
+  const int32_t out_c = p->geo.output_depth;
+  const int32_t mult = p->geo.depth_multiplier;
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    const float *in_batch = input + (size_t)b * p->geo.input_height * p->geo.input_width * in_c;
+    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
+      const int32_t in_y0 = oy * p->geo.stride_height - p->geo.pad_height;
       int32_t fy0;
       int32_t fy1;
-      tinyml_f32_tap_range(in_y0, p->dilation_height, p->filter_height, p->input_height, &fy0, &fy1);
-      for (int32_t ox = 0; ox < p->output_width; ++ox) {
-        const int32_t in_x0 = ox * p->stride_width - p->pad_width;
+      tinyml_f32_tap_range(in_y0, p->geo.dilation_height, p->geo.filter_height, p->geo.input_height, &fy0, &fy1);
+      for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
+        const int32_t in_x0 = ox * p->geo.stride_width - p->geo.pad_width;
         int32_t fx0;
         int32_t fx1;
-        tinyml_f32_tap_range(in_x0, p->dilation_width, p->filter_width, p->input_width, &fx0, &fx1);
-        float *out = output + (((size_t)b * p->output_height + oy) * p->output_width + ox) * out_c;
+        tinyml_f32_tap_range(in_x0, p->geo.dilation_width, p->geo.filter_width, p->geo.input_width, &fx0, &fx1);
+        float *out = output + (((size_t)b * p->geo.output_height + oy) * p->geo.output_width + ox) * out_c;
         if (mult == 1) {
           int32_t c = 0;
           for (; c + 4 <= out_c; c += 4) {
@@ -75,11 +75,11 @@ void tinyml_depthwise_conv2d_f32(const tinyml_depthwise_conv2d_f32_params *p, co
           const int32_t ic = oc / mult;
           float acc = bias != NULL ? bias[oc] : 0.0f;
           for (int32_t fy = fy0; fy < fy1; ++fy) {
-            const int32_t in_y = in_y0 + fy * p->dilation_height;
+            const int32_t in_y = in_y0 + fy * p->geo.dilation_height;
             for (int32_t fx = fx0; fx < fx1; ++fx) {
-              const int32_t in_x = in_x0 + fx * p->dilation_width;
-              acc = TINYML_FMA(in_batch[((size_t)in_y * p->input_width + in_x) * in_c + ic],
-                               filter[(fy * p->filter_width + fx) * out_c + oc], acc);
+              const int32_t in_x = in_x0 + fx * p->geo.dilation_width;
+              acc = TINYML_FMA(in_batch[((size_t)in_y * p->geo.input_width + in_x) * in_c + ic],
+                               filter[(fy * p->geo.filter_width + fx) * out_c + oc], acc);
             }
           }
           out[oc] = tinyml_clamp_f32(acc, p->activation_min, p->activation_max);

@@ -27,17 +27,17 @@ static inline __attribute__((always_inline)) float hybrid_conv_output(
 
 void tinyml_hybrid_conv2d(const tinyml_hybrid_conv2d_params *p, const float *input,
                           const int8_t *weights, const float *bias, float *output, void *scratch) {
-  const int32_t in_h = p->input_height;
-  const int32_t in_w = p->input_width;
-  const int32_t in_c = p->input_depth;
-  const int32_t f_h = p->filter_height;
-  const int32_t f_w = p->filter_width;
-  const int32_t out_c = p->output_depth;
+  const int32_t in_h = p->geo.input_height;
+  const int32_t in_w = p->geo.input_width;
+  const int32_t in_c = p->geo.input_depth;
+  const int32_t f_h = p->geo.filter_height;
+  const int32_t f_w = p->geo.filter_width;
+  const int32_t out_c = p->geo.output_depth;
   const int32_t taps = f_h * f_w * in_c;
   const int32_t in_elems = in_h * in_w * in_c;
   int8_t *xq = (int8_t *)scratch;
   int16_t *col = (int16_t *)(void *)((uint8_t *)scratch + ((in_elems + 3) & ~3));
-  for (int32_t b = 0; b < p->batches; ++b) {
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
     float input_scale;
     int32_t zero_point = 0;
     if (p->per_channel) {
@@ -46,10 +46,10 @@ void tinyml_hybrid_conv2d(const tinyml_hybrid_conv2d_params *p, const float *inp
     } else {
       tinyml_hybrid_quantize_symmetric(input + (size_t)b * in_elems, in_elems, xq, &input_scale);
     }
-    for (int32_t oy = 0; oy < p->output_height; ++oy) {
-      for (int32_t ox = 0; ox < p->output_width; ++ox) {
-        const int32_t y0 = oy * p->stride_height - p->pad_height;
-        const int32_t x0 = ox * p->stride_width - p->pad_width;
+    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
+      for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
+        const int32_t y0 = oy * p->geo.stride_height - p->geo.pad_height;
+        const int32_t x0 = ox * p->geo.stride_width - p->geo.pad_width;
         int32_t k = 0;
         for (int32_t fy = 0; fy < f_h; ++fy) {
           const int32_t iy = y0 + fy;
@@ -67,7 +67,7 @@ void tinyml_hybrid_conv2d(const tinyml_hybrid_conv2d_params *p, const float *inp
             }
           }
         }
-        float *out = output + (((size_t)b * p->output_height + oy) * p->output_width + ox) * out_c;
+        float *out = output + (((size_t)b * p->geo.output_height + oy) * p->geo.output_width + ox) * out_c;
         int32_t oc = 0;
         for (; oc + 4 <= out_c; oc += 4) {
           int32_t acc[4];

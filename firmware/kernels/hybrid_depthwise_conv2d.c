@@ -34,11 +34,11 @@ static inline __attribute__((always_inline)) float hybrid_dw_output(
 static void hybrid_dw_mult1(const tinyml_hybrid_depthwise_conv2d_params *p, const int8_t *xq,
                             int32_t zero_point, float input_scale, const int8_t *weights,
                             const float *bias, int32_t oy, int32_t ox, float *out) {
-  const int32_t in_h = p->input_height;
-  const int32_t in_w = p->input_width;
-  const int32_t ch = p->output_depth;
-  const int32_t y0 = oy * p->stride_height - p->pad_height;
-  const int32_t x0 = ox * p->stride_width - p->pad_width;
+  const int32_t in_h = p->geo.input_height;
+  const int32_t in_w = p->geo.input_width;
+  const int32_t ch = p->geo.output_depth;
+  const int32_t y0 = oy * p->geo.stride_height - p->geo.pad_height;
+  const int32_t x0 = ox * p->geo.stride_width - p->geo.pad_width;
   const uint32_t neg_zp = (uint32_t)(-zero_point) & 0xFFFFu;
   const uint32_t neg_zp2 = neg_zp | (neg_zp << 16);
   int32_t c = 0;
@@ -47,17 +47,17 @@ static void hybrid_dw_mult1(const tinyml_hybrid_depthwise_conv2d_params *p, cons
     int32_t a1 = 0;
     int32_t a2 = 0;
     int32_t a3 = 0;
-    for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-      const int32_t iy = y0 + fy * p->dilation_height;
+    for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+      const int32_t iy = y0 + fy * p->geo.dilation_height;
       if (iy < 0 || iy >= in_h) {
         continue;
       }
-      for (int32_t fx = 0; fx < p->filter_width; ++fx) {
-        const int32_t ix = x0 + fx * p->dilation_width;
+      for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+        const int32_t ix = x0 + fx * p->geo.dilation_width;
         if (ix < 0 || ix >= in_w) {
           continue;
         }
-        const uint32_t w4 = tinyml_ld32(weights + ((size_t)fy * p->filter_width + fx) * ch + c);
+        const uint32_t w4 = tinyml_ld32(weights + ((size_t)fy * p->geo.filter_width + fx) * ch + c);
         const uint32_t x4 = tinyml_ld32(xq + ((size_t)iy * in_w + ix) * ch + c);
         const uint32_t w02 = tinyml_sxtb16(w4);
         const uint32_t w13 = tinyml_sxtb16_ror8(w4);
@@ -76,17 +76,17 @@ static void hybrid_dw_mult1(const tinyml_hybrid_depthwise_conv2d_params *p, cons
   }
   for (; c < ch; ++c) {
     int32_t acc = 0;
-    for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-      const int32_t iy = y0 + fy * p->dilation_height;
+    for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+      const int32_t iy = y0 + fy * p->geo.dilation_height;
       if (iy < 0 || iy >= in_h) {
         continue;
       }
-      for (int32_t fx = 0; fx < p->filter_width; ++fx) {
-        const int32_t ix = x0 + fx * p->dilation_width;
+      for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+        const int32_t ix = x0 + fx * p->geo.dilation_width;
         if (ix < 0 || ix >= in_w) {
           continue;
         }
-        acc += weights[((size_t)fy * p->filter_width + fx) * ch + c] *
+        acc += weights[((size_t)fy * p->geo.filter_width + fx) * ch + c] *
                (xq[((size_t)iy * in_w + ix) * ch + c] - zero_point);
       }
     }
@@ -97,22 +97,22 @@ static void hybrid_dw_mult1(const tinyml_hybrid_depthwise_conv2d_params *p, cons
 void tinyml_hybrid_depthwise_conv2d(const tinyml_hybrid_depthwise_conv2d_params *p,
                                     const float *input, const int8_t *weights, const float *bias,
                                     float *output, void *scratch) {
-  const int32_t in_h = p->input_height;
-  const int32_t in_w = p->input_width;
-  const int32_t in_c = p->input_depth;
-  const int32_t out_c = p->output_depth;
-  const int32_t mult = p->depth_multiplier;
+  const int32_t in_h = p->geo.input_height;
+  const int32_t in_w = p->geo.input_width;
+  const int32_t in_c = p->geo.input_depth;
+  const int32_t out_c = p->geo.output_depth;
+  const int32_t mult = p->geo.depth_multiplier;
   const int32_t in_elems = in_h * in_w * in_c;
   int8_t *xq = (int8_t *)scratch;
   int32_t *acc = (int32_t *)(void *)((uint8_t *)scratch + ((in_elems + 3) & ~3));
-  for (int32_t b = 0; b < p->batches; ++b) {
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
     float input_scale;
     int32_t zero_point;
     tinyml_hybrid_quantize_asymmetric(input + (size_t)b * in_elems, in_elems, xq, &input_scale,
                                       &zero_point);
-    for (int32_t oy = 0; oy < p->output_height; ++oy) {
-      for (int32_t ox = 0; ox < p->output_width; ++ox) {
-        float *out = output + (((size_t)b * p->output_height + oy) * p->output_width + ox) * out_c;
+    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
+      for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
+        float *out = output + (((size_t)b * p->geo.output_height + oy) * p->geo.output_width + ox) * out_c;
         if (mult == 1) {
           hybrid_dw_mult1(p, xq, zero_point, input_scale, weights, bias, oy, ox, out);
           continue;
@@ -120,20 +120,20 @@ void tinyml_hybrid_depthwise_conv2d(const tinyml_hybrid_depthwise_conv2d_params 
         for (int32_t oc = 0; oc < out_c; ++oc) {
           acc[oc] = 0;
         }
-        const int32_t y0 = oy * p->stride_height - p->pad_height;
-        const int32_t x0 = ox * p->stride_width - p->pad_width;
-        for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-          const int32_t iy = y0 + fy * p->dilation_height;
+        const int32_t y0 = oy * p->geo.stride_height - p->geo.pad_height;
+        const int32_t x0 = ox * p->geo.stride_width - p->geo.pad_width;
+        for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+          const int32_t iy = y0 + fy * p->geo.dilation_height;
           if (iy < 0 || iy >= in_h) {
             continue;
           }
-          for (int32_t fx = 0; fx < p->filter_width; ++fx) {
-            const int32_t ix = x0 + fx * p->dilation_width;
+          for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+            const int32_t ix = x0 + fx * p->geo.dilation_width;
             if (ix < 0 || ix >= in_w) {
               continue;
             }
             const int8_t *x = xq + ((size_t)iy * in_w + ix) * in_c;
-            const int8_t *w = weights + ((size_t)fy * p->filter_width + fx) * out_c;
+            const int8_t *w = weights + ((size_t)fy * p->geo.filter_width + fx) * out_c;
             for (int32_t ic = 0; ic < in_c; ++ic) {
               const int32_t v = x[ic] - zero_point;
               for (int32_t m = 0; m < mult; ++m) {

@@ -7,7 +7,7 @@
 #include "tinyml_fixedpoint.h"
 
 static int32_t output_count(const tinyml_transpose_conv_params *p) {
-  return p->batches * p->output_height * p->output_width * p->output_depth;
+  return p->geo.batches * p->geo.output_height * p->geo.output_width * p->geo.output_depth;
 }
 
 /*
@@ -28,30 +28,30 @@ static inline __attribute__((always_inline)) void scatter(const tinyml_transpose
       acc32[i] = 0;
     }
   }
-  for (int32_t b = 0; b < p->batches; ++b) {
-    for (int32_t in_y = 0; in_y < p->input_height; ++in_y) {
-      for (int32_t in_x = 0; in_x < p->input_width; ++in_x) {
-        for (int32_t ic = 0; ic < p->input_depth; ++ic) {
-          const int32_t out_y_origin = in_y * p->stride_height - p->pad_height;
-          const int32_t out_x_origin = in_x * p->stride_width - p->pad_width;
-          const int32_t at = ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth + ic;
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    for (int32_t in_y = 0; in_y < p->geo.input_height; ++in_y) {
+      for (int32_t in_x = 0; in_x < p->geo.input_width; ++in_x) {
+        for (int32_t ic = 0; ic < p->geo.input_depth; ++ic) {
+          const int32_t out_y_origin = in_y * p->geo.stride_height - p->geo.pad_height;
+          const int32_t out_x_origin = in_x * p->geo.stride_width - p->geo.pad_width;
+          const int32_t at = ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth + ic;
           const int32_t in_val = s16 ? (int32_t)in_s16[at] : (int32_t)in_s8[at];
-          for (int32_t fy = 0; fy < p->filter_height; ++fy) {
+          for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
             const int32_t out_y = out_y_origin + fy;
             /* Window positions cropped away by the padding receive nothing. */
-            if (out_y < 0 || out_y >= p->output_height) {
+            if (out_y < 0 || out_y >= p->geo.output_height) {
               continue;
             }
-            for (int32_t fx = 0; fx < p->filter_width; ++fx) {
+            for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
               const int32_t out_x = out_x_origin + fx;
-              if (out_x < 0 || out_x >= p->output_width) {
+              if (out_x < 0 || out_x >= p->geo.output_width) {
                 continue;
               }
               const int32_t out_at =
-                  ((b * p->output_height + out_y) * p->output_width + out_x) * p->output_depth;
-              for (int32_t oc = 0; oc < p->output_depth; ++oc) {
+                  ((b * p->geo.output_height + out_y) * p->geo.output_width + out_x) * p->geo.output_depth;
+              for (int32_t oc = 0; oc < p->geo.output_depth; ++oc) {
                 const int32_t f_val =
-                    filter[((oc * p->filter_height + fy) * p->filter_width + fx) * p->input_depth +
+                    filter[((oc * p->geo.filter_height + fy) * p->geo.filter_width + fx) * p->geo.input_depth +
                            ic];
                 if (s16) {
                   acc64[out_at + oc] += (int64_t)(in_val * f_val);
@@ -73,7 +73,7 @@ void tinyml_transpose_conv_s8(const tinyml_transpose_conv_params *p, const int8_
   scatter(p, input, NULL, filter, scratch, NULL, 0);
   const int32_t n = output_count(p);
   for (int32_t i = 0; i < n; ++i) {
-    const int32_t oc = i % p->output_depth;
+    const int32_t oc = i % p->geo.output_depth;
     int32_t acc = scratch[i];
     if (bias != NULL) {
       acc += bias[oc];
@@ -103,7 +103,7 @@ void tinyml_transpose_conv_s16(const tinyml_transpose_conv_params *p, const int1
   scatter_s16(p, input, filter, scratch);
   const int32_t n = output_count(p);
   for (int32_t i = 0; i < n; ++i) {
-    const int32_t oc = i % p->output_depth;
+    const int32_t oc = i % p->geo.output_depth;
     output[i] = requantize_s16(p, scratch[i] + (bias != NULL ? bias[oc] : 0), oc);
   }
 }
@@ -114,7 +114,7 @@ void tinyml_transpose_conv_s16_b16(const tinyml_transpose_conv_params *p, const 
   scatter_s16(p, input, filter, scratch);
   const int32_t n = output_count(p);
   for (int32_t i = 0; i < n; ++i) {
-    const int32_t oc = i % p->output_depth;
+    const int32_t oc = i % p->geo.output_depth;
     output[i] = requantize_s16(p, scratch[i] + (bias != NULL ? (int64_t)bias[oc] : 0), oc);
   }
 }

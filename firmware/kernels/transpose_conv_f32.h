@@ -8,20 +8,10 @@
 
 #include <stdint.h>
 
+#include "tinyml_conv_geometry.h"
+
 typedef struct {
-  int32_t batches;
-  int32_t input_height;
-  int32_t input_width;
-  int32_t input_depth;
-  int32_t filter_height;
-  int32_t filter_width;
-  int32_t output_height;
-  int32_t output_width;
-  int32_t output_depth;
-  int32_t stride_height;
-  int32_t stride_width;
-  int32_t pad_height;
-  int32_t pad_width;
+  tinyml_window_geometry geo;
   float activation_min;
   float activation_max;
 } tinyml_transpose_conv_f32_params;

@@ -9,42 +9,63 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIRMWARE_DIR } from './templates.js';
 
-/** Member names of every `typedef struct { ... } name;` in the headers under `dir` (recursively). */
-export function readHeaderStructs(dir: string): Map<string, string[]> {
-  const structs = new Map<string, string[]>();
+/** Members (name and type) of every `typedef struct { ... } name;` in the headers under `dir` (recursively). */
+export function readHeaderStructFields(dir: string): Map<string, StructField[]> {
+  const structs = new Map<string, StructField[]>();
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      for (const [k, v] of readHeaderStructs(path)) structs.set(k, v);
+      for (const [k, v] of readHeaderStructFields(path)) structs.set(k, v);
     } else if (entry.name.endsWith('.h')) {
-      for (const [k, v] of parseStructs(readFileSync(path, 'utf8'))) structs.set(k, v);
+      for (const [k, v] of parseStructFields(readFileSync(path, 'utf8'))) structs.set(k, v);
     }
   }
   return structs;
+}
+
+/** Member names of every `typedef struct { ... } name;` in the headers under `dir` (recursively). */
+export function readHeaderStructs(dir: string): Map<string, string[]> {
+  return memberNames(readHeaderStructFields(dir));
 }
 
 function stripComments(c: string): string {
   return c.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, ' ');
 }
 
+export interface StructField {
+  name: string;
+  /** The member's type as written, without pointer stars (`int32_t`, `tinyml_conv_geometry`). */
+  type: string;
+}
+
 /** `typedef struct [tag] { members } name;` with members `type a;`, `type *a;`, `type a[N], b;`. */
 export function parseStructs(header: string): Map<string, string[]> {
+  return memberNames(parseStructFields(header));
+}
+
+function memberNames(structs: Map<string, StructField[]>): Map<string, string[]> {
+  return new Map([...structs].map(([k, v]) => [k, v.map((f) => f.name)]));
+}
+
+/** As parseStructs, with each member's type. */
+export function parseStructFields(header: string): Map<string, StructField[]> {
   const text = stripComments(header);
-  const structs = new Map<string, string[]>();
+  const structs = new Map<string, StructField[]>();
   const re = /typedef\s+struct\s*\w*\s*\{/g;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const open = m.index + m[0].length - 1;
     const close = matchingBrace(text, open);
     const after = /^\s*(\w+)\s*;/.exec(text.slice(close + 1));
     if (!after) continue;
-    const members: string[] = [];
+    const members: StructField[] = [];
     for (const decl of text.slice(open + 1, close).split(';')) {
       if (!decl.trim()) continue;
       // The first declarator follows the type; further ones follow commas.
       const declarators = decl.split(',');
+      const type = /(\w+)\s*\**\s*\w+\s*(\[[^\]]*\]\s*)*$/.exec(declarators[0].trim())?.[1] ?? '';
       for (const d of declarators) {
         const name = /(\w+)\s*(\[[^\]]*\]\s*)*$/.exec(d.trim());
-        if (name) members.push(name[1]);
+        if (name) members.push({ name: name[1], type });
       }
     }
     structs.set(after[1], members);
@@ -91,33 +112,63 @@ export interface StructProblem {
 /**
  * Every `static const <struct type> <name> = { ... };` in `decls` whose type `structs` knows,
  * checked to set every member. Types the headers do not declare (arrays, scalars) are ignored.
+ * With `fields` (the members' types), a member that is itself a known struct initialized with
+ * braces (`.geo = {...}`) is checked the same way, its missing members named `geo.batches`.
  */
-export function checkStructInitializers(decls: string, structs: ReadonlyMap<string, readonly string[]>): StructProblem[] {
+export function checkStructInitializers(
+  decls: string,
+  structs: ReadonlyMap<string, readonly string[]>,
+  fields?: ReadonlyMap<string, readonly StructField[]>,
+): StructProblem[] {
   const problems: StructProblem[] = [];
   const text = stripComments(decls);
   const re = /static\s+const\s+(\w+)\s+(\w+)\s*=\s*\{/g;
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    const members = structs.get(m[1]);
-    if (!members) continue;
+    if (!structs.has(m[1])) continue;
     const open = m.index + m[0].length - 1;
-    const items = topLevelItems(text.slice(open + 1, matchingBrace(text, open)));
-    const designated = items.map((it) => /^\.(\w+)\s*=/.exec(it)?.[1]).filter((n): n is string => n !== undefined);
-    if (designated.length === items.length) {
-      const missing = members.filter((f) => !designated.includes(f));
-      if (missing.length) problems.push({ variable: m[2], type: m[1], missing, detail: `leaves out ${missing.join(', ')}` });
-    } else if (items.length !== members.length) {
-      problems.push({ variable: m[2], type: m[1], missing: members.slice(items.length), detail: `gives ${items.length} values for ${members.length} members` });
-    }
+    const problem = checkInitializer(m[1], text.slice(open + 1, matchingBrace(text, open)), structs, fields, '');
+    if (problem) problems.push({ variable: m[2], type: m[1], ...problem });
   }
   return problems;
 }
 
-let kernelStructs: Map<string, string[]> | undefined;
+function checkInitializer(
+  type: string,
+  body: string,
+  structs: ReadonlyMap<string, readonly string[]>,
+  fields: ReadonlyMap<string, readonly StructField[]> | undefined,
+  path: string,
+): { missing: string[]; detail: string } | undefined {
+  const members = structs.get(type)!;
+  const items = topLevelItems(body);
+  const designated = items.map((it) => /^\.(\w+)\s*=\s*([\s\S]*)$/.exec(it)).filter((d): d is RegExpExecArray => d !== null);
+  if (designated.length === items.length) {
+    const names = designated.map((d) => d[1]);
+    const missing = members.filter((f) => !names.includes(f)).map((f) => path + f);
+    if (missing.length) return { missing, detail: `leaves out ${missing.join(', ')}` };
+    for (const [, name, value] of designated) {
+      const memberType = fields?.get(type)?.find((f) => f.name === name)?.type;
+      const v = value.trim();
+      if (memberType && structs.has(memberType) && v.startsWith('{') && v.endsWith('}')) {
+        const inner = checkInitializer(memberType, v.slice(1, -1), structs, fields, `${path}${name}.`);
+        if (inner) return inner;
+      }
+    }
+  } else if (items.length !== members.length) {
+    return { missing: members.slice(items.length).map((f) => path + f), detail: `gives ${items.length} values for ${members.length} members${path ? ` of ${path.slice(0, -1)}` : ''}` };
+  }
+  return undefined;
+}
+
+let kernelStructs: { names: Map<string, string[]>; fields: Map<string, StructField[]> } | undefined;
 
 /** Throws when a generated params struct initializer does not set every member of its C struct. */
 export function assertStructsComplete(decls: string, where: string): void {
-  kernelStructs ??= readHeaderStructs(join(FIRMWARE_DIR, 'kernels'));
-  const problems = checkStructInitializers(decls, kernelStructs);
+  if (!kernelStructs) {
+    const fields = readHeaderStructFields(join(FIRMWARE_DIR, 'kernels'));
+    kernelStructs = { names: memberNames(fields), fields };
+  }
+  const problems = checkStructInitializers(decls, kernelStructs.names, kernelStructs.fields);
   if (problems.length) {
     const p = problems[0];
     // A tinyml bug, not a user error: the TS emitter and the kernel header disagree.

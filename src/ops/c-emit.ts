@@ -5,8 +5,8 @@
  */
 import { UnsupportedOpError } from '../errors.js';
 import type { OpType } from '../ir/attrs.js';
-import type { Accumulator, QuantKind } from './layer-params.js';
-import type { CEmission, EmitContext } from './op-def.js';
+import type { Accumulator, QuantKind, QuantLayerFields } from './layer-params.js';
+import type { CEmission, EmitContext, EmitNames } from './op-def.js';
 import { cFloat } from './elementwise-util.js';
 
 /** For an op whose float32 path runs on the host only: a clear refusal at code generation. */
@@ -37,6 +37,35 @@ export function cStructInit(type: string, name: string, fields: Record<string, s
 }
 
 /**
+ * The geometry layouts of firmware/kernels/tinyml_conv_geometry.h, each field in its C order. A
+ * conv-like params struct embeds one of them first, as `geo`.
+ */
+const GEOMETRY_FIELDS = {
+  conv2d: ['batches', 'input_height', 'input_width', 'input_depth', 'filter_height', 'filter_width', 'filter_input_depth', 'output_height', 'output_width', 'output_depth', 'groups', 'stride_height', 'stride_width', 'dilation_height', 'dilation_width', 'pad_height', 'pad_width'],
+  depthwise: ['batches', 'input_height', 'input_width', 'input_depth', 'filter_height', 'filter_width', 'output_height', 'output_width', 'output_depth', 'depth_multiplier', 'stride_height', 'stride_width', 'dilation_height', 'dilation_width', 'pad_height', 'pad_width'],
+  window: ['batches', 'input_height', 'input_width', 'input_depth', 'filter_height', 'filter_width', 'output_height', 'output_width', 'output_depth', 'stride_height', 'stride_width', 'pad_height', 'pad_width'],
+  packed: ['batches', 'input_height', 'input_width', 'input_depth', 'filter_height', 'filter_width', 'stride_height', 'stride_width', 'dilation_height', 'dilation_width', 'pad_height', 'pad_width', 'output_height', 'output_width'],
+} as const;
+
+/** tinyml_conv2d_geometry, tinyml_depthwise_geometry, tinyml_window_geometry, tinyml_packed_geometry. */
+export type GeometryLayout = keyof typeof GEOMETRY_FIELDS;
+
+type CamelCase<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S;
+
+/** The params fields a layout reads: `input_height` is `inputHeight`. */
+export type GeometryOf<L extends GeometryLayout> = { [K in (typeof GEOMETRY_FIELDS)[L][number] as CamelCase<K>]: number };
+
+/**
+ * The `geo` member of a conv-like params struct: the nested initializer of its geometry layout,
+ * so the int8, float, hybrid, DSP and MVE emitters all fill it one way.
+ */
+export function convGeometry<L extends GeometryLayout>(layout: L, p: GeometryOf<L>): { geo: string } {
+  const values = p as unknown as Record<string, number>;
+  const body = GEOMETRY_FIELDS[layout].map((field) => `.${field} = ${values[field.replace(/_(\w)/g, (_, c: string) => c.toUpperCase())]}`).join(', ');
+  return { geo: `{${body}}` };
+}
+
+/**
  * The emission of a float32 conv-like layer: `static const <type>_f32_params` with the given
  * geometry fields plus the activation clamp, and one call `<base>_f32(&params, input, weights,
  * bias or NULL, output)` into `<file>_f32.c`.
@@ -58,6 +87,55 @@ export function emitFloatConvLike(
   return { kernels: [`${file}_f32.c`], includes: [`${file}_f32.h`], decls, call };
 }
 
+/** What a conv-like layer's emission reads of its params, float or quantized. */
+export type ConvLikeEmitParams =
+  | { kind: 'float32'; hasBias: boolean; activationMin: number; activationMax: number }
+  | ({ kind: QuantKind; accumulator: Accumulator; hasBias: boolean; padHeightOffset: number; padWidthOffset: number } & QuantLayerFields);
+
+/**
+ * The emission of a conv-like layer whose operands are (input, weights, bias) and whose params
+ * struct is `fields` (its geometry) plus, when quantized, the trailing padding and the shared
+ * requantization fields: `<base>_f32(...)` from `<file>_f32.c`, or `<base>_s8|_s16|_s16_b32(...)`
+ * from `<file>.c` with the multipliers and shifts as arrays.
+ */
+export function emitConvLike(
+  file: string,
+  base: string,
+  p: ConvLikeEmitParams,
+  fields: Record<string, string | number>,
+  names: EmitNames,
+  ctx: EmitContext,
+): CEmission {
+  const bias = p.hasBias ? names.inputs[2] : undefined;
+  if (p.kind === 'float32') {
+    return emitFloatConvLike(file, base, p, fields, { input: names.inputs[0], weights: names.inputs[1], bias, output: names.outputs[0] }, ctx);
+  }
+  const decls = quantConvDecls(`${base}_params`, p, fields, ctx.prefix);
+  const args = [`&${ctx.prefix}_params`, names.inputs[0], names.inputs[1], cPointer(bias), names.outputs[0]];
+  return { kernels: [`${file}.c`], includes: [`${file}.h`], decls, call: `  ${kernelFunction(base, p.kind, p.accumulator)}(${args.join(', ')});` };
+}
+
+/**
+ * A quantized conv-like layer's declarations: `<prefix>_mult` and `<prefix>_shift`, then the
+ * params struct `type` with `fields`, the trailing padding offsets and the requantization fields.
+ */
+export function quantConvDecls(
+  type: string,
+  p: QuantLayerFields & { padHeightOffset: number; padWidthOffset: number },
+  fields: Record<string, string | number>,
+  prefix: string,
+): string {
+  return [
+    cInt32Array(`${prefix}_mult`, p.outputMultiplier),
+    cInt32Array(`${prefix}_shift`, p.outputShift),
+    cStructInit(type, `${prefix}_params`, {
+      ...fields,
+      pad_height_offset: p.padHeightOffset,
+      pad_width_offset: p.padWidthOffset,
+      ...quantCommonFields(p, prefix),
+    }),
+  ].join('\n');
+}
 
 export function quantCommonFields(p: {
   inputOffset: number;

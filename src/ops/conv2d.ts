@@ -15,7 +15,7 @@ import { windowAxis } from './padding.js';
 import { type Accumulator, checkArity, checkBias, normalizeParams, opLabel, type QuantKind, requireRank, finishReference, prepareWindowed } from './layer-params.js';
 import { ACC_CHUNK, type F64Buffer, f64Scratch, gemmF64, padInputNHWC, planeConv3x3, planeConvAny, SCRATCH_ACC, SCRATCH_COLUMNS, SCRATCH_INPUT, SCRATCH_WEIGHTS, toF64, windowTapOffsets } from './gemm-f64.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
-import { cInt32Array, cPointer, cStructInit, emitFloatConvLike, kernelFunction, quantCommonFields } from './c-emit.js';
+import { convGeometry, emitConvLike } from './c-emit.js';
 import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
 import { evaluateHybridConv2d, prepareHybridConv2d, type HybridConv2DParams } from './hybrid/conv2d.js';
 
@@ -306,46 +306,11 @@ function im2col(
   }
 }
 
-/** The designated initializer fields shared by the conv-like params structs. */
+/** int8/16x8: conv2d.c, float32: conv2d_f32.c; both params structs embed tinyml_conv2d_geometry. */
 function conv2dEmitC(p: Conv2DParams, names: EmitNames, ctx: EmitContext): CEmission {
-  const geometry: Record<string, string | number> = {
-    batches: p.batches,
-    input_height: p.inputHeight,
-    input_width: p.inputWidth,
-    input_depth: p.inputDepth,
-    filter_height: p.filterHeight,
-    filter_width: p.filterWidth,
-    filter_input_depth: p.filterInputDepth,
-    output_height: p.outputHeight,
-    output_width: p.outputWidth,
-    output_depth: p.outputDepth,
-    groups: p.groups,
-    stride_height: p.strideHeight,
-    stride_width: p.strideWidth,
-    dilation_height: p.dilationHeight,
-    dilation_width: p.dilationWidth,
-    pad_height: p.padHeight,
-    pad_width: p.padWidth,
-  };
-  if (p.kind === 'float32') {
-    const args = { input: names.inputs[0], weights: names.inputs[1], bias: p.hasBias ? names.inputs[2] : undefined, output: names.outputs[0] };
-    return emitFloatConvLike('conv2d', 'tinyml_conv2d', p, geometry, args, ctx);
-  }
-  const fields: Record<string, string | number> = {
-    ...geometry,
-    pad_height_offset: p.padHeightOffset,
-    pad_width_offset: p.padWidthOffset,
-    ...quantCommonFields(p, ctx.prefix),
-    weights_offset: p.kind === 'int8' ? p.weightsOffset : 0,
-  };
-  const decls = [
-    cInt32Array(`${ctx.prefix}_mult`, p.outputMultiplier),
-    cInt32Array(`${ctx.prefix}_shift`, p.outputShift),
-    cStructInit('tinyml_conv2d_params', `${ctx.prefix}_params`, fields),
-  ].join('\n');
-  const fn = kernelFunction('tinyml_conv2d', p.kind, p.accumulator);
-  const args = [`&${ctx.prefix}_params`, names.inputs[0], names.inputs[1], cPointer(p.hasBias ? names.inputs[2] : undefined), names.outputs[0]];
-  return { kernels: ['conv2d.c'], includes: ['conv2d.h'], decls, call: `  ${fn}(${args.join(', ')});` };
+  const geo = convGeometry('conv2d', p);
+  // Legacy uint8 models carry a per-tensor weights zero point (0 in the int8 spec).
+  return emitConvLike('conv2d', 'tinyml_conv2d', p, p.kind === 'float32' ? geo : { ...geo, weights_offset: p.kind === 'int8' ? p.weightsOffset : 0 }, names, ctx);
 }
 
 export interface Conv2DAttrs {

@@ -10,7 +10,7 @@ import { GraphError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, f64Scratch, padInputPlanar, planeConv3x3, planeConvAny, windowTapOffsets } from './gemm-f64.js';
 import { checkArity, checkBias, normalizeParams, opLabel, requireRank, type Accumulator, type QuantKind, finishReference, prepareWindowed } from './layer-params.js';
-import { cInt32Array, cPointer, cStructInit, emitFloatConvLike, kernelFunction, quantCommonFields } from './c-emit.js';
+import { convGeometry, emitConvLike } from './c-emit.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { windowAxis } from './padding.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
@@ -222,44 +222,11 @@ export function depthwiseReference(p: DepthwiseConv2DParams, inputs: (TensorData
   }
 }
 
+/** int8/16x8: depthwise_conv2d.c, float32: depthwise_conv2d_f32.c; both embed tinyml_depthwise_geometry. */
 function emitC(p: DepthwiseConv2DParams, names: EmitNames, ctx: EmitContext): CEmission {
-  const geometry: Record<string, string | number> = {
-    batches: p.batches,
-    input_height: p.inputHeight,
-    input_width: p.inputWidth,
-    input_depth: p.inputDepth,
-    filter_height: p.filterHeight,
-    filter_width: p.filterWidth,
-    output_height: p.outputHeight,
-    output_width: p.outputWidth,
-    output_depth: p.outputDepth,
-    depth_multiplier: p.depthMultiplier,
-    stride_height: p.strideHeight,
-    stride_width: p.strideWidth,
-    dilation_height: p.dilationHeight,
-    dilation_width: p.dilationWidth,
-    pad_height: p.padHeight,
-    pad_width: p.padWidth,
-  };
-  if (p.kind === 'float32') {
-    const args = { input: names.inputs[0], weights: names.inputs[1], bias: p.hasBias ? names.inputs[2] : undefined, output: names.outputs[0] };
-    return emitFloatConvLike('depthwise_conv2d', 'tinyml_depthwise_conv2d', p, geometry, args, ctx);
-  }
-  const fields: Record<string, string | number> = {
-    ...geometry,
-    pad_height_offset: p.padHeightOffset,
-    pad_width_offset: p.padWidthOffset,
-    ...quantCommonFields(p, ctx.prefix),
-    weights_offset: p.kind === 'int8' ? p.weightsOffset : 0,
-  };
-  const decls = [
-    cInt32Array(`${ctx.prefix}_mult`, p.outputMultiplier),
-    cInt32Array(`${ctx.prefix}_shift`, p.outputShift),
-    cStructInit('tinyml_depthwise_conv2d_params', `${ctx.prefix}_params`, fields),
-  ].join('\n');
-  const fn = kernelFunction('tinyml_depthwise_conv2d', p.kind, p.accumulator);
-  const args = [`&${ctx.prefix}_params`, names.inputs[0], names.inputs[1], cPointer(p.hasBias ? names.inputs[2] : undefined), names.outputs[0]];
-  return { kernels: ['depthwise_conv2d.c'], includes: ['depthwise_conv2d.h'], decls, call: `  ${fn}(${args.join(', ')});` };
+  const geo = convGeometry('depthwise', p);
+  // Legacy uint8 models carry a per-tensor weights zero point (0 in the int8 spec).
+  return emitConvLike('depthwise_conv2d', 'tinyml_depthwise_conv2d', p, p.kind === 'float32' ? geo : { ...geo, weights_offset: p.kind === 'int8' ? p.weightsOffset : 0 }, names, ctx);
 }
 
 export interface DepthwiseConv2DAttrs extends Conv2DAttrs {

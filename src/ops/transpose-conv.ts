@@ -12,7 +12,7 @@ import type { Padding, FusedActivation } from '../ir/attrs.js';
 import type { Graph, Tensor, TensorData } from '../ir/types.js';
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplier64 } from '../fixedpoint.js';
 import { checkArity, checkBias, classifyDtypes, floatActivationRange, normalizeParams, opLabel, requireRank, type QuantKind, quantLayerFields, weightsOffsetOf } from './layer-params.js';
-import { cInt32Array, cPointer, cStructInit, emitFloatConvLike, quantCommonFields } from './c-emit.js';
+import { convGeometry, cPointer, emitFloatConvLike, quantConvDecls } from './c-emit.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { scratchArg } from './scratch.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
@@ -310,50 +310,14 @@ function scratchBytes(p: TransposeConvParams): number {
 }
 
 function emitC(p: TransposeConvParams, names: EmitNames, ctx: EmitContext): CEmission {
+  const fields = convGeometry('window', p);
   if (p.kind === 'float32') {
-    const geometry = {
-      batches: p.batches,
-      input_height: p.inputHeight,
-      input_width: p.inputWidth,
-      input_depth: p.inputDepth,
-      filter_height: p.filterHeight,
-      filter_width: p.filterWidth,
-      output_height: p.outputHeight,
-      output_width: p.outputWidth,
-      output_depth: p.outputDepth,
-      stride_height: p.strideHeight,
-      stride_width: p.strideWidth,
-      pad_height: p.padHeight,
-      pad_width: p.padWidth,
-    };
     const args = { input: names.inputs[2], weights: names.inputs[1], bias: p.hasBias ? names.inputs[3] : undefined, output: names.outputs[0] };
-    const em = emitFloatConvLike('transpose_conv', 'tinyml_transpose_conv', p, geometry, args, ctx);
+    const em = emitFloatConvLike('transpose_conv', 'tinyml_transpose_conv', p, fields, args, ctx);
     // The output_shape operand is baked into the params (see below).
     return names.inputs[0] ? { ...em, call: `  (void)${names.inputs[0]};\n${em.call}` } : em;
   }
-  const fields: Record<string, string | number> = {
-    batches: p.batches,
-    input_height: p.inputHeight,
-    input_width: p.inputWidth,
-    input_depth: p.inputDepth,
-    filter_height: p.filterHeight,
-    filter_width: p.filterWidth,
-    output_height: p.outputHeight,
-    output_width: p.outputWidth,
-    output_depth: p.outputDepth,
-    stride_height: p.strideHeight,
-    stride_width: p.strideWidth,
-    pad_height: p.padHeight,
-    pad_width: p.padWidth,
-    pad_height_offset: p.padHeightOffset,
-    pad_width_offset: p.padWidthOffset,
-    ...quantCommonFields(p, ctx.prefix),
-  };
-  const decls = [
-    cInt32Array(`${ctx.prefix}_mult`, p.outputMultiplier),
-    cInt32Array(`${ctx.prefix}_shift`, p.outputShift),
-    cStructInit('tinyml_transpose_conv_params', `${ctx.prefix}_params`, fields),
-  ].join('\n');
+  const decls = quantConvDecls('tinyml_transpose_conv_params', p, fields, ctx.prefix);
   // The scatter's accumulators (one per output element) live in the arena during this op only.
   const scratch = scratchArg(ctx, p.kind === 'int8' ? 'int32_t' : 'int64_t', scratchBytes(p), 'transpose_conv');
   const fn = p.kind === 'int8' ? 'tinyml_transpose_conv_s8' : p.bias16 ? 'tinyml_transpose_conv_s16_b16' : 'tinyml_transpose_conv_s16';

@@ -7,8 +7,9 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assertStructsComplete, checkStructInitializers, parseStructs, readHeaderStructs } from '../../src/codegen/c-structs.js';
+import { assertStructsComplete, checkStructInitializers, parseStructFields, parseStructs, readHeaderStructs } from '../../src/codegen/c-structs.js';
 import { FIRMWARE_DIR } from '../../src/codegen/templates.js';
+import { conv2d } from '../../src/ops/conv2d.js';
 import { fullyConnected } from '../../src/ops/fully-connected.js';
 import { singleOpContext } from '../helpers/op-graph.js';
 
@@ -63,5 +64,39 @@ describe('params struct check', () => {
     const dropped = em.decls.replace(/\n\s*\.weights_offset = [^,]*,/, '');
     expect(dropped).not.toBe(em.decls);
     expect(() => assertStructsComplete(dropped, 'layer 0 (FULLY_CONNECTED)')).toThrow(/l0_params \(tinyml_fully_connected_params\) leaves out weights_offset/);
+  });
+
+  it('checks the initializer of a member that is itself a struct (the conv geometry)', () => {
+    const header = `typedef struct { int32_t a; int32_t b; } inner_t;\ntypedef struct { inner_t geo; const int8_t *w; } outer_t;`;
+    const fields = parseStructFields(header);
+    expect(fields.get('outer_t')).toEqual([
+      { name: 'geo', type: 'inner_t' },
+      { name: 'w', type: 'int8_t' },
+    ]);
+    const structs = parseStructs(header);
+    const ok = 'static const outer_t l0_params = {\n  .geo = {.a = 1, .b = 2},\n  .w = l0_w,\n};';
+    expect(checkStructInitializers(ok, structs, fields)).toEqual([]);
+    const missing = checkStructInitializers(ok.replace(', .b = 2', ''), structs, fields);
+    expect(missing).toEqual([{ variable: 'l0_params', type: 'outer_t', missing: ['geo.b'], detail: 'leaves out geo.b' }]);
+    const short = checkStructInitializers(ok.replace('{.a = 1, .b = 2}', '{1}'), structs, fields);
+    expect(short.map((p) => p.detail)).toEqual(['gives 1 values for 2 members of geo']);
+  });
+
+  it('refuses a real conv emitter whose geometry drops a member', () => {
+    const ctx = singleOpContext(
+      'CONV_2D',
+      { padding: 'SAME', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'NONE' },
+      [
+        { shape: [1, 4, 4, 2], dtype: 'int8', quant: { scale: 0.5, zeroPoint: 1 } },
+        { shape: [3, 3, 3, 2], dtype: 'int8', quant: { scale: 0.25, zeroPoint: 0 }, data: new Int8Array(54).fill(1) },
+      ],
+      [{ shape: [1, 4, 4, 3], dtype: 'int8', quant: { scale: 1, zeroPoint: 0 } }],
+    );
+    const em = conv2d.emitC!(conv2d.prepare(ctx), { inputs: ['x', 'w', undefined], outputs: ['y'] }, { prefix: 'l0' });
+    expect(em.decls).toContain('.geo = {.batches = 1, ');
+    expect(() => assertStructsComplete(em.decls, 'layer 0 (CONV_2D)')).not.toThrow();
+    const dropped = em.decls.replace(/, \.pad_width = \d+/, '');
+    expect(dropped).not.toBe(em.decls);
+    expect(() => assertStructsComplete(dropped, 'layer 0 (CONV_2D)')).toThrow(/l0_params \(tinyml_conv2d_params\) leaves out geo\.pad_width/);
   });
 });

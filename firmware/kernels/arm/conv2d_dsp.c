@@ -76,24 +76,24 @@ TINYML_DSP_INLINE void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
  */
 static void col_window(const tinyml_conv2d_dsp_params *p, int16_t *cols, int32_t s, const int8_t *input,
                        int32_t oy, int32_t ox, int32_t dbl, int8_t *gather) {
-  const int32_t c = p->input_depth;
-  const int32_t iy0 = oy * p->stride_height - p->pad_height;
-  const int32_t ix0 = ox * p->stride_width - p->pad_width;
-  const int32_t row_len = p->filter_width * c;
-  const int32_t row_inside = p->dilation_width == 1 && ix0 >= 0 && ix0 + p->filter_width <= p->input_width;
+  const int32_t c = p->geo.input_depth;
+  const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
+  const int32_t ix0 = ox * p->geo.stride_width - p->geo.pad_width;
+  const int32_t row_len = p->geo.filter_width * c;
+  const int32_t row_inside = p->geo.dilation_width == 1 && ix0 >= 0 && ix0 + p->geo.filter_width <= p->geo.input_width;
   if (c & 3) {
     int8_t *g = gather;
-    for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-      const int32_t iy = iy0 + fy * p->dilation_height;
-      if (iy < 0 || iy >= p->input_height) {
+    for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+      const int32_t iy = iy0 + fy * p->geo.dilation_height;
+      if (iy < 0 || iy >= p->geo.input_height) {
         for (int32_t i = 0; i < row_len; ++i) g[i] = (int8_t)p->pad_value;
       } else if (row_inside) {
-        copy_bytes(g, input + (iy * p->input_width + ix0) * c, row_len);
+        copy_bytes(g, input + (iy * p->geo.input_width + ix0) * c, row_len);
       } else {
-        const int8_t *row = input + iy * p->input_width * c;
-        for (int32_t fx = 0; fx < p->filter_width; ++fx) {
-          const int32_t ix = ix0 + fx * p->dilation_width;
-          if (ix < 0 || ix >= p->input_width) {
+        const int8_t *row = input + iy * p->geo.input_width * c;
+        for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+          const int32_t ix = ix0 + fx * p->geo.dilation_width;
+          if (ix < 0 || ix >= p->geo.input_width) {
             for (int32_t i = 0; i < c; ++i) g[fx * c + i] = (int8_t)p->pad_value;
           } else {
             for (int32_t i = 0; i < c; ++i) g[fx * c + i] = row[ix * c + i];
@@ -108,23 +108,23 @@ static void col_window(const tinyml_conv2d_dsp_params *p, int16_t *cols, int32_t
   }
   const int32_t pad = (int32_t)((uint32_t)p->pad_value << dbl);
   int32_t k = 0;
-  for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-    const int32_t iy = iy0 + fy * p->dilation_height;
-    if (iy < 0 || iy >= p->input_height) {
+  for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+    const int32_t iy = iy0 + fy * p->geo.dilation_height;
+    if (iy < 0 || iy >= p->geo.input_height) {
       col_fill(cols, s, k, pad, row_len);
       k += row_len;
       continue;
     }
-    const int8_t *row = input + iy * p->input_width * c;
+    const int8_t *row = input + iy * p->geo.input_width * c;
     if (row_inside) {
       /* The whole filter row lies inside the image and is contiguous. */
       col_copy(cols, s, k, row + ix0 * c, row_len, dbl);
       k += row_len;
       continue;
     }
-    for (int32_t fx = 0; fx < p->filter_width; ++fx) {
-      const int32_t ix = ix0 + fx * p->dilation_width;
-      if (ix < 0 || ix >= p->input_width) {
+    for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+      const int32_t ix = ix0 + fx * p->geo.dilation_width;
+      if (ix < 0 || ix >= p->geo.input_width) {
         col_fill(cols, s, k, pad, c);
       } else {
         col_copy(cols, s, k, row + ix * c, c, dbl);
@@ -391,12 +391,12 @@ static void conv_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, con
   int16_t *cols = (int16_t *)scratch;
   int8_t *gather = (int8_t *)scratch + TINYML_CONV2D_DSP_COLUMN_BYTES(p->k4);
   const int32_t dbl = p->mode != TINYML_RQ_REF;
-  const int32_t npix = p->output_height * p->output_width;
-  const int32_t c = p->input_depth;
-  const int32_t pointwise = p->filter_height == 1 && p->filter_width == 1 && p->stride_height == 1 &&
-                            p->stride_width == 1 && p->pad_height == 0 && p->pad_width == 0;
-  for (int32_t b = 0; b < p->batches; ++b) {
-    const int8_t *in = input + b * p->input_height * p->input_width * c;
+  const int32_t npix = p->geo.output_height * p->geo.output_width;
+  const int32_t c = p->geo.input_depth;
+  const int32_t pointwise = p->geo.filter_height == 1 && p->geo.filter_width == 1 && p->geo.stride_height == 1 &&
+                            p->geo.stride_width == 1 && p->geo.pad_height == 0 && p->geo.pad_width == 0;
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
     int8_t *out = output + b * npix * p->output_depth;
     int32_t oy = 0;
     int32_t ox = 0;
@@ -407,7 +407,7 @@ static void conv_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, con
           col_copy(cols, s, 0, in + (p0 + s) * c, c, dbl);
         } else {
           col_window(p, cols, s, in, oy, ox, dbl, gather);
-          if (++ox == p->output_width) {
+          if (++ox == p->geo.output_width) {
             ox = 0;
             ++oy;
           }

@@ -52,20 +52,20 @@ static void fill_bytes(int8_t *dst, uint32_t v4, int32_t n) {
 
 /* The kh padded input rows output row oy reads. */
 static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *in, int32_t oy, int8_t *rows) {
-  const int32_t c = p->depth;
+  const int32_t c = p->geo.input_depth;
   const int32_t row_bytes = p->padded_width * c;
   const uint32_t pad4 = ((uint32_t)p->pad_value & 0xFFu) * 0x01010101u;
-  const int32_t left = p->pad_width * c;
-  const int32_t body = p->input_width * c < row_bytes - left ? p->input_width * c : row_bytes - left;
-  for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-    const int32_t iy = oy * p->stride_height - p->pad_height + fy * p->dilation_height;
+  const int32_t left = p->geo.pad_width * c;
+  const int32_t body = p->geo.input_width * c < row_bytes - left ? p->geo.input_width * c : row_bytes - left;
+  for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+    const int32_t iy = oy * p->geo.stride_height - p->geo.pad_height + fy * p->geo.dilation_height;
     int8_t *r = rows + fy * row_bytes;
-    if (iy < 0 || iy >= p->input_height) {
+    if (iy < 0 || iy >= p->geo.input_height) {
       fill_bytes(r, pad4, row_bytes);
       continue;
     }
     fill_bytes(r, pad4, left);
-    copy_bytes(r + left, in + iy * p->input_width * c, body);
+    copy_bytes(r + left, in + iy * p->geo.input_width * c, body);
     fill_bytes(r + left + body, pad4, row_bytes - left - body);
   }
 }
@@ -156,17 +156,17 @@ static void dw_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_byt
 
 TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *rows, const int16_t *weights,
                               int8_t *out, const int MODE, const int FULL, const int K3) {
-  const int32_t c = p->depth;
-  const int32_t fh = K3 ? 3 : p->filter_height;
-  const int32_t fw = K3 ? 3 : p->filter_width;
+  const int32_t c = p->geo.input_depth;
+  const int32_t fh = K3 ? 3 : p->geo.filter_height;
+  const int32_t fw = K3 ? 3 : p->geo.filter_width;
   const int32_t row_bytes = p->padded_width * c;
-  const int32_t col_step = p->dilation_width * c;
-  const int32_t px_step = p->stride_width * c;
+  const int32_t col_step = p->geo.dilation_width * c;
+  const int32_t px_step = p->geo.stride_width * c;
   const int32_t off = p->output_offset;
   const int32_t lo = FULL ? -128 : p->activation_min;
   const int32_t hi = FULL ? 127 : p->activation_max;
   const int32_t groups = c >> 2;
-  for (int32_t ox = 0; ox < p->output_width; ++ox) {
+  for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
     const int8_t *px = rows + ox * px_step;
     const uint32_t *w = (const uint32_t *)(const void *)weights;
     const int32_t *q = p->q;
@@ -232,20 +232,20 @@ TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const
 
 TINYML_DSP_INLINE void dw_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                               int8_t *output, void *scratch, const int MODE, const int FULL) {
-  const int32_t c = p->depth;
-  const int32_t k3 = p->filter_height == 3 && p->filter_width == 3;
+  const int32_t c = p->geo.input_depth;
+  const int32_t k3 = p->geo.filter_height == 3 && p->geo.filter_width == 3;
   int8_t *rows = (int8_t *)scratch;
-  for (int32_t b = 0; b < p->batches; ++b) {
-    const int8_t *in = input + b * p->input_height * p->input_width * c;
-    int8_t *out = output + b * p->output_height * p->output_width * c;
-    for (int32_t oy = 0; oy < p->output_height; ++oy) {
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
+    int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;
+    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
       fill_rows(p, in, oy, rows);
       if (k3) {
         dw_row(p, rows, weights, out, MODE, FULL, 1);
       } else {
         dw_row(p, rows, weights, out, MODE, FULL, 0);
       }
-      out += p->output_width * c;
+      out += p->geo.output_width * c;
     }
   }
 }

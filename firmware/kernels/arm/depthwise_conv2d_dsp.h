@@ -15,25 +15,13 @@
 
 #include <stdint.h>
 
+#include "../tinyml_conv_geometry.h"
 #include "tinyml_dsp.h"
 
 typedef struct {
-  int32_t batches;
-  int32_t input_height;
-  int32_t input_width;
-  int32_t depth;
-  int32_t filter_height;
-  int32_t filter_width;
-  int32_t stride_height;
-  int32_t stride_width;
-  int32_t dilation_height;
-  int32_t dilation_width;
-  int32_t pad_height;
-  int32_t pad_width;
-  int32_t output_height;
-  int32_t output_width;
+  tinyml_packed_geometry geo;
   /* Width of the zero-point-padded rows in scratch: (output_width - 1) * stride_width +
-   * (filter_width - 1) * dilation_width + 1. Scratch: filter_height * padded_width * depth bytes. */
+   * (filter_width - 1) * dilation_width + 1. Scratch: filter_height * padded_width * input_depth bytes. */
   int32_t padded_width;
   /* Input zero point: what out-of-image taps read. */
   int32_t pad_value;

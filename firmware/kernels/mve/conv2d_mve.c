@@ -6,24 +6,24 @@
 /* The window of output pixel (oy, ox) as K consecutive bytes, padded taps at the zero point. */
 static void gather_window(const tinyml_conv2d_mve_params *p, const int8_t *input, int32_t oy, int32_t ox,
                           int8_t *col) {
-  const int32_t c = p->input_depth;
-  const int32_t iy0 = oy * p->stride_height - p->pad_height;
-  const int32_t ix0 = ox * p->stride_width - p->pad_width;
-  const int32_t row_len = p->filter_width * c;
-  const int32_t row_inside = p->dilation_width == 1 && ix0 >= 0 && ix0 + p->filter_width <= p->input_width;
-  for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-    const int32_t iy = iy0 + fy * p->dilation_height;
-    if (iy < 0 || iy >= p->input_height) {
+  const int32_t c = p->geo.input_depth;
+  const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
+  const int32_t ix0 = ox * p->geo.stride_width - p->geo.pad_width;
+  const int32_t row_len = p->geo.filter_width * c;
+  const int32_t row_inside = p->geo.dilation_width == 1 && ix0 >= 0 && ix0 + p->geo.filter_width <= p->geo.input_width;
+  for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+    const int32_t iy = iy0 + fy * p->geo.dilation_height;
+    if (iy < 0 || iy >= p->geo.input_height) {
       tinyml_mve_fill(col, (int8_t)p->pad_value, row_len);
     } else if (row_inside) {
-      tinyml_mve_copy(col, input + (iy * p->input_width + ix0) * c, row_len);
+      tinyml_mve_copy(col, input + (iy * p->geo.input_width + ix0) * c, row_len);
     } else {
-      for (int32_t fx = 0; fx < p->filter_width; ++fx) {
-        const int32_t ix = ix0 + fx * p->dilation_width;
-        if (ix < 0 || ix >= p->input_width) {
+      for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+        const int32_t ix = ix0 + fx * p->geo.dilation_width;
+        if (ix < 0 || ix >= p->geo.input_width) {
           tinyml_mve_fill(col + fx * c, (int8_t)p->pad_value, c);
         } else {
-          tinyml_mve_copy(col + fx * c, input + (iy * p->input_width + ix) * c, c);
+          tinyml_mve_copy(col + fx * c, input + (iy * p->geo.input_width + ix) * c, c);
         }
       }
     }
@@ -95,17 +95,17 @@ static void pixel_channels(const tinyml_conv2d_mve_params *p, const int8_t *x, c
 
 void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input, const int8_t *weights,
                           int8_t *output, void *scratch) {
-  const int32_t c = p->input_depth;
-  const int32_t direct = p->filter_height == 1 && p->filter_width == 1 && p->pad_height == 0 && p->pad_width == 0;
+  const int32_t c = p->geo.input_depth;
+  const int32_t direct = p->geo.filter_height == 1 && p->geo.filter_width == 1 && p->geo.pad_height == 0 && p->geo.pad_width == 0;
   int8_t *col = (int8_t *)scratch;
-  for (int32_t b = 0; b < p->batches; ++b) {
-    const int8_t *in = input + b * p->input_height * p->input_width * c;
-    int8_t *out = output + b * p->output_height * p->output_width * p->output_depth;
-    for (int32_t oy = 0; oy < p->output_height; ++oy) {
-      for (int32_t ox = 0; ox < p->output_width; ++ox) {
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
+    int8_t *out = output + b * p->geo.output_height * p->geo.output_width * p->output_depth;
+    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
+      for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
         const int8_t *x;
         if (direct) {
-          x = in + (oy * p->stride_height * p->input_width + ox * p->stride_width) * c;
+          x = in + (oy * p->geo.stride_height * p->geo.input_width + ox * p->geo.stride_width) * c;
         } else {
           gather_window(p, in, oy, ox, col);
           x = col;

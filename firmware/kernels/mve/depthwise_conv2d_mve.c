@@ -141,18 +141,18 @@ static void fill_row(const dw_geom *g, int8_t *r, const int8_t *src, int32_t pad
 
 void tinyml_depthwise_conv2d_s8_mve(const tinyml_depthwise_conv2d_mve_params *p, const int8_t *input,
                                     const int8_t *weights, int8_t *output, void *scratch) {
-  const int32_t d = p->depth;
-  const int32_t in_w = p->input_width;
-  const int32_t in_h = p->input_height;
-  const int32_t out_w = p->output_width;
-  const int32_t padded_w = (out_w - 1) * p->stride_width + (p->filter_width - 1) * p->dilation_width + 1;
+  const int32_t d = p->geo.input_depth;
+  const int32_t in_w = p->geo.input_width;
+  const int32_t in_h = p->geo.input_height;
+  const int32_t out_w = p->geo.output_width;
+  const int32_t padded_w = (out_w - 1) * p->geo.stride_width + (p->geo.filter_width - 1) * p->geo.dilation_width + 1;
   dw_geom g;
-  g.fh = p->filter_height;
-  g.fw = p->filter_width;
+  g.fh = p->geo.filter_height;
+  g.fw = p->geo.filter_width;
   g.d = d;
   g.groups = (d + 3) >> 2;
-  g.tap_step = p->dilation_width * 4;
-  g.px_step = p->stride_width * 4;
+  g.tap_step = p->geo.dilation_width * 4;
+  g.px_step = p->geo.stride_width * 4;
   g.row_bytes = padded_w * 4;
   g.group_bytes = g.fh * g.row_bytes;
   g.off = p->output_offset;
@@ -160,21 +160,21 @@ void tinyml_depthwise_conv2d_s8_mve(const tinyml_depthwise_conv2d_mve_params *p,
   g.hi = p->activation_max;
   const mve_pred16_t pred = vctp32q((uint32_t)(d & 3));
   int8_t *rows = (int8_t *)scratch;
-  const int32_t k3 = g.fh == 3 && g.fw == 3 && p->dilation_width == 1;
-  for (int32_t b = 0; b < p->batches; ++b) {
+  const int32_t k3 = g.fh == 3 && g.fw == 3 && p->geo.dilation_width == 1;
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * in_h * in_w * d;
-    int8_t *out = output + b * p->output_height * out_w * d;
-    for (int32_t oy = 0; oy < p->output_height; ++oy) {
-      const int32_t iy0 = oy * p->stride_height - p->pad_height;
+    int8_t *out = output + b * p->geo.output_height * out_w * d;
+    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
+      const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
       for (int32_t fy = 0; fy < g.fh; ++fy) {
-        const int32_t iy = iy0 + fy * p->dilation_height;
+        const int32_t iy = iy0 + fy * p->geo.dilation_height;
         /* Row fy of every group: rows + group * group_bytes + fy * row_bytes. */
         fill_row(&g, rows + fy * g.row_bytes, iy < 0 || iy >= in_h ? (const int8_t *)0 : in + iy * in_w * d, padded_w,
-                 p->pad_width, in_w, (int8_t)p->pad_value);
+                 p->geo.pad_width, in_w, (int8_t)p->pad_value);
       }
-      if (k3 && p->stride_width == 1) {
+      if (k3 && p->geo.stride_width == 1) {
         row(&g, rows, weights, p->rq, out, out_w, pred, 1, 1);
-      } else if (k3 && p->stride_width == 2) {
+      } else if (k3 && p->geo.stride_width == 2) {
         row(&g, rows, weights, p->rq, out, out_w, pred, 2, 1);
       } else {
         row(&g, rows, weights, p->rq, out, out_w, pred, 0, 0);

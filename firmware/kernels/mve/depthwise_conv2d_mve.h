@@ -14,23 +14,11 @@
 
 #include <stdint.h>
 
+#include "../tinyml_conv_geometry.h"
 #include "tinyml_mve.h"
 
 typedef struct {
-  int32_t batches;
-  int32_t input_height;
-  int32_t input_width;
-  int32_t depth;
-  int32_t filter_height;
-  int32_t filter_width;
-  int32_t stride_height;
-  int32_t stride_width;
-  int32_t dilation_height;
-  int32_t dilation_width;
-  int32_t pad_height;
-  int32_t pad_width;
-  int32_t output_height;
-  int32_t output_width;
+  tinyml_packed_geometry geo;
   /* Input zero point: what padded taps read. */
   int32_t pad_value;
   int32_t output_offset;

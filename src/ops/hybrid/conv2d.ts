@@ -13,6 +13,7 @@ import type { Tensor, TensorData } from '../../ir/types.js';
 import type { KernelVariant } from '../kernel-variants.js';
 import type { CEmission, EmitContext, EmitNames, OpContext } from '../op-def.js';
 import type { Conv2DGeometry } from '../conv2d.js';
+import { convGeometry } from '../c-emit.js';
 import { floatActivationRange, opLabel } from '../layer-params.js';
 import { emitHybridLayer, hybridWeightScales } from './common.js';
 import { quantizeAsymmetric, quantizeSymmetric } from './quantize-input.js';
@@ -103,19 +104,7 @@ export function hybridConv2dScratchBytes(p: HybridConv2DParams): number {
 
 export function emitHybridConv2d(p: HybridConv2DParams, names: EmitNames, ctx: EmitContext): CEmission {
   const geometry = {
-    batches: p.batches,
-    input_height: p.inputHeight,
-    input_width: p.inputWidth,
-    input_depth: p.inputDepth,
-    filter_height: p.filterHeight,
-    filter_width: p.filterWidth,
-    output_height: p.outputHeight,
-    output_width: p.outputWidth,
-    output_depth: p.outputDepth,
-    stride_height: p.strideHeight,
-    stride_width: p.strideWidth,
-    pad_height: p.padHeight,
-    pad_width: p.padWidth,
+    ...convGeometry('window', p),
     per_channel: p.perChannel ? 1 : 0,
   };
   return emitHybridLayer('conv2d', p, geometry, hybridConv2dScratchBytes(p), ['arm/tinyml_dsp.h'], names, ctx);

@@ -13,6 +13,7 @@ import { UnsupportedOpError } from '../../errors.js';
 import type { Tensor, TensorData } from '../../ir/types.js';
 import type { KernelVariant } from '../kernel-variants.js';
 import type { CEmission, EmitContext, EmitNames, OpContext } from '../op-def.js';
+import { convGeometry } from '../c-emit.js';
 import { floatActivationRange, opLabel } from '../layer-params.js';
 import type { DepthwiseConv2DGeometry } from '../depthwise-conv2d.js';
 import { clampF32 } from './conv2d.js';
@@ -87,25 +88,7 @@ export function hybridDepthwiseConv2dScratchBytes(p: HybridDepthwiseConv2DParams
 }
 
 export function emitHybridDepthwiseConv2d(p: HybridDepthwiseConv2DParams, names: EmitNames, ctx: EmitContext): CEmission {
-  const geometry = {
-    batches: p.batches,
-    input_height: p.inputHeight,
-    input_width: p.inputWidth,
-    input_depth: p.inputDepth,
-    filter_height: p.filterHeight,
-    filter_width: p.filterWidth,
-    output_height: p.outputHeight,
-    output_width: p.outputWidth,
-    output_depth: p.outputDepth,
-    depth_multiplier: p.depthMultiplier,
-    stride_height: p.strideHeight,
-    stride_width: p.strideWidth,
-    dilation_height: p.dilationHeight,
-    dilation_width: p.dilationWidth,
-    pad_height: p.padHeight,
-    pad_width: p.padWidth,
-  };
-  return emitHybridLayer('depthwise_conv2d', p, geometry, hybridDepthwiseConv2dScratchBytes(p), [], names, ctx);
+  return emitHybridLayer('depthwise_conv2d', p, convGeometry('depthwise', p), hybridDepthwiseConv2dScratchBytes(p), [], names, ctx);
 }
 
 export const hybridDepthwiseConv2dVariant: KernelVariant = {

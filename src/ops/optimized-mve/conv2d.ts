@@ -10,7 +10,7 @@ import type { TensorData } from '../../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
 import { cArray, foldBias, constantOperands,
   hasConstantOperands, scratchFor } from '../optimized/common.js';
-import { cStructInit } from '../c-emit.js';
+import { convGeometry, cStructInit } from '../c-emit.js';
 import { cRq4Array, mveTarget, rq4Records } from './common.js';
 
 /** Largest window (K bytes of scratch) the variant takes; bigger layers keep the other kernels. */
@@ -75,20 +75,7 @@ export function emitConvMve(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
     cArray('int8_t', `${pre}_w`, mveWeightLayout(weights, n, k)),
     cRq4Array(`${pre}_rq`, rq4Records(p.outputMultiplier, p.outputShift, p.perChannel, biasPrime)),
     cStructInit('tinyml_conv2d_mve_params', `${pre}_params`, {
-      batches: p.batches,
-      input_height: p.inputHeight,
-      input_width: p.inputWidth,
-      input_depth: p.inputDepth,
-      filter_height: p.filterHeight,
-      filter_width: p.filterWidth,
-      stride_height: p.strideHeight,
-      stride_width: p.strideWidth,
-      dilation_height: p.dilationHeight,
-      dilation_width: p.dilationWidth,
-      pad_height: p.padHeight,
-      pad_width: p.padWidth,
-      output_height: p.outputHeight,
-      output_width: p.outputWidth,
+      ...convGeometry('packed', p),
       output_depth: n,
       k,
       pad_value: -p.inputOffset,

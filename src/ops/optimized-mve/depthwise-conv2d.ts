@@ -11,7 +11,7 @@ import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js
 import type { TensorData } from '../../ir/types.js';
 import { cArray, foldBias, constantOperands,
   hasConstantOperands, scratchFor } from '../optimized/common.js';
-import { cStructInit } from '../c-emit.js';
+import { convGeometry, cStructInit } from '../c-emit.js';
 import { DW_MAX_SCRATCH, dwPaddedWidth } from '../optimized/depthwise-conv2d.js';
 import { cRq4Array, mveTarget, rq4Records } from './common.js';
 
@@ -68,20 +68,7 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
     cArray('int8_t', `${pre}_w`, dwMveWeightLayout(weights, taps, c)),
     cRq4Array(`${pre}_rq`, rq4Records(p.outputMultiplier, p.outputShift, p.perChannel, biasPrime)),
     cStructInit('tinyml_depthwise_conv2d_mve_params', `${pre}_params`, {
-      batches: p.batches,
-      input_height: p.inputHeight,
-      input_width: p.inputWidth,
-      depth: c,
-      filter_height: p.filterHeight,
-      filter_width: p.filterWidth,
-      stride_height: p.strideHeight,
-      stride_width: p.strideWidth,
-      dilation_height: p.dilationHeight,
-      dilation_width: p.dilationWidth,
-      pad_height: p.padHeight,
-      pad_width: p.padWidth,
-      output_height: p.outputHeight,
-      output_width: p.outputWidth,
+      ...convGeometry('packed', p),
       pad_value: -p.inputOffset,
       output_offset: p.outputOffset,
       activation_min: p.activationMin,

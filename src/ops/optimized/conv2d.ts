@@ -21,7 +21,7 @@ import {
   planRequant,
   scratchFor,
 } from './common.js';
-import { cStructInit } from '../c-emit.js';
+import { convGeometry, cStructInit } from '../c-emit.js';
 
 /** Largest im2col scratch the variant takes (bytes); bigger layers keep the portable kernel. */
 export const CONV_MAX_SCRATCH = 32768;
@@ -105,20 +105,7 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
     cArray('int32_t', `${pre}_bias`, plan.bias),
     cRqArray(`${pre}_rq`, plan.records),
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
-      batches: p.batches,
-      input_height: p.inputHeight,
-      input_width: p.inputWidth,
-      input_depth: p.inputDepth,
-      filter_height: p.filterHeight,
-      filter_width: p.filterWidth,
-      stride_height: p.strideHeight,
-      stride_width: p.strideWidth,
-      dilation_height: p.dilationHeight,
-      dilation_width: p.dilationWidth,
-      pad_height: p.padHeight,
-      pad_width: p.padWidth,
-      output_height: p.outputHeight,
-      output_width: p.outputWidth,
+      ...convGeometry('packed', p),
       output_depth: n,
       k4,
       pad_value: -p.inputOffset,

@@ -14,7 +14,7 @@ import { CONV_MAX_SCRATCH, convScratchBytes, emitConvDsp } from './conv2d.js';
 import type { TensorData } from '../../ir/types.js';
 import { accBounds, cArray, dspTarget, foldBias, constantOperands,
   hasConstantOperands, modeSuffix, planRequant, scratchFor } from './common.js';
-import { cStructInit } from '../c-emit.js';
+import { convGeometry, cStructInit } from '../c-emit.js';
 
 /** Largest row scratch the variant takes (bytes); bigger layers keep the portable kernel. */
 export const DW_MAX_SCRATCH = 16384;
@@ -125,20 +125,7 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
     cArray('int16_t', `${pre}_w`, w),
     cArray('int32_t', `${pre}_q`, dwRecords(plan.bias, plan.records, c)),
     cStructInit('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
-      batches: p.batches,
-      input_height: p.inputHeight,
-      input_width: p.inputWidth,
-      depth: c,
-      filter_height: p.filterHeight,
-      filter_width: p.filterWidth,
-      stride_height: p.strideHeight,
-      stride_width: p.strideWidth,
-      dilation_height: p.dilationHeight,
-      dilation_width: p.dilationWidth,
-      pad_height: p.padHeight,
-      pad_width: p.padWidth,
-      output_height: p.outputHeight,
-      output_width: p.outputWidth,
+      ...convGeometry('packed', p),
       padded_width: dwPaddedWidth(p),
       pad_value: -p.inputOffset,
       output_offset: p.outputOffset,
