@@ -32,7 +32,7 @@ import {
 } from './qparams.js';
 import { chooseRange, type CalibrationMethod, type TensorStats } from './ranges.js';
 import { evaluateQuantization, type QuantizationReport, type LayerReport } from './report.js';
-import { fixedOutputQParams, followsInputPrecision, notQuantizable, sameQParams, weightRule, type WeightRule } from './rules.js';
+import { fixedOutputQParams, followsInputPrecision, notQuantizable, sameQParams, symmetricInputs, weightRule, type WeightRule } from './rules.js';
 
 export interface QuantizeOptions {
   /** Per-channel weights (default true); false quantizes each weight tensor with one scale. */
@@ -75,6 +75,8 @@ interface Group {
   range: Range;
   fixed?: QParams;
   qparams?: QParams;
+  /** Some op needs this value with zero point 0 (QuantRule.symmetricInputs). */
+  symmetric?: boolean;
 }
 
 /** Quantizes `floatGraph` with `samples` (one float32 array per graph input each). */
@@ -301,6 +303,7 @@ function planActivations(
     gb.parent = ga.parent;
     ga.range = { min: Math.min(ga.range.min, gb.range.min), max: Math.max(ga.range.max, gb.range.max) };
     ga.fixed ??= gb.fixed;
+    ga.symmetric ||= gb.symmetric;
     return true;
   };
 
@@ -325,6 +328,10 @@ function planActivations(
     for (const o of op.outputs) {
       sourceKey.set(o, keyString(o, p));
       ensure(keyString(o, p));
+    }
+    for (const s of symmetricInputs(op.type)) {
+      const k = slots.get(s);
+      if (k) find(k).symmetric = true;
     }
     const same = sameQParams(op.type);
     if (same) {
@@ -359,7 +366,7 @@ function planActivations(
     const grp = find(k);
     if (!grp.qparams) {
       if (grp.fixed) grp.qparams = { scale: Math.fround(grp.fixed.scale), zeroPoint: grp.fixed.zeroPoint };
-      else if (grp.dtype === 'int16' || opts.symmetric) grp.qparams = symmetricQParams(grp.range, grp.dtype);
+      else if (grp.dtype === 'int16' || opts.symmetric || grp.symmetric) grp.qparams = symmetricQParams(grp.range, grp.dtype);
       else grp.qparams = asymmetricQParams(grp.range, grp.dtype);
     }
     return grp.qparams;
