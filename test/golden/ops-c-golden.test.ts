@@ -26,6 +26,7 @@ const EXPECTED_OPS: Record<string, string[]> = {
   ops_c_unpack: ['UNPACK'],
   ops_c_squared_difference: ['SQUARED_DIFFERENCE'],
   ops_c_squared_difference_broadcast: ['SQUARED_DIFFERENCE'],
+  ops_c_int16: ['SPLIT', 'SQUARED_DIFFERENCE', 'SPLIT_V', 'UNPACK'],
   ops_c_exp_float: ['MUL', 'EXP'],
   ops_c_log_softmax: ['LOG_SOFTMAX'],
   ops_c_log_softmax_float: ['MUL', 'LOG_SOFTMAX'],
