@@ -10,7 +10,8 @@
  * requantized to the output by 2 * input_scale / (2^20 * output_scale). As in TFLite Micro, the
  * running sum starts from the scaled re-centred zero point, -input_zero_point, not from 0: every
  * output carries that offset (an exclusive sum's first output is -input_zero_point in input
- * units). The int32 sum wraps as TFLite Micro's does when a long row overflows it.
+ * units), so `tinyml quantize` gives CUMSUM's input zero point 0, where the sum is exact. The
+ * int32 sum wraps as TFLite Micro's does when a long row overflows it.
  */
 import { GraphError, UnsupportedOpError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
@@ -168,6 +169,8 @@ export const cumsum: OpDef<'CUMSUM', CumsumParams> = {
     // op_version.cc has no rule for CUMSUM: version 1 for every type (what the converter writes).
     version: versionByInput(1, 1),
   },
+  // TFLite Micro's int8 sum starts from -input_zero_point: exact only with zero point 0.
+  quant: { symmetricInputs: [0] },
   inferShapes: (ctx) => [[...operands(ctx).x.shape]],
   macs: () => 0,
   prepare: (ctx) => normalizeParams(prepareCumsum(ctx)),

@@ -101,6 +101,11 @@ export interface QuantRule {
   fixedOutput?: { int8: FixedQParams; int16: FixedQParams };
   /** Refused in a float graph (what it means is already quantized). */
   notQuantizable?: boolean;
+  /**
+   * Input slots quantized with zero point 0: where TFLite Micro's kernel is exact only then
+   * (CUMSUM's int8 running sum starts from -input_zero_point).
+   */
+  symmetricInputs?: readonly number[];
 }
 
 /** Erases the params type for storage in the registry. */

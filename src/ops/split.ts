@@ -201,7 +201,10 @@ function emitSplit(type: SplitOp, p: SplitParams, names: EmitNames, ctx: EmitCon
   };
 }
 
-/** op_version.cc: by the data input's type (int8 2; SPLIT: int32 3, int16 4; SPLIT_V: int16 3; UNPACK: int16 4). */
+/**
+ * op_version.cc, by the data input's type: int8 2; SPLIT also int32 3 and int16 4, UNPACK int16 4;
+ * anything else 1 (the TFLite converter itself writes 2 for int16 SPLIT and SPLIT_V, 1 for UNPACK).
+ */
 function versionOf(dataInput: number, int16: number, int32 = 1): (graph: Graph, op: Op) => number {
   return (graph, op) => {
     const d = dtypeOf(graph, op.inputs[dataInput]);
@@ -241,7 +244,7 @@ export const splitV: OpDef<'SPLIT_V', SplitParams> = {
       read: (v, c) => ({ numSplits: c.positive(v.num('num_splits'), 'num_splits') }),
       write: (a, c) => ({ num_splits: c.int('numSplits', a.numSplits) }),
     },
-    version: versionOf(0, 3),
+    version: versionOf(0, 1),
   },
   quant: { sameQParams: 'first', followsInputPrecision: true },
   inferShapes: (ctx) => outputShapes(resolve(ctx)),

@@ -8,7 +8,7 @@ import type { Graph, Op, Tensor } from '../ir/types.js';
 import { asymmetricQParams, symmetricQParams, type QParams, type Range } from './qparams.js';
 import type { Prec } from './precision.js';
 import { chooseRange, type CalibrationMethod, type TensorStats } from './ranges.js';
-import { fixedOutputQParams, sameQParams, weightRule } from './rules.js';
+import { fixedOutputQParams, sameQParams, symmetricInputs, weightRule } from './rules.js';
 
 export interface Group {
   parent: string;
@@ -16,6 +16,8 @@ export interface Group {
   range: Range;
   fixed?: QParams;
   qparams?: QParams;
+  /** Some op needs this value with zero point 0 (QuantRule.symmetricInputs). */
+  symmetric?: boolean;
 }
 
 export interface ActivationKey {
@@ -111,6 +113,7 @@ export function planActivations(
     gb.parent = ga.parent;
     ga.range = { min: Math.min(ga.range.min, gb.range.min), max: Math.max(ga.range.max, gb.range.max) };
     ga.fixed ??= gb.fixed;
+    ga.symmetric ||= gb.symmetric;
     return true;
   };
 
@@ -135,6 +138,10 @@ export function planActivations(
     for (const o of op.outputs) {
       sourceKey.set(o, keyString(o, p));
       ensure(keyString(o, p));
+    }
+    for (const s of symmetricInputs(op.type)) {
+      const k = slots.get(s);
+      if (k) find(k).symmetric = true;
     }
     const same = sameQParams(op.type);
     if (same) {
@@ -169,7 +176,7 @@ export function planActivations(
     const grp = find(k);
     if (!grp.qparams) {
       if (grp.fixed) grp.qparams = { scale: Math.fround(grp.fixed.scale), zeroPoint: grp.fixed.zeroPoint };
-      else if (grp.dtype === 'int16' || opts.symmetric) grp.qparams = symmetricQParams(grp.range, grp.dtype);
+      else if (grp.dtype === 'int16' || opts.symmetric || grp.symmetric) grp.qparams = symmetricQParams(grp.range, grp.dtype);
       else grp.qparams = asymmetricQParams(grp.range, grp.dtype);
     }
     return grp.qparams;

@@ -35,6 +35,11 @@ export function fixedOutputQParams(type: OpType, dtype: ActivationDType): QParam
   return rule(type)?.fixedOutput?.[dtype];
 }
 
+/** Input slots the op needs quantized with zero point 0. */
+export function symmetricInputs(type: OpType): readonly number[] {
+  return rule(type)?.symmetricInputs ?? [];
+}
+
 /** Float ops in a float graph the quantizer refuses outright (what they mean is already quantized). */
 export function notQuantizable(type: OpType): boolean {
   return rule(type)?.notQuantizable === true;

@@ -2,7 +2,8 @@
  * The single-op fixtures of issue #13's third op list (test/fixtures/ops-c/, made by
  * make_fixtures.py with the TFLite converter, goldens from TensorFlow Lite Micro's reference
  * kernels; the converter keeps CUMSUM float inside int8 models, so the two ops_c_cumsum_int8*
- * models are its float model quantized by `tinyml quantize`): the reference interpreter and the generated C compiled for the host reproduce every
+ * models are its float model quantized by `tinyml quantize`, the second with its input moved to
+ * zero point 25 to pin TFLite Micro's running sum that starts at -zero point): the reference interpreter and the generated C compiled for the host reproduce every
  * golden byte. The float32 fixtures too: their ops compute TFLite Micro's formula step by step
  * in single precision and in its order, and the host C calls the same glibc expf/logf as TFLM's
  * host build (libm functions are the only place a value could round differently: one ulp at
@@ -25,6 +26,7 @@ const EXPECTED_OPS: Record<string, string[]> = {
   ops_c_unpack: ['UNPACK'],
   ops_c_squared_difference: ['SQUARED_DIFFERENCE'],
   ops_c_squared_difference_broadcast: ['SQUARED_DIFFERENCE'],
+  ops_c_int16: ['SPLIT', 'SQUARED_DIFFERENCE', 'SPLIT_V', 'UNPACK'],
   ops_c_exp_float: ['MUL', 'EXP'],
   ops_c_log_softmax: ['LOG_SOFTMAX'],
   ops_c_log_softmax_float: ['MUL', 'LOG_SOFTMAX'],

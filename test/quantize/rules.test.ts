@@ -323,3 +323,25 @@ describe('quantizeGraph on the ops of issue #13 part C', () => {
     expect(qp('logp')).toEqual([16 / 256, 127]);
   });
 });
+
+describe('quantizeGraph on CUMSUM', () => {
+  it("quantizes CUMSUM's input with zero point 0, where TFLite Micro's int8 running sum (which starts at -zero point) is exact", () => {
+    const b = new GraphBuilder('cumsum');
+    const x = b.input([2, 6], 'x');
+    const axis = b.constant([], Int32Array.from([1]), 'axis');
+    const y = b.op('CUMSUM', [x, axis], [2, 6], { exclusive: false, reverse: false }, 'y');
+    const g = b.build([y]);
+    // Inputs in [-1, 3]: an asymmetric input would get a zero point near -64.
+    const samples = samplesFor(g, 30, 9, -1, 3);
+    const { graph: q } = quantizeGraph(g, samples, { evaluate: false });
+    expect(byName(q, 'x').quant!.zeroPoint[0]).toBe(0);
+    expect(byName(q, 'y').quant!.zeroPoint[0]).not.toBe(0);
+    // The int8 model then tracks the float running sums to within a few output steps.
+    const input = samples[0][0];
+    const [want] = runGraph(prepareGraph(g), [input]) as Float32Array[];
+    const [got] = runGraph(prepareGraph(q), [quantizeInput(q.tensors[q.inputs[0]], input)]);
+    const deq = dequantizeOutput(q.tensors[q.outputs[0]], got);
+    const step = byName(q, 'y').quant!.scale[0];
+    want.forEach((v, i) => expect(Math.abs(deq[i] - v), `element ${i}`).toBeLessThanOrEqual(2 * step));
+  });
+});
