@@ -477,6 +477,9 @@ describe('builtin options → attrs', () => {
     ['PRELU', { deprecated: 54 }, undefined, undefined, {}, [0, 0]],
     ['DIV', { deprecated: 42 }, 29, (b) => table(b, 1, (b) => b.addFieldInt8(0, 3, null)), { activation: 'RELU6' }, [0, 0]],
     ['L2_NORMALIZATION', { deprecated: 11 }, 12, (b) => table(b, 1, (b) => b.addFieldInt8(0, 1, null)), { activation: 'RELU' }],
+    // Fields 0 and 1 (new_height, new_width) are deprecated: the size comes from input 1.
+    ['RESIZE_BILINEAR', { deprecated: 23 }, 15, (b) => table(b, 4, (b) => b.addFieldInt8(2, 1, null)), { alignCorners: true, halfPixelCenters: false }, [0, 2]],
+    ['BATCH_MATMUL', { deprecated: 126 }, 101, (b) => table(b, 3, (b) => b.addFieldInt8(1, 1, null)), { adjX: false, adjY: true, asymmetricQuantizeInputs: false }, [0, 0]],
   ];
 
   it.each(cases)('%s', (label, code, optionsType, options, expected, inputs) => {
