@@ -1,5 +1,5 @@
 /*
- * batch_matmul.h - TFLite BATCH_MATMUL, int8: one matrix product per batch, batch dimensions
+ * batch_matmul.h - TFLite BATCH_MATMUL, int8 and float32: one matrix product per batch, batch dimensions
  * broadcast, either operand read transposed (adj_x / adj_y), per-tensor requantization.
  *
  * TFLite Micro copies transposed operands into buffers first; this kernel reads both operands
@@ -22,7 +22,7 @@ typedef struct {
   int32_t x_depth_stride;
   int32_t y_depth_stride;        /* y[k][n] = y[k * y_depth_stride + n * y_col_stride] */
   int32_t y_col_stride;
-  int32_t x_offset;              /* negated zero points of x and y */
+  int32_t x_offset;              /* int8 only, from here on: negated zero points of x and y */
   int32_t y_offset;
   int32_t output_offset;
   int32_t multiplier;
@@ -32,5 +32,6 @@ typedef struct {
 } tinyml_batch_matmul_params;
 
 void tinyml_batch_matmul_s8(const tinyml_batch_matmul_params *params, const int8_t *x, const int8_t *y, int8_t *output);
+void tinyml_batch_matmul_f32(const tinyml_batch_matmul_params *params, const float *x, const float *y, float *output);
 
 #endif /* TINYML_BATCH_MATMUL_H */

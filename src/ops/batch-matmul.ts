@@ -1,10 +1,11 @@
 /**
- * BATCH_MATMUL of int8 tensors, as TFLite Micro's batch_matmul.cc: for every batch (the leading
+ * BATCH_MATMUL of int8 and float32 tensors, as TFLite Micro's batch_matmul.cc: for every batch (the leading
  * dimensions, up to three, broadcast numpy-style where one side has 1),
  * out[m][n] = requantize(sum_k (x[m][k] - x_zero_point) * (y[k][n] - y_zero_point)), x read
  * transposed with adj_x and y with adj_y. The requantization is per tensor:
  * MultiplyByQuantizedMultiplier by x_scale * y_scale / out_scale (from doubles), plus the output
- * zero point, clamped to int8. Either operand may be an activation or a constant.
+ * zero point, clamped to int8. Either operand may be an activation or a constant. float32: the
+ * same loops with a float32 sum, k ascending, as TFLite's float reference.
  *
  * TFLite Micro transposes operands into scratch buffers and may merge batch dimensions before
  * its loops; both only change the memory order it reads in, so here the kernels read the
@@ -15,7 +16,7 @@ import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../fixedpoint
 import type { Tensor } from '../ir/types.js';
 import { describeOp } from '../ir/types.js';
 import { cInt32Array } from './c-emit.js';
-import { cStructDecl } from './elementwise-util.js';
+import { cStructDecl, f32 } from './elementwise-util.js';
 import type { OpContext, OpDef } from './op-def.js';
 
 export interface BatchMatmulAttrs {
@@ -35,7 +36,7 @@ declare module '../ir/attrs.js' {
 const BATCH_DIMS = 3;
 
 export interface BatchMatmulParams {
-  kind: 'int8';
+  kind: 'int8' | 'float32';
   /** Output batch extents, outermost first (padded with 1s to three). */
   batch: number[];
   /** Element strides of x and y per batch dimension; 0 where that side is broadcast. */
@@ -50,7 +51,7 @@ export interface BatchMatmulParams {
   /** y[k][n] is at k * yDepthStride + n * yColStride within a batch (adj_y swaps them). */
   yDepthStride: number;
   yColStride: number;
-  /** Negated zero points of x and y; the output zero point. */
+  /** Negated zero points of x and y; the output zero point (all 0 for float32, as the requantization fields). */
   xOffset: number;
   yOffset: number;
   outputOffset: number;
@@ -156,19 +157,24 @@ export const batchMatmul: OpDef<'BATCH_MATMUL', BatchMatmulParams> = {
     if (out.shape.length !== g.outShape.length || out.shape.some((d, i) => d !== g.outShape[i])) {
       throw new GraphError(`${where}: output is [${out.shape.join(', ')}] but BATCH_MATMUL gives [${g.outShape.join(', ')}]`);
     }
-    if (g.x.dtype !== 'int8' || g.y.dtype !== 'int8' || out.dtype !== 'int8') {
-      throw new UnsupportedOpError(`${where}: BATCH_MATMUL with x ${g.x.dtype}, y ${g.y.dtype} and output ${out.dtype} is not supported (tinyml runs int8 BATCH_MATMUL; quantize the model to int8)`);
+    const kind = g.x.dtype;
+    if ((kind !== 'int8' && kind !== 'float32') || g.y.dtype !== kind || out.dtype !== kind) {
+      throw new UnsupportedOpError(`${where}: BATCH_MATMUL with x ${g.x.dtype}, y ${g.y.dtype} and output ${out.dtype} is not supported (tinyml runs int8 and float32 BATCH_MATMUL, the same type on all three)`);
     }
-    const qx = perTensor(where, g.x);
-    const qy = perTensor(where, g.y);
-    const qo = perTensor(where, out);
-    // TFLite's GetQuantizedConvolutionMultipler: the product of the input scales, in doubles.
-    const { multiplier, shift } = quantizeMultiplier((qx.scale * qy.scale) / qo.scale);
+    let quant = { xOffset: 0, yOffset: 0, outputOffset: 0, multiplier: 0, shift: 0 };
+    if (kind === 'int8') {
+      const qx = perTensor(where, g.x);
+      const qy = perTensor(where, g.y);
+      const qo = perTensor(where, out);
+      // TFLite's GetQuantizedConvolutionMultipler: the product of the input scales, in doubles.
+      const { multiplier, shift } = quantizeMultiplier((qx.scale * qy.scale) / qo.scale);
+      quant = { xOffset: -qx.zeroPoint, yOffset: -qy.zeroPoint, outputOffset: qo.zeroPoint, multiplier, shift };
+    }
     const { adjX, adjY } = ctx.op.attrs;
     const xMatrix = g.rows * g.depth;
     const yMatrix = g.depth * g.cols;
     return {
-      kind: 'int8',
+      kind,
       batch: g.batch,
       xBatchStride: batchStrides(g.xBatch, xMatrix),
       yBatchStride: batchStrides(g.yBatch, yMatrix),
@@ -181,19 +187,16 @@ export const batchMatmul: OpDef<'BATCH_MATMUL', BatchMatmulParams> = {
       // y is stored [depth, cols], or [cols, depth] with adj_y.
       yDepthStride: adjY ? 1 : g.cols,
       yColStride: adjY ? g.depth : 1,
-      xOffset: -qx.zeroPoint,
-      yOffset: -qy.zeroPoint,
-      outputOffset: qo.zeroPoint,
-      multiplier,
-      shift,
+      ...quant,
       activationMin: -128,
       activationMax: 127,
     };
   },
   evaluate(p, inputs, outputs) {
-    const x = inputs[0] as Int8Array;
-    const y = inputs[1] as Int8Array;
-    const o = outputs[0] as Int8Array;
+    const x = inputs[0] as Int8Array | Float32Array;
+    const y = inputs[1] as Int8Array | Float32Array;
+    const o = outputs[0] as Int8Array | Float32Array;
+    const float = p.kind === 'float32';
     let i = 0;
     for (let b0 = 0; b0 < p.batch[0]; b0++) {
       for (let b1 = 0; b1 < p.batch[1]; b1++) {
@@ -203,6 +206,11 @@ export const batchMatmul: OpDef<'BATCH_MATMUL', BatchMatmulParams> = {
           for (let m = 0; m < p.rows; m++) {
             for (let n = 0; n < p.cols; n++) {
               let acc = 0;
+              if (float) {
+                for (let k = 0; k < p.depth; k++) acc = f32(acc + f32(x[xb + m * p.xRowStride + k * p.xDepthStride] * y[yb + k * p.yDepthStride + n * p.yColStride]));
+                o[i++] = acc;
+                continue;
+              }
               for (let k = 0; k < p.depth; k++) {
                 acc += (x[xb + m * p.xRowStride + k * p.xDepthStride] + p.xOffset) * (y[yb + k * p.yDepthStride + n * p.yColStride] + p.yOffset);
               }
@@ -243,7 +251,7 @@ export const batchMatmul: OpDef<'BATCH_MATMUL', BatchMatmulParams> = {
           `.activation_max = ${p.activationMax}`,
         ]),
       ].join('\n'),
-      call: `  tinyml_batch_matmul_s8(&${px}_params, ${names.inputs[0]}, ${names.inputs[1]}, ${names.outputs[0]});`,
+      call: `  tinyml_batch_matmul_${p.kind === 'int8' ? 's8' : 'f32'}(&${px}_params, ${names.inputs[0]}, ${names.inputs[1]}, ${names.outputs[0]});`,
     };
   },
 };

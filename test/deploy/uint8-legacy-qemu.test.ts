@@ -2,8 +2,9 @@
  * The legacy uint8 TFLite fixture (test/fixtures/uint8/) deployed to qemu-m4: built with the real
  * arm-none-eabi-gcc (-Wall -Wextra -Werror), run under the real qemu-system-arm, uint8 bytes in
  * and out over the serial link, and every output byte equal to TensorFlow Lite's uint8 reference
- * kernels. Its convolutions have weights zero points, so they run on the portable kernels (the
- * DSP variants take symmetric weights only): that path is what this pins on the target.
+ * kernels. Its convolutions have weights zero points, which the M4's DSP conv and depthwise
+ * kernels take as int16 weights minus the zero point (the fully connected layer, whose DSP
+ * kernel takes symmetric weights only, runs on the portable kernel): this pins both on the target.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

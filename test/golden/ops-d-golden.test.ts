@@ -24,6 +24,7 @@ const EXPECTED_OPS: Record<string, string[]> = {
   ops_d_batch_matmul: ['BATCH_MATMUL'],
   ops_d_batch_matmul_adj_x: ['BATCH_MATMUL'],
   ops_d_batch_matmul_const: ['BATCH_MATMUL'],
+  ops_d_batch_matmul_f32: ['BATCH_MATMUL'],
   ops_d_f32_div_rsqrt: ['MUL', 'ADD', 'RSQRT', 'MUL', 'ADD', 'DIV'],
   ops_d_f32_l2norm_prelu: ['L2_NORMALIZATION', 'PRELU'],
 };

@@ -79,9 +79,12 @@ describe('BATCH_MATMUL errors', () => {
     expect(() => batchMatmul.prepare(ctxOf({ x: [2, 3], y: [3, 2], out: [2, 3] }))).toThrow(GraphError);
   });
 
-  it('refuses float and per-channel operands', () => {
-    const f = singleOpContext('BATCH_MATMUL', { adjX: false, adjY: false, asymmetricQuantizeInputs: false }, [{ shape: [2, 3], dtype: 'float32' }, { shape: [3, 2], dtype: 'float32' }], [{ shape: [2, 2], dtype: 'float32' }]);
-    expect(() => batchMatmul.prepare(f)).toThrow(UnsupportedOpError);
+  it('refuses int16, mixed types and per-channel operands', () => {
+    const attrs = { adjX: false, adjY: false, asymmetricQuantizeInputs: false };
+    const s16 = singleOpContext('BATCH_MATMUL', attrs, [{ shape: [2, 3], dtype: 'int16' }, { shape: [3, 2], dtype: 'int16' }], [{ shape: [2, 2], dtype: 'int16' }]);
+    expect(() => batchMatmul.prepare(s16)).toThrow(UnsupportedOpError);
+    const hybrid = singleOpContext('BATCH_MATMUL', attrs, [{ shape: [2, 3], dtype: 'float32' }, { shape: [3, 2], dtype: 'int8', quant: { scale: 0.5, zeroPoint: 0 } }], [{ shape: [2, 2], dtype: 'float32' }]);
+    expect(() => batchMatmul.prepare(hybrid)).toThrow(/x float32, y int8/);
     const pc = singleOpContext(
       'BATCH_MATMUL',
       { adjX: false, adjY: false, asymmetricQuantizeInputs: false },
@@ -134,5 +137,34 @@ describe('BATCH_MATMUL C kernel', () => {
     const got = runOpCasesInC(batchMatmul, cases);
     const want = runOpCasesInTs(batchMatmul, cases);
     got.forEach((o, i) => expect(Array.from(o[0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
+  });
+});
+
+describe('BATCH_MATMUL float32', () => {
+  it('multiplies in float32, and the C kernel matches bit for bit on random cases (same summation order)', () => {
+    const attrs = { adjX: false, adjY: true, asymmetricQuantizeInputs: false };
+    const ctx = singleOpContext('BATCH_MATMUL', attrs, [{ shape: [1, 2, 2], dtype: 'float32' }, { shape: [2, 1, 2], dtype: 'float32' }], [{ shape: [2, 2, 1], dtype: 'float32' }]);
+    const out = new Float32Array(4);
+    batchMatmul.evaluate(batchMatmul.prepare(ctx), [Float32Array.from([1, 2, 3, 4]), Float32Array.from([0.5, 1, -1, 2])], [out]);
+    // x [[1,2],[3,4]] times y[b] transposed: y0 = [0.5, 1] -> [2.5, 5.5]; y1 = [-1, 2] -> [3, 5].
+    expect(Array.from(out)).toEqual([2.5, 5.5, 3, 5]);
+
+    const rand = rng(2626);
+    const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+    const cases: CKernelCase[] = [];
+    for (let t = 0; t < 20; t++) {
+      const [m, k, n] = [int(1, 6), int(1, 9), int(1, 6)];
+      const adjX = rand() < 0.5;
+      const adjY = rand() < 0.5;
+      const b = int(1, 3);
+      const x = [b, ...(adjX ? [k, m] : [m, k])];
+      const y = [rand() < 0.5 ? 1 : b, ...(adjY ? [n, k] : [k, n])];
+      const c = singleOpContext('BATCH_MATMUL', { adjX, adjY, asymmetricQuantizeInputs: false }, [{ shape: x, dtype: 'float32' }, { shape: y, dtype: 'float32' }], [{ shape: [b, m, n], dtype: 'float32' }]);
+      const f = (len: number) => Float32Array.from({ length: len }, () => rand() * 4 - 2);
+      cases.push({ ctx: c, params: batchMatmul.prepare(c), inputs: [f(elementCount(x)), f(elementCount(y))] });
+    }
+    const got = runOpCasesInC(batchMatmul, cases);
+    const want = runOpCasesInTs(batchMatmul, cases);
+    got.forEach((o, i) => expect(Array.from(new Uint32Array((o[0] as Float32Array).buffer)), `case ${i}`).toEqual(Array.from(new Uint32Array((want[i][0] as Float32Array).buffer))));
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Weights with a per-tensor zero point (legacy uint8 models, whose uint8 weights become int8 with
  * zero point z - 128): CONV_2D and DEPTHWISE_CONV_2D subtract it as TFLite's uint8 kernels do,
- * in the reference, the host path and the portable C kernels; the DSP and MVE variants decline
- * such layers; per-channel or 16x8 weights zero points, and TRANSPOSE_CONV's, are refused.
+ * in the reference, the host path and the portable C kernels (the DSP conv stores such weights
+ * minus their zero point as int16: test/optimized/conv2d.test.ts; the other variants decline
+ * them); per-channel or 16x8 weights zero points, and TRANSPOSE_CONV's, are refused.
  */
 import { describe, expect, it } from 'vitest';
 import { GraphError, UnsupportedOpError } from '../../src/errors.js';
@@ -65,14 +66,16 @@ describe('weights zero point in CONV_2D and DEPTHWISE_CONV_2D', () => {
     expect(() => transposeConv.prepare(tc)).toThrow(/TRANSPOSE_CONV weights .* non-zero zero point/);
   });
 
-  it('keeps the DSP and MVE variants for symmetric weights only', () => {
+  it('keeps the MVE conv and the size-optimized DSP conv for symmetric weights only', () => {
     const withZp = conv2d.prepare(convCtx(8));
     const without = conv2d.prepare(convCtx(0));
     const m4 = { core: 'cortex-m4', dsp: true, mve: false };
     const m55 = { core: 'cortex-m55', dsp: true, mve: true };
-    expect(findKernelVariant('CONV_2D', without, m4)).toBeDefined();
-    expect(findKernelVariant('CONV_2D', withZp, m4)).toBeUndefined();
-    expect(findKernelVariant('CONV_2D', withZp, m55)).toBeUndefined();
+    expect(findKernelVariant('CONV_2D', without, m55)?.name).toBe('conv2d_s8_mve');
+    expect(findKernelVariant('CONV_2D', withZp, m55)?.name).toBe('conv2d_s8_dsp');
+    expect(findKernelVariant('CONV_2D', withZp, m4)?.name).toBe('conv2d_s8_dsp');
+    expect(findKernelVariant('CONV_2D', without, m4, 'size')?.name).toBe('conv2d_s8_dsp');
+    expect(findKernelVariant('CONV_2D', withZp, m4, 'size')).toBeUndefined();
   });
 });
 

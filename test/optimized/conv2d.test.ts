@@ -41,6 +41,8 @@ describe('conv2d_s8_dsp vs CONV_2D evaluate', () => {
   for (let i = 0; i < 10; i++) cases.push(randomConvCase(4000 + i, 'big-scale'));
   for (let i = 0; i < 10; i++) cases.push(randomConvCase(5000 + i, 'tiny-scale'));
   for (let i = 0; i < 12; i++) cases.push(randomConvCase(6000 + i, 'dead'));
+  // Legacy uint8 models: weights with a zero point, stored minus it as int16.
+  for (let i = 0; i < 16; i++) cases.push(randomConvCase(7000 + i, 'weights-zp'));
   // The same cases again with the FOLDED mode off: FAST's own path (offset added after the shift).
   const unfolded: VariantCase[] = cases.slice(0, 40);
   afterAll(() => {
@@ -54,14 +56,17 @@ describe('conv2d_s8_dsp vs CONV_2D evaluate', () => {
     planOptions.fold = true;
   });
 
-  it('uses int16 weights for layers with many output pixels, int8 otherwise', async () => {
+  it('uses int16 weights for layers with many output pixels or weights with a zero point, int8 otherwise', async () => {
     const w16 = cases.filter((c) => emitted(c).call.includes('tinyml_conv2d_s8_dsp_w16('));
     expect(w16.length).toBeGreaterThanOrEqual(5);
     expect(w16.length).toBeLessThan(cases.length - 20);
     w16.forEach((c) => {
       const p = c.params as Conv2DQuantParams;
-      expect(p.batches * p.outputHeight * p.outputWidth).toBeGreaterThanOrEqual(CONV_W16_MIN_PIXELS);
+      if (p.weightsOffset === 0) expect(p.batches * p.outputHeight * p.outputWidth).toBeGreaterThanOrEqual(CONV_W16_MIN_PIXELS);
     });
+    const zp = cases.filter((c) => (c.params as Conv2DQuantParams).weightsOffset !== 0);
+    expect(zp.length).toBeGreaterThan(10);
+    zp.forEach((c) => expect(w16).toContain(c));
   });
 
   it('requantizes channels with a constant output as constants, keeping the FAST path', async () => {

@@ -42,6 +42,9 @@ describe('depthwise_conv2d_s8_dsp vs DEPTHWISE_CONV_2D evaluate', () => {
   for (let i = 0; i < 12; i++) cases.push(randomDwCase(6000 + i, 'dead'));
   // Input depth 1 with a multiplier (micro_speech's first layer): a plain convolution.
   for (let i = 0; i < 12; i++) cases.push(randomDwCase(7000 + i, 'depth1', 1 + (i % 8)));
+  // Legacy uint8 models: weights with a zero point, stored minus it as int16 (both paths).
+  for (let i = 0; i < 16; i++) cases.push(randomDwCase(8000 + i, 'weights-zp'));
+  for (let i = 0; i < 6; i++) cases.push(randomDwCase(9000 + i, 'depth1-zp', 1 + (i % 4)));
   const unfolded = [...cases.slice(0, 20), ...cases.slice(60, 90)];
   afterAll(() => {
     planOptions.fold = true;
@@ -59,6 +62,11 @@ describe('depthwise_conv2d_s8_dsp vs DEPTHWISE_CONV_2D evaluate', () => {
     expect(depthwiseConv2dDspVariant.accepts(cases[0].params, { core: 'host', dsp: false, mve: false })).toBe(false);
     expect(depthwiseConv2dDspVariant.accepts(randomDwCase(7, 'fast', 2).params, HOST_DSP_TARGET)).toBe(false);
     expect(depthwiseConv2dDspVariant.accepts(randomDwCase(7, 'depth1', 8).params, HOST_DSP_TARGET)).toBe(true);
+    // Weights with a zero point: int16 weights, so the conv path (input depth 1) not when optimizing for size.
+    const zpChannels = cases.find((c) => (c.params as DepthwiseConv2DQuantParams).weightsOffset !== 0 && (c.params as DepthwiseConv2DQuantParams).inputDepth > 1)!;
+    expect(depthwiseConv2dDspVariant.accepts(zpChannels.params, HOST_DSP_TARGET, 'size')).toBe(true);
+    expect(depthwiseConv2dDspVariant.accepts(randomDwCase(9000, 'depth1-zp', 2).params, HOST_DSP_TARGET)).toBe(true);
+    expect(depthwiseConv2dDspVariant.accepts(randomDwCase(9000, 'depth1-zp', 2).params, HOST_DSP_TARGET, 'size')).toBe(false);
   });
 
   it('bit-exact on random cases (host, portable DSP fallbacks)', async () => {

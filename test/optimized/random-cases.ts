@@ -24,7 +24,8 @@ function int(r: () => number, lo: number, hi: number): number {
 }
 
 /** A random int8 conv case. `kind` steers towards a requantization mode. */
-export function randomConvCase(seed: number, kind: 'fast' | 'big-bias' | 'big-scale' | 'tiny-scale' | 'pointwise' | 'dead' = 'fast'): VariantCase {
+/** 'weights-zp': per-tensor weights with a zero point, as a legacy uint8 model's become in int8. */
+export function randomConvCase(seed: number, kind: 'fast' | 'big-bias' | 'big-scale' | 'tiny-scale' | 'pointwise' | 'dead' | 'weights-zp' = 'fast'): VariantCase {
   const r = rng(seed);
   const pointwise = kind === 'pointwise' || r() < 0.2;
   const fh = pointwise ? 1 : int(r, 1, 5);
@@ -37,7 +38,7 @@ export function randomConvCase(seed: number, kind: 'fast' | 'big-bias' | 'big-sc
   const inC = r() < 0.5 ? 4 * int(r, 1, 6) : int(r, 1, 13);
   const outC = int(r, 1, 19);
   const batches = r() < 0.15 ? 2 : 1;
-  const perChannel = kind === 'dead' || r() < 0.7;
+  const perChannel = kind === 'dead' || (kind !== 'weights-zp' && r() < 0.7);
   const a: Conv2DAttrs = {
     padding,
     strideH: stride,
@@ -56,7 +57,7 @@ export function randomConvCase(seed: number, kind: 'fast' | 'big-bias' | 'big-sc
   const wSpec = {
     shape: [outC, fh, fw, inC],
     dtype: 'int8' as const,
-    quant: { scale: scales, zeroPoint: scales.map(() => 0), quantizedDimension: 0 },
+    quant: { scale: scales, zeroPoint: kind === 'weights-zp' ? [int(r, -128, 127)] : scales.map(() => 0), quantizedDimension: 0 },
     data: weights,
   };
   const bSpec = bias ? { shape: [outC], dtype: 'int32' as const, data: bias } : undefined;
@@ -78,7 +79,8 @@ export function killChannels(r: () => number, scales: number[], bias: Int32Array
   }
 }
 
-export type DwKind = 'fast' | 'k3' | 'big-bias' | 'big-scale' | 'tiny-scale' | 'dead' | 'depth1';
+/** 'weights-zp' / 'depth1-zp': per-tensor weights with a zero point (legacy uint8 models). */
+export type DwKind = 'fast' | 'k3' | 'big-bias' | 'big-scale' | 'tiny-scale' | 'dead' | 'depth1' | 'weights-zp' | 'depth1-zp';
 
 export function randomDwCase(seed: number, kind: DwKind = 'fast', depthMultiplier = 1): VariantCase {
   const r = rng(seed);
@@ -90,10 +92,11 @@ export function randomDwCase(seed: number, kind: DwKind = 'fast', depthMultiplie
   const padding = pick(r, ['SAME', 'VALID'] as const);
   const inH = int(r, (fh - 1) * dil + 1, 12);
   const inW = int(r, (fw - 1) * dil + 1, 12);
-  const inC = kind === 'depth1' ? 1 : r() < 0.5 ? 4 * int(r, 1, 5) : int(r, 1, 13);
+  const inC = kind === 'depth1' || kind === 'depth1-zp' ? 1 : r() < 0.5 ? 4 * int(r, 1, 5) : int(r, 1, 13);
   const outC = inC * depthMultiplier;
   const batches = r() < 0.15 ? 2 : 1;
-  const perChannel = kind === 'dead' || r() < 0.7;
+  const weightsZp = kind === 'weights-zp' || kind === 'depth1-zp';
+  const perChannel = kind === 'dead' || (!weightsZp && r() < 0.7);
   const a: DepthwiseConv2DAttrs = {
     padding,
     strideH: stride,
@@ -115,7 +118,7 @@ export function randomDwCase(seed: number, kind: DwKind = 'fast', depthMultiplie
   const wSpec = {
     shape: [1, fh, fw, outC],
     dtype: 'int8' as const,
-    quant: { scale: scales, zeroPoint: scales.map(() => 0), quantizedDimension: 3 },
+    quant: { scale: scales, zeroPoint: weightsZp ? [int(r, -128, 127)] : scales.map(() => 0), quantizedDimension: 3 },
     data: weights,
   };
   const bSpec = bias ? { shape: [outC], dtype: 'int32' as const, data: bias } : undefined;

@@ -495,6 +495,9 @@ describe('builtin options → attrs', () => {
     ['LOG_SOFTMAX (no options)', { deprecated: 50 }, undefined, undefined, {}],
     ['CUMSUM', { deprecated: 127, builtin: 128 }, 102, (b) => table(b, 2, (b) => b.addFieldInt8(1, 1, null)), { exclusive: false, reverse: true }, [0, 2]],
     ['CUMSUM (no options)', { deprecated: 127, builtin: 128 }, undefined, undefined, { exclusive: false, reverse: false }, [0, 2]],
+    // Fields 0 and 1 (new_height, new_width) are deprecated: the size comes from input 1.
+    ['RESIZE_BILINEAR', { deprecated: 23 }, 15, (b) => table(b, 4, (b) => b.addFieldInt8(2, 1, null)), { alignCorners: true, halfPixelCenters: false }, [0, 2]],
+    ['BATCH_MATMUL', { deprecated: 126 }, 101, (b) => table(b, 3, (b) => b.addFieldInt8(1, 1, null)), { adjX: false, adjY: true, asymmetricQuantizeInputs: false }, [0, 0]],
   ];
 
   it.each(cases)('%s', (label, code, optionsType, options, expected, inputs) => {

@@ -3,13 +3,14 @@
  * output pixels, 1x4-blocked SMLAD matrix multiply; 1x1 stride-1 convolutions read the pixels
  * directly). Weights are laid out offline (rows padded to a multiple of 4; int16 for layers with
  * many output pixels), the input offset is folded into the bias and the requantization constants
- * are precomputed here.
+ * are precomputed here. Weights with a zero point (legacy uint8 models) are stored with it
+ * subtracted, as int16 (w - z lies in [-255, 255]), so the kernel is unchanged.
  */
 import type { KernelVariant } from '../kernel-variants.js';
 import type { Conv2DParams, Conv2DQuantParams } from '../conv2d.js';
 import { conv2d } from '../conv2d.js';
 import type { TensorData } from '../../ir/types.js';
-import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
+import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import {
   accBounds,
   cArray,
@@ -43,7 +44,7 @@ export function convScratchBytes(p: Conv2DQuantParams): number {
 export const CONV_W16_MIN_PIXELS = 96;
 
 /** int16 weights in kernel order: per row and group of four K indices (w0, w2), (w1, w3). */
-export function convW16Layout(w: Int8Array, n: number, k4: number): Int16Array {
+export function convW16Layout(w: Int8Array | Int16Array, n: number, k4: number): Int16Array {
   const out = new Int16Array(n * k4 * 4);
   for (let r = 0; r < n; r++) {
     for (let j = 0; j < k4; j++) {
@@ -57,10 +58,11 @@ export function convW16Layout(w: Int8Array, n: number, k4: number): Int16Array {
   return out;
 }
 
-function accepts(params: unknown, target: TargetInfo): boolean {
+function accepts(params: unknown, target: TargetInfo, optimize?: OptimizeGoal): boolean {
   const p = params as Conv2DParams;
-  // Weights with a zero point (legacy uint8 models) run on the portable kernel.
-  return dspTarget(target) && p.kind === 'int8' && p.weightsOffset === 0 && p.groups === 1 && convScratchBytes(p) <= CONV_MAX_SCRATCH;
+  // Weights with a zero point (legacy uint8 models) need the int16 layout: not when optimizing for size.
+  if (p.kind === 'int8' && p.weightsOffset !== 0 && optimize === 'size') return false;
+  return dspTarget(target) && p.kind === 'int8' && p.groups === 1 && convScratchBytes(p) <= CONV_MAX_SCRATCH;
 }
 
 function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
@@ -84,22 +86,26 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   const k = p.filterHeight * p.filterWidth * p.filterInputDepth;
   const k4 = convK4(p);
   const n = p.outputDepth;
+  // The weights the kernel multiplies: minus their zero point when they have one (legacy uint8).
+  const wOff = p.weightsOffset ?? 0;
+  const eff = wOff === 0 ? weights : Int16Array.from(weights, (v) => v + wOff);
   const rowSum = (c: number): number => {
     let s = 0;
-    for (let i = 0; i < k; i++) s += weights[c * k + i];
+    for (let i = 0; i < k; i++) s += eff[c * k + i];
     return s;
   };
   const biasPrime = foldBias(bias, n, p.inputOffset, rowSum);
-  const bounds = biasPrime.map((b, c) => accBounds(b, weights, c * k, k));
+  const bounds = biasPrime.map((b, c) => accBounds(b, eff, c * k, k));
   const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, {
     min: p.activationMin,
     max: p.activationMax,
   });
-  const w = new Int8Array(n * k4 * 4);
-  for (let c = 0; c < n; c++) w.set(weights.subarray(c * k, (c + 1) * k), c * k4 * 4);
+  // Rows padded with zero weights to a multiple of 4.
+  const w = wOff === 0 ? new Int8Array(n * k4 * 4) : new Int16Array(n * k4 * 4);
+  for (let c = 0; c < n; c++) w.set(eff.subarray(c * k, (c + 1) * k), c * k4 * 4);
   const pre = ctx.prefix;
   const scratch = scratchFor(ctx, convScratchBytes(p), 'conv2d_s8_dsp');
-  const w16 = ctx.optimize !== 'size' && p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS;
+  const w16 = wOff !== 0 || (ctx.optimize !== 'size' && p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS);
   const decls = [
     w16 ? cArray('int16_t', `${pre}_w`, convW16Layout(w, n, k4)) : cArray('int8_t', `${pre}_w`, w),
     cArray('int32_t', `${pre}_bias`, plan.bias),

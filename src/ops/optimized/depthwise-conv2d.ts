@@ -9,7 +9,7 @@ import type { KernelVariant } from '../kernel-variants.js';
 import type { DepthwiseConv2DParams, DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
 import { depthwiseConv2d } from '../depthwise-conv2d.js';
 import type { Conv2DQuantParams } from '../conv2d.js';
-import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
+import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import { CONV_MAX_SCRATCH, convScratchBytes, emitConvDsp } from './conv2d.js';
 import type { TensorData } from '../../ir/types.js';
 import { accBounds, cArray, dspTarget, foldBias, constantOperands,
@@ -41,11 +41,12 @@ export function dwAsConv(p: DepthwiseConv2DQuantParams): Conv2DQuantParams {
   };
 }
 
-function accepts(params: unknown, target: TargetInfo): boolean {
+function accepts(params: unknown, target: TargetInfo, optimize?: OptimizeGoal): boolean {
   const p = params as DepthwiseConv2DParams;
-  // Weights with a zero point (legacy uint8 models) run on the portable kernel.
-  if (!dspTarget(target) || p.kind !== 'int8' || p.weightsOffset !== 0) return false;
-  if (p.inputDepth === 1) return convScratchBytes(dwAsConv(p)) <= CONV_MAX_SCRATCH;
+  if (!dspTarget(target) || p.kind !== 'int8') return false;
+  // Weights with a zero point (legacy uint8 models) are stored minus it, as int16: the channel
+  // kernel's layout anyway, the conv path's only when not optimizing for size.
+  if (p.inputDepth === 1) return (p.weightsOffset === 0 || optimize !== 'size') && convScratchBytes(dwAsConv(p)) <= CONV_MAX_SCRATCH;
   return p.depthMultiplier === 1 && dwScratchBytes(p) <= DW_MAX_SCRATCH;
 }
 
@@ -58,7 +59,7 @@ function scratchBytes(params: unknown, constants?: (TensorData | undefined)[]): 
 /**
  * int16 weights in kernel order (see depthwise_conv2d_dsp.h), from TFLite's [1, fh, fw, C].
  */
-export function dwWeightLayout(weights: Int8Array, taps: number, c: number, scale: number): Int16Array {
+export function dwWeightLayout(weights: Int8Array | Int16Array, taps: number, c: number, scale: number): Int16Array {
   const out = new Int16Array(taps * c);
   let o = 0;
   const groups = Math.floor(c / 4);
@@ -107,18 +108,21 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   }
   const c = p.outputDepth;
   const taps = p.filterHeight * p.filterWidth;
+  // The weights the kernel multiplies: minus their zero point when they have one (legacy uint8).
+  const wOff = p.weightsOffset ?? 0;
+  const eff = wOff === 0 ? weights : Int16Array.from(weights, (v) => v + wOff);
   const rowSum = (ch: number): number => {
     let s = 0;
-    for (let t = 0; t < taps; t++) s += weights[t * c + ch];
+    for (let t = 0; t < taps; t++) s += eff[t * c + ch];
     return s;
   };
   const biasPrime = foldBias(bias, c, p.inputOffset, rowSum);
-  const bounds = biasPrime.map((b, ch) => accBounds(b, weights, ch, taps, c));
+  const bounds = biasPrime.map((b, ch) => accBounds(b, eff, ch, taps, c));
   const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, {
     min: p.activationMin,
     max: p.activationMax,
   });
-  const w = dwWeightLayout(weights, taps, c, plan.doubled ? 2 : 1);
+  const w = dwWeightLayout(eff, taps, c, plan.doubled ? 2 : 1);
   const pre = ctx.prefix;
   const scratch = scratchFor(ctx, dwScratchBytes(p), 'depthwise_conv2d_s8_dsp');
   const decls = [
