@@ -3,7 +3,9 @@
  * the golden outputs, measures instructions per inference, arena and flash, and prints them next
  * to TensorFlow Lite Micro + CMSIS-NN's figures from ../shared/reference/. On qemu-m4 it also
  * runs the float golden models (VWW, AD01) as float32 and as hybrid (`quantize --dynamic`'s
- * weights-only int8) next to their int8 versions. A benchmark, not a test: it asserts nothing
+ * weights-only int8) next to their int8 versions. Rows that ../shared/reference/ does not cover
+ * (float32 on qemu-m4, int8 on qemu-m55) stand beside TFLM's figures measured the same way in
+ * bench/reference/, which a second table lists in full (int4 included). A benchmark, not a test: it asserts nothing
  * about speed; it fails only if an output is wrong (float: beyond 1e-4 of the golden output's
  * range; hybrid, which has no golden data: beyond 1e-4 of the host interpreter's).
  */
@@ -22,6 +24,7 @@ import type { Graph } from '../ir/types.js';
 import { loadModel } from '../model-file/load-model.js';
 import { dynamicQuantizeGraph } from '../quantize/dynamic.js';
 import { summarizeModel } from '../analysis/summary.js';
+import { findTflmFigure, loadTflmFigures, type TflmFigureSet } from './tflm-figures.js';
 
 interface ReferenceFile {
   models: Record<string, { model: string; macs: number; cmsisnn: { instructions: number; arenaUsedBytes: number; flashBytes: number } }>;
@@ -46,7 +49,8 @@ interface BenchRow {
   ramBytes: number;
   goldenCases: number;
   goldenMatched: number;
-  reference?: { instructions: number; arenaBytes: number; flashBytes: number };
+  /** TFLM's figure for the same model on the same board; `label` names its kernel set. */
+  reference?: { label: string; instructions: number; arenaBytes: number; flashBytes: number };
   ratios?: { instructions: number; arena: number; flash: number };
 }
 
@@ -106,11 +110,49 @@ async function benchOne(id: string, modelPath: string, board: string, goldenDir:
   }
 }
 
+/** Gives a row TFLM's figure from bench/reference/ when ../shared/reference has none for it. */
+function attachTflm(row: BenchRow, sets: TflmFigureSet[]): void {
+  if (!row.reference) {
+    const found = findTflmFigure(sets, row.board, row.model, row.kind);
+    if (found) {
+      const f = found.figures;
+      row.reference = { label: found.set.label, instructions: f.instructions, arenaBytes: f.arenaUsedBytes, flashBytes: f.flashBytes };
+    }
+  }
+  const r = row.reference;
+  if (r) row.ratios = { instructions: row.instructions / r.instructions, arena: row.arenaBytes / r.arenaBytes, flash: row.flashBytes / r.flashBytes };
+}
+
+/** Every TFLM figure of bench/reference/, int4 included (which has no tinyml row to stand beside yet). */
+function tflmTable(sets: TflmFigureSet[]): string {
+  const rows = sets.flatMap((set) =>
+    Object.entries(set.models).map(([id, f]) => [set.board, id, set.kind, set.label, num(f.instructions), num(f.arenaUsedBytes), num(f.flashBytes), num(f.ramBytes), `${f.matched}/${f.cases}`]),
+  );
+  return (
+    `TensorFlow Lite Micro measured on the same emulated boards (bench/reference/, method in its README):\n` +
+    renderTable(
+      [
+        { header: 'board' },
+        { header: 'model' },
+        { header: 'kind' },
+        { header: 'TFLM' },
+        { header: 'instructions', align: 'right' },
+        { header: 'arena', align: 'right' },
+        { header: 'flash', align: 'right' },
+        { header: 'RAM', align: 'right' },
+        { header: 'checked', align: 'right' },
+      ],
+      rows,
+    )
+  );
+}
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const shared = resolve(PROJECT_ROOT, '..', 'shared');
   if (!existsSync(join(shared, 'reference'))) throw new TinymlError('SHARED_MISSING', `../shared/reference not found at ${shared}`);
   const reference = JSON.parse(readFileSync(join(shared, 'reference', 'tflm-cmsisnn-qemu-m4.json'), 'utf8')) as ReferenceFile;
+  const tflm = loadTflmFigures(join(PROJECT_ROOT, 'bench', 'reference'));
   const golden = join(shared, 'golden');
   const ids = readdirSync(golden).filter((d) => reference.models[d] && (!args.models || args.models.includes(d)));
   const work = join(tmpdir(), `tinyml-bench-${process.pid}`);
@@ -120,11 +162,10 @@ async function main(): Promise<number> {
     for (const id of ids) {
       jobs.push(async () => {
         const row = await benchOne(id, join(shared, reference.models[id].model), board, join(golden, id), work);
-        // The reference was measured on the emulated Cortex-M4 only.
+        // ../shared/reference was measured on the emulated Cortex-M4 only.
         if (board === 'qemu-m4') {
           const r = reference.models[id].cmsisnn;
-          row.reference = { instructions: r.instructions, arenaBytes: r.arenaUsedBytes, flashBytes: r.flashBytes };
-          row.ratios = { instructions: row.instructions / r.instructions, arena: row.arenaBytes / r.arenaUsedBytes, flash: row.flashBytes / r.flashBytes };
+          row.reference = { label: 'TFLM+CMSIS-NN', instructions: r.instructions, arenaBytes: r.arenaUsedBytes, flashBytes: r.flashBytes };
         }
         rows.push(row);
         process.stderr.write(`  ${board} ${id}: ${num(row.instructions)} instructions, golden ${row.goldenMatched}/${row.goldenCases}\n`);
@@ -150,6 +191,7 @@ async function main(): Promise<number> {
   await Promise.all([0, 1].map(async () => {
     for (let job = queue.shift(); job; job = queue.shift()) await job();
   }));
+  for (const row of rows) attachTflm(row, tflm);
   const kinds: BenchKind[] = ['int8', 'hybrid', 'float32'];
   rows.sort((a, b) => args.boards.indexOf(a.board) - args.boards.indexOf(b.board) || a.macs - b.macs || kinds.indexOf(a.kind) - kinds.indexOf(b.kind));
 
@@ -162,7 +204,8 @@ async function main(): Promise<number> {
       { header: 'MACs', align: 'right' },
       { header: 'instructions', align: 'right' },
       { header: 'instr/MAC', align: 'right' },
-      { header: 'vs TFLM+CMSIS-NN', align: 'right' },
+      { header: 'TFLM', align: 'left' },
+      { header: 'vs TFLM', align: 'right' },
       { header: 'arena', align: 'right' },
       { header: 'lower bound', align: 'right' },
       { header: 'vs TFLM', align: 'right' },
@@ -177,6 +220,7 @@ async function main(): Promise<number> {
       num(r.macs),
       num(r.instructions),
       r.instructionsPerMac.toFixed(2),
+      r.reference?.label ?? '-',
       ratio(r.ratios?.instructions),
       num(r.arenaBytes),
       num(r.arenaLowerBound),
@@ -189,10 +233,11 @@ async function main(): Promise<number> {
   process.stdout.write(
     `${table}\n\nInstructions per inference under QEMU -icount (exact); arena and flash in bytes. The arena holds activations and every kernel's scratch ` +
       `(all the RAM the model needs besides the stack); the lower bound is the largest set of them alive at one layer. ` +
-      `TFLM figures from ../shared/reference (qemu-m4 only, int8; its arena counts its scratch too). float32 and hybrid rows: ` +
+      `TFLM figures: int8 on qemu-m4 from ../shared/reference, the others from bench/reference (same method; TFLM's arena counts its scratch too). float32 and hybrid rows: ` +
       `the float golden models as they are and weights-only int8 (quantize --dynamic); "golden" counts their outputs within 1e-4 of the ` +
       `output's range of the golden data (float32) or of the host interpreter (hybrid, which has no golden data).\n`,
   );
+  if (tflm.length) process.stdout.write(`\n${tflmTable(tflm)}\n`);
   mkdirSync(args.out, { recursive: true });
   const file = join(args.out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), rows }, null, 2));
