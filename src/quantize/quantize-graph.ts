@@ -30,6 +30,7 @@ import {
   type QParams,
   type Range,
 } from './qparams.js';
+import { layerParameterBytes, quantizeSubByteWeights, subByteSummary, type PresetWeights, type SubByteOptions } from './subbyte.js';
 import { chooseRange, type CalibrationMethod, type TensorStats } from './ranges.js';
 import { evaluateQuantization, type QuantizationReport, type LayerReport } from './report.js';
 import { fixedOutputQParams, followsInputPrecision, notQuantizable, sameQParams, weightRule, type WeightRule } from './rules.js';
@@ -58,6 +59,8 @@ export interface QuantizeOptions {
    * that many of them, false skips it (the report then has no SQNR).
    */
   evaluate?: boolean | number;
+  /** Sub-byte weights (int4, int2, ternary, binary) with the layers kept int8 (src/quantize/subbyte.ts). */
+  subByte?: SubByteOptions;
   /** Progress messages ("calibrating 300 samples"...). */
   onProgress?: (message: string) => void;
 }
@@ -110,11 +113,15 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
     weightQ.set(op.index, { rule, axis: opts.perChannel ? rule.axis : undefined, float: w.data as Float32Array });
   }
 
+  const preset = options.subByte
+    ? quantizeSubByteWeights(g, samples, [...weightQ].map(([index, wq]) => ({ index, ...wq })), options.subByte, progress)
+    : new Map<number, PresetWeights>();
+
   const probes = new Map<number, BiasErrorProbe>();
   if (opts.biasCorrection) {
     for (const [index, wq] of weightQ) {
       const op = g.ops[index];
-      const q = quantizeWeights(wq.float, g.tensors[op.inputs[wq.rule.weights]].shape, wq.axis);
+      const q = preset.get(index) ?? quantizeWeights(wq.float, g.tensors[op.inputs[wq.rule.weights]].shape, wq.axis);
       const delta = new Float32Array(wq.float.length);
       for (let i = 0; i < delta.length; i++) delta[i] = q.dequantized[i] - wq.float[i];
       probes.set(index, makeProbe(g, op, wq.rule, delta));
@@ -133,7 +140,7 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
 
   progress('choosing quantization parameters');
   const plan = planActivations(g, precision, cal.stats, opts);
-  const built = buildQuantizedGraph(g, precision, plan, weightQ, probes, opts);
+  const built = buildQuantizedGraph(g, precision, plan, weightQ, probes, opts, preset);
   checkQuantizedGraph(built.graph, built.origin, g);
   const tQuant = performance.now();
 
@@ -147,6 +154,7 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
     symmetric: opts.symmetric,
     biasCorrection: opts.biasCorrection,
     int16Layers: g.ops.filter((op) => precision[op.index] === 'int16').map((op) => op.index),
+    ...(options.subByte ? { subByte: subByteSummary(options.subByte, layers, new Map([...weightQ].map(([i, wq]) => [i, wq.float.length]))) } : {}),
     calibrationSamples: samples.length,
     timings: { calibrationMs: tCal - t0, quantizeMs: tQuant - tCal, evaluationMs: 0 },
   });
@@ -394,6 +402,7 @@ function buildQuantizedGraph(
   weightQ: Map<number, { rule: WeightRule; axis: number | undefined; float: Float32Array }>,
   probes: Map<number, BiasErrorProbe>,
   opts: { perChannel: boolean },
+  preset: Map<number, PresetWeights>,
 ): Built {
   const tensors: Tensor[] = g.tensors.map((t) => ({ ...t, shape: [...t.shape] }));
   const ops: Op[] = [];
@@ -478,13 +487,16 @@ function buildQuantizedGraph(
         for (let c = 0; c < bias.length; c++) bias[c] -= err[c];
       }
       const minScales = bias ? minWeightScalesForBias(bias, inScale, wq.axis !== undefined, p === 'int8' ? undefined : INT64_BIAS_LIMIT) : undefined;
-      const qw = quantizeWeights(wq.float, wTensor.shape, wq.axis, minScales);
+      const sub = preset.get(op.index);
+      if (sub && minScales) checkSubByteBias(g, op, sub, minScales);
+      const qw = sub ?? quantizeWeights(wq.float, wTensor.shape, wq.axis, minScales);
       inputs[rule.weights] = constSlot(op.inputs[rule.weights], {
         name: wTensor.name,
         shape: [...wTensor.shape],
         dtype: 'int8',
         quant: qw.quant,
         data: qw.data,
+        ...(sub ? { weightEncoding: sub.encoding } : {}),
       });
       let biasOut: number | undefined;
       if (bias) {
@@ -542,6 +554,18 @@ function buildQuantizedGraph(
   return { graph, origin, repr, weights };
 }
 
+/** A sub-byte layer's scales are chosen for accuracy; a bias too large for them cannot be stored. */
+function checkSubByteBias(g: Graph, op: Op, sub: PresetWeights, minScales: readonly number[]): void {
+  sub.quant.scale.forEach((s, c) => {
+    const floor = minScales[minScales.length === 1 ? 0 : c];
+    if (floor !== undefined && s < floor) {
+      throw new InputError(
+        `${describeOp(g, op)}: channel ${c}'s bias is too large for its ${sub.encoding.kind} weight scale (the quantized bias would overflow); keep this layer int8 with --keep-int8 ${op.index}`,
+      );
+    }
+  });
+}
+
 /**
  * Runs every quantized op's `prepare`: an op without an integer path (or whose quantization
  * TFLite Micro would reject) fails here, reported by the float op's index and name.
@@ -595,6 +619,7 @@ function layerInfo(g: Graph, op: Op, p: Prec, plan: ActivationPlan, built: Built
       ? {
           weightRange: w.range,
           weightScales: { min: Math.min(...w.scales), max: Math.max(...w.scales), count: w.scales.length },
+          ...layerParameterBytes(built.graph, w.weightTensor, w.biasTensor),
         }
       : {}),
   };

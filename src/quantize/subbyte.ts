@@ -1,0 +1,214 @@
+/**
+ * Sub-byte weights for calibrated quantization (`--weights int4|int2|ternary|binary`): every
+ * CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED layer not kept int8 gets weights on the width's
+ * grid (src/ir/weight-encoding.ts: the tensor stays int8 holding the grid points, with
+ * `weightEncoding` saying the width), one scale per output channel.
+ *
+ * Rounding 'gptq' (the default) rounds each channel with error feedback against the layer
+ * input's statistics on the calibration data (src/quantize/gptq.ts), searching the channel's
+ * scale by the output error it causes; 'nearest' rounds each weight to its nearest grid point at
+ * the channel's MSE-optimal clipping scale (src/quantize/clip-search.ts).
+ */
+import { InputError } from '../errors.js';
+import { prepareGraph } from '../interp/interpreter.js';
+import type { Graph, Quantization } from '../ir/types.js';
+import type { SubByteKind, WeightEncoding } from '../ir/weight-encoding.js';
+import { forEachActivation, type CalibrationSample } from './calibrate.js';
+import { clipSearchRow } from './clip-search.js';
+import { gptqRow, prepareHessian, type PreparedHessian } from './gptq.js';
+import { HessianAccumulator, hasRows, layerRows, type LayerRows } from './layer-hessian.js';
+import { widthBits, type WeightWidth } from './subbyte-grid.js';
+import type { WeightRule } from './rules.js';
+
+export const SUB_BYTE_KINDS: readonly SubByteKind[] = ['int4', 'int2', 'ternary', 'binary'];
+export const WEIGHT_ROUNDINGS = ['gptq', 'nearest'] as const;
+export type WeightRounding = (typeof WEIGHT_ROUNDINGS)[number];
+
+export interface SubByteOptions {
+  /** Width of every weight layer's weights, except those in `keepInt8`. */
+  weights: SubByteKind;
+  /** Layers that keep int8 weights: op indices (of the float graph), output tensor names, 'first', 'last'. */
+  keepInt8?: readonly (number | string)[];
+  /** How weights are rounded (default 'gptq'). */
+  rounding?: WeightRounding;
+}
+
+/** Quantized weights of one layer, ready for the graph: what `quantizeWeights` gives, plus the encoding. */
+export interface PresetWeights {
+  data: Int8Array;
+  quant: Quantization;
+  dequantized: Float32Array;
+  encoding: WeightEncoding;
+}
+
+export interface WeightLayer {
+  index: number;
+  rule: WeightRule;
+  axis: number | undefined;
+  float: Float32Array;
+}
+
+/**
+ * The op indices `--keep-int8` names: an op index, an op's output tensor name, or 'first' /
+ * 'last' (the first / last layer with weights). Every item must name a layer with weights.
+ */
+export function resolveKeepInt8(g: Graph, items: readonly (number | string)[], weightOps: readonly number[]): Set<number> {
+  const out = new Set<number>();
+  const withWeights = new Set(weightOps);
+  const layerList = weightOps.map((i) => `#${i} ${g.ops[i].type}`).join(', ');
+  for (const item of items) {
+    let index: number;
+    if (typeof item === 'number' || /^\d+$/.test(item)) {
+      index = Number(item);
+      if (!(index >= 0 && index < g.ops.length)) {
+        throw new InputError(`--keep-int8: op index ${index} is out of range (model '${g.name}' has ops 0..${g.ops.length - 1})`);
+      }
+    } else if (item === 'first' || item === 'last') {
+      if (weightOps.length === 0) throw new InputError(`--keep-int8: '${item}': model '${g.name}' has no layer with weights`);
+      index = item === 'first' ? weightOps[0] : weightOps[weightOps.length - 1];
+    } else {
+      const op = g.ops.find((o) => o.outputs.some((id) => g.tensors[id].name === item));
+      if (!op) {
+        throw new InputError(`--keep-int8: no op of model '${g.name}' writes a tensor named '${item}' (give op indices, output tensor names, first or last; see 'tinyml inspect')`);
+      }
+      index = op.index;
+    }
+    if (!withWeights.has(index)) {
+      throw new InputError(`--keep-int8: '${item}' is op #${index} ${g.ops[index].type}, which has no weights (layers with weights: ${layerList})`);
+    }
+    out.add(index);
+  }
+  return out;
+}
+
+/** The width each weight layer gets: 'int8' when kept, or when its op has no sub-byte kernel. */
+export function layerWidths(g: Graph, layers: readonly WeightLayer[], opts: SubByteOptions): Map<number, WeightWidth> {
+  const keep = resolveKeepInt8(
+    g,
+    opts.keepInt8 ?? [],
+    layers.map((l) => l.index),
+  );
+  return new Map(layers.map((l) => [l.index, keep.has(l.index) || !hasRows(g.ops[l.index].type) ? 'int8' : opts.weights]));
+}
+
+/**
+ * Sub-byte weights of every layer whose width is not int8, keyed by op index. With 'gptq'
+ * rounding the float graph runs once over `samples` to gather each layer's input statistics.
+ */
+export function quantizeSubByteWeights(
+  g: Graph,
+  samples: readonly CalibrationSample[],
+  layers: readonly WeightLayer[],
+  opts: SubByteOptions,
+  progress: (message: string) => void = () => {},
+): Map<number, PresetWeights> {
+  if (!SUB_BYTE_KINDS.includes(opts.weights)) throw new InputError(`unknown weight width '${opts.weights}' (use ${SUB_BYTE_KINDS.join(', ')})`);
+  const rounding = opts.rounding ?? 'gptq';
+  if (!WEIGHT_ROUNDINGS.includes(rounding)) throw new InputError(`unknown weight rounding '${rounding}' (use ${WEIGHT_ROUNDINGS.join(', ')})`);
+  const widths = layerWidths(g, layers, opts);
+  const targets = layers.filter((l) => widths.get(l.index) !== 'int8');
+  for (const l of targets) {
+    if (l.axis === undefined) throw new InputError(`--weights ${opts.weights} needs per-channel weight scales; drop --per-tensor`);
+  }
+  const prepared = prepareGraph(g);
+  const rowsOf = new Map<number, LayerRows>();
+  for (const l of targets) {
+    const op = g.ops[l.index];
+    rowsOf.set(l.index, layerRows(op, g.tensors[op.inputs[l.rule.weights]].shape, prepared.steps[l.index].params));
+  }
+
+  const hessians = new Map<number, Float64Array[]>();
+  if (rounding === 'gptq' && targets.length > 0) {
+    progress(`collecting layer input statistics on ${samples.length} sample(s)`);
+    const acc = new Map<number, HessianAccumulator>();
+    for (const l of targets) acc.set(l.index, new HessianAccumulator(rowsOf.get(l.index)!, prepared.steps[l.index].params));
+    forEachActivation(prepared, samples, (id, _data, values, opIndex) => {
+      if (opIndex < 0) return;
+      const a = acc.get(opIndex);
+      const op = g.ops[opIndex];
+      if (!a || id !== op.outputs[op.outputs.length - 1]) return;
+      const l = targets.find((t) => t.index === opIndex)!;
+      a.add(values.get(op.inputs[l.rule.input]) as Float32Array);
+    });
+    for (const [index, a] of acc) hessians.set(index, a.matrices());
+  }
+
+  progress(`rounding weights to ${opts.weights} (${rounding})`);
+  const out = new Map<number, PresetWeights>();
+  for (const l of targets) {
+    const rows = rowsOf.get(l.index)!;
+    const kind = widths.get(l.index) as SubByteKind;
+    const h = hessians.get(l.index);
+    const prepHess = new Map<number, PreparedHessian>();
+    const data = new Int8Array(l.float.length);
+    const dequantized = new Float32Array(l.float.length);
+    const scales: number[] = [];
+    const w = new Float64Array(rows.cols);
+    for (let r = 0; r < rows.rows; r++) {
+      for (let k = 0; k < rows.cols; k++) w[k] = l.float[rows.at(r, k)];
+      let rq;
+      if (h) {
+        const hi = rows.hessianOf(r);
+        let p = prepHess.get(hi);
+        if (!p) prepHess.set(hi, (p = prepareHessian(h[hi], rows.cols)));
+        rq = gptqRow(kind, w, p);
+      } else {
+        rq = clipSearchRow(kind, w);
+      }
+      if (kind === 'binary') {
+        // Binary has no 0: an all-zero channel still needs ±1 values, at a negligible scale.
+        for (let k = 0; k < rows.cols; k++) if (rq.q[k] === 0) rq.q[k] = 1;
+      }
+      const s = Math.fround(rq.scale > 0 && Number.isFinite(rq.scale) ? rq.scale : 1e-6);
+      scales.push(s);
+      for (let k = 0; k < rows.cols; k++) {
+        const at = rows.at(r, k);
+        data[at] = rq.q[k];
+        dequantized[at] = rq.q[k] * s;
+      }
+    }
+    out.set(l.index, {
+      data,
+      dequantized,
+      quant: { scale: scales, zeroPoint: scales.map(() => 0), quantizedDimension: l.axis! },
+      encoding: { kind },
+    });
+  }
+  return out;
+}
+
+/** Bytes of `count` weights stored at `width` (packed). */
+export function packedBytes(count: number, width: WeightWidth): number {
+  return Math.ceil((count * widthBits(width)) / 8);
+}
+
+/** A weight layer's stored bits per weight and its parameter bytes (packed weights plus bias). */
+export function layerParameterBytes(q: Graph, weightTensor: number, biasTensor: number | undefined): { weightBits: number; parameterBytes: number } {
+  const w = q.tensors[weightTensor];
+  const width: WeightWidth = w.weightEncoding && w.weightEncoding.kind !== 'lut' ? w.weightEncoding.kind : 'int8';
+  const bias = biasTensor !== undefined ? (q.tensors[biasTensor].data?.byteLength ?? 0) : 0;
+  return { weightBits: widthBits(width), parameterBytes: packedBytes(w.data?.length ?? 0, width) + bias };
+}
+
+/** The report's sub-byte summary from its per-layer rows. */
+export function subByteSummary(
+  opts: SubByteOptions,
+  layers: readonly { index: number; weightBits?: number; parameterBytes?: number; weightScales?: unknown }[],
+  weightCounts: ReadonlyMap<number, number>,
+): { weights: string; rounding: string; keepInt8: number[]; parameterBytes: number; int8ParameterBytes: number } {
+  let bytes = 0;
+  let int8Bytes = 0;
+  const keep: number[] = [];
+  for (const l of layers) {
+    if (l.weightBits === undefined || l.parameterBytes === undefined) continue;
+    const n = weightCounts.get(l.index) ?? 0;
+    bytes += l.parameterBytes;
+    int8Bytes += l.parameterBytes - packedBytes(n, widthOf(l.weightBits)) + n;
+    if (l.weightBits === 8) keep.push(l.index);
+  }
+  return { weights: opts.weights, rounding: opts.rounding ?? 'gptq', keepInt8: keep, parameterBytes: bytes, int8ParameterBytes: int8Bytes };
+}
+
+function widthOf(bits: number): WeightWidth {
+  return bits === 8 ? 'int8' : bits === 4 ? 'int4' : bits === 1 ? 'binary' : 'int2';
+}
