@@ -41,12 +41,25 @@ export function prepareHessian(h: Float64Array, n: number, damp = 0.01): Prepare
   return { n, order, h: hp, u: gptqFactor(hd, n, damp) };
 }
 
-/** Error-compensated rounding of the permuted row `wp` at scale `s`, into `q` (permuted). */
-function roundWithFeedback(kind: WeightWidth, wp: Float64Array, s: number, u: Float64Array, n: number, work: Float64Array, q: Int8Array): void {
+/**
+ * Error-compensated rounding of the permuted row `wp` at scale `s` (times each column's group
+ * multiplier `mult`, permuted, when given), into `q` (permuted; grid point times multiplier).
+ */
+function roundWithFeedback(
+  kind: WeightWidth,
+  wp: Float64Array,
+  s: number,
+  u: Float64Array,
+  n: number,
+  work: Float64Array,
+  q: Int8Array,
+  mult: Float64Array | undefined,
+): void {
   work.set(wp);
   for (let i = 0; i < n; i++) {
     const v = work[i];
-    const qi = gridPoint(kind, v, s);
+    const m = mult ? mult[i] : 1;
+    const qi = gridPoint(kind, v, s * m) * m;
     q[i] = qi;
     const e = (v - s * qi) / u[i * n + i];
     if (e === 0) continue;
@@ -58,18 +71,27 @@ function roundWithFeedback(kind: WeightWidth, wp: Float64Array, s: number, u: Fl
 /**
  * One output channel `w` (in the input's column order) quantized to `kind` against the prepared
  * input statistics. Returns the grid points in the original column order and the channel scale.
+ * With `mult` (one integer per column: its group's scale multiplier) the values returned are
+ * grid point times multiplier, and the scale is the channel's (group scale = scale * multiplier).
  */
-export function gptqRow(kind: WeightWidth, w: ArrayLike<number>, hess: PreparedHessian, candidates?: readonly number[]): RowQuantization {
+export function gptqRow(
+  kind: WeightWidth,
+  w: ArrayLike<number>,
+  hess: PreparedHessian,
+  candidates?: readonly number[],
+  mult?: ArrayLike<number>,
+): RowQuantization {
   const { n, order, h, u } = hess;
   const { maxAbs, meanAbs } = rowMagnitudes(w);
   if (!(maxAbs > 0)) return { q: new Int8Array(n), scale: 1 };
   const wp = new Float64Array(n);
   for (let i = 0; i < n; i++) wp[i] = w[order[i]];
+  const mp = mult ? Float64Array.from(order, (c) => mult[c]) : undefined;
   const wHw = quadForm(h, n, wp);
   const work = new Float64Array(n);
   const { result } = searchScale(candidates ?? scaleCandidates(kind, maxAbs, meanAbs, 24), (s) => {
     const q = new Int8Array(n);
-    roundWithFeedback(kind, wp, s, u, n, work, q);
+    roundWithFeedback(kind, wp, s, u, n, work, q, mp);
     const qHw = bilinear(h, n, q, wp);
     const qHq = quadForm(h, n, q);
     // Closed-form best scale for these grid points; kept only when positive.

@@ -154,7 +154,7 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
     symmetric: opts.symmetric,
     biasCorrection: opts.biasCorrection,
     int16Layers: g.ops.filter((op) => precision[op.index] === 'int16').map((op) => op.index),
-    ...(options.subByte ? { subByte: subByteSummary(options.subByte, layers, new Map([...weightQ].map(([i, wq]) => [i, wq.float.length]))) } : {}),
+    ...(options.subByte ? { subByte: subByteSummary(options.subByte, built.graph, built.weights) } : {}),
     calibrationSamples: samples.length,
     timings: { calibrationMs: tCal - t0, quantizeMs: tQuant - tCal, evaluationMs: 0 },
   });

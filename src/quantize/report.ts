@@ -37,7 +37,9 @@ export interface LayerReport {
   weightScales?: { min: number; max: number; count: number };
   /** Bits per stored weight: 8, or 4 / 2 / 1 for sub-byte weights (weight ops only). */
   weightBits?: number;
-  /** Bytes of the layer's weights (packed at `weightBits`) and bias (weight ops only). */
+  /** Weights per group of per-group scales (`--group-size`), when the layer has them. */
+  weightGroupSize?: number;
+  /** Bytes of the layer's weights (packed at `weightBits`), group multipliers and bias (weight ops only). */
   parameterBytes?: number;
   /** Observed float range of the output over the calibration samples. */
   activationRange: Range;
@@ -66,7 +68,7 @@ export interface QuantizationReport {
    * Sub-byte weights: the width asked for, how weights were rounded, and the weight layers'
    * parameter bytes (weights packed, plus biases) next to what int8 weights would take.
    */
-  subByte?: { weights: string; rounding: string; keepInt8: number[]; parameterBytes: number; int8ParameterBytes: number };
+  subByte?: { weights: string; rounding: string; groupSize?: number; keepInt8: number[]; parameterBytes: number; int8ParameterBytes: number };
   calibrationSamples: number;
   evaluationSamples: number;
   inputs: { name: string; scale: number; zeroPoint: number; dtype: string; sqnrDb?: number }[];
@@ -234,7 +236,7 @@ export function formatReport(r: QuantizationReport): string {
   if (r.subByte) {
     const b = r.subByte;
     lines.push(
-      `weights ${b.weights} (${b.rounding} rounding)${b.keepInt8.length > 0 ? `, int8 kept for layer(s) ${b.keepInt8.join(', ')}` : ''}: ` +
+      `weights ${b.weights} (${b.rounding} rounding${b.groupSize !== undefined ? `, groups of ${b.groupSize}` : ''})${b.keepInt8.length > 0 ? `, int8 kept for layer(s) ${b.keepInt8.join(', ')}` : ''}: ` +
         `${b.parameterBytes.toLocaleString('en-US')} parameter bytes in weight layers, ${(b.parameterBytes / b.int8ParameterBytes).toFixed(3)}x the ${b.int8ParameterBytes.toLocaleString('en-US')} of int8 weights`,
     );
   }
@@ -266,7 +268,7 @@ export function formatReport(r: QuantizationReport): string {
     l.dtype === 'int16' ? '16x8' : 'int8',
     rangeText(l.weightRange),
     l.weightScales ? (l.weightScales.count > 1 ? `${g4(l.weightScales.min)}..${g4(l.weightScales.max)}` : g4(l.weightScales.min)) : '',
-    l.weightBits !== undefined ? String(l.weightBits) : '',
+    l.weightBits !== undefined ? `${l.weightBits}${l.weightGroupSize !== undefined ? `/g${l.weightGroupSize}` : ''}` : '',
     l.parameterBytes !== undefined ? l.parameterBytes.toLocaleString('en-US') : '',
     rangeText(l.activationRange),
     rangeText(l.calibratedRange),

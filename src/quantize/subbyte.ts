@@ -6,7 +6,8 @@
  *
  * Rounding 'gptq' (the default) rounds each channel with error feedback against the layer
  * input's statistics on the calibration data (src/quantize/gptq.ts), searching the channel's
- * scale by the output error it causes; 'nearest' rounds each weight to its nearest grid point at
+ * scale by the output error it causes; 'adaround' learns each weight's rounding direction on the
+ * same statistics (src/quantize/adaround.ts; slower, and measured less accurate here); 'nearest' rounds each weight to its nearest grid point at
  * the channel's MSE-optimal clipping scale (src/quantize/clip-search.ts).
  */
 import { InputError } from '../errors.js';
@@ -14,14 +15,16 @@ import { prepareGraph } from '../interp/interpreter.js';
 import type { Graph, Quantization } from '../ir/types.js';
 import type { SubByteKind, WeightEncoding } from '../ir/weight-encoding.js';
 import { forEachActivation, type CalibrationSample } from './calibrate.js';
+import { adaroundRow } from './adaround.js';
 import { clipSearchRow } from './clip-search.js';
+import { groupScaleCandidates, groupScales, roundGroupsNearest } from './groups.js';
 import { gptqRow, prepareHessian, type PreparedHessian } from './gptq.js';
 import { HessianAccumulator, hasRows, layerRows, type LayerRows } from './layer-hessian.js';
 import { widthBits, type WeightWidth } from './subbyte-grid.js';
 import type { WeightRule } from './rules.js';
 
 export const SUB_BYTE_KINDS: readonly SubByteKind[] = ['int4', 'int2', 'ternary', 'binary'];
-export const WEIGHT_ROUNDINGS = ['gptq', 'nearest'] as const;
+export const WEIGHT_ROUNDINGS = ['gptq', 'adaround', 'nearest'] as const;
 export type WeightRounding = (typeof WEIGHT_ROUNDINGS)[number];
 
 export interface SubByteOptions {
@@ -31,6 +34,11 @@ export interface SubByteOptions {
   keepInt8?: readonly (number | string)[];
   /** How weights are rounded (default 'gptq'). */
   rounding?: WeightRounding;
+  /**
+   * Per-group scales along the input dimension, `groupSize` weights per group (CONV_2D and
+   * FULLY_CONNECTED layers whose weights per channel it divides; others keep per-channel scales).
+   */
+  groupSize?: number;
 }
 
 /** Quantized weights of one layer, ready for the graph: what `quantizeWeights` gives, plus the encoding. */
@@ -92,8 +100,8 @@ export function layerWidths(g: Graph, layers: readonly WeightLayer[], opts: SubB
 }
 
 /**
- * Sub-byte weights of every layer whose width is not int8, keyed by op index. With 'gptq'
- * rounding the float graph runs once over `samples` to gather each layer's input statistics.
+ * Sub-byte weights of every layer whose width is not int8, keyed by op index. With 'gptq' or
+ * 'adaround' rounding the float graph runs once over `samples` to gather each layer's input statistics.
  */
 export function quantizeSubByteWeights(
   g: Graph,
@@ -105,6 +113,11 @@ export function quantizeSubByteWeights(
   if (!SUB_BYTE_KINDS.includes(opts.weights)) throw new InputError(`unknown weight width '${opts.weights}' (use ${SUB_BYTE_KINDS.join(', ')})`);
   const rounding = opts.rounding ?? 'gptq';
   if (!WEIGHT_ROUNDINGS.includes(rounding)) throw new InputError(`unknown weight rounding '${rounding}' (use ${WEIGHT_ROUNDINGS.join(', ')})`);
+  const groupSize = opts.groupSize;
+  if (groupSize !== undefined) {
+    if (!Number.isInteger(groupSize) || groupSize < 2) throw new InputError(`--group-size must be an integer >= 2, got '${groupSize}'`);
+    if (rounding === 'adaround') throw new InputError('--group-size works with --rounding gptq or nearest, not adaround');
+  }
   const widths = layerWidths(g, layers, opts);
   const targets = layers.filter((l) => widths.get(l.index) !== 'int8');
   for (const l of targets) {
@@ -118,7 +131,7 @@ export function quantizeSubByteWeights(
   }
 
   const hessians = new Map<number, Float64Array[]>();
-  if (rounding === 'gptq' && targets.length > 0) {
+  if (rounding !== 'nearest' && targets.length > 0) {
     progress(`collecting layer input statistics on ${samples.length} sample(s)`);
     const acc = new Map<number, HessianAccumulator>();
     for (const l of targets) acc.set(l.index, new HessianAccumulator(rowsOf.get(l.index)!, prepared.steps[l.index].params));
@@ -144,20 +157,26 @@ export function quantizeSubByteWeights(
     const dequantized = new Float32Array(l.float.length);
     const scales: number[] = [];
     const w = new Float64Array(rows.cols);
+    const grouped = groupSize !== undefined && rows.op !== 'DEPTHWISE_CONV_2D' && rows.cols > groupSize && rows.cols % groupSize === 0;
+    const perRow = grouped ? rows.cols / groupSize : 0;
+    const multipliers = new Uint8Array(rows.rows * perRow);
     for (let r = 0; r < rows.rows; r++) {
       for (let k = 0; k < rows.cols; k++) w[k] = l.float[rows.at(r, k)];
+      const gs = grouped ? groupScales(kind, w, groupSize) : undefined;
+      if (gs) multipliers.set(gs.multipliers, r * perRow);
       let rq;
       if (h) {
         const hi = rows.hessianOf(r);
         let p = prepHess.get(hi);
-        if (!p) prepHess.set(hi, (p = prepareHessian(h[hi], rows.cols)));
-        rq = gptqRow(kind, w, p);
+        if (!p && rounding === 'gptq') prepHess.set(hi, (p = prepareHessian(h[hi], rows.cols)));
+        if (rounding === 'adaround' || !p) rq = adaroundRow(kind, w, h[hi]);
+        else rq = gs ? gptqRow(kind, w, p, groupScaleCandidates(gs.base), gs.perColumn) : gptqRow(kind, w, p);
       } else {
-        rq = clipSearchRow(kind, w);
+        rq = gs ? roundGroupsNearest(kind, w, gs) : clipSearchRow(kind, w);
       }
       if (kind === 'binary') {
         // Binary has no 0: an all-zero channel still needs ±1 values, at a negligible scale.
-        for (let k = 0; k < rows.cols; k++) if (rq.q[k] === 0) rq.q[k] = 1;
+        for (let k = 0; k < rows.cols; k++) if (rq.q[k] === 0) rq.q[k] = gs ? gs.perColumn[k] : 1;
       }
       const s = Math.fround(rq.scale > 0 && Number.isFinite(rq.scale) ? rq.scale : 1e-6);
       scales.push(s);
@@ -171,7 +190,7 @@ export function quantizeSubByteWeights(
       data,
       dequantized,
       quant: { scale: scales, zeroPoint: scales.map(() => 0), quantizedDimension: l.axis! },
-      encoding: { kind },
+      encoding: grouped ? { kind, groups: { size: groupSize, multipliers } } : { kind },
     });
   }
   return out;
@@ -182,33 +201,46 @@ export function packedBytes(count: number, width: WeightWidth): number {
   return Math.ceil((count * widthBits(width)) / 8);
 }
 
-/** A weight layer's stored bits per weight and its parameter bytes (packed weights plus bias). */
-export function layerParameterBytes(q: Graph, weightTensor: number, biasTensor: number | undefined): { weightBits: number; parameterBytes: number } {
+/** A weight layer's stored bits per weight, its group size, and its parameter bytes (packed weights, group multipliers, bias). */
+export function layerParameterBytes(
+  q: Graph,
+  weightTensor: number,
+  biasTensor: number | undefined,
+): { weightBits: number; weightGroupSize?: number; parameterBytes: number } {
   const w = q.tensors[weightTensor];
-  const width: WeightWidth = w.weightEncoding && w.weightEncoding.kind !== 'lut' ? w.weightEncoding.kind : 'int8';
+  const enc = w.weightEncoding;
+  const width: WeightWidth = enc && enc.kind !== 'lut' ? enc.kind : 'int8';
+  const groups = enc && enc.kind !== 'lut' ? enc.groups : undefined;
   const bias = biasTensor !== undefined ? (q.tensors[biasTensor].data?.byteLength ?? 0) : 0;
-  return { weightBits: widthBits(width), parameterBytes: packedBytes(w.data?.length ?? 0, width) + bias };
+  return {
+    weightBits: widthBits(width),
+    ...(groups ? { weightGroupSize: groups.size } : {}),
+    parameterBytes: packedBytes(w.data?.length ?? 0, width) + (groups?.multipliers.length ?? 0) + bias,
+  };
 }
 
-/** The report's sub-byte summary from its per-layer rows. */
+/** The report's sub-byte summary: the weight layers' bytes, and what int8 weights would take. */
 export function subByteSummary(
   opts: SubByteOptions,
-  layers: readonly { index: number; weightBits?: number; parameterBytes?: number; weightScales?: unknown }[],
-  weightCounts: ReadonlyMap<number, number>,
-): { weights: string; rounding: string; keepInt8: number[]; parameterBytes: number; int8ParameterBytes: number } {
+  q: Graph,
+  weightLayers: ReadonlyMap<number, { weightTensor: number; biasTensor?: number }>,
+): { weights: string; rounding: string; groupSize?: number; keepInt8: number[]; parameterBytes: number; int8ParameterBytes: number } {
   let bytes = 0;
   let int8Bytes = 0;
   const keep: number[] = [];
-  for (const l of layers) {
-    if (l.weightBits === undefined || l.parameterBytes === undefined) continue;
-    const n = weightCounts.get(l.index) ?? 0;
-    bytes += l.parameterBytes;
-    int8Bytes += l.parameterBytes - packedBytes(n, widthOf(l.weightBits)) + n;
-    if (l.weightBits === 8) keep.push(l.index);
+  for (const [index, l] of [...weightLayers].sort((a, b) => a[0] - b[0])) {
+    const p = layerParameterBytes(q, l.weightTensor, l.biasTensor);
+    const bias = l.biasTensor !== undefined ? (q.tensors[l.biasTensor].data?.byteLength ?? 0) : 0;
+    bytes += p.parameterBytes;
+    int8Bytes += (q.tensors[l.weightTensor].data?.length ?? 0) + bias;
+    if (p.weightBits === 8) keep.push(index);
   }
-  return { weights: opts.weights, rounding: opts.rounding ?? 'gptq', keepInt8: keep, parameterBytes: bytes, int8ParameterBytes: int8Bytes };
-}
-
-function widthOf(bits: number): WeightWidth {
-  return bits === 8 ? 'int8' : bits === 4 ? 'int4' : bits === 1 ? 'binary' : 'int2';
+  return {
+    weights: opts.weights,
+    rounding: opts.rounding ?? 'gptq',
+    ...(opts.groupSize !== undefined ? { groupSize: opts.groupSize } : {}),
+    keepInt8: keep,
+    parameterBytes: bytes,
+    int8ParameterBytes: int8Bytes,
+  };
 }

@@ -73,7 +73,9 @@ describe('tinyml quantize --weights (sub-byte)', () => {
     expect((await error([...b, '--weights', 'int4', '--keep-int8', ','])).message).toMatch(/--keep-int8 needs layers/);
     expect((await error([...b, '--keep-int8', 'first'])).message).toMatch(/--keep-int8 applies to sub-byte weights/);
     expect((await error([...b, '--rounding', 'gptq'])).message).toMatch(/--rounding applies to sub-byte weights/);
-    expect((await error([...b, '--weights', 'int4', '--rounding', 'adaround'])).message).toMatch(/--rounding 'adaround' is not one of gptq, nearest/);
+    expect((await error([...b, '--weights', 'int8', '--group-size', '32'])).message).toMatch(/--group-size applies to sub-byte weights/);
+    expect((await error([...b, '--weights', 'int4', '--group-size', 'x'])).message).toMatch(/--group-size must be a positive integer, got 'x'/);
+    expect((await error([...b, '--weights', 'int4', '--rounding', 'magic'])).message).toMatch(/--rounding 'magic' is not one of gptq, adaround, nearest/);
     expect((await error([...b, '--weights', 'int3'])).message).toMatch(/--weights 'int3' is not one of int8, int4, int2, ternary, binary/);
     expect((await error([...b, '--weights', 'int2', '--per-tensor'])).message).toMatch(/--weights int2 needs per-channel weight scales; drop --per-tensor/);
     expect((await error(['quantize', model, '--dynamic', '--weights', 'int4', '--out', join(dir, 'e.tflite')])).message).toMatch(/give --calib instead of --dynamic/);

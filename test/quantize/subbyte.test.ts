@@ -8,12 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
 import type { Graph } from '../../src/ir/types.js';
-import { fitsEncoding, type SubByteKind } from '../../src/ir/weight-encoding.js';
+import { MAX_GROUP_MULTIPLIER, fitsEncoding, type SubByteKind } from '../../src/ir/weight-encoding.js';
 import { clipSearchRow, maxScale, roundRow, rowSquaredError } from '../../src/quantize/clip-search.js';
+import { adaroundRow } from '../../src/quantize/adaround.js';
 import { gptqRow, outputError, prepareHessian } from '../../src/quantize/gptq.js';
 import { quantizeGraph, type CalibrationSample } from '../../src/quantize/index.js';
 import { HessianAccumulator, layerRows } from '../../src/quantize/layer-hessian.js';
 import { gridPoint } from '../../src/quantize/subbyte-grid.js';
+import { groupScales, roundGroupsNearest } from '../../src/quantize/groups.js';
 import { GraphBuilder, conv, randomFloats, rng, specViolations } from './helpers.js';
 
 const KINDS: SubByteKind[] = ['int4', 'int2', 'ternary', 'binary'];
@@ -61,8 +63,8 @@ describe('MSE-optimal clipping', () => {
   });
 });
 
-describe('GPTQ rounding', () => {
-  it('has a lower output error than clipping alone on a layer with correlated inputs', () => {
+describe('GPTQ and AdaRound rounding', () => {
+  it('have a lower output error than clipping alone on a layer with correlated inputs', () => {
     const r = rng(21);
     const n = 48;
     // Inputs x = A z: correlated features, as a layer's input channels are.
@@ -82,15 +84,47 @@ describe('GPTQ rounding', () => {
     const prepared = prepareHessian(h, n);
     for (const kind of KINDS) {
       let gptq = 0;
+      let ada = 0;
       let clip = 0;
       for (let row = 0; row < 16; row++) {
         const w = weightsLike(n, r);
         const g = gptqRow(kind, w, prepared);
-        for (const q of g.q) expect(fitsEncoding({ kind }, q)).toBe(true);
+        const a = adaroundRow(kind, w, h);
+        for (const q of [...g.q, ...a.q]) expect(fitsEncoding({ kind }, q)).toBe(true);
         gptq += outputError(h, n, w, g);
+        ada += outputError(h, n, w, a);
         clip += outputError(h, n, w, clipSearchRow(kind, w));
       }
       expect(gptq, kind).toBeLessThan(clip * 0.8);
+      // AdaRound's learned rounding also beats clipping alone (GPTQ does better still here).
+      expect(ada, kind).toBeLessThan(clip * 0.8);
+    }
+  });
+});
+
+describe('per-group scales', () => {
+  it('reproduce a row whose groups differ in magnitude better than one scale per channel', () => {
+    const r = rng(17);
+    for (const kind of ['int4', 'int2', 'ternary'] as const) {
+      let grouped = 0;
+      let channel = 0;
+      for (let row = 0; row < 16; row++) {
+        const w = weightsLike(128, r);
+        for (let k = 0; k < 128; k++) w[k] *= [1, 3, 6, 10][Math.floor(k / 32)];
+        const gs = groupScales(kind, w, 32);
+        const g = roundGroupsNearest(kind, w, gs);
+        for (let k = 0; k < 128; k++) {
+          const m = gs.multipliers[Math.floor(k / 32)];
+          expect(m).toBeGreaterThanOrEqual(1);
+          expect(m).toBeLessThanOrEqual(MAX_GROUP_MULTIPLIER[kind]);
+          expect(Math.abs(g.q[k] % m)).toBe(0);
+          expect(fitsEncoding({ kind }, g.q[k] / m)).toBe(true);
+        }
+        grouped += rowSquaredError(w, g.q, g.scale);
+        const c = clipSearchRow(kind, w);
+        channel += rowSquaredError(w, c.q, c.scale);
+      }
+      expect(grouped, kind).toBeLessThan(channel * 0.8);
     }
   });
 });
@@ -205,6 +239,31 @@ describe('quantizeGraph with sub-byte weights', () => {
     expect(report.layers[0].parameterBytes).toBe(216 + 32);
     expect(report.layers[1].parameterBytes).toBe(36 + 32);
     expect(report.layers[0].weightBits).toBe(8);
+  });
+
+  it('--group-size: conv and dense layers whose channels it divides get group multipliers; int8 values are grid point x multiplier', () => {
+    const { graph: q, report } = quantizeGraph(g, samples, { subByte: { weights: 'int4', groupSize: 4 }, evaluate: false });
+    expect(specViolations(q)).toEqual([]);
+    // conv1 has 27 weights per channel (not a multiple of 4) and dw1 is depthwise: per channel only.
+    expect(weightOps.map((i) => report.layers[i].weightGroupSize)).toEqual([undefined, undefined, 4, 4]);
+    for (const i of [2, 4]) {
+      const w = q.tensors[q.ops[i].inputs[1]];
+      const enc = w.weightEncoding!;
+      if (enc.kind === 'lut' || !enc.groups) throw new Error('no groups');
+      const perChannel = (w.data as Int8Array).length / w.shape[0];
+      expect(enc.groups.multipliers.length).toBe(w.shape[0] * (perChannel / 4));
+      (w.data as Int8Array).forEach((v, k) => {
+        const m = enc.groups!.multipliers[Math.floor(k / 4)];
+        expect(m >= 1 && m <= 15).toBe(true);
+        expect(Math.abs(v % m)).toBe(0);
+        expect(fitsEncoding(enc, v / m)).toBe(true);
+      });
+    }
+    // fc: 1,280 int4 weights (640 bytes) + 320 multipliers + 5 int32 biases.
+    expect(report.layers[4].parameterBytes).toBe(640 + 320 + 20);
+    expect(report.subByte!.groupSize).toBe(4);
+    expect(() => quantizeGraph(g, samples, { subByte: { weights: 'int4', groupSize: 1 } })).toThrow(/--group-size must be an integer >= 2/);
+    expect(() => quantizeGraph(g, samples, { subByte: { weights: 'int4', groupSize: 8, rounding: 'adaround' } })).toThrow(/not adaround/);
   });
 
   it('rounds with GPTQ by default, which beats clipping alone end to end', () => {

@@ -34,6 +34,7 @@ const CALIBRATION_ONLY: [keyof QuantizeCommandOptions, string][] = [
   ['calibLimit', '--calib-limit'],
   ['keepInt8', '--keep-int8'],
   ['rounding', '--rounding'],
+  ['groupSize', '--group-size'],
   ['scale', '--scale'],
   ['mean', '--mean'],
   ['std', '--std'],

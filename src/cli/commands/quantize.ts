@@ -38,8 +38,10 @@ export interface QuantizeCommandOptions {
   weights?: string;
   /** With sub-byte --weights: comma-separated op indices / output tensor names / first / last kept int8. */
   keepInt8?: string;
-  /** With sub-byte --weights: gptq (default) or nearest. */
+  /** With sub-byte --weights: gptq (default), adaround or nearest. */
   rounding?: string;
+  /** With sub-byte --weights: per-group scales, N weights per group along the input dimension. */
+  groupSize?: string | number;
   /** Array name inside an .npz (default: the first of x, images, x_test, data, X, arr_0). */
   calibKey?: string;
   /** Output path (default: MODEL's folder, `<stem>.int8.tflite`). */
@@ -154,7 +156,9 @@ function parseSubByte(opts: QuantizeCommandOptions): SubByteOptions | undefined 
   const widths = ['int8', ...SUB_BYTE_KINDS];
   if (!widths.includes(weights)) throw new InputError(`--weights '${weights}' is not one of ${widths.join(', ')}`);
   if (weights === 'int8') {
-    const stray = [opts.keepInt8 !== undefined ? '--keep-int8' : '', opts.rounding !== undefined ? '--rounding' : ''].filter((f) => f !== '');
+    const stray = [opts.keepInt8 !== undefined ? '--keep-int8' : '', opts.rounding !== undefined ? '--rounding' : '', opts.groupSize !== undefined ? '--group-size' : ''].filter(
+      (f) => f !== '',
+    );
     if (stray.length > 0) throw new InputError(`${stray.join(' and ')} ${stray.length > 1 ? 'apply' : 'applies'} to sub-byte weights (--weights ${SUB_BYTE_KINDS.join('|')})`);
     return undefined;
   }
@@ -166,7 +170,8 @@ function parseSubByte(opts: QuantizeCommandOptions): SubByteOptions | undefined 
     keepInt8 = layerItems(opts.keepInt8);
     if (keepInt8.length === 0) throw new InputError('--keep-int8 needs layers: comma-separated op indices, output tensor names, first or last');
   }
-  return { weights: weights as SubByteKind, keepInt8, rounding };
+  const groupSize = opts.groupSize === undefined ? undefined : positiveInt(opts.groupSize, '--group-size', 0);
+  return { weights: weights as SubByteKind, keepInt8, rounding, ...(groupSize !== undefined ? { groupSize } : {}) };
 }
 
 /**
