@@ -58,93 +58,135 @@ export function layerRows(op: Op, wShape: readonly number[], params: unknown): L
   throw new Error(`layerRows: ${op.type} has no weight rows`);
 }
 
-/** Accumulates Σ x xᵀ (upper triangle while adding; `matrices()` mirrors it) over samples. */
+/**
+ * Calls `visit(group, patch)` for every input vector of `x` (one sample's float input: NHWC for
+ * convolutions, [rows, I] for fully connected), in a fixed order; `patch` is reused.
+ */
+export function forEachPatch(rows: LayerRows, params: unknown, x: Float32Array, patch: Float64Array, visit: (group: number) => void): void {
+  const p = patch;
+  const { op } = rows;
+  if (op === 'FULLY_CONNECTED') {
+    const n = rows.cols;
+    for (let r = 0; r + n <= x.length; r += n) {
+      for (let k = 0; k < n; k++) p[k] = x[r + k];
+      visit(0);
+    }
+    return;
+  }
+  const g = params as Conv2DGeometry & DepthwiseConv2DGeometry;
+  const fH = g.filterHeight;
+  const fW = g.filterWidth;
+  const inC = g.inputDepth;
+  for (let b = 0; b < g.batches; b++) {
+    for (let oy = 0; oy < g.outputHeight; oy++) {
+      for (let ox = 0; ox < g.outputWidth; ox++) {
+        const y0 = oy * g.strideHeight - g.padHeight;
+        const x0 = ox * g.strideWidth - g.padWidth;
+        if (op === 'CONV_2D') {
+          const fIC = g.filterInputDepth;
+          for (let grp = 0; grp < g.groups; grp++) {
+            let k = 0;
+            for (let ky = 0; ky < fH; ky++) {
+              const iy = y0 + ky * g.dilationHeight;
+              for (let kx = 0; kx < fW; kx++) {
+                const ix = x0 + kx * g.dilationWidth;
+                const inside = iy >= 0 && iy < g.inputHeight && ix >= 0 && ix < g.inputWidth;
+                const base = ((b * g.inputHeight + iy) * g.inputWidth + ix) * inC + grp * fIC;
+                for (let c = 0; c < fIC; c++) p[k++] = inside ? x[base + c] : 0;
+              }
+            }
+            visit(grp);
+          }
+        } else {
+          for (let c = 0; c < inC; c++) {
+            let k = 0;
+            for (let ky = 0; ky < fH; ky++) {
+              const iy = y0 + ky * g.dilationHeight;
+              for (let kx = 0; kx < fW; kx++) {
+                const ix = x0 + kx * g.dilationWidth;
+                const inside = iy >= 0 && iy < g.inputHeight && ix >= 0 && ix < g.inputWidth;
+                p[k++] = inside ? x[((b * g.inputHeight + iy) * g.inputWidth + ix) * inC + c] : 0;
+              }
+            }
+            visit(c);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Accumulates, per statistics group, H = mean x xᵀ and, when given the float model's input beside
+ * the input of the model with the earlier layers already quantized, C = mean x_f x_qᵀ (what the
+ * layer must reproduce from the inputs it will really see; see src/quantize/subbyte.ts).
+ */
 export class HessianAccumulator {
   private readonly sums: Float64Array[];
+  private readonly cross: Float64Array[];
   private readonly patch: Float64Array;
-  private count = 0;
+  private readonly floatPatch: Float64Array;
+  private floatPatches = new Float64Array(0);
+  /** Input vectors added per group. */
+  private readonly counts: Float64Array;
 
   constructor(
     readonly rows: LayerRows,
     private readonly params: unknown,
   ) {
-    this.sums = Array.from({ length: rows.hessians }, () => new Float64Array(rows.cols * rows.cols));
-    this.patch = new Float64Array(rows.cols);
+    const n = rows.cols;
+    this.sums = Array.from({ length: rows.hessians }, () => new Float64Array(n * n));
+    this.cross = Array.from({ length: rows.hessians }, () => new Float64Array(n * n));
+    this.patch = new Float64Array(n);
+    this.floatPatch = new Float64Array(n);
+    this.counts = new Float64Array(rows.hessians);
   }
 
-  private addPatch(h: Float64Array): void {
+  /** Adds one sample's input (the float model's, or the partly quantized model's with `float` beside). */
+  add(x: Float32Array, float?: Float32Array): void {
     const n = this.rows.cols;
     const p = this.patch;
-    for (let i = 0; i < n; i++) {
-      const pi = p[i];
-      if (pi === 0) continue;
-      const row = i * n;
-      for (let j = i; j < n; j++) h[row + j] += pi * p[j];
+    let floatPatches: Float64Array | undefined;
+    if (float) {
+      // The float input's patches, in the same order as x's.
+      let count = 0;
+      forEachPatch(this.rows, this.params, float, this.floatPatch, () => count++);
+      if (this.floatPatches.length < count * n) this.floatPatches = new Float64Array(count * n);
+      floatPatches = this.floatPatches;
+      let at = 0;
+      forEachPatch(this.rows, this.params, float, this.floatPatch, () => {
+        floatPatches!.set(this.floatPatch, at);
+        at += n;
+      });
     }
-  }
-
-  /** Adds one sample's float input (NHWC for convolutions, [rows, I] for fully connected). */
-  add(x: Float32Array): void {
-    const p = this.patch;
-    const { op } = this.rows;
-    if (op === 'FULLY_CONNECTED') {
-      const n = this.rows.cols;
-      for (let r = 0; r + n <= x.length; r += n) {
-        for (let k = 0; k < n; k++) p[k] = x[r + k];
-        this.addPatch(this.sums[0]);
-        this.count++;
+    let at = 0;
+    forEachPatch(this.rows, this.params, x, p, (group) => {
+      this.counts[group]++;
+      const h = this.sums[group];
+      for (let i = 0; i < n; i++) {
+        const pi = p[i];
+        if (pi === 0) continue;
+        const row = i * n;
+        for (let j = i; j < n; j++) h[row + j] += pi * p[j];
       }
-      return;
-    }
-    const g = this.params as Conv2DGeometry & DepthwiseConv2DGeometry;
-    const fH = g.filterHeight;
-    const fW = g.filterWidth;
-    const inC = g.inputDepth;
-    for (let b = 0; b < g.batches; b++) {
-      for (let oy = 0; oy < g.outputHeight; oy++) {
-        for (let ox = 0; ox < g.outputWidth; ox++) {
-          const y0 = oy * g.strideHeight - g.padHeight;
-          const x0 = ox * g.strideWidth - g.padWidth;
-          if (op === 'CONV_2D') {
-            const fIC = g.filterInputDepth;
-            for (let grp = 0; grp < g.groups; grp++) {
-              let k = 0;
-              for (let ky = 0; ky < fH; ky++) {
-                const iy = y0 + ky * g.dilationHeight;
-                for (let kx = 0; kx < fW; kx++) {
-                  const ix = x0 + kx * g.dilationWidth;
-                  const inside = iy >= 0 && iy < g.inputHeight && ix >= 0 && ix < g.inputWidth;
-                  const base = ((b * g.inputHeight + iy) * g.inputWidth + ix) * inC + grp * fIC;
-                  for (let c = 0; c < fIC; c++) p[k++] = inside ? x[base + c] : 0;
-                }
-              }
-              this.addPatch(this.sums[grp]);
-            }
-          } else {
-            for (let c = 0; c < inC; c++) {
-              let k = 0;
-              for (let ky = 0; ky < fH; ky++) {
-                const iy = y0 + ky * g.dilationHeight;
-                for (let kx = 0; kx < fW; kx++) {
-                  const ix = x0 + kx * g.dilationWidth;
-                  const inside = iy >= 0 && iy < g.inputHeight && ix >= 0 && ix < g.inputWidth;
-                  p[k++] = inside ? x[((b * g.inputHeight + iy) * g.inputWidth + ix) * inC + c] : 0;
-                }
-              }
-              this.addPatch(this.sums[c]);
-            }
-          }
-          this.count++;
+      if (floatPatches) {
+        const c = this.cross[group];
+        for (let i = 0; i < n; i++) {
+          const fi = floatPatches[at + i];
+          if (fi === 0) continue;
+          const row = i * n;
+          for (let j = 0; j < n; j++) c[row + j] += fi * p[j];
         }
+        at += n;
       }
-    }
+    });
   }
 
-  /** The mean Σ x xᵀ / count of each statistics, full symmetric matrices. */
+  /** The mean x xᵀ of each statistics group, full symmetric matrices. */
   matrices(): Float64Array[] {
     const n = this.rows.cols;
-    const scale = this.count > 0 ? 1 / this.count : 1;
-    return this.sums.map((s) => {
+    return this.sums.map((s, g) => {
+      const scale = 1 / Math.max(1, this.counts[g]);
       const h = new Float64Array(n * n);
       for (let i = 0; i < n; i++) {
         for (let j = i; j < n; j++) {
@@ -155,5 +197,10 @@ export class HessianAccumulator {
       }
       return h;
     });
+  }
+
+  /** The mean x_f x_qᵀ of each group (row i: float input i; only after `add` with the float input). */
+  crossMatrices(): Float64Array[] {
+    return this.cross.map((c, g) => c.map((v) => v / Math.max(1, this.counts[g])));
   }
 }

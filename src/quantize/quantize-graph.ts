@@ -30,7 +30,8 @@ import {
   type QParams,
   type Range,
 } from './qparams.js';
-import { layerParameterBytes, quantizeSubByteWeights, subByteSummary, type PresetWeights, type SubByteOptions } from './subbyte.js';
+import { prepareGraph } from '../interp/interpreter.js';
+import { layerParameterBytes, quantizeSubByteWeights, withDequantizedWeights, subByteSummary, type PresetWeights, type SubByteOptions } from './subbyte.js';
 import { chooseRange, type CalibrationMethod, type TensorStats } from './ranges.js';
 import { evaluateQuantization, type QuantizationReport, type LayerReport } from './report.js';
 import { fixedOutputQParams, followsInputPrecision, notQuantizable, sameQParams, weightRule, type WeightRule } from './rules.js';
@@ -130,7 +131,10 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
 
   progress(`calibrating on ${samples.length} sample(s) (${opts.calibration})`);
   const needHist = opts.calibration !== 'minmax';
-  const cal = calibrate(g, samples, needHist ? opts.bins : 0, (opIndex, values) => {
+  // Sub-byte weights change the activations noticeably: ranges are calibrated on the model that
+  // computes with them (the float reference for the report stays the float model).
+  const calGraph = preset.size > 0 ? withDequantizedWeights(g, preset, weightQ) : g;
+  const cal = calibrate(calGraph, samples, needHist ? opts.bins : 0, (opIndex, values) => {
     const probe = probes.get(opIndex);
     if (!probe) return;
     const op = g.ops[opIndex];
@@ -147,7 +151,7 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
   const layers: LayerReport[] = g.ops.map((op) => layerInfo(g, op, precision[op.index], plan, built, cal.stats));
   const evalCount = options.evaluate === false ? 0 : options.evaluate === true || options.evaluate === undefined ? samples.length : Math.min(samples.length, Math.max(0, Math.floor(options.evaluate)));
   if (evalCount > 0) progress(`measuring per-layer SQNR on ${evalCount} sample(s)`);
-  const report = evaluateQuantization(g, cal.prepared, built.graph, built.origin, built.repr, samples.slice(0, evalCount), layers, {
+  const report = evaluateQuantization(g, calGraph === g ? cal.prepared : prepareGraph(g), built.graph, built.origin, built.repr, samples.slice(0, evalCount), layers, {
     method: opts.calibration,
     percentile: opts.calibration === 'percentile' ? opts.percentile : undefined,
     perChannel: opts.perChannel,

@@ -11,10 +11,11 @@
  * the channel's MSE-optimal clipping scale (src/quantize/clip-search.ts).
  */
 import { InputError } from '../errors.js';
-import { prepareGraph } from '../interp/interpreter.js';
-import type { Graph, Quantization } from '../ir/types.js';
+import { prepareGraph, runGraph, type PreparedGraph } from '../interp/interpreter.js';
+import { elementCount, type Graph, type Quantization } from '../ir/types.js';
 import type { SubByteKind, WeightEncoding } from '../ir/weight-encoding.js';
-import { forEachActivation, type CalibrationSample } from './calibrate.js';
+import type { CalibrationSample } from './calibrate.js';
+import { cholesky, inverseFromCholesky } from './linalg.js';
 import { adaroundRow } from './adaround.js';
 import { clipSearchRow } from './clip-search.js';
 import { groupScaleCandidates, groupScales, roundGroupsNearest } from './groups.js';
@@ -39,6 +40,11 @@ export interface SubByteOptions {
    * FULLY_CONNECTED layers whose weights per channel it divides; others keep per-channel scales).
    */
   groupSize?: number;
+  /**
+   * Refit each layer to the inputs the quantized earlier layers give it before rounding (default
+   * true; GPTQ and AdaRound only). false: every layer is rounded against the float model's inputs.
+   */
+  compensate?: boolean;
 }
 
 /** Quantized weights of one layer, ready for the graph: what `quantizeWeights` gives, plus the encoding. */
@@ -130,38 +136,18 @@ export function quantizeSubByteWeights(
     rowsOf.set(l.index, layerRows(op, g.tensors[op.inputs[l.rule.weights]].shape, prepared.steps[l.index].params));
   }
 
-  const hessians = new Map<number, Float64Array[]>();
-  if (rounding !== 'nearest' && targets.length > 0) {
-    progress(`collecting layer input statistics on ${samples.length} sample(s)`);
-    const acc = new Map<number, HessianAccumulator>();
-    for (const l of targets) acc.set(l.index, new HessianAccumulator(rowsOf.get(l.index)!, prepared.steps[l.index].params));
-    forEachActivation(prepared, samples, (id, _data, values, opIndex) => {
-      if (opIndex < 0) return;
-      const a = acc.get(opIndex);
-      const op = g.ops[opIndex];
-      if (!a || id !== op.outputs[op.outputs.length - 1]) return;
-      const l = targets.find((t) => t.index === opIndex)!;
-      a.add(values.get(op.inputs[l.rule.input]) as Float32Array);
-    });
-    for (const [index, a] of acc) hessians.set(index, a.matrices());
-  }
-
-  progress(`rounding weights to ${opts.weights} (${rounding})`);
-  const out = new Map<number, PresetWeights>();
-  for (const l of targets) {
+  const quantizeLayer = (l: WeightLayer, h: Float64Array[] | undefined, target: Float64Array[] | undefined): PresetWeights => {
     const rows = rowsOf.get(l.index)!;
     const kind = widths.get(l.index) as SubByteKind;
-    const h = hessians.get(l.index);
     const prepHess = new Map<number, PreparedHessian>();
     const data = new Int8Array(l.float.length);
     const dequantized = new Float32Array(l.float.length);
     const scales: number[] = [];
-    const w = new Float64Array(rows.cols);
     const grouped = groupSize !== undefined && rows.op !== 'DEPTHWISE_CONV_2D' && rows.cols > groupSize && rows.cols % groupSize === 0;
     const perRow = grouped ? rows.cols / groupSize : 0;
     const multipliers = new Uint8Array(rows.rows * perRow);
     for (let r = 0; r < rows.rows; r++) {
-      for (let k = 0; k < rows.cols; k++) w[k] = l.float[rows.at(r, k)];
+      const w = target ? target[r] : Float64Array.from({ length: rows.cols }, (_, k) => l.float[rows.at(r, k)]);
       const gs = grouped ? groupScales(kind, w, groupSize) : undefined;
       if (gs) multipliers.set(gs.multipliers, r * perRow);
       let rq;
@@ -186,14 +172,146 @@ export function quantizeSubByteWeights(
         dequantized[at] = rq.q[k] * s;
       }
     }
-    out.set(l.index, {
+    return {
       data,
       dequantized,
       quant: { scale: scales, zeroPoint: scales.map(() => 0), quantizedDimension: l.axis! },
       encoding: grouped ? { kind, groups: { size: groupSize, multipliers } } : { kind },
+    };
+  };
+
+  const out = new Map<number, PresetWeights>();
+  if (rounding === 'nearest') {
+    progress(`rounding weights to ${opts.weights} (nearest)`);
+    for (const l of targets) out.set(l.index, quantizeLayer(l, undefined, undefined));
+    return out;
+  }
+  // Layer by layer, in graph order: each layer's statistics come from the model whose earlier
+  // layers already compute with their quantized weights, and (compensation) its weights are first
+  // refitted so that, from those inputs, it reproduces what the float layer computes from the
+  // float model's inputs: w' = w C H⁻¹ with C = mean x_f x_qᵀ, H = mean x_q x_qᵀ. Rounding then
+  // minimizes the output error against w' on H. Each earlier layer's error is thereby absorbed by
+  // the next instead of accumulating.
+  progress(`rounding weights to ${opts.weights} (${rounding}), layer by layer on ${samples.length} sample(s)`);
+  const ordered = [...targets].sort((x, y) => x.index - y.index);
+  const floatInputs = storedFloatInputs(prepared, samples, ordered);
+  let current = g;
+  for (const l of ordered) {
+    const op = g.ops[l.index];
+    const rows = rowsOf.get(l.index)!;
+    const params = prepared.steps[l.index].params;
+    const acc = new HessianAccumulator(rows, params);
+    const inputId = op.inputs[l.rule.input];
+    const compensate = opts.compensate !== false && out.size > 0;
+    const floatPrefix = floatInputs ? undefined : prepareGraph(prefixGraph(g, l.index));
+    const currentPrefix = compensate ? prepareGraph(prefixGraph(current, l.index)) : undefined;
+    for (const [k, sample] of samples.entries()) {
+      const xf = floatInputs ? floatInputs.get(l.index)![k] : layerInput(floatPrefix!, sample, l.index, inputId);
+      if (currentPrefix) acc.add(layerInput(currentPrefix, sample, l.index, inputId), xf);
+      else acc.add(xf);
+    }
+    const h = acc.matrices();
+    let target: Float64Array[] | undefined;
+    if (compensate) {
+      const maps = acc.crossMatrices().map((c, k) => compensationMap(c, h[k], rows.cols));
+      target = Array.from({ length: rows.rows }, (_, r) => {
+        const m = maps[rows.hessianOf(r)];
+        const n = rows.cols;
+        const wr = new Float64Array(n);
+        for (let i = 0; i < n; i++) {
+          const wi = l.float[rows.at(r, i)];
+          if (wi === 0) continue;
+          for (let j = 0; j < n; j++) wr[j] += wi * m[i * n + j];
+        }
+        return wr;
+      });
+    }
+    const preset = quantizeLayer(l, h, target);
+    out.set(l.index, preset);
+    current = withDequantizedWeights(current, new Map([[l.index, preset]]), new Map([[l.index, l]]));
+  }
+  return out;
+}
+
+/** Float values kept for the layer-by-layer statistics at most (4 bytes each). */
+const STORED_FLOATS_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Every layer's float input on every sample from one pass of the float model, or undefined when
+ * they would take more than STORED_FLOATS_LIMIT values (each layer's are then recomputed).
+ */
+function storedFloatInputs(prepared: PreparedGraph, samples: readonly CalibrationSample[], layers: readonly WeightLayer[]): Map<number, Float32Array[]> | undefined {
+  const g = prepared.graph;
+  let total = 0;
+  for (const l of layers) total += elementCount(g.tensors[g.ops[l.index].inputs[l.rule.input]].shape) * samples.length;
+  if (total > STORED_FLOATS_LIMIT) return undefined;
+  const wanted = new Map<number, number[]>();
+  for (const l of layers) {
+    const id = g.ops[l.index].inputs[l.rule.input];
+    wanted.set(id, [...(wanted.get(id) ?? []), l.index]);
+  }
+  const out = new Map<number, Float32Array[]>(layers.map((l) => [l.index, []]));
+  for (const sample of samples) {
+    g.inputs.forEach((id, k) => {
+      for (const i of wanted.get(id) ?? []) out.get(i)!.push(sample[k] as Float32Array);
+    });
+    runGraph(prepared, sample, {
+      onStep: (step, outputs) => {
+        step.op.outputs.forEach((id, k) => {
+          const users = wanted.get(id);
+          if (!users) return;
+          const copy = Float32Array.from(outputs[k] as Float32Array);
+          for (const i of users) out.get(i)!.push(copy);
+        });
+      },
     });
   }
   return out;
+}
+
+/** The ops up to and including `last`, with its first output as the graph's output. */
+function prefixGraph(g: Graph, last: number): Graph {
+  return { ...g, ops: g.ops.slice(0, last + 1), outputs: [g.ops[last].outputs[0]] };
+}
+
+/** One sample's value of tensor `inputId` (the input of op `index`), from a prefix graph. */
+function layerInput(prefix: PreparedGraph, sample: CalibrationSample, index: number, inputId: number): Float32Array {
+  let x: Float32Array | undefined;
+  const isInput = prefix.graph.inputs.indexOf(inputId);
+  if (isInput >= 0) return sample[isInput] as Float32Array;
+  runGraph(prefix, sample, {
+    onStep: (step, outputs) => {
+      const k = step.op.outputs.indexOf(inputId);
+      if (k >= 0) x = Float32Array.from(outputs[k] as Float32Array);
+    },
+  });
+  if (!x) throw new Error(`subbyte: tensor ${inputId} is not computed before op ${index}`);
+  return x;
+}
+
+/** C H⁻¹ (H damped like GPTQ's), n x n: maps a float row to the row for quantized inputs. */
+function compensationMap(c: Float64Array, h: Float64Array, n: number, damp = 0.01): Float64Array {
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += h[i * n + i];
+  mean = mean / n || 1;
+  const hd = Float64Array.from(h);
+  for (let i = 0; i < n; i++) hd[i * n + i] = (hd[i * n + i] > 0 ? hd[i * n + i] : mean) + damp * mean;
+  const l = cholesky(hd, n);
+  if (!l) {
+    const id = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) id[i * n + i] = 1;
+    return id;
+  }
+  const inv = inverseFromCholesky(l, n);
+  const m = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < n; k++) {
+      const cik = c[i * n + k];
+      if (cik === 0) continue;
+      for (let j = 0; j < n; j++) m[i * n + j] += cik * inv[k * n + j];
+    }
+  }
+  return m;
 }
 
 /** Bytes of `count` weights stored at `width` (packed). */
@@ -243,4 +361,14 @@ export function subByteSummary(
     parameterBytes: bytes,
     int8ParameterBytes: int8Bytes,
   };
+}
+
+/** `g` computing with the sub-byte layers' dequantized weights (same tensor ids), for calibration. */
+export function withDequantizedWeights(g: Graph, preset: ReadonlyMap<number, PresetWeights>, layers: ReadonlyMap<number, { rule: WeightRule }>): Graph {
+  const tensors = [...g.tensors];
+  for (const [index, p] of preset) {
+    const id = g.ops[index].inputs[layers.get(index)!.rule.weights];
+    tensors[id] = { ...tensors[id], data: p.dequantized };
+  }
+  return { ...g, tensors };
 }

@@ -28,12 +28,12 @@ const calib = await fashionCalibration(graph, Number(value('--calib') ?? 300));
 for (const kind of kinds.length > 0 ? kinds : ['int4' as const]) {
   const t0 = performance.now();
   const { graph: q, report } = quantizeGraph(graph, calib, {
-    subByte: { weights: kind, keepInt8: keep, rounding },
+    subByte: { weights: kind, keepInt8: keep, rounding, compensate: !args.includes('--no-compensate'), ...(value('--group-size') ? { groupSize: Number(value('--group-size')) } : {}) },
     biasCorrection: args.includes('--bias-correction'),
     calibration: (value('--calibration') ?? 'minmax') as CalibrationMethod,
     evaluate: false,
   });
   const quantizeS = (performance.now() - t0) / 1000;
   const r = await fashionTop1(q, limit);
-  console.log(JSON.stringify({ kind, rounding, keep, biasCorrection: args.includes('--bias-correction'), top1: r.top1, samples: r.samples, quantizeS: +quantizeS.toFixed(1) }));
+  console.log(JSON.stringify({ kind, rounding, keep, compensate: !args.includes('--no-compensate'), groupSize: value('--group-size'), biasCorrection: args.includes('--bias-correction'), top1: r.top1, samples: r.samples, quantizeS: +quantizeS.toFixed(1) }));
 }
