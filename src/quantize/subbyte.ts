@@ -2,14 +2,16 @@
  * Sub-byte weights for calibrated quantization (`--weights int4|int2|ternary|binary`): every
  * CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED layer not kept int8 gets weights on the width's
  * grid (src/ir/weight-encoding.ts: the tensor stays int8 holding the grid points, with
- * `weightEncoding` saying the width), one scale per output channel.
+ * `weightEncoding` saying the width), one scale per output channel (and, with `groupSize`,
+ * per-group multipliers: src/quantize/groups.ts).
  *
  * Rounding 'gptq' (the default) rounds each channel with error feedback against the layer
  * input's statistics on the calibration data (src/quantize/gptq.ts), searching the channel's
  * scale by the output error it causes; 'adaround' learns each weight's rounding direction on the
- * same statistics (src/quantize/adaround.ts; slower, and measured less accurate here); 'nearest' rounds each weight to its nearest grid point at
- * the channel's MSE-optimal clipping scale (src/quantize/clip-search.ts).
- */
+ * same statistics (src/quantize/adaround.ts; slower, and measured less accurate here); 'nearest'
+ * rounds each weight to its nearest grid point at the channel's MSE-optimal clipping scale
+ * (src/quantize/clip-search.ts). The first two go layer by layer and compensate the error of the
+ * layers before (see `quantizeSubByteWeights`). */
 import { InputError } from '../errors.js';
 import { prepareGraph, runGraph, type PreparedGraph } from '../interp/interpreter.js';
 import { elementCount, type Graph, type Quantization } from '../ir/types.js';
@@ -107,7 +109,8 @@ export function layerWidths(g: Graph, layers: readonly WeightLayer[], opts: SubB
 
 /**
  * Sub-byte weights of every layer whose width is not int8, keyed by op index. With 'gptq' or
- * 'adaround' rounding the float graph runs once over `samples` to gather each layer's input statistics.
+ * 'adaround' rounding the layers are quantized in graph order, each on statistics of its input
+ * over `samples` (see below); 'nearest' needs no data.
  */
 export function quantizeSubByteWeights(
   g: Graph,

@@ -35,5 +35,5 @@ for (const kind of kinds.length > 0 ? kinds : ['int4' as const]) {
   });
   const quantizeS = (performance.now() - t0) / 1000;
   const r = await fashionTop1(q, limit);
-  console.log(JSON.stringify({ kind, rounding, keep, compensate: !args.includes('--no-compensate'), groupSize: value('--group-size'), biasCorrection: args.includes('--bias-correction'), top1: r.top1, samples: r.samples, quantizeS: +quantizeS.toFixed(1) }));
+  console.log(JSON.stringify({ kind, rounding, keep, compensate: !args.includes('--no-compensate'), groupSize: value('--group-size'), biasCorrection: args.includes('--bias-correction'), top1: r.top1, samples: r.samples, quantizeS: +quantizeS.toFixed(1), bytes: report.subByte?.parameterBytes, int8Bytes: report.subByte?.int8ParameterBytes }));
 }
