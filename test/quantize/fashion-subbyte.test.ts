@@ -1,9 +1,9 @@
 /**
  * int4 weights in every layer of the float Fashion-MNIST CNN (GPTQ rounding, 300 training
  * images): top-1 on the first 1,000 test images, run by the reference interpreter from the written
- * .tflite, stays above a bar that round to nearest misses (87.9% with MSE-optimal clipping, 93.0%
- * with GPTQ when measured), at under 0.55x the parameter bytes of int8 weights. The full
- * 10,000-image figures are in README.md (test/quantize/compare-subbyte.ts measures them).
+ * .tflite, stays above a bar that round to nearest misses (about 88% with MSE-optimal clipping
+ * alone; 93.0% with GPTQ when measured), at under 0.55x the parameter bytes of int8 weights. The
+ * full 10,000-image figures are in README.md (test/quantize/compare-subbyte.ts measures them).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quantizeGraph } from '../../src/quantize/index.js';
@@ -31,5 +31,5 @@ describe('Fashion-MNIST with int4 weights', () => {
     expect(r.samples).toBe(1000);
     expect(r.top1).toBeGreaterThanOrEqual(0.915);
     expect(ratio).toBeLessThanOrEqual(0.55);
-  }, 120_000);
+  }, 300_000);
 });
