@@ -273,6 +273,14 @@ describe('quantizeGraph with sub-byte weights', () => {
     expect(gptq.outputs[0].sqnrDb!).toBeGreaterThan(nearest.outputs[0].sqnrDb!);
   });
 
+  it('refits each layer to the inputs the quantized earlier layers give it, which beats rounding every layer against float inputs', () => {
+    for (const weights of ['int2', 'ternary'] as const) {
+      const refit = quantizeGraph(g, samples, { subByte: { weights } }).report;
+      const plain = quantizeGraph(g, samples, { subByte: { weights, compensate: false } }).report;
+      expect(refit.outputs[0].sqnrDb!, weights).toBeGreaterThan(plain.outputs[0].sqnrDb!);
+    }
+  });
+
   it('refuses --keep-int8 items that name no weight layer, naming the item', () => {
     const bad = (keepInt8: (string | number)[]) => () => quantizeGraph(g, samples, { subByte: { weights: 'int4', keepInt8 }, evaluate: false });
     expect(bad(['conv9'])).toThrow(InputError);
