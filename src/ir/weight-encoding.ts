@@ -14,6 +14,18 @@ export type SubByteKind = 'int4' | 'int2' | 'ternary' | 'binary';
 
 export interface SubByteEncoding {
   kind: SubByteKind;
+  /**
+   * Per-group scales along the input dimension (optional; absent: one scale per channel). Each
+   * output channel's weights, in the order a kernel reduces them (CONV_2D [O, KH, KW, I]: the
+   * channel's KH·KW·I weights as stored; FULLY_CONNECTED [O, I]: its I weights), are cut into
+   * consecutive groups of `size`; group g of channel c has scale
+   * `quant.scale[c] * multipliers[c * (weightsPerChannel / size) + g]`. The int8 contract holds:
+   * `data` is the decoded int8 value, the width's grid point times its group's multiplier (so
+   * int8 kernels with the channel scale are exact); a packer stores data / multiplier, which is
+   * within the width's range. Multipliers are 1..15 for int4 (|-8 · 15| < 128), 1..63 for int2,
+   * 1..127 for ternary and binary.
+   */
+  groups?: { size: number; multipliers: Uint8Array };
 }
 
 /**
@@ -57,7 +69,13 @@ export function bitsPerWeight(enc: WeightEncoding | undefined): number {
   }
 }
 
-/** True when `v` is a value the encoding can store (for 'lut', any int8: the table decides). */
+/** Largest group multiplier of each width: grid point x multiplier stays within int8's [-127, 127]. */
+export const MAX_GROUP_MULTIPLIER: Record<SubByteKind, number> = { int4: 15, int2: 63, ternary: 127, binary: 127 };
+
+/**
+ * True when `v` is a value the encoding can store (for 'lut', any int8: the table decides). With
+ * per-group multipliers, `v` is the grid point before its multiplier (data / multiplier).
+ */
 export function fitsEncoding(enc: WeightEncoding, v: number): boolean {
   if (enc.kind === 'lut') return v >= -128 && v <= 127;
   if (enc.kind === 'binary') return v === -1 || v === 1;

@@ -4,7 +4,7 @@
  * asked), and QUANTIZE ops are inserted where an op reads an activation at another precision or
  * through a requantized copy. `checkQuantizedGraph` then runs every op's prepare.
  */
-import { GraphError, TinymlError, UnsupportedOpError } from '../errors.js';
+import { GraphError, InputError, TinymlError, UnsupportedOpError } from '../errors.js';
 import type { Graph, Op, Quantization, Tensor } from '../ir/types.js';
 import { describeOp } from '../ir/types.js';
 import { getOpDef, opContext } from '../ops/registry.js';
@@ -22,6 +22,7 @@ import {
   type Range,
 } from './qparams.js';
 import type { WeightRule } from './rules.js';
+import type { PresetWeights } from './subbyte.js';
 
 /** How one conv/dense op's float weights are quantized (chosen before calibration). */
 export interface WeightPlan {
@@ -56,6 +57,7 @@ export function buildQuantizedGraph(
   weightQ: Map<number, WeightPlan>,
   probes: Map<number, BiasErrorProbe>,
   opts: { perChannel: boolean },
+  preset: Map<number, PresetWeights> = new Map(),
 ): Built {
   const tensors: Tensor[] = g.tensors.map((t) => ({ ...t, shape: [...t.shape] }));
   const ops: Op[] = [];
@@ -140,13 +142,16 @@ export function buildQuantizedGraph(
         for (let c = 0; c < bias.length; c++) bias[c] -= err[c];
       }
       const minScales = bias ? minWeightScalesForBias(bias, inScale, wq.axis !== undefined, p === 'int8' ? undefined : INT64_BIAS_LIMIT) : undefined;
-      const qw = quantizeWeights(wq.float, wTensor.shape, wq.axis, minScales);
+      const sub = preset.get(op.index);
+      if (sub && minScales) checkSubByteBias(g, op, sub, minScales);
+      const qw = sub ?? quantizeWeights(wq.float, wTensor.shape, wq.axis, minScales);
       inputs[rule.weights] = constSlot(op.inputs[rule.weights], {
         name: wTensor.name,
         shape: [...wTensor.shape],
         dtype: 'int8',
         quant: qw.quant,
         data: qw.data,
+        ...(sub ? { weightEncoding: sub.encoding } : {}),
       });
       let biasOut: number | undefined;
       if (bias) {
@@ -228,4 +233,16 @@ export function checkQuantizedGraph(q: Graph, origin: number[], g: Graph): void 
       throw new GraphError(`quantizer: inserted ${describeOp(q, op)} is invalid: ${detail}`);
     }
   }
+}
+
+/** A sub-byte layer's scales are chosen for accuracy; a bias too large for them cannot be stored. */
+function checkSubByteBias(g: Graph, op: Op, sub: PresetWeights, minScales: readonly number[]): void {
+  sub.quant.scale.forEach((s, c) => {
+    const floor = minScales[minScales.length === 1 ? 0 : c];
+    if (floor !== undefined && s < floor) {
+      throw new InputError(
+        `${describeOp(g, op)}: channel ${c}'s bias is too large for its ${sub.encoding.kind} weight scale (the quantized bias would overflow); keep this layer int8 with --keep-int8 ${op.index}`,
+      );
+    }
+  });
 }

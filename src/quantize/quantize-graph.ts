@@ -20,6 +20,8 @@ import { buildQuantizedGraph, checkQuantizedGraph, type Built, type WeightPlan }
 import { calibrate, checkSamples, type CalibrationSample } from './calibrate.js';
 import { resolvePrecision, type Prec } from './precision.js';
 import { quantizeWeights, type QParams, type Range } from './qparams.js';
+import { prepareGraph } from '../interp/interpreter.js';
+import { layerParameterBytes, quantizeSubByteWeights, withDequantizedWeights, subByteSummary, type SubByteOptions } from './subbyte.js';
 import type { CalibrationMethod, TensorStats } from './ranges.js';
 import { evaluateQuantization, type QuantizationReport, type LayerReport } from './report.js';
 import { notQuantizable, weightRule } from './rules.js';
@@ -48,6 +50,8 @@ export interface QuantizeOptions {
    * that many of them, false skips it (the report then has no SQNR).
    */
   evaluate?: boolean | number;
+  /** Sub-byte weights (int4, int2, ternary, binary) with the layers kept int8 (src/quantize/subbyte.ts). */
+  subByte?: SubByteOptions;
   /** Progress messages ("calibrating 300 samples"...). */
   onProgress?: (message: string) => void;
 }
@@ -90,11 +94,15 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
     weightQ.set(op.index, { rule, axis: opts.perChannel ? rule.axis : undefined, float: w.data as Float32Array });
   }
 
+  const preset = options.subByte
+    ? quantizeSubByteWeights(g, samples, [...weightQ].map(([index, wq]) => ({ index, ...wq })), options.subByte, progress)
+    : new Map();
+
   const probes = new Map<number, BiasErrorProbe>();
   if (opts.biasCorrection) {
     for (const [index, wq] of weightQ) {
       const op = g.ops[index];
-      const q = quantizeWeights(wq.float, g.tensors[op.inputs[wq.rule.weights]].shape, wq.axis);
+      const q = preset.get(index) ?? quantizeWeights(wq.float, g.tensors[op.inputs[wq.rule.weights]].shape, wq.axis);
       const delta = new Float32Array(wq.float.length);
       for (let i = 0; i < delta.length; i++) delta[i] = q.dequantized[i] - wq.float[i];
       probes.set(index, makeProbe(g, op, wq.rule, delta));
@@ -103,7 +111,10 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
 
   progress(`calibrating on ${samples.length} sample(s) (${opts.calibration})`);
   const needHist = opts.calibration !== 'minmax';
-  const cal = calibrate(g, samples, needHist ? opts.bins : 0, (opIndex, values) => {
+  // Sub-byte weights change the activations noticeably: ranges are calibrated on the model that
+  // computes with them (the float reference for the report stays the float model).
+  const calGraph = preset.size > 0 ? withDequantizedWeights(g, preset, weightQ) : g;
+  const cal = calibrate(calGraph, samples, needHist ? opts.bins : 0, (opIndex, values) => {
     const probe = probes.get(opIndex);
     if (!probe) return;
     const op = g.ops[opIndex];
@@ -113,20 +124,21 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
 
   progress('choosing quantization parameters');
   const plan = planActivations(g, precision, cal.stats, opts);
-  const built = buildQuantizedGraph(g, precision, plan, weightQ, probes, opts);
+  const built = buildQuantizedGraph(g, precision, plan, weightQ, probes, opts, preset);
   checkQuantizedGraph(built.graph, built.origin, g);
   const tQuant = performance.now();
 
   const layers: LayerReport[] = g.ops.map((op) => layerInfo(g, op, precision[op.index], plan, built, cal.stats));
   const evalCount = options.evaluate === false ? 0 : options.evaluate === true || options.evaluate === undefined ? samples.length : Math.min(samples.length, Math.max(0, Math.floor(options.evaluate)));
   if (evalCount > 0) progress(`measuring per-layer SQNR on ${evalCount} sample(s)`);
-  const report = evaluateQuantization(g, cal.prepared, built.graph, built.origin, built.repr, samples.slice(0, evalCount), layers, {
+  const report = evaluateQuantization(g, calGraph === g ? cal.prepared : prepareGraph(g), built.graph, built.origin, built.repr, samples.slice(0, evalCount), layers, {
     method: opts.calibration,
     percentile: opts.calibration === 'percentile' ? opts.percentile : undefined,
     perChannel: opts.perChannel,
     symmetric: opts.symmetric,
     biasCorrection: opts.biasCorrection,
     int16Layers: g.ops.filter((op) => precision[op.index] === 'int16').map((op) => op.index),
+    ...(options.subByte ? { subByte: subByteSummary(options.subByte, built.graph, built.weights) } : {}),
     calibrationSamples: samples.length,
     timings: { calibrationMs: tCal - t0, quantizeMs: tQuant - tCal, evaluationMs: 0 },
   });
@@ -178,6 +190,7 @@ function layerInfo(g: Graph, op: Op, p: Prec, plan: ActivationPlan, built: Built
       ? {
           weightRange: w.range,
           weightScales: { min: Math.min(...w.scales), max: Math.max(...w.scales), count: w.scales.length },
+          ...layerParameterBytes(built.graph, w.weightTensor, w.biasTensor),
         }
       : {}),
   };

@@ -35,6 +35,12 @@ export interface LayerReport {
   weightRange?: Range;
   /** Smallest and largest weight scale, and how many (1 = per tensor). */
   weightScales?: { min: number; max: number; count: number };
+  /** Bits per stored weight: 8, or 4 / 2 / 1 for sub-byte weights (weight ops only). */
+  weightBits?: number;
+  /** Weights per group of per-group scales (`--group-size`), when the layer has them. */
+  weightGroupSize?: number;
+  /** Bytes of the layer's weights (packed at `weightBits`), group multipliers and bias (weight ops only). */
+  parameterBytes?: number;
   /** Observed float range of the output over the calibration samples. */
   activationRange: Range;
   /** The range the output's quantization represents (after calibration method and constraints). */
@@ -58,6 +64,11 @@ export interface QuantizationReport {
   biasCorrection: boolean;
   /** Float op indices quantized 16x8. */
   int16Layers: number[];
+  /**
+   * Sub-byte weights: the width asked for, how weights were rounded, and the weight layers'
+   * parameter bytes (weights packed, plus biases) next to what int8 weights would take.
+   */
+  subByte?: { weights: string; rounding: string; groupSize?: number; keepInt8: number[]; parameterBytes: number; int8ParameterBytes: number };
   calibrationSamples: number;
   evaluationSamples: number;
   inputs: { name: string; scale: number; zeroPoint: number; dtype: string; sqnrDb?: number }[];
@@ -222,6 +233,13 @@ export function formatReport(r: QuantizationReport): string {
       `${r.perChannel ? 'per-channel' : 'per-tensor'} weights, ${r.symmetric ? 'symmetric' : 'asymmetric'} int8 activations, ` +
       `16x8 layers: ${int16}${r.biasCorrection ? ', bias correction' : ''}`,
   );
+  if (r.subByte) {
+    const b = r.subByte;
+    lines.push(
+      `weights ${b.weights} (${b.rounding} rounding${b.groupSize !== undefined ? `, groups of ${b.groupSize}` : ''})${b.keepInt8.length > 0 ? `, int8 kept for layer(s) ${b.keepInt8.join(', ')}` : ''}: ` +
+        `${b.parameterBytes.toLocaleString('en-US')} parameter bytes in weight layers, ${(b.parameterBytes / b.int8ParameterBytes).toFixed(3)}x the ${b.int8ParameterBytes.toLocaleString('en-US')} of int8 weights`,
+    );
+  }
   for (const t of r.inputs) lines.push(`input  '${t.name}': ${t.dtype} scale ${g4(t.scale)} zero point ${t.zeroPoint}${t.sqnrDb !== undefined ? ` (SQNR ${db(t.sqnrDb)} dB)` : ''}`);
   for (const t of r.outputs) lines.push(`output '${t.name}': ${t.dtype} scale ${g4(t.scale)} zero point ${t.zeroPoint}${t.sqnrDb !== undefined ? ` (SQNR ${db(t.sqnrDb)} dB)` : ''}`);
   lines.push('');
@@ -232,6 +250,8 @@ export function formatReport(r: QuantizationReport): string {
     { header: 'type' },
     { header: 'weight range' },
     { header: 'w scale', align: 'right' },
+    { header: 'bits', align: 'right' },
+    { header: 'bytes', align: 'right' },
     { header: 'activation range' },
     { header: 'calibrated' },
     { header: 'in scale', align: 'right' },
@@ -248,6 +268,8 @@ export function formatReport(r: QuantizationReport): string {
     l.dtype === 'int16' ? '16x8' : 'int8',
     rangeText(l.weightRange),
     l.weightScales ? (l.weightScales.count > 1 ? `${g4(l.weightScales.min)}..${g4(l.weightScales.max)}` : g4(l.weightScales.min)) : '',
+    l.weightBits !== undefined ? `${l.weightBits}${l.weightGroupSize !== undefined ? `/g${l.weightGroupSize}` : ''}` : '',
+    l.parameterBytes !== undefined ? l.parameterBytes.toLocaleString('en-US') : '',
     rangeText(l.activationRange),
     rangeText(l.calibratedRange),
     g4(l.inputScale),

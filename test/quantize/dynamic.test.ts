@@ -90,7 +90,7 @@ describe('tinyml quantize --dynamic', () => {
     await expect(quantizeCommand(AD01, { dynamic: true, calib: 'x.npy', out: join(dir, 'a.tflite') }, bufferIO())).rejects.toThrow(/--calib applies to calibrated quantization, not --dynamic/);
     await expect(quantizeCommand(AD01, { dynamic: true, weights: 'int4', out: join(dir, 'b.tflite') }, bufferIO())).rejects.toThrow(/--weights int4 is not supported/);
     await expect(quantizeCommand(AD01, { out: join(dir, 'c.tflite') }, bufferIO())).rejects.toBeInstanceOf(InputError);
-    await expect(quantizeCommand(AD01, { weights: 'int8', calib: 'x.npy' }, bufferIO())).rejects.toThrow(/--weights applies to --dynamic/);
+    await expect(quantizeCommand(AD01, { weights: 'int3', calib: 'x.npy' }, bufferIO())).rejects.toThrow(/--weights 'int3' is not one of int8, int4, int2, ternary, binary/);
     const existing = join(dir, 'exists.tflite');
     writeFileSync(existing, 'x');
     await expect(quantizeCommand(AD01, { dynamic: true, out: existing }, bufferIO())).rejects.toBeInstanceOf(WouldOverwriteError);

@@ -32,6 +32,9 @@ const CALIBRATION_ONLY: [keyof QuantizeCommandOptions, string][] = [
   ['int16', '--int16'],
   ['biasCorrection', '--bias-correction'],
   ['calibLimit', '--calib-limit'],
+  ['keepInt8', '--keep-int8'],
+  ['rounding', '--rounding'],
+  ['groupSize', '--group-size'],
   ['scale', '--scale'],
   ['mean', '--mean'],
   ['std', '--std'],
@@ -48,7 +51,7 @@ export async function dynamicQuantizeCommand(modelPath: string, opts: QuantizeCo
   }
   const weights = opts.weights ?? 'int8';
   if (weights !== 'int8') {
-    throw new InputError(`--weights ${weights} is not supported; --dynamic quantizes weights to int8 (sub-byte weights are not implemented yet)`);
+    throw new InputError(`--weights ${weights} is not supported with --dynamic, which quantizes weights to int8; sub-byte weights are chosen on calibration data: give --calib instead of --dynamic`);
   }
   const outPath = opts.out ?? defaultDynamicOutPath(modelPath);
   await checkOutputFiles([{ path: outPath, option: '--out' }], [modelPath], opts.force ?? false);

@@ -22,6 +22,8 @@ import type { Graph } from '../../ir/types.js';
 import { loadOnnxModel } from '../../onnx/index.js';
 import { formatReport, quantizeGraph, reportJson, type CalibrationSample, type QuantizationReport, type QuantizeOptions } from '../../quantize/index.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../../quantize/ranges.js';
+import { SUB_BYTE_KINDS, WEIGHT_ROUNDINGS, type SubByteOptions, type WeightRounding } from '../../quantize/subbyte.js';
+import type { SubByteKind } from '../../ir/weight-encoding.js';
 import { importTfliteFile } from '../../tflite/import.js';
 import { writeTfliteFile } from '../../tflite-writer/index.js';
 import type { CliIO } from '../io.js';
@@ -32,8 +34,14 @@ export interface QuantizeCommandOptions {
   calib?: string;
   /** Weights-only (dynamic-range, hybrid) quantization: no calibration. */
   dynamic?: boolean;
-  /** With `dynamic`: the weights' type (int8, the default and only one so far). */
+  /** The weights' type: int8 (default); calibrated quantization also takes int4, int2, ternary, binary. */
   weights?: string;
+  /** With sub-byte --weights: comma-separated op indices / output tensor names / first / last kept int8. */
+  keepInt8?: string;
+  /** With sub-byte --weights: gptq (default), adaround or nearest. */
+  rounding?: string;
+  /** With sub-byte --weights: per-group scales, N weights per group along the input dimension. */
+  groupSize?: string | number;
   /** Array name inside an .npz (default: the first of x, images, x_test, data, X, arr_0). */
   calibKey?: string;
   /** Output path (default: MODEL's folder, `<stem>.int8.tflite`). */
@@ -129,8 +137,41 @@ export function positiveInt(v: string | number | undefined, what: string, fallba
   return n;
 }
 
-export function defaultOutPath(modelPath: string): string {
-  return join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.int8.tflite`);
+export function defaultOutPath(modelPath: string, weights: string = 'int8'): string {
+  return join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.${weights}.tflite`);
+}
+
+/** Comma-separated items of a layer list option; op indices become numbers. */
+function layerItems(v: string): (number | string)[] {
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+/** --weights / --keep-int8 / --rounding of calibrated quantization. */
+function parseSubByte(opts: QuantizeCommandOptions): SubByteOptions | undefined {
+  const weights = opts.weights ?? 'int8';
+  const widths = ['int8', ...SUB_BYTE_KINDS];
+  if (!widths.includes(weights)) throw new InputError(`--weights '${weights}' is not one of ${widths.join(', ')}`);
+  if (weights === 'int8') {
+    const stray = [opts.keepInt8 !== undefined ? '--keep-int8' : '', opts.rounding !== undefined ? '--rounding' : '', opts.groupSize !== undefined ? '--group-size' : ''].filter(
+      (f) => f !== '',
+    );
+    if (stray.length > 0) throw new InputError(`${stray.join(' and ')} ${stray.length > 1 ? 'apply' : 'applies'} to sub-byte weights (--weights ${SUB_BYTE_KINDS.join('|')})`);
+    return undefined;
+  }
+  if (opts.perTensor) throw new InputError(`--weights ${weights} needs per-channel weight scales; drop --per-tensor`);
+  const rounding = (opts.rounding ?? 'gptq') as WeightRounding;
+  if (!WEIGHT_ROUNDINGS.includes(rounding)) throw new InputError(`--rounding '${opts.rounding}' is not one of ${WEIGHT_ROUNDINGS.join(', ')}`);
+  let keepInt8: (number | string)[] = [];
+  if (opts.keepInt8 !== undefined) {
+    keepInt8 = layerItems(opts.keepInt8);
+    if (keepInt8.length === 0) throw new InputError('--keep-int8 needs layers: comma-separated op indices, output tensor names, first or last');
+  }
+  const groupSize = opts.groupSize === undefined ? undefined : positiveInt(opts.groupSize, '--group-size', 0);
+  return { weights: weights as SubByteKind, keepInt8, rounding, ...(groupSize !== undefined ? { groupSize } : {}) };
 }
 
 /**
@@ -165,7 +206,7 @@ export async function readCalibrationSamples(
 
 export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOptions, io: CliIO): Promise<QuantizeCommandResult | DynamicQuantizeCommandResult> {
   if (opts.dynamic) return dynamicQuantizeCommand(modelPath, opts, io);
-  if (opts.weights !== undefined) throw new InputError('--weights applies to --dynamic quantization only');
+  const subByte = parseSubByte(opts);
   if (opts.calib === undefined) {
     throw new InputError('tinyml quantize needs calibration samples (--calib FILE), or --dynamic for weights-only (hybrid) quantization without data');
   }
@@ -181,7 +222,7 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
   }
   const limit = positiveInt(opts.calibLimit, '--calib-limit', DEFAULT_CALIB_LIMIT);
   const pre = parsePreprocessOptions(opts);
-  const outPath = opts.out ?? defaultOutPath(modelPath);
+  const outPath = opts.out ?? defaultOutPath(modelPath, subByte?.weights);
   await checkOutputFiles([{ path: outPath, option: '--out' }], [modelPath, calib], opts.force ?? false);
 
   const graph = await loadFloatModel(modelPath);
@@ -194,6 +235,7 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
     symmetric: opts.symmetric ?? false,
     int16: parseInt16(opts.int16),
     biasCorrection: opts.biasCorrection ?? false,
+    subByte,
     onProgress: opts.json ? undefined : (m) => io.err(m),
   });
   await writeTfliteFile(outPath, q);

@@ -1,0 +1,377 @@
+/**
+ * Sub-byte weights for calibrated quantization (`--weights int4|int2|ternary|binary`): every
+ * CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED layer not kept int8 gets weights on the width's
+ * grid (src/ir/weight-encoding.ts: the tensor stays int8 holding the grid points, with
+ * `weightEncoding` saying the width), one scale per output channel (and, with `groupSize`,
+ * per-group multipliers: src/quantize/groups.ts).
+ *
+ * Rounding 'gptq' (the default) rounds each channel with error feedback against the layer
+ * input's statistics on the calibration data (src/quantize/gptq.ts), searching the channel's
+ * scale by the output error it causes; 'adaround' learns each weight's rounding direction on the
+ * same statistics (src/quantize/adaround.ts; slower, and measured less accurate here); 'nearest'
+ * rounds each weight to its nearest grid point at the channel's MSE-optimal clipping scale
+ * (src/quantize/clip-search.ts). The first two go layer by layer and compensate the error of the
+ * layers before (see `quantizeSubByteWeights`). */
+import { InputError } from '../errors.js';
+import { prepareGraph, runGraph, type PreparedGraph } from '../interp/interpreter.js';
+import { elementCount, type Graph, type Quantization } from '../ir/types.js';
+import type { SubByteKind, WeightEncoding } from '../ir/weight-encoding.js';
+import type { CalibrationSample } from './calibrate.js';
+import { cholesky, inverseFromCholesky } from './linalg.js';
+import { adaroundRow } from './adaround.js';
+import { clipSearchRow } from './clip-search.js';
+import { groupScaleCandidates, groupScales, roundGroupsNearest } from './groups.js';
+import { gptqRow, prepareHessian, type PreparedHessian } from './gptq.js';
+import { HessianAccumulator, hasRows, layerRows, type LayerRows } from './layer-hessian.js';
+import { widthBits, type WeightWidth } from './subbyte-grid.js';
+import type { WeightRule } from './rules.js';
+
+export const SUB_BYTE_KINDS: readonly SubByteKind[] = ['int4', 'int2', 'ternary', 'binary'];
+export const WEIGHT_ROUNDINGS = ['gptq', 'adaround', 'nearest'] as const;
+export type WeightRounding = (typeof WEIGHT_ROUNDINGS)[number];
+
+export interface SubByteOptions {
+  /** Width of every weight layer's weights, except those in `keepInt8`. */
+  weights: SubByteKind;
+  /** Layers that keep int8 weights: op indices (of the float graph), output tensor names, 'first', 'last'. */
+  keepInt8?: readonly (number | string)[];
+  /** How weights are rounded (default 'gptq'). */
+  rounding?: WeightRounding;
+  /**
+   * Per-group scales along the input dimension, `groupSize` weights per group (CONV_2D and
+   * FULLY_CONNECTED layers whose weights per channel it divides; others keep per-channel scales).
+   */
+  groupSize?: number;
+  /**
+   * Refit each layer to the inputs the quantized earlier layers give it before rounding (default
+   * true; GPTQ and AdaRound only). false: every layer is rounded against the float model's inputs.
+   */
+  compensate?: boolean;
+}
+
+/** Quantized weights of one layer, ready for the graph: what `quantizeWeights` gives, plus the encoding. */
+export interface PresetWeights {
+  data: Int8Array;
+  quant: Quantization;
+  dequantized: Float32Array;
+  encoding: WeightEncoding;
+}
+
+export interface WeightLayer {
+  index: number;
+  rule: WeightRule;
+  axis: number | undefined;
+  float: Float32Array;
+}
+
+/**
+ * The op indices `--keep-int8` names: an op index, an op's output tensor name, or 'first' /
+ * 'last' (the first / last layer with weights). Every item must name a layer with weights.
+ */
+export function resolveKeepInt8(g: Graph, items: readonly (number | string)[], weightOps: readonly number[]): Set<number> {
+  const out = new Set<number>();
+  const withWeights = new Set(weightOps);
+  const layerList = weightOps.map((i) => `#${i} ${g.ops[i].type}`).join(', ');
+  for (const item of items) {
+    let index: number;
+    if (typeof item === 'number' || /^\d+$/.test(item)) {
+      index = Number(item);
+      if (!(index >= 0 && index < g.ops.length)) {
+        throw new InputError(`--keep-int8: op index ${index} is out of range (model '${g.name}' has ops 0..${g.ops.length - 1})`);
+      }
+    } else if (item === 'first' || item === 'last') {
+      if (weightOps.length === 0) throw new InputError(`--keep-int8: '${item}': model '${g.name}' has no layer with weights`);
+      index = item === 'first' ? weightOps[0] : weightOps[weightOps.length - 1];
+    } else {
+      const op = g.ops.find((o) => o.outputs.some((id) => g.tensors[id].name === item));
+      if (!op) {
+        throw new InputError(`--keep-int8: no op of model '${g.name}' writes a tensor named '${item}' (give op indices, output tensor names, first or last; see 'tinyml inspect')`);
+      }
+      index = op.index;
+    }
+    if (!withWeights.has(index)) {
+      throw new InputError(`--keep-int8: '${item}' is op #${index} ${g.ops[index].type}, which has no weights (layers with weights: ${layerList})`);
+    }
+    out.add(index);
+  }
+  return out;
+}
+
+/** The width each weight layer gets: 'int8' when kept, or when its op has no sub-byte kernel. */
+export function layerWidths(g: Graph, layers: readonly WeightLayer[], opts: SubByteOptions): Map<number, WeightWidth> {
+  const keep = resolveKeepInt8(
+    g,
+    opts.keepInt8 ?? [],
+    layers.map((l) => l.index),
+  );
+  return new Map(layers.map((l) => [l.index, keep.has(l.index) || !hasRows(g.ops[l.index].type) ? 'int8' : opts.weights]));
+}
+
+/**
+ * Sub-byte weights of every layer whose width is not int8, keyed by op index. With 'gptq' or
+ * 'adaround' rounding the layers are quantized in graph order, each on statistics of its input
+ * over `samples` (see below); 'nearest' needs no data.
+ */
+export function quantizeSubByteWeights(
+  g: Graph,
+  samples: readonly CalibrationSample[],
+  layers: readonly WeightLayer[],
+  opts: SubByteOptions,
+  progress: (message: string) => void = () => {},
+): Map<number, PresetWeights> {
+  if (!SUB_BYTE_KINDS.includes(opts.weights)) throw new InputError(`unknown weight width '${opts.weights}' (use ${SUB_BYTE_KINDS.join(', ')})`);
+  const rounding = opts.rounding ?? 'gptq';
+  if (!WEIGHT_ROUNDINGS.includes(rounding)) throw new InputError(`unknown weight rounding '${rounding}' (use ${WEIGHT_ROUNDINGS.join(', ')})`);
+  const groupSize = opts.groupSize;
+  if (groupSize !== undefined) {
+    if (!Number.isInteger(groupSize) || groupSize < 2) throw new InputError(`--group-size must be an integer >= 2, got '${groupSize}'`);
+    if (rounding === 'adaround') throw new InputError('--group-size works with --rounding gptq or nearest, not adaround');
+  }
+  const widths = layerWidths(g, layers, opts);
+  const targets = layers.filter((l) => widths.get(l.index) !== 'int8');
+  for (const l of targets) {
+    if (l.axis === undefined) throw new InputError(`--weights ${opts.weights} needs per-channel weight scales; drop --per-tensor`);
+  }
+  const prepared = prepareGraph(g);
+  const rowsOf = new Map<number, LayerRows>();
+  for (const l of targets) {
+    const op = g.ops[l.index];
+    rowsOf.set(l.index, layerRows(op, g.tensors[op.inputs[l.rule.weights]].shape, prepared.steps[l.index].params));
+  }
+
+  const quantizeLayer = (l: WeightLayer, h: Float64Array[] | undefined, target: Float64Array[] | undefined): PresetWeights => {
+    const rows = rowsOf.get(l.index)!;
+    const kind = widths.get(l.index) as SubByteKind;
+    const prepHess = new Map<number, PreparedHessian>();
+    const data = new Int8Array(l.float.length);
+    const dequantized = new Float32Array(l.float.length);
+    const scales: number[] = [];
+    const grouped = groupSize !== undefined && rows.op !== 'DEPTHWISE_CONV_2D' && rows.cols > groupSize && rows.cols % groupSize === 0;
+    const perRow = grouped ? rows.cols / groupSize : 0;
+    const multipliers = new Uint8Array(rows.rows * perRow);
+    for (let r = 0; r < rows.rows; r++) {
+      const w = target ? target[r] : Float64Array.from({ length: rows.cols }, (_, k) => l.float[rows.at(r, k)]);
+      const gs = grouped ? groupScales(kind, w, groupSize) : undefined;
+      if (gs) multipliers.set(gs.multipliers, r * perRow);
+      let rq;
+      if (h) {
+        const hi = rows.hessianOf(r);
+        let p = prepHess.get(hi);
+        if (!p && rounding === 'gptq') prepHess.set(hi, (p = prepareHessian(h[hi], rows.cols)));
+        if (rounding === 'adaround' || !p) rq = adaroundRow(kind, w, h[hi]);
+        else rq = gs ? gptqRow(kind, w, p, groupScaleCandidates(gs.base), gs.perColumn) : gptqRow(kind, w, p);
+      } else {
+        rq = gs ? roundGroupsNearest(kind, w, gs) : clipSearchRow(kind, w);
+      }
+      if (kind === 'binary') {
+        // Binary has no 0: an all-zero channel still needs ±1 values, at a negligible scale.
+        for (let k = 0; k < rows.cols; k++) if (rq.q[k] === 0) rq.q[k] = gs ? gs.perColumn[k] : 1;
+      }
+      const s = Math.fround(rq.scale > 0 && Number.isFinite(rq.scale) ? rq.scale : 1e-6);
+      scales.push(s);
+      for (let k = 0; k < rows.cols; k++) {
+        const at = rows.at(r, k);
+        data[at] = rq.q[k];
+        dequantized[at] = rq.q[k] * s;
+      }
+    }
+    return {
+      data,
+      dequantized,
+      quant: { scale: scales, zeroPoint: scales.map(() => 0), quantizedDimension: l.axis! },
+      encoding: grouped ? { kind, groups: { size: groupSize, multipliers } } : { kind },
+    };
+  };
+
+  const out = new Map<number, PresetWeights>();
+  if (rounding === 'nearest') {
+    progress(`rounding weights to ${opts.weights} (nearest)`);
+    for (const l of targets) out.set(l.index, quantizeLayer(l, undefined, undefined));
+    return out;
+  }
+  // Layer by layer, in graph order: each layer's statistics come from the model whose earlier
+  // layers already compute with their quantized weights, and (compensation) its weights are first
+  // refitted so that, from those inputs, it reproduces what the float layer computes from the
+  // float model's inputs: w' = w C H⁻¹ with C = mean x_f x_qᵀ, H = mean x_q x_qᵀ. Rounding then
+  // minimizes the output error against w' on H. Each earlier layer's error is thereby absorbed by
+  // the next instead of accumulating.
+  progress(`rounding weights to ${opts.weights} (${rounding}), layer by layer on ${samples.length} sample(s)`);
+  const ordered = [...targets].sort((x, y) => x.index - y.index);
+  const floatInputs = storedFloatInputs(prepared, samples, ordered);
+  let current = g;
+  for (const l of ordered) {
+    const op = g.ops[l.index];
+    const rows = rowsOf.get(l.index)!;
+    const params = prepared.steps[l.index].params;
+    const acc = new HessianAccumulator(rows, params);
+    const inputId = op.inputs[l.rule.input];
+    const compensate = opts.compensate !== false && out.size > 0;
+    const floatPrefix = floatInputs ? undefined : prepareGraph(prefixGraph(g, l.index));
+    const currentPrefix = compensate ? prepareGraph(prefixGraph(current, l.index)) : undefined;
+    for (const [k, sample] of samples.entries()) {
+      const xf = floatInputs ? floatInputs.get(l.index)![k] : layerInput(floatPrefix!, sample, l.index, inputId);
+      if (currentPrefix) acc.add(layerInput(currentPrefix, sample, l.index, inputId), xf);
+      else acc.add(xf);
+    }
+    const h = acc.matrices();
+    let target: Float64Array[] | undefined;
+    if (compensate) {
+      const maps = acc.crossMatrices().map((c, k) => compensationMap(c, h[k], rows.cols));
+      target = Array.from({ length: rows.rows }, (_, r) => {
+        const m = maps[rows.hessianOf(r)];
+        const n = rows.cols;
+        const wr = new Float64Array(n);
+        for (let i = 0; i < n; i++) {
+          const wi = l.float[rows.at(r, i)];
+          if (wi === 0) continue;
+          for (let j = 0; j < n; j++) wr[j] += wi * m[i * n + j];
+        }
+        return wr;
+      });
+    }
+    const preset = quantizeLayer(l, h, target);
+    out.set(l.index, preset);
+    current = withDequantizedWeights(current, new Map([[l.index, preset]]), new Map([[l.index, l]]));
+  }
+  return out;
+}
+
+/** Float values kept for the layer-by-layer statistics at most (4 bytes each). */
+const STORED_FLOATS_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Every layer's float input on every sample from one pass of the float model, or undefined when
+ * they would take more than STORED_FLOATS_LIMIT values (each layer's are then recomputed).
+ */
+function storedFloatInputs(prepared: PreparedGraph, samples: readonly CalibrationSample[], layers: readonly WeightLayer[]): Map<number, Float32Array[]> | undefined {
+  const g = prepared.graph;
+  let total = 0;
+  for (const l of layers) total += elementCount(g.tensors[g.ops[l.index].inputs[l.rule.input]].shape) * samples.length;
+  if (total > STORED_FLOATS_LIMIT) return undefined;
+  const wanted = new Map<number, number[]>();
+  for (const l of layers) {
+    const id = g.ops[l.index].inputs[l.rule.input];
+    wanted.set(id, [...(wanted.get(id) ?? []), l.index]);
+  }
+  const out = new Map<number, Float32Array[]>(layers.map((l) => [l.index, []]));
+  for (const sample of samples) {
+    g.inputs.forEach((id, k) => {
+      for (const i of wanted.get(id) ?? []) out.get(i)!.push(sample[k] as Float32Array);
+    });
+    runGraph(prepared, sample, {
+      onStep: (step, outputs) => {
+        step.op.outputs.forEach((id, k) => {
+          const users = wanted.get(id);
+          if (!users) return;
+          const copy = Float32Array.from(outputs[k] as Float32Array);
+          for (const i of users) out.get(i)!.push(copy);
+        });
+      },
+    });
+  }
+  return out;
+}
+
+/** The ops up to and including `last`, with its first output as the graph's output. */
+function prefixGraph(g: Graph, last: number): Graph {
+  return { ...g, ops: g.ops.slice(0, last + 1), outputs: [g.ops[last].outputs[0]] };
+}
+
+/** One sample's value of tensor `inputId` (the input of op `index`), from a prefix graph. */
+function layerInput(prefix: PreparedGraph, sample: CalibrationSample, index: number, inputId: number): Float32Array {
+  let x: Float32Array | undefined;
+  const isInput = prefix.graph.inputs.indexOf(inputId);
+  if (isInput >= 0) return sample[isInput] as Float32Array;
+  runGraph(prefix, sample, {
+    onStep: (step, outputs) => {
+      const k = step.op.outputs.indexOf(inputId);
+      if (k >= 0) x = Float32Array.from(outputs[k] as Float32Array);
+    },
+  });
+  if (!x) throw new Error(`subbyte: tensor ${inputId} is not computed before op ${index}`);
+  return x;
+}
+
+/** C H⁻¹ (H damped like GPTQ's), n x n: maps a float row to the row for quantized inputs. */
+function compensationMap(c: Float64Array, h: Float64Array, n: number, damp = 0.01): Float64Array {
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += h[i * n + i];
+  mean = mean / n || 1;
+  const hd = Float64Array.from(h);
+  for (let i = 0; i < n; i++) hd[i * n + i] = (hd[i * n + i] > 0 ? hd[i * n + i] : mean) + damp * mean;
+  const l = cholesky(hd, n);
+  if (!l) {
+    const id = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) id[i * n + i] = 1;
+    return id;
+  }
+  const inv = inverseFromCholesky(l, n);
+  const m = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < n; k++) {
+      const cik = c[i * n + k];
+      if (cik === 0) continue;
+      for (let j = 0; j < n; j++) m[i * n + j] += cik * inv[k * n + j];
+    }
+  }
+  return m;
+}
+
+/** Bytes of `count` weights stored at `width` (packed). */
+export function packedBytes(count: number, width: WeightWidth): number {
+  return Math.ceil((count * widthBits(width)) / 8);
+}
+
+/** A weight layer's stored bits per weight, its group size, and its parameter bytes (packed weights, group multipliers, bias). */
+export function layerParameterBytes(
+  q: Graph,
+  weightTensor: number,
+  biasTensor: number | undefined,
+): { weightBits: number; weightGroupSize?: number; parameterBytes: number } {
+  const w = q.tensors[weightTensor];
+  const enc = w.weightEncoding;
+  const width: WeightWidth = enc && enc.kind !== 'lut' ? enc.kind : 'int8';
+  const groups = enc && enc.kind !== 'lut' ? enc.groups : undefined;
+  const bias = biasTensor !== undefined ? (q.tensors[biasTensor].data?.byteLength ?? 0) : 0;
+  return {
+    weightBits: widthBits(width),
+    ...(groups ? { weightGroupSize: groups.size } : {}),
+    parameterBytes: packedBytes(w.data?.length ?? 0, width) + (groups?.multipliers.length ?? 0) + bias,
+  };
+}
+
+/** The report's sub-byte summary: the weight layers' bytes, and what int8 weights would take. */
+export function subByteSummary(
+  opts: SubByteOptions,
+  q: Graph,
+  weightLayers: ReadonlyMap<number, { weightTensor: number; biasTensor?: number }>,
+): { weights: string; rounding: string; groupSize?: number; keepInt8: number[]; parameterBytes: number; int8ParameterBytes: number } {
+  let bytes = 0;
+  let int8Bytes = 0;
+  const keep: number[] = [];
+  for (const [index, l] of [...weightLayers].sort((a, b) => a[0] - b[0])) {
+    const p = layerParameterBytes(q, l.weightTensor, l.biasTensor);
+    const bias = l.biasTensor !== undefined ? (q.tensors[l.biasTensor].data?.byteLength ?? 0) : 0;
+    bytes += p.parameterBytes;
+    int8Bytes += (q.tensors[l.weightTensor].data?.length ?? 0) + bias;
+    if (p.weightBits === 8) keep.push(index);
+  }
+  return {
+    weights: opts.weights,
+    rounding: opts.rounding ?? 'gptq',
+    ...(opts.groupSize !== undefined ? { groupSize: opts.groupSize } : {}),
+    keepInt8: keep,
+    parameterBytes: bytes,
+    int8ParameterBytes: int8Bytes,
+  };
+}
+
+/** `g` computing with the sub-byte layers' dequantized weights (same tensor ids), for calibration. */
+export function withDequantizedWeights(g: Graph, preset: ReadonlyMap<number, PresetWeights>, layers: ReadonlyMap<number, { rule: WeightRule }>): Graph {
+  const tensors = [...g.tensors];
+  for (const [index, p] of preset) {
+    const id = g.ops[index].inputs[layers.get(index)!.rule.weights];
+    tensors[id] = { ...tensors[id], data: p.dequantized };
+  }
+  return { ...g, tensors };
+}
