@@ -14,11 +14,13 @@ import { GraphError, InputError, TinymlError, UnsupportedOpError } from '../erro
 import type { OpType } from '../ir/attrs.js';
 import type { Graph, Op, Quantization, Tensor, TensorData } from '../ir/types.js';
 import { describeOp } from '../ir/types.js';
+import type { WeightEncoding } from '../ir/weight-encoding.js';
 import { getOpDef, opContext } from '../ops/registry.js';
 import { accumulateProbe, makeProbe, probeMeanError, type BiasErrorProbe } from './bias-correction.js';
 import { calibrate, checkSamples, type CalibrationSample } from './calibrate.js';
 import {
   asymmetricQParams,
+  channelLayout,
   INT64_BIAS_LIMIT,
   minWeightScalesForBias,
   quantization,
@@ -28,6 +30,7 @@ import {
   symmetricQParams,
   type ActivationDType,
   type QParams,
+  type QuantizedWeights,
   type Range,
 } from './qparams.js';
 import { chooseRange, type CalibrationMethod, type TensorStats } from './ranges.js';
@@ -60,6 +63,22 @@ export interface QuantizeOptions {
   evaluate?: boolean | number;
   /** Progress messages ("calibrating 300 samples"...). */
   onProgress?: (message: string) => void;
+  /**
+   * Replaces a layer's int8 weights (clustering, see cluster-quantize.ts): given the float
+   * weights and their int8 quantization, returns the new int8 values and their storage encoding,
+   * or undefined to keep the layer plain int8. Every replaced layer's bias is corrected for the
+   * mean error the replacement causes on the calibration data.
+   */
+  weightTransform?: WeightTransform;
+}
+
+export type WeightTransform = (op: Op, float: Float32Array, shape: readonly number[], q: QuantizedWeights) => TransformedWeights | undefined;
+
+/** A weight transform's result: int8 values, their storage, and new per-channel scales if it refitted them. */
+export interface TransformedWeights {
+  data: Int8Array;
+  encoding?: WeightEncoding;
+  scales?: number[];
 }
 
 export interface QuantizeResult {
@@ -111,12 +130,23 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
   }
 
   const probes = new Map<number, BiasErrorProbe>();
-  if (opts.biasCorrection) {
+  const transformed = new Map<number, { scales: number[]; result: TransformedWeights }>();
+  if (opts.biasCorrection || options.weightTransform) {
     for (const [index, wq] of weightQ) {
       const op = g.ops[index];
-      const q = quantizeWeights(wq.float, g.tensors[op.inputs[wq.rule.weights]].shape, wq.axis);
+      const shape = g.tensors[op.inputs[wq.rule.weights]].shape;
+      const q = quantizeWeights(wq.float, shape, wq.axis);
+      const t = options.weightTransform?.(op, wq.float, shape, q);
+      if (t) transformed.set(index, { scales: q.quant.scale, result: t });
+      if (!opts.biasCorrection && !t) continue;
       const delta = new Float32Array(wq.float.length);
-      for (let i = 0; i < delta.length; i++) delta[i] = q.dequantized[i] - wq.float[i];
+      if (t) {
+        const { inner, channels } = wq.axis === undefined ? { inner: delta.length, channels: 1 } : channelLayout(shape, wq.axis);
+        const sc = t.scales ?? q.quant.scale;
+        for (let i = 0; i < delta.length; i++) delta[i] = t.data[i] * sc[channels === 1 ? 0 : Math.floor(i / inner) % channels] - wq.float[i];
+      } else {
+        for (let i = 0; i < delta.length; i++) delta[i] = q.dequantized[i] - wq.float[i];
+      }
       probes.set(index, makeProbe(g, op, wq.rule, delta));
     }
   }
@@ -133,7 +163,7 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
 
   progress('choosing quantization parameters');
   const plan = planActivations(g, precision, cal.stats, opts);
-  const built = buildQuantizedGraph(g, precision, plan, weightQ, probes, opts);
+  const built = buildQuantizedGraph(g, precision, plan, weightQ, probes, opts, transformed, options.weightTransform);
   checkQuantizedGraph(built.graph, built.origin, g);
   const tQuant = performance.now();
 
@@ -394,6 +424,8 @@ function buildQuantizedGraph(
   weightQ: Map<number, { rule: WeightRule; axis: number | undefined; float: Float32Array }>,
   probes: Map<number, BiasErrorProbe>,
   opts: { perChannel: boolean },
+  transformed: Map<number, { scales: number[]; result: TransformedWeights }>,
+  weightTransform: WeightTransform | undefined,
 ): Built {
   const tensors: Tensor[] = g.tensors.map((t) => ({ ...t, shape: [...t.shape] }));
   const ops: Op[] = [];
@@ -478,13 +510,23 @@ function buildQuantizedGraph(
         for (let c = 0; c < bias.length; c++) bias[c] -= err[c];
       }
       const minScales = bias ? minWeightScalesForBias(bias, inScale, wq.axis !== undefined, p === 'int8' ? undefined : INT64_BIAS_LIMIT) : undefined;
-      const qw = quantizeWeights(wq.float, wTensor.shape, wq.axis, minScales);
+      let qw = quantizeWeights(wq.float, wTensor.shape, wq.axis, minScales);
+      // A transform computed on the same scales (the bias floor rarely raises one) is reused.
+      const before = transformed.get(op.index);
+      const sameScales = before !== undefined && before.scales.every((v, i) => v === qw.quant.scale[i]);
+      const tw = sameScales ? before.result : weightTransform?.(op, wq.float, wTensor.shape, qw);
+      if (tw?.scales) {
+        // Refitted scales still respect the floor that keeps the bias within int32.
+        const scale = tw.scales.map((s, c) => Math.fround(Math.max(s, minScales?.[minScales.length === 1 ? 0 : c] ?? 0)));
+        qw = { ...qw, quant: { ...qw.quant, scale } };
+      }
       inputs[rule.weights] = constSlot(op.inputs[rule.weights], {
         name: wTensor.name,
         shape: [...wTensor.shape],
         dtype: 'int8',
         quant: qw.quant,
-        data: qw.data,
+        data: tw ? tw.data : qw.data,
+        ...(tw?.encoding ? { weightEncoding: tw.encoding } : {}),
       });
       let biasOut: number | undefined;
       if (bias) {

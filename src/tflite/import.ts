@@ -1,7 +1,7 @@
 /**
  * TFLite flatbuffer → Graph IR. Reads subgraph 0 (tensors, constant buffers, quantization,
- * operators and their builtin options, inputs and outputs); metadata, signature defs and other
- * subgraphs are ignored. Every failure is a TinymlError naming what is wrong and where.
+ * operators and their builtin options, inputs and outputs) and TFLite Micro's LUT compression
+ * metadata (lut-compression.ts); other metadata, signature defs and other subgraphs are ignored. Every failure is a TinymlError naming what is wrong and where.
  */
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
@@ -23,7 +23,8 @@ import {
   TFLITE_SCHEMA_VERSION,
   readModel,
 } from './schema.js';
-import { readTensor } from './tensors.js';
+import { readCompressionMetadata } from './lut-compression.js';
+import { constantBytes, readTensor } from './tensors.js';
 
 /** Parse a TFLite model. `name` becomes `Graph.name` and is used in error messages. */
 export function importTflite(bytes: Uint8Array, name: string): Graph {
@@ -78,9 +79,10 @@ function importModel(bytes: Uint8Array, name: string): Graph {
   const ops = resolveOps(sg.operators(), model.operatorCodes());
 
   const src = { reader, buffers: model.buffers() };
+  const luts = readCompressionMetadata(reader, model.t, (b) => constantBytes(src, b, 'the compression metadata'));
   const tensors: Tensor[] = [];
   for (let i = 0; i < numTensors; i++) {
-    tensors.push(readTensor(src, new TensorTable(tensorTables!.at(i, `tensor ${i}`)), i));
+    tensors.push(readTensor(src, new TensorTable(tensorTables!.at(i, `tensor ${i}`)), i, luts.get(i)));
   }
 
   const graphOps: Op[] = ops.map(({ type, table }, index) => {

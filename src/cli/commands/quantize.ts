@@ -22,6 +22,8 @@ import type { Graph } from '../../ir/types.js';
 import { loadOnnxModel } from '../../onnx/index.js';
 import { formatReport, quantizeGraph, reportJson, type CalibrationSample, type QuantizationReport, type QuantizeOptions } from '../../quantize/index.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../../quantize/ranges.js';
+import { clusterTransform, type ClusterQuantizeOptions } from '../../quantize/cluster-quantize.js';
+import { parseLayerList } from '../../quantize/layer-select.js';
 import { importTfliteFile } from '../../tflite/import.js';
 import { writeTfliteFile } from '../../tflite-writer/index.js';
 import type { CliIO } from '../io.js';
@@ -48,6 +50,12 @@ export interface QuantizeCommandOptions {
   /** true (flag alone): the whole model 16x8; a string: comma-separated op indices / output tensor names. */
   int16?: boolean | string;
   biasCorrection?: boolean;
+  /** Cluster conv/depthwise/dense weights into K levels (see quantize/cluster.ts). */
+  clusters?: string | number;
+  /** With `clusters`: 'tensor' (default) or 'channel'. */
+  clusterScope?: string;
+  /** With `clusters`: comma-separated layers left plain int8. */
+  keepInt8?: string;
   /** Calibrate on the first N samples (default 300). */
   calibLimit?: string | number;
   /** Preprocessing, as for `tinyml eval`: number or fraction ("1/255"); scalar or per-channel lists. */
@@ -163,6 +171,20 @@ export async function readCalibrationSamples(
   return samples;
 }
 
+function parseClusterOptions(opts: QuantizeCommandOptions): ClusterQuantizeOptions | undefined {
+  if (opts.clusters === undefined) {
+    if (opts.clusterScope !== undefined) throw new InputError('--cluster-scope applies to --clusters only');
+    if (opts.keepInt8 !== undefined) throw new InputError('--keep-int8 applies to --clusters only');
+    return undefined;
+  }
+  const k = typeof opts.clusters === 'number' ? opts.clusters : /^\d+$/.test(opts.clusters) ? Number(opts.clusters) : NaN;
+  if (!Number.isInteger(k) || k < 2 || k > 256) throw new InputError(`--clusters must be an integer from 2 to 256, got '${opts.clusters}'`);
+  const scope = opts.clusterScope ?? 'tensor';
+  if (scope !== 'tensor' && scope !== 'channel') throw new InputError(`--cluster-scope must be 'tensor' or 'channel', got '${scope}'`);
+  if (opts.int16 !== undefined && opts.int16 !== false) throw new InputError('--clusters cannot be combined with --int16 (clustered kernels are int8)');
+  return { clusters: k, scope, keepInt8: opts.keepInt8 === undefined ? [] : parseLayerList(opts.keepInt8) };
+}
+
 export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOptions, io: CliIO): Promise<QuantizeCommandResult | DynamicQuantizeCommandResult> {
   if (opts.dynamic) return dynamicQuantizeCommand(modelPath, opts, io);
   if (opts.weights !== undefined) throw new InputError('--weights applies to --dynamic quantization only');
@@ -180,6 +202,7 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
     throw new InputError(`--percentile only applies to --calibration percentile (got --calibration ${method})`);
   }
   const limit = positiveInt(opts.calibLimit, '--calib-limit', DEFAULT_CALIB_LIMIT);
+  const clustering = parseClusterOptions(opts);
   const pre = parsePreprocessOptions(opts);
   const outPath = opts.out ?? defaultOutPath(modelPath);
   await checkOutputFiles([{ path: outPath, option: '--out' }], [modelPath, calib], opts.force ?? false);
@@ -194,6 +217,7 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
     symmetric: opts.symmetric ?? false,
     int16: parseInt16(opts.int16),
     biasCorrection: opts.biasCorrection ?? false,
+    weightTransform: clustering ? clusterTransform(graph, clustering) : undefined,
     onProgress: opts.json ? undefined : (m) => io.err(m),
   });
   await writeTfliteFile(outPath, q);
