@@ -1,0 +1,61 @@
+/**
+ * A clustered model (conv, depthwise and dense layers with 4-bit LUT weights, one layer per table
+ * scope) deploys to every emulated board bit-exact with the reference interpreter, and the
+ * firmware runs the LUT kernels: the layers' int8 weights are not in it.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
+import { bufferIO } from '../../src/cli/io.js';
+import type { Graph } from '../../src/ir/types.js';
+import { clusterTransform } from '../../src/quantize/cluster-quantize.js';
+import { quantizeGraph } from '../../src/quantize/index.js';
+import { writeTflite } from '../../src/tflite-writer/index.js';
+import { GraphBuilder, conv, randomFloats, rng } from './helpers.js';
+
+const work = mkdtempSync(join(tmpdir(), 'tinyml-cluster-deploy-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function net(): Graph {
+  const r = rng(11);
+  const b = new GraphBuilder('clustered');
+  const x = b.input([1, 10, 10, 3], 'image');
+  const w1 = b.constant([16, 3, 3, 3], randomFloats(16 * 27, r, -0.5, 0.5), 'w1');
+  const c1 = b.op('CONV_2D', [x, w1, b.constant([16], randomFloats(16, r, -0.1, 0.1), 'b1')], [1, 5, 5, 16], conv(2, 'SAME', 'RELU'), 'conv1');
+  const dw = b.constant([1, 3, 3, 16], randomFloats(144, r, -1, 1), 'dw');
+  const d1 = b.op('DEPTHWISE_CONV_2D', [c1, dw, b.constant([16], randomFloats(16, r, -0.1, 0.1), 'dwb')], [1, 5, 5, 16], { ...conv(1, 'SAME', 'RELU'), depthMultiplier: 1 }, 'dw1');
+  const shape = b.constant([2], Int32Array.from([1, 400]), 'shape');
+  const flat = b.op('RESHAPE', [d1, shape], [1, 400], {}, 'flat');
+  const fw = b.constant([12, 400], randomFloats(4800, r, -0.2, 0.2), 'fw');
+  const y = b.op('FULLY_CONNECTED', [flat, fw, b.constant([12], randomFloats(12, r, -0.1, 0.1), 'fb')], [1, 12], { activation: 'NONE', keepNumDims: false }, 'logits');
+  return b.build([y]);
+}
+
+describe('clustered model on every emulated board', () => {
+  const BOARDS = ['qemu-m4', 'qemu-m3', 'qemu-m7', 'qemu-m33', 'qemu-m55'];
+  it(`deploys bit-exact to ${BOARDS.join(', ')} with the LUT kernels`, { timeout: 900_000 }, async () => {
+    const float = net();
+    const r = rng(3);
+    const calib = Array.from({ length: 16 }, () => [randomFloats(300, r, 0, 1)]);
+    const { graph } = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 16, scope: 'tensor', keepInt8: [] }) });
+    // The dense layer with one table per output channel, the others with one per layer.
+    const perChannel = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 16, scope: 'channel' }) }).graph;
+    const fw = graph.tensors.findIndex((t) => t.name === 'fw');
+    graph.tensors[fw] = perChannel.tensors[fw];
+    const bias = graph.ops[graph.ops.length - 1].inputs[2];
+    graph.tensors[bias] = perChannel.tensors[bias];
+    const model = join(work, 'clustered.tflite');
+    writeFileSync(model, writeTflite(graph));
+    for (const board of BOARDS) {
+      const io = bufferIO();
+      const out = join(work, board);
+      expect(await runCli(['deploy', model, '--board', board, '--out', out, '--check', '3', '--json'], io), `${board}: ${io.stderr}`).toBe(0);
+      expect(JSON.parse(io.stdout).check, board).toMatchObject({ cases: 3, matched: 3 });
+      const c = readFileSync(join(out, 'model', 'model.c'), 'utf8');
+      for (const fn of ['tinyml_conv2d_lut_s8', 'tinyml_depthwise_conv2d_lut_s8', 'tinyml_fully_connected_lut_s8']) expect(c, `${board}: ${fn}`).toContain(`${fn}(`);
+      expect(c, board).toMatch(/\.per_channel_table = 1/);
+    }
+  });
+});
