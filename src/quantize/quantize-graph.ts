@@ -33,6 +33,7 @@ import {
   type QuantizedWeights,
   type Range,
 } from './qparams.js';
+import { lutStorageBytes } from './cluster.js';
 import { chooseRange, type CalibrationMethod, type TensorStats } from './ranges.js';
 import { evaluateQuantization, type QuantizationReport, type LayerReport } from './report.js';
 import { fixedOutputQParams, followsInputPrecision, notQuantizable, sameQParams, weightRule, type WeightRule } from './rules.js';
@@ -622,6 +623,8 @@ function layerInfo(g: Graph, op: Op, p: Prec, plan: ActivationPlan, built: Built
   const inQ = firstIn ? plan.qparams(firstIn[1]) : undefined;
   const w = built.weights.get(op.index);
   const grp = plan.find(plan.sourceKey.get(outId)!);
+  const wt = w ? built.graph.tensors[w.weightTensor] : undefined;
+  const enc = wt?.weightEncoding;
   return {
     index: op.index,
     type: op.type as OpType,
@@ -638,6 +641,9 @@ function layerInfo(g: Graph, op: Op, p: Prec, plan: ActivationPlan, built: Built
           weightRange: w.range,
           weightScales: { min: Math.min(...w.scales), max: Math.max(...w.scales), count: w.scales.length },
         }
+      : {}),
+    ...(enc?.kind === 'lut' && wt?.data
+      ? { clusters: { entries: enc.entries, bits: enc.bits, scope: enc.scope, bytes: lutStorageBytes(enc), int8Bytes: wt.data.length } }
       : {}),
   };
 }

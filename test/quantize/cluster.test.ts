@@ -129,6 +129,14 @@ describe('quantize with clusters', () => {
     });
   }
 
+  it('the report gives each clustered layer its clusters, bits and stored bytes', () => {
+    const { report } = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 4, scope: 'channel', keepInt8: ['logits'] }) });
+    const conv1 = report.layers.find((l) => l.output === 'conv1')!;
+    // 8 x 36 weights at 2 bits = 72 bytes, plus 8 tables of 4 entries.
+    expect(conv1.clusters).toEqual({ entries: 4, bits: 2, scope: 'channel', bytes: 72 + 32, int8Bytes: 288 });
+    expect(report.layers.find((l) => l.output === 'logits')!.clusters).toBeUndefined();
+  });
+
   it('--keep-int8 leaves the named layers plain int8', () => {
     const { graph } = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 4, scope: 'tensor', keepInt8: ['dw1', '3'] }) });
     const enc = (n: string) => graph.tensors.find((t) => t.name === n)!.weightEncoding;
