@@ -7,7 +7,7 @@
  */
 import type { PreparedGraph, PreparedStep } from '../interp/interpreter.js';
 import type { LutEncoding } from '../ir/weight-encoding.js';
-import type { CEmission, EmitContext, EmitNames } from '../ops/op-def.js';
+import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../ops/op-def.js';
 import { cStructInit } from '../ops/c-emit.js';
 import { packIndices } from '../tflite/lut-compression.js';
 import { cArrayBody } from './c-literals.js';
@@ -32,8 +32,37 @@ export function lutFlashBytes(enc: LutEncoding): number {
   return Math.ceil((enc.indices.length * enc.bits) / 8) + 1 + enc.table.length;
 }
 
+/** Scratch of the DSP conv's pair table (firmware/kernels/arm/lut_conv2d_dsp.h). */
+const LUT4_PAIR_SCRATCH = 1024;
+
+/**
+ * Whether the layer runs the DSP LUT conv (arm/lut_conv2d_dsp.c): a DSP core, CONV_2D, 4-bit
+ * indices into one table for the layer, no groups, input depth a multiple of 4.
+ */
+function dspLutConv(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined): boolean {
+  const p = step.params as { groups?: number; filterInputDepth?: number };
+  return target?.dsp === true && step.op.type === 'CONV_2D' && enc.bits === 4 && enc.scope === 'tensor' && p.groups === 1 && (p.filterInputDepth ?? 1) % 4 === 0;
+}
+
+/** Bytes of scratch the LUT kernel of the layer needs on `target`. */
+export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined): number {
+  return dspLutConv(step, enc, target) ? LUT4_PAIR_SCRATCH : 0;
+}
+
+/** Indices regrouped for the DSP conv: per four weights, bytes (i0 << 4 | i2) and (i1 << 4 | i3). */
+export function dspConvIndexOrder(indices: Uint8Array): Uint8Array {
+  const out = new Uint8Array(indices.length / 2);
+  for (let g = 0; g < indices.length / 4; g++) {
+    const [i0, i1, i2, i3] = indices.subarray(4 * g, 4 * g + 4);
+    out[2 * g] = (i0 << 4) | i2;
+    out[2 * g + 1] = (i1 << 4) | i3;
+  }
+  return out;
+}
+
 export function emitLutLayer(step: PreparedStep, enc: LutEncoding, names: EmitNames, ctx: EmitContext): CEmission {
   const int8Fn = LUT_KERNELS[step.op.type];
+  if (dspLutConv(step, enc, ctx.target)) return emitDspLutConv(step, enc, names, ctx, int8Fn);
   const pre = ctx.prefix;
   const lut = `${pre}_lut`;
   const inputs = [...names.inputs];
@@ -57,4 +86,25 @@ export function emitLutLayer(step: PreparedStep, enc: LutEncoding, names: EmitNa
   ].join('\n');
   const lutFn = int8Fn.replace(/_s8$/, '_lut_s8');
   return { kernels: ['lut_layers.c'], includes: ['lut_layers.h'], decls, call: em.call.replace(`${int8Fn}(`, `${lutFn}(`) };
+}
+
+function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, ctx: EmitContext, int8Fn: string): CEmission {
+  if (!ctx.scratch) throw new Error(`LUT conv on a DSP core needs ${LUT4_PAIR_SCRATCH} bytes of scratch and got none`);
+  const lut = `${ctx.prefix}_lut`;
+  const inputs = [...names.inputs];
+  inputs[1] = `&${lut}`;
+  const em = step.def.emitC!(step.params, { inputs, outputs: names.outputs }, ctx);
+  if (!em.call.includes(`${int8Fn}(`)) throw new Error(`LUT lowering of ${step.op.type}: expected a call to ${int8Fn}`);
+  // The kernel builds its pair table from 16 entries: a smaller table is padded (unused entries).
+  const table = new Int8Array(16);
+  table.set(enc.table.subarray(0, Math.min(16, enc.table.length)));
+  const idx = dspConvIndexOrder(enc.indices);
+  const decls = [
+    `static const uint8_t ${lut}_idx[${Math.max(1, idx.length)}] = {\n${cArrayBody(idx, 'uint8')}\n};`,
+    `static const int8_t ${lut}_table[16] = {\n${cArrayBody(table, 'int8')}\n};`,
+    cStructInit('tinyml_lut_weights', lut, { indices: `${lut}_idx`, table: `${lut}_table`, bits: 4, entries: 16, per_channel_table: 0 }),
+    em.decls,
+  ].join('\n');
+  const call = em.call.replace(`${int8Fn}(`, 'tinyml_conv2d_lut4_s8_dsp(').replace(/\);\s*$/, `, ${ctx.scratch});`);
+  return { kernels: ['lut_layers.c', 'arm/lut_conv2d_dsp.c', 'arm/lut_conv2d_dsp.h', 'arm/tinyml_dsp.h'], includes: ['lut_layers.h', 'arm/lut_conv2d_dsp.h'], decls, call };
 }

@@ -8,7 +8,7 @@ import type { PreparedStep } from '../interp/interpreter.js';
 import type { TensorData } from '../ir/types.js';
 import type { LutEncoding } from '../ir/weight-encoding.js';
 import { findKernelVariant } from '../ops/kernel-variants.js';
-import { emitLutLayer } from './lut-layer.js';
+import { emitLutLayer, lutScratchBytes } from './lut-layer.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 
 export type { KernelVariant } from '../ops/kernel-variants.js';
@@ -25,7 +25,7 @@ export function selectedKernelName(step: PreparedStep, target: TargetInfo, optim
  * the arena for the step alone and the generator passes it as `ctx.scratch`.
  */
 export function layerScratchBytes(step: PreparedStep, target: TargetInfo, constants: (TensorData | undefined)[], optimize: OptimizeGoal = 'speed', lut?: LutEncoding): number {
-  if (lut) return 0; // the clustered-weight kernels decode in place
+  if (lut) return lutScratchBytes(step, lut, target); // the LUT kernels decode in place
   const variant = findKernelVariant(step.op.type, step.params, target, optimize);
   if (variant) return variant.scratchBytes?.(step.params, constants) ?? 0;
   return step.def.scratchBytes?.(step.params) ?? 0;

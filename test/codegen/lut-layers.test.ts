@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emitLutLayer } from '../../src/codegen/lut-layer.js';
+import { emitLutLayer, lutScratchBytes } from '../../src/codegen/lut-layer.js';
+import type { TargetInfo } from '../../src/ops/op-def.js';
 import type { TensorData } from '../../src/ir/types.js';
 import type { LutEncoding } from '../../src/ir/weight-encoding.js';
 import type { AnyOpDef } from '../../src/ops/op-def.js';
@@ -26,16 +27,16 @@ interface LutCase extends CKernelCase {
 }
 
 /** The case with its weights replaced by random clustered ones (random table(s), random indices). */
-export function clusterCase(c: CKernelCase, seed: number): LutCase {
+export function clusterCase(c: CKernelCase, seed: number, force?: { bits: number; scope: 'tensor' | 'channel' }): LutCase {
   const r = rng(seed);
   const w = c.ctx.inputs[1]!;
-  const bits = 1 + Math.floor(r() * 8);
+  const bits = force?.bits ?? 1 + Math.floor(r() * 8);
   const entries = Math.max(2, Math.min(1 << bits, (1 << (bits - 1)) + 1 + Math.floor(r() * (1 << (bits - 1)))));
   const axis = w.quant?.quantizedDimension ?? 0;
   const channels = w.shape[axis];
   let inner = 1;
   for (let d = axis + 1; d < w.shape.length; d++) inner *= w.shape[d];
-  const scope = r() < 0.5 ? 'tensor' : 'channel';
+  const scope = force?.scope ?? (r() < 0.5 ? 'tensor' : 'channel');
   const tables = scope === 'channel' ? channels : 1;
   const table = Int8Array.from({ length: tables * entries }, () => Math.floor(r() * 255) - 127);
   const n = (c.inputs[1] as Int8Array).length;
@@ -51,12 +52,13 @@ export function clusterCase(c: CKernelCase, seed: number): LutCase {
   return { ...c, inputs, ctx: { ...c.ctx, inputs: ctxInputs }, enc };
 }
 
-function runLutCasesInC(def: AnyOpDef, cases: LutCase[]): TensorData[][] {
+function runLutCasesInC(def: AnyOpDef, cases: LutCase[], target?: TargetInfo): TensorData[][] {
   const dir = mkdtempSync(join(tmpdir(), 'tinyml-lut-'));
   try {
+    const step = (c: CKernelCase) => ({ op: c.ctx.op, def, params: c.params });
     const prog = emitCasesProgram(cases, {
-      emit: (c, names, ctx) => emitLutLayer({ op: c.ctx.op, def, params: c.params }, (c as LutCase).enc, names, { prefix: ctx.prefix }),
-      scratchBytes: () => 0,
+      emit: (c, names, ctx) => emitLutLayer(step(c), (c as LutCase).enc, names, { prefix: ctx.prefix, target, ...(ctx.scratch ? { scratch: ctx.scratch } : {}) }),
+      scratchBytes: (c) => lutScratchBytes(step(c), (c as LutCase).enc, target),
       prelude: HOST_PRELUDE,
     });
     const mainC = join(dir, 'main.c');
@@ -90,4 +92,16 @@ describe('clustered-weight kernels (portable C, sanitizers) equal the int8 refer
       cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
     });
   }
+});
+
+describe('DSP clustered-weight kernels (portable DSP fallbacks on the host, sanitizers) equal the int8 reference', () => {
+  const DSP: TargetInfo = { core: 'host-test', dsp: true, mve: false };
+  it('CONV_2D, 4-bit indices into one table: 40 random shapes, the DSP kernel taken where it applies', { timeout: 120_000 }, () => {
+    const cases = Array.from({ length: 40 }, (_, i) => clusterCase(randomConvCase(2600 + i, i % 3 === 0 ? 'pointwise' : 'fast'), 300 + i, { bits: 4, scope: 'tensor' }));
+    const dspCases = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def: conv2d as AnyOpDef, params: c.params }, c.enc, DSP) > 0);
+    expect(dspCases.length).toBeGreaterThanOrEqual(10);
+    const got = runLutCasesInC(conv2d as AnyOpDef, cases, DSP);
+    const want = runOpCasesInTs(conv2d as AnyOpDef, cases);
+    cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
+  });
 });

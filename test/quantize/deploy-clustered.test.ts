@@ -1,7 +1,7 @@
 /**
  * A clustered model (conv, depthwise and dense layers with 4-bit LUT weights, one layer per table
  * scope) deploys to every emulated board bit-exact with the reference interpreter, and the
- * firmware runs the LUT kernels: the layers' int8 weights are not in it.
+ * firmware runs the LUT kernels (the DSP conv where the core has the DSP extension).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,9 +26,12 @@ function net(): Graph {
   const c1 = b.op('CONV_2D', [x, w1, b.constant([16], randomFloats(16, r, -0.1, 0.1), 'b1')], [1, 5, 5, 16], conv(2, 'SAME', 'RELU'), 'conv1');
   const dw = b.constant([1, 3, 3, 16], randomFloats(144, r, -1, 1), 'dw');
   const d1 = b.op('DEPTHWISE_CONV_2D', [c1, dw, b.constant([16], randomFloats(16, r, -0.1, 0.1), 'dwb')], [1, 5, 5, 16], { ...conv(1, 'SAME', 'RELU'), depthMultiplier: 1 }, 'dw1');
-  const shape = b.constant([2], Int32Array.from([1, 400]), 'shape');
-  const flat = b.op('RESHAPE', [d1, shape], [1, 400], {}, 'flat');
-  const fw = b.constant([12, 400], randomFloats(4800, r, -0.2, 0.2), 'fw');
+  // Pointwise, input depth a multiple of 4: the DSP LUT conv on cores with the DSP extension.
+  const pw = b.constant([8, 1, 1, 16], randomFloats(128, r, -0.5, 0.5), 'pw');
+  const p1 = b.op('CONV_2D', [d1, pw, b.constant([8], randomFloats(8, r, -0.1, 0.1), 'pwb')], [1, 5, 5, 8], conv(1, 'VALID', 'RELU'), 'pw1');
+  const shape = b.constant([2], Int32Array.from([1, 200]), 'shape');
+  const flat = b.op('RESHAPE', [p1, shape], [1, 200], {}, 'flat');
+  const fw = b.constant([12, 200], randomFloats(2400, r, -0.2, 0.2), 'fw');
   const y = b.op('FULLY_CONNECTED', [flat, fw, b.constant([12], randomFloats(12, r, -0.1, 0.1), 'fb')], [1, 12], { activation: 'NONE', keepNumDims: false }, 'logits');
   return b.build([y]);
 }
@@ -56,6 +59,9 @@ describe('clustered model on every emulated board', () => {
       const c = readFileSync(join(out, 'model', 'model.c'), 'utf8');
       for (const fn of ['tinyml_conv2d_lut_s8', 'tinyml_depthwise_conv2d_lut_s8', 'tinyml_fully_connected_lut_s8']) expect(c, `${board}: ${fn}`).toContain(`${fn}(`);
       expect(c, board).toMatch(/\.per_channel_table = 1/);
+      // The DSP LUT conv on the cores that have the DSP extension (not the Cortex-M3; the
+      // Cortex-M55 has it too).
+      expect(c.includes('tinyml_conv2d_lut4_s8_dsp('), board).toBe(board !== 'qemu-m3');
     }
   });
 });

@@ -1,0 +1,67 @@
+/*
+ * lut_conv2d_dsp.c - see lut_conv2d_dsp.h. Each byte of indices holds two 4-bit indices; a
+ * 256-word table built once per layer maps it to both weights as a halfword pair, so four
+ * multiply-accumulates cost two index bytes, two table words and two SMLADs, and the weights
+ * are never expanded anywhere but in registers.
+ */
+#include "lut_conv2d_dsp.h"
+
+#include "tinyml_dsp.h"
+
+void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
+                               const tinyml_lut_weights *filter, const int32_t *bias,
+                               int8_t *output, uint8_t *scratch) {
+  uint32_t *pairs = (uint32_t *)(void *)scratch;
+  const int8_t *t = filter->table;
+  for (uint32_t b = 0; b < 256u; ++b) {
+    pairs[b] = ((uint32_t)(uint16_t)(int16_t)t[b >> 4]) | ((uint32_t)(uint16_t)(int16_t)t[b & 15u] << 16);
+  }
+  /* (input_offset, input_offset) as halfwords: added to each expanded input pair. */
+  const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->input_offset) * 0x00010001u;
+  const int32_t depth4 = p->filter_input_depth >> 2;
+  const int32_t tap_bytes = depth4 * 2;
+  int8_t *out = output;
+  for (int32_t b = 0; b < p->batches; ++b) {
+    for (int32_t out_y = 0; out_y < p->output_height; ++out_y) {
+      const int32_t in_y_origin = out_y * p->stride_height - p->pad_height;
+      for (int32_t out_x = 0; out_x < p->output_width; ++out_x) {
+        const int32_t in_x_origin = out_x * p->stride_width - p->pad_width;
+        for (int32_t oc = 0; oc < p->output_depth; ++oc) {
+          int32_t acc = 0;
+          for (int32_t fy = 0; fy < p->filter_height; ++fy) {
+            const int32_t in_y = in_y_origin + p->dilation_height * fy;
+            if (in_y < 0 || in_y >= p->input_height) {
+              continue;
+            }
+            for (int32_t fx = 0; fx < p->filter_width; ++fx) {
+              const int32_t in_x = in_x_origin + p->dilation_width * fx;
+              if (in_x < 0 || in_x >= p->input_width) {
+                continue;
+              }
+              const int8_t *x =
+                  input + ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth;
+              const uint8_t *idx =
+                  filter->indices + ((oc * p->filter_height + fy) * p->filter_width + fx) * tap_bytes;
+              for (int32_t g = 0; g < depth4; ++g) {
+                const uint32_t xw = tinyml_ld32(x);
+                x += 4;
+                const uint32_t x02 = tinyml_sadd16(tinyml_sxtb16(xw), off2);
+                const uint32_t x13 = tinyml_sadd16(tinyml_sxtb16_ror8(xw), off2);
+                acc = tinyml_smlad(pairs[idx[0]], x02, acc);
+                acc = tinyml_smlad(pairs[idx[1]], x13, acc);
+                idx += 2;
+              }
+            }
+          }
+          if (bias != NULL) {
+            acc += bias[oc];
+          }
+          const int32_t ch = p->per_channel ? oc : 0;
+          acc = tinyml_mbqm(acc, p->output_multiplier[ch], p->output_shift[ch]);
+          acc += p->output_offset;
+          *out++ = (int8_t)tinyml_clamp(acc, p->activation_min, p->activation_max);
+        }
+      }
+    }
+  }
+}
