@@ -20,14 +20,18 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
   const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->input_offset) * 0x00010001u;
   const int32_t depth4 = p->filter_input_depth >> 2;
   const int32_t tap_bytes = depth4 * 2;
+  const int32_t channel_bytes = p->filter_height * p->filter_width * tap_bytes;
   int8_t *out = output;
   for (int32_t b = 0; b < p->batches; ++b) {
     for (int32_t out_y = 0; out_y < p->output_height; ++out_y) {
       const int32_t in_y_origin = out_y * p->stride_height - p->pad_height;
       for (int32_t out_x = 0; out_x < p->output_width; ++out_x) {
         const int32_t in_x_origin = out_x * p->stride_width - p->pad_width;
-        for (int32_t oc = 0; oc < p->output_depth; ++oc) {
-          int32_t acc = 0;
+        /* Two output channels at a time share each expanded input word. */
+        for (int32_t oc = 0; oc < p->output_depth; oc += 2) {
+          const int32_t pair = oc + 1 < p->output_depth;
+          int32_t acc0 = 0;
+          int32_t acc1 = 0;
           for (int32_t fy = 0; fy < p->filter_height; ++fy) {
             const int32_t in_y = in_y_origin + p->dilation_height * fy;
             if (in_y < 0 || in_y >= p->input_height) {
@@ -40,26 +44,44 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
               }
               const int8_t *x =
                   input + ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth;
-              const uint8_t *idx =
+              const uint8_t *i0 =
                   filter->indices + ((oc * p->filter_height + fy) * p->filter_width + fx) * tap_bytes;
-              for (int32_t g = 0; g < depth4; ++g) {
-                const uint32_t xw = tinyml_ld32(x);
-                x += 4;
-                const uint32_t x02 = tinyml_sadd16(tinyml_sxtb16(xw), off2);
-                const uint32_t x13 = tinyml_sadd16(tinyml_sxtb16_ror8(xw), off2);
-                acc = tinyml_smlad(pairs[idx[0]], x02, acc);
-                acc = tinyml_smlad(pairs[idx[1]], x13, acc);
-                idx += 2;
+              if (pair) {
+                const uint8_t *i1 = i0 + channel_bytes;
+                for (int32_t g = 0; g < depth4; ++g) {
+                  const uint32_t xw = tinyml_ld32(x);
+                  x += 4;
+                  const uint32_t x02 = tinyml_sadd16(tinyml_sxtb16(xw), off2);
+                  const uint32_t x13 = tinyml_sadd16(tinyml_sxtb16_ror8(xw), off2);
+                  acc0 = tinyml_smlad(pairs[i0[0]], x02, acc0);
+                  acc0 = tinyml_smlad(pairs[i0[1]], x13, acc0);
+                  acc1 = tinyml_smlad(pairs[i1[0]], x02, acc1);
+                  acc1 = tinyml_smlad(pairs[i1[1]], x13, acc1);
+                  i0 += 2;
+                  i1 += 2;
+                }
+              } else {
+                for (int32_t g = 0; g < depth4; ++g) {
+                  const uint32_t xw = tinyml_ld32(x);
+                  x += 4;
+                  acc0 = tinyml_smlad(pairs[i0[0]], tinyml_sadd16(tinyml_sxtb16(xw), off2), acc0);
+                  acc0 = tinyml_smlad(pairs[i0[1]], tinyml_sadd16(tinyml_sxtb16_ror8(xw), off2), acc0);
+                  i0 += 2;
+                }
               }
             }
           }
-          if (bias != NULL) {
-            acc += bias[oc];
+          for (int32_t k = 0; k <= pair; ++k) {
+            int32_t acc = k ? acc1 : acc0;
+            const int32_t c = oc + k;
+            if (bias != NULL) {
+              acc += bias[c];
+            }
+            const int32_t ch = p->per_channel ? c : 0;
+            acc = tinyml_mbqm(acc, p->output_multiplier[ch], p->output_shift[ch]);
+            acc += p->output_offset;
+            *out++ = (int8_t)tinyml_clamp(acc, p->activation_min, p->activation_max);
           }
-          const int32_t ch = p->per_channel ? oc : 0;
-          acc = tinyml_mbqm(acc, p->output_multiplier[ch], p->output_shift[ch]);
-          acc += p->output_offset;
-          *out++ = (int8_t)tinyml_clamp(acc, p->activation_min, p->activation_max);
         }
       }
     }
