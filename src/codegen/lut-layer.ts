@@ -36,13 +36,27 @@ export function lutFlashBytes(enc: LutEncoding): number {
 const LUT4_PAIR_SCRATCH = 1024;
 
 /**
- * Whether the layer runs the DSP LUT conv (arm/lut_conv2d_dsp.c): a DSP core, CONV_2D, 4-bit
- * indices into one table for the layer, no groups, input depth a multiple of 4.
+ * Whether the layer runs a DSP LUT kernel (arm/lut_conv2d_dsp.c, arm/lut_depthwise_conv2d_dsp.c):
+ * a DSP core, 4-bit indices into one table for the layer, and a CONV_2D without groups whose
+ * input depth is a multiple of 4, or a DEPTHWISE_CONV_2D of depth multiplier 1 likewise.
  */
 function dspLutConv(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined): boolean {
-  const p = step.params as { groups?: number; filterInputDepth?: number };
-  return target?.dsp === true && step.op.type === 'CONV_2D' && enc.bits === 4 && enc.scope === 'tensor' && p.groups === 1 && (p.filterInputDepth ?? 1) % 4 === 0;
+  if (target?.dsp !== true || enc.bits !== 4 || enc.scope !== 'tensor') return false;
+  if (step.op.type === 'CONV_2D') {
+    const p = step.params as { groups?: number; filterInputDepth?: number };
+    return p.groups === 1 && (p.filterInputDepth ?? 1) % 4 === 0;
+  }
+  if (step.op.type === 'DEPTHWISE_CONV_2D') {
+    const p = step.params as { depthMultiplier?: number; inputDepth?: number };
+    return p.depthMultiplier === 1 && (p.inputDepth ?? 1) % 4 === 0;
+  }
+  return false;
 }
+
+const DSP_KERNELS: Record<string, { fn: string; file: string }> = {
+  CONV_2D: { fn: 'tinyml_conv2d_lut4_s8_dsp', file: 'arm/lut_conv2d_dsp' },
+  DEPTHWISE_CONV_2D: { fn: 'tinyml_depthwise_conv2d_lut4_s8_dsp', file: 'arm/lut_depthwise_conv2d_dsp' },
+};
 
 /** Bytes of scratch the LUT kernel of the layer needs on `target`. */
 export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined): number {
@@ -105,6 +119,7 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
     cStructInit('tinyml_lut_weights', lut, { indices: `${lut}_idx`, table: `${lut}_table`, bits: 4, entries: 16, per_channel_table: 0 }),
     em.decls,
   ].join('\n');
-  const call = em.call.replace(`${int8Fn}(`, 'tinyml_conv2d_lut4_s8_dsp(').replace(/\);\s*$/, `, ${ctx.scratch});`);
-  return { kernels: ['lut_layers.c', 'arm/lut_conv2d_dsp.c', 'arm/lut_conv2d_dsp.h', 'arm/tinyml_dsp.h'], includes: ['lut_layers.h', 'arm/lut_conv2d_dsp.h'], decls, call };
+  const k = DSP_KERNELS[step.op.type];
+  const call = em.call.replace(`${int8Fn}(`, `${k.fn}(`).replace(/\);\s*$/, `, ${ctx.scratch});`);
+  return { kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/tinyml_dsp.h'], includes: ['lut_layers.h', `${k.file}.h`], decls, call };
 }

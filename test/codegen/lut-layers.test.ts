@@ -105,3 +105,15 @@ describe('DSP clustered-weight kernels (portable DSP fallbacks on the host, sani
     cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
   });
 });
+
+describe('DSP clustered-weight depthwise (portable DSP fallbacks on the host, sanitizers)', () => {
+  const DSP: TargetInfo = { core: 'host-test', dsp: true, mve: false };
+  it('DEPTHWISE_CONV_2D, 4-bit indices into one table: 40 random shapes, the DSP kernel taken where it applies', { timeout: 120_000 }, () => {
+    const cases = Array.from({ length: 40 }, (_, i) => clusterCase(randomDwCase(3600 + i, i % 2 === 0 ? 'k3' : 'fast'), 500 + i, { bits: 4, scope: 'tensor' }));
+    const dspCases = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def: depthwiseConv2d as AnyOpDef, params: c.params }, c.enc, DSP) > 0);
+    expect(dspCases.length).toBeGreaterThanOrEqual(8);
+    const got = runLutCasesInC(depthwiseConv2d as AnyOpDef, cases, DSP);
+    const want = runOpCasesInTs(depthwiseConv2d as AnyOpDef, cases);
+    cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
+  });
+});
