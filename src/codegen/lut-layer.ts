@@ -53,6 +53,16 @@ function dspLutConv(step: PreparedStep, enc: LutEncoding, target: TargetInfo | u
   return false;
 }
 
+/** A CONV_2D whose every tap lies inside the image: 1x1, stride 1, no padding, no groups. */
+function pointwise(step: PreparedStep): boolean {
+  if (step.op.type !== 'CONV_2D') return false;
+  const p = step.params as Record<string, number>;
+  return (
+    p.filterHeight === 1 && p.filterWidth === 1 && p.strideHeight === 1 && p.strideWidth === 1 && p.padHeight === 0 && p.padWidth === 0 &&
+    p.outputHeight === p.inputHeight && p.outputWidth === p.inputWidth && p.filterInputDepth === p.inputDepth
+  );
+}
+
 const DSP_KERNELS: Record<string, { fn: string; file: string }> = {
   CONV_2D: { fn: 'tinyml_conv2d_lut4_s8_dsp', file: 'arm/lut_conv2d_dsp' },
   DEPTHWISE_CONV_2D: { fn: 'tinyml_depthwise_conv2d_lut4_s8_dsp', file: 'arm/lut_depthwise_conv2d_dsp' },
@@ -120,6 +130,23 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
     em.decls,
   ].join('\n');
   const k = DSP_KERNELS[step.op.type];
+  if (pointwise(step)) {
+    // All taps inside the image: the input offset folds into the bias (see the kernel's header).
+    const p = step.params as { outputDepth: number; inputDepth: number; inputOffset: number };
+    const bias = ctx.constants?.[2] as Int32Array | undefined;
+    if (step.op.inputs.length > 2 && step.op.inputs[2] >= 0 && !bias) throw new Error('LUT pointwise conv: the bias is not a constant');
+    const folded = new Int32Array(p.outputDepth);
+    for (let oc = 0; oc < p.outputDepth; oc++) {
+      let sum = 0;
+      for (let i = 0; i < p.inputDepth; i++) sum += enc.table[enc.indices[oc * p.inputDepth + i]];
+      folded[oc] = (bias?.[oc] ?? 0) + p.inputOffset * sum;
+    }
+    const params = `${ctx.prefix}_params`;
+    if (!em.decls.includes(` ${params} = {`)) throw new Error(`LUT lowering of ${step.op.type}: expected a params struct ${params}`);
+    const foldedDecl = `static const int32_t ${lut}_bias[${folded.length}] = {\n${cArrayBody(folded, 'int32')}\n};`;
+    const call = `  tinyml_conv2d_lut4_pw_s8_dsp(&${params}, ${names.inputs[0]}, &${lut}, ${lut}_bias, ${names.outputs[0]}, ${ctx.scratch});`;
+    return { kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/tinyml_dsp.h'], includes: ['lut_layers.h', `${k.file}.h`], decls: `${decls}\n${foldedDecl}`, call };
+  }
   const call = em.call.replace(`${int8Fn}(`, `${k.fn}(`).replace(/\);\s*$/, `, ${ctx.scratch});`);
   return { kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/tinyml_dsp.h'], includes: ['lut_layers.h', `${k.file}.h`], decls, call };
 }

@@ -57,7 +57,7 @@ function runLutCasesInC(def: AnyOpDef, cases: LutCase[], target?: TargetInfo): T
   try {
     const step = (c: CKernelCase) => ({ op: c.ctx.op, def, params: c.params });
     const prog = emitCasesProgram(cases, {
-      emit: (c, names, ctx) => emitLutLayer(step(c), (c as LutCase).enc, names, { prefix: ctx.prefix, target, ...(ctx.scratch ? { scratch: ctx.scratch } : {}) }),
+      emit: (c, names, ctx) => emitLutLayer(step(c), (c as LutCase).enc, names, { prefix: ctx.prefix, target, constants: ctx.constants, ...(ctx.scratch ? { scratch: ctx.scratch } : {}) }),
       scratchBytes: (c) => lutScratchBytes(step(c), (c as LutCase).enc, target),
       prelude: HOST_PRELUDE,
     });
@@ -100,6 +100,12 @@ describe('DSP clustered-weight kernels (portable DSP fallbacks on the host, sani
     const cases = Array.from({ length: 40 }, (_, i) => clusterCase(randomConvCase(2600 + i, i % 3 === 0 ? 'pointwise' : 'fast'), 300 + i, { bits: 4, scope: 'tensor' }));
     const dspCases = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def: conv2d as AnyOpDef, params: c.params }, c.enc, DSP) > 0);
     expect(dspCases.length).toBeGreaterThanOrEqual(10);
+    // Some of them pointwise (stride 1, no padding): the folded-bias kernel.
+    const pw = dspCases.filter((c) => {
+      const p = c.params as Record<string, number>;
+      return p.filterHeight === 1 && p.filterWidth === 1 && p.strideHeight === 1 && p.strideWidth === 1 && p.padHeight === 0 && p.padWidth === 0;
+    });
+    expect(pw.length).toBeGreaterThanOrEqual(3);
     const got = runLutCasesInC(conv2d as AnyOpDef, cases, DSP);
     const want = runOpCasesInTs(conv2d as AnyOpDef, cases);
     cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));

@@ -21,8 +21,9 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 function net(): Graph {
   const r = rng(11);
   const b = new GraphBuilder('clustered');
-  const x = b.input([1, 10, 10, 3], 'image');
-  const w1 = b.constant([16, 3, 3, 3], randomFloats(16 * 27, r, -0.5, 0.5), 'w1');
+  // Input depth 4, 3x3, stride 2, padded: the general DSP LUT conv on DSP cores.
+  const x = b.input([1, 10, 10, 4], 'image');
+  const w1 = b.constant([16, 3, 3, 4], randomFloats(16 * 36, r, -0.5, 0.5), 'w1');
   const c1 = b.op('CONV_2D', [x, w1, b.constant([16], randomFloats(16, r, -0.1, 0.1), 'b1')], [1, 5, 5, 16], conv(2, 'SAME', 'RELU'), 'conv1');
   const dw = b.constant([1, 3, 3, 16], randomFloats(144, r, -1, 1), 'dw');
   const d1 = b.op('DEPTHWISE_CONV_2D', [c1, dw, b.constant([16], randomFloats(16, r, -0.1, 0.1), 'dwb')], [1, 5, 5, 16], { ...conv(1, 'SAME', 'RELU'), depthMultiplier: 1 }, 'dw1');
@@ -41,7 +42,7 @@ describe('clustered model on every emulated board', () => {
   it(`deploys bit-exact to ${BOARDS.join(', ')} with the LUT kernels`, { timeout: 900_000 }, async () => {
     const float = net();
     const r = rng(3);
-    const calib = Array.from({ length: 16 }, () => [randomFloats(300, r, 0, 1)]);
+    const calib = Array.from({ length: 16 }, () => [randomFloats(400, r, 0, 1)]);
     const { graph } = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 16, scope: 'tensor', keepInt8: [] }) });
     // The dense layer with one table per output channel, the others with one per layer.
     const perChannel = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 16, scope: 'channel' }) }).graph;
@@ -57,12 +58,13 @@ describe('clustered model on every emulated board', () => {
       expect(await runCli(['deploy', model, '--board', board, '--out', out, '--check', '3', '--json'], io), `${board}: ${io.stderr}`).toBe(0);
       expect(JSON.parse(io.stdout).check, board).toMatchObject({ cases: 3, matched: 3 });
       const c = readFileSync(join(out, 'model', 'model.c'), 'utf8');
-      const portable = board === 'qemu-m3' ? ['tinyml_conv2d_lut_s8', 'tinyml_depthwise_conv2d_lut_s8', 'tinyml_fully_connected_lut_s8'] : ['tinyml_conv2d_lut_s8', 'tinyml_fully_connected_lut_s8'];
+      const portable = board === 'qemu-m3' ? ['tinyml_conv2d_lut_s8', 'tinyml_depthwise_conv2d_lut_s8', 'tinyml_fully_connected_lut_s8'] : ['tinyml_conv2d_lut4_s8_dsp', 'tinyml_fully_connected_lut_s8'];
       for (const fn of portable) expect(c, `${board}: ${fn}`).toContain(`${fn}(`);
       expect(c, board).toMatch(/\.per_channel_table = 1/);
       // The DSP LUT conv on the cores that have the DSP extension (not the Cortex-M3; the
       // Cortex-M55 has it too).
-      expect(c.includes('tinyml_conv2d_lut4_s8_dsp('), board).toBe(board !== 'qemu-m3');
+      // The pointwise layer: the folded-bias pointwise kernel.
+      expect(c.includes('tinyml_conv2d_lut4_pw_s8_dsp('), board).toBe(board !== 'qemu-m3');
       expect(c.includes('tinyml_depthwise_conv2d_lut4_s8_dsp('), board).toBe(board !== 'qemu-m3');
     }
   });

@@ -20,66 +20,65 @@ static inline int8_t lut_conv_finish(const tinyml_conv2d_params *p, const int32_
   return (int8_t)tinyml_clamp(acc, p->activation_min, p->activation_max);
 }
 
-/*
- * Pointwise convolution with stride 1 and no padding: the input is a (pixels x depth) matrix.
- * Two pixels x two output channels per step: each expanded input word and each weight pair
- * serves two multiply-accumulates. An odd last pixel or channel is computed twice and stored
- * once (the work of a missing partner, not a branch in the inner loop).
- */
-static void lut_pointwise(const tinyml_conv2d_params *p, const int8_t *input,
-                          const uint8_t *indices, const int32_t *bias, int8_t *output,
-                          const uint32_t *pairs, uint32_t off2) {
+void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
+                                  const tinyml_lut_weights *filter, const int32_t *bias_folded,
+                                  int8_t *output, uint8_t *scratch) {
+  uint32_t *pairs = (uint32_t *)(void *)scratch;
+  const int8_t *t = filter->table;
+  for (uint32_t b = 0; b < 256u; ++b) {
+    pairs[b] = ((uint32_t)(uint16_t)(int16_t)t[b >> 4]) | ((uint32_t)(uint16_t)(int16_t)t[b & 15u] << 16);
+  }
   const int32_t pixels = p->batches * p->output_height * p->output_width;
   const int32_t depth = p->input_depth;
   const int32_t depth4 = depth >> 2;
   const int32_t od = p->output_depth;
+  const uint8_t *indices = filter->indices;
   for (int32_t px = 0; px < pixels; px += 2) {
     const int32_t two_px = px + 1 < pixels;
     const int8_t *xa0 = input + px * depth;
-    const int8_t *xb0 = two_px ? xa0 + depth : xa0;
+    /* A missing second pixel or channel is computed from the first and not stored. */
+    const int32_t xb_off = two_px ? depth : 0;
     int8_t *oa = output + px * od;
     for (int32_t oc = 0; oc < od; oc += 2) {
       const int32_t two_oc = oc + 1 < od;
       const uint8_t *i0 = indices + oc * depth4 * 2;
-      const uint8_t *i1 = two_oc ? i0 + depth4 * 2 : i0;
+      const int32_t i1_off = two_oc ? depth4 * 2 : 0;
       const int8_t *xa = xa0;
-      const int8_t *xb = xb0;
+      const int8_t *const xa_end = xa0 + depth;
       int32_t a0 = 0;
       int32_t a1 = 0;
       int32_t b0 = 0;
       int32_t b1 = 0;
-      for (int32_t g = 0; g < depth4; ++g) {
+      while (xa != xa_end) {
         const uint32_t wa = tinyml_ld32(xa);
-        const uint32_t wb = tinyml_ld32(xb);
+        const uint32_t wb = tinyml_ld32(xa + xb_off);
         xa += 4;
-        xb += 4;
-        const uint32_t a02 = tinyml_sadd16(tinyml_sxtb16(wa), off2);
-        const uint32_t a13 = tinyml_sadd16(tinyml_sxtb16_ror8(wa), off2);
-        const uint32_t b02 = tinyml_sadd16(tinyml_sxtb16(wb), off2);
-        const uint32_t b13 = tinyml_sadd16(tinyml_sxtb16_ror8(wb), off2);
         const uint32_t w0e = pairs[i0[0]];
         const uint32_t w0o = pairs[i0[1]];
-        const uint32_t w1e = pairs[i1[0]];
-        const uint32_t w1o = pairs[i1[1]];
+        const uint32_t w1e = pairs[i0[i1_off]];
+        const uint32_t w1o = pairs[i0[i1_off + 1]];
         i0 += 2;
-        i1 += 2;
+        const uint32_t a02 = tinyml_sxtb16(wa);
+        const uint32_t a13 = tinyml_sxtb16_ror8(wa);
         a0 = tinyml_smlad(w0e, a02, a0);
         a0 = tinyml_smlad(w0o, a13, a0);
         a1 = tinyml_smlad(w1e, a02, a1);
         a1 = tinyml_smlad(w1o, a13, a1);
+        const uint32_t b02 = tinyml_sxtb16(wb);
+        const uint32_t b13 = tinyml_sxtb16_ror8(wb);
         b0 = tinyml_smlad(w0e, b02, b0);
         b0 = tinyml_smlad(w0o, b13, b0);
         b1 = tinyml_smlad(w1e, b02, b1);
         b1 = tinyml_smlad(w1o, b13, b1);
       }
-      oa[oc] = lut_conv_finish(p, bias, a0, oc);
+      oa[oc] = lut_conv_finish(p, bias_folded, a0, oc);
       if (two_oc) {
-        oa[oc + 1] = lut_conv_finish(p, bias, a1, oc + 1);
+        oa[oc + 1] = lut_conv_finish(p, bias_folded, a1, oc + 1);
       }
       if (two_px) {
-        oa[od + oc] = lut_conv_finish(p, bias, b0, oc);
+        oa[od + oc] = lut_conv_finish(p, bias_folded, b0, oc);
         if (two_oc) {
-          oa[od + oc + 1] = lut_conv_finish(p, bias, b1, oc + 1);
+          oa[od + oc + 1] = lut_conv_finish(p, bias_folded, b1, oc + 1);
         }
       }
     }
@@ -96,13 +95,6 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
   }
   /* (input_offset, input_offset) as halfwords: added to each expanded input pair. */
   const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->input_offset) * 0x00010001u;
-  if (p->filter_height == 1 && p->filter_width == 1 && p->stride_height == 1 &&
-      p->stride_width == 1 && p->pad_height == 0 && p->pad_width == 0 &&
-      p->output_height == p->input_height && p->output_width == p->input_width &&
-      p->filter_input_depth == p->input_depth) {
-    lut_pointwise(p, input, filter->indices, bias, output, pairs, off2);
-    return;
-  }
   const int32_t depth4 = p->filter_input_depth >> 2;
   const int32_t tap_bytes = depth4 * 2;
   const int32_t channel_bytes = p->filter_height * p->filter_width * tap_bytes;

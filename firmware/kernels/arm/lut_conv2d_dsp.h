@@ -23,4 +23,15 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
                                const tinyml_lut_weights *filter, const int32_t *bias,
                                int8_t *output, uint8_t *scratch);
 
+/*
+ * Pointwise (1x1, stride 1, no padding, input depth a multiple of 4): every tap is inside the
+ * image, so the input offset folds into the bias offline: `bias_folded[oc]` = bias[oc] +
+ * input_offset * (sum of channel oc's weights) (codegen/lut-layer.ts), and the inner loop
+ * multiplies raw inputs. Two pixels x two output channels per step. Same index order and
+ * scratch as above.
+ */
+void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
+                                  const tinyml_lut_weights *filter, const int32_t *bias_folded,
+                                  int8_t *output, uint8_t *scratch);
+
 #endif /* TINYML_LUT_CONV2D_DSP_H */
