@@ -47,8 +47,9 @@ function dspLutConv(step: PreparedStep, enc: LutEncoding, target: TargetInfo | u
     return p.groups === 1 && (p.filterInputDepth ?? 1) % 4 === 0;
   }
   if (step.op.type === 'DEPTHWISE_CONV_2D') {
-    const p = step.params as { depthMultiplier?: number; inputDepth?: number };
-    return p.depthMultiplier === 1 && (p.inputDepth ?? 1) % 4 === 0;
+    const p = step.params as { depthMultiplier?: number; inputDepth?: number; filterHeight?: number; filterWidth?: number };
+    // TINYML_LUT_DW_MAX_TAPS (arm/lut_depthwise_conv2d_dsp.h) taps at most.
+    return p.depthMultiplier === 1 && (p.inputDepth ?? 1) % 4 === 0 && (p.filterHeight ?? 1) * (p.filterWidth ?? 1) <= 25;
   }
   return false;
 }

@@ -24,34 +24,44 @@ void tinyml_depthwise_conv2d_lut4_s8_dsp(const tinyml_depthwise_conv2d_params *p
       for (int32_t out_x = 0; out_x < p->output_width; ++out_x) {
         const int32_t in_x_origin = out_x * p->stride_width - p->pad_width;
         int8_t *out = output + ((b * p->output_height + out_y) * p->output_width + out_x) * depth;
+        /* The taps inside the image (out-of-image taps are zero padding and add nothing): their
+         * input and index offsets, computed once per pixel rather than once per channel group. */
+        int32_t in_off[TINYML_LUT_DW_MAX_TAPS];
+        int32_t w_off[TINYML_LUT_DW_MAX_TAPS];
+        int32_t taps = 0;
+        for (int32_t fy = 0; fy < p->filter_height; ++fy) {
+          const int32_t in_y = in_y_origin + p->dilation_height * fy;
+          if (in_y < 0 || in_y >= p->input_height) {
+            continue;
+          }
+          for (int32_t fx = 0; fx < p->filter_width; ++fx) {
+            const int32_t in_x = in_x_origin + p->dilation_width * fx;
+            if (in_x < 0 || in_x >= p->input_width) {
+              continue;
+            }
+            in_off[taps] = ((b * p->input_height + in_y) * p->input_width + in_x) * depth;
+            w_off[taps] = ((fy * p->filter_width + fx) * depth) >> 1;
+            ++taps;
+          }
+        }
         for (int32_t c = 0; c < depth; c += 4) {
           int32_t acc0 = 0;
           int32_t acc1 = 0;
           int32_t acc2 = 0;
           int32_t acc3 = 0;
-          for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-            const int32_t in_y = in_y_origin + p->dilation_height * fy;
-            /* Out-of-image taps are zero padding (real zero): they add nothing. */
-            if (in_y < 0 || in_y >= p->input_height) {
-              continue;
-            }
-            for (int32_t fx = 0; fx < p->filter_width; ++fx) {
-              const int32_t in_x = in_x_origin + p->dilation_width * fx;
-              if (in_x < 0 || in_x >= p->input_width) {
-                continue;
-              }
-              const uint32_t xw = tinyml_ld32(
-                  input + ((b * p->input_height + in_y) * p->input_width + in_x) * depth + c);
-              const uint32_t x02 = tinyml_sadd16(tinyml_sxtb16(xw), off2);
-              const uint32_t x13 = tinyml_sadd16(tinyml_sxtb16_ror8(xw), off2);
-              const uint8_t *idx = filter->indices + (((fy * p->filter_width + fx) * depth + c) >> 1);
-              const uint32_t w02 = pairs[idx[0]];
-              const uint32_t w13 = pairs[idx[1]];
-              acc0 = tinyml_smlabb(w02, x02, acc0);
-              acc2 = tinyml_smlatt(w02, x02, acc2);
-              acc1 = tinyml_smlabb(w13, x13, acc1);
-              acc3 = tinyml_smlatt(w13, x13, acc3);
-            }
+          const int8_t *x_c = input + c;
+          const uint8_t *i_c = filter->indices + (c >> 1);
+          for (int32_t k = 0; k < taps; ++k) {
+            const uint32_t xw = tinyml_ld32(x_c + in_off[k]);
+            const uint32_t x02 = tinyml_sadd16(tinyml_sxtb16(xw), off2);
+            const uint32_t x13 = tinyml_sadd16(tinyml_sxtb16_ror8(xw), off2);
+            const uint8_t *idx = i_c + w_off[k];
+            const uint32_t w02 = pairs[idx[0]];
+            const uint32_t w13 = pairs[idx[1]];
+            acc0 = tinyml_smlabb(w02, x02, acc0);
+            acc2 = tinyml_smlatt(w02, x02, acc2);
+            acc1 = tinyml_smlabb(w13, x13, acc1);
+            acc3 = tinyml_smlatt(w13, x13, acc3);
           }
           const int32_t accs[4] = {acc0, acc1, acc2, acc3};
           for (int32_t k = 0; k < 4; ++k) {

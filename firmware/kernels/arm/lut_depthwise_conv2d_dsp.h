@@ -10,6 +10,9 @@
 
 #include "../lut_layers.h"
 
+/* Largest filter (height x width) this kernel takes; larger ones run the portable LUT kernel. */
+#define TINYML_LUT_DW_MAX_TAPS 25
+
 /*
  * `filter->indices` as for tinyml_conv2d_lut4_s8_dsp: per four consecutive weights (four
  * channels of one tap), bytes (i0 << 4 | i2) and (i1 << 4 | i3). Needs input_depth a multiple of
