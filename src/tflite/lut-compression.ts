@@ -94,20 +94,30 @@ export function readCompressionMetadata(reader: FlatBufferReader, model: Table, 
  * The decoded int8 data and LUT encoding of tensor `t` from its packed indices and value table.
  * `label` names the tensor in errors.
  */
-export function decodeLutTensor(t: Tensor, indexBytes: Uint8Array | undefined, valueBytes: Uint8Array | undefined, bits: number, label: string): { data: Int8Array; encoding: LutEncoding } {
+export function decodeLutTensor(
+  t: Tensor,
+  indexBytes: Uint8Array | undefined,
+  valueBytes: Uint8Array | undefined,
+  bits: number,
+  label: string,
+  stride = 1 << bits,
+): { data: Int8Array; encoding: LutEncoding } {
   if (t.dtype !== 'int8') throw new UnsupportedOpError(`${label} is LUT-compressed with values of type ${t.dtype}; tinyml reads compressed int8 weights only`);
   const count = elementCount(t.shape);
   const need = Math.ceil((count * bits) / 8);
   if (!indexBytes || indexBytes.length < need) {
     throw new ModelFormatError(`${label} is LUT-compressed at ${bits} bits: its ${count} indices need ${need} bytes, the buffer holds ${indexBytes?.length ?? 0}`);
   }
-  const stride = 1 << bits;
+  if (stride < 1 || stride > 256) throw new ModelFormatError(`${label}: value tables of ${stride} entries (expected 1..256)`);
   const channels = lutChannels(t);
   if (!valueBytes || valueBytes.length < channels * stride) {
     throw new ModelFormatError(`${label}: its value tables need ${channels} x ${stride} bytes, the value buffer holds ${valueBytes?.length ?? 0}`);
   }
   const values = new Int8Array(valueBytes.buffer, valueBytes.byteOffset, channels * stride);
   const indices = unpackIndices(indexBytes, count, bits);
+  // TFLM's DECODE tables hold only the values used (fewer than 2^bits): an index past them is corrupt.
+  const bad = indices.findIndex((v) => v >= stride);
+  if (bad >= 0) throw new ModelFormatError(`${label}: index ${indices[bad]} of weight ${bad} is past its value table of ${stride} entries`);
   const axis = t.quant?.quantizedDimension ?? 0;
   let inner = 1;
   for (let d = axis + 1; d < t.shape.length; d++) inner *= t.shape[d];
@@ -117,4 +127,24 @@ export function decodeLutTensor(t: Tensor, indexBytes: Uint8Array | undefined, v
   for (let c = 1; c < channels && shared; c++) for (let e = 0; e < stride; e++) if (values[c * stride + e] !== values[e]) shared = false;
   const table = Int8Array.from(shared ? values.subarray(0, stride) : values);
   return { data, encoding: { kind: 'lut', bits, entries: stride, scope: shared && channels > 1 ? 'tensor' : channels > 1 ? 'channel' : 'tensor', table, indices } };
+}
+
+/** TFLite Micro's DECODE operator (custom op "TFLM_DECODE", compression/decode_insert.py). */
+export const DECODE_CUSTOM_CODE = 'TFLM_DECODE';
+
+/**
+ * The LUT parameters of a DECODE ancillary tensor: a 16-byte header (byte 0 decode type, 0 =
+ * LUT; byte 1 header version, 1; byte 4 LUT version, 1; byte 5 low 3 bits: index bit width;
+ * byte 6: entries per channel's value table) followed by the value tables.
+ */
+export function readDecodeAncillary(bytes: Uint8Array | undefined, label: string): { bits: number; stride: number; values: Uint8Array } {
+  if (!bytes || bytes.length < 16) throw new ModelFormatError(`${label}: the DECODE ancillary data is ${bytes?.length ?? 0} bytes, shorter than its 16-byte header`);
+  if (bytes[0] !== 0) {
+    const kind = bytes[0] === 1 ? 'Huffman' : bytes[0] === 2 ? 'pruning' : `type ${bytes[0]}`;
+    throw new UnsupportedOpError(`${label} is compressed with TFLite Micro's ${kind} decoding; tinyml reads LUT compression only`);
+  }
+  if (bytes[1] !== 1 || bytes[4] !== 1) throw new UnsupportedOpError(`${label}: DECODE header version ${bytes[1]}, LUT version ${bytes[4]} (tinyml reads version 1 of both)`);
+  const bits = bytes[5] & 7;
+  if (bits < 1) throw new ModelFormatError(`${label}: the DECODE LUT header gives index bit width 0`);
+  return { bits, stride: bytes[6], values: bytes.subarray(16) };
 }

@@ -32,7 +32,12 @@ export interface TensorSource {
 }
 
 /** IR tensor `index` of subgraph 0 from its table. */
-export function readTensor(src: TensorSource, table: TensorTable, index: number, lut?: LutTensorRef): Tensor {
+/**
+ * `lut`: the tensor is LUT-compressed (compression metadata); `decodeInput`: it is an input of a
+ * TFLite Micro DECODE op (raw bytes whose quantization, kept from the original tensor, is not
+ * theirs and is ignored).
+ */
+export function readTensor(src: TensorSource, table: TensorTable, index: number, lut?: LutTensorRef, decodeInput = false): Tensor {
   const rawName = table.name();
   const name = rawName === undefined || rawName === '' ? `tensor_${index}` : rawName;
   const label = `tensor ${index} '${name}'`;
@@ -44,7 +49,7 @@ export function readTensor(src: TensorSource, table: TensorTable, index: number,
   }
 
   const tensor: Tensor = { id: index, name, shape, dtype };
-  const quant = tensorQuantization(table.quantization(), shape, label);
+  const quant = decodeInput ? undefined : tensorQuantization(table.quantization(), shape, label);
   if (quant) tensor.quant = quant;
   const bytes = constantBytes(src, table.buffer, label);
   if (lut) {
