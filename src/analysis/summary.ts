@@ -2,6 +2,7 @@
  * What `tinyml inspect` reports: per layer shapes, dtypes, quantization, MACs and parameter
  * bytes, and model totals. Pure over the IR.
  */
+import { bitsPerWeight } from '../ir/weight-encoding.js';
 import type { Graph, Quantization, Tensor } from '../ir/types.js';
 import { DTYPE_BYTES, elementCount } from '../ir/types.js';
 import { getOpDef, opContext } from '../ops/registry.js';
@@ -63,6 +64,16 @@ function summarizeTensor(t: Tensor): TensorSummary {
   return { id: t.id, name: t.name, shape: t.shape, dtype: t.dtype, quant: summarizeQuant(t.quant), bytes: tensorBytes(t), constant: t.data !== undefined };
 }
 
+/**
+ * Bytes a constant takes stored: its data, or for a compressed weight (`weightEncoding`) the
+ * packed values plus, for clustered weights, the table(s) tinyml keeps in flash.
+ */
+function storedBytes(t: Tensor): number {
+  const enc = t.weightEncoding;
+  if (!enc || !t.data) return t.data?.byteLength ?? 0;
+  return Math.ceil((t.data.length * bitsPerWeight(enc)) / 8) + (enc.kind === 'lut' ? enc.table.length : 0);
+}
+
 export function summarizeModel(graph: Graph): ModelSummary {
   const counted = new Set<number>();
   let parameterBytes = 0;
@@ -73,10 +84,11 @@ export function summarizeModel(graph: Graph): ModelSummary {
     let opParams = 0;
     for (const t of ctx.inputs) {
       if (!t?.data) continue;
-      opParams += t.data.byteLength;
+      const bytes = storedBytes(t);
+      opParams += bytes;
       if (!counted.has(t.id)) {
         counted.add(t.id);
-        parameterBytes += t.data.byteLength;
+        parameterBytes += bytes;
       }
     }
     return { index: op.index, op: op.type, inputs, outputs: ctx.outputs.map(summarizeTensor), macs: def.macs(ctx), parameterBytes: opParams };

@@ -12,6 +12,7 @@ import type { OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 import { HOST_TARGET } from '../ops/op-def.js';
 import type { MemoryPlan } from '../plan/memory-plan.js';
 import { stepConstants } from './plan-model.js';
+import { lutFlashBytes, stepLutEncoding } from './lut-layer.js';
 import { emitLayer, layerScratchBytes } from './select-kernel.js';
 // Registers the optimized per-core kernel variants with the selection seam.
 import '../ops/optimized/index.js';
@@ -89,6 +90,7 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
   const includes = new Set<string>();
   const kernels = new Set<string>();
   const decls: string[] = [];
+  let lutBytes = 0;
   const layers = prepared.steps.map((step, k) => {
     const { op } = step;
     const inputs = op.inputs.map((i) => {
@@ -100,9 +102,11 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     const constants = stepConstants(prepared, k);
     const target = options.target ?? HOST_TARGET;
     const optimize = options.optimize ?? 'speed';
-    const scratchBytes = layerScratchBytes(step, target, constants, optimize);
+    const lut = stepLutEncoding(prepared, k);
+    const scratchBytes = layerScratchBytes(step, target, constants, optimize, lut);
     const scratch = scratchPtr(k, scratchBytes);
-    const em = emitLayer(step, { inputs, outputs }, { prefix: `l${k}`, target, optimize, constants, ...(scratch ? { scratch } : {}) });
+    const em = emitLayer(step, { inputs, outputs }, { prefix: `l${k}`, target, optimize, constants, ...(scratch ? { scratch } : {}) }, lut);
+    if (lut) lutBytes += lutFlashBytes(lut);
     em.includes.forEach((h) => includes.add(h));
     em.kernels.forEach((c) => kernels.add(c));
     assertStructsComplete(em.decls, `layer ${k} (${op.type})`);
@@ -164,6 +168,6 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     kernelFiles: [...new Set([...[...kernels].sort(), ...headers.sort()])],
     arenaBytes: plan.arenaBytes,
     numLayers: layers.length,
-    constantBytes,
+    constantBytes: constantBytes + lutBytes,
   };
 }

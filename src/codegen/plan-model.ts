@@ -10,6 +10,7 @@ import { HOST_TARGET } from '../ops/op-def.js';
 import type { MemoryPlan, PlanOptions } from '../plan/memory-plan.js';
 import { planMemory } from '../plan/memory-plan.js';
 import { layerScratchBytes } from './select-kernel.js';
+import { stepLutEncoding } from './lut-layer.js';
 // Registers the optimized per-core kernel variants (their scratch differs from the portable kernels').
 import '../ops/optimized/index.js';
 import '../ops/optimized-mve/index.js';
@@ -23,7 +24,7 @@ export function stepConstants(prepared: PreparedGraph, k: number): (TensorData |
 
 /** Bytes of kernel scratch each layer needs on `target`, by op index. */
 export function modelScratchBytes(prepared: PreparedGraph, target: TargetInfo = HOST_TARGET, optimize: OptimizeGoal = 'speed'): number[] {
-  return prepared.steps.map((step, k) => layerScratchBytes(step, target, stepConstants(prepared, k), optimize));
+  return prepared.steps.map((step, k) => layerScratchBytes(step, target, stepConstants(prepared, k), optimize, stepLutEncoding(prepared, k)));
 }
 
 /** The plan for `target` and the optimization goal the generator will be given (`optimize`, default speed). */

@@ -6,7 +6,9 @@
 import { UnsupportedOpError } from '../errors.js';
 import type { PreparedStep } from '../interp/interpreter.js';
 import type { TensorData } from '../ir/types.js';
+import type { LutEncoding } from '../ir/weight-encoding.js';
 import { findKernelVariant } from '../ops/kernel-variants.js';
+import { emitLutLayer, lutScratchBytes } from './lut-layer.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 
 export type { KernelVariant } from '../ops/kernel-variants.js';
@@ -22,13 +24,16 @@ export function selectedKernelName(step: PreparedStep, target: TargetInfo, optim
  * none), given the constant operands by input position. The memory planner places that much in
  * the arena for the step alone and the generator passes it as `ctx.scratch`.
  */
-export function layerScratchBytes(step: PreparedStep, target: TargetInfo, constants: (TensorData | undefined)[], optimize: OptimizeGoal = 'speed'): number {
+export function layerScratchBytes(step: PreparedStep, target: TargetInfo, constants: (TensorData | undefined)[], optimize: OptimizeGoal = 'speed', lut?: LutEncoding): number {
+  if (lut) return lutScratchBytes(step, lut, target); // the LUT kernels decode in place
   const variant = findKernelVariant(step.op.type, step.params, target, optimize);
   if (variant) return variant.scratchBytes?.(step.params, constants) ?? 0;
   return step.def.scratchBytes?.(step.params) ?? 0;
 }
 
-export function emitLayer(step: PreparedStep, names: EmitNames, ctx: EmitContext & { target: TargetInfo }): CEmission {
+/** `lut`: the layer's clustered weights (codegen/lut-layer.ts's `stepLutEncoding`), which select the LUT kernel. */
+export function emitLayer(step: PreparedStep, names: EmitNames, ctx: EmitContext & { target: TargetInfo }, lut?: LutEncoding): CEmission {
+  if (lut) return emitLutLayer(step, lut, names, ctx);
   const variant = findKernelVariant(step.op.type, step.params, ctx.target, ctx.optimize);
   if (variant) return variant.emitC(step.params, names, ctx);
   if (!step.def.emitC) throw new UnsupportedOpError(`op #${step.op.index} ${step.op.type}: no C kernel for this op`);

@@ -23,6 +23,7 @@ import {
 } from './qparams.js';
 import type { WeightRule } from './rules.js';
 import type { PresetWeights } from './subbyte.js';
+import type { TransformedWeights, WeightTransform } from './quantize-graph.js';
 
 /** How one conv/dense op's float weights are quantized (chosen before calibration). */
 export interface WeightPlan {
@@ -58,6 +59,8 @@ export function buildQuantizedGraph(
   probes: Map<number, BiasErrorProbe>,
   opts: { perChannel: boolean },
   preset: Map<number, PresetWeights> = new Map(),
+  transformed: Map<number, { scales: number[]; result: TransformedWeights }> = new Map(),
+  weightTransform?: WeightTransform,
 ): Built {
   const tensors: Tensor[] = g.tensors.map((t) => ({ ...t, shape: [...t.shape] }));
   const ops: Op[] = [];
@@ -144,14 +147,24 @@ export function buildQuantizedGraph(
       const minScales = bias ? minWeightScalesForBias(bias, inScale, wq.axis !== undefined, p === 'int8' ? undefined : INT64_BIAS_LIMIT) : undefined;
       const sub = preset.get(op.index);
       if (sub && minScales) checkSubByteBias(g, op, sub, minScales);
-      const qw = sub ?? quantizeWeights(wq.float, wTensor.shape, wq.axis, minScales);
+      let qw = sub ?? quantizeWeights(wq.float, wTensor.shape, wq.axis, minScales);
+      // A clustering transform computed on the same scales (the bias floor rarely raises one) is reused.
+      const before = transformed.get(op.index);
+      const sameScales = before !== undefined && before.scales.every((v, i) => v === qw.quant.scale[i]);
+      const tw = sub ? undefined : sameScales ? before.result : weightTransform?.(op, wq.float, wTensor.shape, qw);
+      if (tw?.scales) {
+        // Refitted scales still respect the floor that keeps the bias within int32.
+        const scale = tw.scales.map((s, c) => Math.fround(Math.max(s, minScales?.[minScales.length === 1 ? 0 : c] ?? 0)));
+        qw = { ...qw, quant: { ...qw.quant, scale } };
+      }
+      const encoding = sub ? sub.encoding : tw?.encoding;
       inputs[rule.weights] = constSlot(op.inputs[rule.weights], {
         name: wTensor.name,
         shape: [...wTensor.shape],
         dtype: 'int8',
         quant: qw.quant,
-        data: qw.data,
-        ...(sub ? { weightEncoding: sub.encoding } : {}),
+        data: tw ? tw.data : qw.data,
+        ...(encoding ? { weightEncoding: encoding } : {}),
       });
       let biasOut: number | undefined;
       if (bias) {

@@ -19,7 +19,9 @@ import { accumulateProbe, makeProbe, type BiasErrorProbe } from './bias-correcti
 import { buildQuantizedGraph, checkQuantizedGraph, type Built, type WeightPlan } from './build-quantized.js';
 import { calibrate, checkSamples, type CalibrationSample } from './calibrate.js';
 import { resolvePrecision, type Prec } from './precision.js';
-import { quantizeWeights, type QParams, type Range } from './qparams.js';
+import { channelLayout, quantizeWeights, type QParams, type QuantizedWeights, type Range } from './qparams.js';
+import type { WeightEncoding } from '../ir/weight-encoding.js';
+import { lutStorageBytes } from './cluster.js';
 import { prepareGraph } from '../interp/interpreter.js';
 import { layerParameterBytes, quantizeSubByteWeights, withDequantizedWeights, subByteSummary, type SubByteOptions } from './subbyte.js';
 import type { CalibrationMethod, TensorStats } from './ranges.js';
@@ -52,6 +54,13 @@ export interface QuantizeOptions {
   evaluate?: boolean | number;
   /** Sub-byte weights (int4, int2, ternary, binary) with the layers kept int8 (src/quantize/subbyte.ts). */
   subByte?: SubByteOptions;
+  /**
+   * Replaces a layer's int8 weights (clustering, see cluster-quantize.ts): given the float
+   * weights and their int8 quantization, returns the new int8 values and their storage encoding,
+   * or undefined to keep the layer plain int8. Every replaced layer's bias is corrected for the
+   * mean error the replacement causes on the calibration data.
+   */
+  weightTransform?: WeightTransform;
   /** Progress messages ("calibrating 300 samples"...). */
   onProgress?: (message: string) => void;
 }
@@ -99,12 +108,24 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
     : new Map();
 
   const probes = new Map<number, BiasErrorProbe>();
-  if (opts.biasCorrection) {
+  const transformed = new Map<number, { scales: number[]; result: TransformedWeights }>();
+  if (opts.biasCorrection || options.weightTransform) {
     for (const [index, wq] of weightQ) {
       const op = g.ops[index];
-      const q = preset.get(index) ?? quantizeWeights(wq.float, g.tensors[op.inputs[wq.rule.weights]].shape, wq.axis);
+      const shape = g.tensors[op.inputs[wq.rule.weights]].shape;
+      const sub = preset.get(index);
+      const q = sub ?? quantizeWeights(wq.float, shape, wq.axis);
+      const t = sub ? undefined : options.weightTransform?.(op, wq.float, shape, q);
+      if (t) transformed.set(index, { scales: q.quant.scale, result: t });
+      if (!opts.biasCorrection && !t) continue;
       const delta = new Float32Array(wq.float.length);
-      for (let i = 0; i < delta.length; i++) delta[i] = q.dequantized[i] - wq.float[i];
+      if (t) {
+        const { inner, channels } = wq.axis === undefined ? { inner: delta.length, channels: 1 } : channelLayout(shape, wq.axis);
+        const sc = t.scales ?? q.quant.scale;
+        for (let i = 0; i < delta.length; i++) delta[i] = t.data[i] * sc[channels === 1 ? 0 : Math.floor(i / inner) % channels] - wq.float[i];
+      } else {
+        for (let i = 0; i < delta.length; i++) delta[i] = q.dequantized[i] - wq.float[i];
+      }
       probes.set(index, makeProbe(g, op, wq.rule, delta));
     }
   }
@@ -124,7 +145,7 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
 
   progress('choosing quantization parameters');
   const plan = planActivations(g, precision, cal.stats, opts);
-  const built = buildQuantizedGraph(g, precision, plan, weightQ, probes, opts, preset);
+  const built = buildQuantizedGraph(g, precision, plan, weightQ, probes, opts, preset, transformed, options.weightTransform);
   checkQuantizedGraph(built.graph, built.origin, g);
   const tQuant = performance.now();
 
@@ -174,6 +195,8 @@ function layerInfo(g: Graph, op: Op, p: Prec, plan: ActivationPlan, built: Built
   const firstIn = [...plan.wanted.get(op.index)!.entries()].sort((a, b) => a[0] - b[0])[0];
   const inQ = firstIn ? plan.qparams(firstIn[1]) : undefined;
   const w = built.weights.get(op.index);
+  const wt = w ? built.graph.tensors[w.weightTensor] : undefined;
+  const enc = wt?.weightEncoding;
   const grp = plan.find(plan.sourceKey.get(outId)!);
   return {
     index: op.index,
@@ -193,10 +216,22 @@ function layerInfo(g: Graph, op: Op, p: Prec, plan: ActivationPlan, built: Built
           ...layerParameterBytes(built.graph, w.weightTensor, w.biasTensor),
         }
       : {}),
+    ...(enc?.kind === 'lut' && wt?.data
+      ? { clusters: { entries: enc.entries, bits: enc.bits, scope: enc.scope, bytes: lutStorageBytes(enc), int8Bytes: wt.data.length } }
+      : {}),
   };
 }
 
 function rangeOfQ(q: QParams, p: Prec): Range {
   const [qmin, qmax] = p === 'int8' ? [-128, 127] : [-32768, 32767];
   return { min: q.scale * (qmin - q.zeroPoint), max: q.scale * (qmax - q.zeroPoint) };
+}
+
+export type WeightTransform = (op: Op, float: Float32Array, shape: readonly number[], q: QuantizedWeights) => TransformedWeights | undefined;
+
+/** A weight transform's result: int8 values, their storage, and new per-channel scales if it refitted them. */
+export interface TransformedWeights {
+  data: Int8Array;
+  encoding?: WeightEncoding;
+  scales?: number[];
 }

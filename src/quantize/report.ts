@@ -41,6 +41,11 @@ export interface LayerReport {
   weightGroupSize?: number;
   /** Bytes of the layer's weights (packed at `weightBits`), group multipliers and bias (weight ops only). */
   parameterBytes?: number;
+  /**
+   * Clustered weights (`quantize --clusters`): levels per table, index bits per weight, one table
+   * per layer or per output channel, and the bytes stored (packed indices + tables) against int8's.
+   */
+  clusters?: { entries: number; bits: number; scope: 'tensor' | 'channel'; bytes: number; int8Bytes: number };
   /** Observed float range of the output over the calibration samples. */
   activationRange: Range;
   /** The range the output's quantization represents (after calibration method and constraints). */
@@ -260,6 +265,8 @@ export function formatReport(r: QuantizationReport): string {
     { header: 'SQNR dB', align: 'right' },
     { header: 'alone dB', align: 'right' },
   ];
+  const clustered = r.layers.some((l) => l.clusters);
+  if (clustered) columns.splice(6, 0, { header: 'clusters' }, { header: 'weight bytes', align: 'right' });
   const name = (s: string): string => (s.length > 32 ? `…${s.slice(-31)}` : s);
   const rows = r.layers.map((l) => [
     String(l.index),
@@ -268,6 +275,7 @@ export function formatReport(r: QuantizationReport): string {
     l.dtype === 'int16' ? '16x8' : 'int8',
     rangeText(l.weightRange),
     l.weightScales ? (l.weightScales.count > 1 ? `${g4(l.weightScales.min)}..${g4(l.weightScales.max)}` : g4(l.weightScales.min)) : '',
+    ...(clustered ? clusterCells(l) : []),
     l.weightBits !== undefined ? `${l.weightBits}${l.weightGroupSize !== undefined ? `/g${l.weightGroupSize}` : ''}` : '',
     l.parameterBytes !== undefined ? l.parameterBytes.toLocaleString('en-US') : '',
     rangeText(l.activationRange),
@@ -293,6 +301,13 @@ export function formatReport(r: QuantizationReport): string {
       `quantization ${(r.timings.quantizeMs / 1000).toFixed(2)} s, SQNR evaluation on ${r.evaluationSamples} sample(s) ${(r.timings.evaluationMs / 1000).toFixed(2)} s`,
   );
   return lines.join('\n');
+}
+
+/** "16 × 4 bit, per layer" and "1,296 / 2,304" (clustered), or "int8" and the int8 bytes. */
+function clusterCells(l: LayerReport): string[] {
+  const c = l.clusters;
+  if (!c) return [l.weightRange ? 'int8' : '', ''];
+  return [`${c.entries} x ${c.bits} bit, per ${c.scope === 'channel' ? 'channel' : 'layer'}`, `${c.bytes.toLocaleString('en-US')} / ${c.int8Bytes.toLocaleString('en-US')}`];
 }
 
 /** JSON for the report: Infinity (an exact layer) becomes the string "inf". */

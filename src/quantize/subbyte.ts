@@ -12,6 +12,7 @@
  * rounds each weight to its nearest grid point at the channel's MSE-optimal clipping scale
  * (src/quantize/clip-search.ts). The first two go layer by layer and compensate the error of the
  * layers before (see `quantizeSubByteWeights`). */
+import { lutStorageBytes } from './cluster.js';
 import { InputError } from '../errors.js';
 import { prepareGraph, runGraph, type PreparedGraph } from '../interp/interpreter.js';
 import { elementCount, type Graph, type Quantization } from '../ir/types.js';
@@ -333,6 +334,8 @@ export function layerParameterBytes(
   const width: WeightWidth = enc && enc.kind !== 'lut' ? enc.kind : 'int8';
   const groups = enc && enc.kind !== 'lut' ? enc.groups : undefined;
   const bias = biasTensor !== undefined ? (q.tensors[biasTensor].data?.byteLength ?? 0) : 0;
+  // Clustered weights: packed indices plus their tables.
+  if (enc?.kind === 'lut') return { weightBits: enc.bits, parameterBytes: lutStorageBytes(enc) + bias };
   return {
     weightBits: widthBits(width),
     ...(groups ? { weightGroupSize: groups.size } : {}),

@@ -12,7 +12,9 @@
  *
  * As the TFLite converter does: buffer 0 is the empty sentinel every activation points at, one
  * subgraph, operator codes carry both the legacy int8 code (min(code, 127)) and the int32 one.
- * Constant tensors with identical bytes share one buffer.
+ * Constant tensors with identical bytes share one buffer. Clustered weights (`weightEncoding`
+ * 'lut') are written in TensorFlow Lite Micro's LUT compression format: packed indices in the
+ * tensor's buffer, value tables in another, and Model.metadata "COMPRESSION_METADATA".
  */
 import { writeFile } from 'node:fs/promises';
 import { Builder } from 'flatbuffers';
@@ -21,6 +23,7 @@ import type { DType, Graph, Op, Tensor } from '../ir/types.js';
 import { DTYPE_BYTES, describeOp, elementCount, tensorDataBytes } from '../ir/types.js';
 import { PLACEHOLDER_FOR_GREATER_OP_CODES, builtinCode } from '../tflite/builtin-codes.js';
 import { TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION, TensorType } from '../tflite/schema.js';
+import { COMPRESSION_METADATA_KEY, lutValueBytes, packIndices } from '../tflite/lut-compression.js';
 import { writeOptions } from './options.js';
 import { opVersion } from './versions.js';
 
@@ -48,7 +51,7 @@ export function writeTflite(graph: Graph, options: WriteTfliteOptions = {}): Uin
   const b = new Builder(Math.max(1024, constBytes + 256 * (graph.tensors.length + graph.ops.length) + 4096));
 
   // Buffers first: they end up at the end of the file, after the small tables.
-  const { bufferOf, bufferOffsets } = writeBuffers(b, graph);
+  const { bufferOf, bufferOffsets, compressionBuffer } = writeBuffers(b, graph);
 
   const dynamicBatch = new Set(graph.inputs.filter((i) => graph.dynamicBatchInputs?.includes(graph.tensors[i].name)));
   const tensorOffsets = graph.tensors.map((t) => writeTensor(b, t, bufferOf[t.id], dynamicBatch.has(t.id)));
@@ -100,12 +103,22 @@ export function writeTflite(graph: Graph, options: WriteTfliteOptions = {}): Uin
   const subgraphs = offsetVector(b, [subgraph]);
   const description = b.createString(options.description ?? 'tinyml');
   const buffers = offsetVector(b, bufferOffsets);
+  // Model.metadata: [Metadata { 0 name, 1 buffer }], here only TFLM's compression metadata.
+  let metadata = 0;
+  if (compressionBuffer !== undefined) {
+    const key = b.createString(COMPRESSION_METADATA_KEY);
+    b.startObject(2);
+    b.addFieldOffset(0, key, 0);
+    b.addFieldInt32(1, compressionBuffer, 0);
+    metadata = offsetVector(b, [b.endObject()]);
+  }
   b.startObject(8);
   b.addFieldInt32(0, TFLITE_SCHEMA_VERSION, null);
   b.addFieldOffset(1, operatorCodes, 0);
   b.addFieldOffset(2, subgraphs, 0);
   b.addFieldOffset(3, description, 0);
   b.addFieldOffset(4, buffers, 0);
+  if (metadata) b.addFieldOffset(6, metadata, 0);
   const model = b.endObject();
   b.finish(model, TFLITE_FILE_IDENTIFIER);
   return b.asUint8Array().slice();
@@ -161,13 +174,17 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function writeBuffers(b: Builder, graph: Graph): { bufferOf: number[]; bufferOffsets: number[] } {
+function writeBuffers(b: Builder, graph: Graph): { bufferOf: number[]; bufferOffsets: number[]; compressionBuffer?: number } {
   const bufferOf = new Array<number>(graph.tensors.length).fill(0);
   const contents: Uint8Array[] = [new Uint8Array(0)];
   const byKey = new Map<string, number[]>();
+  const luts: { tensor: number; values: Uint8Array; bits: number }[] = [];
   for (const t of graph.tensors) {
     if (!t.data || t.data.byteLength === 0) continue;
-    const bytes = tensorDataBytes(t.data);
+    const enc = t.weightEncoding;
+    // Clustered tensors are stored as TFLite Micro LUT-compressed tensors (lut-compression.ts).
+    const bytes = enc?.kind === 'lut' ? packIndices(enc.indices, enc.bits) : tensorDataBytes(t.data);
+    if (enc?.kind === 'lut') luts.push({ tensor: t.id, values: lutValueBytes(t, enc), bits: enc.bits });
     const key = `${bytes.length}:${hashBytes(bytes)}`;
     const candidates = byKey.get(key) ?? [];
     const existing = candidates.find((i) => sameBytes(contents[i], bytes));
@@ -180,6 +197,15 @@ function writeBuffers(b: Builder, graph: Graph): { bufferOf: number[]; bufferOff
     byKey.set(key, candidates);
     contents.push(bytes);
   }
+  let compressionBuffer: number | undefined;
+  if (luts.length > 0) {
+    const refs = luts.map((l) => {
+      contents.push(l.values);
+      return { tensor: l.tensor, valueBuffer: contents.length - 1, bits: l.bits };
+    });
+    contents.push(compressionMetadata(refs));
+    compressionBuffer = contents.length - 1;
+  }
   // Create data vectors in reverse so the file lays buffers out in index order.
   const dataOffsets = new Array<number>(contents.length).fill(0);
   for (let i = contents.length - 1; i >= 1; i--) dataOffsets[i] = alignedByteVector(b, contents[i]);
@@ -188,7 +214,29 @@ function writeBuffers(b: Builder, graph: Graph): { bufferOf: number[]; bufferOff
     if (dataOffsets[i]) b.addFieldOffset(0, dataOffsets[i], 0);
     return b.endObject();
   });
-  return { bufferOf, bufferOffsets };
+  return { bufferOf, bufferOffsets, compressionBuffer };
+}
+
+/** TFLM's compression Metadata flatbuffer (compression/metadata.fbs) for subgraph 0. */
+function compressionMetadata(luts: readonly { tensor: number; valueBuffer: number; bits: number }[]): Uint8Array {
+  const m = new Builder(256 + 32 * luts.length);
+  const tables = luts.map((l) => {
+    // LutTensor { 0 tensor: int, 1 value_buffer: uint, 2 index_bitwidth: uint8 }
+    m.startObject(3);
+    m.addFieldInt32(0, l.tensor, 0);
+    m.addFieldInt32(1, l.valueBuffer, 0);
+    m.addFieldInt8(2, l.bits, 0);
+    return m.endObject();
+  });
+  const lutVector = offsetVector(m, tables);
+  m.startObject(1); // Subgraph { 0 lut_tensors }
+  m.addFieldOffset(0, lutVector, 0);
+  const subgraphs = offsetVector(m, [m.endObject()]);
+  m.startObject(2); // Metadata { 0 schema_version = 1, 1 subgraphs }
+  m.addFieldInt32(0, 1, 0);
+  m.addFieldOffset(1, subgraphs, 0);
+  m.finish(m.endObject());
+  return m.asUint8Array().slice();
 }
 
 function writeTensor(b: Builder, t: Tensor, buffer: number, dynamicBatch: boolean): number {

@@ -1,7 +1,7 @@
 /**
  * TFLite flatbuffer → Graph IR. Reads subgraph 0 (tensors, constant buffers, quantization,
- * operators and their builtin options, inputs and outputs); metadata, signature defs and other
- * subgraphs are ignored. Every failure is a TinymlError naming what is wrong and where.
+ * operators and their builtin options, inputs and outputs) and TFLite Micro's LUT compression
+ * metadata (lut-compression.ts); other metadata, signature defs and other subgraphs are ignored. Every failure is a TinymlError naming what is wrong and where.
  */
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
@@ -24,7 +24,8 @@ import {
   TFLITE_SCHEMA_VERSION,
   readModel,
 } from './schema.js';
-import { readTensor } from './tensors.js';
+import { DECODE_CUSTOM_CODE, decodeLutTensor, readCompressionMetadata, readDecodeAncillary } from './lut-compression.js';
+import { constantBytes, readTensor } from './tensors.js';
 
 /** Parse a TFLite model. `name` becomes `Graph.name` and is used in error messages. */
 export function importTflite(bytes: Uint8Array, name: string): Graph {
@@ -56,6 +57,32 @@ interface ResolvedOp {
   table: OperatorTable;
 }
 
+/**
+ * TFLite Micro's DECODE operators (compressed weights, lut-compression.ts): each output k is the
+ * decoding of inputs 2k (packed indices) and 2k + 1 (ancillary data: header and value tables).
+ * The output becomes the constant it decodes to, with its LUT encoding, and the op disappears.
+ */
+function foldDecodeOps(decodes: OperatorTable[], tensors: Tensor[], numTensors: number): void {
+  decodes.forEach((table, k) => {
+    const inputs = tensorRefs(table.inputs() ?? [], numTensors, 'input of a DECODE op', false);
+    const outputs = tensorRefs(table.outputs() ?? [], numTensors, 'output of a DECODE op', false);
+    if (inputs.length !== 2 * outputs.length) {
+      throw new ModelFormatError(`DECODE op ${k} has ${inputs.length} inputs for ${outputs.length} outputs (expected two per output)`);
+    }
+    outputs.forEach((o, j) => {
+      const out = tensors[o];
+      const label = `tensor ${o} '${out.name}' (DECODE output)`;
+      const encoded = tensors[inputs[2 * j]].data;
+      const ancillary = tensors[inputs[2 * j + 1]].data;
+      const anc = readDecodeAncillary(ancillary instanceof Uint8Array || ancillary instanceof Int8Array ? new Uint8Array(ancillary.buffer, ancillary.byteOffset, ancillary.byteLength) : undefined, label);
+      const idx = encoded instanceof Uint8Array || encoded instanceof Int8Array ? new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength) : undefined;
+      const { data, encoding } = decodeLutTensor(out, idx, anc.values, anc.bits, label, anc.stride);
+      out.data = data;
+      out.weightEncoding = encoding;
+    });
+  });
+}
+
 function importModel(bytes: Uint8Array, name: string): Graph {
   if (bytes.length < 8) {
     throw new ModelFormatError(`not a TFLite model: '${name}' is only ${bytes.length} bytes long`);
@@ -76,12 +103,14 @@ function importModel(bytes: Uint8Array, name: string): Graph {
 
   const tensorTables = sg.tensors();
   const numTensors = tensorTables?.length ?? 0;
-  const ops = resolveOps(sg.operators(), model.operatorCodes());
+  const { ops, decodes } = resolveOps(sg.operators(), model.operatorCodes());
 
   const src = { reader, buffers: model.buffers() };
+  const decodeInputs = new Set(decodes.flatMap((d) => d.inputs() ?? []));
+  const luts = readCompressionMetadata(reader, model.t, (b) => constantBytes(src, b, 'the compression metadata'));
   const tensors: Tensor[] = [];
   for (let i = 0; i < numTensors; i++) {
-    tensors.push(readTensor(src, new TensorTable(tensorTables!.at(i, `tensor ${i}`)), i));
+    tensors.push(readTensor(src, new TensorTable(tensorTables!.at(i, `tensor ${i}`)), i, luts.get(i), decodeInputs.has(i)));
   }
 
   const graphOps: Op[] = ops.map(({ type, table }, index) => {
@@ -92,6 +121,7 @@ function importModel(bytes: Uint8Array, name: string): Graph {
   });
 
   resetVariables(tensors, graphOps, reader);
+  foldDecodeOps(decodes, tensors, numTensors);
 
   const meta: Record<string, string> = { format: 'tflite', version: String(version) };
   const description = model.description();
@@ -152,11 +182,12 @@ function tensorRefs(refs: number[], numTensors: number, what: string, allowOmitt
  * The op type of every operator. All unsupported ops are collected first so the error can name
  * each kind the model uses, not just the first.
  */
-function resolveOps(operators: TableVector | undefined, codes: TableVector | undefined): ResolvedOp[] {
+function resolveOps(operators: TableVector | undefined, codes: TableVector | undefined): { ops: ResolvedOp[]; decodes: OperatorTable[] } {
   const count = operators?.length ?? 0;
   const numCodes = codes?.length ?? 0;
   const codeCache = new Map<number, OperatorCodeTable>();
   const resolved: ResolvedOp[] = [];
+  const decodes: OperatorTable[] = [];
   const unsupported = new Map<string, { first: string; indices: number[] }>();
 
   for (let i = 0; i < count; i++) {
@@ -177,6 +208,10 @@ function resolveOps(operators: TableVector | undefined, codes: TableVector | und
     const opName = builtinName(builtin);
     if (opName !== undefined && isOpType(opName)) {
       resolved.push({ type: opName, table });
+      continue;
+    }
+    if (builtin === BUILTIN_CUSTOM && code.customCode() === DECODE_CUSTOM_CODE) {
+      decodes.push(table);
       continue;
     }
     let kind: string;
@@ -208,7 +243,7 @@ function resolveOps(operators: TableVector | undefined, codes: TableVector | und
     message += ` Supported ops: ${registeredOpTypes().join(', ')}.`;
     throw new UnsupportedOpError(message);
   }
-  return resolved;
+  return { ops: resolved, decodes };
 }
 
 /** "op #3" / "ops #3, #4, #7" (at most 5 listed). */

@@ -6,6 +6,7 @@
 import { ModelFormatError, UnsupportedOpError } from '../errors.js';
 import { DTYPE_BYTES, tensorDataFromBytes, type DType, type Quantization, type Tensor } from '../ir/types.js';
 import type { FlatBufferReader, TableVector } from './flatbuffer-reader.js';
+import { decodeLutTensor, type LutTensorRef } from './lut-compression.js';
 import { BufferTable, TensorTable, TensorType, tensorTypeName, type QuantizationTable } from './schema.js';
 
 const DTYPE_OF: ReadonlyMap<number, DType> = new Map<number, DType>([
@@ -31,7 +32,12 @@ export interface TensorSource {
 }
 
 /** IR tensor `index` of subgraph 0 from its table. */
-export function readTensor(src: TensorSource, table: TensorTable, index: number): Tensor {
+/**
+ * `lut`: the tensor is LUT-compressed (compression metadata); `decodeInput`: it is an input of a
+ * TFLite Micro DECODE op (raw bytes whose quantization, kept from the original tensor, is not
+ * theirs and is ignored).
+ */
+export function readTensor(src: TensorSource, table: TensorTable, index: number, lut?: LutTensorRef, decodeInput = false): Tensor {
   const rawName = table.name();
   const name = rawName === undefined || rawName === '' ? `tensor_${index}` : rawName;
   const label = `tensor ${index} '${name}'`;
@@ -43,10 +49,17 @@ export function readTensor(src: TensorSource, table: TensorTable, index: number)
   }
 
   const tensor: Tensor = { id: index, name, shape, dtype };
-  const quant = tensorQuantization(table.quantization(), shape, label);
+  const quant = decodeInput ? undefined : tensorQuantization(table.quantization(), shape, label);
   if (quant) tensor.quant = quant;
   const bytes = constantBytes(src, table.buffer, label);
-  if (bytes) {
+  if (lut) {
+    // TFLite Micro LUT compression: the buffer holds packed indices (see lut-compression.ts).
+    const values = constantBytes(src, lut.valueBuffer, `the value table of ${label}`);
+    src.reader.charge(elementCountOf(shape) + (values?.length ?? 0), `the data of ${label}`);
+    const { data, encoding } = decodeLutTensor(tensor, bytes, values, lut.bits, label);
+    tensor.data = data;
+    tensor.weightEncoding = encoding;
+  } else if (bytes) {
     const expected = elementCountOf(shape) * DTYPE_BYTES[dtype];
     if (bytes.length !== expected) {
       throw new ModelFormatError(
@@ -139,7 +152,7 @@ function tensorQuantization(q: QuantizationTable | undefined, shape: number[], l
 }
 
 /** The tensor's constant bytes (a view into the file), or undefined when it has none. */
-function constantBytes(src: TensorSource, bufferIndex: number, label: string): Uint8Array | undefined {
+export function constantBytes(src: TensorSource, bufferIndex: number, label: string): Uint8Array | undefined {
   const count = src.buffers?.length ?? 0;
   if (bufferIndex >= count) {
     // Buffer 0 is the conventional empty sentinel; tolerate files that omit the buffers list.

@@ -83,6 +83,26 @@ describe('tinyml quantize', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('--clusters: clusters the dense layers (ad01), reports them, and rejects bad cluster options', async () => {
+    const calib = ad01Calibration();
+    const out = join(dir, 'ad01.clustered.tflite');
+    const io = bufferIO();
+    await quantizeCommand(ad01, { calib, out, clusters: '16', keepInt8: '0' }, io);
+    expect(io.stdout).toMatch(/16 x 4 bit, per layer/);
+    const g = importTflite(readFileSync(out), 'ad01');
+    const lut = g.tensors.filter((t) => t.weightEncoding?.kind === 'lut');
+    expect(lut.length).toBeGreaterThan(0);
+    for (const t of lut) expect(new Set(t.data as Int8Array).size).toBeLessThanOrEqual(16);
+    const bad = join(dir, 'bad-clusters.tflite');
+    await expect(quantizeCommand(ad01, { calib, out: bad, clusters: '1' }, bufferIO())).rejects.toThrow(/--clusters must be an integer from 2 to 256/);
+    await expect(quantizeCommand(ad01, { calib, out: bad, clusters: 'x' }, bufferIO())).rejects.toThrow(/--clusters/);
+    await expect(quantizeCommand(ad01, { calib, out: bad, clusters: '8', clusterScope: 'row' }, bufferIO())).rejects.toThrow(/--cluster-scope/);
+    await expect(quantizeCommand(ad01, { calib, out: bad, keepInt8: '0' }, bufferIO())).rejects.toThrow(/--keep-int8 applies to sub-byte weights .* or to --clusters/);
+    await expect(quantizeCommand(ad01, { calib, out: bad, clusters: '8', keepInt8: 'nope' }, bufferIO())).rejects.toThrow(/--keep-int8: no op/);
+    await expect(quantizeCommand(ad01, { calib, out: bad, clusters: '8', int16: true }, bufferIO())).rejects.toThrow(/--int16/);
+    expect(existsSync(bad)).toBe(false);
+  });
+
   it('quantizes the Fashion-MNIST ONNX model from IDX images with --scale 1/255', async () => {
     requireFashionMnist([FASHION_TRAIN]);
     const io = bufferIO();

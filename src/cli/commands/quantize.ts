@@ -24,6 +24,8 @@ import { formatReport, quantizeGraph, reportJson, type CalibrationSample, type Q
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../../quantize/ranges.js';
 import { SUB_BYTE_KINDS, WEIGHT_ROUNDINGS, type SubByteOptions, type WeightRounding } from '../../quantize/subbyte.js';
 import type { SubByteKind } from '../../ir/weight-encoding.js';
+import { clusterTransform, type ClusterQuantizeOptions } from '../../quantize/cluster-quantize.js';
+import { parseLayerList } from '../../quantize/layer-select.js';
 import { importTfliteFile } from '../../tflite/import.js';
 import { writeTfliteFile } from '../../tflite-writer/index.js';
 import type { CliIO } from '../io.js';
@@ -36,7 +38,7 @@ export interface QuantizeCommandOptions {
   dynamic?: boolean;
   /** The weights' type: int8 (default); calibrated quantization also takes int4, int2, ternary, binary. */
   weights?: string;
-  /** With sub-byte --weights: comma-separated op indices / output tensor names / first / last kept int8. */
+  /** With sub-byte --weights or --clusters: comma-separated op indices / output tensor names / first / last kept int8. */
   keepInt8?: string;
   /** With sub-byte --weights: gptq (default), adaround or nearest. */
   rounding?: string;
@@ -56,6 +58,10 @@ export interface QuantizeCommandOptions {
   /** true (flag alone): the whole model 16x8; a string: comma-separated op indices / output tensor names. */
   int16?: boolean | string;
   biasCorrection?: boolean;
+  /** Cluster conv/depthwise/dense weights into K levels (see quantize/cluster.ts). */
+  clusters?: string | number;
+  /** With `clusters`: 'tensor' (default) or 'channel'. */
+  clusterScope?: string;
   /** Calibrate on the first N samples (default 300). */
   calibLimit?: string | number;
   /** Preprocessing, as for `tinyml eval`: number or fraction ("1/255"); scalar or per-channel lists. */
@@ -156,10 +162,13 @@ function parseSubByte(opts: QuantizeCommandOptions): SubByteOptions | undefined 
   const widths = ['int8', ...SUB_BYTE_KINDS];
   if (!widths.includes(weights)) throw new InputError(`--weights '${weights}' is not one of ${widths.join(', ')}`);
   if (weights === 'int8') {
-    const stray = [opts.keepInt8 !== undefined ? '--keep-int8' : '', opts.rounding !== undefined ? '--rounding' : '', opts.groupSize !== undefined ? '--group-size' : ''].filter(
+    const stray = [opts.keepInt8 !== undefined && opts.clusters === undefined ? '--keep-int8' : '', opts.rounding !== undefined ? '--rounding' : '', opts.groupSize !== undefined ? '--group-size' : ''].filter(
       (f) => f !== '',
     );
-    if (stray.length > 0) throw new InputError(`${stray.join(' and ')} ${stray.length > 1 ? 'apply' : 'applies'} to sub-byte weights (--weights ${SUB_BYTE_KINDS.join('|')})`);
+    if (stray.length > 0) {
+      const also = stray.length === 1 && stray[0] === '--keep-int8' ? ' or to --clusters' : '';
+      throw new InputError(`${stray.join(' and ')} ${stray.length > 1 ? 'apply' : 'applies'} to sub-byte weights (--weights ${SUB_BYTE_KINDS.join('|')})${also}`);
+    }
     return undefined;
   }
   if (opts.perTensor) throw new InputError(`--weights ${weights} needs per-channel weight scales; drop --per-tensor`);
@@ -204,6 +213,20 @@ export async function readCalibrationSamples(
   return samples;
 }
 
+function parseClusterOptions(opts: QuantizeCommandOptions): ClusterQuantizeOptions | undefined {
+  if (opts.clusters === undefined) {
+    if (opts.clusterScope !== undefined) throw new InputError('--cluster-scope applies to --clusters only');
+    return undefined;
+  }
+  const k = typeof opts.clusters === 'number' ? opts.clusters : /^\d+$/.test(opts.clusters) ? Number(opts.clusters) : NaN;
+  if (!Number.isInteger(k) || k < 2 || k > 256) throw new InputError(`--clusters must be an integer from 2 to 256, got '${opts.clusters}'`);
+  const scope = opts.clusterScope ?? 'tensor';
+  if (scope !== 'tensor' && scope !== 'channel') throw new InputError(`--cluster-scope must be 'tensor' or 'channel', got '${scope}'`);
+  if (opts.int16 !== undefined && opts.int16 !== false) throw new InputError('--clusters cannot be combined with --int16 (clustered kernels are int8)');
+  if (opts.weights !== undefined && opts.weights !== 'int8') throw new InputError(`--clusters and --weights ${opts.weights} are two ways to compress the weights: choose one`);
+  return { clusters: k, scope, keepInt8: opts.keepInt8 === undefined ? [] : parseLayerList(opts.keepInt8) };
+}
+
 export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOptions, io: CliIO): Promise<QuantizeCommandResult | DynamicQuantizeCommandResult> {
   if (opts.dynamic) return dynamicQuantizeCommand(modelPath, opts, io);
   const subByte = parseSubByte(opts);
@@ -221,6 +244,7 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
     throw new InputError(`--percentile only applies to --calibration percentile (got --calibration ${method})`);
   }
   const limit = positiveInt(opts.calibLimit, '--calib-limit', DEFAULT_CALIB_LIMIT);
+  const clustering = parseClusterOptions(opts);
   const pre = parsePreprocessOptions(opts);
   const outPath = opts.out ?? defaultOutPath(modelPath, subByte?.weights);
   await checkOutputFiles([{ path: outPath, option: '--out' }], [modelPath, calib], opts.force ?? false);
@@ -236,6 +260,7 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
     int16: parseInt16(opts.int16),
     biasCorrection: opts.biasCorrection ?? false,
     subByte,
+    weightTransform: clustering ? clusterTransform(graph, clustering) : undefined,
     onProgress: opts.json ? undefined : (m) => io.err(m),
   });
   await writeTfliteFile(outPath, q);

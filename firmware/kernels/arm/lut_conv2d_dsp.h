@@ -1,0 +1,37 @@
+/*
+ * lut_conv2d_dsp.h - CONV_2D (int8) with 4-bit clustered weights and one table for the layer, on
+ * cores with the DSP extension. Bit-exact with tinyml_conv2d_lut_s8 (and so with the int8
+ * kernel on the decoded weights).
+ */
+#ifndef TINYML_LUT_CONV2D_DSP_H
+#define TINYML_LUT_CONV2D_DSP_H
+
+#include <stdint.h>
+
+#include "../lut_layers.h"
+
+/* Scratch: 256 words, the layer's pair table (built on entry; lives only while the layer runs). */
+#define TINYML_LUT4_PAIR_SCRATCH 1024
+
+/*
+ * `filter->indices` in this kernel's own order (codegen/lut-layer.ts): for each run of four
+ * weights w0..w3 along the input depth, byte A = (i0 << 4) | i2 then byte B = (i1 << 4) | i3,
+ * so that one pair-table word per byte lines up with SXTB16's (x0, x2) and (x1, x3) halves.
+ * Needs groups == 1 and filter_input_depth a multiple of 4; `scratch` 16-byte aligned.
+ */
+void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
+                               const tinyml_lut_weights *filter, const int32_t *bias,
+                               int8_t *output, uint8_t *scratch);
+
+/*
+ * Pointwise (1x1, stride 1, no padding, input depth a multiple of 4): every tap is inside the
+ * image, so the input offset folds into the bias offline: `bias_folded[oc]` = bias[oc] +
+ * input_offset * (sum of channel oc's weights) (codegen/lut-layer.ts), and the inner loop
+ * multiplies raw inputs. Two pixels x two output channels per step. Same index order and
+ * scratch as above.
+ */
+void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
+                                  const tinyml_lut_weights *filter, const int32_t *bias_folded,
+                                  int8_t *output, uint8_t *scratch);
+
+#endif /* TINYML_LUT_CONV2D_DSP_H */

@@ -1,0 +1,25 @@
+/*
+ * lut_depthwise_conv2d_dsp.h - DEPTHWISE_CONV_2D (int8, depth multiplier 1) with 4-bit clustered
+ * weights and one table for the layer, on cores with the DSP extension. Bit-exact with
+ * tinyml_depthwise_conv2d_lut_s8 (and so with the int8 kernel on the decoded weights).
+ */
+#ifndef TINYML_LUT_DEPTHWISE_CONV2D_DSP_H
+#define TINYML_LUT_DEPTHWISE_CONV2D_DSP_H
+
+#include <stdint.h>
+
+#include "../lut_layers.h"
+
+/* Largest filter (height x width) this kernel takes; larger ones run the portable LUT kernel. */
+#define TINYML_LUT_DW_MAX_TAPS 25
+
+/*
+ * `filter->indices` as for tinyml_conv2d_lut4_s8_dsp: per four consecutive weights (four
+ * channels of one tap), bytes (i0 << 4 | i2) and (i1 << 4 | i3). Needs input_depth a multiple of
+ * 4; `scratch`: 1024 bytes, 16-byte aligned, for the layer's pair table.
+ */
+void tinyml_depthwise_conv2d_lut4_s8_dsp(const tinyml_depthwise_conv2d_params *p,
+                                         const int8_t *input, const tinyml_lut_weights *filter,
+                                         const int32_t *bias, int8_t *output, uint8_t *scratch);
+
+#endif /* TINYML_LUT_DEPTHWISE_CONV2D_DSP_H */

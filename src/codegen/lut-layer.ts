@@ -1,0 +1,153 @@
+/**
+ * Clustered-weight layers (`weightEncoding` 'lut') lowered to firmware/kernels/lut_layers.c: the
+ * weights go to flash as TFLite Micro's packed indices plus the int8 table(s), never as int8
+ * values, and the layer calls the LUT kernel with the params struct of the op's own portable
+ * int8 kernel (same loops, so bit-exact with the int8 kernel on the decoded weights). Layers the
+ * LUT kernels do not cover (16x8, other ops) run the int8 kernel on the decoded weights.
+ */
+import type { PreparedGraph, PreparedStep } from '../interp/interpreter.js';
+import type { LutEncoding } from '../ir/weight-encoding.js';
+import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../ops/op-def.js';
+import { cStructInit } from '../ops/c-emit.js';
+import { packIndices } from '../tflite/lut-compression.js';
+import { cArrayBody } from './c-literals.js';
+
+const LUT_KERNELS: Record<string, string> = {
+  CONV_2D: 'tinyml_conv2d_s8',
+  DEPTHWISE_CONV_2D: 'tinyml_depthwise_conv2d_s8',
+  FULLY_CONNECTED: 'tinyml_fully_connected_s8',
+};
+
+/** The LUT encoding of step `k`'s weights when a LUT kernel runs it, else undefined. */
+export function stepLutEncoding(prepared: PreparedGraph, k: number): LutEncoding | undefined {
+  const step = prepared.steps[k];
+  if (!(step.op.type in LUT_KERNELS) || (step.params as { kind?: string }).kind !== 'int8') return undefined;
+  const w = step.op.inputs[1];
+  const enc = w >= 0 ? prepared.graph.tensors[w].weightEncoding : undefined;
+  return enc?.kind === 'lut' ? enc : undefined;
+}
+
+/** Bytes the layer's weights take in flash: packed indices (plus the spare byte) and tables. */
+export function lutFlashBytes(enc: LutEncoding): number {
+  return Math.ceil((enc.indices.length * enc.bits) / 8) + 1 + enc.table.length;
+}
+
+/** Scratch of the DSP conv's pair table (firmware/kernels/arm/lut_conv2d_dsp.h). */
+const LUT4_PAIR_SCRATCH = 1024;
+
+/**
+ * Whether the layer runs a DSP LUT kernel (arm/lut_conv2d_dsp.c, arm/lut_depthwise_conv2d_dsp.c):
+ * a DSP core, 4-bit indices into one table for the layer, and a CONV_2D without groups whose
+ * input depth is a multiple of 4, or a DEPTHWISE_CONV_2D of depth multiplier 1 likewise.
+ */
+function dspLutConv(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined): boolean {
+  if (target?.dsp !== true || enc.bits !== 4 || enc.scope !== 'tensor') return false;
+  if (step.op.type === 'CONV_2D') {
+    const p = step.params as { groups?: number; filterInputDepth?: number };
+    return p.groups === 1 && (p.filterInputDepth ?? 1) % 4 === 0;
+  }
+  if (step.op.type === 'DEPTHWISE_CONV_2D') {
+    const p = step.params as { depthMultiplier?: number; inputDepth?: number; filterHeight?: number; filterWidth?: number };
+    // TINYML_LUT_DW_MAX_TAPS (arm/lut_depthwise_conv2d_dsp.h) taps at most.
+    return p.depthMultiplier === 1 && (p.inputDepth ?? 1) % 4 === 0 && (p.filterHeight ?? 1) * (p.filterWidth ?? 1) <= 25;
+  }
+  return false;
+}
+
+/** A CONV_2D whose every tap lies inside the image: 1x1, stride 1, no padding, no groups. */
+function pointwise(step: PreparedStep): boolean {
+  if (step.op.type !== 'CONV_2D') return false;
+  const p = step.params as Record<string, number>;
+  return (
+    p.filterHeight === 1 && p.filterWidth === 1 && p.strideHeight === 1 && p.strideWidth === 1 && p.padHeight === 0 && p.padWidth === 0 &&
+    p.outputHeight === p.inputHeight && p.outputWidth === p.inputWidth && p.filterInputDepth === p.inputDepth
+  );
+}
+
+const DSP_KERNELS: Record<string, { fn: string; file: string }> = {
+  CONV_2D: { fn: 'tinyml_conv2d_lut4_s8_dsp', file: 'arm/lut_conv2d_dsp' },
+  DEPTHWISE_CONV_2D: { fn: 'tinyml_depthwise_conv2d_lut4_s8_dsp', file: 'arm/lut_depthwise_conv2d_dsp' },
+};
+
+/** Bytes of scratch the LUT kernel of the layer needs on `target`. */
+export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined): number {
+  return dspLutConv(step, enc, target) ? LUT4_PAIR_SCRATCH : 0;
+}
+
+/** Indices regrouped for the DSP conv: per four weights, bytes (i0 << 4 | i2) and (i1 << 4 | i3). */
+export function dspConvIndexOrder(indices: Uint8Array): Uint8Array {
+  const out = new Uint8Array(indices.length / 2);
+  for (let g = 0; g < indices.length / 4; g++) {
+    const [i0, i1, i2, i3] = indices.subarray(4 * g, 4 * g + 4);
+    out[2 * g] = (i0 << 4) | i2;
+    out[2 * g + 1] = (i1 << 4) | i3;
+  }
+  return out;
+}
+
+export function emitLutLayer(step: PreparedStep, enc: LutEncoding, names: EmitNames, ctx: EmitContext): CEmission {
+  const int8Fn = LUT_KERNELS[step.op.type];
+  if (dspLutConv(step, enc, ctx.target)) return emitDspLutConv(step, enc, names, ctx, int8Fn);
+  const pre = ctx.prefix;
+  const lut = `${pre}_lut`;
+  const inputs = [...names.inputs];
+  inputs[1] = `&${lut}`;
+  const em = step.def.emitC!(step.params, { inputs, outputs: names.outputs }, ctx);
+  if (!em.call.includes(`${int8Fn}(`)) throw new Error(`LUT lowering of ${step.op.type}: expected a call to ${int8Fn}`);
+  const packed = packIndices(enc.indices, enc.bits);
+  const withSpare = new Uint8Array(packed.length + 1);
+  withSpare.set(packed);
+  const decls = [
+    `static const uint8_t ${lut}_idx[${withSpare.length}] = {\n${cArrayBody(withSpare, 'uint8')}\n};`,
+    `static const int8_t ${lut}_table[${enc.table.length}] = {\n${cArrayBody(enc.table, 'int8')}\n};`,
+    cStructInit('tinyml_lut_weights', lut, {
+      indices: `${lut}_idx`,
+      table: `${lut}_table`,
+      bits: enc.bits,
+      entries: enc.entries,
+      per_channel_table: enc.scope === 'channel' ? 1 : 0,
+    }),
+    em.decls,
+  ].join('\n');
+  const lutFn = int8Fn.replace(/_s8$/, '_lut_s8');
+  return { kernels: ['lut_layers.c'], includes: ['lut_layers.h'], decls, call: em.call.replace(`${int8Fn}(`, `${lutFn}(`) };
+}
+
+function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, ctx: EmitContext, int8Fn: string): CEmission {
+  if (!ctx.scratch) throw new Error(`LUT conv on a DSP core needs ${LUT4_PAIR_SCRATCH} bytes of scratch and got none`);
+  const lut = `${ctx.prefix}_lut`;
+  const inputs = [...names.inputs];
+  inputs[1] = `&${lut}`;
+  const em = step.def.emitC!(step.params, { inputs, outputs: names.outputs }, ctx);
+  if (!em.call.includes(`${int8Fn}(`)) throw new Error(`LUT lowering of ${step.op.type}: expected a call to ${int8Fn}`);
+  // The kernel builds its pair table from 16 entries: a smaller table is padded (unused entries).
+  const table = new Int8Array(16);
+  table.set(enc.table.subarray(0, Math.min(16, enc.table.length)));
+  const idx = dspConvIndexOrder(enc.indices);
+  const decls = [
+    `static const uint8_t ${lut}_idx[${Math.max(1, idx.length)}] = {\n${cArrayBody(idx, 'uint8')}\n};`,
+    `static const int8_t ${lut}_table[16] = {\n${cArrayBody(table, 'int8')}\n};`,
+    cStructInit('tinyml_lut_weights', lut, { indices: `${lut}_idx`, table: `${lut}_table`, bits: 4, entries: 16, per_channel_table: 0 }),
+    em.decls,
+  ].join('\n');
+  const k = DSP_KERNELS[step.op.type];
+  if (pointwise(step)) {
+    // All taps inside the image: the input offset folds into the bias (see the kernel's header).
+    const p = step.params as { outputDepth: number; inputDepth: number; inputOffset: number };
+    const bias = ctx.constants?.[2] as Int32Array | undefined;
+    if (step.op.inputs.length > 2 && step.op.inputs[2] >= 0 && !bias) throw new Error('LUT pointwise conv: the bias is not a constant');
+    const folded = new Int32Array(p.outputDepth);
+    for (let oc = 0; oc < p.outputDepth; oc++) {
+      let sum = 0;
+      for (let i = 0; i < p.inputDepth; i++) sum += enc.table[enc.indices[oc * p.inputDepth + i]];
+      folded[oc] = (bias?.[oc] ?? 0) + p.inputOffset * sum;
+    }
+    const params = `${ctx.prefix}_params`;
+    if (!em.decls.includes(` ${params} = {`)) throw new Error(`LUT lowering of ${step.op.type}: expected a params struct ${params}`);
+    const foldedDecl = `static const int32_t ${lut}_bias[${folded.length}] = {\n${cArrayBody(folded, 'int32')}\n};`;
+    const call = `  tinyml_conv2d_lut4_pw_s8_dsp(&${params}, ${names.inputs[0]}, &${lut}, ${lut}_bias, ${names.outputs[0]}, ${ctx.scratch});`;
+    return { kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/tinyml_dsp.h'], includes: ['lut_layers.h', `${k.file}.h`], decls: `${decls}\n${foldedDecl}`, call };
+  }
+  const call = em.call.replace(`${int8Fn}(`, `${k.fn}(`).replace(/\);\s*$/, `, ${ctx.scratch});`);
+  return { kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/tinyml_dsp.h'], includes: ['lut_layers.h', `${k.file}.h`], decls, call };
+}

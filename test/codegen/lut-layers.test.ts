@@ -1,0 +1,125 @@
+/**
+ * Clustered-weight kernels (firmware/kernels/lut_layers.c) against the int8 reference on the
+ * decoded weights: random conv / depthwise / fully connected shapes (strides, padding, dilation,
+ * depth multipliers, batches, per-tensor and per-channel scales), every index width 1..8 and both
+ * table scopes, compiled for the host with AddressSanitizer and UBSan. Byte for byte.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { emitLutLayer, lutScratchBytes } from '../../src/codegen/lut-layer.js';
+import type { TargetInfo } from '../../src/ops/op-def.js';
+import type { TensorData } from '../../src/ir/types.js';
+import type { LutEncoding } from '../../src/ir/weight-encoding.js';
+import type { AnyOpDef } from '../../src/ops/op-def.js';
+import { conv2d } from '../../src/ops/conv2d.js';
+import { depthwiseConv2d } from '../../src/ops/depthwise-conv2d.js';
+import { fullyConnected } from '../../src/ops/fully-connected.js';
+import { HOST_PRELUDE, KERNELS_DIR, emitCasesProgram, runOpCasesInTs, splitOutputs, type CKernelCase } from '../helpers/c-kernel-harness.js';
+import { rng } from '../helpers/op-graph.js';
+import { requireHostCompiler } from '../helpers/tools.js';
+import { randomConvCase, randomDwCase, randomFcCase } from '../optimized/random-cases.js';
+
+interface LutCase extends CKernelCase {
+  enc: LutEncoding;
+}
+
+/** The case with its weights replaced by random clustered ones (random table(s), random indices). */
+export function clusterCase(c: CKernelCase, seed: number, force?: { bits: number; scope: 'tensor' | 'channel' }): LutCase {
+  const r = rng(seed);
+  const w = c.ctx.inputs[1]!;
+  const bits = force?.bits ?? 1 + Math.floor(r() * 8);
+  const entries = Math.max(2, Math.min(1 << bits, (1 << (bits - 1)) + 1 + Math.floor(r() * (1 << (bits - 1)))));
+  const axis = w.quant?.quantizedDimension ?? 0;
+  const channels = w.shape[axis];
+  let inner = 1;
+  for (let d = axis + 1; d < w.shape.length; d++) inner *= w.shape[d];
+  const scope = force?.scope ?? (r() < 0.5 ? 'tensor' : 'channel');
+  const tables = scope === 'channel' ? channels : 1;
+  const table = Int8Array.from({ length: tables * entries }, () => Math.floor(r() * 255) - 127);
+  const n = (c.inputs[1] as Int8Array).length;
+  const indices = Uint8Array.from({ length: n }, () => Math.floor(r() * entries));
+  const data = new Int8Array(n);
+  for (let i = 0; i < n; i++) data[i] = table[(scope === 'channel' ? Math.floor(i / inner) % channels : 0) * entries + indices[i]];
+  const inputs = [...c.inputs];
+  inputs[1] = data;
+  const enc: LutEncoding = { kind: 'lut', bits, entries, scope, table, indices };
+  const wt = { ...w, data, weightEncoding: enc };
+  const ctxInputs = [...c.ctx.inputs];
+  ctxInputs[1] = wt;
+  return { ...c, inputs, ctx: { ...c.ctx, inputs: ctxInputs }, enc };
+}
+
+function runLutCasesInC(def: AnyOpDef, cases: LutCase[], target?: TargetInfo): TensorData[][] {
+  const dir = mkdtempSync(join(tmpdir(), 'tinyml-lut-'));
+  try {
+    const step = (c: CKernelCase) => ({ op: c.ctx.op, def, params: c.params });
+    const prog = emitCasesProgram(cases, {
+      emit: (c, names, ctx) => emitLutLayer(step(c), (c as LutCase).enc, names, { prefix: ctx.prefix, target, constants: ctx.constants, ...(ctx.scratch ? { scratch: ctx.scratch } : {}) }),
+      scratchBytes: (c) => lutScratchBytes(step(c), (c as LutCase).enc, target),
+      prelude: HOST_PRELUDE,
+    });
+    const mainC = join(dir, 'main.c');
+    writeFileSync(mainC, prog.source);
+    const exe = join(dir, 'a.out');
+    const sources = [mainC, ...prog.kernels.map((k) => join(KERNELS_DIR, k))];
+    execFileSync(
+      requireHostCompiler('gcc'),
+      ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-I', KERNELS_DIR, '-o', exe, ...sources, '-lm'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    return splitOutputs(cases, execFileSync(exe, { maxBuffer: 1 << 28 }));
+  } finally {
+    if (!process.env.TINYML_KEEP_TMP) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const SUITES: { name: string; def: AnyOpDef; make: (seed: number) => CKernelCase }[] = [
+  { name: 'CONV_2D', def: conv2d as AnyOpDef, make: (s) => randomConvCase(s) },
+  { name: 'DEPTHWISE_CONV_2D', def: depthwiseConv2d as AnyOpDef, make: (s) => randomDwCase(s, 'fast', 1 + (s % 3 === 0 ? 1 : 0)) },
+  { name: 'FULLY_CONNECTED', def: fullyConnected as AnyOpDef, make: (s) => randomFcCase(s) },
+];
+
+describe('clustered-weight kernels (portable C, sanitizers) equal the int8 reference on the decoded weights', () => {
+  for (const s of SUITES) {
+    it(`${s.name}: 40 random shapes, index widths 1..8, per-tensor and per-channel tables`, { timeout: 120_000 }, () => {
+      const cases = Array.from({ length: 40 }, (_, i) => clusterCase(s.make(1600 + i), 77 + i));
+      expect(new Set(cases.map((c) => c.enc.bits)).size).toBeGreaterThanOrEqual(6);
+      const got = runLutCasesInC(s.def, cases);
+      const want = runOpCasesInTs(s.def, cases);
+      cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
+    });
+  }
+});
+
+describe('DSP clustered-weight kernels (portable DSP fallbacks on the host, sanitizers) equal the int8 reference', () => {
+  const DSP: TargetInfo = { core: 'host-test', dsp: true, mve: false };
+  it('CONV_2D, 4-bit indices into one table: 40 random shapes, the DSP kernel taken where it applies', { timeout: 120_000 }, () => {
+    const cases = Array.from({ length: 40 }, (_, i) => clusterCase(randomConvCase(2600 + i, i % 3 === 0 ? 'pointwise' : 'fast'), 300 + i, { bits: 4, scope: 'tensor' }));
+    const dspCases = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def: conv2d as AnyOpDef, params: c.params }, c.enc, DSP) > 0);
+    expect(dspCases.length).toBeGreaterThanOrEqual(10);
+    // Some of them pointwise (stride 1, no padding): the folded-bias kernel.
+    const pw = dspCases.filter((c) => {
+      const p = c.params as Record<string, number>;
+      return p.filterHeight === 1 && p.filterWidth === 1 && p.strideHeight === 1 && p.strideWidth === 1 && p.padHeight === 0 && p.padWidth === 0;
+    });
+    expect(pw.length).toBeGreaterThanOrEqual(3);
+    const got = runLutCasesInC(conv2d as AnyOpDef, cases, DSP);
+    const want = runOpCasesInTs(conv2d as AnyOpDef, cases);
+    cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
+  });
+});
+
+describe('DSP clustered-weight depthwise (portable DSP fallbacks on the host, sanitizers)', () => {
+  const DSP: TargetInfo = { core: 'host-test', dsp: true, mve: false };
+  it('DEPTHWISE_CONV_2D, 4-bit indices into one table: 40 random shapes, the DSP kernel taken where it applies', { timeout: 120_000 }, () => {
+    const cases = Array.from({ length: 40 }, (_, i) => clusterCase(randomDwCase(3600 + i, i % 2 === 0 ? 'k3' : 'fast'), 500 + i, { bits: 4, scope: 'tensor' }));
+    const dspCases = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def: depthwiseConv2d as AnyOpDef, params: c.params }, c.enc, DSP) > 0);
+    expect(dspCases.length).toBeGreaterThanOrEqual(8);
+    const got = runLutCasesInC(depthwiseConv2d as AnyOpDef, cases, DSP);
+    const want = runOpCasesInTs(depthwiseConv2d as AnyOpDef, cases);
+    cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
+  });
+});

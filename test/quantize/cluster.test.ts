@@ -1,0 +1,159 @@
+/**
+ * Weight clustering (`quantize --clusters K`): k-means levels, the LUT encoding's invariants
+ * (data = table lookups), the quantizer hook (bias correction included), and the TFLite Micro LUT
+ * compression format written and read back.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Graph, Tensor } from '../../src/ir/types.js';
+import type { LutEncoding } from '../../src/ir/weight-encoding.js';
+import { clusterWeights, indexBits, kmeans1d } from '../../src/quantize/cluster.js';
+import { clusterTransform } from '../../src/quantize/cluster-quantize.js';
+import { quantizeGraph, type CalibrationSample } from '../../src/quantize/index.js';
+import { importTflite } from '../../src/tflite/import.js';
+import { packIndices, unpackIndices } from '../../src/tflite/lut-compression.js';
+import { writeTflite } from '../../src/tflite-writer/index.js';
+import { InputError } from '../../src/errors.js';
+import { GraphBuilder, conv, randomFloats, rng } from './helpers.js';
+
+function smallNet(seed = 1): Graph {
+  const r = rng(seed);
+  const b = new GraphBuilder('cl');
+  const x = b.input([1, 6, 6, 4], 'image');
+  const w1 = b.constant([8, 3, 3, 4], randomFloats(8 * 36, r, -0.5, 0.5), 'w1');
+  const b1 = b.constant([8], randomFloats(8, r, -0.1, 0.1), 'b1');
+  const c1 = b.op('CONV_2D', [x, w1, b1], [1, 6, 6, 8], conv(1, 'SAME', 'RELU'), 'conv1');
+  const dw = b.constant([1, 3, 3, 8], randomFloats(72, r, -1, 1), 'dw');
+  const dwb = b.constant([8], randomFloats(8, r, -0.1, 0.1), 'dwb');
+  const d1 = b.op('DEPTHWISE_CONV_2D', [c1, dw, dwb], [1, 6, 6, 8], { ...conv(1, 'SAME', 'NONE'), depthMultiplier: 1 }, 'dw1');
+  const shape = b.constant([2], Int32Array.from([1, 288]), 'shape');
+  const flat = b.op('RESHAPE', [d1, shape], [1, 288], {}, 'flat');
+  const fw = b.constant([10, 288], randomFloats(2880, r, -0.2, 0.2), 'fw');
+  const fb = b.constant([10], randomFloats(10, r, -0.1, 0.1), 'fb');
+  const y = b.op('FULLY_CONNECTED', [flat, fw, fb], [1, 10], { activation: 'NONE', keepNumDims: false }, 'logits');
+  return b.build([y]);
+}
+
+function samples(g: Graph, n: number, seed = 3): CalibrationSample[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => g.inputs.map((id) => randomFloats(g.tensors[id].shape.reduce((a, c) => a * c, 1), r, 0, 1)));
+}
+
+/** data[i] must be table[channel * entries + indices[i]] (or table[indices[i]] for scope 'tensor'). */
+function lookupMismatches(t: Tensor): number {
+  const enc = t.weightEncoding as LutEncoding;
+  const axis = t.quant!.quantizedDimension;
+  let inner = 1;
+  for (let d = axis + 1; d < t.shape.length; d++) inner *= t.shape[d];
+  const channels = t.shape[axis];
+  let bad = 0;
+  const data = t.data as Int8Array;
+  for (let i = 0; i < data.length; i++) {
+    const c = enc.scope === 'channel' ? Math.floor(i / inner) % channels : 0;
+    if (data[i] !== enc.table[c * enc.entries + enc.indices[i]]) bad++;
+  }
+  return bad;
+}
+
+describe('k-means and index widths', () => {
+  it('index width is ceil(log2 K)', () => {
+    expect([2, 3, 4, 5, 16, 17, 256].map(indexBits)).toEqual([1, 2, 2, 3, 4, 5, 8]);
+  });
+
+  it('k-means is deterministic, sorted, and finds separated groups', () => {
+    const r = rng(5);
+    const v = Float64Array.from({ length: 300 }, (_, i) => [-50, 0, 40][i % 3] + r() - 0.5);
+    const a = kmeans1d(v, 3, 7);
+    expect(a).toEqual(kmeans1d(v, 3, 7));
+    expect(a.map((x) => Math.round(x) + 0)).toEqual([-50, 0, 40]);
+    // Fewer distinct values than clusters: the values themselves.
+    expect(kmeans1d(Float64Array.from([2, 1, 2, 1]), 4)).toEqual([1, 2]);
+  });
+
+  it('clusters per channel or per tensor into at most K int8 levels, data = table lookups', () => {
+    const r = rng(2);
+    const w = randomFloats(16 * 50, r, -1, 1);
+    const scales = Array.from({ length: 16 }, (_, c) => (c + 1) / 127);
+    for (const scope of ['channel', 'tensor'] as const) {
+      const { data, encoding, scales: sc } = clusterWeights(w, [16, 50], 0, scales, { clusters: 4, scope });
+      expect(encoding.bits).toBe(2);
+      expect(encoding.table.length).toBe(scope === 'channel' ? 64 : 4);
+      const t: Tensor = { id: 0, name: 'w', shape: [16, 50], dtype: 'int8', data, weightEncoding: encoding, quant: { scale: sc, zeroPoint: sc.map(() => 0), quantizedDimension: 0 } };
+      expect(lookupMismatches(t)).toBe(0);
+      for (let c = 0; c < 16; c++) expect(new Set(data.subarray(c * 50, c * 50 + 50)).size).toBeLessThanOrEqual(4);
+      if (scope === 'tensor') expect(new Set(data).size).toBeLessThanOrEqual(4);
+    }
+  });
+
+  it('rejects a cluster count outside 2..256', () => {
+    expect(() => clusterWeights(new Float32Array(4), [4], undefined, [1], { clusters: 1, scope: 'tensor' })).toThrow(InputError);
+    expect(() => clusterTransform(smallNet(), { clusters: 300, scope: 'tensor' })).toThrow(/2 to 256/);
+    expect(() => clusterTransform(smallNet(), { clusters: 4, scope: 'tensor', keepInt8: ['nope'] })).toThrow(/--keep-int8: no op/);
+  });
+});
+
+describe('LUT index packing (TFLite Micro layout: high-order bits first)', () => {
+  it('packs the metadata.fbs example and round-trips every width', () => {
+    // metadata.fbs: indices 7, 0, 3, 2 at 3 bits are 111 000 011 010 -> 0xE1 0xA0.
+    expect([...packIndices([7, 0, 3, 2], 3)]).toEqual([0xe1, 0xa0]);
+    const r = rng(9);
+    for (let bits = 1; bits <= 8; bits++) {
+      const idx = Uint8Array.from({ length: 37 }, () => Math.floor(r() * (1 << bits)));
+      expect(unpackIndices(packIndices(idx, bits), 37, bits)).toEqual(idx);
+    }
+  });
+});
+
+describe('quantize with clusters', () => {
+  const float = smallNet();
+  const calib = samples(float, 16);
+
+  for (const scope of ['tensor', 'channel'] as const) {
+    it(`clusters every conv/depthwise/dense layer (scope ${scope}) and survives the .tflite round trip`, () => {
+      const { graph } = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 4, scope }) });
+      const weights = graph.tensors.filter((t) => ['w1', 'dw', 'fw'].includes(t.name));
+      expect(weights).toHaveLength(3);
+      for (const t of weights) {
+        expect(t.weightEncoding?.kind).toBe('lut');
+        expect(lookupMismatches(t)).toBe(0);
+      }
+      const back = importTflite(writeTflite(graph), graph.name);
+      for (const t of weights) {
+        const u = back.tensors[t.id];
+        expect(u.data).toEqual(t.data);
+        expect(u.quant).toEqual(t.quant);
+        const e = u.weightEncoding as LutEncoding;
+        expect(e.bits).toBe(2);
+        expect(e.scope).toBe(scope);
+        expect(lookupMismatches(u)).toBe(0);
+      }
+    });
+  }
+
+  it('the report gives each clustered layer its clusters, bits and stored bytes', () => {
+    const { report } = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 4, scope: 'channel', keepInt8: ['logits'] }) });
+    const conv1 = report.layers.find((l) => l.output === 'conv1')!;
+    // 8 x 36 weights at 2 bits = 72 bytes, plus 8 tables of 4 entries.
+    expect(conv1.clusters).toEqual({ entries: 4, bits: 2, scope: 'channel', bytes: 72 + 32, int8Bytes: 288 });
+    expect(report.layers.find((l) => l.output === 'logits')!.clusters).toBeUndefined();
+  });
+
+  it('--keep-int8 leaves the named layers plain int8', () => {
+    const { graph } = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 4, scope: 'tensor', keepInt8: ['dw1', '3'] }) });
+    const enc = (n: string) => graph.tensors.find((t) => t.name === n)!.weightEncoding;
+    expect(enc('w1')?.kind).toBe('lut');
+    expect(enc('dw')).toBeUndefined();
+    expect(enc('fw')).toBeUndefined();
+  });
+
+  it('corrects each clustered layer bias for the clustering error', () => {
+    const plain = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 2, scope: 'tensor' }) }).graph;
+    const bias = plain.tensors.find((t) => t.name === 'fb')!;
+    // Without correction the bias would be round(b / (s_in * s_w)) of the float bias; with 2
+    // clusters the mean error is large, so the corrected bias must differ somewhere.
+    const fw = plain.tensors.find((t) => t.name === 'fw')!;
+    const inScale = plain.tensors[plain.ops[plain.ops.length - 1].inputs[0]].quant!.scale[0];
+    const floatBias = float.tensors.find((t) => t.name === 'fb')!.data as Float32Array;
+    const uncorrected = Array.from(floatBias, (v, c) => Math.round(v / (inScale * Math.fround(fw.quant!.scale[c]))));
+    expect(Array.from(bias.data as Int32Array)).not.toEqual(uncorrected);
+  });
+});
