@@ -28,10 +28,10 @@ void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *i
   for (uint32_t b = 0; b < 256u; ++b) {
     pairs[b] = ((uint32_t)(uint16_t)(int16_t)t[b >> 4]) | ((uint32_t)(uint16_t)(int16_t)t[b & 15u] << 16);
   }
-  const int32_t pixels = p->batches * p->output_height * p->output_width;
-  const int32_t depth = p->input_depth;
+  const int32_t pixels = p->geo.batches * p->geo.output_height * p->geo.output_width;
+  const int32_t depth = p->geo.input_depth;
   const int32_t depth4 = depth >> 2;
-  const int32_t od = p->output_depth;
+  const int32_t od = p->geo.output_depth;
   const uint8_t *indices = filter->indices;
   for (int32_t px = 0; px < pixels; px += 2) {
     const int32_t two_px = px + 1 < pixels;
@@ -95,34 +95,34 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
   }
   /* (input_offset, input_offset) as halfwords: added to each expanded input pair. */
   const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->input_offset) * 0x00010001u;
-  const int32_t depth4 = p->filter_input_depth >> 2;
+  const int32_t depth4 = p->geo.filter_input_depth >> 2;
   const int32_t tap_bytes = depth4 * 2;
-  const int32_t channel_bytes = p->filter_height * p->filter_width * tap_bytes;
+  const int32_t channel_bytes = p->geo.filter_height * p->geo.filter_width * tap_bytes;
   int8_t *out = output;
-  for (int32_t b = 0; b < p->batches; ++b) {
-    for (int32_t out_y = 0; out_y < p->output_height; ++out_y) {
-      const int32_t in_y_origin = out_y * p->stride_height - p->pad_height;
-      for (int32_t out_x = 0; out_x < p->output_width; ++out_x) {
-        const int32_t in_x_origin = out_x * p->stride_width - p->pad_width;
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    for (int32_t out_y = 0; out_y < p->geo.output_height; ++out_y) {
+      const int32_t in_y_origin = out_y * p->geo.stride_height - p->geo.pad_height;
+      for (int32_t out_x = 0; out_x < p->geo.output_width; ++out_x) {
+        const int32_t in_x_origin = out_x * p->geo.stride_width - p->geo.pad_width;
         /* Two output channels at a time share each expanded input word. */
-        for (int32_t oc = 0; oc < p->output_depth; oc += 2) {
-          const int32_t pair = oc + 1 < p->output_depth;
+        for (int32_t oc = 0; oc < p->geo.output_depth; oc += 2) {
+          const int32_t pair = oc + 1 < p->geo.output_depth;
           int32_t acc0 = 0;
           int32_t acc1 = 0;
-          for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-            const int32_t in_y = in_y_origin + p->dilation_height * fy;
-            if (in_y < 0 || in_y >= p->input_height) {
+          for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+            const int32_t in_y = in_y_origin + p->geo.dilation_height * fy;
+            if (in_y < 0 || in_y >= p->geo.input_height) {
               continue;
             }
-            for (int32_t fx = 0; fx < p->filter_width; ++fx) {
-              const int32_t in_x = in_x_origin + p->dilation_width * fx;
-              if (in_x < 0 || in_x >= p->input_width) {
+            for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+              const int32_t in_x = in_x_origin + p->geo.dilation_width * fx;
+              if (in_x < 0 || in_x >= p->geo.input_width) {
                 continue;
               }
               const int8_t *x =
-                  input + ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth;
+                  input + ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth;
               const uint8_t *i0 =
-                  filter->indices + ((oc * p->filter_height + fy) * p->filter_width + fx) * tap_bytes;
+                  filter->indices + ((oc * p->geo.filter_height + fy) * p->geo.filter_width + fx) * tap_bytes;
               if (pair) {
                 const uint8_t *i1 = i0 + channel_bytes;
                 for (int32_t g = 0; g < depth4; ++g) {

@@ -17,30 +17,30 @@ void tinyml_depthwise_conv2d_lut4_s8_dsp(const tinyml_depthwise_conv2d_params *p
     pairs[b] = ((uint32_t)(uint16_t)(int16_t)t[b >> 4]) | ((uint32_t)(uint16_t)(int16_t)t[b & 15u] << 16);
   }
   const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->input_offset) * 0x00010001u;
-  const int32_t depth = p->input_depth;
-  for (int32_t b = 0; b < p->batches; ++b) {
-    for (int32_t out_y = 0; out_y < p->output_height; ++out_y) {
-      const int32_t in_y_origin = out_y * p->stride_height - p->pad_height;
-      for (int32_t out_x = 0; out_x < p->output_width; ++out_x) {
-        const int32_t in_x_origin = out_x * p->stride_width - p->pad_width;
-        int8_t *out = output + ((b * p->output_height + out_y) * p->output_width + out_x) * depth;
+  const int32_t depth = p->geo.input_depth;
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    for (int32_t out_y = 0; out_y < p->geo.output_height; ++out_y) {
+      const int32_t in_y_origin = out_y * p->geo.stride_height - p->geo.pad_height;
+      for (int32_t out_x = 0; out_x < p->geo.output_width; ++out_x) {
+        const int32_t in_x_origin = out_x * p->geo.stride_width - p->geo.pad_width;
+        int8_t *out = output + ((b * p->geo.output_height + out_y) * p->geo.output_width + out_x) * depth;
         /* The taps inside the image (out-of-image taps are zero padding and add nothing): their
          * input and index offsets, computed once per pixel rather than once per channel group. */
         int32_t in_off[TINYML_LUT_DW_MAX_TAPS];
         int32_t w_off[TINYML_LUT_DW_MAX_TAPS];
         int32_t taps = 0;
-        for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-          const int32_t in_y = in_y_origin + p->dilation_height * fy;
-          if (in_y < 0 || in_y >= p->input_height) {
+        for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+          const int32_t in_y = in_y_origin + p->geo.dilation_height * fy;
+          if (in_y < 0 || in_y >= p->geo.input_height) {
             continue;
           }
-          for (int32_t fx = 0; fx < p->filter_width; ++fx) {
-            const int32_t in_x = in_x_origin + p->dilation_width * fx;
-            if (in_x < 0 || in_x >= p->input_width) {
+          for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+            const int32_t in_x = in_x_origin + p->geo.dilation_width * fx;
+            if (in_x < 0 || in_x >= p->geo.input_width) {
               continue;
             }
-            in_off[taps] = ((b * p->input_height + in_y) * p->input_width + in_x) * depth;
-            w_off[taps] = ((fy * p->filter_width + fx) * depth) >> 1;
+            in_off[taps] = ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * depth;
+            w_off[taps] = ((fy * p->geo.filter_width + fx) * depth) >> 1;
             ++taps;
           }
         }
