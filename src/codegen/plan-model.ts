@@ -14,6 +14,7 @@ import { layerScratchBytes } from './select-kernel.js';
 import '../ops/optimized/index.js';
 import '../ops/optimized-mve/index.js';
 import '../ops/hybrid/index.js';
+import '../ops/subbyte/index.js';
 
 /** Constant operands of op `k` by input position (undefined for activations), as emitters get them. */
 export function stepConstants(prepared: PreparedGraph, k: number): (TensorData | undefined)[] {

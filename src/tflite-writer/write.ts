@@ -23,6 +23,7 @@ import { PLACEHOLDER_FOR_GREATER_OP_CODES, builtinCode } from '../tflite/builtin
 import { TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION, TensorType } from '../tflite/schema.js';
 import { writeOptions } from './options.js';
 import { opVersion } from './versions.js';
+import { fileBits, firstOutOfRange, packSubByte, subByteKindOf } from '../ir/weight-packing.js';
 
 export interface WriteTfliteOptions {
   /** Model.description (default "tinyml"). */
@@ -40,6 +41,23 @@ const TENSOR_TYPE: Record<DType, number> = {
   int16: TensorType.INT16,
   int8: TensorType.INT8,
 };
+
+/**
+ * The TensorType a tensor is stored as: sub-byte weights as INT4 (int4) or INT2 (int2, ternary,
+ * and binary, for which TFLite has no 1-bit type).
+ */
+function tensorType(t: Tensor): number {
+  const kind = subByteKindOf(t.weightEncoding);
+  if (kind) return fileBits(kind) === 4 ? TensorType.INT4 : TensorType.INT2;
+  return TENSOR_TYPE[t.dtype];
+}
+
+/** The bytes a constant tensor's buffer holds: packed for sub-byte weights. */
+function storedBytes(t: Tensor): Uint8Array {
+  const kind = subByteKindOf(t.weightEncoding);
+  if (kind) return packSubByte(t.data as Int8Array, fileBits(kind));
+  return tensorDataBytes(t.data!);
+}
 
 /** Serializes `graph` to a .tflite flatbuffer. Throws GraphError for a graph it cannot write. */
 export function writeTflite(graph: Graph, options: WriteTfliteOptions = {}): Uint8Array {
@@ -167,7 +185,7 @@ function writeBuffers(b: Builder, graph: Graph): { bufferOf: number[]; bufferOff
   const byKey = new Map<string, number[]>();
   for (const t of graph.tensors) {
     if (!t.data || t.data.byteLength === 0) continue;
-    const bytes = tensorDataBytes(t.data);
+    const bytes = storedBytes(t);
     const key = `${bytes.length}:${hashBytes(bytes)}`;
     const candidates = byKey.get(key) ?? [];
     const existing = candidates.find((i) => sameBytes(contents[i], bytes));
@@ -212,7 +230,7 @@ function writeTensor(b: Builder, t: Tensor, buffer: number, dynamicBatch: boolea
   b.startObject(9);
   b.addFieldOffset(0, shape, 0);
   // Always written: INT8 etc. are not the default FLOAT32, and readers may not default it.
-  b.addFieldInt8(1, TENSOR_TYPE[t.dtype], null);
+  b.addFieldInt8(1, tensorType(t), null);
   b.addFieldInt32(2, buffer, 0);
   b.addFieldOffset(3, name, 0);
   if (quant) b.addFieldOffset(4, quant, 0);
@@ -253,6 +271,12 @@ function checkGraph(graph: Graph): void {
       if (t.data.byteLength !== want) {
         throw new GraphError(`tensor ${i} '${t.name}' (${t.dtype} [${t.shape.join(', ')}]) has ${t.data.byteLength} bytes of data, expected ${want}`);
       }
+    }
+    const kind = subByteKindOf(t.weightEncoding);
+    if (kind) {
+      if (t.dtype !== 'int8' || !t.data) throw new GraphError(`tensor ${i} '${t.name}' is marked ${kind} but is not a constant int8 tensor`);
+      const bad = firstOutOfRange(kind, t.data as Int8Array);
+      if (bad) throw new GraphError(`tensor ${i} '${t.name}' is marked ${kind} but value ${bad[0]} is ${bad[1]}, outside ${kind}'s range`);
     }
     if (t.quant) {
       const { scale, zeroPoint, quantizedDimension } = t.quant;
