@@ -445,3 +445,121 @@ void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *i
   }
   conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm);
 }
+
+/* ---- sub-byte weights (4, 2 or 1 bits) ---- */
+
+/*
+ * Field g of every byte of a weight word, as four bytes f = w + OFF (OFF = 8 for 4 bits, 2 for 2
+ * bits; binary weights are one bit u with w = 2u - 1, extracted already doubled: f = 2u = w + 1).
+ * UXTB16 then gives the pairs (byte 0, byte 2) and (byte 1, byte 3), which match the column words
+ * (x0, x2) and (x1, x3) of one group of four K indices. Offsetting the fields keeps them
+ * unsigned, so a mask is the whole unpacking; the offset comes back out once per column as
+ * OFF * (sum of the column).
+ */
+TINYML_DSP_INLINE uint32_t sb_field(uint32_t v, int32_t g, const int BITS) {
+  if (BITS == 4) {
+    return (v >> (4 * g)) & 0x0F0F0F0Fu;
+  }
+  if (BITS == 2) {
+    return (v >> (2 * g)) & 0x03030303u;
+  }
+  return (g == 0 ? v << 1 : v >> (g - 1)) & 0x02020202u;
+}
+
+#define SB_OFF(BITS) ((BITS) == 4 ? 8 : (BITS) == 2 ? 2 : 1)
+
+/* One row of nw weight words against four columns (8 / BITS groups of four K indices per word). */
+TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_t nw, const int BITS, int32_t *A0,
+                                  int32_t *A1, int32_t *A2, int32_t *A3) {
+  int32_t a0 = *A0, a1 = *A1, a2 = *A2, a3 = *A3;
+  const uint32_t *w = *wp;
+  const uint32_t *const end = w + nw;
+  while (w != end) {
+    const uint32_t v = *w++;
+    for (int32_t g = 0; g < 8 / BITS; ++g) {
+      const uint32_t m = sb_field(v, g, BITS);
+      const uint32_t we = tinyml_uxtb16(m);
+      const uint32_t wo = tinyml_uxtb16_ror8(m);
+      a0 = tinyml_smlad(we, c[0], a0);
+      a1 = tinyml_smlad(we, c[1], a1);
+      a2 = tinyml_smlad(we, c[2], a2);
+      a3 = tinyml_smlad(we, c[3], a3);
+      a0 = tinyml_smlad(wo, c[4], a0);
+      a1 = tinyml_smlad(wo, c[5], a1);
+      a2 = tinyml_smlad(wo, c[6], a2);
+      a3 = tinyml_smlad(wo, c[7], a3);
+      c += 8;
+    }
+  }
+  *wp = w;
+  *A0 = a0;
+  *A1 = a1;
+  *A2 = a2;
+  *A3 = a3;
+}
+
+/*
+ * Every output channel against four columns with sub-byte weights: the accumulators start from
+ * bias' - OFF * (column sum), so the offset fields give exactly bias' + sum(w * x). Sums wrap
+ * like the int32 accumulator; the end value is the exact one, which the plan bounded.
+ */
+TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *weights, int8_t *out,
+                             int32_t npx, const int MODE, const int BITS) {
+  const int32_t n_out = p->output_depth;
+  const int32_t nw = p->k4 / (8 / BITS);
+  const int32_t off = p->output_offset;
+  const int32_t lo = p->activation_min;
+  const int32_t hi = p->activation_max;
+  const tinyml_dsp_rq *rq = p->rq;
+  const int32_t rq_step = p->per_channel ? 1 : 0;
+  const int32_t *bias = p->bias;
+  const uint32_t *w = (const uint32_t *)(const void *)weights;
+  int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (int32_t j = 0; j < p->k4; ++j) {
+    const uint32_t *c = cols + 8 * j;
+    s0 = tinyml_smlad(c[0], 0x00010001u, tinyml_smlad(c[4], 0x00010001u, s0));
+    s1 = tinyml_smlad(c[1], 0x00010001u, tinyml_smlad(c[5], 0x00010001u, s1));
+    s2 = tinyml_smlad(c[2], 0x00010001u, tinyml_smlad(c[6], 0x00010001u, s2));
+    s3 = tinyml_smlad(c[3], 0x00010001u, tinyml_smlad(c[7], 0x00010001u, s3));
+  }
+  const uint32_t k0 = (uint32_t)s0 * SB_OFF(BITS), k1 = (uint32_t)s1 * SB_OFF(BITS);
+  const uint32_t k2 = (uint32_t)s2 * SB_OFF(BITS), k3 = (uint32_t)s3 * SB_OFF(BITS);
+  int8_t *o = out;
+  int8_t *const o_end = out + n_out;
+  while (o != o_end) {
+    const uint32_t b = (uint32_t)*bias++;
+    int32_t a0 = (int32_t)(b - k0), a1 = (int32_t)(b - k1), a2 = (int32_t)(b - k2), a3 = (int32_t)(b - k3);
+    dot_sb_1x4(cols, &w, nw, BITS, &a0, &a1, &a2, &a3);
+    const int32_t m = rq->multiplier, t = rq->t, e = rq->e;
+    rq += rq_step;
+    o[0] = (int8_t)tinyml_rq(MODE, a0, m, t, e, off, lo, hi);
+    if (npx > 1) o[n_out] = (int8_t)tinyml_rq(MODE, a1, m, t, e, off, lo, hi);
+    if (npx > 2) o[2 * n_out] = (int8_t)tinyml_rq(MODE, a2, m, t, e, off, lo, hi);
+    if (npx > 3) o[3 * n_out] = (int8_t)tinyml_rq(MODE, a3, m, t, e, off, lo, hi);
+    ++o;
+  }
+}
+
+#define TINYML_MM_SB_VARIANT(name, MODE, BITS)                                                                   \
+  static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
+                   int32_t npx) {                                                                               \
+    mm_sb(p, cols, w, out, npx, MODE, BITS);                                                                    \
+  }
+#define TINYML_CONV_SB_ENTRY(BITS)                                                                               \
+  TINYML_MM_SB_VARIANT(mm_sb##BITS##_fast, TINYML_RQ_FAST, BITS)                                                 \
+  TINYML_MM_SB_VARIANT(mm_sb##BITS##_folded, TINYML_RQ_FAST_FOLDED, BITS)                                        \
+  TINYML_MM_SB_VARIANT(mm_sb##BITS##_ref, TINYML_RQ_REF, BITS)                                                   \
+  void tinyml_conv2d_s8_dsp_sb##BITS(const tinyml_conv2d_dsp_params *p, const int8_t *input,                    \
+                                     const uint32_t *weights, int8_t *output, void *scratch) {                  \
+    /* Columns past the last K index are never written: zero them once, so that they add nothing \
+     * (their weights' fields carry the offset) and leave the column sums alone. */                             \
+    uint32_t *c32 = (uint32_t *)scratch;                                                                        \
+    for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
+    const mm_fn mm = p->mode == TINYML_RQ_FAST          ? mm_sb##BITS##_fast                                    \
+                     : p->mode == TINYML_RQ_FAST_FOLDED ? mm_sb##BITS##_folded                                  \
+                                                        : mm_sb##BITS##_ref;                                    \
+    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm);                             \
+  }
+TINYML_CONV_SB_ENTRY(4)
+TINYML_CONV_SB_ENTRY(2)
+TINYML_CONV_SB_ENTRY(1)

@@ -426,3 +426,96 @@ void tinyml_fully_connected_s8_dsp_nib_ref(const tinyml_fully_connected_dsp_para
     const uint32_t *weights, int8_t *output, void *scratch) {
   fc_nib_body(p, input, weights, output, scratch, TINYML_RQ_REF, 0);
 }
+
+/* ---- sub-byte weights (2 or 1 bits; 4-bit weights take the nibble layout above) ---- */
+
+/*
+ * Field g of every byte of a weight word, as four bytes f = w + OFF (2 bits: OFF 2; binary
+ * weights are one bit u with w = 2u - 1, extracted doubled: f = 2u = w + 1, OFF 1). UXTB16 then
+ * yields the pairs that match the expanded input words (x0, x2) and (x1, x3) of one group.
+ */
+TINYML_DSP_INLINE uint32_t fc_sb_field(uint32_t v, int32_t g, const int BITS) {
+  if (BITS == 2) {
+    return (v >> (2 * g)) & 0x03030303u;
+  }
+  return (g == 0 ? v << 1 : v >> (g - 1)) & 0x02020202u;
+}
+
+/* One word (8 / BITS groups of four inputs) of a row against the expanded input. */
+TINYML_DSP_INLINE int32_t fc_sb_word(uint32_t v, const uint32_t *x, int32_t a, const int BITS) {
+  for (int32_t g = 0; g < 8 / BITS; ++g) {
+    const uint32_t m = fc_sb_field(v, g, BITS);
+    a = tinyml_smlad(tinyml_uxtb16(m), x[2 * g], a);
+    a = tinyml_smlad(tinyml_uxtb16_ror8(m), x[2 * g + 1], a);
+  }
+  return a;
+}
+
+TINYML_DSP_INLINE void fc_sb_body(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+                                  const uint32_t *weights, int8_t *output, void *scratch, const int MODE,
+                                  const int BITS) {
+  uint32_t *x = (uint32_t *)scratch;
+  const int32_t n_out = p->output_depth;
+  const int32_t per = 8 / BITS;
+  const int32_t nw = p->k4 / per;
+  const int32_t off = p->output_offset;
+  const int32_t lo = p->activation_min;
+  const int32_t hi = p->activation_max;
+  const int32_t rq_step = p->per_channel ? 1 : 0;
+  for (int32_t b = 0; b < p->batches; ++b) {
+    const int32_t sum = expand_input(input + b * p->input_depth, p->input_depth, p->k4, x, MODE != TINYML_RQ_REF);
+    /* Every field carries +OFF: remove OFF * sum(x) from each row once (wrapping, like the sums). */
+    const uint32_t corr = (uint32_t)sum * (BITS == 2 ? 2u : 1u);
+    const uint32_t *w = weights;
+    const int32_t *bias = p->bias;
+    const tinyml_dsp_rq *rq = p->rq;
+    int8_t *o = output + b * n_out;
+    int32_t n = 0;
+    /* Four rows at a time, their words interleaved: each expanded input word is loaded once. */
+    for (; n + 4 <= n_out; n += 4) {
+      int32_t a0 = (int32_t)((uint32_t)bias[0] - corr), a1 = (int32_t)((uint32_t)bias[1] - corr);
+      int32_t a2 = (int32_t)((uint32_t)bias[2] - corr), a3 = (int32_t)((uint32_t)bias[3] - corr);
+      bias += 4;
+      const uint32_t *xj = x;
+      for (int32_t j = 0; j < nw; ++j) {
+        a0 = fc_sb_word(w[0], xj, a0, BITS);
+        a1 = fc_sb_word(w[1], xj, a1, BITS);
+        a2 = fc_sb_word(w[2], xj, a2, BITS);
+        a3 = fc_sb_word(w[3], xj, a3, BITS);
+        w += 4;
+        xj += 2 * per;
+      }
+      const tinyml_dsp_rq *q1 = rq + rq_step;
+      const tinyml_dsp_rq *q2 = q1 + rq_step;
+      const tinyml_dsp_rq *q3 = q2 + rq_step;
+      o[0] = (int8_t)tinyml_rq(MODE, a0, rq->multiplier, rq->t, rq->e, off, lo, hi);
+      o[1] = (int8_t)tinyml_rq(MODE, a1, q1->multiplier, q1->t, q1->e, off, lo, hi);
+      o[2] = (int8_t)tinyml_rq(MODE, a2, q2->multiplier, q2->t, q2->e, off, lo, hi);
+      o[3] = (int8_t)tinyml_rq(MODE, a3, q3->multiplier, q3->t, q3->e, off, lo, hi);
+      rq = q3 + rq_step;
+      o += 4;
+    }
+    for (; n < n_out; ++n) {
+      int32_t a = (int32_t)((uint32_t)*bias++ - corr);
+      for (int32_t j = 0; j < nw; ++j) a = fc_sb_word(w[j], x + 2 * per * j, a, BITS);
+      w += nw;
+      *o++ = (int8_t)tinyml_rq(MODE, a, rq->multiplier, rq->t, rq->e, off, lo, hi);
+      rq += rq_step;
+    }
+  }
+}
+
+#define TINYML_FC_SB_ENTRY(BITS)                                                                                 \
+  void tinyml_fully_connected_s8_dsp_sb##BITS(const tinyml_fully_connected_dsp_params *p, const int8_t *input,   \
+                                              const uint32_t *weights, int8_t *output, void *scratch,           \
+                                              int32_t mode) {                                                   \
+    if (mode == TINYML_RQ_FAST) {                                                                               \
+      fc_sb_body(p, input, weights, output, scratch, TINYML_RQ_FAST, BITS);                                     \
+    } else if (mode == TINYML_RQ_FAST_FOLDED) {                                                                 \
+      fc_sb_body(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED, BITS);                              \
+    } else {                                                                                                    \
+      fc_sb_body(p, input, weights, output, scratch, TINYML_RQ_REF, BITS);                                      \
+    }                                                                                                           \
+  }
+TINYML_FC_SB_ENTRY(2)
+TINYML_FC_SB_ENTRY(1)
