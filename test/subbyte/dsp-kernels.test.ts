@@ -11,7 +11,8 @@ import type { AnyOpDef } from '../../src/ops/op-def.js';
 import { RQ_REF } from '../../src/ops/optimized/common.js';
 import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
 import { HOST_DSP_TARGET, compileVariantForArm, evaluateCases, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from '../optimized/harness.js';
-import { randomConvCase, randomFcCase } from '../optimized/random-cases.js';
+import { randomConvCase, randomDwCase, randomFcCase } from '../optimized/random-cases.js';
+import { depthwiseConv2d } from '../../src/ops/depthwise-conv2d.js';
 import { SUB_BYTE_KINDS, asSubByteCase } from './cases.js';
 
 const OPS: { def: AnyOpDef; name: string; make: (seed: number, i: number) => VariantCase }[] = [
@@ -19,6 +20,11 @@ const OPS: { def: AnyOpDef; name: string; make: (seed: number, i: number) => Var
     def: conv2d,
     name: 'conv2d_s8_dsp_subbyte',
     make: (s, i) => randomConvCase(s, (['fast', 'fast', 'pointwise', 'big-bias', 'big-scale', 'tiny-scale', 'dead'] as const)[i % 7]),
+  },
+  {
+    def: depthwiseConv2d,
+    name: 'depthwise_conv2d_s8_dsp_subbyte',
+    make: (s, i) => randomDwCase(s, (['k3', 'fast', 'big-scale', 'tiny-scale', 'dead', 'depth1', 'k3'] as const)[i % 7], i % 7 === 5 ? 3 : 1),
   },
   {
     def: fullyConnected,
@@ -31,7 +37,7 @@ function casesFor(op: (typeof OPS)[number]): VariantCase[] {
   const variant = SUBBYTE_DSP_VARIANTS.find((v) => v.name === op.name)!;
   const cases: VariantCase[] = [];
   SUB_BYTE_KINDS.forEach((kind, k) => {
-    for (let i = 0; i < 14; i++) cases.push(asSubByteCase(op.def, op.make(52000 + 100 * k + i, i), kind, 11 + i));
+    for (let i = 0; i < (op.def === depthwiseConv2d ? 28 : 14); i++) cases.push(asSubByteCase(op.def, op.make(52000 + 100 * k + i, i), kind, 11 + i));
   });
   return cases.filter((c) => variant.accepts(c.params, HOST_DSP_TARGET));
 }
@@ -51,6 +57,8 @@ describe('DSP sub-byte kernels vs the int8 reference on decoded weights', () => 
     it(`${op.def.type}: takes nearly every case, keeps the weights packed, covers FAST and REF`, () => {
       expect(cases.length).toBeGreaterThanOrEqual(50);
       const ems = cases.map(emit);
+      // The DSP kernel, not the portable fallback, for nearly all of them.
+      expect(ems.filter((em) => /_dsp_(sb|nib)/.test(em.call)).length).toBeGreaterThanOrEqual(cases.length - 4);
       ems.forEach((em) => expect(em.decls + em.call).not.toMatch(/\bw\b/));
       const modes = new Set(ems.map((em) => Number(/\.mode = (\d+)|, (\d)\);$|dsp_nib_(ref)/.exec(em.decls + em.call)?.slice(1).find((x) => x !== undefined)?.replace('ref', String(RQ_REF)))));
       expect(modes.has(RQ_REF)).toBe(true);

@@ -468,9 +468,81 @@ TINYML_DSP_INLINE uint32_t sb_field(uint32_t v, int32_t g, const int BITS) {
 
 #define SB_OFF(BITS) ((BITS) == 4 ? 8 : (BITS) == 2 ? 2 : 1)
 
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+/* One weight pair (register T) against the next four column words. */
+#define TINYML_SB_PAIR(T)                                 \
+  "ldmia  %[cp]!, {%[c0], %[c1], %[c2], %[c3]}\n\t"       \
+  "smlad  %[a0], " T ", %[c0], %[a0]\n\t"                 \
+  "smlad  %[a1], " T ", %[c1], %[a1]\n\t"                 \
+  "smlad  %[a2], " T ", %[c2], %[a2]\n\t"                 \
+  "smlad  %[a3], " T ", %[c3], %[a3]\n\t"
+/* The group whose four bytes of fields are in register F (clobbered): (b0, b2) then (b1, b3). */
+#define TINYML_SB_GROUP(F)                                \
+  "uxtb16 %[t], " F "\n\t" TINYML_SB_PAIR("%[t]")          \
+  "uxtb16 " F ", " F ", ror #8\n\t" TINYML_SB_PAIR(F)
+/* Field g of word v into f (masks as sb_field). */
+#define TINYML_SB4_WORD                                   \
+  "ldr    %[v], [%[wp]], #4\n\t"                         \
+  "and    %[f], %[v], #0x0F0F0F0F\n\t" TINYML_SB_GROUP("%[f]") \
+  "lsr    %[f], %[v], #4\n\t"                            \
+  "and    %[f], %[f], #0x0F0F0F0F\n\t" TINYML_SB_GROUP("%[f]")
+#define TINYML_SB2_FIELD(SH)                              \
+  "lsr    %[f], %[v], #" #SH "\n\t"                      \
+  "and    %[f], %[f], #0x03030303\n\t" TINYML_SB_GROUP("%[f]")
+#define TINYML_SB2_WORD                                   \
+  "ldr    %[v], [%[wp]], #4\n\t"                         \
+  "and    %[f], %[v], #0x03030303\n\t" TINYML_SB_GROUP("%[f]") \
+  TINYML_SB2_FIELD(2) TINYML_SB2_FIELD(4) TINYML_SB2_FIELD(6)
+#define TINYML_SB1_FIELD(SH)                              \
+  "lsr    %[f], %[v], #" #SH "\n\t"                      \
+  "and    %[f], %[f], #0x02020202\n\t" TINYML_SB_GROUP("%[f]")
+#define TINYML_SB1_WORD                                   \
+  "ldr    %[v], [%[wp]], #4\n\t"                         \
+  "lsl    %[f], %[v], #1\n\t"                            \
+  "and    %[f], %[f], #0x02020202\n\t" TINYML_SB_GROUP("%[f]") \
+  "and    %[f], %[v], #0x02020202\n\t" TINYML_SB_GROUP("%[f]") \
+  TINYML_SB1_FIELD(1) TINYML_SB1_FIELD(2) TINYML_SB1_FIELD(3) TINYML_SB1_FIELD(4) TINYML_SB1_FIELD(5) TINYML_SB1_FIELD(6)
+#define TINYML_SB_LOOP(WORD)                              \
+  "1:\n\t" WORD                                          \
+  "subs   %[n], %[n], #1\n\t"                            \
+  "bne    1b\n\t"
+#endif
+
 /* One row of nw weight words against four columns (8 / BITS groups of four K indices per word). */
 TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_t nw, const int BITS, int32_t *A0,
                                   int32_t *A1, int32_t *A2, int32_t *A3) {
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  /* Every register serves the loop (as in the int8 loops above): r0-r3 accumulators, r4 r5 r6 r8
+   * column words, r9 the weight word, r10 its fields, r7 an expanded pair. nw >= 1. */
+  register int32_t a0 __asm__("r0") = *A0;
+  register int32_t a1 __asm__("r1") = *A1;
+  register int32_t a2 __asm__("r2") = *A2;
+  register int32_t a3 __asm__("r3") = *A3;
+  register uint32_t c0 __asm__("r4");
+  register uint32_t c1 __asm__("r5");
+  register uint32_t c2 __asm__("r6");
+  register uint32_t c3 __asm__("r8");
+  register uint32_t t __asm__("r7");
+  register uint32_t v __asm__("r9");
+  register uint32_t f __asm__("r10");
+  register const uint32_t *cp __asm__("r11") = c;
+  register const uint32_t *w __asm__("r12") = *wp;
+  register int32_t n __asm__("lr") = nw;
+#define TINYML_SB_OPERANDS                                                                                      \
+  : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [c0] "=&r"(c0), [c1] "=&r"(c1), [c2] "=&r"(c2), \
+    [c3] "=&r"(c3), [t] "=&r"(t), [v] "=&r"(v), [f] "=&r"(f), [cp] "+r"(cp), [wp] "+r"(w), [n] "+r"(n)          \
+  :                                                                                                             \
+  : "cc", "memory"
+  if (BITS == 4) {
+    __asm__ volatile(TINYML_SB_LOOP(TINYML_SB4_WORD) TINYML_SB_OPERANDS);
+  } else if (BITS == 2) {
+    __asm__ volatile(TINYML_SB_LOOP(TINYML_SB2_WORD) TINYML_SB_OPERANDS);
+  } else {
+    __asm__ volatile(TINYML_SB_LOOP(TINYML_SB1_WORD) TINYML_SB_OPERANDS);
+  }
+#undef TINYML_SB_OPERANDS
+  *wp = w;
+#else
   int32_t a0 = *A0, a1 = *A1, a2 = *A2, a3 = *A3;
   const uint32_t *w = *wp;
   const uint32_t *const end = w + nw;
@@ -492,6 +564,7 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
     }
   }
   *wp = w;
+#endif
   *A0 = a0;
   *A1 = a1;
   *A2 = a2;

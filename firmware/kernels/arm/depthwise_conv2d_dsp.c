@@ -279,3 +279,90 @@ void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params
     const int16_t *weights, int8_t *output, void *scratch) {
   dw_run(p, input, weights, output, scratch, TINYML_RQ_REF, 0);
 }
+
+/* ---- sub-byte weights (4 or 2 bits) ---- */
+
+/*
+ * Weight words hold 8 / BITS taps of one group of four channels: channel b's weight for the
+ * word's tap t is the field at bits [8 - BITS * (t + 1), 8 - BITS * t) of byte b (two's
+ * complement). Shifting tap t's fields to the top of each byte and masking gives each channel's
+ * weight times 2^(8 - BITS) as a signed byte, which SXTB16 turns into the halfword pairs the
+ * int8 taps use. The accumulators so hold 2^(8 - BITS) times the sum (bias' scaled the same by
+ * the generator); an arithmetic shift by `shift` (8 - BITS, one less in the FAST modes, which
+ * want twice the sum) brings them back exactly, the generator having checked they cannot wrap.
+ */
+TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *rows,
+                                 const uint32_t *weights, int8_t *out, int32_t shift, const int MODE, const int BITS) {
+  const int32_t c = p->depth;
+  const int32_t row_bytes = p->padded_width * c;
+  const int32_t col_step = p->dilation_width * c;
+  const int32_t px_step = p->stride_width * c;
+  const int32_t off = p->output_offset;
+  const int32_t lo = p->activation_min;
+  const int32_t hi = p->activation_max;
+  const int32_t groups = c >> 2;
+  const uint32_t mask = BITS == 4 ? 0xF0F0F0F0u : 0xC0C0C0C0u;
+  for (int32_t ox = 0; ox < p->output_width; ++ox) {
+    const int8_t *px = rows + ox * px_step;
+    const uint32_t *w = weights;
+    const int32_t *q = p->q;
+    int8_t *o = out;
+    for (int32_t g = 0; g < groups; ++g) {
+      int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+      int32_t t = 0;
+      uint32_t v = 0;
+      for (int32_t fy = 0; fy < p->filter_height; ++fy) {
+        const int8_t *rp = px + fy * row_bytes;
+        for (int32_t fx = 0; fx < p->filter_width; ++fx) {
+          if (t == 0) {
+            v = *w++;
+          }
+          const uint32_t f = (v << (BITS * t)) & mask;
+          TINYML_DW_TAP4(tinyml_ld32(rp), tinyml_sxtb16(f), tinyml_sxtb16_ror8(f));
+          t = t + 1 == 8 / BITS ? 0 : t + 1;
+          rp += col_step;
+        }
+      }
+      px += 4;
+      o[0] = (int8_t)tinyml_rq(MODE, a0 >> shift, q[4], q[5], q[6], off, lo, hi);
+      o[1] = (int8_t)tinyml_rq(MODE, a1 >> shift, q[7], q[8], q[9], off, lo, hi);
+      o[2] = (int8_t)tinyml_rq(MODE, a2 >> shift, q[10], q[11], q[12], off, lo, hi);
+      o[3] = (int8_t)tinyml_rq(MODE, a3 >> shift, q[13], q[14], q[15], off, lo, hi);
+      q += 16;
+      o += 4;
+    }
+    out += c;
+  }
+}
+
+TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                 const uint32_t *weights, int8_t *output, void *scratch, int32_t mode, const int BITS) {
+  const int32_t c = p->depth;
+  const int32_t shift = (8 - BITS) - (mode != TINYML_RQ_REF ? 1 : 0);
+  int8_t *rows = (int8_t *)scratch;
+  for (int32_t b = 0; b < p->batches; ++b) {
+    const int8_t *in = input + b * p->input_height * p->input_width * c;
+    int8_t *out = output + b * p->output_height * p->output_width * c;
+    for (int32_t oy = 0; oy < p->output_height; ++oy) {
+      fill_rows(p, in, oy, rows);
+      if (mode == TINYML_RQ_FAST) {
+        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS);
+      } else if (mode == TINYML_RQ_FAST_FOLDED) {
+        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS);
+      } else {
+        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS);
+      }
+      out += p->output_width * c;
+    }
+  }
+}
+
+void tinyml_depthwise_conv2d_s8_dsp_sb4(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                        const uint32_t *weights, int8_t *output, void *scratch, int32_t mode) {
+  dw_sb_run(p, input, weights, output, scratch, mode, 4);
+}
+
+void tinyml_depthwise_conv2d_s8_dsp_sb2(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                        const uint32_t *weights, int8_t *output, void *scratch, int32_t mode) {
+  dw_sb_run(p, input, weights, output, scratch, mode, 2);
+}

@@ -22,6 +22,8 @@ import { subByteParamsKind } from './common.js';
 import { emitPortableSubByte } from './portable.js';
 import { conv2d } from '../conv2d.js';
 import { fullyConnected } from '../fully-connected.js';
+import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
+import { DW_MAX_SCRATCH, dwAsConv, dwPaddedWidth, dwRecords, dwScratchBytes } from '../optimized/depthwise-conv2d.js';
 import type { OpDef } from '../op-def.js';
 import type { OpType } from '../../ir/attrs.js';
 
@@ -82,7 +84,11 @@ function convEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmissio
   const kind = subByteParamsKind(p)!;
   const operands = constantOperands(p, ctx.constants);
   if (!operands) return emitPortableSubByte(conv2d as unknown as OpDef<OpType, unknown>, kind, p, names, ctx);
-  const { weights, bias } = operands;
+  return emitConvSubByte(p, kind, operands.weights, operands.bias, names, ctx);
+}
+
+/** The DSP sub-byte convolution of a CONV_2D-shaped layer (groups 1) with OHWI `weights`. */
+function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext): CEmission {
   const bits = flashBits(kind);
   const k = convK(p);
   const n = p.outputDepth;
@@ -217,7 +223,118 @@ function fcScratchBytes(params: unknown, constants?: (TensorData | undefined)[])
   return fcSbScratch(p, subByteParamsKind(p)!);
 }
 
+/** Bits a depthwise weight takes in the DSP layout: 4 for int4, else 2 (binary too). */
+function dwBits(kind: SubByteKind): 2 | 4 {
+  return kind === 'int4' ? 4 : 2;
+}
+
+function dwAccepts(params: unknown, target: TargetInfo): boolean {
+  const kind = subByteParamsKind(params);
+  const p = params as DepthwiseConv2DQuantParams;
+  if (!dspTarget(target) || kind === undefined) return false;
+  if (p.inputDepth === 1) return convSbScratch(dwAsConv(p), flashBits(kind)) <= CONV_MAX_SCRATCH;
+  return p.depthMultiplier === 1 && p.outputDepth % 4 === 0 && dwScratchBytes(p) <= DW_MAX_SCRATCH;
+}
+
+/**
+ * Weight words of the DSP sub-byte depthwise kernel (depthwise_conv2d_dsp.h): per group of four
+ * channels, 8 / bits taps per word, tap t of the word in bits [8 - bits (t + 1), 8 - bits t) of
+ * byte b (channel 4g + b).
+ */
+export function dwSubByteWords(weights: Int8Array, taps: number, c: number, bits: 2 | 4): number[] {
+  const per = 8 / bits;
+  const mask = (1 << bits) - 1;
+  const out: number[] = [];
+  for (let g = 0; g < c / 4; g++) {
+    for (let t0 = 0; t0 < taps; t0 += per) {
+      let v = 0;
+      for (let t = t0; t < Math.min(taps, t0 + per); t++) {
+        for (let b = 0; b < 4; b++) v += (weights[t * c + 4 * g + b] & mask) * 2 ** (8 * b + 8 - bits * (t - t0 + 1));
+      }
+      out.push(v);
+    }
+  }
+  return out;
+}
+
+function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
+  const p = params as DepthwiseConv2DQuantParams;
+  const kind = subByteParamsKind(p)!;
+  const operands = constantOperands(p, ctx.constants);
+  const portable = () => emitPortableSubByte(depthwiseConv2d as unknown as OpDef<OpType, unknown>, kind, p, names, ctx);
+  if (!operands) return portable();
+  const { weights, bias } = operands;
+  const taps = p.filterHeight * p.filterWidth;
+  const c = p.outputDepth;
+  if (p.inputDepth === 1) {
+    // [1, fh, fw, M] -> OHWI [M, fh, fw, 1]: a plain convolution.
+    const ohwi = new Int8Array(taps * c);
+    for (let t = 0; t < taps; t++) for (let m = 0; m < c; m++) ohwi[m * taps + t] = weights[t * c + m];
+    return emitConvSubByte(dwAsConv(p), kind, ohwi, bias, names, ctx);
+  }
+  const rowSum = (ch: number): number => {
+    let s = 0;
+    for (let t = 0; t < taps; t++) s += weights[t * c + ch];
+    return s;
+  };
+  const biasPrime = foldBias(bias, c, p.inputOffset, rowSum);
+  const bounds = biasPrime.map((b, ch) => accBounds(b, weights, ch, taps, c));
+  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax });
+  const bits = dwBits(kind);
+  // The kernel accumulates 2^(8 - bits) times the sum from 2^shift times the plan's bias: both
+  // must stay inside int32 for the final shift to be exact.
+  const shift = 8 - bits - (plan.doubled ? 1 : 0);
+  const scaled = plan.bias.map((b) => b * 2 ** shift);
+  const fits = scaled.every((b, ch) => {
+    let w = 0;
+    for (let t = 0; t < taps; t++) w += Math.abs(weights[t * c + ch]) * 128;
+    return Math.abs(b) + w * 2 ** (8 - bits) < 2 ** 31;
+  });
+  if (!fits) return portable();
+  const pre = ctx.prefix;
+  const scratch = scratchFor(ctx, dwScratchBytes(p), `depthwise_conv2d_s8_dsp_sb${bits}`);
+  const decls = [
+    cArray('uint32_t', `${pre}_w${bits}`, dwSubByteWords(weights, taps, c, bits)),
+    cArray('int32_t', `${pre}_q`, dwRecords(scaled, plan.records, c)),
+    cStructInit('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
+      batches: p.batches,
+      input_height: p.inputHeight,
+      input_width: p.inputWidth,
+      depth: c,
+      filter_height: p.filterHeight,
+      filter_width: p.filterWidth,
+      stride_height: p.strideHeight,
+      stride_width: p.strideWidth,
+      dilation_height: p.dilationHeight,
+      dilation_width: p.dilationWidth,
+      pad_height: p.padHeight,
+      pad_width: p.padWidth,
+      output_height: p.outputHeight,
+      output_width: p.outputWidth,
+      padded_width: dwPaddedWidth(p),
+      pad_value: -p.inputOffset,
+      output_offset: p.outputOffset,
+      activation_min: p.activationMin,
+      activation_max: p.activationMax,
+      q: `${pre}_q`,
+    }),
+  ].join('\n');
+  return {
+    kernels: ['arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/tinyml_dsp.h'],
+    includes: ['arm/depthwise_conv2d_dsp.h'],
+    decls,
+    call: `tinyml_depthwise_conv2d_s8_dsp_sb${bits}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch}, ${plan.mode});`,
+  };
+}
+
+function dwScratch(params: unknown, constants?: (TensorData | undefined)[]): number {
+  const p = params as DepthwiseConv2DQuantParams;
+  if (constants && !hasConstantOperands(p, constants)) return 0;
+  return p.inputDepth === 1 ? convSbScratch(dwAsConv(p), flashBits(subByteParamsKind(p)!)) : dwScratchBytes(p);
+}
+
 export const SUBBYTE_DSP_VARIANTS: KernelVariant[] = [
+  { name: 'depthwise_conv2d_s8_dsp_subbyte', op: 'DEPTHWISE_CONV_2D', accepts: dwAccepts, emitC: dwEmit, scratchBytes: dwScratch },
   { name: 'conv2d_s8_dsp_subbyte', op: 'CONV_2D', accepts: convAccepts, emitC: convEmit, scratchBytes: convScratchBytes },
   { name: 'fully_connected_s8_dsp_subbyte', op: 'FULLY_CONNECTED', accepts: fcAccepts, emitC: fcEmit, scratchBytes: fcScratchBytes },
 ];
