@@ -292,14 +292,15 @@ void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params
  * want twice the sum) brings them back exactly, the generator having checked they cannot wrap.
  */
 TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *rows,
-                                 const uint32_t *weights, int8_t *out, int32_t shift, const int MODE, const int BITS) {
+                                 const uint32_t *weights, int8_t *out, int32_t shift, const int MODE, const int BITS,
+                                 const int K3, const int FULL) {
   const int32_t c = p->depth;
   const int32_t row_bytes = p->padded_width * c;
   const int32_t col_step = p->dilation_width * c;
   const int32_t px_step = p->stride_width * c;
   const int32_t off = p->output_offset;
-  const int32_t lo = p->activation_min;
-  const int32_t hi = p->activation_max;
+  const int32_t lo = FULL ? -128 : p->activation_min;
+  const int32_t hi = FULL ? 127 : p->activation_max;
   const int32_t groups = c >> 2;
   const uint32_t mask = BITS == 4 ? 0xF0F0F0F0u : 0xC0C0C0C0u;
   for (int32_t ox = 0; ox < p->output_width; ++ox) {
@@ -309,6 +310,72 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
     int8_t *o = out;
     for (int32_t g = 0; g < groups; ++g) {
       int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+      if (K3) {
+        /* 3x3, unrolled: tap k's field is at a constant word and shift. */
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+        uint32_t x_, xe_, wa_, wb_;
+        const int8_t *pp_ = px;
+#define TINYML_DW_SB_ASM_TAP(addr, WOFF, SHIFT)                \
+  "ldr    %[x], " addr "\n\t"                                  \
+  "ldr    %[wa], [%[wp], #" #WOFF "]\n\t"                      \
+  SHIFT                                                         \
+  "and    %[wa], %[wa], %[mask]\n\t"                           \
+  "sxtb16 %[xe], %[x]\n\t"                                     \
+  "sxtb16 %[x], %[x], ror #8\n\t"                              \
+  "sxtb16 %[wb], %[wa], ror #8\n\t"                            \
+  "sxtb16 %[wa], %[wa]\n\t"                                    \
+  "smlabb %[a0], %[xe], %[wa], %[a0]\n\t"                      \
+  "smlatt %[a2], %[xe], %[wa], %[a2]\n\t"                      \
+  "smlabb %[a1], %[x], %[wb], %[a1]\n\t"                       \
+  "smlatt %[a3], %[x], %[wb], %[a3]\n\t"
+#define TINYML_DW_SB_SH(n) "lsl    %[wa], %[wa], #" #n "\n\t"
+#define TINYML_DW_SB_OPERANDS                                                                                  \
+  : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "=&r"(x_), [xe] "=&r"(xe_), [wa] "=&r"(wa_), \
+    [wb] "=&r"(wb_), [p] "+r"(pp_)                                                                             \
+  : [wp] "r"(w), [cs] "r"(col_step), [rs] "r"(row_bytes), [mask] "r"(mask)                                     \
+  : "cc", "memory"
+        if (BITS == 4) {
+          __asm__ volatile(TINYML_DW_SB_ASM_TAP("[%[p]]", 0, "") TINYML_DW_SB_ASM_TAP("[%[p], %[cs]]", 0, TINYML_DW_SB_SH(4))
+                           TINYML_DW_SB_ASM_TAP("[%[p], %[cs], lsl #1]", 4, "")
+                           "add    %[p], %[p], %[rs]\n\t" TINYML_DW_SB_ASM_TAP("[%[p]]", 4, TINYML_DW_SB_SH(4))
+                           TINYML_DW_SB_ASM_TAP("[%[p], %[cs]]", 8, "") TINYML_DW_SB_ASM_TAP("[%[p], %[cs], lsl #1]", 8, TINYML_DW_SB_SH(4))
+                           "add    %[p], %[p], %[rs]\n\t" TINYML_DW_SB_ASM_TAP("[%[p]]", 12, "")
+                           TINYML_DW_SB_ASM_TAP("[%[p], %[cs]]", 12, TINYML_DW_SB_SH(4))
+                           TINYML_DW_SB_ASM_TAP("[%[p], %[cs], lsl #1]", 16, "") TINYML_DW_SB_OPERANDS);
+        } else {
+          __asm__ volatile(TINYML_DW_SB_ASM_TAP("[%[p]]", 0, "") TINYML_DW_SB_ASM_TAP("[%[p], %[cs]]", 0, TINYML_DW_SB_SH(2))
+                           TINYML_DW_SB_ASM_TAP("[%[p], %[cs], lsl #1]", 0, TINYML_DW_SB_SH(4))
+                           "add    %[p], %[p], %[rs]\n\t" TINYML_DW_SB_ASM_TAP("[%[p]]", 0, TINYML_DW_SB_SH(6))
+                           TINYML_DW_SB_ASM_TAP("[%[p], %[cs]]", 4, "") TINYML_DW_SB_ASM_TAP("[%[p], %[cs], lsl #1]", 4, TINYML_DW_SB_SH(2))
+                           "add    %[p], %[p], %[rs]\n\t" TINYML_DW_SB_ASM_TAP("[%[p]]", 4, TINYML_DW_SB_SH(4))
+                           TINYML_DW_SB_ASM_TAP("[%[p], %[cs]]", 4, TINYML_DW_SB_SH(6))
+                           TINYML_DW_SB_ASM_TAP("[%[p], %[cs], lsl #1]", 8, "") TINYML_DW_SB_OPERANDS);
+        }
+#undef TINYML_DW_SB_OPERANDS
+#undef TINYML_DW_SB_SH
+#undef TINYML_DW_SB_ASM_TAP
+#else
+#define TINYML_DW_SB_TAP(k, addr)                                                  \
+  do {                                                                             \
+    const uint32_t f_ = (w[(k) / (8 / BITS)] << (BITS * ((k) % (8 / BITS)))) & mask; \
+    TINYML_DW_TAP4(tinyml_ld32(addr), tinyml_sxtb16(f_), tinyml_sxtb16_ror8(f_));  \
+  } while (0)
+        const int8_t *r0 = px;
+        const int8_t *r1 = r0 + row_bytes;
+        const int8_t *r2 = r1 + row_bytes;
+        TINYML_DW_SB_TAP(0, r0);
+        TINYML_DW_SB_TAP(1, r0 + col_step);
+        TINYML_DW_SB_TAP(2, r0 + 2 * col_step);
+        TINYML_DW_SB_TAP(3, r1);
+        TINYML_DW_SB_TAP(4, r1 + col_step);
+        TINYML_DW_SB_TAP(5, r1 + 2 * col_step);
+        TINYML_DW_SB_TAP(6, r2);
+        TINYML_DW_SB_TAP(7, r2 + col_step);
+        TINYML_DW_SB_TAP(8, r2 + 2 * col_step);
+#undef TINYML_DW_SB_TAP
+#endif
+        w += (9 + 8 / BITS - 1) / (8 / BITS);
+      } else {
       int32_t t = 0;
       uint32_t v = 0;
       for (int32_t fy = 0; fy < p->filter_height; ++fy) {
@@ -322,6 +389,7 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
           t = t + 1 == 8 / BITS ? 0 : t + 1;
           rp += col_step;
         }
+      }
       }
       px += 4;
       o[0] = (int8_t)tinyml_rq(MODE, a0 >> shift, q[4], q[5], q[6], off, lo, hi);
@@ -339,18 +407,36 @@ TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, co
                                  const uint32_t *weights, int8_t *output, void *scratch, int32_t mode, const int BITS) {
   const int32_t c = p->depth;
   const int32_t shift = (8 - BITS) - (mode != TINYML_RQ_REF ? 1 : 0);
+  const int32_t k3 = p->filter_height == 3 && p->filter_width == 3;
+  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
   int8_t *rows = (int8_t *)scratch;
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *in = input + b * p->input_height * p->input_width * c;
     int8_t *out = output + b * p->output_height * p->output_width * c;
     for (int32_t oy = 0; oy < p->output_height; ++oy) {
       fill_rows(p, in, oy, rows);
-      if (mode == TINYML_RQ_FAST) {
-        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS);
+      if (k3 && full) {
+        if (mode == TINYML_RQ_FAST) {
+          dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS, 1, 1);
+        } else if (mode == TINYML_RQ_FAST_FOLDED) {
+          dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, 1, 1);
+        } else {
+          dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, 1, 1);
+        }
+      } else if (k3) {
+        if (mode == TINYML_RQ_FAST) {
+          dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS, 1, 0);
+        } else if (mode == TINYML_RQ_FAST_FOLDED) {
+          dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, 1, 0);
+        } else {
+          dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, 1, 0);
+        }
+      } else if (mode == TINYML_RQ_FAST) {
+        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS, 0, 0);
       } else if (mode == TINYML_RQ_FAST_FOLDED) {
-        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS);
+        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, 0, 0);
       } else {
-        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS);
+        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, 0, 0);
       }
       out += p->output_width * c;
     }
