@@ -88,3 +88,30 @@ describe('sub-byte models on qemu-m4', () => {
     });
   }
 });
+
+describe('sub-byte models on every QEMU board', () => {
+  const BOARDS = ['qemu-m3', 'qemu-m4', 'qemu-m7', 'qemu-m33', 'qemu-m55'];
+  it('KWS with int4 weights on every board, binary on M3 and M55: bit-exact (portable kernels on M3, DSP on the others)', { timeout: 900_000 }, async () => {
+    const int8 = await importTfliteFile(KWS);
+    for (const kind of ['int4', 'binary'] as const) {
+      const path = join(work, `kws_all_${kind}.tflite`);
+      writeFileSync(path, writeTflite(roundWeightsToSubByte(int8, kind).graph));
+      for (const board of kind === 'int4' ? BOARDS : ['qemu-m3', 'qemu-m55']) {
+        const built = await buildModelFirmware(path, { board, outDir: join(work, `${board}-${kind}`) });
+        expect(built.build.log, `${board} ${kind}`).not.toMatch(/warning:/);
+        const kernels = built.compiled.generated.kernelFiles;
+        // M3 has no DSP extension: the portable sub-byte kernels; the others the DSP ones.
+        if (board === 'qemu-m3') expect(kernels, board).not.toContain('arm/conv2d_dsp.c');
+        else expect(built.compiled.generated.files['model/model.c'], board).toMatch(/tinyml_conv2d_s8_dsp_sb\d\(/);
+        const session = await openTargetSession(built.board, built.build.elf, { timeoutMs: 60_000 });
+        try {
+          const check = await checkAgainstReference(session.client, built.compiled.prepared, 2);
+          expect(check.mismatches, `${board} ${kind}`).toEqual([]);
+          expect(check.matched).toBe(2);
+        } finally {
+          await session.close();
+        }
+      }
+    }
+  });
+});
