@@ -4,6 +4,7 @@
  */
 import type { Graph, Quantization, Tensor } from '../ir/types.js';
 import { DTYPE_BYTES, elementCount } from '../ir/types.js';
+import { bitsPerWeight } from '../ir/weight-encoding.js';
 import { getOpDef, opContext } from '../ops/registry.js';
 
 export interface TensorSummary {
@@ -15,6 +16,9 @@ export interface TensorSummary {
   quant: string;
   bytes: number;
   constant: boolean;
+  /** Compressed weights only: the encoding ('int4', 'int2', 'ternary', 'binary', 'lut') and bits per weight; `bytes` is then the packed size. */
+  weightEncoding?: string;
+  weightBits?: number;
 }
 
 export interface LayerSummary {
@@ -59,8 +63,21 @@ export function tensorBytes(t: Tensor): number {
   return elementCount(t.shape) * DTYPE_BYTES[t.dtype];
 }
 
+/** Bytes a constant takes stored: packed for sub-byte and clustered weights (a lookup table's entries included). */
+export function storedBytes(t: Tensor): number {
+  const enc = t.weightEncoding;
+  if (!enc) return tensorBytes(t);
+  const packed = Math.ceil((elementCount(t.shape) * bitsPerWeight(enc)) / 8);
+  return enc.kind === 'lut' ? packed + enc.table.length : packed;
+}
+
 function summarizeTensor(t: Tensor): TensorSummary {
-  return { id: t.id, name: t.name, shape: t.shape, dtype: t.dtype, quant: summarizeQuant(t.quant), bytes: tensorBytes(t), constant: t.data !== undefined };
+  const s: TensorSummary = { id: t.id, name: t.name, shape: t.shape, dtype: t.dtype, quant: summarizeQuant(t.quant), bytes: storedBytes(t), constant: t.data !== undefined };
+  if (t.weightEncoding) {
+    s.weightEncoding = t.weightEncoding.kind;
+    s.weightBits = bitsPerWeight(t.weightEncoding);
+  }
+  return s;
 }
 
 export function summarizeModel(graph: Graph): ModelSummary {
@@ -73,10 +90,11 @@ export function summarizeModel(graph: Graph): ModelSummary {
     let opParams = 0;
     for (const t of ctx.inputs) {
       if (!t?.data) continue;
-      opParams += t.data.byteLength;
+      const bytes = t.weightEncoding ? storedBytes(t) : t.data.byteLength;
+      opParams += bytes;
       if (!counted.has(t.id)) {
         counted.add(t.id);
-        parameterBytes += t.data.byteLength;
+        parameterBytes += bytes;
       }
     }
     return { index: op.index, op: op.type, inputs, outputs: ctx.outputs.map(summarizeTensor), macs: def.macs(ctx), parameterBytes: opParams };
