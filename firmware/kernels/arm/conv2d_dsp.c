@@ -571,6 +571,113 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   *A3 = a3;
 }
 
+#if TINYML_MM_ASM
+/*
+ * mm_sb for four columns, the FAST modes and no fused clamp, entirely in assembly (as
+ * mm_1x4_asm): the loop state lives in a frame (r7), and the weight word is loaded again for
+ * each field so that no register holds it:
+ *   [0] columns  [4] words per row  [8] bias  [12] rq  [16] rq step (bytes)  [20] out
+ *   [24] out end  [28] output depth  [32] output offset  [36..48] OFF * column sums
+ */
+#define TINYML_SBA_PAIR(T)                                \
+  "ldmia  r11!, {r4, r5, r6, r8}\n\t"                     \
+  "smlad  r0, " T ", r4, r0\n\t"                          \
+  "smlad  r1, " T ", r5, r1\n\t"                          \
+  "smlad  r2, " T ", r6, r2\n\t"                          \
+  "smlad  r3, " T ", r8, r3\n\t"
+#define TINYML_SBA_GROUP                                  \
+  "uxtb16 r10, r9\n\t" TINYML_SBA_PAIR("r10")              \
+  "uxtb16 r9, r9, ror #8\n\t" TINYML_SBA_PAIR("r9")
+/* Field with the word at [r12] (post-incremented by WB), shifted right by SH (a string). */
+#define TINYML_SBA_FIELD(LOAD, SHIFT, MASK) LOAD SHIFT "and    r9, r9, #" MASK "\n\t" TINYML_SBA_GROUP
+#define TINYML_SBA_LD "ldr    r9, [r12]\n\t"
+#define TINYML_SBA_LDWB "ldr    r9, [r12], #4\n\t"
+#define TINYML_SBA_LSR(n) "lsr    r9, r9, #" #n "\n\t"
+#define TINYML_SBA_WORD4                                                     \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, "", "0x0F0F0F0F")                         \
+  TINYML_SBA_FIELD(TINYML_SBA_LDWB, TINYML_SBA_LSR(4), "0x0F0F0F0F")
+#define TINYML_SBA_WORD2                                                     \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, "", "0x03030303")                         \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(2), "0x03030303")          \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(4), "0x03030303")          \
+  TINYML_SBA_FIELD(TINYML_SBA_LDWB, TINYML_SBA_LSR(6), "0x03030303")
+#define TINYML_SBA_WORD1                                                     \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, "lsl    r9, r9, #1\n\t", "0x02020202") \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, "", "0x02020202")                         \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(1), "0x02020202")          \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(2), "0x02020202")          \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(3), "0x02020202")          \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(4), "0x02020202")          \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(5), "0x02020202")          \
+  TINYML_SBA_FIELD(TINYML_SBA_LDWB, TINYML_SBA_LSR(6), "0x02020202")
+#define TINYML_SBA_ROWS(WORD, ADD_OFF_LOAD, OFF0, OFF1, OFF2, OFF3)                    \
+  "1:\n\t"                                                                          \
+  "ldr    r9, [r7, #8]\n\t"                                                         \
+  "ldr    r0, [r9], #4\n\t"                                                         \
+  "str    r9, [r7, #8]\n\t"                                                         \
+  "ldrd   r4, r5, [r7, #36]\n\t"                                                    \
+  "ldrd   r6, r8, [r7, #44]\n\t"                                                    \
+  "sub    r1, r0, r5\n\t"                                                           \
+  "sub    r2, r0, r6\n\t"                                                           \
+  "sub    r3, r0, r8\n\t"                                                           \
+  "sub    r0, r0, r4\n\t"                                                           \
+  "ldr    r11, [r7, #0]\n\t"                                                        \
+  "ldr    lr, [r7, #4]\n\t"                                                         \
+  "2:\n\t" WORD                                                                     \
+  "subs   lr, lr, #1\n\t"                                                           \
+  "bne    2b\n\t"                                                                   \
+  "ldr    r9, [r7, #12]\n\t"                                                        \
+  "ldmia  r9, {r4, r5, r6}\n\t"                                                     \
+  "ldr    r8, [r7, #16]\n\t"                                                        \
+  "add    r9, r9, r8\n\t"                                                           \
+  "str    r9, [r7, #12]\n\t" ADD_OFF_LOAD                                           \
+  TINYML_MM_RQ("r0", OFF0) TINYML_MM_RQ("r1", OFF1) TINYML_MM_RQ("r2", OFF2) TINYML_MM_RQ("r3", OFF3) \
+  "ldr    r9, [r7, #20]\n\t"                                                        \
+  "ldr    r10, [r7, #28]\n\t"                                                       \
+  "strb   r0, [r9]\n\t"                                                             \
+  "strb   r1, [r9, r10]\n\t"                                                        \
+  "add    r11, r9, r10, lsl #1\n\t"                                                 \
+  "strb   r2, [r11]\n\t"                                                            \
+  "strb   r3, [r11, r10]\n\t"                                                       \
+  "add    r9, r9, #1\n\t"                                                           \
+  "str    r9, [r7, #20]\n\t"                                                        \
+  "ldr    r10, [r7, #24]\n\t"                                                       \
+  "cmp    r9, r10\n\t"                                                              \
+  "bne    1b\n\t"
+#define TINYML_SBA_ROWS_X(...) TINYML_SBA_ROWS(__VA_ARGS__)
+
+static void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
+                      const uint32_t *k, const int folded, const int bits) {
+  int32_t frame[13];
+  frame[0] = (int32_t)(intptr_t)cols;
+  frame[1] = p->k4 / (8 / bits);
+  frame[2] = (int32_t)(intptr_t)p->bias;
+  frame[3] = (int32_t)(intptr_t)p->rq;
+  frame[4] = p->per_channel ? (int32_t)sizeof(tinyml_dsp_rq) : 0;
+  frame[5] = (int32_t)(intptr_t)out;
+  frame[6] = (int32_t)(intptr_t)(out + p->output_depth);
+  frame[7] = p->output_depth;
+  frame[8] = p->output_offset;
+  for (int32_t i = 0; i < 4; ++i) frame[9 + i] = (int32_t)k[i];
+  register int32_t *fr __asm__("r7") = frame;
+  register const int8_t *wp __asm__("r12") = w;
+#define TINYML_SBA_CASE(WORD)                                                                                    \
+  if (folded) {                                                                                                 \
+    __asm__ volatile(TINYML_SBA_ROWS(WORD, "", "", "", "", "") : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS);        \
+  } else {                                                                                                      \
+    __asm__ volatile(TINYML_SBA_ROWS_X(WORD, TINYML_MM_ADD_OFF) : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS);       \
+  }
+  if (bits == 4) {
+    TINYML_SBA_CASE(TINYML_SBA_WORD4)
+  } else if (bits == 2) {
+    TINYML_SBA_CASE(TINYML_SBA_WORD2)
+  } else {
+    TINYML_SBA_CASE(TINYML_SBA_WORD1)
+  }
+#undef TINYML_SBA_CASE
+}
+#endif
+
 /*
  * Every output channel against four columns with sub-byte weights: the accumulators start from
  * bias' - OFF * (column sum), so the offset fields give exactly bias' + sum(w * x). Sums wrap
@@ -597,6 +704,13 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
   }
   const uint32_t k0 = (uint32_t)s0 * SB_OFF(BITS), k1 = (uint32_t)s1 * SB_OFF(BITS);
   const uint32_t k2 = (uint32_t)s2 * SB_OFF(BITS), k3 = (uint32_t)s3 * SB_OFF(BITS);
+#if TINYML_MM_ASM
+  if (npx == 4 && MODE != TINYML_RQ_REF && lo == -128 && hi == 127) {
+    const uint32_t k[4] = {k0, k1, k2, k3};
+    mm_sb_asm(p, cols, weights, out, k, MODE == TINYML_RQ_FAST_FOLDED, BITS);
+    return;
+  }
+#endif
   int8_t *o = out;
   int8_t *const o_end = out + n_out;
   while (o != o_end) {
