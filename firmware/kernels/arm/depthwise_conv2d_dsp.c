@@ -282,6 +282,102 @@ void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params
 
 /* ---- sub-byte weights (4 or 2 bits) ---- */
 
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+/*
+ * One output pixel, all groups of four channels, 3x3, sub-byte weights, the FAST modes and no
+ * fused clamp: the group loop of dw_groups_k3_asm with each tap's weights taken from the packed
+ * word (LDR, shift, mask, SXTB16) and the accumulators shifted back before requantization.
+ */
+#define TINYML_DWS_TAP(addr, WOFF, SHIFT, MASK)     \
+  "ldr    r4, " addr "\n\t"                         \
+  "ldr    r6, [%[wp], #" #WOFF "]\n\t"              \
+  SHIFT                                             \
+  "and    r6, r6, #" MASK "\n\t"                    \
+  "sxtb16 r5, r4\n\t"                               \
+  "sxtb16 r4, r4, ror #8\n\t"                       \
+  "sxtb16 r8, r6, ror #8\n\t"                       \
+  "sxtb16 r6, r6\n\t"                               \
+  "smlabb r0, r5, r6, r0\n\t"                       \
+  "smlatt r2, r5, r6, r2\n\t"                       \
+  "smlabb r1, r4, r8, r1\n\t"                       \
+  "smlatt r3, r4, r8, r3\n\t"
+#define TINYML_DWS_SH(n) "lsl    r6, r6, #" #n "\n\t"
+#define TINYML_DWS_TAPS4                                                                              \
+  TINYML_DWS_TAP("[%[p]]", 0, "", "0xF0F0F0F0") TINYML_DWS_TAP("[%[p], %[cs]]", 0, TINYML_DWS_SH(4), "0xF0F0F0F0") \
+  TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", 4, "", "0xF0F0F0F0") "add    %[p], %[p], %[rs]\n\t"                     \
+  TINYML_DWS_TAP("[%[p]]", 4, TINYML_DWS_SH(4), "0xF0F0F0F0") TINYML_DWS_TAP("[%[p], %[cs]]", 8, "", "0xF0F0F0F0") \
+  TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", 8, TINYML_DWS_SH(4), "0xF0F0F0F0") "add    %[p], %[p], %[rs]\n\t"     \
+  TINYML_DWS_TAP("[%[p]]", 12, "", "0xF0F0F0F0") TINYML_DWS_TAP("[%[p], %[cs]]", 12, TINYML_DWS_SH(4), "0xF0F0F0F0") \
+  TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", 16, "", "0xF0F0F0F0") "add    %[wp], %[wp], #20\n\t"                   \
+  "asr    r0, r0, #3\n\t" "asr    r1, r1, #3\n\t" "asr    r2, r2, #3\n\t" "asr    r3, r3, #3\n\t"
+#define TINYML_DWS_TAPS2                                                                              \
+  TINYML_DWS_TAP("[%[p]]", 0, "", "0xC0C0C0C0") TINYML_DWS_TAP("[%[p], %[cs]]", 0, TINYML_DWS_SH(2), "0xC0C0C0C0") \
+  TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", 0, TINYML_DWS_SH(4), "0xC0C0C0C0") "add    %[p], %[p], %[rs]\n\t"     \
+  TINYML_DWS_TAP("[%[p]]", 0, TINYML_DWS_SH(6), "0xC0C0C0C0") TINYML_DWS_TAP("[%[p], %[cs]]", 4, "", "0xC0C0C0C0") \
+  TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", 4, TINYML_DWS_SH(2), "0xC0C0C0C0") "add    %[p], %[p], %[rs]\n\t"     \
+  TINYML_DWS_TAP("[%[p]]", 4, TINYML_DWS_SH(4), "0xC0C0C0C0") TINYML_DWS_TAP("[%[p], %[cs]]", 4, TINYML_DWS_SH(6), "0xC0C0C0C0") \
+  TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", 8, "", "0xC0C0C0C0") "add    %[wp], %[wp], #12\n\t"                   \
+  "asr    r0, r0, #5\n\t" "asr    r1, r1, #5\n\t" "asr    r2, r2, #5\n\t" "asr    r3, r3, #5\n\t"
+#define TINYML_DWS_RQ(a, ADD_OFF)                   \
+  "ldmia  %[q]!, {r4, r5, r6}\n\t"                  \
+  "add    r5, r5, " a ", asr #31\n\t"               \
+  "smmlar " a ", " a ", r4, r5\n\t"                 \
+  "asr    " a ", " a ", r6\n\t"                     \
+  ADD_OFF                                           \
+  "ssat   " a ", #8, " a "\n\t"                     \
+  "strb   " a ", [%[o]], #1\n\t"
+#define TINYML_DWS_LOOP(TAPS, OFF_LOAD, OFF)                                                        \
+  "ldrd   r4, r5, [r8]\n\t"                                                                         \
+  "strd   r4, r5, [sp, #-8]!\n\t"                                                                   \
+  "1:\n\t"                                                                                          \
+  "ldmia  %[q]!, {r0, r1, r2, r3}\n\t" TAPS                                                         \
+  "sub    %[p], %[p], %[rs], lsl #1\n\t"                                                            \
+  "add    %[p], %[p], #4\n\t" OFF_LOAD                                                              \
+  TINYML_DWS_RQ("r0", OFF("r0")) TINYML_DWS_RQ("r1", OFF("r1")) TINYML_DWS_RQ("r2", OFF("r2")) TINYML_DWS_RQ("r3", OFF("r3")) \
+  "ldr    r8, [sp]\n\t"                                                                             \
+  "cmp    %[o], r8\n\t"                                                                             \
+  "bne    1b\n\t"                                                                                   \
+  "add    sp, sp, #8\n\t"
+#define TINYML_DWS_NO_OFF(a) ""
+#define TINYML_DWS_ADD_OFF(a) "add    " a ", " a ", r8\n\t"
+
+static void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_bytes, const uint32_t **w,
+                                const int32_t **q, int8_t **out, int32_t groups, int32_t off, const int folded,
+                                const int bits) {
+  register const int8_t *rp __asm__("r9") = px;
+  register int32_t rcs __asm__("r10") = col_step;
+  register int32_t rrs __asm__("r11") = row_bytes;
+  register const uint32_t *rwp __asm__("r12") = *w;
+  register const int32_t *rq __asm__("lr") = *q;
+  register int8_t *ro __asm__("r7") = *out;
+  int8_t *const o_end = *out + 4 * groups;
+  int32_t stack[2] = {(int32_t)(intptr_t)o_end, off};
+  register int32_t *rst __asm__("r8") = stack;
+#define TINYML_DWS_ASM(TAPS, OFF_LOAD, OFF)                                                         \
+  __asm__ volatile(TINYML_DWS_LOOP(TAPS, OFF_LOAD, OFF)                                             \
+                   : [p] "+r"(rp), [wp] "+r"(rwp), [q] "+r"(rq), [o] "+r"(ro), "+r"(rst)             \
+                   : [cs] "r"(rcs), [rs] "r"(rrs)                                                   \
+                   : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "cc", "memory")
+  if (bits == 4) {
+    if (folded) {
+      TINYML_DWS_ASM(TINYML_DWS_TAPS4, "", TINYML_DWS_NO_OFF);
+    } else {
+      TINYML_DWS_ASM(TINYML_DWS_TAPS4, "ldr    r8, [sp, #4]\n\t", TINYML_DWS_ADD_OFF);
+    }
+  } else {
+    if (folded) {
+      TINYML_DWS_ASM(TINYML_DWS_TAPS2, "", TINYML_DWS_NO_OFF);
+    } else {
+      TINYML_DWS_ASM(TINYML_DWS_TAPS2, "ldr    r8, [sp, #4]\n\t", TINYML_DWS_ADD_OFF);
+    }
+  }
+#undef TINYML_DWS_ASM
+  *w = rwp;
+  *q = rq;
+  *out = ro;
+}
+#endif
+
 /*
  * Weight words hold 8 / BITS taps of one group of four channels: channel b's weight for the
  * word's tap t is the field at bits [8 - BITS * (t + 1), 8 - BITS * t) of byte b (two's
@@ -308,6 +404,13 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
     const uint32_t *w = weights;
     const int32_t *q = p->q;
     int8_t *o = out;
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+    if (K3 && FULL && MODE != TINYML_RQ_REF) {
+      dw_sb_groups_k3_asm(px, col_step, row_bytes, &w, &q, &o, groups, off, MODE == TINYML_RQ_FAST_FOLDED, BITS);
+      out += c;
+      continue;
+    }
+#endif
     for (int32_t g = 0; g < groups; ++g) {
       int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
       if (K3) {
