@@ -2,9 +2,9 @@
  * What `tinyml inspect` reports: per layer shapes, dtypes, quantization, MACs and parameter
  * bytes, and model totals. Pure over the IR.
  */
-import { bitsPerWeight } from '../ir/weight-encoding.js';
 import type { Graph, Quantization, Tensor } from '../ir/types.js';
 import { DTYPE_BYTES, elementCount } from '../ir/types.js';
+import { bitsPerWeight } from '../ir/weight-encoding.js';
 import { getOpDef, opContext } from '../ops/registry.js';
 
 export interface TensorSummary {
@@ -16,6 +16,9 @@ export interface TensorSummary {
   quant: string;
   bytes: number;
   constant: boolean;
+  /** Compressed weights only: the encoding ('int4', 'int2', 'ternary', 'binary', 'lut') and bits per weight; `bytes` is then the packed size. */
+  weightEncoding?: string;
+  weightBits?: number;
 }
 
 export interface LayerSummary {
@@ -60,18 +63,21 @@ export function tensorBytes(t: Tensor): number {
   return elementCount(t.shape) * DTYPE_BYTES[t.dtype];
 }
 
-function summarizeTensor(t: Tensor): TensorSummary {
-  return { id: t.id, name: t.name, shape: t.shape, dtype: t.dtype, quant: summarizeQuant(t.quant), bytes: tensorBytes(t), constant: t.data !== undefined };
+/** Bytes a constant takes stored: packed for sub-byte and clustered weights (a lookup table's entries included). */
+export function storedBytes(t: Tensor): number {
+  const enc = t.weightEncoding;
+  if (!enc) return tensorBytes(t);
+  const packed = Math.ceil((elementCount(t.shape) * bitsPerWeight(enc)) / 8);
+  return enc.kind === 'lut' ? packed + enc.table.length : packed;
 }
 
-/**
- * Bytes a constant takes stored: its data, or for a compressed weight (`weightEncoding`) the
- * packed values plus, for clustered weights, the table(s) tinyml keeps in flash.
- */
-function storedBytes(t: Tensor): number {
-  const enc = t.weightEncoding;
-  if (!enc || !t.data) return t.data?.byteLength ?? 0;
-  return Math.ceil((t.data.length * bitsPerWeight(enc)) / 8) + (enc.kind === 'lut' ? enc.table.length : 0);
+function summarizeTensor(t: Tensor): TensorSummary {
+  const s: TensorSummary = { id: t.id, name: t.name, shape: t.shape, dtype: t.dtype, quant: summarizeQuant(t.quant), bytes: storedBytes(t), constant: t.data !== undefined };
+  if (t.weightEncoding) {
+    s.weightEncoding = t.weightEncoding.kind;
+    s.weightBits = bitsPerWeight(t.weightEncoding);
+  }
+  return s;
 }
 
 export function summarizeModel(graph: Graph): ModelSummary {

@@ -7,11 +7,15 @@
  * (float32 on qemu-m4, int8 on qemu-m55) stand beside TFLM's figures measured the same way in
  * bench/reference/, which a second table lists in full (int4 included). A benchmark, not a test: it asserts nothing
  * about speed; it fails only if an output is wrong (float: beyond 1e-4 of the golden output's
- * range; hybrid, which has no golden data: beyond 1e-4 of the host interpreter's).
+ * range; hybrid, which has no golden data: beyond 1e-4 of the host interpreter's). Also on qemu-m4:
+ * KWS, VWW and AD01 with sub-byte weights (int4, int2, ternary, binary; the int8 weights rounded
+ * to each width by quantize/sub-byte-rounding.ts until the calibrated quantizer makes them),
+ * checked byte for byte against the host interpreter, with the flash split into weights, biases
+ * and scales, other model data and code.
  */
 import { mkdirSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../codegen/templates.js';
 import { TinymlError } from '../errors.js';
 import { tensorDataFromBytes } from '../ir/types.js';
@@ -25,13 +29,24 @@ import { loadModel } from '../model-file/load-model.js';
 import { dynamicQuantizeGraph } from '../quantize/dynamic.js';
 import { summarizeModel } from '../analysis/summary.js';
 import { findTflmFigure, loadTflmFigures, type TflmFigureSet } from './tflm-figures.js';
+import { roundWeightsToSubByte } from '../quantize/sub-byte-rounding.js';
+import { modelFlashBreakdown, type ModelFlashBreakdown } from '../report/link-map.js';
+import type { SubByteKind } from '../ir/weight-encoding.js';
 
 interface ReferenceFile {
   models: Record<string, { model: string; macs: number; cmsisnn: { instructions: number; arenaUsedBytes: number; flashBytes: number } }>;
 }
 
-/** int8 golden models; float32 golden models as they are; their hybrid (weights-only int8) form. */
-type BenchKind = 'int8' | 'float32' | 'hybrid';
+/**
+ * int8 golden models; float32 golden models as they are; their hybrid (weights-only int8) form;
+ * int8 models with their weights rounded to a sub-byte width.
+ */
+type BenchKind = 'int8' | 'float32' | 'hybrid' | SubByteKind;
+
+const SUB_BYTE_KINDS: SubByteKind[] = ['int4', 'int2', 'ternary', 'binary'];
+
+/** The int8 models benchmarked with sub-byte weights (on qemu-m4). */
+const SUB_BYTE_MODELS = ['kws_ref_model', 'vww_96_int8', 'ad01_int8'];
 
 /** The float golden models benchmarked as float32 and hybrid, with their int8 counterparts. */
 const FLOAT_MODELS: Record<string, string> = { ad01_fp32: 'ad01_int8', vww_96_float: 'vww_96_int8' };
@@ -52,9 +67,13 @@ interface BenchRow {
   /** TFLM's figure for the same model on the same board; `label` names its kernel set. */
   reference?: { label: string; instructions: number; arenaBytes: number; flashBytes: number };
   ratios?: { instructions: number; arena: number; flash: number };
+  /** Flash of the model's constants by role, and the firmware's code (.text). */
+  flash: ModelFlashBreakdown & { code: number };
+  /** Sub-byte rows: instructions and flash over the same model's int8 row on the same board. */
+  vsInt8?: { instructions: number; flash: number };
 }
 
-function parseArgs(argv: string[]): { boards: string[]; models?: string[]; out: string } {
+function parseArgs(argv: string[]): { boards: string[]; models?: string[]; kinds: BenchKind[]; out: string } {
   const get = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -62,6 +81,8 @@ function parseArgs(argv: string[]): { boards: string[]; models?: string[]; out: 
   return {
     boards: (get('--boards') ?? 'qemu-m4,qemu-m7,qemu-m55').split(','),
     ...(get('--models') ? { models: get('--models')!.split(',') } : {}),
+    // --kinds int4,int2: only those rows (default: every kind).
+    kinds: (get('--kinds') ?? ['int8', 'hybrid', 'float32', ...SUB_BYTE_KINDS].join(',')).split(',') as BenchKind[],
     out: resolve(get('--out') ?? join(PROJECT_ROOT, 'results')),
   };
 }
@@ -73,12 +94,18 @@ function floatClose(got: Uint8Array, want: Uint8Array): boolean {
   return g.length === w.length && floatOutputError(w, g, FLOAT_CHECK_TOLERANCE).error <= FLOAT_CHECK_TOLERANCE;
 }
 
+/** The model's constants by role, from the link map beside the ELF (zeros if there is none). */
+function flashOfModel(elf: string): ModelFlashBreakdown {
+  const map = join(dirname(elf), 'firmware.map');
+  return existsSync(map) ? modelFlashBreakdown(readFileSync(map, 'utf8')) : { weights: 0, biasesAndScales: 0, other: 0 };
+}
+
 async function benchOne(id: string, modelPath: string, board: string, goldenDir: string, work: string, kind: BenchKind = 'int8', graph?: Graph): Promise<BenchRow> {
   const built = await buildModelFirmware(modelPath, { board, outDir: join(work, `${id}-${kind}-${board}`), force: true, ...(graph ? { graph } : {}) });
   const manifest = JSON.parse(readFileSync(join(goldenDir, 'manifest.json'), 'utf8')) as { cases: { inputs: string[]; outputs: string[] }[] };
   const g = built.compiled.graph;
   // A hybrid model has no golden outputs of its own: the host interpreter's are the reference.
-  const host = kind === 'hybrid' ? prepareGraph(g) : undefined;
+  const host = kind === 'int8' || kind === 'float32' ? undefined : prepareGraph(g);
   const session = await openTargetSession(built.board, built.build.elf, { timeoutMs: 60_000 });
   try {
     let matched = 0;
@@ -86,7 +113,7 @@ async function benchOne(id: string, modelPath: string, board: string, goldenDir:
       const inputs = c.inputs.map((f, k) => tensorDataFromBytes(g.tensors[g.inputs[k]].dtype, new Uint8Array(readFileSync(join(goldenDir, f)))));
       const outs = await inferOnDevice(session.client, inputs);
       const want = host ? runGraph(host, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength)) : c.outputs.map((f) => new Uint8Array(readFileSync(join(goldenDir, f))));
-      const same = (o: Uint8Array, k: number): boolean => (kind === 'int8' ? Buffer.from(o).equals(want[k]) : floatClose(o, want[k]));
+      const same = (o: Uint8Array, k: number): boolean => (kind === 'float32' || kind === 'hybrid' ? floatClose(o, want[k]) : Buffer.from(o).equals(want[k]));
       if (outs.every(same)) matched++;
     }
     const latency = await measureLatency(session.client, built.board);
@@ -102,6 +129,7 @@ async function benchOne(id: string, modelPath: string, board: string, goldenDir:
       arenaLowerBound: built.compiled.plan.lowerBound,
       flashBytes: built.build.flashBytes,
       ramBytes: built.build.ramBytes,
+      flash: { ...flashOfModel(built.build.elf), code: built.build.sections.text },
       goldenCases: manifest.cases.length,
       goldenMatched: matched,
     };
@@ -160,6 +188,7 @@ async function main(): Promise<number> {
   const jobs: (() => Promise<void>)[] = [];
   for (const board of args.boards) {
     for (const id of ids) {
+      if (!args.kinds.includes('int8')) continue;
       jobs.push(async () => {
         const row = await benchOne(id, join(shared, reference.models[id].model), board, join(golden, id), work);
         // ../shared/reference was measured on the emulated Cortex-M4 only.
@@ -172,12 +201,25 @@ async function main(): Promise<number> {
       });
     }
   }
+  // Sub-byte weights on qemu-m4, checked against the host interpreter (rounding changes the outputs).
+  for (const id of ids.filter((i) => SUB_BYTE_MODELS.includes(i))) {
+    if (!args.boards.includes('qemu-m4')) continue;
+    for (const kind of SUB_BYTE_KINDS.filter((k) => args.kinds.includes(k))) {
+      jobs.push(async () => {
+        const modelPath = join(shared, reference.models[id].model);
+        const graph = roundWeightsToSubByte(await loadModel(modelPath), kind).graph;
+        const row = await benchOne(id, modelPath, 'qemu-m4', join(golden, id), work, kind, graph);
+        rows.push(row);
+        process.stderr.write(`  qemu-m4 ${id} (${kind}): ${num(row.instructions)} instructions, checked ${row.goldenMatched}/${row.goldenCases}\n`);
+      });
+    }
+  }
   // The float golden models as float32 and hybrid, on qemu-m4 (where the int8 rows have TFLM's figures).
   for (const [id, int8Id] of Object.entries(FLOAT_MODELS)) {
     if (!args.boards.includes('qemu-m4') || (args.models && !args.models.includes(id) && !args.models.includes(int8Id))) continue;
     const goldenDir = join(golden, id);
     const modelPath = join(shared, (JSON.parse(readFileSync(join(goldenDir, 'manifest.json'), 'utf8')) as { model: string }).model);
-    for (const kind of ['float32', 'hybrid'] as const) {
+    for (const kind of (['float32', 'hybrid'] as const).filter((k) => args.kinds.includes(k))) {
       jobs.push(async () => {
         const graph = kind === 'hybrid' ? dynamicQuantizeGraph(await loadModel(modelPath)).graph : undefined;
         const row = await benchOne(id, modelPath, 'qemu-m4', goldenDir, work, kind, graph);
@@ -192,7 +234,11 @@ async function main(): Promise<number> {
     for (let job = queue.shift(); job; job = queue.shift()) await job();
   }));
   for (const row of rows) attachTflm(row, tflm);
-  const kinds: BenchKind[] = ['int8', 'hybrid', 'float32'];
+  const kinds: BenchKind[] = ['int8', ...SUB_BYTE_KINDS, 'hybrid', 'float32'];
+  for (const r of rows) {
+    const base = rows.find((b) => b.kind === 'int8' && b.model === r.model && b.board === r.board);
+    if (base && SUB_BYTE_KINDS.includes(r.kind as SubByteKind)) r.vsInt8 = { instructions: r.instructions / base.instructions, flash: r.flashBytes / base.flashBytes };
+  }
   rows.sort((a, b) => args.boards.indexOf(a.board) - args.boards.indexOf(b.board) || a.macs - b.macs || kinds.indexOf(a.kind) - kinds.indexOf(b.kind));
 
   const ratio = (x: number | undefined): string => (x === undefined ? '-' : `${x.toFixed(2)}x`);
@@ -211,6 +257,10 @@ async function main(): Promise<number> {
       { header: 'vs TFLM', align: 'right' },
       { header: 'flash', align: 'right' },
       { header: 'vs TFLM', align: 'right' },
+      { header: 'weights', align: 'right' },
+      { header: 'bias+rq', align: 'right' },
+      { header: 'code', align: 'right' },
+      { header: 'vs int8 (instr, flash)', align: 'right' },
       { header: 'golden', align: 'right' },
     ],
     rows.map((r) => [
@@ -227,6 +277,10 @@ async function main(): Promise<number> {
       ratio(r.ratios?.arena),
       num(r.flashBytes),
       ratio(r.ratios?.flash),
+      num(r.flash.weights),
+      num(r.flash.biasesAndScales),
+      num(r.flash.code),
+      r.vsInt8 ? `${ratio(r.vsInt8.instructions)}, ${ratio(r.vsInt8.flash)}` : '-',
       `${r.goldenMatched}/${r.goldenCases}`,
     ]),
   );
@@ -235,7 +289,9 @@ async function main(): Promise<number> {
       `(all the RAM the model needs besides the stack); the lower bound is the largest set of them alive at one layer. ` +
       `TFLM figures: int8 on qemu-m4 from ../shared/reference, the others from bench/reference (same method; TFLM's arena counts its scratch too). float32 and hybrid rows: ` +
       `the float golden models as they are and weights-only int8 (quantize --dynamic); "golden" counts their outputs within 1e-4 of the ` +
-      `output's range of the golden data (float32) or of the host interpreter (hybrid, which has no golden data).\n`,
+      `output's range of the golden data (float32) or of the host interpreter (hybrid, which has no golden data). int4/int2/ternary/binary ` +
+      `rows: the int8 model's weights rounded to that width (plain rounding, not the calibrated quantizer), checked byte for byte against ` +
+      `the host interpreter on the golden inputs; weights and bias+rq are the model's constants as linked (packed), code is .text.\n`,
   );
   if (tflm.length) process.stdout.write(`\n${tflmTable(tflm)}\n`);
   mkdirSync(args.out, { recursive: true });

@@ -18,6 +18,7 @@ import { emitLayer, layerScratchBytes } from './select-kernel.js';
 import '../ops/optimized/index.js';
 import '../ops/optimized-mve/index.js';
 import '../ops/hybrid/index.js';
+import '../ops/subbyte/index.js';
 import { C_DTYPE_ENUM, C_TYPE, cArrayBody, cFloat, cIdent, cString } from './c-literals.js';
 import { FIRMWARE_DIR, packageVersion, renderTemplate } from './templates.js';
 import { assertStructsComplete } from './c-structs.js';

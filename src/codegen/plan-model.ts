@@ -15,6 +15,7 @@ import { stepLutEncoding } from './lut-layer.js';
 import '../ops/optimized/index.js';
 import '../ops/optimized-mve/index.js';
 import '../ops/hybrid/index.js';
+import '../ops/subbyte/index.js';
 
 /** Constant operands of op `k` by input position (undefined for activations), as emitters get them. */
 export function stepConstants(prepared: PreparedGraph, k: number): (TensorData | undefined)[] {

@@ -6,13 +6,14 @@
  * Reference: TFLite Micro's conv kernel (reference_integer_ops::ConvPerChannel for int8 and 16x8,
  * reference_ops::Conv for float), with grouped convolution (input depth = filter depth x groups).
  */
+import type { SubByteKind } from '../ir/weight-encoding.js';
 import { GraphError } from '../errors.js';
 import type { FusedActivation, Padding } from '../ir/attrs.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { dtypeOf, type OptionsReadContext, type OptionsWriteContext, type RawOptions, type TfliteFieldValues, type TfliteMapping } from './tflite-options.js';
 import { windowAxis } from './padding.js';
-import { type Accumulator, checkArity, checkBias, normalizeParams, opLabel, type QuantKind, requireRank, finishReference, prepareWindowed } from './layer-params.js';
+import { type Accumulator, checkArity, checkBias, normalizeParams, withSubByteWeights, opLabel, type QuantKind, requireRank, finishReference, prepareWindowed } from './layer-params.js';
 import { ACC_CHUNK, type F64Buffer, f64Scratch, gemmF64, padInputNHWC, planeConv3x3, planeConvAny, SCRATCH_ACC, SCRATCH_COLUMNS, SCRATCH_INPUT, SCRATCH_WEIGHTS, toF64, windowTapOffsets } from './gemm-f64.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { convGeometry, emitConvLike } from './c-emit.js';
@@ -61,6 +62,8 @@ export interface Conv2DQuantParams extends Conv2DGeometry {
   outputMultiplier: number[];
   /** Power-of-two exponents: positive shifts left. */
   outputShift: number[];
+  /** Set when the constant weights are stored sub-byte (decoded values in the tensor; see ops/subbyte/). */
+  weightEncoding?: SubByteKind;
 }
 
 export interface Conv2DFloatParams extends Conv2DGeometry {
@@ -397,7 +400,7 @@ export const conv2d: OpDef<'CONV_2D', Conv2DParams | HybridConv2DParams> = {
   },
   // Hybrid layers (float activations, int8 weights) are ops/hybrid/'s; their C kernel is a
   // kernel variant registered there.
-  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridConv2d(ctx, conv2dGeometry(ctx)) : normalizeParams(conv2dPrepare(ctx))),
+  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridConv2d(ctx, conv2dGeometry(ctx)) : normalizeParams(withSubByteWeights(ctx, conv2dPrepare(ctx)))),
   evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridConv2d(p, inputs, outputs) : conv2dEvaluate(p, inputs, outputs)),
   reference: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridConv2d(p, inputs, outputs) : conv2dReference(p, inputs, outputs)),
   emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : conv2dEmitC(p, names, ctx)),

@@ -6,10 +6,11 @@
  * Reference: TFLite Micro's reference_integer_ops::DepthwiseConvPerChannel (int8, and 16x8 with
  * int64 bias) and reference_ops::DepthwiseConv for float.
  */
+import type { SubByteKind } from '../ir/weight-encoding.js';
 import { GraphError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, f64Scratch, padInputPlanar, planeConv3x3, planeConvAny, windowTapOffsets } from './gemm-f64.js';
-import { checkArity, checkBias, normalizeParams, opLabel, requireRank, type Accumulator, type QuantKind, finishReference, prepareWindowed } from './layer-params.js';
+import { checkArity, checkBias, normalizeParams, withSubByteWeights, opLabel, requireRank, type Accumulator, type QuantKind, finishReference, prepareWindowed } from './layer-params.js';
 import { convGeometry, emitConvLike } from './c-emit.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { windowAxis } from './padding.js';
@@ -55,6 +56,8 @@ export interface DepthwiseConv2DQuantParams extends DepthwiseConv2DGeometry {
   perChannel: boolean;
   outputMultiplier: number[];
   outputShift: number[];
+  /** Set when the constant weights are stored sub-byte (decoded values in the tensor; see ops/subbyte/). */
+  weightEncoding?: SubByteKind;
 }
 
 export interface DepthwiseConv2DFloatParams extends DepthwiseConv2DGeometry {
@@ -284,7 +287,7 @@ export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D', DepthwiseConv2DParams |
   },
   // Hybrid layers (float activations, int8 weights) are ops/hybrid/'s; their C kernel is a
   // kernel variant registered there.
-  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridDepthwiseConv2d(ctx, geometry(ctx)) : normalizeParams(prepare(ctx))),
+  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridDepthwiseConv2d(ctx, geometry(ctx)) : normalizeParams(withSubByteWeights(ctx, prepare(ctx)))),
   evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridDepthwiseConv2d(p, inputs, outputs) : evaluate(p, inputs, outputs)),
   reference: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridDepthwiseConv2d(p, inputs, outputs) : depthwiseReference(p, inputs, outputs)),
   emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : emitC(p, names, ctx)),

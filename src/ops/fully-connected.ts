@@ -6,11 +6,12 @@
  * (per-tensor weights, with a weights offset) and FullyConnectedPerChannel, for int8 and 16x8
  * (int64 bias, or int32 bias with an int32 accumulator); reference_ops::FullyConnected for float.
  */
+import type { SubByteKind } from '../ir/weight-encoding.js';
 import { GraphError, UnsupportedOpError } from '../errors.js';
 import { type Tensor, type TensorData, elementCount } from '../ir/types.js';
 import { quantizeMultiplier } from '../fixedpoint.js';
 import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, f64Scratch, gemmF64, toF64, type F64Buffer } from './gemm-f64.js';
-import { checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, opLabel, quantizedActivationRange, requireRank, tensorQuant, zeroPointOffset, type Accumulator, type QuantKind, finishReference } from './layer-params.js';
+import { checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, withSubByteWeights, opLabel, quantizedActivationRange, requireRank, tensorQuant, zeroPointOffset, type Accumulator, type QuantKind, finishReference } from './layer-params.js';
 import { cInt32Array, cPointer, cStructInit, emitFloatConvLike, kernelFunction, quantCommonFields } from './c-emit.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
@@ -44,6 +45,8 @@ export interface FullyConnectedQuantParams extends FullyConnectedGeometry {
   perChannel: boolean;
   outputMultiplier: number[];
   outputShift: number[];
+  /** Set when the constant weights are stored sub-byte (decoded values in the tensor; see ops/subbyte/). */
+  weightEncoding?: SubByteKind;
 }
 
 export interface FullyConnectedFloatParams extends FullyConnectedGeometry {
@@ -358,7 +361,7 @@ export const fullyConnected: OpDef<'FULLY_CONNECTED', FullyConnectedParams | Hyb
   },
   // Hybrid layers (float activations, int8 weights) are ops/hybrid/'s; their C kernel is a
   // kernel variant registered there.
-  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridFullyConnected(ctx, shapes(ctx).geometry) : normalizeParams(prepare(ctx))),
+  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridFullyConnected(ctx, shapes(ctx).geometry) : normalizeParams(withSubByteWeights(ctx, prepare(ctx)))),
   evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridFullyConnected(p, inputs, outputs) : evaluate(p, inputs, outputs)),
   reference: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridFullyConnected(p, inputs, outputs) : fullyConnectedReference(p, inputs, outputs)),
   emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : emitC(p, names, ctx)),

@@ -9,6 +9,7 @@ import type { FusedActivation } from '../ir/attrs.js';
 import { describeOp, type DType, elementCount, type Quantization, type Tensor, type TensorData } from '../ir/types.js';
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplier64, quantizeMultiplier, roundHalfAwayFromZero } from '../fixedpoint.js';
 import type { OpContext } from './op-def.js';
+import type { SubByteKind } from '../ir/weight-encoding.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 
 /** std::numeric_limits<float>::max(): the "no clamp" bound of the float kernels (JSON-safe, unlike Infinity). */
@@ -57,6 +58,18 @@ export function tensorQuant(ctx: OpContext, t: Tensor, role: string): { scale: n
  */
 export function zeroPointOffset(zeroPoint: number): number {
   return zeroPoint === 0 ? 0 : -zeroPoint;
+}
+
+/**
+ * An int8 layer's params with `weightEncoding` set when its constant weights (input 1) are
+ * stored sub-byte: the sub-byte kernel variants (ops/subbyte/) take exactly those layers. The
+ * arithmetic is the int8 layer's on the decoded weights, so nothing else changes.
+ */
+export function withSubByteWeights<P extends { kind: string }>(ctx: OpContext, p: P): P & { weightEncoding?: SubByteKind } {
+  const w = ctx.inputs[1];
+  const enc = w?.weightEncoding;
+  if (p.kind !== 'int8' || !w?.data || !enc || enc.kind === 'lut') return p;
+  return { ...p, weightEncoding: enc.kind };
 }
 
 /**

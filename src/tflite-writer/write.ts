@@ -26,6 +26,7 @@ import { TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION, TensorType } from '../tf
 import { COMPRESSION_METADATA_KEY, lutValueBytes, packIndices } from '../tflite/lut-compression.js';
 import { writeOptions } from './options.js';
 import { opVersion } from './versions.js';
+import { fileBits, firstOutOfRange, packSubByte, subByteKindOf } from '../ir/weight-packing.js';
 
 export interface WriteTfliteOptions {
   /** Model.description (default "tinyml"). */
@@ -43,6 +44,23 @@ const TENSOR_TYPE: Record<DType, number> = {
   int16: TensorType.INT16,
   int8: TensorType.INT8,
 };
+
+/**
+ * The TensorType a tensor is stored as: sub-byte weights as INT4 (int4) or INT2 (int2, ternary,
+ * and binary, for which TFLite has no 1-bit type).
+ */
+function tensorType(t: Tensor): number {
+  const kind = subByteKindOf(t.weightEncoding);
+  if (kind) return fileBits(kind) === 4 ? TensorType.INT4 : TensorType.INT2;
+  return TENSOR_TYPE[t.dtype];
+}
+
+/** The bytes a constant tensor's buffer holds: packed for sub-byte weights. */
+function storedBytes(t: Tensor): Uint8Array {
+  const kind = subByteKindOf(t.weightEncoding);
+  if (kind) return packSubByte(t.data as Int8Array, fileBits(kind));
+  return tensorDataBytes(t.data!);
+}
 
 /** Serializes `graph` to a .tflite flatbuffer. Throws GraphError for a graph it cannot write. */
 export function writeTflite(graph: Graph, options: WriteTfliteOptions = {}): Uint8Array {
@@ -183,7 +201,7 @@ function writeBuffers(b: Builder, graph: Graph): { bufferOf: number[]; bufferOff
     if (!t.data || t.data.byteLength === 0) continue;
     const enc = t.weightEncoding;
     // Clustered tensors are stored as TFLite Micro LUT-compressed tensors (lut-compression.ts).
-    const bytes = enc?.kind === 'lut' ? packIndices(enc.indices, enc.bits) : tensorDataBytes(t.data);
+    const bytes = enc?.kind === 'lut' ? packIndices(enc.indices, enc.bits) : storedBytes(t);
     if (enc?.kind === 'lut') luts.push({ tensor: t.id, values: lutValueBytes(t, enc), bits: enc.bits });
     const key = `${bytes.length}:${hashBytes(bytes)}`;
     const candidates = byKey.get(key) ?? [];
@@ -260,7 +278,7 @@ function writeTensor(b: Builder, t: Tensor, buffer: number, dynamicBatch: boolea
   b.startObject(9);
   b.addFieldOffset(0, shape, 0);
   // Always written: INT8 etc. are not the default FLOAT32, and readers may not default it.
-  b.addFieldInt8(1, TENSOR_TYPE[t.dtype], null);
+  b.addFieldInt8(1, tensorType(t), null);
   b.addFieldInt32(2, buffer, 0);
   b.addFieldOffset(3, name, 0);
   if (quant) b.addFieldOffset(4, quant, 0);
@@ -301,6 +319,12 @@ function checkGraph(graph: Graph): void {
       if (t.data.byteLength !== want) {
         throw new GraphError(`tensor ${i} '${t.name}' (${t.dtype} [${t.shape.join(', ')}]) has ${t.data.byteLength} bytes of data, expected ${want}`);
       }
+    }
+    const kind = subByteKindOf(t.weightEncoding);
+    if (kind) {
+      if (t.dtype !== 'int8' || !t.data) throw new GraphError(`tensor ${i} '${t.name}' is marked ${kind} but is not a constant int8 tensor`);
+      const bad = firstOutOfRange(kind, t.data as Int8Array);
+      if (bad) throw new GraphError(`tensor ${i} '${t.name}' is marked ${kind} but value ${bad[0]} is ${bad[1]}, outside ${kind}'s range`);
     }
     if (t.quant) {
       const { scale, zeroPoint, quantizedDimension } = t.quant;

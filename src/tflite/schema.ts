@@ -31,6 +31,9 @@ export const TensorType = {
   UINT32: 15,
   UINT16: 16,
   INT4: 17,
+  BFLOAT16: 18,
+  INT2: 19,
+  UINT4: 20,
 } as const;
 
 const TENSOR_TYPE_NAMES: Record<number, string> = Object.fromEntries(

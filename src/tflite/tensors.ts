@@ -5,6 +5,7 @@
  */
 import { ModelFormatError, UnsupportedOpError } from '../errors.js';
 import { DTYPE_BYTES, tensorDataFromBytes, type DType, type Quantization, type Tensor } from '../ir/types.js';
+import { narrowestTwoBitKind, packedByteCount, unpackSubByte } from '../ir/weight-packing.js';
 import type { FlatBufferReader, TableVector } from './flatbuffer-reader.js';
 import { decodeLutTensor, type LutTensorRef } from './lut-compression.js';
 import { BufferTable, TensorTable, TensorType, tensorTypeName, type QuantizationTable } from './schema.js';
@@ -17,6 +18,16 @@ const DTYPE_OF: ReadonlyMap<number, DType> = new Map<number, DType>([
   [TensorType.BOOL, 'bool'],
   [TensorType.INT16, 'int16'],
   [TensorType.INT8, 'int8'],
+]);
+
+/**
+ * Packed sub-byte types: read as int8 with the decoded values, the width kept in
+ * `Tensor.weightEncoding` (INT2 tensors whose values are all in {-1, 0, 1} become ternary, all
+ * in {-1, +1} binary: the narrowest kind the values allow).
+ */
+const PACKED_BITS: ReadonlyMap<number, 2 | 4> = new Map<number, 2 | 4>([
+  [TensorType.INT4, 4],
+  [TensorType.INT2, 2],
 ]);
 
 /** No tensor on a microcontroller (or in a TFLite model) comes near this many bytes. */
@@ -42,7 +53,8 @@ export function readTensor(src: TensorSource, table: TensorTable, index: number,
   const name = rawName === undefined || rawName === '' ? `tensor_${index}` : rawName;
   const label = `tensor ${index} '${name}'`;
 
-  const dtype = tensorDType(table.type, label);
+  const packedBits = PACKED_BITS.get(table.type);
+  const dtype = packedBits ? 'int8' : tensorDType(table.type, label);
   const shape = tensorShape(table.shape() ?? [], dtype, label);
   if (table.hasSparsity) {
     throw new UnsupportedOpError(`${label} is stored sparse (it has sparsity parameters); tinyml supports only dense tensors`);
@@ -59,6 +71,20 @@ export function readTensor(src: TensorSource, table: TensorTable, index: number,
     const { data, encoding } = decodeLutTensor(tensor, bytes, values, lut.bits, label);
     tensor.data = data;
     tensor.weightEncoding = encoding;
+  } else if (packedBits) {
+    if (!bytes) {
+      throw new UnsupportedOpError(`${label} has type ${tensorTypeName(table.type)} but no constant data; tinyml supports 4- and 2-bit tensors only as constant weights`);
+    }
+    const count = elementCountOf(shape);
+    const expected = packedByteCount(count, packedBits);
+    if (bytes.length !== expected) {
+      throw new ModelFormatError(
+        `${label} (${tensorTypeName(table.type)} [${shape.join(', ')}]) needs ${expected} bytes of packed data, but buffer ${table.buffer} holds ${bytes.length}`,
+      );
+    }
+    src.reader.charge(count, `the data of ${label}`);
+    tensor.data = unpackSubByte(bytes, count, packedBits);
+    tensor.weightEncoding = { kind: packedBits === 4 ? 'int4' : narrowestTwoBitKind(tensor.data) };
   } else if (bytes) {
     const expected = elementCountOf(shape) * DTYPE_BYTES[dtype];
     if (bytes.length !== expected) {
@@ -83,7 +109,7 @@ function tensorDType(type: number, label: string): DType {
   }
   throw new UnsupportedOpError(
     `${label} has type ${typeName}, which tinyml does not support ` +
-      `(supported: ${[...DTYPE_OF.entries()].map(([code]) => tensorTypeName(code)).join(', ')})`,
+      `(supported: ${[...DTYPE_OF.keys(), ...PACKED_BITS.keys()].map((code) => tensorTypeName(code)).join(', ')})`,
   );
 }
 

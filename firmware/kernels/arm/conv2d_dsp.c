@@ -445,3 +445,308 @@ void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *i
   }
   conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm);
 }
+
+/* ---- sub-byte weights (4, 2 or 1 bits) ---- */
+
+/*
+ * Field g of every byte of a weight word, as four bytes f = w + OFF (OFF = 8 for 4 bits, 2 for 2
+ * bits; binary weights are one bit u with w = 2u - 1, extracted already doubled: f = 2u = w + 1).
+ * UXTB16 then gives the pairs (byte 0, byte 2) and (byte 1, byte 3), which match the column words
+ * (x0, x2) and (x1, x3) of one group of four K indices. Offsetting the fields keeps them
+ * unsigned, so a mask is the whole unpacking; the offset comes back out once per column as
+ * OFF * (sum of the column).
+ */
+TINYML_DSP_INLINE uint32_t sb_field(uint32_t v, int32_t g, const int BITS) {
+  if (BITS == 4) {
+    return (v >> (4 * g)) & 0x0F0F0F0Fu;
+  }
+  if (BITS == 2) {
+    return (v >> (2 * g)) & 0x03030303u;
+  }
+  return (g == 0 ? v << 1 : v >> (g - 1)) & 0x02020202u;
+}
+
+#define SB_OFF(BITS) ((BITS) == 4 ? 8 : (BITS) == 2 ? 2 : 1)
+
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+/* One weight pair (register T) against the next four column words. */
+#define TINYML_SB_PAIR(T)                                 \
+  "ldmia  %[cp]!, {%[c0], %[c1], %[c2], %[c3]}\n\t"       \
+  "smlad  %[a0], " T ", %[c0], %[a0]\n\t"                 \
+  "smlad  %[a1], " T ", %[c1], %[a1]\n\t"                 \
+  "smlad  %[a2], " T ", %[c2], %[a2]\n\t"                 \
+  "smlad  %[a3], " T ", %[c3], %[a3]\n\t"
+/* The group whose four bytes of fields are in register F (clobbered): (b0, b2) then (b1, b3). */
+#define TINYML_SB_GROUP(F)                                \
+  "uxtb16 %[t], " F "\n\t" TINYML_SB_PAIR("%[t]")          \
+  "uxtb16 " F ", " F ", ror #8\n\t" TINYML_SB_PAIR(F)
+/* Field g of word v into f (masks as sb_field). */
+#define TINYML_SB4_WORD                                   \
+  "ldr    %[v], [%[wp]], #4\n\t"                         \
+  "and    %[f], %[v], #0x0F0F0F0F\n\t" TINYML_SB_GROUP("%[f]") \
+  "lsr    %[f], %[v], #4\n\t"                            \
+  "and    %[f], %[f], #0x0F0F0F0F\n\t" TINYML_SB_GROUP("%[f]")
+#define TINYML_SB2_FIELD(SH)                              \
+  "lsr    %[f], %[v], #" #SH "\n\t"                      \
+  "and    %[f], %[f], #0x03030303\n\t" TINYML_SB_GROUP("%[f]")
+#define TINYML_SB2_WORD                                   \
+  "ldr    %[v], [%[wp]], #4\n\t"                         \
+  "and    %[f], %[v], #0x03030303\n\t" TINYML_SB_GROUP("%[f]") \
+  TINYML_SB2_FIELD(2) TINYML_SB2_FIELD(4) TINYML_SB2_FIELD(6)
+#define TINYML_SB1_FIELD(SH)                              \
+  "lsr    %[f], %[v], #" #SH "\n\t"                      \
+  "and    %[f], %[f], #0x02020202\n\t" TINYML_SB_GROUP("%[f]")
+#define TINYML_SB1_WORD                                   \
+  "ldr    %[v], [%[wp]], #4\n\t"                         \
+  "lsl    %[f], %[v], #1\n\t"                            \
+  "and    %[f], %[f], #0x02020202\n\t" TINYML_SB_GROUP("%[f]") \
+  "and    %[f], %[v], #0x02020202\n\t" TINYML_SB_GROUP("%[f]") \
+  TINYML_SB1_FIELD(1) TINYML_SB1_FIELD(2) TINYML_SB1_FIELD(3) TINYML_SB1_FIELD(4) TINYML_SB1_FIELD(5) TINYML_SB1_FIELD(6)
+#define TINYML_SB_LOOP(WORD)                              \
+  "1:\n\t" WORD                                          \
+  "subs   %[n], %[n], #1\n\t"                            \
+  "bne    1b\n\t"
+#endif
+
+/* One row of nw weight words against four columns (8 / BITS groups of four K indices per word). */
+TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_t nw, const int BITS, int32_t *A0,
+                                  int32_t *A1, int32_t *A2, int32_t *A3) {
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  /* Every register serves the loop (as in the int8 loops above): r0-r3 accumulators, r4 r5 r6 r8
+   * column words, r9 the weight word, r10 its fields, r7 an expanded pair. nw >= 1. */
+  register int32_t a0 __asm__("r0") = *A0;
+  register int32_t a1 __asm__("r1") = *A1;
+  register int32_t a2 __asm__("r2") = *A2;
+  register int32_t a3 __asm__("r3") = *A3;
+  register uint32_t c0 __asm__("r4");
+  register uint32_t c1 __asm__("r5");
+  register uint32_t c2 __asm__("r6");
+  register uint32_t c3 __asm__("r8");
+  register uint32_t t __asm__("r7");
+  register uint32_t v __asm__("r9");
+  register uint32_t f __asm__("r10");
+  register const uint32_t *cp __asm__("r11") = c;
+  register const uint32_t *w __asm__("r12") = *wp;
+  register int32_t n __asm__("lr") = nw;
+#define TINYML_SB_OPERANDS                                                                                      \
+  : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [c0] "=&r"(c0), [c1] "=&r"(c1), [c2] "=&r"(c2), \
+    [c3] "=&r"(c3), [t] "=&r"(t), [v] "=&r"(v), [f] "=&r"(f), [cp] "+r"(cp), [wp] "+r"(w), [n] "+r"(n)          \
+  :                                                                                                             \
+  : "cc", "memory"
+  if (BITS == 4) {
+    __asm__ volatile(TINYML_SB_LOOP(TINYML_SB4_WORD) TINYML_SB_OPERANDS);
+  } else if (BITS == 2) {
+    __asm__ volatile(TINYML_SB_LOOP(TINYML_SB2_WORD) TINYML_SB_OPERANDS);
+  } else {
+    __asm__ volatile(TINYML_SB_LOOP(TINYML_SB1_WORD) TINYML_SB_OPERANDS);
+  }
+#undef TINYML_SB_OPERANDS
+  *wp = w;
+#else
+  int32_t a0 = *A0, a1 = *A1, a2 = *A2, a3 = *A3;
+  const uint32_t *w = *wp;
+  const uint32_t *const end = w + nw;
+  while (w != end) {
+    const uint32_t v = *w++;
+    for (int32_t g = 0; g < 8 / BITS; ++g) {
+      const uint32_t m = sb_field(v, g, BITS);
+      const uint32_t we = tinyml_uxtb16(m);
+      const uint32_t wo = tinyml_uxtb16_ror8(m);
+      a0 = tinyml_smlad(we, c[0], a0);
+      a1 = tinyml_smlad(we, c[1], a1);
+      a2 = tinyml_smlad(we, c[2], a2);
+      a3 = tinyml_smlad(we, c[3], a3);
+      a0 = tinyml_smlad(wo, c[4], a0);
+      a1 = tinyml_smlad(wo, c[5], a1);
+      a2 = tinyml_smlad(wo, c[6], a2);
+      a3 = tinyml_smlad(wo, c[7], a3);
+      c += 8;
+    }
+  }
+  *wp = w;
+#endif
+  *A0 = a0;
+  *A1 = a1;
+  *A2 = a2;
+  *A3 = a3;
+}
+
+#if TINYML_MM_ASM
+/*
+ * mm_sb for four columns, the FAST modes and no fused clamp, entirely in assembly (as
+ * mm_1x4_asm): the loop state lives in a frame (r7), and the weight word is loaded again for
+ * each field so that no register holds it:
+ *   [0] columns  [4] words per row  [8] bias  [12] rq  [16] rq step (bytes)  [20] out
+ *   [24] out end  [28] output depth  [32] output offset  [36..48] OFF * column sums
+ */
+#define TINYML_SBA_PAIR(T)                                \
+  "ldmia  r11!, {r4, r5, r6, r8}\n\t"                     \
+  "smlad  r0, " T ", r4, r0\n\t"                          \
+  "smlad  r1, " T ", r5, r1\n\t"                          \
+  "smlad  r2, " T ", r6, r2\n\t"                          \
+  "smlad  r3, " T ", r8, r3\n\t"
+#define TINYML_SBA_GROUP                                  \
+  "uxtb16 r10, r9\n\t" TINYML_SBA_PAIR("r10")              \
+  "uxtb16 r9, r9, ror #8\n\t" TINYML_SBA_PAIR("r9")
+/* Field with the word at [r12] (post-incremented by WB), shifted right by SH (a string). */
+#define TINYML_SBA_FIELD(LOAD, SHIFT, MASK) LOAD SHIFT "and    r9, r9, #" MASK "\n\t" TINYML_SBA_GROUP
+#define TINYML_SBA_LD "ldr    r9, [r12]\n\t"
+#define TINYML_SBA_LDWB "ldr    r9, [r12], #4\n\t"
+#define TINYML_SBA_LSR(n) "lsr    r9, r9, #" #n "\n\t"
+#define TINYML_SBA_WORD4                                                     \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, "", "0x0F0F0F0F")                         \
+  TINYML_SBA_FIELD(TINYML_SBA_LDWB, TINYML_SBA_LSR(4), "0x0F0F0F0F")
+#define TINYML_SBA_WORD2                                                     \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, "", "0x03030303")                         \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(2), "0x03030303")          \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(4), "0x03030303")          \
+  TINYML_SBA_FIELD(TINYML_SBA_LDWB, TINYML_SBA_LSR(6), "0x03030303")
+#define TINYML_SBA_WORD1                                                     \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, "lsl    r9, r9, #1\n\t", "0x02020202") \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, "", "0x02020202")                         \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(1), "0x02020202")          \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(2), "0x02020202")          \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(3), "0x02020202")          \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(4), "0x02020202")          \
+  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(5), "0x02020202")          \
+  TINYML_SBA_FIELD(TINYML_SBA_LDWB, TINYML_SBA_LSR(6), "0x02020202")
+#define TINYML_SBA_ROWS(WORD, ADD_OFF_LOAD, OFF0, OFF1, OFF2, OFF3)                    \
+  "1:\n\t"                                                                          \
+  "ldr    r9, [r7, #8]\n\t"                                                         \
+  "ldr    r0, [r9], #4\n\t"                                                         \
+  "str    r9, [r7, #8]\n\t"                                                         \
+  "ldrd   r4, r5, [r7, #36]\n\t"                                                    \
+  "ldrd   r6, r8, [r7, #44]\n\t"                                                    \
+  "sub    r1, r0, r5\n\t"                                                           \
+  "sub    r2, r0, r6\n\t"                                                           \
+  "sub    r3, r0, r8\n\t"                                                           \
+  "sub    r0, r0, r4\n\t"                                                           \
+  "ldr    r11, [r7, #0]\n\t"                                                        \
+  "ldr    lr, [r7, #4]\n\t"                                                         \
+  "2:\n\t" WORD                                                                     \
+  "subs   lr, lr, #1\n\t"                                                           \
+  "bne    2b\n\t"                                                                   \
+  "ldr    r9, [r7, #12]\n\t"                                                        \
+  "ldmia  r9, {r4, r5, r6}\n\t"                                                     \
+  "ldr    r8, [r7, #16]\n\t"                                                        \
+  "add    r9, r9, r8\n\t"                                                           \
+  "str    r9, [r7, #12]\n\t" ADD_OFF_LOAD                                           \
+  TINYML_MM_RQ("r0", OFF0) TINYML_MM_RQ("r1", OFF1) TINYML_MM_RQ("r2", OFF2) TINYML_MM_RQ("r3", OFF3) \
+  "ldr    r9, [r7, #20]\n\t"                                                        \
+  "ldr    r10, [r7, #28]\n\t"                                                       \
+  "strb   r0, [r9]\n\t"                                                             \
+  "strb   r1, [r9, r10]\n\t"                                                        \
+  "add    r11, r9, r10, lsl #1\n\t"                                                 \
+  "strb   r2, [r11]\n\t"                                                            \
+  "strb   r3, [r11, r10]\n\t"                                                       \
+  "add    r9, r9, #1\n\t"                                                           \
+  "str    r9, [r7, #20]\n\t"                                                        \
+  "ldr    r10, [r7, #24]\n\t"                                                       \
+  "cmp    r9, r10\n\t"                                                              \
+  "bne    1b\n\t"
+#define TINYML_SBA_ROWS_X(...) TINYML_SBA_ROWS(__VA_ARGS__)
+
+static void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
+                      const uint32_t *k, const int folded, const int bits) {
+  int32_t frame[13];
+  frame[0] = (int32_t)(intptr_t)cols;
+  frame[1] = p->k4 / (8 / bits);
+  frame[2] = (int32_t)(intptr_t)p->bias;
+  frame[3] = (int32_t)(intptr_t)p->rq;
+  frame[4] = p->per_channel ? (int32_t)sizeof(tinyml_dsp_rq) : 0;
+  frame[5] = (int32_t)(intptr_t)out;
+  frame[6] = (int32_t)(intptr_t)(out + p->output_depth);
+  frame[7] = p->output_depth;
+  frame[8] = p->output_offset;
+  for (int32_t i = 0; i < 4; ++i) frame[9 + i] = (int32_t)k[i];
+  register int32_t *fr __asm__("r7") = frame;
+  register const int8_t *wp __asm__("r12") = w;
+#define TINYML_SBA_CASE(WORD)                                                                                    \
+  if (folded) {                                                                                                 \
+    __asm__ volatile(TINYML_SBA_ROWS(WORD, "", "", "", "", "") : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS);        \
+  } else {                                                                                                      \
+    __asm__ volatile(TINYML_SBA_ROWS_X(WORD, TINYML_MM_ADD_OFF) : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS);       \
+  }
+  if (bits == 4) {
+    TINYML_SBA_CASE(TINYML_SBA_WORD4)
+  } else if (bits == 2) {
+    TINYML_SBA_CASE(TINYML_SBA_WORD2)
+  } else {
+    TINYML_SBA_CASE(TINYML_SBA_WORD1)
+  }
+#undef TINYML_SBA_CASE
+}
+#endif
+
+/*
+ * Every output channel against four columns with sub-byte weights: the accumulators start from
+ * bias' - OFF * (column sum), so the offset fields give exactly bias' + sum(w * x). Sums wrap
+ * like the int32 accumulator; the end value is the exact one, which the plan bounded.
+ */
+TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *weights, int8_t *out,
+                             int32_t npx, const int MODE, const int BITS) {
+  const int32_t n_out = p->output_depth;
+  const int32_t nw = p->k4 / (8 / BITS);
+  const int32_t off = p->output_offset;
+  const int32_t lo = p->activation_min;
+  const int32_t hi = p->activation_max;
+  const tinyml_dsp_rq *rq = p->rq;
+  const int32_t rq_step = p->per_channel ? 1 : 0;
+  const int32_t *bias = p->bias;
+  const uint32_t *w = (const uint32_t *)(const void *)weights;
+  int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (int32_t j = 0; j < p->k4; ++j) {
+    const uint32_t *c = cols + 8 * j;
+    s0 = tinyml_smlad(c[0], 0x00010001u, tinyml_smlad(c[4], 0x00010001u, s0));
+    s1 = tinyml_smlad(c[1], 0x00010001u, tinyml_smlad(c[5], 0x00010001u, s1));
+    s2 = tinyml_smlad(c[2], 0x00010001u, tinyml_smlad(c[6], 0x00010001u, s2));
+    s3 = tinyml_smlad(c[3], 0x00010001u, tinyml_smlad(c[7], 0x00010001u, s3));
+  }
+  const uint32_t k0 = (uint32_t)s0 * SB_OFF(BITS), k1 = (uint32_t)s1 * SB_OFF(BITS);
+  const uint32_t k2 = (uint32_t)s2 * SB_OFF(BITS), k3 = (uint32_t)s3 * SB_OFF(BITS);
+#if TINYML_MM_ASM
+  if (npx == 4 && MODE != TINYML_RQ_REF && lo == -128 && hi == 127) {
+    const uint32_t k[4] = {k0, k1, k2, k3};
+    mm_sb_asm(p, cols, weights, out, k, MODE == TINYML_RQ_FAST_FOLDED, BITS);
+    return;
+  }
+#endif
+  int8_t *o = out;
+  int8_t *const o_end = out + n_out;
+  while (o != o_end) {
+    const uint32_t b = (uint32_t)*bias++;
+    int32_t a0 = (int32_t)(b - k0), a1 = (int32_t)(b - k1), a2 = (int32_t)(b - k2), a3 = (int32_t)(b - k3);
+    dot_sb_1x4(cols, &w, nw, BITS, &a0, &a1, &a2, &a3);
+    const int32_t m = rq->multiplier, t = rq->t, e = rq->e;
+    rq += rq_step;
+    o[0] = (int8_t)tinyml_rq(MODE, a0, m, t, e, off, lo, hi);
+    if (npx > 1) o[n_out] = (int8_t)tinyml_rq(MODE, a1, m, t, e, off, lo, hi);
+    if (npx > 2) o[2 * n_out] = (int8_t)tinyml_rq(MODE, a2, m, t, e, off, lo, hi);
+    if (npx > 3) o[3 * n_out] = (int8_t)tinyml_rq(MODE, a3, m, t, e, off, lo, hi);
+    ++o;
+  }
+}
+
+#define TINYML_MM_SB_VARIANT(name, MODE, BITS)                                                                   \
+  static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
+                   int32_t npx) {                                                                               \
+    mm_sb(p, cols, w, out, npx, MODE, BITS);                                                                    \
+  }
+#define TINYML_CONV_SB_ENTRY(BITS)                                                                               \
+  TINYML_MM_SB_VARIANT(mm_sb##BITS##_fast, TINYML_RQ_FAST, BITS)                                                 \
+  TINYML_MM_SB_VARIANT(mm_sb##BITS##_folded, TINYML_RQ_FAST_FOLDED, BITS)                                        \
+  TINYML_MM_SB_VARIANT(mm_sb##BITS##_ref, TINYML_RQ_REF, BITS)                                                   \
+  void tinyml_conv2d_s8_dsp_sb##BITS(const tinyml_conv2d_dsp_params *p, const int8_t *input,                    \
+                                     const uint32_t *weights, int8_t *output, void *scratch) {                  \
+    /* Columns past the last K index are never written: zero them once, so that they add nothing \
+     * (their weights' fields carry the offset) and leave the column sums alone. */                             \
+    uint32_t *c32 = (uint32_t *)scratch;                                                                        \
+    for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
+    const mm_fn mm = p->mode == TINYML_RQ_FAST          ? mm_sb##BITS##_fast                                    \
+                     : p->mode == TINYML_RQ_FAST_FOLDED ? mm_sb##BITS##_folded                                  \
+                                                        : mm_sb##BITS##_ref;                                    \
+    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm);                             \
+  }
+TINYML_CONV_SB_ENTRY(4)
+TINYML_CONV_SB_ENTRY(2)
+TINYML_CONV_SB_ENTRY(1)

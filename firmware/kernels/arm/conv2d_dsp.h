@@ -48,4 +48,18 @@ void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input
 void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                               int8_t *output, void *scratch);
 
+/*
+ * Sub-byte weights, unpacked in the inner loop from flash (no copy): _sb4 (int4), _sb2 (int2 and
+ * ternary), _sb1 (binary). k4 is a multiple of 8 / bits; each row is k4 * bits / 8 words, and in
+ * each word, K index 4g + b of the word's groups is field g (bits wide) of byte b, stored as
+ * w + 8 (4 bits), w + 2 (2 bits) or (w + 1) / 2 (1 bit). Bias' and requantization as above;
+ * scratch as above, for this k4.
+ */
+void tinyml_conv2d_s8_dsp_sb4(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
+                              int8_t *output, void *scratch);
+void tinyml_conv2d_s8_dsp_sb2(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
+                              int8_t *output, void *scratch);
+void tinyml_conv2d_s8_dsp_sb1(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
+                              int8_t *output, void *scratch);
+
 #endif /* TINYML_CONV2D_DSP_H */

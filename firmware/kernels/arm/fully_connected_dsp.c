@@ -426,3 +426,172 @@ void tinyml_fully_connected_s8_dsp_nib_ref(const tinyml_fully_connected_dsp_para
     const uint32_t *weights, int8_t *output, void *scratch) {
   fc_nib_body(p, input, weights, output, scratch, TINYML_RQ_REF, 0);
 }
+
+/* ---- sub-byte weights (2 or 1 bits; 4-bit weights take the nibble layout above) ---- */
+
+/*
+ * Field g of every byte of a weight word, as four bytes f = w + OFF (2 bits: OFF 2; binary
+ * weights are one bit u with w = 2u - 1, extracted doubled: f = 2u = w + 1, OFF 1). UXTB16 then
+ * yields the pairs that match the expanded input words (x0, x2) and (x1, x3) of one group.
+ */
+TINYML_DSP_INLINE uint32_t fc_sb_field(uint32_t v, int32_t g, const int BITS) {
+  if (BITS == 2) {
+    return (v >> (2 * g)) & 0x03030303u;
+  }
+  return (g == 0 ? v << 1 : v >> (g - 1)) & 0x02020202u;
+}
+
+/* One word (8 / BITS groups of four inputs) of a row against the expanded input. */
+TINYML_DSP_INLINE int32_t fc_sb_word(uint32_t v, const uint32_t *x, int32_t a, const int BITS) {
+  for (int32_t g = 0; g < 8 / BITS; ++g) {
+    const uint32_t m = fc_sb_field(v, g, BITS);
+    a = tinyml_smlad(tinyml_uxtb16(m), x[2 * g], a);
+    a = tinyml_smlad(tinyml_uxtb16_ror8(m), x[2 * g + 1], a);
+  }
+  return a;
+}
+
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+/* Fields of register v into f: shifted (SHIFT, one instruction) and masked; F0: masked only. */
+#define TINYML_FCSB_F(SHIFT, MASK) SHIFT "and    %[f], %[f], #" MASK "\n\t"
+#define TINYML_FCSB_SHR(n) "lsr    %[f], %[v], #" #n "\n\t"
+#define TINYML_FCSB_F0(MASK) "and    %[f], %[v], #" MASK "\n\t"
+#define TINYML_FCSB_PAIRS(a, X0, X1)                    \
+  "uxtb16 %[t], %[f]\n\t"                               \
+  "smlad  %[" #a "], %[t], %[" X0 "], %[" #a "]\n\t"    \
+  "uxtb16 %[f], %[f], ror #8\n\t"                       \
+  "smlad  %[" #a "], %[f], %[" X1 "], %[" #a "]\n\t"
+/* Row r (word at [wp, #4r]) against four expanded input words: two groups, fields F1 and F2. */
+#define TINYML_FCSB_ROW(R4, a, F1, F2)                  \
+  "ldr    %[v], [%[wp], #" #R4 "]\n\t"                  \
+  F1 TINYML_FCSB_PAIRS(a, "x0", "x1") F2 TINYML_FCSB_PAIRS(a, "x2", "x3")
+#define TINYML_FCSB_PART(F1, F2)                        \
+  "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"     \
+  TINYML_FCSB_ROW(0, a0, F1, F2) TINYML_FCSB_ROW(4, a1, F1, F2) TINYML_FCSB_ROW(8, a2, F1, F2) TINYML_FCSB_ROW(12, a3, F1, F2)
+#define TINYML_FCSB_M2 "0x03030303"
+#define TINYML_FCSB_M1 "0x02020202"
+#define TINYML_FCSB_WORD2                                                                                   \
+  TINYML_FCSB_PART(TINYML_FCSB_F0(TINYML_FCSB_M2), TINYML_FCSB_F(TINYML_FCSB_SHR(2), TINYML_FCSB_M2)) \
+  TINYML_FCSB_PART(TINYML_FCSB_F(TINYML_FCSB_SHR(4), TINYML_FCSB_M2), TINYML_FCSB_F(TINYML_FCSB_SHR(6), TINYML_FCSB_M2))
+#define TINYML_FCSB_WORD1                                                                                   \
+  TINYML_FCSB_PART(TINYML_FCSB_F("lsl    %[f], %[v], #1\n\t", TINYML_FCSB_M1), TINYML_FCSB_F0(TINYML_FCSB_M1)) \
+  TINYML_FCSB_PART(TINYML_FCSB_F(TINYML_FCSB_SHR(1), TINYML_FCSB_M1), TINYML_FCSB_F(TINYML_FCSB_SHR(2), TINYML_FCSB_M1)) \
+  TINYML_FCSB_PART(TINYML_FCSB_F(TINYML_FCSB_SHR(3), TINYML_FCSB_M1), TINYML_FCSB_F(TINYML_FCSB_SHR(4), TINYML_FCSB_M1)) \
+  TINYML_FCSB_PART(TINYML_FCSB_F(TINYML_FCSB_SHR(5), TINYML_FCSB_M1), TINYML_FCSB_F(TINYML_FCSB_SHR(6), TINYML_FCSB_M1))
+
+/* Four rows (words interleaved) against the expanded input, nw >= 1 words per row. */
+static const uint32_t *fc_sb_4rows_asm(const uint32_t *x, const uint32_t *w, int32_t nw, int32_t *A, const int bits) {
+  register int32_t a0 __asm__("r0") = A[0];
+  register int32_t a1 __asm__("r1") = A[1];
+  register int32_t a2 __asm__("r2") = A[2];
+  register int32_t a3 __asm__("r3") = A[3];
+  register uint32_t x0 __asm__("r4");
+  register uint32_t x1 __asm__("r5");
+  register uint32_t x2 __asm__("r6");
+  register uint32_t x3 __asm__("r7");
+  register uint32_t v __asm__("r8");
+  register uint32_t f __asm__("r9");
+  register uint32_t t __asm__("r10");
+  register const uint32_t *xp __asm__("r11") = x;
+  register const uint32_t *wp __asm__("r12") = w;
+  register int32_t n __asm__("lr") = nw;
+#define TINYML_FCSB_ASM(WORD)                                                                                  \
+  __asm__ volatile("1:\n\t" WORD "add    %[wp], %[wp], #16\n\t"                                              \
+                   "subs   %[n], %[n], #1\n\t"                                                                 \
+                   "bne    1b\n\t"                                                                             \
+                   : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1), \
+                     [x2] "=&r"(x2), [x3] "=&r"(x3), [v] "=&r"(v), [f] "=&r"(f), [t] "=&r"(t), [xp] "+r"(xp),    \
+                     [wp] "+r"(wp), [n] "+r"(n)                                                                \
+                   :                                                                                           \
+                   : "cc", "memory")
+  if (bits == 2) {
+    TINYML_FCSB_ASM(TINYML_FCSB_WORD2);
+  } else {
+    TINYML_FCSB_ASM(TINYML_FCSB_WORD1);
+  }
+#undef TINYML_FCSB_ASM
+  A[0] = a0;
+  A[1] = a1;
+  A[2] = a2;
+  A[3] = a3;
+  return wp;
+}
+#endif
+
+TINYML_DSP_INLINE void fc_sb_body(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+                                  const uint32_t *weights, int8_t *output, void *scratch, const int MODE,
+                                  const int BITS) {
+  uint32_t *x = (uint32_t *)scratch;
+  const int32_t n_out = p->output_depth;
+  const int32_t per = 8 / BITS;
+  const int32_t nw = p->k4 / per;
+  const int32_t off = p->output_offset;
+  const int32_t lo = p->activation_min;
+  const int32_t hi = p->activation_max;
+  const int32_t rq_step = p->per_channel ? 1 : 0;
+  for (int32_t b = 0; b < p->batches; ++b) {
+    const int32_t sum = expand_input(input + b * p->input_depth, p->input_depth, p->k4, x, MODE != TINYML_RQ_REF);
+    /* Every field carries +OFF: remove OFF * sum(x) from each row once (wrapping, like the sums). */
+    const uint32_t corr = (uint32_t)sum * (BITS == 2 ? 2u : 1u);
+    const uint32_t *w = weights;
+    const int32_t *bias = p->bias;
+    const tinyml_dsp_rq *rq = p->rq;
+    int8_t *o = output + b * n_out;
+    int32_t n = 0;
+    /* Four rows at a time, their words interleaved: each expanded input word is loaded once. */
+    for (; n + 4 <= n_out; n += 4) {
+      int32_t a0 = (int32_t)((uint32_t)bias[0] - corr), a1 = (int32_t)((uint32_t)bias[1] - corr);
+      int32_t a2 = (int32_t)((uint32_t)bias[2] - corr), a3 = (int32_t)((uint32_t)bias[3] - corr);
+      bias += 4;
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+      int32_t acc[4] = {a0, a1, a2, a3};
+      w = fc_sb_4rows_asm(x, w, nw, acc, BITS);
+      a0 = acc[0];
+      a1 = acc[1];
+      a2 = acc[2];
+      a3 = acc[3];
+#else
+      const uint32_t *xj = x;
+      for (int32_t j = 0; j < nw; ++j) {
+        a0 = fc_sb_word(w[0], xj, a0, BITS);
+        a1 = fc_sb_word(w[1], xj, a1, BITS);
+        a2 = fc_sb_word(w[2], xj, a2, BITS);
+        a3 = fc_sb_word(w[3], xj, a3, BITS);
+        w += 4;
+        xj += 2 * per;
+      }
+#endif
+      const tinyml_dsp_rq *q1 = rq + rq_step;
+      const tinyml_dsp_rq *q2 = q1 + rq_step;
+      const tinyml_dsp_rq *q3 = q2 + rq_step;
+      o[0] = (int8_t)tinyml_rq(MODE, a0, rq->multiplier, rq->t, rq->e, off, lo, hi);
+      o[1] = (int8_t)tinyml_rq(MODE, a1, q1->multiplier, q1->t, q1->e, off, lo, hi);
+      o[2] = (int8_t)tinyml_rq(MODE, a2, q2->multiplier, q2->t, q2->e, off, lo, hi);
+      o[3] = (int8_t)tinyml_rq(MODE, a3, q3->multiplier, q3->t, q3->e, off, lo, hi);
+      rq = q3 + rq_step;
+      o += 4;
+    }
+    for (; n < n_out; ++n) {
+      int32_t a = (int32_t)((uint32_t)*bias++ - corr);
+      for (int32_t j = 0; j < nw; ++j) a = fc_sb_word(w[j], x + 2 * per * j, a, BITS);
+      w += nw;
+      *o++ = (int8_t)tinyml_rq(MODE, a, rq->multiplier, rq->t, rq->e, off, lo, hi);
+      rq += rq_step;
+    }
+  }
+}
+
+#define TINYML_FC_SB_ENTRY(BITS)                                                                                 \
+  void tinyml_fully_connected_s8_dsp_sb##BITS(const tinyml_fully_connected_dsp_params *p, const int8_t *input,   \
+                                              const uint32_t *weights, int8_t *output, void *scratch,           \
+                                              int32_t mode) {                                                   \
+    if (mode == TINYML_RQ_FAST) {                                                                               \
+      fc_sb_body(p, input, weights, output, scratch, TINYML_RQ_FAST, BITS);                                     \
+    } else if (mode == TINYML_RQ_FAST_FOLDED) {                                                                 \
+      fc_sb_body(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED, BITS);                              \
+    } else {                                                                                                    \
+      fc_sb_body(p, input, weights, output, scratch, TINYML_RQ_REF, BITS);                                      \
+    }                                                                                                           \
+  }
+TINYML_FC_SB_ENTRY(2)
+TINYML_FC_SB_ENTRY(1)

@@ -81,4 +81,16 @@ void tinyml_fully_connected_s8_dsp_nib_ref_full(const tinyml_fully_connected_dsp
 void tinyml_fully_connected_s8_dsp_nib_ref(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
     const uint32_t *weights, int8_t *output, void *scratch);
 
+/*
+ * 2-bit (int2, ternary) and 1-bit (binary) weights, unpacked in the inner loop from flash: k4 a
+ * multiple of 8 / bits; rows in groups of four with their words interleaved (then each
+ * remaining row), k4 * bits / 8 words per row; in each word, input 4g + b of the word's groups
+ * is field g of byte b, stored as w + 2 (2 bits) or (w + 1) / 2 (1 bit). mode: TINYML_RQ_*.
+ * Scratch: k4 * 8 bytes. (4-bit weights use the _nib_ entry points with no corrections.)
+ */
+void tinyml_fully_connected_s8_dsp_sb2(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch, int32_t mode);
+void tinyml_fully_connected_s8_dsp_sb1(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch, int32_t mode);
+
 #endif /* TINYML_FULLY_CONNECTED_DSP_H */

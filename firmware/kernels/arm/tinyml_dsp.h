@@ -47,6 +47,19 @@ TINYML_DSP_INLINE uint32_t tinyml_sxtb16_ror8(uint32_t x) {
   return r;
 }
 
+/* (zero-extended byte 0, zero-extended byte 2) as two halfwords, and bytes 1 and 3. */
+TINYML_DSP_INLINE uint32_t tinyml_uxtb16(uint32_t x) {
+  uint32_t r;
+  __asm__("uxtb16 %0, %1" : "=r"(r) : "r"(x));
+  return r;
+}
+
+TINYML_DSP_INLINE uint32_t tinyml_uxtb16_ror8(uint32_t x) {
+  uint32_t r;
+  __asm__("uxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+  return r;
+}
+
 /* acc + lo(a)*lo(b) + hi(a)*hi(b), halfwords signed; wraps like the hardware. */
 TINYML_DSP_INLINE int32_t tinyml_smlad(uint32_t a, uint32_t b, int32_t acc) {
   int32_t r;
@@ -122,6 +135,10 @@ TINYML_DSP_INLINE uint32_t tinyml_sxtb16(uint32_t x) {
 }
 
 TINYML_DSP_INLINE uint32_t tinyml_sxtb16_ror8(uint32_t x) { return tinyml_sxtb16((x >> 8) | (x << 24)); }
+
+TINYML_DSP_INLINE uint32_t tinyml_uxtb16(uint32_t x) { return x & 0x00FF00FFu; }
+
+TINYML_DSP_INLINE uint32_t tinyml_uxtb16_ror8(uint32_t x) { return (x >> 8) & 0x00FF00FFu; }
 
 TINYML_DSP_INLINE int32_t tinyml_lo16(uint32_t x) { return (int32_t)(int16_t)(x & 0xFFFFu); }
 TINYML_DSP_INLINE int32_t tinyml_hi16(uint32_t x) { return (int32_t)(int16_t)(x >> 16); }

@@ -1,8 +1,15 @@
 /** `tinyml inspect MODEL`: per-layer table and totals, or JSON. */
-import { summarizeModel } from '../../analysis/summary.js';
+import { summarizeModel, type TensorSummary } from '../../analysis/summary.js';
 import type { CliIO } from '../io.js';
 import { loadModel } from '../../model-file/load-model.js';
 import { num, renderTable, shapeText } from '../../text/table.js';
+
+/** The width of a layer's constant weights (input 1): 'int4', 'ternary'..., their dtype, or '-'. */
+function weightsText(inputs: TensorSummary[]): string {
+  const w = inputs.find((t, i) => i > 0 && t.constant && t.shape.length >= 2);
+  if (!w) return '-';
+  return w.weightEncoding ? (w.weightEncoding === 'lut' ? `lut ${w.weightBits}-bit` : w.weightEncoding) : w.dtype;
+}
 
 export async function inspectCommand(modelPath: string, opts: { json?: boolean }, io: CliIO): Promise<void> {
   const graph = await loadModel(modelPath);
@@ -25,6 +32,7 @@ export async function inspectCommand(modelPath: string, opts: { json?: boolean }
       [...new Set([...acts, ...l.outputs].map((t) => t.dtype))].join('/'),
       first ? first.quant : '-',
       l.outputs.map((t) => t.quant).join('; '),
+      weightsText(l.inputs),
       num(l.macs),
       num(l.parameterBytes),
     ];
@@ -46,6 +54,7 @@ export async function inspectCommand(modelPath: string, opts: { json?: boolean }
         { header: 'dtype' },
         { header: 'in quant' },
         { header: 'out quant' },
+        { header: 'weights' },
         { header: 'MACs', align: 'right' },
         { header: 'param bytes', align: 'right' },
       ],

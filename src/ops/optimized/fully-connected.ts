@@ -132,7 +132,21 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const p = params as FullyConnectedQuantParams;
   const operands = constantOperands(p, ctx.constants);
   if (!operands) return fullyConnected.emitC!(p, names, ctx);
-  const { weights, bias } = operands;
+  return emitFullyConnectedDsp(p, operands.weights, operands.bias, names, ctx);
+}
+
+/**
+ * The DSP fully connected layer with these constant operands. `forceNibble`: always the nibble
+ * layout (int4 weights: it is then exact without corrections, and four bits a weight in flash).
+ */
+export function emitFullyConnectedDsp(
+  p: FullyConnectedQuantParams,
+  weights: Int8Array,
+  bias: TensorData | undefined,
+  names: EmitNames,
+  ctx: EmitContext,
+  forceNibble = false,
+): CEmission {
   const n = p.outputDepth;
   const k = p.inputDepth;
   const k4 = Math.ceil(k / 4);
@@ -149,7 +163,7 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   });
   const pre = ctx.prefix;
   const fn = modeSuffix(plan.mode, p.activationMin, p.activationMax);
-  const nib = fcNibbleChoice(weights, n, k);
+  const nib = forceNibble ? fcNibbleLayout(weights, n, k) : fcNibbleChoice(weights, n, k);
   const useNib = nib !== undefined;
   const k8 = Math.ceil(k / 8);
   const scratch = scratchFor(ctx, fcScratchBytes(k, n, useNib), 'fully_connected_s8_dsp');

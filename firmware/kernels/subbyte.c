@@ -1,0 +1,135 @@
+/*
+ * subbyte.c - portable sub-byte weight kernels (see subbyte.h). The loops and the accumulation
+ * order are the int8 reference kernels'; only the weight load differs, so the results are the
+ * same bit for bit. Each body is inlined with `bits` a constant, so each entry point decodes
+ * its own width without a branch per weight.
+ */
+#include "subbyte.h"
+
+#include "tinyml_fixedpoint.h"
+
+static inline __attribute__((always_inline)) int8_t requant(int32_t acc, const int32_t *bias, int32_t oc,
+                                                            int32_t per_channel, const int32_t *mult,
+                                                            const int32_t *shift, int32_t out_off,
+                                                            int32_t lo, int32_t hi) {
+  if (bias != NULL) {
+    acc += bias[oc];
+  }
+  const int32_t ch = per_channel ? oc : 0;
+  acc = tinyml_mbqm(acc, mult[ch], shift[ch]);
+  acc += out_off;
+  return (int8_t)tinyml_clamp(acc, lo, hi);
+}
+
+static inline __attribute__((always_inline)) void conv_body(const tinyml_conv2d_params *p, const int8_t *input,
+                                                            const uint8_t *filter, const int32_t *bias,
+                                                            int8_t *output, const int bits) {
+  const int32_t filters_per_group = p->output_depth / p->groups;
+  int8_t *out = output;
+  for (int32_t b = 0; b < p->batches; ++b) {
+    for (int32_t out_y = 0; out_y < p->output_height; ++out_y) {
+      const int32_t in_y_origin = out_y * p->stride_height - p->pad_height;
+      for (int32_t out_x = 0; out_x < p->output_width; ++out_x) {
+        const int32_t in_x_origin = out_x * p->stride_width - p->pad_width;
+        for (int32_t oc = 0; oc < p->output_depth; ++oc) {
+          const int32_t in_c_base = (oc / filters_per_group) * p->filter_input_depth;
+          int32_t acc = 0;
+          for (int32_t fy = 0; fy < p->filter_height; ++fy) {
+            const int32_t in_y = in_y_origin + p->dilation_height * fy;
+            /* Taps outside the image are zero padding (after offset): they add nothing. */
+            if (in_y < 0 || in_y >= p->input_height) {
+              continue;
+            }
+            for (int32_t fx = 0; fx < p->filter_width; ++fx) {
+              const int32_t in_x = in_x_origin + p->dilation_width * fx;
+              if (in_x < 0 || in_x >= p->input_width) {
+                continue;
+              }
+              const int8_t *in_px =
+                  input + ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth + in_c_base;
+              const int32_t f0 = ((oc * p->filter_height + fy) * p->filter_width + fx) * p->filter_input_depth;
+              for (int32_t ic = 0; ic < p->filter_input_depth; ++ic) {
+                acc += tinyml_subbyte_get(filter, f0 + ic, bits) * ((int32_t)in_px[ic] + p->input_offset);
+              }
+            }
+          }
+          *out++ = requant(acc, bias, oc, p->per_channel, p->output_multiplier, p->output_shift, p->output_offset,
+                           p->activation_min, p->activation_max);
+        }
+      }
+    }
+  }
+}
+
+static inline __attribute__((always_inline)) void depthwise_body(const tinyml_depthwise_conv2d_params *p,
+                                                                 const int8_t *input, const uint8_t *filter,
+                                                                 const int32_t *bias, int8_t *output,
+                                                                 const int bits) {
+  for (int32_t b = 0; b < p->batches; ++b) {
+    for (int32_t out_y = 0; out_y < p->output_height; ++out_y) {
+      const int32_t in_y_origin = out_y * p->stride_height - p->pad_height;
+      for (int32_t out_x = 0; out_x < p->output_width; ++out_x) {
+        const int32_t in_x_origin = out_x * p->stride_width - p->pad_width;
+        for (int32_t ic = 0; ic < p->input_depth; ++ic) {
+          for (int32_t m = 0; m < p->depth_multiplier; ++m) {
+            const int32_t oc = ic * p->depth_multiplier + m;
+            int32_t acc = 0;
+            for (int32_t fy = 0; fy < p->filter_height; ++fy) {
+              const int32_t in_y = in_y_origin + p->dilation_height * fy;
+              if (in_y < 0 || in_y >= p->input_height) {
+                continue;
+              }
+              for (int32_t fx = 0; fx < p->filter_width; ++fx) {
+                const int32_t in_x = in_x_origin + p->dilation_width * fx;
+                if (in_x < 0 || in_x >= p->input_width) {
+                  continue;
+                }
+                const int32_t at = ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth + ic;
+                const int32_t f = tinyml_subbyte_get(filter, (fy * p->filter_width + fx) * p->output_depth + oc, bits);
+                acc += f * ((int32_t)input[at] + p->input_offset);
+              }
+            }
+            const int32_t out_at = ((b * p->output_height + out_y) * p->output_width + out_x) * p->output_depth + oc;
+            output[out_at] = requant(acc, bias, oc, p->per_channel, p->output_multiplier, p->output_shift,
+                                     p->output_offset, p->activation_min, p->activation_max);
+          }
+        }
+      }
+    }
+  }
+}
+
+static inline __attribute__((always_inline)) void fc_body(const tinyml_fully_connected_params *p, const int8_t *input,
+                                                          const uint8_t *weights, const int32_t *bias,
+                                                          int8_t *output, const int bits) {
+  for (int32_t b = 0; b < p->batches; ++b) {
+    const int8_t *row = input + b * p->input_depth;
+    for (int32_t oc = 0; oc < p->output_depth; ++oc) {
+      const int32_t w0 = oc * p->input_depth;
+      int32_t acc = 0;
+      for (int32_t d = 0; d < p->input_depth; ++d) {
+        acc += tinyml_subbyte_get(weights, w0 + d, bits) * ((int32_t)row[d] + p->input_offset);
+      }
+      output[b * p->output_depth + oc] = requant(acc, bias, oc, p->per_channel, p->output_multiplier, p->output_shift,
+                                                 p->output_offset, p->activation_min, p->activation_max);
+    }
+  }
+}
+
+#define TINYML_SUBBYTE_ENTRIES(BITS)                                                                         \
+  void tinyml_conv2d_s8_w##BITS(const tinyml_conv2d_params *p, const int8_t *input, const uint8_t *filter,   \
+                                const int32_t *bias, int8_t *output) {                                       \
+    conv_body(p, input, filter, bias, output, BITS);                                                         \
+  }                                                                                                          \
+  void tinyml_depthwise_conv2d_s8_w##BITS(const tinyml_depthwise_conv2d_params *p, const int8_t *input,      \
+                                          const uint8_t *filter, const int32_t *bias, int8_t *output) {      \
+    depthwise_body(p, input, filter, bias, output, BITS);                                                    \
+  }                                                                                                          \
+  void tinyml_fully_connected_s8_w##BITS(const tinyml_fully_connected_params *p, const int8_t *input,        \
+                                         const uint8_t *weights, const int32_t *bias, int8_t *output) {      \
+    fc_body(p, input, weights, bias, output, BITS);                                                          \
+  }
+
+TINYML_SUBBYTE_ENTRIES(4)
+TINYML_SUBBYTE_ENTRIES(2)
+TINYML_SUBBYTE_ENTRIES(1)

@@ -1,0 +1,340 @@
+/**
+ * Sub-byte weights on cores with the DSP extension (M4, M7, M33, M55): the DSP convolution
+ * (firmware/kernels/arm/conv2d_dsp.c, `_sb4` / `_sb2` / `_sb1`) and fully connected layer
+ * (fully_connected_dsp.c: the nibble layout for int4, `_sb2` / `_sb1` below four bits) with the
+ * weights kept packed in flash and unpacked in the inner loop: each field stored with an offset
+ * that makes it unsigned (w + 8, w + 2, or the bit of (w + 1) / 2), so a mask and UXTB16 give
+ * the SMLAD operands, and the offset times the input sum comes off the accumulator once per
+ * column. Same im2col, bias folding and requantization plan as the int8 DSP kernels.
+ */
+import type { KernelVariant } from '../kernel-variants.js';
+import type { Conv2DQuantParams } from '../conv2d.js';
+import type { FullyConnectedQuantParams } from '../fully-connected.js';
+import type { TensorData } from '../../ir/types.js';
+import type { SubByteKind } from '../../ir/weight-encoding.js';
+import { flashBits, type PackBits } from '../../ir/weight-packing.js';
+import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
+import { accBounds, cArray, cRqArray, constantOperands, dspTarget, foldBias, hasConstantOperands, planRequant, scratchFor } from '../optimized/common.js';
+import { CONV_MAX_SCRATCH } from '../optimized/conv2d.js';
+import { FC_MAX_ROW_SCRATCH, emitFullyConnectedDsp } from '../optimized/fully-connected.js';
+import { cStructInit } from '../c-emit.js';
+import { subByteParamsKind } from './common.js';
+import { emitPortableSubByte } from './portable.js';
+import { conv2d } from '../conv2d.js';
+import { fullyConnected } from '../fully-connected.js';
+import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
+import { DW_MAX_SCRATCH, dwAsConv, dwPaddedWidth, dwRecords, dwScratchBytes } from '../optimized/depthwise-conv2d.js';
+import type { OpDef } from '../op-def.js';
+import type { OpType } from '../../ir/attrs.js';
+
+/** The stored field of weight w: unsigned, w + 8 (4 bits), w + 2 (2 bits), (w + 1) / 2 (1 bit). */
+function field(w: number, bits: PackBits): number {
+  return bits === 4 ? (w + 8) & 15 : bits === 2 ? (w + 2) & 3 : w > 0 ? 1 : 0;
+}
+
+/** Groups of four K indices a word holds. */
+function groupsPerWord(bits: PackBits): number {
+  return 8 / bits;
+}
+
+/** K groups of four, rounded up to whole words. */
+export function subByteK4(k: number, bits: PackBits): number {
+  const g = groupsPerWord(bits);
+  return Math.ceil(Math.ceil(k / 4) / g) * g;
+}
+
+/**
+ * One row of `k` weights as words: K index 4 (j G + g) + b is field g (bits wide) of byte b of
+ * word j (G = 8 / bits groups per word). Indices past k hold weight 0 (their inputs are zero).
+ */
+export function subByteRowWords(weights: ArrayLike<number>, start: number, k: number, bits: PackBits): number[] {
+  const g4 = groupsPerWord(bits);
+  const words = subByteK4(k, bits) / g4;
+  const out: number[] = [];
+  for (let j = 0; j < words; j++) {
+    let v = 0;
+    for (let g = 0; g < g4; g++) {
+      for (let b = 0; b < 4; b++) {
+        const kk = 4 * (j * g4 + g) + b;
+        const w = kk < k ? weights[start + kk] : bits === 1 ? -1 : 0;
+        v += field(w, bits) * 2 ** (8 * b + g * bits);
+      }
+    }
+    out.push(v);
+  }
+  return out;
+}
+
+function convK(p: Conv2DQuantParams): number {
+  return p.filterHeight * p.filterWidth * p.filterInputDepth;
+}
+
+function convSbScratch(p: Conv2DQuantParams, bits: PackBits): number {
+  return subByteK4(convK(p), bits) * (p.inputDepth % 4 === 0 ? 32 : 36);
+}
+
+function convAccepts(params: unknown, target: TargetInfo): boolean {
+  const kind = subByteParamsKind(params);
+  const p = params as Conv2DQuantParams;
+  return dspTarget(target) && kind !== undefined && p.groups === 1 && convSbScratch(p, flashBits(kind)) <= CONV_MAX_SCRATCH;
+}
+
+function convEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
+  const p = params as Conv2DQuantParams;
+  const kind = subByteParamsKind(p)!;
+  const operands = constantOperands(p, ctx.constants);
+  if (!operands) return emitPortableSubByte(conv2d as unknown as OpDef<OpType, unknown>, kind, p, names, ctx);
+  return emitConvSubByte(p, kind, operands.weights, operands.bias, names, ctx);
+}
+
+/** The DSP sub-byte convolution of a CONV_2D-shaped layer (groups 1) with OHWI `weights`. */
+function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext): CEmission {
+  const bits = flashBits(kind);
+  const k = convK(p);
+  const n = p.outputDepth;
+  const rowSum = (c: number): number => {
+    let s = 0;
+    for (let i = 0; i < k; i++) s += weights[c * k + i];
+    return s;
+  };
+  const biasPrime = foldBias(bias, n, p.inputOffset, rowSum);
+  const bounds = biasPrime.map((b, c) => accBounds(b, weights, c * k, k));
+  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax });
+  const words: number[] = [];
+  for (let c = 0; c < n; c++) words.push(...subByteRowWords(weights, c * k, k, bits));
+  const pre = ctx.prefix;
+  const scratch = scratchFor(ctx, convSbScratch(p, bits), `conv2d_s8_dsp_sb${bits}`);
+  const decls = [
+    cArray('uint32_t', `${pre}_w${bits}`, words),
+    cArray('int32_t', `${pre}_bias`, plan.bias),
+    cRqArray(`${pre}_rq`, plan.records),
+    cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
+      batches: p.batches,
+      input_height: p.inputHeight,
+      input_width: p.inputWidth,
+      input_depth: p.inputDepth,
+      filter_height: p.filterHeight,
+      filter_width: p.filterWidth,
+      stride_height: p.strideHeight,
+      stride_width: p.strideWidth,
+      dilation_height: p.dilationHeight,
+      dilation_width: p.dilationWidth,
+      pad_height: p.padHeight,
+      pad_width: p.padWidth,
+      output_height: p.outputHeight,
+      output_width: p.outputWidth,
+      output_depth: n,
+      k4: subByteK4(k, bits),
+      pad_value: -p.inputOffset,
+      mode: plan.mode,
+      per_channel: plan.records.length > 1 ? 1 : 0,
+      output_offset: p.outputOffset,
+      activation_min: p.activationMin,
+      activation_max: p.activationMax,
+      bias: `${pre}_bias`,
+      rq: `${pre}_rq`,
+    }),
+  ].join('\n');
+  return {
+    kernels: ['arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h'],
+    includes: ['arm/conv2d_dsp.h'],
+    decls,
+    call: `tinyml_conv2d_s8_dsp_sb${bits}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch});`,
+  };
+}
+
+function convScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number {
+  const p = params as Conv2DQuantParams;
+  if (constants && !hasConstantOperands(p, constants)) return 0;
+  return convSbScratch(p, flashBits(subByteParamsKind(p)!));
+}
+
+/** Bytes of expanded input row the fully connected kernel keeps in scratch. */
+function fcSbScratch(p: FullyConnectedQuantParams, kind: SubByteKind): number {
+  // int4: the nibble layout's k8 * 16; below: k4 (whole words) * 8.
+  return kind === 'int4' ? Math.ceil(p.inputDepth / 8) * 16 : subByteK4(p.inputDepth, flashBits(kind)) * 8;
+}
+
+function fcAccepts(params: unknown, target: TargetInfo): boolean {
+  const kind = subByteParamsKind(params);
+  return dspTarget(target) && kind !== undefined && fcSbScratch(params as FullyConnectedQuantParams, kind) <= FC_MAX_ROW_SCRATCH;
+}
+
+function fcEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
+  const p = params as FullyConnectedQuantParams;
+  const kind = subByteParamsKind(p)!;
+  const operands = constantOperands(p, ctx.constants);
+  if (!operands) return emitPortableSubByte(fullyConnected as unknown as OpDef<OpType, unknown>, kind, p, names, ctx);
+  const { weights, bias } = operands;
+  if (kind === 'int4') return emitFullyConnectedDsp(p, weights, bias, names, ctx, true);
+  const bits = flashBits(kind);
+  const n = p.outputDepth;
+  const k = p.inputDepth;
+  const rowSum = (c: number): number => {
+    let s = 0;
+    for (let i = 0; i < k; i++) s += weights[c * k + i];
+    return s;
+  };
+  const biasPrime = foldBias(bias, n, p.inputOffset, rowSum);
+  const bounds = biasPrime.map((b, c) => accBounds(b, weights, c * k, k));
+  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax });
+  const rows = Array.from({ length: n }, (_, r) => subByteRowWords(weights, r * k, k, bits));
+  const nw = rows[0]?.length ?? 0;
+  // Rows in groups of four, their words interleaved; then the remaining rows whole.
+  const words: number[] = [];
+  const full = n - (n % 4);
+  for (let g = 0; g < full; g += 4) for (let j = 0; j < nw; j++) for (let r = 0; r < 4; r++) words.push(rows[g + r][j]);
+  for (let r = full; r < n; r++) words.push(...rows[r]);
+  const pre = ctx.prefix;
+  const k4 = subByteK4(k, bits);
+  const scratch = scratchFor(ctx, fcSbScratch(p, kind), `fully_connected_s8_dsp_sb${bits}`);
+  const decls = [
+    cArray('uint32_t', `${pre}_w${bits}`, words),
+    cArray('int32_t', `${pre}_bias`, plan.bias),
+    cRqArray(`${pre}_rq`, plan.records),
+    cStructInit('tinyml_fully_connected_dsp_params', `${pre}_params`, {
+      batches: p.batches,
+      input_depth: k,
+      output_depth: n,
+      k4,
+      slice_k4: k4,
+      per_channel: plan.records.length > 1 ? 1 : 0,
+      output_offset: p.outputOffset,
+      activation_min: p.activationMin,
+      activation_max: p.activationMax,
+      bias: `${pre}_bias`,
+      rq: `${pre}_rq`,
+      k8: 0,
+      corr_count: 'NULL',
+      corr: 'NULL',
+    }),
+  ].join('\n');
+  return {
+    kernels: ['arm/fully_connected_dsp.c', 'arm/fully_connected_dsp.h', 'arm/tinyml_dsp.h'],
+    includes: ['arm/fully_connected_dsp.h'],
+    decls,
+    call: `tinyml_fully_connected_s8_dsp_sb${bits}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch}, ${plan.mode});`,
+  };
+}
+
+function fcScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number {
+  const p = params as FullyConnectedQuantParams;
+  if (constants && !hasConstantOperands(p, constants)) return 0;
+  return fcSbScratch(p, subByteParamsKind(p)!);
+}
+
+/** Bits a depthwise weight takes in the DSP layout: 4 for int4, else 2 (binary too). */
+function dwBits(kind: SubByteKind): 2 | 4 {
+  return kind === 'int4' ? 4 : 2;
+}
+
+function dwAccepts(params: unknown, target: TargetInfo): boolean {
+  const kind = subByteParamsKind(params);
+  const p = params as DepthwiseConv2DQuantParams;
+  if (!dspTarget(target) || kind === undefined) return false;
+  if (p.inputDepth === 1) return convSbScratch(dwAsConv(p), flashBits(kind)) <= CONV_MAX_SCRATCH;
+  return p.depthMultiplier === 1 && p.outputDepth % 4 === 0 && dwScratchBytes(p) <= DW_MAX_SCRATCH;
+}
+
+/**
+ * Weight words of the DSP sub-byte depthwise kernel (depthwise_conv2d_dsp.h): per group of four
+ * channels, 8 / bits taps per word, tap t of the word in bits [8 - bits (t + 1), 8 - bits t) of
+ * byte b (channel 4g + b).
+ */
+export function dwSubByteWords(weights: Int8Array, taps: number, c: number, bits: 2 | 4): number[] {
+  const per = 8 / bits;
+  const mask = (1 << bits) - 1;
+  const out: number[] = [];
+  for (let g = 0; g < c / 4; g++) {
+    for (let t0 = 0; t0 < taps; t0 += per) {
+      let v = 0;
+      for (let t = t0; t < Math.min(taps, t0 + per); t++) {
+        for (let b = 0; b < 4; b++) v += (weights[t * c + 4 * g + b] & mask) * 2 ** (8 * b + 8 - bits * (t - t0 + 1));
+      }
+      out.push(v);
+    }
+  }
+  return out;
+}
+
+function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
+  const p = params as DepthwiseConv2DQuantParams;
+  const kind = subByteParamsKind(p)!;
+  const operands = constantOperands(p, ctx.constants);
+  const portable = () => emitPortableSubByte(depthwiseConv2d as unknown as OpDef<OpType, unknown>, kind, p, names, ctx);
+  if (!operands) return portable();
+  const { weights, bias } = operands;
+  const taps = p.filterHeight * p.filterWidth;
+  const c = p.outputDepth;
+  if (p.inputDepth === 1) {
+    // [1, fh, fw, M] -> OHWI [M, fh, fw, 1]: a plain convolution.
+    const ohwi = new Int8Array(taps * c);
+    for (let t = 0; t < taps; t++) for (let m = 0; m < c; m++) ohwi[m * taps + t] = weights[t * c + m];
+    return emitConvSubByte(dwAsConv(p), kind, ohwi, bias, names, ctx);
+  }
+  const rowSum = (ch: number): number => {
+    let s = 0;
+    for (let t = 0; t < taps; t++) s += weights[t * c + ch];
+    return s;
+  };
+  const biasPrime = foldBias(bias, c, p.inputOffset, rowSum);
+  const bounds = biasPrime.map((b, ch) => accBounds(b, weights, ch, taps, c));
+  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax });
+  const bits = dwBits(kind);
+  // The kernel accumulates 2^(8 - bits) times the sum from 2^shift times the plan's bias: both
+  // must stay inside int32 for the final shift to be exact.
+  const shift = 8 - bits - (plan.doubled ? 1 : 0);
+  const scaled = plan.bias.map((b) => b * 2 ** shift);
+  const fits = scaled.every((b, ch) => {
+    let w = 0;
+    for (let t = 0; t < taps; t++) w += Math.abs(weights[t * c + ch]) * 128;
+    return Math.abs(b) + w * 2 ** (8 - bits) < 2 ** 31;
+  });
+  if (!fits) return portable();
+  const pre = ctx.prefix;
+  const scratch = scratchFor(ctx, dwScratchBytes(p), `depthwise_conv2d_s8_dsp_sb${bits}`);
+  const decls = [
+    cArray('uint32_t', `${pre}_w${bits}`, dwSubByteWords(weights, taps, c, bits)),
+    cArray('int32_t', `${pre}_q`, dwRecords(scaled, plan.records, c)),
+    cStructInit('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
+      batches: p.batches,
+      input_height: p.inputHeight,
+      input_width: p.inputWidth,
+      depth: c,
+      filter_height: p.filterHeight,
+      filter_width: p.filterWidth,
+      stride_height: p.strideHeight,
+      stride_width: p.strideWidth,
+      dilation_height: p.dilationHeight,
+      dilation_width: p.dilationWidth,
+      pad_height: p.padHeight,
+      pad_width: p.padWidth,
+      output_height: p.outputHeight,
+      output_width: p.outputWidth,
+      padded_width: dwPaddedWidth(p),
+      pad_value: -p.inputOffset,
+      output_offset: p.outputOffset,
+      activation_min: p.activationMin,
+      activation_max: p.activationMax,
+      q: `${pre}_q`,
+    }),
+  ].join('\n');
+  return {
+    kernels: ['arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/tinyml_dsp.h'],
+    includes: ['arm/depthwise_conv2d_dsp.h'],
+    decls,
+    call: `tinyml_depthwise_conv2d_s8_dsp_sb${bits}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch}, ${plan.mode});`,
+  };
+}
+
+function dwScratch(params: unknown, constants?: (TensorData | undefined)[]): number {
+  const p = params as DepthwiseConv2DQuantParams;
+  if (constants && !hasConstantOperands(p, constants)) return 0;
+  return p.inputDepth === 1 ? convSbScratch(dwAsConv(p), flashBits(subByteParamsKind(p)!)) : dwScratchBytes(p);
+}
+
+export const SUBBYTE_DSP_VARIANTS: KernelVariant[] = [
+  { name: 'depthwise_conv2d_s8_dsp_subbyte', op: 'DEPTHWISE_CONV_2D', accepts: dwAccepts, emitC: dwEmit, scratchBytes: dwScratch },
+  { name: 'conv2d_s8_dsp_subbyte', op: 'CONV_2D', accepts: convAccepts, emitC: convEmit, scratchBytes: convScratchBytes },
+  { name: 'fully_connected_s8_dsp_subbyte', op: 'FULLY_CONNECTED', accepts: fcAccepts, emitC: fcEmit, scratchBytes: fcScratchBytes },
+];

@@ -1,0 +1,87 @@
+/**
+ * The DSP sub-byte kernels (conv2d_dsp.c `_sb*`, fully_connected_dsp.c `_sb*` and the nibble
+ * layout for int4) against the int8 reference on the decoded weights, bit for bit, at every
+ * width and requantization mode: on the host with the portable DSP fallbacks under ASan/UBSan,
+ * and on an emulated Cortex-M4 with the real instructions.
+ */
+import { describe, expect, it } from 'vitest';
+import { conv2d } from '../../src/ops/conv2d.js';
+import { fullyConnected } from '../../src/ops/fully-connected.js';
+import type { AnyOpDef } from '../../src/ops/op-def.js';
+import { RQ_REF } from '../../src/ops/optimized/common.js';
+import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
+import { HOST_DSP_TARGET, compileVariantForArm, evaluateCases, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from '../optimized/harness.js';
+import { randomConvCase, randomDwCase, randomFcCase } from '../optimized/random-cases.js';
+import { depthwiseConv2d } from '../../src/ops/depthwise-conv2d.js';
+import { SUB_BYTE_KINDS, asSubByteCase } from './cases.js';
+
+const OPS: { def: AnyOpDef; name: string; make: (seed: number, i: number) => VariantCase }[] = [
+  {
+    def: conv2d,
+    name: 'conv2d_s8_dsp_subbyte',
+    make: (s, i) => randomConvCase(s, (['fast', 'fast', 'pointwise', 'big-bias', 'big-scale', 'tiny-scale', 'dead'] as const)[i % 7]),
+  },
+  {
+    def: depthwiseConv2d,
+    name: 'depthwise_conv2d_s8_dsp_subbyte',
+    make: (s, i) => randomDwCase(s, (['k3', 'fast', 'big-scale', 'tiny-scale', 'dead', 'depth1', 'k3'] as const)[i % 7], i % 7 === 5 ? 3 : 1),
+  },
+  {
+    def: fullyConnected,
+    name: 'fully_connected_s8_dsp_subbyte',
+    make: (s, i) => randomFcCase(s, (['fast', 'fast', 'big-bias', 'big-scale', 'tiny-scale', 'dead'] as const)[i % 6]),
+  },
+];
+
+function casesFor(op: (typeof OPS)[number]): VariantCase[] {
+  const variant = SUBBYTE_DSP_VARIANTS.find((v) => v.name === op.name)!;
+  const cases: VariantCase[] = [];
+  SUB_BYTE_KINDS.forEach((kind, k) => {
+    for (let i = 0; i < (op.def === depthwiseConv2d ? 28 : 14); i++) cases.push(asSubByteCase(op.def, op.make(52000 + 100 * k + i, i), kind, 11 + i));
+  });
+  return cases.filter((c) => variant.accepts(c.params, HOST_DSP_TARGET));
+}
+
+function label(c: VariantCase, i: number): string {
+  const p = c.params as { weightEncoding: string; batches: number; outputDepth: number };
+  return `case ${i} (${p.weightEncoding}) ${JSON.stringify({ ...p, outputMultiplier: undefined, outputShift: undefined })}`;
+}
+
+describe('DSP sub-byte kernels vs the int8 reference on decoded weights', () => {
+  for (const op of OPS) {
+    const variant = SUBBYTE_DSP_VARIANTS.find((v) => v.name === op.name)!;
+    const cases = casesFor(op);
+    const emit = (c: VariantCase) =>
+      variant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
+
+    it(`${op.def.type}: takes nearly every case, keeps the weights packed, covers FAST and REF`, () => {
+      expect(cases.length).toBeGreaterThanOrEqual(50);
+      const ems = cases.map(emit);
+      // The DSP kernel, not the portable fallback, for nearly all of them.
+      expect(ems.filter((em) => /_dsp_(sb|nib)/.test(em.call)).length).toBeGreaterThanOrEqual(cases.length - 4);
+      ems.forEach((em) => expect(em.decls + em.call).not.toMatch(/\bw\b/));
+      const modes = new Set(ems.map((em) => Number(/\.mode = (\d+)|, (\d)\);$|dsp_nib_(ref)/.exec(em.decls + em.call)?.slice(1).find((x) => x !== undefined)?.replace('ref', String(RQ_REF)))));
+      expect(modes.has(RQ_REF)).toBe(true);
+      expect(modes.size).toBeGreaterThanOrEqual(2);
+    });
+
+    it(`${op.def.type}: bit-exact at every width (host, portable DSP fallbacks, ASan/UBSan)`, { timeout: 120_000 }, async () => {
+      const want = evaluateCases(op.def, cases);
+      const got = await runVariantCasesInC(variant, cases);
+      cases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
+    });
+
+    it(`${op.def.type}: bit-exact at every width on an emulated Cortex-M4 (-O2 and -Os)`, { timeout: 240_000 }, async () => {
+      const want = evaluateCases(op.def, cases);
+      const got = await runVariantCasesOnQemu(variant, cases);
+      cases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
+      const some = cases.filter((_, i) => i % 3 === 0);
+      const got2 = await runVariantCasesOnQemu(variant, some, '-Os');
+      some.forEach((c, i) => expect(values(got2[i][0]), `-Os ${label(c, i)}`).toEqual(values(evaluateCases(op.def, [c])[0][0])));
+    });
+
+    it(`${op.def.type}: compiles for Cortex-M4 without warnings`, { timeout: 120_000 }, async () => {
+      await compileVariantForArm(variant, cases.slice(0, 4));
+    });
+  }
+});
