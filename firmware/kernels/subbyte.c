@@ -24,31 +24,31 @@ static inline __attribute__((always_inline)) int8_t requant(int32_t acc, const i
 static inline __attribute__((always_inline)) void conv_body(const tinyml_conv2d_params *p, const int8_t *input,
                                                             const uint8_t *filter, const int32_t *bias,
                                                             int8_t *output, const int bits) {
-  const int32_t filters_per_group = p->output_depth / p->groups;
+  const int32_t filters_per_group = p->geo.output_depth / p->geo.groups;
   int8_t *out = output;
-  for (int32_t b = 0; b < p->batches; ++b) {
-    for (int32_t out_y = 0; out_y < p->output_height; ++out_y) {
-      const int32_t in_y_origin = out_y * p->stride_height - p->pad_height;
-      for (int32_t out_x = 0; out_x < p->output_width; ++out_x) {
-        const int32_t in_x_origin = out_x * p->stride_width - p->pad_width;
-        for (int32_t oc = 0; oc < p->output_depth; ++oc) {
-          const int32_t in_c_base = (oc / filters_per_group) * p->filter_input_depth;
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    for (int32_t out_y = 0; out_y < p->geo.output_height; ++out_y) {
+      const int32_t in_y_origin = out_y * p->geo.stride_height - p->geo.pad_height;
+      for (int32_t out_x = 0; out_x < p->geo.output_width; ++out_x) {
+        const int32_t in_x_origin = out_x * p->geo.stride_width - p->geo.pad_width;
+        for (int32_t oc = 0; oc < p->geo.output_depth; ++oc) {
+          const int32_t in_c_base = (oc / filters_per_group) * p->geo.filter_input_depth;
           int32_t acc = 0;
-          for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-            const int32_t in_y = in_y_origin + p->dilation_height * fy;
+          for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+            const int32_t in_y = in_y_origin + p->geo.dilation_height * fy;
             /* Taps outside the image are zero padding (after offset): they add nothing. */
-            if (in_y < 0 || in_y >= p->input_height) {
+            if (in_y < 0 || in_y >= p->geo.input_height) {
               continue;
             }
-            for (int32_t fx = 0; fx < p->filter_width; ++fx) {
-              const int32_t in_x = in_x_origin + p->dilation_width * fx;
-              if (in_x < 0 || in_x >= p->input_width) {
+            for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+              const int32_t in_x = in_x_origin + p->geo.dilation_width * fx;
+              if (in_x < 0 || in_x >= p->geo.input_width) {
                 continue;
               }
               const int8_t *in_px =
-                  input + ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth + in_c_base;
-              const int32_t f0 = ((oc * p->filter_height + fy) * p->filter_width + fx) * p->filter_input_depth;
-              for (int32_t ic = 0; ic < p->filter_input_depth; ++ic) {
+                  input + ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth + in_c_base;
+              const int32_t f0 = ((oc * p->geo.filter_height + fy) * p->geo.filter_width + fx) * p->geo.filter_input_depth;
+              for (int32_t ic = 0; ic < p->geo.filter_input_depth; ++ic) {
                 acc += tinyml_subbyte_get(filter, f0 + ic, bits) * ((int32_t)in_px[ic] + p->input_offset);
               }
             }
@@ -65,31 +65,31 @@ static inline __attribute__((always_inline)) void depthwise_body(const tinyml_de
                                                                  const int8_t *input, const uint8_t *filter,
                                                                  const int32_t *bias, int8_t *output,
                                                                  const int bits) {
-  for (int32_t b = 0; b < p->batches; ++b) {
-    for (int32_t out_y = 0; out_y < p->output_height; ++out_y) {
-      const int32_t in_y_origin = out_y * p->stride_height - p->pad_height;
-      for (int32_t out_x = 0; out_x < p->output_width; ++out_x) {
-        const int32_t in_x_origin = out_x * p->stride_width - p->pad_width;
-        for (int32_t ic = 0; ic < p->input_depth; ++ic) {
-          for (int32_t m = 0; m < p->depth_multiplier; ++m) {
-            const int32_t oc = ic * p->depth_multiplier + m;
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    for (int32_t out_y = 0; out_y < p->geo.output_height; ++out_y) {
+      const int32_t in_y_origin = out_y * p->geo.stride_height - p->geo.pad_height;
+      for (int32_t out_x = 0; out_x < p->geo.output_width; ++out_x) {
+        const int32_t in_x_origin = out_x * p->geo.stride_width - p->geo.pad_width;
+        for (int32_t ic = 0; ic < p->geo.input_depth; ++ic) {
+          for (int32_t m = 0; m < p->geo.depth_multiplier; ++m) {
+            const int32_t oc = ic * p->geo.depth_multiplier + m;
             int32_t acc = 0;
-            for (int32_t fy = 0; fy < p->filter_height; ++fy) {
-              const int32_t in_y = in_y_origin + p->dilation_height * fy;
-              if (in_y < 0 || in_y >= p->input_height) {
+            for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+              const int32_t in_y = in_y_origin + p->geo.dilation_height * fy;
+              if (in_y < 0 || in_y >= p->geo.input_height) {
                 continue;
               }
-              for (int32_t fx = 0; fx < p->filter_width; ++fx) {
-                const int32_t in_x = in_x_origin + p->dilation_width * fx;
-                if (in_x < 0 || in_x >= p->input_width) {
+              for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+                const int32_t in_x = in_x_origin + p->geo.dilation_width * fx;
+                if (in_x < 0 || in_x >= p->geo.input_width) {
                   continue;
                 }
-                const int32_t at = ((b * p->input_height + in_y) * p->input_width + in_x) * p->input_depth + ic;
-                const int32_t f = tinyml_subbyte_get(filter, (fy * p->filter_width + fx) * p->output_depth + oc, bits);
+                const int32_t at = ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth + ic;
+                const int32_t f = tinyml_subbyte_get(filter, (fy * p->geo.filter_width + fx) * p->geo.output_depth + oc, bits);
                 acc += f * ((int32_t)input[at] + p->input_offset);
               }
             }
-            const int32_t out_at = ((b * p->output_height + out_y) * p->output_width + out_x) * p->output_depth + oc;
+            const int32_t out_at = ((b * p->geo.output_height + out_y) * p->geo.output_width + out_x) * p->geo.output_depth + oc;
             output[out_at] = requant(acc, bias, oc, p->per_channel, p->output_multiplier, p->output_shift,
                                      p->output_offset, p->activation_min, p->activation_max);
           }

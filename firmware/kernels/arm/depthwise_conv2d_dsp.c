@@ -390,16 +390,16 @@ static void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_
 TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *rows,
                                  const uint32_t *weights, int8_t *out, int32_t shift, const int MODE, const int BITS,
                                  const int K3, const int FULL) {
-  const int32_t c = p->depth;
+  const int32_t c = p->geo.input_depth;
   const int32_t row_bytes = p->padded_width * c;
-  const int32_t col_step = p->dilation_width * c;
-  const int32_t px_step = p->stride_width * c;
+  const int32_t col_step = p->geo.dilation_width * c;
+  const int32_t px_step = p->geo.stride_width * c;
   const int32_t off = p->output_offset;
   const int32_t lo = FULL ? -128 : p->activation_min;
   const int32_t hi = FULL ? 127 : p->activation_max;
   const int32_t groups = c >> 2;
   const uint32_t mask = BITS == 4 ? 0xF0F0F0F0u : 0xC0C0C0C0u;
-  for (int32_t ox = 0; ox < p->output_width; ++ox) {
+  for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
     const int8_t *px = rows + ox * px_step;
     const uint32_t *w = weights;
     const int32_t *q = p->q;
@@ -481,9 +481,9 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
       } else {
       int32_t t = 0;
       uint32_t v = 0;
-      for (int32_t fy = 0; fy < p->filter_height; ++fy) {
+      for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
         const int8_t *rp = px + fy * row_bytes;
-        for (int32_t fx = 0; fx < p->filter_width; ++fx) {
+        for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
           if (t == 0) {
             v = *w++;
           }
@@ -508,15 +508,15 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
 
 TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                  const uint32_t *weights, int8_t *output, void *scratch, int32_t mode, const int BITS) {
-  const int32_t c = p->depth;
+  const int32_t c = p->geo.input_depth;
   const int32_t shift = (8 - BITS) - (mode != TINYML_RQ_REF ? 1 : 0);
-  const int32_t k3 = p->filter_height == 3 && p->filter_width == 3;
+  const int32_t k3 = p->geo.filter_height == 3 && p->geo.filter_width == 3;
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;
   int8_t *rows = (int8_t *)scratch;
-  for (int32_t b = 0; b < p->batches; ++b) {
-    const int8_t *in = input + b * p->input_height * p->input_width * c;
-    int8_t *out = output + b * p->output_height * p->output_width * c;
-    for (int32_t oy = 0; oy < p->output_height; ++oy) {
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
+    int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;
+    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
       fill_rows(p, in, oy, rows);
       if (k3 && full) {
         if (mode == TINYML_RQ_FAST) {
@@ -541,7 +541,7 @@ TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, co
       } else {
         dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, 0, 0);
       }
-      out += p->output_width * c;
+      out += p->geo.output_width * c;
     }
   }
 }

@@ -17,7 +17,7 @@ import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js
 import { accBounds, cArray, cRqArray, constantOperands, dspTarget, foldBias, hasConstantOperands, planRequant, scratchFor } from '../optimized/common.js';
 import { CONV_MAX_SCRATCH } from '../optimized/conv2d.js';
 import { FC_MAX_ROW_SCRATCH, emitFullyConnectedDsp } from '../optimized/fully-connected.js';
-import { cStructInit } from '../c-emit.js';
+import { convGeometry, cStructInit } from '../c-emit.js';
 import { subByteParamsKind } from './common.js';
 import { emitPortableSubByte } from './portable.js';
 import { conv2d } from '../conv2d.js';
@@ -109,20 +109,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
     cArray('int32_t', `${pre}_bias`, plan.bias),
     cRqArray(`${pre}_rq`, plan.records),
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
-      batches: p.batches,
-      input_height: p.inputHeight,
-      input_width: p.inputWidth,
-      input_depth: p.inputDepth,
-      filter_height: p.filterHeight,
-      filter_width: p.filterWidth,
-      stride_height: p.strideHeight,
-      stride_width: p.strideWidth,
-      dilation_height: p.dilationHeight,
-      dilation_width: p.dilationWidth,
-      pad_height: p.padHeight,
-      pad_width: p.padWidth,
-      output_height: p.outputHeight,
-      output_width: p.outputWidth,
+      ...convGeometry('packed', p),
       output_depth: n,
       k4: subByteK4(k, bits),
       pad_value: -p.inputOffset,
@@ -297,20 +284,8 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
     cArray('uint32_t', `${pre}_w${bits}`, dwSubByteWords(weights, taps, c, bits)),
     cArray('int32_t', `${pre}_q`, dwRecords(scaled, plan.records, c)),
     cStructInit('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
-      batches: p.batches,
-      input_height: p.inputHeight,
-      input_width: p.inputWidth,
-      depth: c,
-      filter_height: p.filterHeight,
-      filter_width: p.filterWidth,
-      stride_height: p.strideHeight,
-      stride_width: p.strideWidth,
-      dilation_height: p.dilationHeight,
-      dilation_width: p.dilationWidth,
-      pad_height: p.padHeight,
-      pad_width: p.padWidth,
-      output_height: p.outputHeight,
-      output_width: p.outputWidth,
+      // Depth multiplier 1: the packed geometry's input depth is the channel count c.
+      ...convGeometry('packed', p),
       padded_width: dwPaddedWidth(p),
       pad_value: -p.inputOffset,
       output_offset: p.outputOffset,
