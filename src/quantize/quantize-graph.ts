@@ -15,6 +15,7 @@ import type { OpType } from '../ir/attrs.js';
 import type { Graph, Op, Quantization, Tensor, TensorData } from '../ir/types.js';
 import { describeOp } from '../ir/types.js';
 import { getOpDef, opContext } from '../ops/registry.js';
+import type { SubByteKind } from '../ir/weight-encoding.js';
 import { accumulateProbe, makeProbe, probeMeanError, type BiasErrorProbe } from './bias-correction.js';
 import { calibrate, checkSamples, type CalibrationSample } from './calibrate.js';
 import {
@@ -25,6 +26,7 @@ import {
   quantizeBias,
   quantizeValues,
   quantizeWeights,
+  quantizeWeightsWithScales,
   symmetricQParams,
   type ActivationDType,
   type QParams,
@@ -60,6 +62,23 @@ export interface QuantizeOptions {
   evaluate?: boolean | number;
   /** Progress messages ("calibrating 300 samples"...). */
   onProgress?: (message: string) => void;
+  /**
+   * Activation parameters chosen elsewhere (learned by quantization-aware training), by float-graph
+   * tensor id: they replace the calibrated ones (tensors that must share parameters get equal ones).
+   */
+  activationQParams?: ReadonlyMap<number, QParams>;
+  /** Weight step sizes and widths chosen elsewhere, by float-graph op index (see `WeightOverride`). */
+  weightOverrides?: ReadonlyMap<number, WeightOverride>;
+}
+
+/**
+ * A weight layer's learned quantization: its per-channel scales (one per channel of the op's
+ * weight axis, or one) and its width; the int8 data are the codes of w / scale in that width, and
+ * a sub-byte width is recorded as the weight tensor's `weightEncoding`.
+ */
+export interface WeightOverride {
+  scales: readonly number[];
+  encoding?: SubByteKind;
 }
 
 export interface QuantizeResult {
@@ -132,8 +151,8 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
   const tCal = performance.now();
 
   progress('choosing quantization parameters');
-  const plan = planActivations(g, precision, cal.stats, opts);
-  const built = buildQuantizedGraph(g, precision, plan, weightQ, probes, opts);
+  const plan = planActivations(g, precision, cal.stats, { ...opts, overrides: options.activationQParams });
+  const built = buildQuantizedGraph(g, precision, plan, weightQ, probes, { ...opts, weightOverrides: options.weightOverrides });
   checkQuantizedGraph(built.graph, built.origin, g);
   const tQuant = performance.now();
 
@@ -242,7 +261,7 @@ function planActivations(
   g: Graph,
   precision: Prec[],
   stats: Map<number, TensorStats>,
-  opts: { calibration: CalibrationMethod; percentile: number; symmetric: boolean },
+  opts: { calibration: CalibrationMethod; percentile: number; symmetric: boolean; overrides?: ReadonlyMap<number, QParams> },
 ): ActivationPlan {
   const groups = new Map<string, Group>();
   const producer = new Map<number, Op>();
@@ -269,6 +288,8 @@ function planActivations(
 
   const fixedFor = (tensor: number, dtype: Prec, variant: string): QParams | undefined => {
     if (variant) return undefined;
+    const given = dtype === 'int8' ? opts.overrides?.get(tensor) : undefined;
+    if (given) return given;
     const prod = producer.get(tensor);
     return prod ? fixedOutputQParams(prod.type, dtype) : undefined;
   };
@@ -393,7 +414,7 @@ function buildQuantizedGraph(
   plan: ActivationPlan,
   weightQ: Map<number, { rule: WeightRule; axis: number | undefined; float: Float32Array }>,
   probes: Map<number, BiasErrorProbe>,
-  opts: { perChannel: boolean },
+  opts: { perChannel: boolean; weightOverrides?: ReadonlyMap<number, WeightOverride> },
 ): Built {
   const tensors: Tensor[] = g.tensors.map((t) => ({ ...t, shape: [...t.shape] }));
   const ops: Op[] = [];
@@ -478,13 +499,17 @@ function buildQuantizedGraph(
         for (let c = 0; c < bias.length; c++) bias[c] -= err[c];
       }
       const minScales = bias ? minWeightScalesForBias(bias, inScale, wq.axis !== undefined, p === 'int8' ? undefined : INT64_BIAS_LIMIT) : undefined;
-      const qw = quantizeWeights(wq.float, wTensor.shape, wq.axis, minScales);
+      const given = opts.weightOverrides?.get(op.index);
+      const qw = given
+        ? quantizeWeightsWithScales(wq.float, wTensor.shape, wq.axis, given.scales, given.encoding, minScales)
+        : quantizeWeights(wq.float, wTensor.shape, wq.axis, minScales);
       inputs[rule.weights] = constSlot(op.inputs[rule.weights], {
         name: wTensor.name,
         shape: [...wTensor.shape],
         dtype: 'int8',
         quant: qw.quant,
         data: qw.data,
+        ...(given?.encoding ? { weightEncoding: { kind: given.encoding } } : {}),
       });
       let biasOut: number | undefined;
       if (bias) {
