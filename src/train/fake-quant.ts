@@ -219,11 +219,32 @@ export function fakeQuantRequant(z: Float32Array, q: ActQuant, lo: number, hi: n
   for (let i = 0; i < z.length; i++) {
     const c = ch === 1 ? 0 : i % ch;
     const acc = Math.round(z[i] / rq.accScale[c]);
-    let u = multiplyByQuantizedMultiplier(acc, rq.multiplier[c], rq.shift[c]) + zp;
+    let u = requantize(acc, rq.multiplier[c], rq.shift[c]) + zp;
     u = u < qlo ? qlo : u > qhi ? qhi : u;
     out[i] = s * (u - zp);
   }
   return out;
+}
+
+const TWO_31 = 2147483648;
+
+/**
+ * multiplyByQuantizedMultiplier for the accumulators training meets: with |acc| < 2^21 and no left
+ * shift, acc * multiplier < 2^52 is exact in a double, so gemmlowp's two roundings are computed
+ * directly (same results, a fraction of the cost); anything else takes the general function.
+ */
+function requantize(acc: number, multiplier: number, shift: number): number {
+  if (shift > 0 || acc >= 2097152 || acc <= -2097152) return multiplyByQuantizedMultiplier(acc, multiplier, shift);
+  const ab = acc * multiplier;
+  // SaturatingRoundingDoublingHighMul: (ab + nudge) / 2^31, truncated toward zero.
+  const high = Math.trunc((ab + (ab >= 0 ? 1073741824 : 1 - 1073741824)) / TWO_31);
+  const exponent = -shift;
+  if (exponent === 0) return high;
+  // RoundingDivideByPOT: round half away from zero.
+  const mask = exponent === 31 ? 0x7fffffff : (1 << exponent) - 1;
+  const remainder = high & mask;
+  const threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+  return (high >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
 /** Requantization of a CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED output (per channel). */

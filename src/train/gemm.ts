@@ -14,23 +14,52 @@
 
 /** C[M,N] += A[M,K] · B[K,N]. */
 export function gemmAB(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number): void {
-  for (let i = 0; i < m; i++) {
+  let i = 0;
+  // Two rows of C at a time: each B row loaded once feeds both.
+  for (; i + 2 <= m; i += 2) {
     const ai = i * k;
+    const aj = ai + k;
     const ci = i * n;
+    const cj = ci + n;
     let p = 0;
     for (; p + 4 <= k; p += 4) {
       const a0 = a[ai + p];
       const a1 = a[ai + p + 1];
       const a2 = a[ai + p + 2];
       const a3 = a[ai + p + 3];
-      if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue;
+      const e0 = a[aj + p];
+      const e1 = a[aj + p + 1];
+      const e2 = a[aj + p + 2];
+      const e3 = a[aj + p + 3];
+      if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0 && e0 === 0 && e1 === 0 && e2 === 0 && e3 === 0) continue;
       const b0 = p * n;
       const b1 = b0 + n;
       const b2 = b1 + n;
       const b3 = b2 + n;
-      for (let j = 0; j < n; j++) c[ci + j] += a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
+      for (let j = 0; j < n; j++) {
+        const x0 = b[b0 + j];
+        const x1 = b[b1 + j];
+        const x2 = b[b2 + j];
+        const x3 = b[b3 + j];
+        c[ci + j] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
+        c[cj + j] += e0 * x0 + e1 * x1 + e2 * x2 + e3 * x3;
+      }
     }
     for (; p < k; p++) {
+      const av = a[ai + p];
+      const ev = a[aj + p];
+      const bp = p * n;
+      for (let j = 0; j < n; j++) {
+        const x = b[bp + j];
+        c[ci + j] += av * x;
+        c[cj + j] += ev * x;
+      }
+    }
+  }
+  for (; i < m; i++) {
+    const ai = i * k;
+    const ci = i * n;
+    for (let p = 0; p < k; p++) {
       const av = a[ai + p];
       if (av === 0) continue;
       const bp = p * n;
@@ -51,7 +80,30 @@ export function gemmAtB(a: Float32Array, b: Float32Array, c: Float32Array, m: nu
     const b1 = b0 + n;
     const b2 = b1 + n;
     const b3 = b2 + n;
-    for (let p = 0; p < k; p++) {
+    let p = 0;
+    // Two rows of C at a time: each B element loaded once feeds both.
+    for (; p + 2 <= k; p += 2) {
+      const x0 = a[a0 + p];
+      const x1 = a[a1 + p];
+      const x2 = a[a2 + p];
+      const x3 = a[a3 + p];
+      const y0 = a[a0 + p + 1];
+      const y1 = a[a1 + p + 1];
+      const y2 = a[a2 + p + 1];
+      const y3 = a[a3 + p + 1];
+      if (x0 === 0 && x1 === 0 && x2 === 0 && x3 === 0 && y0 === 0 && y1 === 0 && y2 === 0 && y3 === 0) continue;
+      const cp = p * n;
+      const cq = cp + n;
+      for (let j = 0; j < n; j++) {
+        const v0 = b[b0 + j];
+        const v1 = b[b1 + j];
+        const v2 = b[b2 + j];
+        const v3 = b[b3 + j];
+        c[cp + j] += x0 * v0 + x1 * v1 + x2 * v2 + x3 * v3;
+        c[cq + j] += y0 * v0 + y1 * v1 + y2 * v2 + y3 * v3;
+      }
+    }
+    for (; p < k; p++) {
       const x0 = a[a0 + p];
       const x1 = a[a1 + p];
       const x2 = a[a2 + p];
