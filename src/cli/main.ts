@@ -203,6 +203,7 @@ function buildProgram(io: CliIO): Command {
     .option('--eval-labels <file>', 'their labels')
     .option('--eval-limit <n>', 'evaluate on the first N samples')
     .option('--seed <n>', 'shuffling seed (default 1)')
+    .option('--threads <n>', 'threads sharing each batch (default 2)')
     .option('--out <file>', 'output .tflite (default: <model stem>.qat-<kind>.tflite next to the model)')
     .option('--force', 'overwrite --out if it exists')
     .option('--no-progress', 'no progress bar')

@@ -16,7 +16,11 @@ import { asymmetricQParams, type QParams } from '../quantize/qparams.js';
 import { quantizeGraph, type WeightOverride } from '../quantize/index.js';
 import { weightRule } from '../quantize/rules.js';
 import type { SubByteKind } from '../ir/weight-encoding.js';
-import { buildNetwork, backward, forward, zeroGrads, type Network } from './network.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { buildNetwork, forward, type Network } from './network.js';
+import { addGradientShare, networkState, stepGradients, type GradientShare, type NetworkState, type StepResult } from './step.js';
 import type { WeightKind } from './fake-quant.js';
 
 /** Training samples already preprocessed to the float model's input (NHWC, float32). */
@@ -39,6 +43,8 @@ export interface FinetuneOptions {
   /** Samples for the initial activation calibration (default 1024). */
   calibrationSamples?: number;
   seed?: number;
+  /** Threads computing each batch's gradients (default 1; more need the compiled worker in dist/). */
+  threads?: number;
   onProgress?: (p: TrainingProgress) => void;
 }
 
@@ -115,62 +121,6 @@ export function calibrateNetwork(net: Network, data: TrainingData, count: number
   }
 }
 
-/** Softmax of each row of `logits` [rows, k] at temperature t. */
-function softmax(logits: Float32Array, rows: number, k: number, t = 1): Float32Array {
-  const p = new Float32Array(logits.length);
-  for (let r = 0; r < rows; r++) {
-    let m = -Infinity;
-    for (let j = 0; j < k; j++) m = Math.max(m, logits[r * k + j] / t);
-    let s = 0;
-    for (let j = 0; j < k; j++) {
-      const e = Math.exp(logits[r * k + j] / t - m);
-      p[r * k + j] = e;
-      s += e;
-    }
-    for (let j = 0; j < k; j++) p[r * k + j] /= s;
-  }
-  return p;
-}
-
-const DISTILL_T = 2;
-const DISTILL_ALPHA = 0.5;
-
-/**
- * Loss and its gradient with respect to the logits: cross entropy, or with `teacher` logits
- * (1 - α) CE + α T² KL(teacher_T ‖ student_T). Returns the batch's summed loss and correct count.
- */
-export function lossAndGradient(
-  logits: Float32Array,
-  labels: ArrayLike<number>,
-  rows: number,
-  k: number,
-  teacher?: Float32Array,
-): { loss: number; correct: number; grad: Float32Array } {
-  const p = softmax(logits, rows, k);
-  const grad = new Float32Array(logits.length);
-  let loss = 0;
-  let correct = 0;
-  const a = teacher ? DISTILL_ALPHA : 0;
-  const ps = teacher ? softmax(logits, rows, k, DISTILL_T) : undefined;
-  const pt = teacher ? softmax(teacher, rows, k, DISTILL_T) : undefined;
-  for (let r = 0; r < rows; r++) {
-    const y = labels[r];
-    let best = 0;
-    for (let j = 0; j < k; j++) {
-      const i = r * k + j;
-      if (logits[i] > logits[r * k + best]) best = j;
-      grad[i] = ((1 - a) * (p[i] - (j === y ? 1 : 0))) / rows;
-      if (ps && pt) {
-        grad[i] += (a * DISTILL_T * (ps[i] - pt[i])) / rows;
-        if (pt[i] > 0) loss += a * DISTILL_T * DISTILL_T * pt[i] * Math.log(pt[i] / Math.max(ps[i], 1e-30));
-      }
-    }
-    loss += -(1 - a) * Math.log(Math.max(p[r * k + y], 1e-30));
-    if (best === y) correct++;
-  }
-  return { loss, correct, grad };
-}
-
 interface AdamSlot {
   value: Float32Array;
   grad: Float32Array;
@@ -221,8 +171,67 @@ export function toIntegerGraph(net: Network, calibration: Float32Array): Graph {
   return quantizeGraph(trained, [[calibration]], { evaluate: false, activationQParams, weightOverrides }).graph;
 }
 
+/**
+ * The batch's gradients: split between this thread and the worker threads (data parallelism, one
+ * share each), summed into `net`'s gradients. Returns the summed loss and correct count.
+ */
+async function batchGradients(net: Network, pool: GradientWorker[], x: Float32Array, labels: number[], n: number, distill: boolean): Promise<StepResult> {
+  const parts = Math.min(pool.length + 1, n);
+  const size = Math.ceil(n / parts);
+  const state = pool.length > 0 ? networkState(net) : undefined;
+  const pending = pool.slice(0, parts - 1).map((w, k) => {
+    const from = (k + 1) * size;
+    const m = Math.min(size, n - from);
+    return w.step({ state: state!, x: x.slice(from * net.inputSize, (from + m) * net.inputSize), labels: labels.slice(from, from + m), n: m, total: n, distill });
+  });
+  const own = Math.min(size, n);
+  const mine = stepGradients(net, x.subarray(0, own * net.inputSize), labels.slice(0, own), own, n, distill);
+  let loss = mine.loss;
+  let correct = mine.correct;
+  for (const share of await Promise.all(pending)) {
+    addGradientShare(net, share);
+    loss += share.loss;
+    correct += share.correct;
+  }
+  return { loss, correct };
+}
+
+interface GradientWorker {
+  step(msg: { state: NetworkState; x: Float32Array; labels: number[]; n: number; total: number; distill: boolean }): Promise<GradientShare>;
+  close(): Promise<void>;
+}
+
+/** The compiled worker script next to this module (absent when running from TypeScript sources). */
+function workerUrl(): URL | undefined {
+  const url = new URL('./worker.js', import.meta.url);
+  return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
+}
+
+function startWorker(url: URL, graph: Graph, kind: WeightKind, keepInt8: number[]): GradientWorker {
+  const worker = new Worker(url, { workerData: { graph, kind, keepInt8 } });
+  let waiting: { resolve: (g: GradientShare) => void; reject: (e: Error) => void } | undefined;
+  worker.on('message', (m: GradientShare | { error: string }) => {
+    const w = waiting;
+    waiting = undefined;
+    if ('error' in m) w?.reject(new Error(`training worker: ${m.error}`));
+    else w?.resolve(m);
+  });
+  worker.on('error', (e) => waiting?.reject(e));
+  return {
+    step(msg) {
+      return new Promise((resolve, reject) => {
+        waiting = { resolve, reject };
+        worker.postMessage(msg);
+      });
+    },
+    async close() {
+      await worker.terminate();
+    },
+  };
+}
+
 /** Trains `floatGraph` with fake quantization and returns the int8 graphs before and after. */
-export function finetune(floatGraph: Graph, data: TrainingData, options: FinetuneOptions): FinetuneResult {
+export async function finetune(floatGraph: Graph, data: TrainingData, options: FinetuneOptions): Promise<FinetuneResult> {
   if (data.count === 0) throw new InputError('finetune needs at least one training sample');
   const keep = new Set(options.keepInt8 ?? []);
   for (const i of keep) {
@@ -241,8 +250,6 @@ export function finetune(floatGraph: Graph, data: TrainingData, options: Finetun
   const calib = batchInput(net, data, [0], 0, 1);
   const initialGraph = toIntegerGraph(net, calib);
 
-  const epochs = options.epochs ?? 1;
-  const batch = options.batchSize ?? 128;
   const lr0 = options.learningRate ?? (options.kind === 'int8' ? 1e-4 : 5e-4);
   const slots: AdamSlot[] = [];
   for (const p of net.weights) {
@@ -254,6 +261,30 @@ export function finetune(floatGraph: Graph, data: TrainingData, options: Finetun
   const actGrads = new Float32Array(net.learnedActs.length);
   slots.push(slot(actValues, actGrads, true));
 
+  const url = workerUrl();
+  const threads = Math.max(1, Math.floor(options.threads ?? 1));
+  const pool = url ? Array.from({ length: threads - 1 }, () => startWorker(url, floatGraph, options.kind, [...keep])) : [];
+  try {
+    return await train(net, data, options, pool, slots, actValues, actGrads, lr0, initialGraph, calib);
+  } finally {
+    await Promise.all(pool.map((w) => w.close()));
+  }
+}
+
+async function train(
+  net: Network,
+  data: TrainingData,
+  options: FinetuneOptions,
+  pool: GradientWorker[],
+  slots: AdamSlot[],
+  actValues: Float32Array,
+  actGrads: Float32Array,
+  lr0: number,
+  initialGraph: Graph,
+  calib: Float32Array,
+): Promise<FinetuneResult> {
+  const epochs = options.epochs ?? 1;
+  const batch = options.batchSize ?? 128;
   const random = rng(options.seed ?? 1);
   const steps = Math.ceil(data.count / batch);
   const total = steps * epochs;
@@ -275,12 +306,7 @@ export function finetune(floatGraph: Graph, data: TrainingData, options: Finetun
       const n = Math.min(batch, data.count - from);
       const x = batchInput(net, data, order, from, n);
       const labels = Array.from({ length: n }, (_, k) => data.labels[order[from + k]]);
-      const teacher = options.distill ? forward(net, x, n, false).values.get(net.output) : undefined;
-      const tr = forward(net, x, n, true);
-      const out = tr.values.get(net.output)!;
-      const r = lossAndGradient(out, labels, n, classes, teacher);
-      zeroGrads(net);
-      backward(net, tr, r.grad);
+      const r = await batchGradients(net, pool, x, labels, n, options.distill ?? false);
       net.learnedActs.forEach((a, k) => {
         actValues[k] = a.q.scale;
         actGrads[k] = a.grad;

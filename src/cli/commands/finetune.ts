@@ -1,7 +1,7 @@
 /**
  * `tinyml finetune MODEL --data D [--labels L] [--scale/--mean/--std] [--weights int8|int4|int2|ternary|binary]
  *   [--keep-int8 LAYERS] [--epochs N] [--distill] [--lr X] [--batch N] [--limit N]
- *   [--eval-data T [--eval-labels TL] [--eval-limit N]] [--seed N] [--out F] [--force]`
+ *   [--eval-data T [--eval-labels TL] [--eval-limit N]] [--seed N] [--threads N] [--out F] [--force]`
  *
  * Quantization-aware training (src/train/) of a float model (.onnx or float32 .tflite) on a
  * labelled dataset, written as the int8 .tflite the quantizer would write with the learned
@@ -9,6 +9,7 @@
  * integer reference's on the evaluation data (`--eval-data`, else the training data): the
  * deployed model's, before (post-training quantization with the initial scales) and after.
  */
+import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import { openDataset, type Dataset } from '../../data/dataset.js';
 import { makePreprocessor, parsePreprocessOptions, type PreprocessOptions } from '../../data/preprocess.js';
@@ -40,6 +41,8 @@ export interface FinetuneCommandOptions {
   evalLabels?: string;
   evalLimit?: string | number;
   seed?: string | number;
+  /** Threads sharing each batch (default: 2, or 1 on a one-core machine). */
+  threads?: string | number;
   out?: string;
   force?: boolean;
   /** false (--no-progress) disables the progress bar. */
@@ -126,6 +129,7 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
   const evalLimit = opts.evalLimit === undefined ? undefined : positiveInt(opts.evalLimit, '--eval-limit', 1);
   const seed = positiveInt(opts.seed, '--seed', 1);
   const learningRate = positiveNumber(opts.lr, '--lr');
+  const threads = positiveInt(opts.threads, '--threads', Math.min(2, availableParallelism()));
   if (opts.evalLabels !== undefined && opts.evalData === undefined) throw new InputError('--eval-labels needs --eval-data');
   const pre = parsePreprocessOptions(opts);
   const outPath = opts.out ?? defaultFinetuneOut(modelPath, kind);
@@ -144,8 +148,9 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
   const stream = io === processIO ? process.stderr : undefined;
   const tty = opts.progress !== false && stream?.isTTY === true;
   let lastLine = 0;
-  io.err(`finetune ${graph.name}: ${kind} weights${keepInt8.length ? ` (int8: ops ${keepInt8.join(', ')})` : ''}, ${epochs} epoch(s) of ${train.count} samples${opts.distill ? ', distilled from the float model' : ''}`);
-  const result = finetune(graph, train, {
+  io.err(`finetune ${graph.name}: ${kind} weights${keepInt8.length ? ` (int8: ops ${keepInt8.join(', ')})` : ''}, ${epochs} epoch(s) of ${train.count} samples${opts.distill ? ', distilled from the float model' : ''}, ${threads} thread(s)`);
+  const result = await finetune(graph, train, {
+    threads,
     kind,
     keepInt8,
     epochs,
