@@ -9,6 +9,7 @@ import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
 import type { Graph, Tensor } from '../../src/ir/types.js';
 import { loadOnnxModel } from '../../src/onnx/index.js';
 import { quantizeInput } from '../../src/quantize/index.js';
+import { fitsEncoding } from '../../src/ir/weight-encoding.js';
 import { WEIGHT_KINDS } from '../../src/train/fake-quant.js';
 import { calibrateNetwork, toIntegerGraph, type TrainingData } from '../../src/train/finetune.js';
 import { buildNetwork, layerForward } from '../../src/train/network.js';
@@ -55,6 +56,13 @@ describe('fake quantization equals the integer reference, per layer', () => {
       data.input(0, x, 0);
       const q = toIntegerGraph(net, x);
       expect(q.ops.map((o) => o.type)).toEqual(graph.ops.map((o) => o.type));
+      // Every weight tensor holds codes of its width, and says so in its encoding.
+      for (const p of net.weights) {
+        const w = q.tensors[q.ops[p.opIndex].inputs[1]];
+        expect(w.weightEncoding).toEqual(kind === 'int8' ? undefined : { kind });
+        if (w.weightEncoding) expect(Array.from(w.data as Int8Array).every((v) => fitsEncoding(w.weightEncoding!, v))).toBe(true);
+        else expect(Math.min(...(w.data as Int8Array))).toBeGreaterThanOrEqual(-127);
+      }
       const prepared = prepareGraph(q);
       let compared = 0;
       let saturated = 0;
