@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { buildNetwork, forward, type Network } from './network.js';
 import { addGradientShare, networkState, stepGradients, type GradientShare, type NetworkState, type StepResult } from './step.js';
-import type { WeightKind } from './fake-quant.js';
+import type { ActQuant, WeightKind } from './fake-quant.js';
 
 /** Training samples already preprocessed to the float model's input (NHWC, float32). */
 export interface TrainingData {
@@ -106,18 +106,17 @@ export function calibrateNetwork(net: Network, data: TrainingData, count: number
     }
   }
   // Tensors sharing a quantizer share the union of their ranges, as the quantizer's groups do.
-  const ranges = new Map<object, { min: number; max: number }>();
+  const ranges = new Map<ActQuant, { min: number; max: number }>();
   for (const [id, q] of net.quant) {
     const r = ranges.get(q) ?? { min: 0, max: 0 };
     r.min = Math.min(r.min, min.get(id) ?? 0);
     r.max = Math.max(r.max, max.get(id) ?? 0);
     ranges.set(q, r);
   }
-  for (const [id, q] of net.quant) {
-    const p = asymmetricQParams(ranges.get(q)!);
+  for (const [q, range] of ranges) {
+    const p = asymmetricQParams(range);
     q.scale = p.scale;
     q.zeroPoint = p.zeroPoint;
-    void id;
   }
 }
 
