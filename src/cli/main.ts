@@ -15,6 +15,7 @@ import type { ProfileCommandOptions } from './commands/profile.js';
 import { profileCommand } from './commands/profile.js';
 import type { QuantizeCommandOptions } from './commands/quantize.js';
 import { quantizeCommand } from './commands/quantize.js';
+import { finetuneCommand, type FinetuneCommandOptions } from './commands/finetune.js';
 import type { ReportCommandOptions } from './commands/report.js';
 import { reportCommand } from './commands/report.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -185,6 +186,34 @@ function buildProgram(io: CliIO): Command {
     .addHelpText('after', FEED_RULE_HELP)
     .action(async (model: string, opts: QuantizeCommandOptions) => {
       await quantizeCommand(model, opts, io);
+    });
+
+  program
+    .command('finetune')
+    .description('quantization-aware training of a float model (.onnx, float32 .tflite): learned step sizes, then an int8 .tflite')
+    .argument('<model>', 'float model (.onnx or float32 .tflite)')
+    .requiredOption('--data <file>', 'training samples: IDX (gz or not), .npy or .npz (see "Data types")')
+    .option('--labels <file>', 'training labels (IDX or .npy; default: the MNIST-named sibling of --data)')
+    .option('--scale <s>', 'multiply raw values, e.g. 1/255')
+    .option('--mean <m>', 'subtract: scalar or per channel')
+    .option('--std <s>', 'divide: scalar or per channel')
+    .option('--weights <kind>', 'int8 | int4 | int2 | ternary | binary (default int8)')
+    .option('--keep-int8 <layers>', 'weight layers that stay int8: op indices, output tensor names, first, last')
+    .option('--epochs <n>', 'passes over the training data (default 1)')
+    .option('--distill', 'train on the float model\'s soft targets too (knowledge distillation)')
+    .option('--lr <x>', 'Adam learning rate (default 1e-4 for int8, 5e-4 below 8 bits)')
+    .option('--batch <n>', 'batch size (default 128)')
+    .option('--limit <n>', 'train on the first N samples')
+    .option('--eval-data <file>', 'held-out samples for the reported accuracy (default: the training data)')
+    .option('--eval-labels <file>', 'their labels')
+    .option('--eval-limit <n>', 'evaluate on the first N samples')
+    .option('--seed <n>', 'shuffling seed (default 1)')
+    .option('--threads <n>', 'threads sharing each batch (default 2)')
+    .option('--out <file>', 'output .tflite (default: <model stem>.qat-<kind>.tflite next to the model)')
+    .option('--force', 'overwrite --out if it exists')
+    .option('--no-progress', 'no progress bar')
+    .action(async (model: string, opts: FinetuneCommandOptions) => {
+      await finetuneCommand(model, opts, io);
     });
 
   program

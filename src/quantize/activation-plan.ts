@@ -54,7 +54,7 @@ export function planActivations(
   g: Graph,
   precision: Prec[],
   stats: Map<number, TensorStats>,
-  opts: { calibration: CalibrationMethod; percentile: number; symmetric: boolean },
+  opts: { calibration: CalibrationMethod; percentile: number; symmetric: boolean; overrides?: ReadonlyMap<number, QParams> },
 ): ActivationPlan {
   const groups = new Map<string, Group>();
   const producer = new Map<number, Op>();
@@ -81,6 +81,9 @@ export function planActivations(
 
   const fixedFor = (tensor: number, dtype: Prec, variant: string): QParams | undefined => {
     if (variant) return undefined;
+    // Parameters learned elsewhere (quantization-aware training) win over calibration.
+    const given = dtype === 'int8' ? opts.overrides?.get(tensor) : undefined;
+    if (given) return given;
     const prod = producer.get(tensor);
     return prod ? fixedOutputQParams(prod.type, dtype) : undefined;
   };

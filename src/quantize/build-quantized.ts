@@ -18,12 +18,13 @@ import {
   quantizeBias,
   quantizeValues,
   quantizeWeights,
+  quantizeWeightsWithScales,
   type QParams,
   type Range,
 } from './qparams.js';
 import type { WeightRule } from './rules.js';
 import type { PresetWeights } from './subbyte.js';
-import type { TransformedWeights, WeightTransform } from './quantize-graph.js';
+import type { TransformedWeights, WeightOverride, WeightTransform } from './quantize-graph.js';
 
 /** How one conv/dense op's float weights are quantized (chosen before calibration). */
 export interface WeightPlan {
@@ -57,7 +58,7 @@ export function buildQuantizedGraph(
   plan: ActivationPlan,
   weightQ: Map<number, WeightPlan>,
   probes: Map<number, BiasErrorProbe>,
-  opts: { perChannel: boolean },
+  opts: { perChannel: boolean; weightOverrides?: ReadonlyMap<number, WeightOverride> },
   preset: Map<number, PresetWeights> = new Map(),
   transformed: Map<number, { scales: number[]; result: TransformedWeights }> = new Map(),
   weightTransform?: WeightTransform,
@@ -147,7 +148,12 @@ export function buildQuantizedGraph(
       const minScales = bias ? minWeightScalesForBias(bias, inScale, wq.axis !== undefined, p === 'int8' ? undefined : INT64_BIAS_LIMIT) : undefined;
       const sub = preset.get(op.index);
       if (sub && minScales) checkSubByteBias(g, op, sub, minScales);
-      let qw = sub ?? quantizeWeights(wq.float, wTensor.shape, wq.axis, minScales);
+      const given = opts.weightOverrides?.get(op.index);
+      let qw =
+        sub ??
+        (given
+          ? quantizeWeightsWithScales(wq.float, wTensor.shape, wq.axis, given.scales, given.encoding, minScales)
+          : quantizeWeights(wq.float, wTensor.shape, wq.axis, minScales));
       // A clustering transform computed on the same scales (the bias floor rarely raises one) is reused.
       const before = transformed.get(op.index);
       const sameScales = before !== undefined && before.scales.every((v, i) => v === qw.quant.scale[i]);
@@ -157,7 +163,7 @@ export function buildQuantizedGraph(
         const scale = tw.scales.map((s, c) => Math.fround(Math.max(s, minScales?.[minScales.length === 1 ? 0 : c] ?? 0)));
         qw = { ...qw, quant: { ...qw.quant, scale } };
       }
-      const encoding = sub ? sub.encoding : tw?.encoding;
+      const encoding = sub ? sub.encoding : given?.encoding ? { kind: given.encoding } : tw?.encoding;
       inputs[rule.weights] = constSlot(op.inputs[rule.weights], {
         name: wTensor.name,
         shape: [...wTensor.shape],

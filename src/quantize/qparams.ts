@@ -11,7 +11,9 @@
  * kernel's `prepare` computes its multipliers from.
  */
 import type { Quantization, TensorData } from '../ir/types.js';
+import { InputError } from '../errors.js';
 import { roundHalfAwayFromZero } from '../fixedpoint.js';
+import { SUB_BYTE_RANGE, type SubByteKind } from '../ir/weight-encoding.js';
 
 export type ActivationDType = 'int8' | 'int16';
 
@@ -155,6 +157,47 @@ export function quantizeWeights(
     const c = channels === 1 ? 0 : Math.floor(i / inner) % channels;
     const s = scales[c];
     const q = Math.max(-127, Math.min(127, roundHalfAwayFromZero(w[i] / s)));
+    data[i] = q;
+    dequantized[i] = q * s;
+  }
+  return {
+    data,
+    quant: { scale: scales, zeroPoint: scales.map(() => 0), quantizedDimension: axis ?? 0 },
+    dequantized,
+  };
+}
+
+/**
+ * Symmetric weights with given scales (learned by quantization-aware training): int8 codes in
+ * [-127, 127], or in a sub-byte width's range (binary: the sign, -1 or +1). `minScales` raises a
+ * scale as in `quantizeWeights` (the codes then follow the raised scale).
+ */
+export function quantizeWeightsWithScales(
+  w: Float32Array,
+  shape: readonly number[],
+  axis: number | undefined,
+  given: readonly number[],
+  encoding: SubByteKind | undefined,
+  minScales?: readonly number[],
+): QuantizedWeights {
+  const { inner, channels } = axis === undefined ? { inner: w.length, channels: 1 } : channelLayout(shape, axis);
+  if (given.length !== channels && given.length !== 1) {
+    throw new InputError(`weight scales: ${given.length} given for a tensor with ${channels} channel(s) along axis ${axis ?? 'none'}`);
+  }
+  const scales = Array.from({ length: channels }, (_, c) => {
+    let s = given[given.length === 1 ? 0 : c];
+    if (!(s > 0) || !Number.isFinite(s)) throw new InputError(`weight scale ${s} of channel ${c} is not a positive number`);
+    const floor = minScales?.[minScales.length === 1 ? 0 : c];
+    if (floor !== undefined && s < floor) s = floor;
+    return f32(s);
+  });
+  const { min: qmin, max: qmax } = encoding ? SUB_BYTE_RANGE[encoding] : { min: -127, max: 127 };
+  const data = new Int8Array(w.length);
+  const dequantized = new Float32Array(w.length);
+  for (let i = 0; i < w.length; i++) {
+    const c = channels === 1 ? 0 : Math.floor(i / inner) % channels;
+    const s = scales[c];
+    const q = encoding === 'binary' ? (w[i] < 0 ? -1 : 1) : Math.max(qmin, Math.min(qmax, roundHalfAwayFromZero(w[i] / s)));
     data[i] = q;
     dequantized[i] = q * s;
   }

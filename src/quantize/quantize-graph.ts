@@ -20,7 +20,7 @@ import { buildQuantizedGraph, checkQuantizedGraph, type Built, type WeightPlan }
 import { calibrate, checkSamples, type CalibrationSample } from './calibrate.js';
 import { resolvePrecision, type Prec } from './precision.js';
 import { channelLayout, quantizeWeights, type QParams, type QuantizedWeights, type Range } from './qparams.js';
-import type { WeightEncoding } from '../ir/weight-encoding.js';
+import type { SubByteKind, WeightEncoding } from '../ir/weight-encoding.js';
 import { lutStorageBytes } from './cluster.js';
 import { prepareGraph } from '../interp/interpreter.js';
 import { layerParameterBytes, quantizeSubByteWeights, withDequantizedWeights, subByteSummary, type SubByteOptions } from './subbyte.js';
@@ -63,6 +63,23 @@ export interface QuantizeOptions {
   weightTransform?: WeightTransform;
   /** Progress messages ("calibrating 300 samples"...). */
   onProgress?: (message: string) => void;
+  /**
+   * Activation parameters chosen elsewhere (learned by quantization-aware training), by float-graph
+   * tensor id: they replace the calibrated ones (tensors that must share parameters get equal ones).
+   */
+  activationQParams?: ReadonlyMap<number, QParams>;
+  /** Weight step sizes and widths chosen elsewhere, by float-graph op index (see `WeightOverride`). */
+  weightOverrides?: ReadonlyMap<number, WeightOverride>;
+}
+
+/**
+ * A weight layer's learned quantization: its per-channel scales (one per channel of the op's
+ * weight axis, or one) and its width; the int8 data are the codes of w / scale in that width, and
+ * a sub-byte width is recorded as the weight tensor's `weightEncoding`.
+ */
+export interface WeightOverride {
+  scales: readonly number[];
+  encoding?: SubByteKind;
 }
 
 export interface QuantizeResult {
@@ -144,8 +161,8 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
   const tCal = performance.now();
 
   progress('choosing quantization parameters');
-  const plan = planActivations(g, precision, cal.stats, opts);
-  const built = buildQuantizedGraph(g, precision, plan, weightQ, probes, opts, preset, transformed, options.weightTransform);
+  const plan = planActivations(g, precision, cal.stats, { ...opts, overrides: options.activationQParams });
+  const built = buildQuantizedGraph(g, precision, plan, weightQ, probes, { ...opts, weightOverrides: options.weightOverrides }, preset, transformed, options.weightTransform);
   checkQuantizedGraph(built.graph, built.origin, g);
   const tQuant = performance.now();
 

@@ -1,0 +1,187 @@
+/**
+ * `tinyml finetune MODEL --data D [--labels L] [--scale/--mean/--std] [--weights int8|int4|int2|ternary|binary]
+ *   [--keep-int8 LAYERS] [--epochs N] [--distill] [--lr X] [--batch N] [--limit N]
+ *   [--eval-data T [--eval-labels TL] [--eval-limit N]] [--seed N] [--threads N] [--out F] [--force]`
+ *
+ * Quantization-aware training (src/train/) of a float model (.onnx or float32 .tflite) on a
+ * labelled dataset, written as the int8 .tflite the quantizer would write with the learned
+ * scales (sub-byte widths recorded as weight encodings). The accuracy it reports is the host
+ * integer reference's on the evaluation data (`--eval-data`, else the training data): the
+ * deployed model's, before (post-training quantization with the initial scales) and after.
+ */
+import { availableParallelism } from 'node:os';
+import { basename, dirname, extname, join } from 'node:path';
+import { openDataset, type Dataset } from '../../data/dataset.js';
+import { makePreprocessor, parsePreprocessOptions, type PreprocessOptions } from '../../data/preprocess.js';
+import { InputError } from '../../errors.js';
+import { checkOutputFiles } from '../../io/output-file.js';
+import type { Graph } from '../../ir/types.js';
+import { writeTfliteFile } from '../../tflite-writer/index.js';
+import { WEIGHT_KINDS, type WeightKind } from '../../train/fake-quant.js';
+import { finetune, type TrainingData, type TrainingProgress } from '../../train/finetune.js';
+import { evaluateInteger, type IntegerAccuracy } from '../../train/evaluate.js';
+import type { CliIO } from '../io.js';
+import { processIO } from '../io.js';
+import { loadFloatModel, positiveInt } from './quantize.js';
+
+export interface FinetuneCommandOptions {
+  data: string;
+  labels?: string;
+  scale?: string;
+  mean?: string;
+  std?: string;
+  weights?: string;
+  keepInt8?: string;
+  epochs?: string | number;
+  distill?: boolean;
+  lr?: string | number;
+  batch?: string | number;
+  limit?: string | number;
+  evalData?: string;
+  evalLabels?: string;
+  evalLimit?: string | number;
+  seed?: string | number;
+  /** Threads sharing each batch (default: 2, or 1 on a one-core machine). */
+  threads?: string | number;
+  out?: string;
+  force?: boolean;
+  /** false (--no-progress) disables the progress bar. */
+  progress?: boolean;
+}
+
+export interface FinetuneCommandResult {
+  outPath: string;
+  weights: WeightKind;
+  keepInt8: number[];
+  epochs: { loss: number; accuracy: number; cpuSeconds: number; seconds: number }[];
+  /** Host integer reference: the int8 model of the initial scales, and the trained one. */
+  before: IntegerAccuracy;
+  after: IntegerAccuracy;
+  evalSource: string;
+}
+
+const WEIGHT_LAYERS = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']);
+
+/** --keep-int8: op indices, output tensor names, or `first` / `last` (the first / last weight layer). */
+export function parseKeepInt8(text: string | undefined, g: Graph): number[] {
+  if (text === undefined) return [];
+  const layers = g.ops.filter((op) => WEIGHT_LAYERS.has(op.type));
+  const out = new Set<number>();
+  for (const raw of text.split(',')) {
+    const item = raw.trim();
+    if (item === '') throw new InputError(`--keep-int8 '${text}' has an empty entry`);
+    if (item === 'first' || item === 'last') {
+      const op = item === 'first' ? layers[0] : layers[layers.length - 1];
+      if (!op) throw new InputError(`--keep-int8 ${item}: model '${g.name}' has no weight layer`);
+      out.add(op.index);
+      continue;
+    }
+    const byIndex = /^\d+$/.test(item) ? g.ops[Number(item)] : undefined;
+    const op = byIndex ?? g.ops.find((o) => o.outputs.some((id) => g.tensors[id].name === item));
+    if (!op) throw new InputError(`--keep-int8: '${item}' is neither an op index (0..${g.ops.length - 1}) nor an output tensor name of '${g.name}' (see 'tinyml inspect')`);
+    if (!WEIGHT_LAYERS.has(op.type)) throw new InputError(`--keep-int8: op #${op.index} is ${op.type}, which has no weights`);
+    out.add(op.index);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+function positiveNumber(v: string | number | undefined, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InputError(`${what} must be a positive number, got '${v}'`);
+  return n;
+}
+
+function trainingData(ds: Dataset, g: Graph, pre: PreprocessOptions, limit: number | undefined): TrainingData {
+  const input = g.tensors[g.inputs[0]];
+  const preprocess = makePreprocessor(pre, input, ds);
+  const count = limit === undefined ? ds.count : Math.min(limit, ds.count);
+  return {
+    count,
+    labels: ds.labels.subarray(0, count),
+    input(i, out, offset) {
+      out.set(preprocess(ds.sample(i)) as Float32Array, offset);
+    },
+  };
+}
+
+export function defaultFinetuneOut(modelPath: string, kind: WeightKind): string {
+  return join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.qat-${kind}.tflite`);
+}
+
+function bar(p: TrainingProgress): string {
+  const width = 24;
+  const done = Math.round((width * p.step) / p.steps);
+  return `epoch ${p.epoch}/${p.epochs} [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${p.step}/${p.steps}  loss ${p.loss.toFixed(4)}  acc ${(100 * p.accuracy).toFixed(2)}%`;
+}
+
+function pct(a: IntegerAccuracy): string {
+  return `${(100 * a.accuracy).toFixed(2)}% (${a.correct}/${a.samples}), loss ${a.loss.toFixed(4)}`;
+}
+
+export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOptions, io: CliIO): Promise<FinetuneCommandResult> {
+  if (opts.data === undefined) throw new InputError('tinyml finetune needs labelled training data (--data FILE, with --labels)');
+  const kind = (opts.weights ?? 'int8') as WeightKind;
+  if (!WEIGHT_KINDS.includes(kind)) throw new InputError(`--weights '${opts.weights}' is not one of ${WEIGHT_KINDS.join(', ')}`);
+  const epochs = positiveInt(opts.epochs, '--epochs', 1);
+  const batchSize = positiveInt(opts.batch, '--batch', 128);
+  const limit = opts.limit === undefined ? undefined : positiveInt(opts.limit, '--limit', 1);
+  const evalLimit = opts.evalLimit === undefined ? undefined : positiveInt(opts.evalLimit, '--eval-limit', 1);
+  const seed = positiveInt(opts.seed, '--seed', 1);
+  const learningRate = positiveNumber(opts.lr, '--lr');
+  const threads = positiveInt(opts.threads, '--threads', Math.min(2, availableParallelism()));
+  if (opts.evalLabels !== undefined && opts.evalData === undefined) throw new InputError('--eval-labels needs --eval-data');
+  const pre = parsePreprocessOptions(opts);
+  const outPath = opts.out ?? defaultFinetuneOut(modelPath, kind);
+  const reads = [modelPath, opts.data, ...(opts.labels ? [opts.labels] : []), ...(opts.evalData ? [opts.evalData] : []), ...(opts.evalLabels ? [opts.evalLabels] : [])];
+  await checkOutputFiles([{ path: outPath, option: '--out' }], reads, opts.force ?? false);
+
+  const graph = await loadFloatModel(modelPath);
+  if (graph.inputs.length !== 1) throw new InputError(`${graph.name} has ${graph.inputs.length} inputs; tinyml finetune trains single-input models`);
+  const keepInt8 = parseKeepInt8(opts.keepInt8, graph);
+  const train = trainingData(await openDataset({ data: opts.data, labels: opts.labels }), graph, pre, limit);
+  const evalSet = opts.evalData
+    ? trainingData(await openDataset({ data: opts.evalData, labels: opts.evalLabels }), graph, pre, evalLimit)
+    : trainingData(await openDataset({ data: opts.data, labels: opts.labels }), graph, pre, evalLimit ?? limit);
+  const evalSource = opts.evalData ?? `${opts.data} (training data: give --eval-data for held-out accuracy)`;
+
+  const stream = io === processIO ? process.stderr : undefined;
+  const tty = opts.progress !== false && stream?.isTTY === true;
+  let lastLine = 0;
+  io.err(`finetune ${graph.name}: ${kind} weights${keepInt8.length ? ` (int8: ops ${keepInt8.join(', ')})` : ''}, ${epochs} epoch(s) of ${train.count} samples${opts.distill ? ', distilled from the float model' : ''}, ${threads} thread(s)`);
+  const result = await finetune(graph, train, {
+    threads,
+    kind,
+    keepInt8,
+    epochs,
+    batchSize,
+    learningRate,
+    distill: opts.distill ?? false,
+    seed,
+    onProgress: (p) => {
+      if (tty) {
+        stream!.write(`\r${bar(p)}${p.step === p.steps ? '\n' : ''}`);
+        return;
+      }
+      // Not a terminal: a line every 10% of an epoch (and at its end), no carriage returns.
+      const tenth = Math.floor((10 * p.step) / p.steps);
+      if (opts.progress !== false && (tenth > lastLine || p.step === p.steps)) {
+        lastLine = p.step === p.steps ? 0 : tenth;
+        io.err(bar(p));
+      }
+    },
+  });
+  const inputSize = train.count > 0 ? graph.tensors[graph.inputs[0]].shape.slice(1).reduce((a, b) => a * b, 1) : 0;
+  io.err(`evaluating the int8 model on ${evalSet.count} samples (host integer reference)`);
+  const before = evaluateInteger(result.initialGraph, evalSet, inputSize);
+  const after = evaluateInteger(result.graph, evalSet, inputSize);
+  await writeTfliteFile(outPath, result.graph);
+  const cpu = result.epochs.reduce((a, e) => a + e.cpuSeconds, 0);
+  const wall = result.epochs.reduce((a, e) => a + e.seconds, 0);
+  io.out(`training: ${epochs} epoch(s), ${wall.toFixed(1)} s (CPU ${cpu.toFixed(1)} s); last epoch fake-quant loss ${result.epochs[epochs - 1].loss.toFixed(4)}, accuracy ${(100 * result.epochs[epochs - 1].accuracy).toFixed(2)}%`);
+  io.out(`int8 model, host integer reference on ${evalSource}:`);
+  io.out(`  before (post-training, initial scales): ${pct(before)}`);
+  io.out(`  after quantization-aware training:      ${pct(after)}`);
+  io.out(`wrote ${outPath}`);
+  return { outPath, weights: kind, keepInt8, epochs: result.epochs, before, after, evalSource };
+}

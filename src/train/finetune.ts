@@ -1,0 +1,328 @@
+/**
+ * Quantization-aware fine-tuning of a float graph, then its conversion to the int8 graph the
+ * post-training quantizer would build, with the learned scales:
+ *
+ * 1. activation quantizers start from min/max calibration on training samples (the float model),
+ *    weight step sizes from per-channel MSE-optimal clipping;
+ * 2. training: fake-quantized forward pass, STE/LSQ backward pass, Adam with cosine decay, cross
+ *    entropy (with `distill`, half of it replaced by the KL divergence to the float model's soft
+ *    targets at temperature 2);
+ * 3. `toIntegerGraph`: `quantizeGraph` with the learned activation parameters and weight scales,
+ *    sub-byte widths recorded as `weightEncoding` (data stays the decoded int8 codes).
+ */
+import { InputError } from '../errors.js';
+import type { Graph } from '../ir/types.js';
+import { asymmetricQParams, type QParams } from '../quantize/qparams.js';
+import { quantizeGraph, type WeightOverride } from '../quantize/index.js';
+import { weightRule } from '../quantize/rules.js';
+import type { SubByteKind } from '../ir/weight-encoding.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { buildNetwork, forward, type Network } from './network.js';
+import { addGradientShare, networkState, stepGradients, type GradientShare, type NetworkState, type StepResult } from './step.js';
+import type { ActQuant, WeightKind } from './fake-quant.js';
+
+/** Training samples already preprocessed to the float model's input (NHWC, float32). */
+export interface TrainingData {
+  count: number;
+  /** Writes sample i's input values into `out` at `offset`. */
+  input(i: number, out: Float32Array, offset: number): void;
+  labels: Int32Array;
+}
+
+export interface FinetuneOptions {
+  kind: WeightKind;
+  /** Op indices whose weights stay int8. */
+  keepInt8?: readonly number[];
+  epochs?: number;
+  batchSize?: number;
+  /** Adam learning rate (weights, biases and step sizes); default 1e-4 for int8, 5e-4 below. */
+  learningRate?: number;
+  distill?: boolean;
+  /** Samples for the initial activation calibration (default 1024). */
+  calibrationSamples?: number;
+  seed?: number;
+  /** Threads computing each batch's gradients (default 1; more need the compiled worker in dist/). */
+  threads?: number;
+  onProgress?: (p: TrainingProgress) => void;
+}
+
+export interface TrainingProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  /** Mean training loss and accuracy (fake-quantized network) over the epoch so far. */
+  loss: number;
+  accuracy: number;
+}
+
+export interface FinetuneResult {
+  network: Network;
+  /** The int8 graph before training (the initial scales): the PTQ starting point. */
+  initialGraph: Graph;
+  /** The int8 graph with the learned scales. */
+  graph: Graph;
+  epochs: { loss: number; accuracy: number; cpuSeconds: number; seconds: number }[];
+}
+
+/** A small deterministic PRNG (mulberry32) for shuffling. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function batchInput(net: Network, data: TrainingData, idx: ArrayLike<number>, from: number, n: number): Float32Array {
+  const x = new Float32Array(n * net.inputSize);
+  for (let k = 0; k < n; k++) data.input(idx[from + k], x, k * net.inputSize);
+  return x;
+}
+
+/** Sets every activation quantizer from the float model's min/max over `count` samples. */
+export function calibrateNetwork(net: Network, data: TrainingData, count: number, batch = 64): void {
+  const min = new Map<number, number>();
+  const max = new Map<number, number>();
+  const n = Math.min(count, data.count);
+  for (let start = 0; start < n; start += batch) {
+    const b = Math.min(batch, n - start);
+    const idx = Array.from({ length: b }, (_, k) => start + k);
+    const tr = forward(net, batchInput(net, data, idx, 0, b), b, false);
+    for (const [id, v] of tr.values) {
+      let lo = min.get(id) ?? 0;
+      let hi = max.get(id) ?? 0;
+      for (let i = 0; i < v.length; i++) {
+        if (v[i] < lo) lo = v[i];
+        if (v[i] > hi) hi = v[i];
+      }
+      min.set(id, lo);
+      max.set(id, hi);
+    }
+  }
+  // Tensors sharing a quantizer share the union of their ranges, as the quantizer's groups do.
+  const ranges = new Map<ActQuant, { min: number; max: number }>();
+  for (const [id, q] of net.quant) {
+    const r = ranges.get(q) ?? { min: 0, max: 0 };
+    r.min = Math.min(r.min, min.get(id) ?? 0);
+    r.max = Math.max(r.max, max.get(id) ?? 0);
+    ranges.set(q, r);
+  }
+  for (const [q, range] of ranges) {
+    const p = asymmetricQParams(range);
+    q.scale = p.scale;
+    q.zeroPoint = p.zeroPoint;
+  }
+}
+
+interface AdamSlot {
+  value: Float32Array;
+  grad: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  /** Keeps step sizes positive. */
+  positive: boolean;
+}
+
+function adamStep(slots: AdamSlot[], lr: number, t: number): void {
+  const b1 = 0.9;
+  const b2 = 0.999;
+  const c1 = 1 - b1 ** t;
+  const c2 = 1 - b2 ** t;
+  for (const s of slots) {
+    for (let i = 0; i < s.value.length; i++) {
+      const g = s.grad[i];
+      s.m[i] = b1 * s.m[i] + (1 - b1) * g;
+      s.v[i] = b2 * s.v[i] + (1 - b2) * g * g;
+      let v = s.value[i] - (lr * (s.m[i] / c1)) / (Math.sqrt(s.v[i] / c2) + 1e-8);
+      if (s.positive && v < s.value[i] * 0.5) v = s.value[i] * 0.5;
+      s.value[i] = v;
+    }
+  }
+}
+
+function slot(value: Float32Array, grad: Float32Array, positive = false): AdamSlot {
+  return { value, grad, m: new Float32Array(value.length), v: new Float32Array(value.length), positive };
+}
+
+/** The int8 graph of the network's current weights and scales. */
+export function toIntegerGraph(net: Network, calibration: Float32Array): Graph {
+  const g = net.graph;
+  const tensors = g.tensors.map((t) => ({ ...t }));
+  const activationQParams = new Map<number, QParams>();
+  for (const [id, q] of net.quant) activationQParams.set(id, { scale: Math.fround(q.scale), zeroPoint: q.zeroPoint });
+  const weightOverrides = new Map<number, WeightOverride>();
+  for (const p of net.weights) {
+    const op = g.ops[p.opIndex];
+    const rule = weightRule(op.type)!;
+    const w = op.inputs[rule.weights];
+    const b = op.inputs.length > rule.bias ? op.inputs[rule.bias] : -1;
+    tensors[w] = { ...tensors[w], data: Float32Array.from(p.w) };
+    if (p.b && b >= 0) tensors[b] = { ...tensors[b], data: Float32Array.from(p.b) };
+    weightOverrides.set(p.opIndex, { scales: Array.from(p.scales), encoding: p.kind === 'int8' ? undefined : (p.kind as SubByteKind) });
+  }
+  const trained: Graph = { ...g, tensors };
+  return quantizeGraph(trained, [[calibration]], { evaluate: false, activationQParams, weightOverrides }).graph;
+}
+
+/**
+ * The batch's gradients: split between this thread and the worker threads (data parallelism, one
+ * share each), summed into `net`'s gradients. Returns the summed loss and correct count.
+ */
+async function batchGradients(net: Network, pool: GradientWorker[], x: Float32Array, labels: number[], n: number, distill: boolean): Promise<StepResult> {
+  const parts = Math.min(pool.length + 1, n);
+  const size = Math.ceil(n / parts);
+  const state = pool.length > 0 ? networkState(net) : undefined;
+  const pending = pool.slice(0, parts - 1).map((w, k) => {
+    const from = (k + 1) * size;
+    const m = Math.min(size, n - from);
+    return w.step({ state: state!, x: x.slice(from * net.inputSize, (from + m) * net.inputSize), labels: labels.slice(from, from + m), n: m, total: n, distill });
+  });
+  const own = Math.min(size, n);
+  const mine = stepGradients(net, x.subarray(0, own * net.inputSize), labels.slice(0, own), own, n, distill);
+  let loss = mine.loss;
+  let correct = mine.correct;
+  for (const share of await Promise.all(pending)) {
+    addGradientShare(net, share);
+    loss += share.loss;
+    correct += share.correct;
+  }
+  return { loss, correct };
+}
+
+interface GradientWorker {
+  step(msg: { state: NetworkState; x: Float32Array; labels: number[]; n: number; total: number; distill: boolean }): Promise<GradientShare>;
+  close(): Promise<void>;
+}
+
+/** The compiled worker script next to this module (absent when running from TypeScript sources). */
+function workerUrl(): URL | undefined {
+  const url = new URL('./worker.js', import.meta.url);
+  return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
+}
+
+function startWorker(url: URL, graph: Graph, kind: WeightKind, keepInt8: number[]): GradientWorker {
+  const worker = new Worker(url, { workerData: { graph, kind, keepInt8 } });
+  let waiting: { resolve: (g: GradientShare) => void; reject: (e: Error) => void } | undefined;
+  worker.on('message', (m: GradientShare | { error: string }) => {
+    const w = waiting;
+    waiting = undefined;
+    if ('error' in m) w?.reject(new Error(`training worker: ${m.error}`));
+    else w?.resolve(m);
+  });
+  worker.on('error', (e) => waiting?.reject(e));
+  return {
+    step(msg) {
+      return new Promise((resolve, reject) => {
+        waiting = { resolve, reject };
+        worker.postMessage(msg);
+      });
+    },
+    async close() {
+      await worker.terminate();
+    },
+  };
+}
+
+/** Trains `floatGraph` with fake quantization and returns the int8 graphs before and after. */
+export async function finetune(floatGraph: Graph, data: TrainingData, options: FinetuneOptions): Promise<FinetuneResult> {
+  if (data.count === 0) throw new InputError('finetune needs at least one training sample');
+  const keep = new Set(options.keepInt8 ?? []);
+  for (const i of keep) {
+    const op = floatGraph.ops[i];
+    if (!op || !['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED'].includes(op.type)) {
+      throw new InputError(`--keep-int8: op ${i} is not a weight layer of '${floatGraph.name}' (see 'tinyml inspect' for op indices)`);
+    }
+  }
+  const net = buildNetwork(floatGraph, { kind: options.kind, keepInt8: keep });
+  const classes = net.outputSize;
+  for (let i = 0; i < data.labels.length; i++) {
+    const y = data.labels[i];
+    if (y < 0 || y >= classes) throw new InputError(`label ${i} is ${y}, but the model has ${classes} outputs (classes 0..${classes - 1}): do the labels belong to this data and model?`);
+  }
+  calibrateNetwork(net, data, options.calibrationSamples ?? 1024);
+  const calib = batchInput(net, data, [0], 0, 1);
+  const initialGraph = toIntegerGraph(net, calib);
+
+  const lr0 = options.learningRate ?? (options.kind === 'int8' ? 1e-4 : 5e-4);
+  const slots: AdamSlot[] = [];
+  for (const p of net.weights) {
+    slots.push(slot(p.w, p.dw));
+    if (p.b && p.db) slots.push(slot(p.b, p.db));
+    slots.push(slot(p.scales, p.dscales, true));
+  }
+  const actValues = new Float32Array(net.learnedActs.length);
+  const actGrads = new Float32Array(net.learnedActs.length);
+  slots.push(slot(actValues, actGrads, true));
+
+  const url = workerUrl();
+  const threads = Math.max(1, Math.floor(options.threads ?? 1));
+  const pool = url ? Array.from({ length: threads - 1 }, () => startWorker(url, floatGraph, options.kind, [...keep])) : [];
+  try {
+    return await train(net, data, options, pool, slots, actValues, actGrads, lr0, initialGraph, calib);
+  } finally {
+    await Promise.all(pool.map((w) => w.close()));
+  }
+}
+
+async function train(
+  net: Network,
+  data: TrainingData,
+  options: FinetuneOptions,
+  pool: GradientWorker[],
+  slots: AdamSlot[],
+  actValues: Float32Array,
+  actGrads: Float32Array,
+  lr0: number,
+  initialGraph: Graph,
+  calib: Float32Array,
+): Promise<FinetuneResult> {
+  const epochs = options.epochs ?? 1;
+  const batch = options.batchSize ?? 128;
+  const random = rng(options.seed ?? 1);
+  const steps = Math.ceil(data.count / batch);
+  const total = steps * epochs;
+  let t = 0;
+  const history: FinetuneResult['epochs'] = [];
+  for (let e = 0; e < epochs; e++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const order = Int32Array.from({ length: data.count }, (_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    for (let s = 0; s < steps; s++) {
+      const from = s * batch;
+      const n = Math.min(batch, data.count - from);
+      const x = batchInput(net, data, order, from, n);
+      const labels = Array.from({ length: n }, (_, k) => data.labels[order[from + k]]);
+      const r = await batchGradients(net, pool, x, labels, n, options.distill ?? false);
+      net.learnedActs.forEach((a, k) => {
+        actValues[k] = a.q.scale;
+        actGrads[k] = a.grad;
+      });
+      t++;
+      const lr = 0.5 * lr0 * (1 + Math.cos((Math.PI * (t - 1)) / total));
+      adamStep(slots, lr, t);
+      net.learnedActs.forEach((a, k) => {
+        a.q.scale = Math.fround(actValues[k]);
+      });
+      lossSum += r.loss;
+      correct += r.correct;
+      seen += n;
+      options.onProgress?.({ epoch: e + 1, epochs, step: s + 1, steps, loss: lossSum / seen, accuracy: correct / seen });
+    }
+    const c = process.cpuUsage(c0);
+    history.push({ loss: lossSum / seen, accuracy: correct / seen, cpuSeconds: (c.user + c.system) / 1e6, seconds: (performance.now() - t0) / 1000 });
+  }
+  return { network: net, initialGraph, graph: toIntegerGraph(net, calib), epochs: history };
+}

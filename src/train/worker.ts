@@ -1,0 +1,23 @@
+/**
+ * Worker-thread entry of data-parallel training: builds the same network as the main thread from
+ * workerData, then answers each step ({ state, x, labels, n, total, distill }) with the
+ * gradients of its share of the batch (or { error }).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Graph } from '../ir/types.js';
+import type { WeightKind } from './fake-quant.js';
+import { buildNetwork } from './network.js';
+import { gradientShare, loadNetworkState, stepGradients, type NetworkState } from './step.js';
+
+const port = parentPort!;
+const { graph, kind, keepInt8 } = workerData as { graph: Graph; kind: WeightKind; keepInt8: number[] };
+const net = buildNetwork(graph, { kind, keepInt8: new Set(keepInt8) });
+
+port.on('message', (m: { state: NetworkState; x: Float32Array; labels: number[]; n: number; total: number; distill: boolean }) => {
+  try {
+    loadNetworkState(net, m.state);
+    port.postMessage(gradientShare(net, stepGradients(net, m.x, m.labels, m.n, m.total, m.distill)));
+  } catch (e) {
+    port.postMessage({ error: e instanceof Error ? e.message : String(e) });
+  }
+});
