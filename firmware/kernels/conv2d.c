@@ -52,7 +52,7 @@ static inline __attribute__((always_inline)) void conv2d_body(
                     filter + ((oc * p->geo.filter_height + fy) * p->geo.filter_width + fx) *
                                  p->geo.filter_input_depth;
                 for (int32_t ic = 0; ic < p->geo.filter_input_depth; ++ic) {
-                  acc_s8 += ((int32_t)f_px[ic] + p->weights_offset) * ((int32_t)in_px[ic] + p->input_offset);
+                  acc_s8 += ((int32_t)f_px[ic] + p->weights_offset) * ((int32_t)in_px[ic] + p->q.input_offset);
                 }
               } else {
                 const int16_t *in_px =
@@ -76,26 +76,26 @@ static inline __attribute__((always_inline)) void conv2d_body(
             if (bias32 != NULL) {
               acc_s8 += bias32[oc];
             }
-            const int32_t ch = p->per_channel ? oc : 0;
-            acc_s8 = tinyml_mbqm(acc_s8, p->output_multiplier[ch], p->output_shift[ch]);
-            acc_s8 += p->output_offset;
-            *out_s8++ = (int8_t)tinyml_clamp(acc_s8, p->activation_min, p->activation_max);
+            const int32_t ch = p->q.per_channel ? oc : 0;
+            acc_s8 = tinyml_mbqm(acc_s8, p->q.output_multiplier[ch], p->q.output_shift[ch]);
+            acc_s8 += p->q.output_offset;
+            *out_s8++ = (int8_t)tinyml_clamp(acc_s8, p->q.activation_min, p->q.activation_max);
           } else {
             int32_t scaled;
             if (kind == CONV_S16_B64) {
               if (bias64 != NULL) {
                 acc_s16 += bias64[oc];
               }
-              const int32_t ch = p->per_channel ? oc : 0;
-              scaled = tinyml_mbqm64(acc_s16, p->output_multiplier[ch], p->output_shift[ch]);
+              const int32_t ch = p->q.per_channel ? oc : 0;
+              scaled = tinyml_mbqm64(acc_s16, p->q.output_multiplier[ch], p->q.output_shift[ch]);
             } else {
               if (bias32 != NULL) {
                 acc_b32 += (uint32_t)bias32[oc];
               }
-              const int32_t ch = p->per_channel ? oc : 0;
-              scaled = tinyml_mbqm((int32_t)acc_b32, p->output_multiplier[ch], p->output_shift[ch]);
+              const int32_t ch = p->q.per_channel ? oc : 0;
+              scaled = tinyml_mbqm((int32_t)acc_b32, p->q.output_multiplier[ch], p->q.output_shift[ch]);
             }
-            *out_s16++ = (int16_t)tinyml_clamp(scaled, p->activation_min, p->activation_max);
+            *out_s16++ = (int16_t)tinyml_clamp(scaled, p->q.activation_min, p->q.activation_max);
           }
         }
       }

@@ -43,7 +43,7 @@ static inline __attribute__((always_inline)) void depthwise_body(
                   /* Symmetric int16 activations: no input offset. */
                   acc_s16 += (int64_t)f_val * (int64_t)in_s16[at];
                 } else {
-                  acc_s8 += (f_val + p->weights_offset) * ((int32_t)in_s8[at] + p->input_offset);
+                  acc_s8 += (f_val + p->weights_offset) * ((int32_t)in_s8[at] + p->q.input_offset);
                 }
               }
             }
@@ -53,18 +53,18 @@ static inline __attribute__((always_inline)) void depthwise_body(
               if (bias64 != NULL) {
                 acc_s16 += bias64[oc];
               }
-              const int32_t ch = p->per_channel ? oc : 0;
+              const int32_t ch = p->q.per_channel ? oc : 0;
               const int32_t scaled =
-                  tinyml_mbqm64(acc_s16, p->output_multiplier[ch], p->output_shift[ch]);
-              out_s16[out_at] = (int16_t)tinyml_clamp(scaled, p->activation_min, p->activation_max);
+                  tinyml_mbqm64(acc_s16, p->q.output_multiplier[ch], p->q.output_shift[ch]);
+              out_s16[out_at] = (int16_t)tinyml_clamp(scaled, p->q.activation_min, p->q.activation_max);
             } else {
               if (bias32 != NULL) {
                 acc_s8 += bias32[oc];
               }
-              const int32_t ch = p->per_channel ? oc : 0;
-              acc_s8 = tinyml_mbqm(acc_s8, p->output_multiplier[ch], p->output_shift[ch]);
-              acc_s8 += p->output_offset;
-              out_s8[out_at] = (int8_t)tinyml_clamp(acc_s8, p->activation_min, p->activation_max);
+              const int32_t ch = p->q.per_channel ? oc : 0;
+              acc_s8 = tinyml_mbqm(acc_s8, p->q.output_multiplier[ch], p->q.output_shift[ch]);
+              acc_s8 += p->q.output_offset;
+              out_s8[out_at] = (int8_t)tinyml_clamp(acc_s8, p->q.activation_min, p->q.activation_max);
             }
           }
         }

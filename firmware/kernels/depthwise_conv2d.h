@@ -11,22 +11,16 @@
 #include <stdint.h>
 
 #include "tinyml_conv_geometry.h"
+#include "tinyml_layer_quant.h"
 
 typedef struct {
   tinyml_depthwise_geometry geo;
   /* The trailing (bottom/right) zero padding is geo.pad_* + pad_*_offset. */
   int32_t pad_height_offset;
   int32_t pad_width_offset;
-  /* -input zero point and output zero point; 0 for 16x8, whose kernel ignores them. */
-  int32_t input_offset;
-  int32_t weights_offset; /* -weights zero point: 0 in the int8 spec, non-zero in legacy uint8 models */
-  int32_t output_offset;
-  int32_t activation_min;
-  int32_t activation_max;
-  /* 1: one multiplier/shift per output channel; 0: element 0 applies to every channel. */
-  int32_t per_channel;
-  const int32_t *output_multiplier; /* Q31 */
-  const int32_t *output_shift;      /* exponent, positive = left shift */
+  /* -weights zero point: 0 in the int8 spec, non-zero in legacy uint8 models (int8 kernels only). */
+  int32_t weights_offset;
+  tinyml_layer_quant q;
 } tinyml_depthwise_conv2d_params;
 
 /* bias may be NULL. */

@@ -14,16 +14,16 @@ void tinyml_fully_connected_s8(const tinyml_fully_connected_params *p, const int
       const int8_t *w = weights + oc * p->input_depth;
       int32_t acc = 0;
       for (int32_t d = 0; d < p->input_depth; ++d) {
-        acc += ((int32_t)w[d] + p->weights_offset) * ((int32_t)row[d] + p->input_offset);
+        acc += ((int32_t)w[d] + p->weights_offset) * ((int32_t)row[d] + p->q.input_offset);
       }
       if (bias != NULL) {
         acc += bias[oc];
       }
-      const int32_t ch = p->per_channel ? oc : 0;
-      acc = tinyml_mbqm(acc, p->output_multiplier[ch], p->output_shift[ch]);
-      acc += p->output_offset;
+      const int32_t ch = p->q.per_channel ? oc : 0;
+      acc = tinyml_mbqm(acc, p->q.output_multiplier[ch], p->q.output_shift[ch]);
+      acc += p->q.output_offset;
       output[b * p->output_depth + oc] =
-          (int8_t)tinyml_clamp(acc, p->activation_min, p->activation_max);
+          (int8_t)tinyml_clamp(acc, p->q.activation_min, p->q.activation_max);
     }
   }
 }
@@ -36,16 +36,16 @@ void tinyml_fully_connected_s16(const tinyml_fully_connected_params *p, const in
       const int8_t *w = weights + oc * p->input_depth;
       int64_t acc = 0;
       for (int32_t d = 0; d < p->input_depth; ++d) {
-        acc += ((int32_t)w[d] + p->weights_offset) * ((int32_t)row[d] + p->input_offset);
+        acc += ((int32_t)w[d] + p->weights_offset) * ((int32_t)row[d] + p->q.input_offset);
       }
       if (bias != NULL) {
         acc += bias[oc];
       }
-      const int32_t ch = p->per_channel ? oc : 0;
-      int32_t scaled = tinyml_mbqm64(acc, p->output_multiplier[ch], p->output_shift[ch]);
-      scaled += p->output_offset;
+      const int32_t ch = p->q.per_channel ? oc : 0;
+      int32_t scaled = tinyml_mbqm64(acc, p->q.output_multiplier[ch], p->q.output_shift[ch]);
+      scaled += p->q.output_offset;
       output[b * p->output_depth + oc] =
-          (int16_t)tinyml_clamp(scaled, p->activation_min, p->activation_max);
+          (int16_t)tinyml_clamp(scaled, p->q.activation_min, p->q.activation_max);
     }
   }
 }
@@ -62,16 +62,16 @@ void tinyml_fully_connected_s16_b32(const tinyml_fully_connected_params *p, cons
       uint32_t acc = 0;
       for (int32_t d = 0; d < p->input_depth; ++d) {
         acc += (uint32_t)(((int32_t)w[d] + p->weights_offset) *
-                          ((int32_t)row[d] + p->input_offset));
+                          ((int32_t)row[d] + p->q.input_offset));
       }
       if (bias != NULL) {
         acc += (uint32_t)bias[oc];
       }
-      const int32_t ch = p->per_channel ? oc : 0;
-      int32_t scaled = tinyml_mbqm((int32_t)acc, p->output_multiplier[ch], p->output_shift[ch]);
-      scaled += p->output_offset;
+      const int32_t ch = p->q.per_channel ? oc : 0;
+      int32_t scaled = tinyml_mbqm((int32_t)acc, p->q.output_multiplier[ch], p->q.output_shift[ch]);
+      scaled += p->q.output_offset;
       output[b * p->output_depth + oc] =
-          (int16_t)tinyml_clamp(scaled, p->activation_min, p->activation_max);
+          (int16_t)tinyml_clamp(scaled, p->q.activation_min, p->q.activation_max);
     }
   }
 }

@@ -10,21 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tinyml_layer_quant.h"
+
 typedef struct {
   int32_t batches;
   int32_t input_depth;
   int32_t output_depth;
   /* -weights zero point: only per-tensor weights carry one (and it is 0 in practice). */
   int32_t weights_offset;
-  /* -input zero point and output zero point (applied for int16 too, as TFLM does). */
-  int32_t input_offset;
-  int32_t output_offset;
-  int32_t activation_min;
-  int32_t activation_max;
-  /* 1: one multiplier/shift per output unit; 0: element 0 applies to all. */
-  int32_t per_channel;
-  const int32_t *output_multiplier; /* Q31 */
-  const int32_t *output_shift;      /* exponent, positive = left shift */
+  tinyml_layer_quant q;
 } tinyml_fully_connected_params;
 
 /* bias may be NULL. */

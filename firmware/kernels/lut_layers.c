@@ -46,17 +46,17 @@ void tinyml_conv2d_lut_s8(const tinyml_conv2d_params *p, const int8_t *input,
                              bits;
               for (int32_t ic = 0; ic < p->geo.filter_input_depth; ++ic, bit += bits) {
                 const int32_t w = table[tinyml_lut_index(filter->indices, bit, bits)];
-                acc += w * ((int32_t)in_px[ic] + p->input_offset);
+                acc += w * ((int32_t)in_px[ic] + p->q.input_offset);
               }
             }
           }
           if (bias != NULL) {
             acc += bias[oc];
           }
-          const int32_t ch = p->per_channel ? oc : 0;
-          acc = tinyml_mbqm(acc, p->output_multiplier[ch], p->output_shift[ch]);
-          acc += p->output_offset;
-          *out++ = (int8_t)tinyml_clamp(acc, p->activation_min, p->activation_max);
+          const int32_t ch = p->q.per_channel ? oc : 0;
+          acc = tinyml_mbqm(acc, p->q.output_multiplier[ch], p->q.output_shift[ch]);
+          acc += p->q.output_offset;
+          *out++ = (int8_t)tinyml_clamp(acc, p->q.activation_min, p->q.activation_max);
         }
       }
     }
@@ -93,7 +93,7 @@ void tinyml_depthwise_conv2d_lut_s8(const tinyml_depthwise_conv2d_params *p, con
                 const uint32_t bit =
                     (uint32_t)((fy * p->geo.filter_width + fx) * p->geo.output_depth + oc) * bits;
                 const int32_t w = table[tinyml_lut_index(filter->indices, bit, bits)];
-                acc += w * ((int32_t)input[at] + p->input_offset);
+                acc += w * ((int32_t)input[at] + p->q.input_offset);
               }
             }
             const int32_t out_at =
@@ -101,10 +101,10 @@ void tinyml_depthwise_conv2d_lut_s8(const tinyml_depthwise_conv2d_params *p, con
             if (bias != NULL) {
               acc += bias[oc];
             }
-            const int32_t ch = p->per_channel ? oc : 0;
-            acc = tinyml_mbqm(acc, p->output_multiplier[ch], p->output_shift[ch]);
-            acc += p->output_offset;
-            output[out_at] = (int8_t)tinyml_clamp(acc, p->activation_min, p->activation_max);
+            const int32_t ch = p->q.per_channel ? oc : 0;
+            acc = tinyml_mbqm(acc, p->q.output_multiplier[ch], p->q.output_shift[ch]);
+            acc += p->q.output_offset;
+            output[out_at] = (int8_t)tinyml_clamp(acc, p->q.activation_min, p->q.activation_max);
           }
         }
       }
@@ -124,16 +124,16 @@ void tinyml_fully_connected_lut_s8(const tinyml_fully_connected_params *p, const
       int32_t acc = 0;
       for (int32_t d = 0; d < p->input_depth; ++d, bit += bits) {
         const int32_t w = table[tinyml_lut_index(weights->indices, bit, bits)];
-        acc += (w + p->weights_offset) * ((int32_t)row[d] + p->input_offset);
+        acc += (w + p->weights_offset) * ((int32_t)row[d] + p->q.input_offset);
       }
       if (bias != NULL) {
         acc += bias[oc];
       }
-      const int32_t ch = p->per_channel ? oc : 0;
-      acc = tinyml_mbqm(acc, p->output_multiplier[ch], p->output_shift[ch]);
-      acc += p->output_offset;
+      const int32_t ch = p->q.per_channel ? oc : 0;
+      acc = tinyml_mbqm(acc, p->q.output_multiplier[ch], p->q.output_shift[ch]);
+      acc += p->q.output_offset;
       output[b * p->output_depth + oc] =
-          (int8_t)tinyml_clamp(acc, p->activation_min, p->activation_max);
+          (int8_t)tinyml_clamp(acc, p->q.activation_min, p->q.activation_max);
     }
   }
 }

@@ -49,12 +49,12 @@ static inline __attribute__((always_inline)) void conv_body(const tinyml_conv2d_
                   input + ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth + in_c_base;
               const int32_t f0 = ((oc * p->geo.filter_height + fy) * p->geo.filter_width + fx) * p->geo.filter_input_depth;
               for (int32_t ic = 0; ic < p->geo.filter_input_depth; ++ic) {
-                acc += tinyml_subbyte_get(filter, f0 + ic, bits) * ((int32_t)in_px[ic] + p->input_offset);
+                acc += tinyml_subbyte_get(filter, f0 + ic, bits) * ((int32_t)in_px[ic] + p->q.input_offset);
               }
             }
           }
-          *out++ = requant(acc, bias, oc, p->per_channel, p->output_multiplier, p->output_shift, p->output_offset,
-                           p->activation_min, p->activation_max);
+          *out++ = requant(acc, bias, oc, p->q.per_channel, p->q.output_multiplier, p->q.output_shift, p->q.output_offset,
+                           p->q.activation_min, p->q.activation_max);
         }
       }
     }
@@ -86,12 +86,12 @@ static inline __attribute__((always_inline)) void depthwise_body(const tinyml_de
                 }
                 const int32_t at = ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth + ic;
                 const int32_t f = tinyml_subbyte_get(filter, (fy * p->geo.filter_width + fx) * p->geo.output_depth + oc, bits);
-                acc += f * ((int32_t)input[at] + p->input_offset);
+                acc += f * ((int32_t)input[at] + p->q.input_offset);
               }
             }
             const int32_t out_at = ((b * p->geo.output_height + out_y) * p->geo.output_width + out_x) * p->geo.output_depth + oc;
-            output[out_at] = requant(acc, bias, oc, p->per_channel, p->output_multiplier, p->output_shift,
-                                     p->output_offset, p->activation_min, p->activation_max);
+            output[out_at] = requant(acc, bias, oc, p->q.per_channel, p->q.output_multiplier, p->q.output_shift,
+                                     p->q.output_offset, p->q.activation_min, p->q.activation_max);
           }
         }
       }
@@ -108,10 +108,10 @@ static inline __attribute__((always_inline)) void fc_body(const tinyml_fully_con
       const int32_t w0 = oc * p->input_depth;
       int32_t acc = 0;
       for (int32_t d = 0; d < p->input_depth; ++d) {
-        acc += tinyml_subbyte_get(weights, w0 + d, bits) * ((int32_t)row[d] + p->input_offset);
+        acc += tinyml_subbyte_get(weights, w0 + d, bits) * ((int32_t)row[d] + p->q.input_offset);
       }
-      output[b * p->output_depth + oc] = requant(acc, bias, oc, p->per_channel, p->output_multiplier, p->output_shift,
-                                                 p->output_offset, p->activation_min, p->activation_max);
+      output[b * p->output_depth + oc] = requant(acc, bias, oc, p->q.per_channel, p->q.output_multiplier, p->q.output_shift,
+                                                 p->q.output_offset, p->q.activation_min, p->q.activation_max);
     }
   }
 }

@@ -56,7 +56,7 @@ static inline __attribute__((always_inline)) void scatter(const tinyml_transpose
                 if (s16) {
                   acc64[out_at + oc] += (int64_t)(in_val * f_val);
                 } else {
-                  acc32[out_at + oc] += (in_val + p->input_offset) * f_val;
+                  acc32[out_at + oc] += (in_val + p->q.input_offset) * f_val;
                 }
               }
             }
@@ -78,10 +78,10 @@ void tinyml_transpose_conv_s8(const tinyml_transpose_conv_params *p, const int8_
     if (bias != NULL) {
       acc += bias[oc];
     }
-    const int32_t ch = p->per_channel ? oc : 0;
-    acc = tinyml_mbqm(acc, p->output_multiplier[ch], p->output_shift[ch]);
-    acc += p->output_offset;
-    output[i] = (int8_t)tinyml_clamp(acc, p->activation_min, p->activation_max);
+    const int32_t ch = p->q.per_channel ? oc : 0;
+    acc = tinyml_mbqm(acc, p->q.output_multiplier[ch], p->q.output_shift[ch]);
+    acc += p->q.output_offset;
+    output[i] = (int8_t)tinyml_clamp(acc, p->q.activation_min, p->q.activation_max);
   }
 }
 
@@ -92,9 +92,9 @@ static void scatter_s16(const tinyml_transpose_conv_params *p, const int16_t *in
 }
 
 static int16_t requantize_s16(const tinyml_transpose_conv_params *p, int64_t acc, int32_t oc) {
-  const int32_t ch = p->per_channel ? oc : 0;
-  const int32_t scaled = tinyml_mbqm64(acc, p->output_multiplier[ch], p->output_shift[ch]);
-  return (int16_t)tinyml_clamp(scaled, p->activation_min, p->activation_max);
+  const int32_t ch = p->q.per_channel ? oc : 0;
+  const int32_t scaled = tinyml_mbqm64(acc, p->q.output_multiplier[ch], p->q.output_shift[ch]);
+  return (int16_t)tinyml_clamp(scaled, p->q.activation_min, p->q.activation_max);
 }
 
 void tinyml_transpose_conv_s16(const tinyml_transpose_conv_params *p, const int16_t *input,

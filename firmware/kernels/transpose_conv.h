@@ -12,21 +12,14 @@
 #include <stdint.h>
 
 #include "tinyml_conv_geometry.h"
+#include "tinyml_layer_quant.h"
 
 typedef struct {
   tinyml_window_geometry geo;
   /* Output cropped at the top/left by geo.pad_*; bottom/right lose geo.pad_* + pad_*_offset. */
   int32_t pad_height_offset;
   int32_t pad_width_offset;
-  /* -input zero point and output zero point; 0 for 16x8, whose kernel ignores them. */
-  int32_t input_offset;
-  int32_t output_offset;
-  int32_t activation_min;
-  int32_t activation_max;
-  /* 1: one multiplier/shift per output channel; 0: element 0 applies to every channel. */
-  int32_t per_channel;
-  const int32_t *output_multiplier; /* Q31 */
-  const int32_t *output_shift;      /* exponent, positive = left shift */
+  tinyml_layer_quant q;
 } tinyml_transpose_conv_params;
 
 /* bias may be NULL; scratch holds batches * output_height * output_width * output_depth. */

@@ -30,9 +30,8 @@
  * QOperator ops (converters/qlinear.ts) are imported as DequantizeLinear → float op →
  * QuantizeLinear, so they reach the int8 IR through the same QDQ folding as QDQ models.
  */
-import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
-import { InputError, ModelFormatError, TinymlError, UnsupportedOpError } from '../errors.js';
+import { ModelFormatError, UnsupportedOpError } from '../errors.js';
+import { parseModel, readModelFile } from '../io/model-file.js';
 import type { Graph } from '../ir/types.js';
 import { UINT8_INPUTS, UINT8_OUTPUTS } from '../passes/uint8-io.js';
 import { OnnxContext } from './context.js';
@@ -55,26 +54,13 @@ export function importOnnx(bytes: Uint8Array, name: string): Graph {
   if (!model.graph || (model.graph.node.length === 0 && model.graph.input.length === 0 && model.graph.output.length === 0)) {
     throw new ModelFormatError(`could not read ONNX model '${name}': the file holds no graph (is it an ONNX model?)`);
   }
-  try {
-    return importGraph(model, name);
-  } catch (e) {
-    if (e instanceof TinymlError) throw e;
-    const detail = e instanceof Error ? e.message : String(e);
-    throw new ModelFormatError(`could not read ONNX model '${name}': malformed model (${detail})`, { cause: e });
-  }
+  return parseModel('ONNX', name, () => importGraph(model, name));
 }
 
 /** Read and parse an .onnx file; the graph is named after the file's stem. */
 export async function importOnnxFile(path: string): Promise<Graph> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
-    throw new InputError(`cannot read model file '${path}': ${why}`);
-  }
-  return importOnnx(bytes, basename(path, extname(path)));
+  const { bytes, name } = await readModelFile(path);
+  return importOnnx(bytes, name);
 }
 
 function importGraph(model: OnnxModelProto, name: string): Graph {

@@ -8,16 +8,14 @@
  */
 import type { TensorData } from '../ir/types.js';
 import { describeOp } from '../ir/types.js';
-import { GraphError, UnsupportedOpError } from '../errors.js';
+import { UnsupportedOpError } from '../errors.js';
 import { multiplyByQuantizedMultiplierSmallerThanOneExp as mbqmSmaller, quantizeMultiplier } from '../fixedpoint.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import {
   type BroadcastLayout,
   type ElementwiseAttrs,
   activationOnlyFields,
-  activationRangeFloat,
   activationRangeQuantized,
-  broadcastLayout,
   byteTable,
   cBroadcastFields,
   cInt,
@@ -26,10 +24,8 @@ import {
   f32,
   forEachBroadcast,
   inferBroadcastShape,
-  input,
   normalizeParams,
-  perTensorQuant,
-  unsupportedDtypes,
+  prepareBinaryArithmetic,
 } from './elementwise-util.js';
 import { versionByInput, type TfliteMapping } from './tflite-options.js';
 
@@ -77,23 +73,9 @@ function multiplierBelowOne(ctx: OpContext, real: number, what: string): { multi
 }
 
 function prepareAddSub(type: AddSubType, ctx: OpContext<AddSubType>): AddSubParams {
-  const layout = broadcastLayout(ctx);
-  const a = input(ctx, 0);
-  const b = input(ctx, 1);
-  const out = ctx.outputs[0];
-  if (out.shape.reduce((p, d) => p * d, 1) !== layout.size) {
-    throw new GraphError(`${describeOp(ctx.graph, ctx.op)}: output shape [${out.shape.join(', ')}] does not match the broadcast shape [${inferBroadcastShape(ctx).join(', ')}]`);
-  }
-  if (a.dtype !== b.dtype || a.dtype !== out.dtype) throw unsupportedDtypes(ctx, 'inputs and output must share one data type');
-  const attrs = ctx.op.attrs as ElementwiseAttrs;
-  if (out.dtype === 'float32') {
-    const [activationMin, activationMax] = activationRangeFloat(attrs.activation);
-    return { kind: 'float32', ...layout, activationMin, activationMax };
-  }
-  if (out.dtype !== 'int8' && out.dtype !== 'int16') throw unsupportedDtypes(ctx);
-  const q1 = perTensorQuant(ctx, a);
-  const q2 = perTensorQuant(ctx, b);
-  const qo = perTensorQuant(ctx, out);
+  const start = prepareBinaryArithmetic(ctx);
+  if (start.float) return start.float;
+  const { layout, out, attrs, q1, q2, qo } = start;
   const leftShift = out.dtype === 'int16' ? 15 : 20;
   let real1: number;
   let real2: number;

@@ -61,8 +61,15 @@ export type GeometryOf<L extends GeometryLayout> = { [K in (typeof GEOMETRY_FIEL
  */
 export function convGeometry<L extends GeometryLayout>(layout: L, p: GeometryOf<L>): { geo: string } {
   const values = p as unknown as Record<string, number>;
-  const body = GEOMETRY_FIELDS[layout].map((field) => `.${field} = ${values[field.replace(/_(\w)/g, (_, c: string) => c.toUpperCase())]}`).join(', ');
-  return { geo: `{${body}}` };
+  const fields = Object.fromEntries(GEOMETRY_FIELDS[layout].map((field) => [field, values[field.replace(/_(\w)/g, (_, c: string) => c.toUpperCase())]]));
+  return { geo: cInitializer(fields) };
+}
+
+/** A nested designated initializer on one line: `{.a = 1, .b = x}`. */
+function cInitializer(fields: Record<string, string | number>): string {
+  return `{${Object.entries(fields)
+    .map(([k, v]) => `.${k} = ${v}`)
+    .join(', ')}}`;
 }
 
 /**
@@ -137,14 +144,13 @@ export function quantConvDecls(
   ].join('\n');
 }
 
-export function quantCommonFields(p: {
-  inputOffset: number;
-  outputOffset: number;
-  activationMin: number;
-  activationMax: number;
-  perChannel: boolean;
-}, prefix: string): Record<string, string | number> {
-  return {
+/**
+ * The `q` member of the quantized conv-like and fully connected params structs: the nested
+ * initializer of their tinyml_layer_quant (tinyml_layer_quant.h), multipliers and shifts being
+ * the `<prefix>_mult` and `<prefix>_shift` arrays.
+ */
+export function quantCommonFields(p: Omit<QuantLayerFields, 'outputMultiplier' | 'outputShift'>, prefix: string): { q: string } {
+  const fields: Record<string, string | number> = {
     input_offset: p.inputOffset,
     output_offset: p.outputOffset,
     activation_min: p.activationMin,
@@ -153,6 +159,7 @@ export function quantCommonFields(p: {
     output_multiplier: `${prefix}_mult`,
     output_shift: `${prefix}_shift`,
   };
+  return { q: cInitializer(fields) };
 }
 
 /** The C function for a quantized kind and accumulator: <base>_s8, <base>_s16, <base>_s16_b32. */

@@ -13,55 +13,27 @@ import type { Tensor, TensorData } from '../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { dtypeOf, type OptionsReadContext, type OptionsWriteContext, type RawOptions, type TfliteFieldValues, type TfliteMapping } from './tflite-options.js';
 import { windowAxis } from './padding.js';
-import { type Accumulator, checkArity, checkBias, normalizeParams, withSubByteWeights, opLabel, type QuantKind, requireRank, finishReference, prepareWindowed } from './layer-params.js';
+import { type Accumulator, checkArity, type QuantLayerFields, type WindowFields, checkBias, normalizeParams, withSubByteWeights, opLabel, type QuantKind, requireRank, finishReference, prepareWindowed } from './layer-params.js';
 import { ACC_CHUNK, type F64Buffer, f64Scratch, gemmF64, padInputNHWC, planeConv3x3, planeConvAny, SCRATCH_ACC, SCRATCH_COLUMNS, SCRATCH_INPUT, SCRATCH_WEIGHTS, toF64, windowTapOffsets } from './gemm-f64.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { convGeometry, emitConvLike } from './c-emit.js';
 import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
 import { evaluateHybridConv2d, prepareHybridConv2d, type HybridConv2DParams } from './hybrid/conv2d.js';
 
-export interface Conv2DGeometry {
-  batches: number;
-  inputHeight: number;
-  inputWidth: number;
-  inputDepth: number;
-  filterHeight: number;
-  filterWidth: number;
+export interface Conv2DGeometry extends WindowFields {
   /** Filter dimension 3: input channels seen by one output channel (input depth / groups). */
   filterInputDepth: number;
-  outputHeight: number;
-  outputWidth: number;
-  outputDepth: number;
   groups: number;
-  strideHeight: number;
-  strideWidth: number;
   dilationHeight: number;
   dilationWidth: number;
-  /** Leading (top/left) padding; the trailing side gets pad + offset. */
-  padHeight: number;
-  padWidth: number;
-  padHeightOffset: number;
-  padWidthOffset: number;
-  hasBias: boolean;
 }
 
-export interface Conv2DQuantParams extends Conv2DGeometry {
+export interface Conv2DQuantParams extends Conv2DGeometry, QuantLayerFields {
   kind: QuantKind;
   /** int32 for int8; for 16x8, int64 unless the bias is int32 (TFLM then accumulates in int32). */
   accumulator: Accumulator;
-  /** -input zero point (int8 only; the 16x8 kernel ignores zero points). */
-  inputOffset: number;
   /** -weights zero point: 0 in the int8 spec; a legacy uint8 model's shifted one (int8 only). */
   weightsOffset: number;
-  /** Output zero point (int8 only). */
-  outputOffset: number;
-  activationMin: number;
-  activationMax: number;
-  /** false: one multiplier/shift for all channels (per-tensor weights). */
-  perChannel: boolean;
-  outputMultiplier: number[];
-  /** Power-of-two exponents: positive shifts left. */
-  outputShift: number[];
   /** Set when the constant weights are stored sub-byte (decoded values in the tensor; see ops/subbyte/). */
   weightEncoding?: SubByteKind;
 }

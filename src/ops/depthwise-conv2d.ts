@@ -10,7 +10,7 @@ import type { SubByteKind } from '../ir/weight-encoding.js';
 import { GraphError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, f64Scratch, padInputPlanar, planeConv3x3, planeConvAny, windowTapOffsets } from './gemm-f64.js';
-import { checkArity, checkBias, normalizeParams, withSubByteWeights, opLabel, requireRank, type Accumulator, type QuantKind, finishReference, prepareWindowed } from './layer-params.js';
+import { checkArity, checkBias, normalizeParams, withSubByteWeights, opLabel, requireRank, type Accumulator, type QuantKind, type QuantLayerFields, type WindowFields, finishReference, prepareWindowed } from './layer-params.js';
 import { convGeometry, emitConvLike } from './c-emit.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { windowAxis } from './padding.js';
@@ -20,42 +20,19 @@ import { dtypeOf, type TfliteMapping } from './tflite-options.js';
 import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
 import { evaluateHybridDepthwiseConv2d, prepareHybridDepthwiseConv2d, type HybridDepthwiseConv2DParams } from './hybrid/depthwise-conv2d.js';
 
-export interface DepthwiseConv2DGeometry {
-  batches: number;
-  inputHeight: number;
-  inputWidth: number;
-  inputDepth: number;
-  filterHeight: number;
-  filterWidth: number;
-  outputHeight: number;
-  outputWidth: number;
-  /** inputDepth * depthMultiplier. */
-  outputDepth: number;
+/** outputDepth is inputDepth * depthMultiplier. */
+export interface DepthwiseConv2DGeometry extends WindowFields {
   depthMultiplier: number;
-  strideHeight: number;
-  strideWidth: number;
   dilationHeight: number;
   dilationWidth: number;
-  padHeight: number;
-  padWidth: number;
-  padHeightOffset: number;
-  padWidthOffset: number;
-  hasBias: boolean;
 }
 
-export interface DepthwiseConv2DQuantParams extends DepthwiseConv2DGeometry {
+export interface DepthwiseConv2DQuantParams extends DepthwiseConv2DGeometry, QuantLayerFields {
   kind: QuantKind;
   /** Always int64 for 16x8 (TFLM's depthwise 16x8 kernel only takes int64 bias). */
   accumulator: Accumulator;
-  inputOffset: number;
   /** -weights zero point: 0 in the int8 spec; a legacy uint8 model's shifted one (int8 only). */
   weightsOffset: number;
-  outputOffset: number;
-  activationMin: number;
-  activationMax: number;
-  perChannel: boolean;
-  outputMultiplier: number[];
-  outputShift: number[];
   /** Set when the constant weights are stored sub-byte (decoded values in the tensor; see ops/subbyte/). */
   weightEncoding?: SubByteKind;
 }

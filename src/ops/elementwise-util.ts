@@ -337,3 +337,41 @@ export function withNormalizedParams<T extends OpType, P extends object>(def: Op
   const prepare = def.prepare.bind(def);
   return { ...def, prepare: (ctx) => normalizeParams(prepare(ctx)) };
 }
+
+/**
+ * The start of ADD's, SUB's and MUL's prepare: the broadcast layout, the output shape checked
+ * against it, one dtype for both inputs and the output; then either the float32 params (layout
+ * and activation clamp) or, for int8/int16, the per-tensor quantization of the three tensors.
+ */
+export function prepareBinaryArithmetic(
+  ctx: OpContext,
+):
+  | { float: BroadcastLayout & { kind: 'float32'; activationMin: number; activationMax: number } }
+  | {
+      float?: undefined;
+      layout: BroadcastLayout;
+      out: Tensor & { dtype: 'int8' | 'int16' };
+      attrs: ElementwiseAttrs;
+      q1: { scale: number; zeroPoint: number };
+      q2: { scale: number; zeroPoint: number };
+      qo: { scale: number; zeroPoint: number };
+    } {
+  const layout = broadcastLayout(ctx);
+  const a = input(ctx, 0);
+  const b = input(ctx, 1);
+  const out = ctx.outputs[0];
+  if (out.shape.reduce((p, d) => p * d, 1) !== layout.size) {
+    throw new GraphError(`${describeOp(ctx.graph, ctx.op)}: output shape [${out.shape.join(', ')}] does not match the broadcast shape [${inferBroadcastShape(ctx).join(', ')}]`);
+  }
+  if (a.dtype !== b.dtype || a.dtype !== out.dtype) throw unsupportedDtypes(ctx, 'inputs and output must share one data type');
+  const attrs = ctx.op.attrs as ElementwiseAttrs;
+  if (out.dtype === 'float32') {
+    const [activationMin, activationMax] = activationRangeFloat(attrs.activation);
+    return { float: { kind: 'float32', ...layout, activationMin, activationMax } };
+  }
+  if (out.dtype !== 'int8' && out.dtype !== 'int16') throw unsupportedDtypes(ctx);
+  const q1 = perTensorQuant(ctx, a);
+  const q2 = perTensorQuant(ctx, b);
+  const qo = perTensorQuant(ctx, out);
+  return { layout, out: out as Tensor & { dtype: 'int8' | 'int16' }, attrs, q1, q2, qo };
+}

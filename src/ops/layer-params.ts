@@ -247,13 +247,42 @@ export function finishReference(p: FinishParams, acc: number, biasData: TensorDa
 
 /** The requantization fields the quantized conv-like params share. */
 export interface QuantLayerFields {
+  /** -input zero point (0 for the 16x8 conv-like kernels, which ignore zero points). */
   inputOffset: number;
+  /** Output zero point (as inputOffset). */
   outputOffset: number;
+  /** Output clamp from the fused activation, in output quantized units. */
   activationMin: number;
   activationMax: number;
+  /** false: one multiplier/shift for all channels (per-tensor weights). */
   perChannel: boolean;
   outputMultiplier: number[];
+  /** Power-of-two exponents: positive shifts left. */
   outputShift: number[];
+}
+
+/**
+ * The window fields the conv-like ops' params share (their geometry adds what is particular to
+ * each: groups, depth multiplier, dilation).
+ */
+export interface WindowFields {
+  batches: number;
+  inputHeight: number;
+  inputWidth: number;
+  inputDepth: number;
+  filterHeight: number;
+  filterWidth: number;
+  outputHeight: number;
+  outputWidth: number;
+  outputDepth: number;
+  strideHeight: number;
+  strideWidth: number;
+  /** Leading (top/left) padding (TRANSPOSE_CONV: output cropped there); the trailing side gets pad + offset. */
+  padHeight: number;
+  padWidth: number;
+  padHeightOffset: number;
+  padWidthOffset: number;
+  hasBias: boolean;
 }
 
 /**

@@ -6,14 +6,12 @@
  */
 import type { TensorData } from '../ir/types.js';
 import { describeOp } from '../ir/types.js';
-import { GraphError, UnsupportedOpError } from '../errors.js';
+import { UnsupportedOpError } from '../errors.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../fixedpoint.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import {
   type BroadcastLayout,
-  activationRangeFloat,
   activationRangeQuantized,
-  broadcastLayout,
   cBroadcastFields,
   cInt,
   cStructDecl,
@@ -21,10 +19,8 @@ import {
   f32,
   forEachBroadcast,
   inferBroadcastShape,
-  input,
   normalizeParams,
-  perTensorQuant,
-  unsupportedDtypes,
+  prepareBinaryArithmetic,
 } from './elementwise-util.js';
 import { activationOnlyFields, type ElementwiseAttrs } from './elementwise-util.js';
 import { versionByInput } from './tflite-options.js';
@@ -81,23 +77,9 @@ export const mul: OpDef<'MUL', MulParams> = {
 };
 
 function prepareMul(ctx: OpContext<'MUL'>): MulParams {
-  const layout = broadcastLayout(ctx);
-  const a = input(ctx, 0);
-  const b = input(ctx, 1);
-  const out = ctx.outputs[0];
-  if (out.shape.reduce((p, d) => p * d, 1) !== layout.size) {
-    throw new GraphError(`${describeOp(ctx.graph, ctx.op)}: output shape [${out.shape.join(', ')}] does not match the broadcast shape [${inferBroadcastShape(ctx).join(', ')}]`);
-  }
-  if (a.dtype !== b.dtype || a.dtype !== out.dtype) throw unsupportedDtypes(ctx, 'inputs and output must share one data type');
-  const attrs = ctx.op.attrs as ElementwiseAttrs;
-  if (out.dtype === 'float32') {
-    const [activationMin, activationMax] = activationRangeFloat(attrs.activation);
-    return { kind: 'float32', ...layout, activationMin, activationMax };
-  }
-  if (out.dtype !== 'int8' && out.dtype !== 'int16') throw unsupportedDtypes(ctx);
-  const q1 = perTensorQuant(ctx, a);
-  const q2 = perTensorQuant(ctx, b);
-  const qo = perTensorQuant(ctx, out);
+  const start = prepareBinaryArithmetic(ctx);
+  if (start.float) return start.float;
+  const { layout, out, attrs, q1, q2, qo } = start;
   if (out.dtype === 'int16' && (q1.zeroPoint !== 0 || q2.zeroPoint !== 0 || qo.zeroPoint !== 0)) {
     throw new UnsupportedOpError(`${describeOp(ctx.graph, ctx.op)}: int16 MUL needs zero points of 0 on inputs and output (as TFLite Micro)`);
   }

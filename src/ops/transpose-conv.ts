@@ -11,47 +11,24 @@ import { GraphError, InputError, UnsupportedOpError } from '../errors.js';
 import type { Padding, FusedActivation } from '../ir/attrs.js';
 import type { Graph, Tensor, TensorData } from '../ir/types.js';
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplier64 } from '../fixedpoint.js';
-import { checkArity, checkBias, classifyDtypes, floatActivationRange, normalizeParams, opLabel, requireRank, type QuantKind, quantLayerFields, weightsOffsetOf } from './layer-params.js';
+import { checkArity, checkBias, classifyDtypes, floatActivationRange, normalizeParams, opLabel, requireRank, type QuantKind, type QuantLayerFields, quantLayerFields, type WindowFields, weightsOffsetOf } from './layer-params.js';
 import { convGeometry, cPointer, emitFloatConvLike, quantConvDecls } from './c-emit.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { scratchArg } from './scratch.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
 
-export interface TransposeConvGeometry {
-  batches: number;
-  inputHeight: number;
-  inputWidth: number;
-  inputDepth: number;
-  filterHeight: number;
-  filterWidth: number;
-  outputHeight: number;
-  outputWidth: number;
-  outputDepth: number;
-  strideHeight: number;
-  strideWidth: number;
-  /** Output rows/columns cropped at the top/left; the bottom/right lose pad + offset. */
-  padHeight: number;
-  padWidth: number;
-  padHeightOffset: number;
-  padWidthOffset: number;
-  hasBias: boolean;
+/** The pads are output rows/columns cropped at the top/left; the bottom/right lose pad + offset. */
+export interface TransposeConvGeometry extends WindowFields {
   /** output_shape is not a constant: check at run time that it holds the output shape. */
   outputShapeAtRuntime: boolean;
   /** The op, for the run-time error. */
   label: string;
 }
 
-export interface TransposeConvQuantParams extends TransposeConvGeometry {
+export interface TransposeConvQuantParams extends TransposeConvGeometry, QuantLayerFields {
   kind: QuantKind;
   /** 16x8 only: the bias is int16 (TFLM widens it to int64 before use). */
   bias16: boolean;
-  inputOffset: number;
-  outputOffset: number;
-  activationMin: number;
-  activationMax: number;
-  perChannel: boolean;
-  outputMultiplier: number[];
-  outputShift: number[];
 }
 
 export interface TransposeConvFloatParams extends TransposeConvGeometry {

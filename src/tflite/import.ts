@@ -3,9 +3,8 @@
  * operators and their builtin options, inputs and outputs) and TFLite Micro's LUT compression
  * metadata (lut-compression.ts); other metadata, signature defs and other subgraphs are ignored. Every failure is a TinymlError naming what is wrong and where.
  */
-import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
-import { InputError, ModelFormatError, TinymlError, UnsupportedOpError } from '../errors.js';
+import { ModelFormatError, UnsupportedOpError } from '../errors.js';
+import { parseModel, readModelFile } from '../io/model-file.js';
 import type { OpType } from '../ir/attrs.js';
 import type { Graph, Op, Tensor } from '../ir/types.js';
 import { foldShapeArithmetic } from '../passes/shape-fold.js';
@@ -29,27 +28,14 @@ import { constantBytes, readTensor } from './tensors.js';
 
 /** Parse a TFLite model. `name` becomes `Graph.name` and is used in error messages. */
 export function importTflite(bytes: Uint8Array, name: string): Graph {
-  try {
-    return importModel(bytes, name);
-  } catch (e) {
-    if (e instanceof TinymlError) throw e;
-    // Last resort: every malformed input should already have hit an explicit check.
-    const detail = e instanceof Error ? e.message : String(e);
-    throw new ModelFormatError(`could not read TFLite model '${name}': malformed model (${detail})`, { cause: e });
-  }
+  // Last resort: every malformed input should already have hit an explicit check.
+  return parseModel('TFLite', name, () => importModel(bytes, name));
 }
 
 /** Read and parse a .tflite file; the graph is named after the file's stem. */
 export async function importTfliteFile(path: string): Promise<Graph> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
-    throw new InputError(`cannot read model file '${path}': ${why}`);
-  }
-  return importTflite(bytes, basename(path, extname(path)));
+  const { bytes, name } = await readModelFile(path);
+  return importTflite(bytes, name);
 }
 
 interface ResolvedOp {

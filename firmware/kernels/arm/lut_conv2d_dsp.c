@@ -14,10 +14,10 @@ static inline int8_t lut_conv_finish(const tinyml_conv2d_params *p, const int32_
   if (bias != NULL) {
     acc += bias[oc];
   }
-  const int32_t ch = p->per_channel ? oc : 0;
-  acc = tinyml_mbqm(acc, p->output_multiplier[ch], p->output_shift[ch]);
-  acc += p->output_offset;
-  return (int8_t)tinyml_clamp(acc, p->activation_min, p->activation_max);
+  const int32_t ch = p->q.per_channel ? oc : 0;
+  acc = tinyml_mbqm(acc, p->q.output_multiplier[ch], p->q.output_shift[ch]);
+  acc += p->q.output_offset;
+  return (int8_t)tinyml_clamp(acc, p->q.activation_min, p->q.activation_max);
 }
 
 void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
@@ -94,7 +94,7 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
     pairs[b] = ((uint32_t)(uint16_t)(int16_t)t[b >> 4]) | ((uint32_t)(uint16_t)(int16_t)t[b & 15u] << 16);
   }
   /* (input_offset, input_offset) as halfwords: added to each expanded input pair. */
-  const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->input_offset) * 0x00010001u;
+  const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->q.input_offset) * 0x00010001u;
   const int32_t depth4 = p->geo.filter_input_depth >> 2;
   const int32_t tap_bytes = depth4 * 2;
   const int32_t channel_bytes = p->geo.filter_height * p->geo.filter_width * tap_bytes;

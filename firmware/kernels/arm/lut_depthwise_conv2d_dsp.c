@@ -16,7 +16,7 @@ void tinyml_depthwise_conv2d_lut4_s8_dsp(const tinyml_depthwise_conv2d_params *p
   for (uint32_t b = 0; b < 256u; ++b) {
     pairs[b] = ((uint32_t)(uint16_t)(int16_t)t[b >> 4]) | ((uint32_t)(uint16_t)(int16_t)t[b & 15u] << 16);
   }
-  const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->input_offset) * 0x00010001u;
+  const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->q.input_offset) * 0x00010001u;
   const int32_t depth = p->geo.input_depth;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     for (int32_t out_y = 0; out_y < p->geo.output_height; ++out_y) {
@@ -70,10 +70,10 @@ void tinyml_depthwise_conv2d_lut4_s8_dsp(const tinyml_depthwise_conv2d_params *p
             if (bias != NULL) {
               acc += bias[oc];
             }
-            const int32_t ch = p->per_channel ? oc : 0;
-            acc = tinyml_mbqm(acc, p->output_multiplier[ch], p->output_shift[ch]);
-            acc += p->output_offset;
-            out[oc] = (int8_t)tinyml_clamp(acc, p->activation_min, p->activation_max);
+            const int32_t ch = p->q.per_channel ? oc : 0;
+            acc = tinyml_mbqm(acc, p->q.output_multiplier[ch], p->q.output_shift[ch]);
+            acc += p->q.output_offset;
+            out[oc] = (int8_t)tinyml_clamp(acc, p->q.activation_min, p->q.activation_max);
           }
         }
       }
