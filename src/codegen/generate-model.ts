@@ -100,9 +100,10 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     const constants = stepConstants(prepared, k);
     const target = options.target ?? HOST_TARGET;
     const optimize = options.optimize ?? 'speed';
-    const scratchBytes = layerScratchBytes(step, target, constants, optimize);
+    const inPlace = plan.inPlace.has(k);
+    const scratchBytes = layerScratchBytes(step, target, constants, optimize, inPlace);
     const scratch = scratchPtr(k, scratchBytes);
-    const em = emitLayer(step, { inputs, outputs }, { prefix: `l${k}`, target, optimize, constants, ...(scratch ? { scratch } : {}) });
+    const em = emitLayer(step, { inputs, outputs }, { prefix: `l${k}`, target, optimize, constants, ...(scratch ? { scratch } : {}), ...(inPlace ? { inPlace } : {}) });
     em.includes.forEach((h) => includes.add(h));
     em.kernels.forEach((c) => kernels.add(c));
     assertStructsComplete(em.decls, `layer ${k} (${op.type})`);
@@ -110,7 +111,7 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     const outT = graph.tensors[op.outputs[0]];
     return {
       index: k,
-      comment: `${op.type} -> '${outT.name}' [${outT.shape.join('x')}]${scratch ? `, scratch ${scratchBytes} B at arena + ${plan.scratchOffsets.get(k)}` : ''}`.replace(/\*\//g, '* /'),
+      comment: `${op.type} -> '${outT.name}' [${outT.shape.join('x')}]${inPlace ? ', in place' : ''}${scratch ? `, scratch ${scratchBytes} B at arena + ${plan.scratchOffsets.get(k)}` : ''}`.replace(/\*\//g, '* /'),
       call: em.call
         .split('\n')
         .map((l) => (l.trim() ? `  ${l.trimStart()}` : l))

@@ -37,7 +37,7 @@ export function targetForCore(core: string): TargetInfo {
   return { core, dsp: DSP_CORES.has(core), mve: MVE_CORES.has(core) };
 }
 
-export async function compileModel(modelPath: string, options: { target?: TargetInfo; graph?: Graph; optimize?: OptimizeGoal } = {}): Promise<CompiledModel> {
+export async function compileModel(modelPath: string, options: { target?: TargetInfo; graph?: Graph; optimize?: OptimizeGoal; inPlace?: boolean } = {}): Promise<CompiledModel> {
   let bytes: Buffer;
   try {
     bytes = await readFile(modelPath);
@@ -50,7 +50,7 @@ export async function compileModel(modelPath: string, options: { target?: Target
   const prepared = prepareGraph(graph);
   const optimize = options.optimize ?? 'speed';
   // Activations and every kernel's scratch, for the kernels chosen for this target and goal.
-  const plan = planModelMemory(prepared, target, { optimize });
+  const plan = planModelMemory(prepared, target, { optimize, inPlace: options.inPlace ?? false });
   let generated: GeneratedModel;
   try {
     generated = generateModelC(prepared, plan, { hash, target, optimize });
