@@ -34,6 +34,11 @@ export interface BuildOptions {
    * depthwise convolutions; `firmware.compiled.plan.inPlace` lists them). Default false.
    */
   inPlace?: boolean;
+  /**
+   * Run the ops in the topological order with the smallest arena when it beats the model's own
+   * order (branchy graphs; results unchanged). Default false.
+   */
+  reorder?: boolean;
 }
 
 export interface BuildOutput {
@@ -72,6 +77,7 @@ export async function build(model: ModelLike, options: BuildOptions): Promise<Bu
     opt: optimize === 'size' ? '-Os' : '-O2',
     profile: options.profile ?? false,
     ...(options.inPlace ? { inPlace: true } : {}),
+    ...(options.reorder ? { reorder: true } : {}),
     ...(options.protocol ? { protocol: options.protocol } : {}),
     ...(clientSource ? { extraFiles: { [`client/${clientSource.fileName}`]: clientSource.text } } : {}),
   });
