@@ -1,7 +1,7 @@
 /**
  * In-place depthwise layers on an emulated Cortex-M4: every shared int8 model built with
  * `inPlace` deploys to qemu-m4 and matches the reference interpreter bit for bit on random
- * inputs. Models whose arena in-place layers would not lower keep the default plan (checked
+ * inputs, and with TensorFlow Lite Micro's golden outputs byte for byte. Models whose arena in-place layers would not lower keep the default plan (checked
  * without building); KWS runs its four depthwise layers in place with a smaller arena and no
  * more instructions than the default build.
  */
@@ -15,6 +15,7 @@ import { prepareGraph } from '../../src/interp/interpreter.js';
 import { importTfliteFile } from '../../src/tflite/import.js';
 import { requireArmToolchain, requireQemu } from '../helpers/tools.js';
 import { sharedPath } from '../helpers/shared.js';
+import { goldenModels } from '../helpers/golden.js';
 
 const M4 = { core: 'cortex-m4', dsp: true, mve: false };
 const reference = JSON.parse(readFileSync(sharedPath('reference/tflm-cmsisnn-qemu-m4.json'), 'utf8')) as {
@@ -43,6 +44,14 @@ describe('in-place depthwise layers on qemu-m4', () => {
           const check = await s.check(3, 7);
           expect(check.mismatches, `${id} inPlace ${inPlace}`).toEqual([]);
           expect(check.matched).toBe(3);
+          if (inPlace) {
+            const golden = goldenModels().find((g) => g.id === id)!;
+            expect(golden.cases.length).toBeGreaterThan(0);
+            for (const c of golden.cases) {
+              const got = await s.run(c.inputs);
+              got.forEach((out, k) => expect(Array.from(out), `${id} golden case ${c.index} output ${k}`).toEqual(Array.from(c.outputs[k])));
+            }
+          }
           runs.push({ arena: s.build.arenaBytes, instructions: (await s.latency(1)).perInference, inPlace: [...s.build.firmware.compiled.plan.inPlace] });
         } finally {
           await s.close();
