@@ -30,4 +30,9 @@ void tinyml_depthwise_conv2d_s8(const tinyml_depthwise_conv2d_params *p, const i
 void tinyml_depthwise_conv2d_s16(const tinyml_depthwise_conv2d_params *p, const int16_t *input,
                                  const int8_t *filter, const int64_t *bias, int16_t *output);
 
+/* int8 in place: `data` is the input and becomes the output; `rows` is planned scratch of
+ * filter_height * input_width * input_depth bytes (see depthwise_conv2d.c). */
+void tinyml_depthwise_conv2d_s8_in_place(const tinyml_depthwise_conv2d_params *p, int8_t *data,
+                                         const int8_t *filter, const int32_t *bias, int8_t *rows);
+
 #endif /* TINYML_DEPTHWISE_CONV2D_H */

@@ -29,6 +29,16 @@ export interface BuildOptions {
   protocol?: FirmwareProtocol;
   /** Write `client/<model>.ts` into the project (default true). */
   client?: boolean;
+  /**
+   * Let layers that can overwrite their input do so when that makes the arena smaller (in-place
+   * depthwise convolutions; `firmware.compiled.plan.inPlace` lists them). Default false.
+   */
+  inPlace?: boolean;
+  /**
+   * Run the ops in the topological order with the smallest arena when it beats the model's own
+   * order (branchy graphs; results unchanged). Default false.
+   */
+  reorder?: boolean;
 }
 
 export interface BuildOutput {
@@ -66,6 +76,8 @@ export async function build(model: ModelLike, options: BuildOptions): Promise<Bu
     optimize,
     opt: optimize === 'size' ? '-Os' : '-O2',
     profile: options.profile ?? false,
+    ...(options.inPlace ? { inPlace: true } : {}),
+    ...(options.reorder ? { reorder: true } : {}),
     ...(options.protocol ? { protocol: options.protocol } : {}),
     ...(clientSource ? { extraFiles: { [`client/${clientSource.fileName}`]: clientSource.text } } : {}),
   });

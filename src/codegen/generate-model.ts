@@ -104,9 +104,10 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     const target = options.target ?? HOST_TARGET;
     const optimize = options.optimize ?? 'speed';
     const lut = stepLutEncoding(prepared, k);
-    const scratchBytes = layerScratchBytes(step, target, constants, optimize, lut);
+    const inPlace = plan.inPlace.has(k);
+    const scratchBytes = layerScratchBytes(step, target, constants, optimize, { lut, inPlace });
     const scratch = scratchPtr(k, scratchBytes);
-    const em = emitLayer(step, { inputs, outputs }, { prefix: `l${k}`, target, optimize, constants, ...(scratch ? { scratch } : {}) }, lut);
+    const em = emitLayer(step, { inputs, outputs }, { prefix: `l${k}`, target, optimize, constants, ...(scratch ? { scratch } : {}), ...(inPlace ? { inPlace } : {}) }, lut);
     if (lut) lutBytes += lutFlashBytes(lut);
     em.includes.forEach((h) => includes.add(h));
     em.kernels.forEach((c) => kernels.add(c));
@@ -115,7 +116,7 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     const outT = graph.tensors[op.outputs[0]];
     return {
       index: k,
-      comment: `${op.type} -> '${outT.name}' [${outT.shape.join('x')}]${scratch ? `, scratch ${scratchBytes} B at arena + ${plan.scratchOffsets.get(k)}` : ''}`.replace(/\*\//g, '* /'),
+      comment: `${op.type} -> '${outT.name}' [${outT.shape.join('x')}]${inPlace ? ', in place' : ''}${scratch ? `, scratch ${scratchBytes} B at arena + ${plan.scratchOffsets.get(k)}` : ''}`.replace(/\*\//g, '* /'),
       call: em.call
         .split('\n')
         .map((l) => (l.trim() ? `  ${l.trimStart()}` : l))

@@ -24,11 +24,32 @@ export function selectedKernelName(step: PreparedStep, target: TargetInfo, optim
  * none), given the constant operands by input position. The memory planner places that much in
  * the arena for the step alone and the generator passes it as `ctx.scratch`.
  */
-export function layerScratchBytes(step: PreparedStep, target: TargetInfo, constants: (TensorData | undefined)[], optimize: OptimizeGoal = 'speed', lut?: LutEncoding): number {
-  if (lut) return lutScratchBytes(step, lut, target); // the LUT kernels decode in place
+export function layerScratchBytes(
+  step: PreparedStep,
+  target: TargetInfo,
+  constants: (TensorData | undefined)[],
+  optimize: OptimizeGoal = 'speed',
+  opts: { lut?: LutEncoding; inPlace?: boolean } = {},
+): number {
+  if (opts.lut) return lutScratchBytes(step, opts.lut, target); // the LUT kernels decode in place
+  if (opts.inPlace) {
+    const bytes = layerInPlaceScratchBytes(step, target, constants, optimize);
+    if (bytes === undefined) throw new Error(`op #${step.op.index} ${step.op.type}: its kernel cannot run in place`);
+    return bytes;
+  }
   const variant = findKernelVariant(step.op.type, step.params, target, optimize);
   if (variant) return variant.scratchBytes?.(step.params, constants) ?? 0;
   return step.def.scratchBytes?.(step.params) ?? 0;
+}
+
+/**
+ * Bytes of scratch the kernel `emitLayer` picks needs to write this step's output over its input
+ * 0 (`ctx.inPlace`), or undefined when that kernel cannot run in place.
+ */
+export function layerInPlaceScratchBytes(step: PreparedStep, target: TargetInfo, constants: (TensorData | undefined)[], optimize: OptimizeGoal = 'speed'): number | undefined {
+  const variant = findKernelVariant(step.op.type, step.params, target, optimize);
+  if (variant) return variant.inPlaceScratchBytes?.(step.params, constants);
+  return step.def.inPlaceScratchBytes?.(step.params);
 }
 
 /** `lut`: the layer's clustered weights (codegen/lut-layer.ts's `stepLutEncoding`), which select the LUT kernel. */

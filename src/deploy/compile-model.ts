@@ -14,7 +14,8 @@ import { floatIslandError } from '../passes/qdq-affine.js';
 import type { OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 import { HOST_TARGET } from '../ops/op-def.js';
 import type { MemoryPlan } from '../plan/memory-plan.js';
-import { planModelMemory } from '../codegen/plan-model.js';
+import { modelScratchBytes, planModelMemory } from '../codegen/plan-model.js';
+import { memoryOrder, withOpOrder } from '../plan/op-order.js';
 import { loadModel } from '../model-file/load-model.js';
 
 export interface CompiledModel {
@@ -37,7 +38,7 @@ export function targetForCore(core: string): TargetInfo {
   return { core, dsp: DSP_CORES.has(core), mve: MVE_CORES.has(core) };
 }
 
-export async function compileModel(modelPath: string, options: { target?: TargetInfo; graph?: Graph; optimize?: OptimizeGoal } = {}): Promise<CompiledModel> {
+export async function compileModel(modelPath: string, options: { target?: TargetInfo; graph?: Graph; optimize?: OptimizeGoal; inPlace?: boolean; reorder?: boolean } = {}): Promise<CompiledModel> {
   let bytes: Buffer;
   try {
     bytes = await readFile(modelPath);
@@ -45,12 +46,27 @@ export async function compileModel(modelPath: string, options: { target?: Target
     throw new InputError(`model file not found: ${modelPath}`);
   }
   const hash = createHash('sha256').update(bytes).digest('hex');
-  const graph = options.graph ?? (await loadModel(modelPath));
+  const loaded = options.graph ?? (await loadModel(modelPath));
   const target = options.target ?? HOST_TARGET;
-  const prepared = prepareGraph(graph);
   const optimize = options.optimize ?? 'speed';
+  const planOptions = { optimize, inPlace: options.inPlace ?? false };
+  let graph = loaded;
+  let prepared = prepareGraph(graph);
   // Activations and every kernel's scratch, for the kernels chosen for this target and goal.
-  const plan = planModelMemory(prepared, target, { optimize });
+  let plan = planModelMemory(prepared, target, planOptions);
+  if (options.reorder) {
+    // Another execution order (branchy graphs) when its arena is smaller; same results.
+    const order = memoryOrder(graph, modelScratchBytes(prepared, target, optimize));
+    if (order && order.some((k, i) => k !== i)) {
+      const reordered = prepareGraph(withOpOrder(graph, order));
+      const replan = planModelMemory(reordered, target, planOptions);
+      if (replan.arenaBytes < plan.arenaBytes) {
+        graph = reordered.graph;
+        prepared = reordered;
+        plan = replan;
+      }
+    }
+  }
   let generated: GeneratedModel;
   try {
     generated = generateModelC(prepared, plan, { hash, target, optimize });

@@ -36,6 +36,10 @@ export interface FirmwareOptions {
   graph?: Graph;
   /** Generate portable kernels only, whatever the core (for comparisons). */
   portable?: boolean;
+  /** Layers that can overwrite their input do so (in-place depthwise; see planModelMemory). */
+  inPlace?: boolean;
+  /** Run the ops in the order with the smallest arena (see plan/op-order.ts). */
+  reorder?: boolean;
   /** Serial protocol of the firmware: 'tinyml' (default) or 'eembc' (EEMBC / MLPerf Tiny DUT). */
   protocol?: FirmwareProtocol;
   /** More project files (e.g. 'client/<model>.ts'), project-relative path → contents; never compiled. */
@@ -58,7 +62,7 @@ export async function buildModelFirmware(modelPath: string, options: FirmwareOpt
   const target = options.portable ? { core: board.core, dsp: false, mve: false } : targetForCore(board.core);
   const optimize = options.optimize ?? (options.opt === '-Os' ? 'size' : 'speed');
   const opt = options.opt ?? (optimize === 'size' ? '-Os' : '-O2');
-  const compiled = await compileModel(modelPath, { target, optimize, ...(options.graph ? { graph: options.graph } : {}) });
+  const compiled = await compileModel(modelPath, { target, optimize, ...(options.inPlace ? { inPlace: true } : {}), ...(options.reorder ? { reorder: true } : {}), ...(options.graph ? { graph: options.graph } : {}) });
   const project = await writeFirmwareProject({
     outDir: options.outDir ?? defaultOutDir(modelPath, board.name),
     board,

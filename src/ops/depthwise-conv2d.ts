@@ -18,6 +18,8 @@ import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-d
 import { readConvOptions, writeConvOptions, type Conv2DAttrs } from './conv2d.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
 import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
+import { depthwiseInPlaceOk, depthwiseInPlaceRowBytes } from './depthwise-in-place.js';
+import { scratchArg } from './scratch.js';
 import { evaluateHybridDepthwiseConv2d, prepareHybridDepthwiseConv2d, type HybridDepthwiseConv2DParams } from './hybrid/depthwise-conv2d.js';
 
 /** outputDepth is inputDepth * depthMultiplier. */
@@ -205,6 +207,14 @@ export function depthwiseReference(p: DepthwiseConv2DParams, inputs: (TensorData
 /** int8/16x8: depthwise_conv2d.c, float32: depthwise_conv2d_f32.c; both embed tinyml_depthwise_geometry. */
 function emitC(p: DepthwiseConv2DParams, names: EmitNames, ctx: EmitContext): CEmission {
   const geo = convGeometry('depthwise', p);
+  if (ctx.inPlace) {
+    // Output over input (depthwise-in-place.ts): one pointer, and the planned row buffer.
+    if (p.kind !== 'int8' || !depthwiseInPlaceOk(p)) throw new Error(`${ctx.prefix}: this depthwise layer cannot run in place`);
+    const rows = scratchArg(ctx, 'int8_t', depthwiseInPlaceRowBytes(p), 'depthwise_conv2d_s8_in_place');
+    const em = emitConvLike('depthwise_conv2d', 'tinyml_depthwise_conv2d', p, { ...geo, weights_offset: p.weightsOffset }, names, ctx);
+    const bias = p.hasBias ? names.inputs[2] : 'NULL';
+    return { ...em, call: `  tinyml_depthwise_conv2d_s8_in_place(&${ctx.prefix}_params, ${names.outputs[0]}, ${names.inputs[1]}, ${bias}, ${rows});` };
+  }
   // Legacy uint8 models carry a per-tensor weights zero point (0 in the int8 spec).
   return emitConvLike('depthwise_conv2d', 'tinyml_depthwise_conv2d', p, p.kind === 'float32' ? geo : { ...geo, weights_offset: p.kind === 'int8' ? p.weightsOffset : 0 }, names, ctx);
 }
@@ -268,4 +278,5 @@ export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D', DepthwiseConv2DParams |
   evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridDepthwiseConv2d(p, inputs, outputs) : evaluate(p, inputs, outputs)),
   reference: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridDepthwiseConv2d(p, inputs, outputs) : depthwiseReference(p, inputs, outputs)),
   emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : emitC(p, names, ctx)),
+  inPlaceScratchBytes: (p) => (p.kind !== 'hybrid' && depthwiseInPlaceOk(p) ? depthwiseInPlaceRowBytes(p) : undefined),
 };

@@ -22,6 +22,11 @@ export interface KernelVariant {
    * none). Without `constants`, what the optimized kernel needs whatever the weights.
    */
   scratchBytes?(params: unknown, constants?: (TensorData | undefined)[]): number;
+  /**
+   * When the variant can write the layer's output over its input 0 (`ctx.inPlace`): the scratch
+   * it then needs, given the same constant operands; undefined (or absent) when it cannot.
+   */
+  inPlaceScratchBytes?(params: unknown, constants?: (TensorData | undefined)[]): number | undefined;
 }
 
 const VARIANTS: KernelVariant[] = [];

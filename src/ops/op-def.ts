@@ -66,6 +66,11 @@ export interface OpDef<T extends OpType = OpType, P = unknown> {
    * `ctx.scratch`: kernels never keep buffers of their own outside the arena.
    */
   scratchBytes?(params: P): number;
+  /**
+   * When the portable kernel can write this layer's output over its input 0: the bytes of scratch
+   * it then needs (0: none); undefined when it cannot. The planner may then alias the two.
+   */
+  inPlaceScratchBytes?(params: P): number | undefined;
 }
 
 /** Where an op keeps its weights: quantized per channel along `axis`, the bias at 32 (or 64) bits. */
@@ -162,6 +167,12 @@ export interface EmitContext {
    * gets none throws (no kernel falls back to a static buffer).
    */
   scratch?: string;
+  /**
+   * The layer runs in place: the memory plan put its output over its input 0 (same arena bytes).
+   * Set only for layers whose kernel announced it can (`inPlaceScratchBytes`); `scratch` is then
+   * that kernel's in-place scratch.
+   */
+  inPlace?: boolean;
 }
 
 /** What an op contributes to the generated model.c. */

@@ -7,6 +7,11 @@
  * inputs (same bytes, no copy). Placement is greedy by size, largest first, each at the lowest
  * aligned offset free for its whole lifetime (the strategy TFLite Micro's greedy planner uses,
  * which is what we must not exceed), or two-ended when that is smaller.
+ *
+ * In-place layers (`PlanOptions.inPlace`, e.g. a depthwise convolution whose kernel keeps the
+ * rows it still needs in scratch) put their output in their input's buffer when that input is
+ * read by no later op and is not a graph input or output: the two tensors then share one buffer
+ * whose lifetime is the union of theirs, below TFLite's op-order floor.
  */
 import type { Graph } from '../ir/types.js';
 import { DTYPE_BYTES, elementCount } from '../ir/types.js';
@@ -34,6 +39,8 @@ export interface MemoryPlan {
   scratchOffsets: Map<number, number>;
   /** Largest total size of buffers (scratch included) alive at the same op: no plan can use less. */
   lowerBound: number;
+  /** Ops whose output shares its input 0's buffer (they run in place). */
+  inPlace: Set<number>;
 }
 
 export interface PlanOptions {
@@ -44,14 +51,18 @@ export interface PlanOptions {
    * the kernels chosen for the target announce it (`layerScratchBytes`).
    */
   scratch?: readonly number[];
+  /**
+   * Ops whose kernel can write output 0 over input 0 (their `scratch` being what the kernel then
+   * needs); each runs in place when `inPlaceAllowed` says the graph lets it.
+   */
+  inPlace?: readonly number[];
 }
 
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
-export function planMemory(graph: Graph, options: PlanOptions = {}): MemoryPlan {
-  const alignment = options.alignment ?? 16;
+/** Union-find over tensors sharing a buffer: RESHAPE-like views, then the in-place ops taken. */
+function aliasGroups(graph: Graph, candidates: readonly number[]): { find: (t: number) => number; inPlace: Set<number> } {
   const nOps = graph.ops.length;
-  // Union-find over aliases: a tensor maps to the root whose buffer it lives in.
   const parent = new Map<number, number>();
   const find = (t: number): number => {
     let r = t;
@@ -63,6 +74,38 @@ export function planMemory(graph: Graph, options: PlanOptions = {}): MemoryPlan 
     const src = op.inputs[0];
     if (def.aliasesInput && src !== undefined && src >= 0 && !graph.tensors[src].data) parent.set(op.outputs[0], find(src));
   }
+  // Last op reading each tensor (nOps for graph outputs: the caller reads them after the run).
+  const lastRead = new Map<number, number>();
+  graph.ops.forEach((op, k) => op.inputs.forEach((id) => id >= 0 && lastRead.set(id, k)));
+  for (const id of graph.outputs) lastRead.set(id, nOps);
+  const pinned = new Set([...graph.inputs, ...graph.outputs]);
+  const inPlace = new Set<number>();
+  for (const k of [...candidates].sort((a, b) => a - b)) {
+    const op = graph.ops[k];
+    const src = op.inputs[0];
+    const out = op.outputs[0];
+    if (src === undefined || src < 0 || graph.tensors[src].data || find(out) !== out) continue;
+    const root = find(src);
+    const members = graph.tensors.filter((t) => !t.data && find(t.id) === root).map((t) => t.id);
+    // The input's bytes (all views of them) must be read by no op after k, nor by op k through
+    // another operand, and belong to no graph input (the caller's data) or output.
+    if (members.some((id) => pinned.has(id) || (lastRead.get(id) ?? -1) > k)) continue;
+    if (op.inputs.slice(1).some((id) => id >= 0 && find(id) === root)) continue;
+    parent.set(out, root);
+    inPlace.add(k);
+  }
+  return { find, inPlace };
+}
+
+/** The ops among `candidates` the graph lets run in place (see the file comment). */
+export function inPlaceAllowed(graph: Graph, candidates: readonly number[]): Set<number> {
+  return aliasGroups(graph, candidates).inPlace;
+}
+
+export function planMemory(graph: Graph, options: PlanOptions = {}): MemoryPlan {
+  const alignment = options.alignment ?? 16;
+  const nOps = graph.ops.length;
+  const { find, inPlace } = aliasGroups(graph, options.inPlace ?? []);
   const isActivation = (id: number): boolean => id >= 0 && !graph.tensors[id].data;
   const buffers = new Map<number, BufferPlan>();
   const touch = (id: number, at: number): void => {
@@ -109,7 +152,7 @@ export function planMemory(graph: Graph, options: PlanOptions = {}): MemoryPlan 
     for (const t of b.tensors) offsets.set(t, b.offset);
     if (b.scratchOf !== undefined) scratchOffsets.set(b.scratchOf, b.offset);
   }
-  return { arenaBytes, alignment, buffers: list, offsets, scratchOffsets, lowerBound };
+  return { arenaBytes, alignment, buffers: list, offsets, scratchOffsets, lowerBound, inPlace };
 }
 
 interface Placement {
@@ -195,4 +238,67 @@ export function checkPlan(plan: MemoryPlan): void {
 
 function bufferName(b: BufferPlan): string {
   return b.scratchOf !== undefined ? `scratch of op ${b.scratchOf}` : `tensors ${b.tensors}`;
+}
+
+/**
+ * Checks the placement tensor by tensor, independently of how the planner grouped buffers: two
+ * activations whose bytes overlap must never be alive at the same op, except views of the same
+ * data (RESHAPE-like ops) and an in-place op's input and output at that op alone (the input read
+ * last there, the output written first there). A layer's scratch must overlap no tensor alive
+ * at its layer. Throws naming the first conflict.
+ */
+export function checkTensorPlacement(graph: Graph, plan: MemoryPlan): void {
+  const nOps = graph.ops.length;
+  const views = aliasGroups(graph, []).find;
+  interface Span { root: number; ids: number[]; offset: number; size: number; first: number; last: number }
+  const spans = new Map<number, Span>();
+  const span = (id: number): Span => {
+    const root = views(id);
+    let s = spans.get(root);
+    if (!s) {
+      const offset = plan.offsets.get(id);
+      if (offset === undefined) throw new Error(`memory plan: tensor ${id} has no offset`);
+      s = { root, ids: [], offset, size: 0, first: Infinity, last: -Infinity };
+      spans.set(root, s);
+    }
+    if (plan.offsets.get(id) !== s.offset) throw new Error(`memory plan: views ${root} and ${id} of one tensor at different offsets`);
+    if (!s.ids.includes(id)) s.ids.push(id);
+    const t = graph.tensors[id];
+    s.size = Math.max(s.size, elementCount(t.shape) * DTYPE_BYTES[t.dtype]);
+    return s;
+  };
+  const use = (id: number, at: number): void => {
+    const s = span(id);
+    s.first = Math.min(s.first, at);
+    s.last = Math.max(s.last, at);
+  };
+  for (const id of graph.inputs) use(id, -1);
+  graph.ops.forEach((op, k) => {
+    for (const id of op.inputs) if (id >= 0 && !graph.tensors[id].data) use(id, k);
+    for (const id of op.outputs) use(id, k);
+  });
+  for (const id of graph.outputs) use(id, nOps);
+  const list = [...spans.values()];
+  const inSpace = (a: { offset: number; size: number }, b: { offset: number; size: number }) => a.offset < b.offset + b.size && b.offset < a.offset + a.size;
+  const inPlaceAt = (a: Span, b: Span): boolean => {
+    const k = a.last;
+    if (b.first !== k || !plan.inPlace.has(k)) return false;
+    const op = graph.ops[k];
+    return a.ids.includes(op.inputs[0]) && b.ids.includes(op.outputs[0]);
+  };
+  for (let i = 0; i < list.length; i++) {
+    for (let j = i + 1; j < list.length; j++) {
+      const a = list[i];
+      const b = list[j];
+      if (!inSpace(a, b) || a.last < b.first || b.last < a.first) continue;
+      if (inPlaceAt(a, b) || inPlaceAt(b, a)) continue;
+      throw new Error(`memory plan: tensors ${a.ids} and ${b.ids} overlap in the arena while both are alive`);
+    }
+  }
+  for (const b of plan.buffers) {
+    if (b.scratchOf === undefined) continue;
+    const k = b.scratchOf;
+    const hit = list.find((s) => s.first <= k && k <= s.last && inSpace(s, b));
+    if (hit) throw new Error(`memory plan: scratch of op ${k} overlaps tensors ${hit.ids}, alive at that op`);
+  }
 }

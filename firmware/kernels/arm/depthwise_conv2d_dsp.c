@@ -1,9 +1,10 @@
 /*
  * depthwise_conv2d_dsp.c - see depthwise_conv2d_dsp.h.
  *
- * For each output row the kh input rows it reads are copied into scratch with their left and
- * right padding filled with the input zero point (rows above or below the image entirely so), so
- * every output pixel is an interior one: no bounds checks in the tap loops.
+ * For each output row the kh input rows it reads are in scratch with their left and right
+ * padding filled with the input zero point (rows above or below the image entirely so), so
+ * every output pixel is an interior one: no bounds checks in the tap loops. `input` and
+ * `output` may be the same buffer when the layer's geometry allows it (see fill_rows).
  */
 #include "depthwise_conv2d_dsp.h"
 
@@ -50,14 +51,26 @@ static void fill_bytes(int8_t *dst, uint32_t v4, int32_t n) {
   for (; i < n; ++i) dst[i] = (int8_t)v4;
 }
 
-/* The kh padded input rows output row oy reads. */
+/*
+ * The kh padded input rows output row oy reads. With dilation 1 and a stride below the filter
+ * height, rows fy >= stride of the previous output row are rows fy - stride of this one: they
+ * move down inside scratch (a forward copy, the destination being below the source) and only the
+ * `stride` new rows are read from the input. Besides costing no more than reading all kh rows,
+ * this reads every input row exactly once, before the output rows that overwrite it are
+ * written: what lets the layer run in place (output over input, see depthwise-in-place.ts).
+ */
 static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *in, int32_t oy, int8_t *rows) {
   const int32_t c = p->geo.input_depth;
   const int32_t row_bytes = p->padded_width * c;
   const uint32_t pad4 = ((uint32_t)p->pad_value & 0xFFu) * 0x01010101u;
   const int32_t left = p->geo.pad_width * c;
   const int32_t body = p->geo.input_width * c < row_bytes - left ? p->geo.input_width * c : row_bytes - left;
-  for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+  int32_t first = 0;
+  if (oy > 0 && p->geo.dilation_height == 1 && p->geo.stride_height < p->geo.filter_height) {
+    first = p->geo.filter_height - p->geo.stride_height;
+    copy_bytes(rows, rows + p->geo.stride_height * row_bytes, first * row_bytes);
+  }
+  for (int32_t fy = first; fy < p->geo.filter_height; ++fy) {
     const int32_t iy = oy * p->geo.stride_height - p->geo.pad_height + fy * p->geo.dilation_height;
     int8_t *r = rows + fy * row_bytes;
     if (iy < 0 || iy >= p->geo.input_height) {

@@ -15,6 +15,7 @@ import type { TensorData } from '../../ir/types.js';
 import { accBounds, cArray, dspTarget, foldBias, constantOperands,
   hasConstantOperands, modeSuffix, planRequant, scratchFor } from './common.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
+import { depthwiseInPlaceOk, depthwiseInPlaceRowBytes } from '../depthwise-in-place.js';
 
 /** Largest row scratch the variant takes (bytes); bigger layers keep the portable kernel. */
 export const DW_MAX_SCRATCH = 16384;
@@ -99,6 +100,7 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const operands = constantOperands(p, ctx.constants);
   if (!operands) return depthwiseConv2d.emitC!(p, names, ctx);
   const { weights, bias } = operands;
+  if (ctx.inPlace && inPlaceScratchBytes(p, ctx.constants) === undefined) throw new Error(`${ctx.prefix}: this depthwise layer cannot run in place`);
   if (p.inputDepth === 1) {
     // [1, fh, fw, M] -> OHWI [M, fh, fw, 1].
     const taps = p.filterHeight * p.filterWidth;
@@ -147,10 +149,24 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   };
 }
 
+/**
+ * In place, the kernel is called with the same buffer as input and output: its padded rows move
+ * down in scratch and each input row is read once (fill_rows), so the scratch is the usual one.
+ * The input-depth-1 layers (convolution kernel) do not run in place; without constant weights
+ * the portable in-place kernel runs.
+ */
+function inPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
+  const p = params as DepthwiseConv2DQuantParams;
+  if (p.inputDepth === 1 || !depthwiseInPlaceOk(p)) return undefined;
+  if (constants && !hasConstantOperands(p, constants)) return depthwiseInPlaceRowBytes(p);
+  return dwScratchBytes(p);
+}
+
 export const depthwiseConv2dDspVariant: KernelVariant = {
   name: 'depthwise_conv2d_s8_dsp',
   op: 'DEPTHWISE_CONV_2D',
   accepts,
   emitC,
   scratchBytes,
+  inPlaceScratchBytes,
 };
