@@ -75,7 +75,7 @@ describe('depthwise_conv2d_s8_dsp vs DEPTHWISE_CONV_2D evaluate', () => {
     cases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
   });
 
-  it('runs in a planned scratch buffer of exactly dspScratchBytes bytes (host, AddressSanitizer)', async () => {
+  it('runs in a planned scratch buffer of exactly dspScratchBytes bytes (host, AddressSanitizer)', { timeout: 180_000 }, async () => {
     const some = cases.filter((_, i) => i % 3 === 0);
     const planned = (c: VariantCase) => dspScratchBytes('DEPTHWISE_CONV_2D', c.params, HOST_DSP_TARGET);
     const em = depthwiseConv2dDspVariant.emitC(some[0].params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: some[0].inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' } as never);
