@@ -9,6 +9,7 @@ import type { PreparedGraph, PreparedStep } from '../interp/interpreter.js';
 import type { LutEncoding } from '../ir/weight-encoding.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../ops/op-def.js';
 import { cStructInit } from '../ops/c-emit.js';
+import { type AccBounds, accBounds, cRqArray, planRequant } from '../ops/optimized/common.js';
 import { packIndices } from '../tflite/lut-compression.js';
 import { cArrayBody } from './c-literals.js';
 
@@ -42,6 +43,8 @@ const LUT4_PAIR_SCRATCH = 1024;
  */
 function dspLutConv(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined): boolean {
   if (target?.dsp !== true || enc.bits !== 4 || enc.scope !== 'tensor') return false;
+  // The pair table holds the weights themselves: no weight zero point (legacy uint8) to subtract.
+  if (((step.params as { weightsOffset?: number }).weightsOffset ?? 0) !== 0) return false;
   if (step.op.type === 'CONV_2D') {
     const p = step.params as { groups?: number; filterInputDepth?: number };
     return p.groups === 1 && (p.filterInputDepth ?? 1) % 4 === 0;
@@ -131,23 +134,83 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
     em.decls,
   ].join('\n');
   const k = DSP_KERNELS[step.op.type];
-  if (pointwise(step)) {
-    // All taps inside the image: the input offset folds into the bias (see the kernel's header).
-    const p = step.params as { outputDepth: number; inputDepth: number; inputOffset: number };
-    const bias = ctx.constants?.[2] as Int32Array | undefined;
-    if (step.op.inputs.length > 2 && step.op.inputs[2] >= 0 && !bias) throw new Error('LUT pointwise conv: the bias is not a constant');
-    const folded = new Int32Array(p.outputDepth);
-    for (let oc = 0; oc < p.outputDepth; oc++) {
-      let sum = 0;
-      for (let i = 0; i < p.inputDepth; i++) sum += enc.table[enc.indices[oc * p.inputDepth + i]];
-      folded[oc] = (bias?.[oc] ?? 0) + p.inputOffset * sum;
+  const p = step.params as RequantFields;
+  const bias = ctx.constants?.[2] as Int32Array | undefined;
+  if (step.op.inputs.length > 2 && step.op.inputs[2] >= 0 && !bias) throw new Error(`LUT ${step.op.type}: the bias is not a constant`);
+  const params = `${ctx.prefix}_params`;
+  if (!em.decls.includes(` ${params} = {`)) throw new Error(`LUT lowering of ${step.op.type}: expected a params struct ${params}`);
+  const pw = pointwise(step);
+  const { biasPrime, bounds } = lutAccRanges(step, enc, bias, pw);
+  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, {
+    min: p.activationMin,
+    max: p.activationMax,
+  });
+  const rqDecls = [
+    `static const int32_t ${lut}_bias[${Math.max(1, plan.bias.length)}] = {\n${cArrayBody(Int32Array.from(plan.bias), 'int32')}\n};`,
+    cRqArray(`${lut}_rq`, plan.records),
+    `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, ${plan.records.length > 1 ? 1 : 0}, ${lut}_rq};`,
+  ].join('\n');
+  // Pointwise: all taps inside the image, the input offset folds into the bias (see the kernel's header).
+  const fn = pw ? 'tinyml_conv2d_lut4_pw_s8_dsp' : k.fn;
+  const call = `  ${fn}(&${params}, ${names.inputs[0]}, &${lut}, ${lut}_bias, &${lut}_rqp, ${names.outputs[0]}, ${ctx.scratch});`;
+  return {
+    kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/lut_dsp.h', 'arm/tinyml_dsp.h'],
+    includes: ['lut_layers.h', `${k.file}.h`],
+    decls: `${decls}\n${rqDecls}`,
+    call,
+  };
+}
+
+interface RequantFields {
+  outputMultiplier: number[];
+  outputShift: number[];
+  perChannel: boolean;
+  outputOffset: number;
+  inputOffset: number;
+  activationMin: number;
+  activationMax: number;
+  outputDepth: number;
+}
+
+/**
+ * Per output channel, the bias the kernel starts from (exact, before planRequant doubles it) and
+ * the range its accumulator can take over every int8 input, for planRequant. Pointwise: the
+ * input offset folded into the bias, raw inputs multiplied (as the int8 DSP kernels). Otherwise
+ * the kernels multiply (x + input_offset) and skip out-of-image taps, so each product lies
+ * between 0 and the weight times either end of [-128 + offset, 127 + offset].
+ */
+export function lutAccRanges(step: PreparedStep, enc: LutEncoding, bias: Int32Array | undefined, pw: boolean): { biasPrime: number[]; bounds: AccBounds[] } {
+  const p = step.params as RequantFields;
+  const channels = p.outputDepth;
+  const n = enc.indices.length;
+  const weights = Int16Array.from(enc.indices, (i) => enc.table[i]);
+  // Weights of channel c: a contiguous OHWI row (conv), or every channels-th of [1, H, W, C] (depthwise).
+  const depthwise = step.op.type === 'DEPTHWISE_CONV_2D';
+  const count = n / channels;
+  const start = (c: number) => (depthwise ? c : c * count);
+  const stride = depthwise ? channels : 1;
+  const biasPrime: number[] = [];
+  const bounds: AccBounds[] = [];
+  for (let c = 0; c < channels; c++) {
+    let sum = 0;
+    for (let j = 0; j < count; j++) sum += weights[start(c) + j * stride];
+    const b = bias?.[c] ?? 0;
+    if (pw) {
+      biasPrime.push(b + p.inputOffset * sum);
+      bounds.push(accBounds(b + p.inputOffset * sum, weights, start(c), count, stride));
+      continue;
     }
-    const params = `${ctx.prefix}_params`;
-    if (!em.decls.includes(` ${params} = {`)) throw new Error(`LUT lowering of ${step.op.type}: expected a params struct ${params}`);
-    const foldedDecl = `static const int32_t ${lut}_bias[${folded.length}] = {\n${cArrayBody(folded, 'int32')}\n};`;
-    const call = `  tinyml_conv2d_lut4_pw_s8_dsp(&${params}, ${names.inputs[0]}, &${lut}, ${lut}_bias, ${names.outputs[0]}, ${ctx.scratch});`;
-    return { kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/tinyml_dsp.h'], includes: ['lut_layers.h', `${k.file}.h`], decls: `${decls}\n${foldedDecl}`, call };
+    const xLo = -128 + p.inputOffset;
+    const xHi = 127 + p.inputOffset;
+    let lo = b;
+    let hi = b;
+    for (let j = 0; j < count; j++) {
+      const w = weights[start(c) + j * stride];
+      lo += Math.min(0, w * xLo, w * xHi);
+      hi += Math.max(0, w * xLo, w * xHi);
+    }
+    biasPrime.push(b);
+    bounds.push({ min: lo, max: hi });
   }
-  const call = em.call.replace(`${int8Fn}(`, `${k.fn}(`).replace(/\);\s*$/, `, ${ctx.scratch});`);
-  return { kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/tinyml_dsp.h'], includes: ['lut_layers.h', `${k.file}.h`], decls, call };
+  return { biasPrime, bounds };
 }

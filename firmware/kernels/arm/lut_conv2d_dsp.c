@@ -6,28 +6,16 @@
  */
 #include "lut_conv2d_dsp.h"
 
-#include "tinyml_dsp.h"
-
-/* bias, requantization and clamp of one accumulator of output channel `oc`. */
-static inline int8_t lut_conv_finish(const tinyml_conv2d_params *p, const int32_t *bias, int32_t acc,
-                                     int32_t oc) {
-  if (bias != NULL) {
-    acc += bias[oc];
-  }
-  const int32_t ch = p->per_channel ? oc : 0;
-  acc = tinyml_mbqm(acc, p->output_multiplier[ch], p->output_shift[ch]);
-  acc += p->output_offset;
-  return (int8_t)tinyml_clamp(acc, p->activation_min, p->activation_max);
-}
+#include "lut_dsp.h"
 
 void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
                                   const tinyml_lut_weights *filter, const int32_t *bias_folded,
-                                  int8_t *output, uint8_t *scratch) {
+                                  const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {
   uint32_t *pairs = (uint32_t *)(void *)scratch;
-  const int8_t *t = filter->table;
-  for (uint32_t b = 0; b < 256u; ++b) {
-    pairs[b] = ((uint32_t)(uint16_t)(int16_t)t[b >> 4]) | ((uint32_t)(uint16_t)(int16_t)t[b & 15u] << 16);
-  }
+  tinyml_lut4_pairs(pairs, filter->table, rq);
+  const int32_t off = p->output_offset;
+  const int32_t lo = p->activation_min;
+  const int32_t hi = p->activation_max;
   const int32_t pixels = p->geo.batches * p->geo.output_height * p->geo.output_width;
   const int32_t depth = p->geo.input_depth;
   const int32_t depth4 = depth >> 2;
@@ -71,14 +59,14 @@ void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *i
         b1 = tinyml_smlad(w1e, b02, b1);
         b1 = tinyml_smlad(w1o, b13, b1);
       }
-      oa[oc] = lut_conv_finish(p, bias_folded, a0, oc);
+      oa[oc] = tinyml_lut_finish(rq, bias_folded, a0, oc, off, lo, hi);
       if (two_oc) {
-        oa[oc + 1] = lut_conv_finish(p, bias_folded, a1, oc + 1);
+        oa[oc + 1] = tinyml_lut_finish(rq, bias_folded, a1, oc + 1, off, lo, hi);
       }
       if (two_px) {
-        oa[od + oc] = lut_conv_finish(p, bias_folded, b0, oc);
+        oa[od + oc] = tinyml_lut_finish(rq, bias_folded, b0, oc, off, lo, hi);
         if (two_oc) {
-          oa[od + oc + 1] = lut_conv_finish(p, bias_folded, b1, oc + 1);
+          oa[od + oc + 1] = tinyml_lut_finish(rq, bias_folded, b1, oc + 1, off, lo, hi);
         }
       }
     }
@@ -87,12 +75,12 @@ void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *i
 
 void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
                                const tinyml_lut_weights *filter, const int32_t *bias,
-                               int8_t *output, uint8_t *scratch) {
+                               const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {
   uint32_t *pairs = (uint32_t *)(void *)scratch;
-  const int8_t *t = filter->table;
-  for (uint32_t b = 0; b < 256u; ++b) {
-    pairs[b] = ((uint32_t)(uint16_t)(int16_t)t[b >> 4]) | ((uint32_t)(uint16_t)(int16_t)t[b & 15u] << 16);
-  }
+  tinyml_lut4_pairs(pairs, filter->table, rq);
+  const int32_t off = p->output_offset;
+  const int32_t lo = p->activation_min;
+  const int32_t hi = p->activation_max;
   /* (input_offset, input_offset) as halfwords: added to each expanded input pair. */
   const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->input_offset) * 0x00010001u;
   const int32_t depth4 = p->geo.filter_input_depth >> 2;
@@ -148,9 +136,9 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
               }
             }
           }
-          *out++ = lut_conv_finish(p, bias, acc0, oc);
+          *out++ = tinyml_lut_finish(rq, bias, acc0, oc, off, lo, hi);
           if (pair) {
-            *out++ = lut_conv_finish(p, bias, acc1, oc + 1);
+            *out++ = tinyml_lut_finish(rq, bias, acc1, oc + 1, off, lo, hi);
           }
         }
       }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "../lut_layers.h"
+#include "lut_dsp.h"
+#include "lut_dsp.h"
 
 /* Scratch: 256 words, the layer's pair table (built on entry; lives only while the layer runs). */
 #define TINYML_LUT4_PAIR_SCRATCH 1024
@@ -18,10 +20,12 @@
  * weights w0..w3 along the input depth, byte A = (i0 << 4) | i2 then byte B = (i1 << 4) | i3,
  * so that one pair-table word per byte lines up with SXTB16's (x0, x2) and (x1, x3) halves.
  * Needs groups == 1 and filter_input_depth a multiple of 4; `scratch` 16-byte aligned.
+ * `bias` and `rq` as planned by the generator (see lut_dsp.h): bias is never NULL, doubled in
+ * the FAST modes.
  */
 void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
                                const tinyml_lut_weights *filter, const int32_t *bias,
-                               int8_t *output, uint8_t *scratch);
+                               const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch);
 
 /*
  * Pointwise (1x1, stride 1, no padding, input depth a multiple of 4): every tap is inside the
@@ -32,6 +36,6 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
  */
 void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
                                   const tinyml_lut_weights *filter, const int32_t *bias_folded,
-                                  int8_t *output, uint8_t *scratch);
+                                  const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch);
 
 #endif /* TINYML_LUT_CONV2D_DSP_H */

@@ -6,16 +6,17 @@
  */
 #include "lut_depthwise_conv2d_dsp.h"
 
-#include "tinyml_dsp.h"
+#include "lut_dsp.h"
 
 void tinyml_depthwise_conv2d_lut4_s8_dsp(const tinyml_depthwise_conv2d_params *p,
                                          const int8_t *input, const tinyml_lut_weights *filter,
-                                         const int32_t *bias, int8_t *output, uint8_t *scratch) {
+                                         const int32_t *bias, const tinyml_lut_rq *rq, int8_t *output,
+                                         uint8_t *scratch) {
   uint32_t *pairs = (uint32_t *)(void *)scratch;
-  const int8_t *t = filter->table;
-  for (uint32_t b = 0; b < 256u; ++b) {
-    pairs[b] = ((uint32_t)(uint16_t)(int16_t)t[b >> 4]) | ((uint32_t)(uint16_t)(int16_t)t[b & 15u] << 16);
-  }
+  tinyml_lut4_pairs(pairs, filter->table, rq);
+  const int32_t off = p->output_offset;
+  const int32_t lo = p->activation_min;
+  const int32_t hi = p->activation_max;
   const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->input_offset) * 0x00010001u;
   const int32_t depth = p->geo.input_depth;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
@@ -66,14 +67,7 @@ void tinyml_depthwise_conv2d_lut4_s8_dsp(const tinyml_depthwise_conv2d_params *p
           const int32_t accs[4] = {acc0, acc1, acc2, acc3};
           for (int32_t k = 0; k < 4; ++k) {
             const int32_t oc = c + k;
-            int32_t acc = accs[k];
-            if (bias != NULL) {
-              acc += bias[oc];
-            }
-            const int32_t ch = p->per_channel ? oc : 0;
-            acc = tinyml_mbqm(acc, p->output_multiplier[ch], p->output_shift[ch]);
-            acc += p->output_offset;
-            out[oc] = (int8_t)tinyml_clamp(acc, p->activation_min, p->activation_max);
+            out[oc] = tinyml_lut_finish(rq, bias, accs[k], oc, off, lo, hi);
           }
         }
       }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "../lut_layers.h"
+#include "lut_dsp.h"
 
 /* Largest filter (height x width) this kernel takes; larger ones run the portable LUT kernel. */
 #define TINYML_LUT_DW_MAX_TAPS 25
@@ -20,6 +21,7 @@
  */
 void tinyml_depthwise_conv2d_lut4_s8_dsp(const tinyml_depthwise_conv2d_params *p,
                                          const int8_t *input, const tinyml_lut_weights *filter,
-                                         const int32_t *bias, int8_t *output, uint8_t *scratch);
+                                         const int32_t *bias, const tinyml_lut_rq *rq,
+                                         int8_t *output, uint8_t *scratch);
 
 #endif /* TINYML_LUT_DEPTHWISE_CONV2D_DSP_H */
