@@ -33,7 +33,7 @@ export function lutFlashBytes(enc: LutEncoding): number {
   return Math.ceil((enc.indices.length * enc.bits) / 8) + 1 + enc.table.length;
 }
 
-/** Scratch of the DSP conv's pair table (firmware/kernels/arm/lut_conv2d_dsp.h). */
+/** Scratch of the DSP kernels' pair table (firmware/kernels/arm/lut_conv2d_dsp.h). */
 const LUT4_PAIR_SCRATCH = 1024;
 
 /**
@@ -74,7 +74,9 @@ const DSP_KERNELS: Record<string, { fn: string; file: string }> = {
 
 /** Bytes of scratch the LUT kernel of the layer needs on `target`. */
 export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined): number {
-  return dspLutConv(step, enc, target) ? LUT4_PAIR_SCRATCH : 0;
+  if (!dspLutConv(step, enc, target)) return 0;
+  // Pointwise: the pair table, then four pixels' int16 columns (TINYML_LUT4_PW_SCRATCH).
+  return pointwise(step) ? LUT4_PAIR_SCRATCH + 8 * (step.params as { inputDepth: number }).inputDepth : LUT4_PAIR_SCRATCH;
 }
 
 /** Indices regrouped for the DSP conv: per four weights, bytes (i0 << 4 | i2) and (i1 << 4 | i3). */

@@ -8,11 +8,91 @@
 
 #include "lut_dsp.h"
 
+#if TINYML_DSP_ASM && defined(__thumb2__)
+#define TINYML_LUT_MM_ASM 1
+/* One group of four K indices against four columns: two index bytes, their two pair words
+ * (r7 = the pair table), eight column words, eight SMLADs. */
+#define TINYML_LUT_GROUP                \
+  "ldrb   r9, [r12], #1\n\t"            \
+  "ldrb   r10, [r12], #1\n\t"           \
+  "ldr    r9, [r7, r9, lsl #2]\n\t"     \
+  "ldr    r10, [r7, r10, lsl #2]\n\t"   \
+  "ldmia  r11!, {r4, r5, r6, r8}\n\t"   \
+  "smlad  r0, r9, r4, r0\n\t"           \
+  "smlad  r1, r9, r5, r1\n\t"           \
+  "smlad  r2, r9, r6, r2\n\t"           \
+  "smlad  r3, r9, r8, r3\n\t"           \
+  "ldmia  r11!, {r4, r5, r6, r8}\n\t"   \
+  "smlad  r0, r10, r4, r0\n\t"          \
+  "smlad  r1, r10, r5, r1\n\t"          \
+  "smlad  r2, r10, r6, r2\n\t"          \
+  "smlad  r3, r10, r8, r3\n\t"
+#else
+#define TINYML_LUT_MM_ASM 0
+#endif
+
+/* One output channel's indices (advancing *idx past them) against four columns. */
+TINYML_DSP_INLINE void lut_dot_1x4(const uint32_t *cols, const uint8_t **idx, int32_t depth4, const uint32_t *pairs,
+                                   int32_t *A0, int32_t *A1, int32_t *A2, int32_t *A3) {
+#if TINYML_LUT_MM_ASM
+  register int32_t a0 __asm__("r0") = 0;
+  register int32_t a1 __asm__("r1") = 0;
+  register int32_t a2 __asm__("r2") = 0;
+  register int32_t a3 __asm__("r3") = 0;
+  register const uint32_t *cp __asm__("r11") = cols;
+  register const uint8_t *ip __asm__("r12") = *idx;
+  register const uint32_t *pp __asm__("r7") = pairs;
+  register int32_t n __asm__("lr") = depth4;
+  /* Two groups per iteration; an odd one first. */
+  __asm__ volatile("lsrs   lr, lr, #1\n\t"
+                   "bcc    2f\n\t" TINYML_LUT_GROUP
+                   "2:\n\t"
+                   "beq    4f\n"
+                   "3:\n\t" TINYML_LUT_GROUP TINYML_LUT_GROUP
+                   "subs   lr, lr, #1\n\t"
+                   "bne    3b\n"
+                   "4:\n\t"
+                   : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(ip), "+r"(n)
+                   : "r"(pp)
+                   : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory");
+  *idx = ip;
+#else
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  const uint32_t *c = cols;
+  const uint8_t *ip = *idx;
+  for (int32_t g = 0; g < depth4; ++g) {
+    const uint32_t we = pairs[ip[0]];
+    const uint32_t wo = pairs[ip[1]];
+    ip += 2;
+    a0 = tinyml_smlad(we, c[0], a0);
+    a1 = tinyml_smlad(we, c[1], a1);
+    a2 = tinyml_smlad(we, c[2], a2);
+    a3 = tinyml_smlad(we, c[3], a3);
+    a0 = tinyml_smlad(wo, c[4], a0);
+    a1 = tinyml_smlad(wo, c[5], a1);
+    a2 = tinyml_smlad(wo, c[6], a2);
+    a3 = tinyml_smlad(wo, c[7], a3);
+    c += 8;
+  }
+  *idx = ip;
+#endif
+  *A0 = a0;
+  *A1 = a1;
+  *A2 = a2;
+  *A3 = a3;
+}
+
+/*
+ * Four pixels at a time are expanded once into int16 columns (the layout of conv2d_dsp.c: per
+ * group of four channels, the (x0, x2) words of the four pixels, then their (x1, x3) words), so
+ * that each pair word looked up from two index bytes serves four pixels.
+ */
 void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
                                   const tinyml_lut_weights *filter, const int32_t *bias_folded,
                                   const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {
   uint32_t *pairs = (uint32_t *)(void *)scratch;
   tinyml_lut4_pairs(pairs, filter->table, rq);
+  uint32_t *cols = pairs + 256;
   const int32_t off = p->output_offset;
   const int32_t lo = p->activation_min;
   const int32_t hi = p->activation_max;
@@ -20,55 +100,29 @@ void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *i
   const int32_t depth = p->geo.input_depth;
   const int32_t depth4 = depth >> 2;
   const int32_t od = p->geo.output_depth;
-  const uint8_t *indices = filter->indices;
-  for (int32_t px = 0; px < pixels; px += 2) {
-    const int32_t two_px = px + 1 < pixels;
-    const int8_t *xa0 = input + px * depth;
-    /* A missing second pixel or channel is computed from the first and not stored. */
-    const int32_t xb_off = two_px ? depth : 0;
-    int8_t *oa = output + px * od;
-    for (int32_t oc = 0; oc < od; oc += 2) {
-      const int32_t two_oc = oc + 1 < od;
-      const uint8_t *i0 = indices + oc * depth4 * 2;
-      const int32_t i1_off = two_oc ? depth4 * 2 : 0;
-      const int8_t *xa = xa0;
-      const int8_t *const xa_end = xa0 + depth;
-      int32_t a0 = 0;
-      int32_t a1 = 0;
-      int32_t b0 = 0;
-      int32_t b1 = 0;
-      while (xa != xa_end) {
-        const uint32_t wa = tinyml_ld32(xa);
-        const uint32_t wb = tinyml_ld32(xa + xb_off);
-        xa += 4;
-        const uint32_t w0e = pairs[i0[0]];
-        const uint32_t w0o = pairs[i0[1]];
-        const uint32_t w1e = pairs[i0[i1_off]];
-        const uint32_t w1o = pairs[i0[i1_off + 1]];
-        i0 += 2;
-        const uint32_t a02 = tinyml_sxtb16(wa);
-        const uint32_t a13 = tinyml_sxtb16_ror8(wa);
-        a0 = tinyml_smlad(w0e, a02, a0);
-        a0 = tinyml_smlad(w0o, a13, a0);
-        a1 = tinyml_smlad(w1e, a02, a1);
-        a1 = tinyml_smlad(w1o, a13, a1);
-        const uint32_t b02 = tinyml_sxtb16(wb);
-        const uint32_t b13 = tinyml_sxtb16_ror8(wb);
-        b0 = tinyml_smlad(w0e, b02, b0);
-        b0 = tinyml_smlad(w0o, b13, b0);
-        b1 = tinyml_smlad(w1e, b02, b1);
-        b1 = tinyml_smlad(w1o, b13, b1);
+  for (int32_t px = 0; px < pixels; px += 4) {
+    const int32_t npx = pixels - px < 4 ? pixels - px : 4;
+    for (int32_t s = 0; s < 4; ++s) {
+      /* A missing pixel of the last block repeats the first; its outputs are not stored. */
+      const int8_t *src = input + (px + (s < npx ? s : 0)) * depth;
+      uint32_t *c = cols + s;
+      for (int32_t g = 0; g < depth4; ++g) {
+        const uint32_t v = tinyml_ld32(src);
+        src += 4;
+        c[0] = tinyml_sxtb16(v);
+        c[4] = tinyml_sxtb16_ror8(v);
+        c += 8;
       }
-      oa[oc] = tinyml_lut_finish(rq, bias_folded, a0, oc, off, lo, hi);
-      if (two_oc) {
-        oa[oc + 1] = tinyml_lut_finish(rq, bias_folded, a1, oc + 1, off, lo, hi);
-      }
-      if (two_px) {
-        oa[od + oc] = tinyml_lut_finish(rq, bias_folded, b0, oc, off, lo, hi);
-        if (two_oc) {
-          oa[od + oc + 1] = tinyml_lut_finish(rq, bias_folded, b1, oc + 1, off, lo, hi);
-        }
-      }
+    }
+    const uint8_t *idx = filter->indices;
+    int8_t *o = output + px * od;
+    for (int32_t oc = 0; oc < od; ++oc) {
+      int32_t a0, a1, a2, a3;
+      lut_dot_1x4(cols, &idx, depth4, pairs, &a0, &a1, &a2, &a3);
+      o[oc] = tinyml_lut_finish(rq, bias_folded, a0, oc, off, lo, hi);
+      if (npx > 1) o[od + oc] = tinyml_lut_finish(rq, bias_folded, a1, oc, off, lo, hi);
+      if (npx > 2) o[2 * od + oc] = tinyml_lut_finish(rq, bias_folded, a2, oc, off, lo, hi);
+      if (npx > 3) o[3 * od + oc] = tinyml_lut_finish(rq, bias_folded, a3, oc, off, lo, hi);
     }
   }
 }

@@ -30,10 +30,12 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
 /*
  * Pointwise (1x1, stride 1, no padding, input depth a multiple of 4): every tap is inside the
  * image, so the input offset folds into the bias offline: `bias_folded[oc]` = bias[oc] +
- * input_offset * (sum of channel oc's weights) (codegen/lut-layer.ts), and the inner loop
- * multiplies raw inputs. Two pixels x two output channels per step. Same index order and
- * scratch as above.
+ * input_offset * (sum of channel oc's weights) (codegen/lut-layer.ts; doubled in the FAST
+ * modes), and the inner loop multiplies raw inputs. Four pixels per block, expanded once to
+ * int16 columns. Same index order; scratch: the pair table then the columns,
+ * TINYML_LUT4_PW_SCRATCH(input_depth) bytes.
  */
+#define TINYML_LUT4_PW_SCRATCH(depth) (TINYML_LUT4_PAIR_SCRATCH + 8 * (depth))
 void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
                                   const tinyml_lut_weights *filter, const int32_t *bias_folded,
                                   const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch);
