@@ -82,24 +82,18 @@ TINYML_DSP_INLINE void lut_dot_1x4(const uint32_t *cols, const uint8_t **idx, in
   *A3 = a3;
 }
 
-/*
- * Four pixels at a time are expanded once into int16 columns (the layout of conv2d_dsp.c: per
- * group of four channels, the (x0, x2) words of the four pixels, then their (x1, x3) words), so
- * that each pair word looked up from two index bytes serves four pixels.
- */
-void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
-                                  const tinyml_lut_weights *filter, const int32_t *bias_folded,
-                                  const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {
-  uint32_t *pairs = (uint32_t *)(void *)scratch;
-  tinyml_lut4_pairs(pairs, filter->table, rq);
+TINYML_DSP_INLINE void lut_pw_run(const tinyml_conv2d_params *p, const int8_t *input, const tinyml_lut_weights *filter,
+                                  const int32_t *bias_folded, const tinyml_lut_rq *rq, int8_t *output,
+                                  uint32_t *pairs, const int MODE, const int FULL) {
   uint32_t *cols = pairs + 256;
   const int32_t off = p->output_offset;
-  const int32_t lo = p->activation_min;
-  const int32_t hi = p->activation_max;
+  const int32_t lo = FULL ? -128 : p->activation_min;
+  const int32_t hi = FULL ? 127 : p->activation_max;
   const int32_t pixels = p->geo.batches * p->geo.output_height * p->geo.output_width;
   const int32_t depth = p->geo.input_depth;
   const int32_t depth4 = depth >> 2;
   const int32_t od = p->geo.output_depth;
+  const int32_t rq_step = rq->per_channel ? 1 : 0;
   for (int32_t px = 0; px < pixels; px += 4) {
     const int32_t npx = pixels - px < 4 ? pixels - px : 4;
     for (int32_t s = 0; s < 4; ++s) {
@@ -115,15 +109,48 @@ void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *i
       }
     }
     const uint8_t *idx = filter->indices;
+    const tinyml_dsp_rq *r = rq->rq;
     int8_t *o = output + px * od;
     for (int32_t oc = 0; oc < od; ++oc) {
       int32_t a0, a1, a2, a3;
       lut_dot_1x4(cols, &idx, depth4, pairs, &a0, &a1, &a2, &a3);
-      o[oc] = tinyml_lut_finish(rq, bias_folded, a0, oc, off, lo, hi);
-      if (npx > 1) o[od + oc] = tinyml_lut_finish(rq, bias_folded, a1, oc, off, lo, hi);
-      if (npx > 2) o[2 * od + oc] = tinyml_lut_finish(rq, bias_folded, a2, oc, off, lo, hi);
-      if (npx > 3) o[3 * od + oc] = tinyml_lut_finish(rq, bias_folded, a3, oc, off, lo, hi);
+      const int32_t b = bias_folded[oc];
+      const int32_t m = r->multiplier, t = r->t, e = r->e;
+      r += rq_step;
+      o[oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a0 + (uint32_t)b), m, t, e, off, lo, hi);
+      if (npx > 1) o[od + oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a1 + (uint32_t)b), m, t, e, off, lo, hi);
+      if (npx > 2) o[2 * od + oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a2 + (uint32_t)b), m, t, e, off, lo, hi);
+      if (npx > 3) o[3 * od + oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a3 + (uint32_t)b), m, t, e, off, lo, hi);
     }
+  }
+}
+
+/*
+ * Four pixels at a time are expanded once into int16 columns (the layout of conv2d_dsp.c: per
+ * group of four channels, the (x0, x2) words of the four pixels, then their (x1, x3) words), so
+ * that each pair word looked up from two index bytes serves four pixels. One instantiation per
+ * requantization mode and clamp, so that both are constants in the loop.
+ */
+void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
+                                  const tinyml_lut_weights *filter, const int32_t *bias_folded,
+                                  const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {
+  uint32_t *pairs = (uint32_t *)(void *)scratch;
+  tinyml_lut4_pairs(pairs, filter->table, rq);
+  const int full = p->activation_min == -128 && p->activation_max == 127;
+  if (rq->mode == TINYML_RQ_FAST_FOLDED) {
+    if (full) {
+      lut_pw_run(p, input, filter, bias_folded, rq, output, pairs, TINYML_RQ_FAST_FOLDED, 1);
+    } else {
+      lut_pw_run(p, input, filter, bias_folded, rq, output, pairs, TINYML_RQ_FAST_FOLDED, 0);
+    }
+  } else if (rq->mode == TINYML_RQ_FAST) {
+    if (full) {
+      lut_pw_run(p, input, filter, bias_folded, rq, output, pairs, TINYML_RQ_FAST, 1);
+    } else {
+      lut_pw_run(p, input, filter, bias_folded, rq, output, pairs, TINYML_RQ_FAST, 0);
+    }
+  } else {
+    lut_pw_run(p, input, filter, bias_folded, rq, output, pairs, TINYML_RQ_REF, 0);
   }
 }
 
