@@ -76,7 +76,13 @@ const DSP_KERNELS: Record<string, { fn: string; file: string }> = {
 export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined): number {
   if (!dspLutConv(step, enc, target)) return 0;
   // Pointwise: the pair table, then four pixels' int16 columns (TINYML_LUT4_PW_SCRATCH).
-  return pointwise(step) ? LUT4_PAIR_SCRATCH + 8 * (step.params as { inputDepth: number }).inputDepth : LUT4_PAIR_SCRATCH;
+  if (pointwise(step)) return LUT4_PAIR_SCRATCH + 8 * (step.params as { inputDepth: number }).inputDepth;
+  // Depthwise: the pair table, then a group's two words per tap (TINYML_LUT4_DW_SCRATCH).
+  if (step.op.type === 'DEPTHWISE_CONV_2D') {
+    const p = step.params as { filterHeight: number; filterWidth: number };
+    return LUT4_PAIR_SCRATCH + 8 * p.filterHeight * p.filterWidth;
+  }
+  return LUT4_PAIR_SCRATCH;
 }
 
 /** Indices regrouped for the DSP conv: per four weights, bytes (i0 << 4 | i2) and (i1 << 4 | i3). */

@@ -13,11 +13,14 @@
 
 /* Largest filter (height x width) this kernel takes; larger ones run the portable LUT kernel. */
 #define TINYML_LUT_DW_MAX_TAPS 25
+#define TINYML_LUT4_DW_SCRATCH(taps) (1024 + 8 * (taps))
 
 /*
  * `filter->indices` as for tinyml_conv2d_lut4_s8_dsp: per four consecutive weights (four
  * channels of one tap), bytes (i0 << 4 | i2) and (i1 << 4 | i3). Needs input_depth a multiple of
- * 4; `scratch`: 1024 bytes, 16-byte aligned, for the layer's pair table.
+ * 4; `scratch`: TINYML_LUT4_DW_SCRATCH(taps) bytes, 16-byte aligned: the layer's pair table,
+ * then one group of four channels' weight pairs. `bias` and `rq` as for
+ * tinyml_conv2d_lut4_s8_dsp.
  */
 void tinyml_depthwise_conv2d_lut4_s8_dsp(const tinyml_depthwise_conv2d_params *p,
                                          const int8_t *input, const tinyml_lut_weights *filter,
