@@ -59,14 +59,22 @@ TINYML_DSP_INLINE void lut_dw_run(const tinyml_depthwise_conv2d_params *p, const
       for (int32_t out_y = 0; out_y < p->geo.output_height; ++out_y) {
         const int32_t in_y_origin = out_y * p->geo.stride_height - p->geo.pad_height;
         const int32_t rows_in = in_y_origin >= 0 && in_y_origin + span_y < in_h;
-        for (int32_t out_x = 0; out_x < p->geo.output_width; ++out_x) {
+        /* Pointers advanced per pixel rather than recomputed (the row origin may lie outside
+         * the image; it is only dereferenced for windows inside it). */
+        const intptr_t row = (intptr_t)input + (intptr_t)(((b * in_h + in_y_origin) * in_w) * depth + c);
+        const int32_t x_step = p->geo.stride_width * depth;
+        int32_t x_off = -p->geo.pad_width * depth;
+        int8_t *out = output + ((b * p->geo.output_height + out_y) * p->geo.output_width) * depth + c;
+        for (int32_t out_x = 0; out_x < p->geo.output_width; ++out_x, x_off += x_step, out += depth) {
           const int32_t in_x_origin = out_x * p->geo.stride_width - p->geo.pad_width;
           int32_t acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
           if (rows_in && in_x_origin >= 0 && in_x_origin + span_x < in_w) {
-            const int8_t *base = input + ((b * in_h + in_y_origin) * in_w + in_x_origin) * depth + c;
+            const int8_t *base = (const int8_t *)(row + x_off);
             const uint32_t *w = wbuf;
-            for (int32_t k = 0; k < taps; ++k) {
-              const uint32_t xw = tinyml_ld32(base + tap_in[k]);
+            const uint32_t *const w_end = wbuf + 2 * taps;
+            const int32_t *t_in = tap_in;
+            while (w != w_end) {
+              const uint32_t xw = tinyml_ld32(base + *t_in++);
               const uint32_t x02 = tinyml_sxtb16(xw);
               const uint32_t x13 = tinyml_sxtb16_ror8(xw);
               acc0 = tinyml_smlabb(w[0], x02, acc0);
@@ -106,7 +114,6 @@ TINYML_DSP_INLINE void lut_dw_run(const tinyml_depthwise_conv2d_params *p, const
             acc2 = (int32_t)((uint32_t)acc2 + (uint32_t)bias[c + 2]);
             acc3 = (int32_t)((uint32_t)acc3 + (uint32_t)bias[c + 3]);
           }
-          int8_t *out = output + ((b * p->geo.output_height + out_y) * p->geo.output_width + out_x) * depth + c;
           out[0] = (int8_t)tinyml_rq(MODE, acc0, r0.multiplier, r0.t, r0.e, off, lo, hi);
           out[1] = (int8_t)tinyml_rq(MODE, acc1, r1.multiplier, r1.t, r1.e, off, lo, hi);
           out[2] = (int8_t)tinyml_rq(MODE, acc2, r2.multiplier, r2.t, r2.e, off, lo, hi);
