@@ -37,9 +37,10 @@ export function lutFlashBytes(enc: LutEncoding): number {
 const LUT4_PAIR_SCRATCH = 1024;
 
 /**
- * Whether the layer runs a DSP LUT kernel (arm/lut_conv2d_dsp.c, arm/lut_depthwise_conv2d_dsp.c):
- * a DSP core, 4-bit indices into one table for the layer, and a CONV_2D without groups whose
- * input depth is a multiple of 4, or a DEPTHWISE_CONV_2D of depth multiplier 1 likewise.
+ * Whether the layer runs a DSP LUT kernel (arm/lut_conv2d_dsp.c, arm/lut_depthwise_conv2d_dsp.c,
+ * arm/lut_fully_connected_dsp.c): a DSP core, 4-bit indices into one table for the layer, and a
+ * CONV_2D without groups whose input depth is a multiple of 4, a DEPTHWISE_CONV_2D of depth
+ * multiplier 1 likewise, or a FULLY_CONNECTED whose depth is.
  */
 function dspLutConv(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined): boolean {
   if (target?.dsp !== true || enc.bits !== 4 || enc.scope !== 'tensor') return false;
@@ -54,6 +55,7 @@ function dspLutConv(step: PreparedStep, enc: LutEncoding, target: TargetInfo | u
     // TINYML_LUT_DW_MAX_TAPS (arm/lut_depthwise_conv2d_dsp.h) taps at most.
     return p.depthMultiplier === 1 && (p.inputDepth ?? 1) % 4 === 0 && (p.filterHeight ?? 1) * (p.filterWidth ?? 1) <= 25;
   }
+  if (step.op.type === 'FULLY_CONNECTED') return (step.params as { inputDepth: number }).inputDepth % 4 === 0;
   return false;
 }
 
@@ -70,6 +72,7 @@ function pointwise(step: PreparedStep): boolean {
 const DSP_KERNELS: Record<string, { fn: string; file: string }> = {
   CONV_2D: { fn: 'tinyml_conv2d_lut4_s8_dsp', file: 'arm/lut_conv2d_dsp' },
   DEPTHWISE_CONV_2D: { fn: 'tinyml_depthwise_conv2d_lut4_s8_dsp', file: 'arm/lut_depthwise_conv2d_dsp' },
+  FULLY_CONNECTED: { fn: 'tinyml_fully_connected_lut4_s8_dsp', file: 'arm/lut_fully_connected_dsp' },
 };
 
 /** Bytes of scratch the LUT kernel of the layer needs on `target`. */
@@ -147,7 +150,8 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
   if (step.op.inputs.length > 2 && step.op.inputs[2] >= 0 && !bias) throw new Error(`LUT ${step.op.type}: the bias is not a constant`);
   const params = `${ctx.prefix}_params`;
   if (!em.decls.includes(` ${params} = {`)) throw new Error(`LUT lowering of ${step.op.type}: expected a params struct ${params}`);
-  const pw = pointwise(step);
+  // Dense layers have no padding either: their input offset folds into the bias like a pointwise conv's.
+  const pw = pointwise(step) || step.op.type === 'FULLY_CONNECTED';
   const { biasPrime, bounds } = lutAccRanges(step, enc, bias, pw);
   const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, {
     min: p.activationMin,
@@ -159,7 +163,7 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
     `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, ${plan.records.length > 1 ? 1 : 0}, ${lut}_rq};`,
   ].join('\n');
   // Pointwise: all taps inside the image, the input offset folds into the bias (see the kernel's header).
-  const fn = pw ? 'tinyml_conv2d_lut4_pw_s8_dsp' : k.fn;
+  const fn = pw && step.op.type === 'CONV_2D' ? 'tinyml_conv2d_lut4_pw_s8_dsp' : k.fn;
   const call = `  ${fn}(&${params}, ${names.inputs[0]}, &${lut}, ${lut}_bias, &${lut}_rqp, ${names.outputs[0]}, ${ctx.scratch});`;
   return {
     kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/lut_dsp.h', 'arm/tinyml_dsp.h'],

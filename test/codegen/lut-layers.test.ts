@@ -170,3 +170,26 @@ describe('DSP clustered-weight depthwise (portable DSP fallbacks on the host, sa
     }
   });
 });
+
+describe('DSP clustered-weight fully connected (portable DSP fallbacks on the host, sanitizers)', () => {
+  const DSP: TargetInfo = { core: 'host-test', dsp: true, mve: false };
+  it('FULLY_CONNECTED, 4-bit indices into one table: 40 random shapes, the DSP kernel taken where it applies', { timeout: 120_000 }, () => {
+    const cases = Array.from({ length: 40 }, (_, i) => clusterCase(randomFcCase(4600 + i), 700 + i, { bits: 4, scope: 'tensor' }));
+    const dspCases = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def: fullyConnected as AnyOpDef, params: c.params }, c.enc, DSP) > 0);
+    expect(dspCases.length).toBeGreaterThanOrEqual(8);
+    const all = [...cases, ...dspCases.slice(0, 6).map(withShiftZero)];
+    for (const fold of [true, false]) {
+      planOptions.fold = fold;
+      try {
+        const modes = rqModes(fullyConnected as AnyOpDef, all.filter((c) => dspCases.includes(c) || !cases.includes(c)), DSP);
+        expect(modes.filter((m) => m === (fold ? 1 : 0)).length).toBeGreaterThanOrEqual(3);
+        expect(modes).toContain(2);
+        const got = runLutCasesInC(fullyConnected as AnyOpDef, all, DSP);
+        const want = runOpCasesInTs(fullyConnected as AnyOpDef, all);
+        all.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}, fold ${fold}`).toEqual(Array.from(want[i][0] as Int8Array)));
+      } finally {
+        planOptions.fold = true;
+      }
+    }
+  });
+});
