@@ -48,7 +48,7 @@ function dspLutConv(step: PreparedStep, enc: LutEncoding, target: TargetInfo | u
   if (((step.params as { weightsOffset?: number }).weightsOffset ?? 0) !== 0) return false;
   if (step.op.type === 'CONV_2D') {
     const p = step.params as { groups?: number; filterInputDepth?: number };
-    return p.groups === 1 && (p.filterInputDepth ?? 1) % 4 === 0;
+    return p.groups === 1 && ((p.filterInputDepth ?? 1) % 4 === 0 || im2colK4(step) !== undefined);
   }
   if (step.op.type === 'DEPTHWISE_CONV_2D') {
     const p = step.params as { depthMultiplier?: number; inputDepth?: number; filterHeight?: number; filterWidth?: number };
@@ -57,6 +57,25 @@ function dspLutConv(step: PreparedStep, enc: LutEncoding, target: TargetInfo | u
   }
   if (step.op.type === 'FULLY_CONNECTED') return (step.params as { inputDepth: number }).inputDepth % 4 === 0;
   return false;
+}
+
+/**
+ * Largest im2col column scratch (bytes, four pixels) the windowed DSP LUT conv takes; larger
+ * layers with input depths a multiple of 4 run tinyml_conv2d_lut4_s8_dsp (tests lower it to
+ * cover that kernel).
+ */
+export const lutOptions = { im2colMaxColumns: 16384 };
+
+/**
+ * Groups of four of a windowed (not pointwise) CONV_2D's flattened filter row when it runs the
+ * im2col DSP LUT kernel (tinyml_conv2d_lut4_im2col_s8_dsp), or undefined when its columns would
+ * not fit lutOptions.im2colMaxColumns.
+ */
+function im2colK4(step: PreparedStep): number | undefined {
+  if (step.op.type !== 'CONV_2D' || pointwise(step)) return undefined;
+  const p = step.params as { filterHeight: number; filterWidth: number; filterInputDepth: number };
+  const k4 = Math.ceil((p.filterHeight * p.filterWidth * p.filterInputDepth) / 4);
+  return 32 * k4 <= lutOptions.im2colMaxColumns ? k4 : undefined;
 }
 
 /** A CONV_2D whose every tap lies inside the image: 1x1, stride 1, no padding, no groups. */
@@ -80,6 +99,8 @@ export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: Ta
   if (!dspLutConv(step, enc, target)) return 0;
   // Pointwise: the pair table, then four pixels' int16 columns (TINYML_LUT4_PW_SCRATCH).
   if (pointwise(step)) return LUT4_PAIR_SCRATCH + 8 * (step.params as { inputDepth: number }).inputDepth;
+  const k4 = im2colK4(step);
+  if (k4 !== undefined) return LUT4_PAIR_SCRATCH + 32 * k4;
   // Depthwise: the pair table, then a group's two words per tap (TINYML_LUT4_DW_SCRATCH).
   if (step.op.type === 'DEPTHWISE_CONV_2D') {
     const p = step.params as { filterHeight: number; filterWidth: number };
@@ -96,6 +117,14 @@ export function dspConvIndexOrder(indices: Uint8Array): Uint8Array {
     out[2 * g] = (i0 << 4) | i2;
     out[2 * g + 1] = (i1 << 4) | i3;
   }
+  return out;
+}
+
+/** `rows` rows of indices, each padded with zeros to `width`. */
+function padRows(indices: Uint8Array, rows: number, width: number): Uint8Array {
+  const k = indices.length / rows;
+  const out = new Uint8Array(rows * width);
+  for (let r = 0; r < rows; r++) out.set(indices.subarray(r * k, (r + 1) * k), r * width);
   return out;
 }
 
@@ -137,7 +166,9 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
   // The kernel builds its pair table from 16 entries: a smaller table is padded (unused entries).
   const table = new Int8Array(16);
   table.set(enc.table.subarray(0, Math.min(16, enc.table.length)));
-  const idx = dspConvIndexOrder(enc.indices);
+  // The im2col kernel's rows are padded to a multiple of 4 indices (index 0 meets a zero column entry).
+  const k4 = im2colK4(step);
+  const idx = dspConvIndexOrder(k4 === undefined ? enc.indices : padRows(enc.indices, (step.params as { outputDepth: number }).outputDepth, k4 * 4));
   const decls = [
     `static const uint8_t ${lut}_idx[${Math.max(1, idx.length)}] = {\n${cArrayBody(idx, 'uint8')}\n};`,
     `static const int8_t ${lut}_table[16] = {\n${cArrayBody(table, 'int8')}\n};`,
@@ -163,7 +194,7 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
     `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, ${plan.records.length > 1 ? 1 : 0}, ${lut}_rq};`,
   ].join('\n');
   // Pointwise: all taps inside the image, the input offset folds into the bias (see the kernel's header).
-  const fn = pw && step.op.type === 'CONV_2D' ? 'tinyml_conv2d_lut4_pw_s8_dsp' : k.fn;
+  const fn = pw && step.op.type === 'CONV_2D' ? 'tinyml_conv2d_lut4_pw_s8_dsp' : k4 !== undefined ? 'tinyml_conv2d_lut4_im2col_s8_dsp' : k.fn;
   const call = `  ${fn}(&${params}, ${names.inputs[0]}, &${lut}, ${lut}_bias, &${lut}_rqp, ${names.outputs[0]}, ${ctx.scratch});`;
   return {
     kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/lut_dsp.h', 'arm/tinyml_dsp.h'],

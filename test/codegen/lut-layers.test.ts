@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emitLutLayer, lutScratchBytes } from '../../src/codegen/lut-layer.js';
+import { emitLutLayer, lutOptions, lutScratchBytes } from '../../src/codegen/lut-layer.js';
 import type { TargetInfo } from '../../src/ops/op-def.js';
 import type { TensorData } from '../../src/ir/types.js';
 import type { LutEncoding } from '../../src/ir/weight-encoding.js';
@@ -129,6 +129,8 @@ describe('DSP clustered-weight kernels (portable DSP fallbacks on the host, sani
       return p.filterHeight === 1 && p.filterWidth === 1 && p.strideHeight === 1 && p.strideWidth === 1 && p.padHeight === 0 && p.padWidth === 0;
     });
     expect(pw.length).toBeGreaterThanOrEqual(3);
+    // And some windowed with an input depth not a multiple of 4: the im2col kernel.
+    expect(dspCases.filter((c) => (c.params as { filterInputDepth: number }).filterInputDepth % 4 !== 0).length).toBeGreaterThanOrEqual(3);
     // Every requantization the kernels take: FAST_FOLDED, FAST (folding off) and REF (shift 0).
     const all = [...cases, ...dspCases.slice(0, 6).map(withShiftZero)];
     for (const fold of [true, false]) {
@@ -190,6 +192,26 @@ describe('DSP clustered-weight fully connected (portable DSP fallbacks on the ho
       } finally {
         planOptions.fold = true;
       }
+    }
+  });
+});
+
+describe('DSP clustered-weight windowed conv without im2col (large filters)', () => {
+  const DSP: TargetInfo = { core: 'host-test', dsp: true, mve: false };
+  it('CONV_2D with input depths a multiple of 4 on tinyml_conv2d_lut4_s8_dsp: 40 random shapes', { timeout: 120_000 }, () => {
+    lutOptions.im2colMaxColumns = 0;
+    try {
+      const cases = Array.from({ length: 40 }, (_, i) => clusterCase(randomConvCase(5600 + i, 'fast'), 900 + i, { bits: 4, scope: 'tensor' }));
+      const emitted = cases.map((c) => {
+        const constants = c.inputs.map((d, i) => (c.ctx.inputs[i]?.data ? d : undefined));
+        return emitLutLayer({ op: c.ctx.op, def: conv2d as AnyOpDef, params: c.params }, c.enc, { inputs: ['a', 'b', 'c'], outputs: ['o'] }, { prefix: 't', target: DSP, constants, scratch: 's' }).call;
+      });
+      expect(emitted.filter((call) => call.includes('tinyml_conv2d_lut4_s8_dsp(')).length).toBeGreaterThanOrEqual(5);
+      const got = runLutCasesInC(conv2d as AnyOpDef, cases, DSP);
+      const want = runOpCasesInTs(conv2d as AnyOpDef, cases);
+      cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
+    } finally {
+      lutOptions.im2colMaxColumns = 16384;
     }
   });
 });

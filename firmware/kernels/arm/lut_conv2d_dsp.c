@@ -82,22 +82,62 @@ TINYML_DSP_INLINE void lut_dot_1x4(const uint32_t *cols, const uint8_t **idx, in
   *A3 = a3;
 }
 
-TINYML_DSP_INLINE void lut_pw_run(const tinyml_conv2d_params *p, const int8_t *input, const tinyml_lut_weights *filter,
-                                  const int32_t *bias_folded, const tinyml_lut_rq *rq, int8_t *output,
-                                  uint32_t *pairs, const int MODE, const int FULL) {
+/* Column word index (int16 units) of flattened K index k of column s (conv2d_dsp.c's layout). */
+TINYML_DSP_INLINE int32_t lut_col_index(int32_t k, int32_t s) {
+  return (((k >> 2) * 8 + (k & 1) * 4 + s) << 1) + ((k >> 1) & 1);
+}
+
+/*
+ * Column s for output pixel px of a windowed convolution: per tap inside the image the input
+ * plus its offset, zero for taps outside it and for the padding up to k4 * 4.
+ */
+static void lut_col_window(const tinyml_conv2d_params *p, int16_t *cols, int32_t s, const int8_t *input, int32_t px,
+                           int32_t k4) {
+  const int32_t ow = p->geo.output_width;
+  const int32_t oh = p->geo.output_height;
+  const int32_t b = px / (oh * ow);
+  const int32_t oy = (px / ow) % oh;
+  const int32_t ox = px % ow;
+  const int32_t in_y0 = oy * p->geo.stride_height - p->geo.pad_height;
+  const int32_t in_x0 = ox * p->geo.stride_width - p->geo.pad_width;
+  const int32_t cin = p->geo.filter_input_depth;
+  const int32_t off = p->input_offset;
+  int32_t k = 0;
+  for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+    const int32_t in_y = in_y0 + p->geo.dilation_height * fy;
+    for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+      const int32_t in_x = in_x0 + p->geo.dilation_width * fx;
+      if (in_y < 0 || in_y >= p->geo.input_height || in_x < 0 || in_x >= p->geo.input_width) {
+        for (int32_t c = 0; c < cin; ++c, ++k) cols[lut_col_index(k, s)] = 0;
+        continue;
+      }
+      const int8_t *x = input + ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth;
+      for (int32_t c = 0; c < cin; ++c, ++k) cols[lut_col_index(k, s)] = (int16_t)(x[c] + off);
+    }
+  }
+  for (; k < k4 * 4; ++k) cols[lut_col_index(k, s)] = 0;
+}
+
+TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *input, const tinyml_lut_weights *filter,
+                                  const int32_t *bias, const tinyml_lut_rq *rq, int8_t *output, uint32_t *pairs,
+                                  int32_t k4, const int MODE, const int FULL, const int WINDOW) {
   uint32_t *cols = pairs + 256;
   const int32_t off = p->output_offset;
   const int32_t lo = FULL ? -128 : p->activation_min;
   const int32_t hi = FULL ? 127 : p->activation_max;
   const int32_t pixels = p->geo.batches * p->geo.output_height * p->geo.output_width;
   const int32_t depth = p->geo.input_depth;
-  const int32_t depth4 = depth >> 2;
+  const int32_t depth4 = k4;
   const int32_t od = p->geo.output_depth;
   const int32_t rq_step = rq->per_channel ? 1 : 0;
   for (int32_t px = 0; px < pixels; px += 4) {
     const int32_t npx = pixels - px < 4 ? pixels - px : 4;
     for (int32_t s = 0; s < 4; ++s) {
       /* A missing pixel of the last block repeats the first; its outputs are not stored. */
+      if (WINDOW) {
+        lut_col_window(p, (int16_t *)(void *)cols, s, input, px + (s < npx ? s : 0), k4);
+        continue;
+      }
       const int8_t *src = input + (px + (s < npx ? s : 0)) * depth;
       uint32_t *c = cols + s;
       for (int32_t g = 0; g < depth4; ++g) {
@@ -114,7 +154,7 @@ TINYML_DSP_INLINE void lut_pw_run(const tinyml_conv2d_params *p, const int8_t *i
     for (int32_t oc = 0; oc < od; ++oc) {
       int32_t a0, a1, a2, a3;
       lut_dot_1x4(cols, &idx, depth4, pairs, &a0, &a1, &a2, &a3);
-      const int32_t b = bias_folded[oc];
+      const int32_t b = bias[oc];
       const int32_t m = r->multiplier, t = r->t, e = r->e;
       r += rq_step;
       o[oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a0 + (uint32_t)b), m, t, e, off, lo, hi);
@@ -139,18 +179,46 @@ void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *i
   const int full = p->activation_min == -128 && p->activation_max == 127;
   if (rq->mode == TINYML_RQ_FAST_FOLDED) {
     if (full) {
-      lut_pw_run(p, input, filter, bias_folded, rq, output, pairs, TINYML_RQ_FAST_FOLDED, 1);
+      lut_mm_run(p, input, filter, bias_folded, rq, output, pairs, p->geo.input_depth >> 2, TINYML_RQ_FAST_FOLDED, 1, 0);
     } else {
-      lut_pw_run(p, input, filter, bias_folded, rq, output, pairs, TINYML_RQ_FAST_FOLDED, 0);
+      lut_mm_run(p, input, filter, bias_folded, rq, output, pairs, p->geo.input_depth >> 2, TINYML_RQ_FAST_FOLDED, 0, 0);
     }
   } else if (rq->mode == TINYML_RQ_FAST) {
     if (full) {
-      lut_pw_run(p, input, filter, bias_folded, rq, output, pairs, TINYML_RQ_FAST, 1);
+      lut_mm_run(p, input, filter, bias_folded, rq, output, pairs, p->geo.input_depth >> 2, TINYML_RQ_FAST, 1, 0);
     } else {
-      lut_pw_run(p, input, filter, bias_folded, rq, output, pairs, TINYML_RQ_FAST, 0);
+      lut_mm_run(p, input, filter, bias_folded, rq, output, pairs, p->geo.input_depth >> 2, TINYML_RQ_FAST, 0, 0);
     }
   } else {
-    lut_pw_run(p, input, filter, bias_folded, rq, output, pairs, TINYML_RQ_REF, 0);
+    lut_mm_run(p, input, filter, bias_folded, rq, output, pairs, p->geo.input_depth >> 2, TINYML_RQ_REF, 0, 0);
+  }
+}
+
+/*
+ * Any window (strides, padding, dilation, input depths not a multiple of 4): the same four-pixel
+ * blocks over im2col columns of the input plus its offset.
+ */
+void tinyml_conv2d_lut4_im2col_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
+                                      const tinyml_lut_weights *filter, const int32_t *bias,
+                                      const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {
+  uint32_t *pairs = (uint32_t *)(void *)scratch;
+  tinyml_lut4_pairs(pairs, filter->table, rq);
+  const int32_t k4 = (p->geo.filter_height * p->geo.filter_width * p->geo.filter_input_depth + 3) >> 2;
+  const int full = p->activation_min == -128 && p->activation_max == 127;
+  if (rq->mode == TINYML_RQ_FAST_FOLDED) {
+    if (full) {
+      lut_mm_run(p, input, filter, bias, rq, output, pairs, k4, TINYML_RQ_FAST_FOLDED, 1, 1);
+    } else {
+      lut_mm_run(p, input, filter, bias, rq, output, pairs, k4, TINYML_RQ_FAST_FOLDED, 0, 1);
+    }
+  } else if (rq->mode == TINYML_RQ_FAST) {
+    if (full) {
+      lut_mm_run(p, input, filter, bias, rq, output, pairs, k4, TINYML_RQ_FAST, 1, 1);
+    } else {
+      lut_mm_run(p, input, filter, bias, rq, output, pairs, k4, TINYML_RQ_FAST, 0, 1);
+    }
+  } else {
+    lut_mm_run(p, input, filter, bias, rq, output, pairs, k4, TINYML_RQ_REF, 0, 1);
   }
 }
 

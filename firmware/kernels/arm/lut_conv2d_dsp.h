@@ -40,4 +40,16 @@ void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *i
                                   const tinyml_lut_weights *filter, const int32_t *bias_folded,
                                   const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch);
 
+/*
+ * Any CONV_2D window without groups (input depth any): four output pixels at a time gathered
+ * into int16 im2col columns (input + input_offset inside the image, 0 outside), k4 =
+ * ceil(filter_height * filter_width * filter_input_depth / 4) groups. `filter->indices`: each
+ * output channel's row padded to k4 * 4 indices (with index 0), in the order above. `bias` and
+ * `rq` as for tinyml_conv2d_lut4_s8_dsp. Scratch: TINYML_LUT4_IM2COL_SCRATCH(k4) bytes.
+ */
+#define TINYML_LUT4_IM2COL_SCRATCH(k4) (TINYML_LUT4_PAIR_SCRATCH + 32 * (k4))
+void tinyml_conv2d_lut4_im2col_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
+                                      const tinyml_lut_weights *filter, const int32_t *bias,
+                                      const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch);
+
 #endif /* TINYML_LUT_CONV2D_DSP_H */
