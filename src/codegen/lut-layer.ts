@@ -9,7 +9,7 @@ import type { PreparedGraph, PreparedStep } from '../interp/interpreter.js';
 import type { LutEncoding } from '../ir/weight-encoding.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../ops/op-def.js';
 import { cStructInit } from '../ops/c-emit.js';
-import { type AccBounds, accBounds, cRqArray, planRequant } from '../ops/optimized/common.js';
+import { type AccBounds, accBounds, cRqArray, modeSuffix, planRequant } from '../ops/optimized/common.js';
 import { packIndices } from '../tflite/lut-compression.js';
 import { cArrayBody } from './c-literals.js';
 
@@ -194,7 +194,10 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
     `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, ${plan.records.length > 1 ? 1 : 0}, ${lut}_rq};`,
   ].join('\n');
   // Pointwise: all taps inside the image, the input offset folds into the bias (see the kernel's header).
-  const fn = pw && step.op.type === 'CONV_2D' ? 'tinyml_conv2d_lut4_pw_s8_dsp' : k4 !== undefined ? 'tinyml_conv2d_lut4_im2col_s8_dsp' : k.fn;
+  const base = pw && step.op.type === 'CONV_2D' ? 'tinyml_conv2d_lut4_pw_s8_dsp' : k4 !== undefined ? 'tinyml_conv2d_lut4_im2col_s8_dsp' : k.fn;
+  // One entry point per requantization mode and clamp (the linker keeps only those used).
+  const perMode = base !== 'tinyml_conv2d_lut4_s8_dsp' && base !== 'tinyml_fully_connected_lut4_s8_dsp';
+  const fn = perMode ? `${base}_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}` : base;
   const call = `  ${fn}(&${params}, ${names.inputs[0]}, &${lut}, ${lut}_bias, &${lut}_rqp, ${names.outputs[0]}, ${ctx.scratch});`;
   return {
     kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/lut_dsp.h', 'arm/tinyml_dsp.h'],

@@ -171,56 +171,30 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
  * that each pair word looked up from two index bytes serves four pixels. One instantiation per
  * requantization mode and clamp, so that both are constants in the loop.
  */
-void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
-                                  const tinyml_lut_weights *filter, const int32_t *bias_folded,
-                                  const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {
-  uint32_t *pairs = (uint32_t *)(void *)scratch;
-  tinyml_lut4_pairs(pairs, filter->table, rq);
-  const int full = p->activation_min == -128 && p->activation_max == 127;
-  if (rq->mode == TINYML_RQ_FAST_FOLDED) {
-    if (full) {
-      lut_mm_run(p, input, filter, bias_folded, rq, output, pairs, p->geo.input_depth >> 2, TINYML_RQ_FAST_FOLDED, 1, 0);
-    } else {
-      lut_mm_run(p, input, filter, bias_folded, rq, output, pairs, p->geo.input_depth >> 2, TINYML_RQ_FAST_FOLDED, 0, 0);
-    }
-  } else if (rq->mode == TINYML_RQ_FAST) {
-    if (full) {
-      lut_mm_run(p, input, filter, bias_folded, rq, output, pairs, p->geo.input_depth >> 2, TINYML_RQ_FAST, 1, 0);
-    } else {
-      lut_mm_run(p, input, filter, bias_folded, rq, output, pairs, p->geo.input_depth >> 2, TINYML_RQ_FAST, 0, 0);
-    }
-  } else {
-    lut_mm_run(p, input, filter, bias_folded, rq, output, pairs, p->geo.input_depth >> 2, TINYML_RQ_REF, 0, 0);
+/* One entry point per requantization mode and clamp (the suffixes of lut_dsp.h), so that the
+ * linker keeps only the variants a model uses. */
+#define TINYML_LUT_CONV_ENTRIES(SUFFIX, MODE, FULL)                                                               \
+  void tinyml_conv2d_lut4_pw_s8_dsp_##SUFFIX(const tinyml_conv2d_params *p, const int8_t *input,                  \
+                                             const tinyml_lut_weights *filter, const int32_t *bias_folded,         \
+                                             const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {          \
+    uint32_t *pairs = (uint32_t *)(void *)scratch;                                                                \
+    tinyml_lut4_pairs(pairs, filter->table, rq);                                                                  \
+    lut_mm_run(p, input, filter, bias_folded, rq, output, pairs, p->geo.input_depth >> 2, MODE, FULL, 0);         \
+  }                                                                                                               \
+  void tinyml_conv2d_lut4_im2col_s8_dsp_##SUFFIX(const tinyml_conv2d_params *p, const int8_t *input,              \
+                                                 const tinyml_lut_weights *filter, const int32_t *bias,            \
+                                                 const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {      \
+    uint32_t *pairs = (uint32_t *)(void *)scratch;                                                                \
+    tinyml_lut4_pairs(pairs, filter->table, rq);                                                                  \
+    const int32_t k4 = (p->geo.filter_height * p->geo.filter_width * p->geo.filter_input_depth + 3) >> 2;         \
+    lut_mm_run(p, input, filter, bias, rq, output, pairs, k4, MODE, FULL, 1);                                     \
   }
-}
-
-/*
- * Any window (strides, padding, dilation, input depths not a multiple of 4): the same four-pixel
- * blocks over im2col columns of the input plus its offset.
- */
-void tinyml_conv2d_lut4_im2col_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
-                                      const tinyml_lut_weights *filter, const int32_t *bias,
-                                      const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {
-  uint32_t *pairs = (uint32_t *)(void *)scratch;
-  tinyml_lut4_pairs(pairs, filter->table, rq);
-  const int32_t k4 = (p->geo.filter_height * p->geo.filter_width * p->geo.filter_input_depth + 3) >> 2;
-  const int full = p->activation_min == -128 && p->activation_max == 127;
-  if (rq->mode == TINYML_RQ_FAST_FOLDED) {
-    if (full) {
-      lut_mm_run(p, input, filter, bias, rq, output, pairs, k4, TINYML_RQ_FAST_FOLDED, 1, 1);
-    } else {
-      lut_mm_run(p, input, filter, bias, rq, output, pairs, k4, TINYML_RQ_FAST_FOLDED, 0, 1);
-    }
-  } else if (rq->mode == TINYML_RQ_FAST) {
-    if (full) {
-      lut_mm_run(p, input, filter, bias, rq, output, pairs, k4, TINYML_RQ_FAST, 1, 1);
-    } else {
-      lut_mm_run(p, input, filter, bias, rq, output, pairs, k4, TINYML_RQ_FAST, 0, 1);
-    }
-  } else {
-    lut_mm_run(p, input, filter, bias, rq, output, pairs, k4, TINYML_RQ_REF, 0, 1);
-  }
-}
+TINYML_LUT_CONV_ENTRIES(fast_full, TINYML_RQ_FAST, 1)
+TINYML_LUT_CONV_ENTRIES(fast, TINYML_RQ_FAST, 0)
+TINYML_LUT_CONV_ENTRIES(folded_full, TINYML_RQ_FAST_FOLDED, 1)
+TINYML_LUT_CONV_ENTRIES(folded, TINYML_RQ_FAST_FOLDED, 0)
+TINYML_LUT_CONV_ENTRIES(ref_full, TINYML_RQ_REF, 1)
+TINYML_LUT_CONV_ENTRIES(ref, TINYML_RQ_REF, 0)
 
 void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
                                const tinyml_lut_weights *filter, const int32_t *bias,

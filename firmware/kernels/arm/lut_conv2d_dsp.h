@@ -36,9 +36,6 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
  * TINYML_LUT4_PW_SCRATCH(input_depth) bytes.
  */
 #define TINYML_LUT4_PW_SCRATCH(depth) (TINYML_LUT4_PAIR_SCRATCH + 8 * (depth))
-void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
-                                  const tinyml_lut_weights *filter, const int32_t *bias_folded,
-                                  const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch);
 
 /*
  * Any CONV_2D window without groups (input depth any): four output pixels at a time gathered
@@ -48,8 +45,23 @@ void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *i
  * `rq` as for tinyml_conv2d_lut4_s8_dsp. Scratch: TINYML_LUT4_IM2COL_SCRATCH(k4) bytes.
  */
 #define TINYML_LUT4_IM2COL_SCRATCH(k4) (TINYML_LUT4_PAIR_SCRATCH + 32 * (k4))
-void tinyml_conv2d_lut4_im2col_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
-                                      const tinyml_lut_weights *filter, const int32_t *bias,
-                                      const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch);
+
+
+/* The entry points of the two kernels above: _fast_full, _fast, _folded_full, _folded,
+ * _ref_full, _ref (rq->mode's TINYML_RQ_* and whether the activation range is all of int8),
+ * chosen by the generator. */
+#define TINYML_LUT_CONV_DECLS(SUFFIX)                                                                              \
+  void tinyml_conv2d_lut4_pw_s8_dsp_##SUFFIX(const tinyml_conv2d_params *p, const int8_t *input,                  \
+                                             const tinyml_lut_weights *filter, const int32_t *bias_folded,         \
+                                             const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch);           \
+  void tinyml_conv2d_lut4_im2col_s8_dsp_##SUFFIX(const tinyml_conv2d_params *p, const int8_t *input,              \
+                                                 const tinyml_lut_weights *filter, const int32_t *bias,            \
+                                                 const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch);
+TINYML_LUT_CONV_DECLS(fast_full)
+TINYML_LUT_CONV_DECLS(fast)
+TINYML_LUT_CONV_DECLS(folded_full)
+TINYML_LUT_CONV_DECLS(folded)
+TINYML_LUT_CONV_DECLS(ref_full)
+TINYML_LUT_CONV_DECLS(ref)
 
 #endif /* TINYML_LUT_CONV2D_DSP_H */

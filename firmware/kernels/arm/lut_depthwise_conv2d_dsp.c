@@ -124,27 +124,19 @@ TINYML_DSP_INLINE void lut_dw_run(const tinyml_depthwise_conv2d_params *p, const
   }
 }
 
-void tinyml_depthwise_conv2d_lut4_s8_dsp(const tinyml_depthwise_conv2d_params *p,
-                                         const int8_t *input, const tinyml_lut_weights *filter,
-                                         const int32_t *bias, const tinyml_lut_rq *rq, int8_t *output,
-                                         uint8_t *scratch) {
-  uint32_t *pairs = (uint32_t *)(void *)scratch;
-  uint32_t *wbuf = pairs + 256;
-  tinyml_lut4_pairs(pairs, filter->table, rq);
-  const int full = p->activation_min == -128 && p->activation_max == 127;
-  if (rq->mode == TINYML_RQ_FAST_FOLDED) {
-    if (full) {
-      lut_dw_run(p, input, filter, bias, rq, output, pairs, wbuf, TINYML_RQ_FAST_FOLDED, 1);
-    } else {
-      lut_dw_run(p, input, filter, bias, rq, output, pairs, wbuf, TINYML_RQ_FAST_FOLDED, 0);
-    }
-  } else if (rq->mode == TINYML_RQ_FAST) {
-    if (full) {
-      lut_dw_run(p, input, filter, bias, rq, output, pairs, wbuf, TINYML_RQ_FAST, 1);
-    } else {
-      lut_dw_run(p, input, filter, bias, rq, output, pairs, wbuf, TINYML_RQ_FAST, 0);
-    }
-  } else {
-    lut_dw_run(p, input, filter, bias, rq, output, pairs, wbuf, TINYML_RQ_REF, 0);
+/* One entry point per requantization mode and clamp, so that the linker keeps only what a
+ * model uses. */
+#define TINYML_LUT_DW_ENTRY(SUFFIX, MODE, FULL)                                                                   \
+  void tinyml_depthwise_conv2d_lut4_s8_dsp_##SUFFIX(const tinyml_depthwise_conv2d_params *p, const int8_t *input, \
+                                                    const tinyml_lut_weights *filter, const int32_t *bias,         \
+                                                    const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {   \
+    uint32_t *pairs = (uint32_t *)(void *)scratch;                                                                \
+    tinyml_lut4_pairs(pairs, filter->table, rq);                                                                  \
+    lut_dw_run(p, input, filter, bias, rq, output, pairs, pairs + 256, MODE, FULL);                               \
   }
-}
+TINYML_LUT_DW_ENTRY(fast_full, TINYML_RQ_FAST, 1)
+TINYML_LUT_DW_ENTRY(fast, TINYML_RQ_FAST, 0)
+TINYML_LUT_DW_ENTRY(folded_full, TINYML_RQ_FAST_FOLDED, 1)
+TINYML_LUT_DW_ENTRY(folded, TINYML_RQ_FAST_FOLDED, 0)
+TINYML_LUT_DW_ENTRY(ref_full, TINYML_RQ_REF, 1)
+TINYML_LUT_DW_ENTRY(ref, TINYML_RQ_REF, 0)

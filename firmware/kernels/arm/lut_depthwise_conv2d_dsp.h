@@ -22,9 +22,17 @@
  * then one group of four channels' weight pairs. `bias` and `rq` as for
  * tinyml_conv2d_lut4_s8_dsp.
  */
-void tinyml_depthwise_conv2d_lut4_s8_dsp(const tinyml_depthwise_conv2d_params *p,
-                                         const int8_t *input, const tinyml_lut_weights *filter,
-                                         const int32_t *bias, const tinyml_lut_rq *rq,
-                                         int8_t *output, uint8_t *scratch);
+/* Entry points per requantization mode and clamp: _fast_full, _fast, _folded_full, _folded,
+ * _ref_full, _ref (see lut_conv2d_dsp.h). */
+#define TINYML_LUT_DW_DECL(SUFFIX)                                                                                 \
+  void tinyml_depthwise_conv2d_lut4_s8_dsp_##SUFFIX(const tinyml_depthwise_conv2d_params *p, const int8_t *input, \
+                                                    const tinyml_lut_weights *filter, const int32_t *bias,         \
+                                                    const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch);
+TINYML_LUT_DW_DECL(fast_full)
+TINYML_LUT_DW_DECL(fast)
+TINYML_LUT_DW_DECL(folded_full)
+TINYML_LUT_DW_DECL(folded)
+TINYML_LUT_DW_DECL(ref_full)
+TINYML_LUT_DW_DECL(ref)
 
 #endif /* TINYML_LUT_DEPTHWISE_CONV2D_DSP_H */
