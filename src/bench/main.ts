@@ -11,7 +11,9 @@
  * KWS, VWW and AD01 with sub-byte weights (int4, int2, ternary, binary; the int8 weights rounded
  * to each width by quantize/sub-byte-rounding.ts until the calibrated quantizer makes them),
  * checked byte for byte against the host interpreter, with the flash split into weights, biases
- * and scales, other model data and code.
+ * and scales, other model data and code; and the same models with clustered weights (lut16: the
+ * int8 weights of each layer clustered to 16 levels in one table by quantize/cluster-int8.ts,
+ * 4-bit indices decoded in the kernels), checked the same way.
  */
 import { mkdirSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +32,7 @@ import { dynamicQuantizeGraph } from '../quantize/dynamic.js';
 import { summarizeModel } from '../analysis/summary.js';
 import { findTflmFigure, loadTflmFigures, type TflmFigureSet } from './tflm-figures.js';
 import { roundWeightsToSubByte } from '../quantize/sub-byte-rounding.js';
+import { clusterInt8Weights } from '../quantize/cluster-int8.js';
 import { modelFlashBreakdown, type ModelFlashBreakdown } from '../report/link-map.js';
 import type { SubByteKind } from '../ir/weight-encoding.js';
 
@@ -41,9 +44,13 @@ interface ReferenceFile {
  * int8 golden models; float32 golden models as they are; their hybrid (weights-only int8) form;
  * int8 models with their weights rounded to a sub-byte width.
  */
-type BenchKind = 'int8' | 'float32' | 'hybrid' | SubByteKind;
+type BenchKind = 'int8' | 'float32' | 'hybrid' | SubByteKind | ClusterKind;
 
 const SUB_BYTE_KINDS: SubByteKind[] = ['int4', 'int2', 'ternary', 'binary'];
+
+/** Clustered weights: lut<K>, the int8 weights of each layer clustered to K levels (one table). */
+type ClusterKind = 'lut16';
+const CLUSTER_KINDS: Record<ClusterKind, number> = { lut16: 16 };
 
 /** The int8 models benchmarked with sub-byte weights (on qemu-m4). */
 const SUB_BYTE_MODELS = ['kws_ref_model', 'vww_96_int8', 'ad01_int8'];
@@ -69,7 +76,7 @@ interface BenchRow {
   ratios?: { instructions: number; arena: number; flash: number };
   /** Flash of the model's constants by role, and the firmware's code (.text). */
   flash: ModelFlashBreakdown & { code: number };
-  /** Sub-byte rows: instructions and flash over the same model's int8 row on the same board. */
+  /** Sub-byte and clustered rows: instructions and flash over the same model's int8 row on the same board. */
   vsInt8?: { instructions: number; flash: number };
 }
 
@@ -82,7 +89,7 @@ function parseArgs(argv: string[]): { boards: string[]; models?: string[]; kinds
     boards: (get('--boards') ?? 'qemu-m4,qemu-m7,qemu-m55').split(','),
     ...(get('--models') ? { models: get('--models')!.split(',') } : {}),
     // --kinds int4,int2: only those rows (default: every kind).
-    kinds: (get('--kinds') ?? ['int8', 'hybrid', 'float32', ...SUB_BYTE_KINDS].join(',')).split(',') as BenchKind[],
+    kinds: (get('--kinds') ?? ['int8', 'hybrid', 'float32', ...SUB_BYTE_KINDS, ...Object.keys(CLUSTER_KINDS)].join(',')).split(',') as BenchKind[],
     out: resolve(get('--out') ?? join(PROJECT_ROOT, 'results')),
   };
 }
@@ -214,6 +221,19 @@ async function main(): Promise<number> {
       });
     }
   }
+  // Clustered weights on qemu-m4, checked against the host interpreter (clustering changes the outputs).
+  for (const id of ids.filter((i) => SUB_BYTE_MODELS.includes(i))) {
+    if (!args.boards.includes('qemu-m4')) continue;
+    for (const kind of (Object.keys(CLUSTER_KINDS) as ClusterKind[]).filter((k) => args.kinds.includes(k))) {
+      jobs.push(async () => {
+        const modelPath = join(shared, reference.models[id].model);
+        const graph = clusterInt8Weights(await loadModel(modelPath), CLUSTER_KINDS[kind]).graph;
+        const row = await benchOne(id, modelPath, 'qemu-m4', join(golden, id), work, kind, graph);
+        rows.push(row);
+        process.stderr.write(`  qemu-m4 ${id} (${kind}): ${num(row.instructions)} instructions, checked ${row.goldenMatched}/${row.goldenCases}\n`);
+      });
+    }
+  }
   // The float golden models as float32 and hybrid, on qemu-m4 (where the int8 rows have TFLM's figures).
   for (const [id, int8Id] of Object.entries(FLOAT_MODELS)) {
     if (!args.boards.includes('qemu-m4') || (args.models && !args.models.includes(id) && !args.models.includes(int8Id))) continue;
@@ -234,10 +254,10 @@ async function main(): Promise<number> {
     for (let job = queue.shift(); job; job = queue.shift()) await job();
   }));
   for (const row of rows) attachTflm(row, tflm);
-  const kinds: BenchKind[] = ['int8', ...SUB_BYTE_KINDS, 'hybrid', 'float32'];
+  const kinds: BenchKind[] = ['int8', ...SUB_BYTE_KINDS, ...(Object.keys(CLUSTER_KINDS) as ClusterKind[]), 'hybrid', 'float32'];
   for (const r of rows) {
     const base = rows.find((b) => b.kind === 'int8' && b.model === r.model && b.board === r.board);
-    if (base && SUB_BYTE_KINDS.includes(r.kind as SubByteKind)) r.vsInt8 = { instructions: r.instructions / base.instructions, flash: r.flashBytes / base.flashBytes };
+    if (base && (SUB_BYTE_KINDS.includes(r.kind as SubByteKind) || r.kind in CLUSTER_KINDS)) r.vsInt8 = { instructions: r.instructions / base.instructions, flash: r.flashBytes / base.flashBytes };
   }
   rows.sort((a, b) => args.boards.indexOf(a.board) - args.boards.indexOf(b.board) || a.macs - b.macs || kinds.indexOf(a.kind) - kinds.indexOf(b.kind));
 
@@ -291,7 +311,9 @@ async function main(): Promise<number> {
       `the float golden models as they are and weights-only int8 (quantize --dynamic); "golden" counts their outputs within 1e-4 of the ` +
       `output's range of the golden data (float32) or of the host interpreter (hybrid, which has no golden data). int4/int2/ternary/binary ` +
       `rows: the int8 model's weights rounded to that width (plain rounding, not the calibrated quantizer), checked byte for byte against ` +
-      `the host interpreter on the golden inputs; weights and bias+rq are the model's constants as linked (packed), code is .text.\n`,
+      `the host interpreter on the golden inputs; weights and bias+rq are the model's constants as linked (packed), code is .text. ` +
+      `lut16 rows: each layer's int8 weights clustered to 16 levels in one table (k-means on the int8 values, 4-bit indices ` +
+      `decoded in the kernels), checked the same way.\n`,
   );
   if (tflm.length) process.stdout.write(`\n${tflmTable(tflm)}\n`);
   mkdirSync(args.out, { recursive: true });

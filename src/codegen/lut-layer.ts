@@ -9,6 +9,7 @@ import type { PreparedGraph, PreparedStep } from '../interp/interpreter.js';
 import type { LutEncoding } from '../ir/weight-encoding.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../ops/op-def.js';
 import { cStructInit } from '../ops/c-emit.js';
+import { type AccBounds, accBounds, cRqArray, modeSuffix, planRequant } from '../ops/optimized/common.js';
 import { packIndices } from '../tflite/lut-compression.js';
 import { cArrayBody } from './c-literals.js';
 
@@ -32,26 +33,49 @@ export function lutFlashBytes(enc: LutEncoding): number {
   return Math.ceil((enc.indices.length * enc.bits) / 8) + 1 + enc.table.length;
 }
 
-/** Scratch of the DSP conv's pair table (firmware/kernels/arm/lut_conv2d_dsp.h). */
+/** Scratch of the DSP kernels' pair table (firmware/kernels/arm/lut_conv2d_dsp.h). */
 const LUT4_PAIR_SCRATCH = 1024;
 
 /**
- * Whether the layer runs a DSP LUT kernel (arm/lut_conv2d_dsp.c, arm/lut_depthwise_conv2d_dsp.c):
- * a DSP core, 4-bit indices into one table for the layer, and a CONV_2D without groups whose
- * input depth is a multiple of 4, or a DEPTHWISE_CONV_2D of depth multiplier 1 likewise.
+ * Whether the layer runs a DSP LUT kernel (arm/lut_conv2d_dsp.c, arm/lut_depthwise_conv2d_dsp.c,
+ * arm/lut_fully_connected_dsp.c): a DSP core, 4-bit indices into one table for the layer, and a
+ * CONV_2D without groups whose input depth is a multiple of 4, a DEPTHWISE_CONV_2D of depth
+ * multiplier 1 likewise, or a FULLY_CONNECTED whose depth is.
  */
 function dspLutConv(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined): boolean {
   if (target?.dsp !== true || enc.bits !== 4 || enc.scope !== 'tensor') return false;
+  // The pair table holds the weights themselves: no weight zero point (legacy uint8) to subtract.
+  if (((step.params as { weightsOffset?: number }).weightsOffset ?? 0) !== 0) return false;
   if (step.op.type === 'CONV_2D') {
     const p = step.params as { groups?: number; filterInputDepth?: number };
-    return p.groups === 1 && (p.filterInputDepth ?? 1) % 4 === 0;
+    return p.groups === 1 && ((p.filterInputDepth ?? 1) % 4 === 0 || im2colK4(step) !== undefined);
   }
   if (step.op.type === 'DEPTHWISE_CONV_2D') {
     const p = step.params as { depthMultiplier?: number; inputDepth?: number; filterHeight?: number; filterWidth?: number };
     // TINYML_LUT_DW_MAX_TAPS (arm/lut_depthwise_conv2d_dsp.h) taps at most.
     return p.depthMultiplier === 1 && (p.inputDepth ?? 1) % 4 === 0 && (p.filterHeight ?? 1) * (p.filterWidth ?? 1) <= 25;
   }
+  if (step.op.type === 'FULLY_CONNECTED') return (step.params as { inputDepth: number }).inputDepth % 4 === 0;
   return false;
+}
+
+/**
+ * Largest im2col column scratch (bytes, four pixels) the windowed DSP LUT conv takes; larger
+ * layers with input depths a multiple of 4 run tinyml_conv2d_lut4_s8_dsp (tests lower it to
+ * cover that kernel).
+ */
+export const lutOptions = { im2colMaxColumns: 16384 };
+
+/**
+ * Groups of four of a windowed (not pointwise) CONV_2D's flattened filter row when it runs the
+ * im2col DSP LUT kernel (tinyml_conv2d_lut4_im2col_s8_dsp), or undefined when its columns would
+ * not fit lutOptions.im2colMaxColumns.
+ */
+function im2colK4(step: PreparedStep): number | undefined {
+  if (step.op.type !== 'CONV_2D' || pointwise(step)) return undefined;
+  const p = step.params as { filterHeight: number; filterWidth: number; filterInputDepth: number };
+  const k4 = Math.ceil((p.filterHeight * p.filterWidth * p.filterInputDepth) / 4);
+  return 32 * k4 <= lutOptions.im2colMaxColumns ? k4 : undefined;
 }
 
 /** A CONV_2D whose every tap lies inside the image: 1x1, stride 1, no padding, no groups. */
@@ -67,11 +91,22 @@ function pointwise(step: PreparedStep): boolean {
 const DSP_KERNELS: Record<string, { fn: string; file: string }> = {
   CONV_2D: { fn: 'tinyml_conv2d_lut4_s8_dsp', file: 'arm/lut_conv2d_dsp' },
   DEPTHWISE_CONV_2D: { fn: 'tinyml_depthwise_conv2d_lut4_s8_dsp', file: 'arm/lut_depthwise_conv2d_dsp' },
+  FULLY_CONNECTED: { fn: 'tinyml_fully_connected_lut4_s8_dsp', file: 'arm/lut_fully_connected_dsp' },
 };
 
 /** Bytes of scratch the LUT kernel of the layer needs on `target`. */
 export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined): number {
-  return dspLutConv(step, enc, target) ? LUT4_PAIR_SCRATCH : 0;
+  if (!dspLutConv(step, enc, target)) return 0;
+  // Pointwise: the pair table, then four pixels' int16 columns (TINYML_LUT4_PW_SCRATCH).
+  if (pointwise(step)) return LUT4_PAIR_SCRATCH + 8 * (step.params as { inputDepth: number }).inputDepth;
+  const k4 = im2colK4(step);
+  if (k4 !== undefined) return LUT4_PAIR_SCRATCH + 32 * k4;
+  // Depthwise: the pair table, then a group's two words per tap (TINYML_LUT4_DW_SCRATCH).
+  if (step.op.type === 'DEPTHWISE_CONV_2D') {
+    const p = step.params as { filterHeight: number; filterWidth: number };
+    return LUT4_PAIR_SCRATCH + 8 * p.filterHeight * p.filterWidth;
+  }
+  return LUT4_PAIR_SCRATCH;
 }
 
 /** Indices regrouped for the DSP conv: per four weights, bytes (i0 << 4 | i2) and (i1 << 4 | i3). */
@@ -82,6 +117,14 @@ export function dspConvIndexOrder(indices: Uint8Array): Uint8Array {
     out[2 * g] = (i0 << 4) | i2;
     out[2 * g + 1] = (i1 << 4) | i3;
   }
+  return out;
+}
+
+/** `rows` rows of indices, each padded with zeros to `width`. */
+function padRows(indices: Uint8Array, rows: number, width: number): Uint8Array {
+  const k = indices.length / rows;
+  const out = new Uint8Array(rows * width);
+  for (let r = 0; r < rows; r++) out.set(indices.subarray(r * k, (r + 1) * k), r * width);
   return out;
 }
 
@@ -123,7 +166,9 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
   // The kernel builds its pair table from 16 entries: a smaller table is padded (unused entries).
   const table = new Int8Array(16);
   table.set(enc.table.subarray(0, Math.min(16, enc.table.length)));
-  const idx = dspConvIndexOrder(enc.indices);
+  // The im2col kernel's rows are padded to a multiple of 4 indices (index 0 meets a zero column entry).
+  const k4 = im2colK4(step);
+  const idx = dspConvIndexOrder(k4 === undefined ? enc.indices : padRows(enc.indices, (step.params as { outputDepth: number }).outputDepth, k4 * 4));
   const decls = [
     `static const uint8_t ${lut}_idx[${Math.max(1, idx.length)}] = {\n${cArrayBody(idx, 'uint8')}\n};`,
     `static const int8_t ${lut}_table[16] = {\n${cArrayBody(table, 'int8')}\n};`,
@@ -131,23 +176,87 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
     em.decls,
   ].join('\n');
   const k = DSP_KERNELS[step.op.type];
-  if (pointwise(step)) {
-    // All taps inside the image: the input offset folds into the bias (see the kernel's header).
-    const p = step.params as { outputDepth: number; inputDepth: number; inputOffset: number };
-    const bias = ctx.constants?.[2] as Int32Array | undefined;
-    if (step.op.inputs.length > 2 && step.op.inputs[2] >= 0 && !bias) throw new Error('LUT pointwise conv: the bias is not a constant');
-    const folded = new Int32Array(p.outputDepth);
-    for (let oc = 0; oc < p.outputDepth; oc++) {
-      let sum = 0;
-      for (let i = 0; i < p.inputDepth; i++) sum += enc.table[enc.indices[oc * p.inputDepth + i]];
-      folded[oc] = (bias?.[oc] ?? 0) + p.inputOffset * sum;
+  const p = step.params as RequantFields;
+  const bias = ctx.constants?.[2] as Int32Array | undefined;
+  if (step.op.inputs.length > 2 && step.op.inputs[2] >= 0 && !bias) throw new Error(`LUT ${step.op.type}: the bias is not a constant`);
+  const params = `${ctx.prefix}_params`;
+  if (!em.decls.includes(` ${params} = {`)) throw new Error(`LUT lowering of ${step.op.type}: expected a params struct ${params}`);
+  // Dense layers have no padding either: their input offset folds into the bias like a pointwise conv's.
+  const pw = pointwise(step) || step.op.type === 'FULLY_CONNECTED';
+  const { biasPrime, bounds } = lutAccRanges(step, enc, bias, pw);
+  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, {
+    min: p.activationMin,
+    max: p.activationMax,
+  });
+  const rqDecls = [
+    `static const int32_t ${lut}_bias[${Math.max(1, plan.bias.length)}] = {\n${cArrayBody(Int32Array.from(plan.bias), 'int32')}\n};`,
+    cRqArray(`${lut}_rq`, plan.records),
+    `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, ${plan.records.length > 1 ? 1 : 0}, ${lut}_rq};`,
+  ].join('\n');
+  // Pointwise: all taps inside the image, the input offset folds into the bias (see the kernel's header).
+  const base = pw && step.op.type === 'CONV_2D' ? 'tinyml_conv2d_lut4_pw_s8_dsp' : k4 !== undefined ? 'tinyml_conv2d_lut4_im2col_s8_dsp' : k.fn;
+  // One entry point per requantization mode and clamp (the linker keeps only those used).
+  const perMode = base !== 'tinyml_conv2d_lut4_s8_dsp' && base !== 'tinyml_fully_connected_lut4_s8_dsp';
+  const fn = perMode ? `${base}_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}` : base;
+  const call = `  ${fn}(&${params}, ${names.inputs[0]}, &${lut}, ${lut}_bias, &${lut}_rqp, ${names.outputs[0]}, ${ctx.scratch});`;
+  return {
+    kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/lut_dsp.h', 'arm/tinyml_dsp.h'],
+    includes: ['lut_layers.h', `${k.file}.h`],
+    decls: `${decls}\n${rqDecls}`,
+    call,
+  };
+}
+
+interface RequantFields {
+  outputMultiplier: number[];
+  outputShift: number[];
+  perChannel: boolean;
+  outputOffset: number;
+  inputOffset: number;
+  activationMin: number;
+  activationMax: number;
+  outputDepth: number;
+}
+
+/**
+ * Per output channel, the bias the kernel starts from (exact, before planRequant doubles it) and
+ * the range its accumulator can take over every int8 input, for planRequant. Pointwise: the
+ * input offset folded into the bias, raw inputs multiplied (as the int8 DSP kernels). Otherwise
+ * the kernels multiply (x + input_offset) and skip out-of-image taps, so each product lies
+ * between 0 and the weight times either end of [-128 + offset, 127 + offset].
+ */
+export function lutAccRanges(step: PreparedStep, enc: LutEncoding, bias: Int32Array | undefined, pw: boolean): { biasPrime: number[]; bounds: AccBounds[] } {
+  const p = step.params as RequantFields;
+  const channels = p.outputDepth;
+  const n = enc.indices.length;
+  const weights = Int16Array.from(enc.indices, (i) => enc.table[i]);
+  // Weights of channel c: a contiguous OHWI row (conv), or every channels-th of [1, H, W, C] (depthwise).
+  const depthwise = step.op.type === 'DEPTHWISE_CONV_2D';
+  const count = n / channels;
+  const start = (c: number) => (depthwise ? c : c * count);
+  const stride = depthwise ? channels : 1;
+  const biasPrime: number[] = [];
+  const bounds: AccBounds[] = [];
+  for (let c = 0; c < channels; c++) {
+    let sum = 0;
+    for (let j = 0; j < count; j++) sum += weights[start(c) + j * stride];
+    const b = bias?.[c] ?? 0;
+    if (pw) {
+      biasPrime.push(b + p.inputOffset * sum);
+      bounds.push(accBounds(b + p.inputOffset * sum, weights, start(c), count, stride));
+      continue;
     }
-    const params = `${ctx.prefix}_params`;
-    if (!em.decls.includes(` ${params} = {`)) throw new Error(`LUT lowering of ${step.op.type}: expected a params struct ${params}`);
-    const foldedDecl = `static const int32_t ${lut}_bias[${folded.length}] = {\n${cArrayBody(folded, 'int32')}\n};`;
-    const call = `  tinyml_conv2d_lut4_pw_s8_dsp(&${params}, ${names.inputs[0]}, &${lut}, ${lut}_bias, ${names.outputs[0]}, ${ctx.scratch});`;
-    return { kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/tinyml_dsp.h'], includes: ['lut_layers.h', `${k.file}.h`], decls: `${decls}\n${foldedDecl}`, call };
+    const xLo = -128 + p.inputOffset;
+    const xHi = 127 + p.inputOffset;
+    let lo = b;
+    let hi = b;
+    for (let j = 0; j < count; j++) {
+      const w = weights[start(c) + j * stride];
+      lo += Math.min(0, w * xLo, w * xHi);
+      hi += Math.max(0, w * xLo, w * xHi);
+    }
+    biasPrime.push(b);
+    bounds.push({ min: lo, max: hi });
   }
-  const call = em.call.replace(`${int8Fn}(`, `${k.fn}(`).replace(/\);\s*$/, `, ${ctx.scratch});`);
-  return { kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/tinyml_dsp.h'], includes: ['lut_layers.h', `${k.file}.h`], decls, call };
+  return { biasPrime, bounds };
 }

@@ -64,9 +64,9 @@ export interface ModelFlashBreakdown {
 }
 
 /**
- * model.o's read-only data by role, from the names generation gives its arrays: `<layer>_w*`
- * and `tensor<id>_*` weights; `_bias`, `_q`, `_rq`, `_mult`, `_shift`, `_cc`, `_corr` biases and
- * requantization. (Constant tensors are counted as weights: portable int8 layers read their
+ * model.o's read-only data by role, from the names generation gives its arrays: `<layer>_w*`,
+ * `tensor<id>_*` and clustered layers' `<layer>_lut_idx` / `_lut_table` weights; `_bias`, `_q`, `_rq`, `_mult`, `_shift`, `_cc`, `_corr` biases and
+ * requantization (clustered layers: `_lut_bias`, `_lut_rq`, `_lut_rqp`). (Constant tensors are counted as weights: portable int8 layers read their
  * biases from them too.)
  */
 export function modelFlashBreakdown(mapText: string): ModelFlashBreakdown {
@@ -75,8 +75,9 @@ export function modelFlashBreakdown(mapText: string): ModelFlashBreakdown {
     const m = /^\.rodata\.(.+)$/.exec(name);
     if (!m) continue;
     const sym = m[1];
-    if (/^l\d+_w\d*$/.test(sym) || /^tensor\d+_/.test(sym)) b.weights += size;
-    else if (/^l\d+_(bias|q|rq|mult|shift|cc|corr)$/.test(sym)) b.biasesAndScales += size;
+    // Clustered layers: packed indices and table(s) are the weights; their DSP bias' and rq records.
+    if (/^l\d+_w\d*$/.test(sym) || /^tensor\d+_/.test(sym) || /^l\d+_lut_(idx|table)$/.test(sym)) b.weights += size;
+    else if (/^l\d+_(bias|q|rq|mult|shift|cc|corr)$/.test(sym) || /^l\d+_lut_(bias|rq|rqp)$/.test(sym)) b.biasesAndScales += size;
     else b.other += size;
   }
   return b;

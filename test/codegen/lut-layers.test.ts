@@ -9,12 +9,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emitLutLayer, lutScratchBytes } from '../../src/codegen/lut-layer.js';
+import { emitLutLayer, lutOptions, lutScratchBytes } from '../../src/codegen/lut-layer.js';
 import type { TargetInfo } from '../../src/ops/op-def.js';
 import type { TensorData } from '../../src/ir/types.js';
 import type { LutEncoding } from '../../src/ir/weight-encoding.js';
 import type { AnyOpDef } from '../../src/ops/op-def.js';
 import { conv2d } from '../../src/ops/conv2d.js';
+import { planOptions } from '../../src/ops/optimized/common.js';
 import { depthwiseConv2d } from '../../src/ops/depthwise-conv2d.js';
 import { fullyConnected } from '../../src/ops/fully-connected.js';
 import { HOST_PRELUDE, KERNELS_DIR, emitCasesProgram, runOpCasesInTs, splitOutputs, type CKernelCase } from '../helpers/c-kernel-harness.js';
@@ -76,6 +77,28 @@ function runLutCasesInC(def: AnyOpDef, cases: LutCase[], target?: TargetInfo): T
   }
 }
 
+/**
+ * The case with every channel's shift moved into its multiplier (shift 0: the same scale at
+ * lower precision), which the fast requantization does not take: the DSP kernels' REF mode.
+ */
+function withShiftZero(c: LutCase): LutCase {
+  const p = c.params as { outputMultiplier: number[]; outputShift: number[] };
+  const outputMultiplier = p.outputMultiplier.map((m, i) => Math.round(m * 2 ** Math.min(0, p.outputShift[i])));
+  return { ...c, params: { ...(c.params as object), outputMultiplier, outputShift: p.outputShift.map(() => 0) } } as LutCase;
+}
+
+/** The requantization mode (TINYML_RQ_*) the DSP emission of each case planned. */
+function rqModes(def: AnyOpDef, cases: LutCase[], target: TargetInfo): number[] {
+  return cases.map((c) => {
+    const constants = c.inputs.map((d, i) => (c.ctx.inputs[i]?.data ? d : undefined));
+    const names = { inputs: c.inputs.map((_, i) => `in${i}`), outputs: ['out'] };
+    const em = emitLutLayer({ op: c.ctx.op, def, params: c.params }, c.enc, names, { prefix: 't', target, constants, scratch: 'scratch' });
+    const m = /_rqp = \{(\d+),/.exec(em.decls);
+    if (!m) throw new Error('no requantization record in the DSP emission');
+    return Number(m[1]);
+  });
+}
+
 const SUITES: { name: string; def: AnyOpDef; make: (seed: number) => CKernelCase }[] = [
   { name: 'CONV_2D', def: conv2d as AnyOpDef, make: (s) => randomConvCase(s) },
   { name: 'DEPTHWISE_CONV_2D', def: depthwiseConv2d as AnyOpDef, make: (s) => randomDwCase(s, 'fast', 1 + (s % 3 === 0 ? 1 : 0)) },
@@ -106,9 +129,23 @@ describe('DSP clustered-weight kernels (portable DSP fallbacks on the host, sani
       return p.filterHeight === 1 && p.filterWidth === 1 && p.strideHeight === 1 && p.strideWidth === 1 && p.padHeight === 0 && p.padWidth === 0;
     });
     expect(pw.length).toBeGreaterThanOrEqual(3);
-    const got = runLutCasesInC(conv2d as AnyOpDef, cases, DSP);
-    const want = runOpCasesInTs(conv2d as AnyOpDef, cases);
-    cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
+    // And some windowed with an input depth not a multiple of 4: the im2col kernel.
+    expect(dspCases.filter((c) => (c.params as { filterInputDepth: number }).filterInputDepth % 4 !== 0).length).toBeGreaterThanOrEqual(3);
+    // Every requantization the kernels take: FAST_FOLDED, FAST (folding off) and REF (shift 0).
+    const all = [...cases, ...dspCases.slice(0, 6).map(withShiftZero)];
+    for (const fold of [true, false]) {
+      planOptions.fold = fold;
+      try {
+        const modes = rqModes(conv2d as AnyOpDef, all.filter((c) => dspCases.includes(c) || !cases.includes(c)), DSP);
+        expect(modes.filter((m) => m === (fold ? 1 : 0)).length).toBeGreaterThanOrEqual(3);
+        expect(modes).toContain(2);
+        const got = runLutCasesInC(conv2d as AnyOpDef, all, DSP);
+        const want = runOpCasesInTs(conv2d as AnyOpDef, all);
+        all.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}, fold ${fold}`).toEqual(Array.from(want[i][0] as Int8Array)));
+      } finally {
+        planOptions.fold = true;
+      }
+    }
   });
 });
 
@@ -118,8 +155,63 @@ describe('DSP clustered-weight depthwise (portable DSP fallbacks on the host, sa
     const cases = Array.from({ length: 40 }, (_, i) => clusterCase(randomDwCase(3600 + i, i % 2 === 0 ? 'k3' : 'fast'), 500 + i, { bits: 4, scope: 'tensor' }));
     const dspCases = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def: depthwiseConv2d as AnyOpDef, params: c.params }, c.enc, DSP) > 0);
     expect(dspCases.length).toBeGreaterThanOrEqual(8);
-    const got = runLutCasesInC(depthwiseConv2d as AnyOpDef, cases, DSP);
-    const want = runOpCasesInTs(depthwiseConv2d as AnyOpDef, cases);
-    cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
+    // Every requantization the kernels take: FAST_FOLDED, FAST (folding off) and REF (shift 0).
+    const all = [...cases, ...dspCases.slice(0, 6).map(withShiftZero)];
+    for (const fold of [true, false]) {
+      planOptions.fold = fold;
+      try {
+        const modes = rqModes(depthwiseConv2d as AnyOpDef, all.filter((c) => dspCases.includes(c) || !cases.includes(c)), DSP);
+        expect(modes.filter((m) => m === (fold ? 1 : 0)).length).toBeGreaterThanOrEqual(3);
+        expect(modes).toContain(2);
+        const got = runLutCasesInC(depthwiseConv2d as AnyOpDef, all, DSP);
+        const want = runOpCasesInTs(depthwiseConv2d as AnyOpDef, all);
+        all.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}, fold ${fold}`).toEqual(Array.from(want[i][0] as Int8Array)));
+      } finally {
+        planOptions.fold = true;
+      }
+    }
+  });
+});
+
+describe('DSP clustered-weight fully connected (portable DSP fallbacks on the host, sanitizers)', () => {
+  const DSP: TargetInfo = { core: 'host-test', dsp: true, mve: false };
+  it('FULLY_CONNECTED, 4-bit indices into one table: 40 random shapes, the DSP kernel taken where it applies', { timeout: 120_000 }, () => {
+    const cases = Array.from({ length: 40 }, (_, i) => clusterCase(randomFcCase(4600 + i), 700 + i, { bits: 4, scope: 'tensor' }));
+    const dspCases = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def: fullyConnected as AnyOpDef, params: c.params }, c.enc, DSP) > 0);
+    expect(dspCases.length).toBeGreaterThanOrEqual(8);
+    const all = [...cases, ...dspCases.slice(0, 6).map(withShiftZero)];
+    for (const fold of [true, false]) {
+      planOptions.fold = fold;
+      try {
+        const modes = rqModes(fullyConnected as AnyOpDef, all.filter((c) => dspCases.includes(c) || !cases.includes(c)), DSP);
+        expect(modes.filter((m) => m === (fold ? 1 : 0)).length).toBeGreaterThanOrEqual(3);
+        expect(modes).toContain(2);
+        const got = runLutCasesInC(fullyConnected as AnyOpDef, all, DSP);
+        const want = runOpCasesInTs(fullyConnected as AnyOpDef, all);
+        all.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}, fold ${fold}`).toEqual(Array.from(want[i][0] as Int8Array)));
+      } finally {
+        planOptions.fold = true;
+      }
+    }
+  });
+});
+
+describe('DSP clustered-weight windowed conv without im2col (large filters)', () => {
+  const DSP: TargetInfo = { core: 'host-test', dsp: true, mve: false };
+  it('CONV_2D with input depths a multiple of 4 on tinyml_conv2d_lut4_s8_dsp: 40 random shapes', { timeout: 120_000 }, () => {
+    lutOptions.im2colMaxColumns = 0;
+    try {
+      const cases = Array.from({ length: 40 }, (_, i) => clusterCase(randomConvCase(5600 + i, 'fast'), 900 + i, { bits: 4, scope: 'tensor' }));
+      const emitted = cases.map((c) => {
+        const constants = c.inputs.map((d, i) => (c.ctx.inputs[i]?.data ? d : undefined));
+        return emitLutLayer({ op: c.ctx.op, def: conv2d as AnyOpDef, params: c.params }, c.enc, { inputs: ['a', 'b', 'c'], outputs: ['o'] }, { prefix: 't', target: DSP, constants, scratch: 's' }).call;
+      });
+      expect(emitted.filter((call) => call.includes('tinyml_conv2d_lut4_s8_dsp(')).length).toBeGreaterThanOrEqual(5);
+      const got = runLutCasesInC(conv2d as AnyOpDef, cases, DSP);
+      const want = runOpCasesInTs(conv2d as AnyOpDef, cases);
+      cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
+    } finally {
+      lutOptions.im2colMaxColumns = 16384;
+    }
   });
 });

@@ -58,14 +58,15 @@ describe('clustered model on every emulated board', () => {
       expect(await runCli(['deploy', model, '--board', board, '--out', out, '--check', '3', '--json'], io), `${board}: ${io.stderr}`).toBe(0);
       expect(JSON.parse(io.stdout).check, board).toMatchObject({ cases: 3, matched: 3 });
       const c = readFileSync(join(out, 'model', 'model.c'), 'utf8');
-      const portable = board === 'qemu-m3' ? ['tinyml_conv2d_lut_s8', 'tinyml_depthwise_conv2d_lut_s8', 'tinyml_fully_connected_lut_s8'] : ['tinyml_conv2d_lut4_s8_dsp', 'tinyml_fully_connected_lut_s8'];
-      for (const fn of portable) expect(c, `${board}: ${fn}`).toContain(`${fn}(`);
+      const portable = board === 'qemu-m3' ? ['tinyml_conv2d_lut_s8', 'tinyml_depthwise_conv2d_lut_s8', 'tinyml_fully_connected_lut_s8'] : ['tinyml_conv2d_lut4_im2col_s8_dsp', 'tinyml_fully_connected_lut_s8'];
+      // DSP LUT kernels have one entry point per requantization mode: name_<mode>(.
+      for (const fn of portable) expect(c, `${board}: ${fn}`).toMatch(new RegExp(`${fn}(_[a-z_]+)?\\(`));
       expect(c, board).toMatch(/\.per_channel_table = 1/);
       // The DSP LUT conv on the cores that have the DSP extension (not the Cortex-M3; the
       // Cortex-M55 has it too).
       // The pointwise layer: the folded-bias pointwise kernel.
-      expect(c.includes('tinyml_conv2d_lut4_pw_s8_dsp('), board).toBe(board !== 'qemu-m3');
-      expect(c.includes('tinyml_depthwise_conv2d_lut4_s8_dsp('), board).toBe(board !== 'qemu-m3');
+      expect(/tinyml_conv2d_lut4_pw_s8_dsp_[a-z_]+\(/.test(c), board).toBe(board !== 'qemu-m3');
+      expect(/tinyml_depthwise_conv2d_lut4_s8_dsp_[a-z_]+\(/.test(c), board).toBe(board !== 'qemu-m3');
     }
   });
 });

@@ -4,7 +4,7 @@
  * ones listed before the memory map.
  */
 import { describe, expect, it } from 'vitest';
-import { mapSectionBytes } from '../../src/report/link-map.js';
+import { mapSectionBytes, modelFlashBreakdown } from '../../src/report/link-map.js';
 
 const MAP = `Discarded input sections
 
@@ -34,5 +34,25 @@ describe('mapSectionBytes', () => {
     expect(mapSectionBytes(MAP, '.text', 'model/model.o')).toBe(0x1ac);
     expect(mapSectionBytes(MAP, '.rodata', 'kernels/conv.o')).toBe(0x100);
     expect(mapSectionBytes(MAP, '.rodata', 'other.o')).toBe(0);
+  });
+});
+
+describe('modelFlashBreakdown', () => {
+  it("counts a clustered layer's packed indices and table as weights, its bias' and rq records as biases and scales", () => {
+    const map = `Linker script and memory map
+
+ .rodata.l3_lut_idx
+                0x00004000      0x200 build/O2/model/model.o
+ .rodata.l3_lut_table
+                0x00004200       0x10 build/O2/model/model.o
+ .rodata.l3_lut_bias
+                0x00004210       0x40 build/O2/model/model.o
+ .rodata.l3_lut_rq
+                0x00004250       0xc0 build/O2/model/model.o
+ .rodata.l3_lut_rqp
+                0x00004310        0xc build/O2/model/model.o
+ .rodata.l3_lut 0x0000431c       0x14 build/O2/model/model.o
+`;
+    expect(modelFlashBreakdown(map)).toEqual({ weights: 0x210, biasesAndScales: 0x40 + 0xc0 + 0xc, other: 0x14 });
   });
 });

@@ -6,93 +6,204 @@
  */
 #include "lut_conv2d_dsp.h"
 
-#include "tinyml_dsp.h"
+#include "lut_dsp.h"
 
-/* bias, requantization and clamp of one accumulator of output channel `oc`. */
-static inline int8_t lut_conv_finish(const tinyml_conv2d_params *p, const int32_t *bias, int32_t acc,
-                                     int32_t oc) {
-  if (bias != NULL) {
-    acc += bias[oc];
+#if TINYML_DSP_ASM && defined(__thumb2__)
+#define TINYML_LUT_MM_ASM 1
+/* One group of four K indices against four columns: two index bytes, their two pair words
+ * (r7 = the pair table), eight column words, eight SMLADs. */
+#define TINYML_LUT_GROUP                \
+  "ldrb   r9, [r12], #1\n\t"            \
+  "ldrb   r10, [r12], #1\n\t"           \
+  "ldr    r9, [r7, r9, lsl #2]\n\t"     \
+  "ldr    r10, [r7, r10, lsl #2]\n\t"   \
+  "ldmia  r11!, {r4, r5, r6, r8}\n\t"   \
+  "smlad  r0, r9, r4, r0\n\t"           \
+  "smlad  r1, r9, r5, r1\n\t"           \
+  "smlad  r2, r9, r6, r2\n\t"           \
+  "smlad  r3, r9, r8, r3\n\t"           \
+  "ldmia  r11!, {r4, r5, r6, r8}\n\t"   \
+  "smlad  r0, r10, r4, r0\n\t"          \
+  "smlad  r1, r10, r5, r1\n\t"          \
+  "smlad  r2, r10, r6, r2\n\t"          \
+  "smlad  r3, r10, r8, r3\n\t"
+#else
+#define TINYML_LUT_MM_ASM 0
+#endif
+
+/* One output channel's indices (advancing *idx past them) against four columns. */
+TINYML_DSP_INLINE void lut_dot_1x4(const uint32_t *cols, const uint8_t **idx, int32_t depth4, const uint32_t *pairs,
+                                   int32_t *A0, int32_t *A1, int32_t *A2, int32_t *A3) {
+#if TINYML_LUT_MM_ASM
+  register int32_t a0 __asm__("r0") = 0;
+  register int32_t a1 __asm__("r1") = 0;
+  register int32_t a2 __asm__("r2") = 0;
+  register int32_t a3 __asm__("r3") = 0;
+  register const uint32_t *cp __asm__("r11") = cols;
+  register const uint8_t *ip __asm__("r12") = *idx;
+  register const uint32_t *pp __asm__("r7") = pairs;
+  register int32_t n __asm__("lr") = depth4;
+  /* Two groups per iteration; an odd one first. */
+  __asm__ volatile("lsrs   lr, lr, #1\n\t"
+                   "bcc    2f\n\t" TINYML_LUT_GROUP
+                   "2:\n\t"
+                   "beq    4f\n"
+                   "3:\n\t" TINYML_LUT_GROUP TINYML_LUT_GROUP
+                   "subs   lr, lr, #1\n\t"
+                   "bne    3b\n"
+                   "4:\n\t"
+                   : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(ip), "+r"(n)
+                   : "r"(pp)
+                   : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory");
+  *idx = ip;
+#else
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  const uint32_t *c = cols;
+  const uint8_t *ip = *idx;
+  for (int32_t g = 0; g < depth4; ++g) {
+    const uint32_t we = pairs[ip[0]];
+    const uint32_t wo = pairs[ip[1]];
+    ip += 2;
+    a0 = tinyml_smlad(we, c[0], a0);
+    a1 = tinyml_smlad(we, c[1], a1);
+    a2 = tinyml_smlad(we, c[2], a2);
+    a3 = tinyml_smlad(we, c[3], a3);
+    a0 = tinyml_smlad(wo, c[4], a0);
+    a1 = tinyml_smlad(wo, c[5], a1);
+    a2 = tinyml_smlad(wo, c[6], a2);
+    a3 = tinyml_smlad(wo, c[7], a3);
+    c += 8;
   }
-  const int32_t ch = p->q.per_channel ? oc : 0;
-  acc = tinyml_mbqm(acc, p->q.output_multiplier[ch], p->q.output_shift[ch]);
-  acc += p->q.output_offset;
-  return (int8_t)tinyml_clamp(acc, p->q.activation_min, p->q.activation_max);
+  *idx = ip;
+#endif
+  *A0 = a0;
+  *A1 = a1;
+  *A2 = a2;
+  *A3 = a3;
 }
 
-void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
-                                  const tinyml_lut_weights *filter, const int32_t *bias_folded,
-                                  int8_t *output, uint8_t *scratch) {
-  uint32_t *pairs = (uint32_t *)(void *)scratch;
-  const int8_t *t = filter->table;
-  for (uint32_t b = 0; b < 256u; ++b) {
-    pairs[b] = ((uint32_t)(uint16_t)(int16_t)t[b >> 4]) | ((uint32_t)(uint16_t)(int16_t)t[b & 15u] << 16);
+/* Column word index (int16 units) of flattened K index k of column s (conv2d_dsp.c's layout). */
+TINYML_DSP_INLINE int32_t lut_col_index(int32_t k, int32_t s) {
+  return (((k >> 2) * 8 + (k & 1) * 4 + s) << 1) + ((k >> 1) & 1);
+}
+
+/*
+ * Column s for output pixel px of a windowed convolution: per tap inside the image the input
+ * plus its offset, zero for taps outside it and for the padding up to k4 * 4.
+ */
+static void lut_col_window(const tinyml_conv2d_params *p, int16_t *cols, int32_t s, const int8_t *input, int32_t px,
+                           int32_t k4) {
+  const int32_t ow = p->geo.output_width;
+  const int32_t oh = p->geo.output_height;
+  const int32_t b = px / (oh * ow);
+  const int32_t oy = (px / ow) % oh;
+  const int32_t ox = px % ow;
+  const int32_t in_y0 = oy * p->geo.stride_height - p->geo.pad_height;
+  const int32_t in_x0 = ox * p->geo.stride_width - p->geo.pad_width;
+  const int32_t cin = p->geo.filter_input_depth;
+  const int32_t off = p->q.input_offset;
+  int32_t k = 0;
+  for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+    const int32_t in_y = in_y0 + p->geo.dilation_height * fy;
+    for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+      const int32_t in_x = in_x0 + p->geo.dilation_width * fx;
+      if (in_y < 0 || in_y >= p->geo.input_height || in_x < 0 || in_x >= p->geo.input_width) {
+        for (int32_t c = 0; c < cin; ++c, ++k) cols[lut_col_index(k, s)] = 0;
+        continue;
+      }
+      const int8_t *x = input + ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth;
+      for (int32_t c = 0; c < cin; ++c, ++k) cols[lut_col_index(k, s)] = (int16_t)(x[c] + off);
+    }
   }
+  for (; k < k4 * 4; ++k) cols[lut_col_index(k, s)] = 0;
+}
+
+TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *input, const tinyml_lut_weights *filter,
+                                  const int32_t *bias, const tinyml_lut_rq *rq, int8_t *output, uint32_t *pairs,
+                                  int32_t k4, const int MODE, const int FULL, const int WINDOW) {
+  uint32_t *cols = pairs + 256;
+  const int32_t off = p->q.output_offset;
+  const int32_t lo = FULL ? -128 : p->q.activation_min;
+  const int32_t hi = FULL ? 127 : p->q.activation_max;
   const int32_t pixels = p->geo.batches * p->geo.output_height * p->geo.output_width;
   const int32_t depth = p->geo.input_depth;
-  const int32_t depth4 = depth >> 2;
+  const int32_t depth4 = k4;
   const int32_t od = p->geo.output_depth;
-  const uint8_t *indices = filter->indices;
-  for (int32_t px = 0; px < pixels; px += 2) {
-    const int32_t two_px = px + 1 < pixels;
-    const int8_t *xa0 = input + px * depth;
-    /* A missing second pixel or channel is computed from the first and not stored. */
-    const int32_t xb_off = two_px ? depth : 0;
-    int8_t *oa = output + px * od;
-    for (int32_t oc = 0; oc < od; oc += 2) {
-      const int32_t two_oc = oc + 1 < od;
-      const uint8_t *i0 = indices + oc * depth4 * 2;
-      const int32_t i1_off = two_oc ? depth4 * 2 : 0;
-      const int8_t *xa = xa0;
-      const int8_t *const xa_end = xa0 + depth;
-      int32_t a0 = 0;
-      int32_t a1 = 0;
-      int32_t b0 = 0;
-      int32_t b1 = 0;
-      while (xa != xa_end) {
-        const uint32_t wa = tinyml_ld32(xa);
-        const uint32_t wb = tinyml_ld32(xa + xb_off);
-        xa += 4;
-        const uint32_t w0e = pairs[i0[0]];
-        const uint32_t w0o = pairs[i0[1]];
-        const uint32_t w1e = pairs[i0[i1_off]];
-        const uint32_t w1o = pairs[i0[i1_off + 1]];
-        i0 += 2;
-        const uint32_t a02 = tinyml_sxtb16(wa);
-        const uint32_t a13 = tinyml_sxtb16_ror8(wa);
-        a0 = tinyml_smlad(w0e, a02, a0);
-        a0 = tinyml_smlad(w0o, a13, a0);
-        a1 = tinyml_smlad(w1e, a02, a1);
-        a1 = tinyml_smlad(w1o, a13, a1);
-        const uint32_t b02 = tinyml_sxtb16(wb);
-        const uint32_t b13 = tinyml_sxtb16_ror8(wb);
-        b0 = tinyml_smlad(w0e, b02, b0);
-        b0 = tinyml_smlad(w0o, b13, b0);
-        b1 = tinyml_smlad(w1e, b02, b1);
-        b1 = tinyml_smlad(w1o, b13, b1);
+  const int32_t rq_step = rq->per_channel ? 1 : 0;
+  for (int32_t px = 0; px < pixels; px += 4) {
+    const int32_t npx = pixels - px < 4 ? pixels - px : 4;
+    for (int32_t s = 0; s < 4; ++s) {
+      /* A missing pixel of the last block repeats the first; its outputs are not stored. */
+      if (WINDOW) {
+        lut_col_window(p, (int16_t *)(void *)cols, s, input, px + (s < npx ? s : 0), k4);
+        continue;
       }
-      oa[oc] = lut_conv_finish(p, bias_folded, a0, oc);
-      if (two_oc) {
-        oa[oc + 1] = lut_conv_finish(p, bias_folded, a1, oc + 1);
+      const int8_t *src = input + (px + (s < npx ? s : 0)) * depth;
+      uint32_t *c = cols + s;
+      for (int32_t g = 0; g < depth4; ++g) {
+        const uint32_t v = tinyml_ld32(src);
+        src += 4;
+        c[0] = tinyml_sxtb16(v);
+        c[4] = tinyml_sxtb16_ror8(v);
+        c += 8;
       }
-      if (two_px) {
-        oa[od + oc] = lut_conv_finish(p, bias_folded, b0, oc);
-        if (two_oc) {
-          oa[od + oc + 1] = lut_conv_finish(p, bias_folded, b1, oc + 1);
-        }
-      }
+    }
+    const uint8_t *idx = filter->indices;
+    const tinyml_dsp_rq *r = rq->rq;
+    int8_t *o = output + px * od;
+    for (int32_t oc = 0; oc < od; ++oc) {
+      int32_t a0, a1, a2, a3;
+      lut_dot_1x4(cols, &idx, depth4, pairs, &a0, &a1, &a2, &a3);
+      const int32_t b = bias[oc];
+      const int32_t m = r->multiplier, t = r->t, e = r->e;
+      r += rq_step;
+      o[oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a0 + (uint32_t)b), m, t, e, off, lo, hi);
+      if (npx > 1) o[od + oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a1 + (uint32_t)b), m, t, e, off, lo, hi);
+      if (npx > 2) o[2 * od + oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a2 + (uint32_t)b), m, t, e, off, lo, hi);
+      if (npx > 3) o[3 * od + oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a3 + (uint32_t)b), m, t, e, off, lo, hi);
     }
   }
 }
 
+/*
+ * Four pixels at a time are expanded once into int16 columns (the layout of conv2d_dsp.c: per
+ * group of four channels, the (x0, x2) words of the four pixels, then their (x1, x3) words), so
+ * that each pair word looked up from two index bytes serves four pixels. One instantiation per
+ * requantization mode and clamp, so that both are constants in the loop.
+ */
+/* One entry point per requantization mode and clamp (the suffixes of lut_dsp.h), so that the
+ * linker keeps only the variants a model uses. */
+#define TINYML_LUT_CONV_ENTRIES(SUFFIX, MODE, FULL)                                                               \
+  void tinyml_conv2d_lut4_pw_s8_dsp_##SUFFIX(const tinyml_conv2d_params *p, const int8_t *input,                  \
+                                             const tinyml_lut_weights *filter, const int32_t *bias_folded,         \
+                                             const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {          \
+    uint32_t *pairs = (uint32_t *)(void *)scratch;                                                                \
+    tinyml_lut4_pairs(pairs, filter->table, rq);                                                                  \
+    lut_mm_run(p, input, filter, bias_folded, rq, output, pairs, p->geo.input_depth >> 2, MODE, FULL, 0);         \
+  }                                                                                                               \
+  void tinyml_conv2d_lut4_im2col_s8_dsp_##SUFFIX(const tinyml_conv2d_params *p, const int8_t *input,              \
+                                                 const tinyml_lut_weights *filter, const int32_t *bias,            \
+                                                 const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {      \
+    uint32_t *pairs = (uint32_t *)(void *)scratch;                                                                \
+    tinyml_lut4_pairs(pairs, filter->table, rq);                                                                  \
+    const int32_t k4 = (p->geo.filter_height * p->geo.filter_width * p->geo.filter_input_depth + 3) >> 2;         \
+    lut_mm_run(p, input, filter, bias, rq, output, pairs, k4, MODE, FULL, 1);                                     \
+  }
+TINYML_LUT_CONV_ENTRIES(fast_full, TINYML_RQ_FAST, 1)
+TINYML_LUT_CONV_ENTRIES(fast, TINYML_RQ_FAST, 0)
+TINYML_LUT_CONV_ENTRIES(folded_full, TINYML_RQ_FAST_FOLDED, 1)
+TINYML_LUT_CONV_ENTRIES(folded, TINYML_RQ_FAST_FOLDED, 0)
+TINYML_LUT_CONV_ENTRIES(ref_full, TINYML_RQ_REF, 1)
+TINYML_LUT_CONV_ENTRIES(ref, TINYML_RQ_REF, 0)
+
 void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
                                const tinyml_lut_weights *filter, const int32_t *bias,
-                               int8_t *output, uint8_t *scratch) {
+                               const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {
   uint32_t *pairs = (uint32_t *)(void *)scratch;
-  const int8_t *t = filter->table;
-  for (uint32_t b = 0; b < 256u; ++b) {
-    pairs[b] = ((uint32_t)(uint16_t)(int16_t)t[b >> 4]) | ((uint32_t)(uint16_t)(int16_t)t[b & 15u] << 16);
-  }
+  tinyml_lut4_pairs(pairs, filter->table, rq);
+  const int32_t off = p->q.output_offset;
+  const int32_t lo = p->q.activation_min;
+  const int32_t hi = p->q.activation_max;
   /* (input_offset, input_offset) as halfwords: added to each expanded input pair. */
   const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->q.input_offset) * 0x00010001u;
   const int32_t depth4 = p->geo.filter_input_depth >> 2;
@@ -148,9 +259,9 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
               }
             }
           }
-          *out++ = lut_conv_finish(p, bias, acc0, oc);
+          *out++ = tinyml_lut_finish(rq, bias, acc0, oc, off, lo, hi);
           if (pair) {
-            *out++ = lut_conv_finish(p, bias, acc1, oc + 1);
+            *out++ = tinyml_lut_finish(rq, bias, acc1, oc + 1, off, lo, hi);
           }
         }
       }

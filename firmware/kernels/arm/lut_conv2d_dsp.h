@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "../lut_layers.h"
+#include "lut_dsp.h"
+#include "lut_dsp.h"
 
 /* Scratch: 256 words, the layer's pair table (built on entry; lives only while the layer runs). */
 #define TINYML_LUT4_PAIR_SCRATCH 1024
@@ -18,20 +20,48 @@
  * weights w0..w3 along the input depth, byte A = (i0 << 4) | i2 then byte B = (i1 << 4) | i3,
  * so that one pair-table word per byte lines up with SXTB16's (x0, x2) and (x1, x3) halves.
  * Needs groups == 1 and filter_input_depth a multiple of 4; `scratch` 16-byte aligned.
+ * `bias` and `rq` as planned by the generator (see lut_dsp.h): bias is never NULL, doubled in
+ * the FAST modes.
  */
 void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
                                const tinyml_lut_weights *filter, const int32_t *bias,
-                               int8_t *output, uint8_t *scratch);
+                               const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch);
 
 /*
  * Pointwise (1x1, stride 1, no padding, input depth a multiple of 4): every tap is inside the
  * image, so the input offset folds into the bias offline: `bias_folded[oc]` = bias[oc] +
- * input_offset * (sum of channel oc's weights) (codegen/lut-layer.ts), and the inner loop
- * multiplies raw inputs. Two pixels x two output channels per step. Same index order and
- * scratch as above.
+ * input_offset * (sum of channel oc's weights) (codegen/lut-layer.ts; doubled in the FAST
+ * modes), and the inner loop multiplies raw inputs. Four pixels per block, expanded once to
+ * int16 columns. Same index order; scratch: the pair table then the columns,
+ * TINYML_LUT4_PW_SCRATCH(input_depth) bytes.
  */
-void tinyml_conv2d_lut4_pw_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
-                                  const tinyml_lut_weights *filter, const int32_t *bias_folded,
-                                  int8_t *output, uint8_t *scratch);
+#define TINYML_LUT4_PW_SCRATCH(depth) (TINYML_LUT4_PAIR_SCRATCH + 8 * (depth))
+
+/*
+ * Any CONV_2D window without groups (input depth any): four output pixels at a time gathered
+ * into int16 im2col columns (input + input_offset inside the image, 0 outside), k4 =
+ * ceil(filter_height * filter_width * filter_input_depth / 4) groups. `filter->indices`: each
+ * output channel's row padded to k4 * 4 indices (with index 0), in the order above. `bias` and
+ * `rq` as for tinyml_conv2d_lut4_s8_dsp. Scratch: TINYML_LUT4_IM2COL_SCRATCH(k4) bytes.
+ */
+#define TINYML_LUT4_IM2COL_SCRATCH(k4) (TINYML_LUT4_PAIR_SCRATCH + 32 * (k4))
+
+
+/* The entry points of the two kernels above: _fast_full, _fast, _folded_full, _folded,
+ * _ref_full, _ref (rq->mode's TINYML_RQ_* and whether the activation range is all of int8),
+ * chosen by the generator. */
+#define TINYML_LUT_CONV_DECLS(SUFFIX)                                                                              \
+  void tinyml_conv2d_lut4_pw_s8_dsp_##SUFFIX(const tinyml_conv2d_params *p, const int8_t *input,                  \
+                                             const tinyml_lut_weights *filter, const int32_t *bias_folded,         \
+                                             const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch);           \
+  void tinyml_conv2d_lut4_im2col_s8_dsp_##SUFFIX(const tinyml_conv2d_params *p, const int8_t *input,              \
+                                                 const tinyml_lut_weights *filter, const int32_t *bias,            \
+                                                 const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch);
+TINYML_LUT_CONV_DECLS(fast_full)
+TINYML_LUT_CONV_DECLS(fast)
+TINYML_LUT_CONV_DECLS(folded_full)
+TINYML_LUT_CONV_DECLS(folded)
+TINYML_LUT_CONV_DECLS(ref_full)
+TINYML_LUT_CONV_DECLS(ref)
 
 #endif /* TINYML_LUT_CONV2D_DSP_H */

@@ -1,0 +1,48 @@
+/*
+ * lut_dsp.h - what the DSP clustered-weight kernels share: the pair table built from a 16-entry
+ * table, and the requantization of tinyml_dsp.h (FAST modes: three instructions per output
+ * instead of the reference's 64-bit MultiplyByQuantizedMultiplier).
+ */
+#ifndef TINYML_LUT_DSP_H
+#define TINYML_LUT_DSP_H
+
+#include <stdint.h>
+
+#include "tinyml_dsp.h"
+
+/*
+ * The layer's requantization, planned at generation time (codegen/lut-layer.ts, planRequant):
+ * in the FAST modes the accumulators must hold 2 * acc, so the pair table is built from doubled
+ * table entries (an int8 value doubled still fits the int16 halfword) and `bias` is doubled.
+ */
+typedef struct {
+  int32_t mode;        /* TINYML_RQ_* */
+  int32_t per_channel; /* 1: one rq record per output channel; 0: one for all */
+  const tinyml_dsp_rq *rq;
+} tinyml_lut_rq;
+
+/* pairs[b] = (t[b >> 4], t[b & 15]) as halfwords, doubled in the FAST modes. */
+TINYML_DSP_INLINE void tinyml_lut4_pairs(uint32_t *pairs, const int8_t *t, const tinyml_lut_rq *rq) {
+  const uint32_t dbl = rq->mode != TINYML_RQ_REF;
+  for (uint32_t b = 0; b < 256u; ++b) {
+    const uint32_t lo = (uint32_t)(uint16_t)(int16_t)((int32_t)t[b >> 4] * (1 << dbl));
+    const uint32_t hi = (uint32_t)(uint16_t)(int16_t)((int32_t)t[b & 15u] * (1 << dbl));
+    pairs[b] = lo | (hi << 16);
+  }
+}
+
+/* Bias (already doubled in the FAST modes), requantization, offset and clamp of channel oc. */
+TINYML_DSP_INLINE int8_t tinyml_lut_finish(const tinyml_lut_rq *rq, const int32_t *bias, int32_t acc, int32_t oc,
+                                           int32_t off, int32_t lo, int32_t hi) {
+  const tinyml_dsp_rq *r = rq->rq + (rq->per_channel ? oc : 0);
+  acc = (int32_t)((uint32_t)acc + (uint32_t)bias[oc]);
+  if (rq->mode == TINYML_RQ_FAST_FOLDED) {
+    return (int8_t)tinyml_rq(TINYML_RQ_FAST_FOLDED, acc, r->multiplier, r->t, r->e, off, lo, hi);
+  }
+  if (rq->mode == TINYML_RQ_FAST) {
+    return (int8_t)tinyml_rq(TINYML_RQ_FAST, acc, r->multiplier, r->t, r->e, off, lo, hi);
+  }
+  return (int8_t)tinyml_rq(TINYML_RQ_REF, acc, r->multiplier, r->t, r->e, off, lo, hi);
+}
+
+#endif /* TINYML_LUT_DSP_H */
