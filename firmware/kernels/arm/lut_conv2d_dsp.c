@@ -8,7 +8,8 @@
 
 #include "lut_dsp.h"
 
-#if TINYML_DSP_ASM && defined(__thumb2__)
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+/* (The asm uses r7, the frame pointer of unoptimized builds.) */
 #define TINYML_LUT_MM_ASM 1
 /* One group of four K indices against four columns: two index bytes, their two pair words
  * (r7 = the pair table), eight column words, eight SMLADs. */
