@@ -705,7 +705,7 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
   const uint32_t k0 = (uint32_t)s0 * SB_OFF(BITS), k1 = (uint32_t)s1 * SB_OFF(BITS);
   const uint32_t k2 = (uint32_t)s2 * SB_OFF(BITS), k3 = (uint32_t)s3 * SB_OFF(BITS);
 #if TINYML_MM_ASM
-  if (npx == 4 && MODE != TINYML_RQ_REF && lo == -128 && hi == 127) {
+  if (npx == 4 && (MODE == TINYML_RQ_FAST || MODE == TINYML_RQ_FAST_FOLDED) && lo == -128 && hi == 127) {
     const uint32_t k[4] = {k0, k1, k2, k3};
     mm_sb_asm(p, cols, weights, out, k, MODE == TINYML_RQ_FAST_FOLDED, BITS);
     return;
@@ -736,6 +736,7 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
   TINYML_MM_SB_VARIANT(mm_sb##BITS##_fast, TINYML_RQ_FAST, BITS)                                                 \
   TINYML_MM_SB_VARIANT(mm_sb##BITS##_folded, TINYML_RQ_FAST_FOLDED, BITS)                                        \
   TINYML_MM_SB_VARIANT(mm_sb##BITS##_ref, TINYML_RQ_REF, BITS)                                                   \
+  TINYML_MM_SB_VARIANT(mm_sb##BITS##_mixed, TINYML_RQ_FAST_MIXED, BITS)                                           \
   void tinyml_conv2d_s8_dsp_sb##BITS(const tinyml_conv2d_dsp_params *p, const int8_t *input,                    \
                                      const uint32_t *weights, int8_t *output, void *scratch) {                  \
     /* Columns past the last K index are never written: zero them once, so that they add nothing \
@@ -744,6 +745,7 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
     const mm_fn mm = p->mode == TINYML_RQ_FAST          ? mm_sb##BITS##_fast                                    \
                      : p->mode == TINYML_RQ_FAST_FOLDED ? mm_sb##BITS##_folded                                  \
+                     : p->mode == TINYML_RQ_FAST_MIXED  ? mm_sb##BITS##_mixed                                   \
                                                         : mm_sb##BITS##_ref;                                    \
     conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm);                             \
   }

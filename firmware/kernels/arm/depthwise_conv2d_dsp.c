@@ -405,7 +405,7 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
     const int32_t *q = p->q;
     int8_t *o = out;
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-    if (K3 && FULL && MODE != TINYML_RQ_REF) {
+    if (K3 && FULL && (MODE == TINYML_RQ_FAST || MODE == TINYML_RQ_FAST_FOLDED)) {
       dw_sb_groups_k3_asm(px, col_step, row_bytes, &w, &q, &o, groups, off, MODE == TINYML_RQ_FAST_FOLDED, BITS);
       out += c;
       continue;
@@ -523,6 +523,8 @@ TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, co
           dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS, 1, 1);
         } else if (mode == TINYML_RQ_FAST_FOLDED) {
           dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, 1, 1);
+        } else if (mode == TINYML_RQ_FAST_MIXED) {
+          dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, 1, 1);
         } else {
           dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, 1, 1);
         }
@@ -531,6 +533,8 @@ TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, co
           dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS, 1, 0);
         } else if (mode == TINYML_RQ_FAST_FOLDED) {
           dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, 1, 0);
+        } else if (mode == TINYML_RQ_FAST_MIXED) {
+          dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, 1, 0);
         } else {
           dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, 1, 0);
         }
@@ -538,6 +542,8 @@ TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, co
         dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS, 0, 0);
       } else if (mode == TINYML_RQ_FAST_FOLDED) {
         dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, 0, 0);
+      } else if (mode == TINYML_RQ_FAST_MIXED) {
+        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, 0, 0);
       } else {
         dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, 0, 0);
       }

@@ -589,6 +589,8 @@ TINYML_DSP_INLINE void fc_sb_body(const tinyml_fully_connected_dsp_params *p, co
       fc_sb_body(p, input, weights, output, scratch, TINYML_RQ_FAST, BITS);                                     \
     } else if (mode == TINYML_RQ_FAST_FOLDED) {                                                                 \
       fc_sb_body(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED, BITS);                              \
+    } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                  \
+      fc_sb_body(p, input, weights, output, scratch, TINYML_RQ_FAST_MIXED, BITS);                               \
     } else {                                                                                                    \
       fc_sb_body(p, input, weights, output, scratch, TINYML_RQ_REF, BITS);                                      \
     }                                                                                                           \

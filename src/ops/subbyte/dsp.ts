@@ -99,7 +99,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   };
   const biasPrime = foldBias(bias, n, p.inputOffset, rowSum);
   const bounds = biasPrime.map((b, c) => accBounds(b, weights, c * k, k));
-  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax });
+  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax }, true);
   const words: number[] = [];
   for (let c = 0; c < n; c++) words.push(...subByteRowWords(weights, c * k, k, bits));
   const pre = ctx.prefix;
@@ -164,7 +164,7 @@ function fcEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   };
   const biasPrime = foldBias(bias, n, p.inputOffset, rowSum);
   const bounds = biasPrime.map((b, c) => accBounds(b, weights, c * k, k));
-  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax });
+  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax }, true);
   const rows = Array.from({ length: n }, (_, r) => subByteRowWords(weights, r * k, k, bits));
   const nw = rows[0]?.length ?? 0;
   // Rows in groups of four, their words interleaved; then the remaining rows whole.
@@ -266,7 +266,7 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   };
   const biasPrime = foldBias(bias, c, p.inputOffset, rowSum);
   const bounds = biasPrime.map((b, ch) => accBounds(b, weights, ch, taps, c));
-  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax });
+  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax }, true);
   const bits = dwBits(kind);
   // The kernel accumulates 2^(8 - bits) times the sum from 2^shift times the plan's bias: both
   // must stay inside int32 for the final shift to be exact.
