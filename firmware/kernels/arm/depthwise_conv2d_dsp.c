@@ -358,7 +358,7 @@ void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params
 #define TINYML_DWS_NO_OFF(a) ""
 #define TINYML_DWS_ADD_OFF(a) "add    " a ", " a ", r8\n\t"
 
-static void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_bytes, const uint32_t **w,
+TINYML_DSP_INLINE void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_bytes, const uint32_t **w,
                                 const int32_t **q, int8_t **out, int32_t groups, int32_t off, const int mode,
                                 const int bits) {
   register const int8_t *rp __asm__("r9") = px;
