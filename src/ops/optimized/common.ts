@@ -90,7 +90,14 @@ export function planRequant(
     if (shifts[q(c)] < -22) folded = false;
   }
   const nq = perChannel ? multipliers.length : 1;
-  const mixed = !fast && allowMixed ? planMixed(multipliers, shifts, perChannel, outputOffset, biasPrime, bounds, constant) : undefined;
+  // A per-tensor layer keeps its single record when every channel's bound allows it, constant
+  // channels included (one record per channel would cost 12 bytes of flash each).
+  const noConstants = constant.map(() => undefined);
+  const mixed =
+    !fast && allowMixed
+      ? ((!perChannel ? planMixed(multipliers, shifts, perChannel, outputOffset, biasPrime, bounds, noConstants) : undefined) ??
+        planMixed(multipliers, shifts, perChannel, outputOffset, biasPrime, bounds, constant))
+      : undefined;
   if (mixed) return mixed;
   if (!fast) {
     return {
