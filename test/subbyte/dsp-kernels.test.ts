@@ -60,7 +60,18 @@ describe('DSP sub-byte kernels vs the int8 reference on decoded weights', () => 
       // The DSP kernel, not the portable fallback, for nearly all of them.
       expect(ems.filter((em) => /_dsp_(sb|nib)/.test(em.call)).length).toBeGreaterThanOrEqual(cases.length - 4);
       ems.forEach((em) => expect(em.decls + em.call).not.toMatch(/\bw\b/));
-      const modes = new Set(ems.map((em) => Number(/\.mode = (\d+)|, (\d)\);$|dsp_nib_(ref)/.exec(em.decls + em.call)?.slice(1).find((x) => x !== undefined)?.replace('ref', String(RQ_REF)))));
+      const modes = new Set(
+        ems.map((em) =>
+          Number(
+            /_(mixed)\(|\.mode = (\d+)|, (\d)\);$|dsp_nib_(ref)/m
+              .exec(em.call + '\n' + em.decls)
+              ?.slice(1)
+              .find((x) => x !== undefined)
+              ?.replace('ref', String(RQ_REF))
+              .replace('mixed', String(RQ_FAST_MIXED)),
+          ),
+        ),
+      );
       expect(modes.has(RQ_REF)).toBe(true);
       // Multipliers >= 0.5 (left shifts) take the fast mixed-shift requantization, not REF
       // (int4 fully connected layers keep the nibble layout's own modes).

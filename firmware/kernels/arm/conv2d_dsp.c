@@ -661,7 +661,7 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "cmp    r9, r10\n\t"                                                              \
   "bne    1b\n\t"
 
-static void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
+TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
                       const uint32_t *k, const int mode, const int bits) {
   int32_t frame[13];
   frame[0] = (int32_t)(intptr_t)cols;
@@ -764,9 +764,15 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
     const mm_fn mm = p->mode == TINYML_RQ_FAST          ? mm_sb##BITS##_fast                                    \
                      : p->mode == TINYML_RQ_FAST_FOLDED ? mm_sb##BITS##_folded                                  \
-                     : p->mode == TINYML_RQ_FAST_MIXED  ? mm_sb##BITS##_mixed                                   \
                                                         : mm_sb##BITS##_ref;                                    \
     conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm);                             \
+  }                                                                                                             \
+  /* FAST_MIXED has an entry point of its own, so that models without it do not link its loops. */              \
+  void tinyml_conv2d_s8_dsp_sb##BITS##_mixed(const tinyml_conv2d_dsp_params *p, const int8_t *input,            \
+                                             const uint32_t *weights, int8_t *output, void *scratch) {          \
+    uint32_t *c32 = (uint32_t *)scratch;                                                                        \
+    for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
+    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_sb##BITS##_mixed);            \
   }
 TINYML_CONV_SB_ENTRY(4)
 TINYML_CONV_SB_ENTRY(2)

@@ -544,8 +544,6 @@ TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, co
           dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS, 1, 1);
         } else if (mode == TINYML_RQ_FAST_FOLDED) {
           dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, 1, 1);
-        } else if (mode == TINYML_RQ_FAST_MIXED) {
-          dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, 1, 1);
         } else {
           dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, 1, 1);
         }
@@ -554,8 +552,6 @@ TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, co
           dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS, 1, 0);
         } else if (mode == TINYML_RQ_FAST_FOLDED) {
           dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, 1, 0);
-        } else if (mode == TINYML_RQ_FAST_MIXED) {
-          dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, 1, 0);
         } else {
           dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, 1, 0);
         }
@@ -563,14 +559,47 @@ TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, co
         dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS, 0, 0);
       } else if (mode == TINYML_RQ_FAST_FOLDED) {
         dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, 0, 0);
-      } else if (mode == TINYML_RQ_FAST_MIXED) {
-        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, 0, 0);
       } else {
         dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, 0, 0);
       }
       out += p->geo.output_width * c;
     }
   }
+}
+
+/* FAST_MIXED on entry points of their own, so that models without it do not link its loops. */
+TINYML_DSP_INLINE void dw_sb_run_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                       const uint32_t *weights, int8_t *output, void *scratch, const int BITS) {
+  const int32_t c = p->geo.input_depth;
+  const int32_t shift = (8 - BITS) - 1;
+  const int32_t k3 = p->geo.filter_height == 3 && p->geo.filter_width == 3;
+  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
+  int8_t *rows = (int8_t *)scratch;
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
+    int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;
+    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
+      fill_rows(p, in, oy, rows);
+      if (k3 && full) {
+        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, 1, 1);
+      } else if (k3) {
+        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, 1, 0);
+      } else {
+        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, 0, 0);
+      }
+      out += p->geo.output_width * c;
+    }
+  }
+}
+
+void tinyml_depthwise_conv2d_s8_dsp_sb4_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                              const uint32_t *weights, int8_t *output, void *scratch) {
+  dw_sb_run_mixed(p, input, weights, output, scratch, 4);
+}
+
+void tinyml_depthwise_conv2d_s8_dsp_sb2_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                              const uint32_t *weights, int8_t *output, void *scratch) {
+  dw_sb_run_mixed(p, input, weights, output, scratch, 2);
 }
 
 void tinyml_depthwise_conv2d_s8_dsp_sb4(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
