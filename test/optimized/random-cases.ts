@@ -25,7 +25,7 @@ function int(r: () => number, lo: number, hi: number): number {
 
 /** A random int8 conv case. `kind` steers towards a requantization mode. */
 /** 'weights-zp': per-tensor weights with a zero point, as a legacy uint8 model's become in int8. */
-export function randomConvCase(seed: number, kind: 'fast' | 'big-bias' | 'big-scale' | 'tiny-scale' | 'pointwise' | 'dead' | 'weights-zp' = 'fast'): VariantCase {
+export function randomConvCase(seed: number, kind: 'fast' | 'big-bias' | 'big-scale' | 'huge-scale' | 'tiny-scale' | 'pointwise' | 'dead' | 'weights-zp' = 'fast'): VariantCase {
   const r = rng(seed);
   const pointwise = kind === 'pointwise' || r() < 0.2;
   const fh = pointwise ? 1 : int(r, 1, 5);
@@ -47,7 +47,7 @@ export function randomConvCase(seed: number, kind: 'fast' | 'big-bias' | 'big-sc
     dilationW: dil,
     activation: pick(r, ACTIVATIONS),
   };
-  const scales = Array.from({ length: perChannel ? outC : 1 }, () => (kind === 'big-scale' ? 0.5 + r() * 3 : kind === 'tiny-scale' ? 2 ** -int(r, 20, 30) : 0.002 + r() * 0.02));
+  const scales = Array.from({ length: perChannel ? outC : 1 }, () => (kind === 'big-scale' ? 0.5 + r() * 3 : kind === 'huge-scale' ? 2 ** int(r, 16, 24) : kind === 'tiny-scale' ? 2 ** -int(r, 20, 30) : 0.002 + r() * 0.02));
   if (perChannel && r() < 0.3) scales[int(r, 0, scales.length - 1)] = 0;
   const weights = randomInt8(outC * fh * fw * inC, r);
   const biasRange = kind === 'big-bias' ? 2 ** 31 - 1 : 3000;
@@ -80,7 +80,7 @@ export function killChannels(r: () => number, scales: number[], bias: Int32Array
 }
 
 /** 'weights-zp' / 'depth1-zp': per-tensor weights with a zero point (legacy uint8 models). */
-export type DwKind = 'fast' | 'k3' | 'big-bias' | 'big-scale' | 'tiny-scale' | 'dead' | 'depth1' | 'weights-zp' | 'depth1-zp';
+export type DwKind = 'fast' | 'k3' | 'big-bias' | 'big-scale' | 'huge-scale' | 'tiny-scale' | 'dead' | 'depth1' | 'weights-zp' | 'depth1-zp';
 
 export function randomDwCase(seed: number, kind: DwKind = 'fast', depthMultiplier = 1): VariantCase {
   const r = rng(seed);
@@ -107,7 +107,7 @@ export function randomDwCase(seed: number, kind: DwKind = 'fast', depthMultiplie
     activation: pick(r, ACTIVATIONS),
   };
   const scales = Array.from({ length: perChannel ? outC : 1 }, () =>
-    kind === 'big-scale' ? 0.5 + r() * 3 : kind === 'tiny-scale' ? 2 ** -int(r, 20, 30) : 0.002 + r() * 0.05,
+    kind === 'big-scale' ? 0.5 + r() * 3 : kind === 'huge-scale' ? 2 ** int(r, 16, 24) : kind === 'tiny-scale' ? 2 ** -int(r, 20, 30) : 0.002 + r() * 0.05,
   );
   if (perChannel && r() < 0.3) scales[int(r, 0, scales.length - 1)] = 0;
   const weights = randomInt8(fh * fw * outC, r);
@@ -132,7 +132,7 @@ export function randomDwCase(seed: number, kind: DwKind = 'fast', depthMultiplie
   return { ctx, params, inputs: [input, weights, bias] };
 }
 
-export type FcKind = 'fast' | 'big-bias' | 'big-scale' | 'tiny-scale' | 'nibble' | 'dead' | 'long';
+export type FcKind = 'fast' | 'big-bias' | 'big-scale' | 'huge-scale' | 'tiny-scale' | 'nibble' | 'dead' | 'long';
 
 export function randomFcCase(seed: number, kind: FcKind = 'fast', weightsZeroPoint = 0): VariantCase {
   const r = rng(seed);
@@ -142,7 +142,7 @@ export function randomFcCase(seed: number, kind: FcKind = 'fast', weightsZeroPoi
   const batches = r() < 0.2 ? int(r, 2, 3) : 1;
   const perChannel = kind === 'dead' || (weightsZeroPoint === 0 && r() < 0.5);
   const scales = Array.from({ length: perChannel ? n : 1 }, () =>
-    kind === 'big-scale' ? 0.5 + r() * 3 : kind === 'tiny-scale' ? 2 ** -int(r, 20, 30) : 0.001 + r() * 0.01,
+    kind === 'big-scale' ? 0.5 + r() * 3 : kind === 'huge-scale' ? 2 ** int(r, 16, 24) : kind === 'tiny-scale' ? 2 ** -int(r, 20, 30) : 0.001 + r() * 0.01,
   );
   // Nibble cases: mostly small weights (they pack into 4 bits), a few outliers anywhere.
   const weights = nibble ? Int8Array.from(randomInt8(n * k, r), (w, i) => (i % 61 === 3 || r() < 0.01 ? w : w >> 4)) : randomInt8(n * k, r);

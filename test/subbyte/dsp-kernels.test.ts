@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { conv2d } from '../../src/ops/conv2d.js';
 import { fullyConnected } from '../../src/ops/fully-connected.js';
 import type { AnyOpDef } from '../../src/ops/op-def.js';
-import { RQ_REF } from '../../src/ops/optimized/common.js';
+import { RQ_FAST_MIXED, RQ_REF } from '../../src/ops/optimized/common.js';
 import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
 import { HOST_DSP_TARGET, compileVariantForArm, evaluateCases, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from '../optimized/harness.js';
 import { randomConvCase, randomDwCase, randomFcCase } from '../optimized/random-cases.js';
@@ -19,17 +19,17 @@ const OPS: { def: AnyOpDef; name: string; make: (seed: number, i: number) => Var
   {
     def: conv2d,
     name: 'conv2d_s8_dsp_subbyte',
-    make: (s, i) => randomConvCase(s, (['fast', 'fast', 'pointwise', 'big-bias', 'big-scale', 'tiny-scale', 'dead'] as const)[i % 7]),
+    make: (s, i) => randomConvCase(s, (['fast', 'fast', 'pointwise', 'big-bias', 'big-scale', 'tiny-scale', 'dead', 'huge-scale'] as const)[i % 8]),
   },
   {
     def: depthwiseConv2d,
     name: 'depthwise_conv2d_s8_dsp_subbyte',
-    make: (s, i) => randomDwCase(s, (['k3', 'fast', 'big-scale', 'tiny-scale', 'dead', 'depth1', 'k3'] as const)[i % 7], i % 7 === 5 ? 3 : 1),
+    make: (s, i) => randomDwCase(s, (['k3', 'fast', 'big-scale', 'tiny-scale', 'dead', 'depth1', 'k3', 'huge-scale'] as const)[i % 8], i % 8 === 5 ? 3 : 1),
   },
   {
     def: fullyConnected,
     name: 'fully_connected_s8_dsp_subbyte',
-    make: (s, i) => randomFcCase(s, (['fast', 'fast', 'big-bias', 'big-scale', 'tiny-scale', 'dead'] as const)[i % 6]),
+    make: (s, i) => randomFcCase(s, (['fast', 'fast', 'big-bias', 'big-scale', 'tiny-scale', 'dead', 'huge-scale'] as const)[i % 7]),
   },
 ];
 
@@ -37,7 +37,7 @@ function casesFor(op: (typeof OPS)[number]): VariantCase[] {
   const variant = SUBBYTE_DSP_VARIANTS.find((v) => v.name === op.name)!;
   const cases: VariantCase[] = [];
   SUB_BYTE_KINDS.forEach((kind, k) => {
-    for (let i = 0; i < (op.def === depthwiseConv2d ? 28 : 14); i++) cases.push(asSubByteCase(op.def, op.make(52000 + 100 * k + i, i), kind, 11 + i));
+    for (let i = 0; i < (op.def === depthwiseConv2d ? 32 : 16); i++) cases.push(asSubByteCase(op.def, op.make(52000 + 100 * k + i, i), kind, 11 + i));
   });
   return cases.filter((c) => variant.accepts(c.params, HOST_DSP_TARGET));
 }
@@ -54,15 +54,31 @@ describe('DSP sub-byte kernels vs the int8 reference on decoded weights', () => 
     const emit = (c: VariantCase) =>
       variant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
 
-    it(`${op.def.type}: takes nearly every case, keeps the weights packed, covers FAST and REF`, () => {
+    it(`${op.def.type}: takes nearly every case, keeps the weights packed, covers FAST, FAST_MIXED (shifts of both signs) and REF`, () => {
       expect(cases.length).toBeGreaterThanOrEqual(50);
       const ems = cases.map(emit);
       // The DSP kernel, not the portable fallback, for nearly all of them.
       expect(ems.filter((em) => /_dsp_(sb|nib)/.test(em.call)).length).toBeGreaterThanOrEqual(cases.length - 4);
       ems.forEach((em) => expect(em.decls + em.call).not.toMatch(/\bw\b/));
-      const modes = new Set(ems.map((em) => Number(/\.mode = (\d+)|, (\d)\);$|dsp_nib_(ref)/.exec(em.decls + em.call)?.slice(1).find((x) => x !== undefined)?.replace('ref', String(RQ_REF)))));
+      const modes = new Set(
+        ems.map((em) =>
+          Number(
+            /_(mixed)\(|\.mode = (\d+)|, (\d)\);$|dsp_nib_(ref)/m
+              .exec(em.call + '\n' + em.decls)
+              ?.slice(1)
+              .find((x) => x !== undefined)
+              ?.replace('ref', String(RQ_REF))
+              .replace('mixed', String(RQ_FAST_MIXED)),
+          ),
+        ),
+      );
       expect(modes.has(RQ_REF)).toBe(true);
-      expect(modes.size).toBeGreaterThanOrEqual(2);
+      // Multipliers >= 0.5 (left shifts) take the fast mixed-shift requantization, not REF
+      // (int4 fully connected layers keep the nibble layout's own modes).
+      if (op.def !== fullyConnected || cases.some((c) => (c.params as { weightEncoding: string }).weightEncoding !== 'int4')) {
+        expect(modes.has(RQ_FAST_MIXED)).toBe(true);
+      }
+      expect(modes.size).toBeGreaterThanOrEqual(3);
     });
 
     it(`${op.def.type}: bit-exact at every width (host, portable DSP fallbacks, ASan/UBSan)`, { timeout: 120_000 }, async () => {

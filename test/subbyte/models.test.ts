@@ -75,7 +75,7 @@ describe('sub-byte models on qemu-m4', () => {
       expect(built.build.log).not.toMatch(/warning:/);
       const modelC = built.compiled.generated.files['model/model.c'];
       // Every conv, depthwise and dense layer runs a sub-byte kernel (DSP on the M4).
-      expect(modelC.match(/tinyml_\w+_s8_dsp_(sb\d|nib_\w+)\(/g)?.length).toBe(10);
+      expect(modelC.match(/tinyml_\w+_s8_dsp_(sb\d(_mixed)?|nib_\w+)\(/g)?.length).toBe(10);
       // No int8 copy of any rounded weight tensor.
       for (const t of weightTensors(built.compiled.graph)) expect(modelC).not.toMatch(new RegExp(`tensor${t.id}_`));
       const session = await openTargetSession(built.board, built.build.elf, { timeoutMs: 60_000 });

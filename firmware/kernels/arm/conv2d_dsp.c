@@ -610,7 +610,24 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(4), "0x02020202")          \
   TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(5), "0x02020202")          \
   TINYML_SBA_FIELD(TINYML_SBA_LDWB, TINYML_SBA_LSR(6), "0x02020202")
-#define TINYML_SBA_ROWS(WORD, ADD_OFF_LOAD, OFF0, OFF1, OFF2, OFF3)                    \
+/* The four columns' requantization: FAST / FOLDED (TINYML_MM_RQ), or FAST_MIXED, which branches
+ * once per channel on the sign of its e (the four columns share the channel's record). */
+#define TINYML_SBA_RQ4(ADD_OFF_LOAD, OFF0, OFF1, OFF2, OFF3) \
+  ADD_OFF_LOAD TINYML_MM_RQ("r0", OFF0) TINYML_MM_RQ("r1", OFF1) TINYML_MM_RQ("r2", OFF2) TINYML_MM_RQ("r3", OFF3)
+#define TINYML_SBA_RQ4_X(...) TINYML_SBA_RQ4(__VA_ARGS__)
+#define TINYML_SBA_RQ_LEFT(a)             \
+  "lsl    " a ", " a ", r10\n\t"          \
+  "smmlar " a ", " a ", r4, r5\n\t"      \
+  "ssat   " a ", #8, " a "\n\t"
+#define TINYML_SBA_RQ4_MIXED                                                                          \
+  "cmp    r6, #0\n\t"                                                                                \
+  "ble    3f\n\t" TINYML_SBA_RQ4("", "", "", "", "")                                                   \
+  "b      4f\n\t"                                                                                    \
+  "3:\n\t"                                                                                          \
+  "rsb    r10, r6, #0\n\t" TINYML_SBA_RQ_LEFT("r0") TINYML_SBA_RQ_LEFT("r1") TINYML_SBA_RQ_LEFT("r2") \
+  TINYML_SBA_RQ_LEFT("r3")                                                                           \
+  "4:\n\t"
+#define TINYML_SBA_ROWS(WORD, RQ4)                                                     \
   "1:\n\t"                                                                          \
   "ldr    r9, [r7, #8]\n\t"                                                         \
   "ldr    r0, [r9], #4\n\t"                                                         \
@@ -630,8 +647,7 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "ldmia  r9, {r4, r5, r6}\n\t"                                                     \
   "ldr    r8, [r7, #16]\n\t"                                                        \
   "add    r9, r9, r8\n\t"                                                           \
-  "str    r9, [r7, #12]\n\t" ADD_OFF_LOAD                                           \
-  TINYML_MM_RQ("r0", OFF0) TINYML_MM_RQ("r1", OFF1) TINYML_MM_RQ("r2", OFF2) TINYML_MM_RQ("r3", OFF3) \
+  "str    r9, [r7, #12]\n\t" RQ4                                                    \
   "ldr    r9, [r7, #20]\n\t"                                                        \
   "ldr    r10, [r7, #28]\n\t"                                                       \
   "strb   r0, [r9]\n\t"                                                             \
@@ -644,10 +660,9 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "ldr    r10, [r7, #24]\n\t"                                                       \
   "cmp    r9, r10\n\t"                                                              \
   "bne    1b\n\t"
-#define TINYML_SBA_ROWS_X(...) TINYML_SBA_ROWS(__VA_ARGS__)
 
-static void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
-                      const uint32_t *k, const int folded, const int bits) {
+TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
+                      const uint32_t *k, const int mode, const int bits) {
   int32_t frame[13];
   frame[0] = (int32_t)(intptr_t)cols;
   frame[1] = p->k4 / (8 / bits);
@@ -662,10 +677,14 @@ static void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, c
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
 #define TINYML_SBA_CASE(WORD)                                                                                    \
-  if (folded) {                                                                                                 \
-    __asm__ volatile(TINYML_SBA_ROWS(WORD, "", "", "", "", "") : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS);        \
+  if (mode == TINYML_RQ_FAST_FOLDED) {                                                                          \
+    __asm__ volatile(TINYML_SBA_ROWS(WORD, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp) : "r"(fr)              \
+                     : TINYML_MM_CLOBBERS);                                                                     \
+  } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                    \
+    __asm__ volatile(TINYML_SBA_ROWS(WORD, TINYML_SBA_RQ4_MIXED) : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS);     \
   } else {                                                                                                      \
-    __asm__ volatile(TINYML_SBA_ROWS_X(WORD, TINYML_MM_ADD_OFF) : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS);       \
+    __asm__ volatile(TINYML_SBA_ROWS(WORD, TINYML_SBA_RQ4_X(TINYML_MM_ADD_OFF)) : "+r"(wp) : "r"(fr)             \
+                     : TINYML_MM_CLOBBERS);                                                                     \
   }
   if (bits == 4) {
     TINYML_SBA_CASE(TINYML_SBA_WORD4)
@@ -707,7 +726,7 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
 #if TINYML_MM_ASM
   if (npx == 4 && MODE != TINYML_RQ_REF && lo == -128 && hi == 127) {
     const uint32_t k[4] = {k0, k1, k2, k3};
-    mm_sb_asm(p, cols, weights, out, k, MODE == TINYML_RQ_FAST_FOLDED, BITS);
+    mm_sb_asm(p, cols, weights, out, k, MODE, BITS);
     return;
   }
 #endif
@@ -736,6 +755,7 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
   TINYML_MM_SB_VARIANT(mm_sb##BITS##_fast, TINYML_RQ_FAST, BITS)                                                 \
   TINYML_MM_SB_VARIANT(mm_sb##BITS##_folded, TINYML_RQ_FAST_FOLDED, BITS)                                        \
   TINYML_MM_SB_VARIANT(mm_sb##BITS##_ref, TINYML_RQ_REF, BITS)                                                   \
+  TINYML_MM_SB_VARIANT(mm_sb##BITS##_mixed, TINYML_RQ_FAST_MIXED, BITS)                                           \
   void tinyml_conv2d_s8_dsp_sb##BITS(const tinyml_conv2d_dsp_params *p, const int8_t *input,                    \
                                      const uint32_t *weights, int8_t *output, void *scratch) {                  \
     /* Columns past the last K index are never written: zero them once, so that they add nothing \
@@ -746,6 +766,13 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
                      : p->mode == TINYML_RQ_FAST_FOLDED ? mm_sb##BITS##_folded                                  \
                                                         : mm_sb##BITS##_ref;                                    \
     conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm);                             \
+  }                                                                                                             \
+  /* FAST_MIXED has an entry point of its own, so that models without it do not link its loops. */              \
+  void tinyml_conv2d_s8_dsp_sb##BITS##_mixed(const tinyml_conv2d_dsp_params *p, const int8_t *input,            \
+                                             const uint32_t *weights, int8_t *output, void *scratch) {          \
+    uint32_t *c32 = (uint32_t *)scratch;                                                                        \
+    for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
+    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_sb##BITS##_mixed);            \
   }
 TINYML_CONV_SB_ENTRY(4)
 TINYML_CONV_SB_ENTRY(2)

@@ -61,5 +61,12 @@ void tinyml_conv2d_s8_dsp_sb2(const tinyml_conv2d_dsp_params *p, const int8_t *i
                               int8_t *output, void *scratch);
 void tinyml_conv2d_s8_dsp_sb1(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                               int8_t *output, void *scratch);
+/* p->mode TINYML_RQ_FAST_MIXED (an entry point of its own, linked only when a layer uses it). */
+void tinyml_conv2d_s8_dsp_sb4_mixed(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
+                                    int8_t *output, void *scratch);
+void tinyml_conv2d_s8_dsp_sb2_mixed(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
+                                    int8_t *output, void *scratch);
+void tinyml_conv2d_s8_dsp_sb1_mixed(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
+                                    int8_t *output, void *scratch);
 
 #endif /* TINYML_CONV2D_DSP_H */

@@ -339,14 +339,31 @@ void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params
   ADD_OFF                                           \
   "ssat   " a ", #8, " a "\n\t"                     \
   "strb   " a ", [%[o]], #1\n\t"
-#define TINYML_DWS_LOOP(TAPS, OFF_LOAD, OFF)                                                        \
+/* FAST_MIXED: e > 0 as FOLDED above; e <= 0 a left shift by -e with the offset in t (tinyml_dsp.h). */
+#define TINYML_DWS_RQ_MIXED(a, ADD_OFF)             \
+  "ldmia  %[q]!, {r4, r5, r6}\n\t"                  \
+  "cmp    r6, #0\n\t"                               \
+  "ble    3f\n\t"                                   \
+  "add    r5, r5, " a ", asr #31\n\t"               \
+  "smmlar " a ", " a ", r4, r5\n\t"                 \
+  "asr    " a ", " a ", r6\n\t"                     \
+  "b      4f\n\t"                                   \
+  "3:\n\t"                                          \
+  "rsb    r6, r6, #0\n\t"                           \
+  "lsl    " a ", " a ", r6\n\t"                     \
+  "smmlar " a ", " a ", r4, r5\n\t"                 \
+  "4:\n\t"                                          \
+  "ssat   " a ", #8, " a "\n\t"                     \
+  "strb   " a ", [%[o]], #1\n\t"
+#define TINYML_DWS_LOOP(TAPS, OFF_LOAD, OFF) TINYML_DWS_LOOP_RQ(TAPS, OFF_LOAD, OFF, TINYML_DWS_RQ)
+#define TINYML_DWS_LOOP_RQ(TAPS, OFF_LOAD, OFF, RQ)                                                 \
   "ldrd   r4, r5, [r8]\n\t"                                                                         \
   "strd   r4, r5, [sp, #-8]!\n\t"                                                                   \
   "1:\n\t"                                                                                          \
   "ldmia  %[q]!, {r0, r1, r2, r3}\n\t" TAPS                                                         \
   "sub    %[p], %[p], %[rs], lsl #1\n\t"                                                            \
   "add    %[p], %[p], #4\n\t" OFF_LOAD                                                              \
-  TINYML_DWS_RQ("r0", OFF("r0")) TINYML_DWS_RQ("r1", OFF("r1")) TINYML_DWS_RQ("r2", OFF("r2")) TINYML_DWS_RQ("r3", OFF("r3")) \
+  RQ("r0", OFF("r0")) RQ("r1", OFF("r1")) RQ("r2", OFF("r2")) RQ("r3", OFF("r3"))                   \
   "ldr    r8, [sp]\n\t"                                                                             \
   "cmp    %[o], r8\n\t"                                                                             \
   "bne    1b\n\t"                                                                                   \
@@ -354,8 +371,8 @@ void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params
 #define TINYML_DWS_NO_OFF(a) ""
 #define TINYML_DWS_ADD_OFF(a) "add    " a ", " a ", r8\n\t"
 
-static void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_bytes, const uint32_t **w,
-                                const int32_t **q, int8_t **out, int32_t groups, int32_t off, const int folded,
+TINYML_DSP_INLINE void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_bytes, const uint32_t **w,
+                                const int32_t **q, int8_t **out, int32_t groups, int32_t off, const int mode,
                                 const int bits) {
   register const int8_t *rp __asm__("r9") = px;
   register int32_t rcs __asm__("r10") = col_step;
@@ -366,22 +383,26 @@ static void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_
   int8_t *const o_end = *out + 4 * groups;
   int32_t stack[2] = {(int32_t)(intptr_t)o_end, off};
   register int32_t *rst __asm__("r8") = stack;
-#define TINYML_DWS_ASM(TAPS, OFF_LOAD, OFF)                                                         \
-  __asm__ volatile(TINYML_DWS_LOOP(TAPS, OFF_LOAD, OFF)                                             \
+#define TINYML_DWS_ASM(LOOP)                                                                        \
+  __asm__ volatile(LOOP                                                                             \
                    : [p] "+r"(rp), [wp] "+r"(rwp), [q] "+r"(rq), [o] "+r"(ro), "+r"(rst)             \
                    : [cs] "r"(rcs), [rs] "r"(rrs)                                                   \
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "cc", "memory")
   if (bits == 4) {
-    if (folded) {
-      TINYML_DWS_ASM(TINYML_DWS_TAPS4, "", TINYML_DWS_NO_OFF);
+    if (mode == TINYML_RQ_FAST_MIXED) {
+      TINYML_DWS_ASM(TINYML_DWS_LOOP_RQ(TINYML_DWS_TAPS4, "", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
+    } else if (mode == TINYML_RQ_FAST_FOLDED) {
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "", TINYML_DWS_NO_OFF));
     } else {
-      TINYML_DWS_ASM(TINYML_DWS_TAPS4, "ldr    r8, [sp, #4]\n\t", TINYML_DWS_ADD_OFF);
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "ldr    r8, [sp, #4]\n\t", TINYML_DWS_ADD_OFF));
     }
   } else {
-    if (folded) {
-      TINYML_DWS_ASM(TINYML_DWS_TAPS2, "", TINYML_DWS_NO_OFF);
+    if (mode == TINYML_RQ_FAST_MIXED) {
+      TINYML_DWS_ASM(TINYML_DWS_LOOP_RQ(TINYML_DWS_TAPS2, "", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
+    } else if (mode == TINYML_RQ_FAST_FOLDED) {
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "", TINYML_DWS_NO_OFF));
     } else {
-      TINYML_DWS_ASM(TINYML_DWS_TAPS2, "ldr    r8, [sp, #4]\n\t", TINYML_DWS_ADD_OFF);
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "ldr    r8, [sp, #4]\n\t", TINYML_DWS_ADD_OFF));
     }
   }
 #undef TINYML_DWS_ASM
@@ -419,7 +440,7 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
     int8_t *o = out;
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
     if (K3 && FULL && MODE != TINYML_RQ_REF) {
-      dw_sb_groups_k3_asm(px, col_step, row_bytes, &w, &q, &o, groups, off, MODE == TINYML_RQ_FAST_FOLDED, BITS);
+      dw_sb_groups_k3_asm(px, col_step, row_bytes, &w, &q, &o, groups, off, MODE, BITS);
       out += c;
       continue;
     }
@@ -557,6 +578,41 @@ TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, co
       out += p->geo.output_width * c;
     }
   }
+}
+
+/* FAST_MIXED on entry points of their own, so that models without it do not link its loops. */
+TINYML_DSP_INLINE void dw_sb_run_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                       const uint32_t *weights, int8_t *output, void *scratch, const int BITS) {
+  const int32_t c = p->geo.input_depth;
+  const int32_t shift = (8 - BITS) - 1;
+  const int32_t k3 = p->geo.filter_height == 3 && p->geo.filter_width == 3;
+  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
+  int8_t *rows = (int8_t *)scratch;
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
+    int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;
+    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
+      fill_rows(p, in, oy, rows);
+      if (k3 && full) {
+        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, 1, 1);
+      } else if (k3) {
+        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, 1, 0);
+      } else {
+        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, 0, 0);
+      }
+      out += p->geo.output_width * c;
+    }
+  }
+}
+
+void tinyml_depthwise_conv2d_s8_dsp_sb4_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                              const uint32_t *weights, int8_t *output, void *scratch) {
+  dw_sb_run_mixed(p, input, weights, output, scratch, 4);
+}
+
+void tinyml_depthwise_conv2d_s8_dsp_sb2_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                              const uint32_t *weights, int8_t *output, void *scratch) {
+  dw_sb_run_mixed(p, input, weights, output, scratch, 2);
 }
 
 void tinyml_depthwise_conv2d_s8_dsp_sb4(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,

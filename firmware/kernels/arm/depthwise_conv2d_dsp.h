@@ -63,5 +63,10 @@ void tinyml_depthwise_conv2d_s8_dsp_sb4(const tinyml_depthwise_conv2d_dsp_params
     const uint32_t *weights, int8_t *output, void *scratch, int32_t mode);
 void tinyml_depthwise_conv2d_s8_dsp_sb2(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
     const uint32_t *weights, int8_t *output, void *scratch, int32_t mode);
+/* The same in TINYML_RQ_FAST_MIXED (an entry point of its own, linked only when a layer uses it). */
+void tinyml_depthwise_conv2d_s8_dsp_sb4_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch);
+void tinyml_depthwise_conv2d_s8_dsp_sb2_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch);
 
 #endif /* TINYML_DEPTHWISE_CONV2D_DSP_H */

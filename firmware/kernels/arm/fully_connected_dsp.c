@@ -592,6 +592,12 @@ TINYML_DSP_INLINE void fc_sb_body(const tinyml_fully_connected_dsp_params *p, co
     } else {                                                                                                    \
       fc_sb_body(p, input, weights, output, scratch, TINYML_RQ_REF, BITS);                                      \
     }                                                                                                           \
+  }                                                                                                             \
+  /* FAST_MIXED on its own entry point (linked only by the models that use it). */                              \
+  void tinyml_fully_connected_s8_dsp_sb##BITS##_mixed(const tinyml_fully_connected_dsp_params *p,               \
+                                                      const int8_t *input, const uint32_t *weights,             \
+                                                      int8_t *output, void *scratch) {                          \
+    fc_sb_body(p, input, weights, output, scratch, TINYML_RQ_FAST_MIXED, BITS);                                 \
   }
 TINYML_FC_SB_ENTRY(2)
 TINYML_FC_SB_ENTRY(1)

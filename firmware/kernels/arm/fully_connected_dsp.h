@@ -92,5 +92,10 @@ void tinyml_fully_connected_s8_dsp_sb2(const tinyml_fully_connected_dsp_params *
     const uint32_t *weights, int8_t *output, void *scratch, int32_t mode);
 void tinyml_fully_connected_s8_dsp_sb1(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
     const uint32_t *weights, int8_t *output, void *scratch, int32_t mode);
+/* The same in TINYML_RQ_FAST_MIXED (an entry point of its own, linked only when a layer uses it). */
+void tinyml_fully_connected_s8_dsp_sb2_mixed(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch);
+void tinyml_fully_connected_s8_dsp_sb1_mixed(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch);
 
 #endif /* TINYML_FULLY_CONNECTED_DSP_H */

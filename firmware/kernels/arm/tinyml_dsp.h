@@ -204,18 +204,31 @@ TINYML_DSP_INLINE int32_t tinyml_ssat8(int32_t x) { return x < -128 ? -128 : (x 
  * what the weights can add, a tiny scale) needs no bound: it gets multiplier 0, e = 1 and
  * t = 2 * value + 1, which yields that value whatever the sign of acc.
  *
+ * FAST_MIXED (the shifts of a per-channel layer on both sides of zero, as multipliers near 1 give,
+ * common with sub-byte weights): each channel's e says which. e >= 1 is a channel of FOLDED
+ * above (right shift e, t = 2^(e-1) + off * 2^e). e <= 0 is a channel with shift s = -e >= 0, for
+ * which TFLite computes srdhm(acc * 2^s, m) with no rounding shift after it; generation time has
+ * proven |acc| < 2^(30 - s), so 2 * acc * 2^s cannot wrap, and
+ *
+ *   SMMLAR(2*acc << s, m, off) = floor((acc * 2^s * m + 2^30) / 2^31) + off = srdhm(acc << s, m) + off
+ *
+ * (srdhm rounds both signs' ties up, which is what SMMLAR's + 2^31 does): t is the offset and no
+ * sign correction applies. A constant channel gets m = 0, e = 0, t = its value.
+ *
  * REF: acc (not doubled) is requantized with the portable tinyml_mbqm; exact for any acc,
- * including int32 wrap-around. Used when the bound cannot be proven or a shift is >= 0.
+ * including int32 wrap-around. Used when the bound cannot be proven or a shift is >= 0 (the
+ * sub-byte kernels use FAST_MIXED for those).
  */
 typedef struct {
   int32_t multiplier; /* FAST and REF: Q31 multiplier */
-  int32_t t;          /* FAST: 2^(e-1) (+ off * 2^e when the offset is folded); REF: shift */
-  int32_t e;          /* FAST: right shift e >= 1; REF: unused */
+  int32_t t;          /* FAST: 2^(e-1) (+ off * 2^e when the offset is folded); FAST_MIXED, e <= 0: off; REF: shift */
+  int32_t e;          /* FAST: right shift e >= 1; FAST_MIXED: either, e <= 0 a left shift -e; REF: unused */
 } tinyml_dsp_rq;
 
 #define TINYML_RQ_FAST 0        /* offset added after the shift */
 #define TINYML_RQ_FAST_FOLDED 1 /* offset folded into t */
 #define TINYML_RQ_REF 2
+#define TINYML_RQ_FAST_MIXED 3 /* shifts of both signs, offset folded (sub-byte kernels only) */
 
 /* acc2 = 2 * acc, FAST modes: the requantized value (plus offset when folded into t). */
 TINYML_DSP_INLINE int32_t tinyml_rq_fast(int32_t acc2, int32_t m, int32_t t, int32_t e) {
@@ -229,7 +242,9 @@ TINYML_DSP_INLINE int32_t tinyml_rq_fast(int32_t acc2, int32_t m, int32_t t, int
 TINYML_DSP_INLINE int32_t tinyml_rq(int mode, int32_t acc, int32_t m, int32_t t, int32_t e, int32_t off, int32_t lo,
                                     int32_t hi) {
   int32_t z;
-  if (mode == TINYML_RQ_FAST_FOLDED) {
+  if (mode == TINYML_RQ_FAST_MIXED) {
+    z = e > 0 ? tinyml_rq_fast(acc, m, t, e) : tinyml_smmlar((int32_t)((uint32_t)acc << (uint32_t)-e), m, t);
+  } else if (mode == TINYML_RQ_FAST_FOLDED) {
     z = tinyml_rq_fast(acc, m, t, e);
   } else if (mode == TINYML_RQ_FAST) {
     z = tinyml_rq_fast(acc, m, t, e) + off;

@@ -12,6 +12,8 @@ import { scratchArg } from '../scratch.js';
 export const RQ_FAST = 0;
 export const RQ_FAST_FOLDED = 1;
 export const RQ_REF = 2;
+/** Per-channel shifts of both signs, offset folded (the sub-byte kernels only; tinyml_dsp.h). */
+export const RQ_FAST_MIXED = 3;
 
 const TWO_30 = 2 ** 30;
 
@@ -73,6 +75,7 @@ export function planRequant(
   biasPrime: readonly number[],
   bounds: readonly AccBounds[],
   activation: { min: number; max: number } = { min: -128, max: 127 },
+  allowMixed = false,
 ): RequantPlan {
   const channels = biasPrime.length;
   const q = (c: number) => (perChannel ? c : 0);
@@ -87,6 +90,15 @@ export function planRequant(
     if (shifts[q(c)] < -22) folded = false;
   }
   const nq = perChannel ? multipliers.length : 1;
+  // A per-tensor layer keeps its single record when every channel's bound allows it, constant
+  // channels included (one record per channel would cost 12 bytes of flash each).
+  const noConstants = constant.map(() => undefined);
+  const mixed =
+    !fast && allowMixed
+      ? ((!perChannel ? planMixed(multipliers, shifts, perChannel, outputOffset, biasPrime, bounds, noConstants) : undefined) ??
+        planMixed(multipliers, shifts, perChannel, outputOffset, biasPrime, bounds, constant))
+      : undefined;
+  if (mixed) return mixed;
   if (!fast) {
     return {
       mode: RQ_REF,
@@ -117,6 +129,48 @@ export function planRequant(
     records,
     bias: biasPrime.map((b, c) => (constant[c] !== undefined ? 0 : 2 * b)),
   };
+}
+
+/**
+ * The FAST_MIXED plan (tinyml_dsp.h), when every live channel has a multiplier in [0, 2^31) and
+ * either a shift s in [0, 30] with |acc| < 2^(30 - s) (record [m, off, -s]: the doubled
+ * accumulator shifted left by s stays inside int32) or a shift in [-22, -1] with |acc| < 2^30
+ * (record [m, 2^(e-1) + off * 2^e, e], e = -s, as FOLDED); else undefined. A constant channel's
+ * record is [0, value, 0] (SMMLAR by 0 leaves t).
+ */
+function planMixed(
+  multipliers: readonly number[],
+  shifts: readonly number[],
+  perChannel: boolean,
+  outputOffset: number,
+  biasPrime: readonly number[],
+  bounds: readonly AccBounds[],
+  constant: readonly (number | undefined)[],
+): RequantPlan | undefined {
+  const channels = biasPrime.length;
+  const q = (c: number) => (perChannel ? c : 0);
+  for (let c = 0; c < channels; c++) {
+    if (constant[c] !== undefined) continue;
+    const m = multipliers[q(c)];
+    const s = shifts[q(c)];
+    if (!Number.isInteger(m) || m < 0 || m >= 2 ** 31) return undefined;
+    if (m === 0) continue;
+    if (!Number.isInteger(s) || s < -22 || s > 30) return undefined;
+    const lim = 2 ** (30 - Math.max(s, 0));
+    if (!(bounds[c].min > -lim && bounds[c].max < lim)) return undefined;
+  }
+  const perChannelRecords = perChannel || constant.some((k) => k !== undefined);
+  const records: [number, number, number][] = [];
+  for (let c = 0; c < (perChannelRecords ? channels : 1); c++) {
+    const k = constant[c];
+    const m = multipliers[q(c)];
+    const s = shifts[q(c)];
+    if (k !== undefined) records.push([0, k, 0]);
+    else if (m === 0) records.push([0, outputOffset, 0]);
+    else if (s >= 0) records.push([m, outputOffset, -s]);
+    else records.push([m, 2 ** (-s - 1) + outputOffset * 2 ** -s, -s]);
+  }
+  return { mode: RQ_FAST_MIXED, doubled: true, records, bias: biasPrime.map((b, c) => (constant[c] !== undefined ? 0 : 2 * b)) };
 }
 
 /**

@@ -14,7 +14,7 @@ import type { TensorData } from '../../ir/types.js';
 import type { SubByteKind } from '../../ir/weight-encoding.js';
 import { flashBits, type PackBits } from '../../ir/weight-packing.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
-import { accBounds, cArray, cRqArray, constantOperands, dspTarget, foldBias, hasConstantOperands, planRequant, scratchFor } from '../optimized/common.js';
+import { RQ_FAST_MIXED, accBounds, cArray, cRqArray, constantOperands, dspTarget, foldBias, hasConstantOperands, planRequant, scratchFor } from '../optimized/common.js';
 import { CONV_MAX_SCRATCH } from '../optimized/conv2d.js';
 import { FC_MAX_ROW_SCRATCH, emitFullyConnectedDsp } from '../optimized/fully-connected.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
@@ -26,6 +26,11 @@ import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../depthwise-c
 import { DW_MAX_SCRATCH, dwAsConv, dwPaddedWidth, dwRecords, dwScratchBytes } from '../optimized/depthwise-conv2d.js';
 import type { OpDef } from '../op-def.js';
 import type { OpType } from '../../ir/attrs.js';
+
+/** A kernel call: FAST_MIXED has entry points of their own (`_mixed`), the other modes an argument. */
+function mixedCall(fn: string, args: string, mode: number): string {
+  return mode === RQ_FAST_MIXED ? `${fn}_mixed(${args});` : `${fn}(${args}, ${mode});`;
+}
 
 /** The stored field of weight w: unsigned, w + 8 (4 bits), w + 2 (2 bits), (w + 1) / 2 (1 bit). */
 function field(w: number, bits: PackBits): number {
@@ -99,7 +104,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   };
   const biasPrime = foldBias(bias, n, p.inputOffset, rowSum);
   const bounds = biasPrime.map((b, c) => accBounds(b, weights, c * k, k));
-  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax });
+  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax }, true);
   const words: number[] = [];
   for (let c = 0; c < n; c++) words.push(...subByteRowWords(weights, c * k, k, bits));
   const pre = ctx.prefix;
@@ -126,7 +131,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
     kernels: ['arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/conv2d_dsp.h'],
     decls,
-    call: `tinyml_conv2d_s8_dsp_sb${bits}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch});`,
+    call: `tinyml_conv2d_s8_dsp_sb${bits}${plan.mode === RQ_FAST_MIXED ? '_mixed' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch});`,
   };
 }
 
@@ -164,7 +169,7 @@ function fcEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   };
   const biasPrime = foldBias(bias, n, p.inputOffset, rowSum);
   const bounds = biasPrime.map((b, c) => accBounds(b, weights, c * k, k));
-  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax });
+  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax }, true);
   const rows = Array.from({ length: n }, (_, r) => subByteRowWords(weights, r * k, k, bits));
   const nw = rows[0]?.length ?? 0;
   // Rows in groups of four, their words interleaved; then the remaining rows whole.
@@ -200,7 +205,7 @@ function fcEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
     kernels: ['arm/fully_connected_dsp.c', 'arm/fully_connected_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/fully_connected_dsp.h'],
     decls,
-    call: `tinyml_fully_connected_s8_dsp_sb${bits}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch}, ${plan.mode});`,
+    call: mixedCall(`tinyml_fully_connected_s8_dsp_sb${bits}`, `&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch}`, plan.mode),
   };
 }
 
@@ -266,7 +271,7 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   };
   const biasPrime = foldBias(bias, c, p.inputOffset, rowSum);
   const bounds = biasPrime.map((b, ch) => accBounds(b, weights, ch, taps, c));
-  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax });
+  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax }, true);
   const bits = dwBits(kind);
   // The kernel accumulates 2^(8 - bits) times the sum from 2^shift times the plan's bias: both
   // must stay inside int32 for the final shift to be exact.
@@ -298,7 +303,7 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
     kernels: ['arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/depthwise_conv2d_dsp.h'],
     decls,
-    call: `tinyml_depthwise_conv2d_s8_dsp_sb${bits}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch}, ${plan.mode});`,
+    call: mixedCall(`tinyml_depthwise_conv2d_s8_dsp_sb${bits}`, `&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch}`, plan.mode),
   };
 }
 
