@@ -5,7 +5,7 @@
  * result was computed from.
  */
 import { stat, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { InputError, WouldOverwriteError } from '../errors.js';
 
 export interface OutputFile {
@@ -47,6 +47,12 @@ export async function checkOutputFiles(outputs: OutputFile[], inputs: string[], 
     }
     if (!force && (await identity(path)) !== undefined) {
       throw new WouldOverwriteError(`${path} already exists; give --force to overwrite it, or another ${option} path`);
+    }
+    // Checked before the work starts (a quantization can take a minute), not when writing.
+    const folder = dirname(resolve(path));
+    const folderStat = await stat(folder).catch(() => undefined);
+    if (!folderStat?.isDirectory()) {
+      throw new InputError(`cannot write ${option} ${path}: its folder ${folder} ${folderStat ? 'is not a directory' : 'does not exist'}; create it first or choose another path`);
     }
   }
 }

@@ -104,4 +104,14 @@ describe('quantize --out', () => {
     expect(io.stderr).toMatch(/^error: --out .* which this command reads/);
     expect(contents(model)).toEqual(before);
   });
+
+  it('names a missing output folder before quantizing, instead of failing at the end', async () => {
+    const model = join(temp.dir, 'hello_float2.tflite');
+    writeFileSync(model, readFileSync(goldenModels().find((m) => m.id === 'hello_world_float')!.modelPath));
+    const calib = file('calib2.npy', formatNpy({ dtype: 'float32', shape: [2, 1], data: Float32Array.from([0.5, 1]) }));
+    const io = bufferIO();
+    expect(await runCli(['quantize', model, '--calib', calib, '--out', join(temp.dir, 'no-such-folder', 'q.tflite')], io)).toBe(2);
+    expect(io.stderr).toMatch(/^error: cannot write --out .*q\.tflite: its folder .*no-such-folder does not exist; create it first/);
+    expect(io.stderr).not.toMatch(/internal error|ENOENT/);
+  });
 });
