@@ -149,11 +149,7 @@ export function defaultOutPath(modelPath: string, weights: string = 'int8'): str
 
 /** Comma-separated items of a layer list option; op indices become numbers. */
 function layerItems(v: string): (number | string)[] {
-  return v
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  return parseLayerList(v).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
 /** --weights / --keep-int8 / --rounding of calibrated quantization. */
