@@ -175,6 +175,7 @@ function buildProgram(io: CliIO): Command {
     .option('--symmetric', 'symmetric int8 activations (zero point 0)')
     .option('--int16 [layers]', '16x8: whole model, or comma-separated op indices / output tensor names')
     .option('--bias-correction', 'correct biases for the mean error of weight quantization')
+    .option('--smooth <alpha>', 'move this share (0..1) of each activation channel\'s range into the next layer\'s weights, exact in float (with --dynamic default 0.75; \'off\' turns it off)')
     .option('--calib-limit <n>', 'calibrate on the first N samples (default 300)')
     .option('--clusters <k>', 'cluster conv/depthwise/dense weights into K int8 levels (2..256; indices of ceil(log2 K) bits)')
     .option('--cluster-scope <scope>', 'with --clusters: one table per output channel (channel) or per layer (tensor, the default)')

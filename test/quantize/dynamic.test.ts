@@ -15,7 +15,7 @@ import { runCli } from '../../src/cli/main.js';
 import { InputError, WouldOverwriteError } from '../../src/errors.js';
 import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
 import { loadModel } from '../../src/model-file/load-model.js';
-import { quantizeWeightsSymmetric } from '../../src/quantize/dynamic.js';
+import { dynamicQuantizeGraph, quantizeWeightsSymmetric } from '../../src/quantize/dynamic.js';
 import { importTflite } from '../../src/tflite/import.js';
 import { sharedPath } from '../helpers/shared.js';
 
@@ -66,16 +66,24 @@ describe('tinyml quantize --dynamic', () => {
     }
   });
 
-  it('the hybrid ad01 deploys to qemu-m4 and reproduces the host hybrid evaluation; its distance from the float model is measured', { timeout: 300_000 }, async () => {
+  it('the hybrid ad01 deploys to qemu-m4 and reproduces the host hybrid evaluation; on random inputs it stays within 1% of the float output range', { timeout: 300_000 }, async () => {
     const io = bufferIO();
     expect(await runCli(['deploy', out, '--board', 'qemu-m4', '--out', join(dir, 'fw'), '--check', '3', '--json'], io), io.stderr).toBe(0);
     const r = JSON.parse(io.stdout);
     expect(r.check).toMatchObject({ cases: 3, matched: 3 });
     const float = prepareGraph(await loadModel(AD01));
     const hybrid = prepareGraph(await loadModel(out));
+    // The golden inputs (uniform random in [-1, 1]) and 20 more drawn here, from another generator
+    // than the quantizer's probes.
+    let seed = 12345;
+    const uniform = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return (seed / 2147483648) * 2 - 1;
+    };
+    const inputs = [0, 1, 2].map(goldenInput);
+    for (let k = 0; k < 20; k++) inputs.push(Float32Array.from({ length: 640 }, uniform));
     let worst = 0;
-    for (let k = 0; k < 3; k++) {
-      const x = goldenInput(k);
+    for (const x of inputs) {
       const [yf] = runGraph(float, [x]) as Float32Array[];
       const [yh] = runGraph(hybrid, [x]) as Float32Array[];
       const range = Math.max(...yf) - Math.min(...yf);
@@ -83,7 +91,29 @@ describe('tinyml quantize --dynamic', () => {
       for (let i = 0; i < yf.length; i++) e = Math.max(e, Math.abs(yf[i] - yh[i]));
       worst = Math.max(worst, e / range);
     }
-    console.log(`[dynamic] ad01 hybrid vs float on the golden inputs: largest difference ${(worst * 100).toFixed(2)}% of the output range; qemu-m4 ${r.latency?.perInference ?? '?'} ${r.latency?.unit ?? ''}`);
+    console.log(`[dynamic] ad01 hybrid vs float on ${inputs.length} random inputs: largest difference ${(worst * 100).toFixed(2)}% of the output range; qemu-m4 ${r.latency?.perInference ?? '?'} ${r.latency?.unit ?? ''}`);
+    expect(worst).toBeLessThan(0.01);
+  });
+
+  it('without smoothing and bias correction (the plain rounding the TFLite converter does) the same model is several times further from float', () => {
+    const g = importTflite(readFileSync(AD01), 'ad01');
+    const float = prepareGraph(g);
+    const distance = (hybrid: ReturnType<typeof prepareGraph>): number => {
+      let worst = 0;
+      for (const x of [0, 1, 2].map(goldenInput)) {
+        const [yf] = runGraph(float, [x]) as Float32Array[];
+        const [yh] = runGraph(hybrid, [x]) as Float32Array[];
+        const range = Math.max(...yf) - Math.min(...yf);
+        for (let i = 0; i < yf.length; i++) worst = Math.max(worst, Math.abs(yf[i] - yh[i]) / range);
+      }
+      return worst;
+    };
+    const plain = distance(prepareGraph(dynamicQuantizeGraph(g, { smooth: false, biasCorrection: false }).graph));
+    const corrected = distance(prepareGraph(dynamicQuantizeGraph(g, { smooth: false }).graph));
+    const both = distance(prepareGraph(dynamicQuantizeGraph(g).graph));
+    console.log(`[dynamic] ad01 on the golden inputs: plain ${(plain * 100).toFixed(2)}%, bias correction ${(corrected * 100).toFixed(2)}%, smoothing + bias correction ${(both * 100).toFixed(2)}% of the output range`);
+    expect(corrected).toBeLessThan(plain / 2);
+    expect(both).toBeLessThan(corrected);
   });
 
   it('refuses calibration options, other weight types, a missing --calib without --dynamic, and overwriting', async () => {
@@ -91,6 +121,7 @@ describe('tinyml quantize --dynamic', () => {
     await expect(quantizeCommand(AD01, { dynamic: true, weights: 'int4', out: join(dir, 'b.tflite') }, bufferIO())).rejects.toThrow(/--weights int4 is not supported/);
     await expect(quantizeCommand(AD01, { out: join(dir, 'c.tflite') }, bufferIO())).rejects.toBeInstanceOf(InputError);
     await expect(quantizeCommand(AD01, { weights: 'int3', calib: 'x.npy' }, bufferIO())).rejects.toThrow(/--weights 'int3' is not one of int8, int4, int2, ternary, binary/);
+    await expect(quantizeCommand(AD01, { dynamic: true, smooth: '1.5', out: join(dir, 'd.tflite') }, bufferIO())).rejects.toThrow(/--smooth takes a number from 0 to 1 .* got '1.5'/);
     const existing = join(dir, 'exists.tflite');
     writeFileSync(existing, 'x');
     await expect(quantizeCommand(AD01, { dynamic: true, out: existing }, bufferIO())).rejects.toBeInstanceOf(WouldOverwriteError);

@@ -29,7 +29,11 @@ import { parseLayerList } from '../../quantize/layer-select.js';
 import { importTfliteFile } from '../../tflite/import.js';
 import { writeTfliteFile } from '../../tflite-writer/index.js';
 import type { CliIO } from '../io.js';
-import { dynamicQuantizeCommand, type DynamicQuantizeCommandResult } from './quantize-dynamic.js';
+import { dynamicQuantizeCommand, parseSmooth, type DynamicQuantizeCommandResult } from './quantize-dynamic.js';
+import { smoothActivations } from '../../quantize/smooth.js';
+
+/** Calibration samples the activation smoothing measures channel ranges on. */
+const SMOOTH_PROBES = 64;
 
 export interface QuantizeCommandOptions {
   /** Calibration samples: IDX (gz or not), .npy or .npz (required unless `dynamic`). */
@@ -58,6 +62,8 @@ export interface QuantizeCommandOptions {
   /** true (flag alone): the whole model 16x8; a string: comma-separated op indices / output tensor names. */
   int16?: boolean | string;
   biasCorrection?: boolean;
+  /** Activation smoothing alpha in [0, 1] or 'off' (quantize/smooth.ts; --dynamic smooths by default). */
+  smooth?: string | number;
   /** Cluster conv/depthwise/dense weights into K levels (see quantize/cluster.ts). */
   clusters?: string | number;
   /** With `clusters`: 'tensor' (default) or 'channel'. */
@@ -247,8 +253,11 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
 
   const graph = await loadFloatModel(modelPath);
   const samples = await readCalibrationSamples(graph, { calib, calibKey: opts.calibKey }, limit, pre);
+  const smooth = parseSmooth(opts.smooth);
+  // Smoothing is exact in float: the graph quantized below computes what the model computes.
+  const source = smooth === undefined || smooth === false ? graph : smoothActivations(graph, smooth, samples.slice(0, SMOOTH_PROBES) as Float32Array[][]).graph;
 
-  const { graph: q, report } = quantizeGraph(graph, samples, {
+  const { graph: q, report } = quantizeGraph(source, samples, {
     perChannel: !opts.perTensor,
     calibration: method,
     percentile,
@@ -256,7 +265,7 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
     int16: parseInt16(opts.int16),
     biasCorrection: opts.biasCorrection ?? false,
     subByte,
-    weightTransform: clustering ? clusterTransform(graph, clustering) : undefined,
+    weightTransform: clustering ? clusterTransform(source, clustering) : undefined,
     onProgress: opts.json ? undefined : (m) => io.err(m),
   });
   await writeTfliteFile(outPath, q);
