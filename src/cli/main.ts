@@ -176,6 +176,7 @@ function buildProgram(io: CliIO): Command {
     .option('--int16 [layers]', '16x8: whole model, or comma-separated op indices / output tensor names')
     .option('--bias-correction', 'correct biases for the mean error of weight quantization')
     .option('--smooth <alpha>', 'move this share (0..1) of each activation channel\'s range into the next layer\'s weights, exact in float (with --dynamic default 0.75; \'off\' turns it off)')
+    .option('--equalize', 'cross-layer equalization before quantizing: rescale each conv/dense layer\'s output channels and the next layer\'s input channels so their weight ranges match (exact in float; helps per-tensor scales)')
     .option('--calib-limit <n>', 'calibrate on the first N samples (default 300)')
     .option('--clusters <k>', 'cluster conv/depthwise/dense weights into K int8 levels (2..256; indices of ceil(log2 K) bits)')
     .option('--cluster-scope <scope>', 'with --clusters: one table per output channel (channel) or per layer (tensor, the default)')

@@ -10,6 +10,11 @@
  * weights are quantized per output channel. s_c = a_c^alpha / w_c^(1 - alpha) (a_c the channel's
  * largest activation on the probe inputs, w_c the largest weight that reads it) moves the balance:
  * alpha = 1 evens out the activations, alpha = 0 the weight columns.
+ *
+ * Cross-layer equalization (`equalizeLayers`, Nagel et al.'s data-free DFQ) is the same rescaling
+ * with the first layer's weight-row range standing in for the activation range and alpha = 1/2:
+ * s_c = sqrt(r_c / w_c) gives row c of the first layer and column c of the second the same range,
+ * which is what per-tensor weight scales need (a depthwise layer's channels can differ 100-fold).
  */
 import type { FusedActivation } from '../ir/attrs.js';
 import type { Graph, Op, Tensor } from '../ir/types.js';
@@ -30,6 +35,8 @@ const PRODUCERS = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']);
 const CONSUMERS = new Set(['CONV_2D', 'FULLY_CONNECTED']);
 /** Activations that commute with a positive per-channel scale. */
 const HOMOGENEOUS = new Set<FusedActivation>(['NONE', 'RELU']);
+/** A channel whose range is below this fraction of its layer's largest counts as dead. */
+const DEAD = 1e-6;
 
 interface Pair {
   producer: Op;
@@ -106,18 +113,49 @@ function scaleAlong(t: Tensor & { data: Float32Array }, dim: number, s: Float64A
   }
 }
 
+/** max |w| of each output channel of a producer's weights. */
+function rowRanges(op: Op, w1: Tensor & { data: Float32Array }, channels: number): Float64Array {
+  const r = new Float64Array(channels);
+  const dim = op.type === 'DEPTHWISE_CONV_2D' ? 3 : 0;
+  const inner = w1.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+  for (let i = 0; i < w1.data.length; i++) {
+    const c = Math.floor(i / inner) % w1.shape[dim];
+    r[c] = Math.max(r[c], Math.abs(w1.data[i]));
+  }
+  return r;
+}
+
 /**
  * A copy of `graph` with every smoothable pair rescaled by s_c = a_c^alpha / w_c^(1 - alpha),
  * a_c measured on `probes`. Channels that are zero on every probe, or read by all-zero weights,
  * keep s_c = 1.
  */
 export function smoothActivations(graph: Graph, alpha: number, probes: Float32Array[][]): { graph: Graph; pairs: SmoothedPair[] } {
+  const ids = new Set(smoothablePairs(graph).map((p) => p.producer.outputs[0]));
+  const maxima = channelMaxima(graph, ids, probes);
+  return rescalePairs(graph, alpha, (producer) => maxima.get(producer.outputs[0]));
+}
+
+/**
+ * Data-free cross-layer equalization: `iterations` sweeps of s_c = sqrt(r_c / w_c) over the
+ * smoothable pairs (r_c the producer's weight-row range), each sweep evening out the ranges the
+ * previous one changed.
+ */
+export function equalizeLayers(graph: Graph, iterations = 4): { graph: Graph; pairs: SmoothedPair[] } {
+  let current = { graph, pairs: [] as SmoothedPair[] };
+  for (let k = 0; k < iterations; k++) {
+    // Ranges are read from the copy being rescaled: a producer's rows after the previous pair scaled its columns.
+    current = rescalePairs(current.graph, 0.5, (producer, channels, g) => rowRanges(producer, g.tensors[producer.inputs[1]] as Tensor & { data: Float32Array }, channels));
+  }
+  return current;
+}
+
+/** A copy of `graph` with each smoothable pair rescaled by s_c = a_c^alpha / w_c^(1 - alpha), a_c from `rangeOf`. */
+function rescalePairs(graph: Graph, alpha: number, rangeOf: (producer: Op, channels: number, copy: Graph) => Float64Array | undefined): { graph: Graph; pairs: SmoothedPair[] } {
   const out: Graph = structuredClone(graph);
-  const pairs = smoothablePairs(out);
-  const maxima = channelMaxima(graph, new Set(pairs.map((p) => p.producer.outputs[0])), probes);
   const done: SmoothedPair[] = [];
-  for (const { producer, consumer, channels } of pairs) {
-    const a = maxima.get(producer.outputs[0]);
+  for (const { producer, consumer, channels } of smoothablePairs(out)) {
+    const a = rangeOf(producer, channels, out);
     if (!a) continue;
     const w1 = out.tensors[producer.inputs[1]] as Tensor & { data: Float32Array };
     const w2 = out.tensors[consumer.inputs[1]] as Tensor & { data: Float32Array };
@@ -129,10 +167,14 @@ export function smoothActivations(graph: Graph, alpha: number, probes: Float32Ar
       w[c] = Math.max(w[c], Math.abs(w2.data[i]));
     }
     const s = new Float64Array(channels).fill(1);
+    // A channel (almost) dead on either side keeps s_c = 1: rescaling it would only move a zero.
+    const aFloor = DEAD * Math.max(...a);
+    const wFloor = DEAD * Math.max(...w);
+    const live = (c: number): boolean => a[c] > aFloor && w[c] > wFloor;
     let logSum = 0;
     let counted = 0;
     for (let c = 0; c < channels; c++) {
-      if (a[c] > 0 && w[c] > 0) {
+      if (live(c)) {
         s[c] = Math.pow(a[c], alpha) / Math.pow(w[c], 1 - alpha);
         logSum += Math.log(s[c]);
         counted++;
@@ -141,7 +183,7 @@ export function smoothActivations(graph: Graph, alpha: number, probes: Float32Ar
     if (counted === 0) continue;
     // Only ratios between channels matter; a geometric mean of 1 keeps magnitudes where they were.
     const norm = Math.exp(logSum / counted);
-    for (let c = 0; c < channels; c++) if (a[c] > 0 && w[c] > 0) s[c] /= norm;
+    for (let c = 0; c < channels; c++) if (live(c)) s[c] /= norm;
     // Producer output channels: dim 0 of OHWI conv and [units, depth] dense weights, dim 3 of [1, H, W, C] depthwise.
     scaleAlong(w1, producer.type === 'DEPTHWISE_CONV_2D' ? 3 : 0, s, true);
     if (b1) scaleAlong(b1, 0, s, true);

@@ -9,7 +9,7 @@ import type { Graph } from '../../src/ir/types.js';
 import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
 import { correctHybridBiases, randomProbes } from '../../src/quantize/dynamic-bias-correction.js';
 import { dynamicQuantizeGraph } from '../../src/quantize/dynamic.js';
-import { smoothActivations, smoothablePairs } from '../../src/quantize/smooth.js';
+import { equalizeLayers, smoothActivations, smoothablePairs } from '../../src/quantize/smooth.js';
 import { importTflite } from '../../src/tflite/import.js';
 import { sharedPath } from '../helpers/shared.js';
 
@@ -62,6 +62,43 @@ describe('activation smoothing', () => {
     // Op 5 also reads op 3's output (a second reader of the same tensor).
     shared.ops[5].inputs = [...shared.ops[5].inputs, shared.ops[3].outputs[0]];
     expect(smoothablePairs(shared).map((p) => p.producer.index)).not.toContain(3);
+  });
+});
+
+describe('cross-layer equalization', () => {
+  /** max |w| per channel of `t` along `dim` (channel = index along dim, or index % channels for flattened inputs). */
+  function ranges(g: Graph, tensor: number, dim: number, channels: number): Float64Array {
+    const w = g.tensors[tensor];
+    const inner = w.shape.slice(dim + 1).reduce((x, y) => x * y, 1);
+    const r = new Float64Array(channels);
+    (w.data as Float32Array).forEach((v, i) => {
+      const c = (Math.floor(i / inner) % w.shape[dim]) % channels;
+      r[c] = Math.max(r[c], Math.abs(v));
+    });
+    return r;
+  }
+
+  it('gives each depthwise channel of VWW the range of the pointwise column that reads it (up to one factor per layer), and computes the same function', () => {
+    const g = load('mlperf-tiny', 'vww_96_float.tflite');
+    const { graph, pairs } = equalizeLayers(g);
+    expect(pairs.length).toBeGreaterThan(10);
+    let dwPairs = 0;
+    for (const p of pairs) {
+      const producer = graph.ops[p.producer];
+      const consumer = graph.ops[p.consumer];
+      const rows = ranges(graph, producer.inputs[1], producer.type === 'DEPTHWISE_CONV_2D' ? 3 : 0, p.channels);
+      const cols = ranges(graph, consumer.inputs[1], graph.tensors[consumer.inputs[1]].shape.length - 1, p.channels);
+      const before = ranges(g, g.ops[p.producer].inputs[1], producer.type === 'DEPTHWISE_CONV_2D' ? 3 : 0, p.channels);
+      const top = Math.max(...before);
+      if (producer.type === 'DEPTHWISE_CONV_2D') dwPairs++;
+      // The same ratio for every channel not (almost) dead on either side (a common factor keeps the weights' magnitude where it was).
+      const colTop = Math.max(...cols);
+      const live = [...Array(p.channels).keys()].filter((c) => before[c] > 1e-6 * top && cols[c] > 1e-6 * colTop);
+      const ratio = rows[live[0]] / cols[live[0]];
+      for (const c of live) expect(rows[c] / cols[c] / ratio).toBeCloseTo(1, 3);
+    }
+    expect(dwPairs).toBeGreaterThan(5);
+    expect(largestRelativeDifference(g, graph, randomProbes(g, 1, 5)!)).toBeLessThan(1e-4);
   });
 });
 

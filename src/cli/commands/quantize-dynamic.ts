@@ -11,6 +11,7 @@
  */
 import { basename, dirname, extname, join } from 'node:path';
 import { InputError } from '../../errors.js';
+import { equalizeLayers } from '../../quantize/smooth.js';
 import { prepareGraph } from '../../interp/interpreter.js';
 import { checkOutputFiles } from '../../io/output-file.js';
 import { DEFAULT_DYNAMIC_SMOOTH, dynamicQuantizeGraph, formatDynamicReport, type DynamicLayerReport } from '../../quantize/dynamic.js';
@@ -69,7 +70,9 @@ export async function dynamicQuantizeCommand(modelPath: string, opts: QuantizeCo
   const smooth = parseSmooth(opts.smooth);
   const outPath = opts.out ?? defaultDynamicOutPath(modelPath);
   await checkOutputFiles([{ path: outPath, option: '--out' }], [modelPath], opts.force ?? false);
-  const graph = await loadFloatModel(modelPath);
+  const loaded = await loadFloatModel(modelPath);
+  // Equalization is exact in float: the hybrid model still approximates the model as loaded.
+  const graph = opts.equalize ? { ...equalizeLayers(loaded).graph, name: loaded.name } : loaded;
   const result = dynamicQuantizeGraph(graph, { perChannel: !opts.perTensor, ...(smooth === undefined ? {} : { smooth }) });
   // The hybrid graph must be one tinyml can run: check every layer before writing anything.
   prepareGraph(result.graph);

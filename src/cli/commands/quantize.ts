@@ -30,7 +30,7 @@ import { importTfliteFile } from '../../tflite/import.js';
 import { writeTfliteFile } from '../../tflite-writer/index.js';
 import type { CliIO } from '../io.js';
 import { dynamicQuantizeCommand, parseSmooth, type DynamicQuantizeCommandResult } from './quantize-dynamic.js';
-import { smoothActivations } from '../../quantize/smooth.js';
+import { equalizeLayers, smoothActivations } from '../../quantize/smooth.js';
 
 /** Calibration samples the activation smoothing measures channel ranges on. */
 const SMOOTH_PROBES = 64;
@@ -64,6 +64,8 @@ export interface QuantizeCommandOptions {
   biasCorrection?: boolean;
   /** Activation smoothing alpha in [0, 1] or 'off' (quantize/smooth.ts; --dynamic smooths by default). */
   smooth?: string | number;
+  /** Data-free cross-layer equalization before anything else (quantize/smooth.ts equalizeLayers). */
+  equalize?: boolean;
   /** Cluster conv/depthwise/dense weights into K levels (see quantize/cluster.ts). */
   clusters?: string | number;
   /** With `clusters`: 'tensor' (default) or 'channel'. */
@@ -255,7 +257,8 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
   const samples = await readCalibrationSamples(graph, { calib, calibKey: opts.calibKey }, limit, pre);
   const smooth = parseSmooth(opts.smooth);
   // Smoothing is exact in float: the graph quantized below computes what the model computes.
-  const source = smooth === undefined || smooth === false ? graph : smoothActivations(graph, smooth, samples.slice(0, SMOOTH_PROBES) as Float32Array[][]).graph;
+  const equalized = opts.equalize ? equalizeLayers(graph).graph : graph;
+  const source = smooth === undefined || smooth === false ? equalized : smoothActivations(equalized, smooth, samples.slice(0, SMOOTH_PROBES) as Float32Array[][]).graph;
 
   const { graph: q, report } = quantizeGraph(source, samples, {
     perChannel: !opts.perTensor,
