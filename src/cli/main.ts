@@ -18,6 +18,8 @@ import { quantizeCommand } from './commands/quantize.js';
 import { finetuneCommand, type FinetuneCommandOptions } from './commands/finetune.js';
 import type { ReportCommandOptions } from './commands/report.js';
 import { reportCommand } from './commands/report.js';
+import { tradeoffCommand, type TradeoffCommandOptions } from './commands/tradeoff.js';
+import { DEFAULT_TRADEOFF_CONFIGS } from '../tradeoff/configs.js';
 import { inspectCommand } from './commands/inspect.js';
 import type { BuildCommandOptions } from './commands/build.js';
 import type { DeployOptions } from './commands/deploy.js';
@@ -216,6 +218,28 @@ function buildProgram(io: CliIO): Command {
     .option('--no-progress', 'no progress bar')
     .action(async (model: string, opts: FinetuneCommandOptions) => {
       await finetuneCommand(model, opts, io);
+    });
+
+  program
+    .command('tradeoff')
+    .description('accuracy vs parameter bytes (vs latency on a board) over quantization configurations, with the Pareto front; --html for plots')
+    .argument('<model>', 'float model (.onnx or float32 .tflite)')
+    .option('--calib <file>', 'calibration samples for the quantized configurations (see "Data types")')
+    .option('--calib-limit <n>', 'calibrate on the first N samples (default 300)')
+    .requiredOption('--data <file>', 'labelled samples to measure top-1 on: IDX (gz or not), .npy or .npz')
+    .option('--labels <file>', 'labels (IDX or .npy; default: the MNIST-named sibling of --data)')
+    .option('--limit <n>', 'measure top-1 on the first N samples (default 2000)')
+    .option('--configs <list>', `comma-separated, from: ${DEFAULT_TRADEOFF_CONFIGS.join(', ')} (default: all)`)
+    .option('--board <name>', `also measure latency, flash and arena on this board: ${boardNames()}`)
+    .option('--html <file>', 'write a self-contained page with the plots (.html)')
+    .option('--scale <s>', 'multiply raw values, e.g. 1/255')
+    .option('--mean <m>', 'subtract: scalar or per channel')
+    .option('--std <s>', 'divide: scalar or per channel')
+    .option('--json', 'print the measurements as JSON')
+    .option('--force', 'overwrite --html if it exists')
+    .addHelpText('after', FEED_RULE_HELP)
+    .action(async (model: string, opts: TradeoffCommandOptions) => {
+      await tradeoffCommand(model, opts, io);
     });
 
   program
