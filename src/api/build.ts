@@ -74,7 +74,6 @@ export async function build(model: ModelLike, options: BuildOptions): Promise<Bu
     ...(options.out ? { outDir: options.out } : {}),
     force: options.force ?? false,
     optimize,
-    opt: optimize === 'size' ? '-Os' : '-O2',
     profile: options.profile ?? false,
     ...(options.inPlace ? { inPlace: true } : {}),
     ...(options.reorder ? { reorder: true } : {}),

@@ -6,9 +6,9 @@
  */
 import type { Board } from '../build/board.js';
 import { ticksToUnits, unitsToMs } from '../build/board.js';
-import { openTargetSession, type TargetSession } from '../deploy/target-session.js';
+import { checkDeviceModel, openTargetSession, sessionOptionsFromCli, targetDescription, type TargetSession } from '../deploy/target-session.js';
 import { checkAgainstReference, inferOnce, measureLatency, type CheckResult, type LatencyResult } from '../deploy/verify.js';
-import { InputError, MismatchError } from '../errors.js';
+import { InputError } from '../errors.js';
 import type { TensorData } from '../ir/types.js';
 import { DTYPE_BYTES, tensorDataBytes, tensorDataFromBytes } from '../ir/types.js';
 import { profileOnTarget, type ProfileOptions, type ProfileReport } from '../profile/profile.js';
@@ -70,7 +70,7 @@ export interface Session {
 /** Builds `model` for `options.board` and starts a session on it. */
 export async function deploy(model: ModelLike, options: DeployOptions): Promise<Session> {
   const built = await build(model, options);
-  options.log?.(`built ${built.elf}; starting ${built.firmware.board.qemu ? `QEMU (${built.firmware.board.qemu.machine})` : `the board on ${options.port}`}`);
+  options.log?.(`built ${built.elf}; starting ${targetDescription(built.firmware.board, options.port)}`);
   return startSession(built, options);
 }
 
@@ -78,16 +78,14 @@ export async function deploy(model: ModelLike, options: DeployOptions): Promise<
 export async function startSession(built: BuildOutput, options: ConnectOptions = {}): Promise<Session> {
   const board = built.firmware.board;
   const target = await openTargetSession(board, built.elf, {
-    ...(options.port ? { port: options.port } : {}),
-    ...(options.flashPort ? { flashPort: options.flashPort } : {}),
-    ...(options.flash === false ? { flash: false } : {}),
+    ...sessionOptionsFromCli(options, options.log),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-    ...(options.log ? { log: options.log } : {}),
   });
-  const expected = built.firmware.compiled.hash.slice(0, 16);
-  if (target.info.model.hash !== expected) {
+  try {
+    checkDeviceModel(target.info, built.firmware.compiled.hash);
+  } catch (e) {
     await target.close();
-    throw new MismatchError(`the device runs model ${target.info.model.name} (${target.info.model.hash}), not the one just built (${expected}): was the upload skipped?`);
+    throw e;
   }
   return sessionOn(built, target);
 }

@@ -139,32 +139,27 @@ export function parseSizeOutput(text: string): Array<{ name: string; size: numbe
 
 const NON_ALLOC = /^\.(debug|comment|ARM\.attributes|note|stab|gnu_debug|GCC\.command\.line)/;
 
+/** The linker script's output sections that SectionSizes counts by name. */
+const NAMED_SECTIONS = new Map<string, 'text' | 'rodata' | 'data' | 'bss' | 'stack'>([
+  ['.text', 'text'],
+  ['.rodata', 'rodata'],
+  ['.data', 'data'],
+  ['.bss', 'bss'],
+  ['.stack', 'stack'],
+]);
+
 export function classifySections(board: Board, rows: Array<{ name: string; size: number; addr: number }>): SectionSizes {
   const s: SectionSizes = { text: 0, rodata: 0, data: 0, bss: 0, stack: 0, other: {} };
   for (const r of rows) {
-    switch (r.name) {
-      case '.text':
-        s.text += r.size;
-        break;
-      case '.rodata':
-        s.rodata += r.size;
-        break;
-      case '.data':
-        s.data += r.size;
-        break;
-      case '.bss':
-        s.bss += r.size;
-        break;
-      case '.stack':
-        s.stack += r.size;
-        break;
-      default: {
-        if (NON_ALLOC.test(r.name) || r.size === 0) break;
-        // Between the RAM origin and the flash origin (when flash lies above RAM) is RAM.
-        const inRam = r.addr >= board.ram.origin && !(board.flash.origin > board.ram.origin && r.addr >= board.flash.origin);
-        s.other[r.name] = { size: r.size, region: inRam ? 'ram' : 'flash' };
-      }
+    const named = NAMED_SECTIONS.get(r.name);
+    if (named) {
+      s[named] += r.size;
+      continue;
     }
+    if (NON_ALLOC.test(r.name) || r.size === 0) continue;
+    // Between the RAM origin and the flash origin (when flash lies above RAM) is RAM.
+    const inRam = r.addr >= board.ram.origin && !(board.flash.origin > board.ram.origin && r.addr >= board.flash.origin);
+    s.other[r.name] = { size: r.size, region: inRam ? 'ram' : 'flash' };
   }
   return s;
 }

@@ -86,30 +86,28 @@ export function findArmToolchain(env: Env = process.env): ArmToolchain {
   return { prefix: absPrefix, gcc, size };
 }
 
-export function findMake(env: Env = process.env): string {
-  const name = env.TINYML_MAKE && env.TINYML_MAKE.length > 0 ? env.TINYML_MAKE : 'make';
-  const p = whichSync(name, env);
+/**
+ * A tool that an environment variable may name instead of its usual command (make, QEMU): found as
+ * `env[variable]` when that is set, else as `command` on PATH.
+ */
+function findOverridableTool(env: Env, variable: 'TINYML_MAKE' | 'TINYML_QEMU', command: string, what: string, install: string, orElse = ''): string {
+  const override = env[variable];
+  const p = whichSync(override && override.length > 0 ? override : command, env);
   if (!p) {
     throw new ToolMissingError(
-      'make',
-      env.TINYML_MAKE
-        ? `TINYML_MAKE is '${env.TINYML_MAKE}', which is not an executable; fix it, or unset it and install make with: ${INSTALL_HINTS.make()}`
-        : `make was not found on PATH; install it with: ${INSTALL_HINTS.make()}`,
+      command,
+      override
+        ? `${variable} is '${override}', which is not an executable; fix it, or unset it and install ${what} with: ${install}`
+        : `${command} was not found on PATH; install it with: ${install}${orElse}`,
     );
   }
   return p;
 }
 
+export function findMake(env: Env = process.env): string {
+  return findOverridableTool(env, 'TINYML_MAKE', 'make', 'make', INSTALL_HINTS.make());
+}
+
 export function findQemu(env: Env = process.env): string {
-  const name = env.TINYML_QEMU && env.TINYML_QEMU.length > 0 ? env.TINYML_QEMU : 'qemu-system-arm';
-  const p = whichSync(name, env);
-  if (!p) {
-    throw new ToolMissingError(
-      'qemu-system-arm',
-      env.TINYML_QEMU
-        ? `TINYML_QEMU is '${env.TINYML_QEMU}', which is not an executable; fix it, or unset it and install QEMU with: ${INSTALL_HINTS.qemu()}`
-        : `qemu-system-arm was not found on PATH; install it with: ${INSTALL_HINTS.qemu()} (or set TINYML_QEMU to its path)`,
-    );
-  }
-  return p;
+  return findOverridableTool(env, 'TINYML_QEMU', 'qemu-system-arm', 'QEMU', INSTALL_HINTS.qemu(), ' (or set TINYML_QEMU to its path)');
 }

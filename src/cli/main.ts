@@ -2,7 +2,6 @@
  * The `tinyml` command line. Typed errors become one clear line on stderr and an exit code; with
  * --json also `{"error": {"code", "message"}}` on stdout, so that a script always gets JSON.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { TinymlError } from '../errors.js';
 import { buildCommand } from './commands/build.js';
@@ -26,6 +25,7 @@ import type { DeployOptions } from './commands/deploy.js';
 import type { RunOptions } from './commands/run.js';
 import { runCommand } from './commands/run.js';
 import { listBoards } from '../build/board.js';
+import { packageVersion } from '../codegen/templates.js';
 import type { CliIO } from './io.js';
 import { processIO } from './io.js';
 import { FEED_RULE_HELP } from '../data/feed-rule.js';
@@ -34,10 +34,20 @@ const boardNames = (): string => listBoards().join(', ');
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** The version in package.json (two levels up from both src/cli/ and dist/cli/). */
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+
+/** --port, --flash-port and --no-flash: how a command reaches a physical board (`BoardLinkFlags`). */
+function withBoardLink(command: Command): Command {
+  return command
+    .option('--port <path>', "serial port of a physical board's link (its UART)")
+    .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
+    .option('--no-flash', 'the board already runs this firmware: do not flash it');
+}
+
+/** --optimize and --os, as `parseOptimize` reads them. */
+function withOptimize(command: Command): Command {
+  return command
+    .option('--optimize <goal>', 'speed (default): weights pre-expanded where that saves instructions; size: the smallest flash (-Os, compact weights, no lookup tables)')
+    .option('--os', 'same as --optimize size');
 }
 
 function buildProgram(io: CliIO): Command {
@@ -54,49 +64,43 @@ function buildProgram(io: CliIO): Command {
     .option('--json', 'machine-readable output')
     .action((model: string, opts: { json?: boolean }) => inspectCommand(model, opts, io));
 
-  program
+  const runCmd = program
     .command('run')
     .description('run one inference with the reference interpreter on the host, or on a board (with its latency)')
     .argument('<model>', 'model file (.tflite)')
     .requiredOption('--input <file>', 'input tensor: .bin (the raw bytes) or .npy (see "Data types"); once per model input', collect)
     .option('--output <file>', 'write output tensor to .bin or .npy (default: print); once per output', collect)
     .option('--board <name>', 'run the generated firmware on this board instead of the host (e.g. qemu-m4)')
-    .option('--out <dir>', 'firmware project directory when --board is given')
-    .option('--port <path>', "serial port of a physical board's link (its UART)")
-    .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
-    .option('--no-flash', 'the board already runs this firmware: do not flash it')
+    .option('--out <dir>', 'firmware project directory when --board is given');
+  withBoardLink(runCmd)
     .option('--force', 'overwrite existing --output files (never an input file) and a non-tinyml --out directory')
     .option('--json', 'machine-readable output: inputs and outputs (name, shape, dtype, values), latency on a board')
     .addHelpText('after', FEED_RULE_HELP)
     .action((model: string, opts: RunOptions) => runCommand(model, opts, io));
 
-  program
+  const buildCmd = program
     .command('build')
     .description('generate a firmware project for a board and build it; report sections, arena and fit')
     .argument('<model>', 'model file (.tflite)')
     .requiredOption('--board <name>', `board: ${boardNames()}`)
-    .option('--out <dir>', 'project directory (default tinyml-out/<model>-<board>)')
-    .option('--optimize <goal>', 'speed (default): weights pre-expanded where that saves instructions; size: the smallest flash (-Os, compact weights, no lookup tables)')
-    .option('--os', 'same as --optimize size')
+    .option('--out <dir>', 'project directory (default tinyml-out/<model>-<board>)');
+  withOptimize(buildCmd)
     .option('--profile', 'build with per-layer timing hooks')
     .option('--protocol <name>', 'serial protocol of the firmware: tinyml (default) or eembc (MLPerf Tiny / EnergyRunner DUT)')
     .option('--force', 'overwrite a directory that holds files tinyml did not write')
     .option('--json', 'machine-readable output')
     .action((model: string, opts: BuildCommandOptions) => buildCommand(model, opts, io));
 
-  program
+  const deployCmd = program
     .command('deploy')
     .description('build, boot (QEMU) or connect, check against the reference, measure latency, flash and RAM')
     .argument('<model>', 'model file (.tflite)')
     .requiredOption('--board <name>', `board: ${boardNames()}`)
-    .option('--out <dir>', 'project directory (default tinyml-out/<model>-<board>)')
-    .option('--optimize <goal>', 'speed (default): weights pre-expanded where that saves instructions; size: the smallest flash (-Os, compact weights, no lookup tables)')
-    .option('--os', 'same as --optimize size')
+    .option('--out <dir>', 'project directory (default tinyml-out/<model>-<board>)');
+  withOptimize(deployCmd)
     .option('--check <n>', 'random inputs compared with the reference interpreter (0: no check, said so in the report)', '3')
-    .option('--protocol <name>', 'serial protocol of the firmware: tinyml (default) or eembc (MLPerf Tiny / EnergyRunner DUT)')
-    .option('--port <path>', "serial port of a physical board's link (its UART)")
-    .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
-    .option('--no-flash', 'the board already runs this firmware: do not flash it')
+    .option('--protocol <name>', 'serial protocol of the firmware: tinyml (default) or eembc (MLPerf Tiny / EnergyRunner DUT)');
+  withBoardLink(deployCmd)
     .option('--force', 'overwrite a directory that holds files tinyml did not write')
     .option('--json', 'machine-readable output')
     .action((model: string, opts: DeployOptions) => deployCommand(model, opts, io));
@@ -113,7 +117,7 @@ function buildProgram(io: CliIO): Command {
     .option('--json', 'machine-readable output')
     .action((model: string, opts: ExportOptions) => exportCommand(model, opts, io));
 
-  program
+  const evalCmd = program
     .command('eval')
     .description('accuracy, confusion matrix and latency over a labelled dataset, on the host or a board')
     .argument('<model>', 'model file (.tflite or .onnx)')
@@ -130,10 +134,8 @@ function buildProgram(io: CliIO): Command {
     .option('--save-outputs <file>', 'write output 0 of every sample to a .npy, in sample order')
     .option('--out <dir>', 'firmware project directory for a board (default tinyml-out/<model>-<board>)')
     .option('--os', 'optimize the firmware for size (-Os, compact weights, no lookup tables)')
-    .option('--force', 'overwrite an existing --save-outputs file (never the data or labels) and a directory that holds files tinyml did not write')
-    .option('--port <path>', "serial port of a physical board's link (its UART)")
-    .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
-    .option('--no-flash', 'the board already runs this firmware: do not flash it')
+    .option('--force', 'overwrite an existing --save-outputs file (never the data or labels) and a directory that holds files tinyml did not write');
+  withBoardLink(evalCmd)
     .option('--json', 'machine-readable output')
     .option('--no-progress', 'no progress bar')
     .addHelpText('after', FEED_RULE_HELP)
@@ -141,18 +143,15 @@ function buildProgram(io: CliIO): Command {
       await evalCommand(model, opts, io);
     });
 
-  program
+  const profileCmd = program
     .command('profile')
     .description('per-layer time on the target: share, MACs, instructions (or cycles) per MAC, bar chart')
     .argument('<model>', 'model file (.tflite or .onnx)')
     .requiredOption('--board <name>', `board: ${boardNames()}`)
-    .option('--out <dir>', 'project directory (default tinyml-out/<model>-<board>-profile)')
-    .option('--optimize <goal>', 'speed (default): weights pre-expanded where that saves instructions; size: the smallest flash (-Os, compact weights, no lookup tables)')
-    .option('--os', 'same as --optimize size')
-    .option('--force', 'overwrite a directory that holds files tinyml did not write')
-    .option('--port <path>', "serial port of a physical board's link (its UART)")
-    .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
-    .option('--no-flash', 'the board already runs this firmware: do not flash it')
+    .option('--out <dir>', 'project directory (default tinyml-out/<model>-<board>-profile)');
+  withOptimize(profileCmd)
+    .option('--force', 'overwrite a directory that holds files tinyml did not write');
+  withBoardLink(profileCmd)
     .option('--seed <n>', 'seed of the random input', '1')
     .option('--json', 'machine-readable output')
     .action(async (model: string, opts: ProfileCommandOptions) => {
@@ -242,7 +241,7 @@ function buildProgram(io: CliIO): Command {
       await tradeoffCommand(model, opts, io);
     });
 
-  program
+  const reportCmd = program
     .command('report')
     .description('one self-contained HTML page: per-layer latency, arena timeline, weight histograms, SQNR, flash/RAM breakdown')
     .argument('<model>', 'model file (.tflite or .onnx)')
@@ -255,10 +254,8 @@ function buildProgram(io: CliIO): Command {
     .option('--mean <m>', 'subtract: scalar or per channel')
     .option('--std <s>', 'divide: scalar or per channel')
     .option('--out <dir>', 'firmware project directory (default tinyml-out/<model>-<board>-report)')
-    .option('--force', 'overwrite --html if it exists (and a project directory with files tinyml did not write)')
-    .option('--port <path>', "serial port of a physical board's link (its UART)")
-    .option('--flash-port <path>', "a physical board's USB port for flashing (default: found by USB ID)")
-    .option('--no-flash', 'the board already runs this firmware: do not flash it')
+    .option('--force', 'overwrite --html if it exists (and a project directory with files tinyml did not write)');
+  withBoardLink(reportCmd)
     .option('--seed <n>', 'seed of the profiled random input', '1')
     .option('--json', 'print a JSON summary (page path, arena, flash, RAM, latency, SQNR) instead of the text line')
     .addHelpText('after', FEED_RULE_HELP)

@@ -5,6 +5,7 @@
  * openEembcTarget() the EEMBC DUT protocol.
  */
 import type { Board } from '../build/board.js';
+import { MismatchError } from '../errors.js';
 import { openBoardLink, type LinkOptions } from '../link/board.js';
 import { attachDeviceClient, attachEembcClient } from '../runners/qemu.js';
 import type { DeviceClient } from '../serial/client.js';
@@ -80,12 +81,31 @@ export async function openEembcTarget(board: Board, elf: string, options: Sessio
   }
 }
 
+/** How a front end names a physical board's link: the CLI's --port / --flash-port / --no-flash, the API's connect options. */
+export type BoardLinkFlags = Pick<LinkOptions, 'port' | 'flashPort' | 'flash'>;
+
 /** Session options from the CLI's --port / --flash-port / --no-flash. */
-export function sessionOptionsFromCli(opts: { port?: string; flashPort?: string; flash?: boolean }, log?: (line: string) => void): SessionOptions {
+export function sessionOptionsFromCli(opts: BoardLinkFlags, log?: (line: string) => void): SessionOptions {
   return {
     ...(opts.port ? { port: opts.port } : {}),
     ...(opts.flashPort ? { flashPort: opts.flashPort } : {}),
     ...(opts.flash === false ? { flash: false } : {}),
     ...(log ? { log } : {}),
   };
+}
+
+/** What a session is about to start, for the progress line: QEMU and its machine, or the board's port. */
+export function targetDescription(board: Board, port: string | undefined): string {
+  return board.qemu ? `QEMU (${board.qemu.machine})` : `the board on ${port}`;
+}
+
+/**
+ * Refuses a device that runs another model than the one just built (`hash`: the compiled model's),
+ * as when flashing was skipped with --no-flash on a board that holds older firmware.
+ */
+export function checkDeviceModel(info: DeviceInfo, hash: string): void {
+  const expected = hash.slice(0, 16);
+  if (info.model.hash !== expected) {
+    throw new MismatchError(`the device runs model ${info.model.name} (${info.model.hash}), not the one just built (${expected}): was the upload skipped?`);
+  }
 }

@@ -31,3 +31,18 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 export function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
   return Promise.race([p.then(() => undefined, () => undefined), sleep(ms)]);
 }
+
+/**
+ * Releases a client's stream: with `closeStream` when the stream's owner gave one; else a serial
+ * port is closed (which frees the device for the next user) if it is still open, and any other
+ * stream destroyed.
+ */
+export async function releaseStream(stream: Duplex, closeStream?: () => Promise<void> | void): Promise<void> {
+  if (closeStream) {
+    await closeStream();
+    return;
+  }
+  const s = stream as Duplex & { close?: (cb?: (err?: Error | null) => void) => void; isOpen?: boolean };
+  if (typeof s.close === 'function' && s.isOpen !== false) await new Promise<void>((resolve) => s.close!(() => resolve()));
+  else s.destroy();
+}

@@ -16,6 +16,7 @@ import type { FusedActivation } from '../ir/attrs.js';
 import type { Graph, Op, Quantization, Tensor } from '../ir/types.js';
 import { elementCount } from '../ir/types.js';
 import {
+  activationAndConstant,
   addTensor,
   cloneGraph,
   compactGraph,
@@ -41,25 +42,14 @@ export type Affine = { kind: 'mul' | 'add'; values: Float64Array; x: number };
 /** A MUL/ADD/SUB of activation `x` by a per-channel constant (SUB only as x - k). */
 export function affineOf(g: Graph, op: Op): Affine | undefined {
   if (op.type !== 'MUL' && op.type !== 'ADD' && op.type !== 'SUB') return undefined;
-  if (op.inputs.length !== 2) return undefined;
   const out = g.tensors[op.outputs[0]];
   if (out.dtype !== 'float32') return undefined;
-  const channels = out.shape[out.shape.length - 1] ?? 1;
-  for (const [x, k] of [
-    [0, 1],
-    [1, 0],
-  ] as const) {
-    if (op.type === 'SUB' && x === 1) continue;
-    const xi = op.inputs[x];
-    const ki = op.inputs[k];
-    if (xi < 0 || ki < 0 || isConst(g, xi) || !isConst(g, ki)) continue;
-    if (!sameShape(g.tensors[xi].shape, out.shape)) continue;
-    const values = perChannelValues(g.tensors[ki], channels);
-    if (!values) continue;
-    if (op.type === 'SUB') for (let i = 0; i < values.length; i++) values[i] = -values[i];
-    return { kind: op.type === 'MUL' ? 'mul' : 'add', values, x: xi };
-  }
-  return undefined;
+  const operands = activationAndConstant(g, op);
+  if (!operands || !sameShape(g.tensors[operands.x].shape, out.shape)) return undefined;
+  const values = perChannelValues(g.tensors[operands.k], out.shape[out.shape.length - 1] ?? 1);
+  if (!values) return undefined;
+  if (op.type === 'SUB') for (let i = 0; i < values.length; i++) values[i] = -values[i];
+  return { kind: op.type === 'MUL' ? 'mul' : 'add', values, x: operands.x };
 }
 
 /** MUL(MUL(x, a), b) → MUL(x, a*b); ADD(ADD(x, a), b) → ADD(x, a+b) (SUBs as ADDs of negations). */

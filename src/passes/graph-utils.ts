@@ -25,6 +25,31 @@ export function isConst(g: Graph, id: number): boolean {
   return id >= 0 && g.tensors[id].data !== undefined;
 }
 
+/**
+ * The activation `x` and the constant `k` of a binary MUL/ADD/SUB with one constant operand (SUB
+ * only as x - k); undefined when both or neither are constant.
+ */
+export function activationAndConstant(g: Graph, op: Op): { x: number; k: number } | undefined {
+  if (op.inputs.length !== 2) return undefined;
+  const [a, b] = op.inputs;
+  if (a < 0 || b < 0) return undefined;
+  if (!isConst(g, a) && isConst(g, b)) return { x: a, k: b };
+  if (op.type !== 'SUB' && isConst(g, a) && !isConst(g, b)) return { x: b, k: a };
+  return undefined;
+}
+
+/**
+ * Runs `lowerOne` on a copy of a QDQ graph (one with DEQUANTIZE ops) until it changes nothing more;
+ * returns the graph itself when nothing changed.
+ */
+export function lowerQdqIslands(graph: Graph, lowerOne: (g: Graph) => boolean): Graph {
+  if (!graph.ops.some((op) => op.type === 'DEQUANTIZE')) return graph;
+  const g = cloneGraph(graph);
+  let changed = false;
+  while (lowerOne(g)) changed = true;
+  return changed ? compactGraph(g) : graph;
+}
+
 /** tensor id → the ops reading it (in op order; an op appears once per input slot). */
 export function consumersOf(g: Graph): Map<number, Op[]> {
   const m = new Map<number, Op[]>();

@@ -5,7 +5,7 @@
  * already identically quantized tensor and QUANTIZE(DEQUANTIZE(x)) with x's own parameters.
  */
 import type { Graph, Op, Tensor } from '../ir/types.js';
-import { bypassOp, cloneGraph, compactGraph, consumersOf, isConst, producersOf, sameQuant, sameShape, uniqueConsumers } from './graph-utils.js';
+import { activationAndConstant, bypassOp, cloneGraph, compactGraph, consumersOf, isConst, producersOf, sameQuant, sameShape, uniqueConsumers } from './graph-utils.js';
 
 function allEqual(t: Tensor, value: number): boolean {
   if (!t.data || t.dtype !== 'float32') return false;
@@ -36,17 +36,9 @@ function identitySource(g: Graph, op: Op, producers: Map<number, Op>): number | 
     case 'SUB':
     case 'MUL': {
       if (act !== 'NONE' || out.dtype !== 'float32') return undefined;
+      const operands = activationAndConstant(g, op);
       const neutral = op.type === 'MUL' ? 1 : 0;
-      for (const [x, k] of [
-        [0, 1],
-        [1, 0],
-      ] as const) {
-        if (op.type === 'SUB' && x === 1) continue;
-        const xi = op.inputs[x];
-        const ki = op.inputs[k];
-        if (isConst(g, ki) && !isConst(g, xi) && allEqual(T[ki], neutral) && sameShape(T[xi].shape, out.shape)) return xi;
-      }
-      return undefined;
+      return operands && allEqual(T[operands.k], neutral) && sameShape(T[operands.x].shape, out.shape) ? operands.x : undefined;
     }
     case 'PAD': {
       const p = op.inputs[1] >= 0 ? constInts(T[op.inputs[1]]) : undefined;

@@ -26,9 +26,9 @@ import type { FusedActivation } from '../ir/attrs.js';
 import type { Graph, Op, Quantization } from '../ir/types.js';
 import { describeOp } from '../ir/types.js';
 import { roundHalfAwayFromZero } from '../fixedpoint.js';
-import { getOpDef, opContext } from '../ops/registry.js';
 import { affineOf } from './batchnorm-fold.js';
-import { addTensor, cloneGraph, compactGraph, consumersOf, makeOp, producersOf, uniqueConsumers } from './graph-utils.js';
+import { runnable } from './runnable.js';
+import { addTensor, consumersOf, lowerQdqIslands, makeOp, producersOf, uniqueConsumers } from './graph-utils.js';
 
 const INT32_MAX = 2147483647;
 
@@ -76,15 +76,6 @@ function depthwiseFor(g: Graph, xq: number, yq: number, k: Float64Array, b: Floa
   const bq: Quantization = { scale: biasScale, zeroPoint: new Array<number>(C).fill(0), quantizedDimension: 0 };
   const bId = addTensor(g, { name: `${name}/affine_bias`, shape: [C], dtype: 'int32', data: bias, quant: bq });
   return makeOp('DEPTHWISE_CONV_2D', [xq, wId, bId], [yq], { padding: 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, depthMultiplier: 1, activation });
-}
-
-function runnable(g: Graph, op: Op): boolean {
-  try {
-    getOpDef(g, op).prepare(opContext(g, op));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Lowers one island; true when the graph changed. */
@@ -170,11 +161,7 @@ function lowerOne(g: Graph): boolean {
 
 /** Lowers every per-channel affine float island between a DEQUANTIZE and a QUANTIZE to int8. */
 export function lowerAffineIslands(graph: Graph): Graph {
-  if (!graph.ops.some((op) => op.type === 'DEQUANTIZE')) return graph;
-  const g = cloneGraph(graph);
-  let changed = false;
-  while (lowerOne(g)) changed = true;
-  return changed ? compactGraph(g) : graph;
+  return lowerQdqIslands(graph, lowerOne);
 }
 
 /**

@@ -9,8 +9,8 @@
  * Islands already quantized the fixed way are left to the QDQ folding pass, which folds them exactly.
  */
 import type { Graph, Op, Quantization } from '../ir/types.js';
-import { getOpDef, opContext } from '../ops/registry.js';
-import { addTensor, cloneGraph, compactGraph, consumersOf, makeOp, producersOf, sameQuant, uniqueConsumers } from './graph-utils.js';
+import { addTensor, consumersOf, lowerQdqIslands, makeOp, producersOf, sameQuant, uniqueConsumers } from './graph-utils.js';
+import { rewireIfRunnable } from './runnable.js';
 
 /** The output quantization each op's int8 kernel writes. */
 export const FIXED_INT8_OUTPUT: Readonly<Record<string, Quantization>> = {
@@ -18,15 +18,6 @@ export const FIXED_INT8_OUTPUT: Readonly<Record<string, Quantization>> = {
   SOFTMAX: { scale: [1 / 256], zeroPoint: [-128], quantizedDimension: 0 },
   TANH: { scale: [1 / 128], zeroPoint: [0], quantizedDimension: 0 },
 };
-
-function runnable(g: Graph, op: Op): boolean {
-  try {
-    getOpDef(g, op).prepare(opContext(g, op));
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function lowerOne(g: Graph): boolean {
   const consumers = consumersOf(g);
@@ -48,13 +39,7 @@ function lowerOne(g: Graph): boolean {
     if (readers.some((r) => !sameQuant(g.tensors[r.outputs[0]].quant, yt.quant))) continue;
     if (sameQuant(yt.quant, fixed)) continue; // exact: the QDQ folding pass makes it one int8 op
     const mid = addTensor(g, { name: `${yt.name}/${op.type.toLowerCase()}_fixed`, shape: yt.shape, dtype: 'int8', quant: { ...fixed, scale: [...fixed.scale], zeroPoint: [...fixed.zeroPoint] } });
-    const before = { inputs: op.inputs, outputs: op.outputs };
-    op.inputs = [x.id, ...op.inputs.slice(1)];
-    op.outputs = [mid];
-    const requantize = makeOp('QUANTIZE', [mid], [yq], {});
-    if (!runnable(g, op) || !runnable(g, requantize)) {
-      op.inputs = before.inputs;
-      op.outputs = before.outputs;
+    if (!rewireIfRunnable(g, op, [x.id, ...op.inputs.slice(1)], [mid], [makeOp('QUANTIZE', [mid], [yq], {})])) {
       g.tensors.pop();
       continue;
     }
@@ -73,9 +58,5 @@ function lowerOne(g: Graph): boolean {
 
 /** Lowers LOGISTIC/TANH/SOFTMAX islands quantized otherwise than their kernels' fixed output. */
 export function lowerFixedRangeIslands(graph: Graph): Graph {
-  if (!graph.ops.some((op) => op.type === 'DEQUANTIZE')) return graph;
-  const g = cloneGraph(graph);
-  let changed = false;
-  while (lowerOne(g)) changed = true;
-  return changed ? compactGraph(g) : graph;
+  return lowerQdqIslands(graph, lowerOne);
 }

@@ -32,7 +32,6 @@
 import { roundHalfAwayFromZero } from '../fixedpoint.js';
 import type { Graph, Op, Quantization, Tensor } from '../ir/types.js';
 import { elementCount } from '../ir/types.js';
-import { getOpDef, opContext } from '../ops/registry.js';
 import {
   addTensor,
   cloneGraph,
@@ -48,6 +47,7 @@ import {
   uniqueConsumers,
 } from './graph-utils.js';
 import { removeIdentityOps } from './identity.js';
+import { rewireIfRunnable } from './runnable.js';
 import { FIXED_INT8_OUTPUT } from './qdq-fixed-range.js';
 import { uint8Boundaries } from './uint8-io.js';
 
@@ -91,16 +91,6 @@ class QdqFolder {
     const src = this.g.tensors[p.inputs[0]];
     if (!src.data || src.dtype !== 'int8' || !src.quant || src.quant.zeroPoint.some((z) => z !== 0)) return undefined;
     return src.id;
-  }
-
-  /** Runs the op's kernel `prepare` to see whether the rewritten op is runnable. */
-  runnable(op: Op): boolean {
-    try {
-      getOpDef(this.g, op).prepare(opContext(this.g, op));
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   /** Quantizes a float bias for input scale `sIn` and weight scales `sW`. */
@@ -167,14 +157,7 @@ class QdqFolder {
       const channels = elementCount(biasSlot.tensor.shape);
       inputs[2] = this.quantizedBias(biasSlot.tensor, xq.scale[0], wq.scale, channels);
     }
-    const before = { inputs: op.inputs, outputs: op.outputs };
-    op.inputs = inputs;
-    op.outputs = [yq];
-    if (!this.runnable(op)) {
-      op.inputs = before.inputs;
-      op.outputs = before.outputs;
-      return false;
-    }
+    if (!rewireIfRunnable(g, op, inputs, [yq])) return false;
     for (const r of readers.slice(1)) replaceUses(g, r.outputs[0], yq);
     g.ops = g.ops.filter((o) => !readers.includes(o));
     return true;
@@ -211,12 +194,7 @@ class QdqFolder {
     if (!quant || !dtype) return false;
     const yT = g.tensors[y];
     const yq = addTensor(g, { name: `${yT.name}/quantized`, shape: yT.shape, dtype, quant: { ...quant, scale: [...quant.scale], zeroPoint: [...quant.zeroPoint] } });
-    const before = { inputs: op.inputs, outputs: op.outputs };
-    op.inputs = inputs;
-    op.outputs = [yq];
-    if (!this.runnable(op)) {
-      op.inputs = before.inputs;
-      op.outputs = before.outputs;
+    if (!rewireIfRunnable(g, op, inputs, [yq])) {
       g.tensors.pop();
       return false;
     }
@@ -229,11 +207,7 @@ class QdqFolder {
     if (op.type !== 'QUANTIZE') return false;
     const s = this.dqSource(op.inputs[0]);
     if (s === undefined) return false;
-    const before = op.inputs;
-    op.inputs = [s];
-    if (this.runnable(op)) return true;
-    op.inputs = before;
-    return false;
+    return rewireIfRunnable(this.g, op, [s], op.outputs);
   }
 
   int8Io(): void {

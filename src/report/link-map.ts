@@ -7,39 +7,26 @@
 
 /**
  * Sum of the sizes of the input sections named `prefix` or `prefix.*` that `objectSuffix` (e.g.
- * 'model/model.o') contributes to the link. Discarded sections (listed before "Linker script and
- * memory map") do not count.
+ * 'model/model.o') contributes to the link. Discarded sections do not count.
  */
 export function mapSectionBytes(mapText: string, prefix: string, objectSuffix: string): number {
-  const start = mapText.indexOf('Linker script and memory map');
-  const lines = (start >= 0 ? mapText.slice(start) : mapText).split('\n');
   let total = 0;
-  let pending: string | undefined;
-  for (const raw of lines) {
-    // An input section line: " .name  0xADDR  0xSIZE  file"; a long name sits alone on its line
-    // and the address, size and file follow on the next.
-    const full = /^ (\.\S+)\s+0x[0-9a-fA-F]+\s+0x([0-9a-fA-F]+)\s+(\S.*)$/.exec(raw);
-    const cont = /^\s{2,}0x[0-9a-fA-F]+\s+0x([0-9a-fA-F]+)\s+(\S.*)$/.exec(raw);
-    const alone = /^ (\.\S+)\s*$/.exec(raw);
-    let name: string | undefined;
-    let size = 0;
-    let file = '';
-    if (full) [name, size, file] = [full[1], parseInt(full[2], 16), full[3].trim()];
-    else if (cont && pending) [name, size, file] = [pending, parseInt(cont[1], 16), cont[2].trim()];
-    pending = alone ? alone[1] : undefined;
-    if (name === undefined) continue;
-    if ((name === prefix || name.startsWith(`${prefix}.`)) && (file === objectSuffix || file.endsWith(`/${objectSuffix}`))) total += size;
-  }
+  for (const [name, size] of mapSections(mapText, objectSuffix)) if (name === prefix || name.startsWith(`${prefix}.`)) total += size;
   return total;
 }
 
-/** Every input section `objectSuffix` contributes to the link, as [name, size] (discarded ones left out). */
+/**
+ * Every input section `objectSuffix` contributes to the link, as [name, size]. Discarded sections
+ * (listed before "Linker script and memory map") are left out.
+ */
 export function mapSections(mapText: string, objectSuffix: string): [string, number][] {
   const start = mapText.indexOf('Linker script and memory map');
   const lines = (start >= 0 ? mapText.slice(start) : mapText).split('\n');
   const out: [string, number][] = [];
   let pending: string | undefined;
   for (const raw of lines) {
+    // An input section line: " .name  0xADDR  0xSIZE  file"; a long name sits alone on its line
+    // and the address, size and file follow on the next.
     const full = /^ (\.\S+)\s+0x[0-9a-fA-F]+\s+0x([0-9a-fA-F]+)\s+(\S.*)$/.exec(raw);
     const cont = /^\s{2,}0x[0-9a-fA-F]+\s+0x([0-9a-fA-F]+)\s+(\S.*)$/.exec(raw);
     const alone = /^ (\.\S+)\s*$/.exec(raw);

@@ -11,7 +11,8 @@
  */
 import type { Duplex } from 'node:stream';
 import { DeviceError, InputError } from '../errors.js';
-import type { Link } from '../link/link.js';
+import { releaseStream, type Link } from '../link/link.js';
+import { ExchangeQueue } from './exchange-queue.js';
 import { openSerialLink } from '../link/serial-port.js';
 import { encodeFrame, type Frame, FrameDecoder, MAX_PAYLOAD } from './frame.js';
 import {
@@ -97,7 +98,7 @@ export class DeviceClient {
   private readonly decoder: FrameDecoder;
   private seq = 0;
   private pending: Pending | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new ExchangeQueue();
   private closed = false;
   private released = false;
   private readonly frameListeners = new Set<(frame: Frame) => void>();
@@ -222,9 +223,7 @@ export class DeviceClient {
    * reply, or when the stream closes.
    */
   request(type: number, payload: Uint8Array, options: RequestOptions = {}): Promise<Frame> {
-    const run = this.queue.then(() => this.doRequest(type, payload, options));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(() => this.doRequest(type, payload, options));
   }
 
   /** Writes raw bytes to the stream (diagnostics and tests: noise, hand-made frames). */
@@ -237,16 +236,7 @@ export class DeviceClient {
     this.fail(`serial port ${this.portName} was closed`);
     if (this.released) return;
     this.released = true;
-    if (this.options.closeStream) {
-      await this.options.closeStream();
-      return;
-    }
-    const s = this.stream as Duplex & { close?: (cb?: (err?: Error | null) => void) => void; isOpen?: boolean };
-    if (typeof s.close === 'function' && s.isOpen !== false) {
-      await new Promise<void>((resolve) => s.close!(() => resolve()));
-    } else {
-      s.destroy();
-    }
+    await releaseStream(this.stream, this.options.closeStream);
   }
 
   /** Fails the pending request and every later one with DeviceError(reason), e.g. when the

@@ -12,7 +12,8 @@ import type { Duplex } from 'node:stream';
 import { DeviceError, InputError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { allocTensorData, elementCount, tensorDataBytes } from '../ir/types.js';
-import type { Link } from '../link/link.js';
+import { releaseStream, type Link } from '../link/link.js';
+import { ExchangeQueue } from './exchange-queue.js';
 
 export interface EembcClientOptions {
   /** How the link is named in messages. */
@@ -64,7 +65,7 @@ export class EembcClient {
   private readonly timeoutMs: number;
   private text = '';
   private waiter: Waiter | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new ExchangeQueue();
   private closed = false;
   private closeReason = '';
   private released = false;
@@ -191,19 +192,11 @@ export class EembcClient {
     this.fail(`serial port ${this.portName} was closed`);
     if (this.released) return;
     this.released = true;
-    if (this.options.closeStream) {
-      await this.options.closeStream();
-      return;
-    }
-    const s = this.stream as Duplex & { close?: (cb?: (err?: Error | null) => void) => void; isOpen?: boolean };
-    if (typeof s.close === 'function' && s.isOpen !== false) await new Promise<void>((r) => s.close!(() => r()));
-    else s.destroy();
+    await releaseStream(this.stream, this.options.closeStream);
   }
 
   private exchange(cmd: string, opts: { timeoutMs: number; after?: RegExp }): Promise<string[]> {
-    const run = this.queue.then(() => this.doExchange(cmd, opts));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(() => this.doExchange(cmd, opts));
   }
 
   private doExchange(cmd: string, opts: { timeoutMs: number; after?: RegExp }): Promise<string[]> {

@@ -117,33 +117,27 @@ class Reader {
   private need(n: number): void {
     if (this.off + n > this.bytes.length) throw new PayloadError(`payload too short (${this.bytes.length} bytes)`);
   }
+  /** The next `n` bytes as `read` decodes them (little-endian), after checking that they are there. */
+  private field(n: number, read: (at: number) => number): number {
+    this.need(n);
+    const v = read(this.off);
+    this.off += n;
+    return v;
+  }
   u8(): number {
-    this.need(1);
-    return this.bytes[this.off++];
+    return this.field(1, (at) => this.bytes[at]);
   }
   u16(): number {
-    this.need(2);
-    const v = this.view.getUint16(this.off, true);
-    this.off += 2;
-    return v;
+    return this.field(2, (at) => this.view.getUint16(at, true));
   }
   u32(): number {
-    this.need(4);
-    const v = this.view.getUint32(this.off, true);
-    this.off += 4;
-    return v;
+    return this.field(4, (at) => this.view.getUint32(at, true));
   }
   i32(): number {
-    this.need(4);
-    const v = this.view.getInt32(this.off, true);
-    this.off += 4;
-    return v;
+    return this.field(4, (at) => this.view.getInt32(at, true));
   }
   f32(): number {
-    this.need(4);
-    const v = this.view.getFloat32(this.off, true);
-    this.off += 4;
-    return v;
+    return this.field(4, (at) => this.view.getFloat32(at, true));
   }
   str(): string {
     const n = this.u8();

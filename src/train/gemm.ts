@@ -12,6 +12,37 @@
  * common in gradients and activations, are skipped.
  */
 
+/**
+ * The block both products are made of: two rows of C, at `co` and `co + n`, each gain four rows of
+ * B (from `bo`, n apart) weighted by A(r, q) = a[ao + r·ar + q·aq] (r: the C row, q: the B row).
+ * gemmAB walks A along its rows (ar = k, aq = 1), gemmAtB down its columns (ar = 1, aq = k).
+ * Skipped when all eight weights are zero.
+ */
+function block2x4(a: Float32Array, ao: number, ar: number, aq: number, b: Float32Array, bo: number, c: Float32Array, co: number, n: number): void {
+  const a0 = a[ao];
+  const a1 = a[ao + aq];
+  const a2 = a[ao + 2 * aq];
+  const a3 = a[ao + 3 * aq];
+  const e0 = a[ao + ar];
+  const e1 = a[ao + ar + aq];
+  const e2 = a[ao + ar + 2 * aq];
+  const e3 = a[ao + ar + 3 * aq];
+  if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0 && e0 === 0 && e1 === 0 && e2 === 0 && e3 === 0) return;
+  const b0 = bo;
+  const b1 = b0 + n;
+  const b2 = b1 + n;
+  const b3 = b2 + n;
+  const c1 = co + n;
+  for (let j = 0; j < n; j++) {
+    const x0 = b[b0 + j];
+    const x1 = b[b1 + j];
+    const x2 = b[b2 + j];
+    const x3 = b[b3 + j];
+    c[co + j] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
+    c[c1 + j] += e0 * x0 + e1 * x1 + e2 * x2 + e3 * x3;
+  }
+}
+
 /** C[M,N] += A[M,K] · B[K,N]. */
 export function gemmAB(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number): void {
   let i = 0;
@@ -22,29 +53,7 @@ export function gemmAB(a: Float32Array, b: Float32Array, c: Float32Array, m: num
     const ci = i * n;
     const cj = ci + n;
     let p = 0;
-    for (; p + 4 <= k; p += 4) {
-      const a0 = a[ai + p];
-      const a1 = a[ai + p + 1];
-      const a2 = a[ai + p + 2];
-      const a3 = a[ai + p + 3];
-      const e0 = a[aj + p];
-      const e1 = a[aj + p + 1];
-      const e2 = a[aj + p + 2];
-      const e3 = a[aj + p + 3];
-      if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0 && e0 === 0 && e1 === 0 && e2 === 0 && e3 === 0) continue;
-      const b0 = p * n;
-      const b1 = b0 + n;
-      const b2 = b1 + n;
-      const b3 = b2 + n;
-      for (let j = 0; j < n; j++) {
-        const x0 = b[b0 + j];
-        const x1 = b[b1 + j];
-        const x2 = b[b2 + j];
-        const x3 = b[b3 + j];
-        c[ci + j] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
-        c[cj + j] += e0 * x0 + e1 * x1 + e2 * x2 + e3 * x3;
-      }
-    }
+    for (; p + 4 <= k; p += 4) block2x4(a, ai + p, k, 1, b, p * n, c, ci, n);
     for (; p < k; p++) {
       const av = a[ai + p];
       const ev = a[aj + p];
@@ -82,27 +91,7 @@ export function gemmAtB(a: Float32Array, b: Float32Array, c: Float32Array, m: nu
     const b3 = b2 + n;
     let p = 0;
     // Two rows of C at a time: each B element loaded once feeds both.
-    for (; p + 2 <= k; p += 2) {
-      const x0 = a[a0 + p];
-      const x1 = a[a1 + p];
-      const x2 = a[a2 + p];
-      const x3 = a[a3 + p];
-      const y0 = a[a0 + p + 1];
-      const y1 = a[a1 + p + 1];
-      const y2 = a[a2 + p + 1];
-      const y3 = a[a3 + p + 1];
-      if (x0 === 0 && x1 === 0 && x2 === 0 && x3 === 0 && y0 === 0 && y1 === 0 && y2 === 0 && y3 === 0) continue;
-      const cp = p * n;
-      const cq = cp + n;
-      for (let j = 0; j < n; j++) {
-        const v0 = b[b0 + j];
-        const v1 = b[b1 + j];
-        const v2 = b[b2 + j];
-        const v3 = b[b3 + j];
-        c[cp + j] += x0 * v0 + x1 * v1 + x2 * v2 + x3 * v3;
-        c[cq + j] += y0 * v0 + y1 * v1 + y2 * v2 + y3 * v3;
-      }
-    }
+    for (; p + 2 <= k; p += 2) block2x4(a, a0 + p, 1, k, b, b0, c, p * n, n);
     for (; p < k; p++) {
       const x0 = a[a0 + p];
       const x1 = a[a1 + p];

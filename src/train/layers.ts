@@ -29,52 +29,56 @@ export function isPointwise(g: ConvGeom): boolean {
   return g.fH === 1 && g.fW === 1 && g.strideH === 1 && g.strideW === 1 && g.padH === 0 && g.padW === 0;
 }
 
-/** im2col: one row per output pixel, (ky, kx, c) along the row, as the weights [outC, fH, fW, inC] are laid out. */
-export function im2col(x: Float32Array, g: ConvGeom, cols: Float32Array): void {
-  const k = g.fH * g.fW * g.inC;
-  let row = 0;
-  for (let b = 0; b < g.batch; b++) {
-    for (let oy = 0; oy < g.outH; oy++) {
-      for (let ox = 0; ox < g.outW; ox++, row++) {
-        const base = row * k;
-        for (let ky = 0; ky < g.fH; ky++) {
-          const iy = oy * g.strideH - g.padH + ky * g.dilH;
-          for (let kx = 0; kx < g.fW; kx++) {
-            const ix = ox * g.strideW - g.padW + kx * g.dilW;
-            const dst = base + (ky * g.fW + kx) * g.inC;
-            if (iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW) {
-              cols.fill(0, dst, dst + g.inC);
-              continue;
-            }
-            const src = ((b * g.inH + iy) * g.inW + ix) * g.inC;
-            for (let c = 0; c < g.inC; c++) cols[dst + c] = x[src + c];
-          }
+/**
+ * Where each tap of each window of one image reads: for every output pixel (im2col's row order)
+ * and every (ky, kx) of its window, the offset in the image (HWC) of the pixel the tap reads, or
+ * -1 where it falls in the padding. Tap t of image b fills columns [t * inC, (t + 1) * inC) of
+ * that image's block of im2col rows.
+ */
+function windowTaps(g: Omit<ConvGeom, 'batch'>): Int32Array {
+  const taps = new Int32Array(g.outH * g.outW * g.fH * g.fW);
+  let t = 0;
+  for (let oy = 0; oy < g.outH; oy++) {
+    for (let ox = 0; ox < g.outW; ox++) {
+      for (let ky = 0; ky < g.fH; ky++) {
+        const iy = oy * g.strideH - g.padH + ky * g.dilH;
+        for (let kx = 0; kx < g.fW; kx++, t++) {
+          const ix = ox * g.strideW - g.padW + kx * g.dilW;
+          taps[t] = iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW ? -1 : (iy * g.inW + ix) * g.inC;
         }
       }
+    }
+  }
+  return taps;
+}
+
+/** im2col: one row per output pixel, (ky, kx, c) along the row, as the weights [outC, fH, fW, inC] are laid out. */
+export function im2col(x: Float32Array, g: ConvGeom, cols: Float32Array): void {
+  const taps = windowTaps(g);
+  const inC = g.inC;
+  let dst = 0;
+  for (let b = 0, image = 0; b < g.batch; b++, image += g.inH * g.inW * inC) {
+    for (let t = 0; t < taps.length; t++, dst += inC) {
+      if (taps[t] < 0) {
+        cols.fill(0, dst, dst + inC);
+        continue;
+      }
+      const src = image + taps[t];
+      for (let c = 0; c < inC; c++) cols[dst + c] = x[src + c];
     }
   }
 }
 
 /** The adjoint of im2col: scatter-adds column gradients back onto the input gradient. */
 export function col2im(dcols: Float32Array, g: ConvGeom, dx: Float32Array): void {
-  const k = g.fH * g.fW * g.inC;
-  let row = 0;
-  for (let b = 0; b < g.batch; b++) {
-    for (let oy = 0; oy < g.outH; oy++) {
-      for (let ox = 0; ox < g.outW; ox++, row++) {
-        const base = row * k;
-        for (let ky = 0; ky < g.fH; ky++) {
-          const iy = oy * g.strideH - g.padH + ky * g.dilH;
-          if (iy < 0 || iy >= g.inH) continue;
-          for (let kx = 0; kx < g.fW; kx++) {
-            const ix = ox * g.strideW - g.padW + kx * g.dilW;
-            if (ix < 0 || ix >= g.inW) continue;
-            const src = base + (ky * g.fW + kx) * g.inC;
-            const dst = ((b * g.inH + iy) * g.inW + ix) * g.inC;
-            for (let c = 0; c < g.inC; c++) dx[dst + c] += dcols[src + c];
-          }
-        }
-      }
+  const taps = windowTaps(g);
+  const inC = g.inC;
+  let src = 0;
+  for (let b = 0, image = 0; b < g.batch; b++, image += g.inH * g.inW * inC) {
+    for (let t = 0; t < taps.length; t++, src += inC) {
+      if (taps[t] < 0) continue;
+      const dst = image + taps[t];
+      for (let c = 0; c < inC; c++) dx[dst + c] += dcols[src + c];
     }
   }
 }
@@ -149,23 +153,17 @@ export function convBackward(cache: ConvCache, w: Float32Array, dy: Float32Array
 export function depthwiseForward(x: Float32Array, w: Float32Array, bias: Float32Array | undefined, g: ConvGeom): Float32Array {
   const mult = g.outC / g.inC;
   const y = new Float32Array(g.batch * g.outH * g.outW * g.outC);
-  for (let b = 0; b < g.batch; b++) {
-    for (let oy = 0; oy < g.outH; oy++) {
-      for (let ox = 0; ox < g.outW; ox++) {
-        const o = ((b * g.outH + oy) * g.outW + ox) * g.outC;
-        if (bias) for (let c = 0; c < g.outC; c++) y[o + c] = bias[c];
-        for (let ky = 0; ky < g.fH; ky++) {
-          const iy = oy * g.strideH - g.padH + ky * g.dilH;
-          if (iy < 0 || iy >= g.inH) continue;
-          for (let kx = 0; kx < g.fW; kx++) {
-            const ix = ox * g.strideW - g.padW + kx * g.dilW;
-            if (ix < 0 || ix >= g.inW) continue;
-            const i = ((b * g.inH + iy) * g.inW + ix) * g.inC;
-            const wk = (ky * g.fW + kx) * g.outC;
-            if (mult === 1) for (let c = 0; c < g.outC; c++) y[o + c] += x[i + c] * w[wk + c];
-            else for (let c = 0; c < g.outC; c++) y[o + c] += x[i + Math.floor(c / mult)] * w[wk + c];
-          }
-        }
+  const taps = windowTaps(g);
+  const window = g.fH * g.fW;
+  for (let b = 0, image = 0, o = 0; b < g.batch; b++, image += g.inH * g.inW * g.inC) {
+    for (let t = 0; t < taps.length; t += window, o += g.outC) {
+      if (bias) for (let c = 0; c < g.outC; c++) y[o + c] = bias[c];
+      for (let tap = 0; tap < window; tap++) {
+        if (taps[t + tap] < 0) continue;
+        const i = image + taps[t + tap];
+        const wk = tap * g.outC;
+        if (mult === 1) for (let c = 0; c < g.outC; c++) y[o + c] += x[i + c] * w[wk + c];
+        else for (let c = 0; c < g.outC; c++) y[o + c] += x[i + Math.floor(c / mult)] * w[wk + c];
       }
     }
   }
@@ -175,32 +173,26 @@ export function depthwiseForward(x: Float32Array, w: Float32Array, bias: Float32
 export function depthwiseBackward(x: Float32Array, w: Float32Array, dy: Float32Array, g: ConvGeom, dw: Float32Array, db: Float32Array | undefined, dx: Float32Array | undefined): void {
   const mult = g.outC / g.inC;
   if (db) addColumnSums(dy, g.outC, db);
-  for (let b = 0; b < g.batch; b++) {
-    for (let oy = 0; oy < g.outH; oy++) {
-      for (let ox = 0; ox < g.outW; ox++) {
-        const o = ((b * g.outH + oy) * g.outW + ox) * g.outC;
-        for (let ky = 0; ky < g.fH; ky++) {
-          const iy = oy * g.strideH - g.padH + ky * g.dilH;
-          if (iy < 0 || iy >= g.inH) continue;
-          for (let kx = 0; kx < g.fW; kx++) {
-            const ix = ox * g.strideW - g.padW + kx * g.dilW;
-            if (ix < 0 || ix >= g.inW) continue;
-            const i = ((b * g.inH + iy) * g.inW + ix) * g.inC;
-            const wk = (ky * g.fW + kx) * g.outC;
-            if (mult === 1) {
-              for (let c = 0; c < g.outC; c++) {
-                const d = dy[o + c];
-                dw[wk + c] += d * x[i + c];
-                if (dx) dx[i + c] += d * w[wk + c];
-              }
-            } else {
-              for (let c = 0; c < g.outC; c++) {
-                const ic = i + Math.floor(c / mult);
-                const d = dy[o + c];
-                dw[wk + c] += d * x[ic];
-                if (dx) dx[ic] += d * w[wk + c];
-              }
-            }
+  const taps = windowTaps(g);
+  const window = g.fH * g.fW;
+  for (let b = 0, image = 0, o = 0; b < g.batch; b++, image += g.inH * g.inW * g.inC) {
+    for (let t = 0; t < taps.length; t += window, o += g.outC) {
+      for (let tap = 0; tap < window; tap++) {
+        if (taps[t + tap] < 0) continue;
+        const i = image + taps[t + tap];
+        const wk = tap * g.outC;
+        if (mult === 1) {
+          for (let c = 0; c < g.outC; c++) {
+            const d = dy[o + c];
+            dw[wk + c] += d * x[i + c];
+            if (dx) dx[i + c] += d * w[wk + c];
+          }
+        } else {
+          for (let c = 0; c < g.outC; c++) {
+            const ic = i + Math.floor(c / mult);
+            const d = dy[o + c];
+            dw[wk + c] += d * x[ic];
+            if (dx) dx[ic] += d * w[wk + c];
           }
         }
       }
@@ -228,29 +220,23 @@ export function maxPoolForward(x: Float32Array, g: PoolGeom): { y: Float32Array;
   const n = g.batch * g.outH * g.outW * g.c;
   const y = new Float32Array(n);
   const argmax = new Int32Array(n);
-  for (let b = 0; b < g.batch; b++) {
-    for (let oy = 0; oy < g.outH; oy++) {
-      for (let ox = 0; ox < g.outW; ox++) {
-        const o = ((b * g.outH + oy) * g.outW + ox) * g.c;
-        for (let c = 0; c < g.c; c++) {
-          let best = -Infinity;
-          let at = -1;
-          for (let ky = 0; ky < g.fH; ky++) {
-            const iy = oy * g.strideH - g.padH + ky;
-            if (iy < 0 || iy >= g.inH) continue;
-            for (let kx = 0; kx < g.fW; kx++) {
-              const ix = ox * g.strideW - g.padW + kx;
-              if (ix < 0 || ix >= g.inW) continue;
-              const i = ((b * g.inH + iy) * g.inW + ix) * g.c + c;
-              if (x[i] > best) {
-                best = x[i];
-                at = i;
-              }
-            }
+  const taps = windowTaps({ ...g, inC: g.c, outC: g.c, dilH: 1, dilW: 1 });
+  const window = g.fH * g.fW;
+  for (let b = 0, image = 0, o = 0; b < g.batch; b++, image += g.inH * g.inW * g.c) {
+    for (let t = 0; t < taps.length; t += window, o += g.c) {
+      for (let c = 0; c < g.c; c++) {
+        let best = -Infinity;
+        let at = -1;
+        for (let tap = t; tap < t + window; tap++) {
+          if (taps[tap] < 0) continue;
+          const i = image + taps[tap] + c;
+          if (x[i] > best) {
+            best = x[i];
+            at = i;
           }
-          y[o + c] = best;
-          argmax[o + c] = at;
         }
+        y[o + c] = best;
+        argmax[o + c] = at;
       }
     }
   }

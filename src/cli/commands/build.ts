@@ -2,7 +2,7 @@
 import type { BuildResult } from '../../build/compile.js';
 import type { FirmwareProtocol } from '../../build/project.js';
 import type { OptimizeGoal } from '../../ops/op-def.js';
-import { build } from '../../api/build.js';
+import { build, type BuildOptions } from '../../api/build.js';
 import { InputError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import { num, renderTable } from '../../text/table.js';
@@ -37,9 +37,16 @@ export function parseOptimize(value: string | undefined, os: boolean | undefined
   return os ? 'size' : (value ?? 'speed');
 }
 
-/** Compiler level and kernel choice for an --optimize goal (-Os for size, -O2 for speed). */
-export function optimizeOptions(goal: OptimizeGoal): { optimize: OptimizeGoal; opt: '-Os' | '-O2' } {
-  return { optimize: goal, opt: goal === 'size' ? '-Os' : '-O2' };
+/** The API's build options from --board, --out, --force, --optimize / --os and --protocol, checked in that order of flags. */
+export function buildOptionsFromCli(opts: Pick<BuildCommandOptions, 'board' | 'out' | 'force' | 'optimize' | 'os' | 'protocol'>): BuildOptions {
+  const protocol = parseProtocol(opts.protocol);
+  return {
+    board: opts.board,
+    ...(opts.out ? { out: opts.out } : {}),
+    force: opts.force ?? false,
+    optimize: parseOptimize(opts.optimize, opts.os),
+    ...(protocol ? { protocol } : {}),
+  };
 }
 
 export function sizeRows(build: BuildResult, arenaBytes: number): string[][] {
@@ -57,38 +64,12 @@ export function sizeRows(build: BuildResult, arenaBytes: number): string[][] {
 }
 
 export async function buildCommand(modelPath: string, opts: BuildCommandOptions, io: CliIO): Promise<void> {
-  const protocol = parseProtocol(opts.protocol);
-  const out = await build(modelPath, {
-    board: opts.board,
-    ...(opts.out ? { out: opts.out } : {}),
-    force: opts.force ?? false,
-    optimize: parseOptimize(opts.optimize, opts.os),
-    profile: opts.profile ?? false,
-    ...(protocol ? { protocol } : {}),
-  });
+  const out = await build(modelPath, { ...buildOptionsFromCli(opts), profile: opts.profile ?? false });
   const { build: b, compiled, project } = out.firmware;
   if (opts.json) {
-    io.out(
-      JSON.stringify(
-        {
-          model: compiled.graph.name,
-          board: out.board,
-          dir: project.dir,
-          elf: b.elf,
-          ...(out.client ? { client: out.client } : {}),
-          optimize: compiled.optimize,
-          opt: b.opt,
-          sections: b.sections,
-          flashBytes: b.flashBytes,
-          ramBytes: b.ramBytes,
-          arenaBytes: compiled.plan.arenaBytes,
-          arenaLowerBound: compiled.plan.lowerBound,
-          fits: true,
-        },
-        null,
-        2,
-      ),
-    );
+    // The API's summary of the build, with the model by name (a build that did not fit has thrown).
+    const { model: _model, firmware: _firmware, ...summary } = out;
+    io.out(JSON.stringify({ model: compiled.graph.name, ...summary, fits: true }, null, 2));
     return;
   }
   io.out(`built ${compiled.graph.name} for ${out.board} (optimized for ${compiled.optimize}, ${b.opt}) in ${project.dir}`);

@@ -6,24 +6,20 @@ import { InputError, MismatchError } from '../../errors.js';
 import type { CheckResult } from '../../deploy/verify.js';
 import { build } from '../../api/build.js';
 import { startSession } from '../../api/session.js';
-import { openEembcTarget, sessionOptionsFromCli } from '../../deploy/target-session.js';
+import { openEembcTarget, sessionOptionsFromCli, targetDescription, type BoardLinkFlags } from '../../deploy/target-session.js';
 import type { CliIO } from '../io.js';
 import { num, renderTable } from '../../text/table.js';
-import { parseOptimize, parseProtocol, sizeRows } from './build.js';
+import { buildOptionsFromCli, sizeRows } from './build.js';
 import type { BuiltFirmware } from '../../deploy/firmware.js';
 import { eembcReport } from '../../deploy/verify-eembc.js';
 
-export interface DeployOptions {
+export interface DeployOptions extends BoardLinkFlags {
   board: string;
   out?: string;
   optimize?: string;
   os?: boolean;
   force?: boolean;
   check?: string;
-  port?: string;
-  flashPort?: string;
-  /** false with --no-flash */
-  flash?: boolean;
   json?: boolean;
   protocol?: string;
 }
@@ -48,21 +44,14 @@ const NOT_CHECKED_NOTE = '--check 0: outputs NOT compared with the reference int
 
 export async function deployCommand(modelPath: string, opts: DeployOptions, io: CliIO): Promise<void> {
   const cases = parseCheck(opts.check);
-  const protocol = parseProtocol(opts.protocol);
-  const out = await build(modelPath, {
-    board: opts.board,
-    ...(opts.out ? { out: opts.out } : {}),
-    force: opts.force ?? false,
-    optimize: parseOptimize(opts.optimize, opts.os),
-    ...(protocol ? { protocol } : {}),
-  });
+  const out = await build(modelPath, buildOptionsFromCli(opts));
   const built = out.firmware;
   const { build: b, compiled, board } = built;
-  if (protocol === 'eembc') {
+  if (opts.protocol === 'eembc') {
     await deployEembc(built, cases, opts, io);
     return;
   }
-  if (!opts.json) io.err(`built ${b.elf}; starting ${board.qemu ? `QEMU (${board.qemu.machine})` : `the board on ${opts.port}`}`);
+  if (!opts.json) io.err(`built ${b.elf}; starting ${targetDescription(board, opts.port)}`);
   const session = await startSession(out, sessionOptionsFromCli(opts, opts.json ? undefined : (l) => io.err(l)));
   try {
     const check = cases > 0 ? await session.check(cases) : undefined;

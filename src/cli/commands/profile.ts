@@ -8,13 +8,13 @@
  */
 import { build } from '../../api/build.js';
 import { startSession } from '../../api/session.js';
-import { sessionOptionsFromCli } from '../../deploy/target-session.js';
+import { sessionOptionsFromCli, targetDescription, type BoardLinkFlags } from '../../deploy/target-session.js';
 import { bar, type ProfileReport } from '../../profile/profile.js';
 import type { CliIO } from '../io.js';
-import { parseOptimize } from './build.js';
+import { buildOptionsFromCli } from './build.js';
 import { num, renderTable, shapeText } from '../../text/table.js';
 
-export interface ProfileCommandOptions {
+export interface ProfileCommandOptions extends BoardLinkFlags {
   board: string;
   /** Firmware project directory (default tinyml-out/<model>-<board>). */
   out?: string;
@@ -23,12 +23,6 @@ export interface ProfileCommandOptions {
   /** Optimize for size (-Os and the smallest kernel layouts) instead of speed (-O2). */
   os?: boolean;
   force?: boolean;
-  /** Serial port of a physical board's link. */
-  port?: string;
-  /** A physical board's USB port for flashing (default: found by USB ID). */
-  flashPort?: string;
-  /** false (--no-flash) when the board already runs this firmware. */
-  flash?: boolean;
   /** Seed of the random input (default 1). */
   seed?: string | number;
   json?: boolean;
@@ -90,15 +84,9 @@ export function renderProfile(r: ProfileReport, barWidth = 30): string {
 
 export async function profileCommand(modelPath: string, opts: ProfileCommandOptions, io: CliIO): Promise<ProfileReport> {
   const seed = opts.seed === undefined ? 1 : Number(opts.seed);
-  const out = await build(modelPath, {
-    board: opts.board,
-    ...(opts.out ? { out: opts.out } : {}),
-    force: opts.force ?? false,
-    optimize: parseOptimize(opts.optimize, opts.os),
-    profile: true,
-  });
+  const out = await build(modelPath, { ...buildOptionsFromCli(opts), profile: true });
   const { build: b, compiled, board } = out.firmware;
-  if (!opts.json) io.err(`built ${b.elf} with per-layer timing; starting ${board.qemu ? `QEMU (${board.qemu.machine})` : `the board on ${opts.port}`}`);
+  if (!opts.json) io.err(`built ${b.elf} with per-layer timing; starting ${targetDescription(board, opts.port)}`);
   // startSession checks that the device runs the model just built.
   const session = await startSession(out, sessionOptionsFromCli(opts, opts.json ? undefined : (l) => io.err(l)));
   let report: ProfileReport;

@@ -12,11 +12,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { loadBoard } from '../../build/board.js';
+import { packageVersion } from '../../codegen/templates.js';
 import { buildModelFirmware } from '../../deploy/firmware.js';
 import { compileModel } from '../../deploy/compile-model.js';
-import { openTargetSession, sessionOptionsFromCli } from '../../deploy/target-session.js';
+import { checkDeviceModel, openTargetSession, sessionOptionsFromCli, targetDescription, type BoardLinkFlags } from '../../deploy/target-session.js';
 import { parsePreprocessOptions } from '../../data/preprocess.js';
-import { InputError, MismatchError } from '../../errors.js';
+import { InputError } from '../../errors.js';
 import { checkOutputFiles, writeOutputFile } from '../../io/output-file.js';
 import type { Graph } from '../../ir/types.js';
 import { loadModel } from '../../model-file/load-model.js';
@@ -26,7 +27,7 @@ import { mapSectionBytes, renderReportHtml, weightHistograms, type MemorySizes, 
 import type { CliIO } from '../io.js';
 import { positiveInt, readCalibrationSamples } from './quantize.js';
 
-export interface ReportCommandOptions {
+export interface ReportCommandOptions extends BoardLinkFlags {
   /** A board name, or 'host' for what can be had without one. */
   board: string;
   /** The page to write. */
@@ -42,9 +43,6 @@ export interface ReportCommandOptions {
   out?: string;
   /** Overwrite an existing --html (and a project directory with files tinyml did not write). */
   force?: boolean;
-  port?: string;
-  flashPort?: string;
-  flash?: boolean;
   /** Seed of the profiled input (default 1). */
   seed?: string | number;
   /** Print a JSON summary (schemas/report.json) on stdout instead of the text line. */
@@ -56,10 +54,6 @@ export interface ReportCommandResult {
   data: ReportData;
 }
 
-/** tinyml's version from package.json (three levels up from src/cli/commands/ and dist/cli/commands/). */
-function version(): string {
-  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
 
 const isFloatModel = (g: Graph): boolean => g.inputs.some((i) => g.tensors[i].dtype === 'float32');
 
@@ -120,12 +114,10 @@ export async function reportCommand(modelPath: string, opts: ReportCommandOption
       graph: runs,
     });
     const { build, compiled, board } = built;
-    io.err(`built ${build.elf} with per-layer timing; starting ${board.qemu ? `QEMU (${board.qemu.machine})` : `the board on ${opts.port}`}`);
+    io.err(`built ${build.elf} with per-layer timing; starting ${targetDescription(board, opts.port)}`);
     const session = await openTargetSession(board, build.elf, sessionOptionsFromCli(opts, (l) => io.err(l)));
     try {
-      if (session.info.model.hash !== compiled.hash.slice(0, 16)) {
-        throw new MismatchError(`the device runs model ${session.info.model.name} (${session.info.model.hash}), not the one just built (${compiled.hash.slice(0, 16)}): was the upload skipped?`);
-      }
+      checkDeviceModel(session.info, compiled.hash);
       profile = await profileOnTarget(session.client, session.info, board, compiled, { seed: Number.isFinite(seed) ? seed : 1 });
     } finally {
       await session.close();
@@ -150,7 +142,7 @@ export async function reportCommand(modelPath: string, opts: ReportCommandOption
   const data: ReportData = {
     model: graph.name,
     board: opts.board,
-    version: version(),
+    version: packageVersion(),
     ...(profile ? { profile } : {}),
     graph: prepared,
     plan,

@@ -12,22 +12,18 @@ import { checkOutputFiles, writeOutputFile, type OutputFile } from '../../io/out
 import { build } from '../../api/build.js';
 import { modelOf } from '../../api/model.js';
 import { startSession } from '../../api/session.js';
-import { sessionOptionsFromCli } from '../../deploy/target-session.js';
+import { sessionOptionsFromCli, type BoardLinkFlags } from '../../deploy/target-session.js';
 import type { CliIO } from '../io.js';
 import { num } from '../../text/table.js';
 import { loadModel } from '../../model-file/load-model.js';
 
-export interface RunOptions {
+export interface RunOptions extends BoardLinkFlags {
   input: string[];
   output?: string[];
   board?: string;
   out?: string;
   /** Overwrite existing --output files (never an input), and a --out directory tinyml did not write. */
   force?: boolean;
-  port?: string;
-  flashPort?: string;
-  /** false with --no-flash */
-  flash?: boolean;
   json?: boolean;
 }
 
