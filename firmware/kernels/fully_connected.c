@@ -16,14 +16,7 @@ void tinyml_fully_connected_s8(const tinyml_fully_connected_params *p, const int
       for (int32_t d = 0; d < p->input_depth; ++d) {
         acc += ((int32_t)w[d] + p->weights_offset) * ((int32_t)row[d] + p->q.input_offset);
       }
-      if (bias != NULL) {
-        acc += bias[oc];
-      }
-      const int32_t ch = p->q.per_channel ? oc : 0;
-      acc = tinyml_mbqm(acc, p->q.output_multiplier[ch], p->q.output_shift[ch]);
-      acc += p->q.output_offset;
-      output[b * p->output_depth + oc] =
-          (int8_t)tinyml_clamp(acc, p->q.activation_min, p->q.activation_max);
+      TINYML_REQUANT_S8(output[b * p->output_depth + oc], p->q, bias, oc, acc);
     }
   }
 }

@@ -75,13 +75,7 @@ void tinyml_transpose_conv_s8(const tinyml_transpose_conv_params *p, const int8_
   for (int32_t i = 0; i < n; ++i) {
     const int32_t oc = i % p->geo.output_depth;
     int32_t acc = scratch[i];
-    if (bias != NULL) {
-      acc += bias[oc];
-    }
-    const int32_t ch = p->q.per_channel ? oc : 0;
-    acc = tinyml_mbqm(acc, p->q.output_multiplier[ch], p->q.output_shift[ch]);
-    acc += p->q.output_offset;
-    output[i] = (int8_t)tinyml_clamp(acc, p->q.activation_min, p->q.activation_max);
+    TINYML_REQUANT_S8(output[i], p->q, bias, oc, acc);
   }
 }
 
