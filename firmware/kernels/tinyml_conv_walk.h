@@ -31,33 +31,43 @@
 
 #include "tinyml_conv_geometry.h"
 
-/* The taps of one output value's window inside the image (both geometries name these fields
- * alike). */
-#define TINYML_WINDOW_TAPS(G, TAP)                                                                   \
-  for (int32_t fy = 0; fy < (G).filter_height; ++fy) {                                               \
-    const int32_t in_y = in_y_origin + (G).dilation_height * fy;                                     \
-    if (in_y < 0 || in_y >= (G).input_height) {                                                      \
-      continue;                                                                                      \
-    }                                                                                                \
-    for (int32_t fx = 0; fx < (G).filter_width; ++fx) {                                              \
-      const int32_t in_x = in_x_origin + (G).dilation_width * fx;                                    \
-      if (in_x < 0 || in_x >= (G).input_width) {                                                     \
-        continue;                                                                                    \
-      }                                                                                              \
-      TAP                                                                                            \
-    }                                                                                                \
+/*
+ * The taps of one output value's window that fall inside the image: filter FH x FW, dilation
+ * DH x DW, image IH x IW, window origin (Y0, X0) (top left, may be outside). Declares fy, fx,
+ * in_y, in_x for TAP. Taking the bounds as expressions lets a kernel pass fields or locals, as
+ * its loops always read them.
+ */
+#define TINYML_WINDOW_TAPS_IN(FH, FW, DH, DW, IH, IW, Y0, X0, TAP)                                  \
+  for (int32_t fy = 0; fy < (FH); ++fy) {                                                           \
+    const int32_t in_y = (Y0) + (DH) * fy;                                                          \
+    if (in_y < 0 || in_y >= (IH)) {                                                                 \
+      continue;                                                                                     \
+    }                                                                                               \
+    for (int32_t fx = 0; fx < (FW); ++fx) {                                                         \
+      const int32_t in_x = (X0) + (DW) * fx;                                                        \
+      if (in_x < 0 || in_x >= (IW)) {                                                               \
+        continue;                                                                                   \
+      }                                                                                             \
+      TAP                                                                                           \
+    }                                                                                               \
   }
 
+/* The same for geometry G (both conv geometries name these fields alike) from in_y_origin,
+ * in_x_origin. */
+#define TINYML_WINDOW_TAPS(G, TAP)                                                                    \
+  TINYML_WINDOW_TAPS_IN((G).filter_height, (G).filter_width, (G).dilation_height, (G).dilation_width, \
+                        (G).input_height, (G).input_width, in_y_origin, in_x_origin, TAP)
+
 /* The output positions, batch outermost; in_y_origin / in_x_origin: the window's top left. */
-#define TINYML_OUTPUT_POSITIONS(G, BODY)                                                             \
-  for (int32_t b = 0; b < (G).batches; ++b) {                                                        \
-    for (int32_t out_y = 0; out_y < (G).output_height; ++out_y) {                                    \
-      const int32_t in_y_origin = out_y * (G).stride_height - (G).pad_height;                        \
-      for (int32_t out_x = 0; out_x < (G).output_width; ++out_x) {                                   \
-        const int32_t in_x_origin = out_x * (G).stride_width - (G).pad_width;                        \
-        BODY                                                                                         \
-      }                                                                                              \
-    }                                                                                                \
+#define TINYML_OUTPUT_POSITIONS(G, BODY)                                                            \
+  for (int32_t b = 0; b < (G).batches; ++b) {                                                       \
+    for (int32_t out_y = 0; out_y < (G).output_height; ++out_y) {                                   \
+      const int32_t in_y_origin = out_y * (G).stride_height - (G).pad_height;                       \
+      for (int32_t out_x = 0; out_x < (G).output_width; ++out_x) {                                  \
+        const int32_t in_x_origin = out_x * (G).stride_width - (G).pad_width;                       \
+        BODY                                                                                        \
+      }                                                                                             \
+    }                                                                                               \
   }
 
 /*
@@ -65,30 +75,30 @@
  * in_c). Output channels innermost, OC_STEP at a time (1; a kernel that computes two channels
  * per pass gives 2 and handles an odd last one in its steps).
  */
-#define TINYML_CONV_WALK(G, OC_STEP, BEGIN, TAP, END)                                                \
-  do {                                                                                               \
-    const int32_t filters_per_group = (G).output_depth / (G).groups;                                 \
-    TINYML_OUTPUT_POSITIONS(G, for (int32_t oc = 0; oc < (G).output_depth; oc += (OC_STEP)) {        \
-      const int32_t in_c = (oc / filters_per_group) * (G).filter_input_depth;                        \
-      (void)in_c;                                                                                    \
-      BEGIN                                                                                          \
-      TINYML_WINDOW_TAPS(G, TAP)                                                                     \
-      END                                                                                            \
-    })                                                                                               \
+#define TINYML_CONV_WALK(G, OC_STEP, BEGIN, TAP, END)                                               \
+  do {                                                                                              \
+    const int32_t filters_per_group = (G).output_depth / (G).groups;                                \
+    TINYML_OUTPUT_POSITIONS(G, for (int32_t oc = 0; oc < (G).output_depth; oc += (OC_STEP)) {       \
+      const int32_t in_c = (oc / filters_per_group) * (G).filter_input_depth;                       \
+      (void)in_c;                                                                                   \
+      BEGIN                                                                                         \
+      TINYML_WINDOW_TAPS(G, TAP)                                                                    \
+      END                                                                                           \
+    })                                                                                              \
   } while (0)
 
 /* DEPTHWISE_CONV_2D (tinyml_depthwise_geometry): output channel oc = in_c * depth_multiplier + m
  * reads input channel in_c. */
-#define TINYML_DEPTHWISE_WALK(G, BEGIN, TAP, END)                                                    \
-  do {                                                                                               \
-    TINYML_OUTPUT_POSITIONS(G, for (int32_t in_c = 0; in_c < (G).input_depth; ++in_c) {              \
-      for (int32_t m = 0; m < (G).depth_multiplier; ++m) {                                           \
-        const int32_t oc = in_c * (G).depth_multiplier + m;                                          \
-        BEGIN                                                                                        \
-        TINYML_WINDOW_TAPS(G, TAP)                                                                   \
-        END                                                                                          \
-      }                                                                                              \
-    })                                                                                               \
+#define TINYML_DEPTHWISE_WALK(G, BEGIN, TAP, END)                                                   \
+  do {                                                                                              \
+    TINYML_OUTPUT_POSITIONS(G, for (int32_t in_c = 0; in_c < (G).input_depth; ++in_c) {             \
+      for (int32_t m = 0; m < (G).depth_multiplier; ++m) {                                          \
+        const int32_t oc = in_c * (G).depth_multiplier + m;                                         \
+        BEGIN                                                                                       \
+        TINYML_WINDOW_TAPS(G, TAP)                                                                  \
+        END                                                                                         \
+      }                                                                                             \
+    })                                                                                              \
   } while (0)
 
 #endif /* TINYML_CONV_WALK_H */
