@@ -66,17 +66,16 @@ void tinyml_fully_connected_lut_s8(const tinyml_fully_connected_params *p, const
                                    const tinyml_lut_weights *weights, const int32_t *bias,
                                    int8_t *output) {
   const uint32_t bits = (uint32_t)weights->bits;
-  for (int32_t b = 0; b < p->batches; ++b) {
-    const int8_t *row = input + b * p->input_depth;
-    for (int32_t oc = 0; oc < p->output_depth; ++oc) {
+  TINYML_FC_WALK(
+      p, int8_t,
+      /* begin */
       const int8_t *table = lut_table(weights, oc);
       uint32_t bit = (uint32_t)(oc * p->input_depth) * bits;
-      int32_t acc = 0;
-      for (int32_t d = 0; d < p->input_depth; ++d, bit += bits) {
-        const int32_t w = table[tinyml_lut_index(weights->indices, bit, bits)];
-        acc += (w + p->weights_offset) * ((int32_t)row[d] + p->q.input_offset);
-      }
-      TINYML_REQUANT_S8(output[b * p->output_depth + oc], p->q, bias, oc, acc);
-    }
-  }
+      int32_t acc = 0;,
+      /* tap */
+      const int32_t w = table[tinyml_lut_index(weights->indices, bit, bits)];
+      acc += (w + p->weights_offset) * ((int32_t)row[d] + p->q.input_offset);
+      bit += bits;,
+      /* end */
+      TINYML_REQUANT_S8(output[b * p->output_depth + oc], p->q, bias, oc, acc);)
 }

@@ -63,17 +63,17 @@ static inline __attribute__((always_inline)) void depthwise_body(const tinyml_de
 static inline __attribute__((always_inline)) void fc_body(const tinyml_fully_connected_params *p, const int8_t *input,
                                                           const uint8_t *weights, const int32_t *bias,
                                                           int8_t *output, const int bits) {
-  for (int32_t b = 0; b < p->batches; ++b) {
-    const int8_t *row = input + b * p->input_depth;
-    for (int32_t oc = 0; oc < p->output_depth; ++oc) {
+  TINYML_FC_WALK(
+      p, int8_t,
+      /* begin */
       const int32_t w0 = oc * p->input_depth;
-      int32_t acc = 0;
-      for (int32_t d = 0; d < p->input_depth; ++d) {
-        acc += tinyml_subbyte_get(weights, w0 + d, bits) * ((int32_t)row[d] + p->q.input_offset);
-      }
-      output[b * p->output_depth + oc] = requant(acc, bias, oc, p->q.per_channel, p->q.output_multiplier, p->q.output_shift, p->q.output_offset, p->q.activation_min, p->q.activation_max);
-    }
-  }
+      int32_t acc = 0;,
+      /* tap */
+      acc += tinyml_subbyte_get(weights, w0 + d, bits) * ((int32_t)row[d] + p->q.input_offset);,
+      /* end */
+      output[b * p->output_depth + oc] = requant(acc, bias, oc, p->q.per_channel, p->q.output_multiplier,
+                                                 p->q.output_shift, p->q.output_offset, p->q.activation_min,
+                                                 p->q.activation_max);)
 }
 
 #define TINYML_SUBBYTE_ENTRIES(BITS)                                                                         \

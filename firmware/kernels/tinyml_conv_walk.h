@@ -101,4 +101,18 @@
     })                                                                                              \
   } while (0)
 
+/* FULLY_CONNECTED, the same steps without a window: row is batch b's input (`input`, of T),
+ * TAP runs for each of its input_depth values d. */
+#define TINYML_FC_WALK(P, T, BEGIN, TAP, END)                                                       \
+  for (int32_t b = 0; b < (P)->batches; ++b) {                                                      \
+    const T *row = input + b * (P)->input_depth;                                                    \
+    for (int32_t oc = 0; oc < (P)->output_depth; ++oc) {                                            \
+      BEGIN                                                                                         \
+      for (int32_t d = 0; d < (P)->input_depth; ++d) {                                              \
+        TAP                                                                                         \
+      }                                                                                             \
+      END                                                                                           \
+    }                                                                                               \
+  }
+
 #endif /* TINYML_CONV_WALK_H */
