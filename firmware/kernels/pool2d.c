@@ -26,12 +26,12 @@ static inline int32_t min_i32(int32_t a, int32_t b) {
 
 static inline pool_window clip_window(const tinyml_pool2d_params *p, int32_t out_y, int32_t out_x) {
   pool_window w;
-  w.in_y0 = out_y * p->stride_height - p->pad_height;
-  w.in_x0 = out_x * p->stride_width - p->pad_width;
+  w.in_y0 = out_y * p->geo.stride_height - p->geo.pad_height;
+  w.in_x0 = out_x * p->geo.stride_width - p->geo.pad_width;
   w.y_start = max_i32(0, -w.in_y0);
-  w.y_end = min_i32(p->filter_height, p->input_height - w.in_y0);
+  w.y_end = min_i32(p->geo.filter_height, p->geo.input_height - w.in_y0);
   w.x_start = max_i32(0, -w.in_x0);
-  w.x_end = min_i32(p->filter_width, p->input_width - w.in_x0);
+  w.x_end = min_i32(p->geo.filter_width, p->geo.input_width - w.in_x0);
   return w;
 }
 
@@ -47,17 +47,17 @@ static inline int32_t rounded_average(int32_t acc, int32_t count) {
  * depth] is its value), END after them (stores through out++).
  */
 #define TINYML_POOL_BODY(T, BEGIN, TAP, END)                                                        \
-  const int32_t depth = p->depth;                                                                   \
+  const int32_t depth = p->geo.depth;                                                                   \
   T *out = output;                                                                                  \
-  for (int32_t b = 0; b < p->batches; ++b) {                                                        \
-    const T *in_batch = input + b * p->input_height * p->input_width * depth;                       \
-    for (int32_t oy = 0; oy < p->output_height; ++oy) {                                             \
-      for (int32_t ox = 0; ox < p->output_width; ++ox) {                                            \
+  for (int32_t b = 0; b < p->geo.batches; ++b) {                                                        \
+    const T *in_batch = input + b * p->geo.input_height * p->geo.input_width * depth;                       \
+    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {                                             \
+      for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {                                            \
         const pool_window w = clip_window(p, oy, ox);                                               \
         for (int32_t c = 0; c < depth; ++c) {                                                       \
           BEGIN                                                                                     \
           for (int32_t fy = w.y_start; fy < w.y_end; ++fy) {                                        \
-            const T *row = in_batch + ((w.in_y0 + fy) * p->input_width + w.in_x0) * depth + c;      \
+            const T *row = in_batch + ((w.in_y0 + fy) * p->geo.input_width + w.in_x0) * depth + c;      \
             for (int32_t fx = w.x_start; fx < w.x_end; ++fx) {                                      \
               TAP                                                                                   \
             }                                                                                       \
