@@ -21,34 +21,14 @@ static inline int32_t add_sub_one(const tinyml_add_sub_params *p, int32_t x1, in
   return tinyml_clamp(out, p->activation_min, p->activation_max);
 }
 
+#define ADD_SUB_ONE(a, b) add_sub_one(p, a, b, subtract)
+
 static void add_sub_s8(const tinyml_add_sub_params *p, const int8_t *in1, const int8_t *in2, int8_t *out, int subtract) {
-  if (!p->broadcast) {
-    for (int32_t i = 0; i < p->size; ++i) {
-      out[i] = (int8_t)add_sub_one(p, in1[i], in2[i], subtract);
-    }
-    return;
-  }
-  tinyml_bcast_iter it;
-  tinyml_bcast_begin(&it);
-  for (int32_t i = 0; i < p->size; ++i) {
-    out[i] = (int8_t)add_sub_one(p, in1[it.in1_offset], in2[it.in2_offset], subtract);
-    tinyml_bcast_next(&p->bcast, &it);
-  }
+  TINYML_BINARY_ELEMENTWISE(p, int8_t, in1, in2, out, ADD_SUB_ONE)
 }
 
 static void add_sub_s16(const tinyml_add_sub_params *p, const int16_t *in1, const int16_t *in2, int16_t *out, int subtract) {
-  if (!p->broadcast) {
-    for (int32_t i = 0; i < p->size; ++i) {
-      out[i] = (int16_t)add_sub_one(p, in1[i], in2[i], subtract);
-    }
-    return;
-  }
-  tinyml_bcast_iter it;
-  tinyml_bcast_begin(&it);
-  for (int32_t i = 0; i < p->size; ++i) {
-    out[i] = (int16_t)add_sub_one(p, in1[it.in1_offset], in2[it.in2_offset], subtract);
-    tinyml_bcast_next(&p->bcast, &it);
-  }
+  TINYML_BINARY_ELEMENTWISE(p, int16_t, in1, in2, out, ADD_SUB_ONE)
 }
 
 void tinyml_add_s8(const tinyml_add_sub_params *params, const int8_t *input1, const int8_t *input2, int8_t *output) {

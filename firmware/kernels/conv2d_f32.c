@@ -24,13 +24,7 @@ TINYML_F32_INLINE void conv_tile(const int npx, const int noc, const tinyml_conv
   const int32_t oc_stride = p->geo.filter_height * p->geo.filter_width * fic;
   const int32_t px_stride = p->geo.stride_width * p->geo.input_depth;
   float acc[4][4];
-#pragma GCC unroll 4
-  for (int r = 0; r < npx; ++r) {
-#pragma GCC unroll 4
-    for (int c = 0; c < noc; ++c) {
-      acc[r][c] = bias != NULL ? bias[oc + c] : 0.0f;
-    }
-  }
+  TINYML_F32_TILE_INIT(npx, noc, acc, bias, oc);
   for (int32_t fy = fy0; fy < fy1; ++fy) {
     const float *row =
         in_batch + (in_y0 + fy * p->geo.dilation_height) * p->geo.input_width * p->geo.input_depth + ic_base;

@@ -1,9 +1,11 @@
 /*
  * depthwise_conv2d.c - portable reference DEPTHWISE_CONV_2D kernels, following TFLite Micro's
- * loop and accumulation order so results match bit for bit.
+ * loop and accumulation order so results match bit for bit (the shared window walk,
+ * tinyml_conv_walk.h).
  */
 #include "depthwise_conv2d.h"
 
+#include "tinyml_conv_walk.h"
 #include "tinyml_fixedpoint.h"
 
 /*
@@ -15,62 +17,35 @@ static inline __attribute__((always_inline)) void depthwise_body(
     const tinyml_depthwise_conv2d_params *p, const int8_t *in_s8, const int16_t *in_s16,
     const int8_t *filter, const int32_t *bias32, const int64_t *bias64, int8_t *out_s8,
     int16_t *out_s16, int s16) {
-  for (int32_t b = 0; b < p->geo.batches; ++b) {
-    for (int32_t out_y = 0; out_y < p->geo.output_height; ++out_y) {
-      const int32_t in_y_origin = out_y * p->geo.stride_height - p->geo.pad_height;
-      for (int32_t out_x = 0; out_x < p->geo.output_width; ++out_x) {
-        const int32_t in_x_origin = out_x * p->geo.stride_width - p->geo.pad_width;
-        for (int32_t ic = 0; ic < p->geo.input_depth; ++ic) {
-          for (int32_t m = 0; m < p->geo.depth_multiplier; ++m) {
-            const int32_t oc = ic * p->geo.depth_multiplier + m;
-            int32_t acc_s8 = 0;
-            int64_t acc_s16 = 0;
-            for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
-              const int32_t in_y = in_y_origin + p->geo.dilation_height * fy;
-              /* Out-of-image taps are zero padding (real zero): they add nothing. */
-              if (in_y < 0 || in_y >= p->geo.input_height) {
-                continue;
-              }
-              for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
-                const int32_t in_x = in_x_origin + p->geo.dilation_width * fx;
-                if (in_x < 0 || in_x >= p->geo.input_width) {
-                  continue;
-                }
-                const int32_t at =
-                    ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth + ic;
-                const int32_t f_val = filter[(fy * p->geo.filter_width + fx) * p->geo.output_depth + oc];
-                if (s16) {
-                  /* Symmetric int16 activations: no input offset. */
-                  acc_s16 += (int64_t)f_val * (int64_t)in_s16[at];
-                } else {
-                  acc_s8 += (f_val + p->weights_offset) * ((int32_t)in_s8[at] + p->q.input_offset);
-                }
-              }
-            }
-            const int32_t out_at =
-                ((b * p->geo.output_height + out_y) * p->geo.output_width + out_x) * p->geo.output_depth + oc;
-            if (s16) {
-              if (bias64 != NULL) {
-                acc_s16 += bias64[oc];
-              }
-              const int32_t ch = p->q.per_channel ? oc : 0;
-              const int32_t scaled =
-                  tinyml_mbqm64(acc_s16, p->q.output_multiplier[ch], p->q.output_shift[ch]);
-              out_s16[out_at] = (int16_t)tinyml_clamp(scaled, p->q.activation_min, p->q.activation_max);
-            } else {
-              if (bias32 != NULL) {
-                acc_s8 += bias32[oc];
-              }
-              const int32_t ch = p->q.per_channel ? oc : 0;
-              acc_s8 = tinyml_mbqm(acc_s8, p->q.output_multiplier[ch], p->q.output_shift[ch]);
-              acc_s8 += p->q.output_offset;
-              out_s8[out_at] = (int8_t)tinyml_clamp(acc_s8, p->q.activation_min, p->q.activation_max);
-            }
-          }
+  TINYML_DEPTHWISE_WALK(
+      p->geo,
+      /* begin */
+      int32_t acc_s8 = 0;
+      int64_t acc_s16 = 0;
+      ,
+      /* tap (out-of-image taps are zero padding, real zero: the walk skips them) */
+      const int32_t at =
+          ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth + in_c;
+      const int32_t f_val = filter[(fy * p->geo.filter_width + fx) * p->geo.output_depth + oc];
+      if (s16) {
+        /* Symmetric int16 activations: no input offset. */
+        acc_s16 += (int64_t)f_val * (int64_t)in_s16[at];
+      } else {
+        acc_s8 += (f_val + p->weights_offset) * ((int32_t)in_s8[at] + p->q.input_offset);
+      },
+      /* end */
+      const int32_t out_at =
+          ((b * p->geo.output_height + out_y) * p->geo.output_width + out_x) * p->geo.output_depth + oc;
+      if (s16) {
+        if (bias64 != NULL) {
+          acc_s16 += bias64[oc];
         }
-      }
-    }
-  }
+        const int32_t ch = p->q.per_channel ? oc : 0;
+        const int32_t scaled = tinyml_mbqm64(acc_s16, p->q.output_multiplier[ch], p->q.output_shift[ch]);
+        out_s16[out_at] = (int16_t)tinyml_clamp(scaled, p->q.activation_min, p->q.activation_max);
+      } else {
+        TINYML_REQUANT_S8(out_s8[out_at], p->q, bias32, oc, acc_s8);
+      });
 }
 
 void tinyml_depthwise_conv2d_s8(const tinyml_depthwise_conv2d_params *p, const int8_t *input,
@@ -138,14 +113,8 @@ void tinyml_depthwise_conv2d_s8_in_place(const tinyml_depthwise_conv2d_params *p
                      ((int32_t)rows[fy * row_bytes + in_x * p->geo.input_depth + ic] + p->q.input_offset);
             }
           }
-          if (bias != NULL) {
-            acc += bias[oc];
-          }
-          const int32_t ch = p->q.per_channel ? oc : 0;
-          acc = tinyml_mbqm(acc, p->q.output_multiplier[ch], p->q.output_shift[ch]);
-          acc += p->q.output_offset;
-          data[(out_y * p->geo.output_width + out_x) * p->geo.output_depth + oc] =
-              (int8_t)tinyml_clamp(acc, p->q.activation_min, p->q.activation_max);
+          TINYML_REQUANT_S8(data[(out_y * p->geo.output_width + out_x) * p->geo.output_depth + oc], p->q, bias, oc,
+                            acc);
         }
       }
     }

@@ -17,18 +17,9 @@ TINYML_F32_INLINE void binary(const binary_op op, const tinyml_binary_f32_params
                               const float *in1, const float *in2, float *out) {
   const float lo = p->activation_min;
   const float hi = p->activation_max;
-  if (!p->broadcast) {
-    for (int32_t i = 0; i < p->size; ++i) {
-      out[i] = tinyml_clamp_f32(apply(op, in1[i], in2[i]), lo, hi);
-    }
-    return;
-  }
-  tinyml_bcast_iter it;
-  tinyml_bcast_begin(&it);
-  for (int32_t i = 0; i < p->size; ++i) {
-    out[i] = tinyml_clamp_f32(apply(op, in1[it.in1_offset], in2[it.in2_offset]), lo, hi);
-    tinyml_bcast_next(&p->bcast, &it);
-  }
+#define BINARY_ONE(a, b) tinyml_clamp_f32(apply(op, a, b), lo, hi)
+  TINYML_BINARY_ELEMENTWISE(p, float, in1, in2, out, BINARY_ONE)
+#undef BINARY_ONE
 }
 
 void tinyml_add_f32(const tinyml_binary_f32_params *params, const float *input1, const float *input2, float *output) {
@@ -53,18 +44,7 @@ TINYML_F32_INLINE float prelu(float x, float alpha) {
 }
 
 void tinyml_prelu_f32(const tinyml_prelu_f32_params *params, const float *input, const float *alpha, float *output) {
-  if (!params->broadcast) {
-    for (int32_t i = 0; i < params->size; ++i) {
-      output[i] = prelu(input[i], alpha[i]);
-    }
-    return;
-  }
-  tinyml_bcast_iter it;
-  tinyml_bcast_begin(&it);
-  for (int32_t i = 0; i < params->size; ++i) {
-    output[i] = prelu(input[it.in1_offset], alpha[it.in2_offset]);
-    tinyml_bcast_next(&params->bcast, &it);
-  }
+  TINYML_BINARY_ELEMENTWISE(params, float, input, alpha, output, prelu)
 }
 
 void tinyml_relu_f32(int32_t size, const float *input, float *output) {

@@ -14,13 +14,7 @@ TINYML_F32_INLINE void fc_tile(const int nr, const int nc, const tinyml_fully_co
                                int32_t b, int32_t o, float *output) {
   const int32_t depth = p->input_depth;
   float acc[4][4];
-#pragma GCC unroll 4
-  for (int r = 0; r < nr; ++r) {
-#pragma GCC unroll 4
-    for (int c = 0; c < nc; ++c) {
-      acc[r][c] = bias != NULL ? bias[o + c] : 0.0f;
-    }
-  }
+  TINYML_F32_TILE_INIT(nr, nc, acc, bias, o);
   tinyml_f32_tile(nr, nc, acc, input + (size_t)b * depth, depth, weights + (size_t)o * depth, depth,
                   depth);
 #pragma GCC unroll 4

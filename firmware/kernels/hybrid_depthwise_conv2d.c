@@ -11,6 +11,7 @@
 
 #include "arm/tinyml_dsp.h"
 #include "hybrid_quantize.h"
+#include "tinyml_conv_walk.h"
 #include "tinyml_f32.h"
 
 /* TFLite's order (its optimized kernel): the sum times the weight scale, times the input scale,
@@ -47,28 +48,18 @@ static void hybrid_dw_mult1(const tinyml_hybrid_depthwise_conv2d_params *p, cons
     int32_t a1 = 0;
     int32_t a2 = 0;
     int32_t a3 = 0;
-    for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
-      const int32_t iy = y0 + fy * p->geo.dilation_height;
-      if (iy < 0 || iy >= in_h) {
-        continue;
-      }
-      for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
-        const int32_t ix = x0 + fx * p->geo.dilation_width;
-        if (ix < 0 || ix >= in_w) {
-          continue;
-        }
-        const uint32_t w4 = tinyml_ld32(weights + ((size_t)fy * p->geo.filter_width + fx) * ch + c);
-        const uint32_t x4 = tinyml_ld32(xq + ((size_t)iy * in_w + ix) * ch + c);
-        const uint32_t w02 = tinyml_sxtb16(w4);
-        const uint32_t w13 = tinyml_sxtb16_ror8(w4);
-        const uint32_t x02 = tinyml_sadd16(tinyml_sxtb16(x4), neg_zp2);
-        const uint32_t x13 = tinyml_sadd16(tinyml_sxtb16_ror8(x4), neg_zp2);
-        a0 = tinyml_smlabb(w02, x02, a0);
-        a2 = tinyml_smlatt(w02, x02, a2);
-        a1 = tinyml_smlabb(w13, x13, a1);
-        a3 = tinyml_smlatt(w13, x13, a3);
-      }
-    }
+    TINYML_WINDOW_TAPS_IN(p->geo.filter_height, p->geo.filter_width, p->geo.dilation_height,
+                          p->geo.dilation_width, in_h, in_w, y0, x0,
+      const uint32_t w4 = tinyml_ld32(weights + ((size_t)fy * p->geo.filter_width + fx) * ch + c);
+      const uint32_t x4 = tinyml_ld32(xq + ((size_t)in_y * in_w + in_x) * ch + c);
+      const uint32_t w02 = tinyml_sxtb16(w4);
+      const uint32_t w13 = tinyml_sxtb16_ror8(w4);
+      const uint32_t x02 = tinyml_sadd16(tinyml_sxtb16(x4), neg_zp2);
+      const uint32_t x13 = tinyml_sadd16(tinyml_sxtb16_ror8(x4), neg_zp2);
+      a0 = tinyml_smlabb(w02, x02, a0);
+      a2 = tinyml_smlatt(w02, x02, a2);
+      a1 = tinyml_smlabb(w13, x13, a1);
+      a3 = tinyml_smlatt(w13, x13, a3);)
     out[c] = hybrid_dw_output(p, a0, c, input_scale, bias);
     out[c + 1] = hybrid_dw_output(p, a1, c + 1, input_scale, bias);
     out[c + 2] = hybrid_dw_output(p, a2, c + 2, input_scale, bias);
@@ -76,20 +67,10 @@ static void hybrid_dw_mult1(const tinyml_hybrid_depthwise_conv2d_params *p, cons
   }
   for (; c < ch; ++c) {
     int32_t acc = 0;
-    for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
-      const int32_t iy = y0 + fy * p->geo.dilation_height;
-      if (iy < 0 || iy >= in_h) {
-        continue;
-      }
-      for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
-        const int32_t ix = x0 + fx * p->geo.dilation_width;
-        if (ix < 0 || ix >= in_w) {
-          continue;
-        }
-        acc += weights[((size_t)fy * p->geo.filter_width + fx) * ch + c] *
-               (xq[((size_t)iy * in_w + ix) * ch + c] - zero_point);
-      }
-    }
+    TINYML_WINDOW_TAPS_IN(p->geo.filter_height, p->geo.filter_width, p->geo.dilation_height,
+                          p->geo.dilation_width, in_h, in_w, y0, x0,
+      acc += weights[((size_t)fy * p->geo.filter_width + fx) * ch + c] *
+             (xq[((size_t)in_y * in_w + in_x) * ch + c] - zero_point);)
     out[c] = hybrid_dw_output(p, acc, c, input_scale, bias);
   }
 }
@@ -122,26 +103,16 @@ void tinyml_hybrid_depthwise_conv2d(const tinyml_hybrid_depthwise_conv2d_params 
         }
         const int32_t y0 = oy * p->geo.stride_height - p->geo.pad_height;
         const int32_t x0 = ox * p->geo.stride_width - p->geo.pad_width;
-        for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
-          const int32_t iy = y0 + fy * p->geo.dilation_height;
-          if (iy < 0 || iy >= in_h) {
-            continue;
-          }
-          for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
-            const int32_t ix = x0 + fx * p->geo.dilation_width;
-            if (ix < 0 || ix >= in_w) {
-              continue;
+        TINYML_WINDOW_TAPS_IN(p->geo.filter_height, p->geo.filter_width, p->geo.dilation_height,
+                              p->geo.dilation_width, in_h, in_w, y0, x0,
+          const int8_t *x = xq + ((size_t)in_y * in_w + in_x) * in_c;
+          const int8_t *w = weights + ((size_t)fy * p->geo.filter_width + fx) * out_c;
+          for (int32_t ic = 0; ic < in_c; ++ic) {
+            const int32_t v = x[ic] - zero_point;
+            for (int32_t m = 0; m < mult; ++m) {
+              acc[ic * mult + m] += w[ic * mult + m] * v;
             }
-            const int8_t *x = xq + ((size_t)iy * in_w + ix) * in_c;
-            const int8_t *w = weights + ((size_t)fy * p->geo.filter_width + fx) * out_c;
-            for (int32_t ic = 0; ic < in_c; ++ic) {
-              const int32_t v = x[ic] - zero_point;
-              for (int32_t m = 0; m < mult; ++m) {
-                acc[ic * mult + m] += w[ic * mult + m] * v;
-              }
-            }
-          }
-        }
+          })
         for (int32_t oc = 0; oc < out_c; ++oc) {
           out[oc] = hybrid_dw_output(p, acc[oc], oc, input_scale, bias);
         }

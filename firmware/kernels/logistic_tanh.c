@@ -29,39 +29,36 @@ static const uint16_t sigmoid_table_u16[256] = {
 
 enum { INPUT_INTEGER_BITS = 4 };
 
-void tinyml_logistic_s8(const tinyml_logistic_tanh_s8_params *params, const int8_t *input, int8_t *output) {
-  const tinyml_logistic_tanh_s8_params *p = params;
-  for (int32_t i = 0; i < p->size; ++i) {
-    const int32_t x = input[i] - p->input_zero_point;
-    if (x <= -p->input_range_radius) {
-      output[i] = INT8_MIN;
-    } else if (x >= p->input_range_radius) {
-      output[i] = INT8_MAX;
-    } else {
-      const int32_t in_q4 = tinyml_mbqm(x, p->input_multiplier, p->input_left_shift);
-      /* Q0.31 -> 8 fractional bits, then onto the fixed output zero point of -128. */
-      const int32_t r = tinyml_rdbpot(tinyml_gl_logistic(in_q4, INPUT_INTEGER_BITS), 23) - 128;
-      output[i] = (int8_t)tinyml_clamp(r, INT8_MIN, INT8_MAX);
-    }
+/*
+ * LOGISTIC and TANH are written once per input type, with a macro so each kernel keeps the
+ * instructions it had written out on its own: they differ only in the function and its output
+ * scaling. int8: saturated outside the input range radius, else the gemmlowp fixed-point
+ * function; VALUE(in_q4) gives the output before the clamp.
+ */
+#define TINYML_LOGISTIC_TANH_S8(NAME, VALUE)                                                        \
+  void NAME(const tinyml_logistic_tanh_s8_params *params, const int8_t *input, int8_t *output) {    \
+    const tinyml_logistic_tanh_s8_params *p = params;                                               \
+    for (int32_t i = 0; i < p->size; ++i) {                                                         \
+      const int32_t x = input[i] - p->input_zero_point;                                             \
+      if (x <= -p->input_range_radius) {                                                            \
+        output[i] = INT8_MIN;                                                                       \
+      } else if (x >= p->input_range_radius) {                                                      \
+        output[i] = INT8_MAX;                                                                       \
+      } else {                                                                                      \
+        const int32_t in_q4 = tinyml_mbqm(x, p->input_multiplier, p->input_left_shift);             \
+        const int32_t r = VALUE(in_q4);                                                             \
+        output[i] = (int8_t)tinyml_clamp(r, INT8_MIN, INT8_MAX);                                    \
+      }                                                                                             \
+    }                                                                                               \
   }
-}
 
-void tinyml_tanh_s8(const tinyml_logistic_tanh_s8_params *params, const int8_t *input, int8_t *output) {
-  const tinyml_logistic_tanh_s8_params *p = params;
-  for (int32_t i = 0; i < p->size; ++i) {
-    const int32_t x = input[i] - p->input_zero_point;
-    if (x <= -p->input_range_radius) {
-      output[i] = INT8_MIN;
-    } else if (x >= p->input_range_radius) {
-      output[i] = INT8_MAX;
-    } else {
-      const int32_t in_q4 = tinyml_mbqm(x, p->input_multiplier, p->input_left_shift);
-      /* Q0.31 -> 7 fractional bits; the output zero point is taken to be 0, as TFLM does. */
-      const int32_t r = tinyml_rdbpot(tinyml_gl_tanh(in_q4, INPUT_INTEGER_BITS), 24);
-      output[i] = (int8_t)tinyml_clamp(r, INT8_MIN, INT8_MAX);
-    }
-  }
-}
+/* Q0.31 -> 8 fractional bits, then onto the fixed output zero point of -128. */
+#define LOGISTIC_S8_VALUE(in_q4) tinyml_rdbpot(tinyml_gl_logistic(in_q4, INPUT_INTEGER_BITS), 23) - 128
+/* Q0.31 -> 7 fractional bits; the output zero point is taken to be 0, as TFLM does. */
+#define TANH_S8_VALUE(in_q4) tinyml_rdbpot(tinyml_gl_tanh(in_q4, INPUT_INTEGER_BITS), 24)
+
+TINYML_LOGISTIC_TANH_S8(tinyml_logistic_s8, LOGISTIC_S8_VALUE)
+TINYML_LOGISTIC_TANH_S8(tinyml_tanh_s8, TANH_S8_VALUE)
 
 /* A power-of-two input scale comes as multiplier 0: fold it into 3 << shift, as TFLM does. */
 static inline void int16_input_scaling(const tinyml_logistic_tanh_s16_params *p, int32_t *multiplier, int32_t *shift) {
@@ -73,48 +70,42 @@ static inline void int16_input_scaling(const tinyml_logistic_tanh_s16_params *p,
   }
 }
 
-void tinyml_logistic_s16(const tinyml_logistic_tanh_s16_params *params, const int16_t *input, int16_t *output) {
-  int32_t multiplier;
-  int32_t shift;
-  int16_input_scaling(params, &multiplier, &shift);
-  const int32_t round = shift > 0 ? (int32_t)1 << (shift - 1) : 0;
-  for (int32_t i = 0; i < params->size; ++i) {
-    const int32_t x = (input[i] * multiplier + round) >> shift;
-    const uint32_t abs_x = (uint32_t)(x < 0 ? -x : x);
-    /* 9 fractional bits: 7 from the input scaling, 2 from the table's 1/24 step. */
-    const uint32_t uh = abs_x >> 9;
-    uint32_t r;
-    if (uh >= 255) {
-      r = (uint32_t)0x7FFF << 10;
-    } else {
-      const uint32_t ua = sigmoid_table_u16[uh];
-      const uint32_t ub = sigmoid_table_u16[uh + 1];
-      r = (ua << 9) + (abs_x & 0x1FF) * (ub - ua);
-    }
-    r = x >= 0 ? r + (1u << 9) : ((uint32_t)1 << 25) - r + (1u << 9) - 1;
-    output[i] = (int16_t)(r >> 10);
+/*
+ * int16: the input rescaled so that |x| counts table steps (1/24) with FRAC fractional bits,
+ * the sigmoid table interpolated linearly between entries uh and uh + 1 (saturated past the
+ * last), then FINISH(r) mirrors that for negative inputs and scales it onto the output.
+ */
+#define TINYML_LOGISTIC_TANH_S16(NAME, FRAC, R_T, SATURATED, FINISH)                                \
+  void NAME(const tinyml_logistic_tanh_s16_params *params, const int16_t *input, int16_t *output) { \
+    int32_t multiplier;                                                                             \
+    int32_t shift;                                                                                  \
+    int16_input_scaling(params, &multiplier, &shift);                                               \
+    const int32_t round = shift > 0 ? (int32_t)1 << (shift - 1) : 0;                                \
+    for (int32_t i = 0; i < params->size; ++i) {                                                    \
+      const int32_t x = (input[i] * multiplier + round) >> shift;                                   \
+      const uint32_t abs_x = (uint32_t)(x < 0 ? -x : x);                                            \
+      const uint32_t uh = abs_x >> (FRAC);                                                          \
+      R_T r;                                                                                        \
+      if (uh >= 255) {                                                                              \
+        r = (SATURATED);                                                                            \
+      } else {                                                                                      \
+        const uint32_t ua = sigmoid_table_u16[uh];                                                  \
+        const uint32_t ub = sigmoid_table_u16[uh + 1];                                              \
+        r = (R_T)((ua << (FRAC)) + (abs_x & ((1u << (FRAC)) - 1u)) * (ub - ua));                    \
+      }                                                                                             \
+      FINISH(r);                                                                                    \
+    }                                                                                               \
   }
-}
 
-void tinyml_tanh_s16(const tinyml_logistic_tanh_s16_params *params, const int16_t *input, int16_t *output) {
-  int32_t multiplier;
-  int32_t shift;
-  int16_input_scaling(params, &multiplier, &shift);
-  const int32_t round = shift > 0 ? (int32_t)1 << (shift - 1) : 0;
-  for (int32_t i = 0; i < params->size; ++i) {
-    const int32_t x = (input[i] * multiplier + round) >> shift;
-    const uint32_t abs_x = (uint32_t)(x < 0 ? -x : x);
-    /* tanh(x) = 2 sigmoid(2x) - 1: the same table read with one fractional bit less. */
-    const uint32_t uh = abs_x >> 8;
-    int32_t r;
-    if (uh >= 255) {
-      r = 0xFFFF << 8;
-    } else {
-      const uint32_t ua = sigmoid_table_u16[uh];
-      const uint32_t ub = sigmoid_table_u16[uh + 1];
-      r = (int32_t)((ua << 8) + (abs_x & 0xFF) * (ub - ua));
-    }
-    r = x >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
-    output[i] = (int16_t)(r >> 8);
-  }
-}
+/* Logistic: 9 fractional bits, 7 from the input scaling and 2 from the table's 1/24 step. */
+#define LOGISTIC_S16_FINISH(r)                                                                      \
+  r = x >= 0 ? r + (1u << 9) : ((uint32_t)1 << 25) - r + (1u << 9) - 1;                             \
+  output[i] = (int16_t)(r >> 10)
+
+/* tanh(x) = 2 sigmoid(2x) - 1: the same table read with one fractional bit less. */
+#define TANH_S16_FINISH(r)                                                                          \
+  r = x >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;                            \
+  output[i] = (int16_t)(r >> 8)
+
+TINYML_LOGISTIC_TANH_S16(tinyml_logistic_s16, 9, uint32_t, (uint32_t)0x7FFF << 10, LOGISTIC_S16_FINISH)
+TINYML_LOGISTIC_TANH_S16(tinyml_tanh_s16, 8, int32_t, 0xFFFF << 8, TANH_S16_FINISH)

@@ -8,21 +8,10 @@
 #define TINYML_MAX_OF(a, b) ((a) > (b) ? (a) : (b))
 #define TINYML_MIN_OF(a, b) ((a) < (b) ? (a) : (b))
 
-/* One body per (op, type): a flat loop when no input is broadcast, else the shared odometer. */
-#define TINYML_MAXMIN_KERNEL(name, type, pick)                                                   \
+/* One body per (op, type). */
+#define TINYML_MAXMIN_KERNEL(name, type, pick)                                                          \
   void name(const tinyml_maxmin_params *params, const type *input1, const type *input2, type *output) { \
-    if (!params->broadcast) {                                                                    \
-      for (int32_t i = 0; i < params->size; ++i) {                                               \
-        output[i] = pick(input1[i], input2[i]);                                                  \
-      }                                                                                          \
-      return;                                                                                    \
-    }                                                                                            \
-    tinyml_bcast_iter it;                                                                        \
-    tinyml_bcast_begin(&it);                                                                     \
-    for (int32_t i = 0; i < params->size; ++i) {                                                 \
-      output[i] = pick(input1[it.in1_offset], input2[it.in2_offset]);                            \
-      tinyml_bcast_next(&params->bcast, &it);                                                    \
-    }                                                                                            \
+    TINYML_BINARY_ELEMENTWISE(params, type, input1, input2, output, pick)                               \
   }
 
 TINYML_MAXMIN_KERNEL(tinyml_maximum_s8, int8_t, TINYML_MAX_OF)

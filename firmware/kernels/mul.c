@@ -13,32 +13,12 @@ static inline int32_t mul_one(const tinyml_mul_params *p, int32_t x1, int32_t x2
   return tinyml_clamp(out, p->activation_min, p->activation_max);
 }
 
+#define MUL_ONE(a, b) mul_one(params, a, b)
+
 void tinyml_mul_s8(const tinyml_mul_params *params, const int8_t *input1, const int8_t *input2, int8_t *output) {
-  if (!params->broadcast) {
-    for (int32_t i = 0; i < params->size; ++i) {
-      output[i] = (int8_t)mul_one(params, input1[i], input2[i]);
-    }
-    return;
-  }
-  tinyml_bcast_iter it;
-  tinyml_bcast_begin(&it);
-  for (int32_t i = 0; i < params->size; ++i) {
-    output[i] = (int8_t)mul_one(params, input1[it.in1_offset], input2[it.in2_offset]);
-    tinyml_bcast_next(&params->bcast, &it);
-  }
+  TINYML_BINARY_ELEMENTWISE(params, int8_t, input1, input2, output, MUL_ONE)
 }
 
 void tinyml_mul_s16(const tinyml_mul_params *params, const int16_t *input1, const int16_t *input2, int16_t *output) {
-  if (!params->broadcast) {
-    for (int32_t i = 0; i < params->size; ++i) {
-      output[i] = (int16_t)mul_one(params, input1[i], input2[i]);
-    }
-    return;
-  }
-  tinyml_bcast_iter it;
-  tinyml_bcast_begin(&it);
-  for (int32_t i = 0; i < params->size; ++i) {
-    output[i] = (int16_t)mul_one(params, input1[it.in1_offset], input2[it.in2_offset]);
-    tinyml_bcast_next(&params->bcast, &it);
-  }
+  TINYML_BINARY_ELEMENTWISE(params, int16_t, input1, input2, output, MUL_ONE)
 }

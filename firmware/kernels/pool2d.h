@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+/* The window geometry, shared with the float kernels (pool2d_f32.h). */
 typedef struct {
   int32_t batches;
   int32_t input_height;
@@ -22,6 +23,10 @@ typedef struct {
   /* Padding before the input; the window origin of output (y, x) is (y*stride - pad). */
   int32_t pad_height;
   int32_t pad_width;
+} tinyml_pool2d_geometry;
+
+typedef struct {
+  tinyml_pool2d_geometry geo;
   /* Fused activation clamp, in output quantized units. */
   int32_t activation_min;
   int32_t activation_max;

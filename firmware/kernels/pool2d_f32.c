@@ -13,20 +13,20 @@ typedef enum { POOL_AVERAGE, POOL_MAX } pool_kind;
 
 TINYML_F32_INLINE void pool(const pool_kind kind, const tinyml_pool2d_f32_params *p,
                             const float *input, float *output) {
-  const int32_t depth = p->depth;
-  const int32_t row_stride = p->input_width * depth;
-  for (int32_t b = 0; b < p->batches; ++b) {
-    const float *in_batch = input + (size_t)b * p->input_height * row_stride;
-    for (int32_t oy = 0; oy < p->output_height; ++oy) {
-      const int32_t in_y0 = oy * p->stride_height - p->pad_height;
+  const int32_t depth = p->geo.depth;
+  const int32_t row_stride = p->geo.input_width * depth;
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    const float *in_batch = input + (size_t)b * p->geo.input_height * row_stride;
+    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
+      const int32_t in_y0 = oy * p->geo.stride_height - p->geo.pad_height;
       int32_t fy0;
       int32_t fy1;
-      tinyml_f32_tap_range(in_y0, 1, p->filter_height, p->input_height, &fy0, &fy1);
-      for (int32_t ox = 0; ox < p->output_width; ++ox) {
-        const int32_t in_x0 = ox * p->stride_width - p->pad_width;
+      tinyml_f32_tap_range(in_y0, 1, p->geo.filter_height, p->geo.input_height, &fy0, &fy1);
+      for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
+        const int32_t in_x0 = ox * p->geo.stride_width - p->geo.pad_width;
         int32_t fx0;
         int32_t fx1;
-        tinyml_f32_tap_range(in_x0, 1, p->filter_width, p->input_width, &fx0, &fx1);
+        tinyml_f32_tap_range(in_x0, 1, p->geo.filter_width, p->geo.input_width, &fx0, &fx1);
         const float count = (float)((fy1 - fy0) * (fx1 - fx0));
         for (int32_t c = 0; c < depth; ++c) {
           float acc = kind == POOL_AVERAGE ? 0.0f : -FLT_MAX;

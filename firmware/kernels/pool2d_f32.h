@@ -8,19 +8,10 @@
 
 #include <stdint.h>
 
+#include "pool2d.h"
+
 typedef struct {
-  int32_t batches;
-  int32_t input_height;
-  int32_t input_width;
-  int32_t depth;
-  int32_t output_height;
-  int32_t output_width;
-  int32_t stride_height;
-  int32_t stride_width;
-  int32_t filter_height;
-  int32_t filter_width;
-  int32_t pad_height;
-  int32_t pad_width;
+  tinyml_pool2d_geometry geo;
   float activation_min;
   float activation_max;
 } tinyml_pool2d_f32_params;

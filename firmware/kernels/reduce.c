@@ -4,26 +4,13 @@
 #include "reduce.h"
 
 #include "tinyml_fixedpoint.h"
+#include "tinyml_odometer.h"
 
 /* uint32 -> int32 two's-complement reinterpretation without implementation-defined casts. */
 static int32_t wrap_i32(uint32_t x) {
   return x <= (uint32_t)INT32_MAX ? (int32_t)x : (int32_t)(x - 2147483648u) - INT32_MAX - 1;
 }
 
-/* Advances a row-major odometer over `n` dims; returns the change of the input offset. */
-static int32_t step(uint32_t *idx, const uint32_t *dims, const uint32_t *strides, uint32_t n) {
-  int32_t delta = 0;
-  uint32_t d;
-  for (d = n; d-- > 0;) {
-    delta += (int32_t)strides[d];
-    if (++idx[d] < dims[d]) {
-      return delta;
-    }
-    delta -= (int32_t)(strides[d] * dims[d]);
-    idx[d] = 0;
-  }
-  return delta;
-}
 
 /* `acc` is the reference's int32 sum, kept in uint32 so that its wrap-around on overflow (which
  * the reference relies on) is defined behaviour. Removing the zero point's contribution wraps
@@ -34,46 +21,31 @@ static int32_t requantize(const tinyml_reduce_params *p, uint32_t acc) {
   return tinyml_clamp(v, p->act_min, p->act_max);
 }
 
-void tinyml_reduce_s8(const tinyml_reduce_params *params, const int8_t *input, int8_t *output) {
-  uint32_t outer_idx[TINYML_REDUCE_MAX_GROUP_DIMS] = {0};
-  int32_t base = 0;
-  uint32_t o;
-  for (o = 0; o < params->num_outputs; ++o) {
-    uint32_t red_idx[TINYML_REDUCE_MAX_GROUP_DIMS] = {0};
-    int32_t off = base;
-    uint32_t acc = 0;
-    uint32_t r;
-    if (params->zero_fill) {
-      output[o] = 0;
-      continue;
-    }
-    for (r = 0; r < params->num_reduced; ++r) {
-      acc += (uint32_t)(int32_t)input[off];
-      off += step(red_idx, params->reduced_dims, params->reduced_strides, params->num_reduced_dims);
-    }
-    output[o] = (int8_t)requantize(params, acc);
-    base += step(outer_idx, params->outer_dims, params->outer_strides, params->num_outer_dims);
+/* The int8 and int16 kernels, alike but for the element type. */
+#define TINYML_REDUCE_KERNEL(NAME, T)                                                               \
+  void NAME(const tinyml_reduce_params *params, const T *input, T *output) {                        \
+    uint32_t outer_idx[TINYML_REDUCE_MAX_GROUP_DIMS] = {0};                                         \
+    int32_t base = 0;                                                                               \
+    uint32_t o;                                                                                     \
+    for (o = 0; o < params->num_outputs; ++o) {                                                     \
+      uint32_t red_idx[TINYML_REDUCE_MAX_GROUP_DIMS] = {0};                                         \
+      int32_t off = base;                                                                           \
+      uint32_t acc = 0;                                                                             \
+      uint32_t r;                                                                                   \
+      if (params->zero_fill) {                                                                      \
+        output[o] = 0;                                                                              \
+        continue;                                                                                   \
+      }                                                                                             \
+      for (r = 0; r < params->num_reduced; ++r) {                                                   \
+        acc += (uint32_t)(int32_t)input[off];                                                       \
+        off += tinyml_odometer_step(red_idx, params->reduced_dims, params->reduced_strides,         \
+                                    params->num_reduced_dims);                                      \
+      }                                                                                             \
+      output[o] = (T)requantize(params, acc);                                                       \
+      base += tinyml_odometer_step(outer_idx, params->outer_dims, params->outer_strides,            \
+                                   params->num_outer_dims);                                         \
+    }                                                                                               \
   }
-}
 
-void tinyml_reduce_s16(const tinyml_reduce_params *params, const int16_t *input, int16_t *output) {
-  uint32_t outer_idx[TINYML_REDUCE_MAX_GROUP_DIMS] = {0};
-  int32_t base = 0;
-  uint32_t o;
-  for (o = 0; o < params->num_outputs; ++o) {
-    uint32_t red_idx[TINYML_REDUCE_MAX_GROUP_DIMS] = {0};
-    int32_t off = base;
-    uint32_t acc = 0;
-    uint32_t r;
-    if (params->zero_fill) {
-      output[o] = 0;
-      continue;
-    }
-    for (r = 0; r < params->num_reduced; ++r) {
-      acc += (uint32_t)(int32_t)input[off];
-      off += step(red_idx, params->reduced_dims, params->reduced_strides, params->num_reduced_dims);
-    }
-    output[o] = (int16_t)requantize(params, acc);
-    base += step(outer_idx, params->outer_dims, params->outer_strides, params->num_outer_dims);
-  }
-}
+TINYML_REDUCE_KERNEL(tinyml_reduce_s8, int8_t)
+TINYML_REDUCE_KERNEL(tinyml_reduce_s16, int16_t)

@@ -4,19 +4,8 @@
  */
 #include "reduce_f32.h"
 
-/* Advances a row-major odometer over `n` dims; returns the change of the input offset. */
-static int32_t step(uint32_t *idx, const uint32_t *dims, const uint32_t *strides, uint32_t n) {
-  int32_t delta = 0;
-  for (uint32_t d = n; d-- > 0;) {
-    delta += (int32_t)strides[d];
-    if (++idx[d] < dims[d]) {
-      return delta;
-    }
-    delta -= (int32_t)(strides[d] * dims[d]);
-    idx[d] = 0;
-  }
-  return delta;
-}
+#include "tinyml_odometer.h"
+
 
 static void reduce(const tinyml_reduce_params *params, int mean, const float *input, float *output) {
   uint32_t outer_idx[TINYML_REDUCE_MAX_GROUP_DIMS] = {0};
@@ -32,10 +21,10 @@ static void reduce(const tinyml_reduce_params *params, int mean, const float *in
     float acc = 0.0f;
     for (uint32_t r = 0; r < params->num_reduced; ++r) {
       acc += input[off];
-      off += step(red_idx, params->reduced_dims, params->reduced_strides, params->num_reduced_dims);
+      off += tinyml_odometer_step(red_idx, params->reduced_dims, params->reduced_strides, params->num_reduced_dims);
     }
     output[o] = mean && params->num_reduced > 0 ? acc / count : acc;
-    base += step(outer_idx, params->outer_dims, params->outer_strides, params->num_outer_dims);
+    base += tinyml_odometer_step(outer_idx, params->outer_dims, params->outer_strides, params->num_outer_dims);
   }
 }
 

@@ -12,6 +12,16 @@ enum {
   ACCUMULATION_INTEGER_BITS = 12
 };
 
+/* Declares max_in_row, the largest of row x's p->depth values (from LOWEST, the input type's
+ * lowest), compared in TFLite's order. */
+#define SOFTMAX_ROW_MAX(LOWEST)                                                                     \
+  int32_t max_in_row = (LOWEST);                                                                    \
+  for (int32_t c = 0; c < p->depth; ++c) {                                                          \
+    if (x[c] > max_in_row) {                                                                        \
+      max_in_row = x[c];                                                                            \
+    }                                                                                               \
+  }
+
 /* exp(beta * scale * diff) in Q0.31 for a difference that passed the diff_min test. */
 static inline int32_t exp_of_diff(const tinyml_softmax_s8_params *p, int32_t diff) {
   /* |diff| << left_shift stays below 2^31 because diff >= diff_min; shift unsigned to stay defined. */
@@ -29,12 +39,7 @@ static void softmax_s8_rows(const tinyml_softmax_s8_params *p, const int8_t *inp
   const int32_t out_max = output_bits == 8 ? INT8_MAX : INT16_MAX;
   for (int32_t i = 0; i < p->outer_size; ++i) {
     const int8_t *x = input + i * p->depth;
-    int32_t max_in_row = INT8_MIN;
-    for (int32_t c = 0; c < p->depth; ++c) {
-      if (x[c] > max_in_row) {
-        max_in_row = x[c];
-      }
-    }
+    SOFTMAX_ROW_MAX(INT8_MIN)
 
     /* Sum of exps in Q12.19; plain int32 additions as in the reference. */
     int32_t sum_of_exps = 0;
@@ -78,12 +83,7 @@ void tinyml_softmax_s16(const tinyml_softmax_s16_params *params, const int16_t *
   for (int32_t i = 0; i < p->outer_size; ++i) {
     const int16_t *x = input + i * p->depth;
     int16_t *y = output + i * p->depth;
-    int32_t max_in_row = INT16_MIN;
-    for (int32_t c = 0; c < p->depth; ++c) {
-      if (x[c] > max_in_row) {
-        max_in_row = x[c];
-      }
-    }
+    SOFTMAX_ROW_MAX(INT16_MIN)
 
     int32_t sum_of_exps = 0;
     for (int32_t c = 0; c < p->depth; ++c) {

@@ -27,23 +27,11 @@ static inline float squared_difference_f32(float x, float y) {
   return d * d;
 }
 
-/* One body per type: a flat loop when no input is broadcast, else the shared odometer. `op(a, b)`
- * computes one element from the two stored values. */
-#define TINYML_SQDIFF_KERNEL(name, type, op)                                                         \
+/* One body per type; `op(a, b)` computes one element from the two stored values. */
+#define TINYML_SQDIFF_KERNEL(name, type, op)                                                        \
   void name(const tinyml_squared_difference_params *params, const type *input1, const type *input2, \
-            type *output) {                                                                          \
-    if (!params->broadcast) {                                                                        \
-      for (int32_t i = 0; i < params->size; ++i) {                                                   \
-        output[i] = (type)op(input1[i], input2[i]);                                                  \
-      }                                                                                              \
-      return;                                                                                        \
-    }                                                                                                \
-    tinyml_bcast_iter it;                                                                            \
-    tinyml_bcast_begin(&it);                                                                         \
-    for (int32_t i = 0; i < params->size; ++i) {                                                     \
-      output[i] = (type)op(input1[it.in1_offset], input2[it.in2_offset]);                            \
-      tinyml_bcast_next(&params->bcast, &it);                                                        \
-    }                                                                                                \
+            type *output) {                                                                         \
+    TINYML_BINARY_ELEMENTWISE(params, type, input1, input2, output, op)                             \
   }
 
 #define TINYML_SQDIFF_Q(a, b) squared_difference_q(params, (a), (b))

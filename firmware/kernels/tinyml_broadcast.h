@@ -44,4 +44,24 @@ static inline void tinyml_bcast_next(const tinyml_broadcast *b, tinyml_bcast_ite
   }
 }
 
+/*
+ * The elementwise binary loop: OUT[i] = (T)ELEM(a, b) for the P->size outputs, a and b the
+ * input values it reads; a flat loop when no input is broadcast (P->broadcast == 0), else the
+ * odometer over P->bcast. The whole body of a kernel (it returns). A macro, ELEM a function or a
+ * function-like macro, so each kernel compiles to the loop it had written out on its own.
+ */
+#define TINYML_BINARY_ELEMENTWISE(P, T, IN1, IN2, OUT, ELEM)                                       \
+  if (!(P)->broadcast) {                                                                            \
+    for (int32_t i = 0; i < (P)->size; ++i) {                                                       \
+      (OUT)[i] = (T)ELEM((IN1)[i], (IN2)[i]);                                                       \
+    }                                                                                               \
+    return;                                                                                         \
+  }                                                                                                 \
+  tinyml_bcast_iter it;                                                                             \
+  tinyml_bcast_begin(&it);                                                                          \
+  for (int32_t i = 0; i < (P)->size; ++i) {                                                         \
+    (OUT)[i] = (T)ELEM((IN1)[it.in1_offset], (IN2)[it.in2_offset]);                                 \
+    tinyml_bcast_next(&(P)->bcast, &it);                                                            \
+  }
+
 #endif /* TINYML_BROADCAST_H */

@@ -58,6 +58,16 @@ TINYML_F32_INLINE void tinyml_f32_tap_range(int32_t origin, int32_t dilation, in
  * single-precision registers, and each loaded value feeds 4 multiply-accumulates. The depth
  * loop is unrolled 4 times so loads use immediate offsets and pointer updates are amortized.
  */
+/* Starts the NR x NC accumulator tile ACC at the bias of output channels O.. (zero without
+ * bias), as TFLite's float kernels start their sums. A macro: the unrolled loops then compile
+ * exactly as they did written in each kernel. */
+#define TINYML_F32_TILE_INIT(NR, NC, ACC, BIAS, O)                                                  \
+  _Pragma("GCC unroll 4") for (int r = 0; r < (NR); ++r) {                                          \
+    _Pragma("GCC unroll 4") for (int c = 0; c < (NC); ++c) {                                        \
+      (ACC)[r][c] = (BIAS) != NULL ? (BIAS)[(O) + c] : 0.0f;                                        \
+    }                                                                                               \
+  }
+
 TINYML_F32_INLINE void tinyml_f32_tile(const int nr, const int nc, float acc[4][4], const float *a,
                                        int32_t a_stride, const float *w, int32_t w_stride,
                                        int32_t depth) {

@@ -75,13 +75,7 @@ void tinyml_transpose_conv_s8(const tinyml_transpose_conv_params *p, const int8_
   for (int32_t i = 0; i < n; ++i) {
     const int32_t oc = i % p->geo.output_depth;
     int32_t acc = scratch[i];
-    if (bias != NULL) {
-      acc += bias[oc];
-    }
-    const int32_t ch = p->q.per_channel ? oc : 0;
-    acc = tinyml_mbqm(acc, p->q.output_multiplier[ch], p->q.output_shift[ch]);
-    acc += p->q.output_offset;
-    output[i] = (int8_t)tinyml_clamp(acc, p->q.activation_min, p->q.activation_max);
+    TINYML_REQUANT_S8(output[i], p->q, bias, oc, acc);
   }
 }
 
@@ -97,24 +91,17 @@ static int16_t requantize_s16(const tinyml_transpose_conv_params *p, int64_t acc
   return (int16_t)tinyml_clamp(scaled, p->q.activation_min, p->q.activation_max);
 }
 
-void tinyml_transpose_conv_s16(const tinyml_transpose_conv_params *p, const int16_t *input,
-                               const int8_t *filter, const int64_t *bias, int16_t *output,
-                               int64_t *scratch) {
-  scatter_s16(p, input, filter, scratch);
-  const int32_t n = output_count(p);
-  for (int32_t i = 0; i < n; ++i) {
-    const int32_t oc = i % p->geo.output_depth;
-    output[i] = requantize_s16(p, scratch[i] + (bias != NULL ? bias[oc] : 0), oc);
+/* The 16x8 kernels for an int64 or an int16 bias. */
+#define TRANSPOSE_CONV_S16_KERNEL(NAME, BIAS_T)                                                     \
+  void NAME(const tinyml_transpose_conv_params *p, const int16_t *input, const int8_t *filter,      \
+            const BIAS_T *bias, int16_t *output, int64_t *scratch) {                                \
+    scatter_s16(p, input, filter, scratch);                                                         \
+    const int32_t n = output_count(p);                                                              \
+    for (int32_t i = 0; i < n; ++i) {                                                               \
+      const int32_t oc = i % p->geo.output_depth;                                                   \
+      output[i] = requantize_s16(p, scratch[i] + (bias != NULL ? (int64_t)bias[oc] : 0), oc);       \
+    }                                                                                               \
   }
-}
 
-void tinyml_transpose_conv_s16_b16(const tinyml_transpose_conv_params *p, const int16_t *input,
-                                   const int8_t *filter, const int16_t *bias, int16_t *output,
-                                   int64_t *scratch) {
-  scatter_s16(p, input, filter, scratch);
-  const int32_t n = output_count(p);
-  for (int32_t i = 0; i < n; ++i) {
-    const int32_t oc = i % p->geo.output_depth;
-    output[i] = requantize_s16(p, scratch[i] + (bias != NULL ? (int64_t)bias[oc] : 0), oc);
-  }
-}
+TRANSPOSE_CONV_S16_KERNEL(tinyml_transpose_conv_s16, int64_t)
+TRANSPOSE_CONV_S16_KERNEL(tinyml_transpose_conv_s16_b16, int16_t)

@@ -333,7 +333,8 @@ function maxPoolFloat(p: Pool2DParams, x: Float32Array, out: Float32Array, lowes
 
 function emitPool(type: PoolType, p: Pool2DParams, names: EmitNames, ctx: EmitContext): CEmission {
   const float = p.kind === 'float32';
-  const fields = [
+  // tinyml_pool2d_geometry, shared by the int8/int16 and float params structs.
+  const geo = [
     `.batches = ${p.batches}`,
     `.input_height = ${p.inputHeight}`,
     `.input_width = ${p.inputWidth}`,
@@ -346,6 +347,9 @@ function emitPool(type: PoolType, p: Pool2DParams, names: EmitNames, ctx: EmitCo
     `.filter_width = ${p.filterW}`,
     `.pad_height = ${p.padH}`,
     `.pad_width = ${p.padW}`,
+  ];
+  const fields = [
+    `.geo = { ${geo.join(', ')} }`,
     `.activation_min = ${float ? cFloat(p.activationMin) : cInt(p.activationMin)}`,
     `.activation_max = ${float ? cFloat(p.activationMax) : cInt(p.activationMax)}`,
   ];

@@ -7,6 +7,7 @@
 #include "lut_conv2d_dsp.h"
 
 #include "lut_dsp.h"
+#include "../tinyml_conv_walk.h"
 
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
 /* (The asm uses r7, the frame pointer of unoptimized builds.) */
@@ -211,61 +212,45 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
   const int32_t tap_bytes = depth4 * 2;
   const int32_t channel_bytes = p->geo.filter_height * p->geo.filter_width * tap_bytes;
   int8_t *out = output;
-  for (int32_t b = 0; b < p->geo.batches; ++b) {
-    for (int32_t out_y = 0; out_y < p->geo.output_height; ++out_y) {
-      const int32_t in_y_origin = out_y * p->geo.stride_height - p->geo.pad_height;
-      for (int32_t out_x = 0; out_x < p->geo.output_width; ++out_x) {
-        const int32_t in_x_origin = out_x * p->geo.stride_width - p->geo.pad_width;
-        /* Two output channels at a time share each expanded input word. */
-        for (int32_t oc = 0; oc < p->geo.output_depth; oc += 2) {
-          const int32_t pair = oc + 1 < p->geo.output_depth;
-          int32_t acc0 = 0;
-          int32_t acc1 = 0;
-          for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
-            const int32_t in_y = in_y_origin + p->geo.dilation_height * fy;
-            if (in_y < 0 || in_y >= p->geo.input_height) {
-              continue;
-            }
-            for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
-              const int32_t in_x = in_x_origin + p->geo.dilation_width * fx;
-              if (in_x < 0 || in_x >= p->geo.input_width) {
-                continue;
-              }
-              const int8_t *x =
-                  input + ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth;
-              const uint8_t *i0 =
-                  filter->indices + ((oc * p->geo.filter_height + fy) * p->geo.filter_width + fx) * tap_bytes;
-              if (pair) {
-                const uint8_t *i1 = i0 + channel_bytes;
-                for (int32_t g = 0; g < depth4; ++g) {
-                  const uint32_t xw = tinyml_ld32(x);
-                  x += 4;
-                  const uint32_t x02 = tinyml_sadd16(tinyml_sxtb16(xw), off2);
-                  const uint32_t x13 = tinyml_sadd16(tinyml_sxtb16_ror8(xw), off2);
-                  acc0 = tinyml_smlad(pairs[i0[0]], x02, acc0);
-                  acc0 = tinyml_smlad(pairs[i0[1]], x13, acc0);
-                  acc1 = tinyml_smlad(pairs[i1[0]], x02, acc1);
-                  acc1 = tinyml_smlad(pairs[i1[1]], x13, acc1);
-                  i0 += 2;
-                  i1 += 2;
-                }
-              } else {
-                for (int32_t g = 0; g < depth4; ++g) {
-                  const uint32_t xw = tinyml_ld32(x);
-                  x += 4;
-                  acc0 = tinyml_smlad(pairs[i0[0]], tinyml_sadd16(tinyml_sxtb16(xw), off2), acc0);
-                  acc0 = tinyml_smlad(pairs[i0[1]], tinyml_sadd16(tinyml_sxtb16_ror8(xw), off2), acc0);
-                  i0 += 2;
-                }
-              }
-            }
-          }
-          *out++ = tinyml_lut_finish(rq, bias, acc0, oc, off, lo, hi);
-          if (pair) {
-            *out++ = tinyml_lut_finish(rq, bias, acc1, oc + 1, off, lo, hi);
-          }
+  /* Two output channels at a time share each expanded input word. */
+  TINYML_CONV_WALK(
+      p->geo, 2,
+      /* begin */
+      const int32_t pair = oc + 1 < p->geo.output_depth;
+      int32_t acc0 = 0;
+      int32_t acc1 = 0;
+      ,
+      /* tap */
+      const int8_t *x =
+          input + ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth;
+      const uint8_t *i0 =
+          filter->indices + ((oc * p->geo.filter_height + fy) * p->geo.filter_width + fx) * tap_bytes;
+      if (pair) {
+        const uint8_t *i1 = i0 + channel_bytes;
+        for (int32_t g = 0; g < depth4; ++g) {
+          const uint32_t xw = tinyml_ld32(x);
+          x += 4;
+          const uint32_t x02 = tinyml_sadd16(tinyml_sxtb16(xw), off2);
+          const uint32_t x13 = tinyml_sadd16(tinyml_sxtb16_ror8(xw), off2);
+          acc0 = tinyml_smlad(pairs[i0[0]], x02, acc0);
+          acc0 = tinyml_smlad(pairs[i0[1]], x13, acc0);
+          acc1 = tinyml_smlad(pairs[i1[0]], x02, acc1);
+          acc1 = tinyml_smlad(pairs[i1[1]], x13, acc1);
+          i0 += 2;
+          i1 += 2;
         }
-      }
-    }
-  }
+      } else {
+        for (int32_t g = 0; g < depth4; ++g) {
+          const uint32_t xw = tinyml_ld32(x);
+          x += 4;
+          acc0 = tinyml_smlad(pairs[i0[0]], tinyml_sadd16(tinyml_sxtb16(xw), off2), acc0);
+          acc0 = tinyml_smlad(pairs[i0[1]], tinyml_sadd16(tinyml_sxtb16_ror8(xw), off2), acc0);
+          i0 += 2;
+        }
+      },
+      /* end */
+      *out++ = tinyml_lut_finish(rq, bias, acc0, oc, off, lo, hi);
+      if (pair) {
+        *out++ = tinyml_lut_finish(rq, bias, acc1, oc + 1, off, lo, hi);
+      });
 }
