@@ -5,6 +5,8 @@
 import { ModelFormatError, UnsupportedOpError } from '../errors.js';
 import type { OpAttrs, OpType } from '../ir/attrs.js';
 import type { DType, Op, Quantization, Tensor, TensorData } from '../ir/types.js';
+import type { WeightEncoding } from '../ir/weight-encoding.js';
+import { fourBitWeights } from './converters/sub-byte-weights.js';
 import { toQuantization } from './quant.js';
 import { int64ToNumber, type OnnxAttributeProto, type OnnxModelProto, type OnnxValueInfoProto } from './schema.js';
 import { constFloat, irDtypeOf, transposeConst, transposeData, type OnnxConst } from './tensors.js';
@@ -74,16 +76,21 @@ export class OnnxContext {
   }
 
   /** A weight: float constant, or int8 constant + DEQUANTIZE for a DequantizeLinear'd constant. */
+  /** An integer weight constant followed by its DEQUANTIZE (the pattern QDQ folding turns into an int8 layer). */
+  private quantizedWeight(name: string, shape: number[], dtype: DType, w: { data: TensorData; quant: Quantization; encoding?: WeightEncoding }): number {
+    const q = this.addTensor(name, shape, dtype, { data: w.data, quant: w.quant });
+    if (w.encoding) this.tensors[q].weightEncoding = w.encoding;
+    const f = this.addTensor(`${name}/dequantized`, shape, 'float32');
+    this.emit('DEQUANTIZE', [q], [f], {});
+    return f;
+  }
+
   weightTensor(name: string, c: OnnxConst, perm: number[] | undefined, n: NodeInfo): number {
     const t = perm ? transposeConst(c, perm) : c;
-    if (t.dequantized && t.quant && (t.dtype === 'int8' || t.dtype === 'int16')) {
-      const q = this.addTensor(name, t.shape, t.dtype, { data: t.data, quant: toQuantization(t.quant) });
-      const f = this.addTensor(`${name}/dequantized`, t.shape, 'float32');
-      this.emit('DEQUANTIZE', [q], [f], {});
-      return f;
-    }
+    if (t.dequantized && t.packedBits === 4) return this.quantizedWeight(name, t.shape, 'int8', fourBitWeights(this, n, name, t));
+    if (t.dequantized && t.quant && (t.dtype === 'int8' || t.dtype === 'int16')) return this.quantizedWeight(name, t.shape, t.dtype, { data: t.data, quant: toQuantization(t.quant) });
     if (!t.dequantized && t.dtype !== 'float32') {
-      throw new UnsupportedOpError(`${n.label}: weights '${name}' are ${t.dtype}; tinyml imports float weights or DequantizeLinear of int8 weights`);
+      throw new UnsupportedOpError(`${n.label}: weights '${name}' are ${t.dtype}; tinyml imports float weights or DequantizeLinear of int8 or INT4/UINT4 weights`);
     }
     return this.constTensor(name, t);
   }

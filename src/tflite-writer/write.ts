@@ -26,7 +26,7 @@ import { TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION, TensorType } from '../tf
 import { COMPRESSION_METADATA_KEY, lutValueBytes, packIndices } from '../tflite/lut-compression.js';
 import { writeOptions } from './options.js';
 import { opVersion } from './versions.js';
-import { fileBits, firstOutOfRange, packSubByte, subByteKindOf } from '../ir/weight-packing.js';
+import { fileBits, firstOutOfRange, packSubByte, packedKindOf } from '../ir/weight-packing.js';
 
 export interface WriteTfliteOptions {
   /** Model.description (default "tinyml"). */
@@ -50,14 +50,14 @@ const TENSOR_TYPE: Record<DType, number> = {
  * and binary, for which TFLite has no 1-bit type).
  */
 function tensorType(t: Tensor): number {
-  const kind = subByteKindOf(t.weightEncoding);
+  const kind = packedKindOf(t.weightEncoding);
   if (kind) return fileBits(kind) === 4 ? TensorType.INT4 : TensorType.INT2;
   return TENSOR_TYPE[t.dtype];
 }
 
 /** The bytes a constant tensor's buffer holds: packed for sub-byte weights. */
 function storedBytes(t: Tensor): Uint8Array {
-  const kind = subByteKindOf(t.weightEncoding);
+  const kind = packedKindOf(t.weightEncoding);
   if (kind) return packSubByte(t.data as Int8Array, fileBits(kind));
   return tensorDataBytes(t.data!);
 }
@@ -320,7 +320,7 @@ function checkGraph(graph: Graph): void {
         throw new GraphError(`tensor ${i} '${t.name}' (${t.dtype} [${t.shape.join(', ')}]) has ${t.data.byteLength} bytes of data, expected ${want}`);
       }
     }
-    const kind = subByteKindOf(t.weightEncoding);
+    const kind = packedKindOf(t.weightEncoding);
     if (kind) {
       if (t.dtype !== 'int8' || !t.data) throw new GraphError(`tensor ${i} '${t.name}' is marked ${kind} but is not a constant int8 tensor`);
       const bad = firstOutOfRange(kind, t.data as Int8Array);
