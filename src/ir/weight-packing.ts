@@ -65,6 +65,16 @@ export function firstOutOfRange(kind: SubByteKind, values: ArrayLike<number>): [
 }
 
 /**
+ * The narrowest sub-byte kind that holds every value exactly (binary, ternary, int2, int4), or
+ * undefined when some value lies outside int4.
+ */
+export function narrowestSubByteKind(values: ArrayLike<number>): SubByteKind | undefined {
+  if (values.length === 0) return undefined;
+  if (!firstOutOfRange('int2', values)) return narrowestTwoBitKind(values);
+  return firstOutOfRange('int4', values) ? undefined : 'int4';
+}
+
+/**
  * The sub-byte kind a tensor's weights are stored packed as (in .tflite files and in flash), or
  * undefined. Weights with per-group multipliers are not: their int8 values (grid point x
  * multiplier) run on the int8 kernels and are stored int8, since neither TFLite's INT4 layout nor

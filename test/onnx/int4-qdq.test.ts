@@ -9,20 +9,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildModelFirmware } from '../../src/deploy/firmware.js';
-import { openTargetSession } from '../../src/deploy/target-session.js';
-import { checkAgainstReference, inferOnDevice } from '../../src/deploy/verify.js';
 import { UnsupportedOpError } from '../../src/errors.js';
 import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
 import type { Graph } from '../../src/ir/types.js';
-import { tensorDataBytes } from '../../src/ir/types.js';
 import { loadOnnxModel } from '../../src/onnx/index.js';
-import { roundHalfEven, transposeData } from '../../src/onnx/tensors.js';
 import { storedBytes } from '../../src/analysis/summary.js';
 import { importTflite } from '../../src/tflite/index.js';
 import { writeTflite } from '../../src/tflite-writer/index.js';
-import { requireArmToolchain, requireQemu } from '../helpers/tools.js';
 import { projectRoot } from '../helpers/shared.js';
+import { expectQemuMatchesHost, quantizeInput } from './qemu-host-check.js';
 
 const DIR = join(projectRoot(), 'test', 'fixtures', 'onnx-int4');
 const work = mkdtempSync(join(tmpdir(), 'tinyml-onnx-int4-'));
@@ -35,13 +30,6 @@ const ORT = JSON.parse(readFileSync(join(DIR, 'ort_outputs.json'), 'utf8')) as O
 
 async function load(name: string): Promise<Graph> {
   return loadOnnxModel(join(DIR, `${name}.onnx`));
-}
-
-/** The int8 input ONNX Runtime's QuantizeLinear makes of a float input (NCHW, as the IR's NHWC). */
-function quantizeInput(g: Graph, x: number[], onnxShape: number[]): Int8Array {
-  const q = g.tensors[g.inputs[0]].quant!;
-  const nhwc = onnxShape.length === 4 ? Array.from(transposeData(Float32Array.from(x), onnxShape, [0, 2, 3, 1])) : x;
-  return Int8Array.from(nhwc, (v) => Math.max(-128, Math.min(127, roundHalfEven(v / q.scale[0]) + q.zeroPoint[0])));
 }
 
 function layerWeights(g: Graph) {
@@ -118,24 +106,8 @@ describe('ONNX INT4 / UINT4 weights', () => {
   });
 
   it('conv_int4 deploys to qemu-m4 bit-exact with the host', { timeout: 600_000 }, async () => {
-    requireArmToolchain();
-    requireQemu();
-    const built = await buildModelFirmware(join(DIR, 'conv_int4.onnx'), { board: 'qemu-m4', outDir: join(work, 'conv_int4') });
-    expect(built.build.log).not.toMatch(/warning:/);
-    const g = built.compiled.graph;
+    const rec = ORT.models.conv_int4;
+    const g = await expectQemuMatchesHost(join(DIR, 'conv_int4.onnx'), join(work, 'conv_int4'), (g) => rec.cases.map((c) => quantizeInput(g, c.input, rec.inputShape)));
     expect(layerWeights(g).every((t) => t.weightEncoding?.kind === 'int4')).toBe(true);
-    const prepared = prepareGraph(g);
-    const session = await openTargetSession(built.board, built.build.elf!, { timeoutMs: 30_000 });
-    try {
-      const rec = ORT.models.conv_int4;
-      for (const [i, c] of rec.cases.entries()) {
-        const x = quantizeInput(g, c.input, rec.inputShape);
-        const want = Array.from(tensorDataBytes(runGraph(prepared, [x])[0]));
-        expect(Array.from((await inferOnDevice(session.client, [x]))[0]), `case ${i}`).toEqual(want);
-      }
-      expect(await checkAgainstReference(session.client, prepared, 3)).toMatchObject({ cases: 3, matched: 3 });
-    } finally {
-      await session.close();
-    }
   });
 });

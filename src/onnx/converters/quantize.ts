@@ -42,6 +42,7 @@ export function quantizeLinear(cx: OnnxContext, n: NodeInfo): void {
   if (signed.quant.scale.length > 1) cx.unsupported(n, 'per-axis quantization of an activation is not supported (TFLite quantizes activations per tensor)');
   const out = cx.outputTensor(n, 0, [...v.onnxShape], v.nhwc, signed.dtype, { flatten: v.flatten, nonNegative: v.nonNegative }, toQuantization(signed.quant));
   cx.emit('QUANTIZE', [v.id], [out.id], {});
+  if (zpType === 'uint8') cx.uint8HeldSigned.add(out.id);
 }
 
 export function dequantizeLinear(cx: OnnxContext, n: NodeInfo): void {
