@@ -2,9 +2,10 @@
  * PyTorch QAT exports whose weight fake quantization is narrower than int8 (a 4-bit observer,
  * quant_min/max -8/7, and a ternary one, -1/1), made by
  * test/fixtures/torch-qat-narrow/make_fixtures.py: the exports hold int8 weights whose values all
- * lie in the narrow range; tinyml stores them packed (int4, ternary), says so in `inspect`, and
- * computes exactly what it computes with the same weights stored int8: on the host, and on qemu-m4
- * through the sub-byte kernels. PyTorch's own outputs are within one output quantization step.
+ * lie in the narrow range; tinyml stores them packed (int4, ternary) and says so in `inspect`. The
+ * host reference interpreter (int8 kernels on the decoded values) is within a step or so of
+ * PyTorch, and the qemu-m4 firmware, whose sub-byte kernels read the packed weights, gives the host's
+ * bytes: packing changes no output.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,14 +34,9 @@ function layerWeights(g: Graph) {
   return g.ops.filter((op) => op.type === 'CONV_2D' || op.type === 'FULLY_CONNECTED').map((op) => g.tensors[op.inputs[1]]);
 }
 
-/** The same graph with every weight encoding removed (weights stored and run as int8). */
-function asInt8(g: Graph): Graph {
-  return { ...g, tensors: g.tensors.map((t) => (t.weightEncoding ? { ...t, weightEncoding: undefined } : t)) };
-}
-
 describe('PyTorch QAT exports with a narrow weight range', () => {
   for (const [name, kind] of Object.entries(EXPECTED)) {
-    it(`${name}: int8 weights all in the ${kind} range are stored packed as ${kind}; outputs unchanged`, async () => {
+    it(`${name}: int8 weights all in the ${kind} range are stored packed as ${kind}; host outputs near PyTorch's`, async () => {
       const g = await loadOnnxModel(join(DIR, `${name}.onnx`));
       const weights = layerWeights(g);
       expect(weights).toHaveLength(3);
@@ -50,15 +46,13 @@ describe('PyTorch QAT exports with a narrow weight range', () => {
         expect(storedBytes(w)).toBe(Math.ceil((w.data!.length * (kind === 'int4' ? 4 : 2)) / 8));
       }
       const rec = TORCH.models[name];
-      const packed = prepareGraph(g);
-      const int8 = prepareGraph(asInt8(g));
+      const prepared = prepareGraph(g);
       const out = g.tensors[g.outputs[0]];
       const [scale, zp] = [out.quant!.scale[0], out.quant!.zeroPoint[0]];
       const errors: number[] = [];
-      for (const [i, c] of rec.cases.entries()) {
+      for (const c of rec.cases) {
         const x = quantizeInput(g, c.input, rec.inputShape);
-        const [y] = runGraph(packed, [x]);
-        expect(Array.from(y as ArrayLike<number>), `case ${i}: packed = int8`).toEqual(Array.from(runGraph(int8, [x])[0] as ArrayLike<number>));
+        const [y] = runGraph(prepared, [x]);
         Array.from(y as ArrayLike<number>, (v, k) => errors.push(Math.round(Math.abs((v - zp) * scale - c.output[k]) / scale)));
       }
       // Against PyTorch, in output quantization steps. PyTorch computes between fake-quant points
