@@ -5,6 +5,7 @@
 import type { Graph, Quantization, Tensor } from '../ir/types.js';
 import { DTYPE_BYTES, elementCount } from '../ir/types.js';
 import { bitsPerWeight } from '../ir/weight-encoding.js';
+import { packedKindOf } from '../ir/weight-packing.js';
 import { getOpDef, opContext } from '../ops/registry.js';
 
 export interface TensorSummary {
@@ -66,7 +67,7 @@ export function tensorBytes(t: Tensor): number {
 /** Bytes a constant takes stored: packed for sub-byte and clustered weights (a lookup table's entries included). */
 export function storedBytes(t: Tensor): number {
   const enc = t.weightEncoding;
-  if (!enc) return tensorBytes(t);
+  if (!enc || (enc.kind !== 'lut' && !packedKindOf(enc))) return tensorBytes(t);
   const packed = Math.ceil((elementCount(t.shape) * bitsPerWeight(enc)) / 8);
   return enc.kind === 'lut' ? packed + enc.table.length : packed;
 }

@@ -158,7 +158,7 @@ function attachTflm(row: BenchRow, sets: TflmFigureSet[]): void {
   if (r) row.ratios = { instructions: row.instructions / r.instructions, arena: row.arenaBytes / r.arenaBytes, flash: row.flashBytes / r.flashBytes };
 }
 
-/** Every TFLM figure of bench/reference/, int4 included (which has no tinyml row to stand beside yet). */
+/** Every TFLM figure of bench/reference/, int4 included (the int4 VWW row stands beside TFLM on the same tinyml-written file). */
 function tflmTable(sets: TflmFigureSet[]): string {
   const rows = sets.flatMap((set) =>
     Object.entries(set.models).map(([id, f]) => [set.board, id, set.kind, set.label, num(f.instructions), num(f.arenaUsedBytes), num(f.flashBytes), num(f.ramBytes), `${f.matched}/${f.cases}`]),

@@ -64,9 +64,24 @@ export function firstOutOfRange(kind: SubByteKind, values: ArrayLike<number>): [
   return undefined;
 }
 
-/** The uniform sub-byte kind of an encoding, or undefined (none, or clustered). */
-export function subByteKindOf(enc: WeightEncoding | undefined): SubByteKind | undefined {
-  return enc && enc.kind !== 'lut' ? enc.kind : undefined;
+/**
+ * The narrowest sub-byte kind that holds every value exactly (binary, ternary, int2, int4), or
+ * undefined when some value lies outside int4.
+ */
+export function narrowestSubByteKind(values: ArrayLike<number>): SubByteKind | undefined {
+  if (values.length === 0) return undefined;
+  if (!firstOutOfRange('int2', values)) return narrowestTwoBitKind(values);
+  return firstOutOfRange('int4', values) ? undefined : 'int4';
+}
+
+/**
+ * The sub-byte kind a tensor's weights are stored packed as (in .tflite files and in flash), or
+ * undefined. Weights with per-group multipliers are not: their int8 values (grid point x
+ * multiplier) run on the int8 kernels and are stored int8, since neither TFLite's INT4 layout nor
+ * the firmware's sub-byte kernels carry the multipliers.
+ */
+export function packedKindOf(enc: WeightEncoding | undefined): SubByteKind | undefined {
+  return enc && enc.kind !== 'lut' && !enc.groups ? enc.kind : undefined;
 }
 
 /** Bits per weight in a .tflite file: INT4 for int4, INT2 for int2, ternary and binary. */

@@ -5,6 +5,9 @@
 import { ModelFormatError, UnsupportedOpError } from '../errors.js';
 import type { OpAttrs, OpType } from '../ir/attrs.js';
 import type { DType, Op, Quantization, Tensor, TensorData } from '../ir/types.js';
+import type { SubByteKind, WeightEncoding } from '../ir/weight-encoding.js';
+import { narrowestSubByteKind } from '../ir/weight-packing.js';
+import { fourBitWeights } from './converters/sub-byte-weights.js';
 import { toQuantization } from './quant.js';
 import { int64ToNumber, type OnnxAttributeProto, type OnnxModelProto, type OnnxValueInfoProto } from './schema.js';
 import { constFloat, irDtypeOf, transposeConst, transposeData, type OnnxConst } from './tensors.js';
@@ -25,6 +28,13 @@ export class OnnxContext {
 
   /** Graph inputs quantized to uint8 and graph outputs dequantized from uint8 (ONNX names). */
   readonly uint8Io = { inputs: new Set<string>(), outputs: new Set<string>() };
+  /** Activations that are uint8 in the model and held as the equivalent int8 (QuantizeLinear to uint8). */
+  readonly uint8HeldSigned = new Set<number>();
+  /**
+   * int8 weights whose values all lie in a narrower width (a QAT export of a 4-bit or ternary
+   * fake-quant range), stored packed: weight name → kind.
+   */
+  readonly narrowedWeights = new Map<string, SubByteKind>();
 
   isGraphInput(name: string | undefined): boolean {
     return !!name && (this.model.graph?.input ?? []).some((vi) => vi.name === name);
@@ -74,16 +84,28 @@ export class OnnxContext {
   }
 
   /** A weight: float constant, or int8 constant + DEQUANTIZE for a DequantizeLinear'd constant. */
+  /** An integer weight constant followed by its DEQUANTIZE (the pattern QDQ folding turns into an int8 layer). */
+  private quantizedWeight(name: string, shape: number[], dtype: DType, w: { data: TensorData; quant: Quantization; encoding?: WeightEncoding }): number {
+    const q = this.addTensor(name, shape, dtype, { data: w.data, quant: w.quant });
+    if (w.encoding) this.tensors[q].weightEncoding = w.encoding;
+    const f = this.addTensor(`${name}/dequantized`, shape, 'float32');
+    this.emit('DEQUANTIZE', [q], [f], {});
+    return f;
+  }
+
   weightTensor(name: string, c: OnnxConst, perm: number[] | undefined, n: NodeInfo): number {
     const t = perm ? transposeConst(c, perm) : c;
+    if (t.dequantized && t.packedBits === 4) return this.quantizedWeight(name, t.shape, 'int8', fourBitWeights(this, n, name, t));
     if (t.dequantized && t.quant && (t.dtype === 'int8' || t.dtype === 'int16')) {
-      const q = this.addTensor(name, t.shape, t.dtype, { data: t.data, quant: toQuantization(t.quant) });
-      const f = this.addTensor(`${name}/dequantized`, t.shape, 'float32');
-      this.emit('DEQUANTIZE', [q], [f], {});
-      return f;
+      const quant = toQuantization(t.quant);
+      // Symmetric int8 weights whose every value fits a narrower width (PyTorch exports a 4-bit or
+      // ternary fake-quant range as int8): the same values, stored packed.
+      const kind = t.dtype === 'int8' && quant.zeroPoint.every((z) => z === 0) ? narrowestSubByteKind(t.data as Int8Array) : undefined;
+      if (kind) this.narrowedWeights.set(name, kind);
+      return this.quantizedWeight(name, t.shape, t.dtype, { data: t.data, quant, ...(kind ? { encoding: { kind } } : {}) });
     }
     if (!t.dequantized && t.dtype !== 'float32') {
-      throw new UnsupportedOpError(`${n.label}: weights '${name}' are ${t.dtype}; tinyml imports float weights or DequantizeLinear of int8 weights`);
+      throw new UnsupportedOpError(`${n.label}: weights '${name}' are ${t.dtype}; tinyml imports float weights or DequantizeLinear of int8 or INT4/UINT4 weights`);
     }
     return this.constTensor(name, t);
   }

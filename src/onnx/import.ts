@@ -42,6 +42,12 @@ import type { NodeInfo } from './values.js';
 
 export { SUPPORTED_ONNX_OPS } from './converters/index.js';
 
+/**
+ * Graph.meta key listing the int8 weights whose values all fit a narrower width and are stored
+ * packed (`name=kind,...`): what a QAT export of a 4-bit or ternary fake-quant range gives.
+ */
+export const NARROWED_WEIGHTS = 'narrowedWeights';
+
 /** Parse an ONNX model. `name` becomes `Graph.name` and is used in error messages. */
 export function importOnnx(bytes: Uint8Array, name: string): Graph {
   let model: OnnxModelProto;
@@ -95,6 +101,7 @@ function importGraph(model: OnnxModelProto, name: string): Graph {
   // The QDQ folding pass keeps these inputs/outputs uint8 at the model's boundary (src/passes/uint8-io.ts).
   if (cx.uint8Io.inputs.size > 0) meta[UINT8_INPUTS] = [...cx.uint8Io.inputs].join(',');
   if (cx.uint8Io.outputs.size > 0) meta[UINT8_OUTPUTS] = [...cx.uint8Io.outputs].join(',');
+  if (cx.narrowedWeights.size > 0) meta[NARROWED_WEIGHTS] = [...cx.narrowedWeights].map(([w, kind]) => `${w}=${kind}`).join(',');
   if (model.producerName) meta.producer = `${model.producerName} ${model.producerVersion ?? ''}`.trim();
   return { name, tensors: cx.tensors, ops: cx.ops, inputs, outputs, meta };
 }

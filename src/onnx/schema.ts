@@ -119,6 +119,8 @@ export const OnnxDataType = {
   DOUBLE: 11,
   UINT32: 12,
   UINT64: 13,
+  UINT4: 21,
+  INT4: 22,
 } as const;
 
 /** ONNX AttributeProto.AttributeType values. */

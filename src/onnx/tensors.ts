@@ -26,6 +26,18 @@ export interface OnnxConst {
   data: TensorData;
   quant?: ConstQuant;
   dequantized?: boolean;
+  /**
+   * Set for INT4/UINT4 tensors (data: one unpacked value per element, as int8 / uint8) and kept
+   * by their DequantizeLinear, whose output is then normalized to zero point 0 and int4 values
+   * (see converters/sub-byte-weights.ts).
+   */
+  packedBits?: 4;
+  /**
+   * Blocked quantization (DequantizeLinear's `block_size`): the scale of every element, in the
+   * constant's layout; the real value is `scale[i] * data[i]` (zero points already subtracted).
+   * `axis` is the blocked axis, `size` the block size along it.
+   */
+  blocks?: { axis: number; size: number; scale: Float32Array };
 }
 
 const ONNX_TYPE_NAMES: Record<number, string> = {
@@ -46,6 +58,8 @@ const ONNX_TYPE_NAMES: Record<number, string> = {
   14: 'COMPLEX64',
   15: 'COMPLEX128',
   16: 'BFLOAT16',
+  21: 'UINT4',
+  22: 'INT4',
 };
 
 export function onnxTypeName(t: number | undefined): string {
@@ -60,8 +74,10 @@ export function irDtypeOf(onnxType: number | undefined, what: string): DType {
     case OnnxDataType.FLOAT16:
       return 'float32';
     case OnnxDataType.UINT8:
+    case OnnxDataType.UINT4:
       return 'uint8';
     case OnnxDataType.INT8:
+    case OnnxDataType.INT4:
       return 'int8';
     case OnnxDataType.INT16:
       return 'int16';
@@ -95,6 +111,7 @@ export function decodeTensorProto(t: OnnxTensorProto, what: string): OnnxConst {
   }
   const type = t.dataType ?? 0;
   const dtype = irDtypeOf(type, what);
+  if (type === OnnxDataType.INT4 || type === OnnxDataType.UINT4) return decodeFourBit(t, shape, count, type === OnnxDataType.INT4, what);
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
   let data: TensorData;
   if (raw) {
@@ -143,6 +160,24 @@ export function decodeTensorProto(t: OnnxTensorProto, what: string): OnnxConst {
   return { dtype, shape, data };
 }
 
+/**
+ * INT4 / UINT4: two values a byte, the first in the low nibble, in raw_data or in int32_data (one
+ * packed byte per int32, as onnx.helper writes them); unpacked to one int8 / uint8 per element.
+ */
+function decodeFourBit(t: OnnxTensorProto, shape: number[], count: number, signed: boolean, what: string): OnnxConst {
+  const bytesNeeded = Math.ceil(count / 2);
+  const raw = t.rawData && t.rawData.length > 0 ? t.rawData : Uint8Array.from(t.int32Data, (v) => v & 0xff);
+  if (raw.length !== bytesNeeded) {
+    throw new ModelFormatError(`${what}: holds ${raw.length} bytes of packed ${signed ? 'INT4' : 'UINT4'} values, but its shape [${shape.join(', ')}] needs ${bytesNeeded}`);
+  }
+  const data = signed ? new Int8Array(count) : new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const nibble = (raw[i >> 1] >> ((i & 1) * 4)) & 0xf;
+    data[i] = signed && nibble >= 8 ? nibble - 16 : nibble;
+  }
+  return { dtype: signed ? 'int8' : 'uint8', shape, data, packedBits: 4 };
+}
+
 /** The constant's elements as JS numbers (int64 converted). */
 export function constNumbers(c: OnnxConst): number[] {
   if (c.data instanceof BigInt64Array) return Array.from(c.data, (v) => Number(v));
@@ -174,6 +209,10 @@ export function dequantizeConst(c: OnnxConst): Float32Array {
   const n = c.data.length;
   const out = new Float32Array(n);
   const src = constNumbers(c);
+  if (c.blocks) {
+    for (let i = 0; i < n; i++) out[i] = c.blocks.scale[i] * src[i];
+    return out;
+  }
   for (let i = 0; i < n; i++) {
     const k = quantIndex(q, c.shape, i);
     out[i] = Math.fround(q.scale[k]) * (src[i] - (q.zeroPoint[k] ?? 0));
@@ -225,6 +264,7 @@ export function transposeData<T extends TensorData>(data: T, shape: readonly num
 export function transposeConst(c: OnnxConst, perm: readonly number[]): OnnxConst {
   const out: OnnxConst = { ...c, shape: perm.map((p) => c.shape[p]), data: transposeData(c.data, c.shape, perm) };
   if (c.quant) out.quant = { ...c.quant, axis: perm.indexOf(c.quant.axis) };
+  if (c.blocks) out.blocks = { ...c.blocks, axis: perm.indexOf(c.blocks.axis), scale: transposeData(c.blocks.scale, c.shape, perm) };
   return out;
 }
 

@@ -10,6 +10,7 @@ import { describeOp, type DType, elementCount, type Quantization, type Tensor, t
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplier64, quantizeMultiplier, roundHalfAwayFromZero } from '../fixedpoint.js';
 import type { OpContext } from './op-def.js';
 import type { SubByteKind } from '../ir/weight-encoding.js';
+import { packedKindOf } from '../ir/weight-packing.js';
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 
 /** std::numeric_limits<float>::max(): the "no clamp" bound of the float kernels (JSON-safe, unlike Infinity). */
@@ -67,9 +68,9 @@ export function zeroPointOffset(zeroPoint: number): number {
  */
 export function withSubByteWeights<P extends { kind: string }>(ctx: OpContext, p: P): P & { weightEncoding?: SubByteKind } {
   const w = ctx.inputs[1];
-  const enc = w?.weightEncoding;
-  if (p.kind !== 'int8' || !w?.data || !enc || enc.kind === 'lut') return p;
-  return { ...p, weightEncoding: enc.kind };
+  const kind = packedKindOf(w?.weightEncoding);
+  if (p.kind !== 'int8' || !w?.data || !kind) return p;
+  return { ...p, weightEncoding: kind };
 }
 
 /**

@@ -26,7 +26,8 @@ import { TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION, TensorType } from '../tf
 import { COMPRESSION_METADATA_KEY, lutValueBytes, packIndices } from '../tflite/lut-compression.js';
 import { writeOptions } from './options.js';
 import { opVersion } from './versions.js';
-import { fileBits, firstOutOfRange, packSubByte, subByteKindOf } from '../ir/weight-packing.js';
+import { fileBits, firstOutOfRange, packSubByte, packedKindOf } from '../ir/weight-packing.js';
+import { encodeSubByteMetadata, int8StoredSubByte, SUBBYTE_METADATA_KEY } from '../tflite/subbyte-metadata.js';
 
 export interface WriteTfliteOptions {
   /** Model.description (default "tinyml"). */
@@ -50,14 +51,14 @@ const TENSOR_TYPE: Record<DType, number> = {
  * and binary, for which TFLite has no 1-bit type).
  */
 function tensorType(t: Tensor): number {
-  const kind = subByteKindOf(t.weightEncoding);
+  const kind = packedKindOf(t.weightEncoding);
   if (kind) return fileBits(kind) === 4 ? TensorType.INT4 : TensorType.INT2;
   return TENSOR_TYPE[t.dtype];
 }
 
 /** The bytes a constant tensor's buffer holds: packed for sub-byte weights. */
 function storedBytes(t: Tensor): Uint8Array {
-  const kind = subByteKindOf(t.weightEncoding);
+  const kind = packedKindOf(t.weightEncoding);
   if (kind) return packSubByte(t.data as Int8Array, fileBits(kind));
   return tensorDataBytes(t.data!);
 }
@@ -65,11 +66,14 @@ function storedBytes(t: Tensor): Uint8Array {
 /** Serializes `graph` to a .tflite flatbuffer. Throws GraphError for a graph it cannot write. */
 export function writeTflite(graph: Graph, options: WriteTfliteOptions = {}): Uint8Array {
   checkGraph(graph);
+  // Per-channel sub-byte FULLY_CONNECTED weights go out as INT8 for TFLM (subbyte-metadata.ts).
+  const int8Stored = int8StoredSubByte(graph);
+  if (int8Stored.size > 0) graph = { ...graph, tensors: graph.tensors.map((t) => (int8Stored.has(t.id) ? { ...t, weightEncoding: undefined } : t)) };
   const constBytes = graph.tensors.reduce((n, t) => n + (t.data ? t.data.byteLength + 16 : 0), 0);
   const b = new Builder(Math.max(1024, constBytes + 256 * (graph.tensors.length + graph.ops.length) + 4096));
 
   // Buffers first: they end up at the end of the file, after the small tables.
-  const { bufferOf, bufferOffsets, compressionBuffer } = writeBuffers(b, graph);
+  const { bufferOf, bufferOffsets, compressionBuffer, subByteBuffer } = writeBuffers(b, graph, int8Stored.size > 0 ? encodeSubByteMetadata(int8Stored) : undefined);
 
   const dynamicBatch = new Set(graph.inputs.filter((i) => graph.dynamicBatchInputs?.includes(graph.tensors[i].name)));
   const tensorOffsets = graph.tensors.map((t) => writeTensor(b, t, bufferOf[t.id], dynamicBatch.has(t.id)));
@@ -121,15 +125,17 @@ export function writeTflite(graph: Graph, options: WriteTfliteOptions = {}): Uin
   const subgraphs = offsetVector(b, [subgraph]);
   const description = b.createString(options.description ?? 'tinyml');
   const buffers = offsetVector(b, bufferOffsets);
-  // Model.metadata: [Metadata { 0 name, 1 buffer }], here only TFLM's compression metadata.
-  let metadata = 0;
-  if (compressionBuffer !== undefined) {
-    const key = b.createString(COMPRESSION_METADATA_KEY);
+  // Model.metadata: [Metadata { 0 name, 1 buffer }]: TFLM's compression metadata, tinyml's sub-byte list.
+  const entries: number[] = [];
+  for (const [name, buffer] of [[COMPRESSION_METADATA_KEY, compressionBuffer], [SUBBYTE_METADATA_KEY, subByteBuffer]] as const) {
+    if (buffer === undefined) continue;
+    const key = b.createString(name);
     b.startObject(2);
     b.addFieldOffset(0, key, 0);
-    b.addFieldInt32(1, compressionBuffer, 0);
-    metadata = offsetVector(b, [b.endObject()]);
+    b.addFieldInt32(1, buffer, 0);
+    entries.push(b.endObject());
   }
+  const metadata = entries.length > 0 ? offsetVector(b, entries) : 0;
   b.startObject(8);
   b.addFieldInt32(0, TFLITE_SCHEMA_VERSION, null);
   b.addFieldOffset(1, operatorCodes, 0);
@@ -192,7 +198,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function writeBuffers(b: Builder, graph: Graph): { bufferOf: number[]; bufferOffsets: number[]; compressionBuffer?: number } {
+function writeBuffers(b: Builder, graph: Graph, subByteMetadata: Uint8Array | undefined): { bufferOf: number[]; bufferOffsets: number[]; compressionBuffer?: number; subByteBuffer?: number } {
   const bufferOf = new Array<number>(graph.tensors.length).fill(0);
   const contents: Uint8Array[] = [new Uint8Array(0)];
   const byKey = new Map<string, number[]>();
@@ -224,6 +230,11 @@ function writeBuffers(b: Builder, graph: Graph): { bufferOf: number[]; bufferOff
     contents.push(compressionMetadata(refs));
     compressionBuffer = contents.length - 1;
   }
+  let subByteBuffer: number | undefined;
+  if (subByteMetadata) {
+    contents.push(subByteMetadata);
+    subByteBuffer = contents.length - 1;
+  }
   // Create data vectors in reverse so the file lays buffers out in index order.
   const dataOffsets = new Array<number>(contents.length).fill(0);
   for (let i = contents.length - 1; i >= 1; i--) dataOffsets[i] = alignedByteVector(b, contents[i]);
@@ -232,7 +243,7 @@ function writeBuffers(b: Builder, graph: Graph): { bufferOf: number[]; bufferOff
     if (dataOffsets[i]) b.addFieldOffset(0, dataOffsets[i], 0);
     return b.endObject();
   });
-  return { bufferOf, bufferOffsets, compressionBuffer };
+  return { bufferOf, bufferOffsets, compressionBuffer, subByteBuffer };
 }
 
 /** TFLM's compression Metadata flatbuffer (compression/metadata.fbs) for subgraph 0. */
@@ -320,7 +331,7 @@ function checkGraph(graph: Graph): void {
         throw new GraphError(`tensor ${i} '${t.name}' (${t.dtype} [${t.shape.join(', ')}]) has ${t.data.byteLength} bytes of data, expected ${want}`);
       }
     }
-    const kind = subByteKindOf(t.weightEncoding);
+    const kind = packedKindOf(t.weightEncoding);
     if (kind) {
       if (t.dtype !== 'int8' || !t.data) throw new GraphError(`tensor ${i} '${t.name}' is marked ${kind} but is not a constant int8 tensor`);
       const bad = firstOutOfRange(kind, t.data as Int8Array);

@@ -24,6 +24,7 @@ import {
   readModel,
 } from './schema.js';
 import { DECODE_CUSTOM_CODE, decodeLutTensor, readCompressionMetadata, readDecodeAncillary } from './lut-compression.js';
+import { applySubByteMetadata, metadataBuffer, SUBBYTE_METADATA_KEY } from './subbyte-metadata.js';
 import { constantBytes, readTensor } from './tensors.js';
 
 /** Parse a TFLite model. `name` becomes `Graph.name` and is used in error messages. */
@@ -106,6 +107,11 @@ function importModel(bytes: Uint8Array, name: string): Graph {
     return { index, type, inputs, outputs, attrs: readOpAttrs(type, table, label, inputs.length) };
   });
 
+  const subByte = metadataBuffer(model.t, SUBBYTE_METADATA_KEY);
+  if (subByte !== undefined) {
+    const bytes = constantBytes(src, subByte, `the ${SUBBYTE_METADATA_KEY} metadata`);
+    if (bytes) applySubByteMetadata(bytes, tensors);
+  }
   resetVariables(tensors, graphOps, reader);
   foldDecodeOps(decodes, tensors, numTensors);
 

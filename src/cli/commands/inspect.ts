@@ -2,6 +2,7 @@
 import { summarizeModel, type TensorSummary } from '../../analysis/summary.js';
 import type { CliIO } from '../io.js';
 import { loadModel } from '../../model-file/load-model.js';
+import { NARROWED_WEIGHTS } from '../../onnx/import.js';
 import { num, renderTable, shapeText } from '../../text/table.js';
 
 /** The width of a layer's constant weights (input 1): 'int4', 'ternary'..., their dtype, or '-'. */
@@ -42,6 +43,12 @@ export async function inspectCommand(modelPath: string, opts: { json?: boolean }
   for (const t of summary.outputs) io.out(`  output ${t.name} ${t.dtype} ${shapeText(t.shape)} ${t.quant}`);
   if (dynamic.length > 0) {
     io.out(`  note: the batch dimension of ${dynamic.map((n) => `'${n}'`).join(', ')} is unfixed in the model (shape_signature -1); tinyml runs it with batch 1, as TFLite Micro does`);
+  }
+  const narrowed = graph.meta?.[NARROWED_WEIGHTS];
+  if (narrowed) {
+    const list = narrowed.split(',').map((e) => e.split('='));
+    const kinds = [...new Set(list.map(([, k]) => k))].join(', ');
+    io.out(`  note: ${list.length} int8 weight tensor(s) hold only ${kinds} values (a narrow fake-quant range): stored packed as ${kinds} (${list.map(([w, k]) => `'${w}' ${k}`).join(', ')})`);
   }
   io.out('');
   io.out(

@@ -1,4 +1,4 @@
-/** Constant, and the shape arithmetic evaluated at import time: Shape, Gather, Cast. */
+/** Constant, and the shape arithmetic evaluated at import time: Shape, Gather, Cast, ConstantOfShape. */
 import { ModelFormatError } from '../../errors.js';
 import { elementCount } from '../../ir/types.js';
 import type { OnnxContext } from '../context.js';
@@ -67,9 +67,24 @@ export function cast(cx: OnnxContext, n: NodeInfo): void {
     cx.setConst(n, makeConst(to, [...v.c.shape], to === 'float32' ? vals : vals.map((x) => Math.trunc(x))));
     return;
   }
-  if (cx.tensors[v.id].dtype === to) {
+  // A uint8 QuantizeLinear output is held as the equivalent int8 (PyTorch casts it to uint8 again).
+  if (cx.tensors[v.id].dtype === to || (to === 'uint8' && cx.uint8HeldSigned.has(v.id))) {
     cx.alias(n, v);
     return;
   }
   cx.unsupported(n, `Cast of an activation from ${cx.tensors[v.id].dtype} to ${to} is not supported`);
+}
+
+/**
+ * ConstantOfShape of a constant shape (PyTorch's export of a converted quantized model makes the
+ * zero points of its int32 biases this way): the `value` tensor's one element repeated, float 0
+ * by default.
+ */
+export function constantOfShape(cx: OnnxContext, n: NodeInfo): void {
+  const shape = constNumbers(cx.constIn(n, 0, 'shape'));
+  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new ModelFormatError(`${n.label}: bad shape [${shape.join(', ')}]`);
+  const a = cx.attr(n, 'value');
+  const v = a?.t ? decodeTensorProto(a.t, `${n.label} value`) : makeConst('float32', [1], [0]);
+  if (v.data.length !== 1) throw new ModelFormatError(`${n.label}: value must hold one element, it holds ${v.data.length}`);
+  cx.setConst(n, makeConst(v.dtype, shape, new Array<number>(elementCount(shape)).fill(constNumbers(v)[0])));
 }

@@ -17,6 +17,7 @@ export function dense(cx: OnnxContext, n: NodeInfo, x: TensorValue, w: OnnxConst
     const perm = new Int32Array(inDim);
     for (let h = 0; h < H; h++) for (let ww = 0; ww < W; ww++) for (let c = 0; c < C; c++) perm[(h * W + ww) * C + c] = c * H * W + h * W + ww;
     if (wc.quant && wc.quant.scale.length > 1 && wc.quant.axis === 1) cx.unsupported(n, 'weights quantized per input feature cannot be permuted');
+    if (wc.blocks) cx.unsupported(n, 'block-quantized weights after a Flatten of a feature map (whose columns tinyml reorders from CHW to HWC) are not supported');
     const data = wc.data.slice() as TensorData;
     for (let o = 0; o < units; o++) for (let j = 0; j < inDim; j++) (data as Float32Array)[o * inDim + j] = (wc.data as Float32Array)[o * inDim + perm[j]];
     wc = { ...wc, data };

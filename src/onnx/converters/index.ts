@@ -8,7 +8,7 @@ import type { NodeInfo } from '../values.js';
 import { clip, leakyRelu, unary } from './activations.js';
 import { batchNorm } from './batchnorm.js';
 import { concat } from './concat.js';
-import { cast, constant, gather, shapeNode } from './constants.js';
+import { cast, constant, constantOfShape, gather, shapeNode } from './constants.js';
 import { conv } from './conv.js';
 import { gemm, matmul } from './dense.js';
 import { binary } from './elementwise.js';
@@ -33,6 +33,7 @@ const DEFAULT_DOMAIN: Readonly<Record<string, Converter>> = {
   Clip: clip,
   Concat: concat,
   Constant: constant,
+  ConstantOfShape: constantOfShape,
   Conv: conv,
   CumSum: cumSum,
   DequantizeLinear: dequantizeLinear,
