@@ -117,10 +117,22 @@ describe('dynamic-range bias correction', () => {
     for (let k = 0; k < ops.length; k++) expect(again[k].largestShift).toBeLessThan(1e-3 * Math.max(1e-3, shifts[k].largestShift) + 1e-5);
   });
 
-  it('the data-free probes are seeded: the same model quantizes to the same bytes', () => {
+  it('the data-free probes are seeded uniform values in [-1, 1]: the same model always gets the same probes', () => {
     const g = load('mlperf-tiny', 'ad01_fp32.tflite');
-    const a = dynamicQuantizeGraph(g).graph;
-    const b = dynamicQuantizeGraph(g).graph;
-    expect(a.tensors.map((t) => t.data)).toEqual(b.tensors.map((t) => t.data));
+    const a = randomProbes(g)!;
+    expect(a.length).toBe(16);
+    expect(randomProbes(g)).toEqual(a);
+    expect(randomProbes(g, 16, 1)).not.toEqual(a);
+    const values = a.flatMap((p) => Array.from(p[0]));
+    expect(values.length).toBe(16 * 640);
+    expect(Math.min(...values)).toBeGreaterThanOrEqual(-1);
+    expect(Math.max(...values)).toBeLessThanOrEqual(1);
+    // Spread over the whole range, not clustered: the mean is near 0 and both ends are reached.
+    expect(Math.abs(values.reduce((x, y) => x + y, 0) / values.length)).toBeLessThan(0.05);
+    expect(Math.min(...values)).toBeLessThan(-0.99);
+    // An integer input leaves nothing to probe with.
+    const intInput = structuredClone(g);
+    intInput.tensors[intInput.inputs[0]].dtype = 'int8';
+    expect(randomProbes(intInput)).toBeUndefined();
   });
 });
