@@ -21,6 +21,9 @@
  * hooks gave the same loops, but GCC orders the operands of commutative operations by the order
  * it creates temporaries, so registers and instructions moved.
  *
+ * A step is a macro argument: a comma outside parentheses would split it (declare one variable
+ * per declaration; a comma inside a for header or a call is fine).
+ *
  * G is the geometry struct itself (tinyml_conv2d_geometry or tinyml_depthwise_geometry, e.g.
  * p->geo); its fields are read at each use, as the kernels always did.
  */

@@ -68,6 +68,15 @@ TINYML_F32_INLINE void tinyml_f32_tap_range(int32_t origin, int32_t dilation, in
     }                                                                                               \
   }
 
+/* Moves tinyml_f32_tile's row pointers ar[] and column pointers wc[] N values on. */
+#define TINYML_F32_TILE_ADVANCE(N)                                                                  \
+  _Pragma("GCC unroll 4") for (int r = 0; r < nr; ++r) {                                            \
+    ar[r] += (N);                                                                                   \
+  }                                                                                                 \
+  _Pragma("GCC unroll 4") for (int c = 0; c < nc; ++c) {                                            \
+    wc[c] += (N);                                                                                   \
+  }
+
 TINYML_F32_INLINE void tinyml_f32_tile(const int nr, const int nc, float acc[4][4], const float *a,
                                        int32_t a_stride, const float *w, int32_t w_stride,
                                        int32_t depth) {
@@ -103,14 +112,7 @@ TINYML_F32_INLINE void tinyml_f32_tile(const int nr, const int nc, float acc[4][
         }
       }
     }
-#pragma GCC unroll 4
-    for (int r = 0; r < nr; ++r) {
-      ar[r] += 4;
-    }
-#pragma GCC unroll 4
-    for (int c = 0; c < nc; ++c) {
-      wc[c] += 4;
-    }
+    TINYML_F32_TILE_ADVANCE(4)
   }
   for (; k < depth; ++k) {
 #pragma GCC unroll 4
@@ -120,14 +122,7 @@ TINYML_F32_INLINE void tinyml_f32_tile(const int nr, const int nc, float acc[4][
         acc[r][c] = TINYML_FMA(ar[r][0], wc[c][0], acc[r][c]);
       }
     }
-#pragma GCC unroll 4
-    for (int r = 0; r < nr; ++r) {
-      ar[r] += 1;
-    }
-#pragma GCC unroll 4
-    for (int c = 0; c < nc; ++c) {
-      wc[c] += 1;
-    }
+    TINYML_F32_TILE_ADVANCE(1)
   }
 }
 
