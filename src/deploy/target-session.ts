@@ -7,6 +7,7 @@
 import type { Board } from '../build/board.js';
 import { MismatchError } from '../errors.js';
 import { openBoardLink, type LinkOptions } from '../link/board.js';
+import { greetOverLink } from '../link/link.js';
 import { attachDeviceClient, attachEembcClient } from '../runners/qemu.js';
 import type { DeviceClient } from '../serial/client.js';
 import { connectDevice } from '../serial/client.js';
@@ -35,17 +36,7 @@ export async function openTargetSession(board: Board, elf: string, options: Sess
     return { client: s.client, info: s.info, board, port: s.ptyPath, close: () => s.close() };
   }
   const client = connectDevice(link, timeout);
-  const close = async (): Promise<void> => {
-    await client.close();
-    await link.close();
-  };
-  try {
-    const info = await client.info();
-    return { client, info, board, port: link.name, close };
-  } catch (e) {
-    await close();
-    throw e;
-  }
+  return greetOverLink(link, client, async (close) => ({ client, info: await client.info(), board, port: link.name, close }));
 }
 
 export interface EembcTarget {
@@ -67,18 +58,10 @@ export async function openEembcTarget(board: Board, elf: string, options: Sessio
     return { client: s.client, board, port: s.ptyPath, name: s.name, close: () => s.close() };
   }
   const client = connectEembc(link, timeout);
-  const close = async (): Promise<void> => {
-    await client.close();
-    await link.close();
-  };
-  try {
+  return greetOverLink(link, client, async (close) => {
     await client.handshake(10_000);
-    const name = await client.name();
-    return { client, board, port: link.name, name, close };
-  } catch (e) {
-    await close();
-    throw e;
-  }
+    return { client, board, port: link.name, name: await client.name(), close };
+  });
 }
 
 /** How a front end names a physical board's link: the CLI's --port / --flash-port / --no-flash, the API's connect options. */

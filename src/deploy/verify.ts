@@ -10,6 +10,7 @@ import { runGraph } from '../interp/interpreter.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { allocTensorData, elementCount, tensorDataBytes } from '../ir/types.js';
 import { DeviceError } from '../errors.js';
+import { mulberry32 } from '../random.js';
 import type { DeviceClient } from '../serial/client.js';
 import { DeviceErrorReply } from '../serial/client.js';
 import { requiredInputValues } from '../ops/transpose-conv.js';
@@ -71,14 +72,7 @@ export interface LatencyResult {
 
 /** Deterministic inputs spanning each tensor's whole integer range (mulberry32 stream). */
 export function randomInputs(tensors: Tensor[], seed: number): TensorData[] {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return tensors.map((t) => {
     const data = allocTensorData(t.dtype, elementCount(t.shape));
     const bytes = tensorDataBytes(data);

@@ -46,3 +46,21 @@ export async function releaseStream(stream: Duplex, closeStream?: () => Promise<
   if (typeof s.close === 'function' && s.isOpen !== false) await new Promise<void>((resolve) => s.close!(() => resolve()));
   else s.destroy();
 }
+
+/**
+ * Runs `greet`, a protocol client's first exchange over a link it was just connected to (INFO, the
+ * EEMBC handshake), passing it `close`, which closes the client (waiting at most a second: the
+ * link may be dead) and then the link. When greeting fails, both are closed before the error goes on.
+ */
+export async function greetOverLink<T>(link: { close(): Promise<void> }, client: { close(): Promise<void> }, greet: (close: () => Promise<void>) => Promise<T>): Promise<T> {
+  const close = async (): Promise<void> => {
+    await settleWithin(client.close(), 1000);
+    await link.close();
+  };
+  try {
+    return await greet(close);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

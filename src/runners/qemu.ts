@@ -7,7 +7,7 @@
  */
 import { DeviceError, ToolFailedError } from '../errors.js';
 import type { Board } from '../build/board.js';
-import { settleWithin } from '../link/link.js';
+import { greetOverLink } from '../link/link.js';
 import { openQemuLink, type QemuLink, type QemuLinkOptions } from '../link/qemu.js';
 import { connectDevice, type DeviceClient } from '../serial/client.js';
 import { connectEembc, type EembcClient } from '../serial/eembc-client.js';
@@ -42,13 +42,6 @@ export interface QemuSession {
 }
 
 /** Closes the client (failing what is pending), then the link (QEMU goes). */
-function closer(client: { close(): Promise<void> }, link: QemuLink): () => Promise<void> {
-  return async () => {
-    await settleWithin(client.close(), 1000);
-    await link.close();
-  };
-}
-
 /** Starts QEMU for `options.board` with `options.elf` and returns a connected session. */
 export async function startQemu(options: QemuOptions): Promise<QemuSession> {
   return attachDeviceClient(await openQemuLink(options), options);
@@ -70,8 +63,7 @@ export async function attachDeviceClient(
     invokeTimeoutMs: options.invokeTimeoutMs,
     log: options.log,
   });
-  const close = closer(client, link);
-  try {
+  return greetOverLink(link, client, async (close) => {
     const attempts = 3;
     let info: DeviceInfo;
     try {
@@ -95,10 +87,7 @@ export async function attachDeviceClient(
       );
     }
     return { client, info, board, ptyPath, command: link.command, pid: link.pid, output: () => link.output(), close };
-  } catch (err) {
-    await close();
-    throw err;
-  }
+  });
 }
 
 export interface EembcQemuSession {
@@ -123,15 +112,11 @@ export async function startEembcQemu(options: Pick<QemuLinkOptions, 'board' | 'e
 /** An EEMBC client on a QEMU link, after the handshake (name%). Closes the link if that fails. */
 export async function attachEembcClient(link: QemuLink, options: { bootTimeoutMs?: number; timeoutMs?: number; log?: (line: string) => void } = {}): Promise<EembcQemuSession> {
   const client = connectEembc(link, { ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), ...(options.log ? { log: options.log } : {}) });
-  const close = closer(client, link);
-  try {
+  return greetOverLink(link, client, async (close) => {
     const name = await client.handshake(options.bootTimeoutMs ?? 10_000).catch((e: unknown) => {
       const exit = link.exitDescription();
       throw exit ? new ToolFailedError(exit, { cause: e }) : e;
     });
     return { client, board: link.board, ptyPath: link.ptyPath, name, output: () => link.output(), close };
-  } catch (e) {
-    await close();
-    throw e;
-  }
+  });
 }

@@ -12,7 +12,7 @@
 import type { Duplex } from 'node:stream';
 import { DeviceError, InputError } from '../errors.js';
 import { releaseStream, type Link } from '../link/link.js';
-import { ExchangeQueue } from './exchange-queue.js';
+import { awaitReply, ExchangeQueue } from './exchange.js';
 import { openSerialLink } from '../link/serial-port.js';
 import { encodeFrame, type Frame, FrameDecoder, MAX_PAYLOAD } from './frame.js';
 import {
@@ -269,26 +269,10 @@ export class DeviceClient {
         this.stats.retries++;
         this.options.log?.(`retrying ${name} on ${this.portName} (attempt ${attempt} of ${attempts}): ${lastProblem}`);
       }
-      const replyPromise = new Promise<Frame | undefined>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          this.pending = undefined;
-          resolve(undefined);
-        }, timeoutMs);
-        this.pending = {
-          type,
-          seq,
-          resolve: (f) => {
-            clearTimeout(timer);
-            this.pending = undefined;
-            resolve(f);
-          },
-          reject: (e) => {
-            clearTimeout(timer);
-            this.pending = undefined;
-            reject(e);
-          },
-        };
-      });
+      // No reply in time settles with undefined: the attempt is retried.
+      const reply = awaitReply<Frame | undefined>(timeoutMs, (s) => s.resolve(undefined), () => (this.pending = undefined));
+      this.pending = { type, seq, ...reply.settle };
+      const replyPromise = reply.promise;
       // The reply can be rejected before it is awaited (the link's target dies while the write
       // below is in progress); it is awaited just after, so that rejection is not unhandled.
       replyPromise.catch(() => undefined);

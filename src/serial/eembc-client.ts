@@ -13,7 +13,7 @@ import { DeviceError, InputError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { allocTensorData, elementCount, tensorDataBytes } from '../ir/types.js';
 import { releaseStream, type Link } from '../link/link.js';
-import { ExchangeQueue } from './exchange-queue.js';
+import { awaitReply, ExchangeQueue } from './exchange.js';
 
 export interface EembcClientOptions {
   /** How the link is named in messages. */
@@ -201,36 +201,24 @@ export class EembcClient {
 
   private doExchange(cmd: string, opts: { timeoutMs: number; after?: RegExp }): Promise<string[]> {
     if (this.closed) return Promise.reject(new DeviceError(`cannot send '${cmd}%': ${this.closeReason}`));
-    return new Promise<string[]>((resolve, reject) => {
-      const timer = setTimeout(() => {
+    const reply = awaitReply<string[]>(
+      opts.timeoutMs,
+      (s) => {
         const got = this.waiter?.lines ?? [];
-        this.waiter = undefined;
-        reject(
+        s.reject(
           new DeviceError(
             `no m-ready from ${this.portName} within ${opts.timeoutMs} ms after '${cmd.length > 40 ? `${cmd.slice(0, 40)}...` : cmd}%'` +
               (got.length ? `; it said: ${got.slice(-5).join(' | ')}` : '; it said nothing'),
           ),
         );
-      }, opts.timeoutMs);
-      this.waiter = {
-        lines: [],
-        seenAfter: opts.after === undefined,
-        ...(opts.after ? { after: opts.after } : {}),
-        resolve: (lines) => {
-          clearTimeout(timer);
-          this.waiter = undefined;
-          resolve(lines);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          this.waiter = undefined;
-          reject(e);
-        },
-      };
-      this.stream.write(`${cmd}%`, (err) => {
-        if (err) this.waiter?.reject(new DeviceError(`write to ${this.portName} failed: ${err.message}`, { cause: err }));
-      });
+      },
+      () => (this.waiter = undefined),
+    );
+    this.waiter = { lines: [], seenAfter: opts.after === undefined, ...(opts.after ? { after: opts.after } : {}), ...reply.settle };
+    this.stream.write(`${cmd}%`, (err) => {
+      if (err) this.waiter?.reject(new DeviceError(`write to ${this.portName} failed: ${err.message}`, { cause: err }));
     });
+    return reply.promise;
   }
 
   private onData(s: string): void {

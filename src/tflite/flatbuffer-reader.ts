@@ -220,33 +220,32 @@ export class Table {
     return this.field(id) !== 0;
   }
 
-  u8(id: number, field: string, def = 0): number {
+  /** A scalar field: `read` at its position, or the schema default `def` when the field is absent. */
+  private scalar<T>(id: number, field: string, def: T, read: (pos: number, what: string) => T): T {
     const p = this.field(id);
-    return p === 0 ? def : this.reader.u8(p, this.name(field));
+    return p === 0 ? def : read(p, this.name(field));
+  }
+
+  u8(id: number, field: string, def = 0): number {
+    return this.scalar(id, field, def, (p, what) => this.reader.u8(p, what));
   }
   i8(id: number, field: string, def = 0): number {
-    const p = this.field(id);
-    return p === 0 ? def : this.reader.i8(p, this.name(field));
+    return this.scalar(id, field, def, (p, what) => this.reader.i8(p, what));
   }
   bool(id: number, field: string, def = false): boolean {
-    const p = this.field(id);
-    return p === 0 ? def : this.reader.u8(p, this.name(field)) !== 0;
+    return this.scalar(id, field, def, (p, what) => this.reader.u8(p, what) !== 0);
   }
   i32(id: number, field: string, def = 0): number {
-    const p = this.field(id);
-    return p === 0 ? def : this.reader.i32(p, this.name(field));
+    return this.scalar(id, field, def, (p, what) => this.reader.i32(p, what));
   }
   u32(id: number, field: string, def = 0): number {
-    const p = this.field(id);
-    return p === 0 ? def : this.reader.u32(p, this.name(field));
+    return this.scalar(id, field, def, (p, what) => this.reader.u32(p, what));
   }
   u64(id: number, field: string, def = 0n): bigint {
-    const p = this.field(id);
-    return p === 0 ? def : this.reader.u64(p, this.name(field));
+    return this.scalar(id, field, def, (p, what) => this.reader.u64(p, what));
   }
   f32(id: number, field: string, def = 0): number {
-    const p = this.field(id);
-    return p === 0 ? def : this.reader.f32(p, this.name(field));
+    return this.scalar(id, field, def, (p, what) => this.reader.f32(p, what));
   }
 
   /** A sub-table, or undefined when absent. */
@@ -276,28 +275,25 @@ export class Table {
     return ref === undefined ? undefined : new TableVector(this.reader, ref, elementName);
   }
 
-  i32s(id: number, field: string): number[] | undefined {
-    const ref = this.vector(id, field, 4);
+  /** A vector of `size`-byte numbers, element i read by `read` at its position (bounds checked by `vector`). */
+  private numbers<T>(id: number, field: string, size: number, read: (pos: number) => T): T[] | undefined {
+    const ref = this.vector(id, field, size);
     if (ref === undefined) return undefined;
-    const out = new Array<number>(ref.length);
-    for (let i = 0; i < ref.length; i++) out[i] = this.reader.bb.readInt32(ref.start + 4 * i);
+    const out = new Array<T>(ref.length);
+    for (let i = 0; i < ref.length; i++) out[i] = read(ref.start + size * i);
     return out;
+  }
+
+  i32s(id: number, field: string): number[] | undefined {
+    return this.numbers(id, field, 4, (p) => this.reader.bb.readInt32(p));
   }
 
   f32s(id: number, field: string): number[] | undefined {
-    const ref = this.vector(id, field, 4);
-    if (ref === undefined) return undefined;
-    const out = new Array<number>(ref.length);
-    for (let i = 0; i < ref.length; i++) out[i] = this.reader.bb.readFloat32(ref.start + 4 * i);
-    return out;
+    return this.numbers(id, field, 4, (p) => this.reader.bb.readFloat32(p));
   }
 
   i64s(id: number, field: string): bigint[] | undefined {
-    const ref = this.vector(id, field, 8);
-    if (ref === undefined) return undefined;
-    const out = new Array<bigint>(ref.length);
-    for (let i = 0; i < ref.length; i++) out[i] = this.reader.bb.readInt64(ref.start + 8 * i);
-    return out;
+    return this.numbers(id, field, 8, (p) => this.reader.bb.readInt64(p));
   }
 
   /**
@@ -305,15 +301,8 @@ export class Table {
    * beyond that stay far beyond any int32 range check.
    */
   i64sAsNumbers(id: number, field: string): number[] | undefined {
-    const ref = this.vector(id, field, 8);
-    if (ref === undefined) return undefined;
     const bb = this.reader.bb;
-    const out = new Array<number>(ref.length);
-    for (let i = 0; i < ref.length; i++) {
-      const p = ref.start + 8 * i;
-      out[i] = bb.readInt32(p + 4) * 4294967296 + bb.readUint32(p);
-    }
-    return out;
+    return this.numbers(id, field, 8, (p) => bb.readInt32(p + 4) * 4294967296 + bb.readUint32(p));
   }
 
   /** A [ubyte] vector as a view into the file (no copy), or undefined when absent. */

@@ -12,7 +12,7 @@
  * straight-through estimator (1 inside the clamp range, 0 outside) and LSQ's step-size gradient,
  * scaled by 1 / sqrt(elements * qmax).
  */
-import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAwayFromZero } from '../fixedpoint.js';
+import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAwayFromZero, roundingDivideByPOT } from '../fixedpoint.js';
 import { SUB_BYTE_RANGE, type SubByteKind } from '../ir/weight-encoding.js';
 import { convMultipliers } from '../ops/layer-params.js';
 
@@ -238,13 +238,7 @@ function requantize(acc: number, multiplier: number, shift: number): number {
   const ab = acc * multiplier;
   // SaturatingRoundingDoublingHighMul: (ab + nudge) / 2^31, truncated toward zero.
   const high = Math.trunc((ab + (ab >= 0 ? 1073741824 : 1 - 1073741824)) / TWO_31);
-  const exponent = -shift;
-  if (exponent === 0) return high;
-  // RoundingDivideByPOT: round half away from zero.
-  const mask = exponent === 31 ? 0x7fffffff : (1 << exponent) - 1;
-  const remainder = high & mask;
-  const threshold = (mask >> 1) + (high < 0 ? 1 : 0);
-  return (high >> exponent) + (remainder > threshold ? 1 : 0);
+  return roundingDivideByPOT(high, -shift);
 }
 
 /** Requantization of a CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED output (per channel). */

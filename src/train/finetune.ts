@@ -11,6 +11,7 @@
  *    sub-byte widths recorded as `weightEncoding` (data stays the decoded int8 codes).
  */
 import { InputError } from '../errors.js';
+import { mulberry32 } from '../random.js';
 import type { Graph } from '../ir/types.js';
 import { asymmetricQParams, type QParams } from '../quantize/qparams.js';
 import { quantizeGraph, type WeightOverride } from '../quantize/index.js';
@@ -65,18 +66,6 @@ export interface FinetuneResult {
   /** The int8 graph with the learned scales. */
   graph: Graph;
   epochs: { loss: number; accuracy: number; cpuSeconds: number; seconds: number }[];
-}
-
-/** A small deterministic PRNG (mulberry32) for shuffling. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function batchInput(net: Network, data: TrainingData, idx: ArrayLike<number>, from: number, n: number): Float32Array {
@@ -284,7 +273,7 @@ async function train(
 ): Promise<FinetuneResult> {
   const epochs = options.epochs ?? 1;
   const batch = options.batchSize ?? 128;
-  const random = rng(options.seed ?? 1);
+  const random = mulberry32(options.seed ?? 1);
   const steps = Math.ceil(data.count / batch);
   const total = steps * epochs;
   let t = 0;

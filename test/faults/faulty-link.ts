@@ -7,6 +7,10 @@
  * Order is preserved: a stall holds back everything behind it, as on a real line.
  */
 import { Duplex } from 'node:stream';
+import { mulberry32 } from '../../src/random.js';
+
+/** mulberry32 (src/random.ts): small, seedable, good enough for fault injection. */
+export const seededRandom = mulberry32;
 
 export interface DirectionFaults {
   /** Per-byte probabilities. */
@@ -117,18 +121,6 @@ class Lane {
     this.timer = undefined;
     this.queue = [];
   }
-}
-
-/** mulberry32: small, seedable, good enough for fault injection. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class FaultyLink {

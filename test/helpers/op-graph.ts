@@ -5,6 +5,7 @@
 import type { OpAttrs, OpType } from '../../src/ir/attrs.js';
 import type { DType, Graph, Op, Quantization, Tensor, TensorData } from '../../src/ir/types.js';
 import type { OpContext } from '../../src/ops/op-def.js';
+export { mulberry32 as rng } from '../../src/random.js';
 
 export interface TensorSpec {
   shape: number[];
@@ -56,18 +57,6 @@ export function singleOpContext<T extends OpType>(
     op,
     inputs: inputIds.map((id) => (id >= 0 ? tensors[id] : undefined)),
     outputs: outputIds.map((id) => tensors[id]),
-  };
-}
-
-/** Deterministic PRNG (mulberry32) for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

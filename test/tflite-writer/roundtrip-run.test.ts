@@ -11,20 +11,9 @@ import { allocTensorData, elementCount } from '../../src/ir/types.js';
 import { importTflite } from '../../src/tflite/import.js';
 import { writeTflite } from '../../src/tflite-writer/index.js';
 import { sharedModels } from '../helpers/shared.js';
+import { mulberry32 as rng } from '../../src/random.js';
 
 const stem = (p: string): string => basename(p, '.tflite');
-
-/** Deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomInputs(g: Graph, seed: number): TensorData[] {
   const r = rng(seed);

@@ -16,22 +16,11 @@ import { importTflite } from '../../src/tflite/import.js';
 import { BufferTable, readModel } from '../../src/tflite/schema.js';
 import { sharedModels } from '../helpers/shared.js';
 import { graphViolations } from './graph-invariants.js';
+import { mulberry32 as prng } from '../../src/random.js';
 
 /** Override with TINYML_FUZZ_MUTATIONS for a longer local soak. */
 const MUTATIONS_PER_MODEL = Number(process.env.TINYML_FUZZ_MUTATIONS) || 2000;
 const MAX_MS_PER_IMPORT = 2000;
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hash(s: string): number {
   let h = 2166136261;
