@@ -70,18 +70,60 @@ export function subByteRowWords(weights: ArrayLike<number>, start: number, k: nu
   return out;
 }
 
+/** Groups of four K indices per iteration of the convolution's word loop (conv2d_dsp.c SB_UNIT). */
+function convSbUnit(bits: PackBits): number {
+  return bits === 1 ? 8 : 4;
+}
+
+/**
+ * The groups each weight word of a convolution row holds (conv2d_dsp.c): one partly used word
+ * per set bit of k4 % unit (1, 2, then 4 groups), then whole words of 8 / bits groups.
+ */
+export function convSbWordGroups(k4: number, bits: PackBits): number[] {
+  const unit = convSbUnit(bits);
+  const out: number[] = [];
+  for (let part = 1; part < unit; part *= 2) if (k4 & part) out.push(part);
+  const whole = (k4 - (k4 % unit)) / groupsPerWord(bits);
+  for (let j = 0; j < whole; j++) out.push(groupsPerWord(bits));
+  return out;
+}
+
+/**
+ * One convolution row of `k` weights as words, in the order the DSP loop reads them: in a word,
+ * pair q = 2 g + (b & 1) of its group g holds K index 4 g + b in bits [16 (b >> 1) + bits q,
+ * + bits), so `(v >> bits q) & mask` is the SMLAD operand of the column word (x0, x2) or (x1, x3).
+ * K indices past k hold weight 0 (their inputs are zero); unused fields are zero.
+ */
+export function convSbRowWords(weights: ArrayLike<number>, start: number, k: number, bits: PackBits): number[] {
+  const out: number[] = [];
+  let g0 = 0;
+  for (const groups of convSbWordGroups(Math.ceil(k / 4), bits)) {
+    let v = 0;
+    for (let g = 0; g < groups; g++) {
+      for (let b = 0; b < 4; b++) {
+        const kk = 4 * (g0 + g) + b;
+        const w = kk < k ? weights[start + kk] : bits === 1 ? -1 : 0;
+        v += field(w, bits) * 2 ** (16 * (b >> 1) + bits * (2 * g + (b & 1)));
+      }
+    }
+    out.push(v);
+    g0 += groups;
+  }
+  return out;
+}
+
 function convK(p: Conv2DQuantParams): number {
   return p.filterHeight * p.filterWidth * p.filterInputDepth;
 }
 
-function convSbScratch(p: Conv2DQuantParams, bits: PackBits): number {
-  return subByteK4(convK(p), bits) * (p.inputDepth % 4 === 0 ? 32 : 36);
+function convSbScratch(p: Conv2DQuantParams): number {
+  return Math.ceil(convK(p) / 4) * (p.inputDepth % 4 === 0 ? 32 : 36);
 }
 
 function convAccepts(params: unknown, target: TargetInfo): boolean {
   const kind = subByteParamsKind(params);
   const p = params as Conv2DQuantParams;
-  return dspTarget(target) && kind !== undefined && p.groups === 1 && convSbScratch(p, flashBits(kind)) <= CONV_MAX_SCRATCH;
+  return dspTarget(target) && kind !== undefined && p.groups === 1 && convSbScratch(p) <= CONV_MAX_SCRATCH;
 }
 
 function convEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
@@ -106,9 +148,9 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   const bounds = biasPrime.map((b, c) => accBounds(b, weights, c * k, k));
   const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax }, true);
   const words: number[] = [];
-  for (let c = 0; c < n; c++) words.push(...subByteRowWords(weights, c * k, k, bits));
+  for (let c = 0; c < n; c++) words.push(...convSbRowWords(weights, c * k, k, bits));
   const pre = ctx.prefix;
-  const scratch = scratchFor(ctx, convSbScratch(p, bits), `conv2d_s8_dsp_sb${bits}`);
+  const scratch = scratchFor(ctx, convSbScratch(p), `conv2d_s8_dsp_sb${bits}`);
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, words),
     cArray('int32_t', `${pre}_bias`, plan.bias),
@@ -116,7 +158,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
       ...convGeometry('packed', p),
       output_depth: n,
-      k4: subByteK4(k, bits),
+      k4: Math.ceil(k / 4),
       pad_value: -p.inputOffset,
       mode: plan.mode,
       per_channel: plan.records.length > 1 ? 1 : 0,
@@ -138,7 +180,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
 function convScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number {
   const p = params as Conv2DQuantParams;
   if (constants && !hasConstantOperands(p, constants)) return 0;
-  return convSbScratch(p, flashBits(subByteParamsKind(p)!));
+  return convSbScratch(p);
 }
 
 /** Bytes of expanded input row the fully connected kernel keeps in scratch. */
@@ -224,7 +266,7 @@ function dwAccepts(params: unknown, target: TargetInfo): boolean {
   const kind = subByteParamsKind(params);
   const p = params as DepthwiseConv2DQuantParams;
   if (!dspTarget(target) || kind === undefined) return false;
-  if (p.inputDepth === 1) return convSbScratch(dwAsConv(p), flashBits(kind)) <= CONV_MAX_SCRATCH;
+  if (p.inputDepth === 1) return convSbScratch(dwAsConv(p)) <= CONV_MAX_SCRATCH;
   return p.depthMultiplier === 1 && p.outputDepth % 4 === 0 && dwScratchBytes(p) <= DW_MAX_SCRATCH;
 }
 
@@ -310,7 +352,7 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
 function dwScratch(params: unknown, constants?: (TensorData | undefined)[]): number {
   const p = params as DepthwiseConv2DQuantParams;
   if (constants && !hasConstantOperands(p, constants)) return 0;
-  return p.inputDepth === 1 ? convSbScratch(dwAsConv(p), flashBits(subByteParamsKind(p)!)) : dwScratchBytes(p);
+  return p.inputDepth === 1 ? convSbScratch(dwAsConv(p)) : dwScratchBytes(p);
 }
 
 export const SUBBYTE_DSP_VARIANTS: KernelVariant[] = [
