@@ -272,8 +272,9 @@ function dwAccepts(params: unknown, target: TargetInfo): boolean {
 
 /**
  * Weight words of the DSP sub-byte depthwise kernel (depthwise_conv2d_dsp.h): per group of four
- * channels, 8 / bits taps per word, tap t of the word in bits [8 - bits (t + 1), 8 - bits t) of
- * byte b (channel 4g + b).
+ * channels, 8 / bits taps per word; channel b's weight for the word's tap j is the two's
+ * complement field at bit 16 (b >> 1) + 16 - bits (2 j + (b & 1) + 1), so that
+ * (v << bits q) & (the top field of both halfwords) is the operand pair q = 2 j + (b & 1).
  */
 export function dwSubByteWords(weights: Int8Array, taps: number, c: number, bits: 2 | 4): number[] {
   const per = 8 / bits;
@@ -283,7 +284,10 @@ export function dwSubByteWords(weights: Int8Array, taps: number, c: number, bits
     for (let t0 = 0; t0 < taps; t0 += per) {
       let v = 0;
       for (let t = t0; t < Math.min(taps, t0 + per); t++) {
-        for (let b = 0; b < 4; b++) v += (weights[t * c + 4 * g + b] & mask) * 2 ** (8 * b + 8 - bits * (t - t0 + 1));
+        for (let b = 0; b < 4; b++) {
+          const q = 2 * (t - t0) + (b & 1);
+          v += (weights[t * c + 4 * g + b] & mask) * 2 ** (16 * (b >> 1) + 16 - bits * (q + 1));
+        }
       }
       out.push(v);
     }
@@ -315,14 +319,14 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   const bounds = biasPrime.map((b, ch) => accBounds(b, weights, ch, taps, c));
   const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax }, true);
   const bits = dwBits(kind);
-  // The kernel accumulates 2^(8 - bits) times the sum from 2^shift times the plan's bias: both
+  // The kernel accumulates 2^(16 - bits) times the sum from 2^shift times the plan's bias: both
   // must stay inside int32 for the final shift to be exact.
-  const shift = 8 - bits - (plan.doubled ? 1 : 0);
+  const shift = 16 - bits - (plan.doubled ? 1 : 0);
   const scaled = plan.bias.map((b) => b * 2 ** shift);
   const fits = scaled.every((b, ch) => {
     let w = 0;
     for (let t = 0; t < taps; t++) w += Math.abs(weights[t * c + ch]) * 128;
-    return Math.abs(b) + w * 2 ** (8 - bits) < 2 ** 31;
+    return Math.abs(b) + w * 2 ** (16 - bits) < 2 ** 31;
   });
   if (!fits) return portable();
   const pre = ctx.prefix;
