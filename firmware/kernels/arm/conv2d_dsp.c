@@ -577,8 +577,8 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 #if TINYML_MM_ASM
 /*
  * mm_sb for four columns, the FAST modes and no fused clamp, entirely in assembly (as
- * mm_1x4_asm): the loop state lives in a frame (r7), which the stack keeps while r7 holds the
- * pair mask for the dot product:
+ * mm_1x4_asm): the loop state lives in a frame, copied to the stack (sp-relative) so that r7
+ * holds the pair mask for the whole call:
  *   [0] columns  [4] k4  [8] bias  [12] rq  [16] rq step (bytes)  [20] out
  *   [24] out end  [28] output depth  [32] output offset  [36..48] OFF * column sums
  */
@@ -599,39 +599,47 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "rsb    r10, r6, #0\n\t" TINYML_SBA_RQ_LEFT("r0") TINYML_SBA_RQ_LEFT("r1") TINYML_SBA_RQ_LEFT("r2") \
   TINYML_SBA_RQ_LEFT("r3")                                                                           \
   "4:\n\t"
+/* The output offset, from the frame, for TINYML_SBA_RQ4_X (as TINYML_MM_ADD_OFF). */
+#define TINYML_SBA_ADD_OFF "ldr    r8, [sp, #32]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
+                           "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
+/* The frame (13 words at r7) is copied to the stack first, so r7 is free for the mask. */
 #define TINYML_SBA_ROWS(DOT, MASK, RQ4)                                                \
+  "add    lr, r7, #32\n\t"                                                          \
+  "ldmia  lr, {r0, r1, r2, r3, r4}\n\t"                                             \
+  "push   {r0, r1, r2, r3, r4}\n\t"                                                 \
+  "ldmia  r7, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                                 \
+  "push   {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                                     \
+  "mov    r7, #" MASK "\n"                                                          \
   "1:\n\t"                                                                          \
-  "ldr    r9, [r7, #8]\n\t"                                                         \
+  "ldr    r9, [sp, #8]\n\t"                                                         \
   "ldr    r0, [r9], #4\n\t"                                                         \
-  "str    r9, [r7, #8]\n\t"                                                         \
-  "ldrd   r4, r5, [r7, #36]\n\t"                                                    \
-  "ldrd   r6, r8, [r7, #44]\n\t"                                                    \
+  "str    r9, [sp, #8]\n\t"                                                         \
+  "ldrd   r4, r5, [sp, #36]\n\t"                                                    \
+  "ldrd   r6, r8, [sp, #44]\n\t"                                                    \
   "sub    r1, r0, r5\n\t"                                                           \
   "sub    r2, r0, r6\n\t"                                                           \
   "sub    r3, r0, r8\n\t"                                                           \
   "sub    r0, r0, r4\n\t"                                                           \
-  "ldr    r11, [r7, #0]\n\t"                                                        \
-  "ldr    lr, [r7, #4]\n\t"                                                         \
-  "push   {r7}\n\t"                                                                 \
-  "mov    r7, #" MASK "\n\t" DOT                                                    \
-  "pop    {r7}\n\t"                                                                 \
-  "ldr    r9, [r7, #12]\n\t"                                                        \
+  "ldr    r11, [sp]\n\t"                                                            \
+  "ldr    lr, [sp, #4]\n\t" DOT                                                     \
+  "ldr    r9, [sp, #12]\n\t"                                                        \
   "ldmia  r9, {r4, r5, r6}\n\t"                                                     \
-  "ldr    r8, [r7, #16]\n\t"                                                        \
+  "ldr    r8, [sp, #16]\n\t"                                                        \
   "add    r9, r9, r8\n\t"                                                           \
-  "str    r9, [r7, #12]\n\t" RQ4                                                    \
-  "ldr    r9, [r7, #20]\n\t"                                                        \
-  "ldr    r10, [r7, #28]\n\t"                                                       \
+  "str    r9, [sp, #12]\n\t" RQ4                                                    \
+  "ldr    r9, [sp, #20]\n\t"                                                        \
+  "ldr    r10, [sp, #28]\n\t"                                                       \
   "strb   r0, [r9]\n\t"                                                             \
   "strb   r1, [r9, r10]\n\t"                                                        \
   "add    r11, r9, r10, lsl #1\n\t"                                                 \
   "strb   r2, [r11]\n\t"                                                            \
   "strb   r3, [r11, r10]\n\t"                                                       \
   "add    r9, r9, #1\n\t"                                                           \
-  "str    r9, [r7, #20]\n\t"                                                        \
-  "ldr    r10, [r7, #24]\n\t"                                                       \
+  "str    r9, [sp, #20]\n\t"                                                        \
+  "ldr    r10, [sp, #24]\n\t"                                                       \
   "cmp    r9, r10\n\t"                                                              \
-  "bne    1b\n\t"
+  "bne    1b\n\t"                                                                   \
+  "add    sp, sp, #52\n\t"
 
 TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
                                  const uint32_t *k, const int mode, const int bits) {
@@ -650,12 +658,12 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
   register const int8_t *wp __asm__("r12") = w;
 #define TINYML_SBA_CASE(DOT, MASK)                                                                               \
   if (mode == TINYML_RQ_FAST_FOLDED) {                                                                          \
-    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp) : "r"(fr)         \
+    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), "+r"(fr) :       \
                      : TINYML_MM_CLOBBERS);                                                                     \
   } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                    \
-    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, TINYML_SBA_RQ4_MIXED) : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS); \
+    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
   } else {                                                                                                      \
-    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, TINYML_SBA_RQ4_X(TINYML_MM_ADD_OFF)) : "+r"(wp) : "r"(fr)        \
+    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, TINYML_SBA_RQ4_X(TINYML_SBA_ADD_OFF)) : "+r"(wp), "+r"(fr) :     \
                      : TINYML_MM_CLOBBERS);                                                                     \
   }
   if (bits == 4) {
@@ -668,6 +676,53 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
 #undef TINYML_SBA_CASE
 }
 #endif
+
+/* The sums of four columns of k4 groups (each column word a pair of inputs). */
+TINYML_DSP_INLINE void sb_col_sums(const uint32_t *cols, int32_t k4, int32_t *S0, int32_t *S1, int32_t *S2,
+                                   int32_t *S3) {
+  int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  /* Two LDMs and eight SMLADs per group (what the compiler made of the C below: a load each). */
+  /* LDM fills its registers in ascending order: pin them. */
+  register uint32_t t0 __asm__("r4");
+  register uint32_t t1 __asm__("r5");
+  register uint32_t t2 __asm__("r6");
+  register uint32_t t3 __asm__("r8");
+  const uint32_t one = 0x00010001u;
+  const uint32_t *c = cols;
+  int32_t n = k4;
+  __asm__ volatile(
+      "1:\n\t"
+      "ldmia  %[c]!, {%[t0], %[t1], %[t2], %[t3]}\n\t"
+      "smlad  %[s0], %[t0], %[one], %[s0]\n\t"
+      "smlad  %[s1], %[t1], %[one], %[s1]\n\t"
+      "smlad  %[s2], %[t2], %[one], %[s2]\n\t"
+      "smlad  %[s3], %[t3], %[one], %[s3]\n\t"
+      "ldmia  %[c]!, {%[t0], %[t1], %[t2], %[t3]}\n\t"
+      "smlad  %[s0], %[t0], %[one], %[s0]\n\t"
+      "smlad  %[s1], %[t1], %[one], %[s1]\n\t"
+      "smlad  %[s2], %[t2], %[one], %[s2]\n\t"
+      "smlad  %[s3], %[t3], %[one], %[s3]\n\t"
+      "subs   %[n], %[n], #1\n\t"
+      "bne    1b\n\t"
+      : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2),
+        [t3] "=&r"(t3), [c] "+r"(c), [n] "+r"(n)
+      : [one] "r"(one)
+      : "cc", "memory");
+#else
+  for (int32_t j = 0; j < k4; ++j) {
+    const uint32_t *c = cols + 8 * j;
+    s0 = tinyml_smlad(c[0], 0x00010001u, tinyml_smlad(c[4], 0x00010001u, s0));
+    s1 = tinyml_smlad(c[1], 0x00010001u, tinyml_smlad(c[5], 0x00010001u, s1));
+    s2 = tinyml_smlad(c[2], 0x00010001u, tinyml_smlad(c[6], 0x00010001u, s2));
+    s3 = tinyml_smlad(c[3], 0x00010001u, tinyml_smlad(c[7], 0x00010001u, s3));
+  }
+#endif
+  *S0 = s0;
+  *S1 = s1;
+  *S2 = s2;
+  *S3 = s3;
+}
 
 /*
  * Every output channel against four columns with sub-byte weights: the accumulators start from
@@ -685,13 +740,7 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
   const int32_t *bias = p->bias;
   const uint32_t *w = (const uint32_t *)(const void *)weights;
   int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  for (int32_t j = 0; j < p->k4; ++j) {
-    const uint32_t *c = cols + 8 * j;
-    s0 = tinyml_smlad(c[0], 0x00010001u, tinyml_smlad(c[4], 0x00010001u, s0));
-    s1 = tinyml_smlad(c[1], 0x00010001u, tinyml_smlad(c[5], 0x00010001u, s1));
-    s2 = tinyml_smlad(c[2], 0x00010001u, tinyml_smlad(c[6], 0x00010001u, s2));
-    s3 = tinyml_smlad(c[3], 0x00010001u, tinyml_smlad(c[7], 0x00010001u, s3));
-  }
+  sb_col_sums(cols, p->k4, &s0, &s1, &s2, &s3);
   const uint32_t k0 = (uint32_t)s0 * SB_OFF(BITS), k1 = (uint32_t)s1 * SB_OFF(BITS);
   const uint32_t k2 = (uint32_t)s2 * SB_OFF(BITS), k3 = (uint32_t)s3 * SB_OFF(BITS);
 #if TINYML_MM_ASM
