@@ -301,9 +301,10 @@ void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params
  * pair q of a word is (v << BITS * q) & M, pair 2j the weights of channels (0, 2) for the word's
  * tap j, pair 2j + 1 those of channels (1, 3); each field lands at the top of its halfword, so
  * it is the channel's weight times 2^(16 - BITS) as a signed halfword, with no sign extension to
- * do. The accumulators so hold 2^(16 - BITS) times the sum (bias' scaled the same by the
- * generator); an arithmetic shift by `shift` (16 - BITS, one less in the FAST modes, which want
- * twice the sum) brings them back exactly, the generator having checked they cannot wrap.
+ * do. The accumulators so start from zero and hold 2^(16 - BITS) times the sum of products; an
+ * arithmetic shift by `shift` (16 - BITS, one less in the FAST modes, which want twice the sum)
+ * brings it back exactly (the generator checked it cannot wrap) and bias' is added then. Each
+ * channel's record in q is (m, t, e, bias'), four channels per group.
  */
 #define TINYML_DWS_MASK(BITS) ((BITS) == 4 ? 0xF000F000u : 0xC000C000u)
 
@@ -324,26 +325,37 @@ void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params
   "smlatt r2, r5, r6, r2\n\t"                       \
   "smlabb r1, r4, r8, r1\n\t"                       \
   "smlatt r3, r4, r8, r3\n\t"
+/* The group's first tap starts the accumulators (multiplies without accumulating). */
+#define TINYML_DWS_TAP0(addr, B)                    \
+  "ldr    r4, " addr "\n\t"                         \
+  "and    r6, r7, lr\n\t"                           \
+  "and    r8, r7, lr, lsl #" B "\n\t"               \
+  "sxtb16 r5, r4\n\t"                               \
+  "sxtb16 r4, r4, ror #8\n\t"                       \
+  "smulbb r0, r5, r6\n\t"                           \
+  "smultt r2, r5, r6\n\t"                           \
+  "smulbb r1, r4, r8\n\t"                           \
+  "smultt r3, r4, r8\n\t"
 #define TINYML_DWS_LD "ldr    lr, [%[wp]], #4\n\t"
 #define TINYML_DWS_T4A(addr) TINYML_DWS_LD TINYML_DWS_TAP(addr, "", ", lsl #4")
 #define TINYML_DWS_T4B(addr) TINYML_DWS_TAP(addr, ", lsl #8", ", lsl #12")
 #define TINYML_DWS_TAPS4                                                                                   \
-  TINYML_DWS_T4A("[%[p]]") TINYML_DWS_T4B("[%[p], %[cs]]") TINYML_DWS_T4A("[%[p], %[cs], lsl #1]")         \
+  TINYML_DWS_LD TINYML_DWS_TAP0("[%[p]]", "4") TINYML_DWS_T4B("[%[p], %[cs]]") TINYML_DWS_T4A("[%[p], %[cs], lsl #1]") \
   "add    %[p], %[p], %[rs]\n\t" TINYML_DWS_T4B("[%[p]]") TINYML_DWS_T4A("[%[p], %[cs]]")                 \
   TINYML_DWS_T4B("[%[p], %[cs], lsl #1]") "add    %[p], %[p], %[rs]\n\t" TINYML_DWS_T4A("[%[p]]")          \
-  TINYML_DWS_T4B("[%[p], %[cs]]") TINYML_DWS_T4A("[%[p], %[cs], lsl #1]")                                  \
-  "asr    r0, r0, #11\n\t" "asr    r1, r1, #11\n\t" "asr    r2, r2, #11\n\t" "asr    r3, r3, #11\n\t"
+  TINYML_DWS_T4B("[%[p], %[cs]]") TINYML_DWS_T4A("[%[p], %[cs], lsl #1]")
 #define TINYML_DWS_TAPS2                                                                                   \
-  TINYML_DWS_LD TINYML_DWS_TAP("[%[p]]", "", ", lsl #2") TINYML_DWS_TAP("[%[p], %[cs]]", ", lsl #4", ", lsl #6") \
+  TINYML_DWS_LD TINYML_DWS_TAP0("[%[p]]", "2") TINYML_DWS_TAP("[%[p], %[cs]]", ", lsl #4", ", lsl #6")           \
   TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", ", lsl #8", ", lsl #10") "add    %[p], %[p], %[rs]\n\t"        \
   TINYML_DWS_TAP("[%[p]]", ", lsl #12", ", lsl #14") TINYML_DWS_LD TINYML_DWS_TAP("[%[p], %[cs]]", "", ", lsl #2") \
   TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", ", lsl #4", ", lsl #6") "add    %[p], %[p], %[rs]\n\t"         \
   TINYML_DWS_TAP("[%[p]]", ", lsl #8", ", lsl #10") TINYML_DWS_TAP("[%[p], %[cs]]", ", lsl #12", ", lsl #14") \
-  TINYML_DWS_LD TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", "", ", lsl #2")                                    \
-  "asr    r0, r0, #13\n\t" "asr    r1, r1, #13\n\t" "asr    r2, r2, #13\n\t" "asr    r3, r3, #13\n\t"
-/* One channel's requantization with q in lr and out in r7 (FAST / FOLDED). */
-#define TINYML_DWS_RQ(a, ADD_OFF)                   \
-  "ldmia  lr!, {r4, r5, r6}\n\t"                    \
+  TINYML_DWS_LD TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", "", ", lsl #2")
+/* One channel's requantization with q in lr and out in r7 (FAST / FOLDED): its record is
+ * (m, t, e, bias'), the accumulator 2^(SH + 1) times the sum. */
+#define TINYML_DWS_RQ(a, SH, ADD_OFF)               \
+  "ldmia  lr!, {r4, r5, r6, r8}\n\t"                \
+  "add    " a ", r8, " a ", asr #" SH "\n\t"        \
   "add    r5, r5, " a ", asr #31\n\t"               \
   "smmlar " a ", " a ", r4, r5\n\t"                 \
   "asr    " a ", " a ", r6\n\t"                     \
@@ -351,8 +363,9 @@ void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params
   "ssat   " a ", #8, " a "\n\t"                     \
   "strb   " a ", [r7], #1\n\t"
 /* FAST_MIXED: e > 0 as FOLDED above; e <= 0 a left shift by -e with the offset in t (tinyml_dsp.h). */
-#define TINYML_DWS_RQ_MIXED(a, ADD_OFF)             \
-  "ldmia  lr!, {r4, r5, r6}\n\t"                    \
+#define TINYML_DWS_RQ_MIXED(a, SH, ADD_OFF)         \
+  "ldmia  lr!, {r4, r5, r6, r8}\n\t"                \
+  "add    " a ", r8, " a ", asr #" SH "\n\t"        \
   "cmp    r6, #0\n\t"                               \
   "ble    3f\n\t"                                   \
   "add    r5, r5, " a ", asr #31\n\t"               \
@@ -366,26 +379,22 @@ void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params
   "4:\n\t"                                          \
   "ssat   " a ", #8, " a "\n\t"                     \
   "strb   " a ", [r7], #1\n\t"
-#define TINYML_DWS_LOOP(TAPS, MASK, OFF_LOAD, OFF, RQ)                                              \
+#define TINYML_DWS_LOOP(TAPS, MASK, SH, OFF, RQ)                                                    \
   "ldrd   r4, r5, [r8]\n\t"                                                                         \
   "push   {r4, r5, r7, lr}\n\t"                                                                     \
   "1:\n\t"                                                                                          \
-  "ldr    r4, [sp, #12]\n\t"                                                                        \
-  "ldmia  r4!, {r0, r1, r2, r3}\n\t"                                                                \
-  "str    r4, [sp, #12]\n\t"                                                                        \
   "mov    r7, #" MASK "\n\t" TAPS                                                                   \
   "sub    %[p], %[p], %[rs], lsl #1\n\t"                                                            \
   "add    %[p], %[p], #4\n\t"                                                                       \
-  "ldrd   r7, lr, [sp, #8]\n\t" OFF_LOAD                                                            \
-  RQ("r0", OFF("r0")) RQ("r1", OFF("r1")) RQ("r2", OFF("r2")) RQ("r3", OFF("r3"))                   \
+  "ldrd   r7, lr, [sp, #8]\n\t"                                                                     \
+  RQ("r0", SH, OFF("r0")) RQ("r1", SH, OFF("r1")) RQ("r2", SH, OFF("r2")) RQ("r3", SH, OFF("r3"))   \
   "strd   r7, lr, [sp, #8]\n\t"                                                                     \
   "ldr    r8, [sp]\n\t"                                                                             \
   "cmp    r7, r8\n\t"                                                                               \
   "bne    1b\n\t"                                                                                   \
   "pop    {r4, r5, r7, lr}\n\t"
 #define TINYML_DWS_NO_OFF(a) ""
-#define TINYML_DWS_ADD_OFF(a) "add    " a ", " a ", r8\n\t"
-#define TINYML_DWS_OFF_LOAD "ldr    r8, [sp, #4]\n\t"
+#define TINYML_DWS_ADD_OFF(a) "ldr    r6, [sp, #4]\n\t" "add    " a ", " a ", r6\n\t"
 
 TINYML_DSP_INLINE void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_bytes, const uint32_t **w,
                                 const int32_t **q, int8_t **out, int32_t groups, int32_t off, const int mode,
@@ -406,19 +415,19 @@ TINYML_DSP_INLINE void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, i
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "cc", "memory")
   if (bits == 4) {
     if (mode == TINYML_RQ_FAST_MIXED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
     } else if (mode == TINYML_RQ_FAST_FOLDED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "", TINYML_DWS_NO_OFF, TINYML_DWS_RQ));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ));
     } else {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", TINYML_DWS_OFF_LOAD, TINYML_DWS_ADD_OFF, TINYML_DWS_RQ));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ));
     }
   } else {
     if (mode == TINYML_RQ_FAST_MIXED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
     } else if (mode == TINYML_RQ_FAST_FOLDED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "", TINYML_DWS_NO_OFF, TINYML_DWS_RQ));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ));
     } else {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", TINYML_DWS_OFF_LOAD, TINYML_DWS_ADD_OFF, TINYML_DWS_RQ));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ));
     }
   }
 #undef TINYML_DWS_ASM
@@ -457,7 +466,7 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
     }
 #endif
     for (int32_t g = 0; g < groups; ++g) {
-      int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+      int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
       int32_t t = 0;
       uint32_t v = 0;
       for (int32_t fy = 0; fy < fh; ++fy) {
@@ -474,10 +483,10 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
         }
       }
       px += 4;
-      o[0] = (int8_t)tinyml_rq(MODE, a0 >> shift, q[4], q[5], q[6], off, lo, hi);
-      o[1] = (int8_t)tinyml_rq(MODE, a1 >> shift, q[7], q[8], q[9], off, lo, hi);
-      o[2] = (int8_t)tinyml_rq(MODE, a2 >> shift, q[10], q[11], q[12], off, lo, hi);
-      o[3] = (int8_t)tinyml_rq(MODE, a3 >> shift, q[13], q[14], q[15], off, lo, hi);
+      o[0] = (int8_t)tinyml_rq(MODE, q[3] + (a0 >> shift), q[0], q[1], q[2], off, lo, hi);
+      o[1] = (int8_t)tinyml_rq(MODE, q[7] + (a1 >> shift), q[4], q[5], q[6], off, lo, hi);
+      o[2] = (int8_t)tinyml_rq(MODE, q[11] + (a2 >> shift), q[8], q[9], q[10], off, lo, hi);
+      o[3] = (int8_t)tinyml_rq(MODE, q[15] + (a3 >> shift), q[12], q[13], q[14], off, lo, hi);
       q += 16;
       o += 4;
     }

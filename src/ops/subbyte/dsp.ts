@@ -23,7 +23,7 @@ import { emitPortableSubByte } from './portable.js';
 import { conv2d } from '../conv2d.js';
 import { fullyConnected } from '../fully-connected.js';
 import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
-import { DW_MAX_SCRATCH, dwAsConv, dwPaddedWidth, dwRecords, dwScratchBytes } from '../optimized/depthwise-conv2d.js';
+import { DW_MAX_SCRATCH, dwAsConv, dwPaddedWidth, dwScratchBytes } from '../optimized/depthwise-conv2d.js';
 import type { OpDef } from '../op-def.js';
 import type { OpType } from '../../ir/attrs.js';
 
@@ -295,6 +295,13 @@ export function dwSubByteWords(weights: Int8Array, taps: number, c: number, bits
   return out;
 }
 
+/** Per channel (m, t, e, bias') of the DSP sub-byte depthwise kernel (c a multiple of 4). */
+function dwSubByteRecords(bias: readonly number[], records: readonly [number, number, number][], c: number): number[] {
+  const out: number[] = [];
+  for (let ch = 0; ch < c; ch++) out.push(...records[records.length > 1 ? ch : 0], bias[ch]);
+  return out;
+}
+
 function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const p = params as DepthwiseConv2DQuantParams;
   const kind = subByteParamsKind(p)!;
@@ -319,21 +326,19 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   const bounds = biasPrime.map((b, ch) => accBounds(b, weights, ch, taps, c));
   const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax }, true);
   const bits = dwBits(kind);
-  // The kernel accumulates 2^(16 - bits) times the sum from 2^shift times the plan's bias: both
-  // must stay inside int32 for the final shift to be exact.
-  const shift = 16 - bits - (plan.doubled ? 1 : 0);
-  const scaled = plan.bias.map((b) => b * 2 ** shift);
-  const fits = scaled.every((b, ch) => {
+  // The kernel accumulates 2^(16 - bits) times the sum of products from zero, which must stay
+  // inside int32 for its shift back to be exact; bias' is added after that shift.
+  const fits = biasPrime.every((_, ch) => {
     let w = 0;
     for (let t = 0; t < taps; t++) w += Math.abs(weights[t * c + ch]) * 128;
-    return Math.abs(b) + w * 2 ** (16 - bits) < 2 ** 31;
+    return w * 2 ** (16 - bits) < 2 ** 31;
   });
   if (!fits) return portable();
   const pre = ctx.prefix;
   const scratch = scratchFor(ctx, dwScratchBytes(p), `depthwise_conv2d_s8_dsp_sb${bits}`);
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, dwSubByteWords(weights, taps, c, bits)),
-    cArray('int32_t', `${pre}_q`, dwRecords(scaled, plan.records, c)),
+    cArray('int32_t', `${pre}_q`, dwSubByteRecords(plan.bias, plan.records, c)),
     cStructInit('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
       // Depth multiplier 1: the packed geometry's input depth is the channel count c.
       ...convGeometry('packed', p),
