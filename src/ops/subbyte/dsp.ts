@@ -3,9 +3,12 @@
  * (firmware/kernels/arm/conv2d_dsp.c, `_sb4` / `_sb2` / `_sb1`) and fully connected layer
  * (fully_connected_dsp.c: the nibble layout for int4, `_sb2` / `_sb1` below four bits) with the
  * weights kept packed in flash and unpacked in the inner loop: each field stored with an offset
- * that makes it unsigned (w + 8, w + 2, or the bit of (w + 1) / 2), so a mask and UXTB16 give
- * the SMLAD operands, and the offset times the input sum comes off the accumulator once per
- * column. Same im2col, bias folding and requantization plan as the int8 DSP kernels.
+ * that makes it unsigned (w + 8, w + 2, or the bit of (w + 1) / 2), and the offset times the
+ * input sum comes off the accumulator once per column. The convolution's words are laid out so
+ * that one AND gives each SMLAD operand pair (convSbRowWords); the fully connected layer's below
+ * four bits take a mask and UXTB16 (subByteRowWords). The depthwise kernel keeps signed fields
+ * at the top of each halfword (dwSubByteWords). Same im2col, bias folding and requantization
+ * plan as the int8 DSP kernels.
  */
 import type { KernelVariant } from '../kernel-variants.js';
 import type { Conv2DQuantParams } from '../conv2d.js';
