@@ -2,7 +2,8 @@
  * Sub-byte models end to end: an int8 model's weights rounded to each width
  * (quantize/sub-byte-rounding.ts) survive a .tflite round trip (INT4 / INT2 tensors, decoded
  * values and encoding equal, packed bytes in the file), and deploy to qemu-m4 bit-exact with the
- * reference interpreter, with the packed weights (not int8 copies) in flash.
+ * reference interpreter, with the packed weights (not int8 copies) in flash, within a bound of
+ * the int8 model's instructions per inference (issue #15: sub-byte weights no slower than int8).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { writeTflite } from '../../src/tflite-writer/index.js';
 import { roundWeightsToSubByte } from '../../src/quantize/sub-byte-rounding.js';
 import { buildModelFirmware } from '../../src/deploy/firmware.js';
 import { openTargetSession } from '../../src/deploy/target-session.js';
-import { checkAgainstReference } from '../../src/deploy/verify.js';
+import { checkAgainstReference, measureLatency } from '../../src/deploy/verify.js';
 import { sharedPath } from '../helpers/shared.js';
 import { SUB_BYTE_KINDS } from './cases.js';
 import type { Graph } from '../../src/ir/types.js';
@@ -65,9 +66,30 @@ describe('sub-byte .tflite files', () => {
   });
 });
 
+/** Instructions of one inference of the firmware at `elf` on its board (median of 3). */
+async function instructionsOf(built: Awaited<ReturnType<typeof buildModelFirmware>>): Promise<number> {
+  const session = await openTargetSession(built.board, built.build.elf, { timeoutMs: 60_000 });
+  try {
+    return (await measureLatency(session.client, built.board, 3)).perInference;
+  } finally {
+    await session.close();
+  }
+}
+
+/**
+ * Instructions per inference on qemu-m4 relative to the int8 model: measured int4 1.113x, int2
+ * 1.127x, ternary 1.124x, binary 1.113x (3,471,375 for int8); 1.25x, 1.29x, 1.29x and 1.32x
+ * before the weights were laid out for one AND per operand pair. The bounds leave ~2.5% for
+ * changes to the int8 kernels. KWS is a DS-CNN like VWW: a 10x4 first convolution on a
+ * one-channel input, depthwise 3x3 and pointwise layers, and a small fully connected layer.
+ */
+const MAX_VS_INT8: Record<(typeof SUB_BYTE_KINDS)[number], number> = { int4: 1.14, int2: 1.15, ternary: 1.15, binary: 1.14 };
+
 describe('sub-byte models on qemu-m4', () => {
+  let int8Instructions: Promise<number> | undefined;
+  const int8 = () => (int8Instructions ??= buildModelFirmware(KWS, { board: 'qemu-m4', outDir: join(work, 'int8') }).then(instructionsOf));
   for (const kind of SUB_BYTE_KINDS) {
-    it(`KWS with ${kind} weights: bit-exact with the reference interpreter, packed weights in flash`, { timeout: 300_000 }, async () => {
+    it(`KWS with ${kind} weights: bit-exact with the reference interpreter, packed weights in flash, within ${MAX_VS_INT8[kind]}x int8's instructions`, { timeout: 300_000 }, async () => {
       const { graph } = roundWeightsToSubByte(await importTfliteFile(KWS), kind);
       const path = join(work, `kws_${kind}.tflite`);
       writeFileSync(path, writeTflite(graph));
@@ -83,6 +105,9 @@ describe('sub-byte models on qemu-m4', () => {
         const check = await checkAgainstReference(session.client, built.compiled.prepared, 4);
         expect(check.mismatches).toEqual([]);
         expect(check.matched).toBe(4);
+        const instructions = (await measureLatency(session.client, built.board, 3)).perInference;
+        const ratio = instructions / (await int8());
+        expect(ratio, `${kind}: ${instructions} instructions, ${ratio.toFixed(3)}x int8`).toBeLessThanOrEqual(MAX_VS_INT8[kind]);
       } finally {
         await session.close();
       }
@@ -91,8 +116,9 @@ describe('sub-byte models on qemu-m4', () => {
 });
 
 describe('sub-byte models on every QEMU board', () => {
-  const BOARDS = ['qemu-m3', 'qemu-m4', 'qemu-m7', 'qemu-m33', 'qemu-m55'];
-  it('KWS with int4 weights on every board, binary on M3 and M55: bit-exact (portable kernels on M3, DSP on the others)', { timeout: 900_000 }, async () => {
+  // qemu-m4 runs every width above.
+  const BOARDS = ['qemu-m3', 'qemu-m7', 'qemu-m33', 'qemu-m55'];
+  it('KWS with int4 weights on the other boards, binary on M3 and M55: bit-exact (portable kernels on M3, DSP on the others)', { timeout: 900_000 }, async () => {
     const int8 = await importTfliteFile(KWS);
     for (const kind of ['int4', 'binary'] as const) {
       const path = join(work, `kws_all_${kind}.tflite`);

@@ -449,118 +449,121 @@ void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *i
 /* ---- sub-byte weights (4, 2 or 1 bits) ---- */
 
 /*
- * Field g of every byte of a weight word, as four bytes f = w + OFF (OFF = 8 for 4 bits, 2 for 2
- * bits; binary weights are one bit u with w = 2u - 1, extracted already doubled: f = 2u = w + 1).
- * UXTB16 then gives the pairs (byte 0, byte 2) and (byte 1, byte 3), which match the column words
- * (x0, x2) and (x1, x3) of one group of four K indices. Offsetting the fields keeps them
- * unsigned, so a mask is the whole unpacking; the offset comes back out once per column as
- * OFF * (sum of the column).
+ * Weight layout (per row, laid out by the generator in exactly the order the loop reads it):
+ * every weight is stored as an unsigned field f = w + OFF (OFF = 8 for 4 bits, 2 for 2 bits;
+ * binary weights are one bit u with w = 2u - 1, extracted already doubled: f = 2u = w + 1), and
+ * each SMLAD operand pair is one AND with a halfword mask: pair q of a word is
+ * (v >> (BITS * q)) & (field mask in both halfwords), its low halfword the weight of a column
+ * word's low input, its high halfword that of its high input. So a word feeds 16 / BITS pairs
+ * with one instruction each, no byte extraction. Pairs 2g and 2g + 1 are group g of the word
+ * (K indices (0, 2) then (1, 3) of the group, as the columns hold them). The offset comes back
+ * out once per column as OFF * (sum of the column).
+ *
+ * A row covers exactly k4 groups, no padding to whole words: first one word per set bit of
+ * k4 % SB_UNIT (1, 2, then 4 groups, each word only partly used), then whole words of 8 / BITS
+ * groups, SB_UNIT groups per loop iteration.
  */
-TINYML_DSP_INLINE uint32_t sb_field(uint32_t v, int32_t g, const int BITS) {
+#define SB_OFF(BITS) ((BITS) == 4 ? 8 : (BITS) == 2 ? 2 : 1)
+#define SB_UNIT(BITS) ((BITS) == 1 ? 8 : 4)
+
+/* Pair q of weight word v (see above). */
+TINYML_DSP_INLINE uint32_t sb_pair(uint32_t v, int32_t q, const int BITS) {
   if (BITS == 4) {
-    return (v >> (4 * g)) & 0x0F0F0F0Fu;
+    return (v >> (4 * q)) & 0x000F000Fu;
   }
   if (BITS == 2) {
-    return (v >> (2 * g)) & 0x03030303u;
+    return (v >> (2 * q)) & 0x00030003u;
   }
-  return (g == 0 ? v << 1 : v >> (g - 1)) & 0x02020202u;
+  return (q == 0 ? v << 1 : v >> (q - 1)) & 0x00020002u;
 }
 
-#define SB_OFF(BITS) ((BITS) == 4 ? 8 : (BITS) == 2 ? 2 : 1)
-
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-/* One weight pair (register T) against the next four column words. */
-#define TINYML_SB_PAIR(T)                                 \
-  "ldmia  %[cp]!, {%[c0], %[c1], %[c2], %[c3]}\n\t"       \
-  "smlad  %[a0], " T ", %[c0], %[a0]\n\t"                 \
-  "smlad  %[a1], " T ", %[c1], %[a1]\n\t"                 \
-  "smlad  %[a2], " T ", %[c2], %[a2]\n\t"                 \
-  "smlad  %[a3], " T ", %[c3], %[a3]\n\t"
-/* The group whose four bytes of fields are in register F (clobbered): (b0, b2) then (b1, b3). */
-#define TINYML_SB_GROUP(F)                                \
-  "uxtb16 %[t], " F "\n\t" TINYML_SB_PAIR("%[t]")          \
-  "uxtb16 " F ", " F ", ror #8\n\t" TINYML_SB_PAIR(F)
-/* Field g of word v into f (masks as sb_field). */
-#define TINYML_SB4_WORD                                   \
-  "ldr    %[v], [%[wp]], #4\n\t"                         \
-  "and    %[f], %[v], #0x0F0F0F0F\n\t" TINYML_SB_GROUP("%[f]") \
-  "lsr    %[f], %[v], #4\n\t"                            \
-  "and    %[f], %[f], #0x0F0F0F0F\n\t" TINYML_SB_GROUP("%[f]")
-#define TINYML_SB2_FIELD(SH)                              \
-  "lsr    %[f], %[v], #" #SH "\n\t"                      \
-  "and    %[f], %[f], #0x03030303\n\t" TINYML_SB_GROUP("%[f]")
-#define TINYML_SB2_WORD                                   \
-  "ldr    %[v], [%[wp]], #4\n\t"                         \
-  "and    %[f], %[v], #0x03030303\n\t" TINYML_SB_GROUP("%[f]") \
-  TINYML_SB2_FIELD(2) TINYML_SB2_FIELD(4) TINYML_SB2_FIELD(6)
-#define TINYML_SB1_FIELD(SH)                              \
-  "lsr    %[f], %[v], #" #SH "\n\t"                      \
-  "and    %[f], %[f], #0x02020202\n\t" TINYML_SB_GROUP("%[f]")
-#define TINYML_SB1_WORD                                   \
-  "ldr    %[v], [%[wp]], #4\n\t"                         \
-  "lsl    %[f], %[v], #1\n\t"                            \
-  "and    %[f], %[f], #0x02020202\n\t" TINYML_SB_GROUP("%[f]") \
-  "and    %[f], %[v], #0x02020202\n\t" TINYML_SB_GROUP("%[f]") \
-  TINYML_SB1_FIELD(1) TINYML_SB1_FIELD(2) TINYML_SB1_FIELD(3) TINYML_SB1_FIELD(4) TINYML_SB1_FIELD(5) TINYML_SB1_FIELD(6)
-#define TINYML_SB_LOOP(WORD)                              \
-  "1:\n\t" WORD                                          \
-  "subs   %[n], %[n], #1\n\t"                            \
-  "bne    1b\n\t"
+/*
+ * The dot product of one row with four columns, in fixed registers (dot_sb_1x4 pins its
+ * variables to them; mm_sb_asm owns them all): r0-r3 accumulators, r4 r5 r6 r8 column words,
+ * r9 the weight word, r10 a pair, r7 the pair mask, r11 columns pointer, r12 weights pointer,
+ * lr the group count (consumed). 4 instructions of unpacking per 16 / BITS pairs plus the load.
+ */
+#define TINYML_SB_X(SH)                  \
+  "and    r10, r7, r9" SH "\n\t"         \
+  "ldmia  r11!, {r4, r5, r6, r8}\n\t"    \
+  "smlad  r0, r10, r4, r0\n\t"           \
+  "smlad  r1, r10, r5, r1\n\t"           \
+  "smlad  r2, r10, r6, r2\n\t"           \
+  "smlad  r3, r10, r8, r3\n\t"
+#define TINYML_SB_LD "ldr    r9, [r12], #4\n\t"
+#define TINYML_SB4_G1 TINYML_SB_LD TINYML_SB_X("") TINYML_SB_X(", lsr #4")
+#define TINYML_SB4_WORD TINYML_SB4_G1 TINYML_SB_X(", lsr #8") TINYML_SB_X(", lsr #12")
+#define TINYML_SB2_G1 TINYML_SB_LD TINYML_SB_X("") TINYML_SB_X(", lsr #2")
+#define TINYML_SB2_G2 TINYML_SB2_G1 TINYML_SB_X(", lsr #4") TINYML_SB_X(", lsr #6")
+#define TINYML_SB2_WORD \
+  TINYML_SB2_G2 TINYML_SB_X(", lsr #8") TINYML_SB_X(", lsr #10") TINYML_SB_X(", lsr #12") TINYML_SB_X(", lsr #14")
+#define TINYML_SB1_G1 TINYML_SB_LD TINYML_SB_X(", lsl #1") TINYML_SB_X("")
+#define TINYML_SB1_G2 TINYML_SB1_G1 TINYML_SB_X(", lsr #1") TINYML_SB_X(", lsr #2")
+#define TINYML_SB1_G4 \
+  TINYML_SB1_G2 TINYML_SB_X(", lsr #3") TINYML_SB_X(", lsr #4") TINYML_SB_X(", lsr #5") TINYML_SB_X(", lsr #6")
+#define TINYML_SB1_WORD                                                                                         \
+  TINYML_SB1_G4 TINYML_SB_X(", lsr #7") TINYML_SB_X(", lsr #8") TINYML_SB_X(", lsr #9") TINYML_SB_X(", lsr #10") \
+  TINYML_SB_X(", lsr #11") TINYML_SB_X(", lsr #12") TINYML_SB_X(", lsr #13") TINYML_SB_X(", lsr #14")
+/* One optional part of k4 % SB_UNIT groups: the next bit of lr, shifted out into C. */
+#define TINYML_SB_PART(L, PART) "lsrs   lr, lr, #1\n\t" "bcc    " #L "f\n\t" PART #L ":\n\t"
+/* lr = k4; the loop runs lr / SB_UNIT times (the Z flag of the last part's shift). */
+#define TINYML_SB_LOOP(UNIT)   \
+  "beq    9f\n"                \
+  "8:\n\t" UNIT                \
+  "subs   lr, lr, #1\n\t"      \
+  "bne    8b\n"                \
+  "9:\n\t"
+#define TINYML_SB4_DOT TINYML_SB_PART(6, TINYML_SB4_G1) TINYML_SB_PART(7, TINYML_SB4_WORD) TINYML_SB_LOOP(TINYML_SB4_WORD TINYML_SB4_WORD)
+#define TINYML_SB2_DOT TINYML_SB_PART(6, TINYML_SB2_G1) TINYML_SB_PART(7, TINYML_SB2_G2) TINYML_SB_LOOP(TINYML_SB2_WORD)
+#define TINYML_SB1_DOT \
+  TINYML_SB_PART(5, TINYML_SB1_G1) TINYML_SB_PART(6, TINYML_SB1_G2) TINYML_SB_PART(7, TINYML_SB1_G4) TINYML_SB_LOOP(TINYML_SB1_WORD)
+#define TINYML_SB_MASK(BITS) ((BITS) == 4 ? 0x000F000Fu : (BITS) == 2 ? 0x00030003u : 0x00020002u)
 #endif
 
-/* One row of nw weight words against four columns (8 / BITS groups of four K indices per word). */
-TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_t nw, const int BITS, int32_t *A0,
+/* One row of k4 groups (advancing *wp past its words) against four columns. */
+TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_t k4, const int BITS, int32_t *A0,
                                   int32_t *A1, int32_t *A2, int32_t *A3) {
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-  /* Every register serves the loop (as in the int8 loops above): r0-r3 accumulators, r4 r5 r6 r8
-   * column words, r9 the weight word, r10 its fields, r7 an expanded pair. nw >= 1. */
   register int32_t a0 __asm__("r0") = *A0;
   register int32_t a1 __asm__("r1") = *A1;
   register int32_t a2 __asm__("r2") = *A2;
   register int32_t a3 __asm__("r3") = *A3;
-  register uint32_t c0 __asm__("r4");
-  register uint32_t c1 __asm__("r5");
-  register uint32_t c2 __asm__("r6");
-  register uint32_t c3 __asm__("r8");
-  register uint32_t t __asm__("r7");
-  register uint32_t v __asm__("r9");
-  register uint32_t f __asm__("r10");
+  register uint32_t mask __asm__("r7") = TINYML_SB_MASK(BITS);
   register const uint32_t *cp __asm__("r11") = c;
   register const uint32_t *w __asm__("r12") = *wp;
-  register int32_t n __asm__("lr") = nw;
-#define TINYML_SB_OPERANDS                                                                                      \
-  : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [c0] "=&r"(c0), [c1] "=&r"(c1), [c2] "=&r"(c2), \
-    [c3] "=&r"(c3), [t] "=&r"(t), [v] "=&r"(v), [f] "=&r"(f), [cp] "+r"(cp), [wp] "+r"(w), [n] "+r"(n)          \
-  :                                                                                                             \
-  : "cc", "memory"
+  register int32_t n __asm__("lr") = k4;
+#define TINYML_SB_OPERANDS                                                                                  \
+  : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(w), "+r"(n)                                      \
+  : "r"(mask)                                                                                               \
+  : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory"
   if (BITS == 4) {
-    __asm__ volatile(TINYML_SB_LOOP(TINYML_SB4_WORD) TINYML_SB_OPERANDS);
+    __asm__ volatile(TINYML_SB4_DOT TINYML_SB_OPERANDS);
   } else if (BITS == 2) {
-    __asm__ volatile(TINYML_SB_LOOP(TINYML_SB2_WORD) TINYML_SB_OPERANDS);
+    __asm__ volatile(TINYML_SB2_DOT TINYML_SB_OPERANDS);
   } else {
-    __asm__ volatile(TINYML_SB_LOOP(TINYML_SB1_WORD) TINYML_SB_OPERANDS);
+    __asm__ volatile(TINYML_SB1_DOT TINYML_SB_OPERANDS);
   }
 #undef TINYML_SB_OPERANDS
   *wp = w;
 #else
   int32_t a0 = *A0, a1 = *A1, a2 = *A2, a3 = *A3;
   const uint32_t *w = *wp;
-  const uint32_t *const end = w + nw;
-  while (w != end) {
-    const uint32_t v = *w++;
-    for (int32_t g = 0; g < 8 / BITS; ++g) {
-      const uint32_t m = sb_field(v, g, BITS);
-      const uint32_t we = tinyml_uxtb16(m);
-      const uint32_t wo = tinyml_uxtb16_ror8(m);
-      a0 = tinyml_smlad(we, c[0], a0);
-      a1 = tinyml_smlad(we, c[1], a1);
-      a2 = tinyml_smlad(we, c[2], a2);
-      a3 = tinyml_smlad(we, c[3], a3);
-      a0 = tinyml_smlad(wo, c[4], a0);
-      a1 = tinyml_smlad(wo, c[5], a1);
-      a2 = tinyml_smlad(wo, c[6], a2);
-      a3 = tinyml_smlad(wo, c[7], a3);
-      c += 8;
+  /* Words of 8 / BITS groups: the partial ones first, then whole ones. */
+  const int32_t whole = (k4 & ~(SB_UNIT(BITS) - 1)) / (8 / BITS);
+  for (int32_t part = 1; part <= SB_UNIT(BITS); part <<= 1) {
+    const int32_t words = part < SB_UNIT(BITS) ? ((k4 & part) ? 1 : 0) : whole;
+    const int32_t pairs = part < SB_UNIT(BITS) ? 2 * part : 16 / BITS;
+    for (int32_t j = 0; j < words; ++j) {
+      const uint32_t v = *w++;
+      for (int32_t q = 0; q < pairs; ++q) {
+        const uint32_t f = sb_pair(v, q, BITS);
+        a0 = tinyml_smlad(f, c[0], a0);
+        a1 = tinyml_smlad(f, c[1], a1);
+        a2 = tinyml_smlad(f, c[2], a2);
+        a3 = tinyml_smlad(f, c[3], a3);
+        c += 4;
+      }
     }
   }
   *wp = w;
@@ -574,42 +577,11 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 #if TINYML_MM_ASM
 /*
  * mm_sb for four columns, the FAST modes and no fused clamp, entirely in assembly (as
- * mm_1x4_asm): the loop state lives in a frame (r7), and the weight word is loaded again for
- * each field so that no register holds it:
- *   [0] columns  [4] words per row  [8] bias  [12] rq  [16] rq step (bytes)  [20] out
+ * mm_1x4_asm): the loop state lives in a frame, copied to the stack (sp-relative) so that r7
+ * holds the pair mask for the whole call:
+ *   [0] columns  [4] k4  [8] bias  [12] rq  [16] rq step (bytes)  [20] out
  *   [24] out end  [28] output depth  [32] output offset  [36..48] OFF * column sums
  */
-#define TINYML_SBA_PAIR(T)                                \
-  "ldmia  r11!, {r4, r5, r6, r8}\n\t"                     \
-  "smlad  r0, " T ", r4, r0\n\t"                          \
-  "smlad  r1, " T ", r5, r1\n\t"                          \
-  "smlad  r2, " T ", r6, r2\n\t"                          \
-  "smlad  r3, " T ", r8, r3\n\t"
-#define TINYML_SBA_GROUP                                  \
-  "uxtb16 r10, r9\n\t" TINYML_SBA_PAIR("r10")              \
-  "uxtb16 r9, r9, ror #8\n\t" TINYML_SBA_PAIR("r9")
-/* Field with the word at [r12] (post-incremented by WB), shifted right by SH (a string). */
-#define TINYML_SBA_FIELD(LOAD, SHIFT, MASK) LOAD SHIFT "and    r9, r9, #" MASK "\n\t" TINYML_SBA_GROUP
-#define TINYML_SBA_LD "ldr    r9, [r12]\n\t"
-#define TINYML_SBA_LDWB "ldr    r9, [r12], #4\n\t"
-#define TINYML_SBA_LSR(n) "lsr    r9, r9, #" #n "\n\t"
-#define TINYML_SBA_WORD4                                                     \
-  TINYML_SBA_FIELD(TINYML_SBA_LD, "", "0x0F0F0F0F")                         \
-  TINYML_SBA_FIELD(TINYML_SBA_LDWB, TINYML_SBA_LSR(4), "0x0F0F0F0F")
-#define TINYML_SBA_WORD2                                                     \
-  TINYML_SBA_FIELD(TINYML_SBA_LD, "", "0x03030303")                         \
-  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(2), "0x03030303")          \
-  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(4), "0x03030303")          \
-  TINYML_SBA_FIELD(TINYML_SBA_LDWB, TINYML_SBA_LSR(6), "0x03030303")
-#define TINYML_SBA_WORD1                                                     \
-  TINYML_SBA_FIELD(TINYML_SBA_LD, "lsl    r9, r9, #1\n\t", "0x02020202") \
-  TINYML_SBA_FIELD(TINYML_SBA_LD, "", "0x02020202")                         \
-  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(1), "0x02020202")          \
-  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(2), "0x02020202")          \
-  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(3), "0x02020202")          \
-  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(4), "0x02020202")          \
-  TINYML_SBA_FIELD(TINYML_SBA_LD, TINYML_SBA_LSR(5), "0x02020202")          \
-  TINYML_SBA_FIELD(TINYML_SBA_LDWB, TINYML_SBA_LSR(6), "0x02020202")
 /* The four columns' requantization: FAST / FOLDED (TINYML_MM_RQ), or FAST_MIXED, which branches
  * once per channel on the sign of its e (the four columns share the channel's record). */
 #define TINYML_SBA_RQ4(ADD_OFF_LOAD, OFF0, OFF1, OFF2, OFF3) \
@@ -627,45 +599,53 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "rsb    r10, r6, #0\n\t" TINYML_SBA_RQ_LEFT("r0") TINYML_SBA_RQ_LEFT("r1") TINYML_SBA_RQ_LEFT("r2") \
   TINYML_SBA_RQ_LEFT("r3")                                                                           \
   "4:\n\t"
-#define TINYML_SBA_ROWS(WORD, RQ4)                                                     \
+/* The output offset, from the frame, for TINYML_SBA_RQ4_X (as TINYML_MM_ADD_OFF). */
+#define TINYML_SBA_ADD_OFF "ldr    r8, [sp, #32]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
+                           "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
+/* The frame (13 words at r7) is copied to the stack first, so r7 is free for the mask. */
+#define TINYML_SBA_ROWS(DOT, MASK, RQ4)                                                \
+  "add    lr, r7, #32\n\t"                                                          \
+  "ldmia  lr, {r0, r1, r2, r3, r4}\n\t"                                             \
+  "push   {r0, r1, r2, r3, r4}\n\t"                                                 \
+  "ldmia  r7, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                                 \
+  "push   {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                                     \
+  "mov    r7, #" MASK "\n"                                                          \
   "1:\n\t"                                                                          \
-  "ldr    r9, [r7, #8]\n\t"                                                         \
+  "ldr    r9, [sp, #8]\n\t"                                                         \
   "ldr    r0, [r9], #4\n\t"                                                         \
-  "str    r9, [r7, #8]\n\t"                                                         \
-  "ldrd   r4, r5, [r7, #36]\n\t"                                                    \
-  "ldrd   r6, r8, [r7, #44]\n\t"                                                    \
+  "str    r9, [sp, #8]\n\t"                                                         \
+  "ldrd   r4, r5, [sp, #36]\n\t"                                                    \
+  "ldrd   r6, r8, [sp, #44]\n\t"                                                    \
   "sub    r1, r0, r5\n\t"                                                           \
   "sub    r2, r0, r6\n\t"                                                           \
   "sub    r3, r0, r8\n\t"                                                           \
   "sub    r0, r0, r4\n\t"                                                           \
-  "ldr    r11, [r7, #0]\n\t"                                                        \
-  "ldr    lr, [r7, #4]\n\t"                                                         \
-  "2:\n\t" WORD                                                                     \
-  "subs   lr, lr, #1\n\t"                                                           \
-  "bne    2b\n\t"                                                                   \
-  "ldr    r9, [r7, #12]\n\t"                                                        \
+  "ldr    r11, [sp]\n\t"                                                            \
+  "ldr    lr, [sp, #4]\n\t" DOT                                                     \
+  "ldr    r9, [sp, #12]\n\t"                                                        \
   "ldmia  r9, {r4, r5, r6}\n\t"                                                     \
-  "ldr    r8, [r7, #16]\n\t"                                                        \
+  "ldr    r8, [sp, #16]\n\t"                                                        \
   "add    r9, r9, r8\n\t"                                                           \
-  "str    r9, [r7, #12]\n\t" RQ4                                                    \
-  "ldr    r9, [r7, #20]\n\t"                                                        \
-  "ldr    r10, [r7, #28]\n\t"                                                       \
+  "str    r9, [sp, #12]\n\t" RQ4                                                    \
+  "ldr    r9, [sp, #20]\n\t"                                                        \
+  "ldr    r10, [sp, #28]\n\t"                                                       \
   "strb   r0, [r9]\n\t"                                                             \
   "strb   r1, [r9, r10]\n\t"                                                        \
   "add    r11, r9, r10, lsl #1\n\t"                                                 \
   "strb   r2, [r11]\n\t"                                                            \
   "strb   r3, [r11, r10]\n\t"                                                       \
   "add    r9, r9, #1\n\t"                                                           \
-  "str    r9, [r7, #20]\n\t"                                                        \
-  "ldr    r10, [r7, #24]\n\t"                                                       \
+  "str    r9, [sp, #20]\n\t"                                                        \
+  "ldr    r10, [sp, #24]\n\t"                                                       \
   "cmp    r9, r10\n\t"                                                              \
-  "bne    1b\n\t"
+  "bne    1b\n\t"                                                                   \
+  "add    sp, sp, #52\n\t"
 
 TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
-                      const uint32_t *k, const int mode, const int bits) {
+                                 const uint32_t *k, const int mode, const int bits) {
   int32_t frame[13];
   frame[0] = (int32_t)(intptr_t)cols;
-  frame[1] = p->k4 / (8 / bits);
+  frame[1] = p->k4;
   frame[2] = (int32_t)(intptr_t)p->bias;
   frame[3] = (int32_t)(intptr_t)p->rq;
   frame[4] = p->per_channel ? (int32_t)sizeof(tinyml_dsp_rq) : 0;
@@ -676,26 +656,73 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
   for (int32_t i = 0; i < 4; ++i) frame[9 + i] = (int32_t)k[i];
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
-#define TINYML_SBA_CASE(WORD)                                                                                    \
+#define TINYML_SBA_CASE(DOT, MASK)                                                                               \
   if (mode == TINYML_RQ_FAST_FOLDED) {                                                                          \
-    __asm__ volatile(TINYML_SBA_ROWS(WORD, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp) : "r"(fr)              \
+    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), "+r"(fr) :       \
                      : TINYML_MM_CLOBBERS);                                                                     \
   } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                    \
-    __asm__ volatile(TINYML_SBA_ROWS(WORD, TINYML_SBA_RQ4_MIXED) : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS);     \
+    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
   } else {                                                                                                      \
-    __asm__ volatile(TINYML_SBA_ROWS(WORD, TINYML_SBA_RQ4_X(TINYML_MM_ADD_OFF)) : "+r"(wp) : "r"(fr)             \
+    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, TINYML_SBA_RQ4_X(TINYML_SBA_ADD_OFF)) : "+r"(wp), "+r"(fr) :     \
                      : TINYML_MM_CLOBBERS);                                                                     \
   }
   if (bits == 4) {
-    TINYML_SBA_CASE(TINYML_SBA_WORD4)
+    TINYML_SBA_CASE(TINYML_SB4_DOT, "0x000F000F")
   } else if (bits == 2) {
-    TINYML_SBA_CASE(TINYML_SBA_WORD2)
+    TINYML_SBA_CASE(TINYML_SB2_DOT, "0x00030003")
   } else {
-    TINYML_SBA_CASE(TINYML_SBA_WORD1)
+    TINYML_SBA_CASE(TINYML_SB1_DOT, "0x00020002")
   }
 #undef TINYML_SBA_CASE
 }
 #endif
+
+/* The sums of four columns of k4 groups (each column word a pair of inputs). */
+TINYML_DSP_INLINE void sb_col_sums(const uint32_t *cols, int32_t k4, int32_t *S0, int32_t *S1, int32_t *S2,
+                                   int32_t *S3) {
+  int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  /* Two LDMs and eight SMLADs per group (what the compiler made of the C below: a load each). */
+  /* LDM fills its registers in ascending order: pin them. */
+  register uint32_t t0 __asm__("r4");
+  register uint32_t t1 __asm__("r5");
+  register uint32_t t2 __asm__("r6");
+  register uint32_t t3 __asm__("r8");
+  const uint32_t one = 0x00010001u;
+  const uint32_t *c = cols;
+  int32_t n = k4;
+  __asm__ volatile(
+      "1:\n\t"
+      "ldmia  %[c]!, {%[t0], %[t1], %[t2], %[t3]}\n\t"
+      "smlad  %[s0], %[t0], %[one], %[s0]\n\t"
+      "smlad  %[s1], %[t1], %[one], %[s1]\n\t"
+      "smlad  %[s2], %[t2], %[one], %[s2]\n\t"
+      "smlad  %[s3], %[t3], %[one], %[s3]\n\t"
+      "ldmia  %[c]!, {%[t0], %[t1], %[t2], %[t3]}\n\t"
+      "smlad  %[s0], %[t0], %[one], %[s0]\n\t"
+      "smlad  %[s1], %[t1], %[one], %[s1]\n\t"
+      "smlad  %[s2], %[t2], %[one], %[s2]\n\t"
+      "smlad  %[s3], %[t3], %[one], %[s3]\n\t"
+      "subs   %[n], %[n], #1\n\t"
+      "bne    1b\n\t"
+      : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2),
+        [t3] "=&r"(t3), [c] "+r"(c), [n] "+r"(n)
+      : [one] "r"(one)
+      : "cc", "memory");
+#else
+  for (int32_t j = 0; j < k4; ++j) {
+    const uint32_t *c = cols + 8 * j;
+    s0 = tinyml_smlad(c[0], 0x00010001u, tinyml_smlad(c[4], 0x00010001u, s0));
+    s1 = tinyml_smlad(c[1], 0x00010001u, tinyml_smlad(c[5], 0x00010001u, s1));
+    s2 = tinyml_smlad(c[2], 0x00010001u, tinyml_smlad(c[6], 0x00010001u, s2));
+    s3 = tinyml_smlad(c[3], 0x00010001u, tinyml_smlad(c[7], 0x00010001u, s3));
+  }
+#endif
+  *S0 = s0;
+  *S1 = s1;
+  *S2 = s2;
+  *S3 = s3;
+}
 
 /*
  * Every output channel against four columns with sub-byte weights: the accumulators start from
@@ -705,7 +732,6 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
 TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *weights, int8_t *out,
                              int32_t npx, const int MODE, const int BITS) {
   const int32_t n_out = p->output_depth;
-  const int32_t nw = p->k4 / (8 / BITS);
   const int32_t off = p->output_offset;
   const int32_t lo = p->activation_min;
   const int32_t hi = p->activation_max;
@@ -714,13 +740,7 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
   const int32_t *bias = p->bias;
   const uint32_t *w = (const uint32_t *)(const void *)weights;
   int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  for (int32_t j = 0; j < p->k4; ++j) {
-    const uint32_t *c = cols + 8 * j;
-    s0 = tinyml_smlad(c[0], 0x00010001u, tinyml_smlad(c[4], 0x00010001u, s0));
-    s1 = tinyml_smlad(c[1], 0x00010001u, tinyml_smlad(c[5], 0x00010001u, s1));
-    s2 = tinyml_smlad(c[2], 0x00010001u, tinyml_smlad(c[6], 0x00010001u, s2));
-    s3 = tinyml_smlad(c[3], 0x00010001u, tinyml_smlad(c[7], 0x00010001u, s3));
-  }
+  sb_col_sums(cols, p->k4, &s0, &s1, &s2, &s3);
   const uint32_t k0 = (uint32_t)s0 * SB_OFF(BITS), k1 = (uint32_t)s1 * SB_OFF(BITS);
   const uint32_t k2 = (uint32_t)s2 * SB_OFF(BITS), k3 = (uint32_t)s3 * SB_OFF(BITS);
 #if TINYML_MM_ASM
@@ -735,7 +755,7 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
   while (o != o_end) {
     const uint32_t b = (uint32_t)*bias++;
     int32_t a0 = (int32_t)(b - k0), a1 = (int32_t)(b - k1), a2 = (int32_t)(b - k2), a3 = (int32_t)(b - k3);
-    dot_sb_1x4(cols, &w, nw, BITS, &a0, &a1, &a2, &a3);
+    dot_sb_1x4(cols, &w, p->k4, BITS, &a0, &a1, &a2, &a3);
     const int32_t m = rq->multiplier, t = rq->t, e = rq->e;
     rq += rq_step;
     o[0] = (int8_t)tinyml_rq(MODE, a0, m, t, e, off, lo, hi);

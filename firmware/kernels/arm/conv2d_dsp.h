@@ -50,10 +50,10 @@ void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *i
 
 /*
  * Sub-byte weights, unpacked in the inner loop from flash (no copy): _sb4 (int4), _sb2 (int2 and
- * ternary), _sb1 (binary). k4 is a multiple of 8 / bits; each row is k4 * bits / 8 words, and in
- * each word, K index 4g + b of the word's groups is field g (bits wide) of byte b, stored as
- * w + 8 (4 bits), w + 2 (2 bits) or (w + 1) / 2 (1 bit). Bias' and requantization as above;
- * scratch as above, for this k4.
+ * ternary), _sb1 (binary). Each weight is an unsigned field w + 8 (4 bits), w + 2 (2 bits) or
+ * (w + 1) / 2 (1 bit), laid out so that one AND with a halfword mask gives each SMLAD operand
+ * pair (see conv2d_dsp.c; the generator's convSbRowWords). A row covers exactly k4 groups of four
+ * K indices (no padding to whole words). Bias' and requantization as above; scratch as above.
  */
 void tinyml_conv2d_s8_dsp_sb4(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                               int8_t *output, void *scratch);

@@ -295,53 +295,77 @@ void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params
 
 /* ---- sub-byte weights (4 or 2 bits) ---- */
 
+/*
+ * Weight words hold 8 / BITS taps of one group of four channels, laid out so that one AND with
+ * a halfword mask M (0xF000F000 for 4 bits, 0xC000C000 for 2) gives each SMLABB/SMLATT operand:
+ * pair q of a word is (v << BITS * q) & M, pair 2j the weights of channels (0, 2) for the word's
+ * tap j, pair 2j + 1 those of channels (1, 3); each field lands at the top of its halfword, so
+ * it is the channel's weight times 2^(16 - BITS) as a signed halfword, with no sign extension to
+ * do. The accumulators so start from zero and hold 2^(16 - BITS) times the sum of products; an
+ * arithmetic shift by `shift` (16 - BITS, one less in the FAST modes, which want twice the sum)
+ * brings it back exactly (the generator checked it cannot wrap) and bias' is added then. Each
+ * channel's record in q is (m, t, e, bias'), four channels per group.
+ */
+#define TINYML_DWS_MASK(BITS) ((BITS) == 4 ? 0xF000F000u : 0xC000C000u)
+
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
 /*
  * One output pixel, all groups of four channels, 3x3, sub-byte weights, the FAST modes and no
- * fused clamp: the group loop of dw_groups_k3_asm with each tap's weights taken from the packed
- * word (LDR, shift, mask, SXTB16) and the accumulators shifted back before requantization.
+ * fused clamp: the group loop of dw_groups_k3_asm with each tap's weight pairs one AND each from
+ * the word in lr (r7 holds M). The loop state (end, output offset, out, q) lives on the stack:
+ *   [sp] end  [sp, #4] output offset  [sp, #8] out  [sp, #12] q
  */
-#define TINYML_DWS_TAP(addr, WOFF, SHIFT, MASK)     \
+#define TINYML_DWS_TAP(addr, SA, SB)                \
   "ldr    r4, " addr "\n\t"                         \
-  "ldr    r6, [%[wp], #" #WOFF "]\n\t"              \
-  SHIFT                                             \
-  "and    r6, r6, #" MASK "\n\t"                    \
+  "and    r6, r7, lr" SA "\n\t"                     \
+  "and    r8, r7, lr" SB "\n\t"                     \
   "sxtb16 r5, r4\n\t"                               \
   "sxtb16 r4, r4, ror #8\n\t"                       \
-  "sxtb16 r8, r6, ror #8\n\t"                       \
-  "sxtb16 r6, r6\n\t"                               \
   "smlabb r0, r5, r6, r0\n\t"                       \
   "smlatt r2, r5, r6, r2\n\t"                       \
   "smlabb r1, r4, r8, r1\n\t"                       \
   "smlatt r3, r4, r8, r3\n\t"
-#define TINYML_DWS_SH(n) "lsl    r6, r6, #" #n "\n\t"
-#define TINYML_DWS_TAPS4                                                                              \
-  TINYML_DWS_TAP("[%[p]]", 0, "", "0xF0F0F0F0") TINYML_DWS_TAP("[%[p], %[cs]]", 0, TINYML_DWS_SH(4), "0xF0F0F0F0") \
-  TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", 4, "", "0xF0F0F0F0") "add    %[p], %[p], %[rs]\n\t"                     \
-  TINYML_DWS_TAP("[%[p]]", 4, TINYML_DWS_SH(4), "0xF0F0F0F0") TINYML_DWS_TAP("[%[p], %[cs]]", 8, "", "0xF0F0F0F0") \
-  TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", 8, TINYML_DWS_SH(4), "0xF0F0F0F0") "add    %[p], %[p], %[rs]\n\t"     \
-  TINYML_DWS_TAP("[%[p]]", 12, "", "0xF0F0F0F0") TINYML_DWS_TAP("[%[p], %[cs]]", 12, TINYML_DWS_SH(4), "0xF0F0F0F0") \
-  TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", 16, "", "0xF0F0F0F0") "add    %[wp], %[wp], #20\n\t"                   \
-  "asr    r0, r0, #3\n\t" "asr    r1, r1, #3\n\t" "asr    r2, r2, #3\n\t" "asr    r3, r3, #3\n\t"
-#define TINYML_DWS_TAPS2                                                                              \
-  TINYML_DWS_TAP("[%[p]]", 0, "", "0xC0C0C0C0") TINYML_DWS_TAP("[%[p], %[cs]]", 0, TINYML_DWS_SH(2), "0xC0C0C0C0") \
-  TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", 0, TINYML_DWS_SH(4), "0xC0C0C0C0") "add    %[p], %[p], %[rs]\n\t"     \
-  TINYML_DWS_TAP("[%[p]]", 0, TINYML_DWS_SH(6), "0xC0C0C0C0") TINYML_DWS_TAP("[%[p], %[cs]]", 4, "", "0xC0C0C0C0") \
-  TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", 4, TINYML_DWS_SH(2), "0xC0C0C0C0") "add    %[p], %[p], %[rs]\n\t"     \
-  TINYML_DWS_TAP("[%[p]]", 4, TINYML_DWS_SH(4), "0xC0C0C0C0") TINYML_DWS_TAP("[%[p], %[cs]]", 4, TINYML_DWS_SH(6), "0xC0C0C0C0") \
-  TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", 8, "", "0xC0C0C0C0") "add    %[wp], %[wp], #12\n\t"                   \
-  "asr    r0, r0, #5\n\t" "asr    r1, r1, #5\n\t" "asr    r2, r2, #5\n\t" "asr    r3, r3, #5\n\t"
-#define TINYML_DWS_RQ(a, ADD_OFF)                   \
-  "ldmia  %[q]!, {r4, r5, r6}\n\t"                  \
+/* The group's first tap starts the accumulators (multiplies without accumulating). */
+#define TINYML_DWS_TAP0(addr, B)                    \
+  "ldr    r4, " addr "\n\t"                         \
+  "and    r6, r7, lr\n\t"                           \
+  "and    r8, r7, lr, lsl #" B "\n\t"               \
+  "sxtb16 r5, r4\n\t"                               \
+  "sxtb16 r4, r4, ror #8\n\t"                       \
+  "smulbb r0, r5, r6\n\t"                           \
+  "smultt r2, r5, r6\n\t"                           \
+  "smulbb r1, r4, r8\n\t"                           \
+  "smultt r3, r4, r8\n\t"
+#define TINYML_DWS_LD "ldr    lr, [%[wp]], #4\n\t"
+#define TINYML_DWS_T4A(addr) TINYML_DWS_LD TINYML_DWS_TAP(addr, "", ", lsl #4")
+#define TINYML_DWS_T4B(addr) TINYML_DWS_TAP(addr, ", lsl #8", ", lsl #12")
+#define TINYML_DWS_TAPS4                                                                                   \
+  TINYML_DWS_LD TINYML_DWS_TAP0("[%[p]]", "4") TINYML_DWS_T4B("[%[p], %[cs]]") TINYML_DWS_T4A("[%[p], %[cs], lsl #1]") \
+  "add    %[p], %[p], %[rs]\n\t" TINYML_DWS_T4B("[%[p]]") TINYML_DWS_T4A("[%[p], %[cs]]")                 \
+  TINYML_DWS_T4B("[%[p], %[cs], lsl #1]") "add    %[p], %[p], %[rs]\n\t" TINYML_DWS_T4A("[%[p]]")          \
+  TINYML_DWS_T4B("[%[p], %[cs]]") TINYML_DWS_T4A("[%[p], %[cs], lsl #1]")
+#define TINYML_DWS_TAPS2                                                                                   \
+  TINYML_DWS_LD TINYML_DWS_TAP0("[%[p]]", "2") TINYML_DWS_TAP("[%[p], %[cs]]", ", lsl #4", ", lsl #6")           \
+  TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", ", lsl #8", ", lsl #10") "add    %[p], %[p], %[rs]\n\t"        \
+  TINYML_DWS_TAP("[%[p]]", ", lsl #12", ", lsl #14") TINYML_DWS_LD TINYML_DWS_TAP("[%[p], %[cs]]", "", ", lsl #2") \
+  TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", ", lsl #4", ", lsl #6") "add    %[p], %[p], %[rs]\n\t"         \
+  TINYML_DWS_TAP("[%[p]]", ", lsl #8", ", lsl #10") TINYML_DWS_TAP("[%[p], %[cs]]", ", lsl #12", ", lsl #14") \
+  TINYML_DWS_LD TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", "", ", lsl #2")
+/* One channel's requantization with q in lr and out in r7 (FAST / FOLDED): its record is
+ * (m, t, e, bias'), the accumulator 2^(SH + 1) times the sum. */
+#define TINYML_DWS_RQ(a, SH, ADD_OFF)               \
+  "ldmia  lr!, {r4, r5, r6, r8}\n\t"                \
+  "add    " a ", r8, " a ", asr #" SH "\n\t"        \
   "add    r5, r5, " a ", asr #31\n\t"               \
   "smmlar " a ", " a ", r4, r5\n\t"                 \
   "asr    " a ", " a ", r6\n\t"                     \
   ADD_OFF                                           \
   "ssat   " a ", #8, " a "\n\t"                     \
-  "strb   " a ", [%[o]], #1\n\t"
+  "strb   " a ", [r7], #1\n\t"
 /* FAST_MIXED: e > 0 as FOLDED above; e <= 0 a left shift by -e with the offset in t (tinyml_dsp.h). */
-#define TINYML_DWS_RQ_MIXED(a, ADD_OFF)             \
-  "ldmia  %[q]!, {r4, r5, r6}\n\t"                  \
+#define TINYML_DWS_RQ_MIXED(a, SH, ADD_OFF)         \
+  "ldmia  lr!, {r4, r5, r6, r8}\n\t"                \
+  "add    " a ", r8, " a ", asr #" SH "\n\t"        \
   "cmp    r6, #0\n\t"                               \
   "ble    3f\n\t"                                   \
   "add    r5, r5, " a ", asr #31\n\t"               \
@@ -354,22 +378,23 @@ void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params
   "smmlar " a ", " a ", r4, r5\n\t"                 \
   "4:\n\t"                                          \
   "ssat   " a ", #8, " a "\n\t"                     \
-  "strb   " a ", [%[o]], #1\n\t"
-#define TINYML_DWS_LOOP(TAPS, OFF_LOAD, OFF) TINYML_DWS_LOOP_RQ(TAPS, OFF_LOAD, OFF, TINYML_DWS_RQ)
-#define TINYML_DWS_LOOP_RQ(TAPS, OFF_LOAD, OFF, RQ)                                                 \
+  "strb   " a ", [r7], #1\n\t"
+#define TINYML_DWS_LOOP(TAPS, MASK, SH, OFF, RQ)                                                    \
   "ldrd   r4, r5, [r8]\n\t"                                                                         \
-  "strd   r4, r5, [sp, #-8]!\n\t"                                                                   \
+  "push   {r4, r5, r7, lr}\n\t"                                                                     \
   "1:\n\t"                                                                                          \
-  "ldmia  %[q]!, {r0, r1, r2, r3}\n\t" TAPS                                                         \
+  "mov    r7, #" MASK "\n\t" TAPS                                                                   \
   "sub    %[p], %[p], %[rs], lsl #1\n\t"                                                            \
-  "add    %[p], %[p], #4\n\t" OFF_LOAD                                                              \
-  RQ("r0", OFF("r0")) RQ("r1", OFF("r1")) RQ("r2", OFF("r2")) RQ("r3", OFF("r3"))                   \
+  "add    %[p], %[p], #4\n\t"                                                                       \
+  "ldrd   r7, lr, [sp, #8]\n\t"                                                                     \
+  RQ("r0", SH, OFF("r0")) RQ("r1", SH, OFF("r1")) RQ("r2", SH, OFF("r2")) RQ("r3", SH, OFF("r3"))   \
+  "strd   r7, lr, [sp, #8]\n\t"                                                                     \
   "ldr    r8, [sp]\n\t"                                                                             \
-  "cmp    %[o], r8\n\t"                                                                             \
+  "cmp    r7, r8\n\t"                                                                               \
   "bne    1b\n\t"                                                                                   \
-  "add    sp, sp, #8\n\t"
+  "pop    {r4, r5, r7, lr}\n\t"
 #define TINYML_DWS_NO_OFF(a) ""
-#define TINYML_DWS_ADD_OFF(a) "add    " a ", " a ", r8\n\t"
+#define TINYML_DWS_ADD_OFF(a) "ldr    r6, [sp, #4]\n\t" "add    " a ", " a ", r6\n\t"
 
 TINYML_DSP_INLINE void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_bytes, const uint32_t **w,
                                 const int32_t **q, int8_t **out, int32_t groups, int32_t off, const int mode,
@@ -390,19 +415,19 @@ TINYML_DSP_INLINE void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, i
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "cc", "memory")
   if (bits == 4) {
     if (mode == TINYML_RQ_FAST_MIXED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP_RQ(TINYML_DWS_TAPS4, "", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
     } else if (mode == TINYML_RQ_FAST_FOLDED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "", TINYML_DWS_NO_OFF));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ));
     } else {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "ldr    r8, [sp, #4]\n\t", TINYML_DWS_ADD_OFF));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ));
     }
   } else {
     if (mode == TINYML_RQ_FAST_MIXED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP_RQ(TINYML_DWS_TAPS2, "", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
     } else if (mode == TINYML_RQ_FAST_FOLDED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "", TINYML_DWS_NO_OFF));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ));
     } else {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "ldr    r8, [sp, #4]\n\t", TINYML_DWS_ADD_OFF));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ));
     }
   }
 #undef TINYML_DWS_ASM
@@ -412,15 +437,7 @@ TINYML_DSP_INLINE void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, i
 }
 #endif
 
-/*
- * Weight words hold 8 / BITS taps of one group of four channels: channel b's weight for the
- * word's tap t is the field at bits [8 - BITS * (t + 1), 8 - BITS * t) of byte b (two's
- * complement). Shifting tap t's fields to the top of each byte and masking gives each channel's
- * weight times 2^(8 - BITS) as a signed byte, which SXTB16 turns into the halfword pairs the
- * int8 taps use. The accumulators so hold 2^(8 - BITS) times the sum (bias' scaled the same by
- * the generator); an arithmetic shift by `shift` (8 - BITS, one less in the FAST modes, which
- * want twice the sum) brings them back exactly, the generator having checked they cannot wrap.
- */
+/* The taps of one group of four channels: tap t's weight pairs come from word t / (8 / BITS). */
 TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *rows,
                                  const uint32_t *weights, int8_t *out, int32_t shift, const int MODE, const int BITS,
                                  const int K3, const int FULL) {
@@ -432,7 +449,10 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
   const int32_t lo = FULL ? -128 : p->activation_min;
   const int32_t hi = FULL ? 127 : p->activation_max;
   const int32_t groups = c >> 2;
-  const uint32_t mask = BITS == 4 ? 0xF0F0F0F0u : 0xC0C0C0C0u;
+  const uint32_t mask = TINYML_DWS_MASK(BITS);
+  const int32_t fh = K3 ? 3 : p->geo.filter_height;
+  const int32_t fw = K3 ? 3 : p->geo.filter_width;
+  const int32_t per = 8 / BITS;
   for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
     const int8_t *px = rows + ox * px_step;
     const uint32_t *w = weights;
@@ -446,93 +466,27 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
     }
 #endif
     for (int32_t g = 0; g < groups; ++g) {
-      int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
-      if (K3) {
-        /* 3x3, unrolled: tap k's field is at a constant word and shift. */
-#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-        uint32_t x_, xe_, wa_, wb_;
-        const int8_t *pp_ = px;
-#define TINYML_DW_SB_ASM_TAP(addr, WOFF, SHIFT)                \
-  "ldr    %[x], " addr "\n\t"                                  \
-  "ldr    %[wa], [%[wp], #" #WOFF "]\n\t"                      \
-  SHIFT                                                         \
-  "and    %[wa], %[wa], %[mask]\n\t"                           \
-  "sxtb16 %[xe], %[x]\n\t"                                     \
-  "sxtb16 %[x], %[x], ror #8\n\t"                              \
-  "sxtb16 %[wb], %[wa], ror #8\n\t"                            \
-  "sxtb16 %[wa], %[wa]\n\t"                                    \
-  "smlabb %[a0], %[xe], %[wa], %[a0]\n\t"                      \
-  "smlatt %[a2], %[xe], %[wa], %[a2]\n\t"                      \
-  "smlabb %[a1], %[x], %[wb], %[a1]\n\t"                       \
-  "smlatt %[a3], %[x], %[wb], %[a3]\n\t"
-#define TINYML_DW_SB_SH(n) "lsl    %[wa], %[wa], #" #n "\n\t"
-#define TINYML_DW_SB_OPERANDS                                                                                  \
-  : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "=&r"(x_), [xe] "=&r"(xe_), [wa] "=&r"(wa_), \
-    [wb] "=&r"(wb_), [p] "+r"(pp_)                                                                             \
-  : [wp] "r"(w), [cs] "r"(col_step), [rs] "r"(row_bytes), [mask] "r"(mask)                                     \
-  : "cc", "memory"
-        if (BITS == 4) {
-          __asm__ volatile(TINYML_DW_SB_ASM_TAP("[%[p]]", 0, "") TINYML_DW_SB_ASM_TAP("[%[p], %[cs]]", 0, TINYML_DW_SB_SH(4))
-                           TINYML_DW_SB_ASM_TAP("[%[p], %[cs], lsl #1]", 4, "")
-                           "add    %[p], %[p], %[rs]\n\t" TINYML_DW_SB_ASM_TAP("[%[p]]", 4, TINYML_DW_SB_SH(4))
-                           TINYML_DW_SB_ASM_TAP("[%[p], %[cs]]", 8, "") TINYML_DW_SB_ASM_TAP("[%[p], %[cs], lsl #1]", 8, TINYML_DW_SB_SH(4))
-                           "add    %[p], %[p], %[rs]\n\t" TINYML_DW_SB_ASM_TAP("[%[p]]", 12, "")
-                           TINYML_DW_SB_ASM_TAP("[%[p], %[cs]]", 12, TINYML_DW_SB_SH(4))
-                           TINYML_DW_SB_ASM_TAP("[%[p], %[cs], lsl #1]", 16, "") TINYML_DW_SB_OPERANDS);
-        } else {
-          __asm__ volatile(TINYML_DW_SB_ASM_TAP("[%[p]]", 0, "") TINYML_DW_SB_ASM_TAP("[%[p], %[cs]]", 0, TINYML_DW_SB_SH(2))
-                           TINYML_DW_SB_ASM_TAP("[%[p], %[cs], lsl #1]", 0, TINYML_DW_SB_SH(4))
-                           "add    %[p], %[p], %[rs]\n\t" TINYML_DW_SB_ASM_TAP("[%[p]]", 0, TINYML_DW_SB_SH(6))
-                           TINYML_DW_SB_ASM_TAP("[%[p], %[cs]]", 4, "") TINYML_DW_SB_ASM_TAP("[%[p], %[cs], lsl #1]", 4, TINYML_DW_SB_SH(2))
-                           "add    %[p], %[p], %[rs]\n\t" TINYML_DW_SB_ASM_TAP("[%[p]]", 4, TINYML_DW_SB_SH(4))
-                           TINYML_DW_SB_ASM_TAP("[%[p], %[cs]]", 4, TINYML_DW_SB_SH(6))
-                           TINYML_DW_SB_ASM_TAP("[%[p], %[cs], lsl #1]", 8, "") TINYML_DW_SB_OPERANDS);
-        }
-#undef TINYML_DW_SB_OPERANDS
-#undef TINYML_DW_SB_SH
-#undef TINYML_DW_SB_ASM_TAP
-#else
-#define TINYML_DW_SB_TAP(k, addr)                                                  \
-  do {                                                                             \
-    const uint32_t f_ = (w[(k) / (8 / BITS)] << (BITS * ((k) % (8 / BITS)))) & mask; \
-    TINYML_DW_TAP4(tinyml_ld32(addr), tinyml_sxtb16(f_), tinyml_sxtb16_ror8(f_));  \
-  } while (0)
-        const int8_t *r0 = px;
-        const int8_t *r1 = r0 + row_bytes;
-        const int8_t *r2 = r1 + row_bytes;
-        TINYML_DW_SB_TAP(0, r0);
-        TINYML_DW_SB_TAP(1, r0 + col_step);
-        TINYML_DW_SB_TAP(2, r0 + 2 * col_step);
-        TINYML_DW_SB_TAP(3, r1);
-        TINYML_DW_SB_TAP(4, r1 + col_step);
-        TINYML_DW_SB_TAP(5, r1 + 2 * col_step);
-        TINYML_DW_SB_TAP(6, r2);
-        TINYML_DW_SB_TAP(7, r2 + col_step);
-        TINYML_DW_SB_TAP(8, r2 + 2 * col_step);
-#undef TINYML_DW_SB_TAP
-#endif
-        w += (9 + 8 / BITS - 1) / (8 / BITS);
-      } else {
+      int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
       int32_t t = 0;
       uint32_t v = 0;
-      for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+      for (int32_t fy = 0; fy < fh; ++fy) {
         const int8_t *rp = px + fy * row_bytes;
-        for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+        for (int32_t fx = 0; fx < fw; ++fx) {
           if (t == 0) {
             v = *w++;
           }
-          const uint32_t f = (v << (BITS * t)) & mask;
-          TINYML_DW_TAP4(tinyml_ld32(rp), tinyml_sxtb16(f), tinyml_sxtb16_ror8(f));
-          t = t + 1 == 8 / BITS ? 0 : t + 1;
+          const uint32_t f02 = (v << (2 * BITS * t)) & mask;
+          const uint32_t f13 = (v << (2 * BITS * t + BITS)) & mask;
+          TINYML_DW_TAP4(tinyml_ld32(rp), f02, f13);
+          t = t + 1 == per ? 0 : t + 1;
           rp += col_step;
         }
       }
-      }
       px += 4;
-      o[0] = (int8_t)tinyml_rq(MODE, a0 >> shift, q[4], q[5], q[6], off, lo, hi);
-      o[1] = (int8_t)tinyml_rq(MODE, a1 >> shift, q[7], q[8], q[9], off, lo, hi);
-      o[2] = (int8_t)tinyml_rq(MODE, a2 >> shift, q[10], q[11], q[12], off, lo, hi);
-      o[3] = (int8_t)tinyml_rq(MODE, a3 >> shift, q[13], q[14], q[15], off, lo, hi);
+      o[0] = (int8_t)tinyml_rq(MODE, q[3] + (a0 >> shift), q[0], q[1], q[2], off, lo, hi);
+      o[1] = (int8_t)tinyml_rq(MODE, q[7] + (a1 >> shift), q[4], q[5], q[6], off, lo, hi);
+      o[2] = (int8_t)tinyml_rq(MODE, q[11] + (a2 >> shift), q[8], q[9], q[10], off, lo, hi);
+      o[3] = (int8_t)tinyml_rq(MODE, q[15] + (a3 >> shift), q[12], q[13], q[14], off, lo, hi);
       q += 16;
       o += 4;
     }
@@ -543,7 +497,7 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
 TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                  const uint32_t *weights, int8_t *output, void *scratch, int32_t mode, const int BITS) {
   const int32_t c = p->geo.input_depth;
-  const int32_t shift = (8 - BITS) - (mode != TINYML_RQ_REF ? 1 : 0);
+  const int32_t shift = (16 - BITS) - (mode != TINYML_RQ_REF ? 1 : 0);
   const int32_t k3 = p->geo.filter_height == 3 && p->geo.filter_width == 3;
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;
   int8_t *rows = (int8_t *)scratch;
@@ -584,7 +538,7 @@ TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, co
 TINYML_DSP_INLINE void dw_sb_run_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                        const uint32_t *weights, int8_t *output, void *scratch, const int BITS) {
   const int32_t c = p->geo.input_depth;
-  const int32_t shift = (8 - BITS) - 1;
+  const int32_t shift = (16 - BITS) - 1;
   const int32_t k3 = p->geo.filter_height == 3 && p->geo.filter_width == 3;
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;
   int8_t *rows = (int8_t *)scratch;

@@ -56,8 +56,9 @@ void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params
  * Sub-byte weights (depth a multiple of 4), unpacked in the inner loop from flash: _sb4 (int4),
  * _sb2 (int2, ternary, and binary stored in 2 bits). Per group of four channels, ceil(taps * BITS
  * / 8) words; in each, channel b's weight for the word's tap t is the two's complement field at
- * bits [8 - BITS * (t + 1), 8 - BITS * t) of byte b. The biases in q are scaled by 2^shift with
- * shift = 8 - BITS, less one in the FAST modes. mode: TINYML_RQ_*. Scratch as above.
+ * bits [16 (b >> 1) + 16 - BITS (2 t + (b & 1) + 1), + BITS) (one AND gives each operand pair,
+ * see depthwise_conv2d_dsp.c). q holds (multiplier, t, e, bias') per channel (not the int8
+ * kernels' records). mode: TINYML_RQ_*. Scratch as above.
  */
 void tinyml_depthwise_conv2d_s8_dsp_sb4(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
     const uint32_t *weights, int8_t *output, void *scratch, int32_t mode);

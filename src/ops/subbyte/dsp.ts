@@ -3,9 +3,12 @@
  * (firmware/kernels/arm/conv2d_dsp.c, `_sb4` / `_sb2` / `_sb1`) and fully connected layer
  * (fully_connected_dsp.c: the nibble layout for int4, `_sb2` / `_sb1` below four bits) with the
  * weights kept packed in flash and unpacked in the inner loop: each field stored with an offset
- * that makes it unsigned (w + 8, w + 2, or the bit of (w + 1) / 2), so a mask and UXTB16 give
- * the SMLAD operands, and the offset times the input sum comes off the accumulator once per
- * column. Same im2col, bias folding and requantization plan as the int8 DSP kernels.
+ * that makes it unsigned (w + 8, w + 2, or the bit of (w + 1) / 2), and the offset times the
+ * input sum comes off the accumulator once per column. The convolution's words are laid out so
+ * that one AND gives each SMLAD operand pair (convSbRowWords); the fully connected layer's below
+ * four bits take a mask and UXTB16 (subByteRowWords). The depthwise kernel keeps signed fields
+ * at the top of each halfword (dwSubByteWords). Same im2col, bias folding and requantization
+ * plan as the int8 DSP kernels.
  */
 import type { KernelVariant } from '../kernel-variants.js';
 import type { Conv2DQuantParams } from '../conv2d.js';
@@ -23,7 +26,7 @@ import { emitPortableSubByte } from './portable.js';
 import { conv2d } from '../conv2d.js';
 import { fullyConnected } from '../fully-connected.js';
 import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
-import { DW_MAX_SCRATCH, dwAsConv, dwPaddedWidth, dwRecords, dwScratchBytes } from '../optimized/depthwise-conv2d.js';
+import { DW_MAX_SCRATCH, dwAsConv, dwPaddedWidth, dwScratchBytes } from '../optimized/depthwise-conv2d.js';
 import type { OpDef } from '../op-def.js';
 import type { OpType } from '../../ir/attrs.js';
 
@@ -70,18 +73,60 @@ export function subByteRowWords(weights: ArrayLike<number>, start: number, k: nu
   return out;
 }
 
+/** Groups of four K indices per iteration of the convolution's word loop (conv2d_dsp.c SB_UNIT). */
+function convSbUnit(bits: PackBits): number {
+  return bits === 1 ? 8 : 4;
+}
+
+/**
+ * The groups each weight word of a convolution row holds (conv2d_dsp.c): one partly used word
+ * per set bit of k4 % unit (1, 2, then 4 groups), then whole words of 8 / bits groups.
+ */
+export function convSbWordGroups(k4: number, bits: PackBits): number[] {
+  const unit = convSbUnit(bits);
+  const out: number[] = [];
+  for (let part = 1; part < unit; part *= 2) if (k4 & part) out.push(part);
+  const whole = (k4 - (k4 % unit)) / groupsPerWord(bits);
+  for (let j = 0; j < whole; j++) out.push(groupsPerWord(bits));
+  return out;
+}
+
+/**
+ * One convolution row of `k` weights as words, in the order the DSP loop reads them: in a word,
+ * pair q = 2 g + (b & 1) of its group g holds K index 4 g + b in bits [16 (b >> 1) + bits q,
+ * + bits), so `(v >> bits q) & mask` is the SMLAD operand of the column word (x0, x2) or (x1, x3).
+ * K indices past k hold weight 0 (their inputs are zero); unused fields are zero.
+ */
+export function convSbRowWords(weights: ArrayLike<number>, start: number, k: number, bits: PackBits): number[] {
+  const out: number[] = [];
+  let g0 = 0;
+  for (const groups of convSbWordGroups(Math.ceil(k / 4), bits)) {
+    let v = 0;
+    for (let g = 0; g < groups; g++) {
+      for (let b = 0; b < 4; b++) {
+        const kk = 4 * (g0 + g) + b;
+        const w = kk < k ? weights[start + kk] : bits === 1 ? -1 : 0;
+        v += field(w, bits) * 2 ** (16 * (b >> 1) + bits * (2 * g + (b & 1)));
+      }
+    }
+    out.push(v);
+    g0 += groups;
+  }
+  return out;
+}
+
 function convK(p: Conv2DQuantParams): number {
   return p.filterHeight * p.filterWidth * p.filterInputDepth;
 }
 
-function convSbScratch(p: Conv2DQuantParams, bits: PackBits): number {
-  return subByteK4(convK(p), bits) * (p.inputDepth % 4 === 0 ? 32 : 36);
+function convSbScratch(p: Conv2DQuantParams): number {
+  return Math.ceil(convK(p) / 4) * (p.inputDepth % 4 === 0 ? 32 : 36);
 }
 
 function convAccepts(params: unknown, target: TargetInfo): boolean {
   const kind = subByteParamsKind(params);
   const p = params as Conv2DQuantParams;
-  return dspTarget(target) && kind !== undefined && p.groups === 1 && convSbScratch(p, flashBits(kind)) <= CONV_MAX_SCRATCH;
+  return dspTarget(target) && kind !== undefined && p.groups === 1 && convSbScratch(p) <= CONV_MAX_SCRATCH;
 }
 
 function convEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
@@ -106,9 +151,9 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   const bounds = biasPrime.map((b, c) => accBounds(b, weights, c * k, k));
   const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax }, true);
   const words: number[] = [];
-  for (let c = 0; c < n; c++) words.push(...subByteRowWords(weights, c * k, k, bits));
+  for (let c = 0; c < n; c++) words.push(...convSbRowWords(weights, c * k, k, bits));
   const pre = ctx.prefix;
-  const scratch = scratchFor(ctx, convSbScratch(p, bits), `conv2d_s8_dsp_sb${bits}`);
+  const scratch = scratchFor(ctx, convSbScratch(p), `conv2d_s8_dsp_sb${bits}`);
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, words),
     cArray('int32_t', `${pre}_bias`, plan.bias),
@@ -116,7 +161,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
       ...convGeometry('packed', p),
       output_depth: n,
-      k4: subByteK4(k, bits),
+      k4: Math.ceil(k / 4),
       pad_value: -p.inputOffset,
       mode: plan.mode,
       per_channel: plan.records.length > 1 ? 1 : 0,
@@ -138,7 +183,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
 function convScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number {
   const p = params as Conv2DQuantParams;
   if (constants && !hasConstantOperands(p, constants)) return 0;
-  return convSbScratch(p, flashBits(subByteParamsKind(p)!));
+  return convSbScratch(p);
 }
 
 /** Bytes of expanded input row the fully connected kernel keeps in scratch. */
@@ -224,14 +269,15 @@ function dwAccepts(params: unknown, target: TargetInfo): boolean {
   const kind = subByteParamsKind(params);
   const p = params as DepthwiseConv2DQuantParams;
   if (!dspTarget(target) || kind === undefined) return false;
-  if (p.inputDepth === 1) return convSbScratch(dwAsConv(p), flashBits(kind)) <= CONV_MAX_SCRATCH;
+  if (p.inputDepth === 1) return convSbScratch(dwAsConv(p)) <= CONV_MAX_SCRATCH;
   return p.depthMultiplier === 1 && p.outputDepth % 4 === 0 && dwScratchBytes(p) <= DW_MAX_SCRATCH;
 }
 
 /**
  * Weight words of the DSP sub-byte depthwise kernel (depthwise_conv2d_dsp.h): per group of four
- * channels, 8 / bits taps per word, tap t of the word in bits [8 - bits (t + 1), 8 - bits t) of
- * byte b (channel 4g + b).
+ * channels, 8 / bits taps per word; channel b's weight for the word's tap j is the two's
+ * complement field at bit 16 (b >> 1) + 16 - bits (2 j + (b & 1) + 1), so that
+ * (v << bits q) & (the top field of both halfwords) is the operand pair q = 2 j + (b & 1).
  */
 export function dwSubByteWords(weights: Int8Array, taps: number, c: number, bits: 2 | 4): number[] {
   const per = 8 / bits;
@@ -241,11 +287,21 @@ export function dwSubByteWords(weights: Int8Array, taps: number, c: number, bits
     for (let t0 = 0; t0 < taps; t0 += per) {
       let v = 0;
       for (let t = t0; t < Math.min(taps, t0 + per); t++) {
-        for (let b = 0; b < 4; b++) v += (weights[t * c + 4 * g + b] & mask) * 2 ** (8 * b + 8 - bits * (t - t0 + 1));
+        for (let b = 0; b < 4; b++) {
+          const q = 2 * (t - t0) + (b & 1);
+          v += (weights[t * c + 4 * g + b] & mask) * 2 ** (16 * (b >> 1) + 16 - bits * (q + 1));
+        }
       }
       out.push(v);
     }
   }
+  return out;
+}
+
+/** Per channel (m, t, e, bias') of the DSP sub-byte depthwise kernel (c a multiple of 4). */
+function dwSubByteRecords(bias: readonly number[], records: readonly [number, number, number][], c: number): number[] {
+  const out: number[] = [];
+  for (let ch = 0; ch < c; ch++) out.push(...records[records.length > 1 ? ch : 0], bias[ch]);
   return out;
 }
 
@@ -273,21 +329,19 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   const bounds = biasPrime.map((b, ch) => accBounds(b, weights, ch, taps, c));
   const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax }, true);
   const bits = dwBits(kind);
-  // The kernel accumulates 2^(8 - bits) times the sum from 2^shift times the plan's bias: both
-  // must stay inside int32 for the final shift to be exact.
-  const shift = 8 - bits - (plan.doubled ? 1 : 0);
-  const scaled = plan.bias.map((b) => b * 2 ** shift);
-  const fits = scaled.every((b, ch) => {
+  // The kernel accumulates 2^(16 - bits) times the sum of products from zero, which must stay
+  // inside int32 for its shift back to be exact; bias' is added after that shift.
+  const fits = biasPrime.every((_, ch) => {
     let w = 0;
     for (let t = 0; t < taps; t++) w += Math.abs(weights[t * c + ch]) * 128;
-    return Math.abs(b) + w * 2 ** (8 - bits) < 2 ** 31;
+    return w * 2 ** (16 - bits) < 2 ** 31;
   });
   if (!fits) return portable();
   const pre = ctx.prefix;
   const scratch = scratchFor(ctx, dwScratchBytes(p), `depthwise_conv2d_s8_dsp_sb${bits}`);
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, dwSubByteWords(weights, taps, c, bits)),
-    cArray('int32_t', `${pre}_q`, dwRecords(scaled, plan.records, c)),
+    cArray('int32_t', `${pre}_q`, dwSubByteRecords(plan.bias, plan.records, c)),
     cStructInit('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
       // Depth multiplier 1: the packed geometry's input depth is the channel count c.
       ...convGeometry('packed', p),
@@ -310,7 +364,7 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
 function dwScratch(params: unknown, constants?: (TensorData | undefined)[]): number {
   const p = params as DepthwiseConv2DQuantParams;
   if (constants && !hasConstantOperands(p, constants)) return 0;
-  return p.inputDepth === 1 ? convSbScratch(dwAsConv(p), flashBits(subByteParamsKind(p)!)) : dwScratchBytes(p);
+  return p.inputDepth === 1 ? convSbScratch(dwAsConv(p)) : dwScratchBytes(p);
 }
 
 export const SUBBYTE_DSP_VARIANTS: KernelVariant[] = [
