@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Graph, Tensor } from '../../src/ir/types.js';
 import type { LutEncoding } from '../../src/ir/weight-encoding.js';
 import { clusterWeights, indexBits, kmeans1d } from '../../src/quantize/cluster.js';
-import { clusterTransform } from '../../src/quantize/cluster-quantize.js';
+import { clusterChoices } from '../../src/quantize/cluster-quantize.js';
 import { quantizeGraph, type CalibrationSample } from '../../src/quantize/index.js';
 import { importTflite } from '../../src/tflite/import.js';
 import { packIndices, unpackIndices } from '../../src/tflite/lut-compression.js';
@@ -86,8 +86,8 @@ describe('k-means and index widths', () => {
 
   it('rejects a cluster count outside 2..256', () => {
     expect(() => clusterWeights(new Float32Array(4), [4], undefined, [1], { clusters: 1, scope: 'tensor' })).toThrow(InputError);
-    expect(() => clusterTransform(smallNet(), { clusters: 300, scope: 'tensor' })).toThrow(/2 to 256/);
-    expect(() => clusterTransform(smallNet(), { clusters: 4, scope: 'tensor', keepInt8: ['nope'] })).toThrow(/--keep-int8: no op/);
+    expect(() => clusterChoices(smallNet(), { clusters: 300, scope: 'tensor' })).toThrow(/2 to 256/);
+    expect(() => clusterChoices(smallNet(), { clusters: 4, scope: 'tensor', keepInt8: ['nope'] })).toThrow(/--keep-int8: no op/);
   });
 });
 
@@ -109,7 +109,7 @@ describe('quantize with clusters', () => {
 
   for (const scope of ['tensor', 'channel'] as const) {
     it(`clusters every conv/depthwise/dense layer (scope ${scope}) and survives the .tflite round trip`, () => {
-      const { graph } = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 4, scope }) });
+      const { graph } = quantizeGraph(float, calib, { evaluate: 0, weights: clusterChoices(float, { clusters: 4, scope }) });
       const weights = graph.tensors.filter((t) => ['w1', 'dw', 'fw'].includes(t.name));
       expect(weights).toHaveLength(3);
       for (const t of weights) {
@@ -130,7 +130,7 @@ describe('quantize with clusters', () => {
   }
 
   it('the report gives each clustered layer its clusters, bits and stored bytes', () => {
-    const { report } = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 4, scope: 'channel', keepInt8: ['logits'] }) });
+    const { report } = quantizeGraph(float, calib, { evaluate: 0, weights: clusterChoices(float, { clusters: 4, scope: 'channel', keepInt8: ['logits'] }) });
     const conv1 = report.layers.find((l) => l.output === 'conv1')!;
     // 8 x 36 weights at 2 bits = 72 bytes, plus 8 tables of 4 entries.
     expect(conv1.clusters).toEqual({ entries: 4, bits: 2, scope: 'channel', bytes: 72 + 32, int8Bytes: 288 });
@@ -138,15 +138,26 @@ describe('quantize with clusters', () => {
   });
 
   it('--keep-int8 leaves the named layers plain int8', () => {
-    const { graph } = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 4, scope: 'tensor', keepInt8: ['dw1', '3'] }) });
+    const { graph } = quantizeGraph(float, calib, { evaluate: 0, weights: clusterChoices(float, { clusters: 4, scope: 'tensor', keepInt8: ['dw1', '3'] }) });
     const enc = (n: string) => graph.tensors.find((t) => t.name === n)!.weightEncoding;
     expect(enc('w1')?.kind).toBe('lut');
     expect(enc('dw')).toBeUndefined();
     expect(enc('fw')).toBeUndefined();
   });
 
+  it('--keep-int8 takes first and last like sub-byte weights, and refuses a layer without weights', () => {
+    const choices = clusterChoices(float, { clusters: 4, scope: 'tensor', keepInt8: ['first', 'last'] });
+    expect([...choices.keys()]).toEqual([1]);
+    const { graph } = quantizeGraph(float, calib, { evaluate: 0, weights: choices });
+    const enc = (n: string) => graph.tensors.find((t) => t.name === n)!.weightEncoding;
+    expect(enc('w1')).toBeUndefined();
+    expect(enc('dw')?.kind).toBe('lut');
+    expect(enc('fw')).toBeUndefined();
+    expect(() => clusterChoices(float, { clusters: 4, scope: 'tensor', keepInt8: ['flat'] })).toThrow(/--keep-int8: 'flat' is op #2 RESHAPE, which has no weights \(layers with weights: #0 CONV_2D, #1 DEPTHWISE_CONV_2D, #3 FULLY_CONNECTED\)/);
+  });
+
   it('corrects each clustered layer bias for the clustering error', () => {
-    const plain = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 2, scope: 'tensor' }) }).graph;
+    const plain = quantizeGraph(float, calib, { evaluate: 0, weights: clusterChoices(float, { clusters: 2, scope: 'tensor' }) }).graph;
     const bias = plain.tensors.find((t) => t.name === 'fb')!;
     // Without correction the bias would be round(b / (s_in * s_w)) of the float bias; with 2
     // clusters the mean error is large, so the corrected bias must differ somewhere.
