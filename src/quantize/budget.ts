@@ -19,17 +19,18 @@
 import { InputError } from '../errors.js';
 import { prepareGraph, runGraph } from '../interp/interpreter.js';
 import { parameterBytes, storedBytes } from '../ir/stored-bytes.js';
-import type { Graph, Tensor } from '../ir/types.js';
+import type { Graph } from '../ir/types.js';
+import type { WeightEncoding } from '../ir/weight-encoding.js';
 import { describeOp } from '../ir/types.js';
 import type { CalibrationSample } from './calibrate.js';
 import type { BudgetLayer, BudgetReport } from './report.js';
-import { clusterWeights } from './cluster.js';
+import { clusterWeights, indexBits } from './cluster.js';
 import { hasRows } from './layer-hessian.js';
-import { SCALE_BYTES, layerStoredBytes } from './layer-bytes.js';
+import { layerStoredBytes } from './layer-bytes.js';
 import { quantizeWeights } from './qparams.js';
 import { quantizeGraph, type QuantizeOptions, type QuantizeResult } from './quantize-graph.js';
-import { weightRule } from './rules.js';
-import { quantizeSubByteWeights, type WeightRounding } from './subbyte.js';
+import { weightRule, type WeightRule } from './rules.js';
+import { quantizeSubByteWeights, type PresetWeights, type WeightRounding } from './subbyte.js';
 import { CLUSTERABLE_OPS, SUB_BYTE_KINDS, choiceLabel, isSubByteChoice, type WeightChoice } from './weight-choice.js';
 
 /** A budget: bytes, or a fraction of the all-int8 model's stored parameter bytes ("0.40x"). */
@@ -109,7 +110,9 @@ export function quantizeWithinBudget(g: Graph, samples: readonly CalibrationSamp
   if (totalBytes > plan.budgetBytes) {
     throw new Error(`flash budget: the quantized model takes ${totalBytes} bytes, over the ${plan.budgetBytes} planned (a byte count disagrees with the plan)`);
   }
-  return { graph: result.graph, report: { ...result.report, budget: { ...plan, totalBytes } } };
+  // The budget section says what each layer got; a one-width sub-byte summary would not fit it.
+  const { subByte: _mixed, ...report } = result.report;
+  return { graph: result.graph, report: { ...report, budget: { ...plan, totalBytes } } };
 }
 
 /** The per-layer choice within the budget, and its plan (before the final quantization). */
@@ -131,24 +134,29 @@ export function chooseWeights(
   const otherBytes = int8Bytes - layerBytesInt8;
   const budgetBytes = 'bytes' in budget.budget ? budget.budget.bytes : Math.floor(budget.budget.fraction * int8Bytes);
 
-  const count = Math.max(1, Math.min(samples.length, budget.sensitivitySamples ?? 32));
-  const few = samples.slice(0, count);
-  progress(`flash budget: measuring each layer's sensitivity on ${count} sample(s)`);
-  const measured = measureCandidates(g, few, int8.graph, int8Layers, { ...budget, perChannel });
-
-  const indices = [...measured.keys()].sort((a, b) => a - b);
-  const smallest = indices.reduce((a, i) => a + Math.min(...measured.get(i)!.map((m) => m.bytes)), otherBytes);
+  const floatLayers = weightLayers(g, perChannel);
+  const candidates = layerCandidates(g, floatLayers, int8.graph, int8Layers, budget.keepInt8);
+  const smallest = [...candidates.values()].reduce((a, cands) => a + Math.min(...cands.map((m) => m.bytes)), otherBytes);
   if (smallest > budgetBytes) {
     throw new InputError(
       `--flash-budget ${budgetBytes.toLocaleString('en-US')} bytes is ${(smallest - budgetBytes).toLocaleString('en-US')} bytes below the smallest size reachable ` +
         `(${smallest.toLocaleString('en-US')} bytes: every layer at its narrowest width, biases, scales and other constants included; the int8 model takes ${int8Bytes.toLocaleString('en-US')})`,
     );
   }
+
+  // Sub-byte rounding fits the samples it sees (GPTQ minimizes the output error on them): the
+  // noise is measured on the next samples when there are enough, so that it is out of sample.
+  const count = Math.max(1, Math.min(samples.length, budget.sensitivitySamples ?? 32));
+  const fit = samples.slice(0, count);
+  const held = samples.length >= 2 * count ? samples.slice(count, 2 * count) : fit;
+  progress(`flash budget: measuring each layer's sensitivity on ${held.length} sample(s)`);
+  const { noise, signal } = measureNoise(g, fit, held, floatLayers, candidates, budget.rounding);
+  const indices = [...candidates.keys()].sort((a, b) => a - b);
+  const measured = new Map(indices.map((i) => [i, candidates.get(i)!.map((c, k) => ({ ...c, noise: noise.get(i)![k] }))]));
   const picked = knapsack(
     indices.map((i) => measured.get(i)!),
     budgetBytes - otherBytes,
   );
-  const signal = measured.signal;
   const choices = new Map<number, WeightChoice>();
   const layers: BudgetLayer[] = indices.map((index, k) => {
     const cands = measured.get(index)!;
@@ -166,7 +174,7 @@ export function chooseWeights(
     };
   });
   const totalBytes = otherBytes + layers.reduce((a, l) => a + l.bytes, 0);
-  return { choices, plan: { budgetBytes, int8Bytes, totalBytes, otherBytes, sensitivitySamples: count, layers } };
+  return { choices, plan: { budgetBytes, int8Bytes, totalBytes, otherBytes, sensitivitySamples: held.length, layers } };
 }
 
 function withRounding(c: WeightChoice, rounding: WeightRounding | undefined): WeightChoice {
@@ -189,84 +197,120 @@ function weightLayersOf(q: Graph): Map<number, { weightTensor: number; biasTenso
   return out;
 }
 
-/**
- * Every candidate of every weight layer of the float graph `g`: its stored bytes and the output
- * noise it causes alone. `q` is `g` quantized all-int8 (its weight tensors keep their ids, which
- * is how each float layer's int8 weights, bias and scales are found there).
- */
-function measureCandidates(
-  g: Graph,
-  samples: readonly CalibrationSample[],
-  q: Graph,
-  int8Layers: ReadonlyMap<number, { weightTensor: number; biasTensor?: number }>,
-  opts: BudgetOptions & { perChannel: boolean },
-): Map<number, Measured[]> & { signal: number } {
-  const prepared = prepareGraph(g);
-  const reference = samples.map((s) => Float32Array.from(runGraph(prepared, s)[0] as Float32Array));
-  let signal = 0;
-  for (const r of reference) for (const v of r) signal += v * v;
+interface WeightLayer {
+  index: number;
+  rule: WeightRule;
+  axis: number | undefined;
+  float: Float32Array;
+  weightId: number;
+}
 
-  // Weight tensors keep their ids in the quantized graph: find each float layer's int8 tensors.
-  const byWeightTensor = new Map<number, { weightTensor: number; biasTensor?: number }>();
-  for (const l of int8Layers.values()) byWeightTensor.set(l.weightTensor, l);
-  const layers = g.ops
+/** The float graph's weight layers. */
+function weightLayers(g: Graph, perChannel: boolean): WeightLayer[] {
+  return g.ops
     .filter((op) => weightRule(op.type))
     .map((op) => {
       const rule = weightRule(op.type)!;
       const w = g.tensors[op.inputs[rule.weights]];
       if (!w.data || w.dtype !== 'float32') throw new InputError(`${describeOp(g, op)}: its weights are not a float32 constant`);
-      return { index: op.index, rule, axis: opts.perChannel ? rule.axis : undefined, float: w.data as Float32Array, weightId: op.inputs[rule.weights] };
+      return { index: op.index, rule, axis: perChannel ? rule.axis : undefined, float: w.data as Float32Array, weightId: op.inputs[rule.weights] };
     });
+}
 
-  // Sub-byte candidates of all layers at once per width: without compensation each layer is
-  // rounded against the float model's inputs, as if it were the only one quantized.
-  const subByte = new Map<string, ReturnType<typeof quantizeSubByteWeights>>();
-  for (const kind of SUB_BYTE_KINDS) {
-    const eligible = layers.filter((l) => !opts.keepInt8?.has(l.index) && hasRows(g.ops[l.index].type) && l.axis !== undefined);
-    const choices = new Map(eligible.map((l) => [l.index, { kind, compensate: false, ...(opts.rounding ? { rounding: opts.rounding } : {}) }]));
-    subByte.set(kind, choices.size > 0 ? quantizeSubByteWeights(g, samples, eligible, choices) : new Map());
-  }
-
-  const out = new Map<number, Measured[]>() as Map<number, Measured[]> & { signal: number };
-  out.signal = signal;
+/**
+ * Each layer's candidates (those its op has kernels for; int8 only for a layer kept int8) and
+ * their stored bytes: weights as the candidate stores them, bias and scales. `q` is the float
+ * graph quantized all-int8: its weight tensors keep the float graph's ids, which is how each
+ * layer's int8 weights, bias and scales are found there.
+ */
+function layerCandidates(
+  g: Graph,
+  layers: readonly WeightLayer[],
+  q: Graph,
+  int8Layers: ReadonlyMap<number, { weightTensor: number; biasTensor?: number }>,
+  keepInt8: ReadonlySet<number> | undefined,
+): Map<number, { choice: WeightChoice; bytes: number }[]> {
+  const byWeightTensor = new Map<number, { weightTensor: number; biasTensor?: number }>();
+  for (const l of int8Layers.values()) byWeightTensor.set(l.weightTensor, l);
+  const out = new Map<number, { choice: WeightChoice; bytes: number }[]>();
   for (const l of layers) {
     const int8 = byWeightTensor.get(l.weightId);
     if (!int8) throw new Error(`flash budget: no int8 weights for op ${l.index}`);
     const base = layerStoredBytes(q, int8.weightTensor, int8.biasTensor);
     const wq = q.tensors[int8.weightTensor];
-    const op = g.ops[l.index];
-    const shape = g.tensors[l.weightId].shape;
-    const result: Measured[] = [];
+    const type = g.ops[l.index].type;
+    const cands: { choice: WeightChoice; bytes: number }[] = [];
     for (const c of BUDGET_CANDIDATES) {
-      if (c.kind !== 'int8' && opts.keepInt8?.has(l.index)) continue;
-      let values: Float32Array | undefined;
-      let stored: Tensor | undefined;
-      let biasBytes = base.biasBytes;
       if (c.kind === 'int8') {
-        values = quantizeWeights(l.float, shape, l.axis).dequantized;
-        stored = wq;
-      } else if (c.kind === 'clusters') {
-        if (!CLUSTERABLE_OPS.includes(op.type)) continue;
-        const iq = quantizeWeights(l.float, shape, l.axis);
-        const axis = iq.quant.scale.length > 1 ? iq.quant.quantizedDimension : undefined;
-        const cw = clusterWeights(l.float, shape, axis, iq.quant.scale, { clusters: c.clusters, scope: c.scope });
-        values = dequantize(cw.data, shape, axis, cw.scales);
-        stored = { ...wq, data: cw.data, weightEncoding: cw.encoding };
-        // A clustered layer without a bias gets one (the clustering error is corrected there).
-        if (int8.biasTensor === undefined) biasBytes = 4 * cw.scales.length;
-      } else if (c.kind !== 'given') {
-        const p = subByte.get(c.kind)?.get(l.index);
-        if (!p) continue;
-        values = p.dequantized;
-        stored = { ...wq, data: p.data, weightEncoding: p.encoding };
+        cands.push({ choice: c, bytes: base.totalBytes });
+        continue;
       }
-      if (!values || !stored) continue;
-      const bytes = storedBytes(stored) + biasBytes + SCALE_BYTES * (wq.quant?.scale.length ?? 1);
-      result.push({ choice: c, bytes, noise: outputNoise(g, l.weightId, values, samples, reference) });
+      if (keepInt8?.has(l.index)) continue;
+      let encoding: WeightEncoding;
+      let biasBytes = base.biasBytes;
+      if (c.kind === 'clusters') {
+        if (!CLUSTERABLE_OPS.includes(type)) continue;
+        // Only the table's length and the index width count here; the values come later.
+        encoding = { kind: 'lut', bits: indexBits(c.clusters), entries: c.clusters, scope: c.scope, table: new Int8Array(c.clusters), indices: new Uint8Array(0) };
+        // A clustered layer without a bias gets one (the clustering error is corrected there).
+        if (int8.biasTensor === undefined) biasBytes = 4 * (wq.quant?.scale.length ?? 1);
+      } else if (isSubByteChoice(c)) {
+        if (!hasRows(type) || l.axis === undefined) continue;
+        encoding = { kind: c.kind };
+      } else continue;
+      cands.push({ choice: c, bytes: storedBytes({ ...wq, weightEncoding: encoding }) + biasBytes + base.scaleBytes });
     }
-    out.set(l.index, result);
+    out.set(l.index, cands);
   }
   return out;
+}
+
+/**
+ * The output noise Σ (f - y)² over `samples` of every candidate of every layer applied alone to
+ * the float model (sub-byte weights rounded on `fit`), and the output's energy Σ f².
+ */
+function measureNoise(
+  g: Graph,
+  fit: readonly CalibrationSample[],
+  samples: readonly CalibrationSample[],
+  layers: readonly WeightLayer[],
+  candidates: ReadonlyMap<number, readonly { choice: WeightChoice }[]>,
+  rounding: WeightRounding | undefined,
+): { noise: Map<number, number[]>; signal: number } {
+  const prepared = prepareGraph(g);
+  const reference = samples.map((s) => Float32Array.from(runGraph(prepared, s)[0] as Float32Array));
+  let signal = 0;
+  for (const r of reference) for (const v of r) signal += v * v;
+
+  // Sub-byte candidates of all layers at once per width: without compensation each layer is
+  // rounded against the float model's inputs, as if it were the only one quantized.
+  const subByte = new Map<string, Map<number, PresetWeights>>();
+  for (const kind of SUB_BYTE_KINDS) {
+    const eligible = layers.filter((l) => candidates.get(l.index)!.some((c) => c.choice.kind === kind));
+    const choices = new Map(eligible.map((l) => [l.index, { kind, compensate: false, ...(rounding ? { rounding } : {}) }]));
+    subByte.set(kind, choices.size > 0 ? quantizeSubByteWeights(g, fit, eligible, choices) : new Map());
+  }
+
+  const noise = new Map<number, number[]>();
+  for (const l of layers) {
+    const shape = g.tensors[l.weightId].shape;
+    noise.set(
+      l.index,
+      candidates.get(l.index)!.map(({ choice: c }) => {
+        let values: Float32Array;
+        if (c.kind === 'int8') values = quantizeWeights(l.float, shape, l.axis).dequantized;
+        else if (c.kind === 'clusters') {
+          const iq = quantizeWeights(l.float, shape, l.axis);
+          const axis = iq.quant.scale.length > 1 ? iq.quant.quantizedDimension : undefined;
+          const cw = clusterWeights(l.float, shape, axis, iq.quant.scale, { clusters: c.clusters, scope: c.scope });
+          values = dequantize(cw.data, shape, axis, cw.scales);
+        } else if (c.kind === 'given') throw new Error('flash budget: a given-scales candidate');
+        else values = subByte.get(c.kind)!.get(l.index)!.dequantized;
+        return outputNoise(g, l.weightId, values, samples, reference);
+      }),
+    );
+  }
+  return { noise, signal };
 }
 
 /** int8 values times their channel's scale along `axis` (or the one scale). */
