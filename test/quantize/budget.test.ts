@@ -10,7 +10,6 @@ import { summarizeModel } from '../../src/analysis/summary.js';
 import { InputError } from '../../src/errors.js';
 import type { Graph } from '../../src/ir/types.js';
 import { knapsack, parseFlashBudget, quantizeWithinBudget } from '../../src/quantize/budget.js';
-import type { CalibrationSample } from '../../src/quantize/index.js';
 import { formatReport, reportJson } from '../../src/quantize/report.js';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
@@ -20,30 +19,7 @@ import { writeTflite } from '../../src/tflite-writer/index.js';
 import { fashionCalibration, fashionModelPath, loadFashionFloat } from './fashion.js';
 import { quantizeCommand } from '../../src/cli/commands/quantize.js';
 import { bufferIO } from '../../src/cli/io.js';
-import { GraphBuilder, conv, randomFloats, rng } from './helpers.js';
-
-function smallNet(seed = 1): Graph {
-  const r = rng(seed);
-  const b = new GraphBuilder('budget');
-  const x = b.input([1, 6, 6, 4], 'image');
-  const w1 = b.constant([8, 3, 3, 4], randomFloats(8 * 36, r, -0.5, 0.5), 'w1');
-  const b1 = b.constant([8], randomFloats(8, r, -0.1, 0.1), 'b1');
-  const c1 = b.op('CONV_2D', [x, w1, b1], [1, 6, 6, 8], conv(1, 'SAME', 'RELU'), 'conv1');
-  const dw = b.constant([1, 3, 3, 8], randomFloats(72, r, -1, 1), 'dw');
-  const dwb = b.constant([8], randomFloats(8, r, -0.1, 0.1), 'dwb');
-  const d1 = b.op('DEPTHWISE_CONV_2D', [c1, dw, dwb], [1, 6, 6, 8], { ...conv(1, 'SAME', 'NONE'), depthMultiplier: 1 }, 'dw1');
-  const shape = b.constant([2], Int32Array.from([1, 288]), 'shape');
-  const flat = b.op('RESHAPE', [d1, shape], [1, 288], {}, 'flat');
-  const fw = b.constant([10, 288], randomFloats(2880, r, -0.2, 0.2), 'fw');
-  const fb = b.constant([10], randomFloats(10, r, -0.1, 0.1), 'fb');
-  const y = b.op('FULLY_CONNECTED', [flat, fw, fb], [1, 10], { activation: 'NONE', keepNumDims: false }, 'logits');
-  return b.build([y]);
-}
-
-function samples(g: Graph, n: number, seed = 3): CalibrationSample[] {
-  const r = rng(seed);
-  return Array.from({ length: n }, () => g.inputs.map((id) => randomFloats(g.tensors[id].shape.reduce((a, c) => a * c, 1), r, 0, 1)));
-}
+import { convDepthwiseDenseNet, randomSamples, rng } from './helpers.js';
 
 /** Parameter bytes of the model as written to a .tflite and read back, as `tinyml inspect` counts them. */
 function writtenParameterBytes(q: Graph): number {
@@ -86,8 +62,8 @@ describe('knapsack', () => {
 });
 
 describe('quantizeWithinBudget on a small net', () => {
-  const float = smallNet();
-  const calib = samples(float, 24);
+  const float = convDepthwiseDenseNet('budget');
+  const calib = randomSamples(float, 24);
 
   it('fits each budget, narrows the layers as the budget shrinks, and reports the choice per layer', () => {
     const loose = quantizeWithinBudget(float, calib, { budget: { fraction: 1 }, sensitivitySamples: 12 }, { evaluate: false });
