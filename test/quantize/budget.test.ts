@@ -71,7 +71,8 @@ describe('quantizeWithinBudget on a small net', () => {
     expect(loose.report.budget.totalBytes).toBe(loose.report.budget.int8Bytes);
     let previous = Infinity;
     for (const fraction of [0.5, 0.3]) {
-      const { graph, report } = quantizeWithinBudget(float, calib, { budget: { fraction } }, { evaluate: false });
+      // Nearest rounding keeps this fast; the Fashion test below takes the default (GPTQ).
+      const { graph, report } = quantizeWithinBudget(float, calib, { budget: { fraction }, rounding: 'nearest' }, { evaluate: false });
       const b = report.budget;
       expect(b.budgetBytes).toBe(Math.floor(fraction * b.int8Bytes));
       expect(b.totalBytes).toBeLessThanOrEqual(b.budgetBytes);
