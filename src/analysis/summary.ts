@@ -5,7 +5,7 @@
 import type { Graph, Quantization, Tensor } from '../ir/types.js';
 import { DTYPE_BYTES, elementCount } from '../ir/types.js';
 import { bitsPerWeight } from '../ir/weight-encoding.js';
-import { packedKindOf } from '../ir/weight-packing.js';
+import { parameterBytes, storedBytes } from '../ir/stored-bytes.js';
 import { getOpDef, opContext } from '../ops/registry.js';
 
 export interface TensorSummary {
@@ -17,7 +17,7 @@ export interface TensorSummary {
   quant: string;
   bytes: number;
   constant: boolean;
-  /** Compressed weights only: the encoding ('int4', 'int2', 'ternary', 'binary', 'lut') and bits per weight; `bytes` is then the packed size. */
+  /** Compressed weights only: the encoding ('int4', 'int2', 'ternary', 'binary', 'lut') and bits per weight; `bytes` is then the stored size (src/ir/stored-bytes.ts). */
   weightEncoding?: string;
   weightBits?: number;
 }
@@ -64,14 +64,6 @@ export function tensorBytes(t: Tensor): number {
   return elementCount(t.shape) * DTYPE_BYTES[t.dtype];
 }
 
-/** Bytes a constant takes stored: packed for sub-byte and clustered weights (a lookup table's entries included). */
-export function storedBytes(t: Tensor): number {
-  const enc = t.weightEncoding;
-  if (!enc || (enc.kind !== 'lut' && !packedKindOf(enc))) return tensorBytes(t);
-  const packed = Math.ceil((elementCount(t.shape) * bitsPerWeight(enc)) / 8);
-  return enc.kind === 'lut' ? packed + enc.table.length : packed;
-}
-
 function summarizeTensor(t: Tensor): TensorSummary {
   const s: TensorSummary = { id: t.id, name: t.name, shape: t.shape, dtype: t.dtype, quant: summarizeQuant(t.quant), bytes: storedBytes(t), constant: t.data !== undefined };
   if (t.weightEncoding) {
@@ -82,22 +74,12 @@ function summarizeTensor(t: Tensor): TensorSummary {
 }
 
 export function summarizeModel(graph: Graph): ModelSummary {
-  const counted = new Set<number>();
-  let parameterBytes = 0;
   const layers = graph.ops.map((op): LayerSummary => {
     const ctx = opContext(graph, op);
     const def = getOpDef(graph, op);
     const inputs = ctx.inputs.filter((t): t is Tensor => t !== undefined).map(summarizeTensor);
     let opParams = 0;
-    for (const t of ctx.inputs) {
-      if (!t?.data) continue;
-      const bytes = storedBytes(t);
-      opParams += bytes;
-      if (!counted.has(t.id)) {
-        counted.add(t.id);
-        parameterBytes += bytes;
-      }
-    }
+    for (const t of ctx.inputs) if (t?.data) opParams += storedBytes(t);
     return { index: op.index, op: op.type, inputs, outputs: ctx.outputs.map(summarizeTensor), macs: def.macs(ctx), parameterBytes: opParams };
   });
   let largest: { name: string; bytes: number } | null = null;
@@ -111,6 +93,6 @@ export function summarizeModel(graph: Graph): ModelSummary {
     inputs: graph.inputs.map((i) => summarizeTensor(graph.tensors[i])),
     outputs: graph.outputs.map((i) => summarizeTensor(graph.tensors[i])),
     layers,
-    totals: { ops: layers.length, macs: layers.reduce((a, l) => a + l.macs, 0), parameterBytes, largestActivation: largest },
+    totals: { ops: layers.length, macs: layers.reduce((a, l) => a + l.macs, 0), parameterBytes: parameterBytes(graph), largestActivation: largest },
   };
 }

@@ -24,7 +24,18 @@ import {
 } from './qparams.js';
 import type { WeightRule } from './rules.js';
 import type { PresetWeights } from './subbyte.js';
-import type { TransformedWeights, WeightOverride, WeightTransform } from './quantize-graph.js';
+import type { SubByteKind } from '../ir/weight-encoding.js';
+import type { TransformedWeights, WeightTransform } from './quantize-graph.js';
+
+/**
+ * A weight layer's given quantization (a `given` weight choice): its per-channel scales (one per
+ * channel of the op's weight axis, or one) and its width; the int8 data are the codes of
+ * w / scale in that width, and a sub-byte width is recorded as the weight tensor's `weightEncoding`.
+ */
+export interface WeightOverride {
+  scales: readonly number[];
+  encoding?: SubByteKind;
+}
 
 /** How one conv/dense op's float weights are quantized (chosen before calibration). */
 export interface WeightPlan {

@@ -203,8 +203,3 @@ export function clusterWeights(
     encoding: { kind: 'lut', bits: indexBits(k), entries: k, scope: perChannel ? 'channel' : 'tensor', table, indices },
   };
 }
-
-/** Bytes a clustered tensor takes stored: packed indices (rounded up to a byte) plus its table(s). */
-export function lutStorageBytes(enc: LutEncoding): number {
-  return Math.ceil((enc.indices.length * enc.bits) / 8) + enc.table.length;
-}

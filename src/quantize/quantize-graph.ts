@@ -16,14 +16,17 @@ import type { Graph, Op } from '../ir/types.js';
 import { describeOp } from '../ir/types.js';
 import { planActivations, type ActivationPlan } from './activation-plan.js';
 import { accumulateProbe, makeProbe, type BiasErrorProbe } from './bias-correction.js';
-import { buildQuantizedGraph, checkQuantizedGraph, type Built, type WeightPlan } from './build-quantized.js';
+import { buildQuantizedGraph, checkQuantizedGraph, type Built, type WeightOverride, type WeightPlan } from './build-quantized.js';
 import { calibrate, checkSamples, type CalibrationSample } from './calibrate.js';
 import { resolvePrecision, type Prec } from './precision.js';
 import { channelLayout, quantizeWeights, type QParams, type QuantizedWeights, type Range } from './qparams.js';
-import type { SubByteKind, WeightEncoding } from '../ir/weight-encoding.js';
-import { lutStorageBytes } from './cluster.js';
+import type { WeightEncoding } from '../ir/weight-encoding.js';
+import { clusterWeights } from './cluster.js';
+import { storedBytes } from '../ir/stored-bytes.js';
+import { layerStoredBytes, type LayerBytes } from './layer-bytes.js';
+import { checkWeightChoices, isSubByteChoice, type SubByteChoice, type WeightChoice, type WeightChoices } from './weight-choice.js';
 import { prepareGraph } from '../interp/interpreter.js';
-import { layerParameterBytes, quantizeSubByteWeights, withDequantizedWeights, subByteSummary, type SubByteOptions } from './subbyte.js';
+import { quantizeSubByteWeights, withDequantizedWeights, subByteSummary } from './subbyte.js';
 import type { CalibrationMethod, TensorStats } from './ranges.js';
 import { evaluateQuantization, type QuantizationReport, type LayerReport } from './report.js';
 import { notQuantizable, weightRule } from './rules.js';
@@ -52,15 +55,13 @@ export interface QuantizeOptions {
    * that many of them, false skips it (the report then has no SQNR).
    */
   evaluate?: boolean | number;
-  /** Sub-byte weights (int4, int2, ternary, binary) with the layers kept int8 (src/quantize/subbyte.ts). */
-  subByte?: SubByteOptions;
   /**
-   * Replaces a layer's int8 weights (clustering, see cluster-quantize.ts): given the float
-   * weights and their int8 quantization, returns the new int8 values and their storage encoding,
-   * or undefined to keep the layer plain int8. Every replaced layer's bias is corrected for the
-   * mean error the replacement causes on the calibration data.
+   * How each weight layer's weights are stored, by op index of the float graph (absent: plain
+   * int8): sub-byte widths, clusters, or scales chosen elsewhere (src/quantize/weight-choice.ts).
+   * Every clustered layer's bias is corrected for the mean error clustering causes on the
+   * calibration data.
    */
-  weightTransform?: WeightTransform;
+  weights?: WeightChoices;
   /** Progress messages ("calibrating 300 samples"...). */
   onProgress?: (message: string) => void;
   /**
@@ -68,18 +69,6 @@ export interface QuantizeOptions {
    * tensor id: they replace the calibrated ones (tensors that must share parameters get equal ones).
    */
   activationQParams?: ReadonlyMap<number, QParams>;
-  /** Weight step sizes and widths chosen elsewhere, by float-graph op index (see `WeightOverride`). */
-  weightOverrides?: ReadonlyMap<number, WeightOverride>;
-}
-
-/**
- * A weight layer's learned quantization: its per-channel scales (one per channel of the op's
- * weight axis, or one) and its width; the int8 data are the codes of w / scale in that width, and
- * a sub-byte width is recorded as the weight tensor's `weightEncoding`.
- */
-export interface WeightOverride {
-  scales: readonly number[];
-  encoding?: SubByteKind;
 }
 
 export interface QuantizeResult {
@@ -120,19 +109,23 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
     weightQ.set(op.index, { rule, axis: opts.perChannel ? rule.axis : undefined, float: w.data as Float32Array });
   }
 
-  const preset = options.subByte
-    ? quantizeSubByteWeights(g, samples, [...weightQ].map(([index, wq]) => ({ index, ...wq })), options.subByte, progress)
-    : new Map();
+  const choices = options.weights ?? new Map<number, WeightChoice>();
+  checkWeightChoices(g, choices);
+  const subChoices = new Map([...choices].filter((e): e is [number, SubByteChoice] => isSubByteChoice(e[1])));
+  const preset = subChoices.size > 0 ? quantizeSubByteWeights(g, samples, [...weightQ].map(([index, wq]) => ({ index, ...wq })), subChoices, progress) : new Map();
+  const weightOverrides = new Map<number, WeightOverride>();
+  for (const [index, c] of choices) if (c.kind === 'given') weightOverrides.set(index, { scales: c.scales, encoding: c.width === 'int8' ? undefined : c.width });
+  const weightTransform = clusterTransform(choices);
 
   const probes = new Map<number, BiasErrorProbe>();
   const transformed = new Map<number, { scales: number[]; result: TransformedWeights }>();
-  if (opts.biasCorrection || options.weightTransform) {
+  if (opts.biasCorrection || weightTransform) {
     for (const [index, wq] of weightQ) {
       const op = g.ops[index];
       const shape = g.tensors[op.inputs[wq.rule.weights]].shape;
       const sub = preset.get(index);
       const q = sub ?? quantizeWeights(wq.float, shape, wq.axis);
-      const t = sub ? undefined : options.weightTransform?.(op, wq.float, shape, q);
+      const t = sub ? undefined : weightTransform?.(op, wq.float, shape, q);
       if (t) transformed.set(index, { scales: q.quant.scale, result: t });
       if (!opts.biasCorrection && !t) continue;
       const delta = new Float32Array(wq.float.length);
@@ -162,7 +155,7 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
 
   progress('choosing quantization parameters');
   const plan = planActivations(g, precision, cal.stats, { ...opts, overrides: options.activationQParams });
-  const built = buildQuantizedGraph(g, precision, plan, weightQ, probes, { ...opts, weightOverrides: options.weightOverrides }, preset, transformed, options.weightTransform);
+  const built = buildQuantizedGraph(g, precision, plan, weightQ, probes, { ...opts, weightOverrides }, preset, transformed, weightTransform);
   checkQuantizedGraph(built.graph, built.origin, g);
   const tQuant = performance.now();
 
@@ -176,7 +169,7 @@ export function quantizeGraph(floatGraph: Graph, samples: readonly CalibrationSa
     symmetric: opts.symmetric,
     biasCorrection: opts.biasCorrection,
     int16Layers: g.ops.filter((op) => precision[op.index] === 'int16').map((op) => op.index),
-    ...(options.subByte ? { subByte: subByteSummary(options.subByte, built.graph, built.weights) } : {}),
+    ...optional('subByte', subByteSummary(choices, built.graph, built.weights)),
     calibrationSamples: samples.length,
     timings: { calibrationMs: tCal - t0, quantizeMs: tQuant - tCal, evaluationMs: 0 },
   });
@@ -230,11 +223,11 @@ function layerInfo(g: Graph, op: Op, p: Prec, plan: ActivationPlan, built: Built
       ? {
           weightRange: w.range,
           weightScales: { min: Math.min(...w.scales), max: Math.max(...w.scales), count: w.scales.length },
-          ...layerParameterBytes(built.graph, w.weightTensor, w.biasTensor),
+          ...reportedBytes(layerStoredBytes(built.graph, w.weightTensor, w.biasTensor)),
         }
       : {}),
     ...(enc?.kind === 'lut' && wt?.data
-      ? { clusters: { entries: enc.entries, bits: enc.bits, scope: enc.scope, bytes: lutStorageBytes(enc), int8Bytes: wt.data.length } }
+      ? { clusters: { entries: enc.entries, bits: enc.bits, scope: enc.scope, bytes: storedBytes(wt), int8Bytes: wt.data.length } }
       : {}),
   };
 }
@@ -244,6 +237,32 @@ function rangeOfQ(q: QParams, p: Prec): Range {
   return { min: q.scale * (qmin - q.zeroPoint), max: q.scale * (qmax - q.zeroPoint) };
 }
 
+/** `{ [key]: value }`, or nothing when value is undefined. */
+function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [k in K]?: V };
+}
+
+/** The report's byte fields of a layer. */
+function reportedBytes(b: LayerBytes): Pick<LayerReport, 'weightBits' | 'weightGroupSize' | 'parameterBytes'> {
+  return { weightBits: b.weightBits, ...(b.weightGroupSize !== undefined ? { weightGroupSize: b.weightGroupSize } : {}), parameterBytes: b.parameterBytes };
+}
+
+/** The transform that clusters the layers `choices` clusters (undefined when none). */
+function clusterTransform(choices: WeightChoices): WeightTransform | undefined {
+  if (![...choices.values()].some((c) => c.kind === 'clusters')) return undefined;
+  return (op, float, shape, q) => {
+    const c = choices.get(op.index);
+    if (c?.kind !== 'clusters') return undefined;
+    const axis = q.quant.scale.length > 1 ? q.quant.quantizedDimension : undefined;
+    return clusterWeights(float, shape, axis, q.quant.scale, { clusters: c.clusters, scope: c.scope, seed: c.seed });
+  };
+}
+
+/**
+ * A layer's weights replaced after int8 quantization (clustering): given the float weights and
+ * their int8 quantization, the new int8 values and their storage encoding, or undefined to keep
+ * the layer plain int8.
+ */
 export type WeightTransform = (op: Op, float: Float32Array, shape: readonly number[], q: QuantizedWeights) => TransformedWeights | undefined;
 
 /** A weight transform's result: int8 values, their storage, and new per-channel scales if it refitted them. */

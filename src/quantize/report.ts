@@ -60,6 +60,38 @@ export interface LayerReport {
   isolatedSqnrDb?: number;
 }
 
+/** `--flash-budget`: one layer's candidates, each measured alone (src/quantize/budget.ts). */
+export interface BudgetCandidate {
+  choice: string;
+  /** The layer's stored bytes with this candidate: weights, bias and scales. */
+  bytes: number;
+  /** Output SQNR (dB) with only this layer quantized this way, the rest float. */
+  sqnrDb: number;
+}
+
+export interface BudgetLayer {
+  index: number;
+  type: string;
+  output: string;
+  choice: string;
+  bytes: number;
+  sqnrDb: number;
+  candidates: BudgetCandidate[];
+}
+
+export interface BudgetReport {
+  budgetBytes: number;
+  /** The all-int8 model's stored parameter bytes (weights, biases, scales, other constants). */
+  int8Bytes: number;
+  /** The quantized model's, counted the same way: at most `budgetBytes`. */
+  totalBytes: number;
+  /** Constants outside the weight layers (shapes, paddings, ...), part of both totals. */
+  otherBytes: number;
+  /** Calibration samples the sensitivities were measured on. */
+  sensitivitySamples: number;
+  layers: BudgetLayer[];
+}
+
 export interface QuantizationReport {
   model: string;
   method: CalibrationMethod;
@@ -74,6 +106,8 @@ export interface QuantizationReport {
    * parameter bytes (weights packed, plus biases) next to what int8 weights would take.
    */
   subByte?: { weights: string; rounding: string; groupSize?: number; keepInt8: number[]; parameterBytes: number; int8ParameterBytes: number };
+  /** With `--flash-budget`: the budget, the int8 model's bytes, and the choice per weight layer. */
+  budget?: BudgetReport;
   calibrationSamples: number;
   evaluationSamples: number;
   inputs: { name: string; scale: number; zeroPoint: number; dtype: string; sqnrDb?: number }[];
@@ -295,12 +329,35 @@ export function formatReport(r: QuantizationReport): string {
       lines.push(`  #${l.index} ${l.type} '${l.output}': ${db(l.isolatedSqnrDb)} dB alone, ${db(l.sqnrDb)} dB end to end`);
     }
   }
+  if (r.budget) lines.push('', ...budgetLines(r.budget));
   lines.push('');
   lines.push(
     `${r.quantizedOps} ops (${r.insertedQuantizeOps} QUANTIZE inserted); calibration ${(r.timings.calibrationMs / 1000).toFixed(2)} s, ` +
       `quantization ${(r.timings.quantizeMs / 1000).toFixed(2)} s, SQNR evaluation on ${r.evaluationSamples} sample(s) ${(r.timings.evaluationMs / 1000).toFixed(2)} s`,
   );
   return lines.join('\n');
+}
+
+/** The `--flash-budget` section: each weight layer's choice, its bytes and SQNR, and the total. */
+function budgetLines(b: BudgetReport): string[] {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const columns: Column[] = [
+    { header: '#', align: 'right' },
+    { header: 'op' },
+    { header: 'output' },
+    { header: 'weights' },
+    { header: 'bytes', align: 'right' },
+    { header: 'int8 bytes', align: 'right' },
+    { header: 'SQNR alone dB', align: 'right' },
+  ];
+  const name = (s: string): string => (s.length > 32 ? `…${s.slice(-31)}` : s);
+  const rows = b.layers.map((l) => [String(l.index), l.type, name(l.output), l.choice, n(l.bytes), n(l.candidates.find((c) => c.choice === 'int8')?.bytes ?? 0), db(l.sqnrDb)]);
+  return [
+    `Flash budget ${n(b.budgetBytes)} bytes (${(b.budgetBytes / b.int8Bytes).toFixed(3)}x the int8 model's ${n(b.int8Bytes)}; weights, biases, scales, tables and other constants counted): ` +
+      `the model takes ${n(b.totalBytes)} bytes (${(b.totalBytes / b.int8Bytes).toFixed(3)}x). Each layer's width chosen by the output SQNR it gives alone (the rest float) on ${b.sensitivitySamples} sample(s):`,
+    renderTable(columns, rows),
+    `other constants: ${n(b.otherBytes)} bytes`,
+  ];
 }
 
 /** "16 × 4 bit, per layer" and "1,296 / 2,304" (clustered), or "int8" and the int8 bytes. */

@@ -12,7 +12,6 @@
  * rounds each weight to its nearest grid point at the channel's MSE-optimal clipping scale
  * (src/quantize/clip-search.ts). The first two go layer by layer and compensate the error of the
  * layers before (see `quantizeSubByteWeights`). */
-import { lutStorageBytes } from './cluster.js';
 import { InputError } from '../errors.js';
 import { prepareGraph, runGraph, type PreparedGraph } from '../interp/interpreter.js';
 import { elementCount, type Graph, type Quantization } from '../ir/types.js';
@@ -24,10 +23,12 @@ import { clipSearchRow } from './clip-search.js';
 import { groupScaleCandidates, groupScales, roundGroupsNearest } from './groups.js';
 import { gptqRow, prepareHessian, type PreparedHessian } from './gptq.js';
 import { HessianAccumulator, hasRows, layerRows, type LayerRows } from './layer-hessian.js';
-import { widthBits, type WeightWidth } from './subbyte-grid.js';
 import type { WeightRule } from './rules.js';
+import { layerStoredBytes } from './layer-bytes.js';
+import { resolveKeepInt8, weightLayerOps } from './layer-select.js';
+import { SUB_BYTE_KINDS, isSubByteChoice, type SubByteChoice, type WeightChoices } from './weight-choice.js';
 
-export const SUB_BYTE_KINDS: readonly SubByteKind[] = ['int4', 'int2', 'ternary', 'binary'];
+export { SUB_BYTE_KINDS };
 export const WEIGHT_ROUNDINGS = ['gptq', 'adaround', 'nearest'] as const;
 export type WeightRounding = (typeof WEIGHT_ROUNDINGS)[number];
 
@@ -66,73 +67,57 @@ export interface WeightLayer {
 }
 
 /**
- * The op indices `--keep-int8` names: an op index, an op's output tensor name, or 'first' /
- * 'last' (the first / last layer with weights). Every item must name a layer with weights.
+ * `--weights KIND [--keep-int8 LAYERS] [--rounding R] [--group-size N]` as per-layer choices:
+ * every weight layer with a sub-byte kernel gets KIND, except those kept int8 (and layers
+ * without a sub-byte kernel, which stay int8).
  */
-export function resolveKeepInt8(g: Graph, items: readonly (number | string)[], weightOps: readonly number[]): Set<number> {
-  const out = new Set<number>();
-  const withWeights = new Set(weightOps);
-  const layerList = weightOps.map((i) => `#${i} ${g.ops[i].type}`).join(', ');
-  for (const item of items) {
-    let index: number;
-    if (typeof item === 'number' || /^\d+$/.test(item)) {
-      index = Number(item);
-      if (!(index >= 0 && index < g.ops.length)) {
-        throw new InputError(`--keep-int8: op index ${index} is out of range (model '${g.name}' has ops 0..${g.ops.length - 1})`);
-      }
-    } else if (item === 'first' || item === 'last') {
-      if (weightOps.length === 0) throw new InputError(`--keep-int8: '${item}': model '${g.name}' has no layer with weights`);
-      index = item === 'first' ? weightOps[0] : weightOps[weightOps.length - 1];
-    } else {
-      const op = g.ops.find((o) => o.outputs.some((id) => g.tensors[id].name === item));
-      if (!op) {
-        throw new InputError(`--keep-int8: no op of model '${g.name}' writes a tensor named '${item}' (give op indices, output tensor names, first or last; see 'tinyml inspect')`);
-      }
-      index = op.index;
-    }
-    if (!withWeights.has(index)) {
-      throw new InputError(`--keep-int8: '${item}' is op #${index} ${g.ops[index].type}, which has no weights (layers with weights: ${layerList})`);
-    }
-    out.add(index);
+export function subByteChoices(g: Graph, opts: SubByteOptions): Map<number, SubByteChoice> {
+  if (!SUB_BYTE_KINDS.includes(opts.weights)) throw new InputError(`unknown weight width '${opts.weights}' (use ${SUB_BYTE_KINDS.join(', ')})`);
+  const keep = resolveKeepInt8(g, opts.keepInt8 ?? []);
+  const out = new Map<number, SubByteChoice>();
+  for (const index of weightLayerOps(g)) {
+    if (keep.has(index) || !hasRows(g.ops[index].type)) continue;
+    out.set(index, {
+      kind: opts.weights,
+      ...(opts.rounding !== undefined ? { rounding: opts.rounding } : {}),
+      ...(opts.groupSize !== undefined ? { groupSize: opts.groupSize } : {}),
+      ...(opts.compensate !== undefined ? { compensate: opts.compensate } : {}),
+    });
   }
   return out;
 }
 
-/** The width each weight layer gets: 'int8' when kept, or when its op has no sub-byte kernel. */
-export function layerWidths(g: Graph, layers: readonly WeightLayer[], opts: SubByteOptions): Map<number, WeightWidth> {
-  const keep = resolveKeepInt8(
-    g,
-    opts.keepInt8 ?? [],
-    layers.map((l) => l.index),
-  );
-  return new Map(layers.map((l) => [l.index, keep.has(l.index) || !hasRows(g.ops[l.index].type) ? 'int8' : opts.weights]));
+/** A sub-byte choice's options are ones `quantizeSubByteWeights` can follow. */
+function checkSubByteChoice(c: SubByteChoice): void {
+  if (!SUB_BYTE_KINDS.includes(c.kind)) throw new InputError(`unknown weight width '${c.kind}' (use ${SUB_BYTE_KINDS.join(', ')})`);
+  const rounding = c.rounding ?? 'gptq';
+  if (!WEIGHT_ROUNDINGS.includes(rounding)) throw new InputError(`unknown weight rounding '${rounding}' (use ${WEIGHT_ROUNDINGS.join(', ')})`);
+  if (c.groupSize !== undefined) {
+    if (!Number.isInteger(c.groupSize) || c.groupSize < 2) throw new InputError(`--group-size must be an integer >= 2, got '${c.groupSize}'`);
+    if (rounding === 'adaround') throw new InputError('--group-size works with --rounding gptq or nearest, not adaround');
+  }
 }
 
 /**
- * Sub-byte weights of every layer whose width is not int8, keyed by op index. With 'gptq' or
- * 'adaround' rounding the layers are quantized in graph order, each on statistics of its input
- * over `samples` (see below); 'nearest' needs no data.
+ * Sub-byte weights of every layer in `choices`, keyed by op index. Layers rounded 'gptq' or
+ * 'adaround' are quantized in graph order, each on statistics of its input over `samples` (see
+ * below); 'nearest' needs no data.
  */
 export function quantizeSubByteWeights(
   g: Graph,
   samples: readonly CalibrationSample[],
   layers: readonly WeightLayer[],
-  opts: SubByteOptions,
+  choices: ReadonlyMap<number, SubByteChoice>,
   progress: (message: string) => void = () => {},
 ): Map<number, PresetWeights> {
-  if (!SUB_BYTE_KINDS.includes(opts.weights)) throw new InputError(`unknown weight width '${opts.weights}' (use ${SUB_BYTE_KINDS.join(', ')})`);
-  const rounding = opts.rounding ?? 'gptq';
-  if (!WEIGHT_ROUNDINGS.includes(rounding)) throw new InputError(`unknown weight rounding '${rounding}' (use ${WEIGHT_ROUNDINGS.join(', ')})`);
-  const groupSize = opts.groupSize;
-  if (groupSize !== undefined) {
-    if (!Number.isInteger(groupSize) || groupSize < 2) throw new InputError(`--group-size must be an integer >= 2, got '${groupSize}'`);
-    if (rounding === 'adaround') throw new InputError('--group-size works with --rounding gptq or nearest, not adaround');
-  }
-  const widths = layerWidths(g, layers, opts);
-  const targets = layers.filter((l) => widths.get(l.index) !== 'int8');
+  for (const c of choices.values()) checkSubByteChoice(c);
+  const targets = layers.filter((l) => choices.has(l.index));
   for (const l of targets) {
-    if (l.axis === undefined) throw new InputError(`--weights ${opts.weights} needs per-channel weight scales; drop --per-tensor`);
+    if (l.axis === undefined) throw new InputError(`--weights ${choices.get(l.index)!.kind} needs per-channel weight scales; drop --per-tensor`);
   }
+  const roundingOf = (l: WeightLayer): WeightRounding => choices.get(l.index)!.rounding ?? 'gptq';
+  const distinct = (f: (c: SubByteChoice) => string): string => [...new Set(targets.map((l) => f(choices.get(l.index)!)))].join('/');
+  const kinds = distinct((c) => c.kind);
   const prepared = prepareGraph(g);
   const rowsOf = new Map<number, LayerRows>();
   for (const l of targets) {
@@ -142,7 +127,10 @@ export function quantizeSubByteWeights(
 
   const quantizeLayer = (l: WeightLayer, h: Float64Array[] | undefined, target: Float64Array[] | undefined): PresetWeights => {
     const rows = rowsOf.get(l.index)!;
-    const kind = widths.get(l.index) as SubByteKind;
+    const choice = choices.get(l.index)!;
+    const kind = choice.kind;
+    const groupSize = choice.groupSize;
+    const rounding = roundingOf(l);
     const prepHess = new Map<number, PreparedHessian>();
     const data = new Int8Array(l.float.length);
     const dequantized = new Float32Array(l.float.length);
@@ -185,8 +173,8 @@ export function quantizeSubByteWeights(
   };
 
   const out = new Map<number, PresetWeights>();
-  if (rounding === 'nearest') {
-    progress(`rounding weights to ${opts.weights} (nearest)`);
+  if (targets.every((l) => roundingOf(l) === 'nearest')) {
+    if (targets.length > 0) progress(`rounding weights to ${kinds} (nearest)`);
     for (const l of targets) out.set(l.index, quantizeLayer(l, undefined, undefined));
     return out;
   }
@@ -196,17 +184,25 @@ export function quantizeSubByteWeights(
   // float model's inputs: w' = w C H⁻¹ with C = mean x_f x_qᵀ, H = mean x_q x_qᵀ. Rounding then
   // minimizes the output error against w' on H. Each earlier layer's error is thereby absorbed by
   // the next instead of accumulating.
-  progress(`rounding weights to ${opts.weights} (${rounding}), layer by layer on ${samples.length} sample(s)`);
+  progress(`rounding weights to ${kinds} (${distinct((c) => c.rounding ?? 'gptq')}), layer by layer on ${samples.length} sample(s)`);
   const ordered = [...targets].sort((x, y) => x.index - y.index);
-  const floatInputs = storedFloatInputs(prepared, samples, ordered);
+  const withData = ordered.filter((l) => roundingOf(l) !== 'nearest');
+  const floatInputs = storedFloatInputs(prepared, samples, withData);
   let current = g;
   for (const l of ordered) {
+    if (roundingOf(l) === 'nearest') {
+      // No statistics: rounded alone, but the layers after it see its quantized weights.
+      const preset = quantizeLayer(l, undefined, undefined);
+      out.set(l.index, preset);
+      current = withDequantizedWeights(current, new Map([[l.index, preset]]), new Map([[l.index, l]]));
+      continue;
+    }
     const op = g.ops[l.index];
     const rows = rowsOf.get(l.index)!;
     const params = prepared.steps[l.index].params;
     const acc = new HessianAccumulator(rows, params);
     const inputId = op.inputs[l.rule.input];
-    const compensate = opts.compensate !== false && out.size > 0;
+    const compensate = choices.get(l.index)!.compensate !== false && out.size > 0;
     const floatPrefix = floatInputs ? undefined : prepareGraph(prefixGraph(g, l.index));
     const currentPrefix = compensate ? prepareGraph(prefixGraph(current, l.index)) : undefined;
     for (const [k, sample] of samples.entries()) {
@@ -318,51 +314,29 @@ function compensationMap(c: Float64Array, h: Float64Array, n: number, damp = 0.0
   return m;
 }
 
-/** Bytes of `count` weights stored at `width` (packed). */
-export function packedBytes(count: number, width: WeightWidth): number {
-  return Math.ceil((count * widthBits(width)) / 8);
-}
-
-/** A weight layer's stored bits per weight, its group size, and its parameter bytes (packed weights, group multipliers, bias). */
-export function layerParameterBytes(
-  q: Graph,
-  weightTensor: number,
-  biasTensor: number | undefined,
-): { weightBits: number; weightGroupSize?: number; parameterBytes: number } {
-  const w = q.tensors[weightTensor];
-  const enc = w.weightEncoding;
-  const width: WeightWidth = enc && enc.kind !== 'lut' ? enc.kind : 'int8';
-  const groups = enc && enc.kind !== 'lut' ? enc.groups : undefined;
-  const bias = biasTensor !== undefined ? (q.tensors[biasTensor].data?.byteLength ?? 0) : 0;
-  // Clustered weights: packed indices plus their tables.
-  if (enc?.kind === 'lut') return { weightBits: enc.bits, parameterBytes: lutStorageBytes(enc) + bias };
-  return {
-    weightBits: widthBits(width),
-    ...(groups ? { weightGroupSize: groups.size } : {}),
-    parameterBytes: packedBytes(w.data?.length ?? 0, width) + (groups?.multipliers.length ?? 0) + bias,
-  };
-}
-
-/** The report's sub-byte summary: the weight layers' bytes, and what int8 weights would take. */
+/** The report's sub-byte summary (undefined without sub-byte layers): the weight layers' bytes, and what int8 weights would take. */
 export function subByteSummary(
-  opts: SubByteOptions,
+  choices: WeightChoices,
   q: Graph,
   weightLayers: ReadonlyMap<number, { weightTensor: number; biasTensor?: number }>,
-): { weights: string; rounding: string; groupSize?: number; keepInt8: number[]; parameterBytes: number; int8ParameterBytes: number } {
+): { weights: string; rounding: string; groupSize?: number; keepInt8: number[]; parameterBytes: number; int8ParameterBytes: number } | undefined {
+  const sub = [...choices.values()].filter(isSubByteChoice);
+  if (sub.length === 0) return undefined;
   let bytes = 0;
   let int8Bytes = 0;
   const keep: number[] = [];
   for (const [index, l] of [...weightLayers].sort((a, b) => a[0] - b[0])) {
-    const p = layerParameterBytes(q, l.weightTensor, l.biasTensor);
-    const bias = l.biasTensor !== undefined ? (q.tensors[l.biasTensor].data?.byteLength ?? 0) : 0;
+    const p = layerStoredBytes(q, l.weightTensor, l.biasTensor);
     bytes += p.parameterBytes;
-    int8Bytes += (q.tensors[l.weightTensor].data?.length ?? 0) + bias;
+    int8Bytes += p.int8ParameterBytes;
     if (p.weightBits === 8) keep.push(index);
   }
+  const distinct = (f: (c: SubByteChoice) => string): string => [...new Set(sub.map(f))].join('/');
+  const groups = [...new Set(sub.map((c) => c.groupSize).filter((n) => n !== undefined))];
   return {
-    weights: opts.weights,
-    rounding: opts.rounding ?? 'gptq',
-    ...(opts.groupSize !== undefined ? { groupSize: opts.groupSize } : {}),
+    weights: distinct((c) => c.kind),
+    rounding: distinct((c) => c.rounding ?? 'gptq'),
+    ...(groups.length === 1 ? { groupSize: groups[0] } : {}),
     keepInt8: keep,
     parameterBytes: bytes,
     int8ParameterBytes: int8Bytes,

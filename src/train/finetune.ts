@@ -14,7 +14,8 @@ import { InputError } from '../errors.js';
 import { mulberry32 } from '../random.js';
 import type { Graph } from '../ir/types.js';
 import { asymmetricQParams, type QParams } from '../quantize/qparams.js';
-import { quantizeGraph, type WeightOverride } from '../quantize/index.js';
+import { quantizeGraph } from '../quantize/index.js';
+import type { WeightChoice } from '../quantize/weight-choice.js';
 import { weightRule } from '../quantize/rules.js';
 import type { SubByteKind } from '../ir/weight-encoding.js';
 import { existsSync } from 'node:fs';
@@ -145,7 +146,7 @@ export function toIntegerGraph(net: Network, calibration: Float32Array): Graph {
   const tensors = g.tensors.map((t) => ({ ...t }));
   const activationQParams = new Map<number, QParams>();
   for (const [id, q] of net.quant) activationQParams.set(id, { scale: Math.fround(q.scale), zeroPoint: q.zeroPoint });
-  const weightOverrides = new Map<number, WeightOverride>();
+  const weights = new Map<number, WeightChoice>();
   for (const p of net.weights) {
     const op = g.ops[p.opIndex];
     const rule = weightRule(op.type)!;
@@ -153,10 +154,10 @@ export function toIntegerGraph(net: Network, calibration: Float32Array): Graph {
     const b = op.inputs.length > rule.bias ? op.inputs[rule.bias] : -1;
     tensors[w] = { ...tensors[w], data: Float32Array.from(p.w) };
     if (p.b && b >= 0) tensors[b] = { ...tensors[b], data: Float32Array.from(p.b) };
-    weightOverrides.set(p.opIndex, { scales: Array.from(p.scales), encoding: p.kind === 'int8' ? undefined : (p.kind as SubByteKind) });
+    weights.set(p.opIndex, { kind: 'given', scales: Array.from(p.scales), width: p.kind as 'int8' | SubByteKind });
   }
   const trained: Graph = { ...g, tensors };
-  return quantizeGraph(trained, [[calibration]], { evaluate: false, activationQParams, weightOverrides }).graph;
+  return quantizeGraph(trained, [[calibration]], { evaluate: false, activationQParams, weights }).graph;
 }
 
 /**

@@ -97,7 +97,7 @@ describe('tinyml quantize', () => {
     await expect(quantizeCommand(ad01, { calib, out: bad, clusters: '1' }, bufferIO())).rejects.toThrow(/--clusters must be an integer from 2 to 256/);
     await expect(quantizeCommand(ad01, { calib, out: bad, clusters: 'x' }, bufferIO())).rejects.toThrow(/--clusters/);
     await expect(quantizeCommand(ad01, { calib, out: bad, clusters: '8', clusterScope: 'row' }, bufferIO())).rejects.toThrow(/--cluster-scope/);
-    await expect(quantizeCommand(ad01, { calib, out: bad, keepInt8: '0' }, bufferIO())).rejects.toThrow(/--keep-int8 applies to sub-byte weights .* or to --clusters/);
+    await expect(quantizeCommand(ad01, { calib, out: bad, keepInt8: '0' }, bufferIO())).rejects.toThrow(/--keep-int8 applies to sub-byte weights .*, to --clusters or to --flash-budget/);
     await expect(quantizeCommand(ad01, { calib, out: bad, clusters: '8', keepInt8: 'nope' }, bufferIO())).rejects.toThrow(/--keep-int8: no op/);
     await expect(quantizeCommand(ad01, { calib, out: bad, clusters: '8', int16: true }, bufferIO())).rejects.toThrow(/--int16/);
     expect(existsSync(bad)).toBe(false);

@@ -7,35 +7,16 @@ import { describe, expect, it } from 'vitest';
 import type { Graph, Tensor } from '../../src/ir/types.js';
 import type { LutEncoding } from '../../src/ir/weight-encoding.js';
 import { clusterWeights, indexBits, kmeans1d } from '../../src/quantize/cluster.js';
-import { clusterTransform } from '../../src/quantize/cluster-quantize.js';
-import { quantizeGraph, type CalibrationSample } from '../../src/quantize/index.js';
+import { clusterChoices } from '../../src/quantize/cluster-quantize.js';
+import { quantizeGraph } from '../../src/quantize/index.js';
 import { importTflite } from '../../src/tflite/import.js';
 import { packIndices, unpackIndices } from '../../src/tflite/lut-compression.js';
 import { writeTflite } from '../../src/tflite-writer/index.js';
 import { InputError } from '../../src/errors.js';
-import { GraphBuilder, conv, randomFloats, rng } from './helpers.js';
+import { convDepthwiseDenseNet, randomFloats, randomSamples as samples, rng } from './helpers.js';
 
 function smallNet(seed = 1): Graph {
-  const r = rng(seed);
-  const b = new GraphBuilder('cl');
-  const x = b.input([1, 6, 6, 4], 'image');
-  const w1 = b.constant([8, 3, 3, 4], randomFloats(8 * 36, r, -0.5, 0.5), 'w1');
-  const b1 = b.constant([8], randomFloats(8, r, -0.1, 0.1), 'b1');
-  const c1 = b.op('CONV_2D', [x, w1, b1], [1, 6, 6, 8], conv(1, 'SAME', 'RELU'), 'conv1');
-  const dw = b.constant([1, 3, 3, 8], randomFloats(72, r, -1, 1), 'dw');
-  const dwb = b.constant([8], randomFloats(8, r, -0.1, 0.1), 'dwb');
-  const d1 = b.op('DEPTHWISE_CONV_2D', [c1, dw, dwb], [1, 6, 6, 8], { ...conv(1, 'SAME', 'NONE'), depthMultiplier: 1 }, 'dw1');
-  const shape = b.constant([2], Int32Array.from([1, 288]), 'shape');
-  const flat = b.op('RESHAPE', [d1, shape], [1, 288], {}, 'flat');
-  const fw = b.constant([10, 288], randomFloats(2880, r, -0.2, 0.2), 'fw');
-  const fb = b.constant([10], randomFloats(10, r, -0.1, 0.1), 'fb');
-  const y = b.op('FULLY_CONNECTED', [flat, fw, fb], [1, 10], { activation: 'NONE', keepNumDims: false }, 'logits');
-  return b.build([y]);
-}
-
-function samples(g: Graph, n: number, seed = 3): CalibrationSample[] {
-  const r = rng(seed);
-  return Array.from({ length: n }, () => g.inputs.map((id) => randomFloats(g.tensors[id].shape.reduce((a, c) => a * c, 1), r, 0, 1)));
+  return convDepthwiseDenseNet('cl', seed);
 }
 
 /** data[i] must be table[channel * entries + indices[i]] (or table[indices[i]] for scope 'tensor'). */
@@ -86,8 +67,8 @@ describe('k-means and index widths', () => {
 
   it('rejects a cluster count outside 2..256', () => {
     expect(() => clusterWeights(new Float32Array(4), [4], undefined, [1], { clusters: 1, scope: 'tensor' })).toThrow(InputError);
-    expect(() => clusterTransform(smallNet(), { clusters: 300, scope: 'tensor' })).toThrow(/2 to 256/);
-    expect(() => clusterTransform(smallNet(), { clusters: 4, scope: 'tensor', keepInt8: ['nope'] })).toThrow(/--keep-int8: no op/);
+    expect(() => clusterChoices(smallNet(), { clusters: 300, scope: 'tensor' })).toThrow(/2 to 256/);
+    expect(() => clusterChoices(smallNet(), { clusters: 4, scope: 'tensor', keepInt8: ['nope'] })).toThrow(/--keep-int8: no op/);
   });
 });
 
@@ -109,7 +90,7 @@ describe('quantize with clusters', () => {
 
   for (const scope of ['tensor', 'channel'] as const) {
     it(`clusters every conv/depthwise/dense layer (scope ${scope}) and survives the .tflite round trip`, () => {
-      const { graph } = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 4, scope }) });
+      const { graph } = quantizeGraph(float, calib, { evaluate: 0, weights: clusterChoices(float, { clusters: 4, scope }) });
       const weights = graph.tensors.filter((t) => ['w1', 'dw', 'fw'].includes(t.name));
       expect(weights).toHaveLength(3);
       for (const t of weights) {
@@ -130,7 +111,7 @@ describe('quantize with clusters', () => {
   }
 
   it('the report gives each clustered layer its clusters, bits and stored bytes', () => {
-    const { report } = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 4, scope: 'channel', keepInt8: ['logits'] }) });
+    const { report } = quantizeGraph(float, calib, { evaluate: 0, weights: clusterChoices(float, { clusters: 4, scope: 'channel', keepInt8: ['logits'] }) });
     const conv1 = report.layers.find((l) => l.output === 'conv1')!;
     // 8 x 36 weights at 2 bits = 72 bytes, plus 8 tables of 4 entries.
     expect(conv1.clusters).toEqual({ entries: 4, bits: 2, scope: 'channel', bytes: 72 + 32, int8Bytes: 288 });
@@ -138,15 +119,26 @@ describe('quantize with clusters', () => {
   });
 
   it('--keep-int8 leaves the named layers plain int8', () => {
-    const { graph } = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 4, scope: 'tensor', keepInt8: ['dw1', '3'] }) });
+    const { graph } = quantizeGraph(float, calib, { evaluate: 0, weights: clusterChoices(float, { clusters: 4, scope: 'tensor', keepInt8: ['dw1', '3'] }) });
     const enc = (n: string) => graph.tensors.find((t) => t.name === n)!.weightEncoding;
     expect(enc('w1')?.kind).toBe('lut');
     expect(enc('dw')).toBeUndefined();
     expect(enc('fw')).toBeUndefined();
   });
 
+  it('--keep-int8 takes first and last like sub-byte weights, and refuses a layer without weights', () => {
+    const choices = clusterChoices(float, { clusters: 4, scope: 'tensor', keepInt8: ['first', 'last'] });
+    expect([...choices.keys()]).toEqual([1]);
+    const { graph } = quantizeGraph(float, calib, { evaluate: 0, weights: choices });
+    const enc = (n: string) => graph.tensors.find((t) => t.name === n)!.weightEncoding;
+    expect(enc('w1')).toBeUndefined();
+    expect(enc('dw')?.kind).toBe('lut');
+    expect(enc('fw')).toBeUndefined();
+    expect(() => clusterChoices(float, { clusters: 4, scope: 'tensor', keepInt8: ['flat'] })).toThrow(/--keep-int8: 'flat' is op #2 RESHAPE, which has no weights \(layers with weights: #0 CONV_2D, #1 DEPTHWISE_CONV_2D, #3 FULLY_CONNECTED\)/);
+  });
+
   it('corrects each clustered layer bias for the clustering error', () => {
-    const plain = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 2, scope: 'tensor' }) }).graph;
+    const plain = quantizeGraph(float, calib, { evaluate: 0, weights: clusterChoices(float, { clusters: 2, scope: 'tensor' }) }).graph;
     const bias = plain.tensors.find((t) => t.name === 'fb')!;
     // Without correction the bias would be round(b / (s_in * s_w)) of the float bias; with 2
     // clusters the mean error is large, so the corrected bias must differ somewhere.

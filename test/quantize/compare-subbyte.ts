@@ -9,7 +9,7 @@
  */
 import { quantizeGraph } from '../../src/quantize/index.js';
 import type { CalibrationMethod } from '../../src/quantize/ranges.js';
-import { SUB_BYTE_KINDS, type WeightRounding } from '../../src/quantize/subbyte.js';
+import { SUB_BYTE_KINDS, subByteChoices, type WeightRounding } from '../../src/quantize/subbyte.js';
 import type { SubByteKind } from '../../src/ir/weight-encoding.js';
 import { fashionCalibration, fashionTop1, loadFashionFloat } from './fashion.js';
 
@@ -28,7 +28,7 @@ const calib = await fashionCalibration(graph, Number(value('--calib') ?? 300));
 for (const kind of kinds.length > 0 ? kinds : ['int4' as const]) {
   const t0 = performance.now();
   const { graph: q, report } = quantizeGraph(graph, calib, {
-    subByte: { weights: kind, keepInt8: keep, rounding, compensate: !args.includes('--no-compensate'), ...(value('--group-size') ? { groupSize: Number(value('--group-size')) } : {}) },
+    weights: subByteChoices(graph, { weights: kind, keepInt8: keep, rounding, compensate: !args.includes('--no-compensate'), ...(value('--group-size') ? { groupSize: Number(value('--group-size')) } : {}) }),
     biasCorrection: args.includes('--bias-correction'),
     calibration: (value('--calibration') ?? 'minmax') as CalibrationMethod,
     evaluate: false,

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { bufferIO } from '../../src/cli/io.js';
 import type { Graph } from '../../src/ir/types.js';
-import { clusterTransform } from '../../src/quantize/cluster-quantize.js';
+import { clusterChoices } from '../../src/quantize/cluster-quantize.js';
 import { quantizeGraph } from '../../src/quantize/index.js';
 import { writeTflite } from '../../src/tflite-writer/index.js';
 import { GraphBuilder, conv, randomFloats, rng } from './helpers.js';
@@ -43,9 +43,9 @@ describe('clustered model on every emulated board', () => {
     const float = net();
     const r = rng(3);
     const calib = Array.from({ length: 16 }, () => [randomFloats(400, r, 0, 1)]);
-    const { graph } = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 16, scope: 'tensor', keepInt8: [] }) });
+    const { graph } = quantizeGraph(float, calib, { evaluate: 0, weights: clusterChoices(float, { clusters: 16, scope: 'tensor', keepInt8: [] }) });
     // The dense layer with one table per output channel, the others with one per layer.
-    const perChannel = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 16, scope: 'channel' }) }).graph;
+    const perChannel = quantizeGraph(float, calib, { evaluate: 0, weights: clusterChoices(float, { clusters: 16, scope: 'channel' }) }).graph;
     const fw = graph.tensors.findIndex((t) => t.name === 'fw');
     graph.tensors[fw] = perChannel.tensors[fw];
     const bias = graph.ops[graph.ops.length - 1].inputs[2];

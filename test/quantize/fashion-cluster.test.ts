@@ -8,7 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { summarizeModel } from '../../src/analysis/summary.js';
-import { clusterTransform } from '../../src/quantize/cluster-quantize.js';
+import { clusterChoices } from '../../src/quantize/cluster-quantize.js';
 import { quantizeGraph } from '../../src/quantize/index.js';
 import { importTflite } from '../../src/tflite/import.js';
 import { writeTflite } from '../../src/tflite-writer/index.js';
@@ -21,7 +21,7 @@ describe('Fashion-MNIST clustered weights', () => {
     const float = await loadFashionFloat();
     const calib = await fashionCalibration(float, 300);
     const int8 = quantizeGraph(float, calib, { evaluate: 0 }).graph;
-    const { graph } = quantizeGraph(float, calib, { evaluate: 0, weightTransform: clusterTransform(float, { clusters: 16, scope: 'tensor', keepInt8: [0, 2] }) });
+    const { graph } = quantizeGraph(float, calib, { evaluate: 0, weights: clusterChoices(float, { clusters: 16, scope: 'tensor', keepInt8: [0, 2] }) });
     const written = importTflite(writeTflite(graph), graph.name);
     expect(written.tensors.filter((t) => t.weightEncoding?.kind === 'lut')).toHaveLength(7);
     const bytes = summarizeModel(written).totals.parameterBytes;

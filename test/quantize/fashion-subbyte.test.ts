@@ -7,6 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quantizeGraph } from '../../src/quantize/index.js';
+import { subByteChoices } from '../../src/quantize/subbyte.js';
 import { importTflite } from '../../src/tflite/import.js';
 import { writeTflite } from '../../src/tflite-writer/index.js';
 import { fashionCalibration, fashionTop1, loadFashionFloat, requireFashionMnist } from './fashion.js';
@@ -19,7 +20,7 @@ describe('Fashion-MNIST with int4 weights', () => {
     const float = await loadFashionFloat();
     const calib = await fashionCalibration(float, 300);
     const t0 = performance.now();
-    const { graph, report } = quantizeGraph(float, calib, { subByte: { weights: 'int4' }, evaluate: false });
+    const { graph, report } = quantizeGraph(float, calib, { weights: subByteChoices(float, { weights: 'int4' }), evaluate: false });
     const seconds = (performance.now() - t0) / 1000;
     expect(specViolations(graph)).toEqual([]);
     const layers = report.layers.filter((l) => l.weightBits !== undefined);

@@ -6,6 +6,7 @@ import type { OpAttrs, OpType } from '../../src/ir/attrs.js';
 import type { Graph, Op, Tensor, TensorData } from '../../src/ir/types.js';
 import { elementCount } from '../../src/ir/types.js';
 import { sameQParams, weightRule } from '../../src/quantize/rules.js';
+import type { CalibrationSample } from '../../src/quantize/calibrate.js';
 
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -145,4 +146,29 @@ export function specViolations(q: Graph): string[] {
     }
   }
   return bad;
+}
+
+/** A conv (8 channels) → depthwise → reshape → dense (10) net with random weights: one layer of each weight op. */
+export function convDepthwiseDenseNet(name: string, seed = 1): Graph {
+  const r = rng(seed);
+  const b = new GraphBuilder(name);
+  const x = b.input([1, 6, 6, 4], 'image');
+  const w1 = b.constant([8, 3, 3, 4], randomFloats(8 * 36, r, -0.5, 0.5), 'w1');
+  const b1 = b.constant([8], randomFloats(8, r, -0.1, 0.1), 'b1');
+  const c1 = b.op('CONV_2D', [x, w1, b1], [1, 6, 6, 8], conv(1, 'SAME', 'RELU'), 'conv1');
+  const dw = b.constant([1, 3, 3, 8], randomFloats(72, r, -1, 1), 'dw');
+  const dwb = b.constant([8], randomFloats(8, r, -0.1, 0.1), 'dwb');
+  const d1 = b.op('DEPTHWISE_CONV_2D', [c1, dw, dwb], [1, 6, 6, 8], { ...conv(1, 'SAME', 'NONE'), depthMultiplier: 1 }, 'dw1');
+  const shape = b.constant([2], Int32Array.from([1, 288]), 'shape');
+  const flat = b.op('RESHAPE', [d1, shape], [1, 288], {}, 'flat');
+  const fw = b.constant([10, 288], randomFloats(2880, r, -0.2, 0.2), 'fw');
+  const fb = b.constant([10], randomFloats(10, r, -0.1, 0.1), 'fb');
+  const y = b.op('FULLY_CONNECTED', [flat, fw, fb], [1, 10], { activation: 'NONE', keepNumDims: false }, 'logits');
+  return b.build([y]);
+}
+
+/** `n` samples of uniform [0, 1) values for each of `g`'s inputs. */
+export function randomSamples(g: Graph, n: number, seed = 3): CalibrationSample[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => g.inputs.map((id) => randomFloats(g.tensors[id].shape.reduce((a, c) => a * c, 1), r, 0, 1)));
 }

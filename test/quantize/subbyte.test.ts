@@ -13,6 +13,7 @@ import { clipSearchRow, maxScale, roundRow, rowSquaredError } from '../../src/qu
 import { adaroundRow } from '../../src/quantize/adaround.js';
 import { gptqRow, outputError, prepareHessian } from '../../src/quantize/gptq.js';
 import { quantizeGraph, type CalibrationSample } from '../../src/quantize/index.js';
+import { subByteChoices } from '../../src/quantize/subbyte.js';
 import { HessianAccumulator, layerRows } from '../../src/quantize/layer-hessian.js';
 import { gridPoint } from '../../src/quantize/subbyte-grid.js';
 import { groupScales, roundGroupsNearest } from '../../src/quantize/groups.js';
@@ -214,7 +215,7 @@ describe('quantizeGraph with sub-byte weights', () => {
 
   for (const kind of KINDS) {
     it(`${kind}: every weight layer holds only ${kind} values, with its encoding, per-channel scales and the int8 spec otherwise`, () => {
-      const { graph: q, report } = quantizeGraph(g, samples, { subByte: { weights: kind }, evaluate: 10 });
+      const { graph: q, report } = quantizeGraph(g, samples, { weights: subByteChoices(g, { weights: kind }), evaluate: 10 });
       expect(specViolations(q)).toEqual([]);
       for (const i of weightOps) {
         const w = q.tensors[q.ops[i].inputs[1]];
@@ -232,7 +233,7 @@ describe('quantizeGraph with sub-byte weights', () => {
   }
 
   it('keeps first, last and named layers int8, and counts their bytes', () => {
-    const { graph: q, report } = quantizeGraph(g, samples, { subByte: { weights: 'int4', keepInt8: ['first', 'last', 'conv2'] }, evaluate: false });
+    const { graph: q, report } = quantizeGraph(g, samples, { weights: subByteChoices(g, { weights: 'int4', keepInt8: ['first', 'last', 'conv2'] }), evaluate: false });
     expect(weightOps.map((i) => q.tensors[q.ops[i].inputs[1]].weightEncoding?.kind ?? 'int8')).toEqual(['int8', 'int4', 'int8', 'int8']);
     expect(report.subByte!.keepInt8).toEqual([0, 2, 4]);
     // conv1: 216 int8 weights + 8 int32 biases; dw1: 72 int4 weights (36 bytes) + 8 biases.
@@ -242,7 +243,7 @@ describe('quantizeGraph with sub-byte weights', () => {
   });
 
   it('--group-size: conv and dense layers whose channels it divides get group multipliers; int8 values are grid point x multiplier', () => {
-    const { graph: q, report } = quantizeGraph(g, samples, { subByte: { weights: 'int4', groupSize: 4 }, evaluate: false });
+    const { graph: q, report } = quantizeGraph(g, samples, { weights: subByteChoices(g, { weights: 'int4', groupSize: 4 }), evaluate: false });
     expect(specViolations(q)).toEqual([]);
     // conv1 has 27 weights per channel (not a multiple of 4) and dw1 is depthwise: per channel only.
     expect(weightOps.map((i) => report.layers[i].weightGroupSize)).toEqual([undefined, undefined, 4, 4]);
@@ -262,31 +263,31 @@ describe('quantizeGraph with sub-byte weights', () => {
     // fc: 1,280 int4 weights (640 bytes) + 320 multipliers + 5 int32 biases.
     expect(report.layers[4].parameterBytes).toBe(640 + 320 + 20);
     expect(report.subByte!.groupSize).toBe(4);
-    expect(() => quantizeGraph(g, samples, { subByte: { weights: 'int4', groupSize: 1 } })).toThrow(/--group-size must be an integer >= 2/);
-    expect(() => quantizeGraph(g, samples, { subByte: { weights: 'int4', groupSize: 8, rounding: 'adaround' } })).toThrow(/not adaround/);
+    expect(() => quantizeGraph(g, samples, { weights: subByteChoices(g, { weights: 'int4', groupSize: 1 }) })).toThrow(/--group-size must be an integer >= 2/);
+    expect(() => quantizeGraph(g, samples, { weights: subByteChoices(g, { weights: 'int4', groupSize: 8, rounding: 'adaround' }) })).toThrow(/not adaround/);
   });
 
   it('rounds with GPTQ by default, which beats clipping alone end to end', () => {
-    const gptq = quantizeGraph(g, samples, { subByte: { weights: 'int2' } }).report;
-    const nearest = quantizeGraph(g, samples, { subByte: { weights: 'int2', rounding: 'nearest' } }).report;
+    const gptq = quantizeGraph(g, samples, { weights: subByteChoices(g, { weights: 'int2' }) }).report;
+    const nearest = quantizeGraph(g, samples, { weights: subByteChoices(g, { weights: 'int2', rounding: 'nearest' }) }).report;
     expect(gptq.subByte!.rounding).toBe('gptq');
     expect(gptq.outputs[0].sqnrDb!).toBeGreaterThan(nearest.outputs[0].sqnrDb!);
   });
 
   it('refits each layer to the inputs the quantized earlier layers give it, which beats rounding every layer against float inputs', () => {
     for (const weights of ['int2', 'ternary'] as const) {
-      const refit = quantizeGraph(g, samples, { subByte: { weights } }).report;
-      const plain = quantizeGraph(g, samples, { subByte: { weights, compensate: false } }).report;
+      const refit = quantizeGraph(g, samples, { weights: subByteChoices(g, { weights }) }).report;
+      const plain = quantizeGraph(g, samples, { weights: subByteChoices(g, { weights, compensate: false }) }).report;
       expect(refit.outputs[0].sqnrDb!, weights).toBeGreaterThan(plain.outputs[0].sqnrDb!);
     }
   });
 
   it('refuses --keep-int8 items that name no weight layer, naming the item', () => {
-    const bad = (keepInt8: (string | number)[]) => () => quantizeGraph(g, samples, { subByte: { weights: 'int4', keepInt8 }, evaluate: false });
+    const bad = (keepInt8: (string | number)[]) => () => quantizeGraph(g, samples, { weights: subByteChoices(g, { weights: 'int4', keepInt8 }), evaluate: false });
     expect(bad(['conv9'])).toThrow(InputError);
     expect(bad(['conv9'])).toThrow(/no op of model 'small' writes a tensor named 'conv9'/);
     expect(bad([3])).toThrow(/'3' is op #3 RESHAPE, which has no weights \(layers with weights: #0 CONV_2D, #1 DEPTHWISE_CONV_2D, #2 CONV_2D, #4 FULLY_CONNECTED\)/);
     expect(bad([17])).toThrow(/op index 17 is out of range/);
-    expect(() => quantizeGraph(g, samples, { subByte: { weights: 'int4' }, perChannel: false })).toThrow(/needs per-channel weight scales/);
+    expect(() => quantizeGraph(g, samples, { weights: subByteChoices(g, { weights: 'int4' }), perChannel: false })).toThrow(/needs per-channel weight scales/);
   });
 });

@@ -23,6 +23,7 @@ import { evaluateInteger, type IntegerAccuracy } from '../../train/evaluate.js';
 import type { CliIO } from '../io.js';
 import { processIO } from '../io.js';
 import { loadFloatModel, positiveInt } from './quantize.js';
+import { resolveKeepInt8 } from '../../quantize/layer-select.js';
 
 export interface FinetuneCommandOptions {
   data: string;
@@ -60,29 +61,16 @@ export interface FinetuneCommandResult {
   evalSource: string;
 }
 
-const WEIGHT_LAYERS = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']);
+/** Ops the training network has weights for. */
+const TRAINED_LAYERS = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']);
 
 /** --keep-int8: op indices, output tensor names, or `first` / `last` (the first / last weight layer). */
 export function parseKeepInt8(text: string | undefined, g: Graph): number[] {
   if (text === undefined) return [];
-  const layers = g.ops.filter((op) => WEIGHT_LAYERS.has(op.type));
-  const out = new Set<number>();
-  for (const raw of text.split(',')) {
-    const item = raw.trim();
-    if (item === '') throw new InputError(`--keep-int8 '${text}' has an empty entry`);
-    if (item === 'first' || item === 'last') {
-      const op = item === 'first' ? layers[0] : layers[layers.length - 1];
-      if (!op) throw new InputError(`--keep-int8 ${item}: model '${g.name}' has no weight layer`);
-      out.add(op.index);
-      continue;
-    }
-    const byIndex = /^\d+$/.test(item) ? g.ops[Number(item)] : undefined;
-    const op = byIndex ?? g.ops.find((o) => o.outputs.some((id) => g.tensors[id].name === item));
-    if (!op) throw new InputError(`--keep-int8: '${item}' is neither an op index (0..${g.ops.length - 1}) nor an output tensor name of '${g.name}' (see 'tinyml inspect')`);
-    if (!WEIGHT_LAYERS.has(op.type)) throw new InputError(`--keep-int8: op #${op.index} is ${op.type}, which has no weights`);
-    out.add(op.index);
-  }
-  return [...out].sort((a, b) => a - b);
+  const items = text.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new InputError(`--keep-int8 '${text}' has an empty entry`);
+  const layers = g.ops.filter((op) => TRAINED_LAYERS.has(op.type)).map((op) => op.index);
+  return [...resolveKeepInt8(g, items, layers)].sort((a, b) => a - b);
 }
 
 function positiveNumber(v: string | number | undefined, what: string): number | undefined {

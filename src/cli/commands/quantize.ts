@@ -22,10 +22,11 @@ import type { Graph } from '../../ir/types.js';
 import { loadOnnxModel } from '../../onnx/index.js';
 import { formatReport, quantizeGraph, reportJson, type CalibrationSample, type QuantizationReport, type QuantizeOptions } from '../../quantize/index.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../../quantize/ranges.js';
-import { SUB_BYTE_KINDS, WEIGHT_ROUNDINGS, type SubByteOptions, type WeightRounding } from '../../quantize/subbyte.js';
+import { SUB_BYTE_KINDS, WEIGHT_ROUNDINGS, subByteChoices, type SubByteOptions, type WeightRounding } from '../../quantize/subbyte.js';
 import type { SubByteKind } from '../../ir/weight-encoding.js';
-import { clusterTransform, type ClusterQuantizeOptions } from '../../quantize/cluster-quantize.js';
-import { parseLayerList } from '../../quantize/layer-select.js';
+import { clusterChoices, type ClusterQuantizeOptions } from '../../quantize/cluster-quantize.js';
+import { parseLayerList, resolveKeepInt8 } from '../../quantize/layer-select.js';
+import { parseFlashBudget, quantizeWithinBudget } from '../../quantize/budget.js';
 import { importTfliteFile } from '../../tflite/import.js';
 import { writeTfliteFile } from '../../tflite-writer/index.js';
 import type { CliIO } from '../io.js';
@@ -72,6 +73,8 @@ export interface QuantizeCommandOptions {
   clusterScope?: string;
   /** Calibrate on the first N samples (default 300). */
   calibLimit?: string | number;
+  /** Choose each weight layer's storage to fit this many bytes, or a fraction of the int8 model's ("0.40x"). */
+  flashBudget?: string | number;
   /** Preprocessing, as for `tinyml eval`: number or fraction ("1/255"); scalar or per-channel lists. */
   scale?: string;
   mean?: string;
@@ -166,15 +169,17 @@ function parseSubByte(opts: QuantizeCommandOptions): SubByteOptions | undefined 
   const widths = ['int8', ...SUB_BYTE_KINDS];
   if (!widths.includes(weights)) throw new InputError(`--weights '${weights}' is not one of ${widths.join(', ')}`);
   if (weights === 'int8') {
-    const stray = [opts.keepInt8 !== undefined && opts.clusters === undefined ? '--keep-int8' : '', opts.rounding !== undefined ? '--rounding' : '', opts.groupSize !== undefined ? '--group-size' : ''].filter(
+    const budget = opts.flashBudget !== undefined;
+    const stray = [opts.keepInt8 !== undefined && opts.clusters === undefined && !budget ? '--keep-int8' : '', opts.rounding !== undefined && !budget ? '--rounding' : '', opts.groupSize !== undefined ? '--group-size' : ''].filter(
       (f) => f !== '',
     );
     if (stray.length > 0) {
-      const also = stray.length === 1 && stray[0] === '--keep-int8' ? ' or to --clusters' : '';
+      const also = stray.length === 1 && stray[0] === '--keep-int8' ? ', to --clusters or to --flash-budget' : '';
       throw new InputError(`${stray.join(' and ')} ${stray.length > 1 ? 'apply' : 'applies'} to sub-byte weights (--weights ${SUB_BYTE_KINDS.join('|')})${also}`);
     }
     return undefined;
   }
+  if (opts.flashBudget !== undefined) throw new InputError(`--flash-budget chooses each layer's width itself: drop --weights ${weights}`);
   if (opts.perTensor) throw new InputError(`--weights ${weights} needs per-channel weight scales; drop --per-tensor`);
   const rounding = (opts.rounding ?? 'gptq') as WeightRounding;
   if (!WEIGHT_ROUNDINGS.includes(rounding)) throw new InputError(`--rounding '${opts.rounding}' is not one of ${WEIGHT_ROUNDINGS.join(', ')}`);
@@ -228,7 +233,8 @@ function parseClusterOptions(opts: QuantizeCommandOptions): ClusterQuantizeOptio
   if (scope !== 'tensor' && scope !== 'channel') throw new InputError(`--cluster-scope must be 'tensor' or 'channel', got '${scope}'`);
   if (opts.int16 !== undefined && opts.int16 !== false) throw new InputError('--clusters cannot be combined with --int16 (clustered kernels are int8)');
   if (opts.weights !== undefined && opts.weights !== 'int8') throw new InputError(`--clusters and --weights ${opts.weights} are two ways to compress the weights: choose one`);
-  return { clusters: k, scope, keepInt8: opts.keepInt8 === undefined ? [] : parseLayerList(opts.keepInt8) };
+  if (opts.flashBudget !== undefined) throw new InputError("--flash-budget chooses each layer's storage itself (clusters among others): drop --clusters");
+  return { clusters: k, scope, keepInt8: opts.keepInt8 === undefined ? [] : layerItems(opts.keepInt8) };
 }
 
 export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOptions, io: CliIO): Promise<QuantizeCommandResult | DynamicQuantizeCommandResult> {
@@ -250,7 +256,10 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
   const limit = positiveInt(opts.calibLimit, '--calib-limit', DEFAULT_CALIB_LIMIT);
   const clustering = parseClusterOptions(opts);
   const pre = parsePreprocessOptions(opts);
-  const outPath = opts.out ?? defaultOutPath(modelPath, subByte?.weights);
+  const budget = opts.flashBudget === undefined ? undefined : parseFlashBudget(opts.flashBudget);
+  const rounding = opts.rounding === undefined ? undefined : (opts.rounding as WeightRounding);
+  if (rounding !== undefined && !WEIGHT_ROUNDINGS.includes(rounding)) throw new InputError(`--rounding '${opts.rounding}' is not one of ${WEIGHT_ROUNDINGS.join(', ')}`);
+  const outPath = opts.out ?? defaultOutPath(modelPath, budget ? 'mixed' : subByte?.weights);
   await checkOutputFiles([{ path: outPath, option: '--out' }], [modelPath, calib], opts.force ?? false);
 
   const graph = await loadFloatModel(modelPath);
@@ -260,17 +269,19 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
   const equalized = opts.equalize ? equalizeLayers(graph).graph : graph;
   const source = smooth === undefined || smooth === false ? equalized : smoothActivations(equalized, smooth, samples.slice(0, SMOOTH_PROBES) as Float32Array[][]).graph;
 
-  const { graph: q, report } = quantizeGraph(source, samples, {
+  const options: QuantizeOptions = {
     perChannel: !opts.perTensor,
     calibration: method,
     percentile,
     symmetric: opts.symmetric ?? false,
     int16: parseInt16(opts.int16),
     biasCorrection: opts.biasCorrection ?? false,
-    subByte,
-    weightTransform: clustering ? clusterTransform(source, clustering) : undefined,
+    weights: subByte ? subByteChoices(source, subByte) : clustering ? clusterChoices(source, clustering) : undefined,
     onProgress: opts.json ? undefined : (m) => io.err(m),
-  });
+  };
+  const { graph: q, report } = budget
+    ? quantizeWithinBudget(source, samples, { budget, keepInt8: resolveKeepInt8(source, layerItems(opts.keepInt8 ?? '')), rounding }, options)
+    : quantizeGraph(source, samples, options);
   await writeTfliteFile(outPath, q);
   if (opts.json) io.out(reportJson(report));
   else {
