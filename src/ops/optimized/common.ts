@@ -328,6 +328,23 @@ export function cRqArray(name: string, records: readonly [number, number, number
   return `static const tinyml_dsp_rq ${name}[${records.length}] = {\n${lines.join('\n')}\n};`;
 }
 
+/** A DSP kernel's bias' (`<pre>_bias`) and requantization records (`<pre>_rq`) as C arrays. */
+export function cRequantDecls(pre: string, plan: RequantPlan): string[] {
+  return [cArray('int32_t', `${pre}_bias`, plan.bias), cRqArray(`${pre}_rq`, plan.records)];
+}
+
+/** The params fields that point a DSP kernel at those arrays, with its output offset and clamp. */
+export function requantFields(pre: string, p: RequantParams, plan: RequantPlan): Record<string, string | number> {
+  return {
+    per_channel: plan.records.length > 1 ? 1 : 0,
+    output_offset: p.outputOffset,
+    activation_min: p.activationMin,
+    activation_max: p.activationMax,
+    bias: `${pre}_bias`,
+    rq: `${pre}_rq`,
+  };
+}
+
 /**
  * The layer's scratch buffer (planned into the arena, alive during the layer only; see
  * src/ops/scratch.ts) as the kernel's `void *scratch` argument.

@@ -13,11 +13,12 @@ import type { TensorData } from '../../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import {
   cArray,
-  cRqArray,
+  cRequantDecls,
   dspTarget,
   emitWithConstants,
   foldChannelBias,
   planLayerRequant,
+  requantFields,
   scratchFor,
   scratchWithConstants,
   weightRows,
@@ -86,20 +87,14 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   const w16 = wOff !== 0 || (ctx.optimize !== 'size' && p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS);
   const decls = [
     w16 ? cArray('int16_t', `${pre}_w`, convW16Layout(w, n, k4)) : cArray('int8_t', `${pre}_w`, w),
-    cArray('int32_t', `${pre}_bias`, plan.bias),
-    cRqArray(`${pre}_rq`, plan.records),
+    ...cRequantDecls(pre, plan),
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
       ...convGeometry('packed', p),
       output_depth: n,
       k4,
       pad_value: -p.inputOffset,
       mode: plan.mode,
-      per_channel: plan.records.length > 1 ? 1 : 0,
-      output_offset: p.outputOffset,
-      activation_min: p.activationMin,
-      activation_max: p.activationMax,
-      bias: `${pre}_bias`,
-      rq: `${pre}_rq`,
+      ...requantFields(pre, p, plan),
     }),
   ].join('\n');
   const call = `tinyml_conv2d_s8_dsp${w16 ? '_w16' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`;

@@ -8,8 +8,8 @@ import type { FullyConnectedParams, FullyConnectedQuantParams } from '../fully-c
 import { fullyConnected } from '../fully-connected.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
 import type { TensorData } from '../../ir/types.js';
-import { modeSuffix, cArray, cRqArray, dspTarget, emitWithConstants, foldChannelBias,
-  hasConstantOperands, planLayerRequant, scratchFor, weightRows } from './common.js';
+import { modeSuffix, cArray, cRequantDecls, dspTarget, emitWithConstants, foldChannelBias,
+  hasConstantOperands, planLayerRequant, requantFields, scratchFor, weightRows } from './common.js';
 import { cStructInit } from '../c-emit.js';
 
 function accepts(params: unknown, target: TargetInfo): boolean {
@@ -157,20 +157,14 @@ export function emitFullyConnectedDsp(
     : [cArray('int8_t', `${pre}_w`, fcWeightLayout(weights, n, k, k4))];
   const decls = [
     ...weightDecls,
-    cArray('int32_t', `${pre}_bias`, plan.bias),
-    cRqArray(`${pre}_rq`, plan.records),
+    ...cRequantDecls(pre, plan),
     cStructInit('tinyml_fully_connected_dsp_params', `${pre}_params`, {
       batches: p.batches,
       input_depth: k,
       output_depth: n,
       k4,
       slice_k4: sliceK4,
-      per_channel: plan.records.length > 1 ? 1 : 0,
-      output_offset: p.outputOffset,
-      activation_min: p.activationMin,
-      activation_max: p.activationMax,
-      bias: `${pre}_bias`,
-      rq: `${pre}_rq`,
+      ...requantFields(pre, p, plan),
       k8: useNib ? k8 : 0,
       corr_count: useNib ? `${pre}_cc` : 'NULL',
       corr: useNib ? `${pre}_corr` : 'NULL',
