@@ -4,37 +4,35 @@
 #include "fully_connected_dsp.h"
 
 /*
+ * Group j of four inputs (the word at SRC): x[2j] = (x0, x2), x[2j + 1] = (x1, x3), doubled if
+ * dbl; their sum added to sum. (A macro: as an inline function it changes the loop's code.)
+ */
+#define TINYML_FC_EXPAND_GROUP(SRC)                                        \
+  do {                                                                     \
+    const uint32_t v = tinyml_ld32(SRC);                                   \
+    uint32_t e = tinyml_sxtb16(v);                                         \
+    uint32_t o = tinyml_sxtb16_ror8(v);                                    \
+    if (dbl) {                                                             \
+      e = tinyml_sadd16(e, e);                                             \
+      o = tinyml_sadd16(o, o);                                             \
+    }                                                                      \
+    x[2 * j] = e;                                                          \
+    x[2 * j + 1] = o;                                                      \
+    sum = tinyml_smlad(e, 0x00010001u, tinyml_smlad(o, 0x00010001u, sum)); \
+  } while (0)
+
+/*
  * x[j] = (x0, x2), x[j + 1] = (x1, x3) per group of four inputs, doubled if dbl; zero-padded to
  * k4 groups. Returns the sum of the expanded values.
  */
 static int32_t expand_input(const int8_t *in, int32_t depth, int32_t k4, uint32_t *x, const int dbl) {
   int32_t sum = 0;
   int32_t j = 0;
-  for (; j < depth >> 2; ++j) {
-    const uint32_t v = tinyml_ld32(in + 4 * j);
-    uint32_t e = tinyml_sxtb16(v);
-    uint32_t o = tinyml_sxtb16_ror8(v);
-    if (dbl) {
-      e = tinyml_sadd16(e, e);
-      o = tinyml_sadd16(o, o);
-    }
-    x[2 * j] = e;
-    x[2 * j + 1] = o;
-    sum = tinyml_smlad(e, 0x00010001u, tinyml_smlad(o, 0x00010001u, sum));
-  }
+  for (; j < depth >> 2; ++j) TINYML_FC_EXPAND_GROUP(in + 4 * j);
   if (j < k4) {
     int8_t tail[4] = {0, 0, 0, 0};
     for (int32_t i = 4 * j; i < depth; ++i) tail[i - 4 * j] = in[i];
-    const uint32_t v = tinyml_ld32(tail);
-    uint32_t e = tinyml_sxtb16(v);
-    uint32_t o = tinyml_sxtb16_ror8(v);
-    if (dbl) {
-      e = tinyml_sadd16(e, e);
-      o = tinyml_sadd16(o, o);
-    }
-    x[2 * j] = e;
-    x[2 * j + 1] = o;
-    sum = tinyml_smlad(e, 0x00010001u, tinyml_smlad(o, 0x00010001u, sum));
+    TINYML_FC_EXPAND_GROUP(tail);
     for (++j; j < k4; ++j) {
       x[2 * j] = 0;
       x[2 * j + 1] = 0;
