@@ -31,34 +31,7 @@ TINYML_DSP_INLINE void add_sub_body(const tinyml_add_sub_dsp_params *p, const in
   }
 }
 
-/* One entry point per requantization mode and clamp (_full: no fused clamp, SSAT alone), so
- * that the linker keeps only what a model uses. */
-void tinyml_add_sub_s8_dsp_fast_full(const tinyml_add_sub_dsp_params *p, const int8_t *input1,
-    const int8_t *input2, int8_t *output) {
-  add_sub_body(p, input1, input2, output, TINYML_RQ_FAST, 1);
-}
-
-void tinyml_add_sub_s8_dsp_fast(const tinyml_add_sub_dsp_params *p, const int8_t *input1,
-    const int8_t *input2, int8_t *output) {
-  add_sub_body(p, input1, input2, output, TINYML_RQ_FAST, 0);
-}
-
-void tinyml_add_sub_s8_dsp_folded_full(const tinyml_add_sub_dsp_params *p, const int8_t *input1,
-    const int8_t *input2, int8_t *output) {
-  add_sub_body(p, input1, input2, output, TINYML_RQ_FAST_FOLDED, 1);
-}
-
-void tinyml_add_sub_s8_dsp_folded(const tinyml_add_sub_dsp_params *p, const int8_t *input1,
-    const int8_t *input2, int8_t *output) {
-  add_sub_body(p, input1, input2, output, TINYML_RQ_FAST_FOLDED, 0);
-}
-
-void tinyml_add_sub_s8_dsp_ref_full(const tinyml_add_sub_dsp_params *p, const int8_t *input1,
-    const int8_t *input2, int8_t *output) {
-  add_sub_body(p, input1, input2, output, TINYML_RQ_REF, 1);
-}
-
-void tinyml_add_sub_s8_dsp_ref(const tinyml_add_sub_dsp_params *p, const int8_t *input1,
-    const int8_t *input2, int8_t *output) {
-  add_sub_body(p, input1, input2, output, TINYML_RQ_REF, 0);
-}
+/* The six entry points (tinyml_dsp.h). */
+TINYML_DSP_MODE_ENTRIES(tinyml_add_sub_s8_dsp,
+                        (const tinyml_add_sub_dsp_params *p, const int8_t *input1, const int8_t *input2, int8_t *output),
+                        add_sub_body, p, input1, input2, output)

@@ -187,10 +187,7 @@ static void col_window(const tinyml_conv2d_dsp_params *p, int16_t *cols, int32_t
 TINYML_DSP_INLINE void dot_1x4(const uint32_t *cols, const int8_t **w, int32_t k4, const int W16, int32_t *A0,
                                int32_t *A1, int32_t *A2, int32_t *A3) {
 #if TINYML_MM_ASM
-  register int32_t a0 __asm__("r0") = *A0;
-  register int32_t a1 __asm__("r1") = *A1;
-  register int32_t a2 __asm__("r2") = *A2;
-  register int32_t a3 __asm__("r3") = *A3;
+  TINYML_DSP_ACC4_REGS(A0, A1, A2, A3);
   register const uint32_t *cp __asm__("r11") = cols;
   register const int8_t *wp __asm__("r12") = *w;
   register int32_t n __asm__("lr") = k4;
@@ -207,7 +204,7 @@ TINYML_DSP_INLINE void dot_1x4(const uint32_t *cols, const int8_t **w, int32_t k
   }
   *w = wp;
 #else
-  int32_t a0 = *A0, a1 = *A1, a2 = *A2, a3 = *A3;
+  TINYML_DSP_ACC4(A0, A1, A2, A3);
   const uint32_t *c = cols;
   const int8_t *wp = *w;
   for (int32_t j = 0; j < k4; ++j) {
@@ -222,22 +219,12 @@ TINYML_DSP_INLINE void dot_1x4(const uint32_t *cols, const int8_t **w, int32_t k
       we = tinyml_sxtb16(wv);
       wo = tinyml_sxtb16_ror8(wv);
     }
-    a0 = tinyml_smlad(we, c[0], a0);
-    a1 = tinyml_smlad(we, c[1], a1);
-    a2 = tinyml_smlad(we, c[2], a2);
-    a3 = tinyml_smlad(we, c[3], a3);
-    a0 = tinyml_smlad(wo, c[4], a0);
-    a1 = tinyml_smlad(wo, c[5], a1);
-    a2 = tinyml_smlad(wo, c[6], a2);
-    a3 = tinyml_smlad(wo, c[7], a3);
+    TINYML_DSP_GROUP_1X4(we, wo, c);
     c += 8;
   }
   *w = wp;
 #endif
-  *A0 = a0;
-  *A1 = a1;
-  *A2 = a2;
-  *A3 = a3;
+  TINYML_DSP_ACC4_STORE(A0, A1, A2, A3);
 }
 
 /*
@@ -286,22 +273,15 @@ TINYML_DSP_INLINE void mm_1x4(const tinyml_conv2d_dsp_params *p, const uint32_t 
   "smmlar " a ", " a ", r4, r10\n\t"      \
   "asr    " a ", " a ", r6\n\t" ADD_OFF   \
   "ssat   " a ", #8, " a "\n\t"
-#define TINYML_MM_ROWS(GROUP, ADD_OFF_LOAD, OFF0, OFF1, OFF2, OFF3)                      \
-  "1:\n\t"                                                                             \
-  "ldr    r9, [r7, #8]\n\t"                                                            \
-  "ldr    r0, [r9], #4\n\t"                                                            \
-  "str    r9, [r7, #8]\n\t"                                                            \
-  "mov    r1, r0\n\t"                                                                  \
-  "mov    r2, r0\n\t"                                                                  \
-  "mov    r3, r0\n\t"                                                                  \
-  "ldr    r11, [r7, #0]\n\t"                                                           \
-  "ldr    lr, [r7, #4]\n\t" TINYML_MM_DOT(GROUP)                                        \
+/* The channel's {m, t, e} into r4-r6, the rq pointer stepped (by 0 in a per-tensor layer). */
+#define TINYML_MM_LOAD_RQ                                                              \
   "ldr    r9, [r7, #12]\n\t"                                                           \
   "ldmia  r9, {r4, r5, r6}\n\t"                                                        \
   "ldr    r8, [r7, #16]\n\t"                                                           \
   "add    r9, r9, r8\n\t"                                                              \
-  "str    r9, [r7, #12]\n\t" ADD_OFF_LOAD                                              \
-  TINYML_MM_RQ("r0", OFF0) TINYML_MM_RQ("r1", OFF1) TINYML_MM_RQ("r2", OFF2) TINYML_MM_RQ("r3", OFF3) \
+  "str    r9, [r7, #12]\n\t"
+/* The four outputs r0-r3 stored a row apart, then the next channel until the out end. */
+#define TINYML_MM_STORE4_NEXT                                                          \
   "ldr    r9, [r7, #20]\n\t"                                                           \
   "ldr    r10, [r7, #28]\n\t"                                                          \
   "strb   r0, [r9]\n\t"                                                                \
@@ -314,6 +294,18 @@ TINYML_DSP_INLINE void mm_1x4(const tinyml_conv2d_dsp_params *p, const uint32_t 
   "ldr    r10, [r7, #24]\n\t"                                                          \
   "cmp    r9, r10\n\t"                                                                 \
   "bne    1b\n\t"
+#define TINYML_MM_ROWS(GROUP, ADD_OFF_LOAD, OFF0, OFF1, OFF2, OFF3)                      \
+  "1:\n\t"                                                                             \
+  "ldr    r9, [r7, #8]\n\t"                                                            \
+  "ldr    r0, [r9], #4\n\t"                                                            \
+  "str    r9, [r7, #8]\n\t"                                                            \
+  "mov    r1, r0\n\t"                                                                  \
+  "mov    r2, r0\n\t"                                                                  \
+  "mov    r3, r0\n\t"                                                                  \
+  "ldr    r11, [r7, #0]\n\t"                                                           \
+  "ldr    lr, [r7, #4]\n\t" TINYML_MM_DOT(GROUP) TINYML_MM_LOAD_RQ ADD_OFF_LOAD         \
+  TINYML_MM_RQ("r0", OFF0) TINYML_MM_RQ("r1", OFF1) TINYML_MM_RQ("r2", OFF2) TINYML_MM_RQ("r3", OFF3) \
+  TINYML_MM_STORE4_NEXT
 /* Expands its arguments first (TINYML_MM_ADD_OFF stands for five). */
 #define TINYML_MM_ROWS_X(...) TINYML_MM_ROWS(__VA_ARGS__)
 #define TINYML_MM_CLOBBERS "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "lr", "cc", "memory"

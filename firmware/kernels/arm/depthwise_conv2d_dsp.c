@@ -108,60 +108,70 @@ static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t 
   "ssat   " a ", #8, " a "\n\t"                       \
   "strb   " a ", [%[o]], #1\n\t"
 
+/*
+ * The loop over groups: the q records (bias' then {m, t, e} of each channel), three rows of
+ * three taps, requantization. OFF_LOAD loads the output offset into r8 where ADD_OFF(a) adds it.
+ */
+#define TINYML_DW_ASM_LOOP(OFF_LOAD, ADD_OFF)                                                         \
+  "ldrd   r4, r5, [r8]\n\t"                                                                          \
+  "strd   r4, r5, [sp, #-8]!\n\t"                                                                    \
+  "1:\n\t"                                                                                           \
+  "ldmia  %[q]!, {r0, r1, r2, r3}\n\t" TINYML_DW_ASM_ROW                                              \
+  "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW                                                    \
+  "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW                                                    \
+  "sub    %[p], %[p], %[rs], lsl #1\n\t"                                                             \
+  "add    %[p], %[p], #4\n\t" OFF_LOAD                                                                \
+  TINYML_DW_ASM_RQ("r0", ADD_OFF("r0")) TINYML_DW_ASM_RQ("r1", ADD_OFF("r1"))                        \
+  TINYML_DW_ASM_RQ("r2", ADD_OFF("r2")) TINYML_DW_ASM_RQ("r3", ADD_OFF("r3"))                        \
+  "ldr    r8, [sp]\n\t"                                                                              \
+  "cmp    %[o], r8\n\t"                                                                              \
+  "bne    1b\n\t"                                                                                    \
+  "add    sp, sp, #8\n\t"
+#define TINYML_DW_NO_OFF(a) ""
+#define TINYML_DW_ADD_OFF(a) "add    " a ", " a ", r8\n\t"
+
+/*
+ * The registers of the 3x3 group loops (the int8 one here; the sub-byte weights' loop runs in the
+ * same ones): r9 the pixel, r10 the column step, r11 the row bytes, r12 the weights, lr the q
+ * records, r7 the output, r8 a frame {output end, output offset}; r0-r3 accumulate and r4-r6
+ * are scratch. TINYML_DW_K3_ASM(LOOP) runs LOOP on them; the function then writes back
+ * *w, *q and *out (TINYML_DW_K3_DONE).
+ */
+#define TINYML_DW_K3_REGS(px, col_step, row_bytes, w, q, out, groups, off) \
+  register const int8_t *rp __asm__("r9") = (px);                          \
+  register int32_t rcs __asm__("r10") = (col_step);                        \
+  register int32_t rrs __asm__("r11") = (row_bytes);                       \
+  register const uint32_t *rwp __asm__("r12") = *(w);                      \
+  register const int32_t *rq __asm__("lr") = *(q);                         \
+  register int8_t *ro __asm__("r7") = *(out);                              \
+  int8_t *const o_end = *(out) + 4 * (groups);                             \
+  int32_t stack[2] = {(int32_t)(intptr_t)o_end, (off)};                    \
+  register int32_t *rst __asm__("r8") = stack
+#define TINYML_DW_K3_ASM(LOOP)                                                                      \
+  __asm__ volatile(LOOP                                                                             \
+                   : [p] "+r"(rp), [wp] "+r"(rwp), [q] "+r"(rq), [o] "+r"(ro), "+r"(rst)             \
+                   : [cs] "r"(rcs), [rs] "r"(rrs)                                                   \
+                   : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "cc", "memory")
+#define TINYML_DW_K3_DONE(w, q, out) \
+  do {                               \
+    *(w) = rwp;                      \
+    *(q) = rq;                       \
+    *(out) = ro;                     \
+  } while (0)
+
 static void dw_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_bytes, const uint32_t **w,
                              const int32_t **q, int8_t **out, int32_t groups, int32_t off, const int folded) {
-  register const int8_t *rp __asm__("r9") = px;
-  register int32_t rcs __asm__("r10") = col_step;
-  register int32_t rrs __asm__("r11") = row_bytes;
-  register const uint32_t *rwp __asm__("r12") = *w;
-  register const int32_t *rq __asm__("lr") = *q;
-  register int8_t *ro __asm__("r7") = *out;
-  int8_t *const o_end = *out + 4 * groups;
-  int32_t stack[2] = {(int32_t)(intptr_t)o_end, off};
-  register int32_t *rst __asm__("r8") = stack;
+  TINYML_DW_K3_REGS(px, col_step, row_bytes, w, q, out, groups, off);
   if (folded) {
-    __asm__ volatile(
-        "ldrd   r4, r5, [r8]\n\t"
-        "strd   r4, r5, [sp, #-8]!\n\t"
-        "1:\n\t"
-        "ldmia  %[q]!, {r0, r1, r2, r3}\n\t" TINYML_DW_ASM_ROW
-        "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW
-        "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW
-        "sub    %[p], %[p], %[rs], lsl #1\n\t"
-        "add    %[p], %[p], #4\n\t"
-        TINYML_DW_ASM_RQ("r0", "") TINYML_DW_ASM_RQ("r1", "") TINYML_DW_ASM_RQ("r2", "") TINYML_DW_ASM_RQ("r3", "")
-        "ldr    r8, [sp]\n\t"
-        "cmp    %[o], r8\n\t"
-        "bne    1b\n\t"
-        "add    sp, sp, #8\n\t"
-        : [p] "+r"(rp), [wp] "+r"(rwp), [q] "+r"(rq), [o] "+r"(ro), "+r"(rst)
-        : [cs] "r"(rcs), [rs] "r"(rrs)
-        : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "cc", "memory");
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_LOOP("", TINYML_DW_NO_OFF));
   } else {
-    __asm__ volatile(
-        "ldrd   r4, r5, [r8]\n\t"
-        "strd   r4, r5, [sp, #-8]!\n\t"
-        "1:\n\t"
-        "ldmia  %[q]!, {r0, r1, r2, r3}\n\t" TINYML_DW_ASM_ROW
-        "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW
-        "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW
-        "sub    %[p], %[p], %[rs], lsl #1\n\t"
-        "add    %[p], %[p], #4\n\t"
-        "ldr    r8, [sp, #4]\n\t"
-        TINYML_DW_ASM_RQ("r0", "add    r0, r0, r8\n\t") TINYML_DW_ASM_RQ("r1", "add    r1, r1, r8\n\t")
-        TINYML_DW_ASM_RQ("r2", "add    r2, r2, r8\n\t") TINYML_DW_ASM_RQ("r3", "add    r3, r3, r8\n\t")
-        "ldr    r8, [sp]\n\t"
-        "cmp    %[o], r8\n\t"
-        "bne    1b\n\t"
-        "add    sp, sp, #8\n\t"
-        : [p] "+r"(rp), [wp] "+r"(rwp), [q] "+r"(rq), [o] "+r"(ro), "+r"(rst)
-        : [cs] "r"(rcs), [rs] "r"(rrs)
-        : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "cc", "memory");
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_LOOP("ldr    r8, [sp, #4]\n\t", TINYML_DW_ADD_OFF));
   }
-  *w = rwp;
-  *q = rq;
-  *out = ro;
+  TINYML_DW_K3_DONE(w, q, out);
 }
+#undef TINYML_DW_ADD_OFF
+#undef TINYML_DW_NO_OFF
+#undef TINYML_DW_ASM_LOOP
 #undef TINYML_DW_ASM_RQ
 #undef TINYML_DW_ASM_ROW
 #undef TINYML_DW_ASM_TAP
@@ -263,35 +273,11 @@ TINYML_DSP_INLINE void dw_run(const tinyml_depthwise_conv2d_dsp_params *p, const
   }
 }
 
-void tinyml_depthwise_conv2d_s8_dsp_fast_full(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
-    const int16_t *weights, int8_t *output, void *scratch) {
-  dw_run(p, input, weights, output, scratch, TINYML_RQ_FAST, 1);
-}
-
-void tinyml_depthwise_conv2d_s8_dsp_fast(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
-    const int16_t *weights, int8_t *output, void *scratch) {
-  dw_run(p, input, weights, output, scratch, TINYML_RQ_FAST, 0);
-}
-
-void tinyml_depthwise_conv2d_s8_dsp_folded_full(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
-    const int16_t *weights, int8_t *output, void *scratch) {
-  dw_run(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED, 1);
-}
-
-void tinyml_depthwise_conv2d_s8_dsp_folded(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
-    const int16_t *weights, int8_t *output, void *scratch) {
-  dw_run(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED, 0);
-}
-
-void tinyml_depthwise_conv2d_s8_dsp_ref_full(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
-    const int16_t *weights, int8_t *output, void *scratch) {
-  dw_run(p, input, weights, output, scratch, TINYML_RQ_REF, 1);
-}
-
-void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
-    const int16_t *weights, int8_t *output, void *scratch) {
-  dw_run(p, input, weights, output, scratch, TINYML_RQ_REF, 0);
-}
+/* The six entry points (tinyml_dsp.h). */
+TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp,
+                        (const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
+                         int8_t *output, void *scratch),
+                        dw_run, p, input, weights, output, scratch)
 
 /* ---- sub-byte weights (4 or 2 bits) ---- */
 

@@ -4,37 +4,35 @@
 #include "fully_connected_dsp.h"
 
 /*
+ * Group j of four inputs (the word at SRC): x[2j] = (x0, x2), x[2j + 1] = (x1, x3), doubled if
+ * dbl; their sum added to sum. (A macro: as an inline function it changes the loop's code.)
+ */
+#define TINYML_FC_EXPAND_GROUP(SRC)                                        \
+  do {                                                                     \
+    const uint32_t v = tinyml_ld32(SRC);                                   \
+    uint32_t e = tinyml_sxtb16(v);                                         \
+    uint32_t o = tinyml_sxtb16_ror8(v);                                    \
+    if (dbl) {                                                             \
+      e = tinyml_sadd16(e, e);                                             \
+      o = tinyml_sadd16(o, o);                                             \
+    }                                                                      \
+    x[2 * j] = e;                                                          \
+    x[2 * j + 1] = o;                                                      \
+    sum = tinyml_smlad(e, 0x00010001u, tinyml_smlad(o, 0x00010001u, sum)); \
+  } while (0)
+
+/*
  * x[j] = (x0, x2), x[j + 1] = (x1, x3) per group of four inputs, doubled if dbl; zero-padded to
  * k4 groups. Returns the sum of the expanded values.
  */
 static int32_t expand_input(const int8_t *in, int32_t depth, int32_t k4, uint32_t *x, const int dbl) {
   int32_t sum = 0;
   int32_t j = 0;
-  for (; j < depth >> 2; ++j) {
-    const uint32_t v = tinyml_ld32(in + 4 * j);
-    uint32_t e = tinyml_sxtb16(v);
-    uint32_t o = tinyml_sxtb16_ror8(v);
-    if (dbl) {
-      e = tinyml_sadd16(e, e);
-      o = tinyml_sadd16(o, o);
-    }
-    x[2 * j] = e;
-    x[2 * j + 1] = o;
-    sum = tinyml_smlad(e, 0x00010001u, tinyml_smlad(o, 0x00010001u, sum));
-  }
+  for (; j < depth >> 2; ++j) TINYML_FC_EXPAND_GROUP(in + 4 * j);
   if (j < k4) {
     int8_t tail[4] = {0, 0, 0, 0};
     for (int32_t i = 4 * j; i < depth; ++i) tail[i - 4 * j] = in[i];
-    const uint32_t v = tinyml_ld32(tail);
-    uint32_t e = tinyml_sxtb16(v);
-    uint32_t o = tinyml_sxtb16_ror8(v);
-    if (dbl) {
-      e = tinyml_sadd16(e, e);
-      o = tinyml_sadd16(o, o);
-    }
-    x[2 * j] = e;
-    x[2 * j + 1] = o;
-    sum = tinyml_smlad(e, 0x00010001u, tinyml_smlad(o, 0x00010001u, sum));
+    TINYML_FC_EXPAND_GROUP(tail);
     for (++j; j < k4; ++j) {
       x[2 * j] = 0;
       x[2 * j + 1] = 0;
@@ -44,6 +42,29 @@ static int32_t expand_input(const int8_t *in, int32_t depth, int32_t k4, uint32_
 }
 
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+/*
+ * The registers of the four-row assembly loops: r0-r3 the accumulators (TINYML_DSP_ACC4_REGS),
+ * r4-r10 free for the loop's words, r11 the expanded input, r12 the weights (of type WT), lr the
+ * iteration count. TINYML_FC_4ROW_OPERANDS names r4-r10 for the loop's assembly (N4..N10) and
+ * lists every register as an operand.
+ */
+#define TINYML_FC_4ROW_REGS(A0, A1, A2, A3, x, WT, w, count) \
+  TINYML_DSP_ACC4_REGS(A0, A1, A2, A3);                      \
+  register uint32_t r4_ __asm__("r4");                       \
+  register uint32_t r5_ __asm__("r5");                       \
+  register uint32_t r6_ __asm__("r6");                       \
+  register uint32_t r7_ __asm__("r7");                       \
+  register uint32_t r8_ __asm__("r8");                       \
+  register uint32_t r9_ __asm__("r9");                       \
+  register uint32_t r10_ __asm__("r10");                     \
+  register const uint32_t *xp __asm__("r11") = (x);          \
+  register WT wp __asm__("r12") = (w);                       \
+  register int32_t n __asm__("lr") = (count)
+#define TINYML_FC_4ROW_OPERANDS(N4, N5, N6, N7, N8, N9, N10)                                                       \
+  : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [N4] "=&r"(r4_), [N5] "=&r"(r5_), [N6] "=&r"(r6_), \
+    [N7] "=&r"(r7_), [N8] "=&r"(r8_), [N9] "=&r"(r9_), [N10] "=&r"(r10_), [xp] "+r"(xp), [wp] "+r"(wp), [n] "+r"(n) \
+  :                                                                                                                \
+  : "cc", "memory"
 #define TINYML_FC_ROW(w, a)                  \
   "sxtb16 %[t], %[" #w "]\n\t"               \
   "smlad  %[" #a "], %[t], %[x0], %[" #a "]\n\t" \
@@ -59,20 +80,7 @@ static int32_t expand_input(const int8_t *in, int32_t depth, int32_t k4, uint32_
 TINYML_DSP_INLINE const int8_t *dot_4rows(const uint32_t *x, const int8_t *w, int32_t k4, int32_t *A0, int32_t *A1,
                                           int32_t *A2, int32_t *A3) {
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-  register int32_t a0 __asm__("r0") = *A0;
-  register int32_t a1 __asm__("r1") = *A1;
-  register int32_t a2 __asm__("r2") = *A2;
-  register int32_t a3 __asm__("r3") = *A3;
-  register uint32_t x0 __asm__("r4");
-  register uint32_t x1 __asm__("r5");
-  register uint32_t w0 __asm__("r6");
-  register uint32_t w1 __asm__("r7");
-  register uint32_t w2 __asm__("r8");
-  register uint32_t w3 __asm__("r9");
-  register uint32_t t __asm__("r10");
-  register const uint32_t *xp __asm__("r11") = x;
-  register const int8_t *wp __asm__("r12") = w;
-  register int32_t n __asm__("lr") = k4;
+  TINYML_FC_4ROW_REGS(A0, A1, A2, A3, x, const int8_t *, w, k4);
   __asm__ volatile(
       "lsrs   %[n], %[n], #1\n\t"
       "bcc    2f\n\t" TINYML_FC_GROUP4
@@ -81,18 +89,11 @@ TINYML_DSP_INLINE const int8_t *dot_4rows(const uint32_t *x, const int8_t *w, in
       "1:\n\t" TINYML_FC_GROUP4 TINYML_FC_GROUP4
       "subs   %[n], %[n], #1\n\t"
       "bne    1b\n"
-      "3:\n\t"
-      : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0),
-        [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3), [t] "=&r"(t), [xp] "+r"(xp), [wp] "+r"(wp), [n] "+r"(n)
-      :
-      : "cc", "memory");
-  *A0 = a0;
-  *A1 = a1;
-  *A2 = a2;
-  *A3 = a3;
+      "3:\n\t" TINYML_FC_4ROW_OPERANDS(x0, x1, w0, w1, w2, w3, t));
+  TINYML_DSP_ACC4_STORE(A0, A1, A2, A3);
   return wp;
 #else
-  int32_t a0 = *A0, a1 = *A1, a2 = *A2, a3 = *A3;
+  TINYML_DSP_ACC4(A0, A1, A2, A3);
   const uint32_t *wv = (const uint32_t *)(const void *)w;
   for (int32_t j = 0; j < k4; ++j) {
     const uint32_t x0 = x[2 * j], x1 = x[2 * j + 1];
@@ -102,10 +103,7 @@ TINYML_DSP_INLINE const int8_t *dot_4rows(const uint32_t *x, const int8_t *w, in
     a3 = tinyml_smlad(tinyml_sxtb16_ror8(wv[3]), x1, tinyml_smlad(tinyml_sxtb16(wv[3]), x0, a3));
     wv += 4;
   }
-  *A0 = a0;
-  *A1 = a1;
-  *A2 = a2;
-  *A3 = a3;
+  TINYML_DSP_ACC4_STORE(A0, A1, A2, A3);
   return (const int8_t *)(const void *)wv;
 #endif
 }
@@ -119,9 +117,10 @@ TINYML_DSP_INLINE int32_t dot_1row(const uint32_t *x, const int8_t *w, int32_t k
   return a;
 }
 
-/* Requantizes and stores four outputs. */
-TINYML_DSP_INLINE void fc_store4(int8_t *o, int32_t a0, int32_t a1, int32_t a2, int32_t a3, const tinyml_dsp_rq *rq,
-                                 int32_t rq_step, int32_t off, int32_t lo, int32_t hi, const int MODE) {
+/* Requantizes and stores four outputs; returns the record of the next output. */
+TINYML_DSP_INLINE const tinyml_dsp_rq *fc_store4(int8_t *o, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                                                 const tinyml_dsp_rq *rq, int32_t rq_step, int32_t off, int32_t lo,
+                                                 int32_t hi, const int MODE) {
   const tinyml_dsp_rq *q1 = rq + rq_step;
   const tinyml_dsp_rq *q2 = q1 + rq_step;
   const tinyml_dsp_rq *q3 = q2 + rq_step;
@@ -129,6 +128,7 @@ TINYML_DSP_INLINE void fc_store4(int8_t *o, int32_t a0, int32_t a1, int32_t a2, 
   o[1] = (int8_t)tinyml_rq(MODE, a1, q1->multiplier, q1->t, q1->e, off, lo, hi);
   o[2] = (int8_t)tinyml_rq(MODE, a2, q2->multiplier, q2->t, q2->e, off, lo, hi);
   o[3] = (int8_t)tinyml_rq(MODE, a3, q3->multiplier, q3->t, q3->e, off, lo, hi);
+  return q3 + rq_step;
 }
 
 TINYML_DSP_INLINE void fc_body(const tinyml_fully_connected_dsp_params *p, const int8_t *input, const int8_t *weights,
@@ -154,7 +154,8 @@ TINYML_DSP_INLINE void fc_body(const tinyml_fully_connected_dsp_params *p, const
       int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
       bias += 4;
       w = dot_4rows(x, w, k4, &a0, &a1, &a2, &a3);
-      fc_store4(o + n, a0, a1, a2, a3, rq, rq_step, off, lo, hi, MODE);
+      /* The same record as fc_store4 returns; stepped here, this loop keeps its registers. */
+      (void)fc_store4(o + n, a0, a1, a2, a3, rq, rq_step, off, lo, hi, MODE);
       rq += 4 * rq_step;
     }
     for (int32_t n = rows_end; n < n_out; ++n) {
@@ -166,37 +167,11 @@ TINYML_DSP_INLINE void fc_body(const tinyml_fully_connected_dsp_params *p, const
   }
 }
 
-/* One entry point per requantization mode and clamp (_full: no fused clamp, SSAT alone), so
- * that the linker keeps only what a model uses. */
-void tinyml_fully_connected_s8_dsp_fast_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
-    const int8_t *weights, int8_t *output, void *scratch) {
-  fc_body(p, input, weights, output, scratch, TINYML_RQ_FAST, 1);
-}
-
-void tinyml_fully_connected_s8_dsp_fast(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
-    const int8_t *weights, int8_t *output, void *scratch) {
-  fc_body(p, input, weights, output, scratch, TINYML_RQ_FAST, 0);
-}
-
-void tinyml_fully_connected_s8_dsp_folded_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
-    const int8_t *weights, int8_t *output, void *scratch) {
-  fc_body(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED, 1);
-}
-
-void tinyml_fully_connected_s8_dsp_folded(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
-    const int8_t *weights, int8_t *output, void *scratch) {
-  fc_body(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED, 0);
-}
-
-void tinyml_fully_connected_s8_dsp_ref_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
-    const int8_t *weights, int8_t *output, void *scratch) {
-  fc_body(p, input, weights, output, scratch, TINYML_RQ_REF, 1);
-}
-
-void tinyml_fully_connected_s8_dsp_ref(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
-    const int8_t *weights, int8_t *output, void *scratch) {
-  fc_body(p, input, weights, output, scratch, TINYML_RQ_REF, 0);
-}
+/* One entry point per requantization mode and clamp (tinyml_dsp.h). */
+TINYML_DSP_MODE_ENTRIES(tinyml_fully_connected_s8_dsp,
+                        (const tinyml_fully_connected_dsp_params *p, const int8_t *input, const int8_t *weights,
+                         int8_t *output, void *scratch),
+                        fc_body, p, input, weights, output, scratch)
 
 
 /*
@@ -284,37 +259,17 @@ TINYML_DSP_INLINE int32_t nib_dot8(uint32_t v, const uint32_t *x, int32_t a) {
 TINYML_DSP_INLINE const uint32_t *nib_4rows(const uint32_t *x, const uint32_t *w, int32_t k8, int32_t *A0, int32_t *A1,
                                             int32_t *A2, int32_t *A3) {
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-  register int32_t a0 __asm__("r0") = *A0;
-  register int32_t a1 __asm__("r1") = *A1;
-  register int32_t a2 __asm__("r2") = *A2;
-  register int32_t a3 __asm__("r3") = *A3;
-  register uint32_t x0 __asm__("r4");
-  register uint32_t x1 __asm__("r5");
-  register uint32_t x2 __asm__("r6");
-  register uint32_t x3 __asm__("r7");
-  register uint32_t v __asm__("r8");
-  register uint32_t h __asm__("r9");
-  register uint32_t t __asm__("r10");
-  register const uint32_t *xp __asm__("r11") = x;
-  register const uint32_t *wp __asm__("r12") = w;
-  register int32_t n __asm__("lr") = k8;
+  TINYML_FC_4ROW_REGS(A0, A1, A2, A3, x, const uint32_t *, w, k8);
   __asm__ volatile(
       "1:\n\t"
       "ldmia  %[xp]!, {%[x0], %[x1], %[x2], %[x3]}\n\t" TINYML_NIB_ROW(a0) TINYML_NIB_ROW(a1) TINYML_NIB_ROW(a2)
           TINYML_NIB_ROW(a3)
       "subs   %[n], %[n], #1\n\t"
-      "bne    1b\n\t"
-      : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),
-        [x3] "=&r"(x3), [v] "=&r"(v), [h] "=&r"(h), [t] "=&r"(t), [xp] "+r"(xp), [wp] "+r"(wp), [n] "+r"(n)
-      :
-      : "cc", "memory");
-  *A0 = a0;
-  *A1 = a1;
-  *A2 = a2;
-  *A3 = a3;
+      "bne    1b\n\t" TINYML_FC_4ROW_OPERANDS(x0, x1, x2, x3, v, h, t));
+  TINYML_DSP_ACC4_STORE(A0, A1, A2, A3);
   return wp;
 #else
-  int32_t a0 = *A0, a1 = *A1, a2 = *A2, a3 = *A3;
+  TINYML_DSP_ACC4(A0, A1, A2, A3);
   for (int32_t j = 0; j < k8; ++j) {
     a0 = nib_dot8(w[0], x, a0);
     a1 = nib_dot8(w[1], x, a1);
@@ -323,10 +278,7 @@ TINYML_DSP_INLINE const uint32_t *nib_4rows(const uint32_t *x, const uint32_t *w
     w += 4;
     x += 4;
   }
-  *A0 = a0;
-  *A1 = a1;
-  *A2 = a2;
-  *A3 = a3;
+  TINYML_DSP_ACC4_STORE(A0, A1, A2, A3);
   return w;
 #endif
 }
@@ -376,14 +328,7 @@ TINYML_DSP_INLINE void fc_nib_body(const tinyml_fully_connected_dsp_params *p, c
       a2 = nib_corrections(&cp, cc[2], xs, a2);
       a3 = nib_corrections(&cp, cc[3], xs, a3);
       cc += 4;
-      const tinyml_dsp_rq *q1 = rq + rq_step;
-      const tinyml_dsp_rq *q2 = q1 + rq_step;
-      const tinyml_dsp_rq *q3 = q2 + rq_step;
-      o[0] = (int8_t)tinyml_rq(MODE, a0, rq->multiplier, rq->t, rq->e, off, lo, hi);
-      o[1] = (int8_t)tinyml_rq(MODE, a1, q1->multiplier, q1->t, q1->e, off, lo, hi);
-      o[2] = (int8_t)tinyml_rq(MODE, a2, q2->multiplier, q2->t, q2->e, off, lo, hi);
-      o[3] = (int8_t)tinyml_rq(MODE, a3, q3->multiplier, q3->t, q3->e, off, lo, hi);
-      rq = q3 + rq_step;
+      rq = fc_store4(o, a0, a1, a2, a3, rq, rq_step, off, lo, hi, MODE);
       o += 4;
     }
     for (; n < n_out; ++n) {
@@ -397,35 +342,10 @@ TINYML_DSP_INLINE void fc_nib_body(const tinyml_fully_connected_dsp_params *p, c
   }
 }
 
-void tinyml_fully_connected_s8_dsp_nib_fast_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
-    const uint32_t *weights, int8_t *output, void *scratch) {
-  fc_nib_body(p, input, weights, output, scratch, TINYML_RQ_FAST, 1);
-}
-
-void tinyml_fully_connected_s8_dsp_nib_fast(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
-    const uint32_t *weights, int8_t *output, void *scratch) {
-  fc_nib_body(p, input, weights, output, scratch, TINYML_RQ_FAST, 0);
-}
-
-void tinyml_fully_connected_s8_dsp_nib_folded_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
-    const uint32_t *weights, int8_t *output, void *scratch) {
-  fc_nib_body(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED, 1);
-}
-
-void tinyml_fully_connected_s8_dsp_nib_folded(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
-    const uint32_t *weights, int8_t *output, void *scratch) {
-  fc_nib_body(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED, 0);
-}
-
-void tinyml_fully_connected_s8_dsp_nib_ref_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
-    const uint32_t *weights, int8_t *output, void *scratch) {
-  fc_nib_body(p, input, weights, output, scratch, TINYML_RQ_REF, 1);
-}
-
-void tinyml_fully_connected_s8_dsp_nib_ref(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
-    const uint32_t *weights, int8_t *output, void *scratch) {
-  fc_nib_body(p, input, weights, output, scratch, TINYML_RQ_REF, 0);
-}
+TINYML_DSP_MODE_ENTRIES(tinyml_fully_connected_s8_dsp_nib,
+                        (const tinyml_fully_connected_dsp_params *p, const int8_t *input, const uint32_t *weights,
+                         int8_t *output, void *scratch),
+                        fc_nib_body, p, input, weights, output, scratch)
 
 /* ---- sub-byte weights (2 or 1 bits; 4-bit weights take the nibble layout above) ---- */
 

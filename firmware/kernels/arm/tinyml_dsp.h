@@ -33,91 +33,58 @@ TINYML_DSP_INLINE void tinyml_st32(void *p, uint32_t v) { memcpy(p, &v, 4); }
 
 #if TINYML_DSP_ASM
 
-/* (sign-extended byte 0, sign-extended byte 2) as two halfwords. */
-TINYML_DSP_INLINE uint32_t tinyml_sxtb16(uint32_t x) {
-  uint32_t r;
-  __asm__("sxtb16 %0, %1" : "=r"(r) : "r"(x));
-  return r;
-}
+/*
+ * rd = INSN(x), one inline function each: tinyml_sxtb16 (sign-extended byte 0, sign-extended
+ * byte 2, as two halfwords), tinyml_sxtb16_ror8 (bytes 1 and 3), and the zero-extending
+ * tinyml_uxtb16, tinyml_uxtb16_ror8.
+ */
+#define TINYML_DSP_UNARY_INSN(name, insn)                                             \
+  TINYML_DSP_INLINE uint32_t name(uint32_t x) {                                       \
+    uint32_t r;                                                                       \
+    __asm__(insn : "=r"(r) : "r"(x));                                                 \
+    return r;                                                                         \
+  }
+TINYML_DSP_UNARY_INSN(tinyml_sxtb16, "sxtb16 %0, %1")
+TINYML_DSP_UNARY_INSN(tinyml_sxtb16_ror8, "sxtb16 %0, %1, ror #8")
+TINYML_DSP_UNARY_INSN(tinyml_uxtb16, "uxtb16 %0, %1")
+TINYML_DSP_UNARY_INSN(tinyml_uxtb16_ror8, "uxtb16 %0, %1, ror #8")
+#undef TINYML_DSP_UNARY_INSN
 
-/* (sign-extended byte 1, sign-extended byte 3). */
-TINYML_DSP_INLINE uint32_t tinyml_sxtb16_ror8(uint32_t x) {
-  uint32_t r;
-  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
-  return r;
-}
+/*
+ * Instructions of the form rd = INSN(a, b, acc), one inline function each: tinyml_smlad (acc +
+ * lo(a)*lo(b) + hi(a)*hi(b), halfwords signed; wraps like the hardware), tinyml_smlabb
+ * (acc + lo(a)*lo(b)) and the other halfword combinations tinyml_smlatt, tinyml_smlabt,
+ * tinyml_smlatb, and tinyml_smmlar (the high word of (acc << 32) + a * b, rounded:
+ * (acc*2^32 + a*b + 2^31) >> 32).
+ */
+#define TINYML_DSP_ACC_INSN(name, insn, T)                                            \
+  TINYML_DSP_INLINE int32_t name(T a, T b, int32_t acc) {                             \
+    int32_t r;                                                                        \
+    __asm__(insn " %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));             \
+    return r;                                                                         \
+  }
+TINYML_DSP_ACC_INSN(tinyml_smlad, "smlad", uint32_t)
+TINYML_DSP_ACC_INSN(tinyml_smlabb, "smlabb", uint32_t)
+TINYML_DSP_ACC_INSN(tinyml_smlatt, "smlatt", uint32_t)
+TINYML_DSP_ACC_INSN(tinyml_smlabt, "smlabt", uint32_t)
+TINYML_DSP_ACC_INSN(tinyml_smlatb, "smlatb", uint32_t)
+TINYML_DSP_ACC_INSN(tinyml_smmlar, "smmlar", int32_t)
+#undef TINYML_DSP_ACC_INSN
 
-/* (zero-extended byte 0, zero-extended byte 2) as two halfwords, and bytes 1 and 3. */
-TINYML_DSP_INLINE uint32_t tinyml_uxtb16(uint32_t x) {
-  uint32_t r;
-  __asm__("uxtb16 %0, %1" : "=r"(r) : "r"(x));
-  return r;
-}
-
-TINYML_DSP_INLINE uint32_t tinyml_uxtb16_ror8(uint32_t x) {
-  uint32_t r;
-  __asm__("uxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
-  return r;
-}
-
-/* acc + lo(a)*lo(b) + hi(a)*hi(b), halfwords signed; wraps like the hardware. */
-TINYML_DSP_INLINE int32_t tinyml_smlad(uint32_t a, uint32_t b, int32_t acc) {
-  int32_t r;
-  __asm__("smlad %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-  return r;
-}
-
-/* acc + lo(a)*lo(b) (SMLABB) and the other halfword combinations. */
-TINYML_DSP_INLINE int32_t tinyml_smlabb(uint32_t a, uint32_t b, int32_t acc) {
-  int32_t r;
-  __asm__("smlabb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-  return r;
-}
-
-TINYML_DSP_INLINE int32_t tinyml_smlatt(uint32_t a, uint32_t b, int32_t acc) {
-  int32_t r;
-  __asm__("smlatt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-  return r;
-}
-
-TINYML_DSP_INLINE int32_t tinyml_smlabt(uint32_t a, uint32_t b, int32_t acc) {
-  int32_t r;
-  __asm__("smlabt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-  return r;
-}
-
-TINYML_DSP_INLINE int32_t tinyml_smlatb(uint32_t a, uint32_t b, int32_t acc) {
-  int32_t r;
-  __asm__("smlatb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-  return r;
-}
-
-/* High word of (acc << 32) + a * b, rounded: (acc*2^32 + a*b + 2^31) >> 32. */
-TINYML_DSP_INLINE int32_t tinyml_smmlar(int32_t a, int32_t b, int32_t acc) {
-  int32_t r;
-  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-  return r;
-}
-
-/* Halfword-wise wrapping add. */
-TINYML_DSP_INLINE uint32_t tinyml_sadd16(uint32_t a, uint32_t b) {
-  uint32_t r;
-  __asm__("sadd16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-}
-
-/* (lo(a), lo(b)) and (hi(a), hi(b)) halfword packing. */
-TINYML_DSP_INLINE uint32_t tinyml_pkhbt(uint32_t a, uint32_t b) {
-  uint32_t r;
-  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-}
-
-TINYML_DSP_INLINE uint32_t tinyml_pkhtb(uint32_t a, uint32_t b) {
-  uint32_t r;
-  __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-}
+/*
+ * rd = INSN(a, b): tinyml_sadd16 (halfword-wise wrapping add), tinyml_pkhbt and tinyml_pkhtb
+ * ((lo(a), lo(b)) and (hi(a), hi(b)) halfword packing).
+ */
+#define TINYML_DSP_BINARY_INSN(name, insn)                                            \
+  TINYML_DSP_INLINE uint32_t name(uint32_t a, uint32_t b) {                           \
+    uint32_t r;                                                                       \
+    __asm__(insn : "=r"(r) : "r"(a), "r"(b));                                         \
+    return r;                                                                         \
+  }
+TINYML_DSP_BINARY_INSN(tinyml_sadd16, "sadd16 %0, %1, %2")
+TINYML_DSP_BINARY_INSN(tinyml_pkhbt, "pkhbt %0, %1, %2, lsl #16")
+TINYML_DSP_BINARY_INSN(tinyml_pkhtb, "pkhtb %0, %1, %2, asr #16")
+#undef TINYML_DSP_BINARY_INSN
 
 /* Saturate to int8. */
 TINYML_DSP_INLINE int32_t tinyml_ssat8(int32_t x) {
@@ -148,21 +115,16 @@ TINYML_DSP_INLINE int32_t tinyml_smlad(uint32_t a, uint32_t b, int32_t acc) {
   return (int32_t)((uint32_t)acc + p);
 }
 
-TINYML_DSP_INLINE int32_t tinyml_smlabb(uint32_t a, uint32_t b, int32_t acc) {
-  return (int32_t)((uint32_t)acc + (uint32_t)(tinyml_lo16(a) * tinyml_lo16(b)));
-}
-
-TINYML_DSP_INLINE int32_t tinyml_smlatt(uint32_t a, uint32_t b, int32_t acc) {
-  return (int32_t)((uint32_t)acc + (uint32_t)(tinyml_hi16(a) * tinyml_hi16(b)));
-}
-
-TINYML_DSP_INLINE int32_t tinyml_smlabt(uint32_t a, uint32_t b, int32_t acc) {
-  return (int32_t)((uint32_t)acc + (uint32_t)(tinyml_lo16(a) * tinyml_hi16(b)));
-}
-
-TINYML_DSP_INLINE int32_t tinyml_smlatb(uint32_t a, uint32_t b, int32_t acc) {
-  return (int32_t)((uint32_t)acc + (uint32_t)(tinyml_hi16(a) * tinyml_lo16(b)));
-}
+/* acc + HA(a) * HB(b), wrapping: tinyml_smlabb, tinyml_smlatt, tinyml_smlabt, tinyml_smlatb. */
+#define TINYML_DSP_SMLAXY(name, HA, HB)                                               \
+  TINYML_DSP_INLINE int32_t name(uint32_t a, uint32_t b, int32_t acc) {               \
+    return (int32_t)((uint32_t)acc + (uint32_t)(HA(a) * HB(b)));                      \
+  }
+TINYML_DSP_SMLAXY(tinyml_smlabb, tinyml_lo16, tinyml_lo16)
+TINYML_DSP_SMLAXY(tinyml_smlatt, tinyml_hi16, tinyml_hi16)
+TINYML_DSP_SMLAXY(tinyml_smlabt, tinyml_lo16, tinyml_hi16)
+TINYML_DSP_SMLAXY(tinyml_smlatb, tinyml_hi16, tinyml_lo16)
+#undef TINYML_DSP_SMLAXY
 
 TINYML_DSP_INLINE int32_t tinyml_smmlar(int32_t a, int32_t b, int32_t acc) {
   const uint64_t t = ((uint64_t)(uint32_t)acc << 32) + (uint64_t)((int64_t)a * (int64_t)b) + 0x80000000u;
@@ -258,5 +220,56 @@ TINYML_DSP_INLINE int32_t tinyml_rq(int mode, int32_t acc, int32_t m, int32_t t,
   }
   return tinyml_clamp(z, lo, hi);
 }
+
+/*
+ * The four accumulators a0..a3 of a dot-product loop over four rows or columns, loaded from
+ * *A0..*A3 and stored back. Under TINYML_DSP_ASM the assembly loops pin them to r0-r3 (every
+ * other register serves the loop; TINYML_DSP_ACC4_REGS); the portable loops let the compiler
+ * place them (TINYML_DSP_ACC4).
+ */
+#define TINYML_DSP_ACC4_REGS(A0, A1, A2, A3) \
+  register int32_t a0 __asm__("r0") = *(A0); \
+  register int32_t a1 __asm__("r1") = *(A1); \
+  register int32_t a2 __asm__("r2") = *(A2); \
+  register int32_t a3 __asm__("r3") = *(A3)
+#define TINYML_DSP_ACC4(A0, A1, A2, A3) int32_t a0 = *(A0), a1 = *(A1), a2 = *(A2), a3 = *(A3)
+/*
+ * One group of four K indices of one row against four columns, in the column layout of the
+ * convolution kernels (c[0..3]: the four columns' (x0, x2) words, c[4..7] their (x1, x3)):
+ * WE = (w0, w2) and WO = (w1, w3) multiply-accumulated into a0..a3.
+ */
+#define TINYML_DSP_GROUP_1X4(WE, WO, c)  \
+  do {                                   \
+    a0 = tinyml_smlad((WE), (c)[0], a0); \
+    a1 = tinyml_smlad((WE), (c)[1], a1); \
+    a2 = tinyml_smlad((WE), (c)[2], a2); \
+    a3 = tinyml_smlad((WE), (c)[3], a3); \
+    a0 = tinyml_smlad((WO), (c)[4], a0); \
+    a1 = tinyml_smlad((WO), (c)[5], a1); \
+    a2 = tinyml_smlad((WO), (c)[6], a2); \
+    a3 = tinyml_smlad((WO), (c)[7], a3); \
+  } while (0)
+#define TINYML_DSP_ACC4_STORE(A0, A1, A2, A3) \
+  do {                                        \
+    *(A0) = a0;                               \
+    *(A1) = a1;                               \
+    *(A2) = a2;                               \
+    *(A3) = a3;                               \
+  } while (0)
+
+/*
+ * The entry points of a kernel, one per requantization mode and clamp (_full: the activation
+ * range is the whole int8 range, no fused clamp, SSAT alone), so that the linker keeps only what
+ * a model uses: void PREFIX##_fast_full PARAMS, _fast, _folded_full, _folded, _ref_full and
+ * _ref, each BODY(ARGS..., MODE, FULL) with MODE and FULL constants, which BODY (an always-inline
+ * function) specializes on.
+ */
+#define TINYML_DSP_MODE_ENTRIES(PREFIX, PARAMS, BODY, ...)                            \
+  void PREFIX##_fast_full PARAMS { BODY(__VA_ARGS__, TINYML_RQ_FAST, 1); }            \
+  void PREFIX##_fast PARAMS { BODY(__VA_ARGS__, TINYML_RQ_FAST, 0); }                 \
+  void PREFIX##_folded_full PARAMS { BODY(__VA_ARGS__, TINYML_RQ_FAST_FOLDED, 1); }   \
+  void PREFIX##_folded PARAMS { BODY(__VA_ARGS__, TINYML_RQ_FAST_FOLDED, 0); }        \
+  void PREFIX##_ref_full PARAMS { BODY(__VA_ARGS__, TINYML_RQ_REF, 1); }              \
+  void PREFIX##_ref PARAMS { BODY(__VA_ARGS__, TINYML_RQ_REF, 0); }
 
 #endif /* TINYML_DSP_H */

@@ -3,8 +3,9 @@
  * requantization records (firmware/kernels/mve/tinyml_mve.h) and the target predicate.
  */
 import type { TensorData } from '../../ir/types.js';
-import type { TargetInfo } from '../op-def.js';
-import { wrap32 } from '../optimized/common.js';
+import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
+import { type ChannelWeights, cArray, foldChannelBias, wrap32 } from '../optimized/common.js';
+import { type GeometryOf, convGeometry, cStructInit } from '../c-emit.js';
 
 /** True for targets with Helium (host tests never run these kernels: there is no portable fallback). */
 export function mveTarget(target: TargetInfo): boolean {
@@ -55,4 +56,56 @@ export function cRq4Array(name: string, records: readonly number[][]): string {
 /** A bias tensor's value at c (0 without one), as a number. */
 export function biasAt(bias: TensorData | undefined, c: number): number {
   return bias ? Number((bias as ArrayLike<number | bigint>)[c]) : 0;
+}
+
+/** The quantized conv-shaped layer an MVE kernel runs (CONV_2D and DEPTHWISE_CONV_2D params). */
+export type MveLayer = GeometryOf<'packed'> & {
+  outputDepth: number;
+  inputOffset: number;
+  outputOffset: number;
+  outputMultiplier: readonly number[];
+  outputShift: readonly number[];
+  perChannel: boolean;
+  activationMin: number;
+  activationMax: number;
+};
+
+/**
+ * The C of an MVE kernel `tinyml_<kernel>_s8_mve`: the weights in its layout, one rq4 record per
+ * four channels (the input offset folded into the bias), and its params struct: the geometry,
+ * `fields` (the kernel's own), the padding value, output offset and clamp.
+ */
+export function emitMve(
+  kernel: 'conv2d' | 'depthwise_conv2d',
+  p: MveLayer,
+  weights: Int8Array,
+  bias: TensorData | undefined,
+  at: ChannelWeights,
+  layout: Int8Array,
+  fields: Record<string, number>,
+  names: EmitNames,
+  ctx: EmitContext,
+  scratch: string,
+): CEmission {
+  const biasPrime = foldChannelBias(bias, weights, p.outputDepth, p.inputOffset, at);
+  const pre = ctx.prefix;
+  const decls = [
+    cArray('int8_t', `${pre}_w`, layout),
+    cRq4Array(`${pre}_rq`, rq4Records(p.outputMultiplier, p.outputShift, p.perChannel, biasPrime)),
+    cStructInit(`tinyml_${kernel}_mve_params`, `${pre}_params`, {
+      ...convGeometry('packed', p),
+      ...fields,
+      pad_value: -p.inputOffset,
+      output_offset: p.outputOffset,
+      activation_min: p.activationMin,
+      activation_max: p.activationMax,
+      rq: `${pre}_rq`,
+    }),
+  ].join('\n');
+  return {
+    kernels: [`mve/${kernel}_mve.c`, `mve/${kernel}_mve.h`, 'mve/tinyml_mve.h'],
+    includes: [`mve/${kernel}_mve.h`],
+    decls,
+    call: `tinyml_${kernel}_s8_mve(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`,
+  };
 }

@@ -9,11 +9,9 @@ import type { DepthwiseConv2DParams, DepthwiseConv2DQuantParams } from '../depth
 import { depthwiseConv2d } from '../depthwise-conv2d.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
 import type { TensorData } from '../../ir/types.js';
-import { cArray, foldBias, constantOperands,
-  hasConstantOperands, scratchFor } from '../optimized/common.js';
-import { convGeometry, cStructInit } from '../c-emit.js';
+import { emitWithConstants, scratchFor, scratchWithConstants } from '../optimized/common.js';
 import { DW_MAX_SCRATCH, dwPaddedWidth } from '../optimized/depthwise-conv2d.js';
-import { cRq4Array, mveTarget, rq4Records } from './common.js';
+import { emitMve, mveTarget } from './common.js';
 
 /** Weights [taps][C] as [ceil(C / 4)][taps][4], channels past C zero. */
 export function dwMveWeightLayout(weights: ArrayLike<number>, taps: number, c: number): Int8Array {
@@ -49,48 +47,18 @@ function accepts(params: unknown, target: TargetInfo): boolean {
   );
 }
 
-function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
-  const p = params as DepthwiseConv2DQuantParams;
-  const operands = constantOperands(p, ctx.constants);
-  if (!operands) return depthwiseConv2d.emitC!(p, names, ctx);
-  const { weights, bias } = operands;
+function emitDepthwiseMve(p: DepthwiseConv2DQuantParams, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext): CEmission {
   const taps = p.filterHeight * p.filterWidth;
   const c = p.outputDepth;
-  const rowSum = (ch: number): number => {
-    let s = 0;
-    for (let t = 0; t < taps; t++) s += weights[t * c + ch];
-    return s;
-  };
-  const biasPrime = foldBias(bias, c, p.inputOffset, rowSum);
-  const pre = ctx.prefix;
   const scratch = scratchFor(ctx, dwMveScratchBytes(p), 'depthwise_conv2d_s8_mve');
-  const decls = [
-    cArray('int8_t', `${pre}_w`, dwMveWeightLayout(weights, taps, c)),
-    cRq4Array(`${pre}_rq`, rq4Records(p.outputMultiplier, p.outputShift, p.perChannel, biasPrime)),
-    cStructInit('tinyml_depthwise_conv2d_mve_params', `${pre}_params`, {
-      ...convGeometry('packed', p),
-      pad_value: -p.inputOffset,
-      output_offset: p.outputOffset,
-      activation_min: p.activationMin,
-      activation_max: p.activationMax,
-      rq: `${pre}_rq`,
-    }),
-  ].join('\n');
-  return {
-    kernels: ['mve/depthwise_conv2d_mve.c', 'mve/depthwise_conv2d_mve.h', 'mve/tinyml_mve.h'],
-    includes: ['mve/depthwise_conv2d_mve.h'],
-    decls,
-    call: `tinyml_depthwise_conv2d_s8_mve(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`,
-  };
+  const channel = { step: 1, count: taps, stride: c };
+  return emitMve('depthwise_conv2d', p, weights, bias, channel, dwMveWeightLayout(weights, taps, c), {}, names, ctx, scratch);
 }
 
 export const depthwiseConv2dMveVariant: KernelVariant = {
   name: 'depthwise_conv2d_s8_mve',
   op: 'DEPTHWISE_CONV_2D',
   accepts,
-  emitC,
-  scratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number {
-    const p = params as DepthwiseConv2DQuantParams;
-    return constants && !hasConstantOperands(p, constants) ? 0 : dwMveScratchBytes(p);
-  },
+  emitC: emitWithConstants(depthwiseConv2d, emitDepthwiseMve),
+  scratchBytes: scratchWithConstants(dwMveScratchBytes),
 };

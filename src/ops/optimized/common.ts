@@ -5,7 +5,7 @@
  */
 import { multiplyByQuantizedMultiplier } from '../../fixedpoint.js';
 import type { TensorData } from '../../ir/types.js';
-import type { EmitContext, TargetInfo } from '../op-def.js';
+import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
 import { scratchArg } from '../scratch.js';
 
 /** The kernels' requantization modes (TINYML_RQ_* in tinyml_dsp.h). */
@@ -93,10 +93,10 @@ export function planRequant(
   // A per-tensor layer keeps its single record when every channel's bound allows it, constant
   // channels included (one record per channel would cost 12 bytes of flash each).
   const noConstants = constant.map(() => undefined);
+  const layer = { multipliers, shifts, perChannel, outputOffset, biasPrime, bounds };
   const mixed =
     !fast && allowMixed
-      ? ((!perChannel ? planMixed(multipliers, shifts, perChannel, outputOffset, biasPrime, bounds, noConstants) : undefined) ??
-        planMixed(multipliers, shifts, perChannel, outputOffset, biasPrime, bounds, constant))
+      ? ((!perChannel ? planMixed(layer, noConstants) : undefined) ?? planMixed(layer, constant))
       : undefined;
   if (mixed) return mixed;
   if (!fast) {
@@ -131,6 +131,16 @@ export function planRequant(
   };
 }
 
+/** planRequant's inputs, as planMixed takes them. */
+interface RequantLayerInputs {
+  multipliers: readonly number[];
+  shifts: readonly number[];
+  perChannel: boolean;
+  outputOffset: number;
+  biasPrime: readonly number[];
+  bounds: readonly AccBounds[];
+}
+
 /**
  * The FAST_MIXED plan (tinyml_dsp.h), when every live channel has a multiplier in [0, 2^31) and
  * either a shift s in [0, 30] with |acc| < 2^(30 - s) (record [m, off, -s]: the doubled
@@ -138,15 +148,8 @@ export function planRequant(
  * (record [m, 2^(e-1) + off * 2^e, e], e = -s, as FOLDED); else undefined. A constant channel's
  * record is [0, value, 0] (SMMLAR by 0 leaves t).
  */
-function planMixed(
-  multipliers: readonly number[],
-  shifts: readonly number[],
-  perChannel: boolean,
-  outputOffset: number,
-  biasPrime: readonly number[],
-  bounds: readonly AccBounds[],
-  constant: readonly (number | undefined)[],
-): RequantPlan | undefined {
+function planMixed(layer: RequantLayerInputs, constant: readonly (number | undefined)[]): RequantPlan | undefined {
+  const { multipliers, shifts, perChannel, outputOffset, biasPrime, bounds } = layer;
   const channels = biasPrime.length;
   const q = (c: number) => (perChannel ? c : 0);
   for (let c = 0; c < channels; c++) {
@@ -231,6 +234,73 @@ export function foldBias(bias: TensorData | undefined, channels: number, inputOf
   return out;
 }
 
+/**
+ * Where each output channel's weights lie in a flat weight array: channel c has `count` weights,
+ * weights[c * step + i * stride] for i < count. Rows of [N, K] or OHWI weights are
+ * `weightRows(K)`; depthwise [taps, C] weights are { step: 1, count: taps, stride: C }.
+ */
+export interface ChannelWeights {
+  step: number;
+  count: number;
+  stride: number;
+}
+
+/** Channel c is row c of K contiguous weights. */
+export function weightRows(k: number): ChannelWeights {
+  return { step: k, count: k, stride: 1 };
+}
+
+/** foldBias over the channels' weights as `at` places them. */
+export function foldChannelBias(bias: TensorData | undefined, weights: ArrayLike<number>, channels: number, inputOffset: number, at: ChannelWeights): number[] {
+  return foldBias(bias, channels, inputOffset, (c) => {
+    let s = 0;
+    for (let i = 0; i < at.count; i++) s += weights[c * at.step + i * at.stride];
+    return s;
+  });
+}
+
+/** The requantized layer's constants planRequant needs (conv, depthwise and dense params have them). */
+export interface RequantParams {
+  outputMultiplier: readonly number[];
+  outputShift: readonly number[];
+  perChannel: boolean;
+  outputOffset: number;
+  activationMin: number;
+  activationMax: number;
+}
+
+/**
+ * planRequant for a layer with these weights (placed as `at`) and folded bias': each channel's
+ * accumulator bounds come from its weights.
+ */
+export function planLayerRequant(p: RequantParams, weights: ArrayLike<number>, biasPrime: readonly number[], at: ChannelWeights, allowMixed = false): RequantPlan {
+  const bounds = biasPrime.map((b, c) => accBounds(b, weights, c * at.step, at.count, at.stride));
+  return planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax }, allowMixed);
+}
+
+/**
+ * A variant's emitC for layers whose constant weights (and bias) it lays out offline: `emit` with
+ * them, else the portable op's kernel (the weights are then computed at run time).
+ */
+export function emitWithConstants<P extends { hasBias: boolean }>(
+  portable: { emitC?(params: P, names: EmitNames, ctx: EmitContext): CEmission },
+  emit: (p: P, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext) => CEmission,
+): (params: unknown, names: EmitNames, ctx: EmitContext) => CEmission {
+  return (params, names, ctx) => {
+    const p = params as P;
+    const operands = constantOperands(p, ctx.constants);
+    return operands ? emit(p, operands.weights, operands.bias, names, ctx) : portable.emitC!(p, names, ctx);
+  };
+}
+
+/** The scratch of such a variant: `bytes(p)`, or none when the constants show the portable kernel runs. */
+export function scratchWithConstants<P extends { hasBias: boolean }>(bytes: (p: P) => number): (params: unknown, constants?: (TensorData | undefined)[]) => number {
+  return (params, constants) => {
+    const p = params as P;
+    return constants && !hasConstantOperands(p, constants) ? 0 : bytes(p);
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // C emission
 // ---------------------------------------------------------------------------------------------
@@ -256,6 +326,23 @@ export function cArray(ctype: 'int8_t' | 'int16_t' | 'int32_t' | 'uint16_t' | 'u
 export function cRqArray(name: string, records: readonly [number, number, number][]): string {
   const lines = records.map(([m, t, e]) => `  {${m}, ${t === -2147483648 ? 'INT32_MIN' : t}, ${e}},`);
   return `static const tinyml_dsp_rq ${name}[${records.length}] = {\n${lines.join('\n')}\n};`;
+}
+
+/** A DSP kernel's bias' (`<pre>_bias`) and requantization records (`<pre>_rq`) as C arrays. */
+export function cRequantDecls(pre: string, plan: RequantPlan): string[] {
+  return [cArray('int32_t', `${pre}_bias`, plan.bias), cRqArray(`${pre}_rq`, plan.records)];
+}
+
+/** The params fields that point a DSP kernel at those arrays, with its output offset and clamp. */
+export function requantFields(pre: string, p: RequantParams, plan: RequantPlan): Record<string, string | number> {
+  return {
+    per_channel: plan.records.length > 1 ? 1 : 0,
+    output_offset: p.outputOffset,
+    activation_min: p.activationMin,
+    activation_max: p.activationMax,
+    bias: `${pre}_bias`,
+    rq: `${pre}_rq`,
+  };
 }
 
 /**

@@ -12,15 +12,16 @@ import { conv2d } from '../conv2d.js';
 import type { TensorData } from '../../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import {
-  accBounds,
   cArray,
-  cRqArray,
+  cRequantDecls,
   dspTarget,
-  foldBias,
-  constantOperands,
-  hasConstantOperands,
-  planRequant,
+  emitWithConstants,
+  foldChannelBias,
+  planLayerRequant,
+  requantFields,
   scratchFor,
+  scratchWithConstants,
+  weightRows,
 } from './common.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
 
@@ -65,19 +66,6 @@ function accepts(params: unknown, target: TargetInfo, optimize?: OptimizeGoal): 
   return dspTarget(target) && p.kind === 'int8' && p.groups === 1 && convScratchBytes(p) <= CONV_MAX_SCRATCH;
 }
 
-function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
-  const p = params as Conv2DQuantParams;
-  const operands = constantOperands(p, ctx.constants);
-  if (!operands) return conv2d.emitC!(p, names, ctx);
-  const { weights, bias } = operands;
-  return emitConvDsp(p, weights, bias, names, ctx);
-}
-
-function scratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number {
-  const p = params as Conv2DQuantParams;
-  return constants && !hasConstantOperands(p, constants) ? 0 : convScratchBytes(p);
-}
-
 /**
  * The DSP convolution of an int8 CONV_2D-shaped layer (groups 1) with OHWI `weights`; also used
  * for depthwise layers that are plain convolutions (input depth 1).
@@ -89,17 +77,8 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   // The weights the kernel multiplies: minus their zero point when they have one (legacy uint8).
   const wOff = p.weightsOffset ?? 0;
   const eff = wOff === 0 ? weights : Int16Array.from(weights, (v) => v + wOff);
-  const rowSum = (c: number): number => {
-    let s = 0;
-    for (let i = 0; i < k; i++) s += eff[c * k + i];
-    return s;
-  };
-  const biasPrime = foldBias(bias, n, p.inputOffset, rowSum);
-  const bounds = biasPrime.map((b, c) => accBounds(b, eff, c * k, k));
-  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, {
-    min: p.activationMin,
-    max: p.activationMax,
-  });
+  const biasPrime = foldChannelBias(bias, eff, n, p.inputOffset, weightRows(k));
+  const plan = planLayerRequant(p, eff, biasPrime, weightRows(k));
   // Rows padded with zero weights to a multiple of 4.
   const w = wOff === 0 ? new Int8Array(n * k4 * 4) : new Int16Array(n * k4 * 4);
   for (let c = 0; c < n; c++) w.set(eff.subarray(c * k, (c + 1) * k), c * k4 * 4);
@@ -108,20 +87,14 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   const w16 = wOff !== 0 || (ctx.optimize !== 'size' && p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS);
   const decls = [
     w16 ? cArray('int16_t', `${pre}_w`, convW16Layout(w, n, k4)) : cArray('int8_t', `${pre}_w`, w),
-    cArray('int32_t', `${pre}_bias`, plan.bias),
-    cRqArray(`${pre}_rq`, plan.records),
+    ...cRequantDecls(pre, plan),
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
       ...convGeometry('packed', p),
       output_depth: n,
       k4,
       pad_value: -p.inputOffset,
       mode: plan.mode,
-      per_channel: plan.records.length > 1 ? 1 : 0,
-      output_offset: p.outputOffset,
-      activation_min: p.activationMin,
-      activation_max: p.activationMax,
-      bias: `${pre}_bias`,
-      rq: `${pre}_rq`,
+      ...requantFields(pre, p, plan),
     }),
   ].join('\n');
   const call = `tinyml_conv2d_s8_dsp${w16 ? '_w16' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`;
@@ -137,6 +110,6 @@ export const conv2dDspVariant: KernelVariant = {
   name: 'conv2d_s8_dsp',
   op: 'CONV_2D',
   accepts,
-  emitC,
-  scratchBytes,
+  emitC: emitWithConstants(conv2d, emitConvDsp),
+  scratchBytes: scratchWithConstants(convScratchBytes),
 };

@@ -12,8 +12,8 @@ import type { Conv2DQuantParams } from '../conv2d.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import { CONV_MAX_SCRATCH, convScratchBytes, emitConvDsp } from './conv2d.js';
 import type { TensorData } from '../../ir/types.js';
-import { accBounds, cArray, dspTarget, foldBias, constantOperands,
-  hasConstantOperands, modeSuffix, planRequant, scratchFor } from './common.js';
+import { cArray, dspTarget, emitWithConstants, foldChannelBias, hasConstantOperands,
+  modeSuffix, planLayerRequant, scratchFor, scratchWithConstants } from './common.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
 import { depthwiseInPlaceOk, depthwiseInPlaceRowBytes } from '../depthwise-in-place.js';
 
@@ -51,11 +51,7 @@ function accepts(params: unknown, target: TargetInfo, optimize?: OptimizeGoal): 
   return p.depthMultiplier === 1 && dwScratchBytes(p) <= DW_MAX_SCRATCH;
 }
 
-function scratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number {
-  const p = params as DepthwiseConv2DQuantParams;
-  if (constants && !hasConstantOperands(p, constants)) return 0;
-  return p.inputDepth === 1 ? convScratchBytes(dwAsConv(p)) : dwScratchBytes(p);
-}
+const scratchBytes = scratchWithConstants<DepthwiseConv2DQuantParams>((p) => (p.inputDepth === 1 ? convScratchBytes(dwAsConv(p)) : dwScratchBytes(p)));
 
 /**
  * int16 weights in kernel order (see depthwise_conv2d_dsp.h), from TFLite's [1, fh, fw, C].
@@ -95,11 +91,7 @@ export function dwRecords(bias: readonly number[], records: readonly [number, nu
   return out;
 }
 
-function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
-  const p = params as DepthwiseConv2DQuantParams;
-  const operands = constantOperands(p, ctx.constants);
-  if (!operands) return depthwiseConv2d.emitC!(p, names, ctx);
-  const { weights, bias } = operands;
+function emitDepthwiseDsp(p: DepthwiseConv2DQuantParams, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext): CEmission {
   if (ctx.inPlace && inPlaceScratchBytes(p, ctx.constants) === undefined) throw new Error(`${ctx.prefix}: this depthwise layer cannot run in place`);
   if (p.inputDepth === 1) {
     // [1, fh, fw, M] -> OHWI [M, fh, fw, 1].
@@ -113,17 +105,9 @@ function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   // The weights the kernel multiplies: minus their zero point when they have one (legacy uint8).
   const wOff = p.weightsOffset ?? 0;
   const eff = wOff === 0 ? weights : Int16Array.from(weights, (v) => v + wOff);
-  const rowSum = (ch: number): number => {
-    let s = 0;
-    for (let t = 0; t < taps; t++) s += eff[t * c + ch];
-    return s;
-  };
-  const biasPrime = foldBias(bias, c, p.inputOffset, rowSum);
-  const bounds = biasPrime.map((b, ch) => accBounds(b, eff, ch, taps, c));
-  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, {
-    min: p.activationMin,
-    max: p.activationMax,
-  });
+  const channel = { step: 1, count: taps, stride: c };
+  const biasPrime = foldChannelBias(bias, eff, c, p.inputOffset, channel);
+  const plan = planLayerRequant(p, eff, biasPrime, channel);
   const w = dwWeightLayout(eff, taps, c, plan.doubled ? 2 : 1);
   const pre = ctx.prefix;
   const scratch = scratchFor(ctx, dwScratchBytes(p), 'depthwise_conv2d_s8_dsp');
@@ -166,7 +150,7 @@ export const depthwiseConv2dDspVariant: KernelVariant = {
   name: 'depthwise_conv2d_s8_dsp',
   op: 'DEPTHWISE_CONV_2D',
   accepts,
-  emitC,
+  emitC: emitWithConstants(depthwiseConv2d, emitDepthwiseDsp),
   scratchBytes,
   inPlaceScratchBytes,
 };

@@ -8,8 +8,8 @@ import type { FullyConnectedParams, FullyConnectedQuantParams } from '../fully-c
 import { fullyConnected } from '../fully-connected.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
 import type { TensorData } from '../../ir/types.js';
-import { accBounds, modeSuffix, cArray, cRqArray, dspTarget, foldBias, constantOperands,
-  hasConstantOperands, planRequant, scratchFor } from './common.js';
+import { modeSuffix, cArray, cRequantDecls, dspTarget, emitWithConstants, foldChannelBias,
+  hasConstantOperands, planLayerRequant, requantFields, scratchFor, weightRows } from './common.js';
 import { cStructInit } from '../c-emit.js';
 
 function accepts(params: unknown, target: TargetInfo): boolean {
@@ -128,13 +128,6 @@ function scratchBytes(params: unknown, constants?: (TensorData | undefined)[]): 
   return fcScratchBytes(p.inputDepth, p.outputDepth, fcNibbleChoice(constants[1] as Int8Array, p.outputDepth, p.inputDepth) !== undefined);
 }
 
-function emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
-  const p = params as FullyConnectedQuantParams;
-  const operands = constantOperands(p, ctx.constants);
-  if (!operands) return fullyConnected.emitC!(p, names, ctx);
-  return emitFullyConnectedDsp(p, operands.weights, operands.bias, names, ctx);
-}
-
 /**
  * The DSP fully connected layer with these constant operands. `forceNibble`: always the nibble
  * layout (int4 weights: it is then exact without corrections, and four bits a weight in flash).
@@ -150,17 +143,8 @@ export function emitFullyConnectedDsp(
   const n = p.outputDepth;
   const k = p.inputDepth;
   const k4 = Math.ceil(k / 4);
-  const rowSum = (c: number): number => {
-    let s = 0;
-    for (let i = 0; i < k; i++) s += weights[c * k + i];
-    return s;
-  };
-  const biasPrime = foldBias(bias, n, p.inputOffset, rowSum);
-  const bounds = biasPrime.map((b, c) => accBounds(b, weights, c * k, k));
-  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, {
-    min: p.activationMin,
-    max: p.activationMax,
-  });
+  const biasPrime = foldChannelBias(bias, weights, n, p.inputOffset, weightRows(k));
+  const plan = planLayerRequant(p, weights, biasPrime, weightRows(k));
   const pre = ctx.prefix;
   const fn = modeSuffix(plan.mode, p.activationMin, p.activationMax);
   const nib = forceNibble ? fcNibbleLayout(weights, n, k) : fcNibbleChoice(weights, n, k);
@@ -173,20 +157,14 @@ export function emitFullyConnectedDsp(
     : [cArray('int8_t', `${pre}_w`, fcWeightLayout(weights, n, k, k4))];
   const decls = [
     ...weightDecls,
-    cArray('int32_t', `${pre}_bias`, plan.bias),
-    cRqArray(`${pre}_rq`, plan.records),
+    ...cRequantDecls(pre, plan),
     cStructInit('tinyml_fully_connected_dsp_params', `${pre}_params`, {
       batches: p.batches,
       input_depth: k,
       output_depth: n,
       k4,
       slice_k4: sliceK4,
-      per_channel: plan.records.length > 1 ? 1 : 0,
-      output_offset: p.outputOffset,
-      activation_min: p.activationMin,
-      activation_max: p.activationMax,
-      bias: `${pre}_bias`,
-      rq: `${pre}_rq`,
+      ...requantFields(pre, p, plan),
       k8: useNib ? k8 : 0,
       corr_count: useNib ? `${pre}_cc` : 'NULL',
       corr: useNib ? `${pre}_corr` : 'NULL',
@@ -207,6 +185,6 @@ export const fullyConnectedDspVariant: KernelVariant = {
   name: 'fully_connected_s8_dsp',
   op: 'FULLY_CONNECTED',
   accepts,
-  emitC,
+  emitC: emitWithConstants(fullyConnected, emitFullyConnectedDsp),
   scratchBytes,
 };
