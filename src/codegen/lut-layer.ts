@@ -100,11 +100,15 @@ export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: Ta
   // Pointwise: the pair table, then four pixels' int16 columns (TINYML_LUT4_PW_SCRATCH).
   if (pointwise(step)) return LUT4_PAIR_SCRATCH + 8 * (step.params as { inputDepth: number }).inputDepth;
   const k4 = im2colK4(step);
-  if (k4 !== undefined) return LUT4_PAIR_SCRATCH + 32 * k4;
-  // Depthwise: the pair table, then a group's two words per tap (TINYML_LUT4_DW_SCRATCH).
+  // im2col: the pair table, four pixels' int16 columns, one window's bytes (TINYML_LUT4_IM2COL_SCRATCH).
+  if (k4 !== undefined) return LUT4_PAIR_SCRATCH + 36 * k4;
+  // Depthwise: the pair table, a group's two words per tap, and for 3x3 filters the border
+  // windows' strip of 3 rows (TINYML_LUT4_DW_SCRATCH).
   if (step.op.type === 'DEPTHWISE_CONV_2D') {
-    const p = step.params as { filterHeight: number; filterWidth: number };
-    return LUT4_PAIR_SCRATCH + 8 * p.filterHeight * p.filterWidth;
+    const p = step.params as { filterHeight: number; filterWidth: number; outputWidth: number; strideWidth: number; dilationWidth: number };
+    const k3 = p.filterHeight === 3 && p.filterWidth === 3;
+    const stripWords = k3 ? (p.outputWidth - 1) * p.strideWidth + 2 * p.dilationWidth + 1 : 0;
+    return LUT4_PAIR_SCRATCH + 8 * p.filterHeight * p.filterWidth + 12 * stripWords;
   }
   return LUT4_PAIR_SCRATCH;
 }

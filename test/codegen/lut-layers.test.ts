@@ -22,6 +22,8 @@ import { HOST_PRELUDE, KERNELS_DIR, emitCasesProgram, runOpCasesInTs, splitOutpu
 import { rng } from '../helpers/op-graph.js';
 import { requireHostCompiler } from '../helpers/tools.js';
 import { randomConvCase, randomDwCase, randomFcCase } from '../optimized/random-cases.js';
+import { runVariantCasesOnQemu } from '../optimized/harness.js';
+import type { KernelVariant } from '../../src/codegen/select-kernel.js';
 
 interface LutCase extends CKernelCase {
   enc: LutEncoding;
@@ -212,6 +214,66 @@ describe('DSP clustered-weight windowed conv without im2col (large filters)', ()
       cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
     } finally {
       lutOptions.im2colMaxColumns = 16384;
+    }
+  });
+});
+
+/**
+ * The cases' LUT emissions as a kernel variant, so that the optimized-kernel harness runs them on
+ * the emulated Cortex-M4: the real DSP instructions and the kernels' assembly paths.
+ */
+function lutVariant(def: AnyOpDef, cases: LutCase[]): KernelVariant {
+  const byParams = new Map(cases.map((c) => [c.params, c]));
+  const lutCase = (params: unknown) => byParams.get(params)!;
+  const step = (c: LutCase) => ({ op: c.ctx.op, def, params: c.params });
+  return {
+    name: `${def.type} LUT`,
+    op: def.type,
+    accepts: () => true,
+    emitC: (params, names, ctx) => emitLutLayer(step(lutCase(params)), lutCase(params).enc, names, ctx),
+    scratchBytes: (params) => lutScratchBytes(step(lutCase(params)), lutCase(params).enc, M4),
+  };
+}
+
+const M4: TargetInfo = { core: 'cortex-m4', dsp: true, mve: false };
+
+/** Whether the case's activation range is all of int8 (the kernels' _full entry points). */
+function fullRange(c: CKernelCase): boolean {
+  const p = c.params as { activationMin: number; activationMax: number };
+  return p.activationMin === -128 && p.activationMax === 127;
+}
+
+describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instructions, assembly paths)', () => {
+  it('DEPTHWISE_CONV_2D 3x3 (strips at the borders, assembly windows) and other filters, FAST_FOLDED and FAST', { timeout: 300_000 }, async () => {
+    const cases = Array.from({ length: 32 }, (_, i) => clusterCase(randomDwCase(7600 + i, i % 4 === 3 ? 'fast' : 'k3'), 1500 + i, { bits: 4, scope: 'tensor' }));
+    const dsp = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def: depthwiseConv2d as AnyOpDef, params: c.params }, c.enc, M4) > 0);
+    const k3 = (c: CKernelCase) => (c.params as { filterHeight: number; filterWidth: number }).filterHeight === 3 && (c.params as { filterWidth: number }).filterWidth === 3;
+    // The assembly runs 3x3 layers with the whole int8 range; some with padding (border strips).
+    const asm = dsp.filter((c) => k3(c) && fullRange(c));
+    expect(asm.length).toBeGreaterThanOrEqual(5);
+    expect(asm.filter((c) => (c.params as { padWidth: number }).padWidth > 0).length).toBeGreaterThanOrEqual(2);
+    const want = runOpCasesInTs(depthwiseConv2d as AnyOpDef, cases);
+    for (const fold of [true, false]) {
+      planOptions.fold = fold;
+      try {
+        const got = await runVariantCasesOnQemu(lutVariant(depthwiseConv2d as AnyOpDef, cases), cases);
+        cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}, fold ${fold}`).toEqual(Array.from(want[i][0] as Int8Array)));
+      } finally {
+        planOptions.fold = true;
+      }
+    }
+  });
+
+  it('CONV_2D (pointwise, im2col, windowed) and FULLY_CONNECTED', { timeout: 300_000 }, async () => {
+    const suites: [AnyOpDef, LutCase[]][] = [
+      [conv2d as AnyOpDef, Array.from({ length: 16 }, (_, i) => clusterCase(randomConvCase(8600 + i, i % 2 === 0 ? 'pointwise' : 'fast'), 1700 + i, { bits: 4, scope: 'tensor' }))],
+      [fullyConnected as AnyOpDef, Array.from({ length: 20 }, (_, i) => clusterCase(randomFcCase(9600 + i), 1900 + i, { bits: 4, scope: 'tensor' }))],
+    ];
+    for (const [def, cases] of suites) {
+      expect(cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def, params: c.params }, c.enc, M4) > 0 && fullRange(c)).length, def.type).toBeGreaterThanOrEqual(3);
+      const got = await runVariantCasesOnQemu(lutVariant(def, cases), cases);
+      const want = runOpCasesInTs(def, cases);
+      cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `${def.type} case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
     }
   });
 });

@@ -84,17 +84,34 @@ TINYML_DSP_INLINE void lut_dot_1x4(const uint32_t *cols, const uint8_t **idx, in
   *A3 = a3;
 }
 
-/* Column word index (int16 units) of flattened K index k of column s (conv2d_dsp.c's layout). */
-TINYML_DSP_INLINE int32_t lut_col_index(int32_t k, int32_t s) {
-  return (((k >> 2) * 8 + (k & 1) * 4 + s) << 1) + ((k >> 1) & 1);
+/* A window that leaves the image, as bytes: each tap's cin inputs, or the input zero point. */
+static void lut_col_border(const tinyml_conv2d_params *p, const int8_t *input, int8_t *d, int32_t b, int32_t in_y0,
+                           int32_t in_x0, int8_t zp) {
+  const int32_t cin = p->geo.filter_input_depth;
+  for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+    const int32_t in_y = in_y0 + p->geo.dilation_height * fy;
+    const int row_in = in_y >= 0 && in_y < p->geo.input_height;
+    for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+      const int32_t in_x = in_x0 + p->geo.dilation_width * fx;
+      if (!row_in || in_x < 0 || in_x >= p->geo.input_width) {
+        for (int8_t *const end = d + cin; d != end;) *d++ = zp;
+        continue;
+      }
+      const int8_t *x = input + ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth;
+      for (int8_t *const end = d + cin; d != end;) *d++ = *x++;
+    }
+  }
 }
 
 /*
- * Column s for output pixel px of a windowed convolution: per tap inside the image the input
- * plus its offset, zero for taps outside it and for the padding up to k4 * 4.
+ * Column s for output pixel px of a windowed convolution (the layout above: per group of four
+ * K indices, word 8g + s holds (x0, x2) and word 8g + 4 + s holds (x1, x3), each input plus its
+ * offset). The window is first copied as bytes into `patch` (k4 * 4 bytes; a tap outside the
+ * image and the padding up to k4 * 4 take the input zero point, which the offset turns into 0),
+ * then expanded four bytes at a time by SXTB16, as the pointwise columns are.
  */
-static void lut_col_window(const tinyml_conv2d_params *p, int16_t *cols, int32_t s, const int8_t *input, int32_t px,
-                           int32_t k4) {
+static void lut_col_window(const tinyml_conv2d_params *p, uint32_t *cols, int32_t s, const int8_t *input, int32_t px,
+                           int32_t k4, int8_t *patch) {
   const int32_t ow = p->geo.output_width;
   const int32_t oh = p->geo.output_height;
   const int32_t b = px / (oh * ow);
@@ -103,21 +120,38 @@ static void lut_col_window(const tinyml_conv2d_params *p, int16_t *cols, int32_t
   const int32_t in_y0 = oy * p->geo.stride_height - p->geo.pad_height;
   const int32_t in_x0 = ox * p->geo.stride_width - p->geo.pad_width;
   const int32_t cin = p->geo.filter_input_depth;
-  const int32_t off = p->q.input_offset;
-  int32_t k = 0;
-  for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
-    const int32_t in_y = in_y0 + p->geo.dilation_height * fy;
-    for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
-      const int32_t in_x = in_x0 + p->geo.dilation_width * fx;
-      if (in_y < 0 || in_y >= p->geo.input_height || in_x < 0 || in_x >= p->geo.input_width) {
-        for (int32_t c = 0; c < cin; ++c, ++k) cols[lut_col_index(k, s)] = 0;
-        continue;
-      }
-      const int8_t *x = input + ((b * p->geo.input_height + in_y) * p->geo.input_width + in_x) * p->geo.input_depth;
-      for (int32_t c = 0; c < cin; ++c, ++k) cols[lut_col_index(k, s)] = (int16_t)(x[c] + off);
+  const int8_t zp = (int8_t)(-p->q.input_offset);
+  const int32_t fh = p->geo.filter_height;
+  const int32_t fw = p->geo.filter_width;
+  int8_t *d = patch;
+  if (p->geo.dilation_width == 1 && in_x0 >= 0 && in_x0 + fw <= p->geo.input_width && in_y0 >= 0 &&
+      in_y0 + (fh - 1) * p->geo.dilation_height < p->geo.input_height) {
+    /* Inside the image: each filter row is fw * cin contiguous input bytes, copied a word at a
+     * time (unaligned: the Cortex-M4 allows it) and the rest byte by byte. */
+    const int32_t n = fw * cin;
+    const int8_t *x = input + ((b * p->geo.input_height + in_y0) * p->geo.input_width + in_x0) * p->geo.input_depth;
+    const int32_t row_step = p->geo.dilation_height * p->geo.input_width * p->geo.input_depth;
+    for (int32_t fy = 0; fy < fh; ++fy, x += row_step) {
+      int32_t i = 0;
+      for (; i + 4 <= n; i += 4, d += 4) tinyml_st32(d, tinyml_ld32(x + i));
+      for (; i < n; ++i) *d++ = x[i];
     }
+  } else {
+    lut_col_border(p, input, d, b, in_y0, in_x0, zp);
+    d += fh * fw * cin;
   }
-  for (; k < k4 * 4; ++k) cols[lut_col_index(k, s)] = 0;
+  /* The padding up to k4 * 4 (at most 3 bytes; no loop, which gcc would make a memset call). */
+  const int32_t rest = (int32_t)(patch + k4 * 4 - d);
+  if (rest > 0) d[0] = zp;
+  if (rest > 1) d[1] = zp;
+  if (rest > 2) d[2] = zp;
+  const uint32_t off2 = ((uint32_t)(uint16_t)(int16_t)p->q.input_offset) * 0x00010001u;
+  uint32_t *c = cols + s;
+  for (int32_t g = 0; g < k4; ++g, c += 8) {
+    const uint32_t v = tinyml_ld32(patch + 4 * g);
+    c[0] = tinyml_sadd16(tinyml_sxtb16(v), off2);
+    c[4] = tinyml_sadd16(tinyml_sxtb16_ror8(v), off2);
+  }
 }
 
 TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *input, const tinyml_lut_weights *filter,
@@ -137,7 +171,7 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
     for (int32_t s = 0; s < 4; ++s) {
       /* A missing pixel of the last block repeats the first; its outputs are not stored. */
       if (WINDOW) {
-        lut_col_window(p, (int16_t *)(void *)cols, s, input, px + (s < npx ? s : 0), k4);
+        lut_col_window(p, cols, s, input, px + (s < npx ? s : 0), k4, (int8_t *)(void *)(cols + 8 * k4));
         continue;
       }
       const int8_t *src = input + (px + (s < npx ? s : 0)) * depth;

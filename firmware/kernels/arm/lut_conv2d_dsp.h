@@ -42,9 +42,10 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
  * into int16 im2col columns (input + input_offset inside the image, 0 outside), k4 =
  * ceil(filter_height * filter_width * filter_input_depth / 4) groups. `filter->indices`: each
  * output channel's row padded to k4 * 4 indices (with index 0), in the order above. `bias` and
- * `rq` as for tinyml_conv2d_lut4_s8_dsp. Scratch: TINYML_LUT4_IM2COL_SCRATCH(k4) bytes.
+ * `rq` as for tinyml_conv2d_lut4_s8_dsp. Scratch: TINYML_LUT4_IM2COL_SCRATCH(k4) bytes (the pair
+ * table, the columns, then one window's bytes).
  */
-#define TINYML_LUT4_IM2COL_SCRATCH(k4) (TINYML_LUT4_PAIR_SCRATCH + 32 * (k4))
+#define TINYML_LUT4_IM2COL_SCRATCH(k4) (TINYML_LUT4_PAIR_SCRATCH + 36 * (k4))
 
 
 /* The entry points of the two kernels above: _fast_full, _fast, _folded_full, _folded,

@@ -2,12 +2,187 @@
  * lut_depthwise_conv2d_dsp.c - see lut_depthwise_conv2d_dsp.h. Four channels at a time: their
  * weight pairs are looked up once (into a few words of scratch) and then serve every pixel of
  * the image; per tap, one input word expands to the (x0, x2) and (x1, x3) halfword pairs, each
- * product going to its own channel (SMLABB / SMLATT). Windows inside the image take the input
- * offset as input_offset * (sum of the weights), added once; border windows add it per tap.
+ * product going to its own channel (SMLABB / SMLATT), as in the int8 DSP depthwise kernel.
+ * Windows inside the image take the input offset as input_offset * (sum of the weights), added
+ * once with the bias; 3x3 filters run them fully unrolled. Border windows visit only the
+ * rectangle of taps inside the image (no per-tap bounds checks) and add the offset per tap.
  */
 #include "lut_depthwise_conv2d_dsp.h"
 
 #include "lut_dsp.h"
+
+/* Accumulates one tap of four channels: the input word at x, the tap's weight pairs w02, w13. */
+#define LUT_DW_TAP(x, w02, w13)                    \
+  do {                                             \
+    const uint32_t xw_ = tinyml_ld32(x);           \
+    const uint32_t x02_ = tinyml_sxtb16(xw_);      \
+    const uint32_t x13_ = tinyml_sxtb16_ror8(xw_); \
+    a0 = tinyml_smlabb((w02), x02_, a0);           \
+    a2 = tinyml_smlatt((w02), x02_, a2);           \
+    a1 = tinyml_smlabb((w13), x13_, a1);           \
+    a3 = tinyml_smlatt((w13), x13_, a3);           \
+  } while (0)
+
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+/*
+ * A run of n windows of one output row, all inside the image, 3x3, one group of four channels,
+ * the whole clamp range, FAST or FAST_FOLDED requantization. In C, gcc runs out of registers
+ * and reloads the weight words per tap; here they stay at fixed offsets from r12 (the group's
+ * decoded pairs) and the group's record g (four start values, then (m, t, e) per channel) is
+ * read with LDM. ctx: n, byte step of the input per window, of the output per window minus 4,
+ * the output offset (added after the shift when not folded).
+ */
+#define LUT_DW_ASM_TAP(addr, wofs)          \
+  "ldr    r4, " addr "\n\t"                 \
+  "ldrd   r6, r8, [r12, #" wofs "]\n\t"     \
+  "sxtb16 r5, r4\n\t"                       \
+  "sxtb16 r4, r4, ror #8\n\t"               \
+  "smlabb r0, r6, r5, r0\n\t"               \
+  "smlatt r2, r6, r5, r2\n\t"               \
+  "smlabb r1, r8, r4, r1\n\t"               \
+  "smlatt r3, r8, r4, r3\n\t"
+#define LUT_DW_ASM_RQ(a, ADD_OFF)           \
+  "ldmia  r8!, {r4, r5, r6}\n\t"            \
+  "add    r5, r5, " a ", asr #31\n\t"       \
+  "smmlar " a ", " a ", r4, r5\n\t"         \
+  "asr    " a ", " a ", r6\n\t"             \
+  ADD_OFF                                   \
+  "ssat   " a ", #8, " a "\n\t"             \
+  "strb   " a ", [r7], #1\n\t"
+#define LUT_DW_ASM_WINDOW                                                                       \
+  "ldmia  lr, {r0, r1, r2, r3}\n\t"                                                             \
+  LUT_DW_ASM_TAP("[r9]", "0") LUT_DW_ASM_TAP("[r9, r10]", "8") LUT_DW_ASM_TAP("[r9, r10, lsl #1]", "16") \
+  "add    r9, r9, r11\n\t"                                                                      \
+  LUT_DW_ASM_TAP("[r9]", "24") LUT_DW_ASM_TAP("[r9, r10]", "32") LUT_DW_ASM_TAP("[r9, r10, lsl #1]", "40") \
+  "add    r9, r9, r11\n\t"                                                                      \
+  LUT_DW_ASM_TAP("[r9]", "48") LUT_DW_ASM_TAP("[r9, r10]", "56") LUT_DW_ASM_TAP("[r9, r10, lsl #1]", "64") \
+  "sub    r9, r9, r11, lsl #1\n\t"                                                              \
+  "add    r8, lr, #16\n\t"
+
+static void lut_dw_k3_asm(const int8_t *x, int32_t cs, int32_t rs, const uint32_t *w, const int32_t *g, int8_t *out,
+                          const int32_t *ctx, const int folded) {
+  register const int8_t *rx __asm__("r9") = x;
+  register int32_t rcs __asm__("r10") = cs;
+  register int32_t rrs __asm__("r11") = rs;
+  register const uint32_t *rw __asm__("r12") = w;
+  register const int32_t *rg __asm__("lr") = g;
+  register int8_t *ro __asm__("r7") = out;
+  register const int32_t *rc __asm__("r8") = ctx;
+  /* The loop's counters live on the stack: [sp] windows left, [sp, #4] input step, [sp, #8]
+   * output step, [sp, #12] output offset. */
+#define LUT_DW_ASM_RUN(OFF0, OFF1, OFF2, OFF3)                                                       \
+  __asm__ volatile("ldmia  r8, {r4, r5, r6, r8}\n\t"                                                \
+                   "push   {r4, r5, r6, r8}\n"                                                      \
+                   "1:\n\t" LUT_DW_ASM_WINDOW LUT_DW_ASM_RQ("r0", OFF0) LUT_DW_ASM_RQ("r1", OFF1)     \
+                       LUT_DW_ASM_RQ("r2", OFF2) LUT_DW_ASM_RQ("r3", OFF3)                          \
+                   "ldrd   r4, r5, [sp, #4]\n\t"                                                   \
+                   "add    r9, r9, r4\n\t"                                                         \
+                   "add    r7, r7, r5\n\t"                                                         \
+                   "ldr    r4, [sp]\n\t"                                                           \
+                   "subs   r4, r4, #1\n\t"                                                         \
+                   "str    r4, [sp]\n\t"                                                           \
+                   "bne    1b\n\t"                                                                 \
+                   "add    sp, sp, #16\n\t"                                                        \
+                   : "+r"(rx), "+r"(ro), "+r"(rc)                                                   \
+                   : "r"(rcs), "r"(rrs), "r"(rw), "r"(rg)                                           \
+                   : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "cc", "memory")
+/* FAST: the output offset added after the shift. */
+#define LUT_DW_ASM_OFF(a) "ldr    r4, [sp, #12]\n\tadd    " a ", " a ", r4\n\t"
+  if (folded) {
+    LUT_DW_ASM_RUN("", "", "", "");
+  } else {
+    LUT_DW_ASM_RUN(LUT_DW_ASM_OFF("r0"), LUT_DW_ASM_OFF("r1"), LUT_DW_ASM_OFF("r2"), LUT_DW_ASM_OFF("r3"));
+  }
+#undef LUT_DW_ASM_OFF
+#undef LUT_DW_ASM_RUN
+}
+#undef LUT_DW_ASM_WINDOW
+#undef LUT_DW_ASM_RQ
+#undef LUT_DW_ASM_TAP
+#endif
+
+/*
+ * The same run as lut_dw_k3_asm in C (any requantization mode and clamp): n windows from x,
+ * input step ctx[1] and output step ctx[2] + 4 per window.
+ */
+TINYML_DSP_INLINE void lut_dw_k3_c(const int8_t *x, int32_t cs, int32_t rs, const uint32_t *w, const int32_t *g,
+                                   int8_t *out, const int32_t *ctx, const int MODE, int32_t lo, int32_t hi) {
+  for (int32_t n = ctx[0]; n > 0; --n, x += ctx[1], out += ctx[2] + 4) {
+    int32_t a0 = g[0], a1 = g[1], a2 = g[2], a3 = g[3];
+    const int8_t *x1 = x + rs;
+    const int8_t *x2 = x1 + rs;
+    LUT_DW_TAP(x, w[0], w[1]);
+    LUT_DW_TAP(x + cs, w[2], w[3]);
+    LUT_DW_TAP(x + 2 * cs, w[4], w[5]);
+    LUT_DW_TAP(x1, w[6], w[7]);
+    LUT_DW_TAP(x1 + cs, w[8], w[9]);
+    LUT_DW_TAP(x1 + 2 * cs, w[10], w[11]);
+    LUT_DW_TAP(x2, w[12], w[13]);
+    LUT_DW_TAP(x2 + cs, w[14], w[15]);
+    LUT_DW_TAP(x2 + 2 * cs, w[16], w[17]);
+    out[0] = (int8_t)tinyml_rq(MODE, a0, g[4], g[5], g[6], ctx[3], lo, hi);
+    out[1] = (int8_t)tinyml_rq(MODE, a1, g[7], g[8], g[9], ctx[3], lo, hi);
+    out[2] = (int8_t)tinyml_rq(MODE, a2, g[10], g[11], g[12], ctx[3], lo, hi);
+    out[3] = (int8_t)tinyml_rq(MODE, a3, g[13], g[14], g[15], ctx[3], lo, hi);
+  }
+}
+
+/* n 3x3 windows from x (taps cs and rs bytes apart, windows x_step apart), outputs `depth`
+ * bytes apart: the assembly where it applies. */
+TINYML_DSP_INLINE void lut_dw_k3_windows(const tinyml_depthwise_conv2d_params *p, const int8_t *x, int32_t cs,
+                                         int32_t rs, int32_t x_step, int32_t n, const uint32_t *w, const int32_t *g,
+                                         int8_t *out, const int MODE, const int FULL) {
+  const int32_t ctx[4] = {n, x_step, p->geo.input_depth - 4, p->q.output_offset};
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  if (FULL && MODE != TINYML_RQ_REF) {
+    lut_dw_k3_asm(x, cs, rs, w, g, out, ctx, MODE == TINYML_RQ_FAST_FOLDED);
+    return;
+  }
+#endif
+  lut_dw_k3_c(x, cs, rs, w, g, out, ctx, MODE, FULL ? -128 : p->q.activation_min, FULL ? 127 : p->q.activation_max);
+}
+
+/*
+ * The 3x3 windows of one output row, for one group, when some of them leave the image: the
+ * rows' input words copied into `strip` (3 rows of `width` words, from input column -pad_width),
+ * with the input zero point (as four bytes) where a tap lies outside the image, so that it adds
+ * w * (zero point + input_offset) = 0 and every window runs as an interior one. `cols`: the
+ * strip columns left of the image, inside it, and right of it (the same for every row).
+ */
+TINYML_DSP_INLINE void lut_dw_k3_strip(const tinyml_depthwise_conv2d_params *p, const int8_t *image, int32_t in_y0,
+                                       const int32_t *cols, uint32_t *strip, const uint32_t *w, const int32_t *g,
+                                       int8_t *out, const int MODE, const int FULL) {
+  const int32_t depth = p->geo.input_depth;
+  const int32_t width = cols[0] + cols[1] + cols[2];
+  const uint32_t pad4 = ((uint32_t)(-p->q.input_offset) & 0xFFu) * 0x01010101u;
+  uint32_t *s = strip;
+  for (int32_t fy = 0; fy < 3; ++fy) {
+    const int32_t iy = in_y0 + p->geo.dilation_height * fy;
+    if (iy < 0 || iy >= p->geo.input_height) {
+      for (uint32_t *const end = s + width; s != end;) *s++ = pad4;
+      continue;
+    }
+    for (uint32_t *const end = s + cols[0]; s != end;) *s++ = pad4;
+    if (cols[1] > 0) {
+      const int8_t *x = image + (iy * p->geo.input_width + cols[0] - p->geo.pad_width) * depth;
+      for (uint32_t *const end = s + cols[1]; s != end; x += depth) *s++ = tinyml_ld32(x);
+    }
+    for (uint32_t *const end = s + cols[2]; s != end;) *s++ = pad4;
+  }
+  lut_dw_k3_windows(p, (const int8_t *)(const void *)strip, 4 * p->geo.dilation_width, 4 * width,
+                    4 * p->geo.stride_width, p->geo.output_width, w, g, out, MODE, FULL);
+}
+
+/* First tap index f in [0, n) with origin + d * f >= 0, and one past the last with
+ * origin + d * f < size: the taps of one axis inside the image. */
+TINYML_DSP_INLINE void lut_dw_span(int32_t origin, int32_t d, int32_t n, int32_t size, int32_t *f0, int32_t *f1) {
+  int32_t a = 0;
+  while (a < n && origin + d * a < 0) ++a;
+  int32_t b = n;
+  while (b > a && origin + d * (b - 1) >= size) --b;
+  *f0 = a;
+  *f1 = b;
+}
 
 TINYML_DSP_INLINE void lut_dw_run(const tinyml_depthwise_conv2d_params *p, const int8_t *input,
                                   const tinyml_lut_weights *filter, const int32_t *bias, const tinyml_lut_rq *rq,
@@ -23,15 +198,31 @@ TINYML_DSP_INLINE void lut_dw_run(const tinyml_depthwise_conv2d_params *p, const
   const int32_t taps = fh * fw;
   const int32_t in_h = p->geo.input_height;
   const int32_t in_w = p->geo.input_width;
-  /* Input offset of each tap from the window's origin, for windows entirely inside the image. */
-  int32_t tap_in[TINYML_LUT_DW_MAX_TAPS];
-  for (int32_t fy = 0; fy < fh; ++fy) {
-    for (int32_t fx = 0; fx < fw; ++fx) {
-      tap_in[fy * fw + fx] = (p->geo.dilation_height * fy * in_w + p->geo.dilation_width * fx) * depth;
-    }
+  const int32_t dh = p->geo.dilation_height;
+  const int32_t dw = p->geo.dilation_width;
+  const int32_t k3 = fh == 3 && fw == 3;
+  /* Byte steps between horizontally and vertically adjacent taps. */
+  const int32_t cs = dw * depth;
+  const int32_t rs = dh * in_w * depth;
+  const int32_t span_y = (fh - 1) * dh;
+  const int32_t span_x = (fw - 1) * dw;
+  const int32_t rq_step = rq->per_channel ? 1 : 0;
+  /* 3x3: after the group's weight pairs, the border windows' strip (lut_dw_k3_strip). */
+  uint32_t *strip = wbuf + 2 * taps;
+  /* The output columns whose windows lie inside the image horizontally: [x_in0, x_in1). */
+  int32_t x_in0 = 0;
+  while (x_in0 < p->geo.output_width && x_in0 * p->geo.stride_width - p->geo.pad_width < 0) ++x_in0;
+  int32_t x_in1 = x_in0;
+  while (x_in1 < p->geo.output_width && x_in1 * p->geo.stride_width - p->geo.pad_width + span_x < in_w) ++x_in1;
+  /* 3x3 rows with border windows: the strip's columns (input columns -pad_width onwards) left
+   * of the image, inside it, and right of it. */
+  int32_t cols[3];
+  {
+    const int32_t width = TINYML_LUT4_DW_STRIP_WORDS(p->geo.output_width, p->geo.stride_width, dw);
+    cols[0] = p->geo.pad_width < width ? p->geo.pad_width : width;
+    cols[1] = width - cols[0] < in_w ? width - cols[0] : in_w;
+    cols[2] = width - cols[0] - cols[1];
   }
-  const int32_t span_y = (fh - 1) * p->geo.dilation_height;
-  const int32_t span_x = (fw - 1) * p->geo.dilation_width;
   for (int32_t c = 0; c < depth; c += 4) {
     /* The group's weight pairs, looked up once for the whole image: per tap (w0, w2), (w1, w3). */
     const uint8_t *i_c = filter->indices + (c >> 1);
@@ -52,72 +243,79 @@ TINYML_DSP_INLINE void lut_dw_run(const tinyml_depthwise_conv2d_params *p, const
     const int32_t fold1 = (int32_t)(io * (uint32_t)sum1 + (uint32_t)bias[c + 1]);
     const int32_t fold2 = (int32_t)(io * (uint32_t)sum2 + (uint32_t)bias[c + 2]);
     const int32_t fold3 = (int32_t)(io * (uint32_t)sum3 + (uint32_t)bias[c + 3]);
-    const tinyml_dsp_rq *r = rq->rq + (rq->per_channel ? c : 0);
-    const int32_t rs = rq->per_channel ? 1 : 0;
-    const tinyml_dsp_rq r0 = r[0], r1 = r[rs], r2 = r[2 * rs], r3 = r[3 * rs];
-    for (int32_t b = 0; b < p->geo.batches; ++b) {
-      for (int32_t out_y = 0; out_y < p->geo.output_height; ++out_y) {
-        const int32_t in_y_origin = out_y * p->geo.stride_height - p->geo.pad_height;
-        const int32_t rows_in = in_y_origin >= 0 && in_y_origin + span_y < in_h;
-        /* Pointers advanced per pixel rather than recomputed (the row origin may lie outside
-         * the image; it is only dereferenced for windows inside it). */
-        const intptr_t row = (intptr_t)input + (intptr_t)(((b * in_h + in_y_origin) * in_w) * depth + c);
-        const int32_t x_step = p->geo.stride_width * depth;
-        int32_t x_off = -p->geo.pad_width * depth;
-        int8_t *out = output + ((b * p->geo.output_height + out_y) * p->geo.output_width) * depth + c;
-        for (int32_t out_x = 0; out_x < p->geo.output_width; ++out_x, x_off += x_step, out += depth) {
-          const int32_t in_x_origin = out_x * p->geo.stride_width - p->geo.pad_width;
-          int32_t acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
-          if (rows_in && in_x_origin >= 0 && in_x_origin + span_x < in_w) {
-            const int8_t *base = (const int8_t *)(row + x_off);
-            const uint32_t *w = wbuf;
-            const uint32_t *const w_end = wbuf + 2 * taps;
-            const int32_t *t_in = tap_in;
-            while (w != w_end) {
-              const uint32_t xw = tinyml_ld32(base + *t_in++);
-              const uint32_t x02 = tinyml_sxtb16(xw);
-              const uint32_t x13 = tinyml_sxtb16_ror8(xw);
-              acc0 = tinyml_smlabb(w[0], x02, acc0);
-              acc2 = tinyml_smlatt(w[0], x02, acc2);
-              acc1 = tinyml_smlabb(w[1], x13, acc1);
-              acc3 = tinyml_smlatt(w[1], x13, acc3);
-              w += 2;
-            }
-            acc0 = (int32_t)((uint32_t)acc0 + (uint32_t)fold0);
-            acc1 = (int32_t)((uint32_t)acc1 + (uint32_t)fold1);
-            acc2 = (int32_t)((uint32_t)acc2 + (uint32_t)fold2);
-            acc3 = (int32_t)((uint32_t)acc3 + (uint32_t)fold3);
+    const tinyml_dsp_rq *r0 = rq->rq + rq_step * c;
+    const tinyml_dsp_rq *r1 = r0 + rq_step;
+    const tinyml_dsp_rq *r2 = r1 + rq_step;
+    const tinyml_dsp_rq *r3 = r2 + rq_step;
+    if (k3) {
+      /* The group's record for lut_dw_k3_windows: start values, then (m, t, e) per channel. */
+      const int32_t g[16] = {fold0, fold1, fold2, fold3, r0->multiplier, r0->t, r0->e, r1->multiplier,
+                             r1->t, r1->e, r2->multiplier, r2->t, r2->e, r3->multiplier, r3->t, r3->e};
+      const int32_t ow = p->geo.output_width;
+      for (int32_t b = 0; b < p->geo.batches; ++b) {
+        const int8_t *image = input + b * in_h * in_w * depth + c;
+        for (int32_t out_y = 0; out_y < p->geo.output_height; ++out_y) {
+          int8_t *out = output + ((b * p->geo.output_height + out_y) * ow) * depth + c;
+          const int32_t in_y0 = out_y * p->geo.stride_height - p->geo.pad_height;
+          if (in_y0 >= 0 && in_y0 + span_y < in_h && x_in0 == 0 && x_in1 == ow) {
+            const int8_t *x = image + (in_y0 * in_w - p->geo.pad_width) * depth;
+            lut_dw_k3_windows(p, x, cs, rs, p->geo.stride_width * depth, ow, wbuf, g, out, MODE, FULL);
           } else {
-            /* At the border: out-of-image taps are zero padding and add nothing. */
-            for (int32_t fy = 0; fy < fh; ++fy) {
-              const int32_t in_y = in_y_origin + p->geo.dilation_height * fy;
-              if (in_y < 0 || in_y >= in_h) {
-                continue;
-              }
-              for (int32_t fx = 0; fx < fw; ++fx) {
-                const int32_t in_x = in_x_origin + p->geo.dilation_width * fx;
-                if (in_x < 0 || in_x >= in_w) {
-                  continue;
-                }
-                const uint32_t xw = tinyml_ld32(input + ((b * in_h + in_y) * in_w + in_x) * depth + c);
+            lut_dw_k3_strip(p, image, in_y0, cols, strip, wbuf, g, out, MODE, FULL);
+          }
+        }
+      }
+      continue;
+    }
+    for (int32_t b = 0; b < p->geo.batches; ++b) {
+      const int8_t *image = input + b * in_h * in_w * depth + c;
+      int8_t *out = output + b * p->geo.output_height * p->geo.output_width * depth + c;
+      for (int32_t out_y = 0; out_y < p->geo.output_height; ++out_y) {
+        const int32_t in_y0 = out_y * p->geo.stride_height - p->geo.pad_height;
+        const int32_t rows_in = in_y0 >= 0 && in_y0 + span_y < in_h;
+        for (int32_t out_x = 0; out_x < p->geo.output_width; ++out_x, out += depth) {
+          const int32_t in_x0 = out_x * p->geo.stride_width - p->geo.pad_width;
+          int32_t a0, a1, a2, a3;
+          if (rows_in && in_x0 >= 0 && in_x0 + span_x < in_w) {
+            const int8_t *x = image + (in_y0 * in_w + in_x0) * depth;
+            const uint32_t *w = wbuf;
+            a0 = fold0;
+            a1 = fold1;
+            a2 = fold2;
+            a3 = fold3;
+            for (int32_t fy = 0; fy < fh; ++fy, x += rs) {
+              const int8_t *xt = x;
+              for (int32_t fx = 0; fx < fw; ++fx, xt += cs, w += 2) LUT_DW_TAP(xt, w[0], w[1]);
+            }
+          } else {
+            /* At the border: only the taps inside the image, each input plus the offset (the
+             * taps outside are zero padding and add nothing). */
+            int32_t fy0, fy1, fx0, fx1;
+            lut_dw_span(in_y0, dh, fh, in_h, &fy0, &fy1);
+            lut_dw_span(in_x0, dw, fw, in_w, &fx0, &fx1);
+            a0 = bias[c];
+            a1 = bias[c + 1];
+            a2 = bias[c + 2];
+            a3 = bias[c + 3];
+            const int8_t *xr = image + ((in_y0 + dh * fy0) * in_w + in_x0 + dw * fx0) * depth;
+            for (int32_t fy = fy0; fy < fy1; ++fy, xr += rs) {
+              const uint32_t *w = wbuf + 2 * (fy * fw + fx0);
+              const int8_t *xt = xr;
+              for (int32_t fx = fx0; fx < fx1; ++fx, xt += cs, w += 2) {
+                const uint32_t xw = tinyml_ld32(xt);
                 const uint32_t x02 = tinyml_sadd16(tinyml_sxtb16(xw), off2);
                 const uint32_t x13 = tinyml_sadd16(tinyml_sxtb16_ror8(xw), off2);
-                const uint32_t *w = wbuf + 2 * (fy * fw + fx);
-                acc0 = tinyml_smlabb(w[0], x02, acc0);
-                acc2 = tinyml_smlatt(w[0], x02, acc2);
-                acc1 = tinyml_smlabb(w[1], x13, acc1);
-                acc3 = tinyml_smlatt(w[1], x13, acc3);
+                a0 = tinyml_smlabb(w[0], x02, a0);
+                a2 = tinyml_smlatt(w[0], x02, a2);
+                a1 = tinyml_smlabb(w[1], x13, a1);
+                a3 = tinyml_smlatt(w[1], x13, a3);
               }
             }
-            acc0 = (int32_t)((uint32_t)acc0 + (uint32_t)bias[c]);
-            acc1 = (int32_t)((uint32_t)acc1 + (uint32_t)bias[c + 1]);
-            acc2 = (int32_t)((uint32_t)acc2 + (uint32_t)bias[c + 2]);
-            acc3 = (int32_t)((uint32_t)acc3 + (uint32_t)bias[c + 3]);
           }
-          out[0] = (int8_t)tinyml_rq(MODE, acc0, r0.multiplier, r0.t, r0.e, off, lo, hi);
-          out[1] = (int8_t)tinyml_rq(MODE, acc1, r1.multiplier, r1.t, r1.e, off, lo, hi);
-          out[2] = (int8_t)tinyml_rq(MODE, acc2, r2.multiplier, r2.t, r2.e, off, lo, hi);
-          out[3] = (int8_t)tinyml_rq(MODE, acc3, r3.multiplier, r3.t, r3.e, off, lo, hi);
+          out[0] = (int8_t)tinyml_rq(MODE, a0, r0->multiplier, r0->t, r0->e, off, lo, hi);
+          out[1] = (int8_t)tinyml_rq(MODE, a1, r1->multiplier, r1->t, r1->e, off, lo, hi);
+          out[2] = (int8_t)tinyml_rq(MODE, a2, r2->multiplier, r2->t, r2->e, off, lo, hi);
+          out[3] = (int8_t)tinyml_rq(MODE, a3, r3->multiplier, r3->t, r3->e, off, lo, hi);
         }
       }
     }

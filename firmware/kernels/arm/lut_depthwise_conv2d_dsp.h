@@ -13,13 +13,17 @@
 
 /* Largest filter (height x width) this kernel takes; larger ones run the portable LUT kernel. */
 #define TINYML_LUT_DW_MAX_TAPS 25
-#define TINYML_LUT4_DW_SCRATCH(taps) (1024 + 8 * (taps))
+/* Scratch: the pair table, a group's weight pairs, and for 3x3 filters the border windows'
+ * strip of 3 rows of TINYML_LUT4_DW_STRIP_WORDS words. */
+#define TINYML_LUT4_DW_STRIP_WORDS(output_width, stride_width, dilation_width) \
+  (((output_width) - 1) * (stride_width) + 2 * (dilation_width) + 1)
+#define TINYML_LUT4_DW_SCRATCH(taps, strip_words) (1024 + 8 * (taps) + 12 * (strip_words))
 
 /*
  * `filter->indices` as for tinyml_conv2d_lut4_s8_dsp: per four consecutive weights (four
  * channels of one tap), bytes (i0 << 4 | i2) and (i1 << 4 | i3). Needs input_depth a multiple of
- * 4; `scratch`: TINYML_LUT4_DW_SCRATCH(taps) bytes, 16-byte aligned: the layer's pair table,
- * then one group of four channels' weight pairs. `bias` and `rq` as for
+ * 4; `scratch`: TINYML_LUT4_DW_SCRATCH(taps, strip words (3x3 filters; else 0)) bytes, 16-byte
+ * aligned: the layer's pair table, then one group of four channels' weight pairs, then the strip. `bias` and `rq` as for
  * tinyml_conv2d_lut4_s8_dsp.
  */
 /* Entry points per requantization mode and clamp: _fast_full, _fast, _folded_full, _folded,
