@@ -260,8 +260,9 @@ describe('quantizeGraph with sub-byte weights', () => {
         expect(fitsEncoding(enc, v / m)).toBe(true);
       });
     }
-    // fc: 1,280 int4 weights (640 bytes) + 320 multipliers + 5 int32 biases.
-    expect(report.layers[4].parameterBytes).toBe(640 + 320 + 20);
+    // fc: 1,280 int4 weights with per-group multipliers run on the int8 kernels and are stored as
+    // int8 (no packed layout carries the multipliers): 1,280 bytes + 5 int32 biases.
+    expect(report.layers[4].parameterBytes).toBe(1280 + 20);
     expect(report.subByte!.groupSize).toBe(4);
     expect(() => quantizeGraph(g, samples, { weights: subByteChoices(g, { weights: 'int4', groupSize: 1 }) })).toThrow(/--group-size must be an integer >= 2/);
     expect(() => quantizeGraph(g, samples, { weights: subByteChoices(g, { weights: 'int4', groupSize: 8, rounding: 'adaround' }) })).toThrow(/not adaround/);
