@@ -12,8 +12,8 @@ import type { FusedActivation, Padding } from '../ir/attrs.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { dtypeOf, type OptionsReadContext, type OptionsWriteContext, type RawOptions, type TfliteFieldValues, type TfliteMapping } from './tflite-options.js';
-import { windowAxis } from './padding.js';
-import { type Accumulator, checkArity, type QuantLayerFields, type WindowFields, checkBias, normalizeParams, withSubByteWeights, opLabel, type QuantKind, requireRank, finishReference, prepareWindowed } from './layer-params.js';
+import { forwardWindow, forwardWindowOperands } from './padding.js';
+import { type Accumulator, type QuantLayerFields, type WindowFields, normalizeParams, windowOutputShapes, withSubByteWeights, opLabel, type QuantKind, finishReference, prepareWindowed } from './layer-params.js';
 import { ACC_CHUNK, type F64Buffer, f64Scratch, gemmF64, padInputNHWC, planeConv3x3, planeConvAny, SCRATCH_ACC, SCRATCH_COLUMNS, SCRATCH_INPUT, SCRATCH_WEIGHTS, toF64, windowTapOffsets } from './gemm-f64.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { convGeometry, emitConvLike } from './c-emit.js';
@@ -47,13 +47,9 @@ export interface Conv2DFloatParams extends Conv2DGeometry {
 export type Conv2DParams = Conv2DQuantParams | Conv2DFloatParams;
 
 function conv2dGeometry(ctx: OpContext<'CONV_2D'>): Conv2DGeometry {
-  checkArity(ctx, 2, 3);
-  const [input, filter, bias] = ctx.inputs as [Tensor, Tensor, Tensor | undefined];
-  requireRank(ctx, input, 4, 'input');
-  requireRank(ctx, filter, 4, 'weights');
-  const a = ctx.op.attrs;
-  const [batches, inH, inW, inC] = input.shape;
-  const [outC, fH, fW, fIC] = filter.shape;
+  const operands = forwardWindowOperands(ctx);
+  const inC = operands.input.shape[3];
+  const [outC, , , fIC] = operands.filter.shape;
   if (fIC <= 0 || inC % fIC !== 0) {
     throw new GraphError(`${opLabel(ctx)}: input depth ${inC} is not a multiple of the weights' input depth ${fIC}`);
   }
@@ -61,31 +57,7 @@ function conv2dGeometry(ctx: OpContext<'CONV_2D'>): Conv2DGeometry {
   if (outC % groups !== 0) {
     throw new GraphError(`${opLabel(ctx)}: ${outC} output channels cannot be split into ${groups} groups`);
   }
-  checkBias(ctx, bias, outC);
-  const h = windowAxis(ctx, a.padding, inH, fH, a.strideH, a.dilationH);
-  const w = windowAxis(ctx, a.padding, inW, fW, a.strideW, a.dilationW);
-  return {
-    batches,
-    inputHeight: inH,
-    inputWidth: inW,
-    inputDepth: inC,
-    filterHeight: fH,
-    filterWidth: fW,
-    filterInputDepth: fIC,
-    outputHeight: h.out,
-    outputWidth: w.out,
-    outputDepth: outC,
-    groups,
-    strideHeight: a.strideH,
-    strideWidth: a.strideW,
-    dilationHeight: a.dilationH,
-    dilationWidth: a.dilationW,
-    padHeight: h.pad,
-    padWidth: w.pad,
-    padHeightOffset: h.offset,
-    padWidthOffset: w.offset,
-    hasBias: bias !== undefined,
-  };
+  return { ...forwardWindow(ctx, operands, outC, ctx.op.attrs), filterInputDepth: fIC, groups };
 }
 
 function conv2dPrepare(ctx: OpContext<'CONV_2D'>): Conv2DParams {
@@ -362,10 +334,7 @@ export const conv2d: OpDef<'CONV_2D', Conv2DParams | HybridConv2DParams> = {
   type: 'CONV_2D',
   tflite: conv2dTflite,
   quant: { weights: { weights: 1, axis: 0, bias: 2, input: 0 } },
-  inferShapes(ctx) {
-    const g = conv2dGeometry(ctx);
-    return [[g.batches, g.outputHeight, g.outputWidth, g.outputDepth]];
-  },
+  inferShapes: (ctx) => windowOutputShapes(conv2dGeometry(ctx)),
   macs(ctx) {
     const g = conv2dGeometry(ctx);
     return g.batches * g.outputHeight * g.outputWidth * g.outputDepth * g.filterHeight * g.filterWidth * g.filterInputDepth;

@@ -10,10 +10,10 @@ import type { SubByteKind } from '../ir/weight-encoding.js';
 import { GraphError } from '../errors.js';
 import type { Tensor, TensorData } from '../ir/types.js';
 import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, f64Scratch, padInputPlanar, planeConv3x3, planeConvAny, windowTapOffsets } from './gemm-f64.js';
-import { checkArity, checkBias, normalizeParams, withSubByteWeights, opLabel, requireRank, type Accumulator, type QuantKind, type QuantLayerFields, type WindowFields, finishReference, prepareWindowed } from './layer-params.js';
+import { normalizeParams, withSubByteWeights, opLabel, type Accumulator, type QuantKind, type QuantLayerFields, type WindowFields, finishReference, prepareWindowed, windowOutputShapes } from './layer-params.js';
 import { convGeometry, emitConvLike } from './c-emit.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
-import { windowAxis } from './padding.js';
+import { forwardWindow, forwardWindowOperands } from './padding.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { readConvOptions, writeConvOptions, type Conv2DAttrs } from './conv2d.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
@@ -48,15 +48,12 @@ export interface DepthwiseConv2DFloatParams extends DepthwiseConv2DGeometry {
 export type DepthwiseConv2DParams = DepthwiseConv2DQuantParams | DepthwiseConv2DFloatParams;
 
 function geometry(ctx: OpContext<'DEPTHWISE_CONV_2D'>): DepthwiseConv2DGeometry {
-  checkArity(ctx, 2, 3);
-  const [input, filter, bias] = ctx.inputs as [Tensor, Tensor, Tensor | undefined];
-  requireRank(ctx, input, 4, 'input');
-  requireRank(ctx, filter, 4, 'weights');
+  const operands = forwardWindowOperands(ctx);
   const a = ctx.op.attrs;
-  const [batches, inH, inW, inC] = input.shape;
-  const [one, fH, fW, outC] = filter.shape;
+  const inC = operands.input.shape[3];
+  const [one, , , outC] = operands.filter.shape;
   if (one !== 1) {
-    throw new GraphError(`${opLabel(ctx)}: depthwise weights must be [1, H, W, channels], got [${filter.shape.join(', ')}]`);
+    throw new GraphError(`${opLabel(ctx)}: depthwise weights must be [1, H, W, channels], got [${operands.filter.shape.join(', ')}]`);
   }
   if (inC <= 0 || outC % inC !== 0) {
     throw new GraphError(`${opLabel(ctx)}: weights have ${outC} channels, not a multiple of the input depth ${inC}`);
@@ -69,30 +66,7 @@ function geometry(ctx: OpContext<'DEPTHWISE_CONV_2D'>): DepthwiseConv2DGeometry 
       `${opLabel(ctx)}: depth_multiplier ${a.depthMultiplier} contradicts the shapes (input depth ${inC}, ${outC} output channels)`,
     );
   }
-  checkBias(ctx, bias, outC);
-  const h = windowAxis(ctx, a.padding, inH, fH, a.strideH, a.dilationH);
-  const w = windowAxis(ctx, a.padding, inW, fW, a.strideW, a.dilationW);
-  return {
-    batches,
-    inputHeight: inH,
-    inputWidth: inW,
-    inputDepth: inC,
-    filterHeight: fH,
-    filterWidth: fW,
-    outputHeight: h.out,
-    outputWidth: w.out,
-    outputDepth: outC,
-    depthMultiplier,
-    strideHeight: a.strideH,
-    strideWidth: a.strideW,
-    dilationHeight: a.dilationH,
-    dilationWidth: a.dilationW,
-    padHeight: h.pad,
-    padWidth: w.pad,
-    padHeightOffset: h.offset,
-    padWidthOffset: w.offset,
-    hasBias: bias !== undefined,
-  };
+  return { ...forwardWindow(ctx, operands, outC, a), depthMultiplier };
 }
 
 function prepare(ctx: OpContext<'DEPTHWISE_CONV_2D'>): DepthwiseConv2DParams {
@@ -264,10 +238,7 @@ export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D', DepthwiseConv2DParams |
   type: 'DEPTHWISE_CONV_2D',
   tflite: depthwiseTflite,
   quant: { weights: { weights: 1, axis: 3, bias: 2, input: 0 } },
-  inferShapes(ctx) {
-    const g = geometry(ctx);
-    return [[g.batches, g.outputHeight, g.outputWidth, g.outputDepth]];
-  },
+  inferShapes: (ctx) => windowOutputShapes(geometry(ctx)),
   macs(ctx) {
     const g = geometry(ctx);
     return g.batches * g.outputHeight * g.outputWidth * g.outputDepth * g.filterHeight * g.filterWidth;
