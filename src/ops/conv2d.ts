@@ -9,12 +9,13 @@
 import type { SubByteKind } from '../ir/weight-encoding.js';
 import { GraphError } from '../errors.js';
 import type { FusedActivation, Padding } from '../ir/attrs.js';
-import type { Tensor, TensorData } from '../ir/types.js';
+import type { TensorData } from '../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { dtypeOf, type OptionsReadContext, type OptionsWriteContext, type RawOptions, type TfliteFieldValues, type TfliteMapping } from './tflite-options.js';
 import { forwardWindow, forwardWindowOperands } from './padding.js';
 import { type Accumulator, type QuantLayerFields, type WindowFields, normalizeParams, windowOutputShapes, withSubByteWeights, opLabel, type QuantKind, finishReference, prepareWindowed } from './layer-params.js';
-import { ACC_CHUNK, type F64Buffer, f64Scratch, gemmF64, padInputNHWC, planeConv3x3, planeConvAny, SCRATCH_ACC, SCRATCH_COLUMNS, SCRATCH_INPUT, SCRATCH_WEIGHTS, toF64, windowTapOffsets } from './gemm-f64.js';
+import { ACC_CHUNK, type F64Buffer, f64Scratch, gemmF64, padInputNHWC, SCRATCH_ACC, SCRATCH_COLUMNS, SCRATCH_INPUT, SCRATCH_WEIGHTS, toF64, windowReach } from './gemm-f64.js';
+import { planeConvLayer } from './plane-conv.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { convGeometry, emitConvLike } from './c-emit.js';
 import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
@@ -111,32 +112,22 @@ function conv2dEvaluate(p: Conv2DParams, inputs: (TensorData | undefined)[], out
   // argument would deoptimize gemmF64 into float index arithmetic.
   const filtersPerGroup = (outC / groups) | 0;
   const W = toF64(filter, 0, outC * taps, 0, f64Scratch(SCRATCH_WEIGHTS, outC * taps));
-  // Rows and columns of (padded) input the windows reach, starting at -pad.
-  const hp = (outH - 1) * sH + (fH - 1) * dH + 1;
-  const wp = (outW - 1) * sW + (fW - 1) * dW + 1;
   const pointwise = fH === 1 && fW === 1 && sH === 1 && sW === 1 && pH === 0 && pW === 0;
   // One input channel: the padded input is a single plane, and each output channel slides its
-  // window over it with the weights in locals (as a depthwise conv does).
-  const singlePlane = inC === 1 && !pointwise;
-  const tapOffsets = singlePlane ? windowTapOffsets(fH, fW, dH, dW, wp) : [];
+  // window over it with the weights in locals, as a depthwise conv with multiplier outC does.
+  if (inC === 1 && !pointwise) return planeConvLayer(p, outC, input, inOff, W, stage);
+  // Rows and columns of (padded) input the windows reach, starting at -pad.
+  const hp = windowReach(outH, sH, fH, dH);
+  const wp = windowReach(outW, sW, fW, dW);
   const X = f64Scratch(SCRATCH_INPUT, hp * wp * inC);
   const rowsPerChunk = Math.max(1, Math.floor(ACC_CHUNK / (outW * Math.max(outC, taps)))) | 0;
   const acc = f64Scratch(SCRATCH_ACC, Math.min(outH, rowsPerChunk) * outW * outC);
-  const cols = pointwise || singlePlane ? X : f64Scratch(SCRATCH_COLUMNS, Math.min(outH, rowsPerChunk) * outW * taps);
+  const cols = pointwise ? X : f64Scratch(SCRATCH_COLUMNS, Math.min(outH, rowsPerChunk) * outW * taps);
   for (let b = 0; b < batches; b++) {
     padInputNHWC(input, b * inH * inW * inC, inH, inW, inC, inOff, X, hp, wp, pH, pW);
     for (let oy0 = 0; oy0 < outH; oy0 += rowsPerChunk) {
       const oy1 = Math.min(outH, oy0 + rowsPerChunk) | 0;
       const pixels = (oy1 - oy0) * outW;
-      if (singlePlane) {
-        // Channel-major accumulators: each channel's outputs contiguous.
-        for (let oc = 0; oc < outC; oc++) {
-          if (fH === 3 && fW === 3) planeConv3x3(X, 0, wp, sH, sW, dH, dW, W, oc * 9, oy0, oy1, outW, acc, oc * pixels, 1);
-          else planeConvAny(X, 0, wp, sH, sW, tapOffsets, W, oc * taps, oy0, oy1, outW, acc, oc * pixels, 1);
-        }
-        finalizeOutputs(stage, acc, pixels, outC, ((b * outH + oy0) * outW) * outC, true);
-        continue;
-      }
       for (let g = 0; g < groups; g++) {
         if (pointwise) {
           gemmF64(X, oy0 * outW * inC + g * fIC, inC, pixels, W, g * filtersPerGroup * taps, taps, filtersPerGroup, acc, g * filtersPerGroup, outC);
@@ -150,10 +141,6 @@ function conv2dEvaluate(p: Conv2DParams, inputs: (TensorData | undefined)[], out
   }
 }
 
-/**
- * Output rows [oy0, oy1) of a padded NHWC input as im2col rows: one row of fH*fW*fIC values per
- * output pixel, in the weights' (fy, fx, ic) order, channels [icBase, icBase + fIC).
- */
 /**
  * The plain reference (the oracle): TFLite Micro's reference_integer_ops::ConvPerChannel and
  * reference_ops::Conv loops, one output at a time, accumulating in doubles (exact for the
@@ -196,6 +183,10 @@ export function conv2dReference(p: Conv2DParams, inputs: (TensorData | undefined
   }
 }
 
+/**
+ * Output rows [oy0, oy1) of a padded NHWC input as im2col rows: one row of fH*fW*fIC values per
+ * output pixel, in the weights' (fy, fx, ic) order, channels [icBase, icBase + fIC).
+ */
 function im2col(
   X: F64Buffer,
   wp: number,

@@ -1,9 +1,8 @@
 /**
  * The fast host evaluation of the layers with weights: inputs copied once into zero-padded
- * scratch buffers of doubles, a blocked float64 GEMM and plane convolutions. The plain
+ * scratch buffers of doubles and a blocked float64 GEMM (plane convolutions: plane-conv.ts). The plain
  * reference loops each op file keeps are the oracle these are tested equal to.
  */
-import type { Accumulator } from './layer-params.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fast evaluation kernels shared by CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
@@ -53,6 +52,11 @@ export function f64Scratch(slot: number, n: number): F64Buffer {
 
 /** Accumulator elements processed per chunk (bounds scratch memory on large feature maps). */
 export const ACC_CHUNK = 1 << 15;
+
+/** Rows (or columns) of zero-padded input, from -pad, that the windows of outSize outputs reach. */
+export function windowReach(outSize: number, stride: number, filterSize: number, dilation: number): number {
+  return ((outSize - 1) * stride + (filterSize - 1) * dilation + 1) | 0;
+}
 
 /** Copies n elements of `src` from `srcOff` into dst as doubles plus `offset`. */
 export function toF64(src: Int8Array | Int16Array | Float32Array, srcOff: number, n: number, offset: number, dst: F64Buffer): F64Buffer {
@@ -265,110 +269,4 @@ export function gemmF64(
       acc[o0 + c] = s;
     }
   }
-}
-
-/**
- * One output channel of a 3x3 window slid over one input plane (a channel of a planar padded
- * input, or a single-channel NHWC one) for output rows [oy0, oy1), into acc[accOff + k*accStep]
- * for the k-th output pixel: the nine weights stay in locals. Used by DEPTHWISE_CONV_2D and by
- * CONV_2D with one input channel.
- */
-export function planeConv3x3(
-  X: F64Buffer,
-  plane: number,
-  wp: number,
-  sH: number,
-  sW: number,
-  dH: number,
-  dW: number,
-  W: F64Buffer,
-  w: number,
-  oy0: number,
-  oy1: number,
-  outW: number,
-  acc: F64Buffer,
-  accOff: number,
-  accStep: number,
-): void {
-  plane |= 0;
-  wp |= 0;
-  sH |= 0;
-  sW |= 0;
-  dH |= 0;
-  dW |= 0;
-  w |= 0;
-  oy0 |= 0;
-  oy1 |= 0;
-  outW |= 0;
-  accOff |= 0;
-  accStep |= 0;
-  const k0 = W[w];
-  const k1 = W[w + 1];
-  const k2 = W[w + 2];
-  const k3 = W[w + 3];
-  const k4 = W[w + 4];
-  const k5 = W[w + 5];
-  const k6 = W[w + 6];
-  const k7 = W[w + 7];
-  const k8 = W[w + 8];
-  const d2 = 2 * dW;
-  let o = accOff;
-  for (let oy = oy0; oy < oy1; oy++) {
-    const r0 = plane + oy * sH * wp;
-    const r1 = r0 + dH * wp;
-    const r2 = r1 + dH * wp;
-    for (let ox = 0, x = 0; ox < outW; ox++, x += sW, o += accStep) {
-      acc[o] =
-        k0 * X[r0 + x] + k1 * X[r0 + x + dW] + k2 * X[r0 + x + d2] +
-        k3 * X[r1 + x] + k4 * X[r1 + x + dW] + k5 * X[r1 + x + d2] +
-        k6 * X[r2 + x] + k7 * X[r2 + x + dW] + k8 * X[r2 + x + d2];
-    }
-  }
-}
-
-/** planeConv3x3 for any window: taps at plane + tapOffsets[t] from the window's corner. */
-export function planeConvAny(
-  X: F64Buffer,
-  plane: number,
-  wp: number,
-  sH: number,
-  sW: number,
-  tapOffsets: readonly number[],
-  W: F64Buffer,
-  w: number,
-  oy0: number,
-  oy1: number,
-  outW: number,
-  acc: F64Buffer,
-  accOff: number,
-  accStep: number,
-): void {
-  plane |= 0;
-  wp |= 0;
-  sH |= 0;
-  sW |= 0;
-  w |= 0;
-  oy0 |= 0;
-  oy1 |= 0;
-  outW |= 0;
-  accOff |= 0;
-  accStep |= 0;
-  const taps = tapOffsets.length;
-  let o = accOff;
-  for (let oy = oy0; oy < oy1; oy++) {
-    const row = plane + oy * sH * wp;
-    for (let ox = 0; ox < outW; ox++, o += accStep) {
-      const corner = row + ox * sW;
-      let s = 0;
-      for (let t = 0; t < taps; t++) s += W[w + t] * X[corner + tapOffsets[t]];
-      acc[o] = s;
-    }
-  }
-}
-
-/** Offsets of a window's taps within one padded plane of width wp, in (fy, fx) order. */
-export function windowTapOffsets(fH: number, fW: number, dH: number, dW: number, wp: number): number[] {
-  const offsets: number[] = [];
-  for (let fy = 0; fy < fH; fy++) for (let fx = 0; fx < fW; fx++) offsets.push(fy * dH * wp + fx * dW);
-  return offsets;
 }
