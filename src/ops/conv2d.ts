@@ -14,7 +14,7 @@ import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-d
 import { dtypeOf, type OptionsReadContext, type OptionsWriteContext, type RawOptions, type TfliteFieldValues, type TfliteMapping } from './tflite-options.js';
 import { forwardWindow, forwardWindowOperands } from './padding.js';
 import { type Accumulator, type QuantLayerFields, type WindowFields, normalizeParams, windowOutputShapes, withSubByteWeights, opLabel, type QuantKind, finishReference, prepareWindowed } from './layer-params.js';
-import { ACC_CHUNK, type F64Buffer, f64Scratch, gemmF64, padInputNHWC, SCRATCH_ACC, SCRATCH_COLUMNS, SCRATCH_INPUT, SCRATCH_WEIGHTS, toF64, windowReach } from './gemm-f64.js';
+import { ACC_CHUNK, type F64Buffer, f64Scratch, gemmF64, padInput, SCRATCH_ACC, SCRATCH_COLUMNS, SCRATCH_INPUT, SCRATCH_WEIGHTS, toF64, windowReach } from './gemm-f64.js';
 import { planeConvLayer } from './plane-conv.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { convGeometry, emitConvLike } from './c-emit.js';
@@ -124,7 +124,7 @@ function conv2dEvaluate(p: Conv2DParams, inputs: (TensorData | undefined)[], out
   const acc = f64Scratch(SCRATCH_ACC, Math.min(outH, rowsPerChunk) * outW * outC);
   const cols = pointwise ? X : f64Scratch(SCRATCH_COLUMNS, Math.min(outH, rowsPerChunk) * outW * taps);
   for (let b = 0; b < batches; b++) {
-    padInputNHWC(input, b * inH * inW * inC, inH, inW, inC, inOff, X, hp, wp, pH, pW);
+    padInput('nhwc', input, b * inH * inW * inC, inH, inW, inC, inOff, X, hp, wp, pH, pW);
     for (let oy0 = 0; oy0 < outH; oy0 += rowsPerChunk) {
       const oy1 = Math.min(outH, oy0 + rowsPerChunk) | 0;
       const pixels = (oy1 - oy0) * outW;

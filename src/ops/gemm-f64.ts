@@ -3,6 +3,7 @@
  * scratch buffers of doubles and a blocked float64 GEMM (plane convolutions: plane-conv.ts). The plain
  * reference loops each op file keeps are the oracle these are tested equal to.
  */
+import { monomorphicCopy } from './monomorphic.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fast evaluation kernels shared by CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
@@ -25,6 +26,9 @@
  * array accesses against detachment, which measured 1.3-1.5x slower in the inner loops.
  */
 export type F64Buffer = number[];
+
+/** The element types a row product reads its weights from. */
+export type WeightRow = F64Buffer | Int8Array | Float32Array;
 
 function newF64Buffer(n: number): F64Buffer {
   const a: number[] = [];
@@ -71,10 +75,13 @@ export function toF64(src: Int8Array | Int16Array | Float32Array, srcOff: number
 }
 
 /**
- * One batch of an NHWC input as doubles (+ offset) inside a zero border: dst is [hp][wp][depth],
- * with input pixel (0, 0) at (top, left). Input rows/columns beyond hp/wp are not needed.
+ * One batch of an NHWC input as doubles (+ offset) inside a zero border, with input pixel (0, 0)
+ * at (top, left): laid out NHWC, dst [hp][wp][depth], or channel-planar, dst [depth][hp][wp].
+ * Input rows/columns beyond hp/wp are not needed. Only the border is zeroed (filling the whole
+ * buffer first measured slower).
  */
-export function padInputNHWC(
+export function padInput(
+  layout: 'nhwc' | 'planar',
   src: Int8Array | Int16Array | Float32Array,
   srcBase: number,
   inH: number,
@@ -95,49 +102,25 @@ export function padInputNHWC(
   wp |= 0;
   top |= 0;
   left |= 0;
-  // Only the border is zeroed (filling the whole buffer first measured slower).
   const rows = Math.max(0, Math.min(inH, hp - top));
   const cols = Math.max(0, Math.min(inW, wp - left));
-  const rowLen = wp * depth;
-  const run = cols * depth;
-  const head = Math.min(left, wp) * depth;
-  for (let i = 0, n = Math.min(top, hp) * rowLen; i < n; i++) dst[i] = 0;
-  for (let y = 0; y < rows; y++) {
-    const s = srcBase + y * inW * depth;
-    const d = (y + top) * rowLen;
-    for (let i = 0; i < head; i++) dst[d + i] = 0;
-    for (let i = 0; i < run; i++) dst[d + head + i] = src[s + i] + offset;
-    for (let i = head + run; i < rowLen; i++) dst[d + i] = 0;
+  if (layout === 'nhwc') {
+    const rowLen = wp * depth;
+    const run = cols * depth;
+    const head = Math.min(left, wp) * depth;
+    for (let i = 0, n = Math.min(top, hp) * rowLen; i < n; i++) dst[i] = 0;
+    for (let y = 0; y < rows; y++) {
+      const s = srcBase + y * inW * depth;
+      const d = (y + top) * rowLen;
+      for (let i = 0; i < head; i++) dst[d + i] = 0;
+      for (let i = 0; i < run; i++) dst[d + head + i] = src[s + i] + offset;
+      for (let i = head + run; i < rowLen; i++) dst[d + i] = 0;
+    }
+    for (let i = (top + rows) * rowLen, n = hp * rowLen; i < n; i++) dst[i] = 0;
+    return;
   }
-  for (let i = (top + rows) * rowLen, n = hp * rowLen; i < n; i++) dst[i] = 0;
-}
-
-/** Like padInputNHWC but channel-planar: dst is [depth][hp][wp]. */
-export function padInputPlanar(
-  src: Int8Array | Int16Array | Float32Array,
-  srcBase: number,
-  inH: number,
-  inW: number,
-  depth: number,
-  offset: number,
-  dst: F64Buffer,
-  hp: number,
-  wp: number,
-  top: number,
-  left: number,
-): void {
-  srcBase |= 0;
-  inH |= 0;
-  inW |= 0;
-  depth |= 0;
-  hp |= 0;
-  wp |= 0;
-  top |= 0;
-  left |= 0;
   const plane = hp * wp;
-  const rows = Math.max(0, Math.min(inH, hp - top));
-  const cols = Math.max(0, Math.min(inW, wp - left));
-  // Channel by channel, so that writes are sequential; only the border is zeroed.
+  // Channel by channel, so that writes are sequential.
   for (let c = 0; c < depth; c++) {
     const base = c * plane;
     for (let i = 0, n = Math.min(top, hp) * wp; i < n; i++) dst[base + i] = 0;
@@ -237,36 +220,55 @@ export function gemmF64(
       acc[o1 + c] = s1;
     }
   }
-  if (r < rows) {
-    const a0 = aOff + r * aStride;
-    const o0 = accOff + r * accStride;
-    let c = 0;
-    for (; c + 4 <= cols; c += 4) {
-      const w0 = wOff + c * depth;
-      const w1 = w0 + depth;
-      const w2 = w1 + depth;
-      const w3 = w2 + depth;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let t = 0; t < depth; t++) {
-        const x = A[a0 + t];
-        s0 += x * W[w0 + t];
-        s1 += x * W[w1 + t];
-        s2 += x * W[w2 + t];
-        s3 += x * W[w3 + t];
-      }
-      acc[o0 + c] = s0;
-      acc[o0 + c + 1] = s1;
-      acc[o0 + c + 2] = s2;
-      acc[o0 + c + 3] = s3;
+  if (r < rows) dotRowsF64(A, aOff + r * aStride, depth, W, wOff, cols, acc, accOff + r * accStride);
+}
+
+/**
+ * One row of a matrix product: acc[accOff + o] = sum over d < depth of x[xOff + d] *
+ * w[wOff + o*depth + d] for o < units, four units at a time. Self-contained, for
+ * monomorphicCopy: callers use the copy for their weights' element type.
+ */
+function dotRows(x: F64Buffer, xOff: number, depth: number, w: WeightRow, wOff: number, units: number, acc: F64Buffer, accOff: number): void {
+  xOff |= 0;
+  depth |= 0;
+  wOff |= 0;
+  units |= 0;
+  accOff |= 0;
+  let o = 0;
+  for (; o + 4 <= units; o += 4) {
+    const w0 = wOff + o * depth;
+    const w1 = w0 + depth;
+    const w2 = w1 + depth;
+    const w3 = w2 + depth;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let d = 0; d < depth; d++) {
+      const v = x[xOff + d];
+      s0 += v * w[w0 + d];
+      s1 += v * w[w1 + d];
+      s2 += v * w[w2 + d];
+      s3 += v * w[w3 + d];
     }
-    for (; c < cols; c++) {
-      const w0 = wOff + c * depth;
-      let s = 0;
-      for (let t = 0; t < depth; t++) s += A[a0 + t] * W[w0 + t];
-      acc[o0 + c] = s;
-    }
+    acc[accOff + o] = s0;
+    acc[accOff + o + 1] = s1;
+    acc[accOff + o + 2] = s2;
+    acc[accOff + o + 3] = s3;
+  }
+  for (; o < units; o++) {
+    const w0 = wOff + o * depth;
+    let s = 0;
+    for (let d = 0; d < depth; d++) s += x[xOff + d] * w[w0 + d];
+    acc[accOff + o] = s;
   }
 }
+
+type DotRows<W extends WeightRow> = (x: F64Buffer, xOff: number, depth: number, w: W, wOff: number, units: number, acc: F64Buffer, accOff: number) => void;
+
+/** dotRows on weights converted to doubles (gemmF64's odd last row). */
+export const dotRowsF64: DotRows<F64Buffer> = monomorphicCopy(dotRows, 'dotRowsF64');
+/** dotRows reading int8 weights in place. */
+export const dotRowsInt8: DotRows<Int8Array> = monomorphicCopy(dotRows, 'dotRowsInt8');
+/** dotRows reading float32 weights in place. */
+export const dotRowsFloat: DotRows<Float32Array> = monomorphicCopy(dotRows, 'dotRowsFloat');

@@ -6,7 +6,7 @@
  * channel slides its window over its input plane with the weights in locals (3x3 unrolled).
  */
 import type { WindowFields } from './layer-params.js';
-import { ACC_CHUNK, type F64Buffer, SCRATCH_ACC, SCRATCH_INPUT, f64Scratch, padInputPlanar, windowReach } from './gemm-f64.js';
+import { ACC_CHUNK, type F64Buffer, SCRATCH_ACC, SCRATCH_INPUT, f64Scratch, padInput, windowReach } from './gemm-f64.js';
 import { finalizeOutputs, type OutputStage } from './requant-fast.js';
 
 /**
@@ -44,16 +44,16 @@ export function planeConvLayer(
   const rowsPerChunk = Math.max(1, Math.floor(ACC_CHUNK / (outW * outC))) | 0;
   const acc = f64Scratch(SCRATCH_ACC, Math.min(outH, rowsPerChunk) * outW * outC);
   const tapOffsets = windowTapOffsets(fH, fW, dH, dW, wp);
+  const threeByThree = fH === 3 && fW === 3;
   for (let b = 0; b < (p.batches | 0); b++) {
-    padInputPlanar(input, b * inH * inW * inC, inH, inW, inC, inOff, X, hp, wp, p.padHeight | 0, p.padWidth | 0);
+    padInput('planar', input, b * inH * inW * inC, inH, inW, inC, inOff, X, hp, wp, p.padHeight | 0, p.padWidth | 0);
     for (let oy0 = 0; oy0 < outH; oy0 += rowsPerChunk) {
       const oy1 = Math.min(outH, oy0 + rowsPerChunk) | 0;
       const pixels = (oy1 - oy0) * outW;
       // Channel-major accumulators: each channel's outputs contiguous.
       for (let oc = 0; oc < outC; oc++) {
         const plane = ((oc / mult) | 0) * hp * wp;
-        if (fH === 3 && fW === 3) planeConv3x3(X, plane, wp, sH, sW, dH, dW, W, oc * 9, oy0, oy1, outW, acc, oc * pixels, 1);
-        else planeConvAny(X, plane, wp, sH, sW, tapOffsets, W, oc * taps, oy0, oy1, outW, acc, oc * pixels, 1);
+        planeConvChannel(X, plane, wp, sH, sW, threeByThree, tapOffsets, W, oc * taps, oy0, oy1, outW, acc, oc * pixels);
       }
       finalizeOutputs(stage, acc, pixels, outC, (b * outH + oy0) * outW * outC, true);
     }
@@ -61,70 +61,17 @@ export function planeConvLayer(
 }
 
 /**
- * One output channel of a 3x3 window slid over one input plane (a channel of a planar padded
- * input, or a single-channel NHWC one) for output rows [oy0, oy1), into acc[accOff + k*accStep]
- * for the k-th output pixel: the nine weights stay in locals.
+ * One output channel's window slid over one input plane (at `plane` in X, rows wp wide) for
+ * output rows [oy0, oy1), into acc[o...] in pixel order, with weights W[w...] in (fy, fx) order.
+ * A 3x3 window keeps its nine weights in locals; any other reads taps at tapOffsets.
  */
-function planeConv3x3(
+function planeConvChannel(
   X: F64Buffer,
   plane: number,
   wp: number,
   sH: number,
   sW: number,
-  dH: number,
-  dW: number,
-  W: F64Buffer,
-  w: number,
-  oy0: number,
-  oy1: number,
-  outW: number,
-  acc: F64Buffer,
-  accOff: number,
-  accStep: number,
-): void {
-  plane |= 0;
-  wp |= 0;
-  sH |= 0;
-  sW |= 0;
-  dH |= 0;
-  dW |= 0;
-  w |= 0;
-  oy0 |= 0;
-  oy1 |= 0;
-  outW |= 0;
-  accOff |= 0;
-  accStep |= 0;
-  const k0 = W[w];
-  const k1 = W[w + 1];
-  const k2 = W[w + 2];
-  const k3 = W[w + 3];
-  const k4 = W[w + 4];
-  const k5 = W[w + 5];
-  const k6 = W[w + 6];
-  const k7 = W[w + 7];
-  const k8 = W[w + 8];
-  const d2 = 2 * dW;
-  let o = accOff;
-  for (let oy = oy0; oy < oy1; oy++) {
-    const r0 = plane + oy * sH * wp;
-    const r1 = r0 + dH * wp;
-    const r2 = r1 + dH * wp;
-    for (let ox = 0, x = 0; ox < outW; ox++, x += sW, o += accStep) {
-      acc[o] =
-        k0 * X[r0 + x] + k1 * X[r0 + x + dW] + k2 * X[r0 + x + d2] +
-        k3 * X[r1 + x] + k4 * X[r1 + x + dW] + k5 * X[r1 + x + d2] +
-        k6 * X[r2 + x] + k7 * X[r2 + x + dW] + k8 * X[r2 + x + d2];
-    }
-  }
-}
-
-/** planeConv3x3 for any window: taps at plane + tapOffsets[t] from the window's corner. */
-function planeConvAny(
-  X: F64Buffer,
-  plane: number,
-  wp: number,
-  sH: number,
-  sW: number,
+  threeByThree: boolean,
   tapOffsets: readonly number[],
   W: F64Buffer,
   w: number,
@@ -132,8 +79,7 @@ function planeConvAny(
   oy1: number,
   outW: number,
   acc: F64Buffer,
-  accOff: number,
-  accStep: number,
+  o: number,
 ): void {
   plane |= 0;
   wp |= 0;
@@ -143,13 +89,38 @@ function planeConvAny(
   oy0 |= 0;
   oy1 |= 0;
   outW |= 0;
-  accOff |= 0;
-  accStep |= 0;
+  o |= 0;
+  if (threeByThree) {
+    const k0 = W[w];
+    const k1 = W[w + 1];
+    const k2 = W[w + 2];
+    const k3 = W[w + 3];
+    const k4 = W[w + 4];
+    const k5 = W[w + 5];
+    const k6 = W[w + 6];
+    const k7 = W[w + 7];
+    const k8 = W[w + 8];
+    // Taps (fy, fx) sit at row fy's offset plus column fx's: tapOffsets[3 * fy + fx].
+    const dW = tapOffsets[1] | 0;
+    const d2 = tapOffsets[2] | 0;
+    const dHwp = tapOffsets[3] | 0;
+    for (let oy = oy0; oy < oy1; oy++) {
+      const r0 = plane + oy * sH * wp;
+      const r1 = r0 + dHwp;
+      const r2 = r1 + dHwp;
+      for (let ox = 0, x = 0; ox < outW; ox++, x += sW, o++) {
+        acc[o] =
+          k0 * X[r0 + x] + k1 * X[r0 + x + dW] + k2 * X[r0 + x + d2] +
+          k3 * X[r1 + x] + k4 * X[r1 + x + dW] + k5 * X[r1 + x + d2] +
+          k6 * X[r2 + x] + k7 * X[r2 + x + dW] + k8 * X[r2 + x + d2];
+      }
+    }
+    return;
+  }
   const taps = tapOffsets.length;
-  let o = accOff;
   for (let oy = oy0; oy < oy1; oy++) {
     const row = plane + oy * sH * wp;
-    for (let ox = 0; ox < outW; ox++, o += accStep) {
+    for (let ox = 0; ox < outW; ox++, o++) {
       const corner = row + ox * sW;
       let s = 0;
       for (let t = 0; t < taps; t++) s += W[w + t] * X[corner + tapOffsets[t]];
