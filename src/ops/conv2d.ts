@@ -18,7 +18,7 @@ import { ACC_CHUNK, type F64Buffer, f64Scratch, gemmF64, padInput, SCRATCH_ACC, 
 import { planeConvLayer } from './plane-conv.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { convGeometry, emitConvLike } from './c-emit.js';
-import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
+import { withHybridForm } from './hybrid/common.js';
 import { evaluateHybridConv2d, prepareHybridConv2d, type HybridConv2DParams } from './hybrid/conv2d.js';
 
 export interface Conv2DGeometry extends WindowFields {
@@ -332,8 +332,8 @@ export const conv2d: OpDef<'CONV_2D', Conv2DParams | HybridConv2DParams> = {
   },
   // Hybrid layers (float activations, int8 weights) are ops/hybrid/'s; their C kernel is a
   // kernel variant registered there.
-  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridConv2d(ctx, conv2dGeometry(ctx)) : normalizeParams(withSubByteWeights(ctx, conv2dPrepare(ctx)))),
-  evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridConv2d(p, inputs, outputs) : conv2dEvaluate(p, inputs, outputs)),
-  reference: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridConv2d(p, inputs, outputs) : conv2dReference(p, inputs, outputs)),
-  emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : conv2dEmitC(p, names, ctx)),
+  ...withHybridForm(
+    { prepare: (ctx) => normalizeParams(withSubByteWeights(ctx, conv2dPrepare(ctx))), evaluate: conv2dEvaluate, reference: conv2dReference, emitC: conv2dEmitC },
+    { prepare: (ctx) => prepareHybridConv2d(ctx, conv2dGeometry(ctx)), evaluate: evaluateHybridConv2d },
+  ),
 };

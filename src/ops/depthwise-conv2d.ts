@@ -18,7 +18,7 @@ import { forwardWindow, forwardWindowOperands } from './padding.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { readConvOptions, writeConvOptions, type Conv2DAttrs } from './conv2d.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
-import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
+import { withHybridForm } from './hybrid/common.js';
 import { depthwiseInPlaceOk, depthwiseInPlaceRowBytes } from './depthwise-in-place.js';
 import { scratchArg } from './scratch.js';
 import { evaluateHybridDepthwiseConv2d, prepareHybridDepthwiseConv2d, type HybridDepthwiseConv2DParams } from './hybrid/depthwise-conv2d.js';
@@ -204,9 +204,9 @@ export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D', DepthwiseConv2DParams |
   },
   // Hybrid layers (float activations, int8 weights) are ops/hybrid/'s; their C kernel is a
   // kernel variant registered there.
-  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridDepthwiseConv2d(ctx, geometry(ctx)) : normalizeParams(withSubByteWeights(ctx, prepare(ctx)))),
-  evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridDepthwiseConv2d(p, inputs, outputs) : evaluate(p, inputs, outputs)),
-  reference: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridDepthwiseConv2d(p, inputs, outputs) : depthwiseReference(p, inputs, outputs)),
-  emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : emitC(p, names, ctx)),
+  ...withHybridForm(
+    { prepare: (ctx) => normalizeParams(withSubByteWeights(ctx, prepare(ctx))), evaluate, reference: depthwiseReference, emitC },
+    { prepare: (ctx) => prepareHybridDepthwiseConv2d(ctx, geometry(ctx)), evaluate: evaluateHybridDepthwiseConv2d },
+  ),
   inPlaceScratchBytes: (p) => (p.kind !== 'hybrid' && depthwiseInPlaceOk(p) ? depthwiseInPlaceRowBytes(p) : undefined),
 };

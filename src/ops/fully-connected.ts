@@ -18,7 +18,7 @@ import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-d
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 import type { FusedActivation } from '../ir/attrs.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
-import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
+import { withHybridForm } from './hybrid/common.js';
 import { evaluateHybridFullyConnected, prepareHybridFullyConnected, type HybridFullyConnectedParams } from './hybrid/fully-connected.js';
 
 export interface FullyConnectedGeometry {
@@ -282,8 +282,8 @@ export const fullyConnected: OpDef<'FULLY_CONNECTED', FullyConnectedParams | Hyb
   },
   // Hybrid layers (float activations, int8 weights) are ops/hybrid/'s; their C kernel is a
   // kernel variant registered there.
-  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridFullyConnected(ctx, shapes(ctx).geometry) : normalizeParams(withSubByteWeights(ctx, prepare(ctx)))),
-  evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridFullyConnected(p, inputs, outputs) : evaluate(p, inputs, outputs)),
-  reference: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridFullyConnected(p, inputs, outputs) : fullyConnectedReference(p, inputs, outputs)),
-  emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : emitC(p, names, ctx)),
+  ...withHybridForm(
+    { prepare: (ctx) => normalizeParams(withSubByteWeights(ctx, prepare(ctx))), evaluate, reference: fullyConnectedReference, emitC },
+    { prepare: (ctx) => prepareHybridFullyConnected(ctx, shapes(ctx).geometry), evaluate: evaluateHybridFullyConnected },
+  ),
 };
