@@ -15,7 +15,7 @@ import { describeOp } from '../ir/types.js';
 import { GraphError, UnsupportedOpError } from '../errors.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAwayFromZero } from '../fixedpoint.js';
 import { roundingDivideByPOT16, saturatingDoublingHighMul16, saturatingRoundingDoublingHighMul16 } from '../fixedpoint-gemmlowp.js';
-import type { CEmission, EmitContext, OpContext, OpDef } from './op-def.js';
+import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { byteTable, cFloat, cInt, cStructDecl, emitUnaryFloat, elementCountOf, f32, inferSameShape, input, intRange, perTensorQuant, unsupportedDtypes, withNormalizedParams } from './elementwise-util.js';
 import { emptyOptions, versionByInput } from './tflite-options.js';
 
@@ -98,12 +98,18 @@ function requireZeroZeroPoints(ctx: OpContext, zps: number[]): void {
   }
 }
 
-function call(fn: string, ctx: EmitContext, inName: string | undefined, outName: string): string {
-  return `  ${fn}(&${ctx.prefix}_params, ${inName}, ${outName});`;
-}
-
-function suffix(kind: 'int8' | 'int16'): string {
-  return kind === 'int8' ? 's8' : 's16';
+/**
+ * An int8/int16 activation in C: `static const tinyml_<name>_params` (the size, then `fields`
+ * as C ints, in the header's order) and `tinyml_<name>_<s8|s16>(&params, input, output)`.
+ */
+function emitQuantActivation(name: string, p: { kind: 'int8' | 'int16'; size: number }, names: EmitNames, ctx: EmitContext, fields: Record<string, number>): CEmission {
+  const members = [`.size = ${p.size}`, ...Object.entries(fields).map(([field, v]) => `.${field} = ${cInt(v)}`)];
+  return {
+    kernels: ['activations.c'],
+    includes: ['activations.h'],
+    decls: cStructDecl(`tinyml_${name}_params`, `${ctx.prefix}_params`, members),
+    call: `  tinyml_${name}_${p.kind === 'int8' ? 's8' : 's16'}(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.outputs[0]});`,
+  };
 }
 
 function clampTo(v: number, lo: number, hi: number): number {
@@ -172,20 +178,14 @@ export const relu: OpDef<'RELU', ReluParams> = withNormalizedParams<'RELU', Relu
   },
   emitC(p, names, ctx): CEmission {
     if (p.kind === 'float32') return emitUnaryFloat('relu', p.size, names);
-    return {
-      kernels: ['activations.c'],
-      includes: ['activations.h'],
-      decls: cStructDecl('tinyml_relu_params', `${ctx.prefix}_params`, [
-        `.size = ${p.size}`,
-        `.input_offset = ${cInt(p.inputOffset)}`,
-        `.output_offset = ${cInt(p.outputOffset)}`,
-        `.output_multiplier = ${cInt(p.outputMultiplier)}`,
-        `.output_shift = ${cInt(p.outputShift)}`,
-        `.activation_min = ${cInt(p.activationMin)}`,
-        `.activation_max = ${cInt(p.activationMax)}`,
-      ]),
-      call: call(`tinyml_relu_${suffix(p.kind)}`, ctx, names.inputs[0], names.outputs[0]),
-    };
+    return emitQuantActivation('relu', p, names, ctx, {
+      input_offset: p.inputOffset,
+      output_offset: p.outputOffset,
+      output_multiplier: p.outputMultiplier,
+      output_shift: p.outputShift,
+      activation_min: p.activationMin,
+      activation_max: p.activationMax,
+    });
   },
 });
 
@@ -216,12 +216,7 @@ export const relu6: OpDef<'RELU6', Relu6Params> = withNormalizedParams<'RELU6', 
   },
   emitC(p, names, ctx): CEmission {
     if (p.kind === 'float32') return emitUnaryFloat('relu6', p.size, names);
-    return {
-      kernels: ['activations.c'],
-      includes: ['activations.h'],
-      decls: cStructDecl('tinyml_relu6_params', `${ctx.prefix}_params`, [`.size = ${p.size}`, `.lower = ${cInt(p.lower)}`, `.upper = ${cInt(p.upper)}`]),
-      call: call(`tinyml_relu6_${suffix(p.kind)}`, ctx, names.inputs[0], names.outputs[0]),
-    };
+    return emitQuantActivation('relu6', p, names, ctx, { lower: p.lower, upper: p.upper });
   },
 });
 
@@ -287,20 +282,14 @@ export const leakyRelu: OpDef<'LEAKY_RELU', LeakyReluParams> = withNormalizedPar
   },
   emitC(p, names, ctx): CEmission {
     if (p.kind === 'float32') return emitUnaryFloat('leaky_relu', p.size, names, [cFloat(p.alpha ?? 0)]);
-    return {
-      kernels: ['activations.c'],
-      includes: ['activations.h'],
-      decls: cStructDecl('tinyml_leaky_relu_params', `${ctx.prefix}_params`, [
-        `.size = ${p.size}`,
-        `.input_offset = ${cInt(p.inputOffset)}`,
-        `.output_offset = ${cInt(p.outputOffset)}`,
-        `.identity_multiplier = ${cInt(p.identityMultiplier)}`,
-        `.identity_shift = ${cInt(p.identityShift)}`,
-        `.alpha_multiplier = ${cInt(p.alphaMultiplier)}`,
-        `.alpha_shift = ${cInt(p.alphaShift)}`,
-      ]),
-      call: call(`tinyml_leaky_relu_${suffix(p.kind)}`, ctx, names.inputs[0], names.outputs[0]),
-    };
+    return emitQuantActivation('leaky_relu', p, names, ctx, {
+      input_offset: p.inputOffset,
+      output_offset: p.outputOffset,
+      identity_multiplier: p.identityMultiplier,
+      identity_shift: p.identityShift,
+      alpha_multiplier: p.alphaMultiplier,
+      alpha_shift: p.alphaShift,
+    });
   },
 });
 
@@ -376,19 +365,13 @@ export const hardSwish: OpDef<'HARD_SWISH', HardSwishParams> = withNormalizedPar
   },
   emitC(p, names, ctx): CEmission {
     if (p.kind === 'float32') return emitUnaryFloat('hard_swish', p.size, names);
-    return {
-      kernels: ['activations.c'],
-      includes: ['activations.h'],
-      decls: cStructDecl('tinyml_hard_swish_params', `${ctx.prefix}_params`, [
-        `.size = ${p.size}`,
-        `.input_zero_point = ${cInt(p.inputZeroPoint)}`,
-        `.output_zero_point = ${cInt(p.outputZeroPoint)}`,
-        `.reluish_multiplier_fixedpoint_int16 = ${cInt(p.reluishMultiplierFixedpointInt16)}`,
-        `.reluish_multiplier_exponent = ${cInt(p.reluishMultiplierExponent)}`,
-        `.output_multiplier_fixedpoint_int16 = ${cInt(p.outputMultiplierFixedpointInt16)}`,
-        `.output_multiplier_exponent = ${cInt(p.outputMultiplierExponent)}`,
-      ]),
-      call: call('tinyml_hard_swish_s8', ctx, names.inputs[0], names.outputs[0]),
-    };
+    return emitQuantActivation('hard_swish', p, names, ctx, {
+      input_zero_point: p.inputZeroPoint,
+      output_zero_point: p.outputZeroPoint,
+      reluish_multiplier_fixedpoint_int16: p.reluishMultiplierFixedpointInt16,
+      reluish_multiplier_exponent: p.reluishMultiplierExponent,
+      output_multiplier_fixedpoint_int16: p.outputMultiplierFixedpointInt16,
+      output_multiplier_exponent: p.outputMultiplierExponent,
+    });
   },
 });

@@ -17,10 +17,8 @@ import {
   activationOnlyFields,
   activationRangeQuantized,
   byteTable,
-  cBroadcastFields,
-  cInt,
   emitBinaryFloat,
-  cStructDecl,
+  emitBinaryQuant,
   f32,
   forEachBroadcast,
   inferBroadcastShape,
@@ -263,28 +261,20 @@ function addInt8Direct(
 
 function emitAddSub(type: AddSubType, p: AddSubParams, names: EmitNames, ctx: EmitContext): CEmission {
   if (p.kind === 'float32') return emitBinaryFloat(type, p, names, ctx);
-  const suffix = p.kind === 'int8' ? 's8' : 's16';
-  const fields = [
-    ...cBroadcastFields(p),
-    `.left_shift = ${p.leftShift}`,
-    `.input1_offset = ${cInt(p.input1Offset)}`,
-    `.input1_multiplier = ${cInt(p.input1Multiplier)}`,
-    `.input1_shift = ${cInt(p.input1Shift)}`,
-    `.input2_offset = ${cInt(p.input2Offset)}`,
-    `.input2_multiplier = ${cInt(p.input2Multiplier)}`,
-    `.input2_shift = ${cInt(p.input2Shift)}`,
-    `.output_offset = ${cInt(p.outputOffset)}`,
-    `.output_multiplier = ${cInt(p.outputMultiplier)}`,
-    `.output_shift = ${cInt(p.outputShift)}`,
-    `.activation_min = ${cInt(p.activationMin)}`,
-    `.activation_max = ${cInt(p.activationMax)}`,
-  ];
-  return {
-    kernels: ['add_sub.c'],
-    includes: ['add_sub.h'],
-    decls: cStructDecl('tinyml_add_sub_params', `${ctx.prefix}_params`, fields),
-    call: `  tinyml_${type.toLowerCase()}_${suffix}(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.inputs[1]}, ${names.outputs[0]});`,
-  };
+  return emitBinaryQuant('add_sub', type.toLowerCase(), p, {
+    left_shift: p.leftShift,
+    input1_offset: p.input1Offset,
+    input1_multiplier: p.input1Multiplier,
+    input1_shift: p.input1Shift,
+    input2_offset: p.input2Offset,
+    input2_multiplier: p.input2Multiplier,
+    input2_shift: p.input2Shift,
+    output_offset: p.outputOffset,
+    output_multiplier: p.outputMultiplier,
+    output_shift: p.outputShift,
+    activation_min: p.activationMin,
+    activation_max: p.activationMax,
+  }, names, ctx);
 }
 
 declare module '../ir/attrs.js' {

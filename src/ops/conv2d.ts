@@ -9,15 +9,16 @@
 import type { SubByteKind } from '../ir/weight-encoding.js';
 import { GraphError } from '../errors.js';
 import type { FusedActivation, Padding } from '../ir/attrs.js';
-import type { Tensor, TensorData } from '../ir/types.js';
+import type { TensorData } from '../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { dtypeOf, type OptionsReadContext, type OptionsWriteContext, type RawOptions, type TfliteFieldValues, type TfliteMapping } from './tflite-options.js';
-import { windowAxis } from './padding.js';
-import { type Accumulator, checkArity, type QuantLayerFields, type WindowFields, checkBias, normalizeParams, withSubByteWeights, opLabel, type QuantKind, requireRank, finishReference, prepareWindowed } from './layer-params.js';
-import { ACC_CHUNK, type F64Buffer, f64Scratch, gemmF64, padInputNHWC, planeConv3x3, planeConvAny, SCRATCH_ACC, SCRATCH_COLUMNS, SCRATCH_INPUT, SCRATCH_WEIGHTS, toF64, windowTapOffsets } from './gemm-f64.js';
+import { forwardWindow, forwardWindowOperands } from './padding.js';
+import { type Accumulator, type QuantLayerFields, type WindowFields, normalizeParams, windowOutputShapes, withSubByteWeights, opLabel, type QuantKind, finishReference, prepareWindowed } from './layer-params.js';
+import { ACC_CHUNK, type F64Buffer, f64Scratch, gemmF64, padInput, SCRATCH_ACC, SCRATCH_COLUMNS, SCRATCH_INPUT, SCRATCH_WEIGHTS, toF64, windowReach } from './gemm-f64.js';
+import { planeConvLayer } from './plane-conv.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
 import { convGeometry, emitConvLike } from './c-emit.js';
-import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
+import { withHybridForm } from './hybrid/common.js';
 import { evaluateHybridConv2d, prepareHybridConv2d, type HybridConv2DParams } from './hybrid/conv2d.js';
 
 export interface Conv2DGeometry extends WindowFields {
@@ -47,13 +48,9 @@ export interface Conv2DFloatParams extends Conv2DGeometry {
 export type Conv2DParams = Conv2DQuantParams | Conv2DFloatParams;
 
 function conv2dGeometry(ctx: OpContext<'CONV_2D'>): Conv2DGeometry {
-  checkArity(ctx, 2, 3);
-  const [input, filter, bias] = ctx.inputs as [Tensor, Tensor, Tensor | undefined];
-  requireRank(ctx, input, 4, 'input');
-  requireRank(ctx, filter, 4, 'weights');
-  const a = ctx.op.attrs;
-  const [batches, inH, inW, inC] = input.shape;
-  const [outC, fH, fW, fIC] = filter.shape;
+  const operands = forwardWindowOperands(ctx);
+  const inC = operands.input.shape[3];
+  const [outC, , , fIC] = operands.filter.shape;
   if (fIC <= 0 || inC % fIC !== 0) {
     throw new GraphError(`${opLabel(ctx)}: input depth ${inC} is not a multiple of the weights' input depth ${fIC}`);
   }
@@ -61,31 +58,7 @@ function conv2dGeometry(ctx: OpContext<'CONV_2D'>): Conv2DGeometry {
   if (outC % groups !== 0) {
     throw new GraphError(`${opLabel(ctx)}: ${outC} output channels cannot be split into ${groups} groups`);
   }
-  checkBias(ctx, bias, outC);
-  const h = windowAxis(ctx, a.padding, inH, fH, a.strideH, a.dilationH);
-  const w = windowAxis(ctx, a.padding, inW, fW, a.strideW, a.dilationW);
-  return {
-    batches,
-    inputHeight: inH,
-    inputWidth: inW,
-    inputDepth: inC,
-    filterHeight: fH,
-    filterWidth: fW,
-    filterInputDepth: fIC,
-    outputHeight: h.out,
-    outputWidth: w.out,
-    outputDepth: outC,
-    groups,
-    strideHeight: a.strideH,
-    strideWidth: a.strideW,
-    dilationHeight: a.dilationH,
-    dilationWidth: a.dilationW,
-    padHeight: h.pad,
-    padWidth: w.pad,
-    padHeightOffset: h.offset,
-    padWidthOffset: w.offset,
-    hasBias: bias !== undefined,
-  };
+  return { ...forwardWindow(ctx, operands, outC, ctx.op.attrs), filterInputDepth: fIC, groups };
 }
 
 function conv2dPrepare(ctx: OpContext<'CONV_2D'>): Conv2DParams {
@@ -139,32 +112,22 @@ function conv2dEvaluate(p: Conv2DParams, inputs: (TensorData | undefined)[], out
   // argument would deoptimize gemmF64 into float index arithmetic.
   const filtersPerGroup = (outC / groups) | 0;
   const W = toF64(filter, 0, outC * taps, 0, f64Scratch(SCRATCH_WEIGHTS, outC * taps));
-  // Rows and columns of (padded) input the windows reach, starting at -pad.
-  const hp = (outH - 1) * sH + (fH - 1) * dH + 1;
-  const wp = (outW - 1) * sW + (fW - 1) * dW + 1;
   const pointwise = fH === 1 && fW === 1 && sH === 1 && sW === 1 && pH === 0 && pW === 0;
   // One input channel: the padded input is a single plane, and each output channel slides its
-  // window over it with the weights in locals (as a depthwise conv does).
-  const singlePlane = inC === 1 && !pointwise;
-  const tapOffsets = singlePlane ? windowTapOffsets(fH, fW, dH, dW, wp) : [];
+  // window over it with the weights in locals, as a depthwise conv with multiplier outC does.
+  if (inC === 1 && !pointwise) return planeConvLayer(p, outC, input, inOff, W, stage);
+  // Rows and columns of (padded) input the windows reach, starting at -pad.
+  const hp = windowReach(outH, sH, fH, dH);
+  const wp = windowReach(outW, sW, fW, dW);
   const X = f64Scratch(SCRATCH_INPUT, hp * wp * inC);
   const rowsPerChunk = Math.max(1, Math.floor(ACC_CHUNK / (outW * Math.max(outC, taps)))) | 0;
   const acc = f64Scratch(SCRATCH_ACC, Math.min(outH, rowsPerChunk) * outW * outC);
-  const cols = pointwise || singlePlane ? X : f64Scratch(SCRATCH_COLUMNS, Math.min(outH, rowsPerChunk) * outW * taps);
+  const cols = pointwise ? X : f64Scratch(SCRATCH_COLUMNS, Math.min(outH, rowsPerChunk) * outW * taps);
   for (let b = 0; b < batches; b++) {
-    padInputNHWC(input, b * inH * inW * inC, inH, inW, inC, inOff, X, hp, wp, pH, pW);
+    padInput('nhwc', input, b * inH * inW * inC, inH, inW, inC, inOff, X, hp, wp, pH, pW);
     for (let oy0 = 0; oy0 < outH; oy0 += rowsPerChunk) {
       const oy1 = Math.min(outH, oy0 + rowsPerChunk) | 0;
       const pixels = (oy1 - oy0) * outW;
-      if (singlePlane) {
-        // Channel-major accumulators: each channel's outputs contiguous.
-        for (let oc = 0; oc < outC; oc++) {
-          if (fH === 3 && fW === 3) planeConv3x3(X, 0, wp, sH, sW, dH, dW, W, oc * 9, oy0, oy1, outW, acc, oc * pixels, 1);
-          else planeConvAny(X, 0, wp, sH, sW, tapOffsets, W, oc * taps, oy0, oy1, outW, acc, oc * pixels, 1);
-        }
-        finalizeOutputs(stage, acc, pixels, outC, ((b * outH + oy0) * outW) * outC, true);
-        continue;
-      }
       for (let g = 0; g < groups; g++) {
         if (pointwise) {
           gemmF64(X, oy0 * outW * inC + g * fIC, inC, pixels, W, g * filtersPerGroup * taps, taps, filtersPerGroup, acc, g * filtersPerGroup, outC);
@@ -178,10 +141,6 @@ function conv2dEvaluate(p: Conv2DParams, inputs: (TensorData | undefined)[], out
   }
 }
 
-/**
- * Output rows [oy0, oy1) of a padded NHWC input as im2col rows: one row of fH*fW*fIC values per
- * output pixel, in the weights' (fy, fx, ic) order, channels [icBase, icBase + fIC).
- */
 /**
  * The plain reference (the oracle): TFLite Micro's reference_integer_ops::ConvPerChannel and
  * reference_ops::Conv loops, one output at a time, accumulating in doubles (exact for the
@@ -224,6 +183,10 @@ export function conv2dReference(p: Conv2DParams, inputs: (TensorData | undefined
   }
 }
 
+/**
+ * Output rows [oy0, oy1) of a padded NHWC input as im2col rows: one row of fH*fW*fIC values per
+ * output pixel, in the weights' (fy, fx, ic) order, channels [icBase, icBase + fIC).
+ */
 function im2col(
   X: F64Buffer,
   wp: number,
@@ -362,18 +325,15 @@ export const conv2d: OpDef<'CONV_2D', Conv2DParams | HybridConv2DParams> = {
   type: 'CONV_2D',
   tflite: conv2dTflite,
   quant: { weights: { weights: 1, axis: 0, bias: 2, input: 0 } },
-  inferShapes(ctx) {
-    const g = conv2dGeometry(ctx);
-    return [[g.batches, g.outputHeight, g.outputWidth, g.outputDepth]];
-  },
+  inferShapes: (ctx) => windowOutputShapes(conv2dGeometry(ctx)),
   macs(ctx) {
     const g = conv2dGeometry(ctx);
     return g.batches * g.outputHeight * g.outputWidth * g.outputDepth * g.filterHeight * g.filterWidth * g.filterInputDepth;
   },
   // Hybrid layers (float activations, int8 weights) are ops/hybrid/'s; their C kernel is a
   // kernel variant registered there.
-  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridConv2d(ctx, conv2dGeometry(ctx)) : normalizeParams(withSubByteWeights(ctx, conv2dPrepare(ctx)))),
-  evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridConv2d(p, inputs, outputs) : conv2dEvaluate(p, inputs, outputs)),
-  reference: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridConv2d(p, inputs, outputs) : conv2dReference(p, inputs, outputs)),
-  emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : conv2dEmitC(p, names, ctx)),
+  ...withHybridForm(
+    { prepare: (ctx) => normalizeParams(withSubByteWeights(ctx, conv2dPrepare(ctx))), evaluate: conv2dEvaluate, reference: conv2dReference, emitC: conv2dEmitC },
+    { prepare: (ctx) => prepareHybridConv2d(ctx, conv2dGeometry(ctx)), evaluate: evaluateHybridConv2d },
+  ),
 };

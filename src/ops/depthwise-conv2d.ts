@@ -8,16 +8,17 @@
  */
 import type { SubByteKind } from '../ir/weight-encoding.js';
 import { GraphError } from '../errors.js';
-import type { Tensor, TensorData } from '../ir/types.js';
-import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, f64Scratch, padInputPlanar, planeConv3x3, planeConvAny, windowTapOffsets } from './gemm-f64.js';
-import { checkArity, checkBias, normalizeParams, withSubByteWeights, opLabel, requireRank, type Accumulator, type QuantKind, type QuantLayerFields, type WindowFields, finishReference, prepareWindowed } from './layer-params.js';
+import type { TensorData } from '../ir/types.js';
+import { SCRATCH_WEIGHTS, f64Scratch } from './gemm-f64.js';
+import { planeConvLayer } from './plane-conv.js';
+import { normalizeParams, withSubByteWeights, opLabel, type Accumulator, type QuantKind, type QuantLayerFields, type WindowFields, finishReference, prepareWindowed, windowOutputShapes } from './layer-params.js';
 import { convGeometry, emitConvLike } from './c-emit.js';
-import { finalizeOutputs, outputStage } from './requant-fast.js';
-import { windowAxis } from './padding.js';
+import { outputStage } from './requant-fast.js';
+import { forwardWindow, forwardWindowOperands } from './padding.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { readConvOptions, writeConvOptions, type Conv2DAttrs } from './conv2d.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
-import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
+import { withHybridForm } from './hybrid/common.js';
 import { depthwiseInPlaceOk, depthwiseInPlaceRowBytes } from './depthwise-in-place.js';
 import { scratchArg } from './scratch.js';
 import { evaluateHybridDepthwiseConv2d, prepareHybridDepthwiseConv2d, type HybridDepthwiseConv2DParams } from './hybrid/depthwise-conv2d.js';
@@ -48,15 +49,12 @@ export interface DepthwiseConv2DFloatParams extends DepthwiseConv2DGeometry {
 export type DepthwiseConv2DParams = DepthwiseConv2DQuantParams | DepthwiseConv2DFloatParams;
 
 function geometry(ctx: OpContext<'DEPTHWISE_CONV_2D'>): DepthwiseConv2DGeometry {
-  checkArity(ctx, 2, 3);
-  const [input, filter, bias] = ctx.inputs as [Tensor, Tensor, Tensor | undefined];
-  requireRank(ctx, input, 4, 'input');
-  requireRank(ctx, filter, 4, 'weights');
+  const operands = forwardWindowOperands(ctx);
   const a = ctx.op.attrs;
-  const [batches, inH, inW, inC] = input.shape;
-  const [one, fH, fW, outC] = filter.shape;
+  const inC = operands.input.shape[3];
+  const [one, , , outC] = operands.filter.shape;
   if (one !== 1) {
-    throw new GraphError(`${opLabel(ctx)}: depthwise weights must be [1, H, W, channels], got [${filter.shape.join(', ')}]`);
+    throw new GraphError(`${opLabel(ctx)}: depthwise weights must be [1, H, W, channels], got [${operands.filter.shape.join(', ')}]`);
   }
   if (inC <= 0 || outC % inC !== 0) {
     throw new GraphError(`${opLabel(ctx)}: weights have ${outC} channels, not a multiple of the input depth ${inC}`);
@@ -69,30 +67,7 @@ function geometry(ctx: OpContext<'DEPTHWISE_CONV_2D'>): DepthwiseConv2DGeometry 
       `${opLabel(ctx)}: depth_multiplier ${a.depthMultiplier} contradicts the shapes (input depth ${inC}, ${outC} output channels)`,
     );
   }
-  checkBias(ctx, bias, outC);
-  const h = windowAxis(ctx, a.padding, inH, fH, a.strideH, a.dilationH);
-  const w = windowAxis(ctx, a.padding, inW, fW, a.strideW, a.dilationW);
-  return {
-    batches,
-    inputHeight: inH,
-    inputWidth: inW,
-    inputDepth: inC,
-    filterHeight: fH,
-    filterWidth: fW,
-    outputHeight: h.out,
-    outputWidth: w.out,
-    outputDepth: outC,
-    depthMultiplier,
-    strideHeight: a.strideH,
-    strideWidth: a.strideW,
-    dilationHeight: a.dilationH,
-    dilationWidth: a.dilationW,
-    padHeight: h.pad,
-    padWidth: w.pad,
-    padHeightOffset: h.offset,
-    padWidthOffset: w.offset,
-    hasBias: bias !== undefined,
-  };
+  return { ...forwardWindow(ctx, operands, outC, a), depthMultiplier };
 }
 
 function prepare(ctx: OpContext<'DEPTHWISE_CONV_2D'>): DepthwiseConv2DParams {
@@ -107,63 +82,21 @@ function prepare(ctx: OpContext<'DEPTHWISE_CONV_2D'>): DepthwiseConv2DParams {
   });
 }
 
-/**
- * Per batch, the input becomes a channel-planar, zero-padded buffer of doubles with the input offset
- * applied (padding taps then contribute 0, as the reference's skipped taps do). Each output
- * channel then slides its window over its input channel's plane with the weights in locals
- * (3x3 unrolled), and the accumulators are requantized per output kind.
- */
+/** The fast host path: the weights as doubles, one channel's taps contiguous, then planeConvLayer. */
 function evaluate(p: DepthwiseConv2DParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
   const input = inputs[0] as Int8Array | Int16Array | Float32Array;
   // Weights with a zero point (legacy uint8 models) take the plain loops.
   if (p.kind === 'int8' && p.weightsOffset !== 0) return depthwiseReference(p, inputs, outputs);
   const filter = inputs[1] as Int8Array | Float32Array;
   const bias = p.hasBias ? inputs[2] : undefined;
-  // `| 0`: V8 may hold params fields as doubles; int32 locals keep all index arithmetic integral.
-  const inH = p.inputHeight | 0;
-  const inW = p.inputWidth | 0;
-  const inC = p.inputDepth | 0;
-  const fH = p.filterHeight | 0;
-  const fW = p.filterWidth | 0;
-  const outH = p.outputHeight | 0;
-  const outW = p.outputWidth | 0;
   const outC = p.outputDepth | 0;
-  const mult = p.depthMultiplier | 0;
-  const sH = p.strideHeight | 0;
-  const sW = p.strideWidth | 0;
-  const dH = p.dilationHeight | 0;
-  const dW = p.dilationWidth | 0;
-  const pH = p.padHeight | 0;
-  const pW = p.padWidth | 0;
-  const batches = p.batches | 0;
-  const inOff = p.kind === 'float32' ? 0 : p.inputOffset | 0;
+  const taps = (p.filterHeight * p.filterWidth) | 0;
   // The 16x8 depthwise kernel ignores the output zero point.
-  const outOff = p.kind === 'int8' ? p.outputOffset | 0 : 0;
-  const stage = outputStage(p, outC, bias, outputs[0], outOff);
-  const taps = fH * fW;
+  const stage = outputStage(p, outC, bias, outputs[0], p.kind === 'int8' ? p.outputOffset | 0 : 0);
   // Weights [1, fH, fW, outC] transposed to [outC][taps].
   const W = f64Scratch(SCRATCH_WEIGHTS, outC * taps);
   for (let t = 0; t < taps; t++) for (let c = 0; c < outC; c++) W[c * taps + t] = filter[t * outC + c];
-  const hp = (outH - 1) * sH + (fH - 1) * dH + 1;
-  const wp = (outW - 1) * sW + (fW - 1) * dW + 1;
-  const X = f64Scratch(SCRATCH_INPUT, hp * wp * inC);
-  const rowsPerChunk = Math.max(1, Math.floor(ACC_CHUNK / (outW * outC))) | 0;
-  const acc = f64Scratch(SCRATCH_ACC, Math.min(outH, rowsPerChunk) * outW * outC);
-  const tapOffsets = windowTapOffsets(fH, fW, dH, dW, wp);
-  for (let b = 0; b < batches; b++) {
-    padInputPlanar(input, b * inH * inW * inC, inH, inW, inC, inOff, X, hp, wp, pH, pW);
-    for (let oy0 = 0; oy0 < outH; oy0 += rowsPerChunk) {
-      const oy1 = Math.min(outH, oy0 + rowsPerChunk) | 0;
-      const pixels = (oy1 - oy0) * outW;
-      // Channel-major accumulators: each channel's outputs contiguous.
-      for (let oc = 0; oc < outC; oc++) {
-        const plane = ((oc / mult) | 0) * hp * wp;
-        if (fH === 3 && fW === 3) planeConv3x3(X, plane, wp, sH, sW, dH, dW, W, oc * 9, oy0, oy1, outW, acc, oc * pixels, 1);
-        else planeConvAny(X, plane, wp, sH, sW, tapOffsets, W, oc * taps, oy0, oy1, outW, acc, oc * pixels, 1);
-      }
-      finalizeOutputs(stage, acc, pixels, outC, (b * outH + oy0) * outW * outC, true);
-    }
-  }
+  planeConvLayer(p, p.depthMultiplier, input, p.kind === 'float32' ? 0 : p.inputOffset, W, stage);
 }
 
 /**
@@ -264,19 +197,16 @@ export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D', DepthwiseConv2DParams |
   type: 'DEPTHWISE_CONV_2D',
   tflite: depthwiseTflite,
   quant: { weights: { weights: 1, axis: 3, bias: 2, input: 0 } },
-  inferShapes(ctx) {
-    const g = geometry(ctx);
-    return [[g.batches, g.outputHeight, g.outputWidth, g.outputDepth]];
-  },
+  inferShapes: (ctx) => windowOutputShapes(geometry(ctx)),
   macs(ctx) {
     const g = geometry(ctx);
     return g.batches * g.outputHeight * g.outputWidth * g.outputDepth * g.filterHeight * g.filterWidth;
   },
   // Hybrid layers (float activations, int8 weights) are ops/hybrid/'s; their C kernel is a
   // kernel variant registered there.
-  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridDepthwiseConv2d(ctx, geometry(ctx)) : normalizeParams(withSubByteWeights(ctx, prepare(ctx)))),
-  evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridDepthwiseConv2d(p, inputs, outputs) : evaluate(p, inputs, outputs)),
-  reference: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridDepthwiseConv2d(p, inputs, outputs) : depthwiseReference(p, inputs, outputs)),
-  emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : emitC(p, names, ctx)),
+  ...withHybridForm(
+    { prepare: (ctx) => normalizeParams(withSubByteWeights(ctx, prepare(ctx))), evaluate, reference: depthwiseReference, emitC },
+    { prepare: (ctx) => prepareHybridDepthwiseConv2d(ctx, geometry(ctx)), evaluate: evaluateHybridDepthwiseConv2d },
+  ),
   inPlaceScratchBytes: (p) => (p.kind !== 'hybrid' && depthwiseInPlaceOk(p) ? depthwiseInPlaceRowBytes(p) : undefined),
 };

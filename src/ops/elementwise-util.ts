@@ -280,6 +280,40 @@ export function emitBinaryFloat(
 }
 
 /**
+ * An int8/int16 broadcasting binary op in C: `static const tinyml_<kernel>_params` (the broadcast
+ * layout, then `fields` as C ints, in the header's order) and `tinyml_<fn>_<s8|s16>(&params,
+ * input1, input2, output)` from <kernel>.c.
+ */
+export function emitBinaryQuant(
+  kernel: string,
+  fn: string,
+  p: BroadcastLayout & { kind: 'int8' | 'int16' },
+  fields: Record<string, number>,
+  names: EmitNames,
+  ctx: EmitContext,
+): CEmission {
+  const members = [...cBroadcastFields(p), ...Object.entries(fields).map(([field, v]) => `.${field} = ${cInt(v)}`)];
+  return {
+    kernels: [`${kernel}.c`],
+    includes: [`${kernel}.h`],
+    decls: cStructDecl(`tinyml_${kernel}_params`, `${ctx.prefix}_params`, members),
+    call: `  tinyml_${fn}_${p.kind === 'int8' ? 's8' : 's16'}(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.inputs[1]}, ${names.outputs[0]});`,
+  };
+}
+
+/** The broadcast layout of a binary op whose output has the broadcast shape (GraphError otherwise). */
+export function checkedBroadcast(ctx: OpContext): { layout: BroadcastLayout; a: Tensor; b: Tensor; out: Tensor } {
+  const layout = broadcastLayout(ctx);
+  const a = input(ctx, 0);
+  const b = input(ctx, 1);
+  const out = ctx.outputs[0];
+  if (out.shape.reduce((p, d) => p * d, 1) !== layout.size) {
+    throw new GraphError(`${describeOp(ctx.graph, ctx.op)}: output shape [${out.shape.join(', ')}] does not match the broadcast shape [${inferBroadcastShape(ctx).join(', ')}]`);
+  }
+  return { layout, a, b, out };
+}
+
+/**
  * A float32 unary op: `tinyml_<fn>_f32(size, [extra args,] input, output)` from
  * elementwise_f32.c (no params struct: the size and any constant are the arguments).
  */
@@ -356,13 +390,7 @@ export function prepareBinaryArithmetic(
       q2: { scale: number; zeroPoint: number };
       qo: { scale: number; zeroPoint: number };
     } {
-  const layout = broadcastLayout(ctx);
-  const a = input(ctx, 0);
-  const b = input(ctx, 1);
-  const out = ctx.outputs[0];
-  if (out.shape.reduce((p, d) => p * d, 1) !== layout.size) {
-    throw new GraphError(`${describeOp(ctx.graph, ctx.op)}: output shape [${out.shape.join(', ')}] does not match the broadcast shape [${inferBroadcastShape(ctx).join(', ')}]`);
-  }
+  const { layout, a, b, out } = checkedBroadcast(ctx);
   if (a.dtype !== b.dtype || a.dtype !== out.dtype) throw unsupportedDtypes(ctx, 'inputs and output must share one data type');
   const attrs = ctx.op.attrs as ElementwiseAttrs;
   if (out.dtype === 'float32') {

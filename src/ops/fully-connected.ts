@@ -10,7 +10,7 @@ import type { SubByteKind } from '../ir/weight-encoding.js';
 import { GraphError, UnsupportedOpError } from '../errors.js';
 import { type Tensor, type TensorData, elementCount } from '../ir/types.js';
 import { quantizeMultiplier } from '../fixedpoint.js';
-import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, f64Scratch, gemmF64, toF64, type F64Buffer } from './gemm-f64.js';
+import { ACC_CHUNK, SCRATCH_ACC, SCRATCH_INPUT, SCRATCH_WEIGHTS, dotRowsFloat, dotRowsInt8, f64Scratch, gemmF64, toF64 } from './gemm-f64.js';
 import { checkArity, checkBias, classifyDtypes, convMultipliers, filterScales, floatActivationRange, normalizeParams, withSubByteWeights, opLabel, quantizedActivationRange, requireRank, tensorQuant, zeroPointOffset, type Accumulator, type QuantKind, type QuantLayerFields, finishReference } from './layer-params.js';
 import { cInt32Array, cPointer, cStructInit, emitFloatConvLike, kernelFunction, quantCommonFields } from './c-emit.js';
 import { finalizeOutputs, outputStage } from './requant-fast.js';
@@ -18,7 +18,7 @@ import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-d
 import { checkRequant64Limits, maxAbsAccumulators } from './requant64-limits.js';
 import type { FusedActivation } from '../ir/attrs.js';
 import { dtypeOf, type TfliteMapping } from './tflite-options.js';
-import { isHybridLayer, noPortableHybridKernel } from './hybrid/common.js';
+import { withHybridForm } from './hybrid/common.js';
 import { evaluateHybridFullyConnected, prepareHybridFullyConnected, type HybridFullyConnectedParams } from './hybrid/fully-connected.js';
 
 export interface FullyConnectedGeometry {
@@ -158,87 +158,11 @@ function evaluate(p: FullyConnectedParams, inputs: (TensorData | undefined)[], o
       gemmF64(X, b0 * depth, depth, rows, W, 0, depth, units, acc, 0, units);
     } else {
       for (let r = 0; r < rows; r++) {
-        if (weights instanceof Int8Array) dotRowsInt8(X, (b0 + r) * depth, depth, weights, units, acc, r * units);
-        else dotRowsFloat(X, (b0 + r) * depth, depth, weights, units, acc, r * units);
+        if (weights instanceof Int8Array) dotRowsInt8(X, (b0 + r) * depth, depth, weights, 0, units, acc, r * units);
+        else dotRowsFloat(X, (b0 + r) * depth, depth, weights, 0, units, acc, r * units);
       }
     }
     finalizeOutputs(stage, acc, rows, units, b0 * units);
-  }
-}
-
-/** acc[accOff + o] = sum over d of x[xOff + d] * w[o*depth + d], four units at a time. */
-function dotRowsInt8(x: F64Buffer, xOff: number, depth: number, w: Int8Array, units: number, acc: F64Buffer, accOff: number): void {
-  xOff |= 0;
-  depth |= 0;
-  units |= 0;
-  accOff |= 0;
-  let o = 0;
-  for (; o + 4 <= units; o += 4) {
-    const w0 = o * depth;
-    const w1 = w0 + depth;
-    const w2 = w1 + depth;
-    const w3 = w2 + depth;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let d = 0; d < depth; d++) {
-      const v = x[xOff + d];
-      s0 += v * w[w0 + d];
-      s1 += v * w[w1 + d];
-      s2 += v * w[w2 + d];
-      s3 += v * w[w3 + d];
-    }
-    acc[accOff + o] = s0;
-    acc[accOff + o + 1] = s1;
-    acc[accOff + o + 2] = s2;
-    acc[accOff + o + 3] = s3;
-  }
-  for (; o < units; o++) {
-    const w0 = o * depth;
-    let s = 0;
-    for (let d = 0; d < depth; d++) s += x[xOff + d] * w[w0 + d];
-    acc[accOff + o] = s;
-  }
-}
-
-/**
- * dotRowsInt8 for float32 weights. A copy on purpose: one function reading both array types
- * makes V8's element loads polymorphic, and the merged loop measured about 1.5x slower on
- * float32 (1024 x 512 layer, host evaluate), for no gain on int8.
- */
-function dotRowsFloat(x: F64Buffer, xOff: number, depth: number, w: Float32Array, units: number, acc: F64Buffer, accOff: number): void {
-  xOff |= 0;
-  depth |= 0;
-  units |= 0;
-  accOff |= 0;
-  let o = 0;
-  for (; o + 4 <= units; o += 4) {
-    const w0 = o * depth;
-    const w1 = w0 + depth;
-    const w2 = w1 + depth;
-    const w3 = w2 + depth;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let d = 0; d < depth; d++) {
-      const v = x[xOff + d];
-      s0 += v * w[w0 + d];
-      s1 += v * w[w1 + d];
-      s2 += v * w[w2 + d];
-      s3 += v * w[w3 + d];
-    }
-    acc[accOff + o] = s0;
-    acc[accOff + o + 1] = s1;
-    acc[accOff + o + 2] = s2;
-    acc[accOff + o + 3] = s3;
-  }
-  for (; o < units; o++) {
-    const w0 = o * depth;
-    let s = 0;
-    for (let d = 0; d < depth; d++) s += x[xOff + d] * w[w0 + d];
-    acc[accOff + o] = s;
   }
 }
 
@@ -358,8 +282,8 @@ export const fullyConnected: OpDef<'FULLY_CONNECTED', FullyConnectedParams | Hyb
   },
   // Hybrid layers (float activations, int8 weights) are ops/hybrid/'s; their C kernel is a
   // kernel variant registered there.
-  prepare: (ctx) => (isHybridLayer(ctx) ? prepareHybridFullyConnected(ctx, shapes(ctx).geometry) : normalizeParams(withSubByteWeights(ctx, prepare(ctx)))),
-  evaluate: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridFullyConnected(p, inputs, outputs) : evaluate(p, inputs, outputs)),
-  reference: (p, inputs, outputs) => (p.kind === 'hybrid' ? evaluateHybridFullyConnected(p, inputs, outputs) : fullyConnectedReference(p, inputs, outputs)),
-  emitC: (p, names, ctx) => (p.kind === 'hybrid' ? noPortableHybridKernel(ctx) : emitC(p, names, ctx)),
+  ...withHybridForm(
+    { prepare: (ctx) => normalizeParams(withSubByteWeights(ctx, prepare(ctx))), evaluate, reference: fullyConnectedReference, emitC },
+    { prepare: (ctx) => prepareHybridFullyConnected(ctx, shapes(ctx).geometry), evaluate: evaluateHybridFullyConnected },
+  ),
 };

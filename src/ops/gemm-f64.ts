@@ -1,9 +1,9 @@
 /**
  * The fast host evaluation of the layers with weights: inputs copied once into zero-padded
- * scratch buffers of doubles, a blocked float64 GEMM and plane convolutions. The plain
+ * scratch buffers of doubles and a blocked float64 GEMM (plane convolutions: plane-conv.ts). The plain
  * reference loops each op file keeps are the oracle these are tested equal to.
  */
-import type { Accumulator } from './layer-params.js';
+import { monomorphicCopy } from './monomorphic.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fast evaluation kernels shared by CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
@@ -26,6 +26,9 @@ import type { Accumulator } from './layer-params.js';
  * array accesses against detachment, which measured 1.3-1.5x slower in the inner loops.
  */
 export type F64Buffer = number[];
+
+/** The element types a row product reads its weights from. */
+export type WeightRow = F64Buffer | Int8Array | Float32Array;
 
 function newF64Buffer(n: number): F64Buffer {
   const a: number[] = [];
@@ -54,6 +57,11 @@ export function f64Scratch(slot: number, n: number): F64Buffer {
 /** Accumulator elements processed per chunk (bounds scratch memory on large feature maps). */
 export const ACC_CHUNK = 1 << 15;
 
+/** Rows (or columns) of zero-padded input, from -pad, that the windows of outSize outputs reach. */
+export function windowReach(outSize: number, stride: number, filterSize: number, dilation: number): number {
+  return ((outSize - 1) * stride + (filterSize - 1) * dilation + 1) | 0;
+}
+
 /** Copies n elements of `src` from `srcOff` into dst as doubles plus `offset`. */
 export function toF64(src: Int8Array | Int16Array | Float32Array, srcOff: number, n: number, offset: number, dst: F64Buffer): F64Buffer {
   srcOff |= 0;
@@ -67,10 +75,13 @@ export function toF64(src: Int8Array | Int16Array | Float32Array, srcOff: number
 }
 
 /**
- * One batch of an NHWC input as doubles (+ offset) inside a zero border: dst is [hp][wp][depth],
- * with input pixel (0, 0) at (top, left). Input rows/columns beyond hp/wp are not needed.
+ * One batch of an NHWC input as doubles (+ offset) inside a zero border, with input pixel (0, 0)
+ * at (top, left): laid out NHWC, dst [hp][wp][depth], or channel-planar, dst [depth][hp][wp].
+ * Input rows/columns beyond hp/wp are not needed. Only the border is zeroed (filling the whole
+ * buffer first measured slower).
  */
-export function padInputNHWC(
+export function padInput(
+  layout: 'nhwc' | 'planar',
   src: Int8Array | Int16Array | Float32Array,
   srcBase: number,
   inH: number,
@@ -91,49 +102,25 @@ export function padInputNHWC(
   wp |= 0;
   top |= 0;
   left |= 0;
-  // Only the border is zeroed (filling the whole buffer first measured slower).
   const rows = Math.max(0, Math.min(inH, hp - top));
   const cols = Math.max(0, Math.min(inW, wp - left));
-  const rowLen = wp * depth;
-  const run = cols * depth;
-  const head = Math.min(left, wp) * depth;
-  for (let i = 0, n = Math.min(top, hp) * rowLen; i < n; i++) dst[i] = 0;
-  for (let y = 0; y < rows; y++) {
-    const s = srcBase + y * inW * depth;
-    const d = (y + top) * rowLen;
-    for (let i = 0; i < head; i++) dst[d + i] = 0;
-    for (let i = 0; i < run; i++) dst[d + head + i] = src[s + i] + offset;
-    for (let i = head + run; i < rowLen; i++) dst[d + i] = 0;
+  if (layout === 'nhwc') {
+    const rowLen = wp * depth;
+    const run = cols * depth;
+    const head = Math.min(left, wp) * depth;
+    for (let i = 0, n = Math.min(top, hp) * rowLen; i < n; i++) dst[i] = 0;
+    for (let y = 0; y < rows; y++) {
+      const s = srcBase + y * inW * depth;
+      const d = (y + top) * rowLen;
+      for (let i = 0; i < head; i++) dst[d + i] = 0;
+      for (let i = 0; i < run; i++) dst[d + head + i] = src[s + i] + offset;
+      for (let i = head + run; i < rowLen; i++) dst[d + i] = 0;
+    }
+    for (let i = (top + rows) * rowLen, n = hp * rowLen; i < n; i++) dst[i] = 0;
+    return;
   }
-  for (let i = (top + rows) * rowLen, n = hp * rowLen; i < n; i++) dst[i] = 0;
-}
-
-/** Like padInputNHWC but channel-planar: dst is [depth][hp][wp]. */
-export function padInputPlanar(
-  src: Int8Array | Int16Array | Float32Array,
-  srcBase: number,
-  inH: number,
-  inW: number,
-  depth: number,
-  offset: number,
-  dst: F64Buffer,
-  hp: number,
-  wp: number,
-  top: number,
-  left: number,
-): void {
-  srcBase |= 0;
-  inH |= 0;
-  inW |= 0;
-  depth |= 0;
-  hp |= 0;
-  wp |= 0;
-  top |= 0;
-  left |= 0;
   const plane = hp * wp;
-  const rows = Math.max(0, Math.min(inH, hp - top));
-  const cols = Math.max(0, Math.min(inW, wp - left));
-  // Channel by channel, so that writes are sequential; only the border is zeroed.
+  // Channel by channel, so that writes are sequential.
   for (let c = 0; c < depth; c++) {
     const base = c * plane;
     for (let i = 0, n = Math.min(top, hp) * wp; i < n; i++) dst[base + i] = 0;
@@ -233,142 +220,55 @@ export function gemmF64(
       acc[o1 + c] = s1;
     }
   }
-  if (r < rows) {
-    const a0 = aOff + r * aStride;
-    const o0 = accOff + r * accStride;
-    let c = 0;
-    for (; c + 4 <= cols; c += 4) {
-      const w0 = wOff + c * depth;
-      const w1 = w0 + depth;
-      const w2 = w1 + depth;
-      const w3 = w2 + depth;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let t = 0; t < depth; t++) {
-        const x = A[a0 + t];
-        s0 += x * W[w0 + t];
-        s1 += x * W[w1 + t];
-        s2 += x * W[w2 + t];
-        s3 += x * W[w3 + t];
-      }
-      acc[o0 + c] = s0;
-      acc[o0 + c + 1] = s1;
-      acc[o0 + c + 2] = s2;
-      acc[o0 + c + 3] = s3;
-    }
-    for (; c < cols; c++) {
-      const w0 = wOff + c * depth;
-      let s = 0;
-      for (let t = 0; t < depth; t++) s += A[a0 + t] * W[w0 + t];
-      acc[o0 + c] = s;
-    }
-  }
+  if (r < rows) dotRowsF64(A, aOff + r * aStride, depth, W, wOff, cols, acc, accOff + r * accStride);
 }
 
 /**
- * One output channel of a 3x3 window slid over one input plane (a channel of a planar padded
- * input, or a single-channel NHWC one) for output rows [oy0, oy1), into acc[accOff + k*accStep]
- * for the k-th output pixel: the nine weights stay in locals. Used by DEPTHWISE_CONV_2D and by
- * CONV_2D with one input channel.
+ * One row of a matrix product: acc[accOff + o] = sum over d < depth of x[xOff + d] *
+ * w[wOff + o*depth + d] for o < units, four units at a time. Self-contained, for
+ * monomorphicCopy: callers use the copy for their weights' element type.
  */
-export function planeConv3x3(
-  X: F64Buffer,
-  plane: number,
-  wp: number,
-  sH: number,
-  sW: number,
-  dH: number,
-  dW: number,
-  W: F64Buffer,
-  w: number,
-  oy0: number,
-  oy1: number,
-  outW: number,
-  acc: F64Buffer,
-  accOff: number,
-  accStep: number,
-): void {
-  plane |= 0;
-  wp |= 0;
-  sH |= 0;
-  sW |= 0;
-  dH |= 0;
-  dW |= 0;
-  w |= 0;
-  oy0 |= 0;
-  oy1 |= 0;
-  outW |= 0;
+function dotRows(x: F64Buffer, xOff: number, depth: number, w: WeightRow, wOff: number, units: number, acc: F64Buffer, accOff: number): void {
+  xOff |= 0;
+  depth |= 0;
+  wOff |= 0;
+  units |= 0;
   accOff |= 0;
-  accStep |= 0;
-  const k0 = W[w];
-  const k1 = W[w + 1];
-  const k2 = W[w + 2];
-  const k3 = W[w + 3];
-  const k4 = W[w + 4];
-  const k5 = W[w + 5];
-  const k6 = W[w + 6];
-  const k7 = W[w + 7];
-  const k8 = W[w + 8];
-  const d2 = 2 * dW;
-  let o = accOff;
-  for (let oy = oy0; oy < oy1; oy++) {
-    const r0 = plane + oy * sH * wp;
-    const r1 = r0 + dH * wp;
-    const r2 = r1 + dH * wp;
-    for (let ox = 0, x = 0; ox < outW; ox++, x += sW, o += accStep) {
-      acc[o] =
-        k0 * X[r0 + x] + k1 * X[r0 + x + dW] + k2 * X[r0 + x + d2] +
-        k3 * X[r1 + x] + k4 * X[r1 + x + dW] + k5 * X[r1 + x + d2] +
-        k6 * X[r2 + x] + k7 * X[r2 + x + dW] + k8 * X[r2 + x + d2];
+  let o = 0;
+  for (; o + 4 <= units; o += 4) {
+    const w0 = wOff + o * depth;
+    const w1 = w0 + depth;
+    const w2 = w1 + depth;
+    const w3 = w2 + depth;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let d = 0; d < depth; d++) {
+      const v = x[xOff + d];
+      s0 += v * w[w0 + d];
+      s1 += v * w[w1 + d];
+      s2 += v * w[w2 + d];
+      s3 += v * w[w3 + d];
     }
+    acc[accOff + o] = s0;
+    acc[accOff + o + 1] = s1;
+    acc[accOff + o + 2] = s2;
+    acc[accOff + o + 3] = s3;
+  }
+  for (; o < units; o++) {
+    const w0 = wOff + o * depth;
+    let s = 0;
+    for (let d = 0; d < depth; d++) s += x[xOff + d] * w[w0 + d];
+    acc[accOff + o] = s;
   }
 }
 
-/** planeConv3x3 for any window: taps at plane + tapOffsets[t] from the window's corner. */
-export function planeConvAny(
-  X: F64Buffer,
-  plane: number,
-  wp: number,
-  sH: number,
-  sW: number,
-  tapOffsets: readonly number[],
-  W: F64Buffer,
-  w: number,
-  oy0: number,
-  oy1: number,
-  outW: number,
-  acc: F64Buffer,
-  accOff: number,
-  accStep: number,
-): void {
-  plane |= 0;
-  wp |= 0;
-  sH |= 0;
-  sW |= 0;
-  w |= 0;
-  oy0 |= 0;
-  oy1 |= 0;
-  outW |= 0;
-  accOff |= 0;
-  accStep |= 0;
-  const taps = tapOffsets.length;
-  let o = accOff;
-  for (let oy = oy0; oy < oy1; oy++) {
-    const row = plane + oy * sH * wp;
-    for (let ox = 0; ox < outW; ox++, o += accStep) {
-      const corner = row + ox * sW;
-      let s = 0;
-      for (let t = 0; t < taps; t++) s += W[w + t] * X[corner + tapOffsets[t]];
-      acc[o] = s;
-    }
-  }
-}
+type DotRows<W extends WeightRow> = (x: F64Buffer, xOff: number, depth: number, w: W, wOff: number, units: number, acc: F64Buffer, accOff: number) => void;
 
-/** Offsets of a window's taps within one padded plane of width wp, in (fy, fx) order. */
-export function windowTapOffsets(fH: number, fW: number, dH: number, dW: number, wp: number): number[] {
-  const offsets: number[] = [];
-  for (let fy = 0; fy < fH; fy++) for (let fx = 0; fx < fW; fx++) offsets.push(fy * dH * wp + fx * dW);
-  return offsets;
-}
+/** dotRows on weights converted to doubles (gemmF64's odd last row). */
+export const dotRowsF64: DotRows<F64Buffer> = monomorphicCopy(dotRows, 'dotRowsF64');
+/** dotRows reading int8 weights in place. */
+export const dotRowsInt8: DotRows<Int8Array> = monomorphicCopy(dotRows, 'dotRowsInt8');
+/** dotRows reading float32 weights in place. */
+export const dotRowsFloat: DotRows<Float32Array> = monomorphicCopy(dotRows, 'dotRowsFloat');

@@ -266,6 +266,11 @@ export interface QuantLayerFields {
  * The window fields the conv-like ops' params share (their geometry adds what is particular to
  * each: groups, depth multiplier, dilation).
  */
+/** The NHWC output shape of a windowed layer (inferShapes' answer). */
+export function windowOutputShapes(g: WindowFields): number[][] {
+  return [[g.batches, g.outputHeight, g.outputWidth, g.outputDepth]];
+}
+
 export interface WindowFields {
   batches: number;
   inputHeight: number;

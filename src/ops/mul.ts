@@ -12,10 +12,8 @@ import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-d
 import {
   type BroadcastLayout,
   activationRangeQuantized,
-  cBroadcastFields,
-  cInt,
-  cStructDecl,
   emitBinaryFloat,
+  emitBinaryQuant,
   f32,
   forEachBroadcast,
   inferBroadcastShape,
@@ -134,20 +132,13 @@ function evaluateMul(p: MulParams, inputs: (TensorData | undefined)[], outputs: 
 
 function emitMul(p: MulParams, names: EmitNames, ctx: EmitContext): CEmission {
   if (p.kind === 'float32') return emitBinaryFloat('MUL', p, names, ctx);
-  const fields = [
-    ...cBroadcastFields(p),
-    `.input1_offset = ${cInt(p.input1Offset)}`,
-    `.input2_offset = ${cInt(p.input2Offset)}`,
-    `.output_offset = ${cInt(p.outputOffset)}`,
-    `.output_multiplier = ${cInt(p.outputMultiplier)}`,
-    `.output_shift = ${cInt(p.outputShift)}`,
-    `.activation_min = ${cInt(p.activationMin)}`,
-    `.activation_max = ${cInt(p.activationMax)}`,
-  ];
-  return {
-    kernels: ['mul.c'],
-    includes: ['mul.h'],
-    decls: cStructDecl('tinyml_mul_params', `${ctx.prefix}_params`, fields),
-    call: `  tinyml_mul_${p.kind === 'int8' ? 's8' : 's16'}(&${ctx.prefix}_params, ${names.inputs[0]}, ${names.inputs[1]}, ${names.outputs[0]});`,
-  };
+  return emitBinaryQuant('mul', 'mul', p, {
+    input1_offset: p.input1Offset,
+    input2_offset: p.input2Offset,
+    output_offset: p.outputOffset,
+    output_multiplier: p.outputMultiplier,
+    output_shift: p.outputShift,
+    activation_min: p.activationMin,
+    activation_max: p.activationMax,
+  }, names, ctx);
 }

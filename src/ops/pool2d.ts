@@ -117,14 +117,20 @@ function preparePool(ctx: OpContext<PoolType>): Pool2DParams {
 }
 
 /**
- * Visits output elements in NHWC order with their window clipped to the input: `visit` gets the
- * output index, the flat input index of the window's first valid tap, the tap counts along y
- * and x, and the row stride (W * C); channels advance by one inside.
+ * Every output pixel's window clipped to the input, in NHWC output order: three entries per
+ * pixel, the flat input index of the window's first valid tap (channel 0) and the tap counts
+ * along y and x (either can be 0 or less when the window misses the input). Remembered per
+ * params object, so that evaluate walks them without recomputing the clipping.
  */
-function poolLoop(p: Pool2DParams, visit: (o: number, first: number, ny: number, nx: number, rowStride: number) => void): void {
+const windowCache = new WeakMap<Pool2DParams, Int32Array>();
+
+function poolWindows(p: Pool2DParams): Int32Array {
+  const hit = windowCache.get(p);
+  if (hit) return hit;
   const C = p.depth;
   const rowStride = p.inputWidth * C;
-  let o = 0;
+  const w = new Int32Array(p.batches * p.outputHeight * p.outputWidth * 3);
+  let k = 0;
   for (let b = 0; b < p.batches; b++) {
     const batchBase = b * p.inputHeight * rowStride;
     for (let oy = 0; oy < p.outputHeight; oy++) {
@@ -135,10 +141,28 @@ function poolLoop(p: Pool2DParams, visit: (o: number, first: number, ny: number,
         const inX0 = ox * p.strideW - p.padW;
         const xStart = Math.max(0, -inX0);
         const xEnd = Math.min(p.filterW, p.inputWidth - inX0);
-        const first = batchBase + (inY0 + yStart) * rowStride + (inX0 + xStart) * C;
-        for (let c = 0; c < C; c++) visit(o++, first + c, yEnd - yStart, xEnd - xStart, rowStride);
+        w[k++] = batchBase + (inY0 + yStart) * rowStride + (inX0 + xStart) * C;
+        w[k++] = yEnd - yStart;
+        w[k++] = xEnd - xStart;
       }
     }
+  }
+  windowCache.set(p, w);
+  return w;
+}
+
+/**
+ * Visits output elements in NHWC order with their window clipped to the input: `visit` gets the
+ * output index, the flat input index of the window's first valid tap, the tap counts along y
+ * and x, and the row stride (W * C); channels advance by one inside.
+ */
+function poolLoop(p: Pool2DParams, visit: (o: number, first: number, ny: number, nx: number, rowStride: number) => void): void {
+  const C = p.depth;
+  const rowStride = p.inputWidth * C;
+  const w = poolWindows(p);
+  let o = 0;
+  for (let k = 0; k < w.length; k += 3) {
+    for (let c = 0; c < C; c++) visit(o++, w[k] + c, w[k + 1], w[k + 2], rowStride);
   }
 }
 
@@ -202,132 +226,96 @@ export function maxPoolReference(p: Pool2DParams, inputs: (TensorData | undefine
 
 
 /**
- * Direct loops (no per-output callback): per output pixel the window is clipped to the input
- * once, and each channel takes the maximum over the valid taps with TFLite's `>` (NaN inputs are
- * skipped, as the reference's comparison does).
+ * Direct loops (no per-output callback): per output pixel, its window clipped to the input once
+ * (poolWindows), each channel takes the maximum over the valid taps with TFLite's `>` (NaN inputs
+ * are skipped, as the reference's comparison does).
  */
 function evaluateMax(p: Pool2DParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
+  const C = p.depth | 0;
+  const rowStride = (p.inputWidth * C) | 0;
+  const w = poolWindows(p);
   if (p.kind === 'float32') {
-    maxPoolFloat(p, inputs[0] as Float32Array, outputs[0] as Float32Array, -FLT_MAX);
-  } else {
-    maxPoolInt(p, inputs[0] as Int8Array | Int16Array, outputs[0] as Int8Array | Int16Array, intRange(p.kind)[0]);
+    const x = inputs[0] as Float32Array;
+    const out = outputs[0] as Float32Array;
+    for (let k = 0, o = 0; k < w.length; k += 3, o += C) maxWindowFloat(x, w[k], w[k + 1], w[k + 2], rowStride, C, p.activationMin, p.activationMax, out, o);
+    return;
   }
+  const x = inputs[0] as Int8Array | Int16Array;
+  const out = outputs[0] as Int8Array | Int16Array;
+  const lowest = intRange(p.kind)[0];
+  if (maxScratch.length < C) maxScratch = Array.from({ length: C }, () => 0);
+  for (let k = 0, o = 0; k < w.length; k += 3, o += C) maxWindowInt(x, w[k], w[k + 1], w[k + 2], rowStride, C, lowest, p.activationMin | 0, p.activationMax | 0, out, o);
 }
 
 /** Running maxima of one output pixel's channels (a plain array: no typed-array access guards). */
 let maxScratch: number[] = [];
 
-function maxPoolInt(p: Pool2DParams, x: Int8Array | Int16Array, out: Int8Array | Int16Array, lowest: number): void {
-  const C = p.depth | 0;
-  const inH = p.inputHeight | 0;
-  const inW = p.inputWidth | 0;
-  const lo = p.activationMin | 0;
-  const hi = p.activationMax | 0;
-  const rowStride = inW * C;
-  if (maxScratch.length < C) maxScratch = Array.from({ length: C }, () => 0);
+/** The C int outputs at out[o...] of one window of ny x nx taps from x[first...]. */
+function maxWindowInt(x: Int8Array | Int16Array, first: number, ny: number, nx: number, rowStride: number, C: number, lowest: number, lo: number, hi: number, out: Int8Array | Int16Array, o: number): void {
+  if (ny <= 0 || nx <= 0) {
+    for (let c = 0; c < C; c++) out[o++] = lowest < lo ? lo : lowest > hi ? hi : lowest;
+    return;
+  }
+  if (ny === 2 && nx === 2) {
+    // The common 2x2 window, with no scratch round trips.
+    for (let c = 0, i = first; c < C; c++, i++) {
+      const a0 = x[i];
+      const a1 = x[i + C];
+      const a2 = x[i + rowStride];
+      const a3 = x[i + rowStride + C];
+      const m01 = a1 > a0 ? a1 : a0;
+      const m23 = a3 > a2 ? a3 : a2;
+      const v = m23 > m01 ? m23 : m01;
+      out[o++] = v < lo ? lo : v > hi ? hi : v;
+    }
+    return;
+  }
+  // Every integer is >= the type's lowest value, so the first tap can seed the maxima.
   const m = maxScratch;
-  let o = 0;
-  for (let b = 0; b < (p.batches | 0); b++) {
-    const batchBase = b * inH * rowStride;
-    for (let oy = 0; oy < (p.outputHeight | 0); oy++) {
-      const inY0 = oy * (p.strideH | 0) - (p.padH | 0);
-      const yStart = Math.max(0, -inY0) | 0;
-      const yEnd = Math.min(p.filterH | 0, inH - inY0) | 0;
-      for (let ox = 0; ox < (p.outputWidth | 0); ox++) {
-        const inX0 = ox * (p.strideW | 0) - (p.padW | 0);
-        const xStart = Math.max(0, -inX0) | 0;
-        const xEnd = Math.min(p.filterW | 0, inW - inX0) | 0;
-        const first = batchBase + (inY0 + yStart) * rowStride + (inX0 + xStart) * C;
-        const ny = yEnd - yStart;
-        const nx = xEnd - xStart;
-        if (ny <= 0 || nx <= 0) {
-          for (let c = 0; c < C; c++) out[o++] = lowest < lo ? lo : lowest > hi ? hi : lowest;
-          continue;
-        }
-        if (ny === 2 && nx === 2) {
-          // The common 2x2 window, with no scratch round trips.
-          for (let c = 0, i = first; c < C; c++, i++) {
-            const a0 = x[i];
-            const a1 = x[i + C];
-            const a2 = x[i + rowStride];
-            const a3 = x[i + rowStride + C];
-            const m01 = a1 > a0 ? a1 : a0;
-            const m23 = a3 > a2 ? a3 : a2;
-            const v = m23 > m01 ? m23 : m01;
-            out[o++] = v < lo ? lo : v > hi ? hi : v;
-          }
-          continue;
-        }
-        // Every integer is >= the type's lowest value, so the first tap can seed the maxima.
-        for (let c = 0; c < C; c++) m[c] = x[first + c];
-        for (let fy = 0; fy < ny; fy++) {
-          for (let fx = fy === 0 ? 1 : 0; fx < nx; fx++) {
-            const t = first + fy * rowStride + fx * C;
-            for (let c = 0; c < C; c++) {
-              const v = x[t + c];
-              const cur = m[c];
-              m[c] = v > cur ? v : cur;
-            }
-          }
-        }
-        for (let c = 0; c < C; c++) {
-          const v = m[c];
-          out[o++] = v < lo ? lo : v > hi ? hi : v;
-        }
+  for (let c = 0; c < C; c++) m[c] = x[first + c];
+  for (let fy = 0; fy < ny; fy++) {
+    for (let fx = fy === 0 ? 1 : 0; fx < nx; fx++) {
+      const t = first + fy * rowStride + fx * C;
+      for (let c = 0; c < C; c++) {
+        const v = x[t + c];
+        const cur = m[c];
+        m[c] = v > cur ? v : cur;
       }
     }
   }
+  for (let c = 0; c < C; c++) {
+    const v = m[c];
+    out[o++] = v < lo ? lo : v > hi ? hi : v;
+  }
 }
 
-function maxPoolFloat(p: Pool2DParams, x: Float32Array, out: Float32Array, lowest: number): void {
-  const C = p.depth | 0;
-  const inH = p.inputHeight | 0;
-  const inW = p.inputWidth | 0;
-  const lo = p.activationMin;
-  const hi = p.activationMax;
-  const rowStride = inW * C;
-  let o = 0;
-  for (let b = 0; b < (p.batches | 0); b++) {
-    const batchBase = b * inH * rowStride;
-    for (let oy = 0; oy < (p.outputHeight | 0); oy++) {
-      const inY0 = oy * (p.strideH | 0) - (p.padH | 0);
-      const yStart = Math.max(0, -inY0) | 0;
-      const yEnd = Math.min(p.filterH | 0, inH - inY0) | 0;
-      for (let ox = 0; ox < (p.outputWidth | 0); ox++) {
-        const inX0 = ox * (p.strideW | 0) - (p.padW | 0);
-        const xStart = Math.max(0, -inX0) | 0;
-        const xEnd = Math.min(p.filterW | 0, inW - inX0) | 0;
-        const first = batchBase + (inY0 + yStart) * rowStride + (inX0 + xStart) * C;
-        const ny = yEnd - yStart;
-        const nx = xEnd - xStart;
-        if (ny === 2 && nx === 2) {
-          // The common 2x2 window, in the reference's tap order (NaN never wins a `>`).
-          for (let c = 0, i = first; c < C; c++, i++) {
-            let m = lowest;
-            const a0 = x[i];
-            m = a0 > m ? a0 : m;
-            const a1 = x[i + C];
-            m = a1 > m ? a1 : m;
-            const a2 = x[i + rowStride];
-            m = a2 > m ? a2 : m;
-            const a3 = x[i + rowStride + C];
-            m = a3 > m ? a3 : m;
-            out[o++] = Math.min(Math.max(m, lo), hi);
-          }
-          continue;
-        }
-        for (let c = 0; c < C; c++) {
-          let m = lowest;
-          for (let fy = 0; fy < ny; fy++) {
-            for (let fx = 0, i = first + fy * rowStride + c; fx < nx; fx++, i += C) {
-              const v = x[i];
-              if (v > m) m = v;
-            }
-          }
-          out[o++] = Math.min(Math.max(m, lo), hi);
-        }
+/** maxWindowInt for float32: no seeding from a tap (a NaN tap never wins a `>`). */
+function maxWindowFloat(x: Float32Array, first: number, ny: number, nx: number, rowStride: number, C: number, lo: number, hi: number, out: Float32Array, o: number): void {
+  if (ny === 2 && nx === 2) {
+    // The common 2x2 window, in the reference's tap order.
+    for (let c = 0, i = first; c < C; c++, i++) {
+      let m = -FLT_MAX;
+      const a0 = x[i];
+      m = a0 > m ? a0 : m;
+      const a1 = x[i + C];
+      m = a1 > m ? a1 : m;
+      const a2 = x[i + rowStride];
+      m = a2 > m ? a2 : m;
+      const a3 = x[i + rowStride + C];
+      m = a3 > m ? a3 : m;
+      out[o++] = Math.min(Math.max(m, lo), hi);
+    }
+    return;
+  }
+  for (let c = 0; c < C; c++) {
+    let m = -FLT_MAX;
+    for (let fy = 0; fy < ny; fy++) {
+      for (let fx = 0, i = first + fy * rowStride + c; fx < nx; fx++, i += C) {
+        const v = x[i];
+        if (v > m) m = v;
       }
     }
+    out[o++] = Math.min(Math.max(m, lo), hi);
   }
 }
 

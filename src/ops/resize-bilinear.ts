@@ -17,6 +17,7 @@ import { describeOp } from '../ir/types.js';
 import { cFloatArray, cInt32Array } from './c-emit.js';
 import { cStructDecl, f32 } from './elementwise-util.js';
 import type { OpContext, OpDef } from './op-def.js';
+import { inferResizeShape, readResizeAttrs, resizeGeometry, resizeOperands, writeResizeAttrs, type ResizeAttrs, type ResizeGeometry } from './resize-geometry.js';
 
 /** Source rows (or columns) of each output row (or column). */
 export interface BilinearAxis {
@@ -30,22 +31,13 @@ export interface BilinearAxis {
   frac: number[];
 }
 
-export interface ResizeBilinearParams {
+export interface ResizeBilinearParams extends ResizeGeometry {
   kind: 'int8' | 'float32';
-  batches: number;
-  inHeight: number;
-  inWidth: number;
-  depth: number;
-  outHeight: number;
-  outWidth: number;
   ys: BilinearAxis;
   xs: BilinearAxis;
 }
 
-export interface ResizeBilinearAttrs {
-  alignCorners: boolean;
-  halfPixelCenters: boolean;
-}
+export type ResizeBilinearAttrs = ResizeAttrs;
 
 declare module '../ir/attrs.js' {
   interface OpAttrs {
@@ -83,22 +75,10 @@ export function bilinearAxisFloat(inSize: number, outSize: number, alignCorners:
   return axis;
 }
 
+/** The operands, and TFLite's refusal of both flags at once. */
 function readSize(ctx: OpContext<'RESIZE_BILINEAR'>): { input: Tensor; height: number; width: number } {
   const where = describeOp(ctx.graph, ctx.op);
-  if (ctx.inputs.length !== 2 || !ctx.inputs[0] || !ctx.inputs[1]) {
-    throw new GraphError(`${where}: RESIZE_BILINEAR takes an input and a size tensor, got ${ctx.inputs.length} inputs`);
-  }
-  if (ctx.outputs.length !== 1) throw new GraphError(`${where}: RESIZE_BILINEAR has one output, got ${ctx.outputs.length}`);
-  const [input, size] = ctx.inputs as Tensor[];
-  if (input.shape.length !== 4) throw new GraphError(`${where}: input must be 4-D NHWC, got [${input.shape.join(', ')}]`);
-  if (size.shape.length !== 1 || size.shape[0] !== 2 || size.dtype !== 'int32') {
-    throw new GraphError(`${where}: size must be an int32 tensor of shape [2], got ${size.dtype} [${size.shape.join(', ')}]`);
-  }
-  if (!(size.data instanceof Int32Array)) {
-    throw new UnsupportedOpError(`${where}: the size tensor '${size.name}' is computed at run time; tinyml (like TFLite Micro) needs a constant size`);
-  }
-  const [height, width] = size.data;
-  if (height < 1 || width < 1) throw new GraphError(`${where}: output size ${height}x${width} must be positive`);
+  const { input, height, width } = resizeOperands(ctx);
   if (ctx.op.attrs.alignCorners && ctx.op.attrs.halfPixelCenters) {
     throw new GraphError(`${where}: align_corners and half_pixel_centers are both set; TFLite allows at most one`);
   }
@@ -122,8 +102,8 @@ export const resizeBilinear: OpDef<'RESIZE_BILINEAR', ResizeBilinearParams> = {
         { id: 2, name: 'align_corners', kind: 'bool' },
         { id: 3, name: 'half_pixel_centers', kind: 'bool' },
       ],
-      read: (v) => ({ alignCorners: v.bool('align_corners'), halfPixelCenters: v.bool('half_pixel_centers') }),
-      write: (a) => ({ align_corners: a.alignCorners, half_pixel_centers: a.halfPixelCenters }),
+      read: readResizeAttrs,
+      write: writeResizeAttrs,
     },
     // op_version.cc: int16 4, half_pixel_centers 3, int8 2, else 1.
     version: (graph, op) => {
@@ -133,23 +113,17 @@ export const resizeBilinear: OpDef<'RESIZE_BILINEAR', ResizeBilinearParams> = {
     },
   },
   quant: { sameQParams: 'first' },
-  inferShapes(ctx) {
-    const { input, height, width } = readSize(ctx);
-    return [[input.shape[0], height, width, input.shape[3]]];
+  inferShapes: (ctx) => {
+    readSize(ctx);
+    return inferResizeShape(ctx);
   },
   macs: () => 0,
   prepare(ctx) {
     const where = describeOp(ctx.graph, ctx.op);
     const { input, height, width } = readSize(ctx);
     const output = ctx.outputs[0];
-    if (input.dtype !== output.dtype || (input.dtype !== 'int8' && input.dtype !== 'float32')) {
-      throw new UnsupportedOpError(`${where}: RESIZE_BILINEAR with input ${input.dtype} and output ${output.dtype} is not supported (TFLite Micro runs int8 and float32, same on both sides)`);
-    }
-    const [batches, inHeight, inWidth, depth] = input.shape;
-    const expected = [batches, height, width, depth];
-    if (output.shape.length !== 4 || output.shape.some((d, i) => d !== expected[i])) {
-      throw new GraphError(`${where}: output is [${output.shape.join(', ')}] but resizing gives [${expected.join(', ')}]`);
-    }
+    const g = resizeGeometry(ctx, input, height, width, ['int8', 'float32'] as const, 'TFLite Micro runs int8 and float32, same on both sides');
+    const { inHeight, inWidth } = g;
     if (input.dtype === 'int8') {
       // TFLite Micro blends the int8 values without rescaling: the output must share the input's quantization.
       const qi = input.quant;
@@ -161,13 +135,7 @@ export const resizeBilinear: OpDef<'RESIZE_BILINEAR', ResizeBilinearParams> = {
     const { alignCorners, halfPixelCenters } = ctx.op.attrs;
     const axis = input.dtype === 'int8' ? bilinearAxisInteger : bilinearAxisFloat;
     return {
-      kind: input.dtype,
-      batches,
-      inHeight,
-      inWidth,
-      depth,
-      outHeight: height,
-      outWidth: width,
+      ...g,
       ys: checkAxis(where, axis(inHeight, height, alignCorners, halfPixelCenters), inHeight, 'height'),
       xs: checkAxis(where, axis(inWidth, width, alignCorners, halfPixelCenters), inWidth, 'width'),
     };

@@ -5,24 +5,17 @@
  * clamped to the input). That float math is reproduced here once, at prepare time, into index
  * tables, so the kernels (TypeScript and C) only copy depth-long pixels.
  */
-import { GraphError, UnsupportedOpError } from '../errors.js';
 import { roundHalfAwayFromZero } from '../fixedpoint.js';
-import type { Tensor } from '../ir/types.js';
-import { DTYPE_BYTES, describeOp } from '../ir/types.js';
-import type { OpContext, OpDef } from './op-def.js';
+import { DTYPE_BYTES } from '../ir/types.js';
+import type { OpDef } from './op-def.js';
+import { inferResizeShape, readResizeAttrs, resizeGeometry, resizeOperands, writeResizeAttrs, type ResizeAttrs, type ResizeGeometry } from './resize-geometry.js';
 import { versionByInput } from './tflite-options.js';
 
 export type ResizeNearestNeighborKind = 'int8' | 'int16' | 'float32';
 
-export interface ResizeNearestNeighborParams {
+export interface ResizeNearestNeighborParams extends ResizeGeometry {
   kind: ResizeNearestNeighborKind;
   elementBytes: number;
-  batches: number;
-  inHeight: number;
-  inWidth: number;
-  depth: number;
-  outHeight: number;
-  outWidth: number;
   /** Source row for each output row, and source column for each output column. */
   ys: number[];
   xs: number[];
@@ -38,30 +31,7 @@ export function nearestSourceIndex(v: number, inSize: number, outSize: number, a
   return idx;
 }
 
-function readSize(ctx: OpContext<'RESIZE_NEAREST_NEIGHBOR'>): { input: Tensor; height: number; width: number } {
-  const { graph, op } = ctx;
-  const where = describeOp(graph, op);
-  if (ctx.inputs.length !== 2 || !ctx.inputs[0] || !ctx.inputs[1]) {
-    throw new GraphError(`${where}: RESIZE_NEAREST_NEIGHBOR takes an input and a size tensor, got ${ctx.inputs.length} inputs`);
-  }
-  if (ctx.outputs.length !== 1) throw new GraphError(`${where}: RESIZE_NEAREST_NEIGHBOR has one output, got ${ctx.outputs.length}`);
-  const [input, size] = ctx.inputs as Tensor[];
-  if (input.shape.length !== 4) throw new GraphError(`${where}: input must be 4-D NHWC, got [${input.shape.join(', ')}]`);
-  if (size.shape.length !== 1 || size.shape[0] !== 2 || size.dtype !== 'int32') {
-    throw new GraphError(`${where}: size must be an int32 tensor of shape [2], got ${size.dtype} [${size.shape.join(', ')}]`);
-  }
-  if (!(size.data instanceof Int32Array)) {
-    throw new UnsupportedOpError(`${where}: the size tensor '${size.name}' is computed at run time; tinyml (like TFLite Micro) needs a constant size`);
-  }
-  const [height, width] = size.data;
-  if (height < 1 || width < 1) throw new GraphError(`${where}: output size ${height}x${width} must be positive`);
-  return { input, height, width };
-}
-
-export interface ResizeNearestNeighborAttrs {
-  alignCorners: boolean;
-  halfPixelCenters: boolean;
-}
+export type ResizeNearestNeighborAttrs = ResizeAttrs;
 
 declare module '../ir/attrs.js' {
   interface OpAttrs {
@@ -80,42 +50,22 @@ export const resizeNearestNeighbor: OpDef<'RESIZE_NEAREST_NEIGHBOR', ResizeNeare
         { id: 0, name: 'align_corners', kind: 'bool' },
         { id: 1, name: 'half_pixel_centers', kind: 'bool' },
       ],
-      read: (v) => ({ alignCorners: v.bool('align_corners'), halfPixelCenters: v.bool('half_pixel_centers') }),
-      write: (a) => ({ align_corners: a.alignCorners, half_pixel_centers: a.halfPixelCenters }),
+      read: readResizeAttrs,
+      write: writeResizeAttrs,
     },
     version: versionByInput(4, 2),
   },
   quant: { sameQParams: 'first', followsInputPrecision: true },
-  inferShapes(ctx) {
-    const { input, height, width } = readSize(ctx);
-    return [[input.shape[0], height, width, input.shape[3]]];
-  },
+  inferShapes: inferResizeShape,
   macs: () => 0,
   prepare(ctx) {
-    const { graph, op } = ctx;
-    const where = describeOp(graph, op);
-    const { input, height, width } = readSize(ctx);
-    const output = ctx.outputs[0];
-    const kinds: string[] = ['int8', 'int16', 'float32'];
-    if (input.dtype !== output.dtype || !kinds.includes(input.dtype)) {
-      throw new UnsupportedOpError(`${where}: RESIZE_NEAREST_NEIGHBOR with input ${input.dtype} and output ${output.dtype} is not supported (supported: int8, int16, float32, same on both sides)`);
-    }
-    const [batches, inHeight, inWidth, depth] = input.shape;
-    const expected = [batches, height, width, depth];
-    if (output.shape.length !== 4 || output.shape.some((d, i) => d !== expected[i])) {
-      throw new GraphError(`${where}: output is [${output.shape.join(', ')}] but resizing gives [${expected.join(', ')}]`);
-    }
-    const { alignCorners, halfPixelCenters } = op.attrs;
-    const kind = input.dtype as ResizeNearestNeighborKind;
+    const { input, height, width } = resizeOperands(ctx);
+    const g = resizeGeometry(ctx, input, height, width, ['int8', 'int16', 'float32'] as const, 'supported: int8, int16, float32, same on both sides');
+    const { inHeight, inWidth } = g;
+    const { alignCorners, halfPixelCenters } = ctx.op.attrs;
     return {
-      kind,
-      elementBytes: DTYPE_BYTES[kind],
-      batches,
-      inHeight,
-      inWidth,
-      depth,
-      outHeight: height,
-      outWidth: width,
+      ...g,
+      elementBytes: DTYPE_BYTES[g.kind],
       ys: Array.from({ length: height }, (_, y) => nearestSourceIndex(y, inHeight, height, alignCorners, halfPixelCenters)),
       xs: Array.from({ length: width }, (_, x) => nearestSourceIndex(x, inWidth, width, alignCorners, halfPixelCenters)),
     };

@@ -10,20 +10,17 @@
  */
 import type { NoAttrs } from '../ir/attrs.js';
 import type { TensorData } from '../ir/types.js';
-import { describeOp } from '../ir/types.js';
-import { GraphError } from '../errors.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, quantizeMultiplierSmallerThanOneExp } from '../fixedpoint.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import {
   type BroadcastLayout,
-  broadcastLayout,
   cBroadcastFields,
+  checkedBroadcast,
   cInt,
   cStructDecl,
   f32,
   forEachBroadcast,
   inferBroadcastShape,
-  input,
   intRange,
   normalizeParams,
   perTensorQuant,
@@ -59,13 +56,7 @@ declare module '../ir/attrs.js' {
 const KINDS: readonly SquaredDifferenceKind[] = ['int8', 'int16', 'int32', 'float32'];
 
 function prepareSquaredDifference(ctx: OpContext<'SQUARED_DIFFERENCE'>): SquaredDifferenceParams {
-  const layout = broadcastLayout(ctx);
-  const a = input(ctx, 0);
-  const b = input(ctx, 1);
-  const out = ctx.outputs[0];
-  if (out.shape.reduce((p, d) => p * d, 1) !== layout.size) {
-    throw new GraphError(`${describeOp(ctx.graph, ctx.op)}: output shape [${out.shape.join(', ')}] does not match the broadcast shape [${inferBroadcastShape(ctx).join(', ')}]`);
-  }
+  const { layout, a, b, out } = checkedBroadcast(ctx);
   if (a.dtype !== b.dtype || a.dtype !== out.dtype || !KINDS.includes(out.dtype as SquaredDifferenceKind)) {
     throw unsupportedDtypes(ctx, `inputs and output must share one of ${KINDS.join(', ')}`);
   }

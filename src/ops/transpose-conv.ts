@@ -11,7 +11,7 @@ import { GraphError, InputError, UnsupportedOpError } from '../errors.js';
 import type { Padding, FusedActivation } from '../ir/attrs.js';
 import type { Graph, Tensor, TensorData } from '../ir/types.js';
 import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplier64 } from '../fixedpoint.js';
-import { checkArity, checkBias, classifyDtypes, floatActivationRange, normalizeParams, opLabel, requireRank, type QuantKind, type QuantLayerFields, quantLayerFields, type WindowFields, weightsOffsetOf } from './layer-params.js';
+import { checkArity, checkBias, classifyDtypes, floatActivationRange, normalizeParams, opLabel, requireRank, type QuantKind, type QuantLayerFields, quantLayerFields, type WindowFields, weightsOffsetOf, windowOutputShapes } from './layer-params.js';
 import { convGeometry, cPointer, emitFloatConvLike, quantConvDecls } from './c-emit.js';
 import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from './op-def.js';
 import { scratchArg } from './scratch.js';
@@ -369,10 +369,7 @@ export const transposeConv: OpDef<'TRANSPOSE_CONV', TransposeConvParams> = {
   type: 'TRANSPOSE_CONV',
   tflite: transposeConvTflite,
   quant: { weights: { weights: 1, axis: 0, bias: 3, input: 2 } },
-  inferShapes(ctx) {
-    const g = geometry(ctx);
-    return [[g.batches, g.outputHeight, g.outputWidth, g.outputDepth]];
-  },
+  inferShapes: (ctx) => windowOutputShapes(geometry(ctx)),
   macs(ctx) {
     const g = geometry(ctx);
     return g.batches * g.inputHeight * g.inputWidth * g.inputDepth * g.filterHeight * g.filterWidth * g.outputDepth;

@@ -3,9 +3,10 @@
  * weights), the weights' scales, and the C declarations of their float constants.
  */
 import { GraphError, UnsupportedOpError } from '../../errors.js';
-import type { Tensor } from '../../ir/types.js';
-import { filterScales, opLabel } from '../layer-params.js';
-import type { CEmission, EmitContext, EmitNames, OpContext } from '../op-def.js';
+import type { Tensor, TensorData } from '../../ir/types.js';
+import { filterScales, floatActivationRange, opLabel } from '../layer-params.js';
+import type { KernelVariant } from '../kernel-variants.js';
+import type { CEmission, EmitContext, EmitNames, OpContext, OpDef } from '../op-def.js';
 import { cFloat } from '../elementwise-util.js';
 import { cFloatArray, cPointer, cStructInit } from '../c-emit.js';
 import { scratchArg } from '../scratch.js';
@@ -16,6 +17,43 @@ import { scratchArg } from '../scratch.js';
  */
 export function noPortableHybridKernel(ctx: EmitContext): never {
   throw new Error(`${ctx.prefix}: a hybrid layer has no portable kernel; its C comes from the hybrid kernel variant (import ops/hybrid/index.js)`);
+}
+
+type HybridOp = 'CONV_2D' | 'DEPTHWISE_CONV_2D' | 'FULLY_CONNECTED';
+type Kernel<P> = (params: P, inputs: (TensorData | undefined)[], outputs: TensorData[]) => void;
+
+/**
+ * prepare, evaluate, reference and emitC of a layer TFLite also runs hybrid: hybrid layers
+ * (isHybridLayer) go to their ops/hybrid/ form, whose C comes from the hybrid kernel variant;
+ * all others to the layer's own int and float forms.
+ */
+export function withHybridForm<T extends HybridOp, P extends object, H extends { kind: 'hybrid' }>(
+  own: { prepare(ctx: OpContext<T>): P; evaluate: Kernel<P>; reference: Kernel<P>; emitC(params: P, names: EmitNames, ctx: EmitContext): CEmission },
+  hybrid: { prepare(ctx: OpContext<T>): H; evaluate: Kernel<H> },
+): Pick<OpDef<T, P | H>, 'prepare' | 'evaluate' | 'reference' | 'emitC'> {
+  const isHybrid = (p: P | H): p is H => (p as { kind?: string }).kind === 'hybrid';
+  return {
+    prepare: (ctx) => (isHybridLayer(ctx) ? hybrid.prepare(ctx) : own.prepare(ctx)),
+    evaluate: (p, inputs, outputs) => (isHybrid(p) ? hybrid.evaluate(p, inputs, outputs) : own.evaluate(p, inputs, outputs)),
+    reference: (p, inputs, outputs) => (isHybrid(p) ? hybrid.evaluate(p, inputs, outputs) : own.reference(p, inputs, outputs)),
+    emitC: (p, names, ctx) => (isHybrid(p) ? noPortableHybridKernel(ctx) : own.emitC(p, names, ctx)),
+  };
+}
+
+/** A hybrid layer's kernel variant: it takes the layers whose params have kind 'hybrid', on every target. */
+export function hybridVariant<P>(
+  kernel: 'conv2d' | 'depthwise_conv2d' | 'fully_connected',
+  op: HybridOp,
+  emitC: (params: P, names: EmitNames, ctx: EmitContext) => CEmission,
+  scratchBytes: (params: P) => number,
+): KernelVariant {
+  return {
+    name: `hybrid_${kernel}`,
+    op,
+    accepts: (params) => (params as { kind?: string }).kind === 'hybrid',
+    emitC: (params, names, ctx) => emitC(params as P, names, ctx),
+    scratchBytes: (params) => scratchBytes(params as P),
+  };
 }
 
 /** Float input and output with int8 weights (input 1): TFLite's hybrid kernels take these. */
@@ -41,6 +79,21 @@ export function hybridWeightScales(ctx: OpContext, weights: Tensor, bias: Tensor
     throw new UnsupportedOpError(`${opLabel(ctx)}: hybrid weights '${weights.name}' must be symmetric (zero point 0), as TFLite's hybrid kernels assume`);
   }
   return scales;
+}
+
+/**
+ * The float fields every hybrid layer's params have: the weights' scales (checked by
+ * hybridWeightScales, along `channelDim`) and the fused activation's float clamp.
+ */
+export function hybridFloatFields(
+  ctx: OpContext<HybridOp>,
+  channelDim: number,
+  channels: number,
+): { weightScales: number[]; activationMin: number; activationMax: number } {
+  const [, weights, bias] = ctx.inputs as [Tensor, Tensor, Tensor | undefined];
+  const weightScales = hybridWeightScales(ctx, weights, bias, channelDim, channels);
+  const r = floatActivationRange(ctx.op.attrs.activation);
+  return { weightScales, activationMin: r.min, activationMax: r.max };
 }
 
 /** What every hybrid layer's emission needs besides its geometry. */

@@ -9,13 +9,12 @@
  * arithmetic; the C kernel is firmware/kernels/hybrid_conv2d.c.
  */
 import { UnsupportedOpError } from '../../errors.js';
-import type { Tensor, TensorData } from '../../ir/types.js';
-import type { KernelVariant } from '../kernel-variants.js';
+import type { TensorData } from '../../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OpContext } from '../op-def.js';
 import type { Conv2DGeometry } from '../conv2d.js';
 import { convGeometry } from '../c-emit.js';
-import { floatActivationRange, opLabel } from '../layer-params.js';
-import { emitHybridLayer, hybridWeightScales } from './common.js';
+import { opLabel } from '../layer-params.js';
+import { emitHybridLayer, hybridFloatFields, hybridVariant } from './common.js';
 import { quantizeAsymmetric, quantizeSymmetric } from './quantize-input.js';
 
 export interface HybridConv2DParams extends Conv2DGeometry {
@@ -30,16 +29,14 @@ export interface HybridConv2DParams extends Conv2DGeometry {
 const f = Math.fround;
 
 export function prepareHybridConv2d(ctx: OpContext<'CONV_2D'>, g: Conv2DGeometry): HybridConv2DParams {
-  const [, weights, bias] = ctx.inputs as [Tensor, Tensor, Tensor | undefined];
   if (g.groups !== 1 || g.dilationHeight !== 1 || g.dilationWidth !== 1) {
     throw new UnsupportedOpError(
       `${opLabel(ctx)}: hybrid CONV_2D (float input, int8 weights) supports groups 1 and dilation 1, as TFLite's hybrid kernel does; ` +
         `this layer has ${g.groups} group(s), dilation ${g.dilationHeight}x${g.dilationWidth}`,
     );
   }
-  const weightScales = hybridWeightScales(ctx, weights, bias, 0, g.outputDepth);
-  const r = floatActivationRange(ctx.op.attrs.activation);
-  return { ...g, kind: 'hybrid', perChannel: weightScales.length > 1, weightScales, activationMin: r.min, activationMax: r.max };
+  const fields = hybridFloatFields(ctx, 0, g.outputDepth);
+  return { ...g, kind: 'hybrid', perChannel: fields.weightScales.length > 1, ...fields };
 }
 
 /** The hybrid conv's float result from an int32 sum, in float32. */
@@ -110,10 +107,4 @@ export function emitHybridConv2d(p: HybridConv2DParams, names: EmitNames, ctx: E
   return emitHybridLayer('conv2d', p, geometry, hybridConv2dScratchBytes(p), ['arm/tinyml_dsp.h'], names, ctx);
 }
 
-export const hybridConv2dVariant: KernelVariant = {
-  name: 'hybrid_conv2d',
-  op: 'CONV_2D',
-  accepts: (params) => (params as { kind?: string }).kind === 'hybrid',
-  emitC: (params, names, ctx) => emitHybridConv2d(params as HybridConv2DParams, names, ctx),
-  scratchBytes: (params) => hybridConv2dScratchBytes(params as HybridConv2DParams),
-};
+export const hybridConv2dVariant = hybridVariant('conv2d', 'CONV_2D', emitHybridConv2d, hybridConv2dScratchBytes);

@@ -11,13 +11,12 @@
  */
 import { UnsupportedOpError } from '../../errors.js';
 import type { Tensor, TensorData } from '../../ir/types.js';
-import type { KernelVariant } from '../kernel-variants.js';
 import type { CEmission, EmitContext, EmitNames, OpContext } from '../op-def.js';
 import { convGeometry } from '../c-emit.js';
-import { floatActivationRange, opLabel } from '../layer-params.js';
+import { opLabel } from '../layer-params.js';
 import type { DepthwiseConv2DGeometry } from '../depthwise-conv2d.js';
 import { clampF32 } from './conv2d.js';
-import { emitHybridLayer, hybridWeightScales } from './common.js';
+import { emitHybridLayer, hybridFloatFields, hybridVariant } from './common.js';
 import { quantizeAsymmetric } from './quantize-input.js';
 
 export interface HybridDepthwiseConv2DParams extends DepthwiseConv2DGeometry {
@@ -31,15 +30,13 @@ export interface HybridDepthwiseConv2DParams extends DepthwiseConv2DGeometry {
 const f = Math.fround;
 
 export function prepareHybridDepthwiseConv2d(ctx: OpContext<'DEPTHWISE_CONV_2D'>, g: DepthwiseConv2DGeometry): HybridDepthwiseConv2DParams {
-  const [, weights, bias] = ctx.inputs as [Tensor, Tensor, Tensor | undefined];
-  const scales = hybridWeightScales(ctx, weights, bias, 3, g.outputDepth);
-  if (scales.length !== g.outputDepth) {
+  const fields = hybridFloatFields(ctx, 3, g.outputDepth);
+  if (fields.weightScales.length !== g.outputDepth) {
     throw new UnsupportedOpError(
-      `${opLabel(ctx)}: hybrid DEPTHWISE_CONV_2D needs one weight scale per output channel (${g.outputDepth}), as TFLite's hybrid kernel does; '${weights.name}' has ${scales.length}`,
+      `${opLabel(ctx)}: hybrid DEPTHWISE_CONV_2D needs one weight scale per output channel (${g.outputDepth}), as TFLite's hybrid kernel does; '${(ctx.inputs[1] as Tensor).name}' has ${fields.weightScales.length}`,
     );
   }
-  const r = floatActivationRange(ctx.op.attrs.activation);
-  return { ...g, kind: 'hybrid', weightScales: scales, activationMin: r.min, activationMax: r.max };
+  return { ...g, kind: 'hybrid', ...fields };
 }
 
 export function evaluateHybridDepthwiseConv2d(p: HybridDepthwiseConv2DParams, inputs: (TensorData | undefined)[], outputs: TensorData[]): void {
@@ -91,10 +88,4 @@ export function emitHybridDepthwiseConv2d(p: HybridDepthwiseConv2DParams, names:
   return emitHybridLayer('depthwise_conv2d', p, convGeometry('depthwise', p), hybridDepthwiseConv2dScratchBytes(p), [], names, ctx);
 }
 
-export const hybridDepthwiseConv2dVariant: KernelVariant = {
-  name: 'hybrid_depthwise_conv2d',
-  op: 'DEPTHWISE_CONV_2D',
-  accepts: (params) => (params as { kind?: string }).kind === 'hybrid',
-  emitC: (params, names, ctx) => emitHybridDepthwiseConv2d(params as HybridDepthwiseConv2DParams, names, ctx),
-  scratchBytes: (params) => hybridDepthwiseConv2dScratchBytes(params as HybridDepthwiseConv2DParams),
-};
+export const hybridDepthwiseConv2dVariant = hybridVariant('depthwise_conv2d', 'DEPTHWISE_CONV_2D', emitHybridDepthwiseConv2d, hybridDepthwiseConv2dScratchBytes);

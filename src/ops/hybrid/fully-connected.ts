@@ -9,13 +9,11 @@
  * becomes float as bias + sum * (input_scale * weight_scale), then the fused activation. The C
  * kernel is firmware/kernels/hybrid_fully_connected.c.
  */
-import type { Tensor, TensorData } from '../../ir/types.js';
-import type { KernelVariant } from '../kernel-variants.js';
+import type { TensorData } from '../../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OpContext } from '../op-def.js';
-import { floatActivationRange } from '../layer-params.js';
 import type { FullyConnectedGeometry } from '../fully-connected.js';
 import { clampF32 } from './conv2d.js';
-import { emitHybridLayer, hybridWeightScales } from './common.js';
+import { emitHybridLayer, hybridFloatFields, hybridVariant } from './common.js';
 import { quantizeAsymmetric, quantizeSymmetric } from './quantize-input.js';
 
 export interface HybridFullyConnectedParams extends FullyConnectedGeometry {
@@ -31,17 +29,13 @@ export interface HybridFullyConnectedParams extends FullyConnectedGeometry {
 const f = Math.fround;
 
 export function prepareHybridFullyConnected(ctx: OpContext<'FULLY_CONNECTED'>, g: FullyConnectedGeometry): HybridFullyConnectedParams {
-  const [, weights, bias] = ctx.inputs as [Tensor, Tensor, Tensor | undefined];
-  const weightScales = hybridWeightScales(ctx, weights, bias, 0, g.outputDepth);
-  const r = floatActivationRange(ctx.op.attrs.activation);
+  const fields = hybridFloatFields(ctx, 0, g.outputDepth);
   return {
     ...g,
     kind: 'hybrid',
     asymmetric: ctx.op.attrs.asymmetricQuantizeInputs === true,
-    perChannel: weightScales.length > 1,
-    weightScales,
-    activationMin: r.min,
-    activationMax: r.max,
+    perChannel: fields.weightScales.length > 1,
+    ...fields,
   };
 }
 
@@ -81,10 +75,4 @@ export function emitHybridFullyConnected(p: HybridFullyConnectedParams, names: E
   return emitHybridLayer('fully_connected', p, geometry, hybridFullyConnectedScratchBytes(p), ['arm/tinyml_dsp.h'], names, ctx);
 }
 
-export const hybridFullyConnectedVariant: KernelVariant = {
-  name: 'hybrid_fully_connected',
-  op: 'FULLY_CONNECTED',
-  accepts: (params) => (params as { kind?: string }).kind === 'hybrid',
-  emitC: (params, names, ctx) => emitHybridFullyConnected(params as HybridFullyConnectedParams, names, ctx),
-  scratchBytes: (params) => hybridFullyConnectedScratchBytes(params as HybridFullyConnectedParams),
-};
+export const hybridFullyConnectedVariant = hybridVariant('fully_connected', 'FULLY_CONNECTED', emitHybridFullyConnected, hybridFullyConnectedScratchBytes);
