@@ -4,7 +4,8 @@
  * depth multipliers, batches, per-tensor and per-channel scales), every index width 1..8 and both
  * table scopes, compiled for the host with AddressSanitizer and UBSan. Byte for byte.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +56,14 @@ export function clusterCase(c: CKernelCase, seed: number, force?: { bits: number
   return { ...c, inputs, ctx: { ...c.ctx, inputs: ctxInputs }, enc };
 }
 
-function runLutCasesInC(def: AnyOpDef, cases: LutCase[], target?: TargetInfo): TensorData[][] {
+const run = promisify(execFile);
+
+/**
+ * Compiles the cases with the host gcc under ASan/UBSan and runs them. Asynchronous on purpose: a
+ * sanitizer build of the kernels takes tens of seconds, and a synchronous one would stall the test
+ * worker's event loop long enough for vitest's worker messages to time out.
+ */
+async function runLutCasesInC(def: AnyOpDef, cases: LutCase[], target?: TargetInfo): Promise<TensorData[][]> {
   const dir = mkdtempSync(join(tmpdir(), 'tinyml-lut-'));
   try {
     const step = (c: CKernelCase) => ({ op: c.ctx.op, def, params: c.params });
@@ -68,12 +76,8 @@ function runLutCasesInC(def: AnyOpDef, cases: LutCase[], target?: TargetInfo): T
     writeFileSync(mainC, prog.source);
     const exe = join(dir, 'a.out');
     const sources = [mainC, ...prog.kernels.map((k) => join(KERNELS_DIR, k))];
-    execFileSync(
-      requireHostCompiler('gcc'),
-      ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-I', KERNELS_DIR, '-o', exe, ...sources, '-lm'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    return splitOutputs(cases, execFileSync(exe, { maxBuffer: 1 << 28 }));
+    await run(requireHostCompiler('gcc'), ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-I', KERNELS_DIR, '-o', exe, ...sources, '-lm']);
+    return splitOutputs(cases, (await run(exe, [], { encoding: 'buffer', maxBuffer: 1 << 28 })).stdout);
   } finally {
     if (!process.env.TINYML_KEEP_TMP) rmSync(dir, { recursive: true, force: true });
   }
@@ -109,10 +113,10 @@ const SUITES: { name: string; def: AnyOpDef; make: (seed: number) => CKernelCase
 
 describe('clustered-weight kernels (portable C, sanitizers) equal the int8 reference on the decoded weights', () => {
   for (const s of SUITES) {
-    it(`${s.name}: 40 random shapes, index widths 1..8, per-tensor and per-channel tables`, { timeout: 120_000 }, () => {
+    it(`${s.name}: 40 random shapes, index widths 1..8, per-tensor and per-channel tables`, { timeout: 120_000 }, async () => {
       const cases = Array.from({ length: 40 }, (_, i) => clusterCase(s.make(1600 + i), 77 + i));
       expect(new Set(cases.map((c) => c.enc.bits)).size).toBeGreaterThanOrEqual(6);
-      const got = runLutCasesInC(s.def, cases);
+      const got = await runLutCasesInC(s.def, cases);
       const want = runOpCasesInTs(s.def, cases);
       cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
     });
@@ -121,7 +125,7 @@ describe('clustered-weight kernels (portable C, sanitizers) equal the int8 refer
 
 describe('DSP clustered-weight kernels (portable DSP fallbacks on the host, sanitizers) equal the int8 reference', () => {
   const DSP: TargetInfo = { core: 'host-test', dsp: true, mve: false };
-  it('CONV_2D, 4-bit indices into one table: 40 random shapes, the DSP kernel taken where it applies', { timeout: 120_000 }, () => {
+  it('CONV_2D, 4-bit indices into one table: 40 random shapes, the DSP kernel taken where it applies', { timeout: 120_000 }, async () => {
     const cases = Array.from({ length: 40 }, (_, i) => clusterCase(randomConvCase(2600 + i, i % 3 === 0 ? 'pointwise' : 'fast'), 300 + i, { bits: 4, scope: 'tensor' }));
     const dspCases = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def: conv2d as AnyOpDef, params: c.params }, c.enc, DSP) > 0);
     expect(dspCases.length).toBeGreaterThanOrEqual(10);
@@ -141,7 +145,7 @@ describe('DSP clustered-weight kernels (portable DSP fallbacks on the host, sani
         const modes = rqModes(conv2d as AnyOpDef, all.filter((c) => dspCases.includes(c) || !cases.includes(c)), DSP);
         expect(modes.filter((m) => m === (fold ? 1 : 0)).length).toBeGreaterThanOrEqual(3);
         expect(modes).toContain(2);
-        const got = runLutCasesInC(conv2d as AnyOpDef, all, DSP);
+        const got = await runLutCasesInC(conv2d as AnyOpDef, all, DSP);
         const want = runOpCasesInTs(conv2d as AnyOpDef, all);
         all.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}, fold ${fold}`).toEqual(Array.from(want[i][0] as Int8Array)));
       } finally {
@@ -153,7 +157,7 @@ describe('DSP clustered-weight kernels (portable DSP fallbacks on the host, sani
 
 describe('DSP clustered-weight depthwise (portable DSP fallbacks on the host, sanitizers)', () => {
   const DSP: TargetInfo = { core: 'host-test', dsp: true, mve: false };
-  it('DEPTHWISE_CONV_2D, 4-bit indices into one table: 40 random shapes, the DSP kernel taken where it applies', { timeout: 120_000 }, () => {
+  it('DEPTHWISE_CONV_2D, 4-bit indices into one table: 40 random shapes, the DSP kernel taken where it applies', { timeout: 120_000 }, async () => {
     const cases = Array.from({ length: 40 }, (_, i) => clusterCase(randomDwCase(3600 + i, i % 2 === 0 ? 'k3' : 'fast'), 500 + i, { bits: 4, scope: 'tensor' }));
     const dspCases = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def: depthwiseConv2d as AnyOpDef, params: c.params }, c.enc, DSP) > 0);
     expect(dspCases.length).toBeGreaterThanOrEqual(8);
@@ -165,7 +169,7 @@ describe('DSP clustered-weight depthwise (portable DSP fallbacks on the host, sa
         const modes = rqModes(depthwiseConv2d as AnyOpDef, all.filter((c) => dspCases.includes(c) || !cases.includes(c)), DSP);
         expect(modes.filter((m) => m === (fold ? 1 : 0)).length).toBeGreaterThanOrEqual(3);
         expect(modes).toContain(2);
-        const got = runLutCasesInC(depthwiseConv2d as AnyOpDef, all, DSP);
+        const got = await runLutCasesInC(depthwiseConv2d as AnyOpDef, all, DSP);
         const want = runOpCasesInTs(depthwiseConv2d as AnyOpDef, all);
         all.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}, fold ${fold}`).toEqual(Array.from(want[i][0] as Int8Array)));
       } finally {
@@ -177,7 +181,7 @@ describe('DSP clustered-weight depthwise (portable DSP fallbacks on the host, sa
 
 describe('DSP clustered-weight fully connected (portable DSP fallbacks on the host, sanitizers)', () => {
   const DSP: TargetInfo = { core: 'host-test', dsp: true, mve: false };
-  it('FULLY_CONNECTED, 4-bit indices into one table: 40 random shapes, the DSP kernel taken where it applies', { timeout: 120_000 }, () => {
+  it('FULLY_CONNECTED, 4-bit indices into one table: 40 random shapes, the DSP kernel taken where it applies', { timeout: 120_000 }, async () => {
     const cases = Array.from({ length: 40 }, (_, i) => clusterCase(randomFcCase(4600 + i), 700 + i, { bits: 4, scope: 'tensor' }));
     const dspCases = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def: fullyConnected as AnyOpDef, params: c.params }, c.enc, DSP) > 0);
     expect(dspCases.length).toBeGreaterThanOrEqual(8);
@@ -188,7 +192,7 @@ describe('DSP clustered-weight fully connected (portable DSP fallbacks on the ho
         const modes = rqModes(fullyConnected as AnyOpDef, all.filter((c) => dspCases.includes(c) || !cases.includes(c)), DSP);
         expect(modes.filter((m) => m === (fold ? 1 : 0)).length).toBeGreaterThanOrEqual(3);
         expect(modes).toContain(2);
-        const got = runLutCasesInC(fullyConnected as AnyOpDef, all, DSP);
+        const got = await runLutCasesInC(fullyConnected as AnyOpDef, all, DSP);
         const want = runOpCasesInTs(fullyConnected as AnyOpDef, all);
         all.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}, fold ${fold}`).toEqual(Array.from(want[i][0] as Int8Array)));
       } finally {
@@ -200,7 +204,7 @@ describe('DSP clustered-weight fully connected (portable DSP fallbacks on the ho
 
 describe('DSP clustered-weight windowed conv without im2col (large filters)', () => {
   const DSP: TargetInfo = { core: 'host-test', dsp: true, mve: false };
-  it('CONV_2D with input depths a multiple of 4 on tinyml_conv2d_lut4_s8_dsp: 40 random shapes', { timeout: 120_000 }, () => {
+  it('CONV_2D with input depths a multiple of 4 on tinyml_conv2d_lut4_s8_dsp: 40 random shapes', { timeout: 120_000 }, async () => {
     lutOptions.im2colMaxColumns = 0;
     try {
       const cases = Array.from({ length: 40 }, (_, i) => clusterCase(randomConvCase(5600 + i, 'fast'), 900 + i, { bits: 4, scope: 'tensor' }));
@@ -209,7 +213,7 @@ describe('DSP clustered-weight windowed conv without im2col (large filters)', ()
         return emitLutLayer({ op: c.ctx.op, def: conv2d as AnyOpDef, params: c.params }, c.enc, { inputs: ['a', 'b', 'c'], outputs: ['o'] }, { prefix: 't', target: DSP, constants, scratch: 's' }).call;
       });
       expect(emitted.filter((call) => call.includes('tinyml_conv2d_lut4_s8_dsp(')).length).toBeGreaterThanOrEqual(5);
-      const got = runLutCasesInC(conv2d as AnyOpDef, cases, DSP);
+      const got = await runLutCasesInC(conv2d as AnyOpDef, cases, DSP);
       const want = runOpCasesInTs(conv2d as AnyOpDef, cases);
       cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
     } finally {
