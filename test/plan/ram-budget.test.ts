@@ -11,8 +11,8 @@ import { prepareGraph } from '../../src/interp/interpreter.js';
 import { importTfliteFile } from '../../src/tflite/import.js';
 import { RamBudgetError } from '../../src/errors.js';
 import { parseRamBudget, ramSummary } from '../../src/cli/ram-budget.js';
-import type { Graph, Op, Tensor } from '../../src/ir/types.js';
 import { sharedPath } from '../helpers/shared.js';
+import { twoBranchGraph } from '../helpers/two-branches.js';
 
 const M4 = { core: 'cortex-m4', dsp: true, mve: false };
 const M3 = { core: 'cortex-m3', dsp: false, mve: false };
@@ -69,19 +69,7 @@ describe('planUnderBudget', () => {
   });
 
   it("'min' and the default also reorder a branchy graph (same ops), and forced-off techniques stay off", () => {
-    // Two branches from one 8x8x16 input, each RELU then an 8x8 max pool, joined by ADD: the
-    // model's order runs both RELUs before either pool.
-    const q = { scale: [0.05], zeroPoint: [-3], quantizedDimension: 0 };
-    const t = (id: number, shape: number[]): Tensor => ({ id, name: `t${id}`, shape, dtype: 'int8', quant: q });
-    const pool = { padding: 'VALID', strideH: 8, strideW: 8, filterH: 8, filterW: 8, activation: 'NONE' };
-    const op = (index: number, type: string, inputs: number[], out: number, attrs: object) => ({ index, type, inputs, outputs: [out], attrs }) as unknown as Op;
-    const branchy: Graph = {
-      name: 'branches',
-      tensors: [t(0, [1, 8, 8, 16]), t(1, [1, 8, 8, 16]), t(2, [1, 1, 1, 16]), t(3, [1, 8, 8, 16]), t(4, [1, 1, 1, 16]), t(5, [1, 1, 1, 16])],
-      ops: [op(0, 'RELU', [0], 1, {}), op(1, 'RELU', [0], 3, {}), op(2, 'MAX_POOL_2D', [1], 2, pool), op(3, 'MAX_POOL_2D', [3], 4, pool), op(4, 'ADD', [2, 4], 5, { activation: 'NONE' })],
-      inputs: [0],
-      outputs: [5],
-    };
+    const branchy = twoBranchGraph();
     const plain = planModelMemory(prepareGraph(branchy), M4);
     for (const ramBudget of [undefined, 'min'] as const) {
       const r = planUnderBudget(branchy, M4, ramBudget ? { ramBudget } : {});
