@@ -2,7 +2,7 @@
  * In-place depthwise layers on an emulated Cortex-M4: every shared int8 model built with
  * `inPlace` deploys to qemu-m4 and matches the reference interpreter bit for bit on random
  * inputs, and with TensorFlow Lite Micro's golden outputs byte for byte. Models whose arena in-place layers would not lower keep the default plan (checked
- * without building); KWS runs its four depthwise layers in place with a smaller arena and no
+ * without building); KWS runs its four depthwise and four pointwise layers in place with a smaller arena and no
  * more instructions than the default build (to 0.1%).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
