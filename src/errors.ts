@@ -86,3 +86,10 @@ export class MismatchError extends TinymlError {
     super('MISMATCH', message);
   }
 }
+
+/** A RAM budget (`--ram-budget`) the memory planner cannot reach, or a malformed one. */
+export class RamBudgetError extends TinymlError {
+  constructor(message: string) {
+    super('RAM_BUDGET', message, { exitCode: 2 });
+  }
+}

@@ -12,6 +12,7 @@ import type { BuiltFirmware } from '../deploy/firmware.js';
 import { buildModelFirmware } from '../deploy/firmware.js';
 import { InputError } from '../errors.js';
 import type { OptimizeGoal } from '../ops/op-def.js';
+import type { RamBudget, RamReport } from '../plan/ram-budget.js';
 import { toModel, type Model, type ModelLike } from './model.js';
 
 export interface BuildOptions {
@@ -31,14 +32,23 @@ export interface BuildOptions {
   client?: boolean;
   /**
    * Let layers that can overwrite their input do so when that makes the arena smaller (in-place
-   * depthwise convolutions; `firmware.compiled.plan.inPlace` lists them). Default false.
+   * depthwise convolutions; `firmware.compiled.plan.inPlace` lists them). true forces it on,
+   * false off; default: as `ramBudget` decides.
    */
   inPlace?: boolean;
   /**
    * Run the ops in the topological order with the smallest arena when it beats the model's own
-   * order (branchy graphs; results unchanged). Default false.
+   * order (branchy graphs; results unchanged). true forces it on, false off; default: as
+   * `ramBudget` decides.
    */
   reorder?: boolean;
+  /**
+   * Bytes the arena (activations and all kernel scratch) must fit in: the planner applies in-place
+   * layers, then op reordering, until it does, and throws RamBudgetError saying by how many bytes
+   * it misses otherwise; 'min': all of them. Default: the smallest arena whose techniques cost no
+   * more than 10% extra instructions (modelled; `ram` in the output says what each saved).
+   */
+  ramBudget?: RamBudget;
 }
 
 export interface BuildOutput {
@@ -57,6 +67,8 @@ export interface BuildOutput {
   ramBytes: number;
   arenaBytes: number;
   arenaLowerBound: number;
+  /** The arena, the op-order lower bound of the plain plan and what each RAM technique saved. */
+  ram: RamReport;
   /** Everything the build made (compiled graph, memory plan, board, project). */
   firmware: BuiltFirmware;
 }
@@ -75,8 +87,9 @@ export async function build(model: ModelLike, options: BuildOptions): Promise<Bu
     force: options.force ?? false,
     optimize,
     profile: options.profile ?? false,
-    ...(options.inPlace ? { inPlace: true } : {}),
-    ...(options.reorder ? { reorder: true } : {}),
+    ...(options.inPlace !== undefined ? { inPlace: options.inPlace } : {}),
+    ...(options.reorder !== undefined ? { reorder: options.reorder } : {}),
+    ...(options.ramBudget !== undefined ? { ramBudget: options.ramBudget } : {}),
     ...(options.protocol ? { protocol: options.protocol } : {}),
     ...(clientSource ? { extraFiles: { [`client/${clientSource.fileName}`]: clientSource.text } } : {}),
   });
@@ -94,6 +107,7 @@ export async function build(model: ModelLike, options: BuildOptions): Promise<Bu
     ramBytes: b.ramBytes,
     arenaBytes: compiled.plan.arenaBytes,
     arenaLowerBound: compiled.plan.lowerBound,
+    ram: compiled.ram,
     firmware,
   };
 }

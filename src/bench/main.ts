@@ -13,7 +13,9 @@
  * checked byte for byte against the host interpreter, with the flash split into weights, biases
  * and scales, other model data and code; and the same models with clustered weights (lut16: the
  * int8 weights of each layer clustered to 16 levels in one table by quantize/cluster-int8.ts,
- * 4-bit indices decoded in the kernels), checked the same way.
+ * 4-bit indices decoded in the kernels), checked the same way. Every row also gives the smallest
+ * arena the memory planner reaches (`--ram-budget min`) and that firmware's instructions, its
+ * golden cases checked too; `--ram-budget BYTES|min` builds every row under that budget.
  */
 import { mkdirSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +24,9 @@ import { PROJECT_ROOT } from '../codegen/templates.js';
 import { TinymlError } from '../errors.js';
 import { tensorDataFromBytes } from '../ir/types.js';
 import { num, renderTable } from '../text/table.js';
-import { buildModelFirmware } from '../deploy/firmware.js';
+import { buildModelFirmware, type BuiltFirmware } from '../deploy/firmware.js';
+import { planUnderBudget, type RamBudget } from '../plan/ram-budget.js';
+import { parseRamBudget } from '../cli/ram-budget.js';
 import { openTargetSession } from '../deploy/target-session.js';
 import { FLOAT_CHECK_TOLERANCE, floatOutputError, inferOnDevice, measureLatency } from '../deploy/verify.js';
 import { prepareGraph, runGraph } from '../interp/interpreter.js';
@@ -66,9 +70,14 @@ interface BenchRow {
   instructions: number;
   instructionsPerMac: number;
   arenaBytes: number;
+  /** Largest live set of the plain plan in the model's own op order (plan/ram-budget.ts). */
   arenaLowerBound: number;
+  /** The smallest arena the planner reaches (`--ram-budget min`) and that firmware's instructions. */
+  minArenaBytes: number;
+  minArenaInstructions: number;
   flashBytes: number;
   ramBytes: number;
+  /** Golden cases checked (both firmwares when the smallest arena is another build) and matched. */
   goldenCases: number;
   goldenMatched: number;
   /** TFLM's figure for the same model on the same board; `label` names its kernel set. */
@@ -80,7 +89,7 @@ interface BenchRow {
   vsInt8?: { instructions: number; flash: number };
 }
 
-function parseArgs(argv: string[]): { boards: string[]; models?: string[]; kinds: BenchKind[]; out: string } {
+function parseArgs(argv: string[]): { boards: string[]; models?: string[]; kinds: BenchKind[]; out: string; ramBudget?: RamBudget } {
   const get = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -91,6 +100,8 @@ function parseArgs(argv: string[]): { boards: string[]; models?: string[]; kinds
     // --kinds int4,int2: only those rows (default: every kind).
     kinds: (get('--kinds') ?? ['int8', 'hybrid', 'float32', ...SUB_BYTE_KINDS, ...Object.keys(CLUSTER_KINDS)].join(',')).split(',') as BenchKind[],
     out: resolve(get('--out') ?? join(PROJECT_ROOT, 'results')),
+    // --ram-budget BYTES|min: every row built under that budget (default: the planner's own choice).
+    ...(get('--ram-budget') !== undefined ? { ramBudget: parseRamBudget(get('--ram-budget'))! } : {}),
   };
 }
 
@@ -107,8 +118,8 @@ function flashOfModel(elf: string): ModelFlashBreakdown {
   return existsSync(map) ? modelFlashBreakdown(readFileSync(map, 'utf8')) : { weights: 0, biasesAndScales: 0, other: 0 };
 }
 
-async function benchOne(id: string, modelPath: string, board: string, goldenDir: string, work: string, kind: BenchKind = 'int8', graph?: Graph): Promise<BenchRow> {
-  const built = await buildModelFirmware(modelPath, { board, outDir: join(work, `${id}-${kind}-${board}`), force: true, ...(graph ? { graph } : {}) });
+/** Golden cases whose outputs the firmware reproduces, and its instructions per inference. */
+async function measureFirmware(built: BuiltFirmware, goldenDir: string, kind: BenchKind): Promise<{ matched: number; cases: number; instructions: number }> {
   const manifest = JSON.parse(readFileSync(join(goldenDir, 'manifest.json'), 'utf8')) as { cases: { inputs: string[]; outputs: string[] }[] };
   const g = built.compiled.graph;
   // A hybrid model has no golden outputs of its own: the host interpreter's are the reference.
@@ -123,26 +134,44 @@ async function benchOne(id: string, modelPath: string, board: string, goldenDir:
       const same = (o: Uint8Array, k: number): boolean => (kind === 'float32' || kind === 'hybrid' ? floatClose(o, want[k]) : Buffer.from(o).equals(want[k]));
       if (outs.every(same)) matched++;
     }
-    const latency = await measureLatency(session.client, built.board);
-    const macs = summarizeModel(g).totals.macs;
-    return {
-      model: id,
-      kind,
-      board,
-      macs,
-      instructions: latency.perInference,
-      instructionsPerMac: latency.perInference / macs,
-      arenaBytes: built.compiled.plan.arenaBytes,
-      arenaLowerBound: built.compiled.plan.lowerBound,
-      flashBytes: built.build.flashBytes,
-      ramBytes: built.build.ramBytes,
-      flash: { ...flashOfModel(built.build.elf), code: built.build.sections.text },
-      goldenCases: manifest.cases.length,
-      goldenMatched: matched,
-    };
+    return { matched, cases: manifest.cases.length, instructions: (await measureLatency(session.client, built.board)).perInference };
   } finally {
     await session.close();
   }
+}
+
+async function benchOne(id: string, modelPath: string, board: string, goldenDir: string, work: string, kind: BenchKind = 'int8', graph?: Graph, ramBudget?: RamBudget): Promise<BenchRow> {
+  const dir = join(work, `${id}-${kind}-${board}`);
+  const built = await buildModelFirmware(modelPath, { board, outDir: dir, force: true, ...(graph ? { graph } : {}), ...(ramBudget !== undefined ? { ramBudget } : {}) });
+  const g = built.compiled.graph;
+  const run = await measureFirmware(built, goldenDir, kind);
+  // The smallest arena the planner reaches (--ram-budget min), and what it costs: the same
+  // firmware when that is the arena built, else a second firmware built, checked and timed.
+  let min = { arenaBytes: built.compiled.plan.arenaBytes, ...run };
+  const target = built.compiled.target;
+  const minArena = planUnderBudget(built.compiled.graph, target, { optimize: built.compiled.optimize, ramBudget: 'min' }).plan.arenaBytes;
+  if (minArena < min.arenaBytes) {
+    const smallest = await buildModelFirmware(modelPath, { board, outDir: `${dir}-min`, force: true, ...(graph ? { graph } : {}), ramBudget: 'min' });
+    min = { arenaBytes: smallest.compiled.plan.arenaBytes, ...(await measureFirmware(smallest, goldenDir, kind)) };
+  }
+  const macs = summarizeModel(g).totals.macs;
+  return {
+    model: id,
+    kind,
+    board,
+    macs,
+    instructions: run.instructions,
+    instructionsPerMac: run.instructions / macs,
+    arenaBytes: built.compiled.plan.arenaBytes,
+    arenaLowerBound: built.compiled.ram.lowerBound,
+    minArenaBytes: min.arenaBytes,
+    minArenaInstructions: min.instructions,
+    flashBytes: built.build.flashBytes,
+    ramBytes: built.build.ramBytes,
+    flash: { ...flashOfModel(built.build.elf), code: built.build.sections.text },
+    goldenCases: run.cases + (min.arenaBytes < built.compiled.plan.arenaBytes ? min.cases : 0),
+    goldenMatched: run.matched + (min.arenaBytes < built.compiled.plan.arenaBytes ? min.matched : 0),
+  };
 }
 
 /** Gives a row TFLM's figure from bench/reference/ when ../shared/reference has none for it. */
@@ -197,7 +226,7 @@ async function main(): Promise<number> {
     for (const id of ids) {
       if (!args.kinds.includes('int8')) continue;
       jobs.push(async () => {
-        const row = await benchOne(id, join(shared, reference.models[id].model), board, join(golden, id), work);
+        const row = await benchOne(id, join(shared, reference.models[id].model), board, join(golden, id), work, 'int8', undefined, args.ramBudget);
         // ../shared/reference was measured on the emulated Cortex-M4 only.
         if (board === 'qemu-m4') {
           const r = reference.models[id].cmsisnn;
@@ -215,7 +244,7 @@ async function main(): Promise<number> {
       jobs.push(async () => {
         const modelPath = join(shared, reference.models[id].model);
         const graph = roundWeightsToSubByte(await loadModel(modelPath), kind).graph;
-        const row = await benchOne(id, modelPath, 'qemu-m4', join(golden, id), work, kind, graph);
+        const row = await benchOne(id, modelPath, 'qemu-m4', join(golden, id), work, kind, graph, args.ramBudget);
         rows.push(row);
         process.stderr.write(`  qemu-m4 ${id} (${kind}): ${num(row.instructions)} instructions, checked ${row.goldenMatched}/${row.goldenCases}\n`);
       });
@@ -228,7 +257,7 @@ async function main(): Promise<number> {
       jobs.push(async () => {
         const modelPath = join(shared, reference.models[id].model);
         const graph = clusterInt8Weights(await loadModel(modelPath), CLUSTER_KINDS[kind]).graph;
-        const row = await benchOne(id, modelPath, 'qemu-m4', join(golden, id), work, kind, graph);
+        const row = await benchOne(id, modelPath, 'qemu-m4', join(golden, id), work, kind, graph, args.ramBudget);
         rows.push(row);
         process.stderr.write(`  qemu-m4 ${id} (${kind}): ${num(row.instructions)} instructions, checked ${row.goldenMatched}/${row.goldenCases}\n`);
       });
@@ -242,7 +271,7 @@ async function main(): Promise<number> {
     for (const kind of (['float32', 'hybrid'] as const).filter((k) => args.kinds.includes(k))) {
       jobs.push(async () => {
         const graph = kind === 'hybrid' ? dynamicQuantizeGraph(await loadModel(modelPath)).graph : undefined;
-        const row = await benchOne(id, modelPath, 'qemu-m4', goldenDir, work, kind, graph);
+        const row = await benchOne(id, modelPath, 'qemu-m4', goldenDir, work, kind, graph, args.ramBudget);
         rows.push(row);
         process.stderr.write(`  qemu-m4 ${id} (${kind}): ${num(row.instructions)} instructions, checked ${row.goldenMatched}/${row.goldenCases}\n`);
       });
@@ -275,6 +304,8 @@ async function main(): Promise<number> {
       { header: 'arena', align: 'right' },
       { header: 'lower bound', align: 'right' },
       { header: 'vs TFLM', align: 'right' },
+      { header: 'min arena', align: 'right' },
+      { header: 'instr at min', align: 'right' },
       { header: 'flash', align: 'right' },
       { header: 'vs TFLM', align: 'right' },
       { header: 'weights', align: 'right' },
@@ -295,6 +326,8 @@ async function main(): Promise<number> {
       num(r.arenaBytes),
       num(r.arenaLowerBound),
       ratio(r.ratios?.arena),
+      num(r.minArenaBytes),
+      num(r.minArenaInstructions),
       num(r.flashBytes),
       ratio(r.ratios?.flash),
       num(r.flash.weights),
@@ -306,7 +339,10 @@ async function main(): Promise<number> {
   );
   process.stdout.write(
     `${table}\n\nInstructions per inference under QEMU -icount (exact); arena and flash in bytes. The arena holds activations and every kernel's scratch ` +
-      `(all the RAM the model needs besides the stack); the lower bound is the largest set of them alive at one layer. ` +
+      `(all the RAM the model needs besides the stack); the lower bound is the largest set of them alive at one layer ` +
+      `in the model's own op order without in-place layers (what no plain plan goes under); "min arena" is the smallest arena the ` +
+      `planner reaches (--ram-budget min: in-place layers and op reordering) and "instr at min" that firmware's instructions ` +
+      `(the same firmware's when the default build already has that arena). ` +
       `TFLM figures: int8 on qemu-m4 from ../shared/reference, the others from bench/reference (same method; TFLM's arena counts its scratch too). float32 and hybrid rows: ` +
       `the float golden models as they are and weights-only int8 (quantize --dynamic); "golden" counts their outputs within 1e-4 of the ` +
       `output's range of the golden data (float32) or of the host interpreter (hybrid, which has no golden data). int4/int2/ternary/binary ` +

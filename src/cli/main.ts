@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { TinymlError } from '../errors.js';
 import { buildCommand } from './commands/build.js';
 import { deployCommand } from './commands/deploy.js';
+import { RAM_BUDGET_HELP } from './ram-budget.js';
 import type { EvalOptions } from './commands/eval.js';
 import { evalCommand } from './commands/eval.js';
 import type { ExportOptions } from './commands/export.js';
@@ -86,6 +87,7 @@ function buildProgram(io: CliIO): Command {
     .option('--out <dir>', 'project directory (default tinyml-out/<model>-<board>)');
   withOptimize(buildCmd)
     .option('--profile', 'build with per-layer timing hooks')
+    .option('--ram-budget <bytes>', RAM_BUDGET_HELP)
     .option('--protocol <name>', 'serial protocol of the firmware: tinyml (default) or eembc (MLPerf Tiny / EnergyRunner DUT)')
     .option('--force', 'overwrite a directory that holds files tinyml did not write')
     .option('--json', 'machine-readable output')
@@ -98,6 +100,7 @@ function buildProgram(io: CliIO): Command {
     .requiredOption('--board <name>', `board: ${boardNames()}`)
     .option('--out <dir>', 'project directory (default tinyml-out/<model>-<board>)');
   withOptimize(deployCmd)
+    .option('--ram-budget <bytes>', RAM_BUDGET_HELP)
     .option('--check <n>', 'random inputs compared with the reference interpreter (0: no check, said so in the report)', '3')
     .option('--protocol <name>', 'serial protocol of the firmware: tinyml (default) or eembc (MLPerf Tiny / EnergyRunner DUT)');
   withBoardLink(deployCmd)

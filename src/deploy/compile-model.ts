@@ -8,14 +8,12 @@ import { InputError, UnsupportedOpError } from '../errors.js';
 import type { GeneratedModel } from '../codegen/generate-model.js';
 import { generateModelC } from '../codegen/generate-model.js';
 import type { PreparedGraph } from '../interp/interpreter.js';
-import { prepareGraph } from '../interp/interpreter.js';
 import type { Graph } from '../ir/types.js';
 import { floatIslandError } from '../passes/qdq-affine.js';
 import type { OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 import { HOST_TARGET } from '../ops/op-def.js';
 import type { MemoryPlan } from '../plan/memory-plan.js';
-import { modelScratchBytes, planModelMemory } from '../codegen/plan-model.js';
-import { memoryOrder, withOpOrder } from '../plan/op-order.js';
+import { planUnderBudget, type RamBudget, type RamReport } from '../plan/ram-budget.js';
 import { loadModel } from '../model-file/load-model.js';
 
 export interface CompiledModel {
@@ -25,6 +23,8 @@ export interface CompiledModel {
   graph: Graph;
   prepared: PreparedGraph;
   plan: MemoryPlan;
+  /** Arena, op-order lower bound and what each RAM technique saved (plan/ram-budget.ts). */
+  ram: RamReport;
   generated: GeneratedModel;
   target: TargetInfo;
   optimize: OptimizeGoal;
@@ -38,7 +38,7 @@ export function targetForCore(core: string): TargetInfo {
   return { core, dsp: DSP_CORES.has(core), mve: MVE_CORES.has(core) };
 }
 
-export async function compileModel(modelPath: string, options: { target?: TargetInfo; graph?: Graph; optimize?: OptimizeGoal; inPlace?: boolean; reorder?: boolean } = {}): Promise<CompiledModel> {
+export async function compileModel(modelPath: string, options: { target?: TargetInfo; graph?: Graph; optimize?: OptimizeGoal; inPlace?: boolean; reorder?: boolean; ramBudget?: RamBudget } = {}): Promise<CompiledModel> {
   let bytes: Buffer;
   try {
     bytes = await readFile(modelPath);
@@ -49,24 +49,14 @@ export async function compileModel(modelPath: string, options: { target?: Target
   const loaded = options.graph ?? (await loadModel(modelPath));
   const target = options.target ?? HOST_TARGET;
   const optimize = options.optimize ?? 'speed';
-  const planOptions = { optimize, inPlace: options.inPlace ?? false };
-  let graph = loaded;
-  let prepared = prepareGraph(graph);
-  // Activations and every kernel's scratch, for the kernels chosen for this target and goal.
-  let plan = planModelMemory(prepared, target, planOptions);
-  if (options.reorder) {
-    // Another execution order (branchy graphs) when its arena is smaller; same results.
-    const order = memoryOrder(graph, modelScratchBytes(prepared, target, optimize));
-    if (order && order.some((k, i) => k !== i)) {
-      const reordered = prepareGraph(withOpOrder(graph, order));
-      const replan = planModelMemory(reordered, target, planOptions);
-      if (replan.arenaBytes < plan.arenaBytes) {
-        graph = reordered.graph;
-        prepared = reordered;
-        plan = replan;
-      }
-    }
-  }
+  // Activations and every kernel's scratch, for the kernels chosen for this target and goal, with
+  // the RAM techniques the budget (or, without one, their instruction cost) calls for.
+  const { graph, prepared, plan, ram } = planUnderBudget(loaded, target, {
+    optimize,
+    ...(options.ramBudget !== undefined ? { ramBudget: options.ramBudget } : {}),
+    ...(options.inPlace !== undefined ? { inPlace: options.inPlace } : {}),
+    ...(options.reorder !== undefined ? { reorder: options.reorder } : {}),
+  });
   let generated: GeneratedModel;
   try {
     generated = generateModelC(prepared, plan, { hash, target, optimize });
@@ -76,5 +66,5 @@ export async function compileModel(modelPath: string, options: { target?: Target
     if (islands) throw new UnsupportedOpError(islands);
     throw e;
   }
-  return { modelPath, hash, graph, prepared, plan, generated, target, optimize };
+  return { modelPath, hash, graph, prepared, plan, ram, generated, target, optimize };
 }

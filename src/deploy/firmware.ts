@@ -4,6 +4,7 @@
  * and report sizes and fit.
  */
 import { basename, extname, join, resolve } from 'node:path';
+import type { RamBudget } from '../plan/ram-budget.js';
 import type { Board } from '../build/board.js';
 import { loadBoard } from '../build/board.js';
 import type { BuildResult, OptLevel } from '../build/compile.js';
@@ -36,10 +37,12 @@ export interface FirmwareOptions {
   graph?: Graph;
   /** Generate portable kernels only, whatever the core (for comparisons). */
   portable?: boolean;
-  /** Layers that can overwrite their input do so (in-place depthwise; see planModelMemory). */
+  /** Layers that can overwrite their input do so (in-place depthwise; see planModelMemory); undefined: the RAM budget decides. */
   inPlace?: boolean;
-  /** Run the ops in the order with the smallest arena (see plan/op-order.ts). */
+  /** Run the ops in the order with the smallest arena (see plan/op-order.ts); undefined: the RAM budget decides. */
   reorder?: boolean;
+  /** Bytes the arena must fit in, or 'min' (plan/ram-budget.ts); default: the smallest arena within 10% extra instructions. */
+  ramBudget?: RamBudget;
   /** Serial protocol of the firmware: 'tinyml' (default) or 'eembc' (EEMBC / MLPerf Tiny DUT). */
   protocol?: FirmwareProtocol;
   /** More project files (e.g. 'client/<model>.ts'), project-relative path → contents; never compiled. */
@@ -62,7 +65,7 @@ export async function buildModelFirmware(modelPath: string, options: FirmwareOpt
   const target = options.portable ? { core: board.core, dsp: false, mve: false } : targetForCore(board.core);
   const optimize = options.optimize ?? (options.opt === '-Os' ? 'size' : 'speed');
   const opt = options.opt ?? (optimize === 'size' ? '-Os' : '-O2');
-  const compiled = await compileModel(modelPath, { target, optimize, ...(options.inPlace ? { inPlace: true } : {}), ...(options.reorder ? { reorder: true } : {}), ...(options.graph ? { graph: options.graph } : {}) });
+  const compiled = await compileModel(modelPath, { target, optimize, ...(options.inPlace !== undefined ? { inPlace: options.inPlace } : {}), ...(options.reorder !== undefined ? { reorder: options.reorder } : {}), ...(options.ramBudget !== undefined ? { ramBudget: options.ramBudget } : {}), ...(options.graph ? { graph: options.graph } : {}) });
   const project = await writeFirmwareProject({
     outDir: options.outDir ?? defaultOutDir(modelPath, board.name),
     board,

@@ -6,41 +6,12 @@
  * the same programs run on an emulated Cortex-M4.
  */
 import { describe, expect, it } from 'vitest';
-import type { KernelVariant } from '../../src/codegen/select-kernel.js';
 import { depthwiseConv2d, type DepthwiseConv2DParams } from '../../src/ops/depthwise-conv2d.js';
 import { depthwiseInPlaceOk } from '../../src/ops/depthwise-in-place.js';
 import { depthwiseConv2dDspVariant } from '../../src/ops/optimized/depthwise-conv2d.js';
-import type { CEmission, EmitContext, EmitNames } from '../../src/ops/op-def.js';
-import { DTYPE_BYTES, elementCount } from '../../src/ir/types.js';
+import { inPlaceVariant } from './in-place-variant.js';
 import { HOST_DSP_TARGET, evaluateCases, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from './harness.js';
 import { randomDwCase } from './random-cases.js';
-
-const bytesOf = (t: { shape: number[]; dtype: keyof typeof DTYPE_BYTES }) => elementCount(t.shape) * DTYPE_BYTES[t.dtype];
-
-/**
- * Runs `emitC` in place as the generator does: the input is copied into one buffer of max(input,
- * output) bytes, the kernel gets that buffer as input and output, and the output is copied out.
- */
-function inPlaceVariant(name: string, emitC: (p: unknown, names: EmitNames, ctx: EmitContext) => CEmission, scratch: (p: unknown, constants?: unknown[]) => number | undefined, cases: VariantCase[]): KernelVariant {
-  return {
-    name,
-    op: 'DEPTHWISE_CONV_2D',
-    accepts: () => true,
-    scratchBytes: (p, constants) => scratch(p, constants)!,
-    emitC(p, names, ctx) {
-      const c = cases.find((x) => x.params === p)!;
-      const inBytes = bytesOf(c.ctx.inputs[0]!);
-      const outBytes = bytesOf(c.ctx.outputs[0]);
-      const buf = `${ctx.prefix}_buf`;
-      const em = emitC(p, { inputs: [`((const int8_t *)${buf})`, ...names.inputs.slice(1)], outputs: [`((int8_t *)${buf})`] }, { ...ctx, inPlace: true });
-      return {
-        ...em,
-        decls: `static uint8_t ${buf}[${Math.max(inBytes, outBytes)}];\n${em.decls}`,
-        call: `  memcpy(${buf}, ${names.inputs[0]}, ${inBytes});\n${em.call}\n  memcpy(${names.outputs[0]}, ${buf}, ${outBytes});`,
-      };
-    },
-  };
-}
 
 function inPlaceCases(seed: number, n: number, kind: 'fast' | 'k3', multiplier = 1): VariantCase[] {
   const out: VariantCase[] = [];
@@ -69,7 +40,7 @@ describe('in-place depthwise convolution', () => {
 
   it('portable kernel: bit-exact in place on random cases (host, AddressSanitizer, exact buffers)', async () => {
     const all = [...cases, ...withMultiplier];
-    const v = inPlaceVariant('portable in place', (p, n, ctx) => depthwiseConv2d.emitC!(p as never, n, ctx), (p) => depthwiseConv2d.inPlaceScratchBytes!(p as never), all);
+    const v = inPlaceVariant('DEPTHWISE_CONV_2D', 'portable in place', (p, n, ctx) => depthwiseConv2d.emitC!(p as never, n, ctx), (p) => depthwiseConv2d.inPlaceScratchBytes!(p as never), all);
     const want = evaluateCases(depthwiseConv2d, all);
     const got = await runVariantCasesInC(v, all);
     all.forEach((c, i) => expect(values(got[i][0]), `case ${i}`).toEqual(values(want[i][0])));
@@ -78,7 +49,7 @@ describe('in-place depthwise convolution', () => {
   it('DSP kernel: bit-exact in place on random cases (host, AddressSanitizer, exact buffers)', async () => {
     const dsp = cases.filter((c) => depthwiseConv2dDspVariant.accepts(c.params, HOST_DSP_TARGET) && (c.params as DepthwiseConv2DParams).inputDepth > 1);
     expect(dsp.length).toBeGreaterThan(30);
-    const v = inPlaceVariant('dsp in place', (p, n, ctx) => depthwiseConv2dDspVariant.emitC(p, n, { ...ctx, target: HOST_DSP_TARGET }), (p, k) => depthwiseConv2dDspVariant.inPlaceScratchBytes!(p, k as never), dsp);
+    const v = inPlaceVariant('DEPTHWISE_CONV_2D', 'dsp in place', (p, n, ctx) => depthwiseConv2dDspVariant.emitC(p, n, { ...ctx, target: HOST_DSP_TARGET }), (p, k) => depthwiseConv2dDspVariant.inPlaceScratchBytes!(p, k as never), dsp);
     const want = evaluateCases(depthwiseConv2d, dsp);
     const got = await runVariantCasesInC(v, dsp);
     dsp.forEach((c, i) => expect(values(got[i][0]), `case ${i}`).toEqual(values(want[i][0])));
@@ -86,12 +57,12 @@ describe('in-place depthwise convolution', () => {
 
   it('both kernels: bit-exact in place on an emulated Cortex-M4', { timeout: 180_000 }, async () => {
     const dsp = cases.filter((c) => depthwiseConv2dDspVariant.accepts(c.params, HOST_DSP_TARGET) && (c.params as DepthwiseConv2DParams).inputDepth > 1);
-    const vd = inPlaceVariant('dsp in place', (p, n, ctx) => depthwiseConv2dDspVariant.emitC(p, n, ctx), (p, k) => depthwiseConv2dDspVariant.inPlaceScratchBytes!(p, k as never), dsp);
+    const vd = inPlaceVariant('DEPTHWISE_CONV_2D', 'dsp in place', (p, n, ctx) => depthwiseConv2dDspVariant.emitC(p, n, ctx), (p, k) => depthwiseConv2dDspVariant.inPlaceScratchBytes!(p, k as never), dsp);
     const wantD = evaluateCases(depthwiseConv2d, dsp);
     const gotD = await runVariantCasesOnQemu(vd, dsp);
     dsp.forEach((c, i) => expect(values(gotD[i][0]), `dsp case ${i}`).toEqual(values(wantD[i][0])));
     const some = [...cases.slice(0, 20), ...withMultiplier.slice(0, 6)];
-    const vp = inPlaceVariant('portable in place', (p, n, ctx) => depthwiseConv2d.emitC!(p as never, n, ctx), (p) => depthwiseConv2d.inPlaceScratchBytes!(p as never), some);
+    const vp = inPlaceVariant('DEPTHWISE_CONV_2D', 'portable in place', (p, n, ctx) => depthwiseConv2d.emitC!(p as never, n, ctx), (p) => depthwiseConv2d.inPlaceScratchBytes!(p as never), some);
     const wantP = evaluateCases(depthwiseConv2d, some);
     const gotP = await runVariantCasesOnQemu(vp, some);
     some.forEach((c, i) => expect(values(gotP[i][0]), `portable case ${i}`).toEqual(values(wantP[i][0])));

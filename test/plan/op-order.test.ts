@@ -12,6 +12,7 @@ import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
 import { importTfliteFile } from '../../src/tflite/import.js';
 import type { Graph, Op, Tensor } from '../../src/ir/types.js';
 import { sharedPath } from '../helpers/shared.js';
+import { twoBranchGraph } from '../helpers/two-branches.js';
 import { compileModel } from '../../src/deploy/compile-model.js';
 
 function graph(sizes: number[], ops: [string, number[], number][], inputs: number[], outputs: number[]): Graph {
@@ -84,23 +85,11 @@ describe('memory order of the shared models', () => {
 });
 
 describe('compileModel with reorder', () => {
-  // Two branches from one 8x8x16 input, each RELU then an 8x8 max pool, joined by ADD: the
-  // model's order runs both RELUs before either pool.
-  const q = { scale: [0.05], zeroPoint: [-3], quantizedDimension: 0 };
-  const t = (id: number, shape: number[]): Tensor => ({ id, name: `t${id}`, shape, dtype: 'int8', quant: q });
-  const pool = { padding: 'VALID', strideH: 8, strideW: 8, filterH: 8, filterW: 8, activation: 'NONE' };
-  const op = (index: number, type: string, inputs: number[], out: number, attrs: object) => ({ index, type, inputs, outputs: [out], attrs }) as unknown as Op;
-  const twoBranches: Graph = {
-    name: 'branches',
-    tensors: [t(0, [1, 8, 8, 16]), t(1, [1, 8, 8, 16]), t(2, [1, 1, 1, 16]), t(3, [1, 8, 8, 16]), t(4, [1, 1, 1, 16]), t(5, [1, 1, 1, 16])],
-    ops: [op(0, 'RELU', [0], 1, {}), op(1, 'RELU', [0], 3, {}), op(2, 'MAX_POOL_2D', [1], 2, pool), op(3, 'MAX_POOL_2D', [3], 4, pool), op(4, 'ADD', [2, 4], 5, { activation: 'NONE' })],
-    inputs: [0],
-    outputs: [5],
-  };
+  const twoBranches = twoBranchGraph();
 
   it('runs the order with the smaller arena, and the model computes the same bytes', async () => {
     const modelPath = sharedPath(reference.models.kws_ref_model.model); // only hashed
-    const plain = await compileModel(modelPath, { graph: twoBranches, target: M4 });
+    const plain = await compileModel(modelPath, { graph: twoBranches, target: M4, reorder: false });
     const re = await compileModel(modelPath, { graph: twoBranches, target: M4, reorder: true });
     expect(plain.plan.arenaBytes).toBe(3072);
     expect(re.plan.arenaBytes).toBe(2064);

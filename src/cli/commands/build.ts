@@ -6,6 +6,7 @@ import { build, type BuildOptions } from '../../api/build.js';
 import { InputError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import { num, renderTable } from '../../text/table.js';
+import { parseRamBudget, ramSummary } from '../ram-budget.js';
 
 export interface BuildCommandOptions {
   board: string;
@@ -16,6 +17,7 @@ export interface BuildCommandOptions {
   profile?: boolean;
   json?: boolean;
   protocol?: string;
+  ramBudget?: string;
 }
 
 /** --protocol value, checked. */
@@ -38,14 +40,16 @@ export function parseOptimize(value: string | undefined, os: boolean | undefined
 }
 
 /** The API's build options from --board, --out, --force, --optimize / --os and --protocol, checked in that order of flags. */
-export function buildOptionsFromCli(opts: Pick<BuildCommandOptions, 'board' | 'out' | 'force' | 'optimize' | 'os' | 'protocol'>): BuildOptions {
+export function buildOptionsFromCli(opts: Pick<BuildCommandOptions, 'board' | 'out' | 'force' | 'optimize' | 'os' | 'protocol' | 'ramBudget'>): BuildOptions {
   const protocol = parseProtocol(opts.protocol);
+  const ramBudget = parseRamBudget(opts.ramBudget);
   return {
     board: opts.board,
     ...(opts.out ? { out: opts.out } : {}),
     force: opts.force ?? false,
     optimize: parseOptimize(opts.optimize, opts.os),
     ...(protocol ? { protocol } : {}),
+    ...(ramBudget !== undefined ? { ramBudget } : {}),
   };
 }
 
@@ -77,6 +81,7 @@ export async function buildCommand(modelPath: string, opts: BuildCommandOptions,
   if (out.client) io.out(`typed client: ${out.client}`);
   io.out('');
   io.out(renderTable([{ header: 'section' }, { header: 'bytes', align: 'right' }, { header: 'where' }], sizeRows(b, compiled.plan.arenaBytes)));
+  io.out(ramSummary(out.ram));
   io.out('');
   io.out(`fits ${out.board}: yes. Rebuild without tinyml: make -C ${project.dir} [OPT=-Os]`);
 }

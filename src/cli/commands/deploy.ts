@@ -12,6 +12,7 @@ import { num, renderTable } from '../../text/table.js';
 import { buildOptionsFromCli, sizeRows } from './build.js';
 import type { BuiltFirmware } from '../../deploy/firmware.js';
 import { eembcReport } from '../../deploy/verify-eembc.js';
+import { ramSummary } from '../ram-budget.js';
 
 export interface DeployOptions extends BoardLinkFlags {
   board: string;
@@ -22,6 +23,7 @@ export interface DeployOptions extends BoardLinkFlags {
   check?: string;
   json?: boolean;
   protocol?: string;
+  ramBudget?: string;
 }
 
 const DEFAULT_CHECK_CASES = 3;
@@ -67,6 +69,7 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
       ramBytes: b.ramBytes,
       arenaBytes: compiled.plan.arenaBytes,
       arenaLowerBound: compiled.plan.lowerBound,
+      ram: compiled.ram,
       sections: b.sections,
       latency: { unit: latency.unit, perInference: latency.perInference, ms: latency.ms, clockHz: board.clockHz, runs: latency.runs },
       // No check object at all when nothing was checked: a zero-case "check" would read as a pass.
@@ -99,6 +102,7 @@ export async function deployCommand(modelPath: string, opts: DeployOptions, io: 
           ],
         ),
       );
+      io.out(ramSummary(compiled.ram));
     }
     if (!check) io.err(`warning: not checked: ${NOT_CHECKED_NOTE}`);
     if (failed) throw failed;

@@ -9,6 +9,7 @@
 import type { KernelVariant } from '../kernel-variants.js';
 import type { Conv2DParams, Conv2DQuantParams } from '../conv2d.js';
 import { conv2d } from '../conv2d.js';
+import { pointwiseInPlaceOk } from '../pointwise-in-place.js';
 import type { TensorData } from '../../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import {
@@ -20,6 +21,7 @@ import {
   planLayerRequant,
   requantFields,
   scratchFor,
+  hasConstantOperands,
   scratchWithConstants,
   weightRows,
 } from './common.js';
@@ -106,10 +108,18 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   };
 }
 
+/** Pointwise layers no wider out than in run in place with their usual scratch (ops/pointwise-in-place.ts). */
+function inPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
+  const p = params as Conv2DQuantParams;
+  if (!pointwiseInPlaceOk(p) || (constants && !hasConstantOperands(p, constants))) return undefined;
+  return convScratchBytes(p);
+}
+
 export const conv2dDspVariant: KernelVariant = {
   name: 'conv2d_s8_dsp',
   op: 'CONV_2D',
   accepts,
   emitC: emitWithConstants(conv2d, emitConvDsp),
   scratchBytes: scratchWithConstants(convScratchBytes),
+  inPlaceScratchBytes,
 };
