@@ -385,41 +385,25 @@ TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp,
 TINYML_DSP_INLINE void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_bytes, const uint32_t **w,
                                 const int32_t **q, int8_t **out, int32_t groups, int32_t off, const int mode,
                                 const int bits) {
-  register const int8_t *rp __asm__("r9") = px;
-  register int32_t rcs __asm__("r10") = col_step;
-  register int32_t rrs __asm__("r11") = row_bytes;
-  register const uint32_t *rwp __asm__("r12") = *w;
-  register const int32_t *rq __asm__("lr") = *q;
-  register int8_t *ro __asm__("r7") = *out;
-  int8_t *const o_end = *out + 4 * groups;
-  int32_t stack[2] = {(int32_t)(intptr_t)o_end, off};
-  register int32_t *rst __asm__("r8") = stack;
-#define TINYML_DWS_ASM(LOOP)                                                                        \
-  __asm__ volatile(LOOP                                                                             \
-                   : [p] "+r"(rp), [wp] "+r"(rwp), [q] "+r"(rq), [o] "+r"(ro), "+r"(rst)             \
-                   : [cs] "r"(rcs), [rs] "r"(rrs)                                                   \
-                   : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "cc", "memory")
+  TINYML_DW_K3_REGS(px, col_step, row_bytes, w, q, out, groups, off);
   if (bits == 4) {
     if (mode == TINYML_RQ_FAST_MIXED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
+      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
     } else if (mode == TINYML_RQ_FAST_FOLDED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ));
+      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ));
     } else {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ));
+      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ));
     }
   } else {
     if (mode == TINYML_RQ_FAST_MIXED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
+      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
     } else if (mode == TINYML_RQ_FAST_FOLDED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ));
+      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ));
     } else {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ));
+      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ));
     }
   }
-#undef TINYML_DWS_ASM
-  *w = rwp;
-  *q = rq;
-  *out = ro;
+  TINYML_DW_K3_DONE(w, q, out);
 }
 #endif
 
