@@ -319,9 +319,8 @@ TINYML_DSP_INLINE void mm_1x4(const tinyml_conv2d_dsp_params *p, const uint32_t 
                                  "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
 #define TINYML_MM_ADD_OFF TINYML_MM_ADD_OFF_AT("r7")
 
-static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
-                       const int folded, const int w16) {
-  int32_t frame[9];
+/* The frame's first nine words, as listed above (mm_sb_asm appends its column sums). */
+TINYML_DSP_INLINE void mm_frame(int32_t *frame, const tinyml_conv2d_dsp_params *p, const uint32_t *cols, int8_t *out) {
   frame[0] = (int32_t)(intptr_t)cols;
   frame[1] = p->k4;
   frame[2] = (int32_t)(intptr_t)p->bias;
@@ -331,6 +330,12 @@ static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, 
   frame[6] = (int32_t)(intptr_t)(out + p->output_depth);
   frame[7] = p->output_depth;
   frame[8] = p->output_offset;
+}
+
+static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
+                       const int folded, const int w16) {
+  int32_t frame[9];
+  mm_frame(frame, p, cols, out);
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
   if (w16) {
@@ -617,15 +622,7 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
                                  const uint32_t *k, const int mode, const int bits) {
   int32_t frame[13];
-  frame[0] = (int32_t)(intptr_t)cols;
-  frame[1] = p->k4;
-  frame[2] = (int32_t)(intptr_t)p->bias;
-  frame[3] = (int32_t)(intptr_t)p->rq;
-  frame[4] = p->per_channel ? (int32_t)sizeof(tinyml_dsp_rq) : 0;
-  frame[5] = (int32_t)(intptr_t)out;
-  frame[6] = (int32_t)(intptr_t)(out + p->output_depth);
-  frame[7] = p->output_depth;
-  frame[8] = p->output_offset;
+  mm_frame(frame, p, cols, out);
   for (int32_t i = 0; i < 4; ++i) frame[9 + i] = (int32_t)k[i];
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
