@@ -143,32 +143,12 @@ static void col_window(const tinyml_conv2d_dsp_params *p, int16_t *cols, int32_t
 #define TINYML_MM_ASM 1
 /* Register use in every assembly loop below: r0-r3 accumulators, r4 r5 r6 r8 column words,
  * r9 r10 weights, r11 columns pointer, r12 weights pointer, lr group counter, r7 loop state. */
-#define TINYML_MM_GROUP_W8             \
-  "ldr    r9, [r12], #4\n\t"           \
-  "ldmia  r11!, {r4, r5, r6, r8}\n\t"  \
-  "sxtb16 r10, r9\n\t"                 \
-  "smlad  r0, r10, r4, r0\n\t"         \
-  "smlad  r1, r10, r5, r1\n\t"         \
-  "smlad  r2, r10, r6, r2\n\t"         \
-  "smlad  r3, r10, r8, r3\n\t"         \
-  "ldmia  r11!, {r4, r5, r6, r8}\n\t"  \
-  "sxtb16 r10, r9, ror #8\n\t"         \
-  "smlad  r0, r10, r4, r0\n\t"         \
-  "smlad  r1, r10, r5, r1\n\t"         \
-  "smlad  r2, r10, r6, r2\n\t"         \
-  "smlad  r3, r10, r8, r3\n\t"
-#define TINYML_MM_GROUP_W16            \
-  "ldrd   r9, r10, [r12], #8\n\t"      \
-  "ldmia  r11!, {r4, r5, r6, r8}\n\t"  \
-  "smlad  r0, r9, r4, r0\n\t"          \
-  "smlad  r1, r9, r5, r1\n\t"          \
-  "smlad  r2, r9, r6, r2\n\t"          \
-  "smlad  r3, r9, r8, r3\n\t"          \
-  "ldmia  r11!, {r4, r5, r6, r8}\n\t"  \
-  "smlad  r0, r10, r4, r0\n\t"         \
-  "smlad  r1, r10, r5, r1\n\t"         \
-  "smlad  r2, r10, r6, r2\n\t"         \
-  "smlad  r3, r10, r8, r3\n\t"
+#define TINYML_MM_GROUP_W8                                                                        \
+  "ldr    r9, [r12], #4\n\t" TINYML_DSP_ASM_COLS "sxtb16 r10, r9\n\t" TINYML_DSP_ASM_SMLAD4("r10") \
+  TINYML_DSP_ASM_COLS "sxtb16 r10, r9, ror #8\n\t" TINYML_DSP_ASM_SMLAD4("r10")
+#define TINYML_MM_GROUP_W16                                                              \
+  "ldrd   r9, r10, [r12], #8\n\t" TINYML_DSP_ASM_COLS TINYML_DSP_ASM_SMLAD4("r9") TINYML_DSP_ASM_COLS \
+  TINYML_DSP_ASM_SMLAD4("r10")
 /* lr groups, two per iteration. */
 #define TINYML_MM_DOT(GROUP)                  \
   "lsrs   lr, lr, #1\n\t"                     \
@@ -488,13 +468,7 @@ TINYML_DSP_INLINE uint32_t sb_pair(uint32_t v, int32_t q, const int BITS) {
  * r9 the weight word, r10 a pair, r7 the pair mask, r11 columns pointer, r12 weights pointer,
  * lr the group count (consumed). 4 instructions of unpacking per 16 / BITS pairs plus the load.
  */
-#define TINYML_SB_X(SH)                  \
-  "and    r10, r7, r9" SH "\n\t"         \
-  "ldmia  r11!, {r4, r5, r6, r8}\n\t"    \
-  "smlad  r0, r10, r4, r0\n\t"           \
-  "smlad  r1, r10, r5, r1\n\t"           \
-  "smlad  r2, r10, r6, r2\n\t"           \
-  "smlad  r3, r10, r8, r3\n\t"
+#define TINYML_SB_X(SH) "and    r10, r7, r9" SH "\n\t" TINYML_DSP_ASM_COLS TINYML_DSP_ASM_SMLAD4("r10")
 #define TINYML_SB_LD "ldr    r9, [r12], #4\n\t"
 #define TINYML_SB4_G1 TINYML_SB_LD TINYML_SB_X("") TINYML_SB_X(", lsr #4")
 #define TINYML_SB4_WORD TINYML_SB4_G1 TINYML_SB_X(", lsr #8") TINYML_SB_X(", lsr #12")
