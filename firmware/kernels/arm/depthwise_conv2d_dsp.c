@@ -99,14 +99,7 @@ static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t 
   "smlabb r1, r4, r8, r1\n\t"                         \
   "smlatt r3, r4, r8, r3\n\t"
 #define TINYML_DW_ASM_ROW TINYML_DW_ASM_TAP("[%[p]]") TINYML_DW_ASM_TAP("[%[p], %[cs]]") TINYML_DW_ASM_TAP("[%[p], %[cs], lsl #1]")
-#define TINYML_DW_ASM_RQ(a, ADD_OFF)                  \
-  "ldmia  %[q]!, {r4, r5, r6}\n\t"                    \
-  "add    r5, r5, " a ", asr #31\n\t"                 \
-  "smmlar " a ", " a ", r4, r5\n\t"                   \
-  "asr    " a ", " a ", r6\n\t"                       \
-  ADD_OFF                                             \
-  "ssat   " a ", #8, " a "\n\t"                       \
-  "strb   " a ", [%[o]], #1\n\t"
+#define TINYML_DW_ASM_RQ(a, ADD_OFF) "ldmia  %[q]!, {r4, r5, r6}\n\t" TINYML_DSP_ASM_RQ_STORE(a, ADD_OFF, "%[o]")
 
 /*
  * The loop over groups: the q records (bias' then {m, t, e} of each channel), three rows of
@@ -342,12 +335,7 @@ TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp,
 #define TINYML_DWS_RQ(a, SH, ADD_OFF)               \
   "ldmia  lr!, {r4, r5, r6, r8}\n\t"                \
   "add    " a ", r8, " a ", asr #" SH "\n\t"        \
-  "add    r5, r5, " a ", asr #31\n\t"               \
-  "smmlar " a ", " a ", r4, r5\n\t"                 \
-  "asr    " a ", " a ", r6\n\t"                     \
-  ADD_OFF                                           \
-  "ssat   " a ", #8, " a "\n\t"                     \
-  "strb   " a ", [r7], #1\n\t"
+  TINYML_DSP_ASM_RQ_STORE(a, ADD_OFF, "r7")
 /* FAST_MIXED: e > 0 as FOLDED above; e <= 0 a left shift by -e with the offset in t (tinyml_dsp.h). */
 #define TINYML_DWS_RQ_MIXED(a, SH, ADD_OFF)         \
   "ldmia  lr!, {r4, r5, r6, r8}\n\t"                \
