@@ -247,12 +247,7 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
           x += 4;
           const uint32_t x02 = tinyml_sadd16(tinyml_sxtb16(xw), off2);
           const uint32_t x13 = tinyml_sadd16(tinyml_sxtb16_ror8(xw), off2);
-          acc0 = tinyml_smlad(pairs[i0[0]], x02, acc0);
-          acc0 = tinyml_smlad(pairs[i0[1]], x13, acc0);
-          acc1 = tinyml_smlad(pairs[i1[0]], x02, acc1);
-          acc1 = tinyml_smlad(pairs[i1[1]], x13, acc1);
-          i0 += 2;
-          i1 += 2;
+          TINYML_LUT_DOT2(pairs, i0, i1, x02, x13, acc0, acc1);
         }
       } else {
         for (int32_t g = 0; g < depth4; ++g) {
