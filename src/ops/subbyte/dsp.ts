@@ -26,7 +26,7 @@ import { emitPortableSubByte } from './portable.js';
 import { conv2d } from '../conv2d.js';
 import { fullyConnected } from '../fully-connected.js';
 import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
-import { DW_MAX_SCRATCH, dwAsConv, dwPaddedWidth, dwScratchBytes } from '../optimized/depthwise-conv2d.js';
+import { DW_MAX_SCRATCH, dwAsConv, dwParamsDecl, dwScratchBytes, dwWeightsAsConv } from '../optimized/depthwise-conv2d.js';
 import type { OpDef } from '../op-def.js';
 import type { OpType } from '../../ir/attrs.js';
 
@@ -284,12 +284,8 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   const { weights, bias } = operands;
   const taps = p.filterHeight * p.filterWidth;
   const c = p.outputDepth;
-  if (p.inputDepth === 1) {
-    // [1, fh, fw, M] -> OHWI [M, fh, fw, 1]: a plain convolution.
-    const ohwi = new Int8Array(taps * c);
-    for (let t = 0; t < taps; t++) for (let m = 0; m < c; m++) ohwi[m * taps + t] = weights[t * c + m];
-    return emitConvSubByte(dwAsConv(p), kind, ohwi, bias, names, ctx);
-  }
+  // Input depth 1: a plain convolution.
+  if (p.inputDepth === 1) return emitConvSubByte(dwAsConv(p), kind, dwWeightsAsConv(weights, p), bias, names, ctx);
   const at = { step: 1, count: taps, stride: c };
   const biasPrime = foldChannelBias(bias, weights, c, p.inputOffset, at);
   const plan = planLayerRequant(p, weights, biasPrime, at, true);
@@ -307,16 +303,7 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, dwSubByteWords(weights, taps, c, bits)),
     cArray('int32_t', `${pre}_q`, dwSubByteRecords(plan.bias, plan.records, c)),
-    cStructInit('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
-      // Depth multiplier 1: the packed geometry's input depth is the channel count c.
-      ...convGeometry('packed', p),
-      padded_width: dwPaddedWidth(p),
-      pad_value: -p.inputOffset,
-      output_offset: p.outputOffset,
-      activation_min: p.activationMin,
-      activation_max: p.activationMax,
-      q: `${pre}_q`,
-    }),
+    dwParamsDecl(pre, p),
   ].join('\n');
   return {
     kernels: ['arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/tinyml_dsp.h'],
