@@ -19,7 +19,7 @@ import { flashBits, type PackBits } from '../../ir/weight-packing.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
 import { RQ_FAST_MIXED, cArray, cRequantDecls, constantOperands, dspTarget, foldChannelBias, planLayerRequant, requantFields, scratchFor, scratchWithConstants, weightRows } from '../optimized/common.js';
 import { CONV_MAX_SCRATCH } from '../optimized/conv2d.js';
-import { FC_MAX_ROW_SCRATCH, emitFullyConnectedDsp } from '../optimized/fully-connected.js';
+import { FC_MAX_ROW_SCRATCH, emitFullyConnectedDsp, fcParamsDecl } from '../optimized/fully-connected.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
 import { subByteParamsKind } from './common.js';
 import { emitPortableSubByte } from './portable.js';
@@ -208,17 +208,7 @@ function fcEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, words),
     ...cRequantDecls(pre, plan),
-    cStructInit('tinyml_fully_connected_dsp_params', `${pre}_params`, {
-      batches: p.batches,
-      input_depth: k,
-      output_depth: n,
-      k4,
-      slice_k4: k4,
-      ...requantFields(pre, p, plan),
-      k8: 0,
-      corr_count: 'NULL',
-      corr: 'NULL',
-    }),
+    fcParamsDecl(pre, p, plan, k4, k4),
   ].join('\n');
   return {
     kernels: ['arm/fully_connected_dsp.c', 'arm/fully_connected_dsp.h', 'arm/tinyml_dsp.h'],
