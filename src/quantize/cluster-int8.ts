@@ -9,8 +9,7 @@
  */
 import type { Graph, Tensor } from '../ir/types.js';
 import { type ClusterScope, checkClusterCount, clusterWeights } from './cluster.js';
-
-const LAYER_OPS = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']);
+import { exclusiveInt8Layers, tensorUses } from './int8-layer-weights.js';
 
 /**
  * A copy of `graph` with every int8 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED weight tensor
@@ -20,15 +19,9 @@ const LAYER_OPS = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']);
 export function clusterInt8Weights(graph: Graph, clusters: number, scope: ClusterScope = 'tensor'): { graph: Graph; layers: number } {
   checkClusterCount(clusters);
   const tensors: Tensor[] = graph.tensors.slice();
-  const uses = new Map<number, number>();
-  graph.ops.forEach((op) => op.inputs.forEach((i) => i >= 0 && uses.set(i, (uses.get(i) ?? 0) + 1)));
   let layers = 0;
-  for (const op of graph.ops) {
-    if (!LAYER_OPS.has(op.type)) continue;
-    const [inId, wId] = op.inputs;
-    const w = graph.tensors[wId];
-    if (graph.tensors[inId]?.dtype !== 'int8' || w?.dtype !== 'int8' || !w.data || !w.quant || uses.get(wId) !== 1) continue;
-    if (w.quant.zeroPoint.some((z) => z !== 0) || w.weightEncoding) continue;
+  for (const { op, wId, w } of exclusiveInt8Layers(graph, tensorUses(graph))) {
+    if (w.weightEncoding) continue;
     const values = Float32Array.from(w.data as Int8Array);
     // Channel axis for per-channel tables: output channels (axis 0; depthwise: the last axis).
     const axis = op.type === 'DEPTHWISE_CONV_2D' ? w.shape.length - 1 : 0;

@@ -12,6 +12,7 @@
 import { InputError } from '../errors.js';
 import type { LutEncoding } from '../ir/weight-encoding.js';
 import { channelLayout } from './qparams.js';
+import { mulberry32 } from '../random.js';
 
 export type ClusterScope = 'tensor' | 'channel';
 
@@ -42,17 +43,6 @@ export function checkClusterCount(k: number, what = '--clusters'): void {
   if (!Number.isInteger(k) || k < 2 || k > 256) throw new InputError(`${what} must be an integer from 2 to 256, got '${k}'`);
 }
 
-/** Deterministic PRNG (mulberry32): k-means++ must not depend on Math.random. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Weighted 1-D k-means of `values` into at most `k` centroids (fewer when there are fewer distinct
@@ -66,7 +56,8 @@ export function kmeans1d(values: Float64Array, k: number, seed = 1, maxIteration
   for (const v of sorted) if (distinct.length === 0 || distinct[distinct.length - 1] !== v) distinct.push(v);
   if (distinct.length <= k) return distinct;
   const n = sorted.length;
-  const rand = prng(seed);
+  // k-means++ seeding must not depend on Math.random.
+  const rand = mulberry32(seed);
   // k-means++: the first centre uniformly, each next one with probability ~ weighted squared distance.
   const centres: number[] = [sorted[Math.min(n - 1, Math.floor(rand() * n))]];
   const d2 = new Float64Array(n).fill(Infinity);

@@ -8,8 +8,7 @@
  */
 import type { Graph, Tensor } from '../ir/types.js';
 import type { SubByteKind } from '../ir/weight-encoding.js';
-
-const LAYER_OPS = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']);
+import { exclusiveInt8Layers, tensorUses } from './int8-layer-weights.js';
 
 /** Which axis of each layer's weights holds the output channels. */
 function channelAxis(type: string): number {
@@ -23,16 +22,10 @@ function channelAxis(type: string): number {
  */
 export function roundWeightsToSubByte(graph: Graph, kind: SubByteKind): { graph: Graph; layers: number } {
   const tensors: Tensor[] = graph.tensors.slice();
-  const uses = new Map<number, number>();
-  graph.ops.forEach((op) => op.inputs.forEach((i) => i >= 0 && uses.set(i, (uses.get(i) ?? 0) + 1)));
+  const uses = tensorUses(graph);
   let layers = 0;
-  for (const op of graph.ops) {
-    if (!LAYER_OPS.has(op.type)) continue;
-    const [inId, wId, bId] = op.inputs;
-    const w = graph.tensors[wId];
-    const input = graph.tensors[inId];
-    if (input?.dtype !== 'int8' || w?.dtype !== 'int8' || !w.data || !w.quant || uses.get(wId) !== 1) continue;
-    if (w.quant.zeroPoint.some((z) => z !== 0)) continue;
+  for (const { op, wId, w } of exclusiveInt8Layers(graph, uses)) {
+    const bId = op.inputs[2];
     const bias = bId !== undefined && bId >= 0 ? graph.tensors[bId] : undefined;
     if (bias && (bias.dtype !== 'int32' || !bias.data || uses.get(bId) !== 1)) continue;
     const axis = channelAxis(op.type);

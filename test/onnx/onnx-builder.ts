@@ -4,6 +4,7 @@
  * numerically.
  */
 import { encodeModelProto, OnnxAttrType } from '../../src/onnx/schema.js';
+import { mulberry32 } from '../../src/random.js';
 
 export type Attr =
   | { kind: 'int'; v: number }
@@ -205,15 +206,9 @@ export function toNhwc(x: Arr): Float32Array {
 
 /** Deterministic pseudo-random values in [lo, hi). */
 export function randomValues(n: number, seed: number, lo = -1, hi = 1): number[] {
-  let a = seed >>> 0;
+  const next = mulberry32(seed);
   const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out.push(lo + (((t ^ (t >>> 14)) >>> 0) / 4294967296) * (hi - lo));
-  }
+  for (let i = 0; i < n; i++) out.push(lo + next() * (hi - lo));
   return out;
 }
 

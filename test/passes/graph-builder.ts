@@ -1,6 +1,7 @@
 /** A tiny Graph builder for pass tests. */
 import type { OpAttrs, OpType } from '../../src/ir/attrs.js';
 import type { DType, Graph, Op, Quantization, Tensor, TensorData } from '../../src/ir/types.js';
+import { mulberry32 } from '../../src/random.js';
 
 export class GraphBuilder {
   readonly tensors: Tensor[] = [];
@@ -42,15 +43,9 @@ export const perTensor = (scale: number, zeroPoint = 0): Quantization => ({ scal
 export const CONV_ATTRS = { padding: 'SAME', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'NONE' } as const;
 
 export function seeded(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  let a = seed >>> 0;
+  const next = mulberry32(seed);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (((t ^ (t >>> 14)) >>> 0) / 4294967296) * (hi - lo);
-  }
+  for (let i = 0; i < n; i++) out[i] = lo + next() * (hi - lo);
   return out;
 }
 

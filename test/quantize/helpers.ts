@@ -8,16 +8,9 @@ import { elementCount } from '../../src/ir/types.js';
 import { sameQParams, weightRule } from '../../src/quantize/rules.js';
 import type { CalibrationSample } from '../../src/quantize/calibrate.js';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../src/random.js';
+
+export { rng };
 
 export function randomFloats(n: number, r: () => number, lo = -1, hi = 1): Float32Array {
   const out = new Float32Array(n);

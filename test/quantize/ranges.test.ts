@@ -2,17 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { asymmetricQParams, quantizeBias, quantizeWeights, symmetricQParams } from '../../src/quantize/qparams.js';
 import { chooseRange, initHistograms, klThreshold, newStats, updateHistograms, updateMinMax, type TensorStats } from '../../src/quantize/ranges.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../src/random.js';
 
 function gaussian(r: () => number): number {
   return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());

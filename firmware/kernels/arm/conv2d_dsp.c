@@ -143,32 +143,12 @@ static void col_window(const tinyml_conv2d_dsp_params *p, int16_t *cols, int32_t
 #define TINYML_MM_ASM 1
 /* Register use in every assembly loop below: r0-r3 accumulators, r4 r5 r6 r8 column words,
  * r9 r10 weights, r11 columns pointer, r12 weights pointer, lr group counter, r7 loop state. */
-#define TINYML_MM_GROUP_W8             \
-  "ldr    r9, [r12], #4\n\t"           \
-  "ldmia  r11!, {r4, r5, r6, r8}\n\t"  \
-  "sxtb16 r10, r9\n\t"                 \
-  "smlad  r0, r10, r4, r0\n\t"         \
-  "smlad  r1, r10, r5, r1\n\t"         \
-  "smlad  r2, r10, r6, r2\n\t"         \
-  "smlad  r3, r10, r8, r3\n\t"         \
-  "ldmia  r11!, {r4, r5, r6, r8}\n\t"  \
-  "sxtb16 r10, r9, ror #8\n\t"         \
-  "smlad  r0, r10, r4, r0\n\t"         \
-  "smlad  r1, r10, r5, r1\n\t"         \
-  "smlad  r2, r10, r6, r2\n\t"         \
-  "smlad  r3, r10, r8, r3\n\t"
-#define TINYML_MM_GROUP_W16            \
-  "ldrd   r9, r10, [r12], #8\n\t"      \
-  "ldmia  r11!, {r4, r5, r6, r8}\n\t"  \
-  "smlad  r0, r9, r4, r0\n\t"          \
-  "smlad  r1, r9, r5, r1\n\t"          \
-  "smlad  r2, r9, r6, r2\n\t"          \
-  "smlad  r3, r9, r8, r3\n\t"          \
-  "ldmia  r11!, {r4, r5, r6, r8}\n\t"  \
-  "smlad  r0, r10, r4, r0\n\t"         \
-  "smlad  r1, r10, r5, r1\n\t"         \
-  "smlad  r2, r10, r6, r2\n\t"         \
-  "smlad  r3, r10, r8, r3\n\t"
+#define TINYML_MM_GROUP_W8                                                                        \
+  "ldr    r9, [r12], #4\n\t" TINYML_DSP_ASM_COLS "sxtb16 r10, r9\n\t" TINYML_DSP_ASM_SMLAD4("r10") \
+  TINYML_DSP_ASM_COLS "sxtb16 r10, r9, ror #8\n\t" TINYML_DSP_ASM_SMLAD4("r10")
+#define TINYML_MM_GROUP_W16                                                              \
+  "ldrd   r9, r10, [r12], #8\n\t" TINYML_DSP_ASM_COLS TINYML_DSP_ASM_SMLAD4("r9") TINYML_DSP_ASM_COLS \
+  TINYML_DSP_ASM_SMLAD4("r10")
 /* lr groups, two per iteration. */
 #define TINYML_MM_DOT(GROUP)                  \
   "lsrs   lr, lr, #1\n\t"                     \
@@ -273,27 +253,32 @@ TINYML_DSP_INLINE void mm_1x4(const tinyml_conv2d_dsp_params *p, const uint32_t 
   "smmlar " a ", " a ", r4, r10\n\t"      \
   "asr    " a ", " a ", r6\n\t" ADD_OFF   \
   "ssat   " a ", #8, " a "\n\t"
-/* The channel's {m, t, e} into r4-r6, the rq pointer stepped (by 0 in a per-tensor layer). */
-#define TINYML_MM_LOAD_RQ                                                              \
-  "ldr    r9, [r7, #12]\n\t"                                                           \
+/*
+ * The channel's {m, t, e} into r4-r6, the rq pointer stepped (by 0 in a per-tensor layer). FR
+ * is the register that holds the frame: r7 here, sp in mm_sb_asm (which needs r7 for its mask).
+ */
+#define TINYML_MM_LOAD_RQ_AT(FR)                                                       \
+  "ldr    r9, [" FR ", #12]\n\t"                                                       \
   "ldmia  r9, {r4, r5, r6}\n\t"                                                        \
-  "ldr    r8, [r7, #16]\n\t"                                                           \
+  "ldr    r8, [" FR ", #16]\n\t"                                                       \
   "add    r9, r9, r8\n\t"                                                              \
-  "str    r9, [r7, #12]\n\t"
+  "str    r9, [" FR ", #12]\n\t"
+#define TINYML_MM_LOAD_RQ TINYML_MM_LOAD_RQ_AT("r7")
 /* The four outputs r0-r3 stored a row apart, then the next channel until the out end. */
-#define TINYML_MM_STORE4_NEXT                                                          \
-  "ldr    r9, [r7, #20]\n\t"                                                           \
-  "ldr    r10, [r7, #28]\n\t"                                                          \
+#define TINYML_MM_STORE4_NEXT_AT(FR)                                                   \
+  "ldr    r9, [" FR ", #20]\n\t"                                                       \
+  "ldr    r10, [" FR ", #28]\n\t"                                                      \
   "strb   r0, [r9]\n\t"                                                                \
   "strb   r1, [r9, r10]\n\t"                                                           \
   "add    r11, r9, r10, lsl #1\n\t"                                                    \
   "strb   r2, [r11]\n\t"                                                               \
   "strb   r3, [r11, r10]\n\t"                                                          \
   "add    r9, r9, #1\n\t"                                                              \
-  "str    r9, [r7, #20]\n\t"                                                           \
-  "ldr    r10, [r7, #24]\n\t"                                                          \
+  "str    r9, [" FR ", #20]\n\t"                                                       \
+  "ldr    r10, [" FR ", #24]\n\t"                                                      \
   "cmp    r9, r10\n\t"                                                                 \
   "bne    1b\n\t"
+#define TINYML_MM_STORE4_NEXT TINYML_MM_STORE4_NEXT_AT("r7")
 #define TINYML_MM_ROWS(GROUP, ADD_OFF_LOAD, OFF0, OFF1, OFF2, OFF3)                      \
   "1:\n\t"                                                                             \
   "ldr    r9, [r7, #8]\n\t"                                                            \
@@ -309,12 +294,13 @@ TINYML_DSP_INLINE void mm_1x4(const tinyml_conv2d_dsp_params *p, const uint32_t 
 /* Expands its arguments first (TINYML_MM_ADD_OFF stands for five). */
 #define TINYML_MM_ROWS_X(...) TINYML_MM_ROWS(__VA_ARGS__)
 #define TINYML_MM_CLOBBERS "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "lr", "cc", "memory"
-#define TINYML_MM_ADD_OFF "ldr    r8, [r7, #32]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
-                          "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
+/* The output offset from the frame at FR, then added to each output. */
+#define TINYML_MM_ADD_OFF_AT(FR) "ldr    r8, [" FR ", #32]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
+                                 "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
+#define TINYML_MM_ADD_OFF TINYML_MM_ADD_OFF_AT("r7")
 
-static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
-                       const int folded, const int w16) {
-  int32_t frame[9];
+/* The frame's first nine words, as listed above (mm_sb_asm appends its column sums). */
+TINYML_DSP_INLINE void mm_frame(int32_t *frame, const tinyml_conv2d_dsp_params *p, const uint32_t *cols, int8_t *out) {
   frame[0] = (int32_t)(intptr_t)cols;
   frame[1] = p->k4;
   frame[2] = (int32_t)(intptr_t)p->bias;
@@ -324,6 +310,12 @@ static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, 
   frame[6] = (int32_t)(intptr_t)(out + p->output_depth);
   frame[7] = p->output_depth;
   frame[8] = p->output_offset;
+}
+
+static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
+                       const int folded, const int w16) {
+  int32_t frame[9];
+  mm_frame(frame, p, cols, out);
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
   if (w16) {
@@ -476,13 +468,7 @@ TINYML_DSP_INLINE uint32_t sb_pair(uint32_t v, int32_t q, const int BITS) {
  * r9 the weight word, r10 a pair, r7 the pair mask, r11 columns pointer, r12 weights pointer,
  * lr the group count (consumed). 4 instructions of unpacking per 16 / BITS pairs plus the load.
  */
-#define TINYML_SB_X(SH)                  \
-  "and    r10, r7, r9" SH "\n\t"         \
-  "ldmia  r11!, {r4, r5, r6, r8}\n\t"    \
-  "smlad  r0, r10, r4, r0\n\t"           \
-  "smlad  r1, r10, r5, r1\n\t"           \
-  "smlad  r2, r10, r6, r2\n\t"           \
-  "smlad  r3, r10, r8, r3\n\t"
+#define TINYML_SB_X(SH) "and    r10, r7, r9" SH "\n\t" TINYML_DSP_ASM_COLS TINYML_DSP_ASM_SMLAD4("r10")
 #define TINYML_SB_LD "ldr    r9, [r12], #4\n\t"
 #define TINYML_SB4_G1 TINYML_SB_LD TINYML_SB_X("") TINYML_SB_X(", lsr #4")
 #define TINYML_SB4_WORD TINYML_SB4_G1 TINYML_SB_X(", lsr #8") TINYML_SB_X(", lsr #12")
@@ -517,10 +503,7 @@ TINYML_DSP_INLINE uint32_t sb_pair(uint32_t v, int32_t q, const int BITS) {
 TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_t k4, const int BITS, int32_t *A0,
                                   int32_t *A1, int32_t *A2, int32_t *A3) {
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-  register int32_t a0 __asm__("r0") = *A0;
-  register int32_t a1 __asm__("r1") = *A1;
-  register int32_t a2 __asm__("r2") = *A2;
-  register int32_t a3 __asm__("r3") = *A3;
+  TINYML_DSP_ACC4_REGS(A0, A1, A2, A3);
   register uint32_t mask __asm__("r7") = TINYML_SB_MASK(BITS);
   register const uint32_t *cp __asm__("r11") = c;
   register const uint32_t *w __asm__("r12") = *wp;
@@ -539,7 +522,7 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 #undef TINYML_SB_OPERANDS
   *wp = w;
 #else
-  int32_t a0 = *A0, a1 = *A1, a2 = *A2, a3 = *A3;
+  TINYML_DSP_ACC4(A0, A1, A2, A3);
   const uint32_t *w = *wp;
   /* Words of 8 / BITS groups: the partial ones first, then whole ones. */
   const int32_t whole = (k4 & ~(SB_UNIT(BITS) - 1)) / (8 / BITS);
@@ -560,10 +543,7 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   }
   *wp = w;
 #endif
-  *A0 = a0;
-  *A1 = a1;
-  *A2 = a2;
-  *A3 = a3;
+  TINYML_DSP_ACC4_STORE(A0, A1, A2, A3);
 }
 
 #if TINYML_MM_ASM
@@ -591,9 +571,6 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "rsb    r10, r6, #0\n\t" TINYML_SBA_RQ_LEFT("r0") TINYML_SBA_RQ_LEFT("r1") TINYML_SBA_RQ_LEFT("r2") \
   TINYML_SBA_RQ_LEFT("r3")                                                                           \
   "4:\n\t"
-/* The output offset, from the frame, for TINYML_SBA_RQ4_X (as TINYML_MM_ADD_OFF). */
-#define TINYML_SBA_ADD_OFF "ldr    r8, [sp, #32]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
-                           "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
 /* The frame (13 words at r7) is copied to the stack first, so r7 is free for the mask. */
 #define TINYML_SBA_ROWS(DOT, MASK, RQ4)                                                \
   "add    lr, r7, #32\n\t"                                                          \
@@ -613,38 +590,13 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "sub    r3, r0, r8\n\t"                                                           \
   "sub    r0, r0, r4\n\t"                                                           \
   "ldr    r11, [sp]\n\t"                                                            \
-  "ldr    lr, [sp, #4]\n\t" DOT                                                     \
-  "ldr    r9, [sp, #12]\n\t"                                                        \
-  "ldmia  r9, {r4, r5, r6}\n\t"                                                     \
-  "ldr    r8, [sp, #16]\n\t"                                                        \
-  "add    r9, r9, r8\n\t"                                                           \
-  "str    r9, [sp, #12]\n\t" RQ4                                                    \
-  "ldr    r9, [sp, #20]\n\t"                                                        \
-  "ldr    r10, [sp, #28]\n\t"                                                       \
-  "strb   r0, [r9]\n\t"                                                             \
-  "strb   r1, [r9, r10]\n\t"                                                        \
-  "add    r11, r9, r10, lsl #1\n\t"                                                 \
-  "strb   r2, [r11]\n\t"                                                            \
-  "strb   r3, [r11, r10]\n\t"                                                       \
-  "add    r9, r9, #1\n\t"                                                           \
-  "str    r9, [sp, #20]\n\t"                                                        \
-  "ldr    r10, [sp, #24]\n\t"                                                       \
-  "cmp    r9, r10\n\t"                                                              \
-  "bne    1b\n\t"                                                                   \
+  "ldr    lr, [sp, #4]\n\t" DOT TINYML_MM_LOAD_RQ_AT("sp") RQ4 TINYML_MM_STORE4_NEXT_AT("sp") \
   "add    sp, sp, #52\n\t"
 
 TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
                                  const uint32_t *k, const int mode, const int bits) {
   int32_t frame[13];
-  frame[0] = (int32_t)(intptr_t)cols;
-  frame[1] = p->k4;
-  frame[2] = (int32_t)(intptr_t)p->bias;
-  frame[3] = (int32_t)(intptr_t)p->rq;
-  frame[4] = p->per_channel ? (int32_t)sizeof(tinyml_dsp_rq) : 0;
-  frame[5] = (int32_t)(intptr_t)out;
-  frame[6] = (int32_t)(intptr_t)(out + p->output_depth);
-  frame[7] = p->output_depth;
-  frame[8] = p->output_offset;
+  mm_frame(frame, p, cols, out);
   for (int32_t i = 0; i < 4; ++i) frame[9 + i] = (int32_t)k[i];
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
@@ -655,7 +607,7 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
   } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                    \
     __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
   } else {                                                                                                      \
-    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, TINYML_SBA_RQ4_X(TINYML_SBA_ADD_OFF)) : "+r"(wp), "+r"(fr) :     \
+    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, TINYML_SBA_RQ4_X(TINYML_MM_ADD_OFF_AT("sp"))) : "+r"(wp), "+r"(fr) :     \
                      : TINYML_MM_CLOBBERS);                                                                     \
   }
   if (bits == 4) {

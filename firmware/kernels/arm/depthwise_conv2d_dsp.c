@@ -99,14 +99,7 @@ static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t 
   "smlabb r1, r4, r8, r1\n\t"                         \
   "smlatt r3, r4, r8, r3\n\t"
 #define TINYML_DW_ASM_ROW TINYML_DW_ASM_TAP("[%[p]]") TINYML_DW_ASM_TAP("[%[p], %[cs]]") TINYML_DW_ASM_TAP("[%[p], %[cs], lsl #1]")
-#define TINYML_DW_ASM_RQ(a, ADD_OFF)                  \
-  "ldmia  %[q]!, {r4, r5, r6}\n\t"                    \
-  "add    r5, r5, " a ", asr #31\n\t"                 \
-  "smmlar " a ", " a ", r4, r5\n\t"                   \
-  "asr    " a ", " a ", r6\n\t"                       \
-  ADD_OFF                                             \
-  "ssat   " a ", #8, " a "\n\t"                       \
-  "strb   " a ", [%[o]], #1\n\t"
+#define TINYML_DW_ASM_RQ(a, ADD_OFF) "ldmia  %[q]!, {r4, r5, r6}\n\t" TINYML_DSP_ASM_RQ_STORE(a, ADD_OFF, "%[o]")
 
 /*
  * The loop over groups: the q records (bias' then {m, t, e} of each channel), three rows of
@@ -342,12 +335,7 @@ TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp,
 #define TINYML_DWS_RQ(a, SH, ADD_OFF)               \
   "ldmia  lr!, {r4, r5, r6, r8}\n\t"                \
   "add    " a ", r8, " a ", asr #" SH "\n\t"        \
-  "add    r5, r5, " a ", asr #31\n\t"               \
-  "smmlar " a ", " a ", r4, r5\n\t"                 \
-  "asr    " a ", " a ", r6\n\t"                     \
-  ADD_OFF                                           \
-  "ssat   " a ", #8, " a "\n\t"                     \
-  "strb   " a ", [r7], #1\n\t"
+  TINYML_DSP_ASM_RQ_STORE(a, ADD_OFF, "r7")
 /* FAST_MIXED: e > 0 as FOLDED above; e <= 0 a left shift by -e with the offset in t (tinyml_dsp.h). */
 #define TINYML_DWS_RQ_MIXED(a, SH, ADD_OFF)         \
   "ldmia  lr!, {r4, r5, r6, r8}\n\t"                \
@@ -385,41 +373,25 @@ TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp,
 TINYML_DSP_INLINE void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_bytes, const uint32_t **w,
                                 const int32_t **q, int8_t **out, int32_t groups, int32_t off, const int mode,
                                 const int bits) {
-  register const int8_t *rp __asm__("r9") = px;
-  register int32_t rcs __asm__("r10") = col_step;
-  register int32_t rrs __asm__("r11") = row_bytes;
-  register const uint32_t *rwp __asm__("r12") = *w;
-  register const int32_t *rq __asm__("lr") = *q;
-  register int8_t *ro __asm__("r7") = *out;
-  int8_t *const o_end = *out + 4 * groups;
-  int32_t stack[2] = {(int32_t)(intptr_t)o_end, off};
-  register int32_t *rst __asm__("r8") = stack;
-#define TINYML_DWS_ASM(LOOP)                                                                        \
-  __asm__ volatile(LOOP                                                                             \
-                   : [p] "+r"(rp), [wp] "+r"(rwp), [q] "+r"(rq), [o] "+r"(ro), "+r"(rst)             \
-                   : [cs] "r"(rcs), [rs] "r"(rrs)                                                   \
-                   : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "cc", "memory")
+  TINYML_DW_K3_REGS(px, col_step, row_bytes, w, q, out, groups, off);
   if (bits == 4) {
     if (mode == TINYML_RQ_FAST_MIXED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
+      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
     } else if (mode == TINYML_RQ_FAST_FOLDED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ));
+      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ));
     } else {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ));
+      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ));
     }
   } else {
     if (mode == TINYML_RQ_FAST_MIXED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
+      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
     } else if (mode == TINYML_RQ_FAST_FOLDED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ));
+      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ));
     } else {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ));
+      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ));
     }
   }
-#undef TINYML_DWS_ASM
-  *w = rwp;
-  *q = rq;
-  *out = ro;
+  TINYML_DW_K3_DONE(w, q, out);
 }
 #endif
 

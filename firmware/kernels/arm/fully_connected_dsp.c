@@ -401,10 +401,7 @@ TINYML_DSP_INLINE int32_t fc_sb_word(uint32_t v, const uint32_t *x, int32_t a, c
 
 /* Four rows (words interleaved) against the expanded input, nw >= 1 words per row. */
 static const uint32_t *fc_sb_4rows_asm(const uint32_t *x, const uint32_t *w, int32_t nw, int32_t *A, const int bits) {
-  register int32_t a0 __asm__("r0") = A[0];
-  register int32_t a1 __asm__("r1") = A[1];
-  register int32_t a2 __asm__("r2") = A[2];
-  register int32_t a3 __asm__("r3") = A[3];
+  TINYML_DSP_ACC4_REGS(A, A + 1, A + 2, A + 3);
   register uint32_t x0 __asm__("r4");
   register uint32_t x1 __asm__("r5");
   register uint32_t x2 __asm__("r6");
@@ -430,10 +427,7 @@ static const uint32_t *fc_sb_4rows_asm(const uint32_t *x, const uint32_t *w, int
     TINYML_FCSB_ASM(TINYML_FCSB_WORD1);
   }
 #undef TINYML_FCSB_ASM
-  A[0] = a0;
-  A[1] = a1;
-  A[2] = a2;
-  A[3] = a3;
+  TINYML_DSP_ACC4_STORE(A, A + 1, A + 2, A + 3);
   return wp;
 }
 #endif
@@ -481,14 +475,7 @@ TINYML_DSP_INLINE void fc_sb_body(const tinyml_fully_connected_dsp_params *p, co
         xj += 2 * per;
       }
 #endif
-      const tinyml_dsp_rq *q1 = rq + rq_step;
-      const tinyml_dsp_rq *q2 = q1 + rq_step;
-      const tinyml_dsp_rq *q3 = q2 + rq_step;
-      o[0] = (int8_t)tinyml_rq(MODE, a0, rq->multiplier, rq->t, rq->e, off, lo, hi);
-      o[1] = (int8_t)tinyml_rq(MODE, a1, q1->multiplier, q1->t, q1->e, off, lo, hi);
-      o[2] = (int8_t)tinyml_rq(MODE, a2, q2->multiplier, q2->t, q2->e, off, lo, hi);
-      o[3] = (int8_t)tinyml_rq(MODE, a3, q3->multiplier, q3->t, q3->e, off, lo, hi);
-      rq = q3 + rq_step;
+      rq = fc_store4(o, a0, a1, a2, a3, rq, rq_step, off, lo, hi, MODE);
       o += 4;
     }
     for (; n < n_out; ++n) {

@@ -19,16 +19,7 @@
   "ldrb   r10, [r12], #1\n\t"           \
   "ldr    r9, [r7, r9, lsl #2]\n\t"     \
   "ldr    r10, [r7, r10, lsl #2]\n\t"   \
-  "ldmia  r11!, {r4, r5, r6, r8}\n\t"   \
-  "smlad  r0, r9, r4, r0\n\t"           \
-  "smlad  r1, r9, r5, r1\n\t"           \
-  "smlad  r2, r9, r6, r2\n\t"           \
-  "smlad  r3, r9, r8, r3\n\t"           \
-  "ldmia  r11!, {r4, r5, r6, r8}\n\t"   \
-  "smlad  r0, r10, r4, r0\n\t"          \
-  "smlad  r1, r10, r5, r1\n\t"          \
-  "smlad  r2, r10, r6, r2\n\t"          \
-  "smlad  r3, r10, r8, r3\n\t"
+  TINYML_DSP_ASM_COLS TINYML_DSP_ASM_SMLAD4("r9") TINYML_DSP_ASM_COLS TINYML_DSP_ASM_SMLAD4("r10")
 #else
 #define TINYML_LUT_MM_ASM 0
 #endif
@@ -66,22 +57,12 @@ TINYML_DSP_INLINE void lut_dot_1x4(const uint32_t *cols, const uint8_t **idx, in
     const uint32_t we = pairs[ip[0]];
     const uint32_t wo = pairs[ip[1]];
     ip += 2;
-    a0 = tinyml_smlad(we, c[0], a0);
-    a1 = tinyml_smlad(we, c[1], a1);
-    a2 = tinyml_smlad(we, c[2], a2);
-    a3 = tinyml_smlad(we, c[3], a3);
-    a0 = tinyml_smlad(wo, c[4], a0);
-    a1 = tinyml_smlad(wo, c[5], a1);
-    a2 = tinyml_smlad(wo, c[6], a2);
-    a3 = tinyml_smlad(wo, c[7], a3);
+    TINYML_DSP_GROUP_1X4(we, wo, c);
     c += 8;
   }
   *idx = ip;
 #endif
-  *A0 = a0;
-  *A1 = a1;
-  *A2 = a2;
-  *A3 = a3;
+  TINYML_DSP_ACC4_STORE(A0, A1, A2, A3);
 }
 
 /* A window that leaves the image, as bytes: each tap's cin inputs, or the input zero point. */
@@ -266,12 +247,7 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
           x += 4;
           const uint32_t x02 = tinyml_sadd16(tinyml_sxtb16(xw), off2);
           const uint32_t x13 = tinyml_sadd16(tinyml_sxtb16_ror8(xw), off2);
-          acc0 = tinyml_smlad(pairs[i0[0]], x02, acc0);
-          acc0 = tinyml_smlad(pairs[i0[1]], x13, acc0);
-          acc1 = tinyml_smlad(pairs[i1[0]], x02, acc1);
-          acc1 = tinyml_smlad(pairs[i1[1]], x13, acc1);
-          i0 += 2;
-          i1 += 2;
+          TINYML_LUT_DOT2(pairs, i0, i1, x02, x13, acc0, acc1);
         }
       } else {
         for (int32_t g = 0; g < depth4; ++g) {

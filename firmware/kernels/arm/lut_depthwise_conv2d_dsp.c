@@ -41,14 +41,7 @@
   "smlatt r2, r6, r5, r2\n\t"               \
   "smlabb r1, r8, r4, r1\n\t"               \
   "smlatt r3, r8, r4, r3\n\t"
-#define LUT_DW_ASM_RQ(a, ADD_OFF)           \
-  "ldmia  r8!, {r4, r5, r6}\n\t"            \
-  "add    r5, r5, " a ", asr #31\n\t"       \
-  "smmlar " a ", " a ", r4, r5\n\t"         \
-  "asr    " a ", " a ", r6\n\t"             \
-  ADD_OFF                                   \
-  "ssat   " a ", #8, " a "\n\t"             \
-  "strb   " a ", [r7], #1\n\t"
+#define LUT_DW_ASM_RQ(a, ADD_OFF) "ldmia  r8!, {r4, r5, r6}\n\t" TINYML_DSP_ASM_RQ_STORE(a, ADD_OFF, "r7")
 #define LUT_DW_ASM_WINDOW                                                                       \
   "ldmia  lr, {r0, r1, r2, r3}\n\t"                                                             \
   LUT_DW_ASM_TAP("[r9]", "0") LUT_DW_ASM_TAP("[r9, r10]", "8") LUT_DW_ASM_TAP("[r9, r10, lsl #1]", "16") \

@@ -45,4 +45,19 @@ TINYML_DSP_INLINE int8_t tinyml_lut_finish(const tinyml_lut_rq *rq, const int32_
   return (int8_t)tinyml_rq(TINYML_RQ_REF, acc, r->multiplier, r->t, r->e, off, lo, hi);
 }
 
+/*
+ * Four inputs, as their pairs x02 = (x0, x2) and x13 = (x1, x3), against two units' next two
+ * index bytes i0 and i1 (advanced past them) into a0 and a1: the inner step of the two-unit
+ * loops. A macro: as an inline function taking pointers, GCC schedules the loops differently.
+ */
+#define TINYML_LUT_DOT2(pairs, i0, i1, x02, x13, a0, a1) \
+  do {                                                   \
+    (a0) = tinyml_smlad((pairs)[(i0)[0]], (x02), (a0));  \
+    (a0) = tinyml_smlad((pairs)[(i0)[1]], (x13), (a0));  \
+    (a1) = tinyml_smlad((pairs)[(i1)[0]], (x02), (a1));  \
+    (a1) = tinyml_smlad((pairs)[(i1)[1]], (x13), (a1));  \
+    (i0) += 2;                                           \
+    (i1) += 2;                                           \
+  } while (0)
+
 #endif /* TINYML_LUT_DSP_H */

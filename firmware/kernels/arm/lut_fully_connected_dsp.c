@@ -33,12 +33,7 @@ void tinyml_fully_connected_lut4_s8_dsp(const tinyml_fully_connected_params *p, 
         x += 4;
         const uint32_t x02 = tinyml_sxtb16(xw);
         const uint32_t x13 = tinyml_sxtb16_ror8(xw);
-        a0 = tinyml_smlad(pairs[i0[0]], x02, a0);
-        a0 = tinyml_smlad(pairs[i0[1]], x13, a0);
-        a1 = tinyml_smlad(pairs[i1[0]], x02, a1);
-        a1 = tinyml_smlad(pairs[i1[1]], x13, a1);
-        i0 += 2;
-        i1 += 2;
+        TINYML_LUT_DOT2(pairs, i0, i1, x02, x13, a0, a1);
       }
       out[oc] = tinyml_lut_finish(rq, bias_folded, a0, oc, off, lo, hi);
       if (two) {

@@ -256,6 +256,30 @@ TINYML_DSP_INLINE int32_t tinyml_rq(int mode, int32_t acc, int32_t m, int32_t t,
     *(A2) = a2;                               \
     *(A3) = a3;                               \
   } while (0)
+/*
+ * The same step in the assembly loops' registers (r0-r3 the accumulators, r11 the columns):
+ * TINYML_DSP_ASM_COLS loads the next four column words into r4 r5 r6 r8, TINYML_DSP_ASM_SMLAD4(W)
+ * multiply-accumulates the pair in register W with them. Apart, so a loop can place its own
+ * weight unpacking between the load and the multiplies.
+ */
+#define TINYML_DSP_ASM_COLS "ldmia  r11!, {r4, r5, r6, r8}\n\t"
+#define TINYML_DSP_ASM_SMLAD4(W)        \
+  "smlad  r0, " W ", r4, r0\n\t"       \
+  "smlad  r1, " W ", r5, r1\n\t"       \
+  "smlad  r2, " W ", r6, r2\n\t"       \
+  "smlad  r3, " W ", r8, r3\n\t"
+/*
+ * The depthwise assembly loops' FAST / FOLDED requantization of accumulator register a, its
+ * record's multiplier, t and e already in r4 r5 r6 (r5 is overwritten): ADD_OFF adds the output
+ * offset (or is "" when folded), then the int8 result is stored at [O], which advances.
+ */
+#define TINYML_DSP_ASM_RQ_STORE(a, ADD_OFF, O) \
+  "add    r5, r5, " a ", asr #31\n\t"        \
+  "smmlar " a ", " a ", r4, r5\n\t"          \
+  "asr    " a ", " a ", r6\n\t"              \
+  ADD_OFF                                    \
+  "ssat   " a ", #8, " a "\n\t"              \
+  "strb   " a ", [" O "], #1\n\t"
 
 /*
  * The entry points of a kernel, one per requantization mode and clamp (_full: the activation

@@ -79,6 +79,31 @@ export function dwWeightLayout(weights: Int8Array | Int16Array, taps: number, c:
  * Bias and requantization records in kernel order: per group of four channels the four biases
  * then {multiplier, t, e} of each; per remaining channel bias, multiplier, t, e.
  */
+/** [1, fh, fw, M] depthwise weights as the OHWI [M, fh, fw, 1] weights of dwAsConv(p)'s convolution. */
+export function dwWeightsAsConv(weights: Int8Array, p: DepthwiseConv2DQuantParams): Int8Array {
+  const taps = p.filterHeight * p.filterWidth;
+  const m = p.outputDepth;
+  const ohwi = new Int8Array(taps * m);
+  for (let t = 0; t < taps; t++) for (let o = 0; o < m; o++) ohwi[o * taps + t] = weights[t * m + o];
+  return ohwi;
+}
+
+/**
+ * The DSP depthwise kernels' params (int8 and sub-byte), pointing at the `${pre}_q` records.
+ * Depth multiplier 1: the packed geometry's input depth is the channel count.
+ */
+export function dwParamsDecl(pre: string, p: DepthwiseConv2DQuantParams): string {
+  return cStructInit('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
+    ...convGeometry('packed', p),
+    padded_width: dwPaddedWidth(p),
+    pad_value: -p.inputOffset,
+    output_offset: p.outputOffset,
+    activation_min: p.activationMin,
+    activation_max: p.activationMax,
+    q: `${pre}_q`,
+  });
+}
+
 export function dwRecords(bias: readonly number[], records: readonly [number, number, number][], c: number): number[] {
   const rec = (ch: number) => records[records.length > 1 ? ch : 0];
   const out: number[] = [];
@@ -93,13 +118,7 @@ export function dwRecords(bias: readonly number[], records: readonly [number, nu
 
 function emitDepthwiseDsp(p: DepthwiseConv2DQuantParams, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext): CEmission {
   if (ctx.inPlace && inPlaceScratchBytes(p, ctx.constants) === undefined) throw new Error(`${ctx.prefix}: this depthwise layer cannot run in place`);
-  if (p.inputDepth === 1) {
-    // [1, fh, fw, M] -> OHWI [M, fh, fw, 1].
-    const taps = p.filterHeight * p.filterWidth;
-    const ohwi = new Int8Array(taps * p.outputDepth);
-    for (let t = 0; t < taps; t++) for (let m = 0; m < p.outputDepth; m++) ohwi[m * taps + t] = weights[t * p.outputDepth + m];
-    return emitConvDsp(dwAsConv(p), ohwi, bias, names, ctx);
-  }
+  if (p.inputDepth === 1) return emitConvDsp(dwAsConv(p), dwWeightsAsConv(weights, p), bias, names, ctx);
   const c = p.outputDepth;
   const taps = p.filterHeight * p.filterWidth;
   // The weights the kernel multiplies: minus their zero point when they have one (legacy uint8).
@@ -114,15 +133,7 @@ function emitDepthwiseDsp(p: DepthwiseConv2DQuantParams, weights: Int8Array, bia
   const decls = [
     cArray('int16_t', `${pre}_w`, w),
     cArray('int32_t', `${pre}_q`, dwRecords(plan.bias, plan.records, c)),
-    cStructInit('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
-      ...convGeometry('packed', p),
-      padded_width: dwPaddedWidth(p),
-      pad_value: -p.inputOffset,
-      output_offset: p.outputOffset,
-      activation_min: p.activationMin,
-      activation_max: p.activationMax,
-      q: `${pre}_q`,
-    }),
+    dwParamsDecl(pre, p),
   ].join('\n');
   const fn = `tinyml_depthwise_conv2d_s8_dsp_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}`;
   return {

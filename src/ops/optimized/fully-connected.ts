@@ -9,7 +9,7 @@ import { fullyConnected } from '../fully-connected.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
 import type { TensorData } from '../../ir/types.js';
 import { modeSuffix, cArray, cRequantDecls, dspTarget, emitWithConstants, foldChannelBias,
-  hasConstantOperands, planLayerRequant, requantFields, scratchFor, weightRows } from './common.js';
+  hasConstantOperands, planLayerRequant, requantFields, scratchFor, weightRows, type RequantPlan } from './common.js';
 import { cStructInit } from '../c-emit.js';
 
 function accepts(params: unknown, target: TargetInfo): boolean {
@@ -129,6 +129,24 @@ function scratchBytes(params: unknown, constants?: (TensorData | undefined)[]): 
 }
 
 /**
+ * The DSP fully connected kernels' params (int8, nibble and sub-byte), pointing at the
+ * `${pre}_bias` / `${pre}_rq` arrays; k8 > 0 (the nibble layout) also at its corrections.
+ */
+export function fcParamsDecl(pre: string, p: FullyConnectedQuantParams, plan: RequantPlan, k4: number, sliceK4: number, k8 = 0): string {
+  return cStructInit('tinyml_fully_connected_dsp_params', `${pre}_params`, {
+    batches: p.batches,
+    input_depth: p.inputDepth,
+    output_depth: p.outputDepth,
+    k4,
+    slice_k4: sliceK4,
+    ...requantFields(pre, p, plan),
+    k8,
+    corr_count: k8 > 0 ? `${pre}_cc` : 'NULL',
+    corr: k8 > 0 ? `${pre}_corr` : 'NULL',
+  });
+}
+
+/**
  * The DSP fully connected layer with these constant operands. `forceNibble`: always the nibble
  * layout (int4 weights: it is then exact without corrections, and four bits a weight in flash).
  */
@@ -158,17 +176,7 @@ export function emitFullyConnectedDsp(
   const decls = [
     ...weightDecls,
     ...cRequantDecls(pre, plan),
-    cStructInit('tinyml_fully_connected_dsp_params', `${pre}_params`, {
-      batches: p.batches,
-      input_depth: k,
-      output_depth: n,
-      k4,
-      slice_k4: sliceK4,
-      ...requantFields(pre, p, plan),
-      k8: useNib ? k8 : 0,
-      corr_count: useNib ? `${pre}_cc` : 'NULL',
-      corr: useNib ? `${pre}_corr` : 'NULL',
-    }),
+    fcParamsDecl(pre, p, plan, k4, sliceK4, useNib ? k8 : 0),
   ].join('\n');
   return {
     kernels: ['arm/fully_connected_dsp.c', 'arm/fully_connected_dsp.h', 'arm/tinyml_dsp.h'],

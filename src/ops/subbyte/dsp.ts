@@ -17,16 +17,16 @@ import type { TensorData } from '../../ir/types.js';
 import type { SubByteKind } from '../../ir/weight-encoding.js';
 import { flashBits, type PackBits } from '../../ir/weight-packing.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
-import { RQ_FAST_MIXED, accBounds, cArray, cRqArray, constantOperands, dspTarget, foldBias, hasConstantOperands, planRequant, scratchFor } from '../optimized/common.js';
+import { RQ_FAST_MIXED, cArray, cRequantDecls, constantOperands, dspTarget, foldChannelBias, planLayerRequant, requantFields, scratchFor, scratchWithConstants, weightRows } from '../optimized/common.js';
 import { CONV_MAX_SCRATCH } from '../optimized/conv2d.js';
-import { FC_MAX_ROW_SCRATCH, emitFullyConnectedDsp } from '../optimized/fully-connected.js';
+import { FC_MAX_ROW_SCRATCH, emitFullyConnectedDsp, fcParamsDecl } from '../optimized/fully-connected.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
 import { subByteParamsKind } from './common.js';
 import { emitPortableSubByte } from './portable.js';
 import { conv2d } from '../conv2d.js';
 import { fullyConnected } from '../fully-connected.js';
 import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
-import { DW_MAX_SCRATCH, dwAsConv, dwPaddedWidth, dwScratchBytes } from '../optimized/depthwise-conv2d.js';
+import { DW_MAX_SCRATCH, dwAsConv, dwParamsDecl, dwScratchBytes, dwWeightsAsConv } from '../optimized/depthwise-conv2d.js';
 import type { OpDef } from '../op-def.js';
 import type { OpType } from '../../ir/attrs.js';
 
@@ -142,34 +142,23 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   const bits = flashBits(kind);
   const k = convK(p);
   const n = p.outputDepth;
-  const rowSum = (c: number): number => {
-    let s = 0;
-    for (let i = 0; i < k; i++) s += weights[c * k + i];
-    return s;
-  };
-  const biasPrime = foldBias(bias, n, p.inputOffset, rowSum);
-  const bounds = biasPrime.map((b, c) => accBounds(b, weights, c * k, k));
-  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax }, true);
+  const at = weightRows(k);
+  const biasPrime = foldChannelBias(bias, weights, n, p.inputOffset, at);
+  const plan = planLayerRequant(p, weights, biasPrime, at, true);
   const words: number[] = [];
   for (let c = 0; c < n; c++) words.push(...convSbRowWords(weights, c * k, k, bits));
   const pre = ctx.prefix;
   const scratch = scratchFor(ctx, convSbScratch(p), `conv2d_s8_dsp_sb${bits}`);
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, words),
-    cArray('int32_t', `${pre}_bias`, plan.bias),
-    cRqArray(`${pre}_rq`, plan.records),
+    ...cRequantDecls(pre, plan),
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
       ...convGeometry('packed', p),
       output_depth: n,
       k4: Math.ceil(k / 4),
       pad_value: -p.inputOffset,
       mode: plan.mode,
-      per_channel: plan.records.length > 1 ? 1 : 0,
-      output_offset: p.outputOffset,
-      activation_min: p.activationMin,
-      activation_max: p.activationMax,
-      bias: `${pre}_bias`,
-      rq: `${pre}_rq`,
+      ...requantFields(pre, p, plan),
     }),
   ].join('\n');
   return {
@@ -180,11 +169,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   };
 }
 
-function convScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number {
-  const p = params as Conv2DQuantParams;
-  if (constants && !hasConstantOperands(p, constants)) return 0;
-  return convSbScratch(p);
-}
+const convScratchBytes = scratchWithConstants(convSbScratch);
 
 /** Bytes of expanded input row the fully connected kernel keeps in scratch. */
 function fcSbScratch(p: FullyConnectedQuantParams, kind: SubByteKind): number {
@@ -207,14 +192,9 @@ function fcEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   const bits = flashBits(kind);
   const n = p.outputDepth;
   const k = p.inputDepth;
-  const rowSum = (c: number): number => {
-    let s = 0;
-    for (let i = 0; i < k; i++) s += weights[c * k + i];
-    return s;
-  };
-  const biasPrime = foldBias(bias, n, p.inputOffset, rowSum);
-  const bounds = biasPrime.map((b, c) => accBounds(b, weights, c * k, k));
-  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax }, true);
+  const at = weightRows(k);
+  const biasPrime = foldChannelBias(bias, weights, n, p.inputOffset, at);
+  const plan = planLayerRequant(p, weights, biasPrime, at, true);
   const rows = Array.from({ length: n }, (_, r) => subByteRowWords(weights, r * k, k, bits));
   const nw = rows[0]?.length ?? 0;
   // Rows in groups of four, their words interleaved; then the remaining rows whole.
@@ -227,24 +207,8 @@ function fcEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   const scratch = scratchFor(ctx, fcSbScratch(p, kind), `fully_connected_s8_dsp_sb${bits}`);
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, words),
-    cArray('int32_t', `${pre}_bias`, plan.bias),
-    cRqArray(`${pre}_rq`, plan.records),
-    cStructInit('tinyml_fully_connected_dsp_params', `${pre}_params`, {
-      batches: p.batches,
-      input_depth: k,
-      output_depth: n,
-      k4,
-      slice_k4: k4,
-      per_channel: plan.records.length > 1 ? 1 : 0,
-      output_offset: p.outputOffset,
-      activation_min: p.activationMin,
-      activation_max: p.activationMax,
-      bias: `${pre}_bias`,
-      rq: `${pre}_rq`,
-      k8: 0,
-      corr_count: 'NULL',
-      corr: 'NULL',
-    }),
+    ...cRequantDecls(pre, plan),
+    fcParamsDecl(pre, p, plan, k4, k4),
   ].join('\n');
   return {
     kernels: ['arm/fully_connected_dsp.c', 'arm/fully_connected_dsp.h', 'arm/tinyml_dsp.h'],
@@ -254,11 +218,7 @@ function fcEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   };
 }
 
-function fcScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number {
-  const p = params as FullyConnectedQuantParams;
-  if (constants && !hasConstantOperands(p, constants)) return 0;
-  return fcSbScratch(p, subByteParamsKind(p)!);
-}
+const fcScratchBytes = scratchWithConstants<FullyConnectedQuantParams>((p) => fcSbScratch(p, subByteParamsKind(p)!));
 
 /** Bits a depthwise weight takes in the DSP layout: 4 for int4, else 2 (binary too). */
 function dwBits(kind: SubByteKind): 2 | 4 {
@@ -314,20 +274,11 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   const { weights, bias } = operands;
   const taps = p.filterHeight * p.filterWidth;
   const c = p.outputDepth;
-  if (p.inputDepth === 1) {
-    // [1, fh, fw, M] -> OHWI [M, fh, fw, 1]: a plain convolution.
-    const ohwi = new Int8Array(taps * c);
-    for (let t = 0; t < taps; t++) for (let m = 0; m < c; m++) ohwi[m * taps + t] = weights[t * c + m];
-    return emitConvSubByte(dwAsConv(p), kind, ohwi, bias, names, ctx);
-  }
-  const rowSum = (ch: number): number => {
-    let s = 0;
-    for (let t = 0; t < taps; t++) s += weights[t * c + ch];
-    return s;
-  };
-  const biasPrime = foldBias(bias, c, p.inputOffset, rowSum);
-  const bounds = biasPrime.map((b, ch) => accBounds(b, weights, ch, taps, c));
-  const plan = planRequant(p.outputMultiplier, p.outputShift, p.perChannel, p.outputOffset, biasPrime, bounds, { min: p.activationMin, max: p.activationMax }, true);
+  // Input depth 1: a plain convolution.
+  if (p.inputDepth === 1) return emitConvSubByte(dwAsConv(p), kind, dwWeightsAsConv(weights, p), bias, names, ctx);
+  const at = { step: 1, count: taps, stride: c };
+  const biasPrime = foldChannelBias(bias, weights, c, p.inputOffset, at);
+  const plan = planLayerRequant(p, weights, biasPrime, at, true);
   const bits = dwBits(kind);
   // The kernel accumulates 2^(16 - bits) times the sum of products from zero, which must stay
   // inside int32 for its shift back to be exact; bias' is added after that shift.
@@ -342,16 +293,7 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, dwSubByteWords(weights, taps, c, bits)),
     cArray('int32_t', `${pre}_q`, dwSubByteRecords(plan.bias, plan.records, c)),
-    cStructInit('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
-      // Depth multiplier 1: the packed geometry's input depth is the channel count c.
-      ...convGeometry('packed', p),
-      padded_width: dwPaddedWidth(p),
-      pad_value: -p.inputOffset,
-      output_offset: p.outputOffset,
-      activation_min: p.activationMin,
-      activation_max: p.activationMax,
-      q: `${pre}_q`,
-    }),
+    dwParamsDecl(pre, p),
   ].join('\n');
   return {
     kernels: ['arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/tinyml_dsp.h'],
@@ -361,11 +303,7 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   };
 }
 
-function dwScratch(params: unknown, constants?: (TensorData | undefined)[]): number {
-  const p = params as DepthwiseConv2DQuantParams;
-  if (constants && !hasConstantOperands(p, constants)) return 0;
-  return p.inputDepth === 1 ? convSbScratch(dwAsConv(p)) : dwScratchBytes(p);
-}
+const dwScratch = scratchWithConstants<DepthwiseConv2DQuantParams>((p) => (p.inputDepth === 1 ? convSbScratch(dwAsConv(p)) : dwScratchBytes(p)));
 
 export const SUBBYTE_DSP_VARIANTS: KernelVariant[] = [
   { name: 'depthwise_conv2d_s8_dsp_subbyte', op: 'DEPTHWISE_CONV_2D', accepts: dwAccepts, emitC: dwEmit, scratchBytes: dwScratch },
