@@ -12,7 +12,7 @@ import type { BuiltFirmware } from '../deploy/firmware.js';
 import { buildModelFirmware } from '../deploy/firmware.js';
 import { InputError } from '../errors.js';
 import type { OptimizeGoal } from '../ops/op-def.js';
-import type { RamBudget, RamReport } from '../plan/ram-budget.js';
+import type { RamBudget, RamReport } from '../codegen/ram-budget.js';
 import { toModel, type Model, type ModelLike } from './model.js';
 
 export interface BuildOptions {

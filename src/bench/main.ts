@@ -25,8 +25,8 @@ import { TinymlError } from '../errors.js';
 import { tensorDataFromBytes } from '../ir/types.js';
 import { num, renderTable } from '../text/table.js';
 import { buildModelFirmware, type BuiltFirmware } from '../deploy/firmware.js';
-import { planUnderBudget, type RamBudget } from '../plan/ram-budget.js';
-import { parseRamBudget } from '../cli/ram-budget.js';
+import { planUnderBudget, type RamBudget } from '../codegen/ram-budget.js';
+import { parseRamBudget } from '../codegen/ram-budget.js';
 import { openTargetSession } from '../deploy/target-session.js';
 import { FLOAT_CHECK_TOLERANCE, floatOutputError, inferOnDevice, measureLatency } from '../deploy/verify.js';
 import { prepareGraph, runGraph } from '../interp/interpreter.js';
@@ -70,7 +70,7 @@ interface BenchRow {
   instructions: number;
   instructionsPerMac: number;
   arenaBytes: number;
-  /** Largest live set of the plain plan in the model's own op order (plan/ram-budget.ts). */
+  /** Largest live set of the plain plan in the model's own op order (codegen/ram-budget.ts). */
   arenaLowerBound: number;
   /** The smallest arena the planner reaches (`--ram-budget min`) and that firmware's instructions. */
   minArenaBytes: number;

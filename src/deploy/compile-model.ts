@@ -13,7 +13,7 @@ import { floatIslandError } from '../passes/qdq-affine.js';
 import type { OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 import { HOST_TARGET } from '../ops/op-def.js';
 import type { MemoryPlan } from '../plan/memory-plan.js';
-import { planUnderBudget, type RamBudget, type RamReport } from '../plan/ram-budget.js';
+import { planUnderBudget, type RamBudget, type RamReport } from '../codegen/ram-budget.js';
 import { loadModel } from '../model-file/load-model.js';
 
 export interface CompiledModel {
@@ -23,7 +23,7 @@ export interface CompiledModel {
   graph: Graph;
   prepared: PreparedGraph;
   plan: MemoryPlan;
-  /** Arena, op-order lower bound and what each RAM technique saved (plan/ram-budget.ts). */
+  /** Arena, op-order lower bound and what each RAM technique saved (codegen/ram-budget.ts). */
   ram: RamReport;
   generated: GeneratedModel;
   target: TargetInfo;

@@ -4,7 +4,7 @@
  * and report sizes and fit.
  */
 import { basename, extname, join, resolve } from 'node:path';
-import type { RamBudget } from '../plan/ram-budget.js';
+import type { RamBudget } from '../codegen/ram-budget.js';
 import type { Board } from '../build/board.js';
 import { loadBoard } from '../build/board.js';
 import type { BuildResult, OptLevel } from '../build/compile.js';
@@ -41,7 +41,7 @@ export interface FirmwareOptions {
   inPlace?: boolean;
   /** Run the ops in the order with the smallest arena (see plan/op-order.ts); undefined: the RAM budget decides. */
   reorder?: boolean;
-  /** Bytes the arena must fit in, or 'min' (plan/ram-budget.ts); default: the smallest arena within 10% extra instructions. */
+  /** Bytes the arena must fit in, or 'min' (codegen/ram-budget.ts); default: the smallest arena within 10% extra instructions. */
   ramBudget?: RamBudget;
   /** Serial protocol of the firmware: 'tinyml' (default) or 'eembc' (EEMBC / MLPerf Tiny DUT). */
   protocol?: FirmwareProtocol;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { bufferIO } from '../../src/cli/io.js';
-import { planUnderBudget } from '../../src/plan/ram-budget.js';
+import { planUnderBudget } from '../../src/codegen/ram-budget.js';
 import { importTfliteFile } from '../../src/tflite/import.js';
 import { goldenModels } from '../helpers/golden.js';
 import { requireArmToolchain } from '../helpers/tools.js';

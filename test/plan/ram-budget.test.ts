@@ -5,7 +5,7 @@
  * a RamBudgetError saying by how many bytes; the CLI flag parses or says what it wants.
  */
 import { describe, expect, it } from 'vitest';
-import { planUnderBudget } from '../../src/plan/ram-budget.js';
+import { planUnderBudget } from '../../src/codegen/ram-budget.js';
 import { planModelMemory } from '../../src/codegen/plan-model.js';
 import { prepareGraph } from '../../src/interp/interpreter.js';
 import { importTfliteFile } from '../../src/tflite/import.js';

@@ -9,15 +9,15 @@
  * instructions); with a budget in bytes it applies them in order until the arena fits, and says
  * by how many bytes it misses when even all of them do not; `'min'` applies all of them.
  */
-import { RamBudgetError } from '../errors.js';
+import { InputError, RamBudgetError } from '../errors.js';
 import type { PreparedGraph } from '../interp/interpreter.js';
 import { prepareGraph } from '../interp/interpreter.js';
 import type { Graph } from '../ir/types.js';
 import { DTYPE_BYTES, elementCount } from '../ir/types.js';
 import type { OptimizeGoal, TargetInfo } from '../ops/op-def.js';
-import { modelScratchBytes, planModelMemory } from '../codegen/plan-model.js';
-import type { MemoryPlan } from './memory-plan.js';
-import { memoryOrder, withOpOrder } from './op-order.js';
+import { modelScratchBytes, planModelMemory } from './plan-model.js';
+import type { MemoryPlan } from '../plan/memory-plan.js';
+import { memoryOrder, withOpOrder } from '../plan/op-order.js';
 import { summarizeModel } from '../analysis/summary.js';
 
 /** A budget in bytes, or the smallest arena the techniques reach. */
@@ -159,4 +159,14 @@ export function planUnderBudget(graph: Graph, target: TargetInfo, options: RamPl
     );
   }
   return { ...current, ram };
+}
+
+/** --ram-budget: a whole number of bytes (`16384`, `16_384` or `16,384`), or `min` for the smallest arena. */
+export function parseRamBudget(value: string | undefined): RamBudget | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim().replace(/[_,]/g, '');
+  if (text === 'min') return 'min';
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InputError(`--ram-budget must be a positive number of bytes (e.g. 16384) or 'min' (the smallest arena the planner reaches); got '${value}'`);
+  return n;
 }
