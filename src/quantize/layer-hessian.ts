@@ -82,34 +82,20 @@ export function forEachPatch(rows: LayerRows, params: unknown, x: Float32Array, 
       for (let ox = 0; ox < g.outputWidth; ox++) {
         const y0 = oy * g.strideHeight - g.padHeight;
         const x0 = ox * g.strideWidth - g.padWidth;
-        if (op === 'CONV_2D') {
-          const fIC = g.filterInputDepth;
-          for (let grp = 0; grp < g.groups; grp++) {
-            let k = 0;
-            for (let ky = 0; ky < fH; ky++) {
-              const iy = y0 + ky * g.dilationHeight;
-              for (let kx = 0; kx < fW; kx++) {
-                const ix = x0 + kx * g.dilationWidth;
-                const inside = iy >= 0 && iy < g.inputHeight && ix >= 0 && ix < g.inputWidth;
-                const base = ((b * g.inputHeight + iy) * g.inputWidth + ix) * inC + grp * fIC;
-                for (let c = 0; c < fIC; c++) p[k++] = inside ? x[base + c] : 0;
-              }
+        // A convolution's patch is every tap of one group's channels; a depthwise one, every tap of one channel.
+        const [units, width] = op === 'CONV_2D' ? [g.groups, g.filterInputDepth] : [inC, 1];
+        for (let u = 0; u < units; u++) {
+          let k = 0;
+          for (let ky = 0; ky < fH; ky++) {
+            const iy = y0 + ky * g.dilationHeight;
+            for (let kx = 0; kx < fW; kx++) {
+              const ix = x0 + kx * g.dilationWidth;
+              const inside = iy >= 0 && iy < g.inputHeight && ix >= 0 && ix < g.inputWidth;
+              const base = ((b * g.inputHeight + iy) * g.inputWidth + ix) * inC + u * width;
+              for (let c = 0; c < width; c++) p[k++] = inside ? x[base + c] : 0;
             }
-            visit(grp);
           }
-        } else {
-          for (let c = 0; c < inC; c++) {
-            let k = 0;
-            for (let ky = 0; ky < fH; ky++) {
-              const iy = y0 + ky * g.dilationHeight;
-              for (let kx = 0; kx < fW; kx++) {
-                const ix = x0 + kx * g.dilationWidth;
-                const inside = iy >= 0 && iy < g.inputHeight && ix >= 0 && ix < g.inputWidth;
-                p[k++] = inside ? x[((b * g.inputHeight + iy) * g.inputWidth + ix) * inC + c] : 0;
-              }
-            }
-            visit(c);
-          }
+          visit(u);
         }
       }
     }

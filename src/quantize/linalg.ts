@@ -77,16 +77,7 @@ export function gptqFactor(h: Float64Array, n: number, damp = 0.01): Float64Arra
 
 /** xᵀ H x for a symmetric H. */
 export function quadForm(h: Float64Array, n: number, x: ArrayLike<number>): number {
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const xi = x[i];
-    if (xi === 0) continue;
-    let s = 0;
-    const row = i * n;
-    for (let j = 0; j < n; j++) s += h[row + j] * x[j];
-    total += xi * s;
-  }
-  return total;
+  return bilinear(h, n, x, x);
 }
 
 /** xᵀ H y for a symmetric H. */

@@ -150,21 +150,7 @@ export function quantizeWeights(
     if (floor !== undefined && s < floor) s = floor;
     return f32(s);
   });
-  const data = new Int8Array(w.length);
-  const dequantized = new Float32Array(w.length);
-  const { inner, channels } = axis === undefined ? { inner: w.length, channels: 1 } : channelLayout(shape, axis);
-  for (let i = 0; i < w.length; i++) {
-    const c = channels === 1 ? 0 : Math.floor(i / inner) % channels;
-    const s = scales[c];
-    const q = Math.max(-127, Math.min(127, roundHalfAwayFromZero(w[i] / s)));
-    data[i] = q;
-    dequantized[i] = q * s;
-  }
-  return {
-    data,
-    quant: { scale: scales, zeroPoint: scales.map(() => 0), quantizedDimension: axis ?? 0 },
-    dequantized,
-  };
+  return codesWithScales(w, shape, axis, scales, (v, sc) => Math.max(-127, Math.min(127, roundHalfAwayFromZero(v / sc))));
 }
 
 /**
@@ -180,7 +166,7 @@ export function quantizeWeightsWithScales(
   encoding: SubByteKind | undefined,
   minScales?: readonly number[],
 ): QuantizedWeights {
-  const { inner, channels } = axis === undefined ? { inner: w.length, channels: 1 } : channelLayout(shape, axis);
+  const { channels } = axis === undefined ? { channels: 1 } : channelLayout(shape, axis);
   if (given.length !== channels && given.length !== 1) {
     throw new InputError(`weight scales: ${given.length} given for a tensor with ${channels} channel(s) along axis ${axis ?? 'none'}`);
   }
@@ -192,12 +178,17 @@ export function quantizeWeightsWithScales(
     return f32(s);
   });
   const { min: qmin, max: qmax } = encoding ? SUB_BYTE_RANGE[encoding] : { min: -127, max: 127 };
+  return codesWithScales(w, shape, axis, scales, (v, sc) => (encoding === 'binary' ? (v < 0 ? -1 : 1) : Math.max(qmin, Math.min(qmax, roundHalfAwayFromZero(v / sc)))));
+}
+
+/** Each weight's code under its channel's scale (`codeOf`), with the tensor's symmetric quantization and dequantized values. */
+function codesWithScales(w: Float32Array, shape: readonly number[], axis: number | undefined, scales: number[], codeOf: (v: number, scale: number) => number): QuantizedWeights {
+  const { inner, channels } = axis === undefined ? { inner: w.length, channels: 1 } : channelLayout(shape, axis);
   const data = new Int8Array(w.length);
   const dequantized = new Float32Array(w.length);
   for (let i = 0; i < w.length; i++) {
-    const c = channels === 1 ? 0 : Math.floor(i / inner) % channels;
-    const s = scales[c];
-    const q = encoding === 'binary' ? (w[i] < 0 ? -1 : 1) : Math.max(qmin, Math.min(qmax, roundHalfAwayFromZero(w[i] / s)));
+    const s = scales[channels === 1 ? 0 : Math.floor(i / inner) % channels];
+    const q = codeOf(w[i], s);
     data[i] = q;
     dequantized[i] = q * s;
   }
