@@ -452,69 +452,56 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
   }
 }
 
+/*
+ * The row loop both sub-byte depthwise runners share: fill the rows a window reads, then one row of
+ * outputs, accumulators shifted back by SHIFT, through ROW(k3, full), which picks the dw_sb_row specialisation (3x3 or any filter;
+ * clamped or full int8 range). A macro, not a function, so each runner compiles to the same code
+ * as when it was written out.
+ */
+#define TINYML_DW_SB_ROWS(SHIFT, ROW)                                                            \
+  const int32_t c = p->geo.input_depth;                                                         \
+  const int32_t shift = (SHIFT);                                                                \
+  const int32_t k3 = p->geo.filter_height == 3 && p->geo.filter_width == 3;                     \
+  const int32_t full = p->activation_min == -128 && p->activation_max == 127;                   \
+  int8_t *rows = (int8_t *)scratch;                                                             \
+  for (int32_t b = 0; b < p->geo.batches; ++b) {                                                \
+    const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;                \
+    int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;                  \
+    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {                                     \
+      fill_rows(p, in, oy, rows);                                                               \
+      if (k3 && full) {                                                                         \
+        ROW(1, 1);                                                                              \
+      } else if (k3) {                                                                          \
+        ROW(1, 0);                                                                              \
+      } else {                                                                                  \
+        ROW(0, 0);                                                                              \
+      }                                                                                         \
+      out += p->geo.output_width * c;                                                           \
+    }                                                                                           \
+  }
+
+#define TINYML_DW_SB_ROW_BY_MODE(K3, FULL)                                                       \
+  do {                                                                                          \
+    if (mode == TINYML_RQ_FAST) {                                                               \
+      dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS, K3, FULL);                  \
+    } else if (mode == TINYML_RQ_FAST_FOLDED) {                                                 \
+      dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, K3, FULL);           \
+    } else {                                                                                    \
+      dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, K3, FULL);                   \
+    }                                                                                           \
+  } while (0)
+
+#define TINYML_DW_SB_ROW_MIXED(K3, FULL) dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, K3, FULL)
+
 TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                  const uint32_t *weights, int8_t *output, void *scratch, int32_t mode, const int BITS) {
-  const int32_t c = p->geo.input_depth;
-  const int32_t shift = (16 - BITS) - (mode != TINYML_RQ_REF ? 1 : 0);
-  const int32_t k3 = p->geo.filter_height == 3 && p->geo.filter_width == 3;
-  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  int8_t *rows = (int8_t *)scratch;
-  for (int32_t b = 0; b < p->geo.batches; ++b) {
-    const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
-    int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;
-    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
-      fill_rows(p, in, oy, rows);
-      if (k3 && full) {
-        if (mode == TINYML_RQ_FAST) {
-          dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS, 1, 1);
-        } else if (mode == TINYML_RQ_FAST_FOLDED) {
-          dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, 1, 1);
-        } else {
-          dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, 1, 1);
-        }
-      } else if (k3) {
-        if (mode == TINYML_RQ_FAST) {
-          dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS, 1, 0);
-        } else if (mode == TINYML_RQ_FAST_FOLDED) {
-          dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, 1, 0);
-        } else {
-          dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, 1, 0);
-        }
-      } else if (mode == TINYML_RQ_FAST) {
-        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS, 0, 0);
-      } else if (mode == TINYML_RQ_FAST_FOLDED) {
-        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, 0, 0);
-      } else {
-        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, 0, 0);
-      }
-      out += p->geo.output_width * c;
-    }
-  }
+  TINYML_DW_SB_ROWS((16 - BITS) - (mode != TINYML_RQ_REF ? 1 : 0), TINYML_DW_SB_ROW_BY_MODE)
 }
 
 /* FAST_MIXED on entry points of their own, so that models without it do not link its loops. */
 TINYML_DSP_INLINE void dw_sb_run_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                        const uint32_t *weights, int8_t *output, void *scratch, const int BITS) {
-  const int32_t c = p->geo.input_depth;
-  const int32_t shift = (16 - BITS) - 1;
-  const int32_t k3 = p->geo.filter_height == 3 && p->geo.filter_width == 3;
-  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  int8_t *rows = (int8_t *)scratch;
-  for (int32_t b = 0; b < p->geo.batches; ++b) {
-    const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
-    int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;
-    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
-      fill_rows(p, in, oy, rows);
-      if (k3 && full) {
-        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, 1, 1);
-      } else if (k3) {
-        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, 1, 0);
-      } else {
-        dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, 0, 0);
-      }
-      out += p->geo.output_width * c;
-    }
-  }
+  TINYML_DW_SB_ROWS((16 - BITS) - 1, TINYML_DW_SB_ROW_MIXED)
 }
 
 void tinyml_depthwise_conv2d_s8_dsp_sb4_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
