@@ -289,8 +289,9 @@ export class DeviceClient {
       if (frame.type === MSG.ERROR) {
         const e = this.parse(name, () => parseError(frame.payload));
         const codeName = ERR_NAMES[e.code] ?? `error ${e.code}`;
-        if (e.code === ERR.BAD_CRC || e.code === ERR.TIMEOUT) {
-          // The request was damaged or cut short in transit: sending it again is the fix.
+        if (e.code === ERR.BAD_CRC || e.code === ERR.TIMEOUT || e.code === ERR.BAD_LENGTH) {
+          // The request was damaged or cut short in transit: sending it again is the fix. (encodeFrame
+          // never sends more than MAX_PAYLOAD, so a length the device refuses was corrupted on the way.)
           lastProblem = `device reported ${codeName}: ${e.message}`;
           continue;
         }

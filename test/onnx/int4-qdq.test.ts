@@ -13,7 +13,7 @@ import { UnsupportedOpError } from '../../src/errors.js';
 import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
 import type { Graph } from '../../src/ir/types.js';
 import { loadOnnxModel } from '../../src/onnx/index.js';
-import { storedBytes } from '../../src/analysis/summary.js';
+import { storedBytes } from '../../src/ir/stored-bytes.js';
 import { importTflite } from '../../src/tflite/index.js';
 import { writeTflite } from '../../src/tflite-writer/index.js';
 import { projectRoot } from '../helpers/shared.js';

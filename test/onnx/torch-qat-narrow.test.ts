@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { storedBytes } from '../../src/analysis/summary.js';
+import { storedBytes } from '../../src/ir/stored-bytes.js';
 import { bufferIO } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/main.js';
 import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
