@@ -289,9 +289,13 @@ export class DeviceClient {
       if (frame.type === MSG.ERROR) {
         const e = this.parse(name, () => parseError(frame.payload));
         const codeName = ERR_NAMES[e.code] ?? `error ${e.code}`;
-        if (e.code === ERR.BAD_CRC || e.code === ERR.TIMEOUT || e.code === ERR.BAD_LENGTH) {
-          // The request was damaged or cut short in transit: sending it again is the fix. (encodeFrame
-          // never sends more than MAX_PAYLOAD, so a length the device refuses was corrupted on the way.)
+        // A frame header whose length field exceeds the maximum (firmware/runtime/main.c says
+        // "payload length N exceeds maximum", before checking the CRC) was corrupted on the way:
+        // encodeFrame never sends more than MAX_PAYLOAD. A request of the wrong length for its type
+        // ("SET_INPUT payload is ...") is a real error and is not retried.
+        const damagedLength = e.code === ERR.BAD_LENGTH && e.message.startsWith('payload length ');
+        if (e.code === ERR.BAD_CRC || e.code === ERR.TIMEOUT || damagedLength) {
+          // The request was damaged or cut short in transit: sending it again is the fix.
           lastProblem = `device reported ${codeName}: ${e.message}`;
           continue;
         }
