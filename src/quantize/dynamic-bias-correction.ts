@@ -57,21 +57,22 @@ function constantsAndInputs(graph: Graph, inputs: TensorData[]): Map<number, Ten
   return values;
 }
 
-/** Runs one prepared op on `values`, storing its outputs there. */
-function evaluateOp(graph: Graph, op: Op, values: Map<number, TensorData>): void {
+/** Runs `op` on `values` and returns its outputs. */
+function runOp(graph: Graph, op: Op, values: Map<number, TensorData>): TensorData[] {
   const def = getOpDef(graph, op);
   const outs = op.outputs.map((id) => allocTensorData(graph.tensors[id].dtype, elementCount(graph.tensors[id].shape)));
   def.evaluate(def.prepare(opContext(graph, op)), op.inputs.map((i) => (i >= 0 ? values.get(i) : undefined)), outs);
-  op.outputs.forEach((id, k) => values.set(id, outs[k]));
+  return outs;
 }
 
-/** The op's output before its fused activation, from the values of its inputs. */
+/** Runs `op` on `values`, storing its outputs there. */
+function evaluateOp(graph: Graph, op: Op, values: Map<number, TensorData>): void {
+  runOp(graph, op, values).forEach((out, k) => values.set(op.outputs[k], out));
+}
+
+/** The op's (float) output before its fused activation, from the values of its inputs. */
 function preActivation(graph: Graph, op: Op, values: Map<number, TensorData>): Float32Array {
-  const linear = { ...op, attrs: { ...(op.attrs as object), activation: 'NONE' as FusedActivation } } as Op;
-  const def = getOpDef(graph, linear);
-  const out = new Float32Array(elementCount(graph.tensors[op.outputs[0]].shape));
-  def.evaluate(def.prepare(opContext(graph, linear)), linear.inputs.map((i) => (i >= 0 ? values.get(i) : undefined)), [out]);
-  return out;
+  return runOp(graph, { ...op, attrs: { ...(op.attrs as object), activation: 'NONE' as FusedActivation } } as Op, values)[0] as Float32Array;
 }
 
 /**

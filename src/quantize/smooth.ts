@@ -19,6 +19,7 @@
 import type { FusedActivation } from '../ir/attrs.js';
 import type { Graph, Op, Tensor } from '../ir/types.js';
 import { prepareGraph, runGraph } from '../interp/interpreter.js';
+import { absMaxPerChannel } from './qparams.js';
 
 export interface SmoothedPair {
   /** The layer whose output channels were divided. */
@@ -113,16 +114,9 @@ function scaleAlong(t: Tensor & { data: Float32Array }, dim: number, s: Float64A
   }
 }
 
-/** max |w| of each output channel of a producer's weights. */
-function rowRanges(op: Op, w1: Tensor & { data: Float32Array }, channels: number): Float64Array {
-  const r = new Float64Array(channels);
-  const dim = op.type === 'DEPTHWISE_CONV_2D' ? 3 : 0;
-  const inner = w1.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
-  for (let i = 0; i < w1.data.length; i++) {
-    const c = Math.floor(i / inner) % w1.shape[dim];
-    r[c] = Math.max(r[c], Math.abs(w1.data[i]));
-  }
-  return r;
+/** The dimension of a producer's weights that holds its output channels: 0 of OHWI conv and [units, depth] dense weights, 3 of [1, H, W, C] depthwise. */
+function outputChannelDim(op: Op): number {
+  return op.type === 'DEPTHWISE_CONV_2D' ? 3 : 0;
 }
 
 /**
@@ -145,13 +139,16 @@ export function equalizeLayers(graph: Graph, iterations = 4): { graph: Graph; pa
   let current = { graph, pairs: [] as SmoothedPair[] };
   for (let k = 0; k < iterations; k++) {
     // Ranges are read from the copy being rescaled: a producer's rows after the previous pair scaled its columns.
-    current = rescalePairs(current.graph, 0.5, (producer, channels, g) => rowRanges(producer, g.tensors[producer.inputs[1]] as Tensor & { data: Float32Array }, channels));
+    current = rescalePairs(current.graph, 0.5, (producer, _channels, g) => {
+      const w1 = g.tensors[producer.inputs[1]] as Tensor & { data: Float32Array };
+      return absMaxPerChannel(w1.data, w1.shape, outputChannelDim(producer));
+    });
   }
   return current;
 }
 
 /** A copy of `graph` with each smoothable pair rescaled by s_c = a_c^alpha / w_c^(1 - alpha), a_c from `rangeOf`. */
-function rescalePairs(graph: Graph, alpha: number, rangeOf: (producer: Op, channels: number, copy: Graph) => Float64Array | undefined): { graph: Graph; pairs: SmoothedPair[] } {
+function rescalePairs(graph: Graph, alpha: number, rangeOf: (producer: Op, channels: number, copy: Graph) => readonly number[] | Float64Array | undefined): { graph: Graph; pairs: SmoothedPair[] } {
   const out: Graph = structuredClone(graph);
   const done: SmoothedPair[] = [];
   for (const { producer, consumer, channels } of smoothablePairs(out)) {
@@ -161,11 +158,9 @@ function rescalePairs(graph: Graph, alpha: number, rangeOf: (producer: Op, chann
     const w2 = out.tensors[consumer.inputs[1]] as Tensor & { data: Float32Array };
     const b1 = producer.inputs[2] >= 0 ? (out.tensors[producer.inputs[2]] as Tensor & { data: Float32Array }) : undefined;
     const inDim = w2.shape.length - 1;
+    // The largest weight reading each channel; a dense layer over a flattened NHWC tensor reads channel c at every column = c mod channels.
     const w = new Float64Array(channels);
-    for (let i = 0; i < w2.data.length; i++) {
-      const c = i % w2.shape[inDim] % channels;
-      w[c] = Math.max(w[c], Math.abs(w2.data[i]));
-    }
+    absMaxPerChannel(w2.data, w2.shape, inDim).forEach((m, col) => (w[col % channels] = Math.max(w[col % channels], m)));
     const s = new Float64Array(channels).fill(1);
     // A channel (almost) dead on either side keeps s_c = 1: rescaling it would only move a zero.
     const aFloor = DEAD * Math.max(...a);
@@ -184,8 +179,7 @@ function rescalePairs(graph: Graph, alpha: number, rangeOf: (producer: Op, chann
     // Only ratios between channels matter; a geometric mean of 1 keeps magnitudes where they were.
     const norm = Math.exp(logSum / counted);
     for (let c = 0; c < channels; c++) if (live(c)) s[c] /= norm;
-    // Producer output channels: dim 0 of OHWI conv and [units, depth] dense weights, dim 3 of [1, H, W, C] depthwise.
-    scaleAlong(w1, producer.type === 'DEPTHWISE_CONV_2D' ? 3 : 0, s, true);
+    scaleAlong(w1, outputChannelDim(producer), s, true);
     if (b1) scaleAlong(b1, 0, s, true);
     scaleAlong(w2, inDim, s, false);
     done.push({ producer: producer.index, consumer: consumer.index, channels, smallest: Math.min(...s), largest: Math.max(...s) });
