@@ -7,7 +7,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { summarizeModel } from '../../analysis/summary.js';
 import { evaluate } from '../../api/evaluate.js';
 import { loadModel } from '../../api/model.js';
@@ -85,7 +85,7 @@ export async function tradeoffCommand(modelPath: string, opts: TradeoffCommandOp
       row.seconds = (Date.now() - started) / 1000;
       rows.push(row);
     }
-    const result = tradeoffResult(model(modelPath), samples, opts.board, rows);
+    const result = tradeoffResult(basename(modelPath, extname(modelPath)), samples, opts.board, rows);
     if (opts.html) await writeOutputFile({ path: opts.html, option: '--html' }, new TextEncoder().encode(renderTradeoffHtml(result)), opts.force ?? false);
     if (opts.json) io.out(JSON.stringify(result, null, 2));
     else {
@@ -96,10 +96,6 @@ export async function tradeoffCommand(modelPath: string, opts: TradeoffCommandOp
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-}
-
-function model(path: string): string {
-  return path.replace(/^.*[\\/]/, '').replace(/\.(onnx|tflite)$/i, '');
 }
 
 /** The configuration's model file: the float model itself, or what `tinyml quantize` writes for it. */
