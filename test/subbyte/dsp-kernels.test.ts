@@ -13,7 +13,7 @@ import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
 import { HOST_DSP_TARGET, compileVariantForArm, evaluateCases, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from '../optimized/harness.js';
 import { randomConvCase, randomDwCase, randomFcCase } from '../optimized/random-cases.js';
 import { depthwiseConv2d } from '../../src/ops/depthwise-conv2d.js';
-import { SUB_BYTE_KINDS, asSubByteCase } from './cases.js';
+import { SUB_BYTE_KINDS, asSubByteCase, wideConvCase } from './cases.js';
 
 const OPS: { def: AnyOpDef; name: string; make: (seed: number, i: number) => VariantCase }[] = [
   {
@@ -39,6 +39,7 @@ function casesFor(op: (typeof OPS)[number]): VariantCase[] {
   SUB_BYTE_KINDS.forEach((kind, k) => {
     for (let i = 0; i < (op.def === depthwiseConv2d ? 32 : 16); i++) cases.push(asSubByteCase(op.def, op.make(52000 + 100 * k + i, i), kind, 11 + i));
   });
+  if (op.def === conv2d) cases.push(wideConvCase('int4', 53001), wideConvCase('int2', 53002));
   return cases.filter((c) => variant.accepts(c.params, HOST_DSP_TARGET));
 }
 
@@ -79,6 +80,16 @@ describe('DSP sub-byte kernels vs the int8 reference on decoded weights', () => 
         expect(modes.has(RQ_FAST_MIXED)).toBe(true);
       }
       expect(modes.size).toBeGreaterThanOrEqual(3);
+      if (op.def === conv2d) {
+        // Both convolution layouts at 2 and 4 bits: signed fields (no column sums) where the
+        // scaled sums fit int32, offset fields where they may not; binary has offset fields only.
+        const calls = ems.map((em) => em.call);
+        for (const bits of [4, 2]) {
+          expect(calls.filter((c) => new RegExp(`_sb${bits}s(_mixed)?\\(`).test(c)).length, `sb${bits}s`).toBeGreaterThanOrEqual(3);
+          expect(calls.filter((c) => new RegExp(`_sb${bits}(_mixed)?\\(`).test(c)).length, `sb${bits}`).toBeGreaterThanOrEqual(1);
+        }
+        expect(calls.filter((c) => /_sb1s/.test(c))).toEqual([]);
+      }
     });
 
     it(`${op.def.type}: bit-exact at every width (host, portable DSP fallbacks, ASan/UBSan)`, { timeout: 120_000 }, async () => {

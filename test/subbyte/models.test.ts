@@ -97,7 +97,7 @@ describe('sub-byte models on qemu-m4', () => {
       expect(built.build.log).not.toMatch(/warning:/);
       const modelC = built.compiled.generated.files['model/model.c'];
       // Every conv, depthwise and dense layer runs a sub-byte kernel (DSP on the M4).
-      expect(modelC.match(/tinyml_\w+_s8_dsp_(sb\d(_mixed)?|nib_\w+)\(/g)?.length).toBe(10);
+      expect(modelC.match(/tinyml_\w+_s8_dsp_(sb\ds?(_mixed)?|nib_\w+)\(/g)?.length).toBe(10);
       // No int8 copy of any rounded weight tensor.
       for (const t of weightTensors(built.compiled.graph)) expect(modelC).not.toMatch(new RegExp(`tensor${t.id}_`));
       const session = await openTargetSession(built.board, built.build.elf, { timeoutMs: 60_000 });
@@ -129,7 +129,7 @@ describe('sub-byte models on every QEMU board', () => {
         const kernels = built.compiled.generated.kernelFiles;
         // M3 has no DSP extension: the portable sub-byte kernels; the others the DSP ones.
         if (board === 'qemu-m3') expect(kernels, board).not.toContain('arm/conv2d_dsp.c');
-        else expect(built.compiled.generated.files['model/model.c'], board).toMatch(/tinyml_conv2d_s8_dsp_sb\d\(/);
+        else expect(built.compiled.generated.files['model/model.c'], board).toMatch(/tinyml_conv2d_s8_dsp_sb\ds?(_mixed)?\(/);
         const session = await openTargetSession(built.board, built.build.elf, { timeoutMs: 60_000 });
         try {
           const check = await checkAgainstReference(session.client, built.compiled.prepared, 2);

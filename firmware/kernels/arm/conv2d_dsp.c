@@ -433,15 +433,24 @@ void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *i
 /* ---- sub-byte weights (4, 2 or 1 bits) ---- */
 
 /*
- * Weight layout (per row, laid out by the generator in exactly the order the loop reads it):
- * every weight is stored as an unsigned field f = w + OFF (OFF = 8 for 4 bits, 2 for 2 bits;
- * binary weights are one bit u with w = 2u - 1, extracted already doubled: f = 2u = w + 1), and
- * each SMLAD operand pair is one AND with a halfword mask: pair q of a word is
- * (v >> (BITS * q)) & (field mask in both halfwords), its low halfword the weight of a column
- * word's low input, its high halfword that of its high input. So a word feeds 16 / BITS pairs
- * with one instruction each, no byte extraction. Pairs 2g and 2g + 1 are group g of the word
- * (K indices (0, 2) then (1, 3) of the group, as the columns hold them). The offset comes back
- * out once per column as OFF * (sum of the column).
+ * The weights are one stream laid out by the generator in exactly the order the loop reads it:
+ * per output channel, its row's words, then the channel's record {m, t, e, bias'} (as
+ * tinyml_dsp_rq, bias' doubled in the FAST modes), so that one LDM after a row's dot product
+ * loads everything its requantization needs (no bias or rq pointers to keep in the frame).
+ *
+ * Each SMLAD operand pair is one AND with a halfword mask, after a shift folded into the same
+ * instruction; pairs 2g and 2g + 1 are group g of a word (K indices (0, 2) then (1, 3) of the
+ * group, as the columns hold them). Two layouts of the fields (the generator's convSbRowWords):
+ *
+ * - Offset fields (_sb4, _sb2, _sb1): every weight an unsigned field f = w + OFF (OFF = 8 for 4
+ *   bits, 2 for 2 bits; binary weights are one bit u with w = 2u - 1, extracted already doubled:
+ *   f = 2u = w + 1); pair q of a word is (v >> (BITS * q)) & (field mask in both halfwords). The
+ *   offset comes back out through the accumulators' start values, -OFF * (column sum).
+ * - Signed fields at the top of each halfword (_sb4s, _sb2s: int4, int2 and ternary); pair q is
+ *   (v << (BITS * q)) & (top field of both halfwords), 2^(16 - BITS) times the weights as signed
+ *   halfwords. No offset, so no column sums: the accumulators start from zero and end at
+ *   2^(16 - BITS) times the sum of products, which an arithmetic shift brings back exactly (the
+ *   generator proved it cannot wrap) as bias' is added.
  *
  * A row covers exactly k4 groups, no padding to whole words: first one word per set bit of
  * k4 % SB_UNIT (1, 2, then 4 groups, each word only partly used), then whole words of 8 / BITS
@@ -449,9 +458,14 @@ void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *i
  */
 #define SB_OFF(BITS) ((BITS) == 4 ? 8 : (BITS) == 2 ? 2 : 1)
 #define SB_UNIT(BITS) ((BITS) == 1 ? 8 : 4)
+/* The record after each row: m, t, e, bias'. */
+#define SB_RECORD_WORDS 4
 
 /* Pair q of weight word v (see above). */
-TINYML_DSP_INLINE uint32_t sb_pair(uint32_t v, int32_t q, const int BITS) {
+TINYML_DSP_INLINE uint32_t sb_pair(uint32_t v, int32_t q, const int BITS, const int SIGNED) {
+  if (SIGNED) {
+    return (v << (BITS * q)) & (BITS == 4 ? 0xF000F000u : 0xC000C000u);
+  }
   if (BITS == 4) {
     return (v >> (4 * q)) & 0x000F000Fu;
   }
@@ -461,21 +475,27 @@ TINYML_DSP_INLINE uint32_t sb_pair(uint32_t v, int32_t q, const int BITS) {
   return (q == 0 ? v << 1 : v >> (q - 1)) & 0x00020002u;
 }
 
+/* The accumulator a of a row with bias' b added: shifted back first in the signed layout. */
+TINYML_DSP_INLINE int32_t sb_finish(int32_t a, uint32_t b, const int BITS, const int SIGNED) {
+  return (int32_t)(b + (uint32_t)(SIGNED ? a >> (16 - BITS) : a));
+}
+
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
 /*
  * The dot product of one row with four columns, in fixed registers (dot_sb_1x4 pins its
  * variables to them; mm_sb_asm owns them all): r0-r3 accumulators, r4 r5 r6 r8 column words,
  * r9 the weight word, r10 a pair, r7 the pair mask, r11 columns pointer, r12 weights pointer,
  * lr the group count (consumed). 4 instructions of unpacking per 16 / BITS pairs plus the load.
+ * D is the shift that brings pair q to the mask: "lsr" (offset fields) or "lsl" (signed ones).
  */
 #define TINYML_SB_X(SH) "and    r10, r7, r9" SH "\n\t" TINYML_DSP_ASM_COLS TINYML_DSP_ASM_SMLAD4("r10")
+#define TINYML_SB_XD(D, N) TINYML_SB_X(", " D " #" #N)
 #define TINYML_SB_LD "ldr    r9, [r12], #4\n\t"
-#define TINYML_SB4_G1 TINYML_SB_LD TINYML_SB_X("") TINYML_SB_X(", lsr #4")
-#define TINYML_SB4_WORD TINYML_SB4_G1 TINYML_SB_X(", lsr #8") TINYML_SB_X(", lsr #12")
-#define TINYML_SB2_G1 TINYML_SB_LD TINYML_SB_X("") TINYML_SB_X(", lsr #2")
-#define TINYML_SB2_G2 TINYML_SB2_G1 TINYML_SB_X(", lsr #4") TINYML_SB_X(", lsr #6")
-#define TINYML_SB2_WORD \
-  TINYML_SB2_G2 TINYML_SB_X(", lsr #8") TINYML_SB_X(", lsr #10") TINYML_SB_X(", lsr #12") TINYML_SB_X(", lsr #14")
+#define TINYML_SB4_G1(D) TINYML_SB_LD TINYML_SB_X("") TINYML_SB_XD(D, 4)
+#define TINYML_SB4_WORD(D) TINYML_SB4_G1(D) TINYML_SB_XD(D, 8) TINYML_SB_XD(D, 12)
+#define TINYML_SB2_G1(D) TINYML_SB_LD TINYML_SB_X("") TINYML_SB_XD(D, 2)
+#define TINYML_SB2_G2(D) TINYML_SB2_G1(D) TINYML_SB_XD(D, 4) TINYML_SB_XD(D, 6)
+#define TINYML_SB2_WORD(D) TINYML_SB2_G2(D) TINYML_SB_XD(D, 8) TINYML_SB_XD(D, 10) TINYML_SB_XD(D, 12) TINYML_SB_XD(D, 14)
 #define TINYML_SB1_G1 TINYML_SB_LD TINYML_SB_X(", lsl #1") TINYML_SB_X("")
 #define TINYML_SB1_G2 TINYML_SB1_G1 TINYML_SB_X(", lsr #1") TINYML_SB_X(", lsr #2")
 #define TINYML_SB1_G4 \
@@ -492,19 +512,21 @@ TINYML_DSP_INLINE uint32_t sb_pair(uint32_t v, int32_t q, const int BITS) {
   "subs   lr, lr, #1\n\t"      \
   "bne    8b\n"                \
   "9:\n\t"
-#define TINYML_SB4_DOT TINYML_SB_PART(6, TINYML_SB4_G1) TINYML_SB_PART(7, TINYML_SB4_WORD) TINYML_SB_LOOP(TINYML_SB4_WORD TINYML_SB4_WORD)
-#define TINYML_SB2_DOT TINYML_SB_PART(6, TINYML_SB2_G1) TINYML_SB_PART(7, TINYML_SB2_G2) TINYML_SB_LOOP(TINYML_SB2_WORD)
+#define TINYML_SB4_DOT(D) TINYML_SB_PART(6, TINYML_SB4_G1(D)) TINYML_SB_PART(7, TINYML_SB4_WORD(D)) TINYML_SB_LOOP(TINYML_SB4_WORD(D) TINYML_SB4_WORD(D))
+#define TINYML_SB2_DOT(D) TINYML_SB_PART(6, TINYML_SB2_G1(D)) TINYML_SB_PART(7, TINYML_SB2_G2(D)) TINYML_SB_LOOP(TINYML_SB2_WORD(D))
 #define TINYML_SB1_DOT \
   TINYML_SB_PART(5, TINYML_SB1_G1) TINYML_SB_PART(6, TINYML_SB1_G2) TINYML_SB_PART(7, TINYML_SB1_G4) TINYML_SB_LOOP(TINYML_SB1_WORD)
-#define TINYML_SB_MASK(BITS) ((BITS) == 4 ? 0x000F000Fu : (BITS) == 2 ? 0x00030003u : 0x00020002u)
+#define TINYML_SB_MASK(BITS, SIGNED)                                                  \
+  ((SIGNED) ? ((BITS) == 4 ? 0xF000F000u : 0xC000C000u)                               \
+            : ((BITS) == 4 ? 0x000F000Fu : (BITS) == 2 ? 0x00030003u : 0x00020002u))
 #endif
 
 /* One row of k4 groups (advancing *wp past its words) against four columns. */
-TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_t k4, const int BITS, int32_t *A0,
-                                  int32_t *A1, int32_t *A2, int32_t *A3) {
+TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_t k4, const int BITS, const int SIGNED,
+                                  int32_t *A0, int32_t *A1, int32_t *A2, int32_t *A3) {
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
   TINYML_DSP_ACC4_REGS(A0, A1, A2, A3);
-  register uint32_t mask __asm__("r7") = TINYML_SB_MASK(BITS);
+  register uint32_t mask __asm__("r7") = TINYML_SB_MASK(BITS, SIGNED);
   register const uint32_t *cp __asm__("r11") = c;
   register const uint32_t *w __asm__("r12") = *wp;
   register int32_t n __asm__("lr") = k4;
@@ -512,10 +534,14 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(w), "+r"(n)                                      \
   : "r"(mask)                                                                                               \
   : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory"
-  if (BITS == 4) {
-    __asm__ volatile(TINYML_SB4_DOT TINYML_SB_OPERANDS);
+  if (BITS == 4 && SIGNED) {
+    __asm__ volatile(TINYML_SB4_DOT("lsl") TINYML_SB_OPERANDS);
+  } else if (BITS == 4) {
+    __asm__ volatile(TINYML_SB4_DOT("lsr") TINYML_SB_OPERANDS);
+  } else if (BITS == 2 && SIGNED) {
+    __asm__ volatile(TINYML_SB2_DOT("lsl") TINYML_SB_OPERANDS);
   } else if (BITS == 2) {
-    __asm__ volatile(TINYML_SB2_DOT TINYML_SB_OPERANDS);
+    __asm__ volatile(TINYML_SB2_DOT("lsr") TINYML_SB_OPERANDS);
   } else {
     __asm__ volatile(TINYML_SB1_DOT TINYML_SB_OPERANDS);
   }
@@ -532,7 +558,7 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
     for (int32_t j = 0; j < words; ++j) {
       const uint32_t v = *w++;
       for (int32_t q = 0; q < pairs; ++q) {
-        const uint32_t f = sb_pair(v, q, BITS);
+        const uint32_t f = sb_pair(v, q, BITS, SIGNED);
         a0 = tinyml_smlad(f, c[0], a0);
         a1 = tinyml_smlad(f, c[1], a1);
         a2 = tinyml_smlad(f, c[2], a2);
@@ -551,8 +577,11 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
  * mm_sb for four columns, the FAST modes and no fused clamp, entirely in assembly (as
  * mm_1x4_asm): the loop state lives in a frame, copied to the stack (sp-relative) so that r7
  * holds the pair mask for the whole call:
- *   [0] columns  [4] k4  [8] bias  [12] rq  [16] rq step (bytes)  [20] out
- *   [24] out end  [28] output depth  [32] output offset  [36..48] OFF * column sums
+ *   [0..12] the four accumulators' start values  [16] columns  [20] k4  [24] out
+ *   [28] output depth  [32] output offset  [36] out end
+ * Per channel: the start values (one LDM), the dot product, the row's record from the weight
+ * stream (one LDM: m, t, e into r4-r6 as TINYML_MM_RQ wants them, bias' into r9), FIX adds bias'
+ * to each accumulator, the requantization, the four stores.
  */
 /* The four columns' requantization: FAST / FOLDED (TINYML_MM_RQ), or FAST_MIXED, which branches
  * once per channel on the sign of its e (the four columns share the channel's record). */
@@ -571,51 +600,61 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "rsb    r10, r6, #0\n\t" TINYML_SBA_RQ_LEFT("r0") TINYML_SBA_RQ_LEFT("r1") TINYML_SBA_RQ_LEFT("r2") \
   TINYML_SBA_RQ_LEFT("r3")                                                                           \
   "4:\n\t"
-/* The frame (13 words at r7) is copied to the stack first, so r7 is free for the mask. */
-#define TINYML_SBA_ROWS(DOT, MASK, RQ4)                                                \
-  "add    lr, r7, #32\n\t"                                                          \
-  "ldmia  lr, {r0, r1, r2, r3, r4}\n\t"                                             \
-  "push   {r0, r1, r2, r3, r4}\n\t"                                                 \
-  "ldmia  r7, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                                 \
-  "push   {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                                     \
+/* bias' (r9) added to accumulator a: as is (offset fields), or after the shift back (signed). */
+#define TINYML_SBA_FIX(a) "add    " a ", " a ", r9\n\t"
+#define TINYML_SBA_FIX_S4(a) "add    " a ", r9, " a ", asr #12\n\t"
+#define TINYML_SBA_FIX_S2(a) "add    " a ", r9, " a ", asr #14\n\t"
+/* The four outputs r0-r3 stored a row apart, then the next channel until the out end. */
+#define TINYML_SBA_STORE4_NEXT         \
+  "ldrd   r9, r10, [sp, #24]\n\t"      \
+  "strb   r0, [r9]\n\t"                \
+  "strb   r1, [r9, r10]\n\t"           \
+  "add    r11, r9, r10, lsl #1\n\t"    \
+  "strb   r2, [r11]\n\t"               \
+  "strb   r3, [r11, r10]\n\t"          \
+  "ldr    r10, [sp, #36]\n\t"          \
+  "add    r9, r9, #1\n\t"              \
+  "str    r9, [sp, #24]\n\t"           \
+  "cmp    r9, r10\n\t"                 \
+  "bne    1b\n\t"
+/* The frame (10 words at r7) is copied to the stack first, so r7 is free for the mask. */
+#define TINYML_SBA_ROWS(DOT, MASK, FIX, RQ4)                                           \
+  "ldmia  r7, {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t"                          \
+  "push   {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t"                              \
   "mov    r7, #" MASK "\n"                                                          \
   "1:\n\t"                                                                          \
-  "ldr    r9, [sp, #8]\n\t"                                                         \
-  "ldr    r0, [r9], #4\n\t"                                                         \
-  "str    r9, [sp, #8]\n\t"                                                         \
-  "ldrd   r4, r5, [sp, #36]\n\t"                                                    \
-  "ldrd   r6, r8, [sp, #44]\n\t"                                                    \
-  "sub    r1, r0, r5\n\t"                                                           \
-  "sub    r2, r0, r6\n\t"                                                           \
-  "sub    r3, r0, r8\n\t"                                                           \
-  "sub    r0, r0, r4\n\t"                                                           \
-  "ldr    r11, [sp]\n\t"                                                            \
-  "ldr    lr, [sp, #4]\n\t" DOT TINYML_MM_LOAD_RQ_AT("sp") RQ4 TINYML_MM_STORE4_NEXT_AT("sp") \
-  "add    sp, sp, #52\n\t"
+  "ldmia  sp, {r0, r1, r2, r3}\n\t"                                                 \
+  "ldrd   r11, lr, [sp, #16]\n\t" DOT                                               \
+  "ldmia  r12!, {r4, r5, r6, r9}\n\t" FIX("r0") FIX("r1") FIX("r2") FIX("r3") RQ4   \
+  TINYML_SBA_STORE4_NEXT                                                            \
+  "add    sp, sp, #40\n\t"
 
 TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
-                                 const uint32_t *k, const int mode, const int bits) {
-  int32_t frame[13];
-  mm_frame(frame, p, cols, out);
-  for (int32_t i = 0; i < 4; ++i) frame[9 + i] = (int32_t)k[i];
+                                 const int32_t *k, const int mode, const int bits, const int signed_fields) {
+  int32_t frame[10] = {k[0], k[1], k[2], k[3], (int32_t)(intptr_t)cols, p->k4, (int32_t)(intptr_t)out,
+                       p->output_depth, p->output_offset, (int32_t)(intptr_t)(out + p->output_depth)};
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
-#define TINYML_SBA_CASE(DOT, MASK)                                                                               \
+#define TINYML_SBA_CASE(DOT, MASK, FIX)                                                                          \
   if (mode == TINYML_RQ_FAST_FOLDED) {                                                                          \
-    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), "+r"(fr) :       \
+    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, FIX, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), "+r"(fr) :  \
                      : TINYML_MM_CLOBBERS);                                                                     \
   } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                    \
-    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
+    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, FIX, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
   } else {                                                                                                      \
-    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, TINYML_SBA_RQ4_X(TINYML_MM_ADD_OFF_AT("sp"))) : "+r"(wp), "+r"(fr) :     \
-                     : TINYML_MM_CLOBBERS);                                                                     \
+    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, FIX, TINYML_SBA_RQ4_X(TINYML_MM_ADD_OFF_AT("sp"))) : "+r"(wp),      \
+                     "+r"(fr) : : TINYML_MM_CLOBBERS);                                                          \
   }
-  if (bits == 4) {
-    TINYML_SBA_CASE(TINYML_SB4_DOT, "0x000F000F")
+  if (bits == 4 && signed_fields) {
+    TINYML_SBA_CASE(TINYML_SB4_DOT("lsl"), "0xF000F000", TINYML_SBA_FIX_S4)
+  } else if (bits == 4) {
+    TINYML_SBA_CASE(TINYML_SB4_DOT("lsr"), "0x000F000F", TINYML_SBA_FIX)
+  } else if (bits == 2 && signed_fields) {
+    TINYML_SBA_CASE(TINYML_SB2_DOT("lsl"), "0xC000C000", TINYML_SBA_FIX_S2)
   } else if (bits == 2) {
-    TINYML_SBA_CASE(TINYML_SB2_DOT, "0x00030003")
+    TINYML_SBA_CASE(TINYML_SB2_DOT("lsr"), "0x00030003", TINYML_SBA_FIX)
   } else {
-    TINYML_SBA_CASE(TINYML_SB1_DOT, "0x00020002")
+    TINYML_SBA_CASE(TINYML_SB1_DOT, "0x00020002", TINYML_SBA_FIX)
   }
 #undef TINYML_SBA_CASE
 }
@@ -668,40 +707,46 @@ TINYML_DSP_INLINE void sb_col_sums(const uint32_t *cols, int32_t k4, int32_t *S0
   *S3 = s3;
 }
 
+
 /*
- * Every output channel against four columns with sub-byte weights: the accumulators start from
- * bias' - OFF * (column sum), so the offset fields give exactly bias' + sum(w * x). Sums wrap
- * like the int32 accumulator; the end value is the exact one, which the plan bounded.
+ * Every output channel against four columns with sub-byte weights. The accumulators start from
+ * -OFF * (column sum) (offset fields) or zero (signed fields), and bias' comes from the record
+ * after the row; so the end value is exactly bias' + sum(w * x). Sums wrap like the int32
+ * accumulator; the end value is the exact one, which the plan bounded.
  */
 TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *weights, int8_t *out,
-                             int32_t npx, const int MODE, const int BITS) {
+                             int32_t npx, const int MODE, const int BITS, const int SIGNED) {
   const int32_t n_out = p->output_depth;
   const int32_t off = p->output_offset;
   const int32_t lo = p->activation_min;
   const int32_t hi = p->activation_max;
-  const tinyml_dsp_rq *rq = p->rq;
-  const int32_t rq_step = p->per_channel ? 1 : 0;
-  const int32_t *bias = p->bias;
   const uint32_t *w = (const uint32_t *)(const void *)weights;
-  int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  sb_col_sums(cols, p->k4, &s0, &s1, &s2, &s3);
-  const uint32_t k0 = (uint32_t)s0 * SB_OFF(BITS), k1 = (uint32_t)s1 * SB_OFF(BITS);
-  const uint32_t k2 = (uint32_t)s2 * SB_OFF(BITS), k3 = (uint32_t)s3 * SB_OFF(BITS);
+  int32_t k[4] = {0, 0, 0, 0};
+  if (!SIGNED) {
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    sb_col_sums(cols, p->k4, &s0, &s1, &s2, &s3);
+    k[0] = (int32_t)(0u - (uint32_t)s0 * SB_OFF(BITS));
+    k[1] = (int32_t)(0u - (uint32_t)s1 * SB_OFF(BITS));
+    k[2] = (int32_t)(0u - (uint32_t)s2 * SB_OFF(BITS));
+    k[3] = (int32_t)(0u - (uint32_t)s3 * SB_OFF(BITS));
+  }
 #if TINYML_MM_ASM
   if (npx == 4 && MODE != TINYML_RQ_REF && lo == -128 && hi == 127) {
-    const uint32_t k[4] = {k0, k1, k2, k3};
-    mm_sb_asm(p, cols, weights, out, k, MODE, BITS);
+    mm_sb_asm(p, cols, weights, out, k, MODE, BITS, SIGNED);
     return;
   }
 #endif
   int8_t *o = out;
   int8_t *const o_end = out + n_out;
   while (o != o_end) {
-    const uint32_t b = (uint32_t)*bias++;
-    int32_t a0 = (int32_t)(b - k0), a1 = (int32_t)(b - k1), a2 = (int32_t)(b - k2), a3 = (int32_t)(b - k3);
-    dot_sb_1x4(cols, &w, p->k4, BITS, &a0, &a1, &a2, &a3);
-    const int32_t m = rq->multiplier, t = rq->t, e = rq->e;
-    rq += rq_step;
+    int32_t a0 = k[0], a1 = k[1], a2 = k[2], a3 = k[3];
+    dot_sb_1x4(cols, &w, p->k4, BITS, SIGNED, &a0, &a1, &a2, &a3);
+    const int32_t m = (int32_t)w[0], t = (int32_t)w[1], e = (int32_t)w[2];
+    a0 = sb_finish(a0, w[3], BITS, SIGNED);
+    a1 = sb_finish(a1, w[3], BITS, SIGNED);
+    a2 = sb_finish(a2, w[3], BITS, SIGNED);
+    a3 = sb_finish(a3, w[3], BITS, SIGNED);
+    w += SB_RECORD_WORDS;
     o[0] = (int8_t)tinyml_rq(MODE, a0, m, t, e, off, lo, hi);
     if (npx > 1) o[n_out] = (int8_t)tinyml_rq(MODE, a1, m, t, e, off, lo, hi);
     if (npx > 2) o[2 * n_out] = (int8_t)tinyml_rq(MODE, a2, m, t, e, off, lo, hi);
@@ -710,34 +755,36 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
   }
 }
 
-#define TINYML_MM_SB_VARIANT(name, MODE, BITS)                                                                   \
+#define TINYML_MM_SB_VARIANT(name, MODE, BITS, SIGNED)                                                           \
   static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
                    int32_t npx) {                                                                               \
-    mm_sb(p, cols, w, out, npx, MODE, BITS);                                                                    \
+    mm_sb(p, cols, w, out, npx, MODE, BITS, SIGNED);                                                            \
   }
-#define TINYML_CONV_SB_ENTRY(BITS)                                                                               \
-  TINYML_MM_SB_VARIANT(mm_sb##BITS##_fast, TINYML_RQ_FAST, BITS)                                                 \
-  TINYML_MM_SB_VARIANT(mm_sb##BITS##_folded, TINYML_RQ_FAST_FOLDED, BITS)                                        \
-  TINYML_MM_SB_VARIANT(mm_sb##BITS##_ref, TINYML_RQ_REF, BITS)                                                   \
-  TINYML_MM_SB_VARIANT(mm_sb##BITS##_mixed, TINYML_RQ_FAST_MIXED, BITS)                                           \
-  void tinyml_conv2d_s8_dsp_sb##BITS(const tinyml_conv2d_dsp_params *p, const int8_t *input,                    \
-                                     const uint32_t *weights, int8_t *output, void *scratch) {                  \
+#define TINYML_CONV_SB_ENTRY(NAME, BITS, SIGNED)                                                                 \
+  TINYML_MM_SB_VARIANT(mm_##NAME##_fast, TINYML_RQ_FAST, BITS, SIGNED)                                           \
+  TINYML_MM_SB_VARIANT(mm_##NAME##_folded, TINYML_RQ_FAST_FOLDED, BITS, SIGNED)                                  \
+  TINYML_MM_SB_VARIANT(mm_##NAME##_ref, TINYML_RQ_REF, BITS, SIGNED)                                             \
+  TINYML_MM_SB_VARIANT(mm_##NAME##_mixed, TINYML_RQ_FAST_MIXED, BITS, SIGNED)                                     \
+  void tinyml_conv2d_s8_dsp_##NAME(const tinyml_conv2d_dsp_params *p, const int8_t *input,                      \
+                                   const uint32_t *weights, int8_t *output, void *scratch) {                    \
     /* Columns past the last K index are never written: zero them once, so that they add nothing \
-     * (their weights' fields carry the offset) and leave the column sums alone. */                             \
+     * (their weights' offset fields are not zero) and leave the column sums alone. */                          \
     uint32_t *c32 = (uint32_t *)scratch;                                                                        \
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
-    const mm_fn mm = p->mode == TINYML_RQ_FAST          ? mm_sb##BITS##_fast                                    \
-                     : p->mode == TINYML_RQ_FAST_FOLDED ? mm_sb##BITS##_folded                                  \
-                                                        : mm_sb##BITS##_ref;                                    \
+    const mm_fn mm = p->mode == TINYML_RQ_FAST          ? mm_##NAME##_fast                                      \
+                     : p->mode == TINYML_RQ_FAST_FOLDED ? mm_##NAME##_folded                                    \
+                                                        : mm_##NAME##_ref;                                      \
     conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm);                             \
   }                                                                                                             \
   /* FAST_MIXED has an entry point of its own, so that models without it do not link its loops. */              \
-  void tinyml_conv2d_s8_dsp_sb##BITS##_mixed(const tinyml_conv2d_dsp_params *p, const int8_t *input,            \
-                                             const uint32_t *weights, int8_t *output, void *scratch) {          \
+  void tinyml_conv2d_s8_dsp_##NAME##_mixed(const tinyml_conv2d_dsp_params *p, const int8_t *input,              \
+                                           const uint32_t *weights, int8_t *output, void *scratch) {            \
     uint32_t *c32 = (uint32_t *)scratch;                                                                        \
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
-    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_sb##BITS##_mixed);            \
+    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_##NAME##_mixed);              \
   }
-TINYML_CONV_SB_ENTRY(4)
-TINYML_CONV_SB_ENTRY(2)
-TINYML_CONV_SB_ENTRY(1)
+TINYML_CONV_SB_ENTRY(sb4, 4, 0)
+TINYML_CONV_SB_ENTRY(sb2, 2, 0)
+TINYML_CONV_SB_ENTRY(sb1, 1, 0)
+TINYML_CONV_SB_ENTRY(sb4s, 4, 1)
+TINYML_CONV_SB_ENTRY(sb2s, 2, 1)

@@ -50,23 +50,25 @@ void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *i
 
 /*
  * Sub-byte weights, unpacked in the inner loop from flash (no copy): _sb4 (int4), _sb2 (int2 and
- * ternary), _sb1 (binary). Each weight is an unsigned field w + 8 (4 bits), w + 2 (2 bits) or
- * (w + 1) / 2 (1 bit), laid out so that one AND with a halfword mask gives each SMLAD operand
- * pair (see conv2d_dsp.c; the generator's convSbRowWords). A row covers exactly k4 groups of four
- * K indices (no padding to whole words). Bias' and requantization as above; scratch as above.
+ * ternary), _sb1 (binary) store each weight as an unsigned field w + 8 (4 bits), w + 2 (2 bits) or
+ * (w + 1) / 2 (1 bit); _sb4s (int4) and _sb2s (int2, ternary) as a signed field at the top of a
+ * halfword (2^(16 - bits) w, no column sums needed; the generator takes them when the scaled
+ * sums provably fit int32). Laid out so that one AND with a halfword mask gives each SMLAD
+ * operand pair; `weights` is one stream: per output channel its row (exactly k4 groups of four K
+ * indices, no padding to whole words) then its record {m, t, e, bias'} (see conv2d_dsp.c; the
+ * generator's convSbRowWords). p->bias and p->rq are unused. Scratch as above.
  */
-void tinyml_conv2d_s8_dsp_sb4(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
-                              int8_t *output, void *scratch);
-void tinyml_conv2d_s8_dsp_sb2(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
-                              int8_t *output, void *scratch);
-void tinyml_conv2d_s8_dsp_sb1(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
-                              int8_t *output, void *scratch);
-/* p->mode TINYML_RQ_FAST_MIXED (an entry point of its own, linked only when a layer uses it). */
-void tinyml_conv2d_s8_dsp_sb4_mixed(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
-                                    int8_t *output, void *scratch);
-void tinyml_conv2d_s8_dsp_sb2_mixed(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
-                                    int8_t *output, void *scratch);
-void tinyml_conv2d_s8_dsp_sb1_mixed(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
-                                    int8_t *output, void *scratch);
+#define TINYML_CONV2D_SB_ENTRIES(NAME)                                                                           \
+  void tinyml_conv2d_s8_dsp_##NAME(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights, \
+                                   int8_t *output, void *scratch);                                              \
+  /* p->mode TINYML_RQ_FAST_MIXED (an entry point of its own, linked only when a layer uses it). */             \
+  void tinyml_conv2d_s8_dsp_##NAME##_mixed(const tinyml_conv2d_dsp_params *p, const int8_t *input,              \
+                                           const uint32_t *weights, int8_t *output, void *scratch);
+TINYML_CONV2D_SB_ENTRIES(sb4)
+TINYML_CONV2D_SB_ENTRIES(sb2)
+TINYML_CONV2D_SB_ENTRIES(sb1)
+TINYML_CONV2D_SB_ENTRIES(sb4s)
+TINYML_CONV2D_SB_ENTRIES(sb2s)
+#undef TINYML_CONV2D_SB_ENTRIES
 
 #endif /* TINYML_CONV2D_DSP_H */

@@ -1,14 +1,16 @@
 /**
  * Sub-byte weights on cores with the DSP extension (M4, M7, M33, M55): the DSP convolution
- * (firmware/kernels/arm/conv2d_dsp.c, `_sb4` / `_sb2` / `_sb1`) and fully connected layer
- * (fully_connected_dsp.c: the nibble layout for int4, `_sb2` / `_sb1` below four bits) with the
- * weights kept packed in flash and unpacked in the inner loop: each field stored with an offset
+ * (firmware/kernels/arm/conv2d_dsp.c, `_sb4s` / `_sb2s`, else `_sb4` / `_sb2` / `_sb1`) and fully
+ * connected layer (fully_connected_dsp.c: the nibble layout for int4, `_sb2` / `_sb1` below four
+ * bits) with the weights kept packed in flash and unpacked in the inner loop. The convolution
+ * keeps signed fields at the top of each halfword where its scaled sums provably fit int32
+ * (convSignedFieldsFit), else, as the fully connected layer, each field stored with an offset
  * that makes it unsigned (w + 8, w + 2, or the bit of (w + 1) / 2), and the offset times the
  * input sum comes off the accumulator once per column. The convolution's words are laid out so
- * that one AND gives each SMLAD operand pair (convSbRowWords); the fully connected layer's below
- * four bits take a mask and UXTB16 (subByteRowWords). The depthwise kernel keeps signed fields
- * at the top of each halfword (dwSubByteWords). Same im2col, bias folding and requantization
- * plan as the int8 DSP kernels.
+ * that one AND gives each SMLAD operand pair (convSbRowWords), each row followed by its
+ * channel's record; the fully connected layer's below four bits take a mask and UXTB16
+ * (subByteRowWords). The depthwise kernel keeps signed fields at the top of each halfword
+ * (dwSubByteWords). Same im2col, bias folding and requantization plan as the int8 DSP kernels.
  */
 import type { KernelVariant } from '../kernel-variants.js';
 import type { Conv2DQuantParams } from '../conv2d.js';
@@ -17,7 +19,7 @@ import type { TensorData } from '../../ir/types.js';
 import type { SubByteKind } from '../../ir/weight-encoding.js';
 import { flashBits, type PackBits } from '../../ir/weight-packing.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
-import { RQ_FAST_MIXED, cArray, cRequantDecls, constantOperands, dspTarget, foldChannelBias, planLayerRequant, requantFields, scratchFor, scratchWithConstants, weightRows } from '../optimized/common.js';
+import { RQ_FAST_MIXED, type RequantPlan, cArray, cRequantDecls, constantOperands, dspTarget, foldChannelBias, planLayerRequant, requantFields, scratchFor, scratchWithConstants, weightRows } from '../optimized/common.js';
 import { CONV_MAX_SCRATCH } from '../optimized/conv2d.js';
 import { FC_MAX_ROW_SCRATCH, emitFullyConnectedDsp, fcParamsDecl } from '../optimized/fully-connected.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
@@ -92,12 +94,15 @@ export function convSbWordGroups(k4: number, bits: PackBits): number[] {
 }
 
 /**
- * One convolution row of `k` weights as words, in the order the DSP loop reads them: in a word,
- * pair q = 2 g + (b & 1) of its group g holds K index 4 g + b in bits [16 (b >> 1) + bits q,
- * + bits), so `(v >> bits q) & mask` is the SMLAD operand of the column word (x0, x2) or (x1, x3).
- * K indices past k hold weight 0 (their inputs are zero); unused fields are zero.
+ * One convolution row of `k` weights as words, in the order the DSP loop reads them. Offset
+ * fields (`signedTop` false): in a word, pair q = 2 g + (b & 1) of its group g holds K index
+ * 4 g + b in bits [16 (b >> 1) + bits q, + bits), so `(v >> bits q) & mask` is the SMLAD operand
+ * of the column word (x0, x2) or (x1, x3). Signed fields (`signedTop`, 2 and 4 bits): the two's
+ * complement field at the top of the halfword instead, bits [16 (b >> 1) + 16 - bits (q + 1),
+ * + bits), so `(v << bits q) & mask` is 2^(16 - bits) times the pair. K indices past k hold
+ * weight 0 (their inputs are zero); unused fields are zero.
  */
-export function convSbRowWords(weights: ArrayLike<number>, start: number, k: number, bits: PackBits): number[] {
+export function convSbRowWords(weights: ArrayLike<number>, start: number, k: number, bits: PackBits, signedTop = false): number[] {
   const out: number[] = [];
   let g0 = 0;
   for (const groups of convSbWordGroups(Math.ceil(k / 4), bits)) {
@@ -106,13 +111,32 @@ export function convSbRowWords(weights: ArrayLike<number>, start: number, k: num
       for (let b = 0; b < 4; b++) {
         const kk = 4 * (g0 + g) + b;
         const w = kk < k ? weights[start + kk] : bits === 1 ? -1 : 0;
-        v += field(w, bits) * 2 ** (16 * (b >> 1) + bits * (2 * g + (b & 1)));
+        const q = 2 * g + (b & 1);
+        v += signedTop ? (w & ((1 << bits) - 1)) * 2 ** (16 * (b >> 1) + 16 - bits * (q + 1)) : field(w, bits) * 2 ** (16 * (b >> 1) + bits * q);
       }
     }
     out.push(v);
     g0 += groups;
   }
   return out;
+}
+
+/**
+ * Whether a convolution takes the signed-field layout (conv2d_dsp.c `_sb4s` / `_sb2s`): 2 or 4
+ * bits, and every channel whose output depends on its sum (a non-zero multiplier) keeps
+ * 2^(16 - bits) times that sum of products (of inputs doubled in the FAST modes) inside int32,
+ * so that the kernel's shift back is exact.
+ */
+function convSignedFieldsFit(weights: ArrayLike<number>, k: number, bits: PackBits, plan: RequantPlan): boolean {
+  if (bits === 1) return false;
+  const n = weights.length / k;
+  for (let c = 0; c < n; c++) {
+    if (plan.records[plan.records.length > 1 ? c : 0][0] === 0) continue;
+    let sum = 0;
+    for (let i = 0; i < k; i++) sum += Math.abs(weights[c * k + i]);
+    if (sum * 128 * (plan.doubled ? 2 : 1) * 2 ** (16 - bits) >= 2 ** 31) return false;
+  }
+  return true;
 }
 
 function convK(p: Conv2DQuantParams): number {
@@ -145,27 +169,35 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   const at = weightRows(k);
   const biasPrime = foldChannelBias(bias, weights, n, p.inputOffset, at);
   const plan = planLayerRequant(p, weights, biasPrime, at, true);
+  const signedTop = convSignedFieldsFit(weights, k, bits, plan);
+  // One stream: each channel's row, then its record {m, t, e, bias'} (conv2d_dsp.c).
   const words: number[] = [];
-  for (let c = 0; c < n; c++) words.push(...convSbRowWords(weights, c * k, k, bits));
+  for (let c = 0; c < n; c++) {
+    const [m, t, e] = plan.records[plan.records.length > 1 ? c : 0];
+    words.push(...convSbRowWords(weights, c * k, k, bits, signedTop), m >>> 0, t >>> 0, e >>> 0, plan.bias[c] >>> 0);
+  }
   const pre = ctx.prefix;
-  const scratch = scratchFor(ctx, convSbScratch(p), `conv2d_s8_dsp_sb${bits}`);
+  const name = `conv2d_s8_dsp_sb${bits}${signedTop ? 's' : ''}`;
+  const scratch = scratchFor(ctx, convSbScratch(p), name);
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, words),
-    ...cRequantDecls(pre, plan),
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
       ...convGeometry('packed', p),
       output_depth: n,
       k4: Math.ceil(k / 4),
       pad_value: -p.inputOffset,
       mode: plan.mode,
+      // Bias' and the records are in the weight stream.
       ...requantFields(pre, p, plan),
+      bias: 'NULL',
+      rq: 'NULL',
     }),
   ].join('\n');
   return {
     kernels: ['arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/conv2d_dsp.h'],
     decls,
-    call: `tinyml_conv2d_s8_dsp_sb${bits}${plan.mode === RQ_FAST_MIXED ? '_mixed' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch});`,
+    call: `tinyml_${name}${plan.mode === RQ_FAST_MIXED ? '_mixed' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch});`,
   };
 }
 
