@@ -282,17 +282,25 @@ TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp,
  * it is the channel's weight times 2^(16 - BITS) as a signed halfword, with no sign extension to
  * do. The accumulators so start from zero and hold 2^(16 - BITS) times the sum of products; an
  * arithmetic shift by `shift` (16 - BITS, one less in the FAST modes, which want twice the sum)
- * brings it back exactly (the generator checked it cannot wrap) and bias' is added then. Each
- * channel's record in q is (m, t, e, bias'), four channels per group.
+ * brings it back exactly (the generator checked it cannot wrap) and bias' is added then.
+ *
+ * The weights are one stream in the order the loop reads it: per group of four channels, its
+ * ceil(taps / (8 / BITS)) words, then each channel's record (m, t, e, bias'). In FAST_MIXED a
+ * channel with a left shift s (e <= 0 in tinyml_dsp.h) stores e as s - 256: still <= 0, and its
+ * low byte is s, which is all a register-specified LSL reads (no negation in the loop).
  */
+#define TINYML_DWS_RECORD_WORDS 16
+/* A record's e as tinyml_rq takes it (undoes the FAST_MIXED encoding above). */
+#define TINYML_DWS_E(MODE, e) ((MODE) == TINYML_RQ_FAST_MIXED && (e) <= 0 ? -((e) & 255) : (e))
 #define TINYML_DWS_MASK(BITS) ((BITS) == 4 ? 0xF000F000u : 0xC000C000u)
 
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
 /*
  * One output pixel, all groups of four channels, 3x3, sub-byte weights, the FAST modes and no
  * fused clamp: the group loop of dw_groups_k3_asm with each tap's weight pairs one AND each from
- * the word in lr (r7 holds M). The loop state (end, output offset, out, q) lives on the stack:
- *   [sp] end  [sp, #4] output offset  [sp, #8] out  [sp, #12] q
+ * the word in lr, r7 holding M for the whole call; each group's records follow its weight words
+ * in the stream (r12). The loop state lives on the stack, lr holds out while requantizing:
+ *   [sp] end  [sp, #4] output offset  [sp, #8] out
  */
 #define TINYML_DWS_TAP(addr, SA, SB)                \
   "ldr    r4, " addr "\n\t"                         \
@@ -330,68 +338,86 @@ TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp,
   TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", ", lsl #4", ", lsl #6") "add    %[p], %[p], %[rs]\n\t"         \
   TINYML_DWS_TAP("[%[p]]", ", lsl #8", ", lsl #10") TINYML_DWS_TAP("[%[p], %[cs]]", ", lsl #12", ", lsl #14") \
   TINYML_DWS_LD TINYML_DWS_TAP("[%[p], %[cs], lsl #1]", "", ", lsl #2")
-/* One channel's requantization with q in lr and out in r7 (FAST / FOLDED): its record is
- * (m, t, e, bias'), the accumulator 2^(SH + 1) times the sum. */
-#define TINYML_DWS_RQ(a, SH, ADD_OFF)               \
-  "ldmia  lr!, {r4, r5, r6, r8}\n\t"                \
-  "add    " a ", r8, " a ", asr #" SH "\n\t"        \
-  TINYML_DSP_ASM_RQ_STORE(a, ADD_OFF, "r7")
-/* FAST_MIXED: e > 0 as FOLDED above; e <= 0 a left shift by -e with the offset in t (tinyml_dsp.h). */
-#define TINYML_DWS_RQ_MIXED(a, SH, ADD_OFF)         \
-  "ldmia  lr!, {r4, r5, r6, r8}\n\t"                \
-  "add    " a ", r8, " a ", asr #" SH "\n\t"        \
+/* The channel's record (m, t, e, bias') into r4 r5 r6 r8 and bias' added to accumulator a
+ * (2^(SH + 1) times the sum). */
+#define TINYML_DWS_RQ_LOAD(a, SH)                   \
+  "ldmia  %[wp]!, {r4, r5, r6, r8}\n\t"             \
+  "add    " a ", r8, " a ", asr #" SH "\n\t"
+/* FAST / FOLDED (N, the channel's index, unused). */
+#define TINYML_DWS_RQ(a, SH, ADD_OFF, N) TINYML_DWS_RQ_LOAD(a, SH) TINYML_DSP_ASM_RQ_STORE(a, ADD_OFF, "lr")
+/*
+ * FAST_MIXED: e > 0 as FOLDED above, in line; e <= 0 (a left shift by the low byte of e, see
+ * above) branches to TINYML_DWS_LEFT(a, N), placed after the loop, and back (labels 3N and 4N):
+ * a right-shift channel, the common kind, runs straight through.
+ */
+#define TINYML_DWS_RQ_MIXED(a, SH, ADD_OFF, N)      \
+  TINYML_DWS_RQ_LOAD(a, SH)                         \
   "cmp    r6, #0\n\t"                               \
-  "ble    3f\n\t"                                   \
+  "ble    3" N "f\n\t"                              \
   "add    r5, r5, " a ", asr #31\n\t"               \
   "smmlar " a ", " a ", r4, r5\n\t"                 \
-  "asr    " a ", " a ", r6\n\t"                     \
-  "b      4f\n\t"                                   \
-  "3:\n\t"                                          \
-  "rsb    r6, r6, #0\n\t"                           \
+  "asr    " a ", " a ", r6\n"                       \
+  "4" N ":\n\t"                                     \
+  "ssat   " a ", #8, " a "\n\t"                     \
+  "strb   " a ", [lr], #1\n\t"
+#define TINYML_DWS_LEFT(a, N)                       \
+  "3" N ":\n\t"                                     \
   "lsl    " a ", " a ", r6\n\t"                     \
   "smmlar " a ", " a ", r4, r5\n\t"                 \
-  "4:\n\t"                                          \
-  "ssat   " a ", #8, " a "\n\t"                     \
-  "strb   " a ", [r7], #1\n\t"
-#define TINYML_DWS_LOOP(TAPS, MASK, SH, OFF, RQ)                                                    \
+  "b      4" N "b\n"
+#define TINYML_DWS_LEFT4 "b      5f\n" TINYML_DWS_LEFT("r0", "0") TINYML_DWS_LEFT("r1", "1") TINYML_DWS_LEFT("r2", "2") TINYML_DWS_LEFT("r3", "3") "5:\n\t"
+#define TINYML_DWS_LOOP(TAPS, MASK, SH, OFF, RQ, AFTER)                                             \
   "ldrd   r4, r5, [r8]\n\t"                                                                         \
-  "push   {r4, r5, r7, lr}\n\t"                                                                     \
-  "1:\n\t"                                                                                          \
-  "mov    r7, #" MASK "\n\t" TAPS                                                                   \
+  "push   {r4, r5, r7}\n\t"                                                                         \
+  "mov    r7, #" MASK "\n"                                                                          \
+  "1:\n\t" TAPS                                                                                     \
   "sub    %[p], %[p], %[rs], lsl #1\n\t"                                                            \
   "add    %[p], %[p], #4\n\t"                                                                       \
-  "ldrd   r7, lr, [sp, #8]\n\t"                                                                     \
-  RQ("r0", SH, OFF("r0")) RQ("r1", SH, OFF("r1")) RQ("r2", SH, OFF("r2")) RQ("r3", SH, OFF("r3"))   \
-  "strd   r7, lr, [sp, #8]\n\t"                                                                     \
+  "ldr    lr, [sp, #8]\n\t"                                                                         \
+  RQ("r0", SH, OFF("r0"), "0") RQ("r1", SH, OFF("r1"), "1") RQ("r2", SH, OFF("r2"), "2")            \
+  RQ("r3", SH, OFF("r3"), "3")                                                                      \
+  "str    lr, [sp, #8]\n\t"                                                                         \
   "ldr    r8, [sp]\n\t"                                                                             \
-  "cmp    r7, r8\n\t"                                                                               \
-  "bne    1b\n\t"                                                                                   \
-  "pop    {r4, r5, r7, lr}\n\t"
+  "cmp    lr, r8\n\t"                                                                               \
+  "bne    1b\n\t" AFTER                                                                             \
+  "pop    {r4, r5, r7}\n\t"
 #define TINYML_DWS_NO_OFF(a) ""
 #define TINYML_DWS_ADD_OFF(a) "ldr    r6, [sp, #4]\n\t" "add    " a ", " a ", r6\n\t"
 
 TINYML_DSP_INLINE void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_bytes, const uint32_t **w,
-                                const int32_t **q, int8_t **out, int32_t groups, int32_t off, const int mode,
-                                const int bits) {
-  TINYML_DW_K3_REGS(px, col_step, row_bytes, w, q, out, groups, off);
+                                           int8_t **out, int32_t groups, int32_t off, const int mode, const int bits) {
+  register const int8_t *rp __asm__("r9") = px;
+  register int32_t rcs __asm__("r10") = col_step;
+  register int32_t rrs __asm__("r11") = row_bytes;
+  register const uint32_t *rwp __asm__("r12") = *w;
+  register int8_t *ro __asm__("r7") = *out;
+  int32_t stack[2] = {(int32_t)(intptr_t)(*out + 4 * groups), off};
+  register int32_t *rst __asm__("r8") = stack;
+#define TINYML_DWS_ASM(LOOP)                                                                        \
+  __asm__ volatile(LOOP                                                                             \
+                   : [p] "+r"(rp), [wp] "+r"(rwp), "+r"(ro), "+r"(rst)                              \
+                   : [cs] "r"(rcs), [rs] "r"(rrs)                                                   \
+                   : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "lr", "cc", "memory")
   if (bits == 4) {
     if (mode == TINYML_RQ_FAST_MIXED) {
-      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED, TINYML_DWS_LEFT4));
     } else if (mode == TINYML_RQ_FAST_FOLDED) {
-      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ, ""));
     } else {
-      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ, ""));
     }
   } else {
     if (mode == TINYML_RQ_FAST_MIXED) {
-      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED, TINYML_DWS_LEFT4));
     } else if (mode == TINYML_RQ_FAST_FOLDED) {
-      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ, ""));
     } else {
-      TINYML_DW_K3_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ));
+      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ, ""));
     }
   }
-  TINYML_DW_K3_DONE(w, q, out);
+#undef TINYML_DWS_ASM
+  *w = rwp;
+  *out = ro;
 }
 #endif
 
@@ -414,11 +440,10 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
   for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
     const int8_t *px = rows + ox * px_step;
     const uint32_t *w = weights;
-    const int32_t *q = p->q;
     int8_t *o = out;
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
     if (K3 && FULL && MODE != TINYML_RQ_REF) {
-      dw_sb_groups_k3_asm(px, col_step, row_bytes, &w, &q, &o, groups, off, MODE, BITS);
+      dw_sb_groups_k3_asm(px, col_step, row_bytes, &w, &o, groups, off, MODE, BITS);
       out += c;
       continue;
     }
@@ -441,11 +466,13 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
         }
       }
       px += 4;
-      o[0] = (int8_t)tinyml_rq(MODE, q[3] + (a0 >> shift), q[0], q[1], q[2], off, lo, hi);
-      o[1] = (int8_t)tinyml_rq(MODE, q[7] + (a1 >> shift), q[4], q[5], q[6], off, lo, hi);
-      o[2] = (int8_t)tinyml_rq(MODE, q[11] + (a2 >> shift), q[8], q[9], q[10], off, lo, hi);
-      o[3] = (int8_t)tinyml_rq(MODE, q[15] + (a3 >> shift), q[12], q[13], q[14], off, lo, hi);
-      q += 16;
+      /* The group's records follow its weight words. */
+      const int32_t *q = (const int32_t *)(const void *)w;
+      w += TINYML_DWS_RECORD_WORDS;
+      o[0] = (int8_t)tinyml_rq(MODE, q[3] + (a0 >> shift), q[0], q[1], TINYML_DWS_E(MODE, q[2]), off, lo, hi);
+      o[1] = (int8_t)tinyml_rq(MODE, q[7] + (a1 >> shift), q[4], q[5], TINYML_DWS_E(MODE, q[6]), off, lo, hi);
+      o[2] = (int8_t)tinyml_rq(MODE, q[11] + (a2 >> shift), q[8], q[9], TINYML_DWS_E(MODE, q[10]), off, lo, hi);
+      o[3] = (int8_t)tinyml_rq(MODE, q[15] + (a3 >> shift), q[12], q[13], TINYML_DWS_E(MODE, q[14]), off, lo, hi);
       o += 4;
     }
     out += c;

@@ -89,10 +89,11 @@ export function dwWeightsAsConv(weights: Int8Array, p: DepthwiseConv2DQuantParam
 }
 
 /**
- * The DSP depthwise kernels' params (int8 and sub-byte), pointing at the `${pre}_q` records.
+ * The DSP depthwise kernels' params (int8 and sub-byte), pointing at the records `q` (default
+ * `${pre}_q`; NULL for the sub-byte kernel, which reads them from its weight stream).
  * Depth multiplier 1: the packed geometry's input depth is the channel count.
  */
-export function dwParamsDecl(pre: string, p: DepthwiseConv2DQuantParams): string {
+export function dwParamsDecl(pre: string, p: DepthwiseConv2DQuantParams, q = `${pre}_q`): string {
   return cStructInit('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
     ...convGeometry('packed', p),
     padded_width: dwPaddedWidth(p),
@@ -100,7 +101,7 @@ export function dwParamsDecl(pre: string, p: DepthwiseConv2DQuantParams): string
     output_offset: p.outputOffset,
     activation_min: p.activationMin,
     activation_max: p.activationMax,
-    q: `${pre}_q`,
+    q,
   });
 }
 

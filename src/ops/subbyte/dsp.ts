@@ -290,10 +290,22 @@ export function dwSubByteWords(weights: Int8Array, taps: number, c: number, bits
   return out;
 }
 
-/** Per channel (m, t, e, bias') of the DSP sub-byte depthwise kernel (c a multiple of 4). */
-function dwSubByteRecords(bias: readonly number[], records: readonly [number, number, number][], c: number): number[] {
+/**
+ * The DSP sub-byte depthwise kernel's stream (depthwise_conv2d_dsp.c): per group of four
+ * channels its weight words, then each channel's record (m, t, e, bias'). In FAST_MIXED a left
+ * shift s (e = -s <= 0) is stored as s - 256, still <= 0 with s in its low byte, which is what
+ * the kernel's register-specified LSL reads.
+ */
+function dwSubByteStream(words: readonly number[], plan: RequantPlan, c: number): number[] {
+  const perGroup = words.length / (c / 4);
   const out: number[] = [];
-  for (let ch = 0; ch < c; ch++) out.push(...records[records.length > 1 ? ch : 0], bias[ch]);
+  for (let g = 0; g < c / 4; g++) {
+    out.push(...words.slice(g * perGroup, (g + 1) * perGroup));
+    for (let ch = 4 * g; ch < 4 * g + 4; ch++) {
+      const [m, t, e] = plan.records[plan.records.length > 1 ? ch : 0];
+      out.push(m >>> 0, t >>> 0, (plan.mode === RQ_FAST_MIXED && e <= 0 ? -e - 256 : e) >>> 0, plan.bias[ch] >>> 0);
+    }
+  }
   return out;
 }
 
@@ -323,9 +335,8 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   const pre = ctx.prefix;
   const scratch = scratchFor(ctx, dwScratchBytes(p), `depthwise_conv2d_s8_dsp_sb${bits}`);
   const decls = [
-    cArray('uint32_t', `${pre}_w${bits}`, dwSubByteWords(weights, taps, c, bits)),
-    cArray('int32_t', `${pre}_q`, dwSubByteRecords(plan.bias, plan.records, c)),
-    dwParamsDecl(pre, p),
+    cArray('uint32_t', `${pre}_w${bits}`, dwSubByteStream(dwSubByteWords(weights, taps, c, bits), plan, c)),
+    dwParamsDecl(pre, p, 'NULL'),
   ].join('\n');
   return {
     kernels: ['arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/tinyml_dsp.h'],
