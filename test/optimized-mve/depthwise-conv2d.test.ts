@@ -44,9 +44,24 @@ describe('depthwise_conv2d_s8_mve vs DEPTHWISE_CONV_2D evaluate', () => {
     wide.forEach((c) => expect(findKernelVariant('DEPTHWISE_CONV_2D', c.params, M55_TARGET)).toBe(depthwiseConv2dMveVariant));
     narrow.forEach((c) => expect(findKernelVariant('DEPTHWISE_CONV_2D', c.params, M55_TARGET)?.name).toBe('depthwise_conv2d_s8_dsp'));
     expect(findKernelVariant('DEPTHWISE_CONV_2D', taken[0].params, { core: 'cortex-m4', dsp: true, mve: false })?.name).not.toBe(depthwiseConv2dMveVariant.name);
-    const depth1 = randomDwCase(7000, 'depth1', 3);
-    expect(depthwiseConv2dMveVariant.accepts(depth1.params, M55_TARGET)).toBe(false);
-    expect(findKernelVariant('DEPTHWISE_CONV_2D', depth1.params, M55_TARGET)).toBeDefined();
+  });
+
+  // Input depth 1 (any multiplier) runs as a CONV_2D with one input channel on conv2d_mve.c.
+  const depth1: VariantCase[] = [];
+  for (let i = 0; i < 24; i++) depth1.push(randomDwCase(7000 + i, 'depth1', [1, 3, 8, 13][i % 4]));
+  for (let i = 0; i < 4; i++) depth1.push(randomDwCase(7100 + i, 'depth1', 5));
+
+  it('takes input depth 1 with any depth multiplier, as a convolution, on MVE cores only', () => {
+    depth1.forEach((c) => expect(findKernelVariant('DEPTHWISE_CONV_2D', c.params, M55_TARGET)).toBe(depthwiseConv2dMveVariant));
+    depth1.forEach((c) => expect(depthwiseConv2dMveVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: M55_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }).call).toMatch(/^tinyml_conv2d_s8_mve\(/));
+    expect(findKernelVariant('DEPTHWISE_CONV_2D', depth1[0].params, { core: 'cortex-m4', dsp: true, mve: false })?.name).not.toBe(depthwiseConv2dMveVariant.name);
+    expect(depthwiseConv2dMveVariant.accepts(randomDwCase(7200, 'depth1-zp', 3).params, M55_TARGET)).toBe(false);
+  });
+
+  it('input depth 1: bit-exact on random cases on an emulated Cortex-M55', { timeout: 240_000 }, async () => {
+    const want = evaluateCases(depthwiseConv2d, depth1);
+    const got = await runVariantCasesOnM55(depthwiseConv2dMveVariant, depth1);
+    depth1.forEach((c, i) => expect(values(got[i][0]), `depth1 ${label(c, i)} x${(c.params as DepthwiseConv2DQuantParams).depthMultiplier}`).toEqual(values(want[i][0])));
   });
 
   it('bit-exact on random cases on an emulated Cortex-M55 (-O2 and -Os)', { timeout: 240_000 }, async () => {

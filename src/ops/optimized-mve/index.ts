@@ -6,7 +6,8 @@
 import { registerKernelVariants } from '../kernel-variants.js';
 import { conv2dMveVariant } from './conv2d.js';
 import { depthwiseConv2dMveVariant } from './depthwise-conv2d.js';
+import { fullyConnectedMveVariant } from './fully-connected.js';
 
-export const MVE_VARIANTS = [conv2dMveVariant, depthwiseConv2dMveVariant];
+export const MVE_VARIANTS = [conv2dMveVariant, depthwiseConv2dMveVariant, fullyConnectedMveVariant];
 
 registerKernelVariants(MVE_VARIANTS, { first: true });
