@@ -74,25 +74,28 @@ TINYML_MVE_INLINE int32x4_t tinyml_mve_requant(int32x4_t acc, const tinyml_mve_r
   return tinyml_mve_requant_v(acc, tinyml_mve_rq_load(rq), off, lo, hi);
 }
 
-/* Copies n bytes, 16 at a time (the last step predicated: nothing past n is read or written). */
+/* Copies n bytes: whole vectors, then one predicated step for the last 1..15 (nothing past n is
+ * read or written; one predicate per copy, not one per vector). */
 TINYML_MVE_INLINE void tinyml_mve_copy(int8_t *dst, const int8_t *src, int32_t n) {
-  while (n > 0) {
-    const mve_pred16_t p = vctp8q((uint32_t)n);
-    vstrbq_p_s8(dst, vldrbq_z_s8(src, p), p);
+  for (; n >= 16; n -= 16) {
+    vstrbq_s8(dst, vldrbq_s8(src));
     dst += 16;
     src += 16;
-    n -= 16;
+  }
+  if (n > 0) {
+    const mve_pred16_t p = vctp8q((uint32_t)n);
+    vstrbq_p_s8(dst, vldrbq_z_s8(src, p), p);
   }
 }
 
-/* Writes n copies of value. */
+/* Writes n copies of value, the same way. */
 TINYML_MVE_INLINE void tinyml_mve_fill(int8_t *dst, int8_t value, int32_t n) {
   const int8x16_t v = vdupq_n_s8(value);
-  while (n > 0) {
-    vstrbq_p_s8(dst, v, vctp8q((uint32_t)n));
+  for (; n >= 16; n -= 16) {
+    vstrbq_s8(dst, v);
     dst += 16;
-    n -= 16;
   }
+  if (n > 0) vstrbq_p_s8(dst, v, vctp8q((uint32_t)n));
 }
 
 #endif /* TINYML_MVE_H */

@@ -34,7 +34,7 @@ export function dwMveAsConv(p: DepthwiseConv2DQuantParams): boolean {
  * convolution, one window of taps bytes (none for an unpadded 1x1 filter).
  */
 export function dwMveScratchBytes(p: DepthwiseConv2DQuantParams): number {
-  if (dwMveAsConv(p)) return p.filterHeight === 1 && p.filterWidth === 1 && p.padHeight === 0 && p.padWidth === 0 ? 0 : p.filterHeight * p.filterWidth;
+  if (dwMveAsConv(p)) return p.filterHeight === 1 && p.filterWidth === 1 && p.padHeight === 0 && p.padWidth === 0 ? 0 : 2 * p.filterHeight * p.filterWidth;
   return p.filterHeight * dwPaddedWidth(p) * Math.ceil(p.outputDepth / 4) * 4;
 }
 
