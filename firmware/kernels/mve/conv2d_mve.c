@@ -54,13 +54,6 @@ static void gather_window(const tinyml_conv2d_mve_params *p, const int8_t *input
   }
 }
 
-/* (a0, a1, a2, a3) as a vector: two VMOVs of two lanes each. */
-TINYML_MVE_INLINE int32x4_t lanes4(int32_t a0, int32_t a1, int32_t a2, int32_t a3) {
-  int32x4_t v;
-  __asm__("vmov %q0[2], %q0[0], %1, %2\n\tvmov %q0[3], %q0[1], %3, %4" : "=w"(v) : "r"(a0), "r"(a2), "r"(a1), "r"(a3));
-  return v;
-}
-
 /* What every step of a layer shares: K in whole vectors and the rest, the output stage. */
 typedef struct {
   int32_t chunks, tail, group_bytes, full, n_out, off, lo, hi;
@@ -99,7 +92,7 @@ TINYML_MVE_INLINE void group4(const conv_steps *s, const int8_t *x, const int8_t
     a2 = vmladavaq_s8(a2, vldrbq_s8(w + 32), xv);
     a3 = vmladavaq_s8(a3, vldrbq_s8(w + 48), xv);
   }
-  store4(out, tinyml_mve_requant(lanes4(a0, a1, a2, a3), rq, s->off, s->lo, s->hi), FULL, s->n_pred);
+  store4(out, tinyml_mve_requant(tinyml_mve_lanes4(a0, a1, a2, a3), rq, s->off, s->lo, s->hi), FULL, s->n_pred);
 }
 
 /*
@@ -146,8 +139,8 @@ TINYML_MVE_INLINE void group4x2(const conv_steps *s, const int8_t *x0, const int
     b3 = vmladavaq_s8(b3, wv, xb);
   }
   const tinyml_mve_rqv q = tinyml_mve_rq_load(rq);
-  store4(out0, tinyml_mve_requant_v(lanes4(a0, a1, a2, a3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
-  store4(out1, tinyml_mve_requant_v(lanes4(b0, b1, b2, b3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
+  store4(out0, tinyml_mve_requant_v(tinyml_mve_lanes4(a0, a1, a2, a3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
+  store4(out1, tinyml_mve_requant_v(tinyml_mve_lanes4(b0, b1, b2, b3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
 }
 
 /* Every output channel of one pixel whose K inputs are at x. */
