@@ -4,10 +4,11 @@
  * run.
  */
 import { registerKernelVariants } from '../kernel-variants.js';
+import { addMveVariant, subMveVariant } from './add-sub.js';
 import { conv2dMveVariant } from './conv2d.js';
 import { depthwiseConv2dMveVariant } from './depthwise-conv2d.js';
 import { fullyConnectedMveVariant } from './fully-connected.js';
 
-export const MVE_VARIANTS = [conv2dMveVariant, depthwiseConv2dMveVariant, fullyConnectedMveVariant];
+export const MVE_VARIANTS = [conv2dMveVariant, depthwiseConv2dMveVariant, fullyConnectedMveVariant, addMveVariant, subMveVariant];
 
 registerKernelVariants(MVE_VARIANTS, { first: true });
