@@ -95,6 +95,27 @@ TINYML_MVE_INLINE void group4(const conv_steps *s, const int8_t *x, const int8_t
   store4(out, tinyml_mve_requant(tinyml_mve_lanes4(a0, a1, a2, a3), rq, s->off, s->lo, s->hi), FULL, s->n_pred);
 }
 
+/* Accumulators of four channels x two pixels. */
+typedef struct {
+  int32_t a0, a1, a2, a3, b0, b1, b2, b3;
+} acc4x2;
+
+/* Sixteen K indices of both pixels (xa, xb) against the group's 64 weight bytes at w. */
+TINYML_MVE_INLINE void mac4x2(acc4x2 *s, int8x16_t xa, int8x16_t xb, const int8_t *w) {
+  int8x16_t wv = vldrbq_s8(w);
+  s->a0 = vmladavaq_s8(s->a0, wv, xa);
+  s->b0 = vmladavaq_s8(s->b0, wv, xb);
+  wv = vldrbq_s8(w + 16);
+  s->a1 = vmladavaq_s8(s->a1, wv, xa);
+  s->b1 = vmladavaq_s8(s->b1, wv, xb);
+  wv = vldrbq_s8(w + 32);
+  s->a2 = vmladavaq_s8(s->a2, wv, xa);
+  s->b2 = vmladavaq_s8(s->b2, wv, xb);
+  wv = vldrbq_s8(w + 48);
+  s->a3 = vmladavaq_s8(s->a3, wv, xa);
+  s->b3 = vmladavaq_s8(s->b3, wv, xb);
+}
+
 /*
  * The same for two pixels (inputs at x0 and x1, outputs at out0 and out1): every weight vector
  * and requantization record is loaded once for both, which is most of what a step costs when K
@@ -102,45 +123,17 @@ TINYML_MVE_INLINE void group4(const conv_steps *s, const int8_t *x, const int8_t
  */
 TINYML_MVE_INLINE void group4x2(const conv_steps *s, const int8_t *x0, const int8_t *x1, const int8_t *w,
                                 const tinyml_mve_rq4 *rq, int8_t *out0, int8_t *out1, const int FULL) {
-  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+  acc4x2 acc = {0, 0, 0, 0, 0, 0, 0, 0};
   for (int32_t i = 0; i < s->chunks; ++i) {
-    const int8x16_t xa = vldrbq_s8(x0);
-    const int8x16_t xb = vldrbq_s8(x1);
+    mac4x2(&acc, vldrbq_s8(x0), vldrbq_s8(x1), w);
     x0 += 16;
     x1 += 16;
-    int8x16_t wv = vldrbq_s8(w);
-    a0 = vmladavaq_s8(a0, wv, xa);
-    b0 = vmladavaq_s8(b0, wv, xb);
-    wv = vldrbq_s8(w + 16);
-    a1 = vmladavaq_s8(a1, wv, xa);
-    b1 = vmladavaq_s8(b1, wv, xb);
-    wv = vldrbq_s8(w + 32);
-    a2 = vmladavaq_s8(a2, wv, xa);
-    b2 = vmladavaq_s8(b2, wv, xb);
-    wv = vldrbq_s8(w + 48);
-    a3 = vmladavaq_s8(a3, wv, xa);
-    b3 = vmladavaq_s8(b3, wv, xb);
     w += 64;
   }
-  if (s->tail) {
-    const int8x16_t xa = vldrbq_z_s8(x0, s->k_pred);
-    const int8x16_t xb = vldrbq_z_s8(x1, s->k_pred);
-    int8x16_t wv = vldrbq_s8(w);
-    a0 = vmladavaq_s8(a0, wv, xa);
-    b0 = vmladavaq_s8(b0, wv, xb);
-    wv = vldrbq_s8(w + 16);
-    a1 = vmladavaq_s8(a1, wv, xa);
-    b1 = vmladavaq_s8(b1, wv, xb);
-    wv = vldrbq_s8(w + 32);
-    a2 = vmladavaq_s8(a2, wv, xa);
-    b2 = vmladavaq_s8(b2, wv, xb);
-    wv = vldrbq_s8(w + 48);
-    a3 = vmladavaq_s8(a3, wv, xa);
-    b3 = vmladavaq_s8(b3, wv, xb);
-  }
+  if (s->tail) mac4x2(&acc, vldrbq_z_s8(x0, s->k_pred), vldrbq_z_s8(x1, s->k_pred), w);
   const tinyml_mve_rqv q = tinyml_mve_rq_load(rq);
-  store4(out0, tinyml_mve_requant_v(tinyml_mve_lanes4(a0, a1, a2, a3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
-  store4(out1, tinyml_mve_requant_v(tinyml_mve_lanes4(b0, b1, b2, b3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
+  store4(out0, tinyml_mve_requant_v(tinyml_mve_lanes4(acc.a0, acc.a1, acc.a2, acc.a3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
+  store4(out1, tinyml_mve_requant_v(tinyml_mve_lanes4(acc.b0, acc.b1, acc.b2, acc.b3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
 }
 
 /* Every output channel of one pixel whose K inputs are at x. */

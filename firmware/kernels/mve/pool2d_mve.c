@@ -60,55 +60,59 @@ TINYML_MVE_INLINE void average8(const tinyml_pool2d_params *p, const int8_t *in,
   }
 }
 
-void tinyml_average_pool2d_s8_mve(const tinyml_pool2d_params *p, const int8_t *input, int8_t *output) {
+/* Every channel of one output pixel, the part w of its window inside the input (in: its batch). */
+typedef void (*pool_pixel)(const tinyml_pool2d_params *p, const int8_t *in, window w, int8_t *out);
+
+/* Every output pixel of every batch (inlined with a constant `pixel`: no indirect call). */
+TINYML_MVE_INLINE void each_pixel(const tinyml_pool2d_params *p, const int8_t *input, int8_t *output, pool_pixel pixel) {
   const tinyml_pool2d_geometry *g = &p->geo;
-  const int32_t d = g->depth;
-  const int32x4_t lo = vdupq_n_s32(p->activation_min);
-  const int32x4_t hi = vdupq_n_s32(p->activation_max);
   int8_t *out = output;
   for (int32_t b = 0; b < g->batches; ++b) {
-    const int8_t *in = input + b * g->input_height * g->input_width * d;
+    const int8_t *in = input + b * g->input_height * g->input_width * g->depth;
     for (int32_t oy = 0; oy < g->output_height; ++oy) {
       for (int32_t ox = 0; ox < g->output_width; ++ox) {
-        const window w = clip(g, oy, ox);
-        /* SAME/VALID geometry always leaves at least one tap inside the input. */
-        const int32_t count = (w.y1 - w.y0) * (w.x1 - w.x0);
-        const uint32x4_t magic = vdupq_n_u32(count == 1 ? 0u : 0xFFFFFFFFu / (uint32_t)count + 1u);
-        int32_t c = 0;
-        for (; c + 8 <= d; c += 8) average8(p, in, w, c, out, count, magic, lo, hi, 1);
-        if (c < d) average8(p, in, w, c, out, count, magic, lo, hi, 0);
-        out += d;
+        pixel(p, in, clip(g, oy, ox), out);
+        out += g->depth;
       }
     }
   }
 }
 
-void tinyml_max_pool2d_s8_mve(const tinyml_pool2d_params *p, const int8_t *input, int8_t *output) {
-  const tinyml_pool2d_geometry *g = &p->geo;
-  const int32_t d = g->depth;
+static void average_pixel(const tinyml_pool2d_params *p, const int8_t *in, window w, int8_t *out) {
+  const int32_t d = p->geo.depth;
+  const int32x4_t lo = vdupq_n_s32(p->activation_min);
+  const int32x4_t hi = vdupq_n_s32(p->activation_max);
+  /* SAME/VALID geometry always leaves at least one tap inside the input. */
+  const int32_t count = (w.y1 - w.y0) * (w.x1 - w.x0);
+  const uint32x4_t magic = vdupq_n_u32(count == 1 ? 0u : 0xFFFFFFFFu / (uint32_t)count + 1u);
+  int32_t c = 0;
+  for (; c + 8 <= d; c += 8) average8(p, in, w, c, out, count, magic, lo, hi, 1);
+  if (c < d) average8(p, in, w, c, out, count, magic, lo, hi, 0);
+}
+
+static void max_pixel(const tinyml_pool2d_params *p, const int8_t *in, window w, int8_t *out) {
+  const int32_t d = p->geo.depth;
   const int8x16_t lo = vdupq_n_s8((int8_t)p->activation_min);
   const int8x16_t hi = vdupq_n_s8((int8_t)p->activation_max);
-  int8_t *out = output;
-  for (int32_t b = 0; b < g->batches; ++b) {
-    const int8_t *in = input + b * g->input_height * g->input_width * d;
-    for (int32_t oy = 0; oy < g->output_height; ++oy) {
-      for (int32_t ox = 0; ox < g->output_width; ++ox) {
-        const window w = clip(g, oy, ox);
-        for (int32_t c = 0; c < d; c += 16) {
-          /* The last sixteen predicated: nothing past the tensors is read or written. */
-          const mve_pred16_t pred = vctp8q((uint32_t)(d - c));
-          int8x16_t m = vdupq_n_s8(INT8_MIN);
-          for (int32_t y = w.y0; y < w.y1; ++y) {
-            const int8_t *x = in + (y * g->input_width + w.x0) * d + c;
-            for (int32_t i = w.x0; i < w.x1; ++i) {
-              m = vmaxq_s8(m, vldrbq_z_s8(x, pred));
-              x += d;
-            }
-          }
-          vstrbq_p_s8(out + c, vminq_s8(vmaxq_s8(m, lo), hi), pred);
-        }
-        out += d;
+  for (int32_t c = 0; c < d; c += 16) {
+    /* The last sixteen predicated: nothing past the tensors is read or written. */
+    const mve_pred16_t pred = vctp8q((uint32_t)(d - c));
+    int8x16_t m = vdupq_n_s8(INT8_MIN);
+    for (int32_t y = w.y0; y < w.y1; ++y) {
+      const int8_t *x = in + (y * p->geo.input_width + w.x0) * d + c;
+      for (int32_t i = w.x0; i < w.x1; ++i) {
+        m = vmaxq_s8(m, vldrbq_z_s8(x, pred));
+        x += d;
       }
     }
+    vstrbq_p_s8(out + c, vminq_s8(vmaxq_s8(m, lo), hi), pred);
   }
+}
+
+void tinyml_average_pool2d_s8_mve(const tinyml_pool2d_params *p, const int8_t *input, int8_t *output) {
+  each_pixel(p, input, output, average_pixel);
+}
+
+void tinyml_max_pool2d_s8_mve(const tinyml_pool2d_params *p, const int8_t *input, int8_t *output) {
+  each_pixel(p, input, output, max_pixel);
 }
