@@ -1,12 +1,12 @@
 /**
- * depthwise_conv2d_s8_mve (firmware/kernels/mve/depthwise_conv2d_mve.c) against
- * DEPTHWISE_CONV_2D's evaluate, bit for bit, on an emulated Cortex-M55: random shapes (depths
+ * depthwise_conv2d_s8_mve (firmware/kernels/mve/depthwise_taps_mve.c, depthwise_conv2d_mve.c, and
+ * conv2d_mve.c for input depth 1) against DEPTHWISE_CONV_2D's evaluate, bit for bit, on an emulated Cortex-M55: random shapes (depths
  * that are and are not multiples of 4, rows wide enough for the four-pixel blocks and narrow
  * ones), strides, dilations, padding, zero points and every kind of scale and bias.
  */
 import { describe, expect, it } from 'vitest';
 import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../../src/ops/depthwise-conv2d.js';
-import { DW_MVE_MIN_OUTPUT_WIDTH, depthwiseConv2dMveVariant } from '../../src/ops/optimized-mve/depthwise-conv2d.js';
+import { DW_MVE_MIN_OUTPUT_WIDTH, depthwiseConv2dMveVariant, dwMveTaps, dwTapsCell } from '../../src/ops/optimized-mve/depthwise-conv2d.js';
 import { findKernelVariant } from '../../src/ops/kernel-variants.js';
 import '../../src/ops/optimized/index.js';
 import '../../src/ops/optimized-mve/index.js';
@@ -30,23 +30,40 @@ describe('depthwise_conv2d_s8_mve vs DEPTHWISE_CONV_2D evaluate', () => {
   // The kernel handles any row width (blocks of four pixels, then a narrower tail); the variant
   // only takes rows of DW_MVE_MIN_OUTPUT_WIDTH or more, so the kernel is run here on every case
   // of its shape class, narrow rows included.
+  // More than 16 taps or a horizontal dilation: depthwise_conv2d_mve.c rather than the taps kernel.
+  const groupedWide = (c: VariantCase) => !dwMveTaps(c.params as DepthwiseConv2DQuantParams) && (c.params as DepthwiseConv2DQuantParams).outputWidth >= DW_MVE_MIN_OUTPUT_WIDTH;
+  for (let seed = 10_000; cases.filter(groupedWide).length < 8; seed++) {
+    const c = randomDwCase(seed, 'fast');
+    if (groupedWide(c)) cases.push(c);
+  }
   const taken = cases.filter((c) => {
     const p = c.params as DepthwiseConv2DQuantParams;
     return p.depthMultiplier === 1 && p.inputDepth > 1;
   });
 
-  it('takes depth multiplier 1 with input depth > 1 and rows of 8 pixels or more on MVE cores; the rest falls through to the DSP variant', () => {
+  const taps = taken.filter((c) => dwMveTaps(c.params as DepthwiseConv2DQuantParams));
+  const grouped = taken.filter((c) => !dwMveTaps(c.params as DepthwiseConv2DQuantParams));
+
+  it('takes depth multiplier 1 with input depth > 1 on MVE cores: up to 16 taps on the taps kernel, else rows of 8 pixels or more; the rest falls through to the DSP variant', () => {
     expect(taken.length).toBeGreaterThanOrEqual(100);
-    const wide = taken.filter((c) => (c.params as DepthwiseConv2DQuantParams).outputWidth >= DW_MVE_MIN_OUTPUT_WIDTH);
-    const narrow = taken.filter((c) => (c.params as DepthwiseConv2DQuantParams).outputWidth < DW_MVE_MIN_OUTPUT_WIDTH);
-    expect(wide.length).toBeGreaterThanOrEqual(10);
-    expect(narrow.length).toBeGreaterThanOrEqual(10);
-    wide.forEach((c) => expect(findKernelVariant('DEPTHWISE_CONV_2D', c.params, M55_TARGET)).toBe(depthwiseConv2dMveVariant));
+    const emitted = (c: VariantCase) =>
+      depthwiseConv2dMveVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: M55_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }).call;
+    expect(taps.length).toBeGreaterThanOrEqual(60);
+    expect(taps.filter((c) => (c.params as DepthwiseConv2DQuantParams).outputWidth < 4).length).toBeGreaterThanOrEqual(10);
+    // Two output rows per transposed band (odd heights end on a single row), and one.
+    const two = taps.filter((c) => dwTapsCell(c.params as DepthwiseConv2DQuantParams)?.rows === 2);
+    expect(two.length).toBeGreaterThanOrEqual(20);
+    expect(two.filter((c) => (c.params as DepthwiseConv2DQuantParams).outputHeight % 2 === 1).length).toBeGreaterThanOrEqual(5);
+    expect(taps.length - two.length).toBeGreaterThanOrEqual(10);
+    taps.forEach((c) => expect(findKernelVariant('DEPTHWISE_CONV_2D', c.params, M55_TARGET)).toBe(depthwiseConv2dMveVariant));
+    taps.forEach((c) => expect(emitted(c)).toMatch(/^tinyml_depthwise_conv2d_s8_mve_taps\(/));
+    const wide = grouped.filter((c) => (c.params as DepthwiseConv2DQuantParams).outputWidth >= DW_MVE_MIN_OUTPUT_WIDTH);
+    const narrow = grouped.filter((c) => (c.params as DepthwiseConv2DQuantParams).outputWidth < DW_MVE_MIN_OUTPUT_WIDTH);
+    expect(wide.length).toBeGreaterThanOrEqual(5);
+    expect(narrow.length).toBeGreaterThanOrEqual(5);
+    wide.forEach((c) => expect(emitted(c)).toMatch(/^tinyml_depthwise_conv2d_s8_mve\(/));
     narrow.forEach((c) => expect(findKernelVariant('DEPTHWISE_CONV_2D', c.params, M55_TARGET)?.name).toBe('depthwise_conv2d_s8_dsp'));
     expect(findKernelVariant('DEPTHWISE_CONV_2D', taken[0].params, { core: 'cortex-m4', dsp: true, mve: false })?.name).not.toBe(depthwiseConv2dMveVariant.name);
-    const depth1 = randomDwCase(7000, 'depth1', 3);
-    expect(depthwiseConv2dMveVariant.accepts(depth1.params, M55_TARGET)).toBe(false);
-    expect(findKernelVariant('DEPTHWISE_CONV_2D', depth1.params, M55_TARGET)).toBeDefined();
   });
 
   it('bit-exact on random cases on an emulated Cortex-M55 (-O2 and -Os)', { timeout: 240_000 }, async () => {
@@ -56,5 +73,23 @@ describe('depthwise_conv2d_s8_mve vs DEPTHWISE_CONV_2D evaluate', () => {
     const some = taken.filter((_, i) => i % 4 === 0);
     const gotOs = await runVariantCasesOnM55(depthwiseConv2dMveVariant, some, '-Os');
     some.forEach((c, i) => expect(values(gotOs[i][0]), `-Os ${label(c, i)}`).toEqual(values(want[i * 4][0])));
+  });
+
+  // Input depth 1 (any multiplier) runs as a CONV_2D with one input channel on conv2d_mve.c.
+  const depth1: VariantCase[] = [];
+  for (let i = 0; i < 24; i++) depth1.push(randomDwCase(7000 + i, 'depth1', [1, 3, 8, 13][i % 4]));
+  for (let i = 0; i < 4; i++) depth1.push(randomDwCase(7100 + i, 'depth1', 5));
+
+  it('takes input depth 1 with any depth multiplier, as a convolution, on MVE cores only', () => {
+    depth1.forEach((c) => expect(findKernelVariant('DEPTHWISE_CONV_2D', c.params, M55_TARGET)).toBe(depthwiseConv2dMveVariant));
+    depth1.forEach((c) => expect(depthwiseConv2dMveVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: M55_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }).call).toMatch(/^tinyml_conv2d_s8_mve\(/));
+    expect(findKernelVariant('DEPTHWISE_CONV_2D', depth1[0].params, { core: 'cortex-m4', dsp: true, mve: false })?.name).not.toBe(depthwiseConv2dMveVariant.name);
+    expect(depthwiseConv2dMveVariant.accepts(randomDwCase(7200, 'depth1-zp', 3).params, M55_TARGET)).toBe(false);
+  });
+
+  it('input depth 1: bit-exact on random cases on an emulated Cortex-M55', { timeout: 240_000 }, async () => {
+    const want = evaluateCases(depthwiseConv2d, depth1);
+    const got = await runVariantCasesOnM55(depthwiseConv2dMveVariant, depth1);
+    depth1.forEach((c, i) => expect(values(got[i][0]), `depth1 ${label(c, i)} x${(c.params as DepthwiseConv2DQuantParams).depthMultiplier}`).toEqual(values(want[i][0])));
   });
 });

@@ -4,10 +4,9 @@
  * with the portable DSP fallbacks, an emulated Cortex-M4, and an ARM compile check.
  */
 import { describe, expect, it } from 'vitest';
-import type { FusedActivation } from '../../src/ir/attrs.js';
 import { add, sub, type AddSubQuantParams } from '../../src/ops/add-sub.js';
 import { addDspVariant, subDspVariant } from '../../src/ops/optimized/add-sub.js';
-import { randomInt8, rng, singleOpContext } from '../helpers/op-graph.js';
+import { everyBytePairCase, randomAddSubCase } from './random-cases.js';
 import {
   HOST_DSP_TARGET,
   compileVariantForArm,
@@ -18,40 +17,12 @@ import {
   type VariantCase,
 } from './harness.js';
 
-const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'NONE'];
-
-function int(r: () => number, lo: number, hi: number): number {
-  return lo + Math.floor(r() * (hi - lo + 1));
-}
-
-function randomCase(type: 'ADD' | 'SUB', seed: number, shape?: number[]): VariantCase {
-  const r = rng(seed);
-  const dims = shape ?? Array.from({ length: int(r, 1, 4) }, () => int(r, 1, 9));
-  const q = () => ({ scale: 0.01 + r() * (r() < 0.3 ? 2 : 0.2), zeroPoint: int(r, -128, 127) });
-  const activation = ACTIVATIONS[int(r, 0, ACTIVATIONS.length - 1)];
-  const ctx = singleOpContext(type, { activation }, [{ shape: dims, dtype: 'int8', quant: q() }, { shape: dims, dtype: 'int8', quant: q() }], [
-    { shape: dims, dtype: 'int8', quant: q() },
-  ]);
-  const def = type === 'ADD' ? add : sub;
-  const n = dims.reduce((a, b) => a * b, 1);
-  return { ctx, params: def.prepare(ctx as never), inputs: [randomInt8(n, r), randomInt8(n, r)] };
-}
-
 for (const type of ['ADD', 'SUB'] as const) {
   const variant = type === 'ADD' ? addDspVariant : subDspVariant;
   const def = type === 'ADD' ? add : sub;
   describe(`${variant.name} vs ${type} evaluate`, () => {
-    const cases = Array.from({ length: 60 }, (_, i) => randomCase(type, 100 * (type === 'ADD' ? 1 : 2) + i));
-    // Every byte pair once: the whole function of two inputs.
-    const all = randomCase(type, 7, [256, 256]);
-    const a = new Int8Array(65536);
-    const b = new Int8Array(65536);
-    for (let i = 0; i < 65536; i++) {
-      a[i] = (i >> 8) - 128;
-      b[i] = (i & 255) - 128;
-    }
-    all.inputs = [a, b];
-    cases.push(all);
+    const cases = Array.from({ length: 60 }, (_, i) => randomAddSubCase(type, 100 * (type === 'ADD' ? 1 : 2) + i));
+    cases.push(everyBytePairCase(type, 7));
 
     it('accepts int8 without broadcasting on DSP targets only', async () => {
       expect(variant.accepts(cases[0].params, HOST_DSP_TARGET)).toBe(true);

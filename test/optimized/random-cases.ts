@@ -10,6 +10,7 @@ import type { DepthwiseConv2DAttrs } from '../../src/ops/depthwise-conv2d.js';
 import { conv2d } from '../../src/ops/conv2d.js';
 import { depthwiseConv2d } from '../../src/ops/depthwise-conv2d.js';
 import { fullyConnected } from '../../src/ops/fully-connected.js';
+import { add, sub } from '../../src/ops/add-sub.js';
 import { randomInt32, randomInt8, rng, singleOpContext } from '../helpers/op-graph.js';
 import type { VariantCase } from './harness.js';
 
@@ -165,3 +166,36 @@ export function randomFcCase(seed: number, kind: FcKind = 'fast', weightsZeroPoi
   return { ctx, params, inputs: [randomInt8(batches * k, r), weights, bias] };
 }
 
+
+const ADD_SUB_ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'NONE'];
+
+/**
+ * A random int8 ADD or SUB without broadcasting: random shape (or `shape`), scales, zero points,
+ * activation. `outputRescale`: the output's scale chosen so that the output's rescale factor
+ * (2 * the larger input scale / (2^20 * output scale)) is this.
+ */
+export function randomAddSubCase(type: 'ADD' | 'SUB', seed: number, shape?: number[], outputRescale?: number): VariantCase {
+  const r = rng(seed);
+  const dims = shape ?? Array.from({ length: int(r, 1, 4) }, () => int(r, 1, 9));
+  const q = () => ({ scale: 0.01 + r() * (r() < 0.3 ? 2 : 0.2), zeroPoint: int(r, -128, 127) });
+  const activation = ADD_SUB_ACTIVATIONS[int(r, 0, ADD_SUB_ACTIVATIONS.length - 1)];
+  const inputs = [{ shape: dims, dtype: 'int8' as const, quant: q() }, { shape: dims, dtype: 'int8' as const, quant: q() }];
+  const out = q();
+  const ctx = singleOpContext(type, { activation }, inputs, [{ shape: dims, dtype: 'int8', quant: outputRescale === undefined ? out : { ...out, scale: (2 * Math.max(inputs[0].quant.scale, inputs[1].quant.scale)) / (2 ** 20 * outputRescale) } }]);
+  const def = type === 'ADD' ? add : sub;
+  const n = dims.reduce((a, b) => a * b, 1);
+  return { ctx, params: def.prepare(ctx as never), inputs: [randomInt8(n, r), randomInt8(n, r)] };
+}
+
+/** Every byte pair once (a [256, 256] case): the whole function of two inputs. */
+export function everyBytePairCase(type: 'ADD' | 'SUB', seed: number): VariantCase {
+  const all = randomAddSubCase(type, seed, [256, 256]);
+  const a = new Int8Array(65536);
+  const b = new Int8Array(65536);
+  for (let i = 0; i < 65536; i++) {
+    a[i] = (i >> 8) - 128;
+    b[i] = (i & 255) - 128;
+  }
+  all.inputs = [a, b];
+  return all;
+}

@@ -7,23 +7,46 @@
 static void gather_window(const tinyml_conv2d_mve_params *p, const int8_t *input, int32_t oy, int32_t ox,
                           int8_t *col) {
   const int32_t c = p->geo.input_depth;
+  const int32_t fw = p->geo.filter_width;
+  const int32_t in_w = p->geo.input_width;
   const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
   const int32_t ix0 = ox * p->geo.stride_width - p->geo.pad_width;
-  const int32_t row_len = p->geo.filter_width * c;
-  const int32_t row_inside = p->geo.dilation_width == 1 && ix0 >= 0 && ix0 + p->geo.filter_width <= p->geo.input_width;
+  const int32_t row_len = fw * c;
+  const int8_t pad = (int8_t)p->pad_value;
+  /* Without dilation the taps of a filter row that fall inside the input are one run of
+   * consecutive input bytes: one copy, padding before and after it. */
+  const int32_t dense = p->geo.dilation_width == 1;
+  const int32_t fx_lo = ix0 < 0 ? -ix0 : 0;
+  const int32_t fx_hi = in_w - ix0 < fw ? in_w - ix0 : fw;
+  const int32_t iy_last = iy0 + (p->geo.filter_height - 1) * p->geo.dilation_height;
+  if (dense && fx_lo == 0 && fx_hi == fw && iy0 >= 0 && iy_last < p->geo.input_height && row_len <= 16) {
+    /* The common case (the window inside the input, filter rows of 16 bytes or fewer): one
+     * predicated load and store per filter row, one predicate for all of them. */
+    const int8_t *src = input + (iy0 * in_w + ix0) * c;
+    const int32_t src_step = p->geo.dilation_height * in_w * c;
+    const mve_pred16_t rp = vctp8q((uint32_t)row_len);
+    for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+      vstrbq_p_s8(col, vldrbq_z_s8(src, rp), rp);
+      col += row_len;
+      src += src_step;
+    }
+    return;
+  }
   for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
     const int32_t iy = iy0 + fy * p->geo.dilation_height;
-    if (iy < 0 || iy >= p->geo.input_height) {
-      tinyml_mve_fill(col, (int8_t)p->pad_value, row_len);
-    } else if (row_inside) {
-      tinyml_mve_copy(col, input + (iy * p->geo.input_width + ix0) * c, row_len);
+    if (iy < 0 || iy >= p->geo.input_height || fx_lo >= fx_hi) {
+      tinyml_mve_fill(col, pad, row_len);
+    } else if (dense) {
+      if (fx_lo > 0) tinyml_mve_fill(col, pad, fx_lo * c);
+      tinyml_mve_copy(col + fx_lo * c, input + (iy * in_w + ix0 + fx_lo) * c, (fx_hi - fx_lo) * c);
+      if (fx_hi < fw) tinyml_mve_fill(col + fx_hi * c, pad, (fw - fx_hi) * c);
     } else {
-      for (int32_t fx = 0; fx < p->geo.filter_width; ++fx) {
+      for (int32_t fx = 0; fx < fw; ++fx) {
         const int32_t ix = ix0 + fx * p->geo.dilation_width;
-        if (ix < 0 || ix >= p->geo.input_width) {
-          tinyml_mve_fill(col + fx * c, (int8_t)p->pad_value, c);
+        if (ix < 0 || ix >= in_w) {
+          tinyml_mve_fill(col + fx * c, pad, c);
         } else {
-          tinyml_mve_copy(col + fx * c, input + (iy * p->geo.input_width + ix) * c, c);
+          tinyml_mve_copy(col + fx * c, input + (iy * in_w + ix) * c, c);
         }
       }
     }
@@ -31,22 +54,28 @@ static void gather_window(const tinyml_conv2d_mve_params *p, const int8_t *input
   }
 }
 
-/* (a0, a1, a2, a3) as a vector: two VMOVs of two lanes each. */
-TINYML_MVE_INLINE int32x4_t lanes4(int32_t a0, int32_t a1, int32_t a2, int32_t a3) {
-  int32x4_t v;
-  __asm__("vmov %q0[2], %q0[0], %1, %2\n\tvmov %q0[3], %q0[1], %3, %4" : "=w"(v) : "r"(a0), "r"(a2), "r"(a1), "r"(a3));
-  return v;
+/* What every step of a layer shares: K in whole vectors and the rest, the output stage. */
+typedef struct {
+  int32_t chunks, tail, group_bytes, full, n_out, off, lo, hi;
+  mve_pred16_t k_pred, n_pred;
+} conv_steps;
+
+TINYML_MVE_INLINE void store4(int8_t *out, int32x4_t z, const int FULL, mve_pred16_t pred) {
+  if (FULL) {
+    vstrbq_s32(out, z);
+  } else {
+    vstrbq_p_s32(out, z, pred);
+  }
 }
 
 /*
  * Output channels c..c+3 of one pixel whose K inputs are at x; w: the group's weights.
- * FULL: all four channels exist (plain store), else the store is predicated by `store_pred`.
+ * FULL: all four channels exist (plain store), else the store is predicated by s->n_pred.
  */
-TINYML_MVE_INLINE void group4(const int8_t *x, const int8_t *w, int32_t chunks, int32_t tail, mve_pred16_t k_pred,
-                              const tinyml_mve_rq4 *rq, int32_t off, int32_t lo, int32_t hi, int8_t *out,
-                              const int FULL, mve_pred16_t store_pred) {
+TINYML_MVE_INLINE void group4(const conv_steps *s, const int8_t *x, const int8_t *w, const tinyml_mve_rq4 *rq,
+                              int8_t *out, const int FULL) {
   int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  for (int32_t i = 0; i < chunks; ++i) {
+  for (int32_t i = 0; i < s->chunks; ++i) {
     const int8x16_t xv = vldrbq_s8(x);
     x += 16;
     a0 = vmladavaq_s8(a0, vldrbq_s8(w), xv);
@@ -55,64 +84,130 @@ TINYML_MVE_INLINE void group4(const int8_t *x, const int8_t *w, int32_t chunks, 
     a3 = vmladavaq_s8(a3, vldrbq_s8(w + 48), xv);
     w += 64;
   }
-  if (tail) {
+  if (s->tail) {
     /* Inputs past K are not read (zeroed lanes); their weights are zero anyway. */
-    const int8x16_t xv = vldrbq_z_s8(x, k_pred);
+    const int8x16_t xv = vldrbq_z_s8(x, s->k_pred);
     a0 = vmladavaq_s8(a0, vldrbq_s8(w), xv);
     a1 = vmladavaq_s8(a1, vldrbq_s8(w + 16), xv);
     a2 = vmladavaq_s8(a2, vldrbq_s8(w + 32), xv);
     a3 = vmladavaq_s8(a3, vldrbq_s8(w + 48), xv);
   }
-  const int32x4_t z = tinyml_mve_requant(lanes4(a0, a1, a2, a3), rq, off, lo, hi);
-  if (FULL) {
-    vstrbq_s32(out, z);
-  } else {
-    vstrbq_p_s32(out, z, store_pred);
+  store4(out, tinyml_mve_requant(tinyml_mve_lanes4(a0, a1, a2, a3), rq, s->off, s->lo, s->hi), FULL, s->n_pred);
+}
+
+/* Accumulators of four channels x two pixels. */
+typedef struct {
+  int32_t a0, a1, a2, a3, b0, b1, b2, b3;
+} acc4x2;
+
+/* Sixteen K indices of both pixels (xa, xb) against the group's 64 weight bytes at w. */
+TINYML_MVE_INLINE void mac4x2(acc4x2 *s, int8x16_t xa, int8x16_t xb, const int8_t *w) {
+  int8x16_t wv = vldrbq_s8(w);
+  s->a0 = vmladavaq_s8(s->a0, wv, xa);
+  s->b0 = vmladavaq_s8(s->b0, wv, xb);
+  wv = vldrbq_s8(w + 16);
+  s->a1 = vmladavaq_s8(s->a1, wv, xa);
+  s->b1 = vmladavaq_s8(s->b1, wv, xb);
+  wv = vldrbq_s8(w + 32);
+  s->a2 = vmladavaq_s8(s->a2, wv, xa);
+  s->b2 = vmladavaq_s8(s->b2, wv, xb);
+  wv = vldrbq_s8(w + 48);
+  s->a3 = vmladavaq_s8(s->a3, wv, xa);
+  s->b3 = vmladavaq_s8(s->b3, wv, xb);
+}
+
+/*
+ * The same for two pixels (inputs at x0 and x1, outputs at out0 and out1): every weight vector
+ * and requantization record is loaded once for both, which is most of what a step costs when K
+ * is small.
+ */
+TINYML_MVE_INLINE void group4x2(const conv_steps *s, const int8_t *x0, const int8_t *x1, const int8_t *w,
+                                const tinyml_mve_rq4 *rq, int8_t *out0, int8_t *out1, const int FULL) {
+  acc4x2 acc = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (int32_t i = 0; i < s->chunks; ++i) {
+    mac4x2(&acc, vldrbq_s8(x0), vldrbq_s8(x1), w);
+    x0 += 16;
+    x1 += 16;
+    w += 64;
   }
+  if (s->tail) mac4x2(&acc, vldrbq_z_s8(x0, s->k_pred), vldrbq_z_s8(x1, s->k_pred), w);
+  const tinyml_mve_rqv q = tinyml_mve_rq_load(rq);
+  store4(out0, tinyml_mve_requant_v(tinyml_mve_lanes4(acc.a0, acc.a1, acc.a2, acc.a3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
+  store4(out1, tinyml_mve_requant_v(tinyml_mve_lanes4(acc.b0, acc.b1, acc.b2, acc.b3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
 }
 
 /* Every output channel of one pixel whose K inputs are at x. */
-static void pixel_channels(const tinyml_conv2d_mve_params *p, const int8_t *x, const int8_t *weights, int8_t *out) {
-  const int32_t k = p->k;
-  const int32_t n_out = p->output_depth;
-  const int32_t off = p->output_offset;
-  const int32_t lo = p->activation_min;
-  const int32_t hi = p->activation_max;
-  const tinyml_mve_rq4 *rq = p->rq;
-  const int32_t chunks = k >> 4;
-  const int32_t tail = k & 15;
-  const int32_t group_bytes = (chunks + (tail ? 1 : 0)) * 64;
-  const mve_pred16_t k_pred = vctp8q((uint32_t)tail);
-  const int32_t full = n_out >> 2;
-  const int8_t *w = weights;
-  for (int32_t g = 0; g < full; ++g) {
-    group4(x, w, chunks, tail, k_pred, rq++, off, lo, hi, out, 1, 0);
-    w += group_bytes;
+static void pixel_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x, const int8_t *w,
+                           int8_t *out) {
+  for (int32_t g = 0; g < s->full; ++g) {
+    group4(s, x, w, rq++, out, 1);
+    w += s->group_bytes;
     out += 4;
   }
-  if (n_out & 3) group4(x, w, chunks, tail, k_pred, rq, off, lo, hi, out, 0, vctp32q((uint32_t)(n_out & 3)));
+  if (s->n_out & 3) group4(s, x, w, rq, out, 0);
+}
+
+/* Every output channel of two pixels. */
+static void pixel_pair_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x0, const int8_t *x1,
+                                const int8_t *w, int8_t *out0, int8_t *out1) {
+  for (int32_t g = 0; g < s->full; ++g) {
+    group4x2(s, x0, x1, w, rq++, out0, out1, 1);
+    w += s->group_bytes;
+    out0 += 4;
+    out1 += 4;
+  }
+  if (s->n_out & 3) group4x2(s, x0, x1, w, rq, out0, out1, 0);
 }
 
 void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input, const int8_t *weights,
                           int8_t *output, void *scratch) {
   const int32_t c = p->geo.input_depth;
+  const int32_t k = p->k;
+  const int32_t out_w = p->geo.output_width;
   const int32_t direct = p->geo.filter_height == 1 && p->geo.filter_width == 1 && p->geo.pad_height == 0 && p->geo.pad_width == 0;
-  int8_t *col = (int8_t *)scratch;
+  conv_steps s;
+  s.chunks = k >> 4;
+  s.tail = k & 15;
+  s.group_bytes = (s.chunks + (s.tail ? 1 : 0)) * 64;
+  s.n_out = p->output_depth;
+  s.full = s.n_out >> 2;
+  s.off = p->output_offset;
+  s.lo = p->activation_min;
+  s.hi = p->activation_max;
+  s.k_pred = vctp8q((uint32_t)s.tail);
+  s.n_pred = vctp32q((uint32_t)(s.n_out & 3));
+  /* Two windows side by side (gathered layers). */
+  int8_t *col0 = (int8_t *)scratch;
+  int8_t *col1 = col0 + k;
+  const int32_t pixels = p->geo.output_height * out_w;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
-    int8_t *out = output + b * p->geo.output_height * p->geo.output_width * p->output_depth;
-    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
-      for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
-        const int8_t *x;
-        if (direct) {
-          x = in + (oy * p->geo.stride_height * p->geo.input_width + ox * p->geo.stride_width) * c;
-        } else {
-          gather_window(p, in, oy, ox, col);
-          x = col;
-        }
-        pixel_channels(p, x, weights, out);
-        out += p->output_depth;
+    int8_t *out = output + b * pixels * s.n_out;
+    /* Output pixels in row-major order, two at a time (a pair may span two rows). */
+    int32_t oy = 0, ox = 0;
+    for (int32_t i = 0; i < pixels; i += 2) {
+      const int32_t pair = i + 1 < pixels;
+      const int32_t oy1 = ox + 1 < out_w ? oy : oy + 1;
+      const int32_t ox1 = ox + 1 < out_w ? ox + 1 : 0;
+      const int8_t *x0;
+      const int8_t *x1;
+      if (direct) {
+        x0 = in + (oy * p->geo.stride_height * p->geo.input_width + ox * p->geo.stride_width) * c;
+        x1 = in + (oy1 * p->geo.stride_height * p->geo.input_width + ox1 * p->geo.stride_width) * c;
+      } else {
+        gather_window(p, in, oy, ox, col0);
+        if (pair) gather_window(p, in, oy1, ox1, col1);
+        x0 = col0;
+        x1 = col1;
       }
+      if (pair) {
+        pixel_pair_channels(&s, p->rq, x0, x1, weights, out, out + s.n_out);
+      } else {
+        pixel_channels(&s, p->rq, x0, weights, out);
+      }
+      out += 2 * s.n_out;
+      oy = ox1 + 1 < out_w ? oy1 : oy1 + 1;
+      ox = ox1 + 1 < out_w ? ox1 + 1 : 0;
     }
   }
 }

@@ -1,9 +1,10 @@
 /*
- * conv2d_mve.h - CONV_2D (int8, groups = 1) with Helium: four output channels against one
- * output pixel at a time, 16 multiply-accumulates per VMLADAVA, the four accumulators
- * requantized together (tinyml_mve.h) and stored as four consecutive bytes (NHWC). 1x1
- * convolutions without padding read the input pixels directly; other layers first copy the
- * pixel's window (zero-point padded) into the scratch buffer. Bit-exact with tinyml_conv2d_s8.
+ * conv2d_mve.h - CONV_2D (int8, groups = 1) with Helium: four output channels against two
+ * output pixels at a time (each weight vector and requantization record loaded once for both),
+ * 16 multiply-accumulates per VMLADAVA, each pixel's four accumulators requantized together
+ * (tinyml_mve.h) and stored as four consecutive bytes (NHWC). 1x1 convolutions without padding
+ * read the input pixels directly; other layers first copy the two pixels' windows (zero-point
+ * padded) into the scratch buffer. Bit-exact with tinyml_conv2d_s8.
  *
  * Weights (laid out by the generator): per group of four output channels and per 16 K indices
  * (K = fh * fw * input_depth, OHWI order), 64 bytes: 16 of each channel. Rows are padded with
@@ -32,7 +33,7 @@ typedef struct {
   const tinyml_mve_rq4 *rq; /* ceil(output_depth / 4) groups */
 } tinyml_conv2d_mve_params;
 
-/* Scratch: one window of K bytes (none for 1x1 convolutions without padding). */
+/* Scratch: two windows of K bytes (none for 1x1 convolutions without padding). */
 void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input, const int8_t *weights,
                           int8_t *output, void *scratch);
 

@@ -74,25 +74,35 @@ TINYML_MVE_INLINE int32x4_t tinyml_mve_requant(int32x4_t acc, const tinyml_mve_r
   return tinyml_mve_requant_v(acc, tinyml_mve_rq_load(rq), off, lo, hi);
 }
 
-/* Copies n bytes, 16 at a time (the last step predicated: nothing past n is read or written). */
+/* (a0, a1, a2, a3) as a vector: two VMOVs of two lanes each (four VSETQ_LANEs otherwise). */
+TINYML_MVE_INLINE int32x4_t tinyml_mve_lanes4(int32_t a0, int32_t a1, int32_t a2, int32_t a3) {
+  int32x4_t v;
+  __asm__("vmov %q0[2], %q0[0], %1, %2\n\tvmov %q0[3], %q0[1], %3, %4" : "=w"(v) : "r"(a0), "r"(a2), "r"(a1), "r"(a3));
+  return v;
+}
+
+/* Copies n bytes: whole vectors, then one predicated step for the last 1..15 (nothing past n is
+ * read or written; one predicate per copy, not one per vector). */
 TINYML_MVE_INLINE void tinyml_mve_copy(int8_t *dst, const int8_t *src, int32_t n) {
-  while (n > 0) {
-    const mve_pred16_t p = vctp8q((uint32_t)n);
-    vstrbq_p_s8(dst, vldrbq_z_s8(src, p), p);
+  for (; n >= 16; n -= 16) {
+    vstrbq_s8(dst, vldrbq_s8(src));
     dst += 16;
     src += 16;
-    n -= 16;
+  }
+  if (n > 0) {
+    const mve_pred16_t p = vctp8q((uint32_t)n);
+    vstrbq_p_s8(dst, vldrbq_z_s8(src, p), p);
   }
 }
 
-/* Writes n copies of value. */
+/* Writes n copies of value, the same way. */
 TINYML_MVE_INLINE void tinyml_mve_fill(int8_t *dst, int8_t value, int32_t n) {
   const int8x16_t v = vdupq_n_s8(value);
-  while (n > 0) {
-    vstrbq_p_s8(dst, v, vctp8q((uint32_t)n));
+  for (; n >= 16; n -= 16) {
+    vstrbq_s8(dst, v);
     dst += 16;
-    n -= 16;
   }
+  if (n > 0) vstrbq_p_s8(dst, v, vctp8q((uint32_t)n));
 }
 
 #endif /* TINYML_MVE_H */

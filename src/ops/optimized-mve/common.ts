@@ -70,13 +70,26 @@ export type MveLayer = GeometryOf<'packed'> & {
   activationMax: number;
 };
 
+/** The MVE kernels: the params struct each fills, and its entry point and files. */
+const MVE_KERNELS = {
+  conv2d: { params: 'conv2d', fn: 'tinyml_conv2d_s8_mve', files: ['mve/conv2d_mve.c', 'mve/conv2d_mve.h'] },
+  depthwise_conv2d: { params: 'depthwise_conv2d', fn: 'tinyml_depthwise_conv2d_s8_mve', files: ['mve/depthwise_conv2d_mve.c', 'mve/depthwise_conv2d_mve.h'] },
+  depthwise_taps: {
+    params: 'depthwise_taps',
+    fn: 'tinyml_depthwise_conv2d_s8_mve_taps',
+    files: ['mve/depthwise_taps_mve.c', 'mve/depthwise_taps_mve.h'],
+  },
+} as const;
+
+export type MveKernel = keyof typeof MVE_KERNELS;
+
 /**
- * The C of an MVE kernel `tinyml_<kernel>_s8_mve`: the weights in its layout, one rq4 record per
- * four channels (the input offset folded into the bias), and its params struct: the geometry,
- * `fields` (the kernel's own), the padding value, output offset and clamp.
+ * The C of an MVE kernel: the weights in its layout, one rq4 record per four channels (the
+ * input offset folded into the bias), and its params struct: the geometry, `fields` (the
+ * kernel's own), the padding value, output offset and clamp.
  */
 export function emitMve(
-  kernel: 'conv2d' | 'depthwise_conv2d',
+  kernel: MveKernel,
   p: MveLayer,
   weights: Int8Array,
   bias: TensorData | undefined,
@@ -87,12 +100,13 @@ export function emitMve(
   ctx: EmitContext,
   scratch: string,
 ): CEmission {
+  const k = MVE_KERNELS[kernel];
   const biasPrime = foldChannelBias(bias, weights, p.outputDepth, p.inputOffset, at);
   const pre = ctx.prefix;
   const decls = [
     cArray('int8_t', `${pre}_w`, layout),
     cRq4Array(`${pre}_rq`, rq4Records(p.outputMultiplier, p.outputShift, p.perChannel, biasPrime)),
-    cStructInit(`tinyml_${kernel}_mve_params`, `${pre}_params`, {
+    cStructInit(`tinyml_${k.params}_mve_params`, `${pre}_params`, {
       ...convGeometry('packed', p),
       ...fields,
       pad_value: -p.inputOffset,
@@ -103,9 +117,9 @@ export function emitMve(
     }),
   ].join('\n');
   return {
-    kernels: [`mve/${kernel}_mve.c`, `mve/${kernel}_mve.h`, 'mve/tinyml_mve.h'],
-    includes: [`mve/${kernel}_mve.h`],
+    kernels: [...k.files, 'mve/tinyml_mve.h'],
+    includes: [k.files[1]],
     decls,
-    call: `tinyml_${kernel}_s8_mve(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`,
+    call: `${k.fn}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`,
   };
 }
