@@ -247,18 +247,15 @@ function layerCandidates(
       }
       if (keepInt8?.has(l.index)) continue;
       let encoding: WeightEncoding;
-      let biasBytes = base.biasBytes;
       if (c.kind === 'clusters') {
         if (!CLUSTERABLE_OPS.includes(type)) continue;
         // Only the table's length and the index width count here; the values come later.
         encoding = { kind: 'lut', bits: indexBits(c.clusters), entries: c.clusters, scope: c.scope, table: new Int8Array(c.clusters), indices: new Uint8Array(0) };
-        // A clustered layer without a bias gets one (the clustering error is corrected there).
-        if (int8.biasTensor === undefined) biasBytes = 4 * (wq.quant?.scale.length ?? 1);
       } else if (isSubByteChoice(c)) {
         if (!hasRows(type) || l.axis === undefined) continue;
         encoding = { kind: c.kind };
       } else continue;
-      cands.push({ choice: c, bytes: storedBytes({ ...wq, weightEncoding: encoding }) + biasBytes + base.scaleBytes });
+      cands.push({ choice: c, bytes: storedBytes({ ...wq, weightEncoding: encoding }) + base.biasBytes + base.scaleBytes });
     }
     out.set(l.index, cands);
   }

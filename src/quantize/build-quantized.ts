@@ -25,7 +25,6 @@ import {
 import type { WeightRule } from './rules.js';
 import type { PresetWeights } from './subbyte.js';
 import type { SubByteKind } from '../ir/weight-encoding.js';
-import type { TransformedWeights, WeightTransform } from './quantize-graph.js';
 
 /**
  * A weight layer's given quantization (a `given` weight choice): its per-channel scales (one per
@@ -71,8 +70,6 @@ export function buildQuantizedGraph(
   probes: Map<number, BiasErrorProbe>,
   opts: { perChannel: boolean; weightOverrides?: ReadonlyMap<number, WeightOverride> },
   preset: Map<number, PresetWeights> = new Map(),
-  transformed: Map<number, { scales: number[]; result: TransformedWeights }> = new Map(),
-  weightTransform?: WeightTransform,
 ): Built {
   const tensors: Tensor[] = g.tensors.map((t) => ({ ...t, shape: [...t.shape] }));
   const ops: Op[] = [];
@@ -160,27 +157,18 @@ export function buildQuantizedGraph(
       const sub = preset.get(op.index);
       if (sub && minScales) checkSubByteBias(g, op, sub, minScales);
       const given = opts.weightOverrides?.get(op.index);
-      let qw =
+      const qw =
         sub ??
         (given
           ? quantizeWeightsWithScales(wq.float, wTensor.shape, wq.axis, given.scales, given.encoding, minScales)
           : quantizeWeights(wq.float, wTensor.shape, wq.axis, minScales));
-      // A clustering transform computed on the same scales (the bias floor rarely raises one) is reused.
-      const before = transformed.get(op.index);
-      const sameScales = before !== undefined && before.scales.every((v, i) => v === qw.quant.scale[i]);
-      const tw = sub ? undefined : sameScales ? before.result : weightTransform?.(op, wq.float, wTensor.shape, qw);
-      if (tw?.scales) {
-        // Refitted scales still respect the floor that keeps the bias within int32.
-        const scale = tw.scales.map((s, c) => Math.fround(Math.max(s, minScales?.[minScales.length === 1 ? 0 : c] ?? 0)));
-        qw = { ...qw, quant: { ...qw.quant, scale } };
-      }
-      const encoding = sub ? sub.encoding : given?.encoding ? { kind: given.encoding } : tw?.encoding;
+      const encoding = sub ? sub.encoding : given?.encoding ? { kind: given.encoding } : undefined;
       inputs[rule.weights] = constSlot(op.inputs[rule.weights], {
         name: wTensor.name,
         shape: [...wTensor.shape],
         dtype: 'int8',
         quant: qw.quant,
-        data: tw ? tw.data : qw.data,
+        data: qw.data,
         ...(encoding ? { weightEncoding: encoding } : {}),
       });
       let biasOut: number | undefined;

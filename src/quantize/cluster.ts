@@ -106,7 +106,7 @@ export function kmeans1d(values: Float64Array, k: number, seed = 1, maxIteration
 }
 
 /** Sorted distinct int8 levels from real-valued centres (rounded, clamped to the weights' [-127, 127]). */
-function int8Levels(centres: number[]): number[] {
+export function int8Levels(centres: readonly number[]): number[] {
   const set = new Set(centres.map((c) => Math.max(-127, Math.min(127, Math.round(c)))));
   return [...set].sort((a, b) => a - b);
 }

@@ -42,24 +42,24 @@ export function prepareHessian(h: Float64Array, n: number, damp = 0.01): Prepare
 }
 
 /**
- * Error-compensated rounding of the permuted row `wp` at scale `s` (times each column's group
- * multiplier `mult`, permuted, when given), into `q` (permuted; grid point times multiplier).
+ * Error-compensated rounding of the permuted row `wp` into `q` (permuted): weight i, once the
+ * feedback of the weights before it is added, becomes `s * pick(i, v)` (`pick` returns the
+ * integer code nearest to v / s on whatever grid or table the caller has), and its error is
+ * spread over the weights after it through `u`.
  */
-function roundWithFeedback(
-  kind: WeightWidth,
+export function roundWithFeedback(
   wp: Float64Array,
   s: number,
   u: Float64Array,
   n: number,
   work: Float64Array,
   q: Int8Array,
-  mult: Float64Array | undefined,
+  pick: (i: number, v: number) => number,
 ): void {
   work.set(wp);
   for (let i = 0; i < n; i++) {
     const v = work[i];
-    const m = mult ? mult[i] : 1;
-    const qi = gridPoint(kind, v, s * m) * m;
+    const qi = pick(i, v);
     q[i] = qi;
     const e = (v - s * qi) / u[i * n + i];
     if (e === 0) continue;
@@ -91,7 +91,8 @@ export function gptqRow(
   const work = new Float64Array(n);
   const { result } = searchScale(candidates ?? scaleCandidates(kind, maxAbs, meanAbs, 24), (s) => {
     const q = new Int8Array(n);
-    roundWithFeedback(kind, wp, s, u, n, work, q, mp);
+    // With group multipliers the code is the grid point times the column's multiplier.
+    roundWithFeedback(wp, s, u, n, work, q, mp ? (i, v) => gridPoint(kind, v, s * mp[i]) * mp[i] : (_, v) => gridPoint(kind, v, s));
     const qHw = bilinear(h, n, q, wp);
     const qHq = quadForm(h, n, q);
     // Closed-form best scale for these grid points; kept only when positive.

@@ -22,6 +22,25 @@ export function cholesky(h: Float64Array, n: number): Float64Array | undefined {
   return l;
 }
 
+/** x with H x = b for a symmetric positive-definite H, or undefined when H does not factor. */
+export function solveSpd(h: Float64Array, n: number, b: ArrayLike<number>): Float64Array | undefined {
+  const l = cholesky(h, n);
+  if (!l) return undefined;
+  // L y = b, then Lᵀ x = y.
+  const x = Float64Array.from(b);
+  for (let i = 0; i < n; i++) {
+    let s = x[i];
+    for (let k = 0; k < i; k++) s -= l[i * n + k] * x[k];
+    x[i] = s / l[i * n + i];
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = x[i];
+    for (let k = i + 1; k < n; k++) s -= l[k * n + i] * x[k];
+    x[i] = s / l[i * n + i];
+  }
+  return x;
+}
+
 /** H⁻¹ from its lower Cholesky factor: (L Lᵀ)⁻¹ = L⁻ᵀ L⁻¹. */
 export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
   // M = L⁻¹ (lower triangular), by forward substitution column by column.

@@ -26,7 +26,9 @@ import { HessianAccumulator, hasRows, layerRows, type LayerRows } from './layer-
 import type { WeightRule } from './rules.js';
 import { layerStoredBytes } from './layer-bytes.js';
 import { resolveKeepInt8, weightLayerOps } from './layer-select.js';
-import { SUB_BYTE_KINDS, isSubByteChoice, type SubByteChoice, type WeightChoices } from './weight-choice.js';
+import { SUB_BYTE_KINDS, choiceLabel, isSubByteChoice, type ClusterChoice, type SubByteChoice, type WeightChoices } from './weight-choice.js';
+import { clusterRowsGptq } from './cluster-gptq.js';
+import { indexBits } from './cluster.js';
 
 export { SUB_BYTE_KINDS };
 export const WEIGHT_ROUNDINGS = ['gptq', 'adaround', 'nearest'] as const;
@@ -107,17 +109,22 @@ export function quantizeSubByteWeights(
   g: Graph,
   samples: readonly CalibrationSample[],
   layers: readonly WeightLayer[],
-  choices: ReadonlyMap<number, SubByteChoice>,
+  choices: ReadonlyMap<number, SubByteChoice | ClusterChoice>,
   progress: (message: string) => void = () => {},
 ): Map<number, PresetWeights> {
-  for (const c of choices.values()) checkSubByteChoice(c);
+  for (const c of choices.values()) if (c.kind !== 'clusters') checkSubByteChoice(c);
   const targets = layers.filter((l) => choices.has(l.index));
   for (const l of targets) {
-    if (l.axis === undefined) throw new InputError(`--weights ${choices.get(l.index)!.kind} needs per-channel weight scales; drop --per-tensor`);
+    const c = choices.get(l.index)!;
+    if (l.axis === undefined) throw new InputError(`${c.kind === 'clusters' ? '--clusters' : `--weights ${c.kind}`} needs per-channel weight scales; drop --per-tensor`);
   }
-  const roundingOf = (l: WeightLayer): WeightRounding => choices.get(l.index)!.rounding ?? 'gptq';
-  const distinct = (f: (c: SubByteChoice) => string): string => [...new Set(targets.map((l) => f(choices.get(l.index)!)))].join('/');
-  const kinds = distinct((c) => c.kind);
+  // Clustered layers are assigned with GPTQ's error feedback (src/quantize/cluster-gptq.ts).
+  const roundingOf = (l: WeightLayer): WeightRounding => {
+    const c = choices.get(l.index)!;
+    return c.kind === 'clusters' ? 'gptq' : (c.rounding ?? 'gptq');
+  };
+  const distinct = (f: (l: WeightLayer) => string): string => [...new Set(targets.map(f))].join('/');
+  const kinds = distinct((l) => choiceLabel(choices.get(l.index)));
   const prepared = prepareGraph(g);
   const rowsOf = new Map<number, LayerRows>();
   for (const l of targets) {
@@ -128,6 +135,7 @@ export function quantizeSubByteWeights(
   const quantizeLayer = (l: WeightLayer, h: Float64Array[] | undefined, target: Float64Array[] | undefined): PresetWeights => {
     const rows = rowsOf.get(l.index)!;
     const choice = choices.get(l.index)!;
+    if (choice.kind === 'clusters') return clusterLayer(l, rows, choice, h!, target);
     const kind = choice.kind;
     const groupSize = choice.groupSize;
     const rounding = roundingOf(l);
@@ -184,7 +192,7 @@ export function quantizeSubByteWeights(
   // float model's inputs: w' = w C H⁻¹ with C = mean x_f x_qᵀ, H = mean x_q x_qᵀ. Rounding then
   // minimizes the output error against w' on H. Each earlier layer's error is thereby absorbed by
   // the next instead of accumulating.
-  progress(`rounding weights to ${kinds} (${distinct((c) => c.rounding ?? 'gptq')}), layer by layer on ${samples.length} sample(s)`);
+  progress(`rounding weights to ${kinds} (${distinct(roundingOf)}), layer by layer on ${samples.length} sample(s)`);
   const ordered = [...targets].sort((x, y) => x.index - y.index);
   const withData = ordered.filter((l) => roundingOf(l) !== 'nearest');
   const floatInputs = storedFloatInputs(prepared, samples, withData);
@@ -202,7 +210,8 @@ export function quantizeSubByteWeights(
     const params = prepared.steps[l.index].params;
     const acc = new HessianAccumulator(rows, params);
     const inputId = op.inputs[l.rule.input];
-    const compensate = choices.get(l.index)!.compensate !== false && out.size > 0;
+    const choice = choices.get(l.index)!;
+    const compensate = (choice.kind === 'clusters' || choice.compensate !== false) && out.size > 0;
     const floatPrefix = floatInputs ? undefined : prepareGraph(prefixGraph(g, l.index));
     const currentPrefix = compensate ? prepareGraph(prefixGraph(current, l.index)) : undefined;
     for (const [k, sample] of samples.entries()) {
@@ -231,6 +240,40 @@ export function quantizeSubByteWeights(
     current = withDequantizedWeights(current, new Map([[l.index, preset]]), new Map([[l.index, l]]));
   }
   return out;
+}
+
+/**
+ * One layer clustered against its input statistics `h` (src/quantize/cluster-gptq.ts), towards
+ * the compensated rows `target` when given: int8 table levels as data, per-channel scales, and
+ * the LUT encoding (one table, or one per output channel).
+ */
+function clusterLayer(l: WeightLayer, rows: LayerRows, choice: ClusterChoice, h: Float64Array[], target: Float64Array[] | undefined): PresetWeights {
+  const prepared = h.map((m) => prepareHessian(m, rows.cols));
+  const w = target ?? Array.from({ length: rows.rows }, (_, r) => Float64Array.from({ length: rows.cols }, (_, k) => l.float[rows.at(r, k)]));
+  const k = choice.clusters;
+  const c = clusterRowsGptq({ rows: w, hessian: (r) => prepared[rows.hessianOf(r)], clusters: k, scope: choice.scope, seed: choice.seed });
+  const perChannel = choice.scope === 'channel';
+  const data = new Int8Array(l.float.length);
+  const indices = new Uint8Array(l.float.length);
+  const dequantized = new Float32Array(l.float.length);
+  const table = new Int8Array(c.tables.length * k);
+  c.tables.forEach((lv, t) => table.set(lv, t * k));
+  const scales = c.scales.map((s) => Math.fround(s > 0 && Number.isFinite(s) ? s : 1e-6));
+  for (let r = 0; r < rows.rows; r++) {
+    const lv = c.tables[perChannel ? r : 0];
+    for (let i = 0; i < rows.cols; i++) {
+      const at = rows.at(r, i);
+      indices[at] = c.indices[r][i];
+      data[at] = lv[c.indices[r][i]];
+      dequantized[at] = data[at] * scales[r];
+    }
+  }
+  return {
+    data,
+    dequantized,
+    quant: { scale: scales, zeroPoint: scales.map(() => 0), quantizedDimension: l.axis! },
+    encoding: { kind: 'lut', bits: indexBits(k), entries: k, scope: perChannel ? 'channel' : 'tensor', table, indices },
+  };
 }
 
 /** Float values kept for the layer-by-layer statistics at most (4 bytes each). */

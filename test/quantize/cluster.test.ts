@@ -1,6 +1,6 @@
 /**
  * Weight clustering (`quantize --clusters K`): k-means levels, the LUT encoding's invariants
- * (data = table lookups), the quantizer hook (bias correction included), and the TFLite Micro LUT
+ * (data = table lookups), the quantizer hook (GPTQ-clustered layers, bias correction on request), and the TFLite Micro LUT
  * compression format written and read back.
  */
 import { describe, expect, it } from 'vitest';
@@ -137,15 +137,21 @@ describe('quantize with clusters', () => {
     expect(() => clusterChoices(float, { clusters: 4, scope: 'tensor', keepInt8: ['flat'] })).toThrow(/--keep-int8: 'flat' is op #2 RESHAPE, which has no weights \(layers with weights: #0 CONV_2D, #1 DEPTHWISE_CONV_2D, #3 FULLY_CONNECTED\)/);
   });
 
-  it('corrects each clustered layer bias for the clustering error', () => {
-    const plain = quantizeGraph(float, calib, { evaluate: 0, weights: clusterChoices(float, { clusters: 2, scope: 'tensor' }) }).graph;
-    const bias = plain.tensors.find((t) => t.name === 'fb')!;
-    // Without correction the bias would be round(b / (s_in * s_w)) of the float bias; with 2
-    // clusters the mean error is large, so the corrected bias must differ somewhere.
-    const fw = plain.tensors.find((t) => t.name === 'fw')!;
-    const inScale = plain.tensors[plain.ops[plain.ops.length - 1].inputs[0]].quant!.scale[0];
-    const floatBias = float.tensors.find((t) => t.name === 'fb')!.data as Float32Array;
-    const uncorrected = Array.from(floatBias, (v, c) => Math.round(v / (inScale * Math.fround(fw.quant!.scale[c]))));
-    expect(Array.from(bias.data as Int32Array)).not.toEqual(uncorrected);
+  it('corrects clustered layers\' biases for the clustering error only with biasCorrection (GPTQ\'s feedback absorbs it otherwise)', () => {
+    const choices = clusterChoices(float, { clusters: 2, scope: 'tensor' });
+    const biasOf = (biasCorrection: boolean) => {
+      const g = quantizeGraph(float, calib, { evaluate: 0, weights: choices, biasCorrection }).graph;
+      const fw = g.tensors.find((t) => t.name === 'fw')!;
+      const inScale = g.tensors[g.ops[g.ops.length - 1].inputs[0]].quant!.scale[0];
+      const floatBias = float.tensors.find((t) => t.name === 'fb')!.data as Float32Array;
+      // The bias round(b / (s_in * s_w)) of the float bias, at the scales the layer got.
+      const uncorrected = Array.from(floatBias, (v, c) => Math.round(v / (inScale * Math.fround(fw.quant!.scale[c]))));
+      return { bias: Array.from(g.tensors.find((t) => t.name === 'fb')!.data as Int32Array), uncorrected };
+    };
+    const plain = biasOf(false);
+    expect(plain.bias).toEqual(plain.uncorrected);
+    // With 2 clusters the mean error is large, so the corrected bias must differ somewhere.
+    const corrected = biasOf(true);
+    expect(corrected.bias).not.toEqual(corrected.uncorrected);
   });
 });
