@@ -54,7 +54,8 @@ export interface ModelFlashBreakdown {
  * model.o's read-only data by role, from the names generation gives its arrays: `<layer>_w*`,
  * `tensor<id>_*` and clustered layers' `<layer>_lut_idx` / `_lut_table` weights; `_bias`, `_q`, `_rq`, `_mult`, `_shift`, `_cc`, `_corr` biases and
  * requantization (clustered layers: `_lut_bias`, `_lut_rq`, `_lut_rqp`). (Constant tensors are counted as weights: portable int8 layers read their
- * biases from them too.)
+ * biases from them too; so are the DSP sub-byte conv and depthwise layers' records, which sit in
+ * their `_w*` weight stream.)
  */
 export function modelFlashBreakdown(mapText: string): ModelFlashBreakdown {
   const b: ModelFlashBreakdown = { weights: 0, biasesAndScales: 0, other: 0 };

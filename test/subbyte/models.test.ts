@@ -77,13 +77,14 @@ async function instructionsOf(built: Awaited<ReturnType<typeof buildModelFirmwar
 }
 
 /**
- * Instructions per inference on qemu-m4 relative to the int8 model: measured int4 1.113x, int2
- * 1.127x, ternary 1.124x, binary 1.113x (3,471,375 for int8); 1.25x, 1.29x, 1.29x and 1.32x
- * before the weights were laid out for one AND per operand pair. The bounds leave ~2.5% for
- * changes to the int8 kernels. KWS is a DS-CNN like VWW: a 10x4 first convolution on a
- * one-channel input, depthwise 3x3 and pointwise layers, and a small fully connected layer.
+ * Instructions per inference on qemu-m4 relative to the int8 model: measured int4 1.071x, int2
+ * 1.081x, ternary 1.075x, binary 1.073x (3,472,699 for int8); 1.113x, 1.127x, 1.124x and 1.113x
+ * before the conv layers' signed fields and the records in the weight stream, 1.25x-1.32x before
+ * the weights were laid out for one AND per operand pair. The bounds leave ~2.5% for changes to
+ * the int8 kernels. KWS is a DS-CNN like VWW: a 10x4 first convolution on a one-channel input,
+ * depthwise 3x3 and pointwise layers, and a small fully connected layer.
  */
-const MAX_VS_INT8: Record<(typeof SUB_BYTE_KINDS)[number], number> = { int4: 1.14, int2: 1.15, ternary: 1.15, binary: 1.14 };
+const MAX_VS_INT8: Record<(typeof SUB_BYTE_KINDS)[number], number> = { int4: 1.1, int2: 1.11, ternary: 1.1, binary: 1.1 };
 
 describe('sub-byte models on qemu-m4', () => {
   let int8Instructions: Promise<number> | undefined;
