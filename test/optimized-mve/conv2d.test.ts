@@ -38,6 +38,13 @@ describe('conv2d_s8_mve vs CONV_2D evaluate', () => {
     const direct = cases.filter((c) => convMveScratchBytes(c.params as Conv2DQuantParams) === 0);
     expect(direct.length).toBeGreaterThanOrEqual(15);
     expect(cases.length - direct.length).toBeGreaterThanOrEqual(60);
+    // K <= 16: the short path (each pixel's inputs one vector, loaded once for every group).
+    const short = cases.filter((c) => {
+      const p = c.params as Conv2DQuantParams;
+      return p.filterHeight * p.filterWidth * p.inputDepth <= 16;
+    });
+    expect(short.length).toBeGreaterThanOrEqual(10);
+    expect(short.filter((c) => (c.params as Conv2DQuantParams).outputDepth % 4 !== 0).length).toBeGreaterThanOrEqual(3);
   });
 
   it('bit-exact on random cases on an emulated Cortex-M55 (-O2 and -Os)', { timeout: 240_000 }, async () => {

@@ -116,6 +116,14 @@ TINYML_MVE_INLINE void mac4x2(acc4x2 *s, int8x16_t xa, int8x16_t xb, const int8_
   s->b3 = vmladavaq_s8(s->b3, wv, xb);
 }
 
+/* Both pixels' four channels requantized (one record load) and stored. */
+TINYML_MVE_INLINE void store4x2(const conv_steps *s, const acc4x2 *acc, const tinyml_mve_rq4 *rq, int8_t *out0,
+                                int8_t *out1, const int FULL) {
+  const tinyml_mve_rqv q = tinyml_mve_rq_load(rq);
+  store4(out0, tinyml_mve_requant_v(tinyml_mve_lanes4(acc->a0, acc->a1, acc->a2, acc->a3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
+  store4(out1, tinyml_mve_requant_v(tinyml_mve_lanes4(acc->b0, acc->b1, acc->b2, acc->b3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
+}
+
 /*
  * The same for two pixels (inputs at x0 and x1, outputs at out0 and out1): every weight vector
  * and requantization record is loaded once for both, which is most of what a step costs when K
@@ -131,9 +139,15 @@ TINYML_MVE_INLINE void group4x2(const conv_steps *s, const int8_t *x0, const int
     w += 64;
   }
   if (s->tail) mac4x2(&acc, vldrbq_z_s8(x0, s->k_pred), vldrbq_z_s8(x1, s->k_pred), w);
-  const tinyml_mve_rqv q = tinyml_mve_rq_load(rq);
-  store4(out0, tinyml_mve_requant_v(tinyml_mve_lanes4(acc.a0, acc.a1, acc.a2, acc.a3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
-  store4(out1, tinyml_mve_requant_v(tinyml_mve_lanes4(acc.b0, acc.b1, acc.b2, acc.b3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
+  store4x2(s, &acc, rq, out0, out1, FULL);
+}
+
+/* K <= 16: both pixels' inputs are one vector each (xa, xb), loaded once for every group. */
+TINYML_MVE_INLINE void group4x2_short(const conv_steps *s, int8x16_t xa, int8x16_t xb, const int8_t *w,
+                                      const tinyml_mve_rq4 *rq, int8_t *out0, int8_t *out1, const int FULL) {
+  acc4x2 acc = {0, 0, 0, 0, 0, 0, 0, 0};
+  mac4x2(&acc, xa, xb, w);
+  store4x2(s, &acc, rq, out0, out1, FULL);
 }
 
 /* Every output channel of one pixel whose K inputs are at x. */
@@ -150,6 +164,18 @@ static void pixel_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, const 
 /* Every output channel of two pixels. */
 static void pixel_pair_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x0, const int8_t *x1,
                                 const int8_t *w, int8_t *out0, int8_t *out1) {
+  if (s->chunks == 0) {
+    const int8x16_t xa = vldrbq_z_s8(x0, s->k_pred);
+    const int8x16_t xb = vldrbq_z_s8(x1, s->k_pred);
+    for (int32_t g = 0; g < s->full; ++g) {
+      group4x2_short(s, xa, xb, w, rq++, out0, out1, 1);
+      w += 64;
+      out0 += 4;
+      out1 += 4;
+    }
+    if (s->n_out & 3) group4x2_short(s, xa, xb, w, rq, out0, out1, 0);
+    return;
+  }
   for (int32_t g = 0; g < s->full; ++g) {
     group4x2(s, x0, x1, w, rq++, out0, out1, 1);
     w += s->group_bytes;
