@@ -1,0 +1,67 @@
+/**
+ * Convolutions in place through a window of input rows (DSP kernel, issue #20): random int8
+ * cases the rule accepts (stride-1 "same" windows no wider out than in, strided windows whose
+ * output rows trail the rows still to read), run with one buffer as input and output, equal
+ * CONV_2D's reference bit for bit, on the host under AddressSanitizer (the buffer exactly
+ * max(input, output) bytes, the scratch exactly the announced bytes) and on an emulated
+ * Cortex-M4. The rule refuses an output that would overtake the rows still to be read.
+ */
+import { describe, expect, it } from 'vitest';
+import { conv2d, type Conv2DParams, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
+import { rowWindowBytes, rowWindowInPlaceOk } from '../../src/ops/conv-rows-in-place.js';
+import { pointwiseInPlaceOk } from '../../src/ops/pointwise-in-place.js';
+import { conv2dDspVariant, convScratchBytes } from '../../src/ops/optimized/conv2d.js';
+import { inPlaceVariant } from './in-place-variant.js';
+import { HOST_DSP_TARGET, evaluateCases, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from './harness.js';
+import { randomConvCase } from './random-cases.js';
+
+function cases(seed: number, n: number): VariantCase[] {
+  const out: VariantCase[] = [];
+  for (let s = seed; out.length < n; s++) {
+    const c = randomConvCase(s);
+    const p = c.params as Conv2DParams;
+    if (p.kind === 'int8' && !pointwiseInPlaceOk(p) && rowWindowInPlaceOk(p) && conv2dDspVariant.accepts(c.params, HOST_DSP_TARGET)) out.push(c);
+  }
+  return out;
+}
+
+// The shapes the rule was written for: ResNet-8's 3x3 stride-1 convolutions and VWW's stem.
+const geometry = (g: Partial<Conv2DQuantParams>) =>
+  ({ batches: 1, dilationHeight: 1, filterHeight: 3, strideHeight: 1, padHeight: 1, ...g }) as Conv2DQuantParams;
+const resnet = geometry({ inputHeight: 32, inputWidth: 32, inputDepth: 16, outputHeight: 32, outputWidth: 32, outputDepth: 16 });
+const stem = geometry({ inputHeight: 96, inputWidth: 96, inputDepth: 3, strideHeight: 2, padHeight: 0, outputHeight: 48, outputWidth: 48, outputDepth: 8 });
+
+describe('convolution in place through a row window (DSP kernel)', () => {
+  const all = cases(23000, 40);
+
+  it('the rule takes ResNet-8 blocks and the VWW stem, and refuses outputs that overtake their input', () => {
+    expect(rowWindowInPlaceOk(resnet)).toBe(true);
+    expect(rowWindowInPlaceOk(stem)).toBe(true);
+    expect(rowWindowBytes(resnet)).toBe(3 * 32 * 16);
+    expect(rowWindowInPlaceOk({ ...resnet, outputDepth: 17 })).toBe(false); // output row wider than the input row
+    expect(rowWindowInPlaceOk({ ...stem, outputDepth: 13 })).toBe(false); // 48 * 13 > 2 * 96 * 3: row 1 overwrites input row 2
+    expect(rowWindowInPlaceOk({ ...resnet, batches: 2 })).toBe(false);
+    expect(rowWindowInPlaceOk({ ...resnet, dilationHeight: 2 })).toBe(false);
+    expect(all.some((c) => (c.params as Conv2DParams).strideHeight > 1)).toBe(true);
+    expect(all.some((c) => (c.params as Conv2DParams).filterHeight > 1 && (c.params as Conv2DParams).strideHeight === 1)).toBe(true);
+    const p = all[0].params as Conv2DQuantParams;
+    expect(conv2dDspVariant.inPlaceScratchBytes!(p)).toBe(rowWindowBytes(p) + convScratchBytes(p));
+    expect(conv2dDspVariant.inPlaceScratchBytes!({ ...p, batches: 2 })).toBeUndefined();
+  });
+
+  const variant = (list: VariantCase[]) =>
+    inPlaceVariant('CONV_2D', 'dsp conv in place, row window', (p, n, ctx) => conv2dDspVariant.emitC(p, n, { ...ctx, target: HOST_DSP_TARGET }), (p, k) => conv2dDspVariant.inPlaceScratchBytes!(p, k as never), list);
+
+  it('bit-exact in place on random cases (host, AddressSanitizer, exact buffers)', async () => {
+    const want = evaluateCases(conv2d, all);
+    const got = await runVariantCasesInC(variant(all), all);
+    all.forEach((c, i) => expect(values(got[i][0]), `case ${i}`).toEqual(values(want[i][0])));
+  });
+
+  it('bit-exact in place on an emulated Cortex-M4', { timeout: 180_000 }, async () => {
+    const some = all.slice(0, 16);
+    const want = evaluateCases(conv2d, some);
+    const got = await runVariantCasesOnQemu(variant(some), some);
+    some.forEach((c, i) => expect(values(got[i][0]), `case ${i}`).toEqual(values(want[i][0])));
+  });
+});
