@@ -7,12 +7,12 @@
  * Cortex-M4. The rule refuses an output that would overtake the rows still to be read.
  */
 import { describe, expect, it } from 'vitest';
-import { conv2d, type Conv2DParams, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
+import type { Conv2DParams, Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import { rowWindowBytes, rowWindowInPlaceOk } from '../../src/ops/conv-rows-in-place.js';
 import { pointwiseInPlaceOk } from '../../src/ops/pointwise-in-place.js';
 import { conv2dDspVariant, convScratchBytes } from '../../src/ops/optimized/conv2d.js';
-import { inPlaceVariant } from './in-place-variant.js';
-import { HOST_DSP_TARGET, evaluateCases, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from './harness.js';
+import { convDspInPlaceBitExact } from './conv-in-place-tests.js';
+import { HOST_DSP_TARGET, type VariantCase } from './harness.js';
 import { randomConvCase } from './random-cases.js';
 
 function cases(seed: number, n: number): VariantCase[] {
@@ -49,19 +49,5 @@ describe('convolution in place through a row window (DSP kernel)', () => {
     expect(conv2dDspVariant.inPlaceScratchBytes!({ ...p, batches: 2 })).toBeUndefined();
   });
 
-  const variant = (list: VariantCase[]) =>
-    inPlaceVariant('CONV_2D', 'dsp conv in place, row window', (p, n, ctx) => conv2dDspVariant.emitC(p, n, { ...ctx, target: HOST_DSP_TARGET }), (p, k) => conv2dDspVariant.inPlaceScratchBytes!(p, k as never), list);
-
-  it('bit-exact in place on random cases (host, AddressSanitizer, exact buffers)', async () => {
-    const want = evaluateCases(conv2d, all);
-    const got = await runVariantCasesInC(variant(all), all);
-    all.forEach((c, i) => expect(values(got[i][0]), `case ${i}`).toEqual(values(want[i][0])));
-  });
-
-  it('bit-exact in place on an emulated Cortex-M4', { timeout: 180_000 }, async () => {
-    const some = all.slice(0, 16);
-    const want = evaluateCases(conv2d, some);
-    const got = await runVariantCasesOnQemu(variant(some), some);
-    some.forEach((c, i) => expect(values(got[i][0]), `case ${i}`).toEqual(values(want[i][0])));
-  });
+  convDspInPlaceBitExact('dsp conv in place, row window', all);
 });

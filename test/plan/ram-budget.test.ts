@@ -86,22 +86,28 @@ describe('planUnderBudget', () => {
   });
 });
 
+/** The technique's report entry, checked applied and saving the whole difference to the plain plan. */
+function appliedAlone(r: ReturnType<typeof planUnderBudget>, name: string) {
+  const t = r.ram.techniques.find((x) => x.technique === name)!;
+  expect(t.applied).toBe(true);
+  expect(t.savedBytes).toBe(r.ram.plainArenaBytes - r.ram.arenaBytes);
+  expect(r.ram.extraInstructionShare).toBeGreaterThan(0);
+  expect(r.ram.extraInstructionShare).toBeLessThan(0.1);
+  expect(ramSummary(r.ram)).toMatch(new RegExp(`${name} saved [\\d,]+ B`));
+  checkTensorPlacement(r.graph, r.plan);
+  return t;
+}
+
 describe('row-window convolutions (ResNet-8 on the M4)', () => {
   const resnet = importTfliteFile(sharedPath('models/mlperf-tiny/pretrainedResnet_quant.tflite'));
 
   it('by default each block\'s second conv runs in place through a row window and its ADD over the skip: arena <= 0.75x the op-order lower bound', async () => {
     const g = await resnet;
     const r = planUnderBudget(g, M4);
-    const window = r.ram.techniques.find((t) => t.technique === 'row-window')!;
-    expect(window.applied).toBe(true);
-    expect(window.savedBytes).toBe(r.ram.plainArenaBytes - r.ram.arenaBytes);
+    appliedAlone(r, 'row-window');
     expect(r.ram.arenaBytes).toBeLessThanOrEqual(0.75 * r.ram.lowerBound);
     // The first block's second conv (op 2) and its ADD (op 3).
     expect([...r.plan.inPlace]).toEqual(expect.arrayContaining([2, 3]));
-    expect(r.ram.extraInstructionShare).toBeGreaterThan(0);
-    expect(r.ram.extraInstructionShare).toBeLessThan(0.1);
-    expect(ramSummary(r.ram)).toMatch(/row-window saved [\d,]+ B/);
-    checkTensorPlacement(r.graph, r.plan);
   });
 
   it('forced off, or on the M3 (no row-window kernel), the arena stays at the plain plan', async () => {
@@ -120,9 +126,7 @@ describe('pointwise -> depthwise pairs row by row (VWW on the M4)', () => {
   it('by default the 48x48x16 pointwise output is never stored whole, and the stem and first depthwise layer run in place', async () => {
     const g = await vww;
     const r = planUnderBudget(g, M4);
-    const stream = r.ram.techniques.find((t) => t.technique === 'row-stream')!;
-    expect(stream.applied).toBe(true);
-    expect(stream.savedBytes).toBe(r.ram.plainArenaBytes - r.ram.arenaBytes);
+    appliedAlone(r, 'row-stream');
     expect(r.plan.streamed).toEqual([{ producer: 2, consumer: 3 }]); // only the pair at the peak
     expect([...r.plan.inPlace]).toEqual(expect.arrayContaining([0, 1]));
     expect(r.plan.offsets.has(g.ops[2].outputs[0])).toBe(false);
@@ -132,9 +136,6 @@ describe('pointwise -> depthwise pairs row by row (VWW on the M4)', () => {
     expect(r.ram.arenaBytes).toBeGreaterThanOrEqual(input);
     expect(r.ram.arenaBytes).toBeLessThanOrEqual(input + 3 * 96 * 3 + 256);
     expect(r.ram.arenaBytes).toBeLessThan(0.53 * r.ram.lowerBound);
-    expect(r.ram.extraInstructionShare).toBeLessThan(0.1);
-    expect(ramSummary(r.ram)).toMatch(/row-stream saved [\d,]+ B/);
-    checkTensorPlacement(r.graph, r.plan);
     const off = planUnderBudget(g, M4, { rowStream: false });
     expect(off.plan.streamed).toEqual([]);
     expect(off.plan.arenaBytes).toBe(off.ram.plainArenaBytes);
