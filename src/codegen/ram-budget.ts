@@ -22,7 +22,7 @@ import type { MemoryPlan, StreamedPair } from '../plan/memory-plan.js';
 import { memoryOrder, withOpOrder } from '../plan/op-order.js';
 import { summarizeModel } from '../analysis/summary.js';
 import type { Conv2DQuantParams } from '../ops/conv2d.js';
-import { isRowWindowStep, rowsRead } from '../ops/conv-rows-in-place.js';
+import { isRowWindowStep, rowInPlaceMode, rowsRead } from '../ops/conv-rows-in-place.js';
 import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
 
 /** A budget in bytes, or the smallest arena the techniques reach. */
@@ -100,9 +100,10 @@ function inPlaceExtraInstructions(prepared: PreparedGraph, plan: MemoryPlan, tar
 
 /**
  * Modelled extra instructions of the row-window convolutions of `plan` (ops/conv-rows-in-place.ts):
- * per output row the window's kept rows are moved and its new rows copied (counted as one
- * instruction per byte: word copies with their loop), and the kernel is called once per row
- * (counted as 300 instructions: the call, its set-up and a partial block of pixels).
+ * per output row the window's kept rows are moved and its new rows copied (the staged variant:
+ * the output row copied from its stage), counted as one instruction per byte (word copies with
+ * their loop), and the kernel is called once per row (counted as 300 instructions: the call, its
+ * set-up and a partial block of pixels).
  */
 function rowWindowExtraInstructions(prepared: PreparedGraph, plan: MemoryPlan): number {
   let extra = 0;
@@ -111,9 +112,11 @@ function rowWindowExtraInstructions(prepared: PreparedGraph, plan: MemoryPlan): 
     if (!isRowWindowStep(step)) continue;
     const p = step.params as Conv2DQuantParams;
     const inRow = p.inputWidth * p.inputDepth;
+    const staged = rowInPlaceMode(p) === 'stage';
     for (let oy = 0; oy < p.outputHeight; oy++) {
       const { lo, hi } = rowsRead(p, oy);
-      extra += (hi - lo) * inRow + 300;
+      // The staged kernel copies at most the output row.
+      extra += (staged ? p.outputWidth * p.outputDepth : (hi - lo) * inRow) + 300;
     }
   }
   return extra;

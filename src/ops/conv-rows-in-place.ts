@@ -63,3 +63,35 @@ export function rowWindowInPlaceOk(p: RowWindowGeometry): boolean {
 export function rowWindowBytes(p: RowWindowGeometry): number {
   return Math.ceil((p.filterHeight * p.inputWidth * p.inputDepth) / 16) * 16;
 }
+
+/**
+ * The staged variant, for outputs that trail their input (a strided stem): the kernel reads the
+ * input rows in the buffer itself and writes an output row straight to its place when that row
+ * ends before the rows it reads, else to a one-row stage copied there after the row is done. It
+ * may run when, before each output row, the output bytes written so far end at or before the
+ * first row that output row reads.
+ */
+export function rowStageInPlaceOk(p: RowWindowGeometry): boolean {
+  if (p.batches !== 1 || p.dilationHeight !== 1) return false;
+  const inRow = p.inputWidth * p.inputDepth;
+  const outRow = p.outputWidth * p.outputDepth;
+  for (let oy = 0; oy < p.outputHeight; oy++) if (oy * outRow > rowsRead(p, oy).lo * inRow) return false;
+  return true;
+}
+
+/** Bytes of the stage: one output row, rounded up to 16. */
+export function rowStageBytes(p: RowWindowGeometry): number {
+  return Math.ceil((p.outputWidth * p.outputDepth) / 16) * 16;
+}
+
+/** Which row-by-row in-place kernel a convolution takes: the one needing fewer bytes, or none. */
+export function rowInPlaceMode(p: RowWindowGeometry): 'stage' | 'window' | undefined {
+  if (rowStageInPlaceOk(p) && (!rowWindowInPlaceOk(p) || rowStageBytes(p) < rowWindowBytes(p))) return 'stage';
+  return rowWindowInPlaceOk(p) ? 'window' : undefined;
+}
+
+/** Bytes the row-by-row in-place kernel takes before the convolution's own scratch (undefined: none runs). */
+export function rowInPlaceBytes(p: RowWindowGeometry): number | undefined {
+  const mode = rowInPlaceMode(p);
+  return mode === 'stage' ? rowStageBytes(p) : mode === 'window' ? rowWindowBytes(p) : undefined;
+}

@@ -54,3 +54,27 @@ void tinyml_conv2d_s8_dsp_in_place(const tinyml_conv2d_dsp_params *p, int8_t *da
     tinyml_conv2d_s8_dsp_weights(&band, window, weights, w16, data + oy * out_row, cols);
   }
 }
+
+void tinyml_conv2d_s8_dsp_in_place_staged(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights,
+                                          int32_t w16, void *scratch) {
+  const int32_t in_row = p->geo.input_width * p->geo.input_depth;
+  const int32_t out_row = p->geo.output_width * p->output_depth;
+  int8_t *stage = (int8_t *)scratch;
+  void *cols = stage + ((out_row + 15) & ~15);
+  tinyml_conv2d_dsp_params band = *p;
+  band.geo.output_height = 1;
+  tinyml_row_band rows = {0, 0, 0};
+  for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
+    /* No window to keep: the rows are read in place (an empty window moves nothing). */
+    (void)tinyml_row_window_next(&rows, oy, p->geo.stride_height, p->geo.pad_height, p->geo.filter_height,
+                                 p->geo.input_height, stage, 0);
+    band.geo.input_height = rows.hi - rows.lo;
+    band.geo.pad_height = rows.lo - rows.top;
+    int8_t *dst = data + oy * out_row;
+    /* Straight to its place when the row ends before the rows it reads, else through the stage:
+     * the kernel interleaves reads and writes of one row. */
+    const int32_t direct = (oy + 1) * out_row <= rows.lo * in_row;
+    tinyml_conv2d_s8_dsp_weights(&band, data + rows.lo * in_row, weights, w16, direct ? dst : stage, cols);
+    if (!direct) tinyml_copy_forward(dst, stage, out_row);
+  }
+}

@@ -51,4 +51,15 @@ int32_t tinyml_row_window_next(tinyml_row_band *band, int32_t oy, int32_t stride
 void tinyml_conv2d_s8_dsp_in_place(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights, int32_t w16,
                                    void *scratch);
 
+/*
+ * The staged variant, for outputs that trail their input (a strided stem whose output rows are
+ * narrower than stride input rows): each output row is computed from the input rows in `data`
+ * itself and written straight to its place when it ends before the first row it reads, else to a
+ * one-row stage (scratch, then the plain kernel's scratch) copied there once the row is done. The
+ * generator asks for it only when no output row reaches rows a later output row reads
+ * (rowStageInPlaceOk).
+ */
+void tinyml_conv2d_s8_dsp_in_place_staged(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights,
+                                          int32_t w16, void *scratch);
+
 #endif /* TINYML_CONV2D_DSP_IN_PLACE_H */
