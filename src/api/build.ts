@@ -43,8 +43,20 @@ export interface BuildOptions {
    */
   reorder?: boolean;
   /**
+   * Let convolutions run in place through a window of input rows (a copy and a kernel call per
+   * output row) when that makes the arena smaller. true forces it on, false off; default: as
+   * `ramBudget` decides.
+   */
+  rowWindow?: boolean;
+  /**
+   * Let a pointwise convolution and the depthwise layer reading its output run together row by
+   * row, the pointwise output never stored whole, when that makes the arena smaller. true forces
+   * it on, false off; default: as `ramBudget` decides.
+   */
+  rowStream?: boolean;
+  /**
    * Bytes the arena (activations and all kernel scratch) must fit in: the planner applies in-place
-   * layers, then op reordering, until it does, and throws RamBudgetError saying by how many bytes
+   * layers, then op reordering, then row-window convolutions, then row-streamed pairs, until it does, and throws RamBudgetError saying by how many bytes
    * it misses otherwise; 'min': all of them. Default: the smallest arena whose techniques cost no
    * more than 10% extra instructions (modelled; `ram` in the output says what each saved).
    */
@@ -89,6 +101,8 @@ export async function build(model: ModelLike, options: BuildOptions): Promise<Bu
     profile: options.profile ?? false,
     ...(options.inPlace !== undefined ? { inPlace: options.inPlace } : {}),
     ...(options.reorder !== undefined ? { reorder: options.reorder } : {}),
+    ...(options.rowWindow !== undefined ? { rowWindow: options.rowWindow } : {}),
+    ...(options.rowStream !== undefined ? { rowStream: options.rowStream } : {}),
     ...(options.ramBudget !== undefined ? { ramBudget: options.ramBudget } : {}),
     ...(options.protocol ? { protocol: options.protocol } : {}),
     ...(clientSource ? { extraFiles: { [`client/${clientSource.fileName}`]: clientSource.text } } : {}),

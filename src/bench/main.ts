@@ -341,7 +341,7 @@ async function main(): Promise<number> {
     `${table}\n\nInstructions per inference under QEMU -icount (exact); arena and flash in bytes. The arena holds activations and every kernel's scratch ` +
       `(all the RAM the model needs besides the stack); the lower bound is the largest set of them alive at one layer ` +
       `in the model's own op order without in-place layers (what no plain plan goes under); "min arena" is the smallest arena the ` +
-      `planner reaches (--ram-budget min: in-place layers and op reordering) and "instr at min" that firmware's instructions ` +
+      `planner reaches (--ram-budget min: in-place layers, op reordering, row-window convolutions and pointwise -> depthwise pairs row by row) and "instr at min" that firmware's instructions ` +
       `(the same firmware's when the default build already has that arena). ` +
       `TFLM figures: int8 on qemu-m4 from ../shared/reference, the others from bench/reference (same method; TFLM's arena counts its scratch too). float32 and hybrid rows: ` +
       `the float golden models as they are and weights-only int8 (quantize --dynamic); "golden" counts their outputs within 1e-4 of the ` +

@@ -3,7 +3,7 @@ import type { RamReport } from '../codegen/ram-budget.js';
 export { parseRamBudget } from '../codegen/ram-budget.js';
 import { num } from '../text/table.js';
 
-export const RAM_BUDGET_HELP = "bytes the arena must fit in (in-place layers, then op reordering, until it does), or 'min'; default: the smallest arena within 10% extra instructions";
+export const RAM_BUDGET_HELP = "bytes the arena must fit in (in-place layers, then op reordering, then row-window convolutions, then pointwise -> depthwise pairs row by row, until it does), or 'min'; default: the smallest arena within 10% extra instructions";
 
 
 /** One line: the arena, the op-order lower bound, and what each technique saved. */

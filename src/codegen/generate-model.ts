@@ -22,6 +22,9 @@ import '../ops/subbyte/index.js';
 import { C_DTYPE_ENUM, C_TYPE, cArrayBody, cFloat, cIdent, cString } from './c-literals.js';
 import { FIRMWARE_DIR, packageVersion, renderTemplate } from './templates.js';
 import { assertStructsComplete } from './c-structs.js';
+import type { Conv2DQuantParams } from '../ops/conv2d.js';
+import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
+import { emitStreamPair, streamPairScratchBytes } from '../ops/optimized/pw-dw-stream.js';
 
 export interface GeneratedModel {
   /** Project-relative path → contents, e.g. 'model/model.c'. */
@@ -92,8 +95,39 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
   const kernels = new Set<string>();
   const decls: string[] = [];
   let lutBytes = 0;
+  // Streamed pairs (plan.streamed): the consumer runs both layers, row by row; the producer's
+  // output has no place in the arena, so the producer emits nothing.
+  const streamedInto = new Map(plan.streamed.map((p) => [p.producer, p.consumer]));
+  const streamedFrom = new Map(plan.streamed.map((p) => [p.consumer, p.producer]));
   const layers = prepared.steps.map((step, k) => {
     const { op } = step;
+    const outT = graph.tensors[op.outputs[0]];
+    const into = streamedInto.get(k);
+    if (into !== undefined) return { index: k, comment: `${op.type} -> '${outT.name}' [${outT.shape.join('x')}], computed row by row in layer ${into}`.replace(/\*\//g, '* /'), call: '' };
+    const from = streamedFrom.get(k);
+    if (from !== undefined) {
+      const pw = prepared.steps[from];
+      const target = options.target ?? HOST_TARGET;
+      const optimize = options.optimize ?? 'speed';
+      const scratchBytes = streamPairScratchBytes(pw.params as Conv2DQuantParams, step.params as DepthwiseConv2DQuantParams);
+      const scratch = scratchPtr(k, scratchBytes)!;
+      const inPlace = plan.inPlace.has(k);
+      const em = emitStreamPair(
+        pw.params as Conv2DQuantParams,
+        step.params as DepthwiseConv2DQuantParams,
+        { input: arenaPtr(graph.tensors[pw.op.inputs[0]], false), output: arenaPtr(outT, true), scratch },
+        { pwPrefix: `l${from}`, dwPrefix: `l${k}`, target, optimize, pwConstants: stepConstants(prepared, from), dwConstants: stepConstants(prepared, k) },
+      );
+      em.includes.forEach((h) => includes.add(h));
+      em.kernels.forEach((c) => kernels.add(c));
+      assertStructsComplete(em.decls, `layers ${from} and ${k} (${pw.op.type} and ${op.type}, row by row)`);
+      decls.push(em.decls);
+      return {
+        index: k,
+        comment: `${pw.op.type} (layer ${from}) and ${op.type} row by row -> '${outT.name}' [${outT.shape.join('x')}]${inPlace ? ', in place' : ''}, scratch ${scratchBytes} B at arena + ${plan.scratchOffsets.get(k)}`.replace(/\*\//g, '* /'),
+        call: `  ${em.call}`,
+      };
+    }
     const inputs = op.inputs.map((i) => {
       if (i < 0) return undefined;
       const t = graph.tensors[i];
@@ -113,7 +147,6 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     em.kernels.forEach((c) => kernels.add(c));
     assertStructsComplete(em.decls, `layer ${k} (${op.type})`);
     if (em.decls.trim()) decls.push(em.decls);
-    const outT = graph.tensors[op.outputs[0]];
     return {
       index: k,
       comment: `${op.type} -> '${outT.name}' [${outT.shape.join('x')}]${inPlace ? ', in place' : ''}${scratch ? `, scratch ${scratchBytes} B at arena + ${plan.scratchOffsets.get(k)}` : ''}`.replace(/\*\//g, '* /'),

@@ -7,10 +7,14 @@ import type { PreparedGraph } from '../interp/interpreter.js';
 import type { TensorData } from '../ir/types.js';
 import type { OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 import { HOST_TARGET } from '../ops/op-def.js';
-import type { MemoryPlan, PlanOptions } from '../plan/memory-plan.js';
-import { inPlaceAllowed, planMemory } from '../plan/memory-plan.js';
+import type { MemoryPlan, PlanOptions, StreamedPair } from '../plan/memory-plan.js';
+import { inPlaceAllowed, planMemory, streamedView } from '../plan/memory-plan.js';
+import type { Conv2DQuantParams } from '../ops/conv2d.js';
+import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
+import { streamPairInPlaceOk, streamPairOk, streamPairScratchBytes } from '../ops/optimized/pw-dw-stream.js';
 import { layerInPlaceScratchBytes, layerScratchBytes } from './select-kernel.js';
 import { stepLutEncoding } from './lut-layer.js';
+import { isRowWindowStep } from '../ops/conv-rows-in-place.js';
 // Registers the optimized per-core kernel variants (their scratch differs from the portable kernels').
 import '../ops/optimized/index.js';
 import '../ops/optimized-mve/index.js';
@@ -28,31 +32,74 @@ export function modelScratchBytes(prepared: PreparedGraph, target: TargetInfo = 
   return prepared.steps.map((step, k) => layerScratchBytes(step, target, stepConstants(prepared, k), optimize, { lut: stepLutEncoding(prepared, k) }));
 }
 
-/** The plan for `target` and the optimization goal the generator will be given (`optimize`, default speed). */
+/**
+ * Pointwise convolutions whose output only a depthwise layer reads, the two able to run row by
+ * row as one (ops/optimized/pw-dw-stream.ts) on `target`: MobileNet's expand-then-depthwise pairs.
+ */
+export function streamCandidates(prepared: PreparedGraph, target: TargetInfo = HOST_TARGET, optimize: OptimizeGoal = 'speed'): StreamedPair[] {
+  const { graph, steps } = prepared;
+  const pairs: StreamedPair[] = [];
+  steps.forEach((step, consumer) => {
+    if (step.op.type !== 'DEPTHWISE_CONV_2D' || stepLutEncoding(prepared, consumer)) return;
+    const mid = step.op.inputs[0];
+    const producer = steps.findIndex((s) => s.op.outputs.includes(mid));
+    if (producer < 0 || steps[producer].op.type !== 'CONV_2D' || stepLutEncoding(prepared, producer)) return;
+    if (graph.outputs.includes(mid) || steps.some((s, k) => k !== consumer && s.op.inputs.includes(mid))) return;
+    const constants = { pw: stepConstants(prepared, producer), dw: stepConstants(prepared, consumer) };
+    if (streamPairOk(steps[producer].params, step.params, target, optimize, constants)) pairs.push({ producer, consumer });
+  });
+  return pairs;
+}
+
 /**
  * The plan for `target` and the optimization goal the generator will be given (`optimize`,
  * default speed). With `inPlace`, layers whose kernel on `target` can write their output over
- * their input (depthwise convolutions, depthwise-in-place.ts), where the graph allows it, do so
- * when that makes the arena smaller (`plan.inPlace`), their scratch being the in-place kernel's.
- * All of them first (layers that tie at the peak only lower it together); then each is dropped
- * again if the arena does not grow without it (an in-place layer off the peak saves nothing and
- * its longer-lived merged buffer can fragment the placement); none when the arena is no smaller.
+ * their input as it is (depthwise convolutions, depthwise-in-place.ts; pointwise ones; ADD), and
+ * with `rowWindow` the convolutions that can through a window of input rows
+ * (conv-rows-in-place.ts), where the graph allows it, do so when that makes the arena smaller
+ * (`plan.inPlace`), their scratch being the in-place kernel's. `streamed` pairs run as one op at
+ * the consumer (ops/optimized/pw-dw-stream.ts), in place over the producer's input when they can.
+ * All in-place layers first (layers that tie at the peak only lower it together); then each is
+ * dropped again if the arena does not grow without it (an in-place layer off the peak saves
+ * nothing and its longer-lived merged buffer can fragment the placement); none when the arena is
+ * no smaller.
  */
 export function planModelMemory(
   prepared: PreparedGraph,
   target: TargetInfo = HOST_TARGET,
-  options: Omit<PlanOptions, 'scratch' | 'inPlace'> & { optimize?: OptimizeGoal; inPlace?: boolean } = {},
+  options: Omit<PlanOptions, 'scratch' | 'inPlace'> & { optimize?: OptimizeGoal; inPlace?: boolean; rowWindow?: boolean } = {},
 ): MemoryPlan {
-  const { optimize, inPlace, ...planOptions } = options;
-  const candidates = inPlace
-    ? // Clustered (LUT) layers have no in-place kernel.
-      prepared.steps.map((step, k) => (!stepLutEncoding(prepared, k) && layerInPlaceScratchBytes(step, target, stepConstants(prepared, k), optimize) !== undefined ? k : -1)).filter((k) => k >= 0)
-    : [];
-  const allowed = inPlaceAllowed(prepared.graph, candidates);
-  const plain = modelScratchBytes(prepared, target, optimize);
+  const { optimize, inPlace, rowWindow, streamed = [], ...planOptions } = options;
+  const producers = new Set(streamed.map((p) => p.producer));
+  const consumers = new Map(streamed.map((p) => [p.consumer, p.producer]));
+  const params = (k: number) => prepared.steps[k].params;
+  // `inPlace`: the layers whose kernel runs in place as it is; `rowWindow`: the convolutions that
+  // run in place through a window of input rows (extra copies, ops/conv-rows-in-place.ts).
+  const candidates =
+    inPlace || rowWindow
+      ? prepared.steps
+          .map((step, k) =>
+            // Clustered (LUT) layers have no in-place kernel.
+            !producers.has(k) &&
+            !consumers.has(k) &&
+            !stepLutEncoding(prepared, k) &&
+            layerInPlaceScratchBytes(step, target, stepConstants(prepared, k), optimize) !== undefined &&
+            (isRowWindowStep(step) ? rowWindow : inPlace)
+              ? k
+              : -1,
+          )
+          .filter((k) => k >= 0)
+      : [];
+  for (const [k, j] of consumers) if (streamPairInPlaceOk(params(j) as Conv2DQuantParams, params(k) as DepthwiseConv2DQuantParams)) candidates.push(k);
+  const allowed = inPlaceAllowed(streamedView(prepared.graph, streamed), candidates);
+  const plain = modelScratchBytes(prepared, target, optimize).map((bytes, k) => {
+    if (producers.has(k)) return 0;
+    const j = consumers.get(k);
+    return j === undefined ? bytes : streamPairScratchBytes(params(j) as Conv2DQuantParams, params(k) as DepthwiseConv2DQuantParams);
+  });
   const withInPlace = (ops: ReadonlySet<number>): MemoryPlan => {
-    const scratch = plain.map((bytes, k) => (ops.has(k) ? layerScratchBytes(prepared.steps[k], target, stepConstants(prepared, k), optimize, { inPlace: true }) : bytes));
-    return planMemory(prepared.graph, { ...planOptions, scratch, inPlace: [...ops] });
+    const scratch = plain.map((bytes, k) => (ops.has(k) && !consumers.has(k) ? layerScratchBytes(prepared.steps[k], target, stepConstants(prepared, k), optimize, { inPlace: true }) : bytes));
+    return planMemory(prepared.graph, { ...planOptions, scratch, inPlace: [...ops], streamed });
   };
   const base = withInPlace(new Set());
   let best = withInPlace(allowed);

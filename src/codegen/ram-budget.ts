@@ -1,7 +1,9 @@
 /**
  * RAM below the tensor floor under a budget (issue #20): the planner applies its techniques in a
  * fixed order — in-place layers (an output written over its dead input), then the op order with
- * the smallest peak — and reports what each saved against the plain plan of the model's own op
+ * the smallest peak, then convolutions in place through a window of input rows, then pointwise ->
+ * depthwise pairs run row by row (each later technique's plan also uses the earlier ones not
+ * forced off, which may only pay together with it) — and reports what each saved against the plain plan of the model's own op
  * order, whose largest live set is the "op-order lower bound" no plain plan can go under.
  *
  * Without a budget it takes every technique whose modelled instruction cost stays within
@@ -15,10 +17,13 @@ import { prepareGraph } from '../interp/interpreter.js';
 import type { Graph } from '../ir/types.js';
 import { DTYPE_BYTES, elementCount } from '../ir/types.js';
 import type { OptimizeGoal, TargetInfo } from '../ops/op-def.js';
-import { modelScratchBytes, planModelMemory } from './plan-model.js';
-import type { MemoryPlan } from '../plan/memory-plan.js';
+import { modelScratchBytes, planModelMemory, streamCandidates } from './plan-model.js';
+import type { MemoryPlan, StreamedPair } from '../plan/memory-plan.js';
 import { memoryOrder, withOpOrder } from '../plan/op-order.js';
 import { summarizeModel } from '../analysis/summary.js';
+import type { Conv2DQuantParams } from '../ops/conv2d.js';
+import { isRowWindowStep, rowInPlaceMode, rowsRead } from '../ops/conv-rows-in-place.js';
+import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
 
 /** A budget in bytes, or the smallest arena the techniques reach. */
 export type RamBudget = number | 'min';
@@ -26,7 +31,7 @@ export type RamBudget = number | 'min';
 /** Largest modelled extra-instruction share a technique may cost when no budget is given. */
 export const DEFAULT_MAX_EXTRA = 0.1;
 
-export type RamTechniqueName = 'in-place' | 'reorder';
+export type RamTechniqueName = 'in-place' | 'reorder' | 'row-window' | 'row-stream';
 
 export interface RamTechnique {
   technique: RamTechniqueName;
@@ -62,6 +67,8 @@ export interface RamPlanOptions {
   /** Force a technique on (true) or off (false); undefined: the budget decides. */
   inPlace?: boolean;
   reorder?: boolean;
+  rowWindow?: boolean;
+  rowStream?: boolean;
 }
 
 export interface RamPlan {
@@ -89,6 +96,51 @@ function inPlaceExtraInstructions(prepared: PreparedGraph, plan: MemoryPlan, tar
     bytes += elementCount(input.shape) * DTYPE_BYTES[input.dtype] + outRows * (plan.scratchOffsets.has(k) ? scratchSize(plan, k) : 0);
   }
   return 4 * bytes;
+}
+
+/**
+ * Modelled extra instructions of the row-window convolutions of `plan` (ops/conv-rows-in-place.ts):
+ * per output row the window's kept rows are moved and its new rows copied (the staged variant:
+ * the output row copied from its stage), counted as one instruction per byte (word copies with
+ * their loop), and the kernel is called once per row (counted as 300 instructions: the call, its
+ * set-up and a partial block of pixels).
+ */
+function rowWindowExtraInstructions(prepared: PreparedGraph, plan: MemoryPlan): number {
+  let extra = 0;
+  for (const k of plan.inPlace) {
+    const step = prepared.steps[k];
+    if (!isRowWindowStep(step)) continue;
+    const p = step.params as Conv2DQuantParams;
+    const inRow = p.inputWidth * p.inputDepth;
+    const staged = rowInPlaceMode(p) === 'stage';
+    for (let oy = 0; oy < p.outputHeight; oy++) {
+      const { lo, hi } = rowsRead(p, oy);
+      // The staged kernel copies at most the output row.
+      extra += (staged ? p.outputWidth * p.outputDepth : (hi - lo) * inRow) + 300;
+    }
+  }
+  return extra;
+}
+
+/**
+ * Modelled extra instructions of the streamed pairs of `plan` (ops/optimized/pw-dw-stream.ts): per
+ * depthwise output row the ring's kept rows are shifted (one instruction per byte) and both
+ * kernels are called (300 instructions each); the depthwise kernel refills its padded rows
+ * instead of shifting them (one instruction per byte).
+ */
+function rowStreamExtraInstructions(prepared: PreparedGraph, plan: MemoryPlan): number {
+  let extra = 0;
+  for (const { consumer } of plan.streamed) {
+    const p = prepared.steps[consumer].params as DepthwiseConv2DQuantParams;
+    const midRow = p.inputWidth * p.inputDepth;
+    let heldHi = 0;
+    for (let oy = 0; oy < p.outputHeight; oy++) {
+      const { lo, hi } = rowsRead(p, oy);
+      extra += 2 * Math.max(0, heldHi - lo) * midRow + 600;
+      heldHi = hi;
+    }
+  }
+  return extra;
 }
 
 const scratchSize = (plan: MemoryPlan, k: number): number => plan.buffers.find((b) => b.scratchOf === k)?.size ?? 0;
@@ -141,6 +193,51 @@ export function planUnderBudget(graph: Graph, target: TargetInfo, options: RamPl
   }
   techniques.push({ technique: 'reorder', applied: reordered !== undefined, savedBytes: reordered ? current.plan.arenaBytes - reordered.plan.arenaBytes : 0, extraInstructions: 0 });
   if (reordered) current = reordered;
+
+  // 3. Convolutions in place through a window of input rows (copies and a call per output row),
+  // with the in-place layers unless those are forced off: some only help together with a
+  // row-window layer (a residual ADD in place is no use while the conv before it needs a third tensor).
+  const windowPlan = options.rowWindow === false ? undefined : planModelMemory(current.prepared, target, { optimize, inPlace: options.inPlace !== false, rowWindow: true });
+  const windowCost = windowPlan ? rowWindowExtraInstructions(current.prepared, windowPlan) : 0;
+  const takeWindow = windowPlan !== undefined && windowPlan.arenaBytes < current.plan.arenaBytes && wanted(options.rowWindow, windowCost);
+  techniques.push({
+    technique: 'row-window',
+    applied: takeWindow,
+    savedBytes: takeWindow ? current.plan.arenaBytes - windowPlan.arenaBytes : 0,
+    extraInstructions: windowCost,
+  });
+  if (takeWindow) {
+    current = { ...current, plan: windowPlan };
+    extra += windowCost;
+  }
+
+  // 4. Pointwise -> depthwise pairs run row by row (the pointwise output never stored whole),
+  // with the earlier techniques not forced off: VWW's stem in place only pays once its
+  // 48x48x16 pointwise output is gone.
+  // All candidate pairs, then each dropped again when the arena does not grow without it (a pair
+  // off the peak saves nothing and costs instructions).
+  const pairs = options.rowStream === false ? [] : streamCandidates(current.prepared, target, optimize);
+  const planStreamed = (streamed: StreamedPair[]) =>
+    planModelMemory(current.prepared, target, { optimize, inPlace: options.inPlace !== false, rowWindow: options.rowWindow !== false, streamed });
+  let streamPlan = pairs.length === 0 ? undefined : planStreamed(pairs);
+  for (const pair of pairs) {
+    if (!streamPlan) break;
+    const tried = planStreamed(streamPlan.streamed.filter((p) => p !== pair));
+    if (tried.arenaBytes <= streamPlan.arenaBytes) streamPlan = tried;
+  }
+  if (streamPlan && streamPlan.streamed.length === 0) streamPlan = undefined;
+  const streamCost = streamPlan ? rowStreamExtraInstructions(current.prepared, streamPlan) + rowWindowExtraInstructions(current.prepared, streamPlan) - (takeWindow ? windowCost : 0) : 0;
+  const streamTaken = streamPlan !== undefined && streamPlan.arenaBytes < current.plan.arenaBytes && wanted(options.rowStream, streamCost) ? streamPlan : undefined;
+  techniques.push({
+    technique: 'row-stream',
+    applied: streamTaken !== undefined,
+    savedBytes: streamTaken ? current.plan.arenaBytes - streamTaken.arenaBytes : 0,
+    extraInstructions: streamCost,
+  });
+  if (streamTaken) {
+    current = { ...current, plan: streamTaken };
+    extra += streamCost;
+  }
 
   const ram: RamReport = {
     arenaBytes: current.plan.arenaBytes,

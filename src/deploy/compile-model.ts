@@ -38,7 +38,7 @@ export function targetForCore(core: string): TargetInfo {
   return { core, dsp: DSP_CORES.has(core), mve: MVE_CORES.has(core) };
 }
 
-export async function compileModel(modelPath: string, options: { target?: TargetInfo; graph?: Graph; optimize?: OptimizeGoal; inPlace?: boolean; reorder?: boolean; ramBudget?: RamBudget } = {}): Promise<CompiledModel> {
+export async function compileModel(modelPath: string, options: { target?: TargetInfo; graph?: Graph; optimize?: OptimizeGoal; inPlace?: boolean; reorder?: boolean; rowWindow?: boolean; rowStream?: boolean; ramBudget?: RamBudget } = {}): Promise<CompiledModel> {
   let bytes: Buffer;
   try {
     bytes = await readFile(modelPath);
@@ -56,6 +56,8 @@ export async function compileModel(modelPath: string, options: { target?: Target
     ...(options.ramBudget !== undefined ? { ramBudget: options.ramBudget } : {}),
     ...(options.inPlace !== undefined ? { inPlace: options.inPlace } : {}),
     ...(options.reorder !== undefined ? { reorder: options.reorder } : {}),
+    ...(options.rowWindow !== undefined ? { rowWindow: options.rowWindow } : {}),
+    ...(options.rowStream !== undefined ? { rowStream: options.rowStream } : {}),
   });
   let generated: GeneratedModel;
   try {

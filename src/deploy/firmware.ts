@@ -41,6 +41,10 @@ export interface FirmwareOptions {
   inPlace?: boolean;
   /** Run the ops in the order with the smallest arena (see plan/op-order.ts); undefined: the RAM budget decides. */
   reorder?: boolean;
+  /** Convolutions run in place through a window of input rows (ops/conv-rows-in-place.ts); undefined: the RAM budget decides. */
+  rowWindow?: boolean;
+  /** Pointwise -> depthwise pairs run row by row (ops/optimized/pw-dw-stream.ts); undefined: the RAM budget decides. */
+  rowStream?: boolean;
   /** Bytes the arena must fit in, or 'min' (codegen/ram-budget.ts); default: the smallest arena within 10% extra instructions. */
   ramBudget?: RamBudget;
   /** Serial protocol of the firmware: 'tinyml' (default) or 'eembc' (EEMBC / MLPerf Tiny DUT). */
@@ -65,7 +69,7 @@ export async function buildModelFirmware(modelPath: string, options: FirmwareOpt
   const target = options.portable ? { core: board.core, dsp: false, mve: false } : targetForCore(board.core);
   const optimize = options.optimize ?? (options.opt === '-Os' ? 'size' : 'speed');
   const opt = options.opt ?? (optimize === 'size' ? '-Os' : '-O2');
-  const compiled = await compileModel(modelPath, { target, optimize, ...(options.inPlace !== undefined ? { inPlace: options.inPlace } : {}), ...(options.reorder !== undefined ? { reorder: options.reorder } : {}), ...(options.ramBudget !== undefined ? { ramBudget: options.ramBudget } : {}), ...(options.graph ? { graph: options.graph } : {}) });
+  const compiled = await compileModel(modelPath, { target, optimize, ...(options.inPlace !== undefined ? { inPlace: options.inPlace } : {}), ...(options.reorder !== undefined ? { reorder: options.reorder } : {}), ...(options.rowWindow !== undefined ? { rowWindow: options.rowWindow } : {}), ...(options.rowStream !== undefined ? { rowStream: options.rowStream } : {}), ...(options.ramBudget !== undefined ? { ramBudget: options.ramBudget } : {}), ...(options.graph ? { graph: options.graph } : {}) });
   const project = await writeFirmwareProject({
     outDir: options.outDir ?? defaultOutDir(modelPath, board.name),
     board,

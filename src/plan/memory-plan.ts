@@ -10,8 +10,14 @@
  *
  * In-place layers (`PlanOptions.inPlace`, e.g. a depthwise convolution whose kernel keeps the
  * rows it still needs in scratch) put their output in their input's buffer when that input is
- * read by no later op and is not a graph input or output: the two tensors then share one buffer
+ * read by no later op and is not a graph output: the two tensors then share one buffer
  * whose lifetime is the union of theirs, below TFLite's op-order floor.
+ *
+ * Streamed pairs (`PlanOptions.streamed`, e.g. a pointwise convolution whose output only the next
+ * depthwise layer reads, run together row by row) never store the tensor between them: the
+ * consumer runs both layers, reading the producer's input, so the planner sees the pair as one
+ * op at the consumer's place (the producer's input alive until then, the consumer's scratch
+ * holding the rows in flight), which may also run in place over that input.
  */
 import type { Graph } from '../ir/types.js';
 import { DTYPE_BYTES, elementCount } from '../ir/types.js';
@@ -27,6 +33,19 @@ export interface BufferPlan {
   /** First op index that writes it (-1 for graph inputs) and last op index that reads it. */
   firstUse: number;
   lastUse: number;
+  /**
+   * The bytes it holds over time, from its offset: one span per tensor stored in it (an in-place
+   * chain's buffer shrinks when a small output replaces a large input, and the bytes past the
+   * output are free for others from then on). Absent: `size` for its whole lifetime.
+   */
+  spans?: BufferSpan[];
+}
+
+/** `size` bytes from the buffer's offset, alive from op `firstUse` to op `lastUse`. */
+export interface BufferSpan {
+  firstUse: number;
+  lastUse: number;
+  size: number;
 }
 
 export interface MemoryPlan {
@@ -39,8 +58,16 @@ export interface MemoryPlan {
   scratchOffsets: Map<number, number>;
   /** Largest total size of buffers (scratch included) alive at the same op: no plan can use less. */
   lowerBound: number;
-  /** Ops whose output shares its input 0's buffer (they run in place). */
+  /** Ops whose output shares its input 0's buffer (they run in place; a streamed pair's consumer: its producer's input 0). */
   inPlace: Set<number>;
+  /** Streamed pairs: the tensor between them has no place in the arena. */
+  streamed: StreamedPair[];
+}
+
+/** A producer op whose output 0 only the consumer op reads (its input 0), the two run as one at the consumer. */
+export interface StreamedPair {
+  producer: number;
+  consumer: number;
 }
 
 export interface PlanOptions {
@@ -56,6 +83,8 @@ export interface PlanOptions {
    * needs); each runs in place when `inPlaceAllowed` says the graph lets it.
    */
   inPlace?: readonly number[];
+  /** Pairs run as one op at the consumer's place (see the file comment). */
+  streamed?: readonly StreamedPair[];
 }
 
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
@@ -78,7 +107,9 @@ function aliasGroups(graph: Graph, candidates: readonly number[]): { find: (t: n
   const lastRead = new Map<number, number>();
   graph.ops.forEach((op, k) => op.inputs.forEach((id) => id >= 0 && lastRead.set(id, k)));
   for (const id of graph.outputs) lastRead.set(id, nOps);
-  const pinned = new Set([...graph.inputs, ...graph.outputs]);
+  // A graph input's bytes are the model's to reuse after its last read, as any tensor's (the
+  // runtime writes the inputs before every inference); an output must survive the run.
+  const pinned = new Set(graph.outputs);
   const inPlace = new Set<number>();
   for (const k of [...candidates].sort((a, b) => a - b)) {
     const op = graph.ops[k];
@@ -88,7 +119,7 @@ function aliasGroups(graph: Graph, candidates: readonly number[]): { find: (t: n
     const root = find(src);
     const members = graph.tensors.filter((t) => !t.data && find(t.id) === root).map((t) => t.id);
     // The input's bytes (all views of them) must be read by no op after k, nor by op k through
-    // another operand, and belong to no graph input (the caller's data) or output.
+    // another operand, and belong to no graph output.
     if (members.some((id) => pinned.has(id) || (lastRead.get(id) ?? -1) > k)) continue;
     if (op.inputs.slice(1).some((id) => id >= 0 && find(id) === root)) continue;
     parent.set(out, root);
@@ -102,22 +133,56 @@ export function inPlaceAllowed(graph: Graph, candidates: readonly number[]): Set
   return aliasGroups(graph, candidates).inPlace;
 }
 
-export function planMemory(graph: Graph, options: PlanOptions = {}): MemoryPlan {
+/**
+ * The graph as the planner sees it with `pairs` streamed: each producer reads and writes nothing,
+ * each consumer reads the producer's input 0 in place of the tensor between them (ops are copies;
+ * tensors and everything else shared). Throws when a pair is not one (a planner bug).
+ */
+export function streamedView(graph: Graph, pairs: readonly StreamedPair[]): Graph {
+  if (pairs.length === 0) return graph;
+  const ops = [...graph.ops];
+  for (const { producer, consumer } of pairs) {
+    const p = graph.ops[producer];
+    const c = graph.ops[consumer];
+    const mid = p?.outputs[0];
+    const readers = graph.ops.filter((op) => op.inputs.includes(mid));
+    if (!p || !c || producer >= consumer || c.inputs[0] !== mid || p.outputs.length !== 1 || readers.length !== 1 || graph.outputs.includes(mid)) {
+      throw new Error(`memory plan: ops ${producer} and ${consumer} are not a streamed pair`);
+    }
+    ops[producer] = { ...p, inputs: [], outputs: [] };
+    ops[consumer] = { ...c, inputs: [p.inputs[0], ...c.inputs.slice(1)] };
+  }
+  return { ...graph, ops };
+}
+
+export function planMemory(model: Graph, options: PlanOptions = {}): MemoryPlan {
+  const streamed = [...(options.streamed ?? [])];
+  const graph = streamedView(model, streamed);
   const alignment = options.alignment ?? 16;
   const nOps = graph.ops.length;
   const { find, inPlace } = aliasGroups(graph, options.inPlace ?? []);
   const isActivation = (id: number): boolean => id >= 0 && !graph.tensors[id].data;
   const buffers = new Map<number, BufferPlan>();
+  const spanOf = new Map<number, BufferSpan>();
   const touch = (id: number, at: number): void => {
     const root = find(id);
     let b = buffers.get(root);
     if (!b) {
-      b = { tensors: [], offset: 0, size: 0, firstUse: at, lastUse: at };
+      b = { tensors: [], offset: 0, size: 0, firstUse: at, lastUse: at, spans: [] };
       buffers.set(root, b);
     }
-    if (!b.tensors.includes(id)) b.tensors.push(id);
     const t = graph.tensors[id];
-    b.size = Math.max(b.size, elementCount(t.shape) * DTYPE_BYTES[t.dtype]);
+    const bytes = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
+    let span = spanOf.get(id);
+    if (!span) {
+      span = { firstUse: at, lastUse: at, size: bytes };
+      spanOf.set(id, span);
+      b.spans!.push(span);
+    }
+    span.firstUse = Math.min(span.firstUse, at);
+    span.lastUse = Math.max(span.lastUse, at);
+    if (!b.tensors.includes(id)) b.tensors.push(id);
+    b.size = Math.max(b.size, bytes);
     b.firstUse = Math.min(b.firstUse, at);
     b.lastUse = Math.max(b.lastUse, at);
   };
@@ -136,7 +201,7 @@ export function planMemory(graph: Graph, options: PlanOptions = {}): MemoryPlan 
   let lowerBound = 0;
   for (let k = -1; k <= nOps; k++) {
     let live = 0;
-    for (const b of list) if (b.firstUse <= k && k <= b.lastUse) live += b.size;
+    for (const b of list) live += sizeAt(b, k);
     lowerBound = Math.max(lowerBound, live);
   }
   // Two strategies; keep the smaller arena. Greedy-by-size is robust on branching graphs;
@@ -152,7 +217,7 @@ export function planMemory(graph: Graph, options: PlanOptions = {}): MemoryPlan 
     for (const t of b.tensors) offsets.set(t, b.offset);
     if (b.scratchOf !== undefined) scratchOffsets.set(b.scratchOf, b.offset);
   }
-  return { arenaBytes, alignment, buffers: list, offsets, scratchOffsets, lowerBound, inPlace };
+  return { arenaBytes, alignment, buffers: list, offsets, scratchOffsets, lowerBound, inPlace, streamed };
 }
 
 interface Placement {
@@ -160,7 +225,46 @@ interface Placement {
   arena: number;
 }
 
-const overlapsInTime = (a: BufferPlan, b: BufferPlan): boolean => a.firstUse <= b.lastUse && b.firstUse <= a.lastUse;
+const overlapsInTime = (a: { firstUse: number; lastUse: number }, b: { firstUse: number; lastUse: number }): boolean => a.firstUse <= b.lastUse && b.firstUse <= a.lastUse;
+
+const spansOf = (b: BufferPlan): BufferSpan[] => b.spans ?? [{ firstUse: b.firstUse, lastUse: b.lastUse, size: b.size }];
+
+/** Bytes of `b` in use at op `k` (from its offset). */
+function sizeAt(b: BufferPlan, k: number): number {
+  let size = 0;
+  for (const s of spansOf(b)) if (s.firstUse <= k && k <= s.lastUse) size = Math.max(size, s.size);
+  return size;
+}
+
+/**
+ * Offsets `b` may not take given the placed buffers: for every two spans alive together, the open
+ * interval (placed offset - b's span size, placed offset + placed span size).
+ */
+function forbiddenOffsets(b: BufferPlan, placed: readonly number[], list: readonly BufferPlan[], offsets: readonly number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const j of placed) {
+    if (!overlapsInTime(list[j], b)) continue;
+    for (const sj of spansOf(list[j])) {
+      for (const sb of spansOf(b)) if (overlapsInTime(sj, sb)) out.push([offsets[j] - sb.size, offsets[j] + sj.size]);
+    }
+  }
+  return out.sort((x, y) => x[0] - y[0]);
+}
+
+/** Lowest aligned offset >= `from` outside every forbidden interval. */
+function lowestFree(forbidden: readonly [number, number][], alignment: number, from = 0): number {
+  let offset = from;
+  for (let moved = true; moved; ) {
+    moved = false;
+    for (const [lo, hi] of forbidden) {
+      if (offset > lo && offset < hi) {
+        offset = alignUp(hi, alignment);
+        moved = true;
+      }
+    }
+  }
+  return offset;
+}
 
 /** Largest first, each at the lowest aligned offset free for its whole lifetime (TFLM's greedy planner). */
 function placeGreedyBySize(list: BufferPlan[], alignment: number): Placement {
@@ -170,12 +274,7 @@ function placeGreedyBySize(list: BufferPlan[], alignment: number): Placement {
   let arena = 0;
   for (const i of order) {
     const b = list[i];
-    const conflicts = placed.filter((j) => overlapsInTime(list[j], b)).sort((x, y) => offsets[x] - offsets[y]);
-    let offset = 0;
-    for (const j of conflicts) {
-      if (offset + b.size <= offsets[j]) break;
-      offset = Math.max(offset, alignUp(offsets[j] + list[j].size, alignment));
-    }
+    const offset = lowestFree(forbiddenOffsets(b, placed, list, offsets), alignment);
     offsets[i] = offset;
     placed.push(i);
     arena = Math.max(arena, alignUp(offset + b.size, alignment));
@@ -196,24 +295,22 @@ function placeTwoEnded(list: BufferPlan[], alignment: number, target: number): P
   let lastCenter = target; // first buffer goes to the bottom
   for (const i of order) {
     const b = list[i];
-    const busy = placed
-      .filter((j) => overlapsInTime(list[j], b))
-      .map((j) => [offsets[j], offsets[j] + list[j].size] as const)
-      .sort((x, y) => x[0] - y[0]);
-    // Free gaps inside [0, target).
-    const gaps: [number, number][] = [];
-    let cursor = 0;
-    for (const [lo, hi] of busy) {
-      if (lo > cursor) gaps.push([cursor, lo]);
-      cursor = Math.max(cursor, alignUp(hi, alignment));
+    const forbidden = forbiddenOffsets(b, placed, list, offsets);
+    // Aligned offsets in [0, top] outside the forbidden intervals: the lowest, and the highest.
+    const top = Math.floor((target - b.size) / alignment) * alignment;
+    const low = lowestFree(forbidden, alignment);
+    if (low > top) return null;
+    let high = top;
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const [lo, hi] of forbidden) {
+        if (high > lo && high < hi) {
+          high = Math.floor(lo / alignment) * alignment;
+          moved = true;
+        }
+      }
     }
-    if (cursor < target) gaps.push([cursor, target]);
-    const fits = gaps.filter(([lo, hi]) => lo + b.size <= hi);
-    if (fits.length === 0) return null;
-    const low = fits[0][0];
-    const topGap = fits[fits.length - 1];
-    const high = Math.floor((topGap[1] - b.size) / alignment) * alignment;
-    const useHigh = lastCenter < target / 2 && high >= topGap[0];
+    const useHigh = lastCenter < target / 2 && high >= low;
     offsets[i] = useHigh ? high : low;
     lastCenter = offsets[i] + b.size / 2;
     placed.push(i);
@@ -228,9 +325,8 @@ export function checkPlan(plan: MemoryPlan): void {
     for (let j = i + 1; j < bs.length; j++) {
       const a = bs[i];
       const b = bs[j];
-      const timeOverlap = a.firstUse <= b.lastUse && b.firstUse <= a.lastUse;
-      const spaceOverlap = a.offset < b.offset + b.size && b.offset < a.offset + a.size;
-      if (timeOverlap && spaceOverlap) throw new Error(`memory plan overlap: ${bufferName(a)} and ${bufferName(b)}`);
+      const clash = spansOf(a).some((sa) => spansOf(b).some((sb) => overlapsInTime(sa, sb) && a.offset < b.offset + sb.size && b.offset < a.offset + sa.size));
+      if (clash) throw new Error(`memory plan overlap: ${bufferName(a)} and ${bufferName(b)}`);
     }
     if (bs[i].offset % plan.alignment !== 0 || bs[i].offset + bs[i].size > plan.arenaBytes) throw new Error(`memory plan: ${bufferName(bs[i])} misplaced`);
   }
@@ -247,7 +343,8 @@ function bufferName(b: BufferPlan): string {
  * last there, the output written first there). A layer's scratch must overlap no tensor alive
  * at its layer. Throws naming the first conflict.
  */
-export function checkTensorPlacement(graph: Graph, plan: MemoryPlan): void {
+export function checkTensorPlacement(model: Graph, plan: MemoryPlan): void {
+  const graph = streamedView(model, plan.streamed);
   const nOps = graph.ops.length;
   const views = aliasGroups(graph, []).find;
   interface Span { root: number; ids: number[]; offset: number; size: number; first: number; last: number }

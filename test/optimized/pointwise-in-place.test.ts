@@ -6,11 +6,11 @@
  * The rule refuses a wider output, a second batch and strided or larger filters.
  */
 import { describe, expect, it } from 'vitest';
-import { conv2d, type Conv2DParams } from '../../src/ops/conv2d.js';
+import type { Conv2DParams } from '../../src/ops/conv2d.js';
 import { pointwiseInPlaceOk } from '../../src/ops/pointwise-in-place.js';
 import { conv2dDspVariant } from '../../src/ops/optimized/conv2d.js';
-import { inPlaceVariant } from './in-place-variant.js';
-import { HOST_DSP_TARGET, evaluateCases, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from './harness.js';
+import { convDspInPlaceBitExact } from './conv-in-place-tests.js';
+import { HOST_DSP_TARGET, type VariantCase } from './harness.js';
 import { randomConvCase } from './random-cases.js';
 
 function cases(seed: number, n: number): VariantCase[] {
@@ -35,19 +35,5 @@ describe('in-place pointwise convolution (DSP kernel)', () => {
     expect(conv2dDspVariant.inPlaceScratchBytes!({ ...p, outputDepth: p.inputDepth + 1 })).toBeUndefined();
   });
 
-  const variant = (list: VariantCase[]) =>
-    inPlaceVariant('CONV_2D', 'dsp pointwise in place', (p, n, ctx) => conv2dDspVariant.emitC(p, n, { ...ctx, target: HOST_DSP_TARGET }), (p, k) => conv2dDspVariant.inPlaceScratchBytes!(p, k as never), list);
-
-  it('bit-exact in place on random cases (host, AddressSanitizer, exact buffers)', async () => {
-    const want = evaluateCases(conv2d, all);
-    const got = await runVariantCasesInC(variant(all), all);
-    all.forEach((c, i) => expect(values(got[i][0]), `case ${i}`).toEqual(values(want[i][0])));
-  });
-
-  it('bit-exact in place on an emulated Cortex-M4', { timeout: 180_000 }, async () => {
-    const some = all.slice(0, 16);
-    const want = evaluateCases(conv2d, some);
-    const got = await runVariantCasesOnQemu(variant(some), some);
-    some.forEach((c, i) => expect(values(got[i][0]), `case ${i}`).toEqual(values(want[i][0])));
-  });
+  convDspInPlaceBitExact('dsp pointwise in place', all);
 });

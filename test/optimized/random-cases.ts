@@ -26,24 +26,26 @@ function int(r: () => number, lo: number, hi: number): number {
 
 /** A random int8 conv case. `kind` steers towards a requantization mode. */
 /** 'weights-zp': per-tensor weights with a zero point, as a legacy uint8 model's become in int8. */
-export function randomConvCase(seed: number, kind: 'fast' | 'big-bias' | 'big-scale' | 'huge-scale' | 'tiny-scale' | 'pointwise' | 'dead' | 'weights-zp' = 'fast'): VariantCase {
+/** 'stem': a 3x3 stride-2 "same" layer on few input channels, as an image model's first layer. */
+export function randomConvCase(seed: number, kind: 'fast' | 'big-bias' | 'big-scale' | 'huge-scale' | 'tiny-scale' | 'pointwise' | 'dead' | 'weights-zp' | 'stem' = 'fast'): VariantCase {
   const r = rng(seed);
   const pointwise = kind === 'pointwise' || r() < 0.2;
-  const fh = pointwise ? 1 : int(r, 1, 5);
-  const fw = pointwise ? 1 : int(r, 1, 5);
-  const dil = pointwise || r() < 0.7 ? 1 : 2;
-  const stride = pointwise && r() < 0.7 ? 1 : int(r, 1, 3);
-  const padding = pointwise ? 'VALID' : pick(r, ['SAME', 'VALID'] as const);
-  const inH = int(r, Math.max(1, (fh - 1) * dil + 1), 11);
-  const inW = int(r, Math.max(1, (fw - 1) * dil + 1), 11);
-  const inC = r() < 0.5 ? 4 * int(r, 1, 6) : int(r, 1, 13);
-  const outC = int(r, 1, 19);
-  const batches = r() < 0.15 ? 2 : 1;
+  const stem = kind === 'stem';
+  const fh = stem ? 3 : pointwise ? 1 : int(r, 1, 5);
+  const fw = stem ? 3 : pointwise ? 1 : int(r, 1, 5);
+  const dil = stem || pointwise || r() < 0.7 ? 1 : 2;
+  const stride = stem ? 2 : pointwise && r() < 0.7 ? 1 : int(r, 1, 3);
+  const padding = stem ? 'SAME' : pointwise ? 'VALID' : pick(r, ['SAME', 'VALID'] as const);
+  const inH = stem ? int(r, 6, 16) : int(r, Math.max(1, (fh - 1) * dil + 1), 11);
+  const inW = stem ? int(r, 6, 16) : int(r, Math.max(1, (fw - 1) * dil + 1), 11);
+  const inC = stem ? int(r, 1, 4) : r() < 0.5 ? 4 * int(r, 1, 6) : int(r, 1, 13);
+  const outC = stem ? int(r, 2, 2 * inC + 2) : int(r, 1, 19);
+  const batches = stem ? 1 : r() < 0.15 ? 2 : 1;
   const perChannel = kind === 'dead' || (kind !== 'weights-zp' && r() < 0.7);
   const a: Conv2DAttrs = {
     padding,
     strideH: stride,
-    strideW: pointwise ? stride : int(r, 1, 3),
+    strideW: stem || pointwise ? stride : int(r, 1, 3),
     dilationH: dil,
     dilationW: dil,
     activation: pick(r, ACTIVATIONS),

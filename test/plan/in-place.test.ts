@@ -1,6 +1,6 @@
 /**
  * In-place layers in the memory plan: an in-place op's output shares its input's buffer only
- * when no later op (or view) reads that input and it is not a graph input or output; the
+ * when no later op (or view) reads that input and it is not a graph output; the
  * tensor-level check rejects any placement where aliasing overlaps a live tensor.
  */
 import { describe, expect, it } from 'vitest';
@@ -42,14 +42,32 @@ describe('in-place aliasing in the planner', () => {
     expect(new Set([1, 2, 3].map((t) => p3.offsets.get(t))).size).toBe(1);
   });
 
-  it('refuses an input read by a later op, a graph input, and an input whose view is read later', () => {
+  it('a buffer shrinks when a small output replaces a large input in place: the bytes past it are free from then on', () => {
+    // t0 (400) -> op 0 in place -> t1 (96) -> op 1 -> t2 (304) -> op 2 -> t3: t1 and t2 fit in t0's 400 bytes.
+    const shrink = graph([400, 96, 304, 16], [['RELU', [0], 1], ['RELU', [1], 2], ['RELU', [2], 3]], [0], [3]);
+    const plan = planMemory(shrink, { inPlace: [0] });
+    checkPlan(plan);
+    checkTensorPlacement(shrink, plan);
+    expect([...plan.inPlace]).toEqual([0]);
+    expect(plan.lowerBound).toBe(400);
+    expect(plan.arenaBytes).toBe(400);
+    const merged = plan.buffers.find((b) => b.tensors.includes(0))!;
+    expect(merged.spans!.map((sp) => sp.size).sort((x, y) => x - y)).toEqual([96, 400]);
+  });
+
+  it('refuses an input read by a later op, a graph output, and an input whose view is read later; takes a graph input', () => {
     // t1 feeds op 1 (in place?) and op 2: overwriting it would corrupt op 2's operand.
     const branch = graph([64, 400, 400, 400], [['RELU', [0], 1], ['RELU', [1], 2], ['ADD', [1, 2], 3]], [0], [3]);
     expect([...inPlaceAllowed(branch, [1])]).toEqual([]);
     const plan = planMemory(branch, { inPlace: [1] });
     expect(plan.inPlace.size).toBe(0);
     checkTensorPlacement(branch, plan);
-    expect([...inPlaceAllowed(chain, [0])]).toEqual([]); // t0 is the caller's input
+    // A graph input is the model's to overwrite once read (the runtime writes it before every
+    // inference); a graph output is not.
+    expect([...inPlaceAllowed(chain, [0])]).toEqual([0]);
+    expect([...inPlaceAllowed(chain, [2])]).toEqual([2]);
+    const toOutput = graph([400, 400, 400], [['RELU', [0], 1], ['RELU', [1], 2]], [0], [1, 2]);
+    expect([...inPlaceAllowed(toOutput, [1])]).toEqual([]); // t1 is an output
     // t1 viewed as t2 by a RESHAPE read after op 2.
     const view = graph([64, 400, 400, 400, 400], [['RELU', [0], 1], ['RESHAPE', [1], 2], ['RELU', [1], 3], ['ADD', [2, 3], 4]], [0], [4]);
     expect([...inPlaceAllowed(view, [2])]).toEqual([]);

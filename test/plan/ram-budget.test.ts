@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { planUnderBudget } from '../../src/codegen/ram-budget.js';
 import { planModelMemory } from '../../src/codegen/plan-model.js';
+import { checkTensorPlacement } from '../../src/plan/memory-plan.js';
 import { prepareGraph } from '../../src/interp/interpreter.js';
 import { importTfliteFile } from '../../src/tflite/import.js';
 import { RamBudgetError } from '../../src/errors.js';
@@ -82,6 +83,62 @@ describe('planUnderBudget', () => {
     const off = planUnderBudget(branchy, M4, { ramBudget: 'min', reorder: false });
     expect(off.plan.arenaBytes).toBe(plain.arenaBytes);
     expect(off.graph).toBe(branchy);
+  });
+});
+
+/** The technique's report entry, checked applied and saving the whole difference to the plain plan. */
+function appliedAlone(r: ReturnType<typeof planUnderBudget>, name: string) {
+  const t = r.ram.techniques.find((x) => x.technique === name)!;
+  expect(t.applied).toBe(true);
+  expect(t.savedBytes).toBe(r.ram.plainArenaBytes - r.ram.arenaBytes);
+  expect(r.ram.extraInstructionShare).toBeGreaterThan(0);
+  expect(r.ram.extraInstructionShare).toBeLessThan(0.1);
+  expect(ramSummary(r.ram)).toMatch(new RegExp(`${name} saved [\\d,]+ B`));
+  checkTensorPlacement(r.graph, r.plan);
+  return t;
+}
+
+describe('row-window convolutions (ResNet-8 on the M4)', () => {
+  const resnet = importTfliteFile(sharedPath('models/mlperf-tiny/pretrainedResnet_quant.tflite'));
+
+  it('by default each block\'s second conv runs in place through a row window and its ADD over the skip: arena <= 0.75x the op-order lower bound', async () => {
+    const g = await resnet;
+    const r = planUnderBudget(g, M4);
+    appliedAlone(r, 'row-window');
+    expect(r.ram.arenaBytes).toBeLessThanOrEqual(0.75 * r.ram.lowerBound);
+    // The first block's second conv (op 2) and its ADD (op 3).
+    expect([...r.plan.inPlace]).toEqual(expect.arrayContaining([2, 3]));
+  });
+
+  it('forced off, or on the M3 (no row-window kernel), the arena stays at the plain plan', async () => {
+    const g = await resnet;
+    const off = planUnderBudget(g, M4, { rowWindow: false });
+    expect(off.plan.arenaBytes).toBe(off.ram.plainArenaBytes);
+    expect(off.ram.techniques.find((t) => t.technique === 'row-window')).toMatchObject({ applied: false, savedBytes: 0 });
+    const m3 = planUnderBudget(g, M3, { ramBudget: 'min' });
+    expect(m3.plan.arenaBytes).toBe(m3.ram.plainArenaBytes);
+  });
+});
+
+describe('pointwise -> depthwise pairs row by row (VWW on the M4)', () => {
+  const vww = importTfliteFile(sharedPath('models/mlperf-tiny/vww_96_int8.tflite'));
+
+  it('by default the 48x48x16 pointwise output is never stored whole, and the stem and first depthwise layer run in place', async () => {
+    const g = await vww;
+    const r = planUnderBudget(g, M4);
+    appliedAlone(r, 'row-stream');
+    expect(r.plan.streamed).toEqual([{ producer: 2, consumer: 3 }]); // only the pair at the peak
+    expect([...r.plan.inPlace]).toEqual(expect.arrayContaining([0, 1]));
+    expect(r.plan.offsets.has(g.ops[2].outputs[0])).toBe(false);
+    // The input (96x96x3) alone is 0.499x the lower bound, and the stem writes its output over it
+    // through a 3-row window: the arena is the input, that window and the stem's im2col scratch.
+    const input = 96 * 96 * 3;
+    expect(r.ram.arenaBytes).toBeGreaterThanOrEqual(input);
+    expect(r.ram.arenaBytes).toBeLessThanOrEqual(input + 3 * 96 * 3 + 256);
+    expect(r.ram.arenaBytes).toBeLessThan(0.53 * r.ram.lowerBound);
+    const off = planUnderBudget(g, M4, { rowStream: false });
+    expect(off.plan.streamed).toEqual([]);
+    expect(off.plan.arenaBytes).toBe(off.ram.plainArenaBytes);
   });
 });
 

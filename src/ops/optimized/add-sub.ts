@@ -67,8 +67,15 @@ function makeEmit(type: 'ADD' | 'SUB') {
   };
 }
 
+/**
+ * The kernel reads element i of both inputs before it writes element i of the output and walks
+ * forward, so the output may share input 0's buffer (same offset, no scratch): a residual ADD
+ * then needs no third tensor (issue #20).
+ */
+const inPlaceScratchBytes = (): number => 0;
+
 function variant(op: 'ADD' | 'SUB'): KernelVariant {
-  return { name: `${op.toLowerCase()}_s8_dsp`, op: op as OpType, accepts, emitC: makeEmit(op) };
+  return { name: `${op.toLowerCase()}_s8_dsp`, op: op as OpType, accepts, emitC: makeEmit(op), inPlaceScratchBytes };
 }
 
 export const addDspVariant = variant('ADD');

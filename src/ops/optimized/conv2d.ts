@@ -10,6 +10,7 @@ import type { KernelVariant } from '../kernel-variants.js';
 import type { Conv2DParams, Conv2DQuantParams } from '../conv2d.js';
 import { conv2d } from '../conv2d.js';
 import { pointwiseInPlaceOk } from '../pointwise-in-place.js';
+import { rowInPlaceBytes, rowInPlaceMode } from '../conv-rows-in-place.js';
 import type { TensorData } from '../../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import {
@@ -85,7 +86,11 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   const w = wOff === 0 ? new Int8Array(n * k4 * 4) : new Int16Array(n * k4 * 4);
   for (let c = 0; c < n; c++) w.set(eff.subarray(c * k, (c + 1) * k), c * k4 * 4);
   const pre = ctx.prefix;
-  const scratch = scratchFor(ctx, convScratchBytes(p), 'conv2d_s8_dsp');
+  // In place through a row window (ops/conv-rows-in-place.ts): the window, then the kernel's scratch.
+  const windowed = ctx.inPlace === true && !pointwiseInPlaceOk(p);
+  const mode = windowed ? rowInPlaceMode(p) : undefined;
+  if (windowed && !mode) throw new Error(`${pre}: this convolution cannot run in place`);
+  const scratch = scratchFor(ctx, (windowed ? rowInPlaceBytes(p)! : 0) + convScratchBytes(p), windowed ? 'conv2d_s8_dsp_in_place' : 'conv2d_s8_dsp');
   const w16 = wOff !== 0 || (ctx.optimize !== 'size' && p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS);
   const decls = [
     w16 ? cArray('int16_t', `${pre}_w`, convW16Layout(w, n, k4)) : cArray('int8_t', `${pre}_w`, w),
@@ -99,6 +104,14 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
       ...requantFields(pre, p, plan),
     }),
   ].join('\n');
+  if (windowed) {
+    return {
+      kernels: ['arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h', 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h'],
+      includes: ['arm/conv2d_dsp_in_place.h'],
+      decls,
+      call: `tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}(&${pre}_params, ${names.outputs[0]}, ${pre}_w, ${w16 ? 1 : 0}, ${scratch});`,
+    };
+  }
   const call = `tinyml_conv2d_s8_dsp${w16 ? '_w16' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`;
   return {
     kernels: ['arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h'],
@@ -108,11 +121,17 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   };
 }
 
-/** Pointwise layers no wider out than in run in place with their usual scratch (ops/pointwise-in-place.ts). */
+/**
+ * Pointwise layers no wider out than in run in place with their usual scratch
+ * (ops/pointwise-in-place.ts); other convolutions the row rules accept with a window of input
+ * rows, or a one-row output stage, before it (ops/conv-rows-in-place.ts).
+ */
 function inPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
   const p = params as Conv2DQuantParams;
-  if (!pointwiseInPlaceOk(p) || (constants && !hasConstantOperands(p, constants))) return undefined;
-  return convScratchBytes(p);
+  if (p.kind !== 'int8' || p.groups !== 1 || (constants && !hasConstantOperands(p, constants))) return undefined;
+  if (pointwiseInPlaceOk(p)) return convScratchBytes(p);
+  const rows = rowInPlaceBytes(p);
+  return rows === undefined ? undefined : rows + convScratchBytes(p);
 }
 
 export const conv2dDspVariant: KernelVariant = {

@@ -1,0 +1,80 @@
+/*
+ * conv2d_dsp_in_place.c - see conv2d_dsp_in_place.h.
+ */
+#include "conv2d_dsp_in_place.h"
+
+void tinyml_copy_forward(int8_t *dst, const int8_t *src, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) tinyml_st32(dst + i, tinyml_ld32(src + i));
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
+void tinyml_conv2d_s8_dsp_weights(const tinyml_conv2d_dsp_params *p, const int8_t *input, const void *weights,
+                                  int32_t w16, int8_t *output, void *scratch) {
+  if (w16) {
+    tinyml_conv2d_s8_dsp_w16(p, input, (const int16_t *)weights, output, scratch);
+  } else {
+    tinyml_conv2d_s8_dsp(p, input, (const int8_t *)weights, output, scratch);
+  }
+}
+
+int32_t tinyml_row_window_next(tinyml_row_band *band, int32_t oy, int32_t stride, int32_t pad, int32_t filter_height,
+                               int32_t input_height, int8_t *window, int32_t row_bytes) {
+  const int32_t top = oy * stride - pad;
+  const int32_t lo = top < 0 ? 0 : top;
+  const int32_t hi = top + filter_height < input_height ? top + filter_height : input_height;
+  const int32_t kept = band->hi > lo ? band->hi - lo : 0;
+  if (kept > 0 && lo > band->lo) tinyml_copy_forward(window, window + (lo - band->lo) * row_bytes, kept * row_bytes);
+  band->top = top;
+  band->lo = lo;
+  band->hi = hi;
+  return kept;
+}
+
+void tinyml_conv2d_s8_dsp_in_place(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights, int32_t w16,
+                                   void *scratch) {
+  const int32_t in_row = p->geo.input_width * p->geo.input_depth;
+  const int32_t out_row = p->geo.output_width * p->output_depth;
+  int8_t *window = (int8_t *)scratch;
+  void *cols = window + TINYML_CONV2D_DSP_WINDOW_BYTES(p->geo.filter_height, in_row);
+  /* One output row per call, on the band of rows it reads. */
+  tinyml_conv2d_dsp_params band = *p;
+  band.geo.output_height = 1;
+  tinyml_row_band rows = {0, 0, 0};
+  for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
+    /* Rows the previous output row read too come from the window: in the buffer, earlier output
+     * rows may already cover them. The rows after them are still intact there (the rule). */
+    const int32_t kept = tinyml_row_window_next(&rows, oy, p->geo.stride_height, p->geo.pad_height, p->geo.filter_height,
+                                                p->geo.input_height, window, in_row);
+    if (rows.hi > rows.lo + kept) {
+      tinyml_copy_forward(window + kept * in_row, data + (rows.lo + kept) * in_row, (rows.hi - rows.lo - kept) * in_row);
+    }
+    band.geo.input_height = rows.hi - rows.lo;
+    band.geo.pad_height = rows.lo - rows.top;
+    tinyml_conv2d_s8_dsp_weights(&band, window, weights, w16, data + oy * out_row, cols);
+  }
+}
+
+void tinyml_conv2d_s8_dsp_in_place_staged(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights,
+                                          int32_t w16, void *scratch) {
+  const int32_t in_row = p->geo.input_width * p->geo.input_depth;
+  const int32_t out_row = p->geo.output_width * p->output_depth;
+  int8_t *stage = (int8_t *)scratch;
+  void *cols = stage + ((out_row + 15) & ~15);
+  tinyml_conv2d_dsp_params band = *p;
+  band.geo.output_height = 1;
+  tinyml_row_band rows = {0, 0, 0};
+  for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
+    /* No window to keep: the rows are read in place (an empty window moves nothing). */
+    (void)tinyml_row_window_next(&rows, oy, p->geo.stride_height, p->geo.pad_height, p->geo.filter_height,
+                                 p->geo.input_height, stage, 0);
+    band.geo.input_height = rows.hi - rows.lo;
+    band.geo.pad_height = rows.lo - rows.top;
+    int8_t *dst = data + oy * out_row;
+    /* Straight to its place when the row ends before the rows it reads, else through the stage:
+     * the kernel interleaves reads and writes of one row. */
+    const int32_t direct = (oy + 1) * out_row <= rows.lo * in_row;
+    tinyml_conv2d_s8_dsp_weights(&band, data + rows.lo * in_row, weights, w16, direct ? dst : stage, cols);
+    if (!direct) tinyml_copy_forward(dst, stage, out_row);
+  }
+}

@@ -1,0 +1,65 @@
+/*
+ * conv2d_dsp_in_place.h - CONV_2D on the DSP kernel, written over its own input through a window
+ * of input rows (issue #20): the output shares the input's arena bytes, so a layer whose input is
+ * dead afterwards needs one tensor instead of two, plus the window.
+ *
+ * Each output row is the unchanged DSP kernel (tinyml_conv2d_s8_dsp or _w16) run on a band of
+ * input rows copied into the window, with the band's own top padding: the same taps summed in the
+ * same order as the whole-image call, so the results are bit-exact with it. The generator only
+ * asks for this when no output row overwrites an input row still to be fetched (the rule is
+ * rowWindowInPlaceOk in src/ops/conv-rows-in-place.ts).
+ */
+#ifndef TINYML_CONV2D_DSP_IN_PLACE_H
+#define TINYML_CONV2D_DSP_IN_PLACE_H
+
+#include <stdint.h>
+
+#include "conv2d_dsp.h"
+
+/* Window bytes: filter_height input rows, rounded up to 16 so the kernel's scratch after it is aligned. */
+#define TINYML_CONV2D_DSP_WINDOW_BYTES(filter_height, row_bytes) ((((filter_height) * (row_bytes)) + 15) & ~15)
+
+/* Copies n bytes forward, a word at a time while it can (unaligned words are fine on the DSP
+ * cores). Also right for overlapping buffers with dst below src, as a window's shift is: each
+ * word is read before any byte at or after it is written. No libc: the kernels link without it. */
+void tinyml_copy_forward(int8_t *dst, const int8_t *src, int32_t n);
+
+/* tinyml_conv2d_s8_dsp, or tinyml_conv2d_s8_dsp_w16 when w16 (weights then int16). */
+void tinyml_conv2d_s8_dsp_weights(const tinyml_conv2d_dsp_params *p, const int8_t *input, const void *weights,
+                                  int32_t w16, int8_t *output, void *scratch);
+
+/* Input rows [lo, hi) of one output row's window (clipped to the image); top: its first row,
+ * padding included (negative above the image). Start from all zeros. */
+typedef struct {
+  int32_t top;
+  int32_t lo;
+  int32_t hi;
+} tinyml_row_band;
+
+/*
+ * Moves a window of input rows (row_bytes each, from `window`) on to output row oy of a filter
+ * filter_height rows high: sets band to that row's rows, keeps the rows the window already held
+ * (shifted to its start) and returns how many, the caller fetching the rest.
+ */
+int32_t tinyml_row_window_next(tinyml_row_band *band, int32_t oy, int32_t stride, int32_t pad, int32_t filter_height,
+                               int32_t input_height, int8_t *window, int32_t row_bytes);
+
+/*
+ * data: the input, overwritten by the output (one batch). weights: int8 rows, or int16 when w16
+ * (as the plain kernels take them). scratch: the window, then the plain kernel's scratch.
+ */
+void tinyml_conv2d_s8_dsp_in_place(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights, int32_t w16,
+                                   void *scratch);
+
+/*
+ * The staged variant, for outputs that trail their input (a strided stem whose output rows are
+ * narrower than stride input rows): each output row is computed from the input rows in `data`
+ * itself and written straight to its place when it ends before the first row it reads, else to a
+ * one-row stage (scratch, then the plain kernel's scratch) copied there once the row is done. The
+ * generator asks for it only when no output row reaches rows a later output row reads
+ * (rowStageInPlaceOk).
+ */
+void tinyml_conv2d_s8_dsp_in_place_staged(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights,
+                                          int32_t w16, void *scratch);
+
+#endif /* TINYML_CONV2D_DSP_IN_PLACE_H */

@@ -1,0 +1,35 @@
+/*
+ * pw_dw_stream_dsp.c - see pw_dw_stream_dsp.h.
+ */
+#include "pw_dw_stream_dsp.h"
+
+#include "conv2d_dsp_in_place.h"
+
+void tinyml_pw_dw_s8_dsp_stream(const tinyml_conv2d_dsp_params *pw, const void *pw_weights, int32_t pw_w16,
+                                const tinyml_depthwise_conv2d_dsp_params *dw, tinyml_dw_dsp_fn dw_fn,
+                                const int16_t *dw_weights, const int8_t *input, int8_t *output, void *scratch) {
+  const int32_t in_row = pw->geo.input_width * pw->geo.input_depth;
+  const int32_t mid_row = dw->geo.input_width * dw->geo.input_depth;
+  const int32_t out_row = dw->geo.output_width * dw->geo.input_depth;
+  int8_t *ring = (int8_t *)scratch;
+  void *kernel_scratch = ring + TINYML_PW_DW_RING_BYTES(dw->geo.filter_height, mid_row);
+  tinyml_conv2d_dsp_params pw_band = *pw;
+  tinyml_depthwise_conv2d_dsp_params dw_band = *dw;
+  dw_band.geo.output_height = 1;
+  tinyml_row_band rows = {0, 0, 0};
+  for (int32_t oy = 0; oy < dw->geo.output_height; ++oy) {
+    /* Rows of the pointwise output the previous depthwise row read too stay in the ring. */
+    const int32_t kept = tinyml_row_window_next(&rows, oy, dw->geo.stride_height, dw->geo.pad_height,
+                                                dw->geo.filter_height, dw->geo.input_height, ring, mid_row);
+    if (rows.hi > rows.lo + kept) {
+      /* The missing rows in one call: a 1x1 layer's rows are contiguous in its input and output. */
+      pw_band.geo.input_height = rows.hi - rows.lo - kept;
+      pw_band.geo.output_height = rows.hi - rows.lo - kept;
+      tinyml_conv2d_s8_dsp_weights(&pw_band, input + (rows.lo + kept) * in_row, pw_weights, pw_w16, ring + kept * mid_row,
+                                   kernel_scratch);
+    }
+    dw_band.geo.input_height = rows.hi - rows.lo;
+    dw_band.geo.pad_height = rows.lo - rows.top;
+    dw_fn(&dw_band, ring, dw_weights, output + oy * out_row, kernel_scratch);
+  }
+}

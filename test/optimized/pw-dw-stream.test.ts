@@ -1,0 +1,114 @@
+/**
+ * Pointwise -> depthwise pairs run row by row (firmware/kernels/arm/pw_dw_stream_dsp.c, issue
+ * #20): random int8 two-layer graphs (a 1x1 convolution, then a depthwise layer of random filter,
+ * stride and padding reading its output) planned with the pair streamed, in place over the
+ * pointwise input wherever the rule allows, generated for a DSP core and run on the host under
+ * AddressSanitizer (24 pairs side by side in one program): every output equals the reference
+ * interpreter's bit for bit, and the tensor between the two layers has no place in the arena.
+ */
+import { describe, expect, it } from 'vitest';
+import { modelScratchBytes, streamCandidates } from '../../src/codegen/plan-model.js';
+import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
+import type { Graph, Tensor } from '../../src/ir/types.js';
+import { checkPlan, checkTensorPlacement, planMemory } from '../../src/plan/memory-plan.js';
+import { streamPairInPlaceOk, streamPairScratchBytes } from '../../src/ops/optimized/pw-dw-stream.js';
+import type { Conv2DQuantParams } from '../../src/ops/conv2d.js';
+import type { DepthwiseConv2DQuantParams } from '../../src/ops/depthwise-conv2d.js';
+import { runGeneratedModelOnHostAsync } from '../helpers/host-model.js';
+import { rng } from '../helpers/op-graph.js';
+import { HOST_DSP_TARGET } from './harness.js';
+
+const int = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+const int8s = (n: number, r: () => number) => Int8Array.from({ length: n }, () => int(r, -128, 127));
+
+/** input [1,h,w,cin] -> CONV_2D 1x1 -> [1,h,w,c] -> DEPTHWISE_CONV_2D (fh x fw, stride s, padding) -> output. */
+function pairGraph(seed: number): Graph {
+  const r = rng(seed);
+  const h = int(r, 3, 13);
+  const w = int(r, 3, 13);
+  const cin = int(r, 1, 12);
+  const c = r() < 0.6 ? 4 * int(r, 1, 5) : int(r, 2, 13);
+  const f = r() < 0.7 ? 3 : int(r, 1, 5);
+  const s = int(r, 1, 2);
+  const sw = int(r, 1, 2);
+  const padding = r() < 0.6 ? ('SAME' as const) : ('VALID' as const);
+  const fh = Math.min(f, h);
+  const fw = Math.min(f, w);
+  const out = (n: number, k: number, st: number) => (padding === 'SAME' ? Math.ceil(n / st) : Math.floor((n - k) / st) + 1);
+  const q = (scale: number, zeroPoint: number) => ({ scale: [scale], zeroPoint: [zeroPoint], quantizedDimension: 0 });
+  const perChannel = (axis: number) => ({ scale: Array.from({ length: c }, () => 0.002 + r() * 0.02), zeroPoint: Array(c).fill(0), quantizedDimension: axis });
+  const bias = () => Int32Array.from({ length: c }, () => int(r, -3000, 3000));
+  const tensors: Tensor[] = [
+    { id: 0, name: 'in', shape: [1, h, w, cin], dtype: 'int8', quant: q(0.05 + r() * 0.05, int(r, -128, 127)) },
+    { id: 1, name: 'pw_w', shape: [c, 1, 1, cin], dtype: 'int8', quant: perChannel(0), data: int8s(c * cin, r) },
+    { id: 2, name: 'pw_b', shape: [c], dtype: 'int32', data: bias() },
+    { id: 3, name: 'mid', shape: [1, h, w, c], dtype: 'int8', quant: q(0.1 + r() * 0.2, int(r, -128, 127)) },
+    { id: 4, name: 'dw_w', shape: [1, fh, fw, c], dtype: 'int8', quant: perChannel(3), data: int8s(fh * fw * c, r) },
+    { id: 5, name: 'dw_b', shape: [c], dtype: 'int32', data: bias() },
+    { id: 6, name: 'out', shape: [1, out(h, fh, s), out(w, fw, sw), c], dtype: 'int8', quant: q(0.1 + r() * 0.2, int(r, -128, 127)) },
+  ];
+  const act = () => (r() < 0.5 ? ('RELU' as const) : ('NONE' as const));
+  const base = { dilationH: 1, dilationW: 1 };
+  return {
+    name: `pair${seed}`,
+    tensors,
+    ops: [
+      { index: 0, type: 'CONV_2D', inputs: [0, 1, 2], outputs: [3], attrs: { ...base, padding: 'VALID', strideH: 1, strideW: 1, activation: act() } },
+      { index: 1, type: 'DEPTHWISE_CONV_2D', inputs: [3, 4, 5], outputs: [6], attrs: { ...base, padding, strideH: s, strideW: sw, activation: act(), depthMultiplier: 1 } },
+    ],
+    inputs: [0],
+    outputs: [6],
+  } as Graph;
+}
+
+/** Independent pairs side by side in one graph (one input and one output each), so one program runs them all. */
+function sideBySide(pairs: Graph[]): Graph {
+  const tensors: Tensor[] = [];
+  const ops: Graph['ops'] = [];
+  const inputs: number[] = [];
+  const outputs: number[] = [];
+  for (const g of pairs) {
+    const base = tensors.length;
+    g.tensors.forEach((t) => tensors.push({ ...t, id: base + t.id, name: `${g.name}_${t.name}` }));
+    g.ops.forEach((op) => ops.push({ ...op, index: ops.length, inputs: op.inputs.map((i) => base + i), outputs: op.outputs.map((i) => base + i) }));
+    inputs.push(base + g.inputs[0]);
+    outputs.push(base + g.outputs[0]);
+  }
+  return { name: 'pairs', tensors, ops, inputs, outputs };
+}
+
+describe('pointwise -> depthwise pairs row by row (DSP kernels)', () => {
+  // Pairs the DSP kernels take (the depthwise kernel wants 2+ channels and a small row scratch).
+  const pairs = Array.from({ length: 200 }, (_, i) => pairGraph(31000 + i))
+    .filter((g) => streamCandidates(prepareGraph(g), HOST_DSP_TARGET).length === 1)
+    .slice(0, 24);
+  const prepared = prepareGraph(sideBySide(pairs));
+
+  it('bit-exact with the reference on random pairs, in place where the rule allows (host, AddressSanitizer)', { timeout: 300_000 }, async () => {
+    expect(pairs.length).toBe(24);
+    const streamed = streamCandidates(prepared, HOST_DSP_TARGET);
+    expect(streamed).toEqual(pairs.map((_, i) => ({ producer: 2 * i, consumer: 2 * i + 1 })));
+    const inPlaceOk = streamed.filter(({ producer, consumer }) =>
+      streamPairInPlaceOk(prepared.steps[producer].params as Conv2DQuantParams, prepared.steps[consumer].params as DepthwiseConv2DQuantParams),
+    );
+    expect(inPlaceOk.length).toBeGreaterThan(4);
+    expect(inPlaceOk.length).toBeLessThan(streamed.length);
+    // Every pair the rule allows in place (the planner alone keeps only those that lower the arena).
+    const scratch = modelScratchBytes(prepared, HOST_DSP_TARGET).map((bytes, k) => {
+      const pair = streamed.find((p) => p.producer === k || p.consumer === k);
+      if (!pair) return bytes;
+      return k === pair.producer ? 0 : streamPairScratchBytes(prepared.steps[pair.producer].params as Conv2DQuantParams, prepared.steps[k].params as DepthwiseConv2DQuantParams);
+    });
+    const plan = planMemory(prepared.graph, { scratch, inPlace: inPlaceOk.map((p) => p.consumer), streamed });
+    expect([...plan.inPlace].sort((x, y) => x - y)).toEqual(inPlaceOk.map((p) => p.consumer));
+    checkPlan(plan);
+    checkTensorPlacement(prepared.graph, plan);
+    // The tensors between the pairs have no place in the arena.
+    for (const { producer } of streamed) expect(plan.offsets.has(prepared.graph.ops[producer].outputs[0])).toBe(false);
+    const r = rng(7);
+    const cases = Array.from({ length: 3 }, () => prepared.graph.inputs.map((id) => int8s(prepared.graph.tensors[id].shape.reduce((a, b) => a * b), r)));
+    const want = cases.map((ins) => runGraph(prepared, ins).map((o) => new Uint8Array(o.buffer, o.byteOffset, o.byteLength)));
+    const got = await runGeneratedModelOnHostAsync(prepared, cases.map((ins) => ins.map((i) => new Uint8Array(i.buffer))), { plan, target: HOST_DSP_TARGET, sanitize: true });
+    got.forEach((outs, i) => outs.forEach((o, k) => expect(Array.from(o), `case ${i} pair ${k}`).toEqual(Array.from(want[i][k]))));
+  });
+});
