@@ -192,21 +192,29 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
     min: p.activationMin,
     max: p.activationMax,
   });
-  const rqDecls = [
-    `static const int32_t ${lut}_bias[${Math.max(1, plan.bias.length)}] = {\n${cArrayBody(Int32Array.from(plan.bias), 'int32')}\n};`,
-    cRqArray(`${lut}_rq`, plan.records),
-    `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, ${plan.records.length > 1 ? 1 : 0}, ${lut}_rq};`,
-  ].join('\n');
   // Pointwise: all taps inside the image, the input offset folds into the bias (see the kernel's header).
   const base = pw && step.op.type === 'CONV_2D' ? 'tinyml_conv2d_lut4_pw_s8_dsp' : k4 !== undefined ? 'tinyml_conv2d_lut4_im2col_s8_dsp' : k.fn;
+  // The pointwise and im2col kernels take one record per channel, {bias', m, t, e}: the start of
+  // its accumulators and, by one LDM, its requantization (lut_conv2d_dsp.h).
+  const records = base !== k.fn;
+  const rqDecls = records
+    ? [
+        `static const int32_t ${lut}_q[${4 * plan.bias.length}] = {\n${cArrayBody(Int32Array.from(plan.bias.flatMap((b, c) => [b, ...plan.records[plan.records.length > 1 ? c : 0]])), 'int32')}\n};`,
+        `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, 0, 0};`,
+      ]
+    : [
+        `static const int32_t ${lut}_bias[${Math.max(1, plan.bias.length)}] = {\n${cArrayBody(Int32Array.from(plan.bias), 'int32')}\n};`,
+        cRqArray(`${lut}_rq`, plan.records),
+        `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, ${plan.records.length > 1 ? 1 : 0}, ${lut}_rq};`,
+      ];
   // One entry point per requantization mode and clamp (the linker keeps only those used).
   const perMode = base !== 'tinyml_conv2d_lut4_s8_dsp' && base !== 'tinyml_fully_connected_lut4_s8_dsp';
   const fn = perMode ? `${base}_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}` : base;
-  const call = `  ${fn}(&${params}, ${names.inputs[0]}, &${lut}, ${lut}_bias, &${lut}_rqp, ${names.outputs[0]}, ${ctx.scratch});`;
+  const call = `  ${fn}(&${params}, ${names.inputs[0]}, &${lut}, ${records ? `${lut}_q` : `${lut}_bias`}, &${lut}_rqp, ${names.outputs[0]}, ${ctx.scratch});`;
   return {
     kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/lut_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['lut_layers.h', `${k.file}.h`],
-    decls: `${decls}\n${rqDecls}`,
+    decls: `${decls}\n${rqDecls.join('\n')}`,
     call,
   };
 }

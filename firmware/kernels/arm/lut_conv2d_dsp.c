@@ -65,6 +65,102 @@ TINYML_DSP_INLINE void lut_dot_1x4(const uint32_t *cols, const uint8_t **idx, in
   TINYML_DSP_ACC4_STORE(A0, A1, A2, A3);
 }
 
+#if TINYML_LUT_MM_ASM
+/*
+ * Every output channel against one block of four full columns, entirely in assembly (the row
+ * loop of conv2d_dsp.c's mm_1x4_asm with the LUT group): the dot product keeps every register,
+ * so the loop state lives in a frame pushed on the stack,
+ *   [sp] columns  [4] groups (pairs of groups when EVEN)  [8] q records  [12] out  [16] out end
+ *   [20] output depth  [24] output offset,
+ * and each channel's record {bias', m, t, e} gives the accumulators' start value and, by one
+ * LDM, the requantization constants. EVEN (an even number of groups, at least two) drops the
+ * odd-group test of every channel. FAST or FAST_FOLDED requantization, the whole int8 range.
+ */
+#define LUT_MM_DOT_EVEN  \
+  "3:\n\t" TINYML_LUT_GROUP TINYML_LUT_GROUP \
+  "subs   lr, lr, #1\n\t"                    \
+  "bne    3b\n\t"
+#define LUT_MM_DOT_ANY                        \
+  "lsrs   lr, lr, #1\n\t"                    \
+  "bcc    2f\n\t" TINYML_LUT_GROUP            \
+  "2:\n\t"                                   \
+  "beq    4f\n"                               \
+  "3:\n\t" TINYML_LUT_GROUP TINYML_LUT_GROUP \
+  "subs   lr, lr, #1\n\t"                    \
+  "bne    3b\n"                               \
+  "4:\n\t"
+/* Accumulator a requantized with m, t, e in r5, r6, r8 (and the output offset in r4 if OFF). */
+#define LUT_MM_RQ(a, OFF)                  \
+  "add    r10, r6, " a ", asr #31\n\t"    \
+  "smmlar " a ", " a ", r5, r10\n\t"      \
+  "asr    " a ", " a ", r8\n\t" OFF       \
+  "ssat   " a ", #8, " a "\n\t"
+#define LUT_MM_ROWS(DOT, OFF_LOAD, OFF0, OFF1, OFF2, OFF3)                                             \
+  "ldmia  r11, {r0, r1, r2, r3, r4, r5, r6}\n\t"                                                    \
+  "push   {r0, r1, r2, r3, r4, r5, r6}\n"                                                            \
+  "1:\n\t"                                                                                          \
+  "ldr    r9, [sp, #8]\n\t"                                                                         \
+  "ldr    r0, [r9]\n\t"                                                                             \
+  "mov    r1, r0\n\t"                                                                               \
+  "mov    r2, r0\n\t"                                                                               \
+  "mov    r3, r0\n\t"                                                                               \
+  "ldr    r11, [sp]\n\t"                                                                            \
+  "ldr    lr, [sp, #4]\n\t" DOT                                                                     \
+  "ldr    r9, [sp, #8]\n\t"                                                                         \
+  "ldmia  r9!, {r4, r5, r6, r8}\n\t"                                                                \
+  "str    r9, [sp, #8]\n\t" OFF_LOAD                                                                \
+  LUT_MM_RQ("r0", OFF0) LUT_MM_RQ("r1", OFF1) LUT_MM_RQ("r2", OFF2) LUT_MM_RQ("r3", OFF3)              \
+  "ldr    r9, [sp, #12]\n\t"                                                                        \
+  "ldr    r10, [sp, #20]\n\t"                                                                       \
+  "strb   r0, [r9]\n\t"                                                                             \
+  "strb   r1, [r9, r10]\n\t"                                                                        \
+  "add    r11, r9, r10, lsl #1\n\t"                                                                 \
+  "strb   r2, [r11]\n\t"                                                                            \
+  "strb   r3, [r11, r10]\n\t"                                                                       \
+  "add    r9, r9, #1\n\t"                                                                           \
+  "str    r9, [sp, #12]\n\t"                                                                        \
+  "ldr    r10, [sp, #16]\n\t"                                                                       \
+  "cmp    r9, r10\n\t"                                                                              \
+  "bne    1b\n\t"                                                                                   \
+  "add    sp, sp, #28\n\t"
+#define LUT_MM_OFF_LOAD "ldr    r4, [sp, #24]\n\t"
+#define LUT_MM_ADD_OFF(a) "add    " a ", " a ", r4\n\t"
+#define LUT_MM_ASM(DOT, ...)                                                                         \
+  __asm__ volatile(LUT_MM_ROWS(DOT, __VA_ARGS__)                                                     \
+                   : "+r"(fr), "+r"(ip)                                                              \
+                   : "r"(pp)                                                                         \
+                   : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "lr", "cc", "memory")
+
+static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t *pairs, const int even,
+                       const int folded) {
+  register const int32_t *fr __asm__("r11") = frame;
+  register const uint8_t *ip __asm__("r12") = idx;
+  register const uint32_t *pp __asm__("r7") = pairs;
+  if (even) {
+    if (folded) {
+      LUT_MM_ASM(LUT_MM_DOT_EVEN, "", "", "", "", "");
+    } else {
+      LUT_MM_ASM(LUT_MM_DOT_EVEN, LUT_MM_OFF_LOAD, LUT_MM_ADD_OFF("r0"), LUT_MM_ADD_OFF("r1"), LUT_MM_ADD_OFF("r2"),
+                 LUT_MM_ADD_OFF("r3"));
+    }
+  } else {
+    if (folded) {
+      LUT_MM_ASM(LUT_MM_DOT_ANY, "", "", "", "", "");
+    } else {
+      LUT_MM_ASM(LUT_MM_DOT_ANY, LUT_MM_OFF_LOAD, LUT_MM_ADD_OFF("r0"), LUT_MM_ADD_OFF("r1"), LUT_MM_ADD_OFF("r2"),
+                 LUT_MM_ADD_OFF("r3"));
+    }
+  }
+}
+#undef LUT_MM_ASM
+#undef LUT_MM_ADD_OFF
+#undef LUT_MM_OFF_LOAD
+#undef LUT_MM_ROWS
+#undef LUT_MM_RQ
+#undef LUT_MM_DOT_ANY
+#undef LUT_MM_DOT_EVEN
+#endif
+
 /* A window that leaves the image, as bytes: each tap's cin inputs, or the input zero point. */
 static void lut_col_border(const tinyml_conv2d_params *p, const int8_t *input, int8_t *d, int32_t b, int32_t in_y0,
                            int32_t in_x0, int8_t zp) {
@@ -136,8 +232,8 @@ static void lut_col_window(const tinyml_conv2d_params *p, uint32_t *cols, int32_
 }
 
 TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *input, const tinyml_lut_weights *filter,
-                                  const int32_t *bias, const tinyml_lut_rq *rq, int8_t *output, uint32_t *pairs,
-                                  int32_t k4, const int MODE, const int FULL, const int WINDOW) {
+                                  const int32_t *q, int8_t *output, uint32_t *pairs, int32_t k4, const int MODE,
+                                  const int FULL, const int WINDOW) {
   uint32_t *cols = pairs + 256;
   const int32_t off = p->q.output_offset;
   const int32_t lo = FULL ? -128 : p->q.activation_min;
@@ -146,7 +242,6 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
   const int32_t depth = p->geo.input_depth;
   const int32_t depth4 = k4;
   const int32_t od = p->geo.output_depth;
-  const int32_t rq_step = rq->per_channel ? 1 : 0;
   for (int32_t px = 0; px < pixels; px += 4) {
     const int32_t npx = pixels - px < 4 ? pixels - px : 4;
     for (int32_t s = 0; s < 4; ++s) {
@@ -165,15 +260,23 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
         c += 8;
       }
     }
-    const uint8_t *idx = filter->indices;
-    const tinyml_dsp_rq *r = rq->rq;
     int8_t *o = output + px * od;
-    for (int32_t oc = 0; oc < od; ++oc) {
+#if TINYML_LUT_MM_ASM
+    if (FULL && MODE != TINYML_RQ_REF && npx == 4 && od > 0 && k4 > 0) {
+      const int even = (k4 & 1) == 0;
+      const int32_t frame[7] = {(int32_t)(intptr_t)cols, even ? k4 >> 1 : k4, (int32_t)(intptr_t)q,
+                                (int32_t)(intptr_t)o, (int32_t)(intptr_t)(o + od), od, off};
+      lut_mm_asm(frame, filter->indices, pairs, even, MODE == TINYML_RQ_FAST_FOLDED);
+      continue;
+    }
+#endif
+    const uint8_t *idx = filter->indices;
+    const int32_t *r = q;
+    for (int32_t oc = 0; oc < od; ++oc, r += 4) {
       int32_t a0, a1, a2, a3;
       lut_dot_1x4(cols, &idx, depth4, pairs, &a0, &a1, &a2, &a3);
-      const int32_t b = bias[oc];
-      const int32_t m = r->multiplier, t = r->t, e = r->e;
-      r += rq_step;
+      const int32_t b = r[0];
+      const int32_t m = r[1], t = r[2], e = r[3];
       o[oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a0 + (uint32_t)b), m, t, e, off, lo, hi);
       if (npx > 1) o[od + oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a1 + (uint32_t)b), m, t, e, off, lo, hi);
       if (npx > 2) o[2 * od + oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a2 + (uint32_t)b), m, t, e, off, lo, hi);
@@ -192,19 +295,19 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
  * linker keeps only the variants a model uses. */
 #define TINYML_LUT_CONV_ENTRIES(SUFFIX, MODE, FULL)                                                               \
   void tinyml_conv2d_lut4_pw_s8_dsp_##SUFFIX(const tinyml_conv2d_params *p, const int8_t *input,                  \
-                                             const tinyml_lut_weights *filter, const int32_t *bias_folded,         \
+                                             const tinyml_lut_weights *filter, const int32_t *q,                   \
                                              const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {          \
     uint32_t *pairs = (uint32_t *)(void *)scratch;                                                                \
     tinyml_lut4_pairs(pairs, filter->table, rq);                                                                  \
-    lut_mm_run(p, input, filter, bias_folded, rq, output, pairs, p->geo.input_depth >> 2, MODE, FULL, 0);         \
+    lut_mm_run(p, input, filter, q, output, pairs, p->geo.input_depth >> 2, MODE, FULL, 0);                       \
   }                                                                                                               \
   void tinyml_conv2d_lut4_im2col_s8_dsp_##SUFFIX(const tinyml_conv2d_params *p, const int8_t *input,              \
-                                                 const tinyml_lut_weights *filter, const int32_t *bias,            \
+                                                 const tinyml_lut_weights *filter, const int32_t *q,               \
                                                  const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {      \
     uint32_t *pairs = (uint32_t *)(void *)scratch;                                                                \
     tinyml_lut4_pairs(pairs, filter->table, rq);                                                                  \
     const int32_t k4 = (p->geo.filter_height * p->geo.filter_width * p->geo.filter_input_depth + 3) >> 2;         \
-    lut_mm_run(p, input, filter, bias, rq, output, pairs, k4, MODE, FULL, 1);                                     \
+    lut_mm_run(p, input, filter, q, output, pairs, k4, MODE, FULL, 1);                                            \
   }
 TINYML_LUT_CONV_ENTRIES(fast_full, TINYML_RQ_FAST, 1)
 TINYML_LUT_CONV_ENTRIES(fast, TINYML_RQ_FAST, 0)
