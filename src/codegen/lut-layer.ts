@@ -102,15 +102,61 @@ export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: Ta
   const k4 = im2colK4(step);
   // im2col: the pair table, four pixels' int16 columns, one window's bytes (TINYML_LUT4_IM2COL_SCRATCH).
   if (k4 !== undefined) return LUT4_PAIR_SCRATCH + 36 * k4;
-  // Depthwise: the pair table, a group's two words per tap, and for 3x3 filters the border
-  // windows' strip of 3 rows (TINYML_LUT4_DW_SCRATCH).
+  // Depthwise: the pair table, a group's two words per tap, and for 3x3 filters the largest
+  // plane of border windows (TINYML_LUT4_DW_SCRATCH).
   if (step.op.type === 'DEPTHWISE_CONV_2D') {
-    const p = step.params as { filterHeight: number; filterWidth: number; outputWidth: number; strideWidth: number; dilationWidth: number };
-    const k3 = p.filterHeight === 3 && p.filterWidth === 3;
-    const stripWords = k3 ? (p.outputWidth - 1) * p.strideWidth + 2 * p.dilationWidth + 1 : 0;
-    return LUT4_PAIR_SCRATCH + 8 * p.filterHeight * p.filterWidth + 12 * stripWords;
+    const p = step.params as DwGeometry;
+    return LUT4_PAIR_SCRATCH + 8 * p.filterHeight * p.filterWidth + 4 * lutDwPlaneWords(p);
   }
   return LUT4_PAIR_SCRATCH;
+}
+
+interface DwGeometry {
+  filterHeight: number;
+  filterWidth: number;
+  inputHeight: number;
+  inputWidth: number;
+  outputHeight: number;
+  outputWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  padHeight: number;
+  padWidth: number;
+}
+
+/** Words one axis of a plane takes for n windows (TINYML_LUT4_DW_PLANE_WORDS). */
+const planeAxis = (n: number, stride: number, dilation: number): number => (n - 1) * stride + 2 * dilation + 1;
+/** TINYML_LUT4_DW_WHOLE_PLANE_WORDS (arm/lut_depthwise_conv2d_dsp.h). */
+const WHOLE_PLANE_WORDS = 256;
+
+/** First output position whose window starts inside the image, and one past the last that ends inside it. */
+function insideSpan(n: number, stride: number, pad: number, span: number, size: number): [number, number] {
+  let a = 0;
+  while (a < n && a * stride - pad < 0) a++;
+  let b = a;
+  while (b < n && b * stride - pad + span < size) b++;
+  return [a, b];
+}
+
+/**
+ * Words of the largest plane the 3x3 DSP LUT depthwise kernel copies (lut_dw_k3_region): the
+ * group's whole padded input when it has at most WHOLE_PLANE_WORDS, else the largest band of
+ * border windows (an upper bound: a band that lies inside the image is read in place). 0 for
+ * other filters.
+ */
+export function lutDwPlaneWords(p: DwGeometry): number {
+  if (p.filterHeight !== 3 || p.filterWidth !== 3) return 0;
+  const oh = p.outputHeight;
+  const ow = p.outputWidth;
+  const rowsOf = (n: number) => (n > 0 ? planeAxis(n, p.strideHeight, p.dilationHeight) : 0);
+  const colsOf = (n: number) => (n > 0 ? planeAxis(n, p.strideWidth, p.dilationWidth) : 0);
+  const whole = rowsOf(oh) * colsOf(ow);
+  if (whole <= WHOLE_PLANE_WORDS) return whole;
+  const [y0, y1] = insideSpan(oh, p.strideHeight, p.padHeight, 2 * p.dilationHeight, p.inputHeight);
+  const [x0, x1] = insideSpan(ow, p.strideWidth, p.padWidth, 2 * p.dilationWidth, p.inputWidth);
+  return Math.max(rowsOf(y0) * colsOf(ow), rowsOf(oh - y1) * colsOf(ow), rowsOf(y1 - y0) * Math.max(colsOf(x0), colsOf(ow - x1)));
 }
 
 /** Indices regrouped for the DSP conv: per four weights, bytes (i0 << 4 | i2) and (i1 << 4 | i3). */
