@@ -170,6 +170,28 @@ export function dspConvIndexOrder(indices: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * Dense rows (in dspConvIndexOrder, two bytes per four inputs) regrouped for
+ * tinyml_fully_connected_lut4_s8_dsp: the rows of each block of four units interleaved, per four
+ * inputs each unit's two bytes in turn; the last `units` mod 4 rows unchanged after them.
+ */
+export function fcBlockOrder(bytes: Uint8Array, units: number): Uint8Array {
+  const rowBytes = bytes.length / units;
+  const full = units - (units % 4);
+  const out = new Uint8Array(bytes.length);
+  let o = 0;
+  for (let b = 0; b < full; b += 4) {
+    for (let g = 0; g < rowBytes; g += 2) {
+      for (let u = b; u < b + 4; u++) {
+        out[o++] = bytes[u * rowBytes + g];
+        out[o++] = bytes[u * rowBytes + g + 1];
+      }
+    }
+  }
+  out.set(bytes.subarray(full * rowBytes), o);
+  return out;
+}
+
 /** `rows` rows of indices, each padded with zeros to `width`. */
 function padRows(indices: Uint8Array, rows: number, width: number): Uint8Array {
   const k = indices.length / rows;
@@ -218,7 +240,9 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
   table.set(enc.table.subarray(0, Math.min(16, enc.table.length)));
   // The im2col kernel's rows are padded to a multiple of 4 indices (index 0 meets a zero column entry).
   const k4 = im2colK4(step);
-  const idx = dspConvIndexOrder(k4 === undefined ? enc.indices : padRows(enc.indices, (step.params as { outputDepth: number }).outputDepth, k4 * 4));
+  const rows = dspConvIndexOrder(k4 === undefined ? enc.indices : padRows(enc.indices, (step.params as { outputDepth: number }).outputDepth, k4 * 4));
+  // The dense kernel walks four units' rows at once, interleaved.
+  const idx = step.op.type === 'FULLY_CONNECTED' ? fcBlockOrder(rows, (step.params as { outputDepth: number }).outputDepth) : rows;
   const decls = [
     `static const uint8_t ${lut}_idx[${Math.max(1, idx.length)}] = {\n${cArrayBody(idx, 'uint8')}\n};`,
     `static const int8_t ${lut}_table[16] = {\n${cArrayBody(table, 'int8')}\n};`,
