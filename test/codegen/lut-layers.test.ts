@@ -316,6 +316,15 @@ describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instr
     ];
     for (const [def, cases] of suites) {
       expect(cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def, params: c.params }, c.enc, M4) > 0 && fullRange(c)).length, def.type).toBeGreaterThanOrEqual(3);
+      // Conv: images whose last block of four pixels has one pixel (its own path) and others.
+      if (def === conv2d) {
+        const pixels = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def, params: c.params }, c.enc, M4) > 0).map((c) => {
+          const p = c.params as { batches: number; outputHeight: number; outputWidth: number };
+          return p.batches * p.outputHeight * p.outputWidth;
+        });
+        expect(pixels.filter((n) => n % 4 === 1).length).toBeGreaterThanOrEqual(2);
+        expect(pixels.filter((n) => n % 4 !== 1).length).toBeGreaterThanOrEqual(2);
+      }
       // Dense: blocks of four units (interleaved rows) with and without units left over.
       if (def === fullyConnected) {
         const units = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def, params: c.params }, c.enc, M4) > 0).map((c) => (c.params as { outputDepth: number }).outputDepth);

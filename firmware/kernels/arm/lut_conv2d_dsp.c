@@ -161,6 +161,30 @@ static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t 
 #undef LUT_MM_DOT_EVEN
 #endif
 
+/*
+ * One output channel's indices (advancing *idx past them) against column 0 of the block (words
+ * 8g and 8g + 4 of group g), from acc: two groups per step, the pointers stepped once.
+ */
+TINYML_DSP_INLINE int32_t lut_dot_1x1(const uint32_t *cols, const uint8_t **idx, int32_t k4, const uint32_t *pairs,
+                                      int32_t acc) {
+  const uint8_t *ip = *idx;
+  const uint32_t *c = cols;
+  int32_t g = k4;
+  for (; g >= 2; g -= 2, ip += 4, c += 16) {
+    acc = tinyml_smlad(pairs[ip[0]], c[0], acc);
+    acc = tinyml_smlad(pairs[ip[1]], c[4], acc);
+    acc = tinyml_smlad(pairs[ip[2]], c[8], acc);
+    acc = tinyml_smlad(pairs[ip[3]], c[12], acc);
+  }
+  if (g) {
+    acc = tinyml_smlad(pairs[ip[0]], c[0], acc);
+    acc = tinyml_smlad(pairs[ip[1]], c[4], acc);
+    ip += 2;
+  }
+  *idx = ip;
+  return acc;
+}
+
 /* A window that leaves the image, as bytes: each tap's cin inputs, or the input zero point. */
 static void lut_col_border(const tinyml_conv2d_params *p, const int8_t *input, int8_t *d, int32_t b, int32_t in_y0,
                            int32_t in_x0, int8_t zp) {
@@ -261,6 +285,16 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
       }
     }
     int8_t *o = output + px * od;
+    if (npx == 1) {
+      /* A last block of one pixel: its column alone, not four (a 3x3 image's ninth pixel). */
+      const uint8_t *idx = filter->indices;
+      const int32_t *r = q;
+      for (int32_t oc = 0; oc < od; ++oc, r += 4) {
+        const int32_t acc = lut_dot_1x1(cols, &idx, depth4, pairs, r[0]);
+        o[oc] = (int8_t)tinyml_rq(MODE, acc, r[1], r[2], r[3], off, lo, hi);
+      }
+      continue;
+    }
 #if TINYML_LUT_MM_ASM
     if (FULL && MODE != TINYML_RQ_REF && npx == 4 && od > 0 && k4 > 0) {
       const int even = (k4 & 1) == 0;
