@@ -97,8 +97,8 @@ const DSP_KERNELS: Record<string, { fn: string; file: string }> = {
 /** Bytes of scratch the LUT kernel of the layer needs on `target`. */
 export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined): number {
   if (!dspLutConv(step, enc, target)) return 0;
-  // Pointwise: the pair table, then four pixels' int16 columns (TINYML_LUT4_PW_SCRATCH).
-  if (pointwise(step)) return LUT4_PAIR_SCRATCH + 8 * (step.params as { inputDepth: number }).inputDepth;
+  // Pointwise: the pair table, then six pixels' int16 columns (TINYML_LUT4_PW_SCRATCH).
+  if (pointwise(step)) return LUT4_PAIR_SCRATCH + 12 * (step.params as { inputDepth: number }).inputDepth;
   const k4 = im2colK4(step);
   // im2col: the pair table, four pixels' int16 columns, one window's bytes (TINYML_LUT4_IM2COL_SCRATCH).
   if (k4 !== undefined) return LUT4_PAIR_SCRATCH + 36 * k4;

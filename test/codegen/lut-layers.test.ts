@@ -324,6 +324,12 @@ describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instr
         });
         expect(pixels.filter((n) => n % 4 === 1).length).toBeGreaterThanOrEqual(2);
         expect(pixels.filter((n) => n % 4 !== 1).length).toBeGreaterThanOrEqual(2);
+        // Pointwise layers in the whole int8 range run blocks of six pixels, then the rest by four.
+        const six = cases.filter((c) => {
+          const p = c.params as { batches: number; outputHeight: number; outputWidth: number; filterHeight: number; filterWidth: number };
+          return lutScratchBytes({ op: c.ctx.op, def, params: c.params }, c.enc, M4) > 0 && fullRange(c) && p.filterHeight * p.filterWidth === 1 && p.batches * p.outputHeight * p.outputWidth >= 6;
+        });
+        expect(six.length).toBeGreaterThanOrEqual(3);
       }
       // Dense: blocks of four units (interleaved rows) with and without units left over.
       if (def === fullyConnected) {

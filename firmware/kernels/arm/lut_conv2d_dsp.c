@@ -152,6 +152,113 @@ static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t 
     }
   }
 }
+
+/*
+ * The pointwise kernel's blocks of six pixels: the same loop with six accumulators (r0-r5), each
+ * group's columns read three words at a time (per group of four channels, the six (x0, x2) words
+ * then the six (x1, x3) words), so that each looked-up pair serves six pixels: 21 instructions
+ * per 24 MACs where four pixels take 15 per 16. The record's m, t, e land in r8, r10, lr.
+ */
+#define LUT_MM6_HALF(W)                  \
+  "ldrb   " W ", [r12], #1\n\t"         \
+  "ldr    " W ", [r7, " W ", lsl #2]\n\t" \
+  "ldmia  r11!, {r6, r8, r10}\n\t"      \
+  "smlad  r0, " W ", r6, r0\n\t"        \
+  "smlad  r1, " W ", r8, r1\n\t"        \
+  "smlad  r2, " W ", r10, r2\n\t"       \
+  "ldmia  r11!, {r6, r8, r10}\n\t"      \
+  "smlad  r3, " W ", r6, r3\n\t"        \
+  "smlad  r4, " W ", r8, r4\n\t"        \
+  "smlad  r5, " W ", r10, r5\n\t"
+#define LUT_MM6_GROUP LUT_MM6_HALF("r9") LUT_MM6_HALF("r9")
+#define LUT_MM6_DOT_EVEN \
+  "3:\n\t" LUT_MM6_GROUP LUT_MM6_GROUP \
+  "subs   lr, lr, #1\n\t"              \
+  "bne    3b\n\t"
+#define LUT_MM6_DOT_ANY                 \
+  "lsrs   lr, lr, #1\n\t"              \
+  "bcc    2f\n\t" LUT_MM6_GROUP         \
+  "2:\n\t"                             \
+  "beq    4f\n"                         \
+  "3:\n\t" LUT_MM6_GROUP LUT_MM6_GROUP \
+  "subs   lr, lr, #1\n\t"              \
+  "bne    3b\n"                         \
+  "4:\n\t"
+#define LUT_MM6_RQ(a, OFF)                 \
+  "add    r11, r10, " a ", asr #31\n\t"   \
+  "smmlar " a ", " a ", r8, r11\n\t"      \
+  "asr    " a ", " a ", lr\n\t" OFF       \
+  "ssat   " a ", #8, " a "\n\t"
+#define LUT_MM6_ROWS(DOT, OFF_LOAD, OFF)                                                               \
+  "ldmia  r11, {r0, r1, r2, r3, r4, r5, r6}\n\t"                                                    \
+  "push   {r0, r1, r2, r3, r4, r5, r6}\n"                                                            \
+  "1:\n\t"                                                                                          \
+  "ldr    r9, [sp, #8]\n\t"                                                                         \
+  "ldr    r0, [r9]\n\t"                                                                             \
+  "mov    r1, r0\n\t"                                                                               \
+  "mov    r2, r0\n\t"                                                                               \
+  "mov    r3, r0\n\t"                                                                               \
+  "mov    r4, r0\n\t"                                                                               \
+  "mov    r5, r0\n\t"                                                                               \
+  "ldr    r11, [sp]\n\t"                                                                            \
+  "ldr    lr, [sp, #4]\n\t" DOT                                                                     \
+  "ldr    r9, [sp, #8]\n\t"                                                                         \
+  "ldmia  r9!, {r6, r8, r10, lr}\n\t"                                                               \
+  "str    r9, [sp, #8]\n\t" OFF_LOAD                                                                \
+  LUT_MM6_RQ("r0", OFF("r0")) LUT_MM6_RQ("r1", OFF("r1")) LUT_MM6_RQ("r2", OFF("r2"))                  \
+  LUT_MM6_RQ("r3", OFF("r3")) LUT_MM6_RQ("r4", OFF("r4")) LUT_MM6_RQ("r5", OFF("r5"))                  \
+  "ldr    r9, [sp, #12]\n\t"                                                                        \
+  "ldr    r11, [sp, #20]\n\t"                                                                       \
+  "strb   r0, [r9]\n\t"                                                                             \
+  "strb   r1, [r9, r11]\n\t"                                                                        \
+  "add    r10, r9, r11, lsl #1\n\t"                                                                 \
+  "strb   r2, [r10]\n\t"                                                                            \
+  "strb   r3, [r10, r11]\n\t"                                                                       \
+  "add    r10, r10, r11, lsl #1\n\t"                                                                \
+  "strb   r4, [r10]\n\t"                                                                            \
+  "strb   r5, [r10, r11]\n\t"                                                                       \
+  "add    r9, r9, #1\n\t"                                                                           \
+  "str    r9, [sp, #12]\n\t"                                                                        \
+  "ldr    r10, [sp, #16]\n\t"                                                                       \
+  "cmp    r9, r10\n\t"                                                                              \
+  "bne    1b\n\t"                                                                                   \
+  "add    sp, sp, #28\n\t"
+#define LUT_MM6_NO_OFF(a) ""
+#define LUT_MM6_ADD_OFF(a) "add    " a ", " a ", r6\n\t"
+#define LUT_MM6_ASM(DOT, OFF_LOAD, OFF)                                                              \
+  __asm__ volatile(LUT_MM6_ROWS(DOT, OFF_LOAD, OFF)                                                  \
+                   : "+r"(fr), "+r"(ip)                                                              \
+                   : "r"(pp)                                                                         \
+                   : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "lr", "cc", "memory")
+
+static void lut_mm6_asm(const int32_t *frame, const uint8_t *idx, const uint32_t *pairs, const int even,
+                        const int folded) {
+  register const int32_t *fr __asm__("r11") = frame;
+  register const uint8_t *ip __asm__("r12") = idx;
+  register const uint32_t *pp __asm__("r7") = pairs;
+  if (even) {
+    if (folded) {
+      LUT_MM6_ASM(LUT_MM6_DOT_EVEN, "", LUT_MM6_NO_OFF);
+    } else {
+      LUT_MM6_ASM(LUT_MM6_DOT_EVEN, "ldr    r6, [sp, #24]\n\t", LUT_MM6_ADD_OFF);
+    }
+  } else {
+    if (folded) {
+      LUT_MM6_ASM(LUT_MM6_DOT_ANY, "", LUT_MM6_NO_OFF);
+    } else {
+      LUT_MM6_ASM(LUT_MM6_DOT_ANY, "ldr    r6, [sp, #24]\n\t", LUT_MM6_ADD_OFF);
+    }
+  }
+}
+#undef LUT_MM6_ASM
+#undef LUT_MM6_ADD_OFF
+#undef LUT_MM6_NO_OFF
+#undef LUT_MM6_ROWS
+#undef LUT_MM6_RQ
+#undef LUT_MM6_DOT_ANY
+#undef LUT_MM6_DOT_EVEN
+#undef LUT_MM6_GROUP
+#undef LUT_MM6_HALF
 #undef LUT_MM_ASM
 #undef LUT_MM_ADD_OFF
 #undef LUT_MM_OFF_LOAD
@@ -266,7 +373,30 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
   const int32_t depth = p->geo.input_depth;
   const int32_t depth4 = k4;
   const int32_t od = p->geo.output_depth;
-  for (int32_t px = 0; px < pixels; px += 4) {
+  int32_t px = 0;
+#if TINYML_LUT_MM_ASM
+  if (!WINDOW && FULL && MODE != TINYML_RQ_REF && od > 0 && k4 > 0) {
+    /* Pointwise: blocks of six pixels (lut_mm6_asm); what is left, four at a time below. */
+    const int even = (k4 & 1) == 0;
+    for (; px + 6 <= pixels; px += 6) {
+      for (int32_t s = 0; s < 6; ++s) {
+        const int8_t *src = input + (px + s) * depth;
+        uint32_t *c = cols + s;
+        for (int32_t g = 0; g < depth4; ++g, c += 12) {
+          const uint32_t v = tinyml_ld32(src);
+          src += 4;
+          c[0] = tinyml_sxtb16(v);
+          c[6] = tinyml_sxtb16_ror8(v);
+        }
+      }
+      int8_t *o = output + px * od;
+      const int32_t frame[7] = {(int32_t)(intptr_t)cols, even ? k4 >> 1 : k4, (int32_t)(intptr_t)q,
+                                (int32_t)(intptr_t)o, (int32_t)(intptr_t)(o + od), od, off};
+      lut_mm6_asm(frame, filter->indices, pairs, even, MODE == TINYML_RQ_FAST_FOLDED);
+    }
+  }
+#endif
+  for (; px < pixels; px += 4) {
     const int32_t npx = pixels - px < 4 ? pixels - px : 4;
     for (int32_t s = 0; s < 4; ++s) {
       /* A missing pixel of the last block repeats the first; its outputs are not stored. */
