@@ -95,63 +95,42 @@ TINYML_DSP_INLINE void lut_dot_1x4(const uint32_t *cols, const uint8_t **idx, in
   "smmlar " a ", " a ", r5, r10\n\t"      \
   "asr    " a ", " a ", r8\n\t" OFF       \
   "ssat   " a ", #8, " a "\n\t"
-#define LUT_MM_ROWS(DOT, OFF_LOAD, OFF0, OFF1, OFF2, OFF3)                                             \
-  "ldmia  r11, {r0, r1, r2, r3, r4, r5, r6}\n\t"                                                    \
-  "push   {r0, r1, r2, r3, r4, r5, r6}\n"                                                            \
-  "1:\n\t"                                                                                          \
-  "ldr    r9, [sp, #8]\n\t"                                                                         \
-  "ldr    r0, [r9]\n\t"                                                                             \
-  "mov    r1, r0\n\t"                                                                               \
-  "mov    r2, r0\n\t"                                                                               \
-  "mov    r3, r0\n\t"                                                                               \
-  "ldr    r11, [sp]\n\t"                                                                            \
-  "ldr    lr, [sp, #4]\n\t" DOT                                                                     \
-  "ldr    r9, [sp, #8]\n\t"                                                                         \
-  "ldmia  r9!, {r4, r5, r6, r8}\n\t"                                                                \
-  "str    r9, [sp, #8]\n\t" OFF_LOAD                                                                \
-  LUT_MM_RQ("r0", OFF0) LUT_MM_RQ("r1", OFF1) LUT_MM_RQ("r2", OFF2) LUT_MM_RQ("r3", OFF3)              \
-  "ldr    r9, [sp, #12]\n\t"                                                                        \
-  "ldr    r10, [sp, #20]\n\t"                                                                       \
-  "strb   r0, [r9]\n\t"                                                                             \
-  "strb   r1, [r9, r10]\n\t"                                                                        \
-  "add    r11, r9, r10, lsl #1\n\t"                                                                 \
-  "strb   r2, [r11]\n\t"                                                                            \
-  "strb   r3, [r11, r10]\n\t"                                                                       \
-  "add    r9, r9, #1\n\t"                                                                           \
-  "str    r9, [sp, #12]\n\t"                                                                        \
-  "ldr    r10, [sp, #16]\n\t"                                                                       \
-  "cmp    r9, r10\n\t"                                                                              \
-  "bne    1b\n\t"                                                                                   \
+/* The pieces both row loops share: the frame pushed and each channel's bias' loaded into r0 ... */
+#define LUT_MM_ENTER                                  \
+  "ldmia  r11, {r0, r1, r2, r3, r4, r5, r6}\n\t"      \
+  "push   {r0, r1, r2, r3, r4, r5, r6}\n"              \
+  "1:\n\t"                                            \
+  "ldr    r9, [sp, #8]\n\t"                           \
+  "ldr    r0, [r9]\n\t"
+/* ... the dot product, leaving the record pointer in r9 ... */
+#define LUT_MM_DOT_FROM_FRAME(DOT)  \
+  "ldr    r11, [sp]\n\t"            \
+  "ldr    lr, [sp, #4]\n\t" DOT     \
+  "ldr    r9, [sp, #8]\n\t"
+/* ... and, the outputs stored, the next channel until the out end (r9: out). */
+#define LUT_MM_NEXT              \
+  "add    r9, r9, #1\n\t"       \
+  "str    r9, [sp, #12]\n\t"    \
+  "ldr    r10, [sp, #16]\n\t"   \
+  "cmp    r9, r10\n\t"          \
+  "bne    1b\n\t"               \
   "add    sp, sp, #28\n\t"
-#define LUT_MM_OFF_LOAD "ldr    r4, [sp, #24]\n\t"
+#define LUT_MM_ROWS(DOT, OFF_LOAD, OFF)                                                                   \
+  LUT_MM_ENTER                                                                                         \
+  "mov    r1, r0\n\t"                                                                                  \
+  "mov    r2, r0\n\t"                                                                                  \
+  "mov    r3, r0\n\t" LUT_MM_DOT_FROM_FRAME(DOT)                                                        \
+  "ldmia  r9!, {r4, r5, r6, r8}\n\t"                                                                   \
+  "str    r9, [sp, #8]\n\t" OFF_LOAD                                                                   \
+  LUT_MM_RQ("r0", OFF("r0")) LUT_MM_RQ("r1", OFF("r1")) LUT_MM_RQ("r2", OFF("r2")) LUT_MM_RQ("r3", OFF("r3")) \
+  "ldr    r9, [sp, #12]\n\t"                                                                           \
+  "ldr    r10, [sp, #20]\n\t"                                                                          \
+  "strb   r0, [r9]\n\t"                                                                                \
+  "strb   r1, [r9, r10]\n\t"                                                                           \
+  "add    r11, r9, r10, lsl #1\n\t"                                                                    \
+  "strb   r2, [r11]\n\t"                                                                               \
+  "strb   r3, [r11, r10]\n\t" LUT_MM_NEXT
 #define LUT_MM_ADD_OFF(a) "add    " a ", " a ", r4\n\t"
-#define LUT_MM_ASM(DOT, ...)                                                                         \
-  __asm__ volatile(LUT_MM_ROWS(DOT, __VA_ARGS__)                                                     \
-                   : "+r"(fr), "+r"(ip)                                                              \
-                   : "r"(pp)                                                                         \
-                   : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "lr", "cc", "memory")
-
-static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t *pairs, const int even,
-                       const int folded) {
-  register const int32_t *fr __asm__("r11") = frame;
-  register const uint8_t *ip __asm__("r12") = idx;
-  register const uint32_t *pp __asm__("r7") = pairs;
-  if (even) {
-    if (folded) {
-      LUT_MM_ASM(LUT_MM_DOT_EVEN, "", "", "", "", "");
-    } else {
-      LUT_MM_ASM(LUT_MM_DOT_EVEN, LUT_MM_OFF_LOAD, LUT_MM_ADD_OFF("r0"), LUT_MM_ADD_OFF("r1"), LUT_MM_ADD_OFF("r2"),
-                 LUT_MM_ADD_OFF("r3"));
-    }
-  } else {
-    if (folded) {
-      LUT_MM_ASM(LUT_MM_DOT_ANY, "", "", "", "", "");
-    } else {
-      LUT_MM_ASM(LUT_MM_DOT_ANY, LUT_MM_OFF_LOAD, LUT_MM_ADD_OFF("r0"), LUT_MM_ADD_OFF("r1"), LUT_MM_ADD_OFF("r2"),
-                 LUT_MM_ADD_OFF("r3"));
-    }
-  }
-}
 
 /*
  * The pointwise kernel's blocks of six pixels: the same loop with six accumulators (r0-r5), each
@@ -189,70 +168,66 @@ static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t 
   "smmlar " a ", " a ", r8, r11\n\t"      \
   "asr    " a ", " a ", lr\n\t" OFF       \
   "ssat   " a ", #8, " a "\n\t"
-#define LUT_MM6_ROWS(DOT, OFF_LOAD, OFF)                                                               \
-  "ldmia  r11, {r0, r1, r2, r3, r4, r5, r6}\n\t"                                                    \
-  "push   {r0, r1, r2, r3, r4, r5, r6}\n"                                                            \
-  "1:\n\t"                                                                                          \
-  "ldr    r9, [sp, #8]\n\t"                                                                         \
-  "ldr    r0, [r9]\n\t"                                                                             \
-  "mov    r1, r0\n\t"                                                                               \
-  "mov    r2, r0\n\t"                                                                               \
-  "mov    r3, r0\n\t"                                                                               \
-  "mov    r4, r0\n\t"                                                                               \
-  "mov    r5, r0\n\t"                                                                               \
-  "ldr    r11, [sp]\n\t"                                                                            \
-  "ldr    lr, [sp, #4]\n\t" DOT                                                                     \
-  "ldr    r9, [sp, #8]\n\t"                                                                         \
-  "ldmia  r9!, {r6, r8, r10, lr}\n\t"                                                               \
-  "str    r9, [sp, #8]\n\t" OFF_LOAD                                                                \
+#define LUT_MM6_ROWS(DOT, OFF_LOAD, OFF)                                                              \
+  LUT_MM_ENTER                                                                                         \
+  "mov    r1, r0\n\t"                                                                                  \
+  "mov    r2, r0\n\t"                                                                                  \
+  "mov    r3, r0\n\t"                                                                                  \
+  "mov    r4, r0\n\t"                                                                                  \
+  "mov    r5, r0\n\t" LUT_MM_DOT_FROM_FRAME(DOT)                                                        \
+  "ldmia  r9!, {r6, r8, r10, lr}\n\t"                                                                  \
+  "str    r9, [sp, #8]\n\t" OFF_LOAD                                                                   \
   LUT_MM6_RQ("r0", OFF("r0")) LUT_MM6_RQ("r1", OFF("r1")) LUT_MM6_RQ("r2", OFF("r2"))                  \
   LUT_MM6_RQ("r3", OFF("r3")) LUT_MM6_RQ("r4", OFF("r4")) LUT_MM6_RQ("r5", OFF("r5"))                  \
-  "ldr    r9, [sp, #12]\n\t"                                                                        \
-  "ldr    r11, [sp, #20]\n\t"                                                                       \
-  "strb   r0, [r9]\n\t"                                                                             \
-  "strb   r1, [r9, r11]\n\t"                                                                        \
-  "add    r10, r9, r11, lsl #1\n\t"                                                                 \
-  "strb   r2, [r10]\n\t"                                                                            \
-  "strb   r3, [r10, r11]\n\t"                                                                       \
-  "add    r10, r10, r11, lsl #1\n\t"                                                                \
-  "strb   r4, [r10]\n\t"                                                                            \
-  "strb   r5, [r10, r11]\n\t"                                                                       \
-  "add    r9, r9, #1\n\t"                                                                           \
-  "str    r9, [sp, #12]\n\t"                                                                        \
-  "ldr    r10, [sp, #16]\n\t"                                                                       \
-  "cmp    r9, r10\n\t"                                                                              \
-  "bne    1b\n\t"                                                                                   \
-  "add    sp, sp, #28\n\t"
-#define LUT_MM6_NO_OFF(a) ""
+  "ldr    r9, [sp, #12]\n\t"                                                                           \
+  "ldr    r11, [sp, #20]\n\t"                                                                          \
+  "strb   r0, [r9]\n\t"                                                                                \
+  "strb   r1, [r9, r11]\n\t"                                                                           \
+  "add    r10, r9, r11, lsl #1\n\t"                                                                    \
+  "strb   r2, [r10]\n\t"                                                                               \
+  "strb   r3, [r10, r11]\n\t"                                                                          \
+  "add    r10, r10, r11, lsl #1\n\t"                                                                   \
+  "strb   r4, [r10]\n\t"                                                                               \
+  "strb   r5, [r10, r11]\n\t" LUT_MM_NEXT
 #define LUT_MM6_ADD_OFF(a) "add    " a ", " a ", r6\n\t"
-#define LUT_MM6_ASM(DOT, OFF_LOAD, OFF)                                                              \
-  __asm__ volatile(LUT_MM6_ROWS(DOT, OFF_LOAD, OFF)                                                  \
+#define LUT_MM_NO_OFF(a) ""
+/* One asm statement per variant: ROWS with the DOT and the output offset of the mode. */
+#define LUT_MM_ASM(ROWS, DOT, OFF_LOAD, OFF)                                                        \
+  __asm__ volatile(ROWS(DOT, OFF_LOAD, OFF)                                                         \
                    : "+r"(fr), "+r"(ip)                                                              \
                    : "r"(pp)                                                                         \
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "lr", "cc", "memory")
+/* FAST_FOLDED (no offset) or FAST (OFF_REG loaded from the frame, added by ADD_OFF). */
+#define LUT_MM_MODES(ROWS, DOT, OFF_LOAD, ADD_OFF) \
+  if (folded) {                                    \
+    LUT_MM_ASM(ROWS, DOT, "", LUT_MM_NO_OFF);      \
+  } else {                                         \
+    LUT_MM_ASM(ROWS, DOT, OFF_LOAD, ADD_OFF);      \
+  }
 
-static void lut_mm6_asm(const int32_t *frame, const uint8_t *idx, const uint32_t *pairs, const int even,
-                        const int folded) {
+/* Every output channel against one block of four (SIX: six) columns: the loops above. */
+static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t *pairs, const int six, const int even,
+                       const int folded) {
   register const int32_t *fr __asm__("r11") = frame;
   register const uint8_t *ip __asm__("r12") = idx;
   register const uint32_t *pp __asm__("r7") = pairs;
-  if (even) {
-    if (folded) {
-      LUT_MM6_ASM(LUT_MM6_DOT_EVEN, "", LUT_MM6_NO_OFF);
+  if (six) {
+    if (even) {
+      LUT_MM_MODES(LUT_MM6_ROWS, LUT_MM6_DOT_EVEN, "ldr    r6, [sp, #24]\n\t", LUT_MM6_ADD_OFF)
     } else {
-      LUT_MM6_ASM(LUT_MM6_DOT_EVEN, "ldr    r6, [sp, #24]\n\t", LUT_MM6_ADD_OFF);
+      LUT_MM_MODES(LUT_MM6_ROWS, LUT_MM6_DOT_ANY, "ldr    r6, [sp, #24]\n\t", LUT_MM6_ADD_OFF)
     }
   } else {
-    if (folded) {
-      LUT_MM6_ASM(LUT_MM6_DOT_ANY, "", LUT_MM6_NO_OFF);
+    if (even) {
+      LUT_MM_MODES(LUT_MM_ROWS, LUT_MM_DOT_EVEN, "ldr    r4, [sp, #24]\n\t", LUT_MM_ADD_OFF)
     } else {
-      LUT_MM6_ASM(LUT_MM6_DOT_ANY, "ldr    r6, [sp, #24]\n\t", LUT_MM6_ADD_OFF);
+      LUT_MM_MODES(LUT_MM_ROWS, LUT_MM_DOT_ANY, "ldr    r4, [sp, #24]\n\t", LUT_MM_ADD_OFF)
     }
   }
 }
-#undef LUT_MM6_ASM
+#undef LUT_MM_MODES
+#undef LUT_MM_NO_OFF
 #undef LUT_MM6_ADD_OFF
-#undef LUT_MM6_NO_OFF
 #undef LUT_MM6_ROWS
 #undef LUT_MM6_RQ
 #undef LUT_MM6_DOT_ANY
@@ -261,8 +236,10 @@ static void lut_mm6_asm(const int32_t *frame, const uint8_t *idx, const uint32_t
 #undef LUT_MM6_HALF
 #undef LUT_MM_ASM
 #undef LUT_MM_ADD_OFF
-#undef LUT_MM_OFF_LOAD
 #undef LUT_MM_ROWS
+#undef LUT_MM_NEXT
+#undef LUT_MM_DOT_FROM_FRAME
+#undef LUT_MM_ENTER
 #undef LUT_MM_RQ
 #undef LUT_MM_DOT_ANY
 #undef LUT_MM_DOT_EVEN
@@ -376,7 +353,7 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
   int32_t px = 0;
 #if TINYML_LUT_MM_ASM
   if (!WINDOW && FULL && MODE != TINYML_RQ_REF && od > 0 && k4 > 0) {
-    /* Pointwise: blocks of six pixels (lut_mm6_asm); what is left, four at a time below. */
+    /* Pointwise: blocks of six pixels (lut_mm_asm, six); what is left, four at a time below. */
     const int even = (k4 & 1) == 0;
     for (; px + 6 <= pixels; px += 6) {
       for (int32_t s = 0; s < 6; ++s) {
@@ -392,7 +369,7 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
       int8_t *o = output + px * od;
       const int32_t frame[7] = {(int32_t)(intptr_t)cols, even ? k4 >> 1 : k4, (int32_t)(intptr_t)q,
                                 (int32_t)(intptr_t)o, (int32_t)(intptr_t)(o + od), od, off};
-      lut_mm6_asm(frame, filter->indices, pairs, even, MODE == TINYML_RQ_FAST_FOLDED);
+      lut_mm_asm(frame, filter->indices, pairs, 1, even, MODE == TINYML_RQ_FAST_FOLDED);
     }
   }
 #endif
@@ -430,7 +407,7 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
       const int even = (k4 & 1) == 0;
       const int32_t frame[7] = {(int32_t)(intptr_t)cols, even ? k4 >> 1 : k4, (int32_t)(intptr_t)q,
                                 (int32_t)(intptr_t)o, (int32_t)(intptr_t)(o + od), od, off};
-      lut_mm_asm(frame, filter->indices, pairs, even, MODE == TINYML_RQ_FAST_FOLDED);
+      lut_mm_asm(frame, filter->indices, pairs, 0, even, MODE == TINYML_RQ_FAST_FOLDED);
       continue;
     }
 #endif
