@@ -30,8 +30,8 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
  * Pointwise (1x1, stride 1, no padding, input depth a multiple of 4): every tap is inside the
  * image, so the input offset folds into the bias offline: bias'[oc] = bias[oc] + input_offset *
  * (sum of channel oc's weights) (codegen/lut-layer.ts; doubled in the FAST modes), and the inner
- * loop multiplies raw inputs. Six pixels per block (what is left: four), expanded once to int16
- * columns. Same index order. `q`: one record per output channel, {bias', multiplier, t, e} (the fields of
+ * loop multiplies raw inputs. Six pixels per block (what is left: four; with a fused clamp or
+ * the REF requantization, four throughout), expanded once to int16 columns. Same index order. `q`: one record per output channel, {bias', multiplier, t, e} (the fields of
  * tinyml_dsp_rq), so that one load gives the accumulators' start and one LDM the
  * requantization; `rq` gives the mode (rq->rq is not read). Scratch: the pair table then the
  * columns, TINYML_LUT4_PW_SCRATCH(input_depth) bytes.
