@@ -97,20 +97,66 @@ const DSP_KERNELS: Record<string, { fn: string; file: string }> = {
 /** Bytes of scratch the LUT kernel of the layer needs on `target`. */
 export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined): number {
   if (!dspLutConv(step, enc, target)) return 0;
-  // Pointwise: the pair table, then four pixels' int16 columns (TINYML_LUT4_PW_SCRATCH).
-  if (pointwise(step)) return LUT4_PAIR_SCRATCH + 8 * (step.params as { inputDepth: number }).inputDepth;
+  // Pointwise: the pair table, then six pixels' int16 columns (TINYML_LUT4_PW_SCRATCH).
+  if (pointwise(step)) return LUT4_PAIR_SCRATCH + 12 * (step.params as { inputDepth: number }).inputDepth;
   const k4 = im2colK4(step);
   // im2col: the pair table, four pixels' int16 columns, one window's bytes (TINYML_LUT4_IM2COL_SCRATCH).
   if (k4 !== undefined) return LUT4_PAIR_SCRATCH + 36 * k4;
-  // Depthwise: the pair table, a group's two words per tap, and for 3x3 filters the border
-  // windows' strip of 3 rows (TINYML_LUT4_DW_SCRATCH).
+  // Depthwise: the pair table, a group's two words per tap, and for 3x3 filters the largest
+  // plane of border windows (TINYML_LUT4_DW_SCRATCH).
   if (step.op.type === 'DEPTHWISE_CONV_2D') {
-    const p = step.params as { filterHeight: number; filterWidth: number; outputWidth: number; strideWidth: number; dilationWidth: number };
-    const k3 = p.filterHeight === 3 && p.filterWidth === 3;
-    const stripWords = k3 ? (p.outputWidth - 1) * p.strideWidth + 2 * p.dilationWidth + 1 : 0;
-    return LUT4_PAIR_SCRATCH + 8 * p.filterHeight * p.filterWidth + 12 * stripWords;
+    const p = step.params as DwGeometry;
+    return LUT4_PAIR_SCRATCH + 8 * p.filterHeight * p.filterWidth + 4 * lutDwPlaneWords(p);
   }
   return LUT4_PAIR_SCRATCH;
+}
+
+interface DwGeometry {
+  filterHeight: number;
+  filterWidth: number;
+  inputHeight: number;
+  inputWidth: number;
+  outputHeight: number;
+  outputWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  padHeight: number;
+  padWidth: number;
+}
+
+/** Words one axis of a plane takes for n windows (TINYML_LUT4_DW_PLANE_WORDS). */
+const planeAxis = (n: number, stride: number, dilation: number): number => (n - 1) * stride + 2 * dilation + 1;
+/** TINYML_LUT4_DW_WHOLE_PLANE_WORDS (arm/lut_depthwise_conv2d_dsp.h). */
+const WHOLE_PLANE_WORDS = 256;
+
+/** First output position whose window starts inside the image, and one past the last that ends inside it. */
+function insideSpan(n: number, stride: number, pad: number, span: number, size: number): [number, number] {
+  let a = 0;
+  while (a < n && a * stride - pad < 0) a++;
+  let b = a;
+  while (b < n && b * stride - pad + span < size) b++;
+  return [a, b];
+}
+
+/**
+ * Words of the largest plane the 3x3 DSP LUT depthwise kernel copies (lut_dw_k3_region): the
+ * group's whole padded input when it has at most WHOLE_PLANE_WORDS, else the largest band of
+ * border windows (an upper bound: a band that lies inside the image is read in place). 0 for
+ * other filters.
+ */
+export function lutDwPlaneWords(p: DwGeometry): number {
+  if (p.filterHeight !== 3 || p.filterWidth !== 3) return 0;
+  const oh = p.outputHeight;
+  const ow = p.outputWidth;
+  const rowsOf = (n: number) => (n > 0 ? planeAxis(n, p.strideHeight, p.dilationHeight) : 0);
+  const colsOf = (n: number) => (n > 0 ? planeAxis(n, p.strideWidth, p.dilationWidth) : 0);
+  const whole = rowsOf(oh) * colsOf(ow);
+  if (whole <= WHOLE_PLANE_WORDS) return whole;
+  const [y0, y1] = insideSpan(oh, p.strideHeight, p.padHeight, 2 * p.dilationHeight, p.inputHeight);
+  const [x0, x1] = insideSpan(ow, p.strideWidth, p.padWidth, 2 * p.dilationWidth, p.inputWidth);
+  return Math.max(rowsOf(y0) * colsOf(ow), rowsOf(oh - y1) * colsOf(ow), rowsOf(y1 - y0) * Math.max(colsOf(x0), colsOf(ow - x1)));
 }
 
 /** Indices regrouped for the DSP conv: per four weights, bytes (i0 << 4 | i2) and (i1 << 4 | i3). */
@@ -121,6 +167,28 @@ export function dspConvIndexOrder(indices: Uint8Array): Uint8Array {
     out[2 * g] = (i0 << 4) | i2;
     out[2 * g + 1] = (i1 << 4) | i3;
   }
+  return out;
+}
+
+/**
+ * Dense rows (in dspConvIndexOrder, two bytes per four inputs) regrouped for
+ * tinyml_fully_connected_lut4_s8_dsp: the rows of each block of four units interleaved, per four
+ * inputs each unit's two bytes in turn; the last `units` mod 4 rows unchanged after them.
+ */
+export function fcBlockOrder(bytes: Uint8Array, units: number): Uint8Array {
+  const rowBytes = bytes.length / units;
+  const full = units - (units % 4);
+  const out = new Uint8Array(bytes.length);
+  let o = 0;
+  for (let b = 0; b < full; b += 4) {
+    for (let g = 0; g < rowBytes; g += 2) {
+      for (let u = b; u < b + 4; u++) {
+        out[o++] = bytes[u * rowBytes + g];
+        out[o++] = bytes[u * rowBytes + g + 1];
+      }
+    }
+  }
+  out.set(bytes.subarray(full * rowBytes), o);
   return out;
 }
 
@@ -172,7 +240,9 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
   table.set(enc.table.subarray(0, Math.min(16, enc.table.length)));
   // The im2col kernel's rows are padded to a multiple of 4 indices (index 0 meets a zero column entry).
   const k4 = im2colK4(step);
-  const idx = dspConvIndexOrder(k4 === undefined ? enc.indices : padRows(enc.indices, (step.params as { outputDepth: number }).outputDepth, k4 * 4));
+  const rows = dspConvIndexOrder(k4 === undefined ? enc.indices : padRows(enc.indices, (step.params as { outputDepth: number }).outputDepth, k4 * 4));
+  // The dense kernel walks four units' rows at once, interleaved.
+  const idx = step.op.type === 'FULLY_CONNECTED' ? fcBlockOrder(rows, (step.params as { outputDepth: number }).outputDepth) : rows;
   const decls = [
     `static const uint8_t ${lut}_idx[${Math.max(1, idx.length)}] = {\n${cArrayBody(idx, 'uint8')}\n};`,
     `static const int8_t ${lut}_table[16] = {\n${cArrayBody(table, 'int8')}\n};`,
@@ -192,21 +262,29 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
     min: p.activationMin,
     max: p.activationMax,
   });
-  const rqDecls = [
-    `static const int32_t ${lut}_bias[${Math.max(1, plan.bias.length)}] = {\n${cArrayBody(Int32Array.from(plan.bias), 'int32')}\n};`,
-    cRqArray(`${lut}_rq`, plan.records),
-    `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, ${plan.records.length > 1 ? 1 : 0}, ${lut}_rq};`,
-  ].join('\n');
   // Pointwise: all taps inside the image, the input offset folds into the bias (see the kernel's header).
   const base = pw && step.op.type === 'CONV_2D' ? 'tinyml_conv2d_lut4_pw_s8_dsp' : k4 !== undefined ? 'tinyml_conv2d_lut4_im2col_s8_dsp' : k.fn;
+  // The pointwise and im2col kernels take one record per channel, {bias', m, t, e}: the start of
+  // its accumulators and, by one LDM, its requantization (lut_conv2d_dsp.h).
+  const records = base !== k.fn;
+  const rqDecls = records
+    ? [
+        `static const int32_t ${lut}_q[${4 * plan.bias.length}] = {\n${cArrayBody(Int32Array.from(plan.bias.flatMap((b, c) => [b, ...plan.records[plan.records.length > 1 ? c : 0]])), 'int32')}\n};`,
+        `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, 0, 0};`,
+      ]
+    : [
+        `static const int32_t ${lut}_bias[${Math.max(1, plan.bias.length)}] = {\n${cArrayBody(Int32Array.from(plan.bias), 'int32')}\n};`,
+        cRqArray(`${lut}_rq`, plan.records),
+        `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, ${plan.records.length > 1 ? 1 : 0}, ${lut}_rq};`,
+      ];
   // One entry point per requantization mode and clamp (the linker keeps only those used).
   const perMode = base !== 'tinyml_conv2d_lut4_s8_dsp' && base !== 'tinyml_fully_connected_lut4_s8_dsp';
   const fn = perMode ? `${base}_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}` : base;
-  const call = `  ${fn}(&${params}, ${names.inputs[0]}, &${lut}, ${lut}_bias, &${lut}_rqp, ${names.outputs[0]}, ${ctx.scratch});`;
+  const call = `  ${fn}(&${params}, ${names.inputs[0]}, &${lut}, ${records ? `${lut}_q` : `${lut}_bias`}, &${lut}_rqp, ${names.outputs[0]}, ${ctx.scratch});`;
   return {
     kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/lut_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['lut_layers.h', `${k.file}.h`],
-    decls: `${decls}\n${rqDecls}`,
+    decls: `${decls}\n${rqDecls.join('\n')}`,
     call,
   };
 }

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emitLutLayer, lutOptions, lutScratchBytes } from '../../src/codegen/lut-layer.js';
+import { emitLutLayer, lutDwPlaneWords, lutOptions, lutScratchBytes } from '../../src/codegen/lut-layer.js';
 import type { TargetInfo } from '../../src/ops/op-def.js';
 import type { TensorData } from '../../src/ir/types.js';
 import type { LutEncoding } from '../../src/ir/weight-encoding.js';
@@ -20,7 +20,8 @@ import { planOptions } from '../../src/ops/optimized/common.js';
 import { depthwiseConv2d } from '../../src/ops/depthwise-conv2d.js';
 import { fullyConnected } from '../../src/ops/fully-connected.js';
 import { HOST_PRELUDE, KERNELS_DIR, emitCasesProgram, runOpCasesInTs, splitOutputs, type CKernelCase } from '../helpers/c-kernel-harness.js';
-import { rng } from '../helpers/op-graph.js';
+import { randomInt32, randomInt8, rng, singleOpContext } from '../helpers/op-graph.js';
+import type { DepthwiseConv2DAttrs } from '../../src/ops/depthwise-conv2d.js';
 import { requireHostCompiler } from '../helpers/tools.js';
 import { randomConvCase, randomDwCase, randomFcCase } from '../optimized/random-cases.js';
 import { runVariantCasesOnQemu } from '../optimized/harness.js';
@@ -105,6 +106,35 @@ function rqModes(def: AnyOpDef, cases: LutCase[], target: TargetInfo): number[] 
   });
 }
 
+/**
+ * A 3x3 depthwise case on an image large enough (18..22 pixels a side) that a group's padded
+ * input exceeds the kernel's whole-plane limit: the windows inside the image are read in place
+ * and the border bands are copied (lutDwPlaneWords). Strides, padding and dilation random.
+ */
+function bigDwCase(seed: number): CKernelCase {
+  const r = rng(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  const dil = r() < 0.2 ? 2 : 1;
+  const a: DepthwiseConv2DAttrs = {
+    padding: r() < 0.7 ? 'SAME' : 'VALID',
+    strideH: int(1, 2),
+    strideW: int(1, 2),
+    dilationH: dil,
+    dilationW: dil,
+    depthMultiplier: 1,
+    activation: 'NONE',
+  };
+  const [inH, inW, inC] = [int(18, 22), int(18, 22), 4 * int(1, 2)];
+  const scales = Array.from({ length: inC }, () => 0.002 + r() * 0.05);
+  const inSpec = { shape: [1, inH, inW, inC], dtype: 'int8' as const, quant: { scale: 0.05 + r() * 0.05, zeroPoint: int(-128, 127) } };
+  const wSpec = { shape: [1, 3, 3, inC], dtype: 'int8' as const, quant: { scale: scales, zeroPoint: scales.map(() => 0), quantizedDimension: 3 }, data: randomInt8(9 * inC, r) };
+  const bias = randomInt32(inC, r, -3000, 3000);
+  const bSpec = { shape: [inC], dtype: 'int32' as const, data: bias };
+  const [shape] = depthwiseConv2d.inferShapes(singleOpContext('DEPTHWISE_CONV_2D', a, [inSpec, wSpec, bSpec], [{ shape: [], dtype: 'int8' }]));
+  const ctx = singleOpContext('DEPTHWISE_CONV_2D', a, [inSpec, wSpec, bSpec], [{ shape, dtype: 'int8', quant: { scale: 0.05 + r() * 0.2, zeroPoint: int(-128, 127) } }]);
+  return { ctx, params: depthwiseConv2d.prepare(ctx), inputs: [randomInt8(inH * inW * inC, r), wSpec.data, bias] };
+}
+
 const SUITES: { name: string; def: AnyOpDef; make: (seed: number) => CKernelCase }[] = [
   { name: 'CONV_2D', def: conv2d as AnyOpDef, make: (s) => randomConvCase(s) },
   { name: 'DEPTHWISE_CONV_2D', def: depthwiseConv2d as AnyOpDef, make: (s) => randomDwCase(s, 'fast', 1 + (s % 3 === 0 ? 1 : 0)) },
@@ -158,7 +188,10 @@ describe('DSP clustered-weight kernels (portable DSP fallbacks on the host, sani
 describe('DSP clustered-weight depthwise (portable DSP fallbacks on the host, sanitizers)', () => {
   const DSP: TargetInfo = { core: 'host-test', dsp: true, mve: false };
   it('DEPTHWISE_CONV_2D, 4-bit indices into one table: 40 random shapes, the DSP kernel taken where it applies', { timeout: 120_000 }, async () => {
-    const cases = Array.from({ length: 40 }, (_, i) => clusterCase(randomDwCase(3600 + i, i % 2 === 0 ? 'k3' : 'fast'), 500 + i, { bits: 4, scope: 'tensor' }));
+    const cases = [
+      ...Array.from({ length: 40 }, (_, i) => clusterCase(randomDwCase(3600 + i, i % 2 === 0 ? 'k3' : 'fast'), 500 + i, { bits: 4, scope: 'tensor' })),
+      ...Array.from({ length: 2 }, (_, i) => clusterCase(bigDwCase(4600 + i), 560 + i, { bits: 4, scope: 'tensor' })),
+    ];
     const dspCases = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def: depthwiseConv2d as AnyOpDef, params: c.params }, c.enc, DSP) > 0);
     expect(dspCases.length).toBeGreaterThanOrEqual(8);
     // Every requantization the kernels take: FAST_FOLDED, FAST (folding off) and REF (shift 0).
@@ -248,14 +281,22 @@ function fullRange(c: CKernelCase): boolean {
 }
 
 describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instructions, assembly paths)', () => {
-  it('DEPTHWISE_CONV_2D 3x3 (strips at the borders, assembly windows) and other filters, FAST_FOLDED and FAST', { timeout: 300_000 }, async () => {
-    const cases = Array.from({ length: 32 }, (_, i) => clusterCase(randomDwCase(7600 + i, i % 4 === 3 ? 'fast' : 'k3'), 1500 + i, { bits: 4, scope: 'tensor' }));
+  it('DEPTHWISE_CONV_2D 3x3 (padded planes at the borders, assembly windows) and other filters, FAST_FOLDED and FAST', { timeout: 300_000 }, async () => {
+    const cases = [
+      ...Array.from({ length: 32 }, (_, i) => clusterCase(randomDwCase(7600 + i, i % 4 === 3 ? 'fast' : 'k3'), 1500 + i, { bits: 4, scope: 'tensor' })),
+      // Images past the whole-plane limit: in place inside, border bands copied.
+      ...Array.from({ length: 6 }, (_, i) => clusterCase(bigDwCase(7700 + i), 1600 + i, { bits: 4, scope: 'tensor' })),
+    ];
     const dsp = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def: depthwiseConv2d as AnyOpDef, params: c.params }, c.enc, M4) > 0);
     const k3 = (c: CKernelCase) => (c.params as { filterHeight: number; filterWidth: number }).filterHeight === 3 && (c.params as { filterWidth: number }).filterWidth === 3;
-    // The assembly runs 3x3 layers with the whole int8 range; some with padding (border strips).
+    // The assembly runs 3x3 layers with the whole int8 range; some with padding (border planes).
     const asm = dsp.filter((c) => k3(c) && fullRange(c));
     expect(asm.length).toBeGreaterThanOrEqual(5);
     expect(asm.filter((c) => (c.params as { padWidth: number }).padWidth > 0).length).toBeGreaterThanOrEqual(2);
+    // Both plane layouts: one whole plane per group, and bands around the windows read in place.
+    const planeWords = (c: CKernelCase) => lutDwPlaneWords(c.params as Parameters<typeof lutDwPlaneWords>[0]);
+    const whole = (c: CKernelCase) => { const p = c.params as { outputHeight: number; outputWidth: number; strideHeight: number; strideWidth: number; dilationHeight: number; dilationWidth: number }; return ((p.outputHeight - 1) * p.strideHeight + 2 * p.dilationHeight + 1) * ((p.outputWidth - 1) * p.strideWidth + 2 * p.dilationWidth + 1); };
+    expect(asm.filter((c) => planeWords(c) < whole(c)).length).toBeGreaterThanOrEqual(4);
     const want = runOpCasesInTs(depthwiseConv2d as AnyOpDef, cases);
     for (const fold of [true, false]) {
       planOptions.fold = fold;
@@ -275,9 +316,38 @@ describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instr
     ];
     for (const [def, cases] of suites) {
       expect(cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def, params: c.params }, c.enc, M4) > 0 && fullRange(c)).length, def.type).toBeGreaterThanOrEqual(3);
-      const got = await runVariantCasesOnQemu(lutVariant(def, cases), cases);
+      // Conv: images whose last block of four pixels has one pixel (its own path) and others.
+      if (def === conv2d) {
+        const pixels = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def, params: c.params }, c.enc, M4) > 0).map((c) => {
+          const p = c.params as { batches: number; outputHeight: number; outputWidth: number };
+          return p.batches * p.outputHeight * p.outputWidth;
+        });
+        expect(pixels.filter((n) => n % 4 === 1).length).toBeGreaterThanOrEqual(2);
+        expect(pixels.filter((n) => n % 4 !== 1).length).toBeGreaterThanOrEqual(2);
+        // Pointwise layers in the whole int8 range run blocks of six pixels, then the rest by four.
+        const six = cases.filter((c) => {
+          const p = c.params as { batches: number; outputHeight: number; outputWidth: number; filterHeight: number; filterWidth: number };
+          return lutScratchBytes({ op: c.ctx.op, def, params: c.params }, c.enc, M4) > 0 && fullRange(c) && p.filterHeight * p.filterWidth === 1 && p.batches * p.outputHeight * p.outputWidth >= 6;
+        });
+        expect(six.length).toBeGreaterThanOrEqual(3);
+      }
+      // Dense: blocks of four units (interleaved rows) with and without units left over.
+      if (def === fullyConnected) {
+        const units = cases.filter((c) => lutScratchBytes({ op: c.ctx.op, def, params: c.params }, c.enc, M4) > 0).map((c) => (c.params as { outputDepth: number }).outputDepth);
+        expect(units.filter((n) => n >= 4 && n % 4 === 0).length).toBeGreaterThanOrEqual(1);
+        expect(units.filter((n) => n > 4 && n % 4 !== 0).length).toBeGreaterThanOrEqual(2);
+      }
       const want = runOpCasesInTs(def, cases);
-      cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `${def.type} case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
+      // FAST_FOLDED and FAST: the pointwise and im2col assembly row loops have one variant each.
+      for (const fold of def === conv2d ? [true, false] : [true]) {
+        planOptions.fold = fold;
+        try {
+          const got = await runVariantCasesOnQemu(lutVariant(def, cases), cases);
+          cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `${def.type} case ${i}, fold ${fold}`).toEqual(Array.from(want[i][0] as Int8Array)));
+        } finally {
+          planOptions.fold = true;
+        }
+      }
     }
   });
 });

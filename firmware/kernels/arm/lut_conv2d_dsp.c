@@ -65,6 +65,210 @@ TINYML_DSP_INLINE void lut_dot_1x4(const uint32_t *cols, const uint8_t **idx, in
   TINYML_DSP_ACC4_STORE(A0, A1, A2, A3);
 }
 
+#if TINYML_LUT_MM_ASM
+/*
+ * Every output channel against one block of four full columns, entirely in assembly (the row
+ * loop of conv2d_dsp.c's mm_1x4_asm with the LUT group): the dot product keeps every register,
+ * so the loop state lives in a frame pushed on the stack,
+ *   [sp] columns  [4] groups (pairs of groups when EVEN)  [8] q records  [12] out  [16] out end
+ *   [20] output depth  [24] output offset,
+ * and each channel's record {bias', m, t, e} gives the accumulators' start value and, by one
+ * LDM, the requantization constants. EVEN (an even number of groups, at least two) drops the
+ * odd-group test of every channel. FAST or FAST_FOLDED requantization, the whole int8 range.
+ */
+#define LUT_MM_DOT_EVEN  \
+  "3:\n\t" TINYML_LUT_GROUP TINYML_LUT_GROUP \
+  "subs   lr, lr, #1\n\t"                    \
+  "bne    3b\n\t"
+#define LUT_MM_DOT_ANY                        \
+  "lsrs   lr, lr, #1\n\t"                    \
+  "bcc    2f\n\t" TINYML_LUT_GROUP            \
+  "2:\n\t"                                   \
+  "beq    4f\n"                               \
+  "3:\n\t" TINYML_LUT_GROUP TINYML_LUT_GROUP \
+  "subs   lr, lr, #1\n\t"                    \
+  "bne    3b\n"                               \
+  "4:\n\t"
+/* Accumulator a requantized with m, t, e in r5, r6, r8 (and the output offset in r4 if OFF). */
+#define LUT_MM_RQ(a, OFF)                  \
+  "add    r10, r6, " a ", asr #31\n\t"    \
+  "smmlar " a ", " a ", r5, r10\n\t"      \
+  "asr    " a ", " a ", r8\n\t" OFF       \
+  "ssat   " a ", #8, " a "\n\t"
+/* The pieces both row loops share: the frame pushed and each channel's bias' loaded into r0 ... */
+#define LUT_MM_ENTER                                  \
+  "ldmia  r11, {r0, r1, r2, r3, r4, r5, r6}\n\t"      \
+  "push   {r0, r1, r2, r3, r4, r5, r6}\n"              \
+  "1:\n\t"                                            \
+  "ldr    r9, [sp, #8]\n\t"                           \
+  "ldr    r0, [r9]\n\t"
+/* ... the dot product, leaving the record pointer in r9 ... */
+#define LUT_MM_DOT_FROM_FRAME(DOT)  \
+  "ldr    r11, [sp]\n\t"            \
+  "ldr    lr, [sp, #4]\n\t" DOT     \
+  "ldr    r9, [sp, #8]\n\t"
+/* ... and, the outputs stored, the next channel until the out end (r9: out). */
+#define LUT_MM_NEXT              \
+  "add    r9, r9, #1\n\t"       \
+  "str    r9, [sp, #12]\n\t"    \
+  "ldr    r10, [sp, #16]\n\t"   \
+  "cmp    r9, r10\n\t"          \
+  "bne    1b\n\t"               \
+  "add    sp, sp, #28\n\t"
+#define LUT_MM_ROWS(DOT, OFF_LOAD, OFF)                                                                   \
+  LUT_MM_ENTER                                                                                         \
+  "mov    r1, r0\n\t"                                                                                  \
+  "mov    r2, r0\n\t"                                                                                  \
+  "mov    r3, r0\n\t" LUT_MM_DOT_FROM_FRAME(DOT)                                                        \
+  "ldmia  r9!, {r4, r5, r6, r8}\n\t"                                                                   \
+  "str    r9, [sp, #8]\n\t" OFF_LOAD                                                                   \
+  LUT_MM_RQ("r0", OFF("r0")) LUT_MM_RQ("r1", OFF("r1")) LUT_MM_RQ("r2", OFF("r2")) LUT_MM_RQ("r3", OFF("r3")) \
+  "ldr    r9, [sp, #12]\n\t"                                                                           \
+  "ldr    r10, [sp, #20]\n\t"                                                                          \
+  "strb   r0, [r9]\n\t"                                                                                \
+  "strb   r1, [r9, r10]\n\t"                                                                           \
+  "add    r11, r9, r10, lsl #1\n\t"                                                                    \
+  "strb   r2, [r11]\n\t"                                                                               \
+  "strb   r3, [r11, r10]\n\t" LUT_MM_NEXT
+#define LUT_MM_ADD_OFF(a) "add    " a ", " a ", r4\n\t"
+
+/*
+ * The pointwise kernel's blocks of six pixels: the same loop with six accumulators (r0-r5), each
+ * group's columns read three words at a time (per group of four channels, the six (x0, x2) words
+ * then the six (x1, x3) words), so that each looked-up pair serves six pixels: 21 instructions
+ * per 24 MACs where four pixels take 15 per 16. The record's m, t, e land in r8, r10, lr.
+ */
+#define LUT_MM6_HALF(W)                  \
+  "ldrb   " W ", [r12], #1\n\t"         \
+  "ldr    " W ", [r7, " W ", lsl #2]\n\t" \
+  "ldmia  r11!, {r6, r8, r10}\n\t"      \
+  "smlad  r0, " W ", r6, r0\n\t"        \
+  "smlad  r1, " W ", r8, r1\n\t"        \
+  "smlad  r2, " W ", r10, r2\n\t"       \
+  "ldmia  r11!, {r6, r8, r10}\n\t"      \
+  "smlad  r3, " W ", r6, r3\n\t"        \
+  "smlad  r4, " W ", r8, r4\n\t"        \
+  "smlad  r5, " W ", r10, r5\n\t"
+#define LUT_MM6_GROUP LUT_MM6_HALF("r9") LUT_MM6_HALF("r9")
+#define LUT_MM6_DOT_EVEN \
+  "3:\n\t" LUT_MM6_GROUP LUT_MM6_GROUP \
+  "subs   lr, lr, #1\n\t"              \
+  "bne    3b\n\t"
+#define LUT_MM6_DOT_ANY                 \
+  "lsrs   lr, lr, #1\n\t"              \
+  "bcc    2f\n\t" LUT_MM6_GROUP         \
+  "2:\n\t"                             \
+  "beq    4f\n"                         \
+  "3:\n\t" LUT_MM6_GROUP LUT_MM6_GROUP \
+  "subs   lr, lr, #1\n\t"              \
+  "bne    3b\n"                         \
+  "4:\n\t"
+#define LUT_MM6_RQ(a, OFF)                 \
+  "add    r11, r10, " a ", asr #31\n\t"   \
+  "smmlar " a ", " a ", r8, r11\n\t"      \
+  "asr    " a ", " a ", lr\n\t" OFF       \
+  "ssat   " a ", #8, " a "\n\t"
+#define LUT_MM6_ROWS(DOT, OFF_LOAD, OFF)                                                              \
+  LUT_MM_ENTER                                                                                         \
+  "mov    r1, r0\n\t"                                                                                  \
+  "mov    r2, r0\n\t"                                                                                  \
+  "mov    r3, r0\n\t"                                                                                  \
+  "mov    r4, r0\n\t"                                                                                  \
+  "mov    r5, r0\n\t" LUT_MM_DOT_FROM_FRAME(DOT)                                                        \
+  "ldmia  r9!, {r6, r8, r10, lr}\n\t"                                                                  \
+  "str    r9, [sp, #8]\n\t" OFF_LOAD                                                                   \
+  LUT_MM6_RQ("r0", OFF("r0")) LUT_MM6_RQ("r1", OFF("r1")) LUT_MM6_RQ("r2", OFF("r2"))                  \
+  LUT_MM6_RQ("r3", OFF("r3")) LUT_MM6_RQ("r4", OFF("r4")) LUT_MM6_RQ("r5", OFF("r5"))                  \
+  "ldr    r9, [sp, #12]\n\t"                                                                           \
+  "ldr    r11, [sp, #20]\n\t"                                                                          \
+  "strb   r0, [r9]\n\t"                                                                                \
+  "strb   r1, [r9, r11]\n\t"                                                                           \
+  "add    r10, r9, r11, lsl #1\n\t"                                                                    \
+  "strb   r2, [r10]\n\t"                                                                               \
+  "strb   r3, [r10, r11]\n\t"                                                                          \
+  "add    r10, r10, r11, lsl #1\n\t"                                                                   \
+  "strb   r4, [r10]\n\t"                                                                               \
+  "strb   r5, [r10, r11]\n\t" LUT_MM_NEXT
+#define LUT_MM6_ADD_OFF(a) "add    " a ", " a ", r6\n\t"
+#define LUT_MM_NO_OFF(a) ""
+/* One asm statement per variant: ROWS with the DOT and the output offset of the mode. */
+#define LUT_MM_ASM(ROWS, DOT, OFF_LOAD, OFF)                                                        \
+  __asm__ volatile(ROWS(DOT, OFF_LOAD, OFF)                                                         \
+                   : "+r"(fr), "+r"(ip)                                                              \
+                   : "r"(pp)                                                                         \
+                   : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "lr", "cc", "memory")
+/* FAST_FOLDED (no offset) or FAST (OFF_REG loaded from the frame, added by ADD_OFF). */
+#define LUT_MM_MODES(ROWS, DOT, OFF_LOAD, ADD_OFF) \
+  if (folded) {                                    \
+    LUT_MM_ASM(ROWS, DOT, "", LUT_MM_NO_OFF);      \
+  } else {                                         \
+    LUT_MM_ASM(ROWS, DOT, OFF_LOAD, ADD_OFF);      \
+  }
+
+/* Every output channel against one block of four (SIX: six) columns: the loops above. */
+static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t *pairs, const int six, const int even,
+                       const int folded) {
+  register const int32_t *fr __asm__("r11") = frame;
+  register const uint8_t *ip __asm__("r12") = idx;
+  register const uint32_t *pp __asm__("r7") = pairs;
+  if (six) {
+    if (even) {
+      LUT_MM_MODES(LUT_MM6_ROWS, LUT_MM6_DOT_EVEN, "ldr    r6, [sp, #24]\n\t", LUT_MM6_ADD_OFF)
+    } else {
+      LUT_MM_MODES(LUT_MM6_ROWS, LUT_MM6_DOT_ANY, "ldr    r6, [sp, #24]\n\t", LUT_MM6_ADD_OFF)
+    }
+  } else {
+    if (even) {
+      LUT_MM_MODES(LUT_MM_ROWS, LUT_MM_DOT_EVEN, "ldr    r4, [sp, #24]\n\t", LUT_MM_ADD_OFF)
+    } else {
+      LUT_MM_MODES(LUT_MM_ROWS, LUT_MM_DOT_ANY, "ldr    r4, [sp, #24]\n\t", LUT_MM_ADD_OFF)
+    }
+  }
+}
+#undef LUT_MM_MODES
+#undef LUT_MM_NO_OFF
+#undef LUT_MM6_ADD_OFF
+#undef LUT_MM6_ROWS
+#undef LUT_MM6_RQ
+#undef LUT_MM6_DOT_ANY
+#undef LUT_MM6_DOT_EVEN
+#undef LUT_MM6_GROUP
+#undef LUT_MM6_HALF
+#undef LUT_MM_ASM
+#undef LUT_MM_ADD_OFF
+#undef LUT_MM_ROWS
+#undef LUT_MM_NEXT
+#undef LUT_MM_DOT_FROM_FRAME
+#undef LUT_MM_ENTER
+#undef LUT_MM_RQ
+#undef LUT_MM_DOT_ANY
+#undef LUT_MM_DOT_EVEN
+#endif
+
+/*
+ * One output channel's indices (advancing *idx past them) against column 0 of the block (words
+ * 8g and 8g + 4 of group g), from acc: two groups per step, the pointers stepped once.
+ */
+TINYML_DSP_INLINE int32_t lut_dot_1x1(const uint32_t *cols, const uint8_t **idx, int32_t k4, const uint32_t *pairs,
+                                      int32_t acc) {
+  const uint8_t *ip = *idx;
+  const uint32_t *c = cols;
+  int32_t g = k4;
+  for (; g >= 2; g -= 2, ip += 4, c += 16) {
+    acc = tinyml_smlad(pairs[ip[0]], c[0], acc);
+    acc = tinyml_smlad(pairs[ip[1]], c[4], acc);
+    acc = tinyml_smlad(pairs[ip[2]], c[8], acc);
+    acc = tinyml_smlad(pairs[ip[3]], c[12], acc);
+  }
+  if (g) {
+    acc = tinyml_smlad(pairs[ip[0]], c[0], acc);
+    acc = tinyml_smlad(pairs[ip[1]], c[4], acc);
+    ip += 2;
+  }
+  *idx = ip;
+  return acc;
+}
+
 /* A window that leaves the image, as bytes: each tap's cin inputs, or the input zero point. */
 static void lut_col_border(const tinyml_conv2d_params *p, const int8_t *input, int8_t *d, int32_t b, int32_t in_y0,
                            int32_t in_x0, int8_t zp) {
@@ -136,8 +340,8 @@ static void lut_col_window(const tinyml_conv2d_params *p, uint32_t *cols, int32_
 }
 
 TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *input, const tinyml_lut_weights *filter,
-                                  const int32_t *bias, const tinyml_lut_rq *rq, int8_t *output, uint32_t *pairs,
-                                  int32_t k4, const int MODE, const int FULL, const int WINDOW) {
+                                  const int32_t *q, int8_t *output, uint32_t *pairs, int32_t k4, const int MODE,
+                                  const int FULL, const int WINDOW) {
   uint32_t *cols = pairs + 256;
   const int32_t off = p->q.output_offset;
   const int32_t lo = FULL ? -128 : p->q.activation_min;
@@ -146,8 +350,30 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
   const int32_t depth = p->geo.input_depth;
   const int32_t depth4 = k4;
   const int32_t od = p->geo.output_depth;
-  const int32_t rq_step = rq->per_channel ? 1 : 0;
-  for (int32_t px = 0; px < pixels; px += 4) {
+  int32_t px = 0;
+#if TINYML_LUT_MM_ASM
+  if (!WINDOW && FULL && MODE != TINYML_RQ_REF && od > 0 && k4 > 0) {
+    /* Pointwise: blocks of six pixels (lut_mm_asm, six); what is left, four at a time below. */
+    const int even = (k4 & 1) == 0;
+    for (; px + 6 <= pixels; px += 6) {
+      for (int32_t s = 0; s < 6; ++s) {
+        const int8_t *src = input + (px + s) * depth;
+        uint32_t *c = cols + s;
+        for (int32_t g = 0; g < depth4; ++g, c += 12) {
+          const uint32_t v = tinyml_ld32(src);
+          src += 4;
+          c[0] = tinyml_sxtb16(v);
+          c[6] = tinyml_sxtb16_ror8(v);
+        }
+      }
+      int8_t *o = output + px * od;
+      const int32_t frame[7] = {(int32_t)(intptr_t)cols, even ? k4 >> 1 : k4, (int32_t)(intptr_t)q,
+                                (int32_t)(intptr_t)o, (int32_t)(intptr_t)(o + od), od, off};
+      lut_mm_asm(frame, filter->indices, pairs, 1, even, MODE == TINYML_RQ_FAST_FOLDED);
+    }
+  }
+#endif
+  for (; px < pixels; px += 4) {
     const int32_t npx = pixels - px < 4 ? pixels - px : 4;
     for (int32_t s = 0; s < 4; ++s) {
       /* A missing pixel of the last block repeats the first; its outputs are not stored. */
@@ -165,15 +391,33 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
         c += 8;
       }
     }
-    const uint8_t *idx = filter->indices;
-    const tinyml_dsp_rq *r = rq->rq;
     int8_t *o = output + px * od;
-    for (int32_t oc = 0; oc < od; ++oc) {
+    if (npx == 1) {
+      /* A last block of one pixel: its column alone, not four (a 3x3 image's ninth pixel). */
+      const uint8_t *idx = filter->indices;
+      const int32_t *r = q;
+      for (int32_t oc = 0; oc < od; ++oc, r += 4) {
+        const int32_t acc = lut_dot_1x1(cols, &idx, depth4, pairs, r[0]);
+        o[oc] = (int8_t)tinyml_rq(MODE, acc, r[1], r[2], r[3], off, lo, hi);
+      }
+      continue;
+    }
+#if TINYML_LUT_MM_ASM
+    if (FULL && MODE != TINYML_RQ_REF && npx == 4 && od > 0 && k4 > 0) {
+      const int even = (k4 & 1) == 0;
+      const int32_t frame[7] = {(int32_t)(intptr_t)cols, even ? k4 >> 1 : k4, (int32_t)(intptr_t)q,
+                                (int32_t)(intptr_t)o, (int32_t)(intptr_t)(o + od), od, off};
+      lut_mm_asm(frame, filter->indices, pairs, 0, even, MODE == TINYML_RQ_FAST_FOLDED);
+      continue;
+    }
+#endif
+    const uint8_t *idx = filter->indices;
+    const int32_t *r = q;
+    for (int32_t oc = 0; oc < od; ++oc, r += 4) {
       int32_t a0, a1, a2, a3;
       lut_dot_1x4(cols, &idx, depth4, pairs, &a0, &a1, &a2, &a3);
-      const int32_t b = bias[oc];
-      const int32_t m = r->multiplier, t = r->t, e = r->e;
-      r += rq_step;
+      const int32_t b = r[0];
+      const int32_t m = r[1], t = r[2], e = r[3];
       o[oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a0 + (uint32_t)b), m, t, e, off, lo, hi);
       if (npx > 1) o[od + oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a1 + (uint32_t)b), m, t, e, off, lo, hi);
       if (npx > 2) o[2 * od + oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a2 + (uint32_t)b), m, t, e, off, lo, hi);
@@ -192,19 +436,19 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
  * linker keeps only the variants a model uses. */
 #define TINYML_LUT_CONV_ENTRIES(SUFFIX, MODE, FULL)                                                               \
   void tinyml_conv2d_lut4_pw_s8_dsp_##SUFFIX(const tinyml_conv2d_params *p, const int8_t *input,                  \
-                                             const tinyml_lut_weights *filter, const int32_t *bias_folded,         \
+                                             const tinyml_lut_weights *filter, const int32_t *q,                   \
                                              const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {          \
     uint32_t *pairs = (uint32_t *)(void *)scratch;                                                                \
     tinyml_lut4_pairs(pairs, filter->table, rq);                                                                  \
-    lut_mm_run(p, input, filter, bias_folded, rq, output, pairs, p->geo.input_depth >> 2, MODE, FULL, 0);         \
+    lut_mm_run(p, input, filter, q, output, pairs, p->geo.input_depth >> 2, MODE, FULL, 0);                       \
   }                                                                                                               \
   void tinyml_conv2d_lut4_im2col_s8_dsp_##SUFFIX(const tinyml_conv2d_params *p, const int8_t *input,              \
-                                                 const tinyml_lut_weights *filter, const int32_t *bias,            \
+                                                 const tinyml_lut_weights *filter, const int32_t *q,               \
                                                  const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {      \
     uint32_t *pairs = (uint32_t *)(void *)scratch;                                                                \
     tinyml_lut4_pairs(pairs, filter->table, rq);                                                                  \
     const int32_t k4 = (p->geo.filter_height * p->geo.filter_width * p->geo.filter_input_depth + 3) >> 2;         \
-    lut_mm_run(p, input, filter, bias, rq, output, pairs, k4, MODE, FULL, 1);                                     \
+    lut_mm_run(p, input, filter, q, output, pairs, k4, MODE, FULL, 1);                                            \
   }
 TINYML_LUT_CONV_ENTRIES(fast_full, TINYML_RQ_FAST, 1)
 TINYML_LUT_CONV_ENTRIES(fast, TINYML_RQ_FAST, 0)

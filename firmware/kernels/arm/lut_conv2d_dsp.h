@@ -10,7 +10,6 @@
 
 #include "../lut_layers.h"
 #include "lut_dsp.h"
-#include "lut_dsp.h"
 
 /* Scratch: 256 words, the layer's pair table (built on entry; lives only while the layer runs). */
 #define TINYML_LUT4_PAIR_SCRATCH 1024
@@ -29,21 +28,23 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
 
 /*
  * Pointwise (1x1, stride 1, no padding, input depth a multiple of 4): every tap is inside the
- * image, so the input offset folds into the bias offline: `bias_folded[oc]` = bias[oc] +
- * input_offset * (sum of channel oc's weights) (codegen/lut-layer.ts; doubled in the FAST
- * modes), and the inner loop multiplies raw inputs. Four pixels per block, expanded once to
- * int16 columns. Same index order; scratch: the pair table then the columns,
- * TINYML_LUT4_PW_SCRATCH(input_depth) bytes.
+ * image, so the input offset folds into the bias offline: bias'[oc] = bias[oc] + input_offset *
+ * (sum of channel oc's weights) (codegen/lut-layer.ts; doubled in the FAST modes), and the inner
+ * loop multiplies raw inputs. Six pixels per block (what is left: four; with a fused clamp or
+ * the REF requantization, four throughout), expanded once to int16 columns. Same index order. `q`: one record per output channel, {bias', multiplier, t, e} (the fields of
+ * tinyml_dsp_rq), so that one load gives the accumulators' start and one LDM the
+ * requantization; `rq` gives the mode (rq->rq is not read). Scratch: the pair table then the
+ * columns, TINYML_LUT4_PW_SCRATCH(input_depth) bytes.
  */
-#define TINYML_LUT4_PW_SCRATCH(depth) (TINYML_LUT4_PAIR_SCRATCH + 8 * (depth))
+#define TINYML_LUT4_PW_SCRATCH(depth) (TINYML_LUT4_PAIR_SCRATCH + 12 * (depth))
 
 /*
  * Any CONV_2D window without groups (input depth any): four output pixels at a time gathered
  * into int16 im2col columns (input + input_offset inside the image, 0 outside), k4 =
  * ceil(filter_height * filter_width * filter_input_depth / 4) groups. `filter->indices`: each
- * output channel's row padded to k4 * 4 indices (with index 0), in the order above. `bias` and
- * `rq` as for tinyml_conv2d_lut4_s8_dsp. Scratch: TINYML_LUT4_IM2COL_SCRATCH(k4) bytes (the pair
- * table, the columns, then one window's bytes).
+ * output channel's row padded to k4 * 4 indices (with index 0), in the order above. `q` (bias'
+ * being the bias, doubled in the FAST modes) and `rq` as for the pointwise kernel. Scratch:
+ * TINYML_LUT4_IM2COL_SCRATCH(k4) bytes (the pair table, the columns, then one window's bytes).
  */
 #define TINYML_LUT4_IM2COL_SCRATCH(k4) (TINYML_LUT4_PAIR_SCRATCH + 36 * (k4))
 
@@ -53,10 +54,10 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
  * chosen by the generator. */
 #define TINYML_LUT_CONV_DECLS(SUFFIX)                                                                              \
   void tinyml_conv2d_lut4_pw_s8_dsp_##SUFFIX(const tinyml_conv2d_params *p, const int8_t *input,                  \
-                                             const tinyml_lut_weights *filter, const int32_t *bias_folded,         \
+                                             const tinyml_lut_weights *filter, const int32_t *q,                   \
                                              const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch);           \
   void tinyml_conv2d_lut4_im2col_s8_dsp_##SUFFIX(const tinyml_conv2d_params *p, const int8_t *input,              \
-                                                 const tinyml_lut_weights *filter, const int32_t *bias,            \
+                                                 const tinyml_lut_weights *filter, const int32_t *q,               \
                                                  const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch);
 TINYML_LUT_CONV_DECLS(fast_full)
 TINYML_LUT_CONV_DECLS(fast)

@@ -4,8 +4,10 @@
  * the image; per tap, one input word expands to the (x0, x2) and (x1, x3) halfword pairs, each
  * product going to its own channel (SMLABB / SMLATT), as in the int8 DSP depthwise kernel.
  * Windows inside the image take the input offset as input_offset * (sum of the weights), added
- * once with the bias; 3x3 filters run them fully unrolled. Border windows visit only the
- * rectangle of taps inside the image (no per-tap bounds checks) and add the offset per tap.
+ * once with the bias; 3x3 filters run them fully unrolled, a rectangle of windows per run of the
+ * assembly, those that leave the image from a copy of their input padded with the zero point
+ * (lut_dw_k3_region). Other filters' border windows visit only the rectangle of taps inside the
+ * image (no per-tap bounds checks) and add the offset per tap.
  */
 #include "lut_depthwise_conv2d_dsp.h"
 
@@ -61,11 +63,13 @@ static void lut_dw_k3_asm(const int8_t *x, int32_t cs, int32_t rs, const uint32_
   register const int32_t *rg __asm__("lr") = g;
   register int8_t *ro __asm__("r7") = out;
   register const int32_t *rc __asm__("r8") = ctx;
-  /* The loop's counters live on the stack: [sp] windows left, [sp, #4] input step, [sp, #8]
-   * output step, [sp, #12] output offset. */
+  /* The loop's counters live on the stack, ctx as lut_dw_k3_windows lays it out: [sp] windows
+   * left in the row, [sp, #4] input step, [sp, #8] output step, [sp, #12] output offset,
+   * [sp, #16] rows left, [sp, #20] input and [sp, #24] output steps to the next row's first
+   * window, [sp, #28] windows per row. */
 #define LUT_DW_ASM_RUN(OFF0, OFF1, OFF2, OFF3)                                                       \
-  __asm__ volatile("ldmia  r8, {r4, r5, r6, r8}\n\t"                                                \
-                   "push   {r4, r5, r6, r8}\n"                                                      \
+  __asm__ volatile("ldmia  r8, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                                \
+                   "push   {r0, r1, r2, r3, r4, r5, r6, r8}\n"                                       \
                    "1:\n\t" LUT_DW_ASM_WINDOW LUT_DW_ASM_RQ("r0", OFF0) LUT_DW_ASM_RQ("r1", OFF1)     \
                        LUT_DW_ASM_RQ("r2", OFF2) LUT_DW_ASM_RQ("r3", OFF3)                          \
                    "ldrd   r4, r5, [sp, #4]\n\t"                                                   \
@@ -75,7 +79,18 @@ static void lut_dw_k3_asm(const int8_t *x, int32_t cs, int32_t rs, const uint32_
                    "subs   r4, r4, #1\n\t"                                                         \
                    "str    r4, [sp]\n\t"                                                           \
                    "bne    1b\n\t"                                                                 \
-                   "add    sp, sp, #16\n\t"                                                        \
+                   "ldr    r4, [sp, #16]\n\t"                                                      \
+                   "subs   r4, r4, #1\n\t"                                                         \
+                   "beq    5f\n\t"                                                                 \
+                   "str    r4, [sp, #16]\n\t"                                                      \
+                   "ldrd   r4, r5, [sp, #20]\n\t"                                                  \
+                   "add    r9, r9, r4\n\t"                                                         \
+                   "add    r7, r7, r5\n\t"                                                         \
+                   "ldr    r4, [sp, #28]\n\t"                                                      \
+                   "str    r4, [sp]\n\t"                                                           \
+                   "b      1b\n"                                                                    \
+                   "5:\n\t"                                                                        \
+                   "add    sp, sp, #32\n\t"                                                        \
                    : "+r"(rx), "+r"(ro), "+r"(rc)                                                   \
                    : "r"(rcs), "r"(rrs), "r"(rw), "r"(rg)                                           \
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "cc", "memory")
@@ -95,75 +110,98 @@ static void lut_dw_k3_asm(const int8_t *x, int32_t cs, int32_t rs, const uint32_
 #endif
 
 /*
- * The same run as lut_dw_k3_asm in C (any requantization mode and clamp): n windows from x,
- * input step ctx[1] and output step ctx[2] + 4 per window.
+ * The same run as lut_dw_k3_asm in C (any requantization mode and clamp): ctx[4] rows of ctx[0]
+ * windows from x, input step ctx[1] and output step ctx[2] + 4 per window, ctx[5] and ctx[6]
+ * more between rows.
  */
 TINYML_DSP_INLINE void lut_dw_k3_c(const int8_t *x, int32_t cs, int32_t rs, const uint32_t *w, const int32_t *g,
                                    int8_t *out, const int32_t *ctx, const int MODE, int32_t lo, int32_t hi) {
-  for (int32_t n = ctx[0]; n > 0; --n, x += ctx[1], out += ctx[2] + 4) {
-    int32_t a0 = g[0], a1 = g[1], a2 = g[2], a3 = g[3];
-    const int8_t *x1 = x + rs;
-    const int8_t *x2 = x1 + rs;
-    LUT_DW_TAP(x, w[0], w[1]);
-    LUT_DW_TAP(x + cs, w[2], w[3]);
-    LUT_DW_TAP(x + 2 * cs, w[4], w[5]);
-    LUT_DW_TAP(x1, w[6], w[7]);
-    LUT_DW_TAP(x1 + cs, w[8], w[9]);
-    LUT_DW_TAP(x1 + 2 * cs, w[10], w[11]);
-    LUT_DW_TAP(x2, w[12], w[13]);
-    LUT_DW_TAP(x2 + cs, w[14], w[15]);
-    LUT_DW_TAP(x2 + 2 * cs, w[16], w[17]);
-    out[0] = (int8_t)tinyml_rq(MODE, a0, g[4], g[5], g[6], ctx[3], lo, hi);
-    out[1] = (int8_t)tinyml_rq(MODE, a1, g[7], g[8], g[9], ctx[3], lo, hi);
-    out[2] = (int8_t)tinyml_rq(MODE, a2, g[10], g[11], g[12], ctx[3], lo, hi);
-    out[3] = (int8_t)tinyml_rq(MODE, a3, g[13], g[14], g[15], ctx[3], lo, hi);
+  for (int32_t row = ctx[4]; row > 0; --row, x += ctx[5], out += ctx[6]) {
+    for (int32_t n = ctx[0]; n > 0; --n, x += ctx[1], out += ctx[2] + 4) {
+      int32_t a0 = g[0], a1 = g[1], a2 = g[2], a3 = g[3];
+      const int8_t *x1 = x + rs;
+      const int8_t *x2 = x1 + rs;
+      LUT_DW_TAP(x, w[0], w[1]);
+      LUT_DW_TAP(x + cs, w[2], w[3]);
+      LUT_DW_TAP(x + 2 * cs, w[4], w[5]);
+      LUT_DW_TAP(x1, w[6], w[7]);
+      LUT_DW_TAP(x1 + cs, w[8], w[9]);
+      LUT_DW_TAP(x1 + 2 * cs, w[10], w[11]);
+      LUT_DW_TAP(x2, w[12], w[13]);
+      LUT_DW_TAP(x2 + cs, w[14], w[15]);
+      LUT_DW_TAP(x2 + 2 * cs, w[16], w[17]);
+      out[0] = (int8_t)tinyml_rq(MODE, a0, g[4], g[5], g[6], ctx[3], lo, hi);
+      out[1] = (int8_t)tinyml_rq(MODE, a1, g[7], g[8], g[9], ctx[3], lo, hi);
+      out[2] = (int8_t)tinyml_rq(MODE, a2, g[10], g[11], g[12], ctx[3], lo, hi);
+      out[3] = (int8_t)tinyml_rq(MODE, a3, g[13], g[14], g[15], ctx[3], lo, hi);
+    }
   }
-}
-
-/* n 3x3 windows from x (taps cs and rs bytes apart, windows x_step apart), outputs `depth`
- * bytes apart: the assembly where it applies. */
-TINYML_DSP_INLINE void lut_dw_k3_windows(const tinyml_depthwise_conv2d_params *p, const int8_t *x, int32_t cs,
-                                         int32_t rs, int32_t x_step, int32_t n, const uint32_t *w, const int32_t *g,
-                                         int8_t *out, const int MODE, const int FULL) {
-  const int32_t ctx[4] = {n, x_step, p->geo.input_depth - 4, p->q.output_offset};
-#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-  if (FULL && MODE != TINYML_RQ_REF) {
-    lut_dw_k3_asm(x, cs, rs, w, g, out, ctx, MODE == TINYML_RQ_FAST_FOLDED);
-    return;
-  }
-#endif
-  lut_dw_k3_c(x, cs, rs, w, g, out, ctx, MODE, FULL ? -128 : p->q.activation_min, FULL ? 127 : p->q.activation_max);
 }
 
 /*
- * The 3x3 windows of one output row, for one group, when some of them leave the image: the
- * rows' input words copied into `strip` (3 rows of `width` words, from input column -pad_width),
- * with the input zero point (as four bytes) where a tap lies outside the image, so that it adds
- * w * (zero point + input_offset) = 0 and every window runs as an interior one. `cols`: the
- * strip columns left of the image, inside it, and right of it (the same for every row).
+ * The 3x3 windows [y0, y1) x [x0, x1) of one group (image and out at the group's first channel
+ * of the batch): read straight from the image when every one of them lies inside it, else from
+ * `plane`, the input rectangle they read copied word by word (the group's four channels) with
+ * the input zero point (as four bytes) where it leaves the image, so that such a tap adds
+ * w * (zero point + input_offset) = 0 and every window runs as an interior one. Either way one
+ * run of the assembly covers the whole rectangle (its rows chained by the row steps of ctx).
  */
-TINYML_DSP_INLINE void lut_dw_k3_strip(const tinyml_depthwise_conv2d_params *p, const int8_t *image, int32_t in_y0,
-                                       const int32_t *cols, uint32_t *strip, const uint32_t *w, const int32_t *g,
-                                       int8_t *out, const int MODE, const int FULL) {
+TINYML_DSP_INLINE void lut_dw_k3_region(const tinyml_depthwise_conv2d_params *p, const int8_t *image, int8_t *out,
+                                        int32_t y0, int32_t y1, int32_t x0, int32_t x1, uint32_t *plane,
+                                        const uint32_t *w, const int32_t *g, const int MODE, const int FULL) {
+  if (y0 >= y1 || x0 >= x1) return;
   const int32_t depth = p->geo.input_depth;
-  const int32_t width = cols[0] + cols[1] + cols[2];
-  const uint32_t pad4 = ((uint32_t)(-p->q.input_offset) & 0xFFu) * 0x01010101u;
-  uint32_t *s = strip;
-  for (int32_t fy = 0; fy < 3; ++fy) {
-    const int32_t iy = in_y0 + p->geo.dilation_height * fy;
-    if (iy < 0 || iy >= p->geo.input_height) {
-      for (uint32_t *const end = s + width; s != end;) *s++ = pad4;
-      continue;
+  const int32_t in_w = p->geo.input_width;
+  const int32_t sh = p->geo.stride_height;
+  const int32_t sw = p->geo.stride_width;
+  const int32_t n = x1 - x0;
+  const int32_t iy0 = y0 * sh - p->geo.pad_height;
+  const int32_t ix0 = x0 * sw - p->geo.pad_width;
+  /* The input rectangle the windows read. */
+  const int32_t rows = (y1 - y0 - 1) * sh + 2 * p->geo.dilation_height + 1;
+  const int32_t cols = (n - 1) * sw + 2 * p->geo.dilation_width + 1;
+  int32_t ctx[8] = {n, 0, depth - 4, p->q.output_offset, y1 - y0, 0, (p->geo.output_width - n) * depth, n};
+  int8_t *o = out + (y0 * p->geo.output_width + x0) * depth;
+  const int8_t *x;
+  int32_t cs, rs;
+  if (iy0 >= 0 && iy0 + rows <= p->geo.input_height && ix0 >= 0 && ix0 + cols <= in_w) {
+    x = image + (iy0 * in_w + ix0) * depth;
+    cs = p->geo.dilation_width * depth;
+    rs = p->geo.dilation_height * in_w * depth;
+    ctx[1] = sw * depth;
+    ctx[5] = sh * in_w * depth - n * ctx[1];
+  } else {
+    const uint32_t pad4 = ((uint32_t)(-p->q.input_offset) & 0xFFu) * 0x01010101u;
+    /* Columns of the rectangle left of the image, inside it, right of it. */
+    const int32_t left = ix0 >= 0 ? 0 : (-ix0 < cols ? -ix0 : cols);
+    const int32_t room = in_w - (ix0 + left);
+    const int32_t inside = room <= 0 ? 0 : (room < cols - left ? room : cols - left);
+    const int32_t right = cols - left - inside;
+    uint32_t *s = plane;
+    for (int32_t r = 0; r < rows; ++r) {
+      const int32_t iy = iy0 + r;
+      if (iy < 0 || iy >= p->geo.input_height) {
+        for (uint32_t *const end = s + cols; s != end;) *s++ = pad4;
+        continue;
+      }
+      for (uint32_t *const end = s + left; s != end;) *s++ = pad4;
+      const int8_t *src = image + (iy * in_w + ix0 + left) * depth;
+      for (uint32_t *const end = s + inside; s != end; src += depth) *s++ = tinyml_ld32(src);
+      for (uint32_t *const end = s + right; s != end;) *s++ = pad4;
     }
-    for (uint32_t *const end = s + cols[0]; s != end;) *s++ = pad4;
-    if (cols[1] > 0) {
-      const int8_t *x = image + (iy * p->geo.input_width + cols[0] - p->geo.pad_width) * depth;
-      for (uint32_t *const end = s + cols[1]; s != end; x += depth) *s++ = tinyml_ld32(x);
-    }
-    for (uint32_t *const end = s + cols[2]; s != end;) *s++ = pad4;
+    x = (const int8_t *)(const void *)plane;
+    cs = 4 * p->geo.dilation_width;
+    rs = 4 * p->geo.dilation_height * cols;
+    ctx[1] = 4 * sw;
+    ctx[5] = 4 * sh * cols - n * ctx[1];
   }
-  lut_dw_k3_windows(p, (const int8_t *)(const void *)strip, 4 * p->geo.dilation_width, 4 * width,
-                    4 * p->geo.stride_width, p->geo.output_width, w, g, out, MODE, FULL);
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  if (FULL && MODE != TINYML_RQ_REF) {
+    lut_dw_k3_asm(x, cs, rs, w, g, o, ctx, MODE == TINYML_RQ_FAST_FOLDED);
+    return;
+  }
+#endif
+  lut_dw_k3_c(x, cs, rs, w, g, o, ctx, MODE, FULL ? -128 : p->q.activation_min, FULL ? 127 : p->q.activation_max);
 }
 
 /* First tap index f in [0, n) with origin + d * f >= 0, and one past the last with
@@ -200,22 +238,33 @@ TINYML_DSP_INLINE void lut_dw_run(const tinyml_depthwise_conv2d_params *p, const
   const int32_t span_y = (fh - 1) * dh;
   const int32_t span_x = (fw - 1) * dw;
   const int32_t rq_step = rq->per_channel ? 1 : 0;
-  /* 3x3: after the group's weight pairs, the border windows' strip (lut_dw_k3_strip). */
-  uint32_t *strip = wbuf + 2 * taps;
-  /* The output columns whose windows lie inside the image horizontally: [x_in0, x_in1). */
+  /* 3x3: after the group's weight pairs, the planes of lut_dw_k3_region. */
+  uint32_t *plane = wbuf + 2 * taps;
+  /* The output columns whose windows lie inside the image horizontally: [x_in0, x_in1), and
+   * likewise the rows [y_in0, y_in1). */
   int32_t x_in0 = 0;
   while (x_in0 < p->geo.output_width && x_in0 * p->geo.stride_width - p->geo.pad_width < 0) ++x_in0;
   int32_t x_in1 = x_in0;
   while (x_in1 < p->geo.output_width && x_in1 * p->geo.stride_width - p->geo.pad_width + span_x < in_w) ++x_in1;
-  /* 3x3 rows with border windows: the strip's columns (input columns -pad_width onwards) left
-   * of the image, inside it, and right of it. */
-  int32_t cols[3];
-  {
-    const int32_t width = TINYML_LUT4_DW_STRIP_WORDS(p->geo.output_width, p->geo.stride_width, dw);
-    cols[0] = p->geo.pad_width < width ? p->geo.pad_width : width;
-    cols[1] = width - cols[0] < in_w ? width - cols[0] : in_w;
-    cols[2] = width - cols[0] - cols[1];
-  }
+  int32_t y_in0 = 0;
+  while (y_in0 < p->geo.output_height && y_in0 * p->geo.stride_height - p->geo.pad_height < 0) ++y_in0;
+  int32_t y_in1 = y_in0;
+  while (y_in1 < p->geo.output_height && y_in1 * p->geo.stride_height - p->geo.pad_height + span_y < in_h) ++y_in1;
+  /* 3x3: the whole padded input of a group in one plane when it is small (one run per group),
+   * else the windows inside the image straight from it and four bands of border windows. */
+  const int32_t whole = TINYML_LUT4_DW_PLANE_WORDS(p->geo.output_height, p->geo.stride_height, dh) *
+                            TINYML_LUT4_DW_PLANE_WORDS(p->geo.output_width, p->geo.stride_width, dw) <=
+                        TINYML_LUT4_DW_WHOLE_PLANE_WORDS;
+  const int32_t oh = p->geo.output_height;
+  const int32_t ow = p->geo.output_width;
+  const int32_t all[4] = {0, oh, 0, ow};
+  /* Output rows [y0, y1) x columns [x0, x1): the top band, the left, the windows inside the
+   * image, the right band, the bottom band. */
+  const int32_t bands[5][4] = {{0, y_in0, 0, ow},
+                               {y_in0, y_in1, 0, x_in0},
+                               {y_in0, y_in1, x_in0, x_in1},
+                               {y_in0, y_in1, x_in1, ow},
+                               {y_in1, oh, 0, ow}};
   for (int32_t c = 0; c < depth; c += 4) {
     /* The group's weight pairs, looked up once for the whole image: per tap (w0, w2), (w1, w3). */
     const uint8_t *i_c = filter->indices + (c >> 1);
@@ -241,21 +290,16 @@ TINYML_DSP_INLINE void lut_dw_run(const tinyml_depthwise_conv2d_params *p, const
     const tinyml_dsp_rq *r2 = r1 + rq_step;
     const tinyml_dsp_rq *r3 = r2 + rq_step;
     if (k3) {
-      /* The group's record for lut_dw_k3_windows: start values, then (m, t, e) per channel. */
+      /* The group's record for lut_dw_k3_asm: start values, then (m, t, e) per channel. */
       const int32_t g[16] = {fold0, fold1, fold2, fold3, r0->multiplier, r0->t, r0->e, r1->multiplier,
                              r1->t, r1->e, r2->multiplier, r2->t, r2->e, r3->multiplier, r3->t, r3->e};
-      const int32_t ow = p->geo.output_width;
       for (int32_t b = 0; b < p->geo.batches; ++b) {
         const int8_t *image = input + b * in_h * in_w * depth + c;
-        for (int32_t out_y = 0; out_y < p->geo.output_height; ++out_y) {
-          int8_t *out = output + ((b * p->geo.output_height + out_y) * ow) * depth + c;
-          const int32_t in_y0 = out_y * p->geo.stride_height - p->geo.pad_height;
-          if (in_y0 >= 0 && in_y0 + span_y < in_h && x_in0 == 0 && x_in1 == ow) {
-            const int8_t *x = image + (in_y0 * in_w - p->geo.pad_width) * depth;
-            lut_dw_k3_windows(p, x, cs, rs, p->geo.stride_width * depth, ow, wbuf, g, out, MODE, FULL);
-          } else {
-            lut_dw_k3_strip(p, image, in_y0, cols, strip, wbuf, g, out, MODE, FULL);
-          }
+        int8_t *out = output + b * oh * ow * depth + c;
+        /* (A loop over the rectangles, so that the region code is inlined once.) */
+        for (int32_t i = 0; i < (whole ? 1 : 5); ++i) {
+          const int32_t *rect = whole ? all : bands[i];
+          lut_dw_k3_region(p, image, out, rect[0], rect[1], rect[2], rect[3], plane, wbuf, g, MODE, FULL);
         }
       }
       continue;

@@ -13,17 +13,26 @@
 
 /* Largest filter (height x width) this kernel takes; larger ones run the portable LUT kernel. */
 #define TINYML_LUT_DW_MAX_TAPS 25
-/* Scratch: the pair table, a group's weight pairs, and for 3x3 filters the border windows'
- * strip of 3 rows of TINYML_LUT4_DW_STRIP_WORDS words. */
-#define TINYML_LUT4_DW_STRIP_WORDS(output_width, stride_width, dilation_width) \
-  (((output_width) - 1) * (stride_width) + 2 * (dilation_width) + 1)
-#define TINYML_LUT4_DW_SCRATCH(taps, strip_words) (1024 + 8 * (taps) + 12 * (strip_words))
+/*
+ * 3x3 filters run rectangles of windows from planes: the input rectangle they read, copied one
+ * word (a group's four channels) per input pixel, with the input zero point outside the image.
+ * TINYML_LUT4_DW_PLANE_WORDS(n, stride, dilation): the words one axis of a plane takes for n
+ * windows. A group's whole padded input becomes one plane when it has at most
+ * TINYML_LUT4_DW_WHOLE_PLANE_WORDS words; otherwise the windows inside the image read it
+ * directly and only the bands of border windows (top and bottom rows, left and right columns)
+ * are copied, each into the plane in turn.
+ */
+#define TINYML_LUT4_DW_PLANE_WORDS(n, stride, dilation) (((n) - 1) * (stride) + 2 * (dilation) + 1)
+#define TINYML_LUT4_DW_WHOLE_PLANE_WORDS 256
+/* Scratch: the pair table, a group's weight pairs, and (3x3 filters) the largest plane,
+ * planned by the generator (codegen/lut-layer.ts, lutDwPlaneWords). */
+#define TINYML_LUT4_DW_SCRATCH(taps, plane_words) (1024 + 8 * (taps) + 4 * (plane_words))
 
 /*
  * `filter->indices` as for tinyml_conv2d_lut4_s8_dsp: per four consecutive weights (four
  * channels of one tap), bytes (i0 << 4 | i2) and (i1 << 4 | i3). Needs input_depth a multiple of
- * 4; `scratch`: TINYML_LUT4_DW_SCRATCH(taps, strip words (3x3 filters; else 0)) bytes, 16-byte
- * aligned: the layer's pair table, then one group of four channels' weight pairs, then the strip. `bias` and `rq` as for
+ * 4; `scratch`: TINYML_LUT4_DW_SCRATCH(taps, plane words (3x3 filters; else 0)) bytes, 16-byte
+ * aligned: the layer's pair table, then one group of four channels' weight pairs, then the plane. `bias` and `rq` as for
  * tinyml_conv2d_lut4_s8_dsp.
  */
 /* Entry points per requantization mode and clamp: _fast_full, _fast, _folded_full, _folded,

@@ -21,13 +21,23 @@ typedef struct {
   const tinyml_dsp_rq *rq;
 } tinyml_lut_rq;
 
-/* pairs[b] = (t[b >> 4], t[b & 15]) as halfwords, doubled in the FAST modes. */
+/*
+ * pairs[b] = (t[b >> 4], t[b & 15]) as halfwords, doubled in the FAST modes. Built as 16 rows of
+ * 16: each entry is one OR of a row's low halfword with a column's high halfword, both prepared
+ * once (every layer call builds the table, so its cost counts on small layers).
+ */
 TINYML_DSP_INLINE void tinyml_lut4_pairs(uint32_t *pairs, const int8_t *t, const tinyml_lut_rq *rq) {
-  const uint32_t dbl = rq->mode != TINYML_RQ_REF;
-  for (uint32_t b = 0; b < 256u; ++b) {
-    const uint32_t lo = (uint32_t)(uint16_t)(int16_t)((int32_t)t[b >> 4] * (1 << dbl));
-    const uint32_t hi = (uint32_t)(uint16_t)(int16_t)((int32_t)t[b & 15u] * (1 << dbl));
-    pairs[b] = lo | (hi << 16);
+  const int32_t scale = rq->mode != TINYML_RQ_REF ? 2 : 1;
+  uint32_t hi[16];
+  for (uint32_t k = 0; k < 16u; ++k) hi[k] = (uint32_t)(uint16_t)(int16_t)((int32_t)t[k] * scale) << 16;
+  for (uint32_t j = 0; j < 16u; ++j, pairs += 16) {
+    const uint32_t lo = (uint32_t)(uint16_t)(int16_t)((int32_t)t[j] * scale);
+    for (uint32_t k = 0; k < 16u; k += 4) {
+      pairs[k] = lo | hi[k];
+      pairs[k + 1] = lo | hi[k + 1];
+      pairs[k + 2] = lo | hi[k + 2];
+      pairs[k + 3] = lo | hi[k + 3];
+    }
   }
 }
 

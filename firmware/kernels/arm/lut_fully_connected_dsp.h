@@ -12,8 +12,11 @@
 #include "lut_dsp.h"
 
 /*
- * `filter->indices` in the order of tinyml_conv2d_lut4_s8_dsp (per four weights of a row, bytes
- * (i0 << 4 | i2) and (i1 << 4 | i3)); input_depth a multiple of 4, no weights offset.
+ * `filter->indices`: each row in the order of tinyml_conv2d_lut4_s8_dsp (per four weights,
+ * bytes (i0 << 4 | i2) and (i1 << 4 | i3)), and the rows of each block of four units (0-3,
+ * 4-7, ...) interleaved: per four inputs, the block's units' two bytes each in turn
+ * (codegen/lut-layer.ts, fcBlockOrder); the last output_depth mod 4 rows follow as they are.
+ * input_depth a multiple of 4, no weights offset.
  * `bias_folded[oc]` = bias[oc] + input_offset * (sum of row oc's weights), doubled in the FAST
  * modes (codegen/lut-layer.ts), so the inner loop multiplies raw inputs. `scratch`: 1024 bytes,
  * 16-byte aligned, for the pair table.
