@@ -22,21 +22,24 @@ typedef struct {
 } tinyml_lut_rq;
 
 /*
- * pairs[b] = (t[b >> 4], t[b & 15]) as halfwords, doubled in the FAST modes. Built as 16 rows of
- * 16: each entry is one OR of a row's low halfword with a column's high halfword, both prepared
- * once (every layer call builds the table, so its cost counts on small layers).
+ * pairs[b] = (t[b >> 4], t[b & 15]) as halfwords, doubled in the FAST modes. Every layer call
+ * builds the table, so its cost counts on small layers: it is filled four columns at a time,
+ * those four high halfwords held in registers while the 16 rows are written (one load of the
+ * row's low halfword, four ORs and two doubleword stores per four entries), not reloaded per row.
  */
 TINYML_DSP_INLINE void tinyml_lut4_pairs(uint32_t *pairs, const int8_t *t, const tinyml_lut_rq *rq) {
   const int32_t scale = rq->mode != TINYML_RQ_REF ? 2 : 1;
-  uint32_t hi[16];
-  for (uint32_t k = 0; k < 16u; ++k) hi[k] = (uint32_t)(uint16_t)(int16_t)((int32_t)t[k] * scale) << 16;
-  for (uint32_t j = 0; j < 16u; ++j, pairs += 16) {
-    const uint32_t lo = (uint32_t)(uint16_t)(int16_t)((int32_t)t[j] * scale);
-    for (uint32_t k = 0; k < 16u; k += 4) {
-      pairs[k] = lo | hi[k];
-      pairs[k + 1] = lo | hi[k + 1];
-      pairs[k + 2] = lo | hi[k + 2];
-      pairs[k + 3] = lo | hi[k + 3];
+  uint32_t lo[16];
+  for (uint32_t k = 0; k < 16u; ++k) lo[k] = (uint32_t)(uint16_t)(int16_t)((int32_t)t[k] * scale);
+  for (uint32_t k = 0; k < 16u; k += 4) {
+    const uint32_t h0 = lo[k] << 16, h1 = lo[k + 1] << 16, h2 = lo[k + 2] << 16, h3 = lo[k + 3] << 16;
+    uint32_t *d = pairs + k;
+    for (const uint32_t *l = lo; l != lo + 16; ++l, d += 16) {
+      const uint32_t v = *l;
+      d[0] = v | h0;
+      d[1] = v | h1;
+      d[2] = v | h2;
+      d[3] = v | h3;
     }
   }
 }
