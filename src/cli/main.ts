@@ -211,6 +211,7 @@ function buildProgram(io: CliIO): Command {
     .option('--lr <x>', 'Adam learning rate (default 1e-4 for int8, 5e-4 below 8 bits)')
     .option('--batch <n>', 'batch size (default 128)')
     .option('--limit <n>', 'train on the first N samples')
+    .option('--holdout <n>', 'hold the last N training samples out to keep the best of the start and each epoch (default 5000, or a tenth of a smaller set; 0: none)')
     .option('--eval-data <file>', 'held-out samples for the reported accuracy (default: the training data)')
     .option('--eval-labels <file>', 'their labels')
     .option('--eval-limit <n>', 'evaluate on the first N samples')
