@@ -205,6 +205,7 @@ function buildProgram(io: CliIO): Command {
     .option('--mean <m>', 'subtract: scalar or per channel')
     .option('--std <s>', 'divide: scalar or per channel')
     .option('--weights <kind>', 'int8 | int4 | int2 | ternary | binary (default int8)')
+    .option('--calibration <method>', 'activation ranges of the post-training starting point: minmax | percentile | mse | entropy (default minmax)')
     .option('--keep-int8 <layers>', 'weight layers that stay int8: op indices, output tensor names, first, last')
     .option('--epochs <n>', 'passes over the training data (default 1)')
     .option('--distill', 'train on the float model\'s soft targets too (knowledge distillation)')

@@ -15,7 +15,7 @@ import { InputError } from '../errors.js';
 import { mulberry32 } from '../random.js';
 import type { Graph } from '../ir/types.js';
 import { asymmetricQParams, type QParams } from '../quantize/qparams.js';
-import { quantizeGraph } from '../quantize/index.js';
+import { quantizeGraph, type CalibrationMethod } from '../quantize/index.js';
 import type { WeightChoice } from '../quantize/weight-choice.js';
 import { weightRule } from '../quantize/rules.js';
 import type { SubByteKind } from '../ir/weight-encoding.js';
@@ -45,6 +45,8 @@ export interface FinetuneOptions {
   distill?: boolean;
   /** Training samples the post-training quantizer calibrates on (default 300, as `tinyml quantize`). */
   calibrationSamples?: number;
+  /** How the starting point's activation ranges are calibrated (default 'minmax', as `tinyml quantize`). */
+  calibration?: CalibrationMethod;
   seed?: number;
   /** Threads computing each batch's gradients (default 1; more need the compiled worker in dist/). */
   threads?: number;
@@ -176,13 +178,13 @@ function slot(value: Float32Array, grad: Float32Array, positive = false): AdamSl
 
 /**
  * The post-training quantizer's int8 graph for the network's weight widths, as `tinyml quantize`
- * builds it (min/max activation ranges; sub-byte layers GPTQ-rounded with their MSE-optimal
+ * builds it (activation ranges by `calibration`, default min/max; sub-byte layers GPTQ-rounded with their MSE-optimal
  * scales, calibrated on the model computing with those weights), on `samples`.
  */
-export function postTrainingGraph(net: Network, samples: readonly Float32Array[]): Graph {
+export function postTrainingGraph(net: Network, samples: readonly Float32Array[], calibration: CalibrationMethod = 'minmax'): Graph {
   const weights = new Map<number, WeightChoice>();
   for (const p of net.weights) if (p.kind !== 'int8') weights.set(p.opIndex, { kind: p.kind });
-  return quantizeGraph(net.graph, samples.map((x) => [x]), { evaluate: false, weights }).graph;
+  return quantizeGraph(net.graph, samples.map((x) => [x]), { evaluate: false, weights, calibration }).graph;
 }
 
 /**
@@ -240,7 +242,8 @@ export function toIntegerGraph(net: Network, calibration: Float32Array): Graph {
  * The batch's gradients: split between this thread and the worker threads (data parallelism, one
  * share each), summed into `net`'s gradients. Returns the summed loss and correct count.
  */
-async function batchGradients(net: Network, pool: GradientWorker[], x: Float32Array, labels: number[], n: number, distill: boolean): Promise<StepResult> {
+async function batchGradients(net: Network, pool: GradientWorker[], x: Float32Array, labels: number[], n: number, teacher: Network | undefined): Promise<StepResult> {
+  const distill = teacher !== undefined;
   const parts = Math.min(pool.length + 1, n);
   const size = Math.ceil(n / parts);
   const state = pool.length > 0 ? networkState(net) : undefined;
@@ -250,7 +253,7 @@ async function batchGradients(net: Network, pool: GradientWorker[], x: Float32Ar
     return w.step({ state: state!, x: x.slice(from * net.inputSize, (from + m) * net.inputSize), labels: labels.slice(from, from + m), n: m, total: n, distill });
   });
   const own = Math.min(size, n);
-  const mine = stepGradients(net, x.subarray(0, own * net.inputSize), labels.slice(0, own), own, n, distill);
+  const mine = stepGradients(net, x.subarray(0, own * net.inputSize), labels.slice(0, own), own, n, teacher);
   let loss = mine.loss;
   let correct = mine.correct;
   for (const share of await Promise.all(pending)) {
@@ -313,8 +316,9 @@ export async function finetune(floatGraph: Graph, data: TrainingData, options: F
   }
   // Training starts from the post-training quantizer's solution, and its graph is the baseline.
   const samples = Array.from({ length: Math.min(options.calibrationSamples ?? 300, data.count) }, (_, i) => batchInput(net, data, [i], 0, 1));
-  options.onMessage?.(`post-training quantization on ${samples.length} sample(s)${options.kind === 'int8' ? '' : ` (${options.kind} weights: GPTQ)`}`);
-  const initialGraph = postTrainingGraph(net, samples);
+  const calibration = options.calibration ?? 'minmax';
+  options.onMessage?.(`post-training quantization on ${samples.length} sample(s), ${calibration} ranges${options.kind === 'int8' ? '' : `, ${options.kind} weights rounded by GPTQ`}`);
+  const initialGraph = postTrainingGraph(net, samples, calibration);
   startFromGraph(net, initialGraph);
   const calib = samples[0];
 
@@ -353,6 +357,8 @@ async function train(
 ): Promise<FinetuneResult> {
   const epochs = options.epochs ?? 1;
   const batch = options.batchSize ?? 128;
+  // The float model as imported (BatchNorm folded), never trained: the distillation teacher.
+  const teacher = options.distill ? buildNetwork(net.graph, { kind: 'int8' }) : undefined;
   const random = mulberry32(options.seed ?? 1);
   const steps = Math.ceil(data.count / batch);
   const total = steps * epochs;
@@ -382,7 +388,7 @@ async function train(
       const n = Math.min(batch, data.count - from);
       const x = batchInput(net, data, order, from, n);
       const labels = Array.from({ length: n }, (_, k) => data.labels[order[from + k]]);
-      const r = await batchGradients(net, pool, x, labels, n, options.distill ?? false);
+      const r = await batchGradients(net, pool, x, labels, n, teacher);
       net.learnedActs.forEach((a, k) => {
         actValues[k] = a.q.scale;
         actGrads[k] = a.grad;

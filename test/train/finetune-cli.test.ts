@@ -72,6 +72,7 @@ describe('tinyml finetune', () => {
     await expect(finetuneCommand(model, { ...base, weights: 'int3' }, bufferIO())).rejects.toThrow(/--weights 'int3' is not one of int8, int4, int2, ternary, binary/);
     await expect(finetuneCommand(model, { ...base, epochs: '0' }, bufferIO())).rejects.toThrow(/--epochs must be a positive integer/);
     await expect(finetuneCommand(model, { ...base, holdout: '-1' }, bufferIO())).rejects.toThrow(/--holdout must be a non-negative integer/);
+    await expect(finetuneCommand(model, { ...base, calibration: 'median' }, bufferIO())).rejects.toThrow(/--calibration 'median' is not one of minmax, percentile, mse, entropy/);
     await expect(finetuneCommand(model, { ...base, holdout: 60000 }, bufferIO())).rejects.toThrow(/--holdout 60000 leaves none of the 60000 training samples/);
     await expect(finetuneCommand(model, { ...base, keepInt8: '1' }, bufferIO())).rejects.toThrow(/'1' is op #1 MAX_POOL_2D, which has no weights/);
     await expect(finetuneCommand(model, { ...base, keepInt8: 'nope' }, bufferIO())).rejects.toBeInstanceOf(InputError);

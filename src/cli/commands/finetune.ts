@@ -1,6 +1,6 @@
 /**
  * `tinyml finetune MODEL --data D [--labels L] [--scale/--mean/--std] [--weights int8|int4|int2|ternary|binary]
- *   [--keep-int8 LAYERS] [--epochs N] [--distill] [--lr X] [--batch N] [--limit N] [--holdout N]
+ *   [--calibration minmax|percentile|mse|entropy] [--keep-int8 LAYERS] [--epochs N] [--distill] [--lr X] [--batch N] [--limit N] [--holdout N]
  *   [--eval-data T [--eval-labels TL] [--eval-limit N]] [--seed N] [--threads N] [--out F] [--force]`
  *
  * Quantization-aware training (src/train/) of a float model (.onnx or float32 .tflite) on a
@@ -24,6 +24,7 @@ import type { CliIO } from '../io.js';
 import { processIO } from '../io.js';
 import { loadFloatModel, positiveInt } from './quantize.js';
 import { resolveKeepInt8 } from '../../quantize/layer-select.js';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../../quantize/index.js';
 
 export interface FinetuneCommandOptions {
   data: string;
@@ -32,6 +33,8 @@ export interface FinetuneCommandOptions {
   mean?: string;
   std?: string;
   weights?: string;
+  /** Activation calibration of the post-training starting point (default minmax). */
+  calibration?: string;
   keepInt8?: string;
   epochs?: string | number;
   distill?: boolean;
@@ -125,6 +128,8 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
   if (opts.data === undefined) throw new InputError('tinyml finetune needs labelled training data (--data FILE, with --labels)');
   const kind = (opts.weights ?? 'int8') as WeightKind;
   if (!WEIGHT_KINDS.includes(kind)) throw new InputError(`--weights '${opts.weights}' is not one of ${WEIGHT_KINDS.join(', ')}`);
+  const calibration = (opts.calibration ?? 'minmax') as CalibrationMethod;
+  if (!CALIBRATION_METHODS.includes(calibration)) throw new InputError(`--calibration '${opts.calibration}' is not one of ${CALIBRATION_METHODS.join(', ')}`);
   const epochs = positiveInt(opts.epochs, '--epochs', 1);
   const batchSize = positiveInt(opts.batch, '--batch', 128);
   const limit = opts.limit === undefined ? undefined : positiveInt(opts.limit, '--limit', 1);
@@ -165,6 +170,7 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
     batchSize,
     learningRate,
     distill: opts.distill ?? false,
+    calibration,
     seed,
     holdout,
     onMessage: (m) => io.err(m),
