@@ -23,16 +23,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const model = fashionModelPath();
 
 describe('tinyml finetune', () => {
-  it('one epoch on 256 images moves the int4 model off its GPTQ start, and writes that model', async () => {
+  it('one epoch on 128 images moves the int4 model off its GPTQ start, and writes that model', async () => {
     requireFashionMnist([FASHION_TRAIN, FASHION_TEST]);
     const io = bufferIO();
     const out = join(dir, 'fashion.qat-int4.tflite');
-    const r = await finetuneCommand(model, { data: FASHION_TRAIN, scale: '1/255', weights: 'int4', limit: 256, holdout: 0, evalData: FASHION_TEST, evalLimit: 150, out, progress: false }, io);
-    expect(r.after.samples).toBe(150);
+    const r = await finetuneCommand(model, { data: FASHION_TRAIN, scale: '1/255', weights: 'int4', limit: 128, holdout: 0, evalData: FASHION_TEST, evalLimit: 60, out, progress: false }, io);
+    expect(r.after.samples).toBe(60);
     // Training starts from GPTQ's int4 weights and moves them.
     expect(r.after.loss).not.toBe(r.before.loss);
     expect(io.stdout).toContain(`wrote ${out}`);
-    expect(io.stdout).toMatch(/after quantization-aware training: +\d+\.\d\d% \(\d+\/150\)/);
+    expect(io.stdout).toMatch(/after quantization-aware training: +\d+\.\d\d% \(\d+\/60\)/);
 
     // The written file is the evaluated model: same accuracy on the same images.
     const g = importTflite(readFileSync(out), 'qat');
@@ -41,8 +41,8 @@ describe('tinyml finetune', () => {
     for (const w of weights) expect(Math.max(...w) <= 7 && Math.min(...w) >= -8).toBe(true);
     const test = await openDataset({ data: FASHION_TEST });
     const data = {
-      count: 150,
-      labels: test.labels.subarray(0, 150),
+      count: 60,
+      labels: test.labels.subarray(0, 60),
       input(i: number, o: Float32Array, off: number) {
         const s = test.sample(i);
         for (let k = 0; k < s.length; k++) o[off + k] = s[k] / 255;
@@ -56,15 +56,15 @@ describe('tinyml finetune', () => {
     const io = bufferIO();
     const out = join(dir, 'fashion.qat-int8.tflite');
     // A learning rate a thousand times too high wrecks the weights in a few steps.
-    const r = await finetuneCommand(model, { data: FASHION_TRAIN, scale: '1/255', limit: 256, lr: 0.1, holdout: 250, evalData: FASHION_TEST, evalLimit: 100, out, progress: false }, io);
-    expect(r.holdout!.samples).toBe(250);
+    const r = await finetuneCommand(model, { data: FASHION_TRAIN, scale: '1/255', limit: 128, lr: 0.1, holdout: 200, evalData: FASHION_TEST, evalLimit: 60, out, progress: false }, io);
+    expect(r.holdout!.samples).toBe(200);
     expect(r.holdout!.epochs[0]).toBeLessThan(r.holdout!.start);
     expect(r.holdout!.kept).toBe(0);
     expect(io.stdout).toContain('kept the start (post-training quantization)');
     // The written model is the post-training one.
     expect(r.after).toEqual(r.before);
     expect(r.holdout!.start).toBeGreaterThan(0.8);
-  }, 60_000);
+  }, 180_000);
 
   it('refuses bad flags, labels that do not fit, and an existing --out', async () => {
     requireFashionMnist([FASHION_TRAIN, FASHION_TEST]);
