@@ -2,8 +2,9 @@
  * Quantization-aware fine-tuning of a float graph, then its conversion to the int8 graph the
  * post-training quantizer would build, with the learned scales:
  *
- * 1. activation quantizers start from min/max calibration on training samples (the float model),
- *    weight step sizes from per-channel MSE-optimal clipping;
+ * 1. the start is the post-training quantizer's solution on training samples (`postTrainingGraph`,
+ *    `startFromGraph`): min/max activation parameters, int8 weights rounded to nearest, sub-byte
+ *    weights GPTQ-rounded with their MSE-optimal scales (latent weights = the dequantized codes);
  * 2. training: fake-quantized forward pass, STE/LSQ backward pass, Adam with cosine decay, cross
  *    entropy (with `distill`, half of it replaced by the KL divergence to the float model's soft
  *    targets at temperature 2);
@@ -14,7 +15,7 @@ import { InputError } from '../errors.js';
 import { mulberry32 } from '../random.js';
 import type { Graph } from '../ir/types.js';
 import { asymmetricQParams, type QParams } from '../quantize/qparams.js';
-import { quantizeGraph } from '../quantize/index.js';
+import { quantizeGraph, type CalibrationMethod } from '../quantize/index.js';
 import type { WeightChoice } from '../quantize/weight-choice.js';
 import { weightRule } from '../quantize/rules.js';
 import type { SubByteKind } from '../ir/weight-encoding.js';
@@ -22,7 +23,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { buildNetwork, forward, type Network } from './network.js';
-import { addGradientShare, networkState, stepGradients, type GradientShare, type NetworkState, type StepResult } from './step.js';
+import { addGradientShare, loadNetworkState, networkState, stepGradients, type GradientShare, type NetworkState, type StepResult } from './step.js';
 import type { ActQuant, WeightKind } from './fake-quant.js';
 
 /** Training samples already preprocessed to the float model's input (NHWC, float32). */
@@ -42,12 +43,22 @@ export interface FinetuneOptions {
   /** Adam learning rate (weights, biases and step sizes); default 1e-4 for int8, 5e-4 below. */
   learningRate?: number;
   distill?: boolean;
-  /** Samples for the initial activation calibration (default 1024). */
+  /** Training samples the post-training quantizer calibrates on (default 300, as `tinyml quantize`). */
   calibrationSamples?: number;
+  /** How the starting point's activation ranges are calibrated (default 'minmax', as `tinyml quantize`). */
+  calibration?: CalibrationMethod;
   seed?: number;
   /** Threads computing each batch's gradients (default 1; more need the compiled worker in dist/). */
   threads?: number;
   onProgress?: (p: TrainingProgress) => void;
+  /**
+   * Held-out samples (not trained on): the network's top-1 on them (the fake-quantized pass, which
+   * is the int8 graph's) is measured at the start and after every epoch, and training returns the
+   * best of those states, so the result is never worse than its start on this slice.
+   */
+  holdout?: TrainingData;
+  /** Stage messages ("post-training quantization on 1024 samples"...). */
+  onMessage?: (message: string) => void;
 }
 
 export interface TrainingProgress {
@@ -67,6 +78,31 @@ export interface FinetuneResult {
   /** The int8 graph with the learned scales. */
   graph: Graph;
   epochs: { loss: number; accuracy: number; cpuSeconds: number; seconds: number }[];
+  /** With `holdout`: top-1 at the start and after each epoch, and which state was kept (0: the start). */
+  holdout?: { samples: number; start: number; epochs: number[]; kept: number };
+}
+
+/** Top-1 of the fake-quantized network on `data` (equal to the int8 graph's on the host reference). */
+export function networkAccuracy(net: Network, data: TrainingData, batch = 250): number {
+  let correct = 0;
+  for (let from = 0; from < data.count; from += batch) {
+    const n = Math.min(batch, data.count - from);
+    const idx = Array.from({ length: n }, (_, k) => from + k);
+    const y = forward(net, batchInput(net, data, idx, 0, n), n, true).values.get(net.output)!;
+    const k = net.outputSize;
+    for (let r = 0; r < n; r++) {
+      let best = 0;
+      for (let j = 1; j < k; j++) if (y[r * k + j] > y[r * k + best]) best = j;
+      if (best === data.labels[from + r]) correct++;
+    }
+  }
+  return correct / Math.max(1, data.count);
+}
+
+/** A copy of everything training changes (weights, biases, step sizes). */
+function snapshot(net: Network): NetworkState {
+  const s = networkState(net);
+  return { ...s, w: s.w.map((a) => a.slice()), b: s.b.map((a) => a?.slice()), scales: s.scales.map((a) => a.slice()), actScales: [...s.actScales], actZeroPoints: [...s.actZeroPoints] };
 }
 
 function batchInput(net: Network, data: TrainingData, idx: ArrayLike<number>, from: number, n: number): Float32Array {
@@ -140,6 +176,48 @@ function slot(value: Float32Array, grad: Float32Array, positive = false): AdamSl
   return { value, grad, m: new Float32Array(value.length), v: new Float32Array(value.length), positive };
 }
 
+/**
+ * The post-training quantizer's int8 graph for the network's weight widths, as `tinyml quantize`
+ * builds it (activation ranges by `calibration`, default min/max; sub-byte layers GPTQ-rounded with their MSE-optimal
+ * scales, calibrated on the model computing with those weights), on `samples`.
+ */
+export function postTrainingGraph(net: Network, samples: readonly Float32Array[], calibration: CalibrationMethod = 'minmax'): Graph {
+  const weights = new Map<number, WeightChoice>();
+  for (const p of net.weights) if (p.kind !== 'int8') weights.set(p.opIndex, { kind: p.kind });
+  return quantizeGraph(net.graph, samples.map((x) => [x]), { evaluate: false, weights, calibration }).graph;
+}
+
+/**
+ * Starts the network from an int8 graph of the same float graph (tensor ids are kept by the
+ * quantizer): its activation parameters, its weight scales and, for sub-byte layers, latent weights
+ * = the dequantized codes (GPTQ's codes are not the nearest rounding of the float weights, so the
+ * float weights would round elsewhere). int8 layers keep their float weights: the post-training
+ * quantizer's codes are their nearest rounding, which `toIntegerGraph` repeats. The network's
+ * fake-quantized forward pass then computes what the int8 graph computes.
+ */
+export function startFromGraph(net: Network, q: Graph): void {
+  const g = net.graph;
+  for (const [id, a] of net.quant) {
+    const quant = q.tensors[id]?.quant;
+    if (!quant || q.tensors[id].dtype !== 'int8') throw new InputError(`tensor ${id} ('${g.tensors[id].name}') is not int8 in the quantized graph`);
+    a.scale = quant.scale[0];
+    a.zeroPoint = quant.zeroPoint[0];
+  }
+  for (const p of net.weights) {
+    const op = g.ops[p.opIndex];
+    const rule = weightRule(op.type)!;
+    const qop = q.ops.find((o) => o.type === op.type && o.outputs[0] === op.outputs[0]);
+    const wt = qop ? q.tensors[qop.inputs[rule.weights]] : undefined;
+    if (!wt?.quant || !(wt.data instanceof Int8Array) || wt.data.length !== p.w.length) throw new InputError(`op ${p.opIndex} has no int8 weights of its shape in the quantized graph`);
+    const scales = wt.quant.scale;
+    if (scales.length !== p.scales.length) throw new InputError(`op ${p.opIndex}: ${scales.length} weight scale(s) in the quantized graph, the network has ${p.scales.length}`);
+    p.scales.set(scales);
+    if (p.kind === 'int8') continue;
+    const { inner, channels } = p.layout;
+    for (let i = 0; i < p.w.length; i++) p.w[i] = wt.data[i] * scales[channels === 1 ? 0 : Math.floor(i / inner) % channels];
+  }
+}
+
 /** The int8 graph of the network's current weights and scales. */
 export function toIntegerGraph(net: Network, calibration: Float32Array): Graph {
   const g = net.graph;
@@ -164,7 +242,8 @@ export function toIntegerGraph(net: Network, calibration: Float32Array): Graph {
  * The batch's gradients: split between this thread and the worker threads (data parallelism, one
  * share each), summed into `net`'s gradients. Returns the summed loss and correct count.
  */
-async function batchGradients(net: Network, pool: GradientWorker[], x: Float32Array, labels: number[], n: number, distill: boolean): Promise<StepResult> {
+async function batchGradients(net: Network, pool: GradientWorker[], x: Float32Array, labels: number[], n: number, teacher: Network | undefined): Promise<StepResult> {
+  const distill = teacher !== undefined;
   const parts = Math.min(pool.length + 1, n);
   const size = Math.ceil(n / parts);
   const state = pool.length > 0 ? networkState(net) : undefined;
@@ -174,7 +253,7 @@ async function batchGradients(net: Network, pool: GradientWorker[], x: Float32Ar
     return w.step({ state: state!, x: x.slice(from * net.inputSize, (from + m) * net.inputSize), labels: labels.slice(from, from + m), n: m, total: n, distill });
   });
   const own = Math.min(size, n);
-  const mine = stepGradients(net, x.subarray(0, own * net.inputSize), labels.slice(0, own), own, n, distill);
+  const mine = stepGradients(net, x.subarray(0, own * net.inputSize), labels.slice(0, own), own, n, teacher);
   let loss = mine.loss;
   let correct = mine.correct;
   for (const share of await Promise.all(pending)) {
@@ -235,9 +314,13 @@ export async function finetune(floatGraph: Graph, data: TrainingData, options: F
     const y = data.labels[i];
     if (y < 0 || y >= classes) throw new InputError(`label ${i} is ${y}, but the model has ${classes} outputs (classes 0..${classes - 1}): do the labels belong to this data and model?`);
   }
-  calibrateNetwork(net, data, options.calibrationSamples ?? 1024);
-  const calib = batchInput(net, data, [0], 0, 1);
-  const initialGraph = toIntegerGraph(net, calib);
+  // Training starts from the post-training quantizer's solution, and its graph is the baseline.
+  const samples = Array.from({ length: Math.min(options.calibrationSamples ?? 300, data.count) }, (_, i) => batchInput(net, data, [i], 0, 1));
+  const calibration = options.calibration ?? 'minmax';
+  options.onMessage?.(`post-training quantization on ${samples.length} sample(s), ${calibration} ranges${options.kind === 'int8' ? '' : `, ${options.kind} weights rounded by GPTQ`}`);
+  const initialGraph = postTrainingGraph(net, samples, calibration);
+  startFromGraph(net, initialGraph);
+  const calib = samples[0];
 
   const lr0 = options.learningRate ?? (options.kind === 'int8' ? 1e-4 : 5e-4);
   const slots: AdamSlot[] = [];
@@ -274,11 +357,21 @@ async function train(
 ): Promise<FinetuneResult> {
   const epochs = options.epochs ?? 1;
   const batch = options.batchSize ?? 128;
+  // The float model as imported (BatchNorm folded), never trained: the distillation teacher.
+  const teacher = options.distill ? buildNetwork(net.graph, { kind: 'int8' }) : undefined;
   const random = mulberry32(options.seed ?? 1);
   const steps = Math.ceil(data.count / batch);
   const total = steps * epochs;
   let t = 0;
   const history: FinetuneResult['epochs'] = [];
+  const holdout = options.holdout && options.holdout.count > 0 ? options.holdout : undefined;
+  let best: { accuracy: number; epoch: number; state: NetworkState } | undefined;
+  const held: number[] = [];
+  const startAccuracy = holdout ? networkAccuracy(net, holdout) : 0;
+  if (holdout) {
+    best = { accuracy: startAccuracy, epoch: 0, state: snapshot(net) };
+    options.onMessage?.(`held-out check: ${holdout.count} training samples not trained on, top-1 at the start ${(100 * startAccuracy).toFixed(2)}%`);
+  }
   for (let e = 0; e < epochs; e++) {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
@@ -295,7 +388,7 @@ async function train(
       const n = Math.min(batch, data.count - from);
       const x = batchInput(net, data, order, from, n);
       const labels = Array.from({ length: n }, (_, k) => data.labels[order[from + k]]);
-      const r = await batchGradients(net, pool, x, labels, n, options.distill ?? false);
+      const r = await batchGradients(net, pool, x, labels, n, teacher);
       net.learnedActs.forEach((a, k) => {
         actValues[k] = a.q.scale;
         actGrads[k] = a.grad;
@@ -313,6 +406,19 @@ async function train(
     }
     const c = process.cpuUsage(c0);
     history.push({ loss: lossSum / seen, accuracy: correct / seen, cpuSeconds: (c.user + c.system) / 1e6, seconds: (performance.now() - t0) / 1000 });
+    if (holdout && best) {
+      const a = networkAccuracy(net, holdout);
+      held.push(a);
+      // Ties go to the later state: training that does not lose accuracy is kept.
+      const better = a >= best.accuracy;
+      options.onMessage?.(`held-out top-1 after epoch ${e + 1}: ${(100 * a).toFixed(2)}%${better ? '' : ` (below ${(100 * best.accuracy).toFixed(2)}% of ${best.epoch === 0 ? 'the start' : `epoch ${best.epoch}`})`}`);
+      if (better) best = { accuracy: a, epoch: e + 1, state: e + 1 < epochs ? snapshot(net) : best.state };
+    }
   }
-  return { network: net, initialGraph, graph: toIntegerGraph(net, calib), epochs: history };
+  let kept: FinetuneResult['holdout'];
+  if (holdout && best) {
+    if (best.epoch !== epochs) loadNetworkState(net, best.state);
+    kept = { samples: holdout.count, start: startAccuracy, epochs: held, kept: best.epoch };
+  }
+  return { network: net, initialGraph, graph: toIntegerGraph(net, calib), epochs: history, ...(kept ? { holdout: kept } : {}) };
 }

@@ -1,5 +1,7 @@
 /**
- * One training step's gradients on (part of) a batch: the float teacher's logits when distilling,
+ * One training step's gradients on (part of) a batch: the float teacher's logits when distilling
+ * (`teacher`: the float model as imported, never trained; not the network's own unquantized pass,
+ * whose weights are the student's),
  * the fake-quantized forward pass, the loss and the backward pass. The main thread and the worker
  * threads run the same function on their share of the batch; `total` (the whole batch's size)
  * normalizes the loss gradient so that the shares' gradients add up to the batch's.
@@ -13,8 +15,8 @@ export interface StepResult {
   correct: number;
 }
 
-export function stepGradients(net: Network, x: Float32Array, labels: ArrayLike<number>, n: number, total: number, distill: boolean): StepResult {
-  const teacher = distill ? forward(net, x, n, false).values.get(net.output) : undefined;
+export function stepGradients(net: Network, x: Float32Array, labels: ArrayLike<number>, n: number, total: number, teacherNet?: Network): StepResult {
+  const teacher = teacherNet ? forward(teacherNet, x, n, false).values.get(teacherNet.output) : undefined;
   const tr = forward(net, x, n, true);
   const r = lossAndGradient(tr.values.get(net.output)!, labels, n, net.outputSize, teacher, total);
   zeroGrads(net);

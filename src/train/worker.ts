@@ -12,11 +12,14 @@ import { gradientShare, loadNetworkState, stepGradients, type NetworkState } fro
 const port = parentPort!;
 const { graph, kind, keepInt8 } = workerData as { graph: Graph; kind: WeightKind; keepInt8: number[] };
 const net = buildNetwork(graph, { kind, keepInt8: new Set(keepInt8) });
+// The distillation teacher: the float model as imported (its weights are never updated).
+let teacher: ReturnType<typeof buildNetwork> | undefined;
 
 port.on('message', (m: { state: NetworkState; x: Float32Array; labels: number[]; n: number; total: number; distill: boolean }) => {
   try {
     loadNetworkState(net, m.state);
-    port.postMessage(gradientShare(net, stepGradients(net, m.x, m.labels, m.n, m.total, m.distill)));
+    if (m.distill) teacher ??= buildNetwork(graph, { kind, keepInt8: new Set(keepInt8) });
+    port.postMessage(gradientShare(net, stepGradients(net, m.x, m.labels, m.n, m.total, m.distill ? teacher : undefined)));
   } catch (e) {
     port.postMessage({ error: e instanceof Error ? e.message : String(e) });
   }

@@ -1,6 +1,6 @@
 /**
  * `tinyml finetune MODEL --data D [--labels L] [--scale/--mean/--std] [--weights int8|int4|int2|ternary|binary]
- *   [--keep-int8 LAYERS] [--epochs N] [--distill] [--lr X] [--batch N] [--limit N]
+ *   [--calibration minmax|percentile|mse|entropy] [--keep-int8 LAYERS] [--epochs N] [--distill] [--lr X] [--batch N] [--limit N] [--holdout N]
  *   [--eval-data T [--eval-labels TL] [--eval-limit N]] [--seed N] [--threads N] [--out F] [--force]`
  *
  * Quantization-aware training (src/train/) of a float model (.onnx or float32 .tflite) on a
@@ -24,6 +24,7 @@ import type { CliIO } from '../io.js';
 import { processIO } from '../io.js';
 import { loadFloatModel, positiveInt } from './quantize.js';
 import { resolveKeepInt8 } from '../../quantize/layer-select.js';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../../quantize/index.js';
 
 export interface FinetuneCommandOptions {
   data: string;
@@ -32,12 +33,16 @@ export interface FinetuneCommandOptions {
   mean?: string;
   std?: string;
   weights?: string;
+  /** Activation calibration of the post-training starting point (default minmax). */
+  calibration?: string;
   keepInt8?: string;
   epochs?: string | number;
   distill?: boolean;
   lr?: string | number;
   batch?: string | number;
   limit?: string | number;
+  /** Training samples held out (the last N of --data) to keep the best state; default 5000 or a tenth. */
+  holdout?: string | number;
   evalData?: string;
   evalLabels?: string;
   evalLimit?: string | number;
@@ -59,6 +64,8 @@ export interface FinetuneCommandResult {
   before: IntegerAccuracy;
   after: IntegerAccuracy;
   evalSource: string;
+  /** Top-1 on the held-out training samples at the start and after each epoch; `kept` 0 is the start. */
+  holdout?: { samples: number; start: number; epochs: number[]; kept: number };
 }
 
 /** Ops the training network has weights for. */
@@ -80,18 +87,28 @@ function positiveNumber(v: string | number | undefined, what: string): number | 
   return n;
 }
 
-function trainingData(ds: Dataset, g: Graph, pre: PreprocessOptions, limit: number | undefined): TrainingData {
+function nonNegativeInt(v: string | number, what: string): number {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InputError(`${what} must be a non-negative integer, got '${v}'`);
+  return n;
+}
+
+/** Samples [first, first + count) of a dataset (count: the rest when undefined, clipped to it). */
+function trainingData(ds: Dataset, g: Graph, pre: PreprocessOptions, limit: number | undefined, first = 0): TrainingData {
   const input = g.tensors[g.inputs[0]];
   const preprocess = makePreprocessor(pre, input, ds);
-  const count = limit === undefined ? ds.count : Math.min(limit, ds.count);
+  const count = Math.max(0, limit === undefined ? ds.count - first : Math.min(limit, ds.count - first));
   return {
     count,
-    labels: ds.labels.subarray(0, count),
+    labels: ds.labels.subarray(first, first + count),
     input(i, out, offset) {
-      out.set(preprocess(ds.sample(i)) as Float32Array, offset);
+      out.set(preprocess(ds.sample(first + i)) as Float32Array, offset);
     },
   };
 }
+
+/** Default held-out slice: 5,000 samples, or a tenth of a smaller dataset. */
+export const DEFAULT_HOLDOUT = 5000;
 
 export function defaultFinetuneOut(modelPath: string, kind: WeightKind): string {
   return join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.qat-${kind}.tflite`);
@@ -111,9 +128,12 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
   if (opts.data === undefined) throw new InputError('tinyml finetune needs labelled training data (--data FILE, with --labels)');
   const kind = (opts.weights ?? 'int8') as WeightKind;
   if (!WEIGHT_KINDS.includes(kind)) throw new InputError(`--weights '${opts.weights}' is not one of ${WEIGHT_KINDS.join(', ')}`);
+  const calibration = (opts.calibration ?? 'minmax') as CalibrationMethod;
+  if (!CALIBRATION_METHODS.includes(calibration)) throw new InputError(`--calibration '${opts.calibration}' is not one of ${CALIBRATION_METHODS.join(', ')}`);
   const epochs = positiveInt(opts.epochs, '--epochs', 1);
   const batchSize = positiveInt(opts.batch, '--batch', 128);
   const limit = opts.limit === undefined ? undefined : positiveInt(opts.limit, '--limit', 1);
+  const holdoutArg = opts.holdout === undefined ? undefined : nonNegativeInt(opts.holdout, '--holdout');
   const evalLimit = opts.evalLimit === undefined ? undefined : positiveInt(opts.evalLimit, '--eval-limit', 1);
   const seed = positiveInt(opts.seed, '--seed', 1);
   const learningRate = positiveNumber(opts.lr, '--lr');
@@ -127,7 +147,12 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
   const graph = await loadFloatModel(modelPath);
   if (graph.inputs.length !== 1) throw new InputError(`${graph.name} has ${graph.inputs.length} inputs; tinyml finetune trains single-input models`);
   const keepInt8 = parseKeepInt8(opts.keepInt8, graph);
-  const train = trainingData(await openDataset({ data: opts.data, labels: opts.labels }), graph, pre, limit);
+  const trainSet = await openDataset({ data: opts.data, labels: opts.labels });
+  // The last samples of the training data are held out (never trained on) to choose the kept state.
+  const holdoutCount = holdoutArg ?? Math.min(DEFAULT_HOLDOUT, Math.floor(trainSet.count / 10));
+  if (holdoutCount >= trainSet.count) throw new InputError(`--holdout ${holdoutCount} leaves none of the ${trainSet.count} training samples to train on`);
+  const train = trainingData(trainSet, graph, pre, Math.min(limit ?? Infinity, trainSet.count - holdoutCount));
+  const holdout = holdoutCount > 0 ? trainingData(trainSet, graph, pre, holdoutCount, trainSet.count - holdoutCount) : undefined;
   const evalSet = opts.evalData
     ? trainingData(await openDataset({ data: opts.evalData, labels: opts.evalLabels }), graph, pre, evalLimit)
     : trainingData(await openDataset({ data: opts.data, labels: opts.labels }), graph, pre, evalLimit ?? limit);
@@ -145,7 +170,10 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
     batchSize,
     learningRate,
     distill: opts.distill ?? false,
+    calibration,
     seed,
+    holdout,
+    onMessage: (m) => io.err(m),
     onProgress: (p) => {
       if (tty) {
         stream!.write(`\r${bar(p)}${p.step === p.steps ? '\n' : ''}`);
@@ -167,9 +195,14 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
   const cpu = result.epochs.reduce((a, e) => a + e.cpuSeconds, 0);
   const wall = result.epochs.reduce((a, e) => a + e.seconds, 0);
   io.out(`training: ${epochs} epoch(s), ${wall.toFixed(1)} s (CPU ${cpu.toFixed(1)} s); last epoch fake-quant loss ${result.epochs[epochs - 1].loss.toFixed(4)}, accuracy ${(100 * result.epochs[epochs - 1].accuracy).toFixed(2)}%`);
+  const h = result.holdout;
+  if (h) {
+    const at = h.kept === 0 ? 'the start (post-training quantization): no epoch beat it, so the trained weights were dropped' : `epoch ${h.kept}`;
+    io.out(`held-out top-1 (${h.samples} training samples not trained on): start ${(100 * h.start).toFixed(2)}%, after epoch(s) ${h.epochs.map((a) => `${(100 * a).toFixed(2)}%`).join(', ')}; kept ${at}`);
+  }
   io.out(`int8 model, host integer reference on ${evalSource}:`);
   io.out(`  before (post-training, initial scales): ${pct(before)}`);
   io.out(`  after quantization-aware training:      ${pct(after)}`);
   io.out(`wrote ${outPath}`);
-  return { outPath, weights: kind, keepInt8, epochs: result.epochs, before, after, evalSource };
+  return { outPath, weights: kind, keepInt8, epochs: result.epochs, before, after, evalSource, ...(h ? { holdout: h } : {}) };
 }
