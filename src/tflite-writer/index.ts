@@ -1,2 +1,2 @@
 /** TFLite writer: `writeTflite(graph)` serializes the IR to a standard .tflite flatbuffer. */
-export { writeTflite, writeTfliteFile, type WriteTfliteOptions } from './write.js';
+export { LUT_FORMS, writeTflite, writeTfliteFile, type LutForm, type WriteTfliteOptions } from './write.js';

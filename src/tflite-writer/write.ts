@@ -14,18 +14,20 @@
  * subgraph, operator codes carry both the legacy int8 code (min(code, 127)) and the int32 one.
  * Constant tensors with identical bytes share one buffer. Clustered weights (`weightEncoding`
  * 'lut') are written in TensorFlow Lite Micro's LUT compression format: packed indices in the
- * tensor's buffer, value tables in another, and Model.metadata "COMPRESSION_METADATA".
+ * tensor's buffer, value tables in another, and Model.metadata "COMPRESSION_METADATA"; or, with
+ * `lutForm: 'decode'`, in the DECODE operator form of TFLM's newer tool (decode-form.ts).
  */
 import { writeFile } from 'node:fs/promises';
 import { Builder } from 'flatbuffers';
 import { GraphError } from '../errors.js';
 import type { DType, Graph, Op, Tensor } from '../ir/types.js';
 import { DTYPE_BYTES, describeOp, elementCount, tensorDataBytes } from '../ir/types.js';
-import { PLACEHOLDER_FOR_GREATER_OP_CODES, builtinCode } from '../tflite/builtin-codes.js';
+import { BUILTIN_CUSTOM, PLACEHOLDER_FOR_GREATER_OP_CODES, builtinCode } from '../tflite/builtin-codes.js';
 import { TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION, TensorType } from '../tflite/schema.js';
-import { COMPRESSION_METADATA_KEY, lutValueBytes, packIndices } from '../tflite/lut-compression.js';
+import { COMPRESSION_METADATA_KEY, DECODE_CUSTOM_CODE, lutValueBytes, packIndices } from '../tflite/lut-compression.js';
 import { writeOptions } from './options.js';
 import { opVersion } from './versions.js';
+import { isDecodeOp, toDecodeForm, type WrittenOp } from './decode-form.js';
 import { fileBits, firstOutOfRange, packSubByte, packedKindOf } from '../ir/weight-packing.js';
 import { encodeSubByteMetadata, int8StoredSubByte, SUBBYTE_METADATA_KEY } from '../tflite/subbyte-metadata.js';
 
@@ -34,7 +36,16 @@ export interface WriteTfliteOptions {
   description?: string;
   /** SubGraph.name (default "main", as the converter names it). */
   subgraphName?: string;
+  /**
+   * How clustered (LUT-encoded) weights are stored for TensorFlow Lite Micro: 'metadata'
+   * (default; packed indices in the tensor, Model.metadata "COMPRESSION_METADATA") or 'decode'
+   * (packed-index and ancillary tensors decoded by TFLM_DECODE ops, decode-form.ts).
+   */
+  lutForm?: LutForm;
 }
+
+export const LUT_FORMS = ['metadata', 'decode'] as const;
+export type LutForm = (typeof LUT_FORMS)[number];
 
 const TENSOR_TYPE: Record<DType, number> = {
   float32: TensorType.FLOAT32,
@@ -69,6 +80,8 @@ export function writeTflite(graph: Graph, options: WriteTfliteOptions = {}): Uin
   // Per-channel sub-byte FULLY_CONNECTED weights go out as INT8 for TFLM (subbyte-metadata.ts).
   const int8Stored = int8StoredSubByte(graph);
   if (int8Stored.size > 0) graph = { ...graph, tensors: graph.tensors.map((t) => (int8Stored.has(t.id) ? { ...t, weightEncoding: undefined } : t)) };
+  let ops: WrittenOp[] = graph.ops;
+  if (options.lutForm === 'decode') ({ graph, ops } = toDecodeForm(graph));
   const constBytes = graph.tensors.reduce((n, t) => n + (t.data ? t.data.byteLength + 16 : 0), 0);
   const b = new Builder(Math.max(1024, constBytes + 256 * (graph.tensors.length + graph.ops.length) + 4096));
 
@@ -80,22 +93,23 @@ export function writeTflite(graph: Graph, options: WriteTfliteOptions = {}): Uin
 
   // Operator codes: one per distinct (op type, version), in order of first use.
   const codeIndex = new Map<string, number>();
-  const codes: { code: number; version: number }[] = [];
-  const opcodeOf = graph.ops.map((op) => {
-    const code = builtinCode(op.type);
-    if (code === undefined) throw new GraphError(`${describeOp(graph, op)}: ${op.type} has no TFLite builtin code`);
-    const version = opVersion(graph, op);
-    const key = `${code}/${version}`;
+  const codes: { code: number; version: number; custom?: string }[] = [];
+  const opcodeOf = ops.map((op) => {
+    const custom = isDecodeOp(op) ? DECODE_CUSTOM_CODE : undefined;
+    const code = isDecodeOp(op) ? BUILTIN_CUSTOM : builtinCode(op.type);
+    if (code === undefined) throw new GraphError(`${describeOp(graph, op as Op)}: ${(op as Op).type} has no TFLite builtin code`);
+    const version = isDecodeOp(op) ? 1 : opVersion(graph, op);
+    const key = `${code}/${version}/${custom ?? ''}`;
     let idx = codeIndex.get(key);
     if (idx === undefined) {
       idx = codes.length;
-      codes.push({ code, version });
+      codes.push({ code, version, custom });
       codeIndex.set(key, idx);
     }
     return idx;
   });
 
-  const operatorOffsets = graph.ops.map((op, k) => writeOperator(b, graph, op, opcodeOf[k]));
+  const operatorOffsets = ops.map((op, k) => writeOperator(b, graph, op, opcodeOf[k]));
 
   const subgraph = (() => {
     const tensors = offsetVector(b, tensorOffsets);
@@ -112,10 +126,12 @@ export function writeTflite(graph: Graph, options: WriteTfliteOptions = {}): Uin
     return b.endObject();
   })();
 
-  const codeOffsets = codes.map(({ code, version }) => {
+  const codeOffsets = codes.map(({ code, version, custom }) => {
+    const customCode = custom === undefined ? 0 : b.createString(custom);
     b.startObject(4);
     // The legacy field is always present (old readers take it as the op), the new one too.
     b.addFieldInt8(0, Math.min(code, PLACEHOLDER_FOR_GREATER_OP_CODES), null);
+    if (customCode) b.addFieldOffset(1, customCode, 0);
     b.addFieldInt32(2, version, 1);
     b.addFieldInt32(3, code, null);
     return b.endObject();
@@ -300,9 +316,17 @@ function writeTensor(b: Builder, t: Tensor, buffer: number, dynamicBatch: boolea
   return b.endObject();
 }
 
-function writeOperator(b: Builder, graph: Graph, op: Op, opcodeIndex: number): number {
+function writeOperator(b: Builder, graph: Graph, op: WrittenOp, opcodeIndex: number): number {
   const inputs = i32Vector(b, op.inputs);
   const outputs = i32Vector(b, op.outputs);
+  if (isDecodeOp(op)) {
+    // TFLM_DECODE takes no options.
+    b.startObject(3);
+    b.addFieldInt32(0, opcodeIndex, 0);
+    b.addFieldOffset(1, inputs, 0);
+    b.addFieldOffset(2, outputs, 0);
+    return b.endObject();
+  }
   const int16 = [...op.inputs, ...op.outputs].some((i) => i >= 0 && graph.tensors[i].dtype === 'int16');
   const options = writeOptions(b, graph, op, { int16 });
   b.startObject(5);

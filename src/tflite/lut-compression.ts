@@ -13,7 +13,7 @@
  * quantized tensor is written once per channel, as TFLM expects; reading identical tables back
  * gives scope 'tensor' again.
  */
-import { ModelFormatError, UnsupportedOpError } from '../errors.js';
+import { GraphError, ModelFormatError, UnsupportedOpError } from '../errors.js';
 import type { Tensor } from '../ir/types.js';
 import { elementCount } from '../ir/types.js';
 import type { LutEncoding } from '../ir/weight-encoding.js';
@@ -147,4 +147,40 @@ export function readDecodeAncillary(bytes: Uint8Array | undefined, label: string
   const bits = bytes[5] & 7;
   if (bits < 1) throw new ModelFormatError(`${label}: the DECODE LUT header gives index bit width 0`);
   return { bits, stride: bytes[6], values: bytes.subarray(16) };
+}
+
+/** Widest index TFLM's DECODE reads (its header keeps the bit width in 3 bits). */
+export const DECODE_MAX_BITS = 7;
+
+/**
+ * The DECODE ancillary tensor of clustered tensor `t` (the layout `readDecodeAncillary` reads):
+ * header, then one value table per channel (per-channel quantized tensors) or one, each as long
+ * as the largest index used + 1, as TFLM's tool writes them. Throws GraphError, naming `label`,
+ * for what DECODE cannot express: 8-bit indices, and channels along an axis other than the
+ * first or the last (the two TFLM's decoder walks).
+ */
+export function decodeAncillaryBytes(t: Tensor, enc: LutEncoding, label: string): Uint8Array {
+  if (enc.bits > DECODE_MAX_BITS) {
+    throw new GraphError(
+      `${label} has ${enc.bits}-bit cluster indices (${enc.entries} clusters); TFLite Micro's DECODE reads at most ${DECODE_MAX_BITS}-bit indices (128 clusters): write the compression-metadata form instead, or use fewer clusters`,
+    );
+  }
+  const channels = lutChannels(t);
+  const axis = t.quant?.quantizedDimension ?? 0;
+  if (axis !== 0 && !(channels > 1 && axis === t.shape.length - 1)) {
+    throw new GraphError(`${label} is quantized along dimension ${axis} of [${t.shape.join(', ')}]; TFLite Micro's DECODE decodes tensors quantized along their first or (per-channel) last dimension only`);
+  }
+  if (enc.scope === 'channel' && channels === 1 && enc.table.length > enc.entries) {
+    throw new GraphError(`${label} has a value table per channel but one quantization scale; TFLite Micro's DECODE takes its channels from the scales`);
+  }
+  let stride = 1;
+  for (const i of enc.indices) if (i + 1 > stride) stride = i + 1;
+  const out = new Uint8Array(16 + channels * stride);
+  out.set([0 /* LUT */, 1 /* header version */, 0, 0, 1 /* LUT version */, enc.bits, stride]);
+  const values = new Int8Array(out.buffer, 16);
+  for (let c = 0; c < channels; c++) {
+    const src = enc.scope === 'channel' ? c : 0;
+    for (let e = 0; e < stride; e++) values[c * stride + e] = enc.table[src * enc.entries + e];
+  }
+  return out;
 }
