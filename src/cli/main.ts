@@ -184,6 +184,7 @@ function buildProgram(io: CliIO): Command {
     .option('--calib-limit <n>', 'calibrate on the first N samples (default 300)')
     .option('--clusters <k>', 'cluster conv/depthwise/dense weights into K int8 levels (2..256; indices of ceil(log2 K) bits)')
     .option('--cluster-scope <scope>', 'with --clusters: one table per output channel (channel) or per layer (tensor, the default)')
+    .option('--tflm-form <form>', "with --clusters or --flash-budget: TensorFlow Lite Micro's compression form of clustered weights, metadata (COMPRESSION_METADATA, the default) or decode (TFLM_DECODE ops, at most 128 clusters)")
     .option('--flash-budget <bytes>', "choose each weight layer's width (int8, int4, int2, ternary, binary, 2..16 clusters) by measured sensitivity so that weights, biases, scales and tables fit BYTES, or e.g. 0.40x the int8 model's")
     .option('--scale <s>', 'multiply raw values, e.g. 1/255')
     .option('--mean <m>', 'subtract: scalar or per channel')

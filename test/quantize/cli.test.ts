@@ -93,6 +93,17 @@ describe('tinyml quantize', () => {
     const lut = g.tensors.filter((t) => t.weightEncoding?.kind === 'lut');
     expect(lut.length).toBeGreaterThan(0);
     for (const t of lut) expect(new Set(t.data as Int8Array).size).toBeLessThanOrEqual(16);
+    expect(readFileSync(out).includes('TFLM_DECODE')).toBe(false); // the metadata form by default
+    // --tflm-form decode: the same weights, in TFLM_DECODE ops' form.
+    const decodeOut = join(dir, 'ad01.clustered-decode.tflite');
+    await quantizeCommand(ad01, { calib, out: decodeOut, clusters: '16', keepInt8: '0', tflmForm: 'decode' }, bufferIO());
+    const bytes = readFileSync(decodeOut);
+    expect(bytes.includes('TFLM_DECODE')).toBe(true);
+    expect(bytes.includes('COMPRESSION_METADATA')).toBe(false);
+    const d = importTflite(bytes, 'ad01-decode');
+    expect(d.ops.map((o) => o.type)).toEqual(g.ops.map((o) => o.type));
+    const weights = (x: typeof g) => x.ops.map((o) => x.tensors[o.inputs[1]]).filter((t) => t?.weightEncoding?.kind === 'lut');
+    expect(weights(d).map((t) => Array.from(t.data as Int8Array))).toEqual(weights(g).map((t) => Array.from(t.data as Int8Array)));
     const bad = join(dir, 'bad-clusters.tflite');
     await expect(quantizeCommand(ad01, { calib, out: bad, clusters: '1' }, bufferIO())).rejects.toThrow(/--clusters must be an integer from 2 to 256/);
     await expect(quantizeCommand(ad01, { calib, out: bad, clusters: 'x' }, bufferIO())).rejects.toThrow(/--clusters/);
@@ -100,6 +111,10 @@ describe('tinyml quantize', () => {
     await expect(quantizeCommand(ad01, { calib, out: bad, keepInt8: '0' }, bufferIO())).rejects.toThrow(/--keep-int8 applies to sub-byte weights .*, to --clusters or to --flash-budget/);
     await expect(quantizeCommand(ad01, { calib, out: bad, clusters: '8', keepInt8: 'nope' }, bufferIO())).rejects.toThrow(/--keep-int8: no op/);
     await expect(quantizeCommand(ad01, { calib, out: bad, clusters: '8', int16: true }, bufferIO())).rejects.toThrow(/--int16/);
+    await expect(quantizeCommand(ad01, { calib, out: bad, clusters: '8', tflmForm: 'flat' }, bufferIO())).rejects.toThrow(/--tflm-form must be one of metadata, decode .*got 'flat'/);
+    await expect(quantizeCommand(ad01, { calib, out: bad, tflmForm: 'decode' }, bufferIO())).rejects.toThrow(/--tflm-form applies to clustered weights/);
+    await expect(quantizeCommand(ad01, { calib, out: bad, clusters: '200', tflmForm: 'decode' }, bufferIO())).rejects.toThrow(/--tflm-form decode stores at most 128 clusters/);
+    await expect(quantizeCommand(ad01, { out: bad, dynamic: true, tflmForm: 'decode' }, bufferIO())).rejects.toThrow(/--tflm-form/);
     expect(existsSync(bad)).toBe(false);
   });
 

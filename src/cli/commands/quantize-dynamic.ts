@@ -38,6 +38,7 @@ const CALIBRATION_ONLY: [keyof QuantizeCommandOptions, string][] = [
   ['keepInt8', '--keep-int8'],
   ['rounding', '--rounding'],
   ['groupSize', '--group-size'],
+  ['tflmForm', '--tflm-form'],
   ['scale', '--scale'],
   ['mean', '--mean'],
   ['std', '--std'],

@@ -28,7 +28,8 @@ import { clusterChoices, type ClusterQuantizeOptions } from '../../quantize/clus
 import { parseLayerList, resolveKeepInt8 } from '../../quantize/layer-select.js';
 import { parseFlashBudget, quantizeWithinBudget } from '../../quantize/budget.js';
 import { importTfliteFile } from '../../tflite/import.js';
-import { writeTfliteFile } from '../../tflite-writer/index.js';
+import { LUT_FORMS, type LutForm, writeTfliteFile } from '../../tflite-writer/index.js';
+import { DECODE_MAX_BITS } from '../../tflite/lut-compression.js';
 import type { CliIO } from '../io.js';
 import { dynamicQuantizeCommand, parseSmooth, type DynamicQuantizeCommandResult } from './quantize-dynamic.js';
 import { equalizeLayers, smoothActivations } from '../../quantize/smooth.js';
@@ -71,6 +72,8 @@ export interface QuantizeCommandOptions {
   clusters?: string | number;
   /** With `clusters`: 'tensor' (default) or 'channel'. */
   clusterScope?: string;
+  /** How clustered weights are written for TensorFlow Lite Micro: 'metadata' (default) or 'decode'. */
+  tflmForm?: string;
   /** Calibrate on the first N samples (default 300). */
   calibLimit?: string | number;
   /** Choose each weight layer's storage to fit this many bytes, or a fraction of the int8 model's ("0.40x"). */
@@ -237,6 +240,20 @@ function parseClusterOptions(opts: QuantizeCommandOptions): ClusterQuantizeOptio
   return { clusters: k, scope, keepInt8: opts.keepInt8 === undefined ? [] : layerItems(opts.keepInt8) };
 }
 
+/** `--tflm-form metadata|decode`: how clustered weights are written (only --clusters and --flash-budget write them). */
+function parseTflmForm(opts: QuantizeCommandOptions): LutForm {
+  if (opts.tflmForm === undefined) return 'metadata';
+  if (!(LUT_FORMS as readonly string[]).includes(opts.tflmForm)) {
+    throw new InputError(`--tflm-form must be one of ${LUT_FORMS.join(', ')} (how clustered weights are written for TensorFlow Lite Micro), got '${opts.tflmForm}'`);
+  }
+  if (opts.clusters === undefined && opts.flashBudget === undefined) throw new InputError('--tflm-form applies to clustered weights: give --clusters or --flash-budget');
+  // Known before quantizing: TFLM's DECODE header holds index widths up to 7 bits.
+  if (opts.tflmForm === 'decode' && Number(opts.clusters) > 2 ** DECODE_MAX_BITS) {
+    throw new InputError(`--tflm-form decode stores at most ${2 ** DECODE_MAX_BITS} clusters (TFLite Micro's DECODE reads indices of up to ${DECODE_MAX_BITS} bits), got --clusters ${opts.clusters}: use --tflm-form metadata or fewer clusters`);
+  }
+  return opts.tflmForm as LutForm;
+}
+
 export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOptions, io: CliIO): Promise<QuantizeCommandResult | DynamicQuantizeCommandResult> {
   if (opts.dynamic) return dynamicQuantizeCommand(modelPath, opts, io);
   const subByte = parseSubByte(opts);
@@ -255,6 +272,7 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
   }
   const limit = positiveInt(opts.calibLimit, '--calib-limit', DEFAULT_CALIB_LIMIT);
   const clustering = parseClusterOptions(opts);
+  const lutForm = parseTflmForm(opts);
   const pre = parsePreprocessOptions(opts);
   const budget = opts.flashBudget === undefined ? undefined : parseFlashBudget(opts.flashBudget);
   const rounding = opts.rounding === undefined ? undefined : (opts.rounding as WeightRounding);
@@ -282,7 +300,7 @@ export async function quantizeCommand(modelPath: string, opts: QuantizeCommandOp
   const { graph: q, report } = budget
     ? quantizeWithinBudget(source, samples, { budget, keepInt8: resolveKeepInt8(source, layerItems(opts.keepInt8 ?? '')), rounding }, options)
     : quantizeGraph(source, samples, options);
-  await writeTfliteFile(outPath, q);
+  await writeTfliteFile(outPath, q, { lutForm });
   if (opts.json) io.out(reportJson(report));
   else {
     io.out(formatReport(report));
