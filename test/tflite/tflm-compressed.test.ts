@@ -71,11 +71,12 @@ describe("TFLite Micro's compressed models (DECODE form)", () => {
  * compression-metadata form tinyml writes (lutnet.tinyml-lut.tflite: lutnet.tflm-lut.tflite
  * imported and written back by tinyml). TFLM without compression reads the metadata form's
  * packed indices as int8 weights, so these outputs come from its decompression, not from
- * uncompressed weights.
+ * uncompressed weights. lutnet.tinyml-decode.tflite is tinyml's own DECODE-form file of the same
+ * weights (tflm-decode-form.test.ts); TFLM's outputs for it equal those for TFLM's own file.
  */
 describe('TFLite Micro built with compression: its outputs, byte for byte', () => {
   const models = fixtureGoldenModels('tflm-compressed');
-  it('covers both forms', () => expect(models.map((m) => m.id)).toEqual(['lutnet_tflm_lut', 'lutnet_tinyml_lut']));
+  it('covers both forms, and the DECODE form tinyml writes', () => expect(models.map((m) => m.id)).toEqual(['lutnet_tflm_lut', 'lutnet_tinyml_decode', 'lutnet_tinyml_lut']));
   for (const m of models) {
     it(`${m.id}: the reference interpreter reproduces every golden case`, async () => {
       const g = await importTfliteFile(m.modelPath);

@@ -67,6 +67,16 @@ describe("writing TFLite Micro's DECODE form", () => {
     expect([mine.inputs, mine.outputs]).toEqual([tflm.inputs, tflm.outputs]);
   });
 
+  it('is, byte for byte, the fixture TFLite Micro built with compression ran to its own outputs', () => {
+    // golden/lutnet_tinyml_decode: TFLM's outputs for lutnet.tinyml-decode.tflite. If the writer's
+    // bytes change, rerun TFLM on the new file (fixture README) before replacing it.
+    expect(writeTflite(clusteredLutnet(), { lutForm: 'decode' })).toEqual(read('lutnet.tinyml-decode.tflite'));
+    const tflm = fixtureGoldenModels('tflm-compressed').find((m) => m.id === 'lutnet_tflm_lut')!;
+    const mine = fixtureGoldenModels('tflm-compressed').find((m) => m.id === 'lutnet_tinyml_decode')!;
+    expect(mine.cases.length).toBe(tflm.cases.length);
+    for (const [k, c] of mine.cases.entries()) expect([c.inputs, c.outputs]).toEqual([tflm.cases[k].inputs, tflm.cases[k].outputs]);
+  });
+
   it('reads back to the metadata form’s weights and computes TFLM’s own outputs, byte for byte', () => {
     const g = clusteredLutnet();
     const bytes = writeTflite(g, { lutForm: 'decode' });
