@@ -257,3 +257,80 @@ export function meanRequant(inScale: number, outScale: number, count: number): R
   shift -= s;
   return { accScale: Float64Array.of(Math.fround(inScale) / count), multiplier: [multiplier], shift: [shift], channels: 1 };
 }
+
+/**
+ * Clustered weights (`finetune --clusters K`, and clusters chosen by `--flash-budget`): one table
+ * of K levels for the layer, in int8 units of each channel's step size, as `quantize --clusters`
+ * stores it (scope 'tensor'). The levels are trained as floats in units of 1/LEVEL_UNIT of an int8
+ * step (so that Adam's per-step move, which is the learning rate in the parameter's own units, is
+ * a useful fraction of an int8 step); the forward pass uses them rounded to int8, as deployed.
+ */
+export const LEVEL_UNIT = 1 / 127;
+
+/** The deployed int8 value of a trained level: round and clamp to the weights' [-127, 127]. */
+export function levelValue(u: number): number {
+  const q = roundAway(u / LEVEL_UNIT);
+  return q < -127 ? -127 : q > 127 ? 127 : q;
+}
+
+/** Index of the level (int8 values `lv`) nearest to v; ties go to the lower index. */
+export function nearestLevel(lv: ArrayLike<number>, v: number): number {
+  let best = 0;
+  let bestD = Infinity;
+  for (let k = 0; k < lv.length; k++) {
+    const d = Math.abs(lv[k] - v);
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best;
+}
+
+/** ŵ = s[c] · L[nearest level of w / s[c]], L the levels rounded to int8. */
+export function fakeQuantClusteredWeights(w: Float32Array, scales: Float32Array, layout: WeightLayout, levels: Float32Array, out = new Float32Array(w.length)): Float32Array {
+  const lv = Array.from(levels, levelValue);
+  const { inner, channels } = layout;
+  for (let i = 0; i < w.length; i++) {
+    const s = scales[channels === 1 ? 0 : Math.floor(i / inner) % channels];
+    out[i] = s * lv[nearestLevel(lv, w[i] / s)];
+  }
+  return out;
+}
+
+/**
+ * Gradients of fakeQuantClusteredWeights: straight through to w between the lowest and highest
+ * level, to each level the sum of its weights' gradients times their step (rounding of the level
+ * passed straight through), and LSQ's step-size gradient with the level in place of the rounded
+ * value.
+ */
+export function fakeQuantClusteredWeightsBackward(
+  w: Float32Array,
+  scales: Float32Array,
+  layout: WeightLayout,
+  levels: Float32Array,
+  dwHat: Float32Array,
+  dw: Float32Array,
+  dscales: Float32Array,
+  dlevels: Float32Array,
+): void {
+  const lv = Array.from(levels, levelValue);
+  const lo = Math.min(...lv);
+  const hi = Math.max(...lv);
+  const { inner, channels } = layout;
+  const perChannel = w.length / channels;
+  const g = 1 / Math.sqrt(perChannel * Math.max(1, hi, -lo));
+  for (let i = 0; i < w.length; i++) {
+    const c = channels === 1 ? 0 : Math.floor(i / inner) % channels;
+    const s = scales[c];
+    const v = w[i] / s;
+    const k = nearestLevel(lv, v);
+    const d = dwHat[i];
+    dlevels[k] += (d * s) / LEVEL_UNIT;
+    if (v < lo || v > hi) dscales[c] += d * lv[k] * g;
+    else {
+      dw[i] += d;
+      dscales[c] += d * (lv[k] - v) * g;
+    }
+  }
+}
