@@ -21,7 +21,8 @@ import type { SubByteKind } from '../ir/weight-encoding.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { buildNetwork, forward, type Network } from './network.js';
+import { buildNetwork, forward, type LayerWeights, type Network } from './network.js';
+import { exportedWeights, withClusterEncodings } from './clustered.js';
 import { addGradientShare, networkState, stepGradients, type GradientShare, type NetworkState, type StepResult } from './step.js';
 import type { ActQuant, WeightKind } from './fake-quant.js';
 
@@ -37,6 +38,8 @@ export interface FinetuneOptions {
   kind: WeightKind;
   /** Op indices whose weights stay int8. */
   keepInt8?: readonly number[];
+  /** Per-layer weights by op index (e.g. --flash-budget's choice), instead of `kind`. */
+  layers?: ReadonlyMap<number, LayerWeights>;
   epochs?: number;
   batchSize?: number;
   /** Adam learning rate (weights, biases and step sizes); default 1e-4 for int8, 5e-4 below. */
@@ -152,12 +155,12 @@ export function toIntegerGraph(net: Network, calibration: Float32Array): Graph {
     const rule = weightRule(op.type)!;
     const w = op.inputs[rule.weights];
     const b = op.inputs.length > rule.bias ? op.inputs[rule.bias] : -1;
-    tensors[w] = { ...tensors[w], data: Float32Array.from(p.w) };
+    tensors[w] = { ...tensors[w], data: exportedWeights(p) };
     if (p.b && b >= 0) tensors[b] = { ...tensors[b], data: Float32Array.from(p.b) };
     weights.set(p.opIndex, { kind: 'given', scales: Array.from(p.scales), width: p.kind as 'int8' | SubByteKind });
   }
   const trained: Graph = { ...g, tensors };
-  return quantizeGraph(trained, [[calibration]], { evaluate: false, activationQParams, weights }).graph;
+  return withClusterEncodings(quantizeGraph(trained, [[calibration]], { evaluate: false, activationQParams, weights }).graph, net);
 }
 
 /**
@@ -196,8 +199,8 @@ function workerUrl(): URL | undefined {
   return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
 }
 
-function startWorker(url: URL, graph: Graph, kind: WeightKind, keepInt8: number[]): GradientWorker {
-  const worker = new Worker(url, { workerData: { graph, kind, keepInt8 } });
+function startWorker(url: URL, graph: Graph, kind: WeightKind, keepInt8: number[], layers: ReadonlyMap<number, LayerWeights> | undefined): GradientWorker {
+  const worker = new Worker(url, { workerData: { graph, kind, keepInt8, layers } });
   let waiting: { resolve: (g: GradientShare) => void; reject: (e: Error) => void } | undefined;
   worker.on('message', (m: GradientShare | { error: string }) => {
     const w = waiting;
@@ -229,7 +232,7 @@ export async function finetune(floatGraph: Graph, data: TrainingData, options: F
       throw new InputError(`--keep-int8: op ${i} is not a weight layer of '${floatGraph.name}' (see 'tinyml inspect' for op indices)`);
     }
   }
-  const net = buildNetwork(floatGraph, { kind: options.kind, keepInt8: keep });
+  const net = buildNetwork(floatGraph, { kind: options.kind, keepInt8: keep, layers: options.layers });
   const classes = net.outputSize;
   for (let i = 0; i < data.labels.length; i++) {
     const y = data.labels[i];
@@ -245,6 +248,7 @@ export async function finetune(floatGraph: Graph, data: TrainingData, options: F
     slots.push(slot(p.w, p.dw));
     if (p.b && p.db) slots.push(slot(p.b, p.db));
     slots.push(slot(p.scales, p.dscales, true));
+    if (p.levels && p.dlevels) slots.push(slot(p.levels, p.dlevels));
   }
   const actValues = new Float32Array(net.learnedActs.length);
   const actGrads = new Float32Array(net.learnedActs.length);
@@ -252,7 +256,7 @@ export async function finetune(floatGraph: Graph, data: TrainingData, options: F
 
   const url = workerUrl();
   const threads = Math.max(1, Math.floor(options.threads ?? 1));
-  const pool = url ? Array.from({ length: threads - 1 }, () => startWorker(url, floatGraph, options.kind, [...keep])) : [];
+  const pool = url ? Array.from({ length: threads - 1 }, () => startWorker(url, floatGraph, options.kind, [...keep], options.layers)) : [];
   try {
     return await train(net, data, options, pool, slots, actValues, actGrads, lr0, initialGraph, calib);
   } finally {
