@@ -15,6 +15,7 @@
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAwayFromZero, roundingDivideByPOT } from '../fixedpoint.js';
 import { SUB_BYTE_RANGE, type SubByteKind } from '../ir/weight-encoding.js';
 import { convMultipliers } from '../ops/layer-params.js';
+import { nearest } from '../quantize/cluster.js';
 
 export type WeightKind = 'int8' | SubByteKind;
 
@@ -273,27 +274,13 @@ export function levelValue(u: number): number {
   return q < -127 ? -127 : q > 127 ? 127 : q;
 }
 
-/** Index of the level (int8 values `lv`) nearest to v; ties go to the lower index. */
-export function nearestLevel(lv: ArrayLike<number>, v: number): number {
-  let best = 0;
-  let bestD = Infinity;
-  for (let k = 0; k < lv.length; k++) {
-    const d = Math.abs(lv[k] - v);
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return best;
-}
-
 /** ŵ = s[c] · L[nearest level of w / s[c]], L the levels rounded to int8. */
 export function fakeQuantClusteredWeights(w: Float32Array, scales: Float32Array, layout: WeightLayout, levels: Float32Array, out = new Float32Array(w.length)): Float32Array {
   const lv = Array.from(levels, levelValue);
   const { inner, channels } = layout;
   for (let i = 0; i < w.length; i++) {
     const s = scales[channels === 1 ? 0 : Math.floor(i / inner) % channels];
-    out[i] = s * lv[nearestLevel(lv, w[i] / s)];
+    out[i] = s * lv[nearest(lv, w[i] / s)];
   }
   return out;
 }
@@ -324,7 +311,7 @@ export function fakeQuantClusteredWeightsBackward(
     const c = channels === 1 ? 0 : Math.floor(i / inner) % channels;
     const s = scales[c];
     const v = w[i] / s;
-    const k = nearestLevel(lv, v);
+    const k = nearest(lv, v);
     const d = dwHat[i];
     dlevels[k] += (d * s) / LEVEL_UNIT;
     if (v < lo || v > hi) dscales[c] += d * lv[k] * g;
