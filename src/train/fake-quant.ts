@@ -138,6 +138,23 @@ export function initWeightScales(w: Float32Array, layout: WeightLayout, kind: We
   return scales;
 }
 
+/**
+ * Largest share of its own value a weight step size may move in one Adam step (at the peak
+ * learning rate). Adam moves every parameter by about the learning rate per step, in the
+ * parameter's own units: the step sizes of int8-range layers (int8, and clustered layers whose
+ * levels span [-127, 127]) are a hundredth of their weights, so the rate that suits sub-byte
+ * widths (5e-4) moved them by up to a quarter of their value per step, and some collapsed.
+ */
+export const MAX_STEP_SIZE_MOVE = 0.05;
+
+/** Multiplier of the learning rate `lr` for a layer's step sizes: at most MAX_STEP_SIZE_MOVE of their mean per step. */
+export function stepSizeRateFactor(scales: Float32Array, lr: number): number {
+  let mean = 0;
+  for (const s of scales) mean += s;
+  mean /= Math.max(1, scales.length);
+  return Math.min(1, (MAX_STEP_SIZE_MOVE * mean) / lr);
+}
+
 /** Asymmetric int8 activation quantizer state: learned step, zero point fixed at calibration. */
 export interface ActQuant {
   scale: number;
