@@ -24,7 +24,7 @@ import { Worker } from 'node:worker_threads';
 import { buildNetwork, forward, type LayerWeights, type Network } from './network.js';
 import { exportedWeights, withClusterEncodings } from './clustered.js';
 import { addGradientShare, networkState, stepGradients, type GradientShare, type NetworkState, type StepResult } from './step.js';
-import type { ActQuant, WeightKind } from './fake-quant.js';
+import { stepSizeRateFactor, type ActQuant, type WeightKind } from './fake-quant.js';
 
 /** Training samples already preprocessed to the float model's input (NHWC, float32). */
 export interface TrainingData {
@@ -120,6 +120,8 @@ interface AdamSlot {
   v: Float32Array;
   /** Keeps step sizes positive. */
   positive: boolean;
+  /** Multiplier of the learning rate (default 1). */
+  rate?: number;
 }
 
 function adamStep(slots: AdamSlot[], lr: number, t: number): void {
@@ -132,7 +134,7 @@ function adamStep(slots: AdamSlot[], lr: number, t: number): void {
       const g = s.grad[i];
       s.m[i] = b1 * s.m[i] + (1 - b1) * g;
       s.v[i] = b2 * s.v[i] + (1 - b2) * g * g;
-      let v = s.value[i] - (lr * (s.m[i] / c1)) / (Math.sqrt(s.v[i] / c2) + 1e-8);
+      let v = s.value[i] - (lr * (s.rate ?? 1) * (s.m[i] / c1)) / (Math.sqrt(s.v[i] / c2) + 1e-8);
       if (s.positive && v < s.value[i] * 0.5) v = s.value[i] * 0.5;
       s.value[i] = v;
     }
@@ -247,7 +249,7 @@ export async function finetune(floatGraph: Graph, data: TrainingData, options: F
   for (const p of net.weights) {
     slots.push(slot(p.w, p.dw));
     if (p.b && p.db) slots.push(slot(p.b, p.db));
-    slots.push(slot(p.scales, p.dscales, true));
+    slots.push({ ...slot(p.scales, p.dscales, true), rate: stepSizeRateFactor(p.scales, lr0) });
     if (p.levels && p.dlevels) slots.push(slot(p.levels, p.dlevels));
   }
   const actValues = new Float32Array(net.learnedActs.length);
