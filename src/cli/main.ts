@@ -208,6 +208,8 @@ function buildProgram(io: CliIO): Command {
     .option('--weights <kind>', 'int8 | int4 | int2 | ternary | binary (default int8)')
     .option('--calibration <method>', 'activation ranges of the post-training starting point: minmax | percentile | mse | entropy (default minmax)')
     .option('--keep-int8 <layers>', 'weight layers that stay int8: op indices, output tensor names, first, last')
+    .option('--clusters <k>', 'train clustered weights: K levels (2..256), one table per layer, written as quantize --clusters writes them')
+    .option('--flash-budget <bytes>', "each layer's storage chosen as quantize --flash-budget chooses it (bytes, or a fraction of the int8 model's: 0.40x), then trained")
     .option('--epochs <n>', 'passes over the training data (default 1)')
     .option('--distill', 'train on the float model\'s soft targets too (knowledge distillation)')
     .option('--lr <x>', 'Adam learning rate (default 1e-4 for int8, 5e-4 below 8 bits)')

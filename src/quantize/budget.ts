@@ -85,6 +85,11 @@ export function modelStoredBytes(q: Graph, weightLayers: ReadonlyMap<number, { w
   return parameterBytes(q) + scales;
 }
 
+/** A quantized model's stored bytes as the budget counts them (every weight layer's scales included). */
+export function quantizedModelBytes(q: Graph): number {
+  return modelStoredBytes(q, weightLayersOf(q));
+}
+
 interface Measured {
   choice: WeightChoice;
   bytes: number;
@@ -101,12 +106,7 @@ export function quantizeWithinBudget(g: Graph, samples: readonly CalibrationSamp
   const { choices, plan } = chooseWeights(g, samples, budget, options, progress);
   const result = quantizeGraph(g, samples, { ...options, weights: choices });
   // The written model's bytes, counted again on the graph itself.
-  const weightLayers = new Map<number, { weightTensor: number; biasTensor?: number }>();
-  for (const op of result.graph.ops) {
-    const rule = weightRule(op.type);
-    if (rule) weightLayers.set(op.index, { weightTensor: op.inputs[rule.weights], biasTensor: op.inputs[rule.bias] >= 0 ? op.inputs[rule.bias] : undefined });
-  }
-  const totalBytes = modelStoredBytes(result.graph, weightLayers);
+  const totalBytes = quantizedModelBytes(result.graph);
   if (totalBytes > plan.budgetBytes) {
     throw new Error(`flash budget: the quantized model takes ${totalBytes} bytes, over the ${plan.budgetBytes} planned (a byte count disagrees with the plan)`);
   }

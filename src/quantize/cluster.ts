@@ -111,8 +111,8 @@ export function int8Levels(centres: readonly number[]): number[] {
   return [...set].sort((a, b) => a - b);
 }
 
-/** Index of the level nearest to v (ties to the lower level), levels sorted ascending. */
-function nearest(levels: readonly number[], v: number): number {
+/** Index of the level nearest to v (ties to the lower level), levels sorted ascending (unsorted: ties to the first). */
+export function nearest(levels: readonly number[], v: number): number {
   let best = 0;
   let bestD = Infinity;
   for (let i = 0; i < levels.length; i++) {

@@ -339,7 +339,7 @@ export function formatReport(r: QuantizationReport): string {
 }
 
 /** The `--flash-budget` section: each weight layer's choice, its bytes and SQNR, and the total. */
-function budgetLines(b: BudgetReport): string[] {
+export function budgetLines(b: BudgetReport): string[] {
   const n = (x: number): string => x.toLocaleString('en-US');
   const columns: Column[] = [
     { header: '#', align: 'right' },

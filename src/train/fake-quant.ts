@@ -15,6 +15,7 @@
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAwayFromZero, roundingDivideByPOT } from '../fixedpoint.js';
 import { SUB_BYTE_RANGE, type SubByteKind } from '../ir/weight-encoding.js';
 import { convMultipliers } from '../ops/layer-params.js';
+import { nearest } from '../quantize/cluster.js';
 
 export type WeightKind = 'int8' | SubByteKind;
 
@@ -137,6 +138,23 @@ export function initWeightScales(w: Float32Array, layout: WeightLayout, kind: We
   return scales;
 }
 
+/**
+ * Largest share of its own value a weight step size may move in one Adam step (at the peak
+ * learning rate). Adam moves every parameter by about the learning rate per step, in the
+ * parameter's own units: the step sizes of int8-range layers (int8, and clustered layers whose
+ * levels span [-127, 127]) are a hundredth of their weights, so the rate that suits sub-byte
+ * widths (5e-4) moved them by up to a quarter of their value per step, and some collapsed.
+ */
+export const MAX_STEP_SIZE_MOVE = 0.05;
+
+/** Multiplier of the learning rate `lr` for a layer's step sizes: at most MAX_STEP_SIZE_MOVE of their mean per step. */
+export function stepSizeRateFactor(scales: Float32Array, lr: number): number {
+  let mean = 0;
+  for (const s of scales) mean += s;
+  mean /= Math.max(1, scales.length);
+  return Math.min(1, (MAX_STEP_SIZE_MOVE * mean) / lr);
+}
+
 /** Asymmetric int8 activation quantizer state: learned step, zero point fixed at calibration. */
 export interface ActQuant {
   scale: number;
@@ -256,4 +274,67 @@ export function meanRequant(inScale: number, outScale: number, count: number): R
   multiplier = Number((BigInt(multiplier) << BigInt(s)) / BigInt(count));
   shift -= s;
   return { accScale: Float64Array.of(Math.fround(inScale) / count), multiplier: [multiplier], shift: [shift], channels: 1 };
+}
+
+/**
+ * Clustered weights (`finetune --clusters K`, and clusters chosen by `--flash-budget`): one table
+ * of K levels for the layer, in int8 units of each channel's step size, as `quantize --clusters`
+ * stores it (scope 'tensor'). The levels are trained as floats in units of 1/LEVEL_UNIT of an int8
+ * step (so that Adam's per-step move, which is the learning rate in the parameter's own units, is
+ * a useful fraction of an int8 step); the forward pass uses them rounded to int8, as deployed.
+ */
+export const LEVEL_UNIT = 1 / 127;
+
+/** The deployed int8 value of a trained level: round and clamp to the weights' [-127, 127]. */
+export function levelValue(u: number): number {
+  const q = roundAway(u / LEVEL_UNIT);
+  return q < -127 ? -127 : q > 127 ? 127 : q;
+}
+
+/** ŵ = s[c] · L[nearest level of w / s[c]], L the levels rounded to int8. */
+export function fakeQuantClusteredWeights(w: Float32Array, scales: Float32Array, layout: WeightLayout, levels: Float32Array, out = new Float32Array(w.length)): Float32Array {
+  const lv = Array.from(levels, levelValue);
+  const { inner, channels } = layout;
+  for (let i = 0; i < w.length; i++) {
+    const s = scales[channels === 1 ? 0 : Math.floor(i / inner) % channels];
+    out[i] = s * lv[nearest(lv, w[i] / s)];
+  }
+  return out;
+}
+
+/**
+ * Gradients of fakeQuantClusteredWeights: straight through to w between the lowest and highest
+ * level, to each level the sum of its weights' gradients times their step (rounding of the level
+ * passed straight through), and LSQ's step-size gradient with the level in place of the rounded
+ * value.
+ */
+export function fakeQuantClusteredWeightsBackward(
+  w: Float32Array,
+  scales: Float32Array,
+  layout: WeightLayout,
+  levels: Float32Array,
+  dwHat: Float32Array,
+  dw: Float32Array,
+  dscales: Float32Array,
+  dlevels: Float32Array,
+): void {
+  const lv = Array.from(levels, levelValue);
+  const lo = Math.min(...lv);
+  const hi = Math.max(...lv);
+  const { inner, channels } = layout;
+  const perChannel = w.length / channels;
+  const g = 1 / Math.sqrt(perChannel * Math.max(1, hi, -lo));
+  for (let i = 0; i < w.length; i++) {
+    const c = channels === 1 ? 0 : Math.floor(i / inner) % channels;
+    const s = scales[c];
+    const v = w[i] / s;
+    const k = nearest(lv, v);
+    const d = dwHat[i];
+    dlevels[k] += (d * s) / LEVEL_UNIT;
+    if (v < lo || v > hi) dscales[c] += d * lv[k] * g;
+    else {
+      dw[i] += d;
+      dscales[c] += d * (lv[k] - v) * g;
+    }
+  }
 }

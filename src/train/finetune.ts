@@ -22,9 +22,10 @@ import type { SubByteKind } from '../ir/weight-encoding.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { buildNetwork, forward, type Network } from './network.js';
+import { buildNetwork, forward, type LayerWeights, type Network } from './network.js';
+import { exportedWeights, withClusterEncodings } from './clustered.js';
 import { addGradientShare, loadNetworkState, networkState, stepGradients, type GradientShare, type NetworkState, type StepResult } from './step.js';
-import type { ActQuant, WeightKind } from './fake-quant.js';
+import { LEVEL_UNIT, stepSizeRateFactor, type ActQuant, type WeightKind } from './fake-quant.js';
 
 /** Training samples already preprocessed to the float model's input (NHWC, float32). */
 export interface TrainingData {
@@ -38,6 +39,8 @@ export interface FinetuneOptions {
   kind: WeightKind;
   /** Op indices whose weights stay int8. */
   keepInt8?: readonly number[];
+  /** Per-layer weights by op index (e.g. --flash-budget's choice), instead of `kind`. */
+  layers?: ReadonlyMap<number, LayerWeights>;
   epochs?: number;
   batchSize?: number;
   /** Adam learning rate (weights, biases and step sizes); default 1e-4 for int8, 5e-4 below. */
@@ -153,6 +156,8 @@ interface AdamSlot {
   v: Float32Array;
   /** Keeps step sizes positive. */
   positive: boolean;
+  /** Multiplier of the learning rate (default 1). */
+  rate?: number;
 }
 
 function adamStep(slots: AdamSlot[], lr: number, t: number): void {
@@ -165,7 +170,7 @@ function adamStep(slots: AdamSlot[], lr: number, t: number): void {
       const g = s.grad[i];
       s.m[i] = b1 * s.m[i] + (1 - b1) * g;
       s.v[i] = b2 * s.v[i] + (1 - b2) * g * g;
-      let v = s.value[i] - (lr * (s.m[i] / c1)) / (Math.sqrt(s.v[i] / c2) + 1e-8);
+      let v = s.value[i] - (lr * (s.rate ?? 1) * (s.m[i] / c1)) / (Math.sqrt(s.v[i] / c2) + 1e-8);
       if (s.positive && v < s.value[i] * 0.5) v = s.value[i] * 0.5;
       s.value[i] = v;
     }
@@ -183,7 +188,10 @@ function slot(value: Float32Array, grad: Float32Array, positive = false): AdamSl
  */
 export function postTrainingGraph(net: Network, samples: readonly Float32Array[], calibration: CalibrationMethod = 'minmax'): Graph {
   const weights = new Map<number, WeightChoice>();
-  for (const p of net.weights) if (p.kind !== 'int8') weights.set(p.opIndex, { kind: p.kind });
+  for (const p of net.weights) {
+    if (p.levels) weights.set(p.opIndex, { kind: 'clusters', clusters: p.clusters ?? p.levels.length, scope: 'tensor' });
+    else if (p.kind !== 'int8') weights.set(p.opIndex, { kind: p.kind });
+  }
   return quantizeGraph(net.graph, samples.map((x) => [x]), { evaluate: false, weights, calibration }).graph;
 }
 
@@ -212,7 +220,13 @@ export function startFromGraph(net: Network, q: Graph): void {
     const scales = wt.quant.scale;
     if (scales.length !== p.scales.length) throw new InputError(`op ${p.opIndex}: ${scales.length} weight scale(s) in the quantized graph, the network has ${p.scales.length}`);
     p.scales.set(scales);
-    if (p.kind === 'int8') continue;
+    if (p.levels) {
+      // Clustered: the quantizer's table (the distinct decoded values) becomes the levels and the
+      // latent weights sit on them, so that each weight's nearest level is the one it was given.
+      const values = [...new Set(Array.from(wt.data))].sort((x, y) => x - y);
+      p.levels = Float32Array.from(values, (v) => v * LEVEL_UNIT);
+      p.dlevels = new Float32Array(values.length);
+    } else if (p.kind === 'int8') continue;
     const { inner, channels } = p.layout;
     for (let i = 0; i < p.w.length; i++) p.w[i] = wt.data[i] * scales[channels === 1 ? 0 : Math.floor(i / inner) % channels];
   }
@@ -230,12 +244,12 @@ export function toIntegerGraph(net: Network, calibration: Float32Array): Graph {
     const rule = weightRule(op.type)!;
     const w = op.inputs[rule.weights];
     const b = op.inputs.length > rule.bias ? op.inputs[rule.bias] : -1;
-    tensors[w] = { ...tensors[w], data: Float32Array.from(p.w) };
+    tensors[w] = { ...tensors[w], data: exportedWeights(p) };
     if (p.b && b >= 0) tensors[b] = { ...tensors[b], data: Float32Array.from(p.b) };
     weights.set(p.opIndex, { kind: 'given', scales: Array.from(p.scales), width: p.kind as 'int8' | SubByteKind });
   }
   const trained: Graph = { ...g, tensors };
-  return quantizeGraph(trained, [[calibration]], { evaluate: false, activationQParams, weights }).graph;
+  return withClusterEncodings(quantizeGraph(trained, [[calibration]], { evaluate: false, activationQParams, weights }).graph, net);
 }
 
 /**
@@ -275,8 +289,8 @@ function workerUrl(): URL | undefined {
   return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
 }
 
-function startWorker(url: URL, graph: Graph, kind: WeightKind, keepInt8: number[]): GradientWorker {
-  const worker = new Worker(url, { workerData: { graph, kind, keepInt8 } });
+function startWorker(url: URL, graph: Graph, kind: WeightKind, keepInt8: number[], layers: ReadonlyMap<number, LayerWeights> | undefined): GradientWorker {
+  const worker = new Worker(url, { workerData: { graph, kind, keepInt8, layers } });
   let waiting: { resolve: (g: GradientShare) => void; reject: (e: Error) => void } | undefined;
   worker.on('message', (m: GradientShare | { error: string }) => {
     const w = waiting;
@@ -308,7 +322,7 @@ export async function finetune(floatGraph: Graph, data: TrainingData, options: F
       throw new InputError(`--keep-int8: op ${i} is not a weight layer of '${floatGraph.name}' (see 'tinyml inspect' for op indices)`);
     }
   }
-  const net = buildNetwork(floatGraph, { kind: options.kind, keepInt8: keep });
+  const net = buildNetwork(floatGraph, { kind: options.kind, keepInt8: keep, layers: options.layers });
   const classes = net.outputSize;
   for (let i = 0; i < data.labels.length; i++) {
     const y = data.labels[i];
@@ -327,7 +341,8 @@ export async function finetune(floatGraph: Graph, data: TrainingData, options: F
   for (const p of net.weights) {
     slots.push(slot(p.w, p.dw));
     if (p.b && p.db) slots.push(slot(p.b, p.db));
-    slots.push(slot(p.scales, p.dscales, true));
+    slots.push({ ...slot(p.scales, p.dscales, true), rate: stepSizeRateFactor(p.scales, lr0) });
+    if (p.levels && p.dlevels) slots.push(slot(p.levels, p.dlevels));
   }
   const actValues = new Float32Array(net.learnedActs.length);
   const actGrads = new Float32Array(net.learnedActs.length);
@@ -335,7 +350,7 @@ export async function finetune(floatGraph: Graph, data: TrainingData, options: F
 
   const url = workerUrl();
   const threads = Math.max(1, Math.floor(options.threads ?? 1));
-  const pool = url ? Array.from({ length: threads - 1 }, () => startWorker(url, floatGraph, options.kind, [...keep])) : [];
+  const pool = url ? Array.from({ length: threads - 1 }, () => startWorker(url, floatGraph, options.kind, [...keep], options.layers)) : [];
   try {
     return await train(net, data, options, pool, slots, actValues, actGrads, lr0, initialGraph, calib);
   } finally {

@@ -17,7 +17,8 @@ import type { FullyConnectedFloatParams } from '../ops/fully-connected.js';
 import type { PadParams } from '../ops/pad.js';
 import type { Pool2DParams } from '../ops/pool2d.js';
 import { getOpDef, opContext } from '../ops/registry.js';
-import { channelLayout } from '../quantize/qparams.js';
+import { clusterWeights } from '../quantize/cluster.js';
+import { channelLayout, quantizeWeights } from '../quantize/qparams.js';
 import { sameQParams, weightRule } from '../quantize/rules.js';
 import {
   fakeQuantActivation,
@@ -25,9 +26,12 @@ import {
   fakeQuantRequant,
   layerRequant,
   meanRequant,
+  fakeQuantClusteredWeights,
+  fakeQuantClusteredWeightsBackward,
   fakeQuantWeights,
   fakeQuantWeightsBackward,
   initWeightScales,
+  LEVEL_UNIT,
   type ActQuant,
   type WeightKind,
   type WeightLayout,
@@ -62,7 +66,17 @@ export interface WeightParam {
   dw: Float32Array;
   db?: Float32Array;
   dscales: Float32Array;
+  /**
+   * Clustered layers: the table's size K and its levels as trained (units of LEVEL_UNIT int8
+   * steps; `kind` is then 'int8', the range the levels live in), with their gradient.
+   */
+  clusters?: number;
+  levels?: Float32Array;
+  dlevels?: Float32Array;
 }
+
+/** How a layer's weights are quantized while training: a width, or K clusters (one table for the layer). */
+export type LayerWeights = { kind: WeightKind } | { kind: 'clusters'; clusters: number };
 
 type Layer =
   | { type: 'conv' | 'depthwise'; geom: ConvGeom; lo: number; hi: number }
@@ -104,8 +118,10 @@ export interface Network {
 export interface NetworkOptions {
   /** Weight kind of every weight layer... */
   kind: WeightKind;
-  /** ...except these op indices, which stay int8. */
+  /** ...except these op indices, which stay int8... */
   keepInt8?: ReadonlySet<number>;
+  /** ...and these, by op index, quantized as given (a per-layer choice such as --flash-budget's). */
+  layers?: ReadonlyMap<number, LayerWeights>;
 }
 
 function perSample(t: Tensor): number {
@@ -168,22 +184,21 @@ function weightParam(g: Graph, op: Op, options: NetworkOptions): WeightParam {
   const biasId = op.inputs.length > rule.bias ? op.inputs[rule.bias] : -1;
   const bt = biasId >= 0 ? g.tensors[biasId] : undefined;
   if (bt && !(bt.data instanceof Float32Array)) throw new UnsupportedOpError(`${describeOp(g, op)}: its bias is not a float32 constant`);
-  const kind = options.keepInt8?.has(op.index) ? 'int8' : options.kind;
+  const spec: LayerWeights = options.keepInt8?.has(op.index) ? { kind: 'int8' } : (options.layers?.get(op.index) ?? { kind: options.kind });
   const layout = channelLayout(wt.shape, rule.axis ?? 0);
   const w = Float32Array.from(wt.data);
   const b = bt ? Float32Array.from(bt.data as Float32Array) : undefined;
-  const scales = initWeightScales(w, layout, kind);
-  return {
-    opIndex: op.index,
-    kind,
-    layout,
-    w,
-    b,
-    scales,
-    dw: new Float32Array(w.length),
-    db: b ? new Float32Array(b.length) : undefined,
-    dscales: new Float32Array(scales.length),
-  };
+  const common = { opIndex: op.index, layout, w, b, dw: new Float32Array(w.length), db: b ? new Float32Array(b.length) : undefined };
+  if (spec.kind === 'clusters') {
+    // The clustering quantizer's solution is the start: its table and its refitted channel scales.
+    const axis = rule.axis ?? 0;
+    const c = clusterWeights(w, wt.shape, axis, quantizeWeights(w, wt.shape, axis).quant.scale, { clusters: spec.clusters, scope: 'tensor' });
+    const levels = Float32Array.from(new Set(c.data), (v) => v * LEVEL_UNIT).sort();
+    const scales = Float32Array.from(c.scales);
+    return { ...common, kind: 'int8', scales, dscales: new Float32Array(scales.length), clusters: spec.clusters, levels, dlevels: new Float32Array(levels.length) };
+  }
+  const scales = initWeightScales(w, layout, spec.kind);
+  return { ...common, kind: spec.kind, scales, dscales: new Float32Array(scales.length) };
 }
 
 function buildNode(g: Graph, op: Op, ins: number[], options: NetworkOptions): Node | undefined {
@@ -342,7 +357,7 @@ function runNode(net: Network, node: Node, tr: Trace): void {
     let hi = Infinity;
     if (node.weights) {
       const p = node.weights;
-      const w = quantized ? fakeQuantWeights(p.w, p.scales, p.layout, p.kind) : p.w;
+      const w = !quantized ? p.w : p.levels ? fakeQuantClusteredWeights(p.w, p.scales, p.layout, p.levels) : fakeQuantWeights(p.w, p.scales, p.layout, p.kind);
       const b = p.b && quantized ? fakeQuantBias(p.b, net.quant.get(node.input)!.scale, p.scales) : p.b;
       tr.wHat.set(node.op.index, w);
       tr.bHat.set(node.op.index, b);
@@ -433,7 +448,8 @@ export function backward(net: Network, tr: Trace, dOut: Float32Array): void {
       if (L.type === 'conv') convBackward(tr.conv.get(node.op.index)!, w, dz, withBatch(L.geom, tr.batch), dwHat, p.db, dx);
       else if (L.type === 'depthwise') depthwiseBackward(tr.values.get(node.input)!, w, dz, withBatch(L.geom, tr.batch), dwHat, p.db, dx);
       else if (L.type === 'fc') denseBackward(tr.values.get(node.input)!, w, dz, L.rows * tr.batch, L.k, L.outC, dwHat, p.db, dx);
-      if (tr.quantized) fakeQuantWeightsBackward(p.w, p.scales, p.layout, p.kind, dwHat, p.dw, p.dscales);
+      if (tr.quantized && p.levels) fakeQuantClusteredWeightsBackward(p.w, p.scales, p.layout, p.levels, dwHat, p.dw, p.dscales, p.dlevels!);
+      else if (tr.quantized) fakeQuantWeightsBackward(p.w, p.scales, p.layout, p.kind, dwHat, p.dw, p.dscales);
     } else if (L.type === 'maxpool') {
       if (dx) maxPoolBackward(tr.argmax.get(node.op.index)!, dz, dx);
     } else if (L.type === 'pad') {
@@ -457,6 +473,7 @@ export function zeroGrads(net: Network): void {
     p.dw.fill(0);
     p.db?.fill(0);
     p.dscales.fill(0);
+    p.dlevels?.fill(0);
   }
   for (const a of net.learnedActs) a.grad = 0;
 }

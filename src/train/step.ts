@@ -29,6 +29,8 @@ export interface NetworkState {
   w: Float32Array[];
   b: (Float32Array | undefined)[];
   scales: Float32Array[];
+  /** Trained cluster levels of clustered layers. */
+  levels: (Float32Array | undefined)[];
   actScales: number[];
   actZeroPoints: number[];
   inputScale: number;
@@ -41,6 +43,7 @@ export function networkState(net: Network): NetworkState {
     w: net.weights.map((p) => p.w),
     b: net.weights.map((p) => p.b),
     scales: net.weights.map((p) => p.scales),
+    levels: net.weights.map((p) => p.levels),
     actScales: net.learnedActs.map((a) => a.q.scale),
     actZeroPoints: net.learnedActs.map((a) => a.q.zeroPoint),
     inputScale: inQ.scale,
@@ -53,6 +56,16 @@ export function loadNetworkState(net: Network, s: NetworkState): void {
     p.w.set(s.w[k]);
     if (p.b && s.b[k]) p.b.set(s.b[k]!);
     p.scales.set(s.scales[k]);
+    const levels = s.levels[k];
+    if (p.levels && levels) {
+      // The start (startFromGraph) may give a clustered layer another number of levels than the
+      // network's own k-means did: take the sender's array, and a gradient of its length.
+      if (levels.length !== p.levels.length) {
+        p.levels = new Float32Array(levels.length);
+        p.dlevels = new Float32Array(levels.length);
+      }
+      p.levels.set(levels);
+    }
   });
   net.learnedActs.forEach((a, k) => {
     a.q.scale = s.actScales[k];
@@ -68,6 +81,7 @@ export interface GradientShare extends StepResult {
   dw: Float32Array[];
   db: (Float32Array | undefined)[];
   dscales: Float32Array[];
+  dlevels: (Float32Array | undefined)[];
   actGrads: number[];
 }
 
@@ -77,6 +91,7 @@ export function gradientShare(net: Network, r: StepResult): GradientShare {
     dw: net.weights.map((p) => p.dw),
     db: net.weights.map((p) => p.db),
     dscales: net.weights.map((p) => p.dscales),
+    dlevels: net.weights.map((p) => p.dlevels),
     actGrads: net.learnedActs.map((a) => a.grad),
   };
 }
@@ -87,6 +102,7 @@ export function addGradientShare(net: Network, g: GradientShare): void {
     for (let i = 0; i < p.dw.length; i++) p.dw[i] += g.dw[k][i];
     if (p.db && g.db[k]) for (let i = 0; i < p.db.length; i++) p.db[i] += g.db[k]![i];
     for (let i = 0; i < p.dscales.length; i++) p.dscales[i] += g.dscales[k][i];
+    if (p.dlevels && g.dlevels[k]) for (let i = 0; i < p.dlevels.length; i++) p.dlevels[i] += g.dlevels[k]![i];
   });
   net.learnedActs.forEach((a, k) => {
     a.grad += g.actGrads[k];

@@ -6,12 +6,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Graph } from '../ir/types.js';
 import type { WeightKind } from './fake-quant.js';
-import { buildNetwork } from './network.js';
+import { buildNetwork, type LayerWeights } from './network.js';
 import { gradientShare, loadNetworkState, stepGradients, type NetworkState } from './step.js';
 
 const port = parentPort!;
-const { graph, kind, keepInt8 } = workerData as { graph: Graph; kind: WeightKind; keepInt8: number[] };
-const net = buildNetwork(graph, { kind, keepInt8: new Set(keepInt8) });
+const { graph, kind, keepInt8, layers } = workerData as { graph: Graph; kind: WeightKind; keepInt8: number[]; layers?: Map<number, LayerWeights> };
+const net = buildNetwork(graph, { kind, keepInt8: new Set(keepInt8), layers });
 // The distillation teacher: the float model as imported (its weights are never updated).
 let teacher: ReturnType<typeof buildNetwork> | undefined;
 

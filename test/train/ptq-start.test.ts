@@ -14,6 +14,10 @@ import { postTrainingGraph, startFromGraph, toIntegerGraph } from '../../src/tra
 import { buildNetwork, forward } from '../../src/train/network.js';
 import { fashionModelPath, FASHION_TEST, requireFashionMnist } from '../quantize/fashion.js';
 
+function weightOps(g: Graph): number[] {
+  return g.ops.filter((o) => ['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED'].includes(o.type)).map((o) => o.index);
+}
+
 async function images(count: number): Promise<Float32Array[]> {
   requireFashionMnist([FASHION_TEST]);
   const ds = await openDataset({ data: FASHION_TEST });
@@ -25,11 +29,15 @@ describe('the untrained network is the post-training quantized graph', () => {
     ['int8', 'minmax'],
     ['int4', 'minmax'],
     ['int8', 'percentile'],
+    ['clusters16', 'minmax'],
   ] as const;
   for (const [kind, calibration] of cases) {
     it(`${kind}, ${calibration} ranges: same tensors, and the fake-quant forward pass gives the interpreter's outputs`, async () => {
       const graph: Graph = await loadOnnxModel(fashionModelPath());
-      const net = buildNetwork(graph, { kind });
+      // clusters16: every weight layer with one 16-level table (the error-minimizing clustering's
+      // table and scales become the levels and step sizes).
+      const layers = kind === 'clusters16' ? new Map(weightOps(graph).map((i) => [i, { kind: 'clusters' as const, clusters: 16 }])) : undefined;
+      const net = buildNetwork(graph, { kind: kind === 'clusters16' ? 'int8' : kind, layers });
       const samples = await images(48);
       const ptq = postTrainingGraph(net, samples.slice(0, 16), calibration);
       startFromGraph(net, ptq);
@@ -37,7 +45,9 @@ describe('the untrained network is the post-training quantized graph', () => {
       expect(back.tensors.length).toBe(ptq.tensors.length);
       for (let id = 0; id < ptq.tensors.length; id++) {
         const [a, b] = [back.tensors[id], ptq.tensors[id]];
-        expect({ id, dtype: a.dtype, quant: a.quant, enc: a.weightEncoding }).toEqual({ id, dtype: b.dtype, quant: b.quant, enc: b.weightEncoding });
+        // A clustered table is rewritten from the levels used (same values, maybe fewer entries).
+        const enc = (t: typeof a): unknown => (kind === 'clusters16' ? t.weightEncoding?.kind : t.weightEncoding);
+        expect({ id, dtype: a.dtype, quant: a.quant, enc: enc(a) }).toEqual({ id, dtype: b.dtype, quant: b.quant, enc: enc(b) });
         if (b.data) expect(Array.from(a.data!, Number)).toEqual(Array.from(b.data, Number));
       }
       if (kind === 'int4') {

@@ -25,6 +25,13 @@ import { processIO } from '../io.js';
 import { loadFloatModel, positiveInt } from './quantize.js';
 import { resolveKeepInt8 } from '../../quantize/layer-select.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../../quantize/index.js';
+import { chooseWeights, parseFlashBudget, quantizedModelBytes } from '../../quantize/budget.js';
+import { checkClusterCount } from '../../quantize/cluster.js';
+import { budgetLines, type BudgetReport } from '../../quantize/report.js';
+import type { WeightChoice } from '../../quantize/weight-choice.js';
+import { importTflite } from '../../tflite/import.js';
+import type { LayerWeights } from '../../train/network.js';
+import { readFile } from 'node:fs/promises';
 
 export interface FinetuneCommandOptions {
   data: string;
@@ -36,6 +43,10 @@ export interface FinetuneCommandOptions {
   /** Activation calibration of the post-training starting point (default minmax). */
   calibration?: string;
   keepInt8?: string;
+  /** Every weight layer (but --keep-int8's) clustered to K levels, one table per layer. */
+  clusters?: string | number;
+  /** Each layer's storage chosen by quantize --flash-budget's solver: bytes or a fraction ("0.40x"). */
+  flashBudget?: string | number;
   epochs?: string | number;
   distill?: boolean;
   lr?: string | number;
@@ -57,7 +68,13 @@ export interface FinetuneCommandOptions {
 
 export interface FinetuneCommandResult {
   outPath: string;
-  weights: WeightKind;
+  /** The width of every trained layer, or 'clusters' / 'mixed' (--flash-budget). */
+  weights: WeightKind | 'clusters' | 'mixed';
+  clusters?: number;
+  /** With --flash-budget: the plan, `totalBytes` counted on the written file. */
+  budget?: BudgetReport;
+  /** The written model's stored parameter bytes (as --flash-budget counts them). */
+  storedBytes: number;
   keepInt8: number[];
   epochs: { loss: number; accuracy: number; cpuSeconds: number; seconds: number }[];
   /** Host integer reference: the int8 model of the initial scales, and the trained one. */
@@ -76,8 +93,34 @@ export function parseKeepInt8(text: string | undefined, g: Graph): number[] {
   if (text === undefined) return [];
   const items = text.split(',').map((s) => s.trim());
   if (items.some((s) => s === '')) throw new InputError(`--keep-int8 '${text}' has an empty entry`);
-  const layers = g.ops.filter((op) => TRAINED_LAYERS.has(op.type)).map((op) => op.index);
-  return [...resolveKeepInt8(g, items, layers)].sort((a, b) => a - b);
+  return [...resolveKeepInt8(g, items, weightLayerIndices(g))].sort((a, b) => a - b);
+}
+
+/** Calibration samples of --flash-budget's choice (as `quantize`'s default --calib-limit). */
+const BUDGET_SAMPLES = 300;
+
+function weightLayerIndices(g: Graph): number[] {
+  return g.ops.filter((op) => TRAINED_LAYERS.has(op.type)).map((op) => op.index);
+}
+
+/** --clusters K: 2..256 levels, not combined with another way to compress the weights. */
+function parseClusters(opts: FinetuneCommandOptions): number | undefined {
+  if (opts.clusters === undefined) return undefined;
+  const k = typeof opts.clusters === 'number' ? opts.clusters : /^\d+$/.test(opts.clusters.trim()) ? Number(opts.clusters) : NaN;
+  checkClusterCount(k);
+  if (opts.weights !== undefined && opts.weights !== 'int8') throw new InputError(`--clusters and --weights ${opts.weights} are two ways to compress the weights: choose one`);
+  if (opts.flashBudget !== undefined) throw new InputError("--flash-budget chooses each layer's storage itself (clusters among others): drop --clusters");
+  return k;
+}
+
+/** The training network's quantizer for a layer's budget choice. */
+function trainedLayer(c: WeightChoice): LayerWeights {
+  if (c.kind === 'clusters') {
+    if (c.scope !== 'tensor') throw new Error(`finetune: a ${c.scope}-scope cluster choice (the budget chooses one table per layer)`);
+    return { kind: 'clusters', clusters: c.clusters };
+  }
+  if (c.kind === 'given') throw new Error('finetune: a given-scales budget choice');
+  return { kind: c.kind };
 }
 
 function positiveNumber(v: string | number | undefined, what: string): number | undefined {
@@ -110,7 +153,7 @@ function trainingData(ds: Dataset, g: Graph, pre: PreprocessOptions, limit: numb
 /** Default held-out slice: 5,000 samples, or a tenth of a smaller dataset. */
 export const DEFAULT_HOLDOUT = 5000;
 
-export function defaultFinetuneOut(modelPath: string, kind: WeightKind): string {
+export function defaultFinetuneOut(modelPath: string, kind: string): string {
   return join(dirname(modelPath), `${basename(modelPath, extname(modelPath))}.qat-${kind}.tflite`);
 }
 
@@ -130,6 +173,9 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
   if (!WEIGHT_KINDS.includes(kind)) throw new InputError(`--weights '${opts.weights}' is not one of ${WEIGHT_KINDS.join(', ')}`);
   const calibration = (opts.calibration ?? 'minmax') as CalibrationMethod;
   if (!CALIBRATION_METHODS.includes(calibration)) throw new InputError(`--calibration '${opts.calibration}' is not one of ${CALIBRATION_METHODS.join(', ')}`);
+  const clusters = parseClusters(opts);
+  const budget = opts.flashBudget === undefined ? undefined : parseFlashBudget(opts.flashBudget);
+  if (budget && opts.weights !== undefined) throw new InputError(`--flash-budget chooses each layer's width itself: drop --weights ${opts.weights}`);
   const epochs = positiveInt(opts.epochs, '--epochs', 1);
   const batchSize = positiveInt(opts.batch, '--batch', 128);
   const limit = opts.limit === undefined ? undefined : positiveInt(opts.limit, '--limit', 1);
@@ -140,7 +186,7 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
   const threads = positiveInt(opts.threads, '--threads', Math.min(2, availableParallelism()));
   if (opts.evalLabels !== undefined && opts.evalData === undefined) throw new InputError('--eval-labels needs --eval-data');
   const pre = parsePreprocessOptions(opts);
-  const outPath = opts.out ?? defaultFinetuneOut(modelPath, kind);
+  const outPath = opts.out ?? defaultFinetuneOut(modelPath, budget ? 'mixed' : clusters ? `clusters${clusters}` : kind);
   const reads = [modelPath, opts.data, ...(opts.labels ? [opts.labels] : []), ...(opts.evalData ? [opts.evalData] : []), ...(opts.evalLabels ? [opts.evalLabels] : [])];
   await checkOutputFiles([{ path: outPath, option: '--out' }], reads, opts.force ?? false);
 
@@ -158,17 +204,36 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
     : trainingData(await openDataset({ data: opts.data, labels: opts.labels }), graph, pre, evalLimit ?? limit);
   const evalSource = opts.evalData ?? `${opts.data} (training data: give --eval-data for held-out accuracy)`;
 
+  const inputSize = graph.tensors[graph.inputs[0]].shape.slice(1).reduce((a, b) => a * b, 1);
+  let layers: Map<number, LayerWeights> | undefined;
+  let plan: BudgetReport | undefined;
+  if (clusters) layers = new Map(weightLayerIndices(graph).filter((i) => !keepInt8.includes(i)).map((i) => [i, { kind: 'clusters', clusters }]));
+  if (budget) {
+    // The same solver and measurements as `quantize --flash-budget`, on the first training samples.
+    const samples = Array.from({ length: Math.min(BUDGET_SAMPLES, train.count) }, (_, i) => {
+      const x = new Float32Array(inputSize);
+      train.input(i, x, 0);
+      return [x];
+    });
+    const chosen = chooseWeights(graph, samples, { budget, keepInt8: new Set(keepInt8) }, {}, (m) => io.err(m));
+    plan = chosen.plan;
+    layers = new Map([...chosen.choices].map(([i, c]) => [i, trainedLayer(c)]));
+    io.err(`flash budget ${plan.budgetBytes.toLocaleString('en-US')} bytes: ${plan.layers.map((l) => `op ${l.index} ${l.choice}`).join(', ')}`);
+  }
+  const described = budget ? 'per-layer weights within the flash budget' : clusters ? `${clusters}-cluster weights` : `${kind} weights`;
   const stream = io === processIO ? process.stderr : undefined;
   const tty = opts.progress !== false && stream?.isTTY === true;
   let lastLine = 0;
-  io.err(`finetune ${graph.name}: ${kind} weights${keepInt8.length ? ` (int8: ops ${keepInt8.join(', ')})` : ''}, ${epochs} epoch(s) of ${train.count} samples${opts.distill ? ', distilled from the float model' : ''}, ${threads} thread(s)`);
+  io.err(`finetune ${graph.name}: ${described}${keepInt8.length ? ` (int8: ops ${keepInt8.join(', ')})` : ''}, ${epochs} epoch(s) of ${train.count} samples${opts.distill ? ', distilled from the float model' : ''}, ${threads} thread(s)`);
   const result = await finetune(graph, train, {
     threads,
     kind,
     keepInt8,
+    layers,
     epochs,
     batchSize,
-    learningRate,
+    // Per-layer kinds train with the rate of sub-byte widths (the int8 default is for int8 alone).
+    learningRate: learningRate ?? (layers ? 5e-4 : undefined),
     distill: opts.distill ?? false,
     calibration,
     seed,
@@ -187,11 +252,16 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
       }
     },
   });
-  const inputSize = train.count > 0 ? graph.tensors[graph.inputs[0]].shape.slice(1).reduce((a, b) => a * b, 1) : 0;
   io.err(`evaluating the int8 model on ${evalSet.count} samples (host integer reference)`);
   const before = evaluateInteger(result.initialGraph, evalSet, inputSize);
   const after = evaluateInteger(result.graph, evalSet, inputSize);
   await writeTfliteFile(outPath, result.graph);
+  // The bytes of the file as written and read back: the budget holds for what the user gets.
+  const storedBytes = quantizedModelBytes(importTflite(await readFile(outPath), graph.name));
+  if (plan && storedBytes > plan.budgetBytes) {
+    throw new Error(`finetune --flash-budget: ${outPath} takes ${storedBytes} bytes, over the ${plan.budgetBytes} planned (a byte count disagrees with the plan)`);
+  }
+  const budgetReport = plan ? { ...plan, totalBytes: storedBytes } : undefined;
   const cpu = result.epochs.reduce((a, e) => a + e.cpuSeconds, 0);
   const wall = result.epochs.reduce((a, e) => a + e.seconds, 0);
   io.out(`training: ${epochs} epoch(s), ${wall.toFixed(1)} s (CPU ${cpu.toFixed(1)} s); last epoch fake-quant loss ${result.epochs[epochs - 1].loss.toFixed(4)}, accuracy ${(100 * result.epochs[epochs - 1].accuracy).toFixed(2)}%`);
@@ -203,6 +273,20 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
   io.out(`int8 model, host integer reference on ${evalSource}:`);
   io.out(`  before (post-training, initial scales): ${pct(before)}`);
   io.out(`  after quantization-aware training:      ${pct(after)}`);
+  if (budgetReport) io.out(['', ...budgetLines(budgetReport), ''].join('\n'));
+  io.out(`parameter bytes (weights, biases, scales, tables, other constants): ${storedBytes.toLocaleString('en-US')}`);
   io.out(`wrote ${outPath}`);
-  return { outPath, weights: kind, keepInt8, epochs: result.epochs, before, after, evalSource, ...(h ? { holdout: h } : {}) };
+  return {
+    outPath,
+    weights: budget ? 'mixed' : clusters ? 'clusters' : kind,
+    ...(clusters ? { clusters } : {}),
+    ...(budgetReport ? { budget: budgetReport } : {}),
+    storedBytes,
+    keepInt8,
+    epochs: result.epochs,
+    before,
+    after,
+    evalSource,
+    ...(h ? { holdout: h } : {}),
+  };
 }
