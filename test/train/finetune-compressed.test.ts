@@ -53,7 +53,7 @@ describe('tinyml finetune with compressed weights', () => {
     requireFashionMnist([FASHION_TRAIN, FASHION_TEST]);
     const io = bufferIO();
     const out = join(dir, 'fashion.qat-clusters8.tflite');
-    const r = await finetuneCommand(model, { data: FASHION_TRAIN, scale: '1/255', clusters: '8', keepInt8: 'first,last', limit: 128, evalData: FASHION_TEST, evalLimit: 100, out, progress: false }, io);
+    const r = await finetuneCommand(model, { data: FASHION_TRAIN, scale: '1/255', clusters: '8', keepInt8: 'first,last', limit: 128, holdout: 0, evalData: FASHION_TEST, evalLimit: 100, out, progress: false }, io);
     expect([r.weights, r.clusters, r.keepInt8]).toEqual(['clusters', 8, [0, 13]]);
     const g = importTflite(readFileSync(out), 'qat');
     expect([...storage(g)]).toEqual([
@@ -85,7 +85,7 @@ describe('tinyml finetune with compressed weights', () => {
     requireFashionMnist([FASHION_TRAIN, FASHION_TEST]);
     const io = bufferIO();
     const out = join(dir, 'fashion.qat-mixed.tflite');
-    const r = await finetuneCommand(model, { data: FASHION_TRAIN, scale: '1/255', flashBudget: '0.40x', limit: 32, evalData: FASHION_TEST, evalLimit: 100, out, progress: false }, io);
+    const r = await finetuneCommand(model, { data: FASHION_TRAIN, scale: '1/255', flashBudget: '0.40x', limit: 32, holdout: 0, evalData: FASHION_TEST, evalLimit: 100, out, progress: false }, io);
     const plan = r.budget!;
     expect(r.weights).toBe('mixed');
     expect(plan.budgetBytes).toBe(Math.floor(0.4 * plan.int8Bytes));
