@@ -38,7 +38,7 @@ export function layerScratchBytes(
     return bytes;
   }
   const variant = findKernelVariant(step.op.type, step.params, target, optimize);
-  if (variant) return variant.scratchBytes?.(step.params, constants) ?? 0;
+  if (variant) return variant.scratchBytes?.(step.params, constants, optimize) ?? 0;
   return step.def.scratchBytes?.(step.params) ?? 0;
 }
 

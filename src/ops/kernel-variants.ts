@@ -21,7 +21,7 @@ export interface KernelVariant {
    * Bytes of scratch `emitC` will ask for (`ctx.scratch`) given the same constant operands (0:
    * none). Without `constants`, what the optimized kernel needs whatever the weights.
    */
-  scratchBytes?(params: unknown, constants?: (TensorData | undefined)[]): number;
+  scratchBytes?(params: unknown, constants?: (TensorData | undefined)[], optimize?: OptimizeGoal): number;
   /**
    * When the variant can write the layer's output over its input 0 (`ctx.inPlace`): the scratch
    * it then needs, given the same constant operands; undefined (or absent) when it cannot.

@@ -135,13 +135,19 @@ export function randomDwCase(seed: number, kind: DwKind = 'fast', depthMultiplie
   return { ctx, params, inputs: [input, weights, bias] };
 }
 
-export type FcKind = 'fast' | 'big-bias' | 'big-scale' | 'huge-scale' | 'tiny-scale' | 'nibble' | 'dead' | 'long';
+/**
+ * 'pair': symmetric weights ([-127, 127], as TFLite's int8 weights), for the paired-row layout;
+ * 'pair-fallback': the same with one half that int16 cannot hold (w_b = -128, w_a < 0), which
+ * forces the four-row layout.
+ */
+export type FcKind = 'fast' | 'big-bias' | 'big-scale' | 'huge-scale' | 'tiny-scale' | 'nibble' | 'dead' | 'long' | 'pair' | 'pair-fallback';
 
 export function randomFcCase(seed: number, kind: FcKind = 'fast', weightsZeroPoint = 0): VariantCase {
   const r = rng(seed);
   const nibble = kind === 'nibble';
-  const k = kind === 'long' ? int(r, 1030, 2600) : nibble ? int(r, 64, 200) : r() < 0.5 ? 4 * int(r, 1, 40) : int(r, 1, 150);
-  const n = kind === 'long' ? int(r, 1, 9) : nibble ? int(r, 16, 41) : int(r, 1, 23);
+  const pair = kind === 'pair' || kind === 'pair-fallback';
+  const k = kind === 'long' ? int(r, 1030, 2600) : nibble ? int(r, 64, 200) : pair ? int(r, 1, 300) : r() < 0.5 ? 4 * int(r, 1, 40) : int(r, 1, 150);
+  const n = kind === 'long' ? int(r, 1, 9) : nibble ? int(r, 16, 41) : pair ? int(r, kind === 'pair-fallback' ? 2 : 1, 40) : int(r, 1, 23);
   const batches = r() < 0.2 ? int(r, 2, 3) : 1;
   const perChannel = kind === 'dead' || (weightsZeroPoint === 0 && r() < 0.5);
   const scales = Array.from({ length: perChannel ? n : 1 }, () =>
@@ -149,6 +155,13 @@ export function randomFcCase(seed: number, kind: FcKind = 'fast', weightsZeroPoi
   );
   // Nibble cases: mostly small weights (they pack into 4 bits), a few outliers anywhere.
   const weights = nibble ? Int8Array.from(randomInt8(n * k, r), (w, i) => (i % 61 === 3 || r() < 0.01 ? w : w >> 4)) : randomInt8(n * k, r);
+  if (pair) weights.forEach((w, i) => (weights[i] = w === -128 ? -127 : w));
+  if (kind === 'pair-fallback') {
+    const rb = 2 * int(r, 0, Math.floor(n / 2) - 1) + 1;
+    const col = int(r, 0, k - 1);
+    weights[rb * k + col] = -128;
+    weights[(rb - 1) * k + col] = -int(r, 1, 127);
+  }
   const biasRange = kind === 'big-bias' ? 2 ** 31 - 1 : 5000;
   const bias = kind === 'dead' || r() < 0.85 ? randomInt32(n, r, -biasRange, biasRange) : undefined;
   if (kind === 'dead') killChannels(r, scales, bias!);

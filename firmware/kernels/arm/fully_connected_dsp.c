@@ -70,6 +70,16 @@ static int32_t expand_input(const int8_t *in, int32_t depth, int32_t k4, uint32_
   "smlad  %[" #a "], %[t], %[x0], %[" #a "]\n\t" \
   "sxtb16 %[" #w "], %[" #w "], ror #8\n\t"      \
   "smlad  %[" #a "], %[" #w "], %[x1], %[" #a "]\n\t"
+/* GROUP n times (n >= 0 in %[n]), unrolled twice: the odd group first, then pairs. */
+#define TINYML_FC_LOOP2(GROUP)      \
+  "lsrs   %[n], %[n], #1\n\t"      \
+  "bcc    2f\n\t" GROUP            \
+  "2:\n\t"                         \
+  "beq    3f\n"                     \
+  "1:\n\t" GROUP GROUP             \
+  "subs   %[n], %[n], #1\n\t"      \
+  "bne    1b\n"                     \
+  "3:\n\t"
 #define TINYML_FC_GROUP4                                  \
   "ldmia  %[xp]!, {%[x0], %[x1]}\n\t"                     \
   "ldmia  %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"       \
@@ -82,14 +92,7 @@ TINYML_DSP_INLINE const int8_t *dot_4rows(const uint32_t *x, const int8_t *w, in
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
   TINYML_FC_4ROW_REGS(A0, A1, A2, A3, x, const int8_t *, w, k4);
   __asm__ volatile(
-      "lsrs   %[n], %[n], #1\n\t"
-      "bcc    2f\n\t" TINYML_FC_GROUP4
-      "2:\n\t"
-      "beq    3f\n"
-      "1:\n\t" TINYML_FC_GROUP4 TINYML_FC_GROUP4
-      "subs   %[n], %[n], #1\n\t"
-      "bne    1b\n"
-      "3:\n\t" TINYML_FC_4ROW_OPERANDS(x0, x1, w0, w1, w2, w3, t));
+      TINYML_FC_LOOP2(TINYML_FC_GROUP4) TINYML_FC_4ROW_OPERANDS(x0, x1, w0, w1, w2, w3, t));
   TINYML_DSP_ACC4_STORE(A0, A1, A2, A3);
   return wp;
 #else
@@ -226,6 +229,138 @@ void tinyml_fully_connected_s8_dsp_sliced(const tinyml_fully_connected_dsp_param
     }
   }
 }
+
+/* ---- paired rows (the speed layout, see the header) ---- */
+
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+/*
+ * One word of a row pair against input word X: P += (256 * wb + wa) . x, then the word's low
+ * bytes sign-extended (wa) and Q += wa . x. Two SMLAD and one SXTB16 for four MACs.
+ */
+#define TINYML_FCP_WORD(w, X, P, Q)                   \
+  "smlad  %[" #P "], %[" #w "], %[" #X "], %[" #P "]\n\t" \
+  "sxtb16 %[" #w "], %[" #w "]\n\t"                   \
+  "smlad  %[" #Q "], %[" #w "], %[" #X "], %[" #Q "]\n\t"
+#define TINYML_FCP_WORDS                                  \
+  "ldmia  %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"       \
+  TINYML_FCP_WORD(w0, x0, a0, a1) TINYML_FCP_WORD(w1, x1, a0, a1) TINYML_FCP_WORD(w2, x0, a2, a3) \
+  TINYML_FCP_WORD(w3, x1, a2, a3)
+/* Four inputs from the expanded row (scratch), or straight from the int8 input (two SXTB16). */
+#define TINYML_FCP_GROUP_EXPANDED "ldmia  %[xp]!, {%[x0], %[x1]}\n\t" TINYML_FCP_WORDS
+#define TINYML_FCP_GROUP_DIRECT        \
+  "ldr    %[x0], [%[xp]], #4\n\t"      \
+  "sxtb16 %[x1], %[x0], ror #8\n\t"    \
+  "sxtb16 %[x0], %[x0]\n\t" TINYML_FCP_WORDS
+#endif
+
+/*
+ * The two row pairs of a quad over count groups of four inputs: x is the expanded row (x[2j] =
+ * (x0, x2), x[2j + 1] = (x1, x3)), or with DIRECT the int8 input itself (any alignment). *A0,
+ * *A2 accumulate 256 * dot_b + dot_a of pairs A and B, *A1, *A3 dot_a. Returns the weights
+ * pointer past the groups.
+ */
+TINYML_DSP_INLINE const int8_t *pair_dot(const void *x, const int8_t *w, int32_t count, int32_t *A0, int32_t *A1,
+                                         int32_t *A2, int32_t *A3, const int DIRECT) {
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  TINYML_FC_4ROW_REGS(A0, A1, A2, A3, (const uint32_t *)x, const int8_t *, w, count);
+  if (DIRECT) {
+    __asm__ volatile(TINYML_FC_LOOP2(TINYML_FCP_GROUP_DIRECT) TINYML_FC_4ROW_OPERANDS(x0, x1, w0, w1, w2, w3, t));
+  } else {
+    __asm__ volatile(TINYML_FC_LOOP2(TINYML_FCP_GROUP_EXPANDED) TINYML_FC_4ROW_OPERANDS(x0, x1, w0, w1, w2, w3, t));
+  }
+  TINYML_DSP_ACC4_STORE(A0, A1, A2, A3);
+  return wp;
+#else
+  TINYML_DSP_ACC4(A0, A1, A2, A3);
+  const uint8_t *xb = (const uint8_t *)x;
+  for (int32_t j = 0; j < count; ++j) {
+    uint32_t x0, x1;
+    if (DIRECT) {
+      const uint32_t v = tinyml_ld32(xb + 4 * j);
+      x0 = tinyml_sxtb16(v);
+      x1 = tinyml_sxtb16_ror8(v);
+    } else {
+      x0 = tinyml_ld32(xb + 8 * j);
+      x1 = tinyml_ld32(xb + 8 * j + 4);
+    }
+    const uint32_t w0 = tinyml_ld32(w), w1 = tinyml_ld32(w + 4), w2 = tinyml_ld32(w + 8), w3 = tinyml_ld32(w + 12);
+    w += 16;
+    a0 = tinyml_smlad(w1, x1, tinyml_smlad(w0, x0, a0));
+    a1 = tinyml_smlad(tinyml_sxtb16(w1), x1, tinyml_smlad(tinyml_sxtb16(w0), x0, a1));
+    a2 = tinyml_smlad(w3, x1, tinyml_smlad(w2, x0, a2));
+    a3 = tinyml_smlad(tinyml_sxtb16(w3), x1, tinyml_smlad(tinyml_sxtb16(w2), x0, a3));
+  }
+  TINYML_DSP_ACC4_STORE(A0, A1, A2, A3);
+  return w;
+#endif
+}
+
+/*
+ * A pair's two accumulators (bias' added, doubled in the FAST modes): row a's is q; row b's is
+ * (p - q) / 256, exact because the generator proved |256 * dot_b| < 2^31 for every int8 input
+ * (doubling afterwards is exact modulo 2^32, as the reference's wrapping sums are).
+ */
+TINYML_DSP_INLINE void pair_finish(int32_t p, int32_t q, const int32_t *bias, int32_t *ra, int32_t *rb, const int dbl) {
+  const int32_t db = (int32_t)((uint32_t)p - (uint32_t)q) >> 8;
+  *ra = (int32_t)((uint32_t)bias[0] + ((uint32_t)q << dbl));
+  *rb = (int32_t)((uint32_t)bias[1] + ((uint32_t)db << dbl));
+}
+
+TINYML_DSP_INLINE void fc_pair_body(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+                                    const int8_t *weights, int8_t *output, void *scratch, const int MODE,
+                                    const int FULL) {
+  const int32_t n_out = p->output_depth;
+  const int32_t k = p->input_depth;
+  const int32_t k4 = p->k4;
+  const int32_t off = p->output_offset;
+  const int32_t lo = FULL ? -128 : p->activation_min;
+  const int32_t hi = FULL ? 127 : p->activation_max;
+  const int32_t rq_step = p->per_channel ? 1 : 0;
+  const int dbl = MODE != TINYML_RQ_REF;
+  /* slice_k4 = k4: the input row expanded once into scratch; 0: read in place (few rows). */
+  const int expanded = p->slice_k4 != 0;
+  for (int32_t b = 0; b < p->batches; ++b) {
+    const int8_t *in = input + b * k;
+    int8_t *o = output + b * n_out;
+    int8_t tail[4] = {0, 0, 0, 0};
+    if (expanded) {
+      (void)expand_input(in, k, k4, (uint32_t *)scratch, 0);
+    } else {
+      for (int32_t i = k & ~3; i < k; ++i) tail[i & 3] = in[i];
+    }
+    const int8_t *w = weights;
+    const int32_t *bias = p->bias;
+    const tinyml_dsp_rq *rq = p->rq;
+    for (int32_t n = 0; n < n_out; n += 4) {
+      int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      if (expanded) {
+        w = pair_dot(scratch, w, k4, &a0, &a1, &a2, &a3, 0);
+      } else {
+        w = pair_dot(in, w, k >> 2, &a0, &a1, &a2, &a3, 1);
+        if (k & 3) w = pair_dot(tail, w, 1, &a0, &a1, &a2, &a3, 1);
+      }
+      int32_t r0, r1, r2, r3;
+      pair_finish(a0, a1, bias, &r0, &r1, dbl);
+      pair_finish(a2, a3, bias + 2, &r2, &r3, dbl);
+      bias += 4;
+      if (n + 4 <= n_out) {
+        rq = fc_store4(o + n, r0, r1, r2, r3, rq, rq_step, off, lo, hi, MODE);
+      } else {
+        /* The last rows of a count that is not a multiple of four (the layout pads the quad). */
+        const int32_t r[4] = {r0, r1, r2, r3};
+        for (int32_t i = 0; n + i < n_out; ++i) {
+          o[n + i] = (int8_t)tinyml_rq(MODE, r[i], rq->multiplier, rq->t, rq->e, off, lo, hi);
+          rq += rq_step;
+        }
+      }
+    }
+  }
+}
+
+TINYML_DSP_MODE_ENTRIES(tinyml_fully_connected_s8_dsp_pair,
+                        (const tinyml_fully_connected_dsp_params *p, const int8_t *input, const int8_t *weights,
+                         int8_t *output, void *scratch),
+                        fc_pair_body, p, input, weights, output, scratch)
 
 /* ---- nibble-packed weights ---- */
 

@@ -61,6 +61,31 @@ void tinyml_fully_connected_s8_dsp_sliced(const tinyml_fully_connected_dsp_param
     const int8_t *weights, int8_t *output, void *scratch, int32_t mode);
 
 /*
+ * Paired rows (the default layout with --optimize speed, when the generator's proof below holds):
+ * rows 2i (a) and 2i + 1 (b) share each 16-bit half, which holds the int16 256 * w_b + w_a, so its
+ * low byte is w_a and SXTB16 recovers it. Per group of four inputs a quad of rows has four words:
+ * pair A (rows 4q, 4q + 1) at inputs (0, 2) and (1, 3), then pair B (4q + 2, 4q + 3). One SMLAD
+ * of an input pair with the raw word adds 256 * dot_b + dot_a, one with its SXTB16 adds dot_a:
+ * four MACs in LDM + SXTB16 + 2 SMLAD, and dot_b = (p - q) / 256. The generator uses the layout
+ * only when every half fits int16 (not w_b = -128 with w_a < 0) and |256 * dot_b| < 2^31 for
+ * every int8 input. Rows are padded with zero rows to a multiple of four (bias' too), inputs
+ * with zeros to k4 * 4. slice_k4 = k4: the input row is expanded into scratch (k4 * 8 bytes)
+ * once; slice_k4 = 0: the input is read in place (no scratch; for few rows).
+ */
+void tinyml_fully_connected_s8_dsp_pair_fast_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const int8_t *weights, int8_t *output, void *scratch);
+void tinyml_fully_connected_s8_dsp_pair_fast(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const int8_t *weights, int8_t *output, void *scratch);
+void tinyml_fully_connected_s8_dsp_pair_folded_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const int8_t *weights, int8_t *output, void *scratch);
+void tinyml_fully_connected_s8_dsp_pair_folded(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const int8_t *weights, int8_t *output, void *scratch);
+void tinyml_fully_connected_s8_dsp_pair_ref_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const int8_t *weights, int8_t *output, void *scratch);
+void tinyml_fully_connected_s8_dsp_pair_ref(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const int8_t *weights, int8_t *output, void *scratch);
+
+/*
  * Nibble-packed weights (the generator picks them when they are much smaller): each weight
  * w = q + 16 * h with q in [-8, 7] stored as the nibble q + 8, eight per word, and h, which is
  * rarely non-zero, as a sparse correction. Words come in groups of four rows per eight inputs

@@ -6,9 +6,9 @@
 import type { KernelVariant } from '../kernel-variants.js';
 import type { FullyConnectedParams, FullyConnectedQuantParams } from '../fully-connected.js';
 import { fullyConnected } from '../fully-connected.js';
-import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
+import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import type { TensorData } from '../../ir/types.js';
-import { modeSuffix, cArray, cRequantDecls, dspTarget, emitWithConstants, foldChannelBias,
+import { accBounds, modeSuffix, cArray, cRequantDecls, dspTarget, emitWithConstants, foldChannelBias,
   hasConstantOperands, planLayerRequant, requantFields, scratchFor, weightRows, type RequantPlan } from './common.js';
 import { cStructInit } from '../c-emit.js';
 
@@ -117,15 +117,85 @@ export function fcNibbleChoice(weights: Int8Array, n: number, k: number): Nibble
   return nib !== undefined && int8Bytes - nib.bytes >= Math.max(1024, NIBBLE_MIN_SAVING * int8Bytes) ? nib : undefined;
 }
 
-/** Exact with the constants emitC gets; without them, enough for either weight layout. */
-function scratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number {
+/** Exact with the constants emitC gets; without them, enough for any weight layout. */
+function scratchBytes(params: unknown, constants?: (TensorData | undefined)[], optimize?: OptimizeGoal): number {
   const p = params as FullyConnectedQuantParams;
   if (!constants) {
     const nibble = fcScratchBytes(p.inputDepth, p.outputDepth, true);
     return Math.max(fcScratchBytes(p.inputDepth, p.outputDepth, false), nibble <= FC_MAX_ROW_SCRATCH ? nibble : 0);
   }
   if (!hasConstantOperands(p, constants)) return 0;
-  return fcScratchBytes(p.inputDepth, p.outputDepth, fcNibbleChoice(constants[1] as Int8Array, p.outputDepth, p.inputDepth) !== undefined);
+  return fcLayoutScratchBytes(fcLayoutChoice(constants[1] as Int8Array, p.outputDepth, p.inputDepth, optimize), p.inputDepth, p.outputDepth);
+}
+
+/** Rows sharing the paired layout's expanded input row from which expanding it pays (measured on qemu-m4). */
+export const FC_PAIR_EXPAND_MIN_ROWS = 16;
+
+const INT16_MIN = -32768;
+const TWO_31 = 2 ** 31;
+
+/**
+ * The paired layout of a layer's weights (fully_connected_dsp.h), or undefined when it is not
+ * exact for every int8 input: a half 256 * w_b + w_a outside int16 (w_b = -128, w_a < 0), or a
+ * row b whose 256 * dot_b can leave int32 (the kernel recovers dot_b from a 32-bit sum).
+ */
+export function fcPairLayout(weights: Int8Array, n: number, k: number): Int8Array | undefined {
+  const k4 = Math.ceil(k / 4);
+  const n4 = Math.ceil(n / 4) * 4;
+  const w = (row: number, col: number) => (row < n && col < k ? weights[row * k + col] : 0);
+  for (let rb = 1; rb < n; rb += 2) {
+    for (let col = 0; col < k; col++) if (256 * w(rb, col) + w(rb - 1, col) < INT16_MIN) return undefined;
+    const b = accBounds(0, weights, rb * k, k);
+    if (256 * b.min < -TWO_31 || 256 * b.max >= TWO_31) return undefined;
+  }
+  const out = new Int8Array(n4 * k4 * 4);
+  let o = 0;
+  const half = (ra: number, col: number) => 256 * w(ra + 1, col) + w(ra, col);
+  for (let q = 0; q < n4; q += 4) {
+    for (let j = 0; j < k4; j++) {
+      for (const ra of [q, q + 2]) {
+        for (const e of [0, 1]) {
+          const h0 = half(ra, 4 * j + e);
+          const h1 = half(ra, 4 * j + e + 2);
+          // Int8Array stores the low byte of each (two's complement) value.
+          out[o++] = h0;
+          out[o++] = h0 >> 8;
+          out[o++] = h1;
+          out[o++] = h1 >> 8;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** How a layer's int8 weights are laid out for the DSP kernel. */
+export type FcLayout =
+  | { kind: 'nibble'; nib: NibbleLayout }
+  | { kind: 'pair'; words: Int8Array; expanded: boolean }
+  | { kind: 'int8' };
+
+/**
+ * The layout of a layer: nibbles when forced (int4 weights) or, with --optimize size, when they
+ * save enough flash (fcNibbleChoice); else the paired rows when they are exact (fcPairLayout),
+ * which take fewer instructions; else the four-row int8 layout. `optimize` undefined means speed.
+ */
+export function fcLayoutChoice(weights: Int8Array, n: number, k: number, optimize?: OptimizeGoal, forceNibble = false): FcLayout {
+  if (forceNibble) return { kind: 'nibble', nib: fcNibbleLayout(weights, n, k) };
+  if (optimize === 'size') {
+    const nib = fcNibbleChoice(weights, n, k);
+    return nib ? { kind: 'nibble', nib } : { kind: 'int8' };
+  }
+  const words = fcPairLayout(weights, n, k);
+  if (!words) return { kind: 'int8' };
+  const expanded = Math.ceil(n / 4) * 4 >= FC_PAIR_EXPAND_MIN_ROWS && Math.ceil(k / 4) * 8 <= FC_MAX_ROW_SCRATCH;
+  return { kind: 'pair', words, expanded };
+}
+
+/** Scratch (bytes) the kernel of this layout needs. */
+export function fcLayoutScratchBytes(layout: FcLayout, inputDepth: number, outputDepth: number): number {
+  if (layout.kind === 'pair') return layout.expanded ? Math.ceil(inputDepth / 4) * 8 : 0;
+  return fcScratchBytes(inputDepth, outputDepth, layout.kind === 'nibble');
 }
 
 /**
@@ -165,27 +235,32 @@ export function emitFullyConnectedDsp(
   const plan = planLayerRequant(p, weights, biasPrime, weightRows(k));
   const pre = ctx.prefix;
   const fn = modeSuffix(plan.mode, p.activationMin, p.activationMax);
-  const nib = forceNibble ? fcNibbleLayout(weights, n, k) : fcNibbleChoice(weights, n, k);
-  const useNib = nib !== undefined;
+  const layout = fcLayoutChoice(weights, n, k, ctx.optimize, forceNibble);
   const k8 = Math.ceil(k / 8);
-  const scratch = scratchFor(ctx, fcScratchBytes(k, n, useNib), 'fully_connected_s8_dsp');
-  const sliceK4 = useNib || k4 * 8 <= FC_MAX_ROW_SCRATCH ? k4 : FC_SLICE_K4;
-  const weightDecls = useNib
-    ? [cArray('uint32_t', `${pre}_w`, nib.words), cArray('uint16_t', `${pre}_cc`, nib.counts), cArray('uint32_t', `${pre}_corr`, nib.corrections)]
-    : [cArray('int8_t', `${pre}_w`, fcWeightLayout(weights, n, k, k4))];
+  const scratchBytes = fcLayoutScratchBytes(layout, k, n);
+  // The in-place paired kernel needs none (a planner that reserved some anyway passes it unused).
+  const scratch = scratchBytes > 0 || ctx.scratch ? scratchFor(ctx, scratchBytes, 'fully_connected_s8_dsp') : 'NULL';
+  const sliceK4 = layout.kind === 'pair' ? (layout.expanded ? k4 : 0) : layout.kind === 'nibble' || k4 * 8 <= FC_MAX_ROW_SCRATCH ? k4 : FC_SLICE_K4;
+  const weightDecls =
+    layout.kind === 'nibble'
+      ? [cArray('uint32_t', `${pre}_w`, layout.nib.words), cArray('uint16_t', `${pre}_cc`, layout.nib.counts), cArray('uint32_t', `${pre}_corr`, layout.nib.corrections)]
+      : [cArray('int8_t', `${pre}_w`, layout.kind === 'pair' ? layout.words : fcWeightLayout(weights, n, k, k4))];
+  // The paired kernel reads the bias' of whole quads of rows (the padding rows' are 0).
+  const paddedPlan = layout.kind === 'pair' ? { ...plan, bias: [...plan.bias, 0, 0, 0].slice(0, Math.ceil(n / 4) * 4) } : plan;
   const decls = [
     ...weightDecls,
-    ...cRequantDecls(pre, plan),
-    fcParamsDecl(pre, p, plan, k4, sliceK4, useNib ? k8 : 0),
+    ...cRequantDecls(pre, paddedPlan),
+    fcParamsDecl(pre, p, plan, k4, sliceK4, layout.kind === 'nibble' ? k8 : 0),
   ].join('\n');
+  const entry = layout.kind === 'nibble' ? 'nib_' : layout.kind === 'pair' ? 'pair_' : '';
   return {
     kernels: ['arm/fully_connected_dsp.c', 'arm/fully_connected_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/fully_connected_dsp.h'],
     decls,
     call:
-      sliceK4 < k4
+      layout.kind === 'int8' && sliceK4 < k4
         ? `tinyml_fully_connected_s8_dsp_sliced(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch}, ${plan.mode});`
-        : `tinyml_fully_connected_s8_dsp_${useNib ? 'nib_' : ''}${fn}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`,
+        : `tinyml_fully_connected_s8_dsp_${entry}${fn}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`,
   };
 }
 

@@ -24,5 +24,5 @@ registerKernelVariants(DSP_VARIANTS);
  */
 export function dspScratchBytes(op: OpType, params: unknown, target: TargetInfo, constants?: (TensorData | undefined)[], optimize?: OptimizeGoal): number {
   const variant = DSP_VARIANTS.find((v) => v.op === op && v.accepts(params, target, optimize));
-  return variant?.scratchBytes?.(params, constants) ?? 0;
+  return variant?.scratchBytes?.(params, constants, optimize) ?? 0;
 }
