@@ -50,7 +50,9 @@ describe('fully_connected_s8_dsp vs FULLY_CONNECTED evaluate', () => {
   // Paired rows: row counts and inputs not multiples of four, expanded input and in place.
   for (let i = 0; i < 24; i++) cases.push(randomFcCase(9100 + i, 'pair'));
   for (let i = 0; i < 4; i++) cases.push(randomFcCase(9200 + i, 'pair-fallback'));
-  const PAIR_FROM = cases.length - 28;
+  // Paired rows whose proof holds over chunks of the row only.
+  for (let i = 0; i < 6; i++) cases.push(randomFcCase(9300 + i, 'pair-long'));
+  const PAIR_FROM = cases.length - 34;
   const emitted = (c: VariantCase) =>
     fullyConnectedDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
   const emittedSize = (c: VariantCase) => sizeVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
@@ -76,6 +78,8 @@ describe('fully_connected_s8_dsp vs FULLY_CONNECTED evaluate', () => {
     // Every symmetric-weight case pairs; each forced fallback does not.
     for (let i = 0; i < 24; i++) expect(pairs).toContain(cases[PAIR_FROM + i]);
     for (let i = 0; i < 4; i++) expect(pairs).not.toContain(cases[PAIR_FROM + 24 + i]);
+    const chunked = cases.slice(PAIR_FROM + 28).map((c) => /\.pair_chunk_k4 = (\d+),/.exec(emitted(c).decls)![1]);
+    cases.slice(PAIR_FROM + 28).forEach((c, i) => expect(Number(chunked[i])).toBeLessThan(Math.ceil((c.params as FullyConnectedQuantParams).inputDepth / 4)));
     const expanded = pairs.filter((c) => (fullyConnectedDspVariant.scratchBytes!(c.params, c.inputs.map((d, i) => (i > 0 ? d : undefined))) ?? 0) > 0);
     expect(expanded.every((c) => Math.ceil((c.params as FullyConnectedQuantParams).outputDepth / 4) >= 4)).toBe(true);
     expect(expanded.length).toBeGreaterThan(4);

@@ -11,6 +11,7 @@ import { conv2d } from '../../src/ops/conv2d.js';
 import { depthwiseConv2d } from '../../src/ops/depthwise-conv2d.js';
 import { fullyConnected } from '../../src/ops/fully-connected.js';
 import { add, sub } from '../../src/ops/add-sub.js';
+import { averagePool2d } from '../../src/ops/pool2d.js';
 import { randomInt32, randomInt8, rng, singleOpContext } from '../helpers/op-graph.js';
 import type { VariantCase } from './harness.js';
 
@@ -138,15 +139,16 @@ export function randomDwCase(seed: number, kind: DwKind = 'fast', depthMultiplie
 /**
  * 'pair': symmetric weights ([-127, 127], as TFLite's int8 weights), for the paired-row layout;
  * 'pair-fallback': the same with one half that int16 cannot hold (w_b = -128, w_a < 0), which
- * forces the four-row layout.
+ * forces the four-row layout; 'pair-long': rows of 700 to 2,600 large symmetric weights, whose
+ * 256 * dot_b leaves int32 over the whole row (the kernel then sums it chunk by chunk).
  */
-export type FcKind = 'fast' | 'big-bias' | 'big-scale' | 'huge-scale' | 'tiny-scale' | 'nibble' | 'dead' | 'long' | 'pair' | 'pair-fallback';
+export type FcKind = 'fast' | 'big-bias' | 'big-scale' | 'huge-scale' | 'tiny-scale' | 'nibble' | 'dead' | 'long' | 'pair' | 'pair-fallback' | 'pair-long';
 
 export function randomFcCase(seed: number, kind: FcKind = 'fast', weightsZeroPoint = 0): VariantCase {
   const r = rng(seed);
   const nibble = kind === 'nibble';
-  const pair = kind === 'pair' || kind === 'pair-fallback';
-  const k = kind === 'long' ? int(r, 1030, 2600) : nibble ? int(r, 64, 200) : pair ? int(r, 1, 300) : r() < 0.5 ? 4 * int(r, 1, 40) : int(r, 1, 150);
+  const pair = kind === 'pair' || kind === 'pair-fallback' || kind === 'pair-long';
+  const k = kind === 'long' ? int(r, 1030, 2600) : kind === 'pair-long' ? int(r, 700, 2600) : nibble ? int(r, 64, 200) : pair ? int(r, 1, 300) : r() < 0.5 ? 4 * int(r, 1, 40) : int(r, 1, 150);
   const n = kind === 'long' ? int(r, 1, 9) : nibble ? int(r, 16, 41) : pair ? int(r, kind === 'pair-fallback' ? 2 : 1, 40) : int(r, 1, 23);
   const batches = r() < 0.2 ? int(r, 2, 3) : 1;
   const perChannel = kind === 'dead' || (weightsZeroPoint === 0 && r() < 0.5);
@@ -155,7 +157,7 @@ export function randomFcCase(seed: number, kind: FcKind = 'fast', weightsZeroPoi
   );
   // Nibble cases: mostly small weights (they pack into 4 bits), a few outliers anywhere.
   const weights = nibble ? Int8Array.from(randomInt8(n * k, r), (w, i) => (i % 61 === 3 || r() < 0.01 ? w : w >> 4)) : randomInt8(n * k, r);
-  if (pair) weights.forEach((w, i) => (weights[i] = w === -128 ? -127 : w));
+  if (pair) weights.forEach((w, i) => (weights[i] = kind === 'pair-long' ? (w < 0 ? -1 : 1) * int(r, 100, 127) : w === -128 ? -127 : w));
   if (kind === 'pair-fallback') {
     const rb = 2 * int(r, 0, Math.floor(n / 2) - 1) + 1;
     const col = int(r, 0, k - 1);
@@ -213,4 +215,35 @@ export function everyBytePairCase(type: 'ADD' | 'SUB', seed: number): VariantCas
   }
   all.inputs = [a, b];
   return all;
+}
+
+/**
+ * A random int8 AVERAGE_POOL_2D: depths that are and are not multiples of four, SAME and VALID
+ * padding (windows clipped at the edges), strides, fused activations; `global`: one window over
+ * the whole input (the models' final pooling); `fixed`: a global window over a size x size x
+ * depth input filled with one value.
+ */
+export function randomAvgPoolCase(seed: number, global = false, fixed?: { size: number; depth: number; value: number }): VariantCase {
+  const r = rng(seed);
+  const inH = fixed?.size ?? int(r, 1, global ? 25 : 12);
+  const inW = fixed?.size ?? int(r, 1, global ? 10 : 12);
+  const depth = fixed?.depth ?? (r() < 0.5 ? 4 * int(r, 1, 20) : int(r, 1, 70));
+  const batches = fixed ? 1 : r() < 0.15 ? 2 : 1;
+  const attrs = global
+    ? { padding: 'VALID' as const, strideH: 1, strideW: 1, filterH: inH, filterW: inW, activation: pick(r, ACTIVATIONS) }
+    : {
+        padding: pick(r, ['SAME', 'VALID'] as const),
+        strideH: int(r, 1, 3),
+        strideW: int(r, 1, 3),
+        filterH: int(r, 1, Math.min(inH, 6)),
+        filterW: int(r, 1, Math.min(inW, 6)),
+        activation: pick(r, ACTIVATIONS),
+      };
+  const q = { scale: 0.02 + r() * 0.1, zeroPoint: int(r, -128, 127) };
+  const inSpec = { shape: [batches, inH, inW, depth], dtype: 'int8' as const, quant: q };
+  const probe = singleOpContext('AVERAGE_POOL_2D', attrs, [inSpec], [{ shape: [], dtype: 'int8' }]);
+  const [shape] = averagePool2d.inferShapes(probe);
+  const ctx = singleOpContext('AVERAGE_POOL_2D', attrs, [inSpec], [{ shape, dtype: 'int8', quant: q }]);
+  const input = fixed ? new Int8Array(inH * inW * depth).fill(fixed.value) : randomInt8(batches * inH * inW * depth, r);
+  return { ctx, params: averagePool2d.prepare(ctx), inputs: [input] };
 }

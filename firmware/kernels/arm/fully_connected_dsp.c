@@ -296,64 +296,102 @@ TINYML_DSP_INLINE const int8_t *pair_dot(const void *x, const int8_t *w, int32_t
 }
 
 /*
- * A pair's two accumulators (bias' added, doubled in the FAST modes): row a's is q; row b's is
- * (p - q) / 256, exact because the generator proved |256 * dot_b| < 2^31 for every int8 input
- * (doubling afterwards is exact modulo 2^32, as the reference's wrapping sums are).
+ * One quad of rows over the whole input, chunk by chunk (pair_chunk_k4 groups of four inputs):
+ * row a's accumulator is q; row b's is the sum over chunks of (p - q) / 256, exact because the
+ * generator proved |256 * dot_b| < 2^31 over every chunk for every int8 input. *R0..*R3 get the
+ * four rows' accumulators, bias' added and doubled when dbl (doubling afterwards is exact modulo
+ * 2^32, as the reference's wrapping sums are). x: the expanded row, or with DIRECT the int8
+ * input, whose last group (when the depth is not a multiple of four) is read from tail.
  */
-TINYML_DSP_INLINE void pair_finish(int32_t p, int32_t q, const int32_t *bias, int32_t *ra, int32_t *rb, const int dbl) {
-  const int32_t db = (int32_t)((uint32_t)p - (uint32_t)q) >> 8;
-  *ra = (int32_t)((uint32_t)bias[0] + ((uint32_t)q << dbl));
-  *rb = (int32_t)((uint32_t)bias[1] + ((uint32_t)db << dbl));
+TINYML_DSP_INLINE const int8_t *pair_quad(const void *x, const int8_t *tail, const int8_t *w,
+                                          const tinyml_fully_connected_dsp_params *p, const int32_t *bias,
+                                          int32_t *R0, int32_t *R1, int32_t *R2, int32_t *R3, const int DIRECT,
+                                          const int dbl) {
+  const int32_t k4 = p->k4;
+  const int32_t full = p->input_depth >> 2;
+  const int32_t chunk = p->pair_chunk_k4;
+  int32_t p0 = 0, q0 = 0, p1 = 0, q1 = 0;
+  uint32_t b0 = 0, b1 = 0;
+  if (chunk >= k4 && !DIRECT) {
+    /* The whole row in one chunk (the common case): no chunk loop around the assembly. */
+    w = pair_dot(x, w, k4, &p0, &q0, &p1, &q1, 0);
+    b0 = (uint32_t)((int32_t)((uint32_t)p0 - (uint32_t)q0) >> 8);
+    b1 = (uint32_t)((int32_t)((uint32_t)p1 - (uint32_t)q1) >> 8);
+  } else {
+    for (int32_t j0 = 0; j0 < k4; j0 += chunk) {
+      const int32_t len = k4 - j0 < chunk ? k4 - j0 : chunk;
+      if (DIRECT) {
+        /* Only the last chunk can end with the partial group. */
+        const int32_t n = full - j0 < len ? full - j0 : len;
+        w = pair_dot((const int8_t *)x + 4 * j0, w, n, &p0, &q0, &p1, &q1, 1);
+        if (n < len) w = pair_dot(tail, w, 1, &p0, &q0, &p1, &q1, 1);
+      } else {
+        w = pair_dot((const uint32_t *)x + 2 * j0, w, len, &p0, &q0, &p1, &q1, 0);
+      }
+      b0 += (uint32_t)((int32_t)((uint32_t)p0 - (uint32_t)q0) >> 8);
+      b1 += (uint32_t)((int32_t)((uint32_t)p1 - (uint32_t)q1) >> 8);
+      p0 = q0;
+      p1 = q1;
+    }
+  }
+  *R0 = (int32_t)((uint32_t)bias[0] + ((uint32_t)q0 << dbl));
+  *R1 = (int32_t)((uint32_t)bias[1] + (b0 << dbl));
+  *R2 = (int32_t)((uint32_t)bias[2] + ((uint32_t)q1 << dbl));
+  *R3 = (int32_t)((uint32_t)bias[3] + (b1 << dbl));
+  return w;
 }
 
-TINYML_DSP_INLINE void fc_pair_body(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+TINYML_DSP_INLINE void fc_pair_rows(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
                                     const int8_t *weights, int8_t *output, void *scratch, const int MODE,
-                                    const int FULL) {
+                                    const int FULL, const int DIRECT) {
   const int32_t n_out = p->output_depth;
   const int32_t k = p->input_depth;
-  const int32_t k4 = p->k4;
   const int32_t off = p->output_offset;
   const int32_t lo = FULL ? -128 : p->activation_min;
   const int32_t hi = FULL ? 127 : p->activation_max;
   const int32_t rq_step = p->per_channel ? 1 : 0;
   const int dbl = MODE != TINYML_RQ_REF;
-  /* slice_k4 = k4: the input row expanded once into scratch; 0: read in place (few rows). */
-  const int expanded = p->slice_k4 != 0;
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *in = input + b * k;
     int8_t *o = output + b * n_out;
     int8_t tail[4] = {0, 0, 0, 0};
-    if (expanded) {
-      (void)expand_input(in, k, k4, (uint32_t *)scratch, 0);
-    } else {
+    if (DIRECT) {
       for (int32_t i = k & ~3; i < k; ++i) tail[i & 3] = in[i];
+    } else {
+      (void)expand_input(in, k, p->k4, (uint32_t *)scratch, 0);
     }
+    const void *x = DIRECT ? (const void *)in : (const void *)scratch;
     const int8_t *w = weights;
     const int32_t *bias = p->bias;
     const tinyml_dsp_rq *rq = p->rq;
-    for (int32_t n = 0; n < n_out; n += 4) {
-      int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-      if (expanded) {
-        w = pair_dot(scratch, w, k4, &a0, &a1, &a2, &a3, 0);
-      } else {
-        w = pair_dot(in, w, k >> 2, &a0, &a1, &a2, &a3, 1);
-        if (k & 3) w = pair_dot(tail, w, 1, &a0, &a1, &a2, &a3, 1);
-      }
+    int32_t n = n_out;
+    for (; n >= 4; n -= 4) {
       int32_t r0, r1, r2, r3;
-      pair_finish(a0, a1, bias, &r0, &r1, dbl);
-      pair_finish(a2, a3, bias + 2, &r2, &r3, dbl);
+      w = pair_quad(x, tail, w, p, bias, &r0, &r1, &r2, &r3, DIRECT, dbl);
       bias += 4;
-      if (n + 4 <= n_out) {
-        rq = fc_store4(o + n, r0, r1, r2, r3, rq, rq_step, off, lo, hi, MODE);
-      } else {
-        /* The last rows of a count that is not a multiple of four (the layout pads the quad). */
-        const int32_t r[4] = {r0, r1, r2, r3};
-        for (int32_t i = 0; n + i < n_out; ++i) {
-          o[n + i] = (int8_t)tinyml_rq(MODE, r[i], rq->multiplier, rq->t, rq->e, off, lo, hi);
-          rq += rq_step;
-        }
-      }
+      rq = fc_store4(o, r0, r1, r2, r3, rq, rq_step, off, lo, hi, MODE);
+      o += 4;
     }
+    if (n > 0) {
+      /* The last rows of a count that is not a multiple of four: the layout pads the quad (weights,
+       * bias' and records), the padding rows' outputs are dropped. */
+      int32_t r0, r1, r2, r3;
+      int8_t last[4];
+      (void)pair_quad(x, tail, w, p, bias, &r0, &r1, &r2, &r3, DIRECT, dbl);
+      (void)fc_store4(last, r0, r1, r2, r3, rq, rq_step, off, lo, hi, MODE);
+      memcpy(o, last, (size_t)n);
+    }
+  }
+}
+
+/* slice_k4 = k4: the input row expanded once into scratch; 0: read in place (few rows). */
+TINYML_DSP_INLINE void fc_pair_body(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+                                    const int8_t *weights, int8_t *output, void *scratch, const int MODE,
+                                    const int FULL) {
+  if (p->slice_k4 != 0) {
+    fc_pair_rows(p, input, weights, output, scratch, MODE, FULL, 0);
+  } else {
+    fc_pair_rows(p, input, weights, output, scratch, MODE, FULL, 1);
   }
 }
 

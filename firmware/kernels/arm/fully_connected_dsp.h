@@ -35,6 +35,9 @@ typedef struct {
   int32_t k8;
   const uint16_t *corr_count;
   const uint32_t *corr;
+  /* Paired-row layout only (else 0): groups of four inputs after which the kernel takes dot_b
+   * out of its 32-bit sum (the generator proved |256 * dot_b| < 2^31 over each such chunk). */
+  int32_t pair_chunk_k4;
 } tinyml_fully_connected_dsp_params;
 
 /*
@@ -67,9 +70,10 @@ void tinyml_fully_connected_s8_dsp_sliced(const tinyml_fully_connected_dsp_param
  * pair A (rows 4q, 4q + 1) at inputs (0, 2) and (1, 3), then pair B (4q + 2, 4q + 3). One SMLAD
  * of an input pair with the raw word adds 256 * dot_b + dot_a, one with its SXTB16 adds dot_a:
  * four MACs in LDM + SXTB16 + 2 SMLAD, and dot_b = (p - q) / 256. The generator uses the layout
- * only when every half fits int16 (not w_b = -128 with w_a < 0) and |256 * dot_b| < 2^31 for
- * every int8 input. Rows are padded with zero rows to a multiple of four (bias' too), inputs
- * with zeros to k4 * 4. slice_k4 = k4: the input row is expanded into scratch (k4 * 8 bytes)
+ * only when every half fits int16 (not w_b = -128 with w_a < 0); dot_b is taken out of the sum
+ * every pair_chunk_k4 groups of four inputs, a chunk over which |256 * dot_b| < 2^31 for every
+ * int8 input. Rows are padded with zero rows to a multiple of four (bias' and per-channel
+ * records too), inputs with zeros to k4 * 4. slice_k4 = k4: the input row is expanded into scratch (k4 * 8 bytes)
  * once; slice_k4 = 0: the input is read in place (no scratch; for few rows).
  */
 void tinyml_fully_connected_s8_dsp_pair_fast_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,

@@ -134,23 +134,45 @@ export const FC_PAIR_EXPAND_MIN_ROWS = 16;
 const INT16_MIN = -32768;
 const TWO_31 = 2 ** 31;
 
+/** The paired layout's weight bytes and the chunk (groups of four inputs) its proof holds over. */
+export interface PairLayout {
+  words: Int8Array;
+  chunkK4: number;
+}
+
 /**
- * The paired layout of a layer's weights (fully_connected_dsp.h), or undefined when it is not
- * exact for every int8 input: a half 256 * w_b + w_a outside int16 (w_b = -128, w_a < 0), or a
- * row b whose 256 * dot_b can leave int32 (the kernel recovers dot_b from a 32-bit sum).
+ * The longest chunk (groups of four inputs, halved from the whole row) over which every row b
+ * of a pair keeps |256 * dot_b| < 2^31 for every int8 input: the kernel takes dot_b out of a
+ * 32-bit sum after each chunk.
  */
-export function fcPairLayout(weights: Int8Array, n: number, k: number): Int8Array | undefined {
+function pairChunkK4(weights: Int8Array, n: number, k: number): number {
+  const fits = (c: number) => {
+    for (let rb = 1; rb < n; rb += 2) {
+      for (let col = 0; col < k; col += 4 * c) {
+        const b = accBounds(0, weights, rb * k + col, Math.min(4 * c, k - col));
+        if (256 * b.min < -TWO_31 || 256 * b.max >= TWO_31) return false;
+      }
+    }
+    return true;
+  };
+  let c = Math.ceil(k / 4);
+  while (c > 1 && !fits(c)) c = Math.ceil(c / 2);
+  return c; // four inputs: 256 * 4 * 128 * 128 < 2^31 always
+}
+
+/**
+ * The paired layout of a layer's weights (fully_connected_dsp.h), or undefined when a half
+ * 256 * w_b + w_a does not fit int16 (w_b = -128 with w_a < 0; TFLite's symmetric int8 weights
+ * never have -128).
+ */
+export function fcPairLayout(weights: Int8Array, n: number, k: number): PairLayout | undefined {
   const k4 = Math.ceil(k / 4);
   const n4 = Math.ceil(n / 4) * 4;
   const w = (row: number, col: number) => (row < n && col < k ? weights[row * k + col] : 0);
-  for (let rb = 1; rb < n; rb += 2) {
-    for (let col = 0; col < k; col++) if (256 * w(rb, col) + w(rb - 1, col) < INT16_MIN) return undefined;
-    const b = accBounds(0, weights, rb * k, k);
-    if (256 * b.min < -TWO_31 || 256 * b.max >= TWO_31) return undefined;
-  }
+  const half = (ra: number, col: number) => 256 * w(ra + 1, col) + w(ra, col);
+  for (let ra = 0; ra < n; ra += 2) for (let col = 0; col < k; col++) if (half(ra, col) < INT16_MIN) return undefined;
   const out = new Int8Array(n4 * k4 * 4);
   let o = 0;
-  const half = (ra: number, col: number) => 256 * w(ra + 1, col) + w(ra, col);
   for (let q = 0; q < n4; q += 4) {
     for (let j = 0; j < k4; j++) {
       for (const ra of [q, q + 2]) {
@@ -166,13 +188,13 @@ export function fcPairLayout(weights: Int8Array, n: number, k: number): Int8Arra
       }
     }
   }
-  return out;
+  return { words: out, chunkK4: pairChunkK4(weights, n, k) };
 }
 
 /** How a layer's int8 weights are laid out for the DSP kernel. */
 export type FcLayout =
   | { kind: 'nibble'; nib: NibbleLayout }
-  | { kind: 'pair'; words: Int8Array; expanded: boolean }
+  | { kind: 'pair'; pair: PairLayout; expanded: boolean }
   | { kind: 'int8' };
 
 /**
@@ -186,10 +208,10 @@ export function fcLayoutChoice(weights: Int8Array, n: number, k: number, optimiz
     const nib = fcNibbleChoice(weights, n, k);
     return nib ? { kind: 'nibble', nib } : { kind: 'int8' };
   }
-  const words = fcPairLayout(weights, n, k);
-  if (!words) return { kind: 'int8' };
+  const pair = fcPairLayout(weights, n, k);
+  if (!pair) return { kind: 'int8' };
   const expanded = Math.ceil(n / 4) * 4 >= FC_PAIR_EXPAND_MIN_ROWS && Math.ceil(k / 4) * 8 <= FC_MAX_ROW_SCRATCH;
-  return { kind: 'pair', words, expanded };
+  return { kind: 'pair', pair, expanded };
 }
 
 /** Scratch (bytes) the kernel of this layout needs. */
@@ -199,10 +221,21 @@ export function fcLayoutScratchBytes(layout: FcLayout, inputDepth: number, outpu
 }
 
 /**
+ * The plan with bias' and (per-channel) records for whole quads of rows, as the paired kernel
+ * reads them: a padding row has bias' 0 and a zero-multiplier record; its output is dropped.
+ */
+function padQuads(plan: RequantPlan, n: number): RequantPlan {
+  const pad = Math.ceil(n / 4) * 4 - n;
+  const zeros = Array.from({ length: pad }, () => 0);
+  const records = plan.records.length > 1 ? [...plan.records, ...zeros.map((): [number, number, number] => [0, 1, 1])] : plan.records;
+  return { ...plan, bias: [...plan.bias, ...zeros], records };
+}
+
+/**
  * The DSP fully connected kernels' params (int8, nibble and sub-byte), pointing at the
  * `${pre}_bias` / `${pre}_rq` arrays; k8 > 0 (the nibble layout) also at its corrections.
  */
-export function fcParamsDecl(pre: string, p: FullyConnectedQuantParams, plan: RequantPlan, k4: number, sliceK4: number, k8 = 0): string {
+export function fcParamsDecl(pre: string, p: FullyConnectedQuantParams, plan: RequantPlan, k4: number, sliceK4: number, k8 = 0, pairChunkK4 = 0): string {
   return cStructInit('tinyml_fully_connected_dsp_params', `${pre}_params`, {
     batches: p.batches,
     input_depth: p.inputDepth,
@@ -213,6 +246,7 @@ export function fcParamsDecl(pre: string, p: FullyConnectedQuantParams, plan: Re
     k8,
     corr_count: k8 > 0 ? `${pre}_cc` : 'NULL',
     corr: k8 > 0 ? `${pre}_corr` : 'NULL',
+    pair_chunk_k4: pairChunkK4,
   });
 }
 
@@ -244,13 +278,11 @@ export function emitFullyConnectedDsp(
   const weightDecls =
     layout.kind === 'nibble'
       ? [cArray('uint32_t', `${pre}_w`, layout.nib.words), cArray('uint16_t', `${pre}_cc`, layout.nib.counts), cArray('uint32_t', `${pre}_corr`, layout.nib.corrections)]
-      : [cArray('int8_t', `${pre}_w`, layout.kind === 'pair' ? layout.words : fcWeightLayout(weights, n, k, k4))];
-  // The paired kernel reads the bias' of whole quads of rows (the padding rows' are 0).
-  const paddedPlan = layout.kind === 'pair' ? { ...plan, bias: [...plan.bias, 0, 0, 0].slice(0, Math.ceil(n / 4) * 4) } : plan;
+      : [cArray('int8_t', `${pre}_w`, layout.kind === 'pair' ? layout.pair.words : fcWeightLayout(weights, n, k, k4))];
   const decls = [
     ...weightDecls,
-    ...cRequantDecls(pre, paddedPlan),
-    fcParamsDecl(pre, p, plan, k4, sliceK4, layout.kind === 'nibble' ? k8 : 0),
+    ...cRequantDecls(pre, layout.kind === 'pair' ? padQuads(plan, n) : plan),
+    fcParamsDecl(pre, p, plan, k4, sliceK4, layout.kind === 'nibble' ? k8 : 0, layout.kind === 'pair' ? layout.pair.chunkK4 : 0),
   ].join('\n');
   const entry = layout.kind === 'nibble' ? 'nib_' : layout.kind === 'pair' ? 'pair_' : '';
   return {
