@@ -11,8 +11,9 @@ import { addDspVariant, subDspVariant } from './add-sub.js';
 import { conv2dDspVariant } from './conv2d.js';
 import { depthwiseConv2dDspVariant } from './depthwise-conv2d.js';
 import { fullyConnectedDspVariant } from './fully-connected.js';
+import { averagePoolDspVariant } from './pool2d.js';
 
-export const DSP_VARIANTS = [conv2dDspVariant, depthwiseConv2dDspVariant, fullyConnectedDspVariant, addDspVariant, subDspVariant];
+export const DSP_VARIANTS = [conv2dDspVariant, depthwiseConv2dDspVariant, fullyConnectedDspVariant, addDspVariant, subDspVariant, averagePoolDspVariant];
 
 registerKernelVariants(DSP_VARIANTS);
 
