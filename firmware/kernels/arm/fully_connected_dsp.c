@@ -80,6 +80,19 @@ static int32_t expand_input(const int8_t *in, int32_t depth, int32_t k4, uint32_
   "subs   %[n], %[n], #1\n\t"      \
   "bne    1b\n"                     \
   "3:\n\t"
+/* The same unrolled four times (for the paired loops, whose groups are 14 instructions). */
+#define TINYML_FC_LOOP4(GROUP)      \
+  "lsrs   %[n], %[n], #1\n\t"      \
+  "bcc    4f\n\t" GROUP            \
+  "4:\n\t"                         \
+  "lsrs   %[n], %[n], #1\n\t"      \
+  "bcc    5f\n\t" GROUP GROUP      \
+  "5:\n\t"                         \
+  "beq    3f\n"                     \
+  "1:\n\t" GROUP GROUP GROUP GROUP \
+  "subs   %[n], %[n], #1\n\t"      \
+  "bne    1b\n"                     \
+  "3:\n\t"
 #define TINYML_FC_GROUP4                                  \
   "ldmia  %[xp]!, {%[x0], %[x1]}\n\t"                     \
   "ldmia  %[wp]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"       \
@@ -264,9 +277,9 @@ TINYML_DSP_INLINE const int8_t *pair_dot(const void *x, const int8_t *w, int32_t
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
   TINYML_FC_4ROW_REGS(A0, A1, A2, A3, (const uint32_t *)x, const int8_t *, w, count);
   if (DIRECT) {
-    __asm__ volatile(TINYML_FC_LOOP2(TINYML_FCP_GROUP_DIRECT) TINYML_FC_4ROW_OPERANDS(x0, x1, w0, w1, w2, w3, t));
+    __asm__ volatile(TINYML_FC_LOOP4(TINYML_FCP_GROUP_DIRECT) TINYML_FC_4ROW_OPERANDS(x0, x1, w0, w1, w2, w3, t));
   } else {
-    __asm__ volatile(TINYML_FC_LOOP2(TINYML_FCP_GROUP_EXPANDED) TINYML_FC_4ROW_OPERANDS(x0, x1, w0, w1, w2, w3, t));
+    __asm__ volatile(TINYML_FC_LOOP4(TINYML_FCP_GROUP_EXPANDED) TINYML_FC_4ROW_OPERANDS(x0, x1, w0, w1, w2, w3, t));
   }
   TINYML_DSP_ACC4_STORE(A0, A1, A2, A3);
   return wp;
