@@ -15,20 +15,23 @@ TINYML_DSP_INLINE void add_sub_body(const tinyml_add_sub_dsp_params *p, const in
   const int32_t off = p->output_offset;
   const int32_t lo = FULL ? -128 : p->activation_min;
   const int32_t hi = FULL ? 127 : p->activation_max;
+  /* Four elements per iteration, each element's bytes loaded with post-increment: ten
+   * instructions an element (two byte loads, two table loads, the sum, three of requantization,
+   * saturation, store). */
   int32_t n = p->size;
-  for (; n >= 2; n -= 2) {
-    const int32_t r0 = (int32_t)((uint32_t)t1[a[0]] + (uint32_t)t2[b[0]]);
-    const int32_t r1 = (int32_t)((uint32_t)t1[a[1]] + (uint32_t)t2[b[1]]);
-    a += 2;
-    b += 2;
-    out[0] = (int8_t)tinyml_rq(MODE, r0, m, t, e, off, lo, hi);
-    out[1] = (int8_t)tinyml_rq(MODE, r1, m, t, e, off, lo, hi);
-    out += 2;
+#define TINYML_ADD_ONE()                                                                   \
+  do {                                                                                     \
+    const int32_t r = (int32_t)((uint32_t)t1[*a++] + (uint32_t)t2[*b++]);                  \
+    *out++ = (int8_t)tinyml_rq(MODE, r, m, t, e, off, lo, hi);                             \
+  } while (0)
+  for (; n >= 4; n -= 4) {
+    TINYML_ADD_ONE();
+    TINYML_ADD_ONE();
+    TINYML_ADD_ONE();
+    TINYML_ADD_ONE();
   }
-  if (n) {
-    const int32_t r0 = (int32_t)((uint32_t)t1[a[0]] + (uint32_t)t2[b[0]]);
-    out[0] = (int8_t)tinyml_rq(MODE, r0, m, t, e, off, lo, hi);
-  }
+  for (; n > 0; --n) TINYML_ADD_ONE();
+#undef TINYML_ADD_ONE
 }
 
 /* The six entry points (tinyml_dsp.h). */

@@ -35,20 +35,26 @@ TINYML_DSP_INLINE int32_t pool_average(int32_t acc, int32_t count, int32_t h) {
 TINYML_DSP_INLINE void pool_sum4(const int8_t *at, int32_t ny, int32_t nx, int32_t depth, int32_t row_step,
                                  uint32_t *E, uint32_t *O) {
   uint32_t e = 0, o = 0;
-  const int32_t d2 = 2 * depth;
+  const int32_t d2 = 2 * depth, d3 = 3 * depth, d4 = 4 * depth;
   for (int32_t y = 0; y < ny; ++y) {
     const int8_t *r = at;
     int32_t x = nx;
-    for (; x >= 2; x -= 2) {
+    for (; x >= 4; x -= 4) {
       const uint32_t v0 = tinyml_ld32(r), v1 = tinyml_ld32(r + depth);
-      r += d2;
+      const uint32_t v2 = tinyml_ld32(r + d2), v3 = tinyml_ld32(r + d3);
+      r += d4;
       e = pool_sxtab16(e, v0);
       o = pool_sxtab16_ror8(o, v0);
       e = pool_sxtab16(e, v1);
       o = pool_sxtab16_ror8(o, v1);
+      e = pool_sxtab16(e, v2);
+      o = pool_sxtab16_ror8(o, v2);
+      e = pool_sxtab16(e, v3);
+      o = pool_sxtab16_ror8(o, v3);
     }
-    if (x) {
+    for (; x > 0; --x) {
       const uint32_t v0 = tinyml_ld32(r);
+      r += depth;
       e = pool_sxtab16(e, v0);
       o = pool_sxtab16_ror8(o, v0);
     }
@@ -58,7 +64,15 @@ TINYML_DSP_INLINE void pool_sum4(const int8_t *at, int32_t ny, int32_t nx, int32
   *O = o;
 }
 
-void tinyml_average_pool2d_s8_dsp(const tinyml_pool2d_params *p, const int8_t *input, int8_t *output) {
+/* The clamp of the fused activation; none when it is the whole int8 range (an average of int8
+ * values is already in it). */
+TINYML_DSP_INLINE int8_t pool_out(int32_t acc, int32_t count, int32_t h, int32_t lo, int32_t hi, const int FULL) {
+  const int32_t v = pool_average(acc, count, h);
+  return (int8_t)(FULL ? v : tinyml_clamp(v, lo, hi));
+}
+
+TINYML_DSP_INLINE void average_pool_body(const tinyml_pool2d_params *p, const int8_t *input, int8_t *output,
+                                         const int FULL) {
   const tinyml_pool2d_geometry *g = &p->geo;
   const int32_t depth = g->depth;
   const int32_t lo = p->activation_min;
@@ -90,10 +104,10 @@ void tinyml_average_pool2d_s8_dsp(const tinyml_pool2d_params *p, const int8_t *i
         for (; c + 4 <= depth; c += 4) {
           uint32_t e, o;
           pool_sum4(first + c, ny, nx, depth, row_bytes, &e, &o);
-          out[0] = (int8_t)tinyml_clamp(pool_average((int16_t)e, count, h), lo, hi);
-          out[1] = (int8_t)tinyml_clamp(pool_average((int16_t)o, count, h), lo, hi);
-          out[2] = (int8_t)tinyml_clamp(pool_average((int32_t)e >> 16, count, h), lo, hi);
-          out[3] = (int8_t)tinyml_clamp(pool_average((int32_t)o >> 16, count, h), lo, hi);
+          out[0] = pool_out((int16_t)e, count, h, lo, hi, FULL);
+          out[1] = pool_out((int16_t)o, count, h, lo, hi, FULL);
+          out[2] = pool_out((int32_t)e >> 16, count, h, lo, hi, FULL);
+          out[3] = pool_out((int32_t)o >> 16, count, h, lo, hi, FULL);
           out += 4;
         }
         for (; c < depth; ++c) {
@@ -101,9 +115,17 @@ void tinyml_average_pool2d_s8_dsp(const tinyml_pool2d_params *p, const int8_t *i
           for (int32_t y = 0; y < ny; ++y) {
             for (int32_t x = 0; x < nx; ++x) acc += first[y * row_bytes + x * depth + c];
           }
-          *out++ = (int8_t)tinyml_clamp(pool_average(acc, count, h), lo, hi);
+          *out++ = pool_out(acc, count, h, lo, hi, FULL);
         }
       }
     }
+  }
+}
+
+void tinyml_average_pool2d_s8_dsp(const tinyml_pool2d_params *p, const int8_t *input, int8_t *output) {
+  if (p->activation_min == -128 && p->activation_max == 127) {
+    average_pool_body(p, input, output, 1);
+  } else {
+    average_pool_body(p, input, output, 0);
   }
 }
