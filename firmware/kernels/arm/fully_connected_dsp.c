@@ -356,13 +356,13 @@ TINYML_DSP_INLINE const int8_t *pair_quad(const void *x, const int8_t *tail, con
 
 TINYML_DSP_INLINE void fc_pair_rows(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
                                     const int8_t *weights, int8_t *output, void *scratch, const int MODE,
-                                    const int FULL, const int DIRECT) {
+                                    const int FULL, const int DIRECT, const int PER_CHANNEL) {
   const int32_t n_out = p->output_depth;
   const int32_t k = p->input_depth;
   const int32_t off = p->output_offset;
   const int32_t lo = FULL ? -128 : p->activation_min;
   const int32_t hi = FULL ? 127 : p->activation_max;
-  const int32_t rq_step = p->per_channel ? 1 : 0;
+  const int32_t rq_step = PER_CHANNEL ? 1 : 0;
   const int dbl = MODE != TINYML_RQ_REF;
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *in = input + b * k;
@@ -401,10 +401,15 @@ TINYML_DSP_INLINE void fc_pair_rows(const tinyml_fully_connected_dsp_params *p, 
 TINYML_DSP_INLINE void fc_pair_body(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
                                     const int8_t *weights, int8_t *output, void *scratch, const int MODE,
                                     const int FULL) {
+  /* Constant rq steps and input paths: the loop around the assembly keeps fewer values (measured). */
   if (p->slice_k4 != 0) {
-    fc_pair_rows(p, input, weights, output, scratch, MODE, FULL, 0);
+    if (p->per_channel) {
+      fc_pair_rows(p, input, weights, output, scratch, MODE, FULL, 0, 1);
+    } else {
+      fc_pair_rows(p, input, weights, output, scratch, MODE, FULL, 0, 0);
+    }
   } else {
-    fc_pair_rows(p, input, weights, output, scratch, MODE, FULL, 1);
+    fc_pair_rows(p, input, weights, output, scratch, MODE, FULL, 1, p->per_channel != 0);
   }
 }
 
