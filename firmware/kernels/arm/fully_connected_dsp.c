@@ -269,14 +269,16 @@ void tinyml_fully_connected_s8_dsp_sliced(const tinyml_fully_connected_dsp_param
 /*
  * The two row pairs of a quad over count groups of four inputs: x is the expanded row (x[2j] =
  * (x0, x2), x[2j + 1] = (x1, x3)), or with DIRECT the int8 input itself (any alignment). *A0,
- * *A2 accumulate 256 * dot_b + dot_a of pairs A and B, *A1, *A3 dot_a. Returns the weights
- * pointer past the groups.
+ * *A2 accumulate 256 * dot_b + dot_a of pairs A and B, *A1, *A3 dot_a. ONE: count is 1 (no
+ * loop). Returns the weights pointer past the groups.
  */
 TINYML_DSP_INLINE const int8_t *pair_dot(const void *x, const int8_t *w, int32_t count, int32_t *A0, int32_t *A1,
-                                         int32_t *A2, int32_t *A3, const int DIRECT) {
+                                         int32_t *A2, int32_t *A3, const int DIRECT, const int ONE) {
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
   TINYML_FC_4ROW_REGS(A0, A1, A2, A3, (const uint32_t *)x, const int8_t *, w, count);
-  if (DIRECT) {
+  if (DIRECT && ONE) {
+    __asm__ volatile(TINYML_FCP_GROUP_DIRECT TINYML_FC_4ROW_OPERANDS(x0, x1, w0, w1, w2, w3, t));
+  } else if (DIRECT) {
     __asm__ volatile(TINYML_FC_LOOP4(TINYML_FCP_GROUP_DIRECT) TINYML_FC_4ROW_OPERANDS(x0, x1, w0, w1, w2, w3, t));
   } else {
     __asm__ volatile(TINYML_FC_LOOP4(TINYML_FCP_GROUP_EXPANDED) TINYML_FC_4ROW_OPERANDS(x0, x1, w0, w1, w2, w3, t));
@@ -284,6 +286,7 @@ TINYML_DSP_INLINE const int8_t *pair_dot(const void *x, const int8_t *w, int32_t
   TINYML_DSP_ACC4_STORE(A0, A1, A2, A3);
   return wp;
 #else
+  (void)ONE;
   TINYML_DSP_ACC4(A0, A1, A2, A3);
   const uint8_t *xb = (const uint8_t *)x;
   for (int32_t j = 0; j < count; ++j) {
@@ -325,22 +328,18 @@ TINYML_DSP_INLINE const int8_t *pair_quad(const void *x, const int8_t *tail, con
   const int32_t chunk = p->pair_chunk_k4;
   int32_t p0 = 0, q0 = 0, p1 = 0, q1 = 0;
   uint32_t b0 = 0, b1 = 0;
-  if (chunk >= k4 && !DIRECT) {
-    /* The whole row in one chunk (the common case): no chunk loop around the assembly. */
-    w = pair_dot(x, w, k4, &p0, &q0, &p1, &q1, 0);
+  if (!DIRECT) {
+    /* The expanded row is always one chunk (the generator reads rows that need more in place). */
+    w = pair_dot(x, w, k4, &p0, &q0, &p1, &q1, 0, 0);
     b0 = (uint32_t)((int32_t)((uint32_t)p0 - (uint32_t)q0) >> 8);
     b1 = (uint32_t)((int32_t)((uint32_t)p1 - (uint32_t)q1) >> 8);
   } else {
     for (int32_t j0 = 0; j0 < k4; j0 += chunk) {
       const int32_t len = k4 - j0 < chunk ? k4 - j0 : chunk;
-      if (DIRECT) {
-        /* Only the last chunk can end with the partial group. */
-        const int32_t n = full - j0 < len ? full - j0 : len;
-        w = pair_dot((const int8_t *)x + 4 * j0, w, n, &p0, &q0, &p1, &q1, 1);
-        if (n < len) w = pair_dot(tail, w, 1, &p0, &q0, &p1, &q1, 1);
-      } else {
-        w = pair_dot((const uint32_t *)x + 2 * j0, w, len, &p0, &q0, &p1, &q1, 0);
-      }
+      /* Only the last chunk can end with the partial group. */
+      const int32_t n = full - j0 < len ? full - j0 : len;
+      w = pair_dot((const int8_t *)x + 4 * j0, w, n, &p0, &q0, &p1, &q1, 1, 0);
+      if (n < len) w = pair_dot(tail, w, 1, &p0, &q0, &p1, &q1, 1, 1);
       b0 += (uint32_t)((int32_t)((uint32_t)p0 - (uint32_t)q0) >> 8);
       b1 += (uint32_t)((int32_t)((uint32_t)p1 - (uint32_t)q1) >> 8);
       p0 = q0;
@@ -377,22 +376,20 @@ TINYML_DSP_INLINE void fc_pair_rows(const tinyml_fully_connected_dsp_params *p, 
     const int8_t *w = weights;
     const int32_t *bias = p->bias;
     const tinyml_dsp_rq *rq = p->rq;
-    int32_t n = n_out;
-    for (; n >= 4; n -= 4) {
+    for (int32_t n = n_out; n > 0; n -= 4) {
       int32_t r0, r1, r2, r3;
       w = pair_quad(x, tail, w, p, bias, &r0, &r1, &r2, &r3, DIRECT, dbl);
       bias += 4;
-      rq = fc_store4(o, r0, r1, r2, r3, rq, rq_step, off, lo, hi, MODE);
-      o += 4;
-    }
-    if (n > 0) {
-      /* The last rows of a count that is not a multiple of four: the layout pads the quad (weights,
-       * bias' and records), the padding rows' outputs are dropped. */
-      int32_t r0, r1, r2, r3;
-      int8_t last[4];
-      (void)pair_quad(x, tail, w, p, bias, &r0, &r1, &r2, &r3, DIRECT, dbl);
-      (void)fc_store4(last, r0, r1, r2, r3, rq, rq_step, off, lo, hi, MODE);
-      memcpy(o, last, (size_t)n);
+      if (n >= 4) {
+        rq = fc_store4(o, r0, r1, r2, r3, rq, rq_step, off, lo, hi, MODE);
+        o += 4;
+      } else {
+        /* The last rows of a count that is not a multiple of four: the layout pads the quad
+         * (weights, bias' and records), the padding rows' outputs are dropped. */
+        int8_t last[4];
+        (void)fc_store4(last, r0, r1, r2, r3, rq, rq_step, off, lo, hi, MODE);
+        memcpy(o, last, (size_t)n);
+      }
     }
   }
 }

@@ -74,7 +74,8 @@ void tinyml_fully_connected_s8_dsp_sliced(const tinyml_fully_connected_dsp_param
  * every pair_chunk_k4 groups of four inputs, a chunk over which |256 * dot_b| < 2^31 for every
  * int8 input. Rows are padded with zero rows to a multiple of four (bias' and per-channel
  * records too), inputs with zeros to k4 * 4. slice_k4 = k4: the input row is expanded into scratch (k4 * 8 bytes)
- * once; slice_k4 = 0: the input is read in place (no scratch; for few rows).
+ * once (then pair_chunk_k4 >= k4: one chunk); slice_k4 = 0: the input is read in place (no
+ * scratch; for few rows, or rows that need several chunks).
  */
 void tinyml_fully_connected_s8_dsp_pair_fast_full(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
     const int8_t *weights, int8_t *output, void *scratch);

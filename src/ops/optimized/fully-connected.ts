@@ -210,7 +210,8 @@ export function fcLayoutChoice(weights: Int8Array, n: number, k: number, optimiz
   }
   const pair = fcPairLayout(weights, n, k);
   if (!pair) return { kind: 'int8' };
-  const expanded = Math.ceil(n / 4) * 4 >= FC_PAIR_EXPAND_MIN_ROWS && Math.ceil(k / 4) * 8 <= FC_MAX_ROW_SCRATCH;
+  // The kernel sums an expanded row in one chunk; rows that need more are read in place.
+  const expanded = Math.ceil(n / 4) * 4 >= FC_PAIR_EXPAND_MIN_ROWS && Math.ceil(k / 4) * 8 <= FC_MAX_ROW_SCRATCH && pair.chunkK4 >= Math.ceil(k / 4);
   return { kind: 'pair', pair, expanded };
 }
 
