@@ -18,8 +18,9 @@ export interface KernelVariant {
   accepts(params: unknown, target: TargetInfo, optimize?: OptimizeGoal): boolean;
   emitC(params: unknown, names: EmitNames, ctx: EmitContext): CEmission;
   /**
-   * Bytes of scratch `emitC` will ask for (`ctx.scratch`) given the same constant operands (0:
-   * none). Without `constants`, what the optimized kernel needs whatever the weights.
+   * Bytes of scratch `emitC` will ask for (`ctx.scratch`) given the same constant operands and
+   * optimize goal (0: none). Without `constants`, what the optimized kernel needs whatever the
+   * weights.
    */
   scratchBytes?(params: unknown, constants?: (TensorData | undefined)[], optimize?: OptimizeGoal): number;
   /**
