@@ -414,7 +414,7 @@ static void dw_plane_fill(const dw_view *v, const int8_t *in, int32_t iy0, int32
  * the row's last output, overlapping the previous one (its outputs are written again, the same
  * values), its plane column even as LDM needs, and/or a lone last output at an even column.
  */
-#define TINYML_DWP_BAND(INIT, MAC, RQ_STORE, STEP, OFF)                                            \
+#define TINYML_DWP_BAND(INIT, MAC, RQ_STORE, STEP, PRE, RQ)                                        \
   "1:\n\t" INIT                                                                                    \
   "mov    r7, r10\n\t"                                                                             \
   "ldm    r7, {r4, r5, r6}\n\t"                                                                    \
@@ -445,7 +445,7 @@ static void dw_plane_fill(const dw_view *v, const int8_t *in, int32_t iy0, int32
   "ldr    r0, [r12]\n\t" TINYML_DWP_ROW1(16) "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(24)           \
   "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(32)                                                     \
   "ldrd   r8, r9, [r12, #40]\n\t"                                                                  \
-  "ldr    r4, [r12, #48]\n\t" OFF TINYML_DWP_RQ1("r0", OFF##_A)                                    \
+  "ldr    r4, [r12, #48]\n\t" PRE RQ("r0")                                                         \
   "strb   r0, [lr]\n\t"                                                                            \
   "4:\n\t"                                                                                         \
   "ldr    r7, [r12, #84]\n\t"                                                                      \
@@ -464,28 +464,39 @@ static void dw_plane_fill(const dw_view *v, const int8_t *in, int32_t iy0, int32
   "str    r6, [r12, #64]\n\t"                                                                      \
   "b      1b\n\t"                                                                                  \
   "3:\n\t"
-#define TINYML_DWP_STORE4(OFF)                                                                     \
-  OFF TINYML_DWP_RQ1("r0", OFF##_A) TINYML_DWP_RQ1("r1", OFF##_A) TINYML_DWP_RQ1("r2", OFF##_A)    \
-  TINYML_DWP_RQ1("r3", OFF##_A)                                                                    \
+#define TINYML_DWP_STORE4(PRE, RQ)                                                                 \
+  PRE RQ("r0") RQ("r1") RQ("r2") RQ("r3")                                                          \
   "strb   r0, [lr]\n\t"                                                                            \
   "strb   r1, [lr, r5]\n\t"                                                                        \
   "add    lr, lr, r5, lsl #1\n\t"                                                                  \
   "strb   r2, [lr]\n\t"                                                                            \
   "strb   r3, [lr, r5]\n\t"                                                                        \
   "add    lr, lr, r5, lsl #1\n\t"
-#define TINYML_DWP_STORE2(OFF)                                                                     \
-  OFF TINYML_DWP_RQ1("r0", OFF##_A) TINYML_DWP_RQ1("r1", OFF##_A)                                  \
+#define TINYML_DWP_STORE2(PRE, RQ)                                                                 \
+  PRE RQ("r0") RQ("r1")                                                                            \
   "strb   r0, [lr]\n\t"                                                                            \
   "strb   r1, [lr, r5]\n\t"                                                                        \
   "add    lr, lr, r5, lsl #1\n\t"
-/* OFF: "" (folded) or the load of the offset into r6; OFF##_A adds it. */
-#define TINYML_DWP_FOLDED ""
-#define TINYML_DWP_FOLDED_A TINYML_DWP_NO_OFF
-#define TINYML_DWP_UNFOLDED "ldr    r6, [r12, #60]\n\t"
-#define TINYML_DWP_UNFOLDED_A TINYML_DWP_ADD_OFF
+/*
+ * The requantizations: PRE loads what RQ(a) needs besides m (r8), t (r9) and e (r4). FOLDED:
+ * the offset is in t; UNFOLDED: added from r6; LEFT: a FAST_MIXED channel with a left shift
+ * (r4 = s, t = the offset): SMMLAR(acc << s, m, t), no sign correction and no right shift.
+ */
+#define TINYML_DWP_RQ_FOLDED(a) TINYML_DWP_RQ1(a, TINYML_DWP_NO_OFF)
+#define TINYML_DWP_RQ_UNFOLDED(a) TINYML_DWP_RQ1(a, TINYML_DWP_ADD_OFF)
+#define TINYML_DWP_RQ_LEFT(a)                  \
+  "lsl    " a ", " a ", r4\n\t"               \
+  "smmlar " a ", " a ", r8, r9\n\t"           \
+  "ssat   " a ", #8, " a "\n\t"
+#define TINYML_DWP_PRE_OFF "ldr    r6, [r12, #60]\n\t"
 
-/* A channel's band (frame: the rows, blocks and constants), from the plane row at frame[ROW]. */
-static void dw_plane_band_asm(int32_t pitch_bytes, const int32_t *frame, int32_t s2, int32_t folded) {
+/* How the band asm requantizes: the output offset added, folded into t, or a left-shift channel of FAST_MIXED. */
+#define TINYML_DWP_UNFOLDED 0
+#define TINYML_DWP_FOLDED 1
+#define TINYML_DWP_LEFT 2
+
+/* A channel's band (frame: the rows, blocks and constants), from the plane row at frame[CUR]; rq: TINYML_DWP_*. */
+static void dw_plane_band_asm(int32_t pitch_bytes, const int32_t *frame, int32_t s2, int32_t rq) {
   register const int16_t *r10 __asm__("r10") = (const int16_t *)(intptr_t)frame[TINYML_DWP_CUR];
   register int32_t r11 __asm__("r11") = pitch_bytes;
   register const int32_t *r12 __asm__("r12") = frame;
@@ -497,27 +508,31 @@ static void dw_plane_band_asm(int32_t pitch_bytes, const int32_t *frame, int32_t
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "cc", "memory")
 #define TINYML_DWP_INIT4 "ldm    r12, {r0, r1, r2, r3}\n\t"
 #define TINYML_DWP_INIT2 "ldrd   r0, r1, [r12]\n\t"
+#define TINYML_DWP_BY_RQ(INIT, MAC, STORE)                                                          \
+  do {                                                                                             \
+    if (rq == TINYML_DWP_FOLDED) {                                                                 \
+      TINYML_DWP_ASM(TINYML_DWP_BAND(INIT, MAC, STORE("", TINYML_DWP_RQ_FOLDED), 8, "", TINYML_DWP_RQ_FOLDED)); \
+    } else if (rq == TINYML_DWP_LEFT) {                                                            \
+      TINYML_DWP_ASM(TINYML_DWP_BAND(INIT, MAC, STORE("", TINYML_DWP_RQ_LEFT), 8, "", TINYML_DWP_RQ_LEFT)); \
+    } else {                                                                                       \
+      TINYML_DWP_ASM(TINYML_DWP_BAND(INIT, MAC, STORE(TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED), 8, \
+                                     TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED));                 \
+    }                                                                                              \
+  } while (0)
   if (!s2) {
-    if (folded) {
-      TINYML_DWP_ASM(TINYML_DWP_BAND(TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4(TINYML_DWP_FOLDED), 8, TINYML_DWP_FOLDED));
-    } else {
-      TINYML_DWP_ASM(TINYML_DWP_BAND(TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4(TINYML_DWP_UNFOLDED), 8, TINYML_DWP_UNFOLDED));
-    }
+    TINYML_DWP_BY_RQ(TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4);
   } else {
-    if (folded) {
-      TINYML_DWP_ASM(TINYML_DWP_BAND(TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2(TINYML_DWP_FOLDED), 8, TINYML_DWP_FOLDED));
-    } else {
-      TINYML_DWP_ASM(TINYML_DWP_BAND(TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2(TINYML_DWP_UNFOLDED), 8, TINYML_DWP_UNFOLDED));
-    }
+    TINYML_DWP_BY_RQ(TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2);
   }
+#undef TINYML_DWP_BY_RQ
 #undef TINYML_DWP_INIT2
 #undef TINYML_DWP_INIT4
 #undef TINYML_DWP_ASM
 }
-#undef TINYML_DWP_UNFOLDED_A
-#undef TINYML_DWP_UNFOLDED
-#undef TINYML_DWP_FOLDED_A
-#undef TINYML_DWP_FOLDED
+#undef TINYML_DWP_PRE_OFF
+#undef TINYML_DWP_RQ_LEFT
+#undef TINYML_DWP_RQ_UNFOLDED
+#undef TINYML_DWP_RQ_FOLDED
 #undef TINYML_DWP_STORE2
 #undef TINYML_DWP_STORE4
 #undef TINYML_DWP_BAND
@@ -568,7 +583,7 @@ static void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params *p, const 
   const int32_t per = sc == 1 ? 4 : 2;
   const int32_t whole = v->out_cols / per;
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  if (full && (mode == TINYML_RQ_FAST || mode == TINYML_RQ_FAST_FOLDED) && whole > 0) {
+  if (full && mode != TINYML_RQ_REF && whole > 0) {
     /*
      * After the whole blocks: at stride 2 a last overlapping block (its plane column, 2 (out_cols
      * - 2), is even); at stride 1 with two outputs left, a block at the even column out_cols - 4;
@@ -590,7 +605,13 @@ static void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params *p, const 
     fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)out;
     fr[TINYML_DWP_END] = (int32_t)(intptr_t)plane + 8 * whole;
     fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
-    dw_plane_band_asm(2 * pitch, fr, sc == 2, mode == TINYML_RQ_FAST_FOLDED);
+    if (mode == TINYML_RQ_FAST_MIXED && fr[TINYML_DWP_RQ + 2] <= 0) {
+      /* A left shift s = -e: the loop shifts by r4 = s. */
+      fr[TINYML_DWP_RQ + 2] = -fr[TINYML_DWP_RQ + 2];
+      dw_plane_band_asm(2 * pitch, fr, sc == 2, TINYML_DWP_LEFT);
+    } else {
+      dw_plane_band_asm(2 * pitch, fr, sc == 2, mode == TINYML_RQ_FAST ? TINYML_DWP_UNFOLDED : TINYML_DWP_FOLDED);
+    }
     return;
   }
 #endif

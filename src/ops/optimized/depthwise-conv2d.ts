@@ -12,7 +12,7 @@ import type { Conv2DQuantParams } from '../conv2d.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import { CONV_MAX_SCRATCH, convScratchBytes, emitConvDsp } from './conv2d.js';
 import type { TensorData } from '../../ir/types.js';
-import { RQ_FAST, RQ_FAST_FOLDED, cArray, dspTarget, emitWithConstants, foldChannelBias, hasConstantOperands,
+import { RQ_REF, cArray, dspTarget, emitWithConstants, foldChannelBias, hasConstantOperands,
   modeSuffix, planLayerRequant, scratchFor, scratchWithConstants } from './common.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
 import { depthwiseInPlaceOk, depthwiseInPlaceRowBytes } from '../depthwise-in-place.js';
@@ -130,12 +130,12 @@ export function dwPlane(p: DepthwiseConv2DQuantParams, inPlace = false): DwPlane
 /**
  * The plane plan of a layer being emitted in requantization `mode`: none in row-stream pairs
  * (called one output row at a time, the set-up would not pay off), and only where the assembly
- * block loops run (FAST or FOLDED, no fused clamp; elsewhere the plane's C path is slower than
- * the row kernel), unless dwPlaneOptions.force.
+ * block loops run (FAST, FOLDED or FAST_MIXED, no fused clamp; elsewhere the plane's C path is
+ * slower than the row kernel), unless dwPlaneOptions.force.
  */
 export function dwPlaneFor(p: DepthwiseConv2DQuantParams, mode: number, ctx: EmitContext): DwPlane | undefined {
   if (ctx.rowBands) return undefined;
-  const asm = (mode === RQ_FAST || mode === RQ_FAST_FOLDED) && p.activationMin === -128 && p.activationMax === 127;
+  const asm = mode !== RQ_REF && p.activationMin === -128 && p.activationMax === 127;
   return asm || dwPlaneOptions.force ? dwPlane(p, ctx.inPlace === true) : undefined;
 }
 
