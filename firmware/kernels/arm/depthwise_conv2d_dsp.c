@@ -416,9 +416,11 @@ static void dw_plane_fill(const dw_view *v, const int8_t *in, int32_t iy0, int32
  */
 #define TINYML_DWP_BAND(INIT, MAC, RQ_STORE, STEP, PRE, RQ)                                        \
   "1:\n\t" INIT                                                                                    \
-  "mov    r7, r10\n\t"                                                                             \
+  "ldm    r10, {r4, r5, r6}\n\t"                                                                   \
+  "ldrd   r8, r9, [r12, #16]\n\t" MAC                                                              \
+  "add    r7, r10, r11\n\t"                                                                        \
   "ldm    r7, {r4, r5, r6}\n\t"                                                                    \
-  "ldrd   r8, r9, [r12, #16]\n\t" MAC TINYML_DWP_ROW(24, MAC) TINYML_DWP_ROW(32, MAC)               \
+  "ldrd   r8, r9, [r12, #24]\n\t" MAC TINYML_DWP_ROW(32, MAC)                                      \
   "ldrd   r8, r9, [r12, #40]\n\t"                                                                  \
   "ldrd   r4, r5, [r12, #48]\n\t" RQ_STORE                                                         \
   "add    r10, r10, #" #STEP "\n\t"                                                                \
