@@ -371,6 +371,12 @@ static void dw_plane_fill(const dw_view *v, const int8_t *in, int32_t iy0, int32
 #define TINYML_DWP_CUR 25       /* the current row's plane and output pointers */
 #define TINYML_DWP_WORDS 27
 
+/* The band loops of one requantization, at stride 1 and 2 (NULL: the C path). */
+typedef void (*dw_plane_band_fn)(int32_t pitch_bytes, const int32_t *frame);
+typedef struct {
+  dw_plane_band_fn s1, s2;
+} dw_plane_bands;
+
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
 /* One filter row against the words r4 r5 r6 (plane columns x..x+5), P in r8 and Q in r9: four outputs. */
 #define TINYML_DWP_MAC4            \
@@ -492,17 +498,10 @@ static void dw_plane_fill(const dw_view *v, const int8_t *in, int32_t iy0, int32
   "ssat   " a ", #8, " a "\n\t"
 #define TINYML_DWP_PRE_OFF "ldr    r6, [r12, #60]\n\t"
 
-/* How the band asm requantizes: the output offset added, folded into t, or a left-shift channel of FAST_MIXED. */
-#define TINYML_DWP_UNFOLDED 0
-#define TINYML_DWP_FOLDED 1
-#define TINYML_DWP_LEFT 2
-
-/* A channel's band (frame: the rows, blocks and constants), from the plane row at frame[CUR]; rq: TINYML_DWP_*. */
-static void dw_plane_band_asm(int32_t pitch_bytes, const int32_t *frame, int32_t s2, int32_t rq) {
-  register const int16_t *r10 __asm__("r10") = (const int16_t *)(intptr_t)frame[TINYML_DWP_CUR];
-  register int32_t r11 __asm__("r11") = pitch_bytes;
-  register const int32_t *r12 __asm__("r12") = frame;
-  register int8_t *rlr __asm__("lr") = (int8_t *)(intptr_t)frame[TINYML_DWP_CUR + 1];
+/*
+ * A channel's band (frame: the rows, blocks and constants), from the plane row at frame[CUR]:
+ * one function per stride and requantization, so that a model links only those its layers take.
+ */
 #define TINYML_DWP_ASM(LOOP)                                                                       \
   __asm__ volatile(LOOP                                                                            \
                    : "+r"(r10), "+r"(rlr)                                                          \
@@ -510,27 +509,24 @@ static void dw_plane_band_asm(int32_t pitch_bytes, const int32_t *frame, int32_t
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "cc", "memory")
 #define TINYML_DWP_INIT4 "ldm    r12, {r0, r1, r2, r3}\n\t"
 #define TINYML_DWP_INIT2 "ldrd   r0, r1, [r12]\n\t"
-#define TINYML_DWP_BY_RQ(INIT, MAC, STORE)                                                          \
-  do {                                                                                             \
-    if (rq == TINYML_DWP_FOLDED) {                                                                 \
-      TINYML_DWP_ASM(TINYML_DWP_BAND(INIT, MAC, STORE("", TINYML_DWP_RQ_FOLDED), 8, "", TINYML_DWP_RQ_FOLDED)); \
-    } else if (rq == TINYML_DWP_LEFT) {                                                            \
-      TINYML_DWP_ASM(TINYML_DWP_BAND(INIT, MAC, STORE("", TINYML_DWP_RQ_LEFT), 8, "", TINYML_DWP_RQ_LEFT)); \
-    } else {                                                                                       \
-      TINYML_DWP_ASM(TINYML_DWP_BAND(INIT, MAC, STORE(TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED), 8, \
-                                     TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED));                 \
-    }                                                                                              \
-  } while (0)
-  if (!s2) {
-    TINYML_DWP_BY_RQ(TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4);
-  } else {
-    TINYML_DWP_BY_RQ(TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2);
+#define TINYML_DWP_BAND_FN(NAME, INIT, MAC, STORE, PRE, RQ)                                        \
+  static void NAME(int32_t pitch_bytes, const int32_t *frame) {                                    \
+    register const int16_t *r10 __asm__("r10") = (const int16_t *)(intptr_t)frame[TINYML_DWP_CUR]; \
+    register int32_t r11 __asm__("r11") = pitch_bytes;                                             \
+    register const int32_t *r12 __asm__("r12") = frame;                                            \
+    register int8_t *rlr __asm__("lr") = (int8_t *)(intptr_t)frame[TINYML_DWP_CUR + 1];            \
+    TINYML_DWP_ASM(TINYML_DWP_BAND(INIT, MAC, STORE(PRE, RQ), 8, PRE, RQ));                        \
   }
-#undef TINYML_DWP_BY_RQ
+TINYML_DWP_BAND_FN(dw_band_s1_folded, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, "", TINYML_DWP_RQ_FOLDED)
+TINYML_DWP_BAND_FN(dw_band_s2_folded, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, "", TINYML_DWP_RQ_FOLDED)
+TINYML_DWP_BAND_FN(dw_band_s1_unfolded, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED)
+TINYML_DWP_BAND_FN(dw_band_s2_unfolded, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED)
+TINYML_DWP_BAND_FN(dw_band_s1_left, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, "", TINYML_DWP_RQ_LEFT)
+TINYML_DWP_BAND_FN(dw_band_s2_left, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, "", TINYML_DWP_RQ_LEFT)
+#undef TINYML_DWP_BAND_FN
 #undef TINYML_DWP_INIT2
 #undef TINYML_DWP_INIT4
 #undef TINYML_DWP_ASM
-}
 #undef TINYML_DWP_PRE_OFF
 #undef TINYML_DWP_RQ_LEFT
 #undef TINYML_DWP_RQ_UNFOLDED
@@ -545,6 +541,15 @@ static void dw_plane_band_asm(int32_t pitch_bytes, const int32_t *frame, int32_t
 #undef TINYML_DWP_ROW
 #undef TINYML_DWP_MAC2
 #undef TINYML_DWP_MAC4
+static const dw_plane_bands dw_bands_folded = {dw_band_s1_folded, dw_band_s2_folded};
+static const dw_plane_bands dw_bands_unfolded = {dw_band_s1_unfolded, dw_band_s2_unfolded};
+static const dw_plane_bands dw_bands_left = {dw_band_s1_left, dw_band_s2_left};
+#define TINYML_DWP_BANDS(MODE) \
+  ((MODE) == TINYML_RQ_FAST ? &dw_bands_unfolded : (MODE) == TINYML_RQ_FAST_FOLDED ? &dw_bands_folded : NULL)
+#define TINYML_DWP_LEFT_BANDS (&dw_bands_left)
+#else
+#define TINYML_DWP_BANDS(MODE) ((const dw_plane_bands *)0)
+#define TINYML_DWP_LEFT_BANDS ((const dw_plane_bands *)0)
 #endif
 
 /* One output from plane row r (its filter rows r, r + pitch, r + 2 pitch) at column x: the C path. */
@@ -577,7 +582,8 @@ TINYML_DSP_INLINE void dw_plane_c(const tinyml_depthwise_conv2d_dsp_params *p, c
 
 /* One channel's band of outputs (out: its first output byte) from its plane and frame. */
 static void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v, const int16_t *plane,
-                             int32_t band, int32_t *fr, int8_t *out, int32_t mode) {
+                             int32_t band, int32_t *fr, int8_t *out, int32_t mode, const dw_plane_bands *bands,
+                             const dw_plane_bands *left) {
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
   const int32_t pitch = p->plane_pitch;
   const int32_t sc = v->stride_cols;
@@ -585,7 +591,7 @@ static void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params *p, const 
   const int32_t per = sc == 1 ? 4 : 2;
   const int32_t whole = v->out_cols / per;
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  if (full && mode != TINYML_RQ_REF && whole > 0) {
+  if (full && bands != NULL && whole > 0) {
     /*
      * After the whole blocks: at stride 2 a last overlapping block (its plane column, 2 (out_cols
      * - 2), is even); at stride 1 with two outputs left, a block at the even column out_cols - 4;
@@ -610,12 +616,14 @@ static void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params *p, const 
     if (mode == TINYML_RQ_FAST_MIXED && fr[TINYML_DWP_RQ + 2] <= 0) {
       /* A left shift s = -e: the loop shifts by r4 = s. */
       fr[TINYML_DWP_RQ + 2] = -fr[TINYML_DWP_RQ + 2];
-      dw_plane_band_asm(2 * pitch, fr, sc == 2, TINYML_DWP_LEFT);
-    } else {
-      dw_plane_band_asm(2 * pitch, fr, sc == 2, mode == TINYML_RQ_FAST ? TINYML_DWP_UNFOLDED : TINYML_DWP_FOLDED);
+      bands = left;
     }
+    (sc == 2 ? bands->s2 : bands->s1)(2 * pitch, fr);
     return;
   }
+#else
+  (void)bands;
+  (void)left;
 #endif
   if (mode == TINYML_RQ_FAST) {
     dw_plane_c(p, v, plane, band, fr, out, TINYML_RQ_FAST);
@@ -660,7 +668,8 @@ static const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_dsp_params 
  * the next reads it: each channel's value of it is kept, from the plane, in a row after the plane.
  */
 static void dw_plane_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, const void *weights,
-                         int8_t *output, void *scratch, int32_t mode, int32_t bits) {
+                         int8_t *output, void *scratch, int32_t mode, int32_t bits, const dw_plane_bands *bands,
+                         const dw_plane_bands *left) {
   const int32_t c = p->geo.input_depth;
   const int32_t pitch = p->plane_pitch;
   dw_view v;
@@ -702,7 +711,7 @@ static void dw_plane_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8
           const int16_t *keep = plane + carry_out * pitch + v.pad_cols;
           for (int32_t x = 0; x < body; ++x) carry[x * c + ch] = (int8_t)keep[x];
         }
-        dw_plane_channel(p, &v, plane, band, fr, out + oy0 * v.out_row_step + ch, mode);
+        dw_plane_channel(p, &v, plane, band, fr, out + oy0 * v.out_row_step + ch, mode, bands, left);
       }
     }
   }
@@ -714,7 +723,8 @@ TINYML_DSP_INLINE void dw_run(const tinyml_depthwise_conv2d_dsp_params *p, const
   const int32_t k3 = p->geo.filter_height == 3 && p->geo.filter_width == 3;
   int8_t *rows = (int8_t *)scratch;
   if (p->band_rows > 0) {
-    dw_plane_run(p, input, weights, output, scratch, MODE, 0);
+    /* The band loops of this entry point's mode only (FULL: the loops have no clamp). */
+    dw_plane_run(p, input, weights, output, scratch, MODE, 0, FULL ? TINYML_DWP_BANDS(MODE) : NULL, NULL);
     return;
   }
   for (int32_t b = 0; b < p->geo.batches; ++b) {
@@ -986,7 +996,7 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
 TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                  const uint32_t *weights, int8_t *output, void *scratch, int32_t mode, const int BITS) {
   if (p->band_rows > 0) {
-    dw_plane_run(p, input, weights, output, scratch, mode, BITS);
+    dw_plane_run(p, input, weights, output, scratch, mode, BITS, TINYML_DWP_BANDS(mode), NULL);
     return;
   }
   TINYML_DW_SB_ROWS((16 - BITS) - (mode != TINYML_RQ_REF ? 1 : 0), TINYML_DW_SB_ROW_BY_MODE)
@@ -996,7 +1006,8 @@ TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, co
 TINYML_DSP_INLINE void dw_sb_run_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                        const uint32_t *weights, int8_t *output, void *scratch, const int BITS) {
   if (p->band_rows > 0) {
-    dw_plane_run(p, input, weights, output, scratch, TINYML_RQ_FAST_MIXED, BITS);
+    dw_plane_run(p, input, weights, output, scratch, TINYML_RQ_FAST_MIXED, BITS, TINYML_DWP_BANDS(TINYML_RQ_FAST_FOLDED),
+                 TINYML_DWP_LEFT_BANDS);
     return;
   }
   TINYML_DW_SB_ROWS((16 - BITS) - 1, TINYML_DW_SB_ROW_MIXED)
