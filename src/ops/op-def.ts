@@ -173,6 +173,12 @@ export interface EmitContext {
    * that kernel's in-place scratch.
    */
   inPlace?: boolean;
+  /**
+   * The kernel will be called on bands of a few rows at a time (a row-stream pair,
+   * pw_dw_stream_dsp.c), not on the whole tensor: emitters whose layout only pays off over
+   * whole images keep their row form.
+   */
+  rowBands?: boolean;
 }
 
 /** What an op contributes to the generated model.c. */

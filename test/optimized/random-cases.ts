@@ -86,29 +86,43 @@ export function killChannels(r: () => number, scales: number[], bias: Int32Array
 /** 'weights-zp' / 'depth1-zp': per-tensor weights with a zero point (legacy uint8 models). */
 export type DwKind = 'fast' | 'k3' | 'big-bias' | 'big-scale' | 'huge-scale' | 'tiny-scale' | 'dead' | 'depth1' | 'weights-zp' | 'depth1-zp';
 
-export function randomDwCase(seed: number, kind: DwKind = 'fast', depthMultiplier = 1): VariantCase {
+/** Fixed parts of a depthwise case (the rest stays random). */
+export interface DwShape {
+  inH: number;
+  inW: number;
+  inC: number;
+  strideH: number;
+  strideW: number;
+  padding: 'SAME' | 'VALID';
+  activation: FusedActivation;
+  batches: number;
+  /** A 3x3 filter whatever the kind. */
+  k3: boolean;
+}
+
+export function randomDwCase(seed: number, kind: DwKind = 'fast', depthMultiplier = 1, fixed: Partial<DwShape> = {}): VariantCase {
   const r = rng(seed);
-  const k3 = kind === 'k3' || r() < 0.3;
+  const k3 = kind === 'k3' || r() < 0.3 || fixed.k3 === true;
   const fh = k3 ? 3 : int(r, 1, 5);
   const fw = k3 ? 3 : int(r, 1, 5);
   const dil = k3 || r() < 0.7 ? 1 : 2;
-  const stride = int(r, 1, 2);
-  const padding = pick(r, ['SAME', 'VALID'] as const);
-  const inH = int(r, (fh - 1) * dil + 1, 12);
-  const inW = int(r, (fw - 1) * dil + 1, 12);
-  const inC = kind === 'depth1' || kind === 'depth1-zp' ? 1 : r() < 0.5 ? 4 * int(r, 1, 5) : int(r, 1, 13);
+  const stride = fixed.strideH ?? int(r, 1, 2);
+  const padding = fixed.padding ?? pick(r, ['SAME', 'VALID'] as const);
+  const inH = fixed.inH ?? int(r, (fh - 1) * dil + 1, 12);
+  const inW = fixed.inW ?? int(r, (fw - 1) * dil + 1, 12);
+  const inC = fixed.inC ?? (kind === 'depth1' || kind === 'depth1-zp' ? 1 : r() < 0.5 ? 4 * int(r, 1, 5) : int(r, 1, 13));
   const outC = inC * depthMultiplier;
-  const batches = r() < 0.15 ? 2 : 1;
+  const batches = fixed.batches ?? (r() < 0.15 ? 2 : 1);
   const weightsZp = kind === 'weights-zp' || kind === 'depth1-zp';
   const perChannel = kind === 'dead' || (!weightsZp && r() < 0.7);
   const a: DepthwiseConv2DAttrs = {
     padding,
     strideH: stride,
-    strideW: int(r, 1, 2),
+    strideW: fixed.strideW ?? int(r, 1, 2),
     dilationH: dil,
     dilationW: dil,
     depthMultiplier,
-    activation: pick(r, ACTIVATIONS),
+    activation: fixed.activation ?? pick(r, ACTIVATIONS),
   };
   const scales = Array.from({ length: perChannel ? outC : 1 }, () =>
     kind === 'big-scale' ? 0.5 + r() * 3 : kind === 'huge-scale' ? 2 ** int(r, 16, 24) : kind === 'tiny-scale' ? 2 ** -int(r, 20, 30) : 0.002 + r() * 0.05,

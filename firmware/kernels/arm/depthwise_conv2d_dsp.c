@@ -246,11 +246,487 @@ TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const
   }
 }
 
+/* Sub-byte records: {m, t, e, bias'} per channel, after each group's weight words. */
+#define TINYML_DWS_RECORD_WORDS 16
+/* A record's e as tinyml_rq takes it (undoes the FAST_MIXED encoding: e <= 0 stored as s - 256 for a left shift s). */
+#define TINYML_DWS_E(MODE, e) ((MODE) == TINYML_RQ_FAST_MIXED && (e) <= 0 ? -((e) & 255) : (e))
+
+/* ---- the plane kernel (band_rows > 0) ---- */
+
+/*
+ * Why planes: SMLAD multiplies two halfword pairs and adds both products to one accumulator, so
+ * the two must be taps of the same channel; NHWC puts a pixel's channels side by side, so the
+ * row kernel above pays two SXTB16 and a weight load per tap and multiplies one tap per
+ * instruction. Copied once into an int16 plane per channel, a row of taps is a row of halfword
+ * pairs: with a filter row's weights as the pairs P = (w0, w1) and Q = (w1, w2), the outputs x
+ * (even) and x + 1 of stride 1 take four multiplies per filter row from two words (x: SMLAD(x01,
+ * P) + SMLABT(x23, Q); x + 1: SMLATB(x01, P) + SMLAD(x23, Q)), those of stride 2 two each. The
+ * assembly loops compute four (stride 1) or two (stride 2) outputs per step, loading each filter
+ * row's words with one LDM; the channel's pairs, biases and requantization constants sit in a
+ * small frame the loop reloads with LDRD/LDM, which frees the registers for the accumulators.
+ * Tall narrow images (KWS: 25x5) run transposed, plane rows being input columns, so that the
+ * rows are long and few blocks are partial. The padding is written once per band: the in-image
+ * values of every channel land on the same plane positions.
+ *
+ * Every output of a band is computed from the channel's plane, which holds all the input rows
+ * it reads: run in place (output over input), channel ch's output bytes only ever overwrite
+ * channel ch's input bytes (depth multiplier 1), all read before; so the generator runs a layer
+ * in place on this kernel only with one band covering the whole output.
+ */
+
+/* The layer as the plane sees it: its rows and columns, swapped when transposed. */
+typedef struct {
+  int32_t out_rows, out_cols;         /* outputs across plane rows, along a plane row */
+  int32_t stride_rows, stride_cols;
+  int32_t pad_rows, pad_cols;
+  int32_t in_rows, in_cols;
+  int32_t in_row_step, in_col_step;   /* bytes of the input between rows, between columns */
+  int32_t out_row_step, out_col_step; /* and of the output */
+} dw_view;
+
+static void dw_view_of(const tinyml_depthwise_conv2d_dsp_params *p, dw_view *v) {
+  const tinyml_packed_geometry *g = &p->geo;
+  const int32_t c = g->input_depth;
+  const int32_t t = p->transposed;
+  v->out_rows = t ? g->output_width : g->output_height;
+  v->out_cols = t ? g->output_height : g->output_width;
+  v->stride_rows = t ? g->stride_width : g->stride_height;
+  v->stride_cols = t ? g->stride_height : g->stride_width;
+  v->pad_rows = t ? g->pad_width : g->pad_height;
+  v->pad_cols = t ? g->pad_height : g->pad_width;
+  v->in_rows = t ? g->input_width : g->input_height;
+  v->in_cols = t ? g->input_height : g->input_width;
+  v->in_row_step = t ? c : g->input_width * c;
+  v->in_col_step = t ? g->input_width * c : c;
+  v->out_row_step = t ? c : g->output_width * c;
+  v->out_col_step = t ? g->output_width * c : c;
+}
+
+/* The plane's n int16 (n even) all the pad value. */
+static void dw_plane_pad(int16_t *plane, int32_t n, int32_t pad) {
+  const uint32_t v = ((uint32_t)pad & 0xFFFFu) * 0x00010001u;
+  uint32_t *d = (uint32_t *)(void *)plane;
+  for (int32_t i = 0; i < n / 2; ++i) d[i] = v;
+}
+
+/* n values from s (step bytes apart) into d as int16. */
+static void dw_plane_copy(int16_t *d, const int8_t *s, int32_t step, int32_t n) {
+  int32_t x = 0;
+  for (; x + 8 <= n; x += 8) {
+    d[0] = s[0];
+    d[1] = s[step];
+    d[2] = s[2 * step];
+    d[3] = s[3 * step];
+    s += 4 * step;
+    d[4] = s[0];
+    d[5] = s[step];
+    d[6] = s[2 * step];
+    d[7] = s[3 * step];
+    s += 4 * step;
+    d += 8;
+  }
+  for (; x < n; ++x) {
+    *d++ = *s;
+    s += step;
+  }
+}
+
+/* The number of in-image values of a plane row. */
+static int32_t dw_plane_body(const dw_view *v) {
+  const int32_t cols = (v->out_cols - 1) * v->stride_cols + 3 - v->pad_cols;
+  return v->in_cols < cols ? v->in_cols : cols;
+}
+
+/*
+ * The in-image values of one channel (in: its byte of the first pixel) in the plane rows of input
+ * rows iy0..; input row carry_row (-1: none) from carry (the channel's value of the row's first
+ * pixel, c bytes apart): run in place over several bands, it was overwritten by the band above.
+ */
+static void dw_plane_fill(const dw_view *v, const int8_t *in, int32_t iy0, int32_t rows, int32_t pitch, int16_t *plane,
+                          int32_t carry_row, const int8_t *carry, int32_t c) {
+  const int32_t body = dw_plane_body(v);
+  const int32_t r0 = iy0 < 0 ? -iy0 : 0;
+  const int32_t r1 = iy0 + rows > v->in_rows ? v->in_rows - iy0 : rows;
+  for (int32_t r = r0; r < r1; ++r) {
+    int16_t *d = plane + r * pitch + v->pad_cols;
+    if (iy0 + r == carry_row) {
+      dw_plane_copy(d, carry, c, body);
+    } else {
+      dw_plane_copy(d, in + (iy0 + r) * v->in_row_step, v->in_col_step, body);
+    }
+  }
+}
+
+/* The channel's frame (int32 words) the assembly loops read through r12. */
+#define TINYML_DWP_BIAS 0       /* bias' four times: the accumulators' start */
+#define TINYML_DWP_PQ 4         /* P0 Q0 P1 Q1 P2 Q2 */
+#define TINYML_DWP_RQ 10        /* m, t, e, output step (bytes between a row's outputs) */
+#define TINYML_DWP_END 14       /* where the current row's whole blocks end (plane pointer) */
+#define TINYML_DWP_OFF 15       /* output offset (FAST, not folded) */
+#define TINYML_DWP_TAIL 16      /* plane and output bytes back to a last, overlapping block (0: none); */
+#define TINYML_DWP_TAIL_ROW 18  /* the row's value of the first (the loop zeroes it once used) */
+#define TINYML_DWP_SINGLE 19    /* plane and output byte offsets, from the row's start, of a last lone output (0: none) */
+#define TINYML_DWP_ROWS 21      /* rows left, then the plane and output bytes from one row to the next */
+#define TINYML_DWP_WHOLE 24     /* bytes of a row's whole blocks */
+#define TINYML_DWP_CUR 25       /* the current row's plane and output pointers */
+#define TINYML_DWP_WORDS 27
+
+/* The band loops of one requantization, at stride 1 and 2 (NULL: the C path). */
+typedef void (*dw_plane_band_fn)(int32_t pitch_bytes, const int32_t *frame);
+typedef struct {
+  dw_plane_band_fn s1, s2;
+} dw_plane_bands;
+
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+/* One filter row against the words r4 r5 r6 (plane columns x..x+5), P in r8 and Q in r9: four outputs. */
+#define TINYML_DWP_MAC4            \
+  "smlad  r0, r4, r8, r0\n\t"      \
+  "smlatb r1, r4, r8, r1\n\t"      \
+  "smlabt r0, r5, r9, r0\n\t"      \
+  "smlad  r1, r5, r9, r1\n\t"      \
+  "smlad  r2, r5, r8, r2\n\t"      \
+  "smlatb r3, r5, r8, r3\n\t"      \
+  "smlabt r2, r6, r9, r2\n\t"      \
+  "smlad  r3, r6, r9, r3\n\t"
+/* Stride 2: outputs at columns x and x + 2. */
+#define TINYML_DWP_MAC2            \
+  "smlad  r0, r4, r8, r0\n\t"      \
+  "smlabt r0, r5, r9, r0\n\t"      \
+  "smlad  r1, r5, r8, r1\n\t"      \
+  "smlabt r1, r6, r9, r1\n\t"
+/* Filter row k (k >= 1): the row pointer r7 moves down one plane row (r11 bytes). */
+#define TINYML_DWP_ROW(k, MAC)                 \
+  "add    r7, r7, r11\n\t"                     \
+  "ldm    r7, {r4, r5, r6}\n\t"                \
+  "ldrd   r8, r9, [r12, #" #k "]\n\t" MAC
+/* A lone output at an even column (r7): two words per filter row. */
+#define TINYML_DWP_ROW1(k)                     \
+  "ldrd   r4, r5, [r7]\n\t"                    \
+  "ldrd   r8, r9, [r12, #" #k "]\n\t"          \
+  "smlad  r0, r4, r8, r0\n\t"                  \
+  "smlabt r0, r5, r9, r0\n\t"
+/* Requantize accumulator a (m r8, t r9, e r4; r7 scratch), the offset in r6 when OFF. */
+#define TINYML_DWP_RQ1(a, OFF)                 \
+  "add    r7, r9, " a ", asr #31\n\t"          \
+  "smmlar " a ", " a ", r8, r7\n\t"            \
+  "asr    " a ", " a ", r4\n\t" OFF(a)         \
+  "ssat   " a ", #8, " a "\n\t"
+#define TINYML_DWP_NO_OFF(a) ""
+#define TINYML_DWP_ADD_OFF(a) "add    " a ", " a ", r6\n\t"
+/*
+ * A channel's band, row after row. Per row: the whole blocks (INIT starts the accumulators from
+ * the frame, MAC multiplies, RQ_STORE requantizes and stores with r5 the output step, STEP bytes
+ * per block); when the row's outputs are not a whole number of blocks, one more block ending at
+ * the row's last output, overlapping the previous one (its outputs are written again, the same
+ * values), its plane column even as LDM needs, and/or a lone last output at an even column.
+ */
+#define TINYML_DWP_BAND(INIT, MAC, RQ_STORE, STEP, PRE, RQ)                                        \
+  "1:\n\t" INIT                                                                                    \
+  "ldm    r10, {r4, r5, r6}\n\t"                                                                   \
+  "ldrd   r8, r9, [r12, #16]\n\t" MAC                                                              \
+  "add    r7, r10, r11\n\t"                                                                        \
+  "ldm    r7, {r4, r5, r6}\n\t"                                                                    \
+  "ldrd   r8, r9, [r12, #24]\n\t" MAC TINYML_DWP_ROW(32, MAC)                                      \
+  "ldrd   r8, r9, [r12, #40]\n\t"                                                                  \
+  "ldrd   r4, r5, [r12, #48]\n\t" RQ_STORE                                                         \
+  "add    r10, r10, #" #STEP "\n\t"                                                                \
+  "ldr    r7, [r12, #56]\n\t"                                                                      \
+  "cmp    r10, r7\n\t"                                                                             \
+  "bne    1b\n\t"                                                                                  \
+  "ldrd   r7, r8, [r12, #64]\n\t"                                                                  \
+  "cmp    r7, #0\n\t"                                                                              \
+  "beq    2f\n\t"                                                                                  \
+  "sub    r10, r10, r7\n\t"                                                                        \
+  "sub    lr, lr, r8\n\t"                                                                          \
+  "movs   r7, #0\n\t"                                                                              \
+  "str    r7, [r12, #64]\n\t"                                                                      \
+  "add    r7, r10, #" #STEP "\n\t"                                                                 \
+  "str    r7, [r12, #56]\n\t"                                                                      \
+  "b      1b\n\t"                                                                                  \
+  "2:\n\t"                                                                                         \
+  "ldrd   r7, r6, [r12, #76]\n\t"                                                                  \
+  "cmp    r7, #0\n\t"                                                                              \
+  "beq    4f\n\t"                                                                                  \
+  "ldrd   r8, r9, [r12, #100]\n\t"                                                                 \
+  "add    r7, r7, r8\n\t"                                                                          \
+  "add    lr, r6, r9\n\t"                                                                          \
+  "ldr    r0, [r12]\n\t" TINYML_DWP_ROW1(16) "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(24)           \
+  "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(32)                                                     \
+  "ldrd   r8, r9, [r12, #40]\n\t"                                                                  \
+  "ldr    r4, [r12, #48]\n\t" PRE RQ("r0")                                                         \
+  "strb   r0, [lr]\n\t"                                                                            \
+  "4:\n\t"                                                                                         \
+  "ldr    r7, [r12, #84]\n\t"                                                                      \
+  "subs   r7, r7, #1\n\t"                                                                          \
+  "beq    3f\n\t"                                                                                  \
+  "str    r7, [r12, #84]\n\t"                                                                      \
+  "ldrd   r8, r9, [r12, #100]\n\t"                                                                 \
+  "ldrd   r4, r5, [r12, #88]\n\t"                                                                  \
+  "add    r10, r8, r4\n\t"                                                                         \
+  "add    lr, r9, r5\n\t"                                                                          \
+  "strd   r10, lr, [r12, #100]\n\t"                                                                \
+  "ldr    r6, [r12, #96]\n\t"                                                                      \
+  "add    r6, r10, r6\n\t"                                                                         \
+  "str    r6, [r12, #56]\n\t"                                                                      \
+  "ldr    r6, [r12, #72]\n\t"                                                                      \
+  "str    r6, [r12, #64]\n\t"                                                                      \
+  "b      1b\n\t"                                                                                  \
+  "3:\n\t"
+#define TINYML_DWP_STORE4(PRE, RQ)                                                                 \
+  PRE RQ("r0") RQ("r1") RQ("r2") RQ("r3")                                                          \
+  "strb   r0, [lr]\n\t"                                                                            \
+  "strb   r1, [lr, r5]\n\t"                                                                        \
+  "add    lr, lr, r5, lsl #1\n\t"                                                                  \
+  "strb   r2, [lr]\n\t"                                                                            \
+  "strb   r3, [lr, r5]\n\t"                                                                        \
+  "add    lr, lr, r5, lsl #1\n\t"
+#define TINYML_DWP_STORE2(PRE, RQ)                                                                 \
+  PRE RQ("r0") RQ("r1")                                                                            \
+  "strb   r0, [lr]\n\t"                                                                            \
+  "strb   r1, [lr, r5]\n\t"                                                                        \
+  "add    lr, lr, r5, lsl #1\n\t"
+/*
+ * The requantizations: PRE loads what RQ(a) needs besides m (r8), t (r9) and e (r4). FOLDED:
+ * the offset is in t; UNFOLDED: added from r6; LEFT: a FAST_MIXED channel with a left shift
+ * (r4 = s, t = the offset): SMMLAR(acc << s, m, t), no sign correction and no right shift.
+ */
+#define TINYML_DWP_RQ_FOLDED(a) TINYML_DWP_RQ1(a, TINYML_DWP_NO_OFF)
+#define TINYML_DWP_RQ_UNFOLDED(a) TINYML_DWP_RQ1(a, TINYML_DWP_ADD_OFF)
+#define TINYML_DWP_RQ_LEFT(a)                  \
+  "lsl    " a ", " a ", r4\n\t"               \
+  "smmlar " a ", " a ", r8, r9\n\t"           \
+  "ssat   " a ", #8, " a "\n\t"
+#define TINYML_DWP_PRE_OFF "ldr    r6, [r12, #60]\n\t"
+
+/*
+ * A channel's band (frame: the rows, blocks and constants), from the plane row at frame[CUR]:
+ * one function per stride and requantization, so that a model links only those its layers take.
+ */
+#define TINYML_DWP_ASM(LOOP)                                                                       \
+  __asm__ volatile(LOOP                                                                            \
+                   : "+r"(r10), "+r"(rlr)                                                          \
+                   : "r"(r11), "r"(r12)                                                            \
+                   : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "cc", "memory")
+#define TINYML_DWP_INIT4 "ldm    r12, {r0, r1, r2, r3}\n\t"
+#define TINYML_DWP_INIT2 "ldrd   r0, r1, [r12]\n\t"
+#define TINYML_DWP_BAND_FN(NAME, INIT, MAC, STORE, PRE, RQ)                                        \
+  static void NAME(int32_t pitch_bytes, const int32_t *frame) {                                    \
+    register const int16_t *r10 __asm__("r10") = (const int16_t *)(intptr_t)frame[TINYML_DWP_CUR]; \
+    register int32_t r11 __asm__("r11") = pitch_bytes;                                             \
+    register const int32_t *r12 __asm__("r12") = frame;                                            \
+    register int8_t *rlr __asm__("lr") = (int8_t *)(intptr_t)frame[TINYML_DWP_CUR + 1];            \
+    TINYML_DWP_ASM(TINYML_DWP_BAND(INIT, MAC, STORE(PRE, RQ), 8, PRE, RQ));                        \
+  }
+TINYML_DWP_BAND_FN(dw_band_s1_folded, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, "", TINYML_DWP_RQ_FOLDED)
+TINYML_DWP_BAND_FN(dw_band_s2_folded, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, "", TINYML_DWP_RQ_FOLDED)
+TINYML_DWP_BAND_FN(dw_band_s1_unfolded, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED)
+TINYML_DWP_BAND_FN(dw_band_s2_unfolded, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED)
+TINYML_DWP_BAND_FN(dw_band_s1_left, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, "", TINYML_DWP_RQ_LEFT)
+TINYML_DWP_BAND_FN(dw_band_s2_left, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, "", TINYML_DWP_RQ_LEFT)
+#undef TINYML_DWP_BAND_FN
+#undef TINYML_DWP_INIT2
+#undef TINYML_DWP_INIT4
+#undef TINYML_DWP_ASM
+#undef TINYML_DWP_PRE_OFF
+#undef TINYML_DWP_RQ_LEFT
+#undef TINYML_DWP_RQ_UNFOLDED
+#undef TINYML_DWP_RQ_FOLDED
+#undef TINYML_DWP_STORE2
+#undef TINYML_DWP_STORE4
+#undef TINYML_DWP_BAND
+#undef TINYML_DWP_ADD_OFF
+#undef TINYML_DWP_NO_OFF
+#undef TINYML_DWP_RQ1
+#undef TINYML_DWP_ROW1
+#undef TINYML_DWP_ROW
+#undef TINYML_DWP_MAC2
+#undef TINYML_DWP_MAC4
+static const dw_plane_bands dw_bands_folded = {dw_band_s1_folded, dw_band_s2_folded};
+static const dw_plane_bands dw_bands_unfolded = {dw_band_s1_unfolded, dw_band_s2_unfolded};
+static const dw_plane_bands dw_bands_left = {dw_band_s1_left, dw_band_s2_left};
+#define TINYML_DWP_BANDS(MODE) \
+  ((MODE) == TINYML_RQ_FAST ? &dw_bands_unfolded : (MODE) == TINYML_RQ_FAST_FOLDED ? &dw_bands_folded : NULL)
+#define TINYML_DWP_LEFT_BANDS (&dw_bands_left)
+#else
+#define TINYML_DWP_BANDS(MODE) ((const dw_plane_bands *)0)
+#define TINYML_DWP_LEFT_BANDS ((const dw_plane_bands *)0)
+#endif
+
+/* One output from plane row r (its filter rows r, r + pitch, r + 2 pitch) at column x: the C path. */
+TINYML_DSP_INLINE int32_t dw_plane_acc(const int16_t *r, int32_t pitch, int32_t x, const int32_t *fr) {
+  int32_t acc = fr[TINYML_DWP_BIAS];
+  for (int32_t k = 0; k < 3; ++k) {
+    acc = tinyml_smlad(tinyml_ld32(r + x), (uint32_t)fr[TINYML_DWP_PQ + 2 * k], acc);
+    /* Column x + 2 alone: the last output's x + 3 may lie past the plane. */
+    acc = tinyml_smlabt((uint16_t)r[x + 2], (uint32_t)fr[TINYML_DWP_PQ + 2 * k + 1], acc);
+    r += pitch;
+  }
+  return acc;
+}
+
+
+/* The plane's C path (REF, FAST_MIXED, fused clamps, rows shorter than a block) in MODE. */
+TINYML_DSP_INLINE void dw_plane_c(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v, const int16_t *plane,
+                                  int32_t band, const int32_t *fr, int8_t *out, const int MODE) {
+  const int32_t pitch = p->plane_pitch;
+  const int32_t m = fr[TINYML_DWP_RQ], t = fr[TINYML_DWP_RQ + 1], e = fr[TINYML_DWP_RQ + 2];
+  for (int32_t oy = 0; oy < band; ++oy) {
+    const int16_t *row = plane + oy * v->stride_rows * pitch;
+    int8_t *o = out + oy * v->out_row_step;
+    for (int32_t x = 0; x < v->out_cols; ++x) {
+      const int32_t acc = dw_plane_acc(row, pitch, x * v->stride_cols, fr);
+      o[x * v->out_col_step] = (int8_t)tinyml_rq(MODE, acc, m, t, e, p->output_offset, p->activation_min, p->activation_max);
+    }
+  }
+}
+
+/* One channel's band of outputs (out: its first output byte) from its plane and frame. */
+static void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v, const int16_t *plane,
+                             int32_t band, int32_t *fr, int8_t *out, int32_t mode, const dw_plane_bands *bands,
+                             const dw_plane_bands *left) {
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  const int32_t pitch = p->plane_pitch;
+  const int32_t sc = v->stride_cols;
+  const int32_t step = v->out_col_step;
+  const int32_t per = sc == 1 ? 4 : 2;
+  const int32_t whole = v->out_cols / per;
+  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
+  if (full && bands != NULL && whole > 0) {
+    /*
+     * After the whole blocks: at stride 2 a last overlapping block (its plane column, 2 (out_cols
+     * - 2), is even); at stride 1 with two outputs left, a block at the even column out_cols - 4;
+     * with one, a lone output (at the even column out_cols - 1); with three, a block at the even
+     * column out_cols - 5 and a lone output.
+     */
+    const int32_t rest = v->out_cols - whole * per;
+    const int32_t back = sc == 2 ? rest : rest >= 2 ? 2 : 0;
+    const int32_t lone = sc == 1 && (rest & 1);
+    fr[TINYML_DWP_TAIL_ROW] = 2 * sc * back;
+    fr[TINYML_DWP_TAIL + 1] = back * step;
+    fr[TINYML_DWP_SINGLE] = lone ? 2 * (v->out_cols - 1) : 0;
+    fr[TINYML_DWP_SINGLE + 1] = (v->out_cols - 1) * step;
+    fr[TINYML_DWP_ROWS] = band;
+    fr[TINYML_DWP_ROWS + 1] = 2 * v->stride_rows * pitch;
+    fr[TINYML_DWP_ROWS + 2] = v->out_row_step;
+    fr[TINYML_DWP_WHOLE] = 8 * whole;
+    fr[TINYML_DWP_CUR] = (int32_t)(intptr_t)plane;
+    fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)out;
+    fr[TINYML_DWP_END] = (int32_t)(intptr_t)plane + 8 * whole;
+    fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
+    if (mode == TINYML_RQ_FAST_MIXED && fr[TINYML_DWP_RQ + 2] <= 0) {
+      /* A left shift s = -e: the loop shifts by r4 = s. */
+      fr[TINYML_DWP_RQ + 2] = -fr[TINYML_DWP_RQ + 2];
+      bands = left;
+    }
+    (sc == 2 ? bands->s2 : bands->s1)(2 * pitch, fr);
+    return;
+  }
+#else
+  (void)bands;
+  (void)left;
+#endif
+  if (mode == TINYML_RQ_FAST) {
+    dw_plane_c(p, v, plane, band, fr, out, TINYML_RQ_FAST);
+  } else if (mode == TINYML_RQ_FAST_FOLDED) {
+    dw_plane_c(p, v, plane, band, fr, out, TINYML_RQ_FAST_FOLDED);
+  } else if (mode == TINYML_RQ_FAST_MIXED) {
+    dw_plane_c(p, v, plane, band, fr, out, TINYML_RQ_FAST_MIXED);
+  } else {
+    dw_plane_c(p, v, plane, band, fr, out, TINYML_RQ_REF);
+  }
+}
+
+/*
+ * The nine taps of channel ch (w) and its record {m, t, e, bias'}: bits 0, nine int16 per channel
+ * and records in p->q; 4 or 2, decoded from the sub-byte stream (per group of four channels its
+ * words, then its records), doubled in the FAST modes like the int8 weights.
+ */
+static const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_dsp_params *p, const void *weights, int32_t ch,
+                                       int32_t mode, int32_t bits, int32_t *w) {
+  if (bits == 0) {
+    const int16_t *w16 = (const int16_t *)weights + 9 * ch;
+    for (int32_t k = 0; k < 9; ++k) w[k] = w16[k];
+    return p->q + 4 * ch;
+  }
+  /* Channel b of group g: tap k's field tops at bit 16 (b >> 1) + 16 - bits (2 j + (b & 1)), j = k mod (8 / bits). */
+  const int32_t per = 8 / bits;
+  const int32_t words = (9 + per - 1) / per;
+  const uint32_t *g = (const uint32_t *)weights + (ch >> 2) * (words + TINYML_DWS_RECORD_WORDS);
+  const int32_t b = ch & 3;
+  const int32_t scale = mode == TINYML_RQ_REF ? 1 : 2;
+  for (int32_t k = 0; k < 9; ++k) {
+    const int32_t top = 16 * (b >> 1) + 16 - bits * (2 * (k % per) + (b & 1));
+    w[k] = ((int32_t)(g[k / per] << (32 - top)) >> (32 - bits)) * scale;
+  }
+  return (const int32_t *)(const void *)(g + words) + 4 * b;
+}
+
+/*
+ * The bands: pad the plane, then per channel its values, its frame and its outputs. Run in place
+ * over several bands (the generator allows it at stride 1 with one row of padding, output rows
+ * over the same input rows), the last input row of each band is overwritten by that band before
+ * the next reads it: each channel's value of it is kept, from the plane, in a row after the plane.
+ */
+static void dw_plane_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, const void *weights,
+                         int8_t *output, void *scratch, int32_t mode, int32_t bits, const dw_plane_bands *bands,
+                         const dw_plane_bands *left) {
+  const int32_t c = p->geo.input_depth;
+  const int32_t pitch = p->plane_pitch;
+  dw_view v;
+  dw_view_of(p, &v);
+  int16_t *plane = (int16_t *)scratch;
+  int8_t *carry = (int8_t *)scratch + (((p->band_rows - 1) * v.stride_rows + 3) * pitch * 2);
+  const int32_t body = dw_plane_body(&v);
+  int32_t fr[TINYML_DWP_WORDS];
+  fr[TINYML_DWP_RQ + 3] = v.out_col_step;
+  fr[TINYML_DWP_OFF] = p->output_offset;
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
+    int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;
+    const int32_t in_place = (const void *)in == (const void *)out;
+    for (int32_t oy0 = 0; oy0 < v.out_rows; oy0 += p->band_rows) {
+      const int32_t band = v.out_rows - oy0 < p->band_rows ? v.out_rows - oy0 : p->band_rows;
+      const int32_t rows = (band - 1) * v.stride_rows + 3;
+      const int32_t iy0 = oy0 * v.stride_rows - v.pad_rows;
+      const int32_t carry_in = in_place && oy0 > 0 ? iy0 : -1;
+      const int32_t carry_out = in_place && oy0 + band < v.out_rows ? oy0 + band - 1 - iy0 : -1;
+      dw_plane_pad(plane, rows * pitch, p->pad_value);
+      for (int32_t ch = 0; ch < c; ++ch) {
+        int32_t w[9];
+        const int32_t *rec = dw_plane_weights(p, weights, ch, mode, bits, w);
+        /* Filter row k as the plane sees it: taps (k, j), or (j, k) transposed. */
+        for (int32_t k = 0; k < 3; ++k) {
+          const int32_t a = p->transposed ? w[k] : w[3 * k];
+          const int32_t m = p->transposed ? w[3 + k] : w[3 * k + 1];
+          const int32_t z = p->transposed ? w[6 + k] : w[3 * k + 2];
+          fr[TINYML_DWP_PQ + 2 * k] = (int32_t)tinyml_pkhbt((uint32_t)a, (uint32_t)m);
+          fr[TINYML_DWP_PQ + 2 * k + 1] = (int32_t)tinyml_pkhbt((uint32_t)m, (uint32_t)z);
+        }
+        fr[0] = fr[1] = fr[2] = fr[3] = rec[3];
+        fr[TINYML_DWP_RQ] = rec[0];
+        fr[TINYML_DWP_RQ + 1] = rec[1];
+        fr[TINYML_DWP_RQ + 2] = TINYML_DWS_E(mode, rec[2]);
+        dw_plane_fill(&v, in + ch, iy0, rows, pitch, plane, carry_in, carry + ch, c);
+        if (carry_out >= 0) {
+          const int16_t *keep = plane + carry_out * pitch + v.pad_cols;
+          for (int32_t x = 0; x < body; ++x) carry[x * c + ch] = (int8_t)keep[x];
+        }
+        dw_plane_channel(p, &v, plane, band, fr, out + oy0 * v.out_row_step + ch, mode, bands, left);
+      }
+    }
+  }
+}
+
 TINYML_DSP_INLINE void dw_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                               int8_t *output, void *scratch, const int MODE, const int FULL) {
   const int32_t c = p->geo.input_depth;
   const int32_t k3 = p->geo.filter_height == 3 && p->geo.filter_width == 3;
   int8_t *rows = (int8_t *)scratch;
+  if (p->band_rows > 0) {
+    /* The band loops of this entry point's mode only (FULL: the loops have no clamp). */
+    dw_plane_run(p, input, weights, output, scratch, MODE, 0, FULL ? TINYML_DWP_BANDS(MODE) : NULL, NULL);
+    return;
+  }
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
     int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;
@@ -289,9 +765,6 @@ TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp,
  * channel with a left shift s (e <= 0 in tinyml_dsp.h) stores e as s - 256: still <= 0, and its
  * low byte is s, which is all a register-specified LSL reads (no negation in the loop).
  */
-#define TINYML_DWS_RECORD_WORDS 16
-/* A record's e as tinyml_rq takes it (undoes the FAST_MIXED encoding above). */
-#define TINYML_DWS_E(MODE, e) ((MODE) == TINYML_RQ_FAST_MIXED && (e) <= 0 ? -((e) & 255) : (e))
 #define TINYML_DWS_MASK(BITS) ((BITS) == 4 ? 0xF000F000u : 0xC000C000u)
 
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
@@ -522,12 +995,21 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
 
 TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                  const uint32_t *weights, int8_t *output, void *scratch, int32_t mode, const int BITS) {
+  if (p->band_rows > 0) {
+    dw_plane_run(p, input, weights, output, scratch, mode, BITS, TINYML_DWP_BANDS(mode), NULL);
+    return;
+  }
   TINYML_DW_SB_ROWS((16 - BITS) - (mode != TINYML_RQ_REF ? 1 : 0), TINYML_DW_SB_ROW_BY_MODE)
 }
 
 /* FAST_MIXED on entry points of their own, so that models without it do not link its loops. */
 TINYML_DSP_INLINE void dw_sb_run_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                        const uint32_t *weights, int8_t *output, void *scratch, const int BITS) {
+  if (p->band_rows > 0) {
+    dw_plane_run(p, input, weights, output, scratch, TINYML_RQ_FAST_MIXED, BITS, TINYML_DWP_BANDS(TINYML_RQ_FAST_FOLDED),
+                 TINYML_DWP_LEFT_BANDS);
+    return;
+  }
   TINYML_DW_SB_ROWS((16 - BITS) - 1, TINYML_DW_SB_ROW_MIXED)
 }
 

@@ -30,9 +30,23 @@ typedef struct {
   int32_t activation_max;
   /* Per group of four channels 16 words: bias'[4] (doubled in the FAST modes), then
    * {multiplier, t, e} (tinyml_dsp_rq) of each channel; then per remaining channel 4 words:
-   * bias', multiplier, t, e. */
+   * bias', multiplier, t, e. With band_rows > 0 (int8 weights): per channel {multiplier, t, e,
+   * bias'}, the sub-byte kernels' record. */
   const int32_t *q;
+  /*
+   * 0: the row kernel above. > 0 (3x3, dilation 1, stride 1 or 2 along the plane rows; from the
+   * generator): the plane kernel, which computes the outputs one channel after the other from an
+   * int16 plane of that channel's input (zero-point padded), band_rows plane rows of outputs at a
+   * time, the channel's nine weights as SMLAD pairs. Its weights (int8) are then per channel the
+   * nine int16 taps of the filter as the plane sees it (transposed when `transposed`).
+   */
+  int32_t band_rows;
+  /* int16 per plane row: room for whole blocks of four (stride 1) or two (stride 2) outputs. */
+  int32_t plane_pitch;
+  /* 1: plane rows are input columns (tall, narrow images: long plane rows, fewer partial blocks). */
+  int32_t transposed;
 } tinyml_depthwise_conv2d_dsp_params;
+
 
 /*
  * One entry point per requantization mode (TINYML_RQ_*: _fast, _folded, _ref) and clamp (_full:

@@ -12,7 +12,7 @@ import type { Conv2DQuantParams } from '../conv2d.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import { CONV_MAX_SCRATCH, convScratchBytes, emitConvDsp } from './conv2d.js';
 import type { TensorData } from '../../ir/types.js';
-import { cArray, dspTarget, emitWithConstants, foldChannelBias, hasConstantOperands,
+import { RQ_REF, cArray, dspTarget, emitWithConstants, foldChannelBias, hasConstantOperands,
   modeSuffix, planLayerRequant, scratchFor, scratchWithConstants } from './common.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
 import { depthwiseInPlaceOk, depthwiseInPlaceRowBytes } from '../depthwise-in-place.js';
@@ -28,6 +28,129 @@ export function dwPaddedWidth(p: DepthwiseConv2DQuantParams): number {
 /** Bytes of scratch: filter_height padded rows. */
 export function dwScratchBytes(p: DepthwiseConv2DQuantParams): number {
   return p.filterHeight * dwPaddedWidth(p) * p.outputDepth;
+}
+
+/** How the plane kernel runs a layer (depthwise_conv2d_dsp.h: band_rows, plane_pitch, transposed). */
+export interface DwPlane {
+  /** Plane rows of outputs per band. */
+  band: number;
+  /** int16 per plane row. */
+  pitch: number;
+  /** Plane rows are input columns. */
+  transposed: boolean;
+}
+
+/** Test knob: `force` takes the plane kernel wherever it can run, whatever it is estimated to cost. */
+export const dwPlaneOptions = { force: false };
+
+/**
+ * Estimated instructions of the row kernel (qemu-m4): per output pixel, ~115 per group of four
+ * channels (the 3x3 assembly loop with its share of the row copies) and ~60 per other channel.
+ */
+function rowKernelCost(p: DepthwiseConv2DQuantParams): number {
+  return p.outputHeight * p.outputWidth * (Math.floor(p.inputDepth / 4) * 115 + (p.inputDepth % 4) * 60);
+}
+
+/**
+ * Estimated instructions of the plane kernel for one orientation (qemu-m4, fitted within ~5% to
+ * the layers of KWS and VWW): the padding per band; per channel and band ~340 of set-up, ~25 +
+ * 2.5 per value for each plane row filled, and per output row ~50 plus 62 per block of four
+ * outputs (38 per block of two at stride 2) and 35 per output left to the C path.
+ */
+function planeKernelCost(p: DepthwiseConv2DQuantParams, v: PlaneGeometry, band: number): number {
+  const per = v.strideCols === 1 ? 4 : 2;
+  const whole = Math.floor(v.outCols / per);
+  const rest = v.outCols - whole * per;
+  const overlap = rest > 0 && whole > 0 && (v.strideCols === 2 || rest === 2);
+  const blocks = Math.max(1, whole + (overlap ? 1 : 0));
+  const singles = rest > 0 && !overlap && whole > 0 ? rest : 0;
+  const body = Math.min(v.inCols, (v.outCols - 1) * v.strideCols + 3);
+  let total = 0;
+  for (let r0 = 0; r0 < v.outRows; r0 += band) {
+    const rows = Math.min(band, v.outRows - r0);
+    const planeRows = (rows - 1) * v.strideRows + 3;
+    const perChannel = 340 + planeRows * (25 + 2.5 * body) + rows * (50 + blocks * (per === 4 ? 62 : 38) + singles * 35);
+    total += planeRows * v.pitch * 2 + p.inputDepth * perChannel;
+  }
+  return total;
+}
+
+interface PlaneGeometry {
+  outRows: number;
+  outCols: number;
+  strideRows: number;
+  strideCols: number;
+  inCols: number;
+  pitch: number;
+}
+
+/**
+ * The plane kernel's plan for a layer, or undefined for the row kernel: 3x3, dilation 1, stride
+ * 1 or 2 along the plane rows, transposed when the output is taller than wide (longer plane
+ * rows, fewer partial blocks), bands of the most output rows whose plane fits the row kernel's
+ * scratch (so the arena never grows for it); and only where it is estimated to take fewer
+ * instructions than the row kernel (small images with many channels do not: the per-channel
+ * set-up outweighs the cheaper multiplies). In place over several bands only at stride 1 with
+ * one row of padding (see below).
+ */
+export function dwPlane(p: DepthwiseConv2DQuantParams, inPlace = false): DwPlane | undefined {
+  const k3 = p.filterHeight === 3 && p.filterWidth === 3 && p.dilationHeight === 1 && p.dilationWidth === 1;
+  if (!k3 || p.depthMultiplier !== 1 || p.inputDepth < 2) return undefined;
+  const budget = dwScratchBytes(p);
+  const orientations = p.outputHeight > p.outputWidth ? [true, false] : [false, true];
+  for (const transposed of orientations) {
+    const [outRows, outCols] = transposed ? [p.outputWidth, p.outputHeight] : [p.outputHeight, p.outputWidth];
+    const [strideRows, strideCols] = transposed ? [p.strideWidth, p.strideHeight] : [p.strideHeight, p.strideWidth];
+    if (strideCols !== 1 && strideCols !== 2) continue;
+    // Whole blocks of four outputs (stride 1) or two (stride 2), each reading six columns.
+    const pitch = strideCols === 1 ? 4 * Math.ceil(outCols / 4) + 2 : 4 * Math.ceil(outCols / 2) + 2;
+    const inCols = transposed ? p.inputHeight : p.inputWidth;
+    let planeRows = Math.floor(budget / (2 * pitch));
+    let band = Math.min(outRows, Math.floor((planeRows - 3) / strideRows) + 1);
+    let carry = 0;
+    if (inPlace && band < outRows) {
+      // In place over several bands: each band overwrites the last input row of its plane before
+      // the next band reads it, so the kernel keeps that row (one byte per value and channel)
+      // after the plane. Only where output rows lie over the same input rows (stride 1, one row
+      // of padding, as many output rows and columns as input ones).
+      const [inRows, padRows] = transposed ? [p.inputWidth, p.padWidth] : [p.inputHeight, p.padHeight];
+      if (strideRows !== 1 || padRows !== 1 || outRows !== inRows || outCols !== inCols) continue;
+      carry = inCols * p.inputDepth;
+      planeRows = Math.floor((budget - carry) / (2 * pitch));
+      band = Math.min(outRows, planeRows - 2);
+    }
+    if (planeRows < 3 || band < 1) continue;
+    const geometry = { outRows, outCols, strideRows, strideCols, inCols, pitch };
+    if (!dwPlaneOptions.force && planeKernelCost(p, geometry, band) + 2 * carry * Math.ceil(outRows / band) >= rowKernelCost(p)) return undefined;
+    return { band, pitch, transposed };
+  }
+  return undefined;
+}
+
+/**
+ * The plane plan of a layer being emitted in requantization `mode`: none in row-stream pairs
+ * (called one output row at a time, the set-up would not pay off), and only where the assembly
+ * block loops run (FAST, FOLDED or FAST_MIXED, no fused clamp; elsewhere the plane's C path is
+ * slower than the row kernel), unless dwPlaneOptions.force.
+ */
+export function dwPlaneFor(p: DepthwiseConv2DQuantParams, mode: number, ctx: EmitContext): DwPlane | undefined {
+  if (ctx.rowBands) return undefined;
+  const asm = mode !== RQ_REF && p.activationMin === -128 && p.activationMax === 127;
+  return asm || dwPlaneOptions.force ? dwPlane(p, ctx.inPlace === true) : undefined;
+}
+
+/** The plane kernel's weights: per channel its nine taps (row-major), from TFLite's [1, 3, 3, C]. */
+export function dwPlaneWeights(weights: Int8Array | Int16Array, c: number, scale: number): Int16Array {
+  const out = new Int16Array(9 * c);
+  for (let ch = 0; ch < c; ch++) for (let t = 0; t < 9; t++) out[9 * ch + t] = weights[t * c + ch] * scale;
+  return out;
+}
+
+/** The plane kernel's records: per channel {multiplier, t, e, bias'}. */
+export function dwPlaneRecords(bias: readonly number[], records: readonly [number, number, number][], c: number): number[] {
+  const out: number[] = [];
+  for (let ch = 0; ch < c; ch++) out.push(...records[records.length > 1 ? ch : 0], bias[ch]);
+  return out;
 }
 
 /**
@@ -93,7 +216,7 @@ export function dwWeightsAsConv(weights: Int8Array, p: DepthwiseConv2DQuantParam
  * `${pre}_q`; NULL for the sub-byte kernel, which reads them from its weight stream).
  * Depth multiplier 1: the packed geometry's input depth is the channel count.
  */
-export function dwParamsDecl(pre: string, p: DepthwiseConv2DQuantParams, q = `${pre}_q`): string {
+export function dwParamsDecl(pre: string, p: DepthwiseConv2DQuantParams, q = `${pre}_q`, plane?: DwPlane): string {
   return cStructInit('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
     ...convGeometry('packed', p),
     padded_width: dwPaddedWidth(p),
@@ -102,6 +225,9 @@ export function dwParamsDecl(pre: string, p: DepthwiseConv2DQuantParams, q = `${
     activation_min: p.activationMin,
     activation_max: p.activationMax,
     q,
+    band_rows: plane?.band ?? 0,
+    plane_pitch: plane?.pitch ?? 0,
+    transposed: plane?.transposed ? 1 : 0,
   });
 }
 
@@ -128,13 +254,15 @@ function emitDepthwiseDsp(p: DepthwiseConv2DQuantParams, weights: Int8Array, bia
   const channel = { step: 1, count: taps, stride: c };
   const biasPrime = foldChannelBias(bias, eff, c, p.inputOffset, channel);
   const plan = planLayerRequant(p, eff, biasPrime, channel);
-  const w = dwWeightLayout(eff, taps, c, plan.doubled ? 2 : 1);
+  const plane = dwPlaneFor(p, plan.mode, ctx);
+  const scale = plan.doubled ? 2 : 1;
+  const w = plane ? dwPlaneWeights(eff, c, scale) : dwWeightLayout(eff, taps, c, scale);
   const pre = ctx.prefix;
   const scratch = scratchFor(ctx, dwScratchBytes(p), 'depthwise_conv2d_s8_dsp');
   const decls = [
     cArray('int16_t', `${pre}_w`, w),
-    cArray('int32_t', `${pre}_q`, dwRecords(plan.bias, plan.records, c)),
-    dwParamsDecl(pre, p),
+    cArray('int32_t', `${pre}_q`, plane ? dwPlaneRecords(plan.bias, plan.records, c) : dwRecords(plan.bias, plan.records, c)),
+    dwParamsDecl(pre, p, `${pre}_q`, plane),
   ].join('\n');
   const fn = `tinyml_depthwise_conv2d_s8_dsp_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}`;
   return {

@@ -66,7 +66,7 @@ export function emitStreamPair(
   const base: Omit<EmitContext, 'prefix' | 'constants'> = { target: ctx.target, optimize: ctx.optimize, scratch: names.scratch };
   const unused = '((int8_t *)0)';
   const a = conv2dDspVariant.emitC(pw, { inputs: [names.input], outputs: [unused] }, { ...base, prefix: ctx.pwPrefix, constants: ctx.pwConstants });
-  const b = depthwiseConv2dDspVariant.emitC(dw, { inputs: [unused], outputs: [unused] }, { ...base, prefix: ctx.dwPrefix, constants: ctx.dwConstants });
+  const b = depthwiseConv2dDspVariant.emitC(dw, { inputs: [unused], outputs: [unused] }, { ...base, prefix: ctx.dwPrefix, constants: ctx.dwConstants, rowBands: true });
   const pwFn = /^\s*(\w+)\(/.exec(a.call)?.[1];
   const dwFn = /^\s*(\w+)\(/.exec(b.call)?.[1];
   if (pwFn !== 'tinyml_conv2d_s8_dsp' && pwFn !== 'tinyml_conv2d_s8_dsp_w16') throw new Error(`${ctx.pwPrefix}: the pointwise layer did not lower to the DSP convolution (${pwFn})`);

@@ -28,7 +28,7 @@ import { emitPortableSubByte } from './portable.js';
 import { conv2d } from '../conv2d.js';
 import { fullyConnected } from '../fully-connected.js';
 import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
-import { DW_MAX_SCRATCH, dwAsConv, dwParamsDecl, dwScratchBytes, dwWeightsAsConv } from '../optimized/depthwise-conv2d.js';
+import { DW_MAX_SCRATCH, dwAsConv, dwParamsDecl, dwPlaneFor, dwScratchBytes, dwWeightsAsConv } from '../optimized/depthwise-conv2d.js';
 import type { OpDef } from '../op-def.js';
 import type { OpType } from '../../ir/attrs.js';
 
@@ -336,7 +336,7 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   const scratch = scratchFor(ctx, dwScratchBytes(p), `depthwise_conv2d_s8_dsp_sb${bits}`);
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, dwSubByteStream(dwSubByteWords(weights, taps, c, bits), plan, c)),
-    dwParamsDecl(pre, p, 'NULL'),
+    dwParamsDecl(pre, p, 'NULL', dwPlaneFor(p, plan.mode, ctx)),
   ].join('\n');
   return {
     kernels: ['arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/tinyml_dsp.h'],

@@ -1,0 +1,126 @@
+/**
+ * The plane kernel of depthwise_conv2d_s8_dsp (3x3, per-channel int16 planes, SMLAD pairs; issue
+ * #20) against DEPTHWISE_CONV_2D's evaluate, bit for bit, on an emulated Cortex-M4 (the
+ * assembly block loops) and on the host (the C path): stride 1 and 2 on either axis, same and
+ * valid padding, odd widths (partial last blocks, rows shorter than a block), channel counts
+ * that are not a multiple of 4, tall images (transposed planes), several bands, two batches,
+ * clamped activations, and in place (output over input).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../../src/ops/depthwise-conv2d.js';
+import { depthwiseInPlaceOk } from '../../src/ops/depthwise-in-place.js';
+import { depthwiseConv2dDspVariant, dwPlane, dwPlaneOptions } from '../../src/ops/optimized/depthwise-conv2d.js';
+import { HOST_DSP_TARGET, evaluateCases, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from './harness.js';
+import { inPlaceVariant } from './in-place-variant.js';
+import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
+import { SUB_BYTE_KINDS, asSubByteCase } from '../subbyte/cases.js';
+import { randomDwCase, type DwShape } from './random-cases.js';
+
+const SHAPES: Partial<DwShape>[] = [
+  // KWS's depthwise layers: 25x5x64, stride 1, same (transposed: 25-long plane rows).
+  { inH: 25, inW: 5, inC: 64, strideH: 1, strideW: 1, padding: 'SAME' },
+  // VWW-like: square, stride 1 and 2, a few channels.
+  { inH: 12, inW: 12, inC: 8, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 13, inW: 13, inC: 6, strideH: 2, strideW: 2, padding: 'SAME' },
+  { inH: 6, inW: 6, inC: 12, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 3, inW: 3, inC: 9, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 7, inW: 7, inC: 5, strideH: 2, strideW: 2, padding: 'VALID' },
+  // Odd widths, mixed strides, valid padding, channels not a multiple of 4.
+  { inH: 9, inW: 11, inC: 7, strideH: 1, strideW: 2, padding: 'SAME' },
+  { inH: 10, inW: 9, inC: 3, strideH: 2, strideW: 1, padding: 'VALID' },
+  { inH: 5, inW: 14, inC: 2, strideH: 1, strideW: 1, padding: 'VALID' },
+  { inH: 17, inW: 3, inC: 6, strideH: 1, strideW: 2, padding: 'SAME' },
+  { inH: 15, inW: 4, inC: 10, strideH: 2, strideW: 1, padding: 'SAME' },
+  // Several bands (the plane of a whole channel does not fit the row kernel's scratch).
+  { inH: 30, inW: 30, inC: 8, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 29, inW: 27, inC: 5, strideH: 2, strideW: 2, padding: 'SAME' },
+  // Many channels: the whole plane fits, so these run in place too.
+  { inH: 8, inW: 8, inC: 32, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 9, inW: 9, inC: 24, strideH: 2, strideW: 2, padding: 'SAME' },
+  { inH: 7, inW: 10, inC: 20, strideH: 1, strideW: 1, padding: 'VALID' },
+  // Two batches.
+  { inH: 8, inW: 6, inC: 4, strideH: 1, strideW: 1, padding: 'SAME', batches: 2 },
+];
+
+function planeCases(seed: number, activation: DwShape['activation']): VariantCase[] {
+  return SHAPES.map((s, i) => randomDwCase(seed + i, 'k3', 1, { batches: 1, ...s, activation }));
+}
+
+const params = (c: VariantCase) => c.params as DepthwiseConv2DQuantParams;
+
+describe('depthwise_conv2d_s8_dsp plane kernel vs DEPTHWISE_CONV_2D evaluate', () => {
+  // No fused clamp (the assembly loops), and RELU6 (the C path with its clamp).
+  const full = planeCases(21000, 'NONE');
+  const clamped = planeCases(22000, 'RELU6');
+  const all = [...full, ...clamped];
+  // Every case on the plane kernel, also those it is estimated to run slower than the row kernel.
+  beforeAll(() => {
+    dwPlaneOptions.force = true;
+  });
+  afterAll(() => {
+    dwPlaneOptions.force = false;
+  });
+
+  it('takes the plane kernel where it is estimated cheaper: KWS and VWW 24x24, not VWW 3x3x256', () => {
+    dwPlaneOptions.force = false;
+    const kws = params(full[0]);
+    expect(dwPlane(kws)?.transposed).toBe(true);
+    expect(dwPlane(params(randomDwCase(1, 'k3', 1, { inH: 24, inW: 24, inC: 32, strideH: 1, strideW: 1, padding: 'SAME', batches: 1 })))).toBeDefined();
+    expect(dwPlane(params(randomDwCase(1, 'k3', 1, { inH: 3, inW: 3, inC: 256, strideH: 1, strideW: 1, padding: 'SAME', batches: 1 })))).toBeUndefined();
+    dwPlaneOptions.force = true;
+  });
+
+  it('the cases run the plane kernel, transposed or not, in one band or several', () => {
+    const plans = all.map((c) => dwPlane(params(c)));
+    expect(plans.every((p) => p !== undefined)).toBe(true);
+    expect(new Set(plans.map((p) => p!.transposed))).toEqual(new Set([true, false]));
+    expect(plans.some((p, i) => p!.band < (p!.transposed ? params(all[i]).outputWidth : params(all[i]).outputHeight))).toBe(true);
+    const em = depthwiseConv2dDspVariant.emitC(full[0].params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: full[0].inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
+    expect(em.decls).toMatch(/\.band_rows = [1-9]/);
+    expect(em.decls).toMatch(/\.transposed = 1/);
+  });
+
+  it('bit-exact on an emulated Cortex-M4 (assembly block loops) and on the host (C path)', { timeout: 240_000 }, async () => {
+    const want = evaluateCases(depthwiseConv2d, all);
+    const got = await runVariantCasesOnQemu(depthwiseConv2dDspVariant, all);
+    all.forEach((c, i) => expect(values(got[i][0]), `qemu ${JSON.stringify(SHAPES[i % SHAPES.length])} ${i < full.length ? 'full' : 'relu6'}`).toEqual(values(want[i][0])));
+    const host = await runVariantCasesInC(depthwiseConv2dDspVariant, full);
+    full.forEach((c, i) => expect(values(host[i][0]), `host ${JSON.stringify(SHAPES[i])}`).toEqual(values(want[i][0])));
+  });
+
+  it('bit-exact in place (output over input, in one band or several) on an emulated Cortex-M4', { timeout: 240_000 }, async () => {
+    const inPlace = full.filter((c) => depthwiseInPlaceOk(params(c)) && dwPlane(params(c), true) !== undefined);
+    expect(inPlace.length).toBeGreaterThanOrEqual(5);
+    // Some over several bands (the kernel keeps each band's last input row for the next).
+    expect(inPlace.some((c) => dwPlane(params(c), true)!.band < params(c).outputHeight)).toBe(true);
+    const v = inPlaceVariant('DEPTHWISE_CONV_2D', 'dsp plane in place', (p, n, ctx) => depthwiseConv2dDspVariant.emitC(p, n, ctx), (p, k) => depthwiseConv2dDspVariant.inPlaceScratchBytes!(p, k as never), inPlace);
+    const want = evaluateCases(depthwiseConv2d, inPlace);
+    const got = await runVariantCasesOnQemu(v, inPlace);
+    inPlace.forEach((c, i) => expect(values(got[i][0]), `in place case ${i}`).toEqual(values(want[i][0])));
+  });
+
+  it('sub-byte weights, decoded per channel (int4, int2, ternary, binary; FAST, FOLDED, FAST_MIXED): bit-exact on an emulated Cortex-M4', { timeout: 240_000 }, async () => {
+    const variant = SUBBYTE_DSP_VARIANTS.find((v) => v.name === 'depthwise_conv2d_s8_dsp_subbyte')!;
+    const shapes: Partial<DwShape>[] = [
+      { inH: 25, inW: 5, inC: 8, strideH: 1, strideW: 1, padding: 'SAME' },
+      { inH: 13, inW: 11, inC: 8, strideH: 2, strideW: 2, padding: 'SAME' },
+      { inH: 9, inW: 10, inC: 4, strideH: 1, strideW: 1, padding: 'VALID' },
+    ];
+    const sb = SUB_BYTE_KINDS.flatMap((kind, k) =>
+      shapes.flatMap((shape, i) =>
+        // Multipliers near 1 ('big-scale') take FAST_MIXED: left-shift channels in the assembly, and in C with a clamp.
+        ([['k3', 'NONE'], ['big-scale', 'NONE'], ['big-scale', 'RELU']] as const).map(([dk, act], j) =>
+          asSubByteCase(depthwiseConv2d, randomDwCase(23000 + 100 * k + 10 * i + j, dk, 1, { ...shape, k3: true, batches: 1, activation: act }), kind, 31 + i),
+        ),
+      ),
+    ).filter((c) => variant.accepts(c.params, HOST_DSP_TARGET));
+    expect(sb.length).toBeGreaterThanOrEqual(30);
+    const calls = sb.map((c) => variant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }));
+    calls.forEach((em) => expect(em.decls).toMatch(/\.band_rows = [1-9]/));
+    expect(calls.some((em) => /_mixed\(/.test(em.call))).toBe(true);
+    expect(calls.some((em) => /_sb4\(/.test(em.call)) && calls.some((em) => /_sb2\(/.test(em.call))).toBe(true);
+    const want = evaluateCases(depthwiseConv2d, sb);
+    const got = await runVariantCasesOnQemu(variant, sb);
+    sb.forEach((c, i) => expect(values(got[i][0]), `sub-byte case ${i} ${(c.params as { weightEncoding: string }).weightEncoding}`).toEqual(values(want[i][0])));
+  });
+});
