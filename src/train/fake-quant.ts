@@ -234,12 +234,19 @@ export function fakeQuantRequant(z: Float32Array, q: ActQuant, lo: number, hi: n
   const zp = q.zeroPoint;
   const s = q.scale;
   const ch = rq.channels;
-  for (let i = 0; i < z.length; i++) {
-    const c = ch === 1 ? 0 : i % ch;
-    const acc = Math.round(z[i] / rq.accScale[c]);
-    let u = requantize(acc, rq.multiplier[c], rq.shift[c]) + zp;
-    u = u < qlo ? qlo : u > qhi ? qhi : u;
-    out[i] = s * (u - zp);
+  // Row by row, channel by channel (values are [rows, ch]): no modulo per value, and the
+  // per-channel parameters in typed arrays; same arithmetic per value.
+  const accScale = rq.accScale;
+  const multiplier = Float64Array.from(rq.multiplier);
+  const shift = Int32Array.from(rq.shift);
+  for (let r = 0; r < z.length; r += ch) {
+    for (let c = 0; c < ch; c++) {
+      const i = r + c;
+      const acc = Math.round(z[i] / accScale[c]);
+      let u = requantize(acc, multiplier[c], shift[c]) + zp;
+      u = u < qlo ? qlo : u > qhi ? qhi : u;
+      out[i] = s * (u - zp);
+    }
   }
   return out;
 }
