@@ -50,9 +50,14 @@ export interface WeightLayout {
 export function fakeQuantWeights(w: Float32Array, scales: Float32Array, layout: WeightLayout, kind: WeightKind, out = new Float32Array(w.length)): Float32Array {
   const { qmin, qmax } = weightRange(kind);
   const { inner, channels } = layout;
-  for (let i = 0; i < w.length; i++) {
-    const s = scales[channels === 1 ? 0 : Math.floor(i / inner) % channels];
+  // c = floor(i / inner) % channels, counted rather than divided.
+  for (let i = 0, c = 0, j = 0; i < w.length; i++) {
+    const s = scales[c];
     out[i] = s * weightCode(w[i] / s, kind, qmin, qmax);
+    if (++j === inner) {
+      j = 0;
+      if (++c === channels) c = 0;
+    }
   }
   return out;
 }
@@ -72,21 +77,23 @@ export function fakeQuantWeightsBackward(
   const perChannel = w.length / channels;
   const g = new Float32Array(channels);
   for (let c = 0; c < channels; c++) g[c] = 1 / Math.sqrt(perChannel * Math.max(1, qmax));
-  for (let i = 0; i < w.length; i++) {
-    const c = channels === 1 ? 0 : Math.floor(i / inner) % channels;
+  // c = floor(i / inner) % channels, counted rather than divided.
+  for (let i = 0, c = 0, j = 0; i < w.length; i++) {
     const s = scales[c];
     const v = w[i] / s;
     const d = dwHat[i];
     if (kind === 'binary') {
       if (v >= -1 && v <= 1) dw[i] += d;
       dscales[c] += d * (v < 0 ? -1 : 1) * g[c];
-      continue;
-    }
-    if (v < qmin) dscales[c] += d * qmin * g[c];
+    } else if (v < qmin) dscales[c] += d * qmin * g[c];
     else if (v > qmax) dscales[c] += d * qmax * g[c];
     else {
       dw[i] += d;
       dscales[c] += d * (roundAway(v) - v) * g[c];
+    }
+    if (++j === inner) {
+      j = 0;
+      if (++c === channels) c = 0;
     }
   }
 }
@@ -234,12 +241,19 @@ export function fakeQuantRequant(z: Float32Array, q: ActQuant, lo: number, hi: n
   const zp = q.zeroPoint;
   const s = q.scale;
   const ch = rq.channels;
-  for (let i = 0; i < z.length; i++) {
-    const c = ch === 1 ? 0 : i % ch;
-    const acc = Math.round(z[i] / rq.accScale[c]);
-    let u = requantize(acc, rq.multiplier[c], rq.shift[c]) + zp;
-    u = u < qlo ? qlo : u > qhi ? qhi : u;
-    out[i] = s * (u - zp);
+  // Row by row, channel by channel (values are [rows, ch]): no modulo per value, and the
+  // per-channel parameters in typed arrays; same arithmetic per value.
+  const accScale = rq.accScale;
+  const multiplier = Float64Array.from(rq.multiplier);
+  const shift = Int32Array.from(rq.shift);
+  for (let r = 0; r < z.length; r += ch) {
+    for (let c = 0; c < ch; c++) {
+      const i = r + c;
+      const acc = Math.round(z[i] / accScale[c]);
+      let u = requantize(acc, multiplier[c], shift[c]) + zp;
+      u = u < qlo ? qlo : u > qhi ? qhi : u;
+      out[i] = s * (u - zp);
+    }
   }
   return out;
 }
