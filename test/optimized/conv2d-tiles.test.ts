@@ -72,7 +72,7 @@ describe('conv2d_s8_dsp blocking and tails vs CONV_2D evaluate', () => {
     planOptions.fold = true;
   });
 
-  it('bit-exact on an emulated Cortex-M4, FOLDED (-O2) and FAST (-Os)', { timeout: 120_000 }, async () => {
+  it('bit-exact on an emulated Cortex-M4, FOLDED (-O2) and FAST (-Os)', { timeout: 300_000 }, async () => {
     const want = evaluateCases(conv2d, cases);
     const got = await runVariantCasesOnQemu(conv2dDspVariant, cases);
     cases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
@@ -82,7 +82,7 @@ describe('conv2d_s8_dsp blocking and tails vs CONV_2D evaluate', () => {
     cases.forEach((c, i) => expect(values(got2[i][0]), `FAST -Os ${label(c, i)}`).toEqual(values(want[i][0])));
   });
 
-  it('bit-exact on the host (portable DSP fallbacks)', { timeout: 60_000 }, async () => {
+  it('bit-exact on the host (portable DSP fallbacks)', { timeout: 180_000 }, async () => {
     const want = evaluateCases(conv2d, cases);
     const got = await runVariantCasesInC(conv2dDspVariant, cases);
     cases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));

@@ -694,6 +694,8 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
 /* lr = k4 groups: one and two for the low bits of k4, then four per iteration (the loop branch
  * costs a quarter of an instruction per group). */
 #define TINYML_MM_DOT(G) TINYML_SB_PART(6, G) TINYML_SB_PART(7, G G) TINYML_SB_LOOP(G G G G)
+/* The same two groups per iteration, for the C loops (tails, fused clamps, REF): less flash. */
+#define TINYML_MM_DOT_SHORT(G) TINYML_SB_PART(6, G) TINYML_SB_LOOP(G G)
 #endif
 
 /* One row (advancing *wp past it) against four columns, from the accumulators' initial values. */
@@ -705,12 +707,12 @@ TINYML_DSP_INLINE void dot_1x4(const uint32_t *cols, const uint32_t **wp, int32_
   register const uint32_t *w __asm__("r12") = *wp;
   register int32_t n __asm__("lr") = k4;
   if (W16) {
-    __asm__ volatile(TINYML_MM_DOT(TINYML_MM_GROUP_W16)
+    __asm__ volatile(TINYML_MM_DOT_SHORT(TINYML_MM_GROUP_W16)
                      : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(w), "+r"(n)
                      :
                      : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory");
   } else {
-    __asm__ volatile(TINYML_MM_DOT(TINYML_MM_GROUP_W8)
+    __asm__ volatile(TINYML_MM_DOT_SHORT(TINYML_MM_GROUP_W8)
                      : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(w), "+r"(n)
                      :
                      : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory");
@@ -824,11 +826,17 @@ TINYML_DSP_INLINE void mm_4x1(const tinyml_conv2d_dsp_params *p, const uint32_t 
   }
 }
 
+/* One instance of mm_4x1 for every mode (it runs once per layer at most): less flash. */
+static __attribute__((noinline)) void mm_4x1_any(const tinyml_conv2d_dsp_params *p, const uint32_t *cols,
+                                                 const int8_t *w, int8_t *out, int32_t npx, int mode, int w16) {
+  mm_4x1(p, cols, w, out, npx, mode, 0, w16);
+}
+
 /* mm_4x1 for the last blocks of one or two pixels, mm_1x4 otherwise. */
 TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w,
                                      int8_t *out, int32_t npx, const int MODE, const int FULL, const int W16) {
   if (npx < 3) {
-    mm_4x1(p, cols, w, out, npx, MODE, FULL, W16);
+    mm_4x1_any(p, cols, w, out, npx, MODE, W16);
   } else {
     mm_1x4(p, cols, w, out, npx, MODE, FULL, W16);
   }
