@@ -779,12 +779,9 @@ TINYML_DSP_INLINE void mm_1x4(const tinyml_conv2d_dsp_params *p, const uint32_t 
  * Column s's group j is cols[8j + s] (x0, x2) and cols[8j + 4 + s] (x1, x3).
  */
 TINYML_DSP_INLINE void mm_4x1(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *weights,
-                              int8_t *out, int32_t npx, const int MODE, const int FULL, const int W16) {
+                              int8_t *out, int32_t npx, const int MODE, const int W16) {
   const int32_t n_out = p->output_depth;
   const int32_t k4 = p->k4;
-  const int32_t off = p->output_offset;
-  const int32_t lo = FULL ? -128 : p->activation_min;
-  const int32_t hi = FULL ? 127 : p->activation_max;
   const int32_t row = (W16 ? 2 : 1) * k4;
   const int32_t stride = row + SB_RECORD_WORDS;
   for (int32_t s = 0; s < npx; ++s) {
@@ -819,7 +816,8 @@ TINYML_DSP_INLINE void mm_4x1(const tinyml_conv2d_dsp_params *p, const uint32_t 
       for (int32_t r = 0; r < nc; ++r) {
         const uint32_t *rec = w + r * stride + row;
         const int32_t acc = (int32_t)((uint32_t)a[r] + rec[3]);
-        out[s * n_out + ch + r] = (int8_t)tinyml_rq(MODE, acc, (int32_t)rec[0], (int32_t)rec[1], (int32_t)rec[2], off, lo, hi);
+        out[s * n_out + ch + r] = (int8_t)tinyml_rq(MODE, acc, (int32_t)rec[0], (int32_t)rec[1], (int32_t)rec[2],
+                                                    p->output_offset, p->activation_min, p->activation_max);
       }
       w += 4 * stride;
     }
@@ -829,7 +827,7 @@ TINYML_DSP_INLINE void mm_4x1(const tinyml_conv2d_dsp_params *p, const uint32_t 
 /* One instance of mm_4x1 for every mode (it runs once per layer at most): less flash. */
 static __attribute__((noinline)) void mm_4x1_any(const tinyml_conv2d_dsp_params *p, const uint32_t *cols,
                                                  const int8_t *w, int8_t *out, int32_t npx, int mode, int w16) {
-  mm_4x1(p, cols, w, out, npx, mode, 0, w16);
+  mm_4x1(p, cols, w, out, npx, mode, w16);
 }
 
 /* mm_4x1 for the last blocks of one or two pixels, mm_1x4 otherwise. */
