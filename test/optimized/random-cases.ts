@@ -51,6 +51,28 @@ export function randomConvCase(seed: number, kind: 'fast' | 'big-bias' | 'big-sc
     dilationW: dil,
     activation: pick(r, ACTIVATIONS),
   };
+  return convCase(r, kind, { batches, inH, inW, inC, outC, fh, fw, perChannel }, a);
+}
+
+/** The shape of a conv case (convCaseOfShape). */
+export interface ConvShape {
+  batches: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  outC: number;
+  fh: number;
+  fw: number;
+  perChannel: boolean;
+}
+
+/** A conv case of exactly this shape and these attributes, random weights, bias, scales and zero points. */
+export function convCaseOfShape(seed: number, shape: ConvShape, a: Conv2DAttrs): VariantCase {
+  return convCase(rng(seed), 'fast', shape, a);
+}
+
+function convCase(r: () => number, kind: Parameters<typeof randomConvCase>[1], s: ConvShape, a: Conv2DAttrs): VariantCase {
+  const { batches, inH, inW, inC, outC, fh, fw, perChannel } = s;
   const scales = Array.from({ length: perChannel ? outC : 1 }, () => (kind === 'big-scale' ? 0.5 + r() * 3 : kind === 'huge-scale' ? 2 ** int(r, 16, 24) : kind === 'tiny-scale' ? 2 ** -int(r, 20, 30) : 0.002 + r() * 0.02));
   if (perChannel && r() < 0.3) scales[int(r, 0, scales.length - 1)] = 0;
   const weights = randomInt8(outC * fh * fw * inC, r);

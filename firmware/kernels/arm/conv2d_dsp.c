@@ -5,7 +5,9 @@
  *   [p0 (x0,x2)] [p1 (x0,x2)] [p2 (x0,x2)] [p3 (x0,x2)] [p0 (x1,x3)] [p1 ...] [p2 ...] [p3 ...]
  * i.e. the halfword pairs SXTB16 produces from a word of int8, so one weight word w expands to
  * sxtb16(w) = (w0, w2) and sxtb16(w, ror 8) = (w1, w3), each multiplied with four pixel words
- * by SMLAD. The weights need no reordering.
+ * by SMLAD. Blocks of four pixels whose input words can be read together (pointwise layers,
+ * windows inside the image across) are written group by group, the four pixels' words side by
+ * side (col_copy4); the others pixel by pixel.
  */
 #include "conv2d_dsp.h"
 
@@ -135,250 +137,122 @@ static void col_window(const tinyml_conv2d_dsp_params *p, int16_t *cols, int32_t
 }
 
 /*
- * The dot products of one weight row with four columns, over k4 groups of four K indices:
- * int8 weights (one word per group, expanded by SXTB16) or int16 weights (the generator stored
- * each group as the two words (w0, w2), (w1, w3) already: no expansion).
+ * Four columns at once, for a block of four pixels whose K indices k0..k0+n-1 (n and k0
+ * multiples of 4) come from src + s * step (pixel s): each word of input is read once per pixel
+ * and the four pixels' halfword pairs of one group are stored side by side, as the matrix
+ * multiply loads them (one STM per four words where col_copy stores one at a time).
  */
+TINYML_DSP_INLINE void col_copy4(int16_t *cols, int32_t k0, const int8_t *src, int32_t step, int32_t n, int32_t dbl) {
+  uint32_t *c32 = (uint32_t *)cols + (k0 >> 2) * 8;
+  const int8_t *end = src + n;
+  const int32_t s2 = 2 * step;
+  while (src != end) {
+    const uint32_t v0 = tinyml_ld32(src), v1 = tinyml_ld32(src + step);
+    const uint32_t v2 = tinyml_ld32(src + s2), v3 = tinyml_ld32(src + s2 + step);
+    src += 4;
+    uint32_t e0 = tinyml_sxtb16(v0), e1 = tinyml_sxtb16(v1), e2 = tinyml_sxtb16(v2), e3 = tinyml_sxtb16(v3);
+    uint32_t o0 = tinyml_sxtb16_ror8(v0), o1 = tinyml_sxtb16_ror8(v1), o2 = tinyml_sxtb16_ror8(v2),
+             o3 = tinyml_sxtb16_ror8(v3);
+    if (dbl) {
+      e0 = tinyml_sadd16(e0, e0);
+      e1 = tinyml_sadd16(e1, e1);
+      e2 = tinyml_sadd16(e2, e2);
+      e3 = tinyml_sadd16(e3, e3);
+      o0 = tinyml_sadd16(o0, o0);
+      o1 = tinyml_sadd16(o1, o1);
+      o2 = tinyml_sadd16(o2, o2);
+      o3 = tinyml_sadd16(o3, o3);
+    }
+    c32[0] = e0;
+    c32[1] = e1;
+    c32[2] = e2;
+    c32[3] = e3;
+    c32[4] = o0;
+    c32[5] = o1;
+    c32[6] = o2;
+    c32[7] = o3;
+    c32 += 8;
+  }
+}
+
+/*
+ * im2col of the four output pixels (oy, ox..ox+3) of one output row at once (the depth a multiple
+ * of 4, the dilation across 1). Filter rows above or below the image read the zero point; the
+ * others, when the four windows lie inside the image across, are one contiguous run of the input
+ * per pixel, stride_width * depth bytes apart (col_copy4); at the left and right edges each
+ * pixel's taps are copied or filled one by one.
+ */
+static void col_window4(const tinyml_conv2d_dsp_params *p, int16_t *cols, const int8_t *input, int32_t oy, int32_t ox,
+                        int32_t dbl) {
+  const int32_t c = p->geo.input_depth;
+  const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
+  const int32_t ix0 = ox * p->geo.stride_width - p->geo.pad_width;
+  const int32_t fw = p->geo.filter_width;
+  const int32_t row_len = fw * c;
+  const int32_t step = p->geo.stride_width * c;
+  const int32_t pad = (int32_t)((uint32_t)p->pad_value << dbl);
+  const int32_t inside = ix0 >= 0 && ix0 + 3 * p->geo.stride_width + fw <= p->geo.input_width;
+  int32_t k = 0;
+  for (int32_t fy = 0; fy < p->geo.filter_height; ++fy, k += row_len) {
+    const int32_t iy = iy0 + fy * p->geo.dilation_height;
+    if (iy < 0 || iy >= p->geo.input_height) {
+      for (int32_t s = 0; s < 4; ++s) col_fill(cols, s, k, pad, row_len);
+      continue;
+    }
+    const int8_t *row = input + iy * p->geo.input_width * c;
+    if (inside) {
+      col_copy4(cols, k, row + ix0 * c, step, row_len, dbl);
+      continue;
+    }
+    for (int32_t s = 0; s < 4; ++s) {
+      for (int32_t fx = 0; fx < fw; ++fx) {
+        const int32_t ix = ix0 + s * p->geo.stride_width + fx;
+        if (ix < 0 || ix >= p->geo.input_width) {
+          col_fill(cols, s, k + fx * c, pad, c);
+        } else {
+          col_copy(cols, s, k + fx * c, row + ix * c, c, dbl);
+        }
+      }
+    }
+  }
+}
+
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
 #define TINYML_MM_ASM 1
-/* Register use in every assembly loop below: r0-r3 accumulators, r4 r5 r6 r8 column words,
- * r9 r10 weights, r11 columns pointer, r12 weights pointer, lr group counter, r7 loop state. */
-#define TINYML_MM_GROUP_W8                                                                        \
-  "ldr    r9, [r12], #4\n\t" TINYML_DSP_ASM_COLS "sxtb16 r10, r9\n\t" TINYML_DSP_ASM_SMLAD4("r10") \
-  TINYML_DSP_ASM_COLS "sxtb16 r10, r9, ror #8\n\t" TINYML_DSP_ASM_SMLAD4("r10")
-#define TINYML_MM_GROUP_W16                                                              \
-  "ldrd   r9, r10, [r12], #8\n\t" TINYML_DSP_ASM_COLS TINYML_DSP_ASM_SMLAD4("r9") TINYML_DSP_ASM_COLS \
-  TINYML_DSP_ASM_SMLAD4("r10")
-/* lr groups, two per iteration. */
-#define TINYML_MM_DOT(GROUP)                  \
-  "lsrs   lr, lr, #1\n\t"                     \
-  "bcc    2f\n\t" GROUP                       \
-  "2:\n\t"                                    \
-  "beq    4f\n"                               \
-  "3:\n\t" GROUP GROUP                        \
-  "subs   lr, lr, #1\n\t"                     \
-  "bne    3b\n"                               \
-  "4:\n\t"
-#else
-#define TINYML_MM_ASM 0
-#endif
-
-/* One row (advancing *w past it) against four columns, from the accumulators' initial values. */
-TINYML_DSP_INLINE void dot_1x4(const uint32_t *cols, const int8_t **w, int32_t k4, const int W16, int32_t *A0,
-                               int32_t *A1, int32_t *A2, int32_t *A3) {
-#if TINYML_MM_ASM
-  TINYML_DSP_ACC4_REGS(A0, A1, A2, A3);
-  register const uint32_t *cp __asm__("r11") = cols;
-  register const int8_t *wp __asm__("r12") = *w;
-  register int32_t n __asm__("lr") = k4;
-  if (W16) {
-    __asm__ volatile(TINYML_MM_DOT(TINYML_MM_GROUP_W16)
-                     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(wp), "+r"(n)
-                     :
-                     : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory");
-  } else {
-    __asm__ volatile(TINYML_MM_DOT(TINYML_MM_GROUP_W8)
-                     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(wp), "+r"(n)
-                     :
-                     : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory");
-  }
-  *w = wp;
-#else
-  TINYML_DSP_ACC4(A0, A1, A2, A3);
-  const uint32_t *c = cols;
-  const int8_t *wp = *w;
-  for (int32_t j = 0; j < k4; ++j) {
-    uint32_t we, wo;
-    if (W16) {
-      we = tinyml_ld32(wp);
-      wo = tinyml_ld32(wp + 4);
-      wp += 8;
-    } else {
-      const uint32_t wv = tinyml_ld32(wp);
-      wp += 4;
-      we = tinyml_sxtb16(wv);
-      wo = tinyml_sxtb16_ror8(wv);
-    }
-    TINYML_DSP_GROUP_1X4(we, wo, c);
-    c += 8;
-  }
-  *w = wp;
-#endif
-  TINYML_DSP_ACC4_STORE(A0, A1, A2, A3);
-}
-
 /*
- * Every output channel against four columns; out[s * n_out + n] for s < npx. MODE, FULL (the
- * activation range is the whole int8 range) and W16 are constants in each instantiation.
- */
-TINYML_DSP_INLINE void mm_1x4(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w,
-                              int8_t *out, int32_t npx, const int MODE, const int FULL, const int W16) {
-  const int32_t n_out = p->output_depth;
-  const int32_t k4 = p->k4;
-  const int32_t off = p->output_offset;
-  const int32_t lo = FULL ? -128 : p->activation_min;
-  const int32_t hi = FULL ? 127 : p->activation_max;
-  const tinyml_dsp_rq *rq = p->rq;
-  const int32_t rq_step = p->per_channel ? 1 : 0;
-  const int32_t *bias = p->bias;
-  int8_t *o = out;
-  int8_t *const o_end = out + n_out;
-  while (o != o_end) {
-    int32_t a0 = *bias++;
-    int32_t a1 = a0, a2 = a0, a3 = a0;
-    dot_1x4(cols, &w, k4, W16, &a0, &a1, &a2, &a3);
-    const int32_t m = rq->multiplier, t = rq->t, e = rq->e;
-    rq += rq_step;
-    const int32_t z0 = tinyml_rq(MODE, a0, m, t, e, off, lo, hi);
-    const int32_t z1 = tinyml_rq(MODE, a1, m, t, e, off, lo, hi);
-    const int32_t z2 = tinyml_rq(MODE, a2, m, t, e, off, lo, hi);
-    const int32_t z3 = tinyml_rq(MODE, a3, m, t, e, off, lo, hi);
-    o[0] = (int8_t)z0;
-    if (npx > 1) o[n_out] = (int8_t)z1;
-    if (npx > 2) o[2 * n_out] = (int8_t)z2;
-    if (npx > 3) o[3 * n_out] = (int8_t)z3;
-    ++o;
-  }
-}
-
-#if TINYML_MM_ASM
-/*
- * mm_1x4 for four columns, the FAST modes and no fused clamp, entirely in assembly: every
- * register serves the dot product, the loop state lives in a small frame (r7):
- *   [0] columns  [4] k4  [8] bias  [12] rq  [16] rq step (bytes)  [20] out  [24] out end
- *   [28] output depth  [32] output offset
+ * The assembly loops' requantization of accumulator a (FAST / FOLDED): the channel's m, t, e in
+ * r4 r5 r6 (r10 is overwritten); ADD_OFF adds the output offset, or is "" when folded.
  */
 #define TINYML_MM_RQ(a, ADD_OFF)          \
   "add    r10, r5, " a ", asr #31\n\t"    \
   "smmlar " a ", " a ", r4, r10\n\t"      \
   "asr    " a ", " a ", r6\n\t" ADD_OFF   \
   "ssat   " a ", #8, " a "\n\t"
-/*
- * The channel's {m, t, e} into r4-r6, the rq pointer stepped (by 0 in a per-tensor layer). FR
- * is the register that holds the frame: r7 here, sp in mm_sb_asm (which needs r7 for its mask).
- */
-#define TINYML_MM_LOAD_RQ_AT(FR)                                                       \
-  "ldr    r9, [" FR ", #12]\n\t"                                                       \
-  "ldmia  r9, {r4, r5, r6}\n\t"                                                        \
-  "ldr    r8, [" FR ", #16]\n\t"                                                       \
-  "add    r9, r9, r8\n\t"                                                              \
-  "str    r9, [" FR ", #12]\n\t"
-#define TINYML_MM_LOAD_RQ TINYML_MM_LOAD_RQ_AT("r7")
-/* The four outputs r0-r3 stored a row apart, then the next channel until the out end. */
-#define TINYML_MM_STORE4_NEXT_AT(FR)                                                   \
-  "ldr    r9, [" FR ", #20]\n\t"                                                       \
-  "ldr    r10, [" FR ", #28]\n\t"                                                      \
-  "strb   r0, [r9]\n\t"                                                                \
-  "strb   r1, [r9, r10]\n\t"                                                           \
-  "add    r11, r9, r10, lsl #1\n\t"                                                    \
-  "strb   r2, [r11]\n\t"                                                               \
-  "strb   r3, [r11, r10]\n\t"                                                          \
-  "add    r9, r9, #1\n\t"                                                              \
-  "str    r9, [" FR ", #20]\n\t"                                                       \
-  "ldr    r10, [" FR ", #24]\n\t"                                                      \
-  "cmp    r9, r10\n\t"                                                                 \
-  "bne    1b\n\t"
-#define TINYML_MM_STORE4_NEXT TINYML_MM_STORE4_NEXT_AT("r7")
-#define TINYML_MM_ROWS(GROUP, ADD_OFF_LOAD, OFF0, OFF1, OFF2, OFF3)                      \
-  "1:\n\t"                                                                             \
-  "ldr    r9, [r7, #8]\n\t"                                                            \
-  "ldr    r0, [r9], #4\n\t"                                                            \
-  "str    r9, [r7, #8]\n\t"                                                            \
-  "mov    r1, r0\n\t"                                                                  \
-  "mov    r2, r0\n\t"                                                                  \
-  "mov    r3, r0\n\t"                                                                  \
-  "ldr    r11, [r7, #0]\n\t"                                                           \
-  "ldr    lr, [r7, #4]\n\t" TINYML_MM_DOT(GROUP) TINYML_MM_LOAD_RQ ADD_OFF_LOAD         \
-  TINYML_MM_RQ("r0", OFF0) TINYML_MM_RQ("r1", OFF1) TINYML_MM_RQ("r2", OFF2) TINYML_MM_RQ("r3", OFF3) \
-  TINYML_MM_STORE4_NEXT
-/* Expands its arguments first (TINYML_MM_ADD_OFF stands for five). */
-#define TINYML_MM_ROWS_X(...) TINYML_MM_ROWS(__VA_ARGS__)
 #define TINYML_MM_CLOBBERS "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "lr", "cc", "memory"
 /* The output offset from the frame at FR, then added to each output. */
 #define TINYML_MM_ADD_OFF_AT(FR) "ldr    r8, [" FR ", #32]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
                                  "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
-#define TINYML_MM_ADD_OFF TINYML_MM_ADD_OFF_AT("r7")
-
-/* The frame's first nine words, as listed above (mm_sb_asm appends its column sums). */
-TINYML_DSP_INLINE void mm_frame(int32_t *frame, const tinyml_conv2d_dsp_params *p, const uint32_t *cols, int8_t *out) {
-  frame[0] = (int32_t)(intptr_t)cols;
-  frame[1] = p->k4;
-  frame[2] = (int32_t)(intptr_t)p->bias;
-  frame[3] = (int32_t)(intptr_t)p->rq;
-  frame[4] = p->per_channel ? (int32_t)sizeof(tinyml_dsp_rq) : 0;
-  frame[5] = (int32_t)(intptr_t)out;
-  frame[6] = (int32_t)(intptr_t)(out + p->output_depth);
-  frame[7] = p->output_depth;
-  frame[8] = p->output_offset;
-}
-
-static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
-                       const int folded, const int w16) {
-  int32_t frame[9];
-  mm_frame(frame, p, cols, out);
-  register int32_t *fr __asm__("r7") = frame;
-  register const int8_t *wp __asm__("r12") = w;
-  if (w16) {
-    if (folded) {
-      __asm__ volatile(TINYML_MM_ROWS(TINYML_MM_GROUP_W16, "", "", "", "", "") : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS);
-    } else {
-      __asm__ volatile(TINYML_MM_ROWS_X(TINYML_MM_GROUP_W16, TINYML_MM_ADD_OFF) : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS);
-    }
-  } else {
-    if (folded) {
-      __asm__ volatile(TINYML_MM_ROWS(TINYML_MM_GROUP_W8, "", "", "", "", "") : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS);
-    } else {
-      __asm__ volatile(TINYML_MM_ROWS_X(TINYML_MM_GROUP_W8, TINYML_MM_ADD_OFF) : "+r"(wp) : "r"(fr) : TINYML_MM_CLOBBERS);
-    }
-  }
-}
+#else
+#define TINYML_MM_ASM 0
 #endif
 
 /* The matrix multiply of one block of columns, by mode, clamp and weight width. */
 typedef void (*mm_fn)(const tinyml_conv2d_dsp_params *, const uint32_t *, const int8_t *, int8_t *, int32_t);
 
-#if TINYML_MM_ASM
-#define TINYML_MM_FULL_VARIANT(name, MODE, W16)                                                                  \
-  static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
-                   int32_t npx) {                                                                               \
-    if (npx == 4) {                                                                                             \
-      mm_1x4_asm(p, cols, w, out, MODE == TINYML_RQ_FAST_FOLDED, W16);                                          \
-    } else {                                                                                                    \
-      mm_1x4(p, cols, w, out, npx, MODE, 1, W16);                                                               \
-    }                                                                                                           \
-  }
-#else
-#define TINYML_MM_FULL_VARIANT(name, MODE, W16)                                                                  \
-  static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
-                   int32_t npx) {                                                                               \
-    mm_1x4(p, cols, w, out, npx, MODE, 1, W16);                                                                 \
-  }
-#endif
-#define TINYML_MM_VARIANT(name, MODE, W16)                                                                       \
-  static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
-                   int32_t npx) {                                                                               \
-    mm_1x4(p, cols, w, out, npx, MODE, 0, W16);                                                                 \
-  }
-TINYML_MM_FULL_VARIANT(mm_fast_full, TINYML_RQ_FAST, 0)
-TINYML_MM_FULL_VARIANT(mm_folded_full, TINYML_RQ_FAST_FOLDED, 0)
-TINYML_MM_VARIANT(mm_fast, TINYML_RQ_FAST, 0)
-TINYML_MM_VARIANT(mm_folded, TINYML_RQ_FAST_FOLDED, 0)
-TINYML_MM_VARIANT(mm_ref, TINYML_RQ_REF, 0)
-TINYML_MM_FULL_VARIANT(mm16_fast_full, TINYML_RQ_FAST, 1)
-TINYML_MM_FULL_VARIANT(mm16_folded_full, TINYML_RQ_FAST_FOLDED, 1)
-TINYML_MM_VARIANT(mm16_fast, TINYML_RQ_FAST, 1)
-TINYML_MM_VARIANT(mm16_folded, TINYML_RQ_FAST_FOLDED, 1)
-TINYML_MM_VARIANT(mm16_ref, TINYML_RQ_REF, 1)
-
+/*
+ * The convolution, four output pixels at a time: their columns (inputs doubled when dbl: the FAST
+ * modes accumulate 2 * acc, and weights not doubled offline), then mm over every channel.
+ */
 static void conv_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int8_t *weights, int8_t *output,
-                     void *scratch, mm_fn mm) {
+                     void *scratch, mm_fn mm, int32_t dbl) {
   int16_t *cols = (int16_t *)scratch;
   int8_t *gather = (int8_t *)scratch + TINYML_CONV2D_DSP_COLUMN_BYTES(p->k4);
-  const int32_t dbl = p->mode != TINYML_RQ_REF;
   const int32_t npix = p->geo.output_height * p->geo.output_width;
   const int32_t c = p->geo.input_depth;
   const int32_t pointwise = p->geo.filter_height == 1 && p->geo.filter_width == 1 && p->geo.stride_height == 1 &&
                             p->geo.stride_width == 1 && p->geo.pad_height == 0 && p->geo.pad_width == 0;
+  /* Blocks of four pixels of one output row take col_window4 where their windows allow. */
+  const int32_t rows4 = (c & 3) == 0 && p->geo.dilation_width == 1;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
     int8_t *out = output + b * npix * p->output_depth;
@@ -386,10 +260,21 @@ static void conv_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, con
     int32_t ox = 0;
     for (int32_t p0 = 0; p0 < npix; p0 += 4) {
       const int32_t npx = npix - p0 < 4 ? npix - p0 : 4;
-      for (int32_t s = 0; s < npx; ++s) {
-        if (pointwise) {
-          col_copy(cols, s, 0, in + (p0 + s) * c, c, dbl);
+      if (pointwise) {
+        if (npx == 4 && (c & 3) == 0) {
+          col_copy4(cols, 0, in + p0 * c, c, c, dbl);
         } else {
+          for (int32_t s = 0; s < npx; ++s) col_copy(cols, s, 0, in + (p0 + s) * c, c, dbl);
+        }
+      } else if (npx == 4 && rows4 && ox + 4 <= p->geo.output_width) {
+        col_window4(p, cols, in, oy, ox, dbl);
+        ox += 4;
+        if (ox == p->geo.output_width) {
+          ox = 0;
+          ++oy;
+        }
+      } else {
+        for (int32_t s = 0; s < npx; ++s) {
           col_window(p, cols, s, in, oy, ox, dbl, gather);
           if (++ox == p->geo.output_width) {
             ox = 0;
@@ -400,34 +285,6 @@ static void conv_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, con
       mm(p, (const uint32_t *)cols, weights, out + p0 * p->output_depth, npx);
     }
   }
-}
-
-void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int8_t *weights,
-                          int8_t *output, void *scratch) {
-  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  mm_fn mm;
-  if (p->mode == TINYML_RQ_FAST) {
-    mm = full ? mm_fast_full : mm_fast;
-  } else if (p->mode == TINYML_RQ_FAST_FOLDED) {
-    mm = full ? mm_folded_full : mm_folded;
-  } else {
-    mm = mm_ref;
-  }
-  conv_run(p, input, weights, output, scratch, mm);
-}
-
-void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
-                              int8_t *output, void *scratch) {
-  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  mm_fn mm;
-  if (p->mode == TINYML_RQ_FAST) {
-    mm = full ? mm16_fast_full : mm16_fast;
-  } else if (p->mode == TINYML_RQ_FAST_FOLDED) {
-    mm = full ? mm16_folded_full : mm16_folded;
-  } else {
-    mm = mm16_ref;
-  }
-  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm);
 }
 
 /* ---- sub-byte weights (4, 2 or 1 bits) ---- */
@@ -607,27 +464,31 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 /* The four outputs r0-r3 stored a row apart, then the next channel until the out end. */
 #define TINYML_SBA_STORE4_NEXT         \
   "ldrd   r9, r10, [sp, #24]\n\t"      \
-  "strb   r0, [r9]\n\t"                \
   "strb   r1, [r9, r10]\n\t"           \
   "add    r11, r9, r10, lsl #1\n\t"    \
   "strb   r2, [r11]\n\t"               \
   "strb   r3, [r11, r10]\n\t"          \
+  "strb   r0, [r9], #1\n\t"            \
   "ldr    r10, [sp, #36]\n\t"          \
-  "add    r9, r9, #1\n\t"              \
   "str    r9, [sp, #24]\n\t"           \
   "cmp    r9, r10\n\t"                 \
   "bne    1b\n\t"
-/* The frame (10 words at r7) is copied to the stack first, so r7 is free for the mask. */
-#define TINYML_SBA_ROWS(DOT, MASK, FIX, RQ4)                                           \
+/*
+ * The frame (10 words at r7) is copied to the stack first, so r7 is free for what SET_R7 puts in
+ * it for the whole call (the mask here; mm_1x4_asm's output pointer); STORE stores r0-r3 and
+ * loops back to 1 until the last channel.
+ */
+#define TINYML_SBA_ROWS_WITH(DOT, SET_R7, FIX, RQ4, STORE)                             \
   "ldmia  r7, {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t"                          \
-  "push   {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t"                              \
-  "mov    r7, #" MASK "\n"                                                          \
+  "push   {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t" SET_R7                       \
   "1:\n\t"                                                                          \
   "ldmia  sp, {r0, r1, r2, r3}\n\t"                                                 \
   "ldrd   r11, lr, [sp, #16]\n\t" DOT                                               \
   "ldmia  r12!, {r4, r5, r6, r9}\n\t" FIX("r0") FIX("r1") FIX("r2") FIX("r3") RQ4   \
-  TINYML_SBA_STORE4_NEXT                                                            \
+  STORE                                                                             \
   "add    sp, sp, #40\n\t"
+#define TINYML_SBA_ROWS(DOT, MASK, FIX, RQ4) \
+  TINYML_SBA_ROWS_WITH(DOT, "mov    r7, #" MASK "\n\t", FIX, RQ4, TINYML_SBA_STORE4_NEXT)
 
 TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
                                  const int32_t *k, const int mode, const int bits, const int signed_fields) {
@@ -708,6 +569,60 @@ TINYML_DSP_INLINE void sb_col_sums(const uint32_t *cols, int32_t k4, int32_t *S0
 }
 
 
+/* Words of a row of k4 groups (see above): one per set bit of k4 % SB_UNIT, then whole words. */
+TINYML_DSP_INLINE int32_t sb_row_words(int32_t k4, const int BITS) {
+  int32_t words = (k4 & ~(SB_UNIT(BITS) - 1)) / (8 / BITS);
+  for (int32_t part = 1; part < SB_UNIT(BITS); part <<= 1) words += (k4 & part) ? 1 : 0;
+  return words;
+}
+
+/*
+ * A block of one or two pixels (a layer's last) with sub-byte weights: each pixel against four
+ * channels at a time, each pair unpacked once per channel and pixel instead of once per four
+ * columns of which most are unused (as mm_4x1 for int8). k[s] is column s's start value.
+ */
+TINYML_DSP_INLINE void mm_sb_4x1(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const uint32_t *weights,
+                                 int8_t *out, int32_t npx, const int32_t *k, const int MODE, const int BITS,
+                                 const int SIGNED) {
+  const int32_t n_out = p->output_depth;
+  const int32_t k4 = p->k4;
+  const int32_t row = sb_row_words(k4, BITS);
+  const int32_t stride = row + SB_RECORD_WORDS;
+  const int32_t whole = (k4 & ~(SB_UNIT(BITS) - 1)) / (8 / BITS);
+  for (int32_t s = 0; s < npx; ++s) {
+    const uint32_t *w = weights;
+    for (int32_t ch = 0; ch < n_out; ch += 4, w += 4 * stride) {
+      const int32_t nc = n_out - ch < 4 ? n_out - ch : 4;
+      /* Channels past the last (nc < 4) repeat the last one's row: computed, never stored. */
+      const uint32_t *w0 = w, *w1 = w + (nc > 1 ? stride : 0), *w2 = w + (nc > 2 ? 2 : nc - 1) * stride,
+                     *w3 = w + (nc - 1) * stride;
+      int32_t a[4] = {k[s], k[s], k[s], k[s]};
+      const uint32_t *c = cols + s;
+      for (int32_t part = 1; part <= SB_UNIT(BITS); part <<= 1) {
+        const int32_t words = part < SB_UNIT(BITS) ? ((k4 & part) ? 1 : 0) : whole;
+        const int32_t pairs = part < SB_UNIT(BITS) ? 2 * part : 16 / BITS;
+        for (int32_t j = 0; j < words; ++j) {
+          const uint32_t v0 = *w0++, v1 = *w1++, v2 = *w2++, v3 = *w3++;
+          for (int32_t q = 0; q < pairs; ++q) {
+            const uint32_t x = c[0];
+            c += 4;
+            a[0] = tinyml_smlad(sb_pair(v0, q, BITS, SIGNED), x, a[0]);
+            a[1] = tinyml_smlad(sb_pair(v1, q, BITS, SIGNED), x, a[1]);
+            a[2] = tinyml_smlad(sb_pair(v2, q, BITS, SIGNED), x, a[2]);
+            a[3] = tinyml_smlad(sb_pair(v3, q, BITS, SIGNED), x, a[3]);
+          }
+        }
+      }
+      for (int32_t r = 0; r < nc; ++r) {
+        const uint32_t *rec = w + r * stride + row;
+        const int32_t acc = sb_finish(a[r], rec[3], BITS, SIGNED);
+        out[s * n_out + ch + r] = (int8_t)tinyml_rq(MODE, acc, (int32_t)rec[0], (int32_t)rec[1], (int32_t)rec[2],
+                                                    p->output_offset, p->activation_min, p->activation_max);
+      }
+    }
+  }
+}
+
 /*
  * Every output channel against four columns with sub-byte weights. The accumulators start from
  * -OFF * (column sum) (offset fields) or zero (signed fields), and bias' comes from the record
@@ -729,6 +644,10 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
     k[1] = (int32_t)(0u - (uint32_t)s1 * SB_OFF(BITS));
     k[2] = (int32_t)(0u - (uint32_t)s2 * SB_OFF(BITS));
     k[3] = (int32_t)(0u - (uint32_t)s3 * SB_OFF(BITS));
+  }
+  if (npx < 3) {
+    mm_sb_4x1(p, cols, w, out, npx, k, MODE, BITS, SIGNED);
+    return;
   }
 #if TINYML_MM_ASM
   if (npx == 4 && MODE != TINYML_RQ_REF && lo == -128 && hi == 127) {
@@ -755,6 +674,266 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
   }
 }
 
+/* ---- int8 weights ---- */
+
+/*
+ * The weights are one stream, like the sub-byte kernels' (above): per output channel its row,
+ * then its record {m, t, e, bias'} (a per-tensor layer's record repeated), so that the channel
+ * loop walks one pointer and loads a channel's constants with one LDM. A row is k4 words of int8
+ * (each group of four K indices one word, expanded by SXTB16 in the loop) or, pre-expanded at
+ * generation time, 2 * k4 words of int16: per group (w0, w2), (w1, w3).
+ */
+#if TINYML_MM_ASM
+/* One group against the four columns; registers as in dot_sb_1x4 (r9 r10 the weights). */
+#define TINYML_MM_GROUP_W8                                                                        \
+  "ldr    r9, [r12], #4\n\t" TINYML_DSP_ASM_COLS "sxtb16 r10, r9\n\t" TINYML_DSP_ASM_SMLAD4("r10") \
+  TINYML_DSP_ASM_COLS "sxtb16 r10, r9, ror #8\n\t" TINYML_DSP_ASM_SMLAD4("r10")
+#define TINYML_MM_GROUP_W16                                                              \
+  "ldrd   r9, r10, [r12], #8\n\t" TINYML_DSP_ASM_COLS TINYML_DSP_ASM_SMLAD4("r9") TINYML_DSP_ASM_COLS \
+  TINYML_DSP_ASM_SMLAD4("r10")
+/* lr = k4 groups: one and two for the low bits of k4, then four per iteration (the loop branch
+ * costs a quarter of an instruction per group). */
+#define TINYML_MM_DOT(G) TINYML_SB_PART(6, G) TINYML_SB_PART(7, G G) TINYML_SB_LOOP(G G G G)
+/* The same two groups per iteration, for the C loops (tails, fused clamps, REF): less flash. */
+#define TINYML_MM_DOT_SHORT(G) TINYML_SB_PART(6, G) TINYML_SB_LOOP(G G)
+#endif
+
+/* One row (advancing *wp past it) against four columns, from the accumulators' initial values. */
+TINYML_DSP_INLINE void dot_1x4(const uint32_t *cols, const uint32_t **wp, int32_t k4, const int W16, int32_t *A0,
+                               int32_t *A1, int32_t *A2, int32_t *A3) {
+#if TINYML_MM_ASM
+  TINYML_DSP_ACC4_REGS(A0, A1, A2, A3);
+  register const uint32_t *cp __asm__("r11") = cols;
+  register const uint32_t *w __asm__("r12") = *wp;
+  register int32_t n __asm__("lr") = k4;
+  if (W16) {
+    __asm__ volatile(TINYML_MM_DOT_SHORT(TINYML_MM_GROUP_W16)
+                     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(w), "+r"(n)
+                     :
+                     : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory");
+  } else {
+    __asm__ volatile(TINYML_MM_DOT_SHORT(TINYML_MM_GROUP_W8)
+                     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(w), "+r"(n)
+                     :
+                     : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory");
+  }
+  *wp = w;
+#else
+  TINYML_DSP_ACC4(A0, A1, A2, A3);
+  const uint32_t *c = cols;
+  const uint32_t *w = *wp;
+  for (int32_t j = 0; j < k4; ++j) {
+    uint32_t we, wo;
+    if (W16) {
+      we = w[0];
+      wo = w[1];
+      w += 2;
+    } else {
+      const uint32_t wv = *w++;
+      we = tinyml_sxtb16(wv);
+      wo = tinyml_sxtb16_ror8(wv);
+    }
+    TINYML_DSP_GROUP_1X4(we, wo, c);
+    c += 8;
+  }
+  *wp = w;
+#endif
+  TINYML_DSP_ACC4_STORE(A0, A1, A2, A3);
+}
+
+/*
+ * Every output channel against four columns; out[s * n_out + n] for s < npx. MODE, FULL (the
+ * activation range is the whole int8 range) and W16 are constants in each instantiation.
+ */
+TINYML_DSP_INLINE void mm_1x4(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *weights,
+                              int8_t *out, int32_t npx, const int MODE, const int FULL, const int W16) {
+  const int32_t n_out = p->output_depth;
+  const int32_t k4 = p->k4;
+  const int32_t off = p->output_offset;
+  const int32_t lo = FULL ? -128 : p->activation_min;
+  const int32_t hi = FULL ? 127 : p->activation_max;
+  const uint32_t *w = (const uint32_t *)(const void *)weights;
+  int8_t *o = out;
+  int8_t *const o_end = out + n_out;
+  while (o != o_end) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    dot_1x4(cols, &w, k4, W16, &a0, &a1, &a2, &a3);
+    const int32_t m = (int32_t)w[0], t = (int32_t)w[1], e = (int32_t)w[2];
+    const uint32_t bias = w[3];
+    w += SB_RECORD_WORDS;
+    const int32_t z0 = tinyml_rq(MODE, (int32_t)((uint32_t)a0 + bias), m, t, e, off, lo, hi);
+    const int32_t z1 = tinyml_rq(MODE, (int32_t)((uint32_t)a1 + bias), m, t, e, off, lo, hi);
+    const int32_t z2 = tinyml_rq(MODE, (int32_t)((uint32_t)a2 + bias), m, t, e, off, lo, hi);
+    const int32_t z3 = tinyml_rq(MODE, (int32_t)((uint32_t)a3 + bias), m, t, e, off, lo, hi);
+    o[0] = (int8_t)z0;
+    if (npx > 1) o[n_out] = (int8_t)z1;
+    if (npx > 2) o[2 * n_out] = (int8_t)z2;
+    if (npx > 3) o[3 * n_out] = (int8_t)z3;
+    ++o;
+  }
+}
+
+/*
+ * A block of one or two pixels (a layer's last): each pixel against four channels at a time, so
+ * that no multiply is spent on the unused columns (mm_1x4 costs a whole block for one pixel).
+ * Column s's group j is cols[8j + s] (x0, x2) and cols[8j + 4 + s] (x1, x3).
+ */
+TINYML_DSP_INLINE void mm_4x1(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *weights,
+                              int8_t *out, int32_t npx, const int MODE, const int W16) {
+  const int32_t n_out = p->output_depth;
+  const int32_t k4 = p->k4;
+  const int32_t row = (W16 ? 2 : 1) * k4;
+  const int32_t stride = row + SB_RECORD_WORDS;
+  for (int32_t s = 0; s < npx; ++s) {
+    const uint32_t *w = (const uint32_t *)(const void *)weights;
+    for (int32_t ch = 0; ch < n_out; ch += 4) {
+      const int32_t nc = n_out - ch < 4 ? n_out - ch : 4;
+      int32_t a[4] = {0, 0, 0, 0};
+      const uint32_t *c = cols + s;
+      /* Channels past the last (nc < 4) repeat the last one's row: computed, never stored. */
+      const uint32_t *w0 = w, *w1 = w + (nc > 1 ? stride : 0), *w2 = w + (nc > 2 ? 2 : nc - 1) * stride,
+                     *w3 = w + (nc - 1) * stride;
+      for (int32_t j = 0; j < k4; ++j) {
+        const uint32_t xe = c[0], xo = c[4];
+        c += 8;
+        if (W16) {
+          a[0] = tinyml_smlad(w0[0], xe, tinyml_smlad(w0[1], xo, a[0]));
+          a[1] = tinyml_smlad(w1[0], xe, tinyml_smlad(w1[1], xo, a[1]));
+          a[2] = tinyml_smlad(w2[0], xe, tinyml_smlad(w2[1], xo, a[2]));
+          a[3] = tinyml_smlad(w3[0], xe, tinyml_smlad(w3[1], xo, a[3]));
+          w0 += 2;
+          w1 += 2;
+          w2 += 2;
+          w3 += 2;
+        } else {
+          const uint32_t v0 = *w0++, v1 = *w1++, v2 = *w2++, v3 = *w3++;
+          a[0] = tinyml_smlad(tinyml_sxtb16(v0), xe, tinyml_smlad(tinyml_sxtb16_ror8(v0), xo, a[0]));
+          a[1] = tinyml_smlad(tinyml_sxtb16(v1), xe, tinyml_smlad(tinyml_sxtb16_ror8(v1), xo, a[1]));
+          a[2] = tinyml_smlad(tinyml_sxtb16(v2), xe, tinyml_smlad(tinyml_sxtb16_ror8(v2), xo, a[2]));
+          a[3] = tinyml_smlad(tinyml_sxtb16(v3), xe, tinyml_smlad(tinyml_sxtb16_ror8(v3), xo, a[3]));
+        }
+      }
+      for (int32_t r = 0; r < nc; ++r) {
+        const uint32_t *rec = w + r * stride + row;
+        const int32_t acc = (int32_t)((uint32_t)a[r] + rec[3]);
+        out[s * n_out + ch + r] = (int8_t)tinyml_rq(MODE, acc, (int32_t)rec[0], (int32_t)rec[1], (int32_t)rec[2],
+                                                    p->output_offset, p->activation_min, p->activation_max);
+      }
+      w += 4 * stride;
+    }
+  }
+}
+
+/* One instance of mm_4x1 for every mode (it runs once per layer at most): less flash. */
+static __attribute__((noinline)) void mm_4x1_any(const tinyml_conv2d_dsp_params *p, const uint32_t *cols,
+                                                 const int8_t *w, int8_t *out, int32_t npx, int mode, int w16) {
+  mm_4x1(p, cols, w, out, npx, mode, w16);
+}
+
+/* mm_4x1 for the last blocks of one or two pixels, mm_1x4 otherwise. */
+TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w,
+                                     int8_t *out, int32_t npx, const int MODE, const int FULL, const int W16) {
+  if (npx < 3) {
+    mm_4x1_any(p, cols, w, out, npx, MODE, W16);
+  } else {
+    mm_1x4(p, cols, w, out, npx, MODE, FULL, W16);
+  }
+}
+
+#if TINYML_MM_ASM
+/*
+ * mm_1x4 for four columns, the FAST modes and no fused clamp, entirely in assembly: the sub-byte
+ * kernels' channel loop (TINYML_SBA_ROWS_WITH: accumulators from zero, the record's bias' added
+ * after the row, one LDM per record) around the int8 dot product. r7 (no mask here) keeps the
+ * output pointer, so the stores need no frame writes. The frame:
+ *   [0..12] zeros  [16] columns  [20] k4  [24] output depth  [28] out end  [32] output offset  [36] out
+ */
+#define TINYML_MM_SET_OUT "ldr    r7, [sp, #36]\n\t"
+#define TINYML_MM_STORE4_NEXT        \
+  "ldrd   r10, lr, [sp, #24]\n\t"   \
+  "strb   r1, [r7, r10]\n\t"        \
+  "add    r11, r7, r10, lsl #1\n\t" \
+  "strb   r2, [r11]\n\t"            \
+  "strb   r3, [r11, r10]\n\t"       \
+  "strb   r0, [r7], #1\n\t"         \
+  "cmp    r7, lr\n\t"               \
+  "bne    1b\n\t"
+#define TINYML_MM_ROWS(G, RQ4) TINYML_SBA_ROWS_WITH(TINYML_MM_DOT(G), TINYML_MM_SET_OUT, TINYML_SBA_FIX, RQ4, TINYML_MM_STORE4_NEXT)
+static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
+                       const int folded, const int w16) {
+  int32_t frame[10] = {0, 0, 0, 0, (int32_t)(intptr_t)cols, p->k4, p->output_depth,
+                       (int32_t)(intptr_t)(out + p->output_depth), p->output_offset, (int32_t)(intptr_t)out};
+  register int32_t *fr __asm__("r7") = frame;
+  register const int8_t *wp __asm__("r12") = w;
+#define TINYML_MM_CASE(G)                                                                                        \
+  if (folded) {                                                                                                 \
+    __asm__ volatile(TINYML_MM_ROWS(G, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
+  } else {                                                                                                      \
+    __asm__ volatile(TINYML_MM_ROWS(G, TINYML_SBA_RQ4_X(TINYML_MM_ADD_OFF_AT("sp"))) : "+r"(wp), "+r"(fr) :     \
+                     : TINYML_MM_CLOBBERS);                                                                     \
+  }
+  if (w16) {
+    TINYML_MM_CASE(TINYML_MM_GROUP_W16)
+  } else {
+    TINYML_MM_CASE(TINYML_MM_GROUP_W8)
+  }
+#undef TINYML_MM_CASE
+}
+#define TINYML_MM_FULL_VARIANT(name, MODE, W16)                                                                  \
+  static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
+                   int32_t npx) {                                                                               \
+    if (npx == 4) {                                                                                             \
+      mm_1x4_asm(p, cols, w, out, MODE == TINYML_RQ_FAST_FOLDED, W16);                                          \
+    } else {                                                                                                    \
+      mm_int8_block(p, cols, w, out, npx, MODE, 1, W16);                                                        \
+    }                                                                                                           \
+  }
+#else
+#define TINYML_MM_FULL_VARIANT(name, MODE, W16)                                                                  \
+  static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
+                   int32_t npx) {                                                                               \
+    mm_int8_block(p, cols, w, out, npx, MODE, 1, W16);                                                          \
+  }
+#endif
+#define TINYML_MM_VARIANT(name, MODE, W16)                                                                       \
+  static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
+                   int32_t npx) {                                                                               \
+    mm_int8_block(p, cols, w, out, npx, MODE, 0, W16);                                                          \
+  }
+TINYML_MM_FULL_VARIANT(mm_fast_full, TINYML_RQ_FAST, 0)
+TINYML_MM_FULL_VARIANT(mm_folded_full, TINYML_RQ_FAST_FOLDED, 0)
+TINYML_MM_VARIANT(mm_fast, TINYML_RQ_FAST, 0)
+TINYML_MM_VARIANT(mm_folded, TINYML_RQ_FAST_FOLDED, 0)
+TINYML_MM_VARIANT(mm_ref, TINYML_RQ_REF, 0)
+TINYML_MM_FULL_VARIANT(mm16_fast_full, TINYML_RQ_FAST, 1)
+TINYML_MM_FULL_VARIANT(mm16_folded_full, TINYML_RQ_FAST_FOLDED, 1)
+TINYML_MM_VARIANT(mm16_fast, TINYML_RQ_FAST, 1)
+TINYML_MM_VARIANT(mm16_folded, TINYML_RQ_FAST_FOLDED, 1)
+TINYML_MM_VARIANT(mm16_ref, TINYML_RQ_REF, 1)
+
+/* The int8 matrix multiply for the layer's mode and clamp (W16: the int16 rows). */
+TINYML_DSP_INLINE mm_fn mm_int8(const tinyml_conv2d_dsp_params *p, const int W16) {
+  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
+  if (p->mode == TINYML_RQ_FAST) {
+    return full ? (W16 ? mm16_fast_full : mm_fast_full) : (W16 ? mm16_fast : mm_fast);
+  }
+  if (p->mode == TINYML_RQ_FAST_FOLDED) {
+    return full ? (W16 ? mm16_folded_full : mm_folded_full) : (W16 ? mm16_folded : mm_folded);
+  }
+  return W16 ? mm16_ref : mm_ref;
+}
+
+void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
+                          int8_t *output, void *scratch) {
+  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8(p, 0), p->mode != TINYML_RQ_REF);
+}
+
+void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
+                              int8_t *output, void *scratch) {
+  /* The generator doubled the int16 weights in the FAST modes: the columns are not. */
+  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8(p, 1), 0);
+}
+
 #define TINYML_MM_SB_VARIANT(name, MODE, BITS, SIGNED)                                                           \
   static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
                    int32_t npx) {                                                                               \
@@ -769,22 +948,25 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
                                    const uint32_t *weights, int8_t *output, void *scratch) {                    \
     /* Columns past the last K index are never written: zero them once, so that they add nothing \
      * (their weights' offset fields are not zero) and leave the column sums alone. */                          \
+    /* Columns past the last K index are never written: zero them once, so that they add nothing \
+     * (their weights' offset fields are not zero) and leave the column sums alone. */                          \
     uint32_t *c32 = (uint32_t *)scratch;                                                                        \
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
     const mm_fn mm = p->mode == TINYML_RQ_FAST          ? mm_##NAME##_fast                                      \
                      : p->mode == TINYML_RQ_FAST_FOLDED ? mm_##NAME##_folded                                    \
                                                         : mm_##NAME##_ref;                                      \
-    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm);                             \
+    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm, p->mode != TINYML_RQ_REF);                             \
   }                                                                                                             \
   /* FAST_MIXED has an entry point of its own, so that models without it do not link its loops. */              \
   void tinyml_conv2d_s8_dsp_##NAME##_mixed(const tinyml_conv2d_dsp_params *p, const int8_t *input,              \
                                            const uint32_t *weights, int8_t *output, void *scratch) {            \
     uint32_t *c32 = (uint32_t *)scratch;                                                                        \
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
-    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_##NAME##_mixed);              \
+    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_##NAME##_mixed, 1);              \
   }
 TINYML_CONV_SB_ENTRY(sb4, 4, 0)
 TINYML_CONV_SB_ENTRY(sb2, 2, 0)
 TINYML_CONV_SB_ENTRY(sb1, 1, 0)
 TINYML_CONV_SB_ENTRY(sb4s, 4, 1)
 TINYML_CONV_SB_ENTRY(sb2s, 2, 1)
+

@@ -4,9 +4,10 @@
  * SMLAD (one weight word expanded once, used for four pixels). 1x1 stride-1 convolutions skip
  * the window logic (the columns are the pixels themselves). Bit-exact with tinyml_conv2d_s8.
  *
- * Weights: [output_depth][k4 * 4] int8, each row the OHWI filter padded with zeros to a
- * multiple of 4. Requantization constants and bias' (input offset folded in) come from the
- * generator; see tinyml_dsp.h.
+ * Weights: one stream, per output channel its row (the OHWI filter padded with zeros to k4
+ * groups of four: k4 words of int8) then its record {m, t, e, bias'} (tinyml_dsp_rq, then bias'
+ * with the input offset folded in, doubled in the FAST modes; see tinyml_dsp.h), as the sub-byte
+ * entries below. p->bias and p->rq are unused.
  */
 #ifndef TINYML_CONV2D_DSP_H
 #define TINYML_CONV2D_DSP_H
@@ -39,13 +40,14 @@ typedef struct {
 #define TINYML_CONV2D_DSP_COLUMN_BYTES(k4) ((k4) * 32)
 #define TINYML_CONV2D_DSP_SCRATCH_BYTES(k4, input_depth) ((k4) * ((input_depth) & 3 ? 36 : 32))
 
-void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int8_t *weights,
+void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                           int8_t *output, void *scratch);
 
-/* The same with weights pre-expanded to int16 at generation time (twice the flash, no SXTB16 in
- * the inner loop): per row and group of four K indices the words (w0, w2), (w1, w3). The
- * generator picks it for layers with many output pixels. */
-void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
+/* The same with the rows pre-expanded to int16 at generation time (twice the flash, no SXTB16 in
+ * the inner loop): per group of four K indices the words (w0, w2), (w1, w3), 2 * k4 words a row,
+ * doubled in the FAST modes (the columns then are not). The generator picks it for layers with
+ * many output pixels. */
+void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                               int8_t *output, void *scratch);
 
 /*

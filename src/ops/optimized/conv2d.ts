@@ -1,9 +1,9 @@
 /**
  * CONV_2D on cores with the DSP extension: firmware/kernels/arm/conv2d_dsp.c (im2col of four
  * output pixels, 1x4-blocked SMLAD matrix multiply; 1x1 stride-1 convolutions read the pixels
- * directly). Weights are laid out offline (rows padded to a multiple of 4; int16 for layers with
- * many output pixels), the input offset is folded into the bias and the requantization constants
- * are precomputed here. Weights with a zero point (legacy uint8 models) are stored with it
+ * directly). Weights are laid out offline in the order the kernel reads them (rows padded to a
+ * multiple of 4, int16 for layers with many output pixels, each row followed by its channel's
+ * bias' and requantization record), the input offset folded into the bias. Weights with a zero point (legacy uint8 models) are stored with it
  * subtracted, as int16 (w - z lies in [-255, 255]), so the kernel is unchanged.
  */
 import type { KernelVariant } from '../kernel-variants.js';
@@ -15,12 +15,12 @@ import type { TensorData } from '../../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import {
   cArray,
-  cRequantDecls,
   dspTarget,
   emitWithConstants,
   foldChannelBias,
   planLayerRequant,
   requantFields,
+  type RequantPlan,
   scratchFor,
   hasConstantOperands,
   scratchWithConstants,
@@ -47,17 +47,34 @@ export function convScratchBytes(p: Conv2DQuantParams): number {
  */
 export const CONV_W16_MIN_PIXELS = 96;
 
-/** int16 weights in kernel order: per row and group of four K indices (w0, w2), (w1, w3). */
-export function convW16Layout(w: Int8Array | Int16Array, n: number, k4: number): Int16Array {
-  const out = new Int16Array(n * k4 * 4);
-  for (let r = 0; r < n; r++) {
+/**
+ * The kernel's weight stream (conv2d_dsp.c): per output channel its row, then its record
+ * {m, t, e, bias'} (a per-tensor layer's record repeated), as 32-bit words. A row is `k` OHWI
+ * weights padded with zeros to k4 groups of four: one word of int8 per group, or with `w16` two
+ * words of int16 per group, (w0, w2) then (w1, w3), doubled in the FAST modes (which accumulate
+ * 2 * acc; the kernel then leaves the inputs as they are).
+ */
+export function convWeightStream(eff: ArrayLike<number>, k: number, n: number, k4: number, w16: boolean, plan: RequantPlan): Uint32Array {
+  const rowWords = w16 ? 2 * k4 : k4;
+  const out = new Uint32Array(n * (rowWords + 4));
+  const scale = w16 && plan.doubled ? 2 : 1;
+  const at = (c: number, i: number) => (i < k ? eff[c * k + i] * scale : 0);
+  let o = 0;
+  for (let c = 0; c < n; c++) {
     for (let j = 0; j < k4; j++) {
-      const src = (r * k4 + j) * 4;
-      out[src] = w[src];
-      out[src + 1] = w[src + 2];
-      out[src + 2] = w[src + 1];
-      out[src + 3] = w[src + 3];
+      const [w0, w1, w2, w3] = [at(c, 4 * j), at(c, 4 * j + 1), at(c, 4 * j + 2), at(c, 4 * j + 3)];
+      if (w16) {
+        out[o++] = ((w0 & 0xffff) | (w2 << 16)) >>> 0;
+        out[o++] = ((w1 & 0xffff) | (w3 << 16)) >>> 0;
+      } else {
+        out[o++] = ((w0 & 0xff) | ((w1 & 0xff) << 8) | ((w2 & 0xff) << 16) | (w3 << 24)) >>> 0;
+      }
     }
+    const [m, t, e] = plan.records[plan.records.length > 1 ? c : 0];
+    out[o++] = m >>> 0;
+    out[o++] = t >>> 0;
+    out[o++] = e >>> 0;
+    out[o++] = plan.bias[c] >>> 0;
   }
   return out;
 }
@@ -82,9 +99,6 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   const eff = wOff === 0 ? weights : Int16Array.from(weights, (v) => v + wOff);
   const biasPrime = foldChannelBias(bias, eff, n, p.inputOffset, weightRows(k));
   const plan = planLayerRequant(p, eff, biasPrime, weightRows(k));
-  // Rows padded with zero weights to a multiple of 4.
-  const w = wOff === 0 ? new Int8Array(n * k4 * 4) : new Int16Array(n * k4 * 4);
-  for (let c = 0; c < n; c++) w.set(eff.subarray(c * k, (c + 1) * k), c * k4 * 4);
   const pre = ctx.prefix;
   // In place through a row window (ops/conv-rows-in-place.ts): the window, then the kernel's scratch.
   const windowed = ctx.inPlace === true && !pointwiseInPlaceOk(p);
@@ -93,15 +107,17 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   const scratch = scratchFor(ctx, (windowed ? rowInPlaceBytes(p)! : 0) + convScratchBytes(p), windowed ? 'conv2d_s8_dsp_in_place' : 'conv2d_s8_dsp');
   const w16 = wOff !== 0 || (ctx.optimize !== 'size' && p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS);
   const decls = [
-    w16 ? cArray('int16_t', `${pre}_w`, convW16Layout(w, n, k4)) : cArray('int8_t', `${pre}_w`, w),
-    ...cRequantDecls(pre, plan),
+    cArray('uint32_t', `${pre}_w`, convWeightStream(eff, k, n, k4, w16, plan)),
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
       ...convGeometry('packed', p),
       output_depth: n,
       k4,
       pad_value: -p.inputOffset,
       mode: plan.mode,
+      // Bias' and the records are in the weight stream.
       ...requantFields(pre, p, plan),
+      bias: 'NULL',
+      rq: 'NULL',
     }),
   ].join('\n');
   if (windowed) {
