@@ -9,10 +9,12 @@ import type { TensorData } from '../../ir/types.js';
 import type { OptimizeGoal, TargetInfo } from '../op-def.js';
 import { addDspVariant, subDspVariant } from './add-sub.js';
 import { conv2dDspVariant } from './conv2d.js';
+import { conv2dStemDspVariant, depthwiseConv2dStemDspVariant } from './conv2d-stem.js';
 import { depthwiseConv2dDspVariant } from './depthwise-conv2d.js';
 import { fullyConnectedDspVariant } from './fully-connected.js';
 
-export const DSP_VARIANTS = [conv2dDspVariant, depthwiseConv2dDspVariant, fullyConnectedDspVariant, addDspVariant, subDspVariant];
+// The stem kernel first: it takes the few-input-channel layers the generic kernels would also take.
+export const DSP_VARIANTS = [conv2dStemDspVariant, depthwiseConv2dStemDspVariant, conv2dDspVariant, depthwiseConv2dDspVariant, fullyConnectedDspVariant, addDspVariant, subDspVariant];
 
 registerKernelVariants(DSP_VARIANTS);
 
