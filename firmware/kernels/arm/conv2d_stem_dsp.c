@@ -27,72 +27,106 @@ TINYML_DSP_INLINE stem_shape stem_shape_of(const tinyml_conv2d_dsp_params *p) {
 }
 
 /*
- * The window of output pixel (oy, ox) as column words at c[0], c[2], c[4]... (one slot of the
- * interleaved buffer). A window inside the image is read where it lies (rows `stride` bytes
- * apart); one that leaves it is first gathered with the zero point into `gather`.
+ * The window of output pixel (oy, ox): where its first row starts, *stride the bytes from one of
+ * its rows to the next. A window inside the image is read where it lies; one that leaves it is
+ * first gathered with the zero point into `gather` (fh * fw * cin bytes).
  */
-static void stem_column(const tinyml_conv2d_dsp_params *p, uint32_t *c, const int8_t *input, int32_t oy, int32_t ox,
-                        int8_t *gather, stem_shape sh) {
+static const int8_t *stem_window(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t oy, int32_t ox,
+                                 int8_t *gather, int32_t *stride) {
   const int32_t cin = p->geo.input_depth;
   const int32_t fh = p->geo.filter_height;
   const int32_t fw = p->geo.filter_width;
   const int32_t w_in = p->geo.input_width;
   const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
   const int32_t ix0 = ox * p->geo.stride_width - p->geo.pad_width;
-  const int8_t *src;
-  int32_t stride;
   if (iy0 >= 0 && iy0 + fh <= p->geo.input_height && ix0 >= 0 && ix0 + fw <= w_in) {
-    src = input + (iy0 * w_in + ix0) * cin;
-    stride = w_in * cin;
-  } else {
-    /* Row by row: the zero point outside the image, the row's bytes inside it. */
-    int8_t *g = gather;
-    const int32_t row_len = fw * cin;
-    const int32_t left = ix0 < 0 ? (-ix0 < fw ? -ix0 : fw) : 0;
-    const int32_t in_lo = left * cin;
-    const int32_t in_hi = (ix0 + fw > w_in ? w_in - ix0 : fw) * cin;
-    for (int32_t fy = 0; fy < fh; ++fy) {
-      const int32_t iy = iy0 + fy;
-      const int32_t row_in = iy >= 0 && iy < p->geo.input_height;
-      const int32_t lo = row_in ? in_lo : row_len;
-      const int32_t hi = row_in && in_hi > lo ? in_hi : lo;
-      const int32_t at = (iy * w_in + ix0) * cin;
-      int32_t i = 0;
-      for (; i < lo; ++i) g[i] = (int8_t)p->pad_value;
-      for (; i < hi; ++i) g[i] = input[at + i];
-      for (; i < row_len; ++i) g[i] = (int8_t)p->pad_value;
-      g += row_len;
-    }
-    src = gather;
-    stride = fw * cin;
+    *stride = w_in * cin;
+    return input + (iy0 * w_in + ix0) * cin;
   }
+  /* Row by row: the zero point outside the image, the row's bytes inside it. */
+  int8_t *g = gather;
+  const int32_t row_len = fw * cin;
+  const int32_t left = ix0 < 0 ? (-ix0 < fw ? -ix0 : fw) : 0;
+  const int32_t in_lo = left * cin;
+  const int32_t in_hi = (ix0 + fw > w_in ? w_in - ix0 : fw) * cin;
   for (int32_t fy = 0; fy < fh; ++fy) {
-    const int8_t *row = src + fy * stride;
+    const int32_t iy = iy0 + fy;
+    const int32_t row_in = iy >= 0 && iy < p->geo.input_height;
+    const int32_t lo = row_in ? in_lo : row_len;
+    const int32_t hi = row_in && in_hi > lo ? in_hi : lo;
+    const int32_t at = (iy * w_in + ix0) * cin;
+    int32_t i = 0;
+    for (; i < lo; ++i) g[i] = (int8_t)p->pad_value;
+    for (; i < hi; ++i) g[i] = input[at + i];
+    for (; i < row_len; ++i) g[i] = (int8_t)p->pad_value;
+    g += row_len;
+  }
+  *stride = row_len;
+  return gather;
+}
+
+/* An int8 as the low halfword of a word (high half zero). */
+TINYML_DSP_INLINE uint32_t stem_half(int8_t x) { return (uint32_t)(int32_t)x & 0xFFFFu; }
+
+/* Both windows (rows sa / sb bytes apart) as the interleaved columns: word j of A at c[2j], of B at c[2j + 1]. */
+static void stem_columns(uint32_t *c, const int8_t *a, int32_t sa, const int8_t *b, int32_t sb, int32_t fh, stem_shape sh) {
+  const int8_t *ra = a;
+  const int8_t *rb = b;
+  for (int32_t fy = 0; fy < fh; ++fy) {
     for (int32_t w = 0; w < sh.row_words; ++w) {
-      const uint32_t v = tinyml_ld32(row + 4 * w);
-      c[0] = tinyml_sxtb16(v);
-      c[2] = tinyml_sxtb16_ror8(v);
+      const uint32_t va = tinyml_ld32(ra + 4 * w);
+      const uint32_t vb = tinyml_ld32(rb + 4 * w);
+      c[0] = tinyml_sxtb16(va);
+      c[1] = tinyml_sxtb16(vb);
+      c[2] = tinyml_sxtb16_ror8(va);
+      c[3] = tinyml_sxtb16_ror8(vb);
       c += 4;
     }
+    ra += sa;
+    rb += sb;
   }
-  if (sh.tail) {
-    /* The rows' last bytes, two per word; an odd count leaves a zero high half. */
-    uint32_t pending = 0;
-    int32_t odd = 0;
-    for (int32_t fy = 0; fy < fh; ++fy) {
-      const int8_t *t = src + fy * stride + 4 * sh.row_words;
-      for (int32_t i = 0; i < sh.tail; ++i) {
-        const uint32_t v = (uint32_t)(int32_t)t[i] & 0xFFFFu;
-        if (odd) {
-          c[0] = pending | (v << 16);
-          c += 2;
-        } else {
-          pending = v;
-        }
-        odd ^= 1;
-      }
+  if (sh.tail == 0) return;
+  /* The rows' last bytes, two per word; an odd count leaves a zero high half. */
+  const int8_t *ta = a + 4 * sh.row_words;
+  const int8_t *tb = b + 4 * sh.row_words;
+  if (sh.tail == 1) {
+    /* One per row (3x3 filters on three channels): two rows per word. */
+    int32_t fy = 0;
+    for (; fy + 1 < fh; fy += 2) {
+      c[0] = tinyml_pkhbt(stem_half(ta[0]), (uint32_t)(int32_t)ta[sa]);
+      c[1] = tinyml_pkhbt(stem_half(tb[0]), (uint32_t)(int32_t)tb[sb]);
+      c += 2;
+      ta += 2 * sa;
+      tb += 2 * sb;
     }
-    if (odd) c[0] = pending;
+    if (fy < fh) {
+      c[0] = stem_half(ta[0]);
+      c[1] = stem_half(tb[0]);
+    }
+    return;
+  }
+  uint32_t pa = 0, pb = 0;
+  int32_t odd = 0;
+  for (int32_t fy = 0; fy < fh; ++fy) {
+    for (int32_t i = 0; i < sh.tail; ++i) {
+      const uint32_t va = stem_half(ta[i]);
+      const uint32_t vb = stem_half(tb[i]);
+      if (odd) {
+        c[0] = pa | (va << 16);
+        c[1] = pb | (vb << 16);
+        c += 2;
+      } else {
+        pa = va;
+        pb = vb;
+      }
+      odd ^= 1;
+    }
+    ta += sa;
+    tb += sb;
+  }
+  if (odd) {
+    c[0] = pa;
+    c[1] = pb;
   }
 }
 
@@ -224,12 +258,17 @@ TINYML_DSP_INLINE void stem_dot(stem_frame *f) {
 }
 #endif
 
-/* The whole layer; MODE and FULL are constants in each instantiation. */
+/*
+ * Output channels [c_begin, c_end) of the whole layer (c_begin a multiple of four; `weights` is
+ * block c_begin / 4's); MODE and FULL are constants in each instantiation.
+ */
 TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
-                                int8_t *output, void *scratch, const int MODE, const int FULL) {
+                                int8_t *output, void *scratch, int32_t c_begin, int32_t c_end, const int MODE,
+                                const int FULL) {
   const stem_shape sh = stem_shape_of(p);
   uint32_t *cols = (uint32_t *)scratch;
   int8_t *gather = (int8_t *)scratch + sh.words * 8;
+  const int32_t window_bytes = p->geo.filter_height * p->geo.filter_width * p->geo.input_depth;
   const int32_t npix = p->geo.output_height * p->geo.output_width;
   const int32_t n = p->output_depth;
   const int32_t off = p->output_offset;
@@ -248,24 +287,26 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
     int32_t ox = 0;
     for (int32_t p0 = 0; p0 < npix; p0 += 2) {
       const int32_t two = npix - p0 >= 2;
-      stem_column(p, cols, in, oy, ox, gather, sh);
+      int32_t sa, sb;
+      const int8_t *wa = stem_window(p, in, oy, ox, gather, &sa);
       if (two && ++ox == p->geo.output_width) {
         ox = 0;
         ++oy;
       }
       /* An odd last pixel fills slot B too (its results are not stored). */
-      stem_column(p, cols + 1, in, oy, ox, gather, sh);
+      const int8_t *wb = stem_window(p, in, oy, ox, gather + window_bytes, &sb);
       if (++ox == p->geo.output_width) {
         ox = 0;
         ++oy;
       }
-      f.bias = p->bias;
+      stem_columns(cols, wa, sa, wb, sb, p->geo.filter_height, sh);
+      f.bias = p->bias + 2 * c_begin;
       f.w = weights;
-      f.rq = p->rq;
-      f.oa = out + p0 * n;
+      f.rq = p->rq + c_begin;
+      f.oa = out + p0 * n + c_begin;
       f.ob = f.oa + n;
-      for (int32_t c0 = 0; c0 < n; c0 += 4) {
-        const int32_t valid = n - c0 < 4 ? n - c0 : 4;
+      for (int32_t c0 = c_begin; c0 < c_end; c0 += 4) {
+        const int32_t valid = c_end - c0 < 4 ? c_end - c0 : 4;
 #if STEM_ASM
         if (MODE == TINYML_RQ_FAST_FOLDED && FULL && two && valid == 4) {
           stem_block_folded_full(&f);
@@ -288,8 +329,8 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
 
 #define STEM_ENTRY(name, MODE, FULL)                                                                              \
   static void name(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights, int8_t *output, \
-                   void *scratch) {                                                                               \
-    stem_run(p, input, weights, output, scratch, MODE, FULL);                                                     \
+                   void *scratch, int32_t c_begin, int32_t c_end) {                                               \
+    stem_run(p, input, weights, output, scratch, c_begin, c_end, MODE, FULL);                                     \
   }
 STEM_ENTRY(stem_fast_full, TINYML_RQ_FAST, 1)
 STEM_ENTRY(stem_fast, TINYML_RQ_FAST, 0)
@@ -298,14 +339,17 @@ STEM_ENTRY(stem_folded, TINYML_RQ_FAST_FOLDED, 0)
 STEM_ENTRY(stem_ref, TINYML_RQ_REF, 0)
 #undef STEM_ENTRY
 
+typedef void (*stem_fn)(const tinyml_conv2d_dsp_params *, const int8_t *, const int16_t *, int8_t *, void *, int32_t,
+                        int32_t);
+
+static stem_fn stem_pick(const tinyml_conv2d_dsp_params *p) {
+  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
+  if (p->mode == TINYML_RQ_FAST) return full ? stem_fast_full : stem_fast;
+  if (p->mode == TINYML_RQ_FAST_FOLDED) return full ? stem_folded_full : stem_folded;
+  return stem_ref;
+}
+
 void tinyml_conv2d_s8_stem_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                                int8_t *output, void *scratch) {
-  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  if (p->mode == TINYML_RQ_FAST) {
-    (full ? stem_fast_full : stem_fast)(p, input, weights, output, scratch);
-  } else if (p->mode == TINYML_RQ_FAST_FOLDED) {
-    (full ? stem_folded_full : stem_folded)(p, input, weights, output, scratch);
-  } else {
-    stem_ref(p, input, weights, output, scratch);
-  }
+  stem_pick(p)(p, input, weights, output, scratch, 0, p->output_depth);
 }

@@ -31,11 +31,12 @@
 /* Longest column (words of two K indices) the unrolled dot product covers. */
 #define TINYML_CONV2D_STEM_MAX_WORDS 40
 
-/* Scratch: two interleaved columns of `words` words, then fh * fw * cin bytes to gather a
- * window that leaves the image (padded with the input zero point). */
-#define TINYML_CONV2D_STEM_SCRATCH_BYTES(words, window_bytes) ((words) * 8 + (window_bytes))
+/* Scratch: two interleaved columns of `words` words, then twice fh * fw * cin bytes to gather
+ * the two windows when they leave the image (padded with the input zero point). */
+#define TINYML_CONV2D_STEM_SCRATCH_BYTES(words, window_bytes) ((words) * 8 + 2 * (window_bytes))
 
 void tinyml_conv2d_s8_stem_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                                int8_t *output, void *scratch);
+
 
 #endif /* TINYML_CONV2D_STEM_DSP_H */

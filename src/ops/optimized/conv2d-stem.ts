@@ -67,19 +67,19 @@ export function stemWords(p: Conv2DQuantParams): number {
 export function stemOk(p: Conv2DParams): p is Conv2DQuantParams {
   return (
     p.kind === 'int8' &&
+    p.weightEncoding === undefined &&
     p.groups === 1 &&
     p.inputDepth <= STEM_MAX_INPUT_DEPTH &&
     p.filterHeight * p.filterWidth > 1 &&
     p.dilationHeight === 1 &&
     p.dilationWidth === 1 &&
-    p.weightEncoding === undefined &&
     stemWords(p) <= STEM_MAX_WORDS
   );
 }
 
-/** Scratch: two interleaved columns, then one window's bytes (TINYML_CONV2D_STEM_SCRATCH_BYTES). */
+/** Scratch: two interleaved columns, then two windows' bytes (TINYML_CONV2D_STEM_SCRATCH_BYTES). */
 export function stemScratchBytes(p: Conv2DQuantParams): number {
-  return stemWords(p) * 8 + p.filterHeight * p.filterWidth * p.inputDepth;
+  return stemWords(p) * 8 + 2 * p.filterHeight * p.filterWidth * p.inputDepth;
 }
 
 /**
@@ -120,6 +120,7 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
   const biasPrime = foldChannelBias(bias, eff, n, p.inputOffset, weightRows(k));
   const plan = planLayerRequant(p, eff, biasPrime, weightRows(k));
   const pre = ctx.prefix;
+  const order = stemColumnOrder(p.filterHeight, p.filterWidth, p.inputDepth);
   const windowed = ctx.inPlace === true;
   const mode = windowed ? rowInPlaceMode(p) : undefined;
   if (windowed && !mode) throw new Error(`${pre}: this convolution cannot run in place`);
@@ -128,7 +129,7 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
   const records = Array.from({ length: Math.ceil(n / 4) * 4 }, (_, c) => plan.records[plan.records.length > 1 ? Math.min(c, n - 1) : 0]);
   const [biasDecl, rqDecl] = cRequantDecls(pre, { ...plan, bias: stemBiasLayout(plan.bias), records });
   const decls = [
-    cArray('int16_t', `${pre}_w`, stemWeightLayout(eff, n, stemColumnOrder(p.filterHeight, p.filterWidth, p.inputDepth), plan.doubled ? 2 : 1)),
+    cArray('int16_t', `${pre}_w`, stemWeightLayout(eff, n, order, plan.doubled ? 2 : 1)),
     biasDecl,
     rqDecl,
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
