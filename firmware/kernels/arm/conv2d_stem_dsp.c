@@ -258,13 +258,9 @@ TINYML_DSP_INLINE void stem_dot(stem_frame *f) {
 }
 #endif
 
-/*
- * Output channels [c_begin, c_end) of the whole layer (c_begin a multiple of four; `weights` is
- * block c_begin / 4's); MODE and FULL are constants in each instantiation.
- */
+/* The whole layer; MODE and FULL are constants in each instantiation. */
 TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
-                                int8_t *output, void *scratch, int32_t c_begin, int32_t c_end, const int MODE,
-                                const int FULL) {
+                                int8_t *output, void *scratch, const int MODE, const int FULL) {
   const stem_shape sh = stem_shape_of(p);
   uint32_t *cols = (uint32_t *)scratch;
   int8_t *gather = (int8_t *)scratch + sh.words * 8;
@@ -300,13 +296,13 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
         ++oy;
       }
       stem_columns(cols, wa, sa, wb, sb, p->geo.filter_height, sh);
-      f.bias = p->bias + 2 * c_begin;
+      f.bias = p->bias;
       f.w = weights;
-      f.rq = p->rq + c_begin;
-      f.oa = out + p0 * n + c_begin;
+      f.rq = p->rq;
+      f.oa = out + p0 * n;
       f.ob = f.oa + n;
-      for (int32_t c0 = c_begin; c0 < c_end; c0 += 4) {
-        const int32_t valid = c_end - c0 < 4 ? c_end - c0 : 4;
+      for (int32_t c0 = 0; c0 < n; c0 += 4) {
+        const int32_t valid = n - c0 < 4 ? n - c0 : 4;
 #if STEM_ASM
         if (MODE == TINYML_RQ_FAST_FOLDED && FULL && two && valid == 4) {
           stem_block_folded_full(&f);
@@ -329,8 +325,8 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
 
 #define STEM_ENTRY(name, MODE, FULL)                                                                              \
   static void name(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights, int8_t *output, \
-                   void *scratch, int32_t c_begin, int32_t c_end) {                                               \
-    stem_run(p, input, weights, output, scratch, c_begin, c_end, MODE, FULL);                                     \
+                   void *scratch) {                                                                               \
+    stem_run(p, input, weights, output, scratch, MODE, FULL);                                                     \
   }
 STEM_ENTRY(stem_fast_full, TINYML_RQ_FAST, 1)
 STEM_ENTRY(stem_fast, TINYML_RQ_FAST, 0)
@@ -339,17 +335,14 @@ STEM_ENTRY(stem_folded, TINYML_RQ_FAST_FOLDED, 0)
 STEM_ENTRY(stem_ref, TINYML_RQ_REF, 0)
 #undef STEM_ENTRY
 
-typedef void (*stem_fn)(const tinyml_conv2d_dsp_params *, const int8_t *, const int16_t *, int8_t *, void *, int32_t,
-                        int32_t);
-
-static stem_fn stem_pick(const tinyml_conv2d_dsp_params *p) {
-  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  if (p->mode == TINYML_RQ_FAST) return full ? stem_fast_full : stem_fast;
-  if (p->mode == TINYML_RQ_FAST_FOLDED) return full ? stem_folded_full : stem_folded;
-  return stem_ref;
-}
-
 void tinyml_conv2d_s8_stem_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                                int8_t *output, void *scratch) {
-  stem_pick(p)(p, input, weights, output, scratch, 0, p->output_depth);
+  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
+  if (p->mode == TINYML_RQ_FAST) {
+    (full ? stem_fast_full : stem_fast)(p, input, weights, output, scratch);
+  } else if (p->mode == TINYML_RQ_FAST_FOLDED) {
+    (full ? stem_folded_full : stem_folded)(p, input, weights, output, scratch);
+  } else {
+    stem_ref(p, input, weights, output, scratch);
+  }
 }
