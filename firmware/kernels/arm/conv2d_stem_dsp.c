@@ -258,9 +258,14 @@ TINYML_DSP_INLINE void stem_dot(stem_frame *f) {
 }
 #endif
 
-/* The whole layer; MODE and FULL are constants in each instantiation. */
+/*
+ * The whole layer. Two copies (flash): FF, FAST_FOLDED without a clamp (the shared models' first
+ * layers), with the mode a constant, and one for every other mode, which reads it at run time.
+ */
 TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
-                                int8_t *output, void *scratch, const int MODE, const int FULL) {
+                                int8_t *output, void *scratch, const int FF) {
+  const int32_t mode = FF ? TINYML_RQ_FAST_FOLDED : p->mode;
+  const int32_t full = FF ? 1 : p->activation_min == -128 && p->activation_max == 127;
   const stem_shape sh = stem_shape_of(p);
   uint32_t *cols = (uint32_t *)scratch;
   int8_t *gather = (int8_t *)scratch + sh.words * 8;
@@ -268,8 +273,8 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
   const int32_t npix = p->geo.output_height * p->geo.output_width;
   const int32_t n = p->output_depth;
   const int32_t off = p->output_offset;
-  const int32_t lo = FULL ? -128 : p->activation_min;
-  const int32_t hi = FULL ? 127 : p->activation_max;
+  const int32_t lo = full ? -128 : p->activation_min;
+  const int32_t hi = full ? 127 : p->activation_max;
   const int32_t in_size = p->geo.input_height * p->geo.input_width * p->geo.input_depth;
   int32_t acc[8];
   stem_frame f;
@@ -304,7 +309,7 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
       for (int32_t c0 = 0; c0 < n; c0 += 4) {
         const int32_t valid = n - c0 < 4 ? n - c0 : 4;
 #if STEM_ASM
-        if (MODE == TINYML_RQ_FAST_FOLDED && FULL && two && valid == 4) {
+        if (mode == TINYML_RQ_FAST_FOLDED && full && two && valid == 4) {
           stem_block_folded_full(&f);
           continue;
         }
@@ -313,8 +318,8 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
         stem_dot(&f);
         for (int32_t k = 0; k < valid; ++k) {
           const int32_t m = r[k].multiplier, t = r[k].t, e = r[k].e;
-          f.oa[k] = (int8_t)tinyml_rq(MODE, acc[2 * k], m, t, e, off, lo, hi);
-          if (two) f.ob[k] = (int8_t)tinyml_rq(MODE, acc[2 * k + 1], m, t, e, off, lo, hi);
+          f.oa[k] = (int8_t)tinyml_rq(mode, acc[2 * k], m, t, e, off, lo, hi);
+          if (two) f.ob[k] = (int8_t)tinyml_rq(mode, acc[2 * k + 1], m, t, e, off, lo, hi);
         }
         f.oa += 4;
         f.ob += 4;
@@ -323,26 +328,18 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
   }
 }
 
-#define STEM_ENTRY(name, MODE, FULL)                                                                              \
-  static void name(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights, int8_t *output, \
-                   void *scratch) {                                                                               \
-    stem_run(p, input, weights, output, scratch, MODE, FULL);                                                     \
-  }
-STEM_ENTRY(stem_fast_full, TINYML_RQ_FAST, 1)
-STEM_ENTRY(stem_fast, TINYML_RQ_FAST, 0)
-STEM_ENTRY(stem_folded_full, TINYML_RQ_FAST_FOLDED, 1)
-STEM_ENTRY(stem_folded, TINYML_RQ_FAST_FOLDED, 0)
-STEM_ENTRY(stem_ref, TINYML_RQ_REF, 0)
-#undef STEM_ENTRY
+static void stem_folded_full(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
+                             int8_t *output, void *scratch) {
+  stem_run(p, input, weights, output, scratch, 1);
+}
+
+static void stem_any(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights, int8_t *output,
+                     void *scratch) {
+  stem_run(p, input, weights, output, scratch, 0);
+}
 
 void tinyml_conv2d_s8_stem_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                                int8_t *output, void *scratch) {
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  if (p->mode == TINYML_RQ_FAST) {
-    (full ? stem_fast_full : stem_fast)(p, input, weights, output, scratch);
-  } else if (p->mode == TINYML_RQ_FAST_FOLDED) {
-    (full ? stem_folded_full : stem_folded)(p, input, weights, output, scratch);
-  } else {
-    stem_ref(p, input, weights, output, scratch);
-  }
+  (p->mode == TINYML_RQ_FAST_FOLDED && full ? stem_folded_full : stem_any)(p, input, weights, output, scratch);
 }
