@@ -33,6 +33,24 @@ function quantSpecs(r: () => number, kind: StemKind, outC: number, perChannel: b
   return { scales, bias };
 }
 
+const count = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
+
+/** The case of one op with random int8 input, weights of `wShape` (channels on `qDim`), bias and output quantization. */
+function windowCase(op: 'CONV_2D' | 'DEPTHWISE_CONV_2D', a: Conv2DAttrs | DepthwiseConv2DAttrs, r: () => number, kind: StemKind, inShape: number[], wShape: number[], qDim: number): VariantCase {
+  const perChannel = kind !== 'weights-zp' && r() < 0.7;
+  const { scales, bias } = quantSpecs(r, kind, wShape[qDim], perChannel);
+  const weights = randomInt8(count(wShape), r);
+  const specs = [
+    { shape: inShape, dtype: 'int8' as const, quant: { scale: 0.05 + r() * 0.05, zeroPoint: int(r, -128, 127) } },
+    { shape: wShape, dtype: 'int8' as const, quant: { scale: scales, zeroPoint: kind === 'weights-zp' ? [int(r, -128, 127)] : scales.map(() => 0), quantizedDimension: qDim }, data: weights },
+    bias ? { shape: [wShape[qDim]], dtype: 'int32' as const, data: bias } : undefined,
+  ];
+  const def = (op === 'CONV_2D' ? conv2d : depthwiseConv2d) as unknown as typeof conv2d;
+  const [shape] = def.inferShapes(singleOpContext(op as 'CONV_2D', a as Conv2DAttrs, specs, [{ shape: [], dtype: 'int8' }]));
+  const ctx = singleOpContext(op as 'CONV_2D', a as Conv2DAttrs, specs, [{ shape, dtype: 'int8', quant: { scale: 0.1 + r() * 0.2, zeroPoint: int(r, -128, 127) } }]);
+  return { ctx, params: def.prepare(ctx), inputs: [randomInt8(count(inShape), r), weights, bias] };
+}
+
 /** A random few-input-channel convolution: filters 1x2 to 10x8, strides 1-3, odd pixel and channel counts. */
 function stemConvCase(seed: number, kind: StemKind = 'fast'): VariantCase {
   const r = rng(seed);
@@ -42,24 +60,9 @@ function stemConvCase(seed: number, kind: StemKind = 'fast'): VariantCase {
   const stride = int(r, 1, 3);
   const inC = int(r, 1, 3);
   const outC = pick(r, [1, 3, 4, 5, 8, 9, 16, 17]);
-  const inH = int(r, fh, fh + 9);
-  const inW = int(r, fw, fw + 9);
   const batches = r() < 0.15 ? 2 : 1;
-  const perChannel = kind !== 'weights-zp' && r() < 0.7;
   const a: Conv2DAttrs = { padding: pick(r, ['SAME', 'VALID'] as const), strideH: stride, strideW: int(r, 1, 3), dilationH: 1, dilationW: 1, activation: pick(r, ACTIVATIONS) };
-  const { scales, bias } = quantSpecs(r, kind, outC, perChannel);
-  const weights = randomInt8(outC * fh * fw * inC, r);
-  const inSpec = { shape: [batches, inH, inW, inC], dtype: 'int8' as const, quant: { scale: 0.05 + r() * 0.05, zeroPoint: int(r, -128, 127) } };
-  const wSpec = {
-    shape: [outC, fh, fw, inC],
-    dtype: 'int8' as const,
-    quant: { scale: scales, zeroPoint: kind === 'weights-zp' ? [int(r, -128, 127)] : scales.map(() => 0), quantizedDimension: 0 },
-    data: weights,
-  };
-  const bSpec = bias ? { shape: [outC], dtype: 'int32' as const, data: bias } : undefined;
-  const [shape] = conv2d.inferShapes(singleOpContext('CONV_2D', a, [inSpec, wSpec, bSpec], [{ shape: [], dtype: 'int8' }]));
-  const ctx = singleOpContext('CONV_2D', a, [inSpec, wSpec, bSpec], [{ shape, dtype: 'int8', quant: { scale: 0.1 + r() * 0.2, zeroPoint: int(r, -128, 127) } }]);
-  return { ctx, params: conv2d.prepare(ctx), inputs: [randomInt8(batches * inH * inW * inC, r), weights, bias] };
+  return windowCase('CONV_2D', a, r, kind, [batches, int(r, fh, fh + 9), int(r, fw, fw + 9), inC], [outC, fh, fw, inC], 0);
 }
 
 /** A random depthwise layer with input depth 1 (micro_speech's first layer is 10x8 stride 2, multiplier 8). */
@@ -68,23 +71,8 @@ function stemDwCase(seed: number, kind: StemKind = 'fast'): VariantCase {
   const fh = int(r, 2, 10);
   const fw = int(r, 1, 8);
   const outC = pick(r, [1, 2, 4, 6, 8, 8, 12]);
-  const inH = int(r, fh, fh + 12);
-  const inW = int(r, fw, fw + 12);
-  const perChannel = kind !== 'weights-zp' && r() < 0.7;
   const a: DepthwiseConv2DAttrs = { padding: pick(r, ['SAME', 'VALID'] as const), strideH: int(r, 1, 2), strideW: int(r, 1, 2), dilationH: 1, dilationW: 1, depthMultiplier: outC, activation: pick(r, ACTIVATIONS) };
-  const { scales, bias } = quantSpecs(r, kind, outC, perChannel);
-  const weights = randomInt8(fh * fw * outC, r);
-  const inSpec = { shape: [1, inH, inW, 1], dtype: 'int8' as const, quant: { scale: 0.05 + r() * 0.05, zeroPoint: int(r, -128, 127) } };
-  const wSpec = {
-    shape: [1, fh, fw, outC],
-    dtype: 'int8' as const,
-    quant: { scale: scales, zeroPoint: kind === 'weights-zp' ? [int(r, -128, 127)] : scales.map(() => 0), quantizedDimension: 3 },
-    data: weights,
-  };
-  const bSpec = bias ? { shape: [outC], dtype: 'int32' as const, data: bias } : undefined;
-  const [shape] = depthwiseConv2d.inferShapes(singleOpContext('DEPTHWISE_CONV_2D', a, [inSpec, wSpec, bSpec], [{ shape: [], dtype: 'int8' }]));
-  const ctx = singleOpContext('DEPTHWISE_CONV_2D', a, [inSpec, wSpec, bSpec], [{ shape, dtype: 'int8', quant: { scale: 0.05 + r() * 0.2, zeroPoint: int(r, -128, 127) } }]);
-  return { ctx, params: depthwiseConv2d.prepare(ctx), inputs: [randomInt8(inH * inW, r), weights, bias] };
+  return windowCase('DEPTHWISE_CONV_2D', a, r, kind, [1, int(r, fh, fh + 12), int(r, fw, fw + 12), 1], [1, fh, fw, outC], 3);
 }
 
 function emitted(c: VariantCase) {
