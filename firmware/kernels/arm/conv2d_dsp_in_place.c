@@ -2,6 +2,7 @@
  * conv2d_dsp_in_place.c - see conv2d_dsp_in_place.h.
  */
 #include "conv2d_dsp_in_place.h"
+#include "conv2d_stem_dsp.h"
 
 void tinyml_copy_forward(int8_t *dst, const int8_t *src, int32_t n) {
   int32_t i = 0;
@@ -11,7 +12,9 @@ void tinyml_copy_forward(int8_t *dst, const int8_t *src, int32_t n) {
 
 void tinyml_conv2d_s8_dsp_weights(const tinyml_conv2d_dsp_params *p, const int8_t *input, const void *weights,
                                   int32_t w16, int8_t *output, void *scratch) {
-  if (w16) {
+  if (w16 == 2) {
+    tinyml_conv2d_s8_stem_dsp(p, input, (const int16_t *)weights, output, scratch);
+  } else if (w16) {
     tinyml_conv2d_s8_dsp_w16(p, input, (const uint32_t *)weights, output, scratch);
   } else {
     tinyml_conv2d_s8_dsp(p, input, (const uint32_t *)weights, output, scratch);

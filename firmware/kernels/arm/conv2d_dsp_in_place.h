@@ -24,7 +24,8 @@
  * word is read before any byte at or after it is written. No libc: the kernels link without it. */
 void tinyml_copy_forward(int8_t *dst, const int8_t *src, int32_t n);
 
-/* tinyml_conv2d_s8_dsp, or tinyml_conv2d_s8_dsp_w16 when w16 (weights then int16). */
+/* tinyml_conv2d_s8_dsp, or tinyml_conv2d_s8_dsp_w16 when w16 is 1 (weights then int16), or the
+ * stem kernel tinyml_conv2d_s8_stem_dsp (conv2d_stem_dsp.h, its weight layout) when w16 is 2. */
 void tinyml_conv2d_s8_dsp_weights(const tinyml_conv2d_dsp_params *p, const int8_t *input, const void *weights,
                                   int32_t w16, int8_t *output, void *scratch);
 

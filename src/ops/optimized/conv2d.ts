@@ -122,7 +122,8 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   ].join('\n');
   if (windowed) {
     return {
-      kernels: ['arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h', 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h'],
+      // The row driver also dispatches to the stem kernel (conv2d-stem.ts), so it links with it.
+      kernels: ['arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h', 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h', 'arm/conv2d_stem_dsp.c', 'arm/conv2d_stem_dsp.h'],
       includes: ['arm/conv2d_dsp_in_place.h'],
       decls,
       call: `tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}(&${pre}_params, ${names.outputs[0]}, ${pre}_w, ${w16 ? 1 : 0}, ${scratch});`,

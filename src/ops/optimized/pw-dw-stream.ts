@@ -73,7 +73,7 @@ export function emitStreamPair(
   if (!dwFn?.startsWith('tinyml_depthwise_conv2d_s8_dsp_')) throw new Error(`${ctx.dwPrefix}: the depthwise layer did not lower to the DSP depthwise kernel (${dwFn})`);
   const w16 = pwFn.endsWith('_w16') ? 1 : 0;
   return {
-    kernels: [...new Set([...a.kernels, ...b.kernels, 'arm/pw_dw_stream_dsp.c', 'arm/pw_dw_stream_dsp.h', 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h'])],
+    kernels: [...new Set([...a.kernels, ...b.kernels, 'arm/pw_dw_stream_dsp.c', 'arm/pw_dw_stream_dsp.h', 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h', 'arm/conv2d_stem_dsp.c', 'arm/conv2d_stem_dsp.h'])],
     includes: ['arm/pw_dw_stream_dsp.h'],
     decls: [a.decls, b.decls].join('\n'),
     call:

@@ -1,0 +1,345 @@
+/*
+ * conv2d_stem_dsp.c - see conv2d_stem_dsp.h.
+ *
+ * Per pair of output pixels (A, B): both windows expanded into one interleaved column buffer
+ * (word j of A at cols[2j], of B at cols[2j + 1], so one LDRD reads both), then per block of
+ * four output channels the eight accumulators (A and B times four channels) start from the
+ * block's bias words, run the dot product and are requantized. An odd last pixel fills both
+ * slots and stores A only; a last block of fewer than four channels stores the valid ones (the
+ * generator padded its weights with zeros).
+ */
+#include "conv2d_stem_dsp.h"
+
+/* Column length of a layer: whole words of each filter row's bytes, then the rows' tails. */
+typedef struct {
+  int32_t row_words; /* whole 4-byte words in one filter row's fw * cin bytes */
+  int32_t tail;      /* the 0-3 bytes after them */
+  int32_t words;     /* column words (two K indices each) */
+} stem_shape;
+
+TINYML_DSP_INLINE stem_shape stem_shape_of(const tinyml_conv2d_dsp_params *p) {
+  const int32_t row_len = p->geo.filter_width * p->geo.input_depth;
+  stem_shape s;
+  s.row_words = row_len >> 2;
+  s.tail = row_len & 3;
+  s.words = p->geo.filter_height * s.row_words * 2 + ((p->geo.filter_height * s.tail + 1) >> 1);
+  return s;
+}
+
+/*
+ * The window of output pixel (oy, ox): where its first row starts, *stride the bytes from one of
+ * its rows to the next. A window inside the image is read where it lies; one that leaves it is
+ * first gathered with the zero point into `gather` (fh * fw * cin bytes).
+ */
+static const int8_t *stem_window(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t oy, int32_t ox,
+                                 int8_t *gather, int32_t *stride) {
+  const int32_t cin = p->geo.input_depth;
+  const int32_t fh = p->geo.filter_height;
+  const int32_t fw = p->geo.filter_width;
+  const int32_t w_in = p->geo.input_width;
+  const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
+  const int32_t ix0 = ox * p->geo.stride_width - p->geo.pad_width;
+  if (iy0 >= 0 && iy0 + fh <= p->geo.input_height && ix0 >= 0 && ix0 + fw <= w_in) {
+    *stride = w_in * cin;
+    return input + (iy0 * w_in + ix0) * cin;
+  }
+  /* Row by row: the zero point outside the image, the row's bytes inside it. */
+  int8_t *g = gather;
+  const int32_t row_len = fw * cin;
+  const int32_t left = ix0 < 0 ? (-ix0 < fw ? -ix0 : fw) : 0;
+  const int32_t in_lo = left * cin;
+  const int32_t in_hi = (ix0 + fw > w_in ? w_in - ix0 : fw) * cin;
+  for (int32_t fy = 0; fy < fh; ++fy) {
+    const int32_t iy = iy0 + fy;
+    const int32_t row_in = iy >= 0 && iy < p->geo.input_height;
+    const int32_t lo = row_in ? in_lo : row_len;
+    const int32_t hi = row_in && in_hi > lo ? in_hi : lo;
+    const int32_t at = (iy * w_in + ix0) * cin;
+    int32_t i = 0;
+    for (; i < lo; ++i) g[i] = (int8_t)p->pad_value;
+    for (; i < hi; ++i) g[i] = input[at + i];
+    for (; i < row_len; ++i) g[i] = (int8_t)p->pad_value;
+    g += row_len;
+  }
+  *stride = row_len;
+  return gather;
+}
+
+/* An int8 as the low halfword of a word (high half zero). */
+TINYML_DSP_INLINE uint32_t stem_half(int8_t x) { return (uint32_t)(int32_t)x & 0xFFFFu; }
+
+/* Both windows (rows sa / sb bytes apart) as the interleaved columns: word j of A at c[2j], of B at c[2j + 1]. */
+static void stem_columns(uint32_t *c, const int8_t *a, int32_t sa, const int8_t *b, int32_t sb, int32_t fh, stem_shape sh) {
+  const int8_t *ra = a;
+  const int8_t *rb = b;
+  for (int32_t fy = 0; fy < fh; ++fy) {
+    for (int32_t w = 0; w < sh.row_words; ++w) {
+      const uint32_t va = tinyml_ld32(ra + 4 * w);
+      const uint32_t vb = tinyml_ld32(rb + 4 * w);
+      c[0] = tinyml_sxtb16(va);
+      c[1] = tinyml_sxtb16(vb);
+      c[2] = tinyml_sxtb16_ror8(va);
+      c[3] = tinyml_sxtb16_ror8(vb);
+      c += 4;
+    }
+    ra += sa;
+    rb += sb;
+  }
+  if (sh.tail == 0) return;
+  /* The rows' last bytes, two per word; an odd count leaves a zero high half. */
+  const int8_t *ta = a + 4 * sh.row_words;
+  const int8_t *tb = b + 4 * sh.row_words;
+  if (sh.tail == 1) {
+    /* One per row (3x3 filters on three channels): two rows per word. */
+    int32_t fy = 0;
+    for (; fy + 1 < fh; fy += 2) {
+      c[0] = tinyml_pkhbt(stem_half(ta[0]), (uint32_t)(int32_t)ta[sa]);
+      c[1] = tinyml_pkhbt(stem_half(tb[0]), (uint32_t)(int32_t)tb[sb]);
+      c += 2;
+      ta += 2 * sa;
+      tb += 2 * sb;
+    }
+    if (fy < fh) {
+      c[0] = stem_half(ta[0]);
+      c[1] = stem_half(tb[0]);
+    }
+    return;
+  }
+  uint32_t pa = 0, pb = 0;
+  int32_t odd = 0;
+  for (int32_t fy = 0; fy < fh; ++fy) {
+    for (int32_t i = 0; i < sh.tail; ++i) {
+      const uint32_t va = stem_half(ta[i]);
+      const uint32_t vb = stem_half(tb[i]);
+      if (odd) {
+        c[0] = pa | (va << 16);
+        c[1] = pb | (vb << 16);
+        c += 2;
+      } else {
+        pa = va;
+        pb = vb;
+      }
+      odd ^= 1;
+    }
+    ta += sa;
+    tb += sb;
+  }
+  if (odd) {
+    c[0] = pa;
+    c[1] = pb;
+  }
+}
+
+/*
+ * The state of one pair of pixels as the channel blocks consume it: each block advances the
+ * bias, weights and records pointers and the two output pointers past its four channels.
+ */
+typedef struct {
+  const int32_t *bias;   /* [0] the block's eight start values */
+  int32_t skip;          /* [1] bytes of unrolled steps to skip: (MAX - words) * 44 */
+  const uint32_t *cols;  /* [2] the interleaved columns */
+  const int16_t *w;      /* [3] the block's weights */
+  const tinyml_dsp_rq *rq; /* [4] the block's four records */
+  int8_t *oa;            /* [5] pixel A's output, at the block's first channel */
+  int8_t *ob;            /* [6] pixel B's */
+  int32_t *acc;          /* [7] where stem_dot leaves the eight accumulators */
+} stem_frame;
+
+/* Bytes of one unrolled step (see STEM_STEP). */
+#define STEM_STEP_BYTES 44
+
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+#define STEM_ASM 1
+/*
+ * One step: column words of A and B (r9, r10), then two weight words at a time (r7, lr) for
+ * channels 0, 1 and 2, 3; accumulators r0 r1 (channel 0, A B), r2 r3, r4 r5, r6 r8. Every
+ * instruction is 32 bits wide, so a step is 44 bytes and a block enters the unrolled steps at
+ * (MAX - words) * 44: no counter, which no register would be left for.
+ */
+#define STEM_STEP                  \
+  "ldrd   r9, r10, [r11], #8\n\t"  \
+  "ldrd   r7, lr, [r12], #8\n\t"   \
+  "smlad  r0, r7, r9, r0\n\t"      \
+  "smlad  r1, r7, r10, r1\n\t"     \
+  "smlad  r2, lr, r9, r2\n\t"      \
+  "smlad  r3, lr, r10, r3\n\t"     \
+  "ldrd   r7, lr, [r12], #8\n\t"   \
+  "smlad  r4, r7, r9, r4\n\t"      \
+  "smlad  r5, r7, r10, r5\n\t"     \
+  "smlad  r6, lr, r9, r6\n\t"      \
+  "smlad  r8, lr, r10, r8\n\t"
+#define STEM_STR2(x) #x
+#define STEM_STR(x) STEM_STR2(x)
+/* The block's start values, then the steps from the frame's entry point (frame in r7, pushed). */
+#define STEM_DOT                                                               \
+  "push   {r7}\n\t"                                                            \
+  "ldmia  r7, {r9, r10, r11, r12}\n\t"                                         \
+  "ldmia  r9!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                           \
+  "str    r9, [r7]\n\t"                                                        \
+  "adr.w  r9, 1f\n\t"                                                          \
+  "add    r9, r9, r10\n\t"                                                     \
+  "mov    pc, r9\n\t"                                                          \
+  ".p2align 2\n"                                                               \
+  "1:\n\t"                                                                     \
+  ".rept " STEM_STR(TINYML_CONV2D_STEM_MAX_WORDS) "\n\t" STEM_STEP ".endr\n\t" \
+  "pop    {r7}\n\t"                                                            \
+  "str    r12, [r7, #12]\n\t"
+#define STEM_CLOBBERS "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory"
+
+/* The accumulators into acc[0..7] (A c0, B c0, A c1, ...), the frame's pointers advanced but the outputs. */
+/* Not inlined: one copy of the unrolled steps serves every mode (flash). */
+static __attribute__((noinline)) void stem_dot(stem_frame *f) {
+  register stem_frame *fr __asm__("r7") = f;
+  __asm__ volatile(STEM_DOT
+                   "ldr    r9, [r7, #28]\n\t"
+                   "stmia  r9, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
+                   : "+r"(fr)
+                   :
+                   : STEM_CLOBBERS);
+  f->rq += 4;
+}
+/*
+ * FAST_FOLDED without a fused clamp, the whole block in assembly: the dot product, then per
+ * channel its record {m, t, e} (one LDM) and both pixels requantized as TINYML_MM_RQ does
+ * (t - [acc < 0], SMMLAR, shift, SSAT), four bytes stored per pixel.
+ */
+#define STEM_RQ2(a, b)                  \
+  "ldmia  r9!, {r10, r11, r12}\n\t"     \
+  "add    lr, r11, " a ", asr #31\n\t"  \
+  "smmlar " a ", " a ", r10, lr\n\t"    \
+  "asr    " a ", " a ", r12\n\t"        \
+  "ssat   " a ", #8, " a "\n\t"         \
+  "add    lr, r11, " b ", asr #31\n\t"  \
+  "smmlar " b ", " b ", r10, lr\n\t"    \
+  "asr    " b ", " b ", r12\n\t"        \
+  "ssat   " b ", #8, " b "\n\t"
+static __attribute__((noinline)) void stem_block_folded_full(stem_frame *f) {
+  register stem_frame *fr __asm__("r7") = f;
+  __asm__ volatile(STEM_DOT
+                   "ldr    r9, [r7, #16]\n\t"
+                   STEM_RQ2("r0", "r1") STEM_RQ2("r2", "r3") STEM_RQ2("r4", "r5") STEM_RQ2("r6", "r8")
+                   "str    r9, [r7, #16]\n\t"
+                   "ldrd   r10, r11, [r7, #20]\n\t"
+                   "strb   r0, [r10], #1\n\t"
+                   "strb   r2, [r10], #1\n\t"
+                   "strb   r4, [r10], #1\n\t"
+                   "strb   r6, [r10], #1\n\t"
+                   "strb   r1, [r11], #1\n\t"
+                   "strb   r3, [r11], #1\n\t"
+                   "strb   r5, [r11], #1\n\t"
+                   "strb   r8, [r11], #1\n\t"
+                   "strd   r10, r11, [r7, #20]\n\t"
+                   : "+r"(fr)
+                   :
+                   : STEM_CLOBBERS);
+}
+#else
+#define STEM_ASM 0
+TINYML_DSP_INLINE void stem_dot(stem_frame *f) {
+  int32_t a[8];
+  for (int32_t i = 0; i < 8; ++i) a[i] = f->bias[i];
+  const uint32_t *cols = f->cols;
+  const int16_t *w = f->w;
+  const int32_t words = TINYML_CONV2D_STEM_MAX_WORDS - f->skip / STEM_STEP_BYTES;
+  for (int32_t j = 0; j < words; ++j) {
+    const uint32_t xa = cols[2 * j];
+    const uint32_t xb = cols[2 * j + 1];
+    for (int32_t k = 0; k < 4; ++k) {
+      const uint32_t wv = tinyml_ld32(w + 2 * k);
+      a[2 * k] = tinyml_smlad(wv, xa, a[2 * k]);
+      a[2 * k + 1] = tinyml_smlad(wv, xb, a[2 * k + 1]);
+    }
+    w += 8;
+  }
+  for (int32_t i = 0; i < 8; ++i) f->acc[i] = a[i];
+  f->bias += 8;
+  f->w = w;
+  f->rq += 4;
+}
+#endif
+
+/*
+ * The whole layer. Two copies (flash): FF, FAST_FOLDED without a clamp (the shared models' first
+ * layers), with the mode a constant, and one for every other mode, which reads it at run time.
+ */
+TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
+                                int8_t *output, void *scratch, const int FF) {
+  const int32_t mode = FF ? TINYML_RQ_FAST_FOLDED : p->mode;
+  const int32_t full = FF ? 1 : p->activation_min == -128 && p->activation_max == 127;
+  const stem_shape sh = stem_shape_of(p);
+  uint32_t *cols = (uint32_t *)scratch;
+  int8_t *gather = (int8_t *)scratch + sh.words * 8;
+  const int32_t window_bytes = p->geo.filter_height * p->geo.filter_width * p->geo.input_depth;
+  const int32_t npix = p->geo.output_height * p->geo.output_width;
+  const int32_t n = p->output_depth;
+  const int32_t off = p->output_offset;
+  const int32_t lo = full ? -128 : p->activation_min;
+  const int32_t hi = full ? 127 : p->activation_max;
+  const int32_t in_size = p->geo.input_height * p->geo.input_width * p->geo.input_depth;
+  int32_t acc[8];
+  stem_frame f;
+  f.skip = (TINYML_CONV2D_STEM_MAX_WORDS - sh.words) * STEM_STEP_BYTES;
+  f.acc = acc;
+  f.cols = cols;
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    const int8_t *in = input + b * in_size;
+    int8_t *out = output + b * npix * n;
+    int32_t oy = 0;
+    int32_t ox = 0;
+    for (int32_t p0 = 0; p0 < npix; p0 += 2) {
+      const int32_t two = npix - p0 >= 2;
+      int32_t sa, sb;
+      const int8_t *wa = stem_window(p, in, oy, ox, gather, &sa);
+      if (two && ++ox == p->geo.output_width) {
+        ox = 0;
+        ++oy;
+      }
+      /* An odd last pixel fills slot B too (its results are not stored). */
+      const int8_t *wb = stem_window(p, in, oy, ox, gather + window_bytes, &sb);
+      if (++ox == p->geo.output_width) {
+        ox = 0;
+        ++oy;
+      }
+      stem_columns(cols, wa, sa, wb, sb, p->geo.filter_height, sh);
+      f.bias = p->bias;
+      f.w = weights;
+      f.rq = p->rq;
+      f.oa = out + p0 * n;
+      f.ob = f.oa + n;
+      for (int32_t c0 = 0; c0 < n; c0 += 4) {
+        const int32_t valid = n - c0 < 4 ? n - c0 : 4;
+#if STEM_ASM
+        if (mode == TINYML_RQ_FAST_FOLDED && full && two && valid == 4) {
+          stem_block_folded_full(&f);
+          continue;
+        }
+#endif
+        const tinyml_dsp_rq *r = f.rq;
+        stem_dot(&f);
+        for (int32_t k = 0; k < valid; ++k) {
+          const int32_t m = r[k].multiplier, t = r[k].t, e = r[k].e;
+          f.oa[k] = (int8_t)tinyml_rq(mode, acc[2 * k], m, t, e, off, lo, hi);
+          if (two) f.ob[k] = (int8_t)tinyml_rq(mode, acc[2 * k + 1], m, t, e, off, lo, hi);
+        }
+        f.oa += 4;
+        f.ob += 4;
+      }
+    }
+  }
+}
+
+static void stem_folded_full(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
+                             int8_t *output, void *scratch) {
+  stem_run(p, input, weights, output, scratch, 1);
+}
+
+static void stem_any(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights, int8_t *output,
+                     void *scratch) {
+  stem_run(p, input, weights, output, scratch, 0);
+}
+
+void tinyml_conv2d_s8_stem_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
+                               int8_t *output, void *scratch) {
+  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
+  (p->mode == TINYML_RQ_FAST_FOLDED && full ? stem_folded_full : stem_any)(p, input, weights, output, scratch);
+}

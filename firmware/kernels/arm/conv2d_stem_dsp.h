@@ -1,0 +1,42 @@
+/*
+ * conv2d_stem_dsp.h - CONV_2D (int8, groups 1) with few input channels (1 to 3), and
+ * DEPTHWISE_CONV_2D with input depth 1 (a convolution with depth_multiplier outputs), for cores
+ * with the DSP extension: the first layer of most models (issue #20).
+ *
+ * With 1-3 input channels and 8-16 output channels the generic kernel's im2col costs as much as
+ * its multiplies, and its 4-pixel x 1-channel blocking pays a requantization setup per channel
+ * for few MACs. Here each output pixel's window is expanded once into an int16 column that every
+ * output channel reads, and the dot product runs two pixels x four channels in registers (eight
+ * accumulators, one LDRD of two column words and two LDRDs of four weight words per step of two
+ * K indices), with no loop counter: the steps are unrolled and entered at the layer's length.
+ *
+ * Same params struct as conv2d_dsp.h; `bias` is per block of four channels the eight words
+ * (b0, b0, b1, b1, b2, b2, b3, b3) (doubled in the FAST modes, zero for padding channels), `rq`
+ * has one record per channel, padded to whole blocks of four (per_channel is always 1), and `k4`
+ * is unused (the kernel derives the column length from the geometry).
+ *
+ * Column order (the generator's stemColumnOrder): per filter row, each whole word of the row's
+ * fw * cin input bytes as the halfword pairs SXTB16 gives, (x0, x2) then (x1, x3); then the rows'
+ * remaining 1-3 bytes, all rows', paired in order, the last pair padded with 0 when their count is
+ * odd. Weights: int16, per block of four output channels, per column word j the four channels'
+ * (w[perm 2j], w[perm 2j + 1]) words (doubled in the FAST modes, zero in padding channels).
+ */
+#ifndef TINYML_CONV2D_STEM_DSP_H
+#define TINYML_CONV2D_STEM_DSP_H
+
+#include <stdint.h>
+
+#include "conv2d_dsp.h"
+
+/* Longest column (words of two K indices) the unrolled dot product covers. */
+#define TINYML_CONV2D_STEM_MAX_WORDS 40
+
+/* Scratch: two interleaved columns of `words` words, then twice fh * fw * cin bytes to gather
+ * the two windows when they leave the image (padded with the input zero point). */
+#define TINYML_CONV2D_STEM_SCRATCH_BYTES(words, window_bytes) ((words) * 8 + 2 * (window_bytes))
+
+void tinyml_conv2d_s8_stem_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
+                               int8_t *output, void *scratch);
+
+
+#endif /* TINYML_CONV2D_STEM_DSP_H */

@@ -1,0 +1,197 @@
+/**
+ * The first convolution of a model on cores with the DSP extension (issue #20): CONV_2D with 1-3
+ * input channels, and DEPTHWISE_CONV_2D with input depth 1 (a convolution with depth_multiplier
+ * outputs): firmware/kernels/arm/conv2d_stem_dsp.c. Each output pixel's window is expanded once
+ * into an int16 column every output channel reads; two pixels x four channels accumulate in
+ * registers. The weights are laid out here in exactly the order the kernel reads them (int16,
+ * doubled in the FAST requantization modes, K padded to even with zero weights, output channels
+ * padded to a multiple of four), the input offset is folded into the bias.
+ *
+ * Not with `--optimize size` (int16 weights take twice the flash of the generic kernel's int8).
+ */
+import type { KernelVariant } from '../kernel-variants.js';
+import type { Conv2DParams, Conv2DQuantParams } from '../conv2d.js';
+import { conv2d } from '../conv2d.js';
+import type { DepthwiseConv2DParams, DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
+import { depthwiseConv2d } from '../depthwise-conv2d.js';
+import { rowInPlaceBytes, rowInPlaceMode } from '../conv-rows-in-place.js';
+import type { TensorData } from '../../ir/types.js';
+import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
+import {
+  cArray,
+  cRequantDecls,
+  dspTarget,
+  emitWithConstants,
+  foldChannelBias,
+  hasConstantOperands,
+  planLayerRequant,
+  requantFields,
+  scratchFor,
+  scratchWithConstants,
+  weightRows,
+} from './common.js';
+import { dwAsConv, dwWeightsAsConv } from './depthwise-conv2d.js';
+import { convGeometry, cStructInit } from '../c-emit.js';
+
+/** Most input channels the stem kernel takes (from 4 on, the generic kernel's im2col copies words). */
+export const STEM_MAX_INPUT_DEPTH = 3;
+/** Longest column in words of two K indices (TINYML_CONV2D_STEM_MAX_WORDS: the unrolled steps). */
+export const STEM_MAX_WORDS = 40;
+
+/**
+ * The K index (OHWI, within one output channel) of each halfword of the kernel's column, -1 for
+ * the padding halfword: per filter row its whole 4-byte words as SXTB16 expands them (x0, x2),
+ * (x1, x3); then every row's remaining bytes in order.
+ */
+export function stemColumnOrder(filterHeight: number, filterWidth: number, inputDepth: number): number[] {
+  const rowLen = filterWidth * inputDepth;
+  const words = rowLen >> 2;
+  const order: number[] = [];
+  for (let fy = 0; fy < filterHeight; fy++) {
+    for (let w = 0; w < words; w++) {
+      const k = fy * rowLen + 4 * w;
+      order.push(k, k + 2, k + 1, k + 3);
+    }
+  }
+  for (let fy = 0; fy < filterHeight; fy++) for (let t = 4 * words; t < rowLen; t++) order.push(fy * rowLen + t);
+  if (order.length % 2) order.push(-1);
+  return order;
+}
+
+/** Column words (two K indices each) of a layer. */
+export function stemWords(p: Conv2DQuantParams): number {
+  return stemColumnOrder(p.filterHeight, p.filterWidth, p.inputDepth).length / 2;
+}
+
+/** Whether the stem kernel computes this convolution. */
+export function stemOk(p: Conv2DParams): p is Conv2DQuantParams {
+  return (
+    p.kind === 'int8' &&
+    p.weightEncoding === undefined &&
+    p.groups === 1 &&
+    p.inputDepth <= STEM_MAX_INPUT_DEPTH &&
+    p.filterHeight * p.filterWidth > 1 &&
+    p.dilationHeight === 1 &&
+    p.dilationWidth === 1 &&
+    stemWords(p) <= STEM_MAX_WORDS
+  );
+}
+
+/** Scratch: two interleaved columns, then two windows' bytes (TINYML_CONV2D_STEM_SCRATCH_BYTES). */
+export function stemScratchBytes(p: Conv2DQuantParams): number {
+  return stemWords(p) * 8 + 2 * p.filterHeight * p.filterWidth * p.inputDepth;
+}
+
+/**
+ * Weights in kernel order: per block of four output channels (zero channels pad the last), per
+ * column word the four channels' halfword pairs; `scale` 2 in the FAST modes.
+ */
+export function stemWeightLayout(w: ArrayLike<number>, n: number, order: readonly number[], scale: number): Int16Array {
+  const k = w.length / n;
+  const blocks = Math.ceil(n / 4);
+  const out = new Int16Array(blocks * order.length * 4);
+  let o = 0;
+  for (let b = 0; b < blocks; b++) {
+    for (let j = 0; j < order.length; j += 2) {
+      for (let ch = 4 * b; ch < 4 * b + 4; ch++) {
+        for (const idx of [order[j], order[j + 1]]) out[o++] = ch < n && idx >= 0 ? w[ch * k + idx] * scale : 0;
+      }
+    }
+  }
+  return out;
+}
+
+/** Each channel's bias' twice (its A and B accumulators), in blocks of four channels padded with zeros. */
+export function stemBiasLayout(bias: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let b = 0; b < Math.ceil(bias.length / 4); b++) {
+    for (let ch = 4 * b; ch < 4 * b + 4; ch++) out.push(bias[ch] ?? 0, bias[ch] ?? 0);
+  }
+  return out;
+}
+
+/** The stem kernel's emission for an int8 convolution with OHWI `weights` (stemOk). */
+export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext): CEmission {
+  const k = p.filterHeight * p.filterWidth * p.filterInputDepth;
+  const n = p.outputDepth;
+  // The weights the kernel multiplies: minus their zero point when they have one (legacy uint8).
+  const wOff = p.weightsOffset ?? 0;
+  const eff = wOff === 0 ? weights : Int16Array.from(weights, (v) => v + wOff);
+  const biasPrime = foldChannelBias(bias, eff, n, p.inputOffset, weightRows(k));
+  const plan = planLayerRequant(p, eff, biasPrime, weightRows(k));
+  const pre = ctx.prefix;
+  const order = stemColumnOrder(p.filterHeight, p.filterWidth, p.inputDepth);
+  const windowed = ctx.inPlace === true;
+  const mode = windowed ? rowInPlaceMode(p) : undefined;
+  if (windowed && !mode) throw new Error(`${pre}: this convolution cannot run in place`);
+  const scratch = scratchFor(ctx, (windowed ? rowInPlaceBytes(p)! : 0) + stemScratchBytes(p), windowed ? 'conv2d_s8_stem_dsp_in_place' : 'conv2d_s8_stem_dsp');
+  // One record per channel (a per-tensor layer's repeated), padded to whole blocks of four.
+  const records = Array.from({ length: Math.ceil(n / 4) * 4 }, (_, c) => plan.records[plan.records.length > 1 ? Math.min(c, n - 1) : 0]);
+  const [biasDecl, rqDecl] = cRequantDecls(pre, { ...plan, bias: stemBiasLayout(plan.bias), records });
+  const decls = [
+    cArray('int16_t', `${pre}_w`, stemWeightLayout(eff, n, order, plan.doubled ? 2 : 1)),
+    biasDecl,
+    rqDecl,
+    cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
+      ...convGeometry('packed', p),
+      output_depth: n,
+      k4: 0,
+      pad_value: -p.inputOffset,
+      mode: plan.mode,
+      ...requantFields(pre, p, plan),
+      per_channel: 1,
+    }),
+  ].join('\n');
+  const kernels = ['arm/conv2d_stem_dsp.c', 'arm/conv2d_stem_dsp.h', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h'];
+  if (windowed) {
+    return {
+      // The row-window driver (conv2d_dsp_in_place.c) runs the stem kernel on each band: weights kind 2.
+      kernels: [...kernels, 'arm/conv2d_dsp.c', 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h'],
+      includes: ['arm/conv2d_dsp_in_place.h'],
+      decls,
+      call: `tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}(&${pre}_params, ${names.outputs[0]}, ${pre}_w, 2, ${scratch});`,
+    };
+  }
+  return {
+    kernels,
+    includes: ['arm/conv2d_stem_dsp.h'],
+    decls,
+    call: `tinyml_conv2d_s8_stem_dsp(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`,
+  };
+}
+
+function convAccepts(params: unknown, target: TargetInfo, optimize?: OptimizeGoal): boolean {
+  return dspTarget(target) && optimize !== 'size' && stemOk(params as Conv2DParams);
+}
+
+/** In place through the row window or stage of ops/conv-rows-in-place.ts, the stem scratch after it. */
+function convInPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
+  const p = params as Conv2DQuantParams;
+  if (!stemOk(p) || (constants && !hasConstantOperands(p, constants))) return undefined;
+  const rows = rowInPlaceBytes(p);
+  return rows === undefined ? undefined : rows + stemScratchBytes(p);
+}
+
+export const conv2dStemDspVariant: KernelVariant = {
+  name: 'conv2d_s8_stem_dsp',
+  op: 'CONV_2D',
+  accepts: convAccepts,
+  emitC: emitWithConstants(conv2d, emitConvStem),
+  scratchBytes: scratchWithConstants(stemScratchBytes),
+  inPlaceScratchBytes: convInPlaceScratchBytes,
+};
+
+/** A depthwise layer with input depth 1 that the stem kernel takes as dwAsConv(p). */
+function dwStemOk(p: DepthwiseConv2DParams): p is DepthwiseConv2DQuantParams {
+  return p.kind === 'int8' && p.inputDepth === 1 && stemOk(dwAsConv(p));
+}
+
+export const depthwiseConv2dStemDspVariant: KernelVariant = {
+  name: 'depthwise_conv2d_s8_stem_dsp',
+  op: 'DEPTHWISE_CONV_2D',
+  accepts: (params, target, optimize) => dspTarget(target) && optimize !== 'size' && dwStemOk(params as DepthwiseConv2DParams),
+  emitC: emitWithConstants<DepthwiseConv2DQuantParams>(depthwiseConv2d, (p, weights, bias, names, ctx) =>
+    emitConvStem(dwAsConv(p), dwWeightsAsConv(weights, p), bias, names, ctx),
+  ),
+  scratchBytes: scratchWithConstants<DepthwiseConv2DQuantParams>((p) => stemScratchBytes(dwAsConv(p))),
+};

@@ -1,0 +1,187 @@
+/**
+ * The stem kernel (firmware/kernels/arm/conv2d_stem_dsp.c, issue #20): CONV_2D with 1-3 input
+ * channels and DEPTHWISE_CONV_2D with input depth 1, against the ops' `evaluate` bit for bit on
+ * random cases (strides 1-3, "same" and "valid" padding, tall and wide filters, odd pixel counts
+ * and channel counts that are not multiples of four, every requantization mode, weights with a
+ * zero point), on the host (portable DSP fallbacks, AddressSanitizer, the announced scratch
+ * exactly), on an emulated Cortex-M4 (the unrolled assembly), and in place through the row
+ * window / stage driver.
+ */
+import { describe, expect, it } from 'vitest';
+import type { FusedActivation } from '../../src/ir/attrs.js';
+import { conv2d, type Conv2DAttrs, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
+import { depthwiseConv2d, type DepthwiseConv2DAttrs, type DepthwiseConv2DQuantParams } from '../../src/ops/depthwise-conv2d.js';
+import { RQ_FAST, RQ_FAST_FOLDED, RQ_REF, planOptions } from '../../src/ops/optimized/common.js';
+import { conv2dStemDspVariant, depthwiseConv2dStemDspVariant, stemColumnOrder, stemOk, stemScratchBytes } from '../../src/ops/optimized/conv2d-stem.js';
+import { dwAsConv } from '../../src/ops/optimized/depthwise-conv2d.js';
+import { rowInPlaceMode } from '../../src/ops/conv-rows-in-place.js';
+import { findKernelVariant } from '../../src/ops/kernel-variants.js';
+import { dspScratchBytes } from '../../src/ops/optimized/index.js';
+import { randomInt32, randomInt8, rng, singleOpContext } from '../helpers/op-graph.js';
+import { inPlaceVariant } from './in-place-variant.js';
+import { HOST_DSP_TARGET, compileVariantForArm, evaluateCases, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from './harness.js';
+
+const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'NONE'];
+const int = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+const pick = <T,>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+
+type StemKind = 'fast' | 'big-bias' | 'big-scale' | 'tiny-scale' | 'weights-zp';
+
+function quantSpecs(r: () => number, kind: StemKind, outC: number, perChannel: boolean) {
+  const scales = Array.from({ length: perChannel ? outC : 1 }, () => (kind === 'tiny-scale' ? 2 ** -int(r, 20, 30) : kind === 'big-scale' ? 0.5 + r() * 3 : 0.002 + r() * 0.02));
+  const bias = r() < 0.9 ? randomInt32(outC, r, kind === 'big-bias' ? -(2 ** 31 - 1) : -3000, kind === 'big-bias' ? 2 ** 31 - 1 : 3000) : undefined;
+  return { scales, bias };
+}
+
+const count = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
+
+/** The case of one op with random int8 input, weights of `wShape` (channels on `qDim`), bias and output quantization. */
+function windowCase(op: 'CONV_2D' | 'DEPTHWISE_CONV_2D', a: Conv2DAttrs | DepthwiseConv2DAttrs, r: () => number, kind: StemKind, inShape: number[], wShape: number[], qDim: number): VariantCase {
+  const perChannel = kind !== 'weights-zp' && r() < 0.7;
+  const { scales, bias } = quantSpecs(r, kind, wShape[qDim], perChannel);
+  const weights = randomInt8(count(wShape), r);
+  const specs = [
+    { shape: inShape, dtype: 'int8' as const, quant: { scale: 0.05 + r() * 0.05, zeroPoint: int(r, -128, 127) } },
+    { shape: wShape, dtype: 'int8' as const, quant: { scale: scales, zeroPoint: kind === 'weights-zp' ? [int(r, -128, 127)] : scales.map(() => 0), quantizedDimension: qDim }, data: weights },
+    bias ? { shape: [wShape[qDim]], dtype: 'int32' as const, data: bias } : undefined,
+  ];
+  const def = (op === 'CONV_2D' ? conv2d : depthwiseConv2d) as unknown as typeof conv2d;
+  const [shape] = def.inferShapes(singleOpContext(op as 'CONV_2D', a as Conv2DAttrs, specs, [{ shape: [], dtype: 'int8' }]));
+  const ctx = singleOpContext(op as 'CONV_2D', a as Conv2DAttrs, specs, [{ shape, dtype: 'int8', quant: { scale: 0.1 + r() * 0.2, zeroPoint: int(r, -128, 127) } }]);
+  return { ctx, params: def.prepare(ctx), inputs: [randomInt8(count(inShape), r), weights, bias] };
+}
+
+/** A random few-input-channel convolution: filters 1x2 to 10x8, strides 1-3, odd pixel and channel counts. */
+function stemConvCase(seed: number, kind: StemKind = 'fast'): VariantCase {
+  const r = rng(seed);
+  const tall = r() < 0.3;
+  const fh = tall ? int(r, 6, 10) : int(r, 1, 5);
+  const fw = tall ? int(r, 3, 8) : int(r, 2, 5);
+  const stride = int(r, 1, 3);
+  const inC = int(r, 1, 3);
+  const outC = pick(r, [1, 3, 4, 5, 8, 9, 16, 17]);
+  const batches = r() < 0.15 ? 2 : 1;
+  const a: Conv2DAttrs = { padding: pick(r, ['SAME', 'VALID'] as const), strideH: stride, strideW: int(r, 1, 3), dilationH: 1, dilationW: 1, activation: pick(r, ACTIVATIONS) };
+  return windowCase('CONV_2D', a, r, kind, [batches, int(r, fh, fh + 9), int(r, fw, fw + 9), inC], [outC, fh, fw, inC], 0);
+}
+
+/** A random depthwise layer with input depth 1 (micro_speech's first layer is 10x8 stride 2, multiplier 8). */
+function stemDwCase(seed: number, kind: StemKind = 'fast'): VariantCase {
+  const r = rng(seed);
+  const fh = int(r, 2, 10);
+  const fw = int(r, 1, 8);
+  const outC = pick(r, [1, 2, 4, 6, 8, 8, 12]);
+  const a: DepthwiseConv2DAttrs = { padding: pick(r, ['SAME', 'VALID'] as const), strideH: int(r, 1, 2), strideW: int(r, 1, 2), dilationH: 1, dilationW: 1, depthMultiplier: outC, activation: pick(r, ACTIVATIONS) };
+  return windowCase('DEPTHWISE_CONV_2D', a, r, kind, [1, int(r, fh, fh + 12), int(r, fw, fw + 12), 1], [1, fh, fw, outC], 3);
+}
+
+function emitted(c: VariantCase) {
+  const v = c.ctx.op.type === 'CONV_2D' ? conv2dStemDspVariant : depthwiseConv2dStemDspVariant;
+  return v.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
+}
+const modeOf = (c: VariantCase) => Number(/\.mode = (\d+)/.exec(emitted(c).decls)![1]);
+function label(c: VariantCase, i: number): string {
+  const p = c.params as Conv2DQuantParams;
+  return `case ${i}: ${p.batches}x${p.inputHeight}x${p.inputWidth}x${p.inputDepth} k${p.filterHeight}x${p.filterWidth} s${p.strideHeight},${p.strideWidth} -> ${p.outputHeight}x${p.outputWidth}x${p.outputDepth} mode ${modeOf(c)}`;
+}
+
+const kinds: StemKind[] = ['fast', 'fast', 'big-scale', 'big-bias', 'tiny-scale', 'weights-zp'];
+const convCases = Array.from({ length: 48 }, (_, i) => stemConvCase(31000 + i, kinds[i % kinds.length])).filter((c) => stemOk(c.params as Conv2DQuantParams));
+const dwCases = Array.from({ length: 24 }, (_, i) => stemDwCase(32000 + i, kinds[i % kinds.length]));
+
+describe('conv2d_s8_stem_dsp vs CONV_2D and DEPTHWISE_CONV_2D evaluate', () => {
+  it('covers cin 1-3, strides 1-3, odd pixel counts, channel tails and every requantization mode', () => {
+    expect(convCases.length).toBeGreaterThanOrEqual(40);
+    const ps = convCases.map((c) => c.params as Conv2DQuantParams);
+    expect(new Set(ps.map((p) => p.inputDepth))).toEqual(new Set([1, 2, 3]));
+    expect(new Set(ps.map((p) => p.strideHeight))).toEqual(new Set([1, 2, 3]));
+    expect(ps.some((p) => (p.batches * p.outputHeight * p.outputWidth) % 2 === 1)).toBe(true);
+    expect(ps.some((p) => p.outputDepth % 4 !== 0)).toBe(true);
+    expect(ps.some((p) => p.padHeight > 0 && p.padWidth > 0)).toBe(true);
+    expect(ps.some((p) => p.batches === 2)).toBe(true);
+    expect(new Set([...convCases, ...dwCases].map(modeOf))).toEqual(new Set([RQ_FAST_FOLDED, RQ_REF]));
+    planOptions.fold = false;
+    expect(convCases.some((c) => modeOf(c) === RQ_FAST)).toBe(true);
+    planOptions.fold = true;
+  });
+
+  it('is the kernel the DSP targets pick for these layers (not with --optimize size)', () => {
+    const c = convCases[0];
+    expect(findKernelVariant('CONV_2D', c.params, HOST_DSP_TARGET)?.name).toBe('conv2d_s8_stem_dsp');
+    expect(findKernelVariant('CONV_2D', c.params, HOST_DSP_TARGET, 'size')?.name).toBe('conv2d_s8_dsp');
+    expect(findKernelVariant('DEPTHWISE_CONV_2D', dwCases[0].params, HOST_DSP_TARGET)?.name).toBe('depthwise_conv2d_s8_stem_dsp');
+    expect(conv2dStemDspVariant.accepts({ ...(c.params as Conv2DQuantParams), inputDepth: 4, filterInputDepth: 4 }, HOST_DSP_TARGET)).toBe(false);
+    expect(conv2dStemDspVariant.accepts(c.params, { core: 'cortex-m3', dsp: false, mve: false })).toBe(false);
+    // The planner's scratch for these layers is the stem kernel's (the runs below get exactly that).
+    for (const x of convCases) expect(dspScratchBytes('CONV_2D', x.params, HOST_DSP_TARGET)).toBe(stemScratchBytes(x.params as Conv2DQuantParams));
+    for (const x of dwCases) expect(dspScratchBytes('DEPTHWISE_CONV_2D', x.params, HOST_DSP_TARGET)).toBe(stemScratchBytes(dwAsConv(x.params as DepthwiseConv2DQuantParams)));
+  });
+
+  it('orders each filter row as SXTB16 expands its words, then the rows\' last bytes, padded to even', () => {
+    expect(stemColumnOrder(1, 3, 3)).toEqual([0, 2, 1, 3, 4, 6, 5, 7, 8, -1]);
+    expect(stemColumnOrder(2, 2, 1)).toEqual([0, 1, 2, 3]);
+    expect(stemColumnOrder(2, 4, 1)).toEqual([0, 2, 1, 3, 4, 6, 5, 7]);
+    expect(stemColumnOrder(3, 3, 3).length).toBe(28); // VWW, ResNet: 27 K indices, one padding
+  });
+
+  it('bit-exact on random cases (host, portable DSP fallbacks, AddressSanitizer, exact scratch)', async () => {
+    const want = evaluateCases(conv2d, convCases);
+    const got = await runVariantCasesInC(conv2dStemDspVariant, convCases);
+    convCases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
+    const wantDw = evaluateCases(depthwiseConv2d, dwCases);
+    const gotDw = await runVariantCasesInC(depthwiseConv2dStemDspVariant, dwCases);
+    dwCases.forEach((c, i) => expect(values(gotDw[i][0]), `depthwise ${label(c, i)}`).toEqual(values(wantDw[i][0])));
+  });
+
+  it('bit-exact on random cases on an emulated Cortex-M4 (unrolled assembly)', { timeout: 180_000 }, async () => {
+    const want = evaluateCases(conv2d, convCases);
+    const got = await runVariantCasesOnQemu(conv2dStemDspVariant, convCases);
+    convCases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
+    const wantDw = evaluateCases(depthwiseConv2d, dwCases);
+    const gotDw = await runVariantCasesOnQemu(depthwiseConv2dStemDspVariant, dwCases);
+    dwCases.forEach((c, i) => expect(values(gotDw[i][0]), `depthwise ${label(c, i)}`).toEqual(values(wantDw[i][0])));
+    // FAST without the folded offset, and -Os.
+    const unfolded = convCases.slice(0, 16);
+    planOptions.fold = false;
+    try {
+      const got2 = await runVariantCasesOnQemu(conv2dStemDspVariant, unfolded, '-Os');
+      unfolded.forEach((c, i) => expect(values(got2[i][0]), `unfolded -Os ${label(c, i)}`).toEqual(values(want[i][0])));
+    } finally {
+      planOptions.fold = true;
+    }
+  });
+
+  describe('in place through the row window or stage', () => {
+    const inPlace = Array.from({ length: 200 }, (_, i) => stemConvCase(33000 + i))
+      .filter((c) => {
+        const p = c.params as Conv2DQuantParams;
+        return stemOk(p) && conv2dStemDspVariant.inPlaceScratchBytes!(p) !== undefined;
+      })
+      .slice(0, 16);
+    const variant = inPlaceVariant(
+      'CONV_2D',
+      'stem in place',
+      (p, n, ctx) => conv2dStemDspVariant.emitC(p, n, { ...ctx, target: HOST_DSP_TARGET }),
+      (p, k) => conv2dStemDspVariant.inPlaceScratchBytes!(p, k as never),
+      inPlace,
+    );
+    it('covers both drivers', () => {
+      const modes = new Set(inPlace.map((c) => rowInPlaceMode(c.params as Conv2DQuantParams)));
+      expect(modes).toEqual(new Set(['stage', 'window']));
+    });
+    it('bit-exact in place (host, AddressSanitizer, exact buffers)', async () => {
+      const want = evaluateCases(conv2d, inPlace);
+      const got = await runVariantCasesInC(variant, inPlace);
+      inPlace.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
+    });
+    it('bit-exact in place on an emulated Cortex-M4', { timeout: 180_000 }, async () => {
+      const want = evaluateCases(conv2d, inPlace);
+      const got = await runVariantCasesOnQemu(variant, inPlace);
+      inPlace.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
+    });
+  });
+
+  it('compiles for Cortex-M4 without warnings', async () => {
+    await compileVariantForArm(conv2dStemDspVariant, convCases.slice(0, 3));
+  });
+});
