@@ -81,7 +81,13 @@ describe('DeviceClient over a faulty line to kws_ref_model on qemu-m4', () => {
     let ok = 0;
     let failed = 0;
     let repeated = 0;
-    for (let k = 0; k < 12; k++) {
+    const s = link.stats;
+    const faults = (d: typeof s.toHost) => d.dropped + d.duplicated + d.corrupted;
+    // Which bytes a fault hits depends on how the line chunks them (timing), so 12 inferences
+    // see a fault in the ~1,300 reply bytes only ~98% of the time: go on (up to 24) until both
+    // directions have seen one, so that the assertions below test recovery, not luck.
+    let n = 0;
+    for (let k = 0; k < 24 && (k < 12 || faults(s.toHost) === 0 || faults(s.toDevice) === 0); k++, n++) {
       const { input, want } = reference(100 + k);
       try {
         const r = await inferOnce(client, [input]);
@@ -95,14 +101,13 @@ describe('DeviceClient over a faulty line to kws_ref_model on qemu-m4', () => {
         failed++;
       }
     }
-    const s = link.stats;
     console.log(
-      `[faults] qemu-m4 kws: ${ok} of 12 inferences bit-exact, ${failed} failed cleanly; ${client.stats.retries} request retries, ${repeated} inferences repeated; ` +
+      `[faults] qemu-m4 kws: ${ok} of ${n} inferences bit-exact, ${failed} failed cleanly; ${client.stats.retries} request retries, ${repeated} inferences repeated; ` +
         `faults to device ${JSON.stringify(s.toDevice)}, to host ${JSON.stringify(s.toHost)}`,
     );
-    expect(ok).toBeGreaterThanOrEqual(10);
-    expect(s.toDevice.dropped + s.toDevice.duplicated + s.toDevice.corrupted).toBeGreaterThan(0);
-    expect(s.toHost.dropped + s.toHost.duplicated + s.toHost.corrupted).toBeGreaterThan(0);
+    expect(ok).toBeGreaterThanOrEqual(n - 2);
+    expect(faults(s.toDevice)).toBeGreaterThan(0);
+    expect(faults(s.toHost)).toBeGreaterThan(0);
     expect(client.stats.retries).toBeGreaterThan(0);
     await client.close();
   });
