@@ -84,7 +84,7 @@ describe('test tool helpers', () => {
     const armOnly = makeTempDir('tinyml-armonly-');
     try {
       for (const tool of ['arm-none-eabi-gcc', 'arm-none-eabi-size']) symlinkSync(whichSync(tool)!, join(armOnly.dir, tool));
-      const qemu = await vitestWithPath(file, 'emulated Cortex-M4', armOnly.dir);
+      const qemu = await vitestWithPath(file, 'random cases on an emulated Cortex-M4', armOnly.dir);
       expect(qemu.code, qemu.output).not.toBe(0);
       expect(qemu.output).toMatch(/Tests +1 failed/);
       expect(qemu.output).toContain('this test needs qemu-system-arm, which is missing');

@@ -105,15 +105,15 @@ describe('conv2d_s8_stem_dsp vs CONV_2D and DEPTHWISE_CONV_2D evaluate', () => {
     planOptions.fold = true;
   });
 
-  it('is the kernel the DSP targets pick for these layers (not with --optimize size)', () => {
+  it('is the kernel the DSP targets pick for depth-1 depthwise layers (not with --optimize size); its CONV_2D variant is not registered yet', () => {
     const c = convCases[0];
-    expect(findKernelVariant('CONV_2D', c.params, HOST_DSP_TARGET)?.name).toBe('conv2d_s8_stem_dsp');
-    expect(findKernelVariant('CONV_2D', c.params, HOST_DSP_TARGET, 'size')?.name).toBe('conv2d_s8_dsp');
+    // Not registered until sub-byte first layers have the same kernel (src/ops/optimized/index.ts).
+    expect(findKernelVariant('CONV_2D', c.params, HOST_DSP_TARGET)?.name).toBe('conv2d_s8_dsp');
+    expect(findKernelVariant('DEPTHWISE_CONV_2D', dwCases[0].params, HOST_DSP_TARGET, 'size')?.name).not.toBe('depthwise_conv2d_s8_stem_dsp');
     expect(findKernelVariant('DEPTHWISE_CONV_2D', dwCases[0].params, HOST_DSP_TARGET)?.name).toBe('depthwise_conv2d_s8_stem_dsp');
     expect(conv2dStemDspVariant.accepts({ ...(c.params as Conv2DQuantParams), inputDepth: 4, filterInputDepth: 4 }, HOST_DSP_TARGET)).toBe(false);
     expect(conv2dStemDspVariant.accepts(c.params, { core: 'cortex-m3', dsp: false, mve: false })).toBe(false);
     // The planner's scratch for these layers is the stem kernel's (the runs below get exactly that).
-    for (const x of convCases) expect(dspScratchBytes('CONV_2D', x.params, HOST_DSP_TARGET)).toBe(stemScratchBytes(x.params as Conv2DQuantParams));
     for (const x of dwCases) expect(dspScratchBytes('DEPTHWISE_CONV_2D', x.params, HOST_DSP_TARGET)).toBe(stemScratchBytes(dwAsConv(x.params as DepthwiseConv2DQuantParams)));
   });
 
