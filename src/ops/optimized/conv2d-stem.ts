@@ -22,14 +22,12 @@ import {
   cRequantDecls,
   dspTarget,
   emitWithConstants,
-  foldChannelBias,
   hasConstantOperands,
-  planLayerRequant,
   requantFields,
   scratchFor,
   scratchWithConstants,
-  weightRows,
 } from './common.js';
+import { convRequantPlan } from './conv2d.js';
 import { dwAsConv, dwWeightsAsConv } from './depthwise-conv2d.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
 
@@ -112,13 +110,8 @@ export function stemBiasLayout(bias: readonly number[]): number[] {
 
 /** The stem kernel's emission for an int8 convolution with OHWI `weights` (stemOk). */
 export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext): CEmission {
-  const k = p.filterHeight * p.filterWidth * p.filterInputDepth;
   const n = p.outputDepth;
-  // The weights the kernel multiplies: minus their zero point when they have one (legacy uint8).
-  const wOff = p.weightsOffset ?? 0;
-  const eff = wOff === 0 ? weights : Int16Array.from(weights, (v) => v + wOff);
-  const biasPrime = foldChannelBias(bias, eff, n, p.inputOffset, weightRows(k));
-  const plan = planLayerRequant(p, eff, biasPrime, weightRows(k));
+  const { eff, plan } = convRequantPlan(p, weights, bias);
   const pre = ctx.prefix;
   const order = stemColumnOrder(p.filterHeight, p.filterWidth, p.inputDepth);
   const windowed = ctx.inPlace === true;

@@ -87,6 +87,19 @@ function accepts(params: unknown, target: TargetInfo, optimize?: OptimizeGoal): 
 }
 
 /**
+ * The weights an int8 convolution's DSP kernels multiply (minus their zero point when they have
+ * one: legacy uint8) and the layer's requantization plan over them, the input offset folded
+ * into the bias; shared by the generic and the stem kernel.
+ */
+export function convRequantPlan(p: Conv2DQuantParams, weights: Int8Array, bias: TensorData | undefined): { eff: Int8Array | Int16Array; plan: RequantPlan } {
+  const k = p.filterHeight * p.filterWidth * p.filterInputDepth;
+  const wOff = p.weightsOffset ?? 0;
+  const eff = wOff === 0 ? weights : Int16Array.from(weights, (v) => v + wOff);
+  const biasPrime = foldChannelBias(bias, eff, p.outputDepth, p.inputOffset, weightRows(k));
+  return { eff, plan: planLayerRequant(p, eff, biasPrime, weightRows(k)) };
+}
+
+/**
  * The DSP convolution of an int8 CONV_2D-shaped layer (groups 1) with OHWI `weights`; also used
  * for depthwise layers that are plain convolutions (input depth 1).
  */
@@ -94,11 +107,8 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   const k = p.filterHeight * p.filterWidth * p.filterInputDepth;
   const k4 = convK4(p);
   const n = p.outputDepth;
-  // The weights the kernel multiplies: minus their zero point when they have one (legacy uint8).
   const wOff = p.weightsOffset ?? 0;
-  const eff = wOff === 0 ? weights : Int16Array.from(weights, (v) => v + wOff);
-  const biasPrime = foldChannelBias(bias, eff, n, p.inputOffset, weightRows(k));
-  const plan = planLayerRequant(p, eff, biasPrime, weightRows(k));
+  const { eff, plan } = convRequantPlan(p, weights, bias);
   const pre = ctx.prefix;
   // In place through a row window (ops/conv-rows-in-place.ts): the window, then the kernel's scratch.
   const windowed = ctx.inPlace === true && !pointwiseInPlaceOk(p);
