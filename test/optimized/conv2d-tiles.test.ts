@@ -13,15 +13,9 @@ import { RQ_FAST, RQ_FAST_FOLDED, planOptions } from '../../src/ops/optimized/co
 import { conv2dDspVariant } from '../../src/ops/optimized/conv2d.js';
 import { HOST_DSP_TARGET, evaluateCases, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from './harness.js';
 import { convCaseOfShape, type ConvShape } from './random-cases.js';
+import { conv } from '../quantize/helpers.js';
 
-const attrs = (stride: number, padding: 'SAME' | 'VALID', activation: Conv2DAttrs['activation'] = 'NONE'): Conv2DAttrs => ({
-  padding,
-  strideH: stride,
-  strideW: stride,
-  dilationH: 1,
-  dilationW: 1,
-  activation,
-});
+const attrs = (stride: number, padding: 'SAME' | 'VALID', activation: 'NONE' | 'RELU' | 'RELU6' = 'NONE'): Conv2DAttrs => conv(stride, padding, activation);
 const shape = (inH: number, inW: number, inC: number, outC: number, f: number, perChannel = true): ConvShape => ({ batches: 1, inH, inW, inC, outC, fh: f, fw: f, perChannel });
 
 const cases: VariantCase[] = [
