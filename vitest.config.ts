@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './test/sequencer.js';
 
 const src = (p: string): string => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
 
@@ -13,6 +14,10 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
+    // The Arm toolchain behind a per-run compile cache (see the file).
+    globalSetup: ['test/global-setup.ts'],
+    // Longest files first (see the file): a fresh clone has no durations for vitest to go by.
+    sequence: { sequencer: LongestFirstSequencer },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores on CI: one worker per core; QEMU and gcc runs are processes of their own.

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ToolMissingError } from '../../src/errors.js';
 import { findArmToolchain, findQemu, whichSync } from '../../src/build/toolchain.js';
-import { ARM_FLAGS, run } from '../optimized/harness.js';
+import { ARM_FLAGS, buildArmProgram, run } from '../optimized/harness.js';
 import { KERNELS_DIR, PROJECT_ROOT } from './c-kernel-harness.js';
 
 const TARGET_DIR = join(PROJECT_ROOT, 'test/optimized/target');
@@ -53,7 +53,7 @@ export async function runCProgramOnM4(body: string, kernelSources: string[] = []
     );
     const elf = join(dir, 'test.elf');
     const sources = [mainC, join(TARGET_DIR, 'startup.c'), ...kernelSources.map((k) => join(KERNELS_DIR, k))];
-    await run(gcc, [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-nostdlib', '-T', join(TARGET_DIR, 'link.ld'), '-I', KERNELS_DIR, '-o', elf, ...sources, '-lgcc']);
+    await buildArmProgram(gcc, [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR], sources, ['-nostdlib', '-T', join(TARGET_DIR, 'link.ld')], elf);
     const outFile = join(dir, 'out.txt');
     await run(
       qemu,

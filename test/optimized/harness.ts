@@ -7,9 +7,9 @@
  * compile-only checks with arm-none-eabi-gcc.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KernelVariant } from '../../src/codegen/select-kernel.js';
 import type { TensorData } from '../../src/ir/types.js';
@@ -41,6 +41,24 @@ export function run(cmd: string, args: string[], options: { input?: Buffer; time
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? Buffer.alloc(0));
   });
+}
+
+/**
+ * Builds a bare-metal test program with arm-none-eabi-gcc: each source compiled on its own with
+ * `cflags` (`-c`, the same code a one-command build gives, and what the test run's compile cache
+ * keeps, test/helpers/gcc-cache.ts, so each kernel is compiled once per run), then linked with
+ * `linkFlags` and libgcc into `elf`. Objects go next to the ELF.
+ */
+export async function buildArmProgram(gcc: string, cflags: string[], sources: string[], linkFlags: string[], elf: string): Promise<void> {
+  const objDir = `${elf}.objects`;
+  mkdirSync(objDir, { recursive: true });
+  const objects: string[] = [];
+  for (const [k, src] of sources.entries()) {
+    const obj = join(objDir, `${k}-${basename(src, '.c')}.o`);
+    await run(gcc, [...cflags, '-c', '-o', obj, src]);
+    objects.push(obj);
+  }
+  await run(gcc, [...cflags, ...linkFlags, '-o', elf, ...objects, '-lgcc']);
 }
 
 export const HOST_DSP_TARGET: TargetInfo = { core: 'host-test', dsp: true, mve: false };
@@ -98,7 +116,7 @@ export async function runVariantCasesOnQemu(variant: KernelVariant, cases: Varia
     const elf = join(dir, 'test.elf');
     const sources = [mainC, join(TARGET_DIR, 'startup.c'), ...prog.kernels.filter((k) => k.endsWith('.c')).map((k) => join(KERNELS_DIR, k))];
     try {
-      await run(gcc, [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-nostdlib', '-T', join(TARGET_DIR, 'link.ld'), '-I', KERNELS_DIR, '-o', elf, ...sources, '-lgcc']);
+      await buildArmProgram(gcc, [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR], sources, ['-nostdlib', '-T', join(TARGET_DIR, 'link.ld')], elf);
     } catch (e) {
       throw compileError(`arm-none-eabi-gcc (QEMU test program) for ${variant.name}`, e);
     }
