@@ -1,36 +1,39 @@
 /**
- * Once per `vitest run`, before any test file: the Arm toolchain goes behind a compile cache
- * (test/helpers/gcc-cache.ts) so that the firmware files every board test compiles are compiled
- * once per run. The cache lives in a temporary directory removed at the end, so every run starts
- * cold. TINYML_TEST_GCC_CACHE=off runs the suite on the bare toolchain. Without a toolchain
- * nothing is installed: the tests that need one fail as they must.
+ * Once per `vitest run`, before any test file: the Arm toolchain and the host's gcc go behind a
+ * compile cache each (test/helpers/gcc-cache.ts) so that the firmware files every board test
+ * compiles, and the kernels the host tests build with sanitizers, are compiled once per run. The
+ * caches live in a temporary directory removed at the end, so every run starts cold. TINYML_TEST_GCC_CACHE=off runs the suite on the bare compilers. Without a compiler
+ * nothing is installed for it: the tests that need one fail as they must.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findArmToolchain } from '../src/build/toolchain.js';
+import { findArmToolchain, whichSync } from '../src/build/toolchain.js';
 import { gccCacheStats, installGccCache } from './helpers/gcc-cache.js';
 
 export default function setup(): (() => void) | undefined {
   if (process.env.TINYML_TEST_GCC_CACHE === 'off') return undefined;
-  let gcc: string;
-  try {
-    gcc = findArmToolchain(process.env).gcc;
-  } catch {
-    return undefined;
-  }
   const dir = mkdtempSync(join(tmpdir(), 'tinyml-gcc-cache-'));
-  const prefix = installGccCache(dir, gcc);
-  if (prefix === undefined) {
-    rmSync(dir, { recursive: true, force: true });
-    return undefined;
+  let arm: string | undefined;
+  try {
+    arm = findArmToolchain(process.env).gcc;
+  } catch {
+    // No Arm toolchain: nothing to put a cache in front of.
   }
-  // Test workers are started after this and inherit both; so do the CLI processes tests spawn.
-  process.env.TINYML_TEST_UNCACHED_GCC = gcc;
-  process.env.TINYML_GCC_PREFIX = prefix;
+  const armPrefix = arm === undefined ? undefined : installGccCache(join(dir, 'arm'), arm);
+  const host = whichSync('gcc', process.env);
+  const hostPrefix = host === undefined ? undefined : installGccCache(join(dir, 'host'), host);
+  // Test workers are started after this and inherit these; so do the CLI processes tests spawn.
+  if (arm !== undefined && armPrefix !== undefined) {
+    process.env.TINYML_TEST_UNCACHED_GCC = arm;
+    process.env.TINYML_GCC_PREFIX = armPrefix;
+  }
+  if (hostPrefix !== undefined) process.env.TINYML_TEST_HOST_GCC = `${hostPrefix}gcc`;
   return () => {
-    const { hits, misses } = gccCacheStats(dir);
-    if (hits + misses > 0) process.stderr.write(`arm-none-eabi-gcc compile cache: ${hits} hits, ${misses} compiles kept\n`);
+    for (const which of ['arm', 'host']) {
+      const { hits, misses } = gccCacheStats(join(dir, which));
+      if (hits + misses > 0) process.stderr.write(`${which} gcc compile cache: ${hits} hits, ${misses} compiles kept\n`);
+    }
     rmSync(dir, { recursive: true, force: true });
   };
 }

@@ -24,7 +24,7 @@ import { randomInt32, randomInt8, rng, singleOpContext } from '../helpers/op-gra
 import type { DepthwiseConv2DAttrs } from '../../src/ops/depthwise-conv2d.js';
 import { requireHostCompiler } from '../helpers/tools.js';
 import { randomConvCase, randomDwCase, randomFcCase } from '../optimized/random-cases.js';
-import { runVariantCasesOnQemu } from '../optimized/harness.js';
+import { HOST_ASAN_FLAGS, buildCProgram, runVariantCasesOnQemu } from '../optimized/harness.js';
 import type { KernelVariant } from '../../src/codegen/select-kernel.js';
 
 interface LutCase extends CKernelCase {
@@ -76,8 +76,8 @@ async function runLutCasesInC(def: AnyOpDef, cases: LutCase[], target?: TargetIn
     const mainC = join(dir, 'main.c');
     writeFileSync(mainC, prog.source);
     const exe = join(dir, 'a.out');
-    const sources = [mainC, ...prog.kernels.map((k) => join(KERNELS_DIR, k))];
-    await run(requireHostCompiler('gcc'), ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-I', KERNELS_DIR, '-o', exe, ...sources, '-lm']);
+    const sources = [mainC, ...prog.kernels.filter((k) => k.endsWith('.c')).map((k) => join(KERNELS_DIR, k))];
+    await buildCProgram(requireHostCompiler('gcc'), [...HOST_ASAN_FLAGS, '-I', KERNELS_DIR], sources, exe, { libs: ['-lm'] });
     return splitOutputs(cases, (await run(exe, [], { encoding: 'buffer', maxBuffer: 1 << 28 })).stdout);
   } finally {
     if (!process.env.TINYML_KEEP_TMP) rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ToolMissingError } from '../../src/errors.js';
 import { findArmToolchain, findQemu, whichSync } from '../../src/build/toolchain.js';
-import { ARM_FLAGS, buildArmProgram, run } from '../optimized/harness.js';
+import { ARM_FLAGS, HOST_ASAN_FLAGS, buildCProgram, run } from '../optimized/harness.js';
 import { KERNELS_DIR, PROJECT_ROOT } from './c-kernel-harness.js';
 
 const TARGET_DIR = join(PROJECT_ROOT, 'test/optimized/target');
@@ -23,7 +23,8 @@ function withTmp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 }
 
 function hostGcc(): string {
-  const gcc = whichSync('gcc');
+  // The run's cached gcc (test/global-setup.ts) when there is one.
+  const gcc = process.env.TINYML_TEST_HOST_GCC ?? whichSync('gcc');
   if (!gcc) throw new ToolMissingError('gcc', `gcc (the host C compiler) was not found on PATH; install it with: sudo apt-get install gcc`);
   return gcc;
 }
@@ -36,7 +37,7 @@ export async function runCProgramOnHost(body: string, kernelSources: string[] = 
     writeFileSync(mainC, ['#include <stdio.h>', '#define TINYML_TEST_EMIT(p, n) fwrite((p), 1, (n), stdout)', body].join('\n'));
     const exe = join(dir, 'a.out');
     const sources = [mainC, ...kernelSources.map((k) => join(KERNELS_DIR, k))];
-    await run(gcc, ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-I', KERNELS_DIR, '-o', exe, ...sources, '-lm']);
+    await buildCProgram(gcc, [...HOST_ASAN_FLAGS, '-I', KERNELS_DIR], sources, exe, { libs: ['-lm'] });
     return run(exe, []);
   });
 }
@@ -53,7 +54,7 @@ export async function runCProgramOnM4(body: string, kernelSources: string[] = []
     );
     const elf = join(dir, 'test.elf');
     const sources = [mainC, join(TARGET_DIR, 'startup.c'), ...kernelSources.map((k) => join(KERNELS_DIR, k))];
-    await buildArmProgram(gcc, [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR], sources, ['-nostdlib', '-T', join(TARGET_DIR, 'link.ld')], elf);
+    await buildCProgram(gcc, [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR], sources, elf, { flags: ['-nostdlib', '-T', join(TARGET_DIR, 'link.ld')], libs: ['-lgcc'] });
     const outFile = join(dir, 'out.txt');
     await run(
       qemu,

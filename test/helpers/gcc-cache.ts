@@ -5,7 +5,8 @@
  * per project is most of what the suite can save without testing less.
  *
  * installGccCache() writes a toolchain prefix: `arm-none-eabi-gcc` there is a shell script in
- * front of the real gcc, every other tool of the real toolchain is a symbolic link to it. The
+ * front of the real gcc, every other tool of the real toolchain is a symbolic link to it (for
+ * the host's gcc, the script alone: the sanitizer builds of the DSP kernels take seconds each). The
  * script caches only what it can reproduce exactly: a plain `-c -o OBJ FILE.c` compile whose
  * real run succeeded with nothing on stderr (so no warning or note is ever lost). Its key is
  * the real compiler's path, every argument but the object's path, and the preprocessed source
@@ -83,7 +84,8 @@ exit $rc
 
 /**
  * Writes the caching prefix into `dir` for the toolchain whose gcc is `realGcc` (an absolute
- * path ending in 'gcc') and returns the prefix to give TINYML_GCC_PREFIX; undefined (nothing
+ * path ending in 'gcc') and returns its prefix (`${prefix}gcc` is the script; for a cross gcc, the
+ * prefix to give TINYML_GCC_PREFIX); undefined (nothing
  * written) when a utility the script needs is not on PATH.
  */
 export function installGccCache(dir: string, realGcc: string, env: Env = process.env): string | undefined {
@@ -99,14 +101,15 @@ export function installGccCache(dir: string, realGcc: string, env: Env = process
   const objects = join(dir, 'objects');
   mkdirSync(bin, { recursive: true });
   mkdirSync(objects, { recursive: true });
-  // Every tool of the real toolchain (size, nm, objcopy, ...) under the same prefix.
-  const toolDir = dirname(realPrefix);
-  const stem = basename(realPrefix);
-  for (const name of readdirSync(toolDir)) {
+  // Every tool of a cross toolchain (size, nm, objcopy, ...) under the same prefix; a host
+  // gcc (no prefix) gets no company.
+  const toolDir = dirname(realGcc);
+  const stem = realPrefix.endsWith('/') ? '' : basename(realPrefix);
+  for (const name of stem === '' ? [] : readdirSync(toolDir)) {
     if (name.startsWith(stem) && name !== `${stem}gcc` && !existsSync(join(bin, name))) symlinkSync(join(toolDir, name), join(bin, name));
   }
   writeFileSync(join(bin, `${stem}gcc`), wrapperScript(realGcc, objects, u as Utilities), { mode: 0o755 });
-  return join(bin, stem);
+  return `${bin}/${stem}`;
 }
 
 /** Hits and misses so far of the cache installed in `dir`. */

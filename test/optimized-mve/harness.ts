@@ -14,7 +14,7 @@ import { DTYPE_BYTES, allocTensorData, elementCount, tensorDataBytes } from '../
 import type { TargetInfo } from '../../src/ops/op-def.js';
 import { KERNELS_DIR } from '../helpers/c-kernel-harness.js';
 import { requireArmToolchain, requireQemu } from '../helpers/tools.js';
-import { buildArmProgram, emitVariantProgram, run, type VariantCase } from '../optimized/harness.js';
+import { buildCProgram, emitVariantProgram, run, type VariantCase } from '../optimized/harness.js';
 
 export const M55_TARGET: TargetInfo = { core: 'cortex-m55', dsp: true, mve: true };
 export const M55_FLAGS = ['-mcpu=cortex-m55', '-mthumb', '-mfloat-abi=hard'];
@@ -50,7 +50,7 @@ export async function runVariantCasesOnM55(variant: KernelVariant, cases: Varian
     const elf = join(dir, 'test.elf');
     const sources = [mainC, STARTUP, ...prog.kernels.filter((k) => k.endsWith('.c')).map((k) => join(KERNELS_DIR, k))];
     try {
-      await buildArmProgram(gcc, [...M55_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR], sources, ['-nostdlib', '-T', LINK], elf);
+      await buildCProgram(gcc, [...M55_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR], sources, elf, { flags: ['-nostdlib', '-T', LINK], libs: ['-lgcc'] });
     } catch (e) {
       throw new Error(`arm-none-eabi-gcc (M55 test program) for ${variant.name} failed:\n${e instanceof Error ? e.message : String(e)}`);
     }

@@ -44,13 +44,13 @@ export function run(cmd: string, args: string[], options: { input?: Buffer; time
 }
 
 /**
- * Builds a bare-metal test program with arm-none-eabi-gcc: each source compiled on its own with
- * `cflags` (`-c`, the same code a one-command build gives, and what the test run's compile cache
- * keeps, test/helpers/gcc-cache.ts, so each kernel is compiled once per run), then linked with
- * `linkFlags` and libgcc into `elf`. Objects go next to the ELF.
+ * Builds a test program: each source compiled on its own with `cflags` (`-c`: the same code a
+ * one-command build gives, and what the test run's compile caches keep, test/helpers/gcc-cache.ts,
+ * so each kernel is compiled once per run), then linked into `out` with `cflags`, `link.flags`
+ * before the objects and `link.libs` after them. Objects go next to `out`.
  */
-export async function buildArmProgram(gcc: string, cflags: string[], sources: string[], linkFlags: string[], elf: string): Promise<void> {
-  const objDir = `${elf}.objects`;
+export async function buildCProgram(gcc: string, cflags: string[], sources: string[], out: string, link: { flags?: string[]; libs?: string[] } = {}): Promise<void> {
+  const objDir = `${out}.objects`;
   mkdirSync(objDir, { recursive: true });
   const objects: string[] = [];
   for (const [k, src] of sources.entries()) {
@@ -58,8 +58,11 @@ export async function buildArmProgram(gcc: string, cflags: string[], sources: st
     await run(gcc, [...cflags, '-c', '-o', obj, src]);
     objects.push(obj);
   }
-  await run(gcc, [...cflags, ...linkFlags, '-o', elf, ...objects, '-lgcc']);
+  await run(gcc, [...cflags, ...(link.flags ?? []), '-o', out, ...objects, ...(link.libs ?? [])]);
 }
+
+/** Flags of the host builds of kernels: warnings are errors, AddressSanitizer and UBSan without recovery. */
+export const HOST_ASAN_FLAGS = ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
 
 export const HOST_DSP_TARGET: TargetInfo = { core: 'host-test', dsp: true, mve: false };
 export const M4_TARGET: TargetInfo = { core: 'cortex-m4', dsp: true, mve: false };
@@ -116,7 +119,7 @@ export async function runVariantCasesOnQemu(variant: KernelVariant, cases: Varia
     const elf = join(dir, 'test.elf');
     const sources = [mainC, join(TARGET_DIR, 'startup.c'), ...prog.kernels.filter((k) => k.endsWith('.c')).map((k) => join(KERNELS_DIR, k))];
     try {
-      await buildArmProgram(gcc, [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR], sources, ['-nostdlib', '-T', join(TARGET_DIR, 'link.ld')], elf);
+      await buildCProgram(gcc, [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR], sources, elf, { flags: ['-nostdlib', '-T', join(TARGET_DIR, 'link.ld')], libs: ['-lgcc'] });
     } catch (e) {
       throw compileError(`arm-none-eabi-gcc (QEMU test program) for ${variant.name}`, e);
     }
@@ -151,7 +154,7 @@ export async function runVariantCasesInC(variant: KernelVariant, cases: VariantC
     const sources = [mainC, ...prog.kernels.filter((k) => k.endsWith('.c')).map((k) => join(KERNELS_DIR, k))];
     try {
       // AddressSanitizer and UBSan: out-of-bounds accesses (scratch included) and undefined behaviour fail the run.
-      await run(gcc, ['-std=c99', '-O1', '-Wall', '-Wextra', '-Werror', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-I', KERNELS_DIR, '-o', exe, ...sources, '-lm']);
+      await buildCProgram(gcc, [...HOST_ASAN_FLAGS, '-I', KERNELS_DIR], sources, exe, { libs: ['-lm'] });
     } catch (e) {
       throw compileError(`host compile of ${variant.name}`, e);
     }
