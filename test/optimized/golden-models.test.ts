@@ -17,7 +17,7 @@ import '../../src/ops/optimized/index.js';
 import { planModelMemory } from '../../src/codegen/plan-model.js';
 import { importTfliteFile } from '../../src/tflite/import.js';
 import { goldenModels } from '../helpers/golden.js';
-import { ARM_FLAGS, HOST_DSP_TARGET, M4_TARGET, run } from './harness.js';
+import { ARM_FLAGS, HOST_DSP_TARGET, M4_TARGET, buildCProgram, run } from './harness.js';
 import { requireArmToolchain, requireHostCompiler } from '../helpers/tools.js';
 
 const DRIVER = `
@@ -46,7 +46,9 @@ function writeModel(dir: string, files: Record<string, string>): void {
   }
 }
 
-const includes = (dir: string) => ['-I', join(dir, 'model'), '-I', join(FIRMWARE_DIR, 'runtime'), '-I', join(FIRMWARE_DIR, 'kernels')];
+// Compiles run in the model's directory: its own headers by a relative path, so that the flags of
+// every model are the same and the run's compile cache compiles each kernel once.
+const INCLUDES = ['-I', 'model', '-I', join(FIRMWARE_DIR, 'runtime'), '-I', join(FIRMWARE_DIR, 'kernels')];
 
 describe('golden models with the DSP variants', () => {
   for (const m of goldenModels().filter((g) => g.integer)) {
@@ -61,7 +63,7 @@ describe('golden models with the DSP variants', () => {
         writeFileSync(join(dir, 'driver.c'), DRIVER);
         const exe = join(dir, 'model.exe');
         const sources = [join(dir, 'model/model.c'), join(dir, 'driver.c'), ...gen.kernelFiles.filter((f) => f.endsWith('.c')).map((f) => join(FIRMWARE_DIR, 'kernels', f))];
-        await run(requireHostCompiler('gcc'), ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', ...includes(dir), '-o', exe, ...sources, '-lm']);
+        await buildCProgram(requireHostCompiler('gcc'), ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', ...INCLUDES], sources, exe, { libs: ['-lm'], cwd: dir });
         const stdin = Buffer.concat(m.cases.flatMap((c) => c.inputs.map((b) => Buffer.from(b))));
         const out = await run(exe, [], { input: stdin });
         const sizes = prepared.graph.outputs.map((i) => elementCount(prepared.graph.tensors[i].shape) * DTYPE_BYTES[prepared.graph.tensors[i].dtype]);
@@ -87,7 +89,7 @@ describe('golden models with the DSP variants', () => {
         writeModel(dir, gen.files);
         const sources = [join(dir, 'model/model.c'), ...gen.kernelFiles.filter((f) => f.endsWith('.c')).map((f) => join(FIRMWARE_DIR, 'kernels', f))];
         for (const src of sources) {
-          await run(gcc, [...ARM_FLAGS, '-O2', '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-ffunction-sections', '-fdata-sections', ...includes(dir), '-c', '-o', join(dir, 'x.o'), src]);
+          await run(gcc, [...ARM_FLAGS, '-O2', '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-ffunction-sections', '-fdata-sections', ...INCLUDES, '-c', '-o', join(dir, 'x.o'), src], { cwd: dir });
         }
       } finally {
         if (!process.env.TINYML_KEEP_TMP) rmSync(dir, { recursive: true, force: true });

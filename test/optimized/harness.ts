@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KernelVariant } from '../../src/codegen/select-kernel.js';
 import type { TensorData } from '../../src/ir/types.js';
@@ -21,9 +21,9 @@ import { requireArmToolchain, requireHostCompiler, requireQemu } from '../helper
  * Runs a program without blocking the event loop (long synchronous compiles would starve
  * vitest's worker RPC); resolves with its stdout, rejects with its stderr.
  */
-export function run(cmd: string, args: string[], options: { input?: Buffer; timeoutMs?: number } = {}): Promise<Buffer> {
+export function run(cmd: string, args: string[], options: { input?: Buffer; timeoutMs?: number; cwd?: string } = {}): Promise<Buffer> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
@@ -49,16 +49,23 @@ export function run(cmd: string, args: string[], options: { input?: Buffer; time
  * so each kernel is compiled once per run), then linked into `out` with `cflags`, `link.flags`
  * before the objects and `link.libs` after them. Objects go next to `out`.
  */
-export async function buildCProgram(gcc: string, cflags: string[], sources: string[], out: string, link: { flags?: string[]; libs?: string[] } = {}): Promise<void> {
-  const objDir = `${out}.objects`;
+export async function buildCProgram(
+  gcc: string,
+  cflags: string[],
+  sources: string[],
+  out: string,
+  link: { flags?: string[]; libs?: string[]; cwd?: string } = {},
+): Promise<void> {
+  const objDir = `${resolve(link.cwd ?? '.', out)}.objects`;
   mkdirSync(objDir, { recursive: true });
   const objects: string[] = [];
+  const cwd = link.cwd ? { cwd: link.cwd } : {};
   for (const [k, src] of sources.entries()) {
     const obj = join(objDir, `${k}-${basename(src, '.c')}.o`);
-    await run(gcc, [...cflags, '-c', '-o', obj, src]);
+    await run(gcc, [...cflags, '-c', '-o', obj, src], cwd);
     objects.push(obj);
   }
-  await run(gcc, [...cflags, ...(link.flags ?? []), '-o', out, ...objects, ...(link.libs ?? [])]);
+  await run(gcc, [...cflags, ...(link.flags ?? []), '-o', out, ...objects, ...(link.libs ?? [])], cwd);
 }
 
 /** Flags of the host builds of kernels: warnings are errors, AddressSanitizer and UBSan without recovery. */
