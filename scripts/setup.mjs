@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installs what tinyml's commands and tests need and are missing: npm packages, the compiled
 // CLI, and (through apt when running as root) the Arm toolchain, QEMU, the Fashion-MNIST
-// dataset and chromium (for the tests). Without root it prints the exact install line instead.
+// dataset, chromium and ccache (for the tests). Without root it prints the exact install line instead.
 // Plain Node, no dependencies, because it runs before `npm install` has.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -37,6 +37,8 @@ if (purpose === 'test') {
   wanted.push(['Fashion-MNIST', () => existsSync('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz'), 'dataset-fashion-mnist']);
   // The headless browser that opens `tinyml report`'s page in test/report.
   wanted.push(['chromium', () => has('chromium'), 'chromium']);
+  // The test run's compile cache (test/helpers/gcc-cache.ts): the suite compiles the same kernels for hundreds of firmware builds.
+  wanted.push(['ccache', () => has('ccache'), 'ccache']);
 }
 const missing = wanted.filter(([, probe]) => !probe()).map(([, , pkg]) => pkg);
 if (missing.length > 0) {

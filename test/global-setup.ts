@@ -1,9 +1,11 @@
 /**
- * Once per `vitest run`, before any test file: the Arm toolchain and the host's gcc go behind a
- * compile cache each (test/helpers/gcc-cache.ts) so that the firmware files every board test
- * compiles, and the kernels the host tests build with sanitizers, are compiled once per run. The
- * caches live in a temporary directory removed at the end, so every run starts cold. TINYML_TEST_GCC_CACHE=off runs the suite on the bare compilers. Without a compiler
- * nothing is installed for it: the tests that need one fail as they must.
+ * Once per `vitest run`, before any test file: the Arm toolchain and the host's gcc go behind
+ * ccache each (test/helpers/gcc-cache.ts) so that the firmware files every board test compiles,
+ * and the kernels the host tests build with sanitizers, are compiled once per run. The caches
+ * live in a temporary directory removed at the end, so every run starts cold.
+ * TINYML_TEST_GCC_CACHE=off runs the suite on the bare compilers, as it runs without ccache
+ * (slower, same tests). Without a compiler nothing is installed for it: the tests that need one
+ * fail as they must.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,9 @@ export default function setup(): (() => void) | undefined {
   const armPrefix = arm === undefined ? undefined : installGccCache(join(dir, 'arm'), arm);
   const host = whichSync('gcc', process.env);
   const hostPrefix = host === undefined ? undefined : installGccCache(join(dir, 'host'), host);
+  if ((arm !== undefined && armPrefix === undefined) || (host !== undefined && hostPrefix === undefined)) {
+    process.stderr.write('ccache not found: the suite runs without a compile cache, which makes it several minutes slower. Install it: sudo apt-get install ccache\n');
+  }
   // Test workers are started after this and inherit these; so do the CLI processes tests spawn.
   if (arm !== undefined && armPrefix !== undefined) {
     process.env.TINYML_TEST_UNCACHED_GCC = arm;
