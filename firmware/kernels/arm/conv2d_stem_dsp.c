@@ -233,6 +233,62 @@ static __attribute__((noinline)) void stem_block_folded_full(stem_frame *f) {
                    :
                    : STEM_CLOBBERS);
 }
+
+/* Where stem_store_mixed_full finds a block's accumulators, records and output pointers. */
+typedef struct {
+  const int32_t *acc;      /* [0] the eight accumulators stem_dot left */
+  const tinyml_dsp_rq *rq; /* [1] the block's four records */
+  int8_t *oa;              /* [2] pixel A's output, at the block's first channel */
+  int8_t *ob;              /* [3] pixel B's */
+} stem_out;
+
+/*
+ * FAST_MIXED, both pixels of one channel (sub-byte stems: multipliers near 1 give shifts of both
+ * signs): a channel with e >= 1 as STEM_RQ2, one with e <= 0 shifted left by -e and SMMLAR'd
+ * with t (the offset) and no sign correction, as tinyml_rq does; then SSAT.
+ */
+#define STEM_RQ2_MIXED(a, b)            \
+  "ldmia  r9!, {r10, r11, r12}\n\t"     \
+  "cmp    r12, #0\n\t"                  \
+  "ble    1f\n\t"                       \
+  "add    lr, r11, " a ", asr #31\n\t"  \
+  "smmlar " a ", " a ", r10, lr\n\t"    \
+  "asr    " a ", " a ", r12\n\t"        \
+  "add    lr, r11, " b ", asr #31\n\t"  \
+  "smmlar " b ", " b ", r10, lr\n\t"    \
+  "asr    " b ", " b ", r12\n\t"        \
+  "b      2f\n"                         \
+  "1:\n\t"                              \
+  "rsb    r12, r12, #0\n\t"             \
+  "lsl    " a ", " a ", r12\n\t"        \
+  "lsl    " b ", " b ", r12\n\t"        \
+  "smmlar " a ", " a ", r10, r11\n\t"   \
+  "smmlar " b ", " b ", r10, r11\n"      \
+  "2:\n\t"                              \
+  "ssat   " a ", #8, " a "\n\t"         \
+  "ssat   " b ", #8, " b "\n\t"
+
+/* One block's eight outputs in FAST_MIXED without a fused clamp, after stem_dot (which shares its
+ * unrolled steps: no second copy of them in flash). */
+static __attribute__((noinline)) void stem_store_mixed_full(stem_out *o) {
+  register stem_out *op __asm__("r7") = o;
+  __asm__ volatile("ldmia  r7, {r9, r10}\n\t"
+                   "ldmia  r9, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
+                   "mov    r9, r10\n\t"
+                   STEM_RQ2_MIXED("r0", "r1") STEM_RQ2_MIXED("r2", "r3") STEM_RQ2_MIXED("r4", "r5") STEM_RQ2_MIXED("r6", "r8")
+                   "ldrd   r10, r11, [r7, #8]\n\t"
+                   "strb   r0, [r10], #1\n\t"
+                   "strb   r2, [r10], #1\n\t"
+                   "strb   r4, [r10], #1\n\t"
+                   "strb   r6, [r10], #1\n\t"
+                   "strb   r1, [r11], #1\n\t"
+                   "strb   r3, [r11], #1\n\t"
+                   "strb   r5, [r11], #1\n\t"
+                   "strb   r8, [r11], #1\n\t"
+                   : "+r"(op)
+                   :
+                   : STEM_CLOBBERS);
+}
 #else
 #define STEM_ASM 0
 TINYML_DSP_INLINE void stem_dot(stem_frame *f) {
@@ -313,6 +369,14 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
           stem_block_folded_full(&f);
           continue;
         }
+        if (mode == TINYML_RQ_FAST_MIXED && full && two && valid == 4) {
+          stem_out o = {acc, f.rq, f.oa, f.ob};
+          stem_dot(&f);
+          stem_store_mixed_full(&o);
+          f.oa += 4;
+          f.ob += 4;
+          continue;
+        }
 #endif
         const tinyml_dsp_rq *r = f.rq;
         stem_dot(&f);
@@ -342,4 +406,47 @@ void tinyml_conv2d_s8_stem_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *
                                int8_t *output, void *scratch) {
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;
   (p->mode == TINYML_RQ_FAST_FOLDED && full ? stem_folded_full : stem_any)(p, input, weights, output, scratch);
+}
+
+/*
+ * One packed word's fields as halfword pairs (field 2i low, 2i + 1 high). `bits` is a constant in
+ * each caller, so the field loop unrolls into bitfield extracts and packs.
+ */
+TINYML_DSP_INLINE void stem_decode_bits(const uint32_t *src, int32_t words, int32_t scale, uint32_t *dst,
+                                        const int32_t bits) {
+  for (int32_t j = 0; j < words; ++j) {
+    const uint32_t v = src[j];
+    for (int32_t i = 0; i < 32 / bits; i += 2) {
+      int32_t lo, hi;
+      if (bits == 1) {
+        lo = 2 * (int32_t)((v >> i) & 1u) - 1;
+        hi = 2 * (int32_t)((v >> (i + 1)) & 1u) - 1;
+      } else {
+        /* The field to the top of the word, then arithmetic shifts bring it down sign-extended. */
+        lo = (int32_t)(v << (32 - bits * (i + 1))) >> (32 - bits);
+        hi = (int32_t)(v << (32 - bits * (i + 2))) >> (32 - bits);
+      }
+      *dst++ = ((uint32_t)(lo * scale) & 0xFFFFu) | ((uint32_t)(hi * scale) << 16);
+    }
+  }
+}
+
+void tinyml_conv2d_stem_dsp_decode(const uint32_t *packed, int32_t words, int32_t bits, int32_t scale, int16_t *out) {
+  /* Halfword pairs as words: out is the kernel's scratch, 16-byte aligned. */
+  uint32_t *dst = (uint32_t *)(void *)out;
+  if (bits == 4) {
+    stem_decode_bits(packed, words, scale, dst, 4);
+  } else if (bits == 2) {
+    stem_decode_bits(packed, words, scale, dst, 2);
+  } else {
+    stem_decode_bits(packed, words, scale, dst, 1);
+  }
+}
+
+void tinyml_conv2d_s8_stem_dsp_sb(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *packed,
+                                  int32_t words, int32_t bits, int32_t scale, int8_t *output, void *scratch) {
+  /* Words, for the kernel's LDRD (word-aligned). The generator sends only layouts that fit. */
+  uint32_t decoded[TINYML_CONV2D_STEM_SB_STACK_BYTES / 4];
+  tinyml_conv2d_stem_dsp_decode(packed, words, bits, scale, (int16_t *)(void *)decoded);
+  tinyml_conv2d_s8_stem_dsp(p, input, (const int16_t *)(void *)decoded, output, scratch);
 }

@@ -38,5 +38,28 @@
 void tinyml_conv2d_s8_stem_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                                int8_t *output, void *scratch);
 
+/*
+ * Sub-byte stem weights (int4, int2/ternary, binary), kept packed in flash: `words` words of
+ * `bits`-bit fields (low bits first, 32 / bits per word), one per halfword of the int16 layout
+ * above in its order; int4 and 2-bit fields are two's complement, a 1-bit field is +1 when set
+ * and -1 when clear. Writes that layout (each value times `scale`: 2 in the FAST modes) to
+ * `out`, words * 16 / bits int16 values, once per call: the int8 stem kernel then runs on them
+ * unchanged, so the layer costs its int8 twin's instructions plus about three per weight.
+ */
+void tinyml_conv2d_stem_dsp_decode(const uint32_t *packed, int32_t words, int32_t bits, int32_t scale, int16_t *out);
+
+/* Largest decoded layout (bytes) tinyml_conv2d_s8_stem_dsp_sb keeps on its stack frame. */
+#define TINYML_CONV2D_STEM_SB_STACK_BYTES 1024
+
+/*
+ * A sub-byte stem whose decoded layout is at most TINYML_CONV2D_STEM_SB_STACK_BYTES (VWW's 448,
+ * a Fashion-MNIST-sized 640): decoded into the stack frame, then the int8 kernel, whose scratch
+ * is then the int8 layer's. A stem's input, output and scratch are often the model's largest
+ * live set (VWW's 96x96x3 image and 48x48x8 output), so the arena does not grow; larger layouts
+ * (KWS's 5,120 bytes) are decoded into the scratch instead (tinyml_conv2d_stem_dsp_decode).
+ */
+void tinyml_conv2d_s8_stem_dsp_sb(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *packed,
+                                  int32_t words, int32_t bits, int32_t scale, int8_t *output, void *scratch);
+
 
 #endif /* TINYML_CONV2D_STEM_DSP_H */
