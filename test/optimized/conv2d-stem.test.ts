@@ -110,10 +110,10 @@ describe('conv2d_s8_stem_dsp vs CONV_2D and DEPTHWISE_CONV_2D evaluate', () => {
     planOptions.fold = true;
   });
 
-  it('is the kernel the DSP targets pick for depth-1 depthwise layers (not with --optimize size); its CONV_2D variant is not registered yet', () => {
+  it('is the kernel the DSP targets pick for few-channel convolutions and depth-1 depthwise layers (not with --optimize size)', () => {
     const c = convCases[0];
-    // Not registered until sub-byte first layers have the same kernel (src/ops/optimized/index.ts).
-    expect(findKernelVariant('CONV_2D', c.params, HOST_DSP_TARGET)?.name).toBe('conv2d_s8_dsp');
+    expect(findKernelVariant('CONV_2D', c.params, HOST_DSP_TARGET)?.name).toBe('conv2d_s8_stem_dsp');
+    expect(findKernelVariant('CONV_2D', c.params, HOST_DSP_TARGET, 'size')?.name).toBe('conv2d_s8_dsp');
     expect(findKernelVariant('DEPTHWISE_CONV_2D', dwCases[0].params, HOST_DSP_TARGET, 'size')?.name).not.toBe('depthwise_conv2d_s8_stem_dsp');
     expect(findKernelVariant('DEPTHWISE_CONV_2D', dwCases[0].params, HOST_DSP_TARGET)?.name).toBe('depthwise_conv2d_s8_stem_dsp');
     expect(conv2dStemDspVariant.accepts({ ...(c.params as Conv2DQuantParams), inputDepth: 4, filterInputDepth: 4 }, HOST_DSP_TARGET)).toBe(false);
