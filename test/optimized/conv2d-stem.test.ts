@@ -5,10 +5,12 @@
  * and channel counts that are not multiples of four, every requantization mode, weights with a
  * zero point), on the host (portable DSP fallbacks, AddressSanitizer, the announced scratch
  * exactly), on an emulated Cortex-M4 (the unrolled assembly), and in place through the row
- * window / stage driver.
+ * window / stage driver; and its sub-byte twin (ops/subbyte/stem.ts) the same way on weights of
+ * every width.
  */
 import { describe, expect, it } from 'vitest';
 import type { FusedActivation } from '../../src/ir/attrs.js';
+import type { TensorData } from '../../src/ir/types.js';
 import { conv2d, type Conv2DAttrs, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import { depthwiseConv2d, type DepthwiseConv2DAttrs, type DepthwiseConv2DQuantParams } from '../../src/ops/depthwise-conv2d.js';
 import { RQ_FAST, RQ_FAST_FOLDED, RQ_FAST_MIXED, RQ_REF, planOptions } from '../../src/ops/optimized/common.js';
@@ -16,7 +18,7 @@ import { STEM_SB_STACK_BYTES, conv2dStemDspVariant, depthwiseConv2dStemDspVarian
 import { flashBits } from '../../src/ir/weight-packing.js';
 import { dwAsConv } from '../../src/ops/optimized/depthwise-conv2d.js';
 import { rowInPlaceMode } from '../../src/ops/conv-rows-in-place.js';
-import { findKernelVariant } from '../../src/ops/kernel-variants.js';
+import { findKernelVariant, type KernelVariant } from '../../src/ops/kernel-variants.js';
 import { dspScratchBytes } from '../../src/ops/optimized/index.js';
 import { randomInt32, randomInt8, rng, singleOpContext } from '../helpers/op-graph.js';
 import { inPlaceVariant } from './in-place-variant.js';
@@ -90,6 +92,43 @@ function label(c: VariantCase, i: number): string {
   return `case ${i}: ${p.batches}x${p.inputHeight}x${p.inputWidth}x${p.inputDepth} k${p.filterHeight}x${p.filterWidth} s${p.strideHeight},${p.strideWidth} -> ${p.outputHeight}x${p.outputWidth}x${p.outputDepth} mode ${modeOf(c)}`;
 }
 
+/** `conv` on the CONV_2D cases and `dw` on the depthwise ones, run by `run` (host or QEMU), equal to `evaluate`. */
+async function expectStemCases(
+  run: (v: KernelVariant, cases: VariantCase[]) => Promise<TensorData[][]>,
+  conv: KernelVariant,
+  dw: KernelVariant,
+  convs: VariantCase[],
+  dws: VariantCase[],
+  what: (c: VariantCase, i: number) => string,
+) {
+  for (const [v, def, cases, prefix] of [[conv, conv2d, convs, ''], [dw, depthwiseConv2d, dws, 'depthwise ']] as const) {
+    const want = evaluateCases(def as unknown as typeof conv2d, cases);
+    const got = await run(v, cases);
+    cases.forEach((c, i) => expect(values(got[i][0]), `${prefix}${what(c, i)}`).toEqual(values(want[i][0])));
+  }
+}
+
+/**
+ * `cases` run in place through the row window or stage driver (both covered), bit-exact on the
+ * host (AddressSanitizer, exact buffers) and on an emulated Cortex-M4.
+ */
+function inPlaceTests(name: string, cases: VariantCase[], stem: KernelVariant, scratch: (p: unknown, k?: unknown[]) => number | undefined, what: (c: VariantCase, i: number) => string) {
+  const variant = inPlaceVariant('CONV_2D', name, (p, n, ctx) => stem.emitC(p, n, { ...ctx, target: HOST_DSP_TARGET }), scratch, cases);
+  it('covers both drivers', () => {
+    expect(new Set(cases.map((c) => rowInPlaceMode(c.params as Conv2DQuantParams)))).toEqual(new Set(['stage', 'window']));
+  });
+  it('bit-exact in place (host, AddressSanitizer, exact buffers)', { timeout: 180_000 }, async () => {
+    const want = evaluateCases(conv2d, cases);
+    const got = await runVariantCasesInC(variant, cases);
+    cases.forEach((c, i) => expect(values(got[i][0]), what(c, i)).toEqual(values(want[i][0])));
+  });
+  it('bit-exact in place on an emulated Cortex-M4', { timeout: 180_000 }, async () => {
+    const want = evaluateCases(conv2d, cases);
+    const got = await runVariantCasesOnQemu(variant, cases);
+    cases.forEach((c, i) => expect(values(got[i][0]), what(c, i)).toEqual(values(want[i][0])));
+  });
+}
+
 const kinds: StemKind[] = ['fast', 'fast', 'big-scale', 'big-bias', 'tiny-scale', 'weights-zp'];
 const convCases = Array.from({ length: 48 }, (_, i) => stemConvCase(31000 + i, kinds[i % kinds.length])).filter((c) => stemOk(c.params as Conv2DQuantParams));
 const dwCases = Array.from({ length: 24 }, (_, i) => stemDwCase(32000 + i, kinds[i % kinds.length]));
@@ -130,23 +169,14 @@ describe('conv2d_s8_stem_dsp vs CONV_2D and DEPTHWISE_CONV_2D evaluate', () => {
   });
 
   it('bit-exact on random cases (host, portable DSP fallbacks, AddressSanitizer, exact scratch)', async () => {
-    const want = evaluateCases(conv2d, convCases);
-    const got = await runVariantCasesInC(conv2dStemDspVariant, convCases);
-    convCases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
-    const wantDw = evaluateCases(depthwiseConv2d, dwCases);
-    const gotDw = await runVariantCasesInC(depthwiseConv2dStemDspVariant, dwCases);
-    dwCases.forEach((c, i) => expect(values(gotDw[i][0]), `depthwise ${label(c, i)}`).toEqual(values(wantDw[i][0])));
+    await expectStemCases(runVariantCasesInC, conv2dStemDspVariant, depthwiseConv2dStemDspVariant, convCases, dwCases, label);
   });
 
   it('bit-exact on random cases on an emulated Cortex-M4 (unrolled assembly)', { timeout: 180_000 }, async () => {
-    const want = evaluateCases(conv2d, convCases);
-    const got = await runVariantCasesOnQemu(conv2dStemDspVariant, convCases);
-    convCases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
-    const wantDw = evaluateCases(depthwiseConv2d, dwCases);
-    const gotDw = await runVariantCasesOnQemu(depthwiseConv2dStemDspVariant, dwCases);
-    dwCases.forEach((c, i) => expect(values(gotDw[i][0]), `depthwise ${label(c, i)}`).toEqual(values(wantDw[i][0])));
+    await expectStemCases(runVariantCasesOnQemu, conv2dStemDspVariant, depthwiseConv2dStemDspVariant, convCases, dwCases, label);
     // FAST without the folded offset, and -Os.
     const unfolded = convCases.slice(0, 16);
+    const want = evaluateCases(conv2d, unfolded);
     planOptions.fold = false;
     try {
       const got2 = await runVariantCasesOnQemu(conv2dStemDspVariant, unfolded, '-Os');
@@ -163,27 +193,7 @@ describe('conv2d_s8_stem_dsp vs CONV_2D and DEPTHWISE_CONV_2D evaluate', () => {
         return stemOk(p) && conv2dStemDspVariant.inPlaceScratchBytes!(p) !== undefined;
       })
       .slice(0, 16);
-    const variant = inPlaceVariant(
-      'CONV_2D',
-      'stem in place',
-      (p, n, ctx) => conv2dStemDspVariant.emitC(p, n, { ...ctx, target: HOST_DSP_TARGET }),
-      (p, k) => conv2dStemDspVariant.inPlaceScratchBytes!(p, k as never),
-      inPlace,
-    );
-    it('covers both drivers', () => {
-      const modes = new Set(inPlace.map((c) => rowInPlaceMode(c.params as Conv2DQuantParams)));
-      expect(modes).toEqual(new Set(['stage', 'window']));
-    });
-    it('bit-exact in place (host, AddressSanitizer, exact buffers)', async () => {
-      const want = evaluateCases(conv2d, inPlace);
-      const got = await runVariantCasesInC(variant, inPlace);
-      inPlace.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
-    });
-    it('bit-exact in place on an emulated Cortex-M4', { timeout: 180_000 }, async () => {
-      const want = evaluateCases(conv2d, inPlace);
-      const got = await runVariantCasesOnQemu(variant, inPlace);
-      inPlace.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
-    });
+    inPlaceTests('stem in place', inPlace, conv2dStemDspVariant, (p, k) => conv2dStemDspVariant.inPlaceScratchBytes!(p, k as never), label);
   });
 
   it('compiles for Cortex-M4 without warnings', async () => {
@@ -248,21 +258,11 @@ describe('conv2d_s8_stem_dsp on sub-byte weights (decoded once per call)', () =>
   });
 
   it('bit-exact on random cases of every kind (host, portable DSP fallbacks, AddressSanitizer, exact scratch)', { timeout: 180_000 }, async () => {
-    const want = evaluateCases(conv2d, convSb);
-    const got = await runVariantCasesInC(convStemSb, convSb);
-    convSb.forEach((c, i) => expect(values(got[i][0]), sbLabel(c, i)).toEqual(values(want[i][0])));
-    const wantDw = evaluateCases(depthwiseConv2d, dwSb);
-    const gotDw = await runVariantCasesInC(dwStemSb, dwSb);
-    dwSb.forEach((c, i) => expect(values(gotDw[i][0]), `depthwise ${sbLabel(c, i)}`).toEqual(values(wantDw[i][0])));
+    await expectStemCases(runVariantCasesInC, convStemSb, dwStemSb, convSb, dwSb, sbLabel);
   });
 
   it('bit-exact on random cases of every kind on an emulated Cortex-M4 (unrolled assembly)', { timeout: 180_000 }, async () => {
-    const want = evaluateCases(conv2d, convSb);
-    const got = await runVariantCasesOnQemu(convStemSb, convSb);
-    convSb.forEach((c, i) => expect(values(got[i][0]), sbLabel(c, i)).toEqual(values(want[i][0])));
-    const wantDw = evaluateCases(depthwiseConv2d, dwSb);
-    const gotDw = await runVariantCasesOnQemu(dwStemSb, dwSb);
-    dwSb.forEach((c, i) => expect(values(gotDw[i][0]), `depthwise ${sbLabel(c, i)}`).toEqual(values(wantDw[i][0])));
+    await expectStemCases(runVariantCasesOnQemu, convStemSb, dwStemSb, convSb, dwSb, sbLabel);
   });
 
   describe('in place through the row window or stage', () => {
@@ -272,27 +272,10 @@ describe('conv2d_s8_stem_dsp on sub-byte weights (decoded once per call)', () =>
         .filter((c) => convStemSb.accepts(c.params, HOST_DSP_TARGET) && subByteStemInPlaceScratchBytes(c.params) !== undefined)
         .slice(0, 4),
     );
-    const variant = inPlaceVariant(
-      'CONV_2D',
-      'sub-byte stem in place',
-      (p, n, ctx) => convStemSb.emitC(p, n, { ...ctx, target: HOST_DSP_TARGET }),
-      (p, k) => subByteStemInPlaceScratchBytes(p, k as never),
-      inPlace,
-    );
-    it('covers both drivers and every kind', () => {
-      expect(new Set(inPlace.map((c) => rowInPlaceMode(c.params as Conv2DQuantParams)))).toEqual(new Set(['stage', 'window']));
+    it('covers every kind', () => {
       expect(new Set(inPlace.map((c) => (c.params as { weightEncoding: string }).weightEncoding))).toEqual(new Set(SUB_BYTE_KINDS));
     });
-    it('bit-exact in place (host, AddressSanitizer, exact buffers)', { timeout: 180_000 }, async () => {
-      const want = evaluateCases(conv2d, inPlace);
-      const got = await runVariantCasesInC(variant, inPlace);
-      inPlace.forEach((c, i) => expect(values(got[i][0]), sbLabel(c, i)).toEqual(values(want[i][0])));
-    });
-    it('bit-exact in place on an emulated Cortex-M4', { timeout: 180_000 }, async () => {
-      const want = evaluateCases(conv2d, inPlace);
-      const got = await runVariantCasesOnQemu(variant, inPlace);
-      inPlace.forEach((c, i) => expect(values(got[i][0]), sbLabel(c, i)).toEqual(values(want[i][0])));
-    });
+    inPlaceTests('sub-byte stem in place', inPlace, convStemSb, (p, k) => subByteStemInPlaceScratchBytes(p, k as never), sbLabel);
   });
 
   it('compiles for Cortex-M4 without warnings', async () => {

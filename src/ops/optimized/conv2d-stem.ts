@@ -143,7 +143,7 @@ export const STEM_SB_STACK_BYTES = 1024;
 
 /**
  * Scratch bytes a sub-byte stem takes for its decoded layout: none when it fits the kernel's
- * stack frame (tinyml_conv2d_s8_stem_dsp_sb), else all of it at the start of the scratch. In
+ * stack frame (tinyml_conv2d_s8_stem_dsp_sb<bits>), else all of it at the start of the scratch. In
  * place (the row driver) always the scratch.
  */
 export function stemDecodedScratchBytes(p: Conv2DQuantParams, bits: PackBits, inPlace = false): number {
@@ -154,7 +154,8 @@ export function stemDecodedScratchBytes(p: Conv2DQuantParams, bits: PackBits, in
 /**
  * The stem kernel's emission for an int8 convolution with OHWI `weights` (stemOk). With `bits`
  * (sub-byte weights, whose values `weights` holds decoded) the int16 layout is stored packed,
- * one field per halfword, and decoded into the start of the scratch before the kernel runs.
+ * one field per halfword, and decoded before the kernel runs: on tinyml_conv2d_s8_stem_dsp_sb<bits>'s
+ * stack frame when it fits STEM_SB_STACK_BYTES, else (and always in place) at the scratch's start.
  */
 export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext, bits?: PackBits): CEmission {
   const n = p.outputDepth;
@@ -166,8 +167,6 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
   const mode = windowed ? rowInPlaceMode(p) : undefined;
   if (windowed && !mode) throw new Error(`${pre}: this convolution cannot run in place`);
   const decoded = bits ? stemDecodedScratchBytes(p, bits, windowed) : 0;
-  // A small sub-byte layout is decoded on the kernel's stack frame (tinyml_conv2d_s8_stem_dsp_sb).
-  const onStack = bits !== undefined && decoded === 0;
   const kernelName = `conv2d_s8_stem_dsp${bits ? `_sb${bits}` : ''}${windowed ? '_in_place' : ''}`;
   const base = scratchFor(ctx, decoded + (windowed ? rowInPlaceBytes(p)! : 0) + stemScratchBytes(p), kernelName);
   const scratch = decoded ? `((void *)((int8_t *)${base} + ${decoded}))` : base;
@@ -176,7 +175,7 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
   const weightDecl = bits
     ? cArray('uint32_t', `${pre}_w${bits}`, packedWords(stemWeightLayout(eff, n, order, 1), bits))
     : cArray('int16_t', `${pre}_w`, stemWeightLayout(eff, n, order, plan.doubled ? 2 : 1));
-  const decode = bits && !onStack ? `tinyml_conv2d_stem_dsp_decode(${pre}_w${bits}, ${stemPackedWords(p, bits)}, ${bits}, ${plan.doubled ? 2 : 1}, (int16_t *)${base}); ` : '';
+  const decode = bits ? `tinyml_conv2d_stem_dsp_decode(${pre}_w${bits}, ${stemPackedWords(p, bits)}, ${bits}, ${plan.doubled ? 2 : 1}, (int16_t *)${base}); ` : '';
   // One record per channel (a per-tensor layer's repeated), padded to whole blocks of four.
   const records = Array.from({ length: Math.ceil(n / 4) * 4 }, (_, c) => plan.records[plan.records.length > 1 ? Math.min(c, n - 1) : 0]);
   const [biasDecl, rqDecl] = cRequantDecls(pre, { ...plan, bias: stemBiasLayout(plan.bias), records });
@@ -208,9 +207,10 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
     kernels,
     includes: ['arm/conv2d_stem_dsp.h'],
     decls,
-    call: onStack
-      ? `tinyml_conv2d_s8_stem_dsp_sb(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${stemPackedWords(p, bits!)}, ${bits}, ${plan.doubled ? 2 : 1}, ${names.outputs[0]}, ${scratch});`
-      : `${decode}tinyml_conv2d_s8_stem_dsp(&${pre}_params, ${names.inputs[0]}, ${weightsName}, ${names.outputs[0]}, ${scratch});`,
+    // Sub-byte: tinyml_conv2d_s8_stem_dsp_sb<bits> decode on its stack frame or into the scratch's start, by the same rule.
+    call: bits
+      ? `tinyml_conv2d_s8_stem_dsp_sb${bits}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${stemPackedWords(p, bits)}, ${plan.doubled ? 2 : 1}, ${names.outputs[0]}, ${base});`
+      : `tinyml_conv2d_s8_stem_dsp(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`,
   };
 }
 

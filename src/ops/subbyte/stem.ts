@@ -2,8 +2,8 @@
  * The sub-byte twin of the DSP stem kernel (ops/optimized/conv2d-stem.ts, issue #20): first
  * convolutions (CONV_2D with 1-3 input channels, DEPTHWISE_CONV_2D with input depth 1) whose
  * weights are int4, int2, ternary or binary. The stem's int16 weight layout is stored packed in
- * flash, one field per halfword, and decoded once per call (tinyml_conv2d_stem_dsp_decode, about
- * three instructions a weight); the int8 stem kernel then runs on it unchanged, so sub-byte first
+ * flash, one field per halfword, and decoded once per call (tinyml_conv2d_stem_dsp_decode, three
+ * to four instructions a weight); the int8 stem kernel then runs on it unchanged, so sub-byte first
  * layers take their int8 twins' instructions. The decoded layout goes on the kernel's stack frame
  * when it is at most STEM_SB_STACK_BYTES (VWW: 448 bytes; its stem's live set is the model's
  * largest, so scratch there would grow the arena), else at the start of the layer's scratch,
