@@ -587,7 +587,7 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 
 /* The loop bounds of a frame: the first pass of `units` (`per_pass` units a pass, `unit_bytes` each). */
 TINYML_DSP_INLINE void rows_frame_passes(int32_t *frame, int32_t units, int32_t per_pass, int32_t unit_bytes) {
-  frame[11] = units ? ((units - 1) % per_pass + 1) * unit_bytes : 0;
+  frame[11] = units ? (int32_t)(((uint32_t)(units - 1) % (uint32_t)per_pass + 1) * (uint32_t)unit_bytes) : 0;
   frame[12] = units > per_pass;
 }
 
@@ -609,7 +609,12 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
   const int32_t unit = SB_UNIT(bits);
   const int32_t whole = (p->k4 & ~(unit - 1)) / (8 / bits);
   const int32_t pro = (p->k4 & (unit - 1)) | ((whole & 1) ? unit : 0);
-  int32_t frame[TINYML_ROWS_FRAME_WORDS] = {k[0], k[1], k[2], k[3]};
+  /* Every word set one by one: an initializer that zeroes the rest calls memset (~200 instructions). */
+  int32_t frame[TINYML_ROWS_FRAME_WORDS];
+  frame[0] = k[0];
+  frame[1] = k[1];
+  frame[2] = k[2];
+  frame[3] = k[3];
   rows_frame(frame, p, cols, out);
   frame[10] = pro != 0;
   rows_frame_passes(frame, whole >> 1, TINYML_SBU_PER_PASS(bits), TINYML_SBU_BYTES(bits));
@@ -993,9 +998,12 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
               TINYML_SBA_FIX, RQ4, TINYML_MM_STORE4_NEXT)
 static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
                        const int folded, const int w16) {
-  int32_t frame[TINYML_ROWS_FRAME_WORDS] = {0};
+  int32_t frame[TINYML_ROWS_FRAME_WORDS];
+  frame[0] = frame[1] = frame[2] = frame[3] = 0;
   rows_frame(frame, p, cols, out);
+  frame[10] = 0;
   rows_frame_passes(frame, p->k4, 16, TINYML_MM_GROUP_BYTES(w16));
+  frame[14] = 0;
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
 #define TINYML_MM_CASE(G, W16)                                                                                     \
