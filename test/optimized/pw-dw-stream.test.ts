@@ -3,8 +3,9 @@
  * #20): random int8 two-layer graphs (a 1x1 convolution, then a depthwise layer of random filter,
  * stride and padding reading its output) planned with the pair streamed, in place over the
  * pointwise input wherever the rule allows, generated for a DSP core and run on the host under
- * AddressSanitizer (24 pairs side by side in one program): every output equals the reference
- * interpreter's bit for bit, and the tensor between the two layers has no place in the arena.
+ * AddressSanitizer (24 int8 pairs and 8 with sub-byte weights, which run the sub-byte kernels,
+ * side by side in one program): every output equals the reference interpreter's bit for bit, and
+ * the tensor between the two layers has no place in the arena.
  */
 import { describe, expect, it } from 'vitest';
 import { modelScratchBytes, streamCandidates } from '../../src/codegen/plan-model.js';
@@ -17,6 +18,9 @@ import type { DepthwiseConv2DQuantParams } from '../../src/ops/depthwise-conv2d.
 import { runGeneratedModelOnHostAsync } from '../helpers/host-model.js';
 import { rng } from '../helpers/op-graph.js';
 import { HOST_DSP_TARGET } from './harness.js';
+import { roundWeightsToSubByte } from '../../src/quantize/sub-byte-rounding.js';
+import { generateModelC } from '../../src/codegen/generate-model.js';
+import type { SubByteKind } from '../../src/ir/weight-encoding.js';
 
 const int = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 const int8s = (n: number, r: () => number) => Int8Array.from({ length: n }, () => int(r, -128, 127));
@@ -79,13 +83,25 @@ function sideBySide(pairs: Graph[]): Graph {
 
 describe('pointwise -> depthwise pairs row by row (DSP kernels)', () => {
   // Pairs the DSP kernels take (the depthwise kernel wants 2+ channels and a small row scratch).
-  const pairs = Array.from({ length: 200 }, (_, i) => pairGraph(31000 + i))
-    .filter((g) => streamCandidates(prepareGraph(g), HOST_DSP_TARGET).length === 1)
+  const streams = (g: Graph) => streamCandidates(prepareGraph(g), HOST_DSP_TARGET).length === 1;
+  const int8Pairs = Array.from({ length: 200 }, (_, i) => pairGraph(31000 + i))
+    .filter(streams)
     .slice(0, 24);
+  // Then two pairs of each sub-byte width (the sub-byte depthwise kernel wants a multiple of 4 channels).
+  const kinds: SubByteKind[] = ['int4', 'int2', 'ternary', 'binary'];
+  const subBytePairs = kinds.flatMap((kind, j) => {
+    const found: Graph[] = [];
+    for (let i = 0; i < 100 && found.length < 2; i++) {
+      const g = roundWeightsToSubByte(pairGraph(32000 + 100 * j + i), kind).graph;
+      if (streams(g)) found.push(g);
+    }
+    return found;
+  });
+  const pairs = [...int8Pairs, ...subBytePairs];
   const prepared = prepareGraph(sideBySide(pairs));
 
   it('bit-exact with the reference on random pairs, in place where the rule allows (host, AddressSanitizer)', { timeout: 300_000 }, async () => {
-    expect(pairs.length).toBe(24);
+    expect(pairs.length).toBe(32);
     const streamed = streamCandidates(prepared, HOST_DSP_TARGET);
     expect(streamed).toEqual(pairs.map((_, i) => ({ producer: 2 * i, consumer: 2 * i + 1 })));
     const inPlaceOk = streamed.filter(({ producer, consumer }) =>
@@ -105,6 +121,10 @@ describe('pointwise -> depthwise pairs row by row (DSP kernels)', () => {
     checkTensorPlacement(prepared.graph, plan);
     // The tensors between the pairs have no place in the arena.
     for (const { producer } of streamed) expect(plan.offsets.has(prepared.graph.ops[producer].outputs[0])).toBe(false);
+    // The sub-byte pairs run the sub-byte kernels (on packed weights), each layer as it would alone.
+    const modelC = generateModelC(prepared, plan, { hash: '0'.repeat(64), target: HOST_DSP_TARGET }).files['model/model.c'];
+    expect(modelC.match(/_band\([^)]*\) \{\s*tinyml_conv2d_s8_dsp_sb/g)).toHaveLength(8);
+    expect(modelC.match(/_band\([^)]*\) \{\s*tinyml_depthwise_conv2d_s8_dsp_sb/g)).toHaveLength(8);
     const r = rng(7);
     const cases = Array.from({ length: 3 }, () => prepared.graph.inputs.map((id) => int8s(prepared.graph.tensors[id].shape.reduce((a, b) => a * b), r)));
     const want = cases.map((ins) => runGraph(prepared, ins).map((o) => new Uint8Array(o.buffer, o.byteOffset, o.byteLength)));

@@ -5,9 +5,9 @@
 
 #include "conv2d_dsp_in_place.h"
 
-void tinyml_pw_dw_s8_dsp_stream(const tinyml_conv2d_dsp_params *pw, const void *pw_weights, int32_t pw_w16,
-                                const tinyml_depthwise_conv2d_dsp_params *dw, tinyml_dw_dsp_fn dw_fn,
-                                const int16_t *dw_weights, const int8_t *input, int8_t *output, void *scratch) {
+void tinyml_pw_dw_s8_dsp_stream(const tinyml_conv2d_dsp_params *pw, tinyml_pw_band_fn pw_fn,
+                                const tinyml_depthwise_conv2d_dsp_params *dw, tinyml_dw_band_fn dw_fn,
+                                const int8_t *input, int8_t *output, void *scratch) {
   const int32_t in_row = pw->geo.input_width * pw->geo.input_depth;
   const int32_t mid_row = dw->geo.input_width * dw->geo.input_depth;
   const int32_t out_row = dw->geo.output_width * dw->geo.input_depth;
@@ -25,11 +25,10 @@ void tinyml_pw_dw_s8_dsp_stream(const tinyml_conv2d_dsp_params *pw, const void *
       /* The missing rows in one call: a 1x1 layer's rows are contiguous in its input and output. */
       pw_band.geo.input_height = rows.hi - rows.lo - kept;
       pw_band.geo.output_height = rows.hi - rows.lo - kept;
-      tinyml_conv2d_s8_dsp_weights(&pw_band, input + (rows.lo + kept) * in_row, pw_weights, pw_w16, ring + kept * mid_row,
-                                   kernel_scratch);
+      pw_fn(&pw_band, input + (rows.lo + kept) * in_row, ring + kept * mid_row, kernel_scratch);
     }
     dw_band.geo.input_height = rows.hi - rows.lo;
     dw_band.geo.pad_height = rows.lo - rows.top;
-    dw_fn(&dw_band, ring, dw_weights, output + oy * out_row, kernel_scratch);
+    dw_fn(&dw_band, ring, output + oy * out_row, kernel_scratch);
   }
 }

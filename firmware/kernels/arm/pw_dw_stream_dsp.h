@@ -6,11 +6,13 @@
  * ring at the start of the scratch; each depthwise output row is computed as soon as its rows are
  * there, and rows shared with the next output row are kept rather than recomputed.
  *
- * Both layers run on their unchanged DSP kernels (tinyml_conv2d_s8_dsp or _w16; one of the
- * tinyml_depthwise_conv2d_s8_dsp_* entry points) called on bands of rows, each band with its own
- * top padding, so every value sums the same taps in the same order as the whole-tensor calls:
- * bit-exact with them. The output may be the input's own buffer when the generator's rule allows
- * it (src/ops/conv-rows-in-place.ts: no output row overwrites an input row still to be read).
+ * Both layers run on their unchanged DSP kernels, int8 or sub-byte (whichever the generator
+ * picks for the layer on its own: a sub-byte layer keeps its packed weights and its requantization
+ * mode), called on bands of rows, each band with its own top padding, so every value sums the
+ * same taps in the same order as the whole-tensor calls: bit-exact with them. The generator binds
+ * each layer's kernel and weights in a small function of the band (pw_fn, dw_fn). The output may
+ * be the input's own buffer when the generator's rule allows it (src/ops/conv-rows-in-place.ts: no
+ * output row overwrites an input row still to be read).
  */
 #ifndef TINYML_PW_DW_STREAM_DSP_H
 #define TINYML_PW_DW_STREAM_DSP_H
@@ -24,16 +26,18 @@
  * kernels' scratch after it is aligned. */
 #define TINYML_PW_DW_RING_BYTES(filter_height, row_bytes) ((((filter_height) * (row_bytes)) + 15) & ~15)
 
-typedef void (*tinyml_dw_dsp_fn)(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
-                                 const int16_t *weights, int8_t *output, void *scratch);
+/* A layer's kernel with its weights bound, run on the band described by p. */
+typedef void (*tinyml_pw_band_fn)(const tinyml_conv2d_dsp_params *p, const int8_t *input, int8_t *output, void *scratch);
+typedef void (*tinyml_dw_band_fn)(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, int8_t *output,
+                                  void *scratch);
 
 /*
- * pw: a 1x1 stride-1 unpadded convolution (weights int8, or int16 when pw_w16); dw, dw_fn,
- * dw_weights: the depthwise layer reading its output, and its entry point. scratch: the ring,
- * then the larger of the two kernels' scratch (they never run at the same time).
+ * pw, pw_fn: a 1x1 stride-1 unpadded convolution and its kernel; dw, dw_fn: the depthwise layer
+ * reading its output, and its kernel. scratch: the ring, then the larger of the two kernels'
+ * scratch (they never run at the same time).
  */
-void tinyml_pw_dw_s8_dsp_stream(const tinyml_conv2d_dsp_params *pw, const void *pw_weights, int32_t pw_w16,
-                                const tinyml_depthwise_conv2d_dsp_params *dw, tinyml_dw_dsp_fn dw_fn,
-                                const int16_t *dw_weights, const int8_t *input, int8_t *output, void *scratch);
+void tinyml_pw_dw_s8_dsp_stream(const tinyml_conv2d_dsp_params *pw, tinyml_pw_band_fn pw_fn,
+                                const tinyml_depthwise_conv2d_dsp_params *dw, tinyml_dw_band_fn dw_fn,
+                                const int8_t *input, int8_t *output, void *scratch);
 
 #endif /* TINYML_PW_DW_STREAM_DSP_H */

@@ -4,16 +4,28 @@
  * never stored whole, only the depthwise window's rows of it (a ring in the pair's scratch). The
  * pair's output may overwrite the pointwise layer's input when no output row overtakes an input
  * row still to be read (the row-window rule of ops/conv-rows-in-place.ts, with the pointwise
- * input's rows). Both layers keep their kernels and weight layouts; the pair adds one call per
- * depthwise output row and a shift of the ring.
+ * input's rows). Both layers keep the DSP kernels and weight layouts they have on their own:
+ * the int8 ones, or for sub-byte weights the sub-byte ones (packed weights, their requantization
+ * modes; ops/subbyte/dsp.ts). The pair adds one call per depthwise output row and a shift of the ring.
  */
 import type { Conv2DParams, Conv2DQuantParams } from '../conv2d.js';
 import type { DepthwiseConv2DParams, DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
 import type { TensorData } from '../../ir/types.js';
 import type { CEmission, EmitContext, OptimizeGoal, TargetInfo } from '../op-def.js';
+import type { KernelVariant } from '../kernel-variants.js';
 import { conv2dDspVariant, convScratchBytes } from './conv2d.js';
 import { depthwiseConv2dDspVariant, dwScratchBytes } from './depthwise-conv2d.js';
 import { hasConstantOperands } from './common.js';
+import { subByteParamsKind } from '../subbyte/common.js';
+import { convSubByteDspVariant, dwSubByteDspVariant, dwSubByteFits } from '../subbyte/dsp.js';
+
+/** The DSP kernel each layer of a pair runs: the sub-byte one for sub-byte weights (as on its own), else the int8 one. */
+function pwVariant(p: unknown): KernelVariant {
+  return subByteParamsKind(p) ? convSubByteDspVariant : conv2dDspVariant;
+}
+function dwVariant(p: unknown): KernelVariant {
+  return subByteParamsKind(p) ? dwSubByteDspVariant : depthwiseConv2dDspVariant;
+}
 import { rowWindowBytes, rowWindowInPlaceOk } from '../conv-rows-in-place.js';
 
 /** Whether the two layers can run as a pair on `target` (constants: each layer's, by input position). */
@@ -27,8 +39,10 @@ export function streamPairOk(
   const pw = pwParams as Conv2DParams;
   const dw = dwParams as DepthwiseConv2DParams;
   if (pw.kind !== 'int8' || dw.kind !== 'int8') return false;
-  if (!conv2dDspVariant.accepts(pw, target, optimize) || !depthwiseConv2dDspVariant.accepts(dw, target, optimize)) return false;
+  if (!pwVariant(pw).accepts(pw, target, optimize) || !dwVariant(dw).accepts(dw, target, optimize)) return false;
   if (!hasConstantOperands(pw, constants.pw) || !hasConstantOperands(dw, constants.dw)) return false;
+  // A sub-byte depthwise layer whose sums could overflow the DSP kernel runs the portable one: no rows.
+  if (subByteParamsKind(dw) && !dwSubByteFits(dw as DepthwiseConv2DQuantParams, constants.dw[1] as Int8Array)) return false;
   const pointwise = pw.filterHeight === 1 && pw.filterWidth === 1 && pw.strideHeight === 1 && pw.strideWidth === 1 && pw.padHeight === 0 && pw.padWidth === 0;
   return (
     pointwise &&
@@ -43,7 +57,10 @@ export function streamPairOk(
   );
 }
 
-/** Scratch of the pair: the ring (the depthwise filter's rows of the pointwise output), then the larger kernel scratch. */
+/**
+ * Scratch of the pair: the ring (the depthwise filter's rows of the pointwise output), then the
+ * larger kernel scratch (the sub-byte kernels take the int8 ones' scratch).
+ */
 export function streamPairScratchBytes(pw: Conv2DQuantParams, dw: DepthwiseConv2DQuantParams): number {
   return rowWindowBytes(dw) + Math.max(convScratchBytes(pw), dwScratchBytes(dw));
 }
@@ -55,7 +72,8 @@ export function streamPairInPlaceOk(pw: Conv2DQuantParams, dw: DepthwiseConv2DQu
 
 /**
  * The pair's C: each layer's declarations as its own DSP emitter writes them (prefixes
- * `pwPrefix`, `dwPrefix`), and one call reading `input` (the pointwise input) and writing `output`.
+ * `pwPrefix`, `dwPrefix`), a function per layer running that emitter's kernel call on a band
+ * (`<prefix>_band`), and one call reading `input` (the pointwise input) and writing `output`.
  */
 export function emitStreamPair(
   pw: Conv2DQuantParams,
@@ -63,21 +81,31 @@ export function emitStreamPair(
   names: { input: string; output: string; scratch: string },
   ctx: { pwPrefix: string; dwPrefix: string; target: TargetInfo; optimize: OptimizeGoal; pwConstants: (TensorData | undefined)[]; dwConstants: (TensorData | undefined)[] },
 ): CEmission {
-  const base: Omit<EmitContext, 'prefix' | 'constants'> = { target: ctx.target, optimize: ctx.optimize, scratch: names.scratch };
-  const unused = '((int8_t *)0)';
-  const a = conv2dDspVariant.emitC(pw, { inputs: [names.input], outputs: [unused] }, { ...base, prefix: ctx.pwPrefix, constants: ctx.pwConstants });
-  const b = depthwiseConv2dDspVariant.emitC(dw, { inputs: [unused], outputs: [unused] }, { ...base, prefix: ctx.dwPrefix, constants: ctx.dwConstants, rowBands: true });
-  const pwFn = /^\s*(\w+)\(/.exec(a.call)?.[1];
-  const dwFn = /^\s*(\w+)\(/.exec(b.call)?.[1];
-  if (pwFn !== 'tinyml_conv2d_s8_dsp' && pwFn !== 'tinyml_conv2d_s8_dsp_w16') throw new Error(`${ctx.pwPrefix}: the pointwise layer did not lower to the DSP convolution (${pwFn})`);
-  if (!dwFn?.startsWith('tinyml_depthwise_conv2d_s8_dsp_')) throw new Error(`${ctx.dwPrefix}: the depthwise layer did not lower to the DSP depthwise kernel (${dwFn})`);
-  const w16 = pwFn.endsWith('_w16') ? 1 : 0;
+  const base: Omit<EmitContext, 'prefix' | 'constants'> = { target: ctx.target, optimize: ctx.optimize, scratch: 'scratch' };
+  const band = { inputs: ['input'], outputs: ['output'] };
+  const a = pwVariant(pw).emitC(pw, band, { ...base, prefix: ctx.pwPrefix, constants: ctx.pwConstants });
+  const b = dwVariant(dw).emitC(dw, band, { ...base, prefix: ctx.dwPrefix, constants: ctx.dwConstants, rowBands: true });
+  const pwFn = bandFunction(a.call, ctx.pwPrefix, 'tinyml_conv2d_dsp_params', /^tinyml_conv2d_s8_dsp(_w16|_sb\w+)?$/, 'the DSP convolution');
+  const dwFn = bandFunction(b.call, ctx.dwPrefix, 'tinyml_depthwise_conv2d_dsp_params', /^tinyml_depthwise_conv2d_s8_dsp_\w+$/, 'the DSP depthwise kernel');
   return {
     kernels: [...new Set([...a.kernels, ...b.kernels, 'arm/pw_dw_stream_dsp.c', 'arm/pw_dw_stream_dsp.h', 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h', 'arm/conv2d_stem_dsp.c', 'arm/conv2d_stem_dsp.h'])],
     includes: ['arm/pw_dw_stream_dsp.h'],
-    decls: [a.decls, b.decls].join('\n'),
-    call:
-      `tinyml_pw_dw_s8_dsp_stream(&${ctx.pwPrefix}_params, ${ctx.pwPrefix}_w, ${w16}, &${ctx.dwPrefix}_params, ${dwFn}, ${ctx.dwPrefix}_w, ` +
-      `${names.input}, ${names.output}, ${names.scratch});`,
+    decls: [a.decls, b.decls, pwFn, dwFn].join('\n'),
+    call: `tinyml_pw_dw_s8_dsp_stream(&${ctx.pwPrefix}_params, ${ctx.pwPrefix}_band, &${ctx.dwPrefix}_params, ${ctx.dwPrefix}_band, ${names.input}, ${names.output}, ${names.scratch});`,
   };
+}
+
+/**
+ * `<prefix>_band`: the layer's kernel call as its emitter wrote it (on `input`, `output`,
+ * `scratch`), on the band's params `p` instead of the layer's. Throws when the layer did not
+ * lower to the expected kernel (e.g. a portable fallback, which takes no band).
+ */
+function bandFunction(call: string, prefix: string, paramsType: string, kernel: RegExp, what: string): string {
+  const fn = /^\s*(\w+)\(/.exec(call)?.[1] ?? '';
+  const params = `&${prefix}_params`;
+  if (!kernel.test(fn) || call.split(params).length !== 2) throw new Error(`${prefix}: the layer did not lower to ${what} (${fn})`);
+  return (
+    `static void ${prefix}_band(const ${paramsType} *p, const int8_t *input, int8_t *output, void *scratch) {\n` +
+    `  ${call.trim().replace(params, 'p')}\n}`
+  );
 }

@@ -309,6 +309,26 @@ function dwSubByteStream(words: readonly number[], plan: RequantPlan, c: number)
   return out;
 }
 
+/**
+ * Whether the DSP sub-byte depthwise kernel can take a layer of depth > 1 with these (decoded)
+ * weights: it accumulates 2^(16 - bits) times the sum of products from zero, which must stay
+ * inside int32 for its shift back to be exact (bias' is added after that shift). Otherwise the
+ * layer runs the portable sub-byte kernel.
+ */
+export function dwSubByteFits(p: DepthwiseConv2DQuantParams, weights: Int8Array): boolean {
+  const kind = subByteParamsKind(p);
+  if (kind === undefined) return false;
+  const bits = dwBits(kind);
+  const taps = p.filterHeight * p.filterWidth;
+  const c = p.outputDepth;
+  for (let ch = 0; ch < c; ch++) {
+    let w = 0;
+    for (let t = 0; t < taps; t++) w += Math.abs(weights[t * c + ch]) * 128;
+    if (w * 2 ** (16 - bits) >= 2 ** 31) return false;
+  }
+  return true;
+}
+
 function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission {
   const p = params as DepthwiseConv2DQuantParams;
   const kind = subByteParamsKind(p)!;
@@ -324,14 +344,7 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
   const biasPrime = foldChannelBias(bias, weights, c, p.inputOffset, at);
   const plan = planLayerRequant(p, weights, biasPrime, at, true);
   const bits = dwBits(kind);
-  // The kernel accumulates 2^(16 - bits) times the sum of products from zero, which must stay
-  // inside int32 for its shift back to be exact; bias' is added after that shift.
-  const fits = biasPrime.every((_, ch) => {
-    let w = 0;
-    for (let t = 0; t < taps; t++) w += Math.abs(weights[t * c + ch]) * 128;
-    return w * 2 ** (16 - bits) < 2 ** 31;
-  });
-  if (!fits) return portable();
+  if (!dwSubByteFits(p, weights)) return portable();
   const pre = ctx.prefix;
   const scratch = scratchFor(ctx, dwScratchBytes(p), `depthwise_conv2d_s8_dsp_sb${bits}`);
   const decls = [
@@ -348,8 +361,11 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
 
 const dwScratch = scratchWithConstants<DepthwiseConv2DQuantParams>((p) => (p.inputDepth === 1 ? convSbScratch(dwAsConv(p)) : dwScratchBytes(p)));
 
+export const dwSubByteDspVariant: KernelVariant = { name: 'depthwise_conv2d_s8_dsp_subbyte', op: 'DEPTHWISE_CONV_2D', accepts: dwAccepts, emitC: dwEmit, scratchBytes: dwScratch };
+export const convSubByteDspVariant: KernelVariant = { name: 'conv2d_s8_dsp_subbyte', op: 'CONV_2D', accepts: convAccepts, emitC: convEmit, scratchBytes: convScratchBytes };
+
 export const SUBBYTE_DSP_VARIANTS: KernelVariant[] = [
-  { name: 'depthwise_conv2d_s8_dsp_subbyte', op: 'DEPTHWISE_CONV_2D', accepts: dwAccepts, emitC: dwEmit, scratchBytes: dwScratch },
-  { name: 'conv2d_s8_dsp_subbyte', op: 'CONV_2D', accepts: convAccepts, emitC: convEmit, scratchBytes: convScratchBytes },
+  dwSubByteDspVariant,
+  convSubByteDspVariant,
   { name: 'fully_connected_s8_dsp_subbyte', op: 'FULLY_CONNECTED', accepts: fcAccepts, emitC: fcEmit, scratchBytes: fcScratchBytes },
 ];
