@@ -365,11 +365,18 @@ TINYML_DSP_INLINE void dw_plane_copy(int16_t *d, const int8_t *s, int32_t step, 
     s += 8 * step;
   }
 #endif
-  for (; rest >= 2; rest -= 2) {
+  /* The last 0..7 values: four, two and one as the bits of rest say, no loop. */
+  if (rest & 4) {
+    w[0] = tinyml_pkhbt((uint32_t)(int32_t)s[0], (uint32_t)(int32_t)s[step]);
+    w[1] = tinyml_pkhbt((uint32_t)(int32_t)s[2 * step], (uint32_t)(int32_t)s[3 * step]);
+    w += 2;
+    s += 4 * step;
+  }
+  if (rest & 2) {
     *w++ = tinyml_pkhbt((uint32_t)(int32_t)s[0], (uint32_t)(int32_t)s[step]);
     s += 2 * step;
   }
-  if (rest > 0) *(int16_t *)(void *)w = *s;
+  if (rest & 1) *(int16_t *)(void *)w = *s;
 }
 
 /* The number of in-image values of a plane row. */
@@ -378,31 +385,54 @@ static int32_t dw_plane_body(const dw_view *v) {
   return v->in_cols < cols ? v->in_cols : cols;
 }
 
-/*
- * The in-image values of one channel (in: its byte of the first pixel) in the plane rows of input
- * rows iy0..; input row carry_row (-1: none) from carry (the channel's value of the row's first
- * pixel, c bytes apart): run in place over several bands, it was overwritten by the band above.
- * A function of its own: inlined into the band driver, its row loop ran short of registers.
- */
-__attribute__((noinline)) static void dw_plane_fill(const dw_view *v, const int8_t *in, int32_t iy0, int32_t rows, int32_t pitch, int16_t *plane,
-                          int32_t carry_row, const int8_t *carry, int32_t c) {
+/* How a band's plane rows are filled, the same for each channel (dw_plane_fill_plan). */
+typedef struct {
+  int32_t rows;       /* plane rows with input values, from the first: */
+  int32_t first;      /* its plane row */
+  int32_t src, dst;   /* its first value's input byte offset (from the channel's first), plane index */
+  int32_t lead, blocks, rest; /* dw_plane_copy's counts */
+  int32_t step;       /* input bytes between a row's values */
+  int32_t src_row, dst_row; /* input bytes, plane int16 from one row to the next */
+} dw_fill;
+
+/* The fill of the band whose plane starts at input row iy0 and has `rows` rows. */
+static void dw_plane_fill_plan(const dw_view *v, int32_t iy0, int32_t rows, int32_t pitch, const int16_t *plane,
+                               dw_fill *f) {
   const int32_t body = dw_plane_body(v);
   const int32_t r0 = iy0 < 0 ? -iy0 : 0;
   const int32_t r1 = iy0 + rows > v->in_rows ? v->in_rows - iy0 : rows;
   /* The plane is word-aligned and its pitch even: every row starts as aligned as the first. */
-  const int32_t lead = body > 0 && ((uintptr_t)(plane + v->pad_cols) & 2u) != 0;
-  const int32_t blocks = (body - lead) >> 3;
-  const int32_t rest = (body - lead) & 7;
-  int16_t *d = plane + r0 * pitch + v->pad_cols;
-  const int8_t *s = in + (iy0 + r0) * v->in_row_step;
-  for (int32_t r = r0; r < r1; ++r) {
-    if (iy0 + r == carry_row) {
-      dw_plane_copy(d, carry, c, lead, blocks, rest);
+  f->lead = body > 0 && ((uintptr_t)(plane + v->pad_cols) & 2u) != 0;
+  f->blocks = (body - f->lead) >> 3;
+  f->rest = (body - f->lead) & 7;
+  f->rows = r1 > r0 ? r1 - r0 : 0;
+  f->first = r0;
+  f->src = (iy0 + r0) * v->in_row_step;
+  f->dst = r0 * pitch + v->pad_cols;
+  f->step = v->in_col_step;
+  f->src_row = v->in_row_step;
+  f->dst_row = pitch;
+}
+
+/*
+ * The in-image values of one channel (in: its byte of the first pixel) in its plane; plane row
+ * carry_row (-1: none) from carry (the channel's value of the row's first pixel, c bytes apart):
+ * run in place over several bands, that input row was overwritten by the band above. A function
+ * of its own, with the counts in f: inlined into the band driver, its row loop ran short of
+ * registers and spilled on every row.
+ */
+__attribute__((noinline)) static void dw_plane_fill(const dw_fill *f, const int8_t *in, int16_t *plane,
+                                                    int32_t carry_row, const int8_t *carry, int32_t c) {
+  const int8_t *s = in + f->src;
+  int16_t *d = plane + f->dst;
+  for (int32_t r = f->first; r < f->first + f->rows; ++r) {
+    if (r == carry_row) {
+      dw_plane_copy(d, carry, c, f->lead, f->blocks, f->rest);
     } else {
-      dw_plane_copy(d, s, v->in_col_step, lead, blocks, rest);
+      dw_plane_copy(d, s, f->step, f->lead, f->blocks, f->rest);
     }
-    d += pitch;
-    s += v->in_row_step;
+    d += f->dst_row;
+    s += f->src_row;
   }
 }
 
@@ -783,13 +813,15 @@ TINYML_DSP_INLINE void dw_plane_run_bits(const tinyml_depthwise_conv2d_dsp_param
       const int32_t carry_in = in_place && oy0 > 0 ? iy0 : -1;
       const int32_t carry_out = in_place && oy0 + band < v.out_rows ? oy0 + band - 1 - iy0 : -1;
       dw_plane_pad(plane, rows * pitch, p->pad_value);
+      dw_fill fill;
+      dw_plane_fill_plan(&v, iy0, rows, pitch, plane, &fill);
       for (int32_t ch = 0; ch < c; ++ch) {
         const int32_t *rec = dw_plane_weights(p, weights, ch, mode, bits, fr);
         fr[0] = fr[1] = fr[2] = fr[3] = rec[3];
         fr[TINYML_DWP_RQ] = rec[0];
         fr[TINYML_DWP_RQ + 1] = rec[1];
         fr[TINYML_DWP_RQ + 2] = TINYML_DWS_E(mode, rec[2]);
-        dw_plane_fill(&v, in + ch, iy0, rows, pitch, plane, carry_in, carry + ch, c);
+        dw_plane_fill(&fill, in + ch, plane, carry_in < 0 ? -1 : carry_in - iy0, carry + ch, c);
         if (carry_out >= 0) {
           const int16_t *keep = plane + carry_out * pitch + v.pad_cols;
           for (int32_t x = 0; x < body; ++x) carry[x * c + ch] = (int8_t)keep[x];
