@@ -490,13 +490,20 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
  * lie at fixed offsets from its end.
  */
 #define TINYML_ROWS_FRAME_WORDS 16
+/* The frame copied from r7 to the stack (TINYML_ROWS, TINYML_ROWS_SHORT). */
+#define TINYML_ROWS_PUSH                                        \
+  "add    r7, r7, #40\n\t"                                    \
+  "ldmia  r7, {r0, r1, r2, r3, r4, r5}\n\t"                   \
+  "push   {r0, r1, r2, r3, r4, r5}\n\t"                       \
+  "sub    r7, r7, #40\n\t"                                    \
+  "ldmia  r7, {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t"  \
+  "push   {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t"
+/* After a row: its record, bias', the requantization, the stores; then the frame dropped. */
+#define TINYML_ROWS_TAIL(FIX, RQ4, STORE)                                                   \
+  "ldmia  r12!, {r4, r5, r6, r9}\n\t" FIX("r0") FIX("r1") FIX("r2") FIX("r3") RQ4 STORE \
+  "add    sp, sp, #64\n\t"
 #define TINYML_ROWS(SET_R7, PROLOGUE, BODY, BODY_BYTES, FIX, RQ4, STORE)                  \
-  "add    r7, r7, #40\n\t"                                                              \
-  "ldmia  r7, {r0, r1, r2, r3, r4, r5}\n\t"                                             \
-  "push   {r0, r1, r2, r3, r4, r5}\n\t"                                                 \
-  "sub    r7, r7, #40\n\t"                                                              \
-  "ldmia  r7, {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t"                            \
-  "push   {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t"                                \
+  TINYML_ROWS_PUSH                                                                      \
   "adr.w  r10, 29f\n\t"                                                                 \
   "ldr    r9, [sp, #44]\n\t"                                                            \
   "sub    r9, r10, r9\n\t"                                                              \
@@ -533,10 +540,21 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "ldr    r10, [sp, #52]\n\t"                                                           \
   "cmp    r11, r10\n\t"                                                                 \
   "bne    28b\n"                                                                        \
-  "22:\n\t"                                                                             \
-  "ldmia  r12!, {r4, r5, r6, r9}\n\t" FIX("r0") FIX("r1") FIX("r2") FIX("r3") RQ4       \
-  STORE                                                                                 \
-  "add    sp, sp, #64\n\t"
+  "22:\n\t" TINYML_ROWS_TAIL(FIX, RQ4, STORE)
+/*
+ * The channel loop of sub-byte rows shorter than four groups (k4 < 4: one or two partial words,
+ * no LDRD unit, e.g. a pointwise layer of 8 input channels). TINYML_ROWS would run such a row as
+ * its prologue alone, paying per channel the computed jumps into and out of it and the bit tests
+ * of lr reloaded from the frame; here the prologue bits ([56], k4 itself when k4 < 4) stay in lr
+ * for the whole call and one LSLS puts their two bits into N and C (PARTS, see TINYML_SB_SHORT), and the setup has no jump addresses to compute.
+ */
+#define TINYML_ROWS_SHORT(SET_R7, PARTS, FIX, RQ4, STORE) \
+  TINYML_ROWS_PUSH                                       \
+  "ldr    lr, [sp, #56]\n\t" SET_R7                     \
+  "1:\n\t"                                               \
+  "ldmia  sp, {r0, r1, r2, r3}\n\t"                      \
+  "ldr    r11, [sp, #36]\n\t" PARTS                      \
+  TINYML_ROWS_TAIL(FIX, RQ4, STORE)
 /* The output offset from the frame, then added to each output (FAST, not folded). */
 #define TINYML_ROWS_ADD_OFF "ldr    r8, [sp, #60]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
                             "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
@@ -571,7 +589,9 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 #define TINYML_SB1_PRO                                                                                      \
   TINYML_SBU_PRO_LD TINYML_SB_PART(5, TINYML_SB1_G1) TINYML_SB_PART(6, TINYML_SB1_G2) TINYML_SB_PART(7, TINYML_SB1_G4) \
   TINYML_SB_PART(13, TINYML_SB1_WORD)
-/* Bytes of one unit: the LDRD and per pair an AND, an LDM and four SMLADs (16 / BITS pairs a word). */
+/* A short row's parts (k4 < 4, in lr): bit 0 of k4 into N, bit 1 into C (one LSLS; the parts
+ * set no flags), G1 a word of one group, G2 a word of two. */
+#define TINYML_SB_SHORT(G1, G2) "lsls   r10, lr, #31\n\t" "bpl    5f\n\t" G1 "5:\n\t" "bcc    6f\n\t" G2 "6:\n\t"
 /* Bytes of one unit: the LDRD and per pair an AND, an LDM and four SMLADs (16 / BITS pairs a word),
  * 4 + 2 * (16 / BITS) * 24; units a pass: 16 groups. Plain numbers, as the assembler checks them. */
 #define TINYML_SBU_BYTES_4 196
@@ -625,8 +645,21 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
   TINYML_ROWS("mov    r7, #" MASK "\n\t", PRO, BODY,                                                             \
               TINYML_STR(TINYML_SBU_PER_PASS_##BITS) "*" TINYML_STR(TINYML_SBU_BYTES_##BITS), FIX, RQ4,           \
               TINYML_SBA_STORE4_NEXT)
-#define TINYML_SBA_CASE(PRO, BODY, BITS, MASK, FIX)                                                              \
-  if (mode == TINYML_RQ_FAST_FOLDED) {                                                                          \
+#define TINYML_SBA_SHORT_ROWS(PARTS, MASK, FIX, RQ4) \
+  TINYML_ROWS_SHORT("mov    r7, #" MASK "\n\t", PARTS, FIX, RQ4, TINYML_SBA_STORE4_NEXT)
+#define TINYML_SBA_CASE(PRO, BODY, BITS, MASK, FIX, SHORT)                                                       \
+  if (p->k4 < 4) {                                                                                              \
+    if (mode == TINYML_RQ_FAST_FOLDED) {                                                                        \
+      __asm__ volatile(TINYML_SBA_SHORT_ROWS(SHORT, MASK, FIX, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp),  \
+                       "+r"(fr) : : TINYML_MM_CLOBBERS);                                                        \
+    } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                  \
+      __asm__ volatile(TINYML_SBA_SHORT_ROWS(SHORT, MASK, FIX, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) :      \
+                       : TINYML_MM_CLOBBERS);                                                                   \
+    } else {                                                                                                    \
+      __asm__ volatile(TINYML_SBA_SHORT_ROWS(SHORT, MASK, FIX, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF))           \
+                       : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS);                                            \
+    }                                                                                                           \
+  } else if (mode == TINYML_RQ_FAST_FOLDED) {                                                                   \
     __asm__ volatile(TINYML_SBA_ROWS(PRO, BODY, BITS, MASK, FIX, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), \
                      "+r"(fr) : : TINYML_MM_CLOBBERS);                                                          \
   } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                    \
@@ -637,17 +670,23 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
                      : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS);                                              \
   }
   if (bits == 4 && signed_fields) {
-    TINYML_SBA_CASE(TINYML_SB4_PRO("lsl"), TINYML_SBU_BODY4("lsl"), 4, "0xF000F000", TINYML_SBA_FIX_S4)
+    TINYML_SBA_CASE(TINYML_SB4_PRO("lsl"), TINYML_SBU_BODY4("lsl"), 4, "0xF000F000", TINYML_SBA_FIX_S4,
+                    TINYML_SB_SHORT(TINYML_SB4_G1("lsl"), TINYML_SB4_WORD("lsl")))
   } else if (bits == 4) {
-    TINYML_SBA_CASE(TINYML_SB4_PRO("lsr"), TINYML_SBU_BODY4("lsr"), 4, "0x000F000F", TINYML_SBA_FIX)
+    TINYML_SBA_CASE(TINYML_SB4_PRO("lsr"), TINYML_SBU_BODY4("lsr"), 4, "0x000F000F", TINYML_SBA_FIX,
+                    TINYML_SB_SHORT(TINYML_SB4_G1("lsr"), TINYML_SB4_WORD("lsr")))
   } else if (bits == 2 && signed_fields) {
-    TINYML_SBA_CASE(TINYML_SB2_PRO("lsl"), TINYML_SBU_BODY2("lsl"), 2, "0xC000C000", TINYML_SBA_FIX_S2)
+    TINYML_SBA_CASE(TINYML_SB2_PRO("lsl"), TINYML_SBU_BODY2("lsl"), 2, "0xC000C000", TINYML_SBA_FIX_S2,
+                    TINYML_SB_SHORT(TINYML_SB2_G1("lsl"), TINYML_SB2_G2("lsl")))
   } else if (bits == 2) {
-    TINYML_SBA_CASE(TINYML_SB2_PRO("lsr"), TINYML_SBU_BODY2("lsr"), 2, "0x00030003", TINYML_SBA_FIX)
+    TINYML_SBA_CASE(TINYML_SB2_PRO("lsr"), TINYML_SBU_BODY2("lsr"), 2, "0x00030003", TINYML_SBA_FIX,
+                    TINYML_SB_SHORT(TINYML_SB2_G1("lsr"), TINYML_SB2_G2("lsr")))
   } else {
-    TINYML_SBA_CASE(TINYML_SB1_PRO, TINYML_SBU1, 1, "0x00020002", TINYML_SBA_FIX)
+    TINYML_SBA_CASE(TINYML_SB1_PRO, TINYML_SBU1, 1, "0x00020002", TINYML_SBA_FIX,
+                    TINYML_SB_SHORT(TINYML_SB1_G1, TINYML_SB1_G2))
   }
 #undef TINYML_SBA_CASE
+#undef TINYML_SBA_SHORT_ROWS
 #undef TINYML_SBA_ROWS
 }
 #endif
