@@ -213,6 +213,16 @@ static __attribute__((noinline)) void stem_dot(stem_frame *f) {
   "smmlar " b ", " b ", r10, lr\n\t"    \
   "asr    " b ", " b ", r12\n\t"        \
   "ssat   " b ", #8, " b "\n\t"
+/* The eight requantized bytes: pixel A's four channels through r10, pixel B's through r11. */
+#define STEM_STORE8                \
+  "strb   r0, [r10], #1\n\t"       \
+  "strb   r2, [r10], #1\n\t"       \
+  "strb   r4, [r10], #1\n\t"       \
+  "strb   r6, [r10], #1\n\t"       \
+  "strb   r1, [r11], #1\n\t"       \
+  "strb   r3, [r11], #1\n\t"       \
+  "strb   r5, [r11], #1\n\t"       \
+  "strb   r8, [r11], #1\n\t"
 static __attribute__((noinline)) void stem_block_folded_full(stem_frame *f) {
   register stem_frame *fr __asm__("r7") = f;
   __asm__ volatile(STEM_DOT
@@ -220,18 +230,70 @@ static __attribute__((noinline)) void stem_block_folded_full(stem_frame *f) {
                    STEM_RQ2("r0", "r1") STEM_RQ2("r2", "r3") STEM_RQ2("r4", "r5") STEM_RQ2("r6", "r8")
                    "str    r9, [r7, #16]\n\t"
                    "ldrd   r10, r11, [r7, #20]\n\t"
-                   "strb   r0, [r10], #1\n\t"
-                   "strb   r2, [r10], #1\n\t"
-                   "strb   r4, [r10], #1\n\t"
-                   "strb   r6, [r10], #1\n\t"
-                   "strb   r1, [r11], #1\n\t"
-                   "strb   r3, [r11], #1\n\t"
-                   "strb   r5, [r11], #1\n\t"
-                   "strb   r8, [r11], #1\n\t"
+                   STEM_STORE8
                    "strd   r10, r11, [r7, #20]\n\t"
                    : "+r"(fr)
                    :
                    : STEM_CLOBBERS);
+}
+
+/* Where stem_store_mixed_full finds a block's accumulators, records and output pointers. */
+typedef struct {
+  const int32_t *acc;      /* [0] the eight accumulators stem_dot left */
+  const tinyml_dsp_rq *rq; /* [1] the block's four records */
+  int8_t *oa;              /* [2] pixel A's output, at the block's first channel */
+  int8_t *ob;              /* [3] pixel B's */
+} stem_out;
+
+/*
+ * FAST_MIXED, both pixels of one channel (sub-byte stems: multipliers near 1 give shifts of both
+ * signs): a channel with e >= 1 as STEM_RQ2, one with e <= 0 shifted left by -e and SMMLAR'd
+ * with t (the offset) and no sign correction, as tinyml_rq does; then SSAT.
+ */
+#define STEM_RQ2_MIXED(a, b)            \
+  "ldmia  r9!, {r10, r11, r12}\n\t"     \
+  "cmp    r12, #0\n\t"                  \
+  "ble    1f\n\t"                       \
+  "add    lr, r11, " a ", asr #31\n\t"  \
+  "smmlar " a ", " a ", r10, lr\n\t"    \
+  "asr    " a ", " a ", r12\n\t"        \
+  "add    lr, r11, " b ", asr #31\n\t"  \
+  "smmlar " b ", " b ", r10, lr\n\t"    \
+  "asr    " b ", " b ", r12\n\t"        \
+  "b      2f\n"                         \
+  "1:\n\t"                              \
+  "rsb    r12, r12, #0\n\t"             \
+  "lsl    " a ", " a ", r12\n\t"        \
+  "lsl    " b ", " b ", r12\n\t"        \
+  "smmlar " a ", " a ", r10, r11\n\t"   \
+  "smmlar " b ", " b ", r10, r11\n"      \
+  "2:\n\t"                              \
+  "ssat   " a ", #8, " a "\n\t"         \
+  "ssat   " b ", #8, " b "\n\t"
+
+/* One block's eight outputs in FAST_MIXED without a fused clamp, after stem_dot (which shares its
+ * unrolled steps: no second copy of them in flash). */
+static __attribute__((noinline)) void stem_store_mixed_full(stem_out *o) {
+  register stem_out *op __asm__("r7") = o;
+  __asm__ volatile("ldmia  r7, {r9, r10}\n\t"
+                   "ldmia  r9, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
+                   "mov    r9, r10\n\t"
+                   STEM_RQ2_MIXED("r0", "r1") STEM_RQ2_MIXED("r2", "r3") STEM_RQ2_MIXED("r4", "r5") STEM_RQ2_MIXED("r6", "r8")
+                   "ldrd   r10, r11, [r7, #8]\n\t"
+                   STEM_STORE8
+                   : "+r"(op)
+                   :
+                   : STEM_CLOBBERS);
+}
+
+/* A whole block in FAST_MIXED without a fused clamp: the dot product, then the store above. Out of
+ * line, as stem_block_folded_full, so that stem_run's loop keeps its registers. */
+static __attribute__((noinline)) void stem_block_mixed_full(stem_frame *f) {
+  stem_out o = {f->acc, f->rq, f->oa, f->ob};
+  stem_dot(f);
+  stem_store_mixed_full(&o);
+  f->oa += 4;
+  f->ob += 4;
 }
 #else
 #define STEM_ASM 0
@@ -309,8 +371,14 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
       for (int32_t c0 = 0; c0 < n; c0 += 4) {
         const int32_t valid = n - c0 < 4 ? n - c0 : 4;
 #if STEM_ASM
-        if (mode == TINYML_RQ_FAST_FOLDED && full && two && valid == 4) {
+        /* FOLDED without a clamp comes only here as FF (tinyml_conv2d_s8_stem_dsp); testing FF alone
+         * keeps that copy's loop exactly as it was before the MIXED block (same registers). */
+        if (FF && two && valid == 4) {
           stem_block_folded_full(&f);
+          continue;
+        }
+        if (!FF && mode == TINYML_RQ_FAST_MIXED && full && two && valid == 4) {
+          stem_block_mixed_full(&f);
           continue;
         }
 #endif
@@ -342,4 +410,93 @@ void tinyml_conv2d_s8_stem_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *
                                int8_t *output, void *scratch) {
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;
   (p->mode == TINYML_RQ_FAST_FOLDED && full ? stem_folded_full : stem_any)(p, input, weights, output, scratch);
+}
+
+/*
+ * One packed word's 32 / bits fields as halfword pairs (field 2i low, 2i + 1 high) at dst. Byte
+ * planes instead of one field at a time: plane q holds field q of each byte ((v >> bits q) &
+ * mask, each byte's field there), so UXTB16 of two planes gives four fields in halfwords, and
+ * PKHBT / PKHTB pair them. A two's complement field is (u ^ h) - h with h its sign bit (the XOR on
+ * the plane, the subtraction one SADD16 per output word), a 1-bit field 2u - 1. `bits` is a
+ * constant in each caller, so the plane loop unrolls: three to four instructions a weight.
+ */
+TINYML_DSP_INLINE void stem_decode_word(uint32_t v, uint32_t *dst, int32_t scale, const int32_t bits) {
+  const int32_t per_byte = 8 / bits;
+  const uint32_t mask = ((1u << bits) - 1u) * 0x01010101u;
+  const uint32_t h = bits == 1 ? 0u : 1u << (bits - 1);
+  /* Added to each halfword: -h (two's complement), or -1 after doubling (1 bit). */
+  const uint32_t minus = (bits == 1 ? 0xFFFFu : (0x10000u - h)) * 0x10001u;
+#pragma GCC unroll 4
+  for (int32_t q = 0; q < per_byte; q += 2) {
+    const uint32_t a = ((v >> (bits * q)) & mask) ^ (h * 0x01010101u);
+    const uint32_t b = ((v >> (bits * (q + 1))) & mask) ^ (h * 0x01010101u);
+    uint32_t w[4];
+    w[0] = tinyml_pkhbt(tinyml_uxtb16(a), tinyml_uxtb16(b));             /* byte 0's fields q, q + 1 */
+    w[1] = tinyml_pkhbt(tinyml_uxtb16_ror8(a), tinyml_uxtb16_ror8(b));   /* byte 1's */
+    w[2] = tinyml_pkhtb(tinyml_uxtb16(b), tinyml_uxtb16(a));             /* byte 2's */
+    w[3] = tinyml_pkhtb(tinyml_uxtb16_ror8(b), tinyml_uxtb16_ror8(a));   /* byte 3's */
+#pragma GCC unroll 4
+    for (int32_t k = 0; k < 4; ++k) {
+      uint32_t x = bits == 1 ? tinyml_sadd16(w[k], w[k]) : w[k];
+      x = tinyml_sadd16(x, minus);
+      dst[(k * per_byte + q) >> 1] = scale == 2 ? tinyml_sadd16(x, x) : x;
+    }
+  }
+}
+
+/* The packed words at src, `scale` 1 or 2 a constant in each copy. */
+TINYML_DSP_INLINE void stem_decode_bits(const uint32_t *src, int32_t words, uint32_t *dst, const int32_t scale,
+                                        const int32_t bits) {
+  for (int32_t j = 0; j < words; ++j) {
+    stem_decode_word(src[j], dst, scale, bits);
+    dst += 16 / bits;
+  }
+}
+
+/* One width's decoder, both scales (a constant each), out of line: a model links only the widths it uses. */
+#define STEM_DECODE_FN(name, BITS)                                                                          \
+  static __attribute__((noinline)) void name(const uint32_t *packed, int32_t words, int32_t scale, int16_t *out) { \
+    uint32_t *dst = (uint32_t *)(void *)out;                                                                \
+    if (scale == 2) {                                                                                       \
+      stem_decode_bits(packed, words, dst, 2, BITS);                                                        \
+    } else {                                                                                                \
+      stem_decode_bits(packed, words, dst, 1, BITS);                                                        \
+    }                                                                                                       \
+  }
+STEM_DECODE_FN(stem_decode4, 4)
+STEM_DECODE_FN(stem_decode2, 2)
+STEM_DECODE_FN(stem_decode1, 1)
+#undef STEM_DECODE_FN
+
+/* out is 16-byte aligned scratch or a word array: halfword pairs are written as words. */
+void tinyml_conv2d_stem_dsp_decode(const uint32_t *packed, int32_t words, int32_t bits, int32_t scale, int16_t *out) {
+  (bits == 4 ? stem_decode4 : bits == 2 ? stem_decode2 : stem_decode1)(packed, words, scale, out);
+}
+
+/* The layout on the stack frame when it fits, else at the scratch's start; then the int8 kernel. */
+TINYML_DSP_INLINE void stem_sb_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *packed,
+                                   int32_t words, int32_t scale, int8_t *output, void *scratch, const int32_t bits,
+                                   void (*decode)(const uint32_t *, int32_t, int32_t, int16_t *)) {
+  /* Words, for the kernel's LDRD (word-aligned); the scratch is 16-byte aligned. */
+  uint32_t frame[TINYML_CONV2D_STEM_SB_STACK_BYTES / 4];
+  const int32_t bytes = words * (32 / bits) * 2;
+  const int32_t on_stack = bytes <= TINYML_CONV2D_STEM_SB_STACK_BYTES;
+  int16_t *decoded = on_stack ? (int16_t *)(void *)frame : (int16_t *)scratch;
+  decode(packed, words, scale, decoded);
+  tinyml_conv2d_s8_stem_dsp(p, input, decoded, output, on_stack ? scratch : (void *)((int8_t *)scratch + bytes));
+}
+
+void tinyml_conv2d_s8_stem_dsp_sb4(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *packed,
+                                   int32_t words, int32_t scale, int8_t *output, void *scratch) {
+  stem_sb_run(p, input, packed, words, scale, output, scratch, 4, stem_decode4);
+}
+
+void tinyml_conv2d_s8_stem_dsp_sb2(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *packed,
+                                   int32_t words, int32_t scale, int8_t *output, void *scratch) {
+  stem_sb_run(p, input, packed, words, scale, output, scratch, 2, stem_decode2);
+}
+
+void tinyml_conv2d_s8_stem_dsp_sb1(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *packed,
+                                   int32_t words, int32_t scale, int8_t *output, void *scratch) {
+  stem_sb_run(p, input, packed, words, scale, output, scratch, 1, stem_decode1);
 }

@@ -38,5 +38,35 @@
 void tinyml_conv2d_s8_stem_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                                int8_t *output, void *scratch);
 
+/*
+ * Sub-byte stem weights (int4, int2/ternary, binary), kept packed in flash: `words` words of
+ * `bits`-bit fields (low bits first, 32 / bits per word), one per halfword of the int16 layout
+ * above in its order; int4 and 2-bit fields are two's complement, a 1-bit field is +1 when set
+ * and -1 when clear. Writes that layout (each value times `scale`: 2 in the FAST modes) to
+ * `out`, words * 16 / bits int16 values, once per call: the int8 stem kernel then runs on them
+ * unchanged, so the layer costs its int8 twin's instructions plus three to four per weight.
+ */
+void tinyml_conv2d_stem_dsp_decode(const uint32_t *packed, int32_t words, int32_t bits, int32_t scale, int16_t *out);
+
+/* Largest decoded layout (bytes) tinyml_conv2d_s8_stem_dsp_sb<bits> keep on their stack frame. */
+#define TINYML_CONV2D_STEM_SB_STACK_BYTES 1024
+
+/*
+ * A sub-byte stem of `bits`-bit fields (sb4: int4; sb2: int2 and ternary; sb1: binary; one entry
+ * point each, so that a model links only its widths' decoders): its `words` packed words decoded
+ * (tinyml_conv2d_stem_dsp_decode, times `scale`), then the
+ * int8 kernel on them. A layout of at most TINYML_CONV2D_STEM_SB_STACK_BYTES (VWW's 448, a
+ * Fashion-MNIST-sized 640) is decoded into the stack frame and `scratch` is the int8 layer's: a
+ * stem's input, output and scratch are often the model's largest live set (VWW's 96x96x3 image
+ * and 48x48x8 output), so the arena does not grow. A larger one (KWS's 5,120 bytes) goes to the
+ * start of `scratch`, the int8 layer's scratch after it.
+ */
+void tinyml_conv2d_s8_stem_dsp_sb4(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *packed,
+                                   int32_t words, int32_t scale, int8_t *output, void *scratch);
+void tinyml_conv2d_s8_stem_dsp_sb2(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *packed,
+                                   int32_t words, int32_t scale, int8_t *output, void *scratch);
+void tinyml_conv2d_s8_stem_dsp_sb1(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *packed,
+                                   int32_t words, int32_t scale, int8_t *output, void *scratch);
+
 
 #endif /* TINYML_CONV2D_STEM_DSP_H */

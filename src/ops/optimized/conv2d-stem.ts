@@ -16,6 +16,7 @@ import type { DepthwiseConv2DParams, DepthwiseConv2DQuantParams } from '../depth
 import { depthwiseConv2d } from '../depthwise-conv2d.js';
 import { rowInPlaceBytes, rowInPlaceMode } from '../conv-rows-in-place.js';
 import type { TensorData } from '../../ir/types.js';
+import { packSubByte, type PackBits } from '../../ir/weight-packing.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import {
   cArray,
@@ -61,11 +62,14 @@ export function stemWords(p: Conv2DQuantParams): number {
   return stemColumnOrder(p.filterHeight, p.filterWidth, p.inputDepth).length / 2;
 }
 
-/** Whether the stem kernel computes this convolution. */
+/** Whether the stem kernel computes this convolution (int8 weights; ops/subbyte/stem.ts: packed ones). */
 export function stemOk(p: Conv2DParams): p is Conv2DQuantParams {
+  return p.kind === 'int8' && p.weightEncoding === undefined && stemShapeOk(p);
+}
+
+/** Whether the stem kernel takes this int8 convolution's shape, whatever its weights' storage. */
+export function stemShapeOk(p: Conv2DQuantParams): boolean {
   return (
-    p.kind === 'int8' &&
-    p.weightEncoding === undefined &&
     p.groups === 1 &&
     p.inputDepth <= STEM_MAX_INPUT_DEPTH &&
     p.filterHeight * p.filterWidth > 1 &&
@@ -99,6 +103,14 @@ export function stemWeightLayout(w: ArrayLike<number>, n: number, order: readonl
   return out;
 }
 
+/** `values` (each within `bits` bits' range; 1 bit: > 0 sets it) as little-endian words of packed fields. */
+function packedWords(values: ArrayLike<number>, bits: PackBits): Uint32Array {
+  const bytes = packSubByte(values, bits);
+  const out = new Uint32Array(Math.ceil(bytes.length / 4));
+  bytes.forEach((b, i) => (out[i >> 2] |= b << (8 * (i & 3))));
+  return out;
+}
+
 /** Each channel's bias' twice (its A and B accumulators), in blocks of four channels padded with zeros. */
 export function stemBiasLayout(bias: readonly number[]): number[] {
   const out: number[] = [];
@@ -108,21 +120,67 @@ export function stemBiasLayout(bias: readonly number[]): number[] {
   return out;
 }
 
-/** The stem kernel's emission for an int8 convolution with OHWI `weights` (stemOk). */
-export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext): CEmission {
+/** Halfwords of a layer's int16 weight layout (stemWeightLayout). */
+function stemLayoutHalfwords(p: Conv2DQuantParams): number {
+  return Math.ceil(p.outputDepth / 4) * stemWords(p) * 8;
+}
+
+/** Words of a sub-byte stem's packed weights: one `bits`-bit field per halfword of the int16 layout. */
+export function stemPackedWords(p: Conv2DQuantParams, bits: PackBits): number {
+  return Math.ceil((stemLayoutHalfwords(p) * bits) / 32);
+}
+
+/**
+ * Bytes of the int16 layout a sub-byte stem decodes its packed weights into, once per call
+ * (tinyml_conv2d_stem_dsp_decode writes whole packed words' fields).
+ */
+export function stemDecodedBytes(p: Conv2DQuantParams, bits: PackBits): number {
+  return stemPackedWords(p, bits) * (32 / bits) * 2;
+}
+
+/** Largest decoded layout kept on the kernel's stack frame (TINYML_CONV2D_STEM_SB_STACK_BYTES). */
+export const STEM_SB_STACK_BYTES = 1024;
+
+/**
+ * Scratch bytes a sub-byte stem takes for its decoded layout: none when it fits the kernel's
+ * stack frame (tinyml_conv2d_s8_stem_dsp_sb<bits>), else all of it at the start of the scratch. In
+ * place (the row driver) always the scratch.
+ */
+export function stemDecodedScratchBytes(p: Conv2DQuantParams, bits: PackBits, inPlace = false): number {
+  const bytes = stemDecodedBytes(p, bits);
+  return !inPlace && bytes <= STEM_SB_STACK_BYTES ? 0 : bytes;
+}
+
+/**
+ * The stem kernel's emission for an int8 convolution with OHWI `weights` (stemOk). With `bits`
+ * (sub-byte weights, whose values `weights` holds decoded) the int16 layout is stored packed,
+ * one field per halfword, and decoded before the kernel runs: on tinyml_conv2d_s8_stem_dsp_sb<bits>'s
+ * stack frame when it fits STEM_SB_STACK_BYTES, else (and always in place) at the scratch's start.
+ */
+export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext, bits?: PackBits): CEmission {
   const n = p.outputDepth;
-  const { eff, plan } = convRequantPlan(p, weights, bias);
+  // Sub-byte weights often give multipliers near 1 (shifts of both signs): FAST_MIXED then, not REF.
+  const { eff, plan } = convRequantPlan(p, weights, bias, bits !== undefined);
   const pre = ctx.prefix;
   const order = stemColumnOrder(p.filterHeight, p.filterWidth, p.inputDepth);
   const windowed = ctx.inPlace === true;
   const mode = windowed ? rowInPlaceMode(p) : undefined;
   if (windowed && !mode) throw new Error(`${pre}: this convolution cannot run in place`);
-  const scratch = scratchFor(ctx, (windowed ? rowInPlaceBytes(p)! : 0) + stemScratchBytes(p), windowed ? 'conv2d_s8_stem_dsp_in_place' : 'conv2d_s8_stem_dsp');
+  const decoded = bits ? stemDecodedScratchBytes(p, bits, windowed) : 0;
+  const kernelName = `conv2d_s8_stem_dsp${bits ? `_sb${bits}` : ''}${windowed ? '_in_place' : ''}`;
+  const base = scratchFor(ctx, decoded + (windowed ? rowInPlaceBytes(p)! : 0) + stemScratchBytes(p), kernelName);
+  const scratch = decoded ? `((void *)((int8_t *)${base} + ${decoded}))` : base;
+  const weightsName = bits ? `((const int16_t *)${base})` : `${pre}_w`;
+  // Sub-byte: the packed fields of the undoubled layout; the decode doubles them in the FAST modes.
+  const weightDecl = bits
+    ? cArray('uint32_t', `${pre}_w${bits}`, packedWords(stemWeightLayout(eff, n, order, 1), bits))
+    : cArray('int16_t', `${pre}_w`, stemWeightLayout(eff, n, order, plan.doubled ? 2 : 1));
+  const decode = bits ? `tinyml_conv2d_stem_dsp_decode(${pre}_w${bits}, ${stemPackedWords(p, bits)}, ${bits}, ${plan.doubled ? 2 : 1}, (int16_t *)${base}); ` : '';
   // One record per channel (a per-tensor layer's repeated), padded to whole blocks of four.
   const records = Array.from({ length: Math.ceil(n / 4) * 4 }, (_, c) => plan.records[plan.records.length > 1 ? Math.min(c, n - 1) : 0]);
   const [biasDecl, rqDecl] = cRequantDecls(pre, { ...plan, bias: stemBiasLayout(plan.bias), records });
   const decls = [
-    cArray('int16_t', `${pre}_w`, stemWeightLayout(eff, n, order, plan.doubled ? 2 : 1)),
+    weightDecl,
     biasDecl,
     rqDecl,
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
@@ -140,16 +198,19 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
     return {
       // The row-window driver (conv2d_dsp_in_place.c) runs the stem kernel on each band: weights kind 2.
       kernels: [...kernels, 'arm/conv2d_dsp.c', 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h'],
-      includes: ['arm/conv2d_dsp_in_place.h'],
+      includes: ['arm/conv2d_dsp_in_place.h', ...(bits ? ['arm/conv2d_stem_dsp.h'] : [])],
       decls,
-      call: `tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}(&${pre}_params, ${names.outputs[0]}, ${pre}_w, 2, ${scratch});`,
+      call: `${decode}tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}(&${pre}_params, ${names.outputs[0]}, ${weightsName}, 2, ${scratch});`,
     };
   }
   return {
     kernels,
     includes: ['arm/conv2d_stem_dsp.h'],
     decls,
-    call: `tinyml_conv2d_s8_stem_dsp(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`,
+    // Sub-byte: tinyml_conv2d_s8_stem_dsp_sb<bits> decode on its stack frame or into the scratch's start, by the same rule.
+    call: bits
+      ? `tinyml_conv2d_s8_stem_dsp_sb${bits}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${stemPackedWords(p, bits)}, ${plan.doubled ? 2 : 1}, ${names.outputs[0]}, ${base});`
+      : `tinyml_conv2d_s8_stem_dsp(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`,
   };
 }
 

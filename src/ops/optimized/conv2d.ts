@@ -89,14 +89,15 @@ function accepts(params: unknown, target: TargetInfo, optimize?: OptimizeGoal): 
 /**
  * The weights an int8 convolution's DSP kernels multiply (minus their zero point when they have
  * one: legacy uint8) and the layer's requantization plan over them, the input offset folded
- * into the bias; shared by the generic and the stem kernel.
+ * into the bias; shared by the generic and the stem kernel. `allowMixed`: FAST_MIXED where the
+ * plan would otherwise be REF (kernels that take it: the sub-byte ones).
  */
-export function convRequantPlan(p: Conv2DQuantParams, weights: Int8Array, bias: TensorData | undefined): { eff: Int8Array | Int16Array; plan: RequantPlan } {
+export function convRequantPlan(p: Conv2DQuantParams, weights: Int8Array, bias: TensorData | undefined, allowMixed = false): { eff: Int8Array | Int16Array; plan: RequantPlan } {
   const k = p.filterHeight * p.filterWidth * p.filterInputDepth;
   const wOff = p.weightsOffset ?? 0;
   const eff = wOff === 0 ? weights : Int16Array.from(weights, (v) => v + wOff);
   const biasPrime = foldChannelBias(bias, eff, p.outputDepth, p.inputOffset, weightRows(k));
-  return { eff, plan: planLayerRequant(p, eff, biasPrime, weightRows(k)) };
+  return { eff, plan: planLayerRequant(p, eff, biasPrime, weightRows(k), allowMixed) };
 }
 
 /**

@@ -9,16 +9,16 @@ import type { TensorData } from '../../ir/types.js';
 import type { OptimizeGoal, TargetInfo } from '../op-def.js';
 import { addDspVariant, subDspVariant } from './add-sub.js';
 import { conv2dDspVariant } from './conv2d.js';
-import { depthwiseConv2dStemDspVariant } from './conv2d-stem.js';
+import { conv2dStemDspVariant, depthwiseConv2dStemDspVariant } from './conv2d-stem.js';
 import { depthwiseConv2dDspVariant } from './depthwise-conv2d.js';
 import { fullyConnectedDspVariant } from './fully-connected.js';
 import { averagePoolDspVariant } from './pool2d.js';
 
-// The depth-1 depthwise stem kernel first: it takes layers the generic kernels would also take.
-// conv2dStemDspVariant (CONV_2D with 1-3 input channels, same kernel) is built and tested but not
-// registered yet: sub-byte stems have no such kernel, and with it int8 stems get faster while
-// sub-byte ones do not, which puts VWW int4 at 1.074x int8's instructions (issue #15 asks <= 1.05x).
-export const DSP_VARIANTS = [depthwiseConv2dStemDspVariant, conv2dDspVariant, depthwiseConv2dDspVariant, fullyConnectedDspVariant, addDspVariant, subDspVariant, averagePoolDspVariant];
+// The stem kernels first (CONV_2D with 1-3 input channels, DEPTHWISE_CONV_2D with input depth 1):
+// they take layers the generic kernels would also take. Sub-byte first layers run the same kernel
+// on weights decoded once per call (ops/subbyte/stem.ts), so the sub-byte-vs-int8 ratios of
+// issue #15 hold with it.
+export const DSP_VARIANTS = [depthwiseConv2dStemDspVariant, conv2dStemDspVariant, conv2dDspVariant, depthwiseConv2dDspVariant, fullyConnectedDspVariant, addDspVariant, subDspVariant, averagePoolDspVariant];
 
 registerKernelVariants(DSP_VARIANTS);
 

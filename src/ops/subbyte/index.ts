@@ -12,6 +12,7 @@ import { fullyConnected } from '../fully-connected.js';
 import type { OpDef } from '../op-def.js';
 import { emitPortableSubByte } from './portable.js';
 import { SUBBYTE_DSP_VARIANTS } from './dsp.js';
+import { SUBBYTE_STEM_VARIANTS } from './stem.js';
 import { subByteParamsKind } from './common.js';
 
 export { subByteParamsKind } from './common.js';
@@ -26,7 +27,9 @@ function portableVariant(op: OpType, def: OpDef<OpType, unknown>, name: string):
   };
 }
 
+// The stem twins first: they take first layers the generic sub-byte kernels would also take.
 export const SUBBYTE_VARIANTS: KernelVariant[] = [
+  ...SUBBYTE_STEM_VARIANTS,
   ...SUBBYTE_DSP_VARIANTS,
   portableVariant('CONV_2D', conv2d as unknown as OpDef<OpType, unknown>, 'conv2d_s8_subbyte'),
   portableVariant('DEPTHWISE_CONV_2D', depthwiseConv2d as unknown as OpDef<OpType, unknown>, 'depthwise_conv2d_s8_subbyte'),

@@ -1,0 +1,77 @@
+/**
+ * The sub-byte twin of the DSP stem kernel (ops/optimized/conv2d-stem.ts, issue #20): first
+ * convolutions (CONV_2D with 1-3 input channels, DEPTHWISE_CONV_2D with input depth 1) whose
+ * weights are int4, int2, ternary or binary. The stem's int16 weight layout is stored packed in
+ * flash, one field per halfword, and decoded once per call (tinyml_conv2d_stem_dsp_decode, three
+ * to four instructions a weight); the int8 stem kernel then runs on it unchanged, so sub-byte first
+ * layers take their int8 twins' instructions. The decoded layout goes on the kernel's stack frame
+ * when it is at most STEM_SB_STACK_BYTES (VWW: 448 bytes; its stem's live set is the model's
+ * largest, so scratch there would grow the arena), else at the start of the layer's scratch,
+ * counted by the planner (KWS: 5,120 bytes, where the stem is not at the arena's peak).
+ */
+import type { KernelVariant } from '../kernel-variants.js';
+import type { Conv2DQuantParams } from '../conv2d.js';
+import type { DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
+import type { TensorData } from '../../ir/types.js';
+import { flashBits } from '../../ir/weight-packing.js';
+import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
+import { constantOperands, dspTarget, hasConstantOperands } from '../optimized/common.js';
+import { emitConvStem, stemDecodedScratchBytes, stemScratchBytes, stemShapeOk } from '../optimized/conv2d-stem.js';
+import { dwAsConv, dwWeightsAsConv } from '../optimized/depthwise-conv2d.js';
+import { rowInPlaceBytes } from '../conv-rows-in-place.js';
+import { subByteParamsKind } from './common.js';
+
+/** The stem-shaped convolution a sub-byte layer is, or undefined when the twin does not take it. */
+function stemConv(params: unknown, op: 'CONV_2D' | 'DEPTHWISE_CONV_2D'): Conv2DQuantParams | undefined {
+  if (subByteParamsKind(params) === undefined) return undefined;
+  if (op === 'CONV_2D') return stemShapeOk(params as Conv2DQuantParams) ? (params as Conv2DQuantParams) : undefined;
+  const d = params as DepthwiseConv2DQuantParams;
+  if (d.inputDepth !== 1) return undefined;
+  const c = dwAsConv(d);
+  return stemShapeOk(c) ? c : undefined;
+}
+
+/** Decoded weights (none when they fit the kernel's stack frame), then the stem kernel's own scratch. */
+function bytes(p: Conv2DQuantParams, kindOf: unknown, inPlace = false): number {
+  return stemDecodedScratchBytes(p, flashBits(subByteParamsKind(kindOf)!), inPlace) + stemScratchBytes(p);
+}
+
+function variant(op: 'CONV_2D' | 'DEPTHWISE_CONV_2D'): KernelVariant {
+  return {
+    name: `${op === 'CONV_2D' ? 'conv2d' : 'depthwise_conv2d'}_s8_stem_dsp_subbyte`,
+    op,
+    // Not with --optimize size: the generic sub-byte kernel stores the same packed weights and needs no decode code.
+    accepts: (params: unknown, target: TargetInfo, optimize?: OptimizeGoal) => dspTarget(target) && optimize !== 'size' && stemConv(params, op) !== undefined,
+    emitC: (params: unknown, names: EmitNames, ctx: EmitContext): CEmission => {
+      const p = stemConv(params, op)!;
+      const operands = constantOperands(p, ctx.constants);
+      if (!operands) throw new Error(`${ctx.prefix}: sub-byte weights must be constants`);
+      const w = op === 'CONV_2D' ? operands.weights : dwWeightsAsConv(operands.weights, params as DepthwiseConv2DQuantParams);
+      return emitConvStem(p, w, operands.bias, names, ctx, flashBits(subByteParamsKind(params)!));
+    },
+    scratchBytes: (params: unknown, constants?: (TensorData | undefined)[]) => {
+      const p = stemConv(params, op)!;
+      return constants && !hasConstantOperands(p, constants) ? 0 : bytes(p, params);
+    },
+  };
+}
+
+/**
+ * The scratch of a sub-byte CONV_2D stem run in place through the row window or stage
+ * (ops/conv-rows-in-place.ts; `emitC` with `ctx.inPlace` emits it): the decoded weights, then
+ * the row driver's scratch; undefined when the rows rule refuses the layer.
+ *
+ * Not announced to the planner (no `inPlaceScratchBytes` on the variant) yet: a sub-byte VWW
+ * whose stem runs in place moves its peak to the pointwise layers after it, which the planner
+ * then row-streams with the int8 pointwise/depthwise pair kernel (int8 copies of the weights,
+ * REF requantization): 13.2 M instructions against 12.0 M for int2. The generic sub-byte
+ * convolution does not run in place either, so this keeps today's sub-byte plans.
+ */
+export function subByteStemInPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
+  const p = stemConv(params, 'CONV_2D');
+  if (!p || (constants && !hasConstantOperands(p, constants))) return undefined;
+  const rows = rowInPlaceBytes(p);
+  return rows === undefined ? undefined : rows + bytes(p, params, true);
+}
+
+export const SUBBYTE_STEM_VARIANTS: KernelVariant[] = [variant('DEPTHWISE_CONV_2D'), variant('CONV_2D')];
