@@ -40,6 +40,13 @@ const SHAPES: Partial<DwShape>[] = [
   { inH: 7, inW: 10, inC: 20, strideH: 1, strideW: 1, padding: 'VALID' },
   // Two batches.
   { inH: 8, inW: 6, inC: 4, strideH: 1, strideW: 1, padding: 'SAME', batches: 2 },
+  // The plane fill's pieces (a lone first value where the padding leaves the row unaligned, runs
+  // of eight, pairs, a last value): plane rows of 5, 17 and 18 values; small images at stride 2.
+  { inH: 5, inW: 5, inC: 6, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 17, inW: 17, inC: 3, strideH: 1, strideW: 1, padding: 'VALID' },
+  { inH: 6, inW: 18, inC: 5, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 6, inW: 6, inC: 7, strideH: 2, strideW: 2, padding: 'SAME' },
+  { inH: 25, inW: 5, inC: 9, strideH: 2, strideW: 2, padding: 'SAME' },
 ];
 
 function planeCases(seed: number, activation: DwShape['activation']): VariantCase[] {

@@ -309,26 +309,67 @@ static void dw_plane_pad(int16_t *plane, int32_t n, int32_t pad) {
   for (int32_t i = 0; i < n / 2; ++i) d[i] = v;
 }
 
-/* n values from s (step bytes apart) into d as int16. */
-static void dw_plane_copy(int16_t *d, const int8_t *s, int32_t step, int32_t n) {
-  int32_t x = 0;
-  for (; x + 8 <= n; x += 8) {
-    d[0] = s[0];
-    d[1] = s[step];
-    d[2] = s[2 * step];
-    d[3] = s[3 * step];
-    s += 4 * step;
-    d[4] = s[0];
-    d[5] = s[step];
-    d[6] = s[2 * step];
-    d[7] = s[3 * step];
-    s += 4 * step;
-    d += 8;
-  }
-  for (; x < n; ++x) {
+/*
+ * Values from s (step bytes apart) into d as int16: `lead` (0 or 1) alone, which leaves d
+ * word-aligned, then `blocks` runs of eight and `rest` (< 8) more. Two values per word store
+ * (PKHBT of two LDRSB: two instructions a value), eight per iteration so that the loop's own
+ * instructions are few. The counts are the same for every row of a layer (dw_plane_fill works
+ * them out once per channel): on small images (KWS: rows of 25 values) the per-row work
+ * around the copy used to cost as much as the copy.
+ */
+TINYML_DSP_INLINE void dw_plane_copy(int16_t *d, const int8_t *s, int32_t step, int32_t lead, int32_t blocks,
+                                     int32_t rest) {
+  if (lead) {
     *d++ = *s;
     s += step;
   }
+  uint32_t *w = (uint32_t *)(void *)d;
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  if (blocks > 0) {
+    /* Eight values per iteration from two pointers four steps apart: 17 instructions. */
+    const int8_t *s4 = s + 4 * step;
+    uint32_t t0, t1, t2;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrsb  %[t0], [%[s]]\n\t"
+        "ldrsb  %[t1], [%[s], %[st]]\n\t"
+        "pkhbt  %[t0], %[t0], %[t1], lsl #16\n\t"
+        "ldrsb  %[t1], [%[s], %[st2]]\n\t"
+        "ldrsb  %[t2], [%[s], %[st3]]\n\t"
+        "pkhbt  %[t1], %[t1], %[t2], lsl #16\n\t"
+        "strd   %[t0], %[t1], [%[w]], #8\n\t"
+        "ldrsb  %[t0], [%[s4]]\n\t"
+        "ldrsb  %[t1], [%[s4], %[st]]\n\t"
+        "pkhbt  %[t0], %[t0], %[t1], lsl #16\n\t"
+        "ldrsb  %[t1], [%[s4], %[st2]]\n\t"
+        "ldrsb  %[t2], [%[s4], %[st3]]\n\t"
+        "pkhbt  %[t1], %[t1], %[t2], lsl #16\n\t"
+        "strd   %[t0], %[t1], [%[w]], #8\n\t"
+        "add    %[s], %[s], %[st], lsl #3\n\t"
+        "add    %[s4], %[s4], %[st], lsl #3\n\t"
+        "subs   %[b], %[b], #1\n\t"
+        "bne    1b\n\t"
+        : [s] "+r"(s), [s4] "+r"(s4), [w] "+r"(w), [b] "+r"(blocks), [t0] "=&r"(t0), [t1] "=&r"(t1),
+          [t2] "=&r"(t2)
+        : [st] "r"(step), [st2] "r"(2 * step), [st3] "r"(3 * step)
+        : "cc", "memory");
+  }
+#else
+  for (; blocks > 0; --blocks) {
+    const int8_t *s4 = s + 4 * step;
+    w[0] = tinyml_pkhbt((uint32_t)(int32_t)s[0], (uint32_t)(int32_t)s[step]);
+    w[1] = tinyml_pkhbt((uint32_t)(int32_t)s[2 * step], (uint32_t)(int32_t)s[3 * step]);
+    w[2] = tinyml_pkhbt((uint32_t)(int32_t)s4[0], (uint32_t)(int32_t)s4[step]);
+    w[3] = tinyml_pkhbt((uint32_t)(int32_t)s4[2 * step], (uint32_t)(int32_t)s4[3 * step]);
+    w += 4;
+    s += 8 * step;
+  }
+#endif
+  for (; rest >= 2; rest -= 2) {
+    *w++ = tinyml_pkhbt((uint32_t)(int32_t)s[0], (uint32_t)(int32_t)s[step]);
+    s += 2 * step;
+  }
+  if (rest > 0) *(int16_t *)(void *)w = *s;
 }
 
 /* The number of in-image values of a plane row. */
@@ -341,19 +382,27 @@ static int32_t dw_plane_body(const dw_view *v) {
  * The in-image values of one channel (in: its byte of the first pixel) in the plane rows of input
  * rows iy0..; input row carry_row (-1: none) from carry (the channel's value of the row's first
  * pixel, c bytes apart): run in place over several bands, it was overwritten by the band above.
+ * A function of its own: inlined into the band driver, its row loop ran short of registers.
  */
-static void dw_plane_fill(const dw_view *v, const int8_t *in, int32_t iy0, int32_t rows, int32_t pitch, int16_t *plane,
+__attribute__((noinline)) static void dw_plane_fill(const dw_view *v, const int8_t *in, int32_t iy0, int32_t rows, int32_t pitch, int16_t *plane,
                           int32_t carry_row, const int8_t *carry, int32_t c) {
   const int32_t body = dw_plane_body(v);
   const int32_t r0 = iy0 < 0 ? -iy0 : 0;
   const int32_t r1 = iy0 + rows > v->in_rows ? v->in_rows - iy0 : rows;
+  /* The plane is word-aligned and its pitch even: every row starts as aligned as the first. */
+  const int32_t lead = body > 0 && ((uintptr_t)(plane + v->pad_cols) & 2u) != 0;
+  const int32_t blocks = (body - lead) >> 3;
+  const int32_t rest = (body - lead) & 7;
+  int16_t *d = plane + r0 * pitch + v->pad_cols;
+  const int8_t *s = in + (iy0 + r0) * v->in_row_step;
   for (int32_t r = r0; r < r1; ++r) {
-    int16_t *d = plane + r * pitch + v->pad_cols;
     if (iy0 + r == carry_row) {
-      dw_plane_copy(d, carry, c, body);
+      dw_plane_copy(d, carry, c, lead, blocks, rest);
     } else {
-      dw_plane_copy(d, in + (iy0 + r) * v->in_row_step, v->in_col_step, body);
+      dw_plane_copy(d, s, v->in_col_step, lead, blocks, rest);
     }
+    d += pitch;
+    s += v->in_row_step;
   }
 }
 
@@ -580,51 +629,9 @@ TINYML_DSP_INLINE void dw_plane_c(const tinyml_depthwise_conv2d_dsp_params *p, c
   }
 }
 
-/* One channel's band of outputs (out: its first output byte) from its plane and frame. */
-static void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v, const int16_t *plane,
-                             int32_t band, int32_t *fr, int8_t *out, int32_t mode, const dw_plane_bands *bands,
-                             const dw_plane_bands *left) {
-#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-  const int32_t pitch = p->plane_pitch;
-  const int32_t sc = v->stride_cols;
-  const int32_t step = v->out_col_step;
-  const int32_t per = sc == 1 ? 4 : 2;
-  const int32_t whole = v->out_cols / per;
-  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  if (full && bands != NULL && whole > 0) {
-    /*
-     * After the whole blocks: at stride 2 a last overlapping block (its plane column, 2 (out_cols
-     * - 2), is even); at stride 1 with two outputs left, a block at the even column out_cols - 4;
-     * with one, a lone output (at the even column out_cols - 1); with three, a block at the even
-     * column out_cols - 5 and a lone output.
-     */
-    const int32_t rest = v->out_cols - whole * per;
-    const int32_t back = sc == 2 ? rest : rest >= 2 ? 2 : 0;
-    const int32_t lone = sc == 1 && (rest & 1);
-    fr[TINYML_DWP_TAIL_ROW] = 2 * sc * back;
-    fr[TINYML_DWP_TAIL + 1] = back * step;
-    fr[TINYML_DWP_SINGLE] = lone ? 2 * (v->out_cols - 1) : 0;
-    fr[TINYML_DWP_SINGLE + 1] = (v->out_cols - 1) * step;
-    fr[TINYML_DWP_ROWS] = band;
-    fr[TINYML_DWP_ROWS + 1] = 2 * v->stride_rows * pitch;
-    fr[TINYML_DWP_ROWS + 2] = v->out_row_step;
-    fr[TINYML_DWP_WHOLE] = 8 * whole;
-    fr[TINYML_DWP_CUR] = (int32_t)(intptr_t)plane;
-    fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)out;
-    fr[TINYML_DWP_END] = (int32_t)(intptr_t)plane + 8 * whole;
-    fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
-    if (mode == TINYML_RQ_FAST_MIXED && fr[TINYML_DWP_RQ + 2] <= 0) {
-      /* A left shift s = -e: the loop shifts by r4 = s. */
-      fr[TINYML_DWP_RQ + 2] = -fr[TINYML_DWP_RQ + 2];
-      bands = left;
-    }
-    (sc == 2 ? bands->s2 : bands->s1)(2 * pitch, fr);
-    return;
-  }
-#else
-  (void)bands;
-  (void)left;
-#endif
+/* The C path in the layer's mode (a function of its own: the band driver only calls it). */
+static void dw_plane_c_mode(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v, const int16_t *plane,
+                            int32_t band, const int32_t *fr, int8_t *out, int32_t mode) {
   if (mode == TINYML_RQ_FAST) {
     dw_plane_c(p, v, plane, band, fr, out, TINYML_RQ_FAST);
   } else if (mode == TINYML_RQ_FAST_FOLDED) {
@@ -637,15 +644,88 @@ static void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params *p, const 
 }
 
 /*
- * The nine taps of channel ch (w) and its record {m, t, e, bias'}: bits 0, nine int16 per channel
- * and records in p->q; 4 or 2, decoded from the sub-byte stream (per group of four channels its
- * words, then its records), doubled in the FAST modes like the int8 weights.
+ * The frame words the assembly band loops read that are the same for every channel and band of
+ * the layer (set once per call, not per channel: on small images the per-channel work is a large
+ * share); returns whether those loops run (no fused clamp, a band function for the mode, at least
+ * one whole block per row), else the C path does.
  */
-static const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_dsp_params *p, const void *weights, int32_t ch,
-                                       int32_t mode, int32_t bits, int32_t *w) {
+static int32_t dw_plane_frame_layer(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v, int32_t *fr,
+                                    const dw_plane_bands *bands) {
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  const int32_t sc = v->stride_cols;
+  const int32_t step = v->out_col_step;
+  const int32_t per = sc == 1 ? 4 : 2;
+  const int32_t whole = v->out_cols / per;
+  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
+  if (!full || bands == NULL || whole == 0) return 0;
+  /*
+   * After the whole blocks: at stride 2 a last overlapping block (its plane column, 2 (out_cols
+   * - 2), is even); at stride 1 with two outputs left, a block at the even column out_cols - 4;
+   * with one, a lone output (at the even column out_cols - 1); with three, a block at the even
+   * column out_cols - 5 and a lone output.
+   */
+  const int32_t rest = v->out_cols - whole * per;
+  const int32_t back = sc == 2 ? rest : rest >= 2 ? 2 : 0;
+  const int32_t lone = sc == 1 && (rest & 1);
+  fr[TINYML_DWP_TAIL_ROW] = 2 * sc * back;
+  fr[TINYML_DWP_TAIL + 1] = back * step;
+  fr[TINYML_DWP_SINGLE] = lone ? 2 * (v->out_cols - 1) : 0;
+  fr[TINYML_DWP_SINGLE + 1] = (v->out_cols - 1) * step;
+  fr[TINYML_DWP_ROWS + 1] = 2 * v->stride_rows * p->plane_pitch;
+  fr[TINYML_DWP_ROWS + 2] = v->out_row_step;
+  fr[TINYML_DWP_WHOLE] = 8 * whole;
+  return 1;
+#else
+  (void)p;
+  (void)v;
+  (void)fr;
+  (void)bands;
+  return 0;
+#endif
+}
+
+/*
+ * One channel's band of outputs (out: its first output byte) from its plane and frame: the
+ * assembly band loop when `loops` (dw_plane_frame_layer), else the C path.
+ */
+TINYML_DSP_INLINE void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v,
+                                        const int16_t *plane, int32_t band, int32_t *fr, int8_t *out, int32_t mode,
+                                        const dw_plane_bands *bands, const dw_plane_bands *left, int32_t loops) {
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  if (loops) {
+    fr[TINYML_DWP_ROWS] = band;
+    fr[TINYML_DWP_CUR] = (int32_t)(intptr_t)plane;
+    fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)out;
+    fr[TINYML_DWP_END] = (int32_t)(intptr_t)plane + fr[TINYML_DWP_WHOLE];
+    fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
+    if (mode == TINYML_RQ_FAST_MIXED && fr[TINYML_DWP_RQ + 2] <= 0) {
+      /* A left shift s = -e: the loop shifts by r4 = s. */
+      fr[TINYML_DWP_RQ + 2] = -fr[TINYML_DWP_RQ + 2];
+      bands = left;
+    }
+    (v->stride_cols == 2 ? bands->s2 : bands->s1)(2 * p->plane_pitch, fr);
+    return;
+  }
+#else
+  (void)bands;
+  (void)left;
+  (void)loops;
+#endif
+  dw_plane_c_mode(p, v, plane, band, fr, out, mode);
+}
+
+/*
+ * Channel ch's SMLAD pairs into the frame (P, Q of each filter row as the plane sees it) and its
+ * record {m, t, e, bias'}: bits 0, six words per channel as the generator laid them out (already
+ * transposed for a transposed plane) and records in p->q; 4 or 2, decoded from the sub-byte
+ * stream (per group of four channels its words, then its records), doubled in the FAST modes
+ * like the int8 weights, and packed here.
+ */
+TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_dsp_params *p, const void *weights,
+                                                  int32_t ch, int32_t mode, const int32_t bits, int32_t *fr) {
   if (bits == 0) {
-    const int16_t *w16 = (const int16_t *)weights + 9 * ch;
-    for (int32_t k = 0; k < 9; ++k) w[k] = w16[k];
+    const int32_t *pq = (const int32_t *)weights + 6 * ch;
+    for (int32_t k = 0; k < 6; ++k) fr[TINYML_DWP_PQ + k] = pq[k];
     return p->q + 4 * ch;
   }
   /* Channel b of group g: tap k's field tops at bit 16 (b >> 1) + 16 - bits (2 j + (b & 1)), j = k mod (8 / bits). */
@@ -654,9 +734,20 @@ static const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_dsp_params 
   const uint32_t *g = (const uint32_t *)weights + (ch >> 2) * (words + TINYML_DWS_RECORD_WORDS);
   const int32_t b = ch & 3;
   const int32_t scale = mode == TINYML_RQ_REF ? 1 : 2;
+  int32_t w[9];
+  /* Unrolled with bits a constant (dw_plane_run_bits): the shifts are then immediates. */
+#pragma GCC unroll 9
   for (int32_t k = 0; k < 9; ++k) {
     const int32_t top = 16 * (b >> 1) + 16 - bits * (2 * (k % per) + (b & 1));
     w[k] = ((int32_t)(g[k / per] << (32 - top)) >> (32 - bits)) * scale;
+  }
+  /* Filter row k as the plane sees it: taps (k, j), or (j, k) transposed. */
+  for (int32_t k = 0; k < 3; ++k) {
+    const int32_t a = p->transposed ? w[k] : w[3 * k];
+    const int32_t m = p->transposed ? w[3 + k] : w[3 * k + 1];
+    const int32_t z = p->transposed ? w[6 + k] : w[3 * k + 2];
+    fr[TINYML_DWP_PQ + 2 * k] = (int32_t)tinyml_pkhbt((uint32_t)a, (uint32_t)m);
+    fr[TINYML_DWP_PQ + 2 * k + 1] = (int32_t)tinyml_pkhbt((uint32_t)m, (uint32_t)z);
   }
   return (const int32_t *)(const void *)(g + words) + 4 * b;
 }
@@ -667,9 +758,9 @@ static const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_dsp_params 
  * over the same input rows), the last input row of each band is overwritten by that band before
  * the next reads it: each channel's value of it is kept, from the plane, in a row after the plane.
  */
-static void dw_plane_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, const void *weights,
-                         int8_t *output, void *scratch, int32_t mode, int32_t bits, const dw_plane_bands *bands,
-                         const dw_plane_bands *left) {
+TINYML_DSP_INLINE void dw_plane_run_bits(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                         const void *weights, int8_t *output, void *scratch, int32_t mode,
+                                         const int32_t bits, const dw_plane_bands *bands, const dw_plane_bands *left) {
   const int32_t c = p->geo.input_depth;
   const int32_t pitch = p->plane_pitch;
   dw_view v;
@@ -680,6 +771,7 @@ static void dw_plane_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8
   int32_t fr[TINYML_DWP_WORDS];
   fr[TINYML_DWP_RQ + 3] = v.out_col_step;
   fr[TINYML_DWP_OFF] = p->output_offset;
+  const int32_t loops = dw_plane_frame_layer(p, &v, fr, bands);
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
     int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;
@@ -692,16 +784,7 @@ static void dw_plane_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8
       const int32_t carry_out = in_place && oy0 + band < v.out_rows ? oy0 + band - 1 - iy0 : -1;
       dw_plane_pad(plane, rows * pitch, p->pad_value);
       for (int32_t ch = 0; ch < c; ++ch) {
-        int32_t w[9];
-        const int32_t *rec = dw_plane_weights(p, weights, ch, mode, bits, w);
-        /* Filter row k as the plane sees it: taps (k, j), or (j, k) transposed. */
-        for (int32_t k = 0; k < 3; ++k) {
-          const int32_t a = p->transposed ? w[k] : w[3 * k];
-          const int32_t m = p->transposed ? w[3 + k] : w[3 * k + 1];
-          const int32_t z = p->transposed ? w[6 + k] : w[3 * k + 2];
-          fr[TINYML_DWP_PQ + 2 * k] = (int32_t)tinyml_pkhbt((uint32_t)a, (uint32_t)m);
-          fr[TINYML_DWP_PQ + 2 * k + 1] = (int32_t)tinyml_pkhbt((uint32_t)m, (uint32_t)z);
-        }
+        const int32_t *rec = dw_plane_weights(p, weights, ch, mode, bits, fr);
         fr[0] = fr[1] = fr[2] = fr[3] = rec[3];
         fr[TINYML_DWP_RQ] = rec[0];
         fr[TINYML_DWP_RQ + 1] = rec[1];
@@ -711,11 +794,28 @@ static void dw_plane_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8
           const int16_t *keep = plane + carry_out * pitch + v.pad_cols;
           for (int32_t x = 0; x < body; ++x) carry[x * c + ch] = (int8_t)keep[x];
         }
-        dw_plane_channel(p, &v, plane, band, fr, out + oy0 * v.out_row_step + ch, mode, bands, left);
+        dw_plane_channel(p, &v, plane, band, fr, out + oy0 * v.out_row_step + ch, mode, bands, left, loops);
       }
     }
   }
 }
+
+/*
+ * One copy of the band driver per weight width (int8, 4 and 2 bits), so that each decodes its
+ * weights with constant shifts and fills its planes inline, and a model links only those it uses.
+ */
+#define TINYML_DWP_RUN_FN(NAME, BITS)                                                                          \
+  static void NAME(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, const void *weights,       \
+                   int8_t *output, void *scratch, int32_t mode, const dw_plane_bands *bands,                    \
+                   const dw_plane_bands *left) {                                                                \
+    dw_plane_run_bits(p, input, weights, output, scratch, mode, BITS, bands, left);                             \
+  }
+TINYML_DWP_RUN_FN(dw_plane_run8, 0)
+TINYML_DWP_RUN_FN(dw_plane_run4, 4)
+TINYML_DWP_RUN_FN(dw_plane_run2, 2)
+#undef TINYML_DWP_RUN_FN
+#define dw_plane_run(p, input, weights, output, scratch, mode, bits, bands, left) \
+  ((bits) == 4 ? dw_plane_run4 : (bits) == 2 ? dw_plane_run2 : dw_plane_run8)(p, input, weights, output, scratch, mode, bands, left)
 
 TINYML_DSP_INLINE void dw_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                               int8_t *output, void *scratch, const int MODE, const int FULL) {

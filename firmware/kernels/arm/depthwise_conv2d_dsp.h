@@ -37,8 +37,9 @@ typedef struct {
    * 0: the row kernel above. > 0 (3x3, dilation 1, stride 1 or 2 along the plane rows; from the
    * generator): the plane kernel, which computes the outputs one channel after the other from an
    * int16 plane of that channel's input (zero-point padded), band_rows plane rows of outputs at a
-   * time, the channel's nine weights as SMLAD pairs. Its weights (int8) are then per channel the
-   * nine int16 taps of the filter as the plane sees it (transposed when `transposed`).
+   * time, the channel's nine weights as SMLAD pairs. Its weights (int8) are then per channel six
+   * words, for each filter row as the plane sees it (transposed when `transposed`) the int16
+   * pairs (w0, w1) and (w1, w2).
    */
   int32_t band_rows;
   /* int16 per plane row: room for whole blocks of four (stride 1) or two (stride 2) outputs. */

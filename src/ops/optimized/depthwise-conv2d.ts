@@ -139,10 +139,23 @@ export function dwPlaneFor(p: DepthwiseConv2DQuantParams, mode: number, ctx: Emi
   return asm || dwPlaneOptions.force ? dwPlane(p, ctx.inPlace === true) : undefined;
 }
 
-/** The plane kernel's weights: per channel its nine taps (row-major), from TFLite's [1, 3, 3, C]. */
-export function dwPlaneWeights(weights: Int8Array | Int16Array, c: number, scale: number): Int16Array {
-  const out = new Int16Array(9 * c);
-  for (let ch = 0; ch < c; ch++) for (let t = 0; t < 9; t++) out[9 * ch + t] = weights[t * c + ch] * scale;
+/**
+ * The plane kernel's weights, from TFLite's [1, 3, 3, C]: per channel the SMLAD pairs of its three
+ * filter rows as the plane sees them (filter columns when transposed), P = (w0, w1) and Q = (w1,
+ * w2) as int16 halves, six words: what the kernel used to pack per channel at run time.
+ */
+export function dwPlaneWeights(weights: Int8Array | Int16Array, c: number, scale: number, transposed: boolean): Int16Array {
+  const out = new Int16Array(12 * c);
+  const tap = (ch: number, k: number, j: number) => weights[(transposed ? 3 * j + k : 3 * k + j) * c + ch] * scale;
+  for (let ch = 0; ch < c; ch++) {
+    for (let k = 0; k < 3; k++) {
+      const o = 12 * ch + 4 * k;
+      out[o] = tap(ch, k, 0);
+      out[o + 1] = tap(ch, k, 1);
+      out[o + 2] = tap(ch, k, 1);
+      out[o + 3] = tap(ch, k, 2);
+    }
+  }
   return out;
 }
 
@@ -256,7 +269,7 @@ function emitDepthwiseDsp(p: DepthwiseConv2DQuantParams, weights: Int8Array, bia
   const plan = planLayerRequant(p, eff, biasPrime, channel);
   const plane = dwPlaneFor(p, plan.mode, ctx);
   const scale = plan.doubled ? 2 : 1;
-  const w = plane ? dwPlaneWeights(eff, c, scale) : dwWeightLayout(eff, taps, c, scale);
+  const w = plane ? dwPlaneWeights(eff, c, scale, plane.transposed) : dwWeightLayout(eff, taps, c, scale);
   const pre = ctx.prefix;
   const scratch = scratchFor(ctx, dwScratchBytes(p), 'depthwise_conv2d_s8_dsp');
   const decls = [
