@@ -229,9 +229,6 @@ static void col_window4(const tinyml_conv2d_dsp_params *p, int16_t *cols, const 
   "asr    " a ", " a ", r6\n\t" ADD_OFF   \
   "ssat   " a ", #8, " a "\n\t"
 #define TINYML_MM_CLOBBERS "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "lr", "cc", "memory"
-/* The output offset from the frame at FR, then added to each output. */
-#define TINYML_MM_ADD_OFF_AT(FR) "ldr    r8, [" FR ", #32]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
-                                 "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
 #else
 #define TINYML_MM_ASM 0
 #endif
@@ -345,21 +342,32 @@ TINYML_DSP_INLINE int32_t sb_finish(int32_t a, uint32_t b, const int BITS, const
  * lr the group count (consumed). 4 instructions of unpacking per 16 / BITS pairs plus the load.
  * D is the shift that brings pair q to the mask: "lsr" (offset fields) or "lsl" (signed ones).
  */
-#define TINYML_SB_X(SH) "and    r10, r7, r9" SH "\n\t" TINYML_DSP_ASM_COLS TINYML_DSP_ASM_SMLAD4("r10")
-#define TINYML_SB_XD(D, N) TINYML_SB_X(", " D " #" #N)
+#define TINYML_SBW_X(R, SH) "and    r10, r7, " R SH "\n\t" TINYML_DSP_ASM_COLS TINYML_DSP_ASM_SMLAD4("r10")
+#define TINYML_SBW_XD(R, D, N) TINYML_SBW_X(R, ", " D " #" #N)
+#define TINYML_SB_X(SH) TINYML_SBW_X("r9", SH)
+#define TINYML_SB_XD(D, N) TINYML_SBW_XD("r9", D, N)
 #define TINYML_SB_LD "ldr    r9, [r12], #4\n\t"
+/* The pairs of a whole word in register R. */
+#define TINYML_SB4W(R, D) TINYML_SBW_X(R, "") TINYML_SBW_XD(R, D, 4) TINYML_SBW_XD(R, D, 8) TINYML_SBW_XD(R, D, 12)
+#define TINYML_SB2W(R, D)                                                                                      \
+  TINYML_SBW_X(R, "") TINYML_SBW_XD(R, D, 2) TINYML_SBW_XD(R, D, 4) TINYML_SBW_XD(R, D, 6) TINYML_SBW_XD(R, D, 8) \
+  TINYML_SBW_XD(R, D, 10) TINYML_SBW_XD(R, D, 12) TINYML_SBW_XD(R, D, 14)
+#define TINYML_SB1W(R)                                                                                         \
+  TINYML_SBW_X(R, ", lsl #1") TINYML_SBW_X(R, "") TINYML_SBW_XD(R, "lsr", 1) TINYML_SBW_XD(R, "lsr", 2)         \
+  TINYML_SBW_XD(R, "lsr", 3) TINYML_SBW_XD(R, "lsr", 4) TINYML_SBW_XD(R, "lsr", 5) TINYML_SBW_XD(R, "lsr", 6)  \
+  TINYML_SBW_XD(R, "lsr", 7) TINYML_SBW_XD(R, "lsr", 8) TINYML_SBW_XD(R, "lsr", 9) TINYML_SBW_XD(R, "lsr", 10) \
+  TINYML_SBW_XD(R, "lsr", 11) TINYML_SBW_XD(R, "lsr", 12) TINYML_SBW_XD(R, "lsr", 13) TINYML_SBW_XD(R, "lsr", 14)
+/* Partial words: their first 1, 2 or 4 groups (2 * groups pairs). */
 #define TINYML_SB4_G1(D) TINYML_SB_LD TINYML_SB_X("") TINYML_SB_XD(D, 4)
-#define TINYML_SB4_WORD(D) TINYML_SB4_G1(D) TINYML_SB_XD(D, 8) TINYML_SB_XD(D, 12)
+#define TINYML_SB4_WORD(D) TINYML_SB_LD TINYML_SB4W("r9", D)
 #define TINYML_SB2_G1(D) TINYML_SB_LD TINYML_SB_X("") TINYML_SB_XD(D, 2)
 #define TINYML_SB2_G2(D) TINYML_SB2_G1(D) TINYML_SB_XD(D, 4) TINYML_SB_XD(D, 6)
-#define TINYML_SB2_WORD(D) TINYML_SB2_G2(D) TINYML_SB_XD(D, 8) TINYML_SB_XD(D, 10) TINYML_SB_XD(D, 12) TINYML_SB_XD(D, 14)
+#define TINYML_SB2_WORD(D) TINYML_SB_LD TINYML_SB2W("r9", D)
 #define TINYML_SB1_G1 TINYML_SB_LD TINYML_SB_X(", lsl #1") TINYML_SB_X("")
 #define TINYML_SB1_G2 TINYML_SB1_G1 TINYML_SB_X(", lsr #1") TINYML_SB_X(", lsr #2")
 #define TINYML_SB1_G4 \
   TINYML_SB1_G2 TINYML_SB_X(", lsr #3") TINYML_SB_X(", lsr #4") TINYML_SB_X(", lsr #5") TINYML_SB_X(", lsr #6")
-#define TINYML_SB1_WORD                                                                                         \
-  TINYML_SB1_G4 TINYML_SB_X(", lsr #7") TINYML_SB_X(", lsr #8") TINYML_SB_X(", lsr #9") TINYML_SB_X(", lsr #10") \
-  TINYML_SB_X(", lsr #11") TINYML_SB_X(", lsr #12") TINYML_SB_X(", lsr #13") TINYML_SB_X(", lsr #14")
+#define TINYML_SB1_WORD TINYML_SB_LD TINYML_SB1W("r9")
 /* One optional part of k4 % SB_UNIT groups: the next bit of lr, shifted out into C. */
 #define TINYML_SB_PART(L, PART) "lsrs   lr, lr, #1\n\t" "bcc    " #L "f\n\t" PART #L ":\n\t"
 /* lr = k4; the loop runs lr / SB_UNIT times (the Z flag of the last part's shift). */
@@ -461,63 +469,181 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 #define TINYML_SBA_FIX(a) "add    " a ", " a ", r9\n\t"
 #define TINYML_SBA_FIX_S4(a) "add    " a ", r9, " a ", asr #12\n\t"
 #define TINYML_SBA_FIX_S2(a) "add    " a ", r9, " a ", asr #14\n\t"
-/* The four outputs r0-r3 stored a row apart, then the next channel until the out end. */
-#define TINYML_SBA_STORE4_NEXT         \
-  "ldrd   r9, r10, [sp, #24]\n\t"      \
-  "strb   r1, [r9, r10]\n\t"           \
-  "add    r11, r9, r10, lsl #1\n\t"    \
-  "strb   r2, [r11]\n\t"               \
-  "strb   r3, [r11, r10]\n\t"          \
-  "strb   r0, [r9], #1\n\t"            \
-  "ldr    r10, [sp, #36]\n\t"          \
-  "str    r9, [sp, #24]\n\t"           \
-  "cmp    r9, r10\n\t"                 \
-  "bne    1b\n\t"
 /*
- * The frame (10 words at r7) is copied to the stack first, so r7 is free for what SET_R7 puts in
- * it for the whole call (the mask here; mm_1x4_asm's output pointer); STORE stores r0-r3 and
- * loops back to 1 until the last channel.
+ * The channel loop of mm_1x4_asm (int8 rows) and mm_sb_asm (sub-byte rows), with the row's dot
+ * product unrolled. The frame (TINYML_ROWS_FRAME_WORDS words at r7) is copied to the stack first,
+ * so that r7 is free for what SET_R7 puts in it for the whole call (the sub-byte pair mask, or the
+ * int8 output pointer). Per channel: the accumulators' start values (one LDM), the columns, then
+ * one jump (LDR PC) into BODY (N units unrolled) at the point that leaves exactly the row's first
+ * pass of units (a computed entry: no counter and no test per unit; that is why lr is free for a
+ * second weight word), or first into PROLOGUE (a sub-byte row's words before its whole units),
+ * which jumps on into BODY; after BODY one jump to the epilogue, or, for rows longer than one pass,
+ * to the test that runs BODY again until the columns end. Then the record (one LDM), FIX adds bias'
+ * to each accumulator, RQ4 requantizes, STORE stores r0-r3 and loops back to 1 until the last
+ * channel. The frame:
+ *   [0..12] start values  [16] out  [20] n_out  [24] 2 n_out  [28] 3 n_out  [32] out end
+ *   [36] columns  [40] first jump  [44] body entry  [48] after the body  [52] columns end
+ *   [56] prologue bits (lr, see TINYML_SB_PART)  [60] output offset
+ * From C, [40] is 1 when there is a prologue, [44] the bytes of BODY the first pass runs and [48] 1
+ * when the row takes more than one pass; the setup turns them into code addresses (Thumb bit
+ * set). Every instruction of BODY is 32 bits wide (the assembler checks BODY's size), so units
+ * lie at fixed offsets from its end.
  */
-#define TINYML_SBA_ROWS_WITH(DOT, SET_R7, FIX, RQ4, STORE)                             \
-  "ldmia  r7, {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t"                          \
-  "push   {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t" SET_R7                       \
-  "1:\n\t"                                                                          \
-  "ldmia  sp, {r0, r1, r2, r3}\n\t"                                                 \
-  "ldrd   r11, lr, [sp, #16]\n\t" DOT                                               \
-  "ldmia  r12!, {r4, r5, r6, r9}\n\t" FIX("r0") FIX("r1") FIX("r2") FIX("r3") RQ4   \
-  STORE                                                                             \
-  "add    sp, sp, #40\n\t"
-#define TINYML_SBA_ROWS(DOT, MASK, FIX, RQ4) \
-  TINYML_SBA_ROWS_WITH(DOT, "mov    r7, #" MASK "\n\t", FIX, RQ4, TINYML_SBA_STORE4_NEXT)
+#define TINYML_ROWS_FRAME_WORDS 16
+#define TINYML_ROWS(SET_R7, PROLOGUE, BODY, BODY_BYTES, FIX, RQ4, STORE)                  \
+  "add    r7, r7, #40\n\t"                                                              \
+  "ldmia  r7, {r0, r1, r2, r3, r4, r5}\n\t"                                             \
+  "push   {r0, r1, r2, r3, r4, r5}\n\t"                                                 \
+  "sub    r7, r7, #40\n\t"                                                              \
+  "ldmia  r7, {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t"                            \
+  "push   {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t"                                \
+  "adr.w  r10, 29f\n\t"                                                                 \
+  "ldr    r9, [sp, #44]\n\t"                                                            \
+  "sub    r9, r10, r9\n\t"                                                              \
+  "orr    r9, r9, #1\n\t"                                                               \
+  "str    r9, [sp, #44]\n\t"                                                            \
+  "adr.w  r10, 26f\n\t"                                                                 \
+  "orr    r10, r10, #1\n\t"                                                             \
+  "ldr    r8, [sp, #40]\n\t"                                                            \
+  "cmp    r8, #0\n\t"                                                                   \
+  "it     eq\n\t"                                                                       \
+  "moveq  r10, r9\n\t"                                                                  \
+  "str    r10, [sp, #40]\n\t"                                                           \
+  "adr.w  r10, 23f\n\t"                                                                 \
+  "adr.w  r9, 22f\n\t"                                                                  \
+  "ldr    r8, [sp, #48]\n\t"                                                            \
+  "cmp    r8, #0\n\t"                                                                   \
+  "it     eq\n\t"                                                                       \
+  "moveq  r10, r9\n\t"                                                                  \
+  "orr    r10, r10, #1\n\t"                                                             \
+  "str    r10, [sp, #48]\n\t" SET_R7                                                    \
+  "1:\n\t"                                                                              \
+  "ldmia  sp, {r0, r1, r2, r3}\n\t"                                                     \
+  "ldr    r11, [sp, #36]\n\t"                                                           \
+  "ldr    pc, [sp, #40]\n"                                                              \
+  "26:\n\t" PROLOGUE                                                                    \
+  "ldr    pc, [sp, #44]\n"                                                              \
+  "28:\n\t" BODY                                                                        \
+  "29:\n\t"                                                                             \
+  ".if (29b - 28b) != " BODY_BYTES "\n\t"                                               \
+  ".error \"conv2d_dsp.c: an instruction of the unrolled body is not 32 bits wide\"\n\t" \
+  ".endif\n\t"                                                                          \
+  "ldr    pc, [sp, #48]\n"                                                              \
+  "23:\n\t"                                                                             \
+  "ldr    r10, [sp, #52]\n\t"                                                           \
+  "cmp    r11, r10\n\t"                                                                 \
+  "bne    28b\n"                                                                        \
+  "22:\n\t"                                                                             \
+  "ldmia  r12!, {r4, r5, r6, r9}\n\t" FIX("r0") FIX("r1") FIX("r2") FIX("r3") RQ4       \
+  STORE                                                                                 \
+  "add    sp, sp, #64\n\t"
+/* The output offset from the frame, then added to each output (FAST, not folded). */
+#define TINYML_ROWS_ADD_OFF "ldr    r8, [sp, #60]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
+                            "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
+/* The sub-byte rows' stores: the output pointer from the frame and back (r7 holds the mask). */
+#define TINYML_SBA_STORE4_NEXT               \
+  "add    r10, sp, #16\n\t"                  \
+  "ldmia  r10, {r4, r5, r6, r8, r9}\n\t"     \
+  "strb   r1, [r4, r5]\n\t"                  \
+  "strb   r2, [r4, r6]\n\t"                  \
+  "strb   r3, [r4, r8]\n\t"                  \
+  "strb   r0, [r4], #1\n\t"                  \
+  "str    r4, [sp, #16]\n\t"                 \
+  "cmp    r4, r9\n\t"                        \
+  "bne    1b\n\t"
+#define TINYML_STR_(x) #x
+#define TINYML_STR(x) TINYML_STR_(x)
+/*
+ * A sub-byte unit of BODY: two weight words (one LDRD, into r9 and lr), each unpacked pair by
+ * pair as TINYML_SB*_WORD does; 16 groups per pass whatever the width. Prologue: the partial
+ * words of k4 % SB_UNIT groups (bits of lr as in TINYML_SB*_DOT), then one whole word when their
+ * count is odd.
+ */
+#define TINYML_SBU_LD "ldrd   r9, lr, [r12], #8\n\t"
+#define TINYML_SBU4(D) TINYML_SBU_LD TINYML_SB4W("r9", D) TINYML_SB4W("lr", D)
+#define TINYML_SBU2(D) TINYML_SBU_LD TINYML_SB2W("r9", D) TINYML_SB2W("lr", D)
+#define TINYML_SBU1 TINYML_SBU_LD TINYML_SB1W("r9") TINYML_SB1W("lr")
+#define TINYML_SBU_PRO_LD "ldr    lr, [sp, #56]\n\t"
+/* (int4 rows have an even number of whole words: no odd one.) */
+#define TINYML_SB4_PRO(D) TINYML_SBU_PRO_LD TINYML_SB_PART(5, TINYML_SB4_G1(D)) TINYML_SB_PART(6, TINYML_SB4_WORD(D))
+#define TINYML_SB2_PRO(D) \
+  TINYML_SBU_PRO_LD TINYML_SB_PART(5, TINYML_SB2_G1(D)) TINYML_SB_PART(6, TINYML_SB2_G2(D)) TINYML_SB_PART(7, TINYML_SB2_WORD(D))
+#define TINYML_SB1_PRO                                                                                      \
+  TINYML_SBU_PRO_LD TINYML_SB_PART(5, TINYML_SB1_G1) TINYML_SB_PART(6, TINYML_SB1_G2) TINYML_SB_PART(7, TINYML_SB1_G4) \
+  TINYML_SB_PART(13, TINYML_SB1_WORD)
+/* Bytes of one unit: the LDRD and per pair an AND, an LDM and four SMLADs (16 / BITS pairs a word). */
+/* Bytes of one unit: the LDRD and per pair an AND, an LDM and four SMLADs (16 / BITS pairs a word),
+ * 4 + 2 * (16 / BITS) * 24; units a pass: 16 groups. Plain numbers, as the assembler checks them. */
+#define TINYML_SBU_BYTES_4 196
+#define TINYML_SBU_BYTES_2 388
+#define TINYML_SBU_BYTES_1 772
+#define TINYML_SBU_PER_PASS_4 4
+#define TINYML_SBU_PER_PASS_2 2
+#define TINYML_SBU_PER_PASS_1 1
+#define TINYML_SBU_BYTES(BITS) ((BITS) == 4 ? TINYML_SBU_BYTES_4 : (BITS) == 2 ? TINYML_SBU_BYTES_2 : TINYML_SBU_BYTES_1)
+#define TINYML_SBU_PER_PASS(BITS) ((BITS) == 4 ? TINYML_SBU_PER_PASS_4 : (BITS) == 2 ? TINYML_SBU_PER_PASS_2 : TINYML_SBU_PER_PASS_1)
+#define TINYML_SBU_BODY4(D) TINYML_SBU4(D) TINYML_SBU4(D) TINYML_SBU4(D) TINYML_SBU4(D)
+#define TINYML_SBU_BODY2(D) TINYML_SBU2(D) TINYML_SBU2(D)
+
+/* The loop bounds of a frame: the first pass of `units` (`per_pass` units a pass, `unit_bytes` each). */
+TINYML_DSP_INLINE void rows_frame_passes(int32_t *frame, int32_t units, int32_t per_pass, int32_t unit_bytes) {
+  frame[11] = units ? ((units - 1) % per_pass + 1) * unit_bytes : 0;
+  frame[12] = units > per_pass;
+}
+
+/* The frame's fields that int8 and sub-byte rows share (TINYML_ROWS). */
+TINYML_DSP_INLINE void rows_frame(int32_t *frame, const tinyml_conv2d_dsp_params *p, const uint32_t *cols, int8_t *out) {
+  const int32_t n = p->output_depth;
+  frame[4] = (int32_t)(intptr_t)out;
+  frame[5] = n;
+  frame[6] = 2 * n;
+  frame[7] = 3 * n;
+  frame[8] = (int32_t)(intptr_t)(out + n);
+  frame[9] = (int32_t)(intptr_t)cols;
+  frame[13] = (int32_t)(intptr_t)(cols + p->k4 * 8);
+  frame[15] = p->output_offset;
+}
 
 TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
                                  const int32_t *k, const int mode, const int bits, const int signed_fields) {
-  int32_t frame[10] = {k[0], k[1], k[2], k[3], (int32_t)(intptr_t)cols, p->k4, (int32_t)(intptr_t)out,
-                       p->output_depth, p->output_offset, (int32_t)(intptr_t)(out + p->output_depth)};
+  const int32_t unit = SB_UNIT(bits);
+  const int32_t whole = (p->k4 & ~(unit - 1)) / (8 / bits);
+  const int32_t pro = (p->k4 & (unit - 1)) | ((whole & 1) ? unit : 0);
+  int32_t frame[TINYML_ROWS_FRAME_WORDS] = {k[0], k[1], k[2], k[3]};
+  rows_frame(frame, p, cols, out);
+  frame[10] = pro != 0;
+  rows_frame_passes(frame, whole >> 1, TINYML_SBU_PER_PASS(bits), TINYML_SBU_BYTES(bits));
+  frame[14] = pro;
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
-#define TINYML_SBA_CASE(DOT, MASK, FIX)                                                                          \
+#define TINYML_SBA_ROWS(PRO, BODY, BITS, MASK, FIX, RQ4)                                                         \
+  TINYML_ROWS("mov    r7, #" MASK "\n\t", PRO, BODY,                                                             \
+              TINYML_STR(TINYML_SBU_PER_PASS_##BITS) "*" TINYML_STR(TINYML_SBU_BYTES_##BITS), FIX, RQ4,           \
+              TINYML_SBA_STORE4_NEXT)
+#define TINYML_SBA_CASE(PRO, BODY, BITS, MASK, FIX)                                                              \
   if (mode == TINYML_RQ_FAST_FOLDED) {                                                                          \
-    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, FIX, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), "+r"(fr) :  \
-                     : TINYML_MM_CLOBBERS);                                                                     \
-  } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                    \
-    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, FIX, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
-  } else {                                                                                                      \
-    __asm__ volatile(TINYML_SBA_ROWS(DOT, MASK, FIX, TINYML_SBA_RQ4_X(TINYML_MM_ADD_OFF_AT("sp"))) : "+r"(wp),      \
+    __asm__ volatile(TINYML_SBA_ROWS(PRO, BODY, BITS, MASK, FIX, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), \
                      "+r"(fr) : : TINYML_MM_CLOBBERS);                                                          \
+  } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                    \
+    __asm__ volatile(TINYML_SBA_ROWS(PRO, BODY, BITS, MASK, FIX, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) :     \
+                     : TINYML_MM_CLOBBERS);                                                                     \
+  } else {                                                                                                      \
+    __asm__ volatile(TINYML_SBA_ROWS(PRO, BODY, BITS, MASK, FIX, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF))          \
+                     : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS);                                              \
   }
   if (bits == 4 && signed_fields) {
-    TINYML_SBA_CASE(TINYML_SB4_DOT("lsl"), "0xF000F000", TINYML_SBA_FIX_S4)
+    TINYML_SBA_CASE(TINYML_SB4_PRO("lsl"), TINYML_SBU_BODY4("lsl"), 4, "0xF000F000", TINYML_SBA_FIX_S4)
   } else if (bits == 4) {
-    TINYML_SBA_CASE(TINYML_SB4_DOT("lsr"), "0x000F000F", TINYML_SBA_FIX)
+    TINYML_SBA_CASE(TINYML_SB4_PRO("lsr"), TINYML_SBU_BODY4("lsr"), 4, "0x000F000F", TINYML_SBA_FIX)
   } else if (bits == 2 && signed_fields) {
-    TINYML_SBA_CASE(TINYML_SB2_DOT("lsl"), "0xC000C000", TINYML_SBA_FIX_S2)
+    TINYML_SBA_CASE(TINYML_SB2_PRO("lsl"), TINYML_SBU_BODY2("lsl"), 2, "0xC000C000", TINYML_SBA_FIX_S2)
   } else if (bits == 2) {
-    TINYML_SBA_CASE(TINYML_SB2_DOT("lsr"), "0x00030003", TINYML_SBA_FIX)
+    TINYML_SBA_CASE(TINYML_SB2_PRO("lsr"), TINYML_SBU_BODY2("lsr"), 2, "0x00030003", TINYML_SBA_FIX)
   } else {
-    TINYML_SBA_CASE(TINYML_SB1_DOT, "0x00020002", TINYML_SBA_FIX)
+    TINYML_SBA_CASE(TINYML_SB1_PRO, TINYML_SBU1, 1, "0x00020002", TINYML_SBA_FIX)
   }
 #undef TINYML_SBA_CASE
+#undef TINYML_SBA_ROWS
 }
 #endif
 
@@ -843,39 +969,46 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
 #if TINYML_MM_ASM
 /*
  * mm_1x4 for four columns, the FAST modes and no fused clamp, entirely in assembly: the sub-byte
- * kernels' channel loop (TINYML_SBA_ROWS_WITH: accumulators from zero, the record's bias' added
- * after the row, one LDM per record) around the int8 dot product. r7 (no mask here) keeps the
- * output pointer, so the stores need no frame writes. The frame:
- *   [0..12] zeros  [16] columns  [20] k4  [24] output depth  [28] out end  [32] output offset  [36] out
+ * kernels' channel loop (TINYML_ROWS: accumulators from zero, the row unrolled 16 groups a pass
+ * and entered where the row's first pass starts, bias' added after the row, one LDM per record)
+ * around the int8 groups. r7 (no mask here) keeps the output pointer, so the stores need no frame
+ * writes.
  */
-#define TINYML_MM_SET_OUT "ldr    r7, [sp, #36]\n\t"
-#define TINYML_MM_STORE4_NEXT        \
-  "ldrd   r10, lr, [sp, #24]\n\t"   \
-  "strb   r1, [r7, r10]\n\t"        \
-  "add    r11, r7, r10, lsl #1\n\t" \
-  "strb   r2, [r11]\n\t"            \
-  "strb   r3, [r11, r10]\n\t"       \
-  "strb   r0, [r7], #1\n\t"         \
-  "cmp    r7, lr\n\t"               \
+#define TINYML_MM_STORE4_NEXT   \
+  "ldrd   r4, r5, [sp, #20]\n\t" \
+  "ldrd   r6, r8, [sp, #28]\n\t" \
+  "strb   r1, [r7, r4]\n\t"      \
+  "strb   r2, [r7, r5]\n\t"      \
+  "strb   r3, [r7, r6]\n\t"      \
+  "strb   r0, [r7], #1\n\t"      \
+  "cmp    r7, r8\n\t"            \
   "bne    1b\n\t"
-#define TINYML_MM_ROWS(G, RQ4) TINYML_SBA_ROWS_WITH(TINYML_MM_DOT(G), TINYML_MM_SET_OUT, TINYML_SBA_FIX, RQ4, TINYML_MM_STORE4_NEXT)
+/* Bytes of one group: LDR, two LDMs, two SXTB16s, eight SMLADs (W8); LDRD, two LDMs, eight SMLADs (W16). */
+#define TINYML_MM_GROUP_BYTES_1 44
+#define TINYML_MM_GROUP_BYTES_0 52
+#define TINYML_MM_GROUP_BYTES(W16) ((W16) ? TINYML_MM_GROUP_BYTES_1 : TINYML_MM_GROUP_BYTES_0)
+#define TINYML_MM_GROUPS16(G) G G G G G G G G G G G G G G G G
+#define TINYML_MM_ROWS(G, W16, RQ4)                                                                           \
+  TINYML_ROWS("ldr    r7, [sp, #16]\n\t", "", TINYML_MM_GROUPS16(G), "16*" TINYML_STR(TINYML_MM_GROUP_BYTES_##W16), \
+              TINYML_SBA_FIX, RQ4, TINYML_MM_STORE4_NEXT)
 static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
                        const int folded, const int w16) {
-  int32_t frame[10] = {0, 0, 0, 0, (int32_t)(intptr_t)cols, p->k4, p->output_depth,
-                       (int32_t)(intptr_t)(out + p->output_depth), p->output_offset, (int32_t)(intptr_t)out};
+  int32_t frame[TINYML_ROWS_FRAME_WORDS] = {0};
+  rows_frame(frame, p, cols, out);
+  rows_frame_passes(frame, p->k4, 16, TINYML_MM_GROUP_BYTES(w16));
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
-#define TINYML_MM_CASE(G)                                                                                        \
-  if (folded) {                                                                                                 \
-    __asm__ volatile(TINYML_MM_ROWS(G, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
-  } else {                                                                                                      \
-    __asm__ volatile(TINYML_MM_ROWS(G, TINYML_SBA_RQ4_X(TINYML_MM_ADD_OFF_AT("sp"))) : "+r"(wp), "+r"(fr) :     \
-                     : TINYML_MM_CLOBBERS);                                                                     \
+#define TINYML_MM_CASE(G, W16)                                                                                     \
+  if (folded) {                                                                                                   \
+    __asm__ volatile(TINYML_MM_ROWS(G, W16, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
+  } else {                                                                                                        \
+    __asm__ volatile(TINYML_MM_ROWS(G, W16, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF)) : "+r"(wp), "+r"(fr) :         \
+                     : TINYML_MM_CLOBBERS);                                                                       \
   }
   if (w16) {
-    TINYML_MM_CASE(TINYML_MM_GROUP_W16)
+    TINYML_MM_CASE(TINYML_MM_GROUP_W16, 1)
   } else {
-    TINYML_MM_CASE(TINYML_MM_GROUP_W8)
+    TINYML_MM_CASE(TINYML_MM_GROUP_W8, 0)
   }
 #undef TINYML_MM_CASE
 }
