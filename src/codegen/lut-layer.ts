@@ -15,7 +15,7 @@ import { cArrayBody } from './c-literals.js';
 import type { OptimizeGoal } from '../ops/op-def.js';
 import type { Conv2DQuantParams } from '../ops/conv2d.js';
 import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
-import { emitConvStem, stemDecodedScratchBytes, stemScratchBytes, stemShapeOk } from '../ops/optimized/conv2d-stem.js';
+import { emitConvStem, lutStemFrameOnly, stemDecodedScratchBytes, stemScratchBytes, stemShapeOk } from '../ops/optimized/conv2d-stem.js';
 import { dwAsConv, dwWeightsAsConv } from '../ops/optimized/depthwise-conv2d.js';
 
 const LUT_KERNELS: Record<string, string> = {
@@ -115,9 +115,9 @@ export function lutStemConv(step: PreparedStep, enc: LutEncoding, target: Target
   return stemShapeOk(c) ? c : undefined;
 }
 
-/** Scratch of the clustered stem: the decoded layout unless it fits the kernel's stack frame, then the int8 stem's. */
+/** Scratch of the clustered stem: none when all fits the kernel's frame, else the decoded layout unless it fits there, then the int8 stem's. */
 function lutStemScratchBytes(p: Conv2DQuantParams): number {
-  return stemDecodedScratchBytes(p, 4) + stemScratchBytes(p);
+  return lutStemFrameOnly(p) ? 0 : stemDecodedScratchBytes(p, 4) + stemScratchBytes(p);
 }
 
 function emitLutStem(step: PreparedStep, p: Conv2DQuantParams, enc: LutEncoding, names: EmitNames, ctx: EmitContext): CEmission {

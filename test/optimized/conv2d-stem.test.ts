@@ -14,7 +14,7 @@ import type { TensorData } from '../../src/ir/types.js';
 import { conv2d, type Conv2DAttrs, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import { depthwiseConv2d, type DepthwiseConv2DAttrs, type DepthwiseConv2DQuantParams } from '../../src/ops/depthwise-conv2d.js';
 import { RQ_FAST, RQ_FAST_FOLDED, RQ_FAST_MIXED, RQ_REF, planOptions } from '../../src/ops/optimized/common.js';
-import { STEM_SB_STACK_BYTES, conv2dStemDspVariant, depthwiseConv2dStemDspVariant, stemColumnOrder, stemDecodedBytes, stemOk, stemScratchBytes } from '../../src/ops/optimized/conv2d-stem.js';
+import { STEM_SB_STACK_BYTES, conv2dStemDspVariant, lutStemFrameOnly, depthwiseConv2dStemDspVariant, stemColumnOrder, stemDecodedBytes, stemOk, stemScratchBytes } from '../../src/ops/optimized/conv2d-stem.js';
 import { flashBits } from '../../src/ir/weight-packing.js';
 import { dwAsConv } from '../../src/ops/optimized/depthwise-conv2d.js';
 import { rowInPlaceMode } from '../../src/ops/conv-rows-in-place.js';
@@ -356,12 +356,17 @@ describe('conv2d_s8_stem_dsp on clustered weights (lut16, decoded once per call)
     const e = emit(c, HOST_DSP_TARGET);
     expect(e.decls).toMatch(/static const uint32_t x_w4\[/);
     expect(e.decls).not.toMatch(/int16_t x_w\[/);
-    // Decoded weights take scratch only when they do not fit the kernel's stack frame.
+    // Decoded weights take scratch only when they do not fit the kernel's stack frame; when the
+    // kernel's own scratch fits there after them too, the layer takes none.
     for (const x of convLut) {
       const p = x.params as Conv2DQuantParams;
       const d = stemDecodedBytes(p, 4);
-      expect(lutScratchBytes(stepOf(x), x.enc, HOST_DSP_TARGET)).toBe(stemScratchBytes(p) + (d > STEM_SB_STACK_BYTES ? d : 0));
+      const want = lutStemFrameOnly(p) ? 0 : stemScratchBytes(p) + (d > STEM_SB_STACK_BYTES ? d : 0);
+      expect(lutStemFrameOnly(p)).toBe(d + stemScratchBytes(p) <= STEM_SB_STACK_BYTES);
+      expect(lutScratchBytes(stepOf(x), x.enc, HOST_DSP_TARGET)).toBe(want);
     }
+    const frameOnly = convLut.map((x) => lutStemFrameOnly(x.params as Conv2DQuantParams));
+    expect(frameOnly.some((f) => f) && frameOnly.some((f) => !f)).toBe(true);
   });
 
   it('bit-exact on random cases (host, portable DSP fallbacks, AddressSanitizer, exact scratch)', { timeout: 180_000 }, async () => {

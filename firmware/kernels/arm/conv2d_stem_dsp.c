@@ -514,6 +514,9 @@ void tinyml_conv2d_s8_stem_dsp_lut4(const tinyml_conv2d_dsp_params *p, const int
   const int32_t bytes = words * 16;
   const int32_t on_stack = bytes <= TINYML_CONV2D_STEM_SB_STACK_BYTES;
   uint32_t *dst = on_stack ? frame : (uint32_t *)scratch;
+  /* No scratch: the kernel's own columns fit the frame after the layout (the generator checked),
+   * so the layer takes no arena bytes at all (VWW's stem, at the arena's peak). */
+  if (scratch == 0) scratch = (void *)(frame + bytes / 4);
   /* Low halfword of each entry; a word table so that no index needs a halfword load and mask. */
   for (int32_t i = 0; i < 16; ++i) level[i] = (uint32_t)(table[i] * scale) & 0xFFFFu;
   const uint8_t *idx = (const uint8_t *)packed;

@@ -142,6 +142,14 @@ export function stemDecodedBytes(p: Conv2DQuantParams, bits: PackBits): number {
 export const STEM_SB_STACK_BYTES = 1024;
 
 /**
+ * Whether a clustered stem's decoded layout and the kernel's scratch both fit the frame of
+ * tinyml_conv2d_s8_stem_dsp_lut4 (called with scratch NULL then, and taking no arena bytes: VWW).
+ */
+export function lutStemFrameOnly(p: Conv2DQuantParams): boolean {
+  return stemDecodedBytes(p, 4) + stemScratchBytes(p) <= STEM_SB_STACK_BYTES;
+}
+
+/**
  * Scratch bytes a sub-byte stem takes for its decoded layout: none when it fits the kernel's
  * stack frame (tinyml_conv2d_s8_stem_dsp_sb<bits>), else all of it at the start of the scratch. In
  * place (the row driver) always the scratch.
@@ -186,7 +194,9 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
   const fieldBits = lut ? 4 : bits;
   const decoded = fieldBits ? stemDecodedScratchBytes(p, fieldBits, windowed) : 0;
   const kernelName = `conv2d_s8_stem_dsp${lut ? '_lut4' : bits ? `_sb${bits}` : ''}${windowed ? '_in_place' : ''}`;
-  const base = scratchFor(ctx, decoded + (windowed ? rowInPlaceBytes(p)! : 0) + stemScratchBytes(p), kernelName);
+  // Clustered: the kernel's scratch too on the frame when both fit it (lutStemFrameOnly): no arena bytes.
+  const frameOnly = lut !== undefined && lutStemFrameOnly(p);
+  const base = frameOnly ? 'NULL' : scratchFor(ctx, decoded + (windowed ? rowInPlaceBytes(p)! : 0) + stemScratchBytes(p), kernelName);
   const scratch = decoded ? `((void *)((int8_t *)${base} + ${decoded}))` : base;
   const weightsName = bits ? `((const int16_t *)${base})` : `${pre}_w`;
   // Sub-byte: the packed fields of the undoubled layout; the decode doubles them in the FAST modes.
