@@ -12,6 +12,11 @@ import { cStructInit } from '../ops/c-emit.js';
 import { type AccBounds, accBounds, cRqArray, modeSuffix, planRequant } from '../ops/optimized/common.js';
 import { packIndices } from '../tflite/lut-compression.js';
 import { cArrayBody } from './c-literals.js';
+import type { OptimizeGoal } from '../ops/op-def.js';
+import type { Conv2DQuantParams } from '../ops/conv2d.js';
+import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
+import { emitConvStem, lutStemFrameOnly, stemDecodedScratchBytes, stemScratchBytes, stemShapeOk } from '../ops/optimized/conv2d-stem.js';
+import { dwAsConv, dwWeightsAsConv } from '../ops/optimized/depthwise-conv2d.js';
 
 const LUT_KERNELS: Record<string, string> = {
   CONV_2D: 'tinyml_conv2d_s8',
@@ -94,8 +99,49 @@ const DSP_KERNELS: Record<string, { fn: string; file: string }> = {
   FULLY_CONNECTED: { fn: 'tinyml_fully_connected_lut4_s8_dsp', file: 'arm/lut_fully_connected_dsp' },
 };
 
+/**
+ * The convolution a clustered first layer is when the stem kernel's LUT twin runs it
+ * (tinyml_conv2d_s8_stem_dsp_lut4, ops/optimized/conv2d-stem.ts): a DSP core, not `--optimize
+ * size`, 4-bit indices into one table, no weight zero point, and a CONV_2D or depth-1
+ * DEPTHWISE_CONV_2D the int8 stem takes (1-3 input channels). Undefined otherwise.
+ */
+export function lutStemConv(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined, optimize?: OptimizeGoal): Conv2DQuantParams | undefined {
+  if (target?.dsp !== true || optimize === 'size' || enc.bits !== 4 || enc.entries > 16 || enc.scope !== 'tensor') return undefined;
+  const p = step.params as Conv2DQuantParams & { kind?: string };
+  if (p.kind !== 'int8' || (p.weightsOffset ?? 0) !== 0) return undefined;
+  if (step.op.type === 'CONV_2D') return stemShapeOk(p) ? p : undefined;
+  if (step.op.type !== 'DEPTHWISE_CONV_2D' || (p as unknown as DepthwiseConv2DQuantParams).inputDepth !== 1) return undefined;
+  const c = dwAsConv(p as unknown as DepthwiseConv2DQuantParams);
+  return stemShapeOk(c) ? c : undefined;
+}
+
+/** Scratch of the clustered stem: none when all fits the kernel's frame, else the decoded layout unless it fits there, then the int8 stem's. */
+function lutStemScratchBytes(p: Conv2DQuantParams): number {
+  return lutStemFrameOnly(p) ? 0 : stemDecodedScratchBytes(p, 4) + stemScratchBytes(p);
+}
+
+function emitLutStem(step: PreparedStep, p: Conv2DQuantParams, enc: LutEncoding, names: EmitNames, ctx: EmitContext): CEmission {
+  const weights = ctx.constants?.[1] as Int8Array | undefined;
+  if (!weights) throw new Error(`${ctx.prefix}: clustered weights must be constants`);
+  const hasBias = step.op.inputs.length > 2 && step.op.inputs[2] >= 0;
+  const bias = hasBias ? ctx.constants?.[2] : undefined;
+  if (hasBias && !bias) throw new Error(`LUT ${step.op.type}: the bias is not a constant`);
+  // The indices are in the weights' order: a depthwise layer's go to OHWI as its weights do.
+  const dw = step.op.type === 'DEPTHWISE_CONV_2D';
+  const asConv = (x: Int8Array) => (dw ? dwWeightsAsConv(x, step.params as DepthwiseConv2DQuantParams) : x);
+  const w = asConv(weights);
+  const indices = asConv(Int8Array.from(enc.indices));
+  // The contract (ir/weight-encoding.ts): the weights are the table's entries at the indices.
+  indices.forEach((i, k) => {
+    if (enc.table[i] !== w[k]) throw new Error(`${ctx.prefix}: clustered weight ${k} is ${w[k]}, its table entry ${enc.table[i]}`);
+  });
+  return emitConvStem(p, w, bias, names, ctx, undefined, { indices, table: enc.table });
+}
+
 /** Bytes of scratch the LUT kernel of the layer needs on `target`. */
-export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined): number {
+export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined, optimize?: OptimizeGoal): number {
+  const stem = lutStemConv(step, enc, target, optimize);
+  if (stem) return lutStemScratchBytes(stem);
   if (!dspLutConv(step, enc, target)) return 0;
   // Pointwise: the pair table, then six pixels' int16 columns (TINYML_LUT4_PW_SCRATCH).
   if (pointwise(step)) return LUT4_PAIR_SCRATCH + 12 * (step.params as { inputDepth: number }).inputDepth;
@@ -202,6 +248,8 @@ function padRows(indices: Uint8Array, rows: number, width: number): Uint8Array {
 
 export function emitLutLayer(step: PreparedStep, enc: LutEncoding, names: EmitNames, ctx: EmitContext): CEmission {
   const int8Fn = LUT_KERNELS[step.op.type];
+  const stem = lutStemConv(step, enc, ctx.target, ctx.optimize);
+  if (stem) return emitLutStem(step, stem, enc, names, ctx);
   if (dspLutConv(step, enc, ctx.target)) return emitDspLutConv(step, enc, names, ctx, int8Fn);
   const pre = ctx.prefix;
   const lut = `${pre}_lut`;

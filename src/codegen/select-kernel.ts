@@ -31,7 +31,7 @@ export function layerScratchBytes(
   optimize: OptimizeGoal = 'speed',
   opts: { lut?: LutEncoding; inPlace?: boolean } = {},
 ): number {
-  if (opts.lut) return lutScratchBytes(step, opts.lut, target); // the LUT kernels decode in place
+  if (opts.lut) return lutScratchBytes(step, opts.lut, target, optimize); // the LUT kernels decode in place
   if (opts.inPlace) {
     const bytes = layerInPlaceScratchBytes(step, target, constants, optimize);
     if (bytes === undefined) throw new Error(`op #${step.op.index} ${step.op.type}: its kernel cannot run in place`);

@@ -100,7 +100,8 @@ function rqModes(def: AnyOpDef, cases: LutCase[], target: TargetInfo): number[] 
     const constants = c.inputs.map((d, i) => (c.ctx.inputs[i]?.data ? d : undefined));
     const names = { inputs: c.inputs.map((_, i) => `in${i}`), outputs: ['out'] };
     const em = emitLutLayer({ op: c.ctx.op, def, params: c.params }, c.enc, names, { prefix: 't', target, constants, scratch: 'scratch' });
-    const m = /_rqp = \{(\d+),/.exec(em.decls);
+    // The LUT kernels' record, or the stem twin's params (clustered first layers, conv2d_stem_dsp.c).
+    const m = /_rqp = \{(\d+),/.exec(em.decls) ?? /_params = \{[^]*?\.mode = (\d+)/.exec(em.decls);
     if (!m) throw new Error('no requantization record in the DSP emission');
     return Number(m[1]);
   });
@@ -165,8 +166,8 @@ describe('DSP clustered-weight kernels (portable DSP fallbacks on the host, sani
       return p.filterHeight === 1 && p.filterWidth === 1 && p.strideHeight === 1 && p.strideWidth === 1 && p.padHeight === 0 && p.padWidth === 0;
     });
     expect(pw.length).toBeGreaterThanOrEqual(3);
-    // And some windowed with an input depth not a multiple of 4: the im2col kernel.
-    expect(dspCases.filter((c) => (c.params as { filterInputDepth: number }).filterInputDepth % 4 !== 0).length).toBeGreaterThanOrEqual(3);
+    // And some windowed with an input depth not a multiple of 4 and above the stem twin's 3: the im2col kernel.
+    expect(dspCases.filter((c) => (c.params as { filterInputDepth: number }).filterInputDepth % 4 !== 0 && (c.params as { filterInputDepth: number }).filterInputDepth > 3).length).toBeGreaterThanOrEqual(3);
     // Every requantization the kernels take: FAST_FOLDED, FAST (folding off) and REF (shift 0).
     const all = [...cases, ...dspCases.slice(0, 6).map(withShiftZero)];
     for (const fold of [true, false]) {

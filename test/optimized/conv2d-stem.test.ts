@@ -14,7 +14,7 @@ import type { TensorData } from '../../src/ir/types.js';
 import { conv2d, type Conv2DAttrs, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import { depthwiseConv2d, type DepthwiseConv2DAttrs, type DepthwiseConv2DQuantParams } from '../../src/ops/depthwise-conv2d.js';
 import { RQ_FAST, RQ_FAST_FOLDED, RQ_FAST_MIXED, RQ_REF, planOptions } from '../../src/ops/optimized/common.js';
-import { STEM_SB_STACK_BYTES, conv2dStemDspVariant, depthwiseConv2dStemDspVariant, stemColumnOrder, stemDecodedBytes, stemOk, stemScratchBytes } from '../../src/ops/optimized/conv2d-stem.js';
+import { STEM_SB_STACK_BYTES, conv2dStemDspVariant, lutStemFrameOnly, depthwiseConv2dStemDspVariant, stemColumnOrder, stemDecodedBytes, stemOk, stemScratchBytes } from '../../src/ops/optimized/conv2d-stem.js';
 import { flashBits } from '../../src/ir/weight-packing.js';
 import { dwAsConv } from '../../src/ops/optimized/depthwise-conv2d.js';
 import { rowInPlaceMode } from '../../src/ops/conv-rows-in-place.js';
@@ -25,7 +25,9 @@ import { inPlaceVariant } from './in-place-variant.js';
 import { SUBBYTE_STEM_VARIANTS, subByteStemInPlaceScratchBytes } from '../../src/ops/subbyte/stem.js';
 import '../../src/ops/subbyte/index.js';
 import { SUB_BYTE_KINDS, asSubByteCase } from '../subbyte/cases.js';
-import type { SubByteKind } from '../../src/ir/weight-encoding.js';
+import type { LutEncoding, SubByteKind } from '../../src/ir/weight-encoding.js';
+import { emitLutLayer, lutScratchBytes, lutStemConv } from '../../src/codegen/lut-layer.js';
+import type { AnyOpDef, OptimizeGoal, TargetInfo } from '../../src/ops/op-def.js';
 import { HOST_DSP_TARGET, compileVariantForArm, evaluateCases, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from './harness.js';
 
 const ACTIVATIONS: FusedActivation[] = ['NONE', 'RELU', 'RELU6', 'NONE'];
@@ -280,5 +282,98 @@ describe('conv2d_s8_stem_dsp on sub-byte weights (decoded once per call)', () =>
 
   it('compiles for Cortex-M4 without warnings', async () => {
     await compileVariantForArm(convStemSb, convSb.slice(0, 3));
+  });
+});
+
+/** The case with its weights clustered: a random 16-entry table, random 4-bit indices, weights = table[index]. */
+function asLutCase(c: VariantCase, seed: number): VariantCase & { enc: LutEncoding } {
+  const r = rng(seed);
+  const table = Int8Array.from({ length: 16 }, () => int(r, -127, 127));
+  const n = (c.inputs[1] as Int8Array).length;
+  const indices = Uint8Array.from({ length: n }, () => int(r, 0, 15));
+  const data = Int8Array.from(indices, (i) => table[i]);
+  const enc: LutEncoding = { kind: 'lut', bits: 4, entries: 16, scope: 'tensor', table, indices };
+  const inputs = [...c.inputs];
+  inputs[1] = data;
+  const ctxInputs = [...c.ctx.inputs];
+  ctxInputs[1] = { ...ctxInputs[1]!, data, weightEncoding: enc };
+  return { ...c, inputs, ctx: { ...c.ctx, inputs: ctxInputs }, enc };
+}
+
+/**
+ * The LUT twin (codegen/lut-layer.ts's lutStemConv, tinyml_conv2d_s8_stem_dsp_lut4): clustered
+ * first layers (4-bit indices into one table) decoded through the table once per call into the
+ * int8 stem's layout, against `evaluate` on the decoded weights, through the code generator's own
+ * LUT entry points (emitLutLayer, lutScratchBytes).
+ */
+describe('conv2d_s8_stem_dsp on clustered weights (lut16, decoded once per call)', () => {
+  type LutStemCase = VariantCase & { enc: LutEncoding };
+  const lutKinds: StemKind[] = ['fast', 'big-scale', 'tiny-scale', 'big-bias'];
+  const stepOf = (c: VariantCase) => ({ op: c.ctx.op, def: (c.ctx.op.type === 'CONV_2D' ? conv2d : depthwiseConv2d) as unknown as AnyOpDef, params: c.params });
+  const convLut = Array.from({ length: 40 }, (_, i) => 37000 + i)
+    .map((seed) => asLutCase(stemConvCase(seed, lutKinds[seed % lutKinds.length]), seed + 11))
+    .filter((c) => lutStemConv(stepOf(c), c.enc, HOST_DSP_TARGET) !== undefined)
+    .slice(0, 16);
+  const dwLut = Array.from({ length: 6 }, (_, i) => asLutCase(stemDwCase(37500 + i, lutKinds[i % lutKinds.length]), 37600 + i));
+  /** The cases' LUT emissions as a kernel variant, for the optimized-kernel harness (host and QEMU). */
+  function lutStemVariant(op: 'CONV_2D' | 'DEPTHWISE_CONV_2D', cases: LutStemCase[]): KernelVariant {
+    const byParams = new Map(cases.map((c) => [c.params, c]));
+    const of = (params: unknown) => byParams.get(params)!;
+    return {
+      name: `${op} lut16 stem`,
+      op,
+      accepts: () => true,
+      emitC: (params, names, ctx) => emitLutLayer(stepOf(of(params)), of(params).enc, names, ctx),
+      scratchBytes: (params) => lutScratchBytes(stepOf(of(params)), of(params).enc, HOST_DSP_TARGET),
+    };
+  }
+  const convV = lutStemVariant('CONV_2D', convLut);
+  const dwV = lutStemVariant('DEPTHWISE_CONV_2D', dwLut);
+  const emit = (c: LutStemCase, target: TargetInfo, optimize?: OptimizeGoal) =>
+    emitLutLayer(stepOf(c), c.enc, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target, optimize, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
+
+  it('covers cin 1 and 3, strides 1 and 2, padding, odd pixel counts, channel tails, and decoded layouts on the stack and in the scratch', () => {
+    const ps = convLut.map((c) => c.params as Conv2DQuantParams);
+    expect(ps.length).toBe(16);
+    expect(ps.some((p) => p.inputDepth === 1) && ps.some((p) => p.inputDepth === 3)).toBe(true);
+    expect(ps.some((p) => p.strideHeight === 1) && ps.some((p) => p.strideHeight === 2)).toBe(true);
+    expect(ps.some((p) => p.padHeight > 0 || p.padWidth > 0)).toBe(true);
+    expect(ps.some((p) => (p.batches * p.outputHeight * p.outputWidth) % 2 === 1)).toBe(true);
+    expect(ps.some((p) => p.outputDepth % 4 !== 0)).toBe(true);
+    const decoded = ps.map((p) => stemDecodedBytes(p, 4));
+    expect(decoded.some((b) => b <= STEM_SB_STACK_BYTES) && decoded.some((b) => b > STEM_SB_STACK_BYTES)).toBe(true);
+    const modes = new Set([...convLut, ...dwLut].map((c) => Number(/\.mode = (\d+)/.exec(emit(c, HOST_DSP_TARGET).decls)![1])));
+    expect(modes.has(RQ_FAST_FOLDED)).toBe(true);
+  });
+
+  it('is what the code generator emits for clustered stems on DSP cores (not with --optimize size, not on the M3); indices stay packed in flash', () => {
+    const c = convLut[0];
+    expect(emit(c, HOST_DSP_TARGET).call).toMatch(/^tinyml_conv2d_s8_stem_dsp_lut4\(/);
+    expect(emit(dwLut[0], HOST_DSP_TARGET).call).toMatch(/^tinyml_conv2d_s8_stem_dsp_lut4\(/);
+    expect(emit(c, HOST_DSP_TARGET, 'size').call).not.toMatch(/stem/);
+    expect(lutStemConv(stepOf(c), c.enc, { core: 'cortex-m3', dsp: false, mve: false })).toBeUndefined();
+    expect(lutStemConv(stepOf(c), { ...c.enc, bits: 2, entries: 4 }, HOST_DSP_TARGET)).toBeUndefined();
+    const e = emit(c, HOST_DSP_TARGET);
+    expect(e.decls).toMatch(/static const uint32_t x_w4\[/);
+    expect(e.decls).not.toMatch(/int16_t x_w\[/);
+    // Decoded weights take scratch only when they do not fit the kernel's stack frame; when the
+    // kernel's own scratch fits there after them too, the layer takes none.
+    for (const x of convLut) {
+      const p = x.params as Conv2DQuantParams;
+      const d = stemDecodedBytes(p, 4);
+      const want = lutStemFrameOnly(p) ? 0 : stemScratchBytes(p) + (d > STEM_SB_STACK_BYTES ? d : 0);
+      expect(lutStemFrameOnly(p)).toBe(d + stemScratchBytes(p) <= STEM_SB_STACK_BYTES);
+      expect(lutScratchBytes(stepOf(x), x.enc, HOST_DSP_TARGET)).toBe(want);
+    }
+    const frameOnly = convLut.map((x) => lutStemFrameOnly(x.params as Conv2DQuantParams));
+    expect(frameOnly.some((f) => f) && frameOnly.some((f) => !f)).toBe(true);
+  });
+
+  it('bit-exact on random cases (host, portable DSP fallbacks, AddressSanitizer, exact scratch)', { timeout: 180_000 }, async () => {
+    await expectStemCases(runVariantCasesInC, convV, dwV, convLut, dwLut, label);
+  });
+
+  it('bit-exact on random cases on an emulated Cortex-M4 (unrolled assembly)', { timeout: 180_000 }, async () => {
+    await expectStemCases(runVariantCasesOnQemu, convV, dwV, convLut, dwLut, label);
   });
 });

@@ -500,3 +500,30 @@ void tinyml_conv2d_s8_stem_dsp_sb1(const tinyml_conv2d_dsp_params *p, const int8
                                    int32_t words, int32_t scale, int8_t *output, void *scratch) {
   stem_sb_run(p, input, packed, words, scale, output, scratch, 1, stem_decode1);
 }
+
+/*
+ * Clustered weights (4-bit indices into one table of at most 16 int8 entries): the table scaled
+ * into 16 halfwords once, then each index byte (two fields, low first) gives one word of the
+ * layout, two loads from that small table; the layout goes on the stack frame or at the
+ * scratch's start by the sub-byte rule (same size as sb4's), then the int8 kernel.
+ */
+void tinyml_conv2d_s8_stem_dsp_lut4(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *packed,
+                                    int32_t words, const int8_t *table, int32_t scale, int8_t *output, void *scratch) {
+  uint32_t frame[TINYML_CONV2D_STEM_SB_STACK_BYTES / 4];
+  uint32_t level[16];
+  const int32_t bytes = words * 16;
+  const int32_t on_stack = bytes <= TINYML_CONV2D_STEM_SB_STACK_BYTES;
+  uint32_t *dst = on_stack ? frame : (uint32_t *)scratch;
+  /* No scratch: the kernel's own columns fit the frame after the layout (the generator checked),
+   * so the layer takes no arena bytes at all (VWW's stem, at the arena's peak). */
+  if (scratch == 0) scratch = (void *)(frame + bytes / 4);
+  /* Low halfword of each entry; a word table so that no index needs a halfword load and mask. */
+  for (int32_t i = 0; i < 16; ++i) level[i] = (uint32_t)(table[i] * scale) & 0xFFFFu;
+  const uint8_t *idx = (const uint8_t *)packed;
+  for (int32_t j = 0; j < words * 4; ++j) {
+    const uint32_t b = idx[j];
+    dst[j] = level[b & 15u] | (level[b >> 4] << 16);
+  }
+  tinyml_conv2d_s8_stem_dsp(p, input, (const int16_t *)(const void *)dst, output,
+                            on_stack ? scratch : (void *)((int8_t *)scratch + bytes));
+}

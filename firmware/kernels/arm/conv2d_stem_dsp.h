@@ -68,5 +68,16 @@ void tinyml_conv2d_s8_stem_dsp_sb2(const tinyml_conv2d_dsp_params *p, const int8
 void tinyml_conv2d_s8_stem_dsp_sb1(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *packed,
                                    int32_t words, int32_t scale, int8_t *output, void *scratch);
 
+/*
+ * A stem with clustered weights (4-bit indices into `table`, 16 int8 entries, unused ones
+ * anything): `words` words of 4-bit fields, one per halfword of the int16 layout above in its
+ * order (low field first), each decoded to table[index] * scale (2 in the FAST modes) once per
+ * call, on the stack frame or at the start of `scratch` by the rule of the sub-byte twins (the
+ * layout is sb4's size); then the int8 kernel on it. With `scratch` NULL the kernel's own scratch
+ * goes on the frame after the layout too (the caller checked that both fit
+ * TINYML_CONV2D_STEM_SB_STACK_BYTES).
+ */
+void tinyml_conv2d_s8_stem_dsp_lut4(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *packed,
+                                    int32_t words, const int8_t *table, int32_t scale, int8_t *output, void *scratch);
 
 #endif /* TINYML_CONV2D_STEM_DSP_H */

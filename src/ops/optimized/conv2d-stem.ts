@@ -142,6 +142,14 @@ export function stemDecodedBytes(p: Conv2DQuantParams, bits: PackBits): number {
 export const STEM_SB_STACK_BYTES = 1024;
 
 /**
+ * Whether a clustered stem's decoded layout and the kernel's scratch both fit the frame of
+ * tinyml_conv2d_s8_stem_dsp_lut4 (called with scratch NULL then, and taking no arena bytes: VWW).
+ */
+export function lutStemFrameOnly(p: Conv2DQuantParams): boolean {
+  return stemDecodedBytes(p, 4) + stemScratchBytes(p) <= STEM_SB_STACK_BYTES;
+}
+
+/**
  * Scratch bytes a sub-byte stem takes for its decoded layout: none when it fits the kernel's
  * stack frame (tinyml_conv2d_s8_stem_dsp_sb<bits>), else all of it at the start of the scratch. In
  * place (the row driver) always the scratch.
@@ -151,30 +159,52 @@ export function stemDecodedScratchBytes(p: Conv2DQuantParams, bits: PackBits, in
   return !inPlace && bytes <= STEM_SB_STACK_BYTES ? 0 : bytes;
 }
 
+/** Clustered stem weights: 4-bit `indices` (OHWI, one per weight) into `table` (at most 16 entries). */
+export interface StemLut {
+  indices: ArrayLike<number>;
+  table: Int8Array;
+}
+
+/** The layout's halfwords as 4-bit indices (padding: 0, which the kernel multiplies by zero or never stores), little-endian words, low field first. */
+function lutLayoutWords(lut: StemLut, n: number, order: readonly number[]): Uint32Array {
+  const layout = stemWeightLayout(Int16Array.from(lut.indices), n, order, 1);
+  const out = new Uint32Array(Math.ceil(layout.length / 8));
+  layout.forEach((v, i) => (out[i >> 3] |= v << (4 * (i & 7))));
+  return out;
+}
+
 /**
  * The stem kernel's emission for an int8 convolution with OHWI `weights` (stemOk). With `bits`
  * (sub-byte weights, whose values `weights` holds decoded) the int16 layout is stored packed,
  * one field per halfword, and decoded before the kernel runs: on tinyml_conv2d_s8_stem_dsp_sb<bits>'s
  * stack frame when it fits STEM_SB_STACK_BYTES, else (and always in place) at the scratch's start.
+ * With `lut` (clustered weights, `weights` = table[indices]) the layout is stored as 4-bit indices
+ * and decoded through the table by tinyml_conv2d_s8_stem_dsp_lut4, by the same rule (not in place).
  */
-export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext, bits?: PackBits): CEmission {
+export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext, bits?: PackBits, lut?: StemLut): CEmission {
   const n = p.outputDepth;
-  // Sub-byte weights often give multipliers near 1 (shifts of both signs): FAST_MIXED then, not REF.
-  const { eff, plan } = convRequantPlan(p, weights, bias, bits !== undefined);
+  // Sub-byte and clustered weights often give multipliers near 1 (shifts of both signs): FAST_MIXED then, not REF.
+  const { eff, plan } = convRequantPlan(p, weights, bias, bits !== undefined || lut !== undefined);
   const pre = ctx.prefix;
   const order = stemColumnOrder(p.filterHeight, p.filterWidth, p.inputDepth);
   const windowed = ctx.inPlace === true;
+  if (windowed && lut) throw new Error(`${pre}: the clustered stem does not run in place`);
   const mode = windowed ? rowInPlaceMode(p) : undefined;
   if (windowed && !mode) throw new Error(`${pre}: this convolution cannot run in place`);
-  const decoded = bits ? stemDecodedScratchBytes(p, bits, windowed) : 0;
-  const kernelName = `conv2d_s8_stem_dsp${bits ? `_sb${bits}` : ''}${windowed ? '_in_place' : ''}`;
-  const base = scratchFor(ctx, decoded + (windowed ? rowInPlaceBytes(p)! : 0) + stemScratchBytes(p), kernelName);
+  const fieldBits = lut ? 4 : bits;
+  const decoded = fieldBits ? stemDecodedScratchBytes(p, fieldBits, windowed) : 0;
+  const kernelName = `conv2d_s8_stem_dsp${lut ? '_lut4' : bits ? `_sb${bits}` : ''}${windowed ? '_in_place' : ''}`;
+  // Clustered: the kernel's scratch too on the frame when both fit it (lutStemFrameOnly): no arena bytes.
+  const frameOnly = lut !== undefined && lutStemFrameOnly(p);
+  const base = frameOnly ? 'NULL' : scratchFor(ctx, decoded + (windowed ? rowInPlaceBytes(p)! : 0) + stemScratchBytes(p), kernelName);
   const scratch = decoded ? `((void *)((int8_t *)${base} + ${decoded}))` : base;
   const weightsName = bits ? `((const int16_t *)${base})` : `${pre}_w`;
   // Sub-byte: the packed fields of the undoubled layout; the decode doubles them in the FAST modes.
-  const weightDecl = bits
-    ? cArray('uint32_t', `${pre}_w${bits}`, packedWords(stemWeightLayout(eff, n, order, 1), bits))
-    : cArray('int16_t', `${pre}_w`, stemWeightLayout(eff, n, order, plan.doubled ? 2 : 1));
+  const weightDecl = lut
+    ? [cArray('uint32_t', `${pre}_w4`, lutLayoutWords(lut, n, order)), cArray('int8_t', `${pre}_lut`, Int8Array.from({ length: 16 }, (_, i) => lut.table[i] ?? 0))].join('\n')
+    : bits
+      ? cArray('uint32_t', `${pre}_w${bits}`, packedWords(stemWeightLayout(eff, n, order, 1), bits))
+      : cArray('int16_t', `${pre}_w`, stemWeightLayout(eff, n, order, plan.doubled ? 2 : 1));
   const decode = bits ? `tinyml_conv2d_stem_dsp_decode(${pre}_w${bits}, ${stemPackedWords(p, bits)}, ${bits}, ${plan.doubled ? 2 : 1}, (int16_t *)${base}); ` : '';
   // One record per channel (a per-tensor layer's repeated), padded to whole blocks of four.
   const records = Array.from({ length: Math.ceil(n / 4) * 4 }, (_, c) => plan.records[plan.records.length > 1 ? Math.min(c, n - 1) : 0]);
@@ -203,14 +233,17 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
       call: `${decode}tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}(&${pre}_params, ${names.outputs[0]}, ${weightsName}, 2, ${scratch});`,
     };
   }
+  const scale = plan.doubled ? 2 : 1;
   return {
     kernels,
     includes: ['arm/conv2d_stem_dsp.h'],
     decls,
     // Sub-byte: tinyml_conv2d_s8_stem_dsp_sb<bits> decode on its stack frame or into the scratch's start, by the same rule.
-    call: bits
-      ? `tinyml_conv2d_s8_stem_dsp_sb${bits}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${stemPackedWords(p, bits)}, ${plan.doubled ? 2 : 1}, ${names.outputs[0]}, ${base});`
-      : `tinyml_conv2d_s8_stem_dsp(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`,
+    call: lut
+      ? `tinyml_conv2d_s8_stem_dsp_lut4(&${pre}_params, ${names.inputs[0]}, ${pre}_w4, ${stemPackedWords(p, 4)}, ${pre}_lut, ${scale}, ${names.outputs[0]}, ${base});`
+      : bits
+        ? `tinyml_conv2d_s8_stem_dsp_sb${bits}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${stemPackedWords(p, bits)}, ${scale}, ${names.outputs[0]}, ${base});`
+        : `tinyml_conv2d_s8_stem_dsp(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`,
   };
 }
 
