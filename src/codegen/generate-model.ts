@@ -24,7 +24,7 @@ import { FIRMWARE_DIR, packageVersion, renderTemplate } from './templates.js';
 import { assertStructsComplete } from './c-structs.js';
 import type { Conv2DQuantParams } from '../ops/conv2d.js';
 import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
-import { emitStreamPair, streamPairScratchBytes } from '../ops/optimized/pw-dw-stream.js';
+import { emitStreamPair, streamPairScratchBytes } from './pw-dw-stream.js';
 
 export interface GeneratedModel {
   /** Project-relative path → contents, e.g. 'model/model.c'. */

@@ -11,7 +11,7 @@ import type { MemoryPlan, PlanOptions, StreamedPair } from '../plan/memory-plan.
 import { inPlaceAllowed, planMemory, streamedView } from '../plan/memory-plan.js';
 import type { Conv2DQuantParams } from '../ops/conv2d.js';
 import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
-import { streamPairInPlaceOk, streamPairOk, streamPairScratchBytes } from '../ops/optimized/pw-dw-stream.js';
+import { streamPairInPlaceOk, streamPairOk, streamPairScratchBytes } from './pw-dw-stream.js';
 import { layerInPlaceScratchBytes, layerScratchBytes } from './select-kernel.js';
 import { stepLutEncoding } from './lut-layer.js';
 import { isRowWindowStep } from '../ops/conv-rows-in-place.js';
@@ -34,7 +34,7 @@ export function modelScratchBytes(prepared: PreparedGraph, target: TargetInfo = 
 
 /**
  * Pointwise convolutions whose output only a depthwise layer reads, the two able to run row by
- * row as one (ops/optimized/pw-dw-stream.ts) on `target`: MobileNet's expand-then-depthwise pairs.
+ * row as one (codegen/pw-dw-stream.ts) on `target`: MobileNet's expand-then-depthwise pairs.
  */
 export function streamCandidates(prepared: PreparedGraph, target: TargetInfo = HOST_TARGET, optimize: OptimizeGoal = 'speed'): StreamedPair[] {
   const { graph, steps } = prepared;
@@ -58,7 +58,7 @@ export function streamCandidates(prepared: PreparedGraph, target: TargetInfo = H
  * with `rowWindow` the convolutions that can through a window of input rows
  * (conv-rows-in-place.ts), where the graph allows it, do so when that makes the arena smaller
  * (`plan.inPlace`), their scratch being the in-place kernel's. `streamed` pairs run as one op at
- * the consumer (ops/optimized/pw-dw-stream.ts), in place over the producer's input when they can.
+ * the consumer (codegen/pw-dw-stream.ts), in place over the producer's input when they can.
  * All in-place layers first (layers that tie at the peak only lower it together); then each is
  * dropped again if the arena does not grow without it (an in-place layer off the peak saves
  * nothing and its longer-lived merged buffer can fragment the placement); none when the arena is

@@ -123,7 +123,7 @@ function rowWindowExtraInstructions(prepared: PreparedGraph, plan: MemoryPlan): 
 }
 
 /**
- * Modelled extra instructions of the streamed pairs of `plan` (ops/optimized/pw-dw-stream.ts): per
+ * Modelled extra instructions of the streamed pairs of `plan` (codegen/pw-dw-stream.ts): per
  * depthwise output row the ring's kept rows are shifted (one instruction per byte) and both
  * kernels are called (300 instructions each); the depthwise kernel refills its padded rows
  * instead of shifting them (one instruction per byte).

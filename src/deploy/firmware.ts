@@ -43,7 +43,7 @@ export interface FirmwareOptions {
   reorder?: boolean;
   /** Convolutions run in place through a window of input rows (ops/conv-rows-in-place.ts); undefined: the RAM budget decides. */
   rowWindow?: boolean;
-  /** Pointwise -> depthwise pairs run row by row (ops/optimized/pw-dw-stream.ts); undefined: the RAM budget decides. */
+  /** Pointwise -> depthwise pairs run row by row (codegen/pw-dw-stream.ts); undefined: the RAM budget decides. */
   rowStream?: boolean;
   /** Bytes the arena must fit in, or 'min' (codegen/ram-budget.ts); default: the smallest arena within 10% extra instructions. */
   ramBudget?: RamBudget;

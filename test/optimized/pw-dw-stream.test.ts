@@ -12,7 +12,7 @@ import { modelScratchBytes, streamCandidates } from '../../src/codegen/plan-mode
 import { prepareGraph, runGraph } from '../../src/interp/interpreter.js';
 import type { Graph, Tensor } from '../../src/ir/types.js';
 import { checkPlan, checkTensorPlacement, planMemory } from '../../src/plan/memory-plan.js';
-import { streamPairInPlaceOk, streamPairScratchBytes } from '../../src/ops/optimized/pw-dw-stream.js';
+import { streamPairInPlaceOk, streamPairScratchBytes } from '../../src/codegen/pw-dw-stream.js';
 import type { Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import type { DepthwiseConv2DQuantParams } from '../../src/ops/depthwise-conv2d.js';
 import { runGeneratedModelOnHostAsync } from '../helpers/host-model.js';

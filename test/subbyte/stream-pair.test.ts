@@ -1,6 +1,6 @@
 /**
  * VWW's first pointwise -> depthwise pair (48x48x8 -> 1x1 -> 48x48x16 -> 3x3 stride 2 ->
- * 24x24x16), the one the default plan runs row by row (ops/optimized/pw-dw-stream.ts), cut out of
+ * 24x24x16), the one the default plan runs row by row (codegen/pw-dw-stream.ts), cut out of
  * the model with its real weights and rounded to int2 and ternary: on qemu-m4 the pair runs the
  * sub-byte kernels on their packed weights (not an int8 or int16 copy), bit-exact with the
  * reference interpreter, with the int8 pair's arena, within 1.17x the int8 pair's instructions.

@@ -8,16 +8,16 @@
  * the int8 ones, or for sub-byte weights the sub-byte ones (packed weights, their requantization
  * modes; ops/subbyte/dsp.ts). The pair adds one call per depthwise output row and a shift of the ring.
  */
-import type { Conv2DParams, Conv2DQuantParams } from '../conv2d.js';
-import type { DepthwiseConv2DParams, DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
-import type { TensorData } from '../../ir/types.js';
-import type { CEmission, EmitContext, OptimizeGoal, TargetInfo } from '../op-def.js';
-import type { KernelVariant } from '../kernel-variants.js';
-import { conv2dDspVariant, convScratchBytes } from './conv2d.js';
-import { depthwiseConv2dDspVariant, dwScratchBytes } from './depthwise-conv2d.js';
-import { hasConstantOperands } from './common.js';
-import { subByteParamsKind } from '../subbyte/common.js';
-import { convSubByteDspVariant, dwSubByteDspVariant, dwSubByteFits } from '../subbyte/dsp.js';
+import type { Conv2DParams, Conv2DQuantParams } from '../ops/conv2d.js';
+import type { DepthwiseConv2DParams, DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
+import type { TensorData } from '../ir/types.js';
+import type { CEmission, EmitContext, OptimizeGoal, TargetInfo } from '../ops/op-def.js';
+import type { KernelVariant } from '../ops/kernel-variants.js';
+import { conv2dDspVariant, convScratchBytes } from '../ops/optimized/conv2d.js';
+import { depthwiseConv2dDspVariant, dwScratchBytes } from '../ops/optimized/depthwise-conv2d.js';
+import { hasConstantOperands } from '../ops/optimized/common.js';
+import { subByteParamsKind } from '../ops/subbyte/common.js';
+import { convSubByteDspVariant, dwSubByteDspVariant, dwSubByteFits } from '../ops/subbyte/dsp.js';
 
 /** The DSP kernel each layer of a pair runs: the sub-byte one for sub-byte weights (as on its own), else the int8 one. */
 function pwVariant(p: unknown): KernelVariant {
@@ -26,7 +26,7 @@ function pwVariant(p: unknown): KernelVariant {
 function dwVariant(p: unknown): KernelVariant {
   return subByteParamsKind(p) ? dwSubByteDspVariant : depthwiseConv2dDspVariant;
 }
-import { rowWindowBytes, rowWindowInPlaceOk } from '../conv-rows-in-place.js';
+import { rowWindowBytes, rowWindowInPlaceOk } from '../ops/conv-rows-in-place.js';
 
 /** Whether the two layers can run as a pair on `target` (constants: each layer's, by input position). */
 export function streamPairOk(
