@@ -15,8 +15,8 @@ import { cArrayBody } from './c-literals.js';
 import type { OptimizeGoal } from '../ops/op-def.js';
 import type { Conv2DQuantParams } from '../ops/conv2d.js';
 import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
-import { emitConvStem, lutStemFrameOnly, stemDecodedScratchBytes, stemScratchBytes, stemShapeOk } from '../ops/optimized/conv2d-stem.js';
-import { dwAsConv, dwWeightsAsConv } from '../ops/optimized/depthwise-conv2d.js';
+import { emitConvStem, lutStemFrameOnly, stemConvOf, stemDecodedScratchBytes, stemScratchBytes } from '../ops/optimized/conv2d-stem.js';
+import { dwWeightsAsConv } from '../ops/optimized/depthwise-conv2d.js';
 
 const LUT_KERNELS: Record<string, string> = {
   CONV_2D: 'tinyml_conv2d_s8',
@@ -109,10 +109,7 @@ export function lutStemConv(step: PreparedStep, enc: LutEncoding, target: Target
   if (target?.dsp !== true || optimize === 'size' || enc.bits !== 4 || enc.entries > 16 || enc.scope !== 'tensor') return undefined;
   const p = step.params as Conv2DQuantParams & { kind?: string };
   if (p.kind !== 'int8' || (p.weightsOffset ?? 0) !== 0) return undefined;
-  if (step.op.type === 'CONV_2D') return stemShapeOk(p) ? p : undefined;
-  if (step.op.type !== 'DEPTHWISE_CONV_2D' || (p as unknown as DepthwiseConv2DQuantParams).inputDepth !== 1) return undefined;
-  const c = dwAsConv(p as unknown as DepthwiseConv2DQuantParams);
-  return stemShapeOk(c) ? c : undefined;
+  return stemConvOf(step.op.type, p);
 }
 
 /** Scratch of the clustered stem: none when all fits the kernel's frame, else the decoded layout unless it fits there, then the int8 stem's. */

@@ -79,6 +79,18 @@ export function stemShapeOk(p: Conv2DQuantParams): boolean {
   );
 }
 
+/**
+ * The convolution the stem kernel computes for a layer of this shape, whatever its weights'
+ * storage: a CONV_2D it takes as it is, a DEPTHWISE_CONV_2D with input depth 1 as dwAsConv(p);
+ * undefined otherwise. The sub-byte and clustered twins add their own storage checks.
+ */
+export function stemConvOf(op: string, params: unknown): Conv2DQuantParams | undefined {
+  if (op === 'CONV_2D') return stemShapeOk(params as Conv2DQuantParams) ? (params as Conv2DQuantParams) : undefined;
+  if (op !== 'DEPTHWISE_CONV_2D' || (params as DepthwiseConv2DQuantParams).inputDepth !== 1) return undefined;
+  const c = dwAsConv(params as DepthwiseConv2DQuantParams);
+  return stemShapeOk(c) ? c : undefined;
+}
+
 /** Scratch: two interleaved columns, then two windows' bytes (TINYML_CONV2D_STEM_SCRATCH_BYTES). */
 export function stemScratchBytes(p: Conv2DQuantParams): number {
   return stemWords(p) * 8 + 2 * p.filterHeight * p.filterWidth * p.inputDepth;

@@ -16,19 +16,14 @@ import type { TensorData } from '../../ir/types.js';
 import { flashBits } from '../../ir/weight-packing.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import { constantOperands, dspTarget, hasConstantOperands } from '../optimized/common.js';
-import { emitConvStem, stemDecodedScratchBytes, stemScratchBytes, stemShapeOk } from '../optimized/conv2d-stem.js';
-import { dwAsConv, dwWeightsAsConv } from '../optimized/depthwise-conv2d.js';
+import { emitConvStem, stemConvOf, stemDecodedScratchBytes, stemScratchBytes } from '../optimized/conv2d-stem.js';
+import { dwWeightsAsConv } from '../optimized/depthwise-conv2d.js';
 import { rowInPlaceBytes } from '../conv-rows-in-place.js';
 import { subByteParamsKind } from './common.js';
 
 /** The stem-shaped convolution a sub-byte layer is, or undefined when the twin does not take it. */
 function stemConv(params: unknown, op: 'CONV_2D' | 'DEPTHWISE_CONV_2D'): Conv2DQuantParams | undefined {
-  if (subByteParamsKind(params) === undefined) return undefined;
-  if (op === 'CONV_2D') return stemShapeOk(params as Conv2DQuantParams) ? (params as Conv2DQuantParams) : undefined;
-  const d = params as DepthwiseConv2DQuantParams;
-  if (d.inputDepth !== 1) return undefined;
-  const c = dwAsConv(d);
-  return stemShapeOk(c) ? c : undefined;
+  return subByteParamsKind(params) === undefined ? undefined : stemConvOf(op, params);
 }
 
 /** Decoded weights (none when they fit the kernel's stack frame), then the stem kernel's own scratch. */
