@@ -9,9 +9,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ToolMissingError } from '../../src/errors.js';
-import { findArmToolchain, findQemu, whichSync } from '../../src/build/toolchain.js';
+import { findArmToolchain, findQemu } from '../../src/build/toolchain.js';
 import { ARM_FLAGS, HOST_ASAN_FLAGS, buildCProgram, run } from '../optimized/harness.js';
 import { KERNELS_DIR, PROJECT_ROOT } from './c-kernel-harness.js';
+import { hostCompilerPath } from './tools.js';
 
 const TARGET_DIR = join(PROJECT_ROOT, 'test/optimized/target');
 
@@ -23,8 +24,7 @@ function withTmp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 }
 
 function hostGcc(): string {
-  // The run's cached gcc (test/global-setup.ts) when there is one.
-  const gcc = process.env.TINYML_TEST_HOST_GCC ?? whichSync('gcc');
+  const gcc = hostCompilerPath('gcc');
   if (!gcc) throw new ToolMissingError('gcc', `gcc (the host C compiler) was not found on PATH; install it with: sudo apt-get install gcc`);
   return gcc;
 }

@@ -43,11 +43,14 @@ export function requireQemu(env: Env = process.env): string {
 
 const HOST_PACKAGES = { gcc: 'gcc', 'g++': 'g++' } as const;
 
+/** Where the host compiler is: the test run's gcc behind its compile cache (test/global-setup.ts) when there is one, else PATH's. */
+export function hostCompilerPath(name: keyof typeof HOST_PACKAGES, env: Env = process.env): string | undefined {
+  return (name === 'gcc' ? env.TINYML_TEST_HOST_GCC : undefined) ?? whichSync(name, env);
+}
+
 /** The host C or C++ compiler (kernels and generated models compiled for the host). */
 export function requireHostCompiler(name: keyof typeof HOST_PACKAGES, env: Env = process.env): string {
-  // The test run's gcc behind its compile cache (test/global-setup.ts), when there is one.
-  const cached = name === 'gcc' ? env.TINYML_TEST_HOST_GCC : undefined;
-  const p = cached ?? whichSync(name, env);
+  const p = hostCompilerPath(name, env);
   if (!p) {
     const sudo = typeof process.getuid === 'function' && process.getuid() === 0 ? '' : 'sudo ';
     throw new TestToolMissingError(name, `${name} was not found on PATH; install it with: ${sudo}apt-get install ${HOST_PACKAGES[name]}`);
