@@ -50,22 +50,22 @@ const QEMU_TIMEOUT_MS = 20_000;
 const sbVariant = SUBBYTE_DSP_VARIANTS.find((v) => v.name === 'conv2d_s8_dsp_subbyte')!;
 
 describe('conv2d_dsp.c unrolled rows at -Os, one section per function', () => {
-  it('every kernel section that computes a code address with ADR is 4-aligned (-O2 and -Os)', { timeout: 300_000 }, async () => {
+  it('every kernel section that computes a code address with ADR is 4-aligned at -Os', { timeout: 300_000 }, async () => {
+    // (-O2 aligns every function to 4 bytes; -Os to 2, so only the code's own alignment holds there.)
     const { gcc, prefix } = requireArmToolchain();
     // The Arm kernels whose source has an ADR (conv2d_dsp.c's rows, conv2d_stem_dsp.c's steps).
     const sources = readdirSync(ARM_DIR).filter((f) => f.endsWith('.c') && /"adr/.test(readFileSync(join(ARM_DIR, f), 'utf8')));
     expect(sources).toContain('conv2d_dsp.c');
     const dir = mkdtempSync(join(tmpdir(), 'tinyml-adr-'));
     try {
-      for (const opt of ['-Os', '-O2']) {
-        for (const src of sources) {
-          const obj = join(dir, `${src}${opt}.o`);
-          await run(gcc, [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-ffunction-sections', '-I', KERNELS_DIR, '-c', '-o', obj, join(ARM_DIR, src)]);
-          const headers = (await run(`${prefix}objdump`, ['-h', obj])).toString();
-          const found = adrSections(headers, (await run(`${prefix}objdump`, ['-d', obj])).toString());
-          expect(found.length, `${src} ${opt}: sections with an ADR`).toBeGreaterThan(0);
-          for (const s of found) expect(s.align, `${src} ${opt}: alignment of ${s.name}`).toBeGreaterThanOrEqual(4);
-        }
+      for (const src of sources) {
+        // The flags of the QEMU build below (one compile for both through the run's compile cache).
+        const obj = join(dir, `${src}.o`);
+        await run(gcc, [...ARM_FLAGS, '-Os', '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-ffunction-sections', '-I', KERNELS_DIR, '-c', '-o', obj, join(ARM_DIR, src)]);
+        const headers = (await run(`${prefix}objdump`, ['-h', obj])).toString();
+        const found = adrSections(headers, (await run(`${prefix}objdump`, ['-d', obj])).toString());
+        expect(found.length, `${src}: sections with an ADR`).toBeGreaterThan(0);
+        for (const s of found) expect(s.align, `${src}: alignment of ${s.name}`).toBeGreaterThanOrEqual(4);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
