@@ -54,7 +54,7 @@ export async function buildCProgram(
   cflags: string[],
   sources: string[],
   out: string,
-  link: { flags?: string[]; libs?: string[]; cwd?: string } = {},
+  link: { flags?: string[]; libs?: string[]; cwd?: string; flagsFor?: (objects: string[]) => Promise<string[]> } = {},
 ): Promise<void> {
   const objDir = `${resolve(link.cwd ?? '.', out)}.objects`;
   mkdirSync(objDir, { recursive: true });
@@ -65,7 +65,8 @@ export async function buildCProgram(
     await run(gcc, [...cflags, '-c', '-o', obj, src], cwd);
     objects.push(obj);
   }
-  await run(gcc, [...cflags, ...(link.flags ?? []), '-o', out, ...objects, ...(link.libs ?? [])], cwd);
+  const flags = [...(link.flags ?? []), ...((await link.flagsFor?.(objects)) ?? [])];
+  await run(gcc, [...cflags, ...flags, '-o', out, ...objects, ...(link.libs ?? [])], cwd);
 }
 
 /** Flags of the host builds of kernels: warnings are errors, AddressSanitizer and UBSan without recovery. */
@@ -113,20 +114,49 @@ function compileError(what: string, e: unknown): Error {
 const TARGET_DIR = join(dirname(fileURLToPath(import.meta.url)), 'target');
 
 /**
+ * A linker script, target/link.ld with each function section of `objects` (compiled with
+ * -ffunction-sections) placed first and at 2 mod 4 wherever its own alignment allows (a
+ * 4-aligned section goes to the next multiple of 4 still): the worst place the firmware's link
+ * can give a function built at -Os, where gcc aligns functions to 2 bytes.
+ */
+async function misalignedLinkScript(objdump: string, objects: string[], dir: string): Promise<string> {
+  const placed: string[] = [];
+  for (const obj of objects) {
+    const headers = (await run(objdump, ['-h', obj])).toString();
+    for (const m of headers.matchAll(/^\s*\d+\s+(\.text\.\S+)\s/gm)) placed.push(`. = ALIGN(4) + 2; KEEP(${JSON.stringify(obj)}(${m[1]}))`);
+  }
+  const script = join(dir, 'link-misaligned.ld');
+  const base = readFileSync(join(TARGET_DIR, 'link.ld'), 'utf8');
+  writeFileSync(script, base.replace('KEEP(*(.vectors))', `KEEP(*(.vectors)) ${placed.join(' ')}`));
+  return script;
+}
+
+/**
  * Runs the cases on an emulated Cortex-M4 (QEMU mps2-an386): the real DSP instructions and the
  * kernels' assembly paths, built with arm-none-eabi-gcc at `opt`, output over semihosting.
+ * `misaligned`: the kernels built with one section per function (as the firmware's Makefile and
+ * the Arduino IDE build them), each linked at 2 mod 4 where its alignment allows it. `timeoutMs`:
+ * how long QEMU may run (default 120 s).
  */
-export async function runVariantCasesOnQemu(variant: KernelVariant, cases: VariantCase[], opt = '-O2'): Promise<TensorData[][]> {
-  const gcc = requireArmToolchain().gcc;
+export async function runVariantCasesOnQemu(
+  variant: KernelVariant,
+  cases: VariantCase[],
+  opt = '-O2',
+  { misaligned = false, timeoutMs = 120_000 }: { misaligned?: boolean; timeoutMs?: number } = {},
+): Promise<TensorData[][]> {
+  const { gcc, prefix } = requireArmToolchain();
   const qemu = requireQemu();
   const prog = emitVariantProgram(variant, cases, M4_TARGET, true);
   return withTmp(async (dir) => {
     const mainC = join(dir, 'main.c');
     writeFileSync(mainC, prog.source);
     const elf = join(dir, 'test.elf');
-    const sources = [mainC, join(TARGET_DIR, 'startup.c'), ...prog.kernels.filter((k) => k.endsWith('.c')).map((k) => join(KERNELS_DIR, k))];
+    const kernels = prog.kernels.filter((k) => k.endsWith('.c')).map((k) => join(KERNELS_DIR, k));
+    const sources = [mainC, join(TARGET_DIR, 'startup.c'), ...kernels];
+    const cflags = [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', ...(misaligned ? ['-ffunction-sections'] : []), '-I', KERNELS_DIR];
+    const script = async (objects: string[]): Promise<string[]> => ['-T', misaligned ? await misalignedLinkScript(`${prefix}objdump`, objects.slice(2), dir) : join(TARGET_DIR, 'link.ld')];
     try {
-      await buildCProgram(gcc, [...ARM_FLAGS, opt, '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-I', KERNELS_DIR], sources, elf, { flags: ['-nostdlib', '-T', join(TARGET_DIR, 'link.ld')], libs: ['-lgcc'] });
+      await buildCProgram(gcc, cflags, sources, elf, { flags: ['-nostdlib'], flagsFor: script, libs: ['-lgcc'] });
     } catch (e) {
       throw compileError(`arm-none-eabi-gcc (QEMU test program) for ${variant.name}`, e);
     }
@@ -140,7 +170,7 @@ export async function runVariantCasesOnQemu(variant: KernelVariant, cases: Varia
           '-chardev', `file,id=semihost,path=${outFile}`, '-semihosting-config', 'enable=on,target=native,chardev=semihost',
           '-kernel', elf,
         ],
-        { timeoutMs: 120_000 },
+        { timeoutMs },
       );
     } catch (e) {
       const out = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '';

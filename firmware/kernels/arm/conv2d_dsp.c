@@ -217,12 +217,8 @@ static void col_window4(const tinyml_conv2d_dsp_params *p, int16_t *cols, const 
   }
 }
 
-/*
- * Not at -Os: a firmware whose model.c and kernels are built with -Os (tinyml's --optimize size, the
- * Arduino IDE) hung in the unrolled int8 rows on ResNet-8 (qemu-m4: no reply to the first command),
- * though the kernel's own -Os tests pass; until that is understood, -Os builds take the C loop.
- */
-#if TINYML_DSP_ASM && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+/* At -O2 and -Os alike (-Os needs TINYML_ROWS_ADR_ALIGN, below). */
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
 #define TINYML_MM_ASM 1
 /*
  * The assembly loops' requantization of accumulator a (FAST / FOLDED): the channel's m, t, e in
@@ -495,6 +491,15 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
  * lie at fixed offsets from its end.
  */
 #define TINYML_ROWS_FRAME_WORDS 16
+/*
+ * ADR computes Align(PC, 4) + offset, and the assembler fixes the offset of a label in the same
+ * section when it assembles, for the section's start as 4-aligned. At -Os gcc aligns a function
+ * to 2 bytes only, so with -ffunction-sections (the firmware's Makefile, the Arduino IDE) the
+ * linker may put it at 2 mod 4: every ADR below is then 2 bytes off, the computed LDR PC lands
+ * in the middle of an instruction and the firmware runs away (ResNet-8 at -Os hung so). This
+ * alignment raises the section's alignment to 4, so the addresses hold wherever it is linked.
+ */
+#define TINYML_ROWS_ADR_ALIGN ".p2align 2\n\t"
 /* The frame copied from r7 to the stack (TINYML_ROWS, TINYML_ROWS_SHORT). */
 #define TINYML_ROWS_PUSH                                        \
   "add    r7, r7, #40\n\t"                                    \
@@ -509,6 +514,7 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "add    sp, sp, #64\n\t"
 #define TINYML_ROWS(SET_R7, PROLOGUE, BODY, BODY_BYTES, FIX, RQ4, STORE)                  \
   TINYML_ROWS_PUSH                                                                      \
+  TINYML_ROWS_ADR_ALIGN                                                                 \
   "adr.w  r10, 29f\n\t"                                                                 \
   "ldr    r9, [sp, #44]\n\t"                                                            \
   "sub    r9, r10, r9\n\t"                                                              \
