@@ -503,11 +503,9 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 #if TINYML_MM_ASM
 /*
  * mm_sb for four columns, the FAST modes and no fused clamp, entirely in assembly (as
- * mm_1x4_asm): the loop state lives in a frame, copied to the stack (sp-relative) so that r7
- * holds the pair mask for the whole call:
- *   [0..12] the four accumulators' start values  [16] columns  [20] k4  [24] out
- *   [28] output depth  [32] output offset  [36] out end
- * Per channel: the start values (one LDM), the dot product, the row's record from the weight
+ * mm_1x4_asm): the loop state lives in a frame (TINYML_ROWS), copied to the stack (sp-relative)
+ * so that r7 holds the pair mask for the whole call.
+ * Per channel: the start values and columns (one LDM), the dot product, the row's record from the weight
  * stream (one LDM: m, t, e into r4-r6 as TINYML_MM_RQ wants them, bias' into r9), FIX adds bias'
  * to each accumulator, the requantization, the four stores.
  */
@@ -539,7 +537,7 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
  * The channel loop of mm_1x4_asm (int8 rows) and mm_sb_asm (sub-byte rows), with the row's dot
  * product unrolled. The frame (TINYML_ROWS_FRAME_WORDS words at r7) is copied to the stack first,
  * so that r7 is free for what SET_R7 puts in it for the whole call (the sub-byte pair mask, or the
- * int8 output pointer). Per channel: the accumulators' start values (one LDM), the columns, then
+ * int8 output pointer). Per channel: the accumulators' start values and the columns (START), then
  * one jump (LDR PC) into BODY (N units unrolled) at the point that leaves exactly the row's first
  * pass of units (a computed entry: no counter and no test per unit; that is why lr is free for a
  * second weight word), or first into PROLOGUE (a sub-byte row's words before its whole units),
@@ -547,9 +545,10 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
  * to the test that runs BODY again until the columns end. Then the record (one LDM), FIX adds bias'
  * to each accumulator, RQ4 requantizes, STORE stores r0-r3 and loops back to 1 until the last
  * channel. The frame:
- *   [0..12] start values  [16] out  [20] n_out  [24] 2 n_out  [28] 3 n_out  [32] out end
- *   [36] columns  [40] first jump  [44] body entry  [48] after the body  [52] columns end
+ *   [0..12] start values  [16] columns  [20] out  [24] n_out  [28] 2 n_out  [32] 3 n_out
+ *   [36] out end  [40] first jump  [44] body entry  [48] after the body  [52] columns end
  *   [56] prologue bits (lr, see TINYML_SB_PART)  [60] output offset
+ * (the columns right after the start values: one LDM loads both, TINYML_ROWS_START_FRAME).
  * From C, [40] is 1 when there is a prologue, [44] the bytes of BODY the first pass runs and [48] 1
  * when the row takes more than one pass; the setup turns them into code addresses (Thumb bit
  * set). Every instruction of BODY is 32 bits wide (the assembler checks BODY's size), so units
@@ -569,10 +568,11 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 #define TINYML_ROWS_TAIL(RECORD, RQ4, STORE) RECORD RQ4 STORE "add    sp, sp, #64\n\t"
 /* The record {m, t, e, bias'} after a row, FIX adding bias' (r9) to each accumulator. */
 #define TINYML_ROWS_RECORD(FIX) "ldmia  r12!, {r4, r5, r6, r9}\n\t" FIX("r0") FIX("r1") FIX("r2") FIX("r3")
-/* The accumulators' start values: from the frame (sub-byte rows), or bias' four times from the
- * weight stream before the row (int16 rows: then their record is {m, t, e} alone). */
-#define TINYML_ROWS_START_FRAME "ldmia  sp, {r0, r1, r2, r3}\n\t"
-#define TINYML_ROWS_START_STREAM "ldmia  r12!, {r0, r1, r2, r3}\n\t"
+/* The accumulators' start values and the columns pointer (r11): both from the frame (one LDM),
+ * or the start values bias' four times from the weight stream before the row (int16 rows: then
+ * their record is {m, t, e} alone). */
+#define TINYML_ROWS_START_FRAME "ldmia  sp, {r0, r1, r2, r3, r11}\n\t"
+#define TINYML_ROWS_START_STREAM "ldmia  r12!, {r0, r1, r2, r3}\n\t" "ldr    r11, [sp, #16]\n\t"
 #define TINYML_ROWS(SET_R7, START, PROLOGUE, BODY, BODY_BYTES, RECORD, RQ4, STORE)          \
   TINYML_ROWS_PUSH                                                                      \
   "adr.w  r10, 29f\n\t"                                                                 \
@@ -596,7 +596,6 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "orr    r10, r10, #1\n\t"                                                             \
   "str    r10, [sp, #48]\n\t" SET_R7                                                    \
   "1:\n\t" START                                                                        \
-  "ldr    r11, [sp, #36]\n\t"                                                           \
   "ldr    pc, [sp, #40]\n"                                                              \
   "26:\n\t" PROLOGUE                                                                    \
   "ldr    pc, [sp, #44]\n"                                                              \
@@ -622,21 +621,20 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   TINYML_ROWS_PUSH                                       \
   "ldr    lr, [sp, #56]\n\t" SET_R7                     \
   "1:\n\t"                                               \
-  "ldmia  sp, {r0, r1, r2, r3}\n\t"                      \
-  "ldr    r11, [sp, #36]\n\t" PARTS                      \
+  TINYML_ROWS_START_FRAME PARTS                          \
   TINYML_ROWS_TAIL(TINYML_ROWS_RECORD(FIX), RQ4, STORE)
 /* The output offset from the frame, then added to each output (FAST, not folded). */
 #define TINYML_ROWS_ADD_OFF "ldr    r8, [sp, #60]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
                             "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
 /* The sub-byte rows' stores: the output pointer from the frame and back (r7 holds the mask). */
 #define TINYML_SBA_STORE4_NEXT               \
-  "add    r10, sp, #16\n\t"                  \
+  "add    r10, sp, #20\n\t"                  \
   "ldmia  r10, {r4, r5, r6, r8, r9}\n\t"     \
   "strb   r1, [r4, r5]\n\t"                  \
   "strb   r2, [r4, r6]\n\t"                  \
   "strb   r3, [r4, r8]\n\t"                  \
   "strb   r0, [r4], #1\n\t"                  \
-  "str    r4, [sp, #16]\n\t"                 \
+  "str    r4, [sp, #20]\n\t"                 \
   "cmp    r4, r9\n\t"                        \
   "bne    1b\n\t"
 #define TINYML_STR_(x) #x
@@ -682,20 +680,27 @@ TINYML_DSP_INLINE void rows_frame_passes(int32_t *frame, int32_t units, int32_t 
 }
 
 /* The frame's fields that int8 and sub-byte rows share (TINYML_ROWS). */
-TINYML_DSP_INLINE void rows_frame(int32_t *frame, const tinyml_conv2d_dsp_params *p, const uint32_t *cols, int8_t *out) {
+/*
+ * A block of npx < 4 pixels (a layer's last) runs as four: the columns past npx hold whatever the
+ * scratch holds, and their outputs go to offset 0, which pixel 0's store, the last of the four,
+ * then overwrites with its own.
+ */
+TINYML_DSP_INLINE void rows_frame(int32_t *frame, const tinyml_conv2d_dsp_params *p, const uint32_t *cols, int8_t *out,
+                                  int32_t npx) {
   const int32_t n = p->output_depth;
-  frame[4] = (int32_t)(intptr_t)out;
-  frame[5] = n;
-  frame[6] = 2 * n;
-  frame[7] = 3 * n;
-  frame[8] = (int32_t)(intptr_t)(out + n);
-  frame[9] = (int32_t)(intptr_t)cols;
+  frame[4] = (int32_t)(intptr_t)cols;
+  frame[5] = (int32_t)(intptr_t)out;
+  frame[6] = npx > 1 ? n : 0;
+  frame[7] = npx > 2 ? 2 * n : 0;
+  frame[8] = npx > 3 ? 3 * n : 0;
+  frame[9] = (int32_t)(intptr_t)(out + n);
   frame[13] = (int32_t)(intptr_t)(cols + p->k4 * 8);
   frame[15] = p->output_offset;
 }
 
 TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
-                                 const int32_t *k, const int mode, const int bits, const int signed_fields) {
+                                 int32_t npx, const int32_t *k, const int mode, const int bits,
+                                 const int signed_fields) {
   const int32_t unit = SB_UNIT(bits);
   const int32_t whole = (p->k4 & ~(unit - 1)) / (8 / bits);
   const int32_t pro = (p->k4 & (unit - 1)) | ((whole & 1) ? unit : 0);
@@ -705,7 +710,7 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
   frame[1] = k[1];
   frame[2] = k[2];
   frame[3] = k[3];
-  rows_frame(frame, p, cols, out);
+  rows_frame(frame, p, cols, out, npx);
   frame[10] = pro != 0;
   rows_frame_passes(frame, whole >> 1, TINYML_SBU_PER_PASS(bits), TINYML_SBU_BYTES(bits));
   frame[14] = pro;
@@ -885,13 +890,15 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
     k[2] = (int32_t)(0u - (uint32_t)s2 * SB_OFF(BITS));
     k[3] = (int32_t)(0u - (uint32_t)s3 * SB_OFF(BITS));
   }
+  /* One or two pixels: a whole block of four costs more (KWS int4: 1,200 instructions a layer). */
   if (npx < 3) {
     mm_sb_4x1(p, cols, w, out, npx, k, MODE, BITS, SIGNED);
     return;
   }
 #if TINYML_MM_ASM
-  if (npx == 4 && MODE != TINYML_RQ_REF && lo == -128 && hi == 127) {
-    mm_sb_asm(p, cols, weights, out, k, MODE, BITS, SIGNED);
+  /* Three pixels as four (see rows_frame). */
+  if (MODE != TINYML_RQ_REF && lo == -128 && hi == 127) {
+    mm_sb_asm(p, cols, weights, out, npx, k, MODE, BITS, SIGNED);
     return;
   }
 #endif
@@ -1025,6 +1032,65 @@ TINYML_DSP_INLINE void mm_1x4(const tinyml_conv2d_dsp_params *p, const uint32_t 
   }
 }
 
+#if TINYML_MM_ASM
+/*
+ * One column (c: its first group's (x0, x2) word; (x1, x3) four words on) against four rows, in
+ * assembly: the compiled C spilled its accumulators (~45 instructions a group); here 17 (int16
+ * rows: two column words, per row one LDRD and two SMLADs) or 25 (int8 rows, two SXTB16 more).
+ */
+TINYML_DSP_INLINE void dot_4x1_asm(const uint32_t *c, const uint32_t *w0, const uint32_t *w1, const uint32_t *w2,
+                                   const uint32_t *w3, int32_t k4, const int W16, int32_t *a) {
+  register int32_t a0 __asm__("r0") = a[0];
+  register int32_t a1 __asm__("r1") = a[1];
+  register int32_t a2 __asm__("r2") = a[2];
+  register int32_t a3 __asm__("r3") = a[3];
+  register const uint32_t *cp __asm__("r11") = c;
+  register const uint32_t *ce __asm__("r12") = c + 8 * k4;
+  register const uint32_t *p0 __asm__("r6") = w0;
+  register const uint32_t *p1 __asm__("r8") = w1;
+  register const uint32_t *p2 __asm__("r9") = w2;
+  register const uint32_t *p3 __asm__("r10") = w3;
+  register uint32_t t0 __asm__("r7");
+  register uint32_t t1 __asm__("lr");
+#define TINYML_4X1_W16(P, A)              \
+  "ldrd   r7, lr, [" P "], #8\n\t"        \
+  "smlad  " A ", r7, r4, " A "\n\t"       \
+  "smlad  " A ", lr, r5, " A "\n\t"
+#define TINYML_4X1_W8(P, A)               \
+  "ldr    r7, [" P "], #4\n\t"            \
+  "sxtb16 lr, r7\n\t"                    \
+  "sxtb16 r7, r7, ror #8\n\t"            \
+  "smlad  " A ", lr, r4, " A "\n\t"       \
+  "smlad  " A ", r7, r5, " A "\n\t"
+#define TINYML_4X1_LOOP(G)                                                             \
+  "1:\n\t"                                                                            \
+  "ldr    r4, [r11], #16\n\t"                                                         \
+  "ldr    r5, [r11], #16\n\t" G("r6", "r0") G("r8", "r1") G("r9", "r2") G("r10", "r3") \
+  "cmp    r11, r12\n\t"                                                               \
+  "bne    1b\n\t"
+  if (W16) {
+    __asm__ volatile(TINYML_4X1_LOOP(TINYML_4X1_W16)
+                     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(p0), "+r"(p1), "+r"(p2), "+r"(p3),
+                       "=&r"(t0), "=&r"(t1)
+                     : "r"(ce)
+                     : "r4", "r5", "cc", "memory");
+  } else {
+    __asm__ volatile(TINYML_4X1_LOOP(TINYML_4X1_W8)
+                     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(p0), "+r"(p1), "+r"(p2), "+r"(p3),
+                       "=&r"(t0), "=&r"(t1)
+                     : "r"(ce)
+                     : "r4", "r5", "cc", "memory");
+  }
+#undef TINYML_4X1_LOOP
+#undef TINYML_4X1_W8
+#undef TINYML_4X1_W16
+  a[0] = a0;
+  a[1] = a1;
+  a[2] = a2;
+  a[3] = a3;
+}
+#endif
+
 /*
  * A block of one or two pixels (a layer's last): each pixel against four channels at a time, so
  * that no multiply is spent on the unused columns (mm_1x4 costs a whole block for one pixel).
@@ -1046,6 +1112,9 @@ TINYML_DSP_INLINE void mm_4x1(const tinyml_conv2d_dsp_params *p, const uint32_t 
       /* Channels past the last (nc < 4) repeat the last one's row: computed, never stored. */
       const uint32_t *w0 = w + head, *w1 = w0 + (nc > 1 ? stride : 0), *w2 = w0 + (nc > 2 ? 2 : nc - 1) * stride,
                      *w3 = w0 + (nc - 1) * stride;
+#if TINYML_MM_ASM
+      dot_4x1_asm(c, w0, w1, w2, w3, k4, W16, a);
+#else
       for (int32_t j = 0; j < k4; ++j) {
         const uint32_t xe = c[0], xo = c[4];
         c += 8;
@@ -1066,6 +1135,7 @@ TINYML_DSP_INLINE void mm_4x1(const tinyml_conv2d_dsp_params *p, const uint32_t 
           a[3] = tinyml_smlad(tinyml_sxtb16(v3), xe, tinyml_smlad(tinyml_sxtb16_ror8(v3), xo, a[3]));
         }
       }
+#endif
       for (int32_t r = 0; r < nc; ++r) {
         const uint32_t *rec = w + r * stride + head + row;
         const int32_t acc = (int32_t)((uint32_t)a[r] + (W16 ? w[r * stride] : rec[3]));
@@ -1102,9 +1172,9 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
  * keeps the output pointer and lr (no second weight word here) the output depth n, so the stores
  * need no frame writes and one LDRD (3 n and the end): pixel 2's output is at r7 + (lr << 1).
  */
-#define TINYML_MM_SET_R7 "ldr    r7, [sp, #16]\n\t" "ldr    lr, [sp, #20]\n\t"
+#define TINYML_MM_SET_R7 "ldr    r7, [sp, #20]\n\t" "ldr    lr, [sp, #24]\n\t"
 #define TINYML_MM_STORE4_NEXT      \
-  "ldrd   r4, r5, [sp, #28]\n\t"    \
+  "ldrd   r4, r5, [sp, #32]\n\t"    \
   "strb   r1, [r7, lr]\n\t"         \
   "strb   r2, [r7, lr, lsl #1]\n\t" \
   "strb   r3, [r7, r4]\n\t"         \
@@ -1124,10 +1194,10 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
   TINYML_ROWS(TINYML_MM_SET_R7, TINYML_MM_START_##W16, "", TINYML_MM_GROUPS16(G),                             \
               "16*" TINYML_STR(TINYML_MM_GROUP_BYTES_##W16), TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
 static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
-                       const int folded, const int w16) {
+                       int32_t npx, const int folded, const int w16) {
   int32_t frame[TINYML_ROWS_FRAME_WORDS];
   frame[0] = frame[1] = frame[2] = frame[3] = 0;
-  rows_frame(frame, p, cols, out);
+  rows_frame(frame, p, cols, out, npx);
   frame[10] = 0;
   rows_frame_passes(frame, p->k4, 16, TINYML_MM_GROUP_BYTES(w16));
   frame[14] = 0;
@@ -1150,8 +1220,9 @@ static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, 
 #define TINYML_MM_FULL_VARIANT(name, MODE, W16)                                                                  \
   static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
                    int32_t npx) {                                                                               \
-    if (npx == 4) {                                                                                             \
-      mm_1x4_asm(p, cols, w, out, MODE == TINYML_RQ_FAST_FOLDED, W16);                                          \
+    /* Three pixels too (rows_frame; not two: pixel 2's store is at twice pixel 1's offset). */              \
+    if (npx >= 3) {                                                                                             \
+      mm_1x4_asm(p, cols, w, out, npx, MODE == TINYML_RQ_FAST_FOLDED, W16);                                     \
     } else {                                                                                                    \
       mm_int8_block(p, cols, w, out, npx, MODE, 1, W16);                                                        \
     }                                                                                                           \
