@@ -145,7 +145,8 @@ static void col_window(const tinyml_conv2d_dsp_params *p, int16_t *cols, int32_t
 TINYML_DSP_INLINE void col_copy4(int16_t *cols, int32_t k0, const int8_t *src, int32_t step, int32_t n, int32_t dbl) {
   uint32_t *c32 = (uint32_t *)cols + (k0 >> 2) * 8;
   const int8_t *end = src + n;
-#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  /* Not at -Os, as the unrolled rows (TINYML_MM_ASM, below): size builds keep the C. */
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
   /*
    * The compiled C below spills (four loads, eight expansions and eight stores want more registers
    * than it keeps free: ~27 instructions a group); here 16 a group: the four pixels' words (the
