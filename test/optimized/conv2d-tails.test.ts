@@ -6,13 +6,13 @@
  * product for 1 or 2 pixels and the unrolled rows for 3 (their fourth output stored over pixel
  * 0's); sub-byte rows take the unrolled rows for 3 pixels. FOLDED and FAST requantization.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { conv2d, type Conv2DAttrs, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import { conv2dDspVariant } from '../../src/ops/optimized/conv2d.js';
 import { planOptions } from '../../src/ops/optimized/common.js';
 import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
 import type { SubByteKind } from '../../src/ir/weight-encoding.js';
-import { evaluateCases, runVariantCasesOnQemu, values, type VariantCase } from './harness.js';
+import { expectBitExactOnQemu, type VariantCase } from './harness.js';
 import { convCaseOfShape } from './random-cases.js';
 import { asSubByteCase } from '../subbyte/cases.js';
 import { conv } from '../quantize/helpers.js';
@@ -51,12 +51,8 @@ describe('conv2d_dsp.c last blocks of 1, 2 and 3 pixels vs CONV_2D evaluate', ()
   for (const fold of [true, false]) {
     it(`bit-exact on an emulated Cortex-M4, ${fold ? 'FOLDED' : 'FAST'} (int8 and sub-byte rows)`, { timeout: 600_000 }, async () => {
       planOptions.fold = fold;
-      const want8 = evaluateCases(conv2d, int8Cases);
-      const got8 = await runVariantCasesOnQemu(conv2dDspVariant, int8Cases);
-      int8Cases.forEach((c, i) => expect(values(got8[i][0]), label(c, i)).toEqual(values(want8[i][0])));
-      const wantSb = evaluateCases(conv2d, sbCases);
-      const gotSb = await runVariantCasesOnQemu(sbVariant, sbCases);
-      sbCases.forEach((c, i) => expect(values(gotSb[i][0]), label(c, i)).toEqual(values(wantSb[i][0])));
+      await expectBitExactOnQemu(conv2dDspVariant, conv2d, int8Cases, label);
+      await expectBitExactOnQemu(sbVariant, conv2d, sbCases, label);
       planOptions.fold = true;
     });
   }
