@@ -13,7 +13,7 @@ import { conv2d, type Conv2DAttrs, type Conv2DQuantParams } from '../../src/ops/
 import { conv2dDspVariant } from '../../src/ops/optimized/conv2d.js';
 import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
 import type { SubByteKind } from '../../src/ir/weight-encoding.js';
-import { HOST_DSP_TARGET, evaluateCases, runVariantCasesOnQemu, values, type VariantCase } from './harness.js';
+import { HOST_DSP_TARGET, expectBitExactOnQemu, type VariantCase } from './harness.js';
 import { convCaseOfShape } from './random-cases.js';
 import { asSubByteCase } from '../subbyte/cases.js';
 import { conv } from '../quantize/helpers.js';
@@ -65,11 +65,7 @@ describe('conv2d_dsp.c unrolled rows vs CONV_2D evaluate', () => {
   });
 
   it('bit-exact on an emulated Cortex-M4 (int8 and sub-byte rows)', { timeout: 600_000 }, async () => {
-    const want8 = evaluateCases(conv2d, int8Cases);
-    const got8 = await runVariantCasesOnQemu(conv2dDspVariant, int8Cases);
-    int8Cases.forEach((c, i) => expect(values(got8[i][0]), label(c, i)).toEqual(values(want8[i][0])));
-    const wantSb = evaluateCases(conv2d, sbCases);
-    const gotSb = await runVariantCasesOnQemu(sbVariant, sbCases);
-    sbCases.forEach((c, i) => expect(values(gotSb[i][0]), label(c, i)).toEqual(values(wantSb[i][0])));
+    await expectBitExactOnQemu(conv2dDspVariant, conv2d, int8Cases, label);
+    await expectBitExactOnQemu(sbVariant, conv2d, sbCases, label);
   });
 });

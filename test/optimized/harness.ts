@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import type { KernelVariant } from '../../src/codegen/select-kernel.js';
 import type { TensorData } from '../../src/ir/types.js';
 import type { AnyOpDef, TargetInfo } from '../../src/ops/op-def.js';
@@ -226,4 +227,14 @@ export function values(t: TensorData): number[] {
 /** Runs the cases through the op's plain reference (as the portable kernels' tests do). */
 export function evaluateCases(def: AnyOpDef, cases: VariantCase[]): TensorData[][] {
   return runOpCasesInTs(def, cases);
+}
+
+/**
+ * Runs the cases through `variant` on an emulated Cortex-M4 and expects each one's first output
+ * to equal the op's plain reference, byte for byte (`label` names a failing case).
+ */
+export async function expectBitExactOnQemu(variant: KernelVariant, def: AnyOpDef, cases: VariantCase[], label: (c: VariantCase, i: number) => string): Promise<void> {
+  const want = evaluateCases(def, cases);
+  const got = await runVariantCasesOnQemu(variant, cases);
+  cases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
 }

@@ -145,6 +145,60 @@ static void col_window(const tinyml_conv2d_dsp_params *p, int16_t *cols, int32_t
 TINYML_DSP_INLINE void col_copy4(int16_t *cols, int32_t k0, const int8_t *src, int32_t step, int32_t n, int32_t dbl) {
   uint32_t *c32 = (uint32_t *)cols + (k0 >> 2) * 8;
   const int8_t *end = src + n;
+  /* Not at -Os, as the unrolled rows (TINYML_MM_ASM, below): size builds keep the C. */
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+  /*
+   * The compiled C below spills (four loads, eight expansions and eight stores want more registers
+   * than it keeps free: ~27 instructions a group); here 16 a group: the four pixels' words (the
+   * last by a post-increment), their even halves into r9-r12 and odd ones in place, two STMs.
+   */
+  if (n == 0) return;
+  register const int8_t *s __asm__("r0") = src;
+  register uint32_t *d __asm__("r1") = c32;
+  register int32_t st __asm__("r2") = step;
+  register const int8_t *e __asm__("r3") = end;
+  register int32_t st3 __asm__("lr") = 3 * step;
+#define TINYML_COL4_LOAD                   \
+  "ldr    r5, [r0, r2]\n\t"                \
+  "ldr    r6, [r0, r2, lsl #1]\n\t"        \
+  "ldr    r8, [r0, lr]\n\t"                \
+  "ldr    r4, [r0], #4\n\t"                \
+  "sxtb16 r9, r4\n\t"                      \
+  "sxtb16 r10, r5\n\t"                     \
+  "sxtb16 r11, r6\n\t"                     \
+  "sxtb16 r12, r8\n\t"                     \
+  "sxtb16 r4, r4, ror #8\n\t"              \
+  "sxtb16 r5, r5, ror #8\n\t"              \
+  "sxtb16 r6, r6, ror #8\n\t"              \
+  "sxtb16 r8, r8, ror #8\n\t"
+#define TINYML_COL4_STORE                  \
+  "stmia  r1!, {r9, r10, r11, r12}\n\t"    \
+  "stmia  r1!, {r4, r5, r6, r8}\n\t"       \
+  "cmp    r0, r3\n\t"                      \
+  "bne    1b\n\t"
+  if (dbl) {
+    __asm__ volatile("1:\n\t" TINYML_COL4_LOAD
+                     "sadd16 r9, r9, r9\n\t"
+                     "sadd16 r10, r10, r10\n\t"
+                     "sadd16 r11, r11, r11\n\t"
+                     "sadd16 r12, r12, r12\n\t"
+                     "sadd16 r4, r4, r4\n\t"
+                     "sadd16 r5, r5, r5\n\t"
+                     "sadd16 r6, r6, r6\n\t"
+                     "sadd16 r8, r8, r8\n\t" TINYML_COL4_STORE
+                     : "+r"(s), "+r"(d)
+                     : "r"(st), "r"(e), "r"(st3)
+                     : "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "cc", "memory");
+  } else {
+    __asm__ volatile("1:\n\t" TINYML_COL4_LOAD TINYML_COL4_STORE
+                     : "+r"(s), "+r"(d)
+                     : "r"(st), "r"(e), "r"(st3)
+                     : "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "cc", "memory");
+  }
+#undef TINYML_COL4_LOAD
+#undef TINYML_COL4_STORE
+  return;
+#endif
   const int32_t s2 = 2 * step;
   while (src != end) {
     const uint32_t v0 = tinyml_ld32(src), v1 = tinyml_ld32(src + step);
@@ -330,9 +384,14 @@ TINYML_DSP_INLINE uint32_t sb_pair(uint32_t v, int32_t q, const int BITS, const 
   return (q == 0 ? v << 1 : v >> (q - 1)) & 0x00020002u;
 }
 
-/* The accumulator a of a row with bias' b added: shifted back first in the signed layout. */
-TINYML_DSP_INLINE int32_t sb_finish(int32_t a, uint32_t b, const int BITS, const int SIGNED) {
-  return (int32_t)(b + (uint32_t)(SIGNED ? a >> (16 - BITS) : a));
+/*
+ * The accumulator a of a row with bias' b added: shifted back first in the signed layout, and
+ * doubled (DBL) in the modes that requantize 2 * acc. The columns of sub-byte rows are never
+ * doubled: doubling them costs eight SADD16 per group of four pixels, doubling here is folded
+ * into the shift back (one bit less) or the add (a shifted operand).
+ */
+TINYML_DSP_INLINE int32_t sb_finish(int32_t a, uint32_t b, const int BITS, const int SIGNED, const int DBL) {
+  return (int32_t)(b + (SIGNED ? (uint32_t)(a >> (16 - BITS - DBL)) : (uint32_t)a << DBL));
 }
 
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
@@ -441,11 +500,9 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 #if TINYML_MM_ASM
 /*
  * mm_sb for four columns, the FAST modes and no fused clamp, entirely in assembly (as
- * mm_1x4_asm): the loop state lives in a frame, copied to the stack (sp-relative) so that r7
- * holds the pair mask for the whole call:
- *   [0..12] the four accumulators' start values  [16] columns  [20] k4  [24] out
- *   [28] output depth  [32] output offset  [36] out end
- * Per channel: the start values (one LDM), the dot product, the row's record from the weight
+ * mm_1x4_asm): the loop state lives in a frame (TINYML_ROWS), copied to the stack (sp-relative)
+ * so that r7 holds the pair mask for the whole call.
+ * Per channel: the start values and columns (one LDM), the dot product, the row's record from the weight
  * stream (one LDM: m, t, e into r4-r6 as TINYML_MM_RQ wants them, bias' into r9), FIX adds bias'
  * to each accumulator, the requantization, the four stores.
  */
@@ -466,15 +523,18 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "rsb    r10, r6, #0\n\t" TINYML_SBA_RQ_LEFT("r0") TINYML_SBA_RQ_LEFT("r1") TINYML_SBA_RQ_LEFT("r2") \
   TINYML_SBA_RQ_LEFT("r3")                                                                           \
   "4:\n\t"
-/* bias' (r9) added to accumulator a: as is (offset fields), or after the shift back (signed). */
+/* bias' (r9) added to accumulator a: as is (int8 rows); doubled (offset fields: the assembly
+ * runs the modes that requantize 2 * acc, and sub-byte columns are not doubled, see sb_finish),
+ * or after the shift back, one bit short (signed). */
 #define TINYML_SBA_FIX(a) "add    " a ", " a ", r9\n\t"
-#define TINYML_SBA_FIX_S4(a) "add    " a ", r9, " a ", asr #12\n\t"
-#define TINYML_SBA_FIX_S2(a) "add    " a ", r9, " a ", asr #14\n\t"
+#define TINYML_SBA_FIX_D(a) "add    " a ", r9, " a ", lsl #1\n\t"
+#define TINYML_SBA_FIX_S4(a) "add    " a ", r9, " a ", asr #11\n\t"
+#define TINYML_SBA_FIX_S2(a) "add    " a ", r9, " a ", asr #13\n\t"
 /*
  * The channel loop of mm_1x4_asm (int8 rows) and mm_sb_asm (sub-byte rows), with the row's dot
  * product unrolled. The frame (TINYML_ROWS_FRAME_WORDS words at r7) is copied to the stack first,
  * so that r7 is free for what SET_R7 puts in it for the whole call (the sub-byte pair mask, or the
- * int8 output pointer). Per channel: the accumulators' start values (one LDM), the columns, then
+ * int8 output pointer). Per channel: the accumulators' start values and the columns (START), then
  * one jump (LDR PC) into BODY (N units unrolled) at the point that leaves exactly the row's first
  * pass of units (a computed entry: no counter and no test per unit; that is why lr is free for a
  * second weight word), or first into PROLOGUE (a sub-byte row's words before its whole units),
@@ -482,9 +542,10 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
  * to the test that runs BODY again until the columns end. Then the record (one LDM), FIX adds bias'
  * to each accumulator, RQ4 requantizes, STORE stores r0-r3 and loops back to 1 until the last
  * channel. The frame:
- *   [0..12] start values  [16] out  [20] n_out  [24] 2 n_out  [28] 3 n_out  [32] out end
- *   [36] columns  [40] first jump  [44] body entry  [48] after the body  [52] columns end
+ *   [0..12] start values  [16] columns  [20] out  [24] n_out  [28] 2 n_out  [32] 3 n_out
+ *   [36] out end  [40] first jump  [44] body entry  [48] after the body  [52] columns end
  *   [56] prologue bits (lr, see TINYML_SB_PART)  [60] output offset
+ * (the columns right after the start values: one LDM loads both, TINYML_ROWS_START_FRAME).
  * From C, [40] is 1 when there is a prologue, [44] the bytes of BODY the first pass runs and [48] 1
  * when the row takes more than one pass; the setup turns them into code addresses (Thumb bit
  * set). Every instruction of BODY is 32 bits wide (the assembler checks BODY's size), so units
@@ -508,11 +569,17 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "sub    r7, r7, #40\n\t"                                    \
   "ldmia  r7, {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t"  \
   "push   {r0, r1, r2, r3, r4, r5, r6, r8, r9, r10}\n\t"
-/* After a row: its record, bias', the requantization, the stores; then the frame dropped. */
-#define TINYML_ROWS_TAIL(FIX, RQ4, STORE)                                                   \
-  "ldmia  r12!, {r4, r5, r6, r9}\n\t" FIX("r0") FIX("r1") FIX("r2") FIX("r3") RQ4 STORE \
-  "add    sp, sp, #64\n\t"
-#define TINYML_ROWS(SET_R7, PROLOGUE, BODY, BODY_BYTES, FIX, RQ4, STORE)                  \
+/* After a row: its record and bias' (RECORD, see TINYML_ROWS_RECORD), the requantization, the
+ * stores; then the frame dropped. */
+#define TINYML_ROWS_TAIL(RECORD, RQ4, STORE) RECORD RQ4 STORE "add    sp, sp, #64\n\t"
+/* The record {m, t, e, bias'} after a row, FIX adding bias' (r9) to each accumulator. */
+#define TINYML_ROWS_RECORD(FIX) "ldmia  r12!, {r4, r5, r6, r9}\n\t" FIX("r0") FIX("r1") FIX("r2") FIX("r3")
+/* The accumulators' start values and the columns pointer (r11): both from the frame (one LDM),
+ * or the start values bias' four times from the weight stream before the row (int16 rows: then
+ * their record is {m, t, e} alone). */
+#define TINYML_ROWS_START_FRAME "ldmia  sp, {r0, r1, r2, r3, r11}\n\t"
+#define TINYML_ROWS_START_STREAM "ldmia  r12!, {r0, r1, r2, r3}\n\t" "ldr    r11, [sp, #16]\n\t"
+#define TINYML_ROWS(SET_R7, START, PROLOGUE, BODY, BODY_BYTES, RECORD, RQ4, STORE)          \
   TINYML_ROWS_PUSH                                                                      \
   TINYML_ROWS_ADR_ALIGN                                                                 \
   "adr.w  r10, 29f\n\t"                                                                 \
@@ -535,9 +602,7 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "moveq  r10, r9\n\t"                                                                  \
   "orr    r10, r10, #1\n\t"                                                             \
   "str    r10, [sp, #48]\n\t" SET_R7                                                    \
-  "1:\n\t"                                                                              \
-  "ldmia  sp, {r0, r1, r2, r3}\n\t"                                                     \
-  "ldr    r11, [sp, #36]\n\t"                                                           \
+  "1:\n\t" START                                                                        \
   "ldr    pc, [sp, #40]\n"                                                              \
   "26:\n\t" PROLOGUE                                                                    \
   "ldr    pc, [sp, #44]\n"                                                              \
@@ -551,7 +616,7 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "ldr    r10, [sp, #52]\n\t"                                                           \
   "cmp    r11, r10\n\t"                                                                 \
   "bne    28b\n"                                                                        \
-  "22:\n\t" TINYML_ROWS_TAIL(FIX, RQ4, STORE)
+  "22:\n\t" TINYML_ROWS_TAIL(RECORD, RQ4, STORE)
 /*
  * The channel loop of sub-byte rows shorter than four groups (k4 < 4: one or two partial words,
  * no LDRD unit, e.g. a pointwise layer of 8 input channels). TINYML_ROWS would run such a row as
@@ -563,21 +628,20 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   TINYML_ROWS_PUSH                                       \
   "ldr    lr, [sp, #56]\n\t" SET_R7                     \
   "1:\n\t"                                               \
-  "ldmia  sp, {r0, r1, r2, r3}\n\t"                      \
-  "ldr    r11, [sp, #36]\n\t" PARTS                      \
-  TINYML_ROWS_TAIL(FIX, RQ4, STORE)
+  TINYML_ROWS_START_FRAME PARTS                          \
+  TINYML_ROWS_TAIL(TINYML_ROWS_RECORD(FIX), RQ4, STORE)
 /* The output offset from the frame, then added to each output (FAST, not folded). */
 #define TINYML_ROWS_ADD_OFF "ldr    r8, [sp, #60]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
                             "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
 /* The sub-byte rows' stores: the output pointer from the frame and back (r7 holds the mask). */
 #define TINYML_SBA_STORE4_NEXT               \
-  "add    r10, sp, #16\n\t"                  \
+  "add    r10, sp, #20\n\t"                  \
   "ldmia  r10, {r4, r5, r6, r8, r9}\n\t"     \
   "strb   r1, [r4, r5]\n\t"                  \
   "strb   r2, [r4, r6]\n\t"                  \
   "strb   r3, [r4, r8]\n\t"                  \
   "strb   r0, [r4], #1\n\t"                  \
-  "str    r4, [sp, #16]\n\t"                 \
+  "str    r4, [sp, #20]\n\t"                 \
   "cmp    r4, r9\n\t"                        \
   "bne    1b\n\t"
 #define TINYML_STR_(x) #x
@@ -623,20 +687,27 @@ TINYML_DSP_INLINE void rows_frame_passes(int32_t *frame, int32_t units, int32_t 
 }
 
 /* The frame's fields that int8 and sub-byte rows share (TINYML_ROWS). */
-TINYML_DSP_INLINE void rows_frame(int32_t *frame, const tinyml_conv2d_dsp_params *p, const uint32_t *cols, int8_t *out) {
+/*
+ * A block of npx < 4 pixels (a layer's last) runs as four: the columns past npx hold whatever the
+ * scratch holds, and their outputs go to offset 0, which pixel 0's store, the last of the four,
+ * then overwrites with its own.
+ */
+TINYML_DSP_INLINE void rows_frame(int32_t *frame, const tinyml_conv2d_dsp_params *p, const uint32_t *cols, int8_t *out,
+                                  int32_t npx) {
   const int32_t n = p->output_depth;
-  frame[4] = (int32_t)(intptr_t)out;
-  frame[5] = n;
-  frame[6] = 2 * n;
-  frame[7] = 3 * n;
-  frame[8] = (int32_t)(intptr_t)(out + n);
-  frame[9] = (int32_t)(intptr_t)cols;
+  frame[4] = (int32_t)(intptr_t)cols;
+  frame[5] = (int32_t)(intptr_t)out;
+  frame[6] = npx > 1 ? n : 0;
+  frame[7] = npx > 2 ? 2 * n : 0;
+  frame[8] = npx > 3 ? 3 * n : 0;
+  frame[9] = (int32_t)(intptr_t)(out + n);
   frame[13] = (int32_t)(intptr_t)(cols + p->k4 * 8);
   frame[15] = p->output_offset;
 }
 
 TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
-                                 const int32_t *k, const int mode, const int bits, const int signed_fields) {
+                                 int32_t npx, const int32_t *k, const int mode, const int bits,
+                                 const int signed_fields) {
   const int32_t unit = SB_UNIT(bits);
   const int32_t whole = (p->k4 & ~(unit - 1)) / (8 / bits);
   const int32_t pro = (p->k4 & (unit - 1)) | ((whole & 1) ? unit : 0);
@@ -646,16 +717,16 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
   frame[1] = k[1];
   frame[2] = k[2];
   frame[3] = k[3];
-  rows_frame(frame, p, cols, out);
+  rows_frame(frame, p, cols, out, npx);
   frame[10] = pro != 0;
   rows_frame_passes(frame, whole >> 1, TINYML_SBU_PER_PASS(bits), TINYML_SBU_BYTES(bits));
   frame[14] = pro;
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
 #define TINYML_SBA_ROWS(PRO, BODY, BITS, MASK, FIX, RQ4)                                                         \
-  TINYML_ROWS("mov    r7, #" MASK "\n\t", PRO, BODY,                                                             \
-              TINYML_STR(TINYML_SBU_PER_PASS_##BITS) "*" TINYML_STR(TINYML_SBU_BYTES_##BITS), FIX, RQ4,           \
-              TINYML_SBA_STORE4_NEXT)
+  TINYML_ROWS("mov    r7, #" MASK "\n\t", TINYML_ROWS_START_FRAME, PRO, BODY,                                   \
+              TINYML_STR(TINYML_SBU_PER_PASS_##BITS) "*" TINYML_STR(TINYML_SBU_BYTES_##BITS),                      \
+              TINYML_ROWS_RECORD(FIX), RQ4, TINYML_SBA_STORE4_NEXT)
 #define TINYML_SBA_SHORT_ROWS(PARTS, MASK, FIX, RQ4) \
   TINYML_ROWS_SHORT("mov    r7, #" MASK "\n\t", PARTS, FIX, RQ4, TINYML_SBA_STORE4_NEXT)
 #define TINYML_SBA_CASE(PRO, BODY, BITS, MASK, FIX, SHORT)                                                       \
@@ -684,16 +755,16 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
     TINYML_SBA_CASE(TINYML_SB4_PRO("lsl"), TINYML_SBU_BODY4("lsl"), 4, "0xF000F000", TINYML_SBA_FIX_S4,
                     TINYML_SB_SHORT(TINYML_SB4_G1("lsl"), TINYML_SB4_WORD("lsl")))
   } else if (bits == 4) {
-    TINYML_SBA_CASE(TINYML_SB4_PRO("lsr"), TINYML_SBU_BODY4("lsr"), 4, "0x000F000F", TINYML_SBA_FIX,
+    TINYML_SBA_CASE(TINYML_SB4_PRO("lsr"), TINYML_SBU_BODY4("lsr"), 4, "0x000F000F", TINYML_SBA_FIX_D,
                     TINYML_SB_SHORT(TINYML_SB4_G1("lsr"), TINYML_SB4_WORD("lsr")))
   } else if (bits == 2 && signed_fields) {
     TINYML_SBA_CASE(TINYML_SB2_PRO("lsl"), TINYML_SBU_BODY2("lsl"), 2, "0xC000C000", TINYML_SBA_FIX_S2,
                     TINYML_SB_SHORT(TINYML_SB2_G1("lsl"), TINYML_SB2_G2("lsl")))
   } else if (bits == 2) {
-    TINYML_SBA_CASE(TINYML_SB2_PRO("lsr"), TINYML_SBU_BODY2("lsr"), 2, "0x00030003", TINYML_SBA_FIX,
+    TINYML_SBA_CASE(TINYML_SB2_PRO("lsr"), TINYML_SBU_BODY2("lsr"), 2, "0x00030003", TINYML_SBA_FIX_D,
                     TINYML_SB_SHORT(TINYML_SB2_G1("lsr"), TINYML_SB2_G2("lsr")))
   } else {
-    TINYML_SBA_CASE(TINYML_SB1_PRO, TINYML_SBU1, 1, "0x00020002", TINYML_SBA_FIX,
+    TINYML_SBA_CASE(TINYML_SB1_PRO, TINYML_SBU1, 1, "0x00020002", TINYML_SBA_FIX_D,
                     TINYML_SB_SHORT(TINYML_SB1_G1, TINYML_SB1_G2))
   }
 #undef TINYML_SBA_CASE
@@ -796,7 +867,7 @@ TINYML_DSP_INLINE void mm_sb_4x1(const tinyml_conv2d_dsp_params *p, const uint32
       }
       for (int32_t r = 0; r < nc; ++r) {
         const uint32_t *rec = w + r * stride + row;
-        const int32_t acc = sb_finish(a[r], rec[3], BITS, SIGNED);
+        const int32_t acc = sb_finish(a[r], rec[3], BITS, SIGNED, MODE != TINYML_RQ_REF);
         out[s * n_out + ch + r] = (int8_t)tinyml_rq(MODE, acc, (int32_t)rec[0], (int32_t)rec[1], (int32_t)rec[2],
                                                     p->output_offset, p->activation_min, p->activation_max);
       }
@@ -826,13 +897,15 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
     k[2] = (int32_t)(0u - (uint32_t)s2 * SB_OFF(BITS));
     k[3] = (int32_t)(0u - (uint32_t)s3 * SB_OFF(BITS));
   }
+  /* One or two pixels: a whole block of four costs more (KWS int4: 1,200 instructions a layer). */
   if (npx < 3) {
     mm_sb_4x1(p, cols, w, out, npx, k, MODE, BITS, SIGNED);
     return;
   }
 #if TINYML_MM_ASM
-  if (npx == 4 && MODE != TINYML_RQ_REF && lo == -128 && hi == 127) {
-    mm_sb_asm(p, cols, weights, out, k, MODE, BITS, SIGNED);
+  /* Three pixels as four (see rows_frame). */
+  if (MODE != TINYML_RQ_REF && lo == -128 && hi == 127) {
+    mm_sb_asm(p, cols, weights, out, npx, k, MODE, BITS, SIGNED);
     return;
   }
 #endif
@@ -842,10 +915,10 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
     int32_t a0 = k[0], a1 = k[1], a2 = k[2], a3 = k[3];
     dot_sb_1x4(cols, &w, p->k4, BITS, SIGNED, &a0, &a1, &a2, &a3);
     const int32_t m = (int32_t)w[0], t = (int32_t)w[1], e = (int32_t)w[2];
-    a0 = sb_finish(a0, w[3], BITS, SIGNED);
-    a1 = sb_finish(a1, w[3], BITS, SIGNED);
-    a2 = sb_finish(a2, w[3], BITS, SIGNED);
-    a3 = sb_finish(a3, w[3], BITS, SIGNED);
+    a0 = sb_finish(a0, w[3], BITS, SIGNED, MODE != TINYML_RQ_REF);
+    a1 = sb_finish(a1, w[3], BITS, SIGNED, MODE != TINYML_RQ_REF);
+    a2 = sb_finish(a2, w[3], BITS, SIGNED, MODE != TINYML_RQ_REF);
+    a3 = sb_finish(a3, w[3], BITS, SIGNED, MODE != TINYML_RQ_REF);
     w += SB_RECORD_WORDS;
     o[0] = (int8_t)tinyml_rq(MODE, a0, m, t, e, off, lo, hi);
     if (npx > 1) o[n_out] = (int8_t)tinyml_rq(MODE, a1, m, t, e, off, lo, hi);
@@ -858,12 +931,21 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
 /* ---- int8 weights ---- */
 
 /*
- * The weights are one stream, like the sub-byte kernels' (above): per output channel its row,
- * then its record {m, t, e, bias'} (a per-tensor layer's record repeated), so that the channel
- * loop walks one pointer and loads a channel's constants with one LDM. A row is k4 words of int8
- * (each group of four K indices one word, expanded by SXTB16 in the loop) or, pre-expanded at
- * generation time, 2 * k4 words of int16: per group (w0, w2), (w1, w3).
+ * The weights are one stream, like the sub-byte kernels' (above): per output channel its row and
+ * its record (a per-tensor layer's record repeated), so that the channel loop walks one pointer
+ * and loads a channel's constants with one LDM. A row is k4 words of int8 (each group of four K
+ * indices one word, expanded by SXTB16 in the loop), followed by the record {m, t, e, bias'}; or,
+ * pre-expanded at generation time, 2 * k4 words of int16, per group (w0, w2), (w1, w3), with
+ * bias' four times before the row (the accumulators' start values: one LDM, where adding bias'
+ * after the row costs an instruction per output) and {m, t, e} after it.
  */
+/* Words of a channel's stream around its row: before (bias' copies) and after (the record). */
+#define W8_HEAD_WORDS 0
+#define W8_TAIL_WORDS 4
+#define W16_HEAD_WORDS 4
+#define W16_TAIL_WORDS 3
+#define ROW_HEAD_WORDS(W16) ((W16) ? W16_HEAD_WORDS : W8_HEAD_WORDS)
+#define ROW_TAIL_WORDS(W16) ((W16) ? W16_TAIL_WORDS : W8_TAIL_WORDS)
 #if TINYML_MM_ASM
 /* One group against the four columns; registers as in dot_sb_1x4 (r9 r10 the weights). */
 #define TINYML_MM_GROUP_W8                                                                        \
@@ -937,11 +1019,14 @@ TINYML_DSP_INLINE void mm_1x4(const tinyml_conv2d_dsp_params *p, const uint32_t 
   int8_t *o = out;
   int8_t *const o_end = out + n_out;
   while (o != o_end) {
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    /* From bias' (int16 rows: before the row), or from zero and bias' added after the row. */
+    const int32_t start = W16 ? (int32_t)w[0] : 0;
+    w += ROW_HEAD_WORDS(W16);
+    int32_t a0 = start, a1 = start, a2 = start, a3 = start;
     dot_1x4(cols, &w, k4, W16, &a0, &a1, &a2, &a3);
     const int32_t m = (int32_t)w[0], t = (int32_t)w[1], e = (int32_t)w[2];
-    const uint32_t bias = w[3];
-    w += SB_RECORD_WORDS;
+    const uint32_t bias = W16 ? 0u : w[3];
+    w += ROW_TAIL_WORDS(W16);
     const int32_t z0 = tinyml_rq(MODE, (int32_t)((uint32_t)a0 + bias), m, t, e, off, lo, hi);
     const int32_t z1 = tinyml_rq(MODE, (int32_t)((uint32_t)a1 + bias), m, t, e, off, lo, hi);
     const int32_t z2 = tinyml_rq(MODE, (int32_t)((uint32_t)a2 + bias), m, t, e, off, lo, hi);
@@ -954,6 +1039,65 @@ TINYML_DSP_INLINE void mm_1x4(const tinyml_conv2d_dsp_params *p, const uint32_t 
   }
 }
 
+#if TINYML_MM_ASM
+/*
+ * One column (c: its first group's (x0, x2) word; (x1, x3) four words on) against four rows, in
+ * assembly: the compiled C spilled its accumulators (~45 instructions a group); here 17 (int16
+ * rows: two column words, per row one LDRD and two SMLADs) or 25 (int8 rows, two SXTB16 more).
+ */
+TINYML_DSP_INLINE void dot_4x1_asm(const uint32_t *c, const uint32_t *w0, const uint32_t *w1, const uint32_t *w2,
+                                   const uint32_t *w3, int32_t k4, const int W16, int32_t *a) {
+  register int32_t a0 __asm__("r0") = a[0];
+  register int32_t a1 __asm__("r1") = a[1];
+  register int32_t a2 __asm__("r2") = a[2];
+  register int32_t a3 __asm__("r3") = a[3];
+  register const uint32_t *cp __asm__("r11") = c;
+  register const uint32_t *ce __asm__("r12") = c + 8 * k4;
+  register const uint32_t *p0 __asm__("r6") = w0;
+  register const uint32_t *p1 __asm__("r8") = w1;
+  register const uint32_t *p2 __asm__("r9") = w2;
+  register const uint32_t *p3 __asm__("r10") = w3;
+  register uint32_t t0 __asm__("r7");
+  register uint32_t t1 __asm__("lr");
+#define TINYML_4X1_W16(P, A)              \
+  "ldrd   r7, lr, [" P "], #8\n\t"        \
+  "smlad  " A ", r7, r4, " A "\n\t"       \
+  "smlad  " A ", lr, r5, " A "\n\t"
+#define TINYML_4X1_W8(P, A)               \
+  "ldr    r7, [" P "], #4\n\t"            \
+  "sxtb16 lr, r7\n\t"                    \
+  "sxtb16 r7, r7, ror #8\n\t"            \
+  "smlad  " A ", lr, r4, " A "\n\t"       \
+  "smlad  " A ", r7, r5, " A "\n\t"
+#define TINYML_4X1_LOOP(G)                                                             \
+  "1:\n\t"                                                                            \
+  "ldr    r4, [r11], #16\n\t"                                                         \
+  "ldr    r5, [r11], #16\n\t" G("r6", "r0") G("r8", "r1") G("r9", "r2") G("r10", "r3") \
+  "cmp    r11, r12\n\t"                                                               \
+  "bne    1b\n\t"
+  if (W16) {
+    __asm__ volatile(TINYML_4X1_LOOP(TINYML_4X1_W16)
+                     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(p0), "+r"(p1), "+r"(p2), "+r"(p3),
+                       "=&r"(t0), "=&r"(t1)
+                     : "r"(ce)
+                     : "r4", "r5", "cc", "memory");
+  } else {
+    __asm__ volatile(TINYML_4X1_LOOP(TINYML_4X1_W8)
+                     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(p0), "+r"(p1), "+r"(p2), "+r"(p3),
+                       "=&r"(t0), "=&r"(t1)
+                     : "r"(ce)
+                     : "r4", "r5", "cc", "memory");
+  }
+#undef TINYML_4X1_LOOP
+#undef TINYML_4X1_W8
+#undef TINYML_4X1_W16
+  a[0] = a0;
+  a[1] = a1;
+  a[2] = a2;
+  a[3] = a3;
+}
+#endif
+
 /*
  * A block of one or two pixels (a layer's last): each pixel against four channels at a time, so
  * that no multiply is spent on the unused columns (mm_1x4 costs a whole block for one pixel).
@@ -964,7 +1108,8 @@ TINYML_DSP_INLINE void mm_4x1(const tinyml_conv2d_dsp_params *p, const uint32_t 
   const int32_t n_out = p->output_depth;
   const int32_t k4 = p->k4;
   const int32_t row = (W16 ? 2 : 1) * k4;
-  const int32_t stride = row + SB_RECORD_WORDS;
+  const int32_t head = ROW_HEAD_WORDS(W16);
+  const int32_t stride = head + row + ROW_TAIL_WORDS(W16);
   for (int32_t s = 0; s < npx; ++s) {
     const uint32_t *w = (const uint32_t *)(const void *)weights;
     for (int32_t ch = 0; ch < n_out; ch += 4) {
@@ -972,8 +1117,11 @@ TINYML_DSP_INLINE void mm_4x1(const tinyml_conv2d_dsp_params *p, const uint32_t 
       int32_t a[4] = {0, 0, 0, 0};
       const uint32_t *c = cols + s;
       /* Channels past the last (nc < 4) repeat the last one's row: computed, never stored. */
-      const uint32_t *w0 = w, *w1 = w + (nc > 1 ? stride : 0), *w2 = w + (nc > 2 ? 2 : nc - 1) * stride,
-                     *w3 = w + (nc - 1) * stride;
+      const uint32_t *w0 = w + head, *w1 = w0 + (nc > 1 ? stride : 0), *w2 = w0 + (nc > 2 ? 2 : nc - 1) * stride,
+                     *w3 = w0 + (nc - 1) * stride;
+#if TINYML_MM_ASM
+      dot_4x1_asm(c, w0, w1, w2, w3, k4, W16, a);
+#else
       for (int32_t j = 0; j < k4; ++j) {
         const uint32_t xe = c[0], xo = c[4];
         c += 8;
@@ -994,9 +1142,10 @@ TINYML_DSP_INLINE void mm_4x1(const tinyml_conv2d_dsp_params *p, const uint32_t 
           a[3] = tinyml_smlad(tinyml_sxtb16(v3), xe, tinyml_smlad(tinyml_sxtb16_ror8(v3), xo, a[3]));
         }
       }
+#endif
       for (int32_t r = 0; r < nc; ++r) {
-        const uint32_t *rec = w + r * stride + row;
-        const int32_t acc = (int32_t)((uint32_t)a[r] + rec[3]);
+        const uint32_t *rec = w + r * stride + head + row;
+        const int32_t acc = (int32_t)((uint32_t)a[r] + (W16 ? w[r * stride] : rec[3]));
         out[s * n_out + ch + r] = (int8_t)tinyml_rq(MODE, acc, (int32_t)rec[0], (int32_t)rec[1], (int32_t)rec[2],
                                                     p->output_offset, p->activation_min, p->activation_max);
       }
@@ -1024,33 +1173,38 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
 #if TINYML_MM_ASM
 /*
  * mm_1x4 for four columns, the FAST modes and no fused clamp, entirely in assembly: the sub-byte
- * kernels' channel loop (TINYML_ROWS: accumulators from zero, the row unrolled 16 groups a pass
- * and entered where the row's first pass starts, bias' added after the row, one LDM per record)
- * around the int8 groups. r7 (no mask here) keeps the output pointer, so the stores need no frame
- * writes.
+ * kernels' channel loop (TINYML_ROWS: the row unrolled 16 groups a pass and entered where the
+ * row's first pass starts, one LDM per record) around the int8 groups; int16 rows start from the
+ * bias' copies before them, int8 rows from zero with bias' added after the row. r7 (no mask here)
+ * keeps the output pointer and lr (no second weight word here) the output depth n, so the stores
+ * need no frame writes and one LDRD (3 n and the end): pixel 2's output is at r7 + (lr << 1).
  */
-#define TINYML_MM_STORE4_NEXT   \
-  "ldrd   r4, r5, [sp, #20]\n\t" \
-  "ldrd   r6, r8, [sp, #28]\n\t" \
-  "strb   r1, [r7, r4]\n\t"      \
-  "strb   r2, [r7, r5]\n\t"      \
-  "strb   r3, [r7, r6]\n\t"      \
-  "strb   r0, [r7], #1\n\t"      \
-  "cmp    r7, r8\n\t"            \
+#define TINYML_MM_SET_R7 "ldr    r7, [sp, #20]\n\t" "ldr    lr, [sp, #24]\n\t"
+#define TINYML_MM_STORE4_NEXT      \
+  "ldrd   r4, r5, [sp, #32]\n\t"    \
+  "strb   r1, [r7, lr]\n\t"         \
+  "strb   r2, [r7, lr, lsl #1]\n\t" \
+  "strb   r3, [r7, r4]\n\t"         \
+  "strb   r0, [r7], #1\n\t"         \
+  "cmp    r7, r5\n\t"               \
   "bne    1b\n\t"
 /* Bytes of one group: LDR, two LDMs, two SXTB16s, eight SMLADs (W8); LDRD, two LDMs, eight SMLADs (W16). */
 #define TINYML_MM_GROUP_BYTES_1 44
 #define TINYML_MM_GROUP_BYTES_0 52
 #define TINYML_MM_GROUP_BYTES(W16) ((W16) ? TINYML_MM_GROUP_BYTES_1 : TINYML_MM_GROUP_BYTES_0)
 #define TINYML_MM_GROUPS16(G) G G G G G G G G G G G G G G G G
+#define TINYML_MM_START_1 TINYML_ROWS_START_STREAM
+#define TINYML_MM_START_0 TINYML_ROWS_START_FRAME
+#define TINYML_MM_RECORD_1 "ldmia  r12!, {r4, r5, r6}\n\t"
+#define TINYML_MM_RECORD_0 TINYML_ROWS_RECORD(TINYML_SBA_FIX)
 #define TINYML_MM_ROWS(G, W16, RQ4)                                                                           \
-  TINYML_ROWS("ldr    r7, [sp, #16]\n\t", "", TINYML_MM_GROUPS16(G), "16*" TINYML_STR(TINYML_MM_GROUP_BYTES_##W16), \
-              TINYML_SBA_FIX, RQ4, TINYML_MM_STORE4_NEXT)
+  TINYML_ROWS(TINYML_MM_SET_R7, TINYML_MM_START_##W16, "", TINYML_MM_GROUPS16(G),                             \
+              "16*" TINYML_STR(TINYML_MM_GROUP_BYTES_##W16), TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
 static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
-                       const int folded, const int w16) {
+                       int32_t npx, const int folded, const int w16) {
   int32_t frame[TINYML_ROWS_FRAME_WORDS];
   frame[0] = frame[1] = frame[2] = frame[3] = 0;
-  rows_frame(frame, p, cols, out);
+  rows_frame(frame, p, cols, out, npx);
   frame[10] = 0;
   rows_frame_passes(frame, p->k4, 16, TINYML_MM_GROUP_BYTES(w16));
   frame[14] = 0;
@@ -1073,8 +1227,9 @@ static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, 
 #define TINYML_MM_FULL_VARIANT(name, MODE, W16)                                                                  \
   static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
                    int32_t npx) {                                                                               \
-    if (npx == 4) {                                                                                             \
-      mm_1x4_asm(p, cols, w, out, MODE == TINYML_RQ_FAST_FOLDED, W16);                                          \
+    /* Three pixels too (rows_frame; not two: pixel 2's store is at twice pixel 1's offset). */              \
+    if (npx >= 3) {                                                                                             \
+      mm_1x4_asm(p, cols, w, out, npx, MODE == TINYML_RQ_FAST_FOLDED, W16);                                     \
     } else {                                                                                                    \
       mm_int8_block(p, cols, w, out, npx, MODE, 1, W16);                                                        \
     }                                                                                                           \
@@ -1146,14 +1301,14 @@ void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *i
     const mm_fn mm = p->mode == TINYML_RQ_FAST          ? mm_##NAME##_fast                                      \
                      : p->mode == TINYML_RQ_FAST_FOLDED ? mm_##NAME##_folded                                    \
                                                         : mm_##NAME##_ref;                                      \
-    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm, p->mode != TINYML_RQ_REF);                             \
+    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm, 0);                             \
   }                                                                                                             \
   /* FAST_MIXED has an entry point of its own, so that models without it do not link its loops. */              \
   void tinyml_conv2d_s8_dsp_##NAME##_mixed(const tinyml_conv2d_dsp_params *p, const int8_t *input,              \
                                            const uint32_t *weights, int8_t *output, void *scratch) {            \
     uint32_t *c32 = (uint32_t *)scratch;                                                                        \
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
-    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_##NAME##_mixed, 1);              \
+    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_##NAME##_mixed, 0);              \
   }
 TINYML_CONV_SB_ENTRY(sb4, 4, 0)
 TINYML_CONV_SB_ENTRY(sb2, 2, 0)

@@ -48,19 +48,22 @@ export function convScratchBytes(p: Conv2DQuantParams): number {
 export const CONV_W16_MIN_PIXELS = 96;
 
 /**
- * The kernel's weight stream (conv2d_dsp.c): per output channel its row, then its record
- * {m, t, e, bias'} (a per-tensor layer's record repeated), as 32-bit words. A row is `k` OHWI
- * weights padded with zeros to k4 groups of four: one word of int8 per group, or with `w16` two
- * words of int16 per group, (w0, w2) then (w1, w3), doubled in the FAST modes (which accumulate
- * 2 * acc; the kernel then leaves the inputs as they are).
+ * The kernel's weight stream (conv2d_dsp.c): per output channel its row and its record {m, t, e}
+ * with bias' (a per-tensor layer's record repeated), as 32-bit words. A row is `k` OHWI weights
+ * padded with zeros to k4 groups of four: one word of int8 per group, then the record {m, t, e,
+ * bias'}; or with `w16` two words of int16 per group, (w0, w2) then (w1, w3), doubled in the FAST
+ * modes (which accumulate 2 * acc; the kernel then leaves the inputs as they are), with bias' four
+ * times before the row (the four accumulators' start values, one LDM: no add per output) and
+ * {m, t, e} after it.
  */
 export function convWeightStream(eff: ArrayLike<number>, k: number, n: number, k4: number, w16: boolean, plan: RequantPlan): Uint32Array {
   const rowWords = w16 ? 2 * k4 : k4;
-  const out = new Uint32Array(n * (rowWords + 4));
+  const out = new Uint32Array(n * (rowWords + (w16 ? CONV_W16_BIAS_WORDS + 3 : 4)));
   const scale = w16 && plan.doubled ? 2 : 1;
   const at = (c: number, i: number) => (i < k ? eff[c * k + i] * scale : 0);
   let o = 0;
   for (let c = 0; c < n; c++) {
+    if (w16) for (let i = 0; i < CONV_W16_BIAS_WORDS; i++) out[o++] = plan.bias[c] >>> 0;
     for (let j = 0; j < k4; j++) {
       const [w0, w1, w2, w3] = [at(c, 4 * j), at(c, 4 * j + 1), at(c, 4 * j + 2), at(c, 4 * j + 3)];
       if (w16) {
@@ -74,10 +77,13 @@ export function convWeightStream(eff: ArrayLike<number>, k: number, n: number, k
     out[o++] = m >>> 0;
     out[o++] = t >>> 0;
     out[o++] = e >>> 0;
-    out[o++] = plan.bias[c] >>> 0;
+    if (!w16) out[o++] = plan.bias[c] >>> 0;
   }
   return out;
 }
+
+/** Copies of bias' before each int16 row (the 1x4 tile's accumulators). */
+const CONV_W16_BIAS_WORDS = 4;
 
 function accepts(params: unknown, target: TargetInfo, optimize?: OptimizeGoal): boolean {
   const p = params as Conv2DParams;

@@ -1,0 +1,59 @@
+/**
+ * The last block of a layer in conv2d_dsp.c, bit for bit against CONV_2D's evaluate on an
+ * emulated Cortex-M4 (-O2, the assembly): blocks of 1, 2 and 3 pixels after whole blocks of four,
+ * with output depths that leave 1, 2 or 3 channels past the last four (the 4x1 loops repeat the
+ * last row), at every weight width. int8 rows (int8 and int16 streams) take the assembly 4x1 dot
+ * product for 1 or 2 pixels and the unrolled rows for 3 (their fourth output stored over pixel
+ * 0's); sub-byte rows take the unrolled rows for 3 pixels. FOLDED and FAST requantization.
+ */
+import { afterAll, describe, it } from 'vitest';
+import { conv2d, type Conv2DAttrs, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
+import { conv2dDspVariant } from '../../src/ops/optimized/conv2d.js';
+import { planOptions } from '../../src/ops/optimized/common.js';
+import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
+import type { SubByteKind } from '../../src/ir/weight-encoding.js';
+import { expectBitExactOnQemu, type VariantCase } from './harness.js';
+import { convCaseOfShape } from './random-cases.js';
+import { asSubByteCase } from '../subbyte/cases.js';
+import { conv } from '../quantize/helpers.js';
+
+const attrs: Conv2DAttrs = conv(1, 'VALID', 'NONE');
+/** A pointwise layer of input depth inC over a row of `pixels` pixels. */
+const pointwise = (seed: number, inC: number, outC: number, pixels: number): VariantCase =>
+  convCaseOfShape(seed, { batches: 1, inH: 1, inW: pixels, inC, outC, fh: 1, fw: 1, perChannel: true }, attrs);
+
+/** Pixels 9, 10, 11 (last block 1, 2, 3) with 5, 6, 7 channels; int16 streams from 96 pixels. */
+const TAILS: [number, number][] = [
+  [9, 5],
+  [10, 6],
+  [11, 7],
+  [97, 7],
+  [98, 5],
+  [99, 6],
+];
+const int8Cases = TAILS.flatMap(([px, outC], i) => [pointwise(71_000 + i, 24, outC, px), pointwise(71_100 + i, 68, outC, px)]);
+const KINDS: SubByteKind[] = ['int4', 'int2', 'ternary', 'binary'];
+const sbCases = KINDS.flatMap((kind, k) =>
+  TAILS.slice(0, 3).flatMap(([px, outC], i) => [16, 36].map((inC, j) => asSubByteCase(conv2d, pointwise(72_000 + 100 * k + 10 * i + j, inC, outC, px), kind, 73_000 + 100 * k + 10 * i + j))),
+);
+const sbVariant = SUBBYTE_DSP_VARIANTS.find((v) => v.name === 'conv2d_s8_dsp_subbyte')!;
+
+function label(c: VariantCase, i: number): string {
+  const p = c.params as Conv2DQuantParams & { weightEncoding?: string };
+  return `case ${i} (${p.weightEncoding ?? 'int8'}): depth ${p.inputDepth}, ${p.outputWidth} pixels, ${p.outputDepth} channels`;
+}
+
+describe('conv2d_dsp.c last blocks of 1, 2 and 3 pixels vs CONV_2D evaluate', () => {
+  afterAll(() => {
+    planOptions.fold = true;
+  });
+
+  for (const fold of [true, false]) {
+    it(`bit-exact on an emulated Cortex-M4, ${fold ? 'FOLDED' : 'FAST'} (int8 and sub-byte rows)`, { timeout: 600_000 }, async () => {
+      planOptions.fold = fold;
+      await expectBitExactOnQemu(conv2dDspVariant, conv2d, int8Cases, label);
+      await expectBitExactOnQemu(sbVariant, conv2d, sbCases, label);
+      planOptions.fold = true;
+    });
+  }
+});
