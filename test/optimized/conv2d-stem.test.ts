@@ -14,7 +14,7 @@ import type { TensorData } from '../../src/ir/types.js';
 import { conv2d, type Conv2DAttrs, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import { depthwiseConv2d, type DepthwiseConv2DAttrs, type DepthwiseConv2DQuantParams } from '../../src/ops/depthwise-conv2d.js';
 import { RQ_FAST, RQ_FAST_FOLDED, RQ_FAST_MIXED, RQ_REF, planOptions } from '../../src/ops/optimized/common.js';
-import { STEM_SB_STACK_BYTES, conv2dStemDspVariant, lutStemFrameOnly, depthwiseConv2dStemDspVariant, stemColumnOrder, stemDecodedBytes, stemOk, stemSbChunkBlocks, stemScratchBytes } from '../../src/ops/optimized/conv2d-stem.js';
+import { STEM_SB_STACK_BYTES, conv2dStemDspVariant, lutStemFrameOnly, depthwiseConv2dStemDspVariant, stemColumnOrder, stemDecodedBytes, stemOk, stemScratchBytes } from '../../src/ops/optimized/conv2d-stem.js';
 import { flashBits } from '../../src/ir/weight-packing.js';
 import { dwAsConv } from '../../src/ops/optimized/depthwise-conv2d.js';
 import { rowInPlaceMode } from '../../src/ops/conv-rows-in-place.js';
@@ -224,9 +224,8 @@ describe('conv2d_s8_stem_dsp on sub-byte weights (decoded once per call)', () =>
       .filter((c) => convStemSb.accepts(c.params, HOST_DSP_TARGET))
       .slice(0, 12);
   const convSb = SUB_BYTE_KINDS.flatMap(sbConv);
-  // Layouts over the frame: KWS's first layer (10x4 on one channel, 64 outputs: six chunks of
-  // twelve channels, the last of four), a 17-channel one (a chunk ending in a partial block), and
-  // a binary 3x3x3 one whose blocks are not whole packed words (decoded into the scratch).
+  // Layouts over the frame, decoded into the scratch: KWS's first layer (10x4 on one channel, 64
+  // outputs), a 17-channel one and a binary 3x3x3 one.
   const bigSb = [
     asSubByteCase(conv2d, fixedStemCase(34900, [1, 20, 8, 1], [64, 10, 4, 1], 2), 'int2', 34901),
     asSubByteCase(conv2d, fixedStemCase(34902, [1, 12, 9, 1], [17, 10, 4, 1], 1), 'int4', 34903),
@@ -267,16 +266,11 @@ describe('conv2d_s8_stem_dsp on sub-byte weights (decoded once per call)', () =>
     const e = convStemSb.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
     expect(e.decls).toMatch(/static const uint32_t x_w4\[/);
     expect(e.decls).not.toMatch(/int16_t x_w\[/);
-    // Small decoded layouts live on the kernel's stack frame; larger ones are decoded there a chunk of
-    // channels at a time when whole packed words make whole blocks of four channels, else at the
-    // start of the scratch: all three run below.
-    const bitsOf = (x: VariantCase) => flashBits((x.params as { weightEncoding: SubByteKind }).weightEncoding);
+    // Small decoded layouts live on the kernel's stack frame, larger ones at the start of the scratch: both run below.
     const all = [...convSb, ...bigSb];
-    const decoded = all.map((x) => stemDecodedBytes(x.params as Conv2DQuantParams, bitsOf(x)));
-    const chunked = all.map((x, i) => decoded[i] > STEM_SB_STACK_BYTES && stemSbChunkBlocks(x.params as Conv2DQuantParams, bitsOf(x)) > 0);
-    expect(decoded.some((b) => b <= STEM_SB_STACK_BYTES)).toBe(true);
-    expect(chunked.some((ch) => ch) && decoded.some((b, i) => b > STEM_SB_STACK_BYTES && !chunked[i])).toBe(true);
-    all.forEach((x, i) => expect(convStemSb.scratchBytes!(x.params)).toBe(stemScratchBytes(x.params as Conv2DQuantParams) + (decoded[i] > STEM_SB_STACK_BYTES && !chunked[i] ? decoded[i] : 0)));
+    const decoded = all.map((x) => stemDecodedBytes(x.params as Conv2DQuantParams, flashBits((x.params as { weightEncoding: SubByteKind }).weightEncoding)));
+    expect(decoded.some((b) => b <= STEM_SB_STACK_BYTES) && decoded.some((b) => b > STEM_SB_STACK_BYTES)).toBe(true);
+    all.forEach((x, i) => expect(convStemSb.scratchBytes!(x.params)).toBe(stemScratchBytes(x.params as Conv2DQuantParams) + (decoded[i] > STEM_SB_STACK_BYTES ? decoded[i] : 0)));
   });
 
   it('bit-exact on random cases of every kind (host, portable DSP fallbacks, AddressSanitizer, exact scratch)', { timeout: 180_000 }, async () => {

@@ -8,6 +8,12 @@
  * pointwise in place), VWW (strided stem in place, pointwise -> depthwise pair row by row) and
  * ResNet-8 (3x3 convolution through a row window, residual ADD in place), cut out of the real
  * models with their real weights, rounded to each width.
+ *
+ * Not yet on the whole of KWS: its sub-byte stem decodes its 5,120-byte int16 layout into the
+ * arena (over the 1 KB the kernel keeps on its stack frame), and the stem is where KWS's arena
+ * peaks once the other layers run in place. Decoding it a chunk of channels at a time into the
+ * frame instead was measured at +288,000 instructions (the windows expanded again per chunk; int2
+ * 1.19x int8, over issue #15's 1.11x), so the test pins that gap to exactly the decoded layout.
  */
 import { describe, expect, it } from 'vitest';
 import { planUnderBudget } from '../../src/codegen/ram-budget.js';
@@ -17,6 +23,9 @@ import type { Graph, Tensor } from '../../src/ir/types.js';
 import type { TargetInfo } from '../../src/ops/op-def.js';
 import { sharedPath } from '../helpers/shared.js';
 import { SUB_BYTE_KINDS } from '../subbyte/cases.js';
+import { stemDecodedBytes } from '../../src/ops/optimized/conv2d-stem.js';
+import { flashBits } from '../../src/ir/weight-packing.js';
+import type { Conv2DQuantParams } from '../../src/ops/conv2d.js';
 
 const M4: TargetInfo = { core: 'cortex-m4', dsp: true, mve: false };
 
@@ -35,8 +44,8 @@ function cutOut(g: Graph, first: number, count: number, name: string): Graph {
 
 const model = (file: string) => importTfliteFile(sharedPath('models', 'mlperf-tiny', file));
 const PATTERNS: { name: string; graph: () => Promise<Graph>; inPlace: number }[] = [
-  // Stem, then depthwise and pointwise layers alternating: every one of the eight in place.
-  { name: 'KWS (stem, 4 x depthwise + pointwise)', graph: async () => cutOut(await model('kws_ref_model.tflite'), 0, 9, 'kws_body'), inPlace: 8 },
+  // Depthwise and pointwise layers alternating after the stem: every one of the eight in place.
+  { name: 'KWS (4 x depthwise + pointwise)', graph: async () => cutOut(await model('kws_ref_model.tflite'), 1, 8, 'kws_body'), inPlace: 8 },
   // Strided stem in place through a one-row stage, depthwise in place, the 8 -> 16 pointwise and the stride-2 depthwise row by row.
   { name: 'VWW (first seven layers)', graph: async () => cutOut(await model('vww_96_int8.tflite'), 0, 7, 'vww_head'), inPlace: 5 },
   // The first residual block: its second 3x3 convolution through a row window, the ADD over the skip.
@@ -44,6 +53,21 @@ const PATTERNS: { name: string; graph: () => Promise<Graph>; inPlace: number }[]
 ];
 
 describe('sub-byte weights take no more arena than int8 (default plan, Cortex-M4)', () => {
+  it('KWS whole: no more than int8 plus its stem\'s decoded layout (the one gap left)', async () => {
+    const int8 = await model('kws_ref_model.tflite');
+    const base = planUnderBudget(int8, M4);
+    const stem = int8.ops[0];
+    expect(stem.type).toBe('CONV_2D');
+    for (const kind of SUB_BYTE_KINDS) {
+      const { graph } = roundWeightsToSubByte(int8, kind);
+      const r = planUnderBudget(graph, M4);
+      const decoded = stemDecodedBytes(r.prepared.steps[0].params as Conv2DQuantParams, flashBits(kind));
+      expect(decoded, kind).toBe(5120);
+      expect(r.ram.arenaBytes, `${kind}: ${r.ram.arenaBytes} B against int8's ${base.ram.arenaBytes} B`).toBeLessThanOrEqual(base.ram.arenaBytes + decoded);
+      expect([...r.plan.inPlace].sort(), kind).toEqual([...base.plan.inPlace].sort());
+    }
+  });
+
   for (const pattern of PATTERNS) {
     it(`${pattern.name}: every width's arena <= int8's, with the same layers in place`, async () => {
       const int8 = await pattern.graph();

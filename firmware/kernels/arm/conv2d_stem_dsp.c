@@ -325,7 +325,7 @@ TINYML_DSP_INLINE void stem_dot(stem_frame *f) {
  * layers), with the mode a constant, and one for every other mode, which reads it at run time.
  */
 TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
-                                int8_t *output, void *scratch, const int FF, const int32_t stride) {
+                                int8_t *output, void *scratch, const int FF) {
   const int32_t mode = FF ? TINYML_RQ_FAST_FOLDED : p->mode;
   const int32_t full = FF ? 1 : p->activation_min == -128 && p->activation_max == 127;
   const stem_shape sh = stem_shape_of(p);
@@ -345,7 +345,7 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
   f.cols = cols;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * in_size;
-    int8_t *out = output + b * npix * stride;
+    int8_t *out = output + b * npix * n;
     int32_t oy = 0;
     int32_t ox = 0;
     for (int32_t p0 = 0; p0 < npix; p0 += 2) {
@@ -366,8 +366,8 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
       f.bias = p->bias;
       f.w = weights;
       f.rq = p->rq;
-      f.oa = out + p0 * stride;
-      f.ob = f.oa + stride;
+      f.oa = out + p0 * n;
+      f.ob = f.oa + n;
       for (int32_t c0 = 0; c0 < n; c0 += 4) {
         const int32_t valid = n - c0 < 4 ? n - c0 : 4;
 #if STEM_ASM
@@ -398,27 +398,12 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
 
 static void stem_folded_full(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                              int8_t *output, void *scratch) {
-  stem_run(p, input, weights, output, scratch, 1, p->output_depth);
+  stem_run(p, input, weights, output, scratch, 1);
 }
 
 static void stem_any(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights, int8_t *output,
                      void *scratch) {
-  stem_run(p, input, weights, output, scratch, 0, p->output_depth);
-}
-
-/*
- * The same on a slice of the output channels (the sub-byte twins' channel chunks): p says the
- * slice (output_depth, bias, rq), `stride` the output pixels' pitch (the layer's channel count).
- * Copies of their own, so the int8 kernel above keeps its code.
- */
-static void stem_folded_full_slice(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
-                                   int8_t *output, void *scratch, int32_t stride) {
-  stem_run(p, input, weights, output, scratch, 1, stride);
-}
-
-static void stem_any_slice(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
-                           int8_t *output, void *scratch, int32_t stride) {
-  stem_run(p, input, weights, output, scratch, 0, stride);
+  stem_run(p, input, weights, output, scratch, 0);
 }
 
 void tinyml_conv2d_s8_stem_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
@@ -488,13 +473,7 @@ void tinyml_conv2d_stem_dsp_decode(const uint32_t *packed, int32_t words, int32_
   (bits == 4 ? stem_decode4 : bits == 2 ? stem_decode2 : stem_decode1)(packed, words, scale, out);
 }
 
-/*
- * The layout on the stack frame when it fits. Else, when whole blocks of four channels do (see
- * TINYML_CONV2D_STEM_SB_CHUNK_BLOCKS), in chunks of channels, each decoded into the frame and run
- * on its slice of the outputs: every chunk expands the windows again (KWS: six chunks, about 6%
- * more of the layer's instructions) and takes no arena. Else at the scratch's start. Then the int8
- * kernel.
- */
+/* The layout on the stack frame when it fits, else at the scratch's start; then the int8 kernel. */
 TINYML_DSP_INLINE void stem_sb_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *packed,
                                    int32_t words, int32_t scale, int8_t *output, void *scratch, const int32_t bits,
                                    void (*decode)(const uint32_t *, int32_t, int32_t, int16_t *)) {
@@ -502,25 +481,6 @@ TINYML_DSP_INLINE void stem_sb_run(const tinyml_conv2d_dsp_params *p, const int8
   uint32_t frame[TINYML_CONV2D_STEM_SB_STACK_BYTES / 4];
   const int32_t bytes = words * (32 / bits) * 2;
   const int32_t on_stack = bytes <= TINYML_CONV2D_STEM_SB_STACK_BYTES;
-  const int32_t col_words = stem_shape_of(p).words;
-  const int32_t chunk = on_stack ? 0 : TINYML_CONV2D_STEM_SB_CHUNK_BLOCKS(col_words, bits);
-  if (chunk > 0) {
-    const int32_t n = p->output_depth;
-    const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-    /* Packed words of one block (whole: the chunk rule), and its decoded halfwords. */
-    const int32_t block_words = col_words * 8 * bits / 32;
-    tinyml_conv2d_dsp_params slice = *p;
-    for (int32_t c0 = 0; c0 < n; c0 += 4 * chunk) {
-      const int32_t blocks = (n - c0 + 3) / 4 < chunk ? (n - c0 + 3) / 4 : chunk;
-      decode(packed + (c0 / 4) * block_words, blocks * block_words, scale, (int16_t *)(void *)frame);
-      slice.output_depth = n - c0 < 4 * chunk ? n - c0 : 4 * chunk;
-      slice.bias = p->bias + 2 * c0;
-      slice.rq = p->rq + c0;
-      (p->mode == TINYML_RQ_FAST_FOLDED && full ? stem_folded_full_slice : stem_any_slice)(
-          &slice, input, (const int16_t *)(const void *)frame, output + c0, scratch, n);
-    }
-    return;
-  }
   int16_t *decoded = on_stack ? (int16_t *)(void *)frame : (int16_t *)scratch;
   decode(packed, words, scale, decoded);
   tinyml_conv2d_s8_stem_dsp(p, input, decoded, output, on_stack ? scratch : (void *)((int8_t *)scratch + bytes));

@@ -52,26 +52,14 @@ void tinyml_conv2d_stem_dsp_decode(const uint32_t *packed, int32_t words, int32_
 #define TINYML_CONV2D_STEM_SB_STACK_BYTES 1024
 
 /*
- * Blocks of four output channels per chunk when a larger layout is decoded a chunk at a time into
- * the frame (0: it cannot be, the layout then goes to the scratch): as many blocks as fit the
- * frame (one block: col_words * 16 bytes), fewer until a chunk starts at a whole packed word (its
- * col_words * 8 * bits / 32 words a block) and ends within the frame when its last packed word is
- * decoded whole. The generator's stemSbChunkBlocks (src/ops/optimized/conv2d-stem.ts) is the same rule.
- */
-#define TINYML_CONV2D_STEM_SB_CHUNK_BLOCKS(col_words, bits) \
-  (((col_words) * 8 * (bits)) % 32 != 0 ? 0 : TINYML_CONV2D_STEM_SB_STACK_BYTES / ((col_words) * 16))
-
-/*
  * A sub-byte stem of `bits`-bit fields (sb4: int4; sb2: int2 and ternary; sb1: binary; one entry
  * point each, so that a model links only its widths' decoders): its `words` packed words decoded
  * (tinyml_conv2d_stem_dsp_decode, times `scale`), then the
  * int8 kernel on them. A layout of at most TINYML_CONV2D_STEM_SB_STACK_BYTES (VWW's 448, a
  * Fashion-MNIST-sized 640) is decoded into the stack frame and `scratch` is the int8 layer's: a
  * stem's input, output and scratch are often the model's largest live set (VWW's 96x96x3 image
- * and 48x48x8 output), so the arena does not grow. A larger one (KWS's 5,120 bytes) is decoded a
- * chunk of output channels at a time into the frame when whole packed words make whole blocks of
- * four channels (TINYML_CONV2D_STEM_SB_CHUNK_BLOCKS), each chunk run on its slice of the outputs;
- * else it goes to the start of `scratch`, the int8 layer's scratch after it.
+ * and 48x48x8 output), so the arena does not grow. A larger one (KWS's 5,120 bytes) goes to the
+ * start of `scratch`, the int8 layer's scratch after it.
  */
 void tinyml_conv2d_s8_stem_dsp_sb4(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *packed,
                                    int32_t words, int32_t scale, int8_t *output, void *scratch);

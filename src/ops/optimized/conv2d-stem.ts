@@ -170,25 +170,6 @@ export function stemDecodedScratchBytes(p: Conv2DQuantParams, bits: PackBits): n
   return bytes <= STEM_SB_STACK_BYTES ? 0 : bytes;
 }
 
-/**
- * Blocks of four output channels a sub-byte stem whose layout exceeds the stack frame decodes at a
- * time into the frame (TINYML_CONV2D_STEM_SB_CHUNK_BLOCKS): as many as fit it, when each block is
- * whole packed words; 0 when blocks are not (the layout then goes to the scratch).
- */
-export function stemSbChunkBlocks(p: Conv2DQuantParams, bits: PackBits): number {
-  const words = stemWords(p);
-  return (words * 8 * bits) % 32 !== 0 ? 0 : Math.floor(STEM_SB_STACK_BYTES / (words * 16));
-}
-
-/**
- * Scratch bytes a sub-byte stem (tinyml_conv2d_s8_stem_dsp_sb<bits>) takes for its decoded layout:
- * none when it fits the stack frame whole or in chunks of channels (stemSbChunkBlocks), else all
- * of it at the start of the scratch.
- */
-export function stemSbDecodedScratchBytes(p: Conv2DQuantParams, bits: PackBits): number {
-  return stemSbChunkBlocks(p, bits) > 0 ? 0 : stemDecodedScratchBytes(p, bits);
-}
-
 /** Clustered stem weights: 4-bit `indices` (OHWI, one per weight) into `table` (at most 16 entries). */
 export interface StemLut {
   indices: ArrayLike<number>;
@@ -222,7 +203,7 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
   if (windowed && (lut || bits)) throw new Error(`${pre}: only the int8 stem runs in place on this emission`);
   const mode = windowed ? rowInPlaceMode(p) : undefined;
   if (windowed && !mode) throw new Error(`${pre}: this convolution cannot run in place`);
-  const decoded = lut ? stemDecodedScratchBytes(p, 4) : bits ? stemSbDecodedScratchBytes(p, bits) : 0;
+  const decoded = lut || bits ? stemDecodedScratchBytes(p, lut ? 4 : bits!) : 0;
   const kernelName = `conv2d_s8_stem_dsp${lut ? '_lut4' : bits ? `_sb${bits}` : ''}${windowed ? '_in_place' : ''}`;
   // Clustered: the kernel's scratch too on the frame when both fit it (lutStemFrameOnly): no arena bytes.
   const frameOnly = lut !== undefined && lutStemFrameOnly(p);

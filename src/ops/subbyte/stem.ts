@@ -16,7 +16,7 @@ import type { TensorData } from '../../ir/types.js';
 import { flashBits, type PackBits } from '../../ir/weight-packing.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import { constantOperands, dspTarget, hasConstantOperands } from '../optimized/common.js';
-import { emitConvStem, stemConvOf, stemSbDecodedScratchBytes, stemScratchBytes } from '../optimized/conv2d-stem.js';
+import { emitConvStem, stemConvOf, stemDecodedScratchBytes, stemScratchBytes } from '../optimized/conv2d-stem.js';
 import { dwWeightsAsConv } from '../optimized/depthwise-conv2d.js';
 import { rowInPlaceBytes } from '../conv-rows-in-place.js';
 import { subByteParamsKind } from './common.js';
@@ -29,7 +29,7 @@ function stemConv(params: unknown, op: 'CONV_2D' | 'DEPTHWISE_CONV_2D'): Conv2DQ
 
 /** Decoded weights (none when they fit the kernel's stack frame), then the stem kernel's own scratch. */
 function bytes(p: Conv2DQuantParams, kindOf: unknown): number {
-  return stemSbDecodedScratchBytes(p, flashBits(subByteParamsKind(kindOf)!)) + stemScratchBytes(p);
+  return stemDecodedScratchBytes(p, flashBits(subByteParamsKind(kindOf)!)) + stemScratchBytes(p);
 }
 
 function variant(op: 'CONV_2D' | 'DEPTHWISE_CONV_2D'): KernelVariant {
@@ -72,7 +72,7 @@ function inPlaceScratchBytes(params: unknown, constants?: (TensorData | undefine
 
 function emitInPlace(p: Conv2DQuantParams, w: Int8Array, bias: TensorData | undefined, bits: PackBits, names: EmitNames, ctx: EmitContext): CEmission {
   const plain = emitConvStem(p, w, bias, BAND_NAMES, { ...ctx, inPlace: false, scratch: BAND_SCRATCH }, bits);
-  return emitConvRowsInPlace(p, plain, stemSbDecodedScratchBytes(p, bits) + stemScratchBytes(p), names, ctx, /^tinyml_conv2d_s8_stem_dsp_sb\d$/);
+  return emitConvRowsInPlace(p, plain, stemDecodedScratchBytes(p, bits) + stemScratchBytes(p), names, ctx, /^tinyml_conv2d_s8_stem_dsp_sb\d$/);
 }
 
 export const SUBBYTE_STEM_VARIANTS: KernelVariant[] = [variant('DEPTHWISE_CONV_2D'), { ...variant('CONV_2D'), inPlaceScratchBytes }];
