@@ -14,11 +14,16 @@
  * peaks once the other layers run in place. Decoding it a chunk of channels at a time into the
  * frame instead was measured at +288,000 instructions (the windows expanded again per chunk; int2
  * 1.19x int8, over issue #15's 1.11x), so the test pins that gap to exactly the decoded layout.
+ * Clustered (lut16) KWS: its pointwise and depthwise LUT kernels run in place now (17,856 bytes
+ * before, as plain), with the same gap at the stem; ResNet's 3x3 LUT convolutions run through the
+ * row window (51,472 before), their pair table the only extra; VWW's LUT layers have no in-place
+ * or row-by-row form yet.
  */
 import { describe, expect, it } from 'vitest';
 import { planUnderBudget } from '../../src/codegen/ram-budget.js';
 import { importTfliteFile } from '../../src/tflite/import.js';
 import { roundWeightsToSubByte } from '../../src/quantize/sub-byte-rounding.js';
+import { clusterInt8Weights } from '../../src/quantize/cluster-int8.js';
 import type { Graph, Tensor } from '../../src/ir/types.js';
 import type { TargetInfo } from '../../src/ops/op-def.js';
 import { sharedPath } from '../helpers/shared.js';
@@ -53,6 +58,28 @@ const PATTERNS: { name: string; graph: () => Promise<Graph>; inPlace: number }[]
 ];
 
 describe('sub-byte weights take no more arena than int8 (default plan, Cortex-M4)', () => {
+  it('KWS whole with 16 clusters (lut16): its pointwise and depthwise layers in place too, so no more than int8 plus the stem\'s decoded layout', async () => {
+    const int8 = await model('kws_ref_model.tflite');
+    const base = planUnderBudget(int8, M4);
+    const r = planUnderBudget(clusterInt8Weights(int8, 16).graph, M4);
+    // The clustered stem decodes 4-bit indices into the same 5,120-byte layout (sb4's size).
+    expect(r.ram.arenaBytes, `lut16: ${r.ram.arenaBytes} B against int8's ${base.ram.arenaBytes} B`).toBeLessThanOrEqual(base.ram.arenaBytes + 5120);
+    expect([...r.plan.inPlace].sort()).toEqual([...base.plan.inPlace].sort());
+  });
+
+  it('ResNet-8 block with 16 clusters (lut16): the 3x3 convolution through the row window too, no more than int8 plus its larger LUT scratch', async () => {
+    const int8 = cutOut(await model('pretrainedResnet_quant.tflite'), 0, 4, 'resnet_block');
+    const base = planUnderBudget(int8, M4);
+    const r = planUnderBudget(clusterInt8Weights(int8, 16).graph, M4);
+    expect([...r.plan.inPlace].sort()).toEqual([...base.plan.inPlace].sort());
+    // The LUT kernel's pair table makes its scratch larger than the int8 kernel's at the peak layer.
+    const k = 2;
+    const extra = r.plan.buffers.find((b) => b.scratchOf === k)!.size - base.plan.buffers.find((b) => b.scratchOf === k)!.size;
+    expect(extra).toBeGreaterThan(0);
+    expect(r.ram.arenaBytes, `lut16: ${r.ram.arenaBytes} B against int8's ${base.ram.arenaBytes} B`).toBeLessThanOrEqual(base.ram.arenaBytes + extra);
+    expect(r.ram.arenaBytes).toBeLessThan(r.ram.plainArenaBytes);
+  });
+
   it('KWS whole: no more than int8 plus its stem\'s decoded layout (the one gap left)', async () => {
     const int8 = await model('kws_ref_model.tflite');
     const base = planUnderBudget(int8, M4);
