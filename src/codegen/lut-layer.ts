@@ -8,8 +8,8 @@
 import type { PreparedGraph, PreparedStep } from '../interp/interpreter.js';
 import type { LutEncoding } from '../ir/weight-encoding.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../ops/op-def.js';
-import { cStructInit } from '../ops/c-emit.js';
-import { type AccBounds, accBounds, cRqArray, modeSuffix, planRequant } from '../ops/optimized/common.js';
+import { cStructInit, convGeometry } from '../ops/c-emit.js';
+import { type AccBounds, accBounds, cRqArray, modeSuffix, planRequant, scratchFor } from '../ops/optimized/common.js';
 import { packIndices } from '../tflite/lut-compression.js';
 import { cArrayBody } from './c-literals.js';
 import type { OptimizeGoal } from '../ops/op-def.js';
@@ -17,6 +17,10 @@ import type { Conv2DQuantParams } from '../ops/conv2d.js';
 import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
 import { emitConvStem, lutStemFrameOnly, stemConvOf, stemDecodedScratchBytes, stemScratchBytes } from '../ops/optimized/conv2d-stem.js';
 import { dwWeightsAsConv } from '../ops/optimized/depthwise-conv2d.js';
+import { pointwiseInPlaceOk } from '../ops/pointwise-in-place.js';
+import { depthwiseInPlaceOk } from '../ops/depthwise-in-place.js';
+import { rowInPlaceBytes, rowInPlaceMode } from '../ops/conv-rows-in-place.js';
+import { BAND_NAMES, BAND_SCRATCH } from '../ops/optimized/band-function.js';
 
 const LUT_KERNELS: Record<string, string> = {
   CONV_2D: 'tinyml_conv2d_s8',
@@ -154,6 +158,35 @@ export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: Ta
   return LUT4_PAIR_SCRATCH;
 }
 
+/**
+ * Scratch the LUT kernel of the layer needs to write its output over its input 0 on `target`
+ * (the usual scratch), or undefined when it cannot:
+ * - a pointwise CONV_2D no wider out than in (tinyml_conv2d_lut4_pw_s8_dsp walks the pixels in
+ *   order and expands each block of them into its columns before it writes their outputs, as the
+ *   int8 kernel does: ops/pointwise-in-place.ts);
+ * - a 3x3 DEPTHWISE_CONV_2D whose padded input, for each group of four channels, the kernel
+ *   copies whole into its plane before it computes that group (the whole-plane path with the
+ *   rectangle leaving the image: padding on some side), so the group's outputs only overwrite
+ *   its own inputs, already copied; the other groups' channels are never written.
+ */
+export function lutInPlaceScratchBytes(step: PreparedStep, enc: LutEncoding, target: TargetInfo | undefined, optimize?: OptimizeGoal): number | undefined {
+  if (lutStemConv(step, enc, target, optimize) || !dspLutConv(step, enc, target)) return undefined;
+  if (step.op.type === 'CONV_2D') {
+    const p = step.params as Conv2DQuantParams;
+    if (pointwise(step)) return pointwiseInPlaceOk(p) ? lutScratchBytes(step, enc, target, optimize) : undefined;
+    // Other convolutions on the im2col kernel: through the row window or stage (emitLutRowsInPlace).
+    const rows = im2colK4(step) !== undefined ? rowInPlaceBytes(p) : undefined;
+    return rows === undefined ? undefined : rows + lutScratchBytes(step, enc, target, optimize);
+  }
+  if (step.op.type !== 'DEPTHWISE_CONV_2D') return undefined;
+  const p = step.params as DepthwiseConv2DQuantParams;
+  const rows = planeAxis(p.outputHeight, p.strideHeight, p.dilationHeight);
+  const cols = planeAxis(p.outputWidth, p.strideWidth, p.dilationWidth);
+  const whole = lutDwPlaneWords(p) > 0 && rows * cols <= WHOLE_PLANE_WORDS;
+  const copied = p.padHeight > 0 || p.padWidth > 0 || rows > p.inputHeight || cols > p.inputWidth;
+  return whole && copied && depthwiseInPlaceOk(p) ? lutScratchBytes(step, enc, target, optimize) : undefined;
+}
+
 interface DwGeometry {
   filterHeight: number;
   filterWidth: number;
@@ -247,7 +280,10 @@ export function emitLutLayer(step: PreparedStep, enc: LutEncoding, names: EmitNa
   const int8Fn = LUT_KERNELS[step.op.type];
   const stem = lutStemConv(step, enc, ctx.target, ctx.optimize);
   if (stem) return emitLutStem(step, stem, enc, names, ctx);
-  if (dspLutConv(step, enc, ctx.target)) return emitDspLutConv(step, enc, names, ctx, int8Fn);
+  if (dspLutConv(step, enc, ctx.target)) {
+    if (ctx.inPlace && step.op.type === 'CONV_2D' && !pointwise(step)) return emitLutRowsInPlace(step, enc, names, ctx, int8Fn);
+    return emitDspLutConv(step, enc, names, ctx, int8Fn);
+  }
   const pre = ctx.prefix;
   const lut = `${pre}_lut`;
   const inputs = [...names.inputs];
@@ -278,7 +314,9 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
   const lut = `${ctx.prefix}_lut`;
   const inputs = [...names.inputs];
   inputs[1] = `&${lut}`;
-  const em = step.def.emitC!(step.params, { inputs, outputs: names.outputs }, ctx);
+  // In place (lutInPlaceScratchBytes) the kernel is called as it is, on one buffer: the portable
+  // emission it borrows its params from must not take its own in-place form.
+  const em = step.def.emitC!(step.params, { inputs, outputs: names.outputs }, { ...ctx, inPlace: false });
   if (!em.call.includes(`${int8Fn}(`)) throw new Error(`LUT lowering of ${step.op.type}: expected a call to ${int8Fn}`);
   // The kernel builds its pair table from 16 entries: a smaller table is padded (unused entries).
   const table = new Int8Array(16);
@@ -331,6 +369,46 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
     includes: ['lut_layers.h', `${k.file}.h`],
     decls: `${decls}\n${rqDecls.join('\n')}`,
     call,
+  };
+}
+
+/**
+ * A clustered convolution on the im2col kernel written over its own input through the row window
+ * or stage (ops/conv-rows-in-place.ts) by the band-function driver of conv2d_dsp_in_place.c: the
+ * band function runs the layer's kernel on a copy of its params with the band's rows (input
+ * height, top padding, one output row). The driver reads the geometry from a DSP params struct of
+ * the layer (`<prefix>_rows`). The kernel rebuilds its pair table on every row.
+ */
+function emitLutRowsInPlace(step: PreparedStep, enc: LutEncoding, names: EmitNames, ctx: EmitContext, int8Fn: string): CEmission {
+  const p = step.params as Conv2DQuantParams;
+  const mode = rowInPlaceMode(p);
+  if (!mode) throw new Error(`${ctx.prefix}: this clustered convolution cannot run in place`);
+  const plain = emitDspLutConv(step, enc, { inputs: ['input', 'weights', 'bias'], outputs: BAND_NAMES.outputs }, { ...ctx, inPlace: false, scratch: BAND_SCRATCH }, int8Fn);
+  const pre = ctx.prefix;
+  const fn = /^\s*(\w+)\(/.exec(plain.call)?.[1] ?? '';
+  if (!/^tinyml_conv2d_lut4_im2col_s8_dsp_\w+$/.test(fn) || plain.call.split(`&${pre}_params`).length !== 2) throw new Error(`${pre}: the layer did not lower to the im2col LUT kernel (${fn})`);
+  const band = [
+    `static void ${pre}_band(const tinyml_conv2d_dsp_params *p, const int8_t *input, int8_t *output, void *scratch) {`,
+    `  tinyml_conv2d_params q = ${pre}_params;`,
+    '  q.geo.input_height = p->geo.input_height;',
+    '  q.geo.pad_height = p->geo.pad_height;',
+    '  q.geo.output_height = p->geo.output_height;',
+    `  ${plain.call.trim().replace(`&${pre}_params`, '&q')}`,
+    '}',
+  ].join('\n');
+  // Only the geometry is read (by the driver); the requantization is the LUT kernel's own.
+  const rows = cStructInit('tinyml_conv2d_dsp_params', `${pre}_rows`, {
+    ...convGeometry('packed', p),
+    output_depth: p.outputDepth,
+    ...{ k4: 0, pad_value: 0, mode: 0, per_channel: 0, output_offset: 0, activation_min: -128, activation_max: 127, bias: 'NULL', rq: 'NULL' },
+  });
+  const scratch = scratchFor(ctx, rowInPlaceBytes(p)! + lutScratchBytes(step, enc, ctx.target, ctx.optimize), 'conv2d_lut4_in_place_band');
+  return {
+    // The row driver also dispatches to the int8 DSP and stem kernels, so it links with them.
+    kernels: [...new Set([...plain.kernels, 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h', 'arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/conv2d_stem_dsp.c', 'arm/conv2d_stem_dsp.h'])],
+    includes: [...new Set([...plain.includes, 'arm/conv2d_dsp_in_place.h'])],
+    decls: [plain.decls, rows, band].join('\n'),
+    call: `tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}_band(&${pre}_rows, ${names.outputs[0]}, ${pre}_band, ${scratch});`,
   };
 }
 

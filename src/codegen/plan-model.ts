@@ -13,7 +13,7 @@ import type { Conv2DQuantParams } from '../ops/conv2d.js';
 import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
 import { streamPairInPlaceOk, streamPairOk, streamPairScratchBytes } from './pw-dw-stream.js';
 import { layerInPlaceScratchBytes, layerScratchBytes } from './select-kernel.js';
-import { stepLutEncoding } from './lut-layer.js';
+import { lutInPlaceScratchBytes, stepLutEncoding } from './lut-layer.js';
 import { isRowWindowStep } from '../ops/conv-rows-in-place.js';
 // Registers the optimized per-core kernel variants (their scratch differs from the portable kernels').
 import '../ops/optimized/index.js';
@@ -73,17 +73,21 @@ export function planModelMemory(
   const producers = new Set(streamed.map((p) => p.producer));
   const consumers = new Map(streamed.map((p) => [p.consumer, p.producer]));
   const params = (k: number) => prepared.steps[k].params;
+  // Clustered (LUT) layers: their kernel's in-place form (lut-layer.ts: pointwise and whole-plane
+  // 3x3 depthwise layers; none through a row window).
+  const inPlaceScratch = (k: number): number | undefined => {
+    const lut = stepLutEncoding(prepared, k);
+    return lut ? lutInPlaceScratchBytes(prepared.steps[k], lut, target, optimize) : layerInPlaceScratchBytes(prepared.steps[k], target, stepConstants(prepared, k), optimize);
+  };
   // `inPlace`: the layers whose kernel runs in place as it is; `rowWindow`: the convolutions that
   // run in place through a window of input rows (extra copies, ops/conv-rows-in-place.ts).
   const candidates =
     inPlace || rowWindow
       ? prepared.steps
           .map((step, k) =>
-            // Clustered (LUT) layers have no in-place kernel.
             !producers.has(k) &&
             !consumers.has(k) &&
-            !stepLutEncoding(prepared, k) &&
-            layerInPlaceScratchBytes(step, target, stepConstants(prepared, k), optimize) !== undefined &&
+            inPlaceScratch(k) !== undefined &&
             (isRowWindowStep(step) ? rowWindow : inPlace)
               ? k
               : -1,
@@ -98,7 +102,7 @@ export function planModelMemory(
     return j === undefined ? bytes : streamPairScratchBytes(params(j) as Conv2DQuantParams, params(k) as DepthwiseConv2DQuantParams);
   });
   const withInPlace = (ops: ReadonlySet<number>): MemoryPlan => {
-    const scratch = plain.map((bytes, k) => (ops.has(k) && !consumers.has(k) ? layerScratchBytes(prepared.steps[k], target, stepConstants(prepared, k), optimize, { inPlace: true }) : bytes));
+    const scratch = plain.map((bytes, k) => (ops.has(k) && !consumers.has(k) ? layerScratchBytes(prepared.steps[k], target, stepConstants(prepared, k), optimize, { inPlace: true, lut: stepLutEncoding(prepared, k) }) : bytes));
     return planMemory(prepared.graph, { ...planOptions, scratch, inPlace: [...ops], streamed });
   };
   const base = withInPlace(new Set());

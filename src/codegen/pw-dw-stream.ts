@@ -27,6 +27,7 @@ function dwVariant(p: unknown): KernelVariant {
   return subByteParamsKind(p) ? dwSubByteDspVariant : depthwiseConv2dDspVariant;
 }
 import { rowWindowBytes, rowWindowInPlaceOk } from '../ops/conv-rows-in-place.js';
+import { BAND_NAMES, BAND_SCRATCH, bandFunction } from '../ops/optimized/band-function.js';
 
 /** Whether the two layers can run as a pair on `target` (constants: each layer's, by input position). */
 export function streamPairOk(
@@ -81,8 +82,8 @@ export function emitStreamPair(
   names: { input: string; output: string; scratch: string },
   ctx: { pwPrefix: string; dwPrefix: string; target: TargetInfo; optimize: OptimizeGoal; pwConstants: (TensorData | undefined)[]; dwConstants: (TensorData | undefined)[] },
 ): CEmission {
-  const base: Omit<EmitContext, 'prefix' | 'constants'> = { target: ctx.target, optimize: ctx.optimize, scratch: 'scratch' };
-  const band = { inputs: ['input'], outputs: ['output'] };
+  const base: Omit<EmitContext, 'prefix' | 'constants'> = { target: ctx.target, optimize: ctx.optimize, scratch: BAND_SCRATCH };
+  const band = BAND_NAMES;
   const a = pwVariant(pw).emitC(pw, band, { ...base, prefix: ctx.pwPrefix, constants: ctx.pwConstants });
   const b = dwVariant(dw).emitC(dw, band, { ...base, prefix: ctx.dwPrefix, constants: ctx.dwConstants, rowBands: true });
   const pwFn = bandFunction(a.call, ctx.pwPrefix, 'tinyml_conv2d_dsp_params', /^tinyml_conv2d_s8_dsp(_w16|_sb\w+)?$/, 'the DSP convolution');
@@ -93,19 +94,4 @@ export function emitStreamPair(
     decls: [a.decls, b.decls, pwFn, dwFn].join('\n'),
     call: `tinyml_pw_dw_s8_dsp_stream(&${ctx.pwPrefix}_params, ${ctx.pwPrefix}_band, &${ctx.dwPrefix}_params, ${ctx.dwPrefix}_band, ${names.input}, ${names.output}, ${names.scratch});`,
   };
-}
-
-/**
- * `<prefix>_band`: the layer's kernel call as its emitter wrote it (on `input`, `output`,
- * `scratch`), on the band's params `p` instead of the layer's. Throws when the layer did not
- * lower to the expected kernel (e.g. a portable fallback, which takes no band).
- */
-function bandFunction(call: string, prefix: string, paramsType: string, kernel: RegExp, what: string): string {
-  const fn = /^\s*(\w+)\(/.exec(call)?.[1] ?? '';
-  const params = `&${prefix}_params`;
-  if (!kernel.test(fn) || call.split(params).length !== 2) throw new Error(`${prefix}: the layer did not lower to ${what} (${fn})`);
-  return (
-    `static void ${prefix}_band(const ${paramsType} *p, const int8_t *input, int8_t *output, void *scratch) {\n` +
-    `  ${call.trim().replace(params, 'p')}\n}`
-  );
 }

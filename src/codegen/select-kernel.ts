@@ -8,7 +8,7 @@ import type { PreparedStep } from '../interp/interpreter.js';
 import type { TensorData } from '../ir/types.js';
 import type { LutEncoding } from '../ir/weight-encoding.js';
 import { findKernelVariant } from '../ops/kernel-variants.js';
-import { emitLutLayer, lutScratchBytes } from './lut-layer.js';
+import { emitLutLayer, lutInPlaceScratchBytes, lutScratchBytes } from './lut-layer.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 
 export type { KernelVariant } from '../ops/kernel-variants.js';
@@ -31,8 +31,13 @@ export function layerScratchBytes(
   optimize: OptimizeGoal = 'speed',
   opts: { lut?: LutEncoding; inPlace?: boolean } = {},
 ): number {
-  if (opts.lut) return lutScratchBytes(step, opts.lut, target, optimize); // the LUT kernels decode in place
+  if (opts.lut && !opts.inPlace) return lutScratchBytes(step, opts.lut, target, optimize); // the LUT kernels decode in place
   if (opts.inPlace) {
+    if (opts.lut) {
+      const bytes = lutInPlaceScratchBytes(step, opts.lut, target, optimize);
+      if (bytes === undefined) throw new Error(`op #${step.op.index} ${step.op.type}: its LUT kernel cannot run in place`);
+      return bytes;
+    }
     const bytes = layerInPlaceScratchBytes(step, target, constants, optimize);
     if (bytes === undefined) throw new Error(`op #${step.op.index} ${step.op.type}: its kernel cannot run in place`);
     return bytes;

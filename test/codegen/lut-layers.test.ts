@@ -10,7 +10,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emitLutLayer, lutDwPlaneWords, lutOptions, lutScratchBytes } from '../../src/codegen/lut-layer.js';
+import { emitLutLayer, lutDwPlaneWords, lutInPlaceScratchBytes, lutOptions, lutScratchBytes } from '../../src/codegen/lut-layer.js';
+import { inPlaceVariant } from '../optimized/in-place-variant.js';
+import { rowInPlaceMode } from '../../src/ops/conv-rows-in-place.js';
+import type { Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import type { TargetInfo } from '../../src/ops/op-def.js';
 import type { TensorData } from '../../src/ir/types.js';
 import type { LutEncoding } from '../../src/ir/weight-encoding.js';
@@ -349,6 +352,52 @@ describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instr
           planOptions.fold = true;
         }
       }
+    }
+  });
+});
+
+/**
+ * Clustered layers written over their own input (lutInPlaceScratchBytes, which the planner now
+ * asks): pointwise layers no wider out than in, and 3x3 depthwise layers whose whole padded input
+ * per channel group is copied into the kernel's plane before that group is computed. One buffer
+ * of max(input, output) bytes as input and output, on the emulated Cortex-M4 (the assembly
+ * paths), equal to the reference on the decoded weights.
+ */
+describe('DSP clustered-weight kernels in place on the emulated Cortex-M4', () => {
+  const cases = (def: AnyOpDef, make: (seed: number) => CKernelCase, seed: number, n: number): LutCase[] => {
+    const out: LutCase[] = [];
+    for (let s = seed; out.length < n && s < seed + 400; s++) {
+      const c = clusterCase(make(s), s + 11, { bits: 4, scope: 'tensor' });
+      if (lutInPlaceScratchBytes({ op: c.ctx.op, def, params: c.params }, c.enc, M4) !== undefined && fullRange(c)) out.push(c);
+    }
+    return out;
+  };
+  const inPlace = (def: AnyOpDef, list: LutCase[]) => {
+    const plain = lutVariant(def, list);
+    const byParams = new Map(list.map((c) => [c.params, c]));
+    const scratch = (p: unknown) => lutInPlaceScratchBytes({ op: byParams.get(p)!.ctx.op, def, params: p }, byParams.get(p)!.enc, M4);
+    return inPlaceVariant(def.type, `${def.type} LUT in place`, (p, n, ctx) => plain.emitC(p, n, ctx), scratch, list);
+  };
+  const isPointwise = (c: CKernelCase) => (c.params as { filterHeight: number; filterWidth: number }).filterHeight * (c.params as { filterWidth: number }).filterWidth === 1;
+
+  it('pointwise CONV_2D, other convolutions through the row window or stage, whole-plane 3x3 DEPTHWISE_CONV_2D (strides 1 and 2); the rule refuses what the kernels read from the image', { timeout: 300_000 }, async () => {
+    const dw = cases(depthwiseConv2d as AnyOpDef, (s) => randomDwCase(s, 'k3'), 9900, 8);
+    const pw = [
+      ...cases(conv2d as AnyOpDef, (s) => randomConvCase(s, 'pointwise'), 9950, 6),
+      ...cases(conv2d as AnyOpDef, (s) => randomConvCase(s), 10050, 12).filter((c) => !isPointwise(c)).slice(0, 8),
+    ];
+    expect(new Set(dw.map((c) => (c.params as { strideHeight: number }).strideHeight))).toEqual(new Set([1, 2]));
+    expect(pw.filter(isPointwise).length).toBe(6);
+    // Windowed ones through both row drivers (the band function calls the im2col LUT kernel).
+    const modes = pw.filter((c) => !isPointwise(c)).map((c) => rowInPlaceMode(c.params as Conv2DQuantParams));
+    expect(new Set(modes)).toEqual(new Set(['window', 'stage']));
+    // A layer past the whole-plane limit reads its interior windows from the image: not in place.
+    const big = clusterCase(bigDwCase(7700), 1600, { bits: 4, scope: 'tensor' });
+    expect(lutInPlaceScratchBytes({ op: big.ctx.op, def: depthwiseConv2d as AnyOpDef, params: big.params }, big.enc, M4)).toBeUndefined();
+    for (const [def, list] of [[depthwiseConv2d as AnyOpDef, dw], [conv2d as AnyOpDef, pw]] as const) {
+      const want = runOpCasesInTs(def, list);
+      const got = await runVariantCasesOnQemu(inPlace(def, list), list);
+      list.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `${def.type} case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
     }
   });
 });

@@ -22,7 +22,7 @@ import { findKernelVariant, type KernelVariant } from '../../src/ops/kernel-vari
 import { dspScratchBytes } from '../../src/ops/optimized/index.js';
 import { randomInt32, randomInt8, rng, singleOpContext } from '../helpers/op-graph.js';
 import { inPlaceVariant } from './in-place-variant.js';
-import { SUBBYTE_STEM_VARIANTS, subByteStemInPlaceScratchBytes } from '../../src/ops/subbyte/stem.js';
+import { SUBBYTE_STEM_VARIANTS } from '../../src/ops/subbyte/stem.js';
 import '../../src/ops/subbyte/index.js';
 import { SUB_BYTE_KINDS, asSubByteCase } from '../subbyte/cases.js';
 import type { LutEncoding, SubByteKind } from '../../src/ir/weight-encoding.js';
@@ -72,6 +72,12 @@ function stemConvCase(seed: number, kind: StemKind = 'fast'): VariantCase {
   const batches = r() < 0.15 ? 2 : 1;
   const a: Conv2DAttrs = { padding: pick(r, ['SAME', 'VALID'] as const), strideH: stride, strideW: int(r, 1, 3), dilationH: 1, dilationW: 1, activation: pick(r, ACTIVATIONS) };
   return windowCase('CONV_2D', a, r, kind, [batches, int(r, fh, fh + 9), int(r, fw, fw + 9), inC], [outC, fh, fw, inC], 0);
+}
+
+/** A stem of a given shape (NHWC input, OHWI weights), stride `stride` both ways, 'same' padding, no activation. */
+function fixedStemCase(seed: number, inShape: number[], wShape: number[], stride: number): VariantCase {
+  const a: Conv2DAttrs = { padding: 'SAME', strideH: stride, strideW: stride, dilationH: 1, dilationW: 1, activation: 'NONE' };
+  return windowCase('CONV_2D', a, rng(seed), 'fast', inShape, wShape, 0);
 }
 
 /** A random depthwise layer with input depth 1 (micro_speech's first layer is 10x8 stride 2, multiplier 8). */
@@ -218,6 +224,13 @@ describe('conv2d_s8_stem_dsp on sub-byte weights (decoded once per call)', () =>
       .filter((c) => convStemSb.accepts(c.params, HOST_DSP_TARGET))
       .slice(0, 12);
   const convSb = SUB_BYTE_KINDS.flatMap(sbConv);
+  // Layouts over the frame, decoded into the scratch: KWS's first layer (10x4 on one channel, 64
+  // outputs), a 17-channel one and a binary 3x3x3 one.
+  const bigSb = [
+    asSubByteCase(conv2d, fixedStemCase(34900, [1, 20, 8, 1], [64, 10, 4, 1], 2), 'int2', 34901),
+    asSubByteCase(conv2d, fixedStemCase(34902, [1, 12, 9, 1], [17, 10, 4, 1], 1), 'int4', 34903),
+    asSubByteCase(conv2d, fixedStemCase(34904, [1, 9, 9, 3], [24, 3, 3, 3], 1), 'binary', 34905),
+  ];
   const dwSb = SUB_BYTE_KINDS.flatMap((kind, k) => Array.from({ length: 4 }, (_, i) => asSubByteCase(depthwiseConv2d, stemDwCase(35000 + 10 * k + i), kind, 35500 + 10 * k + i)));
   const sbLabel = (c: VariantCase, i: number) => `${(c.params as { weightEncoding: string }).weightEncoding} ${label(c, i)}`;
 
@@ -247,37 +260,38 @@ describe('conv2d_s8_stem_dsp on sub-byte weights (decoded once per call)', () =>
     expect(findKernelVariant('DEPTHWISE_CONV_2D', dwSb[0].params, HOST_DSP_TARGET)?.name).toBe('depthwise_conv2d_s8_stem_dsp_subbyte');
     expect(findKernelVariant('CONV_2D', c.params, HOST_DSP_TARGET, 'size')?.name).toBe('conv2d_s8_dsp_subbyte');
     expect(convStemSb.accepts(c.params, { core: 'cortex-m3', dsp: false, mve: false })).toBe(false);
-    // Runs in place when asked (below) but does not offer it to the planner yet (ops/subbyte/stem.ts).
-    expect(convStemSb.inPlaceScratchBytes).toBeUndefined();
+    // Offers the planner its in-place form (below), with the same scratch after the row window.
+    expect(convStemSb.inPlaceScratchBytes).toBeDefined();
     // The weights stay packed in flash: no int16 copy of them in the emitted C.
     const e = convStemSb.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
     expect(e.decls).toMatch(/static const uint32_t x_w4\[/);
     expect(e.decls).not.toMatch(/int16_t x_w\[/);
     // Small decoded layouts live on the kernel's stack frame, larger ones at the start of the scratch: both run below.
-    const decoded = convSb.map((x) => stemDecodedBytes(x.params as Conv2DQuantParams, flashBits((x.params as { weightEncoding: SubByteKind }).weightEncoding)));
+    const all = [...convSb, ...bigSb];
+    const decoded = all.map((x) => stemDecodedBytes(x.params as Conv2DQuantParams, flashBits((x.params as { weightEncoding: SubByteKind }).weightEncoding)));
     expect(decoded.some((b) => b <= STEM_SB_STACK_BYTES) && decoded.some((b) => b > STEM_SB_STACK_BYTES)).toBe(true);
-    convSb.forEach((x, i) => expect(convStemSb.scratchBytes!(x.params)).toBe(stemScratchBytes(x.params as Conv2DQuantParams) + (decoded[i] > STEM_SB_STACK_BYTES ? decoded[i] : 0)));
+    all.forEach((x, i) => expect(convStemSb.scratchBytes!(x.params)).toBe(stemScratchBytes(x.params as Conv2DQuantParams) + (decoded[i] > STEM_SB_STACK_BYTES ? decoded[i] : 0)));
   });
 
   it('bit-exact on random cases of every kind (host, portable DSP fallbacks, AddressSanitizer, exact scratch)', { timeout: 180_000 }, async () => {
-    await expectStemCases(runVariantCasesInC, convStemSb, dwStemSb, convSb, dwSb, sbLabel);
+    await expectStemCases(runVariantCasesInC, convStemSb, dwStemSb, [...convSb, ...bigSb], dwSb, sbLabel);
   });
 
   it('bit-exact on random cases of every kind on an emulated Cortex-M4 (unrolled assembly)', { timeout: 180_000 }, async () => {
-    await expectStemCases(runVariantCasesOnQemu, convStemSb, dwStemSb, convSb, dwSb, sbLabel);
+    await expectStemCases(runVariantCasesOnQemu, convStemSb, dwStemSb, [...convSb, ...bigSb], dwSb, sbLabel);
   });
 
   describe('in place through the row window or stage', () => {
     const inPlace = SUB_BYTE_KINDS.flatMap((kind, k) =>
       Array.from({ length: 120 }, (_, i) => 36000 + 200 * k + i)
         .map((seed) => asSubByteCase(conv2d, stemConvCase(seed), kind, seed + 3))
-        .filter((c) => convStemSb.accepts(c.params, HOST_DSP_TARGET) && subByteStemInPlaceScratchBytes(c.params) !== undefined)
+        .filter((c) => convStemSb.accepts(c.params, HOST_DSP_TARGET) && convStemSb.inPlaceScratchBytes!(c.params, c.inputs as never) !== undefined)
         .slice(0, 4),
     );
     it('covers every kind', () => {
       expect(new Set(inPlace.map((c) => (c.params as { weightEncoding: string }).weightEncoding))).toEqual(new Set(SUB_BYTE_KINDS));
     });
-    inPlaceTests('sub-byte stem in place', inPlace, convStemSb, (p, k) => subByteStemInPlaceScratchBytes(p, k as never), sbLabel);
+    inPlaceTests('sub-byte stem in place', inPlace, convStemSb, (p, k) => convStemSb.inPlaceScratchBytes!(p, k as never), sbLabel);
   });
 
   it('compiles for Cortex-M4 without warnings', async () => {

@@ -89,8 +89,10 @@ async function instructionsOf(built: Awaited<ReturnType<typeof buildModelFirmwar
 const MAX_VS_INT8: Record<(typeof SUB_BYTE_KINDS)[number], number> = { int4: 1.1, int2: 1.11, ternary: 1.1, binary: 1.1 };
 
 describe('sub-byte models on qemu-m4', () => {
+  let int8Build: Promise<Awaited<ReturnType<typeof buildModelFirmware>>> | undefined;
   let int8Instructions: Promise<number> | undefined;
-  const int8 = () => (int8Instructions ??= buildModelFirmware(KWS, { board: 'qemu-m4', outDir: join(work, 'int8') }).then(instructionsOf));
+  const int8Built = () => (int8Build ??= buildModelFirmware(KWS, { board: 'qemu-m4', outDir: join(work, 'int8') }));
+  const int8 = () => (int8Instructions ??= int8Built().then(instructionsOf));
   for (const kind of SUB_BYTE_KINDS) {
     it(`KWS with ${kind} weights: bit-exact with the reference interpreter, packed weights in flash, within ${MAX_VS_INT8[kind]}x int8's instructions`, { timeout: 300_000 }, async () => {
       const { graph } = roundWeightsToSubByte(await importTfliteFile(KWS), kind);
@@ -103,6 +105,11 @@ describe('sub-byte models on qemu-m4', () => {
       expect(modelC.match(/tinyml_\w+_s8_(dsp_(sb\ds?(_mixed)?|nib_\w+)|stem_dsp_sb\d)\(/g)?.length).toBe(10);
       // No int8 copy of any rounded weight tensor.
       for (const t of weightTensors(built.compiled.graph)) expect(modelC).not.toMatch(new RegExp(`tensor${t.id}_`));
+      // The same layers in place as int8 (issue #15: no extra RAM); the arena exceeds int8's by at
+      // most the stem's decoded int16 layout (5,120 bytes, too large for the kernel's stack frame).
+      const base = (await int8Built()).compiled.plan;
+      expect([...built.compiled.plan.inPlace].sort()).toEqual([...base.inPlace].sort());
+      expect(built.compiled.plan.arenaBytes, `${kind}: arena ${built.compiled.plan.arenaBytes} B, int8 ${base.arenaBytes} B`).toBeLessThanOrEqual(base.arenaBytes + 5120);
       const session = await openTargetSession(built.board, built.build.elf, { timeoutMs: 60_000 });
       try {
         const check = await checkAgainstReference(session.client, built.compiled.prepared, 4);

@@ -34,8 +34,19 @@ int32_t tinyml_row_window_next(tinyml_row_band *band, int32_t oy, int32_t stride
   return kept;
 }
 
-void tinyml_conv2d_s8_dsp_in_place(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights, int32_t w16,
-                                   void *scratch) {
+/* One band on the kernel the caller named: a generated band function (fn), else the weights' kernel. */
+TINYML_DSP_INLINE void run_band(const tinyml_conv2d_dsp_params *band, const int8_t *input, const void *weights, int32_t w16,
+                                tinyml_conv2d_band_fn fn, int8_t *output, void *scratch) {
+  if (fn) {
+    fn(band, input, output, scratch);
+  } else {
+    tinyml_conv2d_s8_dsp_weights(band, input, weights, w16, output, scratch);
+  }
+}
+
+/* Both window entry points' body; always inlined, so the weights' entry compiles as it did before fn. */
+TINYML_DSP_INLINE void in_place_window(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights, int32_t w16,
+                                       tinyml_conv2d_band_fn fn, void *scratch) {
   const int32_t in_row = p->geo.input_width * p->geo.input_depth;
   const int32_t out_row = p->geo.output_width * p->output_depth;
   int8_t *window = (int8_t *)scratch;
@@ -54,12 +65,13 @@ void tinyml_conv2d_s8_dsp_in_place(const tinyml_conv2d_dsp_params *p, int8_t *da
     }
     band.geo.input_height = rows.hi - rows.lo;
     band.geo.pad_height = rows.lo - rows.top;
-    tinyml_conv2d_s8_dsp_weights(&band, window, weights, w16, data + oy * out_row, cols);
+    run_band(&band, window, weights, w16, fn, data + oy * out_row, cols);
   }
 }
 
-void tinyml_conv2d_s8_dsp_in_place_staged(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights,
-                                          int32_t w16, void *scratch) {
+/* Both staged entry points' body (see in_place_window). */
+TINYML_DSP_INLINE void in_place_staged(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights, int32_t w16,
+                                       tinyml_conv2d_band_fn fn, void *scratch) {
   const int32_t in_row = p->geo.input_width * p->geo.input_depth;
   const int32_t out_row = p->geo.output_width * p->output_depth;
   int8_t *stage = (int8_t *)scratch;
@@ -77,7 +89,27 @@ void tinyml_conv2d_s8_dsp_in_place_staged(const tinyml_conv2d_dsp_params *p, int
     /* Straight to its place when the row ends before the rows it reads, else through the stage:
      * the kernel interleaves reads and writes of one row. */
     const int32_t direct = (oy + 1) * out_row <= rows.lo * in_row;
-    tinyml_conv2d_s8_dsp_weights(&band, data + rows.lo * in_row, weights, w16, direct ? dst : stage, cols);
+    run_band(&band, data + rows.lo * in_row, weights, w16, fn, direct ? dst : stage, cols);
     if (!direct) tinyml_copy_forward(dst, stage, out_row);
   }
+}
+
+void tinyml_conv2d_s8_dsp_in_place(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights, int32_t w16,
+                                   void *scratch) {
+  in_place_window(p, data, weights, w16, 0, scratch);
+}
+
+void tinyml_conv2d_s8_dsp_in_place_staged(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights,
+                                          int32_t w16, void *scratch) {
+  in_place_staged(p, data, weights, w16, 0, scratch);
+}
+
+void tinyml_conv2d_s8_dsp_in_place_band(const tinyml_conv2d_dsp_params *p, int8_t *data, tinyml_conv2d_band_fn fn,
+                                        void *scratch) {
+  in_place_window(p, data, 0, 0, fn, scratch);
+}
+
+void tinyml_conv2d_s8_dsp_in_place_staged_band(const tinyml_conv2d_dsp_params *p, int8_t *data, tinyml_conv2d_band_fn fn,
+                                               void *scratch) {
+  in_place_staged(p, data, 0, 0, fn, scratch);
 }

@@ -24,6 +24,12 @@
  * word is read before any byte at or after it is written. No libc: the kernels link without it. */
 void tinyml_copy_forward(int8_t *dst, const int8_t *src, int32_t n);
 
+/* A layer's kernel with its weights bound (a small function the generator writes), run on the
+ * band of rows described by p: for kernels the weights code of tinyml_conv2d_s8_dsp_weights does
+ * not name (the sub-byte ones, which keep their packed weights). */
+typedef void (*tinyml_conv2d_band_fn)(const tinyml_conv2d_dsp_params *p, const int8_t *input, int8_t *output,
+                                      void *scratch);
+
 /* tinyml_conv2d_s8_dsp, or tinyml_conv2d_s8_dsp_w16 when w16 is 1 (weights then int16), or the
  * stem kernel tinyml_conv2d_s8_stem_dsp (conv2d_stem_dsp.h, its weight layout) when w16 is 2. */
 void tinyml_conv2d_s8_dsp_weights(const tinyml_conv2d_dsp_params *p, const int8_t *input, const void *weights,
@@ -62,5 +68,12 @@ void tinyml_conv2d_s8_dsp_in_place(const tinyml_conv2d_dsp_params *p, int8_t *da
  */
 void tinyml_conv2d_s8_dsp_in_place_staged(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights,
                                           int32_t w16, void *scratch);
+
+/* The two drivers above with the kernel given as a band function (scratch: the window or stage,
+ * then that kernel's scratch). Same rows, same copies, one call of fn per output row. */
+void tinyml_conv2d_s8_dsp_in_place_band(const tinyml_conv2d_dsp_params *p, int8_t *data, tinyml_conv2d_band_fn fn,
+                                        void *scratch);
+void tinyml_conv2d_s8_dsp_in_place_staged_band(const tinyml_conv2d_dsp_params *p, int8_t *data, tinyml_conv2d_band_fn fn,
+                                               void *scratch);
 
 #endif /* TINYML_CONV2D_DSP_IN_PLACE_H */

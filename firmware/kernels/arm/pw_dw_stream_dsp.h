@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "conv2d_dsp.h"
+#include "conv2d_dsp_in_place.h"
 #include "depthwise_conv2d_dsp.h"
 
 /* Ring bytes: the depthwise filter's rows of the pointwise output, rounded up to 16 so the
@@ -27,7 +28,7 @@
 #define TINYML_PW_DW_RING_BYTES(filter_height, row_bytes) ((((filter_height) * (row_bytes)) + 15) & ~15)
 
 /* A layer's kernel with its weights bound, run on the band described by p. */
-typedef void (*tinyml_pw_band_fn)(const tinyml_conv2d_dsp_params *p, const int8_t *input, int8_t *output, void *scratch);
+typedef tinyml_conv2d_band_fn tinyml_pw_band_fn;
 typedef void (*tinyml_dw_band_fn)(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, int8_t *output,
                                   void *scratch);
 

@@ -163,12 +163,11 @@ export function lutStemFrameOnly(p: Conv2DQuantParams): boolean {
 
 /**
  * Scratch bytes a sub-byte stem takes for its decoded layout: none when it fits the kernel's
- * stack frame (tinyml_conv2d_s8_stem_dsp_sb<bits>), else all of it at the start of the scratch. In
- * place (the row driver) always the scratch.
+ * stack frame (tinyml_conv2d_s8_stem_dsp_sb<bits>), else all of it at the start of the scratch.
  */
-export function stemDecodedScratchBytes(p: Conv2DQuantParams, bits: PackBits, inPlace = false): number {
+export function stemDecodedScratchBytes(p: Conv2DQuantParams, bits: PackBits): number {
   const bytes = stemDecodedBytes(p, bits);
-  return !inPlace && bytes <= STEM_SB_STACK_BYTES ? 0 : bytes;
+  return bytes <= STEM_SB_STACK_BYTES ? 0 : bytes;
 }
 
 /** Clustered stem weights: 4-bit `indices` (OHWI, one per weight) into `table` (at most 16 entries). */
@@ -189,9 +188,10 @@ function lutLayoutWords(lut: StemLut, n: number, order: readonly number[]): Uint
  * The stem kernel's emission for an int8 convolution with OHWI `weights` (stemOk). With `bits`
  * (sub-byte weights, whose values `weights` holds decoded) the int16 layout is stored packed,
  * one field per halfword, and decoded before the kernel runs: on tinyml_conv2d_s8_stem_dsp_sb<bits>'s
- * stack frame when it fits STEM_SB_STACK_BYTES, else (and always in place) at the scratch's start.
- * With `lut` (clustered weights, `weights` = table[indices]) the layout is stored as 4-bit indices
- * and decoded through the table by tinyml_conv2d_s8_stem_dsp_lut4, by the same rule (not in place).
+ * stack frame when it fits STEM_SB_STACK_BYTES, else at the scratch's start (in place, the sub-byte
+ * twin wraps this emission in the band-function driver: ops/subbyte/stem.ts). With `lut`
+ * (clustered weights, `weights` = table[indices]) the layout is stored as 4-bit indices and
+ * decoded through the table by tinyml_conv2d_s8_stem_dsp_lut4, by the same rule.
  */
 export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext, bits?: PackBits, lut?: StemLut): CEmission {
   const n = p.outputDepth;
@@ -200,24 +200,21 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
   const pre = ctx.prefix;
   const order = stemColumnOrder(p.filterHeight, p.filterWidth, p.inputDepth);
   const windowed = ctx.inPlace === true;
-  if (windowed && lut) throw new Error(`${pre}: the clustered stem does not run in place`);
+  if (windowed && (lut || bits)) throw new Error(`${pre}: only the int8 stem runs in place on this emission`);
   const mode = windowed ? rowInPlaceMode(p) : undefined;
   if (windowed && !mode) throw new Error(`${pre}: this convolution cannot run in place`);
-  const fieldBits = lut ? 4 : bits;
-  const decoded = fieldBits ? stemDecodedScratchBytes(p, fieldBits, windowed) : 0;
+  const decoded = lut || bits ? stemDecodedScratchBytes(p, lut ? 4 : bits!) : 0;
   const kernelName = `conv2d_s8_stem_dsp${lut ? '_lut4' : bits ? `_sb${bits}` : ''}${windowed ? '_in_place' : ''}`;
   // Clustered: the kernel's scratch too on the frame when both fit it (lutStemFrameOnly): no arena bytes.
   const frameOnly = lut !== undefined && lutStemFrameOnly(p);
   const base = frameOnly ? 'NULL' : scratchFor(ctx, decoded + (windowed ? rowInPlaceBytes(p)! : 0) + stemScratchBytes(p), kernelName);
   const scratch = decoded ? `((void *)((int8_t *)${base} + ${decoded}))` : base;
-  const weightsName = bits ? `((const int16_t *)${base})` : `${pre}_w`;
   // Sub-byte: the packed fields of the undoubled layout; the decode doubles them in the FAST modes.
   const weightDecl = lut
     ? [cArray('uint32_t', `${pre}_w4`, lutLayoutWords(lut, n, order)), cArray('int8_t', `${pre}_lut`, Int8Array.from({ length: 16 }, (_, i) => lut.table[i] ?? 0))].join('\n')
     : bits
       ? cArray('uint32_t', `${pre}_w${bits}`, packedWords(stemWeightLayout(eff, n, order, 1), bits))
       : cArray('int16_t', `${pre}_w`, stemWeightLayout(eff, n, order, plan.doubled ? 2 : 1));
-  const decode = bits ? `tinyml_conv2d_stem_dsp_decode(${pre}_w${bits}, ${stemPackedWords(p, bits)}, ${bits}, ${plan.doubled ? 2 : 1}, (int16_t *)${base}); ` : '';
   // One record per channel (a per-tensor layer's repeated), padded to whole blocks of four.
   const records = Array.from({ length: Math.ceil(n / 4) * 4 }, (_, c) => plan.records[plan.records.length > 1 ? Math.min(c, n - 1) : 0]);
   const [biasDecl, rqDecl] = cRequantDecls(pre, { ...plan, bias: stemBiasLayout(plan.bias), records });
@@ -240,9 +237,9 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
     return {
       // The row-window driver (conv2d_dsp_in_place.c) runs the stem kernel on each band: weights kind 2.
       kernels: [...kernels, 'arm/conv2d_dsp.c', 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h'],
-      includes: ['arm/conv2d_dsp_in_place.h', ...(bits ? ['arm/conv2d_stem_dsp.h'] : [])],
+      includes: ['arm/conv2d_dsp_in_place.h'],
       decls,
-      call: `${decode}tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}(&${pre}_params, ${names.outputs[0]}, ${weightsName}, 2, ${scratch});`,
+      call: `tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}(&${pre}_params, ${names.outputs[0]}, ${pre}_w, 2, ${scratch});`,
     };
   }
   const scale = plan.doubled ? 2 : 1;

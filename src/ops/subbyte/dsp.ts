@@ -19,7 +19,7 @@ import type { TensorData } from '../../ir/types.js';
 import type { SubByteKind } from '../../ir/weight-encoding.js';
 import { flashBits, type PackBits } from '../../ir/weight-packing.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
-import { RQ_FAST_MIXED, type RequantPlan, cArray, cRequantDecls, constantOperands, dspTarget, foldChannelBias, planLayerRequant, requantFields, scratchFor, scratchWithConstants, weightRows } from '../optimized/common.js';
+import { RQ_FAST_MIXED, type RequantPlan, cArray, cRequantDecls, constantOperands, dspTarget, foldChannelBias, hasConstantOperands, planLayerRequant, requantFields, scratchFor, scratchWithConstants, weightRows } from '../optimized/common.js';
 import { CONV_MAX_SCRATCH } from '../optimized/conv2d.js';
 import { FC_MAX_ROW_SCRATCH, emitFullyConnectedDsp, fcParamsDecl } from '../optimized/fully-connected.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
@@ -31,6 +31,10 @@ import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../depthwise-c
 import { DW_MAX_SCRATCH, dwAsConv, dwParamsDecl, dwPlaneFor, dwScratchBytes, dwWeightsAsConv } from '../optimized/depthwise-conv2d.js';
 import type { OpDef } from '../op-def.js';
 import type { OpType } from '../../ir/attrs.js';
+import { depthwiseInPlaceOk } from '../depthwise-in-place.js';
+import { pointwiseInPlaceOk } from '../pointwise-in-place.js';
+import { rowInPlaceBytes } from '../conv-rows-in-place.js';
+import { BAND_NAMES, BAND_SCRATCH, emitConvRowsInPlace } from '../optimized/band-function.js';
 
 /** A kernel call: FAST_MIXED has entry points of their own (`_mixed`), the other modes an argument. */
 function mixedCall(fn: string, args: string, mode: number): string {
@@ -161,8 +165,17 @@ function convEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmissio
   return emitConvSubByte(p, kind, operands.weights, operands.bias, names, ctx);
 }
 
-/** The DSP sub-byte convolution of a CONV_2D-shaped layer (groups 1) with OHWI `weights`. */
+/**
+ * The DSP sub-byte convolution of a CONV_2D-shaped layer (groups 1) with OHWI `weights`. In
+ * place (`ctx.inPlace`, convSbInPlaceScratchBytes): a pointwise layer as it is (the kernel walks
+ * the pixels as the int8 one does, ops/pointwise-in-place.ts), any other through the row window
+ * or stage, the band-function driver calling this same kernel on each output row.
+ */
 function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext): CEmission {
+  if (ctx.inPlace && !pointwiseInPlaceOk(p)) {
+    const plain = emitConvSubByte(p, kind, weights, bias, BAND_NAMES, { ...ctx, inPlace: false, scratch: BAND_SCRATCH });
+    return emitConvRowsInPlace(p, plain, convSbScratch(p), names, ctx, /^tinyml_conv2d_s8_dsp_sb\w+$/);
+  }
   const bits = flashBits(kind);
   const k = convK(p);
   const n = p.outputDepth;
@@ -202,6 +215,19 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
 }
 
 const convScratchBytes = scratchWithConstants(convSbScratch);
+
+/**
+ * In place (emitConvSubByte): a pointwise layer no wider out than in with its usual scratch, other
+ * convolutions the row rules accept with the window or stage before it; only on the DSP kernel
+ * (constant weights and bias: the portable sub-byte kernel has no in-place form).
+ */
+function convSbInPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
+  const p = params as Conv2DQuantParams;
+  if (subByteParamsKind(p) === undefined || p.groups !== 1 || !constants || !hasConstantOperands(p, constants)) return undefined;
+  if (pointwiseInPlaceOk(p)) return convSbScratch(p);
+  const rows = rowInPlaceBytes(p);
+  return rows === undefined ? undefined : rows + convSbScratch(p);
+}
 
 /** Bytes of expanded input row the fully connected kernel keeps in scratch. */
 function fcSbScratch(p: FullyConnectedQuantParams, kind: SubByteKind): number {
@@ -361,8 +387,35 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
 
 const dwScratch = scratchWithConstants<DepthwiseConv2DQuantParams>((p) => (p.inputDepth === 1 ? convSbScratch(dwAsConv(p)) : dwScratchBytes(p)));
 
-export const dwSubByteDspVariant: KernelVariant = { name: 'depthwise_conv2d_s8_dsp_subbyte', op: 'DEPTHWISE_CONV_2D', accepts: dwAccepts, emitC: dwEmit, scratchBytes: dwScratch };
-export const convSubByteDspVariant: KernelVariant = { name: 'conv2d_s8_dsp_subbyte', op: 'CONV_2D', accepts: convAccepts, emitC: convEmit, scratchBytes: convScratchBytes };
+/**
+ * In place, as the int8 DSP depthwise kernel (ops/optimized/depthwise-conv2d.ts): the sub-byte
+ * entry points share its row filling and plane bands (fill_rows, dw_plane_run), which read every
+ * input row before the output rows over it are written; the scratch is the usual one. Not for
+ * input depth 1 (the convolution kernel) nor where the layer falls back to the portable kernel.
+ */
+function dwSbInPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
+  const p = params as DepthwiseConv2DQuantParams;
+  if (subByteParamsKind(p) === undefined || p.inputDepth === 1 || !depthwiseInPlaceOk(p)) return undefined;
+  if (!constants || !hasConstantOperands(p, constants) || !dwSubByteFits(p, constants[1] as Int8Array)) return undefined;
+  return dwScratchBytes(p);
+}
+
+export const dwSubByteDspVariant: KernelVariant = {
+  name: 'depthwise_conv2d_s8_dsp_subbyte',
+  op: 'DEPTHWISE_CONV_2D',
+  accepts: dwAccepts,
+  emitC: dwEmit,
+  scratchBytes: dwScratch,
+  inPlaceScratchBytes: dwSbInPlaceScratchBytes,
+};
+export const convSubByteDspVariant: KernelVariant = {
+  name: 'conv2d_s8_dsp_subbyte',
+  op: 'CONV_2D',
+  accepts: convAccepts,
+  emitC: convEmit,
+  scratchBytes: convScratchBytes,
+  inPlaceScratchBytes: convSbInPlaceScratchBytes,
+};
 
 export const SUBBYTE_DSP_VARIANTS: KernelVariant[] = [
   dwSubByteDspVariant,

@@ -13,13 +13,14 @@ import type { KernelVariant } from '../kernel-variants.js';
 import type { Conv2DQuantParams } from '../conv2d.js';
 import type { DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
 import type { TensorData } from '../../ir/types.js';
-import { flashBits } from '../../ir/weight-packing.js';
+import { flashBits, type PackBits } from '../../ir/weight-packing.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import { constantOperands, dspTarget, hasConstantOperands } from '../optimized/common.js';
 import { emitConvStem, stemConvOf, stemDecodedScratchBytes, stemScratchBytes } from '../optimized/conv2d-stem.js';
 import { dwWeightsAsConv } from '../optimized/depthwise-conv2d.js';
 import { rowInPlaceBytes } from '../conv-rows-in-place.js';
 import { subByteParamsKind } from './common.js';
+import { BAND_NAMES, BAND_SCRATCH, emitConvRowsInPlace } from '../optimized/band-function.js';
 
 /** The stem-shaped convolution a sub-byte layer is, or undefined when the twin does not take it. */
 function stemConv(params: unknown, op: 'CONV_2D' | 'DEPTHWISE_CONV_2D'): Conv2DQuantParams | undefined {
@@ -27,8 +28,8 @@ function stemConv(params: unknown, op: 'CONV_2D' | 'DEPTHWISE_CONV_2D'): Conv2DQ
 }
 
 /** Decoded weights (none when they fit the kernel's stack frame), then the stem kernel's own scratch. */
-function bytes(p: Conv2DQuantParams, kindOf: unknown, inPlace = false): number {
-  return stemDecodedScratchBytes(p, flashBits(subByteParamsKind(kindOf)!), inPlace) + stemScratchBytes(p);
+function bytes(p: Conv2DQuantParams, kindOf: unknown): number {
+  return stemDecodedScratchBytes(p, flashBits(subByteParamsKind(kindOf)!)) + stemScratchBytes(p);
 }
 
 function variant(op: 'CONV_2D' | 'DEPTHWISE_CONV_2D'): KernelVariant {
@@ -42,7 +43,9 @@ function variant(op: 'CONV_2D' | 'DEPTHWISE_CONV_2D'): KernelVariant {
       const operands = constantOperands(p, ctx.constants);
       if (!operands) throw new Error(`${ctx.prefix}: sub-byte weights must be constants`);
       const w = op === 'CONV_2D' ? operands.weights : dwWeightsAsConv(operands.weights, params as DepthwiseConv2DQuantParams);
-      return emitConvStem(p, w, operands.bias, names, ctx, flashBits(subByteParamsKind(params)!));
+      const bits = flashBits(subByteParamsKind(params)!);
+      if (ctx.inPlace) return emitInPlace(p, w, operands.bias, bits, names, ctx);
+      return emitConvStem(p, w, operands.bias, names, ctx, bits);
     },
     scratchBytes: (params: unknown, constants?: (TensorData | undefined)[]) => {
       const p = stemConv(params, op)!;
@@ -52,21 +55,24 @@ function variant(op: 'CONV_2D' | 'DEPTHWISE_CONV_2D'): KernelVariant {
 }
 
 /**
- * The scratch of a sub-byte CONV_2D stem run in place through the row window or stage
- * (ops/conv-rows-in-place.ts; `emitC` with `ctx.inPlace` emits it): the decoded weights, then
- * the row driver's scratch; undefined when the rows rule refuses the layer.
- *
- * Not announced to the planner (no `inPlaceScratchBytes` on the variant) yet: a sub-byte VWW
- * whose stem runs in place moves its peak to the pointwise layers after it, which the planner
- * then row-streams with the int8 pointwise/depthwise pair kernel (int8 copies of the weights,
- * REF requantization): 13.2 M instructions against 12.0 M for int2. The generic sub-byte
- * convolution does not run in place either, so this keeps today's sub-byte plans.
+ * A sub-byte CONV_2D stem run in place through the row window or stage
+ * (ops/conv-rows-in-place.ts): the band-function driver calls the sub-byte stem kernel on each
+ * output row, which decodes its weights on its own stack frame when they fit it (VWW: 448 bytes,
+ * about 700 instructions a row) so that the stem, at the arena's peak, takes no more scratch than
+ * its int8 twin; else (a decoded layout over 1 KB) at the start of the kernel's scratch, after the
+ * window. The scratch: the window or stage, then the kernel's; undefined when the rows rule
+ * refuses the layer.
  */
-export function subByteStemInPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
+function inPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
   const p = stemConv(params, 'CONV_2D');
-  if (!p || (constants && !hasConstantOperands(p, constants))) return undefined;
+  if (!p || !constants || !hasConstantOperands(p, constants)) return undefined;
   const rows = rowInPlaceBytes(p);
-  return rows === undefined ? undefined : rows + bytes(p, params, true);
+  return rows === undefined ? undefined : rows + bytes(p, params);
 }
 
-export const SUBBYTE_STEM_VARIANTS: KernelVariant[] = [variant('DEPTHWISE_CONV_2D'), variant('CONV_2D')];
+function emitInPlace(p: Conv2DQuantParams, w: Int8Array, bias: TensorData | undefined, bits: PackBits, names: EmitNames, ctx: EmitContext): CEmission {
+  const plain = emitConvStem(p, w, bias, BAND_NAMES, { ...ctx, inPlace: false, scratch: BAND_SCRATCH }, bits);
+  return emitConvRowsInPlace(p, plain, stemDecodedScratchBytes(p, bits) + stemScratchBytes(p), names, ctx, /^tinyml_conv2d_s8_stem_dsp_sb\d$/);
+}
+
+export const SUBBYTE_STEM_VARIANTS: KernelVariant[] = [variant('DEPTHWISE_CONV_2D'), { ...variant('CONV_2D'), inPlaceScratchBytes }];
