@@ -558,12 +558,19 @@ __attribute__((noinline)) static void dw_plane_fill(const dw_fill *f, const int8
 #define TINYML_DWP_ROWS 21      /* rows left, then the plane and output bytes from one row to the next */
 #define TINYML_DWP_WHOLE 24     /* bytes of a row's whole blocks */
 #define TINYML_DWP_CUR 25       /* the current row's plane and output pointers */
-#define TINYML_DWP_WORDS 27
+/* The unrolled stride-1 band loop's words (dw_plane_frame_layer): */
+#define TINYML_DWP_ENTRY 27     /* its jump table's index, TINYML_DWP_UNROLL - whole blocks (-1: the loop above runs) */
+#define TINYML_DWP_LONE 28      /* a lone last output (0: none) */
+#define TINYML_DWP_ADV 29       /* plane and output bytes from where a row's work ends to the next row */
+#define TINYML_DWP_BAND_END 31  /* the plane row after the band's last */
+#define TINYML_DWP_WORDS 32
+/* Most whole blocks of a row the unrolled loop runs (VWW's 48-wide rows: 12). */
+#define TINYML_DWP_UNROLL 12
 
 /* The band loops of one requantization, at stride 1 and 2 (NULL: the C path). */
 typedef void (*dw_plane_band_fn)(int32_t pitch_bytes, const int32_t *frame);
 typedef struct {
-  dw_plane_band_fn s1, s2;
+  dw_plane_band_fn s1, s2, s1u;
 } dw_plane_bands;
 
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
@@ -661,6 +668,59 @@ typedef struct {
   "str    r6, [r12, #64]\n\t"                                                                      \
   "b      1b\n\t"                                                                                  \
   "3:\n\t"
+/*
+ * Stride 1, rows of at most TINYML_DWP_UNROLL whole blocks: the blocks written out one after the
+ * other and entered through a jump table at the row's first (TBH), so that a block has no loop
+ * test, and the row's end (a last overlapping block, a lone output, the next row) costs about a
+ * dozen instructions from constants of the layer: after its blocks a row's plane and output
+ * pointers have moved by the same bytes on every row (TINYML_DWP_ADV takes them to the next),
+ * and a lone last output sits exactly where they then point.
+ */
+#define TINYML_DWP_BLOCK(RQ_STORE)                                                                 \
+  "ldm    r12, {r0, r1, r2, r3}\n\t"                                                                \
+  "ldm    r10, {r4, r5, r6}\n\t"                                                                   \
+  "ldrd   r8, r9, [r12, #16]\n\t" TINYML_DWP_MAC4                                                   \
+  "add    r7, r10, r11\n\t"                                                                        \
+  "ldm    r7, {r4, r5, r6}\n\t"                                                                    \
+  "ldrd   r8, r9, [r12, #24]\n\t" TINYML_DWP_MAC4 TINYML_DWP_ROW(32, TINYML_DWP_MAC4)               \
+  "ldrd   r8, r9, [r12, #40]\n\t"                                                                  \
+  "ldrd   r4, r5, [r12, #48]\n\t" RQ_STORE                                                         \
+  "add    r10, r10, #8\n\t"
+#define TINYML_DWP_B(n, RQ_STORE) #n ":\n\t" TINYML_DWP_BLOCK(RQ_STORE)
+#define TINYML_DWP_BAND_U(RQ_STORE, PRE, RQ)                                                       \
+  "1:\n\t"                                                                                         \
+  "ldr    r7, [r12, #108]\n\t"                                                                     \
+  "tbh    [pc, r7, lsl #1]\n"                                                                      \
+  "20:\n\t"                                                                                        \
+  ".hword (30f - 20b) / 2, (31f - 20b) / 2, (32f - 20b) / 2, (33f - 20b) / 2\n\t"                    \
+  ".hword (34f - 20b) / 2, (35f - 20b) / 2, (36f - 20b) / 2, (37f - 20b) / 2\n\t"                    \
+  ".hword (38f - 20b) / 2, (39f - 20b) / 2, (40f - 20b) / 2, (41f - 20b) / 2\n"                     \
+  TINYML_DWP_B(30, RQ_STORE) TINYML_DWP_B(31, RQ_STORE) TINYML_DWP_B(32, RQ_STORE)                \
+  TINYML_DWP_B(33, RQ_STORE) TINYML_DWP_B(34, RQ_STORE) TINYML_DWP_B(35, RQ_STORE)                \
+  TINYML_DWP_B(36, RQ_STORE) TINYML_DWP_B(37, RQ_STORE) TINYML_DWP_B(38, RQ_STORE)                \
+  TINYML_DWP_B(39, RQ_STORE) TINYML_DWP_B(40, RQ_STORE) TINYML_DWP_B(41, RQ_STORE)                \
+  "ldrd   r7, r8, [r12, #64]\n\t"                                                                  \
+  "cmp    r7, #0\n\t"                                                                              \
+  "beq    2f\n\t"                                                                                  \
+  "sub    r10, r10, r7\n\t"                                                                        \
+  "sub    lr, lr, r8\n\t" TINYML_DWP_BLOCK(RQ_STORE)                                               \
+  "2:\n\t"                                                                                         \
+  "ldr    r7, [r12, #112]\n\t"                                                                     \
+  "cmp    r7, #0\n\t"                                                                              \
+  "beq    4f\n\t"                                                                                  \
+  "ldr    r0, [r12]\n\t"                                                                           \
+  "mov    r7, r10\n\t" TINYML_DWP_ROW1(16) "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(24)             \
+  "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(32)                                                     \
+  "ldrd   r8, r9, [r12, #40]\n\t"                                                                  \
+  "ldr    r4, [r12, #48]\n\t" PRE RQ("r0")                                                         \
+  "strb   r0, [lr]\n"                                                                              \
+  "4:\n\t"                                                                                         \
+  "ldrd   r7, r8, [r12, #116]\n\t"                                                                 \
+  "add    r10, r10, r7\n\t"                                                                        \
+  "add    lr, lr, r8\n\t"                                                                          \
+  "ldr    r7, [r12, #124]\n\t"                                                                     \
+  "cmp    r10, r7\n\t"                                                                             \
+  "bne    1b\n\t"
 #define TINYML_DWP_STORE4(PRE, RQ)                                                                 \
   PRE RQ("r0") RQ("r1") RQ("r2") RQ("r3")                                                          \
   "strb   r0, [lr]\n\t"                                                                            \
@@ -706,12 +766,27 @@ typedef struct {
     register int8_t *rlr __asm__("lr") = (int8_t *)(intptr_t)frame[TINYML_DWP_CUR + 1];            \
     TINYML_DWP_ASM(TINYML_DWP_BAND(INIT, MAC, STORE(PRE, RQ), 8, PRE, RQ));                        \
   }
+#define TINYML_DWP_BAND_U_FN(NAME, PRE, RQ)                                                        \
+  static void NAME(int32_t pitch_bytes, const int32_t *frame) {                                    \
+    register const int16_t *r10 __asm__("r10") = (const int16_t *)(intptr_t)frame[TINYML_DWP_CUR]; \
+    register int32_t r11 __asm__("r11") = pitch_bytes;                                             \
+    register const int32_t *r12 __asm__("r12") = frame;                                            \
+    register int8_t *rlr __asm__("lr") = (int8_t *)(intptr_t)frame[TINYML_DWP_CUR + 1];            \
+    TINYML_DWP_ASM(TINYML_DWP_BAND_U(TINYML_DWP_STORE4(PRE, RQ), PRE, RQ));                        \
+  }
 TINYML_DWP_BAND_FN(dw_band_s1_folded, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, "", TINYML_DWP_RQ_FOLDED)
 TINYML_DWP_BAND_FN(dw_band_s2_folded, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, "", TINYML_DWP_RQ_FOLDED)
 TINYML_DWP_BAND_FN(dw_band_s1_unfolded, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED)
 TINYML_DWP_BAND_FN(dw_band_s2_unfolded, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED)
 TINYML_DWP_BAND_FN(dw_band_s1_left, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, "", TINYML_DWP_RQ_LEFT)
 TINYML_DWP_BAND_FN(dw_band_s2_left, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, "", TINYML_DWP_RQ_LEFT)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_folded, "", TINYML_DWP_RQ_FOLDED)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_unfolded, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_left, "", TINYML_DWP_RQ_LEFT)
+#undef TINYML_DWP_BAND_U_FN
+#undef TINYML_DWP_BAND_U
+#undef TINYML_DWP_B
+#undef TINYML_DWP_BLOCK
 #undef TINYML_DWP_BAND_FN
 #undef TINYML_DWP_INIT2
 #undef TINYML_DWP_INIT4
@@ -730,9 +805,9 @@ TINYML_DWP_BAND_FN(dw_band_s2_left, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DW
 #undef TINYML_DWP_ROW
 #undef TINYML_DWP_MAC2
 #undef TINYML_DWP_MAC4
-static const dw_plane_bands dw_bands_folded = {dw_band_s1_folded, dw_band_s2_folded};
-static const dw_plane_bands dw_bands_unfolded = {dw_band_s1_unfolded, dw_band_s2_unfolded};
-static const dw_plane_bands dw_bands_left = {dw_band_s1_left, dw_band_s2_left};
+static const dw_plane_bands dw_bands_folded = {dw_band_s1_folded, dw_band_s2_folded, dw_band_s1u_folded};
+static const dw_plane_bands dw_bands_unfolded = {dw_band_s1_unfolded, dw_band_s2_unfolded, dw_band_s1u_unfolded};
+static const dw_plane_bands dw_bands_left = {dw_band_s1_left, dw_band_s2_left, dw_band_s1u_left};
 #define TINYML_DWP_BANDS(MODE) \
   ((MODE) == TINYML_RQ_FAST ? &dw_bands_unfolded : (MODE) == TINYML_RQ_FAST_FOLDED ? &dw_bands_folded : NULL)
 #define TINYML_DWP_LEFT_BANDS (&dw_bands_left)
@@ -814,6 +889,13 @@ static int32_t dw_plane_frame_layer(const tinyml_depthwise_conv2d_dsp_params *p,
   fr[TINYML_DWP_ROWS + 1] = 2 * v->stride_rows * p->plane_pitch;
   fr[TINYML_DWP_ROWS + 2] = v->out_row_step;
   fr[TINYML_DWP_WHOLE] = 8 * whole;
+  /* The unrolled loop: after a row's blocks (and an overlapping one) its pointers have moved by
+   * (plane, output) bytes, then sit on the lone output if there is one. */
+  fr[TINYML_DWP_ENTRY] = sc == 1 && whole <= TINYML_DWP_UNROLL ? TINYML_DWP_UNROLL - whole : -1;
+  fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
+  fr[TINYML_DWP_LONE] = lone;
+  fr[TINYML_DWP_ADV] = fr[TINYML_DWP_ROWS + 1] - (8 * whole + (back ? 8 - 2 * back : 0));
+  fr[TINYML_DWP_ADV + 1] = v->out_row_step - (4 * whole + (back ? 4 - back : 0)) * step;
   return 1;
 #else
   (void)p;
@@ -838,12 +920,13 @@ TINYML_DSP_INLINE void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params
     fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)out;
     fr[TINYML_DWP_END] = (int32_t)(intptr_t)plane + fr[TINYML_DWP_WHOLE];
     fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
+    fr[TINYML_DWP_BAND_END] = (int32_t)(intptr_t)plane + band * fr[TINYML_DWP_ROWS + 1];
     if (mode == TINYML_RQ_FAST_MIXED && fr[TINYML_DWP_RQ + 2] <= 0) {
       /* A left shift s = -e: the loop shifts by r4 = s. */
       fr[TINYML_DWP_RQ + 2] = -fr[TINYML_DWP_RQ + 2];
       bands = left;
     }
-    (v->stride_cols == 2 ? bands->s2 : bands->s1)(2 * p->plane_pitch, fr);
+    (v->stride_cols == 2 ? bands->s2 : fr[TINYML_DWP_ENTRY] >= 0 ? bands->s1u : bands->s1)(2 * p->plane_pitch, fr);
     return;
   }
 #else
