@@ -939,7 +939,7 @@ TINYML_DSP_INLINE void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params
 
 /*
  * Channel ch's SMLAD pairs into the frame (P, Q of each filter row as the plane sees it) and its
- * record {m, t, e, bias'}: bits 0, six words per channel as the generator laid them out (already
+ * record {m, t, e, bias'}: bits 1, clustered (tinyml_dw_plane_lut4, records in p->q); bits 0, six words per channel as the generator laid them out (already
  * transposed for a transposed plane) and records in p->q; 4 or 2, decoded from the sub-byte
  * stream (per group of four channels its words, then its records), doubled in the FAST modes
  * like the int8 weights, and packed here.
@@ -949,6 +949,24 @@ TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_
   if (bits == 0) {
     const int32_t *pq = (const int32_t *)weights + 6 * ch;
     for (int32_t k = 0; k < 6; ++k) fr[TINYML_DWP_PQ + k] = pq[k];
+    return p->q + 4 * ch;
+  }
+  if (bits == 1) {
+    /* Clustered: nine 4-bit indices from nibble 9 ch, already in plane order; the table's levels
+     * doubled in the FAST modes like the int8 weights. */
+    const tinyml_dw_plane_lut4 *l = (const tinyml_dw_plane_lut4 *)weights;
+    const int32_t scale = mode == TINYML_RQ_REF ? 1 : 2;
+    const int32_t n0 = 9 * ch;
+    int32_t w[9];
+#pragma GCC unroll 9
+    for (int32_t k = 0; k < 9; ++k) {
+      const uint32_t b = l->indices[(n0 + k) >> 1];
+      w[k] = l->table[((n0 + k) & 1) ? b >> 4 : b & 15u] * scale;
+    }
+    for (int32_t k = 0; k < 3; ++k) {
+      fr[TINYML_DWP_PQ + 2 * k] = (int32_t)tinyml_pkhbt((uint32_t)w[3 * k], (uint32_t)w[3 * k + 1]);
+      fr[TINYML_DWP_PQ + 2 * k + 1] = (int32_t)tinyml_pkhbt((uint32_t)w[3 * k + 1], (uint32_t)w[3 * k + 2]);
+    }
     return p->q + 4 * ch;
   }
   /* Channel b of group g: tap k's field tops at bit 16 (b >> 1) + 16 - bits (2 j + (b & 1)), j = k mod (8 / bits). */
@@ -1038,9 +1056,11 @@ TINYML_DSP_INLINE void dw_plane_run_bits(const tinyml_depthwise_conv2d_dsp_param
 TINYML_DWP_RUN_FN(dw_plane_run8, 0)
 TINYML_DWP_RUN_FN(dw_plane_run4, 4)
 TINYML_DWP_RUN_FN(dw_plane_run2, 2)
+TINYML_DWP_RUN_FN(dw_plane_run_lut4, 1)
 #undef TINYML_DWP_RUN_FN
-#define dw_plane_run(p, input, weights, output, scratch, mode, bits, bands, left) \
-  ((bits) == 4 ? dw_plane_run4 : (bits) == 2 ? dw_plane_run2 : dw_plane_run8)(p, input, weights, output, scratch, mode, bands, left)
+#define dw_plane_run(p, input, weights, output, scratch, mode, bits, bands, left)                                   \
+  ((bits) == 4 ? dw_plane_run4 : (bits) == 2 ? dw_plane_run2 : (bits) == 1 ? dw_plane_run_lut4 : dw_plane_run8)( \
+      p, input, weights, output, scratch, mode, bands, left)
 
 TINYML_DSP_INLINE void dw_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                               int8_t *output, void *scratch, const int MODE, const int FULL) {
@@ -1072,6 +1092,18 @@ TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp,
                         (const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                          int8_t *output, void *scratch),
                         dw_run, p, input, weights, output, scratch)
+
+/* Clustered weights: the plane kernel only (the generator sets band_rows > 0). */
+TINYML_DSP_INLINE void dw_lut4_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                   const tinyml_dw_plane_lut4 *weights, int8_t *output, void *scratch, const int MODE,
+                                   const int FULL) {
+  dw_plane_run(p, input, weights, output, scratch, MODE, 1, FULL ? TINYML_DWP_BANDS(MODE) : NULL, NULL);
+}
+
+TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp_lut4,
+                        (const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                         const tinyml_dw_plane_lut4 *weights, int8_t *output, void *scratch),
+                        dw_lut4_run, p, input, weights, output, scratch)
 
 /* ---- sub-byte weights (4 or 2 bits) ---- */
 
