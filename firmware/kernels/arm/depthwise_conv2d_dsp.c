@@ -433,6 +433,15 @@ _Static_assert(__builtin_offsetof(dw_fill, step) == 28 && __builtin_offsetof(dw_
  * it cost as much as a third of the copy). Registers: r0 d, r1 s, r2 f, r3 rows, r4 step, r5 3
  * step, r9 blocks left, r10 5 step, r11 7 step, r12 counts; r6-r8 and lr scratch.
  */
+/* Four values at the addresses a-d into the plane (two words, one STRD). */
+#define TINYML_DWP_FILL4(a, b, c, d)            \
+  "ldrsb  r6, " a "\n\t"                        \
+  "ldrsb  r7, " b "\n\t"                        \
+  "pkhbt  r6, r6, r7, lsl #16\n\t"               \
+  "ldrsb  r7, " c "\n\t"                        \
+  "ldrsb  r8, " d "\n\t"                        \
+  "pkhbt  r7, r7, r8, lsl #16\n\t"               \
+  "strd   r6, r7, [r0], #8\n\t"
 __attribute__((noinline)) static void dw_plane_rows(int16_t *d, const int8_t *s, const dw_fill *f, int32_t rows) {
   register int16_t *r0 __asm__("r0") = d;
   register const int8_t *r1 __asm__("r1") = s;
@@ -454,20 +463,8 @@ __attribute__((noinline)) static void dw_plane_rows(int16_t *d, const int8_t *s,
       "2:\n\t"
       "beq    4f\n"
       "3:\n\t"
-      "ldrsb  r6, [r1]\n\t"
-      "ldrsb  r7, [r1, r4]\n\t"
-      "pkhbt  r6, r6, r7, lsl #16\n\t"
-      "ldrsb  r7, [r1, r4, lsl #1]\n\t"
-      "ldrsb  r8, [r1, r5]\n\t"
-      "pkhbt  r7, r7, r8, lsl #16\n\t"
-      "strd   r6, r7, [r0], #8\n\t"
-      "ldrsb  r6, [r1, r4, lsl #2]\n\t"
-      "ldrsb  r7, [r1, r10]\n\t"
-      "pkhbt  r6, r6, r7, lsl #16\n\t"
-      "ldrsb  r7, [r1, r5, lsl #1]\n\t"
-      "ldrsb  r8, [r1, r11]\n\t"
-      "pkhbt  r7, r7, r8, lsl #16\n\t"
-      "strd   r6, r7, [r0], #8\n\t"
+      TINYML_DWP_FILL4("[r1]", "[r1, r4]", "[r1, r4, lsl #1]", "[r1, r5]")
+      TINYML_DWP_FILL4("[r1, r4, lsl #2]", "[r1, r10]", "[r1, r5, lsl #1]", "[r1, r11]")
       "add    r1, r1, r4, lsl #3\n\t"
       "subs   r9, r9, #1\n\t"
       "bne    3b\n"
@@ -475,13 +472,7 @@ __attribute__((noinline)) static void dw_plane_rows(int16_t *d, const int8_t *s,
       /* The rest: C four values, N two, then bit 0 one. */
       "lsls   r6, r12, #30\n\t"
       "bcc    5f\n\t"
-      "ldrsb  r6, [r1]\n\t"
-      "ldrsb  r7, [r1, r4]\n\t"
-      "pkhbt  r6, r6, r7, lsl #16\n\t"
-      "ldrsb  r7, [r1, r4, lsl #1]\n\t"
-      "ldrsb  r8, [r1, r5]\n\t"
-      "pkhbt  r7, r7, r8, lsl #16\n\t"
-      "strd   r6, r7, [r0], #8\n\t"
+      TINYML_DWP_FILL4("[r1]", "[r1, r4]", "[r1, r4, lsl #1]", "[r1, r5]")
       "add    r1, r1, r4, lsl #2\n"
       "5:\n\t"
       "bpl    6f\n\t"
@@ -506,6 +497,7 @@ __attribute__((noinline)) static void dw_plane_rows(int16_t *d, const int8_t *s,
       : "r"(r2)
       : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
 }
+#undef TINYML_DWP_FILL4
 #endif
 
 /*
