@@ -102,6 +102,9 @@ function rqModes(def: AnyOpDef, cases: LutCase[], target: TargetInfo): number[] 
     const names = { inputs: c.inputs.map((_, i) => `in${i}`), outputs: ['out'] };
     const em = emitLutLayer({ op: c.ctx.op, def, params: c.params }, c.enc, names, { prefix: 't', target, constants, scratch: 'scratch' });
     // The LUT kernels' record, or the stem twin's params (clustered first layers, conv2d_stem_dsp.c).
+    // Clustered 3x3 depthwise layers on the int8 plane kernel: the mode is the entry point's.
+    const plane = /tinyml_depthwise_conv2d_s8_dsp_lut4_(fast|folded|ref)/.exec(em.call);
+    if (plane) return { fast: 0, folded: 1, ref: 2 }[plane[1] as 'fast' | 'folded' | 'ref'];
     const m = /_rqp = \{(\d+),/.exec(em.decls) ?? /_params = \{[^]*?\.mode = (\d+)/.exec(em.decls);
     if (!m) throw new Error('no requantization record in the DSP emission');
     return Number(m[1]);
