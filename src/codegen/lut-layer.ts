@@ -16,7 +16,7 @@ import type { OptimizeGoal } from '../ops/op-def.js';
 import type { Conv2DQuantParams } from '../ops/conv2d.js';
 import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
 import { emitConvStem, lutStemFrameOnly, stemConvOf, stemDecodedScratchBytes, stemScratchBytes } from '../ops/optimized/conv2d-stem.js';
-import { dwWeightsAsConv } from '../ops/optimized/depthwise-conv2d.js';
+import { dwWeightsAsConv, emitDepthwisePlaneLut4 } from '../ops/optimized/depthwise-conv2d.js';
 import { pointwiseInPlaceOk } from '../ops/pointwise-in-place.js';
 import { depthwiseInPlaceOk } from '../ops/depthwise-in-place.js';
 import { rowInPlaceBytes, rowInPlaceMode } from '../ops/conv-rows-in-place.js';
@@ -282,7 +282,9 @@ export function emitLutLayer(step: PreparedStep, enc: LutEncoding, names: EmitNa
   if (stem) return emitLutStem(step, stem, enc, names, ctx);
   if (dspLutConv(step, enc, ctx.target)) {
     if (ctx.inPlace && step.op.type === 'CONV_2D' && !pointwise(step)) return emitLutRowsInPlace(step, enc, names, ctx, int8Fn);
-    return emitDspLutConv(step, enc, names, ctx, int8Fn);
+    // A 3x3 depthwise layer on the int8 plane loop where it runs (in place too: the plane plan
+    // takes ctx.inPlace), else the LUT kernel.
+    return lutDwPlane(step, enc, names, ctx) ?? emitDspLutConv(step, enc, names, ctx, int8Fn);
   }
   const pre = ctx.prefix;
   const lut = `${pre}_lut`;
@@ -307,6 +309,23 @@ export function emitLutLayer(step: PreparedStep, enc: LutEncoding, names: EmitNa
   ].join('\n');
   const lutFn = int8Fn.replace(/_s8$/, '_lut_s8');
   return { kernels: ['lut_layers.c'], includes: ['lut_layers.h'], decls, call: em.call.replace(`${int8Fn}(`, `${lutFn}(`) };
+}
+
+/**
+ * A clustered 3x3 DEPTHWISE_CONV_2D on the int8 plane kernel where that kernel would run the int8
+ * layer (ops/optimized/depthwise-conv2d.ts, emitDepthwisePlaneLut4), within the scratch the LUT
+ * kernel was given; undefined otherwise.
+ */
+function lutDwPlane(step: PreparedStep, enc: LutEncoding, names: EmitNames, ctx: EmitContext): CEmission | undefined {
+  if (step.op.type !== 'DEPTHWISE_CONV_2D' || enc.entries > 16) return undefined;
+  const weights = ctx.constants?.[1] as Int8Array | undefined;
+  const hasBias = step.op.inputs.length > 2 && step.op.inputs[2] >= 0;
+  const bias = hasBias ? ctx.constants?.[2] : undefined;
+  if (!weights || (hasBias && !bias)) return undefined;
+  // The contract (ir/weight-encoding.ts): the weights are the table's entries at the indices.
+  if (enc.indices.some((i, k) => enc.table[i] !== weights[k])) throw new Error(`${ctx.prefix}: clustered weights differ from their table entries`);
+  const p = step.params as DepthwiseConv2DQuantParams;
+  return emitDepthwisePlaneLut4(p, weights, enc.indices, enc.table, bias, names, ctx, lutScratchBytes(step, enc, ctx.target, ctx.optimize));
 }
 
 function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, ctx: EmitContext, int8Fn: string): CEmission {

@@ -26,7 +26,8 @@ import { HOST_PRELUDE, KERNELS_DIR, emitCasesProgram, runOpCasesInTs, splitOutpu
 import { randomInt32, randomInt8, rng, singleOpContext } from '../helpers/op-graph.js';
 import type { DepthwiseConv2DAttrs } from '../../src/ops/depthwise-conv2d.js';
 import { requireHostCompiler } from '../helpers/tools.js';
-import { randomConvCase, randomDwCase, randomFcCase } from '../optimized/random-cases.js';
+import { randomConvCase, randomDwCase, randomFcCase, type DwShape } from '../optimized/random-cases.js';
+import { dwPlaneOptions } from '../../src/ops/optimized/depthwise-conv2d.js';
 import { HOST_ASAN_FLAGS, buildCProgram, runVariantCasesOnQemu } from '../optimized/harness.js';
 import type { KernelVariant } from '../../src/codegen/select-kernel.js';
 
@@ -104,6 +105,9 @@ function rqModes(def: AnyOpDef, cases: LutCase[], target: TargetInfo): number[] 
     const names = { inputs: c.inputs.map((_, i) => `in${i}`), outputs: ['out'] };
     const em = emitLutLayer({ op: c.ctx.op, def, params: c.params }, c.enc, names, { prefix: 't', target, constants, scratch: 'scratch' });
     // The LUT kernels' record, or the stem twin's params (clustered first layers, conv2d_stem_dsp.c).
+    // Clustered 3x3 depthwise layers on the int8 plane kernel: the mode is the entry point's.
+    const plane = /tinyml_depthwise_conv2d_s8_dsp_lut4_(fast|folded|ref)/.exec(em.call);
+    if (plane) return { fast: 0, folded: 1, ref: 2 }[plane[1] as 'fast' | 'folded' | 'ref'];
     const m = /_rqp = \{(\d+),/.exec(em.decls) ?? /_params = \{[^]*?\.mode = (\d+)/.exec(em.decls);
     if (!m) throw new Error('no requantization record in the DSP emission');
     return Number(m[1]);
@@ -285,6 +289,33 @@ function fullRange(c: CKernelCase): boolean {
 }
 
 describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instructions, assembly paths)', () => {
+  it('DEPTHWISE_CONV_2D 3x3 on the int8 plane kernel, indices decoded per channel (tinyml_depthwise_conv2d_s8_dsp_lut4_*): KWS 25x5x64, strides 1 and 2, transposed, FAST_FOLDED and FAST', { timeout: 300_000 }, async () => {
+    const shapes: Partial<DwShape>[] = [
+      { inH: 25, inW: 5, inC: 64, strideH: 1, strideW: 1, padding: 'SAME' },
+      { inH: 12, inW: 12, inC: 8, strideH: 1, strideW: 1, padding: 'SAME' },
+      { inH: 13, inW: 13, inC: 8, strideH: 2, strideW: 2, padding: 'SAME' },
+      { inH: 9, inW: 11, inC: 4, strideH: 1, strideW: 2, padding: 'VALID' },
+      { inH: 17, inW: 3, inC: 12, strideH: 1, strideW: 1, padding: 'SAME' },
+      { inH: 6, inW: 7, inC: 4, strideH: 1, strideW: 1, padding: 'SAME', activation: 'RELU6' },
+    ];
+    const cases = shapes.map((s, i) => clusterCase(randomDwCase(7800 + i, 'k3', 1, { batches: 1, activation: 'NONE', ...s }), 1700 + i, { bits: 4, scope: 'tensor' }));
+    const want = runOpCasesInTs(depthwiseConv2d as AnyOpDef, cases);
+    dwPlaneOptions.force = true;
+    try {
+      for (const fold of [true, false]) {
+        planOptions.fold = fold;
+        const v = lutVariant(depthwiseConv2d as AnyOpDef, cases);
+        const calls = cases.map((c) => v.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: M4, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }).call);
+        calls.forEach((call) => expect(call).toMatch(/tinyml_depthwise_conv2d_s8_dsp_lut4_(folded|fast|ref)/));
+        const got = await runVariantCasesOnQemu(v, cases);
+        cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}, fold ${fold}`).toEqual(Array.from(want[i][0] as Int8Array)));
+      }
+    } finally {
+      planOptions.fold = true;
+      dwPlaneOptions.force = false;
+    }
+  });
+
   it('DEPTHWISE_CONV_2D 3x3 (padded planes at the borders, assembly windows) and other filters, FAST_FOLDED and FAST', { timeout: 300_000 }, async () => {
     const cases = [
       ...Array.from({ length: 32 }, (_, i) => clusterCase(randomDwCase(7600 + i, i % 4 === 3 ? 'fast' : 'k3'), 1500 + i, { bits: 4, scope: 'tensor' })),

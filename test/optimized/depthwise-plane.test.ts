@@ -47,6 +47,15 @@ const SHAPES: Partial<DwShape>[] = [
   { inH: 6, inW: 18, inC: 5, strideH: 1, strideW: 1, padding: 'SAME' },
   { inH: 6, inW: 6, inC: 7, strideH: 2, strideW: 2, padding: 'SAME' },
   { inH: 25, inW: 5, inC: 9, strideH: 2, strideW: 2, padding: 'SAME' },
+  // Stride-1 rows of 1 to 12 whole blocks run unrolled (entered through a jump table), with no,
+  // one, two or three outputs left; longer rows (13 blocks) keep the block loop.
+  { inH: 4, inW: 48, inC: 3, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 3, inW: 49, inC: 2, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 5, inW: 50, inC: 2, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 3, inW: 51, inC: 3, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 4, inW: 53, inC: 2, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 6, inW: 7, inC: 5, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 7, inW: 4, inC: 4, strideH: 2, strideW: 1, padding: 'SAME' },
 ];
 
 function planeCases(seed: number, activation: DwShape['activation']): VariantCase[] {

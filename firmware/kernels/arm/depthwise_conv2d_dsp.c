@@ -393,6 +393,9 @@ typedef struct {
   int32_t lead, blocks, rest; /* dw_plane_copy's counts */
   int32_t step;       /* input bytes between a row's values */
   int32_t src_row, dst_row; /* input bytes, plane int16 from one row to the next */
+  /* The assembly row loop's words (dw_plane_rows): blocks << 4 | lead << 3 | rest, then the input
+   * and plane bytes from where a row's copy ends to where the next one starts. */
+  int32_t counts, src_next, dst_next;
 } dw_fill;
 
 /* The fill of the band whose plane starts at input row iy0 and has `rows` rows. */
@@ -412,7 +415,90 @@ static void dw_plane_fill_plan(const dw_view *v, int32_t iy0, int32_t rows, int3
   f->step = v->in_col_step;
   f->src_row = v->in_row_step;
   f->dst_row = pitch;
+  f->counts = f->blocks << 4 | f->lead << 3 | f->rest;
+  f->src_next = v->in_row_step - (body > 0 ? body : 0) * v->in_col_step;
+  f->dst_next = 2 * (pitch - (body > 0 ? body : 0));
 }
+
+/* dw_plane_rows reads these words by offset. */
+_Static_assert(__builtin_offsetof(dw_fill, step) == 28 && __builtin_offsetof(dw_fill, counts) == 40 &&
+                   __builtin_offsetof(dw_fill, src_next) == 44 && __builtin_offsetof(dw_fill, dst_next) == 48,
+               "dw_plane_rows's offsets");
+
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+/*
+ * `rows` plane rows from s (input) into d (plane), each as dw_plane_copy does it, in one assembly
+ * loop: the per-row work (the lead and rest tests, moving to the next row) is then about 13
+ * instructions, where the C loop around dw_plane_copy spent about 40 (KWS: 25 values a row, so
+ * it cost as much as a third of the copy). Registers: r0 d, r1 s, r2 f, r3 rows, r4 step, r5 3
+ * step, r9 blocks left, r10 5 step, r11 7 step, r12 counts; r6-r8 and lr scratch.
+ */
+/* Four values at the addresses a-d into the plane (two words, one STRD). */
+#define TINYML_DWP_FILL4(a, b, c, d)            \
+  "ldrsb  r6, " a "\n\t"                        \
+  "ldrsb  r7, " b "\n\t"                        \
+  "pkhbt  r6, r6, r7, lsl #16\n\t"               \
+  "ldrsb  r7, " c "\n\t"                        \
+  "ldrsb  r8, " d "\n\t"                        \
+  "pkhbt  r7, r7, r8, lsl #16\n\t"               \
+  "strd   r6, r7, [r0], #8\n\t"
+__attribute__((noinline)) static void dw_plane_rows(int16_t *d, const int8_t *s, const dw_fill *f, int32_t rows) {
+  register int16_t *r0 __asm__("r0") = d;
+  register const int8_t *r1 __asm__("r1") = s;
+  register const dw_fill *r2 __asm__("r2") = f;
+  register int32_t r3 __asm__("r3") = rows;
+  __asm__ volatile(
+      "ldr    r4, [r2, #28]\n\t"
+      "add    r5, r4, r4, lsl #1\n\t"
+      "add    r10, r4, r4, lsl #2\n\t"
+      "rsb    r11, r4, r4, lsl #3\n\t"
+      "ldr    r12, [r2, #40]\n"
+      "1:\n\t"
+      /* C: the lead; Z: no whole blocks of eight. */
+      "lsrs   r9, r12, #4\n\t"
+      "bcc    2f\n\t"
+      "ldrsb  r6, [r1]\n\t"
+      "strh   r6, [r0], #2\n\t"
+      "add    r1, r1, r4\n"
+      "2:\n\t"
+      "beq    4f\n"
+      "3:\n\t"
+      TINYML_DWP_FILL4("[r1]", "[r1, r4]", "[r1, r4, lsl #1]", "[r1, r5]")
+      TINYML_DWP_FILL4("[r1, r4, lsl #2]", "[r1, r10]", "[r1, r5, lsl #1]", "[r1, r11]")
+      "add    r1, r1, r4, lsl #3\n\t"
+      "subs   r9, r9, #1\n\t"
+      "bne    3b\n"
+      "4:\n\t"
+      /* The rest: C four values, N two, then bit 0 one. */
+      "lsls   r6, r12, #30\n\t"
+      "bcc    5f\n\t"
+      TINYML_DWP_FILL4("[r1]", "[r1, r4]", "[r1, r4, lsl #1]", "[r1, r5]")
+      "add    r1, r1, r4, lsl #2\n"
+      "5:\n\t"
+      "bpl    6f\n\t"
+      "ldrsb  r6, [r1]\n\t"
+      "ldrsb  r7, [r1, r4]\n\t"
+      "pkhbt  r6, r6, r7, lsl #16\n\t"
+      "str    r6, [r0], #4\n\t"
+      "add    r1, r1, r4, lsl #1\n"
+      "6:\n\t"
+      "tst    r12, #1\n\t"
+      "beq    7f\n\t"
+      "ldrsb  r6, [r1]\n\t"
+      "strh   r6, [r0], #2\n\t"
+      "add    r1, r1, r4\n"
+      "7:\n\t"
+      "ldrd   r6, r7, [r2, #44]\n\t"
+      "add    r1, r1, r6\n\t"
+      "add    r0, r0, r7\n\t"
+      "subs   r3, r3, #1\n\t"
+      "bne    1b\n\t"
+      : "+r"(r0), "+r"(r1), "+r"(r3)
+      : "r"(r2)
+      : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
+}
+#undef TINYML_DWP_FILL4
+#endif
 
 /*
  * The in-image values of one channel (in: its byte of the first pixel) in its plane; plane row
@@ -425,6 +511,21 @@ __attribute__((noinline)) static void dw_plane_fill(const dw_fill *f, const int8
                                                     int32_t carry_row, const int8_t *carry, int32_t c) {
   const int8_t *s = in + f->src;
   int16_t *d = plane + f->dst;
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  if (f->rows == 0) return;
+  if (carry_row < f->first || carry_row >= f->first + f->rows) {
+    dw_plane_rows(d, s, f, f->rows);
+    return;
+  }
+  /* The rows above the carried one, the carried one, the rows below. */
+  const int32_t above = carry_row - f->first;
+  const int32_t below = f->rows - above - 1;
+  if (above > 0) dw_plane_rows(d, s, f, above);
+  d += above * f->dst_row;
+  s += (above + 1) * f->src_row;
+  dw_plane_copy(d, carry, c, f->lead, f->blocks, f->rest);
+  if (below > 0) dw_plane_rows(d + f->dst_row, s, f, below);
+#else
   for (int32_t r = f->first; r < f->first + f->rows; ++r) {
     if (r == carry_row) {
       dw_plane_copy(d, carry, c, f->lead, f->blocks, f->rest);
@@ -434,6 +535,7 @@ __attribute__((noinline)) static void dw_plane_fill(const dw_fill *f, const int8
     d += f->dst_row;
     s += f->src_row;
   }
+#endif
 }
 
 /* The channel's frame (int32 words) the assembly loops read through r12. */
@@ -448,12 +550,19 @@ __attribute__((noinline)) static void dw_plane_fill(const dw_fill *f, const int8
 #define TINYML_DWP_ROWS 21      /* rows left, then the plane and output bytes from one row to the next */
 #define TINYML_DWP_WHOLE 24     /* bytes of a row's whole blocks */
 #define TINYML_DWP_CUR 25       /* the current row's plane and output pointers */
-#define TINYML_DWP_WORDS 27
+/* The unrolled stride-1 band loop's words (dw_plane_frame_layer): */
+#define TINYML_DWP_ENTRY 27     /* its jump table's index, TINYML_DWP_UNROLL - whole blocks (-1: the loop above runs) */
+#define TINYML_DWP_LONE 28      /* a lone last output (0: none) */
+#define TINYML_DWP_ADV 29       /* plane and output bytes from where a row's work ends to the next row */
+#define TINYML_DWP_BAND_END 31  /* the plane row after the band's last */
+#define TINYML_DWP_WORDS 32
+/* Most whole blocks of a row the unrolled loop runs (VWW's 48-wide rows: 12). */
+#define TINYML_DWP_UNROLL 12
 
 /* The band loops of one requantization, at stride 1 and 2 (NULL: the C path). */
 typedef void (*dw_plane_band_fn)(int32_t pitch_bytes, const int32_t *frame);
 typedef struct {
-  dw_plane_band_fn s1, s2;
+  dw_plane_band_fn s1, s2, s1u;
 } dw_plane_bands;
 
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
@@ -551,6 +660,59 @@ typedef struct {
   "str    r6, [r12, #64]\n\t"                                                                      \
   "b      1b\n\t"                                                                                  \
   "3:\n\t"
+/*
+ * Stride 1, rows of at most TINYML_DWP_UNROLL whole blocks: the blocks written out one after the
+ * other and entered through a jump table at the row's first (TBH), so that a block has no loop
+ * test, and the row's end (a last overlapping block, a lone output, the next row) costs about a
+ * dozen instructions from constants of the layer: after its blocks a row's plane and output
+ * pointers have moved by the same bytes on every row (TINYML_DWP_ADV takes them to the next),
+ * and a lone last output sits exactly where they then point.
+ */
+#define TINYML_DWP_BLOCK(RQ_STORE)                                                                 \
+  "ldm    r12, {r0, r1, r2, r3}\n\t"                                                                \
+  "ldm    r10, {r4, r5, r6}\n\t"                                                                   \
+  "ldrd   r8, r9, [r12, #16]\n\t" TINYML_DWP_MAC4                                                   \
+  "add    r7, r10, r11\n\t"                                                                        \
+  "ldm    r7, {r4, r5, r6}\n\t"                                                                    \
+  "ldrd   r8, r9, [r12, #24]\n\t" TINYML_DWP_MAC4 TINYML_DWP_ROW(32, TINYML_DWP_MAC4)               \
+  "ldrd   r8, r9, [r12, #40]\n\t"                                                                  \
+  "ldrd   r4, r5, [r12, #48]\n\t" RQ_STORE                                                         \
+  "add    r10, r10, #8\n\t"
+#define TINYML_DWP_B(n, RQ_STORE) #n ":\n\t" TINYML_DWP_BLOCK(RQ_STORE)
+#define TINYML_DWP_BAND_U(RQ_STORE, PRE, RQ)                                                       \
+  "1:\n\t"                                                                                         \
+  "ldr    r7, [r12, #108]\n\t"                                                                     \
+  "tbh    [pc, r7, lsl #1]\n"                                                                      \
+  "20:\n\t"                                                                                        \
+  ".hword (30f - 20b) / 2, (31f - 20b) / 2, (32f - 20b) / 2, (33f - 20b) / 2\n\t"                    \
+  ".hword (34f - 20b) / 2, (35f - 20b) / 2, (36f - 20b) / 2, (37f - 20b) / 2\n\t"                    \
+  ".hword (38f - 20b) / 2, (39f - 20b) / 2, (40f - 20b) / 2, (41f - 20b) / 2\n"                     \
+  TINYML_DWP_B(30, RQ_STORE) TINYML_DWP_B(31, RQ_STORE) TINYML_DWP_B(32, RQ_STORE)                \
+  TINYML_DWP_B(33, RQ_STORE) TINYML_DWP_B(34, RQ_STORE) TINYML_DWP_B(35, RQ_STORE)                \
+  TINYML_DWP_B(36, RQ_STORE) TINYML_DWP_B(37, RQ_STORE) TINYML_DWP_B(38, RQ_STORE)                \
+  TINYML_DWP_B(39, RQ_STORE) TINYML_DWP_B(40, RQ_STORE) TINYML_DWP_B(41, RQ_STORE)                \
+  "ldrd   r7, r8, [r12, #64]\n\t"                                                                  \
+  "cmp    r7, #0\n\t"                                                                              \
+  "beq    2f\n\t"                                                                                  \
+  "sub    r10, r10, r7\n\t"                                                                        \
+  "sub    lr, lr, r8\n\t" TINYML_DWP_BLOCK(RQ_STORE)                                               \
+  "2:\n\t"                                                                                         \
+  "ldr    r7, [r12, #112]\n\t"                                                                     \
+  "cmp    r7, #0\n\t"                                                                              \
+  "beq    4f\n\t"                                                                                  \
+  "ldr    r0, [r12]\n\t"                                                                           \
+  "mov    r7, r10\n\t" TINYML_DWP_ROW1(16) "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(24)             \
+  "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(32)                                                     \
+  "ldrd   r8, r9, [r12, #40]\n\t"                                                                  \
+  "ldr    r4, [r12, #48]\n\t" PRE RQ("r0")                                                         \
+  "strb   r0, [lr]\n"                                                                              \
+  "4:\n\t"                                                                                         \
+  "ldrd   r7, r8, [r12, #116]\n\t"                                                                 \
+  "add    r10, r10, r7\n\t"                                                                        \
+  "add    lr, lr, r8\n\t"                                                                          \
+  "ldr    r7, [r12, #124]\n\t"                                                                     \
+  "cmp    r10, r7\n\t"                                                                             \
+  "bne    1b\n\t"
 #define TINYML_DWP_STORE4(PRE, RQ)                                                                 \
   PRE RQ("r0") RQ("r1") RQ("r2") RQ("r3")                                                          \
   "strb   r0, [lr]\n\t"                                                                            \
@@ -596,12 +758,27 @@ typedef struct {
     register int8_t *rlr __asm__("lr") = (int8_t *)(intptr_t)frame[TINYML_DWP_CUR + 1];            \
     TINYML_DWP_ASM(TINYML_DWP_BAND(INIT, MAC, STORE(PRE, RQ), 8, PRE, RQ));                        \
   }
+#define TINYML_DWP_BAND_U_FN(NAME, PRE, RQ)                                                        \
+  static void NAME(int32_t pitch_bytes, const int32_t *frame) {                                    \
+    register const int16_t *r10 __asm__("r10") = (const int16_t *)(intptr_t)frame[TINYML_DWP_CUR]; \
+    register int32_t r11 __asm__("r11") = pitch_bytes;                                             \
+    register const int32_t *r12 __asm__("r12") = frame;                                            \
+    register int8_t *rlr __asm__("lr") = (int8_t *)(intptr_t)frame[TINYML_DWP_CUR + 1];            \
+    TINYML_DWP_ASM(TINYML_DWP_BAND_U(TINYML_DWP_STORE4(PRE, RQ), PRE, RQ));                        \
+  }
 TINYML_DWP_BAND_FN(dw_band_s1_folded, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, "", TINYML_DWP_RQ_FOLDED)
 TINYML_DWP_BAND_FN(dw_band_s2_folded, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, "", TINYML_DWP_RQ_FOLDED)
 TINYML_DWP_BAND_FN(dw_band_s1_unfolded, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED)
 TINYML_DWP_BAND_FN(dw_band_s2_unfolded, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED)
 TINYML_DWP_BAND_FN(dw_band_s1_left, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, "", TINYML_DWP_RQ_LEFT)
 TINYML_DWP_BAND_FN(dw_band_s2_left, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, "", TINYML_DWP_RQ_LEFT)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_folded, "", TINYML_DWP_RQ_FOLDED)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_unfolded, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_left, "", TINYML_DWP_RQ_LEFT)
+#undef TINYML_DWP_BAND_U_FN
+#undef TINYML_DWP_BAND_U
+#undef TINYML_DWP_B
+#undef TINYML_DWP_BLOCK
 #undef TINYML_DWP_BAND_FN
 #undef TINYML_DWP_INIT2
 #undef TINYML_DWP_INIT4
@@ -620,9 +797,9 @@ TINYML_DWP_BAND_FN(dw_band_s2_left, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DW
 #undef TINYML_DWP_ROW
 #undef TINYML_DWP_MAC2
 #undef TINYML_DWP_MAC4
-static const dw_plane_bands dw_bands_folded = {dw_band_s1_folded, dw_band_s2_folded};
-static const dw_plane_bands dw_bands_unfolded = {dw_band_s1_unfolded, dw_band_s2_unfolded};
-static const dw_plane_bands dw_bands_left = {dw_band_s1_left, dw_band_s2_left};
+static const dw_plane_bands dw_bands_folded = {dw_band_s1_folded, dw_band_s2_folded, dw_band_s1u_folded};
+static const dw_plane_bands dw_bands_unfolded = {dw_band_s1_unfolded, dw_band_s2_unfolded, dw_band_s1u_unfolded};
+static const dw_plane_bands dw_bands_left = {dw_band_s1_left, dw_band_s2_left, dw_band_s1u_left};
 #define TINYML_DWP_BANDS(MODE) \
   ((MODE) == TINYML_RQ_FAST ? &dw_bands_unfolded : (MODE) == TINYML_RQ_FAST_FOLDED ? &dw_bands_folded : NULL)
 #define TINYML_DWP_LEFT_BANDS (&dw_bands_left)
@@ -704,6 +881,13 @@ static int32_t dw_plane_frame_layer(const tinyml_depthwise_conv2d_dsp_params *p,
   fr[TINYML_DWP_ROWS + 1] = 2 * v->stride_rows * p->plane_pitch;
   fr[TINYML_DWP_ROWS + 2] = v->out_row_step;
   fr[TINYML_DWP_WHOLE] = 8 * whole;
+  /* The unrolled loop: after a row's blocks (and an overlapping one) its pointers have moved by
+   * (plane, output) bytes, then sit on the lone output if there is one. */
+  fr[TINYML_DWP_ENTRY] = sc == 1 && whole <= TINYML_DWP_UNROLL ? TINYML_DWP_UNROLL - whole : -1;
+  fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
+  fr[TINYML_DWP_LONE] = lone;
+  fr[TINYML_DWP_ADV] = fr[TINYML_DWP_ROWS + 1] - (8 * whole + (back ? 8 - 2 * back : 0));
+  fr[TINYML_DWP_ADV + 1] = v->out_row_step - (4 * whole + (back ? 4 - back : 0)) * step;
   return 1;
 #else
   (void)p;
@@ -728,12 +912,13 @@ TINYML_DSP_INLINE void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params
     fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)out;
     fr[TINYML_DWP_END] = (int32_t)(intptr_t)plane + fr[TINYML_DWP_WHOLE];
     fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
+    fr[TINYML_DWP_BAND_END] = (int32_t)(intptr_t)plane + band * fr[TINYML_DWP_ROWS + 1];
     if (mode == TINYML_RQ_FAST_MIXED && fr[TINYML_DWP_RQ + 2] <= 0) {
       /* A left shift s = -e: the loop shifts by r4 = s. */
       fr[TINYML_DWP_RQ + 2] = -fr[TINYML_DWP_RQ + 2];
       bands = left;
     }
-    (v->stride_cols == 2 ? bands->s2 : bands->s1)(2 * p->plane_pitch, fr);
+    (v->stride_cols == 2 ? bands->s2 : fr[TINYML_DWP_ENTRY] >= 0 ? bands->s1u : bands->s1)(2 * p->plane_pitch, fr);
     return;
   }
 #else
@@ -746,7 +931,7 @@ TINYML_DSP_INLINE void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params
 
 /*
  * Channel ch's SMLAD pairs into the frame (P, Q of each filter row as the plane sees it) and its
- * record {m, t, e, bias'}: bits 0, six words per channel as the generator laid them out (already
+ * record {m, t, e, bias'}: bits 1, clustered (tinyml_dw_plane_lut4, records in p->q); bits 0, six words per channel as the generator laid them out (already
  * transposed for a transposed plane) and records in p->q; 4 or 2, decoded from the sub-byte
  * stream (per group of four channels its words, then its records), doubled in the FAST modes
  * like the int8 weights, and packed here.
@@ -756,6 +941,24 @@ TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_
   if (bits == 0) {
     const int32_t *pq = (const int32_t *)weights + 6 * ch;
     for (int32_t k = 0; k < 6; ++k) fr[TINYML_DWP_PQ + k] = pq[k];
+    return p->q + 4 * ch;
+  }
+  if (bits == 1) {
+    /* Clustered: nine 4-bit indices from nibble 9 ch, already in plane order; the table's levels
+     * doubled in the FAST modes like the int8 weights. */
+    const tinyml_dw_plane_lut4 *l = (const tinyml_dw_plane_lut4 *)weights;
+    const int32_t scale = mode == TINYML_RQ_REF ? 1 : 2;
+    const int32_t n0 = 9 * ch;
+    int32_t w[9];
+#pragma GCC unroll 9
+    for (int32_t k = 0; k < 9; ++k) {
+      const uint32_t b = l->indices[(n0 + k) >> 1];
+      w[k] = l->table[((n0 + k) & 1) ? b >> 4 : b & 15u] * scale;
+    }
+    for (int32_t k = 0; k < 3; ++k) {
+      fr[TINYML_DWP_PQ + 2 * k] = (int32_t)tinyml_pkhbt((uint32_t)w[3 * k], (uint32_t)w[3 * k + 1]);
+      fr[TINYML_DWP_PQ + 2 * k + 1] = (int32_t)tinyml_pkhbt((uint32_t)w[3 * k + 1], (uint32_t)w[3 * k + 2]);
+    }
     return p->q + 4 * ch;
   }
   /* Channel b of group g: tap k's field tops at bit 16 (b >> 1) + 16 - bits (2 j + (b & 1)), j = k mod (8 / bits). */
@@ -845,9 +1048,11 @@ TINYML_DSP_INLINE void dw_plane_run_bits(const tinyml_depthwise_conv2d_dsp_param
 TINYML_DWP_RUN_FN(dw_plane_run8, 0)
 TINYML_DWP_RUN_FN(dw_plane_run4, 4)
 TINYML_DWP_RUN_FN(dw_plane_run2, 2)
+TINYML_DWP_RUN_FN(dw_plane_run_lut4, 1)
 #undef TINYML_DWP_RUN_FN
-#define dw_plane_run(p, input, weights, output, scratch, mode, bits, bands, left) \
-  ((bits) == 4 ? dw_plane_run4 : (bits) == 2 ? dw_plane_run2 : dw_plane_run8)(p, input, weights, output, scratch, mode, bands, left)
+#define dw_plane_run(p, input, weights, output, scratch, mode, bits, bands, left)                                   \
+  ((bits) == 4 ? dw_plane_run4 : (bits) == 2 ? dw_plane_run2 : (bits) == 1 ? dw_plane_run_lut4 : dw_plane_run8)( \
+      p, input, weights, output, scratch, mode, bands, left)
 
 TINYML_DSP_INLINE void dw_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                               int8_t *output, void *scratch, const int MODE, const int FULL) {
@@ -879,6 +1084,18 @@ TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp,
                         (const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                          int8_t *output, void *scratch),
                         dw_run, p, input, weights, output, scratch)
+
+/* Clustered weights: the plane kernel only (the generator sets band_rows > 0). */
+TINYML_DSP_INLINE void dw_lut4_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                   const tinyml_dw_plane_lut4 *weights, int8_t *output, void *scratch, const int MODE,
+                                   const int FULL) {
+  dw_plane_run(p, input, weights, output, scratch, MODE, 1, FULL ? TINYML_DWP_BANDS(MODE) : NULL, NULL);
+}
+
+TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp_lut4,
+                        (const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                         const tinyml_dw_plane_lut4 *weights, int8_t *output, void *scratch),
+                        dw_lut4_run, p, input, weights, output, scratch)
 
 /* ---- sub-byte weights (4 or 2 bits) ---- */
 

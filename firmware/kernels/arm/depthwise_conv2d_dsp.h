@@ -50,6 +50,19 @@ typedef struct {
 
 
 /*
+ * Clustered weights (4-bit indices into one table of at most 16 int8 levels) on the plane
+ * kernel (band_rows > 0): per channel its nine indices, low nibble first, in the order of the
+ * int8 plane weights (each filter row as the plane sees it, three taps), channel ch from nibble
+ * 9 ch, plus one spare byte; the table's 16 entries (unused ones anything). Records in q as for
+ * int8 weights. Decoded per channel into the frame the int8 loops read: bit-exact with the int8
+ * kernel on the table's values at the indices, with no RAM for the weights.
+ */
+typedef struct {
+  const uint8_t *indices;
+  const int8_t *table;
+} tinyml_dw_plane_lut4;
+
+/*
  * One entry point per requantization mode (TINYML_RQ_*: _fast, _folded, _ref) and clamp (_full:
  * the activation range is the whole int8 range), so that the linker keeps only what a model
  * uses.
@@ -84,5 +97,19 @@ void tinyml_depthwise_conv2d_s8_dsp_sb4_mixed(const tinyml_depthwise_conv2d_dsp_
     const uint32_t *weights, int8_t *output, void *scratch);
 void tinyml_depthwise_conv2d_s8_dsp_sb2_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
     const uint32_t *weights, int8_t *output, void *scratch);
+
+/* Clustered weights on the plane kernel (tinyml_dw_plane_lut4; band_rows > 0 only). */
+void tinyml_depthwise_conv2d_s8_dsp_lut4_fast_full(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const tinyml_dw_plane_lut4 *weights, int8_t *output, void *scratch);
+void tinyml_depthwise_conv2d_s8_dsp_lut4_fast(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const tinyml_dw_plane_lut4 *weights, int8_t *output, void *scratch);
+void tinyml_depthwise_conv2d_s8_dsp_lut4_folded_full(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const tinyml_dw_plane_lut4 *weights, int8_t *output, void *scratch);
+void tinyml_depthwise_conv2d_s8_dsp_lut4_folded(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const tinyml_dw_plane_lut4 *weights, int8_t *output, void *scratch);
+void tinyml_depthwise_conv2d_s8_dsp_lut4_ref_full(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const tinyml_dw_plane_lut4 *weights, int8_t *output, void *scratch);
+void tinyml_depthwise_conv2d_s8_dsp_lut4_ref(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const tinyml_dw_plane_lut4 *weights, int8_t *output, void *scratch);
 
 #endif /* TINYML_DEPTHWISE_CONV2D_DSP_H */

@@ -318,8 +318,8 @@ function body(values: ArrayLike<number>, perLine: number): string {
   return lines.join(',\n');
 }
 
-export function cArray(ctype: 'int8_t' | 'int16_t' | 'int32_t' | 'uint16_t' | 'uint32_t', name: string, values: ArrayLike<number>): string {
-  const perLine = ctype === 'int8_t' ? 32 : ctype === 'int16_t' || ctype === 'uint16_t' ? 16 : 8;
+export function cArray(ctype: 'int8_t' | 'uint8_t' | 'int16_t' | 'int32_t' | 'uint16_t' | 'uint32_t', name: string, values: ArrayLike<number>): string {
+  const perLine = ctype === 'int8_t' || ctype === 'uint8_t' ? 32 : ctype === 'int16_t' || ctype === 'uint16_t' ? 16 : 8;
   return `static const ${ctype} ${name}[${Math.max(1, values.length)}] __attribute__((aligned(4))) = {\n${values.length ? body(values, perLine) : '  0'}\n};`;
 }
 

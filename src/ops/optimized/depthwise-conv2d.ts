@@ -287,6 +287,57 @@ function emitDepthwiseDsp(p: DepthwiseConv2DQuantParams, weights: Int8Array, bia
 }
 
 /**
+ * Clustered weights (4-bit indices into one table of at most 16 levels, ir/weight-encoding.ts) on
+ * the plane kernel: tinyml_depthwise_conv2d_s8_dsp_lut4_* decodes each channel's nine indices into
+ * the frame the int8 loops read, so the layer costs its int8 twin's instructions plus about 50 a
+ * channel, with the indices (4.5 bytes a channel) and the table in flash. `decoded` are the
+ * weights (the table's values at the indices, TFLite's [1, 3, 3, C]), `indices` in the same
+ * order. Undefined where the plane kernel would not run the int8 layer, or where its scratch
+ * exceeds `scratchBytes` (the LUT kernel's, which the planner placed: the arena never grows).
+ */
+export function emitDepthwisePlaneLut4(
+  p: DepthwiseConv2DQuantParams, decoded: Int8Array, indices: ArrayLike<number>, table: ArrayLike<number>,
+  bias: TensorData | undefined, names: EmitNames, ctx: EmitContext, scratchBytes: number,
+): CEmission | undefined {
+  if (p.inputDepth === 1 || p.depthMultiplier !== 1 || (p.weightsOffset ?? 0) !== 0 || dwScratchBytes(p) > scratchBytes) return undefined;
+  const c = p.outputDepth;
+  const channel = { step: 1, count: p.filterHeight * p.filterWidth, stride: c };
+  const biasPrime = foldChannelBias(bias, decoded, c, p.inputOffset, channel);
+  const plan = planLayerRequant(p, decoded, biasPrime, channel);
+  const plane = dwPlaneFor(p, plan.mode, ctx);
+  if (!plane) return undefined;
+  // Nine nibbles a channel from nibble 9 ch, low first, each filter row as the plane sees it.
+  const nibbles = new Uint8Array(Math.ceil((9 * c) / 2) + 1);
+  for (let ch = 0; ch < c; ch++) {
+    for (let k = 0; k < 3; k++) {
+      for (let j = 0; j < 3; j++) {
+        const n = 9 * ch + 3 * k + j;
+        const idx = indices[(plane.transposed ? 3 * j + k : 3 * k + j) * c + ch];
+        nibbles[n >> 1] |= n & 1 ? idx << 4 : idx;
+      }
+    }
+  }
+  const t16 = new Int8Array(16);
+  for (let i = 0; i < Math.min(16, table.length); i++) t16[i] = table[i];
+  const pre = ctx.prefix;
+  const scratch = scratchFor(ctx, dwScratchBytes(p), 'depthwise_conv2d_s8_dsp_lut4');
+  const decls = [
+    cArray('uint8_t', `${pre}_idx`, nibbles),
+    cArray('int8_t', `${pre}_table`, t16),
+    `static const tinyml_dw_plane_lut4 ${pre}_lut4 = {${pre}_idx, ${pre}_table};`,
+    cArray('int32_t', `${pre}_q`, dwPlaneRecords(plan.bias, plan.records, c)),
+    dwParamsDecl(pre, p, `${pre}_q`, plane),
+  ].join('\n');
+  const fn = `tinyml_depthwise_conv2d_s8_dsp_lut4_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}`;
+  return {
+    kernels: ['arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/tinyml_dsp.h'],
+    includes: ['arm/depthwise_conv2d_dsp.h'],
+    decls,
+    call: `${fn}(&${pre}_params, ${names.inputs[0]}, &${pre}_lut4, ${names.outputs[0]}, ${scratch});`,
+  };
+}
+
+/**
  * In place, the kernel is called with the same buffer as input and output: its padded rows move
  * down in scratch and each input row is read once (fill_rows), so the scratch is the usual one.
  * The input-depth-1 layers (convolution kernel) do not run in place; without constant weights
