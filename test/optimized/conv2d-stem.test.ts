@@ -282,14 +282,38 @@ describe('conv2d_s8_stem_dsp on sub-byte weights (decoded once per call)', () =>
   });
 
   describe('in place through the row window or stage', () => {
-    const inPlace = SUB_BYTE_KINDS.flatMap((kind, k) =>
-      Array.from({ length: 120 }, (_, i) => 36000 + 200 * k + i)
-        .map((seed) => asSubByteCase(conv2d, stemConvCase(seed), kind, seed + 3))
-        .filter((c) => convStemSb.accepts(c.params, HOST_DSP_TARGET) && convStemSb.inPlaceScratchBytes!(c.params, c.inputs as never) !== undefined)
-        .slice(0, 4),
-    );
-    it('covers every kind', () => {
+    const takesInPlace = (c: VariantCase) => convStemSb.accepts(c.params, HOST_DSP_TARGET) && convStemSb.inPlaceScratchBytes!(c.params, c.inputs as never) !== undefined;
+    const decodedOf = (c: VariantCase) => stemDecodedBytes(c.params as Conv2DQuantParams, flashBits((c.params as { weightEncoding: SubByteKind }).weightEncoding));
+    const inPlace = [
+      ...SUB_BYTE_KINDS.flatMap((kind, k) =>
+        Array.from({ length: 120 }, (_, i) => 36000 + 200 * k + i)
+          .map((seed) => asSubByteCase(conv2d, stemConvCase(seed), kind, seed + 3))
+          .filter(takesInPlace)
+          .slice(0, 4),
+      ),
+      // Layouts over the frame: through the band driver, decoded at the start of the kernel's scratch.
+      ...bigSb.filter(takesInPlace),
+    ];
+    const emitIn = (c: VariantCase) =>
+      convStemSb.emitC(c.params, { inputs: ['x', 'w', 'b'], outputs: ['x'] }, { prefix: 'l', target: HOST_DSP_TARGET, constants: c.inputs as never, scratch: 's', inPlace: true });
+    it('covers every kind, and layouts on the frame and over it', () => {
       expect(new Set(inPlace.map((c) => (c.params as { weightEncoding: string }).weightEncoding))).toEqual(new Set(SUB_BYTE_KINDS));
+      expect(inPlace.some((c) => decodedOf(c) <= STEM_SB_STACK_BYTES) && inPlace.some((c) => decodedOf(c) > STEM_SB_STACK_BYTES)).toBe(true);
+    });
+    it('decodes a layout that fits the frame once per layer, not once per output row (issue #15: VWW int4 within 1.05x int8)', () => {
+      for (const c of inPlace) {
+        const e = emitIn(c);
+        if (decodedOf(c) <= STEM_SB_STACK_BYTES) {
+          // The layer's own function decodes onto its frame, then the int8 stem kernel runs on every row (weights kind 2).
+          expect(e.call).toMatch(/^l_in_place\(x, /);
+          expect(e.decls).toMatch(/static __attribute__\(\(noinline\)\) void l_in_place\(int8_t \*data, void \*scratch\) \{\n  uint32_t layout\[(\d+)\];[^\n]*\n  tinyml_conv2d_stem_dsp_decode\(l_w\d, \d+, \d, [12], \(int16_t \*\)\(void \*\)layout\);\n  tinyml_conv2d_s8_dsp_in_place(_staged)?\(&l_params, data, layout, 2, scratch\);\n\}/);
+          expect(Number(/uint32_t layout\[(\d+)\]/.exec(e.decls)![1]) * 4).toBe(decodedOf(c));
+          expect(e.decls).not.toMatch(/_band|stem_dsp_sb\d/);
+        } else {
+          expect(e.call).toMatch(/^tinyml_conv2d_s8_dsp_in_place(_staged)?_band\(&l_params, x, l_band, /);
+          expect(e.decls).toMatch(/static void l_band\([^)]*\) \{\n\s+tinyml_conv2d_s8_stem_dsp_sb\d\(p, input, l_w\d, /);
+        }
+      }
     });
     inPlaceTests('sub-byte stem in place', inPlace, convStemSb, (p, k) => convStemSb.inPlaceScratchBytes!(p, k as never), sbLabel);
   });

@@ -188,8 +188,9 @@ function lutLayoutWords(lut: StemLut, n: number, order: readonly number[]): Uint
  * The stem kernel's emission for an int8 convolution with OHWI `weights` (stemOk). With `bits`
  * (sub-byte weights, whose values `weights` holds decoded) the int16 layout is stored packed,
  * one field per halfword, and decoded before the kernel runs: on tinyml_conv2d_s8_stem_dsp_sb<bits>'s
- * stack frame when it fits STEM_SB_STACK_BYTES, else at the scratch's start (in place, the sub-byte
- * twin wraps this emission in the band-function driver: ops/subbyte/stem.ts). With `lut`
+ * stack frame when it fits STEM_SB_STACK_BYTES, else at the scratch's start. In place, a layout
+ * that fits is decoded once for the whole layer (decodedOnceInPlace); a larger one is the
+ * sub-byte twin's, through the band-function driver (ops/subbyte/stem.ts). With `lut`
  * (clustered weights, `weights` = table[indices]) the layout is stored as 4-bit indices and
  * decoded through the table by tinyml_conv2d_s8_stem_dsp_lut4, by the same rule.
  */
@@ -200,7 +201,8 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
   const pre = ctx.prefix;
   const order = stemColumnOrder(p.filterHeight, p.filterWidth, p.inputDepth);
   const windowed = ctx.inPlace === true;
-  if (windowed && (lut || bits)) throw new Error(`${pre}: only the int8 stem runs in place on this emission`);
+  // Sub-byte in place here only when the decoded layout fits a frame (else the band driver: ops/subbyte/stem.ts).
+  if (windowed && (lut || (bits && stemDecodedScratchBytes(p, bits) > 0))) throw new Error(`${pre}: only the int8 stem and a sub-byte one whose layout fits the frame run in place on this emission`);
   const mode = windowed ? rowInPlaceMode(p) : undefined;
   if (windowed && !mode) throw new Error(`${pre}: this convolution cannot run in place`);
   const decoded = lut || bits ? stemDecodedScratchBytes(p, lut ? 4 : bits!) : 0;
@@ -233,16 +235,20 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
     }),
   ].join('\n');
   const kernels = ['arm/conv2d_stem_dsp.c', 'arm/conv2d_stem_dsp.h', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h'];
+  const scale = plan.doubled ? 2 : 1;
   if (windowed) {
+    const driver = `tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}`;
     return {
       // The row-window driver (conv2d_dsp_in_place.c) runs the stem kernel on each band: weights kind 2.
       kernels: [...kernels, 'arm/conv2d_dsp.c', 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h'],
-      includes: ['arm/conv2d_dsp_in_place.h'],
-      decls,
-      call: `tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}(&${pre}_params, ${names.outputs[0]}, ${pre}_w, 2, ${scratch});`,
+      includes: ['arm/conv2d_dsp_in_place.h', ...(bits ? ['arm/conv2d_stem_dsp.h'] : [])],
+      decls: bits ? `${decls}
+${decodedOnceInPlace(pre, driver, stemPackedWords(p, bits), bits, scale, stemDecodedBytes(p, bits))}` : decls,
+      call: bits
+        ? `${pre}_in_place(${names.outputs[0]}, ${scratch});`
+        : `${driver}(&${pre}_params, ${names.outputs[0]}, ${pre}_w, 2, ${scratch});`,
     };
   }
-  const scale = plan.doubled ? 2 : 1;
   return {
     kernels,
     includes: ['arm/conv2d_stem_dsp.h'],
@@ -254,6 +260,22 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
         ? `tinyml_conv2d_s8_stem_dsp_sb${bits}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${stemPackedWords(p, bits)}, ${scale}, ${names.outputs[0]}, ${base});`
         : `tinyml_conv2d_s8_stem_dsp(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`,
   };
+}
+
+/**
+ * A sub-byte stem in place whose decoded layout fits a frame (STEM_SB_STACK_BYTES, VWW: 448
+ * bytes): a function of the layer decodes the packed weights once onto its own frame, then the
+ * row driver runs the int8 stem kernel on that layout for every output row. Not inlined, so the
+ * layout's bytes are on the stack only while the layer runs; and not in the arena, where the
+ * stem (VWW's 96x96x3 image, at the arena's peak) would grow it.
+ */
+function decodedOnceInPlace(pre: string, driver: string, words: number, bits: PackBits, scale: number, bytes: number): string {
+  return (
+    `static __attribute__((noinline)) void ${pre}_in_place(int8_t *data, void *scratch) {\n` +
+    `  uint32_t layout[${bytes / 4}]; /* words: the kernel reads it with LDRD */\n` +
+    `  tinyml_conv2d_stem_dsp_decode(${pre}_w${bits}, ${words}, ${bits}, ${scale}, (int16_t *)(void *)layout);\n` +
+    `  ${driver}(&${pre}_params, data, layout, 2, scratch);\n}`
+  );
 }
 
 function convAccepts(params: unknown, target: TargetInfo, optimize?: OptimizeGoal): boolean {

@@ -56,12 +56,13 @@ function variant(op: 'CONV_2D' | 'DEPTHWISE_CONV_2D'): KernelVariant {
 
 /**
  * A sub-byte CONV_2D stem run in place through the row window or stage
- * (ops/conv-rows-in-place.ts): the band-function driver calls the sub-byte stem kernel on each
- * output row, which decodes its weights on its own stack frame when they fit it (VWW: 448 bytes,
- * about 700 instructions a row) so that the stem, at the arena's peak, takes no more scratch than
- * its int8 twin; else (a decoded layout over 1 KB) at the start of the kernel's scratch, after the
- * window. The scratch: the window or stage, then the kernel's; undefined when the rows rule
- * refuses the layer.
+ * (ops/conv-rows-in-place.ts). A decoded layout that fits a stack frame (VWW: 448 bytes) is
+ * decoded once for the layer onto the frame of a generated function, which then drives the int8
+ * stem kernel over every output row (emitConvStem): the stem, at the arena's peak, takes no more
+ * scratch than its int8 twin, and no decode per row (about 700 instructions each, issue #15's
+ * time bound). A larger one (KWS: 5,120 bytes) goes through the band-function driver, whose
+ * sub-byte kernel decodes it at the start of its scratch, after the window, on each row. The
+ * scratch: the window or stage, then the kernel's; undefined when the rows rule refuses the layer.
  */
 function inPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
   const p = stemConv(params, 'CONV_2D');
@@ -71,6 +72,8 @@ function inPlaceScratchBytes(params: unknown, constants?: (TensorData | undefine
 }
 
 function emitInPlace(p: Conv2DQuantParams, w: Int8Array, bias: TensorData | undefined, bits: PackBits, names: EmitNames, ctx: EmitContext): CEmission {
+  // A layout that fits a frame is decoded once for the layer, not once per row (issue #15's time bound on VWW).
+  if (stemDecodedScratchBytes(p, bits) === 0) return emitConvStem(p, w, bias, names, ctx, bits);
   const plain = emitConvStem(p, w, bias, BAND_NAMES, { ...ctx, inPlace: false, scratch: BAND_SCRATCH }, bits);
   return emitConvRowsInPlace(p, plain, stemDecodedScratchBytes(p, bits) + stemScratchBytes(p), names, ctx, /^tinyml_conv2d_s8_stem_dsp_sb\d$/);
 }
