@@ -630,6 +630,16 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "1:\n\t"                                               \
   TINYML_ROWS_START_FRAME PARTS                          \
   TINYML_ROWS_TAIL(TINYML_ROWS_RECORD(FIX), RQ4, STORE)
+/*
+ * The channel loop of rows that are exactly one pass (no prologue, BODY's units all run once: KWS's
+ * 64-channel pointwise layers, every width): START falls through into BODY and BODY into the
+ * record, so per channel neither the computed entry (LDR PC) nor the jump out of BODY runs, and
+ * the setup computes no jump addresses (no ADR, so no alignment to keep either). One more copy of
+ * BODY in flash for it.
+ */
+#define TINYML_ROWS_ONE(SET_R7, START, BODY, RECORD, RQ4, STORE) \
+  TINYML_ROWS_PUSH SET_R7                                       \
+  "1:\n\t" START BODY TINYML_ROWS_TAIL(RECORD, RQ4, STORE)
 /* The output offset from the frame, then added to each output (FAST, not folded). */
 #define TINYML_ROWS_ADD_OFF "ldr    r8, [sp, #60]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
                             "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
@@ -721,12 +731,17 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
   frame[10] = pro != 0;
   rows_frame_passes(frame, whole >> 1, TINYML_SBU_PER_PASS(bits), TINYML_SBU_BYTES(bits));
   frame[14] = pro;
+  /* A row of exactly one pass of BODY runs straight through (TINYML_ROWS_ONE). */
+  const int one = pro == 0 && (whole >> 1) == TINYML_SBU_PER_PASS(bits);
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
 #define TINYML_SBA_ROWS(PRO, BODY, BITS, MASK, FIX, RQ4)                                                         \
   TINYML_ROWS("mov    r7, #" MASK "\n\t", TINYML_ROWS_START_FRAME, PRO, BODY,                                   \
               TINYML_STR(TINYML_SBU_PER_PASS_##BITS) "*" TINYML_STR(TINYML_SBU_BYTES_##BITS),                      \
               TINYML_ROWS_RECORD(FIX), RQ4, TINYML_SBA_STORE4_NEXT)
+#define TINYML_SBA_ONE_ROWS(BODY, MASK, FIX, RQ4)                                                              \
+  TINYML_ROWS_ONE("mov    r7, #" MASK "\n\t", TINYML_ROWS_START_FRAME, BODY, TINYML_ROWS_RECORD(FIX), RQ4,          \
+                  TINYML_SBA_STORE4_NEXT)
 #define TINYML_SBA_SHORT_ROWS(PARTS, MASK, FIX, RQ4) \
   TINYML_ROWS_SHORT("mov    r7, #" MASK "\n\t", PARTS, FIX, RQ4, TINYML_SBA_STORE4_NEXT)
 #define TINYML_SBA_CASE(PRO, BODY, BITS, MASK, FIX, SHORT)                                                       \
@@ -739,6 +754,17 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
                        : TINYML_MM_CLOBBERS);                                                                   \
     } else {                                                                                                    \
       __asm__ volatile(TINYML_SBA_SHORT_ROWS(SHORT, MASK, FIX, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF))           \
+                       : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS);                                            \
+    }                                                                                                           \
+  } else if (one) {                                                                                             \
+    if (mode == TINYML_RQ_FAST_FOLDED) {                                                                        \
+      __asm__ volatile(TINYML_SBA_ONE_ROWS(BODY, MASK, FIX, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp),     \
+                       "+r"(fr) : : TINYML_MM_CLOBBERS);                                                        \
+    } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                  \
+      __asm__ volatile(TINYML_SBA_ONE_ROWS(BODY, MASK, FIX, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) :          \
+                       : TINYML_MM_CLOBBERS);                                                                   \
+    } else {                                                                                                    \
+      __asm__ volatile(TINYML_SBA_ONE_ROWS(BODY, MASK, FIX, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF))              \
                        : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS);                                            \
     }                                                                                                           \
   } else if (mode == TINYML_RQ_FAST_FOLDED) {                                                                   \
@@ -1200,6 +1226,9 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
 #define TINYML_MM_ROWS(G, W16, RQ4)                                                                           \
   TINYML_ROWS(TINYML_MM_SET_R7, TINYML_MM_START_##W16, "", TINYML_MM_GROUPS16(G),                             \
               "16*" TINYML_STR(TINYML_MM_GROUP_BYTES_##W16), TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
+#define TINYML_MM_ONE(G, W16, RQ4)                                                                            \
+  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_GROUPS16(G), TINYML_MM_RECORD_##W16, RQ4, \
+                  TINYML_MM_STORE4_NEXT)
 static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
                        int32_t npx, const int folded, const int w16) {
   int32_t frame[TINYML_ROWS_FRAME_WORDS];
@@ -1210,17 +1239,23 @@ static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, 
   frame[14] = 0;
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
-#define TINYML_MM_CASE(G, W16)                                                                                     \
+#define TINYML_MM_CASE(ROWS, G, W16)                                                                               \
   if (folded) {                                                                                                   \
-    __asm__ volatile(TINYML_MM_ROWS(G, W16, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
+    __asm__ volatile(ROWS(G, W16, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
   } else {                                                                                                        \
-    __asm__ volatile(TINYML_MM_ROWS(G, W16, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF)) : "+r"(wp), "+r"(fr) :         \
+    __asm__ volatile(ROWS(G, W16, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF)) : "+r"(wp), "+r"(fr) :                   \
                      : TINYML_MM_CLOBBERS);                                                                       \
   }
-  if (w16) {
-    TINYML_MM_CASE(TINYML_MM_GROUP_W16, 1)
+  /* A row of exactly one pass (16 groups: 64 input channels) runs straight through (TINYML_ROWS_ONE). */
+  const int one = p->k4 == 16;
+  if (w16 && one) {
+    TINYML_MM_CASE(TINYML_MM_ONE, TINYML_MM_GROUP_W16, 1)
+  } else if (w16) {
+    TINYML_MM_CASE(TINYML_MM_ROWS, TINYML_MM_GROUP_W16, 1)
+  } else if (one) {
+    TINYML_MM_CASE(TINYML_MM_ONE, TINYML_MM_GROUP_W8, 0)
   } else {
-    TINYML_MM_CASE(TINYML_MM_GROUP_W8, 0)
+    TINYML_MM_CASE(TINYML_MM_ROWS, TINYML_MM_GROUP_W8, 0)
   }
 #undef TINYML_MM_CASE
 }
