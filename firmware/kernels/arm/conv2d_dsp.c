@@ -1332,8 +1332,9 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
 #define TINYML_MM_ONE(G, W16, RQ4)                                                                            \
   TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_GROUPS16(G), TINYML_MM_RECORD_##W16, RQ4, \
                   TINYML_MM_STORE4_NEXT)
-static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
-                       int32_t npx, const int folded, const int w16) {
+/* Inlined into each variant (mode and width constants): a model links only the loops it runs. */
+TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
+                                  int32_t npx, const int folded, const int w16) {
   int32_t frame[TINYML_ROWS_FRAME_WORDS];
   frame[0] = frame[1] = frame[2] = frame[3] = 0;
   rows_frame(frame, p, cols, out, npx);
