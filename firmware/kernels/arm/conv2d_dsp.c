@@ -744,38 +744,23 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
                   TINYML_SBA_STORE4_NEXT)
 #define TINYML_SBA_SHORT_ROWS(PARTS, MASK, FIX, RQ4) \
   TINYML_ROWS_SHORT("mov    r7, #" MASK "\n\t", PARTS, FIX, RQ4, TINYML_SBA_STORE4_NEXT)
+/* One of the channel loops (LOOP, its arguments before RQ4) with the requantization of the mode. */
+#define TINYML_SBA_BY_MODE(LOOP, ...)                                                                           \
+  if (mode == TINYML_RQ_FAST_FOLDED) {                                                                          \
+    __asm__ volatile(LOOP(__VA_ARGS__, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
+  } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                    \
+    __asm__ volatile(LOOP(__VA_ARGS__, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS);        \
+  } else {                                                                                                      \
+    __asm__ volatile(LOOP(__VA_ARGS__, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF)) : "+r"(wp), "+r"(fr) :             \
+                     : TINYML_MM_CLOBBERS);                                                                     \
+  }
 #define TINYML_SBA_CASE(PRO, BODY, BITS, MASK, FIX, SHORT)                                                       \
   if (p->k4 < 4) {                                                                                              \
-    if (mode == TINYML_RQ_FAST_FOLDED) {                                                                        \
-      __asm__ volatile(TINYML_SBA_SHORT_ROWS(SHORT, MASK, FIX, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp),  \
-                       "+r"(fr) : : TINYML_MM_CLOBBERS);                                                        \
-    } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                  \
-      __asm__ volatile(TINYML_SBA_SHORT_ROWS(SHORT, MASK, FIX, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) :      \
-                       : TINYML_MM_CLOBBERS);                                                                   \
-    } else {                                                                                                    \
-      __asm__ volatile(TINYML_SBA_SHORT_ROWS(SHORT, MASK, FIX, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF))           \
-                       : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS);                                            \
-    }                                                                                                           \
+    TINYML_SBA_BY_MODE(TINYML_SBA_SHORT_ROWS, SHORT, MASK, FIX)                                                 \
   } else if (one) {                                                                                             \
-    if (mode == TINYML_RQ_FAST_FOLDED) {                                                                        \
-      __asm__ volatile(TINYML_SBA_ONE_ROWS(BODY, MASK, FIX, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp),     \
-                       "+r"(fr) : : TINYML_MM_CLOBBERS);                                                        \
-    } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                  \
-      __asm__ volatile(TINYML_SBA_ONE_ROWS(BODY, MASK, FIX, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) :          \
-                       : TINYML_MM_CLOBBERS);                                                                   \
-    } else {                                                                                                    \
-      __asm__ volatile(TINYML_SBA_ONE_ROWS(BODY, MASK, FIX, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF))              \
-                       : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS);                                            \
-    }                                                                                                           \
-  } else if (mode == TINYML_RQ_FAST_FOLDED) {                                                                   \
-    __asm__ volatile(TINYML_SBA_ROWS(PRO, BODY, BITS, MASK, FIX, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), \
-                     "+r"(fr) : : TINYML_MM_CLOBBERS);                                                          \
-  } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                    \
-    __asm__ volatile(TINYML_SBA_ROWS(PRO, BODY, BITS, MASK, FIX, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) :     \
-                     : TINYML_MM_CLOBBERS);                                                                     \
+    TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, BODY, MASK, FIX)                                                    \
   } else {                                                                                                      \
-    __asm__ volatile(TINYML_SBA_ROWS(PRO, BODY, BITS, MASK, FIX, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF))          \
-                     : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS);                                              \
+    TINYML_SBA_BY_MODE(TINYML_SBA_ROWS, PRO, BODY, BITS, MASK, FIX)                                             \
   }
   if (bits == 4 && signed_fields) {
     TINYML_SBA_CASE(TINYML_SB4_PRO("lsl"), TINYML_SBU_BODY4("lsl"), 4, "0xF000F000", TINYML_SBA_FIX_S4,
@@ -794,6 +779,7 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
                     TINYML_SB_SHORT(TINYML_SB1_G1, TINYML_SB1_G2))
   }
 #undef TINYML_SBA_CASE
+#undef TINYML_SBA_BY_MODE
 #undef TINYML_SBA_SHORT_ROWS
 #undef TINYML_SBA_ROWS
 }
