@@ -4,7 +4,9 @@
  * with output depths that leave 1, 2 or 3 channels past the last four (the 4x1 loops repeat the
  * last row), at every weight width. int8 rows (int8 and int16 streams) take the assembly 4x1 dot
  * product for 1 or 2 pixels and the unrolled rows for 3 (their fourth output stored over pixel
- * 0's); sub-byte rows take the unrolled rows for 3 pixels. FOLDED and FAST requantization.
+ * 0's); sub-byte rows take the unrolled rows for 3 pixels and for 1 or 2 the 4x1 loop (partial
+ * words in C, whole words of four channels in assembly; depth 16 and 36: whole words alone, a
+ * partial word before them, binary's partial word alone). FOLDED and FAST requantization.
  */
 import { afterAll, describe, it } from 'vitest';
 import { conv2d, type Conv2DAttrs, type Conv2DQuantParams } from '../../src/ops/conv2d.js';

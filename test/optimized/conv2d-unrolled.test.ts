@@ -33,12 +33,14 @@ const int8Cases = [...INT8_K4.map((k4, i) => pointwise(61_000 + i, k4, 6)), ...I
  * (two words = 8 groups a unit, 2 units a pass): an odd word alone, with parts, with units, and
  * passes. binary (two words = 16 groups a unit, one a pass): parts 1, 2, 4 and all three, an odd
  * word, one and several passes. Rows under four groups (k4 1, 2, 3) take the short channel loop
- * (TINYML_ROWS_SHORT) at every width: int2 k4 2 is VWW's 8-channel pointwise layer.
+ * (TINYML_ROWS_SHORT) at every width: int2 k4 2 is VWW's 8-channel pointwise layer. Rows of
+ * exactly one pass with no prologue (int8 and int4 k4 16, int2 and ternary 16, binary 16: KWS's
+ * 64-channel pointwise layers) take the straight channel loop (TINYML_ROWS_ONE).
  */
 const SB_K4: Record<SubByteKind, number[]> = {
   int4: [1, 2, 3, 4, 7, 16, 19, 48],
-  int2: [1, 2, 3, 4, 7, 8, 12, 17, 36, 39],
-  ternary: [2, 5, 12, 33],
+  int2: [1, 2, 3, 4, 7, 8, 12, 16, 17, 36, 39],
+  ternary: [2, 5, 12, 16, 33],
   binary: [1, 3, 7, 8, 15, 16, 24, 39, 63, 64],
 };
 const sbCases = (Object.entries(SB_K4) as [SubByteKind, number[]][]).flatMap(([kind, k4s], k) =>

@@ -630,6 +630,16 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "1:\n\t"                                               \
   TINYML_ROWS_START_FRAME PARTS                          \
   TINYML_ROWS_TAIL(TINYML_ROWS_RECORD(FIX), RQ4, STORE)
+/*
+ * The channel loop of rows that are exactly one pass (no prologue, BODY's units all run once: KWS's
+ * 64-channel pointwise layers, every width): START falls through into BODY and BODY into the
+ * record, so per channel neither the computed entry (LDR PC) nor the jump out of BODY runs, and
+ * the setup computes no jump addresses (no ADR, so no alignment to keep either). One more copy of
+ * BODY in flash for it.
+ */
+#define TINYML_ROWS_ONE(SET_R7, START, BODY, RECORD, RQ4, STORE) \
+  TINYML_ROWS_PUSH SET_R7                                       \
+  "1:\n\t" START BODY TINYML_ROWS_TAIL(RECORD, RQ4, STORE)
 /* The output offset from the frame, then added to each output (FAST, not folded). */
 #define TINYML_ROWS_ADD_OFF "ldr    r8, [sp, #60]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
                             "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
@@ -721,35 +731,36 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
   frame[10] = pro != 0;
   rows_frame_passes(frame, whole >> 1, TINYML_SBU_PER_PASS(bits), TINYML_SBU_BYTES(bits));
   frame[14] = pro;
+  /* A row of exactly one pass of BODY runs straight through (TINYML_ROWS_ONE). */
+  const int one = pro == 0 && (whole >> 1) == TINYML_SBU_PER_PASS(bits);
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
 #define TINYML_SBA_ROWS(PRO, BODY, BITS, MASK, FIX, RQ4)                                                         \
   TINYML_ROWS("mov    r7, #" MASK "\n\t", TINYML_ROWS_START_FRAME, PRO, BODY,                                   \
               TINYML_STR(TINYML_SBU_PER_PASS_##BITS) "*" TINYML_STR(TINYML_SBU_BYTES_##BITS),                      \
               TINYML_ROWS_RECORD(FIX), RQ4, TINYML_SBA_STORE4_NEXT)
+#define TINYML_SBA_ONE_ROWS(BODY, MASK, FIX, RQ4)                                                              \
+  TINYML_ROWS_ONE("mov    r7, #" MASK "\n\t", TINYML_ROWS_START_FRAME, BODY, TINYML_ROWS_RECORD(FIX), RQ4,          \
+                  TINYML_SBA_STORE4_NEXT)
 #define TINYML_SBA_SHORT_ROWS(PARTS, MASK, FIX, RQ4) \
   TINYML_ROWS_SHORT("mov    r7, #" MASK "\n\t", PARTS, FIX, RQ4, TINYML_SBA_STORE4_NEXT)
+/* One of the channel loops (LOOP, its arguments before RQ4) with the requantization of the mode. */
+#define TINYML_SBA_BY_MODE(LOOP, ...)                                                                           \
+  if (mode == TINYML_RQ_FAST_FOLDED) {                                                                          \
+    __asm__ volatile(LOOP(__VA_ARGS__, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
+  } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                    \
+    __asm__ volatile(LOOP(__VA_ARGS__, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS);        \
+  } else {                                                                                                      \
+    __asm__ volatile(LOOP(__VA_ARGS__, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF)) : "+r"(wp), "+r"(fr) :             \
+                     : TINYML_MM_CLOBBERS);                                                                     \
+  }
 #define TINYML_SBA_CASE(PRO, BODY, BITS, MASK, FIX, SHORT)                                                       \
   if (p->k4 < 4) {                                                                                              \
-    if (mode == TINYML_RQ_FAST_FOLDED) {                                                                        \
-      __asm__ volatile(TINYML_SBA_SHORT_ROWS(SHORT, MASK, FIX, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp),  \
-                       "+r"(fr) : : TINYML_MM_CLOBBERS);                                                        \
-    } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                  \
-      __asm__ volatile(TINYML_SBA_SHORT_ROWS(SHORT, MASK, FIX, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) :      \
-                       : TINYML_MM_CLOBBERS);                                                                   \
-    } else {                                                                                                    \
-      __asm__ volatile(TINYML_SBA_SHORT_ROWS(SHORT, MASK, FIX, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF))           \
-                       : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS);                                            \
-    }                                                                                                           \
-  } else if (mode == TINYML_RQ_FAST_FOLDED) {                                                                   \
-    __asm__ volatile(TINYML_SBA_ROWS(PRO, BODY, BITS, MASK, FIX, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), \
-                     "+r"(fr) : : TINYML_MM_CLOBBERS);                                                          \
-  } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                    \
-    __asm__ volatile(TINYML_SBA_ROWS(PRO, BODY, BITS, MASK, FIX, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) :     \
-                     : TINYML_MM_CLOBBERS);                                                                     \
+    TINYML_SBA_BY_MODE(TINYML_SBA_SHORT_ROWS, SHORT, MASK, FIX)                                                 \
+  } else if (one) {                                                                                             \
+    TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, BODY, MASK, FIX)                                                    \
   } else {                                                                                                      \
-    __asm__ volatile(TINYML_SBA_ROWS(PRO, BODY, BITS, MASK, FIX, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF))          \
-                     : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS);                                              \
+    TINYML_SBA_BY_MODE(TINYML_SBA_ROWS, PRO, BODY, BITS, MASK, FIX)                                             \
   }
   if (bits == 4 && signed_fields) {
     TINYML_SBA_CASE(TINYML_SB4_PRO("lsl"), TINYML_SBU_BODY4("lsl"), 4, "0xF000F000", TINYML_SBA_FIX_S4,
@@ -768,6 +779,7 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
                     TINYML_SB_SHORT(TINYML_SB1_G1, TINYML_SB1_G2))
   }
 #undef TINYML_SBA_CASE
+#undef TINYML_SBA_BY_MODE
 #undef TINYML_SBA_SHORT_ROWS
 #undef TINYML_SBA_ROWS
 }
@@ -828,6 +840,102 @@ TINYML_DSP_INLINE int32_t sb_row_words(int32_t k4, const int BITS) {
   return words;
 }
 
+#if TINYML_MM_ASM
+/*
+ * Whole words of four rows (row r at w + r * stride words) against one column (c: its first pair's
+ * word; the next pair's four words on), in assembly: the compiled C kept neither the four weight
+ * words nor the accumulators in registers. Per word, the four rows' words (the fourth at
+ * 3 * stride, an offset the loop takes from the stack: no register is left for it), then per pair
+ * one column word and, per row, an AND (the shift folded in, as TINYML_SBW_X) and an SMLAD.
+ * Registers: r0-r3 accumulators, r4 the column word, r5 r6 r8 r9 the rows' words, r10 a pair,
+ * r7 the pair mask, r11 the column, r12 row 0, lr the row stride in bytes.
+ */
+#define TINYML_SB41_ROW(V, A, SH) "and    r10, r7, " V SH "\n\t" "smlad  " A ", r10, r4, " A "\n\t"
+#define TINYML_SB41_PAIR(SH)                                                                       \
+  "ldr    r4, [r11], #16\n\t" TINYML_SB41_ROW("r5", "r0", SH) TINYML_SB41_ROW("r6", "r1", SH)        \
+  TINYML_SB41_ROW("r8", "r2", SH) TINYML_SB41_ROW("r9", "r3", SH)
+#define TINYML_SB41_PD(D, N) TINYML_SB41_PAIR(", " D " #" #N)
+#define TINYML_SB41_WORD4(D) TINYML_SB41_PAIR("") TINYML_SB41_PD(D, 4) TINYML_SB41_PD(D, 8) TINYML_SB41_PD(D, 12)
+#define TINYML_SB41_WORD2(D)                                                                       \
+  TINYML_SB41_PAIR("") TINYML_SB41_PD(D, 2) TINYML_SB41_PD(D, 4) TINYML_SB41_PD(D, 6) TINYML_SB41_PD(D, 8) \
+  TINYML_SB41_PD(D, 10) TINYML_SB41_PD(D, 12) TINYML_SB41_PD(D, 14)
+#define TINYML_SB41_WORD1                                                                                        \
+  TINYML_SB41_PAIR(", lsl #1") TINYML_SB41_PAIR("") TINYML_SB41_PD("lsr", 1) TINYML_SB41_PD("lsr", 2)             \
+  TINYML_SB41_PD("lsr", 3) TINYML_SB41_PD("lsr", 4) TINYML_SB41_PD("lsr", 5) TINYML_SB41_PD("lsr", 6)             \
+  TINYML_SB41_PD("lsr", 7) TINYML_SB41_PD("lsr", 8) TINYML_SB41_PD("lsr", 9) TINYML_SB41_PD("lsr", 10)            \
+  TINYML_SB41_PD("lsr", 11) TINYML_SB41_PD("lsr", 12) TINYML_SB41_PD("lsr", 13) TINYML_SB41_PD("lsr", 14)
+#define TINYML_SB41_LOOP(WORD)         \
+  "1:\n\t"                             \
+  "ldr    r10, %[st3]\n\t"             \
+  "ldr    r9, [r12, r10]\n\t"          \
+  "ldr    r6, [r12, lr]\n\t"           \
+  "ldr    r8, [r12, lr, lsl #1]\n\t"   \
+  "ldr    r5, [r12], #4\n\t" WORD      \
+  "ldr    r10, %[end]\n\t"             \
+  "cmp    r12, r10\n\t"                \
+  "bne    1b\n\t"
+TINYML_DSP_INLINE void dot_sb_4x1_body(const uint32_t *c, const uint32_t *w, int32_t stride, int32_t words,
+                                       int32_t *a, const int BITS, const int SIGNED) {
+  register int32_t a0 __asm__("r0") = a[0];
+  register int32_t a1 __asm__("r1") = a[1];
+  register int32_t a2 __asm__("r2") = a[2];
+  register int32_t a3 __asm__("r3") = a[3];
+  register uint32_t mask __asm__("r7") = TINYML_SB_MASK(BITS, SIGNED);
+  register const uint32_t *cp __asm__("r11") = c;
+  register const uint32_t *wp __asm__("r12") = w;
+  register int32_t st __asm__("lr") = stride * 4;
+  const int32_t st3 = 3 * stride * 4;
+  const uint32_t *const end = w + words;
+#define TINYML_SB41_ASM(WORD)                                                             \
+  __asm__ volatile(TINYML_SB41_LOOP(WORD)                                                  \
+                   : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(cp), "+r"(wp)            \
+                   : "r"(mask), "r"(st), [st3] "m"(st3), [end] "m"(end)                    \
+                   : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory")
+  if (BITS == 4) {
+    if (SIGNED) {
+      TINYML_SB41_ASM(TINYML_SB41_WORD4("lsl"));
+    } else {
+      TINYML_SB41_ASM(TINYML_SB41_WORD4("lsr"));
+    }
+  } else if (BITS == 2) {
+    if (SIGNED) {
+      TINYML_SB41_ASM(TINYML_SB41_WORD2("lsl"));
+    } else {
+      TINYML_SB41_ASM(TINYML_SB41_WORD2("lsr"));
+    }
+  } else {
+    TINYML_SB41_ASM(TINYML_SB41_WORD1);
+  }
+#undef TINYML_SB41_ASM
+  a[0] = a0;
+  a[1] = a1;
+  a[2] = a2;
+  a[3] = a3;
+}
+/* One instance per width and layout, for every mode (the tail runs once per layer at most). */
+#define TINYML_SB41_FN(NAME, BITS, SIGNED)                                                                          \
+  static __attribute__((noinline)) void NAME(const uint32_t *c, const uint32_t *w, int32_t stride, int32_t words, \
+                                             int32_t *a) {                                                        \
+    dot_sb_4x1_body(c, w, stride, words, a, BITS, SIGNED);                                                        \
+  }
+TINYML_SB41_FN(dot_sb4_4x1, 4, 0)
+TINYML_SB41_FN(dot_sb4s_4x1, 4, 1)
+TINYML_SB41_FN(dot_sb2_4x1, 2, 0)
+TINYML_SB41_FN(dot_sb2s_4x1, 2, 1)
+TINYML_SB41_FN(dot_sb1_4x1, 1, 0)
+#undef TINYML_SB41_FN
+TINYML_DSP_INLINE void dot_sb_4x1_asm(const uint32_t *c, const uint32_t *w, int32_t stride, int32_t words, int32_t *a,
+                                      const int BITS, const int SIGNED) {
+  if (BITS == 4) {
+    (SIGNED ? dot_sb4s_4x1 : dot_sb4_4x1)(c, w, stride, words, a);
+  } else if (BITS == 2) {
+    (SIGNED ? dot_sb2s_4x1 : dot_sb2_4x1)(c, w, stride, words, a);
+  } else {
+    dot_sb1_4x1(c, w, stride, words, a);
+  }
+}
+#endif
+
 /*
  * A block of one or two pixels (a layer's last) with sub-byte weights: each pixel against four
  * channels at a time, each pair unpacked once per channel and pixel instead of once per four
@@ -853,6 +961,13 @@ TINYML_DSP_INLINE void mm_sb_4x1(const tinyml_conv2d_dsp_params *p, const uint32
       for (int32_t part = 1; part <= SB_UNIT(BITS); part <<= 1) {
         const int32_t words = part < SB_UNIT(BITS) ? ((k4 & part) ? 1 : 0) : whole;
         const int32_t pairs = part < SB_UNIT(BITS) ? 2 * part : 16 / BITS;
+#if TINYML_MM_ASM
+        /* The whole words of four channels (the partial ones, and a last group of fewer channels, below). */
+        if (part == SB_UNIT(BITS) && nc == 4 && words > 0) {
+          dot_sb_4x1_asm(c, w0, stride, words, a, BITS, SIGNED);
+          break;
+        }
+#endif
         for (int32_t j = 0; j < words; ++j) {
           const uint32_t v0 = *w0++, v1 = *w1++, v2 = *w2++, v3 = *w3++;
           for (int32_t q = 0; q < pairs; ++q) {
@@ -1200,8 +1315,12 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
 #define TINYML_MM_ROWS(G, W16, RQ4)                                                                           \
   TINYML_ROWS(TINYML_MM_SET_R7, TINYML_MM_START_##W16, "", TINYML_MM_GROUPS16(G),                             \
               "16*" TINYML_STR(TINYML_MM_GROUP_BYTES_##W16), TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
-static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
-                       int32_t npx, const int folded, const int w16) {
+#define TINYML_MM_ONE(G, W16, RQ4)                                                                            \
+  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_GROUPS16(G), TINYML_MM_RECORD_##W16, RQ4, \
+                  TINYML_MM_STORE4_NEXT)
+/* Inlined into each variant (mode and width constants): a model links only the loops it runs. */
+TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
+                                  int32_t npx, const int folded, const int w16) {
   int32_t frame[TINYML_ROWS_FRAME_WORDS];
   frame[0] = frame[1] = frame[2] = frame[3] = 0;
   rows_frame(frame, p, cols, out, npx);
@@ -1210,17 +1329,23 @@ static void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, 
   frame[14] = 0;
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
-#define TINYML_MM_CASE(G, W16)                                                                                     \
+#define TINYML_MM_CASE(ROWS, G, W16)                                                                               \
   if (folded) {                                                                                                   \
-    __asm__ volatile(TINYML_MM_ROWS(G, W16, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
+    __asm__ volatile(ROWS(G, W16, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
   } else {                                                                                                        \
-    __asm__ volatile(TINYML_MM_ROWS(G, W16, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF)) : "+r"(wp), "+r"(fr) :         \
+    __asm__ volatile(ROWS(G, W16, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF)) : "+r"(wp), "+r"(fr) :                   \
                      : TINYML_MM_CLOBBERS);                                                                       \
   }
-  if (w16) {
-    TINYML_MM_CASE(TINYML_MM_GROUP_W16, 1)
+  /* A row of exactly one pass (16 groups: 64 input channels) runs straight through (TINYML_ROWS_ONE). */
+  const int one = p->k4 == 16;
+  if (w16 && one) {
+    TINYML_MM_CASE(TINYML_MM_ONE, TINYML_MM_GROUP_W16, 1)
+  } else if (w16) {
+    TINYML_MM_CASE(TINYML_MM_ROWS, TINYML_MM_GROUP_W16, 1)
+  } else if (one) {
+    TINYML_MM_CASE(TINYML_MM_ONE, TINYML_MM_GROUP_W8, 0)
   } else {
-    TINYML_MM_CASE(TINYML_MM_GROUP_W8, 0)
+    TINYML_MM_CASE(TINYML_MM_ROWS, TINYML_MM_GROUP_W8, 0)
   }
 #undef TINYML_MM_CASE
 }
