@@ -21,7 +21,7 @@ import { mkdirSync, readFileSync, readdirSync, existsSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../codegen/templates.js';
-import { TinymlError } from '../errors.js';
+import { InputError, TinymlError } from '../errors.js';
 import { tensorDataFromBytes } from '../ir/types.js';
 import { num, renderTable } from '../text/table.js';
 import { buildModelFirmware, type BuiltFirmware } from '../deploy/firmware.js';
@@ -89,7 +89,29 @@ interface BenchRow {
   vsInt8?: { instructions: number; flash: number };
 }
 
+/** What `npm run bench -- --help` prints. */
+export const BENCH_USAGE = `Usage: npm run bench -- [--boards B,...] [--models M,...] [--kinds K,...] [--ram-budget BYTES|min] [--out DIR]
+
+Builds the shared models for each board, checks every golden case on QEMU and prints instructions,
+instructions per MAC, arena and flash next to TensorFlow Lite Micro's figures; the table is also
+written as JSON under DIR (default results/).
+
+  --boards      boards to run (default qemu-m4,qemu-m7,qemu-m55)
+  --models      model ids from ../shared/reference (default: all); an int8 model also selects its
+                float, hybrid and sub-byte rows
+  --kinds       row kinds (default: all): int8, hybrid, float32, int4, int2, ternary, binary, lut16
+  --ram-budget  build every row under this arena budget (default: the planner's own choice)
+  --out         directory for the JSON results
+  --help        this text`;
+
+const BENCH_FLAGS = ['--boards', '--models', '--kinds', '--out', '--ram-budget'];
+
 function parseArgs(argv: string[]): { boards: string[]; models?: string[]; kinds: BenchKind[]; out: string; ramBudget?: RamBudget } {
+  // Every flag takes a value: anything else would run the whole (long) bench unasked.
+  for (let i = 0; i < argv.length; i += 2) {
+    if (!BENCH_FLAGS.includes(argv[i])) throw new InputError(`unknown bench option '${argv[i]}'\n\n${BENCH_USAGE}`);
+    if (argv[i + 1] === undefined) throw new InputError(`bench option ${argv[i]} needs a value\n\n${BENCH_USAGE}`);
+  }
   const get = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -212,7 +234,12 @@ function tflmTable(sets: TflmFigureSet[]): string {
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${BENCH_USAGE}\n`);
+    return 0;
+  }
+  const args = parseArgs(argv);
   const shared = resolve(PROJECT_ROOT, '..', 'shared');
   if (!existsSync(join(shared, 'reference'))) throw new TinymlError('SHARED_MISSING', `../shared/reference not found at ${shared}`);
   const reference = JSON.parse(readFileSync(join(shared, 'reference', 'tflm-cmsisnn-qemu-m4.json'), 'utf8')) as ReferenceFile;
@@ -371,6 +398,6 @@ main().then(
   },
   (e: unknown) => {
     process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
+    process.exitCode = e instanceof TinymlError ? e.exitCode : 1;
   },
 );
