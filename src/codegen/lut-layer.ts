@@ -9,7 +9,7 @@ import type { PreparedGraph, PreparedStep } from '../interp/interpreter.js';
 import type { LutEncoding } from '../ir/weight-encoding.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../ops/op-def.js';
 import { cStructInit, convGeometry } from '../ops/c-emit.js';
-import { type AccBounds, accBounds, cRqArray, modeSuffix, planRequant, scratchFor } from '../ops/optimized/common.js';
+import { type AccBounds, accBounds, cRqArray, lutTable16, modeSuffix, planRequant, scratchFor } from '../ops/optimized/common.js';
 import { packIndices } from '../tflite/lut-compression.js';
 import { cArrayBody } from './c-literals.js';
 import type { OptimizeGoal } from '../ops/op-def.js';
@@ -338,8 +338,7 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
   const em = step.def.emitC!(step.params, { inputs, outputs: names.outputs }, { ...ctx, inPlace: false });
   if (!em.call.includes(`${int8Fn}(`)) throw new Error(`LUT lowering of ${step.op.type}: expected a call to ${int8Fn}`);
   // The kernel builds its pair table from 16 entries: a smaller table is padded (unused entries).
-  const table = new Int8Array(16);
-  table.set(enc.table.subarray(0, Math.min(16, enc.table.length)));
+  const table = lutTable16(enc.table);
   // The im2col kernel's rows are padded to a multiple of 4 indices (index 0 meets a zero column entry).
   const k4 = im2colK4(step);
   const rows = dspConvIndexOrder(k4 === undefined ? enc.indices : padRows(enc.indices, (step.params as { outputDepth: number }).outputDepth, k4 * 4));

@@ -352,3 +352,10 @@ export function requantFields(pre: string, p: RequantParams, plan: RequantPlan):
 export function scratchFor(ctx: EmitContext, bytes: number, kernel: string): string {
   return scratchArg(ctx, 'void', bytes, kernel);
 }
+
+/** A clustered layer's table as the 4-bit LUT kernels read it: 16 entries, a shorter table padded (unused entries). */
+export function lutTable16(table: ArrayLike<number>): Int8Array {
+  const t = new Int8Array(16);
+  for (let i = 0; i < Math.min(16, table.length); i++) t[i] = table[i];
+  return t;
+}

@@ -13,7 +13,7 @@ import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from
 import { CONV_MAX_SCRATCH, convScratchBytes, emitConvDsp } from './conv2d.js';
 import type { TensorData } from '../../ir/types.js';
 import { RQ_REF, cArray, dspTarget, emitWithConstants, foldChannelBias, hasConstantOperands,
-  modeSuffix, planLayerRequant, scratchFor, scratchWithConstants } from './common.js';
+  lutTable16, modeSuffix, planLayerRequant, scratchFor, scratchWithConstants } from './common.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
 import { depthwiseInPlaceOk, depthwiseInPlaceRowBytes } from '../depthwise-in-place.js';
 
@@ -317,8 +317,7 @@ export function emitDepthwisePlaneLut4(
       }
     }
   }
-  const t16 = new Int8Array(16);
-  for (let i = 0; i < Math.min(16, table.length); i++) t16[i] = table[i];
+  const t16 = lutTable16(table);
   const pre = ctx.prefix;
   const scratch = scratchFor(ctx, dwScratchBytes(p), 'depthwise_conv2d_s8_dsp_lut4');
   const decls = [
