@@ -412,6 +412,67 @@ void tinyml_conv2d_s8_stem_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *
   (p->mode == TINYML_RQ_FAST_FOLDED && full ? stem_folded_full : stem_any)(p, input, weights, output, scratch);
 }
 
+/* Column word x times one block's weights w (four channels' halfword pairs) into a. */
+TINYML_DSP_INLINE void stem_pixel_word(int32_t *a, const int16_t *w, uint32_t x) {
+  a[0] = tinyml_smlad(tinyml_ld32(w), x, a[0]);
+  a[1] = tinyml_smlad(tinyml_ld32(w + 2), x, a[1]);
+  a[2] = tinyml_smlad(tinyml_ld32(w + 4), x, a[2]);
+  a[3] = tinyml_smlad(tinyml_ld32(w + 6), x, a[3]);
+}
+
+void tinyml_conv2d_s8_stem_dsp_pixel(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
+                                     int32_t oy, int32_t ox, int8_t *out) {
+  const stem_shape sh = stem_shape_of(p);
+  const int32_t fh = p->geo.filter_height;
+  const int32_t row_len = p->geo.filter_width * p->geo.input_depth;
+  const int32_t n = p->output_depth;
+  /* A window that leaves the image is gathered with the zero point, as the kernel does; the
+   * longest column the kernel takes bounds it. */
+  int8_t gather[TINYML_CONV2D_STEM_MAX_WORDS * 2];
+  int32_t stride;
+  const int8_t *win = stem_window(p, input, oy, ox, gather, &stride);
+  /* Per block of four channels (the weights' order) the column is read again from the window:
+   * four accumulators stay in registers, and a stem has one to a few blocks. */
+  for (int32_t c0 = 0; c0 < n; c0 += 4) {
+    int32_t a[4];
+    /* Pixel A's start values: the bias block's even words. */
+    for (int32_t k = 0; k < 4; ++k) a[k] = p->bias[2 * c0 + 2 * k];
+    const int16_t *w = weights + c0 * sh.words * 2;
+    /* The column in the kernel's order (conv2d_stem_dsp.h): each row's whole words as SXTB16
+     * pairs them, (0, 2) then (1, 3); then all rows' tails, paired in order, an odd one with 0. */
+    const int8_t *r = win;
+    for (int32_t fy = 0; fy < fh; ++fy, r += stride) {
+      for (int32_t b = 0; b < 4 * sh.row_words; b += 4) {
+        const uint32_t v = tinyml_ld32(r + b);
+        stem_pixel_word(a, w, tinyml_sxtb16(v));
+        stem_pixel_word(a, w + 8, tinyml_sxtb16_ror8(v));
+        w += 16;
+      }
+    }
+    uint32_t held = 0;
+    int32_t odd = 0;
+    r = win;
+    for (int32_t fy = 0; fy < fh; ++fy, r += stride) {
+      for (int32_t b = 4 * sh.row_words; b < row_len; ++b) {
+        const uint32_t v = (uint32_t)(int32_t)r[b];
+        if (odd) {
+          stem_pixel_word(a, w, (held & 0xFFFFu) | (v << 16));
+          w += 8;
+        }
+        held = v;
+        odd ^= 1;
+      }
+    }
+    if (odd) stem_pixel_word(a, w, held & 0xFFFFu);
+    const int32_t valid = n - c0 < 4 ? n - c0 : 4;
+    for (int32_t k = 0; k < valid; ++k) {
+      const tinyml_dsp_rq *rq = &p->rq[c0 + k];
+      out[c0 + k] = (int8_t)tinyml_rq(p->mode, a[k], rq->multiplier, rq->t, rq->e, p->output_offset, p->activation_min,
+                                      p->activation_max);
+    }
+  }
+}
+
 /*
  * One packed word's 32 / bits fields as halfword pairs (field 2i low, 2i + 1 high) at dst. Byte
  * planes instead of one field at a time: plane q holds field q of each byte ((v >> bits q) &

@@ -38,6 +38,20 @@
 void tinyml_conv2d_s8_stem_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                                int8_t *output, void *scratch);
 
+/* Most output channels tinyml_conv2d_s8_stem_dsp_pixel takes (its accumulators are on the frame). */
+#define TINYML_CONV2D_STEM_PIXEL_MAX_CHANNELS 32
+
+/*
+ * One output pixel (oy, ox) of the layer, all its channels into out[0 .. output_depth), with no
+ * scratch: the same weights, bias and records as tinyml_conv2d_s8_stem_dsp, the column's
+ * halfword pairs built from the input as the dot product needs them (taps outside the image read
+ * pad_value), so the sums and the requantization are the kernel's and so are the bytes. Slower
+ * (about four times per pixel): for the few pixels of a stem written over its own input before any
+ * input bytes are free for the kernel's columns (conv2d_dsp_in_place.h).
+ */
+void tinyml_conv2d_s8_stem_dsp_pixel(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
+                                     int32_t oy, int32_t ox, int8_t *out);
+
 /*
  * Sub-byte stem weights (int4, int2/ternary, binary), kept packed in flash: `words` words of
  * `bits`-bit fields (low bits first, 32 / bits per word), one per halfword of the int16 layout
