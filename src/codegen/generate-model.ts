@@ -139,9 +139,15 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     const optimize = options.optimize ?? 'speed';
     const lut = stepLutEncoding(prepared, k);
     const inPlace = plan.inPlace.has(k);
-    const scratchBytes = layerScratchBytes(step, target, constants, optimize, { lut, inPlace });
+    const tight = inPlace && (plan.tightInPlace?.has(k) ?? false);
+    const scratchBytes = layerScratchBytes(step, target, constants, optimize, { lut, inPlace, tight });
     const scratch = scratchPtr(k, scratchBytes);
-    const em = emitLayer(step, { inputs, outputs }, { prefix: `l${k}`, target, optimize, constants, ...(scratch ? { scratch } : {}), ...(inPlace ? { inPlace } : {}) }, lut);
+    const em = emitLayer(
+      step,
+      { inputs, outputs },
+      { prefix: `l${k}`, target, optimize, constants, ...(scratch ? { scratch } : {}), ...(inPlace ? { inPlace } : {}), ...(tight ? { tightInPlace: true } : {}) },
+      lut,
+    );
     if (lut) lutBytes += lutFlashBytes(lut);
     em.includes.forEach((h) => includes.add(h));
     em.kernels.forEach((c) => kernels.add(c));
@@ -149,7 +155,7 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     if (em.decls.trim()) decls.push(em.decls);
     return {
       index: k,
-      comment: `${op.type} -> '${outT.name}' [${outT.shape.join('x')}]${inPlace ? ', in place' : ''}${scratch ? `, scratch ${scratchBytes} B at arena + ${plan.scratchOffsets.get(k)}` : ''}`.replace(/\*\//g, '* /'),
+      comment: `${op.type} -> '${outT.name}' [${outT.shape.join('x')}]${inPlace ? `, in place${tight ? ' with no scratch' : ''}` : ''}${scratch ? `, scratch ${scratchBytes} B at arena + ${plan.scratchOffsets.get(k)}` : ''}`.replace(/\*\//g, '* /'),
       call: em.call
         .split('\n')
         .map((l) => (l.trim() ? `  ${l.trimStart()}` : l))

@@ -12,7 +12,7 @@ import { inPlaceAllowed, planMemory, streamedView } from '../plan/memory-plan.js
 import type { Conv2DQuantParams } from '../ops/conv2d.js';
 import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
 import { streamPairInPlaceOk, streamPairOk, streamPairScratchBytes } from './pw-dw-stream.js';
-import { layerInPlaceScratchBytes, layerScratchBytes } from './select-kernel.js';
+import { layerInPlaceScratchBytes, layerScratchBytes, layerTightInPlace } from './select-kernel.js';
 import { lutInPlaceScratchBytes, stepLutEncoding } from './lut-layer.js';
 import { isRowWindowStep } from '../ops/conv-rows-in-place.js';
 // Registers the optimized per-core kernel variants (their scratch differs from the portable kernels').
@@ -59,6 +59,8 @@ export function streamCandidates(prepared: PreparedGraph, target: TargetInfo = H
  * (conv-rows-in-place.ts), where the graph allows it, do so when that makes the arena smaller
  * (`plan.inPlace`), their scratch being the in-place kernel's. `streamed` pairs run as one op at
  * the consumer (codegen/pw-dw-stream.ts), in place over the producer's input when they can.
+ * With `tight`, layers whose kernel has a tight in-place form (no scratch at all: a stem,
+ * ops/stem-in-place.ts) run in place in that form (`plan.tightInPlace`), row-window step or not.
  * All in-place layers first (layers that tie at the peak only lower it together); then each is
  * dropped again if the arena does not grow without it (an in-place layer off the peak saves
  * nothing and its longer-lived merged buffer can fragment the placement); none when the arena is
@@ -67,9 +69,9 @@ export function streamCandidates(prepared: PreparedGraph, target: TargetInfo = H
 export function planModelMemory(
   prepared: PreparedGraph,
   target: TargetInfo = HOST_TARGET,
-  options: Omit<PlanOptions, 'scratch' | 'inPlace'> & { optimize?: OptimizeGoal; inPlace?: boolean; rowWindow?: boolean } = {},
+  options: Omit<PlanOptions, 'scratch' | 'inPlace'> & { optimize?: OptimizeGoal; inPlace?: boolean; rowWindow?: boolean; tight?: boolean } = {},
 ): MemoryPlan {
-  const { optimize, inPlace, rowWindow, streamed = [], ...planOptions } = options;
+  const { optimize, inPlace, rowWindow, tight, streamed = [], ...planOptions } = options;
   const producers = new Set(streamed.map((p) => p.producer));
   const consumers = new Map(streamed.map((p) => [p.consumer, p.producer]));
   const params = (k: number) => prepared.steps[k].params;
@@ -79,16 +81,23 @@ export function planModelMemory(
     const lut = stepLutEncoding(prepared, k);
     return lut ? lutInPlaceScratchBytes(prepared.steps[k], lut, target, optimize) : layerInPlaceScratchBytes(prepared.steps[k], target, stepConstants(prepared, k), optimize);
   };
+  // The layers taking their tight form (no scratch), when asked to.
+  const tightOps = new Set<number>();
+  if (tight) {
+    prepared.steps.forEach((step, k) => {
+      if (!producers.has(k) && !consumers.has(k) && !stepLutEncoding(prepared, k) && layerTightInPlace(step, target, stepConstants(prepared, k), optimize) !== undefined) tightOps.add(k);
+    });
+  }
   // `inPlace`: the layers whose kernel runs in place as it is; `rowWindow`: the convolutions that
   // run in place through a window of input rows (extra copies, ops/conv-rows-in-place.ts).
   const candidates =
-    inPlace || rowWindow
+    inPlace || rowWindow || tight
       ? prepared.steps
           .map((step, k) =>
             !producers.has(k) &&
             !consumers.has(k) &&
             inPlaceScratch(k) !== undefined &&
-            (isRowWindowStep(step) ? rowWindow : inPlace)
+            (tightOps.has(k) || (isRowWindowStep(step) ? rowWindow : inPlace))
               ? k
               : -1,
           )
@@ -102,8 +111,12 @@ export function planModelMemory(
     return j === undefined ? bytes : streamPairScratchBytes(params(j) as Conv2DQuantParams, params(k) as DepthwiseConv2DQuantParams);
   });
   const withInPlace = (ops: ReadonlySet<number>): MemoryPlan => {
-    const scratch = plain.map((bytes, k) => (ops.has(k) && !consumers.has(k) ? layerScratchBytes(prepared.steps[k], target, stepConstants(prepared, k), optimize, { inPlace: true, lut: stepLutEncoding(prepared, k) }) : bytes));
-    return planMemory(prepared.graph, { ...planOptions, scratch, inPlace: [...ops], streamed });
+    const scratch = plain.map((bytes, k) =>
+      ops.has(k) && !consumers.has(k) ? layerScratchBytes(prepared.steps[k], target, stepConstants(prepared, k), optimize, { inPlace: true, lut: stepLutEncoding(prepared, k), tight: tightOps.has(k) }) : bytes,
+    );
+    const plan = planMemory(prepared.graph, { ...planOptions, scratch, inPlace: [...ops], streamed });
+    const tightTaken = [...plan.inPlace].filter((k) => tightOps.has(k));
+    return tightTaken.length ? { ...plan, tightInPlace: new Set(tightTaken) } : plan;
   };
   const base = withInPlace(new Set());
   let best = withInPlace(allowed);

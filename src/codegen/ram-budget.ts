@@ -2,7 +2,8 @@
  * RAM below the tensor floor under a budget (issue #20): the planner applies its techniques in a
  * fixed order — in-place layers (an output written over its dead input), then the op order with
  * the smallest peak, then convolutions in place through a window of input rows, then pointwise ->
- * depthwise pairs run row by row (each later technique's plan also uses the earlier ones not
+ * depthwise pairs run row by row, then layers in place with no scratch at all (a stem's tight
+ * form, ops/stem-in-place.ts) (each later technique's plan also uses the earlier ones not
  * forced off, which may only pay together with it) — and reports what each saved against the plain plan of the model's own op
  * order, whose largest live set is the "op-order lower bound" no plain plan can go under.
  *
@@ -16,8 +17,9 @@ import type { PreparedGraph } from '../interp/interpreter.js';
 import { prepareGraph } from '../interp/interpreter.js';
 import type { Graph } from '../ir/types.js';
 import { DTYPE_BYTES, elementCount } from '../ir/types.js';
+import { layerTightInPlace } from './select-kernel.js';
 import type { OptimizeGoal, TargetInfo } from '../ops/op-def.js';
-import { modelScratchBytes, planModelMemory, streamCandidates } from './plan-model.js';
+import { modelScratchBytes, planModelMemory, stepConstants, streamCandidates } from './plan-model.js';
 import type { MemoryPlan, StreamedPair } from '../plan/memory-plan.js';
 import { memoryOrder, withOpOrder } from '../plan/op-order.js';
 import { summarizeModel } from '../analysis/summary.js';
@@ -31,7 +33,7 @@ export type RamBudget = number | 'min';
 /** Largest modelled extra-instruction share a technique may cost when no budget is given. */
 export const DEFAULT_MAX_EXTRA = 0.1;
 
-export type RamTechniqueName = 'in-place' | 'reorder' | 'row-window' | 'row-stream';
+export type RamTechniqueName = 'in-place' | 'reorder' | 'row-window' | 'row-stream' | 'tight-in-place';
 
 export interface RamTechnique {
   technique: RamTechniqueName;
@@ -69,6 +71,7 @@ export interface RamPlanOptions {
   reorder?: boolean;
   rowWindow?: boolean;
   rowStream?: boolean;
+  tightInPlace?: boolean;
 }
 
 export interface RamPlan {
@@ -140,6 +143,13 @@ function rowStreamExtraInstructions(prepared: PreparedGraph, plan: MemoryPlan): 
       heldHi = hi;
     }
   }
+  return extra;
+}
+
+/** Modelled extra instructions of the layers `plan` runs in their tight in-place form (the kernels' own model). */
+function tightExtraInstructions(prepared: PreparedGraph, plan: MemoryPlan, target: TargetInfo, optimize: OptimizeGoal): number {
+  let extra = 0;
+  for (const k of plan.tightInPlace ?? []) extra += layerTightInPlace(prepared.steps[k], target, stepConstants(prepared, k), optimize) ?? 0;
   return extra;
 }
 
@@ -237,6 +247,25 @@ export function planUnderBudget(graph: Graph, target: TargetInfo, options: RamPl
   if (streamTaken) {
     current = { ...current, plan: streamTaken };
     extra += streamCost;
+  }
+
+  // 5. Layers in place with no scratch at all (a strided stem over its image: its row stage and
+  // columns on input bytes already read), with everything the plan so far uses.
+  const tightPlan =
+    options.tightInPlace === false
+      ? undefined
+      : planModelMemory(current.prepared, target, { optimize, inPlace: options.inPlace !== false, rowWindow: options.rowWindow !== false, streamed: current.plan.streamed, tight: true });
+  const tightCost = tightPlan ? tightExtraInstructions(current.prepared, tightPlan, target, optimize) : 0;
+  const tightTaken = tightPlan !== undefined && (tightPlan.tightInPlace?.size ?? 0) > 0 && tightPlan.arenaBytes < current.plan.arenaBytes && wanted(options.tightInPlace, tightCost);
+  techniques.push({
+    technique: 'tight-in-place',
+    applied: tightTaken,
+    savedBytes: tightTaken ? current.plan.arenaBytes - tightPlan.arenaBytes : 0,
+    extraInstructions: tightCost,
+  });
+  if (tightTaken) {
+    current = { ...current, plan: tightPlan };
+    extra += tightCost;
   }
 
   const ram: RamReport = {

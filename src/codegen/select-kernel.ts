@@ -29,8 +29,9 @@ export function layerScratchBytes(
   target: TargetInfo,
   constants: (TensorData | undefined)[],
   optimize: OptimizeGoal = 'speed',
-  opts: { lut?: LutEncoding; inPlace?: boolean } = {},
+  opts: { lut?: LutEncoding; inPlace?: boolean; tight?: boolean } = {},
 ): number {
+  if (opts.inPlace && opts.tight) return 0; // the tight in-place form takes no scratch (layerTightInPlace)
   if (opts.lut && !opts.inPlace) return lutScratchBytes(step, opts.lut, target, optimize); // the LUT kernels decode in place
   if (opts.inPlace) {
     if (opts.lut) {
@@ -55,6 +56,16 @@ export function layerInPlaceScratchBytes(step: PreparedStep, target: TargetInfo,
   const variant = findKernelVariant(step.op.type, step.params, target, optimize);
   if (variant) return variant.inPlaceScratchBytes?.(step.params, constants);
   return step.def.inPlaceScratchBytes?.(step.params);
+}
+
+/**
+ * Modelled extra instructions of the kernel `emitLayer` picks running this step in place with no
+ * scratch (`ctx.tightInPlace`), or undefined when it cannot.
+ */
+export function layerTightInPlace(step: PreparedStep, target: TargetInfo, constants: (TensorData | undefined)[], optimize: OptimizeGoal = 'speed'): number | undefined {
+  const variant = findKernelVariant(step.op.type, step.params, target, optimize);
+  if (!variant?.tightInPlaceOk?.(step.params, constants)) return undefined;
+  return variant.tightInPlaceExtraInstructions?.(step.params) ?? 0;
 }
 
 /** `lut`: the layer's clustered weights (codegen/lut-layer.ts's `stepLutEncoding`), which select the LUT kernel. */

@@ -13,14 +13,15 @@
  * input with the band's own top padding, so every output value sums the same taps in the same order.
  */
 import type { Conv2DParams } from './conv2d.js';
-import { pointwiseInPlaceOk } from './pointwise-in-place.js';
+import { pointwiseExpandInPlaceOk, pointwiseInPlaceOk } from './pointwise-in-place.js';
 
 /**
  * Whether a layer's in-place kernel is the row-window one: a convolution other than a stride-1
- * pointwise one (which runs in place with no window, ops/pointwise-in-place.ts).
+ * pointwise one (which runs in place with no window, ops/pointwise-in-place.ts, widening or not).
  */
 export function isRowWindowStep(step: { op: { type: string }; params: unknown }): boolean {
-  return step.op.type === 'CONV_2D' && !pointwiseInPlaceOk(step.params as Conv2DParams);
+  const p = step.params as Conv2DParams;
+  return step.op.type === 'CONV_2D' && !pointwiseInPlaceOk(p) && !pointwiseExpandInPlaceOk(p);
 }
 
 /** The geometry this rule reads (CONV_2D and DEPTHWISE_CONV_2D params both have it). */

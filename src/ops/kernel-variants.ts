@@ -28,6 +28,13 @@ export interface KernelVariant {
    * it then needs, given the same constant operands; undefined (or absent) when it cannot.
    */
   inPlaceScratchBytes?(params: unknown, constants?: (TensorData | undefined)[]): number | undefined;
+  /**
+   * Whether the variant can also run in place with no scratch at all (`ctx.tightInPlace`), at a
+   * cost in instructions (`tightInPlaceExtraInstructions`, modelled): absent when it cannot.
+   */
+  tightInPlaceOk?(params: unknown, constants?: (TensorData | undefined)[]): boolean;
+  /** Modelled extra instructions of that tight form over the in-place one. */
+  tightInPlaceExtraInstructions?(params: unknown): number;
 }
 
 const VARIANTS: KernelVariant[] = [];

@@ -174,6 +174,12 @@ export interface EmitContext {
    */
   inPlace?: boolean;
   /**
+   * With `inPlace`: the memory plan gave the layer no scratch at all, so the kernel must take its
+   * tight in-place form (every byte it writes on input bytes already read; a stem:
+   * ops/stem-in-place.ts). Set only for layers whose kernel announced it (`tightInPlaceOk`).
+   */
+  tightInPlace?: boolean;
+  /**
    * The kernel will be called on bands of a few rows at a time (a row-stream pair,
    * pw_dw_stream_dsp.c), not on the whole tensor: emitters whose layout only pays off over
    * whole images keep their row form.

@@ -10,6 +10,32 @@ import type { Conv2DParams } from './conv2d.js';
 
 /** Whether the DSP convolution may write this layer's output over its input (see the file comment). */
 export function pointwiseInPlaceOk(p: Conv2DParams): boolean {
+  return pointwiseShape(p) && p.outputDepth <= p.inputDepth;
+}
+
+/**
+ * Whether a pointwise layer that widens its input runs in place from the same start, in runs of
+ * pixels from the last down (tinyml_conv2d_s8_dsp_in_place_expand): each run's output lies past
+ * its own input (or the run is one pixel, read whole before it is written) and past every
+ * earlier pixel's input, so the buffer is the output's size (VWW's 24x24x16 -> 24x24x32).
+ */
+export function pointwiseExpandInPlaceOk(p: Conv2DParams): boolean {
+  return pointwiseShape(p) && p.outputDepth > p.inputDepth;
+}
+
+/** Runs [s, e) of pixels the expanding driver calls the kernel on, in its order (for its cost). */
+export function pointwiseExpandRuns(p: Conv2DParams): { s: number; e: number }[] {
+  const runs: { s: number; e: number }[] = [];
+  for (let e = p.inputHeight * p.inputWidth; e > 0; ) {
+    const s = Math.min(e - 1, Math.ceil((p.inputDepth * e) / p.outputDepth));
+    runs.push({ s, e });
+    e = s;
+  }
+  return runs;
+}
+
+/** A 1x1, stride-1, unpadded int8 convolution of one batch (either rule's shape). */
+function pointwiseShape(p: Conv2DParams): boolean {
   return (
     p.kind === 'int8' &&
     p.batches === 1 &&
@@ -21,7 +47,6 @@ export function pointwiseInPlaceOk(p: Conv2DParams): boolean {
     p.padHeight === 0 &&
     p.padWidth === 0 &&
     p.outputHeight === p.inputHeight &&
-    p.outputWidth === p.inputWidth &&
-    p.outputDepth <= p.inputDepth
+    p.outputWidth === p.inputWidth
   );
 }

@@ -62,6 +62,11 @@ export interface MemoryPlan {
   inPlace: Set<number>;
   /** Streamed pairs: the tensor between them has no place in the arena. */
   streamed: StreamedPair[];
+  /**
+   * In-place ops (of `inPlace`) whose kernel runs in its tight form, with no scratch (their
+   * scratch given as 0); set by the caller that chose that form (codegen/plan-model.ts).
+   */
+  tightInPlace?: Set<number>;
 }
 
 /** A producer op whose output 0 only the consumer op reads (its input 0), the two run as one at the consumer. */

@@ -113,3 +113,85 @@ void tinyml_conv2d_s8_dsp_in_place_staged_band(const tinyml_conv2d_dsp_params *p
                                                void *scratch) {
   in_place_staged(p, data, 0, 0, fn, scratch);
 }
+
+/* Row oy of the tight stem one pixel at a time: each pixel's bytes computed on the frame, then
+ * stored straight to `dst` or, scattered, `split` of them into `a` and the rest into `b`. */
+static void stem_row_by_pixel(const tinyml_conv2d_dsp_params *p, int8_t *data, const int16_t *weights, int32_t oy,
+                              int8_t *dst, int8_t *a, int8_t *b, int32_t split) {
+  const int32_t n = p->output_depth;
+  int8_t px[TINYML_CONV2D_STEM_PIXEL_MAX_CHANNELS];
+  for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
+    tinyml_conv2d_s8_stem_dsp_pixel(p, data, weights, oy, ox, px);
+    if (dst) {
+      for (int32_t c = 0; c < n; ++c) dst[ox * n + c] = px[c];
+    } else {
+      for (int32_t c = 0; c < split; ++c) a[ox * split + c] = px[c];
+      for (int32_t c = split; c < n; ++c) b[ox * (n - split) + c - split] = px[c];
+    }
+  }
+}
+
+/* A scattered row into its place: the second row's parts moved to just past the row's place (f),
+ * then every pixel from the last one down, through the frame (its bytes may overlap its parts). */
+static void stem_row_gather(const tinyml_conv2d_dsp_params *p, int8_t *dst, const int8_t *a, const int8_t *b,
+                            int32_t split) {
+  const int32_t n = p->output_depth;
+  const int32_t w = p->geo.output_width;
+  const int32_t nb = n - split;
+  int8_t *f = dst + w * n;
+  /* f is at or below b, or past b's parts (the generator's rule): a forward copy is right. */
+  tinyml_copy_forward(f, b, w * nb);
+  int8_t px[TINYML_CONV2D_STEM_PIXEL_MAX_CHANNELS];
+  for (int32_t ox = w - 1; ox >= 0; --ox) {
+    for (int32_t c = 0; c < split; ++c) px[c] = a[ox * split + c];
+    for (int32_t c = 0; c < nb; ++c) px[split + c] = f[ox * nb + c];
+    for (int32_t c = 0; c < n; ++c) dst[ox * n + c] = px[c];
+  }
+}
+
+void tinyml_conv2d_s8_stem_dsp_in_place_tight(const tinyml_conv2d_dsp_params *p, int8_t *data, const int16_t *weights,
+                                              int32_t scatter_rows, int32_t pixel_rows, int32_t split) {
+  const int32_t in_row = p->geo.input_width * p->geo.input_depth;
+  const int32_t out_row = p->geo.output_width * p->output_depth;
+  tinyml_conv2d_dsp_params band = *p;
+  band.geo.output_height = 1;
+  tinyml_row_band rows = {0, 0, 0};
+  for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
+    (void)tinyml_row_window_next(&rows, oy, p->geo.stride_height, p->geo.pad_height, p->geo.filter_height,
+                                 p->geo.input_height, 0, 0);
+    int8_t *dst = data + oy * out_row;
+    if (oy < scatter_rows) {
+      int8_t *a = data + rows.lo * in_row;
+      stem_row_by_pixel(p, data, weights, oy, 0, a, a + in_row, split);
+      stem_row_gather(p, dst, a, a + in_row, split);
+    } else if (oy < pixel_rows) {
+      stem_row_by_pixel(p, data, weights, oy, dst, 0, 0, 0);
+    } else {
+      band.geo.input_height = rows.hi - rows.lo;
+      band.geo.pad_height = rows.lo - rows.top;
+      /* The kernel's columns after the row's output, in input rows no later row reads (8-byte
+       * aligned for its LDRD). */
+      int8_t *cols = data + (((oy + 1) * out_row + 7) & ~7);
+      tinyml_conv2d_s8_stem_dsp(&band, data + rows.lo * in_row, weights, dst, cols);
+    }
+  }
+}
+
+void tinyml_conv2d_s8_dsp_in_place_expand(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights,
+                                          int32_t w16, void *scratch) {
+  const int32_t cin = p->geo.input_depth;
+  const int32_t cout = p->output_depth;
+  /* A 1x1 convolution sees a run of pixels as one row of them. */
+  tinyml_conv2d_dsp_params run = *p;
+  run.geo.input_height = 1;
+  run.geo.output_height = 1;
+  int32_t e = p->geo.input_height * p->geo.input_width;
+  while (e > 0) {
+    int32_t s = (cin * e + cout - 1) / cout;
+    if (s >= e) s = e - 1;
+    run.geo.input_width = e - s;
+    run.geo.output_width = e - s;
+    tinyml_conv2d_s8_dsp_weights(&run, data + s * cin, weights, w16, data + s * cout, scratch);
+    e = s;
+  }
+}

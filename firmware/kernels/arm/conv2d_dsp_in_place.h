@@ -76,4 +76,34 @@ void tinyml_conv2d_s8_dsp_in_place_band(const tinyml_conv2d_dsp_params *p, int8_
 void tinyml_conv2d_s8_dsp_in_place_staged_band(const tinyml_conv2d_dsp_params *p, int8_t *data, tinyml_conv2d_band_fn fn,
                                                void *scratch);
 
+/*
+ * A pointwise (1x1, stride 1, one batch) convolution that widens its input (output depth above
+ * input depth), written over its input from the same start: runs of pixels from the last one
+ * down, each run [s, e) starting where its output cannot reach its own input
+ * (output_depth * s >= input_depth * e), or a single pixel, which the kernel reads whole before it
+ * writes; so every output lands on input bytes already read, and the outputs of later runs lie
+ * past the inputs of earlier ones. The unchanged kernel (weights as tinyml_conv2d_s8_dsp_weights
+ * takes them) on each run: same taps, same bytes. scratch: the kernel's.
+ */
+void tinyml_conv2d_s8_dsp_in_place_expand(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights,
+                                          int32_t w16, void *scratch);
+
+/*
+ * The stem (conv2d_stem_dsp.h's weights) written over its input with no scratch at all: for a
+ * strided stem whose image is the arena's largest tensor (VWW's 96x96x3 -> 48x48x8), whose
+ * window or stage would sit beside it at the peak. Rows oy >= pixel_rows are the stem kernel on
+ * their band, written straight to their place, its columns in input bytes already dead: just after
+ * the row's output (data + (oy + 1) * out_row, rounded up to 8 bytes). Earlier rows, before that
+ * many bytes are dead, are computed one pixel at a time (tinyml_conv2d_s8_stem_dsp_pixel) into
+ * output_depth bytes on the frame: rows from scatter_rows on stored straight to their
+ * place; rows before it (their place still holds input that later pixels read) scattered
+ * into the two first rows they read as those die, `split` bytes of each pixel into the first,
+ * the rest into the second, then gathered into place once the row is done (the second row's parts
+ * first moved just past the row's place, then every pixel from the last one down). The generator
+ * computes pixel_rows, scatter_rows and split from the shape and checks that every write lands on
+ * bytes no later read needs (stemTightSchedule in src/ops/stem-in-place.ts).
+ */
+void tinyml_conv2d_s8_stem_dsp_in_place_tight(const tinyml_conv2d_dsp_params *p, int8_t *data, const int16_t *weights,
+                                              int32_t scatter_rows, int32_t pixel_rows, int32_t split);
+
 #endif /* TINYML_CONV2D_DSP_IN_PLACE_H */

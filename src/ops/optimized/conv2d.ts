@@ -9,7 +9,7 @@
 import type { KernelVariant } from '../kernel-variants.js';
 import type { Conv2DParams, Conv2DQuantParams } from '../conv2d.js';
 import { conv2d } from '../conv2d.js';
-import { pointwiseInPlaceOk } from '../pointwise-in-place.js';
+import { pointwiseExpandInPlaceOk, pointwiseInPlaceOk } from '../pointwise-in-place.js';
 import { rowInPlaceBytes, rowInPlaceMode } from '../conv-rows-in-place.js';
 import type { TensorData } from '../../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
@@ -118,7 +118,9 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   const { eff, plan } = convRequantPlan(p, weights, bias);
   const pre = ctx.prefix;
   // In place through a row window (ops/conv-rows-in-place.ts): the window, then the kernel's scratch.
-  const windowed = ctx.inPlace === true && !pointwiseInPlaceOk(p);
+  // A widening pointwise layer in place: runs of pixels from the last down (ops/pointwise-in-place.ts).
+  const expand = ctx.inPlace === true && pointwiseExpandInPlaceOk(p);
+  const windowed = ctx.inPlace === true && !pointwiseInPlaceOk(p) && !expand;
   const mode = windowed ? rowInPlaceMode(p) : undefined;
   if (windowed && !mode) throw new Error(`${pre}: this convolution cannot run in place`);
   const scratch = scratchFor(ctx, (windowed ? rowInPlaceBytes(p)! : 0) + convScratchBytes(p), windowed ? 'conv2d_s8_dsp_in_place' : 'conv2d_s8_dsp');
@@ -137,6 +139,14 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
       rq: 'NULL',
     }),
   ].join('\n');
+  if (expand) {
+    return {
+      kernels: ['arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h', 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h', 'arm/conv2d_stem_dsp.c', 'arm/conv2d_stem_dsp.h'],
+      includes: ['arm/conv2d_dsp_in_place.h'],
+      decls,
+      call: `tinyml_conv2d_s8_dsp_in_place_expand(&${pre}_params, ${names.outputs[0]}, ${pre}_w, ${w16 ? 1 : 0}, ${scratch});`,
+    };
+  }
   if (windowed) {
     return {
       // The row driver also dispatches to the stem kernel (conv2d-stem.ts), so it links with it.
@@ -156,14 +166,14 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
 }
 
 /**
- * Pointwise layers no wider out than in run in place with their usual scratch
- * (ops/pointwise-in-place.ts); other convolutions the row rules accept with a window of input
+ * Pointwise layers run in place with their usual scratch, as they are or, widening, in runs of
+ * pixels from the last down (ops/pointwise-in-place.ts); other convolutions the row rules accept with a window of input
  * rows, or a one-row output stage, before it (ops/conv-rows-in-place.ts).
  */
 function inPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
   const p = params as Conv2DQuantParams;
   if (p.kind !== 'int8' || p.groups !== 1 || (constants && !hasConstantOperands(p, constants))) return undefined;
-  if (pointwiseInPlaceOk(p)) return convScratchBytes(p);
+  if (pointwiseInPlaceOk(p) || pointwiseExpandInPlaceOk(p)) return convScratchBytes(p);
   const rows = rowInPlaceBytes(p);
   return rows === undefined ? undefined : rows + convScratchBytes(p);
 }
