@@ -15,6 +15,7 @@ import { conv2d } from '../conv2d.js';
 import type { DepthwiseConv2DParams, DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
 import { depthwiseConv2d } from '../depthwise-conv2d.js';
 import { rowInPlaceBytes, rowInPlaceMode } from '../conv-rows-in-place.js';
+import { stemTightSchedule } from '../stem-in-place.js';
 import type { TensorData } from '../../ir/types.js';
 import { packSubByte, type PackBits } from '../../ir/weight-packing.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
@@ -205,11 +206,14 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
   if (windowed && (lut || (bits && stemDecodedScratchBytes(p, bits) > 0))) throw new Error(`${pre}: only the int8 stem and a sub-byte one whose layout fits the frame run in place on this emission`);
   const mode = windowed ? rowInPlaceMode(p) : undefined;
   if (windowed && !mode) throw new Error(`${pre}: this convolution cannot run in place`);
+  // With no scratch at all (ops/stem-in-place.ts): the columns and the row on input bytes already read.
+  const tight = windowed && ctx.tightInPlace === true ? stemTightSchedule(p, stemScratchBytes(p)) : undefined;
+  if (windowed && ctx.tightInPlace && !tight) throw new Error(`${pre}: this stem cannot run in place with no scratch`);
   const decoded = lut || bits ? stemDecodedScratchBytes(p, lut ? 4 : bits!) : 0;
   const kernelName = `conv2d_s8_stem_dsp${lut ? '_lut4' : bits ? `_sb${bits}` : ''}${windowed ? '_in_place' : ''}`;
   // Clustered: the kernel's scratch too on the frame when both fit it (lutStemFrameOnly): no arena bytes.
   const frameOnly = lut !== undefined && lutStemFrameOnly(p);
-  const base = frameOnly ? 'NULL' : scratchFor(ctx, decoded + (windowed ? rowInPlaceBytes(p)! : 0) + stemScratchBytes(p), kernelName);
+  const base = frameOnly || tight ? 'NULL' : scratchFor(ctx, decoded + (windowed ? rowInPlaceBytes(p)! : 0) + stemScratchBytes(p), kernelName);
   const scratch = decoded ? `((void *)((int8_t *)${base} + ${decoded}))` : base;
   // Sub-byte: the packed fields of the undoubled layout; the decode doubles them in the FAST modes.
   const weightDecl = lut
@@ -238,15 +242,19 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
   const scale = plan.doubled ? 2 : 1;
   if (windowed) {
     const driver = `tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}`;
+    const runOn = (data: string, w: string): string =>
+      tight
+        ? `tinyml_conv2d_s8_stem_dsp_in_place_tight(&${pre}_params, ${data}, ${w}, ${tight.scatterRows}, ${tight.pixelRows}, ${tight.split});`
+        : `${driver}(&${pre}_params, ${data}, ${w}, 2, ${scratch});`;
     return {
       // The row-window driver (conv2d_dsp_in_place.c) runs the stem kernel on each band: weights kind 2.
       kernels: [...kernels, 'arm/conv2d_dsp.c', 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h'],
       includes: ['arm/conv2d_dsp_in_place.h', ...(bits ? ['arm/conv2d_stem_dsp.h'] : [])],
       decls: bits ? `${decls}
-${decodedOnceInPlace(pre, driver, stemPackedWords(p, bits), bits, scale, stemDecodedBytes(p, bits))}` : decls,
+${decodedOnceInPlace(pre, runOn('data', '(const int16_t *)(const void *)layout'), stemPackedWords(p, bits), bits, scale, stemDecodedBytes(p, bits))}` : decls,
       call: bits
-        ? `${pre}_in_place(${names.outputs[0]}, ${scratch});`
-        : `${driver}(&${pre}_params, ${names.outputs[0]}, ${pre}_w, 2, ${scratch});`,
+        ? `${pre}_in_place(${names.outputs[0]}, ${tight ? 'NULL' : scratch});`
+        : runOn(names.outputs[0], `${pre}_w`),
     };
   }
   return {
@@ -269,12 +277,13 @@ ${decodedOnceInPlace(pre, driver, stemPackedWords(p, bits), bits, scale, stemDec
  * layout's bytes are on the stack only while the layer runs; and not in the arena, where the
  * stem (VWW's 96x96x3 image, at the arena's peak) would grow it.
  */
-function decodedOnceInPlace(pre: string, driver: string, words: number, bits: PackBits, scale: number, bytes: number): string {
+function decodedOnceInPlace(pre: string, driverCall: string, words: number, bits: PackBits, scale: number, bytes: number): string {
   return (
     `static __attribute__((noinline)) void ${pre}_in_place(int8_t *data, void *scratch) {\n` +
     `  uint32_t layout[${bytes / 4}]; /* words: the kernel reads it with LDRD */\n` +
+    `  (void)scratch;\n` +
     `  tinyml_conv2d_stem_dsp_decode(${pre}_w${bits}, ${words}, ${bits}, ${scale}, (int16_t *)(void *)layout);\n` +
-    `  ${driver}(&${pre}_params, data, layout, 2, scratch);\n}`
+    `  ${driverCall}\n}`
   );
 }
 
@@ -290,6 +299,27 @@ function convInPlaceScratchBytes(params: unknown, constants?: (TensorData | unde
   return rows === undefined ? undefined : rows + stemScratchBytes(p);
 }
 
+/** Whether the stem runs in place with no scratch at all (ops/stem-in-place.ts). */
+export function stemTightOk(params: unknown, constants?: (TensorData | undefined)[]): boolean {
+  return convInPlaceScratchBytes(params, constants) !== undefined && stemTightSchedule(params as Conv2DQuantParams, stemScratchBytes(params as Conv2DQuantParams)) !== undefined;
+}
+
+/**
+ * Modelled extra instructions of the tight form over the staged one: the pixel path's
+ * instructions per pixel (per column word two taps of about 16 instructions and 3 per channel,
+ * then about 16 per channel to requantize and store) less the kernel's (about 11 per word and
+ * channel block of two pixels, 10 per channel), and a scattered row's gather (4 per byte).
+ */
+export function stemTightExtraInstructions(params: unknown): number {
+  const p = params as Conv2DQuantParams;
+  const s = stemTightSchedule(p, stemScratchBytes(p));
+  if (!s) return 0;
+  const words = stemWords(p);
+  const n = p.outputDepth;
+  const perPixel = words * (32 + 3 * n) + 16 * n - (words * 11 * Math.ceil(n / 4)) / 2 - 10 * n;
+  return s.pixelRows * p.outputWidth * Math.max(0, perPixel) + s.scatterRows * p.outputWidth * n * 4;
+}
+
 export const conv2dStemDspVariant: KernelVariant = {
   name: 'conv2d_s8_stem_dsp',
   op: 'CONV_2D',
@@ -297,6 +327,8 @@ export const conv2dStemDspVariant: KernelVariant = {
   emitC: emitWithConstants(conv2d, emitConvStem),
   scratchBytes: scratchWithConstants(stemScratchBytes),
   inPlaceScratchBytes: convInPlaceScratchBytes,
+  tightInPlaceOk: stemTightOk,
+  tightInPlaceExtraInstructions: stemTightExtraInstructions,
 };
 
 /** A depthwise layer with input depth 1 that the stem kernel takes as dwAsConv(p). */
