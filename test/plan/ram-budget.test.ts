@@ -123,22 +123,34 @@ describe('row-window convolutions (ResNet-8 on the M4)', () => {
 describe('pointwise -> depthwise pairs row by row (VWW on the M4)', () => {
   const vww = importTfliteFile(sharedPath('models/mlperf-tiny/vww_96_int8.tflite'));
 
-  it('by default the 48x48x16 pointwise output is never stored whole, and the stem and first depthwise layer run in place', async () => {
+  it('by default the 48x48x16 pointwise output is never stored whole, the widening pointwise layer and the stem run in place, the stem with no scratch: the arena is the input alone, <= 0.5x the lower bound', async () => {
     const g = await vww;
     const r = planUnderBudget(g, M4);
-    appliedAlone(r, 'row-stream');
+    checkTensorPlacement(r.graph, r.plan);
     expect(r.plan.streamed).toEqual([{ producer: 2, consumer: 3 }]); // only the pair at the peak
-    expect([...r.plan.inPlace]).toEqual(expect.arrayContaining([0, 1]));
     expect(r.plan.offsets.has(g.ops[2].outputs[0])).toBe(false);
-    // The input (96x96x3) alone is 0.499x the lower bound, and the stem writes its output over it
-    // through a 3-row window: the arena is the input, that window and the stem's im2col scratch.
+    // The stem (no scratch: its row and columns on input bytes already read), the first
+    // depthwise layer, and the 24x24x16 -> 24x24x32 pointwise layer (runs from the last pixel down).
+    expect([...r.plan.inPlace]).toEqual(expect.arrayContaining([0, 1, 4]));
+    expect([...(r.plan.tightInPlace ?? [])]).toEqual([0]);
+    expect(r.plan.scratchOffsets.has(0)).toBe(false);
     const input = 96 * 96 * 3;
-    expect(r.ram.arenaBytes).toBeGreaterThanOrEqual(input);
-    expect(r.ram.arenaBytes).toBeLessThanOrEqual(input + 3 * 96 * 3 + 256);
-    expect(r.ram.arenaBytes).toBeLessThan(0.53 * r.ram.lowerBound);
+    expect(r.ram.arenaBytes).toBe(input);
+    expect(r.ram.arenaBytes).toBeLessThanOrEqual(0.5 * r.ram.lowerBound);
+    expect(r.ram.lowerBound).toBe(55_360);
+    const tight = r.ram.techniques.find((t) => t.technique === 'tight-in-place')!;
+    expect(tight).toMatchObject({ applied: true, savedBytes: 560 });
+    expect(tight.extraInstructions).toBeGreaterThan(0);
+    expect(r.ram.techniques.find((t) => t.technique === 'row-stream')!.applied).toBe(true);
+    expect(r.ram.extraInstructionShare).toBeLessThan(0.1);
+    expect(ramSummary(r.ram)).toMatch(/tight-in-place saved 560 B/);
+    // Forced off, the stem keeps its 384-byte row stage and 166 bytes of columns beside the input.
+    const noTight = planUnderBudget(g, M4, { tightInPlace: false });
+    expect(noTight.ram.arenaBytes).toBe(Math.ceil((input + 384 + 166) / 16) * 16);
+    expect(noTight.plan.tightInPlace).toBeUndefined();
     const off = planUnderBudget(g, M4, { rowStream: false });
     expect(off.plan.streamed).toEqual([]);
-    expect(off.plan.arenaBytes).toBe(off.ram.plainArenaBytes);
+    expect(off.plan.arenaBytes).toBeGreaterThan(r.plan.arenaBytes);
   });
 });
 
