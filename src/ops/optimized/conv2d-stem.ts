@@ -251,7 +251,7 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
       kernels: [...kernels, 'arm/conv2d_dsp.c', 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h'],
       includes: ['arm/conv2d_dsp_in_place.h', ...(bits ? ['arm/conv2d_stem_dsp.h'] : [])],
       decls: bits ? `${decls}
-${decodedOnceInPlace(pre, runOn('data', '(const int16_t *)(const void *)layout'), stemPackedWords(p, bits), bits, scale, stemDecodedBytes(p, bits))}` : decls,
+${decodedOnceInPlace(pre, runOn('data', tight ? '(const int16_t *)(const void *)layout' : 'layout'), stemPackedWords(p, bits), bits, scale, stemDecodedBytes(p, bits))}` : decls,
       call: bits
         ? `${pre}_in_place(${names.outputs[0]}, ${tight ? 'NULL' : scratch});`
         : runOn(names.outputs[0], `${pre}_w`),
@@ -281,7 +281,7 @@ function decodedOnceInPlace(pre: string, driverCall: string, words: number, bits
   return (
     `static __attribute__((noinline)) void ${pre}_in_place(int8_t *data, void *scratch) {\n` +
     `  uint32_t layout[${bytes / 4}]; /* words: the kernel reads it with LDRD */\n` +
-    `  (void)scratch;\n` +
+    (/\bscratch\)/.test(driverCall) ? '' : `  (void)scratch; /* the tight driver takes none */\n`) +
     `  tinyml_conv2d_stem_dsp_decode(${pre}_w${bits}, ${words}, ${bits}, ${scale}, (int16_t *)(void *)layout);\n` +
     `  ${driverCall}\n}`
   );
