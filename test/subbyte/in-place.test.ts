@@ -2,8 +2,8 @@
  * The DSP sub-byte kernels written over their own input, as the planner now runs them when that
  * shrinks the arena (issue #15: sub-byte weights take no more RAM than int8): depthwise layers in
  * place (the rows the window reads are filled before the output rows over them are written, as
- * in the int8 kernel), pointwise layers no wider out than in as they are, and other convolutions
- * through the row window or stage (the band-function driver calling the sub-byte kernel on each
+ * in the int8 kernel), pointwise layers no wider out than in as they are, wider ones in runs of
+ * pixels from the last down, and other convolutions through the row window or stage (the band-function driver calling the sub-byte kernel on each
  * output row). Random cases of every width the rules accept, one buffer as input and output,
  * equal the reference on the decoded weights bit for bit: on the host under AddressSanitizer (the
  * buffer exactly max(input, output) bytes, the scratch exactly the announced bytes) and on an
@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2d, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../../src/ops/depthwise-conv2d.js';
-import { pointwiseInPlaceOk } from '../../src/ops/pointwise-in-place.js';
+import { pointwiseExpandInPlaceOk, pointwiseInPlaceOk } from '../../src/ops/pointwise-in-place.js';
 import { rowInPlaceMode } from '../../src/ops/conv-rows-in-place.js';
 import { convSubByteDspVariant, dwSubByteDspVariant } from '../../src/ops/subbyte/dsp.js';
 import type { KernelVariant } from '../../src/ops/kernel-variants.js';
@@ -95,23 +95,27 @@ describe('DSP sub-byte depthwise convolution in place on the plane kernel (one b
   bitExactInPlace('depthwise_conv2d_s8_dsp_subbyte plane in place', depthwiseConv2d, dwSubByteDspVariant, cases, false);
 });
 
-describe('DSP sub-byte convolution in place: pointwise as it is, other shapes through the row window or stage', () => {
+describe('DSP sub-byte convolution in place: pointwise as it is or in runs, other shapes through the row window or stage', () => {
   let memo: VariantCase[] | undefined;
   const cases = () => (memo ??= [
     ...inPlaceCases(conv2d, convSubByteDspVariant, (s) => randomConvCase(s, 'pointwise'), 63000, 2, (c) => pointwiseInPlaceOk(c.params as Conv2DQuantParams)),
-    ...inPlaceCases(conv2d, convSubByteDspVariant, (s) => randomConvCase(s), 64000, 3, (c) => !pointwiseInPlaceOk(c.params as Conv2DQuantParams)),
+    ...inPlaceCases(conv2d, convSubByteDspVariant, (s) => randomConvCase(s, 'pointwise'), 66000, 1, (c) => pointwiseExpandInPlaceOk(c.params as Conv2DQuantParams)),
+    ...inPlaceCases(conv2d, convSubByteDspVariant, (s) => randomConvCase(s), 64000, 3, (c) => rowDriven(c.params as Conv2DQuantParams)),
   ]);
+  const rowDriven = (p: Conv2DQuantParams) => !pointwiseInPlaceOk(p) && !pointwiseExpandInPlaceOk(p);
   it('covers every width, pointwise layers and both row drivers', () => {
     const ps = cases().map((c) => c.params as Conv2DQuantParams);
     expect(new Set(ps.map((p) => p.weightEncoding))).toEqual(new Set(SUB_BYTE_KINDS));
     expect(ps.some((p) => pointwiseInPlaceOk(p))).toBe(true);
-    expect(new Set(ps.filter((p) => !pointwiseInPlaceOk(p)).map((p) => rowInPlaceMode(p)))).toEqual(new Set(['window', 'stage']));
+    expect(new Set(ps.filter((p) => pointwiseExpandInPlaceOk(p)).map((p) => p.weightEncoding))).toEqual(new Set(SUB_BYTE_KINDS));
+    expect(new Set(ps.filter(rowDriven).map((p) => rowInPlaceMode(p)))).toEqual(new Set(['window', 'stage']));
   });
   it('the row drivers run the sub-byte kernel on its packed weights (no int8 copy)', () => {
-    const c = cases().find((x) => !pointwiseInPlaceOk(x.params as Conv2DQuantParams))!;
-    const em = convSubByteDspVariant.emitC(c.params, { inputs: ['x', 'w', 'b'], outputs: ['x'] }, { prefix: 'l', target: HOST_DSP_TARGET, constants: c.inputs as never, scratch: 's', inPlace: true });
-    expect(em.call).toMatch(/^tinyml_conv2d_s8_dsp_in_place(_staged)?_band\(&l_params, x, l_band, /);
-    expect(em.decls).toMatch(/static void l_band\([^)]*\) \{\n\s+tinyml_conv2d_s8_dsp_sb\w+\(p, input, l_w\d, output, /);
+    for (const c of cases().filter((x) => !pointwiseInPlaceOk(x.params as Conv2DQuantParams))) {
+      const em = convSubByteDspVariant.emitC(c.params, { inputs: ['x', 'w', 'b'], outputs: ['x'] }, { prefix: 'l', target: HOST_DSP_TARGET, constants: c.inputs as never, scratch: 's', inPlace: true });
+      expect(em.call).toMatch(/^tinyml_conv2d_s8_dsp_in_place(_staged|_expand)?_band\(&l_params, x, l_band, /);
+      expect(em.decls).toMatch(/static void l_band\([^)]*\) \{\n\s+tinyml_conv2d_s8_dsp_sb\w+\(p, input, l_w\d, output, /);
+    }
   });
   bitExactInPlace('conv2d_s8_dsp_subbyte in place', conv2d, convSubByteDspVariant, cases);
 });

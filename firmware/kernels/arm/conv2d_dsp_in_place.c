@@ -177,8 +177,9 @@ void tinyml_conv2d_s8_stem_dsp_in_place_tight(const tinyml_conv2d_dsp_params *p,
   }
 }
 
-void tinyml_conv2d_s8_dsp_in_place_expand(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights,
-                                          int32_t w16, void *scratch) {
+/* Both widening entry points' body (see in_place_window). */
+TINYML_DSP_INLINE void in_place_expand(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights, int32_t w16,
+                                       tinyml_conv2d_band_fn fn, void *scratch) {
   const int32_t cin = p->geo.input_depth;
   const int32_t cout = p->output_depth;
   /* A 1x1 convolution sees a run of pixels as one row of them. */
@@ -191,7 +192,17 @@ void tinyml_conv2d_s8_dsp_in_place_expand(const tinyml_conv2d_dsp_params *p, int
     if (s >= e) s = e - 1;
     run.geo.input_width = e - s;
     run.geo.output_width = e - s;
-    tinyml_conv2d_s8_dsp_weights(&run, data + s * cin, weights, w16, data + s * cout, scratch);
+    run_band(&run, data + s * cin, weights, w16, fn, data + s * cout, scratch);
     e = s;
   }
+}
+
+void tinyml_conv2d_s8_dsp_in_place_expand(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights,
+                                          int32_t w16, void *scratch) {
+  in_place_expand(p, data, weights, w16, 0, scratch);
+}
+
+void tinyml_conv2d_s8_dsp_in_place_expand_band(const tinyml_conv2d_dsp_params *p, int8_t *data, tinyml_conv2d_band_fn fn,
+                                               void *scratch) {
+  in_place_expand(p, data, 0, 0, fn, scratch);
 }

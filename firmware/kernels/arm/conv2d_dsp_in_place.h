@@ -87,6 +87,9 @@ void tinyml_conv2d_s8_dsp_in_place_staged_band(const tinyml_conv2d_dsp_params *p
  */
 void tinyml_conv2d_s8_dsp_in_place_expand(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights,
                                           int32_t w16, void *scratch);
+/* The same with the kernel given as a band function (a sub-byte one), called on each run. */
+void tinyml_conv2d_s8_dsp_in_place_expand_band(const tinyml_conv2d_dsp_params *p, int8_t *data, tinyml_conv2d_band_fn fn,
+                                               void *scratch);
 
 /*
  * The stem (conv2d_stem_dsp.h's weights) written over its input with no scratch at all: for a

@@ -8,6 +8,7 @@
 import type { CEmission, EmitContext, EmitNames } from '../op-def.js';
 import type { Conv2DQuantParams } from '../conv2d.js';
 import { rowInPlaceBytes, rowInPlaceMode } from '../conv-rows-in-place.js';
+import { pointwiseExpandInPlaceOk } from '../pointwise-in-place.js';
 import { scratchFor } from './common.js';
 
 /** What a band function's layer emission must read, write and use as scratch. */
@@ -31,18 +32,34 @@ export function bandFunction(call: string, prefix: string, paramsType: string, k
 
 /**
  * A DSP convolution written over its own input through the row window or stage
- * (ops/conv-rows-in-place.ts) by the band-function driver: `plain` is the layer's emission on
+ * (ops/conv-rows-in-place.ts), or a widening pointwise one in runs of pixels
+ * (ops/pointwise-in-place.ts), by the band-function driver: `plain` is the layer's emission on
  * BAND_NAMES and BAND_SCRATCH, `kernelBytes` its scratch, which the driver places after the
  * window. The layer's output (`names.outputs[0]`) is its input's buffer.
  */
 export function emitConvRowsInPlace(p: Conv2DQuantParams, plain: CEmission, kernelBytes: number, names: EmitNames, ctx: EmitContext, kernel: RegExp): CEmission {
+  // A widening pointwise layer: runs of pixels from the last down, the kernel's scratch alone (ops/pointwise-in-place.ts).
+  if (pointwiseExpandInPlaceOk(p)) {
+    const scratch = scratchFor(ctx, kernelBytes, 'conv2d_s8_dsp_in_place_expand_band');
+    return {
+      ...bandDriverParts(plain, ctx.prefix, kernel),
+      call: `tinyml_conv2d_s8_dsp_in_place_expand_band(&${ctx.prefix}_params, ${names.outputs[0]}, ${ctx.prefix}_band, ${scratch});`,
+    };
+  }
   const mode = rowInPlaceMode(p);
   if (!mode) throw new Error(`${ctx.prefix}: this convolution cannot run in place`);
   const scratch = scratchFor(ctx, rowInPlaceBytes(p)! + kernelBytes, 'conv2d_s8_dsp_in_place_band');
   return {
+    ...bandDriverParts(plain, ctx.prefix, kernel),
+    call: `tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}_band(&${ctx.prefix}_params, ${names.outputs[0]}, ${ctx.prefix}_band, ${scratch});`,
+  };
+}
+
+/** A driver's kernels, includes and declarations around the layer's band function. */
+function bandDriverParts(plain: CEmission, prefix: string, kernel: RegExp): Omit<CEmission, 'call'> {
+  return {
     kernels: [...new Set([...plain.kernels, 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h', 'arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/conv2d_stem_dsp.c', 'arm/conv2d_stem_dsp.h'])],
     includes: [...new Set([...plain.includes, 'arm/conv2d_dsp_in_place.h'])],
-    decls: [plain.decls, bandFunction(plain.call, ctx.prefix, 'tinyml_conv2d_dsp_params', kernel, 'a DSP convolution')].join('\n'),
-    call: `tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}_band(&${ctx.prefix}_params, ${names.outputs[0]}, ${ctx.prefix}_band, ${scratch});`,
+    decls: [plain.decls, bandFunction(plain.call, prefix, 'tinyml_conv2d_dsp_params', kernel, 'a DSP convolution')].join('\n'),
   };
 }

@@ -32,7 +32,7 @@ import { DW_MAX_SCRATCH, dwAsConv, dwParamsDecl, dwPlaneFor, dwScratchBytes, dwW
 import type { OpDef } from '../op-def.js';
 import type { OpType } from '../../ir/attrs.js';
 import { depthwiseInPlaceOk } from '../depthwise-in-place.js';
-import { pointwiseInPlaceOk } from '../pointwise-in-place.js';
+import { pointwiseExpandInPlaceOk, pointwiseInPlaceOk } from '../pointwise-in-place.js';
 import { rowInPlaceBytes } from '../conv-rows-in-place.js';
 import { BAND_NAMES, BAND_SCRATCH, emitConvRowsInPlace } from '../optimized/band-function.js';
 
@@ -168,8 +168,9 @@ function convEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmissio
 /**
  * The DSP sub-byte convolution of a CONV_2D-shaped layer (groups 1) with OHWI `weights`. In
  * place (`ctx.inPlace`, convSbInPlaceScratchBytes): a pointwise layer as it is (the kernel walks
- * the pixels as the int8 one does, ops/pointwise-in-place.ts), any other through the row window
- * or stage, the band-function driver calling this same kernel on each output row.
+ * the pixels as the int8 one does, ops/pointwise-in-place.ts; a widening one by runs of pixels
+ * from the last down), any other through the row window or stage, the band-function driver
+ * calling this same kernel on each run or output row.
  */
 function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext): CEmission {
   if (ctx.inPlace && !pointwiseInPlaceOk(p)) {
@@ -224,7 +225,7 @@ const convScratchBytes = scratchWithConstants(convSbScratch);
 function convSbInPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
   const p = params as Conv2DQuantParams;
   if (subByteParamsKind(p) === undefined || p.groups !== 1 || !constants || !hasConstantOperands(p, constants)) return undefined;
-  if (pointwiseInPlaceOk(p)) return convSbScratch(p);
+  if (pointwiseInPlaceOk(p) || pointwiseExpandInPlaceOk(p)) return convSbScratch(p);
   const rows = rowInPlaceBytes(p);
   return rows === undefined ? undefined : rows + convSbScratch(p);
 }

@@ -16,7 +16,8 @@ import type { TensorData } from '../../ir/types.js';
 import { flashBits, type PackBits } from '../../ir/weight-packing.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import { constantOperands, dspTarget, hasConstantOperands } from '../optimized/common.js';
-import { emitConvStem, stemConvOf, stemDecodedScratchBytes, stemScratchBytes } from '../optimized/conv2d-stem.js';
+import { emitConvStem, stemConvOf, stemDecodedScratchBytes, stemScratchBytes, stemTightExtraInstructions } from '../optimized/conv2d-stem.js';
+import { stemTightSchedule } from '../stem-in-place.js';
 import { dwWeightsAsConv } from '../optimized/depthwise-conv2d.js';
 import { rowInPlaceBytes } from '../conv-rows-in-place.js';
 import { subByteParamsKind } from './common.js';
@@ -78,4 +79,17 @@ function emitInPlace(p: Conv2DQuantParams, w: Int8Array, bias: TensorData | unde
   return emitConvRowsInPlace(p, plain, stemDecodedScratchBytes(p, bits) + stemScratchBytes(p), names, ctx, /^tinyml_conv2d_s8_stem_dsp_sb\d$/);
 }
 
-export const SUBBYTE_STEM_VARIANTS: KernelVariant[] = [variant('DEPTHWISE_CONV_2D'), { ...variant('CONV_2D'), inPlaceScratchBytes }];
+/**
+ * With no scratch at all (ops/stem-in-place.ts): a layout that fits the frame is decoded there
+ * once and the tight driver runs the int8 stem kernel on it, as for an int8 stem.
+ */
+function tightInPlaceOk(params: unknown, constants?: (TensorData | undefined)[]): boolean {
+  const p = stemConv(params, 'CONV_2D');
+  if (!p || inPlaceScratchBytes(params, constants) === undefined) return false;
+  return stemDecodedScratchBytes(p, flashBits(subByteParamsKind(params)!)) === 0 && stemTightSchedule(p, stemScratchBytes(p)) !== undefined;
+}
+
+export const SUBBYTE_STEM_VARIANTS: KernelVariant[] = [
+  variant('DEPTHWISE_CONV_2D'),
+  { ...variant('CONV_2D'), inPlaceScratchBytes, tightInPlaceOk, tightInPlaceExtraInstructions: (params) => stemTightExtraInstructions(stemConv(params, 'CONV_2D')) },
+];
