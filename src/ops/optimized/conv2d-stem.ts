@@ -242,19 +242,19 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
   const scale = plan.doubled ? 2 : 1;
   if (windowed) {
     const driver = `tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}`;
-    const runOn = (data: string, w: string): string =>
+    const runOn = (data: string, w: string, s: string): string =>
       tight
         ? `tinyml_conv2d_s8_stem_dsp_in_place_tight(&${pre}_params, ${data}, ${w}, ${tight.scatterRows}, ${tight.pixelRows}, ${tight.split});`
-        : `${driver}(&${pre}_params, ${data}, ${w}, 2, ${scratch});`;
+        : `${driver}(&${pre}_params, ${data}, ${w}, 2, ${s});`;
     return {
       // The row-window driver (conv2d_dsp_in_place.c) runs the stem kernel on each band: weights kind 2.
       kernels: [...kernels, 'arm/conv2d_dsp.c', 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h'],
       includes: ['arm/conv2d_dsp_in_place.h', ...(bits ? ['arm/conv2d_stem_dsp.h'] : [])],
       decls: bits ? `${decls}
-${decodedOnceInPlace(pre, runOn('data', tight ? '(const int16_t *)(const void *)layout' : 'layout'), stemPackedWords(p, bits), bits, scale, stemDecodedBytes(p, bits))}` : decls,
+${decodedOnceInPlace(pre, runOn('data', tight ? '(const int16_t *)(const void *)layout' : 'layout', 'scratch'), stemPackedWords(p, bits), bits, scale, stemDecodedBytes(p, bits))}` : decls,
       call: bits
         ? `${pre}_in_place(${names.outputs[0]}, ${tight ? 'NULL' : scratch});`
-        : runOn(names.outputs[0], `${pre}_w`),
+        : runOn(names.outputs[0], `${pre}_w`, scratch),
     };
   }
   return {
