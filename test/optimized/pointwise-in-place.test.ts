@@ -7,7 +7,7 @@
  * The rule refuses a wider output, a second batch and strided or larger filters.
  */
 import { describe, expect, it } from 'vitest';
-import type { Conv2DParams } from '../../src/ops/conv2d.js';
+import type { Conv2DParams, Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import { pointwiseExpandInPlaceOk, pointwiseExpandRuns, pointwiseInPlaceOk } from '../../src/ops/pointwise-in-place.js';
 import { conv2dDspVariant, convScratchBytes } from '../../src/ops/optimized/conv2d.js';
 import { convDspInPlaceBitExact } from './conv-in-place-tests.js';
@@ -34,7 +34,7 @@ describe('in-place pointwise convolution (DSP kernel)', () => {
     expect(pointwiseInPlaceOk({ ...p, strideWidth: 2 })).toBe(false);
     expect(pointwiseInPlaceOk({ ...p, filterHeight: 3 })).toBe(false);
     // A wider one runs in place too, through the widening driver (below).
-    expect(conv2dDspVariant.inPlaceScratchBytes!({ ...p, outputDepth: p.inputDepth + 1 })).toBe(convScratchBytes({ ...p, outputDepth: p.inputDepth + 1 }));
+    expect(conv2dDspVariant.inPlaceScratchBytes!({ ...p, outputDepth: p.inputDepth + 1 })).toBe(convScratchBytes({ ...p, outputDepth: p.inputDepth + 1 } as Conv2DQuantParams));
   });
 
   convDspInPlaceBitExact('dsp pointwise in place', all);
@@ -51,7 +51,7 @@ describe('in-place widening pointwise convolution (DSP kernel, runs of pixels fr
     expect(pointwiseInPlaceOk(p)).toBe(false);
     expect(pointwiseExpandInPlaceOk({ ...p, outputDepth: p.inputDepth })).toBe(false);
     expect(pointwiseExpandInPlaceOk({ ...p, batches: 2 })).toBe(false);
-    expect(conv2dDspVariant.inPlaceScratchBytes!(p)).toBe(convScratchBytes(p));
+    expect(conv2dDspVariant.inPlaceScratchBytes!(p)).toBe(convScratchBytes(p as Conv2DQuantParams));
     for (const c of all) {
       const q = c.params as Conv2DParams;
       const runs = pointwiseExpandRuns(q);
