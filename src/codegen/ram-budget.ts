@@ -23,7 +23,8 @@ import { modelScratchBytes, planModelMemory, stepConstants, streamCandidates } f
 import type { MemoryPlan, StreamedPair } from '../plan/memory-plan.js';
 import { memoryOrder, withOpOrder } from '../plan/op-order.js';
 import { summarizeModel } from '../analysis/summary.js';
-import type { Conv2DQuantParams } from '../ops/conv2d.js';
+import type { Conv2DParams, Conv2DQuantParams } from '../ops/conv2d.js';
+import { pointwiseExpandInPlaceOk, pointwiseExpandRuns } from '../ops/pointwise-in-place.js';
 import { isRowWindowStep, rowInPlaceMode, rowsRead } from '../ops/conv-rows-in-place.js';
 import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
 
@@ -84,12 +85,21 @@ export interface RamPlan {
 /**
  * Modelled extra instructions of running `ops` in place on `target`: none on a DSP core (the DSP
  * depthwise kernel already streams rows through its scratch; measured 3,494,640 -> 3,471,348 on
- * KWS). The portable kernel copies each input row into its row buffer and shifts the buffer once
+ * KWS) but for widening pointwise layers, called once per run of pixels (ops/pointwise-in-place.ts),
+ * counted at 1,200 instructions a run (the call and a partial block of pixels: VWW's 24x24x16 ->
+ * 24x24x32, 11 runs, measured 359,705 -> 373,039). The portable kernel copies each input row into its row buffer and shifts the buffer once
  * per output row: counted as 4 instructions per byte (load, store, index, branch).
  */
 function inPlaceExtraInstructions(prepared: PreparedGraph, plan: MemoryPlan, target: TargetInfo): number {
-  if (target.dsp) return 0;
   const { graph } = prepared;
+  if (target.dsp) {
+    let runs = 0;
+    for (const k of plan.inPlace) {
+      const step = prepared.steps[k];
+      if (step.op.type === 'CONV_2D' && pointwiseExpandInPlaceOk(step.params as Conv2DParams)) runs += pointwiseExpandRuns(step.params as Conv2DParams).length;
+    }
+    return 1200 * runs;
+  }
   let bytes = 0;
   for (const k of plan.inPlace) {
     const op = graph.ops[k];
