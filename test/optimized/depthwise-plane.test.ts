@@ -56,6 +56,13 @@ const SHAPES: Partial<DwShape>[] = [
   { inH: 4, inW: 53, inC: 2, strideH: 1, strideW: 1, padding: 'SAME' },
   { inH: 6, inW: 7, inC: 5, strideH: 1, strideW: 1, padding: 'SAME' },
   { inH: 7, inW: 4, inC: 4, strideH: 2, strideW: 1, padding: 'SAME' },
+  // Stride-1 rows of exactly six outputs (VWW's 6x6 layers): one six-output block a row from plane
+  // rows of pitch 8, filled six values at a time after the padding column (SAME), or eight (VALID:
+  // the general fill); rows fewer than, as many as and more than the columns; odd channel counts.
+  { inH: 6, inW: 6, inC: 13, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 8, inW: 8, inC: 6, strideH: 1, strideW: 1, padding: 'VALID' },
+  { inH: 3, inW: 6, inC: 5, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 6, inW: 6, inC: 3, strideH: 2, strideW: 1, padding: 'SAME' },
 ];
 
 function planeCases(seed: number, activation: DwShape['activation']): VariantCase[] {
@@ -84,6 +91,17 @@ describe('depthwise_conv2d_s8_dsp plane kernel vs DEPTHWISE_CONV_2D evaluate', (
     expect(dwPlane(params(randomDwCase(1, 'k3', 1, { inH: 24, inW: 24, inC: 32, strideH: 1, strideW: 1, padding: 'SAME', batches: 1 })))).toBeDefined();
     expect(dwPlane(params(randomDwCase(1, 'k3', 1, { inH: 3, inW: 3, inC: 256, strideH: 1, strideW: 1, padding: 'SAME', batches: 1 })))).toBeUndefined();
     dwPlaneOptions.force = true;
+  });
+
+  it('takes the six-wide plane loop (pitch 8) for VWW 6x6x128 and 6x6x64 at stride 1, not transposed', () => {
+    dwPlaneOptions.force = false;
+    for (const inC of [64, 128]) {
+      const plan = dwPlane(params(randomDwCase(2, 'k3', 1, { inH: 6, inW: 6, inC, strideH: 1, strideW: 1, padding: 'SAME', batches: 1 })));
+      expect(plan).toEqual({ band: 6, pitch: 8, transposed: false });
+    }
+    dwPlaneOptions.force = true;
+    const six = all.filter((c) => params(c).outputWidth === 6 && params(c).strideWidth === 1 && dwPlane(params(c))?.pitch === 8);
+    expect(six.length).toBeGreaterThanOrEqual(8);
   });
 
   it('the cases run the plane kernel, transposed or not, in one band or several', () => {
@@ -121,6 +139,7 @@ describe('depthwise_conv2d_s8_dsp plane kernel vs DEPTHWISE_CONV_2D evaluate', (
       { inH: 25, inW: 5, inC: 8, strideH: 1, strideW: 1, padding: 'SAME' },
       { inH: 13, inW: 11, inC: 8, strideH: 2, strideW: 2, padding: 'SAME' },
       { inH: 9, inW: 10, inC: 4, strideH: 1, strideW: 1, padding: 'VALID' },
+      { inH: 6, inW: 6, inC: 8, strideH: 1, strideW: 1, padding: 'SAME' },
     ];
     const sb = SUB_BYTE_KINDS.flatMap((kind, k) =>
       shapes.flatMap((shape, i) =>
@@ -130,7 +149,7 @@ describe('depthwise_conv2d_s8_dsp plane kernel vs DEPTHWISE_CONV_2D evaluate', (
         ),
       ),
     ).filter((c) => variant.accepts(c.params, HOST_DSP_TARGET));
-    expect(sb.length).toBeGreaterThanOrEqual(30);
+    expect(sb.length).toBeGreaterThanOrEqual(40);
     const calls = sb.map((c) => variant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }));
     calls.forEach((em) => expect(em.decls).toMatch(/\.band_rows = [1-9]/));
     expect(calls.some((em) => /_mixed\(/.test(em.call))).toBe(true);

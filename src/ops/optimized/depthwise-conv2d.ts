@@ -55,9 +55,11 @@ function rowKernelCost(p: DepthwiseConv2DQuantParams): number {
  * Estimated instructions of the plane kernel for one orientation (qemu-m4, fitted within ~5% to
  * the layers of KWS and VWW): the padding per band; per channel and band ~340 of set-up, ~25 +
  * 2.5 per value for each plane row filled, and per output row ~50 plus 62 per block of four
- * outputs (38 per block of two at stride 2) and 35 per output left to the C path.
+ * outputs (38 per block of two at stride 2) and 35 per output left to the C path; six-wide rows
+ * as measured below.
  */
 function planeKernelCost(p: DepthwiseConv2DQuantParams, v: PlaneGeometry, band: number): number {
+  const six = sixWide(v);
   const per = v.strideCols === 1 ? 4 : 2;
   const whole = Math.floor(v.outCols / per);
   const rest = v.outCols - whole * per;
@@ -69,7 +71,9 @@ function planeKernelCost(p: DepthwiseConv2DQuantParams, v: PlaneGeometry, band: 
   for (let r0 = 0; r0 < v.outRows; r0 += band) {
     const rows = Math.min(band, v.outRows - r0);
     const planeRows = (rows - 1) * v.strideRows + 3;
-    const perChannel = 340 + planeRows * (25 + 2.5 * body) + rows * (50 + blocks * (per === 4 ? 62 : 38) + singles * 35);
+    // Six-wide rows (measured, VWW 6x6x128: 695 a channel): ~100 of set-up, then per row ~15 to
+    // fill it (dw_plane_fill6) and ~85 for its six outputs.
+    const perChannel = six ? 100 + rows * 100 : 340 + planeRows * (25 + 2.5 * body) + rows * (50 + blocks * (per === 4 ? 62 : 38) + singles * 35);
     total += planeRows * v.pitch * 2 + p.inputDepth * perChannel;
   }
   return total;
@@ -82,6 +86,16 @@ interface PlaneGeometry {
   strideCols: number;
   inCols: number;
   pitch: number;
+  transposed: boolean;
+}
+
+/**
+ * Rows of exactly six outputs, stride 1, not transposed (VWW's 6x6 layers): the kernel's
+ * dw_band6_* computes a whole row as one block from plane rows of pitch 8 (the eight columns it
+ * reads, one LDM each).
+ */
+function sixWide(v: Pick<PlaneGeometry, 'outCols' | 'strideCols' | 'strideRows' | 'transposed'>): boolean {
+  return v.strideCols === 1 && v.strideRows === 1 && v.outCols === 6 && !v.transposed;
 }
 
 /**
@@ -103,7 +117,8 @@ export function dwPlane(p: DepthwiseConv2DQuantParams, inPlace = false): DwPlane
     const [strideRows, strideCols] = transposed ? [p.strideWidth, p.strideHeight] : [p.strideHeight, p.strideWidth];
     if (strideCols !== 1 && strideCols !== 2) continue;
     // Whole blocks of four outputs (stride 1) or two (stride 2), each reading six columns.
-    const pitch = strideCols === 1 ? 4 * Math.ceil(outCols / 4) + 2 : 4 * Math.ceil(outCols / 2) + 2;
+    // Six-wide rows: the eight columns they read (the kernel's six-output loop needs exactly 8).
+    const pitch = sixWide({ outCols, strideCols, strideRows, transposed }) ? 8 : strideCols === 1 ? 4 * Math.ceil(outCols / 4) + 2 : 4 * Math.ceil(outCols / 2) + 2;
     const inCols = transposed ? p.inputHeight : p.inputWidth;
     let planeRows = Math.floor(budget / (2 * pitch));
     let band = Math.min(outRows, Math.floor((planeRows - 3) / strideRows) + 1);
@@ -120,7 +135,7 @@ export function dwPlane(p: DepthwiseConv2DQuantParams, inPlace = false): DwPlane
       band = Math.min(outRows, planeRows - 2);
     }
     if (planeRows < 3 || band < 1) continue;
-    const geometry = { outRows, outCols, strideRows, strideCols, inCols, pitch };
+    const geometry = { outRows, outCols, strideRows, strideCols, inCols, pitch, transposed };
     if (!dwPlaneOptions.force && planeKernelCost(p, geometry, band) + 2 * carry * Math.ceil(outRows / band) >= rowKernelCost(p)) return undefined;
     return { band, pitch, transposed };
   }
@@ -229,7 +244,7 @@ export function dwWeightsAsConv(weights: Int8Array, p: DepthwiseConv2DQuantParam
  * `${pre}_q`; NULL for the sub-byte kernel, which reads them from its weight stream).
  * Depth multiplier 1: the packed geometry's input depth is the channel count.
  */
-export function dwParamsDecl(pre: string, p: DepthwiseConv2DQuantParams, q = `${pre}_q`, plane?: DwPlane): string {
+export function dwParamsDecl(pre: string, p: DepthwiseConv2DQuantParams, q = `${pre}_q`, plane?: DwPlane, pixelCalls = false): string {
   return cStructInit('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
     ...convGeometry('packed', p),
     padded_width: dwPaddedWidth(p),
@@ -241,6 +256,7 @@ export function dwParamsDecl(pre: string, p: DepthwiseConv2DQuantParams, q = `${
     band_rows: plane?.band ?? 0,
     plane_pitch: plane?.pitch ?? 0,
     transposed: plane?.transposed ? 1 : 0,
+    pixel_calls: pixelCalls ? 1 : 0,
   });
 }
 
@@ -275,7 +291,11 @@ function emitDepthwiseDsp(p: DepthwiseConv2DQuantParams, weights: Int8Array, bia
   const decls = [
     cArray('int16_t', `${pre}_w`, w),
     cArray('int32_t', `${pre}_q`, plane ? dwPlaneRecords(plan.bias, plan.records, c) : dwRecords(plan.bias, plan.records, c)),
-    dwParamsDecl(pre, p, `${pre}_q`, plane),
+    // In a row-streamed pair the int8 row kernel keeps one call per output pixel: its whole-row
+    // loop would save the pair ~19,000 instructions (VWW 2+3) but the sub-byte pair only about half
+    // that, which would put the ternary pair over issue #15's bound for it (1.17x int8,
+    // test/subbyte/stream-pair.test.ts; 1.1695x before).
+    dwParamsDecl(pre, p, `${pre}_q`, plane, ctx.rowBands === true),
   ].join('\n');
   const fn = `tinyml_depthwise_conv2d_s8_dsp_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}`;
   return {
