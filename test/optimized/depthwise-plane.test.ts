@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../../src/ops/depthwise-conv2d.js';
 import { depthwiseInPlaceOk } from '../../src/ops/depthwise-in-place.js';
-import { depthwiseConv2dDspVariant, dwPlane, dwPlaneOptions } from '../../src/ops/optimized/depthwise-conv2d.js';
+import { depthwiseConv2dDspVariant, dwPlane, dwPlaneOptions, dwPlaneScratchBytes, emitDepthwisePlaneLut4 } from '../../src/ops/optimized/depthwise-conv2d.js';
 import { HOST_DSP_TARGET, evaluateCases, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from './harness.js';
 import { inPlaceVariant } from './in-place-variant.js';
 import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
@@ -102,6 +102,22 @@ describe('depthwise_conv2d_s8_dsp plane kernel vs DEPTHWISE_CONV_2D evaluate', (
     dwPlaneOptions.force = true;
     const six = all.filter((c) => params(c).outputWidth === 6 && params(c).strideWidth === 1 && dwPlane(params(c))?.pitch === 8);
     expect(six.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it("clustered 6x6x128 weights take the six-wide plane loop within the LUT kernel's scratch (what the plane touches: 128 bytes)", () => {
+    dwPlaneOptions.force = false;
+    const c = randomDwCase(4, 'k3', 1, { inH: 6, inW: 6, inC: 128, strideH: 1, strideW: 1, padding: 'SAME', batches: 1, activation: 'NONE' });
+    const p = params(c);
+    const table = Int8Array.from({ length: 16 }, (_, i) => 8 * i - 60);
+    const indices = Uint8Array.from({ length: 9 * 128 }, (_, k) => (k * 7 + (k >> 3)) % 16);
+    const decoded = Int8Array.from(indices, (i) => table[i]);
+    const ctx = { prefix: 'x', target: HOST_DSP_TARGET, constants: [undefined, decoded, c.inputs[2]], scratch: 'buf' };
+    const names = { inputs: ['in', 'w', 'b'], outputs: ['out'] };
+    expect(dwPlaneScratchBytes(p, dwPlane(p)!, false)).toBe(128);
+    const em = emitDepthwisePlaneLut4(p, decoded, indices, table, c.inputs[2], names, ctx, 1024);
+    expect(em?.decls).toMatch(/\.plane_pitch = 8,/);
+    expect(emitDepthwisePlaneLut4(p, decoded, indices, table, c.inputs[2], names, ctx, 127)).toBeUndefined();
+    dwPlaneOptions.force = true;
   });
 
   it('the cases run the plane kernel, transposed or not, in one band or several', () => {

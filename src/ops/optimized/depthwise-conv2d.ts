@@ -40,6 +40,16 @@ export interface DwPlane {
   transposed: boolean;
 }
 
+/**
+ * Bytes of scratch the plane kernel touches for `plane` (depthwise_conv2d_dsp.c, dw_plane_run_bits):
+ * the plane of a band, and in place over several bands the input row it carries after it.
+ */
+export function dwPlaneScratchBytes(p: DepthwiseConv2DQuantParams, plane: DwPlane, inPlace: boolean): number {
+  const [strideRows, outRows, inCols] = plane.transposed ? [p.strideWidth, p.outputWidth, p.inputHeight] : [p.strideHeight, p.outputHeight, p.inputWidth];
+  const carry = inPlace && plane.band < outRows ? inCols * p.inputDepth : 0;
+  return ((plane.band - 1) * strideRows + 3) * plane.pitch * 2 + carry;
+}
+
 /** Test knob: `force` takes the plane kernel wherever it can run, whatever it is estimated to cost. */
 export const dwPlaneOptions = { force: false };
 
@@ -312,20 +322,24 @@ function emitDepthwiseDsp(p: DepthwiseConv2DQuantParams, weights: Int8Array, bia
  * the frame the int8 loops read, so the layer costs its int8 twin's instructions plus about 50 a
  * channel, with the indices (4.5 bytes a channel) and the table in flash. `decoded` are the
  * weights (the table's values at the indices, TFLite's [1, 3, 3, C]), `indices` in the same
- * order. Undefined where the plane kernel would not run the int8 layer, or where its scratch
- * exceeds `scratchBytes` (the LUT kernel's, which the planner placed: the arena never grows).
+ * order. Undefined where the plane kernel would not run the int8 layer, or where its plane
+ * (dwPlaneScratchBytes) exceeds `scratchBytes` (the LUT kernel's, which the planner placed: the
+ * arena never grows).
  */
 export function emitDepthwisePlaneLut4(
   p: DepthwiseConv2DQuantParams, decoded: Int8Array, indices: ArrayLike<number>, table: ArrayLike<number>,
   bias: TensorData | undefined, names: EmitNames, ctx: EmitContext, scratchBytes: number,
 ): CEmission | undefined {
-  if (p.inputDepth === 1 || p.depthMultiplier !== 1 || (p.weightsOffset ?? 0) !== 0 || dwScratchBytes(p) > scratchBytes) return undefined;
+  if (p.inputDepth === 1 || p.depthMultiplier !== 1 || (p.weightsOffset ?? 0) !== 0) return undefined;
   const c = p.outputDepth;
   const channel = { step: 1, count: p.filterHeight * p.filterWidth, stride: c };
   const biasPrime = foldChannelBias(bias, decoded, c, p.inputOffset, channel);
   const plan = planLayerRequant(p, decoded, biasPrime, channel);
   const plane = dwPlaneFor(p, plan.mode, ctx);
-  if (!plane) return undefined;
+  // What the plane kernel touches (its plane, and the carried row in place), not the row kernel's
+  // scratch it was planned within: VWW's 6x6x128 planes take 128 bytes of the LUT kernel's.
+  const bytes = plane ? dwPlaneScratchBytes(p, plane, ctx.inPlace === true) : 0;
+  if (!plane || bytes > scratchBytes) return undefined;
   // Nine nibbles a channel from nibble 9 ch, low first, each filter row as the plane sees it.
   const nibbles = new Uint8Array(Math.ceil((9 * c) / 2) + 1);
   for (let ch = 0; ch < c; ch++) {
@@ -339,7 +353,7 @@ export function emitDepthwisePlaneLut4(
   }
   const t16 = lutTable16(table);
   const pre = ctx.prefix;
-  const scratch = scratchFor(ctx, dwScratchBytes(p), 'depthwise_conv2d_s8_dsp_lut4');
+  const scratch = scratchFor(ctx, bytes, 'depthwise_conv2d_s8_dsp_lut4');
   const decls = [
     cArray('uint8_t', `${pre}_idx`, nibbles),
     cArray('int8_t', `${pre}_table`, t16),
