@@ -16,7 +16,7 @@ import {
   values,
   type VariantCase,
 } from './harness.js';
-import { randomDwCase } from './random-cases.js';
+import { randomDwCase, type DwShape } from './random-cases.js';
 import { dspScratchBytes } from '../../src/ops/optimized/index.js';
 import { depthwiseConv2dStemDspVariant } from '../../src/ops/optimized/conv2d-stem.js';
 
@@ -101,5 +101,44 @@ describe('depthwise_conv2d_s8_dsp vs DEPTHWISE_CONV_2D evaluate', () => {
 
   it('compiles for Cortex-M4 without warnings', async () => {
     await compileVariantForArm(depthwiseConv2dDspVariant, cases.slice(0, 3));
+  });
+});
+
+/**
+ * The row kernel's whole-row assembly loop (3x3, depth a multiple of 4, no fused clamp, FAST or
+ * FOLDED): every pixel of an output row, its channel groups and the step to the next pixel in
+ * one loop; one pixel a row, one group a pixel, strides 1 and 2, padding, two batches, and the
+ * per-pixel calls it keeps in a row-streamed pair.
+ */
+describe('depthwise_conv2d_s8_dsp row kernel: a whole output row in one assembly loop', () => {
+  const shapes: Partial<DwShape>[] = [
+    { inH: 12, inW: 12, inC: 32, strideH: 2, strideW: 2, padding: 'SAME' },
+    { inH: 6, inW: 6, inC: 64, strideH: 2, strideW: 2, padding: 'SAME' },
+    { inH: 3, inW: 3, inC: 64, strideH: 1, strideW: 1, padding: 'SAME' },
+    { inH: 5, inW: 1, inC: 4, strideH: 1, strideW: 1, padding: 'SAME' },
+    { inH: 4, inW: 3, inC: 8, strideH: 1, strideW: 1, padding: 'VALID' },
+    { inH: 9, inW: 7, inC: 12, strideH: 2, strideW: 1, padding: 'SAME', batches: 2 },
+    { inH: 7, inW: 10, inC: 16, strideH: 1, strideW: 2, padding: 'VALID' },
+  ];
+  const rowCases = shapes.map((s, i) => randomDwCase(31000 + i, 'k3', 1, { batches: 1, ...s, activation: 'NONE' }));
+  const emit = (c: VariantCase, rowBands = false) =>
+    depthwiseConv2dDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf', rowBands });
+
+  it('the cases run the row kernel in a FAST mode with no fused clamp; a row-streamed pair keeps one call per pixel', () => {
+    for (const c of rowCases) {
+      const em = emit(c);
+      expect(em.decls).toMatch(/\.band_rows = 0,/);
+      expect(em.decls).toMatch(/\.pixel_calls = 0,/);
+      expect(em.call).toMatch(/_(fast|folded)_full\(/);
+      expect(emit(c, true).decls).toMatch(/\.pixel_calls = 1,/);
+    }
+  });
+
+  it('bit-exact on an emulated Cortex-M4, -O2 and -Os', { timeout: 120_000 }, async () => {
+    const want = evaluateCases(depthwiseConv2d, rowCases);
+    for (const opt of ['-O2', '-Os'] as const) {
+      const got = await runVariantCasesOnQemu(depthwiseConv2dDspVariant, rowCases, opt);
+      rowCases.forEach((c, i) => expect(values(got[i][0]), `${opt} ${label(c, i)}`).toEqual(values(want[i][0])));
+    }
   });
 });

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../../src/ops/depthwise-conv2d.js';
 import { depthwiseInPlaceOk } from '../../src/ops/depthwise-in-place.js';
-import { depthwiseConv2dDspVariant, dwPlane, dwPlaneOptions } from '../../src/ops/optimized/depthwise-conv2d.js';
+import { depthwiseConv2dDspVariant, dwPlane, dwPlaneOptions, dwPlaneScratchBytes, emitDepthwisePlaneLut4 } from '../../src/ops/optimized/depthwise-conv2d.js';
 import { HOST_DSP_TARGET, evaluateCases, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from './harness.js';
 import { inPlaceVariant } from './in-place-variant.js';
 import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
@@ -56,6 +56,13 @@ const SHAPES: Partial<DwShape>[] = [
   { inH: 4, inW: 53, inC: 2, strideH: 1, strideW: 1, padding: 'SAME' },
   { inH: 6, inW: 7, inC: 5, strideH: 1, strideW: 1, padding: 'SAME' },
   { inH: 7, inW: 4, inC: 4, strideH: 2, strideW: 1, padding: 'SAME' },
+  // Stride-1 rows of exactly six outputs (VWW's 6x6 layers): one six-output block a row from plane
+  // rows of pitch 8, filled six values at a time after the padding column (SAME), or eight (VALID:
+  // the general fill); rows fewer than, as many as and more than the columns; odd channel counts.
+  { inH: 6, inW: 6, inC: 13, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 8, inW: 8, inC: 6, strideH: 1, strideW: 1, padding: 'VALID' },
+  { inH: 3, inW: 6, inC: 5, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 6, inW: 6, inC: 3, strideH: 2, strideW: 1, padding: 'SAME' },
 ];
 
 function planeCases(seed: number, activation: DwShape['activation']): VariantCase[] {
@@ -83,6 +90,33 @@ describe('depthwise_conv2d_s8_dsp plane kernel vs DEPTHWISE_CONV_2D evaluate', (
     expect(dwPlane(kws)?.transposed).toBe(true);
     expect(dwPlane(params(randomDwCase(1, 'k3', 1, { inH: 24, inW: 24, inC: 32, strideH: 1, strideW: 1, padding: 'SAME', batches: 1 })))).toBeDefined();
     expect(dwPlane(params(randomDwCase(1, 'k3', 1, { inH: 3, inW: 3, inC: 256, strideH: 1, strideW: 1, padding: 'SAME', batches: 1 })))).toBeUndefined();
+    dwPlaneOptions.force = true;
+  });
+
+  it('takes the six-wide plane loop (pitch 8) for VWW 6x6x128 and 6x6x64 at stride 1, not transposed', () => {
+    dwPlaneOptions.force = false;
+    for (const inC of [64, 128]) {
+      const plan = dwPlane(params(randomDwCase(2, 'k3', 1, { inH: 6, inW: 6, inC, strideH: 1, strideW: 1, padding: 'SAME', batches: 1 })));
+      expect(plan).toEqual({ band: 6, pitch: 8, transposed: false });
+    }
+    dwPlaneOptions.force = true;
+    const six = all.filter((c) => params(c).outputWidth === 6 && params(c).strideWidth === 1 && dwPlane(params(c))?.pitch === 8);
+    expect(six.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it("clustered 6x6x128 weights take the six-wide plane loop within the LUT kernel's scratch (what the plane touches: 128 bytes)", () => {
+    dwPlaneOptions.force = false;
+    const c = randomDwCase(4, 'k3', 1, { inH: 6, inW: 6, inC: 128, strideH: 1, strideW: 1, padding: 'SAME', batches: 1, activation: 'NONE' });
+    const p = params(c);
+    const table = Int8Array.from({ length: 16 }, (_, i) => 8 * i - 60);
+    const indices = Uint8Array.from({ length: 9 * 128 }, (_, k) => (k * 7 + (k >> 3)) % 16);
+    const decoded = Int8Array.from(indices, (i) => table[i]);
+    const ctx = { prefix: 'x', target: HOST_DSP_TARGET, constants: [undefined, decoded, c.inputs[2]], scratch: 'buf' };
+    const names = { inputs: ['in', 'w', 'b'], outputs: ['out'] };
+    expect(dwPlaneScratchBytes(p, dwPlane(p)!, false)).toBe(128);
+    const em = emitDepthwisePlaneLut4(p, decoded, indices, table, c.inputs[2], names, ctx, 1024);
+    expect(em?.decls).toMatch(/\.plane_pitch = 8,/);
+    expect(emitDepthwisePlaneLut4(p, decoded, indices, table, c.inputs[2], names, ctx, 127)).toBeUndefined();
     dwPlaneOptions.force = true;
   });
 
@@ -121,6 +155,7 @@ describe('depthwise_conv2d_s8_dsp plane kernel vs DEPTHWISE_CONV_2D evaluate', (
       { inH: 25, inW: 5, inC: 8, strideH: 1, strideW: 1, padding: 'SAME' },
       { inH: 13, inW: 11, inC: 8, strideH: 2, strideW: 2, padding: 'SAME' },
       { inH: 9, inW: 10, inC: 4, strideH: 1, strideW: 1, padding: 'VALID' },
+      { inH: 6, inW: 6, inC: 8, strideH: 1, strideW: 1, padding: 'SAME' },
     ];
     const sb = SUB_BYTE_KINDS.flatMap((kind, k) =>
       shapes.flatMap((shape, i) =>
@@ -130,7 +165,7 @@ describe('depthwise_conv2d_s8_dsp plane kernel vs DEPTHWISE_CONV_2D evaluate', (
         ),
       ),
     ).filter((c) => variant.accepts(c.params, HOST_DSP_TARGET));
-    expect(sb.length).toBeGreaterThanOrEqual(30);
+    expect(sb.length).toBeGreaterThanOrEqual(40);
     const calls = sb.map((c) => variant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }));
     calls.forEach((em) => expect(em.decls).toMatch(/\.band_rows = [1-9]/));
     expect(calls.some((em) => /_mixed\(/.test(em.call))).toBe(true);

@@ -107,7 +107,10 @@ static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t 
  */
 #define TINYML_DW_ASM_LOOP(OFF_LOAD, ADD_OFF)                                                         \
   "ldrd   r4, r5, [r8]\n\t"                                                                          \
-  "strd   r4, r5, [sp, #-8]!\n\t"                                                                    \
+  "strd   r4, r5, [sp, #-8]!\n\t" TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF)                             \
+  "add    sp, sp, #8\n\t"
+/* The group loop itself (label 1), until the output reaches the end at [sp]. */
+#define TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF)                                                       \
   "1:\n\t"                                                                                           \
   "ldmia  %[q]!, {r0, r1, r2, r3}\n\t" TINYML_DW_ASM_ROW                                              \
   "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW                                                    \
@@ -118,8 +121,29 @@ static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t 
   TINYML_DW_ASM_RQ("r2", ADD_OFF("r2")) TINYML_DW_ASM_RQ("r3", ADD_OFF("r3"))                        \
   "ldr    r8, [sp]\n\t"                                                                              \
   "cmp    %[o], r8\n\t"                                                                              \
-  "bne    1b\n\t"                                                                                    \
-  "add    sp, sp, #8\n\t"
+  "bne    1b\n\t"
+/*
+ * A whole output row (depth a multiple of 4): after each pixel's groups, the next pixel's start
+ * from a frame on the stack instead of a return to C (about 35 instructions a pixel before, 11
+ * now; VWW's stride-2 layers have 4 to 32 groups a pixel):
+ *   [sp] the pixel's output end  [4] output offset  [8] weights  [12] records
+ *   [16] input bytes from a pixel's last group to the next pixel  [20] the row's output end  [24] depth
+ */
+#define TINYML_DW_ASM_ROW_LOOP(OFF_LOAD, ADD_OFF)                                                     \
+  "ldm    r8, {r0, r1, r2, r3, r4, r5, r6}\n\t"                                                      \
+  "stmdb  sp!, {r0, r1, r2, r3, r4, r5, r6}\n\t" TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF)               \
+  "ldr    r8, [sp, #20]\n\t"                                                                         \
+  "cmp    %[o], r8\n\t"                                                                              \
+  "beq    2f\n\t"                                                                                    \
+  "ldrd   %[wp], %[q], [sp, #8]\n\t"                                                                 \
+  "ldr    r8, [sp, #16]\n\t"                                                                         \
+  "add    %[p], %[p], r8\n\t"                                                                        \
+  "ldr    r8, [sp, #24]\n\t"                                                                         \
+  "add    r8, %[o], r8\n\t"                                                                          \
+  "str    r8, [sp]\n\t"                                                                              \
+  "b      1b\n"                                                                                       \
+  "2:\n\t"                                                                                           \
+  "add    sp, sp, #28\n\t"
 #define TINYML_DW_NO_OFF(a) ""
 #define TINYML_DW_ADD_OFF(a) "add    " a ", " a ", r8\n\t"
 
@@ -162,6 +186,27 @@ static void dw_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_byt
   }
   TINYML_DW_K3_DONE(w, q, out);
 }
+
+/* All the pixels of an output row (width of them, depth c a multiple of 4) in one assembly loop. */
+static void dw_row_k3_asm(const int8_t *px, int32_t px_step, int32_t col_step, int32_t row_bytes, const int16_t *weights,
+                          const int32_t *q, int8_t *out, int32_t c, int32_t width, int32_t off, const int folded) {
+  register const int8_t *rp __asm__("r9") = px;
+  register int32_t rcs __asm__("r10") = col_step;
+  register int32_t rrs __asm__("r11") = row_bytes;
+  register const uint32_t *rwp __asm__("r12") = (const uint32_t *)(const void *)weights;
+  register const int32_t *rq __asm__("lr") = q;
+  register int8_t *ro __asm__("r7") = out;
+  int32_t frame[7] = {(int32_t)(intptr_t)(out + c), off, (int32_t)(intptr_t)weights, (int32_t)(intptr_t)q,
+                      px_step - c, (int32_t)(intptr_t)(out + width * c), c};
+  register int32_t *rst __asm__("r8") = frame;
+  if (folded) {
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("", TINYML_DW_NO_OFF));
+  } else {
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("ldr    r8, [sp, #4]\n\t", TINYML_DW_ADD_OFF));
+  }
+}
+#undef TINYML_DW_ASM_ROW_LOOP
+#undef TINYML_DW_ASM_GROUPS
 #undef TINYML_DW_ADD_OFF
 #undef TINYML_DW_NO_OFF
 #undef TINYML_DW_ASM_LOOP
@@ -182,6 +227,13 @@ TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const
   const int32_t lo = FULL ? -128 : p->activation_min;
   const int32_t hi = FULL ? 127 : p->activation_max;
   const int32_t groups = c >> 2;
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  if (K3 && FULL && MODE != TINYML_RQ_REF && groups > 0 && 4 * groups == c && !p->pixel_calls) {
+    dw_row_k3_asm(rows, px_step, col_step, row_bytes, weights, p->q, out, c, p->geo.output_width, off,
+                  MODE == TINYML_RQ_FAST_FOLDED);
+    return;
+  }
+#endif
   for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
     const int8_t *px = rows + ox * px_step;
     const uint32_t *w = (const uint32_t *)(const void *)weights;
@@ -538,6 +590,60 @@ __attribute__((noinline)) static void dw_plane_fill(const dw_fill *f, const int8
 #endif
 }
 
+/*
+ * dw_plane_fill for rows of six values after one column of padding (VWW's 6x6 layers: the
+ * fill's counts lead 1, no block of eight, rest 5; no carried row): each row written as the
+ * halfword at column 1, the word pairs (2, 3) (4, 5) by one STRD and the halfword at column 6,
+ * 15 instructions a row where dw_plane_rows's general loop takes 27.
+ */
+#define TINYML_DWP_COUNTS6 (1 << 3 | 5)
+__attribute__((noinline)) static void dw_plane_fill6(const dw_fill *f, const int8_t *in, int16_t *plane,
+                                                     int32_t carry_row, const int8_t *carry, int32_t c) {
+  (void)carry_row;
+  (void)carry;
+  (void)c;
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  /* d: the row's column 0 (word-aligned: the lead sits at column 1). */
+  register int16_t *r0 __asm__("r0") = plane + f->dst - 1;
+  register const int8_t *r1 __asm__("r1") = in + f->src;
+  register int32_t r3 __asm__("r3") = f->rows;
+  register int32_t r4 __asm__("r4") = f->step;
+  register int32_t r12 __asm__("r12") = f->src_row;
+  register int32_t rlr __asm__("lr") = 2 * f->dst_row;
+  if (r3 == 0) return;
+  __asm__ volatile(
+      "add    r5, r4, r4, lsl #1\n\t"
+      "add    r2, r4, r4, lsl #2\n"
+      "1:\n\t"
+      "ldrsb  r6, [r1]\n\t"
+      "strh   r6, [r0, #2]\n\t"
+      "ldrsb  r6, [r1, r4]\n\t"
+      "ldrsb  r7, [r1, r4, lsl #1]\n\t"
+      "pkhbt  r6, r6, r7, lsl #16\n\t"
+      "ldrsb  r7, [r1, r5]\n\t"
+      "ldrsb  r8, [r1, r4, lsl #2]\n\t"
+      "pkhbt  r7, r7, r8, lsl #16\n\t"
+      "strd   r6, r7, [r0, #4]\n\t"
+      "ldrsb  r6, [r1, r2]\n\t"
+      "strh   r6, [r0, #12]\n\t"
+      "add    r1, r1, r12\n\t"
+      "add    r0, r0, lr\n\t"
+      "subs   r3, r3, #1\n\t"
+      "bne    1b\n\t"
+      : "+r"(r0), "+r"(r1), "+r"(r3)
+      : "r"(r4), "r"(r12), "r"(rlr)
+      : "r2", "r5", "r6", "r7", "r8", "cc", "memory");
+#else
+  const int8_t *s = in + f->src;
+  int16_t *d = plane + f->dst;
+  for (int32_t r = 0; r < f->rows; ++r) {
+    dw_plane_copy(d, s, f->step, f->lead, f->blocks, f->rest);
+    d += f->dst_row;
+    s += f->src_row;
+  }
+#endif
+}
+
 /* The channel's frame (int32 words) the assembly loops read through r12. */
 #define TINYML_DWP_BIAS 0       /* bias' four times: the accumulators' start */
 #define TINYML_DWP_PQ 4         /* P0 Q0 P1 Q1 P2 Q2 */
@@ -555,14 +661,16 @@ __attribute__((noinline)) static void dw_plane_fill(const dw_fill *f, const int8
 #define TINYML_DWP_LONE 28      /* a lone last output (0: none) */
 #define TINYML_DWP_ADV 29       /* plane and output bytes from where a row's work ends to the next row */
 #define TINYML_DWP_BAND_END 31  /* the plane row after the band's last */
-#define TINYML_DWP_WORDS 32
+#define TINYML_DWP_BIAS2 32     /* bias' twice more: the six-output rows' last two accumulators */
+#define TINYML_DWP_SIX 34       /* 1: rows of exactly six outputs, stride 1 both ways, plane pitch 8 (dw_band6_*) */
+#define TINYML_DWP_WORDS 35
 /* Most whole blocks of a row the unrolled loop runs (VWW's 48-wide rows: 12). */
 #define TINYML_DWP_UNROLL 12
 
 /* The band loops of one requantization, at stride 1 and 2 (NULL: the C path). */
 typedef void (*dw_plane_band_fn)(int32_t pitch_bytes, const int32_t *frame);
 typedef struct {
-  dw_plane_band_fn s1, s2, s1u;
+  dw_plane_band_fn s1, s2, s1u, s1x6;
 } dw_plane_bands;
 
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
@@ -775,6 +883,84 @@ TINYML_DWP_BAND_FN(dw_band_s2_left, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DW
 TINYML_DWP_BAND_U_FN(dw_band_s1u_folded, "", TINYML_DWP_RQ_FOLDED)
 TINYML_DWP_BAND_U_FN(dw_band_s1u_unfolded, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED)
 TINYML_DWP_BAND_U_FN(dw_band_s1u_left, "", TINYML_DWP_RQ_LEFT)
+/*
+ * Stride-1 rows of exactly six outputs (VWW's 6x6 layers), the plane pitch 8 (the eight columns
+ * those outputs read, 16 bytes): a block of four plus an overlapping one wasted a third of the
+ * multiplies and paid two blocks' set-up per row. Here the whole row is one block: six
+ * accumulators (r0-r5), each filter row's eight columns in r6-r9 by one LDM that also steps to
+ * the next plane row (the pitch is what it loads), P and Q in r10 r11, twelve multiplies per
+ * filter row; then the six requantizations with m r8, t r9, e r10, the offset r6 and the output
+ * step r11, and the outputs stored two by two, which leaves the pointer on the next row's first
+ * output (not transposed: a row's six outputs are the output row).
+ */
+#define TINYML_DWP6_MAC(PQ)                     \
+  "ldmia  lr!, {r6, r7, r8, r9}\n\t"             \
+  "ldrd   r10, r11, [r12, #" PQ "]\n\t"          \
+  "smlad  r0, r6, r10, r0\n\t"                   \
+  "smlatb r1, r6, r10, r1\n\t"                   \
+  "smlabt r0, r7, r11, r0\n\t"                   \
+  "smlad  r1, r7, r11, r1\n\t"                   \
+  "smlad  r2, r7, r10, r2\n\t"                   \
+  "smlatb r3, r7, r10, r3\n\t"                   \
+  "smlabt r2, r8, r11, r2\n\t"                   \
+  "smlad  r3, r8, r11, r3\n\t"                   \
+  "smlad  r4, r8, r10, r4\n\t"                   \
+  "smlatb r5, r8, r10, r5\n\t"                   \
+  "smlabt r4, r9, r11, r4\n\t"                   \
+  "smlad  r5, r9, r11, r5\n\t"
+#define TINYML_DWP6_RQ(a, OFF)                  \
+  "add    r7, r9, " a ", asr #31\n\t"            \
+  "smmlar " a ", " a ", r8, r7\n\t"              \
+  "asr    " a ", " a ", r10\n\t" OFF             \
+  "ssat   " a ", #8, " a "\n\t"
+#define TINYML_DWP6_FOLDED(a) TINYML_DWP6_RQ(a, "")
+#define TINYML_DWP6_UNFOLDED(a) TINYML_DWP6_RQ(a, "add    " a ", " a ", r6\n\t")
+#define TINYML_DWP6_LEFT(a)                     \
+  "lsl    " a ", " a ", r10\n\t"                 \
+  "smmlar " a ", " a ", r8, r9\n\t"              \
+  "ssat   " a ", #8, " a "\n\t"
+/* Two outputs at r7 and r7 + step (Thumb has no register post-index), r7 on to the next two. */
+#define TINYML_DWP6_ST2(a, b)                   \
+  "strb   " a ", [r7]\n\t"                       \
+  "strb   " b ", [r7, r11]\n\t"                  \
+  "add    r7, r7, r11, lsl #1\n\t"
+#define TINYML_DWP6_BAND(PRE, RQ)                                                                  \
+  "1:\n\t"                                                                                         \
+  "ldm    r12, {r0, r1, r2, r3}\n\t"                                                               \
+  "ldrd   r4, r5, [r12, #128]\n\t" TINYML_DWP6_MAC("16") TINYML_DWP6_MAC("24") TINYML_DWP6_MAC("32") \
+  "sub    lr, lr, #32\n\t"                                                                         \
+  "ldrd   r8, r9, [r12, #40]\n\t"                                                                  \
+  "ldrd   r10, r11, [r12, #48]\n\t" PRE RQ("r0") RQ("r1") RQ("r2") RQ("r3") RQ("r4") RQ("r5")        \
+  "ldr    r7, [r12, #104]\n\t"                                                                     \
+  TINYML_DWP6_ST2("r0", "r1") TINYML_DWP6_ST2("r2", "r3") TINYML_DWP6_ST2("r4", "r5")                 \
+  "str    r7, [r12, #104]\n\t"                                                                     \
+  "ldr    r7, [r12, #124]\n\t"                                                                     \
+  "cmp    lr, r7\n\t"                                                                              \
+  "bne    1b\n\t"
+_Static_assert(TINYML_DWP_BIAS2 * 4 == 128 && TINYML_DWP_CUR * 4 + 4 == 104 && TINYML_DWP_BAND_END * 4 == 124,
+               "dw_band6's frame offsets");
+#define TINYML_DWP6_FN(NAME, PRE, RQ)                                                              \
+  static void NAME(int32_t pitch_bytes, const int32_t *frame) {                                    \
+    (void)pitch_bytes;                                                                             \
+    register const int32_t *r12 __asm__("r12") = frame;                                            \
+    register const int16_t *rlr __asm__("lr") = (const int16_t *)(intptr_t)frame[TINYML_DWP_CUR];  \
+    __asm__ volatile(TINYML_DWP6_BAND(PRE, RQ)                                                     \
+                     : "+r"(rlr)                                                                   \
+                     : "r"(r12)                                                                    \
+                     : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "cc", \
+                       "memory");                                                                  \
+  }
+TINYML_DWP6_FN(dw_band6_folded, "", TINYML_DWP6_FOLDED)
+TINYML_DWP6_FN(dw_band6_unfolded, TINYML_DWP_PRE_OFF, TINYML_DWP6_UNFOLDED)
+TINYML_DWP6_FN(dw_band6_left, "", TINYML_DWP6_LEFT)
+#undef TINYML_DWP6_FN
+#undef TINYML_DWP6_BAND
+#undef TINYML_DWP6_ST2
+#undef TINYML_DWP6_LEFT
+#undef TINYML_DWP6_UNFOLDED
+#undef TINYML_DWP6_FOLDED
+#undef TINYML_DWP6_RQ
+#undef TINYML_DWP6_MAC
 #undef TINYML_DWP_BAND_U_FN
 #undef TINYML_DWP_BAND_U
 #undef TINYML_DWP_B
@@ -797,9 +983,10 @@ TINYML_DWP_BAND_U_FN(dw_band_s1u_left, "", TINYML_DWP_RQ_LEFT)
 #undef TINYML_DWP_ROW
 #undef TINYML_DWP_MAC2
 #undef TINYML_DWP_MAC4
-static const dw_plane_bands dw_bands_folded = {dw_band_s1_folded, dw_band_s2_folded, dw_band_s1u_folded};
-static const dw_plane_bands dw_bands_unfolded = {dw_band_s1_unfolded, dw_band_s2_unfolded, dw_band_s1u_unfolded};
-static const dw_plane_bands dw_bands_left = {dw_band_s1_left, dw_band_s2_left, dw_band_s1u_left};
+static const dw_plane_bands dw_bands_folded = {dw_band_s1_folded, dw_band_s2_folded, dw_band_s1u_folded, dw_band6_folded};
+static const dw_plane_bands dw_bands_unfolded = {dw_band_s1_unfolded, dw_band_s2_unfolded, dw_band_s1u_unfolded,
+                                                 dw_band6_unfolded};
+static const dw_plane_bands dw_bands_left = {dw_band_s1_left, dw_band_s2_left, dw_band_s1u_left, dw_band6_left};
 #define TINYML_DWP_BANDS(MODE) \
   ((MODE) == TINYML_RQ_FAST ? &dw_bands_unfolded : (MODE) == TINYML_RQ_FAST_FOLDED ? &dw_bands_folded : NULL)
 #define TINYML_DWP_LEFT_BANDS (&dw_bands_left)
@@ -884,6 +1071,8 @@ static int32_t dw_plane_frame_layer(const tinyml_depthwise_conv2d_dsp_params *p,
   /* The unrolled loop: after a row's blocks (and an overlapping one) its pointers have moved by
    * (plane, output) bytes, then sit on the lone output if there is one. */
   fr[TINYML_DWP_ENTRY] = sc == 1 && whole <= TINYML_DWP_UNROLL ? TINYML_DWP_UNROLL - whole : -1;
+  /* dw_band6_*: a row's six outputs stored one after the other are the output row. */
+  fr[TINYML_DWP_SIX] = sc == 1 && v->stride_rows == 1 && v->out_cols == 6 && p->plane_pitch == 8 && v->out_row_step == 6 * step;
   fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
   fr[TINYML_DWP_LONE] = lone;
   fr[TINYML_DWP_ADV] = fr[TINYML_DWP_ROWS + 1] - (8 * whole + (back ? 8 - 2 * back : 0));
@@ -898,15 +1087,22 @@ static int32_t dw_plane_frame_layer(const tinyml_depthwise_conv2d_dsp_params *p,
 #endif
 }
 
+/* The band loop of `bands` a layer takes (dw_plane_frame_layer set the frame's words), once per call. */
+static dw_plane_band_fn dw_plane_pick(const dw_plane_bands *bands, const dw_view *v, const int32_t *fr) {
+  if (bands == NULL) return NULL;
+  return v->stride_cols == 2 ? bands->s2 : fr[TINYML_DWP_SIX] ? bands->s1x6 : fr[TINYML_DWP_ENTRY] >= 0 ? bands->s1u : bands->s1;
+}
+
 /*
  * One channel's band of outputs (out: its first output byte) from its plane and frame: the
- * assembly band loop when `loops` (dw_plane_frame_layer), else the C path.
+ * assembly band loop fn when there is one (lfn for a FAST_MIXED channel with a left shift),
+ * else the C path.
  */
 TINYML_DSP_INLINE void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v,
                                         const int16_t *plane, int32_t band, int32_t *fr, int8_t *out, int32_t mode,
-                                        const dw_plane_bands *bands, const dw_plane_bands *left, int32_t loops) {
+                                        dw_plane_band_fn fn, dw_plane_band_fn lfn) {
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-  if (loops) {
+  if (fn != NULL) {
     fr[TINYML_DWP_ROWS] = band;
     fr[TINYML_DWP_CUR] = (int32_t)(intptr_t)plane;
     fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)out;
@@ -916,15 +1112,14 @@ TINYML_DSP_INLINE void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params
     if (mode == TINYML_RQ_FAST_MIXED && fr[TINYML_DWP_RQ + 2] <= 0) {
       /* A left shift s = -e: the loop shifts by r4 = s. */
       fr[TINYML_DWP_RQ + 2] = -fr[TINYML_DWP_RQ + 2];
-      bands = left;
+      fn = lfn;
     }
-    (v->stride_cols == 2 ? bands->s2 : fr[TINYML_DWP_ENTRY] >= 0 ? bands->s1u : bands->s1)(2 * p->plane_pitch, fr);
+    fn(2 * p->plane_pitch, fr);
     return;
   }
 #else
-  (void)bands;
-  (void)left;
-  (void)loops;
+  (void)fn;
+  (void)lfn;
 #endif
   dw_plane_c_mode(p, v, plane, band, fr, out, mode);
 }
@@ -1005,6 +1200,8 @@ TINYML_DSP_INLINE void dw_plane_run_bits(const tinyml_depthwise_conv2d_dsp_param
   fr[TINYML_DWP_RQ + 3] = v.out_col_step;
   fr[TINYML_DWP_OFF] = p->output_offset;
   const int32_t loops = dw_plane_frame_layer(p, &v, fr, bands);
+  const dw_plane_band_fn fn = loops ? dw_plane_pick(bands, &v, fr) : NULL;
+  const dw_plane_band_fn lfn = loops ? dw_plane_pick(left, &v, fr) : NULL;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
     int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;
@@ -1018,18 +1215,21 @@ TINYML_DSP_INLINE void dw_plane_run_bits(const tinyml_depthwise_conv2d_dsp_param
       dw_plane_pad(plane, rows * pitch, p->pad_value);
       dw_fill fill;
       dw_plane_fill_plan(&v, iy0, rows, pitch, plane, &fill);
+      /* A function pointer, chosen once per band, so that other layers pay no test per channel. */
+      void (*const fill_fn)(const dw_fill *, const int8_t *, int16_t *, int32_t, const int8_t *, int32_t) =
+          fill.counts == TINYML_DWP_COUNTS6 && carry_in < 0 ? dw_plane_fill6 : dw_plane_fill;
       for (int32_t ch = 0; ch < c; ++ch) {
         const int32_t *rec = dw_plane_weights(p, weights, ch, mode, bits, fr);
-        fr[0] = fr[1] = fr[2] = fr[3] = rec[3];
+        fr[0] = fr[1] = fr[2] = fr[3] = fr[TINYML_DWP_BIAS2] = fr[TINYML_DWP_BIAS2 + 1] = rec[3];
         fr[TINYML_DWP_RQ] = rec[0];
         fr[TINYML_DWP_RQ + 1] = rec[1];
         fr[TINYML_DWP_RQ + 2] = TINYML_DWS_E(mode, rec[2]);
-        dw_plane_fill(&fill, in + ch, plane, carry_in < 0 ? -1 : carry_in - iy0, carry + ch, c);
+        fill_fn(&fill, in + ch, plane, carry_in < 0 ? -1 : carry_in - iy0, carry + ch, c);
         if (carry_out >= 0) {
           const int16_t *keep = plane + carry_out * pitch + v.pad_cols;
           for (int32_t x = 0; x < body; ++x) carry[x * c + ch] = (int8_t)keep[x];
         }
-        dw_plane_channel(p, &v, plane, band, fr, out + oy0 * v.out_row_step + ch, mode, bands, left, loops);
+        dw_plane_channel(p, &v, plane, band, fr, out + oy0 * v.out_row_step + ch, mode, fn, lfn);
       }
     }
   }
@@ -1118,11 +1318,11 @@ TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp_lut4,
 
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
 /*
- * One output pixel, all groups of four channels, 3x3, sub-byte weights, the FAST modes and no
- * fused clamp: the group loop of dw_groups_k3_asm with each tap's weight pairs one AND each from
- * the word in lr, r7 holding M for the whole call; each group's records follow its weight words
- * in the stream (r12). The loop state lives on the stack, lr holds out while requantizing:
- *   [sp] end  [sp, #4] output offset  [sp, #8] out
+ * An output row, all groups of four channels of each pixel, 3x3, sub-byte weights, the FAST
+ * modes and no fused clamp: the group loop of dw_groups_k3_asm with each tap's weight pairs one
+ * AND each from the word in lr, r7 holding M for the whole call; each group's records follow its
+ * weight words in the stream (r12). The loop state lives on the stack (TINYML_DWS_ROW_LOOP), lr
+ * holds out while requantizing.
  */
 #define TINYML_DWS_TAP(addr, SA, SB)                \
   "ldr    r4, " addr "\n\t"                         \
@@ -1188,9 +1388,15 @@ TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp_lut4,
   "smmlar " a ", " a ", r4, r5\n\t"                 \
   "b      4" N "b\n"
 #define TINYML_DWS_LEFT4 "b      5f\n" TINYML_DWS_LEFT("r0", "0") TINYML_DWS_LEFT("r1", "1") TINYML_DWS_LEFT("r2", "2") TINYML_DWS_LEFT("r3", "3") "5:\n\t"
-#define TINYML_DWS_LOOP(TAPS, MASK, SH, OFF, RQ, AFTER)                                             \
-  "ldrd   r4, r5, [r8]\n\t"                                                                         \
-  "push   {r4, r5, r7}\n\t"                                                                         \
+/*
+ * A whole output row, as TINYML_DW_ASM_ROW_LOOP does it for int8 weights: after each pixel's
+ * groups the next pixel's start from the stack frame
+ *   [sp] the pixel's output end  [4] output offset  [8] out  [12] weights  [16] input bytes from
+ *   a pixel's last group to the next pixel  [20] the row's output end  [24] depth
+ */
+#define TINYML_DWS_ROW_LOOP(TAPS, MASK, SH, OFF, RQ, AFTER)                                         \
+  "ldm    r8, {r0, r1, r2, r3, r4, r5, r6}\n\t"                                                    \
+  "stmdb  sp!, {r0, r1, r2, r3, r4, r5, r6}\n\t"                                                   \
   "mov    r7, #" MASK "\n"                                                                          \
   "1:\n\t" TAPS                                                                                     \
   "sub    %[p], %[p], %[rs], lsl #1\n\t"                                                            \
@@ -1202,19 +1408,34 @@ TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp_lut4,
   "ldr    r8, [sp]\n\t"                                                                             \
   "cmp    lr, r8\n\t"                                                                               \
   "bne    1b\n\t" AFTER                                                                             \
-  "pop    {r4, r5, r7}\n\t"
+  "ldr    r8, [sp, #20]\n\t"                                                                        \
+  "cmp    lr, r8\n\t"                                                                               \
+  "beq    2f\n\t"                                                                                   \
+  "ldr    %[wp], [sp, #12]\n\t"                                                                     \
+  "ldr    r8, [sp, #16]\n\t"                                                                        \
+  "add    %[p], %[p], r8\n\t"                                                                       \
+  "ldr    r8, [sp, #24]\n\t"                                                                        \
+  "add    r8, lr, r8\n\t"                                                                           \
+  "str    r8, [sp]\n\t"                                                                             \
+  "b      1b\n"                                                                                      \
+  "2:\n\t"                                                                                          \
+  "mov    r7, lr\n\t"                                                                               \
+  "add    sp, sp, #28\n\t"
 #define TINYML_DWS_NO_OFF(a) ""
 #define TINYML_DWS_ADD_OFF(a) "ldr    r6, [sp, #4]\n\t" "add    " a ", " a ", r6\n\t"
 
-TINYML_DSP_INLINE void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_bytes, const uint32_t **w,
-                                           int8_t **out, int32_t groups, int32_t off, const int mode, const int bits) {
+/* All the pixels of an output row (width of them, depth c) in one assembly loop. */
+TINYML_DSP_INLINE void dw_sb_row_k3_asm(const int8_t *px, int32_t px_step, int32_t col_step, int32_t row_bytes,
+                                        const uint32_t *weights, int8_t *out, int32_t c, int32_t width, int32_t off,
+                                        const int mode, const int bits) {
   register const int8_t *rp __asm__("r9") = px;
   register int32_t rcs __asm__("r10") = col_step;
   register int32_t rrs __asm__("r11") = row_bytes;
-  register const uint32_t *rwp __asm__("r12") = *w;
-  register int8_t *ro __asm__("r7") = *out;
-  int32_t stack[2] = {(int32_t)(intptr_t)(*out + 4 * groups), off};
-  register int32_t *rst __asm__("r8") = stack;
+  register const uint32_t *rwp __asm__("r12") = weights;
+  register int8_t *ro __asm__("r7") = out;
+  int32_t frame[7] = {(int32_t)(intptr_t)(out + c), off, (int32_t)(intptr_t)out, (int32_t)(intptr_t)weights,
+                      px_step - c, (int32_t)(intptr_t)(out + width * c), c};
+  register int32_t *rst __asm__("r8") = frame;
 #define TINYML_DWS_ASM(LOOP)                                                                        \
   __asm__ volatile(LOOP                                                                             \
                    : [p] "+r"(rp), [wp] "+r"(rwp), "+r"(ro), "+r"(rst)                              \
@@ -1222,24 +1443,22 @@ TINYML_DSP_INLINE void dw_sb_groups_k3_asm(const int8_t *px, int32_t col_step, i
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "lr", "cc", "memory")
   if (bits == 4) {
     if (mode == TINYML_RQ_FAST_MIXED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED, TINYML_DWS_LEFT4));
+      TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED, TINYML_DWS_LEFT4));
     } else if (mode == TINYML_RQ_FAST_FOLDED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ, ""));
+      TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ, ""));
     } else {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ, ""));
+      TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ, ""));
     }
   } else {
     if (mode == TINYML_RQ_FAST_MIXED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED, TINYML_DWS_LEFT4));
+      TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED, TINYML_DWS_LEFT4));
     } else if (mode == TINYML_RQ_FAST_FOLDED) {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ, ""));
+      TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ, ""));
     } else {
-      TINYML_DWS_ASM(TINYML_DWS_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ, ""));
+      TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ, ""));
     }
   }
 #undef TINYML_DWS_ASM
-  *w = rwp;
-  *out = ro;
 }
 #endif
 
@@ -1259,17 +1478,16 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
   const int32_t fh = K3 ? 3 : p->geo.filter_height;
   const int32_t fw = K3 ? 3 : p->geo.filter_width;
   const int32_t per = 8 / BITS;
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  if (K3 && FULL && MODE != TINYML_RQ_REF) {
+    dw_sb_row_k3_asm(rows, px_step, col_step, row_bytes, weights, out, c, p->geo.output_width, off, MODE, BITS);
+    return;
+  }
+#endif
   for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
     const int8_t *px = rows + ox * px_step;
     const uint32_t *w = weights;
     int8_t *o = out;
-#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-    if (K3 && FULL && MODE != TINYML_RQ_REF) {
-      dw_sb_groups_k3_asm(px, col_step, row_bytes, &w, &o, groups, off, MODE, BITS);
-      out += c;
-      continue;
-    }
-#endif
     for (int32_t g = 0; g < groups; ++g) {
       int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
       int32_t t = 0;

@@ -46,6 +46,12 @@ typedef struct {
   int32_t plane_pitch;
   /* 1: plane rows are input columns (tall, narrow images: long plane rows, fewer partial blocks). */
   int32_t transposed;
+  /*
+   * Row kernel, int8 weights: 1 returns to C after each output pixel's channel groups, 0 runs a
+   * whole output row in one assembly loop (from the generator: 1 only in a row-streamed
+   * pointwise -> depthwise pair, see depthwise-conv2d.ts).
+   */
+  int32_t pixel_calls;
 } tinyml_depthwise_conv2d_dsp_params;
 
 

@@ -40,6 +40,16 @@ export interface DwPlane {
   transposed: boolean;
 }
 
+/**
+ * Bytes of scratch the plane kernel touches for `plane` (depthwise_conv2d_dsp.c, dw_plane_run_bits):
+ * the plane of a band, and in place over several bands the input row it carries after it.
+ */
+export function dwPlaneScratchBytes(p: DepthwiseConv2DQuantParams, plane: DwPlane, inPlace: boolean): number {
+  const [strideRows, outRows, inCols] = plane.transposed ? [p.strideWidth, p.outputWidth, p.inputHeight] : [p.strideHeight, p.outputHeight, p.inputWidth];
+  const carry = inPlace && plane.band < outRows ? inCols * p.inputDepth : 0;
+  return ((plane.band - 1) * strideRows + 3) * plane.pitch * 2 + carry;
+}
+
 /** Test knob: `force` takes the plane kernel wherever it can run, whatever it is estimated to cost. */
 export const dwPlaneOptions = { force: false };
 
@@ -55,9 +65,11 @@ function rowKernelCost(p: DepthwiseConv2DQuantParams): number {
  * Estimated instructions of the plane kernel for one orientation (qemu-m4, fitted within ~5% to
  * the layers of KWS and VWW): the padding per band; per channel and band ~340 of set-up, ~25 +
  * 2.5 per value for each plane row filled, and per output row ~50 plus 62 per block of four
- * outputs (38 per block of two at stride 2) and 35 per output left to the C path.
+ * outputs (38 per block of two at stride 2) and 35 per output left to the C path; six-wide rows
+ * as measured below.
  */
 function planeKernelCost(p: DepthwiseConv2DQuantParams, v: PlaneGeometry, band: number): number {
+  const six = sixWide(v);
   const per = v.strideCols === 1 ? 4 : 2;
   const whole = Math.floor(v.outCols / per);
   const rest = v.outCols - whole * per;
@@ -69,7 +81,9 @@ function planeKernelCost(p: DepthwiseConv2DQuantParams, v: PlaneGeometry, band: 
   for (let r0 = 0; r0 < v.outRows; r0 += band) {
     const rows = Math.min(band, v.outRows - r0);
     const planeRows = (rows - 1) * v.strideRows + 3;
-    const perChannel = 340 + planeRows * (25 + 2.5 * body) + rows * (50 + blocks * (per === 4 ? 62 : 38) + singles * 35);
+    // Six-wide rows (measured, VWW 6x6x128: 695 a channel): ~100 of set-up, then per row ~15 to
+    // fill it (dw_plane_fill6) and ~85 for its six outputs.
+    const perChannel = six ? 100 + rows * 100 : 340 + planeRows * (25 + 2.5 * body) + rows * (50 + blocks * (per === 4 ? 62 : 38) + singles * 35);
     total += planeRows * v.pitch * 2 + p.inputDepth * perChannel;
   }
   return total;
@@ -82,6 +96,16 @@ interface PlaneGeometry {
   strideCols: number;
   inCols: number;
   pitch: number;
+  transposed: boolean;
+}
+
+/**
+ * Rows of exactly six outputs, stride 1, not transposed (VWW's 6x6 layers): the kernel's
+ * dw_band6_* computes a whole row as one block from plane rows of pitch 8 (the eight columns it
+ * reads, one LDM each).
+ */
+function sixWide(v: Pick<PlaneGeometry, 'outCols' | 'strideCols' | 'strideRows' | 'transposed'>): boolean {
+  return v.strideCols === 1 && v.strideRows === 1 && v.outCols === 6 && !v.transposed;
 }
 
 /**
@@ -103,7 +127,8 @@ export function dwPlane(p: DepthwiseConv2DQuantParams, inPlace = false): DwPlane
     const [strideRows, strideCols] = transposed ? [p.strideWidth, p.strideHeight] : [p.strideHeight, p.strideWidth];
     if (strideCols !== 1 && strideCols !== 2) continue;
     // Whole blocks of four outputs (stride 1) or two (stride 2), each reading six columns.
-    const pitch = strideCols === 1 ? 4 * Math.ceil(outCols / 4) + 2 : 4 * Math.ceil(outCols / 2) + 2;
+    // Six-wide rows: the eight columns they read (the kernel's six-output loop needs exactly 8).
+    const pitch = sixWide({ outCols, strideCols, strideRows, transposed }) ? 8 : strideCols === 1 ? 4 * Math.ceil(outCols / 4) + 2 : 4 * Math.ceil(outCols / 2) + 2;
     const inCols = transposed ? p.inputHeight : p.inputWidth;
     let planeRows = Math.floor(budget / (2 * pitch));
     let band = Math.min(outRows, Math.floor((planeRows - 3) / strideRows) + 1);
@@ -120,7 +145,7 @@ export function dwPlane(p: DepthwiseConv2DQuantParams, inPlace = false): DwPlane
       band = Math.min(outRows, planeRows - 2);
     }
     if (planeRows < 3 || band < 1) continue;
-    const geometry = { outRows, outCols, strideRows, strideCols, inCols, pitch };
+    const geometry = { outRows, outCols, strideRows, strideCols, inCols, pitch, transposed };
     if (!dwPlaneOptions.force && planeKernelCost(p, geometry, band) + 2 * carry * Math.ceil(outRows / band) >= rowKernelCost(p)) return undefined;
     return { band, pitch, transposed };
   }
@@ -229,7 +254,7 @@ export function dwWeightsAsConv(weights: Int8Array, p: DepthwiseConv2DQuantParam
  * `${pre}_q`; NULL for the sub-byte kernel, which reads them from its weight stream).
  * Depth multiplier 1: the packed geometry's input depth is the channel count.
  */
-export function dwParamsDecl(pre: string, p: DepthwiseConv2DQuantParams, q = `${pre}_q`, plane?: DwPlane): string {
+export function dwParamsDecl(pre: string, p: DepthwiseConv2DQuantParams, q = `${pre}_q`, plane?: DwPlane, pixelCalls = false): string {
   return cStructInit('tinyml_depthwise_conv2d_dsp_params', `${pre}_params`, {
     ...convGeometry('packed', p),
     padded_width: dwPaddedWidth(p),
@@ -241,6 +266,7 @@ export function dwParamsDecl(pre: string, p: DepthwiseConv2DQuantParams, q = `${
     band_rows: plane?.band ?? 0,
     plane_pitch: plane?.pitch ?? 0,
     transposed: plane?.transposed ? 1 : 0,
+    pixel_calls: pixelCalls ? 1 : 0,
   });
 }
 
@@ -275,7 +301,11 @@ function emitDepthwiseDsp(p: DepthwiseConv2DQuantParams, weights: Int8Array, bia
   const decls = [
     cArray('int16_t', `${pre}_w`, w),
     cArray('int32_t', `${pre}_q`, plane ? dwPlaneRecords(plan.bias, plan.records, c) : dwRecords(plan.bias, plan.records, c)),
-    dwParamsDecl(pre, p, `${pre}_q`, plane),
+    // In a row-streamed pair the int8 row kernel keeps one call per output pixel: its whole-row
+    // loop would save the pair ~19,000 instructions (VWW 2+3) but the sub-byte pair only about half
+    // that, which would put the ternary pair over issue #15's bound for it (1.17x int8,
+    // test/subbyte/stream-pair.test.ts; 1.1695x before).
+    dwParamsDecl(pre, p, `${pre}_q`, plane, ctx.rowBands === true),
   ].join('\n');
   const fn = `tinyml_depthwise_conv2d_s8_dsp_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}`;
   return {
@@ -292,20 +322,24 @@ function emitDepthwiseDsp(p: DepthwiseConv2DQuantParams, weights: Int8Array, bia
  * the frame the int8 loops read, so the layer costs its int8 twin's instructions plus about 50 a
  * channel, with the indices (4.5 bytes a channel) and the table in flash. `decoded` are the
  * weights (the table's values at the indices, TFLite's [1, 3, 3, C]), `indices` in the same
- * order. Undefined where the plane kernel would not run the int8 layer, or where its scratch
- * exceeds `scratchBytes` (the LUT kernel's, which the planner placed: the arena never grows).
+ * order. Undefined where the plane kernel would not run the int8 layer, or where its plane
+ * (dwPlaneScratchBytes) exceeds `scratchBytes` (the LUT kernel's, which the planner placed: the
+ * arena never grows).
  */
 export function emitDepthwisePlaneLut4(
   p: DepthwiseConv2DQuantParams, decoded: Int8Array, indices: ArrayLike<number>, table: ArrayLike<number>,
   bias: TensorData | undefined, names: EmitNames, ctx: EmitContext, scratchBytes: number,
 ): CEmission | undefined {
-  if (p.inputDepth === 1 || p.depthMultiplier !== 1 || (p.weightsOffset ?? 0) !== 0 || dwScratchBytes(p) > scratchBytes) return undefined;
+  if (p.inputDepth === 1 || p.depthMultiplier !== 1 || (p.weightsOffset ?? 0) !== 0) return undefined;
   const c = p.outputDepth;
   const channel = { step: 1, count: p.filterHeight * p.filterWidth, stride: c };
   const biasPrime = foldChannelBias(bias, decoded, c, p.inputOffset, channel);
   const plan = planLayerRequant(p, decoded, biasPrime, channel);
   const plane = dwPlaneFor(p, plan.mode, ctx);
-  if (!plane) return undefined;
+  // What the plane kernel touches (its plane, and the carried row in place), not the row kernel's
+  // scratch it was planned within: VWW's 6x6x128 planes take 128 bytes of the LUT kernel's.
+  const bytes = plane ? dwPlaneScratchBytes(p, plane, ctx.inPlace === true) : 0;
+  if (!plane || bytes > scratchBytes) return undefined;
   // Nine nibbles a channel from nibble 9 ch, low first, each filter row as the plane sees it.
   const nibbles = new Uint8Array(Math.ceil((9 * c) / 2) + 1);
   for (let ch = 0; ch < c; ch++) {
@@ -319,7 +353,7 @@ export function emitDepthwisePlaneLut4(
   }
   const t16 = lutTable16(table);
   const pre = ctx.prefix;
-  const scratch = scratchFor(ctx, dwScratchBytes(p), 'depthwise_conv2d_s8_dsp_lut4');
+  const scratch = scratchFor(ctx, bytes, 'depthwise_conv2d_s8_dsp_lut4');
   const decls = [
     cArray('uint8_t', `${pre}_idx`, nibbles),
     cArray('int8_t', `${pre}_table`, t16),
