@@ -16,7 +16,7 @@ import type { OptimizeGoal } from '../ops/op-def.js';
 import type { Conv2DQuantParams } from '../ops/conv2d.js';
 import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
 import { emitConvStem, lutStemFrameOnly, stemConvOf, stemDecodedScratchBytes, stemScratchBytes } from '../ops/optimized/conv2d-stem.js';
-import { dwWeightsAsConv, emitDepthwisePlaneLut4 } from '../ops/optimized/depthwise-conv2d.js';
+import { dwPlane, dwScratchBytes, dwWeightsAsConv, emitDepthwisePlaneLut4 } from '../ops/optimized/depthwise-conv2d.js';
 import { pointwiseInPlaceOk } from '../ops/pointwise-in-place.js';
 import { depthwiseInPlaceOk } from '../ops/depthwise-in-place.js';
 import { rowInPlaceBytes, rowInPlaceMode } from '../ops/conv-rows-in-place.js';
@@ -153,7 +153,12 @@ export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: Ta
   // plane of border windows (TINYML_LUT4_DW_SCRATCH).
   if (step.op.type === 'DEPTHWISE_CONV_2D') {
     const p = step.params as DwGeometry;
-    return LUT4_PAIR_SCRATCH + 8 * p.filterHeight * p.filterWidth + 4 * lutDwPlaneWords(p);
+    const own = LUT4_PAIR_SCRATCH + 8 * p.filterHeight * p.filterWidth + 4 * lutDwPlaneWords(p);
+    // A layer the int8 plane loop would run gets that loop's scratch when it is larger (lutDwPlane
+    // takes the loop only within this scratch): VWW's 24x24x32 and later 3x3 layers, where the LUT
+    // kernel took up to 1.6x the plane loop's instructions.
+    const dp = step.params as DepthwiseConv2DQuantParams;
+    return dwPlane(dp) && (dp.weightsOffset ?? 0) === 0 ? Math.max(own, dwScratchBytes(dp)) : own;
   }
   return LUT4_PAIR_SCRATCH;
 }

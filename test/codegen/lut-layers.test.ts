@@ -27,7 +27,7 @@ import { randomInt32, randomInt8, rng, singleOpContext } from '../helpers/op-gra
 import type { DepthwiseConv2DAttrs } from '../../src/ops/depthwise-conv2d.js';
 import { requireHostCompiler } from '../helpers/tools.js';
 import { randomConvCase, randomDwCase, randomFcCase, type DwShape } from '../optimized/random-cases.js';
-import { dwPlaneOptions } from '../../src/ops/optimized/depthwise-conv2d.js';
+import { dwPlaneOptions, dwScratchBytes } from '../../src/ops/optimized/depthwise-conv2d.js';
 import { HOST_ASAN_FLAGS, buildCProgram, runVariantCasesOnQemu } from '../optimized/harness.js';
 import type { KernelVariant } from '../../src/codegen/select-kernel.js';
 
@@ -314,6 +314,26 @@ describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instr
       planOptions.fold = true;
       dwPlaneOptions.force = false;
     }
+  });
+
+  it('DEPTHWISE_CONV_2D 3x3 that the int8 plane kernel runs (VWW 24x24x32, 12x12x64; transposed) takes it unforced: the LUT scratch grows to the plane\'s', { timeout: 300_000 }, async () => {
+    const shapes: Partial<DwShape>[] = [
+      { inH: 24, inW: 24, inC: 32, strideH: 1, strideW: 1, padding: 'SAME' },
+      { inH: 12, inW: 12, inC: 64, strideH: 1, strideW: 1, padding: 'SAME' },
+      { inH: 20, inW: 9, inC: 24, strideH: 1, strideW: 1, padding: 'SAME' },
+    ];
+    const cases = shapes.map((s, i) => clusterCase(randomDwCase(7900 + i, 'k3', 1, { batches: 1, activation: 'NONE', ...s }), 1750 + i, { bits: 4, scope: 'tensor' }));
+    const want = runOpCasesInTs(depthwiseConv2d as AnyOpDef, cases);
+    const v = lutVariant(depthwiseConv2d as AnyOpDef, cases);
+    for (const c of cases) {
+      const p = c.params as Parameters<typeof dwScratchBytes>[0];
+      // Before, the LUT kernel's own scratch (pair table, taps, border planes) was smaller than the plane's, which refused.
+      expect(lutScratchBytes({ op: c.ctx.op, def: depthwiseConv2d as AnyOpDef, params: c.params }, c.enc, M4)).toBeGreaterThanOrEqual(dwScratchBytes(p));
+      const call = v.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: M4, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }).call;
+      expect(call, JSON.stringify(c.params)).toMatch(/tinyml_depthwise_conv2d_s8_dsp_lut4_(folded|fast)/);
+    }
+    const got = await runVariantCasesOnQemu(v, cases);
+    cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
   });
 
   it('DEPTHWISE_CONV_2D 3x3 (padded planes at the borders, assembly windows) and other filters, FAST_FOLDED and FAST', { timeout: 300_000 }, async () => {
