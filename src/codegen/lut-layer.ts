@@ -87,6 +87,30 @@ function im2colK4(step: PreparedStep): number | undefined {
   return 32 * k4 <= lutOptions.im2colMaxColumns ? k4 : undefined;
 }
 
+/*
+ * columnBytes: bytes of columns a pointwise layer's super-block of decoded rows may take
+ * (lutPwBlocks): each channel's row is looked up once per super-block (about 2.6 instructions a
+ * weight pair), so the more blocks of four pixels share it the less that costs (KWS's 64-channel
+ * rows: 8 blocks). Tests lower it to run several super-blocks on small layers.
+ */
+/**
+ * Bytes of the larger of a pointwise layer's input and output above which it keeps the six-pixel
+ * kernel's smaller scratch: such a layer is where an arena peaks (VWW's first, 48x48x8 -> 16).
+ */
+export const lutPwOptions = { columnBytes: 4096, largeTensorBytes: 32768 };
+
+/**
+ * Blocks of four pixels per super-block of the pointwise LUT kernel (tinyml_lut_rq.pw_blocks):
+ * as many as lutPwOptions.columnBytes of columns hold, at most the layer's whole blocks; 0 (the
+ * six-pixel kernel) for a layer of fewer than four pixels or one with a tensor above lutPwOptions.largeTensorBytes.
+ */
+export function lutPwBlocks(step: PreparedStep): number {
+  const p = step.params as { batches: number; outputHeight: number; outputWidth: number; inputDepth: number; outputDepth: number };
+  const pixels = p.batches * p.outputHeight * p.outputWidth;
+  if (pixels * Math.max(p.inputDepth, p.outputDepth) > lutPwOptions.largeTensorBytes) return 0;
+  return Math.min(Math.floor(pixels / 4), Math.max(1, Math.floor(lutPwOptions.columnBytes / (8 * p.inputDepth))));
+}
+
 /** A CONV_2D whose every tap lies inside the image: 1x1, stride 1, no padding, no groups. */
 function pointwise(step: PreparedStep): boolean {
   if (step.op.type !== 'CONV_2D') return false;
@@ -144,8 +168,13 @@ export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: Ta
   const stem = lutStemConv(step, enc, target, optimize);
   if (stem) return lutStemScratchBytes(stem);
   if (!dspLutConv(step, enc, target)) return 0;
-  // Pointwise: the pair table, then six pixels' int16 columns (TINYML_LUT4_PW_SCRATCH).
-  if (pointwise(step)) return LUT4_PAIR_SCRATCH + 12 * (step.params as { inputDepth: number }).inputDepth;
+  if (pointwise(step)) {
+    const depth = (step.params as { inputDepth: number }).inputDepth;
+    const blocks = lutPwBlocks(step);
+    // Super-blocks of decoded rows: the pair table, one int16 row, `blocks` blocks of four pixels'
+    // columns (TINYML_LUT4_PW_ROWS_SCRATCH); else six pixels' columns (TINYML_LUT4_PW_SCRATCH).
+    return blocks > 0 ? LUT4_PAIR_SCRATCH + 4 * (2 * (depth / 4) + 7) + 8 * depth * blocks : LUT4_PAIR_SCRATCH + 12 * depth;
+  }
   const k4 = im2colK4(step);
   // im2col: the pair table, four pixels' int16 columns, one window's bytes (TINYML_LUT4_IM2COL_SCRATCH).
   if (k4 !== undefined) return LUT4_PAIR_SCRATCH + 36 * k4;
@@ -376,12 +405,12 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
   const rqDecls = records
     ? [
         `static const int32_t ${lut}_q[${4 * plan.bias.length}] = {\n${cArrayBody(Int32Array.from(plan.bias.flatMap((b, c) => [b, ...plan.records[plan.records.length > 1 ? c : 0]])), 'int32')}\n};`,
-        `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, 0, 0};`,
+        `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, 0, 0, ${base === 'tinyml_conv2d_lut4_pw_s8_dsp' ? lutPwBlocks(step) : 0}};`,
       ]
     : [
         `static const int32_t ${lut}_bias[${Math.max(1, plan.bias.length)}] = {\n${cArrayBody(Int32Array.from(plan.bias), 'int32')}\n};`,
         cRqArray(`${lut}_rq`, plan.records),
-        `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, ${plan.records.length > 1 ? 1 : 0}, ${lut}_rq};`,
+        `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, ${plan.records.length > 1 ? 1 : 0}, ${lut}_rq, 0};`,
       ];
   // One entry point per requantization mode and clamp (the linker keeps only those used).
   const perMode = base !== 'tinyml_conv2d_lut4_s8_dsp' && base !== 'tinyml_fully_connected_lut4_s8_dsp';

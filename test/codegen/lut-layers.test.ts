@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emitLutLayer, lutDwPlaneWords, lutInPlaceScratchBytes, lutOptions, lutScratchBytes } from '../../src/codegen/lut-layer.js';
+import { emitLutLayer, lutDwPlaneWords, lutInPlaceScratchBytes, lutOptions, lutPwBlocks, lutPwOptions, lutScratchBytes } from '../../src/codegen/lut-layer.js';
+import { conv } from '../quantize/helpers.js';
 import { inPlaceVariant } from '../optimized/in-place-variant.js';
 import { rowInPlaceMode } from '../../src/ops/conv-rows-in-place.js';
 import type { Conv2DQuantParams } from '../../src/ops/conv2d.js';
@@ -26,7 +27,7 @@ import { HOST_PRELUDE, KERNELS_DIR, emitCasesProgram, runOpCasesInTs, splitOutpu
 import { randomInt32, randomInt8, rng, singleOpContext } from '../helpers/op-graph.js';
 import type { DepthwiseConv2DAttrs } from '../../src/ops/depthwise-conv2d.js';
 import { requireHostCompiler } from '../helpers/tools.js';
-import { randomConvCase, randomDwCase, randomFcCase, type DwShape } from '../optimized/random-cases.js';
+import { convCaseOfShape, randomConvCase, randomDwCase, randomFcCase, type ConvShape, type DwShape } from '../optimized/random-cases.js';
 import { dwPlaneOptions, dwScratchBytes } from '../../src/ops/optimized/depthwise-conv2d.js';
 import { HOST_ASAN_FLAGS, buildCProgram, runVariantCasesOnQemu } from '../optimized/harness.js';
 import type { KernelVariant } from '../../src/codegen/select-kernel.js';
@@ -403,6 +404,72 @@ describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instr
           planOptions.fold = true;
         }
       }
+    }
+  });
+});
+
+/**
+ * Pointwise layers on super-blocks of decoded rows (lut_pw_rows_asm): every k4 part of the row
+ * look-up (one group, two, whole runs of four), rows of one pass, several passes and a first pass
+ * of one group (k4 = 17, 35), several super-blocks with a short last one (the column budget
+ * lowered), pixel tails of 1 to 3 after them, batches, FAST_FOLDED and FAST; plain and in place.
+ */
+const pwShapes: [number, Partial<ConvShape>][] = [
+  [4, { inH: 1, inW: 7, inC: 4, outC: 5 }],
+  [8, { inH: 9, inW: 5, inC: 8, outC: 3 }],
+  [12, { inH: 2, inW: 11, inC: 12, outC: 9 }],
+  [28, { inH: 5, inW: 8, inC: 28, outC: 6 }],
+  [64, { inH: 5, inW: 5, inC: 64, outC: 8 }],
+  [68, { inH: 3, inW: 4, inC: 68, outC: 4, batches: 2 }],
+  [140, { inH: 3, inW: 3, inC: 140, outC: 3 }],
+];
+const pwCase = (seed: number, s: Partial<ConvShape>): LutCase =>
+  clusterCase(convCaseOfShape(seed, { batches: 1, inH: 1, inW: 1, inC: 4, outC: 1, fh: 1, fw: 1, perChannel: true, ...s }, conv(1, 'VALID', 'NONE')), seed + 5, { bits: 4, scope: 'tensor' });
+const pwBlocksOf = (c: LutCase) => lutPwBlocks({ op: c.ctx.op, def: conv2d as AnyOpDef, params: c.params });
+
+describe('DSP clustered pointwise CONV_2D on super-blocks of decoded rows (emulated Cortex-M4)', () => {
+  it('every row part and pass count, several super-blocks, pixel tails, batches; FAST_FOLDED and FAST; plain and in place', { timeout: 300_000 }, async () => {
+    const saved = lutPwOptions.columnBytes;
+    lutPwOptions.columnBytes = 300;
+    try {
+      const plain = pwShapes.map(([, s], i) => pwCase(66_000 + i, s));
+      // In place: no wider out than in.
+      const inPlaceCases = pwShapes.map(([, s], i) => pwCase(66_100 + i, { ...s, batches: 1, outC: Math.min(s.outC ?? 1, s.inC ?? 4) }));
+      for (const c of [...plain, ...inPlaceCases]) {
+        const p = c.params as { batches: number; outputHeight: number; outputWidth: number; inputDepth: number };
+        const pixels = p.batches * p.outputHeight * p.outputWidth;
+        expect(pwBlocksOf(c), `${pixels} pixels of depth ${p.inputDepth}`).toBe(Math.min(Math.floor(pixels / 4), Math.max(1, Math.floor(300 / (8 * p.inputDepth)))));
+      }
+      // Several super-blocks with a shorter last one, and pixel tails of every length.
+      const pixelsOf = (c: LutCase) => { const p = c.params as { batches: number; outputHeight: number; outputWidth: number }; return p.batches * p.outputHeight * p.outputWidth; };
+      expect(plain.filter((c) => Math.floor(pixelsOf(c) / 4) % pwBlocksOf(c) !== 0).length).toBeGreaterThanOrEqual(2);
+      expect(new Set(plain.map((c) => pixelsOf(c) % 4))).toEqual(new Set([0, 1, 2, 3]));
+      const v = lutVariant(conv2d as AnyOpDef, plain);
+      for (const c of plain) {
+        const em = v.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: M4, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
+        expect(em.call).toMatch(/tinyml_conv2d_lut4_pw_s8_dsp_(folded|fast)_full/);
+        expect(em.decls).toContain(`, ${pwBlocksOf(c)}};`);
+      }
+      const byParams = new Map(inPlaceCases.map((c) => [c.params, c]));
+      const lutInPlace = lutVariant(conv2d as AnyOpDef, inPlaceCases);
+      const scratch = (p: unknown) => lutInPlaceScratchBytes({ op: byParams.get(p)!.ctx.op, def: conv2d as AnyOpDef, params: p }, byParams.get(p)!.enc, M4);
+      inPlaceCases.forEach((c) => expect(scratch(c.params)).toBeDefined());
+      const inPlace = inPlaceVariant('CONV_2D', 'CONV_2D LUT in place', (p, n, ctx) => lutInPlace.emitC(p, n, ctx), scratch, inPlaceCases);
+      const want = runOpCasesInTs(conv2d as AnyOpDef, plain);
+      const wantInPlace = runOpCasesInTs(conv2d as AnyOpDef, inPlaceCases);
+      for (const fold of [true, false]) {
+        planOptions.fold = fold;
+        try {
+          const got = await runVariantCasesOnQemu(v, plain);
+          plain.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}, fold ${fold}`).toEqual(Array.from(want[i][0] as Int8Array)));
+          const gotInPlace = await runVariantCasesOnQemu(inPlace, inPlaceCases);
+          inPlaceCases.forEach((_, i) => expect(Array.from(gotInPlace[i][0] as Int8Array), `in place, case ${i}, fold ${fold}`).toEqual(Array.from(wantInPlace[i][0] as Int8Array)));
+        } finally {
+          planOptions.fold = true;
+        }
+      }
+    } finally {
+      lutPwOptions.columnBytes = saved;
     }
   });
 });
