@@ -347,27 +347,21 @@ static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t 
 /*
  * The channel's blocks: from bias' x4 (one LDM), the computed entry into BODY, the record (one
  * LDM of m, t, e), the requantization, four stores (lr = n_out; 3 n_out and the columns' end by
- * one LDRD), until the columns end.
+ * one LDRD), until the columns end. ENTER and LEAVE are the jumps into BODY and out of it (a row
+ * of exactly one pass, 16 groups as in KWS, falls through both: LUT_PW_BLOCKS_ONE).
  */
-#define LUT_PW_BLOCKS(RQ4)                                                                     \
+#define LUT_PW_BLOCKS_(ENTER, LEAVE, RQ4)                                                      \
   "ldr    r11, [sp, #0]\n\t"                                                                  \
   "ldr    r7, [sp, #12]\n\t"                                                                  \
   "ldr    lr, [sp, #20]\n"                                                                    \
   "5:\n\t"                                                                                    \
   "ldr    r12, [sp, #56]\n\t"                                                                 \
-  "ldmia  r12!, {r0, r1, r2, r3}\n\t"                                                         \
-  "ldr    pc, [sp, #32]\n"                                                                    \
+  "ldmia  r12!, {r0, r1, r2, r3}\n\t" ENTER                                                   \
   "28:\n\t" LUT_PW_GROUPS16(TINYML_DSP_ASM_GROUP_W16)                                          \
   "29:\n\t"                                                                                   \
   ".if (29b - 28b) != 16*" LUT_PW_GROUP_BYTES "\n\t"                                          \
   ".error \"lut_conv2d_dsp.c: an instruction of the unrolled body is not 32 bits wide\"\n\t"  \
-  ".endif\n\t"                                                                                \
-  "ldr    pc, [sp, #36]\n"                                                                    \
-  "23:\n\t"                                                                                   \
-  "ldr    r10, [sp, #52]\n\t"                                                                 \
-  "cmp    r12, r10\n\t"                                                                       \
-  "bne    28b\n"                                                                              \
-  "22:\n\t"                                                                                   \
+  ".endif\n\t" LEAVE                                                                          \
   "ldmia  r12, {r4, r5, r6}\n\t" RQ4                                                          \
   "ldrd   r9, r10, [sp, #24]\n\t"                                                             \
   "strb   r1, [r7, lr]\n\t"                                                                   \
@@ -377,6 +371,14 @@ static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t 
   "add    r7, r7, lr, lsl #2\n\t"                                                             \
   "cmp    r11, r10\n\t"                                                                       \
   "bne    5b\n\t"
+#define LUT_PW_ENTER "ldr    pc, [sp, #32]\n"
+#define LUT_PW_LEAVE        \
+  "ldr    pc, [sp, #36]\n"  \
+  "23:\n\t"                 \
+  "ldr    r10, [sp, #52]\n\t" \
+  "cmp    r12, r10\n\t"     \
+  "bne    28b\n"            \
+  "22:\n\t"
 /* The next channel until the out end, then the frame dropped. */
 #define LUT_PW_NEXT           \
   "ldr    r7, [sp, #12]\n\t" \
@@ -393,27 +395,38 @@ static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t 
   "ldr    r8, [sp, #40]\n\t" TINYML_DSP_ASM_RQ("r0", "add    r0, r0, r8\n\t")                              \
   TINYML_DSP_ASM_RQ("r1", "add    r1, r1, r8\n\t") TINYML_DSP_ASM_RQ("r2", "add    r2, r2, r8\n\t")        \
   TINYML_DSP_ASM_RQ("r3", "add    r3, r3, r8\n\t")
-#define LUT_PW_ROWS(RQ4) LUT_PW_PUSH LUT_PW_SETUP "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS(RQ4) LUT_PW_NEXT
+#define LUT_PW_ROWS(RQ4) \
+  LUT_PW_PUSH LUT_PW_SETUP "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_(LUT_PW_ENTER, LUT_PW_LEAVE, RQ4) LUT_PW_NEXT
+/* A row of exactly one pass: no jump addresses to compute either. */
+#define LUT_PW_ROWS_ONE(RQ4) LUT_PW_PUSH "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_("", "", RQ4) LUT_PW_NEXT
+#define LUT_PW_ASM(ROWS)                                                                                  \
+  __asm__ volatile(ROWS                                                                                   \
+                   : "+r"(fr)                                                                             \
+                   :                                                                                      \
+                   : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory")
 
-static void lut_pw_rows_asm(const int32_t *frame, const int folded) {
+/* Inlined into each entry point (the mode a constant there): a model links the loops it runs. */
+TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, const int one) {
   register const int32_t *fr __asm__("r7") = frame;
-  if (folded) {
-    __asm__ volatile(LUT_PW_ROWS(LUT_PW_RQ4_FOLDED)
-                     : "+r"(fr)
-                     :
-                     : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
+  if (folded && one) {
+    LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FOLDED));
+  } else if (folded) {
+    LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FOLDED));
+  } else if (one) {
+    LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FAST));
   } else {
-    __asm__ volatile(LUT_PW_ROWS(LUT_PW_RQ4_FAST)
-                     : "+r"(fr)
-                     :
-                     : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
+    LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FAST));
   }
 }
+#undef LUT_PW_ASM
+#undef LUT_PW_ROWS_ONE
+#undef LUT_PW_LEAVE
+#undef LUT_PW_ENTER
 #undef LUT_PW_ROWS
 #undef LUT_PW_RQ4_FAST
 #undef LUT_PW_RQ4_FOLDED
 #undef LUT_PW_NEXT
-#undef LUT_PW_BLOCKS
+#undef LUT_PW_BLOCKS_
 #undef LUT_PW_DECODE
 #undef LUT_PW_LOOK
 #undef LUT_PW_SETUP
@@ -466,9 +479,9 @@ static void lut_pw_cols(uint32_t *cols, const int8_t *src, int32_t depth, int32_
  * channel's row decoded and run over them (lut_pw_rows_asm). Returns the pixels done (whole
  * blocks of four); the rest goes to the loops of lut_mm_run.
  */
-static int32_t lut_pw_superblocks(const tinyml_conv2d_params *p, const int8_t *input, const tinyml_lut_weights *filter,
-                                  const int32_t *q, int8_t *output, uint32_t *pairs, int32_t k4, int32_t blocks,
-                                  const int folded) {
+TINYML_DSP_INLINE int32_t lut_pw_superblocks(const tinyml_conv2d_params *p, const int8_t *input,
+                                             const tinyml_lut_weights *filter, const int32_t *q, int8_t *output,
+                                             uint32_t *pairs, int32_t k4, int32_t blocks, const int folded) {
   uint32_t *row = pairs + 256;
   uint32_t *cols = row + TINYML_LUT4_PW_ROW_WORDS(k4);
   const int32_t pixels = p->geo.batches * p->geo.output_height * p->geo.output_width;
@@ -500,7 +513,7 @@ static int32_t lut_pw_superblocks(const tinyml_conv2d_params *p, const int8_t *i
     frame[13] = (int32_t)(intptr_t)(row + 4 + 2 * k4);
     frame[14] = (int32_t)(intptr_t)row;
     frame[15] = 0;
-    lut_pw_rows_asm(frame, folded);
+    lut_pw_rows_asm(frame, folded, k4 == 16);
     px += 4 * nb;
   }
   return px;
