@@ -88,6 +88,8 @@ function im2colK4(step: PreparedStep): number | undefined {
 }
 
 /*
+ * minBlocks: fewer whole blocks of four pixels than this keep the six-pixel kernel (VWW's 3x3
+ * layers: 9 pixels of 128 or 256 channels took 5% more decoded, their last pixel alone in C).
  * columnBytes: bytes of columns a pointwise layer's super-block of decoded rows may take
  * (lutPwBlocks): each channel's row is looked up once per super-block (about 2.6 instructions a
  * weight pair), so the more blocks of four pixels share it the less that costs (KWS's 64-channel
@@ -97,17 +99,17 @@ function im2colK4(step: PreparedStep): number | undefined {
  * Bytes of the larger of a pointwise layer's input and output above which it keeps the six-pixel
  * kernel's smaller scratch: such a layer is where an arena peaks (VWW's first, 48x48x8 -> 16).
  */
-export const lutPwOptions = { columnBytes: 4096, largeTensorBytes: 32768 };
+export const lutPwOptions = { columnBytes: 4096, largeTensorBytes: 32768, minBlocks: 3 };
 
 /**
  * Blocks of four pixels per super-block of the pointwise LUT kernel (tinyml_lut_rq.pw_blocks):
  * as many as lutPwOptions.columnBytes of columns hold, at most the layer's whole blocks; 0 (the
- * six-pixel kernel) for a layer of fewer than four pixels or one with a tensor above lutPwOptions.largeTensorBytes.
+ * six-pixel kernel) for a layer of fewer than minBlocks blocks or one with a tensor above lutPwOptions.largeTensorBytes.
  */
 export function lutPwBlocks(step: PreparedStep): number {
   const p = step.params as { batches: number; outputHeight: number; outputWidth: number; inputDepth: number; outputDepth: number };
   const pixels = p.batches * p.outputHeight * p.outputWidth;
-  if (pixels * Math.max(p.inputDepth, p.outputDepth) > lutPwOptions.largeTensorBytes) return 0;
+  if (pixels * Math.max(p.inputDepth, p.outputDepth) > lutPwOptions.largeTensorBytes || Math.floor(pixels / 4) < lutPwOptions.minBlocks) return 0;
   return Math.min(Math.floor(pixels / 4), Math.max(1, Math.floor(lutPwOptions.columnBytes / (8 * p.inputDepth))));
 }
 
