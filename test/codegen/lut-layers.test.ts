@@ -106,8 +106,8 @@ function rqModes(def: AnyOpDef, cases: LutCase[], target: TargetInfo): number[] 
     const names = { inputs: c.inputs.map((_, i) => `in${i}`), outputs: ['out'] };
     const em = emitLutLayer({ op: c.ctx.op, def, params: c.params }, c.enc, names, { prefix: 't', target, constants, scratch: 'scratch' });
     // The LUT kernels' record, or the stem twin's params (clustered first layers, conv2d_stem_dsp.c).
-    // Clustered 3x3 depthwise layers on the int8 plane kernel: the mode is the entry point's.
-    const plane = /tinyml_depthwise_conv2d_s8_dsp_lut4_(fast|folded|ref)/.exec(em.call);
+    // Clustered 3x3 depthwise layers on the int8 plane or row kernel: the mode is the entry point's.
+    const plane = /tinyml_depthwise_conv2d_s8_dsp_(?:lut4_)?(fast|folded|ref)/.exec(em.call);
     if (plane) return { fast: 0, folded: 1, ref: 2 }[plane[1] as 'fast' | 'folded' | 'ref'];
     const m = /_rqp = \{(\d+),/.exec(em.decls) ?? /_params = \{[^]*?\.mode = (\d+)/.exec(em.decls);
     if (!m) throw new Error('no requantization record in the DSP emission');
@@ -289,6 +289,31 @@ function fullRange(c: CKernelCase): boolean {
   return p.activationMin === -128 && p.activationMax === 127;
 }
 
+/**
+ * `cases` through `v` and `inPlaceCases` written over their input (lutInPlaceScratchBytes), on
+ * qemu-m4 in FAST_FOLDED and FAST, each equal to the reference on the decoded weights.
+ */
+async function expectPlainAndInPlace(def: AnyOpDef, v: KernelVariant, cases: LutCase[], inPlaceCases: LutCase[]): Promise<void> {
+  const byParams = new Map(inPlaceCases.map((c) => [c.params, c]));
+  const scratch = (p: unknown) => lutInPlaceScratchBytes({ op: byParams.get(p)!.ctx.op, def, params: p }, byParams.get(p)!.enc, M4);
+  inPlaceCases.forEach((c) => expect(scratch(c.params)).toBeDefined());
+  const lutInPlace = lutVariant(def, inPlaceCases);
+  const inPlace = inPlaceVariant(def.type, `${def.type} LUT in place`, (p, n, ctx) => lutInPlace.emitC(p, n, ctx), scratch, inPlaceCases);
+  const want = runOpCasesInTs(def, cases);
+  const wantInPlace = runOpCasesInTs(def, inPlaceCases);
+  for (const fold of [true, false]) {
+    planOptions.fold = fold;
+    try {
+      const got = await runVariantCasesOnQemu(v, cases);
+      cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}, fold ${fold}`).toEqual(Array.from(want[i][0] as Int8Array)));
+      const gotInPlace = await runVariantCasesOnQemu(inPlace, inPlaceCases);
+      inPlaceCases.forEach((_, i) => expect(Array.from(gotInPlace[i][0] as Int8Array), `in place, case ${i}, fold ${fold}`).toEqual(Array.from(wantInPlace[i][0] as Int8Array)));
+    } finally {
+      planOptions.fold = true;
+    }
+  }
+}
+
 describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instructions, assembly paths)', () => {
   it('DEPTHWISE_CONV_2D 3x3 on the int8 plane kernel, indices decoded per channel (tinyml_depthwise_conv2d_s8_dsp_lut4_*): KWS 25x5x64, strides 1 and 2, transposed, FAST_FOLDED and FAST', { timeout: 300_000 }, async () => {
     const shapes: Partial<DwShape>[] = [
@@ -335,6 +360,25 @@ describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instr
     }
     const got = await runVariantCasesOnQemu(v, cases);
     cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
+  });
+
+  it('DEPTHWISE_CONV_2D 3x3 on small images (one whole plane per group) runs the int8 row kernel on its weights decoded into scratch; FAST_FOLDED and FAST, plain and in place', { timeout: 300_000 }, async () => {
+    const shapes: Partial<DwShape>[] = [
+      { inH: 6, inW: 6, inC: 128, strideH: 1, strideW: 1, padding: 'SAME' },
+      { inH: 3, inW: 3, inC: 24, strideH: 1, strideW: 1, padding: 'SAME' },
+      { inH: 7, inW: 5, inC: 8, strideH: 2, strideW: 2, padding: 'SAME' },
+      { inH: 9, inW: 8, inC: 12, strideH: 1, strideW: 2, padding: 'VALID' },
+    ];
+    const cases = shapes.map((s, i) => clusterCase(randomDwCase(7950 + i, 'k3', 1, { batches: 1, activation: 'NONE', ...s }), 1780 + i, { bits: 4, scope: 'tensor' }));
+    const v = lutVariant(depthwiseConv2d as AnyOpDef, cases);
+    for (const c of cases) {
+      const call = v.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: M4, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }).call;
+      expect(call, JSON.stringify(c.params)).toMatch(/tinyml_depthwise_lut4_decode16\([^]*tinyml_depthwise_conv2d_s8_dsp_(folded|fast)_full\(/);
+    }
+    // In place where the row kernel's rule allows (SAME, stride 1).
+    const inPlaceCases = cases.filter((c) => lutInPlaceScratchBytes({ op: c.ctx.op, def: depthwiseConv2d as AnyOpDef, params: c.params }, c.enc, M4) !== undefined);
+    expect(inPlaceCases.length).toBeGreaterThanOrEqual(2);
+    await expectPlainAndInPlace(depthwiseConv2d as AnyOpDef, v, cases, inPlaceCases);
   });
 
   it('DEPTHWISE_CONV_2D 3x3 (padded planes at the borders, assembly windows) and other filters, FAST_FOLDED and FAST', { timeout: 300_000 }, async () => {
@@ -454,24 +498,7 @@ describe('DSP clustered pointwise CONV_2D on super-blocks of decoded rows (emula
         expect(em.call).toMatch(/tinyml_conv2d_lut4_pw_s8_dsp_(folded|fast)_full/);
         expect(em.decls).toContain(`, ${pwBlocksOf(c)}};`);
       }
-      const byParams = new Map(inPlaceCases.map((c) => [c.params, c]));
-      const lutInPlace = lutVariant(conv2d as AnyOpDef, inPlaceCases);
-      const scratch = (p: unknown) => lutInPlaceScratchBytes({ op: byParams.get(p)!.ctx.op, def: conv2d as AnyOpDef, params: p }, byParams.get(p)!.enc, M4);
-      inPlaceCases.forEach((c) => expect(scratch(c.params)).toBeDefined());
-      const inPlace = inPlaceVariant('CONV_2D', 'CONV_2D LUT in place', (p, n, ctx) => lutInPlace.emitC(p, n, ctx), scratch, inPlaceCases);
-      const want = runOpCasesInTs(conv2d as AnyOpDef, plain);
-      const wantInPlace = runOpCasesInTs(conv2d as AnyOpDef, inPlaceCases);
-      for (const fold of [true, false]) {
-        planOptions.fold = fold;
-        try {
-          const got = await runVariantCasesOnQemu(v, plain);
-          plain.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}, fold ${fold}`).toEqual(Array.from(want[i][0] as Int8Array)));
-          const gotInPlace = await runVariantCasesOnQemu(inPlace, inPlaceCases);
-          inPlaceCases.forEach((_, i) => expect(Array.from(gotInPlace[i][0] as Int8Array), `in place, case ${i}, fold ${fold}`).toEqual(Array.from(wantInPlace[i][0] as Int8Array)));
-        } finally {
-          planOptions.fold = true;
-        }
-      }
+      await expectPlainAndInPlace(conv2d as AnyOpDef, v, plain, inPlaceCases);
     } finally {
       lutPwOptions.columnBytes = saved;
     }
