@@ -174,8 +174,11 @@ export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: Ta
     const depth = (step.params as { inputDepth: number }).inputDepth;
     const blocks = lutPwBlocks(step);
     // Super-blocks of decoded rows: the pair table, one int16 row, `blocks` blocks of four pixels'
-    // columns (TINYML_LUT4_PW_ROWS_SCRATCH); else six pixels' columns (TINYML_LUT4_PW_SCRATCH).
-    return blocks > 0 ? LUT4_PAIR_SCRATCH + 4 * (2 * (depth / 4) + 7) + 8 * depth * blocks : LUT4_PAIR_SCRATCH + 12 * depth;
+    // columns, the last pixels % 4's (TINYML_LUT4_PW_ROWS_SCRATCH); else six pixels' columns
+    // (TINYML_LUT4_PW_SCRATCH).
+    const p = step.params as { batches: number; outputHeight: number; outputWidth: number };
+    const tail = (p.batches * p.outputHeight * p.outputWidth) % 4;
+    return blocks > 0 ? LUT4_PAIR_SCRATCH + 4 * (2 * (depth / 4) + 7) + 8 * depth * blocks + 2 * depth * tail : LUT4_PAIR_SCRATCH + 12 * depth;
   }
   const k4 = im2colK4(step);
   // im2col: the pair table, four pixels' int16 columns, one window's bytes (TINYML_LUT4_IM2COL_SCRATCH).

@@ -259,7 +259,7 @@ static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t 
  * The frame (copied to the stack, sp-relative; the channel loop state lives there):
  *   [0] columns  [4] indices  [8] q records  [12] out (this channel's)  [16] out end  [20] n_out
  *   [24] 3 n_out  [28] columns end  [32] first jump  [36] after the body  [40] output offset
- *   [44] pair table  [48] k4  [52] row end  [56] row  [60] unused
+ *   [44] pair table  [48] k4  [52] row end  [56] row  [60] tail pixels (LUT_PW_TAIL)
  * From C, [32] is the bytes of BODY the first pass runs and [36] 1 when a row takes more than one
  * pass of BODY (16 groups); the setup turns them into code addresses (Thumb bit set).
  */
@@ -379,6 +379,33 @@ static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t 
   "cmp    r12, r10\n\t"     \
   "bne    28b\n"            \
   "22:\n\t"
+/*
+ * The layer's last pixels % 4 (frame [60]; only in its last super-block, else 0), each alone
+ * against the channel's decoded row still in scratch: their columns (two words a group) follow
+ * the blocks' (r11 there after the blocks), and r7 is at the first one's output. Per group one
+ * LDRD of the row, one of the column and two SMLADs.
+ */
+#define LUT_PW_TAIL(RQ1)               \
+  "ldr    r8, [sp, #60]\n\t"           \
+  "cmp    r8, #0\n\t"                  \
+  "beq    26f\n"                        \
+  "25:\n\t"                             \
+  "ldr    r12, [sp, #56]\n\t"          \
+  "ldr    r0, [r12], #16\n\t"          \
+  "ldr    r6, [sp, #52]\n"              \
+  "24:\n\t"                             \
+  "ldrd   r9, r10, [r12], #8\n\t"      \
+  "ldrd   r4, r5, [r11], #8\n\t"       \
+  "smlad  r0, r9, r4, r0\n\t"          \
+  "smlad  r0, r10, r5, r0\n\t"         \
+  "cmp    r12, r6\n\t"                 \
+  "bne    24b\n\t"                     \
+  "ldmia  r12, {r4, r5, r6}\n\t" RQ1   \
+  "strb   r0, [r7]\n\t"                \
+  "add    r7, r7, lr\n\t"              \
+  "subs   r8, r8, #1\n\t"              \
+  "bne    25b\n"                        \
+  "26:\n\t"
 /* The next channel until the out end, then the frame dropped. */
 #define LUT_PW_NEXT           \
   "ldr    r7, [sp, #12]\n\t" \
@@ -395,10 +422,12 @@ static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t 
   "ldr    r8, [sp, #40]\n\t" TINYML_DSP_ASM_RQ("r0", "add    r0, r0, r8\n\t")                              \
   TINYML_DSP_ASM_RQ("r1", "add    r1, r1, r8\n\t") TINYML_DSP_ASM_RQ("r2", "add    r2, r2, r8\n\t")        \
   TINYML_DSP_ASM_RQ("r3", "add    r3, r3, r8\n\t")
-#define LUT_PW_ROWS(RQ4) \
-  LUT_PW_PUSH LUT_PW_SETUP "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_(LUT_PW_ENTER, LUT_PW_LEAVE, RQ4) LUT_PW_NEXT
+#define LUT_PW_RQ1_FOLDED TINYML_DSP_ASM_RQ("r0", "")
+#define LUT_PW_RQ1_FAST "ldr    r9, [sp, #40]\n\t" TINYML_DSP_ASM_RQ("r0", "add    r0, r0, r9\n\t")
+#define LUT_PW_ROWS(RQ4, RQ1) \
+  LUT_PW_PUSH LUT_PW_SETUP "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_(LUT_PW_ENTER, LUT_PW_LEAVE, RQ4) LUT_PW_TAIL(RQ1) LUT_PW_NEXT
 /* A row of exactly one pass: no jump addresses to compute either. */
-#define LUT_PW_ROWS_ONE(RQ4) LUT_PW_PUSH "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_("", "", RQ4) LUT_PW_NEXT
+#define LUT_PW_ROWS_ONE(RQ4, RQ1) LUT_PW_PUSH "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_("", "", RQ4) LUT_PW_TAIL(RQ1) LUT_PW_NEXT
 #define LUT_PW_ASM(ROWS)                                                                                  \
   __asm__ volatile(ROWS                                                                                   \
                    : "+r"(fr)                                                                             \
@@ -409,13 +438,13 @@ static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t 
 TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, const int one) {
   register const int32_t *fr __asm__("r7") = frame;
   if (folded && one) {
-    LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FOLDED));
+    LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FOLDED, LUT_PW_RQ1_FOLDED));
   } else if (folded) {
-    LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FOLDED));
+    LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FOLDED, LUT_PW_RQ1_FOLDED));
   } else if (one) {
-    LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FAST));
+    LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FAST, LUT_PW_RQ1_FAST));
   } else {
-    LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FAST));
+    LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FAST, LUT_PW_RQ1_FAST));
   }
 }
 #undef LUT_PW_ASM
@@ -423,6 +452,9 @@ TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, c
 #undef LUT_PW_LEAVE
 #undef LUT_PW_ENTER
 #undef LUT_PW_ROWS
+#undef LUT_PW_RQ1_FAST
+#undef LUT_PW_RQ1_FOLDED
+#undef LUT_PW_TAIL
 #undef LUT_PW_RQ4_FAST
 #undef LUT_PW_RQ4_FOLDED
 #undef LUT_PW_NEXT
@@ -476,8 +508,8 @@ static void lut_pw_cols(uint32_t *cols, const int8_t *src, int32_t depth, int32_
 /*
  * The pointwise pixels in super-blocks of up to `blocks` blocks of four (the generator's choice,
  * rq->pw_blocks: as many as its scratch holds), the columns of each expanded once, then every
- * channel's row decoded and run over them (lut_pw_rows_asm). Returns the pixels done (whole
- * blocks of four); the rest goes to the loops of lut_mm_run.
+ * channel's row decoded and run over them (lut_pw_rows_asm), the last pixels % 4 with the last
+ * super-block. Returns the pixels done (all of them).
  */
 TINYML_DSP_INLINE int32_t lut_pw_superblocks(const tinyml_conv2d_params *p, const int8_t *input,
                                              const tinyml_lut_weights *filter, const int32_t *q, int8_t *output,
@@ -494,6 +526,17 @@ TINYML_DSP_INLINE int32_t lut_pw_superblocks(const tinyml_conv2d_params *p, cons
   while (px < whole) {
     const int32_t nb = (whole - px) >> 2 < blocks ? (whole - px) >> 2 : blocks;
     lut_pw_cols(cols, input + px * depth, depth, nb);
+    /* The layer's last pixels % 4 with its last super-block: each pixel's columns, two words a group. */
+    const int32_t tail = px + 4 * nb == whole ? pixels - whole : 0;
+    for (int32_t t = 0; t < tail; ++t) {
+      const int8_t *src = input + (whole + t) * depth;
+      uint32_t *c = cols + 8 * k4 * nb + 2 * k4 * t;
+      for (int32_t g = 0; g < k4; ++g, c += 2, src += 4) {
+        const uint32_t v = tinyml_ld32(src);
+        c[0] = tinyml_sxtb16(v);
+        c[1] = tinyml_sxtb16_ror8(v);
+      }
+    }
     int8_t *o = output + px * od;
     /* Every word set one by one: an initializer that zeroes the rest calls memset. */
     int32_t frame[16];
@@ -512,9 +555,9 @@ TINYML_DSP_INLINE int32_t lut_pw_superblocks(const tinyml_conv2d_params *p, cons
     frame[12] = k4;
     frame[13] = (int32_t)(intptr_t)(row + 4 + 2 * k4);
     frame[14] = (int32_t)(intptr_t)row;
-    frame[15] = 0;
+    frame[15] = tail;
     lut_pw_rows_asm(frame, folded, k4 == 16);
-    px += 4 * nb;
+    px += 4 * nb + tail;
   }
   return px;
 }
