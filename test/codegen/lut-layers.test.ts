@@ -363,13 +363,10 @@ describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instr
   });
 
   it('DEPTHWISE_CONV_2D 3x3 on small images (one whole plane per group) runs the int8 row kernel on its weights decoded into scratch; FAST_FOLDED and FAST, plain and in place', { timeout: 300_000 }, async () => {
-    const shapes: Partial<DwShape>[] = [
-      { inH: 6, inW: 6, inC: 128, strideH: 1, strideW: 1, padding: 'SAME' },
-      { inH: 3, inW: 3, inC: 24, strideH: 1, strideW: 1, padding: 'SAME' },
-      { inH: 7, inW: 5, inC: 8, strideH: 2, strideW: 2, padding: 'SAME' },
-      { inH: 9, inW: 8, inC: 12, strideH: 1, strideW: 2, padding: 'VALID' },
-    ];
-    const cases = shapes.map((s, i) => clusterCase(randomDwCase(7950 + i, 'k3', 1, { batches: 1, activation: 'NONE', ...s }), 1780 + i, { bits: 4, scope: 'tensor' }));
+    // [height, width, channels, stride h, stride w, padding]
+    const shapes = [[6, 6, 128, 1, 1, 'SAME'], [3, 3, 24, 1, 1, 'SAME'], [7, 5, 8, 2, 2, 'SAME'], [9, 8, 12, 1, 2, 'VALID']] as const;
+    const cases = shapes.map(([inH, inW, inC, strideH, strideW, padding], i) =>
+      clusterCase(randomDwCase(7950 + i, 'k3', 1, { batches: 1, activation: 'NONE', inH, inW, inC, strideH, strideW, padding }), 1780 + i, { bits: 4, scope: 'tensor' }));
     const v = lutVariant(depthwiseConv2d as AnyOpDef, cases);
     for (const c of cases) {
       const call = v.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: M4, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }).call;
