@@ -9,14 +9,14 @@ import type { PreparedGraph, PreparedStep } from '../interp/interpreter.js';
 import type { LutEncoding } from '../ir/weight-encoding.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../ops/op-def.js';
 import { cStructInit, convGeometry } from '../ops/c-emit.js';
-import { type AccBounds, accBounds, cRqArray, lutTable16, modeSuffix, planRequant, scratchFor } from '../ops/optimized/common.js';
+import { type AccBounds, accBounds, cRqArray, foldChannelBias, lutTable16, modeSuffix, planLayerRequant, planRequant, scratchFor } from '../ops/optimized/common.js';
 import { packIndices } from '../tflite/lut-compression.js';
 import { cArrayBody } from './c-literals.js';
 import type { OptimizeGoal } from '../ops/op-def.js';
 import type { Conv2DQuantParams } from '../ops/conv2d.js';
 import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
 import { emitConvStem, lutStemFrameOnly, stemConvOf, stemDecodedScratchBytes, stemScratchBytes } from '../ops/optimized/conv2d-stem.js';
-import { dwWeightsAsConv, emitDepthwisePlaneLut4 } from '../ops/optimized/depthwise-conv2d.js';
+import { dwParamsDecl, dwPlane, dwRecords, dwScratchBytes, dwWeightLayout, dwWeightsAsConv, emitDepthwisePlaneLut4 } from '../ops/optimized/depthwise-conv2d.js';
 import { pointwiseInPlaceOk } from '../ops/pointwise-in-place.js';
 import { depthwiseInPlaceOk } from '../ops/depthwise-in-place.js';
 import { rowInPlaceBytes, rowInPlaceMode } from '../ops/conv-rows-in-place.js';
@@ -87,6 +87,32 @@ function im2colK4(step: PreparedStep): number | undefined {
   return 32 * k4 <= lutOptions.im2colMaxColumns ? k4 : undefined;
 }
 
+/*
+ * minBlocks: fewer whole blocks of four pixels than this keep the six-pixel kernel (VWW's 3x3
+ * layers: 9 pixels of 128 or 256 channels took 5% more decoded, their last pixel alone in C).
+ * columnBytes: bytes of columns a pointwise layer's super-block of decoded rows may take
+ * (lutPwBlocks): each channel's row is looked up once per super-block (about 2.6 instructions a
+ * weight pair), so the more blocks of four pixels share it the less that costs (KWS's 64-channel
+ * rows: 8 blocks). Tests lower it to run several super-blocks on small layers.
+ */
+/**
+ * Bytes of the larger of a pointwise layer's input and output above which it keeps the six-pixel
+ * kernel's smaller scratch: such a layer is where an arena peaks (VWW's first, 48x48x8 -> 16).
+ */
+export const lutPwOptions = { columnBytes: 4096, largeTensorBytes: 32768, minBlocks: 3 };
+
+/**
+ * Blocks of four pixels per super-block of the pointwise LUT kernel (tinyml_lut_rq.pw_blocks):
+ * as many as lutPwOptions.columnBytes of columns hold, at most the layer's whole blocks; 0 (the
+ * six-pixel kernel) for a layer of fewer than minBlocks blocks or one with a tensor above lutPwOptions.largeTensorBytes.
+ */
+export function lutPwBlocks(step: PreparedStep): number {
+  const p = step.params as { batches: number; outputHeight: number; outputWidth: number; inputDepth: number; outputDepth: number };
+  const pixels = p.batches * p.outputHeight * p.outputWidth;
+  if (pixels * Math.max(p.inputDepth, p.outputDepth) > lutPwOptions.largeTensorBytes || Math.floor(pixels / 4) < lutPwOptions.minBlocks) return 0;
+  return Math.min(Math.floor(pixels / 4), Math.max(1, Math.floor(lutPwOptions.columnBytes / (8 * p.inputDepth))));
+}
+
 /** A CONV_2D whose every tap lies inside the image: 1x1, stride 1, no padding, no groups. */
 function pointwise(step: PreparedStep): boolean {
   if (step.op.type !== 'CONV_2D') return false;
@@ -144,8 +170,16 @@ export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: Ta
   const stem = lutStemConv(step, enc, target, optimize);
   if (stem) return lutStemScratchBytes(stem);
   if (!dspLutConv(step, enc, target)) return 0;
-  // Pointwise: the pair table, then six pixels' int16 columns (TINYML_LUT4_PW_SCRATCH).
-  if (pointwise(step)) return LUT4_PAIR_SCRATCH + 12 * (step.params as { inputDepth: number }).inputDepth;
+  if (pointwise(step)) {
+    const depth = (step.params as { inputDepth: number }).inputDepth;
+    const blocks = lutPwBlocks(step);
+    // Super-blocks of decoded rows: the pair table, one int16 row, `blocks` blocks of four pixels'
+    // columns, the last pixels % 4's (TINYML_LUT4_PW_ROWS_SCRATCH); else six pixels' columns
+    // (TINYML_LUT4_PW_SCRATCH).
+    const p = step.params as { batches: number; outputHeight: number; outputWidth: number };
+    const tail = (p.batches * p.outputHeight * p.outputWidth) % 4;
+    return blocks > 0 ? LUT4_PAIR_SCRATCH + 4 * (2 * (depth / 4) + 7) + 8 * depth * blocks + 2 * depth * tail : LUT4_PAIR_SCRATCH + 12 * depth;
+  }
   const k4 = im2colK4(step);
   // im2col: the pair table, four pixels' int16 columns, one window's bytes (TINYML_LUT4_IM2COL_SCRATCH).
   if (k4 !== undefined) return LUT4_PAIR_SCRATCH + 36 * k4;
@@ -153,7 +187,13 @@ export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: Ta
   // plane of border windows (TINYML_LUT4_DW_SCRATCH).
   if (step.op.type === 'DEPTHWISE_CONV_2D') {
     const p = step.params as DwGeometry;
-    return LUT4_PAIR_SCRATCH + 8 * p.filterHeight * p.filterWidth + 4 * lutDwPlaneWords(p);
+    const own = LUT4_PAIR_SCRATCH + 8 * p.filterHeight * p.filterWidth + 4 * lutDwPlaneWords(p);
+    // A layer the int8 plane loop would run gets that loop's scratch when it is larger (lutDwPlane
+    // takes the loop only within this scratch): VWW's 24x24x32 and later 3x3 layers, where the LUT
+    // kernel took up to 1.6x the plane loop's instructions.
+    const dp = step.params as DepthwiseConv2DQuantParams;
+    if (lutDwRowsApply(step, enc)) return lutDwRowsScratchBytes(dp);
+    return dwPlane(dp) && (dp.weightsOffset ?? 0) === 0 ? Math.max(own, dwScratchBytes(dp)) : own;
   }
   return LUT4_PAIR_SCRATCH;
 }
@@ -180,6 +220,8 @@ export function lutInPlaceScratchBytes(step: PreparedStep, enc: LutEncoding, tar
   }
   if (step.op.type !== 'DEPTHWISE_CONV_2D') return undefined;
   const p = step.params as DepthwiseConv2DQuantParams;
+  // On the int8 row kernel (lutDwRows): that kernel's own in-place rule, the decoded weights in scratch.
+  if (lutDwRowsApply(step, enc)) return depthwiseInPlaceOk(p) ? lutDwRowsScratchBytes(p) : undefined;
   const rows = planeAxis(p.outputHeight, p.strideHeight, p.dilationHeight);
   const cols = planeAxis(p.outputWidth, p.strideWidth, p.dilationWidth);
   const whole = lutDwPlaneWords(p) > 0 && rows * cols <= WHOLE_PLANE_WORDS;
@@ -284,7 +326,7 @@ export function emitLutLayer(step: PreparedStep, enc: LutEncoding, names: EmitNa
     if (ctx.inPlace && step.op.type === 'CONV_2D' && !pointwise(step)) return emitLutRowsInPlace(step, enc, names, ctx, int8Fn);
     // A 3x3 depthwise layer on the int8 plane loop where it runs (in place too: the plane plan
     // takes ctx.inPlace), else the LUT kernel.
-    return lutDwPlane(step, enc, names, ctx) ?? emitDspLutConv(step, enc, names, ctx, int8Fn);
+    return lutDwPlane(step, enc, names, ctx) ?? lutDwRows(step, enc, names, ctx) ?? emitDspLutConv(step, enc, names, ctx, int8Fn);
   }
   const pre = ctx.prefix;
   const lut = `${pre}_lut`;
@@ -326,6 +368,71 @@ function lutDwPlane(step: PreparedStep, enc: LutEncoding, names: EmitNames, ctx:
   if (enc.indices.some((i, k) => enc.table[i] !== weights[k])) throw new Error(`${ctx.prefix}: clustered weights differ from their table entries`);
   const p = step.params as DepthwiseConv2DQuantParams;
   return emitDepthwisePlaneLut4(p, weights, enc.indices, enc.table, bias, names, ctx, lutScratchBytes(step, enc, ctx.target, ctx.optimize));
+}
+
+/**
+ * Whether a clustered DEPTHWISE_CONV_2D runs the int8 row kernel on its weights decoded into
+ * scratch (lutDwRows): where the int8 layer would run that kernel (not the plane loop) and
+ * without a weight zero point. In place by that kernel's rule (depthwiseInPlaceOk).
+ */
+function lutDwRowsApply(step: PreparedStep, enc: LutEncoding): boolean {
+  if (step.op.type !== 'DEPTHWISE_CONV_2D' || enc.entries > 16) return false;
+  const p = step.params as DepthwiseConv2DQuantParams;
+  if (p.depthMultiplier !== 1 || p.inputDepth <= 1 || (p.weightsOffset ?? 0) !== 0 || dwPlane(p) !== undefined) return false;
+  // Measured on VWW (qemu-m4): the LUT kernel loses where it takes one whole plane per group (6x6
+  // and 3x3 images: 155,562 against 132,317, 105,562 against 71,476), is near on 24x24x32 at
+  // stride 2 (143,245 against 138,739) and wins on 48x48x16 at stride 2 (264,968 against 287,171).
+  const whole = planeAxis(p.outputHeight, p.strideHeight, p.dilationHeight) * planeAxis(p.outputWidth, p.strideWidth, p.dilationWidth);
+  return p.filterHeight === 3 && p.filterWidth === 3 && whole <= WHOLE_PLANE_WORDS;
+}
+
+/** Scratch of lutDwRows: the decoded int16 weights, then the row kernel's (at least the pair table's 1 KB). */
+function lutDwRowsScratchBytes(p: DepthwiseConv2DQuantParams): number {
+  return 2 * p.filterHeight * p.filterWidth * p.outputDepth + Math.max(LUT4_PAIR_SCRATCH, dwScratchBytes(p));
+}
+
+/**
+ * A clustered DEPTHWISE_CONV_2D on the int8 row kernel (depthwise_conv2d_dsp.c), which the int8
+ * layer runs on small images (VWW's 6x6x128: the LUT kernel took 1.2x its instructions): the
+ * weights stay packed indices in flash and are looked up once per call into the int16 layout
+ * that kernel reads, at the start of the scratch (tinyml_depthwise_lut4_decode16, about four
+ * instructions a pair); the kernel's own scratch follows. Undefined where lutDwRowsApply says no.
+ */
+function lutDwRows(step: PreparedStep, enc: LutEncoding, names: EmitNames, ctx: EmitContext): CEmission | undefined {
+  if (!lutDwRowsApply(step, enc)) return undefined;
+  const p = step.params as DepthwiseConv2DQuantParams;
+  const weights = ctx.constants?.[1] as Int8Array | undefined;
+  const hasBias = step.op.inputs.length > 2 && step.op.inputs[2] >= 0;
+  const bias = hasBias ? ctx.constants?.[2] : undefined;
+  if (!weights || (hasBias && !bias) || !ctx.scratch) return undefined;
+  if (enc.indices.some((i, k) => enc.table[i] !== weights[k])) throw new Error(`${ctx.prefix}: clustered weights differ from their table entries`);
+  const c = p.outputDepth;
+  const taps = p.filterHeight * p.filterWidth;
+  const channel = { step: 1, count: taps, stride: c };
+  const plan = planLayerRequant(p, weights, foldChannelBias(bias, weights, c, p.inputOffset, channel), channel);
+  // The indices in the row kernel's int16 order, two a byte (the first in the high nibble: the low halfword).
+  const order = dwWeightLayout(Int8Array.from(enc.indices), taps, c, 1);
+  const bytes = new Uint8Array(order.length / 2 + 1);
+  for (let j = 0; j < order.length / 2; j++) bytes[j] = (order[2 * j] << 4) | order[2 * j + 1];
+  const pre = ctx.prefix;
+  const decoded = 2 * taps * c;
+  const decls = [
+    `static const uint8_t ${pre}_idx[${bytes.length}] = {\n${cArrayBody(bytes, 'uint8')}\n};`,
+    `static const int8_t ${pre}_table[16] = {\n${cArrayBody(lutTable16(enc.table), 'int8')}\n};`,
+    `static const int32_t ${pre}_q[${Math.max(1, 4 * c)}] = {\n${cArrayBody(Int32Array.from(dwRecords(plan.bias, plan.records, c)), 'int32')}\n};`,
+    dwParamsDecl(pre, p, `${pre}_q`),
+  ].join('\n');
+  const fn = `tinyml_depthwise_conv2d_s8_dsp_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}`;
+  const buf = `(uint8_t *)(${ctx.scratch})`;
+  return {
+    kernels: ['arm/lut_depthwise_conv2d_dsp.c', 'arm/lut_depthwise_conv2d_dsp.h', 'arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/lut_dsp.h', 'arm/tinyml_dsp.h', 'lut_layers.c'],
+    includes: ['arm/lut_depthwise_conv2d_dsp.h', 'arm/depthwise_conv2d_dsp.h'],
+    decls,
+    call: [
+      `  tinyml_depthwise_lut4_decode16((uint32_t *)(void *)${buf}, ${pre}_idx, ${decoded / 4}, ${pre}_table, ${plan.doubled ? 1 : 0}, (uint32_t *)(void *)(${buf} + ${decoded}));`,
+      `  ${fn}(&${pre}_params, ${names.inputs[0]}, (const int16_t *)(const void *)${buf}, ${names.outputs[0]}, ${buf} + ${decoded});`,
+    ].join('\n'),
+  };
 }
 
 function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, ctx: EmitContext, int8Fn: string): CEmission {
@@ -371,12 +478,12 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
   const rqDecls = records
     ? [
         `static const int32_t ${lut}_q[${4 * plan.bias.length}] = {\n${cArrayBody(Int32Array.from(plan.bias.flatMap((b, c) => [b, ...plan.records[plan.records.length > 1 ? c : 0]])), 'int32')}\n};`,
-        `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, 0, 0};`,
+        `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, 0, 0, ${base === 'tinyml_conv2d_lut4_pw_s8_dsp' ? lutPwBlocks(step) : 0}};`,
       ]
     : [
         `static const int32_t ${lut}_bias[${Math.max(1, plan.bias.length)}] = {\n${cArrayBody(Int32Array.from(plan.bias), 'int32')}\n};`,
         cRqArray(`${lut}_rq`, plan.records),
-        `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, ${plan.records.length > 1 ? 1 : 0}, ${lut}_rq};`,
+        `static const tinyml_lut_rq ${lut}_rqp = {${plan.mode}, ${plan.records.length > 1 ? 1 : 0}, ${lut}_rq, 0};`,
       ];
   // One entry point per requantization mode and clamp (the linker keeps only those used).
   const perMode = base !== 'tinyml_conv2d_lut4_s8_dsp' && base !== 'tinyml_fully_connected_lut4_s8_dsp';

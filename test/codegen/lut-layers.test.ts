@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emitLutLayer, lutDwPlaneWords, lutInPlaceScratchBytes, lutOptions, lutScratchBytes } from '../../src/codegen/lut-layer.js';
+import { emitLutLayer, lutDwPlaneWords, lutInPlaceScratchBytes, lutOptions, lutPwBlocks, lutPwOptions, lutScratchBytes } from '../../src/codegen/lut-layer.js';
+import { conv } from '../quantize/helpers.js';
 import { inPlaceVariant } from '../optimized/in-place-variant.js';
 import { rowInPlaceMode } from '../../src/ops/conv-rows-in-place.js';
 import type { Conv2DQuantParams } from '../../src/ops/conv2d.js';
@@ -26,8 +27,8 @@ import { HOST_PRELUDE, KERNELS_DIR, emitCasesProgram, runOpCasesInTs, splitOutpu
 import { randomInt32, randomInt8, rng, singleOpContext } from '../helpers/op-graph.js';
 import type { DepthwiseConv2DAttrs } from '../../src/ops/depthwise-conv2d.js';
 import { requireHostCompiler } from '../helpers/tools.js';
-import { randomConvCase, randomDwCase, randomFcCase, type DwShape } from '../optimized/random-cases.js';
-import { dwPlaneOptions } from '../../src/ops/optimized/depthwise-conv2d.js';
+import { convCaseOfShape, randomConvCase, randomDwCase, randomFcCase, type ConvShape, type DwShape } from '../optimized/random-cases.js';
+import { dwPlaneOptions, dwScratchBytes } from '../../src/ops/optimized/depthwise-conv2d.js';
 import { HOST_ASAN_FLAGS, buildCProgram, runVariantCasesOnQemu } from '../optimized/harness.js';
 import type { KernelVariant } from '../../src/codegen/select-kernel.js';
 
@@ -105,8 +106,8 @@ function rqModes(def: AnyOpDef, cases: LutCase[], target: TargetInfo): number[] 
     const names = { inputs: c.inputs.map((_, i) => `in${i}`), outputs: ['out'] };
     const em = emitLutLayer({ op: c.ctx.op, def, params: c.params }, c.enc, names, { prefix: 't', target, constants, scratch: 'scratch' });
     // The LUT kernels' record, or the stem twin's params (clustered first layers, conv2d_stem_dsp.c).
-    // Clustered 3x3 depthwise layers on the int8 plane kernel: the mode is the entry point's.
-    const plane = /tinyml_depthwise_conv2d_s8_dsp_lut4_(fast|folded|ref)/.exec(em.call);
+    // Clustered 3x3 depthwise layers on the int8 plane or row kernel: the mode is the entry point's.
+    const plane = /tinyml_depthwise_conv2d_s8_dsp_(?:lut4_)?(fast|folded|ref)/.exec(em.call);
     if (plane) return { fast: 0, folded: 1, ref: 2 }[plane[1] as 'fast' | 'folded' | 'ref'];
     const m = /_rqp = \{(\d+),/.exec(em.decls) ?? /_params = \{[^]*?\.mode = (\d+)/.exec(em.decls);
     if (!m) throw new Error('no requantization record in the DSP emission');
@@ -288,6 +289,31 @@ function fullRange(c: CKernelCase): boolean {
   return p.activationMin === -128 && p.activationMax === 127;
 }
 
+/**
+ * `cases` through `v` and `inPlaceCases` written over their input (lutInPlaceScratchBytes), on
+ * qemu-m4 in FAST_FOLDED and FAST, each equal to the reference on the decoded weights.
+ */
+async function expectPlainAndInPlace(def: AnyOpDef, v: KernelVariant, cases: LutCase[], inPlaceCases: LutCase[]): Promise<void> {
+  const byParams = new Map(inPlaceCases.map((c) => [c.params, c]));
+  const scratch = (p: unknown) => lutInPlaceScratchBytes({ op: byParams.get(p)!.ctx.op, def, params: p }, byParams.get(p)!.enc, M4);
+  inPlaceCases.forEach((c) => expect(scratch(c.params)).toBeDefined());
+  const lutInPlace = lutVariant(def, inPlaceCases);
+  const inPlace = inPlaceVariant(def.type, `${def.type} LUT in place`, (p, n, ctx) => lutInPlace.emitC(p, n, ctx), scratch, inPlaceCases);
+  const want = runOpCasesInTs(def, cases);
+  const wantInPlace = runOpCasesInTs(def, inPlaceCases);
+  for (const fold of [true, false]) {
+    planOptions.fold = fold;
+    try {
+      const got = await runVariantCasesOnQemu(v, cases);
+      cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}, fold ${fold}`).toEqual(Array.from(want[i][0] as Int8Array)));
+      const gotInPlace = await runVariantCasesOnQemu(inPlace, inPlaceCases);
+      inPlaceCases.forEach((_, i) => expect(Array.from(gotInPlace[i][0] as Int8Array), `in place, case ${i}, fold ${fold}`).toEqual(Array.from(wantInPlace[i][0] as Int8Array)));
+    } finally {
+      planOptions.fold = true;
+    }
+  }
+}
+
 describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instructions, assembly paths)', () => {
   it('DEPTHWISE_CONV_2D 3x3 on the int8 plane kernel, indices decoded per channel (tinyml_depthwise_conv2d_s8_dsp_lut4_*): KWS 25x5x64, strides 1 and 2, transposed, FAST_FOLDED and FAST', { timeout: 300_000 }, async () => {
     const shapes: Partial<DwShape>[] = [
@@ -314,6 +340,42 @@ describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instr
       planOptions.fold = true;
       dwPlaneOptions.force = false;
     }
+  });
+
+  it('DEPTHWISE_CONV_2D 3x3 that the int8 plane kernel runs (VWW 24x24x32, 12x12x64; transposed) takes it unforced: the LUT scratch grows to the plane\'s', { timeout: 300_000 }, async () => {
+    const shapes: Partial<DwShape>[] = [
+      { inH: 24, inW: 24, inC: 32, strideH: 1, strideW: 1, padding: 'SAME' },
+      { inH: 12, inW: 12, inC: 64, strideH: 1, strideW: 1, padding: 'SAME' },
+      { inH: 20, inW: 9, inC: 24, strideH: 1, strideW: 1, padding: 'SAME' },
+    ];
+    const cases = shapes.map((s, i) => clusterCase(randomDwCase(7900 + i, 'k3', 1, { batches: 1, activation: 'NONE', ...s }), 1750 + i, { bits: 4, scope: 'tensor' }));
+    const want = runOpCasesInTs(depthwiseConv2d as AnyOpDef, cases);
+    const v = lutVariant(depthwiseConv2d as AnyOpDef, cases);
+    for (const c of cases) {
+      const p = c.params as Parameters<typeof dwScratchBytes>[0];
+      // Before, the LUT kernel's own scratch (pair table, taps, border planes) was smaller than the plane's, which refused.
+      expect(lutScratchBytes({ op: c.ctx.op, def: depthwiseConv2d as AnyOpDef, params: c.params }, c.enc, M4)).toBeGreaterThanOrEqual(dwScratchBytes(p));
+      const call = v.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: M4, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }).call;
+      expect(call, JSON.stringify(c.params)).toMatch(/tinyml_depthwise_conv2d_s8_dsp_lut4_(folded|fast)/);
+    }
+    const got = await runVariantCasesOnQemu(v, cases);
+    cases.forEach((_, i) => expect(Array.from(got[i][0] as Int8Array), `case ${i}`).toEqual(Array.from(want[i][0] as Int8Array)));
+  });
+
+  it('DEPTHWISE_CONV_2D 3x3 on small images (one whole plane per group) runs the int8 row kernel on its weights decoded into scratch; FAST_FOLDED and FAST, plain and in place', { timeout: 300_000 }, async () => {
+    // [height, width, channels, stride h, stride w, padding]
+    const shapes = [[6, 6, 128, 1, 1, 'SAME'], [3, 3, 24, 1, 1, 'SAME'], [7, 5, 8, 2, 2, 'SAME'], [9, 8, 12, 1, 2, 'VALID']] as const;
+    const cases = shapes.map(([inH, inW, inC, strideH, strideW, padding], i) =>
+      clusterCase(randomDwCase(7950 + i, 'k3', 1, { batches: 1, activation: 'NONE', inH, inW, inC, strideH, strideW, padding }), 1780 + i, { bits: 4, scope: 'tensor' }));
+    const v = lutVariant(depthwiseConv2d as AnyOpDef, cases);
+    for (const c of cases) {
+      const call = v.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: M4, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }).call;
+      expect(call, JSON.stringify(c.params)).toMatch(/tinyml_depthwise_lut4_decode16\([^]*tinyml_depthwise_conv2d_s8_dsp_(folded|fast)_full\(/);
+    }
+    // In place where the row kernel's rule allows (SAME, stride 1).
+    const inPlaceCases = cases.filter((c) => lutInPlaceScratchBytes({ op: c.ctx.op, def: depthwiseConv2d as AnyOpDef, params: c.params }, c.enc, M4) !== undefined);
+    expect(inPlaceCases.length).toBeGreaterThanOrEqual(2);
+    await expectPlainAndInPlace(depthwiseConv2d as AnyOpDef, v, cases, inPlaceCases);
   });
 
   it('DEPTHWISE_CONV_2D 3x3 (padded planes at the borders, assembly windows) and other filters, FAST_FOLDED and FAST', { timeout: 300_000 }, async () => {
@@ -383,6 +445,59 @@ describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instr
           planOptions.fold = true;
         }
       }
+    }
+  });
+});
+
+/**
+ * Pointwise layers on super-blocks of decoded rows (lut_pw_rows_asm): every k4 part of the row
+ * look-up (one group, two, whole runs of four), rows of one pass, several passes and a first pass
+ * of one group (k4 = 17, 35), several super-blocks with a short last one (the column budget
+ * lowered), pixel tails of 1 to 3 after them, batches, FAST_FOLDED and FAST; plain and in place.
+ */
+const pwShapes: [number, Partial<ConvShape>][] = [
+  [4, { inH: 3, inW: 5, inC: 4, outC: 5 }],
+  [8, { inH: 9, inW: 5, inC: 8, outC: 3 }],
+  [12, { inH: 2, inW: 11, inC: 12, outC: 9 }],
+  [28, { inH: 5, inW: 8, inC: 28, outC: 6 }],
+  [64, { inH: 5, inW: 5, inC: 64, outC: 8 }],
+  [68, { inH: 3, inW: 4, inC: 68, outC: 4, batches: 2 }],
+  [140, { inH: 4, inW: 4, inC: 140, outC: 3 }],
+  // Two blocks: the six-pixel kernel (minBlocks).
+  [16, { inH: 3, inW: 3, inC: 16, outC: 7 }],
+];
+const pwCase = (seed: number, s: Partial<ConvShape>): LutCase =>
+  clusterCase(convCaseOfShape(seed, { batches: 1, inH: 1, inW: 1, inC: 4, outC: 1, fh: 1, fw: 1, perChannel: true, ...s }, conv(1, 'VALID', 'NONE')), seed + 5, { bits: 4, scope: 'tensor' });
+const pwBlocksOf = (c: LutCase) => lutPwBlocks({ op: c.ctx.op, def: conv2d as AnyOpDef, params: c.params });
+
+describe('DSP clustered pointwise CONV_2D on super-blocks of decoded rows (emulated Cortex-M4)', () => {
+  it('every row part and pass count, several super-blocks, pixel tails, batches; FAST_FOLDED and FAST; plain and in place', { timeout: 300_000 }, async () => {
+    const saved = lutPwOptions.columnBytes;
+    lutPwOptions.columnBytes = 300;
+    try {
+      const plain = pwShapes.map(([, s], i) => pwCase(66_000 + i, s));
+      // In place: no wider out than in.
+      const inPlaceCases = pwShapes.map(([, s], i) => pwCase(66_100 + i, { ...s, batches: 1, outC: Math.min(s.outC ?? 1, s.inC ?? 4) }));
+      for (const c of [...plain, ...inPlaceCases]) {
+        const p = c.params as { batches: number; outputHeight: number; outputWidth: number; inputDepth: number };
+        const pixels = p.batches * p.outputHeight * p.outputWidth;
+        const whole = Math.floor(pixels / 4);
+        expect(pwBlocksOf(c), `${pixels} pixels of depth ${p.inputDepth}`).toBe(whole < 3 ? 0 : Math.min(whole, Math.max(1, Math.floor(300 / (8 * p.inputDepth)))));
+      }
+      // Several super-blocks with a shorter last one, and pixel tails of every length.
+      const pixelsOf = (c: LutCase) => { const p = c.params as { batches: number; outputHeight: number; outputWidth: number }; return p.batches * p.outputHeight * p.outputWidth; };
+      expect(plain.filter((c) => pwBlocksOf(c) > 0 && Math.floor(pixelsOf(c) / 4) % pwBlocksOf(c) !== 0).length).toBeGreaterThanOrEqual(2);
+      expect(plain.filter((c) => pwBlocksOf(c) === 0).length).toBe(1);
+      expect(new Set(plain.filter((c) => pwBlocksOf(c) > 0).map((c) => pixelsOf(c) % 4))).toEqual(new Set([0, 1, 2, 3]));
+      const v = lutVariant(conv2d as AnyOpDef, plain);
+      for (const c of plain) {
+        const em = v.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: M4, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
+        expect(em.call).toMatch(/tinyml_conv2d_lut4_pw_s8_dsp_(folded|fast)_full/);
+        expect(em.decls).toContain(`, ${pwBlocksOf(c)}};`);
+      }
+      await expectPlainAndInPlace(conv2d as AnyOpDef, v, plain, inPlaceCases);
+    } finally {
+      lutPwOptions.columnBytes = saved;
     }
   });
 });

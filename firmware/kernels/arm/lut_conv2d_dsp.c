@@ -245,6 +245,324 @@ static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t 
 #undef LUT_MM_DOT_EVEN
 #endif
 
+#if TINYML_LUT_MM_ASM
+/*
+ * Pointwise rows decoded once per super-block (lut_pw_rows_asm): the LUT loops above look each
+ * weight pair up again for every block of pixels (two instructions per pair and block), which
+ * left the clustered pointwise layers 1.2-1.3x their int8 twins. Here each output channel's row
+ * is looked up once into an int16 row in scratch, {bias' x4, (w0, w2), (w1, w3) per group, m, t,
+ * e}: the int8 kernel's int16 stream (conv2d_dsp.c, W16), which the channel's blocks of four
+ * pixels then read with one LDRD per group, as the int8 rows do, against the columns of up to
+ * `blocks` blocks expanded once. Per channel and super-block the look-up costs about 2.6
+ * instructions a pair; per block, the int8 row's instructions.
+ *
+ * The frame (copied to the stack, sp-relative; the channel loop state lives there):
+ *   [0] columns  [4] indices  [8] q records  [12] out (this channel's)  [16] out end  [20] n_out
+ *   [24] 3 n_out  [28] columns end  [32] first jump  [36] after the body  [40] output offset
+ *   [44] pair table  [48] k4  [52] row end  [56] row  [60] tail pixels (LUT_PW_TAIL)
+ * From C, [32] is the bytes of BODY the first pass runs and [36] 1 when a row takes more than one
+ * pass of BODY (16 groups); the setup turns them into code addresses (Thumb bit set).
+ */
+#define LUT_PW_GROUPS16(G) G G G G G G G G G G G G G G G G
+/* One group of the decoded row (r9, r10 by one LDRD) against four columns: 44 bytes. */
+#define LUT_PW_GROUP_BYTES "44"
+#define LUT_PW_PUSH                                        \
+  "add    r7, r7, #32\n\t"                                \
+  "ldmia  r7, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"       \
+  "push   {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"           \
+  "sub    r7, r7, #32\n\t"                                \
+  "ldmia  r7, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"       \
+  "push   {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
+/* The jump addresses (ADR: TINYML_ROWS_ADR_ALIGN's rule in conv2d_dsp.c, the section 4-aligned). */
+#define LUT_PW_SETUP                  \
+  ".p2align 2\n\t"                    \
+  "adr.w  r10, 29f\n\t"               \
+  "ldr    r9, [sp, #32]\n\t"          \
+  "sub    r9, r10, r9\n\t"            \
+  "orr    r9, r9, #1\n\t"             \
+  "str    r9, [sp, #32]\n\t"          \
+  "adr.w  r10, 23f\n\t"               \
+  "adr.w  r9, 22f\n\t"                \
+  "ldr    r8, [sp, #36]\n\t"          \
+  "cmp    r8, #0\n\t"                 \
+  "it     eq\n\t"                     \
+  "moveq  r10, r9\n\t"                \
+  "orr    r10, r10, #1\n\t"           \
+  "str    r10, [sp, #36]\n\t"
+/* Index byte in R looked up in the pair table (r7). */
+#define LUT_PW_LOOK(R) "ldr    " R ", [r7, " R ", lsl #2]\n\t"
+/*
+ * A channel's row decoded (r12 its indices, r11 where its pair words go): k4's low bits first
+ * (one group: two bytes; two groups: one word), then four groups (two words) per iteration; then
+ * its record {bias', m, t, e}: m, t, e after the row, bias' four times before it.
+ */
+#define LUT_PW_DECODE                                                                              \
+  "ldr    r12, [sp, #4]\n\t"                                                                      \
+  "ldr    r7, [sp, #44]\n\t"                                                                      \
+  "ldr    r11, [sp, #56]\n\t"                                                                     \
+  "add    r11, r11, #16\n\t"                                                                      \
+  "ldr    lr, [sp, #48]\n\t"                                                                      \
+  "lsrs   lr, lr, #1\n\t"                                                                         \
+  "bcc    6f\n\t"                                                                                 \
+  "ldrb   r0, [r12], #1\n\t"                                                                      \
+  "ldrb   r1, [r12], #1\n\t" LUT_PW_LOOK("r0") LUT_PW_LOOK("r1")                                  \
+  "stmia  r11!, {r0, r1}\n"                                                                       \
+  "6:\n\t"                                                                                        \
+  "lsrs   lr, lr, #1\n\t"                                                                         \
+  "bcc    7f\n\t"                                                                                 \
+  "ldr    r8, [r12], #4\n\t"                                                                      \
+  "uxtb   r0, r8\n\t"                                                                             \
+  "uxtb   r1, r8, ror #8\n\t"                                                                     \
+  "uxtb   r2, r8, ror #16\n\t"                                                                    \
+  "uxtb   r3, r8, ror #24\n\t" LUT_PW_LOOK("r0") LUT_PW_LOOK("r1") LUT_PW_LOOK("r2") LUT_PW_LOOK("r3") \
+  "stmia  r11!, {r0, r1, r2, r3}\n"                                                               \
+  "7:\n\t"                                                                                        \
+  "beq    9f\n"                                                                                   \
+  "8:\n\t"                                                                                        \
+  "ldr    r9, [r12], #4\n\t"                                                                      \
+  "ldr    r10, [r12], #4\n\t"                                                                     \
+  "uxtb   r0, r9\n\t"                                                                             \
+  "uxtb   r1, r9, ror #8\n\t"                                                                     \
+  "uxtb   r2, r9, ror #16\n\t"                                                                    \
+  "uxtb   r3, r9, ror #24\n\t"                                                                    \
+  "uxtb   r4, r10\n\t"                                                                            \
+  "uxtb   r5, r10, ror #8\n\t"                                                                    \
+  "uxtb   r6, r10, ror #16\n\t"                                                                   \
+  "uxtb   r8, r10, ror #24\n\t" LUT_PW_LOOK("r0") LUT_PW_LOOK("r1") LUT_PW_LOOK("r2") LUT_PW_LOOK("r3") \
+  LUT_PW_LOOK("r4") LUT_PW_LOOK("r5") LUT_PW_LOOK("r6") LUT_PW_LOOK("r8")                          \
+  "stmia  r11!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                                             \
+  "subs   lr, lr, #1\n\t"                                                                         \
+  "bne    8b\n"                                                                                   \
+  "9:\n\t"                                                                                        \
+  "str    r12, [sp, #4]\n\t"                                                                      \
+  "ldr    r9, [sp, #8]\n\t"                                                                       \
+  "ldmia  r9!, {r0, r1, r2, r3}\n\t"                                                              \
+  "str    r9, [sp, #8]\n\t"                                                                       \
+  "stmia  r11, {r1, r2, r3}\n\t"                                                                  \
+  "mov    r1, r0\n\t"                                                                             \
+  "mov    r2, r0\n\t"                                                                             \
+  "mov    r3, r0\n\t"                                                                             \
+  "ldr    r12, [sp, #56]\n\t"                                                                     \
+  "stmia  r12, {r0, r1, r2, r3}\n\t"
+/*
+ * The channel's blocks: from bias' x4 (one LDM), the computed entry into BODY, the record (one
+ * LDM of m, t, e), the requantization, four stores (lr = n_out; 3 n_out and the columns' end by
+ * one LDRD), until the columns end. ENTER and LEAVE are the jumps into BODY and out of it (a row
+ * of exactly one pass, 16 groups as in KWS, falls through both: LUT_PW_BLOCKS_ONE).
+ */
+#define LUT_PW_BLOCKS_(ENTER, LEAVE, RQ4)                                                      \
+  "ldr    r11, [sp, #0]\n\t"                                                                  \
+  "ldr    r7, [sp, #12]\n\t"                                                                  \
+  "ldr    lr, [sp, #20]\n"                                                                    \
+  "5:\n\t"                                                                                    \
+  "ldr    r12, [sp, #56]\n\t"                                                                 \
+  "ldmia  r12!, {r0, r1, r2, r3}\n\t" ENTER                                                   \
+  "28:\n\t" LUT_PW_GROUPS16(TINYML_DSP_ASM_GROUP_W16)                                          \
+  "29:\n\t"                                                                                   \
+  ".if (29b - 28b) != 16*" LUT_PW_GROUP_BYTES "\n\t"                                          \
+  ".error \"lut_conv2d_dsp.c: an instruction of the unrolled body is not 32 bits wide\"\n\t"  \
+  ".endif\n\t" LEAVE                                                                          \
+  "ldmia  r12, {r4, r5, r6}\n\t" RQ4                                                          \
+  "ldrd   r9, r10, [sp, #24]\n\t"                                                             \
+  "strb   r1, [r7, lr]\n\t"                                                                   \
+  "strb   r2, [r7, lr, lsl #1]\n\t"                                                           \
+  "strb   r3, [r7, r9]\n\t"                                                                   \
+  "strb   r0, [r7]\n\t"                                                                       \
+  "add    r7, r7, lr, lsl #2\n\t"                                                             \
+  "cmp    r11, r10\n\t"                                                                       \
+  "bne    5b\n\t"
+#define LUT_PW_ENTER "ldr    pc, [sp, #32]\n"
+#define LUT_PW_LEAVE        \
+  "ldr    pc, [sp, #36]\n"  \
+  "23:\n\t"                 \
+  "ldr    r10, [sp, #52]\n\t" \
+  "cmp    r12, r10\n\t"     \
+  "bne    28b\n"            \
+  "22:\n\t"
+/*
+ * The layer's last pixels % 4 (frame [60]; only in its last super-block, else 0), each alone
+ * against the channel's decoded row still in scratch: their columns (two words a group) follow
+ * the blocks' (r11 there after the blocks), and r7 is at the first one's output. Per group one
+ * LDRD of the row, one of the column and two SMLADs.
+ */
+#define LUT_PW_TAIL(RQ1)               \
+  "ldr    r8, [sp, #60]\n\t"           \
+  "cmp    r8, #0\n\t"                  \
+  "beq    26f\n"                        \
+  "25:\n\t"                             \
+  "ldr    r12, [sp, #56]\n\t"          \
+  "ldr    r0, [r12], #16\n\t"          \
+  "ldr    r6, [sp, #52]\n"              \
+  "24:\n\t"                             \
+  "ldrd   r9, r10, [r12], #8\n\t"      \
+  "ldrd   r4, r5, [r11], #8\n\t"       \
+  "smlad  r0, r9, r4, r0\n\t"          \
+  "smlad  r0, r10, r5, r0\n\t"         \
+  "cmp    r12, r6\n\t"                 \
+  "bne    24b\n\t"                     \
+  "ldmia  r12, {r4, r5, r6}\n\t" RQ1   \
+  "strb   r0, [r7]\n\t"                \
+  "add    r7, r7, lr\n\t"              \
+  "subs   r8, r8, #1\n\t"              \
+  "bne    25b\n"                        \
+  "26:\n\t"
+/* The next channel until the out end, then the frame dropped. */
+#define LUT_PW_NEXT           \
+  "ldr    r7, [sp, #12]\n\t" \
+  "add    r7, r7, #1\n\t"    \
+  "str    r7, [sp, #12]\n\t" \
+  "ldr    r8, [sp, #16]\n\t" \
+  "cmp    r7, r8\n\t"        \
+  "bne    1b\n\t"            \
+  "add    sp, sp, #64\n\t"
+/* m, t, e in r4 r5 r6 (TINYML_DSP_ASM_RQ's registers); FAST adds the output offset (r8). */
+#define LUT_PW_RQ4_FOLDED \
+  TINYML_DSP_ASM_RQ("r0", "") TINYML_DSP_ASM_RQ("r1", "") TINYML_DSP_ASM_RQ("r2", "") TINYML_DSP_ASM_RQ("r3", "")
+#define LUT_PW_RQ4_FAST                                                                                   \
+  "ldr    r8, [sp, #40]\n\t" TINYML_DSP_ASM_RQ("r0", "add    r0, r0, r8\n\t")                              \
+  TINYML_DSP_ASM_RQ("r1", "add    r1, r1, r8\n\t") TINYML_DSP_ASM_RQ("r2", "add    r2, r2, r8\n\t")        \
+  TINYML_DSP_ASM_RQ("r3", "add    r3, r3, r8\n\t")
+#define LUT_PW_RQ1_FOLDED TINYML_DSP_ASM_RQ("r0", "")
+#define LUT_PW_RQ1_FAST "ldr    r9, [sp, #40]\n\t" TINYML_DSP_ASM_RQ("r0", "add    r0, r0, r9\n\t")
+#define LUT_PW_ROWS(RQ4, RQ1) \
+  LUT_PW_PUSH LUT_PW_SETUP "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_(LUT_PW_ENTER, LUT_PW_LEAVE, RQ4) LUT_PW_TAIL(RQ1) LUT_PW_NEXT
+/* A row of exactly one pass: no jump addresses to compute either. */
+#define LUT_PW_ROWS_ONE(RQ4, RQ1) LUT_PW_PUSH "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_("", "", RQ4) LUT_PW_TAIL(RQ1) LUT_PW_NEXT
+#define LUT_PW_ASM(ROWS)                                                                                  \
+  __asm__ volatile(ROWS                                                                                   \
+                   : "+r"(fr)                                                                             \
+                   :                                                                                      \
+                   : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory")
+
+/* Inlined into each entry point (the mode a constant there): a model links the loops it runs. */
+TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, const int one) {
+  register const int32_t *fr __asm__("r7") = frame;
+  if (folded && one) {
+    LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FOLDED, LUT_PW_RQ1_FOLDED));
+  } else if (folded) {
+    LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FOLDED, LUT_PW_RQ1_FOLDED));
+  } else if (one) {
+    LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FAST, LUT_PW_RQ1_FAST));
+  } else {
+    LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FAST, LUT_PW_RQ1_FAST));
+  }
+}
+#undef LUT_PW_ASM
+#undef LUT_PW_ROWS_ONE
+#undef LUT_PW_LEAVE
+#undef LUT_PW_ENTER
+#undef LUT_PW_ROWS
+#undef LUT_PW_RQ1_FAST
+#undef LUT_PW_RQ1_FOLDED
+#undef LUT_PW_TAIL
+#undef LUT_PW_RQ4_FAST
+#undef LUT_PW_RQ4_FOLDED
+#undef LUT_PW_NEXT
+#undef LUT_PW_BLOCKS_
+#undef LUT_PW_DECODE
+#undef LUT_PW_LOOK
+#undef LUT_PW_SETUP
+#undef LUT_PW_PUSH
+#undef LUT_PW_GROUP_BYTES
+#undef LUT_PW_GROUPS16
+
+/*
+ * The columns of nb blocks of four pixels from src (depth bytes a pixel, a multiple of 4): per
+ * block and group of four channels, the four pixels' (x0, x2) words then their (x1, x3) words,
+ * each group four loads, eight SXTB16s and two STMs (the C loop took about twice that).
+ */
+static void lut_pw_cols(uint32_t *cols, const int8_t *src, int32_t depth, int32_t nb) {
+  register const int8_t *s __asm__("r0") = src;
+  register int32_t d __asm__("r1") = depth;
+  register int32_t d3 __asm__("r2") = 3 * depth;
+  register uint32_t *c __asm__("r3") = cols;
+  register int32_t n __asm__("r7") = nb;
+  __asm__ volatile("1:\n\t"
+                   "lsr    lr, r1, #2\n"
+                   "2:\n\t"
+                   "ldr    r4, [r0]\n\t"
+                   "ldr    r5, [r0, r1]\n\t"
+                   "ldr    r6, [r0, r1, lsl #1]\n\t"
+                   "ldr    r8, [r0, r2]\n\t"
+                   "add    r0, r0, #4\n\t"
+                   "sxtb16 r9, r4, ror #8\n\t"
+                   "sxtb16 r10, r5, ror #8\n\t"
+                   "sxtb16 r11, r6, ror #8\n\t"
+                   "sxtb16 r12, r8, ror #8\n\t"
+                   "sxtb16 r4, r4\n\t"
+                   "sxtb16 r5, r5\n\t"
+                   "sxtb16 r6, r6\n\t"
+                   "sxtb16 r8, r8\n\t"
+                   "stmia  r3!, {r4, r5, r6, r8}\n\t"
+                   "stmia  r3!, {r9, r10, r11, r12}\n\t"
+                   "subs   lr, lr, #1\n\t"
+                   "bne    2b\n\t"
+                   "add    r0, r0, r2\n\t"
+                   "subs   r7, r7, #1\n\t"
+                   "bne    1b\n\t"
+                   : "+r"(s), "+r"(c), "+r"(n)
+                   : "r"(d), "r"(d3)
+                   : "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
+}
+
+/*
+ * The pointwise pixels in super-blocks of up to `blocks` blocks of four (the generator's choice,
+ * rq->pw_blocks: as many as its scratch holds), the columns of each expanded once, then every
+ * channel's row decoded and run over them (lut_pw_rows_asm), the last pixels % 4 with the last
+ * super-block. Returns the pixels done (all of them).
+ */
+TINYML_DSP_INLINE int32_t lut_pw_superblocks(const tinyml_conv2d_params *p, const int8_t *input,
+                                             const tinyml_lut_weights *filter, const int32_t *q, int8_t *output,
+                                             uint32_t *pairs, int32_t k4, int32_t blocks, const int folded) {
+  uint32_t *row = pairs + 256;
+  uint32_t *cols = row + TINYML_LUT4_PW_ROW_WORDS(k4);
+  const int32_t pixels = p->geo.batches * p->geo.output_height * p->geo.output_width;
+  const int32_t depth = p->geo.input_depth;
+  const int32_t od = p->geo.output_depth;
+  const int32_t whole = pixels & ~3;
+  /* First pass of BODY: (k4 - 1) % 16 + 1 groups of 44 bytes; more passes when k4 > 16. */
+  const int32_t first = (((k4 - 1) & 15) + 1) * 44;
+  int32_t px = 0;
+  while (px < whole) {
+    const int32_t nb = (whole - px) >> 2 < blocks ? (whole - px) >> 2 : blocks;
+    lut_pw_cols(cols, input + px * depth, depth, nb);
+    /* The layer's last pixels % 4 with its last super-block: each pixel's columns, two words a group. */
+    const int32_t tail = px + 4 * nb == whole ? pixels - whole : 0;
+    for (int32_t t = 0; t < tail; ++t) {
+      const int8_t *src = input + (whole + t) * depth;
+      uint32_t *c = cols + 8 * k4 * nb + 2 * k4 * t;
+      for (int32_t g = 0; g < k4; ++g, c += 2, src += 4) {
+        const uint32_t v = tinyml_ld32(src);
+        c[0] = tinyml_sxtb16(v);
+        c[1] = tinyml_sxtb16_ror8(v);
+      }
+    }
+    int8_t *o = output + px * od;
+    /* Every word set one by one: an initializer that zeroes the rest calls memset. */
+    int32_t frame[16];
+    frame[0] = (int32_t)(intptr_t)cols;
+    frame[1] = (int32_t)(intptr_t)filter->indices;
+    frame[2] = (int32_t)(intptr_t)q;
+    frame[3] = (int32_t)(intptr_t)o;
+    frame[4] = (int32_t)(intptr_t)(o + od);
+    frame[5] = od;
+    frame[6] = 3 * od;
+    frame[7] = (int32_t)(intptr_t)(cols + 8 * k4 * nb);
+    frame[8] = first;
+    frame[9] = k4 > 16;
+    frame[10] = p->q.output_offset;
+    frame[11] = (int32_t)(intptr_t)pairs;
+    frame[12] = k4;
+    frame[13] = (int32_t)(intptr_t)(row + 4 + 2 * k4);
+    frame[14] = (int32_t)(intptr_t)row;
+    frame[15] = tail;
+    lut_pw_rows_asm(frame, folded, k4 == 16);
+    px += 4 * nb + tail;
+  }
+  return px;
+}
+#endif
+
 /*
  * One output channel's indices (advancing *idx past them) against column 0 of the block (words
  * 8g and 8g + 4 of group g), from acc: two groups per step, the pointers stepped once.
@@ -340,8 +658,8 @@ static void lut_col_window(const tinyml_conv2d_params *p, uint32_t *cols, int32_
 }
 
 TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *input, const tinyml_lut_weights *filter,
-                                  const int32_t *q, int8_t *output, uint32_t *pairs, int32_t k4, const int MODE,
-                                  const int FULL, const int WINDOW) {
+                                  const int32_t *q, int8_t *output, uint32_t *pairs, int32_t k4, int32_t blocks,
+                                  const int MODE, const int FULL, const int WINDOW) {
   uint32_t *cols = pairs + 256;
   const int32_t off = p->q.output_offset;
   const int32_t lo = FULL ? -128 : p->q.activation_min;
@@ -351,8 +669,13 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
   const int32_t depth4 = k4;
   const int32_t od = p->geo.output_depth;
   int32_t px = 0;
+  (void)blocks; /* (read by the assembly path only) */
 #if TINYML_LUT_MM_ASM
-  if (!WINDOW && FULL && MODE != TINYML_RQ_REF && od > 0 && k4 > 0) {
+  if (!WINDOW && FULL && MODE != TINYML_RQ_REF && od > 0 && k4 > 0 && blocks > 0) {
+    /* Pointwise with room for decoded rows: whole blocks of four in super-blocks; the rest below. */
+    px = lut_pw_superblocks(p, input, filter, q, output, pairs, k4, blocks, MODE == TINYML_RQ_FAST_FOLDED);
+  }
+  if (!WINDOW && FULL && MODE != TINYML_RQ_REF && od > 0 && k4 > 0 && blocks == 0) {
     /* Pointwise: blocks of six pixels (lut_mm_asm, six); what is left, four at a time below. */
     const int even = (k4 & 1) == 0;
     for (; px + 6 <= pixels; px += 6) {
@@ -440,7 +763,7 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
                                              const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {          \
     uint32_t *pairs = (uint32_t *)(void *)scratch;                                                                \
     tinyml_lut4_pairs(pairs, filter->table, rq);                                                                  \
-    lut_mm_run(p, input, filter, q, output, pairs, p->geo.input_depth >> 2, MODE, FULL, 0);                       \
+    lut_mm_run(p, input, filter, q, output, pairs, p->geo.input_depth >> 2, rq->pw_blocks, MODE, FULL, 0);                       \
   }                                                                                                               \
   void tinyml_conv2d_lut4_im2col_s8_dsp_##SUFFIX(const tinyml_conv2d_params *p, const int8_t *input,              \
                                                  const tinyml_lut_weights *filter, const int32_t *q,               \
@@ -448,7 +771,7 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
     uint32_t *pairs = (uint32_t *)(void *)scratch;                                                                \
     tinyml_lut4_pairs(pairs, filter->table, rq);                                                                  \
     const int32_t k4 = (p->geo.filter_height * p->geo.filter_width * p->geo.filter_input_depth + 3) >> 2;         \
-    lut_mm_run(p, input, filter, q, output, pairs, k4, MODE, FULL, 1);                                            \
+    lut_mm_run(p, input, filter, q, output, pairs, k4, 0, MODE, FULL, 1);                                            \
   }
 TINYML_LUT_CONV_ENTRIES(fast_full, TINYML_RQ_FAST, 1)
 TINYML_LUT_CONV_ENTRIES(fast, TINYML_RQ_FAST, 0)

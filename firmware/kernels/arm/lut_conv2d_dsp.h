@@ -37,6 +37,17 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
  * columns, TINYML_LUT4_PW_SCRATCH(input_depth) bytes.
  */
 #define TINYML_LUT4_PW_SCRATCH(depth) (TINYML_LUT4_PAIR_SCRATCH + 12 * (depth))
+/*
+ * With rq->pw_blocks = B > 0 (and the whole int8 range, FAST or FOLDED), whole blocks of four
+ * pixels run in super-blocks of up to B blocks: their int16 columns expanded once, then each
+ * output channel's row looked up once into an int16 row ({bias' x4, the pairs, m, t, e}) that
+ * all the super-block's blocks read, as the int8 kernel reads its int16 rows; the last
+ * pixels % 4 each alone against the decoded rows of the last super-block. Scratch: the pair
+ * table, the row, B blocks' columns, then those last pixels' columns (8 k4 bytes each).
+ */
+#define TINYML_LUT4_PW_ROW_WORDS(k4) (2 * (k4) + 7)
+#define TINYML_LUT4_PW_ROWS_SCRATCH(k4, blocks, pixels) \
+  (TINYML_LUT4_PAIR_SCRATCH + 4 * TINYML_LUT4_PW_ROW_WORDS(k4) + 32 * (k4) * (blocks) + 8 * (k4) * ((pixels) % 4))
 
 /*
  * Any CONV_2D window without groups (input depth any): four output pixels at a time gathered

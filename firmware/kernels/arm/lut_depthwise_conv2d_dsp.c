@@ -375,3 +375,20 @@ TINYML_LUT_DW_ENTRY(folded_full, TINYML_RQ_FAST_FOLDED, 1)
 TINYML_LUT_DW_ENTRY(folded, TINYML_RQ_FAST_FOLDED, 0)
 TINYML_LUT_DW_ENTRY(ref_full, TINYML_RQ_REF, 1)
 TINYML_LUT_DW_ENTRY(ref, TINYML_RQ_REF, 0)
+
+void tinyml_depthwise_lut4_decode16(uint32_t *dst, const uint8_t *indices, int32_t words, const int8_t *table,
+                                    int32_t doubled, uint32_t *pairs) {
+  const tinyml_lut_rq rq = {doubled ? TINYML_RQ_FAST : TINYML_RQ_REF, 0, 0, 0};
+  tinyml_lut4_pairs(pairs, table, &rq);
+  /* Four words a step (the row kernel's layers have a multiple of four channels: 2 * taps words
+   * per group of four, an even count), then what is left. */
+  int32_t j = 0;
+  for (; j + 4 <= words; j += 4) {
+    const uint32_t v = tinyml_ld32(indices + j);
+    dst[j] = pairs[v & 0xFFu];
+    dst[j + 1] = pairs[(v >> 8) & 0xFFu];
+    dst[j + 2] = pairs[(v >> 16) & 0xFFu];
+    dst[j + 3] = pairs[v >> 24];
+  }
+  for (; j < words; ++j) dst[j] = pairs[indices[j]];
+}

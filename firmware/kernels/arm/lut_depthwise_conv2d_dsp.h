@@ -48,4 +48,15 @@ TINYML_LUT_DW_DECL(folded)
 TINYML_LUT_DW_DECL(ref_full)
 TINYML_LUT_DW_DECL(ref)
 
+/*
+ * Clustered weights for the int8 row kernel (tinyml_depthwise_conv2d_s8_dsp_*, the kernel the int8
+ * layer runs on small images such as VWW's 6x6x128): the layer's int16 weights, in that kernel's
+ * order, looked up once per call into `dst` (the start of the layer's scratch), two per index
+ * byte: byte j = (i[2j] << 4) | i[2j + 1] gives word j = (t[i[2j]], t[i[2j + 1]]) as halfwords,
+ * doubled when `doubled` (the FAST modes). `pairs`: 1 KB of scratch for the pair table (the row
+ * kernel's own scratch, free until it runs). About four instructions a word, once per layer.
+ */
+void tinyml_depthwise_lut4_decode16(uint32_t *dst, const uint8_t *indices, int32_t words, const int8_t *table,
+                                    int32_t doubled, uint32_t *pairs);
+
 #endif /* TINYML_LUT_DEPTHWISE_CONV2D_DSP_H */

@@ -269,6 +269,22 @@ TINYML_DSP_INLINE int32_t tinyml_rq(int mode, int32_t acc, int32_t m, int32_t t,
   "smlad  r2, " W ", r6, r2\n\t"       \
   "smlad  r3, " W ", r8, r3\n\t"
 /*
+ * One group of an int16 row (two words: (w0, w2), (w1, w3), by one LDRD from r12 into r9 r10)
+ * against four columns: eleven 32-bit instructions, 44 bytes (unrolled bodies rely on it).
+ */
+#define TINYML_DSP_ASM_GROUP_W16 \
+  "ldrd   r9, r10, [r12], #8\n\t" TINYML_DSP_ASM_COLS TINYML_DSP_ASM_SMLAD4("r9") TINYML_DSP_ASM_COLS TINYML_DSP_ASM_SMLAD4("r10")
+/*
+ * FAST / FOLDED requantization of accumulator register a in the row loops' registers: the
+ * channel's multiplier, t and e in r4 r5 r6, r10 overwritten; ADD_OFF adds the output offset
+ * (or is "" when folded into t); then saturated to int8.
+ */
+#define TINYML_DSP_ASM_RQ(a, ADD_OFF)     \
+  "add    r10, r5, " a ", asr #31\n\t"  \
+  "smmlar " a ", " a ", r4, r10\n\t"    \
+  "asr    " a ", " a ", r6\n\t" ADD_OFF \
+  "ssat   " a ", #8, " a "\n\t"
+/*
  * The depthwise assembly loops' FAST / FOLDED requantization of accumulator register a, its
  * record's multiplier, t and e already in r4 r5 r6 (r5 is overwritten): ADD_OFF adds the output
  * offset (or is "" when folded), then the int8 result is stored at [O], which advances.
