@@ -7,6 +7,12 @@
  * block's bias words, run the dot product and are requantized. An odd last pixel fills both
  * slots and stores A only; a last block of fewer than four channels stores the valid ones (the
  * generator padded its weights with zeros).
+ *
+ * Where the instructions go (VWW's first layer, 3x3 on three channels, eight outputs): the dot
+ * product is 11 instructions per step of 16 MACs, the requantization about 5 per output; what
+ * the expansion, the window lookups and the loops around the blocks cost came to as much again
+ * in C, so the pairs routines below do the blocks of a pair, and for that shape whole runs of
+ * pairs with their expansion, in assembly.
  */
 #include "conv2d_stem_dsp.h"
 
@@ -68,8 +74,13 @@ static const int8_t *stem_window(const tinyml_conv2d_dsp_params *p, const int8_t
 /* An int8 as the low halfword of a word (high half zero). */
 TINYML_DSP_INLINE uint32_t stem_half(int8_t x) { return (uint32_t)(int32_t)x & 0xFFFFu; }
 
-/* Both windows (rows sa / sb bytes apart) as the interleaved columns: word j of A at c[2j], of B at c[2j + 1]. */
-static void stem_columns(uint32_t *c, const int8_t *a, int32_t sa, const int8_t *b, int32_t sb, int32_t fh, stem_shape sh) {
+/*
+ * Both windows (rows sa / sb bytes apart) as the interleaved columns: word j of A at c[2j], of B
+ * at c[2j + 1]. Always inlined: stem_columns_of gives it the common shapes as constants, so that
+ * their loops unroll into straight loads, SXTB16s and paired stores.
+ */
+TINYML_DSP_INLINE void stem_columns(uint32_t *c, const int8_t *a, int32_t sa, const int8_t *b, int32_t sb, int32_t fh,
+                                    stem_shape sh) {
   const int8_t *ra = a;
   const int8_t *rb = b;
   for (int32_t fy = 0; fy < fh; ++fy) {
@@ -93,8 +104,9 @@ static void stem_columns(uint32_t *c, const int8_t *a, int32_t sa, const int8_t 
     /* One per row (3x3 filters on three channels): two rows per word. */
     int32_t fy = 0;
     for (; fy + 1 < fh; fy += 2) {
-      c[0] = tinyml_pkhbt(stem_half(ta[0]), (uint32_t)(int32_t)ta[sa]);
-      c[1] = tinyml_pkhbt(stem_half(tb[0]), (uint32_t)(int32_t)tb[sb]);
+      /* PKHBT keeps the low half of the first: no masking of its sign. */
+      c[0] = tinyml_pkhbt((uint32_t)(int32_t)ta[0], (uint32_t)(int32_t)ta[sa]);
+      c[1] = tinyml_pkhbt((uint32_t)(int32_t)tb[0], (uint32_t)(int32_t)tb[sb]);
       c += 2;
       ta += 2 * sa;
       tb += 2 * sb;
@@ -131,6 +143,26 @@ static void stem_columns(uint32_t *c, const int8_t *a, int32_t sa, const int8_t 
 }
 
 /*
+ * The columns of a pair, the first layers of the shared models with their shape as constants:
+ * 3x3 on three channels (VWW, ResNet: two words and one byte a row; where the pairs routines do
+ * not expand them themselves) and 10x4 on one (KWS: one word a row). Their loops then unroll; loop
+ * counters per pair would cost as much as the expansion itself. Out of line: one copy serves both
+ * of stem_run's.
+ */
+static __attribute__((noinline)) void stem_columns_of(uint32_t *c, const int8_t *a, int32_t sa, const int8_t *b,
+                                                      int32_t sb, int32_t fh, stem_shape sh) {
+  if (fh == 3 && sh.row_words == 2 && sh.tail == 1) {
+    const stem_shape s3 = {2, 1, 14};
+    stem_columns(c, a, sa, b, sb, 3, s3);
+  } else if (fh == 10 && sh.row_words == 1 && sh.tail == 0) {
+    const stem_shape s10 = {1, 0, 20};
+    stem_columns(c, a, sa, b, sb, 10, s10);
+  } else {
+    stem_columns(c, a, sa, b, sb, fh, sh);
+  }
+}
+
+/*
  * The state of one pair of pixels as the channel blocks consume it: each block advances the
  * bias, weights and records pointers and the two output pointers past its four channels.
  */
@@ -144,6 +176,37 @@ typedef struct {
   int8_t *ob;            /* [6] pixel B's */
   int32_t *acc;          /* [7] where stem_dot leaves the eight accumulators */
 } stem_frame;
+
+/*
+ * What stem_pairs_folded / stem_pairs_mixed run: `pairs` pairs of pixels, every full block of
+ * four channels of each. [0]-[6] are stem_frame's (with [1] the address of the first step to
+ * run); [14]-[18] are their values at each pair's start. With `expand` the routine first writes
+ * each pair's columns from the windows at pa and pa + step (3x3 filters on three channels: VWW's
+ * and ResNet's first layers), then moves pa on by two steps: the pairs are neighbours on one
+ * output row. Without, `pairs` is 1 and the columns are there.
+ */
+typedef struct {
+  const int32_t *bias;         /* [0] */
+  uint32_t entry;              /* [1] set by the routine: where its steps start, skip bytes in */
+  const uint32_t *cols;        /* [2] */
+  const int16_t *w;            /* [3] */
+  const tinyml_dsp_rq *rq;     /* [4] */
+  int8_t *oa;                  /* [5] */
+  int8_t *ob;                  /* [6] */
+  int32_t n;                   /* [7] output depth: pixel B's outputs after A's, the next pair's after B's */
+  const tinyml_dsp_rq *rq_end; /* [8] the records after the last full block */
+  const int8_t *pa;            /* [9] window A's first row (expand) */
+  int32_t step;                /* [10] bytes from window A to window B (expand) */
+  int32_t row;                 /* [11] bytes from one input row to the next (expand) */
+  int32_t pairs;               /* [12] pairs left */
+  int32_t skip;                /* [13] bytes of unrolled steps to skip: (MAX - words) * 44 */
+  const int32_t *bias0;        /* [14] */
+  uint32_t entry0;             /* [15] set by the routine */
+  const uint32_t *cols0;       /* [16] */
+  const int16_t *w0;           /* [17] */
+  const tinyml_dsp_rq *rq0;    /* [18] */
+  int32_t expand;              /* [19] */
+} stem_pairs;
 
 /* Bytes of one unrolled step (see STEM_STEP). */
 #define STEM_STEP_BYTES 44
@@ -199,9 +262,8 @@ static __attribute__((noinline)) void stem_dot(stem_frame *f) {
   f->rq += 4;
 }
 /*
- * FAST_FOLDED without a fused clamp, the whole block in assembly: the dot product, then per
- * channel its record {m, t, e} (one LDM) and both pixels requantized as TINYML_MM_RQ does
- * (t - [acc < 0], SMMLAR, shift, SSAT), four bytes stored per pixel.
+ * FAST_FOLDED, both pixels of one channel: its record {m, t, e} (one LDM) and both accumulators
+ * requantized as TINYML_MM_RQ does (t - [acc < 0], SMMLAR, shift, SSAT).
  */
 #define STEM_RQ2(a, b)                  \
   "ldmia  r9!, {r10, r11, r12}\n\t"     \
@@ -223,27 +285,7 @@ static __attribute__((noinline)) void stem_dot(stem_frame *f) {
   "strb   r3, [r11], #1\n\t"       \
   "strb   r5, [r11], #1\n\t"       \
   "strb   r8, [r11], #1\n\t"
-static __attribute__((noinline)) void stem_block_folded_full(stem_frame *f) {
-  register stem_frame *fr __asm__("r7") = f;
-  __asm__ volatile(STEM_DOT
-                   "ldr    r9, [r7, #16]\n\t"
-                   STEM_RQ2("r0", "r1") STEM_RQ2("r2", "r3") STEM_RQ2("r4", "r5") STEM_RQ2("r6", "r8")
-                   "str    r9, [r7, #16]\n\t"
-                   "ldrd   r10, r11, [r7, #20]\n\t"
-                   STEM_STORE8
-                   "strd   r10, r11, [r7, #20]\n\t"
-                   : "+r"(fr)
-                   :
-                   : STEM_CLOBBERS);
-}
 
-/* Where stem_store_mixed_full finds a block's accumulators, records and output pointers. */
-typedef struct {
-  const int32_t *acc;      /* [0] the eight accumulators stem_dot left */
-  const tinyml_dsp_rq *rq; /* [1] the block's four records */
-  int8_t *oa;              /* [2] pixel A's output, at the block's first channel */
-  int8_t *ob;              /* [3] pixel B's */
-} stem_out;
 
 /*
  * FAST_MIXED, both pixels of one channel (sub-byte stems: multipliers near 1 give shifts of both
@@ -271,30 +313,128 @@ typedef struct {
   "ssat   " a ", #8, " a "\n\t"         \
   "ssat   " b ", #8, " b "\n\t"
 
-/* One block's eight outputs in FAST_MIXED without a fused clamp, after stem_dot (which shares its
- * unrolled steps: no second copy of them in flash). */
-static __attribute__((noinline)) void stem_store_mixed_full(stem_out *o) {
-  register stem_out *op __asm__("r7") = o;
-  __asm__ volatile("ldmia  r7, {r9, r10}\n\t"
-                   "ldmia  r9, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
-                   "mov    r9, r10\n\t"
-                   STEM_RQ2_MIXED("r0", "r1") STEM_RQ2_MIXED("r2", "r3") STEM_RQ2_MIXED("r4", "r5") STEM_RQ2_MIXED("r6", "r8")
-                   "ldrd   r10, r11, [r7, #8]\n\t"
-                   STEM_STORE8
-                   : "+r"(op)
-                   :
-                   : STEM_CLOBBERS);
+/*
+ * One filter row of a pair's columns (3x3 on three channels: each row two words and a byte):
+ * A's row at r11, B's at r12, both words expanded (SXTB16, bytes 0 2 then 1 3) into the eight
+ * interleaved column words, stored by one STM at r10; the row's last bytes are left to the caller.
+ */
+#define STEM_EXPAND_ROW                        \
+  "ldr    r6, [r11]\n\t"                       \
+  "ldr    r8, [r12]\n\t"                       \
+  "sxtb16 r0, r6\n\t"                          \
+  "sxtb16 r1, r8\n\t"                          \
+  "sxtb16 r2, r6, ror #8\n\t"                  \
+  "sxtb16 r3, r8, ror #8\n\t"                  \
+  "ldr    r6, [r11, #4]\n\t"                   \
+  "ldr    r8, [r12, #4]\n\t"                   \
+  "sxtb16 r4, r6\n\t"                          \
+  "sxtb16 r5, r8\n\t"                          \
+  "sxtb16 r6, r6, ror #8\n\t"                  \
+  "sxtb16 r8, r8, ror #8\n\t"                  \
+  "stmia  r10!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
+/*
+ * The pairs of a stem_pairs frame (in r7), each block's requantization and stores RQ_STORE (r9
+ * at the block's records; leaves r9 past them and the output pointers in r10 r11). Per pair:
+ * the columns (expand: three rows as above, then the rows' last bytes as (row 0, row 1) and
+ * (row 2, 0) for A and B, the zero half that padding weights meet), the start values of [0]-[4],
+ * then the blocks: STEM_DOT's body entering the steps at [1], RQ_STORE, until the records reach
+ * [8]; the next pair's outputs follow B's.
+ */
+#define STEM_PAIRS(RQ_STORE)                                                   \
+  "adr.w  r9, 63f\n\t"                                                         \
+  "ldr    r10, [r7, #52]\n\t"                                                  \
+  "add    r9, r9, r10\n\t"                                                     \
+  "str    r9, [r7, #60]\n\t"                                                   \
+  "ldr    r10, [r7, #76]\n\t"                                                  \
+  "cmp    r10, #0\n\t"                                                         \
+  "beq    61f\n"                                                               \
+  "60:\n\t"                                                                    \
+  "add    r9, r7, #36\n\t"                                                     \
+  "ldmia  r9, {r11, r12, lr}\n\t"                                              \
+  "add    r9, r11, r12, lsl #1\n\t"                                            \
+  "str    r9, [r7, #36]\n\t"                                                   \
+  "add    r12, r11, r12\n\t"                                                   \
+  "ldr    r10, [r7, #64]\n\t"                                                  \
+  "push   {r7}\n\t"                                                            \
+  STEM_EXPAND_ROW                                                              \
+  "ldrsb  r9, [r11, #8]\n\t"                                                   \
+  "ldrsb  r7, [r12, #8]\n\t"                                                   \
+  "add    r11, r11, lr\n\t"                                                    \
+  "add    r12, r12, lr\n\t"                                                    \
+  STEM_EXPAND_ROW                                                              \
+  "ldrsb  r0, [r11, #8]\n\t"                                                   \
+  "ldrsb  r1, [r12, #8]\n\t"                                                   \
+  "pkhbt  r9, r9, r0, lsl #16\n\t"                                             \
+  "pkhbt  r7, r7, r1, lsl #16\n\t"                                             \
+  "add    r11, r11, lr\n\t"                                                    \
+  "add    r12, r12, lr\n\t"                                                    \
+  STEM_EXPAND_ROW                                                              \
+  "ldrsb  r2, [r11, #8]\n\t"                                                   \
+  "ldrsb  r3, [r12, #8]\n\t"                                                   \
+  "uxth   r2, r2\n\t"                                                          \
+  "uxth   r3, r3\n\t"                                                          \
+  "mov    r0, r9\n\t"                                                          \
+  "mov    r1, r7\n\t"                                                          \
+  "stmia  r10!, {r0, r1, r2, r3}\n\t"                                          \
+  "pop    {r7}\n"                                                              \
+  "61:\n\t"                                                                    \
+  "add    r9, r7, #56\n\t"                                                     \
+  "ldmia  r9, {r0, r1, r2, r3, r4}\n\t"                                        \
+  "stmia  r7, {r0, r1, r2, r3, r4}\n"                                          \
+  "62:\n\t"                                                                    \
+  "push   {r7}\n\t"                                                            \
+  "ldmia  r7, {r9, r10, r11, r12}\n\t"                                         \
+  "ldmia  r9!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                           \
+  "str    r9, [r7]\n\t"                                                        \
+  "mov    pc, r10\n\t"                                                         \
+  ".p2align 2\n"                                                               \
+  "63:\n\t"                                                                    \
+  ".rept " STEM_STR(TINYML_CONV2D_STEM_MAX_WORDS) "\n\t" STEM_STEP ".endr\n\t" \
+  "pop    {r7}\n\t"                                                            \
+  "str    r12, [r7, #12]\n\t"                                                  \
+  "ldr    r9, [r7, #16]\n\t"                                                   \
+  RQ_STORE                                                                     \
+  "ldr    lr, [r7, #32]\n\t"                                                   \
+  "str    r9, [r7, #16]\n\t"                                                   \
+  "strd   r10, r11, [r7, #20]\n\t"                                             \
+  "cmp    r9, lr\n\t"                                                          \
+  "bne    62b\n\t"                                                             \
+  "ldr    lr, [r7, #28]\n\t"                                                   \
+  "mov    r10, r11\n\t"                                                        \
+  "add    r11, r11, lr\n\t"                                                    \
+  "strd   r10, r11, [r7, #20]\n\t"                                             \
+  "ldr    r9, [r7, #48]\n\t"                                                   \
+  "subs   r9, r9, #1\n\t"                                                      \
+  "str    r9, [r7, #48]\n\t"                                                   \
+  "bne    60b\n\t"
+
+/* FAST_FOLDED without a fused clamp: the four records' STEM_RQ2, both pixels' bytes stored. */
+#define STEM_RQ_FOLDED                                                                            \
+  STEM_RQ2("r0", "r1") STEM_RQ2("r2", "r3") STEM_RQ2("r4", "r5") STEM_RQ2("r6", "r8")             \
+  "ldrd   r10, r11, [r7, #20]\n\t"                                                                \
+  STEM_STORE8
+/* FAST_MIXED without a fused clamp: the same with STEM_RQ2_MIXED. */
+#define STEM_RQ_MIXED                                                                             \
+  STEM_RQ2_MIXED("r0", "r1") STEM_RQ2_MIXED("r2", "r3") STEM_RQ2_MIXED("r4", "r5")                \
+  STEM_RQ2_MIXED("r6", "r8")                                                                      \
+  "ldrd   r10, r11, [r7, #20]\n\t"                                                                \
+  STEM_STORE8
+
+/*
+ * The pairs of a stem_pairs frame, one routine per requantization (each with its own copy of the
+ * unrolled steps): a block costs no call and no C loop around it, a pair of VWW's first layer
+ * no call per window and no loop over filter rows.
+ */
+static __attribute__((noinline)) void stem_pairs_folded(stem_pairs *f) {
+  register stem_pairs *fr __asm__("r7") = f;
+  __asm__ volatile(STEM_PAIRS(STEM_RQ_FOLDED) : "+r"(fr) : : STEM_CLOBBERS);
 }
 
-/* A whole block in FAST_MIXED without a fused clamp: the dot product, then the store above. Out of
- * line, as stem_block_folded_full, so that stem_run's loop keeps its registers. */
-static __attribute__((noinline)) void stem_block_mixed_full(stem_frame *f) {
-  stem_out o = {f->acc, f->rq, f->oa, f->ob};
-  stem_dot(f);
-  stem_store_mixed_full(&o);
-  f->oa += 4;
-  f->ob += 4;
+static __attribute__((noinline)) void stem_pairs_mixed(stem_pairs *f) {
+  register stem_pairs *fr __asm__("r7") = f;
+  __asm__ volatile(STEM_PAIRS(STEM_RQ_MIXED) : "+r"(fr) : : STEM_CLOBBERS);
 }
+
 #else
 #define STEM_ASM 0
 TINYML_DSP_INLINE void stem_dot(stem_frame *f) {
@@ -321,6 +461,34 @@ TINYML_DSP_INLINE void stem_dot(stem_frame *f) {
 #endif
 
 /*
+ * The output pixels whose windows lie inside the image: rows oy_lo..oy_hi, columns ox_lo..ox_hi
+ * (empty when lo > hi); `row` bytes from one input row to the next, `step` from one window to the
+ * next on a row.
+ */
+typedef struct {
+  int32_t oy_lo, oy_hi, ox_lo, ox_hi, row, step;
+} stem_interior;
+
+/* First and last output index along one axis whose window [o * stride - pad, + filter) is inside [0, size). */
+TINYML_DSP_INLINE void stem_inside(int32_t size, int32_t filter, int32_t stride, int32_t pad, int32_t outs, int32_t *lo,
+                                   int32_t *hi) {
+  *lo = (pad + stride - 1) / stride;
+  *hi = size - filter + pad < 0 ? -1 : (size - filter + pad) / stride;
+  if (*hi > outs - 1) *hi = outs - 1;
+}
+
+static stem_interior stem_interior_of(const tinyml_conv2d_dsp_params *p) {
+  stem_interior r;
+  stem_inside(p->geo.input_height, p->geo.filter_height, p->geo.stride_height, p->geo.pad_height, p->geo.output_height,
+              &r.oy_lo, &r.oy_hi);
+  stem_inside(p->geo.input_width, p->geo.filter_width, p->geo.stride_width, p->geo.pad_width, p->geo.output_width,
+              &r.ox_lo, &r.ox_hi);
+  r.row = p->geo.input_width * p->geo.input_depth;
+  r.step = p->geo.stride_width * p->geo.input_depth;
+  return r;
+}
+
+/*
  * The whole layer. Two copies (flash): FF, FAST_FOLDED without a clamp (the shared models' first
  * layers), with the mode a constant, and one for every other mode, which reads it at run time.
  */
@@ -331,57 +499,111 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
   const stem_shape sh = stem_shape_of(p);
   uint32_t *cols = (uint32_t *)scratch;
   int8_t *gather = (int8_t *)scratch + sh.words * 8;
-  const int32_t window_bytes = p->geo.filter_height * p->geo.filter_width * p->geo.input_depth;
+  const int32_t fh = p->geo.filter_height;
+  const int32_t window_bytes = fh * p->geo.filter_width * p->geo.input_depth;
   const int32_t npix = p->geo.output_height * p->geo.output_width;
+  const int32_t ow = p->geo.output_width;
   const int32_t n = p->output_depth;
   const int32_t off = p->output_offset;
   const int32_t lo = full ? -128 : p->activation_min;
   const int32_t hi = full ? 127 : p->activation_max;
   const int32_t in_size = p->geo.input_height * p->geo.input_width * p->geo.input_depth;
+  const stem_interior in = stem_interior_of(p);
+  const int32_t skip = (TINYML_CONV2D_STEM_MAX_WORDS - sh.words) * STEM_STEP_BYTES;
   int32_t acc[8];
   stem_frame f;
-  f.skip = (TINYML_CONV2D_STEM_MAX_WORDS - sh.words) * STEM_STEP_BYTES;
+  f.skip = skip;
   f.acc = acc;
   f.cols = cols;
+#if STEM_ASM
+  /* Blocks of four channels the pairs routines take for both pixels; the rest (a last block of
+   * fewer channels, an odd last pixel, other modes) run through stem_dot and tinyml_rq. */
+  int32_t asm_blocks = 0;
+  const int32_t asm_rq = FF || (mode == TINYML_RQ_FAST_MIXED && full);
+  void (*const pairs_fn)(stem_pairs *) = FF ? stem_pairs_folded : stem_pairs_mixed;
+  /* The routines expand 3x3 windows on three channels themselves, whole runs of pairs at once. */
+  const int32_t expand3 = fh == 3 && sh.row_words == 2 && sh.tail == 1 && (n & 3) == 0;
+  stem_pairs pr;
+  if (asm_rq) asm_blocks = n >> 2;
+  pr.n = n;
+  pr.rq_end = p->rq + 4 * asm_blocks;
+  pr.step = in.step;
+  pr.row = in.row;
+  pr.skip = skip;
+  pr.bias0 = p->bias;
+  pr.cols0 = cols;
+  pr.w0 = weights;
+  pr.rq0 = p->rq;
+#endif
   for (int32_t b = 0; b < p->geo.batches; ++b) {
-    const int8_t *in = input + b * in_size;
+    const int8_t *in_b = input + b * in_size;
     int8_t *out = output + b * npix * n;
     int32_t oy = 0;
     int32_t ox = 0;
-    for (int32_t p0 = 0; p0 < npix; p0 += 2) {
+    int32_t p0 = 0;
+    while (p0 < npix) {
       const int32_t two = npix - p0 >= 2;
-      int32_t sa, sb;
-      const int8_t *wa = stem_window(p, in, oy, ox, gather, &sa);
-      if (two && ++ox == p->geo.output_width) {
-        ox = 0;
-        ++oy;
-      }
-      /* An odd last pixel fills slot B too (its results are not stored). */
-      const int8_t *wb = stem_window(p, in, oy, ox, gather + window_bytes, &sb);
-      if (++ox == p->geo.output_width) {
-        ox = 0;
-        ++oy;
-      }
-      stem_columns(cols, wa, sa, wb, sb, p->geo.filter_height, sh);
-      f.bias = p->bias;
-      f.w = weights;
-      f.rq = p->rq;
-      f.oa = out + p0 * n;
-      f.ob = f.oa + n;
-      for (int32_t c0 = 0; c0 < n; c0 += 4) {
-        const int32_t valid = n - c0 < 4 ? n - c0 : 4;
+      const int32_t inside = oy >= in.oy_lo && oy <= in.oy_hi && ox >= in.ox_lo && ox < in.ox_hi;
+      /* Both windows inside the image, on one output row: read where they lie. */
+      const int8_t *wa = inside ? in_b + (oy * p->geo.stride_height - p->geo.pad_height) * in.row +
+                                      (ox * p->geo.stride_width - p->geo.pad_width) * p->geo.input_depth
+                                : in_b;
 #if STEM_ASM
-        /* FOLDED without a clamp comes only here as FF (tinyml_conv2d_s8_stem_dsp); testing FF alone
-         * keeps that copy's loop exactly as it was before the MIXED block (same registers). */
-        if (FF && two && valid == 4) {
-          stem_block_folded_full(&f);
-          continue;
+      if (asm_blocks && expand3 && inside) {
+        /* Every pair of this row whose windows are inside: pixels ox .. ox + 2k - 1. */
+        const int32_t k = (in.ox_hi - ox + 1) >> 1;
+        pr.pa = wa;
+        pr.pairs = k;
+        pr.expand = 1;
+        pr.oa = out + p0 * n;
+        pr.ob = pr.oa + n;
+        pairs_fn(&pr);
+        p0 += 2 * k;
+        ox += 2 * k;
+        if (ox == ow) {
+          ox = 0;
+          ++oy;
         }
-        if (!FF && mode == TINYML_RQ_FAST_MIXED && full && two && valid == 4) {
-          stem_block_mixed_full(&f);
-          continue;
-        }
+        continue;
+      }
 #endif
+      if (inside) {
+        stem_columns_of(cols, wa, in.row, wa + in.step, in.row, fh, sh);
+        ox += 2;
+      } else {
+        int32_t sa, sb;
+        wa = stem_window(p, in_b, oy, ox, gather, &sa);
+        if (two && ++ox == ow) {
+          ox = 0;
+          ++oy;
+        }
+        /* An odd last pixel fills slot B too (its results are not stored). */
+        const int8_t *wb = stem_window(p, in_b, oy, ox, gather + window_bytes, &sb);
+        ++ox;
+        stem_columns_of(cols, wa, sa, wb, sb, fh, sh);
+      }
+      if (ox == ow) {
+        ox = 0;
+        ++oy;
+      }
+      int32_t c0 = 0;
+#if STEM_ASM
+      if (asm_blocks && two) {
+        pr.pairs = 1;
+        pr.expand = 0;
+        pr.oa = out + p0 * n;
+        pr.ob = pr.oa + n;
+        pairs_fn(&pr);
+        c0 = 4 * asm_blocks;
+      }
+#endif
+      f.bias = p->bias + 2 * c0;
+      f.w = weights + c0 * 2 * sh.words;
+      f.rq = p->rq + c0;
+      f.oa = out + p0 * n + c0;
+      f.ob = f.oa + n;
+      for (; c0 < n; c0 += 4) {
+        const int32_t valid = n - c0 < 4 ? n - c0 : 4;
         const tinyml_dsp_rq *r = f.rq;
         stem_dot(&f);
         for (int32_t k = 0; k < valid; ++k) {
@@ -392,6 +614,7 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
         f.oa += 4;
         f.ob += 4;
       }
+      p0 += 2;
     }
   }
 }
