@@ -33,6 +33,52 @@ TINYML_DSP_INLINE stem_shape stem_shape_of(const tinyml_conv2d_dsp_params *p) {
 }
 
 /*
+ * The window whose first row is iy0 and first column ix0, gathered into g (fw * cin bytes a row):
+ * the image's bytes, the zero point outside it. A row outside the image is the zero point; one
+ * inside it its bytes, a word at a time; one over the left or right edge the zero point first and
+ * the image's bytes over it. Always inlined: stem_gather gives the shared models' first-layer
+ * shapes as constants, so that a row is a few loads and stores.
+ */
+TINYML_DSP_INLINE void stem_gather_rows(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
+                                        int8_t *g, const int32_t fh, const int32_t fw, const int32_t cin) {
+  const int32_t w_in = p->geo.input_width;
+  const int32_t row_len = fw * cin;
+  const int32_t lo = ix0 < 0 ? (-ix0 < fw ? -ix0 * cin : row_len) : 0;
+  const int32_t hi = ix0 + fw > w_in ? (w_in - ix0) * cin : row_len;
+  const int8_t pad = (int8_t)p->pad_value;
+  const uint32_t pad4 = (uint32_t)(uint8_t)pad * 0x01010101u;
+  for (int32_t fy = 0; fy < fh; ++fy, g += row_len) {
+    const int32_t iy = iy0 + fy;
+    const int32_t at = (iy * w_in + ix0) * cin;
+    const int32_t inside = iy >= 0 && iy < p->geo.input_height && hi > lo;
+    int32_t i = 0;
+    if (inside && lo == 0 && hi == row_len) {
+      /* Bounds that are constants: straight loads and stores. */
+      for (; i + 4 <= row_len; i += 4) tinyml_st32(g + i, tinyml_ld32(input + (at + i)));
+      for (; i < row_len; ++i) g[i] = input[at + i];
+      continue;
+    }
+    for (; i + 4 <= row_len; i += 4) tinyml_st32(g + i, pad4);
+    for (; i < row_len; ++i) g[i] = pad;
+    if (!inside) continue;
+    for (i = lo; i + 4 <= hi; i += 4) tinyml_st32(g + i, tinyml_ld32(input + (at + i)));
+    for (; i < hi; ++i) g[i] = input[at + i];
+  }
+}
+
+/* stem_gather_rows, the shared models' first layers with their shapes as constants (VWW, ResNet: 3x3 on three channels; KWS: 10x4 on one). */
+static void stem_gather(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t iy0, int32_t ix0, int8_t *g) {
+  const int32_t fh = p->geo.filter_height, fw = p->geo.filter_width, cin = p->geo.input_depth;
+  if (fh == 3 && fw == 3 && cin == 3) {
+    stem_gather_rows(p, input, iy0, ix0, g, 3, 3, 3);
+  } else if (fh == 10 && fw == 4 && cin == 1) {
+    stem_gather_rows(p, input, iy0, ix0, g, 10, 4, 1);
+  } else {
+    stem_gather_rows(p, input, iy0, ix0, g, fh, fw, cin);
+  }
+}
+
+/*
  * The window of output pixel (oy, ox): where its first row starts, *stride the bytes from one of
  * its rows to the next. A window inside the image is read where it lies; one that leaves it is
  * first gathered with the zero point into `gather` (fh * fw * cin bytes).
@@ -40,34 +86,15 @@ TINYML_DSP_INLINE stem_shape stem_shape_of(const tinyml_conv2d_dsp_params *p) {
 static const int8_t *stem_window(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t oy, int32_t ox,
                                  int8_t *gather, int32_t *stride) {
   const int32_t cin = p->geo.input_depth;
-  const int32_t fh = p->geo.filter_height;
-  const int32_t fw = p->geo.filter_width;
   const int32_t w_in = p->geo.input_width;
   const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
   const int32_t ix0 = ox * p->geo.stride_width - p->geo.pad_width;
-  if (iy0 >= 0 && iy0 + fh <= p->geo.input_height && ix0 >= 0 && ix0 + fw <= w_in) {
+  if (iy0 >= 0 && iy0 + p->geo.filter_height <= p->geo.input_height && ix0 >= 0 && ix0 + p->geo.filter_width <= w_in) {
     *stride = w_in * cin;
     return input + (iy0 * w_in + ix0) * cin;
   }
-  /* Row by row: the zero point outside the image, the row's bytes inside it. */
-  int8_t *g = gather;
-  const int32_t row_len = fw * cin;
-  const int32_t left = ix0 < 0 ? (-ix0 < fw ? -ix0 : fw) : 0;
-  const int32_t in_lo = left * cin;
-  const int32_t in_hi = (ix0 + fw > w_in ? w_in - ix0 : fw) * cin;
-  for (int32_t fy = 0; fy < fh; ++fy) {
-    const int32_t iy = iy0 + fy;
-    const int32_t row_in = iy >= 0 && iy < p->geo.input_height;
-    const int32_t lo = row_in ? in_lo : row_len;
-    const int32_t hi = row_in && in_hi > lo ? in_hi : lo;
-    const int32_t at = (iy * w_in + ix0) * cin;
-    int32_t i = 0;
-    for (; i < lo; ++i) g[i] = (int8_t)p->pad_value;
-    for (; i < hi; ++i) g[i] = input[at + i];
-    for (; i < row_len; ++i) g[i] = (int8_t)p->pad_value;
-    g += row_len;
-  }
-  *stride = row_len;
+  stem_gather(p, input, iy0, ix0, gather);
+  *stride = p->geo.filter_width * cin;
   return gather;
 }
 
@@ -336,7 +363,8 @@ static __attribute__((noinline)) void stem_dot(stem_frame *f) {
  * The pairs of a stem_pairs frame (in r7), each block's requantization and stores RQ_STORE (r9
  * at the block's records; leaves r9 past them and the output pointers in r10 r11). Per pair:
  * the columns (expand: three rows as above, then the rows' last bytes as (row 0, row 1) and
- * (row 2, 0) for A and B, the zero half that padding weights meet), the start values of [0]-[4],
+ * (row 2, 0) for A and B, the zero half that padding weights meet, by one STM of r7 r9 r11 r12:
+ * A's and B's in ascending registers), the start values of [0]-[4],
  * then the blocks: STEM_DOT's body entering the steps at [1], RQ_STORE, until the records reach
  * [8]; the next pair's outputs follow B's.
  */
@@ -357,25 +385,23 @@ static __attribute__((noinline)) void stem_dot(stem_frame *f) {
   "ldr    r10, [r7, #64]\n\t"                                                  \
   "push   {r7}\n\t"                                                            \
   STEM_EXPAND_ROW                                                              \
-  "ldrsb  r9, [r11, #8]\n\t"                                                   \
-  "ldrsb  r7, [r12, #8]\n\t"                                                   \
+  "ldrsb  r7, [r11, #8]\n\t"                                                   \
+  "ldrsb  r9, [r12, #8]\n\t"                                                   \
   "add    r11, r11, lr\n\t"                                                    \
   "add    r12, r12, lr\n\t"                                                    \
   STEM_EXPAND_ROW                                                              \
   "ldrsb  r0, [r11, #8]\n\t"                                                   \
   "ldrsb  r1, [r12, #8]\n\t"                                                   \
-  "pkhbt  r9, r9, r0, lsl #16\n\t"                                             \
-  "pkhbt  r7, r7, r1, lsl #16\n\t"                                             \
+  "pkhbt  r7, r7, r0, lsl #16\n\t"                                             \
+  "pkhbt  r9, r9, r1, lsl #16\n\t"                                             \
   "add    r11, r11, lr\n\t"                                                    \
   "add    r12, r12, lr\n\t"                                                    \
   STEM_EXPAND_ROW                                                              \
-  "ldrsb  r2, [r11, #8]\n\t"                                                   \
-  "ldrsb  r3, [r12, #8]\n\t"                                                   \
-  "uxth   r2, r2\n\t"                                                          \
-  "uxth   r3, r3\n\t"                                                          \
-  "mov    r0, r9\n\t"                                                          \
-  "mov    r1, r7\n\t"                                                          \
-  "stmia  r10!, {r0, r1, r2, r3}\n\t"                                          \
+  "ldrsb  r11, [r11, #8]\n\t"                                                  \
+  "ldrsb  r12, [r12, #8]\n\t"                                                  \
+  "uxth   r11, r11\n\t"                                                        \
+  "uxth   r12, r12\n\t"                                                        \
+  "stmia  r10!, {r7, r9, r11, r12}\n\t"                                        \
   "pop    {r7}\n"                                                              \
   "61:\n\t"                                                                    \
   "add    r9, r7, #56\n\t"                                                     \
@@ -562,6 +588,32 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
         ox += 2 * k;
         if (ox == ow) {
           ox = 0;
+          ++oy;
+        }
+        continue;
+      }
+      if (asm_blocks && expand3 && two) {
+        /* A window over the image's edge: both gathered (rows of fw * cin bytes), then the same
+         * routine expands them from there, as one pair. */
+        const int32_t wrap = ox + 1 == ow;
+        stem_gather(p, in_b, oy * p->geo.stride_height - p->geo.pad_height,
+                    ox * p->geo.stride_width - p->geo.pad_width, gather);
+        stem_gather(p, in_b, (oy + wrap) * p->geo.stride_height - p->geo.pad_height,
+                    (wrap ? 0 : ox + 1) * p->geo.stride_width - p->geo.pad_width, gather + window_bytes);
+        pr.pa = gather;
+        pr.step = window_bytes;
+        pr.row = p->geo.filter_width * p->geo.input_depth;
+        pr.pairs = 1;
+        pr.expand = 1;
+        pr.oa = out + p0 * n;
+        pr.ob = pr.oa + n;
+        pairs_fn(&pr);
+        pr.step = in.step;
+        pr.row = in.row;
+        p0 += 2;
+        ox += 2;
+        if (ox >= ow) {
+          ox -= ow;
           ++oy;
         }
         continue;
