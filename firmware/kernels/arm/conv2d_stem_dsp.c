@@ -66,11 +66,49 @@ TINYML_DSP_INLINE void stem_gather_rows(const tinyml_conv2d_dsp_params *p, const
   }
 }
 
+/*
+ * stem_gather_rows for 3x3 windows on three channels (three rows of nine bytes), unrolled: a row
+ * outside the image two words and a byte of the zero point; one inside it two words and a byte;
+ * one with a pixel over the left or right edge (VWW's last column, ResNet's first and last) the
+ * zero point, then its six bytes as a word and two bytes.
+ */
+TINYML_DSP_INLINE void stem_gather9(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
+                                    int8_t *g) {
+  const int32_t w_in = p->geo.input_width;
+  const int32_t lo = ix0 < 0 ? (-ix0 < 3 ? -3 * ix0 : 9) : 0;
+  const int32_t hi = ix0 + 3 > w_in ? 3 * (w_in - ix0) : 9;
+  const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+  const int32_t full = lo == 0 && hi == 9;
+  const int32_t six = hi - lo == 6;
+#pragma GCC unroll 3
+  for (int32_t fy = 0; fy < 3; ++fy, g += 9) {
+    const int32_t iy = iy0 + fy;
+    const int32_t at = (iy * w_in + ix0) * 3;
+    if (full && iy >= 0 && iy < p->geo.input_height) {
+      tinyml_st32(g, tinyml_ld32(input + at));
+      tinyml_st32(g + 4, tinyml_ld32(input + (at + 4)));
+      g[8] = input[at + 8];
+      continue;
+    }
+    tinyml_st32(g, pad4);
+    tinyml_st32(g + 4, pad4);
+    g[8] = (int8_t)pad4;
+    if (iy < 0 || iy >= p->geo.input_height) continue;
+    if (six) {
+      tinyml_st32(g + lo, tinyml_ld32(input + (at + lo)));
+      g[lo + 4] = input[at + lo + 4];
+      g[lo + 5] = input[at + lo + 5];
+    } else {
+      for (int32_t i = lo; i < hi; ++i) g[i] = input[at + i];
+    }
+  }
+}
+
 /* stem_gather_rows, the shared models' first layers with their shapes as constants (VWW, ResNet: 3x3 on three channels; KWS: 10x4 on one). */
 static void stem_gather(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t iy0, int32_t ix0, int8_t *g) {
   const int32_t fh = p->geo.filter_height, fw = p->geo.filter_width, cin = p->geo.input_depth;
   if (fh == 3 && fw == 3 && cin == 3) {
-    stem_gather_rows(p, input, iy0, ix0, g, 3, 3, 3);
+    stem_gather9(p, input, iy0, ix0, g);
   } else if (fh == 10 && fw == 4 && cin == 1) {
     stem_gather_rows(p, input, iy0, ix0, g, 10, 4, 1);
   } else {
