@@ -243,7 +243,7 @@ typedef struct {
 } stem_frame;
 
 /*
- * What stem_pairs_folded / stem_pairs_mixed run: `pairs` pairs of pixels, every full block of
+ * What stem_pairs_run runs: `pairs` pairs of pixels, every full block of
  * four channels of each. [0]-[6] are stem_frame's (with [1] the address of the first step to
  * run); [14]-[18] are their values at each pair's start. With `expand` the routine first writes
  * each pair's columns from the windows at pa and pa + step (3x3 filters on three channels: VWW's
@@ -271,6 +271,9 @@ typedef struct {
   const int16_t *w0;           /* [17] */
   const tinyml_dsp_rq *rq0;    /* [18] */
   int32_t expand;              /* [19] */
+  int32_t kind;                /* [20] after the steps: 0 FOLDED, 1 FAST_MIXED (both no clamp), 2 the accumulators to acc */
+  uint32_t rq_at;              /* [21] set by the routine: the address (Thumb) of kind's code */
+  int32_t *acc;                /* [22] kind 2: where the eight accumulators go (A c0, B c0, A c1, ...) */
 } stem_pairs;
 
 /* Bytes of one unrolled step (see STEM_STEP). */
@@ -298,34 +301,8 @@ typedef struct {
   "smlad  r8, lr, r10, r8\n\t"
 #define STEM_STR2(x) #x
 #define STEM_STR(x) STEM_STR2(x)
-/* The block's start values, then the steps from the frame's entry point (frame in r7, pushed). */
-#define STEM_DOT                                                               \
-  "push   {r7}\n\t"                                                            \
-  "ldmia  r7, {r9, r10, r11, r12}\n\t"                                         \
-  "ldmia  r9!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                           \
-  "str    r9, [r7]\n\t"                                                        \
-  "adr.w  r9, 1f\n\t"                                                          \
-  "add    r9, r9, r10\n\t"                                                     \
-  "mov    pc, r9\n\t"                                                          \
-  ".p2align 2\n"                                                               \
-  "1:\n\t"                                                                     \
-  ".rept " STEM_STR(TINYML_CONV2D_STEM_MAX_WORDS) "\n\t" STEM_STEP ".endr\n\t" \
-  "pop    {r7}\n\t"                                                            \
-  "str    r12, [r7, #12]\n\t"
 #define STEM_CLOBBERS "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory"
 
-/* The accumulators into acc[0..7] (A c0, B c0, A c1, ...), the frame's pointers advanced but the outputs. */
-/* Not inlined: one copy of the unrolled steps serves every mode (flash). */
-static __attribute__((noinline)) void stem_dot(stem_frame *f) {
-  register stem_frame *fr __asm__("r7") = f;
-  __asm__ volatile(STEM_DOT
-                   "ldr    r9, [r7, #28]\n\t"
-                   "stmia  r9, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
-                   : "+r"(fr)
-                   :
-                   : STEM_CLOBBERS);
-  f->rq += 4;
-}
 /*
  * FAST_FOLDED, both pixels of one channel: its record {m, t, e} (one LDM) and both accumulators
  * requantized as TINYML_MM_RQ does (t - [acc < 0], SMMLAR, shift, SSAT).
@@ -398,19 +375,51 @@ static __attribute__((noinline)) void stem_dot(stem_frame *f) {
   "sxtb16 r8, r8, ror #8\n\t"                  \
   "stmia  r10!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
 /*
- * The pairs of a stem_pairs frame (in r7), each block's requantization and stores RQ_STORE (r9
- * at the block's records; leaves r9 past them and the output pointers in r10 r11). Per pair:
- * the columns (expand: three rows as above, then the rows' last bytes as (row 0, row 1) and
- * (row 2, 0) for A and B, the zero half that padding weights meet, by one STM of r7 r9 r11 r12:
- * A's and B's in ascending registers), the start values of [0]-[4],
- * then the blocks: STEM_DOT's body entering the steps at [1], RQ_STORE, until the records reach
- * [8]; the next pair's outputs follow B's.
+ * After a block's requantization (r9 past its records, the output pointers in r10 r11): the next
+ * block until the records reach [8], then the next pair (its outputs after B's) until [12] pairs
+ * are done, then out.
  */
-#define STEM_PAIRS(RQ_STORE)                                                   \
+#define STEM_BLOCK_END                                                         \
+  "ldr    lr, [r7, #32]\n\t"                                                   \
+  "str    r9, [r7, #16]\n\t"                                                   \
+  "strd   r10, r11, [r7, #20]\n\t"                                             \
+  "cmp    r9, lr\n\t"                                                          \
+  "bne    62b\n\t"                                                             \
+  "ldr    lr, [r7, #28]\n\t"                                                   \
+  "mov    r10, r11\n\t"                                                        \
+  "add    r11, r11, lr\n\t"                                                    \
+  "strd   r10, r11, [r7, #20]\n\t"                                             \
+  "ldr    r9, [r7, #48]\n\t"                                                   \
+  "subs   r9, r9, #1\n\t"                                                      \
+  "str    r9, [r7, #48]\n\t"                                                   \
+  "bne    60b\n\t"                                                             \
+  "b      79f\n\t"
+
+/*
+ * The pairs of a stem_pairs frame (in r7). Once per call: the steps' entry ([1]'s template) and
+ * the address of the kind's code after them ([21]). Per pair: the columns (expand: three rows
+ * as above, then the rows' last bytes as (row 0, row 1) and (row 2, 0) for A and B, the zero half
+ * that padding weights meet, by one STM of r7 r9 r11 r12: A's and B's in ascending registers),
+ * the start values of [0]-[4], then the blocks: the start values from the bias (one LDM), the
+ * steps entered at [1], then one LDR PC to the kind's code: FOLDED or FAST_MIXED requantization
+ * and the eight stores, or the accumulators to [22] (what stem_dot asks); each then
+ * STEM_BLOCK_END. One copy of the unrolled steps serves every kind (flash).
+ */
+#define STEM_PAIRS                                                             \
   "adr.w  r9, 63f\n\t"                                                         \
   "ldr    r10, [r7, #52]\n\t"                                                  \
   "add    r9, r9, r10\n\t"                                                     \
   "str    r9, [r7, #60]\n\t"                                                   \
+  "ldr    r0, [r7, #80]\n\t"                                                   \
+  "adr.w  r9, 70f\n\t"                                                         \
+  "cbz    r0, 69f\n\t"                                                         \
+  "adr.w  r9, 71f\n\t"                                                         \
+  "cmp    r0, #1\n\t"                                                          \
+  "beq    69f\n\t"                                                             \
+  "adr.w  r9, 72f\n"                                                           \
+  "69:\n\t"                                                                    \
+  "orr    r9, r9, #1\n\t"                                                      \
+  "str    r9, [r7, #84]\n\t"                                                   \
   "ldr    r10, [r7, #76]\n\t"                                                  \
   "cmp    r10, #0\n\t"                                                         \
   "beq    61f\n"                                                               \
@@ -457,46 +466,58 @@ static __attribute__((noinline)) void stem_dot(stem_frame *f) {
   "pop    {r7}\n\t"                                                            \
   "str    r12, [r7, #12]\n\t"                                                  \
   "ldr    r9, [r7, #16]\n\t"                                                   \
-  RQ_STORE                                                                     \
-  "ldr    lr, [r7, #32]\n\t"                                                   \
-  "str    r9, [r7, #16]\n\t"                                                   \
-  "strd   r10, r11, [r7, #20]\n\t"                                             \
-  "cmp    r9, lr\n\t"                                                          \
-  "bne    62b\n\t"                                                             \
-  "ldr    lr, [r7, #28]\n\t"                                                   \
-  "mov    r10, r11\n\t"                                                        \
-  "add    r11, r11, lr\n\t"                                                    \
-  "strd   r10, r11, [r7, #20]\n\t"                                             \
-  "ldr    r9, [r7, #48]\n\t"                                                   \
-  "subs   r9, r9, #1\n\t"                                                      \
-  "str    r9, [r7, #48]\n\t"                                                   \
-  "bne    60b\n\t"
-
-/* FAST_FOLDED without a fused clamp: the four records' STEM_RQ2, both pixels' bytes stored. */
-#define STEM_RQ_FOLDED                                                                            \
-  STEM_RQ2("r0", "r1") STEM_RQ2("r2", "r3") STEM_RQ2("r4", "r5") STEM_RQ2("r6", "r8")             \
-  "ldrd   r10, r11, [r7, #20]\n\t"                                                                \
-  STEM_STORE8
-/* FAST_MIXED without a fused clamp: the same with STEM_RQ2_MIXED. */
-#define STEM_RQ_MIXED                                                                             \
-  STEM_RQ2_MIXED("r0", "r1") STEM_RQ2_MIXED("r2", "r3") STEM_RQ2_MIXED("r4", "r5")                \
-  STEM_RQ2_MIXED("r6", "r8")                                                                      \
-  "ldrd   r10, r11, [r7, #20]\n\t"                                                                \
-  STEM_STORE8
+  "ldr    pc, [r7, #84]\n"                                                     \
+  "70:\n\t"                                                                    \
+  STEM_RQ2("r0", "r1") STEM_RQ2("r2", "r3") STEM_RQ2("r4", "r5") STEM_RQ2("r6", "r8") \
+  "ldrd   r10, r11, [r7, #20]\n\t"                                             \
+  STEM_STORE8                                                                  \
+  STEM_BLOCK_END                                                               \
+  "71:\n\t"                                                                    \
+  STEM_RQ2_MIXED("r0", "r1") STEM_RQ2_MIXED("r2", "r3") STEM_RQ2_MIXED("r4", "r5") \
+  STEM_RQ2_MIXED("r6", "r8")                                                   \
+  "ldrd   r10, r11, [r7, #20]\n\t"                                             \
+  STEM_STORE8                                                                  \
+  STEM_BLOCK_END                                                               \
+  "72:\n\t"                                                                    \
+  "ldr    r10, [r7, #88]\n\t"                                                  \
+  "stmia  r10, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                           \
+  "add    r9, r9, #48\n\t"                                                     \
+  "ldrd   r10, r11, [r7, #20]\n\t"                                             \
+  STEM_BLOCK_END                                                               \
+  "79:\n\t"
 
 /*
- * The pairs of a stem_pairs frame, one routine per requantization (each with its own copy of the
- * unrolled steps): a block costs no call and no C loop around it, a pair of VWW's first layer
- * no call per window and no loop over filter rows.
+ * The pairs of a stem_pairs frame: a block costs no call and no C loop around it, a pair of
+ * VWW's first layer no call per window and no loop over filter rows.
  */
-static __attribute__((noinline)) void stem_pairs_folded(stem_pairs *f) {
+static __attribute__((noinline)) void stem_pairs_run(stem_pairs *f) {
   register stem_pairs *fr __asm__("r7") = f;
-  __asm__ volatile(STEM_PAIRS(STEM_RQ_FOLDED) : "+r"(fr) : : STEM_CLOBBERS);
+  __asm__ volatile(STEM_PAIRS : "+r"(fr) : : STEM_CLOBBERS);
 }
 
-static __attribute__((noinline)) void stem_pairs_mixed(stem_pairs *f) {
-  register stem_pairs *fr __asm__("r7") = f;
-  __asm__ volatile(STEM_PAIRS(STEM_RQ_MIXED) : "+r"(fr) : : STEM_CLOBBERS);
+/*
+ * One block's accumulators into acc[0..7] (A c0, B c0, A c1, ...), the frame's bias, weights and
+ * records advanced past the block: the pairs routine on one pair and one block, kind 2.
+ */
+static void stem_dot(stem_frame *f) {
+  stem_pairs q;
+  q.bias0 = f->bias;
+  q.cols0 = f->cols;
+  q.w0 = f->w;
+  q.rq0 = f->rq;
+  q.skip = f->skip;
+  q.rq_end = f->rq + 4;
+  q.pairs = 1;
+  q.expand = 0;
+  q.kind = 2;
+  q.acc = f->acc;
+  q.oa = 0;
+  q.ob = 0;
+  q.n = 0;
+  stem_pairs_run(&q);
+  f->bias = q.bias;
+  f->w = q.w;
+  f->rq = q.rq;
 }
 
 #else
@@ -584,10 +605,10 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
    * fewer channels, an odd last pixel, other modes) run through stem_dot and tinyml_rq. */
   int32_t asm_blocks = 0;
   const int32_t asm_rq = FF || (mode == TINYML_RQ_FAST_MIXED && full);
-  void (*const pairs_fn)(stem_pairs *) = FF ? stem_pairs_folded : stem_pairs_mixed;
   /* The routines expand 3x3 windows on three channels themselves, whole runs of pairs at once. */
   const int32_t expand3 = fh == 3 && sh.row_words == 2 && sh.tail == 1 && (n & 3) == 0;
   stem_pairs pr;
+  pr.kind = FF ? 0 : 1; /* FOLDED, else FAST_MIXED (asm_rq) */
   if (asm_rq) asm_blocks = n >> 2;
   pr.n = n;
   pr.rq_end = p->rq + 4 * asm_blocks;
@@ -621,7 +642,7 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
         pr.expand = 1;
         pr.oa = out + p0 * n;
         pr.ob = pr.oa + n;
-        pairs_fn(&pr);
+        stem_pairs_run(&pr);
         p0 += 2 * k;
         ox += 2 * k;
         if (ox == ow) {
@@ -645,7 +666,7 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
         pr.expand = 1;
         pr.oa = out + p0 * n;
         pr.ob = pr.oa + n;
-        pairs_fn(&pr);
+        stem_pairs_run(&pr);
         pr.step = in.step;
         pr.row = in.row;
         p0 += 2;
@@ -683,7 +704,7 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
         pr.expand = 0;
         pr.oa = out + p0 * n;
         pr.ob = pr.oa + n;
-        pairs_fn(&pr);
+        stem_pairs_run(&pr);
         c0 = 4 * asm_blocks;
       }
 #endif
