@@ -415,3 +415,66 @@ describe('conv2d_s8_stem_dsp on clustered weights (lut16, decoded once per call)
     await expectStemCases(runVariantCasesOnQemu, convV, dwV, convLut, dwLut, label);
   });
 });
+
+/**
+ * The first layers of the shared models, which the kernel runs on fast paths (issue #20): 3x3
+ * filters on three channels (VWW stride 2, ResNet stride 1; the pairs routine expands each run of
+ * interior pairs on an output row itself) and 10x4 on one channel (KWS; columns unrolled). Small
+ * images of those shapes with every edge: padding on every side and on the right and bottom only,
+ * odd output widths (pairs that straddle rows), odd pixel counts, batches, output depths of one
+ * block, several, and blocks plus a partial one, FOLDED, REF and (sub-byte weights) FAST_MIXED.
+ */
+describe('conv2d_s8_stem_dsp on the shared models\' first-layer shapes (3x3x3, 10x4x1)', () => {
+  const at = (seed: number, inShape: number[], wShape: number[], stride: number, padding: 'SAME' | 'VALID', kind: StemKind = 'fast') =>
+    windowCase('CONV_2D', { padding, strideH: stride, strideW: stride, dilationH: 1, dilationW: 1, activation: 'NONE' }, rng(seed), kind, inShape, wShape, 0);
+  const shapes = (seed: number, kind: StemKind = 'fast') => [
+    at(seed, [1, 20, 22, 3], [8, 3, 3, 3], 2, 'SAME', kind), // VWW: padding right and bottom only
+    at(seed + 1, [1, 11, 13, 3], [8, 3, 3, 3], 2, 'SAME', kind), // 6x7 outputs: pairs straddle rows
+    at(seed + 2, [1, 12, 10, 3], [16, 3, 3, 3], 1, 'SAME', kind), // ResNet: padding on every side
+    at(seed + 3, [2, 9, 7, 3], [4, 3, 3, 3], 1, 'VALID', kind), // batches, one block, 7x5 outputs (odd)
+    at(seed + 4, [1, 10, 14, 3], [12, 3, 3, 3], 2, 'VALID', kind),
+    at(seed + 5, [1, 10, 14, 3], [5, 3, 3, 3], 2, 'SAME', kind), // a block and a partial one
+    at(seed + 6, [1, 20, 8, 1], [64, 10, 4, 1], 2, 'SAME', kind), // KWS
+    at(seed + 7, [1, 15, 9, 1], [8, 10, 4, 1], 1, 'VALID', kind),
+  ];
+  const int8Cases = [...shapes(38000), ...shapes(38100, 'big-scale'), ...shapes(38200, 'weights-zp')];
+  const [, convStemSb] = SUBBYTE_STEM_VARIANTS;
+  const sbCases = SUB_BYTE_KINDS.flatMap((kind, k) =>
+    shapes(38300 + 20 * k, k % 2 ? 'big-scale' : 'tiny-scale').map((c, i) => asSubByteCase(conv2d, c, kind, 38400 + 20 * k + i)),
+  );
+  const sbMode = (c: VariantCase) =>
+    Number(/\.mode = (\d+)/.exec(convStemSb.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }).decls)![1]);
+
+  it('are stem layers of those shapes, in FOLDED, REF and FAST_MIXED', () => {
+    for (const c of int8Cases) expect(stemOk(c.params as Conv2DQuantParams), label(c, 0)).toBe(true);
+    for (const c of sbCases) expect(convStemSb.accepts(c.params, HOST_DSP_TARGET), label(c, 0)).toBe(true);
+    const modes = new Set([...int8Cases.map(modeOf), ...sbCases.map(sbMode)]);
+    expect(modes).toEqual(new Set([RQ_FAST_FOLDED, RQ_REF, RQ_FAST_MIXED]));
+    const threes = int8Cases.map((c) => c.params as Conv2DQuantParams).filter((p) => p.filterHeight === 3);
+    expect(threes.some((p) => p.padHeight > 0 && p.padWidth > 0) && threes.some((p) => p.outputWidth % 2 === 1)).toBe(true);
+  });
+
+  it('bit-exact on the host (portable DSP fallbacks, AddressSanitizer)', { timeout: 120_000 }, async () => {
+    await expectStemCases(runVariantCasesInC, conv2dStemDspVariant, depthwiseConv2dStemDspVariant, int8Cases, [], label);
+  });
+
+  it('bit-exact on an emulated Cortex-M4 (the pairs routines), int8 and sub-byte weights, -O2 and -Os', { timeout: 180_000 }, async () => {
+    await expectStemCases(runVariantCasesOnQemu, conv2dStemDspVariant, depthwiseConv2dStemDspVariant, int8Cases, [], label);
+    // -Os with every kernel function section linked at 2 mod 4 where it may be: the routines' ADR stays right.
+    const want8 = evaluateCases(conv2d, int8Cases);
+    const gotOs = await runVariantCasesOnQemu(conv2dStemDspVariant, int8Cases, '-Os', { misaligned: true });
+    int8Cases.forEach((c, i) => expect(values(gotOs[i][0]), `-Os ${label(c, i)}`).toEqual(values(want8[i][0])));
+    const want = evaluateCases(conv2d, sbCases);
+    const got = await runVariantCasesOnQemu(convStemSb, sbCases);
+    sbCases.forEach((c, i) => expect(values(got[i][0]), `${(c.params as { weightEncoding: string }).weightEncoding} ${label(c, i)}`).toEqual(values(want[i][0])));
+  });
+
+  it('bit-exact in place on an emulated Cortex-M4 (one output row per call, as VWW runs)', { timeout: 180_000 }, async () => {
+    const cases = int8Cases.filter((c) => conv2dStemDspVariant.inPlaceScratchBytes!(c.params) !== undefined);
+    expect(cases.filter((c) => (c.params as Conv2DQuantParams).filterHeight === 3).length).toBeGreaterThanOrEqual(3);
+    const variant = inPlaceVariant('CONV_2D', 'stem in place', (p, n, ctx) => conv2dStemDspVariant.emitC(p, n, { ...ctx, target: HOST_DSP_TARGET }), (p, k) => conv2dStemDspVariant.inPlaceScratchBytes!(p, k as never), cases);
+    const want = evaluateCases(conv2d, cases);
+    const got = await runVariantCasesOnQemu(variant, cases);
+    cases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
+  });
+});

@@ -7,6 +7,12 @@
  * block's bias words, run the dot product and are requantized. An odd last pixel fills both
  * slots and stores A only; a last block of fewer than four channels stores the valid ones (the
  * generator padded its weights with zeros).
+ *
+ * Where the instructions go (VWW's first layer, 3x3 on three channels, eight outputs): the dot
+ * product is 11 instructions per step of 16 MACs, the requantization about 5 per output; what
+ * the expansion, the window lookups and the loops around the blocks cost came to as much again
+ * in C, so the pairs routines below do the blocks of a pair, and for that shape whole runs of
+ * pairs with their expansion, in assembly.
  */
 #include "conv2d_stem_dsp.h"
 
@@ -27,6 +33,90 @@ TINYML_DSP_INLINE stem_shape stem_shape_of(const tinyml_conv2d_dsp_params *p) {
 }
 
 /*
+ * The window whose first row is iy0 and first column ix0, gathered into g (fw * cin bytes a row):
+ * the image's bytes, the zero point outside it. A row outside the image is the zero point; one
+ * inside it its bytes, a word at a time; one over the left or right edge the zero point first and
+ * the image's bytes over it. Always inlined: stem_gather gives the shared models' first-layer
+ * shapes as constants, so that a row is a few loads and stores.
+ */
+TINYML_DSP_INLINE void stem_gather_rows(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
+                                        int8_t *g, const int32_t fh, const int32_t fw, const int32_t cin) {
+  const int32_t w_in = p->geo.input_width;
+  const int32_t row_len = fw * cin;
+  const int32_t lo = ix0 < 0 ? (-ix0 < fw ? -ix0 * cin : row_len) : 0;
+  const int32_t hi = ix0 + fw > w_in ? (w_in - ix0) * cin : row_len;
+  const int8_t pad = (int8_t)p->pad_value;
+  const uint32_t pad4 = (uint32_t)(uint8_t)pad * 0x01010101u;
+  for (int32_t fy = 0; fy < fh; ++fy, g += row_len) {
+    const int32_t iy = iy0 + fy;
+    const int32_t at = (iy * w_in + ix0) * cin;
+    const int32_t inside = iy >= 0 && iy < p->geo.input_height && hi > lo;
+    int32_t i = 0;
+    if (inside && lo == 0 && hi == row_len) {
+      /* Bounds that are constants: straight loads and stores. */
+      for (; i + 4 <= row_len; i += 4) tinyml_st32(g + i, tinyml_ld32(input + (at + i)));
+      for (; i < row_len; ++i) g[i] = input[at + i];
+      continue;
+    }
+    for (; i + 4 <= row_len; i += 4) tinyml_st32(g + i, pad4);
+    for (; i < row_len; ++i) g[i] = pad;
+    if (!inside) continue;
+    for (i = lo; i + 4 <= hi; i += 4) tinyml_st32(g + i, tinyml_ld32(input + (at + i)));
+    for (; i < hi; ++i) g[i] = input[at + i];
+  }
+}
+
+/*
+ * stem_gather_rows for 3x3 windows on three channels (three rows of nine bytes), unrolled: a row
+ * outside the image two words and a byte of the zero point; one inside it two words and a byte;
+ * one with a pixel over the left or right edge (VWW's last column, ResNet's first and last) the
+ * zero point, then its six bytes as a word and two bytes.
+ */
+TINYML_DSP_INLINE void stem_gather9(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
+                                    int8_t *g) {
+  const int32_t w_in = p->geo.input_width;
+  const int32_t lo = ix0 < 0 ? (-ix0 < 3 ? -3 * ix0 : 9) : 0;
+  const int32_t hi = ix0 + 3 > w_in ? 3 * (w_in - ix0) : 9;
+  const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+  const int32_t full = lo == 0 && hi == 9;
+  const int32_t six = hi - lo == 6;
+#pragma GCC unroll 3
+  for (int32_t fy = 0; fy < 3; ++fy, g += 9) {
+    const int32_t iy = iy0 + fy;
+    const int32_t at = (iy * w_in + ix0) * 3;
+    if (full && iy >= 0 && iy < p->geo.input_height) {
+      tinyml_st32(g, tinyml_ld32(input + at));
+      tinyml_st32(g + 4, tinyml_ld32(input + (at + 4)));
+      g[8] = input[at + 8];
+      continue;
+    }
+    tinyml_st32(g, pad4);
+    tinyml_st32(g + 4, pad4);
+    g[8] = (int8_t)pad4;
+    if (iy < 0 || iy >= p->geo.input_height) continue;
+    if (six) {
+      tinyml_st32(g + lo, tinyml_ld32(input + (at + lo)));
+      g[lo + 4] = input[at + lo + 4];
+      g[lo + 5] = input[at + lo + 5];
+    } else {
+      for (int32_t i = lo; i < hi; ++i) g[i] = input[at + i];
+    }
+  }
+}
+
+/* stem_gather_rows, the shared models' first layers with their shapes as constants (VWW, ResNet: 3x3 on three channels; KWS: 10x4 on one). */
+static void stem_gather(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t iy0, int32_t ix0, int8_t *g) {
+  const int32_t fh = p->geo.filter_height, fw = p->geo.filter_width, cin = p->geo.input_depth;
+  if (fh == 3 && fw == 3 && cin == 3) {
+    stem_gather9(p, input, iy0, ix0, g);
+  } else if (fh == 10 && fw == 4 && cin == 1) {
+    stem_gather_rows(p, input, iy0, ix0, g, 10, 4, 1);
+  } else {
+    stem_gather_rows(p, input, iy0, ix0, g, fh, fw, cin);
+  }
+}
+
+/*
  * The window of output pixel (oy, ox): where its first row starts, *stride the bytes from one of
  * its rows to the next. A window inside the image is read where it lies; one that leaves it is
  * first gathered with the zero point into `gather` (fh * fw * cin bytes).
@@ -34,42 +124,28 @@ TINYML_DSP_INLINE stem_shape stem_shape_of(const tinyml_conv2d_dsp_params *p) {
 static const int8_t *stem_window(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t oy, int32_t ox,
                                  int8_t *gather, int32_t *stride) {
   const int32_t cin = p->geo.input_depth;
-  const int32_t fh = p->geo.filter_height;
-  const int32_t fw = p->geo.filter_width;
   const int32_t w_in = p->geo.input_width;
   const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
   const int32_t ix0 = ox * p->geo.stride_width - p->geo.pad_width;
-  if (iy0 >= 0 && iy0 + fh <= p->geo.input_height && ix0 >= 0 && ix0 + fw <= w_in) {
+  if (iy0 >= 0 && iy0 + p->geo.filter_height <= p->geo.input_height && ix0 >= 0 && ix0 + p->geo.filter_width <= w_in) {
     *stride = w_in * cin;
     return input + (iy0 * w_in + ix0) * cin;
   }
-  /* Row by row: the zero point outside the image, the row's bytes inside it. */
-  int8_t *g = gather;
-  const int32_t row_len = fw * cin;
-  const int32_t left = ix0 < 0 ? (-ix0 < fw ? -ix0 : fw) : 0;
-  const int32_t in_lo = left * cin;
-  const int32_t in_hi = (ix0 + fw > w_in ? w_in - ix0 : fw) * cin;
-  for (int32_t fy = 0; fy < fh; ++fy) {
-    const int32_t iy = iy0 + fy;
-    const int32_t row_in = iy >= 0 && iy < p->geo.input_height;
-    const int32_t lo = row_in ? in_lo : row_len;
-    const int32_t hi = row_in && in_hi > lo ? in_hi : lo;
-    const int32_t at = (iy * w_in + ix0) * cin;
-    int32_t i = 0;
-    for (; i < lo; ++i) g[i] = (int8_t)p->pad_value;
-    for (; i < hi; ++i) g[i] = input[at + i];
-    for (; i < row_len; ++i) g[i] = (int8_t)p->pad_value;
-    g += row_len;
-  }
-  *stride = row_len;
+  stem_gather(p, input, iy0, ix0, gather);
+  *stride = p->geo.filter_width * cin;
   return gather;
 }
 
 /* An int8 as the low halfword of a word (high half zero). */
 TINYML_DSP_INLINE uint32_t stem_half(int8_t x) { return (uint32_t)(int32_t)x & 0xFFFFu; }
 
-/* Both windows (rows sa / sb bytes apart) as the interleaved columns: word j of A at c[2j], of B at c[2j + 1]. */
-static void stem_columns(uint32_t *c, const int8_t *a, int32_t sa, const int8_t *b, int32_t sb, int32_t fh, stem_shape sh) {
+/*
+ * Both windows (rows sa / sb bytes apart) as the interleaved columns: word j of A at c[2j], of B
+ * at c[2j + 1]. Always inlined: stem_columns_of gives it the common shapes as constants, so that
+ * their loops unroll into straight loads, SXTB16s and paired stores.
+ */
+TINYML_DSP_INLINE void stem_columns(uint32_t *c, const int8_t *a, int32_t sa, const int8_t *b, int32_t sb, int32_t fh,
+                                    stem_shape sh) {
   const int8_t *ra = a;
   const int8_t *rb = b;
   for (int32_t fy = 0; fy < fh; ++fy) {
@@ -93,8 +169,9 @@ static void stem_columns(uint32_t *c, const int8_t *a, int32_t sa, const int8_t 
     /* One per row (3x3 filters on three channels): two rows per word. */
     int32_t fy = 0;
     for (; fy + 1 < fh; fy += 2) {
-      c[0] = tinyml_pkhbt(stem_half(ta[0]), (uint32_t)(int32_t)ta[sa]);
-      c[1] = tinyml_pkhbt(stem_half(tb[0]), (uint32_t)(int32_t)tb[sb]);
+      /* PKHBT keeps the low half of the first: no masking of its sign. */
+      c[0] = tinyml_pkhbt((uint32_t)(int32_t)ta[0], (uint32_t)(int32_t)ta[sa]);
+      c[1] = tinyml_pkhbt((uint32_t)(int32_t)tb[0], (uint32_t)(int32_t)tb[sb]);
       c += 2;
       ta += 2 * sa;
       tb += 2 * sb;
@@ -131,6 +208,26 @@ static void stem_columns(uint32_t *c, const int8_t *a, int32_t sa, const int8_t 
 }
 
 /*
+ * The columns of a pair, the first layers of the shared models with their shape as constants:
+ * 3x3 on three channels (VWW, ResNet: two words and one byte a row; where the pairs routines do
+ * not expand them themselves) and 10x4 on one (KWS: one word a row). Their loops then unroll; loop
+ * counters per pair would cost as much as the expansion itself. Out of line: one copy serves both
+ * of stem_run's.
+ */
+static __attribute__((noinline)) void stem_columns_of(uint32_t *c, const int8_t *a, int32_t sa, const int8_t *b,
+                                                      int32_t sb, int32_t fh, stem_shape sh) {
+  if (fh == 3 && sh.row_words == 2 && sh.tail == 1) {
+    const stem_shape s3 = {2, 1, 14};
+    stem_columns(c, a, sa, b, sb, 3, s3);
+  } else if (fh == 10 && sh.row_words == 1 && sh.tail == 0) {
+    const stem_shape s10 = {1, 0, 20};
+    stem_columns(c, a, sa, b, sb, 10, s10);
+  } else {
+    stem_columns(c, a, sa, b, sb, fh, sh);
+  }
+}
+
+/*
  * The state of one pair of pixels as the channel blocks consume it: each block advances the
  * bias, weights and records pointers and the two output pointers past its four channels.
  */
@@ -144,6 +241,40 @@ typedef struct {
   int8_t *ob;            /* [6] pixel B's */
   int32_t *acc;          /* [7] where stem_dot leaves the eight accumulators */
 } stem_frame;
+
+/*
+ * What stem_pairs_run runs: `pairs` pairs of pixels, every full block of
+ * four channels of each. [0]-[6] are stem_frame's (with [1] the address of the first step to
+ * run); [14]-[18] are their values at each pair's start. With `expand` the routine first writes
+ * each pair's columns from the windows at pa and pa + step (3x3 filters on three channels: VWW's
+ * and ResNet's first layers), then moves pa on by two steps: the pairs are neighbours on one
+ * output row. Without, `pairs` is 1 and the columns are there.
+ */
+typedef struct {
+  const int32_t *bias;         /* [0] */
+  uint32_t entry;              /* [1] set by the routine: where its steps start, skip bytes in */
+  const uint32_t *cols;        /* [2] */
+  const int16_t *w;            /* [3] */
+  const tinyml_dsp_rq *rq;     /* [4] */
+  int8_t *oa;                  /* [5] */
+  int8_t *ob;                  /* [6] */
+  int32_t n;                   /* [7] output depth: pixel B's outputs after A's, the next pair's after B's */
+  const tinyml_dsp_rq *rq_end; /* [8] the records after the last full block */
+  const int8_t *pa;            /* [9] window A's first row (expand) */
+  int32_t step;                /* [10] bytes from window A to window B (expand) */
+  int32_t row;                 /* [11] bytes from one input row to the next (expand) */
+  int32_t pairs;               /* [12] pairs left */
+  int32_t skip;                /* [13] bytes of unrolled steps to skip: (MAX - words) * 44 */
+  const int32_t *bias0;        /* [14] */
+  uint32_t entry0;             /* [15] set by the routine */
+  const uint32_t *cols0;       /* [16] */
+  const int16_t *w0;           /* [17] */
+  const tinyml_dsp_rq *rq0;    /* [18] */
+  int32_t expand;              /* [19] */
+  int32_t kind;                /* [20] after the steps: 0 FOLDED, 1 FAST_MIXED (both no clamp), 2 the accumulators to acc */
+  uint32_t rq_at;              /* [21] set by the routine: the address (Thumb) of kind's code */
+  int32_t *acc;                /* [22] kind 2: where the eight accumulators go (A c0, B c0, A c1, ...) */
+} stem_pairs;
 
 /* Bytes of one unrolled step (see STEM_STEP). */
 #define STEM_STEP_BYTES 44
@@ -170,38 +301,11 @@ typedef struct {
   "smlad  r8, lr, r10, r8\n\t"
 #define STEM_STR2(x) #x
 #define STEM_STR(x) STEM_STR2(x)
-/* The block's start values, then the steps from the frame's entry point (frame in r7, pushed). */
-#define STEM_DOT                                                               \
-  "push   {r7}\n\t"                                                            \
-  "ldmia  r7, {r9, r10, r11, r12}\n\t"                                         \
-  "ldmia  r9!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                           \
-  "str    r9, [r7]\n\t"                                                        \
-  "adr.w  r9, 1f\n\t"                                                          \
-  "add    r9, r9, r10\n\t"                                                     \
-  "mov    pc, r9\n\t"                                                          \
-  ".p2align 2\n"                                                               \
-  "1:\n\t"                                                                     \
-  ".rept " STEM_STR(TINYML_CONV2D_STEM_MAX_WORDS) "\n\t" STEM_STEP ".endr\n\t" \
-  "pop    {r7}\n\t"                                                            \
-  "str    r12, [r7, #12]\n\t"
 #define STEM_CLOBBERS "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory"
 
-/* The accumulators into acc[0..7] (A c0, B c0, A c1, ...), the frame's pointers advanced but the outputs. */
-/* Not inlined: one copy of the unrolled steps serves every mode (flash). */
-static __attribute__((noinline)) void stem_dot(stem_frame *f) {
-  register stem_frame *fr __asm__("r7") = f;
-  __asm__ volatile(STEM_DOT
-                   "ldr    r9, [r7, #28]\n\t"
-                   "stmia  r9, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
-                   : "+r"(fr)
-                   :
-                   : STEM_CLOBBERS);
-  f->rq += 4;
-}
 /*
- * FAST_FOLDED without a fused clamp, the whole block in assembly: the dot product, then per
- * channel its record {m, t, e} (one LDM) and both pixels requantized as TINYML_MM_RQ does
- * (t - [acc < 0], SMMLAR, shift, SSAT), four bytes stored per pixel.
+ * FAST_FOLDED, both pixels of one channel: its record {m, t, e} (one LDM) and both accumulators
+ * requantized as TINYML_MM_RQ does (t - [acc < 0], SMMLAR, shift, SSAT).
  */
 #define STEM_RQ2(a, b)                  \
   "ldmia  r9!, {r10, r11, r12}\n\t"     \
@@ -223,27 +327,7 @@ static __attribute__((noinline)) void stem_dot(stem_frame *f) {
   "strb   r3, [r11], #1\n\t"       \
   "strb   r5, [r11], #1\n\t"       \
   "strb   r8, [r11], #1\n\t"
-static __attribute__((noinline)) void stem_block_folded_full(stem_frame *f) {
-  register stem_frame *fr __asm__("r7") = f;
-  __asm__ volatile(STEM_DOT
-                   "ldr    r9, [r7, #16]\n\t"
-                   STEM_RQ2("r0", "r1") STEM_RQ2("r2", "r3") STEM_RQ2("r4", "r5") STEM_RQ2("r6", "r8")
-                   "str    r9, [r7, #16]\n\t"
-                   "ldrd   r10, r11, [r7, #20]\n\t"
-                   STEM_STORE8
-                   "strd   r10, r11, [r7, #20]\n\t"
-                   : "+r"(fr)
-                   :
-                   : STEM_CLOBBERS);
-}
 
-/* Where stem_store_mixed_full finds a block's accumulators, records and output pointers. */
-typedef struct {
-  const int32_t *acc;      /* [0] the eight accumulators stem_dot left */
-  const tinyml_dsp_rq *rq; /* [1] the block's four records */
-  int8_t *oa;              /* [2] pixel A's output, at the block's first channel */
-  int8_t *ob;              /* [3] pixel B's */
-} stem_out;
 
 /*
  * FAST_MIXED, both pixels of one channel (sub-byte stems: multipliers near 1 give shifts of both
@@ -271,30 +355,171 @@ typedef struct {
   "ssat   " a ", #8, " a "\n\t"         \
   "ssat   " b ", #8, " b "\n\t"
 
-/* One block's eight outputs in FAST_MIXED without a fused clamp, after stem_dot (which shares its
- * unrolled steps: no second copy of them in flash). */
-static __attribute__((noinline)) void stem_store_mixed_full(stem_out *o) {
-  register stem_out *op __asm__("r7") = o;
-  __asm__ volatile("ldmia  r7, {r9, r10}\n\t"
-                   "ldmia  r9, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
-                   "mov    r9, r10\n\t"
-                   STEM_RQ2_MIXED("r0", "r1") STEM_RQ2_MIXED("r2", "r3") STEM_RQ2_MIXED("r4", "r5") STEM_RQ2_MIXED("r6", "r8")
-                   "ldrd   r10, r11, [r7, #8]\n\t"
-                   STEM_STORE8
-                   : "+r"(op)
-                   :
-                   : STEM_CLOBBERS);
+/*
+ * One filter row of a pair's columns (3x3 on three channels: each row two words and a byte):
+ * A's row at r11, B's at r12, both words expanded (SXTB16, bytes 0 2 then 1 3) into the eight
+ * interleaved column words, stored by one STM at r10; the row's last bytes are left to the caller.
+ */
+#define STEM_EXPAND_ROW                        \
+  "ldr    r6, [r11]\n\t"                       \
+  "ldr    r8, [r12]\n\t"                       \
+  "sxtb16 r0, r6\n\t"                          \
+  "sxtb16 r1, r8\n\t"                          \
+  "sxtb16 r2, r6, ror #8\n\t"                  \
+  "sxtb16 r3, r8, ror #8\n\t"                  \
+  "ldr    r6, [r11, #4]\n\t"                   \
+  "ldr    r8, [r12, #4]\n\t"                   \
+  "sxtb16 r4, r6\n\t"                          \
+  "sxtb16 r5, r8\n\t"                          \
+  "sxtb16 r6, r6, ror #8\n\t"                  \
+  "sxtb16 r8, r8, ror #8\n\t"                  \
+  "stmia  r10!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
+/*
+ * After a block's requantization (r9 past its records, the output pointers in r10 r11): the next
+ * block until the records reach [8], then the next pair (its outputs after B's) until [12] pairs
+ * are done, then out.
+ */
+#define STEM_BLOCK_END                                                         \
+  "ldr    lr, [r7, #32]\n\t"                                                   \
+  "str    r9, [r7, #16]\n\t"                                                   \
+  "strd   r10, r11, [r7, #20]\n\t"                                             \
+  "cmp    r9, lr\n\t"                                                          \
+  "bne    62b\n\t"                                                             \
+  "ldr    lr, [r7, #28]\n\t"                                                   \
+  "mov    r10, r11\n\t"                                                        \
+  "add    r11, r11, lr\n\t"                                                    \
+  "strd   r10, r11, [r7, #20]\n\t"                                             \
+  "ldr    r9, [r7, #48]\n\t"                                                   \
+  "subs   r9, r9, #1\n\t"                                                      \
+  "str    r9, [r7, #48]\n\t"                                                   \
+  "bne    60b\n\t"                                                             \
+  "b      79f\n\t"
+
+/*
+ * The pairs of a stem_pairs frame (in r7). Once per call: the steps' entry ([1]'s template) and
+ * the address of the kind's code after them ([21]). Per pair: the columns (expand: three rows
+ * as above, then the rows' last bytes as (row 0, row 1) and (row 2, 0) for A and B, the zero half
+ * that padding weights meet, by one STM of r7 r9 r11 r12: A's and B's in ascending registers),
+ * the start values of [0]-[4], then the blocks: the start values from the bias (one LDM), the
+ * steps entered at [1], then one LDR PC to the kind's code: FOLDED or FAST_MIXED requantization
+ * and the eight stores, or the accumulators to [22] (what stem_dot asks); each then
+ * STEM_BLOCK_END. One copy of the unrolled steps serves every kind (flash).
+ */
+#define STEM_PAIRS                                                             \
+  "adr.w  r9, 63f\n\t"                                                         \
+  "ldr    r10, [r7, #52]\n\t"                                                  \
+  "add    r9, r9, r10\n\t"                                                     \
+  "str    r9, [r7, #60]\n\t"                                                   \
+  "ldr    r0, [r7, #80]\n\t"                                                   \
+  "adr.w  r9, 70f\n\t"                                                         \
+  "cbz    r0, 69f\n\t"                                                         \
+  "adr.w  r9, 71f\n\t"                                                         \
+  "cmp    r0, #1\n\t"                                                          \
+  "beq    69f\n\t"                                                             \
+  "adr.w  r9, 72f\n"                                                           \
+  "69:\n\t"                                                                    \
+  "orr    r9, r9, #1\n\t"                                                      \
+  "str    r9, [r7, #84]\n\t"                                                   \
+  "ldr    r10, [r7, #76]\n\t"                                                  \
+  "cmp    r10, #0\n\t"                                                         \
+  "beq    61f\n"                                                               \
+  "60:\n\t"                                                                    \
+  "add    r9, r7, #36\n\t"                                                     \
+  "ldmia  r9, {r11, r12, lr}\n\t"                                              \
+  "add    r9, r11, r12, lsl #1\n\t"                                            \
+  "str    r9, [r7, #36]\n\t"                                                   \
+  "add    r12, r11, r12\n\t"                                                   \
+  "ldr    r10, [r7, #64]\n\t"                                                  \
+  "push   {r7}\n\t"                                                            \
+  STEM_EXPAND_ROW                                                              \
+  "ldrsb  r7, [r11, #8]\n\t"                                                   \
+  "ldrsb  r9, [r12, #8]\n\t"                                                   \
+  "add    r11, r11, lr\n\t"                                                    \
+  "add    r12, r12, lr\n\t"                                                    \
+  STEM_EXPAND_ROW                                                              \
+  "ldrsb  r0, [r11, #8]\n\t"                                                   \
+  "ldrsb  r1, [r12, #8]\n\t"                                                   \
+  "pkhbt  r7, r7, r0, lsl #16\n\t"                                             \
+  "pkhbt  r9, r9, r1, lsl #16\n\t"                                             \
+  "add    r11, r11, lr\n\t"                                                    \
+  "add    r12, r12, lr\n\t"                                                    \
+  STEM_EXPAND_ROW                                                              \
+  "ldrsb  r11, [r11, #8]\n\t"                                                  \
+  "ldrsb  r12, [r12, #8]\n\t"                                                  \
+  "uxth   r11, r11\n\t"                                                        \
+  "uxth   r12, r12\n\t"                                                        \
+  "stmia  r10!, {r7, r9, r11, r12}\n\t"                                        \
+  "pop    {r7}\n"                                                              \
+  "61:\n\t"                                                                    \
+  "add    r9, r7, #56\n\t"                                                     \
+  "ldmia  r9, {r0, r1, r2, r3, r4}\n\t"                                        \
+  "stmia  r7, {r0, r1, r2, r3, r4}\n"                                          \
+  "62:\n\t"                                                                    \
+  "push   {r7}\n\t"                                                            \
+  "ldmia  r7, {r9, r10, r11, r12}\n\t"                                         \
+  "ldmia  r9!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                           \
+  "str    r9, [r7]\n\t"                                                        \
+  "mov    pc, r10\n\t"                                                         \
+  ".p2align 2\n"                                                               \
+  "63:\n\t"                                                                    \
+  ".rept " STEM_STR(TINYML_CONV2D_STEM_MAX_WORDS) "\n\t" STEM_STEP ".endr\n\t" \
+  "pop    {r7}\n\t"                                                            \
+  "str    r12, [r7, #12]\n\t"                                                  \
+  "ldr    r9, [r7, #16]\n\t"                                                   \
+  "ldr    pc, [r7, #84]\n"                                                     \
+  "70:\n\t"                                                                    \
+  STEM_RQ2("r0", "r1") STEM_RQ2("r2", "r3") STEM_RQ2("r4", "r5") STEM_RQ2("r6", "r8") \
+  "ldrd   r10, r11, [r7, #20]\n\t"                                             \
+  STEM_STORE8                                                                  \
+  STEM_BLOCK_END                                                               \
+  "71:\n\t"                                                                    \
+  STEM_RQ2_MIXED("r0", "r1") STEM_RQ2_MIXED("r2", "r3") STEM_RQ2_MIXED("r4", "r5") \
+  STEM_RQ2_MIXED("r6", "r8")                                                   \
+  "ldrd   r10, r11, [r7, #20]\n\t"                                             \
+  STEM_STORE8                                                                  \
+  STEM_BLOCK_END                                                               \
+  "72:\n\t"                                                                    \
+  "ldr    r10, [r7, #88]\n\t"                                                  \
+  "stmia  r10, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                           \
+  "add    r9, r9, #48\n\t"                                                     \
+  "ldrd   r10, r11, [r7, #20]\n\t"                                             \
+  STEM_BLOCK_END                                                               \
+  "79:\n\t"
+
+/*
+ * The pairs of a stem_pairs frame: a block costs no call and no C loop around it, a pair of
+ * VWW's first layer no call per window and no loop over filter rows.
+ */
+static __attribute__((noinline)) void stem_pairs_run(stem_pairs *f) {
+  register stem_pairs *fr __asm__("r7") = f;
+  __asm__ volatile(STEM_PAIRS : "+r"(fr) : : STEM_CLOBBERS);
 }
 
-/* A whole block in FAST_MIXED without a fused clamp: the dot product, then the store above. Out of
- * line, as stem_block_folded_full, so that stem_run's loop keeps its registers. */
-static __attribute__((noinline)) void stem_block_mixed_full(stem_frame *f) {
-  stem_out o = {f->acc, f->rq, f->oa, f->ob};
-  stem_dot(f);
-  stem_store_mixed_full(&o);
-  f->oa += 4;
-  f->ob += 4;
+/*
+ * One block's accumulators into acc[0..7] (A c0, B c0, A c1, ...), the frame's bias, weights and
+ * records advanced past the block: the pairs routine on one pair and one block, kind 2.
+ */
+static void stem_dot(stem_frame *f) {
+  stem_pairs q;
+  q.bias0 = f->bias;
+  q.cols0 = f->cols;
+  q.w0 = f->w;
+  q.rq0 = f->rq;
+  q.skip = f->skip;
+  q.rq_end = f->rq + 4;
+  q.pairs = 1;
+  q.expand = 0;
+  q.kind = 2;
+  q.acc = f->acc;
+  q.oa = 0;
+  q.ob = 0;
+  q.n = 0;
+  stem_pairs_run(&q);
+  f->bias = q.bias;
+  f->w = q.w;
+  f->rq = q.rq;
 }
+
 #else
 #define STEM_ASM 0
 TINYML_DSP_INLINE void stem_dot(stem_frame *f) {
@@ -321,6 +546,34 @@ TINYML_DSP_INLINE void stem_dot(stem_frame *f) {
 #endif
 
 /*
+ * The output pixels whose windows lie inside the image: rows oy_lo..oy_hi, columns ox_lo..ox_hi
+ * (empty when lo > hi); `row` bytes from one input row to the next, `step` from one window to the
+ * next on a row.
+ */
+typedef struct {
+  int32_t oy_lo, oy_hi, ox_lo, ox_hi, row, step;
+} stem_interior;
+
+/* First and last output index along one axis whose window [o * stride - pad, + filter) is inside [0, size). */
+TINYML_DSP_INLINE void stem_inside(int32_t size, int32_t filter, int32_t stride, int32_t pad, int32_t outs, int32_t *lo,
+                                   int32_t *hi) {
+  *lo = (pad + stride - 1) / stride;
+  *hi = size - filter + pad < 0 ? -1 : (size - filter + pad) / stride;
+  if (*hi > outs - 1) *hi = outs - 1;
+}
+
+static stem_interior stem_interior_of(const tinyml_conv2d_dsp_params *p) {
+  stem_interior r;
+  stem_inside(p->geo.input_height, p->geo.filter_height, p->geo.stride_height, p->geo.pad_height, p->geo.output_height,
+              &r.oy_lo, &r.oy_hi);
+  stem_inside(p->geo.input_width, p->geo.filter_width, p->geo.stride_width, p->geo.pad_width, p->geo.output_width,
+              &r.ox_lo, &r.ox_hi);
+  r.row = p->geo.input_width * p->geo.input_depth;
+  r.step = p->geo.stride_width * p->geo.input_depth;
+  return r;
+}
+
+/*
  * The whole layer. Two copies (flash): FF, FAST_FOLDED without a clamp (the shared models' first
  * layers), with the mode a constant, and one for every other mode, which reads it at run time.
  */
@@ -331,57 +584,137 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
   const stem_shape sh = stem_shape_of(p);
   uint32_t *cols = (uint32_t *)scratch;
   int8_t *gather = (int8_t *)scratch + sh.words * 8;
-  const int32_t window_bytes = p->geo.filter_height * p->geo.filter_width * p->geo.input_depth;
+  const int32_t fh = p->geo.filter_height;
+  const int32_t window_bytes = fh * p->geo.filter_width * p->geo.input_depth;
   const int32_t npix = p->geo.output_height * p->geo.output_width;
+  const int32_t ow = p->geo.output_width;
   const int32_t n = p->output_depth;
   const int32_t off = p->output_offset;
   const int32_t lo = full ? -128 : p->activation_min;
   const int32_t hi = full ? 127 : p->activation_max;
   const int32_t in_size = p->geo.input_height * p->geo.input_width * p->geo.input_depth;
+  const stem_interior in = stem_interior_of(p);
+  const int32_t skip = (TINYML_CONV2D_STEM_MAX_WORDS - sh.words) * STEM_STEP_BYTES;
   int32_t acc[8];
   stem_frame f;
-  f.skip = (TINYML_CONV2D_STEM_MAX_WORDS - sh.words) * STEM_STEP_BYTES;
+  f.skip = skip;
   f.acc = acc;
   f.cols = cols;
+#if STEM_ASM
+  /* Blocks of four channels the pairs routines take for both pixels; the rest (a last block of
+   * fewer channels, an odd last pixel, other modes) run through stem_dot and tinyml_rq. */
+  int32_t asm_blocks = 0;
+  const int32_t asm_rq = FF || (mode == TINYML_RQ_FAST_MIXED && full);
+  /* The routines expand 3x3 windows on three channels themselves, whole runs of pairs at once. */
+  const int32_t expand3 = fh == 3 && sh.row_words == 2 && sh.tail == 1 && (n & 3) == 0;
+  stem_pairs pr;
+  pr.kind = FF ? 0 : 1; /* FOLDED, else FAST_MIXED (asm_rq) */
+  if (asm_rq) asm_blocks = n >> 2;
+  pr.n = n;
+  pr.rq_end = p->rq + 4 * asm_blocks;
+  pr.step = in.step;
+  pr.row = in.row;
+  pr.skip = skip;
+  pr.bias0 = p->bias;
+  pr.cols0 = cols;
+  pr.w0 = weights;
+  pr.rq0 = p->rq;
+#endif
   for (int32_t b = 0; b < p->geo.batches; ++b) {
-    const int8_t *in = input + b * in_size;
+    const int8_t *in_b = input + b * in_size;
     int8_t *out = output + b * npix * n;
     int32_t oy = 0;
     int32_t ox = 0;
-    for (int32_t p0 = 0; p0 < npix; p0 += 2) {
+    int32_t p0 = 0;
+    while (p0 < npix) {
       const int32_t two = npix - p0 >= 2;
-      int32_t sa, sb;
-      const int8_t *wa = stem_window(p, in, oy, ox, gather, &sa);
-      if (two && ++ox == p->geo.output_width) {
-        ox = 0;
-        ++oy;
-      }
-      /* An odd last pixel fills slot B too (its results are not stored). */
-      const int8_t *wb = stem_window(p, in, oy, ox, gather + window_bytes, &sb);
-      if (++ox == p->geo.output_width) {
-        ox = 0;
-        ++oy;
-      }
-      stem_columns(cols, wa, sa, wb, sb, p->geo.filter_height, sh);
-      f.bias = p->bias;
-      f.w = weights;
-      f.rq = p->rq;
-      f.oa = out + p0 * n;
-      f.ob = f.oa + n;
-      for (int32_t c0 = 0; c0 < n; c0 += 4) {
-        const int32_t valid = n - c0 < 4 ? n - c0 : 4;
+      const int32_t inside = oy >= in.oy_lo && oy <= in.oy_hi && ox >= in.ox_lo && ox < in.ox_hi;
+      /* Both windows inside the image, on one output row: read where they lie. */
+      const int8_t *wa = inside ? in_b + (oy * p->geo.stride_height - p->geo.pad_height) * in.row +
+                                      (ox * p->geo.stride_width - p->geo.pad_width) * p->geo.input_depth
+                                : in_b;
 #if STEM_ASM
-        /* FOLDED without a clamp comes only here as FF (tinyml_conv2d_s8_stem_dsp); testing FF alone
-         * keeps that copy's loop exactly as it was before the MIXED block (same registers). */
-        if (FF && two && valid == 4) {
-          stem_block_folded_full(&f);
-          continue;
+      if (asm_blocks && expand3 && inside) {
+        /* Every pair of this row whose windows are inside: pixels ox .. ox + 2k - 1. */
+        const int32_t k = (in.ox_hi - ox + 1) >> 1;
+        pr.pa = wa;
+        pr.pairs = k;
+        pr.expand = 1;
+        pr.oa = out + p0 * n;
+        pr.ob = pr.oa + n;
+        stem_pairs_run(&pr);
+        p0 += 2 * k;
+        ox += 2 * k;
+        if (ox == ow) {
+          ox = 0;
+          ++oy;
         }
-        if (!FF && mode == TINYML_RQ_FAST_MIXED && full && two && valid == 4) {
-          stem_block_mixed_full(&f);
-          continue;
+        continue;
+      }
+      if (asm_blocks && expand3 && two) {
+        /* A window over the image's edge: both gathered (rows of fw * cin bytes), then the same
+         * routine expands them from there, as one pair. */
+        const int32_t wrap = ox + 1 == ow;
+        stem_gather(p, in_b, oy * p->geo.stride_height - p->geo.pad_height,
+                    ox * p->geo.stride_width - p->geo.pad_width, gather);
+        stem_gather(p, in_b, (oy + wrap) * p->geo.stride_height - p->geo.pad_height,
+                    (wrap ? 0 : ox + 1) * p->geo.stride_width - p->geo.pad_width, gather + window_bytes);
+        pr.pa = gather;
+        pr.step = window_bytes;
+        pr.row = p->geo.filter_width * p->geo.input_depth;
+        pr.pairs = 1;
+        pr.expand = 1;
+        pr.oa = out + p0 * n;
+        pr.ob = pr.oa + n;
+        stem_pairs_run(&pr);
+        pr.step = in.step;
+        pr.row = in.row;
+        p0 += 2;
+        ox += 2;
+        if (ox >= ow) {
+          ox -= ow;
+          ++oy;
         }
+        continue;
+      }
 #endif
+      if (inside) {
+        stem_columns_of(cols, wa, in.row, wa + in.step, in.row, fh, sh);
+        ox += 2;
+      } else {
+        int32_t sa, sb;
+        wa = stem_window(p, in_b, oy, ox, gather, &sa);
+        if (two && ++ox == ow) {
+          ox = 0;
+          ++oy;
+        }
+        /* An odd last pixel fills slot B too (its results are not stored). */
+        const int8_t *wb = stem_window(p, in_b, oy, ox, gather + window_bytes, &sb);
+        ++ox;
+        stem_columns_of(cols, wa, sa, wb, sb, fh, sh);
+      }
+      if (ox == ow) {
+        ox = 0;
+        ++oy;
+      }
+      int32_t c0 = 0;
+#if STEM_ASM
+      if (asm_blocks && two) {
+        pr.pairs = 1;
+        pr.expand = 0;
+        pr.oa = out + p0 * n;
+        pr.ob = pr.oa + n;
+        stem_pairs_run(&pr);
+        c0 = 4 * asm_blocks;
+      }
+#endif
+      f.bias = p->bias + 2 * c0;
+      f.w = weights + c0 * 2 * sh.words;
+      f.rq = p->rq + c0;
+      f.oa = out + p0 * n + c0;
+      f.ob = f.oa + n;
+      for (; c0 < n; c0 += 4) {
+        const int32_t valid = n - c0 < 4 ? n - c0 : 4;
         const tinyml_dsp_rq *r = f.rq;
         stem_dot(&f);
         for (int32_t k = 0; k < valid; ++k) {
@@ -392,6 +725,7 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
         f.oa += 4;
         f.ob += 4;
       }
+      p0 += 2;
     }
   }
 }
