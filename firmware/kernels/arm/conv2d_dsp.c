@@ -653,13 +653,14 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
  * record, so per channel neither the computed entry (LDR PC) nor the jump out of BODY runs, and
  * the setup computes no jump addresses (no ADR, so no alignment to keep either). One more copy of
  * BODY in flash for it. Rows of exactly two passes (VWW's 128-channel pointwise layers) run it with
- * BODY given twice where flash is traded for speed (TINYML_ROWS_TWO): TINYML_ROWS spent 9
- * instructions a channel on them (the entry, two exits and two pass tests).
+ * BODY given twice where flash is traded for speed (TINYML_ROWS_SPEED: not at -Os, as the other
+ * extra loop copies of that kind): TINYML_ROWS spent 9 instructions a channel on them (the entry,
+ * two exits and two pass tests).
  */
 #if defined(__OPTIMIZE_SIZE__)
-#define TINYML_ROWS_TWO 0
+#define TINYML_ROWS_SPEED 0
 #else
-#define TINYML_ROWS_TWO 1
+#define TINYML_ROWS_SPEED 1
 #endif
 #define TINYML_ROWS_ONE(SET_R7, START, BODY, RECORD, RQ4, STORE) \
   TINYML_ROWS_PUSH SET_R7                                       \
@@ -714,6 +715,29 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 #define TINYML_SBU_BODY4(D) TINYML_SBU4(D) TINYML_SBU4(D) TINYML_SBU4(D) TINYML_SBU4(D)
 #define TINYML_SBU_BODY2(D) TINYML_SBU2(D) TINYML_SBU2(D)
 
+/*
+ * The channel loop a layer's rows take, chosen once a layer (kept in the frame's word [64], which
+ * is nonzero once the layer's fields are set). Straight loops (TINYML_ROWS_ONE: no computed entry,
+ * no exit jump, no pass test; one more copy of their body in flash) for rows of exactly one pass
+ * and, where flash is traded for speed, exactly two passes (K = 128) or exactly one or two units
+ * of a pass (sub-byte) or 2, 4 or 8 groups (int16 rows: VWW's pointwise layers of 8, 16 and 32
+ * input channels); TINYML_ROWS_SHORT for sub-byte rows under four groups, with no bit tests when
+ * they are exactly two (VWW's 8-channel layer); TINYML_ROWS for the others.
+ */
+#define SB_LOOP_ROWS 1
+#define SB_LOOP_ONE 2
+#define SB_LOOP_TWO 3
+#define SB_LOOP_SHORT 4
+#define SB_LOOP_K2 5
+#define SB_LOOP_U1 6
+#define SB_LOOP_U2 7
+#define MM_LOOP_ROWS 1
+#define MM_LOOP_ONE 2
+#define MM_LOOP_TWO 3
+#define MM_LOOP_K2 4
+#define MM_LOOP_K4 5
+#define MM_LOOP_K8 6
+
 /* The loop bounds of a frame: the first pass of `units` (`per_pass` units a pass, `unit_bytes` each). */
 TINYML_DSP_INLINE void rows_frame_passes(int32_t *frame, int32_t units, int32_t per_pass, int32_t unit_bytes) {
   frame[11] = units ? (int32_t)(((uint32_t)(units - 1) % (uint32_t)per_pass + 1) * (uint32_t)unit_bytes) : 0;
@@ -754,6 +778,16 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
     frame[10] = pro != 0;
     rows_frame_passes(frame, whole >> 1, TINYML_SBU_PER_PASS(bits), TINYML_SBU_BYTES(bits));
     frame[14] = pro;
+    /* The channel loop the row takes (SB_LOOP_*, below), chosen once a layer. */
+    const int32_t units = pro == 0 ? whole >> 1 : -1;
+    const int32_t per_pass = TINYML_SBU_PER_PASS(bits);
+    frame[16] = TINYML_ROWS_SPEED && p->k4 == 2                     ? SB_LOOP_K2
+                : p->k4 < 4                                         ? SB_LOOP_SHORT
+                : units == per_pass                                 ? SB_LOOP_ONE
+                : TINYML_ROWS_SPEED && units == 2 * per_pass        ? SB_LOOP_TWO
+                : TINYML_ROWS_SPEED && units == 1                   ? SB_LOOP_U1
+                : TINYML_ROWS_SPEED && units == 2 && per_pass == 4 ? SB_LOOP_U2
+                                                                    : SB_LOOP_ROWS;
   }
   /* The start values are the block's (its column sums). */
   frame[0] = k[0];
@@ -761,9 +795,7 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
   frame[2] = k[2];
   frame[3] = k[3];
   rows_frame_block(frame, p, out, npx);
-  /* A row of exactly one or two passes of BODY runs straight through (TINYML_ROWS_ONE). */
-  const int one = pro == 0 && (whole >> 1) == TINYML_SBU_PER_PASS(bits);
-  const int two = TINYML_ROWS_TWO && pro == 0 && (whole >> 1) == 2 * TINYML_SBU_PER_PASS(bits);
+  const int32_t loop = frame[16];
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
 #define TINYML_SBA_ROWS(PRO, BODY, BITS, MASK, FIX, RQ4)                                                         \
@@ -785,31 +817,39 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
     __asm__ volatile(LOOP(__VA_ARGS__, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF)) : "+r"(wp), "+r"(fr) :             \
                      : TINYML_MM_CLOBBERS);                                                                     \
   }
-#define TINYML_SBA_CASE(PRO, BODY, BITS, MASK, FIX, SHORT)                                                       \
-  if (p->k4 < 4) {                                                                                              \
-    TINYML_SBA_BY_MODE(TINYML_SBA_SHORT_ROWS, SHORT, MASK, FIX)                                                 \
-  } else if (one) {                                                                                             \
-    TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, BODY, MASK, FIX)                                                    \
-  } else if (two) {                                                                                             \
-    TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, BODY BODY, MASK, FIX)                                               \
-  } else {                                                                                                      \
+/* The general loop first: it is the one whose layers have the most blocks. UNIT is one LDRD unit. */
+#define TINYML_SBA_CASE(PRO, BODY, BITS, MASK, FIX, G1, G2, UNIT)                                                \
+  if (loop == SB_LOOP_ROWS) {                                                                                   \
     TINYML_SBA_BY_MODE(TINYML_SBA_ROWS, PRO, BODY, BITS, MASK, FIX)                                             \
+  } else if (loop == SB_LOOP_ONE) {                                                                             \
+    TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, BODY, MASK, FIX)                                                    \
+  } else if (loop == SB_LOOP_SHORT) {                                                                           \
+    TINYML_SBA_BY_MODE(TINYML_SBA_SHORT_ROWS, TINYML_SB_SHORT(G1, G2), MASK, FIX)                               \
+  } else if (!TINYML_ROWS_SPEED) {                                                                              \
+  } else if (loop == SB_LOOP_TWO) {                                                                             \
+    TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, BODY BODY, MASK, FIX)                                               \
+  } else if (loop == SB_LOOP_K2) {                                                                              \
+    TINYML_SBA_BY_MODE(TINYML_SBA_SHORT_ROWS, G2, MASK, FIX)                                                    \
+  } else if (BITS != 1 && loop == SB_LOOP_U1) {                                                                 \
+    TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, UNIT, MASK, FIX)                                                    \
+  } else if (BITS == 4 && loop == SB_LOOP_U2) {                                                                 \
+    TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, UNIT UNIT, MASK, FIX)                                               \
   }
   if (bits == 4 && signed_fields) {
     TINYML_SBA_CASE(TINYML_SB4_PRO("lsl"), TINYML_SBU_BODY4("lsl"), 4, "0xF000F000", TINYML_SBA_FIX_S4,
-                    TINYML_SB_SHORT(TINYML_SB4_G1("lsl"), TINYML_SB4_WORD("lsl")))
+                    TINYML_SB4_G1("lsl"), TINYML_SB4_WORD("lsl"), TINYML_SBU4("lsl"))
   } else if (bits == 4) {
     TINYML_SBA_CASE(TINYML_SB4_PRO("lsr"), TINYML_SBU_BODY4("lsr"), 4, "0x000F000F", TINYML_SBA_FIX_D,
-                    TINYML_SB_SHORT(TINYML_SB4_G1("lsr"), TINYML_SB4_WORD("lsr")))
+                    TINYML_SB4_G1("lsr"), TINYML_SB4_WORD("lsr"), TINYML_SBU4("lsr"))
   } else if (bits == 2 && signed_fields) {
     TINYML_SBA_CASE(TINYML_SB2_PRO("lsl"), TINYML_SBU_BODY2("lsl"), 2, "0xC000C000", TINYML_SBA_FIX_S2,
-                    TINYML_SB_SHORT(TINYML_SB2_G1("lsl"), TINYML_SB2_G2("lsl")))
+                    TINYML_SB2_G1("lsl"), TINYML_SB2_G2("lsl"), TINYML_SBU2("lsl"))
   } else if (bits == 2) {
     TINYML_SBA_CASE(TINYML_SB2_PRO("lsr"), TINYML_SBU_BODY2("lsr"), 2, "0x00030003", TINYML_SBA_FIX_D,
-                    TINYML_SB_SHORT(TINYML_SB2_G1("lsr"), TINYML_SB2_G2("lsr")))
+                    TINYML_SB2_G1("lsr"), TINYML_SB2_G2("lsr"), TINYML_SBU2("lsr"))
   } else {
     TINYML_SBA_CASE(TINYML_SB1_PRO, TINYML_SBU1, 1, "0x00020002", TINYML_SBA_FIX_D,
-                    TINYML_SB_SHORT(TINYML_SB1_G1, TINYML_SB1_G2))
+                    TINYML_SB1_G1, TINYML_SB1_G2, TINYML_SBU1)
   }
 #undef TINYML_SBA_CASE
 #undef TINYML_SBA_BY_MODE
@@ -1355,6 +1395,13 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
 #define TINYML_MM_TWO(G, W16, RQ4)                                                                            \
   TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_GROUPS16(G) TINYML_MM_GROUPS16(G),         \
                   TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
+#define TINYML_MM_K2(G, W16, RQ4) \
+  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, G G, TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
+#define TINYML_MM_K4(G, W16, RQ4) \
+  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, G G G G, TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
+#define TINYML_MM_K8(G, W16, RQ4)                                                                  \
+  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, G G G G G G G G, TINYML_MM_RECORD_##W16, RQ4, \
+                  TINYML_MM_STORE4_NEXT)
 /* Inlined into each variant (mode and width constants): a model links only the loops it runs. */
 TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
                                   int32_t npx, const int folded, const int w16, int32_t *frame) {
@@ -1364,6 +1411,12 @@ TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint3
     frame[10] = 0;
     rows_frame_passes(frame, p->k4, 16, TINYML_MM_GROUP_BYTES(w16));
     frame[14] = 0;
+    /* The channel loop the row takes (MM_LOOP_*), chosen once a layer. */
+    const int32_t k4 = p->k4;
+    frame[16] = k4 == 16                                                   ? MM_LOOP_ONE
+                : TINYML_ROWS_SPEED && k4 == 32                            ? MM_LOOP_TWO
+                : TINYML_ROWS_SPEED && w16 && (k4 == 2 || k4 == 4 || k4 == 8) ? MM_LOOP_K2 + (k4 >> 2)
+                                                                           : MM_LOOP_ROWS;
   }
   rows_frame_block(frame, p, out, npx);
   register int32_t *fr __asm__("r7") = frame;
@@ -1375,22 +1428,27 @@ TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint3
     __asm__ volatile(ROWS(G, W16, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF)) : "+r"(wp), "+r"(fr) :                   \
                      : TINYML_MM_CLOBBERS);                                                                       \
   }
-  /* A row of exactly one or two passes (16 or 32 groups: 64 or 128 input channels) runs straight
-   * through (TINYML_ROWS_ONE). */
-  const int one = p->k4 == 16;
-  const int two = TINYML_ROWS_TWO && p->k4 == 32;
-  if (w16 && one) {
-    TINYML_MM_CASE(TINYML_MM_ONE, TINYML_MM_GROUP_W16, 1)
-  } else if (w16 && two) {
-    TINYML_MM_CASE(TINYML_MM_TWO, TINYML_MM_GROUP_W16, 1)
-  } else if (w16) {
+  /* The general loop first (see MM_LOOP_*): it is the one whose layers have the most blocks. */
+  const int32_t loop = frame[16];
+  if (w16 && loop == MM_LOOP_ROWS) {
     TINYML_MM_CASE(TINYML_MM_ROWS, TINYML_MM_GROUP_W16, 1)
-  } else if (one) {
-    TINYML_MM_CASE(TINYML_MM_ONE, TINYML_MM_GROUP_W8, 0)
-  } else if (two) {
-    TINYML_MM_CASE(TINYML_MM_TWO, TINYML_MM_GROUP_W8, 0)
-  } else {
+  } else if (w16 && loop == MM_LOOP_ONE) {
+    TINYML_MM_CASE(TINYML_MM_ONE, TINYML_MM_GROUP_W16, 1)
+  } else if (w16 && !TINYML_ROWS_SPEED) {
+  } else if (w16 && loop == MM_LOOP_TWO) {
+    TINYML_MM_CASE(TINYML_MM_TWO, TINYML_MM_GROUP_W16, 1)
+  } else if (w16 && loop == MM_LOOP_K2) {
+    TINYML_MM_CASE(TINYML_MM_K2, TINYML_MM_GROUP_W16, 1)
+  } else if (w16 && loop == MM_LOOP_K4) {
+    TINYML_MM_CASE(TINYML_MM_K4, TINYML_MM_GROUP_W16, 1)
+  } else if (w16) {
+    TINYML_MM_CASE(TINYML_MM_K8, TINYML_MM_GROUP_W16, 1)
+  } else if (loop == MM_LOOP_ROWS) {
     TINYML_MM_CASE(TINYML_MM_ROWS, TINYML_MM_GROUP_W8, 0)
+  } else if (loop == MM_LOOP_ONE || !TINYML_ROWS_SPEED) {
+    TINYML_MM_CASE(TINYML_MM_ONE, TINYML_MM_GROUP_W8, 0)
+  } else {
+    TINYML_MM_CASE(TINYML_MM_TWO, TINYML_MM_GROUP_W8, 0)
   }
 #undef TINYML_MM_CASE
 }
