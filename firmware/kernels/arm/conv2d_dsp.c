@@ -773,6 +773,9 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
   const int32_t unit = SB_UNIT(bits);
   const int32_t whole = (p->k4 & ~(unit - 1)) / (8 / bits);
   const int32_t pro = (p->k4 & (unit - 1)) | ((whole & 1) ? unit : 0);
+  /* The straight loops of the speed builds, not in FAST (the offset added after the shift, rare):
+   * each mode's channel loop is a copy of its own, linked whenever the width is. */
+  const int speed = TINYML_ROWS_SPEED && mode != TINYML_RQ_FAST;
   if (!frame[16]) {
     rows_frame_layer(frame, p, cols);
     frame[10] = pro != 0;
@@ -781,13 +784,13 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
     /* The channel loop the row takes (SB_LOOP_*, below), chosen once a layer. */
     const int32_t units = pro == 0 ? whole >> 1 : -1;
     const int32_t per_pass = TINYML_SBU_PER_PASS(bits);
-    frame[16] = TINYML_ROWS_SPEED && p->k4 == 2                     ? SB_LOOP_K2
-                : p->k4 < 4                                         ? SB_LOOP_SHORT
-                : units == per_pass                                 ? SB_LOOP_ONE
-                : TINYML_ROWS_SPEED && units == 2 * per_pass        ? SB_LOOP_TWO
-                : TINYML_ROWS_SPEED && units == 1                   ? SB_LOOP_U1
-                : TINYML_ROWS_SPEED && units == 2 && per_pass == 4 ? SB_LOOP_U2
-                                                                    : SB_LOOP_ROWS;
+    frame[16] = speed && p->k4 == 2                     ? SB_LOOP_K2
+                : p->k4 < 4                             ? SB_LOOP_SHORT
+                : units == per_pass                     ? SB_LOOP_ONE
+                : speed && units == 2 * per_pass        ? SB_LOOP_TWO
+                : speed && units == 1                   ? SB_LOOP_U1
+                : speed && units == 2 && per_pass == 4 ? SB_LOOP_U2
+                                                        : SB_LOOP_ROWS;
   }
   /* The start values are the block's (its column sums). */
   frame[0] = k[0];
@@ -825,7 +828,7 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
     TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, BODY, MASK, FIX)                                                    \
   } else if (loop == SB_LOOP_SHORT) {                                                                           \
     TINYML_SBA_BY_MODE(TINYML_SBA_SHORT_ROWS, TINYML_SB_SHORT(G1, G2), MASK, FIX)                               \
-  } else if (!TINYML_ROWS_SPEED) {                                                                              \
+  } else if (!speed) {                                                                                          \
   } else if (loop == SB_LOOP_TWO) {                                                                             \
     TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, BODY BODY, MASK, FIX)                                               \
   } else if (loop == SB_LOOP_K2) {                                                                              \
@@ -1405,6 +1408,8 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
 /* Inlined into each variant (mode and width constants): a model links only the loops it runs. */
 TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
                                   int32_t npx, const int folded, const int w16, int32_t *frame) {
+  /* The straight loops of the speed builds, FOLDED only (as the sub-byte ones, mm_sb_asm). */
+  const int speed = TINYML_ROWS_SPEED && folded;
   if (!frame[16]) {
     frame[0] = frame[1] = frame[2] = frame[3] = 0;
     rows_frame_layer(frame, p, cols);
@@ -1413,10 +1418,10 @@ TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint3
     frame[14] = 0;
     /* The channel loop the row takes (MM_LOOP_*), chosen once a layer. */
     const int32_t k4 = p->k4;
-    frame[16] = k4 == 16                                                   ? MM_LOOP_ONE
-                : TINYML_ROWS_SPEED && k4 == 32                            ? MM_LOOP_TWO
-                : TINYML_ROWS_SPEED && w16 && (k4 == 2 || k4 == 4 || k4 == 8) ? MM_LOOP_K2 + (k4 >> 2)
-                                                                           : MM_LOOP_ROWS;
+    frame[16] = k4 == 16                                       ? MM_LOOP_ONE
+                : speed && k4 == 32                            ? MM_LOOP_TWO
+                : speed && w16 && (k4 == 2 || k4 == 4 || k4 == 8) ? MM_LOOP_K2 + (k4 >> 2)
+                                                               : MM_LOOP_ROWS;
   }
   rows_frame_block(frame, p, out, npx);
   register int32_t *fr __asm__("r7") = frame;
@@ -1434,7 +1439,7 @@ TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint3
     TINYML_MM_CASE(TINYML_MM_ROWS, TINYML_MM_GROUP_W16, 1)
   } else if (w16 && loop == MM_LOOP_ONE) {
     TINYML_MM_CASE(TINYML_MM_ONE, TINYML_MM_GROUP_W16, 1)
-  } else if (w16 && !TINYML_ROWS_SPEED) {
+  } else if (w16 && !speed) {
   } else if (w16 && loop == MM_LOOP_TWO) {
     TINYML_MM_CASE(TINYML_MM_TWO, TINYML_MM_GROUP_W16, 1)
   } else if (w16 && loop == MM_LOOP_K2) {
@@ -1445,7 +1450,7 @@ TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint3
     TINYML_MM_CASE(TINYML_MM_K8, TINYML_MM_GROUP_W16, 1)
   } else if (loop == MM_LOOP_ROWS) {
     TINYML_MM_CASE(TINYML_MM_ROWS, TINYML_MM_GROUP_W8, 0)
-  } else if (loop == MM_LOOP_ONE || !TINYML_ROWS_SPEED) {
+  } else if (loop == MM_LOOP_ONE || !speed) {
     TINYML_MM_CASE(TINYML_MM_ONE, TINYML_MM_GROUP_W8, 0)
   } else {
     TINYML_MM_CASE(TINYML_MM_TWO, TINYML_MM_GROUP_W8, 0)
