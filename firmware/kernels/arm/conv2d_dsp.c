@@ -773,9 +773,9 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
   const int32_t unit = SB_UNIT(bits);
   const int32_t whole = (p->k4 & ~(unit - 1)) / (8 / bits);
   const int32_t pro = (p->k4 & (unit - 1)) | ((whole & 1) ? unit : 0);
-  /* The straight loops of the speed builds, not in FAST (the offset added after the shift, rare):
-   * each mode's channel loop is a copy of its own, linked whenever the width is. */
-  const int speed = TINYML_ROWS_SPEED && mode != TINYML_RQ_FAST;
+  /* The straight loops of the speed builds, in every mode (a sub-byte model links one width's
+   * loops; leaving them out of FAST cost ~7 instructions a block in the others, as compiled). */
+  const int speed = TINYML_ROWS_SPEED;
   if (!frame[16]) {
     rows_frame_layer(frame, p, cols);
     frame[10] = pro != 0;
@@ -1408,7 +1408,8 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
 /* Inlined into each variant (mode and width constants): a model links only the loops it runs. */
 TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
                                   int32_t npx, const int folded, const int w16, int32_t *frame) {
-  /* The straight loops of the speed builds, FOLDED only (as the sub-byte ones, mm_sb_asm). */
+  /* The straight loops of the speed builds, FOLDED only (FAST, the offset added after the shift, is
+   * rare; each mode and width has a copy of its own, all linked with the int8 kernel). */
   const int speed = TINYML_ROWS_SPEED && folded;
   if (!frame[16]) {
     frame[0] = frame[1] = frame[2] = frame[3] = 0;
