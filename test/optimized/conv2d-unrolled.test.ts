@@ -23,8 +23,11 @@ const attrs: Conv2DAttrs = conv(1, 'VALID', 'NONE');
 const pointwise = (seed: number, k4: number, outC: number, pixels = 9): VariantCase =>
   convCaseOfShape(seed, { batches: 1, inH: 1, inW: pixels, inC: 4 * k4, outC, fh: 1, fw: 1, perChannel: true }, attrs);
 
-/** int8: k4 1, 16, 17 and 33, over 9 pixels (int8 stream) and 100 (int16 stream). */
-const INT8_K4 = [1, 16, 17, 33];
+/**
+ * int8: k4 1, 16, 17, 33, 32, 2, 4 and 8, over 9 pixels (int8 stream) and 100 (int16 stream): with
+ * int16 rows 2, 4 and 8 groups take straight loops of their own (VWW's 8-, 16- and 32-channel inputs).
+ */
+const INT8_K4 = [1, 16, 17, 33, 32, 2, 4, 8];
 const int8Cases = [...INT8_K4.map((k4, i) => pointwise(61_000 + i, k4, 6)), ...INT8_K4.map((k4, i) => pointwise(61_100 + i, k4, 5, 100))];
 
 /**
@@ -33,15 +36,18 @@ const int8Cases = [...INT8_K4.map((k4, i) => pointwise(61_000 + i, k4, 6)), ...I
  * (two words = 8 groups a unit, 2 units a pass): an odd word alone, with parts, with units, and
  * passes. binary (two words = 16 groups a unit, one a pass): parts 1, 2, 4 and all three, an odd
  * word, one and several passes. Rows under four groups (k4 1, 2, 3) take the short channel loop
- * (TINYML_ROWS_SHORT) at every width: int2 k4 2 is VWW's 8-channel pointwise layer. Rows of
+ * (TINYML_ROWS_SHORT) at every width, k4 2 (VWW's 8-channel pointwise layer) without the bit tests
+ * of its parts. Rows of
  * exactly one pass with no prologue (int8 and int4 k4 16, int2 and ternary 16, binary 16: KWS's
- * 64-channel pointwise layers) take the straight channel loop (TINYML_ROWS_ONE).
+ * 64-channel pointwise layers) take the straight channel loop (TINYML_ROWS_ONE), and so do rows of
+ * exactly two passes (k4 32 at every width: VWW's 128-channel pointwise layers), their body twice,
+ * and rows of exactly one LDRD unit (int4 k4 4, int2 and ternary k4 8) or two (int4 k4 8).
  */
 const SB_K4: Record<SubByteKind, number[]> = {
-  int4: [1, 2, 3, 4, 7, 16, 19, 48],
-  int2: [1, 2, 3, 4, 7, 8, 12, 16, 17, 36, 39],
-  ternary: [2, 5, 12, 16, 33],
-  binary: [1, 3, 7, 8, 15, 16, 24, 39, 63, 64],
+  int4: [1, 2, 3, 4, 7, 16, 19, 48, 32, 8],
+  int2: [1, 2, 3, 4, 7, 8, 12, 16, 17, 36, 39, 32],
+  ternary: [2, 5, 12, 16, 33, 32, 8],
+  binary: [1, 3, 7, 8, 15, 16, 24, 39, 63, 64, 32, 2],
 };
 const sbCases = (Object.entries(SB_K4) as [SubByteKind, number[]][]).flatMap(([kind, k4s], k) =>
   k4s.map((k4, i) => asSubByteCase(conv2d, pointwise(62_000 + 100 * k + i, k4, 5), kind, 63_000 + 100 * k + i)),

@@ -288,8 +288,16 @@ static void col_window4(const tinyml_conv2d_dsp_params *p, int16_t *cols, const 
 #define TINYML_MM_ASM 0
 #endif
 
-/* The matrix multiply of one block of columns, by mode, clamp and weight width. */
-typedef void (*mm_fn)(const tinyml_conv2d_dsp_params *, const uint32_t *, const int8_t *, int8_t *, int32_t);
+/*
+ * The matrix multiply of one block of columns, by mode, clamp and weight width. The last argument
+ * is the assembly channel loops' frame (TINYML_ROWS_FRAME_WORDS words and two flags, see
+ * TINYML_ROWS), which lives as long as the layer: what stays the same from block to block (the
+ * columns, the row's jump addresses) is set for the first block only.
+ */
+typedef void (*mm_fn)(const tinyml_conv2d_dsp_params *, const uint32_t *, const int8_t *, int8_t *, int32_t, int32_t *);
+/* Words of that frame: the rows' frame, then [16] "the layer's fields are set" (C) and [17] "the
+ * jump addresses are computed" (the assembly). */
+#define TINYML_CONV_FRAME_WORDS 18
 
 /*
  * The convolution, four output pixels at a time: their columns (inputs doubled when dbl: the FAST
@@ -305,6 +313,9 @@ static void conv_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, con
                             p->geo.stride_width == 1 && p->geo.pad_height == 0 && p->geo.pad_width == 0;
   /* Blocks of four pixels of one output row take col_window4 where their windows allow. */
   const int32_t rows4 = (c & 3) == 0 && p->geo.dilation_width == 1;
+  int32_t frame[TINYML_CONV_FRAME_WORDS];
+  frame[16] = 0;
+  frame[17] = 0;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
     int8_t *out = output + b * npix * p->output_depth;
@@ -334,7 +345,7 @@ static void conv_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, con
           }
         }
       }
-      mm(p, (const uint32_t *)cols, weights, out + p0 * p->output_depth, npx);
+      mm(p, (const uint32_t *)cols, weights, out + p0 * p->output_depth, npx, frame);
     }
   }
 }
@@ -548,7 +559,10 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
  * (the columns right after the start values: one LDM loads both, TINYML_ROWS_START_FRAME).
  * From C, [40] is 1 when there is a prologue, [44] the bytes of BODY the first pass runs and [48] 1
  * when the row takes more than one pass; the setup turns them into code addresses (Thumb bit
- * set). Every instruction of BODY is 32 bits wide (the assembler checks BODY's size), so units
+ * set) in the C frame, once a layer: the frame lives as long as the layer (conv_run), and its word
+ * [68] (zero from C) says that they are computed, so the other blocks skip those ~20 instructions
+ * (the C side sets the fields that stay, [0..12] of int8 rows, [16], [40]..[60], once a layer
+ * too, its word [64] saying so). Every instruction of BODY is 32 bits wide (the assembler checks BODY's size), so units
  * lie at fixed offsets from its end.
  */
 #define TINYML_ROWS_FRAME_WORDS 16
@@ -580,28 +594,31 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 #define TINYML_ROWS_START_FRAME "ldmia  sp, {r0, r1, r2, r3, r11}\n\t"
 #define TINYML_ROWS_START_STREAM "ldmia  r12!, {r0, r1, r2, r3}\n\t" "ldr    r11, [sp, #16]\n\t"
 #define TINYML_ROWS(SET_R7, START, PROLOGUE, BODY, BODY_BYTES, RECORD, RQ4, STORE)          \
-  TINYML_ROWS_PUSH                                                                      \
   TINYML_ROWS_ADR_ALIGN                                                                 \
+  "ldr    r0, [r7, #68]\n\t"                                                            \
+  "cbnz   r0, 30f\n\t"                                                                  \
   "adr.w  r10, 29f\n\t"                                                                 \
-  "ldr    r9, [sp, #44]\n\t"                                                            \
+  "ldr    r9, [r7, #44]\n\t"                                                            \
   "sub    r9, r10, r9\n\t"                                                              \
   "orr    r9, r9, #1\n\t"                                                               \
-  "str    r9, [sp, #44]\n\t"                                                            \
+  "str    r9, [r7, #44]\n\t"                                                            \
   "adr.w  r10, 26f\n\t"                                                                 \
   "orr    r10, r10, #1\n\t"                                                             \
-  "ldr    r8, [sp, #40]\n\t"                                                            \
+  "ldr    r8, [r7, #40]\n\t"                                                            \
   "cmp    r8, #0\n\t"                                                                   \
   "it     eq\n\t"                                                                       \
   "moveq  r10, r9\n\t"                                                                  \
-  "str    r10, [sp, #40]\n\t"                                                           \
+  "str    r10, [r7, #40]\n\t"                                                           \
   "adr.w  r10, 23f\n\t"                                                                 \
   "adr.w  r9, 22f\n\t"                                                                  \
-  "ldr    r8, [sp, #48]\n\t"                                                            \
+  "ldr    r8, [r7, #48]\n\t"                                                            \
   "cmp    r8, #0\n\t"                                                                   \
   "it     eq\n\t"                                                                       \
   "moveq  r10, r9\n\t"                                                                  \
   "orr    r10, r10, #1\n\t"                                                             \
-  "str    r10, [sp, #48]\n\t" SET_R7                                                    \
+  "str    r10, [r7, #48]\n\t"                                                           \
+  "str    r7, [r7, #68]\n"                                                               \
+  "30:\n\t" TINYML_ROWS_PUSH SET_R7                                                     \
   "1:\n\t" START                                                                        \
   "ldr    pc, [sp, #40]\n"                                                              \
   "26:\n\t" PROLOGUE                                                                    \
@@ -635,8 +652,16 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
  * 64-channel pointwise layers, every width): START falls through into BODY and BODY into the
  * record, so per channel neither the computed entry (LDR PC) nor the jump out of BODY runs, and
  * the setup computes no jump addresses (no ADR, so no alignment to keep either). One more copy of
- * BODY in flash for it.
+ * BODY in flash for it. Rows of exactly two passes (VWW's 128-channel pointwise layers) run it with
+ * BODY given twice where flash is traded for speed (TINYML_ROWS_SPEED: not at -Os, as the other
+ * extra loop copies of that kind): TINYML_ROWS spent 9 instructions a channel on them (the entry,
+ * two exits and two pass tests).
  */
+#if defined(__OPTIMIZE_SIZE__)
+#define TINYML_ROWS_SPEED 0
+#else
+#define TINYML_ROWS_SPEED 1
+#endif
 #define TINYML_ROWS_ONE(SET_R7, START, BODY, RECORD, RQ4, STORE) \
   TINYML_ROWS_PUSH SET_R7                                       \
   "1:\n\t" START BODY TINYML_ROWS_TAIL(RECORD, RQ4, STORE)
@@ -690,6 +715,29 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 #define TINYML_SBU_BODY4(D) TINYML_SBU4(D) TINYML_SBU4(D) TINYML_SBU4(D) TINYML_SBU4(D)
 #define TINYML_SBU_BODY2(D) TINYML_SBU2(D) TINYML_SBU2(D)
 
+/*
+ * The channel loop a layer's rows take, chosen once a layer (kept in the frame's word [64], which
+ * is nonzero once the layer's fields are set). Straight loops (TINYML_ROWS_ONE: no computed entry,
+ * no exit jump, no pass test; one more copy of their body in flash) for rows of exactly one pass
+ * and, where flash is traded for speed, exactly two passes (K = 128) or exactly one or two units
+ * of a pass (sub-byte) or 2, 4 or 8 groups (int16 rows: VWW's pointwise layers of 8, 16 and 32
+ * input channels); TINYML_ROWS_SHORT for sub-byte rows under four groups, with no bit tests when
+ * they are exactly two (VWW's 8-channel layer); TINYML_ROWS for the others.
+ */
+#define SB_LOOP_ROWS 1
+#define SB_LOOP_ONE 2
+#define SB_LOOP_TWO 3
+#define SB_LOOP_SHORT 4
+#define SB_LOOP_K2 5
+#define SB_LOOP_U1 6
+#define SB_LOOP_U2 7
+#define MM_LOOP_ROWS 1
+#define MM_LOOP_ONE 2
+#define MM_LOOP_TWO 3
+#define MM_LOOP_K2 4
+#define MM_LOOP_K4 5
+#define MM_LOOP_K8 6
+
 /* The loop bounds of a frame: the first pass of `units` (`per_pass` units a pass, `unit_bytes` each). */
 TINYML_DSP_INLINE void rows_frame_passes(int32_t *frame, int32_t units, int32_t per_pass, int32_t unit_bytes) {
   frame[11] = units ? (int32_t)(((uint32_t)(units - 1) % (uint32_t)per_pass + 1) * (uint32_t)unit_bytes) : 0;
@@ -702,37 +750,55 @@ TINYML_DSP_INLINE void rows_frame_passes(int32_t *frame, int32_t units, int32_t 
  * scratch holds, and their outputs go to offset 0, which pixel 0's store, the last of the four,
  * then overwrites with its own.
  */
-TINYML_DSP_INLINE void rows_frame(int32_t *frame, const tinyml_conv2d_dsp_params *p, const uint32_t *cols, int8_t *out,
-                                  int32_t npx) {
+TINYML_DSP_INLINE void rows_frame_block(int32_t *frame, const tinyml_conv2d_dsp_params *p, int8_t *out, int32_t npx) {
   const int32_t n = p->output_depth;
-  frame[4] = (int32_t)(intptr_t)cols;
   frame[5] = (int32_t)(intptr_t)out;
   frame[6] = npx > 1 ? n : 0;
   frame[7] = npx > 2 ? 2 * n : 0;
   frame[8] = npx > 3 ? 3 * n : 0;
   frame[9] = (int32_t)(intptr_t)(out + n);
+}
+
+/* The fields that stay for the whole layer (the columns are the same scratch for every block). */
+TINYML_DSP_INLINE void rows_frame_layer(int32_t *frame, const tinyml_conv2d_dsp_params *p, const uint32_t *cols) {
+  frame[4] = (int32_t)(intptr_t)cols;
   frame[13] = (int32_t)(intptr_t)(cols + p->k4 * 8);
   frame[15] = p->output_offset;
+  frame[16] = 1;
 }
 
 TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
                                  int32_t npx, const int32_t *k, const int mode, const int bits,
-                                 const int signed_fields) {
+                                 const int signed_fields, int32_t *frame) {
   const int32_t unit = SB_UNIT(bits);
   const int32_t whole = (p->k4 & ~(unit - 1)) / (8 / bits);
   const int32_t pro = (p->k4 & (unit - 1)) | ((whole & 1) ? unit : 0);
-  /* Every word set one by one: an initializer that zeroes the rest calls memset (~200 instructions). */
-  int32_t frame[TINYML_ROWS_FRAME_WORDS];
+  /* The straight loops of the speed builds, in every mode (a sub-byte model links one width's
+   * loops; leaving them out of FAST cost ~7 instructions a block in the others, as compiled). */
+  const int speed = TINYML_ROWS_SPEED;
+  if (!frame[16]) {
+    rows_frame_layer(frame, p, cols);
+    frame[10] = pro != 0;
+    rows_frame_passes(frame, whole >> 1, TINYML_SBU_PER_PASS(bits), TINYML_SBU_BYTES(bits));
+    frame[14] = pro;
+    /* The channel loop the row takes (SB_LOOP_*, below), chosen once a layer. */
+    const int32_t units = pro == 0 ? whole >> 1 : -1;
+    const int32_t per_pass = TINYML_SBU_PER_PASS(bits);
+    frame[16] = speed && p->k4 == 2                     ? SB_LOOP_K2
+                : p->k4 < 4                             ? SB_LOOP_SHORT
+                : units == per_pass                     ? SB_LOOP_ONE
+                : speed && units == 2 * per_pass        ? SB_LOOP_TWO
+                : speed && units == 1                   ? SB_LOOP_U1
+                : speed && units == 2 && per_pass == 4 ? SB_LOOP_U2
+                                                        : SB_LOOP_ROWS;
+  }
+  /* The start values are the block's (its column sums). */
   frame[0] = k[0];
   frame[1] = k[1];
   frame[2] = k[2];
   frame[3] = k[3];
-  rows_frame(frame, p, cols, out, npx);
-  frame[10] = pro != 0;
-  rows_frame_passes(frame, whole >> 1, TINYML_SBU_PER_PASS(bits), TINYML_SBU_BYTES(bits));
-  frame[14] = pro;
-  /* A row of exactly one pass of BODY runs straight through (TINYML_ROWS_ONE). */
-  const int one = pro == 0 && (whole >> 1) == TINYML_SBU_PER_PASS(bits);
+  rows_frame_block(frame, p, out, npx);
+  const int32_t loop = frame[16];
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
 #define TINYML_SBA_ROWS(PRO, BODY, BITS, MASK, FIX, RQ4)                                                         \
@@ -754,29 +820,39 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
     __asm__ volatile(LOOP(__VA_ARGS__, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF)) : "+r"(wp), "+r"(fr) :             \
                      : TINYML_MM_CLOBBERS);                                                                     \
   }
-#define TINYML_SBA_CASE(PRO, BODY, BITS, MASK, FIX, SHORT)                                                       \
-  if (p->k4 < 4) {                                                                                              \
-    TINYML_SBA_BY_MODE(TINYML_SBA_SHORT_ROWS, SHORT, MASK, FIX)                                                 \
-  } else if (one) {                                                                                             \
-    TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, BODY, MASK, FIX)                                                    \
-  } else {                                                                                                      \
+/* The general loop first: it is the one whose layers have the most blocks. UNIT is one LDRD unit. */
+#define TINYML_SBA_CASE(PRO, BODY, BITS, MASK, FIX, G1, G2, UNIT)                                                \
+  if (loop == SB_LOOP_ROWS) {                                                                                   \
     TINYML_SBA_BY_MODE(TINYML_SBA_ROWS, PRO, BODY, BITS, MASK, FIX)                                             \
+  } else if (loop == SB_LOOP_ONE) {                                                                             \
+    TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, BODY, MASK, FIX)                                                    \
+  } else if (loop == SB_LOOP_SHORT) {                                                                           \
+    TINYML_SBA_BY_MODE(TINYML_SBA_SHORT_ROWS, TINYML_SB_SHORT(G1, G2), MASK, FIX)                               \
+  } else if (!speed) {                                                                                          \
+  } else if (loop == SB_LOOP_TWO) {                                                                             \
+    TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, BODY BODY, MASK, FIX)                                               \
+  } else if (loop == SB_LOOP_K2) {                                                                              \
+    TINYML_SBA_BY_MODE(TINYML_SBA_SHORT_ROWS, G2, MASK, FIX)                                                    \
+  } else if (BITS != 1 && loop == SB_LOOP_U1) {                                                                 \
+    TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, UNIT, MASK, FIX)                                                    \
+  } else if (BITS == 4 && loop == SB_LOOP_U2) {                                                                 \
+    TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, UNIT UNIT, MASK, FIX)                                               \
   }
   if (bits == 4 && signed_fields) {
     TINYML_SBA_CASE(TINYML_SB4_PRO("lsl"), TINYML_SBU_BODY4("lsl"), 4, "0xF000F000", TINYML_SBA_FIX_S4,
-                    TINYML_SB_SHORT(TINYML_SB4_G1("lsl"), TINYML_SB4_WORD("lsl")))
+                    TINYML_SB4_G1("lsl"), TINYML_SB4_WORD("lsl"), TINYML_SBU4("lsl"))
   } else if (bits == 4) {
     TINYML_SBA_CASE(TINYML_SB4_PRO("lsr"), TINYML_SBU_BODY4("lsr"), 4, "0x000F000F", TINYML_SBA_FIX_D,
-                    TINYML_SB_SHORT(TINYML_SB4_G1("lsr"), TINYML_SB4_WORD("lsr")))
+                    TINYML_SB4_G1("lsr"), TINYML_SB4_WORD("lsr"), TINYML_SBU4("lsr"))
   } else if (bits == 2 && signed_fields) {
     TINYML_SBA_CASE(TINYML_SB2_PRO("lsl"), TINYML_SBU_BODY2("lsl"), 2, "0xC000C000", TINYML_SBA_FIX_S2,
-                    TINYML_SB_SHORT(TINYML_SB2_G1("lsl"), TINYML_SB2_G2("lsl")))
+                    TINYML_SB2_G1("lsl"), TINYML_SB2_G2("lsl"), TINYML_SBU2("lsl"))
   } else if (bits == 2) {
     TINYML_SBA_CASE(TINYML_SB2_PRO("lsr"), TINYML_SBU_BODY2("lsr"), 2, "0x00030003", TINYML_SBA_FIX_D,
-                    TINYML_SB_SHORT(TINYML_SB2_G1("lsr"), TINYML_SB2_G2("lsr")))
+                    TINYML_SB2_G1("lsr"), TINYML_SB2_G2("lsr"), TINYML_SBU2("lsr"))
   } else {
     TINYML_SBA_CASE(TINYML_SB1_PRO, TINYML_SBU1, 1, "0x00020002", TINYML_SBA_FIX_D,
-                    TINYML_SB_SHORT(TINYML_SB1_G1, TINYML_SB1_G2))
+                    TINYML_SB1_G1, TINYML_SB1_G2, TINYML_SBU1)
   }
 #undef TINYML_SBA_CASE
 #undef TINYML_SBA_BY_MODE
@@ -997,7 +1073,7 @@ TINYML_DSP_INLINE void mm_sb_4x1(const tinyml_conv2d_dsp_params *p, const uint32
  * accumulator; the end value is the exact one, which the plan bounded.
  */
 TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *weights, int8_t *out,
-                             int32_t npx, const int MODE, const int BITS, const int SIGNED) {
+                             int32_t npx, int32_t *frame, const int MODE, const int BITS, const int SIGNED) {
   const int32_t n_out = p->output_depth;
   const int32_t off = p->output_offset;
   const int32_t lo = p->activation_min;
@@ -1018,12 +1094,13 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
     return;
   }
 #if TINYML_MM_ASM
-  /* Three pixels as four (see rows_frame). */
+  /* Three pixels as four (see rows_frame_block). */
   if (MODE != TINYML_RQ_REF && lo == -128 && hi == 127) {
-    mm_sb_asm(p, cols, weights, out, npx, k, MODE, BITS, SIGNED);
+    mm_sb_asm(p, cols, weights, out, npx, k, MODE, BITS, SIGNED, frame);
     return;
   }
 #endif
+  (void)frame;
   int8_t *o = out;
   int8_t *const o_end = out + n_out;
   while (o != o_end) {
@@ -1318,15 +1395,36 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
 #define TINYML_MM_ONE(G, W16, RQ4)                                                                            \
   TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_GROUPS16(G), TINYML_MM_RECORD_##W16, RQ4, \
                   TINYML_MM_STORE4_NEXT)
+#define TINYML_MM_TWO(G, W16, RQ4)                                                                            \
+  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_GROUPS16(G) TINYML_MM_GROUPS16(G),         \
+                  TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
+#define TINYML_MM_K2(G, W16, RQ4) \
+  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, G G, TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
+#define TINYML_MM_K4(G, W16, RQ4) \
+  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, G G G G, TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
+#define TINYML_MM_K8(G, W16, RQ4)                                                                  \
+  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, G G G G G G G G, TINYML_MM_RECORD_##W16, RQ4, \
+                  TINYML_MM_STORE4_NEXT)
 /* Inlined into each variant (mode and width constants): a model links only the loops it runs. */
 TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
-                                  int32_t npx, const int folded, const int w16) {
-  int32_t frame[TINYML_ROWS_FRAME_WORDS];
-  frame[0] = frame[1] = frame[2] = frame[3] = 0;
-  rows_frame(frame, p, cols, out, npx);
-  frame[10] = 0;
-  rows_frame_passes(frame, p->k4, 16, TINYML_MM_GROUP_BYTES(w16));
-  frame[14] = 0;
+                                  int32_t npx, const int folded, const int w16, int32_t *frame) {
+  /* The straight loops of the speed builds, FOLDED only (FAST, the offset added after the shift, is
+   * rare; each mode and width has a copy of its own, all linked with the int8 kernel). */
+  const int speed = TINYML_ROWS_SPEED && folded;
+  if (!frame[16]) {
+    frame[0] = frame[1] = frame[2] = frame[3] = 0;
+    rows_frame_layer(frame, p, cols);
+    frame[10] = 0;
+    rows_frame_passes(frame, p->k4, 16, TINYML_MM_GROUP_BYTES(w16));
+    frame[14] = 0;
+    /* The channel loop the row takes (MM_LOOP_*), chosen once a layer. */
+    const int32_t k4 = p->k4;
+    frame[16] = k4 == 16                                       ? MM_LOOP_ONE
+                : speed && k4 == 32                            ? MM_LOOP_TWO
+                : speed && w16 && (k4 == 2 || k4 == 4 || k4 == 8) ? MM_LOOP_K2 + (k4 >> 2)
+                                                               : MM_LOOP_ROWS;
+  }
+  rows_frame_block(frame, p, out, npx);
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
 #define TINYML_MM_CASE(ROWS, G, W16)                                                                               \
@@ -1336,25 +1434,36 @@ TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint3
     __asm__ volatile(ROWS(G, W16, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF)) : "+r"(wp), "+r"(fr) :                   \
                      : TINYML_MM_CLOBBERS);                                                                       \
   }
-  /* A row of exactly one pass (16 groups: 64 input channels) runs straight through (TINYML_ROWS_ONE). */
-  const int one = p->k4 == 16;
-  if (w16 && one) {
-    TINYML_MM_CASE(TINYML_MM_ONE, TINYML_MM_GROUP_W16, 1)
-  } else if (w16) {
+  /* The general loop first (see MM_LOOP_*): it is the one whose layers have the most blocks. */
+  const int32_t loop = frame[16];
+  if (w16 && loop == MM_LOOP_ROWS) {
     TINYML_MM_CASE(TINYML_MM_ROWS, TINYML_MM_GROUP_W16, 1)
-  } else if (one) {
+  } else if (w16 && loop == MM_LOOP_ONE) {
+    TINYML_MM_CASE(TINYML_MM_ONE, TINYML_MM_GROUP_W16, 1)
+  } else if (w16 && !speed) {
+  } else if (w16 && loop == MM_LOOP_TWO) {
+    TINYML_MM_CASE(TINYML_MM_TWO, TINYML_MM_GROUP_W16, 1)
+  } else if (w16 && loop == MM_LOOP_K2) {
+    TINYML_MM_CASE(TINYML_MM_K2, TINYML_MM_GROUP_W16, 1)
+  } else if (w16 && loop == MM_LOOP_K4) {
+    TINYML_MM_CASE(TINYML_MM_K4, TINYML_MM_GROUP_W16, 1)
+  } else if (w16) {
+    TINYML_MM_CASE(TINYML_MM_K8, TINYML_MM_GROUP_W16, 1)
+  } else if (loop == MM_LOOP_ROWS) {
+    TINYML_MM_CASE(TINYML_MM_ROWS, TINYML_MM_GROUP_W8, 0)
+  } else if (loop == MM_LOOP_ONE || !speed) {
     TINYML_MM_CASE(TINYML_MM_ONE, TINYML_MM_GROUP_W8, 0)
   } else {
-    TINYML_MM_CASE(TINYML_MM_ROWS, TINYML_MM_GROUP_W8, 0)
+    TINYML_MM_CASE(TINYML_MM_TWO, TINYML_MM_GROUP_W8, 0)
   }
 #undef TINYML_MM_CASE
 }
 #define TINYML_MM_FULL_VARIANT(name, MODE, W16)                                                                  \
   static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
-                   int32_t npx) {                                                                               \
-    /* Three pixels too (rows_frame; not two: pixel 2's store is at twice pixel 1's offset). */              \
+                   int32_t npx, int32_t *frame) {                                                               \
+    /* Three pixels too (rows_frame_block; not two: pixel 2's store is at twice pixel 1's offset). */        \
     if (npx >= 3) {                                                                                             \
-      mm_1x4_asm(p, cols, w, out, npx, MODE == TINYML_RQ_FAST_FOLDED, W16);                                     \
+      mm_1x4_asm(p, cols, w, out, npx, MODE == TINYML_RQ_FAST_FOLDED, W16, frame);                              \
     } else {                                                                                                    \
       mm_int8_block(p, cols, w, out, npx, MODE, 1, W16);                                                        \
     }                                                                                                           \
@@ -1362,13 +1471,15 @@ TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint3
 #else
 #define TINYML_MM_FULL_VARIANT(name, MODE, W16)                                                                  \
   static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
-                   int32_t npx) {                                                                               \
+                   int32_t npx, int32_t *frame) {                                                               \
+    (void)frame;                                                                                                \
     mm_int8_block(p, cols, w, out, npx, MODE, 1, W16);                                                          \
   }
 #endif
 #define TINYML_MM_VARIANT(name, MODE, W16)                                                                       \
   static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
-                   int32_t npx) {                                                                               \
+                   int32_t npx, int32_t *frame) {                                                               \
+    (void)frame;                                                                                                \
     mm_int8_block(p, cols, w, out, npx, MODE, 0, W16);                                                          \
   }
 TINYML_MM_FULL_VARIANT(mm_fast_full, TINYML_RQ_FAST, 0)
@@ -1407,8 +1518,8 @@ void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *i
 
 #define TINYML_MM_SB_VARIANT(name, MODE, BITS, SIGNED)                                                           \
   static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
-                   int32_t npx) {                                                                               \
-    mm_sb(p, cols, w, out, npx, MODE, BITS, SIGNED);                                                            \
+                   int32_t npx, int32_t *frame) {                                                               \
+    mm_sb(p, cols, w, out, npx, frame, MODE, BITS, SIGNED);                                                     \
   }
 #define TINYML_CONV_SB_ENTRY(NAME, BITS, SIGNED)                                                                 \
   TINYML_MM_SB_VARIANT(mm_##NAME##_fast, TINYML_RQ_FAST, BITS, SIGNED)                                           \
