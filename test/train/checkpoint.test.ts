@@ -19,7 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tinyml-ckpt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const model = fashionModelPath();
 
-// Three steps an epoch, a held-out slice (the best-state bookkeeping), distillation and dampening.
+// Two steps an epoch, a held-out slice (the best-state bookkeeping), distillation and dampening.
 const run = (o: Partial<FinetuneCommandOptions>): FinetuneCommandOptions => ({
   data: FASHION_TRAIN,
   scale: '1/255',
@@ -27,13 +27,13 @@ const run = (o: Partial<FinetuneCommandOptions>): FinetuneCommandOptions => ({
   keepInt8: 'first,last',
   distill: true,
   dampen: '0.5',
-  limit: 96,
+  limit: 64,
   batch: 32,
-  holdout: 40,
+  holdout: 24,
   epochs: 2,
   threads: 1,
   evalData: FASHION_TEST,
-  evalLimit: 20,
+  evalLimit: 10,
   progress: false,
   ...o,
 });
@@ -56,7 +56,7 @@ describe('finetune checkpoints', () => {
     expect(io.stdout).toContain('--resume');
     const saved = parseCheckpoint(readFileSync(ckpt, 'utf8'), ckpt);
     expect(saved.checkpoint.epoch).toBe(1);
-    expect(saved.checkpoint.step).toBe(3);
+    expect(saved.checkpoint.step).toBe(2);
 
     // Another --epochs changes the schedule; another --dampen the loss: each named in the refusal.
     await expect(finetuneCommand(model, run({ out: split, checkpoint: ckpt, resume: true, epochs: 3 }), bufferIO())).rejects.toThrow(/--epochs: checkpoint 2, this run 3/);
