@@ -419,7 +419,13 @@ async function train(
   const epochs = options.epochs ?? 1;
   const batch = options.batchSize ?? 128;
   // The float model as imported (BatchNorm folded), never trained: the distillation teacher.
-  const teacher = options.distill ? teacherLogits(buildNetwork(net.graph, { kind: 'int8' }), data) : undefined;
+  let teacher: Float32Array | undefined;
+  if (options.distill) {
+    const c0 = process.cpuUsage();
+    teacher = teacherLogits(buildNetwork(net.graph, { kind: 'int8' }), data);
+    const c = process.cpuUsage(c0);
+    options.onMessage?.(`distillation: the float model's logits of ${data.count} sample(s) computed once for the run (${((c.user + c.system) / 1e6).toFixed(1)} CPU-s)`);
+  }
   const k = net.outputSize;
   const dampen = options.dampen ?? 0;
   const steps = Math.ceil(data.count / batch);
