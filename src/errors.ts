@@ -93,3 +93,13 @@ export class RamBudgetError extends TinymlError {
     super('RAM_BUDGET', message, { exitCode: 2 });
   }
 }
+
+/**
+ * A training checkpoint that cannot be resumed by this run: written by a run of another model,
+ * data or options (the message names each difference), or not a checkpoint at all.
+ */
+export class CheckpointMismatchError extends TinymlError {
+  constructor(message: string) {
+    super('CHECKPOINT_MISMATCH', message, { exitCode: 2 });
+  }
+}

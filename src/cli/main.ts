@@ -221,8 +221,12 @@ function buildProgram(io: CliIO): Command {
     .option('--eval-limit <n>', 'evaluate on the first N samples')
     .option('--seed <n>', 'shuffling seed (default 1)')
     .option('--threads <n>', 'threads sharing each batch (default 2)')
+    .option('--dampen [lambda]', 'oscillation dampening: pull sub-byte weights towards their codes, weight ramped from 0 to LAMBDA (default 1) over the run')
+    .option('--checkpoint <file>', 'training state written after every epoch (default: <out>.ckpt; deleted once the model is written)')
+    .option('--resume', 'continue the run saved in --checkpoint (same model, data and options)')
+    .option('--stop-after <n>', 'stop once N epochs have completed, keeping the checkpoint (continue later with --resume)')
     .option('--out <file>', 'output .tflite (default: <model stem>.qat-<kind>.tflite next to the model)')
-    .option('--force', 'overwrite --out if it exists')
+    .option('--force', 'overwrite --out (and --checkpoint) if it exists')
     .option('--no-progress', 'no progress bar')
     .action(async (model: string, opts: FinetuneCommandOptions) => {
       await finetuneCommand(model, opts, io);

@@ -243,13 +243,16 @@ export function fakeQuantRequant(z: Float32Array, q: ActQuant, lo: number, hi: n
   const ch = rq.channels;
   // Row by row, channel by channel (values are [rows, ch]): no modulo per value, and the
   // per-channel parameters in typed arrays; same arithmetic per value.
-  const accScale = rq.accScale;
+  // z / accScale as a product with the reciprocal: z is an integer number of accumulator steps up
+  // to a float error far below half a step, so the rounded quotient is the same integer (and a
+  // multiplication costs a fraction of a division).
+  const perStep = rq.accScale.map((a) => 1 / a);
   const multiplier = Float64Array.from(rq.multiplier);
   const shift = Int32Array.from(rq.shift);
   for (let r = 0; r < z.length; r += ch) {
     for (let c = 0; c < ch; c++) {
       const i = r + c;
-      const acc = Math.round(z[i] / accScale[c]);
+      const acc = Math.round(z[i] * perStep[c]);
       let u = requantize(acc, multiplier[c], shift[c]) + zp;
       u = u < qlo ? qlo : u > qhi ? qhi : u;
       out[i] = s * (u - zp);
@@ -258,7 +261,7 @@ export function fakeQuantRequant(z: Float32Array, q: ActQuant, lo: number, hi: n
   return out;
 }
 
-const TWO_31 = 2147483648;
+const INV_TWO_31 = 1 / 2147483648;
 
 /**
  * multiplyByQuantizedMultiplier for the accumulators training meets: with |acc| < 2^21 and no left
@@ -269,7 +272,8 @@ function requantize(acc: number, multiplier: number, shift: number): number {
   if (shift > 0 || acc >= 2097152 || acc <= -2097152) return multiplyByQuantizedMultiplier(acc, multiplier, shift);
   const ab = acc * multiplier;
   // SaturatingRoundingDoublingHighMul: (ab + nudge) / 2^31, truncated toward zero.
-  const high = Math.trunc((ab + (ab >= 0 ? 1073741824 : 1 - 1073741824)) / TWO_31);
+  // (× 2^-31 is exactly / 2^31.)
+  const high = Math.trunc((ab + (ab >= 0 ? 1073741824 : 1 - 1073741824)) * INV_TWO_31);
   return roundingDivideByPOT(high, -shift);
 }
 

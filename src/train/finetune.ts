@@ -12,7 +12,7 @@
  *    sub-byte widths recorded as `weightEncoding` (data stays the decoded int8 codes).
  */
 import { InputError } from '../errors.js';
-import { mulberry32 } from '../random.js';
+import { mulberry32Stream } from '../random.js';
 import type { Graph } from '../ir/types.js';
 import { asymmetricQParams, type QParams } from '../quantize/qparams.js';
 import { quantizeGraph, type CalibrationMethod } from '../quantize/index.js';
@@ -24,8 +24,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { buildNetwork, forward, type LayerWeights, type Network } from './network.js';
 import { exportedWeights, withClusterEncodings } from './clustered.js';
-import { addGradientShare, loadNetworkState, networkState, stepGradients, type GradientShare, type NetworkState, type StepResult } from './step.js';
+import { addGradientShare, loadNetworkState, networkState, stepGradients, type GradientShare, type NetworkState, type StepMessage, type StepResult } from './step.js';
 import { LEVEL_UNIT, stepSizeRateFactor, type ActQuant, type WeightKind } from './fake-quant.js';
+import type { TrainingCheckpoint } from './checkpoint.js';
+import { addDampeningGradient, dampeningWeight } from './dampen.js';
 
 /** Training samples already preprocessed to the float model's input (NHWC, float32). */
 export interface TrainingData {
@@ -62,6 +64,18 @@ export interface FinetuneOptions {
   holdout?: TrainingData;
   /** Stage messages ("post-training quantization on 1024 samples"...). */
   onMessage?: (message: string) => void;
+  /**
+   * Oscillation dampening (Nagel et al. 2022): the loss gains λ_t · Σ over sub-byte layers of
+   * mean((clamp(w/s) − code(clamp(w/s)))²), s held constant, λ_t ramped from 0 to `dampen` by a
+   * half cosine over the run. 0 or undefined: off.
+   */
+  dampen?: number;
+  /** The state a previous run of the same model, data and options saved (`onCheckpoint`): training continues from it. */
+  resume?: TrainingCheckpoint;
+  /** Called after every epoch with the complete training state (awaited before the next epoch). */
+  onCheckpoint?: (checkpoint: TrainingCheckpoint) => Promise<void> | void;
+  /** Stop after this many epochs have completed in all (the result then has `stoppedAfter`). */
+  stopAfter?: number;
 }
 
 export interface TrainingProgress {
@@ -83,6 +97,8 @@ export interface FinetuneResult {
   epochs: { loss: number; accuracy: number; cpuSeconds: number; seconds: number }[];
   /** With `holdout`: top-1 at the start and after each epoch, and which state was kept (0: the start). */
   holdout?: { samples: number; start: number; epochs: number[]; kept: number };
+  /** Set when `stopAfter` ended the run before its last epoch: the epochs completed (graph: the current state). */
+  stoppedAfter?: number;
 }
 
 /** Top-1 of the fake-quantized network on `data` (equal to the int8 graph's on the host reference). */
@@ -253,21 +269,39 @@ export function toIntegerGraph(net: Network, calibration: Float32Array): Graph {
 }
 
 /**
+ * The float teacher's logits for every sample of `data`, computed once per run: the teacher never
+ * changes and the training data is not augmented, so each step reads its rows instead of running
+ * the teacher again. A sample's logits do not depend on the batch it runs in (every layer computes
+ * each sample's rows alone: gemm.ts sums a row the same way wherever it sits), so these are the
+ * values the step would have computed.
+ */
+export function teacherLogits(teacher: Network, data: TrainingData, batch = 250): Float32Array {
+  const k = teacher.outputSize;
+  const out = new Float32Array(data.count * k);
+  for (let from = 0; from < data.count; from += batch) {
+    const n = Math.min(batch, data.count - from);
+    const idx = Array.from({ length: n }, (_, j) => from + j);
+    out.set(forward(teacher, batchInput(teacher, data, idx, 0, n), n, false).values.get(teacher.output)!, from * k);
+  }
+  return out;
+}
+
+/**
  * The batch's gradients: split between this thread and the worker threads (data parallelism, one
  * share each), summed into `net`'s gradients. Returns the summed loss and correct count.
  */
-async function batchGradients(net: Network, pool: GradientWorker[], x: Float32Array, labels: number[], n: number, teacher: Network | undefined): Promise<StepResult> {
-  const distill = teacher !== undefined;
+async function batchGradients(net: Network, pool: GradientWorker[], x: Float32Array, labels: number[], n: number, teacher: Float32Array | undefined): Promise<StepResult> {
   const parts = Math.min(pool.length + 1, n);
   const size = Math.ceil(n / parts);
+  const k = net.outputSize;
   const state = pool.length > 0 ? networkState(net) : undefined;
-  const pending = pool.slice(0, parts - 1).map((w, k) => {
-    const from = (k + 1) * size;
+  const pending = pool.slice(0, parts - 1).map((w, j) => {
+    const from = (j + 1) * size;
     const m = Math.min(size, n - from);
-    return w.step({ state: state!, x: x.slice(from * net.inputSize, (from + m) * net.inputSize), labels: labels.slice(from, from + m), n: m, total: n, distill });
+    return w.step({ state: state!, x: x.slice(from * net.inputSize, (from + m) * net.inputSize), labels: labels.slice(from, from + m), n: m, total: n, teacher: teacher?.slice(from * k, (from + m) * k) });
   });
   const own = Math.min(size, n);
-  const mine = stepGradients(net, x.subarray(0, own * net.inputSize), labels.slice(0, own), own, n, teacher);
+  const mine = stepGradients(net, x.subarray(0, own * net.inputSize), labels.slice(0, own), own, n, teacher?.subarray(0, own * k));
   let loss = mine.loss;
   let correct = mine.correct;
   for (const share of await Promise.all(pending)) {
@@ -279,7 +313,7 @@ async function batchGradients(net: Network, pool: GradientWorker[], x: Float32Ar
 }
 
 interface GradientWorker {
-  step(msg: { state: NetworkState; x: Float32Array; labels: number[]; n: number; total: number; distill: boolean }): Promise<GradientShare>;
+  step(msg: StepMessage): Promise<GradientShare>;
   close(): Promise<void>;
 }
 
@@ -358,6 +392,18 @@ export async function finetune(floatGraph: Graph, data: TrainingData, options: F
   }
 }
 
+/** Puts a checkpoint's state into the network and the optimizer (their shapes come from the same run). */
+function restore(net: Network, slots: AdamSlot[], c: TrainingCheckpoint): void {
+  if (c.moments.length !== slots.length || c.moments.some((m, k) => m.m.length !== slots[k].m.length || m.v.length !== slots[k].v.length)) {
+    throw new InputError('the checkpoint does not hold the optimizer state of this network (another model or weight layout)');
+  }
+  loadNetworkState(net, c.network);
+  c.moments.forEach((m, k) => {
+    slots[k].m.set(m.m);
+    slots[k].v.set(m.v);
+  });
+}
+
 async function train(
   net: Network,
   data: TrainingData,
@@ -373,46 +419,67 @@ async function train(
   const epochs = options.epochs ?? 1;
   const batch = options.batchSize ?? 128;
   // The float model as imported (BatchNorm folded), never trained: the distillation teacher.
-  const teacher = options.distill ? buildNetwork(net.graph, { kind: 'int8' }) : undefined;
-  const random = mulberry32(options.seed ?? 1);
+  let teacher: Float32Array | undefined;
+  if (options.distill) {
+    const c0 = process.cpuUsage();
+    teacher = teacherLogits(buildNetwork(net.graph, { kind: 'int8' }), data);
+    const c = process.cpuUsage(c0);
+    options.onMessage?.(`distillation: the float model's logits of ${data.count} sample(s) computed once for the run (${((c.user + c.system) / 1e6).toFixed(1)} CPU-s)`);
+  }
+  const k = net.outputSize;
+  const dampen = options.dampen ?? 0;
   const steps = Math.ceil(data.count / batch);
   const total = steps * epochs;
-  let t = 0;
-  const history: FinetuneResult['epochs'] = [];
   const holdout = options.holdout && options.holdout.count > 0 ? options.holdout : undefined;
-  let best: { accuracy: number; epoch: number; state: NetworkState } | undefined;
-  const held: number[] = [];
-  const startAccuracy = holdout ? networkAccuracy(net, holdout) : 0;
-  if (holdout) {
+  const resume = options.resume;
+  const random = mulberry32Stream(resume?.randomState ?? options.seed ?? 1);
+  let t = resume?.step ?? 0;
+  const history: FinetuneResult['epochs'] = resume ? [...resume.history] : [];
+  const held: number[] = resume ? [...resume.held] : [];
+  let best: { accuracy: number; epoch: number; state: NetworkState } | undefined = resume?.best;
+  let startAccuracy = resume?.startAccuracy ?? 0;
+  if (resume) {
+    restore(net, slots, resume);
+    options.onMessage?.(`resumed after epoch ${resume.epoch} of ${epochs}`);
+  } else if (holdout) {
+    startAccuracy = networkAccuracy(net, holdout);
     best = { accuracy: startAccuracy, epoch: 0, state: snapshot(net) };
     options.onMessage?.(`held-out check: ${holdout.count} training samples not trained on, top-1 at the start ${(100 * startAccuracy).toFixed(2)}%`);
   }
-  for (let e = 0; e < epochs; e++) {
+  // Epochs completed when this call returns: all, or `stopAfter` (never fewer than the checkpoint's).
+  const last = Math.max(resume?.epoch ?? 0, Math.min(epochs, options.stopAfter ?? epochs));
+  for (let e = resume?.epoch ?? 0; e < last; e++) {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     const order = Int32Array.from({ length: data.count }, (_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
+      const j = Math.floor(random.next() * (i + 1));
       [order[i], order[j]] = [order[j], order[i]];
     }
     let lossSum = 0;
     let correct = 0;
     let seen = 0;
+    const batchTeacher = teacher ? new Float32Array(batch * k) : undefined;
     for (let s = 0; s < steps; s++) {
       const from = s * batch;
       const n = Math.min(batch, data.count - from);
       const x = batchInput(net, data, order, from, n);
-      const labels = Array.from({ length: n }, (_, k) => data.labels[order[from + k]]);
-      const r = await batchGradients(net, pool, x, labels, n, teacher);
-      net.learnedActs.forEach((a, k) => {
-        actValues[k] = a.q.scale;
-        actGrads[k] = a.grad;
+      const labels = Array.from({ length: n }, (_, j) => data.labels[order[from + j]]);
+      if (teacher && batchTeacher) for (let j = 0; j < n; j++) batchTeacher.set(teacher.subarray(order[from + j] * k, (order[from + j] + 1) * k), j * k);
+      const r = await batchGradients(net, pool, x, labels, n, batchTeacher?.subarray(0, n * k));
+      if (dampen > 0) {
+        const lambda = dampeningWeight(dampen, t, total);
+        for (const p of net.weights) addDampeningGradient(p, lambda);
+      }
+      net.learnedActs.forEach((a, j) => {
+        actValues[j] = a.q.scale;
+        actGrads[j] = a.grad;
       });
       t++;
       const lr = 0.5 * lr0 * (1 + Math.cos((Math.PI * (t - 1)) / total));
       adamStep(slots, lr, t);
-      net.learnedActs.forEach((a, k) => {
-        a.q.scale = Math.fround(actValues[k]);
+      net.learnedActs.forEach((a, j) => {
+        a.q.scale = Math.fround(actValues[j]);
       });
       lossSum += r.loss;
       correct += r.correct;
@@ -429,7 +496,19 @@ async function train(
       options.onMessage?.(`held-out top-1 after epoch ${e + 1}: ${(100 * a).toFixed(2)}%${better ? '' : ` (below ${(100 * best.accuracy).toFixed(2)}% of ${best.epoch === 0 ? 'the start' : `epoch ${best.epoch}`})`}`);
       if (better) best = { accuracy: a, epoch: e + 1, state: e + 1 < epochs ? snapshot(net) : best.state };
     }
+    await options.onCheckpoint?.({
+      epoch: e + 1,
+      step: t,
+      randomState: random.state,
+      network: networkState(net),
+      moments: slots.map((s) => ({ m: s.m, v: s.v })),
+      startAccuracy,
+      held,
+      ...(best ? { best } : {}),
+      history,
+    });
   }
+  if (last < epochs) return { network: net, initialGraph, graph: toIntegerGraph(net, calib), epochs: history, stoppedAfter: last };
   let kept: FinetuneResult['holdout'];
   if (holdout && best) {
     if (best.epoch !== epochs) loadNetworkState(net, best.state);

@@ -1,8 +1,8 @@
 /**
- * One training step's gradients on (part of) a batch: the float teacher's logits when distilling
- * (`teacher`: the float model as imported, never trained; not the network's own unquantized pass,
- * whose weights are the student's),
- * the fake-quantized forward pass, the loss and the backward pass. The main thread and the worker
+ * One training step's gradients on (part of) a batch: the fake-quantized forward pass, the loss
+ * (with the float teacher's logits of these samples when distilling: `teacher`, rows of
+ * `teacherLogits` — the float model as imported, never trained; not the network's own unquantized
+ * pass, whose weights are the student's) and the backward pass. The main thread and the worker
  * threads run the same function on their share of the batch; `total` (the whole batch's size)
  * normalizes the loss gradient so that the shares' gradients add up to the batch's.
  */
@@ -15,8 +15,18 @@ export interface StepResult {
   correct: number;
 }
 
-export function stepGradients(net: Network, x: Float32Array, labels: ArrayLike<number>, n: number, total: number, teacherNet?: Network): StepResult {
-  const teacher = teacherNet ? forward(teacherNet, x, n, false).values.get(teacherNet.output) : undefined;
+/** What the main thread sends a worker for one step: the state to mirror, and its share of the batch. */
+export interface StepMessage {
+  state: NetworkState;
+  x: Float32Array;
+  labels: number[];
+  n: number;
+  total: number;
+  /** The teacher's logits of the share's samples (distillation). */
+  teacher?: Float32Array;
+}
+
+export function stepGradients(net: Network, x: Float32Array, labels: ArrayLike<number>, n: number, total: number, teacher?: Float32Array): StepResult {
   const tr = forward(net, x, n, true);
   const r = lossAndGradient(tr.values.get(net.output)!, labels, n, net.outputSize, teacher, total);
   zeroGrads(net);

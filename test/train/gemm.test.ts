@@ -40,4 +40,18 @@ describe('training GEMMs', () => {
       }
     });
   }
+
+  it('gives each row of AB the same bits wherever it sits in A (a sample is batch-independent)', () => {
+    for (const [m, k, n] of [[7, 13, 5], [6, 25, 10]]) {
+      const a = matrix(m, k, 11 + m);
+      const b = matrix(k, n, 5);
+      const c = new Float32Array(m * n);
+      gemmAB(a, b, c, m, k, n);
+      for (let i = 0; i < m; i++) {
+        const row = new Float32Array(n);
+        gemmAB(a.subarray(i * k, (i + 1) * k), b, row, 1, k, n);
+        expect(Array.from(row)).toEqual(Array.from(c.subarray(i * n, (i + 1) * n)));
+      }
+    }
+  });
 });

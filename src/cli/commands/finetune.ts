@@ -1,14 +1,21 @@
 /**
  * `tinyml finetune MODEL --data D [--labels L] [--scale/--mean/--std] [--weights int8|int4|int2|ternary|binary]
  *   [--calibration minmax|percentile|mse|entropy] [--keep-int8 LAYERS] [--epochs N] [--distill] [--lr X] [--batch N] [--limit N] [--holdout N]
- *   [--eval-data T [--eval-labels TL] [--eval-limit N]] [--seed N] [--threads N] [--out F] [--force]`
+ *   [--eval-data T [--eval-labels TL] [--eval-limit N]] [--seed N] [--threads N] [--dampen [LAMBDA]]
+ *   [--checkpoint F] [--resume] [--stop-after N] [--out F] [--force]`
  *
  * Quantization-aware training (src/train/) of a float model (.onnx or float32 .tflite) on a
  * labelled dataset, written as the int8 .tflite the quantizer would write with the learned
  * scales (sub-byte widths recorded as weight encodings). The accuracy it reports is the host
  * integer reference's on the evaluation data (`--eval-data`, else the training data): the
  * deployed model's, before (post-training quantization with the initial scales) and after.
+ *
+ * After every epoch the whole training state goes to a checkpoint (default `<out>.ckpt`, deleted
+ * once the model is written); `--resume` continues a stopped or killed run from it to the same
+ * bytes an uninterrupted run writes, and `--stop-after N` stops after N epochs on purpose (a long
+ * run split over sessions).
  */
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import { openDataset, type Dataset } from '../../data/dataset.js';
@@ -32,6 +39,8 @@ import type { WeightChoice } from '../../quantize/weight-choice.js';
 import { importTflite } from '../../tflite/import.js';
 import type { LayerWeights } from '../../train/network.js';
 import { readFile } from 'node:fs/promises';
+import { sameFile } from '../../io/output-file.js';
+import { CheckpointFile, type RunIdentity, type TrainingCheckpoint } from '../../train/checkpoint.js';
 
 export interface FinetuneCommandOptions {
   data: string;
@@ -60,6 +69,14 @@ export interface FinetuneCommandOptions {
   seed?: string | number;
   /** Threads sharing each batch (default: 2, or 1 on a one-core machine). */
   threads?: string | number;
+  /** Oscillation dampening: true (bare --dampen) is λ = 1. */
+  dampen?: boolean | string | number;
+  /** The checkpoint file (default `<out>.ckpt`). */
+  checkpoint?: string;
+  /** Continue the run saved in the checkpoint. */
+  resume?: boolean;
+  /** Stop once this many epochs (of --epochs) have completed, keeping the checkpoint. */
+  stopAfter?: string | number;
   out?: string;
   force?: boolean;
   /** false (--no-progress) disables the progress bar. */
@@ -77,9 +94,12 @@ export interface FinetuneCommandResult {
   storedBytes: number;
   keepInt8: number[];
   epochs: { loss: number; accuracy: number; cpuSeconds: number; seconds: number }[];
-  /** Host integer reference: the int8 model of the initial scales, and the trained one. */
-  before: IntegerAccuracy;
-  after: IntegerAccuracy;
+  /** Host integer reference: the int8 model of the initial scales, and the trained one (absent when stopped by --stop-after). */
+  before?: IntegerAccuracy;
+  after?: IntegerAccuracy;
+  /** --stop-after ended the run here (epochs completed); nothing but the checkpoint was written. */
+  stoppedAfter?: number;
+  checkpointPath: string;
   evalSource: string;
   /** Top-1 on the held-out training samples at the start and after each epoch; `kept` 0 is the start. */
   holdout?: { samples: number; start: number; epochs: number[]; kept: number };
@@ -167,6 +187,22 @@ function pct(a: IntegerAccuracy): string {
   return `${(100 * a.accuracy).toFixed(2)}% (${a.correct}/${a.samples}), loss ${a.loss.toFixed(4)}`;
 }
 
+/** --dampen [LAMBDA]: off (undefined/false), 1 (bare flag) or a positive weight. */
+function parseDampen(v: FinetuneCommandOptions['dampen']): number {
+  if (v === undefined || v === false) return 0;
+  if (v === true) return 1;
+  return positiveNumber(v, '--dampen')!;
+}
+
+async function sha256(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
+}
+
+/** Hex SHA-256 of an array's bytes. */
+function digest(a: ArrayBufferView): string {
+  return createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+}
+
 export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOptions, io: CliIO): Promise<FinetuneCommandResult> {
   if (opts.data === undefined) throw new InputError('tinyml finetune needs labelled training data (--data FILE, with --labels)');
   const kind = (opts.weights ?? 'int8') as WeightKind;
@@ -184,11 +220,17 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
   const seed = positiveInt(opts.seed, '--seed', 1);
   const learningRate = positiveNumber(opts.lr, '--lr');
   const threads = positiveInt(opts.threads, '--threads', Math.min(2, availableParallelism()));
+  const dampen = parseDampen(opts.dampen);
+  const stopAfter = opts.stopAfter === undefined ? undefined : positiveInt(opts.stopAfter, '--stop-after', 1);
   if (opts.evalLabels !== undefined && opts.evalData === undefined) throw new InputError('--eval-labels needs --eval-data');
   const pre = parsePreprocessOptions(opts);
   const outPath = opts.out ?? defaultFinetuneOut(modelPath, budget ? 'mixed' : clusters ? `clusters${clusters}` : kind);
   const reads = [modelPath, opts.data, ...(opts.labels ? [opts.labels] : []), ...(opts.evalData ? [opts.evalData] : []), ...(opts.evalLabels ? [opts.evalLabels] : [])];
   await checkOutputFiles([{ path: outPath, option: '--out' }], reads, opts.force ?? false);
+  const checkpointPath = opts.checkpoint ?? `${outPath}.ckpt`;
+  for (const [other, what] of [...reads.map((r) => [r, 'which this command reads'] as const), [outPath, 'the --out model'] as const]) {
+    if (await sameFile(checkpointPath, other)) throw new InputError(`--checkpoint ${checkpointPath} is ${other}, ${what}: choose another checkpoint path`);
+  }
 
   const graph = await loadFloatModel(modelPath);
   if (graph.inputs.length !== 1) throw new InputError(`${graph.name} has ${graph.inputs.length} inputs; tinyml finetune trains single-input models`);
@@ -220,6 +262,36 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
     layers = new Map([...chosen.choices].map(([i, c]) => [i, trainedLayer(c)]));
     io.err(`flash budget ${plan.budgetBytes.toLocaleString('en-US')} bytes: ${plan.layers.map((l) => `op ${l.index} ${l.choice}`).join(', ')}`);
   }
+  // Everything that changes the trained bytes: a checkpoint only resumes a run with all of it equal.
+  const identity: RunIdentity = {
+    model: await sha256(modelPath),
+    'training data': await sha256(opts.data),
+    'training labels': digest(trainSet.labels),
+    preprocessing: JSON.stringify(pre),
+    'training samples (--limit)': train.count,
+    '--holdout': holdoutCount,
+    '--weights': budget ? null : kind,
+    '--clusters': clusters ?? null,
+    '--flash-budget': opts.flashBudget === undefined ? null : String(opts.flashBudget),
+    '--keep-int8': keepInt8.join(','),
+    '--calibration': calibration,
+    '--epochs': epochs,
+    '--batch': batchSize,
+    '--lr': learningRate ?? null,
+    '--distill': opts.distill ?? false,
+    '--dampen': dampen,
+    '--seed': seed,
+    // Each thread sums its share of a batch: another count adds the same gradients in another order.
+    '--threads': threads,
+  };
+  let resumeFrom: TrainingCheckpoint | undefined;
+  let checkpointFile: CheckpointFile;
+  if (opts.resume) {
+    const r = await CheckpointFile.resume(checkpointPath, identity);
+    checkpointFile = r.file;
+    resumeFrom = r.checkpoint;
+    io.err(`resuming ${checkpointPath}: ${resumeFrom.epoch} of ${epochs} epoch(s) done`);
+  } else checkpointFile = await CheckpointFile.create(checkpointPath, identity, opts.force ?? false);
   const described = budget ? 'per-layer weights within the flash budget' : clusters ? `${clusters}-cluster weights` : `${kind} weights`;
   const stream = io === processIO ? process.stderr : undefined;
   const tty = opts.progress !== false && stream?.isTTY === true;
@@ -238,6 +310,10 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
     calibration,
     seed,
     holdout,
+    dampen,
+    resume: resumeFrom,
+    stopAfter,
+    onCheckpoint: (c) => checkpointFile.save(c),
     onMessage: (m) => io.err(m),
     onProgress: (p) => {
       if (tty) {
@@ -252,6 +328,10 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
       }
     },
   });
+  if (result.stoppedAfter !== undefined) {
+    io.out(`stopped after epoch ${result.stoppedAfter} of ${epochs} (--stop-after); the training state is in ${checkpointPath}: run the same command with --resume (and without --stop-after, or a later one) to continue`);
+    return { outPath, weights: budget ? 'mixed' : clusters ? 'clusters' : kind, storedBytes: 0, keepInt8, epochs: result.epochs, evalSource, stoppedAfter: result.stoppedAfter, checkpointPath };
+  }
   io.err(`evaluating the int8 model on ${evalSet.count} samples (host integer reference)`);
   const before = evaluateInteger(result.initialGraph, evalSet, inputSize);
   const after = evaluateInteger(result.graph, evalSet, inputSize);
@@ -262,6 +342,8 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
     throw new Error(`finetune --flash-budget: ${outPath} takes ${storedBytes} bytes, over the ${plan.budgetBytes} planned (a byte count disagrees with the plan)`);
   }
   const budgetReport = plan ? { ...plan, totalBytes: storedBytes } : undefined;
+  // The model is written: the run is complete and its checkpoint has nothing left to resume.
+  await checkpointFile.remove();
   const cpu = result.epochs.reduce((a, e) => a + e.cpuSeconds, 0);
   const wall = result.epochs.reduce((a, e) => a + e.seconds, 0);
   io.out(`training: ${epochs} epoch(s), ${wall.toFixed(1)} s (CPU ${cpu.toFixed(1)} s); last epoch fake-quant loss ${result.epochs[epochs - 1].loss.toFixed(4)}, accuracy ${(100 * result.epochs[epochs - 1].accuracy).toFixed(2)}%`);
@@ -287,6 +369,7 @@ export async function finetuneCommand(modelPath: string, opts: FinetuneCommandOp
     before,
     after,
     evalSource,
+    checkpointPath,
     ...(h ? { holdout: h } : {}),
   };
 }
