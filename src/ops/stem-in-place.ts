@@ -5,11 +5,16 @@
  * (tinyml_conv2d_s8_stem_dsp_in_place_tight, conv2d_dsp_in_place.c) every byte the layer writes,
  * its output and its kernel's columns, lands on input bytes no later read needs:
  *
- * - a "kernel" row runs the stem kernel on its band, written straight to its place, its columns
- *   just after that place (rounded up to 8 bytes): both must end before the first input row it
- *   reads (output rows of a stride-2 stem trail their input, so from a few rows on they do);
- * - a "pixel" row before that is computed one pixel at a time on the frame (no columns), each
- *   pixel stored straight to its place, which must then hold only input bytes already read;
+ * - "kernel" rows run the stem kernel, written straight to their place: each row's output must end
+ *   before the first input row it reads (output rows of a stride-2 stem trail their input, so from
+ *   a few rows on they do). When the kernel's columns fit the driver's stack frame
+ *   (STEM_TIGHT_FRAME_BYTES: VWW's 166) all of them run in one call with the columns there; else
+ *   each row is one call with its columns just after its output (rounded up to 8 bytes), which must
+ *   then end before that input row too;
+ * - a "pixel" row before that is computed two pixels at a time on the frame (the kernel's pairs
+ *   routine, its columns on the frame, where the kernel's shape takes it), each pixel stored
+ *   straight to its place once both are computed, which must then hold only input bytes already
+ *   read;
  * - a "scatter" row (VWW's first: its place holds input its own later pixels read) stores each
  *   pixel's first `split` bytes into the first input row it reads and the rest into the second,
  *   on the columns those rows' earlier pixels read, then gathers the row into its place.
@@ -23,6 +28,9 @@ import { rowsRead } from './conv-rows-in-place.js';
 
 /** Most output channels the pixel path takes (TINYML_CONV2D_STEM_PIXEL_MAX_CHANNELS). */
 export const STEM_PIXEL_MAX_CHANNELS = 32;
+
+/** Kernel scratch the tight driver keeps on its stack frame (TINYML_CONV2D_STEM_TIGHT_FRAME_BYTES). */
+export const STEM_TIGHT_FRAME_BYTES = 168;
 
 /** The tight driver's arguments: rows [0, scatterRows) scattered, [scatterRows, pixelRows) by pixel, the rest on the kernel. */
 export interface StemTightSchedule {
@@ -42,11 +50,36 @@ export function stemTightSchedule(p: Conv2DQuantParams, kernelScratch: number): 
   const n = p.outputDepth;
   const inRow = p.inputWidth * p.inputDepth;
   const outRow = p.outputWidth * n;
+  // The lowest input byte pixel (r, c) reads (Infinity when its window holds only padding).
+  const lowestRead = (r: number, c: number): number => {
+    const y0 = r * p.strideHeight - p.padHeight;
+    const x0 = c * p.strideWidth - p.padWidth;
+    const y = Math.max(0, y0);
+    const x = Math.max(0, x0);
+    if (y >= Math.min(y0 + p.filterHeight, p.inputHeight) || x >= Math.min(x0 + p.filterWidth, p.inputWidth)) return Infinity;
+    return y * inRow + x * p.inputDepth;
+  };
   // Input columns of a row no pixel after pixel c reads (the next pixel's first column, clipped).
   const deadCols = (c: number): number => Math.min(p.inputWidth, Math.max(0, (c + 1) * p.strideWidth - p.padWidth));
   // First input row a later output row reads (the image's end for the last).
   const nextLo = (r: number): number => (r + 1 < p.outputHeight ? rowsRead(p, r + 1).lo : p.inputHeight);
-  const kernelRow = (r: number): boolean => align8((r + 1) * outRow) + kernelScratch <= rowsRead(p, r).lo * inRow;
+  const onFrame = kernelScratch <= STEM_TIGHT_FRAME_BYTES;
+  // Columns on the frame: rows r.. in one call, its pairs in order across rows, each pixel stored
+  // once its pair is read; every byte it stores must lie below the lowest byte any later pixel reads.
+  const kernelFrom = (r: number): boolean => {
+    const w = p.outputWidth;
+    const first = r * w;
+    const total = p.outputHeight * w;
+    const lowest = new Array<number>(total - first + 1).fill(Infinity);
+    for (let j = total - 1; j >= first; j--) lowest[j - first] = Math.min(lowest[j + 1 - first], lowestRead(Math.floor(j / w), j % w));
+    for (let j = first; j < total; j += 2) {
+      const end = Math.min(j + 2, total);
+      if (end * n > lowest[end - first]) return false;
+    }
+    return true;
+  };
+  const kernelRow = (r: number): boolean =>
+    onFrame ? kernelFrom(r) : align8((r + 1) * outRow) + kernelScratch <= rowsRead(p, r).lo * inRow;
   const pixelRow = (r: number): boolean => {
     const { lo } = rowsRead(p, r);
     // Row lo's read columns are dead as the row goes only when no later row reads row lo.
@@ -87,6 +120,10 @@ export function stemTightSchedule(p: Conv2DQuantParams, kernelScratch: number): 
   const scatterRows = r;
   while (r < p.outputHeight && !kernelRow(r) && pixelRow(r)) r++;
   const pixelRows = r;
-  for (; r < p.outputHeight; r++) if (!kernelRow(r)) return undefined;
+  if (onFrame) {
+    if (r < p.outputHeight && !kernelFrom(r)) return undefined;
+  } else {
+    for (; r < p.outputHeight; r++) if (!kernelRow(r)) return undefined;
+  }
   return { scatterRows, pixelRows, split: scatterRows > 0 ? split : 0 };
 }

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { conv2d, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import { conv2dStemDspVariant, stemOk, stemScratchBytes, stemTightOk } from '../../src/ops/optimized/conv2d-stem.js';
-import { stemTightSchedule, type StemTightSchedule } from '../../src/ops/stem-in-place.js';
+import { STEM_TIGHT_FRAME_BYTES, stemTightSchedule, type StemTightSchedule } from '../../src/ops/stem-in-place.js';
 import { rowsRead } from '../../src/ops/conv-rows-in-place.js';
 import { inPlaceVariant } from './in-place-variant.js';
 import { HOST_DSP_TARGET, evaluateCases, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from './harness.js';
@@ -21,10 +21,11 @@ const GARBAGE = -2;
 /**
  * Replays the tight driver on one buffer of max(input, output) bytes: byte labels are input byte
  * indices (>= 0), output byte indices (encoded as -3 - i), or garbage (the kernel's columns).
- * Returns the first violation, or undefined when every read finds its input byte and the buffer
+ * `S` is the kernel's scratch bytes (on the driver's frame when they fit it). Returns the first
+ * violation, or undefined when every read finds its input byte and the buffer
  * ends holding the output in order.
  */
-function replay(p: Conv2DQuantParams, s: StemTightSchedule): string | undefined {
+function replay(p: Conv2DQuantParams, s: StemTightSchedule, S = stemScratchBytes(p)): string | undefined {
   const cin = p.inputDepth;
   const n = p.outputDepth;
   const inRow = p.inputWidth * cin;
@@ -52,19 +53,24 @@ function replay(p: Conv2DQuantParams, s: StemTightSchedule): string | undefined 
     }
     return undefined;
   };
-  const S = stemScratchBytes(p);
   for (let oy = 0; oy < p.outputHeight; oy++) {
     const base = oy * outRow;
     if (oy < s.scatterRows) {
       const a = rowsRead(p, oy).lo * inRow;
       const b = a + inRow;
       const nb = n - s.split;
-      for (let ox = 0; ox < p.outputWidth; ox++) {
-        const bad = read(oy, ox);
-        if (bad) return bad;
-        for (let c = 0; c < n; c++) {
-          const e = write(c < s.split ? a + ox * s.split + c : b + ox * nb + c - s.split, out(oy, ox, c));
-          if (e) return e;
+      // Two pixels at a time, both read before either is stored (tinyml_conv2d_s8_stem_dsp_pair).
+      for (let ox = 0; ox < p.outputWidth; ox += 2) {
+        const pair = [ox, ox + 1].filter((x) => x < p.outputWidth);
+        for (const x of pair) {
+          const bad = read(oy, x);
+          if (bad) return bad;
+        }
+        for (const x of pair) {
+          for (let c = 0; c < n; c++) {
+            const e = write(c < s.split ? a + x * s.split + c : b + x * nb + c - s.split, out(oy, x, c));
+            if (e) return e;
+          }
         }
       }
       // The second row's parts forward to f, then every pixel from the last down through the frame.
@@ -81,14 +87,31 @@ function replay(p: Conv2DQuantParams, s: StemTightSchedule): string | undefined 
         }
       }
     } else if (oy < s.pixelRows) {
-      for (let ox = 0; ox < p.outputWidth; ox++) {
-        const bad = read(oy, ox);
-        if (bad) return bad;
-        for (let c = 0; c < n; c++) write(base + ox * n + c, out(oy, ox, c));
+      for (let ox = 0; ox < p.outputWidth; ox += 2) {
+        const pair = [ox, ox + 1].filter((x) => x < p.outputWidth);
+        for (const x of pair) {
+          const bad = read(oy, x);
+          if (bad) return bad;
+        }
+        for (const x of pair) for (let c = 0; c < n; c++) write(base + x * n + c, out(oy, x, c));
       }
+    } else if (S <= STEM_TIGHT_FRAME_BYTES) {
+      // The kernel on every row left in one call, its columns on the frame: pairs of pixels in
+      // order across rows (a pair may wrap to the next row), both read before either is stored.
+      const first = oy * p.outputWidth;
+      const total = p.outputHeight * p.outputWidth;
+      for (let i = first; i < total; i += 2) {
+        const pair = [i, i + 1].filter((j) => j < total);
+        for (const j of pair) {
+          const bad = read(Math.floor(j / p.outputWidth), j % p.outputWidth);
+          if (bad) return bad;
+        }
+        for (const j of pair) for (let c = 0; c < n; c++) write(j * n + c, out(Math.floor(j / p.outputWidth), j % p.outputWidth, c));
+      }
+      break;
     } else {
-      // The kernel: its columns first (scratch after the row's output), then per pair of pixels
-      // the windows read and the outputs written.
+      // The kernel on one row: its columns first (scratch after the row's output), then per pair
+      // of pixels the windows read and the outputs written.
       const cols = Math.ceil((base + outRow) / 8) * 8;
       for (let i = 0; i < S; i++) {
         const e = write(cols + i, GARBAGE);
@@ -109,7 +132,9 @@ function replay(p: Conv2DQuantParams, s: StemTightSchedule): string | undefined 
 }
 
 // VWW's stem: 96x96x3 -> 48x48x8, 3x3 stride 2 "same" (padding right and bottom only).
-const vwwStem = (seed: number, outC = 8) => convCaseOfShape(seed, { batches: 1, inH: 96, inW: 96, inC: 3, outC, fh: 3, fw: 3, perChannel: true }, { padding: 'SAME', strideH: 2, strideW: 2, dilationH: 1, dilationW: 1, activation: 'RELU6' });
+const vwwStem = (seed: number, outC = 8, activation: 'RELU6' | 'NONE' = 'RELU6') => convCaseOfShape(seed, { batches: 1, inH: 96, inW: 96, inC: 3, outC, fh: 3, fw: 3, perChannel: true }, { padding: 'SAME', strideH: 2, strideW: 2, dilationH: 1, dilationW: 1, activation });
+// Columns too large for the driver's frame (5x5 on three channels: 454 bytes): each kernel row beside its output.
+const wideStem = (seed: number) => convCaseOfShape(seed, { batches: 1, inH: 64, inW: 16, inC: 3, outC: 2, fh: 5, fw: 5, perChannel: true }, { padding: 'SAME', strideH: 2, strideW: 2, dilationH: 1, dilationW: 1, activation: 'NONE' });
 const paramsOf = (c: VariantCase) => c.params as Conv2DQuantParams;
 
 function randomStems(seed: number, n: number): VariantCase[] {
@@ -124,16 +149,24 @@ function randomStems(seed: number, n: number): VariantCase[] {
 describe('stem in place with no scratch (tight)', () => {
   const vww = paramsOf(vwwStem(1));
 
-  it("VWW's stem: first row scattered (6 + 2 bytes a pixel), rows 1-2 by pixel, the rest on the kernel with columns in dead input", () => {
+  it("VWW's stem: first row scattered (6 + 2 bytes a pixel), rows 1-47 on the kernel in one call with its columns on the frame", () => {
     expect(stemScratchBytes(vww)).toBe(166);
-    expect(stemTightSchedule(vww, stemScratchBytes(vww))).toEqual({ scatterRows: 1, pixelRows: 3, split: 6 });
+    expect(stemScratchBytes(vww)).toBeLessThanOrEqual(STEM_TIGHT_FRAME_BYTES);
+    expect(stemTightSchedule(vww, stemScratchBytes(vww))).toEqual({ scatterRows: 1, pixelRows: 1, split: 6 });
     expect(replay(vww, stemTightSchedule(vww, stemScratchBytes(vww))!)).toBeUndefined();
   });
 
-  it('the replay catches schedules that break: no scattered row, too few pixel rows, a wrong split', () => {
+  it('columns too large for the frame go beside each kernel row: more rows by pixel pair, still clean', () => {
+    const s = stemTightSchedule(vww, 200)!;
+    expect(s).toEqual({ scatterRows: 1, pixelRows: 4, split: 6 });
+    expect(replay(vww, s, 200)).toBeUndefined();
+    expect(replay(vww, { ...s, pixelRows: 3 }, 200)).toMatch(/reads input byte/);
+  });
+
+  it('the replay catches schedules that break: no scattered row, the kernel from row 0, a wrong split', () => {
     const s = stemTightSchedule(vww, stemScratchBytes(vww))!;
     expect(replay(vww, { ...s, scatterRows: 0 })).toMatch(/reads input byte/);
-    expect(replay(vww, { ...s, pixelRows: 2 })).toMatch(/reads input byte|overwritten/);
+    expect(replay(vww, { ...s, scatterRows: 0, pixelRows: 0 })).toMatch(/reads input byte|overwritten/);
     expect(replay(vww, { ...s, split: 7 })).toMatch(/reads input byte|overwritten/);
   });
 
@@ -143,10 +176,14 @@ describe('stem in place with no scratch (tight)', () => {
     expect(stemTightSchedule({ ...vww, batches: 2 }, 166)).toBeUndefined();
   });
 
-  const cases = [vwwStem(2), vwwStem(3, 5), ...randomStems(41000, 8)];
+  // Unclamped VWW stems (8 and 4 channels) run their pixel pairs on the kernel's pairs routine,
+  // the last pair of a row (its window over the edge) gathered on the frame.
+  const cases = [vwwStem(2), vwwStem(3, 5), vwwStem(4, 8, 'NONE'), vwwStem(5, 4, 'NONE'), wideStem(6), ...randomStems(41000, 8)];
 
-  it('every schedule it gives, random stems included, replays clean', () => {
-    expect(cases.length).toBe(10);
+  it('every schedule it gives, random stems included, replays clean; some scattered, some by pixel pair, some with columns beside', () => {
+    expect(cases.length).toBe(13);
+    expect(stemScratchBytes(paramsOf(cases[4]))).toBeGreaterThan(STEM_TIGHT_FRAME_BYTES);
+    expect(stemTightSchedule(paramsOf(cases[4]), stemScratchBytes(paramsOf(cases[4])))!.pixelRows).toBeGreaterThan(0);
     const schedules = cases.map((c) => stemTightSchedule(paramsOf(c), stemScratchBytes(paramsOf(c)))!);
     expect(schedules.some((s) => s.scatterRows > 0)).toBe(true);
     cases.forEach((c, i) => expect(replay(paramsOf(c), schedules[i]), `case ${i}`).toBeUndefined());

@@ -114,19 +114,25 @@ void tinyml_conv2d_s8_dsp_in_place_staged_band(const tinyml_conv2d_dsp_params *p
   in_place_staged(p, data, 0, 0, fn, scratch);
 }
 
-/* Row oy of the tight stem one pixel at a time: each pixel's bytes computed on the frame, then
- * stored straight to `dst` or, scattered, `split` of them into `a` and the rest into `b`. */
+/* Row oy of the tight stem two pixels at a time: each pair's bytes computed on the frame, then
+ * stored straight to `dst` or, scattered, `split` of each pixel's into `a` and the rest into `b`.
+ * A pixel is stored after its pair is computed, never before: its place then holds only bytes no
+ * later pixel reads (a pixel reads no column left of the one before it), as for one at a time. */
 static void stem_row_by_pixel(const tinyml_conv2d_dsp_params *p, int8_t *data, const int16_t *weights, int32_t oy,
-                              int8_t *dst, int8_t *a, int8_t *b, int32_t split) {
+                              int8_t *dst, int8_t *a, int8_t *b, int32_t split, void *frame) {
   const int32_t n = p->output_depth;
-  int8_t px[TINYML_CONV2D_STEM_PIXEL_MAX_CHANNELS];
-  for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
-    tinyml_conv2d_s8_stem_dsp_pixel(p, data, weights, oy, ox, px);
+  const int32_t w = p->geo.output_width;
+  int8_t px[2 * TINYML_CONV2D_STEM_PIXEL_MAX_CHANNELS];
+  for (int32_t ox = 0; ox < w; ox += 2) {
+    tinyml_conv2d_s8_stem_dsp_pair(p, data, weights, oy, ox, px, frame);
+    const int32_t count = ox + 1 < w ? 2 : 1;
     if (dst) {
-      for (int32_t c = 0; c < n; ++c) dst[ox * n + c] = px[c];
+      tinyml_copy_forward(dst + ox * n, px, count * n);
     } else {
-      for (int32_t c = 0; c < split; ++c) a[ox * split + c] = px[c];
-      for (int32_t c = split; c < n; ++c) b[ox * (n - split) + c - split] = px[c];
+      for (int32_t k = 0; k < count; ++k) {
+        for (int32_t c = 0; c < split; ++c) a[(ox + k) * split + c] = px[k * n + c];
+        for (int32_t c = split; c < n; ++c) b[(ox + k) * (n - split) + c - split] = px[k * n + c];
+      }
     }
   }
 }
@@ -153,27 +159,45 @@ void tinyml_conv2d_s8_stem_dsp_in_place_tight(const tinyml_conv2d_dsp_params *p,
                                               int32_t scatter_rows, int32_t pixel_rows, int32_t split) {
   const int32_t in_row = p->geo.input_width * p->geo.input_depth;
   const int32_t out_row = p->geo.output_width * p->output_depth;
+  /* The kernel's columns and edge windows on this frame when they fit (8-byte words: its LDRD). */
+  uint64_t frame_words[TINYML_CONV2D_STEM_TIGHT_FRAME_BYTES / 8];
+  void *frame = tinyml_conv2d_stem_dsp_scratch_bytes(p) <= TINYML_CONV2D_STEM_TIGHT_FRAME_BYTES ? frame_words : 0;
   tinyml_conv2d_dsp_params band = *p;
-  band.geo.output_height = 1;
   tinyml_row_band rows = {0, 0, 0};
-  for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
+  int32_t oy = 0;
+  for (; oy < pixel_rows; ++oy) {
     (void)tinyml_row_window_next(&rows, oy, p->geo.stride_height, p->geo.pad_height, p->geo.filter_height,
                                  p->geo.input_height, 0, 0);
-    int8_t *dst = data + oy * out_row;
     if (oy < scatter_rows) {
       int8_t *a = data + rows.lo * in_row;
-      stem_row_by_pixel(p, data, weights, oy, 0, a, a + in_row, split);
-      stem_row_gather(p, dst, a, a + in_row, split);
-    } else if (oy < pixel_rows) {
-      stem_row_by_pixel(p, data, weights, oy, dst, 0, 0, 0);
+      stem_row_by_pixel(p, data, weights, oy, 0, a, a + in_row, split, frame);
+      stem_row_gather(p, data + oy * out_row, a, a + in_row, split);
     } else {
-      band.geo.input_height = rows.hi - rows.lo;
-      band.geo.pad_height = rows.lo - rows.top;
-      /* The kernel's columns after the row's output, in input rows no later row reads (8-byte
-       * aligned for its LDRD). */
-      int8_t *cols = data + (((oy + 1) * out_row + 7) & ~7);
-      tinyml_conv2d_s8_stem_dsp(&band, data + rows.lo * in_row, weights, dst, cols);
+      stem_row_by_pixel(p, data, weights, oy, data + oy * out_row, 0, 0, 0, frame);
     }
+  }
+  if (oy >= p->geo.output_height) return;
+  if (frame) {
+    /* The rest in one call, its columns on the frame: each row ends before the first input row it
+     * reads, and later rows read none before that (the generator's rule). */
+    const int32_t top = oy * p->geo.stride_height - p->geo.pad_height;
+    const int32_t lo = top < 0 ? 0 : top;
+    band.geo.output_height = p->geo.output_height - oy;
+    band.geo.input_height = p->geo.input_height - lo;
+    band.geo.pad_height = lo - top;
+    tinyml_conv2d_s8_stem_dsp(&band, data + lo * in_row, weights, data + oy * out_row, frame);
+    return;
+  }
+  band.geo.output_height = 1;
+  for (; oy < p->geo.output_height; ++oy) {
+    (void)tinyml_row_window_next(&rows, oy, p->geo.stride_height, p->geo.pad_height, p->geo.filter_height,
+                                 p->geo.input_height, 0, 0);
+    band.geo.input_height = rows.hi - rows.lo;
+    band.geo.pad_height = rows.lo - rows.top;
+    /* The kernel's columns after the row's output, in input rows no later row reads (8-byte
+     * aligned for its LDRD). */
+    int8_t *cols = data + (((oy + 1) * out_row + 7) & ~7);
+    tinyml_conv2d_s8_stem_dsp(&band, data + rows.lo * in_row, weights, data + oy * out_row, cols);
   }
 }
 

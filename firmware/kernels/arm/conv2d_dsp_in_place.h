@@ -94,11 +94,14 @@ void tinyml_conv2d_s8_dsp_in_place_expand_band(const tinyml_conv2d_dsp_params *p
 /*
  * The stem (conv2d_stem_dsp.h's weights) written over its input with no scratch at all: for a
  * strided stem whose image is the arena's largest tensor (VWW's 96x96x3 -> 48x48x8), whose
- * window or stage would sit beside it at the peak. Rows oy >= pixel_rows are the stem kernel on
- * their band, written straight to their place, its columns in input bytes already dead: just after
- * the row's output (data + (oy + 1) * out_row, rounded up to 8 bytes). Earlier rows, before that
- * many bytes are dead, are computed one pixel at a time (tinyml_conv2d_s8_stem_dsp_pixel) into
- * output_depth bytes on the frame: rows from scatter_rows on stored straight to their
+ * window or stage would sit beside it at the peak. Rows oy >= pixel_rows are the stem kernel,
+ * written straight to their place: when its columns and edge windows fit the stack frame
+ * (TINYML_CONV2D_STEM_TIGHT_FRAME_BYTES) all of them in one call with the columns there, else one
+ * call per row with its columns in input bytes already dead, just after the row's output
+ * (data + (oy + 1) * out_row, rounded up to 8 bytes). Earlier rows, before that many bytes are
+ * dead, are computed two pixels at a time (tinyml_conv2d_s8_stem_dsp_pair: the kernel's pairs
+ * routine with its columns on the frame, or one pixel at a time where it does not take the layer)
+ * into 2 * output_depth bytes on the frame: rows from scatter_rows on stored straight to their
  * place; rows before it (their place still holds input that later pixels read) scattered
  * into the two first rows they read as those die, `split` bytes of each pixel into the first,
  * the rest into the second, then gathered into place once the row is done (the second row's parts

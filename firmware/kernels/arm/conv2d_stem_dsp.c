@@ -807,6 +807,65 @@ void tinyml_conv2d_s8_stem_dsp_pixel(const tinyml_conv2d_dsp_params *p, const in
   }
 }
 
+int32_t tinyml_conv2d_stem_dsp_scratch_bytes(const tinyml_conv2d_dsp_params *p) {
+  return TINYML_CONV2D_STEM_SCRATCH_BYTES(stem_shape_of(p).words,
+                                          p->geo.filter_height * p->geo.filter_width * p->geo.input_depth);
+}
+
+/*
+ * A pair on the pairs routine as stem_run's edge pairs run (columns at the scratch's start, the
+ * two windows gathered after them when either leaves the image), else by pixel.
+ */
+void tinyml_conv2d_s8_stem_dsp_pair(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
+                                    int32_t oy, int32_t ox, int8_t *out, void *scratch) {
+  const int32_t n = p->output_depth;
+  const int32_t two = ox + 1 < p->geo.output_width;
+#if STEM_ASM
+  const stem_shape sh = stem_shape_of(p);
+  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
+  if (two && scratch && full && (p->mode == TINYML_RQ_FAST_FOLDED || p->mode == TINYML_RQ_FAST_MIXED) &&
+      p->geo.filter_height == 3 && sh.row_words == 2 && sh.tail == 1 && (n & 3) == 0) {
+    const int32_t cin = p->geo.input_depth;
+    const int32_t w_in = p->geo.input_width;
+    const int32_t row_len = p->geo.filter_width * cin;
+    const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
+    const int32_t ix0 = ox * p->geo.stride_width - p->geo.pad_width;
+    int8_t *gather = (int8_t *)scratch + sh.words * 8;
+    stem_pairs pr;
+    if (iy0 >= 0 && iy0 + 3 <= p->geo.input_height && ix0 >= 0 &&
+        ix0 + p->geo.stride_width + p->geo.filter_width <= w_in) {
+      pr.pa = input + (iy0 * w_in + ix0) * cin;
+      pr.step = p->geo.stride_width * cin;
+      pr.row = w_in * cin;
+    } else {
+      stem_gather(p, input, iy0, ix0, gather);
+      stem_gather(p, input, iy0, ix0 + p->geo.stride_width, gather + 3 * row_len);
+      pr.pa = gather;
+      pr.step = 3 * row_len;
+      pr.row = row_len;
+    }
+    pr.kind = p->mode == TINYML_RQ_FAST_FOLDED ? 0 : 1;
+    pr.n = n;
+    pr.rq_end = p->rq + n;
+    pr.skip = (TINYML_CONV2D_STEM_MAX_WORDS - sh.words) * STEM_STEP_BYTES;
+    pr.bias0 = p->bias;
+    pr.cols0 = (const uint32_t *)scratch;
+    pr.w0 = weights;
+    pr.rq0 = p->rq;
+    pr.pairs = 1;
+    pr.expand = 1;
+    pr.oa = out;
+    pr.ob = out + n;
+    stem_pairs_run(&pr);
+    return;
+  }
+#else
+  (void)scratch;
+#endif
+  tinyml_conv2d_s8_stem_dsp_pixel(p, input, weights, oy, ox, out);
+  if (two) tinyml_conv2d_s8_stem_dsp_pixel(p, input, weights, oy, ox + 1, out + n);
+}
+
 /*
  * One packed word's 32 / bits fields as halfword pairs (field 2i low, 2i + 1 high) at dst. Byte
  * planes instead of one field at a time: plane q holds field q of each byte ((v >> bits q) &

@@ -53,6 +53,28 @@ void tinyml_conv2d_s8_stem_dsp_pixel(const tinyml_conv2d_dsp_params *p, const in
                                      int32_t oy, int32_t ox, int8_t *out);
 
 /*
+ * Scratch bytes the tight in-place stem keeps on its stack frame: the kernel's columns and edge
+ * windows when they fit (3x3 on three channels: 14 words, 112 + 54 = 166 bytes), so that its
+ * kernel rows need no dead input bytes beside their output (stemTightSchedule's STEM_TIGHT_FRAME_BYTES).
+ */
+#define TINYML_CONV2D_STEM_TIGHT_FRAME_BYTES 168
+
+/* The kernel's scratch bytes for this layer (TINYML_CONV2D_STEM_SCRATCH_BYTES of its shape). */
+int32_t tinyml_conv2d_stem_dsp_scratch_bytes(const tinyml_conv2d_dsp_params *p);
+
+/*
+ * Output pixels (oy, ox) and (oy, ox + 1), or (oy, ox) alone when it is its row's last, into
+ * out[0 .. 2 * output_depth): the kernel's bytes. On the kernel's fast pairs routine where it
+ * takes the layer (3x3 on three channels, blocks of four channels, no clamp), with its columns
+ * and any edge windows in `scratch` (tinyml_conv2d_stem_dsp_scratch_bytes of them; the tight
+ * driver's frame), else one pixel at a time as tinyml_conv2d_s8_stem_dsp_pixel (no scratch read,
+ * `scratch` may be 0). Both pixels are computed before either is stored: the in-place driver
+ * relies on that order.
+ */
+void tinyml_conv2d_s8_stem_dsp_pair(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
+                                    int32_t oy, int32_t ox, int8_t *out, void *scratch);
+
+/*
  * Sub-byte stem weights (int4, int2/ternary, binary), kept packed in flash: `words` words of
  * `bits`-bit fields (low bits first, 32 / bits per word), one per halfword of the int16 layout
  * above in its order; int4 and 2-bit fields are two's complement, a 1-bit field is +1 when set
