@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deploy } from '../../src/api/index.js';
 import { planModelMemory } from '../../src/codegen/plan-model.js';
+import { planUnderBudget } from '../../src/codegen/ram-budget.js';
 import { prepareGraph } from '../../src/interp/interpreter.js';
 import { importTfliteFile } from '../../src/tflite/import.js';
 import { requireArmToolchain, requireQemu } from '../helpers/tools.js';
@@ -58,12 +59,20 @@ describe('in-place depthwise and pointwise layers on qemu-m4', () => {
         }
       }
       const [def, inp] = runs;
-      expect(inp.inPlace).toEqual([...plan.inPlace]);
+      // What deploy plans with in-place layers forced on: the in-place plan, then the default
+      // policy's other techniques on top of it (VWW: its pair row by row and the tight stem), so
+      // the layers in place are the budget planner's, not the bare in-place plan's.
+      const chosen = planUnderBudget(prepared.graph, M4, { inPlace: true });
+      expect(inp.inPlace).toEqual([...chosen.plan.inPlace]);
+      expect(inp.inPlace).toEqual(expect.arrayContaining([...plan.inPlace].filter((k) => !chosen.plan.streamed.some((s) => s.producer === k))));
       expect(inp.arena).toBeLessThan(def.arena);
       // The DSP kernels are the same code in place: no instruction is added, except that buffers
       // move to other offsets and alignment-dependent copies change by a few hundred instructions
-      // (KWS with in-place pointwise layers: 3,471,779 against 3,471,348).
-      expect(inp.instructions).toBeLessThanOrEqual(def.instructions * 1.001);
+      // (KWS with in-place pointwise layers: 3,471,779 against 3,471,348), and what the planner
+      // models for the in-place forms that do cost more (a widening pointwise layer runs in runs
+      // of pixels from the last down: VWW's 24x24x16 -> 32, +13.8 K, modelled at 1,200 a run).
+      const modelled = chosen.ram.techniques.find((t) => t.technique === 'in-place')?.extraInstructions ?? 0;
+      expect(inp.instructions).toBeLessThanOrEqual(def.instructions * 1.001 + modelled);
       if (id === 'kws_ref_model') expect(inp.inPlace).toHaveLength(8); // four depthwise, four pointwise
     });
   }
