@@ -188,6 +188,18 @@ export function planUnderBudget(graph: Graph, target: TargetInfo, options: RamPl
     return (extra + cost) / macs <= DEFAULT_MAX_EXTRA;
   };
 
+  // Takes `candidate` (a plan with one more technique) when it shrinks the arena and the policy
+  // wants its cost, and records the technique either way.
+  const consider = (technique: RamTechniqueName, candidate: MemoryPlan | undefined, cost: number, forced: boolean | undefined): boolean => {
+    const taken = candidate !== undefined && candidate.arenaBytes < current.plan.arenaBytes && wanted(forced, cost);
+    techniques.push({ technique, applied: taken, savedBytes: taken ? current.plan.arenaBytes - candidate.arenaBytes : 0, extraInstructions: cost });
+    if (taken) {
+      current = { ...current, plan: candidate };
+      extra += cost;
+    }
+    return taken;
+  };
+
   // 1. In-place layers.
   const inPlacePlan = options.inPlace === false ? undefined : planModelMemory(prepared, target, { optimize, inPlace: true });
   const inPlaceCost = inPlacePlan ? inPlaceExtraInstructions(prepared, inPlacePlan, target) : 0;
@@ -219,17 +231,7 @@ export function planUnderBudget(graph: Graph, target: TargetInfo, options: RamPl
   // row-window layer (a residual ADD in place is no use while the conv before it needs a third tensor).
   const windowPlan = options.rowWindow === false ? undefined : planModelMemory(current.prepared, target, { optimize, inPlace: options.inPlace !== false, rowWindow: true });
   const windowCost = windowPlan ? rowWindowExtraInstructions(current.prepared, windowPlan) : 0;
-  const takeWindow = windowPlan !== undefined && windowPlan.arenaBytes < current.plan.arenaBytes && wanted(options.rowWindow, windowCost);
-  techniques.push({
-    technique: 'row-window',
-    applied: takeWindow,
-    savedBytes: takeWindow ? current.plan.arenaBytes - windowPlan.arenaBytes : 0,
-    extraInstructions: windowCost,
-  });
-  if (takeWindow) {
-    current = { ...current, plan: windowPlan };
-    extra += windowCost;
-  }
+  const takeWindow = consider('row-window', windowPlan, windowCost, options.rowWindow);
 
   // 4. Pointwise -> depthwise pairs run row by row (the pointwise output never stored whole),
   // with the earlier techniques not forced off: VWW's stem in place only pays once its
@@ -247,17 +249,7 @@ export function planUnderBudget(graph: Graph, target: TargetInfo, options: RamPl
   }
   if (streamPlan && streamPlan.streamed.length === 0) streamPlan = undefined;
   const streamCost = streamPlan ? rowStreamExtraInstructions(current.prepared, streamPlan) + rowWindowExtraInstructions(current.prepared, streamPlan) - (takeWindow ? windowCost : 0) : 0;
-  const streamTaken = streamPlan !== undefined && streamPlan.arenaBytes < current.plan.arenaBytes && wanted(options.rowStream, streamCost) ? streamPlan : undefined;
-  techniques.push({
-    technique: 'row-stream',
-    applied: streamTaken !== undefined,
-    savedBytes: streamTaken ? current.plan.arenaBytes - streamTaken.arenaBytes : 0,
-    extraInstructions: streamCost,
-  });
-  if (streamTaken) {
-    current = { ...current, plan: streamTaken };
-    extra += streamCost;
-  }
+  consider('row-stream', streamPlan, streamCost, options.rowStream);
 
   // 5. Layers in place with no scratch at all (a strided stem over its image: its row stage and
   // columns on input bytes already read), with everything the plan so far uses.
@@ -266,17 +258,7 @@ export function planUnderBudget(graph: Graph, target: TargetInfo, options: RamPl
       ? undefined
       : planModelMemory(current.prepared, target, { optimize, inPlace: options.inPlace !== false, rowWindow: options.rowWindow !== false, streamed: current.plan.streamed, tight: true });
   const tightCost = tightPlan ? tightExtraInstructions(current.prepared, tightPlan, target, optimize) : 0;
-  const tightTaken = tightPlan !== undefined && (tightPlan.tightInPlace?.size ?? 0) > 0 && tightPlan.arenaBytes < current.plan.arenaBytes && wanted(options.tightInPlace, tightCost);
-  techniques.push({
-    technique: 'tight-in-place',
-    applied: tightTaken,
-    savedBytes: tightTaken ? current.plan.arenaBytes - tightPlan.arenaBytes : 0,
-    extraInstructions: tightCost,
-  });
-  if (tightTaken) {
-    current = { ...current, plan: tightPlan };
-    extra += tightCost;
-  }
+  consider('tight-in-place', (tightPlan?.tightInPlace?.size ?? 0) > 0 ? tightPlan : undefined, tightCost, options.tightInPlace);
 
   const ram: RamReport = {
     arenaBytes: current.plan.arenaBytes,
