@@ -640,12 +640,14 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
  * its prologue alone, paying per channel the computed jumps into and out of it and the bit tests
  * of lr reloaded from the frame; here the prologue bits ([56], k4 itself when k4 < 4) stay in lr
  * for the whole call and one LSLS puts their two bits into N and C (PARTS, see TINYML_SB_SHORT), and the setup has no jump addresses to compute.
+ * LR is the frame word lr holds: [56], or [20], the output pointer, for rows of exactly two groups
+ * (no bit tests; see TINYML_SBA_STORE4_NEXT_LR).
  */
-#define TINYML_ROWS_SHORT(SET_R7, PARTS, FIX, RQ4, STORE) \
-  TINYML_ROWS_PUSH                                       \
-  "ldr    lr, [sp, #56]\n\t" SET_R7                     \
-  "1:\n\t"                                               \
-  TINYML_ROWS_START_FRAME PARTS                          \
+#define TINYML_ROWS_SHORT(LR, SET_R7, PARTS, FIX, RQ4, STORE) \
+  TINYML_ROWS_PUSH                                           \
+  "ldr    lr, [sp, #" LR "]\n\t" SET_R7                      \
+  "1:\n\t"                                                   \
+  TINYML_ROWS_START_FRAME PARTS                              \
   TINYML_ROWS_TAIL(TINYML_ROWS_RECORD(FIX), RQ4, STORE)
 /*
  * The channel loop of rows that are exactly one pass (no prologue, BODY's units all run once: KWS's
@@ -668,17 +670,27 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 /* The output offset from the frame, then added to each output (FAST, not folded). */
 #define TINYML_ROWS_ADD_OFF "ldr    r8, [sp, #60]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
                             "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
-/* The sub-byte rows' stores: the output pointer from the frame and back (r7 holds the mask). */
-#define TINYML_SBA_STORE4_NEXT               \
-  "add    r10, sp, #20\n\t"                  \
-  "ldmia  r10, {r4, r5, r6, r8, r9}\n\t"     \
-  "strb   r1, [r4, r5]\n\t"                  \
-  "strb   r2, [r4, r6]\n\t"                  \
-  "strb   r3, [r4, r8]\n\t"                  \
-  "strb   r0, [r4], #1\n\t"                  \
-  "str    r4, [sp, #20]\n\t"                 \
-  "cmp    r4, r9\n\t"                        \
+/* The sub-byte rows' four stores at output pointer P (offsets r5 r6 r8, out end r9), SAVE keeping
+ * P, then the loop back to 1 until the last channel. */
+#define TINYML_SBA_STORE4_AT(P, SAVE) \
+  "strb   r1, [" P ", r5]\n\t"        \
+  "strb   r2, [" P ", r6]\n\t"        \
+  "strb   r3, [" P ", r8]\n\t"        \
+  "strb   r0, [" P "], #1\n\t" SAVE   \
+  "cmp    " P ", r9\n\t"              \
   "bne    1b\n\t"
+/* The output pointer from the frame and back (r7 holds the mask). */
+#define TINYML_SBA_STORE4_NEXT           \
+  "add    r10, sp, #20\n\t"              \
+  "ldmia  r10, {r4, r5, r6, r8, r9}\n\t" \
+  TINYML_SBA_STORE4_AT("r4", "str    r4, [sp, #20]\n\t")
+/* Rows of exactly two groups (SB_LOOP_K2): lr is free for the whole call there (no prologue
+ * bits), so it holds the output pointer, which never goes back to the frame: one instruction less
+ * a channel (VWW's 8-channel pointwise layer: 16 channels a block of four pixels). */
+#define TINYML_SBA_STORE4_NEXT_LR    \
+  "add    r10, sp, #24\n\t"          \
+  "ldmia  r10, {r5, r6, r8, r9}\n\t" \
+  TINYML_SBA_STORE4_AT("lr", "")
 #define TINYML_STR_(x) #x
 #define TINYML_STR(x) TINYML_STR_(x)
 /*
@@ -809,7 +821,10 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
   TINYML_ROWS_ONE("mov    r7, #" MASK "\n\t", TINYML_ROWS_START_FRAME, BODY, TINYML_ROWS_RECORD(FIX), RQ4,          \
                   TINYML_SBA_STORE4_NEXT)
 #define TINYML_SBA_SHORT_ROWS(PARTS, MASK, FIX, RQ4) \
-  TINYML_ROWS_SHORT("mov    r7, #" MASK "\n\t", PARTS, FIX, RQ4, TINYML_SBA_STORE4_NEXT)
+  TINYML_ROWS_SHORT("56", "mov    r7, #" MASK "\n\t", PARTS, FIX, RQ4, TINYML_SBA_STORE4_NEXT)
+/* Rows of exactly two groups (PARTS without bit tests): the output pointer in lr. */
+#define TINYML_SBA_K2_ROWS(PARTS, MASK, FIX, RQ4) \
+  TINYML_ROWS_SHORT("20", "mov    r7, #" MASK "\n\t", PARTS, FIX, RQ4, TINYML_SBA_STORE4_NEXT_LR)
 /* One of the channel loops (LOOP, its arguments before RQ4) with the requantization of the mode. */
 #define TINYML_SBA_BY_MODE(LOOP, ...)                                                                           \
   if (mode == TINYML_RQ_FAST_FOLDED) {                                                                          \
@@ -832,7 +847,7 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
   } else if (loop == SB_LOOP_TWO) {                                                                             \
     TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, BODY BODY, MASK, FIX)                                               \
   } else if (loop == SB_LOOP_K2) {                                                                              \
-    TINYML_SBA_BY_MODE(TINYML_SBA_SHORT_ROWS, G2, MASK, FIX)                                                    \
+    TINYML_SBA_BY_MODE(TINYML_SBA_K2_ROWS, G2, MASK, FIX)                                                       \
   } else if (BITS != 1 && loop == SB_LOOP_U1) {                                                                 \
     TINYML_SBA_BY_MODE(TINYML_SBA_ONE_ROWS, UNIT, MASK, FIX)                                                    \
   } else if (BITS == 4 && loop == SB_LOOP_U2) {                                                                 \
@@ -857,6 +872,7 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
 #undef TINYML_SBA_CASE
 #undef TINYML_SBA_BY_MODE
 #undef TINYML_SBA_SHORT_ROWS
+#undef TINYML_SBA_K2_ROWS
 #undef TINYML_SBA_ROWS
 }
 #endif
