@@ -87,17 +87,16 @@ function im2colK4(step: PreparedStep): number | undefined {
   return 32 * k4 <= lutOptions.im2colMaxColumns ? k4 : undefined;
 }
 
-/*
- * minBlocks: fewer whole blocks of four pixels than this keep the six-pixel kernel (VWW's 3x3
- * layers: 9 pixels of 128 or 256 channels took 5% more decoded, their last pixel alone in C).
- * columnBytes: bytes of columns a pointwise layer's super-block of decoded rows may take
- * (lutPwBlocks): each channel's row is looked up once per super-block (about 2.6 instructions a
- * weight pair), so the more blocks of four pixels share it the less that costs (KWS's 64-channel
- * rows: 8 blocks). Tests lower it to run several super-blocks on small layers.
- */
 /**
- * Bytes of the larger of a pointwise layer's input and output above which it keeps the six-pixel
- * kernel's smaller scratch: such a layer is where an arena peaks (VWW's first, 48x48x8 -> 16).
+ * The pointwise LUT kernel's super-blocks (lutPwBlocks):
+ * - columnBytes: bytes of columns a super-block of decoded rows may take: each channel's row is
+ *   looked up once per super-block (about 2.6 instructions a weight pair), so the more blocks of
+ *   four pixels share it the less that costs (KWS's 64-channel rows: 8 blocks). Tests lower it to
+ *   run several super-blocks on small layers.
+ * - largeTensorBytes: bytes of the larger of a layer's input and output above which it keeps the
+ *   six-pixel kernel's smaller scratch: such a layer is where an arena peaks (VWW's first, 48x48x8 -> 16).
+ * - minBlocks: fewer whole blocks of four pixels than this keep the six-pixel kernel (VWW's 3x3
+ *   layers: 9 pixels of 128 or 256 channels took 5% more decoded, their last pixel alone in C).
  */
 export const lutPwOptions = { columnBytes: 4096, largeTensorBytes: 32768, minBlocks: 3 };
 
@@ -186,13 +185,12 @@ export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: Ta
   // Depthwise: the pair table, a group's two words per tap, and for 3x3 filters the largest
   // plane of border windows (TINYML_LUT4_DW_SCRATCH).
   if (step.op.type === 'DEPTHWISE_CONV_2D') {
-    const p = step.params as DwGeometry;
-    const own = LUT4_PAIR_SCRATCH + 8 * p.filterHeight * p.filterWidth + 4 * lutDwPlaneWords(p);
+    const dp = step.params as DepthwiseConv2DQuantParams;
+    if (lutDwRowsApply(step, enc)) return lutDwRowsScratchBytes(dp);
+    const own = LUT4_PAIR_SCRATCH + 8 * dp.filterHeight * dp.filterWidth + 4 * lutDwPlaneWords(dp);
     // A layer the int8 plane loop would run gets that loop's scratch when it is larger (lutDwPlane
     // takes the loop only within this scratch): VWW's 24x24x32 and later 3x3 layers, where the LUT
     // kernel took up to 1.6x the plane loop's instructions.
-    const dp = step.params as DepthwiseConv2DQuantParams;
-    if (lutDwRowsApply(step, enc)) return lutDwRowsScratchBytes(dp);
     return dwPlane(dp) && (dp.weightsOffset ?? 0) === 0 ? Math.max(own, dwScratchBytes(dp)) : own;
   }
   return LUT4_PAIR_SCRATCH;
@@ -360,14 +358,24 @@ export function emitLutLayer(step: PreparedStep, enc: LutEncoding, names: EmitNa
  */
 function lutDwPlane(step: PreparedStep, enc: LutEncoding, names: EmitNames, ctx: EmitContext): CEmission | undefined {
   if (step.op.type !== 'DEPTHWISE_CONV_2D' || enc.entries > 16) return undefined;
+  const k = lutConstants(step, enc, ctx);
+  if (!k) return undefined;
+  const p = step.params as DepthwiseConv2DQuantParams;
+  return emitDepthwisePlaneLut4(p, k.weights, enc.indices, enc.table, k.bias, names, ctx, lutScratchBytes(step, enc, ctx.target, ctx.optimize));
+}
+
+/**
+ * A clustered layer's weights and bias as the context's constants (undefined when either is not
+ * one), with the encoding's contract checked (ir/weight-encoding.ts): the weights are the table's
+ * entries at the indices.
+ */
+function lutConstants(step: PreparedStep, enc: LutEncoding, ctx: EmitContext) {
   const weights = ctx.constants?.[1] as Int8Array | undefined;
   const hasBias = step.op.inputs.length > 2 && step.op.inputs[2] >= 0;
   const bias = hasBias ? ctx.constants?.[2] : undefined;
   if (!weights || (hasBias && !bias)) return undefined;
-  // The contract (ir/weight-encoding.ts): the weights are the table's entries at the indices.
   if (enc.indices.some((i, k) => enc.table[i] !== weights[k])) throw new Error(`${ctx.prefix}: clustered weights differ from their table entries`);
-  const p = step.params as DepthwiseConv2DQuantParams;
-  return emitDepthwisePlaneLut4(p, weights, enc.indices, enc.table, bias, names, ctx, lutScratchBytes(step, enc, ctx.target, ctx.optimize));
+  return { weights, bias };
 }
 
 /**
@@ -401,11 +409,9 @@ function lutDwRowsScratchBytes(p: DepthwiseConv2DQuantParams): number {
 function lutDwRows(step: PreparedStep, enc: LutEncoding, names: EmitNames, ctx: EmitContext): CEmission | undefined {
   if (!lutDwRowsApply(step, enc)) return undefined;
   const p = step.params as DepthwiseConv2DQuantParams;
-  const weights = ctx.constants?.[1] as Int8Array | undefined;
-  const hasBias = step.op.inputs.length > 2 && step.op.inputs[2] >= 0;
-  const bias = hasBias ? ctx.constants?.[2] : undefined;
-  if (!weights || (hasBias && !bias) || !ctx.scratch) return undefined;
-  if (enc.indices.some((i, k) => enc.table[i] !== weights[k])) throw new Error(`${ctx.prefix}: clustered weights differ from their table entries`);
+  const k = ctx.scratch ? lutConstants(step, enc, ctx) : undefined;
+  if (!k) return undefined;
+  const { weights, bias } = k;
   const c = p.outputDepth;
   const taps = p.filterHeight * p.filterWidth;
   const channel = { step: 1, count: taps, stride: c };
