@@ -39,5 +39,8 @@ void tinyml_add_sub_s8_dsp_ref_full(const tinyml_add_sub_dsp_params *p, const in
     const int8_t *input2, int8_t *output);
 void tinyml_add_sub_s8_dsp_ref(const tinyml_add_sub_dsp_params *p, const int8_t *input1,
     const int8_t *input2, int8_t *output);
+/* The FAST and FOLDED ones for TINYML_RQ_NOFIX layers (no sign correction; see tinyml_dsp.h). */
+TINYML_DSP_MODE_NF_DECLS(tinyml_add_sub_s8_dsp, (const tinyml_add_sub_dsp_params *p, const int8_t *input1,
+    const int8_t *input2, int8_t *output))
 
 #endif /* TINYML_ADD_SUB_DSP_H */

@@ -283,6 +283,11 @@ static void col_window4(const tinyml_conv2d_dsp_params *p, int16_t *cols, const 
   "smmlar " a ", " a ", r4, r10\n\t"      \
   "asr    " a ", " a ", r6\n\t" ADD_OFF   \
   "ssat   " a ", #8, " a "\n\t"
+/* The same without the sign correction (TINYML_RQ_NOFIX layers, see tinyml_dsp.h; r10 is left alone). */
+#define TINYML_MM_RQ_NF(a, ADD_OFF)       \
+  "smmlar " a ", " a ", r4, r5\n\t"       \
+  "asr    " a ", " a ", r6\n\t" ADD_OFF   \
+  "ssat   " a ", #8, " a "\n\t"
 #define TINYML_MM_CLOBBERS "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "lr", "cc", "memory"
 #else
 #define TINYML_MM_ASM 0
@@ -522,6 +527,11 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 #define TINYML_SBA_RQ4(ADD_OFF_LOAD, OFF0, OFF1, OFF2, OFF3) \
   ADD_OFF_LOAD TINYML_MM_RQ("r0", OFF0) TINYML_MM_RQ("r1", OFF1) TINYML_MM_RQ("r2", OFF2) TINYML_MM_RQ("r3", OFF3)
 #define TINYML_SBA_RQ4_X(...) TINYML_SBA_RQ4(__VA_ARGS__)
+/* The same without the sign correction (TINYML_RQ_NOFIX layers). */
+#define TINYML_SBA_RQ4_NF(ADD_OFF_LOAD, OFF0, OFF1, OFF2, OFF3)                                            \
+  ADD_OFF_LOAD TINYML_MM_RQ_NF("r0", OFF0) TINYML_MM_RQ_NF("r1", OFF1) TINYML_MM_RQ_NF("r2", OFF2)        \
+  TINYML_MM_RQ_NF("r3", OFF3)
+#define TINYML_SBA_RQ4_NF_X(...) TINYML_SBA_RQ4_NF(__VA_ARGS__)
 #define TINYML_SBA_RQ_LEFT(a)             \
   "lsl    " a ", " a ", r10\n\t"          \
   "smmlar " a ", " a ", r4, r5\n\t"      \
@@ -529,6 +539,15 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 #define TINYML_SBA_RQ4_MIXED                                                                          \
   "cmp    r6, #0\n\t"                                                                                \
   "ble    3f\n\t" TINYML_SBA_RQ4("", "", "", "", "")                                                   \
+  "b      4f\n\t"                                                                                    \
+  "3:\n\t"                                                                                          \
+  "rsb    r10, r6, #0\n\t" TINYML_SBA_RQ_LEFT("r0") TINYML_SBA_RQ_LEFT("r1") TINYML_SBA_RQ_LEFT("r2") \
+  TINYML_SBA_RQ_LEFT("r3")                                                                           \
+  "4:\n\t"
+/* FAST_MIXED without the sign correction on its right-shift channels (TINYML_RQ_NOFIX). */
+#define TINYML_SBA_RQ4_MIXED_NF                                                                       \
+  "cmp    r6, #0\n\t"                                                                                \
+  "ble    3f\n\t" TINYML_SBA_RQ4_NF("", "", "", "", "")                                                \
   "b      4f\n\t"                                                                                    \
   "3:\n\t"                                                                                          \
   "rsb    r10, r6, #0\n\t" TINYML_SBA_RQ_LEFT("r0") TINYML_SBA_RQ_LEFT("r1") TINYML_SBA_RQ_LEFT("r2") \
@@ -827,10 +846,17 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
   TINYML_ROWS_SHORT("20", "mov    r7, #" MASK "\n\t", PARTS, FIX, RQ4, TINYML_SBA_STORE4_NEXT_LR)
 /* One of the channel loops (LOOP, its arguments before RQ4) with the requantization of the mode. */
 #define TINYML_SBA_BY_MODE(LOOP, ...)                                                                           \
-  if (mode == TINYML_RQ_FAST_FOLDED) {                                                                          \
+  if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED && TINYML_RQ_NF(mode)) {                                    \
+    __asm__ volatile(LOOP(__VA_ARGS__, TINYML_SBA_RQ4_NF("", "", "", "", "")) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
+  } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED) {                                                   \
     __asm__ volatile(LOOP(__VA_ARGS__, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
-  } else if (mode == TINYML_RQ_FAST_MIXED) {                                                                    \
+  } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED && TINYML_RQ_NF(mode)) {                              \
+    __asm__ volatile(LOOP(__VA_ARGS__, TINYML_SBA_RQ4_MIXED_NF) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS);     \
+  } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED) {                                                    \
     __asm__ volatile(LOOP(__VA_ARGS__, TINYML_SBA_RQ4_MIXED) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS);        \
+  } else if (TINYML_RQ_NF(mode)) {                                                                              \
+    __asm__ volatile(LOOP(__VA_ARGS__, TINYML_SBA_RQ4_NF_X(TINYML_ROWS_ADD_OFF)) : "+r"(wp), "+r"(fr) :          \
+                     : TINYML_MM_CLOBBERS);                                                                     \
   } else {                                                                                                      \
     __asm__ volatile(LOOP(__VA_ARGS__, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF)) : "+r"(wp), "+r"(fr) :             \
                      : TINYML_MM_CLOBBERS);                                                                     \
@@ -1074,7 +1100,7 @@ TINYML_DSP_INLINE void mm_sb_4x1(const tinyml_conv2d_dsp_params *p, const uint32
       }
       for (int32_t r = 0; r < nc; ++r) {
         const uint32_t *rec = w + r * stride + row;
-        const int32_t acc = sb_finish(a[r], rec[3], BITS, SIGNED, MODE != TINYML_RQ_REF);
+        const int32_t acc = sb_finish(a[r], rec[3], BITS, SIGNED, TINYML_RQ_BASE(MODE) != TINYML_RQ_REF);
         out[s * n_out + ch + r] = (int8_t)tinyml_rq(MODE, acc, (int32_t)rec[0], (int32_t)rec[1], (int32_t)rec[2],
                                                     p->output_offset, p->activation_min, p->activation_max);
       }
@@ -1111,7 +1137,7 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
   }
 #if TINYML_MM_ASM
   /* Three pixels as four (see rows_frame_block). */
-  if (MODE != TINYML_RQ_REF && lo == -128 && hi == 127) {
+  if (TINYML_RQ_BASE(MODE) != TINYML_RQ_REF && lo == -128 && hi == 127) {
     mm_sb_asm(p, cols, weights, out, npx, k, MODE, BITS, SIGNED, frame);
     return;
   }
@@ -1123,10 +1149,10 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
     int32_t a0 = k[0], a1 = k[1], a2 = k[2], a3 = k[3];
     dot_sb_1x4(cols, &w, p->k4, BITS, SIGNED, &a0, &a1, &a2, &a3);
     const int32_t m = (int32_t)w[0], t = (int32_t)w[1], e = (int32_t)w[2];
-    a0 = sb_finish(a0, w[3], BITS, SIGNED, MODE != TINYML_RQ_REF);
-    a1 = sb_finish(a1, w[3], BITS, SIGNED, MODE != TINYML_RQ_REF);
-    a2 = sb_finish(a2, w[3], BITS, SIGNED, MODE != TINYML_RQ_REF);
-    a3 = sb_finish(a3, w[3], BITS, SIGNED, MODE != TINYML_RQ_REF);
+    a0 = sb_finish(a0, w[3], BITS, SIGNED, TINYML_RQ_BASE(MODE) != TINYML_RQ_REF);
+    a1 = sb_finish(a1, w[3], BITS, SIGNED, TINYML_RQ_BASE(MODE) != TINYML_RQ_REF);
+    a2 = sb_finish(a2, w[3], BITS, SIGNED, TINYML_RQ_BASE(MODE) != TINYML_RQ_REF);
+    a3 = sb_finish(a3, w[3], BITS, SIGNED, TINYML_RQ_BASE(MODE) != TINYML_RQ_REF);
     w += SB_RECORD_WORDS;
     o[0] = (int8_t)tinyml_rq(MODE, a0, m, t, e, off, lo, hi);
     if (npx > 1) o[n_out] = (int8_t)tinyml_rq(MODE, a1, m, t, e, off, lo, hi);
@@ -1423,7 +1449,7 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
                   TINYML_MM_STORE4_NEXT)
 /* Inlined into each variant (mode and width constants): a model links only the loops it runs. */
 TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
-                                  int32_t npx, const int folded, const int w16, int32_t *frame) {
+                                  int32_t npx, const int folded, const int nf, const int w16, int32_t *frame) {
   /* The straight loops of the speed builds, FOLDED only (FAST, the offset added after the shift, is
    * rare; each mode and width has a copy of its own, all linked with the int8 kernel). */
   const int speed = TINYML_ROWS_SPEED && folded;
@@ -1444,8 +1470,13 @@ TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint3
   register int32_t *fr __asm__("r7") = frame;
   register const int8_t *wp __asm__("r12") = w;
 #define TINYML_MM_CASE(ROWS, G, W16)                                                                               \
-  if (folded) {                                                                                                   \
+  if (folded && nf) {                                                                                             \
+    __asm__ volatile(ROWS(G, W16, TINYML_SBA_RQ4_NF("", "", "", "", "")) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
+  } else if (folded) {                                                                                            \
     __asm__ volatile(ROWS(G, W16, TINYML_SBA_RQ4("", "", "", "", "")) : "+r"(wp), "+r"(fr) : : TINYML_MM_CLOBBERS); \
+  } else if (nf) {                                                                                                \
+    __asm__ volatile(ROWS(G, W16, TINYML_SBA_RQ4_NF_X(TINYML_ROWS_ADD_OFF)) : "+r"(wp), "+r"(fr) :                \
+                     : TINYML_MM_CLOBBERS);                                                                       \
   } else {                                                                                                        \
     __asm__ volatile(ROWS(G, W16, TINYML_SBA_RQ4_X(TINYML_ROWS_ADD_OFF)) : "+r"(wp), "+r"(fr) :                   \
                      : TINYML_MM_CLOBBERS);                                                                       \
@@ -1479,7 +1510,7 @@ TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint3
                    int32_t npx, int32_t *frame) {                                                               \
     /* Three pixels too (rows_frame_block; not two: pixel 2's store is at twice pixel 1's offset). */        \
     if (npx >= 3) {                                                                                             \
-      mm_1x4_asm(p, cols, w, out, npx, MODE == TINYML_RQ_FAST_FOLDED, W16, frame);                              \
+      mm_1x4_asm(p, cols, w, out, npx, TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED, TINYML_RQ_NF(MODE), W16, frame); \
     } else {                                                                                                    \
       mm_int8_block(p, cols, w, out, npx, MODE, 1, W16);                                                        \
     }                                                                                                           \
@@ -1508,14 +1539,19 @@ TINYML_MM_FULL_VARIANT(mm16_folded_full, TINYML_RQ_FAST_FOLDED, 1)
 TINYML_MM_VARIANT(mm16_fast, TINYML_RQ_FAST, 1)
 TINYML_MM_VARIANT(mm16_folded, TINYML_RQ_FAST_FOLDED, 1)
 TINYML_MM_VARIANT(mm16_ref, TINYML_RQ_REF, 1)
+/* TINYML_RQ_NOFIX layers (FOLDED, the int8 kernel's usual mode; FAST ones keep the correction). */
+TINYML_MM_FULL_VARIANT(mm_folded_full_nf, TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, 0)
+TINYML_MM_VARIANT(mm_folded_nf, TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, 0)
+TINYML_MM_FULL_VARIANT(mm16_folded_full_nf, TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, 1)
+TINYML_MM_VARIANT(mm16_folded_nf, TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, 1)
 
 /* The int8 matrix multiply for the layer's mode and clamp (W16: the int16 rows). */
 TINYML_DSP_INLINE mm_fn mm_int8(const tinyml_conv2d_dsp_params *p, const int W16) {
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  if (p->mode == TINYML_RQ_FAST) {
+  if (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST) {
     return full ? (W16 ? mm16_fast_full : mm_fast_full) : (W16 ? mm16_fast : mm_fast);
   }
-  if (p->mode == TINYML_RQ_FAST_FOLDED) {
+  if (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED) {
     return full ? (W16 ? mm16_folded_full : mm_folded_full) : (W16 ? mm16_folded : mm_folded);
   }
   return W16 ? mm16_ref : mm_ref;
@@ -1523,13 +1559,29 @@ TINYML_DSP_INLINE mm_fn mm_int8(const tinyml_conv2d_dsp_params *p, const int W16
 
 void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                           int8_t *output, void *scratch) {
-  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8(p, 0), p->mode != TINYML_RQ_REF);
+  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8(p, 0), TINYML_RQ_BASE(p->mode) != TINYML_RQ_REF);
 }
 
 void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                               int8_t *output, void *scratch) {
   /* The generator doubled the int16 weights in the FAST modes: the columns are not. */
   conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8(p, 1), 0);
+}
+
+/* TINYML_RQ_NOFIX entry points (FOLDED layers only): only their own loops are linked. */
+TINYML_DSP_INLINE mm_fn mm_int8_nf(const tinyml_conv2d_dsp_params *p, const int W16) {
+  const int32_t full = p->activation_min == -128 && p->activation_max == 127;
+  return full ? (W16 ? mm16_folded_full_nf : mm_folded_full_nf) : (W16 ? mm16_folded_nf : mm_folded_nf);
+}
+
+void tinyml_conv2d_s8_dsp_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
+                             int8_t *output, void *scratch) {
+  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8_nf(p, 0), 1);
+}
+
+void tinyml_conv2d_s8_dsp_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
+                                 int8_t *output, void *scratch) {
+  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8_nf(p, 1), 0);
 }
 
 #define TINYML_MM_SB_VARIANT(name, MODE, BITS, SIGNED)                                                           \
@@ -1542,6 +1594,9 @@ void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *i
   TINYML_MM_SB_VARIANT(mm_##NAME##_folded, TINYML_RQ_FAST_FOLDED, BITS, SIGNED)                                  \
   TINYML_MM_SB_VARIANT(mm_##NAME##_ref, TINYML_RQ_REF, BITS, SIGNED)                                             \
   TINYML_MM_SB_VARIANT(mm_##NAME##_mixed, TINYML_RQ_FAST_MIXED, BITS, SIGNED)                                     \
+  TINYML_MM_SB_VARIANT(mm_##NAME##_fast_nf, TINYML_RQ_FAST | TINYML_RQ_NOFIX, BITS, SIGNED)                        \
+  TINYML_MM_SB_VARIANT(mm_##NAME##_folded_nf, TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, BITS, SIGNED)               \
+  TINYML_MM_SB_VARIANT(mm_##NAME##_mixed_nf, TINYML_RQ_FAST_MIXED | TINYML_RQ_NOFIX, BITS, SIGNED)                 \
   void tinyml_conv2d_s8_dsp_##NAME(const tinyml_conv2d_dsp_params *p, const int8_t *input,                      \
                                    const uint32_t *weights, int8_t *output, void *scratch) {                    \
     /* Columns past the last K index are never written: zero them once, so that they add nothing \
@@ -1550,8 +1605,8 @@ void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *i
      * (their weights' offset fields are not zero) and leave the column sums alone. */                          \
     uint32_t *c32 = (uint32_t *)scratch;                                                                        \
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
-    const mm_fn mm = p->mode == TINYML_RQ_FAST          ? mm_##NAME##_fast                                      \
-                     : p->mode == TINYML_RQ_FAST_FOLDED ? mm_##NAME##_folded                                    \
+    const mm_fn mm = TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST          ? mm_##NAME##_fast                                      \
+                     : TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED ? mm_##NAME##_folded                                    \
                                                         : mm_##NAME##_ref;                                      \
     conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm, 0);                             \
   }                                                                                                             \
@@ -1561,6 +1616,20 @@ void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *i
     uint32_t *c32 = (uint32_t *)scratch;                                                                        \
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
     conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_##NAME##_mixed, 0);              \
+  } \
+  /* TINYML_RQ_NOFIX layers (FAST or FOLDED; FAST_MIXED): entry points of their own too. */                    \
+  void tinyml_conv2d_s8_dsp_##NAME##_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input,                 \
+                                        const uint32_t *weights, int8_t *output, void *scratch) {               \
+    uint32_t *c32 = (uint32_t *)scratch;                                                                        \
+    for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
+    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch,                                  \
+             TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST ? mm_##NAME##_fast_nf : mm_##NAME##_folded_nf, 0);        \
+  }                                                                                                             \
+  void tinyml_conv2d_s8_dsp_##NAME##_mixed_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input,           \
+                                              const uint32_t *weights, int8_t *output, void *scratch) {         \
+    uint32_t *c32 = (uint32_t *)scratch;                                                                        \
+    for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
+    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_##NAME##_mixed_nf, 0);           \
   }
 TINYML_CONV_SB_ENTRY(sb4, 4, 0)
 TINYML_CONV_SB_ENTRY(sb2, 2, 0)

@@ -50,6 +50,13 @@ void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input
 void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                               int8_t *output, void *scratch);
 
+/* The two above for layers whose requantization's sign correction is dead (p->mode
+ * TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, see tinyml_dsp.h; FOLDED layers only). */
+void tinyml_conv2d_s8_dsp_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
+                             int8_t *output, void *scratch);
+void tinyml_conv2d_s8_dsp_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
+                                 int8_t *output, void *scratch);
+
 /*
  * Sub-byte weights, unpacked in the inner loop from flash (no copy): _sb4 (int4), _sb2 (int2 and
  * ternary), _sb1 (binary) store each weight as an unsigned field w + 8 (4 bits), w + 2 (2 bits) or
@@ -65,7 +72,12 @@ void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *i
                                    int8_t *output, void *scratch);                                              \
   /* p->mode TINYML_RQ_FAST_MIXED (an entry point of its own, linked only when a layer uses it). */             \
   void tinyml_conv2d_s8_dsp_##NAME##_mixed(const tinyml_conv2d_dsp_params *p, const int8_t *input,              \
-                                           const uint32_t *weights, int8_t *output, void *scratch);
+                                           const uint32_t *weights, int8_t *output, void *scratch);            \
+  /* The two above for TINYML_RQ_NOFIX layers (no sign correction; see tinyml_dsp.h). */                        \
+  void tinyml_conv2d_s8_dsp_##NAME##_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input,                 \
+                                        const uint32_t *weights, int8_t *output, void *scratch);               \
+  void tinyml_conv2d_s8_dsp_##NAME##_mixed_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input,           \
+                                              const uint32_t *weights, int8_t *output, void *scratch);
 TINYML_CONV2D_SB_ENTRIES(sb4)
 TINYML_CONV2D_SB_ENTRIES(sb2)
 TINYML_CONV2D_SB_ENTRIES(sb1)

@@ -271,7 +271,8 @@ typedef struct {
   const int16_t *w0;           /* [17] */
   const tinyml_dsp_rq *rq0;    /* [18] */
   int32_t expand;              /* [19] */
-  int32_t kind;                /* [20] after the steps: 0 FOLDED, 1 FAST_MIXED (both no clamp), 2 the accumulators to acc */
+  int32_t kind;                /* [20] after the steps: 0 FOLDED, 1 FAST_MIXED (both no clamp), 2 the accumulators to acc,
+                                  3 and 4: 0 and 1 without the sign correction (TINYML_RQ_NOFIX) */
   uint32_t rq_at;              /* [21] set by the routine: the address (Thumb) of kind's code */
   int32_t *acc;                /* [22] kind 2: where the eight accumulators go (A c0, B c0, A c1, ...) */
 } stem_pairs;
@@ -317,6 +318,15 @@ typedef struct {
   "smmlar " b ", " b ", r10, lr\n\t"    \
   "asr    " b ", " b ", r12\n\t"        \
   "ssat   " b ", #8, " b "\n\t"
+/* The same without the sign correction (TINYML_RQ_NOFIX layers, see tinyml_dsp.h). */
+#define STEM_RQ2_NF(a, b)               \
+  "ldmia  r9!, {r10, r11, r12}\n\t"     \
+  "smmlar " a ", " a ", r10, r11\n\t"   \
+  "asr    " a ", " a ", r12\n\t"        \
+  "ssat   " a ", #8, " a "\n\t"         \
+  "smmlar " b ", " b ", r10, r11\n\t"   \
+  "asr    " b ", " b ", r12\n\t"        \
+  "ssat   " b ", #8, " b "\n\t"
 /* The eight requantized bytes: pixel A's four channels through r10, pixel B's through r11. */
 #define STEM_STORE8                \
   "strb   r0, [r10], #1\n\t"       \
@@ -343,6 +353,25 @@ typedef struct {
   "asr    " a ", " a ", r12\n\t"        \
   "add    lr, r11, " b ", asr #31\n\t"  \
   "smmlar " b ", " b ", r10, lr\n\t"    \
+  "asr    " b ", " b ", r12\n\t"        \
+  "b      2f\n"                         \
+  "1:\n\t"                              \
+  "rsb    r12, r12, #0\n\t"             \
+  "lsl    " a ", " a ", r12\n\t"        \
+  "lsl    " b ", " b ", r12\n\t"        \
+  "smmlar " a ", " a ", r10, r11\n\t"   \
+  "smmlar " b ", " b ", r10, r11\n"      \
+  "2:\n\t"                              \
+  "ssat   " a ", #8, " a "\n\t"         \
+  "ssat   " b ", #8, " b "\n\t"
+/* The same without the sign correction on e >= 1 channels (TINYML_RQ_NOFIX). */
+#define STEM_RQ2_MIXED_NF(a, b)         \
+  "ldmia  r9!, {r10, r11, r12}\n\t"     \
+  "cmp    r12, #0\n\t"                  \
+  "ble    1f\n\t"                       \
+  "smmlar " a ", " a ", r10, r11\n\t"   \
+  "asr    " a ", " a ", r12\n\t"        \
+  "smmlar " b ", " b ", r10, r11\n\t"   \
   "asr    " b ", " b ", r12\n\t"        \
   "b      2f\n"                         \
   "1:\n\t"                              \
@@ -416,7 +445,13 @@ typedef struct {
   "adr.w  r9, 71f\n\t"                                                         \
   "cmp    r0, #1\n\t"                                                          \
   "beq    69f\n\t"                                                             \
-  "adr.w  r9, 72f\n"                                                           \
+  "adr.w  r9, 72f\n\t"                                                         \
+  "cmp    r0, #2\n\t"                                                          \
+  "beq    69f\n\t"                                                             \
+  "adr.w  r9, 73f\n\t"                                                         \
+  "cmp    r0, #3\n\t"                                                          \
+  "beq    69f\n\t"                                                             \
+  "adr.w  r9, 74f\n"                                                           \
   "69:\n\t"                                                                    \
   "orr    r9, r9, #1\n\t"                                                      \
   "str    r9, [r7, #84]\n\t"                                                   \
@@ -483,6 +518,17 @@ typedef struct {
   "stmia  r10, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                           \
   "add    r9, r9, #48\n\t"                                                     \
   "ldrd   r10, r11, [r7, #20]\n\t"                                             \
+  STEM_BLOCK_END                                                               \
+  "73:\n\t"                                                                    \
+  STEM_RQ2_NF("r0", "r1") STEM_RQ2_NF("r2", "r3") STEM_RQ2_NF("r4", "r5") STEM_RQ2_NF("r6", "r8") \
+  "ldrd   r10, r11, [r7, #20]\n\t"                                             \
+  STEM_STORE8                                                                  \
+  STEM_BLOCK_END                                                               \
+  "74:\n\t"                                                                    \
+  STEM_RQ2_MIXED_NF("r0", "r1") STEM_RQ2_MIXED_NF("r2", "r3") STEM_RQ2_MIXED_NF("r4", "r5") \
+  STEM_RQ2_MIXED_NF("r6", "r8")                                                \
+  "ldrd   r10, r11, [r7, #20]\n\t"                                             \
+  STEM_STORE8                                                                  \
   STEM_BLOCK_END                                                               \
   "79:\n\t"
 
@@ -604,11 +650,12 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
   /* Blocks of four channels the pairs routines take for both pixels; the rest (a last block of
    * fewer channels, an odd last pixel, other modes) run through stem_dot and tinyml_rq. */
   int32_t asm_blocks = 0;
-  const int32_t asm_rq = FF || (mode == TINYML_RQ_FAST_MIXED && full);
+  const int32_t asm_rq = FF || (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED && full);
   /* The routines expand 3x3 windows on three channels themselves, whole runs of pairs at once. */
   const int32_t expand3 = fh == 3 && sh.row_words == 2 && sh.tail == 1 && (n & 3) == 0;
   stem_pairs pr;
-  pr.kind = FF ? 0 : 1; /* FOLDED, else FAST_MIXED (asm_rq) */
+  /* FOLDED, else FAST_MIXED (asm_rq); 3 and 4 those without the sign correction (TINYML_RQ_NOFIX). */
+  pr.kind = (FF ? 0 : 1) + (TINYML_RQ_NF(p->mode) ? 3 : 0);
   if (asm_rq) asm_blocks = n >> 2;
   pr.n = n;
   pr.rq_end = p->rq + 4 * asm_blocks;
@@ -743,7 +790,7 @@ static void stem_any(const tinyml_conv2d_dsp_params *p, const int8_t *input, con
 void tinyml_conv2d_s8_stem_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                                int8_t *output, void *scratch) {
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  (p->mode == TINYML_RQ_FAST_FOLDED && full ? stem_folded_full : stem_any)(p, input, weights, output, scratch);
+  (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED && full ? stem_folded_full : stem_any)(p, input, weights, output, scratch);
 }
 
 /* Column word x times one block's weights w (four channels' halfword pairs) into a. */
@@ -823,7 +870,7 @@ void tinyml_conv2d_s8_stem_dsp_pair(const tinyml_conv2d_dsp_params *p, const int
 #if STEM_ASM
   const stem_shape sh = stem_shape_of(p);
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  if (two && scratch && full && (p->mode == TINYML_RQ_FAST_FOLDED || p->mode == TINYML_RQ_FAST_MIXED) &&
+  if (two && scratch && full && (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED || TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_MIXED) &&
       p->geo.filter_height == 3 && sh.row_words == 2 && sh.tail == 1 && (n & 3) == 0) {
     const int32_t cin = p->geo.input_depth;
     const int32_t w_in = p->geo.input_width;
@@ -844,7 +891,7 @@ void tinyml_conv2d_s8_stem_dsp_pair(const tinyml_conv2d_dsp_params *p, const int
       pr.step = 3 * row_len;
       pr.row = row_len;
     }
-    pr.kind = p->mode == TINYML_RQ_FAST_FOLDED ? 0 : 1;
+    pr.kind = (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED ? 0 : 1) + (TINYML_RQ_NF(p->mode) ? 3 : 0);
     pr.n = n;
     pr.rq_end = p->rq + n;
     pr.skip = (TINYML_CONV2D_STEM_MAX_WORDS - sh.words) * STEM_STEP_BYTES;

@@ -100,25 +100,27 @@ static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t 
   "smlatt r3, r4, r8, r3\n\t"
 #define TINYML_DW_ASM_ROW TINYML_DW_ASM_TAP("[%[p]]") TINYML_DW_ASM_TAP("[%[p], %[cs]]") TINYML_DW_ASM_TAP("[%[p], %[cs], lsl #1]")
 #define TINYML_DW_ASM_RQ(a, ADD_OFF) "ldmia  %[q]!, {r4, r5, r6}\n\t" TINYML_DSP_ASM_RQ_STORE(a, ADD_OFF, "%[o]")
+/* The same without the sign correction (TINYML_RQ_NOFIX layers). */
+#define TINYML_DW_ASM_RQ_NF(a, ADD_OFF) "ldmia  %[q]!, {r4, r5, r6}\n\t" TINYML_DSP_ASM_RQ_STORE_NF(a, ADD_OFF, "%[o]")
 
 /*
  * The loop over groups: the q records (bias' then {m, t, e} of each channel), three rows of
- * three taps, requantization. OFF_LOAD loads the output offset into r8 where ADD_OFF(a) adds it.
+ * three taps, requantization (RQ: TINYML_DW_ASM_RQ, or _NF without the sign correction).
+ * OFF_LOAD loads the output offset into r8 where ADD_OFF(a) adds it.
  */
-#define TINYML_DW_ASM_LOOP(OFF_LOAD, ADD_OFF)                                                         \
+#define TINYML_DW_ASM_LOOP(OFF_LOAD, ADD_OFF, RQ)                                                     \
   "ldrd   r4, r5, [r8]\n\t"                                                                          \
-  "strd   r4, r5, [sp, #-8]!\n\t" TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF)                             \
+  "strd   r4, r5, [sp, #-8]!\n\t" TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ)                         \
   "add    sp, sp, #8\n\t"
 /* The group loop itself (label 1), until the output reaches the end at [sp]. */
-#define TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF)                                                       \
+#define TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ)                                                   \
   "1:\n\t"                                                                                           \
   "ldmia  %[q]!, {r0, r1, r2, r3}\n\t" TINYML_DW_ASM_ROW                                              \
   "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW                                                    \
   "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW                                                    \
   "sub    %[p], %[p], %[rs], lsl #1\n\t"                                                             \
   "add    %[p], %[p], #4\n\t" OFF_LOAD                                                                \
-  TINYML_DW_ASM_RQ("r0", ADD_OFF("r0")) TINYML_DW_ASM_RQ("r1", ADD_OFF("r1"))                        \
-  TINYML_DW_ASM_RQ("r2", ADD_OFF("r2")) TINYML_DW_ASM_RQ("r3", ADD_OFF("r3"))                        \
+  RQ("r0", ADD_OFF("r0")) RQ("r1", ADD_OFF("r1")) RQ("r2", ADD_OFF("r2")) RQ("r3", ADD_OFF("r3"))    \
   "ldr    r8, [sp]\n\t"                                                                              \
   "cmp    %[o], r8\n\t"                                                                              \
   "bne    1b\n\t"
@@ -129,9 +131,9 @@ static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t 
  *   [sp] the pixel's output end  [4] output offset  [8] weights  [12] records
  *   [16] input bytes from a pixel's last group to the next pixel  [20] the row's output end  [24] depth
  */
-#define TINYML_DW_ASM_ROW_LOOP(OFF_LOAD, ADD_OFF)                                                     \
+#define TINYML_DW_ASM_ROW_LOOP(OFF_LOAD, ADD_OFF, RQ)                                                 \
   "ldm    r8, {r0, r1, r2, r3, r4, r5, r6}\n\t"                                                      \
-  "stmdb  sp!, {r0, r1, r2, r3, r4, r5, r6}\n\t" TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF)               \
+  "stmdb  sp!, {r0, r1, r2, r3, r4, r5, r6}\n\t" TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ)           \
   "ldr    r8, [sp, #20]\n\t"                                                                         \
   "cmp    %[o], r8\n\t"                                                                              \
   "beq    2f\n\t"                                                                                    \
@@ -177,19 +179,25 @@ static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t 
   } while (0)
 
 static void dw_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_bytes, const uint32_t **w,
-                             const int32_t **q, int8_t **out, int32_t groups, int32_t off, const int folded) {
+                             const int32_t **q, int8_t **out, int32_t groups, int32_t off, const int folded,
+                             const int nf) {
   TINYML_DW_K3_REGS(px, col_step, row_bytes, w, q, out, groups, off);
-  if (folded) {
-    TINYML_DW_K3_ASM(TINYML_DW_ASM_LOOP("", TINYML_DW_NO_OFF));
+  if (folded && nf) {
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_LOOP("", TINYML_DW_NO_OFF, TINYML_DW_ASM_RQ_NF));
+  } else if (folded) {
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_LOOP("", TINYML_DW_NO_OFF, TINYML_DW_ASM_RQ));
+  } else if (nf) {
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_LOOP("ldr    r8, [sp, #4]\n\t", TINYML_DW_ADD_OFF, TINYML_DW_ASM_RQ_NF));
   } else {
-    TINYML_DW_K3_ASM(TINYML_DW_ASM_LOOP("ldr    r8, [sp, #4]\n\t", TINYML_DW_ADD_OFF));
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_LOOP("ldr    r8, [sp, #4]\n\t", TINYML_DW_ADD_OFF, TINYML_DW_ASM_RQ));
   }
   TINYML_DW_K3_DONE(w, q, out);
 }
 
 /* All the pixels of an output row (width of them, depth c a multiple of 4) in one assembly loop. */
 static void dw_row_k3_asm(const int8_t *px, int32_t px_step, int32_t col_step, int32_t row_bytes, const int16_t *weights,
-                          const int32_t *q, int8_t *out, int32_t c, int32_t width, int32_t off, const int folded) {
+                          const int32_t *q, int8_t *out, int32_t c, int32_t width, int32_t off, const int folded,
+                          const int nf) {
   register const int8_t *rp __asm__("r9") = px;
   register int32_t rcs __asm__("r10") = col_step;
   register int32_t rrs __asm__("r11") = row_bytes;
@@ -199,10 +207,14 @@ static void dw_row_k3_asm(const int8_t *px, int32_t px_step, int32_t col_step, i
   int32_t frame[7] = {(int32_t)(intptr_t)(out + c), off, (int32_t)(intptr_t)weights, (int32_t)(intptr_t)q,
                       px_step - c, (int32_t)(intptr_t)(out + width * c), c};
   register int32_t *rst __asm__("r8") = frame;
-  if (folded) {
-    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("", TINYML_DW_NO_OFF));
+  if (folded && nf) {
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("", TINYML_DW_NO_OFF, TINYML_DW_ASM_RQ_NF));
+  } else if (folded) {
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("", TINYML_DW_NO_OFF, TINYML_DW_ASM_RQ));
+  } else if (nf) {
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("ldr    r8, [sp, #4]\n\t", TINYML_DW_ADD_OFF, TINYML_DW_ASM_RQ_NF));
   } else {
-    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("ldr    r8, [sp, #4]\n\t", TINYML_DW_ADD_OFF));
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("ldr    r8, [sp, #4]\n\t", TINYML_DW_ADD_OFF, TINYML_DW_ASM_RQ));
   }
 }
 #undef TINYML_DW_ASM_ROW_LOOP
@@ -211,6 +223,7 @@ static void dw_row_k3_asm(const int8_t *px, int32_t px_step, int32_t col_step, i
 #undef TINYML_DW_NO_OFF
 #undef TINYML_DW_ASM_LOOP
 #undef TINYML_DW_ASM_RQ
+#undef TINYML_DW_ASM_RQ_NF
 #undef TINYML_DW_ASM_ROW
 #undef TINYML_DW_ASM_TAP
 #endif
@@ -228,9 +241,9 @@ TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const
   const int32_t hi = FULL ? 127 : p->activation_max;
   const int32_t groups = c >> 2;
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-  if (K3 && FULL && MODE != TINYML_RQ_REF && groups > 0 && 4 * groups == c && !p->pixel_calls) {
+  if (K3 && FULL && TINYML_RQ_BASE(MODE) != TINYML_RQ_REF && groups > 0 && 4 * groups == c && !p->pixel_calls) {
     dw_row_k3_asm(rows, px_step, col_step, row_bytes, weights, p->q, out, c, p->geo.output_width, off,
-                  MODE == TINYML_RQ_FAST_FOLDED);
+                  TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED, TINYML_RQ_NF(MODE));
     return;
   }
 #endif
@@ -240,8 +253,9 @@ TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const
     const int32_t *q = p->q;
     int8_t *o = out;
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-    if (K3 && FULL && MODE != TINYML_RQ_REF && groups > 0) {
-      dw_groups_k3_asm(px, col_step, row_bytes, &w, &q, &o, groups, off, MODE == TINYML_RQ_FAST_FOLDED);
+    if (K3 && FULL && TINYML_RQ_BASE(MODE) != TINYML_RQ_REF && groups > 0) {
+      dw_groups_k3_asm(px, col_step, row_bytes, &w, &q, &o, groups, off, TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED,
+                       TINYML_RQ_NF(MODE));
       px += 4 * groups;
     } else
 #endif
@@ -301,7 +315,7 @@ TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const
 /* Sub-byte records: {m, t, e, bias'} per channel, after each group's weight words. */
 #define TINYML_DWS_RECORD_WORDS 16
 /* A record's e as tinyml_rq takes it (undoes the FAST_MIXED encoding: e <= 0 stored as s - 256 for a left shift s). */
-#define TINYML_DWS_E(MODE, e) ((MODE) == TINYML_RQ_FAST_MIXED && (e) <= 0 ? -((e) & 255) : (e))
+#define TINYML_DWS_E(MODE, e) (TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_MIXED && (e) <= 0 ? -((e) & 255) : (e))
 
 /* ---- the plane kernel (band_rows > 0) ---- */
 
@@ -707,6 +721,11 @@ typedef struct {
   "smmlar " a ", " a ", r8, r7\n\t"            \
   "asr    " a ", " a ", r4\n\t" OFF(a)         \
   "ssat   " a ", #8, " a "\n\t"
+/* The same without the sign correction (TINYML_RQ_NOFIX layers; r7 is left alone). */
+#define TINYML_DWP_RQ1_NF(a, OFF)              \
+  "smmlar " a ", " a ", r8, r9\n\t"            \
+  "asr    " a ", " a ", r4\n\t" OFF(a)         \
+  "ssat   " a ", #8, " a "\n\t"
 #define TINYML_DWP_NO_OFF(a) ""
 #define TINYML_DWP_ADD_OFF(a) "add    " a ", " a ", r6\n\t"
 /*
@@ -841,6 +860,8 @@ typedef struct {
  */
 #define TINYML_DWP_RQ_FOLDED(a) TINYML_DWP_RQ1(a, TINYML_DWP_NO_OFF)
 #define TINYML_DWP_RQ_UNFOLDED(a) TINYML_DWP_RQ1(a, TINYML_DWP_ADD_OFF)
+#define TINYML_DWP_RQ_FOLDED_NF(a) TINYML_DWP_RQ1_NF(a, TINYML_DWP_NO_OFF)
+#define TINYML_DWP_RQ_UNFOLDED_NF(a) TINYML_DWP_RQ1_NF(a, TINYML_DWP_ADD_OFF)
 #define TINYML_DWP_RQ_LEFT(a)                  \
   "lsl    " a ", " a ", r4\n\t"               \
   "smmlar " a ", " a ", r8, r9\n\t"           \
@@ -883,6 +904,15 @@ TINYML_DWP_BAND_FN(dw_band_s2_left, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DW
 TINYML_DWP_BAND_U_FN(dw_band_s1u_folded, "", TINYML_DWP_RQ_FOLDED)
 TINYML_DWP_BAND_U_FN(dw_band_s1u_unfolded, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED)
 TINYML_DWP_BAND_U_FN(dw_band_s1u_left, "", TINYML_DWP_RQ_LEFT)
+/* TINYML_RQ_NOFIX: the same bands without the sign correction, linked only when a layer takes them. */
+TINYML_DWP_BAND_FN(dw_band_s1_folded_nf, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, "", TINYML_DWP_RQ_FOLDED_NF)
+TINYML_DWP_BAND_FN(dw_band_s2_folded_nf, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, "", TINYML_DWP_RQ_FOLDED_NF)
+TINYML_DWP_BAND_FN(dw_band_s1_unfolded_nf, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, TINYML_DWP_PRE_OFF,
+                   TINYML_DWP_RQ_UNFOLDED_NF)
+TINYML_DWP_BAND_FN(dw_band_s2_unfolded_nf, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, TINYML_DWP_PRE_OFF,
+                   TINYML_DWP_RQ_UNFOLDED_NF)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_folded_nf, "", TINYML_DWP_RQ_FOLDED_NF)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_unfolded_nf, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED_NF)
 /*
  * Stride-1 rows of exactly six outputs (VWW's 6x6 layers), the plane pitch 8 (the eight columns
  * those outputs read, 16 bytes): a block of four plus an overlapping one wasted a third of the
@@ -915,6 +945,13 @@ TINYML_DWP_BAND_U_FN(dw_band_s1u_left, "", TINYML_DWP_RQ_LEFT)
   "ssat   " a ", #8, " a "\n\t"
 #define TINYML_DWP6_FOLDED(a) TINYML_DWP6_RQ(a, "")
 #define TINYML_DWP6_UNFOLDED(a) TINYML_DWP6_RQ(a, "add    " a ", " a ", r6\n\t")
+/* Without the sign correction (TINYML_RQ_NOFIX; r7 is left alone). */
+#define TINYML_DWP6_RQ_NF(a, OFF)               \
+  "smmlar " a ", " a ", r8, r9\n\t"             \
+  "asr    " a ", " a ", r10\n\t" OFF            \
+  "ssat   " a ", #8, " a "\n\t"
+#define TINYML_DWP6_FOLDED_NF(a) TINYML_DWP6_RQ_NF(a, "")
+#define TINYML_DWP6_UNFOLDED_NF(a) TINYML_DWP6_RQ_NF(a, "add    " a ", " a ", r6\n\t")
 #define TINYML_DWP6_LEFT(a)                     \
   "lsl    " a ", " a ", r10\n\t"                 \
   "smmlar " a ", " a ", r8, r9\n\t"              \
@@ -953,11 +990,16 @@ _Static_assert(TINYML_DWP_BIAS2 * 4 == 128 && TINYML_DWP_CUR * 4 + 4 == 104 && T
 TINYML_DWP6_FN(dw_band6_folded, "", TINYML_DWP6_FOLDED)
 TINYML_DWP6_FN(dw_band6_unfolded, TINYML_DWP_PRE_OFF, TINYML_DWP6_UNFOLDED)
 TINYML_DWP6_FN(dw_band6_left, "", TINYML_DWP6_LEFT)
+TINYML_DWP6_FN(dw_band6_folded_nf, "", TINYML_DWP6_FOLDED_NF)
+TINYML_DWP6_FN(dw_band6_unfolded_nf, TINYML_DWP_PRE_OFF, TINYML_DWP6_UNFOLDED_NF)
 #undef TINYML_DWP6_FN
 #undef TINYML_DWP6_BAND
 #undef TINYML_DWP6_ST2
 #undef TINYML_DWP6_LEFT
 #undef TINYML_DWP6_UNFOLDED
+#undef TINYML_DWP6_FOLDED_NF
+#undef TINYML_DWP6_UNFOLDED_NF
+#undef TINYML_DWP6_RQ_NF
 #undef TINYML_DWP6_FOLDED
 #undef TINYML_DWP6_RQ
 #undef TINYML_DWP6_MAC
@@ -987,8 +1029,15 @@ static const dw_plane_bands dw_bands_folded = {dw_band_s1_folded, dw_band_s2_fol
 static const dw_plane_bands dw_bands_unfolded = {dw_band_s1_unfolded, dw_band_s2_unfolded, dw_band_s1u_unfolded,
                                                  dw_band6_unfolded};
 static const dw_plane_bands dw_bands_left = {dw_band_s1_left, dw_band_s2_left, dw_band_s1u_left, dw_band6_left};
-#define TINYML_DWP_BANDS(MODE) \
-  ((MODE) == TINYML_RQ_FAST ? &dw_bands_unfolded : (MODE) == TINYML_RQ_FAST_FOLDED ? &dw_bands_folded : NULL)
+static const dw_plane_bands dw_bands_folded_nf = {dw_band_s1_folded_nf, dw_band_s2_folded_nf, dw_band_s1u_folded_nf,
+                                                  dw_band6_folded_nf};
+static const dw_plane_bands dw_bands_unfolded_nf = {dw_band_s1_unfolded_nf, dw_band_s2_unfolded_nf,
+                                                    dw_band_s1u_unfolded_nf, dw_band6_unfolded_nf};
+/* The bands of a mode (TINYML_RQ_NOFIX: those without the sign correction). */
+#define TINYML_DWP_BANDS(MODE)                                                                                \
+  (TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST          ? (TINYML_RQ_NF(MODE) ? &dw_bands_unfolded_nf : &dw_bands_unfolded) \
+   : TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED ? (TINYML_RQ_NF(MODE) ? &dw_bands_folded_nf : &dw_bands_folded)     \
+                                                   : NULL)
 #define TINYML_DWP_LEFT_BANDS (&dw_bands_left)
 #else
 #define TINYML_DWP_BANDS(MODE) ((const dw_plane_bands *)0)
@@ -1026,11 +1075,11 @@ TINYML_DSP_INLINE void dw_plane_c(const tinyml_depthwise_conv2d_dsp_params *p, c
 /* The C path in the layer's mode (a function of its own: the band driver only calls it). */
 static void dw_plane_c_mode(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v, const int16_t *plane,
                             int32_t band, const int32_t *fr, int8_t *out, int32_t mode) {
-  if (mode == TINYML_RQ_FAST) {
+  if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST) {
     dw_plane_c(p, v, plane, band, fr, out, TINYML_RQ_FAST);
-  } else if (mode == TINYML_RQ_FAST_FOLDED) {
+  } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED) {
     dw_plane_c(p, v, plane, band, fr, out, TINYML_RQ_FAST_FOLDED);
-  } else if (mode == TINYML_RQ_FAST_MIXED) {
+  } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED) {
     dw_plane_c(p, v, plane, band, fr, out, TINYML_RQ_FAST_MIXED);
   } else {
     dw_plane_c(p, v, plane, band, fr, out, TINYML_RQ_REF);
@@ -1109,7 +1158,7 @@ TINYML_DSP_INLINE void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params
     fr[TINYML_DWP_END] = (int32_t)(intptr_t)plane + fr[TINYML_DWP_WHOLE];
     fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
     fr[TINYML_DWP_BAND_END] = (int32_t)(intptr_t)plane + band * fr[TINYML_DWP_ROWS + 1];
-    if (mode == TINYML_RQ_FAST_MIXED && fr[TINYML_DWP_RQ + 2] <= 0) {
+    if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED && fr[TINYML_DWP_RQ + 2] <= 0) {
       /* A left shift s = -e: the loop shifts by r4 = s. */
       fr[TINYML_DWP_RQ + 2] = -fr[TINYML_DWP_RQ + 2];
       fn = lfn;
@@ -1142,7 +1191,7 @@ TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_
     /* Clustered: nine 4-bit indices from nibble 9 ch, already in plane order; the table's levels
      * doubled in the FAST modes like the int8 weights. */
     const tinyml_dw_plane_lut4 *l = (const tinyml_dw_plane_lut4 *)weights;
-    const int32_t scale = mode == TINYML_RQ_REF ? 1 : 2;
+    const int32_t scale = TINYML_RQ_BASE(mode) == TINYML_RQ_REF ? 1 : 2;
     const int32_t n0 = 9 * ch;
     int32_t w[9];
 #pragma GCC unroll 9
@@ -1161,7 +1210,7 @@ TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_
   const int32_t words = (9 + per - 1) / per;
   const uint32_t *g = (const uint32_t *)weights + (ch >> 2) * (words + TINYML_DWS_RECORD_WORDS);
   const int32_t b = ch & 3;
-  const int32_t scale = mode == TINYML_RQ_REF ? 1 : 2;
+  const int32_t scale = TINYML_RQ_BASE(mode) == TINYML_RQ_REF ? 1 : 2;
   int32_t w[9];
   /* Unrolled with bits a constant (dw_plane_run_bits): the shifts are then immediates. */
 #pragma GCC unroll 9
@@ -1367,6 +1416,8 @@ TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp_lut4,
   "add    " a ", r8, " a ", asr #" SH "\n\t"
 /* FAST / FOLDED (N, the channel's index, unused). */
 #define TINYML_DWS_RQ(a, SH, ADD_OFF, N) TINYML_DWS_RQ_LOAD(a, SH) TINYML_DSP_ASM_RQ_STORE(a, ADD_OFF, "lr")
+/* The same without the sign correction (TINYML_RQ_NOFIX layers). */
+#define TINYML_DWS_RQ_NF(a, SH, ADD_OFF, N) TINYML_DWS_RQ_LOAD(a, SH) TINYML_DSP_ASM_RQ_STORE_NF(a, ADD_OFF, "lr")
 /*
  * FAST_MIXED: e > 0 as FOLDED above, in line; e <= 0 (a left shift by the low byte of e, see
  * above) branches to TINYML_DWS_LEFT(a, N), placed after the loop, and back (labels 3N and 4N):
@@ -1377,6 +1428,16 @@ TINYML_DSP_MODE_ENTRIES(tinyml_depthwise_conv2d_s8_dsp_lut4,
   "cmp    r6, #0\n\t"                               \
   "ble    3" N "f\n\t"                              \
   "add    r5, r5, " a ", asr #31\n\t"               \
+  "smmlar " a ", " a ", r4, r5\n\t"                 \
+  "asr    " a ", " a ", r6\n"                       \
+  "4" N ":\n\t"                                     \
+  "ssat   " a ", #8, " a "\n\t"                     \
+  "strb   " a ", [lr], #1\n\t"
+/* FAST_MIXED without the sign correction on its right-shift channels (TINYML_RQ_NOFIX). */
+#define TINYML_DWS_RQ_MIXED_NF(a, SH, ADD_OFF, N)   \
+  TINYML_DWS_RQ_LOAD(a, SH)                         \
+  "cmp    r6, #0\n\t"                               \
+  "ble    3" N "f\n\t"                              \
   "smmlar " a ", " a ", r4, r5\n\t"                 \
   "asr    " a ", " a ", r6\n"                       \
   "4" N ":\n\t"                                     \
@@ -1441,23 +1502,27 @@ TINYML_DSP_INLINE void dw_sb_row_k3_asm(const int8_t *px, int32_t px_step, int32
                    : [p] "+r"(rp), [wp] "+r"(rwp), "+r"(ro), "+r"(rst)                              \
                    : [cs] "r"(rcs), [rs] "r"(rrs)                                                   \
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "lr", "cc", "memory")
-  if (bits == 4) {
-    if (mode == TINYML_RQ_FAST_MIXED) {
-      TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED, TINYML_DWS_LEFT4));
-    } else if (mode == TINYML_RQ_FAST_FOLDED) {
-      TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_NO_OFF, TINYML_DWS_RQ, ""));
-    } else {
-      TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TINYML_DWS_TAPS4, "0xF000F000", "11", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ, ""));
-    }
-  } else {
-    if (mode == TINYML_RQ_FAST_MIXED) {
-      TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED, TINYML_DWS_LEFT4));
-    } else if (mode == TINYML_RQ_FAST_FOLDED) {
-      TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_NO_OFF, TINYML_DWS_RQ, ""));
-    } else {
-      TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TINYML_DWS_TAPS2, "0xC000C000", "13", TINYML_DWS_ADD_OFF, TINYML_DWS_RQ, ""));
-    }
+  /* Each mode (and TINYML_RQ_NOFIX) its own loop: a constant in the callers, so only one is kept. */
+#define TINYML_DWS_BY_MODE(TAPS, MASK, SH)                                                                 \
+  if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED && TINYML_RQ_NF(mode)) {                               \
+    TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TAPS, MASK, SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED_NF, TINYML_DWS_LEFT4)); \
+  } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED) {                                              \
+    TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TAPS, MASK, SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED, TINYML_DWS_LEFT4)); \
+  } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED && TINYML_RQ_NF(mode)) {                       \
+    TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TAPS, MASK, SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_NF, ""));        \
+  } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED) {                                             \
+    TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TAPS, MASK, SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ, ""));           \
+  } else if (TINYML_RQ_NF(mode)) {                                                                        \
+    TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TAPS, MASK, SH, TINYML_DWS_ADD_OFF, TINYML_DWS_RQ_NF, ""));       \
+  } else {                                                                                                \
+    TINYML_DWS_ASM(TINYML_DWS_ROW_LOOP(TAPS, MASK, SH, TINYML_DWS_ADD_OFF, TINYML_DWS_RQ, ""));          \
   }
+  if (bits == 4) {
+    TINYML_DWS_BY_MODE(TINYML_DWS_TAPS4, "0xF000F000", "11")
+  } else {
+    TINYML_DWS_BY_MODE(TINYML_DWS_TAPS2, "0xC000C000", "13")
+  }
+#undef TINYML_DWS_BY_MODE
 #undef TINYML_DWS_ASM
 }
 #endif
@@ -1479,7 +1544,7 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
   const int32_t fw = K3 ? 3 : p->geo.filter_width;
   const int32_t per = 8 / BITS;
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-  if (K3 && FULL && MODE != TINYML_RQ_REF) {
+  if (K3 && FULL && TINYML_RQ_BASE(MODE) != TINYML_RQ_REF) {
     dw_sb_row_k3_asm(rows, px_step, col_step, row_bytes, weights, out, c, p->geo.output_width, off, MODE, BITS);
     return;
   }
@@ -1549,9 +1614,9 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
 
 #define TINYML_DW_SB_ROW_BY_MODE(K3, FULL)                                                       \
   do {                                                                                          \
-    if (mode == TINYML_RQ_FAST) {                                                               \
+    if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST) {                                                               \
       dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS, K3, FULL);                  \
-    } else if (mode == TINYML_RQ_FAST_FOLDED) {                                                 \
+    } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED) {                                                 \
       dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, K3, FULL);           \
     } else {                                                                                    \
       dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, K3, FULL);                   \
@@ -1559,6 +1624,17 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
   } while (0)
 
 #define TINYML_DW_SB_ROW_MIXED(K3, FULL) dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, K3, FULL)
+/* The same two for TINYML_RQ_NOFIX layers (FAST and FOLDED only; REF has no correction to drop). */
+#define TINYML_DW_SB_ROW_BY_MODE_NF(K3, FULL)                                                                      \
+  do {                                                                                                            \
+    if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST) {                                                                 \
+      dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST | TINYML_RQ_NOFIX, BITS, K3, FULL);                  \
+    } else {                                                                                                      \
+      dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, BITS, K3, FULL);           \
+    }                                                                                                             \
+  } while (0)
+#define TINYML_DW_SB_ROW_MIXED_NF(K3, FULL) \
+  dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED | TINYML_RQ_NOFIX, BITS, K3, FULL)
 
 TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                  const uint32_t *weights, int8_t *output, void *scratch, int32_t mode, const int BITS) {
@@ -1566,28 +1642,54 @@ TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, co
     dw_plane_run(p, input, weights, output, scratch, mode, BITS, TINYML_DWP_BANDS(mode), NULL);
     return;
   }
-  TINYML_DW_SB_ROWS((16 - BITS) - (mode != TINYML_RQ_REF ? 1 : 0), TINYML_DW_SB_ROW_BY_MODE)
+  TINYML_DW_SB_ROWS((16 - BITS) - (TINYML_RQ_BASE(mode) != TINYML_RQ_REF ? 1 : 0), TINYML_DW_SB_ROW_BY_MODE)
 }
 
-/* FAST_MIXED on entry points of their own, so that models without it do not link its loops. */
-TINYML_DSP_INLINE void dw_sb_run_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
-                                       const uint32_t *weights, int8_t *output, void *scratch, const int BITS) {
+/* TINYML_RQ_NOFIX layers (mode FAST or FOLDED, the flag optional): entry points of their own. */
+TINYML_DSP_INLINE void dw_sb_run_nf(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                    const uint32_t *weights, int8_t *output, void *scratch, int32_t mode, const int BITS) {
   if (p->band_rows > 0) {
-    dw_plane_run(p, input, weights, output, scratch, TINYML_RQ_FAST_MIXED, BITS, TINYML_DWP_BANDS(TINYML_RQ_FAST_FOLDED),
+    dw_plane_run(p, input, weights, output, scratch, mode, BITS, TINYML_DWP_BANDS(mode | TINYML_RQ_NOFIX), NULL);
+    return;
+  }
+  TINYML_DW_SB_ROWS((16 - BITS) - 1, TINYML_DW_SB_ROW_BY_MODE_NF)
+}
+
+/* FAST_MIXED on entry points of their own, so that models without it do not link its loops (NF: TINYML_RQ_NOFIX). */
+TINYML_DSP_INLINE void dw_sb_run_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                       const uint32_t *weights, int8_t *output, void *scratch, const int BITS,
+                                       const int NF) {
+  if (p->band_rows > 0) {
+    dw_plane_run(p, input, weights, output, scratch, TINYML_RQ_FAST_MIXED, BITS,
+                 NF ? TINYML_DWP_BANDS(TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX) : TINYML_DWP_BANDS(TINYML_RQ_FAST_FOLDED),
                  TINYML_DWP_LEFT_BANDS);
     return;
   }
-  TINYML_DW_SB_ROWS((16 - BITS) - 1, TINYML_DW_SB_ROW_MIXED)
+  if (NF) {
+    TINYML_DW_SB_ROWS((16 - BITS) - 1, TINYML_DW_SB_ROW_MIXED_NF)
+  } else {
+    TINYML_DW_SB_ROWS((16 - BITS) - 1, TINYML_DW_SB_ROW_MIXED)
+  }
 }
 
 void tinyml_depthwise_conv2d_s8_dsp_sb4_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                               const uint32_t *weights, int8_t *output, void *scratch) {
-  dw_sb_run_mixed(p, input, weights, output, scratch, 4);
+  dw_sb_run_mixed(p, input, weights, output, scratch, 4, 0);
+}
+
+void tinyml_depthwise_conv2d_s8_dsp_sb4_mixed_nf(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                                 const uint32_t *weights, int8_t *output, void *scratch) {
+  dw_sb_run_mixed(p, input, weights, output, scratch, 4, 1);
 }
 
 void tinyml_depthwise_conv2d_s8_dsp_sb2_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                               const uint32_t *weights, int8_t *output, void *scratch) {
-  dw_sb_run_mixed(p, input, weights, output, scratch, 2);
+  dw_sb_run_mixed(p, input, weights, output, scratch, 2, 0);
+}
+
+void tinyml_depthwise_conv2d_s8_dsp_sb2_mixed_nf(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                                 const uint32_t *weights, int8_t *output, void *scratch) {
+  dw_sb_run_mixed(p, input, weights, output, scratch, 2, 1);
 }
 
 void tinyml_depthwise_conv2d_s8_dsp_sb4(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
@@ -1595,7 +1697,17 @@ void tinyml_depthwise_conv2d_s8_dsp_sb4(const tinyml_depthwise_conv2d_dsp_params
   dw_sb_run(p, input, weights, output, scratch, mode, 4);
 }
 
+void tinyml_depthwise_conv2d_s8_dsp_sb4_nf(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                           const uint32_t *weights, int8_t *output, void *scratch, int32_t mode) {
+  dw_sb_run_nf(p, input, weights, output, scratch, mode, 4);
+}
+
 void tinyml_depthwise_conv2d_s8_dsp_sb2(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                         const uint32_t *weights, int8_t *output, void *scratch, int32_t mode) {
   dw_sb_run(p, input, weights, output, scratch, mode, 2);
+}
+
+void tinyml_depthwise_conv2d_s8_dsp_sb2_nf(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+                                           const uint32_t *weights, int8_t *output, void *scratch, int32_t mode) {
+  dw_sb_run_nf(p, input, weights, output, scratch, mode, 2);
 }

@@ -85,6 +85,9 @@ void tinyml_depthwise_conv2d_s8_dsp_ref_full(const tinyml_depthwise_conv2d_dsp_p
     const int16_t *weights, int8_t *output, void *scratch);
 void tinyml_depthwise_conv2d_s8_dsp_ref(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
     const int16_t *weights, int8_t *output, void *scratch);
+/* The FAST and FOLDED ones for TINYML_RQ_NOFIX layers (no sign correction; see tinyml_dsp.h). */
+TINYML_DSP_MODE_NF_DECLS(tinyml_depthwise_conv2d_s8_dsp, (const tinyml_depthwise_conv2d_dsp_params *p,
+    const int8_t *input, const int16_t *weights, int8_t *output, void *scratch))
 
 /*
  * Sub-byte weights (depth a multiple of 4), unpacked in the inner loop from flash: _sb4 (int4),
@@ -103,6 +106,15 @@ void tinyml_depthwise_conv2d_s8_dsp_sb4_mixed(const tinyml_depthwise_conv2d_dsp_
     const uint32_t *weights, int8_t *output, void *scratch);
 void tinyml_depthwise_conv2d_s8_dsp_sb2_mixed(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
     const uint32_t *weights, int8_t *output, void *scratch);
+/* The four above for TINYML_RQ_NOFIX layers (no sign correction; see tinyml_dsp.h). */
+void tinyml_depthwise_conv2d_s8_dsp_sb4_nf(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch, int32_t mode);
+void tinyml_depthwise_conv2d_s8_dsp_sb2_nf(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch, int32_t mode);
+void tinyml_depthwise_conv2d_s8_dsp_sb4_mixed_nf(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch);
+void tinyml_depthwise_conv2d_s8_dsp_sb2_mixed_nf(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch);
 
 /* Clustered weights on the plane kernel (tinyml_dw_plane_lut4; band_rows > 0 only). */
 void tinyml_depthwise_conv2d_s8_dsp_lut4_fast_full(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
@@ -117,5 +129,7 @@ void tinyml_depthwise_conv2d_s8_dsp_lut4_ref_full(const tinyml_depthwise_conv2d_
     const tinyml_dw_plane_lut4 *weights, int8_t *output, void *scratch);
 void tinyml_depthwise_conv2d_s8_dsp_lut4_ref(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
     const tinyml_dw_plane_lut4 *weights, int8_t *output, void *scratch);
+TINYML_DSP_MODE_NF_DECLS(tinyml_depthwise_conv2d_s8_dsp_lut4, (const tinyml_depthwise_conv2d_dsp_params *p,
+    const int8_t *input, const tinyml_dw_plane_lut4 *weights, int8_t *output, void *scratch))
 
 #endif /* TINYML_DEPTHWISE_CONV2D_DSP_H */

@@ -158,7 +158,7 @@ TINYML_DSP_INLINE void fc_body(const tinyml_fully_connected_dsp_params *p, const
   const int32_t rq_step = p->per_channel ? 1 : 0;
   const int32_t quads = n_out >> 2;
   const int32_t rows_end = quads * 4;
-  const int dbl = MODE != TINYML_RQ_REF;
+  const int dbl = TINYML_RQ_BASE(MODE) != TINYML_RQ_REF;
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *in = input + b * p->input_depth;
     int8_t *o = output + b * n_out;
@@ -206,7 +206,7 @@ void tinyml_fully_connected_s8_dsp_sliced(const tinyml_fully_connected_dsp_param
   const int32_t hi = p->activation_max;
   const int32_t rq_step = p->per_channel ? 1 : 0;
   const int32_t rows_end = (n_out >> 2) * 4;
-  const int dbl = mode != TINYML_RQ_REF;
+  const int dbl = TINYML_RQ_BASE(mode) != TINYML_RQ_REF;
   int32_t *acc = (int32_t *)(void *)(x + 2 * slice);
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *in = input + b * p->input_depth;
@@ -230,9 +230,9 @@ void tinyml_fully_connected_s8_dsp_sliced(const tinyml_fully_connected_dsp_param
     for (int32_t n = 0; n < n_out; ++n) {
       const int32_t a = acc[n];
       int32_t z;
-      if (mode == TINYML_RQ_FAST_FOLDED) {
+      if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED) {
         z = tinyml_rq(TINYML_RQ_FAST_FOLDED, a, rq->multiplier, rq->t, rq->e, off, lo, hi);
-      } else if (mode == TINYML_RQ_FAST) {
+      } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST) {
         z = tinyml_rq(TINYML_RQ_FAST, a, rq->multiplier, rq->t, rq->e, off, lo, hi);
       } else {
         z = tinyml_rq(TINYML_RQ_REF, a, rq->multiplier, rq->t, rq->e, off, lo, hi);
@@ -362,7 +362,7 @@ TINYML_DSP_INLINE void fc_pair_rows(const tinyml_fully_connected_dsp_params *p, 
   const int32_t lo = FULL ? -128 : p->activation_min;
   const int32_t hi = FULL ? 127 : p->activation_max;
   const int32_t rq_step = PER_CHANNEL ? 1 : 0;
-  const int dbl = MODE != TINYML_RQ_REF;
+  const int dbl = TINYML_RQ_BASE(MODE) != TINYML_RQ_REF;
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *in = input + b * k;
     int8_t *o = output + b * n_out;
@@ -496,7 +496,7 @@ TINYML_DSP_INLINE void fc_nib_body(const tinyml_fully_connected_dsp_params *p, c
   const int32_t hi = FULL ? 127 : p->activation_max;
   const int32_t rq_step = p->per_channel ? 1 : 0;
   for (int32_t b = 0; b < p->batches; ++b) {
-    const int32_t sum = expand_input(input + b * p->input_depth, p->input_depth, 2 * k8, x, MODE != TINYML_RQ_REF);
+    const int32_t sum = expand_input(input + b * p->input_depth, p->input_depth, 2 * k8, x, TINYML_RQ_BASE(MODE) != TINYML_RQ_REF);
     /* Every nibble carries +8: remove 8 * sum(x) from each row once. */
     const uint32_t bias8 = (uint32_t)sum * 8u;
     const uint32_t *w = weights;
@@ -632,7 +632,7 @@ TINYML_DSP_INLINE void fc_sb_body(const tinyml_fully_connected_dsp_params *p, co
   const int32_t hi = p->activation_max;
   const int32_t rq_step = p->per_channel ? 1 : 0;
   for (int32_t b = 0; b < p->batches; ++b) {
-    const int32_t sum = expand_input(input + b * p->input_depth, p->input_depth, p->k4, x, MODE != TINYML_RQ_REF);
+    const int32_t sum = expand_input(input + b * p->input_depth, p->input_depth, p->k4, x, TINYML_RQ_BASE(MODE) != TINYML_RQ_REF);
     /* Every field carries +OFF: remove OFF * sum(x) from each row once (wrapping, like the sums). */
     const uint32_t corr = (uint32_t)sum * (BITS == 2 ? 2u : 1u);
     const uint32_t *w = weights;
@@ -680,9 +680,9 @@ TINYML_DSP_INLINE void fc_sb_body(const tinyml_fully_connected_dsp_params *p, co
   void tinyml_fully_connected_s8_dsp_sb##BITS(const tinyml_fully_connected_dsp_params *p, const int8_t *input,   \
                                               const uint32_t *weights, int8_t *output, void *scratch,           \
                                               int32_t mode) {                                                   \
-    if (mode == TINYML_RQ_FAST) {                                                                               \
+    if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST) {                                                                               \
       fc_sb_body(p, input, weights, output, scratch, TINYML_RQ_FAST, BITS);                                     \
-    } else if (mode == TINYML_RQ_FAST_FOLDED) {                                                                 \
+    } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED) {                                                                 \
       fc_sb_body(p, input, weights, output, scratch, TINYML_RQ_FAST_FOLDED, BITS);                              \
     } else {                                                                                                    \
       fc_sb_body(p, input, weights, output, scratch, TINYML_RQ_REF, BITS);                                      \

@@ -57,6 +57,8 @@ void tinyml_fully_connected_s8_dsp_ref_full(const tinyml_fully_connected_dsp_par
     const int8_t *weights, int8_t *output, void *scratch);
 void tinyml_fully_connected_s8_dsp_ref(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
     const int8_t *weights, int8_t *output, void *scratch);
+TINYML_DSP_MODE_NF_DECLS(tinyml_fully_connected_s8_dsp, (const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const int8_t *weights, int8_t *output, void *scratch))
 
 /* Long rows (slice_k4 < k4), any mode (TINYML_RQ_*) and clamp. Scratch: slice_k4 * 8 +
  * output_depth * 4 bytes. */
@@ -89,6 +91,8 @@ void tinyml_fully_connected_s8_dsp_pair_ref_full(const tinyml_fully_connected_ds
     const int8_t *weights, int8_t *output, void *scratch);
 void tinyml_fully_connected_s8_dsp_pair_ref(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
     const int8_t *weights, int8_t *output, void *scratch);
+TINYML_DSP_MODE_NF_DECLS(tinyml_fully_connected_s8_dsp_pair, (const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const int8_t *weights, int8_t *output, void *scratch))
 
 /*
  * Nibble-packed weights (the generator picks them when they are much smaller): each weight
@@ -110,6 +114,8 @@ void tinyml_fully_connected_s8_dsp_nib_ref_full(const tinyml_fully_connected_dsp
     const uint32_t *weights, int8_t *output, void *scratch);
 void tinyml_fully_connected_s8_dsp_nib_ref(const tinyml_fully_connected_dsp_params *p, const int8_t *input,
     const uint32_t *weights, int8_t *output, void *scratch);
+TINYML_DSP_MODE_NF_DECLS(tinyml_fully_connected_s8_dsp_nib, (const tinyml_fully_connected_dsp_params *p, const int8_t *input,
+    const uint32_t *weights, int8_t *output, void *scratch))
 
 /*
  * 2-bit (int2, ternary) and 1-bit (binary) weights, unpacked in the inner loop from flash: k4 a

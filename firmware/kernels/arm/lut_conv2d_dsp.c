@@ -95,6 +95,11 @@ TINYML_DSP_INLINE void lut_dot_1x4(const uint32_t *cols, const uint8_t **idx, in
   "smmlar " a ", " a ", r5, r10\n\t"      \
   "asr    " a ", " a ", r8\n\t" OFF       \
   "ssat   " a ", #8, " a "\n\t"
+/* The same without the sign correction (TINYML_RQ_NOFIX layers, see tinyml_dsp.h). */
+#define LUT_MM_RQ_NF(a, OFF)               \
+  "smmlar " a ", " a ", r5, r6\n\t"       \
+  "asr    " a ", " a ", r8\n\t" OFF       \
+  "ssat   " a ", #8, " a "\n\t"
 /* The pieces both row loops share: the frame pushed and each channel's bias' loaded into r0 ... */
 #define LUT_MM_ENTER                                  \
   "ldmia  r11, {r0, r1, r2, r3, r4, r5, r6}\n\t"      \
@@ -115,14 +120,14 @@ TINYML_DSP_INLINE void lut_dot_1x4(const uint32_t *cols, const uint8_t **idx, in
   "cmp    r9, r10\n\t"          \
   "bne    1b\n\t"               \
   "add    sp, sp, #28\n\t"
-#define LUT_MM_ROWS(DOT, OFF_LOAD, OFF)                                                                   \
+#define LUT_MM_ROWS(DOT, OFF_LOAD, OFF, RQ)                                                               \
   LUT_MM_ENTER                                                                                         \
   "mov    r1, r0\n\t"                                                                                  \
   "mov    r2, r0\n\t"                                                                                  \
   "mov    r3, r0\n\t" LUT_MM_DOT_FROM_FRAME(DOT)                                                        \
   "ldmia  r9!, {r4, r5, r6, r8}\n\t"                                                                   \
   "str    r9, [sp, #8]\n\t" OFF_LOAD                                                                   \
-  LUT_MM_RQ("r0", OFF("r0")) LUT_MM_RQ("r1", OFF("r1")) LUT_MM_RQ("r2", OFF("r2")) LUT_MM_RQ("r3", OFF("r3")) \
+  RQ("r0", OFF("r0")) RQ("r1", OFF("r1")) RQ("r2", OFF("r2")) RQ("r3", OFF("r3"))                        \
   "ldr    r9, [sp, #12]\n\t"                                                                           \
   "ldr    r10, [sp, #20]\n\t"                                                                          \
   "strb   r0, [r9]\n\t"                                                                                \
@@ -168,7 +173,11 @@ TINYML_DSP_INLINE void lut_dot_1x4(const uint32_t *cols, const uint8_t **idx, in
   "smmlar " a ", " a ", r8, r11\n\t"      \
   "asr    " a ", " a ", lr\n\t" OFF       \
   "ssat   " a ", #8, " a "\n\t"
-#define LUT_MM6_ROWS(DOT, OFF_LOAD, OFF)                                                              \
+#define LUT_MM6_RQ_NF(a, OFF)              \
+  "smmlar " a ", " a ", r8, r10\n\t"      \
+  "asr    " a ", " a ", lr\n\t" OFF       \
+  "ssat   " a ", #8, " a "\n\t"
+#define LUT_MM6_ROWS(DOT, OFF_LOAD, OFF, RQ)                                                          \
   LUT_MM_ENTER                                                                                         \
   "mov    r1, r0\n\t"                                                                                  \
   "mov    r2, r0\n\t"                                                                                  \
@@ -177,8 +186,8 @@ TINYML_DSP_INLINE void lut_dot_1x4(const uint32_t *cols, const uint8_t **idx, in
   "mov    r5, r0\n\t" LUT_MM_DOT_FROM_FRAME(DOT)                                                        \
   "ldmia  r9!, {r6, r8, r10, lr}\n\t"                                                                  \
   "str    r9, [sp, #8]\n\t" OFF_LOAD                                                                   \
-  LUT_MM6_RQ("r0", OFF("r0")) LUT_MM6_RQ("r1", OFF("r1")) LUT_MM6_RQ("r2", OFF("r2"))                  \
-  LUT_MM6_RQ("r3", OFF("r3")) LUT_MM6_RQ("r4", OFF("r4")) LUT_MM6_RQ("r5", OFF("r5"))                  \
+  RQ("r0", OFF("r0")) RQ("r1", OFF("r1")) RQ("r2", OFF("r2"))                                          \
+  RQ("r3", OFF("r3")) RQ("r4", OFF("r4")) RQ("r5", OFF("r5"))                                          \
   "ldr    r9, [sp, #12]\n\t"                                                                           \
   "ldr    r11, [sp, #20]\n\t"                                                                          \
   "strb   r0, [r9]\n\t"                                                                                \
@@ -192,44 +201,61 @@ TINYML_DSP_INLINE void lut_dot_1x4(const uint32_t *cols, const uint8_t **idx, in
 #define LUT_MM6_ADD_OFF(a) "add    " a ", " a ", r6\n\t"
 #define LUT_MM_NO_OFF(a) ""
 /* One asm statement per variant: ROWS with the DOT and the output offset of the mode. */
-#define LUT_MM_ASM(ROWS, DOT, OFF_LOAD, OFF)                                                        \
-  __asm__ volatile(ROWS(DOT, OFF_LOAD, OFF)                                                         \
+#define LUT_MM_ASM(ROWS, DOT, OFF_LOAD, OFF, RQ)                                                    \
+  __asm__ volatile(ROWS(DOT, OFF_LOAD, OFF, RQ)                                                     \
                    : "+r"(fr), "+r"(ip)                                                              \
                    : "r"(pp)                                                                         \
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "lr", "cc", "memory")
-/* FAST_FOLDED (no offset) or FAST (OFF_REG loaded from the frame, added by ADD_OFF). */
-#define LUT_MM_MODES(ROWS, DOT, OFF_LOAD, ADD_OFF) \
-  if (folded) {                                    \
-    LUT_MM_ASM(ROWS, DOT, "", LUT_MM_NO_OFF);      \
-  } else {                                         \
-    LUT_MM_ASM(ROWS, DOT, OFF_LOAD, ADD_OFF);      \
+/* FAST_FOLDED (no offset) or FAST (OFF_REG loaded from the frame, added by ADD_OFF); RQ the
+ * requantization (RQ_NF without the sign correction when nf, TINYML_RQ_NOFIX). */
+#define LUT_MM_MODES(ROWS, DOT, OFF_LOAD, ADD_OFF, RQ, RQ_NF) \
+  if (folded && nf) {                                         \
+    LUT_MM_ASM(ROWS, DOT, "", LUT_MM_NO_OFF, RQ_NF);          \
+  } else if (folded) {                                        \
+    LUT_MM_ASM(ROWS, DOT, "", LUT_MM_NO_OFF, RQ);             \
+  } else if (nf) {                                            \
+    LUT_MM_ASM(ROWS, DOT, OFF_LOAD, ADD_OFF, RQ_NF);          \
+  } else {                                                    \
+    LUT_MM_ASM(ROWS, DOT, OFF_LOAD, ADD_OFF, RQ);             \
   }
 
-/* Every output channel against one block of four (SIX: six) columns: the loops above. */
-static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t *pairs, const int six, const int even,
-                       const int folded) {
+/* Every output channel against one block of four (SIX: six) columns: the loops above. One copy
+ * with the sign correction (lut_mm_asm) and one without (lut_mm_asm_nf), each linked when used. */
+TINYML_DSP_INLINE void lut_mm_asm_body(const int32_t *frame, const uint8_t *idx, const uint32_t *pairs, const int six,
+                                       const int even, const int folded, const int nf) {
   register const int32_t *fr __asm__("r11") = frame;
   register const uint8_t *ip __asm__("r12") = idx;
   register const uint32_t *pp __asm__("r7") = pairs;
   if (six) {
     if (even) {
-      LUT_MM_MODES(LUT_MM6_ROWS, LUT_MM6_DOT_EVEN, "ldr    r6, [sp, #24]\n\t", LUT_MM6_ADD_OFF)
+      LUT_MM_MODES(LUT_MM6_ROWS, LUT_MM6_DOT_EVEN, "ldr    r6, [sp, #24]\n\t", LUT_MM6_ADD_OFF, LUT_MM6_RQ, LUT_MM6_RQ_NF)
     } else {
-      LUT_MM_MODES(LUT_MM6_ROWS, LUT_MM6_DOT_ANY, "ldr    r6, [sp, #24]\n\t", LUT_MM6_ADD_OFF)
+      LUT_MM_MODES(LUT_MM6_ROWS, LUT_MM6_DOT_ANY, "ldr    r6, [sp, #24]\n\t", LUT_MM6_ADD_OFF, LUT_MM6_RQ, LUT_MM6_RQ_NF)
     }
   } else {
     if (even) {
-      LUT_MM_MODES(LUT_MM_ROWS, LUT_MM_DOT_EVEN, "ldr    r4, [sp, #24]\n\t", LUT_MM_ADD_OFF)
+      LUT_MM_MODES(LUT_MM_ROWS, LUT_MM_DOT_EVEN, "ldr    r4, [sp, #24]\n\t", LUT_MM_ADD_OFF, LUT_MM_RQ, LUT_MM_RQ_NF)
     } else {
-      LUT_MM_MODES(LUT_MM_ROWS, LUT_MM_DOT_ANY, "ldr    r4, [sp, #24]\n\t", LUT_MM_ADD_OFF)
+      LUT_MM_MODES(LUT_MM_ROWS, LUT_MM_DOT_ANY, "ldr    r4, [sp, #24]\n\t", LUT_MM_ADD_OFF, LUT_MM_RQ, LUT_MM_RQ_NF)
     }
   }
 }
+static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t *pairs, const int six, const int even,
+                       const int folded) {
+  lut_mm_asm_body(frame, idx, pairs, six, even, folded, 0);
+}
+static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32_t *pairs, const int six,
+                          const int even, const int folded) {
+  lut_mm_asm_body(frame, idx, pairs, six, even, folded, 1);
+}
+/* The copy of MODE (a constant in the callers). */
+#define LUT_MM_ASM_OF(MODE) (TINYML_RQ_NF(MODE) ? lut_mm_asm_nf : lut_mm_asm)
 #undef LUT_MM_MODES
 #undef LUT_MM_NO_OFF
 #undef LUT_MM6_ADD_OFF
 #undef LUT_MM6_ROWS
 #undef LUT_MM6_RQ
+#undef LUT_MM6_RQ_NF
 #undef LUT_MM6_DOT_ANY
 #undef LUT_MM6_DOT_EVEN
 #undef LUT_MM6_GROUP
@@ -241,6 +267,7 @@ static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t 
 #undef LUT_MM_DOT_FROM_FRAME
 #undef LUT_MM_ENTER
 #undef LUT_MM_RQ
+#undef LUT_MM_RQ_NF
 #undef LUT_MM_DOT_ANY
 #undef LUT_MM_DOT_EVEN
 #endif
@@ -424,6 +451,16 @@ static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t 
   TINYML_DSP_ASM_RQ("r3", "add    r3, r3, r8\n\t")
 #define LUT_PW_RQ1_FOLDED TINYML_DSP_ASM_RQ("r0", "")
 #define LUT_PW_RQ1_FAST "ldr    r9, [sp, #40]\n\t" TINYML_DSP_ASM_RQ("r0", "add    r0, r0, r9\n\t")
+/* The same four without the sign correction (TINYML_RQ_NOFIX layers). */
+#define LUT_PW_RQ4_FOLDED_NF                                                                              \
+  TINYML_DSP_ASM_RQ_NF("r0", "") TINYML_DSP_ASM_RQ_NF("r1", "") TINYML_DSP_ASM_RQ_NF("r2", "")            \
+  TINYML_DSP_ASM_RQ_NF("r3", "")
+#define LUT_PW_RQ4_FAST_NF                                                                                \
+  "ldr    r8, [sp, #40]\n\t" TINYML_DSP_ASM_RQ_NF("r0", "add    r0, r0, r8\n\t")                           \
+  TINYML_DSP_ASM_RQ_NF("r1", "add    r1, r1, r8\n\t") TINYML_DSP_ASM_RQ_NF("r2", "add    r2, r2, r8\n\t")  \
+  TINYML_DSP_ASM_RQ_NF("r3", "add    r3, r3, r8\n\t")
+#define LUT_PW_RQ1_FOLDED_NF TINYML_DSP_ASM_RQ_NF("r0", "")
+#define LUT_PW_RQ1_FAST_NF "ldr    r9, [sp, #40]\n\t" TINYML_DSP_ASM_RQ_NF("r0", "add    r0, r0, r9\n\t")
 #define LUT_PW_ROWS(RQ4, RQ1) \
   LUT_PW_PUSH LUT_PW_SETUP "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_(LUT_PW_ENTER, LUT_PW_LEAVE, RQ4) LUT_PW_TAIL(RQ1) LUT_PW_NEXT
 /* A row of exactly one pass: no jump addresses to compute either. */
@@ -435,9 +472,17 @@ static void lut_mm_asm(const int32_t *frame, const uint8_t *idx, const uint32_t 
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory")
 
 /* Inlined into each entry point (the mode a constant there): a model links the loops it runs. */
-TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, const int one) {
+TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, const int one, const int nf) {
   register const int32_t *fr __asm__("r7") = frame;
-  if (folded && one) {
+  if (nf && folded && one) {
+    LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FOLDED_NF, LUT_PW_RQ1_FOLDED_NF));
+  } else if (nf && folded) {
+    LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FOLDED_NF, LUT_PW_RQ1_FOLDED_NF));
+  } else if (nf && one) {
+    LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FAST_NF, LUT_PW_RQ1_FAST_NF));
+  } else if (nf) {
+    LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FAST_NF, LUT_PW_RQ1_FAST_NF));
+  } else if (folded && one) {
     LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FOLDED, LUT_PW_RQ1_FOLDED));
   } else if (folded) {
     LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FOLDED, LUT_PW_RQ1_FOLDED));
@@ -457,6 +502,10 @@ TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, c
 #undef LUT_PW_TAIL
 #undef LUT_PW_RQ4_FAST
 #undef LUT_PW_RQ4_FOLDED
+#undef LUT_PW_RQ4_FOLDED_NF
+#undef LUT_PW_RQ4_FAST_NF
+#undef LUT_PW_RQ1_FOLDED_NF
+#undef LUT_PW_RQ1_FAST_NF
 #undef LUT_PW_NEXT
 #undef LUT_PW_BLOCKS_
 #undef LUT_PW_DECODE
@@ -513,7 +562,8 @@ static void lut_pw_cols(uint32_t *cols, const int8_t *src, int32_t depth, int32_
  */
 TINYML_DSP_INLINE int32_t lut_pw_superblocks(const tinyml_conv2d_params *p, const int8_t *input,
                                              const tinyml_lut_weights *filter, const int32_t *q, int8_t *output,
-                                             uint32_t *pairs, int32_t k4, int32_t blocks, const int folded) {
+                                             uint32_t *pairs, int32_t k4, int32_t blocks, const int folded,
+                                             const int nf) {
   uint32_t *row = pairs + 256;
   uint32_t *cols = row + TINYML_LUT4_PW_ROW_WORDS(k4);
   const int32_t pixels = p->geo.batches * p->geo.output_height * p->geo.output_width;
@@ -556,7 +606,7 @@ TINYML_DSP_INLINE int32_t lut_pw_superblocks(const tinyml_conv2d_params *p, cons
     frame[13] = (int32_t)(intptr_t)(row + 4 + 2 * k4);
     frame[14] = (int32_t)(intptr_t)row;
     frame[15] = tail;
-    lut_pw_rows_asm(frame, folded, k4 == 16);
+    lut_pw_rows_asm(frame, folded, k4 == 16, nf);
     px += 4 * nb + tail;
   }
   return px;
@@ -671,11 +721,12 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
   int32_t px = 0;
   (void)blocks; /* (read by the assembly path only) */
 #if TINYML_LUT_MM_ASM
-  if (!WINDOW && FULL && MODE != TINYML_RQ_REF && od > 0 && k4 > 0 && blocks > 0) {
+  if (!WINDOW && FULL && TINYML_RQ_BASE(MODE) != TINYML_RQ_REF && od > 0 && k4 > 0 && blocks > 0) {
     /* Pointwise with room for decoded rows: whole blocks of four in super-blocks; the rest below. */
-    px = lut_pw_superblocks(p, input, filter, q, output, pairs, k4, blocks, MODE == TINYML_RQ_FAST_FOLDED);
+    px = lut_pw_superblocks(p, input, filter, q, output, pairs, k4, blocks, TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED,
+                            TINYML_RQ_NF(MODE));
   }
-  if (!WINDOW && FULL && MODE != TINYML_RQ_REF && od > 0 && k4 > 0 && blocks == 0) {
+  if (!WINDOW && FULL && TINYML_RQ_BASE(MODE) != TINYML_RQ_REF && od > 0 && k4 > 0 && blocks == 0) {
     /* Pointwise: blocks of six pixels (lut_mm_asm, six); what is left, four at a time below. */
     const int even = (k4 & 1) == 0;
     for (; px + 6 <= pixels; px += 6) {
@@ -692,7 +743,7 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
       int8_t *o = output + px * od;
       const int32_t frame[7] = {(int32_t)(intptr_t)cols, even ? k4 >> 1 : k4, (int32_t)(intptr_t)q,
                                 (int32_t)(intptr_t)o, (int32_t)(intptr_t)(o + od), od, off};
-      lut_mm_asm(frame, filter->indices, pairs, 1, even, MODE == TINYML_RQ_FAST_FOLDED);
+      LUT_MM_ASM_OF(MODE)(frame, filter->indices, pairs, 1, even, TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED);
     }
   }
 #endif
@@ -726,11 +777,11 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
       continue;
     }
 #if TINYML_LUT_MM_ASM
-    if (FULL && MODE != TINYML_RQ_REF && npx == 4 && od > 0 && k4 > 0) {
+    if (FULL && TINYML_RQ_BASE(MODE) != TINYML_RQ_REF && npx == 4 && od > 0 && k4 > 0) {
       const int even = (k4 & 1) == 0;
       const int32_t frame[7] = {(int32_t)(intptr_t)cols, even ? k4 >> 1 : k4, (int32_t)(intptr_t)q,
                                 (int32_t)(intptr_t)o, (int32_t)(intptr_t)(o + od), od, off};
-      lut_mm_asm(frame, filter->indices, pairs, 0, even, MODE == TINYML_RQ_FAST_FOLDED);
+      LUT_MM_ASM_OF(MODE)(frame, filter->indices, pairs, 0, even, TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED);
       continue;
     }
 #endif
@@ -779,6 +830,11 @@ TINYML_LUT_CONV_ENTRIES(folded_full, TINYML_RQ_FAST_FOLDED, 1)
 TINYML_LUT_CONV_ENTRIES(folded, TINYML_RQ_FAST_FOLDED, 0)
 TINYML_LUT_CONV_ENTRIES(ref_full, TINYML_RQ_REF, 1)
 TINYML_LUT_CONV_ENTRIES(ref, TINYML_RQ_REF, 0)
+/* TINYML_RQ_NOFIX layers: no sign correction (tinyml_dsp.h). */
+TINYML_LUT_CONV_ENTRIES(fast_full_nf, TINYML_RQ_FAST | TINYML_RQ_NOFIX, 1)
+TINYML_LUT_CONV_ENTRIES(fast_nf, TINYML_RQ_FAST | TINYML_RQ_NOFIX, 0)
+TINYML_LUT_CONV_ENTRIES(folded_full_nf, TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, 1)
+TINYML_LUT_CONV_ENTRIES(folded_nf, TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, 0)
 
 void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *input,
                                const tinyml_lut_weights *filter, const int32_t *bias,

@@ -76,5 +76,10 @@ TINYML_LUT_CONV_DECLS(folded_full)
 TINYML_LUT_CONV_DECLS(folded)
 TINYML_LUT_CONV_DECLS(ref_full)
 TINYML_LUT_CONV_DECLS(ref)
+/* The FAST and FOLDED ones for TINYML_RQ_NOFIX layers (no sign correction; see tinyml_dsp.h). */
+TINYML_LUT_CONV_DECLS(fast_full_nf)
+TINYML_LUT_CONV_DECLS(fast_nf)
+TINYML_LUT_CONV_DECLS(folded_full_nf)
+TINYML_LUT_CONV_DECLS(folded_nf)
 
 #endif /* TINYML_LUT_CONV2D_DSP_H */

@@ -44,6 +44,8 @@
   "smlabb r1, r8, r4, r1\n\t"               \
   "smlatt r3, r8, r4, r3\n\t"
 #define LUT_DW_ASM_RQ(a, ADD_OFF) "ldmia  r8!, {r4, r5, r6}\n\t" TINYML_DSP_ASM_RQ_STORE(a, ADD_OFF, "r7")
+/* The same without the sign correction (TINYML_RQ_NOFIX layers, see tinyml_dsp.h). */
+#define LUT_DW_ASM_RQ_NF(a, ADD_OFF) "ldmia  r8!, {r4, r5, r6}\n\t" TINYML_DSP_ASM_RQ_STORE_NF(a, ADD_OFF, "r7")
 #define LUT_DW_ASM_WINDOW                                                                       \
   "ldmia  lr, {r0, r1, r2, r3}\n\t"                                                             \
   LUT_DW_ASM_TAP("[r9]", "0") LUT_DW_ASM_TAP("[r9, r10]", "8") LUT_DW_ASM_TAP("[r9, r10, lsl #1]", "16") \
@@ -54,8 +56,8 @@
   "sub    r9, r9, r11, lsl #1\n\t"                                                              \
   "add    r8, lr, #16\n\t"
 
-static void lut_dw_k3_asm(const int8_t *x, int32_t cs, int32_t rs, const uint32_t *w, const int32_t *g, int8_t *out,
-                          const int32_t *ctx, const int folded) {
+TINYML_DSP_INLINE void lut_dw_k3_asm_body(const int8_t *x, int32_t cs, int32_t rs, const uint32_t *w, const int32_t *g,
+                                          int8_t *out, const int32_t *ctx, const int folded, const int nf) {
   register const int8_t *rx __asm__("r9") = x;
   register int32_t rcs __asm__("r10") = cs;
   register int32_t rrs __asm__("r11") = rs;
@@ -67,11 +69,11 @@ static void lut_dw_k3_asm(const int8_t *x, int32_t cs, int32_t rs, const uint32_
    * left in the row, [sp, #4] input step, [sp, #8] output step, [sp, #12] output offset,
    * [sp, #16] rows left, [sp, #20] input and [sp, #24] output steps to the next row's first
    * window, [sp, #28] windows per row. */
-#define LUT_DW_ASM_RUN(OFF0, OFF1, OFF2, OFF3)                                                       \
+#define LUT_DW_ASM_RUN(RQ, OFF0, OFF1, OFF2, OFF3)                                                   \
   __asm__ volatile("ldmia  r8, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                                \
                    "push   {r0, r1, r2, r3, r4, r5, r6, r8}\n"                                       \
-                   "1:\n\t" LUT_DW_ASM_WINDOW LUT_DW_ASM_RQ("r0", OFF0) LUT_DW_ASM_RQ("r1", OFF1)     \
-                       LUT_DW_ASM_RQ("r2", OFF2) LUT_DW_ASM_RQ("r3", OFF3)                          \
+                   "1:\n\t" LUT_DW_ASM_WINDOW RQ("r0", OFF0) RQ("r1", OFF1)                         \
+                       RQ("r2", OFF2) RQ("r3", OFF3)                                                \
                    "ldrd   r4, r5, [sp, #4]\n\t"                                                   \
                    "add    r9, r9, r4\n\t"                                                         \
                    "add    r7, r7, r5\n\t"                                                         \
@@ -96,16 +98,30 @@ static void lut_dw_k3_asm(const int8_t *x, int32_t cs, int32_t rs, const uint32_
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "cc", "memory")
 /* FAST: the output offset added after the shift. */
 #define LUT_DW_ASM_OFF(a) "ldr    r4, [sp, #12]\n\tadd    " a ", " a ", r4\n\t"
-  if (folded) {
-    LUT_DW_ASM_RUN("", "", "", "");
+  if (folded && nf) {
+    LUT_DW_ASM_RUN(LUT_DW_ASM_RQ_NF, "", "", "", "");
+  } else if (folded) {
+    LUT_DW_ASM_RUN(LUT_DW_ASM_RQ, "", "", "", "");
+  } else if (nf) {
+    LUT_DW_ASM_RUN(LUT_DW_ASM_RQ_NF, LUT_DW_ASM_OFF("r0"), LUT_DW_ASM_OFF("r1"), LUT_DW_ASM_OFF("r2"), LUT_DW_ASM_OFF("r3"));
   } else {
-    LUT_DW_ASM_RUN(LUT_DW_ASM_OFF("r0"), LUT_DW_ASM_OFF("r1"), LUT_DW_ASM_OFF("r2"), LUT_DW_ASM_OFF("r3"));
+    LUT_DW_ASM_RUN(LUT_DW_ASM_RQ, LUT_DW_ASM_OFF("r0"), LUT_DW_ASM_OFF("r1"), LUT_DW_ASM_OFF("r2"), LUT_DW_ASM_OFF("r3"));
   }
 #undef LUT_DW_ASM_OFF
 #undef LUT_DW_ASM_RUN
 }
+/* One copy with the sign correction and one without (TINYML_RQ_NOFIX), each linked when used. */
+static void lut_dw_k3_asm(const int8_t *x, int32_t cs, int32_t rs, const uint32_t *w, const int32_t *g, int8_t *out,
+                          const int32_t *ctx, const int folded) {
+  lut_dw_k3_asm_body(x, cs, rs, w, g, out, ctx, folded, 0);
+}
+static void lut_dw_k3_asm_nf(const int8_t *x, int32_t cs, int32_t rs, const uint32_t *w, const int32_t *g, int8_t *out,
+                             const int32_t *ctx, const int folded) {
+  lut_dw_k3_asm_body(x, cs, rs, w, g, out, ctx, folded, 1);
+}
 #undef LUT_DW_ASM_WINDOW
 #undef LUT_DW_ASM_RQ
+#undef LUT_DW_ASM_RQ_NF
 #undef LUT_DW_ASM_TAP
 #endif
 
@@ -196,8 +212,9 @@ TINYML_DSP_INLINE void lut_dw_k3_region(const tinyml_depthwise_conv2d_params *p,
     ctx[5] = 4 * sh * cols - n * ctx[1];
   }
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-  if (FULL && MODE != TINYML_RQ_REF) {
-    lut_dw_k3_asm(x, cs, rs, w, g, o, ctx, MODE == TINYML_RQ_FAST_FOLDED);
+  if (FULL && TINYML_RQ_BASE(MODE) != TINYML_RQ_REF) {
+    (TINYML_RQ_NF(MODE) ? lut_dw_k3_asm_nf : lut_dw_k3_asm)(x, cs, rs, w, g, o, ctx,
+                                                           TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED);
     return;
   }
 #endif
@@ -375,6 +392,11 @@ TINYML_LUT_DW_ENTRY(folded_full, TINYML_RQ_FAST_FOLDED, 1)
 TINYML_LUT_DW_ENTRY(folded, TINYML_RQ_FAST_FOLDED, 0)
 TINYML_LUT_DW_ENTRY(ref_full, TINYML_RQ_REF, 1)
 TINYML_LUT_DW_ENTRY(ref, TINYML_RQ_REF, 0)
+/* TINYML_RQ_NOFIX layers: no sign correction (tinyml_dsp.h). */
+TINYML_LUT_DW_ENTRY(fast_full_nf, TINYML_RQ_FAST | TINYML_RQ_NOFIX, 1)
+TINYML_LUT_DW_ENTRY(fast_nf, TINYML_RQ_FAST | TINYML_RQ_NOFIX, 0)
+TINYML_LUT_DW_ENTRY(folded_full_nf, TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, 1)
+TINYML_LUT_DW_ENTRY(folded_nf, TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, 0)
 
 void tinyml_depthwise_lut4_decode16(uint32_t *dst, const uint8_t *indices, int32_t words, const int8_t *table,
                                     int32_t doubled, uint32_t *pairs) {

@@ -47,6 +47,11 @@ TINYML_LUT_DW_DECL(folded_full)
 TINYML_LUT_DW_DECL(folded)
 TINYML_LUT_DW_DECL(ref_full)
 TINYML_LUT_DW_DECL(ref)
+/* The FAST and FOLDED ones for TINYML_RQ_NOFIX layers (no sign correction; see tinyml_dsp.h). */
+TINYML_LUT_DW_DECL(fast_full_nf)
+TINYML_LUT_DW_DECL(fast_nf)
+TINYML_LUT_DW_DECL(folded_full_nf)
+TINYML_LUT_DW_DECL(folded_nf)
 
 /*
  * Clustered weights for the int8 row kernel (tinyml_depthwise_conv2d_s8_dsp_*, the kernel the int8

@@ -31,7 +31,7 @@ typedef struct {
  * row's low halfword, four ORs and two doubleword stores per four entries), not reloaded per row.
  */
 TINYML_DSP_INLINE void tinyml_lut4_pairs(uint32_t *pairs, const int8_t *t, const tinyml_lut_rq *rq) {
-  const int32_t scale = rq->mode != TINYML_RQ_REF ? 2 : 1;
+  const int32_t scale = TINYML_RQ_BASE(rq->mode) != TINYML_RQ_REF ? 2 : 1;
   uint32_t lo[16];
   for (uint32_t k = 0; k < 16u; ++k) lo[k] = (uint32_t)(uint16_t)(int16_t)((int32_t)t[k] * scale);
   for (uint32_t k = 0; k < 16u; k += 4) {
@@ -52,10 +52,10 @@ TINYML_DSP_INLINE int8_t tinyml_lut_finish(const tinyml_lut_rq *rq, const int32_
                                            int32_t off, int32_t lo, int32_t hi) {
   const tinyml_dsp_rq *r = rq->rq + (rq->per_channel ? oc : 0);
   acc = (int32_t)((uint32_t)acc + (uint32_t)bias[oc]);
-  if (rq->mode == TINYML_RQ_FAST_FOLDED) {
+  if (TINYML_RQ_BASE(rq->mode) == TINYML_RQ_FAST_FOLDED) {
     return (int8_t)tinyml_rq(TINYML_RQ_FAST_FOLDED, acc, r->multiplier, r->t, r->e, off, lo, hi);
   }
-  if (rq->mode == TINYML_RQ_FAST) {
+  if (TINYML_RQ_BASE(rq->mode) == TINYML_RQ_FAST) {
     return (int8_t)tinyml_rq(TINYML_RQ_FAST, acc, r->multiplier, r->t, r->e, off, lo, hi);
   }
   return (int8_t)tinyml_rq(TINYML_RQ_REF, acc, r->multiplier, r->t, r->e, off, lo, hi);

@@ -191,10 +191,37 @@ typedef struct {
 #define TINYML_RQ_FAST_FOLDED 1 /* offset folded into t */
 #define TINYML_RQ_REF 2
 #define TINYML_RQ_FAST_MIXED 3 /* shifts of both signs, offset folded (sub-byte kernels only) */
+/*
+ * Flag on a FAST, FOLDED or FAST_MIXED mode: the layer's clamp minimum is >= its output offset
+ * (a fused ReLU, ReLU6, ReLU_N1_TO_1 whose minimum is real 0 or above; with no fused clamp, SSAT
+ * alone, an output offset of -128), so the sign correction (acc < 0 ? -1 : 0) is dead and the
+ * kernels leave it out, one instruction less per output. Why it is exact: m >= 0 in these modes,
+ * so for acc < 0, 2 * acc * m <= 0 and
+ *
+ *   SMMLAR(2*acc, m, t') = t' + floor((2 * acc * m + 2^31) / 2^32) <= t'
+ *
+ * for t' = t and t' = t - 1 alike. With t = 2^(e-1) + off * 2^e (FOLDED; FAST: off = 0 here and
+ * the offset added after), (t' >> e) = off because 0 <= 2^(e-1) < 2^e, so both forms give a
+ * value <= off before the clamp, and the clamp (minimum lo >= off) makes both exactly lo. For
+ * acc >= 0 the correction is 0 anyway. Constant and zero-multiplier channels (m = 0, e = 1,
+ * t = 2v + 1): SMMLAR leaves t, (2v + 1) >> 1 = v = (2v) >> 1, the same value either way.
+ * FAST_MIXED: its e >= 1 channels are FOLDED channels (the same argument), its e <= 0 channels
+ * have no correction at all. The generator sets the flag only when the predicate holds
+ * (rqSignFixDead in src/ops/optimized/common.ts); a layer whose clamp minimum is below its
+ * offset (no ReLU, offset > -128) needs the correction, the flag there would be wrong.
+ */
+#define TINYML_RQ_NOFIX 4
+/* The mode without the flag, and the flag alone (both constants when mode is). */
+#define TINYML_RQ_BASE(mode) ((mode) & 3)
+#define TINYML_RQ_NF(mode) (((mode) & TINYML_RQ_NOFIX) != 0)
 
 /* acc2 = 2 * acc, FAST modes: the requantized value (plus offset when folded into t). */
 TINYML_DSP_INLINE int32_t tinyml_rq_fast(int32_t acc2, int32_t m, int32_t t, int32_t e) {
   return tinyml_smmlar(acc2, m, t + (acc2 >> 31)) >> e;
+}
+/* The same without the sign correction (TINYML_RQ_NOFIX layers only: exact under their clamp). */
+TINYML_DSP_INLINE int32_t tinyml_rq_fast_nf(int32_t acc2, int32_t m, int32_t t, int32_t e) {
+  return tinyml_smmlar(acc2, m, t) >> e;
 }
 
 /*
@@ -204,12 +231,13 @@ TINYML_DSP_INLINE int32_t tinyml_rq_fast(int32_t acc2, int32_t m, int32_t t, int
 TINYML_DSP_INLINE int32_t tinyml_rq(int mode, int32_t acc, int32_t m, int32_t t, int32_t e, int32_t off, int32_t lo,
                                     int32_t hi) {
   int32_t z;
-  if (mode == TINYML_RQ_FAST_MIXED) {
-    z = e > 0 ? tinyml_rq_fast(acc, m, t, e) : tinyml_smmlar((int32_t)((uint32_t)acc << (uint32_t)-e), m, t);
-  } else if (mode == TINYML_RQ_FAST_FOLDED) {
-    z = tinyml_rq_fast(acc, m, t, e);
-  } else if (mode == TINYML_RQ_FAST) {
-    z = tinyml_rq_fast(acc, m, t, e) + off;
+  if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED) {
+    z = e > 0 ? (TINYML_RQ_NF(mode) ? tinyml_rq_fast_nf(acc, m, t, e) : tinyml_rq_fast(acc, m, t, e))
+              : tinyml_smmlar((int32_t)((uint32_t)acc << (uint32_t)-e), m, t);
+  } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED) {
+    z = TINYML_RQ_NF(mode) ? tinyml_rq_fast_nf(acc, m, t, e) : tinyml_rq_fast(acc, m, t, e);
+  } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST) {
+    z = (TINYML_RQ_NF(mode) ? tinyml_rq_fast_nf(acc, m, t, e) : tinyml_rq_fast(acc, m, t, e)) + off;
   } else {
     (void)e;
     z = (int32_t)((uint32_t)tinyml_mbqm(acc, m, t) + (uint32_t)off);
@@ -284,6 +312,11 @@ TINYML_DSP_INLINE int32_t tinyml_rq(int mode, int32_t acc, int32_t m, int32_t t,
   "smmlar " a ", " a ", r4, r10\n\t"    \
   "asr    " a ", " a ", r6\n\t" ADD_OFF \
   "ssat   " a ", #8, " a "\n\t"
+/* The same without the sign correction (TINYML_RQ_NOFIX; r10 is left alone). */
+#define TINYML_DSP_ASM_RQ_NF(a, ADD_OFF)  \
+  "smmlar " a ", " a ", r4, r5\n\t"     \
+  "asr    " a ", " a ", r6\n\t" ADD_OFF \
+  "ssat   " a ", #8, " a "\n\t"
 /*
  * The depthwise assembly loops' FAST / FOLDED requantization of accumulator register a, its
  * record's multiplier, t and e already in r4 r5 r6 (r5 is overwritten): ADD_OFF adds the output
@@ -295,6 +328,13 @@ TINYML_DSP_INLINE int32_t tinyml_rq(int mode, int32_t acc, int32_t m, int32_t t,
   "asr    " a ", " a ", r6\n\t"              \
   ADD_OFF                                    \
   "ssat   " a ", #8, " a "\n\t"              \
+  "strb   " a ", [" O "], #1\n\t"
+/* The same without the sign correction (TINYML_RQ_NOFIX; r5 is left alone). */
+#define TINYML_DSP_ASM_RQ_STORE_NF(a, ADD_OFF, O) \
+  "smmlar " a ", " a ", r4, r5\n\t"             \
+  "asr    " a ", " a ", r6\n\t"                 \
+  ADD_OFF                                       \
+  "ssat   " a ", #8, " a "\n\t"                 \
   "strb   " a ", [" O "], #1\n\t"
 
 /*
@@ -310,6 +350,19 @@ TINYML_DSP_INLINE int32_t tinyml_rq(int mode, int32_t acc, int32_t m, int32_t t,
   void PREFIX##_folded_full PARAMS { BODY(__VA_ARGS__, TINYML_RQ_FAST_FOLDED, 1); }   \
   void PREFIX##_folded PARAMS { BODY(__VA_ARGS__, TINYML_RQ_FAST_FOLDED, 0); }        \
   void PREFIX##_ref_full PARAMS { BODY(__VA_ARGS__, TINYML_RQ_REF, 1); }              \
-  void PREFIX##_ref PARAMS { BODY(__VA_ARGS__, TINYML_RQ_REF, 0); }
+  void PREFIX##_ref PARAMS { BODY(__VA_ARGS__, TINYML_RQ_REF, 0); }                   \
+  TINYML_DSP_MODE_NF_ENTRIES(PREFIX, PARAMS, BODY, __VA_ARGS__)
+/* The TINYML_RQ_NOFIX entry points (_fast_full_nf, _fast_nf, _folded_full_nf, _folded_nf). */
+#define TINYML_DSP_MODE_NF_ENTRIES(PREFIX, PARAMS, BODY, ...)                                             \
+  void PREFIX##_fast_full_nf PARAMS { BODY(__VA_ARGS__, TINYML_RQ_FAST | TINYML_RQ_NOFIX, 1); }          \
+  void PREFIX##_fast_nf PARAMS { BODY(__VA_ARGS__, TINYML_RQ_FAST | TINYML_RQ_NOFIX, 0); }               \
+  void PREFIX##_folded_full_nf PARAMS { BODY(__VA_ARGS__, TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, 1); } \
+  void PREFIX##_folded_nf PARAMS { BODY(__VA_ARGS__, TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, 0); }
+/* Their declarations, for the kernels' headers. */
+#define TINYML_DSP_MODE_NF_DECLS(PREFIX, PARAMS) \
+  void PREFIX##_fast_full_nf PARAMS;             \
+  void PREFIX##_fast_nf PARAMS;                  \
+  void PREFIX##_folded_full_nf PARAMS;           \
+  void PREFIX##_folded_nf PARAMS;
 
 #endif /* TINYML_DSP_H */
