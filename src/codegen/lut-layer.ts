@@ -428,7 +428,7 @@ function lutDwRows(step: PreparedStep, enc: LutEncoding, names: EmitNames, ctx: 
     `static const int32_t ${pre}_q[${Math.max(1, 4 * c)}] = {\n${cArrayBody(Int32Array.from(dwRecords(plan.bias, plan.records, c)), 'int32')}\n};`,
     dwParamsDecl(pre, p, `${pre}_q`),
   ].join('\n');
-  const fn = `tinyml_depthwise_conv2d_s8_dsp_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}`;
+  const fn = `tinyml_depthwise_conv2d_s8_dsp_${modeSuffix(plan.mode, p.activationMin, p.activationMax, p.outputOffset)}`;
   const buf = `(uint8_t *)(${ctx.scratch})`;
   return {
     kernels: ['arm/lut_depthwise_conv2d_dsp.c', 'arm/lut_depthwise_conv2d_dsp.h', 'arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/lut_dsp.h', 'arm/tinyml_dsp.h', 'lut_layers.c'],
@@ -493,7 +493,7 @@ function emitDspLutConv(step: PreparedStep, enc: LutEncoding, names: EmitNames, 
       ];
   // One entry point per requantization mode and clamp (the linker keeps only those used).
   const perMode = base !== 'tinyml_conv2d_lut4_s8_dsp' && base !== 'tinyml_fully_connected_lut4_s8_dsp';
-  const fn = perMode ? `${base}_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}` : base;
+  const fn = perMode ? `${base}_${modeSuffix(plan.mode, p.activationMin, p.activationMax, p.outputOffset)}` : base;
   const call = `  ${fn}(&${params}, ${names.inputs[0]}, &${lut}, ${records ? `${lut}_q` : `${lut}_bias`}, &${lut}_rqp, ${names.outputs[0]}, ${ctx.scratch});`;
   return {
     kernels: ['lut_layers.c', `${k.file}.c`, `${k.file}.h`, 'arm/lut_dsp.h', 'arm/tinyml_dsp.h'],

@@ -86,7 +86,7 @@ export function emitStreamPair(
   const band = BAND_NAMES;
   const a = pwVariant(pw).emitC(pw, band, { ...base, prefix: ctx.pwPrefix, constants: ctx.pwConstants });
   const b = dwVariant(dw).emitC(dw, band, { ...base, prefix: ctx.dwPrefix, constants: ctx.dwConstants, rowBands: true });
-  const pwFn = bandFunction(a.call, ctx.pwPrefix, 'tinyml_conv2d_dsp_params', /^tinyml_conv2d_s8_dsp(_w16|_sb\w+)?$/, 'the DSP convolution');
+  const pwFn = bandFunction(a.call, ctx.pwPrefix, 'tinyml_conv2d_dsp_params', /^tinyml_conv2d_s8_dsp(_w16|_sb\w+)?(_nf)?$/, 'the DSP convolution');
   const dwFn = bandFunction(b.call, ctx.dwPrefix, 'tinyml_depthwise_conv2d_dsp_params', /^tinyml_depthwise_conv2d_s8_dsp_\w+$/, 'the DSP depthwise kernel');
   return {
     kernels: [...new Set([...a.kernels, ...b.kernels, 'arm/pw_dw_stream_dsp.c', 'arm/pw_dw_stream_dsp.h', 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h', 'arm/conv2d_stem_dsp.c', 'arm/conv2d_stem_dsp.h'])],

@@ -57,7 +57,7 @@ function makeEmit(type: 'ADD' | 'SUB') {
         table2: `${pre}_t2`,
       }),
     ].join('\n');
-    const fn = `tinyml_add_sub_s8_dsp_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}`;
+    const fn = `tinyml_add_sub_s8_dsp_${modeSuffix(plan.mode, p.activationMin, p.activationMax, p.outputOffset)}`;
     return {
       kernels: ['arm/add_sub_dsp.c', 'arm/add_sub_dsp.h', 'arm/tinyml_dsp.h'],
       includes: ['arm/add_sub_dsp.h'],

@@ -17,8 +17,45 @@ export const RQ_FAST_MIXED = 3;
 
 const TWO_30 = 2 ** 30;
 
-/** Generation knobs. `fold`: allow the FOLDED mode (tests turn it off to cover FAST's own path). */
-export const planOptions = { fold: true };
+/**
+ * Flag on a FAST, FOLDED or FAST_MIXED mode (TINYML_RQ_NOFIX): the kernels leave out the sign
+ * correction (acc < 0 ? -1 : 0), which the layer's clamp makes dead (rqSignFixDead).
+ */
+export const RQ_NOFIX = 4;
+
+/**
+ * Generation knobs. `fold`: allow the FOLDED mode (tests turn it off to cover FAST's own path).
+ * `nofix`: the variants without the sign correction where rqSignFixDead holds (tests turn it off
+ * to compare). `forceNofix`: those variants on every FAST layer, dead or not: for tests only, to
+ * show that a layer whose clamp minimum is below its output offset then goes wrong.
+ */
+export const planOptions = { fold: true, nofix: true, forceNofix: false };
+
+/**
+ * Whether the requantization's sign correction is dead for a layer (tinyml_dsp.h,
+ * TINYML_RQ_NOFIX, has the proof): a FAST mode (FAST, FOLDED, FAST_MIXED: multipliers >= 0)
+ * and a clamp minimum at or above the output offset, so that every negative accumulator, with
+ * or without the correction, lands at or below the offset and the clamp gives its minimum. With
+ * no fused activation (the whole int8 range, SSAT alone) that is an output offset of -128, as
+ * ReLU6 outputs quantized over [0, 6] have. One below the offset is not enough: the corrected
+ * and uncorrected values can then differ (-1 vs 0 above the offset, both inside the range).
+ */
+export function rqSignFixDead(mode: number, outputOffset: number, activationMin: number): boolean {
+  const fast = mode === RQ_FAST || mode === RQ_FAST_FOLDED || mode === RQ_FAST_MIXED;
+  return fast && activationMin >= outputOffset;
+}
+
+/** Whether a layer takes the kernels without the sign correction (rqSignFixDead, or forced by a test). */
+export function rqNofix(mode: number, outputOffset: number, activationMin: number): boolean {
+  const fast = mode === RQ_FAST || mode === RQ_FAST_FOLDED || mode === RQ_FAST_MIXED;
+  if (planOptions.forceNofix) return fast;
+  return planOptions.nofix && rqSignFixDead(mode, outputOffset, activationMin);
+}
+
+/** The mode as the kernels' params carry it: plan.mode, with TINYML_RQ_NOFIX when rqNofix. */
+export function cMode(mode: number, outputOffset: number, activationMin: number): number {
+  return rqNofix(mode, outputOffset, activationMin) ? mode | RQ_NOFIX : mode;
+}
 
 /** True for targets the DSP variants run on (host tests force one with dsp: true). */
 export function dspTarget(target: TargetInfo): boolean {
@@ -193,10 +230,15 @@ export function constantOutput(b: AccBounds, multiplier: number, shift: number, 
   return lo === at(b.max) ? lo : undefined;
 }
 
-/** Entry-point suffix of the kernels that have one per mode and clamp: fast, folded_full, ref... */
-export function modeSuffix(mode: number, activationMin: number, activationMax: number): string {
+/**
+ * Entry-point suffix of the kernels that have one per mode and clamp: fast, folded_full, ref...;
+ * with `outputOffset`, the FAST and FOLDED ones get `_nf` where rqNofix (TINYML_DSP_MODE_NF_ENTRIES).
+ */
+export function modeSuffix(mode: number, activationMin: number, activationMax: number, outputOffset?: number): string {
   const name = mode === RQ_FAST ? 'fast' : mode === RQ_FAST_FOLDED ? 'folded' : 'ref';
-  return activationMin === -128 && activationMax === 127 ? `${name}_full` : name;
+  const full = activationMin === -128 && activationMax === 127 ? `${name}_full` : name;
+  const nf = outputOffset !== undefined && mode !== RQ_FAST_MIXED && rqNofix(mode, outputOffset, activationMin);
+  return nf ? `${full}_nf` : full;
 }
 
 export function wrap32(x: number): number {

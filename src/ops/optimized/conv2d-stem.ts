@@ -25,6 +25,7 @@ import {
   dspTarget,
   emitWithConstants,
   hasConstantOperands,
+  cMode,
   requantFields,
   scratchFor,
   scratchWithConstants,
@@ -233,7 +234,8 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
       output_depth: n,
       k4: 0,
       pad_value: -p.inputOffset,
-      mode: plan.mode,
+      // TINYML_RQ_NOFIX where the clamp makes the sign correction dead (the pairs routine's kinds 3, 4).
+      mode: cMode(plan.mode, p.outputOffset, p.activationMin),
       ...requantFields(pre, p, plan),
       per_channel: 1,
     }),

@@ -14,8 +14,11 @@ import { rowInPlaceBytes, rowInPlaceMode } from '../conv-rows-in-place.js';
 import type { TensorData } from '../../ir/types.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import {
+  RQ_FAST_FOLDED,
   cArray,
+  cMode,
   dspTarget,
+  rqNofix,
   emitWithConstants,
   foldChannelBias,
   planLayerRequant,
@@ -27,6 +30,7 @@ import {
   weightRows,
 } from './common.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
+import { BAND_NAMES, BAND_SCRATCH, emitConvRowsInPlace } from './band-function.js';
 
 /** Largest im2col scratch the variant takes (bytes); bigger layers keep the portable kernel. */
 export const CONV_MAX_SCRATCH = 32768;
@@ -117,6 +121,14 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   const wOff = p.weightsOffset ?? 0;
   const { eff, plan } = convRequantPlan(p, weights, bias);
   const pre = ctx.prefix;
+  // The entry points without the sign correction (_nf, FOLDED layers) where the clamp makes it
+  // dead; in place through the band-function drivers, which call them on each band.
+  const nf = plan.mode === RQ_FAST_FOLDED && rqNofix(plan.mode, p.outputOffset, p.activationMin);
+  if (nf && ctx.inPlace === true && !pointwiseInPlaceOk(p)) {
+    if (!pointwiseExpandInPlaceOk(p) && !rowInPlaceMode(p)) throw new Error(`${pre}: this convolution cannot run in place`);
+    const plain = emitConvDsp(p, weights, bias, BAND_NAMES, { ...ctx, inPlace: false, scratch: BAND_SCRATCH });
+    return emitConvRowsInPlace(p, plain, convScratchBytes(p), names, ctx, /^tinyml_conv2d_s8_dsp(_w16)?_nf$/);
+  }
   // In place through a row window (ops/conv-rows-in-place.ts): the window, then the kernel's scratch.
   // A widening pointwise layer in place: runs of pixels from the last down (ops/pointwise-in-place.ts).
   const expand = ctx.inPlace === true && pointwiseExpandInPlaceOk(p);
@@ -132,7 +144,7 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
       output_depth: n,
       k4,
       pad_value: -p.inputOffset,
-      mode: plan.mode,
+      mode: nf ? cMode(plan.mode, p.outputOffset, p.activationMin) : plan.mode,
       // Bias' and the records are in the weight stream.
       ...requantFields(pre, p, plan),
       bias: 'NULL',
@@ -156,7 +168,7 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
       call: `tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}(&${pre}_params, ${names.outputs[0]}, ${pre}_w, ${w16 ? 1 : 0}, ${scratch});`,
     };
   }
-  const call = `tinyml_conv2d_s8_dsp${w16 ? '_w16' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`;
+  const call = `tinyml_conv2d_s8_dsp${w16 ? '_w16' : ''}${nf ? '_nf' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w, ${names.outputs[0]}, ${scratch});`;
   return {
     kernels: ['arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/conv2d_dsp.h'],

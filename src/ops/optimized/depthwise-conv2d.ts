@@ -307,7 +307,7 @@ function emitDepthwiseDsp(p: DepthwiseConv2DQuantParams, weights: Int8Array, bia
     // test/subbyte/stream-pair.test.ts; 1.1695x before).
     dwParamsDecl(pre, p, `${pre}_q`, plane, ctx.rowBands === true),
   ].join('\n');
-  const fn = `tinyml_depthwise_conv2d_s8_dsp_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}`;
+  const fn = `tinyml_depthwise_conv2d_s8_dsp_${modeSuffix(plan.mode, p.activationMin, p.activationMax, p.outputOffset)}`;
   return {
     kernels: ['arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/depthwise_conv2d_dsp.h'],
@@ -361,7 +361,7 @@ export function emitDepthwisePlaneLut4(
     cArray('int32_t', `${pre}_q`, dwPlaneRecords(plan.bias, plan.records, c)),
     dwParamsDecl(pre, p, `${pre}_q`, plane),
   ].join('\n');
-  const fn = `tinyml_depthwise_conv2d_s8_dsp_lut4_${modeSuffix(plan.mode, p.activationMin, p.activationMax)}`;
+  const fn = `tinyml_depthwise_conv2d_s8_dsp_lut4_${modeSuffix(plan.mode, p.activationMin, p.activationMax, p.outputOffset)}`;
   return {
     kernels: ['arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/depthwise_conv2d_dsp.h'],

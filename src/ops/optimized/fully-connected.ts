@@ -269,7 +269,7 @@ export function emitFullyConnectedDsp(
   const biasPrime = foldChannelBias(bias, weights, n, p.inputOffset, weightRows(k));
   const plan = planLayerRequant(p, weights, biasPrime, weightRows(k));
   const pre = ctx.prefix;
-  const fn = modeSuffix(plan.mode, p.activationMin, p.activationMax);
+  const fn = modeSuffix(plan.mode, p.activationMin, p.activationMax, p.outputOffset);
   const layout = fcLayoutChoice(weights, n, k, ctx.optimize, forceNibble);
   const k8 = Math.ceil(k / 8);
   const scratchBytes = fcLayoutScratchBytes(layout, k, n);

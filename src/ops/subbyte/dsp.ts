@@ -19,7 +19,7 @@ import type { TensorData } from '../../ir/types.js';
 import type { SubByteKind } from '../../ir/weight-encoding.js';
 import { flashBits, type PackBits } from '../../ir/weight-packing.js';
 import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
-import { RQ_FAST_MIXED, type RequantPlan, cArray, cRequantDecls, constantOperands, dspTarget, foldChannelBias, hasConstantOperands, planLayerRequant, requantFields, scratchFor, scratchWithConstants, weightRows } from '../optimized/common.js';
+import { RQ_FAST_MIXED, type RequantPlan, cArray, cMode, cRequantDecls, constantOperands, dspTarget, rqNofix, foldChannelBias, hasConstantOperands, planLayerRequant, requantFields, scratchFor, scratchWithConstants, weightRows } from '../optimized/common.js';
 import { CONV_MAX_SCRATCH } from '../optimized/conv2d.js';
 import { FC_MAX_ROW_SCRATCH, emitFullyConnectedDsp, fcParamsDecl } from '../optimized/fully-connected.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
@@ -37,8 +37,9 @@ import { rowInPlaceBytes } from '../conv-rows-in-place.js';
 import { BAND_NAMES, BAND_SCRATCH, emitConvRowsInPlace } from '../optimized/band-function.js';
 
 /** A kernel call: FAST_MIXED has entry points of their own (`_mixed`), the other modes an argument. */
-function mixedCall(fn: string, args: string, mode: number): string {
-  return mode === RQ_FAST_MIXED ? `${fn}_mixed(${args});` : `${fn}(${args}, ${mode});`;
+function mixedCall(fn: string, args: string, mode: number, nf = false): string {
+  const suffix = nf ? '_nf' : '';
+  return mode === RQ_FAST_MIXED ? `${fn}_mixed${suffix}(${args});` : `${fn}${suffix}(${args}, ${mode});`;
 }
 
 /** The stored field of weight w: unsigned, w + 8 (4 bits), w + 2 (2 bits), (w + 1) / 2 (1 bit). */
@@ -200,7 +201,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
       output_depth: n,
       k4: Math.ceil(k / 4),
       pad_value: -p.inputOffset,
-      mode: plan.mode,
+      mode: cMode(plan.mode, p.outputOffset, p.activationMin),
       // Bias' and the records are in the weight stream.
       ...requantFields(pre, p, plan),
       bias: 'NULL',
@@ -211,7 +212,8 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
     kernels: ['arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/conv2d_dsp.h'],
     decls,
-    call: `tinyml_${name}${plan.mode === RQ_FAST_MIXED ? '_mixed' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch});`,
+    // The entry points without the sign correction (_nf) where the clamp makes it dead.
+    call: `tinyml_${name}${plan.mode === RQ_FAST_MIXED ? '_mixed' : ''}${rqNofix(plan.mode, p.outputOffset, p.activationMin) ? '_nf' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch});`,
   };
 }
 
@@ -382,7 +384,9 @@ function dwEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmission 
     kernels: ['arm/depthwise_conv2d_dsp.c', 'arm/depthwise_conv2d_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/depthwise_conv2d_dsp.h'],
     decls,
-    call: mixedCall(`tinyml_depthwise_conv2d_s8_dsp_sb${bits}`, `&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch}`, plan.mode),
+    // The entry points without the sign correction (_nf) where the clamp makes it dead.
+    call: mixedCall(`tinyml_depthwise_conv2d_s8_dsp_sb${bits}`, `&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch}`, plan.mode,
+      rqNofix(plan.mode, p.outputOffset, p.activationMin)),
   };
 }
 
