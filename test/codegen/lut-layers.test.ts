@@ -111,7 +111,7 @@ function rqModes(def: AnyOpDef, cases: LutCase[], target: TargetInfo): number[] 
     if (plane) return { fast: 0, folded: 1, ref: 2 }[plane[1] as 'fast' | 'folded' | 'ref'];
     const m = /_rqp = \{(\d+),/.exec(em.decls) ?? /_params = \{[^]*?\.mode = (\d+)/.exec(em.decls);
     if (!m) throw new Error('no requantization record in the DSP emission');
-    return Number(m[1]);
+    return Number(m[1]) & 3;
   });
 }
 

@@ -65,7 +65,7 @@ function emit(variant: typeof sbVariant, c: VariantCase) {
 
 describe('conv2d_dsp.c unrolled rows vs CONV_2D evaluate', () => {
   it('the cases take the kernels and layouts they are meant for', () => {
-    expect(int8Cases.map((c) => /_dsp(_w16)?\(/.exec(emit(conv2dDspVariant, c).call)?.[1] ?? '')).toEqual([...INT8_K4.map(() => ''), ...INT8_K4.map(() => '_w16')]);
+    expect(int8Cases.map((c) => /_dsp(_w16)?(?:_nf)?\(/.exec(emit(conv2dDspVariant, c).call)?.[1] ?? '')).toEqual([...INT8_K4.map(() => ''), ...INT8_K4.map(() => '_w16')]);
     // Each width's DSP entry point, the signed-field layout for int4, int2 and ternary.
     const entries = sbCases.map((c) => /tinyml_conv2d_s8_dsp_(sb\ds?)/.exec(emit(sbVariant, c).call)?.[1]);
     const want = (Object.entries(SB_K4) as [SubByteKind, number[]][]).flatMap(([kind, k4s]) => k4s.map(() => (kind === 'int4' ? 'sb4s' : kind === 'binary' ? 'sb1' : 'sb2s')));

@@ -23,7 +23,7 @@ import { depthwiseConv2dStemDspVariant } from '../../src/ops/optimized/conv2d-st
 function modeOf(c: VariantCase): number {
   const em = depthwiseConv2dDspVariant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
   const conv = /\.mode = (\d+)/.exec(em.decls);
-  if (conv) return Number(conv[1]);
+  if (conv) return Number(conv[1]) & 3;
   const fn = /conv2d_s8_dsp_([a-z]+)/.exec(em.call)![1];
   return fn === 'fast' ? RQ_FAST : fn === 'folded' ? RQ_FAST_FOLDED : RQ_REF;
 }
