@@ -65,7 +65,7 @@ describe('build --optimize', () => {
     expect([speed.optimize, speed.opt]).toEqual(['speed', '-O2']);
     expect([size.optimize, size.opt]).toEqual(['size', '-Os']);
     // The pointwise layers' weights are int16 in the speed build only: rodata alone shrinks.
-    expect(readFileSync(join(speed.dir, 'model/model.c'), 'utf8')).toMatch(/tinyml_conv2d_s8_dsp_w16\(/);
+    expect(readFileSync(join(speed.dir, 'model/model.c'), 'utf8')).toMatch(/tinyml_conv2d_s8_dsp_w16(_nf)?\(/);
     expect(readFileSync(join(size.dir, 'model/model.c'), 'utf8')).not.toMatch(/_w16\(/);
     expect(size.sections.rodata).toBeLessThan(speed.sections.rodata);
     expect(size.flashBytes).toBeLessThan(speed.flashBytes);
@@ -118,7 +118,7 @@ describe('build --optimize', () => {
     const r = JSON.parse(io.stdout) as { optimize: string; dir: string; header: string };
     expect(r.optimize).toBe('size');
     const modelC = readFileSync(join(r.dir, 'src/model.c'), 'utf8');
-    expect(modelC).toMatch(/tinyml_conv2d_s8_dsp\(/);
+    expect(modelC).toMatch(/tinyml_conv2d_s8_dsp(_nf)?\(/);
     expect(modelC).not.toMatch(/_w16\(/);
   });
 });

@@ -370,7 +370,7 @@ describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instr
     const v = lutVariant(depthwiseConv2d as AnyOpDef, cases);
     for (const c of cases) {
       const call = v.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: M4, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }).call;
-      expect(call, JSON.stringify(c.params)).toMatch(/tinyml_depthwise_lut4_decode16\([^]*tinyml_depthwise_conv2d_s8_dsp_(folded|fast)_full\(/);
+      expect(call, JSON.stringify(c.params)).toMatch(/tinyml_depthwise_lut4_decode16\([^]*tinyml_depthwise_conv2d_s8_dsp_(folded|fast)_full(_nf)?\(/);
     }
     // In place where the row kernel's rule allows (SAME, stride 1).
     const inPlaceCases = cases.filter((c) => lutInPlaceScratchBytes({ op: c.ctx.op, def: depthwiseConv2d as AnyOpDef, params: c.params }, c.enc, M4) !== undefined);

@@ -101,8 +101,9 @@ describe('sub-byte models on qemu-m4', () => {
       const built = await buildModelFirmware(path, { board: 'qemu-m4', outDir: join(work, kind) });
       expect(built.build.log).not.toMatch(/warning:/);
       const modelC = built.compiled.generated.files['model/model.c'];
-      // Every conv, depthwise and dense layer runs a sub-byte kernel (DSP on the M4; the first one the stem's).
-      expect(modelC.match(/tinyml_\w+_s8_(dsp_(sb\ds?(_mixed)?|nib_\w+)|stem_dsp_sb\d)\(/g)?.length).toBe(10);
+      // Every conv, depthwise and dense layer runs a sub-byte kernel (DSP on the M4; the first one the
+      // stem's; _nf: without the requantization's dead sign correction, tinyml_dsp.h).
+      expect(modelC.match(/tinyml_\w+_s8_(dsp_(sb\ds?(_mixed)?(_nf)?|nib_\w+)|stem_dsp_sb\d)\(/g)?.length).toBe(10);
       // No int8 copy of any rounded weight tensor.
       for (const t of weightTensors(built.compiled.graph)) expect(modelC).not.toMatch(new RegExp(`tensor${t.id}_`));
       // The same layers in place as int8 (issue #15: no extra RAM); the arena exceeds int8's by at
@@ -139,7 +140,7 @@ describe('sub-byte models on every QEMU board', () => {
         const kernels = built.compiled.generated.kernelFiles;
         // M3 has no DSP extension: the portable sub-byte kernels; the others the DSP ones.
         if (board === 'qemu-m3') expect(kernels, board).not.toContain('arm/conv2d_dsp.c');
-        else expect(built.compiled.generated.files['model/model.c'], board).toMatch(/tinyml_conv2d_s8_dsp_sb\ds?(_mixed)?\(/);
+        else expect(built.compiled.generated.files['model/model.c'], board).toMatch(/tinyml_conv2d_s8_dsp_sb\ds?(_mixed)?(_nf)?\(/);
         const session = await openTargetSession(built.board, built.build.elf, { timeoutMs: 60_000 });
         try {
           const check = await checkAgainstReference(session.client, built.compiled.prepared, 2);
