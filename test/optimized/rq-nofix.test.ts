@@ -125,6 +125,23 @@ int main(void) {
     /* The same value near the offset, where a one-step difference shows above the clamp. */
     clamps(2 * -(1 << (e - 1)), 0x40000000, e, off, 1);
   }
+  /* Shift-0 channels (planRequant's e = 0, t = 0 or the offset folded, under a clamp minimum >= the
+   * offset): TFLite is srdhm(acc, m) + off, no rounding shift. Without the correction exact under
+   * any clamp; with it, under those clamps. */
+  for (int i = 0; i < 200000; ++i) {
+    const int32_t off = -128 + (int32_t)(rnd() % 256);
+    const int32_t m = i & 1 ? 0x40000000 : (int32_t)(0x40000000u + (rnd() & 0x3FFFFFFFu));
+    const int32_t acc = i & 2 ? -(int32_t)(rnd() % 300u) : (int32_t)(rnd() % 2000001u) - 1000000;
+    const int32_t lo = i & 4 ? off : -128;
+    const int32_t want = clampv(tinyml_mbqm(acc, m, 0) + off, lo, 127);
+    const int32_t nf_folded = tinyml_rq(TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, 2 * acc, m, off, 0, off, lo, 127);
+    const int32_t nf_fast = tinyml_rq(TINYML_RQ_FAST | TINYML_RQ_NOFIX, 2 * acc, m, 0, 0, off, lo, 127);
+    const int32_t fix_folded = tinyml_rq(TINYML_RQ_FAST_FOLDED, 2 * acc, m, off, 0, off, lo, 127);
+    checked++;
+    if (acc < 0) neg++;
+    if (nf_folded != want || nf_fast != want) wrong_dead++;
+    if (lo >= off && fix_folded != want) wrong_dead++;
+  }
   /* Constant and zero-multiplier records (m = 0, e = 1, t = 2v + 1 folded; the offset's when v = off). */
   for (int32_t v = -128; v <= 127; ++v) {
     for (int32_t a = -3; a <= 3; ++a) {

@@ -209,6 +209,12 @@ typedef struct {
  * have no correction at all. The generator sets the flag only when the predicate holds
  * (rqSignFixDead in src/ops/optimized/common.ts); a layer whose clamp minimum is below its
  * offset (no ReLU, offset > -128) needs the correction, the flag there would be wrong.
+ *
+ * Under the same clamps the generator also gives FAST and FOLDED channels with shift 0 (no
+ * rounding shift after the high multiply): e = 0, t = 0 (+ off when folded). SMMLAR(2*acc, m, t)
+ * is then srdhm(acc, m) + off, TFLite's exactly, without the correction; with it, one less for
+ * acc < 0, where both are <= off and the clamp gives its minimum. (Sub-byte layers whose shifts
+ * are all <= 0 then run FOLDED, not FAST_MIXED; int8 ones FOLDED, not REF.)
  */
 #define TINYML_RQ_NOFIX 4
 /* The mode without the flag, and the flag alone (both constants when mode is). */

@@ -103,6 +103,14 @@ export interface RequantPlan {
  * |acc| < 2^30 for every channel and no channel with a non-zero multiplier has shift >= 0;
  * FOLDED (the output offset folded into t) when moreover every such shift is >= -22; else REF.
  * `biasPrime` is the exact (unwrapped) bias + input_offset * sum(weights) per output channel.
+ *
+ * Shift 0 too where the sign correction is dead (rqSignFixDead's clamp, planOptions.nofix): a
+ * channel with e = 0 and t = 0 (plus the offset when folded). TFLite computes srdhm(acc, m) with
+ * no rounding shift after it, which is SMMLAR(2 * acc, m, t) exactly (tinyml_dsp.h, FAST_MIXED),
+ * what the kernels without the correction compute; those with it give one less for acc < 0,
+ * where both are <= the offset and the clamp makes them its minimum. Sub-byte layers whose
+ * shifts are all <= 0 (multipliers near 1) then run FOLDED rather than FAST_MIXED, whose
+ * per-channel test of the shift's sign they skip; int8 layers FOLDED rather than REF.
  */
 export function planRequant(
   multipliers: readonly number[],
@@ -121,9 +129,10 @@ export function planRequant(
   const constant: (number | undefined)[] = bounds.map((b, c) => constantOutput(b, multipliers[q(c)], shifts[q(c)], outputOffset, activation));
   let fast = bounds.every((b, c) => constant[c] !== undefined || (b.min > -TWO_30 && b.max < TWO_30));
   let folded = planOptions.fold;
+  const zeroShift = planOptions.nofix && activation.min >= outputOffset;
   for (let c = 0; c < channels; c++) {
     if (constant[c] !== undefined || multipliers[q(c)] === 0) continue;
-    if (multipliers[q(c)] < 0 || shifts[q(c)] >= 0) fast = false;
+    if (multipliers[q(c)] < 0 || shifts[q(c)] > 0 || (shifts[q(c)] === 0 && !zeroShift)) fast = false;
     if (shifts[q(c)] < -22) folded = false;
   }
   const nq = perChannel ? multipliers.length : 1;
@@ -156,7 +165,7 @@ export function planRequant(
     }
     const m = multipliers[q(c)];
     const e = m === 0 ? 1 : -shifts[q(c)];
-    let t = 2 ** (e - 1);
+    let t = e === 0 ? 0 : 2 ** (e - 1);
     if (folded) t += outputOffset * 2 ** e;
     records.push([m, t, e]);
   }
