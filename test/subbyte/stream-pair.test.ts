@@ -31,6 +31,15 @@ import { sharedPath } from '../helpers/shared.js';
 import { requireArmToolchain, requireQemu } from '../helpers/tools.js';
 
 const VWW = sharedPath('models', 'mlperf-tiny', 'vww_96_int8.tflite');
+/*
+ * The bound on each sub-byte pair against the int8 pair (issue #15's 1.17x; see the header).
+ * int2 at 1.20x since the requantization's dead sign correction left the kernels (issue #20,
+ * TINYML_RQ_NOFIX in tinyml_dsp.h): the int8 pair lost one instruction per output (832,369 ->
+ * 786,193), the int2 pair only on its right-shift channels (958,970 -> 936,506, 1.152x ->
+ * 1.191x): its FAST_MIXED channels with a left shift (multipliers >= 1) never had the
+ * correction. Ternary, whose shifts are all <= 0, now runs FOLDED (968,186 -> 885,050, 1.126x).
+ */
+const MAX_VS_INT8: Record<'int2' | 'ternary', number> = { int2: 1.2, ternary: 1.17 };
 const work = mkdtempSync(join(tmpdir(), 'tinyml-subbyte-pair-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -74,7 +83,7 @@ async function planOf(graph: Graph, name: string) {
 }
 
 describe("VWW's row-streamed pointwise -> depthwise pair with 2-bit weights on qemu-m4", () => {
-  it('int2 and ternary: sub-byte kernels on packed weights, bit-exact, same arena, within 1.17x int8', { timeout: 900_000 }, async () => {
+  it('int2 and ternary: sub-byte kernels on packed weights, bit-exact, same arena, within 1.17x int8 (int2 1.20x)', { timeout: 900_000 }, async () => {
     requireArmToolchain();
     requireQemu();
     const pair = cutOut(await importTfliteFile(VWW), 2);
@@ -110,9 +119,9 @@ describe("VWW's row-streamed pointwise -> depthwise pair with 2-bit weights on q
       await s.close();
     }
     const [int8, ...subByte] = pairInstructions;
+    const report = kinds.map((kind, i) => `${kind}: ${subByte[i]} instructions (${(subByte[i] / int8).toFixed(3)}x)`).join(', ');
     kinds.forEach((kind, i) => {
-      const ratio = subByte[i] / int8;
-      expect(ratio, `${kind}: ${subByte[i]} instructions, int8 ${int8} (${ratio.toFixed(3)}x)`).toBeLessThanOrEqual(1.17);
+      expect(subByte[i] / int8, `${report}; int8 ${int8}`).toBeLessThanOrEqual(MAX_VS_INT8[kind]);
     });
     // Each sub-byte layer's band function calls its 2-bit kernel on the packed weights; no int8 or int16 copy.
     const modelC = built.compiled.generated.files['model/model.c'];
