@@ -18,6 +18,8 @@ import { KERNELS_DIR } from '../helpers/c-kernel-harness.js';
 import { requireHostCompiler } from '../helpers/tools.js';
 import { HOST_ASAN_FLAGS, HOST_DSP_TARGET, evaluateCases, run, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from './harness.js';
 import { randomConvCase, randomDwCase } from './random-cases.js';
+import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
+import { SUB_BYTE_KINDS, asSubByteCase } from '../subbyte/cases.js';
 
 afterEach(() => {
   planOptions.nofix = true;
@@ -183,7 +185,7 @@ describe('tinyml_rq with TINYML_RQ_NOFIX (host C, ASan/UBSan)', () => {
   });
 });
 
-function emitOf(variant: typeof conv2dDspVariant, c: VariantCase) {
+function emitOf(variant: Pick<typeof conv2dDspVariant, 'emitC'>, c: VariantCase) {
   return variant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
 }
 const isNf = (variant: typeof conv2dDspVariant, c: VariantCase) => {
@@ -237,5 +239,28 @@ describe('the kernels without the sign correction on the layers they are meant f
     expect(wrong.length, `${wrong.length} of ${live.length} layers differ`).toBeGreaterThan(0);
     // (Shapes, for the record of what the predicate guards.)
     expect((wrong[0].params as Conv2DQuantParams).activationMin).toBeLessThan((wrong[0].params as Conv2DQuantParams).outputOffset);
+  });
+});
+
+describe('the sub-byte kernels without the sign correction (the cases test/subbyte/dsp-kernels.test.ts runs bit for bit)', () => {
+  it('take _nf and _mixed_nf entry points exactly where the clamp makes the correction dead', () => {
+    const calls: { call: string; dead: boolean }[] = [];
+    for (const [name, def, make] of [
+      ['conv2d_s8_dsp_subbyte', conv2d, (s: number, i: number) => randomConvCase(s, (['fast', 'fast', 'pointwise', 'big-bias', 'big-scale', 'tiny-scale', 'dead', 'huge-scale'] as const)[i % 8])],
+      ['depthwise_conv2d_s8_dsp_subbyte', depthwiseConv2d, (s: number, i: number) => randomDwCase(s, (['k3', 'fast', 'big-scale', 'tiny-scale', 'dead', 'depth1', 'k3', 'huge-scale'] as const)[i % 8], i % 8 === 5 ? 3 : 1)],
+    ] as const) {
+      const variant = SUBBYTE_DSP_VARIANTS.find((v) => v.name === name)!;
+      SUB_BYTE_KINDS.forEach((kind, k) => {
+        for (let i = 0; i < 16; i++) {
+          const c = asSubByteCase(def, make(52000 + 100 * k + i, i), kind, 11 + i);
+          if (!variant.accepts(c.params, HOST_DSP_TARGET)) continue;
+          calls.push({ call: emitOf(variant, c).call, dead: dead(c) });
+        }
+      });
+    }
+    const nf = calls.filter((c) => /_nf\(/.test(c.call));
+    expect(nf.filter((c) => /_mixed_nf\(/.test(c.call)).length).toBeGreaterThanOrEqual(3);
+    expect(nf.filter((c) => !/_mixed_nf\(/.test(c.call)).length).toBeGreaterThanOrEqual(3);
+    expect(nf.every((c) => c.dead)).toBe(true);
   });
 });
