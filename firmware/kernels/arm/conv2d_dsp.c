@@ -536,23 +536,18 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "lsl    " a ", " a ", r10\n\t"          \
   "smmlar " a ", " a ", r4, r5\n\t"      \
   "ssat   " a ", #8, " a "\n\t"
-#define TINYML_SBA_RQ4_MIXED                                                                          \
+/* FAST_MIXED by RQ4 (TINYML_SBA_RQ4, or TINYML_SBA_RQ4_NF: no sign correction on its right-shift
+ * channels, TINYML_RQ_NOFIX) on right-shift channels, a left shift then SMMLAR on the others. */
+#define TINYML_SBA_RQ4_MIXED_WITH(RQ4)                                                                \
   "cmp    r6, #0\n\t"                                                                                \
-  "ble    3f\n\t" TINYML_SBA_RQ4("", "", "", "", "")                                                   \
+  "ble    3f\n\t" RQ4("", "", "", "", "")                                                             \
   "b      4f\n\t"                                                                                    \
   "3:\n\t"                                                                                          \
   "rsb    r10, r6, #0\n\t" TINYML_SBA_RQ_LEFT("r0") TINYML_SBA_RQ_LEFT("r1") TINYML_SBA_RQ_LEFT("r2") \
   TINYML_SBA_RQ_LEFT("r3")                                                                           \
   "4:\n\t"
-/* FAST_MIXED without the sign correction on its right-shift channels (TINYML_RQ_NOFIX). */
-#define TINYML_SBA_RQ4_MIXED_NF                                                                       \
-  "cmp    r6, #0\n\t"                                                                                \
-  "ble    3f\n\t" TINYML_SBA_RQ4_NF("", "", "", "", "")                                                \
-  "b      4f\n\t"                                                                                    \
-  "3:\n\t"                                                                                          \
-  "rsb    r10, r6, #0\n\t" TINYML_SBA_RQ_LEFT("r0") TINYML_SBA_RQ_LEFT("r1") TINYML_SBA_RQ_LEFT("r2") \
-  TINYML_SBA_RQ_LEFT("r3")                                                                           \
-  "4:\n\t"
+#define TINYML_SBA_RQ4_MIXED TINYML_SBA_RQ4_MIXED_WITH(TINYML_SBA_RQ4)
+#define TINYML_SBA_RQ4_MIXED_NF TINYML_SBA_RQ4_MIXED_WITH(TINYML_SBA_RQ4_NF)
 /* bias' (r9) added to accumulator a: as is (int8 rows); doubled (offset fields: the assembly
  * runs the modes that requantize 2 * acc, and sub-byte columns are not doubled, see sb_finish),
  * or after the shift back, one bit short (signed). */

@@ -305,28 +305,24 @@ typedef struct {
 #define STEM_CLOBBERS "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory"
 
 /*
- * FAST_FOLDED, both pixels of one channel: its record {m, t, e} (one LDM) and both accumulators
- * requantized as TINYML_MM_RQ does (t - [acc < 0], SMMLAR, shift, SSAT).
+ * One accumulator a of the channel whose record {m, t, e} is in r10 r11 r12, requantized as
+ * TINYML_MM_RQ does up to the clamp: t - [acc < 0], SMMLAR, shift (lr overwritten). STEM_RQ_NF:
+ * the same without the sign correction (TINYML_RQ_NOFIX layers, see tinyml_dsp.h).
  */
-#define STEM_RQ2(a, b)                  \
-  "ldmia  r9!, {r10, r11, r12}\n\t"     \
+#define STEM_RQ(a)                      \
   "add    lr, r11, " a ", asr #31\n\t"  \
   "smmlar " a ", " a ", r10, lr\n\t"    \
-  "asr    " a ", " a ", r12\n\t"        \
-  "ssat   " a ", #8, " a "\n\t"         \
-  "add    lr, r11, " b ", asr #31\n\t"  \
-  "smmlar " b ", " b ", r10, lr\n\t"    \
-  "asr    " b ", " b ", r12\n\t"        \
-  "ssat   " b ", #8, " b "\n\t"
-/* The same without the sign correction (TINYML_RQ_NOFIX layers, see tinyml_dsp.h). */
-#define STEM_RQ2_NF(a, b)               \
-  "ldmia  r9!, {r10, r11, r12}\n\t"     \
+  "asr    " a ", " a ", r12\n\t"
+#define STEM_RQ_NF(a)                   \
   "smmlar " a ", " a ", r10, r11\n\t"   \
-  "asr    " a ", " a ", r12\n\t"        \
-  "ssat   " a ", #8, " a "\n\t"         \
-  "smmlar " b ", " b ", r10, r11\n\t"   \
-  "asr    " b ", " b ", r12\n\t"        \
-  "ssat   " b ", #8, " b "\n\t"
+  "asr    " a ", " a ", r12\n\t"
+/* FAST_FOLDED, both pixels of one channel: its record (one LDM), both accumulators by RQ, SSAT. */
+#define STEM_RQ2_WITH(RQ, a, b)         \
+  "ldmia  r9!, {r10, r11, r12}\n\t"     \
+  RQ(a) "ssat   " a ", #8, " a "\n\t"   \
+  RQ(b) "ssat   " b ", #8, " b "\n\t"
+#define STEM_RQ2(a, b) STEM_RQ2_WITH(STEM_RQ, a, b)
+#define STEM_RQ2_NF(a, b) STEM_RQ2_WITH(STEM_RQ_NF, a, b)
 /* The eight requantized bytes: pixel A's four channels through r10, pixel B's through r11. */
 #define STEM_STORE8                \
   "strb   r0, [r10], #1\n\t"       \
@@ -344,16 +340,10 @@ typedef struct {
  * signs): a channel with e >= 1 as STEM_RQ2, one with e <= 0 shifted left by -e and SMMLAR'd
  * with t (the offset) and no sign correction, as tinyml_rq does; then SSAT.
  */
-#define STEM_RQ2_MIXED(a, b)            \
+#define STEM_RQ2_MIXED_WITH(RQ, a, b)   \
   "ldmia  r9!, {r10, r11, r12}\n\t"     \
   "cmp    r12, #0\n\t"                  \
-  "ble    1f\n\t"                       \
-  "add    lr, r11, " a ", asr #31\n\t"  \
-  "smmlar " a ", " a ", r10, lr\n\t"    \
-  "asr    " a ", " a ", r12\n\t"        \
-  "add    lr, r11, " b ", asr #31\n\t"  \
-  "smmlar " b ", " b ", r10, lr\n\t"    \
-  "asr    " b ", " b ", r12\n\t"        \
+  "ble    1f\n\t" RQ(a) RQ(b)            \
   "b      2f\n"                         \
   "1:\n\t"                              \
   "rsb    r12, r12, #0\n\t"             \
@@ -364,25 +354,9 @@ typedef struct {
   "2:\n\t"                              \
   "ssat   " a ", #8, " a "\n\t"         \
   "ssat   " b ", #8, " b "\n\t"
+#define STEM_RQ2_MIXED(a, b) STEM_RQ2_MIXED_WITH(STEM_RQ, a, b)
 /* The same without the sign correction on e >= 1 channels (TINYML_RQ_NOFIX). */
-#define STEM_RQ2_MIXED_NF(a, b)         \
-  "ldmia  r9!, {r10, r11, r12}\n\t"     \
-  "cmp    r12, #0\n\t"                  \
-  "ble    1f\n\t"                       \
-  "smmlar " a ", " a ", r10, r11\n\t"   \
-  "asr    " a ", " a ", r12\n\t"        \
-  "smmlar " b ", " b ", r10, r11\n\t"   \
-  "asr    " b ", " b ", r12\n\t"        \
-  "b      2f\n"                         \
-  "1:\n\t"                              \
-  "rsb    r12, r12, #0\n\t"             \
-  "lsl    " a ", " a ", r12\n\t"        \
-  "lsl    " b ", " b ", r12\n\t"        \
-  "smmlar " a ", " a ", r10, r11\n\t"   \
-  "smmlar " b ", " b ", r10, r11\n"      \
-  "2:\n\t"                              \
-  "ssat   " a ", #8, " a "\n\t"         \
-  "ssat   " b ", #8, " b "\n\t"
+#define STEM_RQ2_MIXED_NF(a, b) STEM_RQ2_MIXED_WITH(STEM_RQ_NF, a, b)
 
 /*
  * One filter row of a pair's columns (3x3 on three channels: each row two words and a byte):

@@ -442,25 +442,23 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
   "cmp    r7, r8\n\t"        \
   "bne    1b\n\t"            \
   "add    sp, sp, #64\n\t"
-/* m, t, e in r4 r5 r6 (TINYML_DSP_ASM_RQ's registers); FAST adds the output offset (r8). */
-#define LUT_PW_RQ4_FOLDED \
-  TINYML_DSP_ASM_RQ("r0", "") TINYML_DSP_ASM_RQ("r1", "") TINYML_DSP_ASM_RQ("r2", "") TINYML_DSP_ASM_RQ("r3", "")
-#define LUT_PW_RQ4_FAST                                                                                   \
-  "ldr    r8, [sp, #40]\n\t" TINYML_DSP_ASM_RQ("r0", "add    r0, r0, r8\n\t")                              \
-  TINYML_DSP_ASM_RQ("r1", "add    r1, r1, r8\n\t") TINYML_DSP_ASM_RQ("r2", "add    r2, r2, r8\n\t")        \
-  TINYML_DSP_ASM_RQ("r3", "add    r3, r3, r8\n\t")
+/*
+ * m, t, e in r4 r5 r6 (the registers of RQ: TINYML_DSP_ASM_RQ, or TINYML_DSP_ASM_RQ_NF without the
+ * sign correction for TINYML_RQ_NOFIX layers); FAST adds the output offset (r8, r9 for one).
+ */
+#define LUT_PW_RQ4_FOLDED_(RQ) RQ("r0", "") RQ("r1", "") RQ("r2", "") RQ("r3", "")
+#define LUT_PW_RQ4_FAST_(RQ)                                                                               \
+  "ldr    r8, [sp, #40]\n\t" RQ("r0", "add    r0, r0, r8\n\t") RQ("r1", "add    r1, r1, r8\n\t")          \
+  RQ("r2", "add    r2, r2, r8\n\t") RQ("r3", "add    r3, r3, r8\n\t")
+#define LUT_PW_RQ1_FAST_(RQ) "ldr    r9, [sp, #40]\n\t" RQ("r0", "add    r0, r0, r9\n\t")
+#define LUT_PW_RQ4_FOLDED LUT_PW_RQ4_FOLDED_(TINYML_DSP_ASM_RQ)
+#define LUT_PW_RQ4_FAST LUT_PW_RQ4_FAST_(TINYML_DSP_ASM_RQ)
 #define LUT_PW_RQ1_FOLDED TINYML_DSP_ASM_RQ("r0", "")
-#define LUT_PW_RQ1_FAST "ldr    r9, [sp, #40]\n\t" TINYML_DSP_ASM_RQ("r0", "add    r0, r0, r9\n\t")
-/* The same four without the sign correction (TINYML_RQ_NOFIX layers). */
-#define LUT_PW_RQ4_FOLDED_NF                                                                              \
-  TINYML_DSP_ASM_RQ_NF("r0", "") TINYML_DSP_ASM_RQ_NF("r1", "") TINYML_DSP_ASM_RQ_NF("r2", "")            \
-  TINYML_DSP_ASM_RQ_NF("r3", "")
-#define LUT_PW_RQ4_FAST_NF                                                                                \
-  "ldr    r8, [sp, #40]\n\t" TINYML_DSP_ASM_RQ_NF("r0", "add    r0, r0, r8\n\t")                           \
-  TINYML_DSP_ASM_RQ_NF("r1", "add    r1, r1, r8\n\t") TINYML_DSP_ASM_RQ_NF("r2", "add    r2, r2, r8\n\t")  \
-  TINYML_DSP_ASM_RQ_NF("r3", "add    r3, r3, r8\n\t")
+#define LUT_PW_RQ1_FAST LUT_PW_RQ1_FAST_(TINYML_DSP_ASM_RQ)
+#define LUT_PW_RQ4_FOLDED_NF LUT_PW_RQ4_FOLDED_(TINYML_DSP_ASM_RQ_NF)
+#define LUT_PW_RQ4_FAST_NF LUT_PW_RQ4_FAST_(TINYML_DSP_ASM_RQ_NF)
 #define LUT_PW_RQ1_FOLDED_NF TINYML_DSP_ASM_RQ_NF("r0", "")
-#define LUT_PW_RQ1_FAST_NF "ldr    r9, [sp, #40]\n\t" TINYML_DSP_ASM_RQ_NF("r0", "add    r0, r0, r9\n\t")
+#define LUT_PW_RQ1_FAST_NF LUT_PW_RQ1_FAST_(TINYML_DSP_ASM_RQ_NF)
 #define LUT_PW_ROWS(RQ4, RQ1) \
   LUT_PW_PUSH LUT_PW_SETUP "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_(LUT_PW_ENTER, LUT_PW_LEAVE, RQ4) LUT_PW_TAIL(RQ1) LUT_PW_NEXT
 /* A row of exactly one pass: no jump addresses to compute either. */
@@ -506,6 +504,9 @@ TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, c
 #undef LUT_PW_RQ4_FAST_NF
 #undef LUT_PW_RQ1_FOLDED_NF
 #undef LUT_PW_RQ1_FAST_NF
+#undef LUT_PW_RQ4_FOLDED_
+#undef LUT_PW_RQ4_FAST_
+#undef LUT_PW_RQ1_FAST_
 #undef LUT_PW_NEXT
 #undef LUT_PW_BLOCKS_
 #undef LUT_PW_DECODE
