@@ -357,6 +357,10 @@ typedef struct {
 #define STEM_RQ2_MIXED(a, b) STEM_RQ2_MIXED_WITH(STEM_RQ, a, b)
 /* The same without the sign correction on e >= 1 channels (TINYML_RQ_NOFIX). */
 #define STEM_RQ2_MIXED_NF(a, b) STEM_RQ2_MIXED_WITH(STEM_RQ_NF, a, b)
+/* A block's eight accumulators requantized by RQ2 (one of the four above) and stored. */
+#define STEM_RQ_BLOCK(RQ2)                                                 \
+  RQ2("r0", "r1") RQ2("r2", "r3") RQ2("r4", "r5") RQ2("r6", "r8")          \
+  "ldrd   r10, r11, [r7, #20]\n\t" STEM_STORE8 STEM_BLOCK_END
 
 /*
  * One filter row of a pair's columns (3x3 on three channels: each row two words and a byte):
@@ -477,16 +481,9 @@ typedef struct {
   "ldr    r9, [r7, #16]\n\t"                                                   \
   "ldr    pc, [r7, #84]\n"                                                     \
   "70:\n\t"                                                                    \
-  STEM_RQ2("r0", "r1") STEM_RQ2("r2", "r3") STEM_RQ2("r4", "r5") STEM_RQ2("r6", "r8") \
-  "ldrd   r10, r11, [r7, #20]\n\t"                                             \
-  STEM_STORE8                                                                  \
-  STEM_BLOCK_END                                                               \
+  STEM_RQ_BLOCK(STEM_RQ2)                                                    \
   "71:\n\t"                                                                    \
-  STEM_RQ2_MIXED("r0", "r1") STEM_RQ2_MIXED("r2", "r3") STEM_RQ2_MIXED("r4", "r5") \
-  STEM_RQ2_MIXED("r6", "r8")                                                   \
-  "ldrd   r10, r11, [r7, #20]\n\t"                                             \
-  STEM_STORE8                                                                  \
-  STEM_BLOCK_END                                                               \
+  STEM_RQ_BLOCK(STEM_RQ2_MIXED)                                                    \
   "72:\n\t"                                                                    \
   "ldr    r10, [r7, #88]\n\t"                                                  \
   "stmia  r10, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                           \
@@ -494,16 +491,9 @@ typedef struct {
   "ldrd   r10, r11, [r7, #20]\n\t"                                             \
   STEM_BLOCK_END                                                               \
   "73:\n\t"                                                                    \
-  STEM_RQ2_NF("r0", "r1") STEM_RQ2_NF("r2", "r3") STEM_RQ2_NF("r4", "r5") STEM_RQ2_NF("r6", "r8") \
-  "ldrd   r10, r11, [r7, #20]\n\t"                                             \
-  STEM_STORE8                                                                  \
-  STEM_BLOCK_END                                                               \
+  STEM_RQ_BLOCK(STEM_RQ2_NF)                                                    \
   "74:\n\t"                                                                    \
-  STEM_RQ2_MIXED_NF("r0", "r1") STEM_RQ2_MIXED_NF("r2", "r3") STEM_RQ2_MIXED_NF("r4", "r5") \
-  STEM_RQ2_MIXED_NF("r6", "r8")                                                \
-  "ldrd   r10, r11, [r7, #20]\n\t"                                             \
-  STEM_STORE8                                                                  \
-  STEM_BLOCK_END                                                               \
+  STEM_RQ_BLOCK(STEM_RQ2_MIXED_NF)                                                    \
   "79:\n\t"
 
 /*
