@@ -1183,6 +1183,12 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
 #define TINYML_MM_GROUP_W16                                                              \
   "ldrd   r9, r10, [r12], #8\n\t" TINYML_DSP_ASM_COLS TINYML_DSP_ASM_SMLAD4("r9") TINYML_DSP_ASM_COLS \
   TINYML_DSP_ASM_SMLAD4("r10")
+/* Two groups of int8 rows from one LDRD (r9, lr: the assembly channel loops keep nothing in lr
+ * while a row runs): 25 instructions where two TINYML_MM_GROUP_W8 take 26. */
+#define TINYML_MM_W8_HALF(R, ROR) TINYML_DSP_ASM_COLS "sxtb16 r10, " R ROR "\n\t" TINYML_DSP_ASM_SMLAD4("r10")
+#define TINYML_MM_UNIT_W8                                                                            \
+  "ldrd   r9, lr, [r12], #8\n\t" TINYML_MM_W8_HALF("r9", "") TINYML_MM_W8_HALF("r9", ", ror #8")     \
+  TINYML_MM_W8_HALF("lr", "") TINYML_MM_W8_HALF("lr", ", ror #8")
 /* lr = k4 groups: one and two for the low bits of k4, then four per iteration (the loop branch
  * costs a quarter of an instruction per group). */
 #define TINYML_MM_DOT(G) TINYML_SB_PART(6, G) TINYML_SB_PART(7, G G) TINYML_SB_LOOP(G G G G)
@@ -1417,24 +1423,42 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
   "strb   r0, [r7], #1\n\t"         \
   "cmp    r7, r5\n\t"               \
   "bne    1b\n\t"
-/* Bytes of one group: LDR, two LDMs, two SXTB16s, eight SMLADs (W8); LDRD, two LDMs, eight SMLADs (W16). */
+/* Bytes of one group: LDR, two LDMs, two SXTB16s, eight SMLADs (W8, the prologue); LDRD, two LDMs, eight SMLADs (W16). */
 #define TINYML_MM_GROUP_BYTES_1 44
 #define TINYML_MM_GROUP_BYTES_0 52
-#define TINYML_MM_GROUP_BYTES(W16) ((W16) ? TINYML_MM_GROUP_BYTES_1 : TINYML_MM_GROUP_BYTES_0)
 #define TINYML_MM_GROUPS16(G) G G G G G G G G G G G G G G G G
+/*
+ * What the channel loops unroll, by width: int16 rows a group at a time; int8 rows two groups a
+ * unit (TINYML_MM_UNIT_W8, 100 bytes), an odd row's first group run alone as the prologue. A
+ * pass is 16 groups either way. lr carries the output depth into the stores (TINYML_MM_SET_R7),
+ * so int8 rows, whose units load into lr, take it back from the frame first.
+ */
+#define TINYML_MM_UNIT_BYTES_1 TINYML_MM_GROUP_BYTES_1
+#define TINYML_MM_UNIT_BYTES_0 100
+#define TINYML_MM_UNIT_BYTES(W16) ((W16) ? TINYML_MM_UNIT_BYTES_1 : TINYML_MM_UNIT_BYTES_0)
+#define TINYML_MM_UNITS_A_PASS(W16) ((W16) ? 16 : 8)
+#define TINYML_MM_PASS_1 TINYML_MM_GROUPS16(TINYML_MM_GROUP_W16)
+#define TINYML_MM_PASS_0 \
+  TINYML_MM_UNIT_W8 TINYML_MM_UNIT_W8 TINYML_MM_UNIT_W8 TINYML_MM_UNIT_W8 TINYML_MM_UNIT_W8 TINYML_MM_UNIT_W8 TINYML_MM_UNIT_W8 TINYML_MM_UNIT_W8
+#define TINYML_MM_PASS_BYTES_1 "16*" TINYML_STR(TINYML_MM_GROUP_BYTES_1)
+#define TINYML_MM_PASS_BYTES_0 "8*" TINYML_STR(TINYML_MM_UNIT_BYTES_0)
+#define TINYML_MM_PROLOGUE_1 ""
+#define TINYML_MM_PROLOGUE_0 TINYML_MM_GROUP_W8
+#define TINYML_MM_STORE_1 TINYML_MM_STORE4_NEXT
+#define TINYML_MM_STORE_0 "ldr    lr, [sp, #24]\n\t" TINYML_MM_STORE4_NEXT
 #define TINYML_MM_START_1 TINYML_ROWS_START_STREAM
 #define TINYML_MM_START_0 TINYML_ROWS_START_FRAME
 #define TINYML_MM_RECORD_1 "ldmia  r12!, {r4, r5, r6}\n\t"
 #define TINYML_MM_RECORD_0 TINYML_ROWS_RECORD(TINYML_SBA_FIX)
 #define TINYML_MM_ROWS(G, W16, RQ4)                                                                           \
-  TINYML_ROWS(TINYML_MM_SET_R7, TINYML_MM_START_##W16, "", TINYML_MM_GROUPS16(G),                             \
-              "16*" TINYML_STR(TINYML_MM_GROUP_BYTES_##W16), TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
+  TINYML_ROWS(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_PROLOGUE_##W16, TINYML_MM_PASS_##W16,          \
+              TINYML_MM_PASS_BYTES_##W16, TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE_##W16)
 #define TINYML_MM_ONE(G, W16, RQ4)                                                                            \
-  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_GROUPS16(G), TINYML_MM_RECORD_##W16, RQ4, \
-                  TINYML_MM_STORE4_NEXT)
+  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_PASS_##W16, TINYML_MM_RECORD_##W16, RQ4,   \
+                  TINYML_MM_STORE_##W16)
 #define TINYML_MM_TWO(G, W16, RQ4)                                                                            \
-  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_GROUPS16(G) TINYML_MM_GROUPS16(G),         \
-                  TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
+  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_PASS_##W16 TINYML_MM_PASS_##W16,           \
+                  TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE_##W16)
 #define TINYML_MM_K2(G, W16, RQ4) \
   TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, G G, TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
 #define TINYML_MM_K4(G, W16, RQ4) \
@@ -1451,8 +1475,9 @@ TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint3
   if (!frame[16]) {
     frame[0] = frame[1] = frame[2] = frame[3] = 0;
     rows_frame_layer(frame, p, cols);
-    frame[10] = 0;
-    rows_frame_passes(frame, p->k4, 16, TINYML_MM_GROUP_BYTES(w16));
+    /* int8 rows: an odd row's first group is the prologue, then units of two groups. */
+    frame[10] = !w16 && (p->k4 & 1);
+    rows_frame_passes(frame, w16 ? p->k4 : p->k4 >> 1, TINYML_MM_UNITS_A_PASS(w16), TINYML_MM_UNIT_BYTES(w16));
     frame[14] = 0;
     /* The channel loop the row takes (MM_LOOP_*), chosen once a layer. */
     const int32_t k4 = p->k4;
