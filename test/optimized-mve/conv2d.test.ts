@@ -11,7 +11,8 @@ import { findKernelVariant } from '../../src/ops/kernel-variants.js';
 import '../../src/ops/optimized/index.js';
 import '../../src/ops/optimized-mve/index.js';
 import { evaluateCases, values, type VariantCase } from '../optimized/harness.js';
-import { randomConvCase } from '../optimized/random-cases.js';
+import { convCaseOfShape, randomConvCase } from '../optimized/random-cases.js';
+import { conv } from '../quantize/helpers.js';
 import { M55_TARGET, runVariantCasesOnM55 } from './harness.js';
 
 function label(c: VariantCase, i: number): string {
@@ -27,6 +28,20 @@ describe('conv2d_s8_mve vs CONV_2D evaluate', () => {
   for (let i = 0; i < 10; i++) cases.push(randomConvCase(4000 + i, 'big-scale'));
   for (let i = 0; i < 10; i++) cases.push(randomConvCase(5000 + i, 'tiny-scale'));
   for (let i = 0; i < 12; i++) cases.push(randomConvCase(6000 + i, 'dead'));
+  // 1x1 layers three pixels at a time (pixel_triple_channels): K whole vectors (the assembly
+  // halves, one or several steps) and not (the C halves), channel counts with a partial last
+  // group, pixel counts that leave a pair or a single pixel after the triples.
+  const triples: [number, number, number, number][] = [
+    [16, 4, 9, 1],
+    [32, 6, 7, 2],
+    [64, 13, 10, 3],
+    [48, 8, 3, 1],
+    [40, 5, 8, 2],
+    [8, 7, 5, 1],
+  ];
+  triples.forEach(([inC, outC, inW, inH], i) =>
+    cases.push(convCaseOfShape(7000 + i, { batches: 1, inH, inW, inC, outC, fh: 1, fw: 1, perChannel: i % 2 === 0 }, conv(1, 'VALID', 'NONE'))),
+  );
 
   it('is the variant chosen for int8 convolutions on MVE cores only', () => {
     expect(findKernelVariant('CONV_2D', cases[0].params, M55_TARGET)).toBe(conv2dMveVariant);
@@ -37,6 +52,12 @@ describe('conv2d_s8_mve vs CONV_2D evaluate', () => {
   it('covers direct 1x1 layers (no scratch) and windowed ones', () => {
     const direct = cases.filter((c) => convMveScratchBytes(c.params as Conv2DQuantParams) === 0);
     expect(direct.length).toBeGreaterThanOrEqual(15);
+    // Triples with whole-vector K (the assembly halves) and with a K tail, several pixel counts.
+    const pk = (c: VariantCase) => c.params as Conv2DQuantParams;
+    const tripled = direct.filter((c) => pk(c).outputHeight * pk(c).outputWidth >= 3);
+    expect(tripled.filter((c) => pk(c).inputDepth % 16 === 0 && pk(c).inputDepth >= 32).length).toBeGreaterThanOrEqual(2);
+    expect(tripled.filter((c) => pk(c).inputDepth % 16 !== 0).length).toBeGreaterThanOrEqual(2);
+    expect(new Set(tripled.map((c) => (pk(c).outputHeight * pk(c).outputWidth) % 3))).toEqual(new Set([0, 1, 2]));
     expect(cases.length - direct.length).toBeGreaterThanOrEqual(60);
     // K <= 16: the short path (each pixel's inputs one vector, loaded once for every group).
     const short = cases.filter((c) => {

@@ -150,6 +150,143 @@ TINYML_MVE_INLINE void group4x2_short(const conv_steps *s, int8x16_t xa, int8x16
   store4x2(s, &acc, rq, out0, out1, FULL);
 }
 
+/*
+ * Three pixels at a time (1x1 layers, whose inputs are read in place), each group's four channels
+ * as two halves of two: VMLADAVA accumulates into an even-numbered general register, of which
+ * there are seven, so the eight accumulators of four channels x two pixels spilled and were
+ * shuffled (22 instructions per 16 K indices for 128 MACs); six accumulators of two channels x
+ * three pixels fit (11 for 96: three input loads, two weight loads, six VMLADAVA).
+ */
+typedef struct {
+  int32_t p0, p1, p2, q0, q1, q2;
+} acc2x3;
+
+/* The group's channels at w and w + 32 in each 64-byte step (0 and 2, or with w + 16, 1 and 3)
+ * against the three pixels' K inputs: p the first channel, q the second. */
+TINYML_MVE_INLINE acc2x3 mac2x3(const conv_steps *s, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                                const int8_t *w) {
+  acc2x3 a = {0, 0, 0, 0, 0, 0};
+  for (int32_t i = 0; i < s->chunks; ++i) {
+    const int8x16_t wl = vldrbq_s8(w);
+    const int8x16_t wh = vldrbq_s8(w + 32);
+    int8x16_t xv = vldrbq_s8(x0);
+    a.p0 = vmladavaq_s8(a.p0, wl, xv);
+    a.q0 = vmladavaq_s8(a.q0, wh, xv);
+    xv = vldrbq_s8(x1);
+    a.p1 = vmladavaq_s8(a.p1, wl, xv);
+    a.q1 = vmladavaq_s8(a.q1, wh, xv);
+    xv = vldrbq_s8(x2);
+    a.p2 = vmladavaq_s8(a.p2, wl, xv);
+    a.q2 = vmladavaq_s8(a.q2, wh, xv);
+    x0 += 16;
+    x1 += 16;
+    x2 += 16;
+    w += 64;
+  }
+  if (s->tail) {
+    const int8x16_t wl = vldrbq_s8(w);
+    const int8x16_t wh = vldrbq_s8(w + 32);
+    int8x16_t xv = vldrbq_z_s8(x0, s->k_pred);
+    a.p0 = vmladavaq_s8(a.p0, wl, xv);
+    a.q0 = vmladavaq_s8(a.q0, wh, xv);
+    xv = vldrbq_z_s8(x1, s->k_pred);
+    a.p1 = vmladavaq_s8(a.p1, wl, xv);
+    a.q1 = vmladavaq_s8(a.q1, wh, xv);
+    xv = vldrbq_z_s8(x2, s->k_pred);
+    a.p2 = vmladavaq_s8(a.p2, wl, xv);
+    a.q2 = vmladavaq_s8(a.q2, wh, xv);
+  }
+  return a;
+}
+
+/*
+ * mac2x3 for K a whole number of vectors (no tail), in assembly: compiled, the loop kept one
+ * accumulator in an odd register and moved it every step, and each half spent ~30 instructions
+ * around its loop. Here the first step's VMLADAV (no accumulate) starts the sums, WLS/LE run the
+ * others: 11 instructions and the LE per 16 K indices, nothing else but the return.
+ */
+#define TINYML_MAC2X3_STEP(OP)            \
+  "vldrb.8     q1, [%[w], #32]\n\t"      \
+  "vldrb.8     q0, [%[w]], #64\n\t"      \
+  "vldrb.8     q2, [%[a]], #16\n\t"      \
+  OP "  r0, q0, q2\n\t"                  \
+  OP "  r6, q1, q2\n\t"                  \
+  "vldrb.8     q2, [%[b]], #16\n\t"      \
+  OP "  r2, q0, q2\n\t"                  \
+  OP "  r8, q1, q2\n\t"                  \
+  "vldrb.8     q2, [%[c]], #16\n\t"      \
+  OP "  r4, q0, q2\n\t"                  \
+  OP "  r10, q1, q2\n\t"
+TINYML_MVE_INLINE acc2x3 mac2x3_whole(int32_t chunks, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                                      const int8_t *w) {
+  register int32_t p0 __asm__("r0");
+  register int32_t p1 __asm__("r2");
+  register int32_t p2 __asm__("r4");
+  register int32_t q0 __asm__("r6");
+  register int32_t q1 __asm__("r8");
+  register int32_t q2 __asm__("r10");
+  int32_t rest = chunks - 1;
+  __asm__ volatile(TINYML_MAC2X3_STEP("vmladav.s8 ")
+                   "wls         lr, %[n], 2f\n"
+                   "1:\n\t" TINYML_MAC2X3_STEP("vmladava.s8")
+                   "le          lr, 1b\n"
+                   "2:"
+                   : "=&r"(p0), "=&r"(p1), "=&r"(p2), "=&r"(q0), "=&r"(q1), "=&r"(q2), [a] "+&r"(x0), [b] "+&r"(x1),
+                     [c] "+&r"(x2), [w] "+&r"(w), [n] "+&r"(rest)
+                   :
+                   : "q0", "q1", "q2", "lr", "memory");
+  const acc2x3 r = {p0, p1, p2, q0, q1, q2};
+  return r;
+}
+#undef TINYML_MAC2X3_STEP
+
+/* Lanes 0 and 2 of a new vector (1 and 3 are set next, by lanes13). */
+TINYML_MVE_INLINE int32x4_t lanes02(int32_t a, int32_t b) {
+  int32x4_t v;
+  __asm__("vmov %q0[2], %q0[0], %1, %2" : "=w"(v) : "r"(a), "r"(b));
+  return v;
+}
+
+TINYML_MVE_INLINE int32x4_t lanes13(int32x4_t v, int32_t a, int32_t b) {
+  __asm__("vmov %q0[3], %q0[1], %1, %2" : "+w"(v) : "r"(a), "r"(b));
+  return v;
+}
+
+/* Four channels of three pixels: channels 0 and 2 into lanes 0 and 2 of each pixel's vector,
+ * then 1 and 3; one record load for the three requantizations. */
+TINYML_MVE_INLINE void group4x3(const conv_steps *s, const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                                const int8_t *w, const tinyml_mve_rq4 *rq, int8_t *out0, int8_t *out1, int8_t *out2,
+                                const int FULL) {
+  const int whole = s->tail == 0;
+  const acc2x3 e = whole ? mac2x3_whole(s->chunks, x0, x1, x2, w) : mac2x3(s, x0, x1, x2, w);
+  int32x4_t v0 = lanes02(e.p0, e.q0);
+  int32x4_t v1 = lanes02(e.p1, e.q1);
+  int32x4_t v2 = lanes02(e.p2, e.q2);
+  const acc2x3 o = whole ? mac2x3_whole(s->chunks, x0, x1, x2, w + 16) : mac2x3(s, x0, x1, x2, w + 16);
+  v0 = lanes13(v0, o.p0, o.q0);
+  v1 = lanes13(v1, o.p1, o.q1);
+  v2 = lanes13(v2, o.p2, o.q2);
+  const tinyml_mve_rqv q = tinyml_mve_rq_load(rq);
+  store4(out0, tinyml_mve_requant_v(v0, q, s->off, s->lo, s->hi), FULL, s->n_pred);
+  store4(out1, tinyml_mve_requant_v(v1, q, s->off, s->lo, s->hi), FULL, s->n_pred);
+  store4(out2, tinyml_mve_requant_v(v2, q, s->off, s->lo, s->hi), FULL, s->n_pred);
+}
+
+/* Every output channel of three pixels (inputs x0..x2, outputs out0 .. out0 + 2 n_out). */
+static void pixel_triple_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x0, const int8_t *x1,
+                                  const int8_t *x2, const int8_t *w, int8_t *out0) {
+  int8_t *out1 = out0 + s->n_out;
+  int8_t *out2 = out1 + s->n_out;
+  for (int32_t g = 0; g < s->full; ++g) {
+    group4x3(s, x0, x1, x2, w, rq++, out0, out1, out2, 1);
+    w += s->group_bytes;
+    out0 += 4;
+    out1 += 4;
+    out2 += 4;
+  }
+  if (s->n_out & 3) group4x3(s, x0, x1, x2, w, rq, out0, out1, out2, 0);
+}
+
 /* Every output channel of one pixel whose K inputs are at x. */
 static void pixel_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x, const int8_t *w,
                            int8_t *out) {
@@ -209,9 +346,27 @@ void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
     int8_t *out = output + b * pixels * s.n_out;
-    /* Output pixels in row-major order, two at a time (a pair may span two rows). */
+    /* Output pixels in row-major order, three at a time where the inputs are read in place
+     * (pixel_triple_channels), then two at a time (a pair may span two rows). */
     int32_t oy = 0, ox = 0;
-    for (int32_t i = 0; i < pixels; i += 2) {
+    int32_t i = 0;
+    if (direct) {
+      const int32_t sh = p->geo.stride_height * p->geo.input_width * c;
+      const int32_t sw = p->geo.stride_width * c;
+      for (; i + 3 <= pixels; i += 3) {
+        const int8_t *x[3];
+        for (int32_t j = 0; j < 3; ++j) {
+          x[j] = in + oy * sh + ox * sw;
+          if (++ox == out_w) {
+            ox = 0;
+            ++oy;
+          }
+        }
+        pixel_triple_channels(&s, p->rq, x[0], x[1], x[2], weights, out);
+        out += 3 * s.n_out;
+      }
+    }
+    for (; i < pixels; i += 2) {
       const int32_t pair = i + 1 < pixels;
       const int32_t oy1 = ox + 1 < out_w ? oy : oy + 1;
       const int32_t ox1 = ox + 1 < out_w ? ox + 1 : 0;
