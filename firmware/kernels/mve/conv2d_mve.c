@@ -151,7 +151,7 @@ TINYML_MVE_INLINE void group4x2_short(const conv_steps *s, int8x16_t xa, int8x16
 }
 
 /*
- * Three pixels at a time (1x1 layers, whose inputs are read in place), each group's four channels
+ * Three pixels at a time (their inputs read in place in 1x1 layers, else three gathered windows), each group's four channels
  * as two halves of two: VMLADAVA accumulates into an even-numbered general register, of which
  * there are seven, so the eight accumulators of four channels x two pixels spilled and were
  * shuffled (22 instructions per 16 K indices for 128 MACs); six accumulators of two channels x
@@ -161,46 +161,10 @@ typedef struct {
   int32_t p0, p1, p2, q0, q1, q2;
 } acc2x3;
 
-/* The group's channels at w and w + 32 in each 64-byte step (0 and 2, or with w + 16, 1 and 3)
- * against the three pixels' K inputs: p the first channel, q the second. */
-TINYML_MVE_INLINE acc2x3 mac2x3(const conv_steps *s, const int8_t *x0, const int8_t *x1, const int8_t *x2,
-                                const int8_t *w) {
-  acc2x3 a = {0, 0, 0, 0, 0, 0};
-  for (int32_t i = 0; i < s->chunks; ++i) {
-    const int8x16_t wl = vldrbq_s8(w);
-    const int8x16_t wh = vldrbq_s8(w + 32);
-    int8x16_t xv = vldrbq_s8(x0);
-    a.p0 = vmladavaq_s8(a.p0, wl, xv);
-    a.q0 = vmladavaq_s8(a.q0, wh, xv);
-    xv = vldrbq_s8(x1);
-    a.p1 = vmladavaq_s8(a.p1, wl, xv);
-    a.q1 = vmladavaq_s8(a.q1, wh, xv);
-    xv = vldrbq_s8(x2);
-    a.p2 = vmladavaq_s8(a.p2, wl, xv);
-    a.q2 = vmladavaq_s8(a.q2, wh, xv);
-    x0 += 16;
-    x1 += 16;
-    x2 += 16;
-    w += 64;
-  }
-  if (s->tail) {
-    const int8x16_t wl = vldrbq_s8(w);
-    const int8x16_t wh = vldrbq_s8(w + 32);
-    int8x16_t xv = vldrbq_z_s8(x0, s->k_pred);
-    a.p0 = vmladavaq_s8(a.p0, wl, xv);
-    a.q0 = vmladavaq_s8(a.q0, wh, xv);
-    xv = vldrbq_z_s8(x1, s->k_pred);
-    a.p1 = vmladavaq_s8(a.p1, wl, xv);
-    a.q1 = vmladavaq_s8(a.q1, wh, xv);
-    xv = vldrbq_z_s8(x2, s->k_pred);
-    a.p2 = vmladavaq_s8(a.p2, wl, xv);
-    a.q2 = vmladavaq_s8(a.q2, wh, xv);
-  }
-  return a;
-}
-
 /*
- * mac2x3 for K a whole number of vectors (no tail), in assembly: compiled, the loop kept one
+ * The group's channels at w and w + 32 in each 64-byte step (0 and 2, or with w + 16, 1 and 3)
+ * against the three pixels' K inputs (p the first channel, q the second), for K a whole number
+ * of vectors (no tail), in assembly: compiled from intrinsics, the loop kept one
  * accumulator in an odd register and moved it every step, and each half spent ~30 instructions
  * around its loop. Here the first step's VMLADAV (no accumulate) starts the sums, WLS/LE run the
  * others: 11 instructions and the LE per 16 K indices, nothing else but the return.
@@ -238,6 +202,54 @@ TINYML_MVE_INLINE acc2x3 mac2x3_whole(int32_t chunks, const int8_t *x0, const in
   const acc2x3 r = {p0, p1, p2, q0, q1, q2};
   return r;
 }
+/*
+ * The same for K with a tail (k_tail = K % 16 indices in a last, partial vector: gathered windows
+ * such as VWW's 3x3x3 and KWS's 10x4 first layers): the sums start from zero, the whole vectors
+ * run as above (none when K < 16), then one step whose input loads are predicated to the tail
+ * (VCTP once, before the loop, whose instructions are not predicated; each tail load under its
+ * own VPST; the lanes past K read as zero, and the weights there are zero padding anyway).
+ */
+#define TINYML_MAC2X3_TAIL_X(X, LO, HI) \
+  "vpst\n\t"                           \
+  "vldrbt.8    q2, [%[" X "]]\n\t"     \
+  "vmladava.s8 " LO ", q0, q2\n\t"     \
+  "vmladava.s8 " HI ", q1, q2\n\t"
+TINYML_MVE_INLINE acc2x3 mac2x3_tail(int32_t chunks, int32_t k_tail, const int8_t *x0, const int8_t *x1,
+                                     const int8_t *x2, const int8_t *w) {
+  register int32_t p0 __asm__("r0");
+  register int32_t p1 __asm__("r2");
+  register int32_t p2 __asm__("r4");
+  register int32_t q0 __asm__("r6");
+  register int32_t q1 __asm__("r8");
+  register int32_t q2 __asm__("r10");
+  /* Both counts in one register (one operand fewer than the registers left): the tail's
+   * predicate is set first, and only the tail's loads are predicated. */
+  int32_t nk = (int32_t)((uint32_t)chunks | ((uint32_t)k_tail << 16));
+  __asm__ volatile("movs        r0, #0\n\t"
+                   "movs        r2, #0\n\t"
+                   "movs        r4, #0\n\t"
+                   "movs        r6, #0\n\t"
+                   "mov         r8, #0\n\t"
+                   "mov         r10, #0\n\t"
+                   "uxth        lr, %[nk]\n\t"
+                   "lsrs        %[nk], %[nk], #16\n\t"
+                   "vctp.8      %[nk]\n\t"
+                   "wls         lr, lr, 2f\n"
+                   "1:\n\t" TINYML_MAC2X3_STEP("vmladava.s8")
+                   "le          lr, 1b\n"
+                   "2:\n\t"
+                   "vldrb.8     q1, [%[w], #32]\n\t"
+                   "vldrb.8     q0, [%[w]]\n\t"
+                   TINYML_MAC2X3_TAIL_X("a", "r0", "r6") TINYML_MAC2X3_TAIL_X("b", "r2", "r8")
+                   TINYML_MAC2X3_TAIL_X("c", "r4", "r10")
+                   : "=&r"(p0), "=&r"(p1), "=&r"(p2), "=&r"(q0), "=&r"(q1), "=&r"(q2), [a] "+&r"(x0), [b] "+&r"(x1),
+                     [c] "+&r"(x2), [w] "+&r"(w), [nk] "+&r"(nk)
+                   :
+                   : "q0", "q1", "q2", "lr", "memory");
+  const acc2x3 r = {p0, p1, p2, q0, q1, q2};
+  return r;
+}
+#undef TINYML_MAC2X3_TAIL_X
 #undef TINYML_MAC2X3_STEP
 
 /* Lanes 0 and 2 of a new vector (1 and 3 are set next, by lanes13). */
@@ -258,11 +270,12 @@ TINYML_MVE_INLINE void group4x3(const conv_steps *s, const int8_t *x0, const int
                                 const int8_t *w, const tinyml_mve_rq4 *rq, int8_t *out0, int8_t *out1, int8_t *out2,
                                 const int FULL) {
   const int whole = s->tail == 0;
-  const acc2x3 e = whole ? mac2x3_whole(s->chunks, x0, x1, x2, w) : mac2x3(s, x0, x1, x2, w);
+  const acc2x3 e = whole ? mac2x3_whole(s->chunks, x0, x1, x2, w) : mac2x3_tail(s->chunks, s->tail, x0, x1, x2, w);
   int32x4_t v0 = lanes02(e.p0, e.q0);
   int32x4_t v1 = lanes02(e.p1, e.q1);
   int32x4_t v2 = lanes02(e.p2, e.q2);
-  const acc2x3 o = whole ? mac2x3_whole(s->chunks, x0, x1, x2, w + 16) : mac2x3(s, x0, x1, x2, w + 16);
+  const acc2x3 o =
+      whole ? mac2x3_whole(s->chunks, x0, x1, x2, w + 16) : mac2x3_tail(s->chunks, s->tail, x0, x1, x2, w + 16);
   v0 = lanes13(v0, o.p0, o.q0);
   v1 = lanes13(v1, o.p1, o.q1);
   v2 = lanes13(v2, o.p2, o.q2);
@@ -339,7 +352,7 @@ void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input
   s.hi = p->activation_max;
   s.k_pred = vctp8q((uint32_t)s.tail);
   s.n_pred = vctp32q((uint32_t)(s.n_out & 3));
-  /* Two windows side by side (gathered layers). */
+  /* Three windows side by side (gathered layers; the last pair of a layer uses two). */
   int8_t *col0 = (int8_t *)scratch;
   int8_t *col1 = col0 + k;
   const int32_t pixels = p->geo.output_height * out_w;
@@ -350,21 +363,24 @@ void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input
      * (pixel_triple_channels), then two at a time (a pair may span two rows). */
     int32_t oy = 0, ox = 0;
     int32_t i = 0;
-    if (direct) {
-      const int32_t sh = p->geo.stride_height * p->geo.input_width * c;
-      const int32_t sw = p->geo.stride_width * c;
-      for (; i + 3 <= pixels; i += 3) {
-        const int8_t *x[3];
-        for (int32_t j = 0; j < 3; ++j) {
+    const int32_t sh = p->geo.stride_height * p->geo.input_width * c;
+    const int32_t sw = p->geo.stride_width * c;
+    for (; i + 3 <= pixels; i += 3) {
+      const int8_t *x[3];
+      for (int32_t j = 0; j < 3; ++j) {
+        if (direct) {
           x[j] = in + oy * sh + ox * sw;
-          if (++ox == out_w) {
-            ox = 0;
-            ++oy;
-          }
+        } else {
+          gather_window(p, in, oy, ox, col0 + j * k);
+          x[j] = col0 + j * k;
         }
-        pixel_triple_channels(&s, p->rq, x[0], x[1], x[2], weights, out);
-        out += 3 * s.n_out;
+        if (++ox == out_w) {
+          ox = 0;
+          ++oy;
+        }
       }
+      pixel_triple_channels(&s, p->rq, x[0], x[1], x[2], weights, out);
+      out += 3 * s.n_out;
     }
     for (; i < pixels; i += 2) {
       const int32_t pair = i + 1 < pixels;

@@ -33,7 +33,7 @@ typedef struct {
   const tinyml_mve_rq4 *rq; /* ceil(output_depth / 4) groups */
 } tinyml_conv2d_mve_params;
 
-/* Scratch: two windows of K bytes (none for 1x1 convolutions without padding). */
+/* Scratch: three windows of K bytes (none for 1x1 convolutions without padding). */
 void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input, const int8_t *weights,
                           int8_t *output, void *scratch);
 
