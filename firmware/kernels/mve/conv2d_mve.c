@@ -185,12 +185,100 @@ static void pixel_pair_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, c
   if (s->n_out & 3) group4x2(s, x0, x1, w, rq, out0, out1, 0);
 }
 
+/*
+ * Pointwise layers with K <= 16 and stride 1 (pixels K bytes apart, in the input as in the
+ * output): one output channel at a time over all pixels, four pixels per step. The channel's
+ * weights stay in one vector and its constants in general registers (VSHL, VQRDMULH and VRSHL by
+ * a scalar; tinyml_mve_requant_n), so each step is four loads, four VMLADAVs, the output stage
+ * and one scatter of the four bytes (NHWC: output_depth apart). Four channels x two pixels per
+ * step take about twice the instructions per value here: their record, clamp and input vectors
+ * do not fit the registers next to the weights, and K <= 16 leaves few MACs to share them. Lanes past K of a pixel's vector hold the next
+ * pixel's inputs, against zero weights; the last pixels whose vector would reach past the input
+ * are loaded predicated (nothing past the tensor is read). PX: K when it is a constant
+ * (immediate load offsets), else 0 and k.
+ */
+TINYML_MVE_INLINE int32x4_t short_requant(int32x4_t acc, int32_t bias, int32_t m, int32_t left, int32x4_t right,
+                                          int32x4_t off, int32x4_t lo, int32x4_t hi, const int RIGHT) {
+  int32x4_t z = vqrdmulhq_n_s32(vshlq_r_s32(vaddq_n_s32(acc, bias), left), m);
+  if (RIGHT) z = vrshlq_s32(vqaddq_s32(z, vshrq_n_s32(z, 31)), right);
+  return vminq_s32(vmaxq_s32(vaddq_s32(z, off), lo), hi);
+}
+
+TINYML_MVE_INLINE void short_channel(const int8_t *in, int32_t pixels, int32_t k, int32_t safe, int8x16_t w,
+                                     int32_t bias, int32_t m, int32_t left, int32_t right_s, int32_t n_out,
+                                     uint32x4_t out_offsets, int8_t *out, int32_t off_s, int32x4_t lo, int32x4_t hi,
+                                     mve_pred16_t k_pred, const int RIGHT, const int PX) {
+  const int32_t ps = PX ? PX : k;
+  const int32x4_t right = vdupq_n_s32(right_s);
+  const int32x4_t off = vdupq_n_s32(off_s);
+  const int8_t *x = in;
+  int32_t i = 0;
+  for (; i + 4 <= safe; i += 4) {
+    const int32x4_t acc = tinyml_mve_lanes4(vmladavq_s8(vldrbq_s8(x), w), vmladavq_s8(vldrbq_s8(x + ps), w),
+                                            vmladavq_s8(vldrbq_s8(x + 2 * ps), w), vmladavq_s8(vldrbq_s8(x + 3 * ps), w));
+    vstrbq_scatter_offset_s32(out, out_offsets, short_requant(acc, bias, m, left, right, off, lo, hi, RIGHT));
+    x += 4 * ps;
+    out += 4 * n_out;
+  }
+  /* The last pixels (up to three whose vectors fit, then those loaded predicated). */
+  for (; i < pixels; i += 4) {
+    int32_t a[4] = {0, 0, 0, 0};
+    const int32_t n = pixels - i < 4 ? pixels - i : 4;
+    for (int32_t j = 0; j < n; ++j) a[j] = vmladavq_s8(vldrbq_z_s8(x + j * ps, k_pred), w);
+    vstrbq_scatter_offset_p_s32(out, out_offsets,
+                                short_requant(tinyml_mve_lanes4(a[0], a[1], a[2], a[3]), bias, m, left, right, off, lo, hi, RIGHT),
+                                vctp32q((uint32_t)n));
+    x += 4 * ps;
+    out += 4 * n_out;
+  }
+}
+
+static void pointwise_short(const tinyml_conv2d_mve_params *p, const int8_t *input, const int8_t *weights,
+                            int8_t *output, int32_t pixels) {
+  const int32_t k = p->k;
+  const int32_t n_out = p->output_depth;
+  /* Pixels whose 16-byte vector ends inside the input. */
+  const int32_t safe = pixels * k >= 16 ? (pixels * k - 16) / k + 1 : 0;
+  const mve_pred16_t k_pred = vctp8q((uint32_t)k);
+  const int32x4_t lo = vdupq_n_s32(p->activation_min);
+  const int32x4_t hi = vdupq_n_s32(p->activation_max);
+  const uint32x4_t out_offsets = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)n_out);
+  const tinyml_mve_rq4 *rq = p->rq;
+  for (int32_t c = 0; c < n_out; ++c) {
+    const int32_t lane = c & 3;
+    /* Channel c's 16 weights (K <= 16: one chunk per group of four channels). */
+    const int8x16_t w = vldrbq_s8(weights + 16 * c);
+    const int32_t bias = rq->bias[lane];
+    const int32_t m = rq->multiplier[lane];
+    const int32_t left = rq->left[lane];
+    const int32_t right = rq->right[lane];
+    int8_t *out = output + c;
+    if (k == 8) {
+      if (right < 0) {
+        short_channel(input, pixels, k, safe, w, bias, m, left, right, n_out, out_offsets, out, p->output_offset, lo, hi, k_pred, 1, 8);
+      } else {
+        short_channel(input, pixels, k, safe, w, bias, m, left, right, n_out, out_offsets, out, p->output_offset, lo, hi, k_pred, 0, 8);
+      }
+    } else if (right < 0) {
+      short_channel(input, pixels, k, safe, w, bias, m, left, right, n_out, out_offsets, out, p->output_offset, lo, hi, k_pred, 1, 0);
+    } else {
+      short_channel(input, pixels, k, safe, w, bias, m, left, right, n_out, out_offsets, out, p->output_offset, lo, hi, k_pred, 0, 0);
+    }
+    if (lane == 3) ++rq;
+  }
+}
+
 void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input, const int8_t *weights,
                           int8_t *output, void *scratch) {
   const int32_t c = p->geo.input_depth;
   const int32_t k = p->k;
   const int32_t out_w = p->geo.output_width;
   const int32_t direct = p->geo.filter_height == 1 && p->geo.filter_width == 1 && p->geo.pad_height == 0 && p->geo.pad_width == 0;
+  if (direct && k <= 16 && p->geo.stride_height == 1 && p->geo.stride_width == 1) {
+    /* Every batch's pixels are K bytes apart in the input and n_out in the output: one run. */
+    pointwise_short(p, input, weights, output, p->geo.batches * p->geo.output_height * out_w);
+    return;
+  }
   conv_steps s;
   s.chunks = k >> 4;
   s.tail = k & 15;
