@@ -188,15 +188,24 @@ static void pixel_pair_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, c
 /*
  * Pointwise layers with K <= 16 and stride 1 (pixels K bytes apart, in the input as in the
  * output): one output channel at a time over all pixels, four pixels per step. The channel's
- * weights stay in one vector and its constants in general registers (VSHL, VQRDMULH and VRSHL by
- * a scalar; tinyml_mve_requant_n), so each step is four loads, four VMLADAVs, the output stage
- * and one scatter of the four bytes (NHWC: output_depth apart). Four channels x two pixels per
- * step take about twice the instructions per value here: their record, clamp and input vectors
- * do not fit the registers next to the weights, and K <= 16 leaves few MACs to share them. Lanes past K of a pixel's vector hold the next
- * pixel's inputs, against zero weights; the last pixels whose vector would reach past the input
- * are loaded predicated (nothing past the tensor is read). PX: K when it is a constant
- * (immediate load offsets), else 0 and k.
+ * weights stay in one vector, so each step is four loads, four VMLADAVs, the output stage and one
+ * scatter of the four bytes (NHWC: output_depth apart). Four channels x two pixels per step take
+ * about twice the instructions per value here: their record, clamp and input vectors do not fit
+ * the registers next to the weights, and K <= 16 leaves few MACs to share them. Lanes past K of a
+ * pixel's vector hold the next pixel's inputs, against zero weights; the last pixels, whose
+ * vectors would reach past the input, are loaded predicated (nothing past the tensor is read).
  */
+
+/*
+ * TFLite's MultiplyByQuantizedMultiplier as in tinyml_mve_mbqm, for four values of one channel:
+ * the bias, left shift and multiplier as scalar operands (VADD, VSHL and VQRDMULH by a general
+ * register), the right shift and output offset as vectors (general registers run short in the
+ * step). RIGHT: the channel has a right shift (right < 0); the sign fix-up is then x >> 31 on
+ * every lane (x & right has the sign of x), and without one there is none.
+ */
+/* Keeps the loads on either side of it in program order (an empty asm that may touch memory). */
+#define TINYML_MVE_ORDER() __asm__ volatile("" ::: "memory")
+
 TINYML_MVE_INLINE int32x4_t short_requant(int32x4_t acc, int32_t bias, int32_t m, int32_t left, int32x4_t right,
                                           int32x4_t off, int32x4_t lo, int32x4_t hi, const int RIGHT) {
   int32x4_t z = vqrdmulhq_n_s32(vshlq_r_s32(vaddq_n_s32(acc, bias), left), m);
@@ -204,6 +213,8 @@ TINYML_MVE_INLINE int32x4_t short_requant(int32x4_t acc, int32_t bias, int32_t m
   return vminq_s32(vmaxq_s32(vaddq_s32(z, off), lo), hi);
 }
 
+/* Channel c's values of every pixel (w: its weights, out: its first output byte). PX: K when it
+ * is a constant (immediate load offsets), else 0 and k. */
 TINYML_MVE_INLINE void short_channel(const int8_t *in, int32_t pixels, int32_t k, int32_t safe, int8x16_t w,
                                      int32_t bias, int32_t m, int32_t left, int32_t right_s, int32_t n_out,
                                      uint32x4_t out_offsets, int8_t *out, int32_t off_s, int32x4_t lo, int32x4_t hi,
@@ -214,8 +225,17 @@ TINYML_MVE_INLINE void short_channel(const int8_t *in, int32_t pixels, int32_t k
   const int8_t *x = in;
   int32_t i = 0;
   for (; i + 4 <= safe; i += 4) {
-    const int32x4_t acc = tinyml_mve_lanes4(vmladavq_s8(vldrbq_s8(x), w), vmladavq_s8(vldrbq_s8(x + ps), w),
-                                            vmladavq_s8(vldrbq_s8(x + 2 * ps), w), vmladavq_s8(vldrbq_s8(x + 3 * ps), w));
+    /* Each sum right after its load: the compiler would otherwise load all four vectors first,
+     * which with the weights, clamp, offsets and right shift needs more than the eight Q registers
+     * (a spill per step). */
+    const int32_t a0 = vmladavq_s8(vldrbq_s8(x), w);
+    TINYML_MVE_ORDER();
+    const int32_t a1 = vmladavq_s8(vldrbq_s8(x + ps), w);
+    TINYML_MVE_ORDER();
+    const int32_t a2 = vmladavq_s8(vldrbq_s8(x + 2 * ps), w);
+    TINYML_MVE_ORDER();
+    const int32_t a3 = vmladavq_s8(vldrbq_s8(x + 3 * ps), w);
+    const int32x4_t acc = tinyml_mve_lanes4(a0, a1, a2, a3);
     vstrbq_scatter_offset_s32(out, out_offsets, short_requant(acc, bias, m, left, right, off, lo, hi, RIGHT));
     x += 4 * ps;
     out += 4 * n_out;
@@ -233,8 +253,9 @@ TINYML_MVE_INLINE void short_channel(const int8_t *in, int32_t pixels, int32_t k
   }
 }
 
-static void pointwise_short(const tinyml_conv2d_mve_params *p, const int8_t *input, const int8_t *weights,
-                            int8_t *output, int32_t pixels) {
+/* Every channel of every pixel, with PX as in short_channel. */
+TINYML_MVE_INLINE void pointwise_short(const tinyml_conv2d_mve_params *p, const int8_t *input, const int8_t *weights,
+                                       int8_t *output, int32_t pixels, const int PX) {
   const int32_t k = p->k;
   const int32_t n_out = p->output_depth;
   /* Pixels whose 16-byte vector ends inside the input. */
@@ -253,19 +274,28 @@ static void pointwise_short(const tinyml_conv2d_mve_params *p, const int8_t *inp
     const int32_t left = rq->left[lane];
     const int32_t right = rq->right[lane];
     int8_t *out = output + c;
-    if (k == 8) {
-      if (right < 0) {
-        short_channel(input, pixels, k, safe, w, bias, m, left, right, n_out, out_offsets, out, p->output_offset, lo, hi, k_pred, 1, 8);
-      } else {
-        short_channel(input, pixels, k, safe, w, bias, m, left, right, n_out, out_offsets, out, p->output_offset, lo, hi, k_pred, 0, 8);
-      }
-    } else if (right < 0) {
-      short_channel(input, pixels, k, safe, w, bias, m, left, right, n_out, out_offsets, out, p->output_offset, lo, hi, k_pred, 1, 0);
+    if (right < 0) {
+      short_channel(input, pixels, k, safe, w, bias, m, left, right, n_out, out_offsets, out, p->output_offset, lo, hi, k_pred, 1, PX);
     } else {
-      short_channel(input, pixels, k, safe, w, bias, m, left, right, n_out, out_offsets, out, p->output_offset, lo, hi, k_pred, 0, 0);
+      short_channel(input, pixels, k, safe, w, bias, m, left, right, n_out, out_offsets, out, p->output_offset, lo, hi, k_pred, 0, PX);
     }
     if (lane == 3) ++rq;
   }
+}
+
+/* The usual depths of a MobileNet's first pointwise layers (8, 16) as constants, and any K <= 16;
+ * each its own function, so that one's registers are allocated without the others' loops. */
+static __attribute__((noinline)) void pointwise_short_k8(const tinyml_conv2d_mve_params *p, const int8_t *input,
+                                                         const int8_t *weights, int8_t *output, int32_t pixels) {
+  pointwise_short(p, input, weights, output, pixels, 8);
+}
+static __attribute__((noinline)) void pointwise_short_k16(const tinyml_conv2d_mve_params *p, const int8_t *input,
+                                                          const int8_t *weights, int8_t *output, int32_t pixels) {
+  pointwise_short(p, input, weights, output, pixels, 16);
+}
+static __attribute__((noinline)) void pointwise_short_k(const tinyml_conv2d_mve_params *p, const int8_t *input,
+                                                        const int8_t *weights, int8_t *output, int32_t pixels) {
+  pointwise_short(p, input, weights, output, pixels, 0);
 }
 
 void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input, const int8_t *weights,
@@ -276,7 +306,14 @@ void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input
   const int32_t direct = p->geo.filter_height == 1 && p->geo.filter_width == 1 && p->geo.pad_height == 0 && p->geo.pad_width == 0;
   if (direct && k <= 16 && p->geo.stride_height == 1 && p->geo.stride_width == 1) {
     /* Every batch's pixels are K bytes apart in the input and n_out in the output: one run. */
-    pointwise_short(p, input, weights, output, p->geo.batches * p->geo.output_height * out_w);
+    const int32_t pixels = p->geo.batches * p->geo.output_height * out_w;
+    if (k == 8) {
+      pointwise_short_k8(p, input, weights, output, pixels);
+    } else if (k == 16) {
+      pointwise_short_k16(p, input, weights, output, pixels);
+    } else {
+      pointwise_short_k(p, input, weights, output, pixels);
+    }
     return;
   }
   conv_steps s;

@@ -74,19 +74,6 @@ TINYML_MVE_INLINE int32x4_t tinyml_mve_requant(int32x4_t acc, const tinyml_mve_r
   return tinyml_mve_requant_v(acc, tinyml_mve_rq_load(rq), off, lo, hi);
 }
 
-/*
- * The same output stage for four values of one channel, its constants as scalar operands (VSHL,
- * VQRDMULH and VRSHL by a general register: only the clamp takes vector registers). RIGHT: the
- * channel has a right shift (right < 0); the sign fix-up of tinyml_mve_mbqm is then x >> 31 on
- * every lane (x & right has the sign of x), and without one there is none.
- */
-TINYML_MVE_INLINE int32x4_t tinyml_mve_requant_n(int32x4_t acc, int32_t bias, int32_t m, int32_t left, int32_t right,
-                                                 int32_t off, int32x4_t lo, int32x4_t hi, const int RIGHT) {
-  int32x4_t z = vqrdmulhq_n_s32(vshlq_r_s32(vaddq_n_s32(acc, bias), left), m);
-  if (RIGHT) z = vrshlq_n_s32(vqaddq_s32(z, vshrq_n_s32(z, 31)), right);
-  return vminq_s32(vmaxq_s32(vaddq_n_s32(z, off), lo), hi);
-}
-
 /* (a0, a1, a2, a3) as a vector: two VMOVs of two lanes each (four VSETQ_LANEs otherwise). */
 TINYML_MVE_INLINE int32x4_t tinyml_mve_lanes4(int32_t a0, int32_t a1, int32_t a2, int32_t a3) {
   int32x4_t v;
