@@ -45,15 +45,17 @@ describe('conv2d_s8_mve vs CONV_2D evaluate', () => {
     });
     expect(short.length).toBeGreaterThanOrEqual(10);
     expect(short.filter((c) => (c.params as Conv2DQuantParams).outputDepth % 4 !== 0).length).toBeGreaterThanOrEqual(3);
-    // Of those, unpadded 1x1 stride-1 layers: the channel-at-a-time path (pointwise_short), K = 8
-    // (immediate load offsets) and other K, the last pixels' vectors loaded predicated.
-    const pointwiseShort = short.filter((c) => {
+    // Unpadded 1x1 stride-1 layers with K <= 32: the channel-at-a-time path (pointwise_short),
+    // K = 8, 16, 32 (immediate load offsets) and other K up to 16 and up to 32, the last pixels'
+    // vectors loaded predicated.
+    const pointwiseShort = cases.filter((c) => {
       const p = c.params as Conv2DQuantParams;
-      return convMveScratchBytes(p) === 0 && p.strideHeight === 1 && p.strideWidth === 1;
+      return convMveScratchBytes(p) === 0 && p.strideHeight === 1 && p.strideWidth === 1 && p.inputDepth <= 32;
     });
-    const k8 = pointwiseShort.filter((c) => (c.params as Conv2DQuantParams).inputDepth === 8).length;
-    expect(pointwiseShort.length - k8, `${pointwiseShort.length} ${k8}`).toBeGreaterThanOrEqual(5);
-    expect(k8).toBeGreaterThanOrEqual(1);
+    const depths = pointwiseShort.map((c) => (c.params as Conv2DQuantParams).inputDepth);
+    expect(depths.filter((k) => k === 8 || k === 16 || k === 32).length, depths.join(' ')).toBeGreaterThanOrEqual(2);
+    expect(depths.filter((k) => k < 16 && k !== 8).length, depths.join(' ')).toBeGreaterThanOrEqual(4);
+    expect(depths.filter((k) => k > 16 && k !== 32).length, depths.join(' ')).toBeGreaterThanOrEqual(2);
   });
 
   it('bit-exact on random cases on an emulated Cortex-M55 (-O2 and -Os)', { timeout: 240_000 }, async () => {
