@@ -44,6 +44,8 @@ describe('fully_connected_s8_mve vs FULLY_CONNECTED evaluate', () => {
     expect(ps.filter((p) => p.batches > 1).length).toBeGreaterThanOrEqual(5);
     expect(ps.filter((p) => p.perChannel).length).toBeGreaterThanOrEqual(20);
     expect(ps.filter((p) => !p.perChannel).length).toBeGreaterThanOrEqual(20);
+    // Rows of K <= 32 run the convolution's pointwise path (one output unit at a time over all rows).
+    expect(ps.filter((p) => p.inputDepth <= 32).length, ps.map((p) => p.inputDepth).join(' ')).toBeGreaterThanOrEqual(5);
   });
 
   it('bit-exact on random cases on an emulated Cortex-M55 (-O2 and -Os)', { timeout: 240_000 }, async () => {

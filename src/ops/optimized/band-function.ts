@@ -1,9 +1,10 @@
 /**
  * Kernels called one band of rows at a time by a driver (the row-window / row-stage in-place
- * convolution, conv2d_dsp_in_place.c; the pointwise -> depthwise row stream, pw_dw_stream_dsp.c):
- * the generator binds a layer's kernel and weights in a small C function of the band, written
- * from the layer's own emission, so a driver runs any kernel its emitter picked (int8, sub-byte)
- * unchanged.
+ * convolution, conv2d_dsp_in_place.c; the pointwise -> depthwise row stream, pw_dw_stream_dsp.c
+ * and on Helium cores mve/pw_dw_stream_mve.c): the generator binds a layer's kernel and weights in
+ * a small C function of the band (its params, or for the Helium driver only its geometry), written
+ * from the layer's own emission, so a driver runs any kernel its emitter picked (int8, sub-byte,
+ * MVE) unchanged.
  */
 import type { CEmission, EmitContext, EmitNames } from '../op-def.js';
 import type { Conv2DQuantParams } from '../conv2d.js';
