@@ -45,12 +45,13 @@ describe('conv2d_s8_mve vs CONV_2D evaluate', () => {
     });
     expect(short.length).toBeGreaterThanOrEqual(10);
     expect(short.filter((c) => (c.params as Conv2DQuantParams).outputDepth % 4 !== 0).length).toBeGreaterThanOrEqual(3);
-    // Unpadded 1x1 stride-1 layers with K <= 32: the channel-at-a-time path (pointwise_short),
-    // K = 8, 16, 32 (immediate load offsets) and other K up to 16 and up to 32, the last pixels'
-    // vectors loaded predicated.
+    // Unpadded 1x1 stride-1 layers with K <= 32 and 8 pixels or more: the channel-at-a-time path
+    // (pointwise_short), K = 8, 16, 32 (immediate load offsets) and other K up to 16 and up to 32,
+    // the last pixels' vectors loaded predicated.
     const pointwiseShort = cases.filter((c) => {
       const p = c.params as Conv2DQuantParams;
-      return convMveScratchBytes(p) === 0 && p.strideHeight === 1 && p.strideWidth === 1 && p.inputDepth <= 32;
+      const pixels = p.batches * p.outputHeight * p.outputWidth;
+      return convMveScratchBytes(p) === 0 && p.strideHeight === 1 && p.strideWidth === 1 && p.inputDepth <= 32 && pixels >= 8;
     });
     const depths = pointwiseShort.map((c) => (c.params as Conv2DQuantParams).inputDepth);
     expect(depths.filter((k) => k === 8 || k === 16 || k === 32).length, depths.join(' ')).toBeGreaterThanOrEqual(2);
