@@ -11,7 +11,7 @@ import { findKernelVariant } from '../../src/ops/kernel-variants.js';
 import '../../src/ops/optimized/index.js';
 import '../../src/ops/optimized-mve/index.js';
 import { evaluateCases, values, type VariantCase } from '../optimized/harness.js';
-import { randomConvCase } from '../optimized/random-cases.js';
+import { convCaseOfShape, randomConvCase } from '../optimized/random-cases.js';
 import { M55_TARGET, runVariantCasesOnM55 } from './harness.js';
 
 function label(c: VariantCase, i: number): string {
@@ -27,6 +27,16 @@ describe('conv2d_s8_mve vs CONV_2D evaluate', () => {
   for (let i = 0; i < 10; i++) cases.push(randomConvCase(4000 + i, 'big-scale'));
   for (let i = 0; i < 10; i++) cases.push(randomConvCase(5000 + i, 'tiny-scale'));
   for (let i = 0; i < 12; i++) cases.push(randomConvCase(6000 + i, 'dead'));
+  // The pointwise path's constant depths (8, 16, 32, 64; the random cases stop at 24 channels):
+  // pixel counts not a multiple of 4, two batches, right shifts and left shifts ('big-scale',
+  // 'huge-scale').
+  const pw = { padding: 'VALID' as const, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1 };
+  [8, 16, 32, 64].forEach((inC, j) => {
+    cases.push(convCaseOfShape(7000 + 10 * j, { batches: 1, inH: 3, inW: 5, inC, outC: 5, fh: 1, fw: 1, perChannel: true }, { ...pw, activation: 'RELU' }));
+    cases.push(convCaseOfShape(7001 + 10 * j, { batches: 2, inH: 4, inW: 3, inC, outC: 12, fh: 1, fw: 1, perChannel: false }, { ...pw, activation: 'NONE' }));
+    cases.push(convCaseOfShape(7002 + 10 * j, { batches: 1, inH: 7, inW: 9, inC, outC: 19, fh: 1, fw: 1, perChannel: true }, { ...pw, activation: 'RELU6' }, 'big-scale'));
+    cases.push(convCaseOfShape(7003 + 10 * j, { batches: 1, inH: 2, inW: 5, inC, outC: 7, fh: 1, fw: 1, perChannel: true }, { ...pw, activation: 'NONE' }, 'huge-scale'));
+  });
 
   it('is the variant chosen for int8 convolutions on MVE cores only', () => {
     expect(findKernelVariant('CONV_2D', cases[0].params, M55_TARGET)).toBe(conv2dMveVariant);
@@ -45,16 +55,16 @@ describe('conv2d_s8_mve vs CONV_2D evaluate', () => {
     });
     expect(short.length).toBeGreaterThanOrEqual(10);
     expect(short.filter((c) => (c.params as Conv2DQuantParams).outputDepth % 4 !== 0).length).toBeGreaterThanOrEqual(3);
-    // Unpadded 1x1 stride-1 layers with K <= 32 and 8 pixels or more: the channel-at-a-time path
-    // (pointwise_short), K = 8, 16, 32 (immediate load offsets) and other K up to 16 and up to 32,
-    // the last pixels' vectors loaded predicated.
+    // Unpadded 1x1 stride-1 layers with K <= 32 or 64 and 8 pixels or more: the channel-at-a-time
+    // path (pointwise_short), K = 8, 16, 32, 64 (immediate load offsets) and other K up to 16 and
+    // up to 32, the last pixels' vectors loaded predicated.
     const pointwiseShort = cases.filter((c) => {
       const p = c.params as Conv2DQuantParams;
       const pixels = p.batches * p.outputHeight * p.outputWidth;
-      return convMveScratchBytes(p) === 0 && p.strideHeight === 1 && p.strideWidth === 1 && p.inputDepth <= 32 && pixels >= 8;
+      return convMveScratchBytes(p) === 0 && p.strideHeight === 1 && p.strideWidth === 1 && (p.inputDepth <= 32 || p.inputDepth === 64) && pixels >= 8;
     });
     const depths = pointwiseShort.map((c) => (c.params as Conv2DQuantParams).inputDepth);
-    expect(depths.filter((k) => k === 8 || k === 16 || k === 32).length, depths.join(' ')).toBeGreaterThanOrEqual(2);
+    for (const k of [8, 16, 32, 64]) expect(depths.filter((d) => d === k).length, depths.join(' ')).toBeGreaterThanOrEqual(3);
     expect(depths.filter((k) => k < 16 && k !== 8).length, depths.join(' ')).toBeGreaterThanOrEqual(4);
     expect(depths.filter((k) => k > 16 && k !== 32).length, depths.join(' ')).toBeGreaterThanOrEqual(2);
   });

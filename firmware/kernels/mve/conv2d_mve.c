@@ -186,13 +186,13 @@ static void pixel_pair_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, c
 }
 
 /*
- * Pointwise layers with K <= 32 and stride 1 (pixels K bytes apart, in the input as in the
- * output): one output channel at a time over all pixels, four pixels per step. The channel's
- * weights stay in one or two vectors (NW), so each step is NW loads and VMLADAVs per pixel, the
- * output stage and one scatter of the four bytes (NHWC: output_depth apart). Four channels x two
- * pixels per step take about twice the instructions per value here: their record, clamp and input
- * vectors do not fit the registers next to the weights, and a short K leaves few MACs to share
- * them. Lanes past K of a pixel's last vector hold the next pixel's inputs, against zero weights;
+ * Pointwise layers with K <= 32 or K = 64 and stride 1 (pixels K bytes apart, in the input as in
+ * the output): one output channel at a time over all pixels, four pixels per step. The channel's
+ * weights stay in one, two or four vectors (NW), so each step is NW loads and VMLADAVs per pixel,
+ * the output stage and one scatter of the four bytes (NHWC: output_depth apart). Four channels x
+ * two pixels per step take more instructions per value here (about twice with K <= 16, 1.3 times
+ * with K = 64): their record, clamp and input vectors do not fit the registers next to the
+ * weights, and a short K leaves few MACs to share them. Lanes past K of a pixel's last vector hold the next pixel's inputs, against zero weights;
  * the last pixels, whose vectors would reach past the input, are loaded predicated (nothing past
  * the tensor is read).
  */
@@ -203,41 +203,52 @@ static void pixel_pair_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, c
 /*
  * TFLite's MultiplyByQuantizedMultiplier as in tinyml_mve_mbqm, for four values of one channel:
  * the bias, left shift and multiplier as scalar operands (VADD, VSHL and VQRDMULH by a general
- * register), the output offset as a vector, the right shift as a vector with one weight vector
- * (general registers run short in that step) and as a scalar with two (Q registers do). RIGHT:
+ * register), the output offset as a vector with up to two weight vectors (a scalar with four),
+ * the right shift as a vector with one (general registers run short in that step) and as a
+ * scalar with more (Q registers do). RIGHT:
  * the channel has a right shift (right < 0); the sign fix-up is then x >> 31 on every lane
  * (x & right has the sign of x), and without one there is none.
  */
 TINYML_MVE_INLINE int32x4_t short_requant(int32x4_t acc, int32_t bias, int32_t m, int32_t left, int32x4_t right_v,
-                                          int32_t right, int32x4_t off, int32x4_t lo, int32x4_t hi, const int RIGHT,
-                                          const int NW) {
+                                          int32_t right, int32x4_t off, int32_t off_s, int32x4_t lo, int32x4_t hi,
+                                          const int RIGHT, const int NW) {
   int32x4_t z = vqrdmulhq_n_s32(vshlq_r_s32(vaddq_n_s32(acc, bias), left), m);
   if (RIGHT) {
     z = vqaddq_s32(z, vshrq_n_s32(z, 31));
     z = NW == 1 ? vrshlq_s32(z, right_v) : vrshlq_n_s32(z, right);
   }
-  return vminq_s32(vmaxq_s32(vaddq_s32(z, off), lo), hi);
+  return vminq_s32(vmaxq_s32(NW <= 2 ? vaddq_s32(z, off) : vaddq_n_s32(z, off_s), lo), hi);
 }
 
-/* One pixel's sum: its NW vectors (x) against the channel's (w0, w1). */
-TINYML_MVE_INLINE int32_t short_sum(const int8_t *x, int8x16_t w0, int8x16_t w1, const int NW) {
-  const int32_t a = vmladavq_s8(vldrbq_s8(x), w0);
-  return NW == 1 ? a : vmladavaq_s8(a, vldrbq_s8(x + 16), w1);
+/* The channel's weight vectors: values, not an array (which the order barriers would reload). */
+typedef struct {
+  int8x16_t w0, w1, w2, w3;
+} short_weights;
+
+/* One pixel's sum: its NW vectors (x) against the channel's (w). */
+TINYML_MVE_INLINE int32_t short_sum(const int8_t *x, short_weights w, const int NW) {
+  int32_t a = vmladavq_s8(vldrbq_s8(x), w.w0);
+  if (NW > 1) a = vmladavaq_s8(a, vldrbq_s8(x + 16), w.w1);
+  if (NW > 2) a = vmladavaq_s8(a, vldrbq_s8(x + 32), w.w2);
+  if (NW > 3) a = vmladavaq_s8(a, vldrbq_s8(x + 48), w.w3);
+  return a;
 }
 
-/* The same, each vector loaded predicated (p0, p1: the lanes inside the pixel). */
-TINYML_MVE_INLINE int32_t short_sum_z(const int8_t *x, int8x16_t w0, int8x16_t w1, mve_pred16_t p0, mve_pred16_t p1,
-                                      const int NW) {
-  const int32_t a = vmladavq_s8(vldrbq_z_s8(x, p0), w0);
-  return NW == 1 ? a : vmladavaq_s8(a, vldrbq_z_s8(x + 16, p1), w1);
+/* The same, each vector loaded predicated (p[j]: the lanes of vector j inside the pixel). */
+TINYML_MVE_INLINE int32_t short_sum_z(const int8_t *x, short_weights w, const mve_pred16_t *p, const int NW) {
+  int32_t a = vmladavq_s8(vldrbq_z_s8(x, p[0]), w.w0);
+  if (NW > 1) a = vmladavaq_s8(a, vldrbq_z_s8(x + 16, p[1]), w.w1);
+  if (NW > 2) a = vmladavaq_s8(a, vldrbq_z_s8(x + 32, p[2]), w.w2);
+  if (NW > 3) a = vmladavaq_s8(a, vldrbq_z_s8(x + 48, p[3]), w.w3);
+  return a;
 }
 
-/* Channel c's values of every pixel (w0, w1: its weights, out: its first output byte). PX: K when
- * it is a constant (immediate load offsets), else 0 and k. */
-TINYML_MVE_INLINE void short_channel(const int8_t *in, int32_t pixels, int32_t k, int32_t safe, int8x16_t w0,
-                                     int8x16_t w1, int32_t bias, int32_t m, int32_t left, int32_t right, int32_t n_out,
+/* Channel c's values of every pixel (w: its weights, out: its first output byte). PX: K when it is
+ * a constant (immediate load offsets), else 0 and k. */
+TINYML_MVE_INLINE void short_channel(const int8_t *in, int32_t pixels, int32_t k, int32_t safe, short_weights w,
+                                     int32_t bias, int32_t m, int32_t left, int32_t right, int32_t n_out,
                                      uint32x4_t out_offsets, int8_t *out, int32_t off_s, int32x4_t lo, int32x4_t hi,
-                                     mve_pred16_t p0, mve_pred16_t p1, const int RIGHT, const int NW, const int PX) {
+                                     const mve_pred16_t *pk, const int RIGHT, const int NW, const int PX) {
   const int32_t ps = PX ? PX : k;
   const int32x4_t right_v = vdupq_n_s32(right);
   const int32x4_t off = vdupq_n_s32(off_s);
@@ -247,15 +258,15 @@ TINYML_MVE_INLINE void short_channel(const int8_t *in, int32_t pixels, int32_t k
     /* Each sum right after its loads: the compiler would otherwise load all the vectors first,
      * which with the weights, clamp, offsets and right shift needs more than the eight Q
      * registers (a spill per step). */
-    const int32_t a0 = short_sum(x, w0, w1, NW);
+    const int32_t a0 = short_sum(x, w, NW);
     TINYML_MVE_ORDER();
-    const int32_t a1 = short_sum(x + ps, w0, w1, NW);
+    const int32_t a1 = short_sum(x + ps, w, NW);
     TINYML_MVE_ORDER();
-    const int32_t a2 = short_sum(x + 2 * ps, w0, w1, NW);
+    const int32_t a2 = short_sum(x + 2 * ps, w, NW);
     TINYML_MVE_ORDER();
-    const int32_t a3 = short_sum(x + 3 * ps, w0, w1, NW);
+    const int32_t a3 = short_sum(x + 3 * ps, w, NW);
     const int32x4_t acc = tinyml_mve_lanes4(a0, a1, a2, a3);
-    vstrbq_scatter_offset_s32(out, out_offsets, short_requant(acc, bias, m, left, right_v, right, off, lo, hi, RIGHT, NW));
+    vstrbq_scatter_offset_s32(out, out_offsets, short_requant(acc, bias, m, left, right_v, right, off, off_s, lo, hi, RIGHT, NW));
     x += 4 * ps;
     out += 4 * n_out;
   }
@@ -263,9 +274,9 @@ TINYML_MVE_INLINE void short_channel(const int8_t *in, int32_t pixels, int32_t k
   for (; i < pixels; i += 4) {
     int32_t a[4] = {0, 0, 0, 0};
     const int32_t n = pixels - i < 4 ? pixels - i : 4;
-    for (int32_t j = 0; j < n; ++j) a[j] = short_sum_z(x + j * ps, w0, w1, p0, p1, NW);
+    for (int32_t j = 0; j < n; ++j) a[j] = short_sum_z(x + j * ps, w, pk, NW);
     const int32x4_t acc = tinyml_mve_lanes4(a[0], a[1], a[2], a[3]);
-    vstrbq_scatter_offset_p_s32(out, out_offsets, short_requant(acc, bias, m, left, right_v, right, off, lo, hi, RIGHT, NW),
+    vstrbq_scatter_offset_p_s32(out, out_offsets, short_requant(acc, bias, m, left, right_v, right, off, off_s, lo, hi, RIGHT, NW),
                                 vctp32q((uint32_t)n));
     x += 4 * ps;
     out += 4 * n_out;
@@ -279,9 +290,9 @@ TINYML_MVE_INLINE void pointwise_short(const tinyml_conv2d_mve_params *p, const 
   const int32_t n_out = p->output_depth;
   /* Pixels whose NW vectors end inside the input. */
   const int32_t safe = pixels * k >= 16 * NW ? (pixels * k - 16 * NW) / k + 1 : 0;
-  /* The lanes of each vector inside one pixel (all of the first when K > 16). */
-  const mve_pred16_t p0 = vctp8q((uint32_t)(k < 16 ? k : 16));
-  const mve_pred16_t p1 = vctp8q((uint32_t)(k > 16 ? k - 16 : 0));
+  /* The lanes of each vector inside one pixel. */
+  mve_pred16_t pk[NW];
+  for (int j = 0; j < NW; ++j) pk[j] = vctp8q((uint32_t)(k - 16 * j < 0 ? 0 : k - 16 * j < 16 ? k - 16 * j : 16));
   const int32x4_t lo = vdupq_n_s32(p->activation_min);
   const int32x4_t hi = vdupq_n_s32(p->activation_max);
   const uint32x4_t out_offsets = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)n_out);
@@ -290,25 +301,28 @@ TINYML_MVE_INLINE void pointwise_short(const tinyml_conv2d_mve_params *p, const 
     const int32_t lane = c & 3;
     /* Channel c's weights: 16 bytes per chunk of 16 K indices, 64 bytes per chunk of its group. */
     const int8_t *wc = weights + (c >> 2) * NW * 64 + lane * 16;
-    const int8x16_t w0 = vldrbq_s8(wc);
-    const int8x16_t w1 = NW == 1 ? w0 : vldrbq_s8(wc + 64);
+    short_weights w;
+    w.w0 = vldrbq_s8(wc);
+    w.w1 = NW > 1 ? vldrbq_s8(wc + 64) : w.w0;
+    w.w2 = NW > 2 ? vldrbq_s8(wc + 128) : w.w0;
+    w.w3 = NW > 3 ? vldrbq_s8(wc + 192) : w.w0;
     const int32_t bias = rq->bias[lane];
     const int32_t m = rq->multiplier[lane];
     const int32_t left = rq->left[lane];
     const int32_t right = rq->right[lane];
     int8_t *out = output + c;
     if (right < 0) {
-      short_channel(input, pixels, k, safe, w0, w1, bias, m, left, right, n_out, out_offsets, out, p->output_offset, lo, hi, p0, p1, 1, NW, PX);
+      short_channel(input, pixels, k, safe, w, bias, m, left, right, n_out, out_offsets, out, p->output_offset, lo, hi, pk, 1, NW, PX);
     } else {
-      short_channel(input, pixels, k, safe, w0, w1, bias, m, left, right, n_out, out_offsets, out, p->output_offset, lo, hi, p0, p1, 0, NW, PX);
+      short_channel(input, pixels, k, safe, w, bias, m, left, right, n_out, out_offsets, out, p->output_offset, lo, hi, pk, 0, NW, PX);
     }
     if (lane == 3) ++rq;
   }
 }
 
-/* The usual depths of a MobileNet's early pointwise layers (8, 16, 32) as constants, and any other
- * K <= 16 or <= 32; each its own function, so that one's registers are allocated without the
- * others' loops. */
+/* The usual depths of pointwise layers (8, 16, 32, 64: MobileNets, KWS's DS-CNN) as constants, and
+ * any other K <= 16 or <= 32; each its own function, so that one's registers are allocated
+ * without the others' loops. */
 #define TINYML_POINTWISE_SHORT(name, nw, px)                                                                   \
   static __attribute__((noinline)) void name(const tinyml_conv2d_mve_params *p, const int8_t *input,          \
                                              const int8_t *weights, int8_t *output, int32_t pixels) {         \
@@ -319,6 +333,7 @@ TINYML_POINTWISE_SHORT(pointwise_short_k16, 1, 16)
 TINYML_POINTWISE_SHORT(pointwise_short_k32, 2, 32)
 TINYML_POINTWISE_SHORT(pointwise_short_one, 1, 0)
 TINYML_POINTWISE_SHORT(pointwise_short_two, 2, 0)
+TINYML_POINTWISE_SHORT(pointwise_short_k64, 4, 64)
 
 /* The other layers: four channels x two pixels per step. Its own function, so that its code is
  * the same with the pointwise path's dispatch in front of it. */
@@ -385,13 +400,15 @@ void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input
    * fewer than 8 pixels (a fully connected layer's one row) four channels x two pixels per step
    * take fewer (qemu-m55 AD01, whose 8 -> 128 layer has one row: 70,763 instructions against
    * 80,982 on the pointwise path). */
-  if (direct && k <= 32 && pixels >= 8 && p->geo.stride_height == 1 && p->geo.stride_width == 1) {
+  if (direct && (k <= 32 || k == 64) && pixels >= 8 && p->geo.stride_height == 1 && p->geo.stride_width == 1) {
     if (k == 8) {
       pointwise_short_k8(p, input, weights, output, pixels);
     } else if (k == 16) {
       pointwise_short_k16(p, input, weights, output, pixels);
     } else if (k == 32) {
       pointwise_short_k32(p, input, weights, output, pixels);
+    } else if (k == 64) {
+      pointwise_short_k64(p, input, weights, output, pixels);
     } else if (k < 16) {
       pointwise_short_one(p, input, weights, output, pixels);
     } else {
