@@ -109,7 +109,7 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
       const pw = prepared.steps[from];
       const target = options.target ?? HOST_TARGET;
       const optimize = options.optimize ?? 'speed';
-      const scratchBytes = streamPairScratchBytes(pw.params as Conv2DQuantParams, step.params as DepthwiseConv2DQuantParams);
+      const scratchBytes = streamPairScratchBytes(pw.params as Conv2DQuantParams, step.params as DepthwiseConv2DQuantParams, target, optimize);
       const scratch = scratchPtr(k, scratchBytes)!;
       const inPlace = plan.inPlace.has(k);
       const em = emitStreamPair(

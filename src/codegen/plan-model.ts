@@ -108,7 +108,7 @@ export function planModelMemory(
   const plain = modelScratchBytes(prepared, target, optimize).map((bytes, k) => {
     if (producers.has(k)) return 0;
     const j = consumers.get(k);
-    return j === undefined ? bytes : streamPairScratchBytes(params(j) as Conv2DQuantParams, params(k) as DepthwiseConv2DQuantParams);
+    return j === undefined ? bytes : streamPairScratchBytes(params(j) as Conv2DQuantParams, params(k) as DepthwiseConv2DQuantParams, target, optimize);
   });
   const withInPlace = (ops: ReadonlySet<number>): MemoryPlan => {
     const scratch = plain.map((bytes, k) =>

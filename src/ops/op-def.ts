@@ -181,7 +181,7 @@ export interface EmitContext {
   tightInPlace?: boolean;
   /**
    * The kernel will be called on bands of a few rows at a time (a row-stream pair,
-   * pw_dw_stream_dsp.c), not on the whole tensor: emitters whose layout only pays off over
+   * pw_dw_stream_dsp.c or mve/pw_dw_stream_mve.c), not on the whole tensor: emitters whose layout only pays off over
    * whole images keep their row form.
    */
   rowBands?: boolean;

@@ -44,6 +44,9 @@ describe('fully_connected_s8_mve vs FULLY_CONNECTED evaluate', () => {
     expect(ps.filter((p) => p.batches > 1).length).toBeGreaterThanOrEqual(5);
     expect(ps.filter((p) => p.perChannel).length).toBeGreaterThanOrEqual(20);
     expect(ps.filter((p) => !p.perChannel).length).toBeGreaterThanOrEqual(20);
+    // Short rows (K <= 32): with 8 rows or more the convolution's pointwise path (one output unit
+    // at a time over all rows), with fewer its four units x two rows per step.
+    expect(ps.filter((p) => p.inputDepth <= 32).length, ps.map((p) => p.inputDepth).join(' ')).toBeGreaterThanOrEqual(5);
   });
 
   it('bit-exact on random cases on an emulated Cortex-M55 (-O2 and -Os)', { timeout: 240_000 }, async () => {

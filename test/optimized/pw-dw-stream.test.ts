@@ -6,6 +6,11 @@
  * AddressSanitizer (24 int8 pairs and 8 with sub-byte weights, which run the sub-byte kernels,
  * side by side in one program): every output equals the reference interpreter's bit for bit, and
  * the tensor between the two layers has no place in the arena.
+ *
+ * The same on an emulated Cortex-M55 (QEMU mps3-an547, firmware/kernels/mve/pw_dw_stream_mve.c):
+ * random int8 pairs generated for Helium, the pointwise layer on the MVE convolution and the
+ * depthwise one on the MVE taps kernel (two output rows per call where it transposes two rows'
+ * input at once), the other MVE depthwise kernel or the DSP one, built at -O2 and -Os.
  */
 import { describe, expect, it } from 'vitest';
 import { modelScratchBytes, streamCandidates } from '../../src/codegen/plan-model.js';
@@ -21,6 +26,9 @@ import { HOST_DSP_TARGET } from './harness.js';
 import { roundWeightsToSubByte } from '../../src/quantize/sub-byte-rounding.js';
 import { generateModelC } from '../../src/codegen/generate-model.js';
 import type { SubByteKind } from '../../src/ir/weight-encoding.js';
+import { M55_TARGET, runGeneratedModelOnM55 } from '../optimized-mve/harness.js';
+import { dwMveTaps, dwTapsCell } from '../../src/ops/optimized-mve/depthwise-conv2d.js';
+import { depthwiseConv2dMveVariant } from '../../src/ops/optimized-mve/depthwise-conv2d.js';
 
 const int = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 const int8s = (n: number, r: () => number) => Int8Array.from({ length: n }, () => int(r, -128, 127));
@@ -130,5 +138,57 @@ describe('pointwise -> depthwise pairs row by row (DSP kernels)', () => {
     const want = cases.map((ins) => runGraph(prepared, ins).map((o) => new Uint8Array(o.buffer, o.byteOffset, o.byteLength)));
     const got = await runGeneratedModelOnHostAsync(prepared, cases.map((ins) => ins.map((i) => new Uint8Array(i.buffer))), { plan, target: HOST_DSP_TARGET, sanitize: true });
     got.forEach((outs, i) => outs.forEach((o, k) => expect(Array.from(o), `case ${i} pair ${k}`).toEqual(Array.from(want[i][k]))));
+  });
+});
+
+describe('pointwise -> depthwise pairs row by row (MVE kernels, Cortex-M55)', () => {
+  const streams = (g: Graph) => streamCandidates(prepareGraph(g), M55_TARGET).length === 1;
+  const dwParams = (g: Graph) => prepareGraph(g).steps[1].params as DepthwiseConv2DQuantParams;
+  // The depthwise layer on the other MVE kernel (depthwise_conv2d_mve.c: windows too wide for the taps one).
+  const onOtherMve = (g: Graph) => depthwiseConv2dMveVariant.accepts(dwParams(g), M55_TARGET) && !dwMveTaps(dwParams(g));
+  const pool = Array.from({ length: 400 }, (_, i) => pairGraph(33000 + i)).filter(streams);
+  const pairs = [...pool.filter((g) => !onOtherMve(g)).slice(0, 20), ...pool.filter(onOtherMve).slice(0, 4)];
+  const prepared = prepareGraph(sideBySide(pairs));
+
+  it('bit-exact with the reference on random pairs, in place where the rule allows (QEMU mps3-an547, -O2 and -Os)', { timeout: 600_000 }, async () => {
+    expect(pairs.length).toBe(24);
+    const streamed = streamCandidates(prepared, M55_TARGET);
+    expect(streamed).toEqual(pairs.map((_, i) => ({ producer: 2 * i, consumer: 2 * i + 1 })));
+    const dw = (k: number) => prepared.steps[k].params as DepthwiseConv2DQuantParams;
+    // The depthwise layers cover the taps kernel in bands of two rows and of one, and the others.
+    const onTaps = streamed.filter((p) => depthwiseConv2dMveVariant.accepts(dw(p.consumer), M55_TARGET) && dwMveTaps(dw(p.consumer)));
+    expect(onTaps.filter((p) => dwTapsCell(dw(p.consumer))!.rows === 2).length).toBeGreaterThan(4);
+    expect(onTaps.filter((p) => dwTapsCell(dw(p.consumer))!.rows === 1).length).toBeGreaterThan(0);
+    const onOther = streamed.filter((p) => depthwiseConv2dMveVariant.accepts(dw(p.consumer), M55_TARGET) && !dwMveTaps(dw(p.consumer)));
+    expect(onOther.length).toBe(4);
+    // And some on the DSP depthwise kernel (the MVE ones decline them).
+    expect(onTaps.length + onOther.length).toBeLessThan(streamed.length);
+    const inPlaceOk = streamed.filter(({ producer, consumer }) =>
+      streamPairInPlaceOk(prepared.steps[producer].params as Conv2DQuantParams, dw(consumer)),
+    );
+    expect(inPlaceOk.length).toBeGreaterThan(4);
+    expect(inPlaceOk.length).toBeLessThan(streamed.length);
+    const scratch = modelScratchBytes(prepared, M55_TARGET).map((bytes, k) => {
+      const pair = streamed.find((p) => p.producer === k || p.consumer === k);
+      if (!pair) return bytes;
+      return k === pair.producer ? 0 : streamPairScratchBytes(prepared.steps[pair.producer].params as Conv2DQuantParams, dw(k), M55_TARGET);
+    });
+    const plan = planMemory(prepared.graph, { scratch, inPlace: inPlaceOk.map((p) => p.consumer), streamed });
+    expect([...plan.inPlace].sort((x, y) => x - y)).toEqual(inPlaceOk.map((p) => p.consumer));
+    checkPlan(plan);
+    checkTensorPlacement(prepared.graph, plan);
+    for (const { producer } of streamed) expect(plan.offsets.has(prepared.graph.ops[producer].outputs[0])).toBe(false);
+    // Every pair on the Helium driver, its pointwise layer on the MVE convolution.
+    const modelC = generateModelC(prepared, plan, { hash: '0'.repeat(64), target: M55_TARGET }).files['model/model.c'];
+    expect(modelC.match(/tinyml_pw_dw_s8_mve_stream\(/g)).toHaveLength(24);
+    expect(modelC.match(/_band\([^)]*\) \{\s*(\(void\)scratch;\s*)?tinyml_conv2d_mve_params band/g)).toHaveLength(24);
+    const r = rng(8);
+    const cases = Array.from({ length: 3 }, () => prepared.graph.inputs.map((id) => int8s(prepared.graph.tensors[id].shape.reduce((a, b) => a * b), r)));
+    const want = cases.map((ins) => runGraph(prepared, ins).map((o) => new Uint8Array(o.buffer, o.byteOffset, o.byteLength)));
+    const inputs = cases.map((ins) => ins.map((i) => new Uint8Array(i.buffer)));
+    for (const opt of ['-O2', '-Os']) {
+      const got = await runGeneratedModelOnM55(prepared, plan, inputs, opt);
+      got.forEach((outs, i) => outs.forEach((o, k) => expect(Array.from(o), `${opt} case ${i} pair ${k}`).toEqual(Array.from(want[i][k]))));
+    }
   });
 });

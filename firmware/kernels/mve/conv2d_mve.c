@@ -353,8 +353,161 @@ static void pixel_pair_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, c
   if (s->n_out & 3) group4x2(s, x0, x1, w, rq, out0, out1, 0);
 }
 
-void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input, const int8_t *weights,
-                          int8_t *output, void *scratch) {
+/*
+ * Pointwise layers with K <= 32 and stride 1 (pixels K bytes apart, in the input as in the
+ * output): one output channel at a time over all pixels, four pixels per step. The channel's
+ * weights stay in one or two vectors (NW; the code takes up to four), so each step is NW loads
+ * and VMLADAVs per pixel, the output stage and one scatter of the four bytes (NHWC: output_depth
+ * apart). Steps of several channels and pixels share a record and the input loads among more
+ * MACs, which a short K does not have: here they took more instructions per value (qemu-m55,
+ * VWW's 24x24x32 -> 32 layer 211,188 in three-pixel steps against 149,375; at K = 64 the
+ * three-pixel steps win, KWS's 64 -> 64 layers 115,799 against 130,858 with four weight vectors).
+ * Lanes past K of a pixel's last vector hold the next pixel's inputs, against zero weights;
+ * the last pixels, whose vectors would reach past the input, are loaded predicated (nothing past
+ * the tensor is read).
+ */
+
+/* Keeps the loads on either side of it in program order (an empty asm that may touch memory). */
+#define TINYML_MVE_ORDER() __asm__ volatile("" ::: "memory")
+
+/*
+ * TFLite's MultiplyByQuantizedMultiplier as in tinyml_mve_mbqm, for four values of one channel:
+ * the bias, left shift and multiplier as scalar operands (VADD, VSHL and VQRDMULH by a general
+ * register), the output offset as a vector with up to two weight vectors (a scalar with four),
+ * the right shift as a vector with one (general registers run short in that step) and as a
+ * scalar with more (Q registers do). RIGHT:
+ * the channel has a right shift (right < 0); the sign fix-up is then x >> 31 on every lane
+ * (x & right has the sign of x), and without one there is none.
+ */
+TINYML_MVE_INLINE int32x4_t short_requant(int32x4_t acc, int32_t bias, int32_t m, int32_t left, int32x4_t right_v,
+                                          int32_t right, int32x4_t off, int32_t off_s, int32x4_t lo, int32x4_t hi,
+                                          const int RIGHT, const int NW) {
+  int32x4_t z = vqrdmulhq_n_s32(vshlq_r_s32(vaddq_n_s32(acc, bias), left), m);
+  if (RIGHT) {
+    z = vqaddq_s32(z, vshrq_n_s32(z, 31));
+    z = NW == 1 ? vrshlq_s32(z, right_v) : vrshlq_n_s32(z, right);
+  }
+  return vminq_s32(vmaxq_s32(NW <= 2 ? vaddq_s32(z, off) : vaddq_n_s32(z, off_s), lo), hi);
+}
+
+/* The channel's weight vectors: values, not an array (which the order barriers would reload). */
+typedef struct {
+  int8x16_t w0, w1, w2, w3;
+} short_weights;
+
+/* One pixel's sum: its NW vectors (x) against the channel's (w). */
+TINYML_MVE_INLINE int32_t short_sum(const int8_t *x, short_weights w, const int NW) {
+  int32_t a = vmladavq_s8(vldrbq_s8(x), w.w0);
+  if (NW > 1) a = vmladavaq_s8(a, vldrbq_s8(x + 16), w.w1);
+  if (NW > 2) a = vmladavaq_s8(a, vldrbq_s8(x + 32), w.w2);
+  if (NW > 3) a = vmladavaq_s8(a, vldrbq_s8(x + 48), w.w3);
+  return a;
+}
+
+/* The same, each vector loaded predicated (p[j]: the lanes of vector j inside the pixel). */
+TINYML_MVE_INLINE int32_t short_sum_z(const int8_t *x, short_weights w, const mve_pred16_t *p, const int NW) {
+  int32_t a = vmladavq_s8(vldrbq_z_s8(x, p[0]), w.w0);
+  if (NW > 1) a = vmladavaq_s8(a, vldrbq_z_s8(x + 16, p[1]), w.w1);
+  if (NW > 2) a = vmladavaq_s8(a, vldrbq_z_s8(x + 32, p[2]), w.w2);
+  if (NW > 3) a = vmladavaq_s8(a, vldrbq_z_s8(x + 48, p[3]), w.w3);
+  return a;
+}
+
+/* Channel c's values of every pixel (w: its weights, out: its first output byte). PX: K when it is
+ * a constant (immediate load offsets), else 0 and k. */
+TINYML_MVE_INLINE void short_channel(const int8_t *in, int32_t pixels, int32_t k, int32_t safe, short_weights w,
+                                     int32_t bias, int32_t m, int32_t left, int32_t right, int32_t n_out,
+                                     uint32x4_t out_offsets, int8_t *out, int32_t off_s, int32x4_t lo, int32x4_t hi,
+                                     const mve_pred16_t *pk, const int RIGHT, const int NW, const int PX) {
+  const int32_t ps = PX ? PX : k;
+  const int32x4_t right_v = vdupq_n_s32(right);
+  const int32x4_t off = vdupq_n_s32(off_s);
+  const int8_t *x = in;
+  int32_t i = 0;
+  for (; i + 4 <= safe; i += 4) {
+    /* Each sum right after its loads: the compiler would otherwise load all the vectors first,
+     * which with the weights, clamp, offsets and right shift needs more than the eight Q
+     * registers (a spill per step). */
+    const int32_t a0 = short_sum(x, w, NW);
+    TINYML_MVE_ORDER();
+    const int32_t a1 = short_sum(x + ps, w, NW);
+    TINYML_MVE_ORDER();
+    const int32_t a2 = short_sum(x + 2 * ps, w, NW);
+    TINYML_MVE_ORDER();
+    const int32_t a3 = short_sum(x + 3 * ps, w, NW);
+    const int32x4_t acc = tinyml_mve_lanes4(a0, a1, a2, a3);
+    vstrbq_scatter_offset_s32(out, out_offsets, short_requant(acc, bias, m, left, right_v, right, off, off_s, lo, hi, RIGHT, NW));
+    x += 4 * ps;
+    out += 4 * n_out;
+  }
+  /* The last pixels (up to three whose vectors fit, then those loaded predicated). */
+  for (; i < pixels; i += 4) {
+    int32_t a[4] = {0, 0, 0, 0};
+    const int32_t n = pixels - i < 4 ? pixels - i : 4;
+    for (int32_t j = 0; j < n; ++j) a[j] = short_sum_z(x + j * ps, w, pk, NW);
+    const int32x4_t acc = tinyml_mve_lanes4(a[0], a[1], a[2], a[3]);
+    vstrbq_scatter_offset_p_s32(out, out_offsets, short_requant(acc, bias, m, left, right_v, right, off, off_s, lo, hi, RIGHT, NW),
+                                vctp32q((uint32_t)n));
+    x += 4 * ps;
+    out += 4 * n_out;
+  }
+}
+
+/* Every channel of every pixel, with NW and PX as in short_channel. */
+TINYML_MVE_INLINE void pointwise_short(const tinyml_conv2d_mve_params *p, const int8_t *input, const int8_t *weights,
+                                       int8_t *output, int32_t pixels, const int NW, const int PX) {
+  const int32_t k = p->k;
+  const int32_t n_out = p->output_depth;
+  /* Pixels whose NW vectors end inside the input. */
+  const int32_t safe = pixels * k >= 16 * NW ? (pixels * k - 16 * NW) / k + 1 : 0;
+  /* The lanes of each vector inside one pixel. */
+  mve_pred16_t pk[NW];
+  for (int j = 0; j < NW; ++j) pk[j] = vctp8q((uint32_t)(k - 16 * j < 0 ? 0 : k - 16 * j < 16 ? k - 16 * j : 16));
+  const int32x4_t lo = vdupq_n_s32(p->activation_min);
+  const int32x4_t hi = vdupq_n_s32(p->activation_max);
+  const uint32x4_t out_offsets = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)n_out);
+  const tinyml_mve_rq4 *rq = p->rq;
+  for (int32_t c = 0; c < n_out; ++c) {
+    const int32_t lane = c & 3;
+    /* Channel c's weights: 16 bytes per chunk of 16 K indices, 64 bytes per chunk of its group. */
+    const int8_t *wc = weights + (c >> 2) * NW * 64 + lane * 16;
+    short_weights w;
+    w.w0 = vldrbq_s8(wc);
+    w.w1 = NW > 1 ? vldrbq_s8(wc + 64) : w.w0;
+    w.w2 = NW > 2 ? vldrbq_s8(wc + 128) : w.w0;
+    w.w3 = NW > 3 ? vldrbq_s8(wc + 192) : w.w0;
+    const int32_t bias = rq->bias[lane];
+    const int32_t m = rq->multiplier[lane];
+    const int32_t left = rq->left[lane];
+    const int32_t right = rq->right[lane];
+    int8_t *out = output + c;
+    if (right < 0) {
+      short_channel(input, pixels, k, safe, w, bias, m, left, right, n_out, out_offsets, out, p->output_offset, lo, hi, pk, 1, NW, PX);
+    } else {
+      short_channel(input, pixels, k, safe, w, bias, m, left, right, n_out, out_offsets, out, p->output_offset, lo, hi, pk, 0, NW, PX);
+    }
+    if (lane == 3) ++rq;
+  }
+}
+
+/* The usual depths of short pointwise layers (8, 16, 32: MobileNets) as constants, and any other
+ * K <= 16 or <= 32; each its own function, so that one's registers are allocated
+ * without the others' loops. */
+#define TINYML_POINTWISE_SHORT(name, nw, px)                                                                   \
+  static __attribute__((noinline)) void name(const tinyml_conv2d_mve_params *p, const int8_t *input,          \
+                                             const int8_t *weights, int8_t *output, int32_t pixels) {         \
+    pointwise_short(p, input, weights, output, pixels, nw, px);                                               \
+  }
+TINYML_POINTWISE_SHORT(pointwise_short_k8, 1, 8)
+TINYML_POINTWISE_SHORT(pointwise_short_k16, 1, 16)
+TINYML_POINTWISE_SHORT(pointwise_short_k32, 2, 32)
+TINYML_POINTWISE_SHORT(pointwise_short_one, 1, 0)
+TINYML_POINTWISE_SHORT(pointwise_short_two, 2, 0)
+
+/* The other layers: four channels x three pixels per step (x two for a layer's last one or two).
+ * Its own function, so that its code is the same with the pointwise path's dispatch in front of it. */
+static __attribute__((noinline)) void conv_steps_all(const tinyml_conv2d_mve_params *p, const int8_t *input,
+                                                    const int8_t *weights, int8_t *output, void *scratch) {
   const int32_t c = p->geo.input_depth;
   const int32_t k = p->k;
   const int32_t out_w = p->geo.output_width;
@@ -425,4 +578,31 @@ void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input
       ox = ox1 + 1 < out_w ? ox1 + 1 : 0;
     }
   }
+}
+
+void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input, const int8_t *weights,
+                          int8_t *output, void *scratch) {
+  const int32_t k = p->k;
+  const int32_t direct = p->geo.filter_height == 1 && p->geo.filter_width == 1 && p->geo.pad_height == 0 && p->geo.pad_width == 0;
+  /* Every batch's pixels are K bytes apart in the input and n_out in the output: one run. */
+  const int32_t pixels = p->geo.batches * p->geo.output_height * p->geo.output_width;
+  /* The pointwise path costs some 30 instructions per output channel besides its steps: with
+   * fewer than 8 pixels (a fully connected layer's one row) four channels x two pixels per step
+   * take fewer (qemu-m55 AD01, whose 8 -> 128 layer has one row: 70,763 instructions against
+   * 80,982 on the pointwise path). */
+  if (direct && k <= 32 && pixels >= 8 && p->geo.stride_height == 1 && p->geo.stride_width == 1) {
+    if (k == 8) {
+      pointwise_short_k8(p, input, weights, output, pixels);
+    } else if (k == 16) {
+      pointwise_short_k16(p, input, weights, output, pixels);
+    } else if (k == 32) {
+      pointwise_short_k32(p, input, weights, output, pixels);
+    } else if (k < 16) {
+      pointwise_short_one(p, input, weights, output, pixels);
+    } else {
+      pointwise_short_two(p, input, weights, output, pixels);
+    }
+    return;
+  }
+  conv_steps_all(p, input, weights, output, scratch);
 }

@@ -4,12 +4,17 @@
  * 16 multiply-accumulates per VMLADAVA, each pixel's four accumulators requantized together
  * (tinyml_mve.h) and stored as four consecutive bytes (NHWC). 1x1 convolutions without padding
  * read the input pixels directly; other layers first copy the two pixels' windows (zero-point
- * padded) into the scratch buffer. Bit-exact with tinyml_conv2d_s8.
+ * padded) into the scratch buffer. Pointwise layers (1x1, stride 1, no padding, 8 pixels or
+ * more) with K <= 32 or K = 64 instead run one output channel at a time over all pixels: its
+ * weights stay in one to four vectors and its constants in registers, four pixels per step,
+ * each step's four values requantized together and scattered output_depth bytes apart (fewer
+ * instructions per value where K is that short). Bit-exact with tinyml_conv2d_s8.
  *
  * Weights (laid out by the generator): per group of four output channels and per 16 K indices
  * (K = fh * fw * input_depth, OHWI order), 64 bytes: 16 of each channel. Rows are padded with
  * zero weights to a multiple of 16 and the output channels with zero rows to a multiple of 4,
- * so no weight load is ever partial; the input's last 16 are loaded predicated instead.
+ * so no weight load is ever partial; the input's last 16 are loaded predicated instead (on the
+ * pointwise path, the last pixels' vectors).
  */
 #ifndef TINYML_CONV2D_MVE_H
 #define TINYML_CONV2D_MVE_H

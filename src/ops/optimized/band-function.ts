@@ -1,9 +1,10 @@
 /**
  * Kernels called one band of rows at a time by a driver (the row-window / row-stage in-place
- * convolution, conv2d_dsp_in_place.c; the pointwise -> depthwise row stream, pw_dw_stream_dsp.c):
- * the generator binds a layer's kernel and weights in a small C function of the band, written
- * from the layer's own emission, so a driver runs any kernel its emitter picked (int8, sub-byte)
- * unchanged.
+ * convolution, conv2d_dsp_in_place.c; the pointwise -> depthwise row stream, pw_dw_stream_dsp.c
+ * and on Helium cores mve/pw_dw_stream_mve.c): the generator binds a layer's kernel and weights in
+ * a small C function of the band (its params, or for the Helium driver only its geometry), written
+ * from the layer's own emission, so a driver runs any kernel its emitter picked (int8, sub-byte,
+ * MVE) unchanged.
  */
 import type { CEmission, EmitContext, EmitNames } from '../op-def.js';
 import type { Conv2DQuantParams } from '../conv2d.js';
@@ -21,12 +22,36 @@ export const BAND_SCRATCH = 'scratch';
  * lower to the expected kernel (e.g. a portable fallback, which takes no band).
  */
 export function bandFunction(call: string, prefix: string, paramsType: string, kernel: RegExp, what: string): string {
-  const fn = /^\s*(\w+)\(/.exec(call)?.[1] ?? '';
-  const params = `&${prefix}_params`;
-  if (!kernel.test(fn) || call.split(params).length !== 2) throw new Error(`${prefix}: the layer did not lower to ${what} (${fn})`);
+  const params = checkedBandCall(call, prefix, kernel, what);
   return (
     `static void ${prefix}_band(const ${paramsType} *p, const int8_t *input, int8_t *output, void *scratch) {\n` +
     `  ${call.trim().replace(params, 'p')}\n}`
+  );
+}
+
+/** `&<prefix>_params`, once the call is checked to be `kernel`'s, naming the params once. */
+function checkedBandCall(call: string, prefix: string, kernel: RegExp, what: string): string {
+  const fn = /^\s*(\w+)\(/.exec(call)?.[1] ?? '';
+  const params = `&${prefix}_params`;
+  if (!kernel.test(fn) || call.split(params).length !== 2) throw new Error(`${prefix}: the layer did not lower to ${what} (${fn})`);
+  return params;
+}
+
+/**
+ * `<prefix>_band` for drivers that know only the band's geometry (firmware/kernels/mve/
+ * pw_dw_stream_mve.c): the layer's kernel call on a copy of its params whose `geo` (the
+ * tinyml_packed_geometry every DSP and MVE convolution params struct starts with) is the band's.
+ */
+export function geometryBandFunction(call: string, prefix: string, paramsType: string, kernel: RegExp, what: string): string {
+  const params = checkedBandCall(call, prefix, kernel, what);
+  // A kernel without scratch (an unpadded 1x1 MVE convolution) leaves the driver's unused.
+  const unused = new RegExp(`\\b${BAND_SCRATCH}\\b`).test(call) ? '' : `  (void)${BAND_SCRATCH};\n`;
+  return (
+    `static void ${prefix}_band(const tinyml_packed_geometry *g, const int8_t *input, int8_t *output, void *${BAND_SCRATCH}) {\n` +
+    unused +
+    `  ${paramsType} band = ${prefix}_params;\n` +
+    `  band.geo = *g;\n` +
+    `  ${call.trim().replace(params, '&band')}\n}`
   );
 }
 
