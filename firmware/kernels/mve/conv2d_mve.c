@@ -116,6 +116,49 @@ TINYML_MVE_INLINE void mac4x2(acc4x2 *s, int8x16_t xa, int8x16_t xb, const int8_
   s->b3 = vmladavaq_s8(s->b3, wv, xb);
 }
 
+/*
+ * The accumulators of both pixels over `chunks` (>= 1) whole vectors of K, advancing x0, x1 and
+ * w past them: one asm (the first vector's VMLADAVs start the sums, a loop adds the others).
+ * VMLADAV's accumulator must be an even register, and there are eight even general registers
+ * only if the loop does not take lr for LE: compiled from intrinsics, the eight accumulators do
+ * not fit and every step moves some of them around (23 instructions per vector instead of 16).
+ * "Te": an even register.
+ */
+#define MAC4X2_STEP(OP)                         \
+  "vldrb.u8 %q[xa], [%[x0]], #16\n\t"           \
+  "vldrb.u8 %q[xb], [%[x1]], #16\n\t"           \
+  "vldrb.u8 %q[wv], [%[w]], #16\n\t"            \
+  OP " %[a0], %q[wv], %q[xa]\n\t"               \
+  OP " %[b0], %q[wv], %q[xb]\n\t"               \
+  "vldrb.u8 %q[wv], [%[w]], #16\n\t"            \
+  OP " %[a1], %q[wv], %q[xa]\n\t"               \
+  OP " %[b1], %q[wv], %q[xb]\n\t"               \
+  "vldrb.u8 %q[wv], [%[w]], #16\n\t"            \
+  OP " %[a2], %q[wv], %q[xa]\n\t"               \
+  OP " %[b2], %q[wv], %q[xb]\n\t"               \
+  "vldrb.u8 %q[wv], [%[w]], #16\n\t"            \
+  OP " %[a3], %q[wv], %q[xa]\n\t"               \
+  OP " %[b3], %q[wv], %q[xb]\n\t"
+
+TINYML_MVE_INLINE acc4x2 mac4x2_chunks(const int8_t **x0, const int8_t **x1, const int8_t **w, int32_t chunks) {
+  acc4x2 s;
+  int8x16_t xa, xb, wv;
+  __asm__ volatile(MAC4X2_STEP("vmladav.s8")
+                   "subs %[n], %[n], #1\n\t"
+                   "beq 2f\n"
+                   "1:\n\t"
+                   MAC4X2_STEP("vmladava.s8")
+                   "subs %[n], %[n], #1\n\t"
+                   "bne 1b\n"
+                   "2:"
+                   : [a0] "=&Te"(s.a0), [a1] "=&Te"(s.a1), [a2] "=&Te"(s.a2), [a3] "=&Te"(s.a3), [b0] "=&Te"(s.b0),
+                     [b1] "=&Te"(s.b1), [b2] "=&Te"(s.b2), [b3] "=&Te"(s.b3), [x0] "+r"(*x0), [x1] "+r"(*x1),
+                     [w] "+r"(*w), [n] "+r"(chunks), [xa] "=&w"(xa), [xb] "=&w"(xb), [wv] "=&w"(wv)
+                   :
+                   : "memory", "cc");
+  return s;
+}
+
 /* Both pixels' four channels requantized (one record load) and stored. */
 TINYML_MVE_INLINE void store4x2(const conv_steps *s, const acc4x2 *acc, const tinyml_mve_rq4 *rq, int8_t *out0,
                                 int8_t *out1, const int FULL) {
@@ -132,12 +175,7 @@ TINYML_MVE_INLINE void store4x2(const conv_steps *s, const acc4x2 *acc, const ti
 TINYML_MVE_INLINE void group4x2(const conv_steps *s, const int8_t *x0, const int8_t *x1, const int8_t *w,
                                 const tinyml_mve_rq4 *rq, int8_t *out0, int8_t *out1, const int FULL) {
   acc4x2 acc = {0, 0, 0, 0, 0, 0, 0, 0};
-  for (int32_t i = 0; i < s->chunks; ++i) {
-    mac4x2(&acc, vldrbq_s8(x0), vldrbq_s8(x1), w);
-    x0 += 16;
-    x1 += 16;
-    w += 64;
-  }
+  if (s->chunks > 0) acc = mac4x2_chunks(&x0, &x1, &w, s->chunks);
   if (s->tail) mac4x2(&acc, vldrbq_z_s8(x0, s->k_pred), vldrbq_z_s8(x1, s->k_pred), w);
   store4x2(s, &acc, rq, out0, out1, FULL);
 }

@@ -109,7 +109,8 @@ TINYML_MVE_INLINE int8x16_t taps_at(const int8_t *w, int32_t offset) {
  * o their first output byte) of one output pixel per step, for groups whose channels are all
  * below d (FULL) or the last, partial one (n channels): four loads from the channels' planes,
  * four VMLADAVs, TFLite's MultiplyByQuantizedMultiplier as in tinyml_mve_mbqm with the group's
- * record as vectors (LEFT: some channel has a left shift; without one VSHL is skipped), four
+ * record as vectors (LEFT == 0: no channel has a left shift and every one a right shift, so VSHL
+ * and the fix-up's AND are skipped), four
  * contiguous output bytes (the last group's store predicated; its missing channels read channel
  * g's plane and taps). PX: the distance between two pixels' windows when it is a constant
  * (immediate post-increments), else 0 and px.
@@ -140,7 +141,9 @@ TINYML_MVE_INLINE void group_band(const int8_t *x, int32_t plane, int32_t row_st
       int32x4_t z = vaddq_s32(acc, q.bias);
       if (LEFT) z = vshlq_s32(z, q.left);
       z = vqrdmulhq_s32(z, q.multiplier);
-      z = vrshlq_s32(vqaddq_s32(z, vshrq_n_s32(vandq_s32(z, q.right), 31)), q.right);
+      /* The sign fix-up of tinyml_mve_mbqm; when every channel has a right shift (LEFT == 0
+       * here), x & right has the sign of x and the AND can go. */
+      z = vrshlq_s32(vqaddq_s32(z, vshrq_n_s32(LEFT ? vandq_s32(z, q.right) : z, 31)), q.right);
       z = vminq_s32(vmaxq_s32(vaddq_n_s32(z, off), lo), hi);
       if (FULL) {
         vstrbq_s32(out, z);
@@ -163,7 +166,10 @@ TINYML_MVE_INLINE void band(const int8_t *rows, int32_t plane, int32_t row_step,
                             int32x4_t lo, int32x4_t hi, const int PX, int32_t px) {
   int32_t g = 0;
   for (; g + 4 <= d; g += 4, ++rq) {
-    if (rq->left[0] | rq->left[1] | rq->left[2] | rq->left[3]) {
+    /* Usually every channel has a right shift and none a left one. */
+    const int32_t any_left = rq->left[0] | rq->left[1] | rq->left[2] | rq->left[3];
+    const int32_t all_right = rq->right[0] & rq->right[1] & rq->right[2] & rq->right[3];
+    if (any_left || all_right >= 0) {
       group_band(rows + g * plane, plane, row_step, n_rows, weights + 16 * g, rq, 4, d, out_w, out_row + g, off, lo, hi,
                  1, 1, PX, px);
     } else {
