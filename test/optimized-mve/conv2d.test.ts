@@ -11,7 +11,7 @@ import { findKernelVariant } from '../../src/ops/kernel-variants.js';
 import '../../src/ops/optimized/index.js';
 import '../../src/ops/optimized-mve/index.js';
 import { evaluateCases, values, type VariantCase } from '../optimized/harness.js';
-import { randomConvCase } from '../optimized/random-cases.js';
+import { convCaseOfShape, randomConvCase } from '../optimized/random-cases.js';
 import { M55_TARGET, runVariantCasesOnM55 } from './harness.js';
 
 function label(c: VariantCase, i: number): string {
@@ -27,6 +27,17 @@ describe('conv2d_s8_mve vs CONV_2D evaluate', () => {
   for (let i = 0; i < 10; i++) cases.push(randomConvCase(4000 + i, 'big-scale'));
   for (let i = 0; i < 10; i++) cases.push(randomConvCase(5000 + i, 'tiny-scale'));
   for (let i = 0; i < 12; i++) cases.push(randomConvCase(6000 + i, 'dead'));
+  // K in whole vectors read in place (the asm loop over K, with and without a partial last group
+  // of four channels), and gathered windows whose K is padded to whole vectors (KWS's 10x4 stem,
+  // a 3x3x3 stem with stride 2, 3x3x5 with dilation).
+  const attrs = (stride: number, padding: 'SAME' | 'VALID', dilation = 1) =>
+    ({ padding, strideH: stride, strideW: stride, dilationH: dilation, dilationW: dilation, activation: 'RELU' }) as const;
+  cases.push(convCaseOfShape(9000, { batches: 1, inH: 5, inW: 3, inC: 64, outC: 64, fh: 1, fw: 1, perChannel: true }, attrs(1, 'VALID')));
+  cases.push(convCaseOfShape(9001, { batches: 2, inH: 3, inW: 3, inC: 32, outC: 14, fh: 1, fw: 1, perChannel: true }, attrs(1, 'VALID')));
+  cases.push(convCaseOfShape(9002, { batches: 1, inH: 4, inW: 5, inC: 48, outC: 7, fh: 1, fw: 1, perChannel: false }, attrs(1, 'VALID')));
+  cases.push(convCaseOfShape(9003, { batches: 1, inH: 13, inW: 10, inC: 1, outC: 12, fh: 10, fw: 4, perChannel: true }, attrs(2, 'SAME')));
+  cases.push(convCaseOfShape(9004, { batches: 1, inH: 11, inW: 9, inC: 3, outC: 8, fh: 3, fw: 3, perChannel: true }, attrs(2, 'SAME')));
+  cases.push(convCaseOfShape(9005, { batches: 1, inH: 9, inW: 8, inC: 5, outC: 6, fh: 3, fw: 3, perChannel: true }, attrs(1, 'SAME', 2)));
 
   it('is the variant chosen for int8 convolutions on MVE cores only', () => {
     expect(findKernelVariant('CONV_2D', cases[0].params, M55_TARGET)).toBe(conv2dMveVariant);
@@ -45,6 +56,11 @@ describe('conv2d_s8_mve vs CONV_2D evaluate', () => {
     });
     expect(short.length).toBeGreaterThanOrEqual(10);
     expect(short.filter((c) => (c.params as Conv2DQuantParams).outputDepth % 4 !== 0).length).toBeGreaterThanOrEqual(3);
+    // Read in place with K in whole vectors and with a tail; gathered with K not a multiple of 16.
+    const k = (c: VariantCase) => (c.params as Conv2DQuantParams).filterHeight * (c.params as Conv2DQuantParams).filterWidth * (c.params as Conv2DQuantParams).inputDepth;
+    expect(direct.filter((c) => k(c) % 16 === 0).length).toBeGreaterThanOrEqual(3);
+    expect(direct.filter((c) => k(c) % 16 !== 0).length).toBeGreaterThanOrEqual(3);
+    expect(cases.filter((c) => !direct.includes(c) && k(c) > 16 && k(c) % 16 !== 0).length).toBeGreaterThanOrEqual(10);
   });
 
   it('bit-exact on random cases on an emulated Cortex-M55 (-O2 and -Os)', { timeout: 240_000 }, async () => {

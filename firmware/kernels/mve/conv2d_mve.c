@@ -3,7 +3,8 @@
  */
 #include "conv2d_mve.h"
 
-/* The window of output pixel (oy, ox) as K consecutive bytes, padded taps at the zero point. */
+/* The window of output pixel (oy, ox) as K consecutive bytes, padded taps at the zero point (the
+ * general case; see gather). */
 static void gather_window(const tinyml_conv2d_mve_params *p, const int8_t *input, int32_t oy, int32_t ox,
                           int8_t *col) {
   const int32_t c = p->geo.input_depth;
@@ -18,20 +19,6 @@ static void gather_window(const tinyml_conv2d_mve_params *p, const int8_t *input
   const int32_t dense = p->geo.dilation_width == 1;
   const int32_t fx_lo = ix0 < 0 ? -ix0 : 0;
   const int32_t fx_hi = in_w - ix0 < fw ? in_w - ix0 : fw;
-  const int32_t iy_last = iy0 + (p->geo.filter_height - 1) * p->geo.dilation_height;
-  if (dense && fx_lo == 0 && fx_hi == fw && iy0 >= 0 && iy_last < p->geo.input_height && row_len <= 16) {
-    /* The common case (the window inside the input, filter rows of 16 bytes or fewer): one
-     * predicated load and store per filter row, one predicate for all of them. */
-    const int8_t *src = input + (iy0 * in_w + ix0) * c;
-    const int32_t src_step = p->geo.dilation_height * in_w * c;
-    const mve_pred16_t rp = vctp8q((uint32_t)row_len);
-    for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
-      vstrbq_p_s8(col, vldrbq_z_s8(src, rp), rp);
-      col += row_len;
-      src += src_step;
-    }
-    return;
-  }
   for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
     const int32_t iy = iy0 + fy * p->geo.dilation_height;
     if (iy < 0 || iy >= p->geo.input_height || fx_lo >= fx_hi) {
@@ -54,10 +41,54 @@ static void gather_window(const tinyml_conv2d_mve_params *p, const int8_t *input
   }
 }
 
+/* What gather needs of a layer, computed once. */
+typedef struct {
+  /* Windows inside the input can take the fast path: no horizontal dilation, filter rows of 16
+   * bytes or fewer. */
+  int32_t fast;
+  int32_t fh, row_len, src_step, span_h;
+  mve_pred16_t rp;
+} gather_info;
+
+/*
+ * The window of output pixel (oy, ox) into col. The common case (the window inside the input,
+ * filter rows of 16 bytes or fewer, no horizontal dilation: each filter row's taps are one run of
+ * consecutive input bytes) is one predicated load and store per filter row (filter_height >= 1),
+ * inlined; the others go through gather_window.
+ */
+TINYML_MVE_INLINE void gather(const tinyml_conv2d_mve_params *p, const gather_info *g, const int8_t *input, int32_t oy,
+                              int32_t ox, int8_t *col) {
+  const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
+  const int32_t ix0 = ox * p->geo.stride_width - p->geo.pad_width;
+  if (g->fast && iy0 >= 0 && iy0 + g->span_h <= p->geo.input_height && ix0 >= 0 &&
+      ix0 + p->geo.filter_width <= p->geo.input_width) {
+    const int8_t *src = input + (iy0 * p->geo.input_width + ix0) * p->geo.input_depth;
+    /* One predicate for every row, one VPSTT for each row's load and store (the intrinsics set
+     * the predicate and a VPST for each). */
+    int32_t n = g->fh;
+    int8x16_t v;
+    __asm__ volatile("vmsr p0, %[rp]\n"
+                     "1:\n\t"
+                     "vpstt\n\t"
+                     "vldrbt.u8 %q[v], [%[src]]\n\t"
+                     "vstrbt.8 %q[v], [%[col]]\n\t"
+                     "add %[src], %[src], %[src_step]\n\t"
+                     "add %[col], %[col], %[row_len]\n\t"
+                     "subs %[n], %[n], #1\n\t"
+                     "bne 1b"
+                     : [src] "+r"(src), [col] "+r"(col), [n] "+r"(n), [v] "=&w"(v)
+                     : [rp] "r"((uint32_t)g->rp), [src_step] "r"(g->src_step), [row_len] "r"(g->row_len)
+                     : "memory", "cc");
+    return;
+  }
+  gather_window(p, input, oy, ox, col);
+}
+
 /* What every step of a layer shares: K in whole vectors and the rest, the output stage. */
 typedef struct {
   int32_t chunks, tail, group_bytes, full, n_out, off, lo, hi;
-  mve_pred16_t k_pred, n_pred;
+  /* k_pred: the tail's lanes; one_pred: the lanes of K when it is one vector (group_bytes 64). */
+  mve_pred16_t k_pred, one_pred, n_pred;
 } conv_steps;
 
 TINYML_MVE_INLINE void store4(int8_t *out, int32x4_t z, const int FULL, mve_pred16_t pred) {
@@ -141,6 +172,17 @@ TINYML_MVE_INLINE void mac4x2(acc4x2 *s, int8x16_t xa, int8x16_t xb, const int8_
   OP " %[b3], %q[wv], %q[xb]\n\t"
 
 TINYML_MVE_INLINE acc4x2 mac4x2_chunks(const int8_t **x0, const int8_t **x1, const int8_t **w, int32_t chunks) {
+#if !defined(__OPTIMIZE__)
+  /* Unoptimized builds keep the frame pointer and cannot give the asm its registers. */
+  acc4x2 s = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (; chunks > 0; --chunks) {
+    mac4x2(&s, vldrbq_s8(*x0), vldrbq_s8(*x1), *w);
+    *x0 += 16;
+    *x1 += 16;
+    *w += 64;
+  }
+  return s;
+#else
   acc4x2 s;
   int8x16_t xa, xb, wv;
   __asm__ volatile(MAC4X2_STEP("vmladav.s8")
@@ -157,6 +199,7 @@ TINYML_MVE_INLINE acc4x2 mac4x2_chunks(const int8_t **x0, const int8_t **x1, con
                    :
                    : "memory", "cc");
   return s;
+#endif
 }
 
 /* Both pixels' four channels requantized (one record load) and stored. */
@@ -199,12 +242,13 @@ static void pixel_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, const 
   if (s->n_out & 3) group4(s, x, w, rq, out, 0);
 }
 
-/* Every output channel of two pixels. */
-static void pixel_pair_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x0, const int8_t *x1,
-                                const int8_t *w, int8_t *out0, int8_t *out1) {
-  if (s->chunks == 0) {
-    const int8x16_t xa = vldrbq_z_s8(x0, s->k_pred);
-    const int8x16_t xb = vldrbq_z_s8(x1, s->k_pred);
+/* Every output channel of two pixels. Not inlined: the asm's eight even registers must be free. */
+static __attribute__((noinline)) void pixel_pair_channels(const conv_steps *s, const tinyml_mve_rq4 *rq,
+                                                          const int8_t *x0, const int8_t *x1, const int8_t *w,
+                                                          int8_t *out0, int8_t *out1) {
+  if (s->group_bytes == 64) {
+    const int8x16_t xa = vldrbq_z_s8(x0, s->one_pred);
+    const int8x16_t xb = vldrbq_z_s8(x1, s->one_pred);
     for (int32_t g = 0; g < s->full; ++g) {
       group4x2_short(s, xa, xb, w, rq++, out0, out1, 1);
       w += 64;
@@ -212,6 +256,24 @@ static void pixel_pair_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, c
       out1 += 4;
     }
     if (s->n_out & 3) group4x2_short(s, xa, xb, w, rq, out0, out1, 0);
+    return;
+  }
+  if (s->tail == 0) {
+    /* K in whole vectors (most pointwise layers): the asm loop's weight pointer runs on from
+     * one group to the next, nothing else between the groups' sums. */
+    const int32_t chunks = s->chunks;
+    for (int32_t g = 0; g < s->full; ++g) {
+      const int8_t *a = x0;
+      const int8_t *b = x1;
+      const acc4x2 acc = mac4x2_chunks(&a, &b, &w, chunks);
+      store4x2(s, &acc, rq++, out0, out1, 1);
+      out0 += 4;
+      out1 += 4;
+    }
+    if (s->n_out & 3) {
+      const acc4x2 acc = mac4x2_chunks(&x0, &x1, &w, chunks);
+      store4x2(s, &acc, rq, out0, out1, 0);
+    }
     return;
   }
   for (int32_t g = 0; g < s->full; ++g) {
@@ -230,8 +292,12 @@ void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input
   const int32_t out_w = p->geo.output_width;
   const int32_t direct = p->geo.filter_height == 1 && p->geo.filter_width == 1 && p->geo.pad_height == 0 && p->geo.pad_width == 0;
   conv_steps s;
-  s.chunks = k >> 4;
-  s.tail = k & 15;
+  /* Gathered windows are padded to whole vectors (the bytes past K stay zero and meet zero
+   * weights), so their K has no tail; inputs read in place keep theirs (nothing past the input
+   * tensor is read). */
+  const int32_t kv = direct ? k : (k + 15) & ~15;
+  s.chunks = kv >> 4;
+  s.tail = kv & 15;
   s.group_bytes = (s.chunks + (s.tail ? 1 : 0)) * 64;
   s.n_out = p->output_depth;
   s.full = s.n_out >> 2;
@@ -239,10 +305,19 @@ void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input
   s.lo = p->activation_min;
   s.hi = p->activation_max;
   s.k_pred = vctp8q((uint32_t)s.tail);
+  s.one_pred = vctp8q((uint32_t)(s.tail ? s.tail : 16));
   s.n_pred = vctp32q((uint32_t)(s.n_out & 3));
-  /* Two windows side by side (gathered layers). */
+  gather_info g;
+  g.fh = p->geo.filter_height;
+  g.row_len = p->geo.filter_width * c;
+  g.fast = p->geo.dilation_width == 1 && g.row_len <= 16;
+  g.src_step = p->geo.dilation_height * p->geo.input_width * c;
+  g.span_h = (p->geo.filter_height - 1) * p->geo.dilation_height + 1;
+  g.rp = vctp8q((uint32_t)(g.fast ? g.row_len : 0));
+  /* Two windows side by side (gathered layers), each padded to whole vectors. */
   int8_t *col0 = (int8_t *)scratch;
-  int8_t *col1 = col0 + k;
+  int8_t *col1 = col0 + kv;
+  if (!direct) tinyml_mve_fill(col0, 0, 2 * kv);
   const int32_t pixels = p->geo.output_height * out_w;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
@@ -259,8 +334,8 @@ void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input
         x0 = in + (oy * p->geo.stride_height * p->geo.input_width + ox * p->geo.stride_width) * c;
         x1 = in + (oy1 * p->geo.stride_height * p->geo.input_width + ox1 * p->geo.stride_width) * c;
       } else {
-        gather_window(p, in, oy, ox, col0);
-        if (pair) gather_window(p, in, oy1, ox1, col1);
+        gather(p, &g, in, oy, ox, col0);
+        if (pair) gather(p, &g, in, oy1, ox1, col1);
         x0 = col0;
         x1 = col1;
       }

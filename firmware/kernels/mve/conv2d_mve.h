@@ -4,7 +4,7 @@
  * 16 multiply-accumulates per VMLADAVA, each pixel's four accumulators requantized together
  * (tinyml_mve.h) and stored as four consecutive bytes (NHWC). 1x1 convolutions without padding
  * read the input pixels directly; other layers first copy the two pixels' windows (zero-point
- * padded) into the scratch buffer. Bit-exact with tinyml_conv2d_s8.
+ * padded, and zeros up to a multiple of 16 bytes) into the scratch buffer. Bit-exact with tinyml_conv2d_s8.
  *
  * Weights (laid out by the generator): per group of four output channels and per 16 K indices
  * (K = fh * fw * input_depth, OHWI order), 64 bytes: 16 of each channel. Rows are padded with
@@ -33,7 +33,8 @@ typedef struct {
   const tinyml_mve_rq4 *rq; /* ceil(output_depth / 4) groups */
 } tinyml_conv2d_mve_params;
 
-/* Scratch: two windows of K bytes (none for 1x1 convolutions without padding). */
+/* Scratch: two windows of K bytes rounded up to a multiple of 16 (none for 1x1 convolutions
+ * without padding). */
 void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input, const int8_t *weights,
                           int8_t *output, void *scratch);
 

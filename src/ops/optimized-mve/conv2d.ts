@@ -19,9 +19,9 @@ export function convMveDirect(p: Conv2DQuantParams): boolean {
   return p.filterHeight === 1 && p.filterWidth === 1 && p.padHeight === 0 && p.padWidth === 0;
 }
 
-/** Two windows of K bytes (the kernel computes two pixels per step). */
+/** Two windows of K bytes rounded up to whole vectors of 16 (the kernel computes two pixels per step). */
 export function convMveScratchBytes(p: Conv2DQuantParams): number {
-  return convMveDirect(p) ? 0 : 2 * p.filterHeight * p.filterWidth * p.inputDepth;
+  return convMveDirect(p) ? 0 : 2 * Math.ceil((p.filterHeight * p.filterWidth * p.inputDepth) / 16) * 16;
 }
 
 /**
