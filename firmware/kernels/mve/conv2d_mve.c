@@ -86,7 +86,10 @@ TINYML_MVE_INLINE void gather(const tinyml_conv2d_mve_params *p, const gather_in
 
 /* What every step of a layer shares: K in whole vectors and the rest, the output stage. */
 typedef struct {
-  int32_t chunks, tail, group_bytes, full, n_out, off, lo, hi;
+  /* The clamp as vectors (one load each where it is used); right_only: every channel has a
+   * right shift and none a left one (the requantization then skips VSHL and the fix-up's AND). */
+  int32x4_t lo_v, hi_v;
+  int32_t chunks, tail, group_bytes, full, n_out, off, lo, hi, right_only;
   /* k_pred: the tail's lanes; one_pred: the lanes of K when it is one vector (group_bytes 64). */
   mve_pred16_t k_pred, one_pred, n_pred;
 } conv_steps;
@@ -148,32 +151,35 @@ TINYML_MVE_INLINE void mac4x2(acc4x2 *s, int8x16_t xa, int8x16_t xb, const int8_
 }
 
 /*
- * The accumulators of both pixels over `chunks` (>= 1) whole vectors of K, advancing x0, x1 and
- * w past them: one asm (the first vector's VMLADAVs start the sums, a loop adds the others).
- * VMLADAV's accumulator must be an even register, and there are eight even general registers
- * only if the loop does not take lr for LE: compiled from intrinsics, the eight accumulators do
- * not fit and every step moves some of them around (23 instructions per vector instead of 16).
- * "Te": an even register.
+ * Both pixels' four sums (va: x0's channels 0..3, vb: x1's) over `chunks` (>= 1) whole vectors of
+ * K, advancing x0, x1 and w past them: one asm (the first vector's VMLADAVs start the sums, a
+ * loop adds the others, two VMOVs per pixel put them in lanes). VMLADAV's accumulator must be an
+ * even register; there are eight even general registers only if the loop does not take lr for
+ * LE, and compiled from intrinsics the eight accumulators do not fit and every step moves some
+ * of them around (23 instructions per vector instead of 16). The asm names them (r0, r2, ...,
+ * r12, lr: clobbers, which the compiler saves and works around) rather than asking for eight
+ * even registers as operands, which the register allocator cannot always give.
  */
-#define MAC4X2_STEP(OP)                         \
-  "vldrb.u8 %q[xa], [%[x0]], #16\n\t"           \
-  "vldrb.u8 %q[xb], [%[x1]], #16\n\t"           \
-  "vldrb.u8 %q[wv], [%[w]], #16\n\t"            \
-  OP " %[a0], %q[wv], %q[xa]\n\t"               \
-  OP " %[b0], %q[wv], %q[xb]\n\t"               \
-  "vldrb.u8 %q[wv], [%[w]], #16\n\t"            \
-  OP " %[a1], %q[wv], %q[xa]\n\t"               \
-  OP " %[b1], %q[wv], %q[xb]\n\t"               \
-  "vldrb.u8 %q[wv], [%[w]], #16\n\t"            \
-  OP " %[a2], %q[wv], %q[xa]\n\t"               \
-  OP " %[b2], %q[wv], %q[xb]\n\t"               \
-  "vldrb.u8 %q[wv], [%[w]], #16\n\t"            \
-  OP " %[a3], %q[wv], %q[xa]\n\t"               \
-  OP " %[b3], %q[wv], %q[xb]\n\t"
+#define MAC4X2_STEP(OP)                    \
+  "vldrb.u8 %q[xa], [%[x0]], #16\n\t"      \
+  "vldrb.u8 %q[xb], [%[x1]], #16\n\t"      \
+  "vldrb.u8 %q[wv], [%[w]], #16\n\t"       \
+  OP " r0, %q[wv], %q[xa]\n\t"             \
+  OP " r8, %q[wv], %q[xb]\n\t"             \
+  "vldrb.u8 %q[wv], [%[w]], #16\n\t"       \
+  OP " r2, %q[wv], %q[xa]\n\t"             \
+  OP " r10, %q[wv], %q[xb]\n\t"            \
+  "vldrb.u8 %q[wv], [%[w]], #16\n\t"       \
+  OP " r4, %q[wv], %q[xa]\n\t"             \
+  OP " r12, %q[wv], %q[xb]\n\t"            \
+  "vldrb.u8 %q[wv], [%[w]], #16\n\t"       \
+  OP " r6, %q[wv], %q[xa]\n\t"             \
+  OP " lr, %q[wv], %q[xb]\n\t"
 
-TINYML_MVE_INLINE acc4x2 mac4x2_chunks(const int8_t **x0, const int8_t **x1, const int8_t **w, int32_t chunks) {
+TINYML_MVE_INLINE void mac4x2_vec(const int8_t **x0, const int8_t **x1, const int8_t **w, int32_t chunks,
+                                  int32x4_t *va, int32x4_t *vb) {
 #if !defined(__OPTIMIZE__)
-  /* Unoptimized builds keep the frame pointer and cannot give the asm its registers. */
+  /* Unoptimized builds keep the frame pointer in r7 and spill everything: the intrinsics. */
   acc4x2 s = {0, 0, 0, 0, 0, 0, 0, 0};
   for (; chunks > 0; --chunks) {
     mac4x2(&s, vldrbq_s8(*x0), vldrbq_s8(*x1), *w);
@@ -181,10 +187,12 @@ TINYML_MVE_INLINE acc4x2 mac4x2_chunks(const int8_t **x0, const int8_t **x1, con
     *x1 += 16;
     *w += 64;
   }
-  return s;
+  *va = tinyml_mve_lanes4(s.a0, s.a1, s.a2, s.a3);
+  *vb = tinyml_mve_lanes4(s.b0, s.b1, s.b2, s.b3);
 #else
-  acc4x2 s;
   int8x16_t xa, xb, wv;
+  int32x4_t a, b;
+  /* Lanes as tinyml_mve_lanes4 sets them. */
   __asm__ volatile(MAC4X2_STEP("vmladav.s8")
                    "subs %[n], %[n], #1\n\t"
                    "beq 2f\n"
@@ -192,13 +200,17 @@ TINYML_MVE_INLINE acc4x2 mac4x2_chunks(const int8_t **x0, const int8_t **x1, con
                    MAC4X2_STEP("vmladava.s8")
                    "subs %[n], %[n], #1\n\t"
                    "bne 1b\n"
-                   "2:"
-                   : [a0] "=&Te"(s.a0), [a1] "=&Te"(s.a1), [a2] "=&Te"(s.a2), [a3] "=&Te"(s.a3), [b0] "=&Te"(s.b0),
-                     [b1] "=&Te"(s.b1), [b2] "=&Te"(s.b2), [b3] "=&Te"(s.b3), [x0] "+r"(*x0), [x1] "+r"(*x1),
-                     [w] "+r"(*w), [n] "+r"(chunks), [xa] "=&w"(xa), [xb] "=&w"(xb), [wv] "=&w"(wv)
+                   "2:\n\t"
+                   "vmov %q[a][2], %q[a][0], r0, r4\n\t"
+                   "vmov %q[a][3], %q[a][1], r2, r6\n\t"
+                   "vmov %q[b][2], %q[b][0], r8, r12\n\t"
+                   "vmov %q[b][3], %q[b][1], r10, lr"
+                   : [x0] "+r"(*x0), [x1] "+r"(*x1), [w] "+r"(*w), [n] "+r"(chunks), [xa] "=&w"(xa), [xb] "=&w"(xb),
+                     [wv] "=&w"(wv), [a] "=&w"(a), [b] "=&w"(b)
                    :
-                   : "memory", "cc");
-  return s;
+                   : "r0", "r2", "r4", "r6", "r8", "r10", "r12", "lr", "memory", "cc");
+  *va = a;
+  *vb = b;
 #endif
 }
 
@@ -210,6 +222,48 @@ TINYML_MVE_INLINE void store4x2(const conv_steps *s, const acc4x2 *acc, const ti
   store4(out1, tinyml_mve_requant_v(tinyml_mve_lanes4(acc->b0, acc->b1, acc->b2, acc->b3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
 }
 
+/* tinyml_mve_requant_v with the clamp vectors of s; RIGHT_ONLY: see conv_steps. */
+TINYML_MVE_INLINE int32x4_t requant_s(const conv_steps *s, int32x4_t acc, const tinyml_mve_rqv *q, const int RIGHT_ONLY) {
+  int32x4_t z = vaddq_s32(acc, q->bias);
+  if (!RIGHT_ONLY) z = vshlq_s32(z, q->left);
+  z = vqrdmulhq_s32(z, q->multiplier);
+  /* tinyml_mve_mbqm's fix-up: with a right shift on every lane, x & right has the sign of x. */
+  z = vrshlq_s32(vqaddq_s32(z, vshrq_n_s32(RIGHT_ONLY ? z : vandq_s32(z, q->right), 31)), q->right);
+  return vminq_s32(vmaxq_s32(vaddq_n_s32(z, s->off), s->lo_v), s->hi_v);
+}
+
+/* store4x2 for the whole-vector path. */
+TINYML_MVE_INLINE void store4x2_v(const conv_steps *s, int32x4_t va, int32x4_t vb, const tinyml_mve_rq4 *rq,
+                                  int8_t *out0, int8_t *out1, const int FULL, const int RIGHT_ONLY) {
+  const tinyml_mve_rqv q = tinyml_mve_rq_load(rq);
+  store4(out0, requant_s(s, va, &q, RIGHT_ONLY), FULL, s->n_pred);
+  store4(out1, requant_s(s, vb, &q, RIGHT_ONLY), FULL, s->n_pred);
+}
+
+/*
+ * Every output channel of two pixels whose K is whole vectors: the asm loop group after group (its
+ * weight pointer runs on from one group to the next), each group's sums requantized and stored.
+ */
+TINYML_MVE_INLINE void pair_whole(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x0, const int8_t *x1,
+                                  const int8_t *w, int8_t *out0, int8_t *out1, const int RIGHT_ONLY) {
+  const int32_t chunks = s->chunks;
+  const tinyml_mve_rq4 *const rq_end = rq + s->full;
+  for (; rq < rq_end; ++rq) {
+    const int8_t *a = x0;
+    const int8_t *b = x1;
+    int32x4_t va, vb;
+    mac4x2_vec(&a, &b, &w, chunks, &va, &vb);
+    store4x2_v(s, va, vb, rq, out0, out1, 1, RIGHT_ONLY);
+    out0 += 4;
+    out1 += 4;
+  }
+  if (s->n_out & 3) {
+    int32x4_t va, vb;
+    mac4x2_vec(&x0, &x1, &w, chunks, &va, &vb);
+    store4x2_v(s, va, vb, rq, out0, out1, 0, 0);
+  }
+}
+
 /*
  * The same for two pixels (inputs at x0 and x1, outputs at out0 and out1): every weight vector
  * and requantization record is loaded once for both, which is most of what a step costs when K
@@ -218,7 +272,12 @@ TINYML_MVE_INLINE void store4x2(const conv_steps *s, const acc4x2 *acc, const ti
 TINYML_MVE_INLINE void group4x2(const conv_steps *s, const int8_t *x0, const int8_t *x1, const int8_t *w,
                                 const tinyml_mve_rq4 *rq, int8_t *out0, int8_t *out1, const int FULL) {
   acc4x2 acc = {0, 0, 0, 0, 0, 0, 0, 0};
-  if (s->chunks > 0) acc = mac4x2_chunks(&x0, &x1, &w, s->chunks);
+  for (int32_t i = 0; i < s->chunks; ++i) {
+    mac4x2(&acc, vldrbq_s8(x0), vldrbq_s8(x1), w);
+    x0 += 16;
+    x1 += 16;
+    w += 64;
+  }
   if (s->tail) mac4x2(&acc, vldrbq_z_s8(x0, s->k_pred), vldrbq_z_s8(x1, s->k_pred), w);
   store4x2(s, &acc, rq, out0, out1, FULL);
 }
@@ -242,6 +301,19 @@ static void pixel_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, const 
   if (s->n_out & 3) group4(s, x, w, rq, out, 0);
 }
 
+/* pair_whole for layers whose channels all have a right shift and no left one, and for any.
+ * Not inlined: the asm's eight even registers must be free. */
+static __attribute__((noinline)) void pair_whole_right(const conv_steps *s, const tinyml_mve_rq4 *rq,
+                                                       const int8_t *x0, const int8_t *x1, const int8_t *w,
+                                                       int8_t *out0, int8_t *out1) {
+  pair_whole(s, rq, x0, x1, w, out0, out1, 1);
+}
+
+static __attribute__((noinline)) void pair_whole_any(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x0,
+                                                     const int8_t *x1, const int8_t *w, int8_t *out0, int8_t *out1) {
+  pair_whole(s, rq, x0, x1, w, out0, out1, 0);
+}
+
 /* Every output channel of two pixels. Not inlined: the asm's eight even registers must be free. */
 static __attribute__((noinline)) void pixel_pair_channels(const conv_steps *s, const tinyml_mve_rq4 *rq,
                                                           const int8_t *x0, const int8_t *x1, const int8_t *w,
@@ -259,20 +331,11 @@ static __attribute__((noinline)) void pixel_pair_channels(const conv_steps *s, c
     return;
   }
   if (s->tail == 0) {
-    /* K in whole vectors (most pointwise layers): the asm loop's weight pointer runs on from
-     * one group to the next, nothing else between the groups' sums. */
-    const int32_t chunks = s->chunks;
-    for (int32_t g = 0; g < s->full; ++g) {
-      const int8_t *a = x0;
-      const int8_t *b = x1;
-      const acc4x2 acc = mac4x2_chunks(&a, &b, &w, chunks);
-      store4x2(s, &acc, rq++, out0, out1, 1);
-      out0 += 4;
-      out1 += 4;
-    }
-    if (s->n_out & 3) {
-      const acc4x2 acc = mac4x2_chunks(&x0, &x1, &w, chunks);
-      store4x2(s, &acc, rq, out0, out1, 0);
+    /* K in whole vectors (most pointwise layers, and gathered windows). */
+    if (s->right_only) {
+      pair_whole_right(s, rq, x0, x1, w, out0, out1);
+    } else {
+      pair_whole_any(s, rq, x0, x1, w, out0, out1);
     }
     return;
   }
@@ -304,6 +367,15 @@ void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input
   s.off = p->output_offset;
   s.lo = p->activation_min;
   s.hi = p->activation_max;
+  s.lo_v = vdupq_n_s32(s.lo);
+  s.hi_v = vdupq_n_s32(s.hi);
+  s.right_only = 1;
+  for (int32_t g = 0; g < s.full; ++g) {
+    const tinyml_mve_rq4 *r = p->rq + g;
+    if ((r->left[0] | r->left[1] | r->left[2] | r->left[3]) || (r->right[0] & r->right[1] & r->right[2] & r->right[3]) >= 0) {
+      s.right_only = 0;
+    }
+  }
   s.k_pred = vctp8q((uint32_t)s.tail);
   s.one_pred = vctp8q((uint32_t)(s.tail ? s.tail : 16));
   s.n_pred = vctp32q((uint32_t)(s.n_out & 3));
