@@ -282,12 +282,60 @@ TINYML_MVE_INLINE void group4x2(const conv_steps *s, const int8_t *x0, const int
   store4x2(s, &acc, rq, out0, out1, FULL);
 }
 
-/* K <= 16: both pixels' inputs are one vector each (xa, xb), loaded once for every group. */
-TINYML_MVE_INLINE void group4x2_short(const conv_steps *s, int8x16_t xa, int8x16_t xb, const int8_t *w,
-                                      const tinyml_mve_rq4 *rq, int8_t *out0, int8_t *out1, const int FULL) {
-  acc4x2 acc = {0, 0, 0, 0, 0, 0, 0, 0};
-  mac4x2(&acc, xa, xb, w);
-  store4x2(s, &acc, rq, out0, out1, FULL);
+/* K <= 16: both pixels' four sums against the group's 64 weight bytes (xa, xb: their inputs), in
+ * lanes; an asm with named accumulators, as mac4x2_vec. */
+TINYML_MVE_INLINE void mac4x2_one(int8x16_t xa, int8x16_t xb, const int8_t *w, int32x4_t *va, int32x4_t *vb) {
+#if !defined(__OPTIMIZE__)
+  acc4x2 s = {0, 0, 0, 0, 0, 0, 0, 0};
+  mac4x2(&s, xa, xb, w);
+  *va = tinyml_mve_lanes4(s.a0, s.a1, s.a2, s.a3);
+  *vb = tinyml_mve_lanes4(s.b0, s.b1, s.b2, s.b3);
+#else
+  int8x16_t wv;
+  int32x4_t a, b;
+  __asm__ volatile("vldrb.u8 %q[wv], [%[w]]\n\t"
+                   "vmladav.s8 r0, %q[wv], %q[xa]\n\t"
+                   "vmladav.s8 r8, %q[wv], %q[xb]\n\t"
+                   "vldrb.u8 %q[wv], [%[w], #16]\n\t"
+                   "vmladav.s8 r2, %q[wv], %q[xa]\n\t"
+                   "vmladav.s8 r10, %q[wv], %q[xb]\n\t"
+                   "vldrb.u8 %q[wv], [%[w], #32]\n\t"
+                   "vmladav.s8 r4, %q[wv], %q[xa]\n\t"
+                   "vmladav.s8 r12, %q[wv], %q[xb]\n\t"
+                   "vldrb.u8 %q[wv], [%[w], #48]\n\t"
+                   "vmladav.s8 r6, %q[wv], %q[xa]\n\t"
+                   "vmladav.s8 lr, %q[wv], %q[xb]\n\t"
+                   "vmov %q[a][2], %q[a][0], r0, r4\n\t"
+                   "vmov %q[a][3], %q[a][1], r2, r6\n\t"
+                   "vmov %q[b][2], %q[b][0], r8, r12\n\t"
+                   "vmov %q[b][3], %q[b][1], r10, lr"
+                   : [wv] "=&w"(wv), [a] "=&w"(a), [b] "=&w"(b)
+                   : [xa] "w"(xa), [xb] "w"(xb), [w] "r"(w)
+                   : "r0", "r2", "r4", "r6", "r8", "r10", "r12", "lr", "memory");
+  *va = a;
+  *vb = b;
+#endif
+}
+
+/* Every output channel of two pixels whose K <= 16 (one vector each, loaded once for all groups). */
+TINYML_MVE_INLINE void pair_short(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x0, const int8_t *x1,
+                                  const int8_t *w, int8_t *out0, int8_t *out1, const int RIGHT_ONLY) {
+  const int8x16_t xa = vldrbq_z_s8(x0, s->one_pred);
+  const int8x16_t xb = vldrbq_z_s8(x1, s->one_pred);
+  const tinyml_mve_rq4 *const rq_end = rq + s->full;
+  for (; rq < rq_end; ++rq) {
+    int32x4_t va, vb;
+    mac4x2_one(xa, xb, w, &va, &vb);
+    store4x2_v(s, va, vb, rq, out0, out1, 1, RIGHT_ONLY);
+    w += 64;
+    out0 += 4;
+    out1 += 4;
+  }
+  if (s->n_out & 3) {
+    int32x4_t va, vb;
+    mac4x2_one(xa, xb, w, &va, &vb);
+    store4x2_v(s, va, vb, rq, out0, out1, 0, 0);
+  }
 }
 
 /* Every output channel of one pixel whose K inputs are at x. */
@@ -319,15 +367,11 @@ static __attribute__((noinline)) void pixel_pair_channels(const conv_steps *s, c
                                                           const int8_t *x0, const int8_t *x1, const int8_t *w,
                                                           int8_t *out0, int8_t *out1) {
   if (s->group_bytes == 64) {
-    const int8x16_t xa = vldrbq_z_s8(x0, s->one_pred);
-    const int8x16_t xb = vldrbq_z_s8(x1, s->one_pred);
-    for (int32_t g = 0; g < s->full; ++g) {
-      group4x2_short(s, xa, xb, w, rq++, out0, out1, 1);
-      w += 64;
-      out0 += 4;
-      out1 += 4;
+    if (s->right_only) {
+      pair_short(s, rq, x0, x1, w, out0, out1, 1);
+    } else {
+      pair_short(s, rq, x0, x1, w, out0, out1, 0);
     }
-    if (s->n_out & 3) group4x2_short(s, xa, xb, w, rq, out0, out1, 0);
     return;
   }
   if (s->tail == 0) {
