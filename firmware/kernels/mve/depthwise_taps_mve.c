@@ -160,21 +160,18 @@ TINYML_MVE_INLINE void group_band(const int8_t *x, int32_t plane, int32_t row_st
 }
 
 /* Every channel of the `n_rows` output rows computed from the transposed rows, four channels at a
- * time (see group_band). */
+ * time (see group_band; right_only: every channel has a right shift and none a left one). */
 TINYML_MVE_INLINE void band(const int8_t *rows, int32_t plane, int32_t row_step, int32_t n_rows, const int8_t *weights,
                             const tinyml_mve_rq4 *rq, int32_t d, int32_t out_w, int8_t *out_row, int32_t off,
-                            int32x4_t lo, int32x4_t hi, const int PX, int32_t px) {
+                            int32x4_t lo, int32x4_t hi, int32_t right_only, const int PX, int32_t px) {
   int32_t g = 0;
   for (; g + 4 <= d; g += 4, ++rq) {
-    /* Usually every channel has a right shift and none a left one. */
-    const int32_t any_left = rq->left[0] | rq->left[1] | rq->left[2] | rq->left[3];
-    const int32_t all_right = rq->right[0] & rq->right[1] & rq->right[2] & rq->right[3];
-    if (any_left || all_right >= 0) {
-      group_band(rows + g * plane, plane, row_step, n_rows, weights + 16 * g, rq, 4, d, out_w, out_row + g, off, lo, hi,
-                 1, 1, PX, px);
-    } else {
+    if (right_only) {
       group_band(rows + g * plane, plane, row_step, n_rows, weights + 16 * g, rq, 4, d, out_w, out_row + g, off, lo, hi,
                  1, 0, PX, px);
+    } else {
+      group_band(rows + g * plane, plane, row_step, n_rows, weights + 16 * g, rq, 4, d, out_w, out_row + g, off, lo, hi,
+                 1, 1, PX, px);
     }
   }
   if (g < d) {
@@ -188,21 +185,23 @@ TINYML_MVE_INLINE void band(const int8_t *rows, int32_t plane, int32_t row_step,
  * the registers the rest of the kernel holds. */
 static __attribute__((noinline)) void band_px4(const int8_t *rows, int32_t plane, int32_t row_step, int32_t n_rows,
                                                const int8_t *weights, const tinyml_mve_rq4 *rq, int32_t d, int32_t out_w,
-                                               int8_t *out_row, int32_t off, int32x4_t lo, int32x4_t hi) {
-  band(rows, plane, row_step, n_rows, weights, rq, d, out_w, out_row, off, lo, hi, 4, 0);
+                                               int8_t *out_row, int32_t off, int32x4_t lo, int32x4_t hi,
+                                               int32_t right_only) {
+  band(rows, plane, row_step, n_rows, weights, rq, d, out_w, out_row, off, lo, hi, right_only, 4, 0);
 }
 
 static __attribute__((noinline)) void band_px10(const int8_t *rows, int32_t plane, int32_t row_step, int32_t n_rows,
                                                 const int8_t *weights, const tinyml_mve_rq4 *rq, int32_t d,
                                                 int32_t out_w, int8_t *out_row, int32_t off, int32x4_t lo,
-                                                int32x4_t hi) {
-  band(rows, plane, row_step, n_rows, weights, rq, d, out_w, out_row, off, lo, hi, 10, 0);
+                                                int32x4_t hi, int32_t right_only) {
+  band(rows, plane, row_step, n_rows, weights, rq, d, out_w, out_row, off, lo, hi, right_only, 10, 0);
 }
 
 static __attribute__((noinline)) void band_any(const int8_t *rows, int32_t plane, int32_t row_step, int32_t n_rows,
                                                const int8_t *weights, const tinyml_mve_rq4 *rq, int32_t d, int32_t out_w,
-                                               int8_t *out_row, int32_t off, int32x4_t lo, int32x4_t hi, int32_t px) {
-  band(rows, plane, row_step, n_rows, weights, rq, d, out_w, out_row, off, lo, hi, 0, px);
+                                               int8_t *out_row, int32_t off, int32x4_t lo, int32x4_t hi,
+                                               int32_t right_only, int32_t px) {
+  band(rows, plane, row_step, n_rows, weights, rq, d, out_w, out_row, off, lo, hi, right_only, 0, px);
 }
 
 void tinyml_depthwise_conv2d_s8_mve_taps(const tinyml_depthwise_taps_mve_params *p, const int8_t *input,
@@ -223,6 +222,15 @@ void tinyml_depthwise_conv2d_s8_mve_taps(const tinyml_depthwise_taps_mve_params 
   const int32x4_t lo = vdupq_n_s32(p->activation_min);
   const int32x4_t hi = vdupq_n_s32(p->activation_max);
   int8_t *rows = (int8_t *)scratch;
+  /* Usually every channel has a right shift and none a left one (the whole groups' requantization
+   * then skips VSHL and the fix-up's AND). */
+  int32_t right_only = 1;
+  for (int32_t g = 0; g + 4 <= d; g += 4) {
+    const tinyml_mve_rq4 *r = p->rq + g / 4;
+    if ((r->left[0] | r->left[1] | r->left[2] | r->left[3]) || (r->right[0] & r->right[1] & r->right[2] & r->right[3]) >= 0) {
+      right_only = 0;
+    }
+  }
   /* Padded columns col_lo .. col_hi - 1 are input columns (padded column j is input column
    * j - left), the others padding. */
   const int32_t left = p->geo.pad_width;
@@ -242,11 +250,11 @@ void tinyml_depthwise_conv2d_s8_mve_taps(const tinyml_depthwise_taps_mve_params 
       const int32_t n_rows = out_h - oy < p->rows ? out_h - oy : p->rows;
       int8_t *out_row = out_b + oy * out_w * d;
       if (px_step == 4) {
-        band_px4(rows, plane, row_step, n_rows, weights, p->rq, d, out_w, out_row, off, lo, hi);
+        band_px4(rows, plane, row_step, n_rows, weights, p->rq, d, out_w, out_row, off, lo, hi, right_only);
       } else if (px_step == 10) {
-        band_px10(rows, plane, row_step, n_rows, weights, p->rq, d, out_w, out_row, off, lo, hi);
+        band_px10(rows, plane, row_step, n_rows, weights, p->rq, d, out_w, out_row, off, lo, hi, right_only);
       } else {
-        band_any(rows, plane, row_step, n_rows, weights, p->rq, d, out_w, out_row, off, lo, hi, px_step);
+        band_any(rows, plane, row_step, n_rows, weights, p->rq, d, out_w, out_row, off, lo, hi, right_only, px_step);
       }
     }
   }
