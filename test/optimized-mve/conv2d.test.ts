@@ -30,11 +30,17 @@ describe('conv2d_s8_mve vs CONV_2D evaluate', () => {
   // K in whole vectors read in place (the asm loop over K, with and without a partial last group
   // of four channels), and gathered windows whose K is padded to whole vectors (KWS's 10x4 stem,
   // a 3x3x3 stem with stride 2, 3x3x5 with dilation).
-  const attrs = (stride: number, padding: 'SAME' | 'VALID', dilation = 1) =>
-    ({ padding, strideH: stride, strideW: stride, dilationH: dilation, dilationW: dilation, activation: 'RELU' }) as const;
+  const attrs = (stride: number, padding: 'SAME' | 'VALID', dilation = 1, activation: 'RELU' | 'NONE' = 'RELU') =>
+    ({ padding, strideH: stride, strideW: stride, dilationH: dilation, dilationW: dilation, activation }) as const;
   cases.push(convCaseOfShape(9000, { batches: 1, inH: 5, inW: 3, inC: 64, outC: 64, fh: 1, fw: 1, perChannel: true }, attrs(1, 'VALID')));
   cases.push(convCaseOfShape(9001, { batches: 2, inH: 3, inW: 3, inC: 32, outC: 14, fh: 1, fw: 1, perChannel: true }, attrs(1, 'VALID')));
   cases.push(convCaseOfShape(9002, { batches: 1, inH: 4, inW: 5, inC: 48, outC: 7, fh: 1, fw: 1, perChannel: false }, attrs(1, 'VALID')));
+  // Channels without a right shift or with a left one (scales near and above 1): the general
+  // requantization on the same paths, without an activation that would hide its negative side.
+  cases.push(convCaseOfShape(9006, { batches: 1, inH: 3, inW: 5, inC: 32, outC: 10, fh: 1, fw: 1, perChannel: true }, attrs(1, 'VALID', 1, 'NONE'), 'big-scale'));
+  cases.push(convCaseOfShape(9007, { batches: 1, inH: 7, inW: 7, inC: 3, outC: 8, fh: 3, fw: 3, perChannel: true }, attrs(2, 'SAME', 1, 'NONE'), 'big-scale'));
+  cases.push(convCaseOfShape(9008, { batches: 1, inH: 2, inW: 3, inC: 16, outC: 9, fh: 1, fw: 1, perChannel: true }, attrs(1, 'VALID', 1, 'NONE'), 'huge-scale'));
+  cases.push(convCaseOfShape(9009, { batches: 1, inH: 5, inW: 2, inC: 64, outC: 4, fh: 1, fw: 1, perChannel: true }, attrs(1, 'VALID', 1, 'NONE'), 'huge-scale'));
   cases.push(convCaseOfShape(9003, { batches: 1, inH: 13, inW: 10, inC: 1, outC: 12, fh: 10, fw: 4, perChannel: true }, attrs(2, 'SAME')));
   cases.push(convCaseOfShape(9004, { batches: 1, inH: 11, inW: 9, inC: 3, outC: 8, fh: 3, fw: 3, perChannel: true }, attrs(2, 'SAME')));
   cases.push(convCaseOfShape(9005, { batches: 1, inH: 9, inW: 8, inC: 5, outC: 6, fh: 3, fw: 3, perChannel: true }, attrs(1, 'SAME', 2)));

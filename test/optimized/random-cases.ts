@@ -66,9 +66,9 @@ export interface ConvShape {
   perChannel: boolean;
 }
 
-/** A conv case of exactly this shape and these attributes, random weights, bias, scales and zero points. */
-export function convCaseOfShape(seed: number, shape: ConvShape, a: Conv2DAttrs): VariantCase {
-  return convCase(rng(seed), 'fast', shape, a);
+/** A conv case of exactly this shape and these attributes, random weights, bias, scales and zero points (scales of `kind`). */
+export function convCaseOfShape(seed: number, shape: ConvShape, a: Conv2DAttrs, kind: Parameters<typeof randomConvCase>[1] = 'fast'): VariantCase {
+  return convCase(rng(seed), kind, shape, a);
 }
 
 function convCase(r: () => number, kind: Parameters<typeof randomConvCase>[1], s: ConvShape, a: Conv2DAttrs): VariantCase {

@@ -392,6 +392,63 @@ static __attribute__((noinline)) void pixel_pair_channels(const conv_steps *s, c
   if (s->n_out & 3) group4x2(s, x0, x1, w, rq, out0, out1, 0);
 }
 
+/*
+ * One group of four output channels (weights w, record rq, first output byte out) over `pixels`
+ * consecutive input pixels of K bytes (K whole vectors, read in place): two pixels per step
+ * (mac4x2_vec), the group's record loaded once for all of them; an odd last pixel computed twice
+ * and stored once.
+ */
+TINYML_MVE_INLINE void pw_group(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x, const int8_t *w,
+                                int8_t *out, int32_t pixels, const int FULL, const int RIGHT_ONLY) {
+  const int32_t chunks = s->chunks;
+  const int32_t k = chunks << 4;
+  const int32_t n_out = s->n_out;
+  const mve_pred16_t n_pred = s->n_pred;
+  const tinyml_mve_rqv q = tinyml_mve_rq_load(rq);
+  for (int32_t i = pixels >> 1; i > 0; --i) {
+    const int8_t *a = x;
+    const int8_t *b = x + k;
+    const int8_t *wg = w;
+    int32x4_t va, vb;
+    mac4x2_vec(&a, &b, &wg, chunks, &va, &vb);
+    /* Both requantized before either store (which could otherwise change *s for the compiler). */
+    const int32x4_t za = requant_s(s, va, &q, RIGHT_ONLY);
+    const int32x4_t zb = requant_s(s, vb, &q, RIGHT_ONLY);
+    store4(out, za, FULL, n_pred);
+    store4(out + n_out, zb, FULL, n_pred);
+    x = b; /* b ran on to the next pair's first pixel */
+    out += 2 * n_out;
+  }
+  if (pixels & 1) {
+    const int8_t *a = x;
+    const int8_t *b = x;
+    const int8_t *wg = w;
+    int32x4_t va, vb;
+    mac4x2_vec(&a, &b, &wg, chunks, &va, &vb);
+    store4(out, requant_s(s, va, &q, RIGHT_ONLY), FULL, n_pred);
+  }
+}
+
+/* Layers whose pixels are read in place one after the other with K in whole vectors (1x1, stride
+ * 1, no padding: most pointwise layers, fully connected rows): group after group over all
+ * pixels. right_only: see conv_steps. Not inlined: the asm's eight registers must be free. */
+static __attribute__((noinline)) void pointwise_right(const conv_steps *s, const tinyml_mve_rq4 *rq,
+                                                      const int8_t *x, const int8_t *w, int8_t *out,
+                                                      int32_t pixels) {
+  for (int32_t g = 0; g < s->full; ++g) {
+    pw_group(s, rq + g, x, w + g * s->group_bytes, out + 4 * g, pixels, 1, 1);
+  }
+  if (s->n_out & 3) pw_group(s, rq + s->full, x, w + s->full * s->group_bytes, out + 4 * s->full, pixels, 0, 0);
+}
+
+static __attribute__((noinline)) void pointwise_any(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x,
+                                                    const int8_t *w, int8_t *out, int32_t pixels) {
+  for (int32_t g = 0; g < s->full; ++g) {
+    pw_group(s, rq + g, x, w + g * s->group_bytes, out + 4 * g, pixels, 1, 0);
+  }
+  if (s->n_out & 3) pw_group(s, rq + s->full, x, w + s->full * s->group_bytes, out + 4 * s->full, pixels, 0, 0);
+}
+
 void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input, const int8_t *weights,
                           int8_t *output, void *scratch) {
   const int32_t c = p->geo.input_depth;
@@ -435,6 +492,15 @@ void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input
   int8_t *col1 = col0 + kv;
   if (!direct) tinyml_mve_fill(col0, 0, 2 * kv);
   const int32_t pixels = p->geo.output_height * out_w;
+  if (direct && s.tail == 0 && p->geo.stride_height == 1 && p->geo.stride_width == 1) {
+    /* Every pixel of every batch one after the other, in place. */
+    if (s.right_only) {
+      pointwise_right(&s, p->rq, input, weights, output, p->geo.batches * pixels);
+    } else {
+      pointwise_any(&s, p->rq, input, weights, output, p->geo.batches * pixels);
+    }
+    return;
+  }
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
     int8_t *out = output + b * pixels * s.n_out;
