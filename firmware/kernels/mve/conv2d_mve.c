@@ -470,8 +470,10 @@ void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input
   s.hi = p->activation_max;
   s.lo_v = vdupq_n_s32(s.lo);
   s.hi_v = vdupq_n_s32(s.hi);
-  s.right_only = 1;
-  for (int32_t g = 0; g < s.full; ++g) {
+  /* Only the two-pixel steps use right_only (a one-pixel layer, e.g. a fully connected layer's
+   * one row, would spend more on the test than it saves). */
+  s.right_only = p->geo.batches * p->geo.output_height * out_w >= 2;
+  for (int32_t g = 0; s.right_only && g < s.full; ++g) {
     const tinyml_mve_rq4 *r = p->rq + g;
     if ((r->left[0] | r->left[1] | r->left[2] | r->left[3]) || (r->right[0] & r->right[1] & r->right[2] & r->right[3]) >= 0) {
       s.right_only = 0;
@@ -492,8 +494,10 @@ void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input
   int8_t *col1 = col0 + kv;
   if (!direct) tinyml_mve_fill(col0, 0, 2 * kv);
   const int32_t pixels = p->geo.output_height * out_w;
-  if (direct && s.tail == 0 && p->geo.stride_height == 1 && p->geo.stride_width == 1) {
-    /* Every pixel of every batch one after the other, in place. */
+  if (direct && s.tail == 0 && p->geo.stride_height == 1 && p->geo.stride_width == 1 && p->geo.batches * pixels >= 2) {
+    /* Every pixel of every batch one after the other, in place (a single pixel, e.g. a fully
+     * connected layer's one row, keeps the one-pixel steps below: here it would be computed
+     * twice). */
     if (s.right_only) {
       pointwise_right(&s, p->rq, input, weights, output, p->geo.batches * pixels);
     } else {
