@@ -3,8 +3,12 @@
  * output pixels at a time (each weight vector and requantization record loaded once for both),
  * 16 multiply-accumulates per VMLADAVA, each pixel's four accumulators requantized together
  * (tinyml_mve.h) and stored as four consecutive bytes (NHWC). 1x1 convolutions without padding
- * read the input pixels directly; other layers first copy the two pixels' windows (zero-point
- * padded, and zeros up to a multiple of 16 bytes) into the scratch buffer. Bit-exact with tinyml_conv2d_s8.
+ * read the input pixels directly (with stride 1 and K a multiple of 16, group after group over
+ * all pixels, each group's record loaded once); other layers first copy the two pixels' windows
+ * (zero-point padded, and zeros up to a multiple of 16 bytes) into the scratch buffer. The sums
+ * over whole vectors of K are an asm loop whose eight accumulators are named registers (r0, r2,
+ * ..., lr: VMLADAV accumulates into even registers only); unoptimized builds use the intrinsics.
+ * Bit-exact with tinyml_conv2d_s8.
  *
  * Weights (laid out by the generator): per group of four output channels and per 16 K indices
  * (K = fh * fw * input_depth, OHWI order), 64 bytes: 16 of each channel. Rows are padded with
