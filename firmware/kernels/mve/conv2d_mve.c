@@ -14,19 +14,28 @@ static void gather_window(const tinyml_conv2d_mve_params *p, const int8_t *input
   const int32_t ix0 = ox * p->geo.stride_width - p->geo.pad_width;
   const int32_t row_len = fw * c;
   const int8_t pad = (int8_t)p->pad_value;
-  /* Without dilation the taps of a filter row that fall inside the input are one run of
-   * consecutive input bytes: one copy, padding before and after it. */
+  /* Without horizontal dilation the taps of a filter row that fall inside the input are one run
+   * of consecutive input bytes. */
   const int32_t dense = p->geo.dilation_width == 1;
   const int32_t fx_lo = ix0 < 0 ? -ix0 : 0;
   const int32_t fx_hi = in_w - ix0 < fw ? in_w - ix0 : fw;
+  if (dense) {
+    /* The whole window at the zero point, then each filter row's run of input bytes over it. */
+    tinyml_mve_fill(col, pad, p->geo.filter_height * row_len);
+    if (fx_lo >= fx_hi) return;
+    const int32_t run = (fx_hi - fx_lo) * c;
+    const int8_t *src = input + (ix0 + fx_lo) * c;
+    col += fx_lo * c;
+    for (int32_t fy = 0; fy < p->geo.filter_height; ++fy, col += row_len) {
+      const int32_t iy = iy0 + fy * p->geo.dilation_height;
+      if (iy >= 0 && iy < p->geo.input_height) tinyml_mve_copy(col, src + iy * in_w * c, run);
+    }
+    return;
+  }
   for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
     const int32_t iy = iy0 + fy * p->geo.dilation_height;
     if (iy < 0 || iy >= p->geo.input_height || fx_lo >= fx_hi) {
       tinyml_mve_fill(col, pad, row_len);
-    } else if (dense) {
-      if (fx_lo > 0) tinyml_mve_fill(col, pad, fx_lo * c);
-      tinyml_mve_copy(col + fx_lo * c, input + (iy * in_w + ix0 + fx_lo) * c, (fx_hi - fx_lo) * c);
-      if (fx_hi < fw) tinyml_mve_fill(col + fx_hi * c, pad, (fw - fx_hi) * c);
     } else {
       for (int32_t fx = 0; fx < fw; ++fx) {
         const int32_t ix = ix0 + fx * p->geo.dilation_width;
