@@ -503,6 +503,12 @@ void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input
   int8_t *col1 = col0 + kv;
   if (!direct) tinyml_mve_fill(col0, 0, 2 * kv);
   const int32_t pixels = p->geo.output_height * out_w;
+  /* What a pair of pixels runs, chosen once (K in whole vectors, more than one: straight to the
+   * asm loop's routine). */
+  void (*const pair_fn)(const conv_steps *, const tinyml_mve_rq4 *, const int8_t *, const int8_t *, const int8_t *,
+                        int8_t *, int8_t *) = s.tail == 0 && s.group_bytes > 64
+                                                   ? (s.right_only ? pair_whole_right : pair_whole_any)
+                                                   : pixel_pair_channels;
   if (direct && s.tail == 0 && p->geo.stride_height == 1 && p->geo.stride_width == 1 && p->geo.batches * pixels >= 2) {
     /* Every pixel of every batch one after the other, in place (a single pixel, e.g. a fully
      * connected layer's one row, keeps the one-pixel steps below: here it would be computed
@@ -535,7 +541,7 @@ void tinyml_conv2d_s8_mve(const tinyml_conv2d_mve_params *p, const int8_t *input
         x1 = col1;
       }
       if (pair) {
-        pixel_pair_channels(&s, p->rq, x0, x1, weights, out, out + s.n_out);
+        pair_fn(&s, p->rq, x0, x1, weights, out, out + s.n_out);
       } else {
         pixel_channels(&s, p->rq, x0, weights, out);
       }
