@@ -12,7 +12,6 @@ import '../../src/ops/optimized/index.js';
 import '../../src/ops/optimized-mve/index.js';
 import { evaluateCases, values, type VariantCase } from '../optimized/harness.js';
 import { convCaseOfShape, randomConvCase } from '../optimized/random-cases.js';
-import { conv } from '../quantize/helpers.js';
 import { M55_TARGET, runVariantCasesOnM55 } from './harness.js';
 
 function label(c: VariantCase, i: number): string {
@@ -38,21 +37,23 @@ describe('conv2d_s8_mve vs CONV_2D evaluate', () => {
     cases.push(convCaseOfShape(7002 + 10 * j, { batches: 1, inH: 7, inW: 9, inC, outC: 19, fh: 1, fw: 1, perChannel: true }, { ...pw, activation: 'RELU6' }, 'big-scale'));
     cases.push(convCaseOfShape(7003 + 10 * j, { batches: 1, inH: 2, inW: 5, inC, outC: 7, fh: 1, fw: 1, perChannel: true }, { ...pw, activation: 'NONE' }, 'huge-scale'));
   });
-  // 1x1 layers three pixels at a time (pixel_triple_channels, the layers the pointwise path below
-  // leaves: K > 32, or fewer than 8 pixels): K whole vectors and with a tail (the two assembly
-  // halves), channel counts with a partial last group, pixel counts that leave a pair or a single
-  // pixel after the triples.
-  const triples: [number, number, number, number][] = [
-    [16, 4, 9, 1],
-    [32, 6, 7, 2],
-    [64, 13, 10, 3],
-    [48, 8, 3, 1],
-    [40, 5, 8, 2],
-    [8, 7, 5, 1],
-  ];
-  triples.forEach(([inC, outC, inW, inH], i) =>
-    cases.push(convCaseOfShape(7500 + i, { batches: 1, inH, inW, inC, outC, fh: 1, fw: 1, perChannel: i % 2 === 0 }, conv(1, 'VALID', 'NONE'))),
-  );
+  // K in whole vectors read in place (the asm loop over K, with and without a partial last group
+  // of four channels), and gathered windows whose K is padded to whole vectors (KWS's 10x4 stem,
+  // a 3x3x3 stem with stride 2, 3x3x5 with dilation).
+  const attrs = (stride: number, padding: 'SAME' | 'VALID', dilation = 1, activation: 'RELU' | 'NONE' = 'RELU') =>
+    ({ padding, strideH: stride, strideW: stride, dilationH: dilation, dilationW: dilation, activation }) as const;
+  cases.push(convCaseOfShape(9000, { batches: 1, inH: 5, inW: 3, inC: 64, outC: 64, fh: 1, fw: 1, perChannel: true }, attrs(1, 'VALID')));
+  cases.push(convCaseOfShape(9001, { batches: 2, inH: 3, inW: 3, inC: 32, outC: 14, fh: 1, fw: 1, perChannel: true }, attrs(1, 'VALID')));
+  cases.push(convCaseOfShape(9002, { batches: 1, inH: 4, inW: 5, inC: 48, outC: 7, fh: 1, fw: 1, perChannel: false }, attrs(1, 'VALID')));
+  // Channels without a right shift or with a left one (scales near and above 1): the general
+  // requantization on the same paths, without an activation that would hide its negative side.
+  cases.push(convCaseOfShape(9006, { batches: 1, inH: 3, inW: 5, inC: 32, outC: 10, fh: 1, fw: 1, perChannel: true }, attrs(1, 'VALID', 1, 'NONE'), 'big-scale'));
+  cases.push(convCaseOfShape(9007, { batches: 1, inH: 7, inW: 7, inC: 3, outC: 8, fh: 3, fw: 3, perChannel: true }, attrs(2, 'SAME', 1, 'NONE'), 'big-scale'));
+  cases.push(convCaseOfShape(9008, { batches: 1, inH: 2, inW: 3, inC: 16, outC: 9, fh: 1, fw: 1, perChannel: true }, attrs(1, 'VALID', 1, 'NONE'), 'huge-scale'));
+  cases.push(convCaseOfShape(9009, { batches: 1, inH: 5, inW: 2, inC: 64, outC: 4, fh: 1, fw: 1, perChannel: true }, attrs(1, 'VALID', 1, 'NONE'), 'huge-scale'));
+  cases.push(convCaseOfShape(9003, { batches: 1, inH: 13, inW: 10, inC: 1, outC: 12, fh: 10, fw: 4, perChannel: true }, attrs(2, 'SAME')));
+  cases.push(convCaseOfShape(9004, { batches: 1, inH: 11, inW: 9, inC: 3, outC: 8, fh: 3, fw: 3, perChannel: true }, attrs(2, 'SAME')));
+  cases.push(convCaseOfShape(9005, { batches: 1, inH: 9, inW: 8, inC: 5, outC: 6, fh: 3, fw: 3, perChannel: true }, attrs(1, 'SAME', 2)));
 
   it('is the variant chosen for int8 convolutions on MVE cores only', () => {
     expect(findKernelVariant('CONV_2D', cases[0].params, M55_TARGET)).toBe(conv2dMveVariant);
@@ -63,16 +64,6 @@ describe('conv2d_s8_mve vs CONV_2D evaluate', () => {
   it('covers direct 1x1 layers (no scratch) and windowed ones', () => {
     const direct = cases.filter((c) => convMveScratchBytes(c.params as Conv2DQuantParams) === 0);
     expect(direct.length).toBeGreaterThanOrEqual(15);
-    // Triples with whole-vector K (the assembly halves) and with a K tail, several pixel counts.
-    const pk = (c: VariantCase) => c.params as Conv2DQuantParams;
-    // The layers the kernel runs three pixels at a time: not the pointwise path (K <= 32, 8 pixels
-    // or more, stride 1), at least three pixels.
-    const pixels = (c: VariantCase) => pk(c).batches * pk(c).outputHeight * pk(c).outputWidth;
-    const pointwisePath = (c: VariantCase) => pk(c).inputDepth <= 32 && pixels(c) >= 8 && pk(c).strideHeight === 1 && pk(c).strideWidth === 1;
-    const tripled = direct.filter((c) => !pointwisePath(c) && pixels(c) >= 3);
-    expect(tripled.filter((c) => pk(c).inputDepth % 16 === 0 && pk(c).inputDepth >= 32).length).toBeGreaterThanOrEqual(2);
-    expect(tripled.filter((c) => pk(c).inputDepth % 16 !== 0).length).toBeGreaterThanOrEqual(2);
-    expect(new Set(tripled.map((c) => pixels(c) % 3))).toEqual(new Set([0, 1, 2]));
     expect(cases.length - direct.length).toBeGreaterThanOrEqual(60);
     // K <= 16: the short path (each pixel's inputs one vector, loaded once for every group).
     const short = cases.filter((c) => {
@@ -81,18 +72,23 @@ describe('conv2d_s8_mve vs CONV_2D evaluate', () => {
     });
     expect(short.length).toBeGreaterThanOrEqual(10);
     expect(short.filter((c) => (c.params as Conv2DQuantParams).outputDepth % 4 !== 0).length).toBeGreaterThanOrEqual(3);
-    // Unpadded 1x1 stride-1 layers with K <= 32 or 64 and 8 pixels or more: the channel-at-a-time
-    // path (pointwise_short), K = 8, 16, 32, 64 (immediate load offsets) and other K up to 16 and
+    // Unpadded 1x1 stride-1 layers with K <= 32 and 8 pixels or more: the channel-at-a-time
+    // path (pointwise_short), K = 8, 16, 32 (immediate load offsets) and other K up to 16 and
     // up to 32, the last pixels' vectors loaded predicated.
     const pointwiseShort = cases.filter((c) => {
       const p = c.params as Conv2DQuantParams;
       const pixels = p.batches * p.outputHeight * p.outputWidth;
-      return convMveScratchBytes(p) === 0 && p.strideHeight === 1 && p.strideWidth === 1 && (p.inputDepth <= 32 || p.inputDepth === 64) && pixels >= 8;
+      return convMveScratchBytes(p) === 0 && p.strideHeight === 1 && p.strideWidth === 1 && p.inputDepth <= 32 && pixels >= 8;
     });
     const depths = pointwiseShort.map((c) => (c.params as Conv2DQuantParams).inputDepth);
-    for (const k of [8, 16, 32, 64]) expect(depths.filter((d) => d === k).length, depths.join(' ')).toBeGreaterThanOrEqual(3);
+    for (const k of [8, 16, 32]) expect(depths.filter((d) => d === k).length, depths.join(' ')).toBeGreaterThanOrEqual(3);
     expect(depths.filter((k) => k < 16 && k !== 8).length, depths.join(' ')).toBeGreaterThanOrEqual(4);
     expect(depths.filter((k) => k > 16 && k !== 32).length, depths.join(' ')).toBeGreaterThanOrEqual(2);
+    // Read in place with K in whole vectors and with a tail; gathered with K not a multiple of 16.
+    const k = (c: VariantCase) => (c.params as Conv2DQuantParams).filterHeight * (c.params as Conv2DQuantParams).filterWidth * (c.params as Conv2DQuantParams).inputDepth;
+    expect(direct.filter((c) => k(c) % 16 === 0).length).toBeGreaterThanOrEqual(3);
+    expect(direct.filter((c) => k(c) % 16 !== 0).length).toBeGreaterThanOrEqual(3);
+    expect(cases.filter((c) => !direct.includes(c) && k(c) > 16 && k(c) % 16 !== 0).length).toBeGreaterThanOrEqual(10);
   });
 
   it('bit-exact on random cases on an emulated Cortex-M55 (-O2 and -Os)', { timeout: 240_000 }, async () => {

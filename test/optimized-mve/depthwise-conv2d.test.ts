@@ -11,7 +11,7 @@ import { findKernelVariant } from '../../src/ops/kernel-variants.js';
 import '../../src/ops/optimized/index.js';
 import '../../src/ops/optimized-mve/index.js';
 import { evaluateCases, values, type VariantCase } from '../optimized/harness.js';
-import { randomDwCase } from '../optimized/random-cases.js';
+import { randomDwCase, type DwShape } from '../optimized/random-cases.js';
 import { M55_TARGET, runVariantCasesOnM55 } from './harness.js';
 
 function label(c: VariantCase, i: number): string {
@@ -36,6 +36,21 @@ describe('depthwise_conv2d_s8_mve vs DEPTHWISE_CONV_2D evaluate', () => {
     const c = randomDwCase(seed, 'fast');
     if (groupedWide(c)) cases.push(c);
   }
+  // The taps kernel's paths on fixed shapes: KWS's 25x5x64 rows (sixteen-channel fill steps,
+  // every group full), eight channels (the two-columns-per-step fill) with odd and even widths,
+  // padding rows and strides, and depths with a partial last group of four and a fill tail of
+  // 1..15 channels after whole sixteen-channel steps.
+  const tapsShapes: Partial<DwShape>[] = [
+    { inH: 25, inW: 5, inC: 64, strideH: 1, strideW: 1, padding: 'SAME' },
+    { inH: 9, inW: 7, inC: 8, strideH: 1, strideW: 1, padding: 'SAME' },
+    { inH: 8, inW: 10, inC: 8, strideH: 2, strideW: 2, padding: 'SAME' },
+    { inH: 7, inW: 9, inC: 8, strideH: 1, strideW: 2, padding: 'VALID' },
+    { inH: 6, inW: 6, inC: 37, strideH: 1, strideW: 1, padding: 'SAME' },
+    { inH: 5, inW: 3, inC: 22, strideH: 2, strideW: 1, padding: 'SAME', batches: 2 },
+    { inH: 3, inW: 3, inC: 35, strideH: 2, strideW: 2, padding: 'SAME' },
+    { inH: 4, inW: 40, inC: 16, strideH: 1, strideW: 1, padding: 'VALID' },
+  ];
+  tapsShapes.forEach((shape, i) => cases.push(randomDwCase(8000 + i, 'k3', 1, { k3: true, batches: 1, ...shape })));
   const taken = cases.filter((c) => {
     const p = c.params as DepthwiseConv2DQuantParams;
     return p.depthMultiplier === 1 && p.inputDepth > 1;

@@ -66,7 +66,7 @@ export interface ConvShape {
   perChannel: boolean;
 }
 
-/** A conv case of exactly this shape and these attributes, random weights, bias, scales and zero points. */
+/** A conv case of exactly this shape and these attributes, random weights, bias, scales and zero points (scales of `kind`). */
 export function convCaseOfShape(seed: number, shape: ConvShape, a: Conv2DAttrs, kind: Parameters<typeof randomConvCase>[1] = 'fast'): VariantCase {
   return convCase(rng(seed), kind, shape, a);
 }

@@ -3,7 +3,8 @@
  */
 #include "conv2d_mve.h"
 
-/* The window of output pixel (oy, ox) as K consecutive bytes, padded taps at the zero point. */
+/* The window of output pixel (oy, ox) as K consecutive bytes, padded taps at the zero point (the
+ * general case; see gather). */
 static void gather_window(const tinyml_conv2d_mve_params *p, const int8_t *input, int32_t oy, int32_t ox,
                           int8_t *col) {
   const int32_t c = p->geo.input_depth;
@@ -13,40 +14,21 @@ static void gather_window(const tinyml_conv2d_mve_params *p, const int8_t *input
   const int32_t ix0 = ox * p->geo.stride_width - p->geo.pad_width;
   const int32_t row_len = fw * c;
   const int8_t pad = (int8_t)p->pad_value;
-  /* Without dilation the taps of a filter row that fall inside the input are one run of
-   * consecutive input bytes: one copy, padding before and after it. */
+  /* Without horizontal dilation the taps of a filter row that fall inside the input are one run
+   * of consecutive input bytes. */
   const int32_t dense = p->geo.dilation_width == 1;
   const int32_t fx_lo = ix0 < 0 ? -ix0 : 0;
   const int32_t fx_hi = in_w - ix0 < fw ? in_w - ix0 : fw;
-  const int32_t iy_last = iy0 + (p->geo.filter_height - 1) * p->geo.dilation_height;
-  if (dense && fx_lo == 0 && fx_hi == fw && iy0 >= 0 && iy_last < p->geo.input_height && row_len <= 16) {
-    /* The common case (the window inside the input, filter rows of 16 bytes or fewer): one
-     * predicated load and store per filter row, one predicate for all of them. */
-    const int8_t *src = input + (iy0 * in_w + ix0) * c;
-    const int32_t src_step = p->geo.dilation_height * in_w * c;
-    const mve_pred16_t rp = vctp8q((uint32_t)row_len);
-    for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
-      vstrbq_p_s8(col, vldrbq_z_s8(src, rp), rp);
-      col += row_len;
-      src += src_step;
-    }
-    return;
-  }
-  if (dense && row_len <= 16) {
-    /* A window over the padding (KWS's 10x4 first layer: most of them), rows of 16 bytes or
-     * fewer: each row the zero point (one predicated store), then its in-image run over it (one
-     * predicated load and store), where the byte-wise fills and copies cost a loop each. */
-    const mve_pred16_t rp = vctp8q((uint32_t)row_len);
-    const int8x16_t padv = vdupq_n_s8(pad);
-    const int32_t lo = fx_lo * c;
-    const int32_t run = fx_hi > fx_lo ? (fx_hi - fx_lo) * c : 0;
-    const mve_pred16_t ip = vctp8q((uint32_t)run);
+  if (dense) {
+    /* The whole window at the zero point, then each filter row's run of input bytes over it. */
+    tinyml_mve_fill(col, pad, p->geo.filter_height * row_len);
+    if (fx_lo >= fx_hi) return;
+    const int32_t run = (fx_hi - fx_lo) * c;
     const int8_t *src = input + (ix0 + fx_lo) * c;
-    for (int32_t fy = 0; fy < p->geo.filter_height; ++fy) {
+    col += fx_lo * c;
+    for (int32_t fy = 0; fy < p->geo.filter_height; ++fy, col += row_len) {
       const int32_t iy = iy0 + fy * p->geo.dilation_height;
-      vstrbq_p_s8(col, padv, rp);
-      if (run > 0 && iy >= 0 && iy < p->geo.input_height) vstrbq_p_s8(col + lo, vldrbq_z_s8(src + iy * in_w * c, ip), ip);
-      col += row_len;
+      if (iy >= 0 && iy < p->geo.input_height) tinyml_mve_copy(col, src + iy * in_w * c, run);
     }
     return;
   }
@@ -54,10 +36,6 @@ static void gather_window(const tinyml_conv2d_mve_params *p, const int8_t *input
     const int32_t iy = iy0 + fy * p->geo.dilation_height;
     if (iy < 0 || iy >= p->geo.input_height || fx_lo >= fx_hi) {
       tinyml_mve_fill(col, pad, row_len);
-    } else if (dense) {
-      if (fx_lo > 0) tinyml_mve_fill(col, pad, fx_lo * c);
-      tinyml_mve_copy(col + fx_lo * c, input + (iy * in_w + ix0 + fx_lo) * c, (fx_hi - fx_lo) * c);
-      if (fx_hi < fw) tinyml_mve_fill(col + fx_hi * c, pad, (fw - fx_hi) * c);
     } else {
       for (int32_t fx = 0; fx < fw; ++fx) {
         const int32_t ix = ix0 + fx * p->geo.dilation_width;
@@ -72,10 +50,57 @@ static void gather_window(const tinyml_conv2d_mve_params *p, const int8_t *input
   }
 }
 
+/* What gather needs of a layer, computed once. */
+typedef struct {
+  /* Windows inside the input can take the fast path: no horizontal dilation, filter rows of 16
+   * bytes or fewer. */
+  int32_t fast;
+  int32_t fh, row_len, src_step, span_h;
+  mve_pred16_t rp;
+} gather_info;
+
+/*
+ * The window of output pixel (oy, ox) into col. The common case (the window inside the input,
+ * filter rows of 16 bytes or fewer, no horizontal dilation: each filter row's taps are one run of
+ * consecutive input bytes) is one predicated load and store per filter row (filter_height >= 1),
+ * inlined; the others go through gather_window.
+ */
+TINYML_MVE_INLINE void gather(const tinyml_conv2d_mve_params *p, const gather_info *g, const int8_t *input, int32_t oy,
+                              int32_t ox, int8_t *col) {
+  const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
+  const int32_t ix0 = ox * p->geo.stride_width - p->geo.pad_width;
+  if (g->fast && iy0 >= 0 && iy0 + g->span_h <= p->geo.input_height && ix0 >= 0 &&
+      ix0 + p->geo.filter_width <= p->geo.input_width) {
+    const int8_t *src = input + (iy0 * p->geo.input_width + ix0) * p->geo.input_depth;
+    /* One predicate for every row, one VPSTT for each row's load and store (the intrinsics set
+     * the predicate and a VPST for each). */
+    int32_t n = g->fh;
+    int8x16_t v;
+    __asm__ volatile("vmsr p0, %[rp]\n"
+                     "1:\n\t"
+                     "vpstt\n\t"
+                     "vldrbt.u8 %q[v], [%[src]]\n\t"
+                     "vstrbt.8 %q[v], [%[col]]\n\t"
+                     "add %[src], %[src], %[src_step]\n\t"
+                     "add %[col], %[col], %[row_len]\n\t"
+                     "subs %[n], %[n], #1\n\t"
+                     "bne 1b"
+                     : [src] "+r"(src), [col] "+r"(col), [n] "+r"(n), [v] "=&w"(v)
+                     : [rp] "r"((uint32_t)g->rp), [src_step] "r"(g->src_step), [row_len] "r"(g->row_len)
+                     : "memory", "cc");
+    return;
+  }
+  gather_window(p, input, oy, ox, col);
+}
+
 /* What every step of a layer shares: K in whole vectors and the rest, the output stage. */
 typedef struct {
-  int32_t chunks, tail, group_bytes, full, n_out, off, lo, hi;
-  mve_pred16_t k_pred, n_pred;
+  /* The clamp as vectors (one load each where it is used); right_only: every channel has a
+   * right shift and none a left one (the requantization then skips VSHL and the fix-up's AND). */
+  int32x4_t lo_v, hi_v;
+  int32_t chunks, tail, group_bytes, full, n_out, off, lo, hi, right_only;
+  /* k_pred: the tail's lanes; one_pred: the lanes of K when it is one vector (group_bytes 64). */
+  mve_pred16_t k_pred, one_pred, n_pred;
 } conv_steps;
 
 TINYML_MVE_INLINE void store4(int8_t *out, int32x4_t z, const int FULL, mve_pred16_t pred) {
@@ -134,12 +159,118 @@ TINYML_MVE_INLINE void mac4x2(acc4x2 *s, int8x16_t xa, int8x16_t xb, const int8_
   s->b3 = vmladavaq_s8(s->b3, wv, xb);
 }
 
+/*
+ * Both pixels' four sums (va: x0's channels 0..3, vb: x1's) over `chunks` (>= 1) whole vectors of
+ * K, advancing x0, x1 and w past them: one asm (the first vector's VMLADAVs start the sums, a
+ * loop adds the others, two VMOVs per pixel put them in lanes). VMLADAV's accumulator must be an
+ * even register; there are eight even general registers only if the loop does not take lr for
+ * LE, and compiled from intrinsics the eight accumulators do not fit and every step moves some
+ * of them around (23 instructions per vector instead of 16). The asm names them (r0, r2, ...,
+ * r12, lr: clobbers, which the compiler saves and works around) rather than asking for eight
+ * even registers as operands, which the register allocator cannot always give.
+ */
+#define MAC4X2_STEP(OP)                    \
+  "vldrb.u8 %q[xa], [%[x0]], #16\n\t"      \
+  "vldrb.u8 %q[xb], [%[x1]], #16\n\t"      \
+  "vldrb.u8 %q[wv], [%[w]], #16\n\t"       \
+  OP " r0, %q[wv], %q[xa]\n\t"             \
+  OP " r8, %q[wv], %q[xb]\n\t"             \
+  "vldrb.u8 %q[wv], [%[w]], #16\n\t"       \
+  OP " r2, %q[wv], %q[xa]\n\t"             \
+  OP " r10, %q[wv], %q[xb]\n\t"            \
+  "vldrb.u8 %q[wv], [%[w]], #16\n\t"       \
+  OP " r4, %q[wv], %q[xa]\n\t"             \
+  OP " r12, %q[wv], %q[xb]\n\t"            \
+  "vldrb.u8 %q[wv], [%[w]], #16\n\t"       \
+  OP " r6, %q[wv], %q[xa]\n\t"             \
+  OP " lr, %q[wv], %q[xb]\n\t"
+
+TINYML_MVE_INLINE void mac4x2_vec(const int8_t **x0, const int8_t **x1, const int8_t **w, int32_t chunks,
+                                  int32x4_t *va, int32x4_t *vb) {
+#if !defined(__OPTIMIZE__)
+  /* Unoptimized builds keep the frame pointer in r7 and spill everything: the intrinsics. */
+  acc4x2 s = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (; chunks > 0; --chunks) {
+    mac4x2(&s, vldrbq_s8(*x0), vldrbq_s8(*x1), *w);
+    *x0 += 16;
+    *x1 += 16;
+    *w += 64;
+  }
+  *va = tinyml_mve_lanes4(s.a0, s.a1, s.a2, s.a3);
+  *vb = tinyml_mve_lanes4(s.b0, s.b1, s.b2, s.b3);
+#else
+  int8x16_t xa, xb, wv;
+  int32x4_t a, b;
+  /* Lanes as tinyml_mve_lanes4 sets them. */
+  __asm__ volatile(MAC4X2_STEP("vmladav.s8")
+                   "subs %[n], %[n], #1\n\t"
+                   "beq 2f\n"
+                   "1:\n\t"
+                   MAC4X2_STEP("vmladava.s8")
+                   "subs %[n], %[n], #1\n\t"
+                   "bne 1b\n"
+                   "2:\n\t"
+                   "vmov %q[a][2], %q[a][0], r0, r4\n\t"
+                   "vmov %q[a][3], %q[a][1], r2, r6\n\t"
+                   "vmov %q[b][2], %q[b][0], r8, r12\n\t"
+                   "vmov %q[b][3], %q[b][1], r10, lr"
+                   : [x0] "+r"(*x0), [x1] "+r"(*x1), [w] "+r"(*w), [n] "+r"(chunks), [xa] "=&w"(xa), [xb] "=&w"(xb),
+                     [wv] "=&w"(wv), [a] "=&w"(a), [b] "=&w"(b)
+                   :
+                   : "r0", "r2", "r4", "r6", "r8", "r10", "r12", "lr", "memory", "cc");
+  *va = a;
+  *vb = b;
+#endif
+}
+
 /* Both pixels' four channels requantized (one record load) and stored. */
 TINYML_MVE_INLINE void store4x2(const conv_steps *s, const acc4x2 *acc, const tinyml_mve_rq4 *rq, int8_t *out0,
                                 int8_t *out1, const int FULL) {
   const tinyml_mve_rqv q = tinyml_mve_rq_load(rq);
   store4(out0, tinyml_mve_requant_v(tinyml_mve_lanes4(acc->a0, acc->a1, acc->a2, acc->a3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
   store4(out1, tinyml_mve_requant_v(tinyml_mve_lanes4(acc->b0, acc->b1, acc->b2, acc->b3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
+}
+
+/* tinyml_mve_requant_v with the clamp vectors of s; RIGHT_ONLY: see conv_steps. */
+TINYML_MVE_INLINE int32x4_t requant_s(const conv_steps *s, int32x4_t acc, const tinyml_mve_rqv *q, const int RIGHT_ONLY) {
+  int32x4_t z = vaddq_s32(acc, q->bias);
+  if (!RIGHT_ONLY) z = vshlq_s32(z, q->left);
+  z = vqrdmulhq_s32(z, q->multiplier);
+  /* tinyml_mve_mbqm's fix-up: with a right shift on every lane, x & right has the sign of x. */
+  z = vrshlq_s32(vqaddq_s32(z, vshrq_n_s32(RIGHT_ONLY ? z : vandq_s32(z, q->right), 31)), q->right);
+  return vminq_s32(vmaxq_s32(vaddq_n_s32(z, s->off), s->lo_v), s->hi_v);
+}
+
+/* store4x2 for the whole-vector path. */
+TINYML_MVE_INLINE void store4x2_v(const conv_steps *s, int32x4_t va, int32x4_t vb, const tinyml_mve_rq4 *rq,
+                                  int8_t *out0, int8_t *out1, const int FULL, const int RIGHT_ONLY) {
+  const tinyml_mve_rqv q = tinyml_mve_rq_load(rq);
+  store4(out0, requant_s(s, va, &q, RIGHT_ONLY), FULL, s->n_pred);
+  store4(out1, requant_s(s, vb, &q, RIGHT_ONLY), FULL, s->n_pred);
+}
+
+/*
+ * Every output channel of two pixels whose K is whole vectors: the asm loop group after group (its
+ * weight pointer runs on from one group to the next), each group's sums requantized and stored.
+ */
+TINYML_MVE_INLINE void pair_whole(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x0, const int8_t *x1,
+                                  const int8_t *w, int8_t *out0, int8_t *out1, const int RIGHT_ONLY) {
+  const int32_t chunks = s->chunks;
+  const tinyml_mve_rq4 *const rq_end = rq + s->full;
+  for (; rq < rq_end; ++rq) {
+    const int8_t *a = x0;
+    const int8_t *b = x1;
+    int32x4_t va, vb;
+    mac4x2_vec(&a, &b, &w, chunks, &va, &vb);
+    store4x2_v(s, va, vb, rq, out0, out1, 1, RIGHT_ONLY);
+    out0 += 4;
+    out1 += 4;
+  }
+  if (s->n_out & 3) {
+    int32x4_t va, vb;
+    mac4x2_vec(&x0, &x1, &w, chunks, &va, &vb);
+    store4x2_v(s, va, vb, rq, out0, out1, 0, 0);
+  }
 }
 
 /*
@@ -160,162 +291,60 @@ TINYML_MVE_INLINE void group4x2(const conv_steps *s, const int8_t *x0, const int
   store4x2(s, &acc, rq, out0, out1, FULL);
 }
 
-/* K <= 16: both pixels' inputs are one vector each (xa, xb), loaded once for every group. */
-TINYML_MVE_INLINE void group4x2_short(const conv_steps *s, int8x16_t xa, int8x16_t xb, const int8_t *w,
-                                      const tinyml_mve_rq4 *rq, int8_t *out0, int8_t *out1, const int FULL) {
-  acc4x2 acc = {0, 0, 0, 0, 0, 0, 0, 0};
-  mac4x2(&acc, xa, xb, w);
-  store4x2(s, &acc, rq, out0, out1, FULL);
+/* K <= 16: both pixels' four sums against the group's 64 weight bytes (xa, xb: their inputs), in
+ * lanes; an asm with named accumulators, as mac4x2_vec. */
+TINYML_MVE_INLINE void mac4x2_one(int8x16_t xa, int8x16_t xb, const int8_t *w, int32x4_t *va, int32x4_t *vb) {
+#if !defined(__OPTIMIZE__)
+  acc4x2 s = {0, 0, 0, 0, 0, 0, 0, 0};
+  mac4x2(&s, xa, xb, w);
+  *va = tinyml_mve_lanes4(s.a0, s.a1, s.a2, s.a3);
+  *vb = tinyml_mve_lanes4(s.b0, s.b1, s.b2, s.b3);
+#else
+  int8x16_t wv;
+  int32x4_t a, b;
+  __asm__ volatile("vldrb.u8 %q[wv], [%[w]]\n\t"
+                   "vmladav.s8 r0, %q[wv], %q[xa]\n\t"
+                   "vmladav.s8 r8, %q[wv], %q[xb]\n\t"
+                   "vldrb.u8 %q[wv], [%[w], #16]\n\t"
+                   "vmladav.s8 r2, %q[wv], %q[xa]\n\t"
+                   "vmladav.s8 r10, %q[wv], %q[xb]\n\t"
+                   "vldrb.u8 %q[wv], [%[w], #32]\n\t"
+                   "vmladav.s8 r4, %q[wv], %q[xa]\n\t"
+                   "vmladav.s8 r12, %q[wv], %q[xb]\n\t"
+                   "vldrb.u8 %q[wv], [%[w], #48]\n\t"
+                   "vmladav.s8 r6, %q[wv], %q[xa]\n\t"
+                   "vmladav.s8 lr, %q[wv], %q[xb]\n\t"
+                   "vmov %q[a][2], %q[a][0], r0, r4\n\t"
+                   "vmov %q[a][3], %q[a][1], r2, r6\n\t"
+                   "vmov %q[b][2], %q[b][0], r8, r12\n\t"
+                   "vmov %q[b][3], %q[b][1], r10, lr"
+                   : [wv] "=&w"(wv), [a] "=&w"(a), [b] "=&w"(b)
+                   : [xa] "w"(xa), [xb] "w"(xb), [w] "r"(w)
+                   : "r0", "r2", "r4", "r6", "r8", "r10", "r12", "lr", "memory");
+  *va = a;
+  *vb = b;
+#endif
 }
 
-/*
- * Three pixels at a time (their inputs read in place in 1x1 layers, else three gathered windows), each group's four channels
- * as two halves of two: VMLADAVA accumulates into an even-numbered general register, of which
- * there are seven, so the eight accumulators of four channels x two pixels spilled and were
- * shuffled (22 instructions per 16 K indices for 128 MACs); six accumulators of two channels x
- * three pixels fit (11 for 96: three input loads, two weight loads, six VMLADAVA).
- */
-typedef struct {
-  int32_t p0, p1, p2, q0, q1, q2;
-} acc2x3;
-
-/*
- * The group's channels at w and w + 32 in each 64-byte step (0 and 2, or with w + 16, 1 and 3)
- * against the three pixels' K inputs (p the first channel, q the second), for K a whole number
- * of vectors (no tail), in assembly: compiled from intrinsics, the loop kept one
- * accumulator in an odd register and moved it every step, and each half spent ~30 instructions
- * around its loop. Here the first step's VMLADAV (no accumulate) starts the sums, WLS/LE run the
- * others: 11 instructions and the LE per 16 K indices, nothing else but the return.
- */
-#define TINYML_MAC2X3_STEP(OP)            \
-  "vldrb.8     q1, [%[w], #32]\n\t"      \
-  "vldrb.8     q0, [%[w]], #64\n\t"      \
-  "vldrb.8     q2, [%[a]], #16\n\t"      \
-  OP "  r0, q0, q2\n\t"                  \
-  OP "  r6, q1, q2\n\t"                  \
-  "vldrb.8     q2, [%[b]], #16\n\t"      \
-  OP "  r2, q0, q2\n\t"                  \
-  OP "  r8, q1, q2\n\t"                  \
-  "vldrb.8     q2, [%[c]], #16\n\t"      \
-  OP "  r4, q0, q2\n\t"                  \
-  OP "  r10, q1, q2\n\t"
-TINYML_MVE_INLINE acc2x3 mac2x3_whole(int32_t chunks, const int8_t *x0, const int8_t *x1, const int8_t *x2,
-                                      const int8_t *w) {
-  register int32_t p0 __asm__("r0");
-  register int32_t p1 __asm__("r2");
-  register int32_t p2 __asm__("r4");
-  register int32_t q0 __asm__("r6");
-  register int32_t q1 __asm__("r8");
-  register int32_t q2 __asm__("r10");
-  int32_t rest = chunks - 1;
-  __asm__ volatile(TINYML_MAC2X3_STEP("vmladav.s8 ")
-                   "wls         lr, %[n], 2f\n"
-                   "1:\n\t" TINYML_MAC2X3_STEP("vmladava.s8")
-                   "le          lr, 1b\n"
-                   "2:"
-                   : "=&r"(p0), "=&r"(p1), "=&r"(p2), "=&r"(q0), "=&r"(q1), "=&r"(q2), [a] "+&r"(x0), [b] "+&r"(x1),
-                     [c] "+&r"(x2), [w] "+&r"(w), [n] "+&r"(rest)
-                   :
-                   : "q0", "q1", "q2", "lr", "memory");
-  const acc2x3 r = {p0, p1, p2, q0, q1, q2};
-  return r;
-}
-/*
- * The same for K with a tail (k_tail = K % 16 indices in a last, partial vector: gathered windows
- * such as VWW's 3x3x3 and KWS's 10x4 first layers): the sums start from zero, the whole vectors
- * run as above (none when K < 16), then one step whose input loads are predicated to the tail
- * (VCTP once, before the loop, whose instructions are not predicated; each tail load under its
- * own VPST; the lanes past K read as zero, and the weights there are zero padding anyway).
- */
-#define TINYML_MAC2X3_TAIL_X(X, LO, HI) \
-  "vpst\n\t"                           \
-  "vldrbt.8    q2, [%[" X "]]\n\t"     \
-  "vmladava.s8 " LO ", q0, q2\n\t"     \
-  "vmladava.s8 " HI ", q1, q2\n\t"
-TINYML_MVE_INLINE acc2x3 mac2x3_tail(int32_t chunks, int32_t k_tail, const int8_t *x0, const int8_t *x1,
-                                     const int8_t *x2, const int8_t *w) {
-  register int32_t p0 __asm__("r0");
-  register int32_t p1 __asm__("r2");
-  register int32_t p2 __asm__("r4");
-  register int32_t q0 __asm__("r6");
-  register int32_t q1 __asm__("r8");
-  register int32_t q2 __asm__("r10");
-  /* Both counts in one register (one operand fewer than the registers left): the tail's
-   * predicate is set first, and only the tail's loads are predicated. */
-  int32_t nk = (int32_t)((uint32_t)chunks | ((uint32_t)k_tail << 16));
-  __asm__ volatile("movs        r0, #0\n\t"
-                   "movs        r2, #0\n\t"
-                   "movs        r4, #0\n\t"
-                   "movs        r6, #0\n\t"
-                   "mov         r8, #0\n\t"
-                   "mov         r10, #0\n\t"
-                   "uxth        lr, %[nk]\n\t"
-                   "lsrs        %[nk], %[nk], #16\n\t"
-                   "vctp.8      %[nk]\n\t"
-                   "wls         lr, lr, 2f\n"
-                   "1:\n\t" TINYML_MAC2X3_STEP("vmladava.s8")
-                   "le          lr, 1b\n"
-                   "2:\n\t"
-                   "vldrb.8     q1, [%[w], #32]\n\t"
-                   "vldrb.8     q0, [%[w]]\n\t"
-                   TINYML_MAC2X3_TAIL_X("a", "r0", "r6") TINYML_MAC2X3_TAIL_X("b", "r2", "r8")
-                   TINYML_MAC2X3_TAIL_X("c", "r4", "r10")
-                   : "=&r"(p0), "=&r"(p1), "=&r"(p2), "=&r"(q0), "=&r"(q1), "=&r"(q2), [a] "+&r"(x0), [b] "+&r"(x1),
-                     [c] "+&r"(x2), [w] "+&r"(w), [nk] "+&r"(nk)
-                   :
-                   : "q0", "q1", "q2", "lr", "memory");
-  const acc2x3 r = {p0, p1, p2, q0, q1, q2};
-  return r;
-}
-#undef TINYML_MAC2X3_TAIL_X
-#undef TINYML_MAC2X3_STEP
-
-/* Lanes 0 and 2 of a new vector (1 and 3 are set next, by lanes13). */
-TINYML_MVE_INLINE int32x4_t lanes02(int32_t a, int32_t b) {
-  int32x4_t v;
-  __asm__("vmov %q0[2], %q0[0], %1, %2" : "=w"(v) : "r"(a), "r"(b));
-  return v;
-}
-
-TINYML_MVE_INLINE int32x4_t lanes13(int32x4_t v, int32_t a, int32_t b) {
-  __asm__("vmov %q0[3], %q0[1], %1, %2" : "+w"(v) : "r"(a), "r"(b));
-  return v;
-}
-
-/* Four channels of three pixels: channels 0 and 2 into lanes 0 and 2 of each pixel's vector,
- * then 1 and 3; one record load for the three requantizations. */
-TINYML_MVE_INLINE void group4x3(const conv_steps *s, const int8_t *x0, const int8_t *x1, const int8_t *x2,
-                                const int8_t *w, const tinyml_mve_rq4 *rq, int8_t *out0, int8_t *out1, int8_t *out2,
-                                const int FULL) {
-  const int whole = s->tail == 0;
-  const acc2x3 e = whole ? mac2x3_whole(s->chunks, x0, x1, x2, w) : mac2x3_tail(s->chunks, s->tail, x0, x1, x2, w);
-  int32x4_t v0 = lanes02(e.p0, e.q0);
-  int32x4_t v1 = lanes02(e.p1, e.q1);
-  int32x4_t v2 = lanes02(e.p2, e.q2);
-  const acc2x3 o =
-      whole ? mac2x3_whole(s->chunks, x0, x1, x2, w + 16) : mac2x3_tail(s->chunks, s->tail, x0, x1, x2, w + 16);
-  v0 = lanes13(v0, o.p0, o.q0);
-  v1 = lanes13(v1, o.p1, o.q1);
-  v2 = lanes13(v2, o.p2, o.q2);
-  const tinyml_mve_rqv q = tinyml_mve_rq_load(rq);
-  store4(out0, tinyml_mve_requant_v(v0, q, s->off, s->lo, s->hi), FULL, s->n_pred);
-  store4(out1, tinyml_mve_requant_v(v1, q, s->off, s->lo, s->hi), FULL, s->n_pred);
-  store4(out2, tinyml_mve_requant_v(v2, q, s->off, s->lo, s->hi), FULL, s->n_pred);
-}
-
-/* Every output channel of three pixels (inputs x0..x2, outputs out0 .. out0 + 2 n_out). */
-static void pixel_triple_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x0, const int8_t *x1,
-                                  const int8_t *x2, const int8_t *w, int8_t *out0) {
-  int8_t *out1 = out0 + s->n_out;
-  int8_t *out2 = out1 + s->n_out;
-  for (int32_t g = 0; g < s->full; ++g) {
-    group4x3(s, x0, x1, x2, w, rq++, out0, out1, out2, 1);
-    w += s->group_bytes;
+/* Every output channel of two pixels whose K <= 16 (one vector each, loaded once for all groups). */
+TINYML_MVE_INLINE void pair_short(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x0, const int8_t *x1,
+                                  const int8_t *w, int8_t *out0, int8_t *out1, const int RIGHT_ONLY) {
+  const int8x16_t xa = vldrbq_z_s8(x0, s->one_pred);
+  const int8x16_t xb = vldrbq_z_s8(x1, s->one_pred);
+  const tinyml_mve_rq4 *const rq_end = rq + s->full;
+  for (; rq < rq_end; ++rq) {
+    int32x4_t va, vb;
+    mac4x2_one(xa, xb, w, &va, &vb);
+    store4x2_v(s, va, vb, rq, out0, out1, 1, RIGHT_ONLY);
+    w += 64;
     out0 += 4;
     out1 += 4;
-    out2 += 4;
   }
-  if (s->n_out & 3) group4x3(s, x0, x1, x2, w, rq, out0, out1, out2, 0);
+  if (s->n_out & 3) {
+    int32x4_t va, vb;
+    mac4x2_one(xa, xb, w, &va, &vb);
+    store4x2_v(s, va, vb, rq, out0, out1, 0, 0);
+  }
 }
 
 /* Every output channel of one pixel whose K inputs are at x. */
@@ -329,19 +358,38 @@ static void pixel_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, const 
   if (s->n_out & 3) group4(s, x, w, rq, out, 0);
 }
 
-/* Every output channel of two pixels. */
-static void pixel_pair_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x0, const int8_t *x1,
-                                const int8_t *w, int8_t *out0, int8_t *out1) {
-  if (s->chunks == 0) {
-    const int8x16_t xa = vldrbq_z_s8(x0, s->k_pred);
-    const int8x16_t xb = vldrbq_z_s8(x1, s->k_pred);
-    for (int32_t g = 0; g < s->full; ++g) {
-      group4x2_short(s, xa, xb, w, rq++, out0, out1, 1);
-      w += 64;
-      out0 += 4;
-      out1 += 4;
+/* pair_whole for layers whose channels all have a right shift and no left one, and for any.
+ * Not inlined: the asm's eight even registers must be free. */
+static __attribute__((noinline)) void pair_whole_right(const conv_steps *s, const tinyml_mve_rq4 *rq,
+                                                       const int8_t *x0, const int8_t *x1, const int8_t *w,
+                                                       int8_t *out0, int8_t *out1) {
+  pair_whole(s, rq, x0, x1, w, out0, out1, 1);
+}
+
+static __attribute__((noinline)) void pair_whole_any(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x0,
+                                                     const int8_t *x1, const int8_t *w, int8_t *out0, int8_t *out1) {
+  pair_whole(s, rq, x0, x1, w, out0, out1, 0);
+}
+
+/* Every output channel of two pixels. Not inlined: the asm's eight even registers must be free. */
+static __attribute__((noinline)) void pixel_pair_channels(const conv_steps *s, const tinyml_mve_rq4 *rq,
+                                                          const int8_t *x0, const int8_t *x1, const int8_t *w,
+                                                          int8_t *out0, int8_t *out1) {
+  if (s->group_bytes == 64) {
+    if (s->right_only) {
+      pair_short(s, rq, x0, x1, w, out0, out1, 1);
+    } else {
+      pair_short(s, rq, x0, x1, w, out0, out1, 0);
     }
-    if (s->n_out & 3) group4x2_short(s, xa, xb, w, rq, out0, out1, 0);
+    return;
+  }
+  if (s->tail == 0) {
+    /* K in whole vectors (most pointwise layers, and gathered windows). */
+    if (s->right_only) {
+      pair_whole_right(s, rq, x0, x1, w, out0, out1);
+    } else {
+      pair_whole_any(s, rq, x0, x1, w, out0, out1);
+    }
     return;
   }
   for (int32_t g = 0; g < s->full; ++g) {
@@ -351,6 +399,63 @@ static void pixel_pair_channels(const conv_steps *s, const tinyml_mve_rq4 *rq, c
     out1 += 4;
   }
   if (s->n_out & 3) group4x2(s, x0, x1, w, rq, out0, out1, 0);
+}
+
+/*
+ * One group of four output channels (weights w, record rq, first output byte out) over `pixels`
+ * consecutive input pixels of K bytes (K whole vectors, read in place): two pixels per step
+ * (mac4x2_vec), the group's record loaded once for all of them; an odd last pixel computed twice
+ * and stored once.
+ */
+TINYML_MVE_INLINE void pw_group(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x, const int8_t *w,
+                                int8_t *out, int32_t pixels, const int FULL, const int RIGHT_ONLY) {
+  const int32_t chunks = s->chunks;
+  const int32_t k = chunks << 4;
+  const int32_t n_out = s->n_out;
+  const mve_pred16_t n_pred = s->n_pred;
+  const tinyml_mve_rqv q = tinyml_mve_rq_load(rq);
+  for (int32_t i = pixels >> 1; i > 0; --i) {
+    const int8_t *a = x;
+    const int8_t *b = x + k;
+    const int8_t *wg = w;
+    int32x4_t va, vb;
+    mac4x2_vec(&a, &b, &wg, chunks, &va, &vb);
+    /* Both requantized before either store (which could otherwise change *s for the compiler). */
+    const int32x4_t za = requant_s(s, va, &q, RIGHT_ONLY);
+    const int32x4_t zb = requant_s(s, vb, &q, RIGHT_ONLY);
+    store4(out, za, FULL, n_pred);
+    store4(out + n_out, zb, FULL, n_pred);
+    x = b; /* b ran on to the next pair's first pixel */
+    out += 2 * n_out;
+  }
+  if (pixels & 1) {
+    const int8_t *a = x;
+    const int8_t *b = x;
+    const int8_t *wg = w;
+    int32x4_t va, vb;
+    mac4x2_vec(&a, &b, &wg, chunks, &va, &vb);
+    store4(out, requant_s(s, va, &q, RIGHT_ONLY), FULL, n_pred);
+  }
+}
+
+/* Layers whose pixels are read in place one after the other with K in whole vectors (1x1, stride
+ * 1, no padding: most pointwise layers, fully connected rows): group after group over all
+ * pixels. right_only: see conv_steps. Not inlined: the asm's eight registers must be free. */
+static __attribute__((noinline)) void pointwise_right(const conv_steps *s, const tinyml_mve_rq4 *rq,
+                                                      const int8_t *x, const int8_t *w, int8_t *out,
+                                                      int32_t pixels) {
+  for (int32_t g = 0; g < s->full; ++g) {
+    pw_group(s, rq + g, x, w + g * s->group_bytes, out + 4 * g, pixels, 1, 1);
+  }
+  if (s->n_out & 3) pw_group(s, rq + s->full, x, w + s->full * s->group_bytes, out + 4 * s->full, pixels, 0, 0);
+}
+
+static __attribute__((noinline)) void pointwise_any(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x,
+                                                    const int8_t *w, int8_t *out, int32_t pixels) {
+  for (int32_t g = 0; g < s->full; ++g) {
+    pw_group(s, rq + g, x, w + g * s->group_bytes, out + 4 * g, pixels, 1, 0);
+  }
+  if (s->n_out & 3) pw_group(s, rq + s->full, x, w + s->full * s->group_bytes, out + 4 * s->full, pixels, 0, 0);
 }
 
 /*
@@ -504,8 +609,8 @@ TINYML_POINTWISE_SHORT(pointwise_short_k32, 2, 32)
 TINYML_POINTWISE_SHORT(pointwise_short_one, 1, 0)
 TINYML_POINTWISE_SHORT(pointwise_short_two, 2, 0)
 
-/* The other layers: four channels x three pixels per step (x two for a layer's last one or two).
- * Its own function, so that its code is the same with the pointwise path's dispatch in front of it. */
+/* The other layers: the steps above. Its own function, so that its code is the same with the
+ * short pointwise path's dispatch in front of it. */
 static __attribute__((noinline)) void conv_steps_all(const tinyml_conv2d_mve_params *p, const int8_t *input,
                                                     const int8_t *weights, int8_t *output, void *scratch) {
   const int32_t c = p->geo.input_depth;
@@ -513,47 +618,67 @@ static __attribute__((noinline)) void conv_steps_all(const tinyml_conv2d_mve_par
   const int32_t out_w = p->geo.output_width;
   const int32_t direct = p->geo.filter_height == 1 && p->geo.filter_width == 1 && p->geo.pad_height == 0 && p->geo.pad_width == 0;
   conv_steps s;
-  s.chunks = k >> 4;
-  s.tail = k & 15;
+  /* Gathered windows are padded to whole vectors (the bytes past K stay zero and meet zero
+   * weights), so their K has no tail; inputs read in place keep theirs (nothing past the input
+   * tensor is read). */
+  const int32_t kv = direct ? k : (k + 15) & ~15;
+  s.chunks = kv >> 4;
+  s.tail = kv & 15;
   s.group_bytes = (s.chunks + (s.tail ? 1 : 0)) * 64;
   s.n_out = p->output_depth;
   s.full = s.n_out >> 2;
   s.off = p->output_offset;
   s.lo = p->activation_min;
   s.hi = p->activation_max;
+  s.lo_v = vdupq_n_s32(s.lo);
+  s.hi_v = vdupq_n_s32(s.hi);
+  /* Only the two-pixel steps use right_only (a one-pixel layer, e.g. a fully connected layer's
+   * one row, would spend more on the test than it saves). */
+  s.right_only = p->geo.batches * p->geo.output_height * out_w >= 2;
+  for (int32_t g = 0; s.right_only && g < s.full; ++g) {
+    const tinyml_mve_rq4 *r = p->rq + g;
+    if ((r->left[0] | r->left[1] | r->left[2] | r->left[3]) || (r->right[0] & r->right[1] & r->right[2] & r->right[3]) >= 0) {
+      s.right_only = 0;
+    }
+  }
   s.k_pred = vctp8q((uint32_t)s.tail);
+  s.one_pred = vctp8q((uint32_t)(s.tail ? s.tail : 16));
   s.n_pred = vctp32q((uint32_t)(s.n_out & 3));
-  /* Three windows side by side (gathered layers; the last pair of a layer uses two). */
+  gather_info g;
+  g.fh = p->geo.filter_height;
+  g.row_len = p->geo.filter_width * c;
+  g.fast = p->geo.dilation_width == 1 && g.row_len <= 16;
+  g.src_step = p->geo.dilation_height * p->geo.input_width * c;
+  g.span_h = (p->geo.filter_height - 1) * p->geo.dilation_height + 1;
+  g.rp = vctp8q((uint32_t)(g.fast ? g.row_len : 0));
+  /* Two windows side by side (gathered layers), each padded to whole vectors. */
   int8_t *col0 = (int8_t *)scratch;
-  int8_t *col1 = col0 + k;
+  int8_t *col1 = col0 + kv;
+  if (!direct) tinyml_mve_fill(col0, 0, 2 * kv);
   const int32_t pixels = p->geo.output_height * out_w;
+  /* What a pair of pixels runs, chosen once (K in whole vectors, more than one: straight to the
+   * asm loop's routine). */
+  void (*const pair_fn)(const conv_steps *, const tinyml_mve_rq4 *, const int8_t *, const int8_t *, const int8_t *,
+                        int8_t *, int8_t *) = s.tail == 0 && s.group_bytes > 64
+                                                   ? (s.right_only ? pair_whole_right : pair_whole_any)
+                                                   : pixel_pair_channels;
+  if (direct && s.tail == 0 && p->geo.stride_height == 1 && p->geo.stride_width == 1 && p->geo.batches * pixels >= 2) {
+    /* Every pixel of every batch one after the other, in place (a single pixel, e.g. a fully
+     * connected layer's one row, keeps the one-pixel steps below: here it would be computed
+     * twice). */
+    if (s.right_only) {
+      pointwise_right(&s, p->rq, input, weights, output, p->geo.batches * pixels);
+    } else {
+      pointwise_any(&s, p->rq, input, weights, output, p->geo.batches * pixels);
+    }
+    return;
+  }
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
     int8_t *out = output + b * pixels * s.n_out;
-    /* Output pixels in row-major order, three at a time where the inputs are read in place
-     * (pixel_triple_channels), then two at a time (a pair may span two rows). */
+    /* Output pixels in row-major order, two at a time (a pair may span two rows). */
     int32_t oy = 0, ox = 0;
-    int32_t i = 0;
-    const int32_t sh = p->geo.stride_height * p->geo.input_width * c;
-    const int32_t sw = p->geo.stride_width * c;
-    for (; i + 3 <= pixels; i += 3) {
-      const int8_t *x[3];
-      for (int32_t j = 0; j < 3; ++j) {
-        if (direct) {
-          x[j] = in + oy * sh + ox * sw;
-        } else {
-          gather_window(p, in, oy, ox, col0 + j * k);
-          x[j] = col0 + j * k;
-        }
-        if (++ox == out_w) {
-          ox = 0;
-          ++oy;
-        }
-      }
-      pixel_triple_channels(&s, p->rq, x[0], x[1], x[2], weights, out);
-      out += 3 * s.n_out;
-    }
-    for (; i < pixels; i += 2) {
+    for (int32_t i = 0; i < pixels; i += 2) {
       const int32_t pair = i + 1 < pixels;
       const int32_t oy1 = ox + 1 < out_w ? oy : oy + 1;
       const int32_t ox1 = ox + 1 < out_w ? ox + 1 : 0;
@@ -563,13 +688,13 @@ static __attribute__((noinline)) void conv_steps_all(const tinyml_conv2d_mve_par
         x0 = in + (oy * p->geo.stride_height * p->geo.input_width + ox * p->geo.stride_width) * c;
         x1 = in + (oy1 * p->geo.stride_height * p->geo.input_width + ox1 * p->geo.stride_width) * c;
       } else {
-        gather_window(p, in, oy, ox, col0);
-        if (pair) gather_window(p, in, oy1, ox1, col1);
+        gather(p, &g, in, oy, ox, col0);
+        if (pair) gather(p, &g, in, oy1, ox1, col1);
         x0 = col0;
         x1 = col1;
       }
       if (pair) {
-        pixel_pair_channels(&s, p->rq, x0, x1, weights, out, out + s.n_out);
+        pair_fn(&s, p->rq, x0, x1, weights, out, out + s.n_out);
       } else {
         pixel_channels(&s, p->rq, x0, weights, out);
       }

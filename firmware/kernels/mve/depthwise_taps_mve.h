@@ -6,10 +6,12 @@
  * top row on, consecutive) are transposed into scratch channel by channel, each column's `cell`
  * bytes together ([channel][padded column][cell]). The window of an output pixel is then one
  * stretch of (fw - 1) * cell + (fh - 1) * dilation_height + 1 <= 16 bytes: one 16-byte load and
- * one VMLADAVA against the channel's taps (zero elsewhere) give its sum, and the next output
- * row's window is the same stretch stride_height bytes on, against the same taps. Four pixels
- * of a channel are requantized together (the channel's constants as scalar operands) and
- * scattered to the output. Padding is the input zero point (the input offset is folded into the
+ * one VMLADAV against the channel's taps (zero elsewhere) give its sum, and the next output
+ * row's window is the same stretch stride_height bytes on, against the same taps. Four channels
+ * of one pixel are computed per step (four loads from their planes, four VMLADAVs), requantized
+ * together with their group's record as vectors and stored as four contiguous bytes, so rows of
+ * any width have no pixel tail. The padding columns are written once per call, the input
+ * columns once per band. Padding is the input zero point (the input offset is folded into the
  * bias). Bit-exact with tinyml_depthwise_conv2d_s8.
  *
  * Weights: [depth][16] int8, channel c's tap (fy, fx) at byte fx * cell + fy * dilation_height,
@@ -36,9 +38,9 @@ typedef struct {
   const tinyml_mve_rq4 *rq;
 } tinyml_depthwise_taps_mve_params;
 
-/* Scratch: depth * padded_width * cell + stride_height + 3 * stride_width * cell + 16 bytes (the
- * last step of a row reads up to three windows past the row, whose values it does not store),
- * padded_width = (output_width - 1) * stride_width + filter_width. */
+/* Scratch: depth * padded_width * cell + 16 bytes (a window's load reads 16 bytes from its
+ * start, past the last plane's end for the last pixels), padded_width = (output_width - 1) *
+ * stride_width + filter_width. */
 void tinyml_depthwise_conv2d_s8_mve_taps(const tinyml_depthwise_taps_mve_params *p, const int8_t *input,
                                          const int8_t *weights, int8_t *output, void *scratch);
 

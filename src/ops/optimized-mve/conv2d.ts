@@ -11,17 +11,17 @@ import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js
 import { emitWithConstants, scratchFor, scratchWithConstants, weightRows } from '../optimized/common.js';
 import { emitMve, mveTarget } from './common.js';
 
-/** Largest scratch (three windows of K bytes) the variant takes; bigger layers keep the other kernels. */
-export const CONV_MVE_MAX_SCRATCH = 49152;
+/** Largest window (K bytes of scratch) the variant takes; bigger layers keep the other kernels. */
+export const CONV_MVE_MAX_SCRATCH = 32768;
 
 /** 1x1 convolutions without padding read the input directly (no scratch). */
 export function convMveDirect(p: Conv2DQuantParams): boolean {
   return p.filterHeight === 1 && p.filterWidth === 1 && p.padHeight === 0 && p.padWidth === 0;
 }
 
-/** Three windows of K bytes (the kernel computes three pixels per step). */
+/** Two windows of K bytes rounded up to whole vectors of 16 (the kernel computes two pixels per step). */
 export function convMveScratchBytes(p: Conv2DQuantParams): number {
-  return convMveDirect(p) ? 0 : 3 * p.filterHeight * p.filterWidth * p.inputDepth;
+  return convMveDirect(p) ? 0 : 2 * Math.ceil((p.filterHeight * p.filterWidth * p.inputDepth) / 16) * 16;
 }
 
 /**

@@ -61,14 +61,15 @@ export function dwMveTapsLayout(weights: ArrayLike<number>, p: DepthwiseConv2DQu
 }
 
 /**
- * Scratch: the taps kernel, depth planes of padded_width cells and what its last step reads past
- * them; the other kernel, filter_height padded rows of 4 bytes per column and group of
- * four channels; as a convolution, three windows of taps bytes (none for an unpadded 1x1 filter).
+ * Scratch: the taps kernel, depth planes of padded_width cells and the 16 bytes its last
+ * window loads read past them; the other kernel, filter_height padded rows of 4 bytes per column and group of
+ * four channels; as a convolution, two windows of taps bytes rounded up to a multiple of 16 (none
+ * for an unpadded 1x1 filter).
  */
 export function dwMveScratchBytes(p: DepthwiseConv2DQuantParams): number {
-  if (dwMveAsConv(p)) return p.filterHeight === 1 && p.filterWidth === 1 && p.padHeight === 0 && p.padWidth === 0 ? 0 : 3 * p.filterHeight * p.filterWidth;
+  if (dwMveAsConv(p)) return p.filterHeight === 1 && p.filterWidth === 1 && p.padHeight === 0 && p.padWidth === 0 ? 0 : 2 * Math.ceil((p.filterHeight * p.filterWidth) / 16) * 16;
   const taps = dwTapsCell(p);
-  if (taps) return (p.outputDepth * ((p.outputWidth - 1) * p.strideWidth + p.filterWidth) + 3 * p.strideWidth) * taps.cell + p.strideHeight + 16;
+  if (taps) return p.outputDepth * ((p.outputWidth - 1) * p.strideWidth + p.filterWidth) * taps.cell + 16;
   return p.filterHeight * dwPaddedWidth(p) * Math.ceil(p.outputDepth / 4) * 4;
 }
 
