@@ -465,8 +465,8 @@ static __attribute__((noinline)) void pointwise_any(const conv_steps *s, const t
  * and VMLADAVs per pixel, the output stage and one scatter of the four bytes (NHWC: output_depth
  * apart). Steps of several channels and pixels share a record and the input loads among more
  * MACs, which a short K does not have: here they took more instructions per value (qemu-m55,
- * VWW's 24x24x32 -> 32 layer 211,188 in three-pixel steps against 149,375; at K = 64 the
- * three-pixel steps win, KWS's 64 -> 64 layers 115,799 against 130,858 with four weight vectors).
+ * VWW's 24x24x32 -> 32 layer 166,624 in the group-major pointwise steps against 149,383; at
+ * K = 64 those win, KWS's 64 -> 64 layers 105,796 against 130,858 with four weight vectors).
  * Lanes past K of a pixel's last vector hold the next pixel's inputs, against zero weights;
  * the last pixels, whose vectors would reach past the input, are loaded predicated (nothing past
  * the tensor is read).
