@@ -45,7 +45,7 @@ function splitOutputs(cases: VariantCase[], out: Uint8Array): TensorData[][] {
 /** Builds the cases with `opt` (warnings are errors) and runs them on QEMU mps3-an547. */
 export async function runVariantCasesOnM55(variant: KernelVariant, cases: VariantCase[], opt = '-O2'): Promise<TensorData[][]> {
   const gcc = requireArmToolchain().gcc;
-  const qemu = requireQemu();
+  requireQemu();
   const prog = emitVariantProgram(variant, cases, M55_TARGET, true);
   const dir = mkdtempSync(join(tmpdir(), 'tinyml-mve-'));
   try {
@@ -58,23 +58,7 @@ export async function runVariantCasesOnM55(variant: KernelVariant, cases: Varian
     } catch (e) {
       throw new Error(`arm-none-eabi-gcc (M55 test program) for ${variant.name} failed:\n${e instanceof Error ? e.message : String(e)}`);
     }
-    const outFile = join(dir, 'out.txt');
-    try {
-      await run(
-        qemu,
-        [
-          '-M', 'mps3-an547', '-cpu', 'cortex-m55', '-nographic', '-monitor', 'none', '-serial', 'none',
-          '-chardev', `file,id=semihost,path=${outFile}`, '-semihosting-config', 'enable=on,target=native,chardev=semihost',
-          '-kernel', elf,
-        ],
-        { timeoutMs: 120_000 },
-      );
-    } catch (e) {
-      const out = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '';
-      throw new Error(`QEMU (mps3-an547) run of ${variant.name} failed: ${out.slice(-200)} ${e instanceof Error ? e.message : String(e)}`);
-    }
-    const text = readFileSync(outFile, 'utf8');
-    if (text.includes('FAULT')) throw new Error(`${variant.name} faulted on the M55`);
+    const text = await runOnM55(elf, dir, variant.name);
     return splitOutputs(cases, Uint8Array.from(Buffer.from(text.replace(/[^0-9a-f]/g, ''), 'hex')));
   } finally {
     if (!process.env.TINYML_KEEP_TMP) rmSync(dir, { recursive: true, force: true });
