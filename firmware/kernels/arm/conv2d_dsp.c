@@ -1411,8 +1411,9 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
  * kernels' channel loop (TINYML_ROWS: the row unrolled 16 groups a pass and entered where the
  * row's first pass starts, one LDM per record) around the int8 groups; int16 rows start from the
  * bias' copies before them, int8 rows from zero with bias' added after the row. r7 (no mask here)
- * keeps the output pointer and lr (no second weight word here) the output depth n, so the stores
- * need no frame writes and one LDRD (3 n and the end): pixel 2's output is at r7 + (lr << 1).
+ * keeps the output pointer and lr the output depth n, so the stores need no frame writes and one
+ * LDRD (3 n and the end): pixel 2's output is at r7 + (lr << 1). (int8 rows load their second
+ * weight word of a unit into lr, so their stores reload n first: TINYML_MM_STORE_0.)
  */
 #define TINYML_MM_SET_R7 "ldr    r7, [sp, #20]\n\t" "ldr    lr, [sp, #24]\n\t"
 #define TINYML_MM_STORE4_NEXT      \
@@ -1431,7 +1432,9 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
  * What the channel loops unroll, by width: int16 rows a group at a time; int8 rows two groups a
  * unit (TINYML_MM_UNIT_W8, 100 bytes), an odd row's first group run alone as the prologue. A
  * pass is 16 groups either way. lr carries the output depth into the stores (TINYML_MM_SET_R7),
- * so int8 rows, whose units load into lr, take it back from the frame first.
+ * so int8 rows, whose units load into lr, take it back from the frame first. The loops below take
+ * a group G too: TINYML_MM_ROWS, _ONE and _TWO unroll the pass above and ignore it, the short
+ * int16 loops (_K2, _K4, _K8) unroll G.
  */
 #define TINYML_MM_UNIT_BYTES_1 TINYML_MM_GROUP_BYTES_1
 #define TINYML_MM_UNIT_BYTES_0 100
