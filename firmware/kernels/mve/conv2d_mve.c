@@ -371,7 +371,8 @@ static __attribute__((noinline)) void pair_whole_any(const conv_steps *s, const 
   pair_whole(s, rq, x0, x1, w, out0, out1, 0);
 }
 
-/* Every output channel of two pixels. Not inlined: the asm's eight even registers must be free. */
+/* Every output channel of two pixels whose K is one vector or has a tail. Not inlined: the asm's
+ * eight even registers must be free. */
 static __attribute__((noinline)) void pixel_pair_channels(const conv_steps *s, const tinyml_mve_rq4 *rq,
                                                           const int8_t *x0, const int8_t *x1, const int8_t *w,
                                                           int8_t *out0, int8_t *out1) {
@@ -383,15 +384,7 @@ static __attribute__((noinline)) void pixel_pair_channels(const conv_steps *s, c
     }
     return;
   }
-  if (s->tail == 0) {
-    /* K in whole vectors (most pointwise layers, and gathered windows). */
-    if (s->right_only) {
-      pair_whole_right(s, rq, x0, x1, w, out0, out1);
-    } else {
-      pair_whole_any(s, rq, x0, x1, w, out0, out1);
-    }
-    return;
-  }
+  /* (K in whole vectors of more than one: pair_whole_*, which the layer calls directly.) */
   for (int32_t g = 0; g < s->full; ++g) {
     group4x2(s, x0, x1, w, rq++, out0, out1, 1);
     w += s->group_bytes;
@@ -440,22 +433,26 @@ TINYML_MVE_INLINE void pw_group(const conv_steps *s, const tinyml_mve_rq4 *rq, c
 
 /* Layers whose pixels are read in place one after the other with K in whole vectors (1x1, stride
  * 1, no padding: most pointwise layers, fully connected rows): group after group over all
- * pixels. right_only: see conv_steps. Not inlined: the asm's eight registers must be free. */
-static __attribute__((noinline)) void pointwise_right(const conv_steps *s, const tinyml_mve_rq4 *rq,
-                                                      const int8_t *x, const int8_t *w, int8_t *out,
-                                                      int32_t pixels) {
+ * pixels. RIGHT_ONLY: see conv_steps (the partial last group takes the general form). */
+TINYML_MVE_INLINE void pointwise_groups(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x,
+                                        const int8_t *w, int8_t *out, int32_t pixels, const int RIGHT_ONLY) {
   for (int32_t g = 0; g < s->full; ++g) {
-    pw_group(s, rq + g, x, w + g * s->group_bytes, out + 4 * g, pixels, 1, 1);
+    pw_group(s, rq + g, x, w + g * s->group_bytes, out + 4 * g, pixels, 1, RIGHT_ONLY);
   }
   if (s->n_out & 3) pw_group(s, rq + s->full, x, w + s->full * s->group_bytes, out + 4 * s->full, pixels, 0, 0);
 }
 
+/* pointwise_groups for layers whose channels all have a right shift and no left one, and for any.
+ * Not inlined: the asm's eight registers must be free. */
+static __attribute__((noinline)) void pointwise_right(const conv_steps *s, const tinyml_mve_rq4 *rq,
+                                                      const int8_t *x, const int8_t *w, int8_t *out,
+                                                      int32_t pixels) {
+  pointwise_groups(s, rq, x, w, out, pixels, 1);
+}
+
 static __attribute__((noinline)) void pointwise_any(const conv_steps *s, const tinyml_mve_rq4 *rq, const int8_t *x,
                                                     const int8_t *w, int8_t *out, int32_t pixels) {
-  for (int32_t g = 0; g < s->full; ++g) {
-    pw_group(s, rq + g, x, w + g * s->group_bytes, out + 4 * g, pixels, 1, 0);
-  }
-  if (s->n_out & 3) pw_group(s, rq + s->full, x, w + s->full * s->group_bytes, out + 4 * s->full, pixels, 0, 0);
+  pointwise_groups(s, rq, x, w, out, pixels, 0);
 }
 
 /*
