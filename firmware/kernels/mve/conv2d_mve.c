@@ -231,14 +231,9 @@ TINYML_MVE_INLINE void store4x2(const conv_steps *s, const acc4x2 *acc, const ti
   store4(out1, tinyml_mve_requant_v(tinyml_mve_lanes4(acc->b0, acc->b1, acc->b2, acc->b3), q, s->off, s->lo, s->hi), FULL, s->n_pred);
 }
 
-/* tinyml_mve_requant_v with the clamp vectors of s; RIGHT_ONLY: see conv_steps. */
+/* tinyml_mve_requant_q with the output offset and clamp vectors of s; RIGHT_ONLY: see conv_steps. */
 TINYML_MVE_INLINE int32x4_t requant_s(const conv_steps *s, int32x4_t acc, const tinyml_mve_rqv *q, const int RIGHT_ONLY) {
-  int32x4_t z = vaddq_s32(acc, q->bias);
-  if (!RIGHT_ONLY) z = vshlq_s32(z, q->left);
-  z = vqrdmulhq_s32(z, q->multiplier);
-  /* tinyml_mve_mbqm's fix-up: with a right shift on every lane, x & right has the sign of x. */
-  z = vrshlq_s32(vqaddq_s32(z, vshrq_n_s32(RIGHT_ONLY ? z : vandq_s32(z, q->right), 31)), q->right);
-  return vminq_s32(vmaxq_s32(vaddq_n_s32(z, s->off), s->lo_v), s->hi_v);
+  return tinyml_mve_requant_q(acc, *q, s->off, s->lo_v, s->hi_v, RIGHT_ONLY);
 }
 
 /* store4x2 for the whole-vector path. */
@@ -631,13 +626,7 @@ static __attribute__((noinline)) void conv_steps_all(const tinyml_conv2d_mve_par
   s.hi_v = vdupq_n_s32(s.hi);
   /* Only the two-pixel steps use right_only (a one-pixel layer, e.g. a fully connected layer's
    * one row, would spend more on the test than it saves). */
-  s.right_only = p->geo.batches * p->geo.output_height * out_w >= 2;
-  for (int32_t g = 0; s.right_only && g < s.full; ++g) {
-    const tinyml_mve_rq4 *r = p->rq + g;
-    if ((r->left[0] | r->left[1] | r->left[2] | r->left[3]) || (r->right[0] & r->right[1] & r->right[2] & r->right[3]) >= 0) {
-      s.right_only = 0;
-    }
-  }
+  s.right_only = p->geo.batches * p->geo.output_height * out_w >= 2 && tinyml_mve_right_only(p->rq, s.full);
   s.k_pred = vctp8q((uint32_t)s.tail);
   s.one_pred = vctp8q((uint32_t)(s.tail ? s.tail : 16));
   s.n_pred = vctp32q((uint32_t)(s.n_out & 3));

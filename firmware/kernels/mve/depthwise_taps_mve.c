@@ -138,13 +138,7 @@ TINYML_MVE_INLINE void group_band(const int8_t *x, int32_t plane, int32_t row_st
       const int32x4_t acc =
           tinyml_mve_lanes4(vmladavq_s8(vldrbq_s8(x0), taps_at(wg, 0)), vmladavq_s8(vldrbq_s8(x1), taps_at(wg, w1)),
                             vmladavq_s8(vldrbq_s8(x2), taps_at(wg, w2)), vmladavq_s8(vldrbq_s8(x3), taps_at(wg, w3)));
-      int32x4_t z = vaddq_s32(acc, q.bias);
-      if (LEFT) z = vshlq_s32(z, q.left);
-      z = vqrdmulhq_s32(z, q.multiplier);
-      /* The sign fix-up of tinyml_mve_mbqm; when every channel has a right shift (LEFT == 0
-       * here), x & right has the sign of x and the AND can go. */
-      z = vrshlq_s32(vqaddq_s32(z, vshrq_n_s32(LEFT ? vandq_s32(z, q.right) : z, 31)), q.right);
-      z = vminq_s32(vmaxq_s32(vaddq_n_s32(z, off), lo), hi);
+      const int32x4_t z = tinyml_mve_requant_q(acc, q, off, lo, hi, !LEFT);
       if (FULL) {
         vstrbq_s32(out, z);
       } else {
@@ -224,13 +218,7 @@ void tinyml_depthwise_conv2d_s8_mve_taps(const tinyml_depthwise_taps_mve_params 
   int8_t *rows = (int8_t *)scratch;
   /* Usually every channel has a right shift and none a left one (the whole groups' requantization
    * then skips VSHL and the fix-up's AND). */
-  int32_t right_only = 1;
-  for (int32_t g = 0; g + 4 <= d; g += 4) {
-    const tinyml_mve_rq4 *r = p->rq + g / 4;
-    if ((r->left[0] | r->left[1] | r->left[2] | r->left[3]) || (r->right[0] & r->right[1] & r->right[2] & r->right[3]) >= 0) {
-      right_only = 0;
-    }
-  }
+  const int32_t right_only = tinyml_mve_right_only(p->rq, d >> 2);
   /* Padded columns col_lo .. col_hi - 1 are input columns (padded column j is input column
    * j - left), the others padding. */
   const int32_t left = p->geo.pad_width;

@@ -61,7 +61,34 @@ TINYML_MVE_INLINE tinyml_mve_rqv tinyml_mve_rq_load(const tinyml_mve_rq4 *rq) {
   return v;
 }
 
-/* Requantizes acc (bias not yet added), adds the output offset, clamps. */
+/*
+ * Requantizes acc (bias not yet added), adds the output offset, clamps to [lo, hi] (vectors, so a
+ * loop can keep them). RIGHT_ONLY: every lane has a right shift and none a left one
+ * (tinyml_mve_right_only), so VSHL can go, and x & right has the sign of x: the fix-up needs no
+ * AND.
+ */
+TINYML_MVE_INLINE int32x4_t tinyml_mve_requant_q(int32x4_t acc, tinyml_mve_rqv q, int32_t off, int32x4_t lo,
+                                                 int32x4_t hi, const int RIGHT_ONLY) {
+  int32x4_t z = vaddq_s32(acc, q.bias);
+  if (RIGHT_ONLY) {
+    z = vqrdmulhq_s32(z, q.multiplier);
+    z = vrshlq_s32(vqaddq_s32(z, vshrq_n_s32(z, 31)), q.right);
+  } else {
+    z = tinyml_mve_mbqm(z, q.multiplier, q.left, q.right);
+  }
+  return vminq_s32(vmaxq_s32(vaddq_n_s32(z, off), lo), hi);
+}
+/* Whether every channel of the first `groups` records has a right shift and none a left one. */
+TINYML_MVE_INLINE int tinyml_mve_right_only(const tinyml_mve_rq4 *rq, int32_t groups) {
+  for (int32_t g = 0; g < groups; ++g, ++rq) {
+    if ((rq->left[0] | rq->left[1] | rq->left[2] | rq->left[3]) || (rq->right[0] & rq->right[1] & rq->right[2] & rq->right[3]) >= 0) {
+      return 0;
+    }
+  }
+  return 1;
+}
+/* Requantizes acc (bias not yet added), adds the output offset, clamps (tinyml_mve_requant_q with
+ * a general record and the clamp as scalars). */
 TINYML_MVE_INLINE int32x4_t tinyml_mve_requant_v(int32x4_t acc, tinyml_mve_rqv rq, int32_t off, int32_t lo, int32_t hi) {
   int32x4_t z = tinyml_mve_mbqm(vaddq_s32(acc, rq.bias), rq.multiplier, rq.left, rq.right);
   z = vaddq_n_s32(z, off);
