@@ -299,17 +299,23 @@ static void col_window4(const tinyml_conv2d_dsp_params *p, int16_t *cols, const 
  * TINYML_ROWS), which lives as long as the layer: what stays the same from block to block (the
  * columns, the row's jump addresses) is set for the first block only.
  */
-typedef void (*mm_fn)(const tinyml_conv2d_dsp_params *, const uint32_t *, const int8_t *, int8_t *, int32_t, int32_t *);
-/* Words of that frame: the rows' frame, then [16] "the layer's fields are set" (C) and [17] "the
- * jump addresses are computed" (the assembly). */
-#define TINYML_CONV_FRAME_WORDS 18
+typedef int32_t (*mm_fn)(const tinyml_conv2d_dsp_params *, const uint32_t *, const int8_t *, int8_t *, int32_t, int32_t *);
+/*
+ * Words of that frame: the rows' frame, then [16] "the layer's fields are set" (C) and [17] "the
+ * jump addresses are computed" (the assembly), then the block walk of the straight loops
+ * (TINYML_ROWS_NEXT): [18] the next block's first input pixel, [19] the end of the input's whole
+ * blocks, [20] the weights, [21] the input depth in bytes. [18] == [19]: the call runs one block.
+ * mm returns 1 when it ran a loop that walked the blocks up to [19] itself (the block walk of
+ * pointwise layers, conv_run), else 0 (one block).
+ */
+#define TINYML_CONV_FRAME_WORDS 22
 
 /*
  * The convolution, four output pixels at a time: their columns (inputs doubled when dbl: the FAST
  * modes accumulate 2 * acc, and weights not doubled offline), then mm over every channel.
  */
 static void conv_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int8_t *weights, int8_t *output,
-                     void *scratch, mm_fn mm, int32_t dbl) {
+                     void *scratch, mm_fn mm, int32_t dbl, int32_t walk) {
   int16_t *cols = (int16_t *)scratch;
   int8_t *gather = (int8_t *)scratch + TINYML_CONV2D_DSP_COLUMN_BYTES(p->k4);
   const int32_t npix = p->geo.output_height * p->geo.output_width;
@@ -321,12 +327,32 @@ static void conv_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, con
   int32_t frame[TINYML_CONV_FRAME_WORDS];
   frame[16] = 0;
   frame[17] = 0;
+  frame[18] = 0;
+  frame[19] = 0;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
     int8_t *out = output + b * npix * p->output_depth;
     int32_t oy = 0;
     int32_t ox = 0;
-    for (int32_t p0 = 0; p0 < npix; p0 += 4) {
+    int32_t first = 0;
+    if (walk && pointwise && (c & 3) == 0 && npix >= 8) {
+      /*
+       * The whole blocks of a pointwise layer in one call where the loop can walk them itself
+       * (TINYML_ROWS_NEXT: ~100 instructions a block less than a call per block; walk: int16 and
+       * signed sub-byte rows, whose columns are the inputs as they are and start from the same
+       * values in every block). Block 0's columns here, the others' in the loop.
+       */
+      const int32_t whole = npix & ~3;
+      col_copy4(cols, 0, in, c, c, 0);
+      frame[18] = (int32_t)(intptr_t)(in + 4 * c);
+      frame[19] = (int32_t)(intptr_t)(in + whole * c);
+      frame[20] = (int32_t)(intptr_t)weights;
+      frame[21] = c;
+      first = mm(p, (const uint32_t *)cols, weights, out, 4, frame) ? whole : 4;
+      frame[18] = 0;
+      frame[19] = 0;
+    }
+    for (int32_t p0 = first; p0 < npix; p0 += 4) {
       const int32_t npx = npix - p0 < 4 ? npix - p0 : 4;
       if (pointwise) {
         if (npx == 4 && (c & 3) == 0) {
@@ -681,6 +707,67 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
 #define TINYML_ROWS_ONE(SET_R7, START, BODY, RECORD, RQ4, STORE) \
   TINYML_ROWS_PUSH SET_R7                                       \
   "1:\n\t" START BODY TINYML_ROWS_TAIL(RECORD, RQ4, STORE)
+/*
+ * The straight loops that walk a pointwise layer's whole blocks themselves (conv_run; the
+ * channel loop of one block is the same): the conv frame's words [18..21] go on the stack first
+ * ([64] next input pixel, [68] end of the whole blocks, [72] weights, [76] input depth in bytes),
+ * then the rows' frame. After a block's last channel, TINYML_ROWS_NEXT writes the next block's
+ * columns (as col_copy4 without doubling: 16 instructions a group), moves the frame's output
+ * fields ([20] out, [36] out end; [24] n, [32] 3 n stay) four pixels on (every loop leaves its
+ * output pointer at the old out end), rewinds the weights and goes back to 40 (the loop's
+ * SET_R7): ~18 instructions a block besides the columns, where a call per block cost ~120.
+ */
+#define TINYML_ROWS_PUSH_B                        \
+  "add    r7, r7, #72\n\t"                        \
+  "ldmia  r7, {r0, r1, r2, r3}\n\t"               \
+  "push   {r0, r1, r2, r3}\n\t"                   \
+  "sub    r7, r7, #72\n\t" TINYML_ROWS_PUSH
+#define TINYML_ROWS_NEXT                          \
+  "ldrd   r0, r3, [sp, #64]\n\t"                  \
+  "cmp    r0, r3\n\t"                             \
+  "beq    49f\n\t"                                \
+  "ldr    r2, [sp, #76]\n\t"                      \
+  "ldr    r1, [sp, #16]\n\t"                      \
+  "add    r3, r0, r2\n\t"                         \
+  "add    lr, r2, r2, lsl #1\n"                    \
+  "41:\n\t"                                       \
+  "ldr    r5, [r0, r2]\n\t"                       \
+  "ldr    r6, [r0, r2, lsl #1]\n\t"               \
+  "ldr    r8, [r0, lr]\n\t"                       \
+  "ldr    r4, [r0], #4\n\t"                       \
+  "sxtb16 r9, r4\n\t"                             \
+  "sxtb16 r10, r5\n\t"                            \
+  "sxtb16 r11, r6\n\t"                            \
+  "sxtb16 r12, r8\n\t"                            \
+  "sxtb16 r4, r4, ror #8\n\t"                     \
+  "sxtb16 r5, r5, ror #8\n\t"                     \
+  "sxtb16 r6, r6, ror #8\n\t"                     \
+  "sxtb16 r8, r8, ror #8\n\t"                     \
+  "stmia  r1!, {r9, r10, r11, r12}\n\t"           \
+  "stmia  r1!, {r4, r5, r6, r8}\n\t"              \
+  "cmp    r0, r3\n\t"                             \
+  "bne    41b\n\t"                                \
+  "add    r0, r0, lr\n\t"                         \
+  "str    r0, [sp, #64]\n\t"                      \
+  "ldrd   r1, r2, [sp, #32]\n\t"                  \
+  "add    r0, r2, r1\n\t"                         \
+  "ldr    r3, [sp, #24]\n\t"                      \
+  "add    r2, r0, r3\n\t"                         \
+  "str    r0, [sp, #20]\n\t"                      \
+  "str    r2, [sp, #36]\n\t"                      \
+  "ldr    r12, [sp, #72]\n\t"                     \
+  "b      40b\n"                                   \
+  "49:\n\t"                                       \
+  "add    sp, sp, #80\n\t"
+/* TINYML_ROWS_ONE and TINYML_ROWS_SHORT walking the blocks. */
+#define TINYML_ROWS_ONE_B(SET_R7, START, BODY, RECORD, RQ4, STORE) \
+  TINYML_ROWS_PUSH_B "40:\n\t" SET_R7                            \
+  "1:\n\t" START BODY RECORD RQ4 STORE TINYML_ROWS_NEXT
+#define TINYML_ROWS_SHORT_B(LR, SET_R7, PARTS, FIX, RQ4, STORE)           \
+  TINYML_ROWS_PUSH_B "40:\n\t"                                          \
+  "ldr    lr, [sp, #" LR "]\n\t" SET_R7                                 \
+  "1:\n\t"                                                             \
+  TINYML_ROWS_START_FRAME PARTS TINYML_ROWS_RECORD(FIX) RQ4 STORE TINYML_ROWS_NEXT
 /* The output offset from the frame, then added to each output (FAST, not folded). */
 #define TINYML_ROWS_ADD_OFF "ldr    r8, [sp, #60]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
                             "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
@@ -793,7 +880,7 @@ TINYML_DSP_INLINE void rows_frame_layer(int32_t *frame, const tinyml_conv2d_dsp_
   frame[16] = 1;
 }
 
-TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
+TINYML_DSP_INLINE int32_t mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
                                  int32_t npx, const int32_t *k, const int mode, const int bits,
                                  const int signed_fields, int32_t *frame) {
   const int32_t unit = SB_UNIT(bits);
@@ -832,13 +919,13 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
               TINYML_STR(TINYML_SBU_PER_PASS_##BITS) "*" TINYML_STR(TINYML_SBU_BYTES_##BITS),                      \
               TINYML_ROWS_RECORD(FIX), RQ4, TINYML_SBA_STORE4_NEXT)
 #define TINYML_SBA_ONE_ROWS(BODY, MASK, FIX, RQ4)                                                              \
-  TINYML_ROWS_ONE("mov    r7, #" MASK "\n\t", TINYML_ROWS_START_FRAME, BODY, TINYML_ROWS_RECORD(FIX), RQ4,          \
+  TINYML_ROWS_ONE_B("mov    r7, #" MASK "\n\t", TINYML_ROWS_START_FRAME, BODY, TINYML_ROWS_RECORD(FIX), RQ4,          \
                   TINYML_SBA_STORE4_NEXT)
 #define TINYML_SBA_SHORT_ROWS(PARTS, MASK, FIX, RQ4) \
-  TINYML_ROWS_SHORT("56", "mov    r7, #" MASK "\n\t", PARTS, FIX, RQ4, TINYML_SBA_STORE4_NEXT)
+  TINYML_ROWS_SHORT_B("56", "mov    r7, #" MASK "\n\t", PARTS, FIX, RQ4, TINYML_SBA_STORE4_NEXT)
 /* Rows of exactly two groups (PARTS without bit tests): the output pointer in lr. */
 #define TINYML_SBA_K2_ROWS(PARTS, MASK, FIX, RQ4) \
-  TINYML_ROWS_SHORT("20", "mov    r7, #" MASK "\n\t", PARTS, FIX, RQ4, TINYML_SBA_STORE4_NEXT_LR)
+  TINYML_ROWS_SHORT_B("20", "mov    r7, #" MASK "\n\t", PARTS, FIX, RQ4, TINYML_SBA_STORE4_NEXT_LR)
 /* One of the channel loops (LOOP, its arguments before RQ4) with the requantization of the mode. */
 #define TINYML_SBA_BY_MODE(LOOP, ...)                                                                           \
   if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED && TINYML_RQ_NF(mode)) {                                    \
@@ -895,6 +982,8 @@ TINYML_DSP_INLINE void mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uint32
 #undef TINYML_SBA_SHORT_ROWS
 #undef TINYML_SBA_K2_ROWS
 #undef TINYML_SBA_ROWS
+  /* Every loop but the general one walks the blocks (TINYML_ROWS_NEXT). */
+  return loop != SB_LOOP_ROWS;
 }
 #endif
 
@@ -1109,7 +1198,7 @@ TINYML_DSP_INLINE void mm_sb_4x1(const tinyml_conv2d_dsp_params *p, const uint32
  * after the row; so the end value is exactly bias' + sum(w * x). Sums wrap like the int32
  * accumulator; the end value is the exact one, which the plan bounded.
  */
-TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *weights, int8_t *out,
+TINYML_DSP_INLINE int32_t mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *weights, int8_t *out,
                              int32_t npx, int32_t *frame, const int MODE, const int BITS, const int SIGNED) {
   const int32_t n_out = p->output_depth;
   const int32_t off = p->output_offset;
@@ -1128,13 +1217,12 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
   /* One or two pixels: a whole block of four costs more (KWS int4: 1,200 instructions a layer). */
   if (npx < 3) {
     mm_sb_4x1(p, cols, w, out, npx, k, MODE, BITS, SIGNED);
-    return;
+    return 0;
   }
 #if TINYML_MM_ASM
   /* Three pixels as four (see rows_frame_block). */
   if (TINYML_RQ_BASE(MODE) != TINYML_RQ_REF && lo == -128 && hi == 127) {
-    mm_sb_asm(p, cols, weights, out, npx, k, MODE, BITS, SIGNED, frame);
-    return;
+    return mm_sb_asm(p, cols, weights, out, npx, k, MODE, BITS, SIGNED, frame);
   }
 #endif
   (void)frame;
@@ -1155,6 +1243,7 @@ TINYML_DSP_INLINE void mm_sb(const tinyml_conv2d_dsp_params *p, const uint32_t *
     if (npx > 3) o[3 * n_out] = (int8_t)tinyml_rq(MODE, a3, m, t, e, off, lo, hi);
     ++o;
   }
+  return 0;
 }
 
 /* ---- int8 weights ---- */
@@ -1453,24 +1542,28 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
 #define TINYML_MM_START_0 TINYML_ROWS_START_FRAME
 #define TINYML_MM_RECORD_1 "ldmia  r12!, {r4, r5, r6}\n\t"
 #define TINYML_MM_RECORD_0 TINYML_ROWS_RECORD(TINYML_SBA_FIX)
+/* int16 rows' straight loops walk the blocks (TINYML_ROWS_NEXT); int8 rows' columns are doubled in
+ * the FAST modes, which the walk does not do: one block a call. */
+#define TINYML_ROWS_ONE_1 TINYML_ROWS_ONE_B
+#define TINYML_ROWS_ONE_0 TINYML_ROWS_ONE
 #define TINYML_MM_ROWS(G, W16, RQ4)                                                                           \
   TINYML_ROWS(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_PROLOGUE_##W16, TINYML_MM_PASS_##W16,          \
               TINYML_MM_PASS_BYTES_##W16, TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE_##W16)
 #define TINYML_MM_ONE(G, W16, RQ4)                                                                            \
-  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_PASS_##W16, TINYML_MM_RECORD_##W16, RQ4,   \
+  TINYML_ROWS_ONE_##W16(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_PASS_##W16, TINYML_MM_RECORD_##W16, RQ4,   \
                   TINYML_MM_STORE_##W16)
 #define TINYML_MM_TWO(G, W16, RQ4)                                                                            \
-  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_PASS_##W16 TINYML_MM_PASS_##W16,           \
+  TINYML_ROWS_ONE_##W16(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_PASS_##W16 TINYML_MM_PASS_##W16,           \
                   TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE_##W16)
 #define TINYML_MM_K2(G, W16, RQ4) \
-  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, G G, TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
+  TINYML_ROWS_ONE_B(TINYML_MM_SET_R7, TINYML_MM_START_##W16, G G, TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
 #define TINYML_MM_K4(G, W16, RQ4) \
-  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, G G G G, TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
+  TINYML_ROWS_ONE_B(TINYML_MM_SET_R7, TINYML_MM_START_##W16, G G G G, TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
 #define TINYML_MM_K8(G, W16, RQ4)                                                                  \
-  TINYML_ROWS_ONE(TINYML_MM_SET_R7, TINYML_MM_START_##W16, G G G G G G G G, TINYML_MM_RECORD_##W16, RQ4, \
+  TINYML_ROWS_ONE_B(TINYML_MM_SET_R7, TINYML_MM_START_##W16, G G G G G G G G, TINYML_MM_RECORD_##W16, RQ4, \
                   TINYML_MM_STORE4_NEXT)
 /* Inlined into each variant (mode and width constants): a model links only the loops it runs. */
-TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
+TINYML_DSP_INLINE int32_t mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,
                                   int32_t npx, const int folded, const int nf, const int w16, int32_t *frame) {
   /* The straight loops of the speed builds, FOLDED only (FAST, the offset added after the shift, is
    * rare; each mode and width has a copy of its own, all linked with the int8 kernel). */
@@ -1527,30 +1620,34 @@ TINYML_DSP_INLINE void mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const uint3
     TINYML_MM_CASE(TINYML_MM_TWO, TINYML_MM_GROUP_W8, 0)
   }
 #undef TINYML_MM_CASE
+  /* The int16 rows' straight loops walk the blocks (TINYML_ROWS_NEXT). */
+  return w16 && loop != MM_LOOP_ROWS;
 }
 #define TINYML_MM_FULL_VARIANT(name, MODE, W16)                                                                  \
-  static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
-                   int32_t npx, int32_t *frame) {                                                               \
+  static int32_t name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,    \
+                      int32_t npx, int32_t *frame) {                                                            \
     /* Three pixels too (rows_frame_block; not two: pixel 2's store is at twice pixel 1's offset). */        \
     if (npx >= 3) {                                                                                             \
-      mm_1x4_asm(p, cols, w, out, npx, TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED, TINYML_RQ_NF(MODE), W16, frame); \
-    } else {                                                                                                    \
-      mm_int8_block(p, cols, w, out, npx, MODE, 1, W16);                                                        \
+      return mm_1x4_asm(p, cols, w, out, npx, TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED, TINYML_RQ_NF(MODE), W16, frame); \
     }                                                                                                           \
+    mm_int8_block(p, cols, w, out, npx, MODE, 1, W16);                                                          \
+    return 0;                                                                                                   \
   }
 #else
 #define TINYML_MM_FULL_VARIANT(name, MODE, W16)                                                                  \
-  static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
-                   int32_t npx, int32_t *frame) {                                                               \
+  static int32_t name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,    \
+                      int32_t npx, int32_t *frame) {                                                            \
     (void)frame;                                                                                                \
     mm_int8_block(p, cols, w, out, npx, MODE, 1, W16);                                                          \
+    return 0;                                                                                                   \
   }
 #endif
 #define TINYML_MM_VARIANT(name, MODE, W16)                                                                       \
-  static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
-                   int32_t npx, int32_t *frame) {                                                               \
+  static int32_t name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,    \
+                      int32_t npx, int32_t *frame) {                                                            \
     (void)frame;                                                                                                \
     mm_int8_block(p, cols, w, out, npx, MODE, 0, W16);                                                          \
+    return 0;                                                                                                   \
   }
 TINYML_MM_FULL_VARIANT(mm_fast_full, TINYML_RQ_FAST, 0)
 TINYML_MM_FULL_VARIANT(mm_folded_full, TINYML_RQ_FAST_FOLDED, 0)
@@ -1582,13 +1679,14 @@ TINYML_DSP_INLINE mm_fn mm_int8(const tinyml_conv2d_dsp_params *p, const int W16
 
 void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                           int8_t *output, void *scratch) {
-  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8(p, 0), TINYML_RQ_BASE(p->mode) != TINYML_RQ_REF);
+  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8(p, 0), TINYML_RQ_BASE(p->mode) != TINYML_RQ_REF,
+           0);
 }
 
 void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                               int8_t *output, void *scratch) {
   /* The generator doubled the int16 weights in the FAST modes: the columns are not. */
-  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8(p, 1), 0);
+  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8(p, 1), 0, 1);
 }
 
 /* TINYML_RQ_NOFIX entry points (FOLDED layers only): only their own loops are linked. */
@@ -1599,18 +1697,18 @@ TINYML_DSP_INLINE mm_fn mm_int8_nf(const tinyml_conv2d_dsp_params *p, const int 
 
 void tinyml_conv2d_s8_dsp_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                              int8_t *output, void *scratch) {
-  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8_nf(p, 0), 1);
+  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8_nf(p, 0), 1, 0);
 }
 
 void tinyml_conv2d_s8_dsp_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                                  int8_t *output, void *scratch) {
-  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8_nf(p, 1), 0);
+  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8_nf(p, 1), 0, 1);
 }
 
 #define TINYML_MM_SB_VARIANT(name, MODE, BITS, SIGNED)                                                           \
-  static void name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,       \
-                   int32_t npx, int32_t *frame) {                                                               \
-    mm_sb(p, cols, w, out, npx, frame, MODE, BITS, SIGNED);                                                     \
+  static int32_t name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,    \
+                      int32_t npx, int32_t *frame) {                                                            \
+    return mm_sb(p, cols, w, out, npx, frame, MODE, BITS, SIGNED);                                              \
   }
 #define TINYML_CONV_SB_ENTRY(NAME, BITS, SIGNED)                                                                 \
   TINYML_MM_SB_VARIANT(mm_##NAME##_fast, TINYML_RQ_FAST, BITS, SIGNED)                                           \
@@ -1631,14 +1729,14 @@ void tinyml_conv2d_s8_dsp_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t
     const mm_fn mm = TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST          ? mm_##NAME##_fast                                      \
                      : TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED ? mm_##NAME##_folded                                    \
                                                         : mm_##NAME##_ref;                                      \
-    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm, 0);                             \
+    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm, 0, SIGNED);                             \
   }                                                                                                             \
   /* FAST_MIXED has an entry point of its own, so that models without it do not link its loops. */              \
   void tinyml_conv2d_s8_dsp_##NAME##_mixed(const tinyml_conv2d_dsp_params *p, const int8_t *input,              \
                                            const uint32_t *weights, int8_t *output, void *scratch) {            \
     uint32_t *c32 = (uint32_t *)scratch;                                                                        \
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
-    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_##NAME##_mixed, 0);              \
+    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_##NAME##_mixed, 0, SIGNED);              \
   } \
   /* TINYML_RQ_NOFIX layers (FAST or FOLDED; FAST_MIXED): entry points of their own too. */                    \
   void tinyml_conv2d_s8_dsp_##NAME##_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input,                 \
@@ -1646,13 +1744,13 @@ void tinyml_conv2d_s8_dsp_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t
     uint32_t *c32 = (uint32_t *)scratch;                                                                        \
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
     conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch,                                  \
-             TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST ? mm_##NAME##_fast_nf : mm_##NAME##_folded_nf, 0);        \
+             TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST ? mm_##NAME##_fast_nf : mm_##NAME##_folded_nf, 0, SIGNED);        \
   }                                                                                                             \
   void tinyml_conv2d_s8_dsp_##NAME##_mixed_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input,           \
                                               const uint32_t *weights, int8_t *output, void *scratch) {         \
     uint32_t *c32 = (uint32_t *)scratch;                                                                        \
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
-    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_##NAME##_mixed_nf, 0);           \
+    conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_##NAME##_mixed_nf, 0, SIGNED);           \
   }
 TINYML_CONV_SB_ENTRY(sb4, 4, 0)
 TINYML_CONV_SB_ENTRY(sb2, 2, 0)
