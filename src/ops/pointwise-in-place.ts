@@ -14,24 +14,23 @@ export function pointwiseInPlaceOk(p: Conv2DParams): boolean {
 }
 
 /**
- * Whether a pointwise layer that widens its input runs in place from the same start, in runs of
- * pixels from the last down (tinyml_conv2d_s8_dsp_in_place_expand): each run's output lies past
- * its own input (or the run is one pixel, read whole before it is written) and past every
- * earlier pixel's input, so the buffer is the output's size (VWW's 24x24x16 -> 24x24x32).
+ * Whether a pointwise layer that widens its input runs in place from the same start, its blocks
+ * of pixels from the last down (tinyml_conv2d_s8_dsp_in_place_expand, one kernel call with
+ * `descending` set): a block's outputs cover only its own inputs (in the kernel's columns before
+ * any output is written) and those of the blocks after it, already done, so the buffer is the
+ * output's size (VWW's 24x24x16 -> 24x24x32).
  */
 export function pointwiseExpandInPlaceOk(p: Conv2DParams): boolean {
   return pointwiseShape(p) && p.outputDepth > p.inputDepth;
 }
 
-/** Runs [s, e) of pixels the expanding driver calls the kernel on, in its order (for its cost). */
+/**
+ * Runs [s, e) of pixels the expanding driver calls the kernel on, in its order (for its cost):
+ * one, every pixel, since the kernel walks them from the last down (before, runs in order from
+ * the last one down, each ending before its output started: 11 on VWW's layer).
+ */
 export function pointwiseExpandRuns(p: Conv2DParams): { s: number; e: number }[] {
-  const runs: { s: number; e: number }[] = [];
-  for (let e = p.inputHeight * p.inputWidth; e > 0; ) {
-    const s = Math.min(e - 1, Math.ceil((p.inputDepth * e) / p.outputDepth));
-    runs.push({ s, e });
-    e = s;
-  }
-  return runs;
+  return [{ s: 0, e: p.inputHeight * p.inputWidth }];
 }
 
 /** A 1x1, stride-1, unpadded int8 convolution of one batch (either rule's shape). */

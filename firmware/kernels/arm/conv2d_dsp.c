@@ -303,12 +303,68 @@ typedef int32_t (*mm_fn)(const tinyml_conv2d_dsp_params *, const uint32_t *, con
 /*
  * Words of that frame: the rows' frame, then [16] "the layer's fields are set" (C) and [17] "the
  * jump addresses are computed" (the assembly), then the block walk of the straight loops
- * (TINYML_ROWS_NEXT): [18] the next block's first input pixel, [19] the end of the input's whole
- * blocks, [20] the weights, [21] the input depth in bytes. [18] == [19]: the call runs one block.
+ * (TINYML_ROWS_NEXT): [18] the next block's first input pixel, [19] where the walk stops, [20]
+ * the weights, [21] the input depth in bytes, [22] and [23] the steps to the next block (see
+ * conv_run_pointwise). [18] == [19]: the call runs one block.
  * mm returns 1 when it ran a loop that walked the blocks up to [19] itself (the block walk of
  * pointwise layers, conv_run), else 0 (one block).
  */
-#define TINYML_CONV_FRAME_WORDS 22
+#define TINYML_CONV_FRAME_WORDS 24
+
+/* One block of npx <= 4 pixels of a pointwise layer from pixel p0: its columns, then mm. */
+TINYML_DSP_INLINE void pointwise_block(const tinyml_conv2d_dsp_params *p, const int8_t *in, const int8_t *weights,
+                                       int8_t *out, int16_t *cols, mm_fn mm, int32_t dbl, int32_t *frame, int32_t p0,
+                                       int32_t npx) {
+  const int32_t c = p->geo.input_depth;
+  if (npx == 4 && (c & 3) == 0) {
+    col_copy4(cols, 0, in + p0 * c, c, c, dbl);
+  } else {
+    for (int32_t s = 0; s < npx; ++s) col_copy(cols, s, 0, in + (p0 + s) * c, c, dbl);
+  }
+  mm(p, (const uint32_t *)cols, weights, out + p0 * p->output_depth, npx, frame);
+}
+
+/*
+ * A pointwise layer (the columns are the pixels themselves), by blocks of four pixels, in order,
+ * or from the last pixel down when p->descending (in_place_expand: an output wider than its input
+ * written over it; each block's outputs then cover only its own inputs, already in the columns,
+ * and those of blocks done before). Where the loop can walk the whole blocks itself (walk: int16
+ * and signed sub-byte rows, whose columns are the inputs as they are and whose accumulators start
+ * from the same values in every block; TINYML_ROWS_NEXT), one call runs them all: ~100
+ * instructions a block less than a call per block. The first block's columns are written here,
+ * the others' in the loop; frame[22] and [23] are the steps from one block to the next (input
+ * after its columns, output from the old out end).
+ */
+TINYML_DSP_INLINE void conv_run_pointwise(const tinyml_conv2d_dsp_params *p, const int8_t *in, const int8_t *weights,
+                                          int8_t *out, int16_t *cols, mm_fn mm, int32_t dbl, int32_t walk,
+                                          int32_t *frame) {
+  const int32_t c = p->geo.input_depth;
+  const int32_t n = p->output_depth;
+  const int32_t npix = p->geo.output_height * p->geo.output_width;
+  const int32_t whole = npix & ~3;
+  const int32_t down = p->descending;
+  if (down && whole < npix) pointwise_block(p, in, weights, out, cols, mm, dbl, frame, whole, npix - whole);
+  int32_t done = 0;
+  if (walk && (c & 3) == 0 && whole >= 8) {
+    const int32_t first = down ? whole - 4 : 0;
+    col_copy4(cols, 0, in + first * c, c, c, 0);
+    /* Pointers as integers: the stop of a walk down lies before the input. */
+    const int32_t base = (int32_t)(intptr_t)in;
+    frame[18] = base + (down ? first - 4 : 4) * c;
+    frame[19] = down ? base - 4 * c : base + whole * c;
+    frame[20] = (int32_t)(intptr_t)weights;
+    frame[21] = c;
+    frame[22] = down ? -5 * c : 3 * c;
+    frame[23] = down ? -5 * n : 3 * n;
+    done = mm(p, (const uint32_t *)cols, weights, out + first * n, 4, frame) ? whole : 4;
+    frame[18] = 0;
+    frame[19] = 0;
+  }
+  for (int32_t i = done; i < whole; i += 4) {
+    pointwise_block(p, in, weights, out, cols, mm, dbl, frame, down ? whole - 4 - i : i, 4);
+  }
+  if (!down && whole < npix) pointwise_block(p, in, weights, out, cols, mm, dbl, frame, whole, npix - whole);
+}
 
 /*
  * The convolution, four output pixels at a time: their columns (inputs doubled when dbl: the FAST
@@ -334,33 +390,13 @@ static void conv_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, con
     int8_t *out = output + b * npix * p->output_depth;
     int32_t oy = 0;
     int32_t ox = 0;
-    int32_t first = 0;
-    if (walk && pointwise && (c & 3) == 0 && npix >= 8) {
-      /*
-       * The whole blocks of a pointwise layer in one call where the loop can walk them itself
-       * (TINYML_ROWS_NEXT: ~100 instructions a block less than a call per block; walk: int16 and
-       * signed sub-byte rows, whose columns are the inputs as they are and start from the same
-       * values in every block). Block 0's columns here, the others' in the loop.
-       */
-      const int32_t whole = npix & ~3;
-      col_copy4(cols, 0, in, c, c, 0);
-      frame[18] = (int32_t)(intptr_t)(in + 4 * c);
-      frame[19] = (int32_t)(intptr_t)(in + whole * c);
-      frame[20] = (int32_t)(intptr_t)weights;
-      frame[21] = c;
-      first = mm(p, (const uint32_t *)cols, weights, out, 4, frame) ? whole : 4;
-      frame[18] = 0;
-      frame[19] = 0;
+    if (pointwise) {
+      conv_run_pointwise(p, in, weights, out, cols, mm, dbl, walk, frame);
+      continue;
     }
-    for (int32_t p0 = first; p0 < npix; p0 += 4) {
+    for (int32_t p0 = 0; p0 < npix; p0 += 4) {
       const int32_t npx = npix - p0 < 4 ? npix - p0 : 4;
-      if (pointwise) {
-        if (npx == 4 && (c & 3) == 0) {
-          col_copy4(cols, 0, in + p0 * c, c, c, dbl);
-        } else {
-          for (int32_t s = 0; s < npx; ++s) col_copy(cols, s, 0, in + (p0 + s) * c, c, dbl);
-        }
-      } else if (npx == 4 && rows4 && ox + 4 <= p->geo.output_width) {
+      if (npx == 4 && rows4 && ox + 4 <= p->geo.output_width) {
         col_window4(p, cols, in, oy, ox, dbl);
         ox += 4;
         if (ox == p->geo.output_width) {
@@ -709,18 +745,20 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "1:\n\t" START BODY TINYML_ROWS_TAIL(RECORD, RQ4, STORE)
 /*
  * The straight loops that walk a pointwise layer's whole blocks themselves (conv_run; the
- * channel loop of one block is the same): the conv frame's words [18..21] go on the stack first
- * ([64] next input pixel, [68] end of the whole blocks, [72] weights, [76] input depth in bytes),
- * then the rows' frame. After a block's last channel, TINYML_ROWS_NEXT writes the next block's
- * columns (as col_copy4 without doubling: 16 instructions a group), moves the frame's output
- * fields ([20] out, [36] out end; [24] n, [32] 3 n stay) four pixels on (every loop leaves its
- * output pointer at the old out end), rewinds the weights and goes back to 40 (the loop's
- * SET_R7): ~18 instructions a block besides the columns, where a call per block cost ~120.
+ * channel loop of one block is the same): the conv frame's words [18..23] go on the stack first
+ * ([64] next input pixel, [68] where the walk stops, [72] weights, [76] input depth in bytes,
+ * [80] the input step after a block's columns, [84] the output step from the old out end; the
+ * steps walk up or down, see conv_run_pointwise), then the rows' frame. After a block's last
+ * channel, TINYML_ROWS_NEXT writes the next block's columns (as col_copy4 without doubling: 16
+ * instructions a group), moves the frame's output fields ([20] out, [36] out end; [24] n, [32]
+ * 3 n stay) to the next block (every loop leaves its output pointer at the old out end), rewinds
+ * the weights and goes back to 40 (the loop's SET_R7): ~18 instructions a block besides the
+ * columns, where a call per block cost ~120.
  */
 #define TINYML_ROWS_PUSH_B                        \
   "add    r7, r7, #72\n\t"                        \
-  "ldmia  r7, {r0, r1, r2, r3}\n\t"               \
-  "push   {r0, r1, r2, r3}\n\t"                   \
+  "ldmia  r7, {r0, r1, r2, r3, r4, r5}\n\t"       \
+  "push   {r0, r1, r2, r3, r4, r5}\n\t"           \
   "sub    r7, r7, #72\n\t" TINYML_ROWS_PUSH
 #define TINYML_ROWS_NEXT                          \
   "ldrd   r0, r3, [sp, #64]\n\t"                  \
@@ -747,10 +785,11 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "stmia  r1!, {r4, r5, r6, r8}\n\t"              \
   "cmp    r0, r3\n\t"                             \
   "bne    41b\n\t"                                \
-  "add    r0, r0, lr\n\t"                         \
+  "ldrd   r1, r2, [sp, #80]\n\t"                  \
+  "add    r0, r0, r1\n\t"                         \
   "str    r0, [sp, #64]\n\t"                      \
-  "ldrd   r1, r2, [sp, #32]\n\t"                  \
-  "add    r0, r2, r1\n\t"                         \
+  "ldr    r3, [sp, #36]\n\t"                      \
+  "add    r0, r3, r2\n\t"                         \
   "ldr    r3, [sp, #24]\n\t"                      \
   "add    r2, r0, r3\n\t"                         \
   "str    r0, [sp, #20]\n\t"                      \
@@ -758,7 +797,7 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "ldr    r12, [sp, #72]\n\t"                     \
   "b      40b\n"                                   \
   "49:\n\t"                                       \
-  "add    sp, sp, #80\n\t"
+  "add    sp, sp, #88\n\t"
 /* TINYML_ROWS_ONE and TINYML_ROWS_SHORT walking the blocks. */
 #define TINYML_ROWS_ONE_B(SET_R7, START, BODY, RECORD, RQ4, STORE) \
   TINYML_ROWS_PUSH_B "40:\n\t" SET_R7                            \

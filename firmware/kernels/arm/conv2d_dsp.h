@@ -33,6 +33,9 @@ typedef struct {
   int32_t activation_max;
   const int32_t *bias;      /* bias' per output channel (doubled in the FAST modes) */
   const tinyml_dsp_rq *rq;
+  /* 1: a pointwise layer's pixels run from the last down (set by the in-place driver of a
+   * widening pointwise layer, conv2d_dsp_in_place.c; 0 in generated params). */
+  int32_t descending;
 } tinyml_conv2d_dsp_params;
 
 /* Scratch the kernel needs: 4 int16 columns of k4 * 4 values, then (only when the input depth

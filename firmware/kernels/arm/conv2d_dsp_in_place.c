@@ -226,21 +226,15 @@ void tinyml_conv2d_s8_stem_dsp_in_place_tight(const tinyml_conv2d_dsp_params *p,
 /* Both widening entry points' body (see in_place_window). */
 TINYML_DSP_INLINE void in_place_expand(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights, int32_t w16,
                                        tinyml_conv2d_band_fn fn, void *scratch) {
-  const int32_t cin = p->geo.input_depth;
-  const int32_t cout = p->output_depth;
-  /* A 1x1 convolution sees a run of pixels as one row of them. */
-  tinyml_conv2d_dsp_params run = *p;
-  run.geo.input_height = 1;
-  run.geo.output_height = 1;
-  int32_t e = p->geo.input_height * p->geo.input_width;
-  while (e > 0) {
-    int32_t s = (cin * e + cout - 1) / cout;
-    if (s >= e) s = e - 1;
-    run.geo.input_width = e - s;
-    run.geo.output_width = e - s;
-    run_band(&run, data + s * cin, weights, w16, fn, data + s * cout, scratch);
-    e = s;
-  }
+  /*
+   * One call, the pixels from the last down (p->descending, conv2d_dsp.c conv_run_pointwise): a
+   * block's outputs cover only its own inputs (in the columns before any output is written) and
+   * those of the blocks after it, done before. (Runs of pixels in order, each ending before its
+   * output starts, took 11 calls on VWW's 24x24x16 -> 24x24x32, their last ones a pixel or two.)
+   */
+  tinyml_conv2d_dsp_params all = *p;
+  all.descending = 1;
+  run_band(&all, data, weights, w16, fn, data, scratch);
 }
 
 void tinyml_conv2d_s8_dsp_in_place_expand(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights,

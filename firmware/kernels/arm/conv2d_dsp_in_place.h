@@ -79,16 +79,16 @@ void tinyml_conv2d_s8_dsp_in_place_staged_band(const tinyml_conv2d_dsp_params *p
 
 /*
  * A pointwise (1x1, stride 1, one batch) convolution that widens its input (output depth above
- * input depth), written over its input from the same start: runs of pixels from the last one
- * down, each run [s, e) starting where its output cannot reach its own input
- * (output_depth * s >= input_depth * e), or a single pixel, which the kernel reads whole before it
- * writes; so every output lands on input bytes already read, and the outputs of later runs lie
- * past the inputs of earlier ones. The unchanged kernel (weights as tinyml_conv2d_s8_dsp_weights
- * takes them) on each run: same taps, same bytes. scratch: the kernel's.
+ * input depth), written over its input from the same start: one call of the kernel (weights as
+ * tinyml_conv2d_s8_dsp_weights takes them) with p->descending set, so that it runs its blocks of
+ * pixels from the last one down; a block reads its pixels whole into its columns before it writes
+ * their outputs, which land on those pixels and on the inputs of blocks after it, already done.
+ * Same taps, same bytes. scratch: the kernel's.
  */
 void tinyml_conv2d_s8_dsp_in_place_expand(const tinyml_conv2d_dsp_params *p, int8_t *data, const void *weights,
                                           int32_t w16, void *scratch);
-/* The same with the kernel given as a band function (a sub-byte one), called on each run. */
+/* The same with the kernel given as a band function (a sub-byte one; conv2d_dsp.c's, which all
+ * honour p->descending). */
 void tinyml_conv2d_s8_dsp_in_place_expand_band(const tinyml_conv2d_dsp_params *p, int8_t *data, tinyml_conv2d_band_fn fn,
                                                void *scratch);
 

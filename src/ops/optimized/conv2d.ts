@@ -149,6 +149,7 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
       ...requantFields(pre, p, plan),
       bias: 'NULL',
       rq: 'NULL',
+      descending: 0,
     }),
   ].join('\n');
   if (expand) {

@@ -206,6 +206,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
       ...requantFields(pre, p, plan),
       bias: 'NULL',
       rq: 'NULL',
+      descending: 0,
     }),
   ].join('\n');
   return {
