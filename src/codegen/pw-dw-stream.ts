@@ -7,8 +7,8 @@
  *
  * On DSP cores (firmware/kernels/arm/pw_dw_stream_dsp.c) both layers keep the DSP kernels and
  * weight layouts they have on their own: the int8 ones, or for sub-byte weights the sub-byte ones
- * (packed weights, their requantization modes; ops/subbyte/dsp.ts). The pair adds one call per
- * depthwise output row and a shift of the ring.
+ * (packed weights, their requantization modes; ops/subbyte/dsp.ts). The pair adds one call of
+ * each kernel per band of depthwise output rows (dspBandRows) and a shift of the ring.
  *
  * On cores with Helium, an int8 pair whose pointwise layer the MVE convolution takes runs on the
  * kernels the layers pick on their own there (firmware/kernels/mve/pw_dw_stream_mve.c): the
@@ -27,7 +27,7 @@ import { hasConstantOperands } from '../ops/optimized/common.js';
 import { subByteParamsKind } from '../ops/subbyte/common.js';
 import { convSubByteDspVariant, dwSubByteDspVariant, dwSubByteFits } from '../ops/subbyte/dsp.js';
 
-import { rowWindowBytes, rowWindowInPlaceOk } from '../ops/conv-rows-in-place.js';
+import { rowWindowInPlaceOk } from '../ops/conv-rows-in-place.js';
 import { BAND_NAMES, BAND_SCRATCH, bandFunction, geometryBandFunction } from '../ops/optimized/band-function.js';
 import { mveTarget } from '../ops/optimized-mve/common.js';
 import { conv2dMveVariant } from '../ops/optimized-mve/conv2d.js';
@@ -64,6 +64,24 @@ function mveRingBytes(dw: DepthwiseConv2DQuantParams, rows: number): number {
   return Math.ceil((((rows - 1) * dw.strideHeight + dw.filterHeight) * dw.inputWidth * dw.inputDepth) / 16) * 16;
 }
 
+/**
+ * Depthwise output rows per band of the DSP pair: three when the depthwise layer has stride 2
+ * (VWW's 48x48x16 -> 24x24x16: each band's ring then holds 7 rows instead of 3, 3 KB more scratch
+ * under VWW's arena peak, and 8 calls of each kernel and ring shifts instead of 24: qemu-m4 int8
+ * 725,512 -> 716,857 instructions, int4 816,928 -> 806,433), else one (a stride-1 layer's ring
+ * would grow a row per band row for one kept row less per call: KWS's pairs, whose arena is
+ * tighter).
+ */
+export function dspBandRows(dw: DepthwiseConv2DParams): number {
+  return dw.strideHeight === 2 ? Math.max(1, Math.min(3, dw.outputHeight)) : 1;
+}
+
+/** Ring bytes of the DSP pair (pw_dw_stream_dsp.h TINYML_PW_DW_RING_BYTES): the rows one band reads. */
+function dspRingBytes(dw: DepthwiseConv2DQuantParams): number {
+  const span = (dspBandRows(dw) - 1) * dw.strideHeight + dw.filterHeight;
+  return Math.ceil((span * dw.inputWidth * dw.inputDepth) / 16) * 16;
+}
+
 /** Whether the two layers can run as a pair on `target` (constants: each layer's, by input position). */
 export function streamPairOk(
   pwParams: unknown,
@@ -97,15 +115,15 @@ export function streamPairOk(
 }
 
 /**
- * Scratch of the pair on `target` (default: a DSP core): the ring (the depthwise filter's rows of
- * the pointwise output; on the Helium pair, those of one band of depthwise output rows), then the
+ * Scratch of the pair on `target` (default: a DSP core): the ring (the rows of the pointwise output
+ * one band of depthwise output rows reads, dspBandRows on a DSP core), then the
  * larger kernel scratch (the sub-byte kernels take the int8 ones' scratch; the MVE pointwise
  * convolution takes none).
  */
 export function streamPairScratchBytes(pw: Conv2DQuantParams, dw: DepthwiseConv2DQuantParams, target?: TargetInfo, optimize: OptimizeGoal = 'speed'): number {
   const mve = mvePair(pw, dw, target, optimize);
   if (mve) return mveRingBytes(dw, mve.dwRows) + (mve.dwMve ? dwMveScratchBytes(dw) : dwScratchBytes(dw));
-  return rowWindowBytes(dw) + Math.max(convScratchBytes(pw), dwScratchBytes(dw));
+  return dspRingBytes(dw) + Math.max(convScratchBytes(pw), dwScratchBytes(dw));
 }
 
 /** Whether the pair's output may overwrite the pointwise layer's input (see the file comment). */
@@ -150,6 +168,6 @@ export function emitStreamPair(
     kernels: [...new Set([...a.kernels, ...b.kernels, 'arm/pw_dw_stream_dsp.c', 'arm/pw_dw_stream_dsp.h', 'arm/conv2d_dsp_in_place.c', 'arm/conv2d_dsp_in_place.h', 'arm/conv2d_stem_dsp.c', 'arm/conv2d_stem_dsp.h'])],
     includes: ['arm/pw_dw_stream_dsp.h'],
     decls: [a.decls, b.decls, pwFn, dwFn].join('\n'),
-    call: `tinyml_pw_dw_s8_dsp_stream(&${ctx.pwPrefix}_params, ${ctx.pwPrefix}_band, &${ctx.dwPrefix}_params, ${ctx.dwPrefix}_band, ${names.input}, ${names.output}, ${names.scratch});`,
+    call: `tinyml_pw_dw_s8_dsp_stream(&${ctx.pwPrefix}_params, ${ctx.pwPrefix}_band, &${ctx.dwPrefix}_params, ${ctx.dwPrefix}_band, ${dspBandRows(dw)}, ${names.input}, ${names.output}, ${names.scratch});`,
   };
 }

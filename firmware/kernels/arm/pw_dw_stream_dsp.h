@@ -2,9 +2,10 @@
  * pw_dw_stream_dsp.h - a pointwise CONV_2D and the DEPTHWISE_CONV_2D that reads its output, run
  * row by row (issue #20; MCUNetV2's patch-based inference with patches one output row high and
  * the whole width wide): the pointwise layer's output, often the largest tensor of a MobileNet
- * (VWW's 48x48x16), never exists whole. Only the depthwise window's rows of it are kept, in a
- * ring at the start of the scratch; each depthwise output row is computed as soon as its rows are
- * there, and rows shared with the next output row are kept rather than recomputed.
+ * (VWW's 48x48x16), never exists whole. Only the rows of it one band of depthwise output rows
+ * reads are kept, in a ring at the start of the scratch; each band (band_rows output rows, one
+ * call of each kernel) is computed as soon as its rows are there, and rows shared with the next
+ * band are kept rather than recomputed (moved to the ring's start).
  *
  * Both layers run on their unchanged DSP kernels, int8 or sub-byte (whichever the generator
  * picks for the layer on its own: a sub-byte layer keeps its packed weights and its requantization
@@ -23,8 +24,8 @@
 #include "conv2d_dsp_in_place.h"
 #include "depthwise_conv2d_dsp.h"
 
-/* Ring bytes: the depthwise filter's rows of the pointwise output, rounded up to 16 so the
- * kernels' scratch after it is aligned. */
+/* Ring bytes: the rows of the pointwise output a band reads ((band_rows - 1) * stride + filter
+ * height), rounded up to 16 so the kernels' scratch after it is aligned. */
 #define TINYML_PW_DW_RING_BYTES(filter_height, row_bytes) ((((filter_height) * (row_bytes)) + 15) & ~15)
 
 /* A layer's kernel with its weights bound, run on the band described by p. */
@@ -34,11 +35,12 @@ typedef void (*tinyml_dw_band_fn)(const tinyml_depthwise_conv2d_dsp_params *p, c
 
 /*
  * pw, pw_fn: a 1x1 stride-1 unpadded convolution and its kernel; dw, dw_fn: the depthwise layer
- * reading its output, and its kernel. scratch: the ring, then the larger of the two kernels'
- * scratch (they never run at the same time).
+ * reading its output, and its kernel; band_rows: depthwise output rows per band (>= 1; the
+ * generator's choice, more rows a larger ring but fewer calls and ring shifts). scratch: the ring,
+ * then the larger of the two kernels' scratch (they never run at the same time).
  */
 void tinyml_pw_dw_s8_dsp_stream(const tinyml_conv2d_dsp_params *pw, tinyml_pw_band_fn pw_fn,
                                 const tinyml_depthwise_conv2d_dsp_params *dw, tinyml_dw_band_fn dw_fn,
-                                const int8_t *input, int8_t *output, void *scratch);
+                                int32_t band_rows, const int8_t *input, int8_t *output, void *scratch);
 
 #endif /* TINYML_PW_DW_STREAM_DSP_H */

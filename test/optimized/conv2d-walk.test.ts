@@ -1,0 +1,85 @@
+/**
+ * The block walk of conv2d_dsp.c (TINYML_ROWS_NEXT, conv_run_pointwise): the straight channel
+ * loops of int16 rows and of signed sub-byte rows run every whole block of four pixels of a
+ * pointwise layer in one call, writing the next block's columns themselves, then the C code runs
+ * the last partial block. Bit for bit against CONV_2D's evaluate on an emulated Cortex-M4 (-O2,
+ * the assembly), FOLDED and FAST requantization: input depths 8, 16, 32, 64 and 128 (the straight
+ * loops of 2, 4, 8, 16 and 32 groups; VWW's pointwise layers), whole blocks alone and with a last
+ * block of 1, 2 or 3 pixels. int8 layers of 96 pixels and more take int16 rows (the walk), fewer
+ * the int8 rows (no walk, the same loops one block a call); sub-byte layers walk at every size
+ * with signed fields (int4, int2, ternary) and not with binary's offset fields (column sums per
+ * block). The walk from the last pixel down (in-place widening layers) is
+ * test/optimized/pointwise-in-place.test.ts's; FAST_MIXED rows, test/subbyte/stream-pair.test.ts's.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { conv2d, type Conv2DAttrs, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
+import { conv2dDspVariant } from '../../src/ops/optimized/conv2d.js';
+import { planOptions } from '../../src/ops/optimized/common.js';
+import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
+import type { SubByteKind } from '../../src/ir/weight-encoding.js';
+import { HOST_DSP_TARGET, expectBitExactOnQemu, type VariantCase } from './harness.js';
+import { convCaseOfShape } from './random-cases.js';
+import { asSubByteCase } from '../subbyte/cases.js';
+import { conv } from '../quantize/helpers.js';
+
+const attrs: Conv2DAttrs = conv(1, 'VALID', 'NONE');
+/** A pointwise layer of input depth inC over `pixels` pixels (h rows of w). */
+const pointwise = (seed: number, inC: number, outC: number, h: number, w: number): VariantCase =>
+  convCaseOfShape(seed, { batches: 1, inH: h, inW: w, inC, outC, fh: 1, fw: 1, perChannel: true }, attrs);
+
+const DEPTHS = [8, 16, 32, 64, 128];
+/** [rows, width]: 96 pixels (whole blocks), 97, 98, 99 (a last block of 1, 2, 3), 8 and 13. */
+const SHAPES: [number, number][] = [
+  [2, 48],
+  [1, 97],
+  [7, 14],
+  [3, 33],
+  [2, 4],
+  [1, 13],
+];
+const int8Cases = DEPTHS.flatMap((inC, d) => SHAPES.map(([h, w], i) => pointwise(81_000 + 10 * d + i, inC, 4 + ((d + i) % 5), h, w)));
+const KINDS: SubByteKind[] = ['int4', 'int2', 'ternary', 'binary'];
+const sbKinds: SubByteKind[] = [];
+const sbCases = KINDS.flatMap((kind, k) =>
+  DEPTHS.flatMap((inC, d) =>
+    SHAPES.filter((_, i) => (i + d) % 2 === 0).map(([h, w], i) => {
+      sbKinds.push(kind);
+      return asSubByteCase(conv2d, pointwise(82_000 + 100 * k + 10 * d + i, inC, 5 + (i % 3), h, w), kind, 83_000 + 100 * k + 10 * d + i);
+    }),
+  ),
+);
+const sbVariant = SUBBYTE_DSP_VARIANTS.find((v) => v.name === 'conv2d_s8_dsp_subbyte')!;
+
+function label(c: VariantCase, i: number): string {
+  const p = c.params as Conv2DQuantParams;
+  const kind = sbCases.includes(c) ? sbKinds[sbCases.indexOf(c)] : 'int8';
+  return `case ${i} (${kind}): depth ${p.inputDepth}, ${p.outputHeight * p.outputWidth} pixels, ${p.outputDepth} channels`;
+}
+
+function entry(variant: typeof sbVariant, c: VariantCase): string {
+  const call = variant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }).call;
+  return /tinyml_conv2d_s8_(dsp\w*)\(/.exec(call)?.[1] ?? '';
+}
+
+describe('conv2d_dsp.c block walk of pointwise layers vs CONV_2D evaluate', () => {
+  afterAll(() => {
+    planOptions.fold = true;
+  });
+
+  it('the cases take the kernels they are meant for (int16 rows from 96 pixels, signed sub-byte fields but binary)', () => {
+    const w16 = int8Cases.map((c) => entry(conv2dDspVariant, c).includes('_w16'));
+    expect(w16).toEqual(int8Cases.map((c) => (c.params as Conv2DQuantParams).outputWidth * (c.params as Conv2DQuantParams).outputHeight >= 96));
+    expect(w16.filter(Boolean).length).toBe(4 * DEPTHS.length);
+    const signed = sbCases.map((c) => /_sb\ds/.test(entry(sbVariant, c)));
+    expect(signed).toEqual(sbKinds.map((kind) => kind !== 'binary'));
+  });
+
+  for (const fold of [true, false]) {
+    it(`bit-exact on an emulated Cortex-M4, ${fold ? 'FOLDED' : 'FAST'} (int8 and sub-byte rows)`, { timeout: 600_000 }, async () => {
+      planOptions.fold = fold;
+      await expectBitExactOnQemu(conv2dDspVariant, conv2d, int8Cases, label);
+      await expectBitExactOnQemu(sbVariant, conv2d, sbCases, label);
+      planOptions.fold = true;
+    });
+  }
+});
