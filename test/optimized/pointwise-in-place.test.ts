@@ -43,7 +43,9 @@ describe('in-place pointwise convolution (DSP kernel)', () => {
 describe('in-place widening pointwise convolution (DSP kernel, runs of pixels from the last down)', () => {
   // VWW's 24x24x16 -> 24x24x32 first, then random widening shapes.
   const vww = convCaseOfShape(7, { batches: 1, inH: 24, inW: 24, inC: 16, outC: 32, fh: 1, fw: 1, perChannel: true }, { padding: 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'RELU6' });
-  const all = [vww, ...cases(22000, 15, pointwiseExpandInPlaceOk)];
+  // Depth 8 -> 16 over 12x12 too (the block walk's depth-8 columns, TINYML_ROWS_NEXT_K2, walking down).
+  const depth8 = convCaseOfShape(8, { batches: 1, inH: 12, inW: 12, inC: 8, outC: 16, perChannel: true, fh: 1, fw: 1 }, { padding: 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'RELU6' });
+  const all = [vww, depth8, ...cases(22000, 15, pointwiseExpandInPlaceOk)];
 
   it('takes outputs wider than the input, in one run of every pixel (the kernel walks them from the last down)', () => {
     const p = vww.params as Conv2DParams;

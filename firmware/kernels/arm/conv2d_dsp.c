@@ -345,7 +345,8 @@ TINYML_DSP_INLINE void conv_run_pointwise(const tinyml_conv2d_dsp_params *p, con
   const int32_t down = p->descending;
   if (down && whole < npix) pointwise_block(p, in, weights, out, cols, mm, dbl, frame, whole, npix - whole);
   int32_t done = 0;
-  if (walk && (c & 3) == 0 && whole >= 8) {
+  /* (Depth 8 takes LDRDs, TINYML_ROWS_NEXT_K2: word-aligned inputs only.) */
+  if (walk && (c & 3) == 0 && whole >= 8 && (c != 8 || ((uintptr_t)in & 3) == 0)) {
     const int32_t first = down ? whole - 4 : 0;
     col_copy4(cols, 0, in + first * c, c, c, 0);
     /* Pointers as integers: the stop of a walk down lies before the input. */
@@ -784,7 +785,9 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "stmia  r1!, {r9, r10, r11, r12}\n\t"           \
   "stmia  r1!, {r4, r5, r6, r8}\n\t"              \
   "cmp    r0, r3\n\t"                             \
-  "bne    41b\n\t"                                \
+  "bne    41b\n\t" TINYML_ROWS_NEXT_TAIL
+/* After the next block's columns (r0: its first pixel + the depth): the frame moved on to it. */
+#define TINYML_ROWS_NEXT_TAIL                     \
   "ldrd   r1, r2, [sp, #80]\n\t"                  \
   "add    r0, r0, r1\n\t"                         \
   "str    r0, [sp, #64]\n\t"                      \
@@ -798,15 +801,44 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "b      40b\n"                                   \
   "49:\n\t"                                       \
   "add    sp, sp, #88\n\t"
-/* TINYML_ROWS_ONE and TINYML_ROWS_SHORT walking the blocks. */
+/*
+ * TINYML_ROWS_NEXT for rows of exactly two groups (input depth 8: VWW's first pointwise layer,
+ * the row-streamed pair's): the four pixels' two words each with one LDRD apiece, no loop (24
+ * instructions a block's columns where the loop takes 34).
+ */
+#define TINYML_K2_COLS(A, B, C, D, ROR)                                                 \
+  "sxtb16 r10, " A ROR "\n\t"                                                          \
+  "sxtb16 r11, " B ROR "\n\t"                                                          \
+  "sxtb16 r12, " C ROR "\n\t"                                                          \
+  "sxtb16 lr, " D ROR "\n\t"                                                           \
+  "stmia  r1!, {r10, r11, r12, lr}\n\t"
+#define TINYML_ROWS_NEXT_K2                       \
+  "ldrd   r0, r3, [sp, #64]\n\t"                  \
+  "cmp    r0, r3\n\t"                             \
+  "beq    49f\n\t"                                \
+  "ldr    r1, [sp, #16]\n\t"                      \
+  "ldrd   r2, r3, [r0], #8\n\t"                   \
+  "ldrd   r4, r5, [r0]\n\t"                       \
+  "ldrd   r6, r7, [r0, #8]\n\t"                   \
+  "ldrd   r8, r9, [r0, #16]\n\t"                  \
+  TINYML_K2_COLS("r2", "r4", "r6", "r8", "")      \
+  TINYML_K2_COLS("r2", "r4", "r6", "r8", ", ror #8") \
+  TINYML_K2_COLS("r3", "r5", "r7", "r9", "")      \
+  TINYML_K2_COLS("r3", "r5", "r7", "r9", ", ror #8") \
+  TINYML_ROWS_NEXT_TAIL
+/* TINYML_ROWS_ONE and TINYML_ROWS_SHORT walking the blocks (NEXT: TINYML_ROWS_NEXT or _K2). */
+#define TINYML_ROWS_ONE_BN(SET_R7, START, BODY, RECORD, RQ4, STORE, NEXT) \
+  TINYML_ROWS_PUSH_B "40:\n\t" SET_R7                                   \
+  "1:\n\t" START BODY RECORD RQ4 STORE NEXT
 #define TINYML_ROWS_ONE_B(SET_R7, START, BODY, RECORD, RQ4, STORE) \
-  TINYML_ROWS_PUSH_B "40:\n\t" SET_R7                            \
-  "1:\n\t" START BODY RECORD RQ4 STORE TINYML_ROWS_NEXT
-#define TINYML_ROWS_SHORT_B(LR, SET_R7, PARTS, FIX, RQ4, STORE)           \
+  TINYML_ROWS_ONE_BN(SET_R7, START, BODY, RECORD, RQ4, STORE, TINYML_ROWS_NEXT)
+#define TINYML_ROWS_SHORT_BN(LR, SET_R7, PARTS, FIX, RQ4, STORE, NEXT)    \
   TINYML_ROWS_PUSH_B "40:\n\t"                                          \
   "ldr    lr, [sp, #" LR "]\n\t" SET_R7                                 \
   "1:\n\t"                                                             \
-  TINYML_ROWS_START_FRAME PARTS TINYML_ROWS_RECORD(FIX) RQ4 STORE TINYML_ROWS_NEXT
+  TINYML_ROWS_START_FRAME PARTS TINYML_ROWS_RECORD(FIX) RQ4 STORE NEXT
+#define TINYML_ROWS_SHORT_B(LR, SET_R7, PARTS, FIX, RQ4, STORE) \
+  TINYML_ROWS_SHORT_BN(LR, SET_R7, PARTS, FIX, RQ4, STORE, TINYML_ROWS_NEXT)
 /* The output offset from the frame, then added to each output (FAST, not folded). */
 #define TINYML_ROWS_ADD_OFF "ldr    r8, [sp, #60]\n\t", "add    r0, r0, r8\n\t", "add    r1, r1, r8\n\t", \
                             "add    r2, r2, r8\n\t", "add    r3, r3, r8\n\t"
@@ -964,7 +996,7 @@ TINYML_DSP_INLINE int32_t mm_sb_asm(const tinyml_conv2d_dsp_params *p, const uin
   TINYML_ROWS_SHORT_B("56", "mov    r7, #" MASK "\n\t", PARTS, FIX, RQ4, TINYML_SBA_STORE4_NEXT)
 /* Rows of exactly two groups (PARTS without bit tests): the output pointer in lr. */
 #define TINYML_SBA_K2_ROWS(PARTS, MASK, FIX, RQ4) \
-  TINYML_ROWS_SHORT_B("20", "mov    r7, #" MASK "\n\t", PARTS, FIX, RQ4, TINYML_SBA_STORE4_NEXT_LR)
+  TINYML_ROWS_SHORT_BN("20", "mov    r7, #" MASK "\n\t", PARTS, FIX, RQ4, TINYML_SBA_STORE4_NEXT_LR, TINYML_ROWS_NEXT_K2)
 /* One of the channel loops (LOOP, its arguments before RQ4) with the requantization of the mode. */
 #define TINYML_SBA_BY_MODE(LOOP, ...)                                                                           \
   if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED && TINYML_RQ_NF(mode)) {                                    \
@@ -1594,8 +1626,9 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
 #define TINYML_MM_TWO(G, W16, RQ4)                                                                            \
   TINYML_ROWS_ONE_##W16(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_PASS_##W16 TINYML_MM_PASS_##W16,           \
                   TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE_##W16)
-#define TINYML_MM_K2(G, W16, RQ4) \
-  TINYML_ROWS_ONE_B(TINYML_MM_SET_R7, TINYML_MM_START_##W16, G G, TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
+#define TINYML_MM_K2(G, W16, RQ4)                                                                                \
+  TINYML_ROWS_ONE_BN(TINYML_MM_SET_R7, TINYML_MM_START_##W16, G G, TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT, \
+                     TINYML_ROWS_NEXT_K2)
 #define TINYML_MM_K4(G, W16, RQ4) \
   TINYML_ROWS_ONE_B(TINYML_MM_SET_R7, TINYML_MM_START_##W16, G G G G, TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE4_NEXT)
 #define TINYML_MM_K8(G, W16, RQ4)                                                                  \
