@@ -1,12 +1,13 @@
 /**
  * The block walk of conv2d_dsp.c (TINYML_ROWS_NEXT, conv_run_pointwise): the straight channel
- * loops of int16 rows and of signed sub-byte rows run every whole block of four pixels of a
+ * loops of int8 and int16 rows and of signed sub-byte rows run every whole block of four pixels of a
  * pointwise layer in one call, writing the next block's columns themselves, then the C code runs
  * the last partial block. Bit for bit against CONV_2D's evaluate on an emulated Cortex-M4 (-O2,
  * the assembly), FOLDED and FAST requantization: input depths 8, 16, 32, 64 and 128 (the straight
  * loops of 2, 4, 8, 16 and 32 groups; VWW's pointwise layers), whole blocks alone and with a last
- * block of 1, 2 or 3 pixels. int8 layers of 96 pixels and more take int16 rows (the walk), fewer
- * the int8 rows (no walk, the same loops one block a call); sub-byte layers walk at every size
+ * block of 1, 2 or 3 pixels. int8 layers of 96 pixels and more take int16 rows, fewer the int8
+ * rows (their columns doubled, TINYML_ROWS_NEXT_DBL; the straight loops are 16 and 32 groups,
+ * depths 64 and 128, the others one block a call); sub-byte layers walk at every size
  * with signed fields (int4, int2, ternary) and not with binary's offset fields (column sums per
  * block). The walk from the last pixel down (in-place widening layers) is
  * test/optimized/pointwise-in-place.test.ts's; FAST_MIXED rows, test/subbyte/stream-pair.test.ts's.

@@ -328,10 +328,10 @@ TINYML_DSP_INLINE void pointwise_block(const tinyml_conv2d_dsp_params *p, const 
  * A pointwise layer (the columns are the pixels themselves), by blocks of four pixels, in order,
  * or from the last pixel down when p->descending (in_place_expand: an output wider than its input
  * written over it; each block's outputs then cover only its own inputs, already in the columns,
- * and those of blocks done before). Where the loop can walk the whole blocks itself (walk: int16
- * and signed sub-byte rows, whose columns are the inputs as they are and whose accumulators start
- * from the same values in every block; TINYML_ROWS_NEXT), one call runs them all: ~100
- * instructions a block less than a call per block. The first block's columns are written here,
+ * and those of blocks done before). Where the loop can walk the whole blocks itself (walk: int8
+ * and int16 rows and signed sub-byte rows, whose accumulators start from the same values in every
+ * block; the straight loops, TINYML_ROWS_NEXT, columns doubled as dbl says), one call runs them
+ * all: ~60-100 instructions a block less than a call per block. The first block's columns are written here,
  * the others' in the loop; frame[22] and [23] are the steps from one block to the next (input
  * after its columns, output from the old out end).
  */
@@ -348,7 +348,7 @@ TINYML_DSP_INLINE void conv_run_pointwise(const tinyml_conv2d_dsp_params *p, con
   /* (Depth 8 takes LDRDs, TINYML_ROWS_NEXT_K2: word-aligned inputs only.) */
   if (walk && (c & 3) == 0 && whole >= 8 && (c != 8 || ((uintptr_t)in & 3) == 0)) {
     const int32_t first = down ? whole - 4 : 0;
-    col_copy4(cols, 0, in + first * c, c, c, 0);
+    col_copy4(cols, 0, in + first * c, c, c, dbl);
     /* Pointers as integers: the stop of a walk down lies before the input. */
     const int32_t base = (int32_t)(intptr_t)in;
     frame[18] = base + (down ? first - 4 : 4) * c;
@@ -761,7 +761,13 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "ldmia  r7, {r0, r1, r2, r3, r4, r5}\n\t"       \
   "push   {r0, r1, r2, r3, r4, r5}\n\t"           \
   "sub    r7, r7, #72\n\t" TINYML_ROWS_PUSH
-#define TINYML_ROWS_NEXT                          \
+#define TINYML_ROWS_NEXT TINYML_ROWS_NEXT_X("")
+/* The same with the columns doubled (int8 rows in the FAST modes, as col_copy4 with dbl). */
+#define TINYML_ROWS_NEXT_DBL                                                                                    \
+  TINYML_ROWS_NEXT_X("sadd16 r9, r9, r9\n\t" "sadd16 r10, r10, r10\n\t" "sadd16 r11, r11, r11\n\t"             \
+                     "sadd16 r12, r12, r12\n\t" "sadd16 r4, r4, r4\n\t" "sadd16 r5, r5, r5\n\t"                 \
+                     "sadd16 r6, r6, r6\n\t" "sadd16 r8, r8, r8\n\t")
+#define TINYML_ROWS_NEXT_X(DBL)                   \
   "ldrd   r0, r3, [sp, #64]\n\t"                  \
   "cmp    r0, r3\n\t"                             \
   "beq    49f\n\t"                                \
@@ -781,7 +787,7 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "sxtb16 r4, r4, ror #8\n\t"                     \
   "sxtb16 r5, r5, ror #8\n\t"                     \
   "sxtb16 r6, r6, ror #8\n\t"                     \
-  "sxtb16 r8, r8, ror #8\n\t"                     \
+  "sxtb16 r8, r8, ror #8\n\t" DBL                 \
   "stmia  r1!, {r9, r10, r11, r12}\n\t"           \
   "stmia  r1!, {r4, r5, r6, r8}\n\t"              \
   "cmp    r0, r3\n\t"                             \
@@ -1613,10 +1619,11 @@ TINYML_DSP_INLINE void mm_int8_block(const tinyml_conv2d_dsp_params *p, const ui
 #define TINYML_MM_START_0 TINYML_ROWS_START_FRAME
 #define TINYML_MM_RECORD_1 "ldmia  r12!, {r4, r5, r6}\n\t"
 #define TINYML_MM_RECORD_0 TINYML_ROWS_RECORD(TINYML_SBA_FIX)
-/* int16 rows' straight loops walk the blocks (TINYML_ROWS_NEXT); int8 rows' columns are doubled in
- * the FAST modes, which the walk does not do: one block a call. */
+/* The straight loops walk the blocks: int16 rows' columns as they are (TINYML_ROWS_NEXT), int8
+ * rows' doubled (the assembly runs the FAST modes, which accumulate 2 * acc). */
 #define TINYML_ROWS_ONE_1 TINYML_ROWS_ONE_B
-#define TINYML_ROWS_ONE_0 TINYML_ROWS_ONE
+#define TINYML_ROWS_ONE_0(SET_R7, START, BODY, RECORD, RQ4, STORE) \
+  TINYML_ROWS_ONE_BN(SET_R7, START, BODY, RECORD, RQ4, STORE, TINYML_ROWS_NEXT_DBL)
 #define TINYML_MM_ROWS(G, W16, RQ4)                                                                           \
   TINYML_ROWS(TINYML_MM_SET_R7, TINYML_MM_START_##W16, TINYML_MM_PROLOGUE_##W16, TINYML_MM_PASS_##W16,          \
               TINYML_MM_PASS_BYTES_##W16, TINYML_MM_RECORD_##W16, RQ4, TINYML_MM_STORE_##W16)
@@ -1692,8 +1699,8 @@ TINYML_DSP_INLINE int32_t mm_1x4_asm(const tinyml_conv2d_dsp_params *p, const ui
     TINYML_MM_CASE(TINYML_MM_TWO, TINYML_MM_GROUP_W8, 0)
   }
 #undef TINYML_MM_CASE
-  /* The int16 rows' straight loops walk the blocks (TINYML_ROWS_NEXT). */
-  return w16 && loop != MM_LOOP_ROWS;
+  /* The straight loops walk the blocks (TINYML_ROWS_NEXT). */
+  return loop != MM_LOOP_ROWS;
 }
 #define TINYML_MM_FULL_VARIANT(name, MODE, W16)                                                                  \
   static int32_t name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,    \
@@ -1752,7 +1759,7 @@ TINYML_DSP_INLINE mm_fn mm_int8(const tinyml_conv2d_dsp_params *p, const int W16
 void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                           int8_t *output, void *scratch) {
   conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8(p, 0), TINYML_RQ_BASE(p->mode) != TINYML_RQ_REF,
-           0);
+           1);
 }
 
 void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
@@ -1769,7 +1776,7 @@ TINYML_DSP_INLINE mm_fn mm_int8_nf(const tinyml_conv2d_dsp_params *p, const int 
 
 void tinyml_conv2d_s8_dsp_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                              int8_t *output, void *scratch) {
-  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8_nf(p, 0), 1, 0);
+  conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8_nf(p, 0), 1, 1);
 }
 
 void tinyml_conv2d_s8_dsp_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
