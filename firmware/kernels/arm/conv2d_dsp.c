@@ -311,16 +311,23 @@ typedef int32_t (*mm_fn)(const tinyml_conv2d_dsp_params *, const uint32_t *, con
  */
 #define TINYML_CONV_FRAME_WORDS 24
 
-/* One block of npx <= 4 pixels of a pointwise layer from pixel p0: its columns, then mm. */
-TINYML_DSP_INLINE void pointwise_block(const tinyml_conv2d_dsp_params *p, const int8_t *in, const int8_t *weights,
-                                       int8_t *out, int16_t *cols, mm_fn mm, int32_t dbl, int32_t *frame, int32_t p0,
-                                       int32_t npx) {
+/* The columns of a block of npx <= 4 pixels of a pointwise layer from pixel p0 (one copy of the
+ * code for conv_run_pointwise's three uses: ~1 KB less flash, a call more a block). */
+static __attribute__((noinline)) void pointwise_cols(const tinyml_conv2d_dsp_params *p, const int8_t *in, int16_t *cols,
+                                                     int32_t dbl, int32_t p0, int32_t npx) {
   const int32_t c = p->geo.input_depth;
   if (npx == 4 && (c & 3) == 0) {
     col_copy4(cols, 0, in + p0 * c, c, c, dbl);
   } else {
     for (int32_t s = 0; s < npx; ++s) col_copy(cols, s, 0, in + (p0 + s) * c, c, dbl);
   }
+}
+
+/* One block of a pointwise layer: its columns, then mm. */
+TINYML_DSP_INLINE void pointwise_block(const tinyml_conv2d_dsp_params *p, const int8_t *in, const int8_t *weights,
+                                       int8_t *out, int16_t *cols, mm_fn mm, int32_t dbl, int32_t *frame, int32_t p0,
+                                       int32_t npx) {
+  pointwise_cols(p, in, cols, dbl, p0, npx);
   mm(p, (const uint32_t *)cols, weights, out + p0 * p->output_depth, npx, frame);
 }
 
@@ -348,7 +355,7 @@ TINYML_DSP_INLINE void conv_run_pointwise(const tinyml_conv2d_dsp_params *p, con
   /* (Depth 8 takes LDRDs, TINYML_ROWS_NEXT_K2: word-aligned inputs only.) */
   if (walk && (c & 3) == 0 && whole >= 8 && (c != 8 || ((uintptr_t)in & 3) == 0)) {
     const int32_t first = down ? whole - 4 : 0;
-    col_copy4(cols, 0, in + first * c, c, c, dbl);
+    pointwise_cols(p, in, cols, dbl, first, 4);
     /* Pointers as integers: the stop of a walk down lies before the input. */
     const int32_t base = (int32_t)(intptr_t)in;
     frame[18] = base + (down ? first - 4 : 4) * c;
