@@ -1174,17 +1174,56 @@ TINYML_DSP_INLINE void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params
 }
 
 /*
+ * One channel (b, a constant) of a sub-byte group's weights as the plane's six SMLAD pairs in pq:
+ * channel b's tap k tops at bit 16 (b >> 1) + 16 - bits (2 j + (b & 1)), j = k mod (8 / bits), of
+ * word k / (8 / bits); doubled (dbl) in the FAST modes like the int8 weights. With b and bits
+ * constants each weight is one SBFX; the doubling one SADD16 per pair (the halves are small).
+ * Decoding with the field positions worked out at run time cost about 70 instructions a channel
+ * more than the int8 weights' copy (VWW int4's 6x6x128 layers: some 9,000 each).
+ */
+TINYML_DSP_INLINE void dw_plane_decode(const tinyml_depthwise_conv2d_dsp_params *p, const uint32_t *g, const int32_t b,
+                                       const int32_t bits, int32_t dbl, int32_t *pq) {
+  const int32_t per = 8 / bits;
+  int32_t w[9];
+#pragma GCC unroll 9
+  for (int32_t k = 0; k < 9; ++k) {
+    const int32_t top = 16 * (b >> 1) + 16 - bits * (2 * (k % per) + (b & 1));
+    w[k] = (int32_t)(g[k / per] << (32 - top)) >> (32 - bits);
+  }
+  /* Filter row k as the plane sees it: taps (k, j), or (j, k) transposed. */
+  uint32_t v[6];
+  if (p->transposed) {
+#pragma GCC unroll 3
+    for (int32_t k = 0; k < 3; ++k) {
+      v[2 * k] = tinyml_pkhbt((uint32_t)w[k], (uint32_t)w[3 + k]);
+      v[2 * k + 1] = tinyml_pkhbt((uint32_t)w[3 + k], (uint32_t)w[6 + k]);
+    }
+  } else {
+#pragma GCC unroll 3
+    for (int32_t k = 0; k < 3; ++k) {
+      v[2 * k] = tinyml_pkhbt((uint32_t)w[3 * k], (uint32_t)w[3 * k + 1]);
+      v[2 * k + 1] = tinyml_pkhbt((uint32_t)w[3 * k + 1], (uint32_t)w[3 * k + 2]);
+    }
+  }
+  if (dbl) {
+#pragma GCC unroll 6
+    for (int32_t k = 0; k < 6; ++k) v[k] = tinyml_sadd16(v[k], v[k]);
+  }
+#pragma GCC unroll 6
+  for (int32_t k = 0; k < 6; ++k) pq[k] = (int32_t)v[k];
+}
+
+/*
  * Channel ch's SMLAD pairs into the frame (P, Q of each filter row as the plane sees it) and its
  * record {m, t, e, bias'}: bits 1, clustered (tinyml_dw_plane_lut4, records in p->q); bits 0, six words per channel as the generator laid them out (already
  * transposed for a transposed plane) and records in p->q; 4 or 2, decoded from the sub-byte
- * stream (per group of four channels its words, then its records), doubled in the FAST modes
- * like the int8 weights, and packed here.
+ * stream (per group of four channels its words, then its records) by dw_plane_decode.
  */
 TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_dsp_params *p, const void *weights,
                                                   int32_t ch, int32_t mode, const int32_t bits, int32_t *fr) {
   if (bits == 0) {
-    const int32_t *pq = (const int32_t *)weights + 6 * ch;
-    for (int32_t k = 0; k < 6; ++k) fr[TINYML_DWP_PQ + k] = pq[k];
+    const int32_t *w6 = (const int32_t *)weights + 6 * ch;
+    for (int32_t k = 0; k < 6; ++k) fr[TINYML_DWP_PQ + k] = w6[k];
     return p->q + 4 * ch;
   }
   if (bits == 1) {
@@ -1205,28 +1244,26 @@ TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_
     }
     return p->q + 4 * ch;
   }
-  /* Channel b of group g: tap k's field tops at bit 16 (b >> 1) + 16 - bits (2 j + (b & 1)), j = k mod (8 / bits). */
+  /* Sub-byte: one copy of the decode per channel of the group, so that its shifts are constants. */
   const int32_t per = 8 / bits;
   const int32_t words = (9 + per - 1) / per;
   const uint32_t *g = (const uint32_t *)weights + (ch >> 2) * (words + TINYML_DWS_RECORD_WORDS);
-  const int32_t b = ch & 3;
-  const int32_t scale = TINYML_RQ_BASE(mode) == TINYML_RQ_REF ? 1 : 2;
-  int32_t w[9];
-  /* Unrolled with bits a constant (dw_plane_run_bits): the shifts are then immediates. */
-#pragma GCC unroll 9
-  for (int32_t k = 0; k < 9; ++k) {
-    const int32_t top = 16 * (b >> 1) + 16 - bits * (2 * (k % per) + (b & 1));
-    w[k] = ((int32_t)(g[k / per] << (32 - top)) >> (32 - bits)) * scale;
+  const int32_t dbl = TINYML_RQ_BASE(mode) != TINYML_RQ_REF;
+  switch (ch & 3) {
+    case 0:
+      dw_plane_decode(p, g, 0, bits, dbl, fr + TINYML_DWP_PQ);
+      break;
+    case 1:
+      dw_plane_decode(p, g, 1, bits, dbl, fr + TINYML_DWP_PQ);
+      break;
+    case 2:
+      dw_plane_decode(p, g, 2, bits, dbl, fr + TINYML_DWP_PQ);
+      break;
+    default:
+      dw_plane_decode(p, g, 3, bits, dbl, fr + TINYML_DWP_PQ);
+      break;
   }
-  /* Filter row k as the plane sees it: taps (k, j), or (j, k) transposed. */
-  for (int32_t k = 0; k < 3; ++k) {
-    const int32_t a = p->transposed ? w[k] : w[3 * k];
-    const int32_t m = p->transposed ? w[3 + k] : w[3 * k + 1];
-    const int32_t z = p->transposed ? w[6 + k] : w[3 * k + 2];
-    fr[TINYML_DWP_PQ + 2 * k] = (int32_t)tinyml_pkhbt((uint32_t)a, (uint32_t)m);
-    fr[TINYML_DWP_PQ + 2 * k + 1] = (int32_t)tinyml_pkhbt((uint32_t)m, (uint32_t)z);
-  }
-  return (const int32_t *)(const void *)(g + words) + 4 * b;
+  return (const int32_t *)(const void *)(g + words) + 4 * (ch & 3);
 }
 
 /*
