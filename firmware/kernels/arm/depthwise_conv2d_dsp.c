@@ -567,37 +567,18 @@ __attribute__((noinline)) static void dw_plane_rows(int16_t *d, const int8_t *s,
 #endif
 
 /*
- * The in-image values of one channel (in: its byte of the first pixel) in its plane; plane row
- * carry_row (-1: none) from carry (the channel's value of the row's first pixel, c bytes apart):
- * run in place over several bands, that input row was overwritten by the band above. A function
+ * The in-image values of one channel (in: its byte of the first pixel) in its plane. A function
  * of its own, with the counts in f: inlined into the band driver, its row loop ran short of
  * registers and spilled on every row.
  */
-__attribute__((noinline)) static void dw_plane_fill(const dw_fill *f, const int8_t *in, int16_t *plane,
-                                                    int32_t carry_row, const int8_t *carry, int32_t c) {
+__attribute__((noinline)) static void dw_plane_fill(const dw_fill *f, const int8_t *in, int16_t *plane) {
   const int8_t *s = in + f->src;
   int16_t *d = plane + f->dst;
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-  if (f->rows == 0) return;
-  if (carry_row < f->first || carry_row >= f->first + f->rows) {
-    dw_plane_rows(d, s, f, f->rows);
-    return;
-  }
-  /* The rows above the carried one, the carried one, the rows below. */
-  const int32_t above = carry_row - f->first;
-  const int32_t below = f->rows - above - 1;
-  if (above > 0) dw_plane_rows(d, s, f, above);
-  d += above * f->dst_row;
-  s += (above + 1) * f->src_row;
-  dw_plane_copy(d, carry, c, f->lead, f->blocks, f->rest);
-  if (below > 0) dw_plane_rows(d + f->dst_row, s, f, below);
+  if (f->rows > 0) dw_plane_rows(d, s, f, f->rows);
 #else
-  for (int32_t r = f->first; r < f->first + f->rows; ++r) {
-    if (r == carry_row) {
-      dw_plane_copy(d, carry, c, f->lead, f->blocks, f->rest);
-    } else {
-      dw_plane_copy(d, s, f->step, f->lead, f->blocks, f->rest);
-    }
+  for (int32_t r = 0; r < f->rows; ++r) {
+    dw_plane_copy(d, s, f->step, f->lead, f->blocks, f->rest);
     d += f->dst_row;
     s += f->src_row;
   }
@@ -606,16 +587,12 @@ __attribute__((noinline)) static void dw_plane_fill(const dw_fill *f, const int8
 
 /*
  * dw_plane_fill for rows of six values after one column of padding (VWW's 6x6 layers: the
- * fill's counts lead 1, no block of eight, rest 5; no carried row): each row written as the
+ * fill's counts lead 1, no block of eight, rest 5): each row written as the
  * halfword at column 1, the word pairs (2, 3) (4, 5) by one STRD and the halfword at column 6,
  * 15 instructions a row where dw_plane_rows's general loop takes 27.
  */
 #define TINYML_DWP_COUNTS6 (1 << 3 | 5)
-__attribute__((noinline)) static void dw_plane_fill6(const dw_fill *f, const int8_t *in, int16_t *plane,
-                                                     int32_t carry_row, const int8_t *carry, int32_t c) {
-  (void)carry_row;
-  (void)carry;
-  (void)c;
+__attribute__((noinline)) static void dw_plane_fill6(const dw_fill *f, const int8_t *in, int16_t *plane) {
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
   /* d: the row's column 0 (word-aligned: the lead sits at column 1). */
   register int16_t *r0 __asm__("r0") = plane + f->dst - 1;
@@ -1143,13 +1120,31 @@ static dw_plane_band_fn dw_plane_pick(const dw_plane_bands *bands, const dw_view
 }
 
 /*
+ * The band loop of a channel (its record in fr): fn, or lfn for a FAST_MIXED channel with a left
+ * shift (its e then made the shift s the loop takes in r4); once per channel, before its bands.
+ */
+TINYML_DSP_INLINE dw_plane_band_fn dw_plane_channel_fn(int32_t mode, int32_t *fr, dw_plane_band_fn fn,
+                                                       dw_plane_band_fn lfn) {
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  if (fn != NULL && TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED && fr[TINYML_DWP_RQ + 2] <= 0) {
+    fr[TINYML_DWP_RQ + 2] = -fr[TINYML_DWP_RQ + 2];
+    return lfn;
+  }
+#else
+  (void)mode;
+  (void)fr;
+  (void)lfn;
+#endif
+  return fn;
+}
+
+/*
  * One channel's band of outputs (out: its first output byte) from its plane and frame: the
- * assembly band loop fn when there is one (lfn for a FAST_MIXED channel with a left shift),
- * else the C path.
+ * assembly band loop fn (dw_plane_channel_fn) when there is one, else the C path.
  */
 TINYML_DSP_INLINE void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v,
                                         const int16_t *plane, int32_t band, int32_t *fr, int8_t *out, int32_t mode,
-                                        dw_plane_band_fn fn, dw_plane_band_fn lfn) {
+                                        dw_plane_band_fn fn) {
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
   if (fn != NULL) {
     fr[TINYML_DWP_ROWS] = band;
@@ -1158,17 +1153,11 @@ TINYML_DSP_INLINE void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params
     fr[TINYML_DWP_END] = (int32_t)(intptr_t)plane + fr[TINYML_DWP_WHOLE];
     fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
     fr[TINYML_DWP_BAND_END] = (int32_t)(intptr_t)plane + band * fr[TINYML_DWP_ROWS + 1];
-    if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED && fr[TINYML_DWP_RQ + 2] <= 0) {
-      /* A left shift s = -e: the loop shifts by r4 = s. */
-      fr[TINYML_DWP_RQ + 2] = -fr[TINYML_DWP_RQ + 2];
-      fn = lfn;
-    }
     fn(2 * p->plane_pitch, fr);
     return;
   }
 #else
   (void)fn;
-  (void)lfn;
 #endif
   dw_plane_c_mode(p, v, plane, band, fr, out, mode);
 }
@@ -1266,22 +1255,97 @@ TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_
   return (const int32_t *)(const void *)(g + words) + 4 * (ch & 3);
 }
 
+/* A channel's weights and record into the frame; returns its band loop (dw_plane_channel_fn). */
+TINYML_DSP_INLINE dw_plane_band_fn dw_plane_setup(const tinyml_depthwise_conv2d_dsp_params *p, const void *weights,
+                                                  int32_t ch, int32_t mode, const int32_t bits, int32_t *fr,
+                                                  dw_plane_band_fn fn, dw_plane_band_fn lfn) {
+  const int32_t *rec = dw_plane_weights(p, weights, ch, mode, bits, fr);
+  fr[0] = fr[1] = fr[2] = fr[3] = fr[TINYML_DWP_BIAS2] = fr[TINYML_DWP_BIAS2 + 1] = rec[3];
+  fr[TINYML_DWP_RQ] = rec[0];
+  fr[TINYML_DWP_RQ + 1] = rec[1];
+  fr[TINYML_DWP_RQ + 2] = TINYML_DWS_E(mode, rec[2]);
+  return dw_plane_channel_fn(mode, fr, fn, lfn);
+}
+
 /*
- * The bands: pad the plane, then per channel its values, its frame and its outputs. Run in place
- * over several bands (the generator allows it at stride 1 with one row of padding, output rows
- * over the same input rows), the last input row of each band is overwritten by that band before
- * the next reads it: each channel's value of it is kept, from the plane, in a row after the plane.
+ * One band: pad the plane, then per channel its values, its frame and its outputs (the padding is
+ * written once: every channel's in-image values land on the same plane positions).
  */
+TINYML_DSP_INLINE void dw_plane_one_band(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v, const int8_t *in,
+                              const void *weights, int8_t *out, int16_t *plane, int32_t mode, const int32_t bits,
+                              int32_t *fr, dw_plane_band_fn fn, dw_plane_band_fn lfn) {
+  const int32_t c = p->geo.input_depth;
+  const int32_t pitch = p->plane_pitch;
+  const int32_t band = v->out_rows;
+  const int32_t rows = (band - 1) * v->stride_rows + 3;
+  const int32_t iy0 = -v->pad_rows;
+  dw_plane_pad(plane, rows * pitch, p->pad_value);
+  dw_fill fill;
+  dw_plane_fill_plan(v, iy0, rows, pitch, plane, &fill);
+  /* A function pointer, chosen once per layer, so that other layers pay no test per channel. */
+  void (*const fill_fn)(const dw_fill *, const int8_t *, int16_t *) =
+      fill.counts == TINYML_DWP_COUNTS6 ? dw_plane_fill6 : dw_plane_fill;
+  for (int32_t ch = 0; ch < c; ++ch) {
+    const dw_plane_band_fn cfn = dw_plane_setup(p, weights, ch, mode, bits, fr, fn, lfn);
+    fill_fn(&fill, in + ch, plane);
+    dw_plane_channel(p, v, plane, band, fr, out + ch, mode, cfn);
+  }
+}
+
+/*
+ * Several bands: channel after channel, each down its bands, the plane scrolling: the 3 - stride
+ * plane rows a band shares with the next move to the plane's top (a copy of a few hundred bytes)
+ * and only the new rows are filled. Each input value is so converted once (bands filled afresh
+ * re-read those rows, about a quarter more for VWW's 48x48x8), the channel's frame is set once,
+ * and run in place (output over input, stride 1, output rows over the same input rows) nothing
+ * needs keeping: a band's outputs overwrite only its channel's input rows, those it read, and
+ * the rows the next band shares are already in the plane.
+ */
+TINYML_DSP_INLINE void dw_plane_bands_run(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v, const int8_t *in,
+                               const void *weights, int8_t *out, int16_t *plane, int32_t mode, const int32_t bits,
+                               int32_t *fr, dw_plane_band_fn fn, dw_plane_band_fn lfn) {
+  const int32_t c = p->geo.input_depth;
+  const int32_t pitch = p->plane_pitch;
+  const int32_t sr = v->stride_rows;
+  const int32_t keep = sr < 3 ? 3 - sr : 0;
+  /* The padding columns, once: fills write only the in-image columns, and moves whole rows. */
+  dw_plane_pad(plane, ((p->band_rows - 1) * sr + 3) * pitch, p->pad_value);
+  for (int32_t ch = 0; ch < c; ++ch) {
+    const dw_plane_band_fn cfn = dw_plane_setup(p, weights, ch, mode, bits, fr, fn, lfn);
+    int32_t prev = 0;
+    for (int32_t oy0 = 0; oy0 < v->out_rows; oy0 += p->band_rows) {
+      const int32_t band = v->out_rows - oy0 < p->band_rows ? v->out_rows - oy0 : p->band_rows;
+      const int32_t rows = (band - 1) * sr + 3;
+      const int32_t iy0 = oy0 * sr - v->pad_rows;
+      int32_t first = 0;
+      if (oy0 > 0 && keep > 0) {
+        /* The shared rows up (forward: the destination is below the source). */
+        uint32_t *d = (uint32_t *)(void *)plane;
+        const uint32_t *s = (const uint32_t *)(const void *)(plane + (prev - keep) * pitch);
+        for (int32_t i = 0; i < keep * pitch / 2; ++i) d[i] = s[i];
+        first = keep;
+      }
+      /* Plane rows outside the image: the padding (rows of earlier bands lie there). */
+      for (int32_t r = first; r < rows; ++r) {
+        if (iy0 + r < 0 || iy0 + r >= v->in_rows) dw_plane_pad(plane + r * pitch, pitch, p->pad_value);
+      }
+      dw_fill fill;
+      dw_plane_fill_plan(v, iy0 + first, rows - first, pitch, plane + first * pitch, &fill);
+      dw_plane_fill(&fill, in + ch, plane + first * pitch);
+      dw_plane_channel(p, v, plane, band, fr, out + oy0 * v->out_row_step + ch, mode, cfn);
+      prev = rows;
+    }
+  }
+}
+
+/* The layer: one band (dw_plane_one_band) or several (dw_plane_bands_run), per batch. */
 TINYML_DSP_INLINE void dw_plane_run_bits(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                          const void *weights, int8_t *output, void *scratch, int32_t mode,
                                          const int32_t bits, const dw_plane_bands *bands, const dw_plane_bands *left) {
   const int32_t c = p->geo.input_depth;
-  const int32_t pitch = p->plane_pitch;
   dw_view v;
   dw_view_of(p, &v);
   int16_t *plane = (int16_t *)scratch;
-  int8_t *carry = (int8_t *)scratch + (((p->band_rows - 1) * v.stride_rows + 3) * pitch * 2);
-  const int32_t body = dw_plane_body(&v);
   int32_t fr[TINYML_DWP_WORDS];
   fr[TINYML_DWP_RQ + 3] = v.out_col_step;
   fr[TINYML_DWP_OFF] = p->output_offset;
@@ -1291,32 +1355,10 @@ TINYML_DSP_INLINE void dw_plane_run_bits(const tinyml_depthwise_conv2d_dsp_param
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
     int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;
-    const int32_t in_place = (const void *)in == (const void *)out;
-    for (int32_t oy0 = 0; oy0 < v.out_rows; oy0 += p->band_rows) {
-      const int32_t band = v.out_rows - oy0 < p->band_rows ? v.out_rows - oy0 : p->band_rows;
-      const int32_t rows = (band - 1) * v.stride_rows + 3;
-      const int32_t iy0 = oy0 * v.stride_rows - v.pad_rows;
-      const int32_t carry_in = in_place && oy0 > 0 ? iy0 : -1;
-      const int32_t carry_out = in_place && oy0 + band < v.out_rows ? oy0 + band - 1 - iy0 : -1;
-      dw_plane_pad(plane, rows * pitch, p->pad_value);
-      dw_fill fill;
-      dw_plane_fill_plan(&v, iy0, rows, pitch, plane, &fill);
-      /* A function pointer, chosen once per band, so that other layers pay no test per channel. */
-      void (*const fill_fn)(const dw_fill *, const int8_t *, int16_t *, int32_t, const int8_t *, int32_t) =
-          fill.counts == TINYML_DWP_COUNTS6 && carry_in < 0 ? dw_plane_fill6 : dw_plane_fill;
-      for (int32_t ch = 0; ch < c; ++ch) {
-        const int32_t *rec = dw_plane_weights(p, weights, ch, mode, bits, fr);
-        fr[0] = fr[1] = fr[2] = fr[3] = fr[TINYML_DWP_BIAS2] = fr[TINYML_DWP_BIAS2 + 1] = rec[3];
-        fr[TINYML_DWP_RQ] = rec[0];
-        fr[TINYML_DWP_RQ + 1] = rec[1];
-        fr[TINYML_DWP_RQ + 2] = TINYML_DWS_E(mode, rec[2]);
-        fill_fn(&fill, in + ch, plane, carry_in < 0 ? -1 : carry_in - iy0, carry + ch, c);
-        if (carry_out >= 0) {
-          const int16_t *keep = plane + carry_out * pitch + v.pad_cols;
-          for (int32_t x = 0; x < body; ++x) carry[x * c + ch] = (int8_t)keep[x];
-        }
-        dw_plane_channel(p, &v, plane, band, fr, out + oy0 * v.out_row_step + ch, mode, fn, lfn);
-      }
+    if (p->band_rows >= v.out_rows) {
+      dw_plane_one_band(p, &v, in, weights, out, plane, mode, bits, fr, fn, lfn);
+    } else {
+      dw_plane_bands_run(p, &v, in, weights, out, plane, mode, bits, fr, fn, lfn);
     }
   }
 }
