@@ -1319,10 +1319,8 @@ TINYML_DSP_INLINE void dw_plane_bands_run(const tinyml_depthwise_conv2d_dsp_para
       const int32_t iy0 = oy0 * sr - v->pad_rows;
       int32_t first = 0;
       if (oy0 > 0 && keep > 0) {
-        /* The shared rows up (forward: the destination is below the source). */
-        uint32_t *d = (uint32_t *)(void *)plane;
-        const uint32_t *s = (const uint32_t *)(const void *)(plane + (prev - keep) * pitch);
-        for (int32_t i = 0; i < keep * pitch / 2; ++i) d[i] = s[i];
+        /* The shared rows up: a forward copy (16 bytes per LDM/STM), the destination below the source. */
+        copy_bytes((int8_t *)plane, (const int8_t *)(plane + (prev - keep) * pitch), 2 * keep * pitch);
         first = keep;
       }
       /* Plane rows outside the image: the padding (rows of earlier bands lie there). */
