@@ -1671,7 +1671,7 @@ TINYML_DSP_INLINE void dw_sb_group_frame(const uint32_t *w, uint32_t *fw, const 
 TINYML_DSP_INLINE void dw_sb_row_groups_asm(const int8_t *rows, int32_t px_step, int32_t col_step, int32_t row_bytes,
                                             const uint32_t *weights, int8_t *out, int32_t c, int32_t width,
                                             int32_t off, const int mode, const int bits) {
-  const int32_t words = (9 * bits + 31) / 32;
+  const int32_t words = (9 + 8 / bits - 1) / (8 / bits);
   uint32_t fw[22];
   fw[18] = (uint32_t)px_step;
   fw[19] = (uint32_t)(c - 4);

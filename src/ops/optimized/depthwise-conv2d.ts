@@ -299,11 +299,12 @@ function emitDepthwiseDsp(p: DepthwiseConv2DQuantParams, weights: Int8Array, bia
   const decls = [
     cArray('int16_t', `${pre}_w`, w),
     cArray('int32_t', `${pre}_q`, plane ? dwPlaneRecords(plan.bias, plan.records, c) : dwRecords(plan.bias, plan.records, c)),
-    // In a row-streamed pair the int8 row kernel keeps one call per output pixel: its whole-row
-    // loop would save the pair ~19,000 instructions (VWW 2+3) but the sub-byte pair only about half
-    // that, which would put the ternary pair over issue #15's bound for it (1.17x int8,
-    // test/subbyte/stream-pair.test.ts; 1.1695x before).
-    dwParamsDecl(pre, p, `${pre}_q`, plane, ctx.rowBands === true),
+    // In a row-streamed pair the int8 row kernel runs its whole-row loop too (pixel_calls 0; it
+    // saves VWW's pair 2+3 ~19,500 instructions). It used to keep one call per output pixel: the
+    // sub-byte pair saved only about half that, which would have put the ternary pair over issue
+    // #15's bound (1.17x int8, test/subbyte/stream-pair.test.ts); the sub-byte row kernel's
+    // group-after-group loop (depthwise_conv2d_dsp.c) now saves the sub-byte pairs more.
+    dwParamsDecl(pre, p, `${pre}_q`, plane),
   ].join('\n');
   const fn = `tinyml_depthwise_conv2d_s8_dsp_${modeSuffix(plan.mode, p.activationMin, p.activationMax, p.outputOffset)}`;
   return {
