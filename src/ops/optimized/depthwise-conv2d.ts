@@ -50,8 +50,11 @@ export function dwPlaneScratchBytes(p: DepthwiseConv2DQuantParams, plane: DwPlan
   return ((plane.band - 1) * strideRows + 3) * plane.pitch * 2;
 }
 
-/** Test knob: `force` takes the plane kernel wherever it can run, whatever it is estimated to cost. */
-export const dwPlaneOptions = { force: false };
+/**
+ * Test knobs: `force` takes the plane kernel wherever it can run, whatever it is estimated to
+ * cost; `off` never takes it (the row kernels).
+ */
+export const dwPlaneOptions = { force: false, off: false };
 
 /**
  * Estimated instructions of the row kernel (qemu-m4): per output pixel, ~115 per group of four
@@ -157,7 +160,7 @@ export function dwPlane(p: DepthwiseConv2DQuantParams, inPlace = false): DwPlane
  * slower than the row kernel), unless dwPlaneOptions.force.
  */
 export function dwPlaneFor(p: DepthwiseConv2DQuantParams, mode: number, ctx: EmitContext): DwPlane | undefined {
-  if (ctx.rowBands) return undefined;
+  if (ctx.rowBands || dwPlaneOptions.off) return undefined;
   const asm = mode !== RQ_REF && p.activationMin === -128 && p.activationMax === 127;
   return asm || dwPlaneOptions.force ? dwPlane(p, ctx.inPlace === true) : undefined;
 }
