@@ -58,15 +58,17 @@ static void fill_bytes(int8_t *dst, uint32_t v4, int32_t n) {
  * `stride` new rows are read from the input. Besides costing no more than reading all kh rows,
  * this reads every input row exactly once, before the output rows that overwrite it are
  * written: what lets the layer run in place (output over input, see depthwise-in-place.ts).
+ * moved: scratch holds output row oy - 1's rows (0 after a row read straight from the input).
  */
-static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *in, int32_t oy, int8_t *rows) {
+static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *in, int32_t oy, int8_t *rows,
+                      int32_t moved) {
   const int32_t c = p->geo.input_depth;
   const int32_t row_bytes = p->padded_width * c;
   const uint32_t pad4 = ((uint32_t)p->pad_value & 0xFFu) * 0x01010101u;
   const int32_t left = p->geo.pad_width * c;
   const int32_t body = p->geo.input_width * c < row_bytes - left ? p->geo.input_width * c : row_bytes - left;
   int32_t first = 0;
-  if (oy > 0 && p->geo.dilation_height == 1 && p->geo.stride_height < p->geo.filter_height) {
+  if (moved && oy > 0 && p->geo.dilation_height == 1 && p->geo.stride_height < p->geo.filter_height) {
     first = p->geo.filter_height - p->geo.stride_height;
     copy_bytes(rows, rows + p->geo.stride_height * row_bytes, first * row_bytes);
   }
@@ -81,6 +83,47 @@ static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t 
     copy_bytes(r + left, in + iy * p->geo.input_width * c, body);
     fill_bytes(r + left + body, pad4, row_bytes - left - body);
   }
+}
+
+/*
+ * Rows read straight from the input. A 3x3 window (dilation 1, no padding on the left) of an output
+ * row whose three input rows lie inside the image needs no padding unless it reaches past the
+ * input's last column: those output pixels (from the left) the row kernels can take from the
+ * input rows themselves, with no copy to scratch (VWW's stride-2 layers: all but a row's last;
+ * the copies cost 5 to 10% of those layers). Returns how many (0: none, or not this layer: the
+ * caller allows it only when the output is not over the input).
+ */
+static int32_t dw_direct_pixels(const tinyml_depthwise_conv2d_dsp_params *p, int32_t oy) {
+  const tinyml_packed_geometry *g = &p->geo;
+  if (g->filter_height != 3 || g->filter_width != 3 || g->dilation_height != 1 || g->dilation_width != 1 ||
+      g->pad_width != 0 || g->input_width < 3) {
+    return 0;
+  }
+  const int32_t iy = oy * g->stride_height - g->pad_height;
+  if (iy < 0 || iy + 3 > g->input_height) return 0;
+  const int32_t n = (g->input_width - 3) / g->stride_width + 1;
+  return n < g->output_width ? n : g->output_width;
+}
+
+/*
+ * The three rows the output pixels of row oy from n on read (those past the input's last column
+ * on the right), zero-point padded, into rows; returns their bytes per row.
+ */
+static int32_t dw_fill_tail(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *in, int32_t oy, int32_t n,
+                            int8_t *rows) {
+  const tinyml_packed_geometry *g = &p->geo;
+  const int32_t c = g->input_depth;
+  const int32_t x0 = n * g->stride_width;
+  const int32_t w = (g->output_width - 1 - n) * g->stride_width + 3;
+  const int32_t avail = g->input_width - x0 < w ? g->input_width - x0 : w;
+  const uint32_t pad4 = ((uint32_t)p->pad_value & 0xFFu) * 0x01010101u;
+  const int32_t iy = oy * g->stride_height - g->pad_height;
+  for (int32_t fy = 0; fy < 3; ++fy) {
+    int8_t *r = rows + fy * w * c;
+    copy_bytes(r, in + ((iy + fy) * g->input_width + x0) * c, avail * c);
+    fill_bytes(r + avail * c, pad4, (w - avail) * c);
+  }
+  return w * c;
 }
 
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
@@ -228,12 +271,12 @@ static void dw_row_k3_asm(const int8_t *px, int32_t px_step, int32_t col_step, i
 #undef TINYML_DW_ASM_TAP
 #endif
 
-TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *rows, const int16_t *weights,
-                              int8_t *out, const int MODE, const int FULL, const int K3) {
+TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *rows, int32_t row_bytes,
+                              int32_t width, const int16_t *weights, int8_t *out, const int MODE, const int FULL,
+                              const int K3) {
   const int32_t c = p->geo.input_depth;
   const int32_t fh = K3 ? 3 : p->geo.filter_height;
   const int32_t fw = K3 ? 3 : p->geo.filter_width;
-  const int32_t row_bytes = p->padded_width * c;
   const int32_t col_step = p->geo.dilation_width * c;
   const int32_t px_step = p->geo.stride_width * c;
   const int32_t off = p->output_offset;
@@ -242,12 +285,12 @@ TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const
   const int32_t groups = c >> 2;
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
   if (K3 && FULL && TINYML_RQ_BASE(MODE) != TINYML_RQ_REF && groups > 0 && 4 * groups == c && !p->pixel_calls) {
-    dw_row_k3_asm(rows, px_step, col_step, row_bytes, weights, p->q, out, c, p->geo.output_width, off,
+    dw_row_k3_asm(rows, px_step, col_step, row_bytes, weights, p->q, out, c, width, off,
                   TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED, TINYML_RQ_NF(MODE));
     return;
   }
 #endif
-  for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
+  for (int32_t ox = 0; ox < width; ++ox) {
     const int8_t *px = rows + ox * px_step;
     const uint32_t *w = (const uint32_t *)(const void *)weights;
     const int32_t *q = p->q;
@@ -1485,17 +1528,33 @@ TINYML_DSP_INLINE void dw_run(const tinyml_depthwise_conv2d_dsp_params *p, const
     dw_plane_run(p, input, weights, output, scratch, MODE, 0, FULL ? TINYML_DWP_BANDS(MODE) : NULL, NULL);
     return;
   }
+  /* Straight from the input rows (dw_direct_pixels) only when the output is not over the input. */
+  const int32_t direct = (const void *)input != (const void *)output;
+  const int32_t wo = p->geo.output_width;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
-    int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;
+    int8_t *out = output + b * p->geo.output_height * wo * c;
+    int32_t moved = 0;
     for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
-      fill_rows(p, in, oy, rows);
-      if (k3) {
-        dw_row(p, rows, weights, out, MODE, FULL, 1);
+      const int32_t n = direct ? dw_direct_pixels(p, oy) : 0;
+      if (n > 0) {
+        const int32_t in_row = p->geo.input_width * c;
+        dw_row(p, in + (oy * p->geo.stride_height - p->geo.pad_height) * in_row, in_row, n, weights, out, MODE, FULL, 1);
+        if (n < wo) {
+          const int32_t rb = dw_fill_tail(p, in, oy, n, rows);
+          dw_row(p, rows, rb, wo - n, weights, out + n * c, MODE, FULL, 1);
+        }
+        moved = 0;
       } else {
-        dw_row(p, rows, weights, out, MODE, FULL, 0);
+        fill_rows(p, in, oy, rows, moved);
+        moved = 1;
+        if (k3) {
+          dw_row(p, rows, p->padded_width * c, wo, weights, out, MODE, FULL, 1);
+        } else {
+          dw_row(p, rows, p->padded_width * c, wo, weights, out, MODE, FULL, 0);
+        }
       }
-      out += p->geo.output_width * c;
+      out += wo * c;
     }
   }
 }
@@ -1819,10 +1878,9 @@ TINYML_DSP_INLINE void dw_sb_row_groups_asm(const int8_t *rows, int32_t px_step,
 
 /* The taps of one group of four channels: tap t's weight pairs come from word t / (8 / BITS). */
 TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *rows,
-                                 const uint32_t *weights, int8_t *out, int32_t shift, const int MODE, const int BITS,
+                                 int32_t row_bytes, int32_t width, const uint32_t *weights, int8_t *out, int32_t shift, const int MODE, const int BITS,
                                  const int K3, const int FULL) {
   const int32_t c = p->geo.input_depth;
-  const int32_t row_bytes = p->padded_width * c;
   const int32_t col_step = p->geo.dilation_width * c;
   const int32_t px_step = p->geo.stride_width * c;
   const int32_t off = p->output_offset;
@@ -1834,16 +1892,16 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
   const int32_t fw = K3 ? 3 : p->geo.filter_width;
   const int32_t per = 8 / BITS;
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-  if (K3 && FULL && TINYML_RQ_BASE(MODE) != TINYML_RQ_REF && p->geo.output_width >= TINYML_DWG_MIN_WIDTH) {
-    dw_sb_row_groups_asm(rows, px_step, col_step, row_bytes, weights, out, c, p->geo.output_width, off, MODE, BITS);
+  if (K3 && FULL && TINYML_RQ_BASE(MODE) != TINYML_RQ_REF && width >= TINYML_DWG_MIN_WIDTH) {
+    dw_sb_row_groups_asm(rows, px_step, col_step, row_bytes, weights, out, c, width, off, MODE, BITS);
     return;
   }
   if (K3 && FULL && TINYML_RQ_BASE(MODE) != TINYML_RQ_REF) {
-    dw_sb_row_k3_asm(rows, px_step, col_step, row_bytes, weights, out, c, p->geo.output_width, off, MODE, BITS);
+    dw_sb_row_k3_asm(rows, px_step, col_step, row_bytes, weights, out, c, width, off, MODE, BITS);
     return;
   }
 #endif
-  for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
+  for (int32_t ox = 0; ox < width; ++ox) {
     const int8_t *px = rows + ox * px_step;
     const uint32_t *w = weights;
     int8_t *o = out;
@@ -1889,12 +1947,38 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
   const int32_t shift = (SHIFT);                                                                \
   const int32_t k3 = p->geo.filter_height == 3 && p->geo.filter_width == 3;                     \
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;                   \
-  int8_t *rows = (int8_t *)scratch;                                                             \
+  const int32_t direct = (const void *)input != (const void *)output;                           \
+  const int32_t wo = p->geo.output_width;                                                       \
+  int8_t *scr = (int8_t *)scratch;                                                              \
   for (int32_t b = 0; b < p->geo.batches; ++b) {                                                \
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;                \
-    int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;                  \
+    int8_t *obase = output + b * p->geo.output_height * wo * c;                                 \
+    int32_t moved = 0;                                                                          \
     for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {                                     \
-      fill_rows(p, in, oy, rows);                                                               \
+      const int32_t n = direct ? dw_direct_pixels(p, oy) : 0;                                   \
+      const int8_t *rows = scr;                                                                 \
+      int8_t *out = obase + oy * wo * c;                                                        \
+      int32_t rb = p->padded_width * c, wd = wo;                                                \
+      if (n > 0) {                                                                              \
+        /* Straight from the input rows (dw_direct_pixels), the last pixels from scratch. */    \
+        rb = p->geo.input_width * c;                                                            \
+        rows = in + (oy * p->geo.stride_height - p->geo.pad_height) * rb;                        \
+        wd = n;                                                                                 \
+        if (full) {                                                                             \
+          ROW(1, 1);                                                                            \
+        } else {                                                                                \
+          ROW(1, 0);                                                                            \
+        }                                                                                       \
+        moved = 0;                                                                              \
+        if (n == wo) continue;                                                                  \
+        rb = dw_fill_tail(p, in, oy, n, scr);                                                   \
+        rows = scr;                                                                             \
+        out += n * c;                                                                           \
+        wd = wo - n;                                                                            \
+      } else {                                                                                  \
+        fill_rows(p, in, oy, scr, moved);                                                       \
+        moved = 1;                                                                              \
+      }                                                                                         \
       if (k3 && full) {                                                                         \
         ROW(1, 1);                                                                              \
       } else if (k3) {                                                                          \
@@ -1902,33 +1986,32 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
       } else {                                                                                  \
         ROW(0, 0);                                                                              \
       }                                                                                         \
-      out += p->geo.output_width * c;                                                           \
     }                                                                                           \
   }
 
 #define TINYML_DW_SB_ROW_BY_MODE(K3, FULL)                                                       \
   do {                                                                                          \
     if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST) {                                                               \
-      dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS, K3, FULL);                  \
+      dw_sb_row(p, rows, rb, wd, weights, out, shift, TINYML_RQ_FAST, BITS, K3, FULL);                  \
     } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED) {                                                 \
-      dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, K3, FULL);           \
+      dw_sb_row(p, rows, rb, wd, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, K3, FULL);           \
     } else {                                                                                    \
-      dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, K3, FULL);                   \
+      dw_sb_row(p, rows, rb, wd, weights, out, shift, TINYML_RQ_REF, BITS, K3, FULL);                   \
     }                                                                                           \
   } while (0)
 
-#define TINYML_DW_SB_ROW_MIXED(K3, FULL) dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, K3, FULL)
+#define TINYML_DW_SB_ROW_MIXED(K3, FULL) dw_sb_row(p, rows, rb, wd, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, K3, FULL)
 /* The same two for TINYML_RQ_NOFIX layers (FAST and FOLDED only; REF has no correction to drop). */
 #define TINYML_DW_SB_ROW_BY_MODE_NF(K3, FULL)                                                                      \
   do {                                                                                                            \
     if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST) {                                                                 \
-      dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST | TINYML_RQ_NOFIX, BITS, K3, FULL);                  \
+      dw_sb_row(p, rows, rb, wd, weights, out, shift, TINYML_RQ_FAST | TINYML_RQ_NOFIX, BITS, K3, FULL);                  \
     } else {                                                                                                      \
-      dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, BITS, K3, FULL);           \
+      dw_sb_row(p, rows, rb, wd, weights, out, shift, TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, BITS, K3, FULL);           \
     }                                                                                                             \
   } while (0)
 #define TINYML_DW_SB_ROW_MIXED_NF(K3, FULL) \
-  dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED | TINYML_RQ_NOFIX, BITS, K3, FULL)
+  dw_sb_row(p, rows, rb, wd, weights, out, shift, TINYML_RQ_FAST_MIXED | TINYML_RQ_NOFIX, BITS, K3, FULL)
 
 TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                  const uint32_t *weights, int8_t *output, void *scratch, int32_t mode, const int BITS) {
