@@ -787,7 +787,7 @@ __attribute__((noinline)) static void dw_plane_fill6(const dw_fill *f, const int
 #define TINYML_DWP_CUR 25       /* the current row's plane and output pointers */
 /* The unrolled stride-1 band loop's words (dw_plane_frame_layer): */
 #define TINYML_DWP_ENTRY 27     /* its jump table's index, TINYML_DWP_UNROLL - whole blocks (-1: the loop above runs) */
-#define TINYML_DWP_LONE 28      /* a lone last output (0: none) */
+#define TINYML_DWP_LONE 28      /* the row's end: 1 a last overlapping block, 2 a lone output, 3 both, 0 neither */
 #define TINYML_DWP_ADV 29       /* plane and output bytes from where a row's work ends to the next row */
 #define TINYML_DWP_BAND_END 31  /* the plane row after the band's last */
 #define TINYML_DWP_BIAS2 32     /* bias' twice more: the six-output rows' last two accumulators */
@@ -905,8 +905,9 @@ typedef struct {
 /*
  * Stride 1, rows of at most TINYML_DWP_UNROLL whole blocks: the blocks written out one after the
  * other and entered through a jump table at the row's first (TBH), so that a block has no loop
- * test, and the row's end (a last overlapping block, a lone output, the next row) costs about a
- * dozen instructions from constants of the layer: after its blocks a row's plane and output
+ * test, and the row's end (a last overlapping block and/or a lone output, as the layer's
+ * TINYML_DWP_LONE says, through a second jump table; then the next row) costs 8 instructions
+ * when there is neither (VWW's rows of 12, 24, 48), from constants of the layer: after its blocks a row's plane and output
  * pointers have moved by the same bytes on every row (TINYML_DWP_ADV takes them to the next),
  * and a lone last output sits exactly where they then point.
  */
@@ -933,15 +934,18 @@ typedef struct {
   TINYML_DWP_B(33, RQ_STORE) TINYML_DWP_B(34, RQ_STORE) TINYML_DWP_B(35, RQ_STORE)                \
   TINYML_DWP_B(36, RQ_STORE) TINYML_DWP_B(37, RQ_STORE) TINYML_DWP_B(38, RQ_STORE)                \
   TINYML_DWP_B(39, RQ_STORE) TINYML_DWP_B(40, RQ_STORE) TINYML_DWP_B(41, RQ_STORE)                \
+  "ldr    r7, [r12, #112]\n\t"                                                                     \
+  "tbh    [pc, r7, lsl #1]\n"                                                                      \
+  "21:\n\t"                                                                                        \
+  ".hword (4f - 21b) / 2, (60f - 21b) / 2, (61f - 21b) / 2, (60f - 21b) / 2\n"                     \
+  "60:\n\t"                                                                                        \
   "ldrd   r7, r8, [r12, #64]\n\t"                                                                  \
-  "cmp    r7, #0\n\t"                                                                              \
-  "beq    2f\n\t"                                                                                  \
   "sub    r10, r10, r7\n\t"                                                                        \
   "sub    lr, lr, r8\n\t" TINYML_DWP_BLOCK(RQ_STORE)                                               \
-  "2:\n\t"                                                                                         \
   "ldr    r7, [r12, #112]\n\t"                                                                     \
-  "cmp    r7, #0\n\t"                                                                              \
-  "beq    4f\n\t"                                                                                  \
+  "cmp    r7, #3\n\t"                                                                              \
+  "bne    4f\n"                                                                                     \
+  "61:\n\t"                                                                                        \
   "ldr    r0, [r12]\n\t"                                                                           \
   "mov    r7, r10\n\t" TINYML_DWP_ROW1(16) "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(24)             \
   "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(32)                                                     \
@@ -1238,7 +1242,7 @@ static int32_t dw_plane_frame_layer(const tinyml_depthwise_conv2d_dsp_params *p,
   /* dw_band6_*: a row's six outputs stored one after the other are the output row. */
   fr[TINYML_DWP_SIX] = sc == 1 && v->stride_rows == 1 && v->out_cols == 6 && p->plane_pitch == 8 && v->out_row_step == 6 * step;
   fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
-  fr[TINYML_DWP_LONE] = lone;
+  fr[TINYML_DWP_LONE] = (back ? 1 : 0) | (lone ? 2 : 0);
   fr[TINYML_DWP_ADV] = fr[TINYML_DWP_ROWS + 1] - (8 * whole + (back ? 8 - 2 * back : 0));
   fr[TINYML_DWP_ADV + 1] = v->out_row_step - (4 * whole + (back ? 4 - back : 0)) * step;
   return 1;
