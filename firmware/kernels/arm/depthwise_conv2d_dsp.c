@@ -1284,17 +1284,22 @@ TINYML_DSP_INLINE dw_plane_band_fn dw_plane_channel_fn(int32_t mode, int32_t *fr
  * One channel's band of outputs (out: its first output byte) from its plane and frame: the
  * assembly band loop fn (dw_plane_channel_fn) when there is one, else the C path.
  */
+/* The frame words of a band the assembly loops start from (out: the channel's first output). */
+TINYML_DSP_INLINE void dw_plane_frame_band(const int16_t *plane, int32_t band, int32_t *fr, int8_t *out) {
+  fr[TINYML_DWP_ROWS] = band;
+  fr[TINYML_DWP_CUR] = (int32_t)(intptr_t)plane;
+  fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)out;
+  fr[TINYML_DWP_END] = (int32_t)(intptr_t)plane + fr[TINYML_DWP_WHOLE];
+  fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
+  fr[TINYML_DWP_BAND_END] = (int32_t)(intptr_t)plane + band * fr[TINYML_DWP_ROWS + 1];
+}
+
 TINYML_DSP_INLINE void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v,
                                         const int16_t *plane, int32_t band, int32_t *fr, int8_t *out, int32_t mode,
                                         dw_plane_band_fn fn) {
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
   if (fn != NULL) {
-    fr[TINYML_DWP_ROWS] = band;
-    fr[TINYML_DWP_CUR] = (int32_t)(intptr_t)plane;
-    fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)out;
-    fr[TINYML_DWP_END] = (int32_t)(intptr_t)plane + fr[TINYML_DWP_WHOLE];
-    fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
-    fr[TINYML_DWP_BAND_END] = (int32_t)(intptr_t)plane + band * fr[TINYML_DWP_ROWS + 1];
+    dw_plane_frame_band(plane, band, fr, out);
     fn(2 * p->plane_pitch, fr);
     return;
   }
@@ -1427,10 +1432,23 @@ TINYML_DSP_INLINE void dw_plane_one_band(const tinyml_depthwise_conv2d_dsp_param
   /* A function pointer, chosen once per layer, so that other layers pay no test per channel. */
   void (*const fill_fn)(const dw_fill *, const int8_t *, int16_t *) =
       fill.counts == TINYML_DWP_COUNTS6 ? dw_plane_fill6 : dw_plane_fill;
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  /* The stride-1 unrolled and six-wide loops change no frame word but the output pointer: the
+   * others are set once here (dw_plane_channel sets them per channel, some 15 instructions). */
+  const int32_t stable = fn != NULL && v->stride_cols == 1 && (fr[TINYML_DWP_SIX] || fr[TINYML_DWP_ENTRY] >= 0);
+  if (stable) dw_plane_frame_band(plane, band, fr, out);
+#else
+  const int32_t stable = 0;
+#endif
   for (int32_t ch = 0; ch < c; ++ch) {
     const dw_plane_band_fn cfn = dw_plane_setup(p, weights, ch, mode, bits, fr, fn, lfn);
     fill_fn(&fill, in + ch, plane);
-    dw_plane_channel(p, v, plane, band, fr, out + ch, mode, cfn);
+    if (stable) {
+      fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)(out + ch);
+      cfn(2 * pitch, fr);
+    } else {
+      dw_plane_channel(p, v, plane, band, fr, out + ch, mode, cfn);
+    }
   }
 }
 
