@@ -1356,7 +1356,8 @@ TINYML_DSP_INLINE void dw_plane_decode(const tinyml_depthwise_conv2d_dsp_params 
  * stream (per group of four channels its words, then its records) by dw_plane_decode.
  */
 TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_dsp_params *p, const void *weights,
-                                                  int32_t ch, int32_t mode, const int32_t bits, int32_t *fr) {
+                                                  int32_t ch, int32_t mode, const int32_t bits, const int32_t sub,
+                                                  int32_t *fr) {
   if (bits == 0) {
     /* memcpy: LDM/STM (a loop of its own, the compiler's choice for the six-word copy, took 21). */
     memcpy(fr + TINYML_DWP_PQ, (const int32_t *)weights + 6 * ch, 6 * sizeof(int32_t));
@@ -1385,7 +1386,8 @@ TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_
   const int32_t words = (9 + per - 1) / per;
   const uint32_t *g = (const uint32_t *)weights + (ch >> 2) * (words + TINYML_DWS_RECORD_WORDS);
   const int32_t dbl = TINYML_RQ_BASE(mode) != TINYML_RQ_REF;
-  switch (ch & 3) {
+  /* sub: the channel's place in its group when the caller knows it (a constant), else -1. */
+  switch (sub >= 0 ? sub : ch & 3) {
     case 0:
       dw_plane_decode(p, g, 0, bits, dbl, fr + TINYML_DWP_PQ);
       break;
@@ -1399,14 +1401,14 @@ TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_
       dw_plane_decode(p, g, 3, bits, dbl, fr + TINYML_DWP_PQ);
       break;
   }
-  return (const int32_t *)(const void *)(g + words) + 4 * (ch & 3);
+  return (const int32_t *)(const void *)(g + words) + 4 * (sub >= 0 ? sub : ch & 3);
 }
 
 /* A channel's weights and record into the frame; returns its band loop (dw_plane_channel_fn). */
 TINYML_DSP_INLINE dw_plane_band_fn dw_plane_setup(const tinyml_depthwise_conv2d_dsp_params *p, const void *weights,
-                                                  int32_t ch, int32_t mode, const int32_t bits, int32_t *fr,
-                                                  dw_plane_band_fn fn, dw_plane_band_fn lfn) {
-  const int32_t *rec = dw_plane_weights(p, weights, ch, mode, bits, fr);
+                                                  int32_t ch, int32_t mode, const int32_t bits, const int32_t sub,
+                                                  int32_t *fr, dw_plane_band_fn fn, dw_plane_band_fn lfn) {
+  const int32_t *rec = dw_plane_weights(p, weights, ch, mode, bits, sub, fr);
   fr[0] = fr[1] = fr[2] = fr[3] = fr[TINYML_DWP_BIAS2] = fr[TINYML_DWP_BIAS2 + 1] = rec[3];
   fr[TINYML_DWP_RQ] = rec[0];
   fr[TINYML_DWP_RQ + 1] = rec[1];
@@ -1440,14 +1442,21 @@ TINYML_DSP_INLINE void dw_plane_one_band(const tinyml_depthwise_conv2d_dsp_param
 #else
   const int32_t stable = 0;
 #endif
-  for (int32_t ch = 0; ch < c; ++ch) {
-    const dw_plane_band_fn cfn = dw_plane_setup(p, weights, ch, mode, bits, fr, fn, lfn);
-    fill_fn(&fill, in + ch, plane);
-    if (stable) {
-      fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)(out + ch);
-      cfn(2 * pitch, fr);
-    } else {
-      dw_plane_channel(p, v, plane, band, fr, out + ch, mode, cfn);
+  /* Sub-byte weights (depth a multiple of 4): a group's four channels written out, each decoding
+   * its weights at its place in the group, a constant (no dispatch on it per channel). */
+  const int32_t per = bits == 4 || bits == 2 ? 4 : 1;
+  for (int32_t ch0 = 0; ch0 < c; ch0 += per) {
+#pragma GCC unroll 4
+    for (int32_t b = 0; b < per; ++b) {
+      const int32_t ch = ch0 + b;
+      const dw_plane_band_fn cfn = dw_plane_setup(p, weights, ch, mode, bits, per == 4 ? b : -1, fr, fn, lfn);
+      fill_fn(&fill, in + ch, plane);
+      if (stable) {
+        fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)(out + ch);
+        cfn(2 * pitch, fr);
+      } else {
+        dw_plane_channel(p, v, plane, band, fr, out + ch, mode, cfn);
+      }
     }
   }
 }
@@ -1471,7 +1480,7 @@ TINYML_DSP_INLINE void dw_plane_bands_run(const tinyml_depthwise_conv2d_dsp_para
   /* The padding columns, once: fills write only the in-image columns, and moves whole rows. */
   dw_plane_pad(plane, ((p->band_rows - 1) * sr + 3) * pitch, p->pad_value);
   for (int32_t ch = 0; ch < c; ++ch) {
-    const dw_plane_band_fn cfn = dw_plane_setup(p, weights, ch, mode, bits, fr, fn, lfn);
+    const dw_plane_band_fn cfn = dw_plane_setup(p, weights, ch, mode, bits, -1, fr, fn, lfn);
     int32_t prev = 0;
     for (int32_t oy0 = 0; oy0 < v->out_rows; oy0 += p->band_rows) {
       const int32_t band = v->out_rows - oy0 < p->band_rows ? v->out_rows - oy0 : p->band_rows;
