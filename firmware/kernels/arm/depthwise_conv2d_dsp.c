@@ -3,8 +3,10 @@
  *
  * For each output row the kh input rows it reads are in scratch with their left and right
  * padding filled with the input zero point (rows above or below the image entirely so), so
- * every output pixel is an interior one: no bounds checks in the tap loops. `input` and
- * `output` may be the same buffer when the layer's geometry allows it (see fill_rows).
+ * every output pixel is an interior one: no bounds checks in the tap loops; or, for the pixels
+ * whose 3x3 windows lie inside the input, the input rows themselves (dw_direct_pixels, not in
+ * place). `input` and `output` may be the same buffer when the layer's geometry allows it (see
+ * fill_rows).
  */
 #include "depthwise_conv2d_dsp.h"
 
