@@ -381,8 +381,9 @@ TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const
  *
  * Every output of a band is computed from the channel's plane, which holds all the input rows
  * it reads: run in place (output over input), channel ch's output bytes only ever overwrite
- * channel ch's input bytes (depth multiplier 1), all read before; so the generator runs a layer
- * in place on this kernel only with one band covering the whole output.
+ * channel ch's input bytes (depth multiplier 1), all read before; over several bands each
+ * channel goes down its bands before the next (dw_plane_bands_run), so where the output rows lie
+ * over the same input rows (the generator's condition) a band overwrites only rows it has read.
  */
 
 /* The layer as the plane sees it: its rows and columns, swapped when transposed. */
