@@ -1571,21 +1571,30 @@ TINYML_DSP_INLINE void dw_run(const tinyml_depthwise_conv2d_dsp_params *p, const
     int32_t moved = 0;
     for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
       const int32_t n = direct ? dw_direct_pixels(p, oy) : 0;
-      if (n > 0) {
-        const int32_t in_row = p->geo.input_width * c;
-        dw_row(p, in + (oy * p->geo.stride_height - p->geo.pad_height) * in_row, in_row, n, weights, out, MODE, FULL, 1);
-        if (n < wo) {
-          const int32_t rb = dw_fill_tail(p, in, oy, n, rows);
-          dw_row(p, rows, rb, wo - n, weights, out + n * c, MODE, FULL, 1);
-        }
-        moved = 0;
-      } else {
-        fill_rows(p, in, oy, rows, moved);
-        moved = 1;
-        if (k3) {
-          dw_row(p, rows, p->padded_width * c, wo, weights, out, MODE, FULL, 1);
+      /* Part 0: the row from scratch, or its first n pixels from the input; part 1: the rest of
+       * a direct row from scratch (one call site per dw_row form: each is inlined). */
+      for (int32_t part = 0; part < 2; ++part) {
+        const int8_t *src = rows;
+        int32_t rb = p->padded_width * c, wd = wo, x0 = 0;
+        if (part == 0 && n > 0) {
+          rb = p->geo.input_width * c;
+          src = in + (oy * p->geo.stride_height - p->geo.pad_height) * rb;
+          wd = n;
+          moved = 0;
+        } else if (part == 0) {
+          fill_rows(p, in, oy, rows, moved);
+          moved = 1;
+        } else if (n > 0 && n < wo) {
+          rb = dw_fill_tail(p, in, oy, n, rows);
+          wd = wo - n;
+          x0 = n;
         } else {
-          dw_row(p, rows, p->padded_width * c, wo, weights, out, MODE, FULL, 0);
+          break;
+        }
+        if (k3) {
+          dw_row(p, src, rb, wd, weights, out + x0 * c, MODE, FULL, 1);
+        } else {
+          dw_row(p, src, rb, wd, weights, out + x0 * c, MODE, FULL, 0);
         }
       }
       out += wo * c;
@@ -1990,35 +1999,34 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
     int32_t moved = 0;                                                                          \
     for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {                                     \
       const int32_t n = direct ? dw_direct_pixels(p, oy) : 0;                                   \
-      const int8_t *rows = scr;                                                                 \
-      int8_t *out = obase + oy * wo * c;                                                        \
-      int32_t rb = p->padded_width * c, wd = wo;                                                \
-      if (n > 0) {                                                                              \
-        /* Straight from the input rows (dw_direct_pixels), the last pixels from scratch. */    \
-        rb = p->geo.input_width * c;                                                            \
-        rows = in + (oy * p->geo.stride_height - p->geo.pad_height) * rb;                        \
-        wd = n;                                                                                 \
-        if (full) {                                                                             \
-          ROW(1, 1);                                                                            \
+      /* Part 0: the row from scratch, or its first n pixels straight from the input           \
+       * (dw_direct_pixels); part 1: the rest of a direct row from scratch. */                  \
+      for (int32_t part = 0; part < 2; ++part) {                                                \
+        const int8_t *rows = scr;                                                               \
+        int8_t *out = obase + oy * wo * c;                                                      \
+        int32_t rb = p->padded_width * c, wd = wo;                                              \
+        if (part == 0 && n > 0) {                                                               \
+          rb = p->geo.input_width * c;                                                          \
+          rows = in + (oy * p->geo.stride_height - p->geo.pad_height) * rb;                      \
+          wd = n;                                                                               \
+          moved = 0;                                                                            \
+        } else if (part == 0) {                                                                 \
+          fill_rows(p, in, oy, scr, moved);                                                     \
+          moved = 1;                                                                            \
+        } else if (n > 0 && n < wo) {                                                           \
+          rb = dw_fill_tail(p, in, oy, n, scr);                                                 \
+          out += n * c;                                                                         \
+          wd = wo - n;                                                                          \
         } else {                                                                                \
-          ROW(1, 0);                                                                            \
+          break;                                                                                \
         }                                                                                       \
-        moved = 0;                                                                              \
-        if (n == wo) continue;                                                                  \
-        rb = dw_fill_tail(p, in, oy, n, scr);                                                   \
-        rows = scr;                                                                             \
-        out += n * c;                                                                           \
-        wd = wo - n;                                                                            \
-      } else {                                                                                  \
-        fill_rows(p, in, oy, scr, moved);                                                       \
-        moved = 1;                                                                              \
-      }                                                                                         \
-      if (k3 && full) {                                                                         \
-        ROW(1, 1);                                                                              \
-      } else if (k3) {                                                                          \
-        ROW(1, 0);                                                                              \
-      } else {                                                                                  \
-        ROW(0, 0);                                                                              \
+        if (k3 && full) {                                                                       \
+          ROW(1, 1);                                                                            \
+        } else if (k3) {                                                                        \
+          ROW(1, 0);                                                                            \
+        } else {                                                                                \
+          ROW(0, 0);                                                                            \
+        }                                                                                       \
       }                                                                                         \
     }                                                                                           \
   }
