@@ -54,6 +54,11 @@ const SHAPES: Partial<DwShape>[] = [
   { inH: 5, inW: 50, inC: 2, strideH: 1, strideW: 1, padding: 'SAME' },
   { inH: 3, inW: 51, inC: 3, strideH: 1, strideW: 1, padding: 'SAME' },
   { inH: 4, inW: 53, inC: 2, strideH: 1, strideW: 1, padding: 'SAME' },
+  // Plane rows of more than six blocks of eight values: the fill's row loop (up to six: its
+  // unrolled blocks, entered through a jump table, every rest 0 to 7 across the shapes above).
+  { inH: 3, inW: 61, inC: 2, strideH: 1, strideW: 1, padding: 'SAME' },
+  { inH: 5, inW: 58, inC: 3, strideH: 2, strideW: 1, padding: 'VALID' },
+  { inH: 4, inW: 15, inC: 3, strideH: 1, strideW: 1, padding: 'SAME' },
   { inH: 6, inW: 7, inC: 5, strideH: 1, strideW: 1, padding: 'SAME' },
   { inH: 7, inW: 4, inC: 4, strideH: 2, strideW: 1, padding: 'SAME' },
   // Stride-1 rows of exactly six outputs (VWW's 6x6 layers): one six-output block a row from plane

@@ -14,6 +14,8 @@ import { HOST_DSP_TARGET, compileVariantForArm, evaluateCases, runVariantCasesIn
 import { randomConvCase, randomDwCase, randomFcCase } from '../optimized/random-cases.js';
 import { depthwiseConv2d } from '../../src/ops/depthwise-conv2d.js';
 import { SUB_BYTE_KINDS, asSubByteCase, wideConvCase } from './cases.js';
+import { dwPlaneOptions } from '../../src/ops/optimized/depthwise-conv2d.js';
+import type { DwShape } from '../optimized/random-cases.js';
 
 const OPS: { def: AnyOpDef; name: string; make: (seed: number, i: number) => VariantCase }[] = [
   {
@@ -111,4 +113,51 @@ describe('DSP sub-byte kernels vs the int8 reference on decoded weights', () => 
       await compileVariantForArm(variant, cases.slice(0, 4));
     });
   }
+});
+
+/*
+ * The depthwise row kernel with sub-byte weights (depthwise_conv2d_dsp.c, band_rows 0; the plane
+ * kernel kept off): rows of 6 or more outputs run group after group from the group's operand
+ * words decoded once per row (dw_sb_row_groups_asm), shorter rows pixel after pixel. Both
+ * strides, same and valid padding, 4 to 28 channels, two batches, FAST / FOLDED / FAST_MIXED
+ * (multipliers near 1: left shifts) at every width.
+ */
+describe('DSP sub-byte depthwise row kernel, group after group', () => {
+  const variant = SUBBYTE_DSP_VARIANTS.find((v) => v.name === 'depthwise_conv2d_s8_dsp_subbyte')!;
+  const shapes: Partial<DwShape>[] = [
+    { inH: 24, inW: 24, inC: 8, strideH: 2, strideW: 2, padding: 'SAME' },
+    { inH: 12, inW: 12, inC: 16, strideH: 2, strideW: 2, padding: 'SAME' },
+    { inH: 7, inW: 6, inC: 12, strideH: 1, strideW: 1, padding: 'SAME' },
+    { inH: 5, inW: 13, inC: 4, strideH: 1, strideW: 2, padding: 'VALID' },
+    { inH: 9, inW: 9, inC: 28, strideH: 2, strideW: 1, padding: 'VALID', batches: 2 },
+    { inH: 6, inW: 14, inC: 8, strideH: 1, strideW: 2, padding: 'SAME' },
+    // Rows of fewer than six outputs: the pixel loop.
+    { inH: 6, inW: 6, inC: 8, strideH: 2, strideW: 2, padding: 'SAME' },
+    { inH: 3, inW: 3, inC: 12, strideH: 1, strideW: 1, padding: 'SAME' },
+  ];
+  const cases = SUB_BYTE_KINDS.flatMap((kind, k) =>
+    shapes.flatMap((shape, i) =>
+      (['k3', 'big-scale'] as const).map((dk, j) =>
+        asSubByteCase(depthwiseConv2d, randomDwCase(57000 + 100 * k + 10 * i + j, dk, 1, { batches: 1, ...shape, k3: true, activation: 'NONE' }), kind, 41 + i),
+      ),
+    ),
+  ).filter((c) => variant.accepts(c.params, HOST_DSP_TARGET));
+
+  it('bit-exact on an emulated Cortex-M4 (-O2) and on the host', { timeout: 240_000 }, async () => {
+    dwPlaneOptions.off = true;
+    try {
+      expect(cases.length).toBeGreaterThanOrEqual(48);
+      const calls = cases.map((c) => variant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }));
+      calls.forEach((em) => expect(em.decls).toMatch(/\.band_rows = 0,/));
+      expect(calls.some((em) => /_mixed(_nf)?\(/.test(em.call))).toBe(true);
+      expect(calls.some((em) => /_sb4(_nf)?\(/.test(em.call)) && calls.some((em) => /_sb2(_nf)?\(/.test(em.call))).toBe(true);
+      const want = evaluateCases(depthwiseConv2d, cases);
+      const got = await runVariantCasesOnQemu(variant, cases);
+      cases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
+      const host = await runVariantCasesInC(variant, cases);
+      cases.forEach((c, i) => expect(values(host[i][0]), `host ${label(c, i)}`).toEqual(values(want[i][0])));
+    } finally {
+      dwPlaneOptions.off = false;
+    }
+  });
 });

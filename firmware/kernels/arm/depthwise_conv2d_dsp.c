@@ -3,8 +3,10 @@
  *
  * For each output row the kh input rows it reads are in scratch with their left and right
  * padding filled with the input zero point (rows above or below the image entirely so), so
- * every output pixel is an interior one: no bounds checks in the tap loops. `input` and
- * `output` may be the same buffer when the layer's geometry allows it (see fill_rows).
+ * every output pixel is an interior one: no bounds checks in the tap loops; or, for the pixels
+ * whose 3x3 windows lie inside the input, the input rows themselves (dw_direct_pixels, not in
+ * place). `input` and `output` may be the same buffer when the layer's geometry allows it (see
+ * fill_rows).
  */
 #include "depthwise_conv2d_dsp.h"
 
@@ -58,15 +60,17 @@ static void fill_bytes(int8_t *dst, uint32_t v4, int32_t n) {
  * `stride` new rows are read from the input. Besides costing no more than reading all kh rows,
  * this reads every input row exactly once, before the output rows that overwrite it are
  * written: what lets the layer run in place (output over input, see depthwise-in-place.ts).
+ * moved: scratch holds output row oy - 1's rows (0 after a row read straight from the input).
  */
-static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *in, int32_t oy, int8_t *rows) {
+static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *in, int32_t oy, int8_t *rows,
+                      int32_t moved) {
   const int32_t c = p->geo.input_depth;
   const int32_t row_bytes = p->padded_width * c;
   const uint32_t pad4 = ((uint32_t)p->pad_value & 0xFFu) * 0x01010101u;
   const int32_t left = p->geo.pad_width * c;
   const int32_t body = p->geo.input_width * c < row_bytes - left ? p->geo.input_width * c : row_bytes - left;
   int32_t first = 0;
-  if (oy > 0 && p->geo.dilation_height == 1 && p->geo.stride_height < p->geo.filter_height) {
+  if (moved && oy > 0 && p->geo.dilation_height == 1 && p->geo.stride_height < p->geo.filter_height) {
     first = p->geo.filter_height - p->geo.stride_height;
     copy_bytes(rows, rows + p->geo.stride_height * row_bytes, first * row_bytes);
   }
@@ -81,6 +85,47 @@ static void fill_rows(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t 
     copy_bytes(r + left, in + iy * p->geo.input_width * c, body);
     fill_bytes(r + left + body, pad4, row_bytes - left - body);
   }
+}
+
+/*
+ * Rows read straight from the input. A 3x3 window (dilation 1, no padding on the left) of an output
+ * row whose three input rows lie inside the image needs no padding unless it reaches past the
+ * input's last column: those output pixels (from the left) the row kernels can take from the
+ * input rows themselves, with no copy to scratch (VWW's stride-2 layers: all but a row's last;
+ * the copies cost 5 to 10% of those layers). Returns how many (0: none, or not this layer: the
+ * caller allows it only when the output is not over the input).
+ */
+static int32_t dw_direct_pixels(const tinyml_depthwise_conv2d_dsp_params *p, int32_t oy) {
+  const tinyml_packed_geometry *g = &p->geo;
+  if (g->filter_height != 3 || g->filter_width != 3 || g->dilation_height != 1 || g->dilation_width != 1 ||
+      g->pad_width != 0 || g->input_width < 3) {
+    return 0;
+  }
+  const int32_t iy = oy * g->stride_height - g->pad_height;
+  if (iy < 0 || iy + 3 > g->input_height) return 0;
+  const int32_t n = (g->input_width - 3) / g->stride_width + 1;
+  return n < g->output_width ? n : g->output_width;
+}
+
+/*
+ * The three rows the output pixels of row oy from n on read (those past the input's last column
+ * on the right), zero-point padded, into rows; returns their bytes per row.
+ */
+static int32_t dw_fill_tail(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *in, int32_t oy, int32_t n,
+                            int8_t *rows) {
+  const tinyml_packed_geometry *g = &p->geo;
+  const int32_t c = g->input_depth;
+  const int32_t x0 = n * g->stride_width;
+  const int32_t w = (g->output_width - 1 - n) * g->stride_width + 3;
+  const int32_t avail = g->input_width - x0 < w ? g->input_width - x0 : w;
+  const uint32_t pad4 = ((uint32_t)p->pad_value & 0xFFu) * 0x01010101u;
+  const int32_t iy = oy * g->stride_height - g->pad_height;
+  for (int32_t fy = 0; fy < 3; ++fy) {
+    int8_t *r = rows + fy * w * c;
+    copy_bytes(r, in + ((iy + fy) * g->input_width + x0) * c, avail * c);
+    fill_bytes(r + avail * c, pad4, (w - avail) * c);
+  }
+  return w * c;
 }
 
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
@@ -228,12 +273,12 @@ static void dw_row_k3_asm(const int8_t *px, int32_t px_step, int32_t col_step, i
 #undef TINYML_DW_ASM_TAP
 #endif
 
-TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *rows, const int16_t *weights,
-                              int8_t *out, const int MODE, const int FULL, const int K3) {
+TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *rows, int32_t row_bytes,
+                              int32_t width, const int16_t *weights, int8_t *out, const int MODE, const int FULL,
+                              const int K3) {
   const int32_t c = p->geo.input_depth;
   const int32_t fh = K3 ? 3 : p->geo.filter_height;
   const int32_t fw = K3 ? 3 : p->geo.filter_width;
-  const int32_t row_bytes = p->padded_width * c;
   const int32_t col_step = p->geo.dilation_width * c;
   const int32_t px_step = p->geo.stride_width * c;
   const int32_t off = p->output_offset;
@@ -242,12 +287,12 @@ TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const
   const int32_t groups = c >> 2;
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
   if (K3 && FULL && TINYML_RQ_BASE(MODE) != TINYML_RQ_REF && groups > 0 && 4 * groups == c && !p->pixel_calls) {
-    dw_row_k3_asm(rows, px_step, col_step, row_bytes, weights, p->q, out, c, p->geo.output_width, off,
+    dw_row_k3_asm(rows, px_step, col_step, row_bytes, weights, p->q, out, c, width, off,
                   TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED, TINYML_RQ_NF(MODE));
     return;
   }
 #endif
-  for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
+  for (int32_t ox = 0; ox < width; ++ox) {
     const int8_t *px = rows + ox * px_step;
     const uint32_t *w = (const uint32_t *)(const void *)weights;
     const int32_t *q = p->q;
@@ -336,8 +381,9 @@ TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const
  *
  * Every output of a band is computed from the channel's plane, which holds all the input rows
  * it reads: run in place (output over input), channel ch's output bytes only ever overwrite
- * channel ch's input bytes (depth multiplier 1), all read before; so the generator runs a layer
- * in place on this kernel only with one band covering the whole output.
+ * channel ch's input bytes (depth multiplier 1), all read before; over several bands each
+ * channel goes down its bands before the next (dw_plane_bands_run), so where the output rows lie
+ * over the same input rows (the generator's condition) a band overwrites only rows it has read.
  */
 
 /* The layer as the plane sees it: its rows and columns, swapped when transposed. */
@@ -451,6 +497,9 @@ static int32_t dw_plane_body(const dw_view *v) {
   return v->in_cols < cols ? v->in_cols : cols;
 }
 
+/* Most blocks of eight values a row dw_plane_rows_unrolled takes (VWW's 48-wide rows: 5). */
+#define TINYML_DWP_FILL_UNROLL 6
+
 /* How a band's plane rows are filled, the same for each channel (dw_plane_fill_plan). */
 typedef struct {
   int32_t rows;       /* plane rows with input values, from the first: */
@@ -462,6 +511,9 @@ typedef struct {
   /* The assembly row loop's words (dw_plane_rows): blocks << 4 | lead << 3 | rest, then the input
    * and plane bytes from where a row's copy ends to where the next one starts. */
   int32_t counts, src_next, dst_next;
+  /* dw_plane_rows_unrolled's words: its entry into the unrolled blocks (TINYML_DWP_FILL_UNROLL -
+   * blocks), the rest, and the input bytes from where its row ends (after the blocks) to the next. */
+  int32_t entry, rest_index, src_next_u;
 } dw_fill;
 
 /* The fill of the band whose plane starts at input row iy0 and has `rows` rows. */
@@ -484,11 +536,16 @@ static void dw_plane_fill_plan(const dw_view *v, int32_t iy0, int32_t rows, int3
   f->counts = f->blocks << 4 | f->lead << 3 | f->rest;
   f->src_next = v->in_row_step - (body > 0 ? body : 0) * v->in_col_step;
   f->dst_next = 2 * (pitch - (body > 0 ? body : 0));
+  f->entry = TINYML_DWP_FILL_UNROLL - f->blocks;
+  f->rest_index = f->rest;
+  f->src_next_u = v->in_row_step - (f->lead + 8 * f->blocks) * v->in_col_step;
 }
 
-/* dw_plane_rows reads these words by offset. */
-_Static_assert(__builtin_offsetof(dw_fill, step) == 28 && __builtin_offsetof(dw_fill, counts) == 40 &&
-                   __builtin_offsetof(dw_fill, src_next) == 44 && __builtin_offsetof(dw_fill, dst_next) == 48,
+/* dw_plane_rows and dw_plane_rows_unrolled read these words by offset. */
+_Static_assert(__builtin_offsetof(dw_fill, lead) == 16 && __builtin_offsetof(dw_fill, step) == 28 &&
+                   __builtin_offsetof(dw_fill, counts) == 40 && __builtin_offsetof(dw_fill, src_next) == 44 &&
+                   __builtin_offsetof(dw_fill, dst_next) == 48 && __builtin_offsetof(dw_fill, entry) == 52 &&
+                   __builtin_offsetof(dw_fill, rest_index) == 56 && __builtin_offsetof(dw_fill, src_next_u) == 60,
                "dw_plane_rows's offsets");
 
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
@@ -563,41 +620,106 @@ __attribute__((noinline)) static void dw_plane_rows(int16_t *d, const int8_t *s,
       : "r"(r2)
       : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
 }
+/*
+ * dw_plane_rows for rows of at most TINYML_DWP_FILL_UNROLL blocks of eight: the blocks written out
+ * one after the other and entered through a jump table at the row's first, the rest (0 to 7
+ * values) through another, so that a row pays no tests for its counts (they are the same for
+ * every row of the layer): VWW's rows of 12, 24 and 48 values took 42, 66 and 117 instructions
+ * in the loop above, here about 31, 51 and 96. Registers as there, r12 the entry, lr the rest,
+ * r9 the lead.
+ */
+#define TINYML_DWP_FILL8                                                                     \
+  TINYML_DWP_FILL4("[r1]", "[r1, r4]", "[r1, r4, lsl #1]", "[r1, r5]")                       \
+  TINYML_DWP_FILL4("[r1, r4, lsl #2]", "[r1, r10]", "[r1, r5, lsl #1]", "[r1, r11]")           \
+  "add    r1, r1, r4, lsl #3\n\t"
+#define TINYML_DWP_FILL_PAIR(a, b)              \
+  "ldrsb  r6, " a "\n\t"                        \
+  "ldrsb  r7, " b "\n\t"                        \
+  "pkhbt  r6, r6, r7, lsl #16\n\t"               \
+  "str    r6, [r0], #4\n\t"
+#define TINYML_DWP_FILL_ONE(a)                  \
+  "ldrsb  r6, " a "\n\t"                        \
+  "strh   r6, [r0], #2\n\t"
+#define TINYML_DWP_FILL_4 TINYML_DWP_FILL4("[r1]", "[r1, r4]", "[r1, r4, lsl #1]", "[r1, r5]")
+_Static_assert(TINYML_DWP_FILL_UNROLL == 6, "dw_plane_rows_unrolled's jump table");
+__attribute__((noinline)) static void dw_plane_rows_unrolled(int16_t *d, const int8_t *s, const dw_fill *f,
+                                                             int32_t rows) {
+  register int16_t *r0 __asm__("r0") = d;
+  register const int8_t *r1 __asm__("r1") = s;
+  register const dw_fill *r2 __asm__("r2") = f;
+  register int32_t r3 __asm__("r3") = rows;
+  __asm__ volatile(
+      "ldr    r4, [r2, #28]\n\t"
+      "add    r5, r4, r4, lsl #1\n\t"
+      "add    r10, r4, r4, lsl #2\n\t"
+      "rsb    r11, r4, r4, lsl #3\n\t"
+      "ldr    r9, [r2, #16]\n\t"
+      "ldrd   r12, lr, [r2, #52]\n"
+      "1:\n\t"
+      "cmp    r9, #0\n\t"
+      "beq    2f\n\t"
+      "ldrsb  r6, [r1]\n\t"
+      "strh   r6, [r0], #2\n\t"
+      "add    r1, r1, r4\n"
+      "2:\n\t"
+      "tbh    [pc, r12, lsl #1]\n"
+      "20:\n\t"
+      ".hword (30f - 20b) / 2, (31f - 20b) / 2, (32f - 20b) / 2, (33f - 20b) / 2\n\t"
+      ".hword (34f - 20b) / 2, (35f - 20b) / 2, (36f - 20b) / 2\n"
+      "30:\n\t" TINYML_DWP_FILL8
+      "31:\n\t" TINYML_DWP_FILL8
+      "32:\n\t" TINYML_DWP_FILL8
+      "33:\n\t" TINYML_DWP_FILL8
+      "34:\n\t" TINYML_DWP_FILL8
+      "35:\n\t" TINYML_DWP_FILL8
+      "36:\n\t"
+      "tbh    [pc, lr, lsl #1]\n"
+      "21:\n\t"
+      ".hword (50f - 21b) / 2, (51f - 21b) / 2, (52f - 21b) / 2, (53f - 21b) / 2\n\t"
+      ".hword (54f - 21b) / 2, (55f - 21b) / 2, (56f - 21b) / 2, (57f - 21b) / 2\n"
+      "51:\n\t" TINYML_DWP_FILL_ONE("[r1]") "b      50f\n"
+      "52:\n\t" TINYML_DWP_FILL_PAIR("[r1]", "[r1, r4]") "b      50f\n"
+      "53:\n\t" TINYML_DWP_FILL_PAIR("[r1]", "[r1, r4]") TINYML_DWP_FILL_ONE("[r1, r4, lsl #1]") "b      50f\n"
+      "54:\n\t" TINYML_DWP_FILL_4 "b      50f\n"
+      "55:\n\t" TINYML_DWP_FILL_4 TINYML_DWP_FILL_ONE("[r1, r4, lsl #2]") "b      50f\n"
+      "56:\n\t" TINYML_DWP_FILL_4 TINYML_DWP_FILL_PAIR("[r1, r4, lsl #2]", "[r1, r10]") "b      50f\n"
+      "57:\n\t" TINYML_DWP_FILL_4 TINYML_DWP_FILL_PAIR("[r1, r4, lsl #2]", "[r1, r10]")
+      TINYML_DWP_FILL_ONE("[r1, r5, lsl #1]")
+      "50:\n\t"
+      "ldr    r6, [r2, #60]\n\t"
+      "ldr    r7, [r2, #48]\n\t"
+      "add    r1, r1, r6\n\t"
+      "add    r0, r0, r7\n\t"
+      "subs   r3, r3, #1\n\t"
+      "bne    1b\n\t"
+      : "+r"(r0), "+r"(r1), "+r"(r3)
+      : "r"(r2)
+      : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
+}
+#undef TINYML_DWP_FILL_4
+#undef TINYML_DWP_FILL_ONE
+#undef TINYML_DWP_FILL_PAIR
+#undef TINYML_DWP_FILL8
 #undef TINYML_DWP_FILL4
 #endif
 
 /*
- * The in-image values of one channel (in: its byte of the first pixel) in its plane; plane row
- * carry_row (-1: none) from carry (the channel's value of the row's first pixel, c bytes apart):
- * run in place over several bands, that input row was overwritten by the band above. A function
+ * The in-image values of one channel (in: its byte of the first pixel) in its plane. A function
  * of its own, with the counts in f: inlined into the band driver, its row loop ran short of
  * registers and spilled on every row.
  */
-__attribute__((noinline)) static void dw_plane_fill(const dw_fill *f, const int8_t *in, int16_t *plane,
-                                                    int32_t carry_row, const int8_t *carry, int32_t c) {
+__attribute__((noinline)) static void dw_plane_fill(const dw_fill *f, const int8_t *in, int16_t *plane) {
   const int8_t *s = in + f->src;
   int16_t *d = plane + f->dst;
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
-  if (f->rows == 0) return;
-  if (carry_row < f->first || carry_row >= f->first + f->rows) {
+  if (f->rows > 0 && f->blocks <= TINYML_DWP_FILL_UNROLL) {
+    dw_plane_rows_unrolled(d, s, f, f->rows);
+  } else if (f->rows > 0) {
     dw_plane_rows(d, s, f, f->rows);
-    return;
   }
-  /* The rows above the carried one, the carried one, the rows below. */
-  const int32_t above = carry_row - f->first;
-  const int32_t below = f->rows - above - 1;
-  if (above > 0) dw_plane_rows(d, s, f, above);
-  d += above * f->dst_row;
-  s += (above + 1) * f->src_row;
-  dw_plane_copy(d, carry, c, f->lead, f->blocks, f->rest);
-  if (below > 0) dw_plane_rows(d + f->dst_row, s, f, below);
 #else
-  for (int32_t r = f->first; r < f->first + f->rows; ++r) {
-    if (r == carry_row) {
-      dw_plane_copy(d, carry, c, f->lead, f->blocks, f->rest);
-    } else {
-      dw_plane_copy(d, s, f->step, f->lead, f->blocks, f->rest);
-    }
+  for (int32_t r = 0; r < f->rows; ++r) {
+    dw_plane_copy(d, s, f->step, f->lead, f->blocks, f->rest);
     d += f->dst_row;
     s += f->src_row;
   }
@@ -606,16 +728,12 @@ __attribute__((noinline)) static void dw_plane_fill(const dw_fill *f, const int8
 
 /*
  * dw_plane_fill for rows of six values after one column of padding (VWW's 6x6 layers: the
- * fill's counts lead 1, no block of eight, rest 5; no carried row): each row written as the
+ * fill's counts lead 1, no block of eight, rest 5): each row written as the
  * halfword at column 1, the word pairs (2, 3) (4, 5) by one STRD and the halfword at column 6,
  * 15 instructions a row where dw_plane_rows's general loop takes 27.
  */
 #define TINYML_DWP_COUNTS6 (1 << 3 | 5)
-__attribute__((noinline)) static void dw_plane_fill6(const dw_fill *f, const int8_t *in, int16_t *plane,
-                                                     int32_t carry_row, const int8_t *carry, int32_t c) {
-  (void)carry_row;
-  (void)carry;
-  (void)c;
+__attribute__((noinline)) static void dw_plane_fill6(const dw_fill *f, const int8_t *in, int16_t *plane) {
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
   /* d: the row's column 0 (word-aligned: the lead sits at column 1). */
   register int16_t *r0 __asm__("r0") = plane + f->dst - 1;
@@ -672,7 +790,7 @@ __attribute__((noinline)) static void dw_plane_fill6(const dw_fill *f, const int
 #define TINYML_DWP_CUR 25       /* the current row's plane and output pointers */
 /* The unrolled stride-1 band loop's words (dw_plane_frame_layer): */
 #define TINYML_DWP_ENTRY 27     /* its jump table's index, TINYML_DWP_UNROLL - whole blocks (-1: the loop above runs) */
-#define TINYML_DWP_LONE 28      /* a lone last output (0: none) */
+#define TINYML_DWP_LONE 28      /* the row's end: 1 a last overlapping block, 2 a lone output, 3 both, 0 neither */
 #define TINYML_DWP_ADV 29       /* plane and output bytes from where a row's work ends to the next row */
 #define TINYML_DWP_BAND_END 31  /* the plane row after the band's last */
 #define TINYML_DWP_BIAS2 32     /* bias' twice more: the six-output rows' last two accumulators */
@@ -790,8 +908,9 @@ typedef struct {
 /*
  * Stride 1, rows of at most TINYML_DWP_UNROLL whole blocks: the blocks written out one after the
  * other and entered through a jump table at the row's first (TBH), so that a block has no loop
- * test, and the row's end (a last overlapping block, a lone output, the next row) costs about a
- * dozen instructions from constants of the layer: after its blocks a row's plane and output
+ * test, and the row's end (a last overlapping block and/or a lone output, as the layer's
+ * TINYML_DWP_LONE says, through a second jump table; then the next row) costs 8 instructions
+ * when there is neither (VWW's rows of 12, 24, 48), from constants of the layer: after its blocks a row's plane and output
  * pointers have moved by the same bytes on every row (TINYML_DWP_ADV takes them to the next),
  * and a lone last output sits exactly where they then point.
  */
@@ -818,15 +937,18 @@ typedef struct {
   TINYML_DWP_B(33, RQ_STORE) TINYML_DWP_B(34, RQ_STORE) TINYML_DWP_B(35, RQ_STORE)                \
   TINYML_DWP_B(36, RQ_STORE) TINYML_DWP_B(37, RQ_STORE) TINYML_DWP_B(38, RQ_STORE)                \
   TINYML_DWP_B(39, RQ_STORE) TINYML_DWP_B(40, RQ_STORE) TINYML_DWP_B(41, RQ_STORE)                \
+  "ldr    r7, [r12, #112]\n\t"                                                                     \
+  "tbh    [pc, r7, lsl #1]\n"                                                                      \
+  "21:\n\t"                                                                                        \
+  ".hword (4f - 21b) / 2, (60f - 21b) / 2, (61f - 21b) / 2, (60f - 21b) / 2\n"                     \
+  "60:\n\t"                                                                                        \
   "ldrd   r7, r8, [r12, #64]\n\t"                                                                  \
-  "cmp    r7, #0\n\t"                                                                              \
-  "beq    2f\n\t"                                                                                  \
   "sub    r10, r10, r7\n\t"                                                                        \
   "sub    lr, lr, r8\n\t" TINYML_DWP_BLOCK(RQ_STORE)                                               \
-  "2:\n\t"                                                                                         \
   "ldr    r7, [r12, #112]\n\t"                                                                     \
-  "cmp    r7, #0\n\t"                                                                              \
-  "beq    4f\n\t"                                                                                  \
+  "cmp    r7, #3\n\t"                                                                              \
+  "bne    4f\n"                                                                                     \
+  "61:\n\t"                                                                                        \
   "ldr    r0, [r12]\n\t"                                                                           \
   "mov    r7, r10\n\t" TINYML_DWP_ROW1(16) "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(24)             \
   "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(32)                                                     \
@@ -1123,7 +1245,7 @@ static int32_t dw_plane_frame_layer(const tinyml_depthwise_conv2d_dsp_params *p,
   /* dw_band6_*: a row's six outputs stored one after the other are the output row. */
   fr[TINYML_DWP_SIX] = sc == 1 && v->stride_rows == 1 && v->out_cols == 6 && p->plane_pitch == 8 && v->out_row_step == 6 * step;
   fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
-  fr[TINYML_DWP_LONE] = lone;
+  fr[TINYML_DWP_LONE] = (back ? 1 : 0) | (lone ? 2 : 0);
   fr[TINYML_DWP_ADV] = fr[TINYML_DWP_ROWS + 1] - (8 * whole + (back ? 8 - 2 * back : 0));
   fr[TINYML_DWP_ADV + 1] = v->out_row_step - (4 * whole + (back ? 4 - back : 0)) * step;
   return 1;
@@ -1143,48 +1265,105 @@ static dw_plane_band_fn dw_plane_pick(const dw_plane_bands *bands, const dw_view
 }
 
 /*
- * One channel's band of outputs (out: its first output byte) from its plane and frame: the
- * assembly band loop fn when there is one (lfn for a FAST_MIXED channel with a left shift),
- * else the C path.
+ * The band loop of a channel (its record in fr): fn, or lfn for a FAST_MIXED channel with a left
+ * shift (its e then made the shift s the loop takes in r4); once per channel, before its bands.
  */
+TINYML_DSP_INLINE dw_plane_band_fn dw_plane_channel_fn(int32_t mode, int32_t *fr, dw_plane_band_fn fn,
+                                                       dw_plane_band_fn lfn) {
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  if (fn != NULL && TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED && fr[TINYML_DWP_RQ + 2] <= 0) {
+    fr[TINYML_DWP_RQ + 2] = -fr[TINYML_DWP_RQ + 2];
+    return lfn;
+  }
+#else
+  (void)mode;
+  (void)fr;
+  (void)lfn;
+#endif
+  return fn;
+}
+
+/*
+ * One channel's band of outputs (out: its first output byte) from its plane and frame: the
+ * assembly band loop fn (dw_plane_channel_fn) when there is one, else the C path.
+ */
+/* The frame words of a band the assembly loops start from (out: the channel's first output). */
+TINYML_DSP_INLINE void dw_plane_frame_band(const int16_t *plane, int32_t band, int32_t *fr, int8_t *out) {
+  fr[TINYML_DWP_ROWS] = band;
+  fr[TINYML_DWP_CUR] = (int32_t)(intptr_t)plane;
+  fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)out;
+  fr[TINYML_DWP_END] = (int32_t)(intptr_t)plane + fr[TINYML_DWP_WHOLE];
+  fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
+  fr[TINYML_DWP_BAND_END] = (int32_t)(intptr_t)plane + band * fr[TINYML_DWP_ROWS + 1];
+}
+
 TINYML_DSP_INLINE void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v,
                                         const int16_t *plane, int32_t band, int32_t *fr, int8_t *out, int32_t mode,
-                                        dw_plane_band_fn fn, dw_plane_band_fn lfn) {
+                                        dw_plane_band_fn fn) {
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
   if (fn != NULL) {
-    fr[TINYML_DWP_ROWS] = band;
-    fr[TINYML_DWP_CUR] = (int32_t)(intptr_t)plane;
-    fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)out;
-    fr[TINYML_DWP_END] = (int32_t)(intptr_t)plane + fr[TINYML_DWP_WHOLE];
-    fr[TINYML_DWP_TAIL] = fr[TINYML_DWP_TAIL_ROW];
-    fr[TINYML_DWP_BAND_END] = (int32_t)(intptr_t)plane + band * fr[TINYML_DWP_ROWS + 1];
-    if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED && fr[TINYML_DWP_RQ + 2] <= 0) {
-      /* A left shift s = -e: the loop shifts by r4 = s. */
-      fr[TINYML_DWP_RQ + 2] = -fr[TINYML_DWP_RQ + 2];
-      fn = lfn;
-    }
+    dw_plane_frame_band(plane, band, fr, out);
     fn(2 * p->plane_pitch, fr);
     return;
   }
 #else
   (void)fn;
-  (void)lfn;
 #endif
   dw_plane_c_mode(p, v, plane, band, fr, out, mode);
+}
+
+/*
+ * One channel (b, a constant) of a sub-byte group's weights as the plane's six SMLAD pairs in pq:
+ * channel b's tap k tops at bit 16 (b >> 1) + 16 - bits (2 j + (b & 1)), j = k mod (8 / bits), of
+ * word k / (8 / bits); doubled (dbl) in the FAST modes like the int8 weights. With b and bits
+ * constants each weight is one SBFX; the doubling one SADD16 per pair (the halves are small).
+ * Decoding with the field positions worked out at run time cost about 70 instructions a channel
+ * more than the int8 weights' copy (VWW int4's 6x6x128 layers: some 9,000 each).
+ */
+TINYML_DSP_INLINE void dw_plane_decode(const tinyml_depthwise_conv2d_dsp_params *p, const uint32_t *g, const int32_t b,
+                                       const int32_t bits, int32_t dbl, int32_t *pq) {
+  const int32_t per = 8 / bits;
+  int32_t w[9];
+#pragma GCC unroll 9
+  for (int32_t k = 0; k < 9; ++k) {
+    const int32_t top = 16 * (b >> 1) + 16 - bits * (2 * (k % per) + (b & 1));
+    w[k] = (int32_t)(g[k / per] << (32 - top)) >> (32 - bits);
+  }
+  /* Filter row k as the plane sees it: taps (k, j), or (j, k) transposed. */
+  uint32_t v[6];
+  if (p->transposed) {
+#pragma GCC unroll 3
+    for (int32_t k = 0; k < 3; ++k) {
+      v[2 * k] = tinyml_pkhbt((uint32_t)w[k], (uint32_t)w[3 + k]);
+      v[2 * k + 1] = tinyml_pkhbt((uint32_t)w[3 + k], (uint32_t)w[6 + k]);
+    }
+  } else {
+#pragma GCC unroll 3
+    for (int32_t k = 0; k < 3; ++k) {
+      v[2 * k] = tinyml_pkhbt((uint32_t)w[3 * k], (uint32_t)w[3 * k + 1]);
+      v[2 * k + 1] = tinyml_pkhbt((uint32_t)w[3 * k + 1], (uint32_t)w[3 * k + 2]);
+    }
+  }
+  if (dbl) {
+#pragma GCC unroll 6
+    for (int32_t k = 0; k < 6; ++k) v[k] = tinyml_sadd16(v[k], v[k]);
+  }
+#pragma GCC unroll 6
+  for (int32_t k = 0; k < 6; ++k) pq[k] = (int32_t)v[k];
 }
 
 /*
  * Channel ch's SMLAD pairs into the frame (P, Q of each filter row as the plane sees it) and its
  * record {m, t, e, bias'}: bits 1, clustered (tinyml_dw_plane_lut4, records in p->q); bits 0, six words per channel as the generator laid them out (already
  * transposed for a transposed plane) and records in p->q; 4 or 2, decoded from the sub-byte
- * stream (per group of four channels its words, then its records), doubled in the FAST modes
- * like the int8 weights, and packed here.
+ * stream (per group of four channels its words, then its records) by dw_plane_decode.
  */
 TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_dsp_params *p, const void *weights,
-                                                  int32_t ch, int32_t mode, const int32_t bits, int32_t *fr) {
+                                                  int32_t ch, int32_t mode, const int32_t bits, const int32_t sub,
+                                                  int32_t *fr) {
   if (bits == 0) {
-    const int32_t *pq = (const int32_t *)weights + 6 * ch;
-    for (int32_t k = 0; k < 6; ++k) fr[TINYML_DWP_PQ + k] = pq[k];
+    /* memcpy: LDM/STM (a loop of its own, the compiler's choice for the six-word copy, took 21). */
+    memcpy(fr + TINYML_DWP_PQ, (const int32_t *)weights + 6 * ch, 6 * sizeof(int32_t));
     return p->q + 4 * ch;
   }
   if (bits == 1) {
@@ -1205,46 +1384,138 @@ TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_
     }
     return p->q + 4 * ch;
   }
-  /* Channel b of group g: tap k's field tops at bit 16 (b >> 1) + 16 - bits (2 j + (b & 1)), j = k mod (8 / bits). */
+  /* Sub-byte: one copy of the decode per channel of the group, so that its shifts are constants. */
   const int32_t per = 8 / bits;
   const int32_t words = (9 + per - 1) / per;
   const uint32_t *g = (const uint32_t *)weights + (ch >> 2) * (words + TINYML_DWS_RECORD_WORDS);
-  const int32_t b = ch & 3;
-  const int32_t scale = TINYML_RQ_BASE(mode) == TINYML_RQ_REF ? 1 : 2;
-  int32_t w[9];
-  /* Unrolled with bits a constant (dw_plane_run_bits): the shifts are then immediates. */
-#pragma GCC unroll 9
-  for (int32_t k = 0; k < 9; ++k) {
-    const int32_t top = 16 * (b >> 1) + 16 - bits * (2 * (k % per) + (b & 1));
-    w[k] = ((int32_t)(g[k / per] << (32 - top)) >> (32 - bits)) * scale;
+  const int32_t dbl = TINYML_RQ_BASE(mode) != TINYML_RQ_REF;
+  /* sub: the channel's place in its group when the caller knows it (a constant), else -1. */
+  switch (sub >= 0 ? sub : ch & 3) {
+    case 0:
+      dw_plane_decode(p, g, 0, bits, dbl, fr + TINYML_DWP_PQ);
+      break;
+    case 1:
+      dw_plane_decode(p, g, 1, bits, dbl, fr + TINYML_DWP_PQ);
+      break;
+    case 2:
+      dw_plane_decode(p, g, 2, bits, dbl, fr + TINYML_DWP_PQ);
+      break;
+    default:
+      dw_plane_decode(p, g, 3, bits, dbl, fr + TINYML_DWP_PQ);
+      break;
   }
-  /* Filter row k as the plane sees it: taps (k, j), or (j, k) transposed. */
-  for (int32_t k = 0; k < 3; ++k) {
-    const int32_t a = p->transposed ? w[k] : w[3 * k];
-    const int32_t m = p->transposed ? w[3 + k] : w[3 * k + 1];
-    const int32_t z = p->transposed ? w[6 + k] : w[3 * k + 2];
-    fr[TINYML_DWP_PQ + 2 * k] = (int32_t)tinyml_pkhbt((uint32_t)a, (uint32_t)m);
-    fr[TINYML_DWP_PQ + 2 * k + 1] = (int32_t)tinyml_pkhbt((uint32_t)m, (uint32_t)z);
-  }
-  return (const int32_t *)(const void *)(g + words) + 4 * b;
+  return (const int32_t *)(const void *)(g + words) + 4 * (sub >= 0 ? sub : ch & 3);
+}
+
+/* A channel's weights and record into the frame; returns its band loop (dw_plane_channel_fn). */
+TINYML_DSP_INLINE dw_plane_band_fn dw_plane_setup(const tinyml_depthwise_conv2d_dsp_params *p, const void *weights,
+                                                  int32_t ch, int32_t mode, const int32_t bits, const int32_t sub,
+                                                  int32_t *fr, dw_plane_band_fn fn, dw_plane_band_fn lfn) {
+  const int32_t *rec = dw_plane_weights(p, weights, ch, mode, bits, sub, fr);
+  fr[0] = fr[1] = fr[2] = fr[3] = fr[TINYML_DWP_BIAS2] = fr[TINYML_DWP_BIAS2 + 1] = rec[3];
+  fr[TINYML_DWP_RQ] = rec[0];
+  fr[TINYML_DWP_RQ + 1] = rec[1];
+  fr[TINYML_DWP_RQ + 2] = TINYML_DWS_E(mode, rec[2]);
+  return dw_plane_channel_fn(mode, fr, fn, lfn);
 }
 
 /*
- * The bands: pad the plane, then per channel its values, its frame and its outputs. Run in place
- * over several bands (the generator allows it at stride 1 with one row of padding, output rows
- * over the same input rows), the last input row of each band is overwritten by that band before
- * the next reads it: each channel's value of it is kept, from the plane, in a row after the plane.
+ * One band: pad the plane, then per channel its values, its frame and its outputs (the padding is
+ * written once: every channel's in-image values land on the same plane positions).
  */
+TINYML_DSP_INLINE void dw_plane_one_band(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v, const int8_t *in,
+                              const void *weights, int8_t *out, int16_t *plane, int32_t mode, const int32_t bits,
+                              int32_t *fr, dw_plane_band_fn fn, dw_plane_band_fn lfn) {
+  const int32_t c = p->geo.input_depth;
+  const int32_t pitch = p->plane_pitch;
+  const int32_t band = v->out_rows;
+  const int32_t rows = (band - 1) * v->stride_rows + 3;
+  const int32_t iy0 = -v->pad_rows;
+  dw_plane_pad(plane, rows * pitch, p->pad_value);
+  dw_fill fill;
+  dw_plane_fill_plan(v, iy0, rows, pitch, plane, &fill);
+  /* A function pointer, chosen once per layer, so that other layers pay no test per channel. */
+  void (*const fill_fn)(const dw_fill *, const int8_t *, int16_t *) =
+      fill.counts == TINYML_DWP_COUNTS6 ? dw_plane_fill6 : dw_plane_fill;
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  /* The stride-1 unrolled and six-wide loops change no frame word but the output pointer: the
+   * others are set once here (dw_plane_channel sets them per channel, some 15 instructions). */
+  const int32_t stable = fn != NULL && v->stride_cols == 1 && (fr[TINYML_DWP_SIX] || fr[TINYML_DWP_ENTRY] >= 0);
+  if (stable) dw_plane_frame_band(plane, band, fr, out);
+#else
+  const int32_t stable = 0;
+#endif
+  /* Sub-byte weights (depth a multiple of 4): a group's four channels written out, each decoding
+   * its weights at its place in the group, a constant (no dispatch on it per channel). */
+  const int32_t per = bits == 4 || bits == 2 ? 4 : 1;
+  for (int32_t ch0 = 0; ch0 < c; ch0 += per) {
+#pragma GCC unroll 4
+    for (int32_t b = 0; b < per; ++b) {
+      const int32_t ch = ch0 + b;
+      const dw_plane_band_fn cfn = dw_plane_setup(p, weights, ch, mode, bits, per == 4 ? b : -1, fr, fn, lfn);
+      fill_fn(&fill, in + ch, plane);
+      if (stable) {
+        fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)(out + ch);
+        cfn(2 * pitch, fr);
+      } else {
+        dw_plane_channel(p, v, plane, band, fr, out + ch, mode, cfn);
+      }
+    }
+  }
+}
+
+/*
+ * Several bands: channel after channel, each down its bands, the plane scrolling: the 3 - stride
+ * plane rows a band shares with the next move to the plane's top (a copy of a few hundred bytes)
+ * and only the new rows are filled. Each input value is so converted once (bands filled afresh
+ * re-read those rows, about a quarter more for VWW's 48x48x8), the channel's frame is set once,
+ * and run in place (output over input, stride 1, output rows over the same input rows) nothing
+ * needs keeping: a band's outputs overwrite only its channel's input rows, those it read, and
+ * the rows the next band shares are already in the plane.
+ */
+TINYML_DSP_INLINE void dw_plane_bands_run(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v, const int8_t *in,
+                               const void *weights, int8_t *out, int16_t *plane, int32_t mode, const int32_t bits,
+                               int32_t *fr, dw_plane_band_fn fn, dw_plane_band_fn lfn) {
+  const int32_t c = p->geo.input_depth;
+  const int32_t pitch = p->plane_pitch;
+  const int32_t sr = v->stride_rows;
+  const int32_t keep = sr < 3 ? 3 - sr : 0;
+  /* The padding columns, once: fills write only the in-image columns, and moves whole rows. */
+  dw_plane_pad(plane, ((p->band_rows - 1) * sr + 3) * pitch, p->pad_value);
+  for (int32_t ch = 0; ch < c; ++ch) {
+    const dw_plane_band_fn cfn = dw_plane_setup(p, weights, ch, mode, bits, -1, fr, fn, lfn);
+    int32_t prev = 0;
+    for (int32_t oy0 = 0; oy0 < v->out_rows; oy0 += p->band_rows) {
+      const int32_t band = v->out_rows - oy0 < p->band_rows ? v->out_rows - oy0 : p->band_rows;
+      const int32_t rows = (band - 1) * sr + 3;
+      const int32_t iy0 = oy0 * sr - v->pad_rows;
+      int32_t first = 0;
+      if (oy0 > 0 && keep > 0) {
+        /* The shared rows up: a forward copy (16 bytes per LDM/STM), the destination below the source. */
+        copy_bytes((int8_t *)plane, (const int8_t *)(plane + (prev - keep) * pitch), 2 * keep * pitch);
+        first = keep;
+      }
+      /* Plane rows outside the image: the padding (rows of earlier bands lie there). */
+      for (int32_t r = first; r < rows; ++r) {
+        if (iy0 + r < 0 || iy0 + r >= v->in_rows) dw_plane_pad(plane + r * pitch, pitch, p->pad_value);
+      }
+      dw_fill fill;
+      dw_plane_fill_plan(v, iy0 + first, rows - first, pitch, plane + first * pitch, &fill);
+      dw_plane_fill(&fill, in + ch, plane + first * pitch);
+      dw_plane_channel(p, v, plane, band, fr, out + oy0 * v->out_row_step + ch, mode, cfn);
+      prev = rows;
+    }
+  }
+}
+
+/* The layer: one band (dw_plane_one_band) or several (dw_plane_bands_run), per batch. */
 TINYML_DSP_INLINE void dw_plane_run_bits(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                          const void *weights, int8_t *output, void *scratch, int32_t mode,
                                          const int32_t bits, const dw_plane_bands *bands, const dw_plane_bands *left) {
   const int32_t c = p->geo.input_depth;
-  const int32_t pitch = p->plane_pitch;
   dw_view v;
   dw_view_of(p, &v);
   int16_t *plane = (int16_t *)scratch;
-  int8_t *carry = (int8_t *)scratch + (((p->band_rows - 1) * v.stride_rows + 3) * pitch * 2);
-  const int32_t body = dw_plane_body(&v);
   int32_t fr[TINYML_DWP_WORDS];
   fr[TINYML_DWP_RQ + 3] = v.out_col_step;
   fr[TINYML_DWP_OFF] = p->output_offset;
@@ -1254,32 +1525,10 @@ TINYML_DSP_INLINE void dw_plane_run_bits(const tinyml_depthwise_conv2d_dsp_param
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
     int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;
-    const int32_t in_place = (const void *)in == (const void *)out;
-    for (int32_t oy0 = 0; oy0 < v.out_rows; oy0 += p->band_rows) {
-      const int32_t band = v.out_rows - oy0 < p->band_rows ? v.out_rows - oy0 : p->band_rows;
-      const int32_t rows = (band - 1) * v.stride_rows + 3;
-      const int32_t iy0 = oy0 * v.stride_rows - v.pad_rows;
-      const int32_t carry_in = in_place && oy0 > 0 ? iy0 : -1;
-      const int32_t carry_out = in_place && oy0 + band < v.out_rows ? oy0 + band - 1 - iy0 : -1;
-      dw_plane_pad(plane, rows * pitch, p->pad_value);
-      dw_fill fill;
-      dw_plane_fill_plan(&v, iy0, rows, pitch, plane, &fill);
-      /* A function pointer, chosen once per band, so that other layers pay no test per channel. */
-      void (*const fill_fn)(const dw_fill *, const int8_t *, int16_t *, int32_t, const int8_t *, int32_t) =
-          fill.counts == TINYML_DWP_COUNTS6 && carry_in < 0 ? dw_plane_fill6 : dw_plane_fill;
-      for (int32_t ch = 0; ch < c; ++ch) {
-        const int32_t *rec = dw_plane_weights(p, weights, ch, mode, bits, fr);
-        fr[0] = fr[1] = fr[2] = fr[3] = fr[TINYML_DWP_BIAS2] = fr[TINYML_DWP_BIAS2 + 1] = rec[3];
-        fr[TINYML_DWP_RQ] = rec[0];
-        fr[TINYML_DWP_RQ + 1] = rec[1];
-        fr[TINYML_DWP_RQ + 2] = TINYML_DWS_E(mode, rec[2]);
-        fill_fn(&fill, in + ch, plane, carry_in < 0 ? -1 : carry_in - iy0, carry + ch, c);
-        if (carry_out >= 0) {
-          const int16_t *keep = plane + carry_out * pitch + v.pad_cols;
-          for (int32_t x = 0; x < body; ++x) carry[x * c + ch] = (int8_t)keep[x];
-        }
-        dw_plane_channel(p, &v, plane, band, fr, out + oy0 * v.out_row_step + ch, mode, fn, lfn);
-      }
+    if (p->band_rows >= v.out_rows) {
+      dw_plane_one_band(p, &v, in, weights, out, plane, mode, bits, fr, fn, lfn);
+    } else {
+      dw_plane_bands_run(p, &v, in, weights, out, plane, mode, bits, fr, fn, lfn);
     }
   }
 }
@@ -1313,17 +1562,42 @@ TINYML_DSP_INLINE void dw_run(const tinyml_depthwise_conv2d_dsp_params *p, const
     dw_plane_run(p, input, weights, output, scratch, MODE, 0, FULL ? TINYML_DWP_BANDS(MODE) : NULL, NULL);
     return;
   }
+  /* Straight from the input rows (dw_direct_pixels) only when the output is not over the input. */
+  const int32_t direct = (const void *)input != (const void *)output;
+  const int32_t wo = p->geo.output_width;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
-    int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;
+    int8_t *out = output + b * p->geo.output_height * wo * c;
+    int32_t moved = 0;
     for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
-      fill_rows(p, in, oy, rows);
-      if (k3) {
-        dw_row(p, rows, weights, out, MODE, FULL, 1);
-      } else {
-        dw_row(p, rows, weights, out, MODE, FULL, 0);
+      const int32_t n = direct ? dw_direct_pixels(p, oy) : 0;
+      /* Part 0: the row from scratch, or its first n pixels from the input; part 1: the rest of
+       * a direct row from scratch (one call site per dw_row form: each is inlined). */
+      for (int32_t part = 0; part < 2; ++part) {
+        const int8_t *src = rows;
+        int32_t rb = p->padded_width * c, wd = wo, x0 = 0;
+        if (part == 0 && n > 0) {
+          rb = p->geo.input_width * c;
+          src = in + (oy * p->geo.stride_height - p->geo.pad_height) * rb;
+          wd = n;
+          moved = 0;
+        } else if (part == 0) {
+          fill_rows(p, in, oy, rows, moved);
+          moved = 1;
+        } else if (n > 0 && n < wo) {
+          rb = dw_fill_tail(p, in, oy, n, rows);
+          wd = wo - n;
+          x0 = n;
+        } else {
+          break;
+        }
+        if (k3) {
+          dw_row(p, src, rb, wd, weights, out + x0 * c, MODE, FULL, 1);
+        } else {
+          dw_row(p, src, rb, wd, weights, out + x0 * c, MODE, FULL, 0);
+        }
       }
-      out += p->geo.output_width * c;
+      out += wo * c;
     }
   }
 }
@@ -1525,14 +1799,131 @@ TINYML_DSP_INLINE void dw_sb_row_k3_asm(const int8_t *px, int32_t px_step, int32
 #undef TINYML_DWS_BY_MODE
 #undef TINYML_DWS_ASM
 }
+
+/*
+ * The same output row group after group, each group's pixels in one assembly loop (rows of
+ * TINYML_DWG_MIN_WIDTH outputs or more): the group's 18 operand words (what the loop above ANDs
+ * out of the weight words at every tap of every pixel) are worked out once per row into a frame
+ * the pixel loop reads like the int8 loop its int16 weights (one LDRD a tap), so a pixel's group
+ * costs about the int8 one plus the bias added to the shifted sums (VWW int4: about 110
+ * instructions a group and pixel where the loop above takes 125). The frame (r7):
+ *   [0..17] the operand pairs, tap after tap (channels 0 and 2, then 1 and 3)
+ *   [72] input bytes from a pixel to the next  [76] output bytes from a pixel's last output to
+ *   the next pixel's first  [80] the group's output end  [84] the output offset
+ * r9 the pixel, r10 the column step, r11 the row bytes, r12 the group's records, lr the output.
+ */
+#define TINYML_DWG_MIN_WIDTH 6
+#define TINYML_DWG_TAP(addr, off, OP)             \
+  "ldr    r4, " addr "\n\t"                        \
+  "ldrd   r6, r8, [r7, #" off "]\n\t"              \
+  "sxtb16 r5, r4\n\t"                              \
+  "sxtb16 r4, r4, ror #8\n\t" OP
+#define TINYML_DWG_MLA                            \
+  "smlabb r0, r5, r6, r0\n\t"                      \
+  "smlatt r2, r5, r6, r2\n\t"                      \
+  "smlabb r1, r4, r8, r1\n\t"                      \
+  "smlatt r3, r4, r8, r3\n\t"
+#define TINYML_DWG_MUL                            \
+  "smulbb r0, r5, r6\n\t"                          \
+  "smultt r2, r5, r6\n\t"                          \
+  "smulbb r1, r4, r8\n\t"                          \
+  "smultt r3, r4, r8\n\t"
+#define TINYML_DWG_ROW(o0, o1, o2)                                                                  \
+  TINYML_DWG_TAP("[%[p]]", o0, TINYML_DWG_MLA) TINYML_DWG_TAP("[%[p], %[cs]]", o1, TINYML_DWG_MLA) \
+  TINYML_DWG_TAP("[%[p], %[cs], lsl #1]", o2, TINYML_DWG_MLA)
+#define TINYML_DWG_LOOP(SH, OFF, RQ, AFTER)                                                         \
+  "1:\n\t"                                                                                         \
+  TINYML_DWG_TAP("[%[p]]", "0", TINYML_DWG_MUL) TINYML_DWG_TAP("[%[p], %[cs]]", "8", TINYML_DWG_MLA) \
+  TINYML_DWG_TAP("[%[p], %[cs], lsl #1]", "16", TINYML_DWG_MLA)                                      \
+  "add    %[p], %[p], %[rs]\n\t" TINYML_DWG_ROW("24", "32", "40")                                   \
+  "add    %[p], %[p], %[rs]\n\t" TINYML_DWG_ROW("48", "56", "64")                                   \
+  "sub    %[p], %[p], %[rs], lsl #1\n\t"                                                            \
+  RQ("r0", SH, OFF("r0"), "0") RQ("r1", SH, OFF("r1"), "1") RQ("r2", SH, OFF("r2"), "2")            \
+  RQ("r3", SH, OFF("r3"), "3")                                                                      \
+  "sub    %[wp], %[wp], #64\n\t"                                                                   \
+  "ldrd   r4, r5, [r7, #72]\n\t"                                                                   \
+  "add    %[p], %[p], r4\n\t"                                                                      \
+  "add    lr, lr, r5\n\t"                                                                          \
+  "ldr    r4, [r7, #80]\n\t"                                                                       \
+  "cmp    lr, r4\n\t"                                                                              \
+  "bne    1b\n\t" AFTER
+#define TINYML_DWG_ADD_OFF(a) "ldr    r6, [r7, #84]\n\t" "add    " a ", " a ", r6\n\t"
+
+/* Group g's operand words into fw (from its weight words w, BITS a constant). */
+TINYML_DSP_INLINE void dw_sb_group_frame(const uint32_t *w, uint32_t *fw, const int bits) {
+  const int32_t per = 8 / bits;
+  uint32_t mask = TINYML_DWS_MASK(bits);
+  /* The mask in a register, so that each word is one AND with a shifted operand (as an immediate
+   * the compiler shifts first: two instructions). */
+  __asm__("" : "+r"(mask));
+#pragma GCC unroll 9
+  for (int32_t t = 0; t < 9; ++t) {
+    const uint32_t v = w[t / per];
+    fw[2 * t] = (v << (2 * bits * (t % per))) & mask;
+    fw[2 * t + 1] = (v << (2 * bits * (t % per) + bits)) & mask;
+  }
+}
+
+/* An output row (3x3, FAST modes, no fused clamp), group after group (see above). */
+TINYML_DSP_INLINE void dw_sb_row_groups_asm(const int8_t *rows, int32_t px_step, int32_t col_step, int32_t row_bytes,
+                                            const uint32_t *weights, int8_t *out, int32_t c, int32_t width,
+                                            int32_t off, const int mode, const int bits) {
+  const int32_t words = (9 + 8 / bits - 1) / (8 / bits);
+  uint32_t fw[22];
+  fw[18] = (uint32_t)px_step;
+  fw[19] = (uint32_t)(c - 4);
+  fw[21] = (uint32_t)off;
+  for (int32_t g = 0; g < (c >> 2); ++g) {
+    const uint32_t *gw = weights + g * (words + TINYML_DWS_RECORD_WORDS);
+    dw_sb_group_frame(gw, fw, bits);
+    fw[20] = (uint32_t)(uintptr_t)(out + 4 * g + width * c);
+    register const int8_t *rp __asm__("r9") = rows + 4 * g;
+    register int32_t rcs __asm__("r10") = col_step;
+    register int32_t rrs __asm__("r11") = row_bytes;
+    register const uint32_t *rq __asm__("r12") = gw + words;
+    register int8_t *ro __asm__("lr") = out + 4 * g;
+    register const uint32_t *rfw __asm__("r7") = fw;
+#define TINYML_DWG_ASM(LOOP)                                                                        \
+  __asm__ volatile(LOOP                                                                             \
+                   : [p] "+r"(rp), [wp] "+r"(rq), "+r"(ro)                                          \
+                   : [cs] "r"(rcs), [rs] "r"(rrs), "r"(rfw)                                         \
+                   : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "cc", "memory")
+#define TINYML_DWG_BY_MODE(SH)                                                                                 \
+  if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED && TINYML_RQ_NF(mode)) {                                   \
+    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED_NF, TINYML_DWS_LEFT4));           \
+  } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED) {                                                  \
+    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED, TINYML_DWS_LEFT4));              \
+  } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED && TINYML_RQ_NF(mode)) {                           \
+    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_NF, ""));                             \
+  } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED) {                                                 \
+    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ, ""));                                \
+  } else if (TINYML_RQ_NF(mode)) {                                                                            \
+    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWG_ADD_OFF, TINYML_DWS_RQ_NF, ""));                            \
+  } else {                                                                                                    \
+    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWG_ADD_OFF, TINYML_DWS_RQ, ""));                               \
+  }
+    if (bits == 4) {
+      TINYML_DWG_BY_MODE("11")
+    } else {
+      TINYML_DWG_BY_MODE("13")
+    }
+#undef TINYML_DWG_BY_MODE
+#undef TINYML_DWG_ASM
+  }
+}
+#undef TINYML_DWG_ADD_OFF
+#undef TINYML_DWG_LOOP
+#undef TINYML_DWG_ROW
+#undef TINYML_DWG_MUL
+#undef TINYML_DWG_MLA
+#undef TINYML_DWG_TAP
 #endif
 
 /* The taps of one group of four channels: tap t's weight pairs come from word t / (8 / BITS). */
 TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *rows,
-                                 const uint32_t *weights, int8_t *out, int32_t shift, const int MODE, const int BITS,
+                                 int32_t row_bytes, int32_t width, const uint32_t *weights, int8_t *out, int32_t shift, const int MODE, const int BITS,
                                  const int K3, const int FULL) {
   const int32_t c = p->geo.input_depth;
-  const int32_t row_bytes = p->padded_width * c;
   const int32_t col_step = p->geo.dilation_width * c;
   const int32_t px_step = p->geo.stride_width * c;
   const int32_t off = p->output_offset;
@@ -1544,12 +1935,16 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
   const int32_t fw = K3 ? 3 : p->geo.filter_width;
   const int32_t per = 8 / BITS;
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  if (K3 && FULL && TINYML_RQ_BASE(MODE) != TINYML_RQ_REF && width >= TINYML_DWG_MIN_WIDTH) {
+    dw_sb_row_groups_asm(rows, px_step, col_step, row_bytes, weights, out, c, width, off, MODE, BITS);
+    return;
+  }
   if (K3 && FULL && TINYML_RQ_BASE(MODE) != TINYML_RQ_REF) {
-    dw_sb_row_k3_asm(rows, px_step, col_step, row_bytes, weights, out, c, p->geo.output_width, off, MODE, BITS);
+    dw_sb_row_k3_asm(rows, px_step, col_step, row_bytes, weights, out, c, width, off, MODE, BITS);
     return;
   }
 #endif
-  for (int32_t ox = 0; ox < p->geo.output_width; ++ox) {
+  for (int32_t ox = 0; ox < width; ++ox) {
     const int8_t *px = rows + ox * px_step;
     const uint32_t *w = weights;
     int8_t *o = out;
@@ -1595,46 +1990,70 @@ TINYML_DSP_INLINE void dw_sb_row(const tinyml_depthwise_conv2d_dsp_params *p, co
   const int32_t shift = (SHIFT);                                                                \
   const int32_t k3 = p->geo.filter_height == 3 && p->geo.filter_width == 3;                     \
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;                   \
-  int8_t *rows = (int8_t *)scratch;                                                             \
+  const int32_t direct = (const void *)input != (const void *)output;                           \
+  const int32_t wo = p->geo.output_width;                                                       \
+  int8_t *scr = (int8_t *)scratch;                                                              \
   for (int32_t b = 0; b < p->geo.batches; ++b) {                                                \
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;                \
-    int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;                  \
+    int8_t *obase = output + b * p->geo.output_height * wo * c;                                 \
+    int32_t moved = 0;                                                                          \
     for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {                                     \
-      fill_rows(p, in, oy, rows);                                                               \
-      if (k3 && full) {                                                                         \
-        ROW(1, 1);                                                                              \
-      } else if (k3) {                                                                          \
-        ROW(1, 0);                                                                              \
-      } else {                                                                                  \
-        ROW(0, 0);                                                                              \
+      const int32_t n = direct ? dw_direct_pixels(p, oy) : 0;                                   \
+      /* Part 0: the row from scratch, or its first n pixels straight from the input           \
+       * (dw_direct_pixels); part 1: the rest of a direct row from scratch. */                  \
+      for (int32_t part = 0; part < 2; ++part) {                                                \
+        const int8_t *rows = scr;                                                               \
+        int8_t *out = obase + oy * wo * c;                                                      \
+        int32_t rb = p->padded_width * c, wd = wo;                                              \
+        if (part == 0 && n > 0) {                                                               \
+          rb = p->geo.input_width * c;                                                          \
+          rows = in + (oy * p->geo.stride_height - p->geo.pad_height) * rb;                      \
+          wd = n;                                                                               \
+          moved = 0;                                                                            \
+        } else if (part == 0) {                                                                 \
+          fill_rows(p, in, oy, scr, moved);                                                     \
+          moved = 1;                                                                            \
+        } else if (n > 0 && n < wo) {                                                           \
+          rb = dw_fill_tail(p, in, oy, n, scr);                                                 \
+          out += n * c;                                                                         \
+          wd = wo - n;                                                                          \
+        } else {                                                                                \
+          break;                                                                                \
+        }                                                                                       \
+        if (k3 && full) {                                                                       \
+          ROW(1, 1);                                                                            \
+        } else if (k3) {                                                                        \
+          ROW(1, 0);                                                                            \
+        } else {                                                                                \
+          ROW(0, 0);                                                                            \
+        }                                                                                       \
       }                                                                                         \
-      out += p->geo.output_width * c;                                                           \
     }                                                                                           \
   }
 
 #define TINYML_DW_SB_ROW_BY_MODE(K3, FULL)                                                       \
   do {                                                                                          \
     if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST) {                                                               \
-      dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST, BITS, K3, FULL);                  \
+      dw_sb_row(p, rows, rb, wd, weights, out, shift, TINYML_RQ_FAST, BITS, K3, FULL);                  \
     } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED) {                                                 \
-      dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, K3, FULL);           \
+      dw_sb_row(p, rows, rb, wd, weights, out, shift, TINYML_RQ_FAST_FOLDED, BITS, K3, FULL);           \
     } else {                                                                                    \
-      dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_REF, BITS, K3, FULL);                   \
+      dw_sb_row(p, rows, rb, wd, weights, out, shift, TINYML_RQ_REF, BITS, K3, FULL);                   \
     }                                                                                           \
   } while (0)
 
-#define TINYML_DW_SB_ROW_MIXED(K3, FULL) dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, K3, FULL)
+#define TINYML_DW_SB_ROW_MIXED(K3, FULL) dw_sb_row(p, rows, rb, wd, weights, out, shift, TINYML_RQ_FAST_MIXED, BITS, K3, FULL)
 /* The same two for TINYML_RQ_NOFIX layers (FAST and FOLDED only; REF has no correction to drop). */
 #define TINYML_DW_SB_ROW_BY_MODE_NF(K3, FULL)                                                                      \
   do {                                                                                                            \
     if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST) {                                                                 \
-      dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST | TINYML_RQ_NOFIX, BITS, K3, FULL);                  \
+      dw_sb_row(p, rows, rb, wd, weights, out, shift, TINYML_RQ_FAST | TINYML_RQ_NOFIX, BITS, K3, FULL);                  \
     } else {                                                                                                      \
-      dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, BITS, K3, FULL);           \
+      dw_sb_row(p, rows, rb, wd, weights, out, shift, TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX, BITS, K3, FULL);           \
     }                                                                                                             \
   } while (0)
 #define TINYML_DW_SB_ROW_MIXED_NF(K3, FULL) \
-  dw_sb_row(p, rows, weights, out, shift, TINYML_RQ_FAST_MIXED | TINYML_RQ_NOFIX, BITS, K3, FULL)
+  dw_sb_row(p, rows, rb, wd, weights, out, shift, TINYML_RQ_FAST_MIXED | TINYML_RQ_NOFIX, BITS, K3, FULL)
 
 TINYML_DSP_INLINE void dw_sb_run(const tinyml_depthwise_conv2d_dsp_params *p, const int8_t *input,
                                  const uint32_t *weights, int8_t *output, void *scratch, int32_t mode, const int BITS) {

@@ -3,7 +3,9 @@
  * extension: four channels per step, one input word per tap split by SXTB16 into two halfword
  * pairs multiplied with SMLABB/SMLATT by weights pre-expanded to int16 at generation time.
  * The input rows each output row reads are copied to scratch with zero-point padding, so no tap
- * needs a bounds check (padded taps add nothing, the input offset being folded into the bias). Bit-exact with
+ * needs a bounds check (padded taps add nothing, the input offset being folded into the bias);
+ * 3x3 windows inside the input read the input rows in place when the output is not over the
+ * input. Bit-exact with
  * tinyml_depthwise_conv2d_s8.
  *
  * Weights (int16 words, see the generator): for each group of four channels g < depth / 4 and
@@ -48,8 +50,8 @@ typedef struct {
   int32_t transposed;
   /*
    * Row kernel, int8 weights: 1 returns to C after each output pixel's channel groups, 0 runs a
-   * whole output row in one assembly loop (from the generator: 1 only in a row-streamed
-   * pointwise -> depthwise pair, see depthwise-conv2d.ts).
+   * whole output row in one assembly loop (the generator sets 0, row-streamed pairs included;
+   * see depthwise-conv2d.ts).
    */
   int32_t pixel_calls;
 } tinyml_depthwise_conv2d_dsp_params;

@@ -42,16 +42,19 @@ export interface DwPlane {
 
 /**
  * Bytes of scratch the plane kernel touches for `plane` (depthwise_conv2d_dsp.c, dw_plane_run_bits):
- * the plane of a band, and in place over several bands the input row it carries after it.
+ * the plane of a band (run in place over several bands it keeps nothing else: each channel goes
+ * down its bands with the rows they share already in its plane).
  */
-export function dwPlaneScratchBytes(p: DepthwiseConv2DQuantParams, plane: DwPlane, inPlace: boolean): number {
-  const [strideRows, outRows, inCols] = plane.transposed ? [p.strideWidth, p.outputWidth, p.inputHeight] : [p.strideHeight, p.outputHeight, p.inputWidth];
-  const carry = inPlace && plane.band < outRows ? inCols * p.inputDepth : 0;
-  return ((plane.band - 1) * strideRows + 3) * plane.pitch * 2 + carry;
+export function dwPlaneScratchBytes(p: DepthwiseConv2DQuantParams, plane: DwPlane, _inPlace = false): number {
+  const strideRows = plane.transposed ? p.strideWidth : p.strideHeight;
+  return ((plane.band - 1) * strideRows + 3) * plane.pitch * 2;
 }
 
-/** Test knob: `force` takes the plane kernel wherever it can run, whatever it is estimated to cost. */
-export const dwPlaneOptions = { force: false };
+/**
+ * Test knobs: `force` takes the plane kernel wherever it can run, whatever it is estimated to
+ * cost; `off` never takes it (the row kernels).
+ */
+export const dwPlaneOptions = { force: false, off: false };
 
 /**
  * Estimated instructions of the row kernel (qemu-m4): per output pixel, ~115 per group of four
@@ -63,10 +66,11 @@ function rowKernelCost(p: DepthwiseConv2DQuantParams): number {
 
 /**
  * Estimated instructions of the plane kernel for one orientation (qemu-m4, fitted within ~5% to
- * the layers of KWS and VWW): the padding per band; per channel and band ~340 of set-up, ~25 +
- * 2.5 per value for each plane row filled, and per output row ~50 plus 62 per block of four
- * outputs (38 per block of two at stride 2) and 35 per output left to the C path; six-wide rows
- * as measured below.
+ * the layers of KWS and VWW): the padding; per channel ~340 of set-up and per band ~100 more, ~25
+ * + 2.5 per value for each plane row filled (each once: a band after the first fills only its new
+ * rows, moving those it shares with the one above), and per output row ~50 plus 62 per block of
+ * four outputs (38 per block of two at stride 2) and 35 per output left to the C path; six-wide
+ * rows as measured below.
  */
 function planeKernelCost(p: DepthwiseConv2DQuantParams, v: PlaneGeometry, band: number): number {
   const six = sixWide(v);
@@ -77,16 +81,18 @@ function planeKernelCost(p: DepthwiseConv2DQuantParams, v: PlaneGeometry, band: 
   const blocks = Math.max(1, whole + (overlap ? 1 : 0));
   const singles = rest > 0 && !overlap && whole > 0 ? rest : 0;
   const body = Math.min(v.inCols, (v.outCols - 1) * v.strideCols + 3);
-  let total = 0;
-  for (let r0 = 0; r0 < v.outRows; r0 += band) {
-    const rows = Math.min(band, v.outRows - r0);
-    const planeRows = (rows - 1) * v.strideRows + 3;
+  const bands = Math.ceil(v.outRows / band);
+  const planeRows = Math.min(band, v.outRows) * v.strideRows + 3 - v.strideRows;
+  if (six && bands === 1) {
     // Six-wide rows (measured, VWW 6x6x128: 695 a channel): ~100 of set-up, then per row ~15 to
     // fill it (dw_plane_fill6) and ~85 for its six outputs.
-    const perChannel = six ? 100 + rows * 100 : 340 + planeRows * (25 + 2.5 * body) + rows * (50 + blocks * (per === 4 ? 62 : 38) + singles * 35);
-    total += planeRows * v.pitch * 2 + p.inputDepth * perChannel;
+    return planeRows * v.pitch * 2 + p.inputDepth * (100 + v.outRows * 100);
   }
-  return total;
+  // Every input row the bands read is filled once; each band after the first moves 3 - stride rows.
+  const filled = (v.outRows - 1) * v.strideRows + 3;
+  const moved = (bands - 1) * Math.max(0, 3 - v.strideRows) * v.pitch;
+  const perChannel = 340 + (bands - 1) * 100 + filled * (25 + 2.5 * body) + moved + v.outRows * (50 + blocks * (per === 4 ? 62 : 38) + singles * 35);
+  return planeRows * v.pitch * 2 + p.inputDepth * perChannel;
 }
 
 interface PlaneGeometry {
@@ -130,23 +136,18 @@ export function dwPlane(p: DepthwiseConv2DQuantParams, inPlace = false): DwPlane
     // Six-wide rows: the eight columns they read (the kernel's six-output loop needs exactly 8).
     const pitch = sixWide({ outCols, strideCols, strideRows, transposed }) ? 8 : strideCols === 1 ? 4 * Math.ceil(outCols / 4) + 2 : 4 * Math.ceil(outCols / 2) + 2;
     const inCols = transposed ? p.inputHeight : p.inputWidth;
-    let planeRows = Math.floor(budget / (2 * pitch));
-    let band = Math.min(outRows, Math.floor((planeRows - 3) / strideRows) + 1);
-    let carry = 0;
+    const planeRows = Math.floor(budget / (2 * pitch));
+    const band = Math.min(outRows, Math.floor((planeRows - 3) / strideRows) + 1);
     if (inPlace && band < outRows) {
-      // In place over several bands: each band overwrites the last input row of its plane before
-      // the next band reads it, so the kernel keeps that row (one byte per value and channel)
-      // after the plane. Only where output rows lie over the same input rows (stride 1, one row
-      // of padding, as many output rows and columns as input ones).
+      // In place over several bands: only where output rows lie over the same input rows (stride
+      // 1, one row of padding, as many output rows and columns as input ones), so that a band's
+      // outputs overwrite only input rows its channel has read (see dw_plane_bands_run).
       const [inRows, padRows] = transposed ? [p.inputWidth, p.padWidth] : [p.inputHeight, p.padHeight];
       if (strideRows !== 1 || padRows !== 1 || outRows !== inRows || outCols !== inCols) continue;
-      carry = inCols * p.inputDepth;
-      planeRows = Math.floor((budget - carry) / (2 * pitch));
-      band = Math.min(outRows, planeRows - 2);
     }
     if (planeRows < 3 || band < 1) continue;
     const geometry = { outRows, outCols, strideRows, strideCols, inCols, pitch, transposed };
-    if (!dwPlaneOptions.force && planeKernelCost(p, geometry, band) + 2 * carry * Math.ceil(outRows / band) >= rowKernelCost(p)) return undefined;
+    if (!dwPlaneOptions.force && planeKernelCost(p, geometry, band) >= rowKernelCost(p)) return undefined;
     return { band, pitch, transposed };
   }
   return undefined;
@@ -159,7 +160,7 @@ export function dwPlane(p: DepthwiseConv2DQuantParams, inPlace = false): DwPlane
  * slower than the row kernel), unless dwPlaneOptions.force.
  */
 export function dwPlaneFor(p: DepthwiseConv2DQuantParams, mode: number, ctx: EmitContext): DwPlane | undefined {
-  if (ctx.rowBands) return undefined;
+  if (ctx.rowBands || dwPlaneOptions.off) return undefined;
   const asm = mode !== RQ_REF && p.activationMin === -128 && p.activationMax === 127;
   return asm || dwPlaneOptions.force ? dwPlane(p, ctx.inPlace === true) : undefined;
 }
@@ -301,11 +302,12 @@ function emitDepthwiseDsp(p: DepthwiseConv2DQuantParams, weights: Int8Array, bia
   const decls = [
     cArray('int16_t', `${pre}_w`, w),
     cArray('int32_t', `${pre}_q`, plane ? dwPlaneRecords(plan.bias, plan.records, c) : dwRecords(plan.bias, plan.records, c)),
-    // In a row-streamed pair the int8 row kernel keeps one call per output pixel: its whole-row
-    // loop would save the pair ~19,000 instructions (VWW 2+3) but the sub-byte pair only about half
-    // that, which would put the ternary pair over issue #15's bound for it (1.17x int8,
-    // test/subbyte/stream-pair.test.ts; 1.1695x before).
-    dwParamsDecl(pre, p, `${pre}_q`, plane, ctx.rowBands === true),
+    // In a row-streamed pair the int8 row kernel runs its whole-row loop too (pixel_calls 0; it
+    // saves VWW's pair 2+3 ~19,500 instructions). It used to keep one call per output pixel: the
+    // sub-byte pair saved only about half that, which would have put the ternary pair over issue
+    // #15's bound (1.17x int8, test/subbyte/stream-pair.test.ts); the sub-byte row kernel's
+    // group-after-group loop (depthwise_conv2d_dsp.c) now saves the sub-byte pairs more.
+    dwParamsDecl(pre, p, `${pre}_q`, plane),
   ].join('\n');
   const fn = `tinyml_depthwise_conv2d_s8_dsp_${modeSuffix(plan.mode, p.activationMin, p.activationMax, p.outputOffset)}`;
   return {
