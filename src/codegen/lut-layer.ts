@@ -95,10 +95,12 @@ function im2colK4(step: PreparedStep): number | undefined {
  *   run several super-blocks on small layers.
  * - largeTensorBytes: bytes of the larger of a layer's input and output above which it keeps the
  *   six-pixel kernel's smaller scratch: such a layer is where an arena peaks (VWW's first, 48x48x8 -> 16).
- * - minBlocks: fewer whole blocks of four pixels than this keep the six-pixel kernel (VWW's 3x3
- *   layers: 9 pixels of 128 or 256 channels took 5% more decoded, their last pixel alone in C).
+ * - minBlocks: fewer whole blocks of four pixels than this keep the six-pixel kernel. VWW's 3x3
+ *   layers (9 pixels: two blocks and the last pixel in the assembly tail) take 6.6-7% fewer
+ *   instructions decoded than in six-pixel blocks (qemu-m4: 323,560 -> 302,300 and
+ *   621,031 -> 580,123); a single block would pay a row's decode for four pixels.
  */
-export const lutPwOptions = { columnBytes: 4096, largeTensorBytes: 32768, minBlocks: 3 };
+export const lutPwOptions = { columnBytes: 4096, largeTensorBytes: 32768, minBlocks: 2 };
 
 /**
  * Blocks of four pixels per super-block of the pointwise LUT kernel (tinyml_lut_rq.pw_blocks):
