@@ -103,7 +103,7 @@ function im2colK4(step: PreparedStep): number | undefined {
  *   the super-blocks with a compact pair table (lutPwCompactBytes) when the six-pixel kernel's
  *   scratch holds at least this many blocks besides: fewer pay a row's decode too often.
  */
-export const lutPwOptions = { columnBytes: 4096, largeTensorBytes: 32768, minBlocks: 2, compactMinBlocks: 4 };
+export const lutPwOptions = { columnBytes: 5120, largeTensorBytes: 32768, minBlocks: 2, compactMinBlocks: 4 };
 
 /**
  * Bytes of the compact pointwise layout but its blocks' columns (TINYML_LUT4_PW_COMPACT_SCRATCH):
@@ -133,7 +133,12 @@ export function lutPwBlocks(step: PreparedStep): number {
     const b = Math.min(whole, Math.floor(room / (8 * p.inputDepth)));
     return b >= lutPwOptions.compactMinBlocks ? -b : 0;
   }
-  return Math.min(whole, Math.max(1, Math.floor(lutPwOptions.columnBytes / (8 * p.inputDepth))));
+  return lutPwBalanced(whole, Math.max(1, Math.floor(lutPwOptions.columnBytes / (8 * p.inputDepth))));
+}
+
+/** The fewest blocks a super-block that still runs `whole` blocks in as few super-blocks as `cap` blocks each would. */
+export function lutPwBalanced(whole: number, cap: number): number {
+  return Math.ceil(whole / Math.ceil(whole / cap));
 }
 
 /** A CONV_2D whose every tap lies inside the image: 1x1, stride 1, no padding, no groups. */
