@@ -90,9 +90,13 @@ function im2colK4(step: PreparedStep): number | undefined {
 /**
  * The pointwise LUT kernel's super-blocks (lutPwBlocks):
  * - columnBytes: bytes of columns a super-block of decoded rows may take: each channel's row is
- *   looked up once per super-block (about 2.6 instructions a weight pair), so the more blocks of
- *   four pixels share it the less that costs (KWS's 64-channel rows: 8 blocks). Tests lower it to
- *   run several super-blocks on small layers.
+ *   looked up once per super-block (about 2.4 instructions a weight pair), so the more blocks of
+ *   four pixels share it the less that costs. The super-blocks are then balanced (lutPwBalanced):
+ *   as few blocks each as keep their count, so the scratch grows only where the count drops.
+ *   5120 (was 4096): VWW's 6x6 layers take 2 super-blocks of 5 blocks, not 4, 4 and 1 (qemu-m4
+ *   519,289 -> 495,647 instructions each, below int8's), in the arena's slack there; KWS's
+ *   64-channel rows keep 8 blocks (31 in 4 super-blocks either way) and its arena. Tests lower it
+ *   to run several super-blocks on small layers.
  * - largeTensorBytes: bytes of the larger of a layer's input and output above which it keeps the
  *   six-pixel kernel's smaller scratch: such a layer is where an arena peaks (VWW's first, 48x48x8 -> 16).
  * - minBlocks: fewer whole blocks of four pixels than this keep the six-pixel kernel. VWW's 3x3

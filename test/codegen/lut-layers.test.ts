@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emitLutLayer, lutDwPlaneWords, lutInPlaceScratchBytes, lutOptions, lutPwBlocks, lutPwOptions, lutScratchBytes } from '../../src/codegen/lut-layer.js';
+import { emitLutLayer, lutDwPlaneWords, lutInPlaceScratchBytes, lutOptions, lutPwBalanced, lutPwBlocks, lutPwOptions, lutScratchBytes } from '../../src/codegen/lut-layer.js';
 import { conv } from '../quantize/helpers.js';
 import { inPlaceVariant } from '../optimized/in-place-variant.js';
 import { rowInPlaceMode } from '../../src/ops/conv-rows-in-place.js';
@@ -485,7 +485,7 @@ describe('DSP clustered pointwise CONV_2D on super-blocks of decoded rows (emula
         const p = c.params as { batches: number; outputHeight: number; outputWidth: number; inputDepth: number };
         const pixels = p.batches * p.outputHeight * p.outputWidth;
         const whole = Math.floor(pixels / 4);
-        expect(pwBlocksOf(c), `${pixels} pixels of depth ${p.inputDepth}`).toBe(whole < lutPwOptions.minBlocks ? 0 : Math.min(whole, Math.max(1, Math.floor(300 / (8 * p.inputDepth)))));
+        expect(pwBlocksOf(c), `${pixels} pixels of depth ${p.inputDepth}`).toBe(whole < lutPwOptions.minBlocks ? 0 : lutPwBalanced(whole, Math.max(1, Math.floor(300 / (8 * p.inputDepth)))));
       }
       // Several super-blocks with a shorter last one, and pixel tails of every length.
       const pixelsOf = (c: LutCase) => { const p = c.params as { batches: number; outputHeight: number; outputWidth: number }; return p.batches * p.outputHeight * p.outputWidth; };
@@ -501,6 +501,22 @@ describe('DSP clustered pointwise CONV_2D on super-blocks of decoded rows (emula
       await expectPlainAndInPlace(conv2d as AnyOpDef, v, plain, inPlaceCases);
     } finally {
       lutPwOptions.columnBytes = saved;
+    }
+  });
+
+  it('balanced super-blocks: the fewest blocks for the fewest super-blocks', () => {
+    // VWW's 6x6 layers (9 blocks, 5 fit): 5 and 4, not 5 and 4 nor 4, 4, 1; KWS's 31 blocks of 64 channels (10 fit): 8.
+    expect(lutPwBalanced(9, 5)).toBe(5);
+    expect(lutPwBalanced(9, 4)).toBe(3);
+    expect(lutPwBalanced(31, 10)).toBe(8);
+    expect(lutPwBalanced(144, 40)).toBe(36);
+    expect(lutPwBalanced(3, 40)).toBe(3);
+    for (let whole = 1; whole < 60; whole++) {
+      for (let cap = 1; cap < 20; cap++) {
+        const b = lutPwBalanced(whole, cap);
+        expect(b).toBeLessThanOrEqual(cap);
+        expect(Math.ceil(whole / b)).toBe(Math.ceil(whole / cap));
+      }
     }
   });
 

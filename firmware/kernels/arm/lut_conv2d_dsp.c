@@ -288,9 +288,12 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
  *   [24] 3 n_out  [28] columns end  [32] first jump  [36] after the body  [40] output offset
  *   [44] pair table  [48] k4  [52] row end  [56] row  [60] tail pixels (LUT_PW_TAIL)
  * From C, [32] is the bytes of BODY the first pass runs and [36] 1 when a row takes more than one
- * pass of BODY (16 groups); the setup turns them into code addresses (Thumb bit set).
+ * pass of BODY (32 groups); the setup turns them into code addresses (Thumb bit set).
  */
 #define LUT_PW_GROUPS16(G) G G G G G G G G G G G G G G G G
+/* BODY of the rows that take more than one pass: 32 groups (VWW's 128-channel rows pass once, its
+ * 256-channel rows twice: four instructions a pass saved per block, 704 bytes of code). */
+#define LUT_PW_GROUPS32(G) LUT_PW_GROUPS16(G) LUT_PW_GROUPS16(G)
 /* One group of the decoded row (r9, r10 by one LDRD) against four columns: 44 bytes. */
 #define LUT_PW_GROUP_BYTES "44"
 #define LUT_PW_PUSH                                        \
@@ -373,18 +376,18 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
  * The channel's blocks: from bias' x4 (one LDM), the computed entry into BODY, the record (one
  * LDM of m, t, e), the requantization, four stores (lr = n_out; 3 n_out and the columns' end by
  * one LDRD), until the columns end. ENTER and LEAVE are the jumps into BODY and out of it (a row
- * of exactly one pass, 16 groups as in KWS, falls through both: LUT_PW_BLOCKS_ONE).
+ * of exactly 16 groups, as in KWS, runs a 16-group BODY and falls through both: LUT_PW_ROWS_ONE).
  */
-#define LUT_PW_BLOCKS_(ENTER, LEAVE, RQ4)                                                      \
+#define LUT_PW_BLOCKS_(ENTER, LEAVE, RQ4, GROUPS, N)                                            \
   "ldr    r11, [sp, #0]\n\t"                                                                  \
   "ldr    r7, [sp, #12]\n\t"                                                                  \
   "ldr    lr, [sp, #20]\n"                                                                    \
   "5:\n\t"                                                                                    \
   "ldr    r12, [sp, #56]\n\t"                                                                 \
   "ldmia  r12!, {r0, r1, r2, r3}\n\t" ENTER                                                   \
-  "28:\n\t" LUT_PW_GROUPS16(TINYML_DSP_ASM_GROUP_W16)                                          \
+  "28:\n\t" GROUPS(TINYML_DSP_ASM_GROUP_W16)                                                   \
   "29:\n\t"                                                                                   \
-  ".if (29b - 28b) != 16*" LUT_PW_GROUP_BYTES "\n\t"                                          \
+  ".if (29b - 28b) != " N "*" LUT_PW_GROUP_BYTES "\n\t"                                       \
   ".error \"lut_conv2d_dsp.c: an instruction of the unrolled body is not 32 bits wide\"\n\t"  \
   ".endif\n\t" LEAVE                                                                          \
   "ldmia  r12, {r4, r5, r6}\n\t" RQ4                                                          \
@@ -472,9 +475,9 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
 #define LUT_PW_RQ1_FOLDED_NF TINYML_DSP_ASM_RQ_NF("r0", "")
 #define LUT_PW_RQ1_FAST_NF LUT_PW_RQ1_FAST_(TINYML_DSP_ASM_RQ_NF)
 #define LUT_PW_ROWS(RQ4, RQ1) \
-  LUT_PW_PUSH LUT_PW_SETUP "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_(LUT_PW_ENTER, LUT_PW_LEAVE, RQ4) LUT_PW_TAIL(RQ1) LUT_PW_NEXT
+  LUT_PW_PUSH LUT_PW_SETUP "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_(LUT_PW_ENTER, LUT_PW_LEAVE, RQ4, LUT_PW_GROUPS32, "32") LUT_PW_TAIL(RQ1) LUT_PW_NEXT
 /* A row of exactly one pass: no jump addresses to compute either. */
-#define LUT_PW_ROWS_ONE(RQ4, RQ1) LUT_PW_PUSH "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_("", "", RQ4) LUT_PW_TAIL(RQ1) LUT_PW_NEXT
+#define LUT_PW_ROWS_ONE(RQ4, RQ1) LUT_PW_PUSH "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_("", "", RQ4, LUT_PW_GROUPS16, "16") LUT_PW_TAIL(RQ1) LUT_PW_NEXT
 #define LUT_PW_ASM(ROWS)                                                                                  \
   __asm__ volatile(ROWS                                                                                   \
                    : "+r"(fr)                                                                             \
@@ -526,6 +529,7 @@ TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, c
 #undef LUT_PW_SETUP
 #undef LUT_PW_PUSH
 #undef LUT_PW_GROUP_BYTES
+#undef LUT_PW_GROUPS32
 #undef LUT_PW_GROUPS16
 
 /*
@@ -582,8 +586,8 @@ TINYML_DSP_INLINE int32_t lut_pw_superblocks(const tinyml_conv2d_params *p, cons
   const int32_t depth = p->geo.input_depth;
   const int32_t od = p->geo.output_depth;
   const int32_t whole = pixels & ~3;
-  /* First pass of BODY: (k4 - 1) % 16 + 1 groups of 44 bytes; more passes when k4 > 16. */
-  const int32_t first = (((k4 - 1) & 15) + 1) * 44;
+  /* First pass of BODY: (k4 - 1) % 32 + 1 groups of 44 bytes; more passes when k4 > 32. */
+  const int32_t first = (((k4 - 1) & 31) + 1) * 44;
   int32_t px = 0;
   while (px < whole) {
     const int32_t nb = (whole - px) >> 2 < blocks ? (whole - px) >> 2 : blocks;
@@ -611,7 +615,7 @@ TINYML_DSP_INLINE int32_t lut_pw_superblocks(const tinyml_conv2d_params *p, cons
     frame[6] = 3 * od;
     frame[7] = (int32_t)(intptr_t)(cols + 8 * k4 * nb);
     frame[8] = first;
-    frame[9] = k4 > 16;
+    frame[9] = k4 > 32;
     frame[10] = p->q.output_offset;
     frame[11] = (int32_t)(intptr_t)pairs;
     frame[12] = k4;
