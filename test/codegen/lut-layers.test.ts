@@ -451,8 +451,9 @@ describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instr
 
 /**
  * Pointwise layers on super-blocks of decoded rows (lut_pw_rows_asm): every k4 part of the row
- * look-up (one group, two, whole runs of four), rows of one pass, several passes and a first pass
- * of one group (k4 = 17, 35), several super-blocks with a short last one (the column budget
+ * look-up (one group, two, whole runs of four), rows of one 16-group pass, of the 32-group body
+ * once, twice and a first pass of three groups (k4 = 17, 32, 35, 64), the straight rows of 2, 4,
+ * 8 and 16 groups, several super-blocks with a short last one (the column budget
  * lowered), pixel tails of 1 to 3 after them, batches, FAST_FOLDED and FAST; plain and in place.
  * Then the compact pair table (pw_blocks < 0) of large-tensor layers, the tensor bound lowered.
  */
@@ -464,6 +465,11 @@ const pwShapes: [number, Partial<ConvShape>][] = [
   [64, { inH: 5, inW: 5, inC: 64, outC: 8 }],
   [68, { inH: 3, inW: 4, inC: 68, outC: 4, batches: 2 }],
   [140, { inH: 4, inW: 4, inC: 140, outC: 3 }],
+  // The FOLDED straight rows of exactly 2 (above), 4 (below) and 8 groups.
+  [32, { inH: 4, inW: 5, inC: 32, outC: 5 }],
+  // Exactly one and two passes of the 32-group body (VWW's 128- and 256-channel rows).
+  [128, { inH: 3, inW: 4, inC: 128, outC: 3 }],
+  [256, { inH: 3, inW: 3, inC: 256, outC: 2 }],
   // Two blocks and a pixel (VWW's 3x3 layers: minBlocks 2).
   [16, { inH: 3, inW: 3, inC: 16, outC: 7 }],
   // One block: the six-pixel kernel (minBlocks).

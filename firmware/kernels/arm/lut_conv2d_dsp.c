@@ -280,7 +280,7 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
  * is looked up once into an int16 row in scratch, {bias' x4, (w0, w2), (w1, w3) per group, m, t,
  * e}: the int8 kernel's int16 stream (conv2d_dsp.c, W16), which the channel's blocks of four
  * pixels then read with one LDRD per group, as the int8 rows do, against the columns of up to
- * `blocks` blocks expanded once. Per channel and super-block the look-up costs about 2.6
+ * `blocks` blocks expanded once. Per channel and super-block the look-up costs about 2.4
  * instructions a pair; per block, the int8 row's instructions.
  *
  * The frame (copied to the stack, sp-relative; the channel loop state lives there):
@@ -476,29 +476,48 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
 #define LUT_PW_RQ1_FAST_NF LUT_PW_RQ1_FAST_(TINYML_DSP_ASM_RQ_NF)
 #define LUT_PW_ROWS(RQ4, RQ1) \
   LUT_PW_PUSH LUT_PW_SETUP "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_(LUT_PW_ENTER, LUT_PW_LEAVE, RQ4, LUT_PW_GROUPS32, "32") LUT_PW_TAIL(RQ1) LUT_PW_NEXT
-/* A row of exactly one pass: no jump addresses to compute either. */
-#define LUT_PW_ROWS_ONE(RQ4, RQ1) LUT_PW_PUSH "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_("", "", RQ4, LUT_PW_GROUPS16, "16") LUT_PW_TAIL(RQ1) LUT_PW_NEXT
+/* A row of exactly N groups, GROUPS its body: no jump addresses to compute either. */
+#define LUT_PW_ROWS_N(RQ4, RQ1, GROUPS, N) \
+  LUT_PW_PUSH "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_("", "", RQ4, GROUPS, N) LUT_PW_TAIL(RQ1) LUT_PW_NEXT
+#define LUT_PW_ROWS_ONE(RQ4, RQ1) LUT_PW_ROWS_N(RQ4, RQ1, LUT_PW_GROUPS16, "16")
+#define LUT_PW_GROUPS2(G) G G
+#define LUT_PW_GROUPS4(G) G G G G
+#define LUT_PW_GROUPS8(G) LUT_PW_GROUPS4(G) LUT_PW_GROUPS4(G)
+/* The FOLDED rows (the usual mode) of exactly 2, 4 or 8 groups too (VWW's 8-, 16- and 32-channel
+ * inputs: 2 instructions a block fewer, the entry and exit jumps), as conv2d_dsp.c's int16 rows. */
+#define LUT_PW_ROWS_FOLDED(RQ4, RQ1)                                        \
+  if (straight == 16) {                                                     \
+    LUT_PW_ASM(LUT_PW_ROWS_ONE(RQ4, RQ1));                                  \
+  } else if (straight == 8) {                                               \
+    LUT_PW_ASM(LUT_PW_ROWS_N(RQ4, RQ1, LUT_PW_GROUPS8, "8"));               \
+  } else if (straight == 4) {                                               \
+    LUT_PW_ASM(LUT_PW_ROWS_N(RQ4, RQ1, LUT_PW_GROUPS4, "4"));               \
+  } else if (straight == 2) {                                               \
+    LUT_PW_ASM(LUT_PW_ROWS_N(RQ4, RQ1, LUT_PW_GROUPS2, "2"));               \
+  } else {                                                                  \
+    LUT_PW_ASM(LUT_PW_ROWS(RQ4, RQ1));                                      \
+  }
 #define LUT_PW_ASM(ROWS)                                                                                  \
   __asm__ volatile(ROWS                                                                                   \
                    : "+r"(fr)                                                                             \
                    :                                                                                      \
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory")
 
-/* Inlined into each entry point (the mode a constant there): a model links the loops it runs. */
-TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, const int one, const int nf) {
+/*
+ * Inlined into each entry point (the mode a constant there): a model links the loops it runs.
+ * straight: k4 when a straight copy runs it (16; FOLDED also 8, 4, 2), else 0.
+ */
+TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, const int straight, const int nf) {
   register const int32_t *fr __asm__("r7") = frame;
-  if (nf && folded && one) {
-    LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FOLDED_NF, LUT_PW_RQ1_FOLDED_NF));
-  } else if (nf && folded) {
-    LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FOLDED_NF, LUT_PW_RQ1_FOLDED_NF));
+  const int one = straight == 16;
+  if (nf && folded) {
+    LUT_PW_ROWS_FOLDED(LUT_PW_RQ4_FOLDED_NF, LUT_PW_RQ1_FOLDED_NF)
   } else if (nf && one) {
     LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FAST_NF, LUT_PW_RQ1_FAST_NF));
   } else if (nf) {
     LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FAST_NF, LUT_PW_RQ1_FAST_NF));
-  } else if (folded && one) {
-    LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FOLDED, LUT_PW_RQ1_FOLDED));
   } else if (folded) {
-    LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FOLDED, LUT_PW_RQ1_FOLDED));
+    LUT_PW_ROWS_FOLDED(LUT_PW_RQ4_FOLDED, LUT_PW_RQ1_FOLDED)
   } else if (one) {
     LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FAST, LUT_PW_RQ1_FAST));
   } else {
@@ -506,7 +525,12 @@ TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, c
   }
 }
 #undef LUT_PW_ASM
+#undef LUT_PW_ROWS_FOLDED
+#undef LUT_PW_GROUPS8
+#undef LUT_PW_GROUPS4
+#undef LUT_PW_GROUPS2
 #undef LUT_PW_ROWS_ONE
+#undef LUT_PW_ROWS_N
 #undef LUT_PW_LEAVE
 #undef LUT_PW_ENTER
 #undef LUT_PW_ROWS
@@ -622,7 +646,7 @@ TINYML_DSP_INLINE int32_t lut_pw_superblocks(const tinyml_conv2d_params *p, cons
     frame[13] = (int32_t)(intptr_t)(row + 4 + 2 * k4);
     frame[14] = (int32_t)(intptr_t)row;
     frame[15] = tail;
-    lut_pw_rows_asm(frame, folded, k4 == 16, nf);
+    lut_pw_rows_asm(frame, folded, k4 == 16 || (folded && (k4 == 8 || k4 == 4 || k4 == 2)) ? k4 : 0, nf);
     px += 4 * nb + tail;
   }
   return px;
