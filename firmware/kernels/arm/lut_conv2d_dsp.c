@@ -325,30 +325,23 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
  * A channel's row decoded (r12 its indices, r11 where its pair words go): k4's low bits first
  * (one group, then two), then four groups per iteration, each index byte one LDRB (no word load
  * and UXTB: 19 instructions per eight pair words instead of 21); then
- * its record {bias', m, t, e}: m, t, e after the row, bias' four times before it.
+ * its record {bias', m, t, e}: m, t, e after the row, bias' four times before it. The rows of a
+ * known k4 (LUT_PW_ROWS_N) decode without the bit tests (LUT_PW_DECODE_N).
  */
-#define LUT_PW_DECODE                                                                              \
+#define LUT_PW_DEC_HEAD                                                                            \
   "ldr    r12, [sp, #4]\n\t"                                                                      \
   "ldr    r7, [sp, #44]\n\t"                                                                      \
   "ldr    r11, [sp, #56]\n\t"                                                                     \
-  "add    r11, r11, #16\n\t"                                                                      \
-  "ldr    lr, [sp, #48]\n\t"                                                                      \
-  "lsrs   lr, lr, #1\n\t"                                                                         \
-  "bcc    6f\n\t"                                                                                 \
-  "ldrb   r0, [r12], #1\n\t"                                                                      \
-  "ldrb   r1, [r12], #1\n\t" LUT_PW_LOOK("r0") LUT_PW_LOOK("r1")                                  \
-  "stmia  r11!, {r0, r1}\n"                                                                       \
-  "6:\n\t"                                                                                        \
-  "lsrs   lr, lr, #1\n\t"                                                                         \
-  "bcc    7f\n\t"                                                                                 \
+  "add    r11, r11, #16\n\t"
+/* Two groups' four index bytes to their pair words. */
+#define LUT_PW_DEC_2                                                                               \
   "ldrb   r0, [r12], #1\n\t"                                                                     \
   "ldrb   r1, [r12], #1\n\t"                                                                     \
   "ldrb   r2, [r12], #1\n\t"                                                                     \
   "ldrb   r3, [r12], #1\n\t" LUT_PW_LOOK("r0") LUT_PW_LOOK("r1") LUT_PW_LOOK("r2") LUT_PW_LOOK("r3") \
-  "stmia  r11!, {r0, r1, r2, r3}\n"                                                               \
-  "7:\n\t"                                                                                        \
-  "beq    9f\n"                                                                                   \
-  "8:\n\t"                                                                                        \
+  "stmia  r11!, {r0, r1, r2, r3}\n\t"
+/* Four groups'. */
+#define LUT_PW_DEC_4                                                                               \
   "ldrb   r0, [r12], #1\n\t"                                                                     \
   "ldrb   r1, [r12], #1\n\t"                                                                     \
   "ldrb   r2, [r12], #1\n\t"                                                                     \
@@ -358,10 +351,12 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
   "ldrb   r6, [r12], #1\n\t"                                                                     \
   "ldrb   r8, [r12], #1\n\t" LUT_PW_LOOK("r0") LUT_PW_LOOK("r1") LUT_PW_LOOK("r2") LUT_PW_LOOK("r3") \
   LUT_PW_LOOK("r4") LUT_PW_LOOK("r5") LUT_PW_LOOK("r6") LUT_PW_LOOK("r8")                          \
-  "stmia  r11!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                                             \
-  "subs   lr, lr, #1\n\t"                                                                         \
-  "bne    8b\n"                                                                                   \
-  "9:\n\t"                                                                                        \
+  "stmia  r11!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
+#define LUT_PW_DEC_LOOP4 \
+  "8:\n\t" LUT_PW_DEC_4  \
+  "subs   lr, lr, #1\n\t" \
+  "bne    8b\n"
+#define LUT_PW_DEC_RECORD                                                                          \
   "str    r12, [sp, #4]\n\t"                                                                      \
   "ldr    r9, [sp, #8]\n\t"                                                                       \
   "ldmia  r9!, {r0, r1, r2, r3}\n\t"                                                              \
@@ -372,6 +367,25 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
   "mov    r3, r0\n\t"                                                                             \
   "ldr    r12, [sp, #56]\n\t"                                                                     \
   "stmia  r12, {r0, r1, r2, r3}\n\t"
+#define LUT_PW_DECODE                                                                              \
+  LUT_PW_DEC_HEAD                                                                                 \
+  "ldr    lr, [sp, #48]\n\t"                                                                      \
+  "lsrs   lr, lr, #1\n\t"                                                                         \
+  "bcc    6f\n\t"                                                                                 \
+  "ldrb   r0, [r12], #1\n\t"                                                                      \
+  "ldrb   r1, [r12], #1\n\t" LUT_PW_LOOK("r0") LUT_PW_LOOK("r1")                                  \
+  "stmia  r11!, {r0, r1}\n"                                                                       \
+  "6:\n\t"                                                                                        \
+  "lsrs   lr, lr, #1\n\t"                                                                         \
+  "bcc    7f\n\t" LUT_PW_DEC_2                                                                    \
+  "7:\n\t"                                                                                        \
+  "beq    9f\n" LUT_PW_DEC_LOOP4                                                                  \
+  "9:\n\t" LUT_PW_DEC_RECORD
+/* k4 = N, a constant: 2 and 4 straight, 8 and 16 the loop of four groups two or four times. */
+#define LUT_PW_DECODE_2 LUT_PW_DEC_HEAD LUT_PW_DEC_2 LUT_PW_DEC_RECORD
+#define LUT_PW_DECODE_4 LUT_PW_DEC_HEAD LUT_PW_DEC_4 LUT_PW_DEC_RECORD
+#define LUT_PW_DECODE_8 LUT_PW_DEC_HEAD "mov    lr, #2\n" LUT_PW_DEC_LOOP4 LUT_PW_DEC_RECORD
+#define LUT_PW_DECODE_16 LUT_PW_DEC_HEAD "mov    lr, #4\n" LUT_PW_DEC_LOOP4 LUT_PW_DEC_RECORD
 /*
  * The channel's blocks: from bias' x4 (one LDM), the computed entry into BODY, the record (one
  * LDM of m, t, e), the requantization, four stores (lr = n_out; 3 n_out and the columns' end by
@@ -477,9 +491,9 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
 #define LUT_PW_ROWS(RQ4, RQ1) \
   LUT_PW_PUSH LUT_PW_SETUP "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_(LUT_PW_ENTER, LUT_PW_LEAVE, RQ4, LUT_PW_GROUPS32, "32") LUT_PW_TAIL(RQ1) LUT_PW_NEXT
 /* A row of exactly N groups, GROUPS its body: no jump addresses to compute either. */
-#define LUT_PW_ROWS_N(RQ4, RQ1, GROUPS, N) \
-  LUT_PW_PUSH "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_("", "", RQ4, GROUPS, N) LUT_PW_TAIL(RQ1) LUT_PW_NEXT
-#define LUT_PW_ROWS_ONE(RQ4, RQ1) LUT_PW_ROWS_N(RQ4, RQ1, LUT_PW_GROUPS16, "16")
+#define LUT_PW_ROWS_N(RQ4, RQ1, GROUPS, N, DECODE) \
+  LUT_PW_PUSH "1:\n\t" DECODE LUT_PW_BLOCKS_("", "", RQ4, GROUPS, N) LUT_PW_TAIL(RQ1) LUT_PW_NEXT
+#define LUT_PW_ROWS_ONE(RQ4, RQ1) LUT_PW_ROWS_N(RQ4, RQ1, LUT_PW_GROUPS16, "16", LUT_PW_DECODE_16)
 #define LUT_PW_GROUPS2(G) G G
 #define LUT_PW_GROUPS4(G) G G G G
 #define LUT_PW_GROUPS8(G) LUT_PW_GROUPS4(G) LUT_PW_GROUPS4(G)
@@ -489,11 +503,11 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
   if (straight == 16) {                                                     \
     LUT_PW_ASM(LUT_PW_ROWS_ONE(RQ4, RQ1));                                  \
   } else if (straight == 8) {                                               \
-    LUT_PW_ASM(LUT_PW_ROWS_N(RQ4, RQ1, LUT_PW_GROUPS8, "8"));               \
+    LUT_PW_ASM(LUT_PW_ROWS_N(RQ4, RQ1, LUT_PW_GROUPS8, "8", LUT_PW_DECODE_8));               \
   } else if (straight == 4) {                                               \
-    LUT_PW_ASM(LUT_PW_ROWS_N(RQ4, RQ1, LUT_PW_GROUPS4, "4"));               \
+    LUT_PW_ASM(LUT_PW_ROWS_N(RQ4, RQ1, LUT_PW_GROUPS4, "4", LUT_PW_DECODE_4));               \
   } else if (straight == 2) {                                               \
-    LUT_PW_ASM(LUT_PW_ROWS_N(RQ4, RQ1, LUT_PW_GROUPS2, "2"));               \
+    LUT_PW_ASM(LUT_PW_ROWS_N(RQ4, RQ1, LUT_PW_GROUPS2, "2", LUT_PW_DECODE_2));               \
   } else {                                                                  \
     LUT_PW_ASM(LUT_PW_ROWS(RQ4, RQ1));                                      \
   }
@@ -549,6 +563,15 @@ TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, c
 #undef LUT_PW_NEXT
 #undef LUT_PW_BLOCKS_
 #undef LUT_PW_DECODE
+#undef LUT_PW_DECODE_2
+#undef LUT_PW_DECODE_4
+#undef LUT_PW_DECODE_8
+#undef LUT_PW_DECODE_16
+#undef LUT_PW_DEC_RECORD
+#undef LUT_PW_DEC_LOOP4
+#undef LUT_PW_DEC_4
+#undef LUT_PW_DEC_2
+#undef LUT_PW_DEC_HEAD
 #undef LUT_PW_LOOK
 #undef LUT_PW_SETUP
 #undef LUT_PW_PUSH
