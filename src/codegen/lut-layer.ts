@@ -90,26 +90,59 @@ function im2colK4(step: PreparedStep): number | undefined {
 /**
  * The pointwise LUT kernel's super-blocks (lutPwBlocks):
  * - columnBytes: bytes of columns a super-block of decoded rows may take: each channel's row is
- *   looked up once per super-block (about 2.6 instructions a weight pair), so the more blocks of
- *   four pixels share it the less that costs (KWS's 64-channel rows: 8 blocks). Tests lower it to
- *   run several super-blocks on small layers.
+ *   looked up once per super-block (about 2.4 instructions a weight pair), so the more blocks of
+ *   four pixels share it the less that costs. The super-blocks are then balanced (lutPwBalanced):
+ *   as few blocks each as keep their count, so the scratch grows only where the count drops.
+ *   5120 (was 4096): VWW's 6x6 layers take 2 super-blocks of 5 blocks, not 4, 4 and 1 (qemu-m4
+ *   519,289 -> 495,647 instructions each, below int8's), in the arena's slack there; KWS's
+ *   64-channel rows keep 8 blocks (31 in 4 super-blocks either way) and its arena. Tests lower it
+ *   to run several super-blocks on small layers.
  * - largeTensorBytes: bytes of the larger of a layer's input and output above which it keeps the
  *   six-pixel kernel's smaller scratch: such a layer is where an arena peaks (VWW's first, 48x48x8 -> 16).
- * - minBlocks: fewer whole blocks of four pixels than this keep the six-pixel kernel (VWW's 3x3
- *   layers: 9 pixels of 128 or 256 channels took 5% more decoded, their last pixel alone in C).
+ * - minBlocks: fewer whole blocks of four pixels than this keep the six-pixel kernel. VWW's 3x3
+ *   layers (9 pixels: two blocks and the last pixel in the assembly tail) take 6.6-7% fewer
+ *   instructions decoded than in six-pixel blocks (qemu-m4: 323,560 -> 302,300 and
+ *   621,031 -> 580,123); a single block would pay a row's decode for four pixels.
+ * - compactMinBlocks: a large-tensor layer of at most 256 index bytes (VWW's 48x48 8 -> 16) runs
+ *   the super-blocks with a compact pair table (lutPwCompactBytes) when the six-pixel kernel's
+ *   scratch holds at least this many blocks besides: fewer pay a row's decode too often.
  */
-export const lutPwOptions = { columnBytes: 4096, largeTensorBytes: 32768, minBlocks: 3 };
+export const lutPwOptions = { columnBytes: 5120, largeTensorBytes: 32768, minBlocks: 2, compactMinBlocks: 4 };
+
+/**
+ * Bytes of the compact pointwise layout but its blocks' columns (TINYML_LUT4_PW_COMPACT_SCRATCH):
+ * the pair words of the layer's n index bytes, the bytes 0..n-1 (rounded up to words), the row,
+ * the last pixels % 4's columns.
+ */
+function lutPwCompactBytes(depth: number, outDepth: number, tail: number): number {
+  const n = (depth / 2) * outDepth;
+  return 4 * n + 4 * Math.ceil(n / 4) + 4 * (2 * (depth / 4) + 7) + 2 * depth * tail;
+}
 
 /**
  * Blocks of four pixels per super-block of the pointwise LUT kernel (tinyml_lut_rq.pw_blocks):
  * as many as lutPwOptions.columnBytes of columns hold, at most the layer's whole blocks; 0 (the
- * six-pixel kernel) for a layer of fewer than minBlocks blocks or one with a tensor above lutPwOptions.largeTensorBytes.
+ * six-pixel kernel) for a layer of fewer than minBlocks blocks. A layer with a tensor above
+ * lutPwOptions.largeTensorBytes keeps the six-pixel kernel's scratch: -B (the compact pair table)
+ * when that scratch holds B >= compactMinBlocks blocks with it, else 0.
  */
 export function lutPwBlocks(step: PreparedStep): number {
   const p = step.params as { batches: number; outputHeight: number; outputWidth: number; inputDepth: number; outputDepth: number };
   const pixels = p.batches * p.outputHeight * p.outputWidth;
-  if (pixels * Math.max(p.inputDepth, p.outputDepth) > lutPwOptions.largeTensorBytes || Math.floor(pixels / 4) < lutPwOptions.minBlocks) return 0;
-  return Math.min(Math.floor(pixels / 4), Math.max(1, Math.floor(lutPwOptions.columnBytes / (8 * p.inputDepth))));
+  const whole = Math.floor(pixels / 4);
+  if (whole < lutPwOptions.minBlocks) return 0;
+  if (pixels * Math.max(p.inputDepth, p.outputDepth) > lutPwOptions.largeTensorBytes) {
+    if ((p.inputDepth / 2) * p.outputDepth > 256) return 0;
+    const room = LUT4_PAIR_SCRATCH + 12 * p.inputDepth - lutPwCompactBytes(p.inputDepth, p.outputDepth, pixels % 4);
+    const b = Math.min(whole, Math.floor(room / (8 * p.inputDepth)));
+    return b >= lutPwOptions.compactMinBlocks ? -b : 0;
+  }
+  return lutPwBalanced(whole, Math.max(1, Math.floor(lutPwOptions.columnBytes / (8 * p.inputDepth))));
+}
+
+/** The fewest blocks a super-block that still runs `whole` blocks in as few super-blocks as `cap` blocks each would. */
+export function lutPwBalanced(whole: number, cap: number): number {
+  return Math.ceil(whole / Math.ceil(whole / cap));
 }
 
 /** A CONV_2D whose every tap lies inside the image: 1x1, stride 1, no padding, no groups. */
@@ -173,10 +206,11 @@ export function lutScratchBytes(step: PreparedStep, enc: LutEncoding, target: Ta
     const depth = (step.params as { inputDepth: number }).inputDepth;
     const blocks = lutPwBlocks(step);
     // Super-blocks of decoded rows: the pair table, one int16 row, `blocks` blocks of four pixels'
-    // columns, the last pixels % 4's (TINYML_LUT4_PW_ROWS_SCRATCH); else six pixels' columns
-    // (TINYML_LUT4_PW_SCRATCH).
+    // columns, the last pixels % 4's (TINYML_LUT4_PW_ROWS_SCRATCH); with the compact table
+    // (blocks < 0) TINYML_LUT4_PW_COMPACT_SCRATCH; else six pixels' columns (TINYML_LUT4_PW_SCRATCH).
     const p = step.params as { batches: number; outputHeight: number; outputWidth: number };
     const tail = (p.batches * p.outputHeight * p.outputWidth) % 4;
+    if (blocks < 0) return lutPwCompactBytes(depth, (step.params as { outputDepth: number }).outputDepth, tail) + 8 * depth * -blocks;
     return blocks > 0 ? LUT4_PAIR_SCRATCH + 4 * (2 * (depth / 4) + 7) + 8 * depth * blocks + 2 * depth * tail : LUT4_PAIR_SCRATCH + 12 * depth;
   }
   const k4 = im2colK4(step);

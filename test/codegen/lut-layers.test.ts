@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emitLutLayer, lutDwPlaneWords, lutInPlaceScratchBytes, lutOptions, lutPwBlocks, lutPwOptions, lutScratchBytes } from '../../src/codegen/lut-layer.js';
+import { emitLutLayer, lutDwPlaneWords, lutInPlaceScratchBytes, lutOptions, lutPwBalanced, lutPwBlocks, lutPwOptions, lutScratchBytes } from '../../src/codegen/lut-layer.js';
 import { conv } from '../quantize/helpers.js';
 import { inPlaceVariant } from '../optimized/in-place-variant.js';
 import { rowInPlaceMode } from '../../src/ops/conv-rows-in-place.js';
@@ -451,9 +451,11 @@ describe('DSP clustered-weight kernels on the emulated Cortex-M4 (real DSP instr
 
 /**
  * Pointwise layers on super-blocks of decoded rows (lut_pw_rows_asm): every k4 part of the row
- * look-up (one group, two, whole runs of four), rows of one pass, several passes and a first pass
- * of one group (k4 = 17, 35), several super-blocks with a short last one (the column budget
+ * look-up (one group, two, whole runs of four), rows of one 16-group pass, of the 32-group body
+ * once, twice and a first pass of three groups (k4 = 17, 32, 35, 64), the straight rows of 2, 4,
+ * 8 and 16 groups, several super-blocks with a short last one (the column budget
  * lowered), pixel tails of 1 to 3 after them, batches, FAST_FOLDED and FAST; plain and in place.
+ * Then the compact pair table (pw_blocks < 0) of large-tensor layers, the tensor bound lowered.
  */
 const pwShapes: [number, Partial<ConvShape>][] = [
   [4, { inH: 3, inW: 5, inC: 4, outC: 5 }],
@@ -463,8 +465,15 @@ const pwShapes: [number, Partial<ConvShape>][] = [
   [64, { inH: 5, inW: 5, inC: 64, outC: 8 }],
   [68, { inH: 3, inW: 4, inC: 68, outC: 4, batches: 2 }],
   [140, { inH: 4, inW: 4, inC: 140, outC: 3 }],
-  // Two blocks: the six-pixel kernel (minBlocks).
+  // The FOLDED straight rows of exactly 2 (above), 4 (below) and 8 groups.
+  [32, { inH: 4, inW: 5, inC: 32, outC: 5 }],
+  // Exactly one and two passes of the 32-group body (VWW's 128- and 256-channel rows).
+  [128, { inH: 3, inW: 4, inC: 128, outC: 3 }],
+  [256, { inH: 3, inW: 3, inC: 256, outC: 2 }],
+  // Two blocks and a pixel (VWW's 3x3 layers: minBlocks 2).
   [16, { inH: 3, inW: 3, inC: 16, outC: 7 }],
+  // One block: the six-pixel kernel (minBlocks).
+  [16, { inH: 1, inW: 7, inC: 16, outC: 7 }],
 ];
 const pwCase = (seed: number, s: Partial<ConvShape>): LutCase =>
   clusterCase(convCaseOfShape(seed, { batches: 1, inH: 1, inW: 1, inC: 4, outC: 1, fh: 1, fw: 1, perChannel: true, ...s }, conv(1, 'VALID', 'NONE')), seed + 5, { bits: 4, scope: 'tensor' });
@@ -482,7 +491,7 @@ describe('DSP clustered pointwise CONV_2D on super-blocks of decoded rows (emula
         const p = c.params as { batches: number; outputHeight: number; outputWidth: number; inputDepth: number };
         const pixels = p.batches * p.outputHeight * p.outputWidth;
         const whole = Math.floor(pixels / 4);
-        expect(pwBlocksOf(c), `${pixels} pixels of depth ${p.inputDepth}`).toBe(whole < 3 ? 0 : Math.min(whole, Math.max(1, Math.floor(300 / (8 * p.inputDepth)))));
+        expect(pwBlocksOf(c), `${pixels} pixels of depth ${p.inputDepth}`).toBe(whole < lutPwOptions.minBlocks ? 0 : lutPwBalanced(whole, Math.max(1, Math.floor(300 / (8 * p.inputDepth)))));
       }
       // Several super-blocks with a shorter last one, and pixel tails of every length.
       const pixelsOf = (c: LutCase) => { const p = c.params as { batches: number; outputHeight: number; outputWidth: number }; return p.batches * p.outputHeight * p.outputWidth; };
@@ -498,6 +507,53 @@ describe('DSP clustered pointwise CONV_2D on super-blocks of decoded rows (emula
       await expectPlainAndInPlace(conv2d as AnyOpDef, v, plain, inPlaceCases);
     } finally {
       lutPwOptions.columnBytes = saved;
+    }
+  });
+
+  it('balanced super-blocks: the fewest blocks for the fewest super-blocks', () => {
+    // VWW's 6x6 layers (9 blocks, 5 fit): 5 and 4, not 5 and 4 nor 4, 4, 1; KWS's 31 blocks of 64 channels (10 fit): 8.
+    expect(lutPwBalanced(9, 5)).toBe(5);
+    expect(lutPwBalanced(9, 4)).toBe(3);
+    expect(lutPwBalanced(31, 10)).toBe(8);
+    expect(lutPwBalanced(144, 40)).toBe(36);
+    expect(lutPwBalanced(3, 40)).toBe(3);
+    for (let whole = 1; whole < 60; whole++) {
+      for (let cap = 1; cap < 20; cap++) {
+        const b = lutPwBalanced(whole, cap);
+        expect(b).toBeLessThanOrEqual(cap);
+        expect(Math.ceil(whole / b)).toBe(Math.ceil(whole / cap));
+      }
+    }
+  });
+
+  it('the compact pair table of a large-tensor layer: one and several super-blocks, odd k4, pixel tails, batches; FAST_FOLDED and FAST; plain and in place', { timeout: 300_000 }, async () => {
+    const saved = lutPwOptions.largeTensorBytes;
+    lutPwOptions.largeTensorBytes = 64;
+    const compactShapes: Partial<ConvShape>[] = [
+      { inH: 9, inW: 7, inC: 8, outC: 16 }, // VWW's 8 -> 16: 11 blocks a super-block, tail 3
+      { inH: 6, inW: 6, inC: 4, outC: 5 }, // all 9 blocks in one
+      { inH: 5, inW: 9, inC: 12, outC: 9 }, // k4 = 3, tail 1
+      { inH: 4, inW: 5, inC: 28, outC: 4, batches: 2 }, // 4, 4 and 2 blocks
+      { inH: 5, inW: 5, inC: 64, outC: 8 }, // 256 index bytes, no room for a block: six pixels
+    ];
+    try {
+      const plain = compactShapes.map((s, i) => pwCase(67_000 + i, s));
+      const inPlaceCases = compactShapes.map((s, i) => pwCase(67_100 + i, { ...s, batches: 1, outC: Math.min(s.outC ?? 1, s.inC ?? 4) }));
+      expect(plain.map(pwBlocksOf)).toEqual([-11, -9, -8, -4, 0]);
+      expect(inPlaceCases.filter((c) => pwBlocksOf(c) < 0).length).toBeGreaterThanOrEqual(3);
+      for (const c of [...plain, ...inPlaceCases]) {
+        // Within the six-pixel kernel's scratch, which the arena's peak layer already has.
+        const depth = (c.params as { inputDepth: number }).inputDepth;
+        expect(lutScratchBytes({ op: c.ctx.op, def: conv2d as AnyOpDef, params: c.params }, c.enc, M4)).toBeLessThanOrEqual(1024 + 12 * depth);
+      }
+      const v = lutVariant(conv2d as AnyOpDef, plain);
+      for (const c of plain) {
+        const em = v.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: M4, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
+        expect(em.decls).toContain(`, ${pwBlocksOf(c)}};`);
+      }
+      await expectPlainAndInPlace(conv2d as AnyOpDef, v, plain, inPlaceCases);
+    } finally {
+      lutPwOptions.largeTensorBytes = saved;
     }
   });
 });

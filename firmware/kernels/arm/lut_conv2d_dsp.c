@@ -280,7 +280,7 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
  * is looked up once into an int16 row in scratch, {bias' x4, (w0, w2), (w1, w3) per group, m, t,
  * e}: the int8 kernel's int16 stream (conv2d_dsp.c, W16), which the channel's blocks of four
  * pixels then read with one LDRD per group, as the int8 rows do, against the columns of up to
- * `blocks` blocks expanded once. Per channel and super-block the look-up costs about 2.6
+ * `blocks` blocks expanded once. Per channel and super-block the look-up costs about 2.4
  * instructions a pair; per block, the int8 row's instructions.
  *
  * The frame (copied to the stack, sp-relative; the channel loop state lives there):
@@ -288,9 +288,12 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
  *   [24] 3 n_out  [28] columns end  [32] first jump  [36] after the body  [40] output offset
  *   [44] pair table  [48] k4  [52] row end  [56] row  [60] tail pixels (LUT_PW_TAIL)
  * From C, [32] is the bytes of BODY the first pass runs and [36] 1 when a row takes more than one
- * pass of BODY (16 groups); the setup turns them into code addresses (Thumb bit set).
+ * pass of BODY (32 groups); the setup turns them into code addresses (Thumb bit set).
  */
 #define LUT_PW_GROUPS16(G) G G G G G G G G G G G G G G G G
+/* BODY of the rows that take more than one pass: 32 groups (VWW's 128-channel rows pass once, its
+ * 256-channel rows twice: four instructions a pass saved per block, 704 bytes of code). */
+#define LUT_PW_GROUPS32(G) LUT_PW_GROUPS16(G) LUT_PW_GROUPS16(G)
 /* One group of the decoded row (r9, r10 by one LDRD) against four columns: 44 bytes. */
 #define LUT_PW_GROUP_BYTES "44"
 #define LUT_PW_PUSH                                        \
@@ -320,47 +323,40 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
 #define LUT_PW_LOOK(R) "ldr    " R ", [r7, " R ", lsl #2]\n\t"
 /*
  * A channel's row decoded (r12 its indices, r11 where its pair words go): k4's low bits first
- * (one group: two bytes; two groups: one word), then four groups (two words) per iteration; then
- * its record {bias', m, t, e}: m, t, e after the row, bias' four times before it.
+ * (one group, then two), then four groups per iteration, each index byte one LDRB (no word load
+ * and UXTB: 19 instructions per eight pair words instead of 21); then
+ * its record {bias', m, t, e}: m, t, e after the row, bias' four times before it. The rows of a
+ * known k4 (LUT_PW_ROWS_N) decode without the bit tests (LUT_PW_DECODE_N).
  */
-#define LUT_PW_DECODE                                                                              \
+#define LUT_PW_DEC_HEAD                                                                            \
   "ldr    r12, [sp, #4]\n\t"                                                                      \
   "ldr    r7, [sp, #44]\n\t"                                                                      \
   "ldr    r11, [sp, #56]\n\t"                                                                     \
-  "add    r11, r11, #16\n\t"                                                                      \
-  "ldr    lr, [sp, #48]\n\t"                                                                      \
-  "lsrs   lr, lr, #1\n\t"                                                                         \
-  "bcc    6f\n\t"                                                                                 \
-  "ldrb   r0, [r12], #1\n\t"                                                                      \
-  "ldrb   r1, [r12], #1\n\t" LUT_PW_LOOK("r0") LUT_PW_LOOK("r1")                                  \
-  "stmia  r11!, {r0, r1}\n"                                                                       \
-  "6:\n\t"                                                                                        \
-  "lsrs   lr, lr, #1\n\t"                                                                         \
-  "bcc    7f\n\t"                                                                                 \
-  "ldr    r8, [r12], #4\n\t"                                                                      \
-  "uxtb   r0, r8\n\t"                                                                             \
-  "uxtb   r1, r8, ror #8\n\t"                                                                     \
-  "uxtb   r2, r8, ror #16\n\t"                                                                    \
-  "uxtb   r3, r8, ror #24\n\t" LUT_PW_LOOK("r0") LUT_PW_LOOK("r1") LUT_PW_LOOK("r2") LUT_PW_LOOK("r3") \
-  "stmia  r11!, {r0, r1, r2, r3}\n"                                                               \
-  "7:\n\t"                                                                                        \
-  "beq    9f\n"                                                                                   \
-  "8:\n\t"                                                                                        \
-  "ldr    r9, [r12], #4\n\t"                                                                      \
-  "ldr    r10, [r12], #4\n\t"                                                                     \
-  "uxtb   r0, r9\n\t"                                                                             \
-  "uxtb   r1, r9, ror #8\n\t"                                                                     \
-  "uxtb   r2, r9, ror #16\n\t"                                                                    \
-  "uxtb   r3, r9, ror #24\n\t"                                                                    \
-  "uxtb   r4, r10\n\t"                                                                            \
-  "uxtb   r5, r10, ror #8\n\t"                                                                    \
-  "uxtb   r6, r10, ror #16\n\t"                                                                   \
-  "uxtb   r8, r10, ror #24\n\t" LUT_PW_LOOK("r0") LUT_PW_LOOK("r1") LUT_PW_LOOK("r2") LUT_PW_LOOK("r3") \
+  "add    r11, r11, #16\n\t"
+/* Two groups' four index bytes to their pair words. */
+#define LUT_PW_DEC_2                                                                               \
+  "ldrb   r0, [r12], #1\n\t"                                                                     \
+  "ldrb   r1, [r12], #1\n\t"                                                                     \
+  "ldrb   r2, [r12], #1\n\t"                                                                     \
+  "ldrb   r3, [r12], #1\n\t" LUT_PW_LOOK("r0") LUT_PW_LOOK("r1") LUT_PW_LOOK("r2") LUT_PW_LOOK("r3") \
+  "stmia  r11!, {r0, r1, r2, r3}\n\t"
+/* Four groups'. */
+#define LUT_PW_DEC_4                                                                               \
+  "ldrb   r0, [r12], #1\n\t"                                                                     \
+  "ldrb   r1, [r12], #1\n\t"                                                                     \
+  "ldrb   r2, [r12], #1\n\t"                                                                     \
+  "ldrb   r3, [r12], #1\n\t"                                                                     \
+  "ldrb   r4, [r12], #1\n\t"                                                                     \
+  "ldrb   r5, [r12], #1\n\t"                                                                     \
+  "ldrb   r6, [r12], #1\n\t"                                                                     \
+  "ldrb   r8, [r12], #1\n\t" LUT_PW_LOOK("r0") LUT_PW_LOOK("r1") LUT_PW_LOOK("r2") LUT_PW_LOOK("r3") \
   LUT_PW_LOOK("r4") LUT_PW_LOOK("r5") LUT_PW_LOOK("r6") LUT_PW_LOOK("r8")                          \
-  "stmia  r11!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                                             \
-  "subs   lr, lr, #1\n\t"                                                                         \
-  "bne    8b\n"                                                                                   \
-  "9:\n\t"                                                                                        \
+  "stmia  r11!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
+#define LUT_PW_DEC_LOOP4 \
+  "8:\n\t" LUT_PW_DEC_4  \
+  "subs   lr, lr, #1\n\t" \
+  "bne    8b\n"
+#define LUT_PW_DEC_RECORD                                                                          \
   "str    r12, [sp, #4]\n\t"                                                                      \
   "ldr    r9, [sp, #8]\n\t"                                                                       \
   "ldmia  r9!, {r0, r1, r2, r3}\n\t"                                                              \
@@ -371,22 +367,41 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
   "mov    r3, r0\n\t"                                                                             \
   "ldr    r12, [sp, #56]\n\t"                                                                     \
   "stmia  r12, {r0, r1, r2, r3}\n\t"
+#define LUT_PW_DECODE                                                                              \
+  LUT_PW_DEC_HEAD                                                                                 \
+  "ldr    lr, [sp, #48]\n\t"                                                                      \
+  "lsrs   lr, lr, #1\n\t"                                                                         \
+  "bcc    6f\n\t"                                                                                 \
+  "ldrb   r0, [r12], #1\n\t"                                                                      \
+  "ldrb   r1, [r12], #1\n\t" LUT_PW_LOOK("r0") LUT_PW_LOOK("r1")                                  \
+  "stmia  r11!, {r0, r1}\n"                                                                       \
+  "6:\n\t"                                                                                        \
+  "lsrs   lr, lr, #1\n\t"                                                                         \
+  "bcc    7f\n\t" LUT_PW_DEC_2                                                                    \
+  "7:\n\t"                                                                                        \
+  "beq    9f\n" LUT_PW_DEC_LOOP4                                                                  \
+  "9:\n\t" LUT_PW_DEC_RECORD
+/* k4 = N, a constant: 2 and 4 straight, 8 and 16 the loop of four groups two or four times. */
+#define LUT_PW_DECODE_2 LUT_PW_DEC_HEAD LUT_PW_DEC_2 LUT_PW_DEC_RECORD
+#define LUT_PW_DECODE_4 LUT_PW_DEC_HEAD LUT_PW_DEC_4 LUT_PW_DEC_RECORD
+#define LUT_PW_DECODE_8 LUT_PW_DEC_HEAD "mov    lr, #2\n" LUT_PW_DEC_LOOP4 LUT_PW_DEC_RECORD
+#define LUT_PW_DECODE_16 LUT_PW_DEC_HEAD "mov    lr, #4\n" LUT_PW_DEC_LOOP4 LUT_PW_DEC_RECORD
 /*
  * The channel's blocks: from bias' x4 (one LDM), the computed entry into BODY, the record (one
  * LDM of m, t, e), the requantization, four stores (lr = n_out; 3 n_out and the columns' end by
  * one LDRD), until the columns end. ENTER and LEAVE are the jumps into BODY and out of it (a row
- * of exactly one pass, 16 groups as in KWS, falls through both: LUT_PW_BLOCKS_ONE).
+ * of exactly 16 groups, as in KWS, runs a 16-group BODY and falls through both: LUT_PW_ROWS_ONE).
  */
-#define LUT_PW_BLOCKS_(ENTER, LEAVE, RQ4)                                                      \
+#define LUT_PW_BLOCKS_(ENTER, LEAVE, RQ4, GROUPS, N)                                            \
   "ldr    r11, [sp, #0]\n\t"                                                                  \
   "ldr    r7, [sp, #12]\n\t"                                                                  \
   "ldr    lr, [sp, #20]\n"                                                                    \
   "5:\n\t"                                                                                    \
   "ldr    r12, [sp, #56]\n\t"                                                                 \
   "ldmia  r12!, {r0, r1, r2, r3}\n\t" ENTER                                                   \
-  "28:\n\t" LUT_PW_GROUPS16(TINYML_DSP_ASM_GROUP_W16)                                          \
+  "28:\n\t" GROUPS(TINYML_DSP_ASM_GROUP_W16)                                                   \
   "29:\n\t"                                                                                   \
-  ".if (29b - 28b) != 16*" LUT_PW_GROUP_BYTES "\n\t"                                          \
+  ".if (29b - 28b) != " N "*" LUT_PW_GROUP_BYTES "\n\t"                                       \
   ".error \"lut_conv2d_dsp.c: an instruction of the unrolled body is not 32 bits wide\"\n\t"  \
   ".endif\n\t" LEAVE                                                                          \
   "ldmia  r12, {r4, r5, r6}\n\t" RQ4                                                          \
@@ -409,8 +424,10 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
 /*
  * The layer's last pixels % 4 (frame [60]; only in its last super-block, else 0), each alone
  * against the channel's decoded row still in scratch: their columns (two words a group) follow
- * the blocks' (r11 there after the blocks), and r7 is at the first one's output. Per group one
- * LDRD of the row, one of the column and two SMLADs.
+ * the blocks' (r11 there after the blocks), and r7 is at the first one's output. An odd k4's
+ * first group alone (one LDRD of the row, one of the column, two SMLADs), then two groups per
+ * step: one LDM of four row words, two LDRDs of the column, four SMLADs (4.5 instructions a
+ * group instead of 6: VWW's 3x3 layers run every channel's ninth pixel here).
  */
 #define LUT_PW_TAIL(RQ1)               \
   "ldr    r8, [sp, #60]\n\t"           \
@@ -419,14 +436,26 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
   "25:\n\t"                             \
   "ldr    r12, [sp, #56]\n\t"          \
   "ldr    r0, [r12], #16\n\t"          \
-  "ldr    r6, [sp, #52]\n"              \
-  "24:\n\t"                             \
+  "ldr    r6, [sp, #52]\n\t"           \
+  "ldr    r1, [sp, #48]\n\t"           \
+  "lsrs   r1, r1, #1\n\t"              \
+  "bcc    24f\n\t"                     \
   "ldrd   r9, r10, [r12], #8\n\t"      \
   "ldrd   r4, r5, [r11], #8\n\t"       \
   "smlad  r0, r9, r4, r0\n\t"          \
   "smlad  r0, r10, r5, r0\n\t"         \
+  "beq    27f\n"                        \
+  "24:\n\t"                             \
+  "ldmia  r12!, {r1, r2, r3, r4}\n\t"  \
+  "ldrd   r5, r9, [r11], #8\n\t"       \
+  "smlad  r0, r1, r5, r0\n\t"          \
+  "smlad  r0, r2, r9, r0\n\t"          \
+  "ldrd   r5, r9, [r11], #8\n\t"       \
+  "smlad  r0, r3, r5, r0\n\t"          \
+  "smlad  r0, r4, r9, r0\n\t"          \
   "cmp    r12, r6\n\t"                 \
-  "bne    24b\n\t"                     \
+  "bne    24b\n"                        \
+  "27:\n\t"                             \
   "ldmia  r12, {r4, r5, r6}\n\t" RQ1   \
   "strb   r0, [r7]\n\t"                \
   "add    r7, r7, lr\n\t"              \
@@ -460,30 +489,49 @@ static void lut_mm_asm_nf(const int32_t *frame, const uint8_t *idx, const uint32
 #define LUT_PW_RQ1_FOLDED_NF TINYML_DSP_ASM_RQ_NF("r0", "")
 #define LUT_PW_RQ1_FAST_NF LUT_PW_RQ1_FAST_(TINYML_DSP_ASM_RQ_NF)
 #define LUT_PW_ROWS(RQ4, RQ1) \
-  LUT_PW_PUSH LUT_PW_SETUP "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_(LUT_PW_ENTER, LUT_PW_LEAVE, RQ4) LUT_PW_TAIL(RQ1) LUT_PW_NEXT
-/* A row of exactly one pass: no jump addresses to compute either. */
-#define LUT_PW_ROWS_ONE(RQ4, RQ1) LUT_PW_PUSH "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_("", "", RQ4) LUT_PW_TAIL(RQ1) LUT_PW_NEXT
+  LUT_PW_PUSH LUT_PW_SETUP "1:\n\t" LUT_PW_DECODE LUT_PW_BLOCKS_(LUT_PW_ENTER, LUT_PW_LEAVE, RQ4, LUT_PW_GROUPS32, "32") LUT_PW_TAIL(RQ1) LUT_PW_NEXT
+/* A row of exactly N groups, GROUPS its body: no jump addresses to compute either. */
+#define LUT_PW_ROWS_N(RQ4, RQ1, GROUPS, N, DECODE) \
+  LUT_PW_PUSH "1:\n\t" DECODE LUT_PW_BLOCKS_("", "", RQ4, GROUPS, N) LUT_PW_TAIL(RQ1) LUT_PW_NEXT
+#define LUT_PW_ROWS_ONE(RQ4, RQ1) LUT_PW_ROWS_N(RQ4, RQ1, LUT_PW_GROUPS16, "16", LUT_PW_DECODE_16)
+#define LUT_PW_GROUPS2(G) G G
+#define LUT_PW_GROUPS4(G) G G G G
+#define LUT_PW_GROUPS8(G) LUT_PW_GROUPS4(G) LUT_PW_GROUPS4(G)
+/* The FOLDED rows (the usual mode) of exactly 2, 4 or 8 groups too (VWW's 8-, 16- and 32-channel
+ * inputs: 2 instructions a block fewer, the entry and exit jumps), as conv2d_dsp.c's int16 rows. */
+#define LUT_PW_ROWS_FOLDED(RQ4, RQ1)                                        \
+  if (straight == 16) {                                                     \
+    LUT_PW_ASM(LUT_PW_ROWS_ONE(RQ4, RQ1));                                  \
+  } else if (straight == 8) {                                               \
+    LUT_PW_ASM(LUT_PW_ROWS_N(RQ4, RQ1, LUT_PW_GROUPS8, "8", LUT_PW_DECODE_8));               \
+  } else if (straight == 4) {                                               \
+    LUT_PW_ASM(LUT_PW_ROWS_N(RQ4, RQ1, LUT_PW_GROUPS4, "4", LUT_PW_DECODE_4));               \
+  } else if (straight == 2) {                                               \
+    LUT_PW_ASM(LUT_PW_ROWS_N(RQ4, RQ1, LUT_PW_GROUPS2, "2", LUT_PW_DECODE_2));               \
+  } else {                                                                  \
+    LUT_PW_ASM(LUT_PW_ROWS(RQ4, RQ1));                                      \
+  }
 #define LUT_PW_ASM(ROWS)                                                                                  \
   __asm__ volatile(ROWS                                                                                   \
                    : "+r"(fr)                                                                             \
                    :                                                                                      \
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory")
 
-/* Inlined into each entry point (the mode a constant there): a model links the loops it runs. */
-TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, const int one, const int nf) {
+/*
+ * Inlined into each entry point (the mode a constant there): a model links the loops it runs.
+ * straight: k4 when a straight copy runs it (16; FOLDED also 8, 4, 2), else 0.
+ */
+TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, const int straight, const int nf) {
   register const int32_t *fr __asm__("r7") = frame;
-  if (nf && folded && one) {
-    LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FOLDED_NF, LUT_PW_RQ1_FOLDED_NF));
-  } else if (nf && folded) {
-    LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FOLDED_NF, LUT_PW_RQ1_FOLDED_NF));
+  const int one = straight == 16;
+  if (nf && folded) {
+    LUT_PW_ROWS_FOLDED(LUT_PW_RQ4_FOLDED_NF, LUT_PW_RQ1_FOLDED_NF)
   } else if (nf && one) {
     LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FAST_NF, LUT_PW_RQ1_FAST_NF));
   } else if (nf) {
     LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FAST_NF, LUT_PW_RQ1_FAST_NF));
-  } else if (folded && one) {
-    LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FOLDED, LUT_PW_RQ1_FOLDED));
   } else if (folded) {
-    LUT_PW_ASM(LUT_PW_ROWS(LUT_PW_RQ4_FOLDED, LUT_PW_RQ1_FOLDED));
+    LUT_PW_ROWS_FOLDED(LUT_PW_RQ4_FOLDED, LUT_PW_RQ1_FOLDED)
   } else if (one) {
     LUT_PW_ASM(LUT_PW_ROWS_ONE(LUT_PW_RQ4_FAST, LUT_PW_RQ1_FAST));
   } else {
@@ -491,7 +539,12 @@ TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, c
   }
 }
 #undef LUT_PW_ASM
+#undef LUT_PW_ROWS_FOLDED
+#undef LUT_PW_GROUPS8
+#undef LUT_PW_GROUPS4
+#undef LUT_PW_GROUPS2
 #undef LUT_PW_ROWS_ONE
+#undef LUT_PW_ROWS_N
 #undef LUT_PW_LEAVE
 #undef LUT_PW_ENTER
 #undef LUT_PW_ROWS
@@ -510,10 +563,20 @@ TINYML_DSP_INLINE void lut_pw_rows_asm(const int32_t *frame, const int folded, c
 #undef LUT_PW_NEXT
 #undef LUT_PW_BLOCKS_
 #undef LUT_PW_DECODE
+#undef LUT_PW_DECODE_2
+#undef LUT_PW_DECODE_4
+#undef LUT_PW_DECODE_8
+#undef LUT_PW_DECODE_16
+#undef LUT_PW_DEC_RECORD
+#undef LUT_PW_DEC_LOOP4
+#undef LUT_PW_DEC_4
+#undef LUT_PW_DEC_2
+#undef LUT_PW_DEC_HEAD
 #undef LUT_PW_LOOK
 #undef LUT_PW_SETUP
 #undef LUT_PW_PUSH
 #undef LUT_PW_GROUP_BYTES
+#undef LUT_PW_GROUPS32
 #undef LUT_PW_GROUPS16
 
 /*
@@ -562,17 +625,16 @@ static void lut_pw_cols(uint32_t *cols, const int8_t *src, int32_t depth, int32_
  * super-block. Returns the pixels done (all of them).
  */
 TINYML_DSP_INLINE int32_t lut_pw_superblocks(const tinyml_conv2d_params *p, const int8_t *input,
-                                             const tinyml_lut_weights *filter, const int32_t *q, int8_t *output,
-                                             uint32_t *pairs, int32_t k4, int32_t blocks, const int folded,
-                                             const int nf) {
-  uint32_t *row = pairs + 256;
+                                             const uint8_t *idx, const int32_t *q, int8_t *output,
+                                             const uint32_t *pairs, uint32_t *row, int32_t k4, int32_t blocks,
+                                             const int folded, const int nf) {
   uint32_t *cols = row + TINYML_LUT4_PW_ROW_WORDS(k4);
   const int32_t pixels = p->geo.batches * p->geo.output_height * p->geo.output_width;
   const int32_t depth = p->geo.input_depth;
   const int32_t od = p->geo.output_depth;
   const int32_t whole = pixels & ~3;
-  /* First pass of BODY: (k4 - 1) % 16 + 1 groups of 44 bytes; more passes when k4 > 16. */
-  const int32_t first = (((k4 - 1) & 15) + 1) * 44;
+  /* First pass of BODY: (k4 - 1) % 32 + 1 groups of 44 bytes; more passes when k4 > 32. */
+  const int32_t first = (((k4 - 1) & 31) + 1) * 44;
   int32_t px = 0;
   while (px < whole) {
     const int32_t nb = (whole - px) >> 2 < blocks ? (whole - px) >> 2 : blocks;
@@ -592,7 +654,7 @@ TINYML_DSP_INLINE int32_t lut_pw_superblocks(const tinyml_conv2d_params *p, cons
     /* Every word set one by one: an initializer that zeroes the rest calls memset. */
     int32_t frame[16];
     frame[0] = (int32_t)(intptr_t)cols;
-    frame[1] = (int32_t)(intptr_t)filter->indices;
+    frame[1] = (int32_t)(intptr_t)idx;
     frame[2] = (int32_t)(intptr_t)q;
     frame[3] = (int32_t)(intptr_t)o;
     frame[4] = (int32_t)(intptr_t)(o + od);
@@ -600,14 +662,14 @@ TINYML_DSP_INLINE int32_t lut_pw_superblocks(const tinyml_conv2d_params *p, cons
     frame[6] = 3 * od;
     frame[7] = (int32_t)(intptr_t)(cols + 8 * k4 * nb);
     frame[8] = first;
-    frame[9] = k4 > 16;
+    frame[9] = k4 > 32;
     frame[10] = p->q.output_offset;
     frame[11] = (int32_t)(intptr_t)pairs;
     frame[12] = k4;
     frame[13] = (int32_t)(intptr_t)(row + 4 + 2 * k4);
     frame[14] = (int32_t)(intptr_t)row;
     frame[15] = tail;
-    lut_pw_rows_asm(frame, folded, k4 == 16, nf);
+    lut_pw_rows_asm(frame, folded, k4 == 16 || (folded && (k4 == 8 || k4 == 4 || k4 == 2)) ? k4 : 0, nf);
     px += 4 * nb + tail;
   }
   return px;
@@ -708,10 +770,15 @@ static void lut_col_window(const tinyml_conv2d_params *p, uint32_t *cols, int32_
   }
 }
 
-TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *input, const tinyml_lut_weights *filter,
-                                  const int32_t *q, int8_t *output, uint32_t *pairs, int32_t k4, int32_t blocks,
-                                  const int MODE, const int FULL, const int WINDOW) {
-  uint32_t *cols = pairs + 256;
+/*
+ * idx: the channels' index bytes, looked up in `pairs`; `cols` where the six- and four-pixel
+ * loops expand their columns and `row` where the super-blocks decode theirs (both pairs + 256
+ * after the 256-word table; after the compact table, lut_pw_compact).
+ */
+TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *input, const uint8_t *idx,
+                                  const int32_t *q, int8_t *output, const uint32_t *pairs, uint32_t *cols,
+                                  uint32_t *row, int32_t k4, int32_t blocks, const int MODE, const int FULL,
+                                  const int WINDOW) {
   const int32_t off = p->q.output_offset;
   const int32_t lo = FULL ? -128 : p->q.activation_min;
   const int32_t hi = FULL ? 127 : p->q.activation_max;
@@ -721,11 +788,12 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
   const int32_t od = p->geo.output_depth;
   int32_t px = 0;
   (void)blocks; /* (read by the assembly path only) */
+  (void)row;
 #if TINYML_LUT_MM_ASM
   if (!WINDOW && FULL && TINYML_RQ_BASE(MODE) != TINYML_RQ_REF && od > 0 && k4 > 0 && blocks > 0) {
     /* Pointwise with room for decoded rows: whole blocks of four in super-blocks; the rest below. */
-    px = lut_pw_superblocks(p, input, filter, q, output, pairs, k4, blocks, TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED,
-                            TINYML_RQ_NF(MODE));
+    px = lut_pw_superblocks(p, input, idx, q, output, pairs, row, k4, blocks,
+                            TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED, TINYML_RQ_NF(MODE));
   }
   if (!WINDOW && FULL && TINYML_RQ_BASE(MODE) != TINYML_RQ_REF && od > 0 && k4 > 0 && blocks == 0) {
     /* Pointwise: blocks of six pixels (lut_mm_asm, six); what is left, four at a time below. */
@@ -744,7 +812,7 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
       int8_t *o = output + px * od;
       const int32_t frame[7] = {(int32_t)(intptr_t)cols, even ? k4 >> 1 : k4, (int32_t)(intptr_t)q,
                                 (int32_t)(intptr_t)o, (int32_t)(intptr_t)(o + od), od, off};
-      LUT_MM_ASM_OF(MODE)(frame, filter->indices, pairs, 1, even, TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED);
+      LUT_MM_ASM_OF(MODE)(frame, idx, pairs, 1, even, TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED);
     }
   }
 #endif
@@ -769,10 +837,10 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
     int8_t *o = output + px * od;
     if (npx == 1) {
       /* A last block of one pixel: its column alone, not four (a 3x3 image's ninth pixel). */
-      const uint8_t *idx = filter->indices;
+      const uint8_t *ix = idx;
       const int32_t *r = q;
       for (int32_t oc = 0; oc < od; ++oc, r += 4) {
-        const int32_t acc = lut_dot_1x1(cols, &idx, depth4, pairs, r[0]);
+        const int32_t acc = lut_dot_1x1(cols, &ix, depth4, pairs, r[0]);
         o[oc] = (int8_t)tinyml_rq(MODE, acc, r[1], r[2], r[3], off, lo, hi);
       }
       continue;
@@ -782,15 +850,15 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
       const int even = (k4 & 1) == 0;
       const int32_t frame[7] = {(int32_t)(intptr_t)cols, even ? k4 >> 1 : k4, (int32_t)(intptr_t)q,
                                 (int32_t)(intptr_t)o, (int32_t)(intptr_t)(o + od), od, off};
-      LUT_MM_ASM_OF(MODE)(frame, filter->indices, pairs, 0, even, TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED);
+      LUT_MM_ASM_OF(MODE)(frame, idx, pairs, 0, even, TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST_FOLDED);
       continue;
     }
 #endif
-    const uint8_t *idx = filter->indices;
+    const uint8_t *ix = idx;
     const int32_t *r = q;
     for (int32_t oc = 0; oc < od; ++oc, r += 4) {
       int32_t a0, a1, a2, a3;
-      lut_dot_1x4(cols, &idx, depth4, pairs, &a0, &a1, &a2, &a3);
+      lut_dot_1x4(cols, &ix, depth4, pairs, &a0, &a1, &a2, &a3);
       const int32_t b = r[0];
       const int32_t m = r[1], t = r[2], e = r[3];
       o[oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a0 + (uint32_t)b), m, t, e, off, lo, hi);
@@ -799,6 +867,29 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
       if (npx > 3) o[3 * od + oc] = (int8_t)tinyml_rq(MODE, (int32_t)((uint32_t)a3 + (uint32_t)b), m, t, e, off, lo, hi);
     }
   }
+}
+
+/*
+ * rq->pw_blocks = -B < 0: a layer of at most 256 index bytes (output depth x input depth / 2,
+ * VWW's 48x48 8 -> 16: 64) whose scratch has no room for the 256-word pair table (the arena's
+ * peak layer) looks up its own index bytes only. Compact table: cpairs[i] = the pair word of
+ * index byte i, built from the 16 entries as tinyml_lut4_pairs builds its words; the loops then
+ * read the bytes 0, 1, ..., n - 1 from scratch in place of the indices (n distinct "indices", so
+ * the asm's look-ups and decode run unchanged), then the row and B blocks of columns
+ * (TINYML_LUT4_PW_COMPACT_SCRATCH).
+ */
+static uint32_t *lut_pw_compact(const tinyml_lut_weights *filter, const tinyml_lut_rq *rq, uint32_t *cpairs, int32_t n) {
+  const int32_t scale = TINYML_RQ_BASE(rq->mode) != TINYML_RQ_REF ? 2 : 1;
+  uint8_t *fake = (uint8_t *)(void *)(cpairs + n);
+  uint32_t lo[16];
+  for (uint32_t k = 0; k < 16u; ++k) lo[k] = (uint32_t)(uint16_t)(int16_t)((int32_t)filter->table[k] * scale);
+  for (int32_t i = 0; i < n; ++i) {
+    const uint32_t b = filter->indices[i];
+    cpairs[i] = lo[b >> 4] | (lo[b & 15u] << 16);
+    fake[i] = (uint8_t)i;
+  }
+  /* The row after the bytes (rounded up to words). */
+  return cpairs + n + ((n + 3) >> 2);
 }
 
 /*
@@ -814,8 +905,21 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
                                              const tinyml_lut_weights *filter, const int32_t *q,                   \
                                              const tinyml_lut_rq *rq, int8_t *output, uint8_t *scratch) {          \
     uint32_t *pairs = (uint32_t *)(void *)scratch;                                                                \
-    tinyml_lut4_pairs(pairs, filter->table, rq);                                                                  \
-    lut_mm_run(p, input, filter, q, output, pairs, p->geo.input_depth >> 2, rq->pw_blocks, MODE, FULL, 0);                       \
+    const int32_t k4 = p->geo.input_depth >> 2;                                                                   \
+    const uint8_t *idx = filter->indices;                                                                         \
+    uint32_t *row = pairs + 256;                                                                                  \
+    uint32_t *cols = row;                                                                                         \
+    int32_t blocks = rq->pw_blocks;                                                                               \
+    if (blocks < 0) {                                                                                             \
+      /* The compact table; the loops' columns where the blocks' go (TINYML_LUT4_PW_COMPACT_SCRATCH). */          \
+      row = lut_pw_compact(filter, rq, pairs, 2 * k4 * p->geo.output_depth);                                      \
+      idx = (const uint8_t *)(const void *)(pairs + 2 * k4 * p->geo.output_depth);                                \
+      cols = row + TINYML_LUT4_PW_ROW_WORDS(k4);                                                                  \
+      blocks = -blocks;                                                                                           \
+    } else {                                                                                                      \
+      tinyml_lut4_pairs(pairs, filter->table, rq);                                                                \
+    }                                                                                                             \
+    lut_mm_run(p, input, idx, q, output, pairs, cols, row, k4, blocks, MODE, FULL, 0);                            \
   }                                                                                                               \
   void tinyml_conv2d_lut4_im2col_s8_dsp_##SUFFIX(const tinyml_conv2d_params *p, const int8_t *input,              \
                                                  const tinyml_lut_weights *filter, const int32_t *q,               \
@@ -823,7 +927,7 @@ TINYML_DSP_INLINE void lut_mm_run(const tinyml_conv2d_params *p, const int8_t *i
     uint32_t *pairs = (uint32_t *)(void *)scratch;                                                                \
     tinyml_lut4_pairs(pairs, filter->table, rq);                                                                  \
     const int32_t k4 = (p->geo.filter_height * p->geo.filter_width * p->geo.filter_input_depth + 3) >> 2;         \
-    lut_mm_run(p, input, filter, q, output, pairs, k4, 0, MODE, FULL, 1);                                            \
+    lut_mm_run(p, input, filter->indices, q, output, pairs, pairs + 256, pairs + 256, k4, 0, MODE, FULL, 1);                                            \
   }
 TINYML_LUT_CONV_ENTRIES(fast_full, TINYML_RQ_FAST, 1)
 TINYML_LUT_CONV_ENTRIES(fast, TINYML_RQ_FAST, 0)

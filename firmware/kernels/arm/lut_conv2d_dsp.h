@@ -48,6 +48,16 @@ void tinyml_conv2d_lut4_s8_dsp(const tinyml_conv2d_params *p, const int8_t *inpu
 #define TINYML_LUT4_PW_ROW_WORDS(k4) (2 * (k4) + 7)
 #define TINYML_LUT4_PW_ROWS_SCRATCH(k4, blocks, pixels) \
   (TINYML_LUT4_PAIR_SCRATCH + 4 * TINYML_LUT4_PW_ROW_WORDS(k4) + 32 * (k4) * (blocks) + 8 * (k4) * ((pixels) % 4))
+/*
+ * rq->pw_blocks = -B < 0 (n = 2 k4 output_depth index bytes, at most 256): the same super-blocks
+ * of B blocks, but the pair words of the layer's own n index bytes (4 n bytes) and the bytes
+ * 0..n-1 (n, rounded up to words) stand for the 256-word pair table, for a layer whose scratch
+ * cannot hold it; any mode and clamp (the other loops then expand their columns where the
+ * blocks' go, B >= 1).
+ */
+#define TINYML_LUT4_PW_COMPACT_SCRATCH(k4, blocks, pixels, out_depth)                          \
+  (8 * (k4) * (out_depth) + 4 * ((2 * (k4) * (out_depth) + 3) >> 2) + 4 * TINYML_LUT4_PW_ROW_WORDS(k4) + \
+   32 * (k4) * (blocks) + 8 * (k4) * ((pixels) % 4))
 
 /*
  * Any CONV_2D window without groups (input depth any): four output pixels at a time gathered

@@ -20,7 +20,8 @@ typedef struct {
   int32_t per_channel; /* 1: one rq record per output channel; 0: one for all */
   const tinyml_dsp_rq *rq;
   /* Pointwise kernel only (else 0): blocks of four pixels per super-block of decoded rows, the
-   * generator's choice from the scratch (TINYML_LUT4_PW_ROWS_SCRATCH); 0: six-pixel blocks. */
+   * generator's choice from the scratch (TINYML_LUT4_PW_ROWS_SCRATCH); 0: six-pixel blocks;
+   * -B: B blocks with the compact pair table (TINYML_LUT4_PW_COMPACT_SCRATCH). */
   int32_t pw_blocks;
 } tinyml_lut_rq;
 
