@@ -834,6 +834,64 @@ static stem_interior stem_interior_of(const tinyml_conv2d_dsp_params *p) {
   return r;
 }
 
+#if STEM_ASM
+/*
+ * A layer stem8_run takes (3x3 on three channels, eight channels, an even output width: pairs never
+ * span two rows; `kind` as stem_pairs'): per output row, the pairs whose windows are both inside
+ * the image as one run, with the row's last pair in it when only its window B's third column is
+ * over the right edge (VWW's); every other pair with both windows gathered (stem_gather), one call
+ * each.
+ */
+static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params *p, const int8_t *input,
+                                                  const int16_t *weights, int8_t *output, int32_t kind) {
+  const stem_interior in = stem_interior_of(p);
+  const int32_t ow = p->geo.output_width;
+  const int32_t last_x0 = (ow - 1) * p->geo.stride_width - p->geo.pad_width;
+  const int32_t edge_ok = last_x0 >= 0 && last_x0 + 2 == p->geo.input_width;
+  const int32_t in_size = p->geo.input_height * in.row;
+  int8_t gather[56];
+  stem8_args a;
+  stem8_init(&a, p, weights, kind);
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    const int8_t *in_b = input + b * in_size;
+    int8_t *out = output + b * p->geo.output_height * ow * 8;
+    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
+      const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
+      const int32_t rows_in = oy >= in.oy_lo && oy <= in.oy_hi;
+      int8_t *row_out = out + oy * ow * 8;
+      int32_t ox = 0;
+      while (ox < ow) {
+        a.oa = row_out + ox * 8;
+        if (rows_in && ox >= in.ox_lo && ox < in.ox_hi) {
+          /* Pixels ox .. nx - 1 inside, then the edge pair (nx, nx + 1) when it qualifies. */
+          const int32_t k = (in.ox_hi - ox + 1) >> 1;
+          const int32_t nx = ox + 2 * k;
+          const int32_t edge = edge_ok && nx == in.ox_hi && nx + 2 == ow;
+          a.pa = in_b + iy0 * in.row + (ox * p->geo.stride_width - p->geo.pad_width) * 3;
+          a.pb = a.pa + in.step;
+          a.row = in.row;
+          a.adv = 2 * in.step;
+          a.pairs = k;
+          a.edge = edge;
+          ox = nx + 2 * edge;
+        } else {
+          stem_gather(p, in_b, iy0, ox * p->geo.stride_width - p->geo.pad_width, gather);
+          stem_gather(p, in_b, iy0, (ox + 1) * p->geo.stride_width - p->geo.pad_width, gather + 27);
+          a.pa = gather;
+          a.pb = gather + 27;
+          a.row = 9;
+          a.adv = 0;
+          a.pairs = 1;
+          a.edge = 0;
+          ox += 2;
+        }
+        stem8_run(&a);
+      }
+    }
+  }
+}
+#endif
+
 /*
  * The whole layer. Two copies (flash): FF, FAST_FOLDED without a clamp (the shared models' first
  * layers), with the mode a constant, and one for every other mode, which reads it at run time.
@@ -881,13 +939,10 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
   pr.cols0 = cols;
   pr.w0 = weights;
   pr.rq0 = p->rq;
-  /* Eight channels: stem8_run, and the last pair of an inside row there too when only its window
-   * B's third column is over the right edge (VWW's). */
-  const int32_t use8 = asm_blocks && expand3 && n == 8;
-  const int32_t last_x0 = (ow - 1) * p->geo.stride_width - p->geo.pad_width;
-  const int32_t edge_ok = last_x0 >= 0 && last_x0 + 2 == p->geo.input_width;
-  stem8_args a8;
-  stem8_init(&a8, p, weights, pr.kind);
+  if (asm_blocks && expand3 && n == 8 && (ow & 1) == 0) {
+    stem8_layer(p, input, weights, output, pr.kind);
+    return;
+  }
 #endif
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in_b = input + b * in_size;
@@ -903,26 +958,6 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
                                       (ox * p->geo.stride_width - p->geo.pad_width) * p->geo.input_depth
                                 : in_b;
 #if STEM_ASM
-      if (use8 && inside) {
-        const int32_t k = (in.ox_hi - ox + 1) >> 1;
-        const int32_t nx = ox + 2 * k;
-        const int32_t edge = edge_ok && nx == in.ox_hi && nx + 2 == ow;
-        a8.pa = wa;
-        a8.pb = wa + in.step;
-        a8.row = in.row;
-        a8.adv = 2 * in.step;
-        a8.oa = out + p0 * n;
-        a8.pairs = k;
-        a8.edge = edge;
-        stem8_run(&a8);
-        p0 += 2 * (k + edge);
-        ox += 2 * (k + edge);
-        if (ox == ow) {
-          ox = 0;
-          ++oy;
-        }
-        continue;
-      }
       if (asm_blocks && expand3 && inside) {
         /* Every pair of this row whose windows are inside: pixels ox .. ox + 2k - 1. */
         const int32_t k = (in.ox_hi - ox + 1) >> 1;
@@ -948,25 +983,14 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
                     ox * p->geo.stride_width - p->geo.pad_width, gather);
         stem_gather(p, in_b, (oy + wrap) * p->geo.stride_height - p->geo.pad_height,
                     (wrap ? 0 : ox + 1) * p->geo.stride_width - p->geo.pad_width, gather + window_bytes);
-        if (use8) {
-          a8.pa = gather;
-          a8.pb = gather + window_bytes;
-          a8.row = 9;
-          a8.adv = 0;
-          a8.oa = out + p0 * n;
-          a8.pairs = 1;
-          a8.edge = 0;
-          stem8_run(&a8);
-        } else {
-          pr.pa = gather;
-          pr.step = window_bytes;
-          pr.row = p->geo.filter_width * p->geo.input_depth;
-          pr.pairs = 1;
-          pr.expand = 1;
-          pr.oa = out + p0 * n;
-          pr.ob = pr.oa + n;
-          stem_pairs_run(&pr);
-        }
+        pr.pa = gather;
+        pr.step = window_bytes;
+        pr.row = p->geo.filter_width * p->geo.input_depth;
+        pr.pairs = 1;
+        pr.expand = 1;
+        pr.oa = out + p0 * n;
+        pr.ob = pr.oa + n;
+        stem_pairs_run(&pr);
         pr.step = in.step;
         pr.row = in.row;
         p0 += 2;
