@@ -507,36 +507,35 @@ static __attribute__((noinline)) void stem_pairs_run(stem_pairs *f) {
 
 /*
  * VWW's first layer shape exactly (3x3 filters on three channels, eight output channels, two
- * blocks): stem8_run, whole runs of pairs with the state on its own stack frame instead of behind
- * a frame pointer (which the steps need as a register: the pairs routine above saves it around
- * every block), both blocks unrolled with the output bytes at constant offsets and the steps
- * entered at the first (14 words: no computed entry). The columns are stem_pairs_run's but for the
+ * blocks) in FAST_FOLDED without the sign correction (TINYML_RQ_NOFIX) and no clamp: stem8_run,
+ * whole runs of pairs with their state on the routine's own stack frame instead of behind a frame
+ * pointer (which the steps need as a register: stem_pairs_run saves it around every block), both
+ * blocks unrolled with their requantization inline and the output bytes at constant offsets, the
+ * 14 steps entered at the first (no computed entry). The columns are stem_pairs_run's but for the
  * last word: (A's row 2 tail, B's row 2 tail), one word for both pixels, which the last step reads
- * with SMLABB / SMLABT (bottom halves of the weights only: their padding half is never read).
+ * with SMLABB / SMLABT (the weights' bottom halves: their padding half is never read).
  *
- * The frame (sp offsets) starts with stem8_args' words: [0] pa, [4] pb, [8] row, [12] adv, [16] oa,
- * [20] pairs, [24] edge, [28] w, [32] bias0, [36] bias1, [40] rq0, [44] rq1, [48] [52] the kind's
- * requantization of block 0 and 1 (Thumb addresses), [56] pad << 16, [60] (pad, pad), [64] kind;
- * then the columns at [72] (27 words).
+ * The frame (sp offsets): [0] block 0's eight bias words (one LDM from sp), then stem8_args'
+ * first twelve words: [32] pa, [36] step, [40] row, [44] oa, [48] pairs, [52] edge, [56] w,
+ * [60] bias of block 1, [64] [68] each block's records, [72] pad << 16, [76] (pad, pad); then the
+ * columns at [80] (27 words).
  */
 typedef struct {
-  const int8_t *pa;             /* [0] window A's first row */
-  const int8_t *pb;             /* [1] window B's */
-  int32_t row;                  /* [2] bytes from one row of a window to the next (both) */
-  int32_t adv;                  /* [3] bytes both windows move from one pair to the next */
-  int8_t *oa;                   /* [4] pixel A's output (B's 8 bytes after it; the next pair's 16) */
-  int32_t pairs;                /* [5] pairs before the edge pair */
-  int32_t edge;                 /* [6] 1: then one pair whose window B has its third column over the right edge */
-  const int16_t *w;             /* [7] the weights */
-  const int32_t *bias[2];       /* [8] [9] each block's bias words */
-  const tinyml_dsp_rq *rq[2];   /* [10] [11] each block's records */
-  uint32_t rq_at[2];            /* [12] [13] set by the routine */
-  uint32_t pad_hi;              /* [14] the input zero point in the high half, the low half zero */
-  uint32_t pad2;                /* [15] the zero point in both halves */
-  int32_t kind;                 /* [16] stem_pairs' kind: 0, 1, 3 or 4 */
+  const int8_t *pa;            /* window A's first row; B's is `step` bytes further */
+  int32_t step;                /* bytes from window A to window B; the next pair's A is 2 * step further */
+  int32_t row;                 /* bytes from one row of a window to the next */
+  int8_t *oa;                  /* pixel A's output (B's 8 bytes after it; the next pair's 16) */
+  int32_t pairs;               /* pairs before the edge pair */
+  int32_t edge;                /* 1: then one pair whose window B has its third column over the right edge */
+  const int16_t *w;            /* the weights */
+  const int32_t *bias1;        /* block 1's bias words */
+  const tinyml_dsp_rq *rq[2];  /* each block's records */
+  uint32_t pad_hi;             /* the input zero point in the high half, the low half zero */
+  uint32_t pad2;               /* the zero point in both halves */
+  const int32_t *bias0;        /* block 0's bias words (copied to the frame) */
 } stem8_args;
 
-#define STEM8_FRAME 184
+#define STEM8_FRAME 192
 /* One row of both windows into eight interleaved column words at r10 (STEM_EXPAND_ROW). */
 #define STEM8_ROW                            \
   "ldr    r6, [r11]\n\t"                     \
@@ -583,103 +582,52 @@ typedef struct {
   "smlabt r5, r7, r9, r5\n\t"        \
   "smlabb r6, lr, r9, r6\n\t"        \
   "smlabt r8, lr, r9, r8\n\t"
-/* Block b: its bias, the 14 steps, then its requantization (the kind's, through [48 + 4b]). */
-#define STEM8_BLOCK(b)                                        \
-  "ldr    r9, [sp, #(32 + 4 * " #b ")]\n\t"                   \
-  "ldmia  r9, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"           \
-  "add    r11, sp, #72\n\t"                                   \
-  ".rept 13\n\t" STEM_STEP ".endr\n\t" STEM8_LAST            \
-  "ldr    pc, [sp, #(48 + 4 * " #b ")]\n"
-/* Requantization with the record {m, t, e} in r7 r10 r11 (records at r9), as STEM_RQ and STEM_RQ_NF. */
-#define STEM8_RQ(a)                     \
-  "add    lr, r10, " a ", asr #31\n\t"  \
-  "smmlar " a ", " a ", r7, lr\n\t"     \
-  "asr    " a ", " a ", r11\n\t"
-#define STEM8_RQ_NF(a)                  \
-  "smmlar " a ", " a ", r7, r10\n\t"    \
-  "asr    " a ", " a ", r11\n\t"
-#define STEM8_RQ2_WITH(RQ, a, b)        \
+/* FOLDED without the sign correction, both pixels of one channel (STEM_RQ2_NF): record {m, t, e}
+ * in r7 r10 r11 (records at r9). */
+#define STEM8_RQ2(a, b)                 \
   "ldmia  r9!, {r7, r10, r11}\n\t"      \
-  RQ(a) "ssat   " a ", #8, " a "\n\t"   \
-  RQ(b) "ssat   " b ", #8, " b "\n\t"
-#define STEM8_RQ2(a, b) STEM8_RQ2_WITH(STEM8_RQ, a, b)
-#define STEM8_RQ2_NF(a, b) STEM8_RQ2_WITH(STEM8_RQ_NF, a, b)
-#define STEM8_RQ2_MIXED_WITH(RQ, a, b)  \
-  "ldmia  r9!, {r7, r10, r11}\n\t"      \
-  "cmp    r11, #0\n\t"                  \
-  "ble    1f\n\t" RQ(a) RQ(b)            \
-  "b      2f\n"                         \
-  "1:\n\t"                              \
-  "rsb    r11, r11, #0\n\t"             \
-  "lsl    " a ", " a ", r11\n\t"        \
-  "lsl    " b ", " b ", r11\n\t"        \
   "smmlar " a ", " a ", r7, r10\n\t"    \
-  "smmlar " b ", " b ", r7, r10\n"      \
-  "2:\n\t"                              \
+  "asr    " a ", " a ", r11\n\t"        \
   "ssat   " a ", #8, " a "\n\t"         \
+  "smmlar " b ", " b ", r7, r10\n\t"    \
+  "asr    " b ", " b ", r11\n\t"        \
   "ssat   " b ", #8, " b "\n\t"
-#define STEM8_RQ2_MIXED(a, b) STEM8_RQ2_MIXED_WITH(STEM8_RQ, a, b)
-#define STEM8_RQ2_MIXED_NF(a, b) STEM8_RQ2_MIXED_WITH(STEM8_RQ_NF, a, b)
-/* Block b's requantization by RQ2 and its eight bytes (A's at oa + 4b, B's 8 further), then back. */
-#define STEM8_RQ_BLOCK(RQ2, b, back)                                        \
-  "ldr    r9, [sp, #(40 + 4 * " #b ")]\n\t"                                 \
-  RQ2("r0", "r1") RQ2("r2", "r3") RQ2("r4", "r5") RQ2("r6", "r8")           \
-  "ldr    r10, [sp, #16]\n\t"                                               \
-  "strb   r0, [r10, #(4 * " #b ")]\n\t"                                     \
-  "strb   r2, [r10, #(4 * " #b " + 1)]\n\t"                                 \
-  "strb   r4, [r10, #(4 * " #b " + 2)]\n\t"                                 \
-  "strb   r6, [r10, #(4 * " #b " + 3)]\n\t"                                 \
-  "strb   r1, [r10, #(8 + 4 * " #b ")]\n\t"                                 \
-  "strb   r3, [r10, #(9 + 4 * " #b ")]\n\t"                                 \
-  "strb   r5, [r10, #(10 + 4 * " #b ")]\n\t"                                \
-  "strb   r8, [r10, #(11 + 4 * " #b ")]\n\t"                                \
-  "b      " back "\n"
-/* The kind's two requantizations (labels L0 and L1) as addresses in r1 and r2. */
-#define STEM8_KIND_AT(L0, L1)   \
-  "adr.w  r1, " L0 "\n\t"       \
-  "adr.w  r2, " L1 "\n\t"       \
-  "b      45f\n"
+/* Block b (its bias words in r0-r6 r8 already): the 14 steps, its requantization and its eight
+ * bytes (A's at oa + 4b, B's 8 further). */
+#define STEM8_BLOCK(b)                                                     \
+  "add    r11, sp, #80\n\t"                                                \
+  ".rept 13\n\t" STEM_STEP ".endr\n\t" STEM8_LAST                          \
+  "ldr    r9, [sp, #(64 + 4 * " #b ")]\n\t"                                \
+  STEM8_RQ2("r0", "r1") STEM8_RQ2("r2", "r3") STEM8_RQ2("r4", "r5") STEM8_RQ2("r6", "r8") \
+  "ldr    r10, [sp, #44]\n\t"                                              \
+  "strb   r0, [r10, #(4 * " #b ")]\n\t"                                    \
+  "strb   r2, [r10, #(4 * " #b " + 1)]\n\t"                                \
+  "strb   r4, [r10, #(4 * " #b " + 2)]\n\t"                                \
+  "strb   r6, [r10, #(4 * " #b " + 3)]\n\t"                                \
+  "strb   r1, [r10, #(8 + 4 * " #b ")]\n\t"                                \
+  "strb   r3, [r10, #(9 + 4 * " #b ")]\n\t"                                \
+  "strb   r5, [r10, #(10 + 4 * " #b ")]\n\t"                               \
+  "strb   r8, [r10, #(11 + 4 * " #b ")]\n\t"
 
 #define STEM8_RUN                                                              \
   "sub    sp, sp, #" STEM_STR(STEM8_FRAME) "\n\t"                              \
-  "mov    lr, sp\n\t"                                                          \
+  "add    lr, sp, #32\n\t"                                                     \
   "ldmia  r0!, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12}\n\t"        \
-  "stmia  lr!, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12}\n\t"        \
-  "ldmia  r0, {r1, r2, r3, r4, r5}\n\t"                                        \
-  "stmia  lr, {r1, r2, r3, r4, r5}\n\t"                                        \
-  "cmp    r5, #1\n\t"                                                          \
-  "beq    41f\n\t"                                                             \
-  "cmp    r5, #3\n\t"                                                          \
-  "beq    43f\n\t"                                                             \
-  "cmp    r5, #4\n\t"                                                          \
-  "beq    44f\n\t"                                                             \
-  STEM8_KIND_AT("20f", "21f")                                                  \
-  "41:\n\t" STEM8_KIND_AT("22f", "23f")                                        \
-  "43:\n\t" STEM8_KIND_AT("24f", "25f")                                        \
-  "44:\n\t" STEM8_KIND_AT("26f", "27f")                                        \
-  "45:\n\t"                                                                    \
-  "orr    r1, r1, #1\n\t"                                                      \
-  "orr    r2, r2, #1\n\t"                                                      \
-  "strd   r1, r2, [sp, #48]\n\t"                                               \
-  "ldr    r0, [sp, #20]\n\t"                                                   \
+  "stmia  lr, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12}\n\t"        \
+  "ldr    r0, [r0]\n\t"                                                        \
+  "ldmia  r0, {r1, r2, r3, r4, r5, r6, r7, r8}\n\t"                            \
+  "mov    lr, sp\n\t"                                                          \
+  "stmia  lr, {r1, r2, r3, r4, r5, r6, r7, r8}\n\t"                            \
+  "ldr    r0, [sp, #48]\n\t"                                                   \
   "cmp    r0, #0\n\t"                                                          \
-  "bne    60f\n\t"                                                             \
-  "b      83f\n"                                                               \
-  "20:\n\t" STEM8_RQ_BLOCK(STEM8_RQ2, 0, "81f")                                \
-  "21:\n\t" STEM8_RQ_BLOCK(STEM8_RQ2, 1, "82f")                                \
-  "22:\n\t" STEM8_RQ_BLOCK(STEM8_RQ2_MIXED, 0, "81f")                          \
-  "23:\n\t" STEM8_RQ_BLOCK(STEM8_RQ2_MIXED, 1, "82f")                          \
-  "24:\n\t" STEM8_RQ_BLOCK(STEM8_RQ2_NF, 0, "81f")                             \
-  "25:\n\t" STEM8_RQ_BLOCK(STEM8_RQ2_NF, 1, "82f")                             \
-  "26:\n\t" STEM8_RQ_BLOCK(STEM8_RQ2_MIXED_NF, 0, "81f")                       \
-  "27:\n\t" STEM8_RQ_BLOCK(STEM8_RQ2_MIXED_NF, 1, "82f")                       \
+  "beq    83f\n"                                                               \
   "60:\n\t"                                                                    \
-  "ldmia  sp, {r11, r12, lr}\n\t"                                              \
-  "ldr    r0, [sp, #12]\n\t"                                                   \
-  "add    r1, r11, r0\n\t"                                                     \
-  "add    r2, r12, r0\n\t"                                                     \
-  "strd   r1, r2, [sp]\n\t"                                                    \
-  "add    r10, sp, #72\n\t"                                                    \
+  "ldrd   r11, r12, [sp, #32]\n\t"                                             \
+  "ldr    lr, [sp, #40]\n\t"                                                   \
+  "add    r0, r11, r12, lsl #1\n\t"                                            \
+  "str    r0, [sp, #32]\n\t"                                                   \
+  "add    r12, r11, r12\n\t"                                                   \
+  "add    r10, sp, #80\n\t"                                                    \
   STEM8_ROW                                                                    \
   "ldrsb  r7, [r11, #8]\n\t"                                                   \
   "ldrsb  r9, [r12, #8]\n\t"                                                   \
@@ -698,27 +646,29 @@ typedef struct {
   "pkhbt  r11, r11, r12, lsl #16\n\t"                                          \
   "stmia  r10, {r7, r9, r11}\n"                                                \
   "61:\n\t"                                                                    \
-  "ldr    r12, [sp, #28]\n\t"                                                  \
+  "ldr    r12, [sp, #56]\n\t"                                                  \
+  "ldmia  sp, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                            \
   STEM8_BLOCK(0)                                                               \
-  "81:\n\t"                                                                    \
+  "ldr    r9, [sp, #60]\n\t"                                                   \
+  "ldmia  r9, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                            \
   STEM8_BLOCK(1)                                                               \
-  "82:\n\t"                                                                    \
-  "ldr    r10, [sp, #16]\n\t"                                                  \
   "add    r10, r10, #16\n\t"                                                   \
-  "str    r10, [sp, #16]\n\t"                                                  \
-  "ldr    r0, [sp, #20]\n\t"                                                   \
+  "str    r10, [sp, #44]\n\t"                                                  \
+  "ldr    r0, [sp, #48]\n\t"                                                   \
   "subs   r0, r0, #1\n\t"                                                      \
-  "str    r0, [sp, #20]\n\t"                                                   \
+  "str    r0, [sp, #48]\n\t"                                                   \
   "bgt    60b\n"                                                               \
   "83:\n\t"                                                                    \
-  "ldr    r0, [sp, #24]\n\t"                                                   \
+  "ldr    r0, [sp, #52]\n\t"                                                   \
   "cmp    r0, #0\n\t"                                                          \
   "beq    99f\n\t"                                                             \
   "movs   r0, #0\n\t"                                                          \
-  "str    r0, [sp, #24]\n\t"                                                   \
-  "ldmia  sp, {r11, r12, lr}\n\t"                                              \
-  "add    r10, sp, #72\n\t"                                                    \
-  "ldr    r9, [sp, #56]\n\t"                                                   \
+  "str    r0, [sp, #52]\n\t"                                                   \
+  "ldrd   r11, r12, [sp, #32]\n\t"                                             \
+  "ldr    lr, [sp, #40]\n\t"                                                   \
+  "add    r12, r11, r12\n\t"                                                   \
+  "add    r10, sp, #80\n\t"                                                    \
+  "ldr    r9, [sp, #72]\n\t"                                                   \
   STEM8_EDGE_ROW                                                               \
   "ldrsb  r7, [r11, #8]\n\t"                                                   \
   "add    r11, r11, lr\n\t"                                                    \
@@ -731,7 +681,7 @@ typedef struct {
   STEM8_EDGE_ROW                                                               \
   "ldrsb  r11, [r11, #8]\n\t"                                                  \
   "pkhbt  r11, r11, r9\n\t"                                                    \
-  "ldr    r9, [sp, #60]\n\t"                                                   \
+  "ldr    r9, [sp, #76]\n\t"                                                   \
   "stmia  r10, {r7, r9, r11}\n\t"                                              \
   "b      61b\n"                                                               \
   "99:\n\t"                                                                    \
@@ -744,16 +694,15 @@ static __attribute__((noinline)) void stem8_run(stem8_args *a) {
 }
 
 /* The parts of stem8_args a layer fixes. */
-static void stem8_init(stem8_args *a, const tinyml_conv2d_dsp_params *p, const int16_t *weights, int32_t kind) {
+static void stem8_init(stem8_args *a, const tinyml_conv2d_dsp_params *p, const int16_t *weights) {
   const uint32_t pad = (uint32_t)p->pad_value & 0xFFFFu;
   a->w = weights;
-  a->bias[0] = p->bias;
-  a->bias[1] = p->bias + 8;
+  a->bias0 = p->bias;
+  a->bias1 = p->bias + 8;
   a->rq[0] = p->rq;
   a->rq[1] = p->rq + 4;
   a->pad_hi = pad << 16;
   a->pad2 = pad | (pad << 16);
-  a->kind = kind;
 }
 
 /*
@@ -843,7 +792,7 @@ static stem_interior stem_interior_of(const tinyml_conv2d_dsp_params *p) {
  * each.
  */
 static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params *p, const int8_t *input,
-                                                  const int16_t *weights, int8_t *output, int32_t kind) {
+                                                  const int16_t *weights, int8_t *output) {
   const stem_interior in = stem_interior_of(p);
   const int32_t ow = p->geo.output_width;
   const int32_t last_x0 = (ow - 1) * p->geo.stride_width - p->geo.pad_width;
@@ -851,7 +800,7 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
   const int32_t in_size = p->geo.input_height * in.row;
   int8_t gather[56];
   stem8_args a;
-  stem8_init(&a, p, weights, kind);
+  stem8_init(&a, p, weights);
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in_b = input + b * in_size;
     int8_t *out = output + b * p->geo.output_height * ow * 8;
@@ -868,9 +817,8 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
           const int32_t nx = ox + 2 * k;
           const int32_t edge = edge_ok && nx == in.ox_hi && nx + 2 == ow;
           a.pa = in_b + iy0 * in.row + (ox * p->geo.stride_width - p->geo.pad_width) * 3;
-          a.pb = a.pa + in.step;
+          a.step = in.step;
           a.row = in.row;
-          a.adv = 2 * in.step;
           a.pairs = k;
           a.edge = edge;
           ox = nx + 2 * edge;
@@ -878,9 +826,8 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
           stem_gather(p, in_b, iy0, ox * p->geo.stride_width - p->geo.pad_width, gather);
           stem_gather(p, in_b, iy0, (ox + 1) * p->geo.stride_width - p->geo.pad_width, gather + 27);
           a.pa = gather;
-          a.pb = gather + 27;
+          a.step = 27;
           a.row = 9;
-          a.adv = 0;
           a.pairs = 1;
           a.edge = 0;
           ox += 2;
@@ -939,8 +886,8 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
   pr.cols0 = cols;
   pr.w0 = weights;
   pr.rq0 = p->rq;
-  if (asm_blocks && expand3 && n == 8 && (ow & 1) == 0) {
-    stem8_layer(p, input, weights, output, pr.kind);
+  if (asm_blocks && expand3 && n == 8 && (ow & 1) == 0 && pr.kind == 3) {
+    stem8_layer(p, input, weights, output);
     return;
   }
 #endif
