@@ -117,6 +117,53 @@ static void stem_gather(const tinyml_conv2d_dsp_params *p, const int8_t *input, 
 }
 
 /*
+ * Both windows of a pair of 3x3 windows on three channels that leave the image, as one gather: the
+ * three rows' 3 * stride + 9 bytes from (iy0, ix0) on (both windows' columns), 16 bytes a row in g
+ * (word-aligned), the zero point outside the image. Window A is then g, B g + 3 * stride, rows
+ * 16 bytes apart: one pass over the shared column, whole words where the row allows.
+ */
+TINYML_DSP_INLINE void stem_gather_pair_s(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t iy0,
+                                          int32_t ix0, uint32_t *g, const int32_t stride) {
+  const int32_t w_in = p->geo.input_width;
+  const int32_t span = 3 * stride + 9;
+  const int32_t lo = ix0 < 0 ? -3 * ix0 : 0;
+  const int32_t right = 3 * (w_in - ix0);
+  const int32_t hi = right < span ? right : span;
+  const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+  for (int32_t fy = 0; fy < 3; ++fy, g += 4) {
+    const int32_t iy = iy0 + fy;
+    g[0] = pad4;
+    g[1] = pad4;
+    g[2] = pad4;
+    g[3] = pad4;
+    if (iy < 0 || iy >= p->geo.input_height || lo >= hi) continue;
+    const int8_t *r = input + (iy * w_in + ix0) * 3;
+    int8_t *d = (int8_t *)(void *)g;
+    if (lo == 0 && hi == span) {
+      /* A whole row (the strides as constants): straight loads and stores. */
+      g[0] = tinyml_ld32(r);
+      g[1] = tinyml_ld32(r + 4);
+      g[2] = tinyml_ld32(r + 8);
+      for (int32_t k = 12; k < span; ++k) d[k] = r[k];
+      continue;
+    }
+    int32_t i = lo;
+    for (; i + 4 <= hi; i += 4) tinyml_st32(d + i, tinyml_ld32(r + i));
+    for (; i < hi; ++i) d[i] = r[i];
+  }
+}
+
+/* stem_gather_pair with strides 1 (ResNet) and 2 (VWW) as constants. */
+static void stem_gather_pair(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
+                             uint32_t *g) {
+  if (p->geo.stride_width == 2) {
+    stem_gather_pair_s(p, input, iy0, ix0, g, 2);
+  } else {
+    stem_gather_pair_s(p, input, iy0, ix0, g, 1);
+  }
+}
+
+/*
  * The window of output pixel (oy, ox): where its first row starts, *stride the bytes from one of
  * its rows to the next. A window inside the image is read where it lies; one that leaves it is
  * first gathered with the zero point into `gather` (fh * fw * cin bytes).
@@ -798,7 +845,7 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
   const int32_t last_x0 = (ow - 1) * p->geo.stride_width - p->geo.pad_width;
   const int32_t edge_ok = last_x0 >= 0 && last_x0 + 2 == p->geo.input_width;
   const int32_t in_size = p->geo.input_height * in.row;
-  int8_t gather[56];
+  uint32_t gather[12];
   stem8_args a;
   stem8_init(&a, p, weights);
   for (int32_t b = 0; b < p->geo.batches; ++b) {
@@ -823,11 +870,10 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
           a.edge = edge;
           ox = nx + 2 * edge;
         } else {
-          stem_gather(p, in_b, iy0, ox * p->geo.stride_width - p->geo.pad_width, gather);
-          stem_gather(p, in_b, iy0, (ox + 1) * p->geo.stride_width - p->geo.pad_width, gather + 27);
-          a.pa = gather;
-          a.step = 27;
-          a.row = 9;
+          stem_gather_pair(p, in_b, iy0, ox * p->geo.stride_width - p->geo.pad_width, gather);
+          a.pa = (const int8_t *)gather;
+          a.step = 3 * p->geo.stride_width;
+          a.row = 16;
           a.pairs = 1;
           a.edge = 0;
           ox += 2;
@@ -926,13 +972,22 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
         /* A window over the image's edge: both gathered (rows of fw * cin bytes), then the same
          * routine expands them from there, as one pair. */
         const int32_t wrap = ox + 1 == ow;
-        stem_gather(p, in_b, oy * p->geo.stride_height - p->geo.pad_height,
-                    ox * p->geo.stride_width - p->geo.pad_width, gather);
-        stem_gather(p, in_b, (oy + wrap) * p->geo.stride_height - p->geo.pad_height,
-                    (wrap ? 0 : ox + 1) * p->geo.stride_width - p->geo.pad_width, gather + window_bytes);
+        if (wrap) {
+          stem_gather(p, in_b, oy * p->geo.stride_height - p->geo.pad_height,
+                      ox * p->geo.stride_width - p->geo.pad_width, gather);
+          stem_gather(p, in_b, (oy + 1) * p->geo.stride_height - p->geo.pad_height, -p->geo.pad_width,
+                      gather + window_bytes);
+          pr.step = window_bytes;
+          pr.row = p->geo.filter_width * p->geo.input_depth;
+        } else {
+          /* Both windows on one row: their columns in one pass (the scratch after the columns is
+           * word-aligned and holds 2 * 27 >= 48 bytes). */
+          stem_gather_pair(p, in_b, oy * p->geo.stride_height - p->geo.pad_height,
+                           ox * p->geo.stride_width - p->geo.pad_width, (uint32_t *)(void *)gather);
+          pr.step = 3 * p->geo.stride_width;
+          pr.row = 16;
+        }
         pr.pa = gather;
-        pr.step = window_bytes;
-        pr.row = p->geo.filter_width * p->geo.input_depth;
         pr.pairs = 1;
         pr.expand = 1;
         pr.oa = out + p0 * n;
