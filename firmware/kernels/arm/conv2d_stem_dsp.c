@@ -116,6 +116,7 @@ static void stem_gather(const tinyml_conv2d_dsp_params *p, const int8_t *input, 
   }
 }
 
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
 /*
  * Both windows of a pair of 3x3 windows on three channels that leave the image, as one gather: the
  * three rows' 3 * stride + 9 bytes from (iy0, ix0) on (both windows' columns), 16 bytes a row in g
@@ -162,6 +163,7 @@ static void stem_gather_pair(const tinyml_conv2d_dsp_params *p, const int8_t *in
     stem_gather_pair_s(p, input, iy0, ix0, g, 1);
   }
 }
+#endif
 
 /*
  * The window of output pixel (oy, ox): where its first row starts, *stride the bytes from one of
