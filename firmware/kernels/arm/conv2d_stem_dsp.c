@@ -834,8 +834,9 @@ static stem_interior stem_interior_of(const tinyml_conv2d_dsp_params *p) {
 
 #if STEM_ASM
 /*
- * A layer stem8_run takes (3x3 on three channels, eight channels, an even output width: pairs never
- * span two rows; `kind` as stem_pairs'): per output row, the pairs whose windows are both inside
+ * A layer stem8_run takes (3x3 on three channels, eight channels, FOLDED without the sign
+ * correction and no clamp, a stride of 1 or 2 across, an even output width: pairs never span two
+ * rows): per output row, the pairs whose windows are both inside
  * the image as one run, with the row's last pair in it when only its window B's third column is
  * over the right edge (VWW's); every other pair with both windows gathered (stem_gather), one call
  * each.
@@ -934,7 +935,7 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
   pr.cols0 = cols;
   pr.w0 = weights;
   pr.rq0 = p->rq;
-  if (asm_blocks && expand3 && n == 8 && (ow & 1) == 0 && pr.kind == 3) {
+  if (asm_blocks && expand3 && n == 8 && (ow & 1) == 0 && pr.kind == 3 && p->geo.stride_width <= 2) {
     stem8_layer(p, input, weights, output);
     return;
   }
@@ -974,11 +975,11 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
         /* A window over the image's edge: both gathered (rows of fw * cin bytes), then the same
          * routine expands them from there, as one pair. */
         const int32_t wrap = ox + 1 == ow;
-        if (wrap) {
+        if (wrap || p->geo.stride_width > 2) {
           stem_gather(p, in_b, oy * p->geo.stride_height - p->geo.pad_height,
                       ox * p->geo.stride_width - p->geo.pad_width, gather);
-          stem_gather(p, in_b, (oy + 1) * p->geo.stride_height - p->geo.pad_height, -p->geo.pad_width,
-                      gather + window_bytes);
+          stem_gather(p, in_b, (oy + wrap) * p->geo.stride_height - p->geo.pad_height,
+                      (wrap ? 0 : ox + 1) * p->geo.stride_width - p->geo.pad_width, gather + window_bytes);
           pr.step = window_bytes;
           pr.row = p->geo.filter_width * p->geo.input_depth;
         } else {
@@ -1151,28 +1152,62 @@ void tinyml_conv2d_s8_stem_dsp_pair(const tinyml_conv2d_dsp_params *p, const int
 #if STEM_ASM
   const stem_shape sh = stem_shape_of(p);
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  if (two && scratch && full && (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED || TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_MIXED) &&
+  if (two && full && (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED || TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_MIXED) &&
       p->geo.filter_height == 3 && sh.row_words == 2 && sh.tail == 1 && (n & 3) == 0) {
     const int32_t cin = p->geo.input_depth;
     const int32_t w_in = p->geo.input_width;
     const int32_t row_len = p->geo.filter_width * cin;
     const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
     const int32_t ix0 = ox * p->geo.stride_width - p->geo.pad_width;
+    const int32_t sw = p->geo.stride_width;
+    const int32_t kind = (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED ? 0 : 1) + (TINYML_RQ_NF(p->mode) ? 3 : 0);
+    const int32_t rows_in = iy0 >= 0 && iy0 + 3 <= p->geo.input_height;
+    const int32_t inside = rows_in && ix0 >= 0 && ix0 + sw + 3 <= w_in;
+    if (n == 8 && kind == 3 && sw <= 2) {
+      /* stem8_run: the pair where it lies, with B's third column over the right edge where only
+       * that leaves the image, else both windows gathered on this frame. */
+      uint32_t g[12];
+      stem8_args a;
+      stem8_init(&a, p, weights);
+      a.oa = out;
+      a.pa = input + (iy0 * w_in + ix0) * cin;
+      a.step = sw * cin;
+      a.row = w_in * cin;
+      a.pairs = inside;
+      a.edge = !inside && rows_in && ix0 >= 0 && ix0 + sw + 3 == w_in + 1;
+      if (!inside && !a.edge) {
+        stem_gather_pair(p, input, iy0, ix0, g);
+        a.pa = (const int8_t *)g;
+        a.row = 16;
+        a.pairs = 1;
+      }
+      stem8_run(&a);
+      return;
+    }
+    if (!scratch) {
+      tinyml_conv2d_s8_stem_dsp_pixel(p, input, weights, oy, ox, out);
+      tinyml_conv2d_s8_stem_dsp_pixel(p, input, weights, oy, ox + 1, out + n);
+      return;
+    }
     int8_t *gather = (int8_t *)scratch + sh.words * 8;
     stem_pairs pr;
-    if (iy0 >= 0 && iy0 + 3 <= p->geo.input_height && ix0 >= 0 &&
-        ix0 + p->geo.stride_width + p->geo.filter_width <= w_in) {
+    if (inside) {
       pr.pa = input + (iy0 * w_in + ix0) * cin;
-      pr.step = p->geo.stride_width * cin;
+      pr.step = sw * cin;
       pr.row = w_in * cin;
+    } else if (sw <= 2) {
+      stem_gather_pair(p, input, iy0, ix0, (uint32_t *)(void *)gather);
+      pr.pa = gather;
+      pr.step = sw * cin;
+      pr.row = 16;
     } else {
       stem_gather(p, input, iy0, ix0, gather);
-      stem_gather(p, input, iy0, ix0 + p->geo.stride_width, gather + 3 * row_len);
+      stem_gather(p, input, iy0, ix0 + sw, gather + 3 * row_len);
       pr.pa = gather;
       pr.step = 3 * row_len;
       pr.row = row_len;
     }
-    pr.kind = (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED ? 0 : 1) + (TINYML_RQ_NF(p->mode) ? 3 : 0);
+    pr.kind = kind;
     pr.n = n;
     pr.rq_end = p->rq + n;
     pr.skip = (TINYML_CONV2D_STEM_MAX_WORDS - sh.words) * STEM_STEP_BYTES;
