@@ -564,17 +564,21 @@ static __attribute__((noinline)) void stem_pairs_run(stem_pairs *f) {
  * last word: (A's row 2 tail, B's row 2 tail), one word for both pixels, which the last step reads
  * with SMLABB / SMLABT (the weights' bottom halves: their padding half is never read).
  *
+ * Stride 2 across (window B 6 bytes after A), so A's filter-row tails are the high halves of B's
+ * first SXTB16 words (B's third byte is A's ninth): the last column word is (B's row 2 tail, A's),
+ * read by SMLABB for B and SMLABT for A. The pair loop tests pa against pa_end once, at its start:
+ * nothing after that sets the flags until its closing branch.
+ *
  * The frame (sp offsets): [0] block 0's eight bias words (one LDM from sp), then stem8_args'
- * first twelve words: [32] pa, [36] step, [40] row, [44] oa, [48] pairs, [52] edge, [56] w,
- * [60] bias of block 1, [64] [68] each block's records, [72] pad << 16, [76] (pad, pad); then the
- * columns at [80] (27 words).
+ * first eleven words: [32] pa, [36] row, [40] pa_end, [44] oa, [48] edge, [52] w, [56] bias of
+ * block 1, [60] [64] each block's records, [68] pad << 16, [72] (pad, pad); then the columns at
+ * [80] (27 words).
  */
 typedef struct {
-  const int8_t *pa;            /* window A's first row; B's is `step` bytes further */
-  int32_t step;                /* bytes from window A to window B; the next pair's A is 2 * step further */
+  const int8_t *pa;            /* window A's first row; B's is 6 bytes further, the next pair's A 12 */
   int32_t row;                 /* bytes from one row of a window to the next */
+  const int8_t *pa_end;        /* pa after the pairs before the edge pair (pa itself: none) */
   int8_t *oa;                  /* pixel A's output (B's 8 bytes after it; the next pair's 16) */
-  int32_t pairs;               /* pairs before the edge pair */
   int32_t edge;                /* 1: then one pair whose window B has its third column over the right edge */
   const int16_t *w;            /* the weights */
   const int32_t *bias1;        /* block 1's bias words */
@@ -618,19 +622,19 @@ typedef struct {
   "orr    r5, r5, r9\n\t"                    \
   "orr    r8, r8, r9\n\t"                    \
   "stmia  r10!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
-/* The last step: the shared word (A's tail, B's tail) times the weights' bottom halves. */
+/* The last step: the shared word (B's tail, A's tail) times the weights' bottom halves. */
 #define STEM8_LAST                   \
   "ldr    r9, [r11]\n\t"             \
   "ldrd   r7, lr, [r12], #8\n\t"     \
-  "smlabb r0, r7, r9, r0\n\t"        \
-  "smlabt r1, r7, r9, r1\n\t"        \
-  "smlabb r2, lr, r9, r2\n\t"        \
-  "smlabt r3, lr, r9, r3\n\t"        \
+  "smlabt r0, r7, r9, r0\n\t"        \
+  "smlabb r1, r7, r9, r1\n\t"        \
+  "smlabt r2, lr, r9, r2\n\t"        \
+  "smlabb r3, lr, r9, r3\n\t"        \
   "ldrd   r7, lr, [r12], #8\n\t"     \
-  "smlabb r4, r7, r9, r4\n\t"        \
-  "smlabt r5, r7, r9, r5\n\t"        \
-  "smlabb r6, lr, r9, r6\n\t"        \
-  "smlabt r8, lr, r9, r8\n\t"
+  "smlabt r4, r7, r9, r4\n\t"        \
+  "smlabb r5, r7, r9, r5\n\t"        \
+  "smlabt r6, lr, r9, r6\n\t"        \
+  "smlabb r8, lr, r9, r8\n\t"
 /* FOLDED without the sign correction, both pixels of one channel (STEM_RQ2_NF): record {m, t, e}
  * in r7 r10 r11 (records at r9). */
 #define STEM8_RQ2(a, b)                 \
@@ -646,7 +650,7 @@ typedef struct {
 #define STEM8_BLOCK(b)                                                     \
   "add    r11, sp, #80\n\t"                                                \
   ".rept 13\n\t" STEM_STEP ".endr\n\t" STEM8_LAST                          \
-  "ldr    r9, [sp, #(64 + 4 * " #b ")]\n\t"                                \
+  "ldr    r9, [sp, #(60 + 4 * " #b ")]\n\t"                                \
   STEM8_RQ2("r0", "r1") STEM8_RQ2("r2", "r3") STEM8_RQ2("r4", "r5") STEM8_RQ2("r6", "r8") \
   "ldr    r10, [sp, #44]\n\t"                                              \
   "strb   r0, [r10, #(4 * " #b ")]\n\t"                                    \
@@ -661,77 +665,72 @@ typedef struct {
 #define STEM8_RUN                                                              \
   "sub    sp, sp, #" STEM_STR(STEM8_FRAME) "\n\t"                              \
   "add    lr, sp, #32\n\t"                                                     \
-  "ldmia  r0!, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12}\n\t"        \
-  "stmia  lr, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12}\n\t"        \
+  "ldmia  r0!, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"             \
+  "stmia  lr, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"             \
   "ldr    r0, [r0]\n\t"                                                        \
   "ldmia  r0, {r1, r2, r3, r4, r5, r6, r7, r8}\n\t"                            \
   "mov    lr, sp\n\t"                                                          \
   "stmia  lr, {r1, r2, r3, r4, r5, r6, r7, r8}\n\t"                            \
-  "ldr    r0, [sp, #48]\n\t"                                                   \
-  "cmp    r0, #0\n\t"                                                          \
+  "ldr    r0, [sp, #32]\n\t"                                                   \
+  "ldr    r1, [sp, #40]\n\t"                                                   \
+  "cmp    r0, r1\n\t"                                                          \
   "beq    83f\n"                                                               \
   "60:\n\t"                                                                    \
-  "ldrd   r11, r12, [sp, #32]\n\t"                                             \
-  "ldr    lr, [sp, #40]\n\t"                                                   \
-  "add    r0, r11, r12, lsl #1\n\t"                                            \
+  "ldrd   r11, lr, [sp, #32]\n\t"                                              \
+  "ldr    r1, [sp, #40]\n\t"                                                   \
+  "add    r0, r11, #12\n\t"                                                    \
   "str    r0, [sp, #32]\n\t"                                                   \
-  "add    r12, r11, r12\n\t"                                                   \
+  "cmp    r0, r1\n\t"                                                          \
+  "add    r12, r11, #6\n\t"                                                    \
   "add    r10, sp, #80\n\t"                                                    \
   STEM8_ROW                                                                    \
-  "ldrsb  r7, [r11, #8]\n\t"                                                   \
+  "mov    r7, r1\n\t"                                                          \
   "ldrsb  r9, [r12, #8]\n\t"                                                   \
   "add    r11, r11, lr\n\t"                                                    \
   "add    r12, r12, lr\n\t"                                                    \
   STEM8_ROW                                                                    \
-  "ldrsb  r0, [r11, #8]\n\t"                                                   \
-  "ldrsb  r1, [r12, #8]\n\t"                                                   \
-  "pkhbt  r7, r7, r0, lsl #16\n\t"                                             \
-  "pkhbt  r9, r9, r1, lsl #16\n\t"                                             \
+  "pkhtb  r7, r1, r7, asr #16\n\t"                                             \
+  "ldrsb  r0, [r12, #8]\n\t"                                                   \
+  "pkhbt  r9, r9, r0, lsl #16\n\t"                                             \
   "add    r11, r11, lr\n\t"                                                    \
   "add    r12, r12, lr\n\t"                                                    \
   STEM8_ROW                                                                    \
-  "ldrsb  r11, [r11, #8]\n\t"                                                  \
   "ldrsb  r12, [r12, #8]\n\t"                                                  \
-  "pkhbt  r11, r11, r12, lsl #16\n\t"                                          \
+  "pkhbt  r11, r12, r1\n\t"                                                    \
   "stmia  r10, {r7, r9, r11}\n"                                                \
   "61:\n\t"                                                                    \
-  "ldr    r12, [sp, #56]\n\t"                                                  \
+  "ldr    r12, [sp, #52]\n\t"                                                  \
   "ldmia  sp, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                            \
   STEM8_BLOCK(0)                                                               \
-  "ldr    r9, [sp, #60]\n\t"                                                   \
+  "ldr    r9, [sp, #56]\n\t"                                                   \
   "ldmia  r9, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                            \
   STEM8_BLOCK(1)                                                               \
   "add    r10, r10, #16\n\t"                                                   \
   "str    r10, [sp, #44]\n\t"                                                  \
-  "ldr    r0, [sp, #48]\n\t"                                                   \
-  "subs   r0, r0, #1\n\t"                                                      \
-  "str    r0, [sp, #48]\n\t"                                                   \
-  "bgt    60b\n"                                                               \
+  "bne    60b\n"                                                               \
   "83:\n\t"                                                                    \
-  "ldr    r0, [sp, #52]\n\t"                                                   \
+  "ldr    r0, [sp, #48]\n\t"                                                   \
   "cmp    r0, #0\n\t"                                                          \
   "beq    99f\n\t"                                                             \
   "movs   r0, #0\n\t"                                                          \
-  "str    r0, [sp, #52]\n\t"                                                   \
-  "ldrd   r11, r12, [sp, #32]\n\t"                                             \
-  "ldr    lr, [sp, #40]\n\t"                                                   \
-  "add    r12, r11, r12\n\t"                                                   \
+  "str    r0, [sp, #48]\n\t"                                                   \
+  "ldrd   r11, lr, [sp, #32]\n\t"                                              \
+  "add    r12, r11, #6\n\t"                                                    \
   "add    r10, sp, #80\n\t"                                                    \
+  "ldr    r9, [sp, #68]\n\t"                                                   \
+  STEM8_EDGE_ROW                                                               \
+  "mov    r7, r1\n\t"                                                          \
+  "add    r11, r11, lr\n\t"                                                    \
+  "add    r12, r12, lr\n\t"                                                    \
+  STEM8_EDGE_ROW                                                               \
+  "pkhtb  r7, r1, r7, asr #16\n\t"                                             \
+  "add    r11, r11, lr\n\t"                                                    \
+  "add    r12, r12, lr\n\t"                                                    \
+  STEM8_EDGE_ROW                                                               \
+  "pkhtb  r11, r1, r9, asr #16\n\t"                                            \
   "ldr    r9, [sp, #72]\n\t"                                                   \
-  STEM8_EDGE_ROW                                                               \
-  "ldrsb  r7, [r11, #8]\n\t"                                                   \
-  "add    r11, r11, lr\n\t"                                                    \
-  "add    r12, r12, lr\n\t"                                                    \
-  STEM8_EDGE_ROW                                                               \
-  "ldrsb  r0, [r11, #8]\n\t"                                                   \
-  "pkhbt  r7, r7, r0, lsl #16\n\t"                                             \
-  "add    r11, r11, lr\n\t"                                                    \
-  "add    r12, r12, lr\n\t"                                                    \
-  STEM8_EDGE_ROW                                                               \
-  "ldrsb  r11, [r11, #8]\n\t"                                                  \
-  "pkhbt  r11, r11, r9\n\t"                                                    \
-  "ldr    r9, [sp, #76]\n\t"                                                   \
   "stmia  r10, {r7, r9, r11}\n\t"                                              \
+  "cmp    r7, r7\n\t"                                                          \
   "b      61b\n"                                                               \
   "99:\n\t"                                                                    \
   "add    sp, sp, #" STEM_STR(STEM8_FRAME) "\n\t"
@@ -835,8 +834,7 @@ static stem_interior stem_interior_of(const tinyml_conv2d_dsp_params *p) {
 #if STEM_ASM
 /*
  * A layer stem8_run takes (3x3 on three channels, eight channels, FOLDED without the sign
- * correction and no clamp, a stride of 1 or 2 across, an even output width: pairs never span two
- * rows): per output row, the pairs whose windows are both inside
+ * correction and no clamp, stride 2 across, an even output width: pairs never span two rows): per output row, the pairs whose windows are both inside
  * the image as one run, with the row's last pair in it when only its window B's third column is
  * over the right edge (VWW's); every other pair with both windows gathered (stem_gather), one call
  * each.
@@ -866,18 +864,16 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
           const int32_t k = (in.ox_hi - ox + 1) >> 1;
           const int32_t nx = ox + 2 * k;
           const int32_t edge = edge_ok && nx == in.ox_hi && nx + 2 == ow;
-          a.pa = in_b + iy0 * in.row + (ox * p->geo.stride_width - p->geo.pad_width) * 3;
-          a.step = in.step;
+          a.pa = in_b + iy0 * in.row + (2 * ox - p->geo.pad_width) * 3;
           a.row = in.row;
-          a.pairs = k;
+          a.pa_end = a.pa + 12 * k;
           a.edge = edge;
           ox = nx + 2 * edge;
         } else {
-          stem_gather_pair(p, in_b, iy0, ox * p->geo.stride_width - p->geo.pad_width, gather);
+          stem_gather_pair(p, in_b, iy0, 2 * ox - p->geo.pad_width, gather);
           a.pa = (const int8_t *)gather;
-          a.step = 3 * p->geo.stride_width;
           a.row = 16;
-          a.pairs = 1;
+          a.pa_end = a.pa + 12;
           a.edge = 0;
           ox += 2;
         }
@@ -935,7 +931,8 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
   pr.cols0 = cols;
   pr.w0 = weights;
   pr.rq0 = p->rq;
-  if (asm_blocks && expand3 && n == 8 && (ow & 1) == 0 && pr.kind == 3 && p->geo.stride_width <= 2) {
+  if (asm_blocks && expand3 && n == 8 && (ow & 1) == 0 && pr.kind == 3 && p->geo.stride_width == 2 &&
+      p->geo.input_depth == 3) {
     stem8_layer(p, input, weights, output);
     return;
   }
@@ -975,7 +972,7 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
         /* A window over the image's edge: both gathered (rows of fw * cin bytes), then the same
          * routine expands them from there, as one pair. */
         const int32_t wrap = ox + 1 == ow;
-        if (wrap || p->geo.stride_width > 2) {
+        if (wrap || p->geo.stride_width > 2 || p->geo.input_depth != 3) {
           stem_gather(p, in_b, oy * p->geo.stride_height - p->geo.pad_height,
                       ox * p->geo.stride_width - p->geo.pad_width, gather);
           stem_gather(p, in_b, (oy + wrap) * p->geo.stride_height - p->geo.pad_height,
@@ -1163,7 +1160,7 @@ void tinyml_conv2d_s8_stem_dsp_pair(const tinyml_conv2d_dsp_params *p, const int
     const int32_t kind = (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED ? 0 : 1) + (TINYML_RQ_NF(p->mode) ? 3 : 0);
     const int32_t rows_in = iy0 >= 0 && iy0 + 3 <= p->geo.input_height;
     const int32_t inside = rows_in && ix0 >= 0 && ix0 + sw + 3 <= w_in;
-    if (n == 8 && kind == 3 && sw <= 2) {
+    if (n == 8 && kind == 3 && sw == 2 && cin == 3) {
       /* stem8_run: the pair where it lies, with B's third column over the right edge where only
        * that leaves the image, else both windows gathered on this frame. */
       uint32_t g[12];
@@ -1171,16 +1168,14 @@ void tinyml_conv2d_s8_stem_dsp_pair(const tinyml_conv2d_dsp_params *p, const int
       stem8_init(&a, p, weights);
       a.oa = out;
       a.pa = input + (iy0 * w_in + ix0) * cin;
-      a.step = sw * cin;
       a.row = w_in * cin;
-      a.pairs = inside;
       a.edge = !inside && rows_in && ix0 >= 0 && ix0 + sw + 3 == w_in + 1;
       if (!inside && !a.edge) {
         stem_gather_pair(p, input, iy0, ix0, g);
         a.pa = (const int8_t *)g;
         a.row = 16;
-        a.pairs = 1;
       }
+      a.pa_end = a.edge ? a.pa : a.pa + 12;
       stem8_run(&a);
       return;
     }
@@ -1195,7 +1190,7 @@ void tinyml_conv2d_s8_stem_dsp_pair(const tinyml_conv2d_dsp_params *p, const int
       pr.pa = input + (iy0 * w_in + ix0) * cin;
       pr.step = sw * cin;
       pr.row = w_in * cin;
-    } else if (sw <= 2) {
+    } else if (sw <= 2 && cin == 3) {
       stem_gather_pair(p, input, iy0, ix0, (uint32_t *)(void *)gather);
       pr.pa = gather;
       pr.step = sw * cin;
