@@ -884,6 +884,32 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
 }
 #endif
 
+#if STEM_ASM
+/*
+ * An edge pair of stem_run's 3x3 windows on three channels, (oy, ox) and the next pixel, into
+ * `gather` for the pairs routine (its step and row set in pr): both windows' columns in one pass
+ * when they are on one row and the stride across is 1 or 2 (the scratch after the columns is
+ * word-aligned and holds 2 * 27 >= 48 bytes), else each window (rows of 9 bytes). Out of line:
+ * stem_run's loop is compiled as it was without it.
+ */
+static __attribute__((noinline)) void stem_gather_edge_pair(const tinyml_conv2d_dsp_params *p, const int8_t *in_b,
+                                                            int32_t oy, int32_t ox, int8_t *gather, stem_pairs *pr) {
+  const int32_t wrap = ox + 1 == p->geo.output_width;
+  const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
+  if (wrap || p->geo.stride_width > 2 || p->geo.input_depth != 3) {
+    stem_gather(p, in_b, iy0, ox * p->geo.stride_width - p->geo.pad_width, gather);
+    stem_gather(p, in_b, (oy + wrap) * p->geo.stride_height - p->geo.pad_height,
+                (wrap ? 0 : ox + 1) * p->geo.stride_width - p->geo.pad_width, gather + 27);
+    pr->step = 27;
+    pr->row = 9;
+  } else {
+    stem_gather_pair(p, in_b, iy0, ox * p->geo.stride_width - p->geo.pad_width, (uint32_t *)(void *)gather);
+    pr->step = 3 * p->geo.stride_width;
+    pr->row = 16;
+  }
+}
+#endif
+
 /*
  * The whole layer. Two copies (flash): FF, FAST_FOLDED without a clamp (the shared models' first
  * layers), with the mode a constant, and one for every other mode, which reads it at run time.
@@ -931,11 +957,6 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
   pr.cols0 = cols;
   pr.w0 = weights;
   pr.rq0 = p->rq;
-  if (asm_blocks && expand3 && n == 8 && (ow & 1) == 0 && pr.kind == 3 && p->geo.stride_width == 2 &&
-      p->geo.input_depth == 3) {
-    stem8_layer(p, input, weights, output);
-    return;
-  }
 #endif
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in_b = input + b * in_size;
@@ -971,22 +992,7 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
       if (asm_blocks && expand3 && two) {
         /* A window over the image's edge: both gathered (rows of fw * cin bytes), then the same
          * routine expands them from there, as one pair. */
-        const int32_t wrap = ox + 1 == ow;
-        if (wrap || p->geo.stride_width > 2 || p->geo.input_depth != 3) {
-          stem_gather(p, in_b, oy * p->geo.stride_height - p->geo.pad_height,
-                      ox * p->geo.stride_width - p->geo.pad_width, gather);
-          stem_gather(p, in_b, (oy + wrap) * p->geo.stride_height - p->geo.pad_height,
-                      (wrap ? 0 : ox + 1) * p->geo.stride_width - p->geo.pad_width, gather + window_bytes);
-          pr.step = window_bytes;
-          pr.row = p->geo.filter_width * p->geo.input_depth;
-        } else {
-          /* Both windows on one row: their columns in one pass (the scratch after the columns is
-           * word-aligned and holds 2 * 27 >= 48 bytes). */
-          stem_gather_pair(p, in_b, oy * p->geo.stride_height - p->geo.pad_height,
-                           ox * p->geo.stride_width - p->geo.pad_width, (uint32_t *)(void *)gather);
-          pr.step = 3 * p->geo.stride_width;
-          pr.row = 16;
-        }
+        stem_gather_edge_pair(p, in_b, oy, ox, gather, &pr);
         pr.pa = gather;
         pr.pairs = 1;
         pr.expand = 1;
@@ -1068,6 +1074,16 @@ static void stem_any(const tinyml_conv2d_dsp_params *p, const int8_t *input, con
 
 void tinyml_conv2d_s8_stem_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                                int8_t *output, void *scratch) {
+#if STEM_ASM
+  /* VWW's first layer: FOLDED without the sign correction, no clamp, 3x3 on three channels, eight
+   * channels, stride 2 across, an even output width. */
+  if (p->mode == (TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX) && p->activation_min == -128 && p->activation_max == 127 &&
+      p->output_depth == 8 && p->geo.filter_height == 3 && p->geo.filter_width == 3 && p->geo.input_depth == 3 &&
+      p->geo.stride_width == 2 && (p->geo.output_width & 1) == 0) {
+    stem8_layer(p, input, weights, output);
+    return;
+  }
+#endif
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;
   (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED && full ? stem_folded_full : stem_any)(p, input, weights, output, scratch);
 }
