@@ -569,10 +569,13 @@ static __attribute__((noinline)) void stem_pairs_run(stem_pairs *f) {
  * read by SMLABB for B and SMLABT for A. The pair loop tests pa against pa_end once, at its start:
  * nothing after that sets the flags until its closing branch.
  *
+ * After a row's last pair, the next of `rows` more rows (the output runs on; pa and pa_end move
+ * by row_adv, edge starts again as edge0).
+ *
  * The frame (sp offsets): [0] block 0's eight bias words (one LDM from sp), then stem8_args'
- * first eleven words: [32] pa, [36] row, [40] pa_end, [44] oa, [48] edge, [52] w, [56] bias of
- * block 1, [60] [64] each block's records, [68] pad << 16, [72] (pad, pad); then the columns at
- * [80] (27 words).
+ * first fifteen words: [32] pa, [36] row, [40] pa_end, [44] oa, [48] edge, [52] w, [56] bias of
+ * block 1, [60] [64] each block's records, [68] pad << 16, [72] (pad, pad), [76] rows, [80]
+ * row_adv, [84] span, [88] edge0; then the columns at [96] (27 words).
  */
 typedef struct {
   const int8_t *pa;            /* window A's first row; B's is 6 bytes further, the next pair's A 12 */
@@ -585,10 +588,14 @@ typedef struct {
   const tinyml_dsp_rq *rq[2];  /* each block's records */
   uint32_t pad_hi;             /* the input zero point in the high half, the low half zero */
   uint32_t pad2;               /* the zero point in both halves */
+  int32_t rows;                /* output rows after this one, each as this one */
+  int32_t row_adv;             /* bytes pa and pa_end move from one output row to the next */
+  int32_t span;                /* pa_end - pa at a row's start */
+  int32_t edge0;               /* edge at a row's start */
   const int32_t *bias0;        /* block 0's bias words (copied to the frame) */
 } stem8_args;
 
-#define STEM8_FRAME 192
+#define STEM8_FRAME 208
 /* One row of both windows into eight interleaved column words at r10 (STEM_EXPAND_ROW). */
 #define STEM8_ROW                            \
   "ldr    r6, [r11]\n\t"                     \
@@ -648,7 +655,7 @@ typedef struct {
 /* Block b (its bias words in r0-r6 r8 already): the 14 steps, its requantization and its eight
  * bytes (A's at oa + 4b, B's 8 further). */
 #define STEM8_BLOCK(b)                                                     \
-  "add    r11, sp, #80\n\t"                                                \
+  "add    r11, sp, #96\n\t"                                                \
   ".rept 13\n\t" STEM_STEP ".endr\n\t" STEM8_LAST                          \
   "ldr    r9, [sp, #(60 + 4 * " #b ")]\n\t"                                \
   STEM8_RQ2("r0", "r1") STEM8_RQ2("r2", "r3") STEM8_RQ2("r4", "r5") STEM8_RQ2("r6", "r8") \
@@ -666,7 +673,9 @@ typedef struct {
   "sub    sp, sp, #" STEM_STR(STEM8_FRAME) "\n\t"                              \
   "add    lr, sp, #32\n\t"                                                     \
   "ldmia  r0!, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"             \
-  "stmia  lr, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"             \
+  "stmia  lr!, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"             \
+  "ldmia  r0!, {r1, r2, r3, r4}\n\t"                                           \
+  "stmia  lr, {r1, r2, r3, r4}\n\t"                                            \
   "ldr    r0, [r0]\n\t"                                                        \
   "ldmia  r0, {r1, r2, r3, r4, r5, r6, r7, r8}\n\t"                            \
   "mov    lr, sp\n\t"                                                          \
@@ -682,7 +691,7 @@ typedef struct {
   "str    r0, [sp, #32]\n\t"                                                   \
   "cmp    r0, r1\n\t"                                                          \
   "add    r12, r11, #6\n\t"                                                    \
-  "add    r10, sp, #80\n\t"                                                    \
+  "add    r10, sp, #96\n\t"                                                    \
   STEM8_ROW                                                                    \
   "mov    r7, r1\n\t"                                                          \
   "ldrsb  r9, [r12, #8]\n\t"                                                   \
@@ -711,12 +720,12 @@ typedef struct {
   "83:\n\t"                                                                    \
   "ldr    r0, [sp, #48]\n\t"                                                   \
   "cmp    r0, #0\n\t"                                                          \
-  "beq    99f\n\t"                                                             \
+  "beq    98f\n\t"                                                             \
   "movs   r0, #0\n\t"                                                          \
   "str    r0, [sp, #48]\n\t"                                                   \
   "ldrd   r11, lr, [sp, #32]\n\t"                                              \
   "add    r12, r11, #6\n\t"                                                    \
-  "add    r10, sp, #80\n\t"                                                    \
+  "add    r10, sp, #96\n\t"                                                    \
   "ldr    r9, [sp, #68]\n\t"                                                   \
   STEM8_EDGE_ROW                                                               \
   "mov    r7, r1\n\t"                                                          \
@@ -732,6 +741,22 @@ typedef struct {
   "stmia  r10, {r7, r9, r11}\n\t"                                              \
   "cmp    r7, r7\n\t"                                                          \
   "b      61b\n"                                                               \
+  "98:\n\t"                                                                    \
+  "ldr    r0, [sp, #76]\n\t"                                                   \
+  "subs   r0, r0, #1\n\t"                                                      \
+  "blt    99f\n\t"                                                             \
+  "str    r0, [sp, #76]\n\t"                                                   \
+  "ldrd   r1, r2, [sp, #80]\n\t"                                               \
+  "ldr    r0, [sp, #40]\n\t"                                                   \
+  "add    r1, r0, r1\n\t"                                                      \
+  "str    r1, [sp, #40]\n\t"                                                   \
+  "sub    r0, r1, r2\n\t"                                                      \
+  "str    r0, [sp, #32]\n\t"                                                   \
+  "ldr    r2, [sp, #88]\n\t"                                                   \
+  "str    r2, [sp, #48]\n\t"                                                   \
+  "cmp    r0, r1\n\t"                                                          \
+  "beq    83b\n\t"                                                             \
+  "b      60b\n"                                                               \
   "99:\n\t"                                                                    \
   "add    sp, sp, #" STEM_STR(STEM8_FRAME) "\n\t"
 
@@ -751,6 +776,10 @@ static void stem8_init(stem8_args *a, const tinyml_conv2d_dsp_params *p, const i
   a->rq[1] = p->rq + 4;
   a->pad_hi = pad << 16;
   a->pad2 = pad | (pad << 16);
+  a->rows = 0;
+  a->row_adv = 0;
+  a->span = 0;
+  a->edge0 = 0;
 }
 
 /*
@@ -868,6 +897,16 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
           a.row = in.row;
           a.pa_end = a.pa + 12 * k;
           a.edge = edge;
+          a.rows = 0;
+          if (ox == 0 && nx + 2 * edge == ow) {
+            /* The whole row, and each inside row after it the same way, in this one call. */
+            a.rows = in.oy_hi - oy;
+            a.row_adv = p->geo.stride_height * in.row;
+            a.span = 12 * k;
+            a.edge0 = edge;
+            row_out += a.rows * ow * 8;
+            oy += a.rows;
+          }
           ox = nx + 2 * edge;
         } else {
           stem_gather_pair(p, in_b, iy0, 2 * ox - p->geo.pad_width, gather);
@@ -875,6 +914,7 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
           a.row = 16;
           a.pa_end = a.pa + 12;
           a.edge = 0;
+          a.rows = 0;
           ox += 2;
         }
         stem8_run(&a);
