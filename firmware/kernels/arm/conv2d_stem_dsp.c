@@ -865,12 +865,42 @@ static stem_interior stem_interior_of(const tinyml_conv2d_dsp_params *p) {
 }
 
 #if STEM_ASM
+/* Most pairs stem8_layer gathers at once (rows of 12 * 4 + 4 bytes on its frame). */
+#define STEM8_GATHER_PAIRS 4
+
+/*
+ * m <= STEM8_GATHER_PAIRS neighbouring pairs of stride-2 3x3 windows on three channels from
+ * (iy0, ix0) on, as stem_gather_pair gathers one: the three rows' 12 * m + 3 bytes, 12 * m + 4
+ * bytes a row in g, the zero point outside the image.
+ */
+static void stem8_gather_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
+                             int32_t m, uint32_t *g) {
+  const int32_t w_in = p->geo.input_width;
+  const int32_t words = 3 * m + 1;
+  const int32_t span = 12 * m + 3;
+  const int32_t lo = ix0 < 0 ? -3 * ix0 : 0;
+  const int32_t right = 3 * (w_in - ix0);
+  const int32_t hi = right < span ? right : span;
+  const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+  for (int32_t fy = 0; fy < 3; ++fy, g += words) {
+    const int32_t iy = iy0 + fy;
+    for (int32_t i = 0; i < words; ++i) g[i] = pad4;
+    if (iy < 0 || iy >= p->geo.input_height || lo >= hi) continue;
+    const int8_t *r = input + (iy * w_in + ix0) * 3;
+    int8_t *d = (int8_t *)(void *)g;
+    int32_t i = lo;
+    for (; i + 4 <= hi; i += 4) tinyml_st32(d + i, tinyml_ld32(r + i));
+    for (; i < hi; ++i) d[i] = r[i];
+  }
+}
+
 /*
  * A layer stem8_run takes (3x3 on three channels, eight channels, FOLDED without the sign
  * correction and no clamp, stride 2 across, an even output width: pairs never span two rows): per output row, the pairs whose windows are both inside
  * the image as one run, with the row's last pair in it when only its window B's third column is
- * over the right edge (VWW's); every other pair with both windows gathered (stem_gather), one call
- * each.
+ * over the right edge (VWW's), and the inside rows after it that way in the same call; every other
+ * pair with both windows gathered (stem8_gather_run), a row over the top or bottom edge a few
+ * pairs per call.
  */
 static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params *p, const int8_t *input,
                                                   const int16_t *weights, int8_t *output) {
@@ -879,7 +909,7 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
   const int32_t last_x0 = (ow - 1) * p->geo.stride_width - p->geo.pad_width;
   const int32_t edge_ok = last_x0 >= 0 && last_x0 + 2 == p->geo.input_width;
   const int32_t in_size = p->geo.input_height * in.row;
-  uint32_t gather[12];
+  uint32_t gather[3 * (3 * STEM8_GATHER_PAIRS + 1)];
   stem8_args a;
   stem8_init(&a, p, weights);
   for (int32_t b = 0; b < p->geo.batches; ++b) {
@@ -913,13 +943,16 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
           }
           ox = nx + 2 * edge;
         } else {
-          stem_gather_pair(p, in_b, iy0, 2 * ox - p->geo.pad_width, gather);
+          /* A row over the top or bottom edge a few pairs at a time, else this pair. */
+          const int32_t left = (ow - ox) >> 1;
+          const int32_t m = !rows_in ? (left < STEM8_GATHER_PAIRS ? left : STEM8_GATHER_PAIRS) : 1;
+          stem8_gather_run(p, in_b, iy0, 2 * ox - p->geo.pad_width, m, gather);
           a.pa = (const int8_t *)gather;
-          a.row = 16;
-          a.pa_end = a.pa + 12;
+          a.row = 12 * m + 4;
+          a.pa_end = a.pa + 12 * m;
           a.edge = 0;
           a.rows = 0;
-          ox += 2;
+          ox += 2 * m;
         }
         stem8_run(&a);
       }
