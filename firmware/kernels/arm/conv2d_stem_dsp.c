@@ -1232,8 +1232,10 @@ int32_t tinyml_conv2d_stem_dsp_scratch_bytes(const tinyml_conv2d_dsp_params *p) 
 }
 
 /*
- * A pair on the pairs routine as stem_run's edge pairs run (columns at the scratch's start, the
- * two windows gathered after them when either leaves the image), else by pixel.
+ * A pair on stem8_run where it takes the layer (in place, or B's third column over the right edge
+ * expanded in place, else both windows gathered on this frame), else on the pairs routine as
+ * stem_run's edge pairs run (columns at the scratch's start, the two windows gathered after them
+ * when either leaves the image), else by pixel.
  */
 void tinyml_conv2d_s8_stem_dsp_pair(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                                     int32_t oy, int32_t ox, int8_t *out, void *scratch) {
