@@ -17,7 +17,10 @@
  *   read;
  * - a "scatter" row (VWW's first: its place holds input its own later pixels read) stores each
  *   pixel's first `split` bytes into the first input row it reads and the rest into the second,
- *   on the columns those rows' earlier pixels read, then gathers the row into its place.
+ *   on the columns those rows' earlier pixels read, then gathers the row into its place. (When
+ *   the kernel's columns fit the frame and the row is at most 384 bytes, VWW's, the driver instead
+ *   computes the row whole on its frame and copies it into place: the same last writes, none
+ *   before them, so the rules checked here still cover it.)
  *
  * Rows go scatter*, pixel*, kernel*; the rules below are checked byte by byte for the layer's
  * shape, never assumed, and results are the stem kernel's (the pixel path sums the same products

@@ -4,7 +4,8 @@
  * (instructions counted exactly under -icount): bit-exact against the reference interpreter, and
  * within instructions-per-MAC bounds that the kernel before its pairs routine did not meet (VWW's
  * 96x96x3 -> 48x48x8 stride 2 layer took 1.84 per MAC in the model, ResNet's 1.46) and that keep
- * KWS's 10x4 layer where it was (1.08).
+ * KWS's 10x4 layer where it was (1.08). VWW's bound is stem8_run's (issue #20: 1.19 per MAC before
+ * it, 1.08 here through the staged driver's row calls).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,13 +45,13 @@ function firstLayers(parts: { name: string; graph: Graph }[]): Graph {
 }
 
 const MODELS = [
-  { name: 'vww', file: 'vww_96_int8.tflite', bound: 1.3 },
+  { name: 'vww', file: 'vww_96_int8.tflite', bound: 1.1 },
   { name: 'resnet', file: 'pretrainedResnet_quant.tflite', bound: 1.2 },
   { name: 'kws', file: 'kws_ref_model.tflite', bound: 1.08 },
 ];
 
 describe('the stem kernel on the shared models\' first layers (qemu-m4, instructions per MAC)', () => {
-  it('bit-exact, and VWW <= 1.3, ResNet <= 1.2, KWS <= 1.08 instructions per MAC', { timeout: 600_000 }, async () => {
+  it('bit-exact, and VWW <= 1.1, ResNet <= 1.2, KWS <= 1.08 instructions per MAC', { timeout: 600_000 }, async () => {
     requireArmToolchain();
     requireQemu();
     const parts = await Promise.all(MODELS.map(async (m) => ({ name: m.name, graph: await importTfliteFile(sharedPath('models', 'mlperf-tiny', m.file)) })));

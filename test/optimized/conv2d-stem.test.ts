@@ -45,7 +45,7 @@ function quantSpecs(r: () => number, kind: StemKind, outC: number, perChannel: b
 const count = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
 
 /** The case of one op with random int8 input, weights of `wShape` (channels on `qDim`), bias and output quantization. */
-function windowCase(op: 'CONV_2D' | 'DEPTHWISE_CONV_2D', a: Conv2DAttrs | DepthwiseConv2DAttrs, r: () => number, kind: StemKind, inShape: number[], wShape: number[], qDim: number): VariantCase {
+function windowCase(op: 'CONV_2D' | 'DEPTHWISE_CONV_2D', a: Conv2DAttrs | DepthwiseConv2DAttrs, r: () => number, kind: StemKind, inShape: number[], wShape: number[], qDim: number, outZeroPoint?: number): VariantCase {
   const perChannel = kind !== 'weights-zp' && r() < 0.7;
   const { scales, bias } = quantSpecs(r, kind, wShape[qDim], perChannel);
   const weights = randomInt8(count(wShape), r);
@@ -56,7 +56,7 @@ function windowCase(op: 'CONV_2D' | 'DEPTHWISE_CONV_2D', a: Conv2DAttrs | Depthw
   ];
   const def = (op === 'CONV_2D' ? conv2d : depthwiseConv2d) as unknown as typeof conv2d;
   const [shape] = def.inferShapes(singleOpContext(op as 'CONV_2D', a as Conv2DAttrs, specs, [{ shape: [], dtype: 'int8' }]));
-  const ctx = singleOpContext(op as 'CONV_2D', a as Conv2DAttrs, specs, [{ shape, dtype: 'int8', quant: { scale: 0.1 + r() * 0.2, zeroPoint: int(r, -128, 127) } }]);
+  const ctx = singleOpContext(op as 'CONV_2D', a as Conv2DAttrs, specs, [{ shape, dtype: 'int8', quant: { scale: 0.1 + r() * 0.2, zeroPoint: outZeroPoint ?? int(r, -128, 127) } }]);
   return { ctx, params: def.prepare(ctx), inputs: [randomInt8(count(inShape), r), weights, bias] };
 }
 
@@ -468,6 +468,44 @@ describe('conv2d_s8_stem_dsp on the shared models\' first-layer shapes (3x3x3, 1
     const want = evaluateCases(conv2d, sbCases);
     const got = await runVariantCasesOnQemu(convStemSb, sbCases);
     sbCases.forEach((c, i) => expect(values(got[i][0]), `${(c.params as { weightEncoding: string }).weightEncoding} ${label(c, i)}`).toEqual(values(want[i][0])));
+  });
+
+  // VWW's own case (eight channels, an even output width, output zero point -128 and no clamp: FOLDED
+  // without the sign correction), which takes stem8_run: the right-edge pair expanded in place
+  // (stride 2 and 1), pairs gathered on the left, top and bottom, VALID, batches.
+  const vwwAt = (seed: number, inShape: number[], stride: number, padding: 'SAME' | 'VALID', kind: StemKind = 'fast') =>
+    windowCase('CONV_2D', { padding, strideH: stride, strideW: stride, dilationH: 1, dilationW: 1, activation: 'NONE' }, rng(seed), kind, inShape, [8, 3, 3, 3], 0, -128);
+  const vwwCases = [38500, 38510, 38520].flatMap((seed, k) => {
+    const kind = (['fast', 'fast', 'weights-zp'] as const)[k];
+    return [
+      vwwAt(seed, [1, 20, 24, 3], 2, 'SAME', kind), // VWW: padding right and bottom, the right-edge pair
+      vwwAt(seed + 1, [1, 13, 23, 3], 2, 'SAME', kind), // padding on every side, 12 outputs a row
+      vwwAt(seed + 2, [1, 9, 12, 3], 1, 'SAME', kind), // stride 1: the right-edge pair, left pairs gathered
+      vwwAt(seed + 3, [2, 11, 13, 3], 2, 'VALID', kind), // batches, no padding
+      vwwAt(seed + 4, [1, 7, 6, 3], 1, 'SAME', kind),
+    ];
+  });
+
+  it('VWW\'s case: eight channels, even output widths, FOLDED without the sign correction', () => {
+    for (const c of vwwCases) {
+      const p = c.params as Conv2DQuantParams;
+      expect(p.outputWidth % 2, label(c, 0)).toBe(0);
+      expect(Number(/\.mode = (\d+)/.exec(emitted(c).decls)![1]), label(c, 0)).toBe(RQ_FAST_FOLDED | 4);
+    }
+  });
+
+  it('VWW\'s case bit-exact on an emulated Cortex-M4, -O2 and -Os, and in place', { timeout: 180_000 }, async () => {
+    const want = evaluateCases(conv2d, vwwCases);
+    const got = await runVariantCasesOnQemu(conv2dStemDspVariant, vwwCases);
+    vwwCases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
+    const gotOs = await runVariantCasesOnQemu(conv2dStemDspVariant, vwwCases, '-Os', { misaligned: true });
+    vwwCases.forEach((c, i) => expect(values(gotOs[i][0]), `-Os ${label(c, i)}`).toEqual(values(want[i][0])));
+    const cases = vwwCases.filter((c) => conv2dStemDspVariant.inPlaceScratchBytes!(c.params) !== undefined);
+    expect(cases.length).toBeGreaterThanOrEqual(3);
+    const variant = inPlaceVariant('CONV_2D', 'stem in place', (p, n, ctx) => conv2dStemDspVariant.emitC(p, n, { ...ctx, target: HOST_DSP_TARGET }), (p, k) => conv2dStemDspVariant.inPlaceScratchBytes!(p, k as never), cases);
+    const wantIn = evaluateCases(conv2d, cases);
+    const gotIn = await runVariantCasesOnQemu(variant, cases);
+    cases.forEach((c, i) => expect(values(gotIn[i][0]), `in place ${label(c, i)}`).toEqual(values(wantIn[i][0])));
   });
 
   it('bit-exact in place on an emulated Cortex-M4 (one output row per call, as VWW runs)', { timeout: 180_000 }, async () => {

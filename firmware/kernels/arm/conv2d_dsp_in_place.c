@@ -177,6 +177,9 @@ static void stem_row_gather(const tinyml_conv2d_dsp_params *p, int8_t *dst, cons
   }
 }
 
+/* Most bytes of a scattered row the tight driver computes on its frame instead (VWW's 48 x 8). */
+#define STEM_TIGHT_ROW_BYTES 384
+
 void tinyml_conv2d_s8_stem_dsp_in_place_tight(const tinyml_conv2d_dsp_params *p, int8_t *data, const int16_t *weights,
                                               int32_t scatter_rows, int32_t pixel_rows, int32_t split) {
   const int32_t in_row = p->geo.input_width * p->geo.input_depth;
@@ -190,7 +193,18 @@ void tinyml_conv2d_s8_stem_dsp_in_place_tight(const tinyml_conv2d_dsp_params *p,
   for (; oy < pixel_rows; ++oy) {
     (void)tinyml_row_window_next(&rows, oy, p->geo.stride_height, p->geo.pad_height, p->geo.filter_height,
                                  p->geo.input_height, 0, 0);
-    if (oy < scatter_rows) {
+    if (oy < scatter_rows && frame && out_row <= STEM_TIGHT_ROW_BYTES) {
+      /* A row that fits the frame: computed whole there by the kernel (its reads all before any
+       * of its writes), then copied into its place; the scatter's last writes without the ones
+       * before them (VWW's first row, 384 bytes). */
+      uint32_t row_words[STEM_TIGHT_ROW_BYTES / 4];
+      tinyml_conv2d_dsp_params one = *p;
+      one.geo.output_height = 1;
+      one.geo.input_height = rows.hi - rows.lo;
+      one.geo.pad_height = rows.lo - rows.top;
+      tinyml_conv2d_s8_stem_dsp(&one, data + rows.lo * in_row, weights, (int8_t *)row_words, frame);
+      tinyml_copy_forward(data + oy * out_row, (const int8_t *)row_words, out_row);
+    } else if (oy < scatter_rows) {
       int8_t *a = data + rows.lo * in_row;
       stem_row_by_pixel(p, data, weights, oy, 0, a, a + in_row, split, frame);
       stem_row_gather(p, data + oy * out_row, a, a + in_row, split);

@@ -106,7 +106,10 @@ void tinyml_conv2d_s8_dsp_in_place_expand_band(const tinyml_conv2d_dsp_params *p
  * place; rows before it (their place still holds input that later pixels read) scattered
  * into the two first rows they read as those die, `split` bytes of each pixel into the first,
  * the rest into the second, then gathered into place once the row is done (the second row's parts
- * first moved just past the row's place, then every pixel from the last one down). The generator
+ * first moved just past the row's place, then every pixel from the last one down); a scattered
+ * row of at most 384 bytes (VWW's first) when the kernel's columns fit the frame is instead
+ * computed whole on the frame by the kernel and copied into its place: the scatter's last writes
+ * without the ones before them. The generator
  * computes pixel_rows, scatter_rows and split from the shape and checks that every write lands on
  * bytes no later read needs (stemTightSchedule in src/ops/stem-in-place.ts).
  */

@@ -12,7 +12,11 @@
  * product is 11 instructions per step of 16 MACs, the requantization about 5 per output; what
  * the expansion, the window lookups and the loops around the blocks cost came to as much again
  * in C, so the pairs routines below do the blocks of a pair, and for that shape whole runs of
- * pairs with their expansion, in assembly.
+ * pairs with their expansion, in assembly. VWW's exact shape (eight channels, stride 2, FOLDED
+ * without the sign correction, issue #20) has its own routine, stem8_run: 451 instructions a pair
+ * of pixels (308 dot product, 56 requantization, 16 stores, 51 expansion, 20 pointers and loop),
+ * the right-edge pair and the following rows in the same call (stem_pairs_run's pair: 483, with
+ * per-row calls and every edge pair gathered in C).
  */
 #include "conv2d_stem_dsp.h"
 
@@ -115,6 +119,55 @@ static void stem_gather(const tinyml_conv2d_dsp_params *p, const int8_t *input, 
     stem_gather_rows(p, input, iy0, ix0, g, fh, fw, cin);
   }
 }
+
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+/*
+ * Both windows of a pair of 3x3 windows on three channels that leave the image, as one gather: the
+ * three rows' 3 * stride + 9 bytes from (iy0, ix0) on (both windows' columns), 16 bytes a row in g
+ * (word-aligned), the zero point outside the image. Window A is then g, B g + 3 * stride, rows
+ * 16 bytes apart: one pass over the shared column, whole words where the row allows.
+ */
+TINYML_DSP_INLINE void stem_gather_pair_s(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t iy0,
+                                          int32_t ix0, uint32_t *g, const int32_t stride) {
+  const int32_t w_in = p->geo.input_width;
+  const int32_t span = 3 * stride + 9;
+  const int32_t lo = ix0 < 0 ? -3 * ix0 : 0;
+  const int32_t right = 3 * (w_in - ix0);
+  const int32_t hi = right < span ? right : span;
+  const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+  for (int32_t fy = 0; fy < 3; ++fy, g += 4) {
+    const int32_t iy = iy0 + fy;
+    g[0] = pad4;
+    g[1] = pad4;
+    g[2] = pad4;
+    g[3] = pad4;
+    if (iy < 0 || iy >= p->geo.input_height || lo >= hi) continue;
+    const int8_t *r = input + (iy * w_in + ix0) * 3;
+    int8_t *d = (int8_t *)(void *)g;
+    if (lo == 0 && hi == span) {
+      /* A whole row (the strides as constants): straight loads and stores. */
+      g[0] = tinyml_ld32(r);
+      g[1] = tinyml_ld32(r + 4);
+      g[2] = tinyml_ld32(r + 8);
+      for (int32_t k = 12; k < span; ++k) d[k] = r[k];
+      continue;
+    }
+    int32_t i = lo;
+    for (; i + 4 <= hi; i += 4) tinyml_st32(d + i, tinyml_ld32(r + i));
+    for (; i < hi; ++i) d[i] = r[i];
+  }
+}
+
+/* stem_gather_pair with strides 1 (ResNet) and 2 (VWW) as constants. */
+static void stem_gather_pair(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
+                             uint32_t *g) {
+  if (p->geo.stride_width == 2) {
+    stem_gather_pair_s(p, input, iy0, ix0, g, 2);
+  } else {
+    stem_gather_pair_s(p, input, iy0, ix0, g, 1);
+  }
+}
+#endif
 
 /*
  * The window of output pixel (oy, ox): where its first row starts, *stride the bytes from one of
@@ -506,6 +559,234 @@ static __attribute__((noinline)) void stem_pairs_run(stem_pairs *f) {
 }
 
 /*
+ * VWW's first layer shape exactly (3x3 filters on three channels, eight output channels, two
+ * blocks) in FAST_FOLDED without the sign correction (TINYML_RQ_NOFIX) and no clamp: stem8_run,
+ * whole runs of pairs with their state on the routine's own stack frame instead of behind a frame
+ * pointer (which the steps need as a register: stem_pairs_run saves it around every block), both
+ * blocks unrolled with their requantization inline and the output bytes at constant offsets, the
+ * 14 steps entered at the first (no computed entry). The columns are stem_pairs_run's but for the
+ * last word: (A's row 2 tail, B's row 2 tail), one word for both pixels, which the last step reads
+ * with SMLABB / SMLABT (the weights' bottom halves: their padding half is never read).
+ *
+ * Stride 2 across (window B 6 bytes after A), so A's filter-row tails are the high halves of B's
+ * first SXTB16 words (B's third byte is A's ninth): the last column word is (B's row 2 tail, A's),
+ * read by SMLABB for B and SMLABT for A. The pair loop tests pa against pa_end once, at its start:
+ * nothing after that sets the flags until its closing branch.
+ *
+ * After a row's last pair, the next of `rows` more rows (the output runs on; pa and pa_end move
+ * by row_adv, edge starts again as edge0).
+ *
+ * The frame (sp offsets): [0] block 0's eight bias words (one LDM from sp), then stem8_args'
+ * first fifteen words: [32] pa, [36] row, [40] pa_end, [44] oa, [48] edge, [52] w, [56] bias of
+ * block 1, [60] [64] each block's records, [68] pad << 16, [72] (pad, pad), [76] rows, [80]
+ * row_adv, [84] span, [88] edge0; then the columns at [96] (27 words).
+ */
+typedef struct {
+  const int8_t *pa;            /* window A's first row; B's is 6 bytes further, the next pair's A 12 */
+  int32_t row;                 /* bytes from one row of a window to the next */
+  const int8_t *pa_end;        /* pa after the pairs before the edge pair (pa itself: none) */
+  int8_t *oa;                  /* pixel A's output (B's 8 bytes after it; the next pair's 16) */
+  int32_t edge;                /* 1: then one pair whose window B has its third column over the right edge */
+  const int16_t *w;            /* the weights */
+  const int32_t *bias1;        /* block 1's bias words */
+  const tinyml_dsp_rq *rq[2];  /* each block's records */
+  uint32_t pad_hi;             /* the input zero point in the high half, the low half zero */
+  uint32_t pad2;               /* the zero point in both halves */
+  int32_t rows;                /* output rows after this one, each as this one */
+  int32_t row_adv;             /* bytes pa and pa_end move from one output row to the next */
+  int32_t span;                /* pa_end - pa at a row's start */
+  int32_t edge0;               /* edge at a row's start */
+  const int32_t *bias0;        /* block 0's bias words (copied to the frame) */
+} stem8_args;
+
+#define STEM8_FRAME 208
+/* One row of both windows into eight interleaved column words at r10 (STEM_EXPAND_ROW). */
+#define STEM8_ROW                            \
+  "ldr    r6, [r11]\n\t"                     \
+  "ldr    r8, [r12]\n\t"                     \
+  "sxtb16 r0, r6\n\t"                        \
+  "sxtb16 r1, r8\n\t"                        \
+  "sxtb16 r2, r6, ror #8\n\t"                \
+  "sxtb16 r3, r8, ror #8\n\t"                \
+  "ldr    r6, [r11, #4]\n\t"                 \
+  "ldr    r8, [r12, #4]\n\t"                 \
+  "sxtb16 r4, r6\n\t"                        \
+  "sxtb16 r5, r8\n\t"                        \
+  "sxtb16 r6, r6, ror #8\n\t"                \
+  "sxtb16 r8, r8, ror #8\n\t"                \
+  "stmia  r10!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
+/* The same with B's third pixel over the right edge: its bytes 4 and 5 by LDRH (nothing past the
+ * image is read), the zero point (r9: pad << 16) in the high halves of its second word's pairs. */
+#define STEM8_EDGE_ROW                       \
+  "ldr    r6, [r11]\n\t"                     \
+  "ldr    r8, [r12]\n\t"                     \
+  "sxtb16 r0, r6\n\t"                        \
+  "sxtb16 r1, r8\n\t"                        \
+  "sxtb16 r2, r6, ror #8\n\t"                \
+  "sxtb16 r3, r8, ror #8\n\t"                \
+  "ldr    r6, [r11, #4]\n\t"                 \
+  "ldrh   r8, [r12, #4]\n\t"                 \
+  "sxtb16 r4, r6\n\t"                        \
+  "sxtb16 r5, r8\n\t"                        \
+  "sxtb16 r6, r6, ror #8\n\t"                \
+  "sxtb16 r8, r8, ror #8\n\t"                \
+  "orr    r5, r5, r9\n\t"                    \
+  "orr    r8, r8, r9\n\t"                    \
+  "stmia  r10!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
+/* The last step: the shared word (B's tail, A's tail) times the weights' bottom halves. */
+#define STEM8_LAST                   \
+  "ldr    r9, [r11]\n\t"             \
+  "ldrd   r7, lr, [r12], #8\n\t"     \
+  "smlabt r0, r7, r9, r0\n\t"        \
+  "smlabb r1, r7, r9, r1\n\t"        \
+  "smlabt r2, lr, r9, r2\n\t"        \
+  "smlabb r3, lr, r9, r3\n\t"        \
+  "ldrd   r7, lr, [r12], #8\n\t"     \
+  "smlabt r4, r7, r9, r4\n\t"        \
+  "smlabb r5, r7, r9, r5\n\t"        \
+  "smlabt r6, lr, r9, r6\n\t"        \
+  "smlabb r8, lr, r9, r8\n\t"
+/* FOLDED without the sign correction, both pixels of one channel (STEM_RQ2_NF): record {m, t, e}
+ * in r7 r10 r11 (records at r9). */
+#define STEM8_RQ2(a, b)                 \
+  "ldmia  r9!, {r7, r10, r11}\n\t"      \
+  "smmlar " a ", " a ", r7, r10\n\t"    \
+  "asr    " a ", " a ", r11\n\t"        \
+  "ssat   " a ", #8, " a "\n\t"         \
+  "smmlar " b ", " b ", r7, r10\n\t"    \
+  "asr    " b ", " b ", r11\n\t"        \
+  "ssat   " b ", #8, " b "\n\t"
+/* Block b (its bias words in r0-r6 r8 already): the 14 steps, its requantization and its eight
+ * bytes (A's at oa + 4b, B's 8 further). */
+#define STEM8_BLOCK(b)                                                     \
+  "add    r11, sp, #96\n\t"                                                \
+  ".rept 13\n\t" STEM_STEP ".endr\n\t" STEM8_LAST                          \
+  "ldr    r9, [sp, #(60 + 4 * " #b ")]\n\t"                                \
+  STEM8_RQ2("r0", "r1") STEM8_RQ2("r2", "r3") STEM8_RQ2("r4", "r5") STEM8_RQ2("r6", "r8") \
+  "ldr    r10, [sp, #44]\n\t"                                              \
+  "strb   r0, [r10, #(4 * " #b ")]\n\t"                                    \
+  "strb   r2, [r10, #(4 * " #b " + 1)]\n\t"                                \
+  "strb   r4, [r10, #(4 * " #b " + 2)]\n\t"                                \
+  "strb   r6, [r10, #(4 * " #b " + 3)]\n\t"                                \
+  "strb   r1, [r10, #(8 + 4 * " #b ")]\n\t"                                \
+  "strb   r3, [r10, #(9 + 4 * " #b ")]\n\t"                                \
+  "strb   r5, [r10, #(10 + 4 * " #b ")]\n\t"                               \
+  "strb   r8, [r10, #(11 + 4 * " #b ")]\n\t"
+
+#define STEM8_RUN                                                              \
+  "sub    sp, sp, #" STEM_STR(STEM8_FRAME) "\n\t"                              \
+  "add    lr, sp, #32\n\t"                                                     \
+  "ldmia  r0!, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"             \
+  "stmia  lr!, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"             \
+  "ldmia  r0!, {r1, r2, r3, r4}\n\t"                                           \
+  "stmia  lr, {r1, r2, r3, r4}\n\t"                                            \
+  "ldr    r0, [r0]\n\t"                                                        \
+  "ldmia  r0, {r1, r2, r3, r4, r5, r6, r7, r8}\n\t"                            \
+  "mov    lr, sp\n\t"                                                          \
+  "stmia  lr, {r1, r2, r3, r4, r5, r6, r7, r8}\n\t"                            \
+  "ldr    r0, [sp, #32]\n\t"                                                   \
+  "ldr    r1, [sp, #40]\n\t"                                                   \
+  "cmp    r0, r1\n\t"                                                          \
+  "beq    83f\n"                                                               \
+  "60:\n\t"                                                                    \
+  "ldrd   r11, lr, [sp, #32]\n\t"                                              \
+  "ldr    r1, [sp, #40]\n\t"                                                   \
+  "add    r0, r11, #12\n\t"                                                    \
+  "str    r0, [sp, #32]\n\t"                                                   \
+  "cmp    r0, r1\n\t"                                                          \
+  "add    r12, r11, #6\n\t"                                                    \
+  "add    r10, sp, #96\n\t"                                                    \
+  STEM8_ROW                                                                    \
+  "mov    r7, r1\n\t"                                                          \
+  "ldrsb  r9, [r12, #8]\n\t"                                                   \
+  "add    r11, r11, lr\n\t"                                                    \
+  "add    r12, r12, lr\n\t"                                                    \
+  STEM8_ROW                                                                    \
+  "pkhtb  r7, r1, r7, asr #16\n\t"                                             \
+  "ldrsb  r0, [r12, #8]\n\t"                                                   \
+  "pkhbt  r9, r9, r0, lsl #16\n\t"                                             \
+  "add    r11, r11, lr\n\t"                                                    \
+  "add    r12, r12, lr\n\t"                                                    \
+  STEM8_ROW                                                                    \
+  "ldrsb  r12, [r12, #8]\n\t"                                                  \
+  "pkhbt  r11, r12, r1\n\t"                                                    \
+  "stmia  r10, {r7, r9, r11}\n"                                                \
+  "61:\n\t"                                                                    \
+  "ldr    r12, [sp, #52]\n\t"                                                  \
+  "ldmia  sp, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                            \
+  STEM8_BLOCK(0)                                                               \
+  "ldr    r9, [sp, #56]\n\t"                                                   \
+  "ldmia  r9, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                            \
+  STEM8_BLOCK(1)                                                               \
+  "add    r10, r10, #16\n\t"                                                   \
+  "str    r10, [sp, #44]\n\t"                                                  \
+  "bne    60b\n"                                                               \
+  "83:\n\t"                                                                    \
+  "ldr    r0, [sp, #48]\n\t"                                                   \
+  "cmp    r0, #0\n\t"                                                          \
+  "beq    98f\n\t"                                                             \
+  "movs   r0, #0\n\t"                                                          \
+  "str    r0, [sp, #48]\n\t"                                                   \
+  "ldrd   r11, lr, [sp, #32]\n\t"                                              \
+  "add    r12, r11, #6\n\t"                                                    \
+  "add    r10, sp, #96\n\t"                                                    \
+  "ldr    r9, [sp, #68]\n\t"                                                   \
+  STEM8_EDGE_ROW                                                               \
+  "mov    r7, r1\n\t"                                                          \
+  "add    r11, r11, lr\n\t"                                                    \
+  "add    r12, r12, lr\n\t"                                                    \
+  STEM8_EDGE_ROW                                                               \
+  "pkhtb  r7, r1, r7, asr #16\n\t"                                             \
+  "add    r11, r11, lr\n\t"                                                    \
+  "add    r12, r12, lr\n\t"                                                    \
+  STEM8_EDGE_ROW                                                               \
+  "pkhtb  r11, r1, r9, asr #16\n\t"                                            \
+  "ldr    r9, [sp, #72]\n\t"                                                   \
+  "stmia  r10, {r7, r9, r11}\n\t"                                              \
+  "cmp    r7, r7\n\t"                                                          \
+  "b      61b\n"                                                               \
+  "98:\n\t"                                                                    \
+  "ldr    r0, [sp, #76]\n\t"                                                   \
+  "subs   r0, r0, #1\n\t"                                                      \
+  "blt    99f\n\t"                                                             \
+  "str    r0, [sp, #76]\n\t"                                                   \
+  "ldrd   r1, r2, [sp, #80]\n\t"                                               \
+  "ldr    r0, [sp, #40]\n\t"                                                   \
+  "add    r1, r0, r1\n\t"                                                      \
+  "str    r1, [sp, #40]\n\t"                                                   \
+  "sub    r0, r1, r2\n\t"                                                      \
+  "str    r0, [sp, #32]\n\t"                                                   \
+  "ldr    r2, [sp, #88]\n\t"                                                   \
+  "str    r2, [sp, #48]\n\t"                                                   \
+  "cmp    r0, r1\n\t"                                                          \
+  "beq    83b\n\t"                                                             \
+  "b      60b\n"                                                               \
+  "99:\n\t"                                                                    \
+  "add    sp, sp, #" STEM_STR(STEM8_FRAME) "\n\t"
+
+static __attribute__((noinline)) void stem8_run(stem8_args *a) {
+  register stem8_args *ar __asm__("r0") = a;
+  __asm__ volatile(STEM8_RUN : "+r"(ar) : : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12",
+                   "lr", "cc", "memory");
+}
+
+/* The parts of stem8_args a layer fixes. */
+static void stem8_init(stem8_args *a, const tinyml_conv2d_dsp_params *p, const int16_t *weights) {
+  const uint32_t pad = (uint32_t)p->pad_value & 0xFFFFu;
+  a->w = weights;
+  a->bias0 = p->bias;
+  a->bias1 = p->bias + 8;
+  a->rq[0] = p->rq;
+  a->rq[1] = p->rq + 4;
+  a->pad_hi = pad << 16;
+  a->pad2 = pad | (pad << 16);
+  a->rows = 0;
+  a->row_adv = 0;
+  a->span = 0;
+  a->edge0 = 0;
+}
+
+/*
  * One block's accumulators into acc[0..7] (A c0, B c0, A c1, ...), the frame's bias, weights and
  * records advanced past the block: the pairs routine on one pair and one block, kind 2.
  */
@@ -582,6 +863,129 @@ static stem_interior stem_interior_of(const tinyml_conv2d_dsp_params *p) {
   r.step = p->geo.stride_width * p->geo.input_depth;
   return r;
 }
+
+#if STEM_ASM
+/* Most pairs stem8_layer gathers at once (rows of 12 * 4 + 4 bytes on its frame). */
+#define STEM8_GATHER_PAIRS 4
+
+/*
+ * m <= STEM8_GATHER_PAIRS neighbouring pairs of stride-2 3x3 windows on three channels from
+ * (iy0, ix0) on, as stem_gather_pair gathers one: the three rows' 12 * m + 3 bytes, 12 * m + 4
+ * bytes a row in g, the zero point outside the image.
+ */
+static void stem8_gather_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
+                             int32_t m, uint32_t *g) {
+  const int32_t w_in = p->geo.input_width;
+  const int32_t words = 3 * m + 1;
+  const int32_t span = 12 * m + 3;
+  const int32_t lo = ix0 < 0 ? -3 * ix0 : 0;
+  const int32_t right = 3 * (w_in - ix0);
+  const int32_t hi = right < span ? right : span;
+  const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+  for (int32_t fy = 0; fy < 3; ++fy, g += words) {
+    const int32_t iy = iy0 + fy;
+    for (int32_t i = 0; i < words; ++i) g[i] = pad4;
+    if (iy < 0 || iy >= p->geo.input_height || lo >= hi) continue;
+    const int8_t *r = input + (iy * w_in + ix0) * 3;
+    int8_t *d = (int8_t *)(void *)g;
+    int32_t i = lo;
+    for (; i + 4 <= hi; i += 4) tinyml_st32(d + i, tinyml_ld32(r + i));
+    for (; i < hi; ++i) d[i] = r[i];
+  }
+}
+
+/*
+ * A layer stem8_run takes (3x3 on three channels, eight channels, FOLDED without the sign
+ * correction and no clamp, stride 2 across, an even output width: pairs never span two rows): per output row, the pairs whose windows are both inside
+ * the image as one run, with the row's last pair in it when only its window B's third column is
+ * over the right edge (VWW's), and the inside rows after it that way in the same call; every other
+ * pair with both windows gathered (stem8_gather_run), a row over the top or bottom edge a few
+ * pairs per call.
+ */
+static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params *p, const int8_t *input,
+                                                  const int16_t *weights, int8_t *output) {
+  const stem_interior in = stem_interior_of(p);
+  const int32_t ow = p->geo.output_width;
+  const int32_t last_x0 = (ow - 1) * p->geo.stride_width - p->geo.pad_width;
+  const int32_t edge_ok = last_x0 >= 0 && last_x0 + 2 == p->geo.input_width;
+  const int32_t in_size = p->geo.input_height * in.row;
+  uint32_t gather[3 * (3 * STEM8_GATHER_PAIRS + 1)];
+  stem8_args a;
+  stem8_init(&a, p, weights);
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    const int8_t *in_b = input + b * in_size;
+    int8_t *out = output + b * p->geo.output_height * ow * 8;
+    for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
+      const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
+      const int32_t rows_in = oy >= in.oy_lo && oy <= in.oy_hi;
+      int8_t *row_out = out + oy * ow * 8;
+      int32_t ox = 0;
+      while (ox < ow) {
+        a.oa = row_out + ox * 8;
+        if (rows_in && ox >= in.ox_lo && ox < in.ox_hi) {
+          /* Pixels ox .. nx - 1 inside, then the edge pair (nx, nx + 1) when it qualifies. */
+          const int32_t k = (in.ox_hi - ox + 1) >> 1;
+          const int32_t nx = ox + 2 * k;
+          const int32_t edge = edge_ok && nx == in.ox_hi && nx + 2 == ow;
+          a.pa = in_b + iy0 * in.row + (2 * ox - p->geo.pad_width) * 3;
+          a.row = in.row;
+          a.pa_end = a.pa + 12 * k;
+          a.edge = edge;
+          a.rows = 0;
+          if (ox == 0 && nx + 2 * edge == ow) {
+            /* The whole row, and each inside row after it the same way, in this one call. */
+            a.rows = in.oy_hi - oy;
+            a.row_adv = p->geo.stride_height * in.row;
+            a.span = 12 * k;
+            a.edge0 = edge;
+            row_out += a.rows * ow * 8;
+            oy += a.rows;
+          }
+          ox = nx + 2 * edge;
+        } else {
+          /* A row over the top or bottom edge a few pairs at a time, else this pair. */
+          const int32_t left = (ow - ox) >> 1;
+          const int32_t m = !rows_in ? (left < STEM8_GATHER_PAIRS ? left : STEM8_GATHER_PAIRS) : 1;
+          stem8_gather_run(p, in_b, iy0, 2 * ox - p->geo.pad_width, m, gather);
+          a.pa = (const int8_t *)gather;
+          a.row = 12 * m + 4;
+          a.pa_end = a.pa + 12 * m;
+          a.edge = 0;
+          a.rows = 0;
+          ox += 2 * m;
+        }
+        stem8_run(&a);
+      }
+    }
+  }
+}
+#endif
+
+#if STEM_ASM
+/*
+ * An edge pair of stem_run's 3x3 windows on three channels, (oy, ox) and the next pixel, into
+ * `gather` for the pairs routine (its step and row set in pr): both windows' columns in one pass
+ * when they are on one row and the stride across is 1 or 2 (the scratch after the columns is
+ * word-aligned and holds 2 * 27 >= 48 bytes), else each window (rows of 9 bytes). Out of line:
+ * stem_run's loop is compiled as it was without it.
+ */
+static __attribute__((noinline)) void stem_gather_edge_pair(const tinyml_conv2d_dsp_params *p, const int8_t *in_b,
+                                                            int32_t oy, int32_t ox, int8_t *gather, stem_pairs *pr) {
+  const int32_t wrap = ox + 1 == p->geo.output_width;
+  const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
+  if (wrap || p->geo.stride_width > 2 || p->geo.input_depth != 3) {
+    stem_gather(p, in_b, iy0, ox * p->geo.stride_width - p->geo.pad_width, gather);
+    stem_gather(p, in_b, (oy + wrap) * p->geo.stride_height - p->geo.pad_height,
+                (wrap ? 0 : ox + 1) * p->geo.stride_width - p->geo.pad_width, gather + 27);
+    pr->step = 27;
+    pr->row = 9;
+  } else {
+    stem_gather_pair(p, in_b, iy0, ox * p->geo.stride_width - p->geo.pad_width, (uint32_t *)(void *)gather);
+    pr->step = 3 * p->geo.stride_width;
+    pr->row = 16;
+  }
+}
+#endif
 
 /*
  * The whole layer. Two copies (flash): FF, FAST_FOLDED without a clamp (the shared models' first
@@ -665,14 +1069,8 @@ TINYML_DSP_INLINE void stem_run(const tinyml_conv2d_dsp_params *p, const int8_t 
       if (asm_blocks && expand3 && two) {
         /* A window over the image's edge: both gathered (rows of fw * cin bytes), then the same
          * routine expands them from there, as one pair. */
-        const int32_t wrap = ox + 1 == ow;
-        stem_gather(p, in_b, oy * p->geo.stride_height - p->geo.pad_height,
-                    ox * p->geo.stride_width - p->geo.pad_width, gather);
-        stem_gather(p, in_b, (oy + wrap) * p->geo.stride_height - p->geo.pad_height,
-                    (wrap ? 0 : ox + 1) * p->geo.stride_width - p->geo.pad_width, gather + window_bytes);
+        stem_gather_edge_pair(p, in_b, oy, ox, gather, &pr);
         pr.pa = gather;
-        pr.step = window_bytes;
-        pr.row = p->geo.filter_width * p->geo.input_depth;
         pr.pairs = 1;
         pr.expand = 1;
         pr.oa = out + p0 * n;
@@ -753,6 +1151,16 @@ static void stem_any(const tinyml_conv2d_dsp_params *p, const int8_t *input, con
 
 void tinyml_conv2d_s8_stem_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                                int8_t *output, void *scratch) {
+#if STEM_ASM
+  /* VWW's first layer: FOLDED without the sign correction, no clamp, 3x3 on three channels, eight
+   * channels, stride 2 across, an even output width. */
+  if (p->mode == (TINYML_RQ_FAST_FOLDED | TINYML_RQ_NOFIX) && p->activation_min == -128 && p->activation_max == 127 &&
+      p->output_depth == 8 && p->geo.filter_height == 3 && p->geo.filter_width == 3 && p->geo.input_depth == 3 &&
+      p->geo.stride_width == 2 && (p->geo.output_width & 1) == 0) {
+    stem8_layer(p, input, weights, output);
+    return;
+  }
+#endif
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;
   (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED && full ? stem_folded_full : stem_any)(p, input, weights, output, scratch);
 }
@@ -824,8 +1232,10 @@ int32_t tinyml_conv2d_stem_dsp_scratch_bytes(const tinyml_conv2d_dsp_params *p) 
 }
 
 /*
- * A pair on the pairs routine as stem_run's edge pairs run (columns at the scratch's start, the
- * two windows gathered after them when either leaves the image), else by pixel.
+ * A pair on stem8_run where it takes the layer (in place, or B's third column over the right edge
+ * expanded in place, else both windows gathered on this frame), else on the pairs routine as
+ * stem_run's edge pairs run (columns at the scratch's start, the two windows gathered after them
+ * when either leaves the image), else by pixel.
  */
 void tinyml_conv2d_s8_stem_dsp_pair(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                                     int32_t oy, int32_t ox, int8_t *out, void *scratch) {
@@ -834,28 +1244,60 @@ void tinyml_conv2d_s8_stem_dsp_pair(const tinyml_conv2d_dsp_params *p, const int
 #if STEM_ASM
   const stem_shape sh = stem_shape_of(p);
   const int32_t full = p->activation_min == -128 && p->activation_max == 127;
-  if (two && scratch && full && (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED || TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_MIXED) &&
+  if (two && full && (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED || TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_MIXED) &&
       p->geo.filter_height == 3 && sh.row_words == 2 && sh.tail == 1 && (n & 3) == 0) {
     const int32_t cin = p->geo.input_depth;
     const int32_t w_in = p->geo.input_width;
     const int32_t row_len = p->geo.filter_width * cin;
     const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
     const int32_t ix0 = ox * p->geo.stride_width - p->geo.pad_width;
+    const int32_t sw = p->geo.stride_width;
+    const int32_t kind = (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED ? 0 : 1) + (TINYML_RQ_NF(p->mode) ? 3 : 0);
+    const int32_t rows_in = iy0 >= 0 && iy0 + 3 <= p->geo.input_height;
+    const int32_t inside = rows_in && ix0 >= 0 && ix0 + sw + 3 <= w_in;
+    if (n == 8 && kind == 3 && sw == 2 && cin == 3) {
+      /* stem8_run: the pair where it lies, with B's third column over the right edge where only
+       * that leaves the image, else both windows gathered on this frame. */
+      uint32_t g[12];
+      stem8_args a;
+      stem8_init(&a, p, weights);
+      a.oa = out;
+      a.pa = input + (iy0 * w_in + ix0) * cin;
+      a.row = w_in * cin;
+      a.edge = !inside && rows_in && ix0 >= 0 && ix0 + sw + 3 == w_in + 1;
+      if (!inside && !a.edge) {
+        stem_gather_pair(p, input, iy0, ix0, g);
+        a.pa = (const int8_t *)g;
+        a.row = 16;
+      }
+      a.pa_end = a.edge ? a.pa : a.pa + 12;
+      stem8_run(&a);
+      return;
+    }
+    if (!scratch) {
+      tinyml_conv2d_s8_stem_dsp_pixel(p, input, weights, oy, ox, out);
+      tinyml_conv2d_s8_stem_dsp_pixel(p, input, weights, oy, ox + 1, out + n);
+      return;
+    }
     int8_t *gather = (int8_t *)scratch + sh.words * 8;
     stem_pairs pr;
-    if (iy0 >= 0 && iy0 + 3 <= p->geo.input_height && ix0 >= 0 &&
-        ix0 + p->geo.stride_width + p->geo.filter_width <= w_in) {
+    if (inside) {
       pr.pa = input + (iy0 * w_in + ix0) * cin;
-      pr.step = p->geo.stride_width * cin;
+      pr.step = sw * cin;
       pr.row = w_in * cin;
+    } else if (sw <= 2 && cin == 3) {
+      stem_gather_pair(p, input, iy0, ix0, (uint32_t *)(void *)gather);
+      pr.pa = gather;
+      pr.step = sw * cin;
+      pr.row = 16;
     } else {
       stem_gather(p, input, iy0, ix0, gather);
-      stem_gather(p, input, iy0, ix0 + p->geo.stride_width, gather + 3 * row_len);
+      stem_gather(p, input, iy0, ix0 + sw, gather + 3 * row_len);
       pr.pa = gather;
       pr.step = 3 * row_len;
       pr.row = row_len;
     }
-    pr.kind = (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED ? 0 : 1) + (TINYML_RQ_NF(p->mode) ? 3 : 0);
+    pr.kind = kind;
     pr.n = n;
     pr.rq_end = p->rq + n;
     pr.skip = (TINYML_CONV2D_STEM_MAX_WORDS - sh.words) * STEM_STEP_BYTES;

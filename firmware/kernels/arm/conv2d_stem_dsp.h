@@ -10,6 +10,13 @@
  * accumulators, one LDRD of two column words and two LDRDs of four weight words per step of two
  * K indices), with no loop counter: the steps are unrolled and entered at the layer's length.
  *
+ * VWW's first layer exactly (3x3 on three channels, eight channels, stride 2 across, an even output
+ * width, FAST_FOLDED without the sign correction, no clamp) runs a routine of its own on the DSP
+ * assembly (stem8_run in conv2d_stem_dsp.c): both blocks of a pair unrolled, its state on its own
+ * stack frame, the last column word shared by the two pixels, the row's last pair expanded in
+ * place when only its second window's third column is over the right edge, and whole runs of
+ * rows in one call; same sums, same requantization, same bytes.
+ *
  * Same params struct as conv2d_dsp.h; `bias` is per block of four channels the eight words
  * (b0, b0, b1, b1, b2, b2, b3, b3) (doubled in the FAST modes, zero for padding channels), `rq`
  * has one record per channel, padded to whole blocks of four (per_channel is always 1), and `k4`
@@ -67,9 +74,9 @@ int32_t tinyml_conv2d_stem_dsp_scratch_bytes(const tinyml_conv2d_dsp_params *p);
  * out[0 .. 2 * output_depth): the kernel's bytes. On the kernel's fast pairs routine where it
  * takes the layer (3x3 on three channels, blocks of four channels, no clamp), with its columns
  * and any edge windows in `scratch` (tinyml_conv2d_stem_dsp_scratch_bytes of them; the tight
- * driver's frame), else one pixel at a time as tinyml_conv2d_s8_stem_dsp_pixel (no scratch read,
- * `scratch` may be 0). Both pixels are computed before either is stored: the in-place driver
- * relies on that order.
+ * driver's frame; VWW's shape reads none: its routine keeps both on its own frame), else one pixel
+ * at a time as tinyml_conv2d_s8_stem_dsp_pixel (no scratch read, `scratch` may be 0). Both pixels
+ * are computed before either is stored: the in-place driver relies on that order.
  */
 void tinyml_conv2d_s8_stem_dsp_pair(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
                                     int32_t oy, int32_t ox, int8_t *out, void *scratch);
