@@ -26,7 +26,6 @@ import {
   type RequantPlan,
   scratchFor,
   hasConstantOperands,
-  scratchWithConstants,
   weightRows,
 } from './common.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
@@ -50,6 +49,51 @@ export function convScratchBytes(p: Conv2DQuantParams): number {
  * Never when optimizing for size.
  */
 export const CONV_W16_MIN_PIXELS = 96;
+
+/**
+ * Bytes of scratch up to which a small pointwise layer runs on decoded rows (conv2d_dsp.c,
+ * "decoded rows": the columns of all its whole blocks of four pixels written once, each channel's
+ * row decoded once into an int16 row, the W16 loop over every block from it). The cap keeps the
+ * path to layers whose scratch fits where the arena has room: VWW's 6x6 layers (9,504 bytes at
+ * 128 channels), not KWS's 25x5x64 ones (16,000 of columns; KWS's arena is 9,344).
+ */
+export const CONV_DECODED_MAX_BYTES = 10240;
+
+/** The decoded rows' scratch (TINYML_CONV2D_DSP_DECODED_BYTES): all whole blocks' columns and one row. */
+export function convDecodedBytes(p: Conv2DQuantParams): number {
+  const k4 = convK4(p);
+  return ((p.outputHeight * p.outputWidth) >> 2) * k4 * 32 + (2 * k4 + 8) * 4;
+}
+
+/**
+ * Whether a layer's shape takes the decoded rows (with the FOLDED requantization, checked where the
+ * plan is known; the scratch is sized on this alone): pointwise, depth a multiple of 64 (k4 a
+ * multiple of 16: the loop's pass), full clamp, 16 to CONV_W16_MIN_PIXELS - 1 pixels (fewer
+ * blocks do not pay for decoding each row; more take the int16 rows of flash), not in place, not
+ * when optimizing for size, within CONV_DECODED_MAX_BYTES. Int8 layers without a weight zero point
+ * and sub-byte ones alike.
+ */
+export function convDecodedRows(p: Conv2DQuantParams, optimize?: OptimizeGoal): boolean {
+  const npix = p.outputHeight * p.outputWidth;
+  return (
+    optimize !== 'size' &&
+    p.groups === 1 &&
+    p.filterHeight === 1 &&
+    p.filterWidth === 1 &&
+    p.strideHeight === 1 &&
+    p.strideWidth === 1 &&
+    p.padHeight === 0 &&
+    p.padWidth === 0 &&
+    p.inputDepth === p.filterInputDepth &&
+    p.inputDepth % 64 === 0 &&
+    (p.weightsOffset ?? 0) === 0 &&
+    p.activationMin === -128 &&
+    p.activationMax === 127 &&
+    npix >= 16 &&
+    npix < CONV_W16_MIN_PIXELS &&
+    convDecodedBytes(p) <= CONV_DECODED_MAX_BYTES
+  );
+}
 
 /**
  * The kernel's weight stream (conv2d_dsp.c): per output channel its row and its record {m, t, e}
@@ -135,8 +179,10 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   const windowed = ctx.inPlace === true && !pointwiseInPlaceOk(p) && !expand;
   const mode = windowed ? rowInPlaceMode(p) : undefined;
   if (windowed && !mode) throw new Error(`${pre}: this convolution cannot run in place`);
-  const scratch = scratchFor(ctx, (windowed ? rowInPlaceBytes(p)! : 0) + convScratchBytes(p), windowed ? 'conv2d_s8_dsp_in_place' : 'conv2d_s8_dsp');
-  const w16 = wOff !== 0 || (ctx.optimize !== 'size' && p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS);
+  // Decoded rows (convDecodedRows): the plain call only (not in place, not a pair's band), FOLDED.
+  const decoded = !ctx.inPlace && ctx.scratch !== BAND_SCRATCH && plan.mode === RQ_FAST_FOLDED && convDecodedRows(p, ctx.optimize);
+  const scratch = scratchFor(ctx, decoded ? convDecodedBytes(p) : (windowed ? rowInPlaceBytes(p)! : 0) + convScratchBytes(p), windowed ? 'conv2d_s8_dsp_in_place' : 'conv2d_s8_dsp');
+  const w16 = !decoded && (wOff !== 0 || (ctx.optimize !== 'size' && p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS));
   const decls = [
     cArray('uint32_t', `${pre}_w`, convWeightStream(eff, k, n, k4, w16, plan)),
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
@@ -150,6 +196,7 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
       bias: 'NULL',
       rq: 'NULL',
       descending: 0,
+      decoded_rows: decoded ? 1 : 0,
     }),
   ].join('\n');
   if (expand) {
@@ -196,6 +243,10 @@ export const conv2dDspVariant: KernelVariant = {
   op: 'CONV_2D',
   accepts,
   emitC: emitWithConstants(conv2d, emitConvDsp),
-  scratchBytes: scratchWithConstants(convScratchBytes),
+  scratchBytes: (params, constants, optimize) => {
+    const p = params as Conv2DQuantParams;
+    if (constants && !hasConstantOperands(p, constants)) return 0;
+    return convDecodedRows(p, optimize) ? Math.max(convScratchBytes(p), convDecodedBytes(p)) : convScratchBytes(p);
+  },
   inPlaceScratchBytes,
 };
