@@ -1845,7 +1845,7 @@ TINYML_DSP_INLINE void dec_blocks(const uint32_t *row, const uint32_t *record, c
 
 /* Whether the layer runs on decoded rows (the generator's flag, checked against what the loop needs). */
 TINYML_DSP_INLINE int32_t dec_ok(const tinyml_conv2d_dsp_params *p) {
-  return p->decoded_rows && !p->descending && TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED &&
+  return p->decoded_rows > 0 && !p->descending && TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED &&
          p->activation_min == -128 && p->activation_max == 127 && (p->k4 & 15) == 0 &&
          p->geo.input_depth == 4 * p->k4 && p->geo.output_height * p->geo.output_width >= 4;
 }
@@ -1861,14 +1861,18 @@ TINYML_DSP_INLINE void conv_decoded(const tinyml_conv2d_dsp_params *p, const int
   const int32_t npix = p->geo.output_height * p->geo.output_width;
   const int32_t whole = npix & ~3;
   uint32_t *cols = (uint32_t *)scratch;
-  const uint32_t *cols_end = cols + (whole >> 2) * k4 * 8;
-  uint32_t *row = cols + (whole >> 2) * k4 * 8;
+  /* Blocks of four pixels a chunk (the columns the scratch holds at once). */
+  const int32_t chunk = p->decoded_rows;
+  uint32_t *row = cols + chunk * k4 * 8;
   /* Words of a channel's stream: its row, then the record {m, t, e, bias'}. */
   const int32_t words = kind == DEC_INT8 ? k4 : kind == DEC_SB4 ? k4 >> 1 : k4 >> 2;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * npix * c;
     int8_t *out = output + b * npix * n;
-    for (int32_t i = 0; i < whole; i += 4) col_copy4((int16_t *)(void *)(cols + (i >> 2) * k4 * 8), 0, in + i * c, c, c, dbl);
+    for (int32_t b0 = 0; b0 < whole >> 2; b0 += chunk) {
+    const int32_t nb = (whole >> 2) - b0 < chunk ? (whole >> 2) - b0 : chunk;
+    for (int32_t i = 0; i < nb; ++i) col_copy4((int16_t *)(void *)(cols + i * k4 * 8), 0, in + (b0 + i) * 4 * c, c, c, dbl);
+    const uint32_t *cols_end = cols + nb * k4 * 8;
     if (kind != DEC_INT8) row[0] = row[1] = row[2] = row[3] = 0;
     const uint32_t *w = weights;
     for (int32_t ch = 0; ch < n; ++ch) {
@@ -1940,8 +1944,9 @@ TINYML_DSP_INLINE void conv_decoded(const tinyml_conv2d_dsp_params *p, const int
       d[1] = rec[1];
       d[2] = rec[2];
       d[3] = rec[3];
-      dec_blocks(row, row + 4 + 2 * k4, cols, cols_end, out + ch, n, kind, nf);
+      dec_blocks(row, row + 4 + 2 * k4, cols, cols_end, out + b0 * 4 * n + ch, n, kind, nf);
       w = rec + 4;
+    }
     }
     if (whole < npix) {
       int32_t frame[TINYML_CONV_FRAME_WORDS];

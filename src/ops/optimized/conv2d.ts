@@ -51,31 +51,33 @@ export function convScratchBytes(p: Conv2DQuantParams): number {
 export const CONV_W16_MIN_PIXELS = 96;
 
 /**
- * Bytes of scratch up to which a small pointwise layer runs on decoded rows (conv2d_dsp.c,
- * "decoded rows": the columns of all its whole blocks of four pixels written once, each channel's
- * row decoded once into an int16 row, the W16 loop over every block from it). The cap keeps the
- * path to layers whose scratch fits where the arena has room: VWW's 6x6 layers (9,504 bytes at
- * 128 channels), not KWS's 25x5x64 ones (16,000 of columns; KWS's arena is 9,344).
+ * Bytes of scratch up to which a pointwise layer runs on decoded rows (conv2d_dsp.c, "decoded
+ * rows": the columns of its blocks of four pixels written once, as many blocks at a time as this
+ * allows, each channel's row decoded once per such chunk into an int16 row, the W16 loop over
+ * every block of the chunk from it). The cap keeps the path where the arena has room (VWW: its
+ * 6x6 layers, 9,504 bytes at 128 channels, in one chunk); checked against VWW's, KWS's and
+ * ResNet-8's arenas, which stay as they were.
  */
-export const CONV_DECODED_MAX_BYTES = 10240;
+export const CONV_DECODED_MAX_BYTES = 9600;
 
-/** The decoded rows' scratch (TINYML_CONV2D_DSP_DECODED_BYTES): all whole blocks' columns and one row. */
-export function convDecodedBytes(p: Conv2DQuantParams): number {
+/** The decoded rows' scratch (TINYML_CONV2D_DSP_DECODED_BYTES): `blocks` blocks' columns and one row. */
+export function convDecodedBytes(p: Conv2DQuantParams, blocks: number): number {
   const k4 = convK4(p);
-  return ((p.outputHeight * p.outputWidth) >> 2) * k4 * 32 + (2 * k4 + 8) * 4;
+  return blocks * k4 * 32 + (2 * k4 + 8) * 4;
 }
 
 /**
- * Whether a layer's shape takes the decoded rows (with the FOLDED requantization, checked where the
- * plan is known; the scratch is sized on this alone): pointwise, depth a multiple of 64 (k4 a
- * multiple of 16: the loop's pass), full clamp, 16 to CONV_W16_MIN_PIXELS - 1 pixels (fewer
- * blocks do not pay for decoding each row; more take the int16 rows of flash), not in place, not
- * when optimizing for size, within CONV_DECODED_MAX_BYTES. Int8 layers without a weight zero point
- * and sub-byte ones alike.
+ * Blocks of four pixels a chunk of decoded rows (the params' decoded_rows), or 0 where the layer's
+ * shape does not take them (the FOLDED requantization is checked where the plan is known; the
+ * scratch is sized on this alone): pointwise, depth a multiple of 64 (k4 a multiple of 16: the
+ * loop's pass), full clamp, at least 16 pixels (fewer blocks do not pay for decoding each row),
+ * not when optimizing for size, chunks of at least four blocks within CONV_DECODED_MAX_BYTES.
+ * `subByte`: int8 layers only under CONV_W16_MIN_PIXELS (more take the int16 rows of flash);
+ * sub-byte rows, which have no int16 form in flash, at any size, in as many chunks as needed.
  */
-export function convDecodedRows(p: Conv2DQuantParams, optimize?: OptimizeGoal): boolean {
+export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal | undefined, subByte: boolean): number {
   const npix = p.outputHeight * p.outputWidth;
-  return (
+  const ok =
     optimize !== 'size' &&
     p.groups === 1 &&
     p.filterHeight === 1 &&
@@ -90,9 +92,13 @@ export function convDecodedRows(p: Conv2DQuantParams, optimize?: OptimizeGoal): 
     p.activationMin === -128 &&
     p.activationMax === 127 &&
     npix >= 16 &&
-    npix < CONV_W16_MIN_PIXELS &&
-    convDecodedBytes(p) <= CONV_DECODED_MAX_BYTES
-  );
+    (subByte || npix < CONV_W16_MIN_PIXELS);
+  if (!ok) return 0;
+  const blocks = npix >> 2;
+  const most = Math.floor((CONV_DECODED_MAX_BYTES - convDecodedBytes(p, 0)) / (convK4(p) * 32));
+  if (most < 4) return 0;
+  const chunks = Math.ceil(blocks / most);
+  return Math.ceil(blocks / chunks);
 }
 
 /**
@@ -179,9 +185,10 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   const windowed = ctx.inPlace === true && !pointwiseInPlaceOk(p) && !expand;
   const mode = windowed ? rowInPlaceMode(p) : undefined;
   if (windowed && !mode) throw new Error(`${pre}: this convolution cannot run in place`);
-  // Decoded rows (convDecodedRows): the plain call only (not in place, not a pair's band), FOLDED.
-  const decoded = !ctx.inPlace && ctx.scratch !== BAND_SCRATCH && plan.mode === RQ_FAST_FOLDED && convDecodedRows(p, ctx.optimize);
-  const scratch = scratchFor(ctx, decoded ? convDecodedBytes(p) : (windowed ? rowInPlaceBytes(p)! : 0) + convScratchBytes(p), windowed ? 'conv2d_s8_dsp_in_place' : 'conv2d_s8_dsp');
+  // Decoded rows (convDecodedBlocks): the plain call only (in place as it is too: a chunk's inputs are
+  // all in its columns before any of its outputs is written; not a pair's band), FOLDED.
+  const decoded = (!ctx.inPlace || pointwiseInPlaceOk(p)) && ctx.scratch !== BAND_SCRATCH && plan.mode === RQ_FAST_FOLDED ? convDecodedBlocks(p, ctx.optimize, false) : 0;
+  const scratch = scratchFor(ctx, decoded ? convDecodedBytes(p, decoded) : (windowed ? rowInPlaceBytes(p)! : 0) + convScratchBytes(p), windowed ? 'conv2d_s8_dsp_in_place' : 'conv2d_s8_dsp');
   const w16 = !decoded && (wOff !== 0 || (ctx.optimize !== 'size' && p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS));
   const decls = [
     cArray('uint32_t', `${pre}_w`, convWeightStream(eff, k, n, k4, w16, plan)),
@@ -196,7 +203,7 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
       bias: 'NULL',
       rq: 'NULL',
       descending: 0,
-      decoded_rows: decoded ? 1 : 0,
+      decoded_rows: decoded,
     }),
   ].join('\n');
   if (expand) {
@@ -233,7 +240,11 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
 function inPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
   const p = params as Conv2DQuantParams;
   if (p.kind !== 'int8' || p.groups !== 1 || (constants && !hasConstantOperands(p, constants))) return undefined;
-  if (pointwiseInPlaceOk(p) || pointwiseExpandInPlaceOk(p)) return convScratchBytes(p);
+  if (pointwiseInPlaceOk(p)) {
+    const blocks = convDecodedBlocks(p, undefined, false);
+    return blocks ? Math.max(convScratchBytes(p), convDecodedBytes(p, blocks)) : convScratchBytes(p);
+  }
+  if (pointwiseExpandInPlaceOk(p)) return convScratchBytes(p);
   const rows = rowInPlaceBytes(p);
   return rows === undefined ? undefined : rows + convScratchBytes(p);
 }
@@ -246,7 +257,8 @@ export const conv2dDspVariant: KernelVariant = {
   scratchBytes: (params, constants, optimize) => {
     const p = params as Conv2DQuantParams;
     if (constants && !hasConstantOperands(p, constants)) return 0;
-    return convDecodedRows(p, optimize) ? Math.max(convScratchBytes(p), convDecodedBytes(p)) : convScratchBytes(p);
+    const blocks = convDecodedBlocks(p, optimize, false);
+    return blocks ? Math.max(convScratchBytes(p), convDecodedBytes(p, blocks)) : convScratchBytes(p);
   },
   inPlaceScratchBytes,
 };

@@ -20,7 +20,7 @@ import type { SubByteKind } from '../../ir/weight-encoding.js';
 import { flashBits, type PackBits } from '../../ir/weight-packing.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import { RQ_FAST_FOLDED, RQ_FAST_MIXED, type RequantPlan, cArray, cMode, cRequantDecls, constantOperands, dspTarget, rqNofix, foldChannelBias, hasConstantOperands, planLayerRequant, requantFields, scratchFor, scratchWithConstants, weightRows } from '../optimized/common.js';
-import { CONV_MAX_SCRATCH, convDecodedBytes, convDecodedRows } from '../optimized/conv2d.js';
+import { CONV_MAX_SCRATCH, convDecodedBlocks, convDecodedBytes } from '../optimized/conv2d.js';
 import { FC_MAX_ROW_SCRATCH, emitFullyConnectedDsp, fcParamsDecl } from '../optimized/fully-connected.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
 import { subByteParamsKind } from './common.js';
@@ -153,13 +153,13 @@ function convSbScratch(p: Conv2DQuantParams): number {
 }
 
 /**
- * Whether the layer's shape may run on decoded rows (conv2d_dsp.c; ops/optimized/conv2d.ts
- * convDecodedRows): int4, int2 and ternary rows (binary ones keep their loop); the signed fields
- * and the FOLDED requantization are checked at emission.
+ * Blocks a chunk of decoded rows (conv2d_dsp.c; ops/optimized/conv2d.ts convDecodedBlocks), or 0:
+ * int4, int2 and ternary rows (binary ones keep their loop); the signed fields and the FOLDED
+ * requantization are checked at emission.
  */
-function convSbDecodedShape(p: Conv2DQuantParams, optimize?: OptimizeGoal): boolean {
+function convSbDecodedBlocks(p: Conv2DQuantParams, optimize?: OptimizeGoal): number {
   const kind = subByteParamsKind(p);
-  return kind !== undefined && kind !== 'binary' && convDecodedRows(p, optimize);
+  return kind !== undefined && kind !== 'binary' ? convDecodedBlocks(p, optimize, true) : 0;
 }
 
 function convAccepts(params: unknown, target: TargetInfo): boolean {
@@ -204,8 +204,8 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   const pre = ctx.prefix;
   const name = `conv2d_s8_dsp_sb${bits}${signedTop ? 's' : ''}`;
   // Decoded rows: the plain call only (not in place, not a pair's band), signed fields, FOLDED.
-  const decoded = !ctx.inPlace && ctx.scratch !== BAND_SCRATCH && signedTop && (bits === 4 || bits === 2) && plan.mode === RQ_FAST_FOLDED && convSbDecodedShape(p, ctx.optimize);
-  const scratch = scratchFor(ctx, decoded ? convDecodedBytes(p) : convSbScratch(p), name);
+  const decoded = (!ctx.inPlace || pointwiseInPlaceOk(p)) && ctx.scratch !== BAND_SCRATCH && signedTop && (bits === 4 || bits === 2) && plan.mode === RQ_FAST_FOLDED ? convSbDecodedBlocks(p, ctx.optimize) : 0;
+  const scratch = scratchFor(ctx, decoded ? convDecodedBytes(p, decoded) : convSbScratch(p), name);
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, words),
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
@@ -219,7 +219,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
       bias: 'NULL',
       rq: 'NULL',
       descending: 0,
-      decoded_rows: decoded ? 1 : 0,
+      decoded_rows: decoded,
     }),
   ].join('\n');
   return {
@@ -234,7 +234,8 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
 function convScratchBytes(params: unknown, constants?: (TensorData | undefined)[], optimize?: OptimizeGoal): number {
   const p = params as Conv2DQuantParams;
   if (constants && !hasConstantOperands(p, constants)) return 0;
-  return convSbDecodedShape(p, optimize) ? Math.max(convSbScratch(p), convDecodedBytes(p)) : convSbScratch(p);
+  const blocks = convSbDecodedBlocks(p, optimize);
+  return blocks ? Math.max(convSbScratch(p), convDecodedBytes(p, blocks)) : convSbScratch(p);
 }
 
 /**
@@ -245,7 +246,11 @@ function convScratchBytes(params: unknown, constants?: (TensorData | undefined)[
 function convSbInPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
   const p = params as Conv2DQuantParams;
   if (subByteParamsKind(p) === undefined || p.groups !== 1 || !constants || !hasConstantOperands(p, constants)) return undefined;
-  if (pointwiseInPlaceOk(p) || pointwiseExpandInPlaceOk(p)) return convSbScratch(p);
+  if (pointwiseInPlaceOk(p)) {
+    const blocks = convSbDecodedBlocks(p);
+    return blocks ? Math.max(convSbScratch(p), convDecodedBytes(p, blocks)) : convSbScratch(p);
+  }
+  if (pointwiseExpandInPlaceOk(p)) return convSbScratch(p);
   const rows = rowInPlaceBytes(p);
   return rows === undefined ? undefined : rows + convSbScratch(p);
 }
