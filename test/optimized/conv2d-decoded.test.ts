@@ -1,13 +1,13 @@
 /**
  * The decoded rows of conv2d_dsp.c (p->decoded_rows, convDecodedBlocks): pointwise layers of depth
- * 64 or 128 from 16 pixels (int8 under 96 pixels; int4, int2 and ternary at any size) run
+ * 32, 64 or 128 from 16 pixels (int8 under 96 pixels; int4, int2 and ternary at any size) run
  * channel-outer, the columns of a chunk of blocks of four pixels written once and each channel's
  * row decoded once a chunk into an int16 row (int8: SXTB16; signed sub-byte fields: the AND's
  * pairs, shifted back after the row), the last pixels past the whole blocks by the usual loop.
- * Bit for bit against CONV_2D's evaluate on an emulated Cortex-M4 (-O2, the assembly): 16, 36
- * (VWW's 6x6), 37, 39 and 95 pixels (one chunk, or several, the last shorter: depth 128 takes 9
- * blocks a chunk, 64 takes 18), sub-byte 150 pixels too; FOLDED (the path) and FAST (which keeps
- * the usual loops).
+ * Bit for bit against CONV_2D's evaluate on an emulated Cortex-M4 (-O2, the assembly): depths 32
+ * (k4 = 8: one pass of 8 groups), 64 and 128; 16, 36 (VWW's 6x6), 37, 39 and 95 pixels (one chunk,
+ * or several, the last shorter: depth 128 takes 9 blocks a chunk, 64 takes 18, 32 takes 36),
+ * sub-byte 150 and 156 pixels too; FOLDED (the path) and FAST (which keeps the usual loops).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { conv2d, type Conv2DAttrs, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
@@ -24,7 +24,7 @@ const attrs: Conv2DAttrs = conv(1, 'VALID', 'NONE');
 const pointwise = (seed: number, inC: number, outC: number, h: number, w: number): VariantCase =>
   convCaseOfShape(seed, { batches: 1, inH: h, inW: w, inC, outC, fh: 1, fw: 1, perChannel: true }, attrs);
 
-const DEPTHS = [64, 128];
+const DEPTHS = [64, 128, 32];
 /** [rows, width]: 16, 36, 37, 39 and 95 pixels. */
 const SHAPES: [number, number][] = [
   [4, 4],
@@ -35,7 +35,7 @@ const SHAPES: [number, number][] = [
 ];
 const int8Cases = DEPTHS.flatMap((inC, d) => SHAPES.map(([h, w], i) => pointwise(91_000 + 10 * d + i, inC, 3 + ((d + 2 * i) % 7), h, w)));
 const KINDS: SubByteKind[] = ['int4', 'int2', 'ternary'];
-const SB_SHAPES: [number, number][] = [...SHAPES, [10, 15]];
+const SB_SHAPES: [number, number][] = [...SHAPES, [10, 15], [12, 13]];
 const sbKinds: SubByteKind[] = [];
 const sbCases = KINDS.flatMap((kind, k) =>
   DEPTHS.flatMap((inC, d) =>
@@ -63,8 +63,9 @@ describe('conv2d_dsp.c decoded rows of small pointwise layers vs CONV_2D evaluat
     planOptions.fold = true;
   });
 
-  it('FOLDED cases take the decoded rows, in chunks of 9 (depth 128) or 18 (depth 64) blocks at most; FAST ones do not', () => {
+  it('FOLDED cases take the decoded rows, in chunks of at most 9 (depth 128), 18 (64) or 36 (32) blocks; FAST ones do not', () => {
     planOptions.fold = true;
+    const most = (p: Conv2DQuantParams) => ({ 128: 9, 64: 18, 32: 36 })[p.inputDepth]!;
     for (const [variant, cases] of [[conv2dDspVariant, int8Cases], [sbVariant, sbCases]] as const) {
       for (const c of cases) {
         const p = c.params as Conv2DQuantParams;
@@ -72,12 +73,12 @@ describe('conv2d_dsp.c decoded rows of small pointwise layers vs CONV_2D evaluat
         const chunk = decodedBlocks(variant, c);
         expect(chunk).toBe(convDecodedBlocks(p, undefined, variant === sbVariant));
         expect(chunk).toBeGreaterThan(0);
-        expect(chunk).toBeLessThanOrEqual(p.inputDepth === 128 ? 9 : 18);
-        expect(Math.ceil(blocks / chunk)).toBe(Math.ceil(blocks / (p.inputDepth === 128 ? 9 : 18)));
+        expect(chunk).toBeLessThanOrEqual(most(p));
+        expect(Math.ceil(blocks / chunk)).toBe(Math.ceil(blocks / most(p)));
       }
     }
     // The chunking: 23 blocks of depth 128 run as 8 + 8 + 7, of depth 64 as 12 + 11.
-    expect(int8Cases.filter((c) => (c.params as Conv2DQuantParams).outputWidth === 19).map((c) => decodedBlocks(conv2dDspVariant, c))).toEqual([12, 8]);
+    expect(int8Cases.filter((c) => (c.params as Conv2DQuantParams).outputWidth === 19).map((c) => decodedBlocks(conv2dDspVariant, c))).toEqual([12, 8, 23]);
     planOptions.fold = false;
     expect(int8Cases.map((c) => decodedBlocks(conv2dDspVariant, c)).every((b) => b === 0)).toBe(true);
     planOptions.fold = true;

@@ -1777,7 +1777,7 @@ TINYML_DSP_INLINE mm_fn mm_int8(const tinyml_conv2d_dsp_params *p, const int W16
  * those sums cannot wrap. Issue #15 forbids RAM copies of sub-byte weights; this keeps ONE
  * channel's decoded row at a time (2 * k4 + 8 words) in the layer's scratch, which the generator
  * gives it only where the model's arena does not grow (as the sub-byte stem decodes its small
- * layout to the stack). FOLDED modes, full clamp, k4 a multiple of 16 (a pass of 16 groups), the
+ * layout to the stack). FOLDED modes, full clamp, k4 a multiple of 16 (passes of 16 groups) or 8, the
  * depth a multiple of 4; the last pixels past the whole blocks take the usual loop.
  */
 #if TINYML_MM_ASM
@@ -1786,6 +1786,7 @@ TINYML_DSP_INLINE mm_fn mm_int8(const tinyml_conv2d_dsp_params *p, const int W16
 #define DEC_SB2 3
 /* int8 rows: bias' is in the start values, the record is {m, t, e}; sub-byte: {m, t, e, bias'},
  * FIX adding bias' after the shift back. */
+#define TINYML_MM_GROUPS8(G) G G G G G G G G
 #define TINYML_DEC_RECORD_INT8 "ldmia  r12, {r4, r5, r6}\n\t"
 #define TINYML_DEC_RECORD_SB(FIX) "ldmia  r12, {r4, r5, r6, r9}\n\t" FIX("r0") FIX("r1") FIX("r2") FIX("r3")
 /*
@@ -1794,11 +1795,11 @@ TINYML_DSP_INLINE mm_fn mm_int8(const tinyml_conv2d_dsp_params *p, const int W16
  * n, 3 n, the row and the columns' end. Per block: the start values, passes of 16 groups, the
  * record, the requantization, four stores, the output on by four pixels, the row rewound.
  */
-#define TINYML_DEC_LOOP(RECORD, RQ4)                     \
+#define TINYML_DEC_LOOP(PASS, RECORD, RQ4)               \
   "push   {r0, r1, r2, r3}\n"                            \
   "1:\n\t"                                               \
   "ldmia  r12!, {r0, r1, r2, r3}\n"                      \
-  "2:\n\t" TINYML_MM_GROUPS16(TINYML_MM_GROUP_W16)       \
+  "2:\n\t" PASS                                          \
   "cmp    r12, lr\n\t"                                   \
   "bne    2b\n\t" RECORD RQ4                             \
   "ldrd   r8, r9, [sp]\n\t"                              \
@@ -1813,7 +1814,8 @@ TINYML_DSP_INLINE mm_fn mm_int8(const tinyml_conv2d_dsp_params *p, const int W16
   "add    sp, sp, #16\n\t"
 
 TINYML_DSP_INLINE void dec_blocks(const uint32_t *row, const uint32_t *record, const uint32_t *cols,
-                                  const uint32_t *cols_end, int8_t *out, int32_t n, const int kind, const int nf) {
+                                  const uint32_t *cols_end, int8_t *out, int32_t n, const int kind, const int nf,
+                                  int32_t k8) {
   register int32_t r0 __asm__("r0") = n;
   register int32_t r1 __asm__("r1") = 3 * n;
   register const uint32_t *r2 __asm__("r2") = row;
@@ -1826,11 +1828,18 @@ TINYML_DSP_INLINE void dec_blocks(const uint32_t *row, const uint32_t *record, c
   : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(o), "+r"(c), "+r"(w), "+r"(e)                 \
   :                                                                                            \
   : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory"
-#define TINYML_DEC_BY_RQ(RECORD)                                                                \
+#define TINYML_DEC_BY_PASS(PASS, RECORD)                                                        \
   if (nf) {                                                                                    \
-    __asm__ volatile(TINYML_DEC_LOOP(RECORD, TINYML_SBA_RQ4_NF("", "", "", "", "")) TINYML_DEC_OPERANDS); \
+    __asm__ volatile(TINYML_DEC_LOOP(PASS, RECORD, TINYML_SBA_RQ4_NF("", "", "", "", "")) TINYML_DEC_OPERANDS); \
   } else {                                                                                     \
-    __asm__ volatile(TINYML_DEC_LOOP(RECORD, TINYML_SBA_RQ4("", "", "", "", "")) TINYML_DEC_OPERANDS);    \
+    __asm__ volatile(TINYML_DEC_LOOP(PASS, RECORD, TINYML_SBA_RQ4("", "", "", "", "")) TINYML_DEC_OPERANDS);    \
+  }
+/* Passes of 16 groups (k4 a multiple of 16), or one of 8 (k4 = 8: VWW's 32-channel layers). */
+#define TINYML_DEC_BY_RQ(RECORD)                                                                \
+  if (k8) {                                                                                    \
+    TINYML_DEC_BY_PASS(TINYML_MM_GROUPS8(TINYML_MM_GROUP_W16), RECORD)                         \
+  } else {                                                                                     \
+    TINYML_DEC_BY_PASS(TINYML_MM_GROUPS16(TINYML_MM_GROUP_W16), RECORD)                        \
   }
   if (kind == DEC_INT8) {
     TINYML_DEC_BY_RQ(TINYML_DEC_RECORD_INT8)
@@ -1840,13 +1849,14 @@ TINYML_DSP_INLINE void dec_blocks(const uint32_t *row, const uint32_t *record, c
     TINYML_DEC_BY_RQ(TINYML_DEC_RECORD_SB(TINYML_SBA_FIX_S2))
   }
 #undef TINYML_DEC_BY_RQ
+#undef TINYML_DEC_BY_PASS
 #undef TINYML_DEC_OPERANDS
 }
 
 /* Whether the layer runs on decoded rows (the generator's flag, checked against what the loop needs). */
 TINYML_DSP_INLINE int32_t dec_ok(const tinyml_conv2d_dsp_params *p) {
   return p->decoded_rows > 0 && !p->descending && TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED &&
-         p->activation_min == -128 && p->activation_max == 127 && (p->k4 & 15) == 0 &&
+         p->activation_min == -128 && p->activation_max == 127 && ((p->k4 & 15) == 0 || p->k4 == 8) &&
          p->geo.input_depth == 4 * p->k4 && p->geo.output_height * p->geo.output_width >= 4;
 }
 
@@ -1944,7 +1954,7 @@ TINYML_DSP_INLINE void conv_decoded(const tinyml_conv2d_dsp_params *p, const int
       d[1] = rec[1];
       d[2] = rec[2];
       d[3] = rec[3];
-      dec_blocks(row, row + 4 + 2 * k4, cols, cols_end, out + b0 * 4 * n + ch, n, kind, nf);
+      dec_blocks(row, row + 4 + 2 * k4, cols, cols_end, out + b0 * 4 * n + ch, n, kind, nf, k4 == 8);
       w = rec + 4;
     }
     }

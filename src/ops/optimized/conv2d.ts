@@ -58,7 +58,9 @@ export const CONV_W16_MIN_PIXELS = 96;
  * 6x6 layers, 9,504 bytes at 128 channels, in one chunk); checked against VWW's, KWS's and
  * ResNet-8's arenas, which stay as they were.
  */
-export const CONV_DECODED_MAX_BYTES = 9600;
+export const CONV_DECODED_MAX_BYTES = 9504;
+/** The same for a layer in place (its buffer the larger of input and output): VWW's 24x24x32 -> 32 in place took 96 bytes more arena at 9,504. */
+export const CONV_DECODED_IN_PLACE_MAX_BYTES = 9216;
 
 /** The decoded rows' scratch (TINYML_CONV2D_DSP_DECODED_BYTES): `blocks` blocks' columns and one row. */
 export function convDecodedBytes(p: Conv2DQuantParams, blocks: number): number {
@@ -69,13 +71,13 @@ export function convDecodedBytes(p: Conv2DQuantParams, blocks: number): number {
 /**
  * Blocks of four pixels a chunk of decoded rows (the params' decoded_rows), or 0 where the layer's
  * shape does not take them (the FOLDED requantization is checked where the plan is known; the
- * scratch is sized on this alone): pointwise, depth a multiple of 64 (k4 a multiple of 16: the
- * loop's pass), full clamp, at least 16 pixels (fewer blocks do not pay for decoding each row),
+ * scratch is sized on this alone): pointwise, depth a multiple of 64 or 32 (k4 a multiple of 16:
+ * the loop's pass, or 8: one pass of 8 groups), full clamp, at least 16 pixels (fewer blocks do not pay for decoding each row),
  * not when optimizing for size, chunks of at least four blocks within CONV_DECODED_MAX_BYTES.
  * `subByte`: int8 layers only under CONV_W16_MIN_PIXELS (more take the int16 rows of flash);
  * sub-byte rows, which have no int16 form in flash, at any size, in as many chunks as needed.
  */
-export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal | undefined, subByte: boolean): number {
+export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal | undefined, subByte: boolean, inPlace = false): number {
   const npix = p.outputHeight * p.outputWidth;
   const ok =
     optimize !== 'size' &&
@@ -87,7 +89,7 @@ export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal |
     p.padHeight === 0 &&
     p.padWidth === 0 &&
     p.inputDepth === p.filterInputDepth &&
-    p.inputDepth % 64 === 0 &&
+    (p.inputDepth % 64 === 0 || p.inputDepth === 32) &&
     (p.weightsOffset ?? 0) === 0 &&
     p.activationMin === -128 &&
     p.activationMax === 127 &&
@@ -95,7 +97,8 @@ export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal |
     (subByte || npix < CONV_W16_MIN_PIXELS);
   if (!ok) return 0;
   const blocks = npix >> 2;
-  const most = Math.floor((CONV_DECODED_MAX_BYTES - convDecodedBytes(p, 0)) / (convK4(p) * 32));
+  const cap = inPlace ? CONV_DECODED_IN_PLACE_MAX_BYTES : CONV_DECODED_MAX_BYTES;
+  const most = Math.floor((cap - convDecodedBytes(p, 0)) / (convK4(p) * 32));
   if (most < 4) return 0;
   const chunks = Math.ceil(blocks / most);
   return Math.ceil(blocks / chunks);
@@ -187,7 +190,7 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   if (windowed && !mode) throw new Error(`${pre}: this convolution cannot run in place`);
   // Decoded rows (convDecodedBlocks): the plain call only (in place as it is too: a chunk's inputs are
   // all in its columns before any of its outputs is written; not a pair's band), FOLDED.
-  const decoded = (!ctx.inPlace || pointwiseInPlaceOk(p)) && ctx.scratch !== BAND_SCRATCH && plan.mode === RQ_FAST_FOLDED ? convDecodedBlocks(p, ctx.optimize, false) : 0;
+  const decoded = (!ctx.inPlace || pointwiseInPlaceOk(p)) && ctx.scratch !== BAND_SCRATCH && plan.mode === RQ_FAST_FOLDED ? convDecodedBlocks(p, ctx.optimize, false, ctx.inPlace === true) : 0;
   const scratch = scratchFor(ctx, decoded ? convDecodedBytes(p, decoded) : (windowed ? rowInPlaceBytes(p)! : 0) + convScratchBytes(p), windowed ? 'conv2d_s8_dsp_in_place' : 'conv2d_s8_dsp');
   const w16 = !decoded && (wOff !== 0 || (ctx.optimize !== 'size' && p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS));
   const decls = [
@@ -241,7 +244,7 @@ function inPlaceScratchBytes(params: unknown, constants?: (TensorData | undefine
   const p = params as Conv2DQuantParams;
   if (p.kind !== 'int8' || p.groups !== 1 || (constants && !hasConstantOperands(p, constants))) return undefined;
   if (pointwiseInPlaceOk(p)) {
-    const blocks = convDecodedBlocks(p, undefined, false);
+    const blocks = convDecodedBlocks(p, undefined, false, true);
     return blocks ? Math.max(convScratchBytes(p), convDecodedBytes(p, blocks)) : convScratchBytes(p);
   }
   if (pointwiseExpandInPlaceOk(p)) return convScratchBytes(p);

@@ -157,9 +157,9 @@ function convSbScratch(p: Conv2DQuantParams): number {
  * int4, int2 and ternary rows (binary ones keep their loop); the signed fields and the FOLDED
  * requantization are checked at emission.
  */
-function convSbDecodedBlocks(p: Conv2DQuantParams, optimize?: OptimizeGoal): number {
+function convSbDecodedBlocks(p: Conv2DQuantParams, optimize?: OptimizeGoal, inPlace = false): number {
   const kind = subByteParamsKind(p);
-  return kind !== undefined && kind !== 'binary' ? convDecodedBlocks(p, optimize, true) : 0;
+  return kind !== undefined && kind !== 'binary' ? convDecodedBlocks(p, optimize, true, inPlace) : 0;
 }
 
 function convAccepts(params: unknown, target: TargetInfo): boolean {
@@ -204,7 +204,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   const pre = ctx.prefix;
   const name = `conv2d_s8_dsp_sb${bits}${signedTop ? 's' : ''}`;
   // Decoded rows: the plain call only (not in place, not a pair's band), signed fields, FOLDED.
-  const decoded = (!ctx.inPlace || pointwiseInPlaceOk(p)) && ctx.scratch !== BAND_SCRATCH && signedTop && (bits === 4 || bits === 2) && plan.mode === RQ_FAST_FOLDED ? convSbDecodedBlocks(p, ctx.optimize) : 0;
+  const decoded = (!ctx.inPlace || pointwiseInPlaceOk(p)) && ctx.scratch !== BAND_SCRATCH && signedTop && (bits === 4 || bits === 2) && plan.mode === RQ_FAST_FOLDED ? convSbDecodedBlocks(p, ctx.optimize, ctx.inPlace === true) : 0;
   const scratch = scratchFor(ctx, decoded ? convDecodedBytes(p, decoded) : convSbScratch(p), name);
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, words),
@@ -247,7 +247,7 @@ function convSbInPlaceScratchBytes(params: unknown, constants?: (TensorData | un
   const p = params as Conv2DQuantParams;
   if (subByteParamsKind(p) === undefined || p.groups !== 1 || !constants || !hasConstantOperands(p, constants)) return undefined;
   if (pointwiseInPlaceOk(p)) {
-    const blocks = convSbDecodedBlocks(p);
+    const blocks = convSbDecodedBlocks(p, undefined, true);
     return blocks ? Math.max(convSbScratch(p), convDecodedBytes(p, blocks)) : convSbScratch(p);
   }
   if (pointwiseExpandInPlaceOk(p)) return convSbScratch(p);
