@@ -59,8 +59,12 @@ export const CONV_W16_MIN_PIXELS = 96;
  * ResNet-8's arenas, which stay as they were.
  */
 export const CONV_DECODED_MAX_BYTES = 9504;
-/** The same for a layer in place (its buffer the larger of input and output): VWW's 24x24x32 -> 32 in place took 96 bytes more arena at 9,504. */
-export const CONV_DECODED_IN_PLACE_MAX_BYTES = 9216;
+/**
+ * The same for a layer in place (its buffer the larger of input and output, the scratch beside it):
+ * at 9,504 VWW int4's 24x24x32 -> 32 took 96 bytes more arena and KWS int4's 25x5x64 ones 2,496;
+ * at 5,800 (KWS: 16 blocks a chunk, 8,352 bytes) both stay as they were.
+ */
+export const CONV_DECODED_IN_PLACE_MAX_BYTES = 5800;
 
 /** The decoded rows' scratch (TINYML_CONV2D_DSP_DECODED_BYTES): `blocks` blocks' columns and one row. */
 export function convDecodedBytes(p: Conv2DQuantParams, blocks: number): number {
