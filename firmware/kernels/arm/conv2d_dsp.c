@@ -1880,83 +1880,84 @@ TINYML_DSP_INLINE void conv_decoded(const tinyml_conv2d_dsp_params *p, const int
     const int8_t *in = input + b * npix * c;
     int8_t *out = output + b * npix * n;
     for (int32_t b0 = 0; b0 < whole >> 2; b0 += chunk) {
-    const int32_t nb = (whole >> 2) - b0 < chunk ? (whole >> 2) - b0 : chunk;
-    for (int32_t i = 0; i < nb; ++i) col_copy4((int16_t *)(void *)(cols + i * k4 * 8), 0, in + (b0 + i) * 4 * c, c, c, dbl);
-    const uint32_t *cols_end = cols + nb * k4 * 8;
-    if (kind != DEC_INT8) row[0] = row[1] = row[2] = row[3] = 0;
-    const uint32_t *w = weights;
-    for (int32_t ch = 0; ch < n; ++ch) {
-      uint32_t *d = row + 4;
-      const uint32_t *rec = w + words;
-      /* The row's words (a multiple of 4: k4 is a multiple of 16), decoded in assembly: the
-       * compiled C took about twice the instructions (a load and a store per word). */
-      const uint32_t *src = w;
-      if (kind == DEC_INT8) {
-        row[0] = row[1] = row[2] = row[3] = rec[3];
-        /* Four words: one LDM, eight SXTB16s, two STMs. */
-        __asm__ volatile("1:\n\t"
-                         "ldmia  %[s]!, {r8, r9, r10, r11}\n\t"
-                         "sxtb16 r0, r8\n\t"
-                         "sxtb16 r1, r8, ror #8\n\t"
-                         "sxtb16 r2, r9\n\t"
-                         "sxtb16 r3, r9, ror #8\n\t"
-                         "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                         "sxtb16 r0, r10\n\t"
-                         "sxtb16 r1, r10, ror #8\n\t"
-                         "sxtb16 r2, r11\n\t"
-                         "sxtb16 r3, r11, ror #8\n\t"
-                         "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                         "cmp    %[s], %[e]\n\t"
-                         "bne    1b\n\t"
-                         : [s] "+r"(src), [d] "+r"(d)
-                         : [e] "r"(rec)
-                         : "r0", "r1", "r2", "r3", "r8", "r9", "r10", "r11", "cc", "memory");
-      } else if (kind == DEC_SB4) {
-        /* Two words: one LDRD, eight ANDs (the pairs of TINYML_SB4W), two STMs. */
-        __asm__ volatile("1:\n\t"
-                         "ldrd   r8, r9, [%[s]], #8\n\t"
-                         "and    r0, %[m], r8\n\t"
-                         "and    r1, %[m], r8, lsl #4\n\t"
-                         "and    r2, %[m], r8, lsl #8\n\t"
-                         "and    r3, %[m], r8, lsl #12\n\t"
-                         "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                         "and    r0, %[m], r9\n\t"
-                         "and    r1, %[m], r9, lsl #4\n\t"
-                         "and    r2, %[m], r9, lsl #8\n\t"
-                         "and    r3, %[m], r9, lsl #12\n\t"
-                         "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                         "cmp    %[s], %[e]\n\t"
-                         "bne    1b\n\t"
-                         : [s] "+r"(src), [d] "+r"(d)
-                         : [e] "r"(rec), [m] "r"(0xF000F000u)
-                         : "r0", "r1", "r2", "r3", "r8", "r9", "cc", "memory");
-      } else {
-        /* One word: eight ANDs (TINYML_SB2W), two STMs. */
-        __asm__ volatile("1:\n\t"
-                         "ldr    r8, [%[s]], #4\n\t"
-                         "and    r0, %[m], r8\n\t"
-                         "and    r1, %[m], r8, lsl #2\n\t"
-                         "and    r2, %[m], r8, lsl #4\n\t"
-                         "and    r3, %[m], r8, lsl #6\n\t"
-                         "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                         "and    r0, %[m], r8, lsl #8\n\t"
-                         "and    r1, %[m], r8, lsl #10\n\t"
-                         "and    r2, %[m], r8, lsl #12\n\t"
-                         "and    r3, %[m], r8, lsl #14\n\t"
-                         "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                         "cmp    %[s], %[e]\n\t"
-                         "bne    1b\n\t"
-                         : [s] "+r"(src), [d] "+r"(d)
-                         : [e] "r"(rec), [m] "r"(0xC000C000u)
-                         : "r0", "r1", "r2", "r3", "r8", "cc", "memory");
+      const int32_t nb = (whole >> 2) - b0 < chunk ? (whole >> 2) - b0 : chunk;
+      for (int32_t i = 0; i < nb; ++i) col_copy4((int16_t *)(void *)(cols + i * k4 * 8), 0, in + (b0 + i) * 4 * c, c, c, dbl);
+      const uint32_t *cols_end = cols + nb * k4 * 8;
+      if (kind != DEC_INT8) row[0] = row[1] = row[2] = row[3] = 0;
+      const uint32_t *w = weights;
+      for (int32_t ch = 0; ch < n; ++ch) {
+        uint32_t *d = row + 4;
+        const uint32_t *rec = w + words;
+        /* The row's words (k4 a multiple of 8: int8 rows k4 words, int4 k4 / 2, int2 k4 / 4; the
+         * loops take 4, 2 and 1 a step), decoded in assembly: the compiled C took about twice
+         * the instructions (a load and a store per word). */
+        const uint32_t *src = w;
+        if (kind == DEC_INT8) {
+          row[0] = row[1] = row[2] = row[3] = rec[3];
+          /* Four words: one LDM, eight SXTB16s, two STMs. */
+          __asm__ volatile("1:\n\t"
+                           "ldmia  %[s]!, {r8, r9, r10, r11}\n\t"
+                           "sxtb16 r0, r8\n\t"
+                           "sxtb16 r1, r8, ror #8\n\t"
+                           "sxtb16 r2, r9\n\t"
+                           "sxtb16 r3, r9, ror #8\n\t"
+                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                           "sxtb16 r0, r10\n\t"
+                           "sxtb16 r1, r10, ror #8\n\t"
+                           "sxtb16 r2, r11\n\t"
+                           "sxtb16 r3, r11, ror #8\n\t"
+                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                           "cmp    %[s], %[e]\n\t"
+                           "bne    1b\n\t"
+                           : [s] "+r"(src), [d] "+r"(d)
+                           : [e] "r"(rec)
+                           : "r0", "r1", "r2", "r3", "r8", "r9", "r10", "r11", "cc", "memory");
+        } else if (kind == DEC_SB4) {
+          /* Two words: one LDRD, eight ANDs (the pairs of TINYML_SB4W), two STMs. */
+          __asm__ volatile("1:\n\t"
+                           "ldrd   r8, r9, [%[s]], #8\n\t"
+                           "and    r0, %[m], r8\n\t"
+                           "and    r1, %[m], r8, lsl #4\n\t"
+                           "and    r2, %[m], r8, lsl #8\n\t"
+                           "and    r3, %[m], r8, lsl #12\n\t"
+                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                           "and    r0, %[m], r9\n\t"
+                           "and    r1, %[m], r9, lsl #4\n\t"
+                           "and    r2, %[m], r9, lsl #8\n\t"
+                           "and    r3, %[m], r9, lsl #12\n\t"
+                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                           "cmp    %[s], %[e]\n\t"
+                           "bne    1b\n\t"
+                           : [s] "+r"(src), [d] "+r"(d)
+                           : [e] "r"(rec), [m] "r"(0xF000F000u)
+                           : "r0", "r1", "r2", "r3", "r8", "r9", "cc", "memory");
+        } else {
+          /* One word: eight ANDs (TINYML_SB2W), two STMs. */
+          __asm__ volatile("1:\n\t"
+                           "ldr    r8, [%[s]], #4\n\t"
+                           "and    r0, %[m], r8\n\t"
+                           "and    r1, %[m], r8, lsl #2\n\t"
+                           "and    r2, %[m], r8, lsl #4\n\t"
+                           "and    r3, %[m], r8, lsl #6\n\t"
+                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                           "and    r0, %[m], r8, lsl #8\n\t"
+                           "and    r1, %[m], r8, lsl #10\n\t"
+                           "and    r2, %[m], r8, lsl #12\n\t"
+                           "and    r3, %[m], r8, lsl #14\n\t"
+                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                           "cmp    %[s], %[e]\n\t"
+                           "bne    1b\n\t"
+                           : [s] "+r"(src), [d] "+r"(d)
+                           : [e] "r"(rec), [m] "r"(0xC000C000u)
+                           : "r0", "r1", "r2", "r3", "r8", "cc", "memory");
+        }
+        d[0] = rec[0];
+        d[1] = rec[1];
+        d[2] = rec[2];
+        d[3] = rec[3];
+        dec_blocks(row, row + 4 + 2 * k4, cols, cols_end, out + b0 * 4 * n + ch, n, kind, nf, k4 == 8);
+        w = rec + 4;
       }
-      d[0] = rec[0];
-      d[1] = rec[1];
-      d[2] = rec[2];
-      d[3] = rec[3];
-      dec_blocks(row, row + 4 + 2 * k4, cols, cols_end, out + b0 * 4 * n + ch, n, kind, nf, k4 == 8);
-      w = rec + 4;
-    }
     }
     if (whole < npix) {
       int32_t frame[TINYML_CONV_FRAME_WORDS];
