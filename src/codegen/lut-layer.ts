@@ -565,7 +565,7 @@ function emitLutRowsInPlace(step: PreparedStep, enc: LutEncoding, names: EmitNam
   const rows = cStructInit('tinyml_conv2d_dsp_params', `${pre}_rows`, {
     ...convGeometry('packed', p),
     output_depth: p.outputDepth,
-    ...{ k4: 0, pad_value: 0, mode: 0, per_channel: 0, output_offset: 0, activation_min: -128, activation_max: 127, bias: 'NULL', rq: 'NULL', descending: 0 },
+    ...{ k4: 0, pad_value: 0, mode: 0, per_channel: 0, output_offset: 0, activation_min: -128, activation_max: 127, bias: 'NULL', rq: 'NULL', descending: 0, decoded_rows: 0 },
   });
   const scratch = scratchFor(ctx, rowInPlaceBytes(p)! + lutScratchBytes(step, enc, ctx.target, ctx.optimize), 'conv2d_lut4_in_place_band');
   return {

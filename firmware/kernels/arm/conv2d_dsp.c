@@ -1763,8 +1763,222 @@ TINYML_DSP_INLINE mm_fn mm_int8(const tinyml_conv2d_dsp_params *p, const int W16
   return W16 ? mm16_ref : mm_ref;
 }
 
+/*
+ * Decoded rows (p->decoded_rows; the generator's convDecodedRows): small pointwise layers (VWW's
+ * 6x6 ones: 9 blocks of four pixels) run channel-outer. The usual loops expand every channel's
+ * row once per block (int8: SXTB16s, 12.5 instructions a group; sub-byte: an AND per pair);
+ * here the columns of all whole blocks are written once into the scratch, then each channel's
+ * row is decoded ONCE into an int16 row there (the W16 layout: four start values, per group
+ * (w0, w2) and (w1, w3), a record) and its dot product runs against every block from it, as the
+ * W16 loops do (11 instructions a group), the weights rewound per block and the columns going on.
+ * Sub-byte rows (signed fields only: _sb4s, _sb2s) decode to the pairs exactly as the AND gives
+ * them (2^12 or 2^14 times the weights, from zero start values), with the same single shift back
+ * as bias' is added after the row (TINYML_SBA_FIX_S4 / _S2): the generator proved per layer that
+ * those sums cannot wrap. Issue #15 forbids RAM copies of sub-byte weights; this keeps ONE
+ * channel's decoded row at a time (2 * k4 + 8 words) in the layer's scratch, which the generator
+ * gives it only where the model's arena does not grow (as the sub-byte stem decodes its small
+ * layout to the stack). FOLDED modes, full clamp, k4 a multiple of 16 (passes of 16 groups) or 8, the
+ * depth a multiple of 4; the last pixels past the whole blocks take the usual loop.
+ */
+#if TINYML_MM_ASM
+#define DEC_INT8 1
+#define DEC_SB4 2
+#define DEC_SB2 3
+/* int8 rows: bias' is in the start values, the record is {m, t, e}; sub-byte: {m, t, e, bias'},
+ * FIX adding bias' after the shift back. */
+#define TINYML_MM_GROUPS8(G) G G G G G G G G
+#define TINYML_DEC_RECORD_INT8 "ldmia  r12, {r4, r5, r6}\n\t"
+#define TINYML_DEC_RECORD_SB(FIX) "ldmia  r12, {r4, r5, r6, r9}\n\t" FIX("r0") FIX("r1") FIX("r2") FIX("r3")
+/*
+ * One decoded row against every block: r12 the row (start values first), lr its record (the
+ * pass loop's end), r11 the columns (all blocks in a row), r7 the output of block 0; on the stack
+ * n, 3 n, the row and the columns' end. Per block: the start values, passes of 16 groups, the
+ * record, the requantization, four stores, the output on by four pixels, the row rewound.
+ */
+#define TINYML_DEC_LOOP(PASS, RECORD, RQ4)               \
+  "push   {r0, r1, r2, r3}\n"                            \
+  "1:\n\t"                                               \
+  "ldmia  r12!, {r0, r1, r2, r3}\n"                      \
+  "2:\n\t" PASS                                          \
+  "cmp    r12, lr\n\t"                                   \
+  "bne    2b\n\t" RECORD RQ4                             \
+  "ldrd   r8, r9, [sp]\n\t"                              \
+  "strb   r1, [r7, r8]\n\t"                              \
+  "strb   r2, [r7, r8, lsl #1]\n\t"                      \
+  "strb   r3, [r7, r9]\n\t"                              \
+  "strb   r0, [r7]\n\t"                                  \
+  "add    r7, r7, r8, lsl #2\n\t"                        \
+  "ldrd   r12, r9, [sp, #8]\n\t"                         \
+  "cmp    r11, r9\n\t"                                   \
+  "bne    1b\n\t"                                        \
+  "add    sp, sp, #16\n\t"
+
+TINYML_DSP_INLINE void dec_blocks(const uint32_t *row, const uint32_t *record, const uint32_t *cols,
+                                  const uint32_t *cols_end, int8_t *out, int32_t n, const int kind, const int nf,
+                                  int32_t k8) {
+  register int32_t r0 __asm__("r0") = n;
+  register int32_t r1 __asm__("r1") = 3 * n;
+  register const uint32_t *r2 __asm__("r2") = row;
+  register const uint32_t *r3 __asm__("r3") = cols_end;
+  register int8_t *o __asm__("r7") = out;
+  register const uint32_t *c __asm__("r11") = cols;
+  register const uint32_t *w __asm__("r12") = row;
+  register const uint32_t *e __asm__("lr") = record;
+#define TINYML_DEC_OPERANDS                                                                    \
+  : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(o), "+r"(c), "+r"(w), "+r"(e)                 \
+  :                                                                                            \
+  : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory"
+#define TINYML_DEC_BY_PASS(PASS, RECORD)                                                        \
+  if (nf) {                                                                                    \
+    __asm__ volatile(TINYML_DEC_LOOP(PASS, RECORD, TINYML_SBA_RQ4_NF("", "", "", "", "")) TINYML_DEC_OPERANDS); \
+  } else {                                                                                     \
+    __asm__ volatile(TINYML_DEC_LOOP(PASS, RECORD, TINYML_SBA_RQ4("", "", "", "", "")) TINYML_DEC_OPERANDS);    \
+  }
+/* Passes of 16 groups (k4 a multiple of 16), or one of 8 (k4 = 8: VWW's 32-channel layers). */
+#define TINYML_DEC_BY_RQ(RECORD)                                                                \
+  if (k8) {                                                                                    \
+    TINYML_DEC_BY_PASS(TINYML_MM_GROUPS8(TINYML_MM_GROUP_W16), RECORD)                         \
+  } else {                                                                                     \
+    TINYML_DEC_BY_PASS(TINYML_MM_GROUPS16(TINYML_MM_GROUP_W16), RECORD)                        \
+  }
+  if (kind == DEC_INT8) {
+    TINYML_DEC_BY_RQ(TINYML_DEC_RECORD_INT8)
+  } else if (kind == DEC_SB4) {
+    TINYML_DEC_BY_RQ(TINYML_DEC_RECORD_SB(TINYML_SBA_FIX_S4))
+  } else {
+    TINYML_DEC_BY_RQ(TINYML_DEC_RECORD_SB(TINYML_SBA_FIX_S2))
+  }
+#undef TINYML_DEC_BY_RQ
+#undef TINYML_DEC_BY_PASS
+#undef TINYML_DEC_OPERANDS
+}
+
+/* Whether the layer runs on decoded rows (the generator's flag, checked against what the loop needs). */
+TINYML_DSP_INLINE int32_t dec_ok(const tinyml_conv2d_dsp_params *p) {
+  return p->decoded_rows > 0 && !p->descending && TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED &&
+         p->activation_min == -128 && p->activation_max == 127 && ((p->k4 & 15) == 0 || p->k4 == 8) &&
+         p->geo.input_depth == 4 * p->k4 && p->geo.output_height * p->geo.output_width >= 4;
+}
+
+/* The layer on decoded rows (kind DEC_*; nf: no sign correction; mm and dbl: the usual loop and
+ * column doubling, for the pixels past the whole blocks). */
+TINYML_DSP_INLINE void conv_decoded(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
+                                    int8_t *output, void *scratch, const int kind, const int nf, mm_fn mm,
+                                    int32_t dbl) {
+  const int32_t c = p->geo.input_depth;
+  const int32_t n = p->output_depth;
+  const int32_t k4 = p->k4;
+  const int32_t npix = p->geo.output_height * p->geo.output_width;
+  const int32_t whole = npix & ~3;
+  uint32_t *cols = (uint32_t *)scratch;
+  /* Blocks of four pixels a chunk (the columns the scratch holds at once). */
+  const int32_t chunk = p->decoded_rows;
+  uint32_t *row = cols + chunk * k4 * 8;
+  /* Words of a channel's stream: its row, then the record {m, t, e, bias'}. */
+  const int32_t words = kind == DEC_INT8 ? k4 : kind == DEC_SB4 ? k4 >> 1 : k4 >> 2;
+  for (int32_t b = 0; b < p->geo.batches; ++b) {
+    const int8_t *in = input + b * npix * c;
+    int8_t *out = output + b * npix * n;
+    for (int32_t b0 = 0; b0 < whole >> 2; b0 += chunk) {
+      const int32_t nb = (whole >> 2) - b0 < chunk ? (whole >> 2) - b0 : chunk;
+      for (int32_t i = 0; i < nb; ++i) col_copy4((int16_t *)(void *)(cols + i * k4 * 8), 0, in + (b0 + i) * 4 * c, c, c, dbl);
+      const uint32_t *cols_end = cols + nb * k4 * 8;
+      if (kind != DEC_INT8) row[0] = row[1] = row[2] = row[3] = 0;
+      const uint32_t *w = weights;
+      for (int32_t ch = 0; ch < n; ++ch) {
+        uint32_t *d = row + 4;
+        const uint32_t *rec = w + words;
+        /* The row's words (k4 a multiple of 8: int8 rows k4 words, int4 k4 / 2, int2 k4 / 4; the
+         * loops take 4, 2 and 1 a step), decoded in assembly: the compiled C took about twice
+         * the instructions (a load and a store per word). */
+        const uint32_t *src = w;
+        if (kind == DEC_INT8) {
+          row[0] = row[1] = row[2] = row[3] = rec[3];
+          /* Four words: one LDM, eight SXTB16s, two STMs. */
+          __asm__ volatile("1:\n\t"
+                           "ldmia  %[s]!, {r8, r9, r10, r11}\n\t"
+                           "sxtb16 r0, r8\n\t"
+                           "sxtb16 r1, r8, ror #8\n\t"
+                           "sxtb16 r2, r9\n\t"
+                           "sxtb16 r3, r9, ror #8\n\t"
+                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                           "sxtb16 r0, r10\n\t"
+                           "sxtb16 r1, r10, ror #8\n\t"
+                           "sxtb16 r2, r11\n\t"
+                           "sxtb16 r3, r11, ror #8\n\t"
+                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                           "cmp    %[s], %[e]\n\t"
+                           "bne    1b\n\t"
+                           : [s] "+r"(src), [d] "+r"(d)
+                           : [e] "r"(rec)
+                           : "r0", "r1", "r2", "r3", "r8", "r9", "r10", "r11", "cc", "memory");
+        } else if (kind == DEC_SB4) {
+          /* Two words: one LDRD, eight ANDs (the pairs of TINYML_SB4W), two STMs. */
+          __asm__ volatile("1:\n\t"
+                           "ldrd   r8, r9, [%[s]], #8\n\t"
+                           "and    r0, %[m], r8\n\t"
+                           "and    r1, %[m], r8, lsl #4\n\t"
+                           "and    r2, %[m], r8, lsl #8\n\t"
+                           "and    r3, %[m], r8, lsl #12\n\t"
+                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                           "and    r0, %[m], r9\n\t"
+                           "and    r1, %[m], r9, lsl #4\n\t"
+                           "and    r2, %[m], r9, lsl #8\n\t"
+                           "and    r3, %[m], r9, lsl #12\n\t"
+                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                           "cmp    %[s], %[e]\n\t"
+                           "bne    1b\n\t"
+                           : [s] "+r"(src), [d] "+r"(d)
+                           : [e] "r"(rec), [m] "r"(0xF000F000u)
+                           : "r0", "r1", "r2", "r3", "r8", "r9", "cc", "memory");
+        } else {
+          /* One word: eight ANDs (TINYML_SB2W), two STMs. */
+          __asm__ volatile("1:\n\t"
+                           "ldr    r8, [%[s]], #4\n\t"
+                           "and    r0, %[m], r8\n\t"
+                           "and    r1, %[m], r8, lsl #2\n\t"
+                           "and    r2, %[m], r8, lsl #4\n\t"
+                           "and    r3, %[m], r8, lsl #6\n\t"
+                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                           "and    r0, %[m], r8, lsl #8\n\t"
+                           "and    r1, %[m], r8, lsl #10\n\t"
+                           "and    r2, %[m], r8, lsl #12\n\t"
+                           "and    r3, %[m], r8, lsl #14\n\t"
+                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                           "cmp    %[s], %[e]\n\t"
+                           "bne    1b\n\t"
+                           : [s] "+r"(src), [d] "+r"(d)
+                           : [e] "r"(rec), [m] "r"(0xC000C000u)
+                           : "r0", "r1", "r2", "r3", "r8", "cc", "memory");
+        }
+        d[0] = rec[0];
+        d[1] = rec[1];
+        d[2] = rec[2];
+        d[3] = rec[3];
+        dec_blocks(row, row + 4 + 2 * k4, cols, cols_end, out + b0 * 4 * n + ch, n, kind, nf, k4 == 8);
+        w = rec + 4;
+      }
+    }
+    if (whole < npix) {
+      int32_t frame[TINYML_CONV_FRAME_WORDS];
+      frame[16] = frame[17] = frame[18] = frame[19] = 0;
+      pointwise_block(p, in, (const int8_t *)(const void *)weights, out, (int16_t *)scratch, mm, dbl, frame, whole,
+                      npix - whole);
+    }
+  }
+}
+#define TINYML_DEC_RUN(KIND, NF, MM, DBL)                                                            \
+  if (dec_ok(p)) {                                                                               \
+    conv_decoded(p, input, weights, output, scratch, KIND, NF, MM, DBL);                          \
+    return;                                                                                      \
+  }
+#else
+#define TINYML_DEC_RUN(KIND, NF, MM, DBL)
+#endif
+
 void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                           int8_t *output, void *scratch) {
+  TINYML_DEC_RUN(DEC_INT8, 0, mm_int8(p, 0), 1)
   conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8(p, 0), TINYML_RQ_BASE(p->mode) != TINYML_RQ_REF,
            1);
 }
@@ -1783,6 +1997,7 @@ TINYML_DSP_INLINE mm_fn mm_int8_nf(const tinyml_conv2d_dsp_params *p, const int 
 
 void tinyml_conv2d_s8_dsp_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                              int8_t *output, void *scratch) {
+  TINYML_DEC_RUN(DEC_INT8, 1, mm_int8_nf(p, 0), 1)
   conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8_nf(p, 0), 1, 1);
 }
 
@@ -1796,7 +2011,8 @@ void tinyml_conv2d_s8_dsp_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t
                       int32_t npx, int32_t *frame) {                                                            \
     return mm_sb(p, cols, w, out, npx, frame, MODE, BITS, SIGNED);                                              \
   }
-#define TINYML_CONV_SB_ENTRY(NAME, BITS, SIGNED)                                                                 \
+/* DEC: the decoded rows' kind (DEC_SB4, DEC_SB2: signed fields), or 0. */
+#define TINYML_CONV_SB_ENTRY(NAME, BITS, SIGNED, DEC)                                                            \
   TINYML_MM_SB_VARIANT(mm_##NAME##_fast, TINYML_RQ_FAST, BITS, SIGNED)                                           \
   TINYML_MM_SB_VARIANT(mm_##NAME##_folded, TINYML_RQ_FAST_FOLDED, BITS, SIGNED)                                  \
   TINYML_MM_SB_VARIANT(mm_##NAME##_ref, TINYML_RQ_REF, BITS, SIGNED)                                             \
@@ -1812,6 +2028,9 @@ void tinyml_conv2d_s8_dsp_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t
      * (their weights' offset fields are not zero) and leave the column sums alone. */                          \
     uint32_t *c32 = (uint32_t *)scratch;                                                                        \
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
+    if (DEC) {                                                                                                  \
+      TINYML_DEC_RUN(DEC, 0, mm_##NAME##_folded, 0)                                                             \
+    }                                                                                                           \
     const mm_fn mm = TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST          ? mm_##NAME##_fast                                      \
                      : TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED ? mm_##NAME##_folded                                    \
                                                         : mm_##NAME##_ref;                                      \
@@ -1829,6 +2048,9 @@ void tinyml_conv2d_s8_dsp_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t
                                         const uint32_t *weights, int8_t *output, void *scratch) {               \
     uint32_t *c32 = (uint32_t *)scratch;                                                                        \
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
+    if (DEC) {                                                                                                  \
+      TINYML_DEC_RUN(DEC, 1, mm_##NAME##_folded_nf, 0)                                                          \
+    }                                                                                                           \
     conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch,                                  \
              TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST ? mm_##NAME##_fast_nf : mm_##NAME##_folded_nf, 0, SIGNED);        \
   }                                                                                                             \
@@ -1838,9 +2060,13 @@ void tinyml_conv2d_s8_dsp_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
     conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_##NAME##_mixed_nf, 0, SIGNED);           \
   }
-TINYML_CONV_SB_ENTRY(sb4, 4, 0)
-TINYML_CONV_SB_ENTRY(sb2, 2, 0)
-TINYML_CONV_SB_ENTRY(sb1, 1, 0)
-TINYML_CONV_SB_ENTRY(sb4s, 4, 1)
-TINYML_CONV_SB_ENTRY(sb2s, 2, 1)
+#if !TINYML_MM_ASM
+#define DEC_SB4 0
+#define DEC_SB2 0
+#endif
+TINYML_CONV_SB_ENTRY(sb4, 4, 0, 0)
+TINYML_CONV_SB_ENTRY(sb2, 2, 0, 0)
+TINYML_CONV_SB_ENTRY(sb1, 1, 0, 0)
+TINYML_CONV_SB_ENTRY(sb4s, 4, 1, DEC_SB4)
+TINYML_CONV_SB_ENTRY(sb2s, 2, 1, DEC_SB2)
 

@@ -36,12 +36,22 @@ typedef struct {
   /* 1: a pointwise layer's pixels run from the last down (set by the in-place driver of a
    * widening pointwise layer, conv2d_dsp_in_place.c; 0 in generated params). */
   int32_t descending;
+  /* > 0: a pointwise layer run channel by channel over decoded rows (conv2d_dsp.c, "decoded rows"),
+   * this many blocks of four pixels at a time: the generator set it only where the scratch holds
+   * TINYML_CONV2D_DSP_DECODED_BYTES(k4, decoded_rows) and the layer qualifies (0 in every other
+   * generated params). */
+  int32_t decoded_rows;
 } tinyml_conv2d_dsp_params;
 
 /* Scratch the kernel needs: 4 int16 columns of k4 * 4 values, then (only when the input depth
  * is not a multiple of 4) k4 * 4 bytes to gather a window in. */
 #define TINYML_CONV2D_DSP_COLUMN_BYTES(k4) ((k4) * 32)
 #define TINYML_CONV2D_DSP_SCRATCH_BYTES(k4, input_depth) ((k4) * ((input_depth) & 3 ? 36 : 32))
+
+/* Scratch of the decoded rows (p->decoded_rows = blocks): the int16 columns of that many blocks of
+ * four pixels, then one decoded row (four start values, 2 * k4 words of int16 pairs, a record of
+ * four words). */
+#define TINYML_CONV2D_DSP_DECODED_BYTES(k4, blocks) ((blocks) * (k4) * 32 + (2 * (k4) + 8) * 4)
 
 void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                           int8_t *output, void *scratch);

@@ -239,6 +239,7 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
       ...requantFields(pre, p, plan),
       per_channel: 1,
       descending: 0,
+      decoded_rows: 0,
     }),
   ].join('\n');
   const kernels = ['arm/conv2d_stem_dsp.c', 'arm/conv2d_stem_dsp.h', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h'];

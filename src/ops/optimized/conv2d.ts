@@ -26,7 +26,6 @@ import {
   type RequantPlan,
   scratchFor,
   hasConstantOperands,
-  scratchWithConstants,
   weightRows,
 } from './common.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
@@ -50,6 +49,64 @@ export function convScratchBytes(p: Conv2DQuantParams): number {
  * Never when optimizing for size.
  */
 export const CONV_W16_MIN_PIXELS = 96;
+
+/**
+ * Bytes of scratch up to which a pointwise layer runs on decoded rows (conv2d_dsp.c, "decoded
+ * rows": the columns of its blocks of four pixels written once, as many blocks at a time as this
+ * allows, each channel's row decoded once per such chunk into an int16 row, the W16 loop over
+ * every block of the chunk from it). The cap keeps the path where the arena has room (VWW: its
+ * 6x6 layers, 9,504 bytes at 128 channels, in one chunk); checked against VWW's, KWS's and
+ * ResNet-8's arenas, which stay as they were.
+ */
+export const CONV_DECODED_MAX_BYTES = 9504;
+/**
+ * The same for a layer in place (its buffer the larger of input and output, the scratch beside it):
+ * at 9,504 VWW int4's 24x24x32 -> 32 took 96 bytes more arena and KWS int4's 25x5x64 ones 2,496;
+ * at 5,800 (KWS: 16 blocks a chunk, 8,352 bytes) both stay as they were.
+ */
+export const CONV_DECODED_IN_PLACE_MAX_BYTES = 5800;
+
+/** The decoded rows' scratch (TINYML_CONV2D_DSP_DECODED_BYTES): `blocks` blocks' columns and one row. */
+export function convDecodedBytes(p: Conv2DQuantParams, blocks: number): number {
+  const k4 = convK4(p);
+  return blocks * k4 * 32 + (2 * k4 + 8) * 4;
+}
+
+/**
+ * Blocks of four pixels a chunk of decoded rows (the params' decoded_rows), or 0 where the layer's
+ * shape does not take them (the FOLDED requantization is checked where the plan is known; the
+ * scratch is sized on this alone): pointwise, depth a multiple of 64 or 32 (k4 a multiple of 16:
+ * the loop's pass, or 8: one pass of 8 groups), full clamp, at least 16 pixels (fewer blocks do not pay for decoding each row),
+ * not when optimizing for size, chunks of at least four blocks within CONV_DECODED_MAX_BYTES.
+ * `subByte`: int8 layers only under CONV_W16_MIN_PIXELS (more take the int16 rows of flash);
+ * sub-byte rows, which have no int16 form in flash, at any size, in as many chunks as needed.
+ */
+export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal | undefined, subByte: boolean, inPlace = false): number {
+  const npix = p.outputHeight * p.outputWidth;
+  const ok =
+    optimize !== 'size' &&
+    p.groups === 1 &&
+    p.filterHeight === 1 &&
+    p.filterWidth === 1 &&
+    p.strideHeight === 1 &&
+    p.strideWidth === 1 &&
+    p.padHeight === 0 &&
+    p.padWidth === 0 &&
+    p.inputDepth === p.filterInputDepth &&
+    (p.inputDepth % 64 === 0 || p.inputDepth === 32) &&
+    (p.weightsOffset ?? 0) === 0 &&
+    p.activationMin === -128 &&
+    p.activationMax === 127 &&
+    npix >= 16 &&
+    (subByte || npix < CONV_W16_MIN_PIXELS);
+  if (!ok) return 0;
+  const blocks = npix >> 2;
+  const cap = inPlace ? CONV_DECODED_IN_PLACE_MAX_BYTES : CONV_DECODED_MAX_BYTES;
+  const most = Math.floor((cap - convDecodedBytes(p, 0)) / (convK4(p) * 32));
+  if (most < 4) return 0;
+  const chunks = Math.ceil(blocks / most);
+  return Math.ceil(blocks / chunks);
+}
 
 /**
  * The kernel's weight stream (conv2d_dsp.c): per output channel its row and its record {m, t, e}
@@ -135,8 +192,11 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
   const windowed = ctx.inPlace === true && !pointwiseInPlaceOk(p) && !expand;
   const mode = windowed ? rowInPlaceMode(p) : undefined;
   if (windowed && !mode) throw new Error(`${pre}: this convolution cannot run in place`);
-  const scratch = scratchFor(ctx, (windowed ? rowInPlaceBytes(p)! : 0) + convScratchBytes(p), windowed ? 'conv2d_s8_dsp_in_place' : 'conv2d_s8_dsp');
-  const w16 = wOff !== 0 || (ctx.optimize !== 'size' && p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS);
+  // Decoded rows (convDecodedBlocks): the plain call only (in place as it is too: a chunk's inputs are
+  // all in its columns before any of its outputs is written; not a pair's band), FOLDED.
+  const decoded = (!ctx.inPlace || pointwiseInPlaceOk(p)) && ctx.scratch !== BAND_SCRATCH && plan.mode === RQ_FAST_FOLDED ? convDecodedBlocks(p, ctx.optimize, false, ctx.inPlace === true) : 0;
+  const scratch = scratchFor(ctx, decoded ? convDecodedBytes(p, decoded) : (windowed ? rowInPlaceBytes(p)! : 0) + convScratchBytes(p), windowed ? 'conv2d_s8_dsp_in_place' : 'conv2d_s8_dsp');
+  const w16 = !decoded && (wOff !== 0 || (ctx.optimize !== 'size' && p.batches * p.outputHeight * p.outputWidth >= CONV_W16_MIN_PIXELS));
   const decls = [
     cArray('uint32_t', `${pre}_w`, convWeightStream(eff, k, n, k4, w16, plan)),
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
@@ -150,6 +210,7 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
       bias: 'NULL',
       rq: 'NULL',
       descending: 0,
+      decoded_rows: decoded,
     }),
   ].join('\n');
   if (expand) {
@@ -186,7 +247,11 @@ export function emitConvDsp(p: Conv2DQuantParams, weights: Int8Array, bias: Tens
 function inPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
   const p = params as Conv2DQuantParams;
   if (p.kind !== 'int8' || p.groups !== 1 || (constants && !hasConstantOperands(p, constants))) return undefined;
-  if (pointwiseInPlaceOk(p) || pointwiseExpandInPlaceOk(p)) return convScratchBytes(p);
+  if (pointwiseInPlaceOk(p)) {
+    const blocks = convDecodedBlocks(p, undefined, false, true);
+    return blocks ? Math.max(convScratchBytes(p), convDecodedBytes(p, blocks)) : convScratchBytes(p);
+  }
+  if (pointwiseExpandInPlaceOk(p)) return convScratchBytes(p);
   const rows = rowInPlaceBytes(p);
   return rows === undefined ? undefined : rows + convScratchBytes(p);
 }
@@ -196,6 +261,11 @@ export const conv2dDspVariant: KernelVariant = {
   op: 'CONV_2D',
   accepts,
   emitC: emitWithConstants(conv2d, emitConvDsp),
-  scratchBytes: scratchWithConstants(convScratchBytes),
+  scratchBytes: (params, constants, optimize) => {
+    const p = params as Conv2DQuantParams;
+    if (constants && !hasConstantOperands(p, constants)) return 0;
+    const blocks = convDecodedBlocks(p, optimize, false);
+    return blocks ? Math.max(convScratchBytes(p), convDecodedBytes(p, blocks)) : convScratchBytes(p);
+  },
   inPlaceScratchBytes,
 };

@@ -18,9 +18,9 @@ import type { FullyConnectedQuantParams } from '../fully-connected.js';
 import type { TensorData } from '../../ir/types.js';
 import type { SubByteKind } from '../../ir/weight-encoding.js';
 import { flashBits, type PackBits } from '../../ir/weight-packing.js';
-import type { CEmission, EmitContext, EmitNames, TargetInfo } from '../op-def.js';
-import { RQ_FAST_MIXED, type RequantPlan, cArray, cMode, cRequantDecls, constantOperands, dspTarget, rqNofix, foldChannelBias, hasConstantOperands, planLayerRequant, requantFields, scratchFor, scratchWithConstants, weightRows } from '../optimized/common.js';
-import { CONV_MAX_SCRATCH } from '../optimized/conv2d.js';
+import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
+import { RQ_FAST_FOLDED, RQ_FAST_MIXED, type RequantPlan, cArray, cMode, cRequantDecls, constantOperands, dspTarget, rqNofix, foldChannelBias, hasConstantOperands, planLayerRequant, requantFields, scratchFor, scratchWithConstants, weightRows } from '../optimized/common.js';
+import { CONV_MAX_SCRATCH, convDecodedBlocks, convDecodedBytes } from '../optimized/conv2d.js';
 import { FC_MAX_ROW_SCRATCH, emitFullyConnectedDsp, fcParamsDecl } from '../optimized/fully-connected.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
 import { subByteParamsKind } from './common.js';
@@ -152,6 +152,16 @@ function convSbScratch(p: Conv2DQuantParams): number {
   return Math.ceil(convK(p) / 4) * (p.inputDepth % 4 === 0 ? 32 : 36);
 }
 
+/**
+ * Blocks a chunk of decoded rows (conv2d_dsp.c; ops/optimized/conv2d.ts convDecodedBlocks), or 0:
+ * int4, int2 and ternary rows (binary ones keep their loop); the signed fields and the FOLDED
+ * requantization are checked at emission.
+ */
+function convSbDecodedBlocks(p: Conv2DQuantParams, optimize?: OptimizeGoal, inPlace = false): number {
+  const kind = subByteParamsKind(p);
+  return kind !== undefined && kind !== 'binary' ? convDecodedBlocks(p, optimize, true, inPlace) : 0;
+}
+
 function convAccepts(params: unknown, target: TargetInfo): boolean {
   const kind = subByteParamsKind(params);
   const p = params as Conv2DQuantParams;
@@ -193,7 +203,9 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   }
   const pre = ctx.prefix;
   const name = `conv2d_s8_dsp_sb${bits}${signedTop ? 's' : ''}`;
-  const scratch = scratchFor(ctx, convSbScratch(p), name);
+  // Decoded rows: the plain call only (not in place, not a pair's band), signed fields, FOLDED.
+  const decoded = (!ctx.inPlace || pointwiseInPlaceOk(p)) && ctx.scratch !== BAND_SCRATCH && signedTop && (bits === 4 || bits === 2) && plan.mode === RQ_FAST_FOLDED ? convSbDecodedBlocks(p, ctx.optimize, ctx.inPlace === true) : 0;
+  const scratch = scratchFor(ctx, decoded ? convDecodedBytes(p, decoded) : convSbScratch(p), name);
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, words),
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
@@ -207,6 +219,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
       bias: 'NULL',
       rq: 'NULL',
       descending: 0,
+      decoded_rows: decoded,
     }),
   ].join('\n');
   return {
@@ -218,7 +231,12 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   };
 }
 
-const convScratchBytes = scratchWithConstants(convSbScratch);
+function convScratchBytes(params: unknown, constants?: (TensorData | undefined)[], optimize?: OptimizeGoal): number {
+  const p = params as Conv2DQuantParams;
+  if (constants && !hasConstantOperands(p, constants)) return 0;
+  const blocks = convSbDecodedBlocks(p, optimize);
+  return blocks ? Math.max(convSbScratch(p), convDecodedBytes(p, blocks)) : convSbScratch(p);
+}
 
 /**
  * In place (emitConvSubByte): a pointwise layer no wider out than in with its usual scratch, other
@@ -228,7 +246,11 @@ const convScratchBytes = scratchWithConstants(convSbScratch);
 function convSbInPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
   const p = params as Conv2DQuantParams;
   if (subByteParamsKind(p) === undefined || p.groups !== 1 || !constants || !hasConstantOperands(p, constants)) return undefined;
-  if (pointwiseInPlaceOk(p) || pointwiseExpandInPlaceOk(p)) return convSbScratch(p);
+  if (pointwiseInPlaceOk(p)) {
+    const blocks = convSbDecodedBlocks(p, undefined, true);
+    return blocks ? Math.max(convSbScratch(p), convDecodedBytes(p, blocks)) : convSbScratch(p);
+  }
+  if (pointwiseExpandInPlaceOk(p)) return convSbScratch(p);
   const rows = rowInPlaceBytes(p);
   return rows === undefined ? undefined : rows + convSbScratch(p);
 }
