@@ -137,6 +137,28 @@ static void col_window(const tinyml_conv2d_dsp_params *p, int16_t *cols, int32_t
 }
 
 /*
+ * Four pixels' words of one group (r0 the first pixel's, r2 the step between pixels, lr three
+ * steps; r0 advanced by one word), expanded by SXTB16: even halves into r9-r12, odd ones in
+ * r4 r5 r6 r8 (col_copy4 and the pointwise block walk, TINYML_ROWS_NEXT); TINYML_COL4_DBL doubles
+ * them (the FAST modes' int8 columns).
+ */
+#define TINYML_COL4_LOAD                   \
+  "ldr    r5, [r0, r2]\n\t"                \
+  "ldr    r6, [r0, r2, lsl #1]\n\t"        \
+  "ldr    r8, [r0, lr]\n\t"                \
+  "ldr    r4, [r0], #4\n\t"                \
+  "sxtb16 r9, r4\n\t"                      \
+  "sxtb16 r10, r5\n\t"                     \
+  "sxtb16 r11, r6\n\t"                     \
+  "sxtb16 r12, r8\n\t"                     \
+  "sxtb16 r4, r4, ror #8\n\t"              \
+  "sxtb16 r5, r5, ror #8\n\t"              \
+  "sxtb16 r6, r6, ror #8\n\t"              \
+  "sxtb16 r8, r8, ror #8\n\t"
+#define TINYML_COL4_DBL                                                                             \
+  "sadd16 r9, r9, r9\n\t" "sadd16 r10, r10, r10\n\t" "sadd16 r11, r11, r11\n\t" "sadd16 r12, r12, r12\n\t" \
+  "sadd16 r4, r4, r4\n\t" "sadd16 r5, r5, r5\n\t" "sadd16 r6, r6, r6\n\t" "sadd16 r8, r8, r8\n\t"
+/*
  * Four columns at once, for a block of four pixels whose K indices k0..k0+n-1 (n and k0
  * multiples of 4) come from src + s * step (pixel s): each word of input is read once per pixel
  * and the four pixels' halfword pairs of one group are stored side by side, as the matrix
@@ -158,34 +180,13 @@ TINYML_DSP_INLINE void col_copy4(int16_t *cols, int32_t k0, const int8_t *src, i
   register int32_t st __asm__("r2") = step;
   register const int8_t *e __asm__("r3") = end;
   register int32_t st3 __asm__("lr") = 3 * step;
-#define TINYML_COL4_LOAD                   \
-  "ldr    r5, [r0, r2]\n\t"                \
-  "ldr    r6, [r0, r2, lsl #1]\n\t"        \
-  "ldr    r8, [r0, lr]\n\t"                \
-  "ldr    r4, [r0], #4\n\t"                \
-  "sxtb16 r9, r4\n\t"                      \
-  "sxtb16 r10, r5\n\t"                     \
-  "sxtb16 r11, r6\n\t"                     \
-  "sxtb16 r12, r8\n\t"                     \
-  "sxtb16 r4, r4, ror #8\n\t"              \
-  "sxtb16 r5, r5, ror #8\n\t"              \
-  "sxtb16 r6, r6, ror #8\n\t"              \
-  "sxtb16 r8, r8, ror #8\n\t"
 #define TINYML_COL4_STORE                  \
   "stmia  r1!, {r9, r10, r11, r12}\n\t"    \
   "stmia  r1!, {r4, r5, r6, r8}\n\t"       \
   "cmp    r0, r3\n\t"                      \
   "bne    1b\n\t"
   if (dbl) {
-    __asm__ volatile("1:\n\t" TINYML_COL4_LOAD
-                     "sadd16 r9, r9, r9\n\t"
-                     "sadd16 r10, r10, r10\n\t"
-                     "sadd16 r11, r11, r11\n\t"
-                     "sadd16 r12, r12, r12\n\t"
-                     "sadd16 r4, r4, r4\n\t"
-                     "sadd16 r5, r5, r5\n\t"
-                     "sadd16 r6, r6, r6\n\t"
-                     "sadd16 r8, r8, r8\n\t" TINYML_COL4_STORE
+    __asm__ volatile("1:\n\t" TINYML_COL4_LOAD TINYML_COL4_DBL TINYML_COL4_STORE
                      : "+r"(s), "+r"(d)
                      : "r"(st), "r"(e), "r"(st3)
                      : "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "cc", "memory");
@@ -195,7 +196,6 @@ TINYML_DSP_INLINE void col_copy4(int16_t *cols, int32_t k0, const int8_t *src, i
                      : "r"(st), "r"(e), "r"(st3)
                      : "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "cc", "memory");
   }
-#undef TINYML_COL4_LOAD
 #undef TINYML_COL4_STORE
   return;
 #endif
@@ -770,10 +770,7 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "sub    r7, r7, #72\n\t" TINYML_ROWS_PUSH
 #define TINYML_ROWS_NEXT TINYML_ROWS_NEXT_X("")
 /* The same with the columns doubled (int8 rows in the FAST modes, as col_copy4 with dbl). */
-#define TINYML_ROWS_NEXT_DBL                                                                                    \
-  TINYML_ROWS_NEXT_X("sadd16 r9, r9, r9\n\t" "sadd16 r10, r10, r10\n\t" "sadd16 r11, r11, r11\n\t"             \
-                     "sadd16 r12, r12, r12\n\t" "sadd16 r4, r4, r4\n\t" "sadd16 r5, r5, r5\n\t"                 \
-                     "sadd16 r6, r6, r6\n\t" "sadd16 r8, r8, r8\n\t")
+#define TINYML_ROWS_NEXT_DBL TINYML_ROWS_NEXT_X(TINYML_COL4_DBL)
 #define TINYML_ROWS_NEXT_X(DBL)                   \
   "ldrd   r0, r3, [sp, #64]\n\t"                  \
   "cmp    r0, r3\n\t"                             \
@@ -782,19 +779,7 @@ TINYML_DSP_INLINE void dot_sb_1x4(const uint32_t *c, const uint32_t **wp, int32_
   "ldr    r1, [sp, #16]\n\t"                      \
   "add    r3, r0, r2\n\t"                         \
   "add    lr, r2, r2, lsl #1\n"                    \
-  "41:\n\t"                                       \
-  "ldr    r5, [r0, r2]\n\t"                       \
-  "ldr    r6, [r0, r2, lsl #1]\n\t"               \
-  "ldr    r8, [r0, lr]\n\t"                       \
-  "ldr    r4, [r0], #4\n\t"                       \
-  "sxtb16 r9, r4\n\t"                             \
-  "sxtb16 r10, r5\n\t"                            \
-  "sxtb16 r11, r6\n\t"                            \
-  "sxtb16 r12, r8\n\t"                            \
-  "sxtb16 r4, r4, ror #8\n\t"                     \
-  "sxtb16 r5, r5, ror #8\n\t"                     \
-  "sxtb16 r6, r6, ror #8\n\t"                     \
-  "sxtb16 r8, r8, ror #8\n\t" DBL                 \
+  "41:\n\t" TINYML_COL4_LOAD DBL                   \
   "stmia  r1!, {r9, r10, r11, r12}\n\t"           \
   "stmia  r1!, {r4, r5, r6, r8}\n\t"              \
   "cmp    r0, r3\n\t"                             \
