@@ -13,7 +13,7 @@ import { type AccBounds, accBounds, cRqArray, foldChannelBias, lutTable16, modeS
 import { packIndices } from '../tflite/lut-compression.js';
 import { cArrayBody } from './c-literals.js';
 import type { OptimizeGoal } from '../ops/op-def.js';
-import type { Conv2DQuantParams } from '../ops/conv2d.js';
+import { isUnitWindow, type Conv2DQuantParams } from '../ops/conv2d.js';
 import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
 import { emitConvStem, lutStemFrameOnly, stemConvOf, stemDecodedScratchBytes, stemScratchBytes } from '../ops/optimized/conv2d-stem.js';
 import { dwParamsDecl, dwPlane, dwRecords, dwScratchBytes, dwWeightLayout, dwWeightsAsConv, emitDepthwisePlaneLut4 } from '../ops/optimized/depthwise-conv2d.js';
@@ -150,7 +150,7 @@ function pointwise(step: PreparedStep): boolean {
   if (step.op.type !== 'CONV_2D') return false;
   const p = step.params as Record<string, number>;
   return (
-    p.filterHeight === 1 && p.filterWidth === 1 && p.strideHeight === 1 && p.strideWidth === 1 && p.padHeight === 0 && p.padWidth === 0 &&
+    isUnitWindow(step.params as Conv2DQuantParams) &&
     p.outputHeight === p.inputHeight && p.outputWidth === p.inputWidth && p.filterInputDepth === p.inputDepth
   );
 }

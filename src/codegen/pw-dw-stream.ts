@@ -16,7 +16,7 @@
  * the layer (the taps kernel then runs two output rows per call when it transposes two rows' input
  * at once, the ring holding their rows), else on the DSP kernel. Sub-byte pairs keep the DSP pair.
  */
-import type { Conv2DParams, Conv2DQuantParams } from '../ops/conv2d.js';
+import { isUnitWindow, type Conv2DParams, type Conv2DQuantParams } from '../ops/conv2d.js';
 import type { DepthwiseConv2DParams, DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
 import type { TensorData } from '../ir/types.js';
 import type { CEmission, EmitContext, OptimizeGoal, TargetInfo } from '../ops/op-def.js';
@@ -100,7 +100,7 @@ export function streamPairOk(
   if (!hasConstantOperands(pw, constants.pw) || !hasConstantOperands(dw, constants.dw)) return false;
   // A sub-byte depthwise layer whose sums could overflow the DSP kernel runs the portable one: no rows.
   if (subByteParamsKind(dw) && !dwSubByteFits(dw as DepthwiseConv2DQuantParams, constants.dw[1] as Int8Array)) return false;
-  const pointwise = pw.filterHeight === 1 && pw.filterWidth === 1 && pw.strideHeight === 1 && pw.strideWidth === 1 && pw.padHeight === 0 && pw.padWidth === 0;
+  const pointwise = isUnitWindow(pw);
   return (
     pointwise &&
     pw.batches === 1 &&

@@ -61,6 +61,14 @@ function conv2dGeometry(ctx: OpContext<'CONV_2D'>): Conv2DGeometry {
   return { ...forwardWindow(ctx, operands, outC, ctx.op.attrs), filterInputDepth: fIC, groups };
 }
 
+/**
+ * A 1x1 window at stride 1 with no padding: output pixel i reads input pixel i alone (the
+ * pointwise layers the kernels and planners special-case; groups and depths are the caller's).
+ */
+export function isUnitWindow(p: Pick<Conv2DParams, 'filterHeight' | 'filterWidth' | 'strideHeight' | 'strideWidth' | 'padHeight' | 'padWidth'>): boolean {
+  return p.filterHeight === 1 && p.filterWidth === 1 && p.strideHeight === 1 && p.strideWidth === 1 && p.padHeight === 0 && p.padWidth === 0;
+}
+
 function conv2dPrepare(ctx: OpContext<'CONV_2D'>): Conv2DParams {
   const g = conv2dGeometry(ctx);
   // OHWI weights: each output channel's taps are contiguous.

@@ -6,7 +6,7 @@
  * input pixel n, so writing them never overwrites an input pixel still to be read: the output can
  * share the input's buffer (same offset) with no change to the kernel and no extra instruction.
  */
-import type { Conv2DParams } from './conv2d.js';
+import { isUnitWindow, type Conv2DParams } from './conv2d.js';
 
 /** Whether the DSP convolution may write this layer's output over its input (see the file comment). */
 export function pointwiseInPlaceOk(p: Conv2DParams): boolean {
@@ -39,12 +39,7 @@ function pointwiseShape(p: Conv2DParams): boolean {
     p.kind === 'int8' &&
     p.batches === 1 &&
     p.groups === 1 &&
-    p.filterHeight === 1 &&
-    p.filterWidth === 1 &&
-    p.strideHeight === 1 &&
-    p.strideWidth === 1 &&
-    p.padHeight === 0 &&
-    p.padWidth === 0 &&
+    isUnitWindow(p) &&
     p.outputHeight === p.inputHeight &&
     p.outputWidth === p.inputWidth
   );

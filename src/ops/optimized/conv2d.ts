@@ -8,7 +8,7 @@
  */
 import type { KernelVariant } from '../kernel-variants.js';
 import type { Conv2DParams, Conv2DQuantParams } from '../conv2d.js';
-import { conv2d } from '../conv2d.js';
+import { conv2d, isUnitWindow } from '../conv2d.js';
 import { pointwiseExpandInPlaceOk, pointwiseInPlaceOk } from '../pointwise-in-place.js';
 import { rowInPlaceBytes, rowInPlaceMode } from '../conv-rows-in-place.js';
 import type { TensorData } from '../../ir/types.js';
@@ -86,12 +86,7 @@ export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal |
   const ok =
     optimize !== 'size' &&
     p.groups === 1 &&
-    p.filterHeight === 1 &&
-    p.filterWidth === 1 &&
-    p.strideHeight === 1 &&
-    p.strideWidth === 1 &&
-    p.padHeight === 0 &&
-    p.padWidth === 0 &&
+    isUnitWindow(p) &&
     p.inputDepth === p.filterInputDepth &&
     (p.inputDepth % 64 === 0 || p.inputDepth === 32) &&
     (p.weightsOffset ?? 0) === 0 &&
