@@ -10,19 +10,12 @@
  * sub-byte 150 and 156 pixels too; FOLDED (the path) and FAST (which keeps the usual loops).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { conv2d, type Conv2DAttrs, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
+import { conv2d, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import { conv2dDspVariant, convDecodedBlocks } from '../../src/ops/optimized/conv2d.js';
 import { planOptions } from '../../src/ops/optimized/common.js';
-import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
 import type { SubByteKind } from '../../src/ir/weight-encoding.js';
-import { HOST_DSP_TARGET, expectBitExactOnQemu, type VariantCase } from './harness.js';
-import { convCaseOfShape } from './random-cases.js';
-import { asSubByteCase } from '../subbyte/cases.js';
-import { conv } from '../quantize/helpers.js';
-
-const attrs: Conv2DAttrs = conv(1, 'VALID', 'NONE');
-const pointwise = (seed: number, inC: number, outC: number, h: number, w: number): VariantCase =>
-  convCaseOfShape(seed, { batches: 1, inH: h, inW: w, inC, outC, fh: 1, fw: 1, perChannel: true }, attrs);
+import { expectBitExactOnQemu, type VariantCase } from './harness.js';
+import { emittedC, pointwiseCase as pointwise, pointwiseLabel, subBytePointwiseCases, subByteConvVariant as sbVariant } from './pointwise-cases.js';
 
 const DEPTHS = [64, 128, 32];
 /** [rows, width]: 16, 36, 37, 39 and 95 pixels. */
@@ -36,25 +29,13 @@ const SHAPES: [number, number][] = [
 const int8Cases = DEPTHS.flatMap((inC, d) => SHAPES.map(([h, w], i) => pointwise(91_000 + 10 * d + i, inC, 3 + ((d + 2 * i) % 7), h, w)));
 const KINDS: SubByteKind[] = ['int4', 'int2', 'ternary'];
 const SB_SHAPES: [number, number][] = [...SHAPES, [10, 15], [12, 13]];
-const sbKinds: SubByteKind[] = [];
-const sbCases = KINDS.flatMap((kind, k) =>
-  DEPTHS.flatMap((inC, d) =>
-    SB_SHAPES.filter((_, i) => (i + d + k) % 2 === 0).map(([h, w], i) => {
-      sbKinds.push(kind);
-      return asSubByteCase(conv2d, pointwise(92_000 + 100 * k + 10 * d + i, inC, 4 + (i % 3), h, w), kind, 93_000 + 100 * k + 10 * d + i);
-    }),
-  ),
-);
-const sbVariant = SUBBYTE_DSP_VARIANTS.find((v) => v.name === 'conv2d_s8_dsp_subbyte')!;
-
-function label(c: VariantCase, i: number): string {
-  const p = c.params as Conv2DQuantParams;
-  const kind = sbCases.includes(c) ? sbKinds[sbCases.indexOf(c)] : 'int8';
-  return `case ${i} (${kind}): depth ${p.inputDepth}, ${p.outputHeight * p.outputWidth} pixels, ${p.outputDepth} channels`;
-}
+const sb = subBytePointwiseCases(KINDS, DEPTHS, SB_SHAPES, (i, d, k) => (i + d + k) % 2 === 0, 92_000, (i) => 4 + (i % 3));
+const sbCases = sb.cases;
+const sbKinds = sb.kinds;
+const label = pointwiseLabel(sb);
 
 function decodedBlocks(variant: typeof sbVariant, c: VariantCase): number {
-  const decls = variant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }).decls;
+  const decls = emittedC(variant, c).decls;
   return Number(/\.decoded_rows = (\d+)/.exec(decls)?.[1] ?? -1);
 }
 

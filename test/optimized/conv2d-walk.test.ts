@@ -13,20 +13,12 @@
  * test/optimized/pointwise-in-place.test.ts's; FAST_MIXED rows, test/subbyte/stream-pair.test.ts's.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { conv2d, type Conv2DAttrs, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
+import { conv2d, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import { conv2dDspVariant } from '../../src/ops/optimized/conv2d.js';
 import { planOptions } from '../../src/ops/optimized/common.js';
-import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
 import type { SubByteKind } from '../../src/ir/weight-encoding.js';
-import { HOST_DSP_TARGET, expectBitExactOnQemu, type VariantCase } from './harness.js';
-import { convCaseOfShape } from './random-cases.js';
-import { asSubByteCase } from '../subbyte/cases.js';
-import { conv } from '../quantize/helpers.js';
-
-const attrs: Conv2DAttrs = conv(1, 'VALID', 'NONE');
-/** A pointwise layer of input depth inC over `pixels` pixels (h rows of w). */
-const pointwise = (seed: number, inC: number, outC: number, h: number, w: number): VariantCase =>
-  convCaseOfShape(seed, { batches: 1, inH: h, inW: w, inC, outC, fh: 1, fw: 1, perChannel: true }, attrs);
+import { expectBitExactOnQemu, type VariantCase } from './harness.js';
+import { emittedC, pointwiseCase as pointwise, pointwiseLabel, subBytePointwiseCases, subByteConvVariant as sbVariant } from './pointwise-cases.js';
 
 const DEPTHS = [8, 16, 32, 64, 128];
 /** [rows, width]: 96 pixels (whole blocks), 97, 98, 99 (a last block of 1, 2, 3), 8 and 13. */
@@ -40,25 +32,13 @@ const SHAPES: [number, number][] = [
 ];
 const int8Cases = DEPTHS.flatMap((inC, d) => SHAPES.map(([h, w], i) => pointwise(81_000 + 10 * d + i, inC, 4 + ((d + i) % 5), h, w)));
 const KINDS: SubByteKind[] = ['int4', 'int2', 'ternary', 'binary'];
-const sbKinds: SubByteKind[] = [];
-const sbCases = KINDS.flatMap((kind, k) =>
-  DEPTHS.flatMap((inC, d) =>
-    SHAPES.filter((_, i) => (i + d) % 2 === 0).map(([h, w], i) => {
-      sbKinds.push(kind);
-      return asSubByteCase(conv2d, pointwise(82_000 + 100 * k + 10 * d + i, inC, 5 + (i % 3), h, w), kind, 83_000 + 100 * k + 10 * d + i);
-    }),
-  ),
-);
-const sbVariant = SUBBYTE_DSP_VARIANTS.find((v) => v.name === 'conv2d_s8_dsp_subbyte')!;
-
-function label(c: VariantCase, i: number): string {
-  const p = c.params as Conv2DQuantParams;
-  const kind = sbCases.includes(c) ? sbKinds[sbCases.indexOf(c)] : 'int8';
-  return `case ${i} (${kind}): depth ${p.inputDepth}, ${p.outputHeight * p.outputWidth} pixels, ${p.outputDepth} channels`;
-}
+const sb = subBytePointwiseCases(KINDS, DEPTHS, SHAPES, (i, d) => (i + d) % 2 === 0, 82_000, (i) => 5 + (i % 3));
+const sbCases = sb.cases;
+const sbKinds = sb.kinds;
+const label = pointwiseLabel(sb);
 
 function entry(variant: typeof sbVariant, c: VariantCase): string {
-  const call = variant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' }).call;
+  const call = emittedC(variant, c).call;
   return /tinyml_conv2d_s8_(dsp\w*)\(/.exec(call)?.[1] ?? '';
 }
 
