@@ -31,7 +31,6 @@ const KINDS: SubByteKind[] = ['int4', 'int2', 'ternary'];
 const SB_SHAPES: [number, number][] = [...SHAPES, [10, 15], [12, 13]];
 const sb = subBytePointwiseCases(KINDS, DEPTHS, SB_SHAPES, (i, d, k) => (i + d + k) % 2 === 0, 92_000, (i) => 4 + (i % 3));
 const sbCases = sb.cases;
-const sbKinds = sb.kinds;
 const label = pointwiseLabel(sb);
 
 function decodedBlocks(variant: typeof sbVariant, c: VariantCase): number {
