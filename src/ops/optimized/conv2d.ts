@@ -96,6 +96,11 @@ export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal |
     (subByte || npix < CONV_W16_MIN_PIXELS);
   if (!ok) return 0;
   const blocks = npix >> 2;
+  // Sub-byte layers in place: none. Their decoded rows' scratch beside the layer's one buffer is
+  // RAM the int8 build of the same layer does not take (KWS's 25x5x64 layers: 5,792 bytes where int8
+  // takes 1,344), and issue #15 gives sub-byte weights no RAM beyond int8's
+  // (test/plan/compressed-arena.test.ts).
+  if (inPlace && subByte) return 0;
   const cap = inPlace ? CONV_DECODED_IN_PLACE_MAX_BYTES : CONV_DECODED_MAX_BYTES;
   const most = Math.floor((cap - convDecodedBytes(p, 0)) / (convK4(p) * 32));
   if (most < 4) return 0;
