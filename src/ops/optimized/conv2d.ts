@@ -60,9 +60,8 @@ export const CONV_W16_MIN_PIXELS = 96;
  */
 export const CONV_DECODED_MAX_BYTES = 9504;
 /**
- * The same for a layer in place (its buffer the larger of input and output, the scratch beside it):
- * at 9,504 VWW int4's 24x24x32 -> 32 took 96 bytes more arena and KWS int4's 25x5x64 ones 2,496;
- * at 5,800 (KWS: 16 blocks a chunk, 8,352 bytes) both stay as they were.
+ * The same for an int8 layer in place (its buffer the larger of input and output, the scratch
+ * beside it; sub-byte layers in place take no decoded rows, see convDecodedBlocks).
  */
 export const CONV_DECODED_IN_PLACE_MAX_BYTES = 5800;
 
@@ -78,7 +77,7 @@ export function convDecodedBytes(p: Conv2DQuantParams, blocks: number): number {
  * scratch is sized on this alone): pointwise, depth a multiple of 64 or 32 (k4 a multiple of 16:
  * the loop's pass, or 8: one pass of 8 groups), full clamp, at least 16 pixels (fewer blocks do not pay for decoding each row),
  * not when optimizing for size, chunks of at least four blocks within CONV_DECODED_MAX_BYTES.
- * `subByte`: int8 layers only under CONV_W16_MIN_PIXELS (more take the int16 rows of flash);
+ * sub-byte rows, which have no int16 form in flash, at any size, in as many chunks as needed, but not in place (below).
  * sub-byte rows, which have no int16 form in flash, at any size, in as many chunks as needed.
  */
 export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal | undefined, subByte: boolean, inPlace = false): number {
