@@ -71,14 +71,20 @@ export function convDecodedBytes(p: Conv2DQuantParams, blocks: number): number {
   return blocks * k4 * 32 + (2 * k4 + 8) * 4;
 }
 
+/** A layer's scratch with `blocks` blocks of decoded rows a chunk (0: none): the larger of both. */
+export function withDecodedScratch(p: Conv2DQuantParams, blocks: number, usual: number): number {
+  return blocks ? Math.max(usual, convDecodedBytes(p, blocks)) : usual;
+}
+
 /**
  * Blocks of four pixels a chunk of decoded rows (the params' decoded_rows), or 0 where the layer's
  * shape does not take them (the FOLDED requantization is checked where the plan is known; the
  * scratch is sized on this alone): pointwise, depth a multiple of 64 or 32 (k4 a multiple of 16:
  * the loop's pass, or 8: one pass of 8 groups), full clamp, at least 16 pixels (fewer blocks do not pay for decoding each row),
  * not when optimizing for size, chunks of at least four blocks within CONV_DECODED_MAX_BYTES.
- * sub-byte rows, which have no int16 form in flash, at any size, in as many chunks as needed, but not in place (below).
- * sub-byte rows, which have no int16 form in flash, at any size, in as many chunks as needed.
+ * `subByte`: int8 layers only under CONV_W16_MIN_PIXELS (more take the int16 rows of flash);
+ * sub-byte rows, which have no int16 form in flash, at any size, in as many chunks as needed
+ * (the sub-byte kernels never ask for them in place: ops/subbyte/dsp.ts).
  */
 export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal | undefined, subByte: boolean, inPlace = false): number {
   const npix = p.outputHeight * p.outputWidth;
@@ -95,11 +101,6 @@ export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal |
     (subByte || npix < CONV_W16_MIN_PIXELS);
   if (!ok) return 0;
   const blocks = npix >> 2;
-  // Sub-byte layers in place: none. Their decoded rows' scratch beside the layer's one buffer is
-  // RAM the int8 build of the same layer does not take (KWS's 25x5x64 layers: 5,792 bytes where int8
-  // takes 1,344), and issue #15 gives sub-byte weights no RAM beyond int8's
-  // (test/plan/compressed-arena.test.ts).
-  if (inPlace && subByte) return 0;
   const cap = inPlace ? CONV_DECODED_IN_PLACE_MAX_BYTES : CONV_DECODED_MAX_BYTES;
   const most = Math.floor((cap - convDecodedBytes(p, 0)) / (convK4(p) * 32));
   if (most < 4) return 0;
@@ -247,8 +248,7 @@ function inPlaceScratchBytes(params: unknown, constants?: (TensorData | undefine
   const p = params as Conv2DQuantParams;
   if (p.kind !== 'int8' || p.groups !== 1 || (constants && !hasConstantOperands(p, constants))) return undefined;
   if (pointwiseInPlaceOk(p)) {
-    const blocks = convDecodedBlocks(p, undefined, false, true);
-    return blocks ? Math.max(convScratchBytes(p), convDecodedBytes(p, blocks)) : convScratchBytes(p);
+    return withDecodedScratch(p, convDecodedBlocks(p, undefined, false, true), convScratchBytes(p));
   }
   if (pointwiseExpandInPlaceOk(p)) return convScratchBytes(p);
   const rows = rowInPlaceBytes(p);
@@ -263,8 +263,7 @@ export const conv2dDspVariant: KernelVariant = {
   scratchBytes: (params, constants, optimize) => {
     const p = params as Conv2DQuantParams;
     if (constants && !hasConstantOperands(p, constants)) return 0;
-    const blocks = convDecodedBlocks(p, optimize, false);
-    return blocks ? Math.max(convScratchBytes(p), convDecodedBytes(p, blocks)) : convScratchBytes(p);
+    return withDecodedScratch(p, convDecodedBlocks(p, optimize, false), convScratchBytes(p));
   },
   inPlaceScratchBytes,
 };

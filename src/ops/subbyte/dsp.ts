@@ -20,7 +20,7 @@ import type { SubByteKind } from '../../ir/weight-encoding.js';
 import { flashBits, type PackBits } from '../../ir/weight-packing.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import { RQ_FAST_FOLDED, RQ_FAST_MIXED, type RequantPlan, cArray, cMode, cRequantDecls, constantOperands, dspTarget, rqNofix, foldChannelBias, hasConstantOperands, planLayerRequant, requantFields, scratchFor, scratchWithConstants, weightRows } from '../optimized/common.js';
-import { CONV_MAX_SCRATCH, convDecodedBlocks, convDecodedBytes } from '../optimized/conv2d.js';
+import { CONV_MAX_SCRATCH, convDecodedBlocks, convDecodedBytes, withDecodedScratch } from '../optimized/conv2d.js';
 import { FC_MAX_ROW_SCRATCH, emitFullyConnectedDsp, fcParamsDecl } from '../optimized/fully-connected.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
 import { subByteParamsKind } from './common.js';
@@ -155,11 +155,14 @@ function convSbScratch(p: Conv2DQuantParams): number {
 /**
  * Blocks a chunk of decoded rows (conv2d_dsp.c; ops/optimized/conv2d.ts convDecodedBlocks), or 0:
  * int4, int2 and ternary rows (binary ones keep their loop); the signed fields and the FOLDED
- * requantization are checked at emission.
+ * requantization are checked at emission. Never in place: the decoded rows' scratch beside the
+ * layer's one buffer is RAM the int8 build of the same layer does not take (KWS's 25x5x64 layers:
+ * 5,792 bytes where int8 takes 1,344), and issue #15 gives sub-byte weights no RAM beyond int8's
+ * (test/plan/compressed-arena.test.ts).
  */
-function convSbDecodedBlocks(p: Conv2DQuantParams, optimize?: OptimizeGoal, inPlace = false): number {
+function convSbDecodedBlocks(p: Conv2DQuantParams, optimize?: OptimizeGoal): number {
   const kind = subByteParamsKind(p);
-  return kind !== undefined && kind !== 'binary' ? convDecodedBlocks(p, optimize, true, inPlace) : 0;
+  return kind !== undefined && kind !== 'binary' ? convDecodedBlocks(p, optimize, true) : 0;
 }
 
 function convAccepts(params: unknown, target: TargetInfo): boolean {
@@ -204,7 +207,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   const pre = ctx.prefix;
   const name = `conv2d_s8_dsp_sb${bits}${signedTop ? 's' : ''}`;
   // Decoded rows: the plain call only (not in place, not a pair's band), signed fields, FOLDED.
-  const decoded = (!ctx.inPlace || pointwiseInPlaceOk(p)) && ctx.scratch !== BAND_SCRATCH && signedTop && (bits === 4 || bits === 2) && plan.mode === RQ_FAST_FOLDED ? convSbDecodedBlocks(p, ctx.optimize, ctx.inPlace === true) : 0;
+  const decoded = !ctx.inPlace && ctx.scratch !== BAND_SCRATCH && signedTop && (bits === 4 || bits === 2) && plan.mode === RQ_FAST_FOLDED ? convSbDecodedBlocks(p, ctx.optimize) : 0;
   const scratch = scratchFor(ctx, decoded ? convDecodedBytes(p, decoded) : convSbScratch(p), name);
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, words),
@@ -234,8 +237,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
 function convScratchBytes(params: unknown, constants?: (TensorData | undefined)[], optimize?: OptimizeGoal): number {
   const p = params as Conv2DQuantParams;
   if (constants && !hasConstantOperands(p, constants)) return 0;
-  const blocks = convSbDecodedBlocks(p, optimize);
-  return blocks ? Math.max(convSbScratch(p), convDecodedBytes(p, blocks)) : convSbScratch(p);
+  return withDecodedScratch(p, convSbDecodedBlocks(p, optimize), convSbScratch(p));
 }
 
 /**
@@ -246,11 +248,7 @@ function convScratchBytes(params: unknown, constants?: (TensorData | undefined)[
 function convSbInPlaceScratchBytes(params: unknown, constants?: (TensorData | undefined)[]): number | undefined {
   const p = params as Conv2DQuantParams;
   if (subByteParamsKind(p) === undefined || p.groups !== 1 || !constants || !hasConstantOperands(p, constants)) return undefined;
-  if (pointwiseInPlaceOk(p)) {
-    const blocks = convSbDecodedBlocks(p, undefined, true);
-    return blocks ? Math.max(convSbScratch(p), convDecodedBytes(p, blocks)) : convSbScratch(p);
-  }
-  if (pointwiseExpandInPlaceOk(p)) return convSbScratch(p);
+  if (pointwiseInPlaceOk(p) || pointwiseExpandInPlaceOk(p)) return convSbScratch(p);
   const rows = rowInPlaceBytes(p);
   return rows === undefined ? undefined : rows + convSbScratch(p);
 }
