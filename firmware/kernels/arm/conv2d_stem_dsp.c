@@ -618,19 +618,41 @@ typedef struct {
   "orr    r5, r5, r9\n\t"                    \
   "orr    r8, r8, r9\n\t"                    \
   "stmia  r10!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
+/*
+ * stem8_run's steps. The columns are on the routine's frame at sp + 96, read at constant offsets
+ * (the steps are unrolled), so no register holds their address; the weights come three words at a
+ * time (one LDM into r7 r11 lr) from r12, in the layout's order (per step the four channels'
+ * words): 56 words a block in 19 loads, with the 14 column loads 33 (the two LDRDs of weights a
+ * step took before: 42). Accumulators as STEM_STEP's; the column words of A and B in r9 r10.
+ * STEM8_MAC(a, b, w): both pixels of one channel by the weight word in w.
+ */
+#define STEM8_COLS(s) "ldrd   r9, r10, [sp, #(96 + 8 * (" #s "))]\n\t"
+#define STEM8_W3 "ldmia  r12!, {r7, r11, lr}\n\t"
+#define STEM8_MAC(a, b, w)                  \
+  "smlad  " a ", " w ", r9, " a "\n\t"     \
+  "smlad  " b ", " w ", r10, " b "\n\t"
+/* Steps s, s + 1, s + 2 (s a multiple of three: twelve weight words, four LDMs, the registers'
+ * roles rotating with the stream). */
+#define STEM8_STEPS3(s)                                                                        \
+  STEM8_COLS(s) STEM8_W3 STEM8_MAC("r0", "r1", "r7") STEM8_MAC("r2", "r3", "r11")              \
+  STEM8_MAC("r4", "r5", "lr") STEM8_W3 STEM8_MAC("r6", "r8", "r7")                             \
+  STEM8_COLS(s + 1) STEM8_MAC("r0", "r1", "r11") STEM8_MAC("r2", "r3", "lr") STEM8_W3         \
+  STEM8_MAC("r4", "r5", "r7") STEM8_MAC("r6", "r8", "r11")                                     \
+  STEM8_COLS(s + 2) STEM8_MAC("r0", "r1", "lr") STEM8_W3 STEM8_MAC("r2", "r3", "r7")           \
+  STEM8_MAC("r4", "r5", "r11") STEM8_MAC("r6", "r8", "lr")
 /* The last step: the shared word (B's tail, A's tail) times the weights' bottom halves. */
-#define STEM8_LAST                   \
-  "ldr    r9, [r11]\n\t"             \
-  "ldrd   r7, lr, [r12], #8\n\t"     \
-  "smlabt r0, r7, r9, r0\n\t"        \
-  "smlabb r1, r7, r9, r1\n\t"        \
-  "smlabt r2, lr, r9, r2\n\t"        \
-  "smlabb r3, lr, r9, r3\n\t"        \
-  "ldrd   r7, lr, [r12], #8\n\t"     \
-  "smlabt r4, r7, r9, r4\n\t"        \
-  "smlabb r5, r7, r9, r5\n\t"        \
-  "smlabt r6, lr, r9, r6\n\t"        \
-  "smlabb r8, lr, r9, r8\n\t"
+#define STEM8_LASTMAC(a, b, w)               \
+  "smlabt " a ", " w ", r9, " a "\n\t"      \
+  "smlabb " b ", " w ", r9, " b "\n\t"
+/* All 14 steps of a block: 12 in threes, the 13th (its first three weights by one LDM, the fourth
+ * with the last step's first two by the next), the last (its last two words by one LDM). */
+#define STEM8_STEPS                                                                            \
+  STEM8_STEPS3(0) STEM8_STEPS3(3) STEM8_STEPS3(6) STEM8_STEPS3(9)                              \
+  STEM8_COLS(12) STEM8_W3 STEM8_MAC("r0", "r1", "r7") STEM8_MAC("r2", "r3", "r11")             \
+  STEM8_MAC("r4", "r5", "lr") STEM8_W3 STEM8_MAC("r6", "r8", "r7")                             \
+  "ldr    r9, [sp, #(96 + 8 * 13)]\n\t" STEM8_LASTMAC("r0", "r1", "r11")                     \
+  STEM8_LASTMAC("r2", "r3", "lr") "ldmia  r12!, {r7, r11}\n\t"                                \
+  STEM8_LASTMAC("r4", "r5", "r7") STEM8_LASTMAC("r6", "r8", "r11")
 /* FOLDED without the sign correction, both pixels of one channel (STEM_RQ2_NF): record {m, t, e}
  * in r7 r10 r11 (records at r9). */
 #define STEM8_RQ2(a, b)                 \
@@ -644,8 +666,7 @@ typedef struct {
 /* Block b (its bias words in r0-r6 r8 already): the 14 steps, its requantization and its eight
  * bytes (A's at oa + 4b, B's 8 further). */
 #define STEM8_BLOCK(b)                                                     \
-  "add    r11, sp, #96\n\t"                                                \
-  ".rept 13\n\t" STEM_STEP ".endr\n\t" STEM8_LAST                          \
+  STEM8_STEPS                                                              \
   "ldr    r9, [sp, #(60 + 4 * " #b ")]\n\t"                                \
   STEM8_RQ2("r0", "r1") STEM8_RQ2("r2", "r3") STEM8_RQ2("r4", "r5") STEM8_RQ2("r6", "r8") \
   "ldr    r10, [sp, #44]\n\t"                                              \
