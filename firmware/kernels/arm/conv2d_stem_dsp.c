@@ -600,6 +600,22 @@ typedef struct {
 } stem8_args;
 
 #define STEM8_FRAME 208
+/* STEM_EXPAND_ROW with window B six bytes after A, both read from r11 (no second pointer to move
+ * on from row to row). */
+#define STEM8_EXPAND_ROW                       \
+  "ldr    r6, [r11]\n\t"                       \
+  "ldr    r8, [r11, #6]\n\t"                   \
+  "sxtb16 r0, r6\n\t"                          \
+  "sxtb16 r1, r8\n\t"                          \
+  "sxtb16 r2, r6, ror #8\n\t"                  \
+  "sxtb16 r3, r8, ror #8\n\t"                  \
+  "ldr    r6, [r11, #4]\n\t"                   \
+  "ldr    r8, [r11, #10]\n\t"                  \
+  "sxtb16 r4, r6\n\t"                          \
+  "sxtb16 r5, r8\n\t"                          \
+  "sxtb16 r6, r6, ror #8\n\t"                  \
+  "sxtb16 r8, r8, ror #8\n\t"                  \
+  "stmia  r10!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
 /* The same with B's third pixel over the right edge: its bytes 4 and 5 by LDRH (nothing past the
  * image is read), the zero point (r9: pad << 16) in the high halves of its second word's pairs. */
 #define STEM8_EDGE_ROW                       \
@@ -700,21 +716,18 @@ typedef struct {
   "add    r0, r11, #12\n\t"                                                    \
   "str    r0, [sp, #32]\n\t"                                                   \
   "cmp    r0, r1\n\t"                                                          \
-  "add    r12, r11, #6\n\t"                                                    \
   "add    r10, sp, #96\n\t"                                                    \
-  STEM_EXPAND_ROW                                                                  \
+  STEM8_EXPAND_ROW                                                             \
   "mov    r7, r1\n\t"                                                          \
-  "ldrsb  r9, [r12, #8]\n\t"                                                   \
+  "ldrsb  r9, [r11, #14]\n\t"                                                  \
   "add    r11, r11, lr\n\t"                                                    \
-  "add    r12, r12, lr\n\t"                                                    \
-  STEM_EXPAND_ROW                                                                  \
+  STEM8_EXPAND_ROW                                                             \
   "pkhtb  r7, r1, r7, asr #16\n\t"                                             \
-  "ldrsb  r0, [r12, #8]\n\t"                                                   \
+  "ldrsb  r0, [r11, #14]\n\t"                                                  \
   "pkhbt  r9, r9, r0, lsl #16\n\t"                                             \
   "add    r11, r11, lr\n\t"                                                    \
-  "add    r12, r12, lr\n\t"                                                    \
-  STEM_EXPAND_ROW                                                                  \
-  "ldrsb  r12, [r12, #8]\n\t"                                                  \
+  STEM8_EXPAND_ROW                                                             \
+  "ldrsb  r12, [r11, #14]\n\t"                                                 \
   "pkhbt  r11, r12, r1\n\t"                                                    \
   "stmia  r10, {r7, r9, r11}\n"                                                \
   "61:\n\t"                                                                    \
