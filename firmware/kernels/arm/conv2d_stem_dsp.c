@@ -577,7 +577,8 @@ static __attribute__((noinline)) void stem_pairs_run(stem_pairs *f) {
  * by row_adv, edge starts again as edge0).
  *
  * The frame (sp offsets): [0] block 0's eight bias words (one LDM from sp), then stem8_args'
- * first fifteen words: [32] pa, [36] row, [40] pa_end, [44] oa, [48] edge, [52] w, [56] bias of
+ * first fifteen words: [32] pa, [36] row, [40] pa_end, [44] oa - 1 (so that block 1's last store
+ * moves it on to the next pair's by its writeback), [48] edge, [52] w, [56] bias of
  * block 1, [60] [64] each block's records, [68] pad << 16, [72] (pad, pad), [76] rows, [80]
  * row_adv, [84] span, [88] edge0; then the columns at [96] (27 words).
  */
@@ -616,6 +617,22 @@ typedef struct {
   "sxtb16 r6, r6, ror #8\n\t"                  \
   "sxtb16 r8, r8, ror #8\n\t"                  \
   "stmia  r10!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
+/* STEM8_EXPAND_ROW for the second filter row, which leaves r1 (the first row's B word 0, A's first
+ * tail in its high half) alone: its eight words from r0 r2-r8, in the same order. */
+#define STEM8_EXPAND_ROW1                      \
+  "ldr    r5, [r11]\n\t"                       \
+  "ldr    r6, [r11, #6]\n\t"                   \
+  "sxtb16 r0, r5\n\t"                          \
+  "sxtb16 r2, r6\n\t"                          \
+  "sxtb16 r3, r5, ror #8\n\t"                  \
+  "sxtb16 r4, r6, ror #8\n\t"                  \
+  "ldr    r7, [r11, #4]\n\t"                   \
+  "ldr    r8, [r11, #10]\n\t"                  \
+  "sxtb16 r5, r7\n\t"                          \
+  "sxtb16 r6, r8\n\t"                          \
+  "sxtb16 r7, r7, ror #8\n\t"                  \
+  "sxtb16 r8, r8, ror #8\n\t"                  \
+  "stmia  r10!, {r0, r2, r3, r4, r5, r6, r7, r8}\n\t"
 /* The same with B's third pixel over the right edge: its bytes 4 and 5 by LDRH (nothing past the
  * image is read), the zero point (r9: pad << 16) in the high halves of its second word's pairs. */
 #define STEM8_EDGE_ROW                       \
@@ -681,24 +698,25 @@ typedef struct {
   "ssat   " b ", #8, " b "\n\t"
 /* Block b (its bias words in r0-r6 r8 already): the 14 steps, its requantization and its eight
  * bytes (A's at oa + 4b, B's 8 further). */
-#define STEM8_BLOCK(b)                                                     \
+#define STEM8_BLOCK(b, LAST)                                                   \
   STEM8_STEPS                                                              \
   "ldr    r9, [sp, #(60 + 4 * " #b ")]\n\t"                                \
   STEM8_RQ2("r0", "r1") STEM8_RQ2("r2", "r3") STEM8_RQ2("r4", "r5") STEM8_RQ2("r6", "r8") \
   "ldr    r10, [sp, #44]\n\t"                                              \
-  "strb   r0, [r10, #(4 * " #b ")]\n\t"                                    \
-  "strb   r2, [r10, #(4 * " #b " + 1)]\n\t"                                \
-  "strb   r4, [r10, #(4 * " #b " + 2)]\n\t"                                \
-  "strb   r6, [r10, #(4 * " #b " + 3)]\n\t"                                \
-  "strb   r1, [r10, #(8 + 4 * " #b ")]\n\t"                                \
-  "strb   r3, [r10, #(9 + 4 * " #b ")]\n\t"                                \
-  "strb   r5, [r10, #(10 + 4 * " #b ")]\n\t"                               \
-  "strb   r8, [r10, #(11 + 4 * " #b ")]\n\t"
+  "strb   r0, [r10, #(1 + 4 * " #b ")]\n\t"                                \
+  "strb   r2, [r10, #(2 + 4 * " #b ")]\n\t"                                \
+  "strb   r4, [r10, #(3 + 4 * " #b ")]\n\t"                                \
+  "strb   r6, [r10, #(4 + 4 * " #b ")]\n\t"                                \
+  "strb   r1, [r10, #(9 + 4 * " #b ")]\n\t"                                \
+  "strb   r3, [r10, #(10 + 4 * " #b ")]\n\t"                               \
+  "strb   r5, [r10, #(11 + 4 * " #b ")]\n\t"                               \
+  "strb   r8, [r10, #(12 + 4 * " #b ")]" LAST "\n\t"
 
 #define STEM8_RUN                                                              \
   "sub    sp, sp, #" STEM_STR(STEM8_FRAME) "\n\t"                              \
   "add    lr, sp, #32\n\t"                                                     \
   "ldmia  r0!, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"             \
+  "sub    r4, r4, #1\n\t"                                                      \
   "stmia  lr!, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"             \
   "ldmia  r0!, {r1, r2, r3, r4}\n\t"                                           \
   "stmia  lr, {r1, r2, r3, r4}\n\t"                                            \
@@ -718,11 +736,10 @@ typedef struct {
   "cmp    r0, r1\n\t"                                                          \
   "add    r10, sp, #96\n\t"                                                    \
   STEM8_EXPAND_ROW                                                             \
-  "mov    r7, r1\n\t"                                                          \
   "ldrsb  r9, [r11, #14]\n\t"                                                  \
   "add    r11, r11, lr\n\t"                                                    \
-  STEM8_EXPAND_ROW                                                             \
-  "pkhtb  r7, r1, r7, asr #16\n\t"                                             \
+  STEM8_EXPAND_ROW1                                                            \
+  "pkhtb  r7, r2, r1, asr #16\n\t"                                             \
   "ldrsb  r0, [r11, #14]\n\t"                                                  \
   "pkhbt  r9, r9, r0, lsl #16\n\t"                                             \
   "add    r11, r11, lr\n\t"                                                    \
@@ -733,11 +750,10 @@ typedef struct {
   "61:\n\t"                                                                    \
   "ldr    r12, [sp, #52]\n\t"                                                  \
   "ldmia  sp, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                            \
-  STEM8_BLOCK(0)                                                               \
+  STEM8_BLOCK(0, "")                                                           \
   "ldr    r9, [sp, #56]\n\t"                                                   \
   "ldmia  r9, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                            \
-  STEM8_BLOCK(1)                                                               \
-  "add    r10, r10, #16\n\t"                                                   \
+  STEM8_BLOCK(1, "!")                                                          \
   "str    r10, [sp, #44]\n\t"                                                  \
   "bne    60b\n"                                                               \
   "83:\n\t"                                                                    \
