@@ -900,13 +900,15 @@ static stem_interior stem_interior_of(const tinyml_conv2d_dsp_params *p) {
 }
 
 #if STEM_ASM
-/* Most pairs stem8_layer gathers at once (rows of 12 * 4 + 4 bytes on its frame). */
-#define STEM8_GATHER_PAIRS 4
+/* Most pairs stem8_layer gathers at once (rows of 12 * 24 + 4 bytes on its frame: VWW's whole
+ * row, so that its bottom row is one gather and one call). */
+#define STEM8_GATHER_PAIRS 24
 
 /*
  * m <= STEM8_GATHER_PAIRS neighbouring pairs of stride-2 3x3 windows on three channels from
  * (iy0, ix0) on, as stem_gather_pair gathers one: the three rows' 12 * m + 3 bytes, 12 * m + 4
- * bytes a row in g, the zero point outside the image.
+ * bytes a row in g, the zero point outside the image. A row inside the image is copied four
+ * words a step and only its ends outside it are filled (a whole row of VWW's is 72 words).
  */
 static void stem8_gather_run(const tinyml_conv2d_dsp_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
                              int32_t m, uint32_t *g) {
@@ -916,16 +918,29 @@ static void stem8_gather_run(const tinyml_conv2d_dsp_params *p, const int8_t *in
   const int32_t lo = ix0 < 0 ? -3 * ix0 : 0;
   const int32_t right = 3 * (w_in - ix0);
   const int32_t hi = right < span ? right : span;
-  const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+  const int8_t pad = (int8_t)p->pad_value;
+  const uint32_t pad4 = (uint32_t)(uint8_t)pad * 0x01010101u;
   for (int32_t fy = 0; fy < 3; ++fy, g += words) {
     const int32_t iy = iy0 + fy;
-    for (int32_t i = 0; i < words; ++i) g[i] = pad4;
-    if (iy < 0 || iy >= p->geo.input_height || lo >= hi) continue;
+    if (iy < 0 || iy >= p->geo.input_height || lo >= hi) {
+      for (int32_t i = 0; i < words; ++i) g[i] = pad4;
+      continue;
+    }
     const int8_t *r = input + (iy * w_in + ix0) * 3;
     int8_t *d = (int8_t *)(void *)g;
+    for (int32_t i = 0; i < lo; ++i) d[i] = pad;
     int32_t i = lo;
+    for (; i + 16 <= hi; i += 16) {
+      const uint32_t v0 = tinyml_ld32(r + i), v1 = tinyml_ld32(r + i + 4);
+      const uint32_t v2 = tinyml_ld32(r + i + 8), v3 = tinyml_ld32(r + i + 12);
+      tinyml_st32(d + i, v0);
+      tinyml_st32(d + i + 4, v1);
+      tinyml_st32(d + i + 8, v2);
+      tinyml_st32(d + i + 12, v3);
+    }
     for (; i + 4 <= hi; i += 4) tinyml_st32(d + i, tinyml_ld32(r + i));
     for (; i < hi; ++i) d[i] = r[i];
+    for (; i < 4 * words; ++i) d[i] = pad;
   }
 }
 
