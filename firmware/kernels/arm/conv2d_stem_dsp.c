@@ -580,7 +580,9 @@ static __attribute__((noinline)) void stem_pairs_run(stem_pairs *f) {
  * first fifteen words: [32] pa, [36] row, [40] pa_end, [44] oa - 1 (so that block 1's last store
  * moves it on to the next pair's by its writeback), [48] edge, [52] w, [56] bias of
  * block 1, [60] [64] each block's records, [68] pad << 16, [72] (pad, pad), [76] rows, [80]
- * row_adv, [84] span, [88] edge0; then the columns at [96] (27 words).
+ * row_adv, [84] span, [88] edge0; then the columns at [96] (27 words); then copies of block 0's
+ * records [208], block 1's bias [256] and records [288], in the order they are read: after block
+ * 0's four records one LDM takes block 1's start values with no pointer loaded for them.
  */
 typedef struct {
   const int8_t *pa;            /* window A's first row; B's is 6 bytes further, the next pair's A 12 */
@@ -600,7 +602,7 @@ typedef struct {
   const int32_t *bias0;        /* block 0's bias words (copied to the frame) */
 } stem8_args;
 
-#define STEM8_FRAME 208
+#define STEM8_FRAME 336
 /* STEM_EXPAND_ROW with window B six bytes after A, both read from r11 (no second pointer to move
  * on from row to row). */
 #define STEM8_EXPAND_ROW                       \
@@ -700,7 +702,7 @@ typedef struct {
  * bytes (A's at oa + 4b, B's 8 further). */
 #define STEM8_BLOCK(b, LAST)                                                   \
   STEM8_STEPS                                                              \
-  "ldr    r9, [sp, #(60 + 4 * " #b ")]\n\t"                                \
+  "add    r9, sp, #(208 + 80 * " #b ")\n\t"                                \
   STEM8_RQ2("r0", "r1") STEM8_RQ2("r2", "r3") STEM8_RQ2("r4", "r5") STEM8_RQ2("r6", "r8") \
   "ldr    r10, [sp, #44]\n\t"                                              \
   "strb   r0, [r10, #(1 + 4 * " #b ")]\n\t"                                \
@@ -724,6 +726,16 @@ typedef struct {
   "ldmia  r0, {r1, r2, r3, r4, r5, r6, r7, r8}\n\t"                            \
   "mov    lr, sp\n\t"                                                          \
   "stmia  lr, {r1, r2, r3, r4, r5, r6, r7, r8}\n\t"                            \
+  "ldr    r1, [sp, #60]\n\t"                                                   \
+  "add    lr, sp, #208\n\t"                                                    \
+  "ldmia  r1, {r0, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12}\n\t"         \
+  "stmia  lr!, {r0, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12}\n\t"        \
+  "ldr    r1, [sp, #56]\n\t"                                                   \
+  "ldmia  r1, {r0, r2, r3, r4, r5, r6, r7, r8}\n\t"                            \
+  "stmia  lr!, {r0, r2, r3, r4, r5, r6, r7, r8}\n\t"                           \
+  "ldr    r1, [sp, #64]\n\t"                                                   \
+  "ldmia  r1, {r0, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12}\n\t"         \
+  "stmia  lr, {r0, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12}\n\t"         \
   "ldr    r0, [sp, #32]\n\t"                                                   \
   "ldr    r1, [sp, #40]\n\t"                                                   \
   "cmp    r0, r1\n\t"                                                          \
@@ -751,7 +763,6 @@ typedef struct {
   "ldr    r12, [sp, #52]\n\t"                                                  \
   "ldmia  sp, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                            \
   STEM8_BLOCK(0, "")                                                           \
-  "ldr    r9, [sp, #56]\n\t"                                                   \
   "ldmia  r9, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                            \
   STEM8_BLOCK(1, "!")                                                          \
   "str    r10, [sp, #44]\n\t"                                                  \
