@@ -639,13 +639,13 @@ typedef struct {
  * image is read), the zero point (r9: pad << 16) in the high halves of its second word's pairs. */
 #define STEM8_EDGE_ROW                       \
   "ldr    r6, [r11]\n\t"                     \
-  "ldr    r8, [r12]\n\t"                     \
+  "ldr    r8, [r11, #6]\n\t"                 \
   "sxtb16 r0, r6\n\t"                        \
   "sxtb16 r1, r8\n\t"                        \
   "sxtb16 r2, r6, ror #8\n\t"                \
   "sxtb16 r3, r8, ror #8\n\t"                \
   "ldr    r6, [r11, #4]\n\t"                 \
-  "ldrh   r8, [r12, #4]\n\t"                 \
+  "ldrh   r8, [r11, #10]\n\t"                \
   "sxtb16 r4, r6\n\t"                        \
   "sxtb16 r5, r8\n\t"                        \
   "sxtb16 r6, r6, ror #8\n\t"                \
@@ -653,6 +653,23 @@ typedef struct {
   "orr    r5, r5, r9\n\t"                    \
   "orr    r8, r8, r9\n\t"                    \
   "stmia  r10!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
+/* The second filter row of it around r1, as STEM8_EXPAND_ROW1. */
+#define STEM8_EDGE_ROW1                      \
+  "ldr    r5, [r11]\n\t"                     \
+  "ldr    r6, [r11, #6]\n\t"                 \
+  "sxtb16 r0, r5\n\t"                        \
+  "sxtb16 r2, r6\n\t"                        \
+  "sxtb16 r3, r5, ror #8\n\t"                \
+  "sxtb16 r4, r6, ror #8\n\t"                \
+  "ldr    r7, [r11, #4]\n\t"                 \
+  "ldrh   r8, [r11, #10]\n\t"                \
+  "sxtb16 r5, r7\n\t"                        \
+  "sxtb16 r6, r8\n\t"                        \
+  "sxtb16 r7, r7, ror #8\n\t"                \
+  "sxtb16 r8, r8, ror #8\n\t"                \
+  "orr    r6, r6, r9\n\t"                    \
+  "orr    r8, r8, r9\n\t"                    \
+  "stmia  r10!, {r0, r2, r3, r4, r5, r6, r7, r8}\n\t"
 /*
  * stem8_run's steps. The columns are on the routine's frame at sp + 96, read at constant offsets
  * (the steps are unrolled), so no register holds their address; the weights come three words at a
@@ -774,17 +791,13 @@ typedef struct {
   "movs   r0, #0\n\t"                                                          \
   "str    r0, [sp, #48]\n\t"                                                   \
   "ldrd   r11, lr, [sp, #32]\n\t"                                              \
-  "add    r12, r11, #6\n\t"                                                    \
   "add    r10, sp, #96\n\t"                                                    \
   "ldr    r9, [sp, #68]\n\t"                                                   \
   STEM8_EDGE_ROW                                                               \
-  "mov    r7, r1\n\t"                                                          \
   "add    r11, r11, lr\n\t"                                                    \
-  "add    r12, r12, lr\n\t"                                                    \
-  STEM8_EDGE_ROW                                                               \
-  "pkhtb  r7, r1, r7, asr #16\n\t"                                             \
+  STEM8_EDGE_ROW1                                                              \
+  "pkhtb  r7, r2, r1, asr #16\n\t"                                             \
   "add    r11, r11, lr\n\t"                                                    \
-  "add    r12, r12, lr\n\t"                                                    \
   STEM8_EDGE_ROW                                                               \
   "pkhtb  r11, r1, r9, asr #16\n\t"                                            \
   "ldr    r9, [sp, #72]\n\t"                                                   \
