@@ -599,6 +599,7 @@ typedef struct {
   int32_t row_adv;             /* bytes pa and pa_end move from one output row to the next */
   int32_t span;                /* pa_end - pa at a row's start */
   int32_t edge0;               /* edge at a row's start */
+  uint32_t *buf;               /* per pair 9 words: the first filter row's columns (stem8_seed), then each row's last */
   const int32_t *bias0;        /* block 0's bias words (copied to the frame) */
 } stem8_args;
 
@@ -737,8 +738,9 @@ typedef struct {
   "ldmia  r0!, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"             \
   "sub    r4, r4, #1\n\t"                                                      \
   "stmia  lr!, {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"             \
-  "ldmia  r0!, {r1, r2, r3, r4}\n\t"                                           \
-  "stmia  lr, {r1, r2, r3, r4}\n\t"                                            \
+  "ldmia  r0!, {r1, r2, r3, r4, r5}\n\t"                                       \
+  "stmia  lr, {r1, r2, r3, r4, r5}\n\t"                                        \
+  "str    r5, [sp, #204]\n\t"                                                  \
   "ldr    r0, [r0]\n\t"                                                        \
   "ldmia  r0, {r1, r2, r3, r4, r5, r6, r7, r8}\n\t"                            \
   "mov    lr, sp\n\t"                                                          \
@@ -764,18 +766,21 @@ typedef struct {
   "str    r0, [sp, #32]\n\t"                                                   \
   "cmp    r0, r1\n\t"                                                          \
   "add    r10, sp, #96\n\t"                                                    \
-  STEM8_EXPAND_ROW                                                             \
-  "ldrsb  r9, [r11, #14]\n\t"                                                  \
+  "ldr    r12, [sp, #92]\n\t"                                                  \
+  "ldmia  r12, {r0, r1, r2, r3, r4, r5, r6, r8, r9}\n\t"                       \
+  "stmia  r10!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                          \
   "add    r11, r11, lr\n\t"                                                    \
   STEM8_EXPAND_ROW1                                                            \
-  "pkhtb  r7, r2, r1, asr #16\n\t"                                             \
+  "pkhtb  r7, r2, r9, asr #16\n\t"                                             \
   "ldrsb  r0, [r11, #14]\n\t"                                                  \
   "pkhbt  r9, r9, r0, lsl #16\n\t"                                             \
   "add    r11, r11, lr\n\t"                                                    \
   STEM8_EXPAND_ROW                                                             \
-  "ldrsb  r12, [r11, #14]\n\t"                                                 \
-  "pkhbt  r11, r12, r1\n\t"                                                    \
-  "stmia  r10, {r7, r9, r11}\n"                                                \
+  "ldrsb  lr, [r11, #14]\n\t"                                                  \
+  "pkhbt  lr, lr, r1\n\t"                                                      \
+  "stmia  r12!, {r0, r1, r2, r3, r4, r5, r6, r8, lr}\n\t"                      \
+  "str    r12, [sp, #92]\n\t"                                                  \
+  "stmia  r10, {r7, r9, lr}\n"                                                 \
   "61:\n\t"                                                                    \
   "ldr    r12, [sp, #52]\n\t"                                                  \
   "ldmia  sp, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"                            \
@@ -792,14 +797,18 @@ typedef struct {
   "str    r0, [sp, #48]\n\t"                                                   \
   "ldrd   r11, lr, [sp, #32]\n\t"                                              \
   "add    r10, sp, #96\n\t"                                                    \
+  "ldr    r12, [sp, #92]\n\t"                                                  \
+  "ldmia  r12, {r0, r1, r2, r3, r4, r5, r6, r7, r8}\n\t"                       \
+  "stmia  r10!, {r0, r1, r2, r3, r4, r5, r6, r7}\n\t"                          \
+  "mov    r1, r8\n\t"                                                          \
   "ldr    r9, [sp, #68]\n\t"                                                   \
-  STEM8_EDGE_ROW                                                               \
   "add    r11, r11, lr\n\t"                                                    \
   STEM8_EDGE_ROW1                                                              \
   "pkhtb  r7, r2, r1, asr #16\n\t"                                             \
   "add    r11, r11, lr\n\t"                                                    \
   STEM8_EDGE_ROW                                                               \
   "pkhtb  r11, r1, r9, asr #16\n\t"                                            \
+  "stmia  r12, {r0, r1, r2, r3, r4, r5, r6, r8, r11}\n\t"                      \
   "ldr    r9, [sp, #72]\n\t"                                                   \
   "stmia  r10, {r7, r9, r11}\n\t"                                              \
   "cmp    r7, r7\n\t"                                                          \
@@ -817,6 +826,8 @@ typedef struct {
   "str    r0, [sp, #32]\n\t"                                                   \
   "ldr    r2, [sp, #88]\n\t"                                                   \
   "str    r2, [sp, #48]\n\t"                                                   \
+  "ldr    r2, [sp, #204]\n\t"                                                  \
+  "str    r2, [sp, #92]\n\t"                                                   \
   "cmp    r0, r1\n\t"                                                          \
   "beq    83b\n\t"                                                             \
   "b      60b\n"                                                               \
@@ -843,6 +854,36 @@ static void stem8_init(stem8_args *a, const tinyml_conv2d_dsp_params *p, const i
   a->row_adv = 0;
   a->span = 0;
   a->edge0 = 0;
+  a->buf = 0;
+}
+
+/*
+ * The first filter row of the call's first output row into a->buf as stem8_run leaves each row's
+ * last for the next: per pair (the regular ones from pa to pa_end, then the edge pair when edge)
+ * its eight column words, then (B's tail, A's tail). stem8_run then reads every pair's first
+ * filter row from there and expands only the other two from the input. All of it is read before
+ * the call writes anything: in place, this row's bytes are read earlier than the kernel read them.
+ */
+static void stem8_seed(const stem8_args *a) {
+  const int8_t *r = a->pa;
+  uint32_t *b = a->buf;
+  const int32_t pairs = (int32_t)(a->pa_end - a->pa) / 12;
+  for (int32_t j = 0; j < pairs + a->edge; ++j, r += 12, b += 9) {
+    /* The edge pair: B's third pixel over the right edge, the zero point in its place. */
+    const int32_t edge = j == pairs;
+    const uint32_t a0 = tinyml_ld32(r), a1 = tinyml_ld32(r + 4), b0 = tinyml_ld32(r + 6);
+    const uint32_t b1 = edge ? (uint32_t)(uint8_t)r[10] | ((uint32_t)(uint8_t)r[11] << 8) : tinyml_ld32(r + 10);
+    const uint32_t hi = edge ? a->pad_hi : 0;
+    b[0] = tinyml_sxtb16(a0);
+    b[1] = tinyml_sxtb16(b0);
+    b[2] = tinyml_sxtb16_ror8(a0);
+    b[3] = tinyml_sxtb16_ror8(b0);
+    b[4] = tinyml_sxtb16(a1);
+    b[5] = tinyml_sxtb16(b1) | hi;
+    b[6] = tinyml_sxtb16_ror8(a1);
+    b[7] = tinyml_sxtb16_ror8(b1) | hi;
+    b[8] = (edge ? a->pad2 & 0xFFFFu : stem_half(r[14])) | ((uint32_t)(int32_t)r[8] << 16);
+  }
 }
 
 /*
@@ -927,6 +968,8 @@ static stem_interior stem_interior_of(const tinyml_conv2d_dsp_params *p) {
 /* Most pairs stem8_layer gathers at once (rows of 12 * 24 + 4 bytes on its frame: VWW's whole
  * row, so that its bottom row is one gather and one call). */
 #define STEM8_GATHER_PAIRS 24
+/* Most pairs of a row one stem8_run call takes (its first filter rows kept in stem8_layer's rowbuf). */
+#define STEM8_ROW_PAIRS 24
 
 /*
  * m <= STEM8_GATHER_PAIRS neighbouring pairs of stride-2 3x3 windows on three channels from
@@ -984,8 +1027,10 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
   const int32_t edge_ok = last_x0 >= 0 && last_x0 + 2 == p->geo.input_width;
   const int32_t in_size = p->geo.input_height * in.row;
   uint32_t gather[3 * (3 * STEM8_GATHER_PAIRS + 1)];
+  uint32_t rowbuf[9 * STEM8_ROW_PAIRS];
   stem8_args a;
   stem8_init(&a, p, weights);
+  a.buf = rowbuf;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in_b = input + b * in_size;
     int8_t *out = output + b * p->geo.output_height * ow * 8;
@@ -998,9 +1043,11 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
         a.oa = row_out + ox * 8;
         if (rows_in && ox >= in.ox_lo && ox < in.ox_hi) {
           /* Pixels ox .. nx - 1 inside, then the edge pair (nx, nx + 1) when it qualifies. */
-          const int32_t k = (in.ox_hi - ox + 1) >> 1;
+          /* At most STEM8_ROW_PAIRS - 1 (the edge pair's place in rowbuf after them). */
+          const int32_t k0 = (in.ox_hi - ox + 1) >> 1;
+          const int32_t k = k0 < STEM8_ROW_PAIRS - 1 ? k0 : STEM8_ROW_PAIRS - 1;
           const int32_t nx = ox + 2 * k;
-          const int32_t edge = edge_ok && nx == in.ox_hi && nx + 2 == ow;
+          const int32_t edge = edge_ok && k == k0 && nx == in.ox_hi && nx + 2 == ow;
           a.pa = in_b + iy0 * in.row + (2 * ox - p->geo.pad_width) * 3;
           a.row = in.row;
           a.pa_end = a.pa + 12 * k;
@@ -1028,6 +1075,7 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
           a.rows = 0;
           ox += 2 * m;
         }
+        stem8_seed(&a);
         stem8_run(&a);
       }
     }
@@ -1345,6 +1393,9 @@ void tinyml_conv2d_s8_stem_dsp_pair(const tinyml_conv2d_dsp_params *p, const int
         a.row = 16;
       }
       a.pa_end = a.edge ? a.pa : a.pa + 12;
+      uint32_t rowbuf[9];
+      a.buf = rowbuf;
+      stem8_seed(&a);
       stem8_run(&a);
       return;
     }
