@@ -867,22 +867,31 @@ static void stem8_init(stem8_args *a, const tinyml_conv2d_dsp_params *p, const i
 static void stem8_seed(const stem8_args *a) {
   const int8_t *r = a->pa;
   uint32_t *b = a->buf;
-  const int32_t pairs = (int32_t)(a->pa_end - a->pa) / 12;
-  for (int32_t j = 0; j < pairs + a->edge; ++j, r += 12, b += 9) {
-    /* The edge pair: B's third pixel over the right edge, the zero point in its place. */
-    const int32_t edge = j == pairs;
-    const uint32_t a0 = tinyml_ld32(r), a1 = tinyml_ld32(r + 4), b0 = tinyml_ld32(r + 6);
-    const uint32_t b1 = edge ? (uint32_t)(uint8_t)r[10] | ((uint32_t)(uint8_t)r[11] << 8) : tinyml_ld32(r + 10);
-    const uint32_t hi = edge ? a->pad_hi : 0;
+  for (; r != a->pa_end; r += 12, b += 9) {
+    const uint32_t a0 = tinyml_ld32(r), a1 = tinyml_ld32(r + 4), b0 = tinyml_ld32(r + 6), b1 = tinyml_ld32(r + 10);
     b[0] = tinyml_sxtb16(a0);
     b[1] = tinyml_sxtb16(b0);
     b[2] = tinyml_sxtb16_ror8(a0);
     b[3] = tinyml_sxtb16_ror8(b0);
     b[4] = tinyml_sxtb16(a1);
-    b[5] = tinyml_sxtb16(b1) | hi;
+    b[5] = tinyml_sxtb16(b1);
     b[6] = tinyml_sxtb16_ror8(a1);
-    b[7] = tinyml_sxtb16_ror8(b1) | hi;
-    b[8] = (edge ? a->pad2 & 0xFFFFu : stem_half(r[14])) | ((uint32_t)(int32_t)r[8] << 16);
+    b[7] = tinyml_sxtb16_ror8(b1);
+    b[8] = stem_half(r[14]) | ((uint32_t)(int32_t)r[8] << 16);
+  }
+  if (a->edge) {
+    /* The edge pair: B's third pixel over the right edge, the zero point in its place (bytes 12-14). */
+    const uint32_t a0 = tinyml_ld32(r), a1 = tinyml_ld32(r + 4), b0 = tinyml_ld32(r + 6);
+    const uint32_t b1 = (uint32_t)(uint8_t)r[10] | ((uint32_t)(uint8_t)r[11] << 8);
+    b[0] = tinyml_sxtb16(a0);
+    b[1] = tinyml_sxtb16(b0);
+    b[2] = tinyml_sxtb16_ror8(a0);
+    b[3] = tinyml_sxtb16_ror8(b0);
+    b[4] = tinyml_sxtb16(a1);
+    b[5] = tinyml_sxtb16(b1) | a->pad_hi;
+    b[6] = tinyml_sxtb16_ror8(a1);
+    b[7] = tinyml_sxtb16_ror8(b1) | a->pad_hi;
+    b[8] = (a->pad2 & 0xFFFFu) | ((uint32_t)(int32_t)r[8] << 16);
   }
 }
 
@@ -1013,11 +1022,15 @@ static void stem8_gather_run(const tinyml_conv2d_dsp_params *p, const int8_t *in
 
 /*
  * A layer stem8_run takes (3x3 on three channels, eight channels, FOLDED without the sign
- * correction and no clamp, stride 2 across, an even output width: pairs never span two rows): per output row, the pairs whose windows are both inside
- * the image as one run, with the row's last pair in it when only its window B's third column is
- * over the right edge (VWW's), and the inside rows after it that way in the same call; every other
- * pair with both windows gathered (stem8_gather_run), a row over the top or bottom edge a few
- * pairs per call.
+ * correction and no clamp, stride 2 across, an even output width: pairs never span two rows): per
+ * output row, the pairs whose windows are both inside the image as one run, with the row's last
+ * pair in it when only its window B's third column is over the right edge (VWW's), and with stride
+ * 2 down the inside rows after it that way in the same call (each row's first filter row is the
+ * last one of the row before, kept in rowbuf); every other pair with both windows gathered
+ * (stem8_gather_run), a row over the top or bottom edge up to STEM8_GATHER_PAIRS pairs per call.
+ * A bottom row whose third filter row alone is over the edge right after such whole rows (VWW's
+ * last) runs on rowbuf as they left it, its second filter row read in place and its third from a
+ * row of the zero point: nothing gathered.
  */
 static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params *p, const int8_t *input,
                                                   const int16_t *weights, int8_t *output) {
@@ -1026,6 +1039,7 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
   const int32_t last_x0 = (ow - 1) * p->geo.stride_width - p->geo.pad_width;
   const int32_t edge_ok = last_x0 >= 0 && last_x0 + 2 == p->geo.input_width;
   const int32_t in_size = p->geo.input_height * in.row;
+  const int32_t down2 = p->geo.stride_height == 2;
   uint32_t gather[3 * (3 * STEM8_GATHER_PAIRS + 1)];
   uint32_t rowbuf[9 * STEM8_ROW_PAIRS];
   stem8_args a;
@@ -1034,16 +1048,37 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in_b = input + b * in_size;
     int8_t *out = output + b * p->geo.output_height * ow * 8;
+    /* rowbuf holds the last filter row of whole output row `chained` (-1: none), pairs as a.span, a.edge0. */
+    int32_t chained = -1;
     for (int32_t oy = 0; oy < p->geo.output_height; ++oy) {
       const int32_t iy0 = oy * p->geo.stride_height - p->geo.pad_height;
       const int32_t rows_in = oy >= in.oy_lo && oy <= in.oy_hi;
       int8_t *row_out = out + oy * ow * 8;
       int32_t ox = 0;
+      if (down2 && chained >= 0 && chained == oy - 1 && !rows_in && iy0 >= 0 && iy0 + 2 == p->geo.input_height) {
+        /* Row 0 from rowbuf; rows 1 and 2 at pa + row and pa + 2 row: the input's row iy0 + 1 and a
+         * row of the zero point (the gather buffer), so pa is never read itself. */
+        const uintptr_t r1 = (uintptr_t)(in_b + (iy0 + 1) * in.row - p->geo.pad_width * 3);
+        const uintptr_t zp = (uintptr_t)gather;
+        const int32_t words = (a.span + 12 * a.edge0 + 16) >> 2;
+        const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+        for (int32_t i = 0; i < words; ++i) gather[i] = pad4;
+        a.oa = row_out;
+        a.pa = (const int8_t *)(2 * r1 - zp);
+        a.row = (int32_t)(zp - r1);
+        a.pa_end = (const int8_t *)(2 * r1 - zp + (uintptr_t)a.span);
+        a.edge = a.edge0;
+        a.rows = 0;
+        stem8_run(&a);
+        chained = -1;
+        continue;
+      }
+      chained = -1;
       while (ox < ow) {
         a.oa = row_out + ox * 8;
         if (rows_in && ox >= in.ox_lo && ox < in.ox_hi) {
-          /* Pixels ox .. nx - 1 inside, then the edge pair (nx, nx + 1) when it qualifies. */
-          /* At most STEM8_ROW_PAIRS - 1 (the edge pair's place in rowbuf after them). */
+          /* Pixels ox .. nx - 1 inside, then the edge pair (nx, nx + 1) when it qualifies; at most
+           * STEM8_ROW_PAIRS - 1 of them (the edge pair's place in rowbuf after them). */
           const int32_t k0 = (in.ox_hi - ox + 1) >> 1;
           const int32_t k = k0 < STEM8_ROW_PAIRS - 1 ? k0 : STEM8_ROW_PAIRS - 1;
           const int32_t nx = ox + 2 * k;
@@ -1053,18 +1088,19 @@ static __attribute__((noinline)) void stem8_layer(const tinyml_conv2d_dsp_params
           a.pa_end = a.pa + 12 * k;
           a.edge = edge;
           a.rows = 0;
-          if (ox == 0 && nx + 2 * edge == ow) {
+          a.span = 12 * k;
+          a.edge0 = edge;
+          if (ox == 0 && nx + 2 * edge == ow && down2) {
             /* The whole row, and each inside row after it the same way, in this one call. */
             a.rows = in.oy_hi - oy;
-            a.row_adv = p->geo.stride_height * in.row;
-            a.span = 12 * k;
-            a.edge0 = edge;
+            a.row_adv = 2 * in.row;
             row_out += a.rows * ow * 8;
             oy += a.rows;
+            chained = oy;
           }
           ox = nx + 2 * edge;
         } else {
-          /* A row over the top or bottom edge a few pairs at a time, else this pair. */
+          /* A row over the top or bottom edge up to STEM8_GATHER_PAIRS pairs at a time, else this pair. */
           const int32_t left = (ow - ox) >> 1;
           const int32_t m = !rows_in ? (left < STEM8_GATHER_PAIRS ? left : STEM8_GATHER_PAIRS) : 1;
           stem8_gather_run(p, in_b, iy0, 2 * ox - p->geo.pad_width, m, gather);
