@@ -473,8 +473,8 @@ describe('conv2d_s8_stem_dsp on the shared models\' first-layer shapes (3x3x3, 1
   // VWW's own case (eight channels, an even output width, output zero point -128 and no clamp: FOLDED
   // without the sign correction), which takes stem8_run: the right-edge pair expanded in place
   // (stride 2 and 1), pairs gathered on the left, top and bottom, VALID, batches.
-  const vwwAt = (seed: number, inShape: number[], stride: number, padding: 'SAME' | 'VALID', kind: StemKind = 'fast') =>
-    windowCase('CONV_2D', { padding, strideH: stride, strideW: stride, dilationH: 1, dilationW: 1, activation: 'NONE' }, rng(seed), kind, inShape, [8, 3, 3, 3], 0, -128);
+  const vwwAt = (seed: number, inShape: number[], stride: number, padding: 'SAME' | 'VALID', kind: StemKind = 'fast', strideH = stride) =>
+    windowCase('CONV_2D', { padding, strideH, strideW: stride, dilationH: 1, dilationW: 1, activation: 'NONE' }, rng(seed), kind, inShape, [8, 3, 3, 3], 0, -128);
   const vwwCases = [38500, 38510, 38520].flatMap((seed, k) => {
     const kind = (['fast', 'fast', 'weights-zp'] as const)[k];
     return [
@@ -483,6 +483,10 @@ describe('conv2d_s8_stem_dsp on the shared models\' first-layer shapes (3x3x3, 1
       vwwAt(seed + 2, [1, 9, 12, 3], 1, 'SAME', kind), // stride 1: the right-edge pair, left pairs gathered
       vwwAt(seed + 3, [2, 11, 13, 3], 2, 'VALID', kind), // batches, no padding
       vwwAt(seed + 4, [1, 7, 6, 3], 1, 'SAME', kind),
+      // Rows of 28 pairs (more than the row buffer's 24: runs in parts, each seeded), the bottom row gathered.
+      vwwAt(seed + 5, [1, 6, 112, 3], 2, 'SAME', kind),
+      // Stride 1 down, 2 across: no row's first filter row is the last one of the row before.
+      vwwAt(seed + 6, [1, 9, 24, 3], 2, 'SAME', kind, 1),
     ];
   });
 
