@@ -495,6 +495,14 @@ describe('conv2d_s8_stem_dsp on the shared models\' first-layer shapes (3x3x3, 1
       const p = c.params as Conv2DQuantParams;
       expect(p.outputWidth % 2, label(c, 0)).toBe(0);
       expect(Number(/\.mode = (\d+)/.exec(emitted(c).decls)![1]), label(c, 0)).toBe(RQ_FAST_FOLDED | 4);
+      // Its routine's file is linked for it, stride 2 across (conv2d_stem8_dsp.c), and for no other shape of the shared models.
+      expect(emitted(c).kernels.includes('arm/conv2d_stem8_dsp.c'), label(c, 0)).toBe(p.strideWidth === 2);
+    }
+    expect(vwwCases.filter((c) => (c.params as Conv2DQuantParams).strideWidth === 2).length).toBeGreaterThanOrEqual(9);
+    for (const c of int8Cases) {
+      const p = c.params as Conv2DQuantParams;
+      const vwwShape = p.outputDepth === 8 && p.filterHeight === 3 && p.inputDepth === 3 && p.strideWidth === 2 && p.outputWidth % 2 === 0;
+      expect(emitted(c).kernels.includes('arm/conv2d_stem8_dsp.c'), label(c, 0)).toBe(vwwShape);
     }
   });
 

@@ -35,6 +35,17 @@
 
 #include "conv2d_dsp.h"
 
+/*
+ * VWW's exact shape's routines (conv2d_stem8_dsp.c): the whole layer, and one pair of
+ * tinyml_conv2d_s8_stem_dsp_pair's. conv2d_stem_dsp.c references them weakly and runs them when
+ * they are linked: the generator lists that file only for a layer of that shape, so other models
+ * do not carry its 4 KB.
+ */
+void tinyml_conv2d_s8_stem8_layer(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
+                                  int8_t *output);
+void tinyml_conv2d_s8_stem8_pair(const tinyml_conv2d_dsp_params *p, const int8_t *input, const int16_t *weights,
+                                 int32_t oy, int32_t ox, int8_t *out);
+
 /* Longest column (words of two K indices) the unrolled dot product covers. */
 #define TINYML_CONV2D_STEM_MAX_WORDS 40
 

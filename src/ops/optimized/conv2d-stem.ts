@@ -242,7 +242,11 @@ export function emitConvStem(p: Conv2DQuantParams, weights: Int8Array, bias: Ten
       decoded_rows: 0,
     }),
   ].join('\n');
-  const kernels = ['arm/conv2d_stem_dsp.c', 'arm/conv2d_stem_dsp.h', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h'];
+  // VWW's shape (eight channels, 3x3 on three, stride 2 across, an even output width) links the
+  // routine of its own (conv2d_stem8_dsp.c, ~4 KB; the kernel runs it where its mode and clamp fit
+  // too): other stems do not carry it.
+  const stem8 = n === 8 && p.filterHeight === 3 && p.filterWidth === 3 && p.inputDepth === 3 && p.strideWidth === 2 && p.outputWidth % 2 === 0;
+  const kernels = ['arm/conv2d_stem_dsp.c', 'arm/conv2d_stem_dsp.h', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h', ...(stem8 ? ['arm/conv2d_stem8_dsp.c'] : [])];
   const scale = plan.doubled ? 2 : 1;
   if (windowed) {
     const driver = `tinyml_conv2d_s8_dsp_in_place${mode === 'stage' ? '_staged' : ''}`;
