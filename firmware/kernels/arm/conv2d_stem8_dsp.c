@@ -24,27 +24,37 @@ TINYML_DSP_INLINE uint32_t stem_half(int8_t x) { return (uint32_t)(int32_t)x & 0
  * VWW's first layer shape exactly (3x3 filters on three channels, eight output channels, two
  * blocks) in FAST_FOLDED without the sign correction (TINYML_RQ_NOFIX) and no clamp: stem8_run,
  * whole runs of pairs with their state on the routine's own stack frame instead of behind a frame
- * pointer (which the steps need as a register: conv2d_stem_dsp.c's stem_pairs_run saves it around every block), both
- * blocks unrolled with their requantization inline and the output bytes at constant offsets, the
- * 14 steps entered at the first (no computed entry). The columns are stem_pairs_run's (conv2d_stem_dsp.c) but for the
- * last word: (A's row 2 tail, B's row 2 tail), one word for both pixels, which the last step reads
- * with SMLABB / SMLABT (the weights' bottom halves: their padding half is never read).
+ * pointer (which the steps need as a register: conv2d_stem_dsp.c's stem_pairs_run saves it around
+ * every block), both blocks unrolled with their requantization inline and the output bytes at
+ * constant offsets, the 14 steps entered at the first (no computed entry), their column words
+ * read at constant offsets from sp and their weights three words per LDM (STEM8_STEPS). The
+ * columns are stem_pairs_run's (conv2d_stem_dsp.c) but for the last word: (A's row 2 tail, B's
+ * row 2 tail), one word for both pixels, which the last step reads with SMLABB / SMLABT (the
+ * weights' bottom halves: their padding half is never read).
  *
  * Stride 2 across (window B 6 bytes after A), so A's filter-row tails are the high halves of B's
  * first SXTB16 words (B's third byte is A's ninth): the last column word is (B's row 2 tail, A's),
  * read by SMLABB for B and SMLABT for A. The pair loop tests pa against pa_end once, at its start:
  * nothing after that sets the flags until its closing branch.
  *
+ * A pair's first filter row is not read from the input: its eight column words and its tails word
+ * come from the pair's 9 words in `buf`, where the row above left its third filter row (stride 2
+ * down: output row y's third filter row is row y + 1's first) or stem8_seed put the call's first
+ * row's; the pair expands its second and third rows from pa + row and pa + 2 row (pa itself is
+ * never read) and leaves the third in buf for the row below. 416 instructions an interior pair:
+ * 290 dot product, 56 requantization, 16 stores, 32 expansion, 22 pointers, buffer and loop.
+ *
  * After a row's last pair, the next of `rows` more rows (the output runs on; pa and pa_end move
- * by row_adv, edge starts again as edge0).
+ * by row_adv, edge starts again as edge0, the buffer's pointer again at its start).
  *
  * The frame (sp offsets): [0] block 0's eight bias words (one LDM from sp), then stem8_args'
- * first fifteen words: [32] pa, [36] row, [40] pa_end, [44] oa - 1 (so that block 1's last store
- * moves it on to the next pair's by its writeback), [48] edge, [52] w, [56] bias of
- * block 1, [60] [64] each block's records, [68] pad << 16, [72] (pad, pad), [76] rows, [80]
- * row_adv, [84] span, [88] edge0; then the columns at [96] (27 words); then copies of block 0's
- * records [208], block 1's bias [256] and records [288], in the order they are read: after block
- * 0's four records one LDM takes block 1's start values with no pointer loaded for them.
+ * first sixteen words: [32] pa, [36] row, [40] pa_end, [44] oa - 1 (so that block 1's last store
+ * moves it on to the next pair's by its writeback), [48] edge, [52] w, [56] bias of block 1, [60]
+ * [64] each block's records, [68] pad << 16, [72] (pad, pad), [76] rows, [80] row_adv, [84] span,
+ * [88] edge0, [92] the pair's place in buf; then the columns at [96] (27 words), [204] buf's start;
+ * then copies of block 0's records [208], block 1's bias [256] and records [288], in the order
+ * they are read: after block 0's four records one LDM takes block 1's start values with no
+ * pointer loaded for them.
  */
 typedef struct {
   const int8_t *pa;            /* window A's first row; B's is 6 bytes further, the next pair's A 12 */
@@ -66,8 +76,8 @@ typedef struct {
 } stem8_args;
 
 #define STEM8_FRAME 336
-/* conv2d_stem_dsp.c's STEM_EXPAND_ROW with window B six bytes after A, both read from r11 (no second pointer to move
- * on from row to row). */
+/* conv2d_stem_dsp.c's STEM_EXPAND_ROW with window B six bytes after A, both read from r11 (no
+ * second pointer to move on from row to row). */
 #define STEM8_EXPAND_ROW                       \
   "ldr    r6, [r11]\n\t"                       \
   "ldr    r8, [r11, #6]\n\t"                   \
@@ -365,11 +375,15 @@ TINYML_DSP_INLINE void stem8_inside(int32_t size, int32_t stride, int32_t pad, i
   if (*hi > outs - 1) *hi = outs - 1;
 }
 
-/* Most pairs stem8_layer gathers at once (rows of 12 * 24 + 4 bytes on its frame: VWW's whole
- * row, so that its bottom row is one gather and one call). */
-#define STEM8_GATHER_PAIRS 24
-/* Most pairs of a row one stem8_run call takes (its first filter rows kept in stem8_layer's rowbuf). */
+/* Most pairs stem8_layer gathers at once (three rows of 12 * 8 + 4 bytes on its frame). */
+#define STEM8_GATHER_PAIRS 8
+/* Most pairs of a row one stem8_run call takes (its first filter rows kept in stem8_layer's rowbuf:
+ * 9 words each; VWW's row is 24 pairs). */
 #define STEM8_ROW_PAIRS 24
+/* Words of stem8_layer's gather buffer: STEM8_GATHER_PAIRS pairs' rows, or a row of the zero point
+ * for the bottom row's pairs (12 bytes each and 16 more: the last pair's reads). */
+#define STEM8_GATHER_WORDS \
+  (3 * (3 * STEM8_GATHER_PAIRS + 1) > 3 * STEM8_ROW_PAIRS + 4 ? 3 * (3 * STEM8_GATHER_PAIRS + 1) : 3 * STEM8_ROW_PAIRS + 4)
 
 /*
  * m <= STEM8_GATHER_PAIRS neighbouring pairs of stride-2 3x3 windows on three channels from
@@ -437,7 +451,7 @@ void tinyml_conv2d_s8_stem8_layer(const tinyml_conv2d_dsp_params *p, const int8_
   const int32_t edge_ok = last_x0 >= 0 && last_x0 + 2 == p->geo.input_width;
   const int32_t in_size = p->geo.input_height * in.row;
   const int32_t down2 = p->geo.stride_height == 2;
-  uint32_t gather[3 * (3 * STEM8_GATHER_PAIRS + 1)];
+  uint32_t gather[STEM8_GATHER_WORDS];
   uint32_t rowbuf[9 * STEM8_ROW_PAIRS];
   stem8_args a;
   stem8_init(&a, p, weights);

@@ -13,10 +13,10 @@
  * the expansion, the window lookups and the loops around the blocks cost came to as much again
  * in C, so the pairs routines below do the blocks of a pair, and for that shape whole runs of
  * pairs with their expansion, in assembly. VWW's exact shape (eight channels, stride 2, FOLDED
- * without the sign correction, issue #20) has its own routine, stem8_run: 451 instructions a pair
- * of pixels (308 dot product, 56 requantization, 16 stores, 51 expansion, 20 pointers and loop),
- * the right-edge pair and the following rows in the same call (stem_pairs_run's pair: 483, with
- * per-row calls and every edge pair gathered in C).
+ * without the sign correction, issue #20) has its own routine, stem8_run in conv2d_stem8_dsp.c
+ * (run here through weak references, so that only a model with that layer links it): 416
+ * instructions a pair of pixels, the right-edge pair and the following rows in the same call
+ * (stem_pairs_run's pair: 483, with per-row calls and every edge pair gathered in C).
  */
 #include "conv2d_stem_dsp.h"
 

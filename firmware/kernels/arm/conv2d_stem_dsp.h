@@ -12,10 +12,12 @@
  *
  * VWW's first layer exactly (3x3 on three channels, eight channels, stride 2 across, an even output
  * width, FAST_FOLDED without the sign correction, no clamp) runs a routine of its own on the DSP
- * assembly (stem8_run in conv2d_stem_dsp.c): both blocks of a pair unrolled, its state on its own
- * stack frame, the last column word shared by the two pixels, the row's last pair expanded in
- * place when only its second window's third column is over the right edge, and whole runs of
- * rows in one call; same sums, same requantization, same bytes.
+ * assembly (stem8_run in conv2d_stem8_dsp.c, which the generator lists only for such a layer):
+ * both blocks of a pair unrolled, its state on its own stack frame, the weights three words per
+ * LDM, the last column word shared by the two pixels, the row's last pair expanded in place when
+ * only its second window's third column is over the right edge, whole runs of rows in one call
+ * with each row's first filter row taken from the row before's last (a row buffer); same sums,
+ * same requantization, same bytes.
  *
  * Same params struct as conv2d_dsp.h; `bias` is per block of four channels the eight words
  * (b0, b0, b1, b1, b2, b2, b3, b3) (doubled in the FAST modes, zero for padding channels), `rq`
