@@ -795,7 +795,16 @@ __attribute__((noinline)) static void dw_plane_fill6(const dw_fill *f, const int
 #define TINYML_DWP_BAND_END 31  /* the plane row after the band's last */
 #define TINYML_DWP_BIAS2 32     /* bias' twice more: the six-output rows' last two accumulators */
 #define TINYML_DWP_SIX 34       /* 1: rows of exactly six outputs, stride 1 both ways, plane pitch 8 (dw_band6_*) */
-#define TINYML_DWP_WORDS 35
+/*
+ * The unrolled stride-1 loop's own copies (dw_band_s1u_*: it points r12 at TINYML_DWP_U_RQ, so
+ * that one LDMDB starts the accumulators and one LDM loads all its requantization needs, and
+ * stores a block's four outputs in five instructions with 3 x step at hand): bias' four times,
+ * then e, the output step, 3 x step, m, t. The loop copies bias', e, m, t in on entry (once a
+ * channel's band); the steps are the layer's (dw_plane_frame_layer).
+ */
+#define TINYML_DWP_U_BIAS 35
+#define TINYML_DWP_U_RQ 39
+#define TINYML_DWP_WORDS 44
 /* Most whole blocks of a row the unrolled loop runs (VWW's 48-wide rows: 12). */
 #define TINYML_DWP_UNROLL 12
 
@@ -915,19 +924,29 @@ typedef struct {
  * and a lone last output sits exactly where they then point.
  */
 #define TINYML_DWP_BLOCK(RQ_STORE)                                                                 \
-  "ldm    r12, {r0, r1, r2, r3}\n\t"                                                                \
+  "ldmdb  r12, {r0, r1, r2, r3}\n\t"                                                              \
   "ldm    r10, {r4, r5, r6}\n\t"                                                                   \
-  "ldrd   r8, r9, [r12, #16]\n\t" TINYML_DWP_MAC4                                                   \
+  "ldrd   r8, r9, [r12, #-140]\n\t" TINYML_DWP_MAC4                                                 \
   "add    r7, r10, r11\n\t"                                                                        \
   "ldm    r7, {r4, r5, r6}\n\t"                                                                    \
-  "ldrd   r8, r9, [r12, #24]\n\t" TINYML_DWP_MAC4 TINYML_DWP_ROW(32, TINYML_DWP_MAC4)               \
-  "ldrd   r8, r9, [r12, #40]\n\t"                                                                  \
-  "ldrd   r4, r5, [r12, #48]\n\t" RQ_STORE                                                         \
+  "ldrd   r8, r9, [r12, #-132]\n\t" TINYML_DWP_MAC4 TINYML_DWP_ROW(-124, TINYML_DWP_MAC4)           \
+  "ldm    r12, {r4, r5, r6, r8, r9}\n\t" RQ_STORE                                                  \
   "add    r10, r10, #8\n\t"
 #define TINYML_DWP_B(n, RQ_STORE) #n ":\n\t" TINYML_DWP_BLOCK(RQ_STORE)
+/* r12 moves to the loop's own words (TINYML_DWP_U_RQ): bias', e, m, t copied there first. */
+#define TINYML_DWP_BAND_U_ENTRY                                                                    \
+  "ldr    r0, [r12]\n\t"                                                                          \
+  "ldrd   r8, r9, [r12, #40]\n\t"                                                                 \
+  "ldr    r4, [r12, #48]\n\t"                                                                     \
+  "strd   r0, r0, [r12, #140]\n\t"                                                                \
+  "strd   r0, r0, [r12, #148]\n\t"                                                                \
+  "str    r4, [r12, #156]\n\t"                                                                    \
+  "strd   r8, r9, [r12, #168]\n\t"                                                                \
+  "add    r12, r12, #156\n\t"
 #define TINYML_DWP_BAND_U(RQ_STORE, PRE, RQ)                                                       \
+  TINYML_DWP_BAND_U_ENTRY                                                                          \
   "1:\n\t"                                                                                         \
-  "ldr    r7, [r12, #108]\n\t"                                                                     \
+  "ldr    r7, [r12, #-48]\n\t"                                                                     \
   "tbh    [pc, r7, lsl #1]\n"                                                                      \
   "20:\n\t"                                                                                        \
   ".hword (30f - 20b) / 2, (31f - 20b) / 2, (32f - 20b) / 2, (33f - 20b) / 2\n\t"                    \
@@ -937,31 +956,46 @@ typedef struct {
   TINYML_DWP_B(33, RQ_STORE) TINYML_DWP_B(34, RQ_STORE) TINYML_DWP_B(35, RQ_STORE)                \
   TINYML_DWP_B(36, RQ_STORE) TINYML_DWP_B(37, RQ_STORE) TINYML_DWP_B(38, RQ_STORE)                \
   TINYML_DWP_B(39, RQ_STORE) TINYML_DWP_B(40, RQ_STORE) TINYML_DWP_B(41, RQ_STORE)                \
-  "ldr    r7, [r12, #112]\n\t"                                                                     \
+  "ldr    r7, [r12, #-44]\n\t"                                                                     \
   "tbh    [pc, r7, lsl #1]\n"                                                                      \
   "21:\n\t"                                                                                        \
   ".hword (4f - 21b) / 2, (60f - 21b) / 2, (61f - 21b) / 2, (60f - 21b) / 2\n"                     \
   "60:\n\t"                                                                                        \
-  "ldrd   r7, r8, [r12, #64]\n\t"                                                                  \
+  "ldrd   r7, r8, [r12, #-92]\n\t"                                                                 \
   "sub    r10, r10, r7\n\t"                                                                        \
   "sub    lr, lr, r8\n\t" TINYML_DWP_BLOCK(RQ_STORE)                                               \
-  "ldr    r7, [r12, #112]\n\t"                                                                     \
+  "ldr    r7, [r12, #-44]\n\t"                                                                     \
   "cmp    r7, #3\n\t"                                                                              \
   "bne    4f\n"                                                                                     \
   "61:\n\t"                                                                                        \
-  "ldr    r0, [r12]\n\t"                                                                           \
-  "mov    r7, r10\n\t" TINYML_DWP_ROW1(16) "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(24)             \
-  "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(32)                                                     \
-  "ldrd   r8, r9, [r12, #40]\n\t"                                                                  \
-  "ldr    r4, [r12, #48]\n\t" PRE RQ("r0")                                                         \
+  "ldr    r0, [r12, #-4]\n\t"                                                                      \
+  "mov    r7, r10\n\t" TINYML_DWP_ROW1(-140) "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(-132)         \
+  "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(-124)                                                   \
+  "ldrd   r8, r9, [r12, #12]\n\t"                                                                  \
+  "ldr    r4, [r12]\n\t" PRE RQ("r0")                                                              \
   "strb   r0, [lr]\n"                                                                              \
   "4:\n\t"                                                                                         \
-  "ldrd   r7, r8, [r12, #116]\n\t"                                                                 \
+  "ldrd   r7, r8, [r12, #-40]\n\t"                                                                 \
   "add    r10, r10, r7\n\t"                                                                        \
   "add    lr, lr, r8\n\t"                                                                          \
-  "ldr    r7, [r12, #124]\n\t"                                                                     \
+  "ldr    r7, [r12, #-32]\n\t"                                                                     \
   "cmp    r10, r7\n\t"                                                                             \
   "bne    1b\n\t"
+_Static_assert(TINYML_DWP_U_BIAS * 4 == 140 && TINYML_DWP_U_RQ * 4 == 156 && TINYML_DWP_U_BIAS + 4 == TINYML_DWP_U_RQ &&
+                   TINYML_DWP_PQ * 4 - 156 == -140 && TINYML_DWP_ENTRY * 4 - 156 == -48 &&
+                   TINYML_DWP_LONE * 4 - 156 == -44 && TINYML_DWP_TAIL * 4 - 156 == -92 &&
+                   TINYML_DWP_ADV * 4 - 156 == -40 && TINYML_DWP_BAND_END * 4 - 156 == -32 &&
+                   TINYML_DWP_OFF * 4 - 156 == -96 && TINYML_DWP_WORDS >= TINYML_DWP_U_RQ + 5,
+               "dw_band_s1u's frame offsets (r12 at TINYML_DWP_U_RQ)");
+/* The unrolled loop's four stores: r5 the step, r6 3 x step (unfolded: r6 is the offset, six). */
+#define TINYML_DWP_STORE4U(PRE, RQ)                                                                \
+  PRE RQ("r0") RQ("r1") RQ("r2") RQ("r3")                                                          \
+  "strb   r0, [lr]\n\t"                                                                            \
+  "strb   r1, [lr, r5]\n\t"                                                                        \
+  "strb   r2, [lr, r5, lsl #1]\n\t"                                                                \
+  "strb   r3, [lr, r6]\n\t"                                                                        \
+  "add    lr, lr, r5, lsl #2\n\t"
+#define TINYML_DWP_PRE_OFF_U "ldr    r6, [r12, #-96]\n\t"
 #define TINYML_DWP_STORE4(PRE, RQ)                                                                 \
   PRE RQ("r0") RQ("r1") RQ("r2") RQ("r3")                                                          \
   "strb   r0, [lr]\n\t"                                                                            \
@@ -1009,13 +1043,16 @@ typedef struct {
     register int8_t *rlr __asm__("lr") = (int8_t *)(intptr_t)frame[TINYML_DWP_CUR + 1];            \
     TINYML_DWP_ASM(TINYML_DWP_BAND(INIT, MAC, STORE(PRE, RQ), 8, PRE, RQ));                        \
   }
-#define TINYML_DWP_BAND_U_FN(NAME, PRE, RQ)                                                        \
+#define TINYML_DWP_BAND_U_FN(NAME, STORE, PRE, RQ)                                                 \
   static void NAME(int32_t pitch_bytes, const int32_t *frame) {                                    \
     register const int16_t *r10 __asm__("r10") = (const int16_t *)(intptr_t)frame[TINYML_DWP_CUR]; \
     register int32_t r11 __asm__("r11") = pitch_bytes;                                             \
     register const int32_t *r12 __asm__("r12") = frame;                                            \
     register int8_t *rlr __asm__("lr") = (int8_t *)(intptr_t)frame[TINYML_DWP_CUR + 1];            \
-    TINYML_DWP_ASM(TINYML_DWP_BAND_U(TINYML_DWP_STORE4(PRE, RQ), PRE, RQ));                        \
+    __asm__ volatile(TINYML_DWP_BAND_U(STORE(PRE, RQ), PRE, RQ)                                    \
+                     : "+r"(r10), "+r"(rlr), "+r"(r12)                                             \
+                     : "r"(r11)                                                                    \
+                     : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "cc", "memory");  \
   }
 TINYML_DWP_BAND_FN(dw_band_s1_folded, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, "", TINYML_DWP_RQ_FOLDED)
 TINYML_DWP_BAND_FN(dw_band_s2_folded, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, "", TINYML_DWP_RQ_FOLDED)
@@ -1023,9 +1060,9 @@ TINYML_DWP_BAND_FN(dw_band_s1_unfolded, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYM
 TINYML_DWP_BAND_FN(dw_band_s2_unfolded, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED)
 TINYML_DWP_BAND_FN(dw_band_s1_left, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, "", TINYML_DWP_RQ_LEFT)
 TINYML_DWP_BAND_FN(dw_band_s2_left, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, "", TINYML_DWP_RQ_LEFT)
-TINYML_DWP_BAND_U_FN(dw_band_s1u_folded, "", TINYML_DWP_RQ_FOLDED)
-TINYML_DWP_BAND_U_FN(dw_band_s1u_unfolded, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED)
-TINYML_DWP_BAND_U_FN(dw_band_s1u_left, "", TINYML_DWP_RQ_LEFT)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_folded, TINYML_DWP_STORE4U, "", TINYML_DWP_RQ_FOLDED)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_unfolded, TINYML_DWP_STORE4, TINYML_DWP_PRE_OFF_U, TINYML_DWP_RQ_UNFOLDED)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_left, TINYML_DWP_STORE4U, "", TINYML_DWP_RQ_LEFT)
 /* TINYML_RQ_NOFIX: the same bands without the sign correction, linked only when a layer takes them. */
 TINYML_DWP_BAND_FN(dw_band_s1_folded_nf, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, "", TINYML_DWP_RQ_FOLDED_NF)
 TINYML_DWP_BAND_FN(dw_band_s2_folded_nf, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, "", TINYML_DWP_RQ_FOLDED_NF)
@@ -1033,8 +1070,8 @@ TINYML_DWP_BAND_FN(dw_band_s1_unfolded_nf, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TI
                    TINYML_DWP_RQ_UNFOLDED_NF)
 TINYML_DWP_BAND_FN(dw_band_s2_unfolded_nf, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, TINYML_DWP_PRE_OFF,
                    TINYML_DWP_RQ_UNFOLDED_NF)
-TINYML_DWP_BAND_U_FN(dw_band_s1u_folded_nf, "", TINYML_DWP_RQ_FOLDED_NF)
-TINYML_DWP_BAND_U_FN(dw_band_s1u_unfolded_nf, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED_NF)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_folded_nf, TINYML_DWP_STORE4U, "", TINYML_DWP_RQ_FOLDED_NF)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_unfolded_nf, TINYML_DWP_STORE4, TINYML_DWP_PRE_OFF_U, TINYML_DWP_RQ_UNFOLDED_NF)
 /*
  * Stride-1 rows of exactly six outputs (VWW's 6x6 layers), the plane pitch 8 (the eight columns
  * those outputs read, 16 bytes): a block of four plus an overlapping one wasted a third of the
@@ -1127,6 +1164,9 @@ TINYML_DWP6_FN(dw_band6_unfolded_nf, TINYML_DWP_PRE_OFF, TINYML_DWP6_UNFOLDED_NF
 #undef TINYML_DWP6_MAC
 #undef TINYML_DWP_BAND_U_FN
 #undef TINYML_DWP_BAND_U
+#undef TINYML_DWP_BAND_U_ENTRY
+#undef TINYML_DWP_STORE4U
+#undef TINYML_DWP_PRE_OFF_U
 #undef TINYML_DWP_B
 #undef TINYML_DWP_BLOCK
 #undef TINYML_DWP_BAND_FN
@@ -1239,6 +1279,8 @@ static int32_t dw_plane_frame_layer(const tinyml_depthwise_conv2d_dsp_params *p,
   fr[TINYML_DWP_ROWS + 1] = 2 * v->stride_rows * p->plane_pitch;
   fr[TINYML_DWP_ROWS + 2] = v->out_row_step;
   fr[TINYML_DWP_WHOLE] = 8 * whole;
+  fr[TINYML_DWP_U_RQ + 1] = step;
+  fr[TINYML_DWP_U_RQ + 2] = 3 * step;
   /* The unrolled loop: after a row's blocks (and an overlapping one) its pointers have moved by
    * (plane, output) bytes, then sit on the lone output if there is one. */
   fr[TINYML_DWP_ENTRY] = sc == 1 && whole <= TINYML_DWP_UNROLL ? TINYML_DWP_UNROLL - whole : -1;
