@@ -804,14 +804,31 @@ __attribute__((noinline)) static void dw_plane_fill6(const dw_fill *f, const int
  */
 #define TINYML_DWP_U_BIAS 35
 #define TINYML_DWP_U_RQ 39
-#define TINYML_DWP_WORDS 44
+/*
+ * The six-wide channel loop's words (dw_band6c_*: whole channels, each its record and pairs copied
+ * into the frame, its plane rows filled and its rows computed, in one call): the current
+ * channel's input (its first in-image value) and output, where its pairs and record are read
+ * (each moved on by one channel), the input after the last channel, and the fill's constants:
+ * the first filled plane row's column 0, the filled rows, the input bytes between a row's values
+ * and from one row to the next.
+ */
+#define TINYML_DWP_C_IN 44
+#define TINYML_DWP_C_OUT 45
+#define TINYML_DWP_C_PQ 46
+#define TINYML_DWP_C_REC 47
+#define TINYML_DWP_C_END 48
+#define TINYML_DWP_C_FILL 49
+#define TINYML_DWP_C_ROWS 50
+#define TINYML_DWP_C_STEP 51
+#define TINYML_DWP_C_SROW 52
+#define TINYML_DWP_WORDS 53
 /* Most whole blocks of a row the unrolled loop runs (VWW's 48-wide rows: 12). */
 #define TINYML_DWP_UNROLL 12
 
 /* The band loops of one requantization, at stride 1 and 2 (NULL: the C path). */
 typedef void (*dw_plane_band_fn)(int32_t pitch_bytes, const int32_t *frame);
 typedef struct {
-  dw_plane_band_fn s1, s2, s1u, s1x6;
+  dw_plane_band_fn s1, s2, s1u, s1x6, s1x6c, s1x6m;
 } dw_plane_bands;
 
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
@@ -1135,6 +1152,102 @@ TINYML_DWP_BAND_U_FN(dw_band_s1u_unfolded_nf, TINYML_DWP_STORE4, TINYML_DWP_PRE_
   "bne    1b\n\t"
 _Static_assert(TINYML_DWP_BIAS2 * 4 == 128 && TINYML_DWP_CUR * 4 + 4 == 104 && TINYML_DWP_BAND_END * 4 == 124,
                "dw_band6's frame offsets");
+/*
+ * Whole channels of a one-band six-wide layer (VWW's 6x6): per channel its six pairs and record
+ * {m, t, e, bias'} by two LDMs into the frame (one STM, bias' by three STRDs), its rows filled
+ * (as dw_plane_fill6 does; six rows written out, the plane offsets immediates), its band
+ * (TINYML_DWP6_BAND) and the next channel's pointers: about 25 instructions a channel where the C
+ * driver's setup and two calls took about 75, and 12 a filled row where the fill's loop took 15.
+ */
+#define TINYML_DWP6C_ROW(a, b, c)               \
+  "ldrsb  r6, [r1]\n\t"                         \
+  "strh   r6, [r0, #" a "]\n\t"                  \
+  "ldrsb  r6, [r1, r4]\n\t"                     \
+  "ldrsb  r7, [r1, r4, lsl #1]\n\t"             \
+  "pkhbt  r6, r6, r7, lsl #16\n\t"              \
+  "ldrsb  r7, [r1, r5]\n\t"                     \
+  "ldrsb  r8, [r1, r4, lsl #2]\n\t"             \
+  "pkhbt  r7, r7, r8, lsl #16\n\t"              \
+  "strd   r6, r7, [r0, #" b "]\n\t"              \
+  "ldrsb  r6, [r1, r2]\n\t"                     \
+  "strh   r6, [r0, #" c "]\n\t"                  \
+  "add    r1, r1, r9\n\t"
+#define TINYML_DWP6C_CHANNELS(BAND)                                                                \
+  "10:\n\t"                                                                                        \
+  "ldrd   r10, r11, [r12, #184]\n\t"                                                               \
+  "ldm    r10!, {r0, r1, r2, r3, r4, r5}\n\t"                                                      \
+  "ldm    r11!, {r6, r7, r8, r9}\n\t"                                                              \
+  "strd   r10, r11, [r12, #184]\n\t"                                                               \
+  "add    r10, r12, #16\n\t"                                                                       \
+  "stm    r10, {r0, r1, r2, r3, r4, r5, r6, r7, r8}\n\t"                                           \
+  "strd   r9, r9, [r12]\n\t"                                                                       \
+  "strd   r9, r9, [r12, #8]\n\t"                                                                   \
+  "strd   r9, r9, [r12, #128]\n\t"                                                                 \
+  "ldrd   r0, r3, [r12, #196]\n\t"                                                                 \
+  "ldrd   r4, r9, [r12, #204]\n\t"                                                                 \
+  "ldr    r1, [r12, #176]\n\t"                                                                     \
+  "add    r5, r4, r4, lsl #1\n\t"                                                                  \
+  "add    r2, r4, r4, lsl #2\n\t"                                                                  \
+  "cmp    r3, #6\n\t"                                                                              \
+  "bne    11f\n\t"                                                                                 \
+  TINYML_DWP6C_ROW("2", "4", "12") TINYML_DWP6C_ROW("18", "20", "28")                             \
+  TINYML_DWP6C_ROW("34", "36", "44") TINYML_DWP6C_ROW("50", "52", "60")                           \
+  TINYML_DWP6C_ROW("66", "68", "76") TINYML_DWP6C_ROW("82", "84", "92")                           \
+  "b      13f\n"                                                                                   \
+  "11:\n\t"                                                                                        \
+  "cmp    r3, #0\n\t"                                                                              \
+  "beq    13f\n"                                                                                   \
+  "12:\n\t" TINYML_DWP6C_ROW("2", "4", "12")                                                      \
+  "add    r0, r0, #16\n\t"                                                                         \
+  "subs   r3, r3, #1\n\t"                                                                          \
+  "bne    12b\n"                                                                                   \
+  "13:\n\t" BAND                                                                                   \
+  "ldrd   r0, r1, [r12, #176]\n\t"                                                                 \
+  "ldr    r2, [r12, #192]\n\t"                                                                     \
+  "adds   r0, r0, #1\n\t"                                                                          \
+  "adds   r1, r1, #1\n\t"                                                                          \
+  "strd   r0, r1, [r12, #176]\n\t"                                                                 \
+  "str    r1, [r12, #104]\n\t"                                                                     \
+  "cmp    r0, r2\n\t"                                                                              \
+  "bne    10b\n\t"
+_Static_assert(TINYML_DWP_C_IN * 4 == 176 && TINYML_DWP_C_OUT == TINYML_DWP_C_IN + 1 && TINYML_DWP_C_PQ * 4 == 184 &&
+                   TINYML_DWP_C_REC == TINYML_DWP_C_PQ + 1 && TINYML_DWP_C_END * 4 == 192 &&
+                   TINYML_DWP_C_FILL * 4 == 196 && TINYML_DWP_C_ROWS == TINYML_DWP_C_FILL + 1 &&
+                   TINYML_DWP_C_STEP * 4 == 204 && TINYML_DWP_C_SROW == TINYML_DWP_C_STEP + 1 &&
+                   TINYML_DWP_PQ * 4 == 16 && TINYML_DWP_RQ == TINYML_DWP_PQ + 6 && TINYML_DWP_CUR * 4 == 100,
+               "dw_band6c's frame offsets");
+#define TINYML_DWP6C_ONE(PRE, RQ) "ldr    lr, [r12, #100]\n\t" TINYML_DWP6_BAND(PRE, RQ)
+/* FAST_MIXED: a channel whose e (its record's) is at most 0 shifts left by e & 255 (TINYML_DWS_E). */
+#define TINYML_DWP6C_MIXED(RQ)                                                                     \
+  "ldr    r0, [r12, #48]\n\t"                                                                      \
+  "cmp    r0, #0\n\t"                                                                              \
+  "bgt    15f\n\t"                                                                                 \
+  "uxtb   r0, r0\n\t"                                                                              \
+  "str    r0, [r12, #48]\n\t" TINYML_DWP6C_ONE("", TINYML_DWP6_LEFT)                               \
+  "b      16f\n"                                                                                   \
+  "15:\n\t" TINYML_DWP6C_ONE("", RQ)                                                               \
+  "16:\n\t"
+#define TINYML_DWP6C_FN(NAME, BAND)                                                                \
+  static void NAME(int32_t unused, const int32_t *frame) {                                         \
+    (void)unused;                                                                                  \
+    register const int32_t *r12 __asm__("r12") = frame;                                            \
+    __asm__ volatile(TINYML_DWP6C_CHANNELS(BAND)                                                   \
+                     :                                                                             \
+                     : "r"(r12)                                                                    \
+                     : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "lr", \
+                       "cc", "memory");                                                            \
+  }
+TINYML_DWP6C_FN(dw_band6c_folded, TINYML_DWP6C_ONE("", TINYML_DWP6_FOLDED))
+TINYML_DWP6C_FN(dw_band6c_unfolded, TINYML_DWP6C_ONE(TINYML_DWP_PRE_OFF, TINYML_DWP6_UNFOLDED))
+TINYML_DWP6C_FN(dw_band6c_folded_nf, TINYML_DWP6C_ONE("", TINYML_DWP6_FOLDED_NF))
+TINYML_DWP6C_FN(dw_band6c_unfolded_nf, TINYML_DWP6C_ONE(TINYML_DWP_PRE_OFF, TINYML_DWP6_UNFOLDED_NF))
+TINYML_DWP6C_FN(dw_band6c_mixed, TINYML_DWP6C_MIXED(TINYML_DWP6_FOLDED))
+TINYML_DWP6C_FN(dw_band6c_mixed_nf, TINYML_DWP6C_MIXED(TINYML_DWP6_FOLDED_NF))
+#undef TINYML_DWP6C_FN
+#undef TINYML_DWP6C_MIXED
+#undef TINYML_DWP6C_ONE
+#undef TINYML_DWP6C_CHANNELS
+#undef TINYML_DWP6C_ROW
 #define TINYML_DWP6_FN(NAME, PRE, RQ)                                                              \
   static void NAME(int32_t pitch_bytes, const int32_t *frame) {                                    \
     (void)pitch_bytes;                                                                             \
@@ -1187,14 +1300,18 @@ TINYML_DWP6_FN(dw_band6_unfolded_nf, TINYML_DWP_PRE_OFF, TINYML_DWP6_UNFOLDED_NF
 #undef TINYML_DWP_ROW
 #undef TINYML_DWP_MAC2
 #undef TINYML_DWP_MAC4
-static const dw_plane_bands dw_bands_folded = {dw_band_s1_folded, dw_band_s2_folded, dw_band_s1u_folded, dw_band6_folded};
+/* s1x6c: whole channels (dw_band6c_*); s1x6m the same in FAST_MIXED with the table's right shifts
+ * (the left-shift table has neither: its channels run one by one only in the other loops). */
+static const dw_plane_bands dw_bands_folded = {dw_band_s1_folded, dw_band_s2_folded, dw_band_s1u_folded, dw_band6_folded,
+                                               dw_band6c_folded, dw_band6c_mixed};
 static const dw_plane_bands dw_bands_unfolded = {dw_band_s1_unfolded, dw_band_s2_unfolded, dw_band_s1u_unfolded,
-                                                 dw_band6_unfolded};
-static const dw_plane_bands dw_bands_left = {dw_band_s1_left, dw_band_s2_left, dw_band_s1u_left, dw_band6_left};
+                                                 dw_band6_unfolded, dw_band6c_unfolded, NULL};
+static const dw_plane_bands dw_bands_left = {dw_band_s1_left, dw_band_s2_left, dw_band_s1u_left, dw_band6_left, NULL, NULL};
 static const dw_plane_bands dw_bands_folded_nf = {dw_band_s1_folded_nf, dw_band_s2_folded_nf, dw_band_s1u_folded_nf,
-                                                  dw_band6_folded_nf};
+                                                  dw_band6_folded_nf, dw_band6c_folded_nf, dw_band6c_mixed_nf};
 static const dw_plane_bands dw_bands_unfolded_nf = {dw_band_s1_unfolded_nf, dw_band_s2_unfolded_nf,
-                                                    dw_band_s1u_unfolded_nf, dw_band6_unfolded_nf};
+                                                    dw_band_s1u_unfolded_nf, dw_band6_unfolded_nf, dw_band6c_unfolded_nf,
+                                                    NULL};
 /* The bands of a mode (TINYML_RQ_NOFIX: those without the sign correction). */
 #define TINYML_DWP_BANDS(MODE)                                                                                \
   (TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST          ? (TINYML_RQ_NF(MODE) ? &dw_bands_unfolded_nf : &dw_bands_unfolded) \
@@ -1395,17 +1512,17 @@ TINYML_DSP_INLINE void dw_plane_decode(const tinyml_depthwise_conv2d_dsp_params 
 }
 
 /*
- * Channel ch's SMLAD pairs into the frame (P, Q of each filter row as the plane sees it) and its
+ * Channel ch's SMLAD pairs into pq (P, Q of each filter row as the plane sees it) and its
  * record {m, t, e, bias'}: bits 1, clustered (tinyml_dw_plane_lut4, records in p->q); bits 0, six words per channel as the generator laid them out (already
  * transposed for a transposed plane) and records in p->q; 4 or 2, decoded from the sub-byte
  * stream (per group of four channels its words, then its records) by dw_plane_decode.
  */
 TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_dsp_params *p, const void *weights,
                                                   int32_t ch, int32_t mode, const int32_t bits, const int32_t sub,
-                                                  int32_t *fr) {
+                                                  int32_t *pq) {
   if (bits == 0) {
     /* memcpy: LDM/STM (a loop of its own, the compiler's choice for the six-word copy, took 21). */
-    memcpy(fr + TINYML_DWP_PQ, (const int32_t *)weights + 6 * ch, 6 * sizeof(int32_t));
+    memcpy(pq, (const int32_t *)weights + 6 * ch, 6 * sizeof(int32_t));
     return p->q + 4 * ch;
   }
   if (bits == 1) {
@@ -1421,8 +1538,8 @@ TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_
       w[k] = l->table[((n0 + k) & 1) ? b >> 4 : b & 15u] * scale;
     }
     for (int32_t k = 0; k < 3; ++k) {
-      fr[TINYML_DWP_PQ + 2 * k] = (int32_t)tinyml_pkhbt((uint32_t)w[3 * k], (uint32_t)w[3 * k + 1]);
-      fr[TINYML_DWP_PQ + 2 * k + 1] = (int32_t)tinyml_pkhbt((uint32_t)w[3 * k + 1], (uint32_t)w[3 * k + 2]);
+      pq[2 * k] = (int32_t)tinyml_pkhbt((uint32_t)w[3 * k], (uint32_t)w[3 * k + 1]);
+      pq[2 * k + 1] = (int32_t)tinyml_pkhbt((uint32_t)w[3 * k + 1], (uint32_t)w[3 * k + 2]);
     }
     return p->q + 4 * ch;
   }
@@ -1434,16 +1551,16 @@ TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_
   /* sub: the channel's place in its group when the caller knows it (a constant), else -1. */
   switch (sub >= 0 ? sub : ch & 3) {
     case 0:
-      dw_plane_decode(p, g, 0, bits, dbl, fr + TINYML_DWP_PQ);
+      dw_plane_decode(p, g, 0, bits, dbl, pq);
       break;
     case 1:
-      dw_plane_decode(p, g, 1, bits, dbl, fr + TINYML_DWP_PQ);
+      dw_plane_decode(p, g, 1, bits, dbl, pq);
       break;
     case 2:
-      dw_plane_decode(p, g, 2, bits, dbl, fr + TINYML_DWP_PQ);
+      dw_plane_decode(p, g, 2, bits, dbl, pq);
       break;
     default:
-      dw_plane_decode(p, g, 3, bits, dbl, fr + TINYML_DWP_PQ);
+      dw_plane_decode(p, g, 3, bits, dbl, pq);
       break;
   }
   return (const int32_t *)(const void *)(g + words) + 4 * (sub >= 0 ? sub : ch & 3);
@@ -1453,7 +1570,7 @@ TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_
 TINYML_DSP_INLINE dw_plane_band_fn dw_plane_setup(const tinyml_depthwise_conv2d_dsp_params *p, const void *weights,
                                                   int32_t ch, int32_t mode, const int32_t bits, const int32_t sub,
                                                   int32_t *fr, dw_plane_band_fn fn, dw_plane_band_fn lfn) {
-  const int32_t *rec = dw_plane_weights(p, weights, ch, mode, bits, sub, fr);
+  const int32_t *rec = dw_plane_weights(p, weights, ch, mode, bits, sub, fr + TINYML_DWP_PQ);
   fr[0] = fr[1] = fr[2] = fr[3] = fr[TINYML_DWP_BIAS2] = fr[TINYML_DWP_BIAS2 + 1] = rec[3];
   fr[TINYML_DWP_RQ] = rec[0];
   fr[TINYML_DWP_RQ + 1] = rec[1];
@@ -1467,7 +1584,7 @@ TINYML_DSP_INLINE dw_plane_band_fn dw_plane_setup(const tinyml_depthwise_conv2d_
  */
 TINYML_DSP_INLINE void dw_plane_one_band(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v, const int8_t *in,
                               const void *weights, int8_t *out, int16_t *plane, int32_t mode, const int32_t bits,
-                              int32_t *fr, dw_plane_band_fn fn, dw_plane_band_fn lfn) {
+                              int32_t *fr, dw_plane_band_fn fn, dw_plane_band_fn lfn, dw_plane_band_fn six) {
   const int32_t c = p->geo.input_depth;
   const int32_t pitch = p->plane_pitch;
   const int32_t band = v->out_rows;
@@ -1486,10 +1603,46 @@ TINYML_DSP_INLINE void dw_plane_one_band(const tinyml_depthwise_conv2d_dsp_param
   if (stable) dw_plane_frame_band(plane, band, fr, out);
 #else
   const int32_t stable = 0;
+  (void)six;
 #endif
   /* Sub-byte weights (depth a multiple of 4): a group's four channels written out, each decoding
    * its weights at its place in the group, a constant (no dispatch on it per channel). */
   const int32_t per = bits == 4 || bits == 2 ? 4 : 1;
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  /* Six-wide rows filled six at a time, no left shifts: whole channels in assembly (dw_band6c_*),
+   * int8 the layer in one call, decoded weights a group of four channels (one, clustered) a call
+   * from their pairs decoded into pq (their records follow one another as the loop reads them). */
+  if (stable && six != NULL && fr[TINYML_DWP_SIX] && fill_fn == dw_plane_fill6) {
+    fr[TINYML_DWP_C_FILL] = (int32_t)(intptr_t)(plane + fill.dst - 1);
+    fr[TINYML_DWP_C_ROWS] = fill.rows;
+    fr[TINYML_DWP_C_STEP] = fill.step;
+    fr[TINYML_DWP_C_SROW] = fill.src_row;
+    const int32_t g = bits == 0 ? c : bits == 1 ? 1 : 4;
+    int32_t pq[24];
+    for (int32_t ch0 = 0; ch0 < c; ch0 += g) {
+      const int32_t *rec;
+      if (bits == 0) {
+        fr[TINYML_DWP_C_PQ] = (int32_t)(intptr_t)((const int32_t *)weights + 6 * ch0);
+        rec = p->q + 4 * ch0;
+      } else if (bits == 1) {
+        rec = dw_plane_weights(p, weights, ch0, mode, bits, -1, pq);
+        fr[TINYML_DWP_C_PQ] = (int32_t)(intptr_t)pq;
+      } else {
+        rec = dw_plane_weights(p, weights, ch0, mode, bits, 0, pq);
+        (void)dw_plane_weights(p, weights, ch0 + 1, mode, bits, 1, pq + 6);
+        (void)dw_plane_weights(p, weights, ch0 + 2, mode, bits, 2, pq + 12);
+        (void)dw_plane_weights(p, weights, ch0 + 3, mode, bits, 3, pq + 18);
+        fr[TINYML_DWP_C_PQ] = (int32_t)(intptr_t)pq;
+      }
+      fr[TINYML_DWP_C_REC] = (int32_t)(intptr_t)rec;
+      fr[TINYML_DWP_C_IN] = (int32_t)(intptr_t)(in + ch0 + fill.src);
+      fr[TINYML_DWP_C_END] = (int32_t)(intptr_t)(in + ch0 + g + fill.src);
+      fr[TINYML_DWP_C_OUT] = fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)(out + ch0);
+      six(0, fr);
+    }
+    return;
+  }
+#endif
   for (int32_t ch0 = 0; ch0 < c; ch0 += per) {
 #pragma GCC unroll 4
     for (int32_t b = 0; b < per; ++b) {
@@ -1564,11 +1717,14 @@ TINYML_DSP_INLINE void dw_plane_run_bits(const tinyml_depthwise_conv2d_dsp_param
   const int32_t loops = dw_plane_frame_layer(p, &v, fr, bands);
   const dw_plane_band_fn fn = loops ? dw_plane_pick(bands, &v, fr) : NULL;
   const dw_plane_band_fn lfn = loops ? dw_plane_pick(left, &v, fr) : NULL;
+  const dw_plane_band_fn six = !loops || bands == NULL               ? NULL
+                               : TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED ? bands->s1x6m
+                                                                            : bands->s1x6c;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
     int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;
     if (p->band_rows >= v.out_rows) {
-      dw_plane_one_band(p, &v, in, weights, out, plane, mode, bits, fr, fn, lfn);
+      dw_plane_one_band(p, &v, in, weights, out, plane, mode, bits, fr, fn, lfn, six);
     } else {
       dw_plane_bands_run(p, &v, in, weights, out, plane, mode, bits, fr, fn, lfn);
     }
