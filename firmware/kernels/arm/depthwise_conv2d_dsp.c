@@ -821,7 +821,12 @@ __attribute__((noinline)) static void dw_plane_fill6(const dw_fill *f, const int
 #define TINYML_DWP_C_ROWS 50
 #define TINYML_DWP_C_STEP 51
 #define TINYML_DWP_C_SROW 52
-#define TINYML_DWP_WORDS 53
+/* And its requantization words, where its r12 points: bias' six times before, m, t, e, the output
+ * step (the layer's), then the channel's pairs P0 Q0 P1 Q1 P2 Q2. */
+#define TINYML_DWP_6_BIAS 53
+#define TINYML_DWP_6_RQ 59
+#define TINYML_DWP_6_PQ 63
+#define TINYML_DWP_WORDS 69
 /* Most whole blocks of a row the unrolled loop runs (VWW's 48-wide rows: 12). */
 #define TINYML_DWP_UNROLL 12
 
@@ -1154,10 +1159,13 @@ _Static_assert(TINYML_DWP_BIAS2 * 4 == 128 && TINYML_DWP_CUR * 4 + 4 == 104 && T
                "dw_band6's frame offsets");
 /*
  * Whole channels of a one-band six-wide layer (VWW's 6x6): per channel its six pairs and record
- * {m, t, e, bias'} by two LDMs into the frame (one STM, bias' by three STRDs), its rows filled
- * (as dw_plane_fill6 does; six rows written out, the plane offsets immediates), its band
- * (TINYML_DWP6_BAND) and the next channel's pointers: about 25 instructions a channel where the C
- * driver's setup and two calls took about 75, and 12 a filled row where the fill's loop took 15.
+ * {m, t, e, bias'} by two LDMs into the frame (bias' by three STRDs), its rows filled (as
+ * dw_plane_fill6 does; six rows written out, the plane offsets immediates), its band and the next
+ * channel's pointers: about 25 instructions a channel where the C driver's setup and two calls
+ * took about 75, and 12 a filled row where the fill's loop took 15. r12 points at the loop's own
+ * words (TINYML_DWP_6_RQ: m, t, e, step; bias' six times before, the pairs after), so that a row
+ * starts its six accumulators with one LDMDB and loads its requantization with one LDM
+ * (TINYML_DWP6_BAND: an LDRD more each).
  */
 #define TINYML_DWP6C_ROW(a, b, c)               \
   "ldrsb  r6, [r1]\n\t"                         \
@@ -1172,20 +1180,37 @@ _Static_assert(TINYML_DWP_BIAS2 * 4 == 128 && TINYML_DWP_CUR * 4 + 4 == 104 && T
   "ldrsb  r6, [r1, r2]\n\t"                     \
   "strh   r6, [r0, #" c "]\n\t"                  \
   "add    r1, r1, r9\n\t"
+/* A channel's rows (r12 at TINYML_DWP_6_RQ), as TINYML_DWP6_BAND. */
+#define TINYML_DWP6C_BAND(PRE, RQ)                                                                 \
+  "ldr    lr, [r12, #-136]\n"                                                                      \
+  "1:\n\t"                                                                                         \
+  "ldmdb  r12, {r0, r1, r2, r3, r4, r5}\n\t" TINYML_DWP6_MAC("16") TINYML_DWP6_MAC("24")           \
+  TINYML_DWP6_MAC("32")                                                                            \
+  "sub    lr, lr, #32\n\t"                                                                         \
+  "ldm    r12, {r8, r9, r10, r11}\n\t" PRE RQ("r0") RQ("r1") RQ("r2") RQ("r3") RQ("r4") RQ("r5")   \
+  "ldr    r7, [r12, #-132]\n\t"                                                                    \
+  TINYML_DWP6_ST2("r0", "r1") TINYML_DWP6_ST2("r2", "r3") TINYML_DWP6_ST2("r4", "r5")                 \
+  "str    r7, [r12, #-132]\n\t"                                                                    \
+  "ldr    r7, [r12, #-112]\n\t"                                                                    \
+  "cmp    lr, r7\n\t"                                                                              \
+  "bne    1b\n\t"
+#define TINYML_DWP6C_PRE_OFF "ldr    r6, [r12, #-176]\n\t"
 #define TINYML_DWP6C_CHANNELS(BAND)                                                                \
+  "add    r12, r12, #236\n"                                                                        \
   "10:\n\t"                                                                                        \
-  "ldrd   r10, r11, [r12, #184]\n\t"                                                               \
+  "ldrd   r10, r11, [r12, #-52]\n\t"                                                               \
   "ldm    r10!, {r0, r1, r2, r3, r4, r5}\n\t"                                                      \
   "ldm    r11!, {r6, r7, r8, r9}\n\t"                                                              \
-  "strd   r10, r11, [r12, #184]\n\t"                                                               \
+  "strd   r10, r11, [r12, #-52]\n\t"                                                               \
   "add    r10, r12, #16\n\t"                                                                       \
-  "stm    r10, {r0, r1, r2, r3, r4, r5, r6, r7, r8}\n\t"                                           \
-  "strd   r9, r9, [r12]\n\t"                                                                       \
-  "strd   r9, r9, [r12, #8]\n\t"                                                                   \
-  "strd   r9, r9, [r12, #128]\n\t"                                                                 \
-  "ldrd   r0, r3, [r12, #196]\n\t"                                                                 \
-  "ldrd   r4, r9, [r12, #204]\n\t"                                                                 \
-  "ldr    r1, [r12, #176]\n\t"                                                                     \
+  "stm    r10, {r0, r1, r2, r3, r4, r5}\n\t"                                                       \
+  "stm    r12, {r6, r7, r8}\n\t"                                                                   \
+  "strd   r9, r9, [r12, #-24]\n\t"                                                                 \
+  "strd   r9, r9, [r12, #-16]\n\t"                                                                 \
+  "strd   r9, r9, [r12, #-8]\n\t"                                                                  \
+  "ldrd   r0, r3, [r12, #-40]\n\t"                                                                 \
+  "ldrd   r4, r9, [r12, #-32]\n\t"                                                                 \
+  "ldr    r1, [r12, #-60]\n\t"                                                                     \
   "add    r5, r4, r4, lsl #1\n\t"                                                                  \
   "add    r2, r4, r4, lsl #2\n\t"                                                                  \
   "cmp    r3, #6\n\t"                                                                              \
@@ -1202,28 +1227,34 @@ _Static_assert(TINYML_DWP_BIAS2 * 4 == 128 && TINYML_DWP_CUR * 4 + 4 == 104 && T
   "subs   r3, r3, #1\n\t"                                                                          \
   "bne    12b\n"                                                                                   \
   "13:\n\t" BAND                                                                                   \
-  "ldrd   r0, r1, [r12, #176]\n\t"                                                                 \
-  "ldr    r2, [r12, #192]\n\t"                                                                     \
+  "ldrd   r0, r1, [r12, #-60]\n\t"                                                                 \
+  "ldr    r2, [r12, #-44]\n\t"                                                                     \
   "adds   r0, r0, #1\n\t"                                                                          \
   "adds   r1, r1, #1\n\t"                                                                          \
-  "strd   r0, r1, [r12, #176]\n\t"                                                                 \
-  "str    r1, [r12, #104]\n\t"                                                                     \
+  "strd   r0, r1, [r12, #-60]\n\t"                                                                 \
+  "str    r1, [r12, #-132]\n\t"                                                                    \
   "cmp    r0, r2\n\t"                                                                              \
   "bne    10b\n\t"
-_Static_assert(TINYML_DWP_C_IN * 4 == 176 && TINYML_DWP_C_OUT == TINYML_DWP_C_IN + 1 && TINYML_DWP_C_PQ * 4 == 184 &&
-                   TINYML_DWP_C_REC == TINYML_DWP_C_PQ + 1 && TINYML_DWP_C_END * 4 == 192 &&
-                   TINYML_DWP_C_FILL * 4 == 196 && TINYML_DWP_C_ROWS == TINYML_DWP_C_FILL + 1 &&
-                   TINYML_DWP_C_STEP * 4 == 204 && TINYML_DWP_C_SROW == TINYML_DWP_C_STEP + 1 &&
-                   TINYML_DWP_PQ * 4 == 16 && TINYML_DWP_RQ == TINYML_DWP_PQ + 6 && TINYML_DWP_CUR * 4 == 100,
-               "dw_band6c's frame offsets");
-#define TINYML_DWP6C_ONE(PRE, RQ) "ldr    lr, [r12, #100]\n\t" TINYML_DWP6_BAND(PRE, RQ)
+#define TINYML_DWP_6_OFF(w) ((w) * 4 - TINYML_DWP_6_RQ * 4)
+_Static_assert(TINYML_DWP_6_RQ * 4 == 236 && TINYML_DWP_6_BIAS + 6 == TINYML_DWP_6_RQ &&
+                   TINYML_DWP_6_PQ == TINYML_DWP_6_RQ + 4 && TINYML_DWP_6_OFF(TINYML_DWP_C_IN) == -60 &&
+                   TINYML_DWP_C_OUT == TINYML_DWP_C_IN + 1 && TINYML_DWP_6_OFF(TINYML_DWP_C_PQ) == -52 &&
+                   TINYML_DWP_C_REC == TINYML_DWP_C_PQ + 1 && TINYML_DWP_6_OFF(TINYML_DWP_C_END) == -44 &&
+                   TINYML_DWP_6_OFF(TINYML_DWP_C_FILL) == -40 && TINYML_DWP_C_ROWS == TINYML_DWP_C_FILL + 1 &&
+                   TINYML_DWP_6_OFF(TINYML_DWP_C_STEP) == -32 && TINYML_DWP_C_SROW == TINYML_DWP_C_STEP + 1 &&
+                   TINYML_DWP_6_OFF(TINYML_DWP_CUR) == -136 && TINYML_DWP_6_OFF(TINYML_DWP_CUR + 1) == -132 &&
+                   TINYML_DWP_6_OFF(TINYML_DWP_BAND_END) == -112 && TINYML_DWP_6_OFF(TINYML_DWP_OFF) == -176 &&
+                   TINYML_DWP_WORDS >= TINYML_DWP_6_PQ + 6,
+               "dw_band6c's frame offsets (r12 at TINYML_DWP_6_RQ)");
+#undef TINYML_DWP_6_OFF
+#define TINYML_DWP6C_ONE(PRE, RQ) TINYML_DWP6C_BAND(PRE, RQ)
 /* FAST_MIXED: a channel whose e (its record's) is at most 0 shifts left by e & 255 (TINYML_DWS_E). */
 #define TINYML_DWP6C_MIXED(RQ)                                                                     \
-  "ldr    r0, [r12, #48]\n\t"                                                                      \
+  "ldr    r0, [r12, #8]\n\t"                                                                       \
   "cmp    r0, #0\n\t"                                                                              \
   "bgt    15f\n\t"                                                                                 \
   "uxtb   r0, r0\n\t"                                                                              \
-  "str    r0, [r12, #48]\n\t" TINYML_DWP6C_ONE("", TINYML_DWP6_LEFT)                               \
+  "str    r0, [r12, #8]\n\t" TINYML_DWP6C_ONE("", TINYML_DWP6_LEFT)                                \
   "b      16f\n"                                                                                   \
   "15:\n\t" TINYML_DWP6C_ONE("", RQ)                                                               \
   "16:\n\t"
@@ -1232,20 +1263,22 @@ _Static_assert(TINYML_DWP_C_IN * 4 == 176 && TINYML_DWP_C_OUT == TINYML_DWP_C_IN
     (void)unused;                                                                                  \
     register const int32_t *r12 __asm__("r12") = frame;                                            \
     __asm__ volatile(TINYML_DWP6C_CHANNELS(BAND)                                                   \
+                     : "+r"(r12)                                                                   \
                      :                                                                             \
-                     : "r"(r12)                                                                    \
                      : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "lr", \
                        "cc", "memory");                                                            \
   }
 TINYML_DWP6C_FN(dw_band6c_folded, TINYML_DWP6C_ONE("", TINYML_DWP6_FOLDED))
-TINYML_DWP6C_FN(dw_band6c_unfolded, TINYML_DWP6C_ONE(TINYML_DWP_PRE_OFF, TINYML_DWP6_UNFOLDED))
+TINYML_DWP6C_FN(dw_band6c_unfolded, TINYML_DWP6C_ONE(TINYML_DWP6C_PRE_OFF, TINYML_DWP6_UNFOLDED))
 TINYML_DWP6C_FN(dw_band6c_folded_nf, TINYML_DWP6C_ONE("", TINYML_DWP6_FOLDED_NF))
-TINYML_DWP6C_FN(dw_band6c_unfolded_nf, TINYML_DWP6C_ONE(TINYML_DWP_PRE_OFF, TINYML_DWP6_UNFOLDED_NF))
+TINYML_DWP6C_FN(dw_band6c_unfolded_nf, TINYML_DWP6C_ONE(TINYML_DWP6C_PRE_OFF, TINYML_DWP6_UNFOLDED_NF))
 TINYML_DWP6C_FN(dw_band6c_mixed, TINYML_DWP6C_MIXED(TINYML_DWP6_FOLDED))
 TINYML_DWP6C_FN(dw_band6c_mixed_nf, TINYML_DWP6C_MIXED(TINYML_DWP6_FOLDED_NF))
 #undef TINYML_DWP6C_FN
 #undef TINYML_DWP6C_MIXED
 #undef TINYML_DWP6C_ONE
+#undef TINYML_DWP6C_PRE_OFF
+#undef TINYML_DWP6C_BAND
 #undef TINYML_DWP6C_CHANNELS
 #undef TINYML_DWP6C_ROW
 #define TINYML_DWP6_FN(NAME, PRE, RQ)                                                              \
@@ -1397,6 +1430,7 @@ static int32_t dw_plane_frame_layer(const tinyml_depthwise_conv2d_dsp_params *p,
   fr[TINYML_DWP_ROWS + 2] = v->out_row_step;
   fr[TINYML_DWP_WHOLE] = 8 * whole;
   fr[TINYML_DWP_U_RQ + 1] = step;
+  fr[TINYML_DWP_6_RQ + 3] = step;
   fr[TINYML_DWP_U_RQ + 2] = 3 * step;
   /* The unrolled loop: after a row's blocks (and an overlapping one) its pointers have moved by
    * (plane, output) bytes, then sit on the lone output if there is one. */
