@@ -622,11 +622,12 @@ __attribute__((noinline)) static void dw_plane_rows(int16_t *d, const int8_t *s,
 }
 /*
  * dw_plane_rows for rows of at most TINYML_DWP_FILL_UNROLL blocks of eight: the blocks written out
- * one after the other and entered through a jump table at the row's first, the rest (0 to 7
- * values) through another, so that a row pays no tests for its counts (they are the same for
- * every row of the layer): VWW's rows of 12, 24 and 48 values took 42, 66 and 117 instructions
- * in the loop above, here about 31, 51 and 96. Registers as there, r12 the entry, lr the rest,
- * r9 the lead.
+ * one after the other and entered through a jump table at the row's first (a row with a lone
+ * first value at a stub that writes it, then jumps there), the rest (0 to 7 values) through
+ * another, so that a row pays no tests for its counts (they are the same for every row of the
+ * layer): VWW's rows of 12, 24 and 48 values took 42, 66 and 117 instructions in the loop above,
+ * here about 28, 48 and 93. Registers as there, r12 the entry, lr the rest, r9 and r2 the input
+ * and plane bytes to the next row.
  */
 #define TINYML_DWP_FILL8                                                                     \
   TINYML_DWP_FILL4("[r1]", "[r1, r4]", "[r1, r4, lsl #1]", "[r1, r5]")                       \
@@ -641,6 +642,7 @@ __attribute__((noinline)) static void dw_plane_rows(int16_t *d, const int8_t *s,
   "ldrsb  r6, " a "\n\t"                        \
   "strh   r6, [r0], #2\n\t"
 #define TINYML_DWP_FILL_4 TINYML_DWP_FILL4("[r1]", "[r1, r4]", "[r1, r4, lsl #1]", "[r1, r5]")
+#define TINYML_DWP_FILL_LEAD TINYML_DWP_FILL_ONE("[r1]") "add    r1, r1, r4\n\t"
 _Static_assert(TINYML_DWP_FILL_UNROLL == 6, "dw_plane_rows_unrolled's jump table");
 __attribute__((noinline)) static void dw_plane_rows_unrolled(int16_t *d, const int8_t *s, const dw_fill *f,
                                                              int32_t rows) {
@@ -654,18 +656,26 @@ __attribute__((noinline)) static void dw_plane_rows_unrolled(int16_t *d, const i
       "add    r10, r4, r4, lsl #2\n\t"
       "rsb    r11, r4, r4, lsl #3\n\t"
       "ldr    r9, [r2, #16]\n\t"
-      "ldrd   r12, lr, [r2, #52]\n"
+      "ldrd   r12, lr, [r2, #52]\n\t"
+      /* A row with a lead enters at the lead's stub (seven entries further on, 40-46). */
+      "add    r12, r12, r9, lsl #3\n\t"
+      "sub    r12, r12, r9\n\t"
+      "ldr    r9, [r2, #60]\n\t"
+      "ldr    r2, [r2, #48]\n"
       "1:\n\t"
-      "cmp    r9, #0\n\t"
-      "beq    2f\n\t"
-      "ldrsb  r6, [r1]\n\t"
-      "strh   r6, [r0], #2\n\t"
-      "add    r1, r1, r4\n"
-      "2:\n\t"
       "tbh    [pc, r12, lsl #1]\n"
       "20:\n\t"
       ".hword (30f - 20b) / 2, (31f - 20b) / 2, (32f - 20b) / 2, (33f - 20b) / 2\n\t"
-      ".hword (34f - 20b) / 2, (35f - 20b) / 2, (36f - 20b) / 2\n"
+      ".hword (34f - 20b) / 2, (35f - 20b) / 2, (36f - 20b) / 2\n\t"
+      ".hword (40f - 20b) / 2, (41f - 20b) / 2, (42f - 20b) / 2, (43f - 20b) / 2\n\t"
+      ".hword (44f - 20b) / 2, (45f - 20b) / 2, (46f - 20b) / 2\n"
+      "40:\n\t" TINYML_DWP_FILL_LEAD "b      30f\n"
+      "41:\n\t" TINYML_DWP_FILL_LEAD "b      31f\n"
+      "42:\n\t" TINYML_DWP_FILL_LEAD "b      32f\n"
+      "43:\n\t" TINYML_DWP_FILL_LEAD "b      33f\n"
+      "44:\n\t" TINYML_DWP_FILL_LEAD "b      34f\n"
+      "45:\n\t" TINYML_DWP_FILL_LEAD "b      35f\n"
+      "46:\n\t" TINYML_DWP_FILL_LEAD "b      36f\n"
       "30:\n\t" TINYML_DWP_FILL8
       "31:\n\t" TINYML_DWP_FILL8
       "32:\n\t" TINYML_DWP_FILL8
@@ -686,17 +696,16 @@ __attribute__((noinline)) static void dw_plane_rows_unrolled(int16_t *d, const i
       "57:\n\t" TINYML_DWP_FILL_4 TINYML_DWP_FILL_PAIR("[r1, r4, lsl #2]", "[r1, r10]")
       TINYML_DWP_FILL_ONE("[r1, r5, lsl #1]")
       "50:\n\t"
-      "ldr    r6, [r2, #60]\n\t"
-      "ldr    r7, [r2, #48]\n\t"
-      "add    r1, r1, r6\n\t"
-      "add    r0, r0, r7\n\t"
+      "add    r1, r1, r9\n\t"
+      "add    r0, r0, r2\n\t"
       "subs   r3, r3, #1\n\t"
       "bne    1b\n\t"
-      : "+r"(r0), "+r"(r1), "+r"(r3)
-      : "r"(r2)
+      : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3)
+      :
       : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
 }
 #undef TINYML_DWP_FILL_4
+#undef TINYML_DWP_FILL_LEAD
 #undef TINYML_DWP_FILL_ONE
 #undef TINYML_DWP_FILL_PAIR
 #undef TINYML_DWP_FILL8
@@ -1556,12 +1565,16 @@ TINYML_DSP_INLINE void dw_plane_decode(const tinyml_depthwise_conv2d_dsp_params 
  * channel where dw_plane_weights, channel by channel, took about 42.
  */
 TINYML_DSP_INLINE void dw_plane_decode_group(const uint32_t *g, const int32_t bits, const int32_t dbl, int32_t *pq) {
-  uint32_t gw[5];
   const int32_t words = bits == 4 ? 5 : 3;
-#pragma GCC unroll 5
-  for (int32_t i = 0; i < words; ++i) gw[i] = g[i];
 #pragma GCC unroll 4
-  for (int32_t b = 0; b < 4; ++b) dw_plane_decode_t(gw, b, bits, dbl, 0, pq + 6 * b);
+  for (int32_t b = 0; b < 4; ++b) {
+    uint32_t gw[5];
+#pragma GCC unroll 5
+    for (int32_t i = 0; i < words; ++i) gw[i] = g[i];
+    dw_plane_decode_t(gw, b, bits, dbl, 0, pq + 6 * b);
+    /* One channel at a time: interleaved, the four channels' values spilled to the stack. */
+    __asm__ volatile("" ::: "memory");
+  }
 }
 
 /*
@@ -1643,9 +1656,26 @@ TINYML_DSP_INLINE void dw_plane_one_band(const tinyml_depthwise_conv2d_dsp_param
   const int32_t band = v->out_rows;
   const int32_t rows = (band - 1) * v->stride_rows + 3;
   const int32_t iy0 = -v->pad_rows;
-  dw_plane_pad(plane, rows * pitch, p->pad_value);
   dw_fill fill;
   dw_plane_fill_plan(v, iy0, rows, pitch, plane, &fill);
+  /* The padding, once: the rows outside the image, and the columns around each filled row's
+   * values (the fills write the rest), a quarter of the plane's words on VWW's 24x24; planes of
+   * pitch 8 (the six-wide rows) whole, their rows too short for the loops around a row's ends. */
+  if (pitch <= 8) {
+    dw_plane_pad(plane, rows * pitch, p->pad_value);
+  } else {
+    const int32_t r1 = fill.first + fill.rows;
+    const int32_t c0 = fill.dst - fill.first * pitch;
+    const int32_t c1 = c0 + fill.lead + 8 * fill.blocks + fill.rest;
+    const int16_t pad = (int16_t)p->pad_value;
+    dw_plane_pad(plane, fill.first * pitch, p->pad_value);
+    for (int32_t r = fill.first; r < r1; ++r) {
+      int16_t *row = plane + r * pitch;
+      for (int32_t x = 0; x < c0; ++x) row[x] = pad;
+      for (int32_t x = c1; x < pitch; ++x) row[x] = pad;
+    }
+    dw_plane_pad(plane + r1 * pitch, (rows - r1) * pitch, p->pad_value);
+  }
   /* A function pointer, chosen once per layer, so that other layers pay no test per channel. */
   void (*const fill_fn)(const dw_fill *, const int8_t *, int16_t *) =
       fill.counts == TINYML_DWP_COUNTS6 ? dw_plane_fill6 : dw_plane_fill;
@@ -1735,6 +1765,10 @@ TINYML_DSP_INLINE void dw_plane_bands_run(const tinyml_depthwise_conv2d_dsp_para
   const int32_t keep = sr < 3 ? 3 - sr : 0;
   /* The padding columns, once: fills write only the in-image columns, and moves whole rows. */
   dw_plane_pad(plane, ((p->band_rows - 1) * sr + 3) * pitch, p->pad_value);
+  /* The fill of a band wholly inside the image after the first (its rows and plane positions the
+   * same for every such band and channel, its input rows the band's): planned once a layer. */
+  dw_fill mid;
+  int32_t have_mid = 0;
   for (int32_t ch = 0; ch < c; ++ch) {
     const dw_plane_band_fn cfn = dw_plane_setup(p, weights, ch, mode, bits, -1, fr, fn, lfn);
     int32_t prev = 0;
@@ -1748,13 +1782,23 @@ TINYML_DSP_INLINE void dw_plane_bands_run(const tinyml_depthwise_conv2d_dsp_para
         copy_bytes((int8_t *)plane, (const int8_t *)(plane + (prev - keep) * pitch), 2 * keep * pitch);
         first = keep;
       }
-      /* Plane rows outside the image: the padding (rows of earlier bands lie there). */
-      for (int32_t r = first; r < rows; ++r) {
-        if (iy0 + r < 0 || iy0 + r >= v->in_rows) dw_plane_pad(plane + r * pitch, pitch, p->pad_value);
-      }
+      const int32_t inside = first == keep && keep > 0 && band == p->band_rows && iy0 + first >= 0 &&
+                             iy0 + rows <= v->in_rows;
       dw_fill fill;
-      dw_plane_fill_plan(v, iy0 + first, rows - first, pitch, plane + first * pitch, &fill);
-      dw_plane_fill(&fill, in + ch, plane + first * pitch);
+      const dw_fill *fp = &fill;
+      if (inside) {
+        if (!have_mid) dw_plane_fill_plan(v, iy0 + first, rows - first, pitch, plane + first * pitch, &mid);
+        have_mid = 1;
+        mid.src = (iy0 + first) * v->in_row_step;
+        fp = &mid;
+      } else {
+        /* Plane rows outside the image: the padding (rows of earlier bands lie there). */
+        for (int32_t r = first; r < rows; ++r) {
+          if (iy0 + r < 0 || iy0 + r >= v->in_rows) dw_plane_pad(plane + r * pitch, pitch, p->pad_value);
+        }
+        dw_plane_fill_plan(v, iy0 + first, rows - first, pitch, plane + first * pitch, &fill);
+      }
+      dw_plane_fill(fp, in + ch, plane + first * pitch);
       dw_plane_channel(p, v, plane, band, fr, out + oy0 * v->out_row_step + ch, mode, cfn);
       prev = rows;
     }
