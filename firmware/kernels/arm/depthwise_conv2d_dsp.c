@@ -1711,14 +1711,11 @@ TINYML_DSP_INLINE void dw_plane_one_band(const tinyml_depthwise_conv2d_dsp_param
         rec = dw_plane_weights(p, weights, ch0, mode, bits, -1, pq);
         fr[TINYML_DWP_C_PQ] = (int32_t)(intptr_t)pq;
       } else {
-        /* Sub-byte: per group of four channels its weight words, then its four records. */
+        /* Sub-byte: per group of four channels its weight words, then its four records; doubled
+         * (the band loops run only in the FAST modes: REF has none, so never comes here). */
         const int32_t words = (9 + 8 / bits - 1) / (8 / bits);
         const uint32_t *gp = (const uint32_t *)weights + (ch0 >> 2) * (words + TINYML_DWS_RECORD_WORDS);
-        if (TINYML_RQ_BASE(mode) != TINYML_RQ_REF) {
-          dw_plane_decode_group(gp, bits, 1, pq);
-        } else {
-          dw_plane_decode_group(gp, bits, 0, pq);
-        }
+        dw_plane_decode_group(gp, bits, 1, pq);
         rec = (const int32_t *)(const void *)(gp + words);
         fr[TINYML_DWP_C_PQ] = (int32_t)(intptr_t)pq;
       }
