@@ -1564,7 +1564,55 @@ TINYML_DSP_INLINE void dw_plane_decode(const tinyml_depthwise_conv2d_dsp_params 
  * read once into locals (pq might alias them), no tests per channel: about 24 instructions a
  * channel where dw_plane_weights, channel by channel, took about 42.
  */
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+/*
+ * dw_plane_decode_group for int4, doubled, in assembly: the group's five words by one LDM, per
+ * channel nine SBFX at its fields (tap k at bit 16 (b >> 1) + 12 - 4 (b & 1) - 8 (k & 1) of word
+ * k / 2), six PKHBT, six SADD16 and two STMs (23 instructions; the compiler's C took ~32, its
+ * word loads and single stores).
+ */
+#define TINYML_DWP_DEC4_CH(L0, L1)              \
+  "sbfx   r7, r2, #" L0 ", #4\n\t"              \
+  "sbfx   r8, r2, #" L1 ", #4\n\t"              \
+  "sbfx   r9, r3, #" L0 ", #4\n\t"              \
+  "pkhbt  r10, r7, r8, lsl #16\n\t"             \
+  "pkhbt  r11, r8, r9, lsl #16\n\t"             \
+  "sbfx   r7, r3, #" L1 ", #4\n\t"              \
+  "sbfx   r8, r4, #" L0 ", #4\n\t"              \
+  "sbfx   r9, r4, #" L1 ", #4\n\t"              \
+  "pkhbt  r12, r7, r8, lsl #16\n\t"             \
+  "pkhbt  lr, r8, r9, lsl #16\n\t"              \
+  "sadd16 r10, r10, r10\n\t"                    \
+  "sadd16 r11, r11, r11\n\t"                    \
+  "sadd16 r12, r12, r12\n\t"                    \
+  "sadd16 lr, lr, lr\n\t"                       \
+  "stmia  r1!, {r10, r11, r12, lr}\n\t"         \
+  "sbfx   r7, r5, #" L0 ", #4\n\t"              \
+  "sbfx   r8, r5, #" L1 ", #4\n\t"              \
+  "sbfx   r9, r6, #" L0 ", #4\n\t"              \
+  "pkhbt  r10, r7, r8, lsl #16\n\t"             \
+  "pkhbt  r11, r8, r9, lsl #16\n\t"             \
+  "sadd16 r10, r10, r10\n\t"                    \
+  "sadd16 r11, r11, r11\n\t"                    \
+  "stmia  r1!, {r10, r11}\n\t"
+__attribute__((noinline)) static void dw_plane_decode_group4(const uint32_t *g, int32_t *pq) {
+  register const uint32_t *r0 __asm__("r0") = g;
+  register int32_t *r1 __asm__("r1") = pq;
+  __asm__ volatile("ldm    r0, {r2, r3, r4, r5, r6}\n\t" TINYML_DWP_DEC4_CH("12", "4") TINYML_DWP_DEC4_CH("8", "0")
+                       TINYML_DWP_DEC4_CH("28", "20") TINYML_DWP_DEC4_CH("24", "16")
+                   : "+r"(r1)
+                   : "r"(r0)
+                   : "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "memory");
+}
+#undef TINYML_DWP_DEC4_CH
+#endif
 TINYML_DSP_INLINE void dw_plane_decode_group(const uint32_t *g, const int32_t bits, const int32_t dbl, int32_t *pq) {
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  if (bits == 4 && dbl) {
+    dw_plane_decode_group4(g, pq);
+    return;
+  }
+#endif
   const int32_t words = bits == 4 ? 5 : 3;
 #pragma GCC unroll 4
   for (int32_t b = 0; b < 4; ++b) {
