@@ -830,12 +830,12 @@ __attribute__((noinline)) static void dw_plane_fill6(const dw_fill *f, const int
 #define TINYML_DWP_C_ROWS 50
 #define TINYML_DWP_C_STEP 51
 #define TINYML_DWP_C_SROW 52
-/* And its requantization words, where its r12 points: bias' six times before, m, t, e, the output
- * step (the layer's), then the channel's pairs P0 Q0 P1 Q1 P2 Q2. */
+/* And its requantization words, where its r12 points: bias' six times before, 3 x the output step
+ * (the layer's), m, t, e, the output step, then the channel's pairs P0 Q0 P1 Q1 P2 Q2. */
 #define TINYML_DWP_6_BIAS 53
 #define TINYML_DWP_6_RQ 59
-#define TINYML_DWP_6_PQ 63
-#define TINYML_DWP_WORDS 69
+#define TINYML_DWP_6_PQ 64
+#define TINYML_DWP_WORDS 70
 /* Most whole blocks of a row the unrolled loop runs (VWW's 48-wide rows: 12). */
 #define TINYML_DWP_UNROLL 12
 
@@ -1172,7 +1172,7 @@ _Static_assert(TINYML_DWP_BIAS2 * 4 == 128 && TINYML_DWP_CUR * 4 + 4 == 104 && T
  * dw_plane_fill6 does; six rows written out, the plane offsets immediates), its band and the next
  * channel's pointers: about 25 instructions a channel where the C driver's setup and two calls
  * took about 75, and 12 a filled row where the fill's loop took 15. r12 points at the loop's own
- * words (TINYML_DWP_6_RQ: m, t, e, step; bias' six times before, the pairs after), so that a row
+ * words (TINYML_DWP_6_RQ: 3 x step, m, t, e, step; bias' six times before, the pairs after), so that a row
  * starts its six accumulators with one LDMDB and loads its requantization with one LDM
  * (TINYML_DWP6_BAND: an LDRD more each).
  */
@@ -1190,15 +1190,27 @@ _Static_assert(TINYML_DWP_BIAS2 * 4 == 128 && TINYML_DWP_CUR * 4 + 4 == 104 && T
   "strh   r6, [r0, #" c "]\n\t"                  \
   "add    r1, r1, r9\n\t"
 /* A channel's rows (r12 at TINYML_DWP_6_RQ), as TINYML_DWP6_BAND. */
-#define TINYML_DWP6C_BAND(PRE, RQ)                                                                 \
+/* The six stores with r6 = 3 x step (r7 on to the next row's first output): eight instructions. */
+#define TINYML_DWP6C_ST6                                                                           \
+  "strb   r0, [r7]\n\t"                                                                            \
+  "strb   r1, [r7, r11]\n\t"                                                                       \
+  "strb   r2, [r7, r11, lsl #1]\n\t"                                                               \
+  "strb   r3, [r7, r6]\n\t"                                                                        \
+  "strb   r4, [r7, r11, lsl #2]\n\t"                                                               \
+  "add    r7, r7, r11, lsl #2\n\t"                                                                 \
+  "strb   r5, [r7, r11]\n\t"                                                                       \
+  "add    r7, r7, r11, lsl #1\n\t"
+/* Unfolded: r6 is the offset, two by two (nine). */
+#define TINYML_DWP6C_ST6_OFF TINYML_DWP6_ST2("r0", "r1") TINYML_DWP6_ST2("r2", "r3") TINYML_DWP6_ST2("r4", "r5")
+#define TINYML_DWP6C_BAND(PRE, RQ, ST)                                                             \
   "ldr    lr, [r12, #-136]\n"                                                                      \
   "1:\n\t"                                                                                         \
-  "ldmdb  r12, {r0, r1, r2, r3, r4, r5}\n\t" TINYML_DWP6_MAC("16") TINYML_DWP6_MAC("24")           \
-  TINYML_DWP6_MAC("32")                                                                            \
+  "ldmdb  r12, {r0, r1, r2, r3, r4, r5}\n\t" TINYML_DWP6_MAC("20") TINYML_DWP6_MAC("28")           \
+  TINYML_DWP6_MAC("36")                                                                            \
   "sub    lr, lr, #32\n\t"                                                                         \
-  "ldm    r12, {r8, r9, r10, r11}\n\t" PRE RQ("r0") RQ("r1") RQ("r2") RQ("r3") RQ("r4") RQ("r5")   \
-  "ldr    r7, [r12, #-132]\n\t"                                                                    \
-  TINYML_DWP6_ST2("r0", "r1") TINYML_DWP6_ST2("r2", "r3") TINYML_DWP6_ST2("r4", "r5")                 \
+  "ldm    r12, {r6, r8, r9, r10, r11}\n\t" PRE RQ("r0") RQ("r1") RQ("r2") RQ("r3") RQ("r4")       \
+  RQ("r5")                                                                                         \
+  "ldr    r7, [r12, #-132]\n\t" ST                                                                 \
   "str    r7, [r12, #-132]\n\t"                                                                    \
   "ldr    r7, [r12, #-112]\n\t"                                                                    \
   "cmp    lr, r7\n\t"                                                                              \
@@ -1211,9 +1223,10 @@ _Static_assert(TINYML_DWP_BIAS2 * 4 == 128 && TINYML_DWP_CUR * 4 + 4 == 104 && T
   "ldm    r10!, {r0, r1, r2, r3, r4, r5}\n\t"                                                      \
   "ldm    r11!, {r6, r7, r8, r9}\n\t"                                                              \
   "strd   r10, r11, [r12, #-52]\n\t"                                                               \
-  "add    r10, r12, #16\n\t"                                                                       \
+  "add    r10, r12, #20\n\t"                                                                       \
   "stm    r10, {r0, r1, r2, r3, r4, r5}\n\t"                                                       \
-  "stm    r12, {r6, r7, r8}\n\t"                                                                   \
+  "strd   r6, r7, [r12, #4]\n\t"                                                                   \
+  "str    r8, [r12, #12]\n\t"                                                                      \
   "strd   r9, r9, [r12, #-24]\n\t"                                                                 \
   "strd   r9, r9, [r12, #-16]\n\t"                                                                 \
   "strd   r9, r9, [r12, #-8]\n\t"                                                                  \
@@ -1246,7 +1259,7 @@ _Static_assert(TINYML_DWP_BIAS2 * 4 == 128 && TINYML_DWP_CUR * 4 + 4 == 104 && T
   "bne    10b\n\t"
 #define TINYML_DWP_6_OFF(w) ((w) * 4 - TINYML_DWP_6_RQ * 4)
 _Static_assert(TINYML_DWP_6_RQ * 4 == 236 && TINYML_DWP_6_BIAS + 6 == TINYML_DWP_6_RQ &&
-                   TINYML_DWP_6_PQ == TINYML_DWP_6_RQ + 4 && TINYML_DWP_6_OFF(TINYML_DWP_C_IN) == -60 &&
+                   TINYML_DWP_6_PQ == TINYML_DWP_6_RQ + 5 && TINYML_DWP_6_OFF(TINYML_DWP_C_IN) == -60 &&
                    TINYML_DWP_C_OUT == TINYML_DWP_C_IN + 1 && TINYML_DWP_6_OFF(TINYML_DWP_C_PQ) == -52 &&
                    TINYML_DWP_C_REC == TINYML_DWP_C_PQ + 1 && TINYML_DWP_6_OFF(TINYML_DWP_C_END) == -44 &&
                    TINYML_DWP_6_OFF(TINYML_DWP_C_FILL) == -40 && TINYML_DWP_C_ROWS == TINYML_DWP_C_FILL + 1 &&
@@ -1256,14 +1269,15 @@ _Static_assert(TINYML_DWP_6_RQ * 4 == 236 && TINYML_DWP_6_BIAS + 6 == TINYML_DWP
                    TINYML_DWP_WORDS >= TINYML_DWP_6_PQ + 6,
                "dw_band6c's frame offsets (r12 at TINYML_DWP_6_RQ)");
 #undef TINYML_DWP_6_OFF
-#define TINYML_DWP6C_ONE(PRE, RQ) TINYML_DWP6C_BAND(PRE, RQ)
+#define TINYML_DWP6C_ONE(PRE, RQ) TINYML_DWP6C_BAND(PRE, RQ, TINYML_DWP6C_ST6)
+#define TINYML_DWP6C_ONE_OFF(PRE, RQ) TINYML_DWP6C_BAND(PRE, RQ, TINYML_DWP6C_ST6_OFF)
 /* FAST_MIXED: a channel whose e (its record's) is at most 0 shifts left by e & 255 (TINYML_DWS_E). */
 #define TINYML_DWP6C_MIXED(RQ)                                                                     \
-  "ldr    r0, [r12, #8]\n\t"                                                                       \
+  "ldr    r0, [r12, #12]\n\t"                                                                      \
   "cmp    r0, #0\n\t"                                                                              \
   "bgt    15f\n\t"                                                                                 \
   "uxtb   r0, r0\n\t"                                                                              \
-  "str    r0, [r12, #8]\n\t" TINYML_DWP6C_ONE("", TINYML_DWP6_LEFT)                                \
+  "str    r0, [r12, #12]\n\t" TINYML_DWP6C_ONE("", TINYML_DWP6_LEFT)                               \
   "b      16f\n"                                                                                   \
   "15:\n\t" TINYML_DWP6C_ONE("", RQ)                                                               \
   "16:\n\t"
@@ -1278,14 +1292,17 @@ _Static_assert(TINYML_DWP_6_RQ * 4 == 236 && TINYML_DWP_6_BIAS + 6 == TINYML_DWP
                        "cc", "memory");                                                            \
   }
 TINYML_DWP6C_FN(dw_band6c_folded, TINYML_DWP6C_ONE("", TINYML_DWP6_FOLDED))
-TINYML_DWP6C_FN(dw_band6c_unfolded, TINYML_DWP6C_ONE(TINYML_DWP6C_PRE_OFF, TINYML_DWP6_UNFOLDED))
+TINYML_DWP6C_FN(dw_band6c_unfolded, TINYML_DWP6C_ONE_OFF(TINYML_DWP6C_PRE_OFF, TINYML_DWP6_UNFOLDED))
 TINYML_DWP6C_FN(dw_band6c_folded_nf, TINYML_DWP6C_ONE("", TINYML_DWP6_FOLDED_NF))
-TINYML_DWP6C_FN(dw_band6c_unfolded_nf, TINYML_DWP6C_ONE(TINYML_DWP6C_PRE_OFF, TINYML_DWP6_UNFOLDED_NF))
+TINYML_DWP6C_FN(dw_band6c_unfolded_nf, TINYML_DWP6C_ONE_OFF(TINYML_DWP6C_PRE_OFF, TINYML_DWP6_UNFOLDED_NF))
 TINYML_DWP6C_FN(dw_band6c_mixed, TINYML_DWP6C_MIXED(TINYML_DWP6_FOLDED))
 TINYML_DWP6C_FN(dw_band6c_mixed_nf, TINYML_DWP6C_MIXED(TINYML_DWP6_FOLDED_NF))
 #undef TINYML_DWP6C_FN
 #undef TINYML_DWP6C_MIXED
 #undef TINYML_DWP6C_ONE
+#undef TINYML_DWP6C_ONE_OFF
+#undef TINYML_DWP6C_ST6
+#undef TINYML_DWP6C_ST6_OFF
 #undef TINYML_DWP6C_PRE_OFF
 #undef TINYML_DWP6C_BAND
 #undef TINYML_DWP6C_CHANNELS
@@ -1439,7 +1456,8 @@ static int32_t dw_plane_frame_layer(const tinyml_depthwise_conv2d_dsp_params *p,
   fr[TINYML_DWP_ROWS + 2] = v->out_row_step;
   fr[TINYML_DWP_WHOLE] = 8 * whole;
   fr[TINYML_DWP_U_RQ + 1] = step;
-  fr[TINYML_DWP_6_RQ + 3] = step;
+  fr[TINYML_DWP_6_RQ] = 3 * step;
+  fr[TINYML_DWP_6_RQ + 4] = step;
   fr[TINYML_DWP_U_RQ + 2] = 3 * step;
   /* The unrolled loop: after a row's blocks (and an overlapping one) its pointers have moved by
    * (plane, output) bytes, then sit on the lone output if there is one. */
