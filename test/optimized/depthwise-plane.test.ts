@@ -161,6 +161,9 @@ describe('depthwise_conv2d_s8_dsp plane kernel vs DEPTHWISE_CONV_2D evaluate', (
       { inH: 13, inW: 11, inC: 8, strideH: 2, strideW: 2, padding: 'SAME' },
       { inH: 9, inW: 10, inC: 4, strideH: 1, strideW: 1, padding: 'VALID' },
       { inH: 6, inW: 6, inC: 8, strideH: 1, strideW: 1, padding: 'SAME' },
+      // Six-wide rows, whole channels in assembly (dw_band6c_*) a group of four a call: four rows
+      // (the fill's row loop, not its six rows written out), three groups.
+      { inH: 4, inW: 6, inC: 12, strideH: 1, strideW: 1, padding: 'SAME' },
     ];
     const sb = SUB_BYTE_KINDS.flatMap((kind, k) =>
       shapes.flatMap((shape, i) =>

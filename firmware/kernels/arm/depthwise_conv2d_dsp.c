@@ -622,11 +622,12 @@ __attribute__((noinline)) static void dw_plane_rows(int16_t *d, const int8_t *s,
 }
 /*
  * dw_plane_rows for rows of at most TINYML_DWP_FILL_UNROLL blocks of eight: the blocks written out
- * one after the other and entered through a jump table at the row's first, the rest (0 to 7
- * values) through another, so that a row pays no tests for its counts (they are the same for
- * every row of the layer): VWW's rows of 12, 24 and 48 values took 42, 66 and 117 instructions
- * in the loop above, here about 31, 51 and 96. Registers as there, r12 the entry, lr the rest,
- * r9 the lead.
+ * one after the other and entered through a jump table at the row's first (a row with a lone
+ * first value at a stub that writes it, then jumps there), the rest (0 to 7 values) through
+ * another, so that a row pays no tests for its counts (they are the same for every row of the
+ * layer): VWW's rows of 12, 24 and 48 values took 42, 66 and 117 instructions in the loop above,
+ * here about 28, 48 and 93. Registers as there, r12 the entry, lr the rest, r9 and r2 the input
+ * and plane bytes to the next row.
  */
 #define TINYML_DWP_FILL8                                                                     \
   TINYML_DWP_FILL4("[r1]", "[r1, r4]", "[r1, r4, lsl #1]", "[r1, r5]")                       \
@@ -641,6 +642,7 @@ __attribute__((noinline)) static void dw_plane_rows(int16_t *d, const int8_t *s,
   "ldrsb  r6, " a "\n\t"                        \
   "strh   r6, [r0], #2\n\t"
 #define TINYML_DWP_FILL_4 TINYML_DWP_FILL4("[r1]", "[r1, r4]", "[r1, r4, lsl #1]", "[r1, r5]")
+#define TINYML_DWP_FILL_LEAD TINYML_DWP_FILL_ONE("[r1]") "add    r1, r1, r4\n\t"
 _Static_assert(TINYML_DWP_FILL_UNROLL == 6, "dw_plane_rows_unrolled's jump table");
 __attribute__((noinline)) static void dw_plane_rows_unrolled(int16_t *d, const int8_t *s, const dw_fill *f,
                                                              int32_t rows) {
@@ -654,18 +656,26 @@ __attribute__((noinline)) static void dw_plane_rows_unrolled(int16_t *d, const i
       "add    r10, r4, r4, lsl #2\n\t"
       "rsb    r11, r4, r4, lsl #3\n\t"
       "ldr    r9, [r2, #16]\n\t"
-      "ldrd   r12, lr, [r2, #52]\n"
+      "ldrd   r12, lr, [r2, #52]\n\t"
+      /* A row with a lead enters at the lead's stub (seven entries further on, 40-46). */
+      "add    r12, r12, r9, lsl #3\n\t"
+      "sub    r12, r12, r9\n\t"
+      "ldr    r9, [r2, #60]\n\t"
+      "ldr    r2, [r2, #48]\n"
       "1:\n\t"
-      "cmp    r9, #0\n\t"
-      "beq    2f\n\t"
-      "ldrsb  r6, [r1]\n\t"
-      "strh   r6, [r0], #2\n\t"
-      "add    r1, r1, r4\n"
-      "2:\n\t"
       "tbh    [pc, r12, lsl #1]\n"
       "20:\n\t"
       ".hword (30f - 20b) / 2, (31f - 20b) / 2, (32f - 20b) / 2, (33f - 20b) / 2\n\t"
-      ".hword (34f - 20b) / 2, (35f - 20b) / 2, (36f - 20b) / 2\n"
+      ".hword (34f - 20b) / 2, (35f - 20b) / 2, (36f - 20b) / 2\n\t"
+      ".hword (40f - 20b) / 2, (41f - 20b) / 2, (42f - 20b) / 2, (43f - 20b) / 2\n\t"
+      ".hword (44f - 20b) / 2, (45f - 20b) / 2, (46f - 20b) / 2\n"
+      "40:\n\t" TINYML_DWP_FILL_LEAD "b      30f\n"
+      "41:\n\t" TINYML_DWP_FILL_LEAD "b      31f\n"
+      "42:\n\t" TINYML_DWP_FILL_LEAD "b      32f\n"
+      "43:\n\t" TINYML_DWP_FILL_LEAD "b      33f\n"
+      "44:\n\t" TINYML_DWP_FILL_LEAD "b      34f\n"
+      "45:\n\t" TINYML_DWP_FILL_LEAD "b      35f\n"
+      "46:\n\t" TINYML_DWP_FILL_LEAD "b      36f\n"
       "30:\n\t" TINYML_DWP_FILL8
       "31:\n\t" TINYML_DWP_FILL8
       "32:\n\t" TINYML_DWP_FILL8
@@ -686,17 +696,16 @@ __attribute__((noinline)) static void dw_plane_rows_unrolled(int16_t *d, const i
       "57:\n\t" TINYML_DWP_FILL_4 TINYML_DWP_FILL_PAIR("[r1, r4, lsl #2]", "[r1, r10]")
       TINYML_DWP_FILL_ONE("[r1, r5, lsl #1]")
       "50:\n\t"
-      "ldr    r6, [r2, #60]\n\t"
-      "ldr    r7, [r2, #48]\n\t"
-      "add    r1, r1, r6\n\t"
-      "add    r0, r0, r7\n\t"
+      "add    r1, r1, r9\n\t"
+      "add    r0, r0, r2\n\t"
       "subs   r3, r3, #1\n\t"
       "bne    1b\n\t"
-      : "+r"(r0), "+r"(r1), "+r"(r3)
-      : "r"(r2)
+      : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3)
+      :
       : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
 }
 #undef TINYML_DWP_FILL_4
+#undef TINYML_DWP_FILL_LEAD
 #undef TINYML_DWP_FILL_ONE
 #undef TINYML_DWP_FILL_PAIR
 #undef TINYML_DWP_FILL8
@@ -795,14 +804,45 @@ __attribute__((noinline)) static void dw_plane_fill6(const dw_fill *f, const int
 #define TINYML_DWP_BAND_END 31  /* the plane row after the band's last */
 #define TINYML_DWP_BIAS2 32     /* bias' twice more: the six-output rows' last two accumulators */
 #define TINYML_DWP_SIX 34       /* 1: rows of exactly six outputs, stride 1 both ways, plane pitch 8 (dw_band6_*) */
-#define TINYML_DWP_WORDS 35
+/*
+ * The unrolled stride-1 loop's own copies (dw_band_s1u_*: it points r12 at TINYML_DWP_U_RQ, so
+ * that one LDMDB starts the accumulators and one LDM loads all its requantization needs, and
+ * stores a block's four outputs in five instructions with 3 x step at hand): bias' four times,
+ * then e, the output step, 3 x step, m, t. The loop copies bias', e, m, t in on entry (once a
+ * channel's band); the steps are the layer's (dw_plane_frame_layer).
+ */
+#define TINYML_DWP_U_BIAS 35
+#define TINYML_DWP_U_RQ 39
+/*
+ * The six-wide channel loop's words (dw_band6c_*: whole channels, each its record and pairs copied
+ * into the frame, its plane rows filled and its rows computed, in one call): the current
+ * channel's input (its first in-image value) and output, where its pairs and record are read
+ * (each moved on by one channel), the input after the last channel, and the fill's constants:
+ * the first filled plane row's column 0, the filled rows, the input bytes between a row's values
+ * and from one row to the next.
+ */
+#define TINYML_DWP_C_IN 44
+#define TINYML_DWP_C_OUT 45
+#define TINYML_DWP_C_PQ 46
+#define TINYML_DWP_C_REC 47
+#define TINYML_DWP_C_END 48
+#define TINYML_DWP_C_FILL 49
+#define TINYML_DWP_C_ROWS 50
+#define TINYML_DWP_C_STEP 51
+#define TINYML_DWP_C_SROW 52
+/* And its requantization words, where its r12 points: bias' six times before, 3 x the output step
+ * (the layer's), m, t, e, the output step, then the channel's pairs P0 Q0 P1 Q1 P2 Q2. */
+#define TINYML_DWP_6_BIAS 53
+#define TINYML_DWP_6_RQ 59
+#define TINYML_DWP_6_PQ 64
+#define TINYML_DWP_WORDS 70
 /* Most whole blocks of a row the unrolled loop runs (VWW's 48-wide rows: 12). */
 #define TINYML_DWP_UNROLL 12
 
 /* The band loops of one requantization, at stride 1 and 2 (NULL: the C path). */
 typedef void (*dw_plane_band_fn)(int32_t pitch_bytes, const int32_t *frame);
 typedef struct {
-  dw_plane_band_fn s1, s2, s1u, s1x6;
+  dw_plane_band_fn s1, s2, s1u, s1x6, s1x6c, s1x6m;
 } dw_plane_bands;
 
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
@@ -915,19 +955,29 @@ typedef struct {
  * and a lone last output sits exactly where they then point.
  */
 #define TINYML_DWP_BLOCK(RQ_STORE)                                                                 \
-  "ldm    r12, {r0, r1, r2, r3}\n\t"                                                                \
+  "ldmdb  r12, {r0, r1, r2, r3}\n\t"                                                              \
   "ldm    r10, {r4, r5, r6}\n\t"                                                                   \
-  "ldrd   r8, r9, [r12, #16]\n\t" TINYML_DWP_MAC4                                                   \
+  "ldrd   r8, r9, [r12, #-140]\n\t" TINYML_DWP_MAC4                                                 \
   "add    r7, r10, r11\n\t"                                                                        \
   "ldm    r7, {r4, r5, r6}\n\t"                                                                    \
-  "ldrd   r8, r9, [r12, #24]\n\t" TINYML_DWP_MAC4 TINYML_DWP_ROW(32, TINYML_DWP_MAC4)               \
-  "ldrd   r8, r9, [r12, #40]\n\t"                                                                  \
-  "ldrd   r4, r5, [r12, #48]\n\t" RQ_STORE                                                         \
+  "ldrd   r8, r9, [r12, #-132]\n\t" TINYML_DWP_MAC4 TINYML_DWP_ROW(-124, TINYML_DWP_MAC4)           \
+  "ldm    r12, {r4, r5, r6, r8, r9}\n\t" RQ_STORE                                                  \
   "add    r10, r10, #8\n\t"
 #define TINYML_DWP_B(n, RQ_STORE) #n ":\n\t" TINYML_DWP_BLOCK(RQ_STORE)
+/* r12 moves to the loop's own words (TINYML_DWP_U_RQ): bias', e, m, t copied there first. */
+#define TINYML_DWP_BAND_U_ENTRY                                                                    \
+  "ldr    r0, [r12]\n\t"                                                                          \
+  "ldrd   r8, r9, [r12, #40]\n\t"                                                                 \
+  "ldr    r4, [r12, #48]\n\t"                                                                     \
+  "strd   r0, r0, [r12, #140]\n\t"                                                                \
+  "strd   r0, r0, [r12, #148]\n\t"                                                                \
+  "str    r4, [r12, #156]\n\t"                                                                    \
+  "strd   r8, r9, [r12, #168]\n\t"                                                                \
+  "add    r12, r12, #156\n\t"
 #define TINYML_DWP_BAND_U(RQ_STORE, PRE, RQ)                                                       \
+  TINYML_DWP_BAND_U_ENTRY                                                                          \
   "1:\n\t"                                                                                         \
-  "ldr    r7, [r12, #108]\n\t"                                                                     \
+  "ldr    r7, [r12, #-48]\n\t"                                                                     \
   "tbh    [pc, r7, lsl #1]\n"                                                                      \
   "20:\n\t"                                                                                        \
   ".hword (30f - 20b) / 2, (31f - 20b) / 2, (32f - 20b) / 2, (33f - 20b) / 2\n\t"                    \
@@ -937,31 +987,46 @@ typedef struct {
   TINYML_DWP_B(33, RQ_STORE) TINYML_DWP_B(34, RQ_STORE) TINYML_DWP_B(35, RQ_STORE)                \
   TINYML_DWP_B(36, RQ_STORE) TINYML_DWP_B(37, RQ_STORE) TINYML_DWP_B(38, RQ_STORE)                \
   TINYML_DWP_B(39, RQ_STORE) TINYML_DWP_B(40, RQ_STORE) TINYML_DWP_B(41, RQ_STORE)                \
-  "ldr    r7, [r12, #112]\n\t"                                                                     \
+  "ldr    r7, [r12, #-44]\n\t"                                                                     \
   "tbh    [pc, r7, lsl #1]\n"                                                                      \
   "21:\n\t"                                                                                        \
   ".hword (4f - 21b) / 2, (60f - 21b) / 2, (61f - 21b) / 2, (60f - 21b) / 2\n"                     \
   "60:\n\t"                                                                                        \
-  "ldrd   r7, r8, [r12, #64]\n\t"                                                                  \
+  "ldrd   r7, r8, [r12, #-92]\n\t"                                                                 \
   "sub    r10, r10, r7\n\t"                                                                        \
   "sub    lr, lr, r8\n\t" TINYML_DWP_BLOCK(RQ_STORE)                                               \
-  "ldr    r7, [r12, #112]\n\t"                                                                     \
+  "ldr    r7, [r12, #-44]\n\t"                                                                     \
   "cmp    r7, #3\n\t"                                                                              \
   "bne    4f\n"                                                                                     \
   "61:\n\t"                                                                                        \
-  "ldr    r0, [r12]\n\t"                                                                           \
-  "mov    r7, r10\n\t" TINYML_DWP_ROW1(16) "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(24)             \
-  "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(32)                                                     \
-  "ldrd   r8, r9, [r12, #40]\n\t"                                                                  \
-  "ldr    r4, [r12, #48]\n\t" PRE RQ("r0")                                                         \
+  "ldr    r0, [r12, #-4]\n\t"                                                                      \
+  "mov    r7, r10\n\t" TINYML_DWP_ROW1(-140) "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(-132)         \
+  "add    r7, r7, r11\n\t" TINYML_DWP_ROW1(-124)                                                   \
+  "ldrd   r8, r9, [r12, #12]\n\t"                                                                  \
+  "ldr    r4, [r12]\n\t" PRE RQ("r0")                                                              \
   "strb   r0, [lr]\n"                                                                              \
   "4:\n\t"                                                                                         \
-  "ldrd   r7, r8, [r12, #116]\n\t"                                                                 \
+  "ldrd   r7, r8, [r12, #-40]\n\t"                                                                 \
   "add    r10, r10, r7\n\t"                                                                        \
   "add    lr, lr, r8\n\t"                                                                          \
-  "ldr    r7, [r12, #124]\n\t"                                                                     \
+  "ldr    r7, [r12, #-32]\n\t"                                                                     \
   "cmp    r10, r7\n\t"                                                                             \
   "bne    1b\n\t"
+_Static_assert(TINYML_DWP_U_BIAS * 4 == 140 && TINYML_DWP_U_RQ * 4 == 156 && TINYML_DWP_U_BIAS + 4 == TINYML_DWP_U_RQ &&
+                   TINYML_DWP_PQ * 4 - 156 == -140 && TINYML_DWP_ENTRY * 4 - 156 == -48 &&
+                   TINYML_DWP_LONE * 4 - 156 == -44 && TINYML_DWP_TAIL * 4 - 156 == -92 &&
+                   TINYML_DWP_ADV * 4 - 156 == -40 && TINYML_DWP_BAND_END * 4 - 156 == -32 &&
+                   TINYML_DWP_OFF * 4 - 156 == -96 && TINYML_DWP_WORDS >= TINYML_DWP_U_RQ + 5,
+               "dw_band_s1u's frame offsets (r12 at TINYML_DWP_U_RQ)");
+/* The unrolled loop's four stores: r5 the step, r6 3 x step (unfolded: r6 is the offset, six). */
+#define TINYML_DWP_STORE4U(PRE, RQ)                                                                \
+  PRE RQ("r0") RQ("r1") RQ("r2") RQ("r3")                                                          \
+  "strb   r0, [lr]\n\t"                                                                            \
+  "strb   r1, [lr, r5]\n\t"                                                                        \
+  "strb   r2, [lr, r5, lsl #1]\n\t"                                                                \
+  "strb   r3, [lr, r6]\n\t"                                                                        \
+  "add    lr, lr, r5, lsl #2\n\t"
+#define TINYML_DWP_PRE_OFF_U "ldr    r6, [r12, #-96]\n\t"
 #define TINYML_DWP_STORE4(PRE, RQ)                                                                 \
   PRE RQ("r0") RQ("r1") RQ("r2") RQ("r3")                                                          \
   "strb   r0, [lr]\n\t"                                                                            \
@@ -1009,13 +1074,16 @@ typedef struct {
     register int8_t *rlr __asm__("lr") = (int8_t *)(intptr_t)frame[TINYML_DWP_CUR + 1];            \
     TINYML_DWP_ASM(TINYML_DWP_BAND(INIT, MAC, STORE(PRE, RQ), 8, PRE, RQ));                        \
   }
-#define TINYML_DWP_BAND_U_FN(NAME, PRE, RQ)                                                        \
+#define TINYML_DWP_BAND_U_FN(NAME, STORE, PRE, RQ)                                                 \
   static void NAME(int32_t pitch_bytes, const int32_t *frame) {                                    \
     register const int16_t *r10 __asm__("r10") = (const int16_t *)(intptr_t)frame[TINYML_DWP_CUR]; \
     register int32_t r11 __asm__("r11") = pitch_bytes;                                             \
     register const int32_t *r12 __asm__("r12") = frame;                                            \
     register int8_t *rlr __asm__("lr") = (int8_t *)(intptr_t)frame[TINYML_DWP_CUR + 1];            \
-    TINYML_DWP_ASM(TINYML_DWP_BAND_U(TINYML_DWP_STORE4(PRE, RQ), PRE, RQ));                        \
+    __asm__ volatile(TINYML_DWP_BAND_U(STORE(PRE, RQ), PRE, RQ)                                    \
+                     : "+r"(r10), "+r"(rlr), "+r"(r12)                                             \
+                     : "r"(r11)                                                                    \
+                     : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "cc", "memory");  \
   }
 TINYML_DWP_BAND_FN(dw_band_s1_folded, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, "", TINYML_DWP_RQ_FOLDED)
 TINYML_DWP_BAND_FN(dw_band_s2_folded, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, "", TINYML_DWP_RQ_FOLDED)
@@ -1023,9 +1091,9 @@ TINYML_DWP_BAND_FN(dw_band_s1_unfolded, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYM
 TINYML_DWP_BAND_FN(dw_band_s2_unfolded, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED)
 TINYML_DWP_BAND_FN(dw_band_s1_left, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, "", TINYML_DWP_RQ_LEFT)
 TINYML_DWP_BAND_FN(dw_band_s2_left, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, "", TINYML_DWP_RQ_LEFT)
-TINYML_DWP_BAND_U_FN(dw_band_s1u_folded, "", TINYML_DWP_RQ_FOLDED)
-TINYML_DWP_BAND_U_FN(dw_band_s1u_unfolded, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED)
-TINYML_DWP_BAND_U_FN(dw_band_s1u_left, "", TINYML_DWP_RQ_LEFT)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_folded, TINYML_DWP_STORE4U, "", TINYML_DWP_RQ_FOLDED)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_unfolded, TINYML_DWP_STORE4, TINYML_DWP_PRE_OFF_U, TINYML_DWP_RQ_UNFOLDED)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_left, TINYML_DWP_STORE4U, "", TINYML_DWP_RQ_LEFT)
 /* TINYML_RQ_NOFIX: the same bands without the sign correction, linked only when a layer takes them. */
 TINYML_DWP_BAND_FN(dw_band_s1_folded_nf, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TINYML_DWP_STORE4, "", TINYML_DWP_RQ_FOLDED_NF)
 TINYML_DWP_BAND_FN(dw_band_s2_folded_nf, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, "", TINYML_DWP_RQ_FOLDED_NF)
@@ -1033,8 +1101,8 @@ TINYML_DWP_BAND_FN(dw_band_s1_unfolded_nf, TINYML_DWP_INIT4, TINYML_DWP_MAC4, TI
                    TINYML_DWP_RQ_UNFOLDED_NF)
 TINYML_DWP_BAND_FN(dw_band_s2_unfolded_nf, TINYML_DWP_INIT2, TINYML_DWP_MAC2, TINYML_DWP_STORE2, TINYML_DWP_PRE_OFF,
                    TINYML_DWP_RQ_UNFOLDED_NF)
-TINYML_DWP_BAND_U_FN(dw_band_s1u_folded_nf, "", TINYML_DWP_RQ_FOLDED_NF)
-TINYML_DWP_BAND_U_FN(dw_band_s1u_unfolded_nf, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_UNFOLDED_NF)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_folded_nf, TINYML_DWP_STORE4U, "", TINYML_DWP_RQ_FOLDED_NF)
+TINYML_DWP_BAND_U_FN(dw_band_s1u_unfolded_nf, TINYML_DWP_STORE4, TINYML_DWP_PRE_OFF_U, TINYML_DWP_RQ_UNFOLDED_NF)
 /*
  * Stride-1 rows of exactly six outputs (VWW's 6x6 layers), the plane pitch 8 (the eight columns
  * those outputs read, 16 bytes): a block of four plus an overlapping one wasted a third of the
@@ -1098,6 +1166,147 @@ TINYML_DWP_BAND_U_FN(dw_band_s1u_unfolded_nf, TINYML_DWP_PRE_OFF, TINYML_DWP_RQ_
   "bne    1b\n\t"
 _Static_assert(TINYML_DWP_BIAS2 * 4 == 128 && TINYML_DWP_CUR * 4 + 4 == 104 && TINYML_DWP_BAND_END * 4 == 124,
                "dw_band6's frame offsets");
+/*
+ * Whole channels of a one-band six-wide layer (VWW's 6x6): per channel its six pairs and record
+ * {m, t, e, bias'} by two LDMs into the frame (bias' by three STRDs), its rows filled (as
+ * dw_plane_fill6 does; six rows written out, the plane offsets immediates), its band and the next
+ * channel's pointers: about 25 instructions a channel where the C driver's setup and two calls
+ * took about 75, and 12 a filled row where the fill's loop took 15. r12 points at the loop's own
+ * words (TINYML_DWP_6_RQ: 3 x step, m, t, e, step; bias' six times before, the pairs after), so that a row
+ * starts its six accumulators with one LDMDB and loads its requantization with one LDM
+ * (TINYML_DWP6_BAND: an LDRD more each).
+ */
+#define TINYML_DWP6C_ROW(a, b, c)               \
+  "ldrsb  r6, [r1]\n\t"                         \
+  "strh   r6, [r0, #" a "]\n\t"                  \
+  "ldrsb  r6, [r1, r4]\n\t"                     \
+  "ldrsb  r7, [r1, r4, lsl #1]\n\t"             \
+  "pkhbt  r6, r6, r7, lsl #16\n\t"              \
+  "ldrsb  r7, [r1, r5]\n\t"                     \
+  "ldrsb  r8, [r1, r4, lsl #2]\n\t"             \
+  "pkhbt  r7, r7, r8, lsl #16\n\t"              \
+  "strd   r6, r7, [r0, #" b "]\n\t"              \
+  "ldrsb  r6, [r1, r2]\n\t"                     \
+  "strh   r6, [r0, #" c "]\n\t"                  \
+  "add    r1, r1, r9\n\t"
+/* A channel's rows (r12 at TINYML_DWP_6_RQ), as TINYML_DWP6_BAND. */
+/* The six stores with r6 = 3 x step (r7 on to the next row's first output): eight instructions. */
+#define TINYML_DWP6C_ST6                                                                           \
+  "strb   r0, [r7]\n\t"                                                                            \
+  "strb   r1, [r7, r11]\n\t"                                                                       \
+  "strb   r2, [r7, r11, lsl #1]\n\t"                                                               \
+  "strb   r3, [r7, r6]\n\t"                                                                        \
+  "strb   r4, [r7, r11, lsl #2]\n\t"                                                               \
+  "add    r7, r7, r11, lsl #2\n\t"                                                                 \
+  "strb   r5, [r7, r11]\n\t"                                                                       \
+  "add    r7, r7, r11, lsl #1\n\t"
+/* Unfolded: r6 is the offset, two by two (nine). */
+#define TINYML_DWP6C_ST6_OFF TINYML_DWP6_ST2("r0", "r1") TINYML_DWP6_ST2("r2", "r3") TINYML_DWP6_ST2("r4", "r5")
+#define TINYML_DWP6C_BAND(PRE, RQ, ST)                                                             \
+  "ldr    lr, [r12, #-136]\n"                                                                      \
+  "1:\n\t"                                                                                         \
+  "ldmdb  r12, {r0, r1, r2, r3, r4, r5}\n\t" TINYML_DWP6_MAC("20") TINYML_DWP6_MAC("28")           \
+  TINYML_DWP6_MAC("36")                                                                            \
+  "sub    lr, lr, #32\n\t"                                                                         \
+  "ldm    r12, {r6, r8, r9, r10, r11}\n\t" PRE RQ("r0") RQ("r1") RQ("r2") RQ("r3") RQ("r4")       \
+  RQ("r5")                                                                                         \
+  "ldr    r7, [r12, #-132]\n\t" ST                                                                 \
+  "str    r7, [r12, #-132]\n\t"                                                                    \
+  "ldr    r7, [r12, #-112]\n\t"                                                                    \
+  "cmp    lr, r7\n\t"                                                                              \
+  "bne    1b\n\t"
+#define TINYML_DWP6C_PRE_OFF "ldr    r6, [r12, #-176]\n\t"
+#define TINYML_DWP6C_CHANNELS(BAND)                                                                \
+  "add    r12, r12, #236\n"                                                                        \
+  "10:\n\t"                                                                                        \
+  "ldrd   r10, r11, [r12, #-52]\n\t"                                                               \
+  "ldm    r10!, {r0, r1, r2, r3, r4, r5}\n\t"                                                      \
+  "ldm    r11!, {r6, r7, r8, r9}\n\t"                                                              \
+  "strd   r10, r11, [r12, #-52]\n\t"                                                               \
+  "add    r10, r12, #20\n\t"                                                                       \
+  "stm    r10, {r0, r1, r2, r3, r4, r5}\n\t"                                                       \
+  "strd   r6, r7, [r12, #4]\n\t"                                                                   \
+  "str    r8, [r12, #12]\n\t"                                                                      \
+  "strd   r9, r9, [r12, #-24]\n\t"                                                                 \
+  "strd   r9, r9, [r12, #-16]\n\t"                                                                 \
+  "strd   r9, r9, [r12, #-8]\n\t"                                                                  \
+  "ldrd   r0, r3, [r12, #-40]\n\t"                                                                 \
+  "ldrd   r4, r9, [r12, #-32]\n\t"                                                                 \
+  "ldr    r1, [r12, #-60]\n\t"                                                                     \
+  "add    r5, r4, r4, lsl #1\n\t"                                                                  \
+  "add    r2, r4, r4, lsl #2\n\t"                                                                  \
+  "cmp    r3, #6\n\t"                                                                              \
+  "bne    11f\n\t"                                                                                 \
+  TINYML_DWP6C_ROW("2", "4", "12") TINYML_DWP6C_ROW("18", "20", "28")                             \
+  TINYML_DWP6C_ROW("34", "36", "44") TINYML_DWP6C_ROW("50", "52", "60")                           \
+  TINYML_DWP6C_ROW("66", "68", "76") TINYML_DWP6C_ROW("82", "84", "92")                           \
+  "b      13f\n"                                                                                   \
+  "11:\n\t"                                                                                        \
+  "cmp    r3, #0\n\t"                                                                              \
+  "beq    13f\n"                                                                                   \
+  "12:\n\t" TINYML_DWP6C_ROW("2", "4", "12")                                                      \
+  "add    r0, r0, #16\n\t"                                                                         \
+  "subs   r3, r3, #1\n\t"                                                                          \
+  "bne    12b\n"                                                                                   \
+  "13:\n\t" BAND                                                                                   \
+  "ldrd   r0, r1, [r12, #-60]\n\t"                                                                 \
+  "ldr    r2, [r12, #-44]\n\t"                                                                     \
+  "adds   r0, r0, #1\n\t"                                                                          \
+  "adds   r1, r1, #1\n\t"                                                                          \
+  "strd   r0, r1, [r12, #-60]\n\t"                                                                 \
+  "str    r1, [r12, #-132]\n\t"                                                                    \
+  "cmp    r0, r2\n\t"                                                                              \
+  "bne    10b\n\t"
+#define TINYML_DWP_6_OFF(w) ((w) * 4 - TINYML_DWP_6_RQ * 4)
+_Static_assert(TINYML_DWP_6_RQ * 4 == 236 && TINYML_DWP_6_BIAS + 6 == TINYML_DWP_6_RQ &&
+                   TINYML_DWP_6_PQ == TINYML_DWP_6_RQ + 5 && TINYML_DWP_6_OFF(TINYML_DWP_C_IN) == -60 &&
+                   TINYML_DWP_C_OUT == TINYML_DWP_C_IN + 1 && TINYML_DWP_6_OFF(TINYML_DWP_C_PQ) == -52 &&
+                   TINYML_DWP_C_REC == TINYML_DWP_C_PQ + 1 && TINYML_DWP_6_OFF(TINYML_DWP_C_END) == -44 &&
+                   TINYML_DWP_6_OFF(TINYML_DWP_C_FILL) == -40 && TINYML_DWP_C_ROWS == TINYML_DWP_C_FILL + 1 &&
+                   TINYML_DWP_6_OFF(TINYML_DWP_C_STEP) == -32 && TINYML_DWP_C_SROW == TINYML_DWP_C_STEP + 1 &&
+                   TINYML_DWP_6_OFF(TINYML_DWP_CUR) == -136 && TINYML_DWP_6_OFF(TINYML_DWP_CUR + 1) == -132 &&
+                   TINYML_DWP_6_OFF(TINYML_DWP_BAND_END) == -112 && TINYML_DWP_6_OFF(TINYML_DWP_OFF) == -176 &&
+                   TINYML_DWP_WORDS >= TINYML_DWP_6_PQ + 6,
+               "dw_band6c's frame offsets (r12 at TINYML_DWP_6_RQ)");
+#undef TINYML_DWP_6_OFF
+#define TINYML_DWP6C_ONE(PRE, RQ) TINYML_DWP6C_BAND(PRE, RQ, TINYML_DWP6C_ST6)
+#define TINYML_DWP6C_ONE_OFF(PRE, RQ) TINYML_DWP6C_BAND(PRE, RQ, TINYML_DWP6C_ST6_OFF)
+/* FAST_MIXED: a channel whose e (its record's) is at most 0 shifts left by e & 255 (TINYML_DWS_E). */
+#define TINYML_DWP6C_MIXED(RQ)                                                                     \
+  "ldr    r0, [r12, #12]\n\t"                                                                      \
+  "cmp    r0, #0\n\t"                                                                              \
+  "bgt    15f\n\t"                                                                                 \
+  "uxtb   r0, r0\n\t"                                                                              \
+  "str    r0, [r12, #12]\n\t" TINYML_DWP6C_ONE("", TINYML_DWP6_LEFT)                               \
+  "b      16f\n"                                                                                   \
+  "15:\n\t" TINYML_DWP6C_ONE("", RQ)                                                               \
+  "16:\n\t"
+#define TINYML_DWP6C_FN(NAME, BAND)                                                                \
+  static void NAME(int32_t unused, const int32_t *frame) {                                         \
+    (void)unused;                                                                                  \
+    register const int32_t *r12 __asm__("r12") = frame;                                            \
+    __asm__ volatile(TINYML_DWP6C_CHANNELS(BAND)                                                   \
+                     : "+r"(r12)                                                                   \
+                     :                                                                             \
+                     : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "lr", \
+                       "cc", "memory");                                                            \
+  }
+TINYML_DWP6C_FN(dw_band6c_folded, TINYML_DWP6C_ONE("", TINYML_DWP6_FOLDED))
+TINYML_DWP6C_FN(dw_band6c_unfolded, TINYML_DWP6C_ONE_OFF(TINYML_DWP6C_PRE_OFF, TINYML_DWP6_UNFOLDED))
+TINYML_DWP6C_FN(dw_band6c_folded_nf, TINYML_DWP6C_ONE("", TINYML_DWP6_FOLDED_NF))
+TINYML_DWP6C_FN(dw_band6c_unfolded_nf, TINYML_DWP6C_ONE_OFF(TINYML_DWP6C_PRE_OFF, TINYML_DWP6_UNFOLDED_NF))
+TINYML_DWP6C_FN(dw_band6c_mixed, TINYML_DWP6C_MIXED(TINYML_DWP6_FOLDED))
+TINYML_DWP6C_FN(dw_band6c_mixed_nf, TINYML_DWP6C_MIXED(TINYML_DWP6_FOLDED_NF))
+#undef TINYML_DWP6C_FN
+#undef TINYML_DWP6C_MIXED
+#undef TINYML_DWP6C_ONE
+#undef TINYML_DWP6C_ONE_OFF
+#undef TINYML_DWP6C_ST6
+#undef TINYML_DWP6C_ST6_OFF
+#undef TINYML_DWP6C_PRE_OFF
+#undef TINYML_DWP6C_BAND
+#undef TINYML_DWP6C_CHANNELS
+#undef TINYML_DWP6C_ROW
 #define TINYML_DWP6_FN(NAME, PRE, RQ)                                                              \
   static void NAME(int32_t pitch_bytes, const int32_t *frame) {                                    \
     (void)pitch_bytes;                                                                             \
@@ -1127,6 +1336,9 @@ TINYML_DWP6_FN(dw_band6_unfolded_nf, TINYML_DWP_PRE_OFF, TINYML_DWP6_UNFOLDED_NF
 #undef TINYML_DWP6_MAC
 #undef TINYML_DWP_BAND_U_FN
 #undef TINYML_DWP_BAND_U
+#undef TINYML_DWP_BAND_U_ENTRY
+#undef TINYML_DWP_STORE4U
+#undef TINYML_DWP_PRE_OFF_U
 #undef TINYML_DWP_B
 #undef TINYML_DWP_BLOCK
 #undef TINYML_DWP_BAND_FN
@@ -1147,14 +1359,18 @@ TINYML_DWP6_FN(dw_band6_unfolded_nf, TINYML_DWP_PRE_OFF, TINYML_DWP6_UNFOLDED_NF
 #undef TINYML_DWP_ROW
 #undef TINYML_DWP_MAC2
 #undef TINYML_DWP_MAC4
-static const dw_plane_bands dw_bands_folded = {dw_band_s1_folded, dw_band_s2_folded, dw_band_s1u_folded, dw_band6_folded};
+/* s1x6c: whole channels (dw_band6c_*); s1x6m the same in FAST_MIXED with the table's right shifts
+ * (the left-shift table has neither: its channels run one by one only in the other loops). */
+static const dw_plane_bands dw_bands_folded = {dw_band_s1_folded, dw_band_s2_folded, dw_band_s1u_folded, dw_band6_folded,
+                                               dw_band6c_folded, dw_band6c_mixed};
 static const dw_plane_bands dw_bands_unfolded = {dw_band_s1_unfolded, dw_band_s2_unfolded, dw_band_s1u_unfolded,
-                                                 dw_band6_unfolded};
-static const dw_plane_bands dw_bands_left = {dw_band_s1_left, dw_band_s2_left, dw_band_s1u_left, dw_band6_left};
+                                                 dw_band6_unfolded, dw_band6c_unfolded, NULL};
+static const dw_plane_bands dw_bands_left = {dw_band_s1_left, dw_band_s2_left, dw_band_s1u_left, dw_band6_left, NULL, NULL};
 static const dw_plane_bands dw_bands_folded_nf = {dw_band_s1_folded_nf, dw_band_s2_folded_nf, dw_band_s1u_folded_nf,
-                                                  dw_band6_folded_nf};
+                                                  dw_band6_folded_nf, dw_band6c_folded_nf, dw_band6c_mixed_nf};
 static const dw_plane_bands dw_bands_unfolded_nf = {dw_band_s1_unfolded_nf, dw_band_s2_unfolded_nf,
-                                                    dw_band_s1u_unfolded_nf, dw_band6_unfolded_nf};
+                                                    dw_band_s1u_unfolded_nf, dw_band6_unfolded_nf, dw_band6c_unfolded_nf,
+                                                    NULL};
 /* The bands of a mode (TINYML_RQ_NOFIX: those without the sign correction). */
 #define TINYML_DWP_BANDS(MODE)                                                                                \
   (TINYML_RQ_BASE(MODE) == TINYML_RQ_FAST          ? (TINYML_RQ_NF(MODE) ? &dw_bands_unfolded_nf : &dw_bands_unfolded) \
@@ -1239,6 +1455,10 @@ static int32_t dw_plane_frame_layer(const tinyml_depthwise_conv2d_dsp_params *p,
   fr[TINYML_DWP_ROWS + 1] = 2 * v->stride_rows * p->plane_pitch;
   fr[TINYML_DWP_ROWS + 2] = v->out_row_step;
   fr[TINYML_DWP_WHOLE] = 8 * whole;
+  fr[TINYML_DWP_U_RQ + 1] = step;
+  fr[TINYML_DWP_6_RQ] = 3 * step;
+  fr[TINYML_DWP_6_RQ + 4] = step;
+  fr[TINYML_DWP_U_RQ + 2] = 3 * step;
   /* The unrolled loop: after a row's blocks (and an overlapping one) its pointers have moved by
    * (plane, output) bytes, then sit on the lone output if there is one. */
   fr[TINYML_DWP_ENTRY] = sc == 1 && whole <= TINYML_DWP_UNROLL ? TINYML_DWP_UNROLL - whole : -1;
@@ -1320,8 +1540,8 @@ TINYML_DSP_INLINE void dw_plane_channel(const tinyml_depthwise_conv2d_dsp_params
  * Decoding with the field positions worked out at run time cost about 70 instructions a channel
  * more than the int8 weights' copy (VWW int4's 6x6x128 layers: some 9,000 each).
  */
-TINYML_DSP_INLINE void dw_plane_decode(const tinyml_depthwise_conv2d_dsp_params *p, const uint32_t *g, const int32_t b,
-                                       const int32_t bits, int32_t dbl, int32_t *pq) {
+TINYML_DSP_INLINE void dw_plane_decode_t(const uint32_t *g, const int32_t b, const int32_t bits, int32_t dbl,
+                                         int32_t transposed, int32_t *pq) {
   const int32_t per = 8 / bits;
   int32_t w[9];
 #pragma GCC unroll 9
@@ -1331,7 +1551,7 @@ TINYML_DSP_INLINE void dw_plane_decode(const tinyml_depthwise_conv2d_dsp_params 
   }
   /* Filter row k as the plane sees it: taps (k, j), or (j, k) transposed. */
   uint32_t v[6];
-  if (p->transposed) {
+  if (transposed) {
 #pragma GCC unroll 3
     for (int32_t k = 0; k < 3; ++k) {
       v[2 * k] = tinyml_pkhbt((uint32_t)w[k], (uint32_t)w[3 + k]);
@@ -1351,19 +1571,90 @@ TINYML_DSP_INLINE void dw_plane_decode(const tinyml_depthwise_conv2d_dsp_params 
 #pragma GCC unroll 6
   for (int32_t k = 0; k < 6; ++k) pq[k] = (int32_t)v[k];
 }
+TINYML_DSP_INLINE void dw_plane_decode(const tinyml_depthwise_conv2d_dsp_params *p, const uint32_t *g, const int32_t b,
+                                       const int32_t bits, int32_t dbl, int32_t *pq) {
+  dw_plane_decode_t(g, b, bits, dbl, p->transposed, pq);
+}
 
 /*
- * Channel ch's SMLAD pairs into the frame (P, Q of each filter row as the plane sees it) and its
+ * A group's four channels (g: its weight words) into pq (24 words), not transposed, doubled or
+ * not as a constant (the six-wide channel loop's; its planes are never transposed): the words
+ * read once into locals (pq might alias them), no tests per channel: about 24 instructions a
+ * channel where dw_plane_weights, channel by channel, took about 42.
+ */
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+/*
+ * dw_plane_decode_group for int4, doubled, in assembly: the group's five words by one LDM, per
+ * channel nine SBFX at its fields (tap k at bit 16 (b >> 1) + 12 - 4 (b & 1) - 8 (k & 1) of word
+ * k / 2), six PKHBT, six SADD16 and two STMs (23 instructions; the compiler's C took ~32, its
+ * word loads and single stores).
+ */
+#define TINYML_DWP_DEC4_CH(L0, L1)              \
+  "sbfx   r7, r2, #" L0 ", #4\n\t"              \
+  "sbfx   r8, r2, #" L1 ", #4\n\t"              \
+  "sbfx   r9, r3, #" L0 ", #4\n\t"              \
+  "pkhbt  r10, r7, r8, lsl #16\n\t"             \
+  "pkhbt  r11, r8, r9, lsl #16\n\t"             \
+  "sbfx   r7, r3, #" L1 ", #4\n\t"              \
+  "sbfx   r8, r4, #" L0 ", #4\n\t"              \
+  "sbfx   r9, r4, #" L1 ", #4\n\t"              \
+  "pkhbt  r12, r7, r8, lsl #16\n\t"             \
+  "pkhbt  lr, r8, r9, lsl #16\n\t"              \
+  "sadd16 r10, r10, r10\n\t"                    \
+  "sadd16 r11, r11, r11\n\t"                    \
+  "sadd16 r12, r12, r12\n\t"                    \
+  "sadd16 lr, lr, lr\n\t"                       \
+  "stmia  r1!, {r10, r11, r12, lr}\n\t"         \
+  "sbfx   r7, r5, #" L0 ", #4\n\t"              \
+  "sbfx   r8, r5, #" L1 ", #4\n\t"              \
+  "sbfx   r9, r6, #" L0 ", #4\n\t"              \
+  "pkhbt  r10, r7, r8, lsl #16\n\t"             \
+  "pkhbt  r11, r8, r9, lsl #16\n\t"             \
+  "sadd16 r10, r10, r10\n\t"                    \
+  "sadd16 r11, r11, r11\n\t"                    \
+  "stmia  r1!, {r10, r11}\n\t"
+__attribute__((noinline)) static void dw_plane_decode_group4(const uint32_t *g, int32_t *pq) {
+  register const uint32_t *r0 __asm__("r0") = g;
+  register int32_t *r1 __asm__("r1") = pq;
+  __asm__ volatile("ldm    r0, {r2, r3, r4, r5, r6}\n\t" TINYML_DWP_DEC4_CH("12", "4") TINYML_DWP_DEC4_CH("8", "0")
+                       TINYML_DWP_DEC4_CH("28", "20") TINYML_DWP_DEC4_CH("24", "16")
+                   : "+r"(r1)
+                   : "r"(r0)
+                   : "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "memory");
+}
+#undef TINYML_DWP_DEC4_CH
+#endif
+TINYML_DSP_INLINE void dw_plane_decode_group(const uint32_t *g, const int32_t bits, const int32_t dbl, int32_t *pq) {
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  if (bits == 4 && dbl) {
+    dw_plane_decode_group4(g, pq);
+    return;
+  }
+#endif
+  const int32_t words = bits == 4 ? 5 : 3;
+#pragma GCC unroll 4
+  for (int32_t b = 0; b < 4; ++b) {
+    uint32_t gw[5];
+#pragma GCC unroll 5
+    for (int32_t i = 0; i < words; ++i) gw[i] = g[i];
+    dw_plane_decode_t(gw, b, bits, dbl, 0, pq + 6 * b);
+    /* One channel at a time: interleaved, the four channels' values spilled to the stack. */
+    __asm__ volatile("" ::: "memory");
+  }
+}
+
+/*
+ * Channel ch's SMLAD pairs into pq (P, Q of each filter row as the plane sees it) and its
  * record {m, t, e, bias'}: bits 1, clustered (tinyml_dw_plane_lut4, records in p->q); bits 0, six words per channel as the generator laid them out (already
  * transposed for a transposed plane) and records in p->q; 4 or 2, decoded from the sub-byte
  * stream (per group of four channels its words, then its records) by dw_plane_decode.
  */
 TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_dsp_params *p, const void *weights,
                                                   int32_t ch, int32_t mode, const int32_t bits, const int32_t sub,
-                                                  int32_t *fr) {
+                                                  int32_t *pq) {
   if (bits == 0) {
     /* memcpy: LDM/STM (a loop of its own, the compiler's choice for the six-word copy, took 21). */
-    memcpy(fr + TINYML_DWP_PQ, (const int32_t *)weights + 6 * ch, 6 * sizeof(int32_t));
+    memcpy(pq, (const int32_t *)weights + 6 * ch, 6 * sizeof(int32_t));
     return p->q + 4 * ch;
   }
   if (bits == 1) {
@@ -1379,8 +1670,8 @@ TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_
       w[k] = l->table[((n0 + k) & 1) ? b >> 4 : b & 15u] * scale;
     }
     for (int32_t k = 0; k < 3; ++k) {
-      fr[TINYML_DWP_PQ + 2 * k] = (int32_t)tinyml_pkhbt((uint32_t)w[3 * k], (uint32_t)w[3 * k + 1]);
-      fr[TINYML_DWP_PQ + 2 * k + 1] = (int32_t)tinyml_pkhbt((uint32_t)w[3 * k + 1], (uint32_t)w[3 * k + 2]);
+      pq[2 * k] = (int32_t)tinyml_pkhbt((uint32_t)w[3 * k], (uint32_t)w[3 * k + 1]);
+      pq[2 * k + 1] = (int32_t)tinyml_pkhbt((uint32_t)w[3 * k + 1], (uint32_t)w[3 * k + 2]);
     }
     return p->q + 4 * ch;
   }
@@ -1392,16 +1683,16 @@ TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_
   /* sub: the channel's place in its group when the caller knows it (a constant), else -1. */
   switch (sub >= 0 ? sub : ch & 3) {
     case 0:
-      dw_plane_decode(p, g, 0, bits, dbl, fr + TINYML_DWP_PQ);
+      dw_plane_decode(p, g, 0, bits, dbl, pq);
       break;
     case 1:
-      dw_plane_decode(p, g, 1, bits, dbl, fr + TINYML_DWP_PQ);
+      dw_plane_decode(p, g, 1, bits, dbl, pq);
       break;
     case 2:
-      dw_plane_decode(p, g, 2, bits, dbl, fr + TINYML_DWP_PQ);
+      dw_plane_decode(p, g, 2, bits, dbl, pq);
       break;
     default:
-      dw_plane_decode(p, g, 3, bits, dbl, fr + TINYML_DWP_PQ);
+      dw_plane_decode(p, g, 3, bits, dbl, pq);
       break;
   }
   return (const int32_t *)(const void *)(g + words) + 4 * (sub >= 0 ? sub : ch & 3);
@@ -1411,7 +1702,7 @@ TINYML_DSP_INLINE const int32_t *dw_plane_weights(const tinyml_depthwise_conv2d_
 TINYML_DSP_INLINE dw_plane_band_fn dw_plane_setup(const tinyml_depthwise_conv2d_dsp_params *p, const void *weights,
                                                   int32_t ch, int32_t mode, const int32_t bits, const int32_t sub,
                                                   int32_t *fr, dw_plane_band_fn fn, dw_plane_band_fn lfn) {
-  const int32_t *rec = dw_plane_weights(p, weights, ch, mode, bits, sub, fr);
+  const int32_t *rec = dw_plane_weights(p, weights, ch, mode, bits, sub, fr + TINYML_DWP_PQ);
   fr[0] = fr[1] = fr[2] = fr[3] = fr[TINYML_DWP_BIAS2] = fr[TINYML_DWP_BIAS2 + 1] = rec[3];
   fr[TINYML_DWP_RQ] = rec[0];
   fr[TINYML_DWP_RQ + 1] = rec[1];
@@ -1425,15 +1716,32 @@ TINYML_DSP_INLINE dw_plane_band_fn dw_plane_setup(const tinyml_depthwise_conv2d_
  */
 TINYML_DSP_INLINE void dw_plane_one_band(const tinyml_depthwise_conv2d_dsp_params *p, const dw_view *v, const int8_t *in,
                               const void *weights, int8_t *out, int16_t *plane, int32_t mode, const int32_t bits,
-                              int32_t *fr, dw_plane_band_fn fn, dw_plane_band_fn lfn) {
+                              int32_t *fr, dw_plane_band_fn fn, dw_plane_band_fn lfn, dw_plane_band_fn six) {
   const int32_t c = p->geo.input_depth;
   const int32_t pitch = p->plane_pitch;
   const int32_t band = v->out_rows;
   const int32_t rows = (band - 1) * v->stride_rows + 3;
   const int32_t iy0 = -v->pad_rows;
-  dw_plane_pad(plane, rows * pitch, p->pad_value);
   dw_fill fill;
   dw_plane_fill_plan(v, iy0, rows, pitch, plane, &fill);
+  /* The padding, once: the rows outside the image, and the columns around each filled row's
+   * values (the fills write the rest), a quarter of the plane's words on VWW's 24x24; planes of
+   * pitch 8 (the six-wide rows) whole, their rows too short for the loops around a row's ends. */
+  if (pitch <= 8) {
+    dw_plane_pad(plane, rows * pitch, p->pad_value);
+  } else {
+    const int32_t r1 = fill.first + fill.rows;
+    const int32_t c0 = fill.dst - fill.first * pitch;
+    const int32_t c1 = c0 + fill.lead + 8 * fill.blocks + fill.rest;
+    const int16_t pad = (int16_t)p->pad_value;
+    dw_plane_pad(plane, fill.first * pitch, p->pad_value);
+    for (int32_t r = fill.first; r < r1; ++r) {
+      int16_t *row = plane + r * pitch;
+      for (int32_t x = 0; x < c0; ++x) row[x] = pad;
+      for (int32_t x = c1; x < pitch; ++x) row[x] = pad;
+    }
+    dw_plane_pad(plane + r1 * pitch, (rows - r1) * pitch, p->pad_value);
+  }
   /* A function pointer, chosen once per layer, so that other layers pay no test per channel. */
   void (*const fill_fn)(const dw_fill *, const int8_t *, int16_t *) =
       fill.counts == TINYML_DWP_COUNTS6 ? dw_plane_fill6 : dw_plane_fill;
@@ -1444,10 +1752,48 @@ TINYML_DSP_INLINE void dw_plane_one_band(const tinyml_depthwise_conv2d_dsp_param
   if (stable) dw_plane_frame_band(plane, band, fr, out);
 #else
   const int32_t stable = 0;
+  (void)six;
 #endif
   /* Sub-byte weights (depth a multiple of 4): a group's four channels written out, each decoding
    * its weights at its place in the group, a constant (no dispatch on it per channel). */
   const int32_t per = bits == 4 || bits == 2 ? 4 : 1;
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  /* Six-wide rows filled six at a time, no left shifts: whole channels in assembly (dw_band6c_*),
+   * int8 the layer in one call, decoded weights a group of four channels (one, clustered) a call
+   * from their pairs decoded into pq (their records follow one another as the loop reads them). */
+  if (stable && six != NULL && fr[TINYML_DWP_SIX] && fill_fn == dw_plane_fill6) {
+    fr[TINYML_DWP_C_FILL] = (int32_t)(intptr_t)(plane + fill.dst - 1);
+    fr[TINYML_DWP_C_ROWS] = fill.rows;
+    fr[TINYML_DWP_C_STEP] = fill.step;
+    fr[TINYML_DWP_C_SROW] = fill.src_row;
+    const int32_t g = bits == 0 ? c : bits == 1 ? 1 : 4;
+    int32_t pq[24];
+    for (int32_t ch0 = 0; ch0 < c; ch0 += g) {
+      const int32_t *rec;
+      if (bits == 0) {
+        fr[TINYML_DWP_C_PQ] = (int32_t)(intptr_t)((const int32_t *)weights + 6 * ch0);
+        rec = p->q + 4 * ch0;
+      } else if (bits == 1) {
+        rec = dw_plane_weights(p, weights, ch0, mode, bits, -1, pq);
+        fr[TINYML_DWP_C_PQ] = (int32_t)(intptr_t)pq;
+      } else {
+        /* Sub-byte: per group of four channels its weight words, then its four records; doubled
+         * (the band loops run only in the FAST modes: REF has none, so never comes here). */
+        const int32_t words = (9 + 8 / bits - 1) / (8 / bits);
+        const uint32_t *gp = (const uint32_t *)weights + (ch0 >> 2) * (words + TINYML_DWS_RECORD_WORDS);
+        dw_plane_decode_group(gp, bits, 1, pq);
+        rec = (const int32_t *)(const void *)(gp + words);
+        fr[TINYML_DWP_C_PQ] = (int32_t)(intptr_t)pq;
+      }
+      fr[TINYML_DWP_C_REC] = (int32_t)(intptr_t)rec;
+      fr[TINYML_DWP_C_IN] = (int32_t)(intptr_t)(in + ch0 + fill.src);
+      fr[TINYML_DWP_C_END] = (int32_t)(intptr_t)(in + ch0 + g + fill.src);
+      fr[TINYML_DWP_C_OUT] = fr[TINYML_DWP_CUR + 1] = (int32_t)(intptr_t)(out + ch0);
+      six(0, fr);
+    }
+    return;
+  }
+#endif
   for (int32_t ch0 = 0; ch0 < c; ch0 += per) {
 #pragma GCC unroll 4
     for (int32_t b = 0; b < per; ++b) {
@@ -1482,6 +1828,10 @@ TINYML_DSP_INLINE void dw_plane_bands_run(const tinyml_depthwise_conv2d_dsp_para
   const int32_t keep = sr < 3 ? 3 - sr : 0;
   /* The padding columns, once: fills write only the in-image columns, and moves whole rows. */
   dw_plane_pad(plane, ((p->band_rows - 1) * sr + 3) * pitch, p->pad_value);
+  /* The fill of a band wholly inside the image after the first (its rows and plane positions the
+   * same for every such band and channel, its input rows the band's): planned once a layer. */
+  dw_fill mid;
+  int32_t have_mid = 0;
   for (int32_t ch = 0; ch < c; ++ch) {
     const dw_plane_band_fn cfn = dw_plane_setup(p, weights, ch, mode, bits, -1, fr, fn, lfn);
     int32_t prev = 0;
@@ -1495,13 +1845,23 @@ TINYML_DSP_INLINE void dw_plane_bands_run(const tinyml_depthwise_conv2d_dsp_para
         copy_bytes((int8_t *)plane, (const int8_t *)(plane + (prev - keep) * pitch), 2 * keep * pitch);
         first = keep;
       }
-      /* Plane rows outside the image: the padding (rows of earlier bands lie there). */
-      for (int32_t r = first; r < rows; ++r) {
-        if (iy0 + r < 0 || iy0 + r >= v->in_rows) dw_plane_pad(plane + r * pitch, pitch, p->pad_value);
-      }
+      const int32_t inside = first == keep && keep > 0 && band == p->band_rows && iy0 + first >= 0 &&
+                             iy0 + rows <= v->in_rows;
       dw_fill fill;
-      dw_plane_fill_plan(v, iy0 + first, rows - first, pitch, plane + first * pitch, &fill);
-      dw_plane_fill(&fill, in + ch, plane + first * pitch);
+      const dw_fill *fp = &fill;
+      if (inside) {
+        if (!have_mid) dw_plane_fill_plan(v, iy0 + first, rows - first, pitch, plane + first * pitch, &mid);
+        have_mid = 1;
+        mid.src = (iy0 + first) * v->in_row_step;
+        fp = &mid;
+      } else {
+        /* Plane rows outside the image: the padding (rows of earlier bands lie there). */
+        for (int32_t r = first; r < rows; ++r) {
+          if (iy0 + r < 0 || iy0 + r >= v->in_rows) dw_plane_pad(plane + r * pitch, pitch, p->pad_value);
+        }
+        dw_plane_fill_plan(v, iy0 + first, rows - first, pitch, plane + first * pitch, &fill);
+      }
+      dw_plane_fill(fp, in + ch, plane + first * pitch);
       dw_plane_channel(p, v, plane, band, fr, out + oy0 * v->out_row_step + ch, mode, cfn);
       prev = rows;
     }
@@ -1522,11 +1882,14 @@ TINYML_DSP_INLINE void dw_plane_run_bits(const tinyml_depthwise_conv2d_dsp_param
   const int32_t loops = dw_plane_frame_layer(p, &v, fr, bands);
   const dw_plane_band_fn fn = loops ? dw_plane_pick(bands, &v, fr) : NULL;
   const dw_plane_band_fn lfn = loops ? dw_plane_pick(left, &v, fr) : NULL;
+  const dw_plane_band_fn six = !loops || bands == NULL               ? NULL
+                               : TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED ? bands->s1x6m
+                                                                            : bands->s1x6c;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * p->geo.input_height * p->geo.input_width * c;
     int8_t *out = output + b * p->geo.output_height * p->geo.output_width * c;
     if (p->band_rows >= v.out_rows) {
-      dw_plane_one_band(p, &v, in, weights, out, plane, mode, bits, fr, fn, lfn);
+      dw_plane_one_band(p, &v, in, weights, out, plane, mode, bits, fr, fn, lfn, six);
     } else {
       dw_plane_bands_run(p, &v, in, weights, out, plane, mode, bits, fr, fn, lfn);
     }
