@@ -1812,7 +1812,7 @@ TINYML_DSP_INLINE void dw_sb_row_k3_asm(const int8_t *px, int32_t px_step, int32
  *   the next pixel's first  [80] the group's output end  [84] the output offset
  * r9 the pixel, r10 the column step, r11 the row bytes, r12 the group's records, lr the output.
  */
-#define TINYML_DWG_MIN_WIDTH 6
+#define TINYML_DWG_MIN_WIDTH 3
 #define TINYML_DWG_TAP(addr, off, OP)             \
   "ldr    r4, " addr "\n\t"                        \
   "ldrd   r6, r8, [r7, #" off "]\n\t"              \
@@ -1837,7 +1837,6 @@ TINYML_DSP_INLINE void dw_sb_row_k3_asm(const int8_t *px, int32_t px_step, int32
   TINYML_DWG_TAP("[%[p], %[cs], lsl #1]", "16", TINYML_DWG_MLA)                                      \
   "add    %[p], %[p], %[rs]\n\t" TINYML_DWG_ROW("24", "32", "40")                                   \
   "add    %[p], %[p], %[rs]\n\t" TINYML_DWG_ROW("48", "56", "64")                                   \
-  "sub    %[p], %[p], %[rs], lsl #1\n\t"                                                            \
   RQ("r0", SH, OFF("r0"), "0") RQ("r1", SH, OFF("r1"), "1") RQ("r2", SH, OFF("r2"), "2")            \
   RQ("r3", SH, OFF("r3"), "3")                                                                      \
   "sub    %[wp], %[wp], #64\n\t"                                                                   \
@@ -1849,68 +1848,118 @@ TINYML_DSP_INLINE void dw_sb_row_k3_asm(const int8_t *px, int32_t px_step, int32
   "bne    1b\n\t" AFTER
 #define TINYML_DWG_ADD_OFF(a) "ldr    r6, [r7, #84]\n\t" "add    " a ", " a ", r6\n\t"
 
-/* Group g's operand words into fw (from its weight words w, BITS a constant). */
-TINYML_DSP_INLINE void dw_sb_group_frame(const uint32_t *w, uint32_t *fw, const int bits) {
-  const int32_t per = 8 / bits;
-  uint32_t mask = TINYML_DWS_MASK(bits);
-  /* The mask in a register, so that each word is one AND with a shifted operand (as an immediate
-   * the compiler shifts first: two instructions). */
-  __asm__("" : "+r"(mask));
-#pragma GCC unroll 9
-  for (int32_t t = 0; t < 9; ++t) {
-    const uint32_t v = w[t / per];
-    fw[2 * t] = (v << (2 * bits * (t % per))) & mask;
-    fw[2 * t + 1] = (v << (2 * bits * (t % per) + bits)) & mask;
-  }
-}
+/*
+ * A group's operand words into the frame (r7; r12 its weight words, left at its records): six ANDs
+ * of a word with a shifted operand into r0-r5, then one STM (through r9), three times. Word j
+ * holds taps 8/BITS * j on, pair q of a word shifted by BITS * q (see TINYML_DWS_MASK). Run in the
+ * same assembly as the pixel loop, group after group (25 instructions a group and row; with a C
+ * loop over the groups around a C decode each group cost about 80 more than its pixels, which kept
+ * rows under six outputs off this loop).
+ */
+#define TINYML_DWG_AND(d, v, sh) "and    " d ", lr, " v sh "\n\t"
+#define TINYML_DWG_STM "stmia  r9!, {r0, r1, r2, r3, r4, r5}\n\t"
+/* Two taps a word: shifts 0, 4 (tap 2j), 8, 12 (tap 2j + 1); words 0-4. */
+#define TINYML_DWG_DECODE4                                                                                   \
+  "mov    r9, r7\n\t"                                                                                        \
+  "mov    lr, #0xF000F000\n\t"                                                                               \
+  "ldmia  r12!, {r6, r8}\n\t" TINYML_DWG_AND("r0", "r6", "") TINYML_DWG_AND("r1", "r6", ", lsl #4")          \
+  TINYML_DWG_AND("r2", "r6", ", lsl #8") TINYML_DWG_AND("r3", "r6", ", lsl #12") TINYML_DWG_AND("r4", "r8", "") \
+  TINYML_DWG_AND("r5", "r8", ", lsl #4") TINYML_DWG_STM                                                      \
+  TINYML_DWG_AND("r0", "r8", ", lsl #8") TINYML_DWG_AND("r1", "r8", ", lsl #12")                            \
+  "ldmia  r12!, {r6, r8}\n\t" TINYML_DWG_AND("r2", "r6", "") TINYML_DWG_AND("r3", "r6", ", lsl #4")          \
+  TINYML_DWG_AND("r4", "r6", ", lsl #8") TINYML_DWG_AND("r5", "r6", ", lsl #12") TINYML_DWG_STM            \
+  TINYML_DWG_AND("r0", "r8", "") TINYML_DWG_AND("r1", "r8", ", lsl #4") TINYML_DWG_AND("r2", "r8", ", lsl #8") \
+  TINYML_DWG_AND("r3", "r8", ", lsl #12")                                                                    \
+  "ldr    r6, [r12], #4\n\t" TINYML_DWG_AND("r4", "r6", "") TINYML_DWG_AND("r5", "r6", ", lsl #4") TINYML_DWG_STM
+/* Four taps a word: shifts 4q and 4q + 2 for tap 4j + q; words 0-2. */
+#define TINYML_DWG_DECODE2                                                                                   \
+  "mov    r9, r7\n\t"                                                                                        \
+  "mov    lr, #0xC000C000\n\t"                                                                               \
+  "ldmia  r12!, {r6, r8}\n\t" TINYML_DWG_AND("r0", "r6", "") TINYML_DWG_AND("r1", "r6", ", lsl #2")          \
+  TINYML_DWG_AND("r2", "r6", ", lsl #4") TINYML_DWG_AND("r3", "r6", ", lsl #6")                             \
+  TINYML_DWG_AND("r4", "r6", ", lsl #8") TINYML_DWG_AND("r5", "r6", ", lsl #10") TINYML_DWG_STM            \
+  TINYML_DWG_AND("r0", "r6", ", lsl #12") TINYML_DWG_AND("r1", "r6", ", lsl #14") TINYML_DWG_AND("r2", "r8", "") \
+  TINYML_DWG_AND("r3", "r8", ", lsl #2") TINYML_DWG_AND("r4", "r8", ", lsl #4")                             \
+  TINYML_DWG_AND("r5", "r8", ", lsl #6") TINYML_DWG_STM                                                      \
+  TINYML_DWG_AND("r0", "r8", ", lsl #8") TINYML_DWG_AND("r1", "r8", ", lsl #10")                            \
+  TINYML_DWG_AND("r2", "r8", ", lsl #12") TINYML_DWG_AND("r3", "r8", ", lsl #14")                           \
+  "ldr    r6, [r12], #4\n\t" TINYML_DWG_AND("r4", "r6", "") TINYML_DWG_AND("r5", "r6", ", lsl #2") TINYML_DWG_STM
+/*
+ * The groups (label 6): the group's operands, its pixels from [88] (input) and [92] (output) on,
+ * then those two and the output end [80] four bytes on and r12 past the group's records, until r12
+ * reaches [96] (the weights' end).
+ */
+#define TINYML_DWG_GROUPS(DECODE, SH, OFF, RQ, AFTER)                                                 \
+  "6:\n\t" DECODE                                                                                    \
+  "ldrd   r9, lr, [r7, #88]\n\t" TINYML_DWG_LOOP(SH, OFF, RQ, AFTER)                                  \
+  "add    r12, r12, #64\n\t"                                                                         \
+  "ldrd   r4, r5, [r7, #88]\n\t"                                                                     \
+  "add    r4, r4, #4\n\t"                                                                            \
+  "add    r5, r5, #4\n\t"                                                                            \
+  "strd   r4, r5, [r7, #88]\n\t"                                                                     \
+  "ldr    r4, [r7, #80]\n\t"                                                                         \
+  "add    r4, r4, #4\n\t"                                                                            \
+  "str    r4, [r7, #80]\n\t"                                                                         \
+  "ldr    r4, [r7, #96]\n\t"                                                                         \
+  "cmp    r12, r4\n\t"                                                                               \
+  "bne    6b\n\t"
 
-/* An output row (3x3, FAST modes, no fused clamp), group after group (see above). */
+/*
+ * An output row (3x3, FAST modes, no fused clamp), group after group (see above), all in one
+ * assembly block. The frame past the operands: [72] input step (from the third row), [76] output step, [80] the group's
+ * output end, [84] output offset, [88] the group's first pixel, [92] its first output, [96] the
+ * weights' end.
+ */
 TINYML_DSP_INLINE void dw_sb_row_groups_asm(const int8_t *rows, int32_t px_step, int32_t col_step, int32_t row_bytes,
                                             const uint32_t *weights, int8_t *out, int32_t c, int32_t width,
                                             int32_t off, const int mode, const int bits) {
   const int32_t words = (9 + 8 / bits - 1) / (8 / bits);
-  uint32_t fw[22];
-  fw[18] = (uint32_t)px_step;
+  uint32_t fw[25];
+  fw[18] = (uint32_t)(px_step - 2 * row_bytes); /* from the pixel's third row to the next pixel */
   fw[19] = (uint32_t)(c - 4);
+  fw[20] = (uint32_t)(uintptr_t)(out + width * c);
   fw[21] = (uint32_t)off;
-  for (int32_t g = 0; g < (c >> 2); ++g) {
-    const uint32_t *gw = weights + g * (words + TINYML_DWS_RECORD_WORDS);
-    dw_sb_group_frame(gw, fw, bits);
-    fw[20] = (uint32_t)(uintptr_t)(out + 4 * g + width * c);
-    register const int8_t *rp __asm__("r9") = rows + 4 * g;
-    register int32_t rcs __asm__("r10") = col_step;
-    register int32_t rrs __asm__("r11") = row_bytes;
-    register const uint32_t *rq __asm__("r12") = gw + words;
-    register int8_t *ro __asm__("lr") = out + 4 * g;
-    register const uint32_t *rfw __asm__("r7") = fw;
+  fw[22] = (uint32_t)(uintptr_t)rows;
+  fw[23] = (uint32_t)(uintptr_t)out;
+  fw[24] = (uint32_t)(uintptr_t)(weights + (c >> 2) * (words + TINYML_DWS_RECORD_WORDS));
+  register const int8_t *rp __asm__("r9") = rows;
+  register int32_t rcs __asm__("r10") = col_step;
+  register int32_t rrs __asm__("r11") = row_bytes;
+  register const uint32_t *rq __asm__("r12") = weights;
+  register int8_t *ro __asm__("lr") = out;
+  register uint32_t *rfw __asm__("r7") = fw;
 #define TINYML_DWG_ASM(LOOP)                                                                        \
   __asm__ volatile(LOOP                                                                             \
                    : [p] "+r"(rp), [wp] "+r"(rq), "+r"(ro)                                          \
                    : [cs] "r"(rcs), [rs] "r"(rrs), "r"(rfw)                                         \
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "cc", "memory")
-#define TINYML_DWG_BY_MODE(SH)                                                                                 \
+#define TINYML_DWG_BY_MODE(DECODE, SH)                                                                          \
   if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED && TINYML_RQ_NF(mode)) {                                   \
-    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED_NF, TINYML_DWS_LEFT4));           \
+    TINYML_DWG_ASM(TINYML_DWG_GROUPS(DECODE, SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED_NF, TINYML_DWS_LEFT4)); \
   } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED) {                                                  \
-    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED, TINYML_DWS_LEFT4));              \
+    TINYML_DWG_ASM(TINYML_DWG_GROUPS(DECODE, SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED, TINYML_DWS_LEFT4));    \
   } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED && TINYML_RQ_NF(mode)) {                           \
-    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_NF, ""));                             \
+    TINYML_DWG_ASM(TINYML_DWG_GROUPS(DECODE, SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_NF, ""));                   \
   } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED) {                                                 \
-    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ, ""));                                \
+    TINYML_DWG_ASM(TINYML_DWG_GROUPS(DECODE, SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ, ""));                      \
   } else if (TINYML_RQ_NF(mode)) {                                                                            \
-    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWG_ADD_OFF, TINYML_DWS_RQ_NF, ""));                            \
+    TINYML_DWG_ASM(TINYML_DWG_GROUPS(DECODE, SH, TINYML_DWG_ADD_OFF, TINYML_DWS_RQ_NF, ""));                  \
   } else {                                                                                                    \
-    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWG_ADD_OFF, TINYML_DWS_RQ, ""));                               \
+    TINYML_DWG_ASM(TINYML_DWG_GROUPS(DECODE, SH, TINYML_DWG_ADD_OFF, TINYML_DWS_RQ, ""));                     \
   }
-    if (bits == 4) {
-      TINYML_DWG_BY_MODE("11")
-    } else {
-      TINYML_DWG_BY_MODE("13")
-    }
+  if (bits == 4) {
+    TINYML_DWG_BY_MODE(TINYML_DWG_DECODE4, "11")
+  } else {
+    TINYML_DWG_BY_MODE(TINYML_DWG_DECODE2, "13")
+  }
 #undef TINYML_DWG_BY_MODE
 #undef TINYML_DWG_ASM
-  }
 }
+#undef TINYML_DWG_GROUPS
+#undef TINYML_DWG_DECODE2
+#undef TINYML_DWG_DECODE4
+#undef TINYML_DWG_STM
+#undef TINYML_DWG_AND
 #undef TINYML_DWG_ADD_OFF
 #undef TINYML_DWG_LOOP
 #undef TINYML_DWG_ROW
