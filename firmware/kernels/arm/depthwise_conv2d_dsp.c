@@ -22,6 +22,21 @@
     a3 = tinyml_smlatt(xo_, (w13), a3);         \
   } while (0)
 
+/*
+ * Accumulates two taps of four channels: xa and xb the two taps' input bytes, w the four words
+ * (w_a, w_b) of channels 0-3 (the 3x3 layout, depthwise_conv2d_dsp.h).
+ */
+#define TINYML_DW_PAIR4(xa, xb, w)                           \
+  do {                                                       \
+    const uint32_t xa_ = (xa), xb_ = (xb);                   \
+    const uint32_t lo_ = tinyml_pkhbt(xa_, xb_);             \
+    const uint32_t hi_ = tinyml_pkhtb(xb_, xa_);             \
+    a0 = tinyml_smlad(tinyml_sxtb16(lo_), (w)[0], a0);       \
+    a1 = tinyml_smlad(tinyml_sxtb16_ror8(lo_), (w)[1], a1);  \
+    a2 = tinyml_smlad(tinyml_sxtb16(hi_), (w)[2], a2);       \
+    a3 = tinyml_smlad(tinyml_sxtb16_ror8(hi_), (w)[3], a3);  \
+  } while (0)
+
 /* Copies n bytes (word at a time where it can). */
 static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
   int32_t i = 0;
@@ -143,7 +158,35 @@ static int32_t dw_fill_tail(const tinyml_depthwise_conv2d_dsp_params *p, const i
   "smlatt r2, r5, r6, r2\n\t"                         \
   "smlabb r1, r4, r8, r1\n\t"                         \
   "smlatt r3, r4, r8, r3\n\t"
-#define TINYML_DW_ASM_ROW TINYML_DW_ASM_TAP("[%[p]]") TINYML_DW_ASM_TAP("[%[p], %[cs]]") TINYML_DW_ASM_TAP("[%[p], %[cs], lsl #1]")
+/*
+ * Two taps A and B of four channels by four SMLADs: one PKHBT and one PKHTB put each channel's two
+ * input bytes in one byte pair ((c0, c1) of A then of B; (c2, c3) likewise), an SXTB16 (ror 8 for
+ * c1, c3) makes them the halves SMLAD multiplies by the channel's word (w_A, w_B), four words in
+ * channel order (the 3x3 layout, depthwise_conv2d_dsp.h). 14 instructions for eight MACs where
+ * two TINYML_DW_ASM_TAPs take 16; the fifth register it needs is r7 (the output pointer, kept on the
+ * loop's frame meanwhile).
+ */
+#define TINYML_DW_ASM_PAIR(A, B)                      \
+  "ldr    r4, " A "\n\t"                              \
+  "ldr    r5, " B "\n\t"                              \
+  "pkhtb  r6, r5, r4, asr #16\n\t"                    \
+  "pkhbt  r4, r4, r5, lsl #16\n\t"                    \
+  "ldrd   r5, r8, [%[wp]], #8\n\t"                    \
+  "sxtb16 r7, r4\n\t"                                 \
+  "smlad  r0, r7, r5, r0\n\t"                         \
+  "sxtb16 r4, r4, ror #8\n\t"                         \
+  "smlad  r1, r4, r8, r1\n\t"                         \
+  "ldrd   r5, r8, [%[wp]], #8\n\t"                    \
+  "sxtb16 r7, r6\n\t"                                 \
+  "smlad  r2, r7, r5, r2\n\t"                         \
+  "sxtb16 r6, r6, ror #8\n\t"                         \
+  "smlad  r3, r6, r8, r3\n\t"
+/* The nine taps, pairs (0, 1), (2, 3), (4, 5), (6, 7) and tap 8 alone; p ends at the third row. */
+#define TINYML_DW_ASM_TAPS9                                                                          \
+  TINYML_DW_ASM_PAIR("[%[p]]", "[%[p], %[cs]]") TINYML_DW_ASM_PAIR("[%[p], %[cs], lsl #1]", "[%[p], %[rs]]") \
+  "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_PAIR("[%[p], %[cs]]", "[%[p], %[cs], lsl #1]")            \
+  "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_PAIR("[%[p]]", "[%[p], %[cs]]")                           \
+  TINYML_DW_ASM_TAP("[%[p], %[cs], lsl #1]")
 #define TINYML_DW_ASM_RQ(a, ADD_OFF) "ldmia  %[q]!, {r4, r5, r6}\n\t" TINYML_DSP_ASM_RQ_STORE(a, ADD_OFF, "%[o]")
 /* The same without the sign correction (TINYML_RQ_NOFIX layers). */
 #define TINYML_DW_ASM_RQ_NF(a, ADD_OFF) "ldmia  %[q]!, {r4, r5, r6}\n\t" TINYML_DSP_ASM_RQ_STORE_NF(a, ADD_OFF, "%[o]")
@@ -155,16 +198,17 @@ static int32_t dw_fill_tail(const tinyml_depthwise_conv2d_dsp_params *p, const i
  */
 #define TINYML_DW_ASM_LOOP(OFF_LOAD, ADD_OFF, RQ)                                                     \
   "ldrd   r4, r5, [r8]\n\t"                                                                          \
-  "strd   r4, r5, [sp, #-8]!\n\t" TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ)                         \
-  "add    sp, sp, #8\n\t"
-/* The group loop itself (label 1), until the output reaches the end at [sp]. */
-#define TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ)                                                   \
+  "strd   r4, r5, [sp, #-16]!\n\t" TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ, "8")                   \
+  "add    sp, sp, #16\n\t"
+/* The group loop itself (label 1), until the output reaches the end at [sp]; the output pointer
+ * waits at [sp, #OS] while the taps use r7. */
+#define TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ, OS)                                               \
   "1:\n\t"                                                                                           \
-  "ldmia  %[q]!, {r0, r1, r2, r3}\n\t" TINYML_DW_ASM_ROW                                              \
-  "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW                                                    \
-  "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW                                                    \
+  "ldmia  %[q]!, {r0, r1, r2, r3}\n\t"                                                               \
+  "str    %[o], [sp, #" OS "]\n\t" TINYML_DW_ASM_TAPS9                                               \
   "sub    %[p], %[p], %[rs], lsl #1\n\t"                                                             \
-  "add    %[p], %[p], #4\n\t" OFF_LOAD                                                                \
+  "add    %[p], %[p], #4\n\t"                                                                        \
+  "ldr    %[o], [sp, #" OS "]\n\t" OFF_LOAD                                                           \
   RQ("r0", ADD_OFF("r0")) RQ("r1", ADD_OFF("r1")) RQ("r2", ADD_OFF("r2")) RQ("r3", ADD_OFF("r3"))    \
   "ldr    r8, [sp]\n\t"                                                                              \
   "cmp    %[o], r8\n\t"                                                                              \
@@ -175,10 +219,12 @@ static int32_t dw_fill_tail(const tinyml_depthwise_conv2d_dsp_params *p, const i
  * now; VWW's stride-2 layers have 4 to 32 groups a pixel):
  *   [sp] the pixel's output end  [4] output offset  [8] weights  [12] records
  *   [16] input bytes from a pixel's last group to the next pixel  [20] the row's output end  [24] depth
+ *   [28] the output pointer during the taps
  */
 #define TINYML_DW_ASM_ROW_LOOP(OFF_LOAD, ADD_OFF, RQ)                                                 \
   "ldm    r8, {r0, r1, r2, r3, r4, r5, r6}\n\t"                                                      \
-  "stmdb  sp!, {r0, r1, r2, r3, r4, r5, r6}\n\t" TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ)           \
+  "sub    sp, sp, #4\n\t"                                                                            \
+  "stmdb  sp!, {r0, r1, r2, r3, r4, r5, r6}\n\t" TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ, "28")     \
   "ldr    r8, [sp, #20]\n\t"                                                                         \
   "cmp    %[o], r8\n\t"                                                                              \
   "beq    2f\n\t"                                                                                    \
@@ -190,7 +236,7 @@ static int32_t dw_fill_tail(const tinyml_depthwise_conv2d_dsp_params *p, const i
   "str    r8, [sp]\n\t"                                                                              \
   "b      1b\n"                                                                                       \
   "2:\n\t"                                                                                           \
-  "add    sp, sp, #28\n\t"
+  "add    sp, sp, #32\n\t"
 #define TINYML_DW_NO_OFF(a) ""
 #define TINYML_DW_ADD_OFF(a) "add    " a ", " a ", r8\n\t"
 
@@ -269,7 +315,8 @@ static void dw_row_k3_asm(const int8_t *px, int32_t px_step, int32_t col_step, i
 #undef TINYML_DW_ASM_LOOP
 #undef TINYML_DW_ASM_RQ
 #undef TINYML_DW_ASM_RQ_NF
-#undef TINYML_DW_ASM_ROW
+#undef TINYML_DW_ASM_TAPS9
+#undef TINYML_DW_ASM_PAIR
 #undef TINYML_DW_ASM_TAP
 #endif
 
@@ -307,17 +354,14 @@ TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const
     for (int32_t g = 0; g < groups; ++g) {
       int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
       if (K3) {
+        /* Taps in pairs (the 3x3 layout, depthwise_conv2d_dsp.h), tap 8 alone. */
         const int8_t *r0 = px;
         const int8_t *r1 = r0 + row_bytes;
         const int8_t *r2 = r1 + row_bytes;
-        TINYML_DW_TAP4(tinyml_ld32(r0), w[0], w[1]);
-        TINYML_DW_TAP4(tinyml_ld32(r0 + col_step), w[2], w[3]);
-        TINYML_DW_TAP4(tinyml_ld32(r0 + 2 * col_step), w[4], w[5]);
-        TINYML_DW_TAP4(tinyml_ld32(r1), w[6], w[7]);
-        TINYML_DW_TAP4(tinyml_ld32(r1 + col_step), w[8], w[9]);
-        TINYML_DW_TAP4(tinyml_ld32(r1 + 2 * col_step), w[10], w[11]);
-        TINYML_DW_TAP4(tinyml_ld32(r2), w[12], w[13]);
-        TINYML_DW_TAP4(tinyml_ld32(r2 + col_step), w[14], w[15]);
+        TINYML_DW_PAIR4(tinyml_ld32(r0), tinyml_ld32(r0 + col_step), w);
+        TINYML_DW_PAIR4(tinyml_ld32(r0 + 2 * col_step), tinyml_ld32(r1), w + 4);
+        TINYML_DW_PAIR4(tinyml_ld32(r1 + col_step), tinyml_ld32(r1 + 2 * col_step), w + 8);
+        TINYML_DW_PAIR4(tinyml_ld32(r2), tinyml_ld32(r2 + col_step), w + 12);
         TINYML_DW_TAP4(tinyml_ld32(r2 + 2 * col_step), w[16], w[17]);
         w += 18;
       } else {
