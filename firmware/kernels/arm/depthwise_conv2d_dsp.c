@@ -1848,12 +1848,15 @@ TINYML_DSP_INLINE void dw_sb_row_k3_asm(const int8_t *px, int32_t px_step, int32
  * The same output row group after group, each group's pixels in one assembly loop (rows of
  * TINYML_DWG_MIN_WIDTH outputs or more): the group's 18 operand words (what the loop above ANDs
  * out of the weight words at every tap of every pixel) are worked out once per row into a frame
- * the pixel loop reads like the int8 loop its int16 weights (one LDRD a tap), so a pixel's group
- * costs about the int8 one plus the bias added to the shifted sums (VWW int4: about 110
- * instructions a group and pixel where the loop above takes 125). The frame (r7):
- *   [0..17] the operand pairs, tap after tap (channels 0 and 2, then 1 and 3)
+ * the pixel loop reads like the int8 loop its int16 weights, in the int8 3x3 layout's SMLAD pairs
+ * of taps (depthwise_conv2d_dsp.h), so a pixel's group costs about the int8 one plus the bias added
+ * to the shifted sums (VWW int4: about 99 instructions a group and pixel where the loop above
+ * takes 118). The frame (r7):
+ *   [0..15] taps 0-7 in pairs, per pair a word per channel (tap a's operand low, tap b's high)
+ *   [16..17] tap 8's operands (channels 0 and 2, then 1 and 3)
  *   [72] input bytes from a pixel to the next  [76] output bytes from a pixel's last output to
- *   the next pixel's first  [80] the group's output end  [84] the output offset
+ *   the next pixel's first  [80] the group's output end  [84] the output offset  [100] the output
+ *   pointer while the taps use lr
  * r9 the pixel, r10 the column step, r11 the row bytes, r12 the group's records, lr the output.
  */
 #define TINYML_DWG_MIN_WIDTH 3
@@ -1867,20 +1870,35 @@ TINYML_DSP_INLINE void dw_sb_row_k3_asm(const int8_t *px, int32_t px_step, int32
   "smlatt r2, r5, r6, r2\n\t"                      \
   "smlabb r1, r4, r8, r1\n\t"                      \
   "smlatt r3, r4, r8, r3\n\t"
-#define TINYML_DWG_MUL                            \
-  "smulbb r0, r5, r6\n\t"                          \
-  "smultt r2, r5, r6\n\t"                          \
-  "smulbb r1, r4, r8\n\t"                          \
-  "smultt r3, r4, r8\n\t"
-#define TINYML_DWG_ROW(o0, o1, o2)                                                                  \
-  TINYML_DWG_TAP("[%[p]]", o0, TINYML_DWG_MLA) TINYML_DWG_TAP("[%[p], %[cs]]", o1, TINYML_DWG_MLA) \
-  TINYML_DWG_TAP("[%[p], %[cs], lsl #1]", o2, TINYML_DWG_MLA)
+/* Two taps by SMLAD as TINYML_DW_ASM_PAIR (lr the fifth register; ML "smlad" or, first, "smuad"). */
+#define TINYML_DWG_PAIR(A, B, off, off8, ML, ACC)     \
+  "ldr    r4, " A "\n\t"                              \
+  "ldr    r5, " B "\n\t"                              \
+  "pkhtb  r6, r5, r4, asr #16\n\t"                    \
+  "pkhbt  r4, r4, r5, lsl #16\n\t"                    \
+  "ldrd   r5, r8, [r7, #" off "]\n\t"                 \
+  "sxtb16 lr, r4\n\t"                                 \
+  ML "  r0, lr, r5" ACC("r0") "\n\t"                  \
+  "sxtb16 r4, r4, ror #8\n\t"                         \
+  ML "  r1, r4, r8" ACC("r1") "\n\t"                  \
+  "ldrd   r5, r8, [r7, #" off8 "]\n\t"                \
+  "sxtb16 lr, r6\n\t"                                 \
+  ML "  r2, lr, r5" ACC("r2") "\n\t"                  \
+  "sxtb16 r6, r6, ror #8\n\t"                         \
+  ML "  r3, r6, r8" ACC("r3") "\n\t"
+#define TINYML_DWG_ACC(a) ", " a
+#define TINYML_DWG_NOACC(a) ""
 #define TINYML_DWG_LOOP(SH, OFF, RQ, AFTER)                                                         \
   "1:\n\t"                                                                                         \
-  TINYML_DWG_TAP("[%[p]]", "0", TINYML_DWG_MUL) TINYML_DWG_TAP("[%[p], %[cs]]", "8", TINYML_DWG_MLA) \
-  TINYML_DWG_TAP("[%[p], %[cs], lsl #1]", "16", TINYML_DWG_MLA)                                      \
-  "add    %[p], %[p], %[rs]\n\t" TINYML_DWG_ROW("24", "32", "40")                                   \
-  "add    %[p], %[p], %[rs]\n\t" TINYML_DWG_ROW("48", "56", "64")                                   \
+  "str    lr, [r7, #100]\n\t"                                                                      \
+  TINYML_DWG_PAIR("[%[p]]", "[%[p], %[cs]]", "0", "8", "smuad", TINYML_DWG_NOACC)                     \
+  TINYML_DWG_PAIR("[%[p], %[cs], lsl #1]", "[%[p], %[rs]]", "16", "24", "smlad", TINYML_DWG_ACC)      \
+  "add    %[p], %[p], %[rs]\n\t"                                                                   \
+  TINYML_DWG_PAIR("[%[p], %[cs]]", "[%[p], %[cs], lsl #1]", "32", "40", "smlad", TINYML_DWG_ACC)      \
+  "add    %[p], %[p], %[rs]\n\t"                                                                   \
+  TINYML_DWG_PAIR("[%[p]]", "[%[p], %[cs]]", "48", "56", "smlad", TINYML_DWG_ACC)                     \
+  TINYML_DWG_TAP("[%[p], %[cs], lsl #1]", "64", TINYML_DWG_MLA)                                      \
+  "ldr    lr, [r7, #100]\n\t"                                                                      \
   RQ("r0", SH, OFF("r0"), "0") RQ("r1", SH, OFF("r1"), "1") RQ("r2", SH, OFF("r2"), "2")            \
   RQ("r3", SH, OFF("r3"), "3")                                                                      \
   "sub    %[wp], %[wp], #64\n\t"                                                                   \
@@ -1893,41 +1911,48 @@ TINYML_DSP_INLINE void dw_sb_row_k3_asm(const int8_t *px, int32_t px_step, int32
 #define TINYML_DWG_ADD_OFF(a) "ldr    r6, [r7, #84]\n\t" "add    " a ", " a ", r6\n\t"
 
 /*
- * A group's operand words into the frame (r7; r12 its weight words, left at its records): six ANDs
- * of a word with a shifted operand into r0-r5, then one STM (through r9), three times. Word j
- * holds taps 8/BITS * j on, pair q of a word shifted by BITS * q (see TINYML_DWS_MASK). Run in the
- * same assembly as the pixel loop, group after group (25 instructions a group and row; with a C
- * loop over the groups around a C decode each group cost about 80 more than its pixels, which kept
- * rows under six outputs off this loop).
+ * A group's operand words into the frame (r7; r12 its weight words, left at its records): per pair
+ * of taps four ANDs of a word with a shifted operand, two PKHBTs and two PKHTBs, one STM (through
+ * r9). Word j holds taps 8/BITS * j on, pair q of a word shifted by BITS * q (see
+ * TINYML_DWS_MASK). Run in the same assembly as the pixel loop, group after group (44 instructions
+ * a group and row; with a C loop over the groups around a C decode each group cost about 80 more
+ * than its pixels, which kept rows under six outputs off this loop).
  */
 #define TINYML_DWG_AND(d, v, sh) "and    " d ", lr, " v sh "\n\t"
-#define TINYML_DWG_STM "stmia  r9!, {r0, r1, r2, r3, r4, r5}\n\t"
-/* Two taps a word: shifts 0, 4 (tap 2j), 8, 12 (tap 2j + 1); words 0-4. */
+/*
+ * Taps a and b's operands from word v (shifts: a's channels 0 and 2, 1 and 3, then b's), as the
+ * pair's four words (channel k: a's operand low, b's high) stored by one STM.
+ */
+#define TINYML_DWG_PAIRW(v, s0, s1, s2, s3)                                                            \
+  TINYML_DWG_AND("r0", v, s0) TINYML_DWG_AND("r2", v, s2) TINYML_DWG_AND("r1", v, s1) TINYML_DWG_AND("r3", v, s3) \
+  "pkhtb  r4, r2, r0, asr #16\n\t"                                                                    \
+  "pkhbt  r0, r0, r2, lsl #16\n\t"                                                                    \
+  "pkhtb  r5, r3, r1, asr #16\n\t"                                                                    \
+  "pkhbt  r1, r1, r3, lsl #16\n\t"                                                                    \
+  "stmia  r9!, {r0, r1, r4, r5}\n\t"
+/* Two taps a word: shifts 0, 4 (tap 2j), 8, 12 (tap 2j + 1); words 0-3 the pairs, word 4 tap 8. */
 #define TINYML_DWG_DECODE4                                                                                   \
   "mov    r9, r7\n\t"                                                                                        \
   "mov    lr, #0xF000F000\n\t"                                                                               \
-  "ldmia  r12!, {r6, r8}\n\t" TINYML_DWG_AND("r0", "r6", "") TINYML_DWG_AND("r1", "r6", ", lsl #4")          \
-  TINYML_DWG_AND("r2", "r6", ", lsl #8") TINYML_DWG_AND("r3", "r6", ", lsl #12") TINYML_DWG_AND("r4", "r8", "") \
-  TINYML_DWG_AND("r5", "r8", ", lsl #4") TINYML_DWG_STM                                                      \
-  TINYML_DWG_AND("r0", "r8", ", lsl #8") TINYML_DWG_AND("r1", "r8", ", lsl #12")                            \
-  "ldmia  r12!, {r6, r8}\n\t" TINYML_DWG_AND("r2", "r6", "") TINYML_DWG_AND("r3", "r6", ", lsl #4")          \
-  TINYML_DWG_AND("r4", "r6", ", lsl #8") TINYML_DWG_AND("r5", "r6", ", lsl #12") TINYML_DWG_STM            \
-  TINYML_DWG_AND("r0", "r8", "") TINYML_DWG_AND("r1", "r8", ", lsl #4") TINYML_DWG_AND("r2", "r8", ", lsl #8") \
-  TINYML_DWG_AND("r3", "r8", ", lsl #12")                                                                    \
-  "ldr    r6, [r12], #4\n\t" TINYML_DWG_AND("r4", "r6", "") TINYML_DWG_AND("r5", "r6", ", lsl #4") TINYML_DWG_STM
-/* Four taps a word: shifts 4q and 4q + 2 for tap 4j + q; words 0-2. */
+  "ldmia  r12!, {r6, r8}\n\t"                                                                                \
+  TINYML_DWG_PAIRW("r6", "", ", lsl #4", ", lsl #8", ", lsl #12")                                            \
+  TINYML_DWG_PAIRW("r8", "", ", lsl #4", ", lsl #8", ", lsl #12")                                            \
+  "ldmia  r12!, {r6, r8}\n\t"                                                                                \
+  TINYML_DWG_PAIRW("r6", "", ", lsl #4", ", lsl #8", ", lsl #12")                                            \
+  TINYML_DWG_PAIRW("r8", "", ", lsl #4", ", lsl #8", ", lsl #12")                                            \
+  "ldr    r6, [r12], #4\n\t" TINYML_DWG_AND("r0", "r6", "") TINYML_DWG_AND("r1", "r6", ", lsl #4")           \
+  "stmia  r9, {r0, r1}\n\t"
+/* Four taps a word: shifts 4q and 4q + 2 for tap 4j + q; words 0-1 two pairs each, word 2 tap 8. */
 #define TINYML_DWG_DECODE2                                                                                   \
   "mov    r9, r7\n\t"                                                                                        \
   "mov    lr, #0xC000C000\n\t"                                                                               \
-  "ldmia  r12!, {r6, r8}\n\t" TINYML_DWG_AND("r0", "r6", "") TINYML_DWG_AND("r1", "r6", ", lsl #2")          \
-  TINYML_DWG_AND("r2", "r6", ", lsl #4") TINYML_DWG_AND("r3", "r6", ", lsl #6")                             \
-  TINYML_DWG_AND("r4", "r6", ", lsl #8") TINYML_DWG_AND("r5", "r6", ", lsl #10") TINYML_DWG_STM            \
-  TINYML_DWG_AND("r0", "r6", ", lsl #12") TINYML_DWG_AND("r1", "r6", ", lsl #14") TINYML_DWG_AND("r2", "r8", "") \
-  TINYML_DWG_AND("r3", "r8", ", lsl #2") TINYML_DWG_AND("r4", "r8", ", lsl #4")                             \
-  TINYML_DWG_AND("r5", "r8", ", lsl #6") TINYML_DWG_STM                                                      \
-  TINYML_DWG_AND("r0", "r8", ", lsl #8") TINYML_DWG_AND("r1", "r8", ", lsl #10")                            \
-  TINYML_DWG_AND("r2", "r8", ", lsl #12") TINYML_DWG_AND("r3", "r8", ", lsl #14")                           \
-  "ldr    r6, [r12], #4\n\t" TINYML_DWG_AND("r4", "r6", "") TINYML_DWG_AND("r5", "r6", ", lsl #2") TINYML_DWG_STM
+  "ldmia  r12!, {r6, r8}\n\t"                                                                                \
+  TINYML_DWG_PAIRW("r6", "", ", lsl #2", ", lsl #4", ", lsl #6")                                             \
+  TINYML_DWG_PAIRW("r6", ", lsl #8", ", lsl #10", ", lsl #12", ", lsl #14")                                  \
+  TINYML_DWG_PAIRW("r8", "", ", lsl #2", ", lsl #4", ", lsl #6")                                             \
+  TINYML_DWG_PAIRW("r8", ", lsl #8", ", lsl #10", ", lsl #12", ", lsl #14")                                  \
+  "ldr    r6, [r12], #4\n\t" TINYML_DWG_AND("r0", "r6", "") TINYML_DWG_AND("r1", "r6", ", lsl #2")           \
+  "stmia  r9, {r0, r1}\n\t"
 /*
  * The groups (label 6): the group's operands, its pixels from [88] (input) and [92] (output) on,
  * then those two and the output end [80] four bytes on and r12 past the group's records, until r12
@@ -1958,7 +1983,7 @@ TINYML_DSP_INLINE void dw_sb_row_groups_asm(const int8_t *rows, int32_t px_step,
                                             const uint32_t *weights, int8_t *out, int32_t c, int32_t width,
                                             int32_t off, const int mode, const int bits) {
   const int32_t words = (9 + 8 / bits - 1) / (8 / bits);
-  uint32_t fw[25];
+  uint32_t fw[26];
   fw[18] = (uint32_t)(px_step - 2 * row_bytes); /* from the pixel's third row to the next pixel */
   fw[19] = (uint32_t)(c - 4);
   fw[20] = (uint32_t)(uintptr_t)(out + width * c);
@@ -2002,12 +2027,13 @@ TINYML_DSP_INLINE void dw_sb_row_groups_asm(const int8_t *rows, int32_t px_step,
 #undef TINYML_DWG_GROUPS
 #undef TINYML_DWG_DECODE2
 #undef TINYML_DWG_DECODE4
-#undef TINYML_DWG_STM
+#undef TINYML_DWG_PAIRW
 #undef TINYML_DWG_AND
 #undef TINYML_DWG_ADD_OFF
 #undef TINYML_DWG_LOOP
-#undef TINYML_DWG_ROW
-#undef TINYML_DWG_MUL
+#undef TINYML_DWG_PAIR
+#undef TINYML_DWG_ACC
+#undef TINYML_DWG_NOACC
 #undef TINYML_DWG_MLA
 #undef TINYML_DWG_TAP
 #endif
