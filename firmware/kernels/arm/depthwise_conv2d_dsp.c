@@ -166,9 +166,10 @@ static int32_t dw_fill_tail(const tinyml_depthwise_conv2d_dsp_params *p, const i
  * two TINYML_DW_ASM_TAPs take 16; the fifth register it needs is r7 (the output pointer, kept on the
  * loop's frame meanwhile).
  */
-#define TINYML_DW_ASM_PAIR(A, B)                      \
-  "ldr    r4, " A "\n\t"                              \
-  "ldr    r5, " B "\n\t"                              \
+#define TINYML_DW_ASM_PAIR(A, B) TINYML_DW_ASM_PAIR_LD("ldr    r4, " A "\n\t" "ldr    r5, " B "\n\t")
+/* The same after LOADS (tap A's word into r4, B's into r5). */
+#define TINYML_DW_ASM_PAIR_LD(LOADS)                  \
+  LOADS                                               \
   "pkhtb  r6, r5, r4, asr #16\n\t"                    \
   "pkhbt  r4, r4, r5, lsl #16\n\t"                    \
   "ldrd   r5, r8, [%[wp]], #8\n\t"                    \
@@ -181,12 +182,16 @@ static int32_t dw_fill_tail(const tinyml_depthwise_conv2d_dsp_params *p, const i
   "smlad  r2, r7, r5, r2\n\t"                         \
   "sxtb16 r6, r6, ror #8\n\t"                         \
   "smlad  r3, r6, r8, r3\n\t"
-/* The nine taps, pairs (0, 1), (2, 3), (4, 5), (6, 7) and tap 8 alone; p ends at the third row. */
+/*
+ * The nine taps in the weights' order: pair (4, 5) and tap 8 and pair (6, 7) from r7 (the second,
+ * then the third row: one ADD each, r7 being free until a pair's loads are done), pairs (2, 3) and
+ * (0, 1) from p, whose last load steps p to the next group (no pointer moves down and back).
+ */
 #define TINYML_DW_ASM_TAPS9                                                                          \
-  TINYML_DW_ASM_PAIR("[%[p]]", "[%[p], %[cs]]") TINYML_DW_ASM_PAIR("[%[p], %[cs], lsl #1]", "[%[p], %[rs]]") \
-  "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_PAIR("[%[p], %[cs]]", "[%[p], %[cs], lsl #1]")            \
-  "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_PAIR("[%[p]]", "[%[p], %[cs]]")                           \
-  TINYML_DW_ASM_TAP("[%[p], %[cs], lsl #1]")
+  "add    r7, %[p], %[rs]\n\t" TINYML_DW_ASM_PAIR("[r7, %[cs]]", "[r7, %[cs], lsl #1]")                  \
+  "add    r7, %[p], %[rs], lsl #1\n\t" TINYML_DW_ASM_TAP("[r7, %[cs], lsl #1]")                          \
+  TINYML_DW_ASM_PAIR("[r7]", "[r7, %[cs]]") TINYML_DW_ASM_PAIR("[%[p], %[cs], lsl #1]", "[%[p], %[rs]]") \
+  TINYML_DW_ASM_PAIR_LD("ldr    r5, [%[p], %[cs]]\n\t" "ldr    r4, [%[p]], #4\n\t")
 #define TINYML_DW_ASM_RQ(a, ADD_OFF) "ldmia  %[q]!, {r4, r5, r6}\n\t" TINYML_DSP_ASM_RQ_STORE(a, ADD_OFF, "%[o]")
 /* The same without the sign correction (TINYML_RQ_NOFIX layers). */
 #define TINYML_DW_ASM_RQ_NF(a, ADD_OFF) "ldmia  %[q]!, {r4, r5, r6}\n\t" TINYML_DSP_ASM_RQ_STORE_NF(a, ADD_OFF, "%[o]")
@@ -206,8 +211,6 @@ static int32_t dw_fill_tail(const tinyml_depthwise_conv2d_dsp_params *p, const i
   "1:\n\t"                                                                                           \
   "ldmia  %[q]!, {r0, r1, r2, r3}\n\t"                                                               \
   "str    %[o], [sp, #" OS "]\n\t" TINYML_DW_ASM_TAPS9                                               \
-  "sub    %[p], %[p], %[rs], lsl #1\n\t"                                                             \
-  "add    %[p], %[p], #4\n\t"                                                                        \
   "ldr    %[o], [sp, #" OS "]\n\t" OFF_LOAD                                                           \
   RQ("r0", ADD_OFF("r0")) RQ("r1", ADD_OFF("r1")) RQ("r2", ADD_OFF("r2")) RQ("r3", ADD_OFF("r3"))    \
   "ldr    r8, [sp]\n\t"                                                                              \
@@ -316,6 +319,7 @@ static void dw_row_k3_asm(const int8_t *px, int32_t px_step, int32_t col_step, i
 #undef TINYML_DW_ASM_RQ
 #undef TINYML_DW_ASM_RQ_NF
 #undef TINYML_DW_ASM_TAPS9
+#undef TINYML_DW_ASM_PAIR_LD
 #undef TINYML_DW_ASM_PAIR
 #undef TINYML_DW_ASM_TAP
 #endif
@@ -354,15 +358,15 @@ TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const
     for (int32_t g = 0; g < groups; ++g) {
       int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
       if (K3) {
-        /* Taps in pairs (the 3x3 layout, depthwise_conv2d_dsp.h), tap 8 alone. */
+        /* Taps in pairs, tap 8 alone, in the 3x3 layout's order (depthwise_conv2d_dsp.h). */
         const int8_t *r0 = px;
         const int8_t *r1 = r0 + row_bytes;
         const int8_t *r2 = r1 + row_bytes;
-        TINYML_DW_PAIR4(tinyml_ld32(r0), tinyml_ld32(r0 + col_step), w);
-        TINYML_DW_PAIR4(tinyml_ld32(r0 + 2 * col_step), tinyml_ld32(r1), w + 4);
-        TINYML_DW_PAIR4(tinyml_ld32(r1 + col_step), tinyml_ld32(r1 + 2 * col_step), w + 8);
-        TINYML_DW_PAIR4(tinyml_ld32(r2), tinyml_ld32(r2 + col_step), w + 12);
-        TINYML_DW_TAP4(tinyml_ld32(r2 + 2 * col_step), w[16], w[17]);
+        TINYML_DW_PAIR4(tinyml_ld32(r1 + col_step), tinyml_ld32(r1 + 2 * col_step), w);
+        TINYML_DW_TAP4(tinyml_ld32(r2 + 2 * col_step), w[4], w[5]);
+        TINYML_DW_PAIR4(tinyml_ld32(r2), tinyml_ld32(r2 + col_step), w + 6);
+        TINYML_DW_PAIR4(tinyml_ld32(r0 + 2 * col_step), tinyml_ld32(r1), w + 10);
+        TINYML_DW_PAIR4(tinyml_ld32(r0), tinyml_ld32(r0 + col_step), w + 14);
         w += 18;
       } else {
         for (int32_t fy = 0; fy < fh; ++fy) {

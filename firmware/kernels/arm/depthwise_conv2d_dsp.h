@@ -11,8 +11,9 @@
  * Weights (int16 words, see the generator): for each group of four channels g < depth / 4 and
  * each tap t (row-major over the filter): (w[t][4g], w[t][4g+2]) then (w[t][4g+1], w[t][4g+3]);
  * then for each remaining channel c: w[t][c] for every tap. Doubled in the FAST modes. 3x3 filters
- * (the SMLAD pairs): per group the taps in pairs (0, 1), (2, 3), (4, 5), (6, 7), each pair (a, b)
- * as four words (w[a][4g+k], w[b][4g+k]) for k = 0..3, then tap 8 as above (18 words either way).
+ * (the SMLAD pairs): per group pair (4, 5), tap 8 as above, pairs (6, 7), (2, 3), (0, 1) (the
+ * order the kernel's addressing wants), each pair (a, b) as four words (w[a][4g+k], w[b][4g+k])
+ * for k = 0..3 (18 words either way).
  */
 #ifndef TINYML_DEPTHWISE_CONV2D_DSP_H
 #define TINYML_DEPTHWISE_CONV2D_DSP_H

@@ -224,15 +224,17 @@ export function dwWeightLayout(weights: Int8Array | Int16Array, taps: number, c:
   let o = 0;
   const groups = Math.floor(c / 4);
   for (let g = 0; g < groups; g++) {
-    // 3x3 filters: taps 0-7 in pairs (a, b), per channel one word (w[a], w[b]) for SMLAD; tap 8 as below.
-    const pairs = k3 ? 4 : 0;
-    for (let j = 0; j < pairs; j++) {
-      for (let k = 0; k < 4; k++) {
-        out[o++] = weights[2 * j * c + 4 * g + k] * scale;
-        out[o++] = weights[(2 * j + 1) * c + 4 * g + k] * scale;
+    // 3x3 filters: pair (4, 5), tap 8, pairs (6, 7), (2, 3), (0, 1) (the kernel's order), a pair
+    // (a, b) as one word (w[a], w[b]) per channel for SMLAD, tap 8 as the other filters' taps.
+    const order = k3 ? [4, 8, 6, 2, 0] : Array.from({ length: taps }, (_, t) => t);
+    for (const t of order) {
+      if (k3 && t !== 8) {
+        for (let k = 0; k < 4; k++) {
+          out[o++] = weights[t * c + 4 * g + k] * scale;
+          out[o++] = weights[(t + 1) * c + 4 * g + k] * scale;
+        }
+        continue;
       }
-    }
-    for (let t = 2 * pairs; t < taps; t++) {
       const base = t * c + 4 * g;
       out[o++] = weights[base] * scale;
       out[o++] = weights[base + 2] * scale;
