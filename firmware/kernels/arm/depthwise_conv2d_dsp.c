@@ -205,40 +205,41 @@ static int32_t dw_fill_tail(const tinyml_depthwise_conv2d_dsp_params *p, const i
   "ldrd   r4, r5, [r8]\n\t"                                                                          \
   "strd   r4, r5, [sp, #-16]!\n\t" TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ, "8")                   \
   "add    sp, sp, #16\n\t"
-/* The group loop itself (label 1), until the output reaches the end at [sp]; the output pointer
- * waits at [sp, #OS] while the taps use r7. */
-#define TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ, OS)                                               \
-  "1:\n\t"                                                                                           \
+/* The group loop itself (label 1), until the records reach the end at [sp] (the same for every
+ * pixel of a row); the output pointer waits at [sp, #OS] while the taps use r7. */
+#define TINYML_DW_ASM_GROUP(OFF_LOAD, ADD_OFF, RQ, OS)                                                \
   "ldmia  %[q]!, {r0, r1, r2, r3}\n\t"                                                               \
   "str    %[o], [sp, #" OS "]\n\t" TINYML_DW_ASM_TAPS9                                               \
   "ldr    %[o], [sp, #" OS "]\n\t" OFF_LOAD                                                           \
-  RQ("r0", ADD_OFF("r0")) RQ("r1", ADD_OFF("r1")) RQ("r2", ADD_OFF("r2")) RQ("r3", ADD_OFF("r3"))    \
+  RQ("r0", ADD_OFF("r0")) RQ("r1", ADD_OFF("r1")) RQ("r2", ADD_OFF("r2")) RQ("r3", ADD_OFF("r3"))
+#define TINYML_DW_ASM_GROUPS_END                                                                      \
   "ldr    r8, [sp]\n\t"                                                                              \
-  "cmp    %[o], r8\n\t"                                                                              \
+  "cmp    %[q], r8\n\t"                                                                              \
   "bne    1b\n\t"
+#define TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ, OS) \
+  "1:\n\t" TINYML_DW_ASM_GROUP(OFF_LOAD, ADD_OFF, RQ, OS) TINYML_DW_ASM_GROUPS_END
+/* Two groups a loop test (an even number of groups). */
+#define TINYML_DW_ASM_GROUPS2(OFF_LOAD, ADD_OFF, RQ, OS)                                             \
+  "1:\n\t" TINYML_DW_ASM_GROUP(OFF_LOAD, ADD_OFF, RQ, OS) TINYML_DW_ASM_GROUP(OFF_LOAD, ADD_OFF, RQ, OS) \
+  TINYML_DW_ASM_GROUPS_END
 /*
  * A whole output row (depth a multiple of 4): after each pixel's groups, the next pixel's start
- * from a frame on the stack instead of a return to C (about 35 instructions a pixel before, 11
- * now; VWW's stride-2 layers have 4 to 32 groups a pixel):
- *   [sp] the pixel's output end  [4] output offset  [8] weights  [12] records
- *   [16] input bytes from a pixel's last group to the next pixel  [20] the row's output end  [24] depth
+ * from a frame on the stack instead of a return to C (about 35 instructions a pixel before, 6
+ * now; VWW's stride-2 layers have 4 to 32 groups a pixel; the last pixel's rewinds are harmless):
+ *   [sp] the records' end  [4] output offset  [8] weights  [12] records
+ *   [16] input bytes from a pixel's last group to the next pixel  [20] the row's output end
  *   [28] the output pointer during the taps
  */
-#define TINYML_DW_ASM_ROW_LOOP(OFF_LOAD, ADD_OFF, RQ)                                                 \
-  "ldm    r8, {r0, r1, r2, r3, r4, r5, r6}\n\t"                                                      \
-  "sub    sp, sp, #4\n\t"                                                                            \
-  "stmdb  sp!, {r0, r1, r2, r3, r4, r5, r6}\n\t" TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ, "28")     \
-  "ldr    r8, [sp, #20]\n\t"                                                                         \
-  "cmp    %[o], r8\n\t"                                                                              \
-  "beq    2f\n\t"                                                                                    \
+#define TINYML_DW_ASM_ROW_LOOP(OFF_LOAD, ADD_OFF, RQ, GROUPS)                                         \
+  "ldm    r8, {r0, r1, r2, r3, r4, r5}\n\t"                                                          \
+  "sub    sp, sp, #8\n\t"                                                                            \
+  "stmdb  sp!, {r0, r1, r2, r3, r4, r5}\n\t" GROUPS(OFF_LOAD, ADD_OFF, RQ, "28")                       \
   "ldrd   %[wp], %[q], [sp, #8]\n\t"                                                                 \
   "ldr    r8, [sp, #16]\n\t"                                                                         \
   "add    %[p], %[p], r8\n\t"                                                                        \
-  "ldr    r8, [sp, #24]\n\t"                                                                         \
-  "add    r8, %[o], r8\n\t"                                                                          \
-  "str    r8, [sp]\n\t"                                                                              \
-  "b      1b\n"                                                                                       \
-  "2:\n\t"                                                                                           \
+  "ldr    r8, [sp, #20]\n\t"                                                                         \
+  "cmp    %[o], r8\n\t"                                                                              \
+  "bne    1b\n\t"                                                                                    \
   "add    sp, sp, #32\n\t"
 #define TINYML_DW_NO_OFF(a) ""
 #define TINYML_DW_ADD_OFF(a) "add    " a ", " a ", r8\n\t"
@@ -246,7 +247,7 @@ static int32_t dw_fill_tail(const tinyml_depthwise_conv2d_dsp_params *p, const i
 /*
  * The registers of the 3x3 group loops (the int8 one here; the sub-byte weights' loop runs in the
  * same ones): r9 the pixel, r10 the column step, r11 the row bytes, r12 the weights, lr the q
- * records, r7 the output, r8 a frame {output end, output offset}; r0-r3 accumulate and r4-r6
+ * records, r7 the output, r8 a frame {records' end, output offset}; r0-r3 accumulate and r4-r6
  * are scratch. TINYML_DW_K3_ASM(LOOP) runs LOOP on them; the function then writes back
  * *w, *q and *out (TINYML_DW_K3_DONE).
  */
@@ -257,8 +258,8 @@ static int32_t dw_fill_tail(const tinyml_depthwise_conv2d_dsp_params *p, const i
   register const uint32_t *rwp __asm__("r12") = *(w);                      \
   register const int32_t *rq __asm__("lr") = *(q);                         \
   register int8_t *ro __asm__("r7") = *(out);                              \
-  int8_t *const o_end = *(out) + 4 * (groups);                             \
-  int32_t stack[2] = {(int32_t)(intptr_t)o_end, (off)};                    \
+  const int32_t *const q_end = *(q) + 16 * (groups);                       \
+  int32_t stack[2] = {(int32_t)(intptr_t)q_end, (off)};                    \
   register int32_t *rst __asm__("r8") = stack
 #define TINYML_DW_K3_ASM(LOOP)                                                                      \
   __asm__ volatile(LOOP                                                                             \
@@ -288,7 +289,8 @@ static void dw_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_byt
   TINYML_DW_K3_DONE(w, q, out);
 }
 
-/* All the pixels of an output row (width of them, depth c a multiple of 4) in one assembly loop. */
+/* All the pixels of an output row (width of them, depth c a multiple of 4) in one assembly loop;
+ * depths of a multiple of 8 two groups a loop test (TINYML_DW_ASM_GROUPS2). */
 static void dw_row_k3_asm(const int8_t *px, int32_t px_step, int32_t col_step, int32_t row_bytes, const int16_t *weights,
                           const int32_t *q, int8_t *out, int32_t c, int32_t width, int32_t off, const int folded,
                           const int nf) {
@@ -298,21 +300,31 @@ static void dw_row_k3_asm(const int8_t *px, int32_t px_step, int32_t col_step, i
   register const uint32_t *rwp __asm__("r12") = (const uint32_t *)(const void *)weights;
   register const int32_t *rq __asm__("lr") = q;
   register int8_t *ro __asm__("r7") = out;
-  int32_t frame[7] = {(int32_t)(intptr_t)(out + c), off, (int32_t)(intptr_t)weights, (int32_t)(intptr_t)q,
-                      px_step - c, (int32_t)(intptr_t)(out + width * c), c};
+  int32_t frame[6] = {(int32_t)(intptr_t)(q + 4 * c), off, (int32_t)(intptr_t)weights, (int32_t)(intptr_t)q,
+                      px_step - c, (int32_t)(intptr_t)(out + width * c)};
   register int32_t *rst __asm__("r8") = frame;
-  if (folded && nf) {
-    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("", TINYML_DW_NO_OFF, TINYML_DW_ASM_RQ_NF));
-  } else if (folded) {
-    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("", TINYML_DW_NO_OFF, TINYML_DW_ASM_RQ));
-  } else if (nf) {
-    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("ldr    r8, [sp, #4]\n\t", TINYML_DW_ADD_OFF, TINYML_DW_ASM_RQ_NF));
-  } else {
-    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("ldr    r8, [sp, #4]\n\t", TINYML_DW_ADD_OFF, TINYML_DW_ASM_RQ));
+#define TINYML_DW_ROW_BY_MODE(GROUPS)                                                                          \
+  if (folded && nf) {                                                                                         \
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("", TINYML_DW_NO_OFF, TINYML_DW_ASM_RQ_NF, GROUPS));                \
+  } else if (folded) {                                                                                        \
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("", TINYML_DW_NO_OFF, TINYML_DW_ASM_RQ, GROUPS));                   \
+  } else if (nf) {                                                                                            \
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("ldr    r8, [sp, #4]\n\t", TINYML_DW_ADD_OFF, TINYML_DW_ASM_RQ_NF, GROUPS)); \
+  } else {                                                                                                    \
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("ldr    r8, [sp, #4]\n\t", TINYML_DW_ADD_OFF, TINYML_DW_ASM_RQ, GROUPS)); \
   }
+  if ((c & 7) == 0) {
+    TINYML_DW_ROW_BY_MODE(TINYML_DW_ASM_GROUPS2)
+  } else {
+    TINYML_DW_ROW_BY_MODE(TINYML_DW_ASM_GROUPS)
+  }
+#undef TINYML_DW_ROW_BY_MODE
 }
 #undef TINYML_DW_ASM_ROW_LOOP
+#undef TINYML_DW_ASM_GROUPS2
 #undef TINYML_DW_ASM_GROUPS
+#undef TINYML_DW_ASM_GROUPS_END
+#undef TINYML_DW_ASM_GROUP
 #undef TINYML_DW_ADD_OFF
 #undef TINYML_DW_NO_OFF
 #undef TINYML_DW_ASM_LOOP
