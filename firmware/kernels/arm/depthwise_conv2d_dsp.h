@@ -1,7 +1,9 @@
 /*
  * depthwise_conv2d_dsp.h - DEPTHWISE_CONV_2D (int8, depth multiplier 1) for cores with the DSP
  * extension: four channels per step, one input word per tap split by SXTB16 into two halfword
- * pairs multiplied with SMLABB/SMLATT by weights pre-expanded to int16 at generation time.
+ * pairs multiplied with SMLABB/SMLATT by weights pre-expanded to int16 at generation time (3x3
+ * filters: two taps' words repacked by PKHBT/PKHTB so that each channel's two inputs make one
+ * SMLAD operand, against one weight word per channel and pair of taps).
  * The input rows each output row reads are copied to scratch with zero-point padding, so no tap
  * needs a bounds check (padded taps add nothing, the input offset being folded into the bias);
  * 3x3 windows inside the input read the input rows in place when the output is not over the
