@@ -1892,8 +1892,9 @@ TINYML_DSP_INLINE void dw_sb_row_k3_asm(const int8_t *px, int32_t px_step, int32
  *   [0..15] taps 0-7 in pairs, per pair a word per channel (tap a's operand low, tap b's high)
  *   [16..17] tap 8's operands (channels 0 and 2, then 1 and 3)
  *   [72] input bytes from a pixel to the next  [76] output bytes from a pixel's last output to
- *   the next pixel's first  [80] the group's output end  [84] the output offset  [100] the output
- *   pointer while the taps use lr
+ *   the next pixel's first  [80] the group's output end  [84] the output offset  [100] the group's
+ *   records (r12 is the taps' fifth register, reloaded for each pixel's requantization: the last
+ *   pixel's leaves it at the next group's weights)
  * r9 the pixel, r10 the column step, r11 the row bytes, r12 the group's records, lr the output.
  */
 #define TINYML_DWG_MIN_WIDTH 3
@@ -1907,27 +1908,26 @@ TINYML_DSP_INLINE void dw_sb_row_k3_asm(const int8_t *px, int32_t px_step, int32
   "smlatt r2, r5, r6, r2\n\t"                      \
   "smlabb r1, r4, r8, r1\n\t"                      \
   "smlatt r3, r4, r8, r3\n\t"
-/* Two taps by SMLAD as TINYML_DW_ASM_PAIR (lr the fifth register; ML "smlad" or, first, "smuad"). */
+/* Two taps by SMLAD as TINYML_DW_ASM_PAIR (r12 the fifth register; ML "smlad" or, first, "smuad"). */
 #define TINYML_DWG_PAIR(A, B, off, off8, ML, ACC)     \
   "ldr    r4, " A "\n\t"                              \
   "ldr    r5, " B "\n\t"                              \
   "pkhtb  r6, r5, r4, asr #16\n\t"                    \
   "pkhbt  r4, r4, r5, lsl #16\n\t"                    \
   "ldrd   r5, r8, [r7, #" off "]\n\t"                 \
-  "sxtb16 lr, r4\n\t"                                 \
-  ML "  r0, lr, r5" ACC("r0") "\n\t"                  \
+  "sxtb16 r12, r4\n\t"                                \
+  ML "  r0, r12, r5" ACC("r0") "\n\t"                 \
   "sxtb16 r4, r4, ror #8\n\t"                         \
   ML "  r1, r4, r8" ACC("r1") "\n\t"                  \
   "ldrd   r5, r8, [r7, #" off8 "]\n\t"                \
-  "sxtb16 lr, r6\n\t"                                 \
-  ML "  r2, lr, r5" ACC("r2") "\n\t"                  \
+  "sxtb16 r12, r6\n\t"                                \
+  ML "  r2, r12, r5" ACC("r2") "\n\t"                 \
   "sxtb16 r6, r6, ror #8\n\t"                         \
   ML "  r3, r6, r8" ACC("r3") "\n\t"
 #define TINYML_DWG_ACC(a) ", " a
 #define TINYML_DWG_NOACC(a) ""
 #define TINYML_DWG_LOOP(SH, OFF, RQ, AFTER)                                                         \
   "1:\n\t"                                                                                         \
-  "str    lr, [r7, #100]\n\t"                                                                      \
   TINYML_DWG_PAIR("[%[p]]", "[%[p], %[cs]]", "0", "8", "smuad", TINYML_DWG_NOACC)                     \
   TINYML_DWG_PAIR("[%[p], %[cs], lsl #1]", "[%[p], %[rs]]", "16", "24", "smlad", TINYML_DWG_ACC)      \
   "add    %[p], %[p], %[rs]\n\t"                                                                   \
@@ -1935,10 +1935,9 @@ TINYML_DSP_INLINE void dw_sb_row_k3_asm(const int8_t *px, int32_t px_step, int32
   "add    %[p], %[p], %[rs]\n\t"                                                                   \
   TINYML_DWG_PAIR("[%[p]]", "[%[p], %[cs]]", "48", "56", "smlad", TINYML_DWG_ACC)                     \
   TINYML_DWG_TAP("[%[p], %[cs], lsl #1]", "64", TINYML_DWG_MLA)                                      \
-  "ldr    lr, [r7, #100]\n\t"                                                                      \
+  "ldr    %[wp], [r7, #100]\n\t"                                                                   \
   RQ("r0", SH, OFF("r0"), "0") RQ("r1", SH, OFF("r1"), "1") RQ("r2", SH, OFF("r2"), "2")            \
   RQ("r3", SH, OFF("r3"), "3")                                                                      \
-  "sub    %[wp], %[wp], #64\n\t"                                                                   \
   "ldrd   r4, r5, [r7, #72]\n\t"                                                                   \
   "add    %[p], %[p], r4\n\t"                                                                      \
   "add    lr, lr, r5\n\t"                                                                          \
@@ -1992,13 +1991,43 @@ TINYML_DSP_INLINE void dw_sb_row_k3_asm(const int8_t *px, int32_t px_step, int32
   "stmia  r9, {r0, r1}\n\t"
 /*
  * The groups (label 6): the group's operands, its pixels from [88] (input) and [92] (output) on,
- * then those two and the output end [80] four bytes on and r12 past the group's records, until r12
+ * then those two and the output end [80] four bytes on, until r12 (past the group's records)
  * reaches [96] (the weights' end).
  */
-#define TINYML_DWG_GROUPS(DECODE, SH, OFF, RQ, AFTER)                                                 \
+#define TINYML_DWG_GROUPS(DECODE, SH, OFF, RQ, AFTER) \
+  TINYML_DWG_GROUPS_OF(DECODE, "", TINYML_DWG_LOOP(SH, OFF, RQ, AFTER))
+/*
+ * FAST_MIXED: a group whose four channels RQ_RIGHT (the FOLDED requantization, what RQ's
+ * right-shift branch computes) gets right runs the pixel loop with it instead of RQ's test and
+ * branch per channel (label 8); the others RQ. ONE(x) turns a channel's e (in x) into a value
+ * whose bits are 0 when the channel is one of those; TEST branches to 8 when the four ORed
+ * together set Z (ORRS) or clear N.
+ */
+#define TINYML_DWG_GROUPS_MIXED(DECODE, SH, RQ, RQ_RIGHT, ONE, TEST)                                  \
+  TINYML_DWG_GROUPS_OF(DECODE,                                                                       \
+                       "ldr    r4, [r12, #8]\n\t"                                                    \
+                       "ldr    r5, [r12, #24]\n\t"                                                   \
+                       "ldr    r6, [r12, #40]\n\t"                                                   \
+                       "ldr    r8, [r12, #56]\n\t" ONE("r4") ONE("r5") ONE("r6") ONE("r8")           \
+                       "orr    r4, r4, r5\n\t"                                                       \
+                       "orr    r6, r6, r8\n\t"                                                       \
+                       "orrs   r4, r4, r6\n\t" TEST,                                                 \
+                       TINYML_DWG_LOOP(SH, TINYML_DWS_NO_OFF, RQ, TINYML_DWS_LEFT4)                    \
+                       "b      9f\n"                                                                  \
+                       "8:\n\t" TINYML_DWG_LOOP(SH, TINYML_DWS_NO_OFF, RQ_RIGHT, "") "9:\n\t")
+/* With the sign correction: channels with e >= 1 (e - 1 >= 0, every N clear). */
+#define TINYML_DWG_E_RIGHT(x) "sub    " x ", " x ", #1\n\t"
+#define TINYML_DWG_TEST_PL "bpl    8f\n\t"
+/* Without it (TINYML_RQ_NOFIX): also e <= 0 with a low byte of 0 (a left shift by 0, which the ASR
+ * by register RQ_RIGHT does reads as a shift by 0 too); e & (e << 24) is 0 exactly for those and
+ * for e in 1..31 (e <= 0 is s - 256, s the left shift in 0..31: its bits 24-31 set). */
+#define TINYML_DWG_E_RIGHT_NF(x) "and    " x ", " x ", " x ", lsl #24\n\t"
+#define TINYML_DWG_TEST_EQ "beq    8f\n\t"
+/* The groups around PIXELS (after CHOOSE, which may look at the group's records in r12). */
+#define TINYML_DWG_GROUPS_OF(DECODE, CHOOSE, PIXELS)                                                  \
   "6:\n\t" DECODE                                                                                    \
-  "ldrd   r9, lr, [r7, #88]\n\t" TINYML_DWG_LOOP(SH, OFF, RQ, AFTER)                                  \
-  "add    r12, r12, #64\n\t"                                                                         \
+  "str    r12, [r7, #100]\n\t"                                                                       \
+  "ldrd   r9, lr, [r7, #88]\n\t" CHOOSE PIXELS                                                        \
   "ldrd   r4, r5, [r7, #88]\n\t"                                                                     \
   "add    r4, r4, #4\n\t"                                                                            \
   "add    r5, r5, #4\n\t"                                                                            \
@@ -2041,9 +2070,11 @@ TINYML_DSP_INLINE void dw_sb_row_groups_asm(const int8_t *rows, int32_t px_step,
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "cc", "memory")
 #define TINYML_DWG_BY_MODE(DECODE, SH)                                                                          \
   if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED && TINYML_RQ_NF(mode)) {                                   \
-    TINYML_DWG_ASM(TINYML_DWG_GROUPS(DECODE, SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED_NF, TINYML_DWS_LEFT4)); \
+    TINYML_DWG_ASM(TINYML_DWG_GROUPS_MIXED(DECODE, SH, TINYML_DWS_RQ_MIXED_NF, TINYML_DWS_RQ_NF,              \
+                                           TINYML_DWG_E_RIGHT_NF, TINYML_DWG_TEST_EQ));                       \
   } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED) {                                                  \
-    TINYML_DWG_ASM(TINYML_DWG_GROUPS(DECODE, SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED, TINYML_DWS_LEFT4));    \
+    TINYML_DWG_ASM(TINYML_DWG_GROUPS_MIXED(DECODE, SH, TINYML_DWS_RQ_MIXED, TINYML_DWS_RQ, TINYML_DWG_E_RIGHT, \
+                                           TINYML_DWG_TEST_PL));                                              \
   } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED && TINYML_RQ_NF(mode)) {                           \
     TINYML_DWG_ASM(TINYML_DWG_GROUPS(DECODE, SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_NF, ""));                   \
   } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED) {                                                 \
@@ -2062,6 +2093,12 @@ TINYML_DSP_INLINE void dw_sb_row_groups_asm(const int8_t *rows, int32_t px_step,
 #undef TINYML_DWG_ASM
 }
 #undef TINYML_DWG_GROUPS
+#undef TINYML_DWG_GROUPS_MIXED
+#undef TINYML_DWG_E_RIGHT
+#undef TINYML_DWG_E_RIGHT_NF
+#undef TINYML_DWG_TEST_PL
+#undef TINYML_DWG_TEST_EQ
+#undef TINYML_DWG_GROUPS_OF
 #undef TINYML_DWG_DECODE2
 #undef TINYML_DWG_DECODE4
 #undef TINYML_DWG_PAIRW
