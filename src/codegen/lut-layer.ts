@@ -451,7 +451,7 @@ function lutDwRows(step: PreparedStep, enc: LutEncoding, names: EmitNames, ctx: 
   const channel = { step: 1, count: taps, stride: c };
   const plan = planLayerRequant(p, weights, foldChannelBias(bias, weights, c, p.inputOffset, channel), channel);
   // The indices in the row kernel's int16 order, two a byte (the first in the high nibble: the low halfword).
-  const order = dwWeightLayout(Int8Array.from(enc.indices), taps, c, 1);
+  const order = dwWeightLayout(Int8Array.from(enc.indices), taps, c, 1, p.filterHeight === 3 && p.filterWidth === 3);
   const bytes = new Uint8Array(order.length / 2 + 1);
   for (let j = 0; j < order.length / 2; j++) bytes[j] = (order[2 * j] << 4) | order[2 * j + 1];
   const pre = ctx.prefix;

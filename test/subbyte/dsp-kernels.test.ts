@@ -117,8 +117,8 @@ describe('DSP sub-byte kernels vs the int8 reference on decoded weights', () => 
 
 /*
  * The depthwise row kernel with sub-byte weights (depthwise_conv2d_dsp.c, band_rows 0; the plane
- * kernel kept off): rows of 6 or more outputs run group after group from the group's operand
- * words decoded once per row (dw_sb_row_groups_asm), shorter rows pixel after pixel. Both
+ * kernel kept off): rows of 3 or more outputs run group after group from the group's operand
+ * words decoded once per row in tap pairs (dw_sb_row_groups_asm), shorter rows pixel after pixel. Both
  * strides, same and valid padding, 4 to 28 channels, two batches, FAST / FOLDED / FAST_MIXED
  * (multipliers near 1: left shifts) at every width.
  */
@@ -131,7 +131,9 @@ describe('DSP sub-byte depthwise row kernel, group after group', () => {
     { inH: 5, inW: 13, inC: 4, strideH: 1, strideW: 2, padding: 'VALID' },
     { inH: 9, inW: 9, inC: 28, strideH: 2, strideW: 1, padding: 'VALID', batches: 2 },
     { inH: 6, inW: 14, inC: 8, strideH: 1, strideW: 2, padding: 'SAME' },
-    // Rows of fewer than six outputs: the pixel loop.
+    // Rows of 3 to 5 outputs (group after group) and of 1 or 2 (the pixel loop): direct rows of 4,
+    // their last pixel alone, a bottom row of 5; direct rows of 2, a bottom row of 3; rows of 3.
+    { inH: 8, inW: 10, inC: 8, strideH: 2, strideW: 2, padding: 'SAME' },
     { inH: 6, inW: 6, inC: 8, strideH: 2, strideW: 2, padding: 'SAME' },
     { inH: 3, inW: 3, inC: 12, strideH: 1, strideW: 1, padding: 'SAME' },
   ];

@@ -22,6 +22,21 @@
     a3 = tinyml_smlatt(xo_, (w13), a3);         \
   } while (0)
 
+/*
+ * Accumulates two taps of four channels: xa and xb the two taps' input bytes, w the four words
+ * (w_a, w_b) of channels 0-3 (the 3x3 layout, depthwise_conv2d_dsp.h).
+ */
+#define TINYML_DW_PAIR4(xa, xb, w)                           \
+  do {                                                       \
+    const uint32_t xa_ = (xa), xb_ = (xb);                   \
+    const uint32_t lo_ = tinyml_pkhbt(xa_, xb_);             \
+    const uint32_t hi_ = tinyml_pkhtb(xb_, xa_);             \
+    a0 = tinyml_smlad(tinyml_sxtb16(lo_), (w)[0], a0);       \
+    a1 = tinyml_smlad(tinyml_sxtb16_ror8(lo_), (w)[1], a1);  \
+    a2 = tinyml_smlad(tinyml_sxtb16(hi_), (w)[2], a2);       \
+    a3 = tinyml_smlad(tinyml_sxtb16_ror8(hi_), (w)[3], a3);  \
+  } while (0)
+
 /* Copies n bytes (word at a time where it can). */
 static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
   int32_t i = 0;
@@ -49,6 +64,27 @@ static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
 
 static void fill_bytes(int8_t *dst, uint32_t v4, int32_t n) {
   int32_t i = 0;
+#if TINYML_DSP_ASM && defined(__OPTIMIZE__)
+  if (((uintptr_t)dst & 3) == 0 && n >= 16) {
+    /* Word-aligned rows: 16 bytes per STM (a word a store cost about three instructions a word;
+     * the padding rows and columns of the row kernel's copies, VWW's 3x3 layers most). */
+    int8_t *d16 = dst;
+    int32_t blocks = n >> 4;
+    __asm__ volatile(
+        "mov    r4, %[v]\n\t"
+        "mov    r5, %[v]\n\t"
+        "mov    r6, %[v]\n\t"
+        "mov    r8, %[v]\n"
+        "1:\n\t"
+        "stmia  %[d]!, {r4, r5, r6, r8}\n\t"
+        "subs   %[b], %[b], #1\n\t"
+        "bne    1b\n\t"
+        : [d] "+r"(d16), [b] "+r"(blocks)
+        : [v] "r"(v4)
+        : "r4", "r5", "r6", "r8", "cc", "memory");
+    i = n & ~15;
+  }
+#endif
   for (; i + 4 <= n; i += 4) tinyml_st32(dst + i, v4);
   for (; i < n; ++i) dst[i] = (int8_t)v4;
 }
@@ -143,7 +179,40 @@ static int32_t dw_fill_tail(const tinyml_depthwise_conv2d_dsp_params *p, const i
   "smlatt r2, r5, r6, r2\n\t"                         \
   "smlabb r1, r4, r8, r1\n\t"                         \
   "smlatt r3, r4, r8, r3\n\t"
-#define TINYML_DW_ASM_ROW TINYML_DW_ASM_TAP("[%[p]]") TINYML_DW_ASM_TAP("[%[p], %[cs]]") TINYML_DW_ASM_TAP("[%[p], %[cs], lsl #1]")
+/*
+ * Two taps A and B of four channels by four SMLADs: one PKHBT and one PKHTB put each channel's two
+ * input bytes in one byte pair ((c0, c1) of A then of B; (c2, c3) likewise), an SXTB16 (ror 8 for
+ * c1, c3) makes them the halves SMLAD multiplies by the channel's word (w_A, w_B), four words in
+ * channel order (the 3x3 layout, depthwise_conv2d_dsp.h). 14 instructions for eight MACs where
+ * two TINYML_DW_ASM_TAPs take 16; the fifth register it needs is r7 (the output pointer, kept on the
+ * loop's frame meanwhile).
+ */
+#define TINYML_DW_ASM_PAIR(A, B) TINYML_DW_ASM_PAIR_LD("ldr    r4, " A "\n\t" "ldr    r5, " B "\n\t")
+/* The same after LOADS (tap A's word into r4, B's into r5). */
+#define TINYML_DW_ASM_PAIR_LD(LOADS)                  \
+  LOADS                                               \
+  "pkhtb  r6, r5, r4, asr #16\n\t"                    \
+  "pkhbt  r4, r4, r5, lsl #16\n\t"                    \
+  "ldrd   r5, r8, [%[wp]], #8\n\t"                    \
+  "sxtb16 r7, r4\n\t"                                 \
+  "smlad  r0, r7, r5, r0\n\t"                         \
+  "sxtb16 r4, r4, ror #8\n\t"                         \
+  "smlad  r1, r4, r8, r1\n\t"                         \
+  "ldrd   r5, r8, [%[wp]], #8\n\t"                    \
+  "sxtb16 r7, r6\n\t"                                 \
+  "smlad  r2, r7, r5, r2\n\t"                         \
+  "sxtb16 r6, r6, ror #8\n\t"                         \
+  "smlad  r3, r6, r8, r3\n\t"
+/*
+ * The nine taps in the weights' order: pair (4, 5) and tap 8 and pair (6, 7) from r7 (the second,
+ * then the third row: one ADD each, r7 being free until a pair's loads are done), pairs (2, 3) and
+ * (0, 1) from p, whose last load steps p to the next group (no pointer moves down and back).
+ */
+#define TINYML_DW_ASM_TAPS9                                                                          \
+  "add    r7, %[p], %[rs]\n\t" TINYML_DW_ASM_PAIR("[r7, %[cs]]", "[r7, %[cs], lsl #1]")                  \
+  "add    r7, %[p], %[rs], lsl #1\n\t" TINYML_DW_ASM_TAP("[r7, %[cs], lsl #1]")                          \
+  TINYML_DW_ASM_PAIR("[r7]", "[r7, %[cs]]") TINYML_DW_ASM_PAIR("[%[p], %[cs], lsl #1]", "[%[p], %[rs]]") \
+  TINYML_DW_ASM_PAIR_LD("ldr    r5, [%[p], %[cs]]\n\t" "ldr    r4, [%[p]], #4\n\t")
 #define TINYML_DW_ASM_RQ(a, ADD_OFF) "ldmia  %[q]!, {r4, r5, r6}\n\t" TINYML_DSP_ASM_RQ_STORE(a, ADD_OFF, "%[o]")
 /* The same without the sign correction (TINYML_RQ_NOFIX layers). */
 #define TINYML_DW_ASM_RQ_NF(a, ADD_OFF) "ldmia  %[q]!, {r4, r5, r6}\n\t" TINYML_DSP_ASM_RQ_STORE_NF(a, ADD_OFF, "%[o]")
@@ -155,49 +224,51 @@ static int32_t dw_fill_tail(const tinyml_depthwise_conv2d_dsp_params *p, const i
  */
 #define TINYML_DW_ASM_LOOP(OFF_LOAD, ADD_OFF, RQ)                                                     \
   "ldrd   r4, r5, [r8]\n\t"                                                                          \
-  "strd   r4, r5, [sp, #-8]!\n\t" TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ)                         \
-  "add    sp, sp, #8\n\t"
-/* The group loop itself (label 1), until the output reaches the end at [sp]. */
-#define TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ)                                                   \
-  "1:\n\t"                                                                                           \
-  "ldmia  %[q]!, {r0, r1, r2, r3}\n\t" TINYML_DW_ASM_ROW                                              \
-  "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW                                                    \
-  "add    %[p], %[p], %[rs]\n\t" TINYML_DW_ASM_ROW                                                    \
-  "sub    %[p], %[p], %[rs], lsl #1\n\t"                                                             \
-  "add    %[p], %[p], #4\n\t" OFF_LOAD                                                                \
-  RQ("r0", ADD_OFF("r0")) RQ("r1", ADD_OFF("r1")) RQ("r2", ADD_OFF("r2")) RQ("r3", ADD_OFF("r3"))    \
+  "strd   r4, r5, [sp, #-16]!\n\t" TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ, "8")                   \
+  "add    sp, sp, #16\n\t"
+/* The group loop itself (label 1), until the records reach the end at [sp] (the same for every
+ * pixel of a row); the output pointer waits at [sp, #OS] while the taps use r7. */
+#define TINYML_DW_ASM_GROUP(OFF_LOAD, ADD_OFF, RQ, OS)                                                \
+  "ldmia  %[q]!, {r0, r1, r2, r3}\n\t"                                                               \
+  "str    %[o], [sp, #" OS "]\n\t" TINYML_DW_ASM_TAPS9                                               \
+  "ldr    %[o], [sp, #" OS "]\n\t" OFF_LOAD                                                           \
+  RQ("r0", ADD_OFF("r0")) RQ("r1", ADD_OFF("r1")) RQ("r2", ADD_OFF("r2")) RQ("r3", ADD_OFF("r3"))
+#define TINYML_DW_ASM_GROUPS_END                                                                      \
   "ldr    r8, [sp]\n\t"                                                                              \
-  "cmp    %[o], r8\n\t"                                                                              \
+  "cmp    %[q], r8\n\t"                                                                              \
   "bne    1b\n\t"
+#define TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ, OS) \
+  "1:\n\t" TINYML_DW_ASM_GROUP(OFF_LOAD, ADD_OFF, RQ, OS) TINYML_DW_ASM_GROUPS_END
+/* Two groups a loop test (an even number of groups). */
+#define TINYML_DW_ASM_GROUPS2(OFF_LOAD, ADD_OFF, RQ, OS)                                             \
+  "1:\n\t" TINYML_DW_ASM_GROUP(OFF_LOAD, ADD_OFF, RQ, OS) TINYML_DW_ASM_GROUP(OFF_LOAD, ADD_OFF, RQ, OS) \
+  TINYML_DW_ASM_GROUPS_END
 /*
  * A whole output row (depth a multiple of 4): after each pixel's groups, the next pixel's start
- * from a frame on the stack instead of a return to C (about 35 instructions a pixel before, 11
- * now; VWW's stride-2 layers have 4 to 32 groups a pixel):
- *   [sp] the pixel's output end  [4] output offset  [8] weights  [12] records
- *   [16] input bytes from a pixel's last group to the next pixel  [20] the row's output end  [24] depth
+ * from a frame on the stack instead of a return to C (about 35 instructions a pixel before, 6
+ * now; VWW's stride-2 layers have 4 to 32 groups a pixel; the last pixel's rewinds are harmless):
+ *   [sp] the records' end  [4] output offset  [8] weights  [12] records
+ *   [16] input bytes from a pixel's last group to the next pixel  [20] the row's output end
+ *   [28] the output pointer during the taps
  */
-#define TINYML_DW_ASM_ROW_LOOP(OFF_LOAD, ADD_OFF, RQ)                                                 \
-  "ldm    r8, {r0, r1, r2, r3, r4, r5, r6}\n\t"                                                      \
-  "stmdb  sp!, {r0, r1, r2, r3, r4, r5, r6}\n\t" TINYML_DW_ASM_GROUPS(OFF_LOAD, ADD_OFF, RQ)           \
-  "ldr    r8, [sp, #20]\n\t"                                                                         \
-  "cmp    %[o], r8\n\t"                                                                              \
-  "beq    2f\n\t"                                                                                    \
+#define TINYML_DW_ASM_ROW_LOOP(OFF_LOAD, ADD_OFF, RQ, GROUPS)                                         \
+  "ldm    r8, {r0, r1, r2, r3, r4, r5}\n\t"                                                          \
+  "sub    sp, sp, #8\n\t"                                                                            \
+  "stmdb  sp!, {r0, r1, r2, r3, r4, r5}\n\t" GROUPS(OFF_LOAD, ADD_OFF, RQ, "28")                       \
   "ldrd   %[wp], %[q], [sp, #8]\n\t"                                                                 \
   "ldr    r8, [sp, #16]\n\t"                                                                         \
   "add    %[p], %[p], r8\n\t"                                                                        \
-  "ldr    r8, [sp, #24]\n\t"                                                                         \
-  "add    r8, %[o], r8\n\t"                                                                          \
-  "str    r8, [sp]\n\t"                                                                              \
-  "b      1b\n"                                                                                       \
-  "2:\n\t"                                                                                           \
-  "add    sp, sp, #28\n\t"
+  "ldr    r8, [sp, #20]\n\t"                                                                         \
+  "cmp    %[o], r8\n\t"                                                                              \
+  "bne    1b\n\t"                                                                                    \
+  "add    sp, sp, #32\n\t"
 #define TINYML_DW_NO_OFF(a) ""
 #define TINYML_DW_ADD_OFF(a) "add    " a ", " a ", r8\n\t"
 
 /*
  * The registers of the 3x3 group loops (the int8 one here; the sub-byte weights' loop runs in the
  * same ones): r9 the pixel, r10 the column step, r11 the row bytes, r12 the weights, lr the q
- * records, r7 the output, r8 a frame {output end, output offset}; r0-r3 accumulate and r4-r6
+ * records, r7 the output, r8 a frame {records' end, output offset}; r0-r3 accumulate and r4-r6
  * are scratch. TINYML_DW_K3_ASM(LOOP) runs LOOP on them; the function then writes back
  * *w, *q and *out (TINYML_DW_K3_DONE).
  */
@@ -208,8 +279,8 @@ static int32_t dw_fill_tail(const tinyml_depthwise_conv2d_dsp_params *p, const i
   register const uint32_t *rwp __asm__("r12") = *(w);                      \
   register const int32_t *rq __asm__("lr") = *(q);                         \
   register int8_t *ro __asm__("r7") = *(out);                              \
-  int8_t *const o_end = *(out) + 4 * (groups);                             \
-  int32_t stack[2] = {(int32_t)(intptr_t)o_end, (off)};                    \
+  const int32_t *const q_end = *(q) + 16 * (groups);                       \
+  int32_t stack[2] = {(int32_t)(intptr_t)q_end, (off)};                    \
   register int32_t *rst __asm__("r8") = stack
 #define TINYML_DW_K3_ASM(LOOP)                                                                      \
   __asm__ volatile(LOOP                                                                             \
@@ -239,7 +310,8 @@ static void dw_groups_k3_asm(const int8_t *px, int32_t col_step, int32_t row_byt
   TINYML_DW_K3_DONE(w, q, out);
 }
 
-/* All the pixels of an output row (width of them, depth c a multiple of 4) in one assembly loop. */
+/* All the pixels of an output row (width of them, depth c a multiple of 4) in one assembly loop;
+ * depths of a multiple of 8 two groups a loop test (TINYML_DW_ASM_GROUPS2). */
 static void dw_row_k3_asm(const int8_t *px, int32_t px_step, int32_t col_step, int32_t row_bytes, const int16_t *weights,
                           const int32_t *q, int8_t *out, int32_t c, int32_t width, int32_t off, const int folded,
                           const int nf) {
@@ -249,27 +321,39 @@ static void dw_row_k3_asm(const int8_t *px, int32_t px_step, int32_t col_step, i
   register const uint32_t *rwp __asm__("r12") = (const uint32_t *)(const void *)weights;
   register const int32_t *rq __asm__("lr") = q;
   register int8_t *ro __asm__("r7") = out;
-  int32_t frame[7] = {(int32_t)(intptr_t)(out + c), off, (int32_t)(intptr_t)weights, (int32_t)(intptr_t)q,
-                      px_step - c, (int32_t)(intptr_t)(out + width * c), c};
+  int32_t frame[6] = {(int32_t)(intptr_t)(q + 4 * c), off, (int32_t)(intptr_t)weights, (int32_t)(intptr_t)q,
+                      px_step - c, (int32_t)(intptr_t)(out + width * c)};
   register int32_t *rst __asm__("r8") = frame;
-  if (folded && nf) {
-    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("", TINYML_DW_NO_OFF, TINYML_DW_ASM_RQ_NF));
-  } else if (folded) {
-    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("", TINYML_DW_NO_OFF, TINYML_DW_ASM_RQ));
-  } else if (nf) {
-    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("ldr    r8, [sp, #4]\n\t", TINYML_DW_ADD_OFF, TINYML_DW_ASM_RQ_NF));
-  } else {
-    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("ldr    r8, [sp, #4]\n\t", TINYML_DW_ADD_OFF, TINYML_DW_ASM_RQ));
+#define TINYML_DW_ROW_BY_MODE(GROUPS)                                                                          \
+  if (folded && nf) {                                                                                         \
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("", TINYML_DW_NO_OFF, TINYML_DW_ASM_RQ_NF, GROUPS));                \
+  } else if (folded) {                                                                                        \
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("", TINYML_DW_NO_OFF, TINYML_DW_ASM_RQ, GROUPS));                   \
+  } else if (nf) {                                                                                            \
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("ldr    r8, [sp, #4]\n\t", TINYML_DW_ADD_OFF, TINYML_DW_ASM_RQ_NF, GROUPS)); \
+  } else {                                                                                                    \
+    TINYML_DW_K3_ASM(TINYML_DW_ASM_ROW_LOOP("ldr    r8, [sp, #4]\n\t", TINYML_DW_ADD_OFF, TINYML_DW_ASM_RQ, GROUPS)); \
   }
+  if ((c & 7) == 0) {
+    TINYML_DW_ROW_BY_MODE(TINYML_DW_ASM_GROUPS2)
+  } else {
+    TINYML_DW_ROW_BY_MODE(TINYML_DW_ASM_GROUPS)
+  }
+#undef TINYML_DW_ROW_BY_MODE
 }
 #undef TINYML_DW_ASM_ROW_LOOP
+#undef TINYML_DW_ASM_GROUPS2
 #undef TINYML_DW_ASM_GROUPS
+#undef TINYML_DW_ASM_GROUPS_END
+#undef TINYML_DW_ASM_GROUP
 #undef TINYML_DW_ADD_OFF
 #undef TINYML_DW_NO_OFF
 #undef TINYML_DW_ASM_LOOP
 #undef TINYML_DW_ASM_RQ
 #undef TINYML_DW_ASM_RQ_NF
-#undef TINYML_DW_ASM_ROW
+#undef TINYML_DW_ASM_TAPS9
+#undef TINYML_DW_ASM_PAIR_LD
+#undef TINYML_DW_ASM_PAIR
 #undef TINYML_DW_ASM_TAP
 #endif
 
@@ -307,18 +391,15 @@ TINYML_DSP_INLINE void dw_row(const tinyml_depthwise_conv2d_dsp_params *p, const
     for (int32_t g = 0; g < groups; ++g) {
       int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
       if (K3) {
+        /* Taps in pairs, tap 8 alone, in the 3x3 layout's order (depthwise_conv2d_dsp.h). */
         const int8_t *r0 = px;
         const int8_t *r1 = r0 + row_bytes;
         const int8_t *r2 = r1 + row_bytes;
-        TINYML_DW_TAP4(tinyml_ld32(r0), w[0], w[1]);
-        TINYML_DW_TAP4(tinyml_ld32(r0 + col_step), w[2], w[3]);
-        TINYML_DW_TAP4(tinyml_ld32(r0 + 2 * col_step), w[4], w[5]);
-        TINYML_DW_TAP4(tinyml_ld32(r1), w[6], w[7]);
-        TINYML_DW_TAP4(tinyml_ld32(r1 + col_step), w[8], w[9]);
-        TINYML_DW_TAP4(tinyml_ld32(r1 + 2 * col_step), w[10], w[11]);
-        TINYML_DW_TAP4(tinyml_ld32(r2), w[12], w[13]);
-        TINYML_DW_TAP4(tinyml_ld32(r2 + col_step), w[14], w[15]);
-        TINYML_DW_TAP4(tinyml_ld32(r2 + 2 * col_step), w[16], w[17]);
+        TINYML_DW_PAIR4(tinyml_ld32(r1 + col_step), tinyml_ld32(r1 + 2 * col_step), w);
+        TINYML_DW_TAP4(tinyml_ld32(r2 + 2 * col_step), w[4], w[5]);
+        TINYML_DW_PAIR4(tinyml_ld32(r2), tinyml_ld32(r2 + col_step), w + 6);
+        TINYML_DW_PAIR4(tinyml_ld32(r0 + 2 * col_step), tinyml_ld32(r1), w + 10);
+        TINYML_DW_PAIR4(tinyml_ld32(r0), tinyml_ld32(r0 + col_step), w + 14);
         w += 18;
       } else {
         for (int32_t fy = 0; fy < fh; ++fy) {
@@ -2167,15 +2248,19 @@ TINYML_DSP_INLINE void dw_sb_row_k3_asm(const int8_t *px, int32_t px_step, int32
  * The same output row group after group, each group's pixels in one assembly loop (rows of
  * TINYML_DWG_MIN_WIDTH outputs or more): the group's 18 operand words (what the loop above ANDs
  * out of the weight words at every tap of every pixel) are worked out once per row into a frame
- * the pixel loop reads like the int8 loop its int16 weights (one LDRD a tap), so a pixel's group
- * costs about the int8 one plus the bias added to the shifted sums (VWW int4: about 110
- * instructions a group and pixel where the loop above takes 125). The frame (r7):
- *   [0..17] the operand pairs, tap after tap (channels 0 and 2, then 1 and 3)
+ * the pixel loop reads like the int8 loop its int16 weights, in the int8 3x3 layout's SMLAD pairs
+ * of taps (depthwise_conv2d_dsp.h), so a pixel's group costs about the int8 one plus the bias added
+ * to the shifted sums (VWW int4: about 99 instructions a group and pixel where the loop above
+ * takes 118). The frame (r7):
+ *   [0..15] taps 0-7 in pairs, per pair a word per channel (tap a's operand low, tap b's high)
+ *   [16..17] tap 8's operands (channels 0 and 2, then 1 and 3)
  *   [72] input bytes from a pixel to the next  [76] output bytes from a pixel's last output to
- *   the next pixel's first  [80] the group's output end  [84] the output offset
+ *   the next pixel's first  [80] the group's output end  [84] the output offset  [100] the group's
+ *   records (r12 is the taps' fifth register, reloaded for each pixel's requantization: the last
+ *   pixel's leaves it at the next group's weights)
  * r9 the pixel, r10 the column step, r11 the row bytes, r12 the group's records, lr the output.
  */
-#define TINYML_DWG_MIN_WIDTH 6
+#define TINYML_DWG_MIN_WIDTH 3
 #define TINYML_DWG_TAP(addr, off, OP)             \
   "ldr    r4, " addr "\n\t"                        \
   "ldrd   r6, r8, [r7, #" off "]\n\t"              \
@@ -2186,24 +2271,36 @@ TINYML_DSP_INLINE void dw_sb_row_k3_asm(const int8_t *px, int32_t px_step, int32
   "smlatt r2, r5, r6, r2\n\t"                      \
   "smlabb r1, r4, r8, r1\n\t"                      \
   "smlatt r3, r4, r8, r3\n\t"
-#define TINYML_DWG_MUL                            \
-  "smulbb r0, r5, r6\n\t"                          \
-  "smultt r2, r5, r6\n\t"                          \
-  "smulbb r1, r4, r8\n\t"                          \
-  "smultt r3, r4, r8\n\t"
-#define TINYML_DWG_ROW(o0, o1, o2)                                                                  \
-  TINYML_DWG_TAP("[%[p]]", o0, TINYML_DWG_MLA) TINYML_DWG_TAP("[%[p], %[cs]]", o1, TINYML_DWG_MLA) \
-  TINYML_DWG_TAP("[%[p], %[cs], lsl #1]", o2, TINYML_DWG_MLA)
+/* Two taps by SMLAD as TINYML_DW_ASM_PAIR (r12 the fifth register; ML "smlad" or, first, "smuad"). */
+#define TINYML_DWG_PAIR(A, B, off, off8, ML, ACC)     \
+  "ldr    r4, " A "\n\t"                              \
+  "ldr    r5, " B "\n\t"                              \
+  "pkhtb  r6, r5, r4, asr #16\n\t"                    \
+  "pkhbt  r4, r4, r5, lsl #16\n\t"                    \
+  "ldrd   r5, r8, [r7, #" off "]\n\t"                 \
+  "sxtb16 r12, r4\n\t"                                \
+  ML "  r0, r12, r5" ACC("r0") "\n\t"                 \
+  "sxtb16 r4, r4, ror #8\n\t"                         \
+  ML "  r1, r4, r8" ACC("r1") "\n\t"                  \
+  "ldrd   r5, r8, [r7, #" off8 "]\n\t"                \
+  "sxtb16 r12, r6\n\t"                                \
+  ML "  r2, r12, r5" ACC("r2") "\n\t"                 \
+  "sxtb16 r6, r6, ror #8\n\t"                         \
+  ML "  r3, r6, r8" ACC("r3") "\n\t"
+#define TINYML_DWG_ACC(a) ", " a
+#define TINYML_DWG_NOACC(a) ""
 #define TINYML_DWG_LOOP(SH, OFF, RQ, AFTER)                                                         \
   "1:\n\t"                                                                                         \
-  TINYML_DWG_TAP("[%[p]]", "0", TINYML_DWG_MUL) TINYML_DWG_TAP("[%[p], %[cs]]", "8", TINYML_DWG_MLA) \
-  TINYML_DWG_TAP("[%[p], %[cs], lsl #1]", "16", TINYML_DWG_MLA)                                      \
-  "add    %[p], %[p], %[rs]\n\t" TINYML_DWG_ROW("24", "32", "40")                                   \
-  "add    %[p], %[p], %[rs]\n\t" TINYML_DWG_ROW("48", "56", "64")                                   \
-  "sub    %[p], %[p], %[rs], lsl #1\n\t"                                                            \
+  TINYML_DWG_PAIR("[%[p]]", "[%[p], %[cs]]", "0", "8", "smuad", TINYML_DWG_NOACC)                     \
+  TINYML_DWG_PAIR("[%[p], %[cs], lsl #1]", "[%[p], %[rs]]", "16", "24", "smlad", TINYML_DWG_ACC)      \
+  "add    %[p], %[p], %[rs]\n\t"                                                                   \
+  TINYML_DWG_PAIR("[%[p], %[cs]]", "[%[p], %[cs], lsl #1]", "32", "40", "smlad", TINYML_DWG_ACC)      \
+  "add    %[p], %[p], %[rs]\n\t"                                                                   \
+  TINYML_DWG_PAIR("[%[p]]", "[%[p], %[cs]]", "48", "56", "smlad", TINYML_DWG_ACC)                     \
+  TINYML_DWG_TAP("[%[p], %[cs], lsl #1]", "64", TINYML_DWG_MLA)                                      \
+  "ldr    %[wp], [r7, #100]\n\t"                                                                   \
   RQ("r0", SH, OFF("r0"), "0") RQ("r1", SH, OFF("r1"), "1") RQ("r2", SH, OFF("r2"), "2")            \
   RQ("r3", SH, OFF("r3"), "3")                                                                      \
-  "sub    %[wp], %[wp], #64\n\t"                                                                   \
   "ldrd   r4, r5, [r7, #72]\n\t"                                                                   \
   "add    %[p], %[p], r4\n\t"                                                                      \
   "add    lr, lr, r5\n\t"                                                                          \
@@ -2212,72 +2309,168 @@ TINYML_DSP_INLINE void dw_sb_row_k3_asm(const int8_t *px, int32_t px_step, int32
   "bne    1b\n\t" AFTER
 #define TINYML_DWG_ADD_OFF(a) "ldr    r6, [r7, #84]\n\t" "add    " a ", " a ", r6\n\t"
 
-/* Group g's operand words into fw (from its weight words w, BITS a constant). */
-TINYML_DSP_INLINE void dw_sb_group_frame(const uint32_t *w, uint32_t *fw, const int bits) {
-  const int32_t per = 8 / bits;
-  uint32_t mask = TINYML_DWS_MASK(bits);
-  /* The mask in a register, so that each word is one AND with a shifted operand (as an immediate
-   * the compiler shifts first: two instructions). */
-  __asm__("" : "+r"(mask));
-#pragma GCC unroll 9
-  for (int32_t t = 0; t < 9; ++t) {
-    const uint32_t v = w[t / per];
-    fw[2 * t] = (v << (2 * bits * (t % per))) & mask;
-    fw[2 * t + 1] = (v << (2 * bits * (t % per) + bits)) & mask;
-  }
-}
+/*
+ * A group's operand words into the frame (r7; r12 its weight words, left at its records): per pair
+ * of taps four ANDs of a word with a shifted operand, two PKHBTs and two PKHTBs, one STM (through
+ * r9). Word j holds taps 8/BITS * j on, pair q of a word shifted by BITS * q (see
+ * TINYML_DWS_MASK). Run in the same assembly as the pixel loop, group after group (44 instructions
+ * a group and row; with a C loop over the groups around a C decode each group cost about 80 more
+ * than its pixels, which kept rows under six outputs off this loop).
+ */
+#define TINYML_DWG_AND(d, v, sh) "and    " d ", lr, " v sh "\n\t"
+/*
+ * Taps a and b's operands from word v (shifts: a's channels 0 and 2, 1 and 3, then b's), as the
+ * pair's four words (channel k: a's operand low, b's high) stored by one STM.
+ */
+#define TINYML_DWG_PAIRW(v, s0, s1, s2, s3)                                                            \
+  TINYML_DWG_AND("r0", v, s0) TINYML_DWG_AND("r2", v, s2) TINYML_DWG_AND("r1", v, s1) TINYML_DWG_AND("r3", v, s3) \
+  "pkhtb  r4, r2, r0, asr #16\n\t"                                                                    \
+  "pkhbt  r0, r0, r2, lsl #16\n\t"                                                                    \
+  "pkhtb  r5, r3, r1, asr #16\n\t"                                                                    \
+  "pkhbt  r1, r1, r3, lsl #16\n\t"                                                                    \
+  "stmia  r9!, {r0, r1, r4, r5}\n\t"
+/* Two taps a word: shifts 0, 4 (tap 2j), 8, 12 (tap 2j + 1); words 0-3 the pairs, word 4 tap 8. */
+#define TINYML_DWG_DECODE4                                                                                   \
+  "mov    r9, r7\n\t"                                                                                        \
+  "mov    lr, #0xF000F000\n\t"                                                                               \
+  "ldmia  r12!, {r6, r8}\n\t"                                                                                \
+  TINYML_DWG_PAIRW("r6", "", ", lsl #4", ", lsl #8", ", lsl #12")                                            \
+  TINYML_DWG_PAIRW("r8", "", ", lsl #4", ", lsl #8", ", lsl #12")                                            \
+  "ldmia  r12!, {r6, r8}\n\t"                                                                                \
+  TINYML_DWG_PAIRW("r6", "", ", lsl #4", ", lsl #8", ", lsl #12")                                            \
+  TINYML_DWG_PAIRW("r8", "", ", lsl #4", ", lsl #8", ", lsl #12")                                            \
+  "ldr    r6, [r12], #4\n\t" TINYML_DWG_AND("r0", "r6", "") TINYML_DWG_AND("r1", "r6", ", lsl #4")           \
+  "stmia  r9, {r0, r1}\n\t"
+/* Four taps a word: shifts 4q and 4q + 2 for tap 4j + q; words 0-1 two pairs each, word 2 tap 8. */
+#define TINYML_DWG_DECODE2                                                                                   \
+  "mov    r9, r7\n\t"                                                                                        \
+  "mov    lr, #0xC000C000\n\t"                                                                               \
+  "ldmia  r12!, {r6, r8}\n\t"                                                                                \
+  TINYML_DWG_PAIRW("r6", "", ", lsl #2", ", lsl #4", ", lsl #6")                                             \
+  TINYML_DWG_PAIRW("r6", ", lsl #8", ", lsl #10", ", lsl #12", ", lsl #14")                                  \
+  TINYML_DWG_PAIRW("r8", "", ", lsl #2", ", lsl #4", ", lsl #6")                                             \
+  TINYML_DWG_PAIRW("r8", ", lsl #8", ", lsl #10", ", lsl #12", ", lsl #14")                                  \
+  "ldr    r6, [r12], #4\n\t" TINYML_DWG_AND("r0", "r6", "") TINYML_DWG_AND("r1", "r6", ", lsl #2")           \
+  "stmia  r9, {r0, r1}\n\t"
+/*
+ * The groups (label 6): the group's operands, its pixels from [88] (input) and [92] (output) on,
+ * then those two and the output end [80] four bytes on, until r12 (past the group's records)
+ * reaches [96] (the weights' end).
+ */
+#define TINYML_DWG_GROUPS(DECODE, SH, OFF, RQ, AFTER) \
+  TINYML_DWG_GROUPS_OF(DECODE, "", TINYML_DWG_LOOP(SH, OFF, RQ, AFTER))
+/*
+ * FAST_MIXED: a group whose four channels RQ_RIGHT (the FOLDED requantization, what RQ's
+ * right-shift branch computes) gets right runs the pixel loop with it instead of RQ's test and
+ * branch per channel (label 8); the others RQ. ONE(x) turns a channel's e (in x) into a value
+ * whose bits are 0 when the channel is one of those; TEST branches to 8 when the four ORed
+ * together set Z (ORRS) or clear N.
+ */
+#define TINYML_DWG_GROUPS_MIXED(DECODE, SH, RQ, RQ_RIGHT, ONE, TEST)                                  \
+  TINYML_DWG_GROUPS_OF(DECODE,                                                                       \
+                       "ldr    r4, [r12, #8]\n\t"                                                    \
+                       "ldr    r5, [r12, #24]\n\t"                                                   \
+                       "ldr    r6, [r12, #40]\n\t"                                                   \
+                       "ldr    r8, [r12, #56]\n\t" ONE("r4") ONE("r5") ONE("r6") ONE("r8")           \
+                       "orr    r4, r4, r5\n\t"                                                       \
+                       "orr    r6, r6, r8\n\t"                                                       \
+                       "orrs   r4, r4, r6\n\t" TEST,                                                 \
+                       TINYML_DWG_LOOP(SH, TINYML_DWS_NO_OFF, RQ, TINYML_DWS_LEFT4)                    \
+                       "b      9f\n"                                                                  \
+                       "8:\n\t" TINYML_DWG_LOOP(SH, TINYML_DWS_NO_OFF, RQ_RIGHT, "") "9:\n\t")
+/* With the sign correction: channels with e >= 1 (e - 1 >= 0, every N clear). */
+#define TINYML_DWG_E_RIGHT(x) "sub    " x ", " x ", #1\n\t"
+#define TINYML_DWG_TEST_PL "bpl    8f\n\t"
+/* Without it (TINYML_RQ_NOFIX): also e <= 0 with a low byte of 0 (a left shift by 0, which the ASR
+ * by register RQ_RIGHT does reads as a shift by 0 too); e & (e << 24) is 0 exactly for those and
+ * for e in 1..31 (e <= 0 is s - 256, s the left shift in 0..31: its bits 24-31 set). */
+#define TINYML_DWG_E_RIGHT_NF(x) "and    " x ", " x ", " x ", lsl #24\n\t"
+#define TINYML_DWG_TEST_EQ "beq    8f\n\t"
+/* The groups around PIXELS (after CHOOSE, which may look at the group's records in r12). */
+#define TINYML_DWG_GROUPS_OF(DECODE, CHOOSE, PIXELS)                                                  \
+  "6:\n\t" DECODE                                                                                    \
+  "str    r12, [r7, #100]\n\t"                                                                       \
+  "ldrd   r9, lr, [r7, #88]\n\t" CHOOSE PIXELS                                                        \
+  "ldrd   r4, r5, [r7, #88]\n\t"                                                                     \
+  "add    r4, r4, #4\n\t"                                                                            \
+  "add    r5, r5, #4\n\t"                                                                            \
+  "strd   r4, r5, [r7, #88]\n\t"                                                                     \
+  "ldr    r4, [r7, #80]\n\t"                                                                         \
+  "add    r4, r4, #4\n\t"                                                                            \
+  "str    r4, [r7, #80]\n\t"                                                                         \
+  "ldr    r4, [r7, #96]\n\t"                                                                         \
+  "cmp    r12, r4\n\t"                                                                               \
+  "bne    6b\n\t"
 
-/* An output row (3x3, FAST modes, no fused clamp), group after group (see above). */
+/*
+ * An output row (3x3, FAST modes, no fused clamp), group after group (see above), all in one
+ * assembly block. The frame past the operands: [72] input step (from the third row), [76] output step, [80] the group's
+ * output end, [84] output offset, [88] the group's first pixel, [92] its first output, [96] the
+ * weights' end.
+ */
 TINYML_DSP_INLINE void dw_sb_row_groups_asm(const int8_t *rows, int32_t px_step, int32_t col_step, int32_t row_bytes,
                                             const uint32_t *weights, int8_t *out, int32_t c, int32_t width,
                                             int32_t off, const int mode, const int bits) {
   const int32_t words = (9 + 8 / bits - 1) / (8 / bits);
-  uint32_t fw[22];
-  fw[18] = (uint32_t)px_step;
+  uint32_t fw[26];
+  fw[18] = (uint32_t)(px_step - 2 * row_bytes); /* from the pixel's third row to the next pixel */
   fw[19] = (uint32_t)(c - 4);
+  fw[20] = (uint32_t)(uintptr_t)(out + width * c);
   fw[21] = (uint32_t)off;
-  for (int32_t g = 0; g < (c >> 2); ++g) {
-    const uint32_t *gw = weights + g * (words + TINYML_DWS_RECORD_WORDS);
-    dw_sb_group_frame(gw, fw, bits);
-    fw[20] = (uint32_t)(uintptr_t)(out + 4 * g + width * c);
-    register const int8_t *rp __asm__("r9") = rows + 4 * g;
-    register int32_t rcs __asm__("r10") = col_step;
-    register int32_t rrs __asm__("r11") = row_bytes;
-    register const uint32_t *rq __asm__("r12") = gw + words;
-    register int8_t *ro __asm__("lr") = out + 4 * g;
-    register const uint32_t *rfw __asm__("r7") = fw;
+  fw[22] = (uint32_t)(uintptr_t)rows;
+  fw[23] = (uint32_t)(uintptr_t)out;
+  fw[24] = (uint32_t)(uintptr_t)(weights + (c >> 2) * (words + TINYML_DWS_RECORD_WORDS));
+  register const int8_t *rp __asm__("r9") = rows;
+  register int32_t rcs __asm__("r10") = col_step;
+  register int32_t rrs __asm__("r11") = row_bytes;
+  register const uint32_t *rq __asm__("r12") = weights;
+  register int8_t *ro __asm__("lr") = out;
+  register uint32_t *rfw __asm__("r7") = fw;
 #define TINYML_DWG_ASM(LOOP)                                                                        \
   __asm__ volatile(LOOP                                                                             \
                    : [p] "+r"(rp), [wp] "+r"(rq), "+r"(ro)                                          \
                    : [cs] "r"(rcs), [rs] "r"(rrs), "r"(rfw)                                         \
                    : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "cc", "memory")
-#define TINYML_DWG_BY_MODE(SH)                                                                                 \
+#define TINYML_DWG_BY_MODE(DECODE, SH)                                                                          \
   if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED && TINYML_RQ_NF(mode)) {                                   \
-    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED_NF, TINYML_DWS_LEFT4));           \
+    TINYML_DWG_ASM(TINYML_DWG_GROUPS_MIXED(DECODE, SH, TINYML_DWS_RQ_MIXED_NF, TINYML_DWS_RQ_NF,              \
+                                           TINYML_DWG_E_RIGHT_NF, TINYML_DWG_TEST_EQ));                       \
   } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_MIXED) {                                                  \
-    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_MIXED, TINYML_DWS_LEFT4));              \
+    TINYML_DWG_ASM(TINYML_DWG_GROUPS_MIXED(DECODE, SH, TINYML_DWS_RQ_MIXED, TINYML_DWS_RQ, TINYML_DWG_E_RIGHT, \
+                                           TINYML_DWG_TEST_PL));                                              \
   } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED && TINYML_RQ_NF(mode)) {                           \
-    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_NF, ""));                             \
+    TINYML_DWG_ASM(TINYML_DWG_GROUPS(DECODE, SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ_NF, ""));                   \
   } else if (TINYML_RQ_BASE(mode) == TINYML_RQ_FAST_FOLDED) {                                                 \
-    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ, ""));                                \
+    TINYML_DWG_ASM(TINYML_DWG_GROUPS(DECODE, SH, TINYML_DWS_NO_OFF, TINYML_DWS_RQ, ""));                      \
   } else if (TINYML_RQ_NF(mode)) {                                                                            \
-    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWG_ADD_OFF, TINYML_DWS_RQ_NF, ""));                            \
+    TINYML_DWG_ASM(TINYML_DWG_GROUPS(DECODE, SH, TINYML_DWG_ADD_OFF, TINYML_DWS_RQ_NF, ""));                  \
   } else {                                                                                                    \
-    TINYML_DWG_ASM(TINYML_DWG_LOOP(SH, TINYML_DWG_ADD_OFF, TINYML_DWS_RQ, ""));                               \
+    TINYML_DWG_ASM(TINYML_DWG_GROUPS(DECODE, SH, TINYML_DWG_ADD_OFF, TINYML_DWS_RQ, ""));                     \
   }
-    if (bits == 4) {
-      TINYML_DWG_BY_MODE("11")
-    } else {
-      TINYML_DWG_BY_MODE("13")
-    }
+  if (bits == 4) {
+    TINYML_DWG_BY_MODE(TINYML_DWG_DECODE4, "11")
+  } else {
+    TINYML_DWG_BY_MODE(TINYML_DWG_DECODE2, "13")
+  }
 #undef TINYML_DWG_BY_MODE
 #undef TINYML_DWG_ASM
-  }
 }
+#undef TINYML_DWG_GROUPS
+#undef TINYML_DWG_GROUPS_MIXED
+#undef TINYML_DWG_E_RIGHT
+#undef TINYML_DWG_E_RIGHT_NF
+#undef TINYML_DWG_TEST_PL
+#undef TINYML_DWG_TEST_EQ
+#undef TINYML_DWG_GROUPS_OF
+#undef TINYML_DWG_DECODE2
+#undef TINYML_DWG_DECODE4
+#undef TINYML_DWG_PAIRW
+#undef TINYML_DWG_AND
 #undef TINYML_DWG_ADD_OFF
 #undef TINYML_DWG_LOOP
-#undef TINYML_DWG_ROW
-#undef TINYML_DWG_MUL
+#undef TINYML_DWG_PAIR
+#undef TINYML_DWG_ACC
+#undef TINYML_DWG_NOACC
 #undef TINYML_DWG_MLA
 #undef TINYML_DWG_TAP
 #endif

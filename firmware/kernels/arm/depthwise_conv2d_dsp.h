@@ -1,7 +1,9 @@
 /*
  * depthwise_conv2d_dsp.h - DEPTHWISE_CONV_2D (int8, depth multiplier 1) for cores with the DSP
  * extension: four channels per step, one input word per tap split by SXTB16 into two halfword
- * pairs multiplied with SMLABB/SMLATT by weights pre-expanded to int16 at generation time.
+ * pairs multiplied with SMLABB/SMLATT by weights pre-expanded to int16 at generation time (3x3
+ * filters: two taps' words repacked by PKHBT/PKHTB so that each channel's two inputs make one
+ * SMLAD operand, against one weight word per channel and pair of taps).
  * The input rows each output row reads are copied to scratch with zero-point padding, so no tap
  * needs a bounds check (padded taps add nothing, the input offset being folded into the bias);
  * 3x3 windows inside the input read the input rows in place when the output is not over the
@@ -10,7 +12,10 @@
  *
  * Weights (int16 words, see the generator): for each group of four channels g < depth / 4 and
  * each tap t (row-major over the filter): (w[t][4g], w[t][4g+2]) then (w[t][4g+1], w[t][4g+3]);
- * then for each remaining channel c: w[t][c] for every tap. Doubled in the FAST modes.
+ * then for each remaining channel c: w[t][c] for every tap. Doubled in the FAST modes. 3x3 filters
+ * (the SMLAD pairs): per group pair (4, 5), tap 8 as above, pairs (6, 7), (2, 3), (0, 1) (the
+ * order the kernel's addressing wants), each pair (a, b) as four words (w[a][4g+k], w[b][4g+k])
+ * for k = 0..3 (18 words either way).
  */
 #ifndef TINYML_DEPTHWISE_CONV2D_DSP_H
 #define TINYML_DEPTHWISE_CONV2D_DSP_H

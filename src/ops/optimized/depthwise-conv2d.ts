@@ -216,14 +216,25 @@ function accepts(params: unknown, target: TargetInfo, optimize?: OptimizeGoal): 
 const scratchBytes = scratchWithConstants<DepthwiseConv2DQuantParams>((p) => (p.inputDepth === 1 ? convScratchBytes(dwAsConv(p)) : dwScratchBytes(p)));
 
 /**
- * int16 weights in kernel order (see depthwise_conv2d_dsp.h), from TFLite's [1, fh, fw, C].
+ * int16 weights in kernel order (see depthwise_conv2d_dsp.h), from TFLite's [1, fh, fw, C];
+ * `k3` (a 3x3 filter): the row kernel's SMLAD pairs of taps.
  */
-export function dwWeightLayout(weights: Int8Array | Int16Array, taps: number, c: number, scale: number): Int16Array {
+export function dwWeightLayout(weights: Int8Array | Int16Array, taps: number, c: number, scale: number, k3 = false): Int16Array {
   const out = new Int16Array(taps * c);
   let o = 0;
   const groups = Math.floor(c / 4);
   for (let g = 0; g < groups; g++) {
-    for (let t = 0; t < taps; t++) {
+    // 3x3 filters: pair (4, 5), tap 8, pairs (6, 7), (2, 3), (0, 1) (the kernel's order), a pair
+    // (a, b) as one word (w[a], w[b]) per channel for SMLAD, tap 8 as the other filters' taps.
+    const order = k3 ? [4, 8, 6, 2, 0] : Array.from({ length: taps }, (_, t) => t);
+    for (const t of order) {
+      if (k3 && t !== 8) {
+        for (let k = 0; k < 4; k++) {
+          out[o++] = weights[t * c + 4 * g + k] * scale;
+          out[o++] = weights[(t + 1) * c + 4 * g + k] * scale;
+        }
+        continue;
+      }
       const base = t * c + 4 * g;
       out[o++] = weights[base] * scale;
       out[o++] = weights[base + 2] * scale;
@@ -296,7 +307,7 @@ function emitDepthwiseDsp(p: DepthwiseConv2DQuantParams, weights: Int8Array, bia
   const plan = planLayerRequant(p, eff, biasPrime, channel);
   const plane = dwPlaneFor(p, plan.mode, ctx);
   const scale = plan.doubled ? 2 : 1;
-  const w = plane ? dwPlaneWeights(eff, c, scale, plane.transposed) : dwWeightLayout(eff, taps, c, scale);
+  const w = plane ? dwPlaneWeights(eff, c, scale, plane.transposed) : dwWeightLayout(eff, taps, c, scale, p.filterHeight === 3 && p.filterWidth === 3);
   const pre = ctx.prefix;
   const scratch = scratchFor(ctx, dwScratchBytes(p), 'depthwise_conv2d_s8_dsp');
   const decls = [
