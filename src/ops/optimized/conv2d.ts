@@ -87,6 +87,15 @@ export function withDecodedScratch(p: Conv2DQuantParams, blocks: number, usual: 
  * (the sub-byte kernels never ask for them in place: ops/subbyte/dsp.ts).
  */
 export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal | undefined, subByte: boolean, inPlace = false): number {
+  return convDecodedBlocksWithin(p, optimize, subByte, inPlace ? CONV_DECODED_IN_PLACE_MAX_BYTES : CONV_DECODED_MAX_BYTES);
+}
+
+/**
+ * convDecodedBlocks with the chunks' scratch capped at `bytes` (the sub-byte kernels in place:
+ * what the memory plan gave the layer, ops/subbyte/dsp.ts): the fewest chunks of at least four
+ * blocks that fit, balanced, or 0.
+ */
+export function convDecodedBlocksWithin(p: Conv2DQuantParams, optimize: OptimizeGoal | undefined, subByte: boolean, bytes: number): number {
   const npix = p.outputHeight * p.outputWidth;
   const ok =
     optimize !== 'size' &&
@@ -101,8 +110,7 @@ export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal |
     (subByte || npix < CONV_W16_MIN_PIXELS);
   if (!ok) return 0;
   const blocks = npix >> 2;
-  const cap = inPlace ? CONV_DECODED_IN_PLACE_MAX_BYTES : CONV_DECODED_MAX_BYTES;
-  const most = Math.floor((cap - convDecodedBytes(p, 0)) / (convK4(p) * 32));
+  const most = Math.floor((bytes - convDecodedBytes(p, 0)) / (convK4(p) * 32));
   if (most < 4) return 0;
   const chunks = Math.ceil(blocks / most);
   return Math.ceil(blocks / chunks);

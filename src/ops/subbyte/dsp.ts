@@ -20,7 +20,7 @@ import type { SubByteKind } from '../../ir/weight-encoding.js';
 import { flashBits, type PackBits } from '../../ir/weight-packing.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import { RQ_FAST_FOLDED, RQ_FAST_MIXED, type RequantPlan, cArray, cMode, cRequantDecls, constantOperands, dspTarget, rqNofix, foldChannelBias, hasConstantOperands, planLayerRequant, requantFields, scratchFor, scratchWithConstants, weightRows } from '../optimized/common.js';
-import { CONV_MAX_SCRATCH, convDecodedBlocks, convDecodedBytes, withDecodedScratch } from '../optimized/conv2d.js';
+import { CONV_MAX_SCRATCH, convDecodedBlocks, convDecodedBlocksWithin, withDecodedScratch } from '../optimized/conv2d.js';
 import { FC_MAX_ROW_SCRATCH, emitFullyConnectedDsp, fcParamsDecl } from '../optimized/fully-connected.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
 import { subByteParamsKind } from './common.js';
@@ -155,14 +155,29 @@ function convSbScratch(p: Conv2DQuantParams): number {
 /**
  * Blocks a chunk of decoded rows (conv2d_dsp.c; ops/optimized/conv2d.ts convDecodedBlocks), or 0:
  * int4, int2 and ternary rows (binary ones keep their loop); the signed fields and the FOLDED
- * requantization are checked at emission. Never in place: the decoded rows' scratch beside the
- * layer's one buffer is RAM the int8 build of the same layer does not take (KWS's 25x5x64 layers:
- * 5,792 bytes where int8 takes 1,344), and issue #15 gives sub-byte weights no RAM beyond int8's
- * (test/plan/compressed-arena.test.ts).
+ * requantization are checked at emission. In place the layer never announces them: the decoded
+ * rows' scratch beside the layer's one buffer would be RAM the int8 build of the same layer does
+ * not take (KWS's 25x5x64 layers: 5,792 bytes where int8 takes 1,344), and issue #15 gives
+ * sub-byte weights no RAM beyond int8's (test/plan/compressed-arena.test.ts). There it asks for
+ * room instead (convSbScratchRoom) and takes the chunks that fit in what the plan gave it
+ * (`roomBytes`, ctx.scratchBytes): the arena's free bytes at that step, so no arena grows.
  */
-function convSbDecodedBlocks(p: Conv2DQuantParams, optimize?: OptimizeGoal): number {
+function convSbDecodedBlocks(p: Conv2DQuantParams, optimize?: OptimizeGoal, roomBytes?: number): number {
   const kind = subByteParamsKind(p);
-  return kind !== undefined && kind !== 'binary' ? convDecodedBlocks(p, optimize, true) : 0;
+  if (kind === undefined || kind === 'binary') return 0;
+  return roomBytes === undefined ? convDecodedBlocks(p, optimize, true) : convDecodedBlocksWithin(p, optimize, true, roomBytes);
+}
+
+/**
+ * In place, a pointwise layer no wider out than in asks for the scratch of all its blocks'
+ * decoded rows in one chunk (KernelVariant.scratchRoomBytes); it takes what it gets in chunks
+ * (convSbDecodedBlocks). Not in place (the announced chunks) nor widening (blocks from the last
+ * pixel down: the decoded rows run forward).
+ */
+function convSbScratchRoom(params: unknown, _constants: (TensorData | undefined)[] | undefined, optimize: OptimizeGoal | undefined, inPlace: boolean): number | undefined {
+  const p = params as Conv2DQuantParams;
+  if (!inPlace || !pointwiseInPlaceOk(p) || convSbDecodedBlocks(p, optimize, Infinity) === 0) return undefined;
+  return withDecodedScratch(p, (p.outputHeight * p.outputWidth) >> 2, convSbScratch(p));
 }
 
 function convAccepts(params: unknown, target: TargetInfo): boolean {
@@ -206,9 +221,12 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   }
   const pre = ctx.prefix;
   const name = `conv2d_s8_dsp_sb${bits}${signedTop ? 's' : ''}`;
-  // Decoded rows: the plain call only (not in place, not a pair's band), signed fields, FOLDED.
-  const decoded = !ctx.inPlace && ctx.scratch !== BAND_SCRATCH && signedTop && (bits === 4 || bits === 2) && plan.mode === RQ_FAST_FOLDED ? convSbDecodedBlocks(p, ctx.optimize) : 0;
-  const scratch = scratchFor(ctx, decoded ? convDecodedBytes(p, decoded) : convSbScratch(p), name);
+  // Decoded rows: the plain call (not a pair's band), signed fields, FOLDED; in place (a layer no
+  // wider out than in: a chunk's inputs are all in its columns before any of its outputs is
+  // written) only in the room the plan gave it beyond its announced scratch.
+  const room = ctx.inPlace ? ctx.scratchBytes ?? 0 : undefined;
+  const decoded = ctx.scratch !== BAND_SCRATCH && signedTop && (bits === 4 || bits === 2) && plan.mode === RQ_FAST_FOLDED ? convSbDecodedBlocks(p, ctx.optimize, room) : 0;
+  const scratch = scratchFor(ctx, decoded ? withDecodedScratch(p, decoded, convSbScratch(p)) : convSbScratch(p), name);
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, words),
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
@@ -441,6 +459,7 @@ export const convSubByteDspVariant: KernelVariant = {
   emitC: convEmit,
   scratchBytes: convScratchBytes,
   inPlaceScratchBytes: convSbInPlaceScratchBytes,
+  scratchRoomBytes: convSbScratchRoom,
 };
 
 export const SUBBYTE_DSP_VARIANTS: KernelVariant[] = [
