@@ -15,7 +15,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { conv2d, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import { conv2dDspVariant, convDecodedBlocks, convDecodedBytes } from '../../src/ops/optimized/conv2d.js';
-import { pointwiseInPlaceOk } from '../../src/ops/pointwise-in-place.js';
+import { pointwiseExpandInPlaceOk, pointwiseInPlaceOk } from '../../src/ops/pointwise-in-place.js';
 import { inPlaceVariant } from './in-place-variant.js';
 import { M4_TARGET, evaluateCases, runVariantCasesOnQemu, values } from './harness.js';
 import { planOptions } from '../../src/ops/optimized/common.js';
@@ -83,13 +83,18 @@ describe('conv2d_dsp.c decoded rows of small pointwise layers vs CONV_2D evaluat
 });
 
 describe('conv2d_dsp.c decoded rows of sub-byte layers in place, in the room the plan gives', () => {
-  // Depth 32 (k4 = 8) and 64 (16), as many channels out or fewer (in place needs no wider out);
-  // 12x12 and 11x13 + 3 pixels past the blocks, and VWW's 24x24 at depth 32.
+  // Depth 32 (k4 = 8) and 64 (16), as many channels out or fewer (the chunks in order); 12x12 and
+  // 11x13 (3 pixels past the blocks), VWW's 24x24 at depth 32; widening, the chunks from the last
+  // pixel down (descending): depth 16 (k4 = 4, one pass of 4 groups) as VWW's 24x24x16 -> 32,
+  // 7x9 (3 pixels past the blocks, run first) and 32 -> 40.
   const shapes: [number, number, number, number][] = [
     [32, 32, 12, 12],
     [64, 64, 12, 12],
     [64, 60, 11, 13],
     [32, 28, 24, 24],
+    [16, 32, 12, 12],
+    [16, 24, 7, 9],
+    [32, 40, 10, 10],
   ];
   const kinds: SubByteKind[] = [];
   const cases = KINDS.flatMap((kind, k) =>
@@ -102,8 +107,17 @@ describe('conv2d_dsp.c decoded rows of sub-byte layers in place, in the room the
   const consts = (c: VariantCase): (TensorData | undefined)[] => c.inputs.map((d, i) => (i > 0 ? d : undefined));
   const announced = (c: VariantCase) => sbVariant.inPlaceScratchBytes!(c.params, consts(c))!;
   const most = (c: VariantCase) => sbVariant.scratchRoomBytes!(c.params, consts(c), undefined, true)!;
-  /** The room each case gets: all of it, about a third (several chunks), or too little for four blocks. */
-  const rooms = [most, (c: VariantCase) => Math.floor(most(c) / 3 / 16) * 16, (c: VariantCase) => convDecodedBytes(c.params as Conv2DQuantParams, 3)];
+  /**
+   * The room each case gets: all of it, about a third (several chunks), too little for four blocks,
+   * and five blocks' (chunks of five: rows decoded as the AND gives them; larger chunks, more
+   * blocks than k4 + 2, take them decoded exactly, conv2d_dsp.c dec_channels).
+   */
+  const rooms = [
+    most,
+    (c: VariantCase) => Math.floor(most(c) / 3 / 16) * 16,
+    (c: VariantCase) => convDecodedBytes(c.params as Conv2DQuantParams, 3),
+    (c: VariantCase) => convDecodedBytes(c.params as Conv2DQuantParams, 5),
+  ];
   const emitted = (c: VariantCase, room: number) =>
     sbVariant.emitC(c.params, { inputs: ['buf', 'w', 'b'], outputs: ['buf'] }, { prefix: 'x', target: M4_TARGET, constants: consts(c), scratch: 's', scratchBytes: room, inPlace: true }).decls;
 
@@ -111,7 +125,7 @@ describe('conv2d_dsp.c decoded rows of sub-byte layers in place, in the room the
     planOptions.fold = true;
     for (const c of cases) {
       const p = c.params as Conv2DQuantParams;
-      expect(pointwiseInPlaceOk(p)).toBe(true);
+      expect(pointwiseInPlaceOk(p) || pointwiseExpandInPlaceOk(p)).toBe(true);
       expect(sbVariant.scratchRoomBytes!(c.params, consts(c), undefined, false)).toBeUndefined();
       const blocks = (p.outputHeight * p.outputWidth) >> 2;
       expect(most(c)).toBe(Math.max(announced(c), convDecodedBytes(p, blocks)));
@@ -121,6 +135,9 @@ describe('conv2d_dsp.c decoded rows of sub-byte layers in place, in the room the
       expect(got[1]).toBeLessThan(blocks);
       expect(convDecodedBytes(p, got[1])).toBeLessThanOrEqual(rooms[1](c));
       expect(got[2]).toBe(0);
+      expect(got[3]).toBe(5);
+      // Widening layers run the kernel directly, the chunks from the last pixel down.
+      expect(/\.descending = (\d+)/.exec(emitted(c, most(c)))![1]).toBe(pointwiseExpandInPlaceOk(p) ? '1' : '0');
       // The announced scratch alone: none.
       expect(Number(/\.decoded_rows = (\d+)/.exec(emitted(c, announced(c)))![1])).toBe(0);
     }

@@ -1772,21 +1772,22 @@ TINYML_DSP_INLINE mm_fn mm_int8(const tinyml_conv2d_dsp_params *p, const int W16
 /* int8 rows: bias' is in the start values, the record is {m, t, e}; sub-byte: {m, t, e, bias'},
  * FIX adding bias' after the shift back. */
 #define TINYML_MM_GROUPS8(G) G G G G G G G G
+#define TINYML_MM_GROUPS4(G) G G G G
 #define TINYML_DEC_RECORD_INT8 "ldmia  r12, {r4, r5, r6}\n\t"
 #define TINYML_DEC_RECORD_SB(FIX) "ldmia  r12, {r4, r5, r6, r9}\n\t" FIX("r0") FIX("r1") FIX("r2") FIX("r3")
 /*
  * One decoded row against every block: r12 the row (start values first), lr its record (the
  * pass loop's end), r11 the columns (all blocks in a row), r7 the output of block 0; on the stack
- * n, 3 n, the row and the columns' end. Per block: the start values, passes of 16 groups, the
+ * n, 3 n, the row and the columns' end. Per block: the start values, passes of 16 groups (AGAIN:
+ * the test that runs the pass again until the record, or "" for a row of exactly one pass), the
  * record, the requantization, four stores, the output on by four pixels, the row rewound.
  */
-#define TINYML_DEC_LOOP(PASS, RECORD, RQ4)               \
+#define TINYML_DEC_AGAIN "cmp    r12, lr\n\t" "bne    2b\n\t"
+#define TINYML_DEC_LOOP(PASS, AGAIN, RECORD, RQ4)         \
   "push   {r0, r1, r2, r3}\n"                            \
   "1:\n\t"                                               \
   "ldmia  r12!, {r0, r1, r2, r3}\n"                      \
-  "2:\n\t" PASS                                          \
-  "cmp    r12, lr\n\t"                                   \
-  "bne    2b\n\t" RECORD RQ4                             \
+  "2:\n\t" PASS AGAIN RECORD RQ4                          \
   "ldrd   r8, r9, [sp]\n\t"                              \
   "strb   r1, [r7, r8]\n\t"                              \
   "strb   r2, [r7, r8, lsl #1]\n\t"                      \
@@ -1798,9 +1799,14 @@ TINYML_DSP_INLINE mm_fn mm_int8(const tinyml_conv2d_dsp_params *p, const int W16
   "bne    1b\n\t"                                        \
   "add    sp, sp, #16\n\t"
 
+/* The decoded rows' pass: one of 4 or 8 groups (k4 = 4 or 8: no pass test), or passes of 16. */
+#define DEC_PASS4 4
+#define DEC_PASS8 8
+#define DEC_PASS16 16
+
 TINYML_DSP_INLINE void dec_blocks(const uint32_t *row, const uint32_t *record, const uint32_t *cols,
                                   const uint32_t *cols_end, int8_t *out, int32_t n, const int kind, const int nf,
-                                  int32_t k8) {
+                                  const int pass) {
   register int32_t r0 __asm__("r0") = n;
   register int32_t r1 __asm__("r1") = 3 * n;
   register const uint32_t *r2 __asm__("r2") = row;
@@ -1813,18 +1819,21 @@ TINYML_DSP_INLINE void dec_blocks(const uint32_t *row, const uint32_t *record, c
   : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(o), "+r"(c), "+r"(w), "+r"(e)                 \
   :                                                                                            \
   : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory"
-#define TINYML_DEC_BY_PASS(PASS, RECORD)                                                        \
+#define TINYML_DEC_BY_PASS(PASS, AGAIN, RECORD)                                                 \
   if (nf) {                                                                                    \
-    __asm__ volatile(TINYML_DEC_LOOP(PASS, RECORD, TINYML_SBA_RQ4_NF("", "", "", "", "")) TINYML_DEC_OPERANDS); \
+    __asm__ volatile(TINYML_DEC_LOOP(PASS, AGAIN, RECORD, TINYML_SBA_RQ4_NF("", "", "", "", "")) TINYML_DEC_OPERANDS); \
   } else {                                                                                     \
-    __asm__ volatile(TINYML_DEC_LOOP(PASS, RECORD, TINYML_SBA_RQ4("", "", "", "", "")) TINYML_DEC_OPERANDS);    \
+    __asm__ volatile(TINYML_DEC_LOOP(PASS, AGAIN, RECORD, TINYML_SBA_RQ4("", "", "", "", "")) TINYML_DEC_OPERANDS);    \
   }
-/* Passes of 16 groups (k4 a multiple of 16), or one of 8 (k4 = 8: VWW's 32-channel layers). */
+/* Passes of 16 groups (k4 a multiple of 16), or one of 8 (k4 = 8: VWW's 32-channel layers) or 4
+ * (k4 = 4: VWW's 16-channel layer widening in place, sub-byte rows). */
 #define TINYML_DEC_BY_RQ(RECORD)                                                                \
-  if (k8) {                                                                                    \
-    TINYML_DEC_BY_PASS(TINYML_MM_GROUPS8(TINYML_MM_GROUP_W16), RECORD)                         \
+  if (pass == DEC_PASS4) {                                                                     \
+    TINYML_DEC_BY_PASS(TINYML_MM_GROUPS4(TINYML_MM_GROUP_W16), "", RECORD)                     \
+  } else if (pass == DEC_PASS8) {                                                              \
+    TINYML_DEC_BY_PASS(TINYML_MM_GROUPS8(TINYML_MM_GROUP_W16), "", RECORD)                     \
   } else {                                                                                     \
-    TINYML_DEC_BY_PASS(TINYML_MM_GROUPS16(TINYML_MM_GROUP_W16), RECORD)                        \
+    TINYML_DEC_BY_PASS(TINYML_MM_GROUPS16(TINYML_MM_GROUP_W16), TINYML_DEC_AGAIN, RECORD)      \
   }
   if (kind == DEC_INT8) {
     TINYML_DEC_BY_RQ(TINYML_DEC_RECORD_INT8)
@@ -1840,9 +1849,133 @@ TINYML_DSP_INLINE void dec_blocks(const uint32_t *row, const uint32_t *record, c
 
 /* Whether the layer runs on decoded rows (the generator's flag, checked against what the loop needs). */
 TINYML_DSP_INLINE int32_t dec_ok(const tinyml_conv2d_dsp_params *p) {
-  return p->decoded_rows > 0 && !p->descending && TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED &&
-         p->activation_min == -128 && p->activation_max == 127 && ((p->k4 & 15) == 0 || p->k4 == 8) &&
+  return p->decoded_rows > 0 && TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED &&
+         p->activation_min == -128 && p->activation_max == 127 && ((p->k4 & 15) == 0 || p->k4 == 8 || p->k4 == 4) &&
          p->geo.input_depth == 4 * p->k4 && p->geo.output_height * p->geo.output_width >= 4;
+}
+
+/*
+ * Every channel of one chunk of nb blocks (cols .. cols_end) on decoded rows: each channel's row
+ * decoded into `row` (int16 pairs after four start values, then its record), then run against
+ * the chunk's blocks (dec_blocks). kind, exact and pass are constants in each instance, so the
+ * channel loop tests none of them.
+ */
+TINYML_DSP_INLINE void dec_channels(const uint32_t *weights, uint32_t *row, const uint32_t *cols,
+                                    const uint32_t *cols_end, int8_t *out, int32_t n, int32_t k4, const int kind,
+                                    const int exact, const int nf, const int pass) {
+  /* Words of a channel's stream: its row, then the record {m, t, e, bias'}. */
+  const int32_t words = kind == DEC_INT8 ? k4 : kind == DEC_SB4 ? k4 >> 1 : k4 >> 2;
+  /* Sub-byte rows as the AND gives them: from zero, bias' added after the shift back. */
+  if (kind != DEC_INT8 && !exact) row[0] = row[1] = row[2] = row[3] = 0;
+  const uint32_t *w = weights;
+  for (int32_t ch = 0; ch < n; ++ch) {
+    uint32_t *d = row + 4;
+    const uint32_t *rec = w + words;
+    /* The row's words (k4 a multiple of 4: int8 rows k4 words, int4 k4 / 2, int2 k4 / 4; the
+     * loops take 4, 2 and 1 a step), decoded in assembly: the compiled C took about twice
+     * the instructions (a load and a store per word). */
+    const uint32_t *src = w;
+    if (kind == DEC_INT8) {
+      row[0] = row[1] = row[2] = row[3] = rec[3];
+      /* Four words: one LDM, eight SXTB16s, two STMs. */
+      __asm__ volatile("1:\n\t"
+                       "ldmia  %[s]!, {r8, r9, r10, r11}\n\t"
+                       "sxtb16 r0, r8\n\t"
+                       "sxtb16 r1, r8, ror #8\n\t"
+                       "sxtb16 r2, r9\n\t"
+                       "sxtb16 r3, r9, ror #8\n\t"
+                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                       "sxtb16 r0, r10\n\t"
+                       "sxtb16 r1, r10, ror #8\n\t"
+                       "sxtb16 r2, r11\n\t"
+                       "sxtb16 r3, r11, ror #8\n\t"
+                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                       "cmp    %[s], %[e]\n\t"
+                       "bne    1b\n\t"
+                       : [s] "+r"(src), [d] "+r"(d)
+                       : [e] "r"(rec)
+                       : "r0", "r1", "r2", "r3", "r8", "r9", "r10", "r11", "cc", "memory");
+    } else if (exact) {
+      row[0] = row[1] = row[2] = row[3] = rec[3];
+      /* Per pair word 2f in each half by one AND of the weight word shifted (pair q's fields to
+       * bits 1..bits of each half), then 2w = 2 (f ^ h) - 2 h by EOR and SSUB16 (h = 8 or 2,
+       * the fields' sign bit: two's complement, w + h = f ^ h). int4: two words per LDRD, four
+       * pairs each; int2: one word, eight pairs. Two STMs a word. */
+#define TINYML_DEC_X(R, V, SH) "and    " R ", %[m], " V SH "\n\t" "eor    " R ", " R ", %[k]\n\t" "ssub16 " R ", " R ", %[k]\n\t"
+#define TINYML_DEC_STM "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+#define TINYML_DEC_W4(V)                                                                                    \
+  TINYML_DEC_X("r0", V, ", lsr #11") TINYML_DEC_X("r1", V, ", lsr #7") TINYML_DEC_X("r2", V, ", lsr #3")        \
+  TINYML_DEC_X("r3", V, ", lsl #1") TINYML_DEC_STM
+      if (kind == DEC_SB4) {
+        __asm__ volatile("1:\n\t"
+                         "ldrd   r8, r9, [%[s]], #8\n\t" TINYML_DEC_W4("r8") TINYML_DEC_W4("r9")
+                         "cmp    %[s], %[e]\n\t"
+                         "bne    1b\n\t"
+                         : [s] "+r"(src), [d] "+r"(d)
+                         : [e] "r"(rec), [m] "r"(0x001E001Eu), [k] "r"(0x00100010u)
+                         : "r0", "r1", "r2", "r3", "r8", "r9", "cc", "memory");
+      } else {
+        __asm__ volatile("1:\n\t"
+                         "ldr    r8, [%[s]], #4\n\t"
+                         TINYML_DEC_X("r0", "r8", ", lsr #13") TINYML_DEC_X("r1", "r8", ", lsr #11")
+                         TINYML_DEC_X("r2", "r8", ", lsr #9") TINYML_DEC_X("r3", "r8", ", lsr #7") TINYML_DEC_STM
+                         TINYML_DEC_X("r0", "r8", ", lsr #5") TINYML_DEC_X("r1", "r8", ", lsr #3")
+                         TINYML_DEC_X("r2", "r8", ", lsr #1") TINYML_DEC_X("r3", "r8", ", lsl #1") TINYML_DEC_STM
+                         "cmp    %[s], %[e]\n\t"
+                         "bne    1b\n\t"
+                         : [s] "+r"(src), [d] "+r"(d)
+                         : [e] "r"(rec), [m] "r"(0x00060006u), [k] "r"(0x00040004u)
+                         : "r0", "r1", "r2", "r3", "r8", "cc", "memory");
+      }
+#undef TINYML_DEC_W4
+#undef TINYML_DEC_STM
+#undef TINYML_DEC_X
+    } else if (kind == DEC_SB4) {
+      /* Two words: one LDRD, eight ANDs (the pairs of TINYML_SB4W), two STMs. */
+      __asm__ volatile("1:\n\t"
+                       "ldrd   r8, r9, [%[s]], #8\n\t"
+                       "and    r0, %[m], r8\n\t"
+                       "and    r1, %[m], r8, lsl #4\n\t"
+                       "and    r2, %[m], r8, lsl #8\n\t"
+                       "and    r3, %[m], r8, lsl #12\n\t"
+                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                       "and    r0, %[m], r9\n\t"
+                       "and    r1, %[m], r9, lsl #4\n\t"
+                       "and    r2, %[m], r9, lsl #8\n\t"
+                       "and    r3, %[m], r9, lsl #12\n\t"
+                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                       "cmp    %[s], %[e]\n\t"
+                       "bne    1b\n\t"
+                       : [s] "+r"(src), [d] "+r"(d)
+                       : [e] "r"(rec), [m] "r"(0xF000F000u)
+                       : "r0", "r1", "r2", "r3", "r8", "r9", "cc", "memory");
+    } else {
+      /* One word: eight ANDs (TINYML_SB2W), two STMs. */
+      __asm__ volatile("1:\n\t"
+                       "ldr    r8, [%[s]], #4\n\t"
+                       "and    r0, %[m], r8\n\t"
+                       "and    r1, %[m], r8, lsl #2\n\t"
+                       "and    r2, %[m], r8, lsl #4\n\t"
+                       "and    r3, %[m], r8, lsl #6\n\t"
+                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                       "and    r0, %[m], r8, lsl #8\n\t"
+                       "and    r1, %[m], r8, lsl #10\n\t"
+                       "and    r2, %[m], r8, lsl #12\n\t"
+                       "and    r3, %[m], r8, lsl #14\n\t"
+                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                       "cmp    %[s], %[e]\n\t"
+                       "bne    1b\n\t"
+                       : [s] "+r"(src), [d] "+r"(d)
+                       : [e] "r"(rec), [m] "r"(0xC000C000u)
+                       : "r0", "r1", "r2", "r3", "r8", "cc", "memory");
+    }
+    d[0] = rec[0];
+    d[1] = rec[1];
+    d[2] = rec[2];
+    d[3] = rec[3];
+    dec_blocks(row, row + 4 + 2 * k4, cols, cols_end, out + ch, n, exact ? DEC_INT8 : kind, nf, pass);
+    w = rec + 4;
+  }
 }
 
 /* The layer on decoded rows (kind DEC_*; nf: no sign correction; mm and dbl: the usual loop and
@@ -1859,94 +1992,48 @@ TINYML_DSP_INLINE void conv_decoded(const tinyml_conv2d_dsp_params *p, const int
   /* Blocks of four pixels a chunk (the columns the scratch holds at once). */
   const int32_t chunk = p->decoded_rows;
   uint32_t *row = cols + chunk * k4 * 8;
-  /* Words of a channel's stream: its row, then the record {m, t, e, bias'}. */
-  const int32_t words = kind == DEC_INT8 ? k4 : kind == DEC_SB4 ? k4 >> 1 : k4 >> 2;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * npix * c;
     int8_t *out = output + b * npix * n;
-    for (int32_t b0 = 0; b0 < whole >> 2; b0 += chunk) {
-      const int32_t nb = (whole >> 2) - b0 < chunk ? (whole >> 2) - b0 : chunk;
+    int32_t frame[TINYML_CONV_FRAME_WORDS];
+    frame[16] = frame[17] = frame[18] = frame[19] = 0;
+    /* p->descending (a layer widening in place, in_place_expand): the pixels past the whole blocks
+     * first, then the chunks from the last down, so that a chunk's outputs cover only its own
+     * inputs (in its columns before any output is written) and those of the chunks done before. */
+    if (p->descending && whole < npix) {
+      pointwise_block(p, in, (const int8_t *)(const void *)weights, out, (int16_t *)scratch, mm, dbl, frame, whole,
+                      npix - whole);
+    }
+    for (int32_t done = 0; done < whole >> 2; done += chunk) {
+      const int32_t nb = (whole >> 2) - done < chunk ? (whole >> 2) - done : chunk;
+      const int32_t b0 = p->descending ? (whole >> 2) - done - nb : done;
       for (int32_t i = 0; i < nb; ++i) col_copy4((int16_t *)(void *)(cols + i * k4 * 8), 0, in + (b0 + i) * 4 * c, c, c, dbl);
       const uint32_t *cols_end = cols + nb * k4 * 8;
-      if (kind != DEC_INT8) row[0] = row[1] = row[2] = row[3] = 0;
-      const uint32_t *w = weights;
-      for (int32_t ch = 0; ch < n; ++ch) {
-        uint32_t *d = row + 4;
-        const uint32_t *rec = w + words;
-        /* The row's words (k4 a multiple of 8: int8 rows k4 words, int4 k4 / 2, int2 k4 / 4; the
-         * loops take 4, 2 and 1 a step), decoded in assembly: the compiled C took about twice
-         * the instructions (a load and a store per word). */
-        const uint32_t *src = w;
-        if (kind == DEC_INT8) {
-          row[0] = row[1] = row[2] = row[3] = rec[3];
-          /* Four words: one LDM, eight SXTB16s, two STMs. */
-          __asm__ volatile("1:\n\t"
-                           "ldmia  %[s]!, {r8, r9, r10, r11}\n\t"
-                           "sxtb16 r0, r8\n\t"
-                           "sxtb16 r1, r8, ror #8\n\t"
-                           "sxtb16 r2, r9\n\t"
-                           "sxtb16 r3, r9, ror #8\n\t"
-                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                           "sxtb16 r0, r10\n\t"
-                           "sxtb16 r1, r10, ror #8\n\t"
-                           "sxtb16 r2, r11\n\t"
-                           "sxtb16 r3, r11, ror #8\n\t"
-                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                           "cmp    %[s], %[e]\n\t"
-                           "bne    1b\n\t"
-                           : [s] "+r"(src), [d] "+r"(d)
-                           : [e] "r"(rec)
-                           : "r0", "r1", "r2", "r3", "r8", "r9", "r10", "r11", "cc", "memory");
-        } else if (kind == DEC_SB4) {
-          /* Two words: one LDRD, eight ANDs (the pairs of TINYML_SB4W), two STMs. */
-          __asm__ volatile("1:\n\t"
-                           "ldrd   r8, r9, [%[s]], #8\n\t"
-                           "and    r0, %[m], r8\n\t"
-                           "and    r1, %[m], r8, lsl #4\n\t"
-                           "and    r2, %[m], r8, lsl #8\n\t"
-                           "and    r3, %[m], r8, lsl #12\n\t"
-                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                           "and    r0, %[m], r9\n\t"
-                           "and    r1, %[m], r9, lsl #4\n\t"
-                           "and    r2, %[m], r9, lsl #8\n\t"
-                           "and    r3, %[m], r9, lsl #12\n\t"
-                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                           "cmp    %[s], %[e]\n\t"
-                           "bne    1b\n\t"
-                           : [s] "+r"(src), [d] "+r"(d)
-                           : [e] "r"(rec), [m] "r"(0xF000F000u)
-                           : "r0", "r1", "r2", "r3", "r8", "r9", "cc", "memory");
+      int8_t *o = out + b0 * 4 * n;
+      /*
+       * Sub-byte rows decoded exactly (2w in each half, as the FAST modes' doubled int16 rows):
+       * two instructions more per pair word (2 k4 of them a row) than the AND's 2^12 or 2^14 w,
+       * and then the row runs as an int8 one (bias' the start values, no shift back per output:
+       * four instructions a block less). Worth it when the chunk has a few more blocks than k4
+       * (measured on VWW int4: 18 blocks at k4 = 16 lost ~5 instructions a row).
+       */
+      if (kind != DEC_INT8 && nb > k4 + 2) {
+        if (k4 == 4) {
+          dec_channels(weights, row, cols, cols_end, o, n, k4, kind, 1, nf, DEC_PASS4);
+        } else if (k4 == 8) {
+          dec_channels(weights, row, cols, cols_end, o, n, k4, kind, 1, nf, DEC_PASS8);
         } else {
-          /* One word: eight ANDs (TINYML_SB2W), two STMs. */
-          __asm__ volatile("1:\n\t"
-                           "ldr    r8, [%[s]], #4\n\t"
-                           "and    r0, %[m], r8\n\t"
-                           "and    r1, %[m], r8, lsl #2\n\t"
-                           "and    r2, %[m], r8, lsl #4\n\t"
-                           "and    r3, %[m], r8, lsl #6\n\t"
-                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                           "and    r0, %[m], r8, lsl #8\n\t"
-                           "and    r1, %[m], r8, lsl #10\n\t"
-                           "and    r2, %[m], r8, lsl #12\n\t"
-                           "and    r3, %[m], r8, lsl #14\n\t"
-                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                           "cmp    %[s], %[e]\n\t"
-                           "bne    1b\n\t"
-                           : [s] "+r"(src), [d] "+r"(d)
-                           : [e] "r"(rec), [m] "r"(0xC000C000u)
-                           : "r0", "r1", "r2", "r3", "r8", "cc", "memory");
+          dec_channels(weights, row, cols, cols_end, o, n, k4, kind, 1, nf, DEC_PASS16);
         }
-        d[0] = rec[0];
-        d[1] = rec[1];
-        d[2] = rec[2];
-        d[3] = rec[3];
-        dec_blocks(row, row + 4 + 2 * k4, cols, cols_end, out + b0 * 4 * n + ch, n, kind, nf, k4 == 8);
-        w = rec + 4;
+      } else if (k4 == 4) {
+        dec_channels(weights, row, cols, cols_end, o, n, k4, kind, 0, nf, DEC_PASS4);
+      } else if (k4 == 8) {
+        dec_channels(weights, row, cols, cols_end, o, n, k4, kind, 0, nf, DEC_PASS8);
+      } else {
+        dec_channels(weights, row, cols, cols_end, o, n, k4, kind, 0, nf, DEC_PASS16);
       }
     }
-    if (whole < npix) {
-      int32_t frame[TINYML_CONV_FRAME_WORDS];
-      frame[16] = frame[17] = frame[18] = frame[19] = 0;
+    if (!p->descending && whole < npix) {
       pointwise_block(p, in, (const int8_t *)(const void *)weights, out, (int16_t *)scratch, mm, dbl, frame, whole,
                       npix - whole);
     }

@@ -93,16 +93,17 @@ export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal |
 /**
  * convDecodedBlocks with the chunks' scratch capped at `bytes` (the sub-byte kernels in place:
  * what the memory plan gave the layer, ops/subbyte/dsp.ts): the fewest chunks of at least four
- * blocks that fit, balanced, or 0.
+ * blocks that fit, balanced, or 0. `depth16`: input depth 16 too (k4 = 4, one pass of 4 groups:
+ * VWW's 24x24x16 -> 32 widening in place, sub-byte rows in the room its step has).
  */
-export function convDecodedBlocksWithin(p: Conv2DQuantParams, optimize: OptimizeGoal | undefined, subByte: boolean, bytes: number): number {
+export function convDecodedBlocksWithin(p: Conv2DQuantParams, optimize: OptimizeGoal | undefined, subByte: boolean, bytes: number, depth16 = false): number {
   const npix = p.outputHeight * p.outputWidth;
   const ok =
     optimize !== 'size' &&
     p.groups === 1 &&
     isUnitWindow(p) &&
     p.inputDepth === p.filterInputDepth &&
-    (p.inputDepth % 64 === 0 || p.inputDepth === 32) &&
+    (p.inputDepth % 64 === 0 || p.inputDepth === 32 || (depth16 && p.inputDepth === 16)) &&
     (p.weightsOffset ?? 0) === 0 &&
     p.activationMin === -128 &&
     p.activationMax === 127 &&

@@ -165,18 +165,19 @@ function convSbScratch(p: Conv2DQuantParams): number {
 function convSbDecodedBlocks(p: Conv2DQuantParams, optimize?: OptimizeGoal, roomBytes?: number): number {
   const kind = subByteParamsKind(p);
   if (kind === undefined || kind === 'binary') return 0;
-  return roomBytes === undefined ? convDecodedBlocks(p, optimize, true) : convDecodedBlocksWithin(p, optimize, true, roomBytes);
+  return roomBytes === undefined ? convDecodedBlocks(p, optimize, true) : convDecodedBlocksWithin(p, optimize, true, roomBytes, true);
 }
 
 /**
- * In place, a pointwise layer no wider out than in asks for the scratch of all its blocks'
- * decoded rows in one chunk (KernelVariant.scratchRoomBytes); it takes what it gets in chunks
- * (convSbDecodedBlocks). Not in place (the announced chunks) nor widening (blocks from the last
- * pixel down: the decoded rows run forward).
+ * In place, a pointwise layer asks for the scratch of all its blocks' decoded rows in one chunk
+ * (KernelVariant.scratchRoomBytes) and takes what it gets in chunks (convSbDecodedBlocks): no
+ * wider out than in, the chunks in order; widening, the chunks from the last pixel down
+ * (p->descending, as the band driver of a widening layer runs the kernel). Not when not in place
+ * (the announced chunks).
  */
 function convSbScratchRoom(params: unknown, _constants: (TensorData | undefined)[] | undefined, optimize: OptimizeGoal | undefined, inPlace: boolean): number | undefined {
   const p = params as Conv2DQuantParams;
-  if (!inPlace || !pointwiseInPlaceOk(p) || convSbDecodedBlocks(p, optimize, Infinity) === 0) return undefined;
+  if (!inPlace || !(pointwiseInPlaceOk(p) || pointwiseExpandInPlaceOk(p)) || convSbDecodedBlocks(p, optimize, Infinity) === 0) return undefined;
   return withDecodedScratch(p, (p.outputHeight * p.outputWidth) >> 2, convSbScratch(p));
 }
 
@@ -202,10 +203,6 @@ function convEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmissio
  * calling this same kernel on each run or output row.
  */
 function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext): CEmission {
-  if (ctx.inPlace && !pointwiseInPlaceOk(p)) {
-    const plain = emitConvSubByte(p, kind, weights, bias, BAND_NAMES, { ...ctx, inPlace: false, scratch: BAND_SCRATCH });
-    return emitConvRowsInPlace(p, plain, convSbScratch(p), names, ctx, /^tinyml_conv2d_s8_dsp_sb\w+$/);
-  }
   const bits = flashBits(kind);
   const k = convK(p);
   const n = p.outputDepth;
@@ -213,6 +210,18 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   const biasPrime = foldChannelBias(bias, weights, n, p.inputOffset, at);
   const plan = planLayerRequant(p, weights, biasPrime, at, true);
   const signedTop = convSignedFieldsFit(weights, k, bits, plan);
+  // Decoded rows: the plain call (not a pair's band), signed fields, FOLDED; in place only in the
+  // room the plan gave the layer beyond its announced scratch (a layer no wider out than in: a
+  // chunk's inputs are all in its columns before any of its outputs is written; a widening one:
+  // the chunks from the last pixel down, `descending`, the kernel called directly rather than
+  // through the band driver, which would run it the same way without them).
+  const room = ctx.inPlace ? ctx.scratchBytes ?? 0 : undefined;
+  const decoded = ctx.scratch !== BAND_SCRATCH && signedTop && (bits === 4 || bits === 2) && plan.mode === RQ_FAST_FOLDED ? convSbDecodedBlocks(p, ctx.optimize, room) : 0;
+  const expand = ctx.inPlace === true && pointwiseExpandInPlaceOk(p);
+  if (ctx.inPlace && !pointwiseInPlaceOk(p) && !(expand && decoded)) {
+    const plain = emitConvSubByte(p, kind, weights, bias, BAND_NAMES, { ...ctx, inPlace: false, scratch: BAND_SCRATCH });
+    return emitConvRowsInPlace(p, plain, convSbScratch(p), names, ctx, /^tinyml_conv2d_s8_dsp_sb\w+$/);
+  }
   // One stream: each channel's row, then its record {m, t, e, bias'} (conv2d_dsp.c).
   const words: number[] = [];
   for (let c = 0; c < n; c++) {
@@ -221,11 +230,6 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   }
   const pre = ctx.prefix;
   const name = `conv2d_s8_dsp_sb${bits}${signedTop ? 's' : ''}`;
-  // Decoded rows: the plain call (not a pair's band), signed fields, FOLDED; in place (a layer no
-  // wider out than in: a chunk's inputs are all in its columns before any of its outputs is
-  // written) only in the room the plan gave it beyond its announced scratch.
-  const room = ctx.inPlace ? ctx.scratchBytes ?? 0 : undefined;
-  const decoded = ctx.scratch !== BAND_SCRATCH && signedTop && (bits === 4 || bits === 2) && plan.mode === RQ_FAST_FOLDED ? convSbDecodedBlocks(p, ctx.optimize, room) : 0;
   const scratch = scratchFor(ctx, decoded ? withDecodedScratch(p, decoded, convSbScratch(p)) : convSbScratch(p), name);
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, words),
@@ -239,7 +243,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
       ...requantFields(pre, p, plan),
       bias: 'NULL',
       rq: 'NULL',
-      descending: 0,
+      descending: expand ? 1 : 0,
       decoded_rows: decoded,
     }),
   ].join('\n');
