@@ -2078,6 +2078,71 @@ void tinyml_conv2d_s8_dsp_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t
   conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8_nf(p, 1), 0, 1);
 }
 
+/*
+ * Small sub-byte pointwise layers on int16 rows (the row-streamed pair's 48x48 8 -> 16 rows, a
+ * band at a time): the signed fields of the whole layer (_sb4s / _sb2s) decoded exactly, each
+ * pair word (w0, w2), (w1, w3) as 2w in each half (the FAST modes' doubled int16 rows), into
+ * tinyml_conv2d_s8_dsp_w16's stream on this call's stack frame ({bias' x 4, row, m, t, e} per
+ * channel, at most TINYML_SB_W16_WORDS words: 768 bytes, as the sub-byte stem decodes its small
+ * layout on its frame), then that kernel's loops: no AND per pair and no shift back per output.
+ * Never a copy of the weights outside the call (issue #15). FOLDED layers of at least 16 (k4 + 1)
+ * pixels a call: the decoding, about 10 instructions a pair (2 k4 pairs a row), pays off over
+ * some 4 (k4 + 1) blocks, each saving an AND per pair and the four shifts back.
+ */
+#define TINYML_SB_W16_WORDS 192
+TINYML_DSP_INLINE int32_t sb_w16_ok(const tinyml_conv2d_dsp_params *p) {
+  return TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED && p->geo.filter_height == 1 && p->geo.filter_width == 1 &&
+         p->geo.stride_height == 1 && p->geo.stride_width == 1 && p->geo.pad_height == 0 && p->geo.pad_width == 0 &&
+         p->geo.input_depth == 4 * p->k4 && p->output_depth * (7 + 2 * p->k4) <= TINYML_SB_W16_WORDS &&
+         p->geo.output_height * p->geo.output_width >= 16 * (p->k4 + 1);
+}
+
+/* Pair q of a signed-field word (fields at the top of each halfword, conv2d_dsp.c TINYML_SB4W), as
+ * 2w in each half: two's complement fields of BITS bits, w = (f ^ h) - h with h the sign bit. */
+TINYML_DSP_INLINE uint32_t sb_exact_pair(uint32_t v, int32_t q, const int BITS) {
+  const uint32_t mask = (1u << BITS) - 1u;
+  const int32_t h = 1 << (BITS - 1);
+  const int32_t sh = 16 - BITS * (q + 1);
+  const int32_t lo = (int32_t)(((v >> sh) & mask) ^ (uint32_t)h) - h;
+  const int32_t hi = (int32_t)(((v >> (sh + 16)) & mask) ^ (uint32_t)h) - h;
+  return ((uint32_t)(2 * lo) & 0xFFFFu) | ((uint32_t)(2 * hi) << 16);
+}
+
+/* The int16 stream of the signed-field stream w (rows of k4 groups: partial words of 1 and 2
+ * groups for the low bits of k4, then whole words of 8 / BITS groups, as convSbWordGroups). */
+TINYML_DSP_INLINE void sb_w16_decode(const tinyml_conv2d_dsp_params *p, const uint32_t *w, uint32_t *out, const int BITS) {
+  const int32_t k4 = p->k4;
+  const int32_t per_word = 8 / BITS;
+  for (int32_t ch = 0; ch < p->output_depth; ++ch) {
+    uint32_t *row = out + 4;
+    for (int32_t part = 1; part < 4; part <<= 1) {
+      if (k4 & part) {
+        const uint32_t v = *w++;
+        for (int32_t q = 0; q < 2 * part; ++q) *row++ = sb_exact_pair(v, q, BITS);
+      }
+    }
+    for (int32_t g = k4 & 3; g < k4; g += per_word) {
+      const uint32_t v = *w++;
+      for (int32_t q = 0; q < 2 * per_word; ++q) *row++ = sb_exact_pair(v, q, BITS);
+    }
+    /* The record {m, t, e, bias'}: bias' the accumulators' four start values. */
+    out[0] = out[1] = out[2] = out[3] = w[3];
+    row[0] = w[0];
+    row[1] = w[1];
+    row[2] = w[2];
+    out = row + 3;
+    w += SB_RECORD_WORDS;
+  }
+}
+
+#define TINYML_SB_W16_RUN(BITS, MM)                                                              \
+  if (sb_w16_ok(p)) {                                                                            \
+    uint32_t w16[TINYML_SB_W16_WORDS];                                                           \
+    sb_w16_decode(p, weights, w16, BITS);                                                        \
+    conv_run(p, input, (const int8_t *)(const void *)w16, output, scratch, MM, 0, 1);            \
+    return;                                                                                      \
+  }
+
 #define TINYML_MM_SB_VARIANT(name, MODE, BITS, SIGNED)                                                           \
   static int32_t name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,    \
                       int32_t npx, int32_t *frame) {                                                            \
@@ -2103,6 +2168,9 @@ void tinyml_conv2d_s8_dsp_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t
     if (DEC) {                                                                                                  \
       TINYML_DEC_RUN(DEC, 0, mm_##NAME##_folded, 0)                                                             \
     }                                                                                                           \
+    if (SIGNED) {                                                                                               \
+      TINYML_SB_W16_RUN(BITS, mm_int8(p, 1))                                                                    \
+    }                                                                                                           \
     const mm_fn mm = TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST          ? mm_##NAME##_fast                                      \
                      : TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED ? mm_##NAME##_folded                                    \
                                                         : mm_##NAME##_ref;                                      \
@@ -2122,6 +2190,9 @@ void tinyml_conv2d_s8_dsp_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
     if (DEC) {                                                                                                  \
       TINYML_DEC_RUN(DEC, 1, mm_##NAME##_folded_nf, 0)                                                          \
+    }                                                                                                           \
+    if (SIGNED) {                                                                                               \
+      TINYML_SB_W16_RUN(BITS, mm_int8_nf(p, 1))                                                                 \
     }                                                                                                           \
     conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch,                                  \
              TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST ? mm_##NAME##_fast_nf : mm_##NAME##_folded_nf, 0, SIGNED);        \
