@@ -200,4 +200,29 @@ describe('DSP sub-byte pointwise layers on int16 rows decoded on the frame', () 
     const host = await runVariantCasesInC(variant, cases);
     cases.forEach((c, i) => expect(values(host[i][0]), `host ${label(c, i)}`).toEqual(values(want[i][0])));
   });
+
+  // FAST_MIXED (multipliers from 0.2 to 1.3: left shifts too) without the sign correction (output
+  // zero point -128, no clamp): the 8 -> 16 shape alone, {m, t, r, s} records (pw8_run_mixed_nf).
+  // The first three seeds per kind whose plan is FAST_MIXED.
+  const SIZES = [[6, 8], [12, 48], [1, 97]];
+  const mixed = SUB_BYTE_KINDS.filter((k) => k !== 'binary').flatMap((kind, k) => {
+    const out: VariantCase[] = [];
+    for (let s = 0; out.length < SIZES.length && s < 60; s++) {
+      const [h, w] = SIZES[out.length];
+      const c = convCaseOfShape(59000 + 100 * k + s, { batches: 1, inH: h, inW: w, inC: 8, outC: 16, fh: 1, fw: 1, perChannel: true }, conv(1, 'VALID', 'NONE'), 'big-scale');
+      c.ctx.outputs[0].quant!.zeroPoint = [-128];
+      const sbc = asSubByteCase(conv2d, c, kind, 71 + s);
+      if (/_sb[42]s_mixed_nf\(/.test(emit(sbc).call)) out.push(sbc);
+    }
+    return out;
+  });
+
+  it('FAST_MIXED 8 -> 16 without the sign correction: bit-exact on an emulated Cortex-M4 (-O2) and on the host', { timeout: 240_000 }, async () => {
+    expect(mixed.length).toBe(9);
+    const want = evaluateCases(conv2d, mixed);
+    const got = await runVariantCasesOnQemu(variant, mixed);
+    mixed.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
+    const host = await runVariantCasesInC(variant, mixed);
+    mixed.forEach((c, i) => expect(values(host[i][0]), `host ${label(c, i)}`).toEqual(values(want[i][0])));
+  });
 });

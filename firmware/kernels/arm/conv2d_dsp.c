@@ -2048,6 +2048,92 @@ TINYML_DSP_INLINE void conv_decoded(const tinyml_conv2d_dsp_params *p, const int
 #define TINYML_DEC_RUN(KIND, NF, MM, DBL)
 #endif
 
+#if TINYML_MM_ASM
+/*
+ * Pointwise layers of exactly 8 input and 16 output channels on int16 rows (the row-streamed
+ * pair's 48x48 8 -> 16, int8 and, decoded on the frame, sub-byte: sb_w16_decode), FOLDED, no
+ * fused clamp, in order: pixel after pixel, its 8 inputs expanded once into four column words
+ * (one LDRD, four SXTB16) that stay in r0-r3 while the 16 channels run straight, each one LDM of
+ * its stream's bias' x 4 and row (8 words), four SMLADs, one LDM of {m, t, e}, the
+ * requantization and one store with post-increment (the outputs of a pixel are contiguous): 10
+ * instructions an output where the blocks of four pixels took about 11.6 (their columns, start
+ * values, stores at stride n and the block walk). The pixel loop's test is made before the
+ * channels run (nothing in them sets the flags); the weights rewound by a constant.
+ */
+#define TINYML_PW8_CH(RQ)                                              \
+  "ldmia  r12!, {r4, r5, r6, r8, r9, r10, r11, lr}\n\t"              \
+  "smlad  r4, r9, r0, r4\n\t"                                        \
+  "smlad  r4, r10, r1, r4\n\t"                                       \
+  "smlad  r4, r11, r2, r4\n\t"                                       \
+  "smlad  r4, lr, r3, r4\n\t" RQ                                     \
+  "asr    r4, r4, r8\n\t"                                            \
+  "ssat   r4, #8, r4\n\t"                                            \
+  "strb   r4, [r7], #1\n\t"
+/* The record {m, t, e} and SMMLAR: without the sign correction, with it, or (FAST_MIXED, no
+ * sign correction: sub-byte layers decoded on the frame, sb_w16_decode) {m, t, r, s} with the
+ * left shift s first (s = 0 on right-shift channels, r = 0 on left-shift ones: no branch). */
+#define TINYML_PW8_RQ_NF "ldmia  r12!, {r5, r6, r8}\n\t" "smmlar r4, r4, r5, r6\n\t"
+#define TINYML_PW8_RQ "ldmia  r12!, {r5, r6, r8}\n\t" "add    r9, r6, r4, asr #31\n\t" "smmlar r4, r4, r5, r9\n\t"
+#define TINYML_PW8_RQ_MIXED_NF "ldmia  r12!, {r5, r6, r8, r9}\n\t" "lsl    r4, r4, r9\n\t" "smmlar r4, r4, r5, r6\n\t"
+/* Bytes of the 16 channels' stream (the rewind): 11 words a channel, 12 with {m, t, r, s}. */
+#define TINYML_PW8_BACK "#704"
+#define TINYML_PW8_BACK_MIXED "#768"
+#define TINYML_PW8_LOOP(RQ, BACK)                                                                       \
+  "push   {r0, r1}\n"                                                                                  \
+  "1:\n\t"                                                                                             \
+  "ldrd   r4, r8, [sp]\n\t"                                                                           \
+  "ldrd   r5, r6, [r4], #8\n\t"                                                                       \
+  "cmp    r4, r8\n\t"                                                                                 \
+  "str    r4, [sp]\n\t"                                                                               \
+  "sxtb16 r0, r5\n\t"                                                                                 \
+  "sxtb16 r1, r5, ror #8\n\t"                                                                         \
+  "sxtb16 r2, r6\n\t"                                                                                 \
+  "sxtb16 r3, r6, ror #8\n\t"                                                                         \
+  TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) \
+  TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) \
+  TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ)                                  \
+  "sub    r12, r12, " BACK "\n\t"                                                                     \
+  "bne    1b\n\t"                                                                                      \
+  "add    sp, sp, #8\n\t"
+/* Whether the layer runs so: the int16 stream (11 words a channel: 704 bytes for 16 channels). */
+TINYML_DSP_INLINE int32_t pw8_shape_ok(const tinyml_conv2d_dsp_params *p, const int8_t *input) {
+  return p->activation_min == -128 && p->activation_max == 127 && p->k4 == 2 && p->geo.input_depth == 8 && p->output_depth == 16 && !p->descending &&
+         p->geo.filter_height == 1 && p->geo.filter_width == 1 && p->geo.stride_height == 1 &&
+         p->geo.stride_width == 1 && p->geo.pad_height == 0 && p->geo.pad_width == 0 &&
+         ((uintptr_t)input & 3) == 0;
+}
+TINYML_DSP_INLINE int32_t pw8_ok(const tinyml_conv2d_dsp_params *p, const int8_t *input) {
+  return TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED && pw8_shape_ok(p, input);
+}
+/* One function per requantization (with the sign correction, or without: TINYML_RQ_NOFIX), so
+ * that a model links only the loop its entry points run (the correction is exact in either mode). */
+#define TINYML_PW8_FN(NAME, RQ, BACK)                                                                         \
+  static void NAME(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,          \
+                   int8_t *output) {                                                                          \
+    register const int8_t *r0 __asm__("r0") = input;                                                          \
+    register const int8_t *r1 __asm__("r1") = input + p->geo.batches * p->geo.output_height * p->geo.output_width * 8; \
+    register int8_t *o __asm__("r7") = output;                                                                \
+    register const uint32_t *w __asm__("r12") = weights;                                                      \
+    __asm__ volatile(TINYML_PW8_LOOP(RQ, BACK) : "+r"(r0), "+r"(r1), "+r"(o), "+r"(w) :                              \
+                     : "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "lr", "cc", "memory");          \
+  }
+TINYML_PW8_FN(pw8_run, TINYML_PW8_RQ, TINYML_PW8_BACK)
+TINYML_PW8_FN(pw8_run_nf, TINYML_PW8_RQ_NF, TINYML_PW8_BACK)
+TINYML_PW8_FN(pw8_run_mixed_nf, TINYML_PW8_RQ_MIXED_NF, TINYML_PW8_BACK_MIXED)
+/* NF: the entry point's requantization has no sign correction (its _nf entries). */
+#define TINYML_PW8_RUN(W, NF)                       \
+  if (pw8_ok(p, input)) {                           \
+    if (NF) {                                       \
+      pw8_run_nf(p, input, (W), output);            \
+    } else {                                        \
+      pw8_run(p, input, (W), output);               \
+    }                                               \
+    return;                                         \
+  }
+#else
+#define TINYML_PW8_RUN(W, NF)
+#endif
+
 void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                           int8_t *output, void *scratch) {
   TINYML_DEC_RUN(DEC_INT8, 0, mm_int8(p, 0), 1)
@@ -2058,6 +2144,7 @@ void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input
 void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                               int8_t *output, void *scratch) {
   /* The generator doubled the int16 weights in the FAST modes: the columns are not. */
+  TINYML_PW8_RUN(weights, 0)
   conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8(p, 1), 0, 1);
 }
 
@@ -2075,6 +2162,7 @@ void tinyml_conv2d_s8_dsp_nf(const tinyml_conv2d_dsp_params *p, const int8_t *in
 
 void tinyml_conv2d_s8_dsp_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                                  int8_t *output, void *scratch) {
+  TINYML_PW8_RUN(weights, 1)
   conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8_nf(p, 1), 0, 1);
 }
 
@@ -2110,7 +2198,8 @@ TINYML_DSP_INLINE uint32_t sb_exact_pair(uint32_t v, int32_t q, const int BITS) 
 
 /* The int16 stream of the signed-field stream w (rows of k4 groups: partial words of 1 and 2
  * groups for the low bits of k4, then whole words of 8 / BITS groups, as convSbWordGroups). */
-TINYML_DSP_INLINE void sb_w16_decode(const tinyml_conv2d_dsp_params *p, const uint32_t *w, uint32_t *out, const int BITS) {
+TINYML_DSP_INLINE void sb_w16_decode(const tinyml_conv2d_dsp_params *p, const uint32_t *w, uint32_t *out, const int BITS,
+                                     const int MIXED) {
   const int32_t k4 = p->k4;
   const int32_t per_word = 8 / BITS;
   for (int32_t ch = 0; ch < p->output_depth; ++ch) {
@@ -2129,19 +2218,45 @@ TINYML_DSP_INLINE void sb_w16_decode(const tinyml_conv2d_dsp_params *p, const ui
     out[0] = out[1] = out[2] = out[3] = w[3];
     row[0] = w[0];
     row[1] = w[1];
-    row[2] = w[2];
-    out = row + 3;
+    if (MIXED) {
+      /* {m, t, r, s}: the right shift r = e or the left shift s = -e, the other 0 (pw8_run_mixed_nf). */
+      const int32_t e = (int32_t)w[2];
+      row[2] = (uint32_t)(e > 0 ? e : 0);
+      row[3] = (uint32_t)(e > 0 ? 0 : -e);
+      out = row + 4;
+    } else {
+      row[2] = w[2];
+      out = row + 3;
+    }
     w += SB_RECORD_WORDS;
   }
 }
 
-#define TINYML_SB_W16_RUN(BITS, MM)                                                              \
+#define TINYML_SB_W16_RUN(BITS, MM, NF)                                                          \
   if (sb_w16_ok(p)) {                                                                            \
     uint32_t w16[TINYML_SB_W16_WORDS];                                                           \
-    sb_w16_decode(p, weights, w16, BITS);                                                        \
+    sb_w16_decode(p, weights, w16, BITS, 0);                                                     \
+    TINYML_PW8_RUN(w16, NF)                                                                      \
     conv_run(p, input, (const int8_t *)(const void *)w16, output, scratch, MM, 0, 1);            \
     return;                                                                                      \
   }
+
+/*
+ * FAST_MIXED without the sign correction (the requantization of 2-bit VWW's 8 -> 16 pair layer):
+ * the 8 -> 16 shape alone (pw8_run_mixed_nf; the int16 kernel's other loops have no FAST_MIXED),
+ * its stream with {m, t, r, s} records (12 words a channel).
+ */
+#if TINYML_MM_ASM
+#define TINYML_SB_PW8_MIXED_RUN(BITS)                                                            \
+  if (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_MIXED && TINYML_RQ_NF(p->mode) && pw8_shape_ok(p, input)) { \
+    uint32_t w16[TINYML_SB_W16_WORDS];                                                           \
+    sb_w16_decode(p, weights, w16, BITS, 1);                                                     \
+    pw8_run_mixed_nf(p, input, w16, output);                                                     \
+    return;                                                                                      \
+  }
+#else
+#define TINYML_SB_PW8_MIXED_RUN(BITS)
+#endif
 
 #define TINYML_MM_SB_VARIANT(name, MODE, BITS, SIGNED)                                                           \
   static int32_t name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,    \
@@ -2169,7 +2284,7 @@ TINYML_DSP_INLINE void sb_w16_decode(const tinyml_conv2d_dsp_params *p, const ui
       TINYML_DEC_RUN(DEC, 0, mm_##NAME##_folded, 0)                                                             \
     }                                                                                                           \
     if (SIGNED) {                                                                                               \
-      TINYML_SB_W16_RUN(BITS, mm_int8(p, 1))                                                                    \
+      TINYML_SB_W16_RUN(BITS, mm_int8(p, 1), 0)                                                                    \
     }                                                                                                           \
     const mm_fn mm = TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST          ? mm_##NAME##_fast                                      \
                      : TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED ? mm_##NAME##_folded                                    \
@@ -2192,13 +2307,16 @@ TINYML_DSP_INLINE void sb_w16_decode(const tinyml_conv2d_dsp_params *p, const ui
       TINYML_DEC_RUN(DEC, 1, mm_##NAME##_folded_nf, 0)                                                          \
     }                                                                                                           \
     if (SIGNED) {                                                                                               \
-      TINYML_SB_W16_RUN(BITS, mm_int8_nf(p, 1))                                                                 \
+      TINYML_SB_W16_RUN(BITS, mm_int8_nf(p, 1), 1)                                                                 \
     }                                                                                                           \
     conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch,                                  \
              TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST ? mm_##NAME##_fast_nf : mm_##NAME##_folded_nf, 0, SIGNED);        \
   }                                                                                                             \
   void tinyml_conv2d_s8_dsp_##NAME##_mixed_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input,           \
                                               const uint32_t *weights, int8_t *output, void *scratch) {         \
+    if (SIGNED) {                                                                                               \
+      TINYML_SB_PW8_MIXED_RUN(BITS)                                                                             \
+    }                                                                                                           \
     uint32_t *c32 = (uint32_t *)scratch;                                                                        \
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
     conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_##NAME##_mixed_nf, 0, SIGNED);           \
