@@ -18,6 +18,10 @@
  * consumer runs both layers, reading the producer's input, so the planner sees the pair as one
  * op at the consumer's place (the producer's input alive until then, the consumer's scratch
  * holding the rows in flight), which may also run in place over that input.
+ *
+ * Scratch room (`growScratchIntoRoom`): once placed, a layer whose kernel has a faster form with
+ * more scratch may have its scratch moved into the largest run of bytes free at its step and grown
+ * to fill it; the arena and every other buffer stay where they are.
  */
 import type { Graph } from '../ir/types.js';
 import { DTYPE_BYTES, elementCount } from '../ir/types.js';

@@ -1759,11 +1759,16 @@ TINYML_DSP_INLINE mm_fn mm_int8(const tinyml_conv2d_dsp_params *p, const int W16
  * Sub-byte rows (signed fields only: _sb4s, _sb2s) decode to the pairs exactly as the AND gives
  * them (2^12 or 2^14 times the weights, from zero start values), with the same single shift back
  * as bias' is added after the row (TINYML_SBA_FIX_S4 / _S2): the generator proved per layer that
- * those sums cannot wrap. Issue #15 forbids RAM copies of sub-byte weights; this keeps ONE
+ * those sums cannot wrap; or, in chunks of more than k4 + 2 blocks, exactly (2w in each half: an
+ * EOR and an SSUB16 more per pair word) into an int8 row's layout, which then runs as one (no
+ * shift back per output; dec_channels). Issue #15 forbids RAM copies of sub-byte weights; this keeps ONE
  * channel's decoded row at a time (2 * k4 + 8 words) in the layer's scratch, which the generator
  * gives it only where the model's arena does not grow (as the sub-byte stem decodes its small
- * layout to the stack). FOLDED modes, full clamp, k4 a multiple of 16 (passes of 16 groups) or 8, the
- * depth a multiple of 4; the last pixels past the whole blocks take the usual loop.
+ * layout to the stack; in place, the free bytes the plan has at the layer's step:
+ * plan/memory-plan.ts growScratchIntoRoom). FOLDED modes, full clamp, k4 a multiple of 16
+ * (passes of 16 groups), 8 or 4 (one pass, no pass test), the depth a multiple of 4; the last
+ * pixels past the whole blocks take the usual loop. With p->descending (a widening layer in
+ * place) the chunks run from the last pixel down, those last pixels first.
  */
 #if TINYML_MM_ASM
 #define DEC_INT8 1

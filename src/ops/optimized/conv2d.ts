@@ -61,7 +61,8 @@ export const CONV_W16_MIN_PIXELS = 96;
 export const CONV_DECODED_MAX_BYTES = 9504;
 /**
  * The same for an int8 layer in place (its buffer the larger of input and output, the scratch
- * beside it; sub-byte layers in place take no decoded rows, see convDecodedBlocks).
+ * beside it; sub-byte layers in place announce none and take them only in the room the plan
+ * gives them, ops/subbyte/dsp.ts).
  */
 export const CONV_DECODED_IN_PLACE_MAX_BYTES = 5800;
 
@@ -84,7 +85,7 @@ export function withDecodedScratch(p: Conv2DQuantParams, blocks: number, usual: 
  * not when optimizing for size, chunks of at least four blocks within CONV_DECODED_MAX_BYTES.
  * `subByte`: int8 layers only under CONV_W16_MIN_PIXELS (more take the int16 rows of flash);
  * sub-byte rows, which have no int16 form in flash, at any size, in as many chunks as needed
- * (the sub-byte kernels never ask for them in place: ops/subbyte/dsp.ts).
+ * (in place the sub-byte kernels announce none and ask for room instead: ops/subbyte/dsp.ts).
  */
 export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal | undefined, subByte: boolean, inPlace = false): number {
   return convDecodedBlocksWithin(p, optimize, subByte, inPlace ? CONV_DECODED_IN_PLACE_MAX_BYTES : CONV_DECODED_MAX_BYTES);

@@ -198,8 +198,9 @@ function convEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmissio
 /**
  * The DSP sub-byte convolution of a CONV_2D-shaped layer (groups 1) with OHWI `weights`. In
  * place (`ctx.inPlace`, convSbInPlaceScratchBytes): a pointwise layer as it is (the kernel walks
- * the pixels as the int8 one does, ops/pointwise-in-place.ts; a widening one by runs of pixels
- * from the last down), any other through the row window or stage, the band-function driver
+ * the pixels as the int8 one does, ops/pointwise-in-place.ts; a widening one from the last pixel
+ * down, through the band-function driver, or called directly when it runs on decoded rows in the
+ * room the plan gave it), any other through the row window or stage, the band-function driver
  * calling this same kernel on each run or output row.
  */
 function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext): CEmission {
