@@ -2102,13 +2102,15 @@ TINYML_DSP_INLINE void conv_decoded(const tinyml_conv2d_dsp_params *p, const int
   "add    sp, sp, #8\n\t"
 /* Whether the layer runs so: the int16 stream (11 words a channel: 704 bytes for 16 channels). */
 TINYML_DSP_INLINE int32_t pw8_shape_ok(const tinyml_conv2d_dsp_params *p, const int8_t *input) {
-  return p->activation_min == -128 && p->activation_max == 127 && p->k4 == 2 && p->geo.input_depth == 8 && p->output_depth == 16 && !p->descending &&
+  /* The output depth first: other layers leave after one test (KWS's four int16 ones). */
+  return p->output_depth == 16 && p->k4 == 2 && p->geo.input_depth == 8 && p->activation_min == -128 &&
+         p->activation_max == 127 && !p->descending &&
          p->geo.filter_height == 1 && p->geo.filter_width == 1 && p->geo.stride_height == 1 &&
          p->geo.stride_width == 1 && p->geo.pad_height == 0 && p->geo.pad_width == 0 &&
          ((uintptr_t)input & 3) == 0;
 }
 TINYML_DSP_INLINE int32_t pw8_ok(const tinyml_conv2d_dsp_params *p, const int8_t *input) {
-  return TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED && pw8_shape_ok(p, input);
+  return pw8_shape_ok(p, input) && TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED;
 }
 /* One function per requantization (with the sign correction, or without: TINYML_RQ_NOFIX), so
  * that a model links only the loop its entry points run (the correction is exact in either mode). */
@@ -2288,9 +2290,6 @@ TINYML_DSP_INLINE void sb_w16_decode(const tinyml_conv2d_dsp_params *p, const ui
     if (DEC) {                                                                                                  \
       TINYML_DEC_RUN(DEC, 0, mm_##NAME##_folded, 0)                                                             \
     }                                                                                                           \
-    if (SIGNED) {                                                                                               \
-      TINYML_SB_W16_RUN(BITS, mm_int8(p, 1), 0)                                                                    \
-    }                                                                                                           \
     const mm_fn mm = TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST          ? mm_##NAME##_fast                                      \
                      : TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED ? mm_##NAME##_folded                                    \
                                                         : mm_##NAME##_ref;                                      \
@@ -2311,17 +2310,11 @@ TINYML_DSP_INLINE void sb_w16_decode(const tinyml_conv2d_dsp_params *p, const ui
     if (DEC) {                                                                                                  \
       TINYML_DEC_RUN(DEC, 1, mm_##NAME##_folded_nf, 0)                                                          \
     }                                                                                                           \
-    if (SIGNED) {                                                                                               \
-      TINYML_SB_W16_RUN(BITS, mm_int8_nf(p, 1), 1)                                                                 \
-    }                                                                                                           \
     conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch,                                  \
              TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST ? mm_##NAME##_fast_nf : mm_##NAME##_folded_nf, 0, SIGNED);        \
   }                                                                                                             \
   void tinyml_conv2d_s8_dsp_##NAME##_mixed_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input,           \
                                               const uint32_t *weights, int8_t *output, void *scratch) {         \
-    if (SIGNED) {                                                                                               \
-      TINYML_SB_PW8_MIXED_RUN(BITS)                                                                             \
-    }                                                                                                           \
     uint32_t *c32 = (uint32_t *)scratch;                                                                        \
     for (int32_t i = 0; i < p->k4 * 8; ++i) c32[i] = 0;                                                         \
     conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_##NAME##_mixed_nf, 0, SIGNED);           \
@@ -2335,4 +2328,29 @@ TINYML_CONV_SB_ENTRY(sb2, 2, 0, 0)
 TINYML_CONV_SB_ENTRY(sb1, 1, 0, 0)
 TINYML_CONV_SB_ENTRY(sb4s, 4, 1, DEC_SB4)
 TINYML_CONV_SB_ENTRY(sb2s, 2, 1, DEC_SB2)
+
+/*
+ * Entry points of the signed-field layers the generator finds small enough for int16 rows decoded
+ * on the frame (TINYML_SB_W16_RUN; ops/subbyte/dsp.ts convSbW16): apart, so that models without
+ * such a layer link neither the decoding nor the int16 kernel's loops. A call the frame does not
+ * fit (too few pixels: a short band) runs the sub-byte loops as the plain entry does.
+ */
+#define TINYML_CONV_SB_W16_ENTRY(NAME, BITS)                                                                     \
+  void tinyml_conv2d_s8_dsp_##NAME##_w16(const tinyml_conv2d_dsp_params *p, const int8_t *input,                \
+                                         const uint32_t *weights, int8_t *output, void *scratch) {              \
+    TINYML_SB_W16_RUN(BITS, mm_int8(p, 1), 0)                                                                   \
+    tinyml_conv2d_s8_dsp_##NAME(p, input, weights, output, scratch);                                            \
+  }                                                                                                             \
+  void tinyml_conv2d_s8_dsp_##NAME##_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input,             \
+                                            const uint32_t *weights, int8_t *output, void *scratch) {           \
+    TINYML_SB_W16_RUN(BITS, mm_int8_nf(p, 1), 1)                                                                \
+    tinyml_conv2d_s8_dsp_##NAME##_nf(p, input, weights, output, scratch);                                       \
+  }                                                                                                             \
+  void tinyml_conv2d_s8_dsp_##NAME##_w16_mixed_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input,       \
+                                                  const uint32_t *weights, int8_t *output, void *scratch) {     \
+    TINYML_SB_PW8_MIXED_RUN(BITS)                                                                               \
+    tinyml_conv2d_s8_dsp_##NAME##_mixed_nf(p, input, weights, output, scratch);                                 \
+  }
+TINYML_CONV_SB_W16_ENTRY(sb4s, 4)
+TINYML_CONV_SB_W16_ENTRY(sb2s, 2)
 

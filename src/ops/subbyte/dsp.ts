@@ -25,7 +25,7 @@ import { FC_MAX_ROW_SCRATCH, emitFullyConnectedDsp, fcParamsDecl } from '../opti
 import { convGeometry, cStructInit } from '../c-emit.js';
 import { subByteParamsKind } from './common.js';
 import { emitPortableSubByte } from './portable.js';
-import { conv2d } from '../conv2d.js';
+import { conv2d, isUnitWindow } from '../conv2d.js';
 import { fullyConnected } from '../fully-connected.js';
 import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
 import { DW_MAX_SCRATCH, dwAsConv, dwParamsDecl, dwPlaneFor, dwScratchBytes, dwWeightsAsConv } from '../optimized/depthwise-conv2d.js';
@@ -181,6 +181,26 @@ function convSbScratchRoom(params: unknown, _constants: (TensorData | undefined)
   return withDecodedScratch(p, (p.outputHeight * p.outputWidth) >> 2, convSbScratch(p));
 }
 
+/** Words of int16 stream the frame-decoded layers may take (conv2d_dsp.c TINYML_SB_W16_WORDS). */
+const SB_W16_WORDS = 192;
+
+/**
+ * Whether a layer calls the `_w16` entry points (conv2d_dsp.c TINYML_CONV2D_SB_W16_ENTRIES: its
+ * signed fields decoded exactly on the call's stack frame into int16 rows, then the int16
+ * kernel's loops; kept apart so that other models link neither): pointwise, signed fields, 4 or 2
+ * bits, FOLDED with at most 192 words of int16 stream ({bias' x 4, 2 k4 pairs, m, t, e} a
+ * channel), or FAST_MIXED without the sign correction at exactly 8 -> 16 with no clamp; at least
+ * 16 (k4 + 1) pixels (the kernel checks each call again and runs the sub-byte loops otherwise).
+ */
+function convSbW16(p: Conv2DQuantParams, bits: PackBits, signedTop: boolean, mode: number, nf: boolean): boolean {
+  const k4 = Math.ceil(p.inputDepth / 4);
+  const n = p.outputDepth;
+  const shape = isUnitWindow(p) && p.groups === 1 && p.inputDepth % 4 === 0 && p.outputHeight * p.outputWidth >= 16 * (k4 + 1);
+  if (!signedTop || (bits !== 4 && bits !== 2) || !shape) return false;
+  if (mode === RQ_FAST_FOLDED) return n * (7 + 2 * k4) <= SB_W16_WORDS;
+  return mode === RQ_FAST_MIXED && nf && p.inputDepth === 8 && n === 16 && p.activationMin === -128 && p.activationMax === 127;
+}
+
 function convAccepts(params: unknown, target: TargetInfo): boolean {
   const kind = subByteParamsKind(params);
   const p = params as Conv2DQuantParams;
@@ -232,6 +252,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   const pre = ctx.prefix;
   const name = `conv2d_s8_dsp_sb${bits}${signedTop ? 's' : ''}`;
   const scratch = scratchFor(ctx, decoded ? withDecodedScratch(p, decoded, convSbScratch(p)) : convSbScratch(p), name);
+  const nf = rqNofix(plan.mode, p.outputOffset, p.activationMin);
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, words),
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
@@ -252,8 +273,9 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
     kernels: ['arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/conv2d_dsp.h'],
     decls,
-    // The entry points without the sign correction (_nf) where the clamp makes it dead.
-    call: `tinyml_${name}${plan.mode === RQ_FAST_MIXED ? '_mixed' : ''}${rqNofix(plan.mode, p.outputOffset, p.activationMin) ? '_nf' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch});`,
+    // The entry points without the sign correction (_nf) where the clamp makes it dead; _w16 for
+    // small layers (convSbW16).
+    call: `tinyml_${name}${!decoded && convSbW16(p, bits, signedTop, plan.mode, nf) ? '_w16' : ''}${plan.mode === RQ_FAST_MIXED ? '_mixed' : ''}${nf ? '_nf' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch});`,
   };
 }
 
