@@ -1853,9 +1853,12 @@ TINYML_DSP_INLINE void dec_blocks(const uint32_t *row, const uint32_t *record, c
 }
 
 /* Whether the layer runs on decoded rows (the generator's flag, checked against what the loop needs). */
-TINYML_DSP_INLINE int32_t dec_ok(const tinyml_conv2d_dsp_params *p) {
+/* k4 = 4 for sub-byte rows only (the generator gives int8 rows none there): int8 entry points link
+ * no pass of 4 groups. */
+TINYML_DSP_INLINE int32_t dec_ok(const tinyml_conv2d_dsp_params *p, const int kind) {
   return p->decoded_rows > 0 && TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED &&
-         p->activation_min == -128 && p->activation_max == 127 && ((p->k4 & 15) == 0 || p->k4 == 8 || p->k4 == 4) &&
+         p->activation_min == -128 && p->activation_max == 127 &&
+         ((p->k4 & 15) == 0 || p->k4 == 8 || (p->k4 == 4 && kind != DEC_INT8)) &&
          p->geo.input_depth == 4 * p->k4 && p->geo.output_height * p->geo.output_width >= 4;
 }
 
@@ -2030,7 +2033,7 @@ TINYML_DSP_INLINE void conv_decoded(const tinyml_conv2d_dsp_params *p, const int
         } else {
           dec_channels(weights, row, cols, cols_end, o, n, k4, kind, 1, nf, DEC_PASS16);
         }
-      } else if (k4 == 4) {
+      } else if (k4 == 4 && kind != DEC_INT8) {
         dec_channels(weights, row, cols, cols_end, o, n, k4, kind, 0, nf, DEC_PASS4);
       } else if (k4 == 8) {
         dec_channels(weights, row, cols, cols_end, o, n, k4, kind, 0, nf, DEC_PASS8);
@@ -2045,7 +2048,7 @@ TINYML_DSP_INLINE void conv_decoded(const tinyml_conv2d_dsp_params *p, const int
   }
 }
 #define TINYML_DEC_RUN(KIND, NF, MM, DBL)                                                            \
-  if (dec_ok(p)) {                                                                               \
+  if (dec_ok(p, KIND)) {                                                                         \
     conv_decoded(p, input, weights, output, scratch, KIND, NF, MM, DBL);                          \
     return;                                                                                      \
   }
