@@ -91,6 +91,8 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     }
     return `(tinyml_arena + ${b.offset})`;
   };
+  // The bytes the plan gives a layer's scratch (more than announced where the kernel asked for room).
+  const plannedScratch = (k: number): number => plan.buffers.find((x) => x.scratchOf === k)?.size ?? 0;
   const includes = new Set<string>();
   const kernels = new Set<string>();
   const decls: string[] = [];
@@ -145,7 +147,7 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     const em = emitLayer(
       step,
       { inputs, outputs },
-      { prefix: `l${k}`, target, optimize, constants, ...(scratch ? { scratch } : {}), ...(inPlace ? { inPlace } : {}), ...(tight ? { tightInPlace: true } : {}) },
+      { prefix: `l${k}`, target, optimize, constants, ...(scratch ? { scratch, scratchBytes: plannedScratch(k) } : {}), ...(inPlace ? { inPlace } : {}), ...(tight ? { tightInPlace: true } : {}) },
       lut,
     );
     if (lut) lutBytes += lutFlashBytes(lut);
@@ -155,7 +157,7 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     if (em.decls.trim()) decls.push(em.decls);
     return {
       index: k,
-      comment: `${op.type} -> '${outT.name}' [${outT.shape.join('x')}]${inPlace ? `, in place${tight ? ' with no scratch' : ''}` : ''}${scratch ? `, scratch ${scratchBytes} B at arena + ${plan.scratchOffsets.get(k)}` : ''}`.replace(/\*\//g, '* /'),
+      comment: `${op.type} -> '${outT.name}' [${outT.shape.join('x')}]${inPlace ? `, in place${tight ? ' with no scratch' : ''}` : ''}${scratch ? `, scratch ${plannedScratch(k)} B at arena + ${plan.scratchOffsets.get(k)}` : ''}`.replace(/\*\//g, '* /'),
       call: em.call
         .split('\n')
         .map((l) => (l.trim() ? `  ${l.trimStart()}` : l))

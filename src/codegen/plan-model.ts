@@ -8,11 +8,11 @@ import type { TensorData } from '../ir/types.js';
 import type { OptimizeGoal, TargetInfo } from '../ops/op-def.js';
 import { HOST_TARGET } from '../ops/op-def.js';
 import type { MemoryPlan, PlanOptions, StreamedPair } from '../plan/memory-plan.js';
-import { inPlaceAllowed, planMemory, streamedView } from '../plan/memory-plan.js';
+import { growScratchIntoRoom, inPlaceAllowed, planMemory, streamedView } from '../plan/memory-plan.js';
 import type { Conv2DQuantParams } from '../ops/conv2d.js';
 import type { DepthwiseConv2DQuantParams } from '../ops/depthwise-conv2d.js';
 import { streamPairInPlaceOk, streamPairOk, streamPairScratchBytes } from './pw-dw-stream.js';
-import { layerInPlaceScratchBytes, layerScratchBytes, layerTightInPlace } from './select-kernel.js';
+import { layerInPlaceScratchBytes, layerScratchBytes, layerScratchRoomBytes, layerTightInPlace } from './select-kernel.js';
 import { lutInPlaceScratchBytes, stepLutEncoding } from './lut-layer.js';
 import { isRowWindowStep } from '../ops/conv-rows-in-place.js';
 // Registers the optimized per-core kernel variants (their scratch differs from the portable kernels').
@@ -118,12 +118,23 @@ export function planModelMemory(
     const tightTaken = [...plan.inPlace].filter((k) => tightOps.has(k));
     return tightTaken.length ? { ...plan, tightInPlace: new Set(tightTaken) } : plan;
   };
+  // Last, the layers whose kernel has a faster form with more scratch get the arena's free bytes
+  // at their step (growScratchIntoRoom: same arena, every other offset unchanged).
+  const withRoom = (plan: MemoryPlan): MemoryPlan => {
+    let out = plan;
+    prepared.steps.forEach((step, k) => {
+      if (producers.has(k) || consumers.has(k) || stepLutEncoding(prepared, k) || plan.tightInPlace?.has(k)) return;
+      const most = layerScratchRoomBytes(step, target, stepConstants(prepared, k), optimize, plan.inPlace.has(k));
+      if (most !== undefined) out = growScratchIntoRoom(out, k, most);
+    });
+    return out;
+  };
   const base = withInPlace(new Set());
   let best = withInPlace(allowed);
-  if (best.arenaBytes >= base.arenaBytes) return base;
+  if (best.arenaBytes >= base.arenaBytes) return withRoom(base);
   for (const k of allowed) {
     const tried = withInPlace(new Set([...best.inPlace].filter((j) => j !== k)));
     if (tried.arenaBytes <= best.arenaBytes) best = tried;
   }
-  return best;
+  return withRoom(best);
 }

@@ -59,6 +59,14 @@ export function layerInPlaceScratchBytes(step: PreparedStep, target: TargetInfo,
 }
 
 /**
+ * The most scratch the kernel `emitLayer` picks for this step can put to use where the arena has
+ * room (`KernelVariant.scratchRoomBytes`), or undefined: what it announces is all it uses.
+ */
+export function layerScratchRoomBytes(step: PreparedStep, target: TargetInfo, constants: (TensorData | undefined)[], optimize: OptimizeGoal = 'speed', inPlace = false): number | undefined {
+  return findKernelVariant(step.op.type, step.params, target, optimize)?.scratchRoomBytes?.(step.params, constants, optimize, inPlace);
+}
+
+/**
  * Modelled extra instructions of the kernel `emitLayer` picks running this step in place with no
  * scratch (`ctx.tightInPlace`), or undefined when it cannot.
  */

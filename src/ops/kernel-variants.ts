@@ -29,6 +29,14 @@ export interface KernelVariant {
    */
   inPlaceScratchBytes?(params: unknown, constants?: (TensorData | undefined)[]): number | undefined;
   /**
+   * The most scratch a faster form of the kernel can put to use (more than it announces) running
+   * in place or not (`inPlace`), where the arena has free bytes at that layer: the planner gives
+   * the layer up to that much of its step's slack and no more (plan/memory-plan.ts
+   * growScratchIntoRoom, never growing the arena), and `emitC` sees what it got as
+   * `ctx.scratchBytes`. Absent or undefined: the announced scratch is all it uses.
+   */
+  scratchRoomBytes?(params: unknown, constants: (TensorData | undefined)[] | undefined, optimize: OptimizeGoal | undefined, inPlace: boolean): number | undefined;
+  /**
    * Whether the variant can also run in place with no scratch at all (`ctx.tightInPlace`), at a
    * cost in instructions (`tightInPlaceExtraInstructions`, modelled): absent when it cannot.
    */

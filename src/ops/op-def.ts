@@ -168,6 +168,11 @@ export interface EmitContext {
    */
   scratch?: string;
   /**
+   * Bytes the memory plan gives `scratch`: at least what the kernel announced, more where the
+   * kernel asked for room (`scratchRoomBytes`) and the arena had free bytes at this layer.
+   */
+  scratchBytes?: number;
+  /**
    * The layer runs in place: the memory plan put its output over its input 0 (same arena bytes).
    * Set only for layers whose kernel announced it can (`inPlaceScratchBytes`); `scratch` is then
    * that kernel's in-place scratch.

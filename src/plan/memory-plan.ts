@@ -18,6 +18,10 @@
  * consumer runs both layers, reading the producer's input, so the planner sees the pair as one
  * op at the consumer's place (the producer's input alive until then, the consumer's scratch
  * holding the rows in flight), which may also run in place over that input.
+ *
+ * Scratch room (`growScratchIntoRoom`): once placed, a layer whose kernel has a faster form with
+ * more scratch may have its scratch moved into the largest run of bytes free at its step and grown
+ * to fill it; the arena and every other buffer stay where they are.
  */
 import type { Graph } from '../ir/types.js';
 import { DTYPE_BYTES, elementCount } from '../ir/types.js';
@@ -223,6 +227,33 @@ export function planMemory(model: Graph, options: PlanOptions = {}): MemoryPlan 
     if (b.scratchOf !== undefined) scratchOffsets.set(b.scratchOf, b.offset);
   }
   return { arenaBytes, alignment, buffers: list, offsets, scratchOffsets, lowerBound, inPlace, streamed };
+}
+
+/**
+ * The plan with op `k`'s scratch moved into the largest free run of bytes the arena has at that
+ * op and grown to fill it, up to `most` bytes (never below its size): a kernel with a faster
+ * form that needs more scratch (conv2d_dsp.c's decoded rows in place) gets the arena's slack at
+ * its step and no byte more. The scratch is alive during op `k` alone and every other buffer
+ * keeps its place, so the arena and every other offset are unchanged; returns `plan` itself when
+ * there is no larger run. The lower bound stays that of the announced sizes.
+ */
+export function growScratchIntoRoom(plan: MemoryPlan, k: number, most: number): MemoryPlan {
+  const i = plan.buffers.findIndex((b) => b.scratchOf === k);
+  if (i < 0 || most <= plan.buffers[i].size) return plan;
+  const taken = plan.buffers
+    .filter((b, j) => j !== i && sizeAt(b, k) > 0)
+    .map((b) => [b.offset, b.offset + sizeAt(b, k)] as const)
+    .sort((x, y) => x[0] - y[0]);
+  let best = { offset: plan.buffers[i].offset, size: plan.buffers[i].size };
+  let from = 0;
+  for (const [lo, hi] of [...taken, [plan.arenaBytes, plan.arenaBytes] as const]) {
+    const start = alignUp(from, plan.alignment);
+    if (lo - start > best.size) best = { offset: start, size: lo - start };
+    from = Math.max(from, hi);
+  }
+  if (best.size <= plan.buffers[i].size) return plan;
+  const buffers = plan.buffers.map((b, j) => (j === i ? { ...b, offset: best.offset, size: Math.min(best.size, most) } : b));
+  return { ...plan, buffers, scratchOffsets: new Map([...plan.scratchOffsets, [k, best.offset]]) };
 }
 
 interface Placement {

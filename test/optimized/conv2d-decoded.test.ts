@@ -8,13 +8,21 @@
  * (k4 = 8: one pass of 8 groups), 64 and 128; 16, 36 (VWW's 6x6), 37, 39 and 95 pixels (one chunk,
  * or several, the last shorter: depth 128 takes 9 blocks a chunk, 64 takes 18, 32 takes 36),
  * sub-byte 150 and 156 pixels too; FOLDED (the path) and FAST (which keeps the usual loops).
+ * Sub-byte layers in place (output over input, no wider out than in) take decoded rows only in
+ * the room the memory plan gives them beyond their announced scratch (ctx.scratchBytes,
+ * plan/memory-plan.ts growScratchIntoRoom): the chunks that fit, none when four blocks do not.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { conv2d, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
-import { conv2dDspVariant, convDecodedBlocks } from '../../src/ops/optimized/conv2d.js';
+import { conv2dDspVariant, convDecodedBlocks, convDecodedBytes } from '../../src/ops/optimized/conv2d.js';
+import { pointwiseExpandInPlaceOk, pointwiseInPlaceOk } from '../../src/ops/pointwise-in-place.js';
+import { inPlaceVariant } from './in-place-variant.js';
+import { M4_TARGET, evaluateCases, runVariantCasesOnQemu, values } from './harness.js';
 import { planOptions } from '../../src/ops/optimized/common.js';
 import type { SubByteKind } from '../../src/ir/weight-encoding.js';
 import { expectBitExactOnQemu, type VariantCase } from './harness.js';
+import type { TensorData } from '../../src/ir/types.js';
+import { asSubByteCase } from '../subbyte/cases.js';
 import { emittedC, pointwiseCase as pointwise, pointwiseLabel, subBytePointwiseCases, subByteConvVariant as sbVariant } from './pointwise-cases.js';
 
 const DEPTHS = [64, 128, 32];
@@ -72,4 +80,79 @@ describe('conv2d_dsp.c decoded rows of small pointwise layers vs CONV_2D evaluat
       planOptions.fold = true;
     });
   }
+});
+
+describe('conv2d_dsp.c decoded rows of sub-byte layers in place, in the room the plan gives', () => {
+  // Depth 32 (k4 = 8) and 64 (16), as many channels out or fewer (the chunks in order); 12x12 and
+  // 11x13 (3 pixels past the blocks), VWW's 24x24 at depth 32; widening, the chunks from the last
+  // pixel down (descending): depth 16 (k4 = 4, one pass of 4 groups) as VWW's 24x24x16 -> 32,
+  // 7x9 (3 pixels past the blocks, run first) and 32 -> 40.
+  const shapes: [number, number, number, number][] = [
+    [32, 32, 12, 12],
+    [64, 64, 12, 12],
+    [64, 60, 11, 13],
+    [32, 28, 24, 24],
+    [16, 32, 12, 12],
+    [16, 24, 7, 9],
+    [32, 40, 10, 10],
+  ];
+  const kinds: SubByteKind[] = [];
+  const cases = KINDS.flatMap((kind, k) =>
+    shapes.map(([inC, outC, h, w], i) => {
+      kinds.push(kind);
+      return asSubByteCase(conv2d, pointwise(93_000 + 10 * k + i, inC, outC, h, w), kind, 93_500 + 10 * k + i);
+    }),
+  );
+  const inPlaceLabel = pointwiseLabel({ cases, kinds });
+  const consts = (c: VariantCase): (TensorData | undefined)[] => c.inputs.map((d, i) => (i > 0 ? d : undefined));
+  const announced = (c: VariantCase) => sbVariant.inPlaceScratchBytes!(c.params, consts(c))!;
+  const most = (c: VariantCase) => sbVariant.scratchRoomBytes!(c.params, consts(c), undefined, true)!;
+  /**
+   * The room each case gets: all of it, about a third (several chunks), too little for four blocks,
+   * and five blocks' (chunks of five: rows decoded as the AND gives them; larger chunks, more
+   * blocks than k4 + 2, take them decoded exactly, conv2d_dsp.c dec_channels).
+   */
+  const rooms = [
+    most,
+    (c: VariantCase) => Math.floor(most(c) / 3 / 16) * 16,
+    (c: VariantCase) => convDecodedBytes(c.params as Conv2DQuantParams, 3),
+    (c: VariantCase) => convDecodedBytes(c.params as Conv2DQuantParams, 5),
+  ];
+  const emitted = (c: VariantCase, room: number) =>
+    sbVariant.emitC(c.params, { inputs: ['buf', 'w', 'b'], outputs: ['buf'] }, { prefix: 'x', target: M4_TARGET, constants: consts(c), scratch: 's', scratchBytes: room, inPlace: true }).decls;
+
+  it('ask for room in place only, and take the chunks that fit in what they get', () => {
+    planOptions.fold = true;
+    for (const c of cases) {
+      const p = c.params as Conv2DQuantParams;
+      expect(pointwiseInPlaceOk(p) || pointwiseExpandInPlaceOk(p)).toBe(true);
+      expect(sbVariant.scratchRoomBytes!(c.params, consts(c), undefined, false)).toBeUndefined();
+      const blocks = (p.outputHeight * p.outputWidth) >> 2;
+      expect(most(c)).toBe(Math.max(announced(c), convDecodedBytes(p, blocks)));
+      const got = rooms.map((r) => Number(/\.decoded_rows = (\d+)/.exec(emitted(c, r(c)))![1]));
+      expect(got[0]).toBe(blocks);
+      expect(got[1]).toBeGreaterThanOrEqual(4);
+      expect(got[1]).toBeLessThan(blocks);
+      expect(convDecodedBytes(p, got[1])).toBeLessThanOrEqual(rooms[1](c));
+      expect(got[2]).toBe(0);
+      expect(got[3]).toBe(5);
+      // Widening layers run the kernel directly, the chunks from the last pixel down.
+      expect(/\.descending = (\d+)/.exec(emitted(c, most(c)))![1]).toBe(pointwiseExpandInPlaceOk(p) ? '1' : '0');
+      // The announced scratch alone: none.
+      expect(Number(/\.decoded_rows = (\d+)/.exec(emitted(c, announced(c)))![1])).toBe(0);
+    }
+  });
+
+  it('bit-exact in place on an emulated Cortex-M4 in each room', { timeout: 600_000 }, async () => {
+    planOptions.fold = true;
+    const want = evaluateCases(conv2d, cases);
+    for (const room of rooms) {
+      const variant = inPlaceVariant('CONV_2D', 'conv2d_s8_dsp_subbyte in place with room', (p, n, ctx) => {
+        const c = cases.find((x) => x.params === p)!;
+        return sbVariant.emitC(p, n, { ...ctx, target: M4_TARGET, scratchBytes: room(c) });
+      }, (p) => room(cases.find((x) => x.params === p)!), cases);
+      const got = await runVariantCasesOnQemu(variant, cases);
+      cases.forEach((c, i) => expect(values(got[i][0]), `${inPlaceLabel(c, i)}, room ${room(c)} B`).toEqual(values(want[i][0])));
+    }
+  });
 });

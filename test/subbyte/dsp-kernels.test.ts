@@ -8,10 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { conv2d } from '../../src/ops/conv2d.js';
 import { fullyConnected } from '../../src/ops/fully-connected.js';
 import type { AnyOpDef } from '../../src/ops/op-def.js';
-import { RQ_FAST_MIXED, RQ_REF } from '../../src/ops/optimized/common.js';
+import { RQ_FAST_FOLDED, RQ_FAST_MIXED, RQ_NOFIX, RQ_REF } from '../../src/ops/optimized/common.js';
 import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
 import { HOST_DSP_TARGET, compileVariantForArm, evaluateCases, runVariantCasesInC, runVariantCasesOnQemu, values, type VariantCase } from '../optimized/harness.js';
-import { randomConvCase, randomDwCase, randomFcCase } from '../optimized/random-cases.js';
+import { convCaseOfShape, randomConvCase, randomDwCase, randomFcCase } from '../optimized/random-cases.js';
+import { conv } from '../quantize/helpers.js';
 import { depthwiseConv2d } from '../../src/ops/depthwise-conv2d.js';
 import { SUB_BYTE_KINDS, asSubByteCase, wideConvCase } from './cases.js';
 import { dwPlaneOptions } from '../../src/ops/optimized/depthwise-conv2d.js';
@@ -161,5 +162,71 @@ describe('DSP sub-byte depthwise row kernel, group after group', () => {
     } finally {
       dwPlaneOptions.off = false;
     }
+  });
+});
+
+/**
+ * Small sub-byte pointwise layers (the _w16 entry points, ops/subbyte/dsp.ts convSbW16 and
+ * conv2d_dsp.c sb_w16_ok: FOLDED, signed fields, at most 192 words of int16 stream, at least
+ * 16 (k4 + 1) pixels a call) run on int16 rows their call decodes
+ * on its stack frame (sb_w16_decode, 2w in each half) and tinyml_conv2d_s8_dsp_w16's loops: the
+ * row-streamed pair's 8 -> 16 shape (k4 = 2), k4 = 1 and 3 (partial words of one and two
+ * groups), 4 (int2: one whole word); and shapes just outside (too few pixels, too many channels),
+ * which keep the sub-byte loops. int4, int2 and ternary, on the host and an emulated Cortex-M4.
+ */
+describe('DSP sub-byte pointwise layers on int16 rows decoded on the frame', () => {
+  const variant = SUBBYTE_DSP_VARIANTS.find((v) => v.name === 'conv2d_s8_dsp_subbyte')!;
+  // [inC, outC, h, w]
+  const shapes: [number, number, number, number][] = [
+    [8, 16, 6, 8],
+    [8, 16, 12, 48],
+    [4, 20, 5, 7],
+    [12, 12, 8, 9],
+    [16, 8, 9, 10],
+    [8, 16, 5, 9],
+    [8, 28, 6, 8],
+  ];
+  const emit = (c: VariantCase) => variant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
+  const cases = SUB_BYTE_KINDS.filter((k) => k !== 'binary').flatMap((kind, k) =>
+    shapes.map(([inC, outC, h, w], i) =>
+      asSubByteCase(conv2d, convCaseOfShape(58000 + 100 * k + i, { batches: 1, inH: h, inW: w, inC, outC, fh: 1, fw: 1, perChannel: true }, conv(1, 'VALID', 'NONE')), kind, 61 + i),
+    ),
+  );
+
+  it('bit-exact on an emulated Cortex-M4 (-O2) and on the host (FOLDED, signed fields)', { timeout: 240_000 }, async () => {
+    // Signed fields (_sb4s / _sb2s) and the FOLDED requantization (the params' mode, RQ_NOFIX aside).
+    // The _w16 entry points but for the last two shapes (45 pixels; 28 channels: 308 words).
+    cases.forEach((c, i) => expect(emit(c).call, label(c, i)).toMatch(i % shapes.length < 5 ? /_sb[42]s_w16(_nf)?\(/ : /_sb[42]s(_nf)?\(/));
+    cases.forEach((c, i) => expect(Number(/\.mode = (\d+)/.exec(emit(c).decls)![1]) & ~RQ_NOFIX, label(c, i)).toBe(RQ_FAST_FOLDED));
+    const want = evaluateCases(conv2d, cases);
+    const got = await runVariantCasesOnQemu(variant, cases);
+    cases.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
+    const host = await runVariantCasesInC(variant, cases);
+    cases.forEach((c, i) => expect(values(host[i][0]), `host ${label(c, i)}`).toEqual(values(want[i][0])));
+  });
+
+  // FAST_MIXED (multipliers from 0.2 to 1.3: left shifts too) without the sign correction (output
+  // zero point -128, no clamp): the 8 -> 16 shape alone, {m, t, r, s} records (pw8_run_mixed_nf).
+  // The first three seeds per kind whose plan is FAST_MIXED.
+  const SIZES = [[6, 8], [12, 48], [1, 97]];
+  const mixed = SUB_BYTE_KINDS.filter((k) => k !== 'binary').flatMap((kind, k) => {
+    const out: VariantCase[] = [];
+    for (let s = 0; out.length < SIZES.length && s < 60; s++) {
+      const [h, w] = SIZES[out.length];
+      const c = convCaseOfShape(59000 + 100 * k + s, { batches: 1, inH: h, inW: w, inC: 8, outC: 16, fh: 1, fw: 1, perChannel: true }, conv(1, 'VALID', 'NONE'), 'big-scale');
+      c.ctx.outputs[0].quant!.zeroPoint = [-128];
+      const sbc = asSubByteCase(conv2d, c, kind, 71 + s);
+      if (/_sb[42]s_w16_mixed_nf\(/.test(emit(sbc).call)) out.push(sbc);
+    }
+    return out;
+  });
+
+  it('FAST_MIXED 8 -> 16 without the sign correction: bit-exact on an emulated Cortex-M4 (-O2) and on the host', { timeout: 240_000 }, async () => {
+    expect(mixed.length).toBe(9);
+    const want = evaluateCases(conv2d, mixed);
+    const got = await runVariantCasesOnQemu(variant, mixed);
+    mixed.forEach((c, i) => expect(values(got[i][0]), label(c, i)).toEqual(values(want[i][0])));
+    const host = await runVariantCasesInC(variant, mixed);
+    mixed.forEach((c, i) => expect(values(host[i][0]), `host ${label(c, i)}`).toEqual(values(want[i][0])));
   });
 });

@@ -126,7 +126,7 @@ describe("VWW's row-streamed pointwise -> depthwise pair with 2-bit weights on q
     // Each sub-byte layer's band function calls its 2-bit kernel on the packed weights; no int8 or int16 copy.
     const modelC = built.compiled.generated.files['model/model.c'];
     for (const k of [2, 4]) {
-      expect(modelC).toMatch(new RegExp(`static void l${k}_band\\([^)]*\\) \\{\\s*tinyml_conv2d_s8_dsp_sb2s?(_mixed)?(_nf)?\\(p, input, l${k}_w2,`));
+      expect(modelC).toMatch(new RegExp(`static void l${k}_band\\([^)]*\\) \\{\\s*tinyml_conv2d_s8_dsp_sb2s?(_w16)?(_mixed)?(_nf)?\\(p, input, l${k}_w2,`));
       expect(modelC).toMatch(new RegExp(`static void l${k + 1}_band\\([^)]*\\) \\{\\s*tinyml_depthwise_conv2d_s8_dsp_sb2(_mixed)?(_nf)?\\(p, input, l${k + 1}_w2,`));
       expect(modelC).not.toMatch(new RegExp(`\\bl(${k}|${k + 1})_w\\[`));
     }

@@ -1759,11 +1759,16 @@ TINYML_DSP_INLINE mm_fn mm_int8(const tinyml_conv2d_dsp_params *p, const int W16
  * Sub-byte rows (signed fields only: _sb4s, _sb2s) decode to the pairs exactly as the AND gives
  * them (2^12 or 2^14 times the weights, from zero start values), with the same single shift back
  * as bias' is added after the row (TINYML_SBA_FIX_S4 / _S2): the generator proved per layer that
- * those sums cannot wrap. Issue #15 forbids RAM copies of sub-byte weights; this keeps ONE
+ * those sums cannot wrap; or, in chunks of more than k4 + 2 blocks, exactly (2w in each half: an
+ * EOR and an SSUB16 more per pair word) into an int8 row's layout, which then runs as one (no
+ * shift back per output; dec_channels). Issue #15 forbids RAM copies of sub-byte weights; this keeps ONE
  * channel's decoded row at a time (2 * k4 + 8 words) in the layer's scratch, which the generator
  * gives it only where the model's arena does not grow (as the sub-byte stem decodes its small
- * layout to the stack). FOLDED modes, full clamp, k4 a multiple of 16 (passes of 16 groups) or 8, the
- * depth a multiple of 4; the last pixels past the whole blocks take the usual loop.
+ * layout to the stack; in place, the free bytes the plan has at the layer's step:
+ * plan/memory-plan.ts growScratchIntoRoom). FOLDED modes, full clamp, k4 a multiple of 16
+ * (passes of 16 groups), 8 or 4 (one pass, no pass test), the depth a multiple of 4; the last
+ * pixels past the whole blocks take the usual loop. With p->descending (a widening layer in
+ * place) the chunks run from the last pixel down, those last pixels first.
  */
 #if TINYML_MM_ASM
 #define DEC_INT8 1
@@ -1772,21 +1777,22 @@ TINYML_DSP_INLINE mm_fn mm_int8(const tinyml_conv2d_dsp_params *p, const int W16
 /* int8 rows: bias' is in the start values, the record is {m, t, e}; sub-byte: {m, t, e, bias'},
  * FIX adding bias' after the shift back. */
 #define TINYML_MM_GROUPS8(G) G G G G G G G G
+#define TINYML_MM_GROUPS4(G) G G G G
 #define TINYML_DEC_RECORD_INT8 "ldmia  r12, {r4, r5, r6}\n\t"
 #define TINYML_DEC_RECORD_SB(FIX) "ldmia  r12, {r4, r5, r6, r9}\n\t" FIX("r0") FIX("r1") FIX("r2") FIX("r3")
 /*
  * One decoded row against every block: r12 the row (start values first), lr its record (the
  * pass loop's end), r11 the columns (all blocks in a row), r7 the output of block 0; on the stack
- * n, 3 n, the row and the columns' end. Per block: the start values, passes of 16 groups, the
+ * n, 3 n, the row and the columns' end. Per block: the start values, passes of 16 groups (AGAIN:
+ * the test that runs the pass again until the record, or "" for a row of exactly one pass), the
  * record, the requantization, four stores, the output on by four pixels, the row rewound.
  */
-#define TINYML_DEC_LOOP(PASS, RECORD, RQ4)               \
+#define TINYML_DEC_AGAIN "cmp    r12, lr\n\t" "bne    2b\n\t"
+#define TINYML_DEC_LOOP(PASS, AGAIN, RECORD, RQ4)         \
   "push   {r0, r1, r2, r3}\n"                            \
   "1:\n\t"                                               \
   "ldmia  r12!, {r0, r1, r2, r3}\n"                      \
-  "2:\n\t" PASS                                          \
-  "cmp    r12, lr\n\t"                                   \
-  "bne    2b\n\t" RECORD RQ4                             \
+  "2:\n\t" PASS AGAIN RECORD RQ4                          \
   "ldrd   r8, r9, [sp]\n\t"                              \
   "strb   r1, [r7, r8]\n\t"                              \
   "strb   r2, [r7, r8, lsl #1]\n\t"                      \
@@ -1798,9 +1804,14 @@ TINYML_DSP_INLINE mm_fn mm_int8(const tinyml_conv2d_dsp_params *p, const int W16
   "bne    1b\n\t"                                        \
   "add    sp, sp, #16\n\t"
 
+/* The decoded rows' pass: one of 4 or 8 groups (k4 = 4 or 8: no pass test), or passes of 16. */
+#define DEC_PASS4 4
+#define DEC_PASS8 8
+#define DEC_PASS16 16
+
 TINYML_DSP_INLINE void dec_blocks(const uint32_t *row, const uint32_t *record, const uint32_t *cols,
                                   const uint32_t *cols_end, int8_t *out, int32_t n, const int kind, const int nf,
-                                  int32_t k8) {
+                                  const int pass) {
   register int32_t r0 __asm__("r0") = n;
   register int32_t r1 __asm__("r1") = 3 * n;
   register const uint32_t *r2 __asm__("r2") = row;
@@ -1813,18 +1824,21 @@ TINYML_DSP_INLINE void dec_blocks(const uint32_t *row, const uint32_t *record, c
   : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(o), "+r"(c), "+r"(w), "+r"(e)                 \
   :                                                                                            \
   : "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory"
-#define TINYML_DEC_BY_PASS(PASS, RECORD)                                                        \
+#define TINYML_DEC_BY_PASS(PASS, AGAIN, RECORD)                                                 \
   if (nf) {                                                                                    \
-    __asm__ volatile(TINYML_DEC_LOOP(PASS, RECORD, TINYML_SBA_RQ4_NF("", "", "", "", "")) TINYML_DEC_OPERANDS); \
+    __asm__ volatile(TINYML_DEC_LOOP(PASS, AGAIN, RECORD, TINYML_SBA_RQ4_NF("", "", "", "", "")) TINYML_DEC_OPERANDS); \
   } else {                                                                                     \
-    __asm__ volatile(TINYML_DEC_LOOP(PASS, RECORD, TINYML_SBA_RQ4("", "", "", "", "")) TINYML_DEC_OPERANDS);    \
+    __asm__ volatile(TINYML_DEC_LOOP(PASS, AGAIN, RECORD, TINYML_SBA_RQ4("", "", "", "", "")) TINYML_DEC_OPERANDS);    \
   }
-/* Passes of 16 groups (k4 a multiple of 16), or one of 8 (k4 = 8: VWW's 32-channel layers). */
+/* Passes of 16 groups (k4 a multiple of 16), or one of 8 (k4 = 8: VWW's 32-channel layers) or 4
+ * (k4 = 4: VWW's 16-channel layer widening in place, sub-byte rows). */
 #define TINYML_DEC_BY_RQ(RECORD)                                                                \
-  if (k8) {                                                                                    \
-    TINYML_DEC_BY_PASS(TINYML_MM_GROUPS8(TINYML_MM_GROUP_W16), RECORD)                         \
+  if (pass == DEC_PASS4) {                                                                     \
+    TINYML_DEC_BY_PASS(TINYML_MM_GROUPS4(TINYML_MM_GROUP_W16), "", RECORD)                     \
+  } else if (pass == DEC_PASS8) {                                                              \
+    TINYML_DEC_BY_PASS(TINYML_MM_GROUPS8(TINYML_MM_GROUP_W16), "", RECORD)                     \
   } else {                                                                                     \
-    TINYML_DEC_BY_PASS(TINYML_MM_GROUPS16(TINYML_MM_GROUP_W16), RECORD)                        \
+    TINYML_DEC_BY_PASS(TINYML_MM_GROUPS16(TINYML_MM_GROUP_W16), TINYML_DEC_AGAIN, RECORD)      \
   }
   if (kind == DEC_INT8) {
     TINYML_DEC_BY_RQ(TINYML_DEC_RECORD_INT8)
@@ -1839,10 +1853,137 @@ TINYML_DSP_INLINE void dec_blocks(const uint32_t *row, const uint32_t *record, c
 }
 
 /* Whether the layer runs on decoded rows (the generator's flag, checked against what the loop needs). */
-TINYML_DSP_INLINE int32_t dec_ok(const tinyml_conv2d_dsp_params *p) {
-  return p->decoded_rows > 0 && !p->descending && TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED &&
-         p->activation_min == -128 && p->activation_max == 127 && ((p->k4 & 15) == 0 || p->k4 == 8) &&
+/* k4 = 4 for sub-byte rows only (the generator gives int8 rows none there): int8 entry points link
+ * no pass of 4 groups. */
+TINYML_DSP_INLINE int32_t dec_ok(const tinyml_conv2d_dsp_params *p, const int kind) {
+  return p->decoded_rows > 0 && TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED &&
+         p->activation_min == -128 && p->activation_max == 127 &&
+         ((p->k4 & 15) == 0 || p->k4 == 8 || (p->k4 == 4 && kind != DEC_INT8)) &&
          p->geo.input_depth == 4 * p->k4 && p->geo.output_height * p->geo.output_width >= 4;
+}
+
+/*
+ * Every channel of one chunk of nb blocks (cols .. cols_end) on decoded rows: each channel's row
+ * decoded into `row` (int16 pairs after four start values, then its record), then run against
+ * the chunk's blocks (dec_blocks). kind, exact and pass are constants in each instance, so the
+ * channel loop tests none of them.
+ */
+TINYML_DSP_INLINE void dec_channels(const uint32_t *weights, uint32_t *row, const uint32_t *cols,
+                                    const uint32_t *cols_end, int8_t *out, int32_t n, int32_t k4, const int kind,
+                                    const int exact, const int nf, const int pass) {
+  /* Words of a channel's stream: its row, then the record {m, t, e, bias'}. */
+  const int32_t words = kind == DEC_INT8 ? k4 : kind == DEC_SB4 ? k4 >> 1 : k4 >> 2;
+  /* Sub-byte rows as the AND gives them: from zero, bias' added after the shift back. */
+  if (kind != DEC_INT8 && !exact) row[0] = row[1] = row[2] = row[3] = 0;
+  const uint32_t *w = weights;
+  for (int32_t ch = 0; ch < n; ++ch) {
+    uint32_t *d = row + 4;
+    const uint32_t *rec = w + words;
+    /* The row's words (k4 a multiple of 4: int8 rows k4 words, int4 k4 / 2, int2 k4 / 4; the
+     * loops take 4, 2 and 1 a step), decoded in assembly: the compiled C took about twice
+     * the instructions (a load and a store per word). */
+    const uint32_t *src = w;
+    if (kind == DEC_INT8) {
+      row[0] = row[1] = row[2] = row[3] = rec[3];
+      /* Four words: one LDM, eight SXTB16s, two STMs. */
+      __asm__ volatile("1:\n\t"
+                       "ldmia  %[s]!, {r8, r9, r10, r11}\n\t"
+                       "sxtb16 r0, r8\n\t"
+                       "sxtb16 r1, r8, ror #8\n\t"
+                       "sxtb16 r2, r9\n\t"
+                       "sxtb16 r3, r9, ror #8\n\t"
+                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                       "sxtb16 r0, r10\n\t"
+                       "sxtb16 r1, r10, ror #8\n\t"
+                       "sxtb16 r2, r11\n\t"
+                       "sxtb16 r3, r11, ror #8\n\t"
+                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                       "cmp    %[s], %[e]\n\t"
+                       "bne    1b\n\t"
+                       : [s] "+r"(src), [d] "+r"(d)
+                       : [e] "r"(rec)
+                       : "r0", "r1", "r2", "r3", "r8", "r9", "r10", "r11", "cc", "memory");
+    } else if (exact) {
+      row[0] = row[1] = row[2] = row[3] = rec[3];
+      /* Per pair word 2f in each half by one AND of the weight word shifted (pair q's fields to
+       * bits 1..bits of each half), then 2w = 2 (f ^ h) - 2 h by EOR and SSUB16 (h = 8 or 2,
+       * the fields' sign bit: two's complement, w + h = f ^ h). int4: two words per LDRD, four
+       * pairs each; int2: one word, eight pairs. Two STMs a word. */
+#define TINYML_DEC_X(R, V, SH) "and    " R ", %[m], " V SH "\n\t" "eor    " R ", " R ", %[k]\n\t" "ssub16 " R ", " R ", %[k]\n\t"
+#define TINYML_DEC_STM "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+#define TINYML_DEC_W4(V)                                                                                    \
+  TINYML_DEC_X("r0", V, ", lsr #11") TINYML_DEC_X("r1", V, ", lsr #7") TINYML_DEC_X("r2", V, ", lsr #3")        \
+  TINYML_DEC_X("r3", V, ", lsl #1") TINYML_DEC_STM
+      if (kind == DEC_SB4) {
+        __asm__ volatile("1:\n\t"
+                         "ldrd   r8, r9, [%[s]], #8\n\t" TINYML_DEC_W4("r8") TINYML_DEC_W4("r9")
+                         "cmp    %[s], %[e]\n\t"
+                         "bne    1b\n\t"
+                         : [s] "+r"(src), [d] "+r"(d)
+                         : [e] "r"(rec), [m] "r"(0x001E001Eu), [k] "r"(0x00100010u)
+                         : "r0", "r1", "r2", "r3", "r8", "r9", "cc", "memory");
+      } else {
+        __asm__ volatile("1:\n\t"
+                         "ldr    r8, [%[s]], #4\n\t"
+                         TINYML_DEC_X("r0", "r8", ", lsr #13") TINYML_DEC_X("r1", "r8", ", lsr #11")
+                         TINYML_DEC_X("r2", "r8", ", lsr #9") TINYML_DEC_X("r3", "r8", ", lsr #7") TINYML_DEC_STM
+                         TINYML_DEC_X("r0", "r8", ", lsr #5") TINYML_DEC_X("r1", "r8", ", lsr #3")
+                         TINYML_DEC_X("r2", "r8", ", lsr #1") TINYML_DEC_X("r3", "r8", ", lsl #1") TINYML_DEC_STM
+                         "cmp    %[s], %[e]\n\t"
+                         "bne    1b\n\t"
+                         : [s] "+r"(src), [d] "+r"(d)
+                         : [e] "r"(rec), [m] "r"(0x00060006u), [k] "r"(0x00040004u)
+                         : "r0", "r1", "r2", "r3", "r8", "cc", "memory");
+      }
+#undef TINYML_DEC_W4
+#undef TINYML_DEC_STM
+#undef TINYML_DEC_X
+    } else if (kind == DEC_SB4) {
+      /* Two words: one LDRD, eight ANDs (the pairs of TINYML_SB4W), two STMs. */
+      __asm__ volatile("1:\n\t"
+                       "ldrd   r8, r9, [%[s]], #8\n\t"
+                       "and    r0, %[m], r8\n\t"
+                       "and    r1, %[m], r8, lsl #4\n\t"
+                       "and    r2, %[m], r8, lsl #8\n\t"
+                       "and    r3, %[m], r8, lsl #12\n\t"
+                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                       "and    r0, %[m], r9\n\t"
+                       "and    r1, %[m], r9, lsl #4\n\t"
+                       "and    r2, %[m], r9, lsl #8\n\t"
+                       "and    r3, %[m], r9, lsl #12\n\t"
+                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                       "cmp    %[s], %[e]\n\t"
+                       "bne    1b\n\t"
+                       : [s] "+r"(src), [d] "+r"(d)
+                       : [e] "r"(rec), [m] "r"(0xF000F000u)
+                       : "r0", "r1", "r2", "r3", "r8", "r9", "cc", "memory");
+    } else {
+      /* One word: eight ANDs (TINYML_SB2W), two STMs. */
+      __asm__ volatile("1:\n\t"
+                       "ldr    r8, [%[s]], #4\n\t"
+                       "and    r0, %[m], r8\n\t"
+                       "and    r1, %[m], r8, lsl #2\n\t"
+                       "and    r2, %[m], r8, lsl #4\n\t"
+                       "and    r3, %[m], r8, lsl #6\n\t"
+                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                       "and    r0, %[m], r8, lsl #8\n\t"
+                       "and    r1, %[m], r8, lsl #10\n\t"
+                       "and    r2, %[m], r8, lsl #12\n\t"
+                       "and    r3, %[m], r8, lsl #14\n\t"
+                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                       "cmp    %[s], %[e]\n\t"
+                       "bne    1b\n\t"
+                       : [s] "+r"(src), [d] "+r"(d)
+                       : [e] "r"(rec), [m] "r"(0xC000C000u)
+                       : "r0", "r1", "r2", "r3", "r8", "cc", "memory");
+    }
+    d[0] = rec[0];
+    d[1] = rec[1];
+    d[2] = rec[2];
+    d[3] = rec[3];
+    dec_blocks(row, row + 4 + 2 * k4, cols, cols_end, out + ch, n, exact ? DEC_INT8 : kind, nf, pass);
+    w = rec + 4;
+  }
 }
 
 /* The layer on decoded rows (kind DEC_*; nf: no sign correction; mm and dbl: the usual loop and
@@ -1859,106 +2000,148 @@ TINYML_DSP_INLINE void conv_decoded(const tinyml_conv2d_dsp_params *p, const int
   /* Blocks of four pixels a chunk (the columns the scratch holds at once). */
   const int32_t chunk = p->decoded_rows;
   uint32_t *row = cols + chunk * k4 * 8;
-  /* Words of a channel's stream: its row, then the record {m, t, e, bias'}. */
-  const int32_t words = kind == DEC_INT8 ? k4 : kind == DEC_SB4 ? k4 >> 1 : k4 >> 2;
   for (int32_t b = 0; b < p->geo.batches; ++b) {
     const int8_t *in = input + b * npix * c;
     int8_t *out = output + b * npix * n;
-    for (int32_t b0 = 0; b0 < whole >> 2; b0 += chunk) {
-      const int32_t nb = (whole >> 2) - b0 < chunk ? (whole >> 2) - b0 : chunk;
+    int32_t frame[TINYML_CONV_FRAME_WORDS];
+    frame[16] = frame[17] = frame[18] = frame[19] = 0;
+    /* p->descending (a layer widening in place, in_place_expand): the pixels past the whole blocks
+     * first, then the chunks from the last down, so that a chunk's outputs cover only its own
+     * inputs (in its columns before any output is written) and those of the chunks done before. */
+    if (p->descending && whole < npix) {
+      pointwise_block(p, in, (const int8_t *)(const void *)weights, out, (int16_t *)scratch, mm, dbl, frame, whole,
+                      npix - whole);
+    }
+    for (int32_t done = 0; done < whole >> 2; done += chunk) {
+      const int32_t nb = (whole >> 2) - done < chunk ? (whole >> 2) - done : chunk;
+      const int32_t b0 = p->descending ? (whole >> 2) - done - nb : done;
       for (int32_t i = 0; i < nb; ++i) col_copy4((int16_t *)(void *)(cols + i * k4 * 8), 0, in + (b0 + i) * 4 * c, c, c, dbl);
       const uint32_t *cols_end = cols + nb * k4 * 8;
-      if (kind != DEC_INT8) row[0] = row[1] = row[2] = row[3] = 0;
-      const uint32_t *w = weights;
-      for (int32_t ch = 0; ch < n; ++ch) {
-        uint32_t *d = row + 4;
-        const uint32_t *rec = w + words;
-        /* The row's words (k4 a multiple of 8: int8 rows k4 words, int4 k4 / 2, int2 k4 / 4; the
-         * loops take 4, 2 and 1 a step), decoded in assembly: the compiled C took about twice
-         * the instructions (a load and a store per word). */
-        const uint32_t *src = w;
-        if (kind == DEC_INT8) {
-          row[0] = row[1] = row[2] = row[3] = rec[3];
-          /* Four words: one LDM, eight SXTB16s, two STMs. */
-          __asm__ volatile("1:\n\t"
-                           "ldmia  %[s]!, {r8, r9, r10, r11}\n\t"
-                           "sxtb16 r0, r8\n\t"
-                           "sxtb16 r1, r8, ror #8\n\t"
-                           "sxtb16 r2, r9\n\t"
-                           "sxtb16 r3, r9, ror #8\n\t"
-                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                           "sxtb16 r0, r10\n\t"
-                           "sxtb16 r1, r10, ror #8\n\t"
-                           "sxtb16 r2, r11\n\t"
-                           "sxtb16 r3, r11, ror #8\n\t"
-                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                           "cmp    %[s], %[e]\n\t"
-                           "bne    1b\n\t"
-                           : [s] "+r"(src), [d] "+r"(d)
-                           : [e] "r"(rec)
-                           : "r0", "r1", "r2", "r3", "r8", "r9", "r10", "r11", "cc", "memory");
-        } else if (kind == DEC_SB4) {
-          /* Two words: one LDRD, eight ANDs (the pairs of TINYML_SB4W), two STMs. */
-          __asm__ volatile("1:\n\t"
-                           "ldrd   r8, r9, [%[s]], #8\n\t"
-                           "and    r0, %[m], r8\n\t"
-                           "and    r1, %[m], r8, lsl #4\n\t"
-                           "and    r2, %[m], r8, lsl #8\n\t"
-                           "and    r3, %[m], r8, lsl #12\n\t"
-                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                           "and    r0, %[m], r9\n\t"
-                           "and    r1, %[m], r9, lsl #4\n\t"
-                           "and    r2, %[m], r9, lsl #8\n\t"
-                           "and    r3, %[m], r9, lsl #12\n\t"
-                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                           "cmp    %[s], %[e]\n\t"
-                           "bne    1b\n\t"
-                           : [s] "+r"(src), [d] "+r"(d)
-                           : [e] "r"(rec), [m] "r"(0xF000F000u)
-                           : "r0", "r1", "r2", "r3", "r8", "r9", "cc", "memory");
+      int8_t *o = out + b0 * 4 * n;
+      /*
+       * Sub-byte rows decoded exactly (2w in each half, as the FAST modes' doubled int16 rows):
+       * two instructions more per pair word (2 k4 of them a row) than the AND's 2^12 or 2^14 w,
+       * and then the row runs as an int8 one (bias' the start values, no shift back per output:
+       * four instructions a block less). Worth it when the chunk has a few more blocks than k4
+       * (measured on VWW int4: 18 blocks at k4 = 16 lost ~5 instructions a row).
+       */
+      if (kind != DEC_INT8 && nb > k4 + 2) {
+        if (k4 == 4) {
+          dec_channels(weights, row, cols, cols_end, o, n, k4, kind, 1, nf, DEC_PASS4);
+        } else if (k4 == 8) {
+          dec_channels(weights, row, cols, cols_end, o, n, k4, kind, 1, nf, DEC_PASS8);
         } else {
-          /* One word: eight ANDs (TINYML_SB2W), two STMs. */
-          __asm__ volatile("1:\n\t"
-                           "ldr    r8, [%[s]], #4\n\t"
-                           "and    r0, %[m], r8\n\t"
-                           "and    r1, %[m], r8, lsl #2\n\t"
-                           "and    r2, %[m], r8, lsl #4\n\t"
-                           "and    r3, %[m], r8, lsl #6\n\t"
-                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                           "and    r0, %[m], r8, lsl #8\n\t"
-                           "and    r1, %[m], r8, lsl #10\n\t"
-                           "and    r2, %[m], r8, lsl #12\n\t"
-                           "and    r3, %[m], r8, lsl #14\n\t"
-                           "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                           "cmp    %[s], %[e]\n\t"
-                           "bne    1b\n\t"
-                           : [s] "+r"(src), [d] "+r"(d)
-                           : [e] "r"(rec), [m] "r"(0xC000C000u)
-                           : "r0", "r1", "r2", "r3", "r8", "cc", "memory");
+          dec_channels(weights, row, cols, cols_end, o, n, k4, kind, 1, nf, DEC_PASS16);
         }
-        d[0] = rec[0];
-        d[1] = rec[1];
-        d[2] = rec[2];
-        d[3] = rec[3];
-        dec_blocks(row, row + 4 + 2 * k4, cols, cols_end, out + b0 * 4 * n + ch, n, kind, nf, k4 == 8);
-        w = rec + 4;
+      } else if (k4 == 4 && kind != DEC_INT8) {
+        dec_channels(weights, row, cols, cols_end, o, n, k4, kind, 0, nf, DEC_PASS4);
+      } else if (k4 == 8) {
+        dec_channels(weights, row, cols, cols_end, o, n, k4, kind, 0, nf, DEC_PASS8);
+      } else {
+        dec_channels(weights, row, cols, cols_end, o, n, k4, kind, 0, nf, DEC_PASS16);
       }
     }
-    if (whole < npix) {
-      int32_t frame[TINYML_CONV_FRAME_WORDS];
-      frame[16] = frame[17] = frame[18] = frame[19] = 0;
+    if (!p->descending && whole < npix) {
       pointwise_block(p, in, (const int8_t *)(const void *)weights, out, (int16_t *)scratch, mm, dbl, frame, whole,
                       npix - whole);
     }
   }
 }
 #define TINYML_DEC_RUN(KIND, NF, MM, DBL)                                                            \
-  if (dec_ok(p)) {                                                                               \
+  if (dec_ok(p, KIND)) {                                                                         \
     conv_decoded(p, input, weights, output, scratch, KIND, NF, MM, DBL);                          \
     return;                                                                                      \
   }
 #else
 #define TINYML_DEC_RUN(KIND, NF, MM, DBL)
+#endif
+
+#if TINYML_MM_ASM
+/*
+ * Pointwise layers of exactly 8 input and 16 output channels on int16 rows (the row-streamed
+ * pair's 48x48 8 -> 16, int8 and, decoded on the frame, sub-byte: sb_w16_decode), FOLDED, no
+ * fused clamp, in order: pixel after pixel, its 8 inputs expanded once into four column words
+ * (one LDRD, four SXTB16) that stay in r0-r3 while the 16 channels run straight, each one LDM of
+ * its stream's bias' x 4 and row (8 words), four SMLADs, one LDM of {m, t, e}, the
+ * requantization and one store with post-increment (the outputs of a pixel are contiguous): 10
+ * instructions an output where the blocks of four pixels took about 11.6 (their columns, start
+ * values, stores at stride n and the block walk). The pixel loop's test is made before the
+ * channels run (nothing in them sets the flags); the weights rewound by a constant.
+ */
+#define TINYML_PW8_CH(RQ)                                              \
+  "ldmia  r12!, {r4, r5, r6, r8, r9, r10, r11, lr}\n\t"              \
+  "smlad  r4, r9, r0, r4\n\t"                                        \
+  "smlad  r4, r10, r1, r4\n\t"                                       \
+  "smlad  r4, r11, r2, r4\n\t"                                       \
+  "smlad  r4, lr, r3, r4\n\t" RQ                                     \
+  "asr    r4, r4, r8\n\t"                                            \
+  "ssat   r4, #8, r4\n\t"                                            \
+  "strb   r4, [r7], #1\n\t"
+/* The record {m, t, e} and SMMLAR: without the sign correction, with it, or (FAST_MIXED, no
+ * sign correction: sub-byte layers decoded on the frame, sb_w16_decode) {m, t, r, s} with the
+ * left shift s first (s = 0 on right-shift channels, r = 0 on left-shift ones: no branch). */
+#define TINYML_PW8_RQ_NF "ldmia  r12!, {r5, r6, r8}\n\t" "smmlar r4, r4, r5, r6\n\t"
+#define TINYML_PW8_RQ "ldmia  r12!, {r5, r6, r8}\n\t" "add    r9, r6, r4, asr #31\n\t" "smmlar r4, r4, r5, r9\n\t"
+#define TINYML_PW8_RQ_MIXED_NF "ldmia  r12!, {r5, r6, r8, r9}\n\t" "lsl    r4, r4, r9\n\t" "smmlar r4, r4, r5, r6\n\t"
+/* Bytes of the 16 channels' stream (the rewind): 11 words a channel, 12 with {m, t, r, s}. */
+#define TINYML_PW8_BACK "#704"
+#define TINYML_PW8_BACK_MIXED "#768"
+#define TINYML_PW8_LOOP(RQ, BACK)                                                                       \
+  "push   {r0, r1}\n"                                                                                  \
+  "1:\n\t"                                                                                             \
+  "ldrd   r4, r8, [sp]\n\t"                                                                           \
+  "ldrd   r5, r6, [r4], #8\n\t"                                                                       \
+  "cmp    r4, r8\n\t"                                                                                 \
+  "str    r4, [sp]\n\t"                                                                               \
+  "sxtb16 r0, r5\n\t"                                                                                 \
+  "sxtb16 r1, r5, ror #8\n\t"                                                                         \
+  "sxtb16 r2, r6\n\t"                                                                                 \
+  "sxtb16 r3, r6, ror #8\n\t"                                                                         \
+  TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) \
+  TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) \
+  TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ) TINYML_PW8_CH(RQ)                                  \
+  "sub    r12, r12, " BACK "\n\t"                                                                     \
+  "bne    1b\n\t"                                                                                      \
+  "add    sp, sp, #8\n\t"
+/* Whether the layer runs so: the int16 stream (11 words a channel: 704 bytes for 16 channels). */
+TINYML_DSP_INLINE int32_t pw8_shape_ok(const tinyml_conv2d_dsp_params *p, const int8_t *input) {
+  return p->activation_min == -128 && p->activation_max == 127 && p->k4 == 2 && p->geo.input_depth == 8 &&
+         p->output_depth == 16 && !p->descending &&
+         p->geo.filter_height == 1 && p->geo.filter_width == 1 && p->geo.stride_height == 1 &&
+         p->geo.stride_width == 1 && p->geo.pad_height == 0 && p->geo.pad_width == 0 &&
+         ((uintptr_t)input & 3) == 0;
+}
+/* The mode first (measured: of the orders tried, the one that left ResNet-8's calls as they were). */
+TINYML_DSP_INLINE int32_t pw8_ok(const tinyml_conv2d_dsp_params *p, const int8_t *input) {
+  return TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED && pw8_shape_ok(p, input);
+}
+/* One function per requantization (with the sign correction, or without: TINYML_RQ_NOFIX), so
+ * that a model links only the loop its entry points run (the correction is exact in either mode). */
+#define TINYML_PW8_FN(NAME, RQ, BACK)                                                                         \
+  static void NAME(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,          \
+                   int8_t *output) {                                                                          \
+    register const int8_t *r0 __asm__("r0") = input;                                                          \
+    register const int8_t *r1 __asm__("r1") = input + p->geo.batches * p->geo.output_height * p->geo.output_width * 8; \
+    register int8_t *o __asm__("r7") = output;                                                                \
+    register const uint32_t *w __asm__("r12") = weights;                                                      \
+    __asm__ volatile(TINYML_PW8_LOOP(RQ, BACK) : "+r"(r0), "+r"(r1), "+r"(o), "+r"(w) :                              \
+                     : "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "lr", "cc", "memory");          \
+  }
+TINYML_PW8_FN(pw8_run, TINYML_PW8_RQ, TINYML_PW8_BACK)
+TINYML_PW8_FN(pw8_run_nf, TINYML_PW8_RQ_NF, TINYML_PW8_BACK)
+TINYML_PW8_FN(pw8_run_mixed_nf, TINYML_PW8_RQ_MIXED_NF, TINYML_PW8_BACK_MIXED)
+/* NF: the entry point's requantization has no sign correction (its _nf entries). */
+#define TINYML_PW8_RUN(W, NF)                       \
+  if (pw8_ok(p, input)) {                           \
+    if (NF) {                                       \
+      pw8_run_nf(p, input, (W), output);            \
+    } else {                                        \
+      pw8_run(p, input, (W), output);               \
+    }                                               \
+    return;                                         \
+  }
+#else
+#define TINYML_PW8_RUN(W, NF)
 #endif
 
 void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
@@ -1971,6 +2154,7 @@ void tinyml_conv2d_s8_dsp(const tinyml_conv2d_dsp_params *p, const int8_t *input
 void tinyml_conv2d_s8_dsp_w16(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                               int8_t *output, void *scratch) {
   /* The generator doubled the int16 weights in the FAST modes: the columns are not. */
+  TINYML_PW8_RUN(weights, 0)
   conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8(p, 1), 0, 1);
 }
 
@@ -1988,8 +2172,101 @@ void tinyml_conv2d_s8_dsp_nf(const tinyml_conv2d_dsp_params *p, const int8_t *in
 
 void tinyml_conv2d_s8_dsp_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input, const uint32_t *weights,
                                  int8_t *output, void *scratch) {
+  TINYML_PW8_RUN(weights, 1)
   conv_run(p, input, (const int8_t *)(const void *)weights, output, scratch, mm_int8_nf(p, 1), 0, 1);
 }
+
+/*
+ * Small sub-byte pointwise layers on int16 rows (the row-streamed pair's 48x48 8 -> 16 rows, a
+ * band at a time): the signed fields of the whole layer (_sb4s / _sb2s) decoded exactly, each
+ * pair word (w0, w2), (w1, w3) as 2w in each half (the FAST modes' doubled int16 rows), into
+ * tinyml_conv2d_s8_dsp_w16's stream on this call's stack frame ({bias' x 4, row, m, t, e} per
+ * channel, at most TINYML_SB_W16_WORDS words: 768 bytes, as the sub-byte stem decodes its small
+ * layout on its frame), then that kernel's loops: no AND per pair and no shift back per output.
+ * Never a copy of the weights outside the call (issue #15). FOLDED layers of at least 16 (k4 + 1)
+ * pixels a call: the decoding, about 10 instructions a pair (2 k4 pairs a row), pays off over
+ * some 4 (k4 + 1) blocks, each saving an AND per pair and the four shifts back.
+ */
+#define TINYML_SB_W16_WORDS 192
+TINYML_DSP_INLINE int32_t sb_w16_ok(const tinyml_conv2d_dsp_params *p) {
+  return TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_FOLDED && p->geo.filter_height == 1 && p->geo.filter_width == 1 &&
+         p->geo.stride_height == 1 && p->geo.stride_width == 1 && p->geo.pad_height == 0 && p->geo.pad_width == 0 &&
+         p->geo.input_depth == 4 * p->k4 && p->output_depth * (7 + 2 * p->k4) <= TINYML_SB_W16_WORDS &&
+         p->geo.output_height * p->geo.output_width >= 16 * (p->k4 + 1);
+}
+
+/* Pair q of a signed-field word (fields at the top of each halfword, conv2d_dsp.c TINYML_SB4W), as
+ * 2w in each half: two's complement fields of BITS bits, w = (f ^ h) - h with h the sign bit. */
+TINYML_DSP_INLINE uint32_t sb_exact_pair(uint32_t v, int32_t q, const int BITS) {
+  const uint32_t mask = (1u << BITS) - 1u;
+  const int32_t h = 1 << (BITS - 1);
+  const int32_t sh = 16 - BITS * (q + 1);
+  const int32_t lo = (int32_t)(((v >> sh) & mask) ^ (uint32_t)h) - h;
+  const int32_t hi = (int32_t)(((v >> (sh + 16)) & mask) ^ (uint32_t)h) - h;
+  return ((uint32_t)(2 * lo) & 0xFFFFu) | ((uint32_t)(2 * hi) << 16);
+}
+
+/* The int16 stream of the signed-field stream w (rows of k4 groups: partial words of 1 and 2
+ * groups for the low bits of k4, then whole words of 8 / BITS groups, as convSbWordGroups). */
+TINYML_DSP_INLINE void sb_w16_decode(const tinyml_conv2d_dsp_params *p, const uint32_t *w, uint32_t *out, const int BITS,
+                                     const int MIXED) {
+  const int32_t k4 = p->k4;
+  const int32_t per_word = 8 / BITS;
+  for (int32_t ch = 0; ch < p->output_depth; ++ch) {
+    uint32_t *row = out + 4;
+    for (int32_t part = 1; part < 4; part <<= 1) {
+      if (k4 & part) {
+        const uint32_t v = *w++;
+        for (int32_t q = 0; q < 2 * part; ++q) *row++ = sb_exact_pair(v, q, BITS);
+      }
+    }
+    for (int32_t g = k4 & 3; g < k4; g += per_word) {
+      const uint32_t v = *w++;
+      for (int32_t q = 0; q < 2 * per_word; ++q) *row++ = sb_exact_pair(v, q, BITS);
+    }
+    /* The record {m, t, e, bias'}: bias' the accumulators' four start values. */
+    out[0] = out[1] = out[2] = out[3] = w[3];
+    row[0] = w[0];
+    row[1] = w[1];
+    if (MIXED) {
+      /* {m, t, r, s}: the right shift r = e or the left shift s = -e, the other 0 (pw8_run_mixed_nf). */
+      const int32_t e = (int32_t)w[2];
+      row[2] = (uint32_t)(e > 0 ? e : 0);
+      row[3] = (uint32_t)(e > 0 ? 0 : -e);
+      out = row + 4;
+    } else {
+      row[2] = w[2];
+      out = row + 3;
+    }
+    w += SB_RECORD_WORDS;
+  }
+}
+
+#define TINYML_SB_W16_RUN(BITS, MM, NF)                                                          \
+  if (sb_w16_ok(p)) {                                                                            \
+    uint32_t w16[TINYML_SB_W16_WORDS];                                                           \
+    sb_w16_decode(p, weights, w16, BITS, 0);                                                     \
+    TINYML_PW8_RUN(w16, NF)                                                                      \
+    conv_run(p, input, (const int8_t *)(const void *)w16, output, scratch, MM, 0, 1);            \
+    return;                                                                                      \
+  }
+
+/*
+ * FAST_MIXED without the sign correction (the requantization of 2-bit VWW's 8 -> 16 pair layer):
+ * the 8 -> 16 shape alone (pw8_run_mixed_nf; the int16 kernel's other loops have no FAST_MIXED),
+ * its stream with {m, t, r, s} records (12 words a channel).
+ */
+#if TINYML_MM_ASM
+#define TINYML_SB_PW8_MIXED_RUN(BITS)                                                            \
+  if (TINYML_RQ_BASE(p->mode) == TINYML_RQ_FAST_MIXED && TINYML_RQ_NF(p->mode) && pw8_shape_ok(p, input)) { \
+    uint32_t w16[TINYML_SB_W16_WORDS];                                                           \
+    sb_w16_decode(p, weights, w16, BITS, 1);                                                     \
+    pw8_run_mixed_nf(p, input, w16, output);                                                     \
+    return;                                                                                      \
+  }
+#else
+#define TINYML_SB_PW8_MIXED_RUN(BITS)
+#endif
 
 #define TINYML_MM_SB_VARIANT(name, MODE, BITS, SIGNED)                                                           \
   static int32_t name(const tinyml_conv2d_dsp_params *p, const uint32_t *cols, const int8_t *w, int8_t *out,    \
@@ -2054,4 +2331,29 @@ TINYML_CONV_SB_ENTRY(sb2, 2, 0, 0)
 TINYML_CONV_SB_ENTRY(sb1, 1, 0, 0)
 TINYML_CONV_SB_ENTRY(sb4s, 4, 1, DEC_SB4)
 TINYML_CONV_SB_ENTRY(sb2s, 2, 1, DEC_SB2)
+
+/*
+ * Entry points of the signed-field layers the generator finds small enough for int16 rows decoded
+ * on the frame (TINYML_SB_W16_RUN; ops/subbyte/dsp.ts convSbW16): apart, so that models without
+ * such a layer link neither the decoding nor the int16 kernel's loops. A call the frame does not
+ * fit (too few pixels: a short band) runs the sub-byte loops as the plain entry does.
+ */
+#define TINYML_CONV_SB_W16_ENTRY(NAME, BITS)                                                                     \
+  void tinyml_conv2d_s8_dsp_##NAME##_w16(const tinyml_conv2d_dsp_params *p, const int8_t *input,                \
+                                         const uint32_t *weights, int8_t *output, void *scratch) {              \
+    TINYML_SB_W16_RUN(BITS, mm_int8(p, 1), 0)                                                                   \
+    tinyml_conv2d_s8_dsp_##NAME(p, input, weights, output, scratch);                                            \
+  }                                                                                                             \
+  void tinyml_conv2d_s8_dsp_##NAME##_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input,             \
+                                            const uint32_t *weights, int8_t *output, void *scratch) {           \
+    TINYML_SB_W16_RUN(BITS, mm_int8_nf(p, 1), 1)                                                                \
+    tinyml_conv2d_s8_dsp_##NAME##_nf(p, input, weights, output, scratch);                                       \
+  }                                                                                                             \
+  void tinyml_conv2d_s8_dsp_##NAME##_w16_mixed_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input,       \
+                                                  const uint32_t *weights, int8_t *output, void *scratch) {     \
+    TINYML_SB_PW8_MIXED_RUN(BITS)                                                                               \
+    tinyml_conv2d_s8_dsp_##NAME##_mixed_nf(p, input, weights, output, scratch);                                 \
+  }
+TINYML_CONV_SB_W16_ENTRY(sb4s, 4)
+TINYML_CONV_SB_W16_ENTRY(sb2s, 2)
 

@@ -97,5 +97,22 @@ TINYML_CONV2D_SB_ENTRIES(sb1)
 TINYML_CONV2D_SB_ENTRIES(sb4s)
 TINYML_CONV2D_SB_ENTRIES(sb2s)
 #undef TINYML_CONV2D_SB_ENTRIES
+/*
+ * Small signed-field pointwise layers (the row-streamed pair's 8 -> 16): the whole stream decoded
+ * exactly on the call's stack frame into tinyml_conv2d_s8_dsp_w16's int16 rows (768 bytes at
+ * most, nothing outlives the call) and that kernel's loops (FOLDED, plain and _nf); FAST_MIXED
+ * without the sign correction for 8 -> 16 alone (_w16_mixed_nf). A call the frame does not fit
+ * runs as the entry point without _w16. Same arguments as the entry points above.
+ */
+#define TINYML_CONV2D_SB_W16_ENTRIES(NAME)                                                                       \
+  void tinyml_conv2d_s8_dsp_##NAME##_w16(const tinyml_conv2d_dsp_params *p, const int8_t *input,                \
+                                         const uint32_t *weights, int8_t *output, void *scratch);               \
+  void tinyml_conv2d_s8_dsp_##NAME##_w16_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input,             \
+                                            const uint32_t *weights, int8_t *output, void *scratch);            \
+  void tinyml_conv2d_s8_dsp_##NAME##_w16_mixed_nf(const tinyml_conv2d_dsp_params *p, const int8_t *input,       \
+                                                  const uint32_t *weights, int8_t *output, void *scratch);
+TINYML_CONV2D_SB_W16_ENTRIES(sb4s)
+TINYML_CONV2D_SB_W16_ENTRIES(sb2s)
+#undef TINYML_CONV2D_SB_W16_ENTRIES
 
 #endif /* TINYML_CONV2D_DSP_H */

@@ -61,7 +61,8 @@ export const CONV_W16_MIN_PIXELS = 96;
 export const CONV_DECODED_MAX_BYTES = 9504;
 /**
  * The same for an int8 layer in place (its buffer the larger of input and output, the scratch
- * beside it; sub-byte layers in place take no decoded rows, see convDecodedBlocks).
+ * beside it; sub-byte layers in place announce none and take them only in the room the plan
+ * gives them, ops/subbyte/dsp.ts).
  */
 export const CONV_DECODED_IN_PLACE_MAX_BYTES = 5800;
 
@@ -84,16 +85,26 @@ export function withDecodedScratch(p: Conv2DQuantParams, blocks: number, usual: 
  * not when optimizing for size, chunks of at least four blocks within CONV_DECODED_MAX_BYTES.
  * `subByte`: int8 layers only under CONV_W16_MIN_PIXELS (more take the int16 rows of flash);
  * sub-byte rows, which have no int16 form in flash, at any size, in as many chunks as needed
- * (the sub-byte kernels never ask for them in place: ops/subbyte/dsp.ts).
+ * (in place the sub-byte kernels announce none and ask for room instead: ops/subbyte/dsp.ts).
  */
 export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal | undefined, subByte: boolean, inPlace = false): number {
+  return convDecodedBlocksWithin(p, optimize, subByte, inPlace ? CONV_DECODED_IN_PLACE_MAX_BYTES : CONV_DECODED_MAX_BYTES);
+}
+
+/**
+ * convDecodedBlocks with the chunks' scratch capped at `bytes` (the sub-byte kernels in place:
+ * what the memory plan gave the layer, ops/subbyte/dsp.ts): the fewest chunks of at least four
+ * blocks that fit, balanced, or 0. `depth16`: input depth 16 too (k4 = 4, one pass of 4 groups:
+ * VWW's 24x24x16 -> 32 widening in place, sub-byte rows in the room its step has).
+ */
+export function convDecodedBlocksWithin(p: Conv2DQuantParams, optimize: OptimizeGoal | undefined, subByte: boolean, bytes: number, depth16 = false): number {
   const npix = p.outputHeight * p.outputWidth;
   const ok =
     optimize !== 'size' &&
     p.groups === 1 &&
     isUnitWindow(p) &&
     p.inputDepth === p.filterInputDepth &&
-    (p.inputDepth % 64 === 0 || p.inputDepth === 32) &&
+    (p.inputDepth % 64 === 0 || p.inputDepth === 32 || (depth16 && p.inputDepth === 16)) &&
     (p.weightsOffset ?? 0) === 0 &&
     p.activationMin === -128 &&
     p.activationMax === 127 &&
@@ -101,8 +112,7 @@ export function convDecodedBlocks(p: Conv2DQuantParams, optimize: OptimizeGoal |
     (subByte || npix < CONV_W16_MIN_PIXELS);
   if (!ok) return 0;
   const blocks = npix >> 2;
-  const cap = inPlace ? CONV_DECODED_IN_PLACE_MAX_BYTES : CONV_DECODED_MAX_BYTES;
-  const most = Math.floor((cap - convDecodedBytes(p, 0)) / (convK4(p) * 32));
+  const most = Math.floor((bytes - convDecodedBytes(p, 0)) / (convK4(p) * 32));
   if (most < 4) return 0;
   const chunks = Math.ceil(blocks / most);
   return Math.ceil(blocks / chunks);

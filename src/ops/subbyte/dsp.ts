@@ -20,12 +20,12 @@ import type { SubByteKind } from '../../ir/weight-encoding.js';
 import { flashBits, type PackBits } from '../../ir/weight-packing.js';
 import type { CEmission, EmitContext, EmitNames, OptimizeGoal, TargetInfo } from '../op-def.js';
 import { RQ_FAST_FOLDED, RQ_FAST_MIXED, type RequantPlan, cArray, cMode, cRequantDecls, constantOperands, dspTarget, rqNofix, foldChannelBias, hasConstantOperands, planLayerRequant, requantFields, scratchFor, scratchWithConstants, weightRows } from '../optimized/common.js';
-import { CONV_MAX_SCRATCH, convDecodedBlocks, convDecodedBytes, withDecodedScratch } from '../optimized/conv2d.js';
+import { CONV_MAX_SCRATCH, convDecodedBlocks, convDecodedBlocksWithin, withDecodedScratch } from '../optimized/conv2d.js';
 import { FC_MAX_ROW_SCRATCH, emitFullyConnectedDsp, fcParamsDecl } from '../optimized/fully-connected.js';
 import { convGeometry, cStructInit } from '../c-emit.js';
 import { subByteParamsKind } from './common.js';
 import { emitPortableSubByte } from './portable.js';
-import { conv2d } from '../conv2d.js';
+import { conv2d, isUnitWindow } from '../conv2d.js';
 import { fullyConnected } from '../fully-connected.js';
 import { depthwiseConv2d, type DepthwiseConv2DQuantParams } from '../depthwise-conv2d.js';
 import { DW_MAX_SCRATCH, dwAsConv, dwParamsDecl, dwPlaneFor, dwScratchBytes, dwWeightsAsConv } from '../optimized/depthwise-conv2d.js';
@@ -155,14 +155,50 @@ function convSbScratch(p: Conv2DQuantParams): number {
 /**
  * Blocks a chunk of decoded rows (conv2d_dsp.c; ops/optimized/conv2d.ts convDecodedBlocks), or 0:
  * int4, int2 and ternary rows (binary ones keep their loop); the signed fields and the FOLDED
- * requantization are checked at emission. Never in place: the decoded rows' scratch beside the
- * layer's one buffer is RAM the int8 build of the same layer does not take (KWS's 25x5x64 layers:
- * 5,792 bytes where int8 takes 1,344), and issue #15 gives sub-byte weights no RAM beyond int8's
- * (test/plan/compressed-arena.test.ts).
+ * requantization are checked at emission. In place the layer never announces them: the decoded
+ * rows' scratch beside the layer's one buffer would be RAM the int8 build of the same layer does
+ * not take (KWS's 25x5x64 layers: 5,792 bytes where int8 takes 1,344), and issue #15 gives
+ * sub-byte weights no RAM beyond int8's (test/plan/compressed-arena.test.ts). There it asks for
+ * room instead (convSbScratchRoom) and takes the chunks that fit in what the plan gave it
+ * (`roomBytes`, ctx.scratchBytes): the arena's free bytes at that step, so no arena grows.
  */
-function convSbDecodedBlocks(p: Conv2DQuantParams, optimize?: OptimizeGoal): number {
+function convSbDecodedBlocks(p: Conv2DQuantParams, optimize?: OptimizeGoal, roomBytes?: number): number {
   const kind = subByteParamsKind(p);
-  return kind !== undefined && kind !== 'binary' ? convDecodedBlocks(p, optimize, true) : 0;
+  if (kind === undefined || kind === 'binary') return 0;
+  return roomBytes === undefined ? convDecodedBlocks(p, optimize, true) : convDecodedBlocksWithin(p, optimize, true, roomBytes, true);
+}
+
+/**
+ * In place, a pointwise layer asks for the scratch of all its blocks' decoded rows in one chunk
+ * (KernelVariant.scratchRoomBytes) and takes what it gets in chunks (convSbDecodedBlocks): no
+ * wider out than in, the chunks in order; widening, the chunks from the last pixel down
+ * (p->descending, as the band driver of a widening layer runs the kernel). Not when not in place
+ * (the announced chunks).
+ */
+function convSbScratchRoom(params: unknown, _constants: (TensorData | undefined)[] | undefined, optimize: OptimizeGoal | undefined, inPlace: boolean): number | undefined {
+  const p = params as Conv2DQuantParams;
+  if (!inPlace || !(pointwiseInPlaceOk(p) || pointwiseExpandInPlaceOk(p)) || convSbDecodedBlocks(p, optimize, Infinity) === 0) return undefined;
+  return withDecodedScratch(p, (p.outputHeight * p.outputWidth) >> 2, convSbScratch(p));
+}
+
+/** Words of int16 stream the frame-decoded layers may take (conv2d_dsp.c TINYML_SB_W16_WORDS). */
+const SB_W16_WORDS = 192;
+
+/**
+ * Whether a layer calls the `_w16` entry points (conv2d_dsp.c TINYML_CONV2D_SB_W16_ENTRIES: its
+ * signed fields decoded exactly on the call's stack frame into int16 rows, then the int16
+ * kernel's loops; kept apart so that other models link neither): pointwise, signed fields, 4 or 2
+ * bits, FOLDED with at most 192 words of int16 stream ({bias' x 4, 2 k4 pairs, m, t, e} a
+ * channel), or FAST_MIXED without the sign correction at exactly 8 -> 16 with no clamp; at least
+ * 16 (k4 + 1) pixels (the kernel checks each call again and runs the sub-byte loops otherwise).
+ */
+function convSbW16(p: Conv2DQuantParams, bits: PackBits, signedTop: boolean, mode: number, nf: boolean): boolean {
+  const k4 = Math.ceil(p.inputDepth / 4);
+  const n = p.outputDepth;
+  const shape = isUnitWindow(p) && p.groups === 1 && p.inputDepth % 4 === 0 && p.outputHeight * p.outputWidth >= 16 * (k4 + 1);
+  if (!signedTop || (bits !== 4 && bits !== 2) || !shape) return false;
+  if (mode === RQ_FAST_FOLDED) return n * (7 + 2 * k4) <= SB_W16_WORDS;
+  return mode === RQ_FAST_MIXED && nf && p.inputDepth === 8 && n === 16 && p.activationMin === -128 && p.activationMax === 127;
 }
 
 function convAccepts(params: unknown, target: TargetInfo): boolean {
@@ -182,15 +218,12 @@ function convEmit(params: unknown, names: EmitNames, ctx: EmitContext): CEmissio
 /**
  * The DSP sub-byte convolution of a CONV_2D-shaped layer (groups 1) with OHWI `weights`. In
  * place (`ctx.inPlace`, convSbInPlaceScratchBytes): a pointwise layer as it is (the kernel walks
- * the pixels as the int8 one does, ops/pointwise-in-place.ts; a widening one by runs of pixels
- * from the last down), any other through the row window or stage, the band-function driver
+ * the pixels as the int8 one does, ops/pointwise-in-place.ts; a widening one from the last pixel
+ * down, through the band-function driver, or called directly when it runs on decoded rows in the
+ * room the plan gave it), any other through the row window or stage, the band-function driver
  * calling this same kernel on each run or output row.
  */
 function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8Array, bias: TensorData | undefined, names: EmitNames, ctx: EmitContext): CEmission {
-  if (ctx.inPlace && !pointwiseInPlaceOk(p)) {
-    const plain = emitConvSubByte(p, kind, weights, bias, BAND_NAMES, { ...ctx, inPlace: false, scratch: BAND_SCRATCH });
-    return emitConvRowsInPlace(p, plain, convSbScratch(p), names, ctx, /^tinyml_conv2d_s8_dsp_sb\w+$/);
-  }
   const bits = flashBits(kind);
   const k = convK(p);
   const n = p.outputDepth;
@@ -198,6 +231,18 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   const biasPrime = foldChannelBias(bias, weights, n, p.inputOffset, at);
   const plan = planLayerRequant(p, weights, biasPrime, at, true);
   const signedTop = convSignedFieldsFit(weights, k, bits, plan);
+  // Decoded rows: the plain call (not a pair's band), signed fields, FOLDED; in place only in the
+  // room the plan gave the layer beyond its announced scratch (a layer no wider out than in: a
+  // chunk's inputs are all in its columns before any of its outputs is written; a widening one:
+  // the chunks from the last pixel down, `descending`, the kernel called directly rather than
+  // through the band driver, which would run it the same way without them).
+  const room = ctx.inPlace ? ctx.scratchBytes ?? 0 : undefined;
+  const decoded = ctx.scratch !== BAND_SCRATCH && signedTop && (bits === 4 || bits === 2) && plan.mode === RQ_FAST_FOLDED ? convSbDecodedBlocks(p, ctx.optimize, room) : 0;
+  const expand = ctx.inPlace === true && pointwiseExpandInPlaceOk(p);
+  if (ctx.inPlace && !pointwiseInPlaceOk(p) && !(expand && decoded)) {
+    const plain = emitConvSubByte(p, kind, weights, bias, BAND_NAMES, { ...ctx, inPlace: false, scratch: BAND_SCRATCH });
+    return emitConvRowsInPlace(p, plain, convSbScratch(p), names, ctx, /^tinyml_conv2d_s8_dsp_sb\w+$/);
+  }
   // One stream: each channel's row, then its record {m, t, e, bias'} (conv2d_dsp.c).
   const words: number[] = [];
   for (let c = 0; c < n; c++) {
@@ -206,9 +251,8 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
   }
   const pre = ctx.prefix;
   const name = `conv2d_s8_dsp_sb${bits}${signedTop ? 's' : ''}`;
-  // Decoded rows: the plain call only (not in place, not a pair's band), signed fields, FOLDED.
-  const decoded = !ctx.inPlace && ctx.scratch !== BAND_SCRATCH && signedTop && (bits === 4 || bits === 2) && plan.mode === RQ_FAST_FOLDED ? convSbDecodedBlocks(p, ctx.optimize) : 0;
-  const scratch = scratchFor(ctx, decoded ? convDecodedBytes(p, decoded) : convSbScratch(p), name);
+  const scratch = scratchFor(ctx, decoded ? withDecodedScratch(p, decoded, convSbScratch(p)) : convSbScratch(p), name);
+  const nf = rqNofix(plan.mode, p.outputOffset, p.activationMin);
   const decls = [
     cArray('uint32_t', `${pre}_w${bits}`, words),
     cStructInit('tinyml_conv2d_dsp_params', `${pre}_params`, {
@@ -221,7 +265,7 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
       ...requantFields(pre, p, plan),
       bias: 'NULL',
       rq: 'NULL',
-      descending: 0,
+      descending: expand ? 1 : 0,
       decoded_rows: decoded,
     }),
   ].join('\n');
@@ -229,8 +273,9 @@ function emitConvSubByte(p: Conv2DQuantParams, kind: SubByteKind, weights: Int8A
     kernels: ['arm/conv2d_dsp.c', 'arm/conv2d_dsp.h', 'arm/tinyml_dsp.h'],
     includes: ['arm/conv2d_dsp.h'],
     decls,
-    // The entry points without the sign correction (_nf) where the clamp makes it dead.
-    call: `tinyml_${name}${plan.mode === RQ_FAST_MIXED ? '_mixed' : ''}${rqNofix(plan.mode, p.outputOffset, p.activationMin) ? '_nf' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch});`,
+    // The entry points without the sign correction (_nf) where the clamp makes it dead; _w16 for
+    // small layers (convSbW16).
+    call: `tinyml_${name}${!decoded && convSbW16(p, bits, signedTop, plan.mode, nf) ? '_w16' : ''}${plan.mode === RQ_FAST_MIXED ? '_mixed' : ''}${nf ? '_nf' : ''}(&${pre}_params, ${names.inputs[0]}, ${pre}_w${bits}, ${names.outputs[0]}, ${scratch});`,
   };
 }
 
@@ -441,6 +486,7 @@ export const convSubByteDspVariant: KernelVariant = {
   emitC: convEmit,
   scratchBytes: convScratchBytes,
   inPlaceScratchBytes: convSbInPlaceScratchBytes,
+  scratchRoomBytes: convSbScratchRoom,
 };
 
 export const SUBBYTE_DSP_VARIANTS: KernelVariant[] = [
