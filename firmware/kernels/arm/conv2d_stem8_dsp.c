@@ -77,8 +77,9 @@ typedef struct {
 
 #define STEM8_FRAME 336
 /* conv2d_stem_dsp.c's STEM_EXPAND_ROW with window B six bytes after A, both read from r11 (no
- * second pointer to move on from row to row). */
-#define STEM8_EXPAND_ROW                       \
+ * second pointer to move on from row to row). LDB loads B's second word; PAD follows the
+ * expansion (STEM8_EDGE_ROW below). */
+#define STEM8_ROW_(LDB, PAD)                   \
   "ldr    r6, [r11]\n\t"                       \
   "ldr    r8, [r11, #6]\n\t"                   \
   "sxtb16 r0, r6\n\t"                          \
@@ -86,15 +87,15 @@ typedef struct {
   "sxtb16 r2, r6, ror #8\n\t"                  \
   "sxtb16 r3, r8, ror #8\n\t"                  \
   "ldr    r6, [r11, #4]\n\t"                   \
-  "ldr    r8, [r11, #10]\n\t"                  \
+  LDB "   r8, [r11, #10]\n\t"                  \
   "sxtb16 r4, r6\n\t"                          \
   "sxtb16 r5, r8\n\t"                          \
   "sxtb16 r6, r6, ror #8\n\t"                  \
-  "sxtb16 r8, r8, ror #8\n\t"                  \
+  "sxtb16 r8, r8, ror #8\n\t" PAD              \
   "stmia  r10!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
-/* STEM8_EXPAND_ROW for the second filter row, which leaves r1 (the first row's B word 0, A's first
- * tail in its high half) alone: its eight words from r0 r2-r8, in the same order. */
-#define STEM8_EXPAND_ROW1                      \
+/* The same for the second filter row, which leaves r1 (the first row's B word 0, A's first tail
+ * in its high half) alone: its eight words from r0 r2-r8, in the same order. */
+#define STEM8_ROW1_(LDB, PAD)                  \
   "ldr    r5, [r11]\n\t"                       \
   "ldr    r6, [r11, #6]\n\t"                   \
   "sxtb16 r0, r5\n\t"                          \
@@ -102,47 +103,18 @@ typedef struct {
   "sxtb16 r3, r5, ror #8\n\t"                  \
   "sxtb16 r4, r6, ror #8\n\t"                  \
   "ldr    r7, [r11, #4]\n\t"                   \
-  "ldr    r8, [r11, #10]\n\t"                  \
+  LDB "   r8, [r11, #10]\n\t"                  \
   "sxtb16 r5, r7\n\t"                          \
   "sxtb16 r6, r8\n\t"                          \
   "sxtb16 r7, r7, ror #8\n\t"                  \
-  "sxtb16 r8, r8, ror #8\n\t"                  \
+  "sxtb16 r8, r8, ror #8\n\t" PAD              \
   "stmia  r10!, {r0, r2, r3, r4, r5, r6, r7, r8}\n\t"
-/* The same with B's third pixel over the right edge: its bytes 4 and 5 by LDRH (nothing past the
- * image is read), the zero point (r9: pad << 16) in the high halves of its second word's pairs. */
-#define STEM8_EDGE_ROW                       \
-  "ldr    r6, [r11]\n\t"                     \
-  "ldr    r8, [r11, #6]\n\t"                 \
-  "sxtb16 r0, r6\n\t"                        \
-  "sxtb16 r1, r8\n\t"                        \
-  "sxtb16 r2, r6, ror #8\n\t"                \
-  "sxtb16 r3, r8, ror #8\n\t"                \
-  "ldr    r6, [r11, #4]\n\t"                 \
-  "ldrh   r8, [r11, #10]\n\t"                \
-  "sxtb16 r4, r6\n\t"                        \
-  "sxtb16 r5, r8\n\t"                        \
-  "sxtb16 r6, r6, ror #8\n\t"                \
-  "sxtb16 r8, r8, ror #8\n\t"                \
-  "orr    r5, r5, r9\n\t"                    \
-  "orr    r8, r8, r9\n\t"                    \
-  "stmia  r10!, {r0, r1, r2, r3, r4, r5, r6, r8}\n\t"
-/* The second filter row of it around r1, as STEM8_EXPAND_ROW1. */
-#define STEM8_EDGE_ROW1                      \
-  "ldr    r5, [r11]\n\t"                     \
-  "ldr    r6, [r11, #6]\n\t"                 \
-  "sxtb16 r0, r5\n\t"                        \
-  "sxtb16 r2, r6\n\t"                        \
-  "sxtb16 r3, r5, ror #8\n\t"                \
-  "sxtb16 r4, r6, ror #8\n\t"                \
-  "ldr    r7, [r11, #4]\n\t"                 \
-  "ldrh   r8, [r11, #10]\n\t"                \
-  "sxtb16 r5, r7\n\t"                        \
-  "sxtb16 r6, r8\n\t"                        \
-  "sxtb16 r7, r7, ror #8\n\t"                \
-  "sxtb16 r8, r8, ror #8\n\t"                \
-  "orr    r6, r6, r9\n\t"                    \
-  "orr    r8, r8, r9\n\t"                    \
-  "stmia  r10!, {r0, r2, r3, r4, r5, r6, r7, r8}\n\t"
+#define STEM8_EXPAND_ROW STEM8_ROW_("ldr ", "")
+#define STEM8_EXPAND_ROW1 STEM8_ROW1_("ldr ", "")
+/* B's third pixel over the right edge: its bytes 4 and 5 by LDRH (nothing past the image is
+ * read), the zero point (r9: pad << 16) in the high halves of its second word's pairs. */
+#define STEM8_EDGE_ROW STEM8_ROW_("ldrh", "orr    r5, r5, r9\n\torr    r8, r8, r9\n\t")
+#define STEM8_EDGE_ROW1 STEM8_ROW1_("ldrh", "orr    r6, r6, r9\n\torr    r8, r8, r9\n\t")
 /*
  * stem8_run's steps. The columns are on the routine's frame at sp + 96, read at constant offsets
  * (the steps are unrolled), so no register holds their address; the weights come three words at a
