@@ -646,51 +646,60 @@ _Static_assert(__builtin_offsetof(dw_fill, lead) == 16 && __builtin_offsetof(dw_
   "ldrsb  r8, " d "\n\t"                        \
   "pkhbt  r7, r7, r8, lsl #16\n\t"               \
   "strd   r6, r7, [r0], #8\n\t"
+#define TINYML_DWP_FILL8                                                                     \
+  TINYML_DWP_FILL4("[r1]", "[r1, r4]", "[r1, r4, lsl #1]", "[r1, r5]")                       \
+  TINYML_DWP_FILL4("[r1, r4, lsl #2]", "[r1, r10]", "[r1, r5, lsl #1]", "[r1, r11]")           \
+  "add    r1, r1, r4, lsl #3\n\t"
+#define TINYML_DWP_FILL_PAIR(a, b)              \
+  "ldrsb  r6, " a "\n\t"                        \
+  "ldrsb  r7, " b "\n\t"                        \
+  "pkhbt  r6, r6, r7, lsl #16\n\t"               \
+  "str    r6, [r0], #4\n\t"
+#define TINYML_DWP_FILL_ONE(a)                  \
+  "ldrsb  r6, " a "\n\t"                        \
+  "strh   r6, [r0], #2\n\t"
+#define TINYML_DWP_FILL_4 TINYML_DWP_FILL4("[r1]", "[r1, r4]", "[r1, r4, lsl #1]", "[r1, r5]")
+#define TINYML_DWP_FILL_LEAD TINYML_DWP_FILL_ONE("[r1]") "add    r1, r1, r4\n\t"
+/* The step registers every fill loop addresses its values with: r4 the input step (f->step), r5 3x,
+ * r10 5x, r11 7x it. */
+#define TINYML_DWP_FILL_STEPS                   \
+  "ldr    r4, [r2, #28]\n\t"                    \
+  "add    r5, r4, r4, lsl #1\n\t"               \
+  "add    r10, r4, r4, lsl #2\n\t"              \
+  "rsb    r11, r4, r4, lsl #3\n\t"
 __attribute__((noinline)) static void dw_plane_rows(int16_t *d, const int8_t *s, const dw_fill *f, int32_t rows) {
   register int16_t *r0 __asm__("r0") = d;
   register const int8_t *r1 __asm__("r1") = s;
   register const dw_fill *r2 __asm__("r2") = f;
   register int32_t r3 __asm__("r3") = rows;
   __asm__ volatile(
-      "ldr    r4, [r2, #28]\n\t"
-      "add    r5, r4, r4, lsl #1\n\t"
-      "add    r10, r4, r4, lsl #2\n\t"
-      "rsb    r11, r4, r4, lsl #3\n\t"
+      TINYML_DWP_FILL_STEPS
       "ldr    r12, [r2, #40]\n"
       "1:\n\t"
       /* C: the lead; Z: no whole blocks of eight. */
       "lsrs   r9, r12, #4\n\t"
       "bcc    2f\n\t"
-      "ldrsb  r6, [r1]\n\t"
-      "strh   r6, [r0], #2\n\t"
-      "add    r1, r1, r4\n"
+      TINYML_DWP_FILL_LEAD
       "2:\n\t"
       "beq    4f\n"
       "3:\n\t"
-      TINYML_DWP_FILL4("[r1]", "[r1, r4]", "[r1, r4, lsl #1]", "[r1, r5]")
-      TINYML_DWP_FILL4("[r1, r4, lsl #2]", "[r1, r10]", "[r1, r5, lsl #1]", "[r1, r11]")
-      "add    r1, r1, r4, lsl #3\n\t"
+      TINYML_DWP_FILL8
       "subs   r9, r9, #1\n\t"
       "bne    3b\n"
       "4:\n\t"
       /* The rest: C four values, N two, then bit 0 one. */
       "lsls   r6, r12, #30\n\t"
       "bcc    5f\n\t"
-      TINYML_DWP_FILL4("[r1]", "[r1, r4]", "[r1, r4, lsl #1]", "[r1, r5]")
+      TINYML_DWP_FILL_4
       "add    r1, r1, r4, lsl #2\n"
       "5:\n\t"
       "bpl    6f\n\t"
-      "ldrsb  r6, [r1]\n\t"
-      "ldrsb  r7, [r1, r4]\n\t"
-      "pkhbt  r6, r6, r7, lsl #16\n\t"
-      "str    r6, [r0], #4\n\t"
+      TINYML_DWP_FILL_PAIR("[r1]", "[r1, r4]")
       "add    r1, r1, r4, lsl #1\n"
       "6:\n\t"
       "tst    r12, #1\n\t"
       "beq    7f\n\t"
-      "ldrsb  r6, [r1]\n\t"
-      "strh   r6, [r0], #2\n\t"
-      "add    r1, r1, r4\n"
+      TINYML_DWP_FILL_LEAD
       "7:\n\t"
       "ldrd   r6, r7, [r2, #44]\n\t"
       "add    r1, r1, r6\n\t"
@@ -710,20 +719,6 @@ __attribute__((noinline)) static void dw_plane_rows(int16_t *d, const int8_t *s,
  * here about 28, 48 and 93. Registers as there, r12 the entry, lr the rest, r9 and r2 the input
  * and plane bytes to the next row.
  */
-#define TINYML_DWP_FILL8                                                                     \
-  TINYML_DWP_FILL4("[r1]", "[r1, r4]", "[r1, r4, lsl #1]", "[r1, r5]")                       \
-  TINYML_DWP_FILL4("[r1, r4, lsl #2]", "[r1, r10]", "[r1, r5, lsl #1]", "[r1, r11]")           \
-  "add    r1, r1, r4, lsl #3\n\t"
-#define TINYML_DWP_FILL_PAIR(a, b)              \
-  "ldrsb  r6, " a "\n\t"                        \
-  "ldrsb  r7, " b "\n\t"                        \
-  "pkhbt  r6, r6, r7, lsl #16\n\t"               \
-  "str    r6, [r0], #4\n\t"
-#define TINYML_DWP_FILL_ONE(a)                  \
-  "ldrsb  r6, " a "\n\t"                        \
-  "strh   r6, [r0], #2\n\t"
-#define TINYML_DWP_FILL_4 TINYML_DWP_FILL4("[r1]", "[r1, r4]", "[r1, r4, lsl #1]", "[r1, r5]")
-#define TINYML_DWP_FILL_LEAD TINYML_DWP_FILL_ONE("[r1]") "add    r1, r1, r4\n\t"
 _Static_assert(TINYML_DWP_FILL_UNROLL == 6, "dw_plane_rows_unrolled's jump table");
 __attribute__((noinline)) static void dw_plane_rows_unrolled(int16_t *d, const int8_t *s, const dw_fill *f,
                                                              int32_t rows) {
@@ -732,10 +727,7 @@ __attribute__((noinline)) static void dw_plane_rows_unrolled(int16_t *d, const i
   register const dw_fill *r2 __asm__("r2") = f;
   register int32_t r3 __asm__("r3") = rows;
   __asm__ volatile(
-      "ldr    r4, [r2, #28]\n\t"
-      "add    r5, r4, r4, lsl #1\n\t"
-      "add    r10, r4, r4, lsl #2\n\t"
-      "rsb    r11, r4, r4, lsl #3\n\t"
+      TINYML_DWP_FILL_STEPS
       "ldr    r9, [r2, #16]\n\t"
       "ldrd   r12, lr, [r2, #52]\n\t"
       /* A row with a lead enters at the lead's stub (seven entries further on, 40-46). */
@@ -791,6 +783,7 @@ __attribute__((noinline)) static void dw_plane_rows_unrolled(int16_t *d, const i
 #undef TINYML_DWP_FILL_PAIR
 #undef TINYML_DWP_FILL8
 #undef TINYML_DWP_FILL4
+#undef TINYML_DWP_FILL_STEPS
 #endif
 
 /*
@@ -823,6 +816,20 @@ __attribute__((noinline)) static void dw_plane_fill(const dw_fill *f, const int8
  * 15 instructions a row where dw_plane_rows's general loop takes 27.
  */
 #define TINYML_DWP_COUNTS6 (1 << 3 | 5)
+/* One row of six values (r1; r4 the step, r5 3x, r2 5x) into the plane row at r0: the halfword at
+ * byte a, the pairs (2, 3) (4, 5) by one STRD at b, the halfword at c. */
+#define TINYML_DWP_FILL_ROW6(a, b, c)           \
+  "ldrsb  r6, [r1]\n\t"                         \
+  "strh   r6, [r0, #" a "]\n\t"                  \
+  "ldrsb  r6, [r1, r4]\n\t"                     \
+  "ldrsb  r7, [r1, r4, lsl #1]\n\t"             \
+  "pkhbt  r6, r6, r7, lsl #16\n\t"              \
+  "ldrsb  r7, [r1, r5]\n\t"                     \
+  "ldrsb  r8, [r1, r4, lsl #2]\n\t"             \
+  "pkhbt  r7, r7, r8, lsl #16\n\t"              \
+  "strd   r6, r7, [r0, #" b "]\n\t"              \
+  "ldrsb  r6, [r1, r2]\n\t"                     \
+  "strh   r6, [r0, #" c "]\n\t"
 __attribute__((noinline)) static void dw_plane_fill6(const dw_fill *f, const int8_t *in, int16_t *plane) {
 #if TINYML_DSP_ASM && defined(__OPTIMIZE__)
   /* d: the row's column 0 (word-aligned: the lead sits at column 1). */
@@ -837,17 +844,7 @@ __attribute__((noinline)) static void dw_plane_fill6(const dw_fill *f, const int
       "add    r5, r4, r4, lsl #1\n\t"
       "add    r2, r4, r4, lsl #2\n"
       "1:\n\t"
-      "ldrsb  r6, [r1]\n\t"
-      "strh   r6, [r0, #2]\n\t"
-      "ldrsb  r6, [r1, r4]\n\t"
-      "ldrsb  r7, [r1, r4, lsl #1]\n\t"
-      "pkhbt  r6, r6, r7, lsl #16\n\t"
-      "ldrsb  r7, [r1, r5]\n\t"
-      "ldrsb  r8, [r1, r4, lsl #2]\n\t"
-      "pkhbt  r7, r7, r8, lsl #16\n\t"
-      "strd   r6, r7, [r0, #4]\n\t"
-      "ldrsb  r6, [r1, r2]\n\t"
-      "strh   r6, [r0, #12]\n\t"
+      TINYML_DWP_FILL_ROW6("2", "4", "12")
       "add    r1, r1, r12\n\t"
       "add    r0, r0, lr\n\t"
       "subs   r3, r3, #1\n\t"
@@ -1257,19 +1254,7 @@ _Static_assert(TINYML_DWP_BIAS2 * 4 == 128 && TINYML_DWP_CUR * 4 + 4 == 104 && T
  * starts its six accumulators with one LDMDB and loads its requantization with one LDM
  * (TINYML_DWP6_BAND: an LDRD more each).
  */
-#define TINYML_DWP6C_ROW(a, b, c)               \
-  "ldrsb  r6, [r1]\n\t"                         \
-  "strh   r6, [r0, #" a "]\n\t"                  \
-  "ldrsb  r6, [r1, r4]\n\t"                     \
-  "ldrsb  r7, [r1, r4, lsl #1]\n\t"             \
-  "pkhbt  r6, r6, r7, lsl #16\n\t"              \
-  "ldrsb  r7, [r1, r5]\n\t"                     \
-  "ldrsb  r8, [r1, r4, lsl #2]\n\t"             \
-  "pkhbt  r7, r7, r8, lsl #16\n\t"              \
-  "strd   r6, r7, [r0, #" b "]\n\t"              \
-  "ldrsb  r6, [r1, r2]\n\t"                     \
-  "strh   r6, [r0, #" c "]\n\t"                  \
-  "add    r1, r1, r9\n\t"
+#define TINYML_DWP6C_ROW(a, b, c) TINYML_DWP_FILL_ROW6(a, b, c) "add    r1, r1, r9\n\t"
 /* A channel's rows (r12 at TINYML_DWP_6_RQ), as TINYML_DWP6_BAND. */
 /* The six stores with r6 = 3 x step (r7 on to the next row's first output): eight instructions. */
 #define TINYML_DWP6C_ST6                                                                           \
