@@ -1883,6 +1883,11 @@ TINYML_DSP_INLINE void dec_channels(const uint32_t *weights, uint32_t *row, cons
      * loops take 4, 2 and 1 a step), decoded in assembly: the compiled C took about twice
      * the instructions (a load and a store per word). */
     const uint32_t *src = w;
+#define TINYML_DEC_STM "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+/* Four pairs of the word V (shifted by S0-S3) ANDed out of it into r0-r3 and stored. */
+#define TINYML_DEC_A4(V, S0, S1, S2, S3)                                                                  \
+  "and    r0, %[m], " V S0 "\n\t" "and    r1, %[m], " V S1 "\n\t" "and    r2, %[m], " V S2 "\n\t"       \
+  "and    r3, %[m], " V S3 "\n\t" TINYML_DEC_STM
     if (kind == DEC_INT8) {
       row[0] = row[1] = row[2] = row[3] = rec[3];
       /* Four words: one LDM, eight SXTB16s, two STMs. */
@@ -1891,13 +1896,11 @@ TINYML_DSP_INLINE void dec_channels(const uint32_t *weights, uint32_t *row, cons
                        "sxtb16 r0, r8\n\t"
                        "sxtb16 r1, r8, ror #8\n\t"
                        "sxtb16 r2, r9\n\t"
-                       "sxtb16 r3, r9, ror #8\n\t"
-                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                       "sxtb16 r3, r9, ror #8\n\t" TINYML_DEC_STM
                        "sxtb16 r0, r10\n\t"
                        "sxtb16 r1, r10, ror #8\n\t"
                        "sxtb16 r2, r11\n\t"
-                       "sxtb16 r3, r11, ror #8\n\t"
-                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                       "sxtb16 r3, r11, ror #8\n\t" TINYML_DEC_STM
                        "cmp    %[s], %[e]\n\t"
                        "bne    1b\n\t"
                        : [s] "+r"(src), [d] "+r"(d)
@@ -1910,7 +1913,6 @@ TINYML_DSP_INLINE void dec_channels(const uint32_t *weights, uint32_t *row, cons
        * the fields' sign bit: two's complement, w + h = f ^ h). int4: two words per LDRD, four
        * pairs each; int2: one word, eight pairs. Two STMs a word. */
 #define TINYML_DEC_X(R, V, SH) "and    " R ", %[m], " V SH "\n\t" "eor    " R ", " R ", %[k]\n\t" "ssub16 " R ", " R ", %[k]\n\t"
-#define TINYML_DEC_STM "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
 #define TINYML_DEC_W4(V)                                                                                    \
   TINYML_DEC_X("r0", V, ", lsr #11") TINYML_DEC_X("r1", V, ", lsr #7") TINYML_DEC_X("r2", V, ", lsr #3")        \
   TINYML_DEC_X("r3", V, ", lsl #1") TINYML_DEC_STM
@@ -1936,22 +1938,13 @@ TINYML_DSP_INLINE void dec_channels(const uint32_t *weights, uint32_t *row, cons
                          : "r0", "r1", "r2", "r3", "r8", "cc", "memory");
       }
 #undef TINYML_DEC_W4
-#undef TINYML_DEC_STM
 #undef TINYML_DEC_X
     } else if (kind == DEC_SB4) {
       /* Two words: one LDRD, eight ANDs (the pairs of TINYML_SB4W), two STMs. */
       __asm__ volatile("1:\n\t"
                        "ldrd   r8, r9, [%[s]], #8\n\t"
-                       "and    r0, %[m], r8\n\t"
-                       "and    r1, %[m], r8, lsl #4\n\t"
-                       "and    r2, %[m], r8, lsl #8\n\t"
-                       "and    r3, %[m], r8, lsl #12\n\t"
-                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                       "and    r0, %[m], r9\n\t"
-                       "and    r1, %[m], r9, lsl #4\n\t"
-                       "and    r2, %[m], r9, lsl #8\n\t"
-                       "and    r3, %[m], r9, lsl #12\n\t"
-                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                       TINYML_DEC_A4("r8", "", ", lsl #4", ", lsl #8", ", lsl #12")
+                       TINYML_DEC_A4("r9", "", ", lsl #4", ", lsl #8", ", lsl #12")
                        "cmp    %[s], %[e]\n\t"
                        "bne    1b\n\t"
                        : [s] "+r"(src), [d] "+r"(d)
@@ -1961,22 +1954,16 @@ TINYML_DSP_INLINE void dec_channels(const uint32_t *weights, uint32_t *row, cons
       /* One word: eight ANDs (TINYML_SB2W), two STMs. */
       __asm__ volatile("1:\n\t"
                        "ldr    r8, [%[s]], #4\n\t"
-                       "and    r0, %[m], r8\n\t"
-                       "and    r1, %[m], r8, lsl #2\n\t"
-                       "and    r2, %[m], r8, lsl #4\n\t"
-                       "and    r3, %[m], r8, lsl #6\n\t"
-                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
-                       "and    r0, %[m], r8, lsl #8\n\t"
-                       "and    r1, %[m], r8, lsl #10\n\t"
-                       "and    r2, %[m], r8, lsl #12\n\t"
-                       "and    r3, %[m], r8, lsl #14\n\t"
-                       "stmia  %[d]!, {r0, r1, r2, r3}\n\t"
+                       TINYML_DEC_A4("r8", "", ", lsl #2", ", lsl #4", ", lsl #6")
+                       TINYML_DEC_A4("r8", ", lsl #8", ", lsl #10", ", lsl #12", ", lsl #14")
                        "cmp    %[s], %[e]\n\t"
                        "bne    1b\n\t"
                        : [s] "+r"(src), [d] "+r"(d)
                        : [e] "r"(rec), [m] "r"(0xC000C000u)
                        : "r0", "r1", "r2", "r3", "r8", "cc", "memory");
     }
+#undef TINYML_DEC_A4
+#undef TINYML_DEC_STM
     d[0] = rec[0];
     d[1] = rec[1];
     d[2] = rec[2];
