@@ -20,10 +20,10 @@ import { inPlaceVariant } from './in-place-variant.js';
 import { M4_TARGET, evaluateCases, runVariantCasesOnQemu, values } from './harness.js';
 import { planOptions } from '../../src/ops/optimized/common.js';
 import type { SubByteKind } from '../../src/ir/weight-encoding.js';
-import { expectBitExactOnQemu, type VariantCase } from './harness.js';
+import type { VariantCase } from './harness.js';
 import type { TensorData } from '../../src/ir/types.js';
 import { asSubByteCase } from '../subbyte/cases.js';
-import { emittedC, pointwiseCase as pointwise, pointwiseLabel, subBytePointwiseCases, subByteConvVariant as sbVariant } from './pointwise-cases.js';
+import { emittedC, pointwiseCase as pointwise, pointwiseLabel, subBytePointwiseCases, subByteConvVariant as sbVariant, itBitExactFoldedAndFast } from './pointwise-cases.js';
 
 const DEPTHS = [64, 128, 32];
 /** [rows, width]: 16, 36, 37, 39 and 95 pixels. */
@@ -72,14 +72,7 @@ describe('conv2d_dsp.c decoded rows of small pointwise layers vs CONV_2D evaluat
     planOptions.fold = true;
   });
 
-  for (const fold of [true, false]) {
-    it(`bit-exact on an emulated Cortex-M4, ${fold ? 'FOLDED' : 'FAST'} (int8 and sub-byte rows)`, { timeout: 600_000 }, async () => {
-      planOptions.fold = fold;
-      await expectBitExactOnQemu(conv2dDspVariant, conv2d, int8Cases, label);
-      await expectBitExactOnQemu(sbVariant, conv2d, sbCases, label);
-      planOptions.fold = true;
-    });
-  }
+  itBitExactFoldedAndFast(int8Cases, sbCases, label);
 });
 
 describe('conv2d_dsp.c decoded rows of sub-byte layers in place, in the room the plan gives', () => {

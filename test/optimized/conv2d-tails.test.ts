@@ -8,13 +8,12 @@
  * words in C, whole words of four channels in assembly; depth 16 and 36: whole words alone, a
  * partial word before them, binary's partial word alone). FOLDED and FAST requantization.
  */
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, describe } from 'vitest';
 import { conv2d, type Conv2DAttrs, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
-import { conv2dDspVariant } from '../../src/ops/optimized/conv2d.js';
 import { planOptions } from '../../src/ops/optimized/common.js';
-import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
 import type { SubByteKind } from '../../src/ir/weight-encoding.js';
-import { expectBitExactOnQemu, type VariantCase } from './harness.js';
+import type { VariantCase } from './harness.js';
+import { itBitExactFoldedAndFast } from './pointwise-cases.js';
 import { convCaseOfShape } from './random-cases.js';
 import { asSubByteCase } from '../subbyte/cases.js';
 import { conv } from '../quantize/helpers.js';
@@ -38,7 +37,6 @@ const KINDS: SubByteKind[] = ['int4', 'int2', 'ternary', 'binary'];
 const sbCases = KINDS.flatMap((kind, k) =>
   TAILS.slice(0, 3).flatMap(([px, outC], i) => [16, 36].map((inC, j) => asSubByteCase(conv2d, pointwise(72_000 + 100 * k + 10 * i + j, inC, outC, px), kind, 73_000 + 100 * k + 10 * i + j))),
 );
-const sbVariant = SUBBYTE_DSP_VARIANTS.find((v) => v.name === 'conv2d_s8_dsp_subbyte')!;
 
 function label(c: VariantCase, i: number): string {
   const p = c.params as Conv2DQuantParams & { weightEncoding?: string };
@@ -50,12 +48,5 @@ describe('conv2d_dsp.c last blocks of 1, 2 and 3 pixels vs CONV_2D evaluate', ()
     planOptions.fold = true;
   });
 
-  for (const fold of [true, false]) {
-    it(`bit-exact on an emulated Cortex-M4, ${fold ? 'FOLDED' : 'FAST'} (int8 and sub-byte rows)`, { timeout: 600_000 }, async () => {
-      planOptions.fold = fold;
-      await expectBitExactOnQemu(conv2dDspVariant, conv2d, int8Cases, label);
-      await expectBitExactOnQemu(sbVariant, conv2d, sbCases, label);
-      planOptions.fold = true;
-    });
-  }
+  itBitExactFoldedAndFast(int8Cases, sbCases, label);
 });

@@ -13,12 +13,12 @@
  * test/optimized/pointwise-in-place.test.ts's; FAST_MIXED rows, test/subbyte/stream-pair.test.ts's.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { conv2d, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
+import type { Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import { conv2dDspVariant } from '../../src/ops/optimized/conv2d.js';
 import { planOptions } from '../../src/ops/optimized/common.js';
 import type { SubByteKind } from '../../src/ir/weight-encoding.js';
-import { expectBitExactOnQemu, type VariantCase } from './harness.js';
-import { emittedC, pointwiseCase as pointwise, pointwiseLabel, subBytePointwiseCases, subByteConvVariant as sbVariant } from './pointwise-cases.js';
+import type { VariantCase } from './harness.js';
+import { emittedC, pointwiseCase as pointwise, pointwiseLabel, subBytePointwiseCases, subByteConvVariant as sbVariant, itBitExactFoldedAndFast } from './pointwise-cases.js';
 
 const DEPTHS = [8, 16, 32, 64, 128];
 /** [rows, width]: 96 pixels (whole blocks), 97, 98, 99 (a last block of 1, 2, 3), 8 and 13. */
@@ -57,12 +57,5 @@ describe('conv2d_dsp.c block walk of pointwise layers vs CONV_2D evaluate', () =
     expect(signed).toEqual(sbKinds.map((kind) => kind !== 'binary'));
   });
 
-  for (const fold of [true, false]) {
-    it(`bit-exact on an emulated Cortex-M4, ${fold ? 'FOLDED' : 'FAST'} (int8 and sub-byte rows)`, { timeout: 600_000 }, async () => {
-      planOptions.fold = fold;
-      await expectBitExactOnQemu(conv2dDspVariant, conv2d, int8Cases, label);
-      await expectBitExactOnQemu(sbVariant, conv2d, sbCases, label);
-      planOptions.fold = true;
-    });
-  }
+  itBitExactFoldedAndFast(int8Cases, sbCases, label);
 });

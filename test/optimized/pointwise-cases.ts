@@ -6,7 +6,10 @@
 import { conv2d, type Conv2DAttrs, type Conv2DQuantParams } from '../../src/ops/conv2d.js';
 import { SUBBYTE_DSP_VARIANTS } from '../../src/ops/subbyte/dsp.js';
 import type { SubByteKind } from '../../src/ir/weight-encoding.js';
-import { HOST_DSP_TARGET, type VariantCase } from './harness.js';
+import { it } from 'vitest';
+import { conv2dDspVariant } from '../../src/ops/optimized/conv2d.js';
+import { planOptions } from '../../src/ops/optimized/common.js';
+import { HOST_DSP_TARGET, expectBitExactOnQemu, type VariantCase } from './harness.js';
 import { convCaseOfShape } from './random-cases.js';
 import { asSubByteCase } from '../subbyte/cases.js';
 import { conv } from '../quantize/helpers.js';
@@ -55,4 +58,20 @@ export function pointwiseLabel(sb: { cases: VariantCase[]; kinds: SubByteKind[] 
 export function emittedC(variant: typeof subByteConvVariant, c: VariantCase): { decls: string; call: string } {
   const e = variant.emitC(c.params, { inputs: ['in', 'w', 'b'], outputs: ['out'] }, { prefix: 'x', target: HOST_DSP_TARGET, constants: c.inputs.map((d, i) => (i > 0 ? d : undefined)), scratch: 'buf' });
   return { decls: e.decls, call: e.call };
+}
+
+/**
+ * Two tests: the int8 cases on the DSP conv variant and the sub-byte ones on `subByteConvVariant`,
+ * bit-exact on an emulated Cortex-M4 against CONV_2D evaluate, FOLDED and then FAST
+ * (`planOptions.fold`, set back to FOLDED after each; the caller's afterAll does it on failure).
+ */
+export function itBitExactFoldedAndFast(int8Cases: VariantCase[], sbCases: VariantCase[], label: (c: VariantCase, i: number) => string): void {
+  for (const fold of [true, false]) {
+    it(`bit-exact on an emulated Cortex-M4, ${fold ? 'FOLDED' : 'FAST'} (int8 and sub-byte rows)`, { timeout: 600_000 }, async () => {
+      planOptions.fold = fold;
+      await expectBitExactOnQemu(conv2dDspVariant, conv2d, int8Cases, label);
+      await expectBitExactOnQemu(subByteConvVariant, conv2d, sbCases, label);
+      planOptions.fold = true;
+    });
+  }
 }
