@@ -144,10 +144,11 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     const tight = inPlace && (plan.tightInPlace?.has(k) ?? false);
     const scratchBytes = layerScratchBytes(step, target, constants, optimize, { lut, inPlace, tight });
     const scratch = scratchPtr(k, scratchBytes);
+    const given = scratch ? plannedScratch(k) : 0;
     const em = emitLayer(
       step,
       { inputs, outputs },
-      { prefix: `l${k}`, target, optimize, constants, ...(scratch ? { scratch, scratchBytes: plannedScratch(k) } : {}), ...(inPlace ? { inPlace } : {}), ...(tight ? { tightInPlace: true } : {}) },
+      { prefix: `l${k}`, target, optimize, constants, ...(scratch ? { scratch, scratchBytes: given } : {}), ...(inPlace ? { inPlace } : {}), ...(tight ? { tightInPlace: true } : {}) },
       lut,
     );
     if (lut) lutBytes += lutFlashBytes(lut);
@@ -157,7 +158,7 @@ export function generateModelC(prepared: PreparedGraph, plan: MemoryPlan, option
     if (em.decls.trim()) decls.push(em.decls);
     return {
       index: k,
-      comment: `${op.type} -> '${outT.name}' [${outT.shape.join('x')}]${inPlace ? `, in place${tight ? ' with no scratch' : ''}` : ''}${scratch ? `, scratch ${plannedScratch(k)} B at arena + ${plan.scratchOffsets.get(k)}` : ''}`.replace(/\*\//g, '* /'),
+      comment: `${op.type} -> '${outT.name}' [${outT.shape.join('x')}]${inPlace ? `, in place${tight ? ' with no scratch' : ''}` : ''}${scratch ? `, scratch ${given} B at arena + ${plan.scratchOffsets.get(k)}` : ''}`.replace(/\*\//g, '* /'),
       call: em.call
         .split('\n')
         .map((l) => (l.trim() ? `  ${l.trimStart()}` : l))
